@@ -1,0 +1,40 @@
+# procrec: `make demo` sets up and records; `make test` sets up and runs every test.
+DENO := node_modules/.bin/deno
+export CBOR_NATIVE_ACCELERATION_DISABLED := true
+
+.PHONY: setup build demo test test-c test-deno lint bench clean
+
+setup:
+	bash scripts/setup.sh
+
+build:
+	$(MAKE) -C driver/linux
+	$(MAKE) -C driver/windows
+
+demo: setup
+	./procrec record -o recordings/demo.cbor --duration 3 -- sh -c 'for i in 1 2 3; do ls / >/dev/null; done; (sleep 0.2; exit 3); true'
+	./procrec replay recordings/demo.cbor
+
+lint:
+	$(DENO) fmt --check
+	$(DENO) lint
+	$(DENO) check cli/ tests/
+
+test-c:
+	$(MAKE) -C driver/common test
+	$(MAKE) -C driver/linux test
+	$(MAKE) -C driver/windows test
+
+test-deno:
+	$(DENO) test --allow-all --doc --parallel cli/ tests/
+
+test: setup
+	$(MAKE) lint
+	$(MAKE) test-c
+	$(MAKE) test-deno
+
+bench: setup
+	$(DENO) task bench
+
+clean:
+	rm -rf driver/linux/build driver/windows/build driver/common/build

@@ -1,0 +1,13 @@
+/**
+ * Every `procrec` command, one file each. A command file exports a
+ * `register(program)` that adds its verb to the commander program.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+
+/** Adds a command to the program. */
+export type Register = (program: Command) => void;
+
+/** The commands, in the order `--help` lists them. */
+export const COMMANDS: Register[] = [];

@@ -1,0 +1,172 @@
+/**
+ * The closed union of process-lifecycle events that every part of procrec
+ * speaks: the native sources produce them, the log writes and reads them, the
+ * analysis consumes them.
+ *
+ * Times: `t` is nanoseconds since the recording's time base
+ * (`RecordingHeader.timeBase`), on the source's monotonic clock; it is
+ * negative for things that happened before the base (snapshot start times).
+ *
+ * @module
+ */
+
+/** Where a field's value came from. */
+export type Provenance =
+  | "kernel" // from the kernel at the moment of the event
+  | "proc" // read from /proc/<pid>/ after the event
+  | "gone" // the process was gone before it could be read: value unknown
+  | "denied" // reading it was refused
+  | "import"; // taken from an imported log (Sysmon, JSONL)
+
+/** Fields of a process description whose provenance is tracked. */
+export type InfoField = "image" | "argv" | "comm" | "cwd" | "cred";
+
+/** What is known of a process's image and arguments. */
+export interface ProcessInfo {
+  /** Executable path. */
+  image?: string;
+  /** Arguments (Linux argv). */
+  argv?: string[];
+  /** The command line as one string (Windows). */
+  cmdline?: string;
+  /** Short name (Linux comm). */
+  comm?: string;
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+  /** User name (Windows/Sysmon `User`). */
+  user?: string;
+  /** The arguments were cut at the source's string limit. */
+  argvTruncated?: boolean;
+  /** Provenance of each field that was attempted. */
+  from: Partial<Record<InfoField, Provenance>>;
+}
+
+interface EventBase {
+  /** Nanoseconds since the recording's time base. */
+  t: number;
+  /** Process id (Linux tgid). */
+  pid: number;
+  /** Thread id. */
+  tid: number;
+}
+
+/** A new process. `pid`/`tid` are the new process and its first thread. */
+export interface ProcessCreate extends EventBase {
+  kind: "process_create";
+  /** The kernel's parent. */
+  ppid: number;
+  /** The parent's thread that created it (Linux). */
+  ptid: number;
+  /** The creating process, when the OS reports it apart from the parent (Windows). */
+  creatorPid: number;
+  creatorTid: number;
+  /** Process start on the event clock (identity), ns since the time base. */
+  start: number;
+  info?: ProcessInfo;
+  /** A block rule denied the creation (Windows). */
+  denied?: boolean;
+  /** The OS's own id of the process (Sysmon ProcessGuid), kept as given. */
+  guid?: string;
+  parentGuid?: string;
+}
+
+/** A process that was already running when the recording started. */
+export interface ProcessSnapshot extends EventBase {
+  kind: "process_snapshot";
+  ppid: number;
+  start: number;
+  info?: ProcessInfo;
+  guid?: string;
+}
+
+/** A process replaced its image. */
+export interface Exec extends EventBase {
+  kind: "exec";
+  info: ProcessInfo;
+}
+
+/** A process ended. `status` is raw: Linux wait status, Windows NTSTATUS. */
+export interface ProcessExit extends EventBase {
+  kind: "process_exit";
+  status: number;
+  guid?: string;
+}
+
+/** A new thread of an existing process. */
+export interface ThreadCreate extends EventBase {
+  kind: "thread_create";
+  creatorPid: number;
+  creatorTid: number;
+}
+
+/** A thread ended. */
+export interface ThreadExit extends EventBase {
+  kind: "thread_exit";
+  status: number;
+  /** The OS said the process was already exiting (Windows), when known. */
+  processExiting?: boolean;
+}
+
+/** A thread changed its name. */
+export interface CommChange extends EventBase {
+  kind: "comm";
+  comm: string;
+}
+
+/** An image was mapped into a process (Windows, optional). */
+export interface ImageLoad extends EventBase {
+  kind: "image_load";
+  image: string;
+  base: number;
+  size: number;
+}
+
+/** Why events were lost. */
+export type LostReason =
+  | "enobufs"
+  | "seq_gap"
+  | "ring_full"
+  | "bpf_reserve"
+  | "driver_queue"
+  | "decode"
+  | "recording"; // the recording itself was damaged (reader-side)
+
+/** Events were lost at this point of the stream. `pid`/`tid` are 0. */
+export interface Lost extends EventBase {
+  kind: "lost";
+  reason: LostReason;
+  /** Events lost; unknown when `countUnknown` (ENOBUFS). */
+  count: number;
+  countUnknown?: boolean;
+  /** CPU of a per-CPU count. */
+  cpu?: number;
+}
+
+/** Every event procrec knows. */
+export type ProcEvent =
+  | ProcessCreate
+  | ProcessSnapshot
+  | Exec
+  | ProcessExit
+  | ThreadCreate
+  | ThreadExit
+  | CommChange
+  | ImageLoad
+  | Lost;
+
+/** The `kind` of each event. */
+export type EventKind = ProcEvent["kind"];
+
+/** All kinds, in schema code order (code = index + 1). */
+export const EVENT_KINDS: readonly EventKind[] = [
+  "process_create",
+  "exec",
+  "process_exit",
+  "thread_create",
+  "thread_exit",
+  "comm",
+  "lost",
+  "process_snapshot",
+  "image_load",
+];

@@ -1,0 +1,234 @@
+/**
+ * Writes a recording. Needs `--allow-write` for the output directory.
+ *
+ * Crash-safe protocol: the file is written as `NAME.incomplete`; every chunk
+ * is a complete CBOR item written with one `write` call, at least every
+ * {@link FLUSH_INTERVAL_MS} while events arrive, so a killed recorder leaves
+ * every chunk it had flushed readable; `close()` writes the trailer, syncs the
+ * file and only then renames it to `NAME`. A reader never needs the trailer to
+ * read the chunks; it needs it to call the recording complete.
+ *
+ * @module
+ */
+import type { EventKind, ProcEvent } from "../events/types.ts";
+import { newEncoder, Tag } from "./_cbor.ts";
+import { sha256 } from "./_hash.ts";
+import {
+  encodeEvent,
+  FLUSH_INTERVAL_MS,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  MAX_CHUNK_EVENTS,
+  type RecordingHeader,
+  type RecordingTrailer,
+  SELF_DESCRIBE_TAG,
+} from "./schema.ts";
+
+/** The header fields a caller gives; the writer adds format and version. */
+export type HeaderInit = Omit<RecordingHeader, "format" | "version">;
+
+/** Options of {@link RecordingWriter.create}. */
+export interface WriterOptions {
+  /** Events per chunk at most (default {@link MAX_CHUNK_EVENTS}). */
+  chunkEvents?: number;
+  /** Flush period in ms (default {@link FLUSH_INTERVAL_MS}); 0 disables the timer. */
+  flushIntervalMs?: number;
+  /** Replace an existing output file. */
+  overwrite?: boolean;
+}
+
+/**
+ * Appends events to a recording, chunk by chunk, with a hash chain.
+ *
+ * @example
+ * ```ts
+ * import { RecordingWriter } from "./recording_writer.ts";
+ * const dir = await Deno.makeTempDir();
+ * const w = await RecordingWriter.create(`${dir}/a.cbor`, {
+ *   host: "h", os: "linux", kernel: "6", bootId: "b",
+ *   timeBase: { monoNs: 0n, utcNs: 0n }, clock: { source: "test", monoToUtcNs: 0n },
+ *   tool: { name: "procrec", version: "0" }, source: { name: "test", reason: "doc" },
+ *   options: {},
+ * });
+ * w.write({ kind: "comm", t: 1, pid: 2, tid: 2, comm: "x" });
+ * const path = await w.close();
+ * await Deno.remove(dir, { recursive: true });
+ * if (!path.endsWith("a.cbor")) throw new Error(path);
+ * ```
+ */
+export class RecordingWriter {
+  #file: Deno.FsFile;
+  #pending: unknown[] = [];
+  #chunkIndex = 0;
+  #seq = 0;
+  #prevHash: Uint8Array;
+  #counts: Partial<Record<EventKind, number>> = {};
+  #lost: Record<string, number> = {};
+  #timer: number | undefined;
+  #closed = false;
+  #bytes = 0;
+  #lastFlush = Date.now();
+
+  private constructor(
+    readonly path: string,
+    readonly tempPath: string,
+    file: Deno.FsFile,
+    headerHash: Uint8Array,
+    readonly chunkEvents: number,
+    headerBytes: number,
+  ) {
+    this.#file = file;
+    this.#prevHash = headerHash;
+    this.#bytes = headerBytes;
+  }
+
+  /** Opens `path + ".incomplete"` and writes the header. */
+  static async create(
+    path: string,
+    header: HeaderInit,
+    options: WriterOptions = {},
+  ): Promise<RecordingWriter> {
+    const tempPath = `${path}.incomplete`;
+    if (!options.overwrite) {
+      for (const p of [path, tempPath]) {
+        if (await exists(p)) {
+          throw new Deno.errors.AlreadyExists(
+            `Cannot create recording "${p}": the file exists`,
+          );
+        }
+      }
+    }
+    const full: RecordingHeader = {
+      format: FORMAT_NAME,
+      version: FORMAT_VERSION,
+      ...header,
+    };
+    const bytes = newEncoder().encode(new Tag(full, SELF_DESCRIBE_TAG));
+    const file = await Deno.open(tempPath, {
+      write: true,
+      create: true,
+      truncate: true,
+    });
+    writeAll(file, bytes);
+    const w = new RecordingWriter(
+      path,
+      tempPath,
+      file,
+      sha256(bytes),
+      options.chunkEvents ?? MAX_CHUNK_EVENTS,
+      bytes.length,
+    );
+    const period = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
+    if (period > 0) {
+      w.#timer = setInterval(() => {
+        if (Date.now() - w.#lastFlush >= period) w.flush();
+      }, Math.max(10, Math.floor(period / 2)));
+    }
+    return w;
+  }
+
+  /** Events written so far. */
+  get events(): number {
+    return this.#seq + this.#pending.length;
+  }
+
+  /** Bytes in the file so far. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Counts per kind so far. */
+  get counts(): Readonly<Partial<Record<EventKind, number>>> {
+    return this.#counts;
+  }
+
+  /** Adds one event; a full chunk is written at once. */
+  write(event: ProcEvent): void {
+    if (this.#closed) {
+      throw new Error(`Cannot write to recording "${this.path}": it is closed`);
+    }
+    this.#pending.push(encodeEvent(event));
+    this.#counts[event.kind] = (this.#counts[event.kind] ?? 0) + 1;
+    if (event.kind === "lost") {
+      this.#lost[event.reason] = (this.#lost[event.reason] ?? 0) + event.count;
+    }
+    if (this.#pending.length >= this.chunkEvents) this.flush();
+  }
+
+  /** Writes the pending events as one chunk. */
+  flush(): void {
+    this.#lastFlush = Date.now();
+    if (this.#pending.length === 0 || this.#closed) return;
+    const enc = newEncoder();
+    const body = enc.encode(this.#pending);
+    const item = enc.encode([
+      "chunk",
+      this.#chunkIndex,
+      this.#seq,
+      this.#prevHash,
+      sha256(body).subarray(0, 16),
+      body,
+    ]);
+    writeAll(this.#file, item);
+    this.#bytes += item.length;
+    this.#prevHash = sha256(item);
+    this.#chunkIndex++;
+    this.#seq += this.#pending.length;
+    this.#pending = [];
+  }
+
+  /** Flushes, writes the trailer, syncs and renames; returns the final path. */
+  async close(): Promise<string> {
+    if (this.#closed) return this.path;
+    this.flush();
+    clearInterval(this.#timer);
+    this.#closed = true;
+    const trailer: RecordingTrailer = {
+      chunks: this.#chunkIndex,
+      events: this.#seq,
+      counts: this.#counts,
+      lost: this.#lost,
+      endUtcNs: BigInt(Date.now()) * 1_000_000n,
+      finalHash: this.#prevHash,
+    };
+    const item = newEncoder().encode([
+      "trailer",
+      trailer.chunks,
+      trailer.events,
+      trailer.counts,
+      trailer.lost,
+      trailer.endUtcNs,
+      trailer.finalHash,
+    ]);
+    writeAll(this.#file, item);
+    this.#bytes += item.length;
+    await this.#file.sync();
+    this.#file.close();
+    await Deno.rename(this.tempPath, this.path);
+    return this.path;
+  }
+
+  /** Stops without a trailer, leaving `NAME.incomplete` as a crash would. */
+  abandon(): void {
+    if (this.#closed) return;
+    this.flush();
+    clearInterval(this.#timer);
+    this.#closed = true;
+    this.#file.close();
+  }
+}
+
+function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}

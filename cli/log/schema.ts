@@ -1,0 +1,298 @@
+/**
+ * The recording format, version {@link FORMAT_VERSION}, in code. Every field
+ * is documented in `SCHEMA.md` beside this file; a change to either is a
+ * change to both and bumps the version.
+ *
+ * @module
+ */
+import type {
+  EventKind,
+  InfoField,
+  ProcessInfo,
+  ProcEvent,
+  Provenance,
+} from "../events/types.ts";
+import { EVENT_KINDS } from "../events/types.ts";
+
+/** Name in the header of every recording. */
+export const FORMAT_NAME = "procrec";
+/** Version the writer writes and the reader accepts. */
+export const FORMAT_VERSION = 1;
+/** CBOR self-describe tag that starts every recording. */
+export const SELF_DESCRIBE_TAG = 55799;
+/** Events per chunk at most. */
+export const MAX_CHUNK_EVENTS = 4096;
+/** A chunk is written at least this often while events arrive. */
+export const FLUSH_INTERVAL_MS = 250;
+/** No item of a recording may be larger than this. */
+export const MAX_ITEM_BYTES = 64 * 1024 * 1024;
+
+/** The header: the first item of a recording, under tag 55799. */
+export interface RecordingHeader {
+  format: typeof FORMAT_NAME;
+  version: number;
+  /** Host name. */
+  host: string;
+  os: "linux" | "windows";
+  /** Kernel release (`uname -r`) or Windows build. */
+  kernel: string;
+  /** Boot id (Linux /proc/sys/kernel/random/boot_id); part of process identity. */
+  bootId: string;
+  /** t = 0 of every event: the source clock and UTC at the same instant. */
+  timeBase: { monoNs: bigint; utcNs: bigint };
+  /** How the source's clock maps to UTC: utc = mono + monoToUtcNs. */
+  clock: { source: string; monoToUtcNs: bigint };
+  tool: { name: string; version: string };
+  /** Which event source recorded it and why that one. */
+  source: { name: string; reason: string };
+  /** Options the recorder ran with. */
+  options: Record<string, unknown>;
+  /** The command recorded with `record -- CMD`, when any. */
+  command?: { argv: string[]; pid?: number; onlyCommand?: boolean };
+  /** Where imported evidence came from. */
+  import?: { format: string; files: { name: string; sha256: string }[] };
+}
+
+/** The last item of a cleanly closed recording. */
+export interface RecordingTrailer {
+  chunks: number;
+  events: number;
+  counts: Partial<Record<EventKind, number>>;
+  lost: Record<string, number>;
+  /** UTC ns at close. */
+  endUtcNs: bigint;
+  /** SHA-256 of the last chunk item (of the header when there is none). */
+  finalHash: Uint8Array;
+}
+
+const PROVENANCE: (Provenance | undefined)[] = [
+  undefined,
+  "kernel",
+  "proc",
+  "gone",
+  "denied",
+  "import",
+];
+const INFO_FIELDS: InfoField[] = ["image", "argv", "comm", "cwd", "cred"];
+
+type FieldType = "uint" | "int" | "num" | "str" | "bool" | "info" | "strs";
+type Field = readonly [name: string, type: FieldType, optional?: boolean];
+
+/** Positional layout of each kind after `[code, t, pid, tid]`. */
+const LAYOUT: Record<EventKind, readonly Field[]> = {
+  process_create: [
+    ["ppid", "uint"],
+    ["ptid", "uint"],
+    ["creatorPid", "uint"],
+    ["creatorTid", "uint"],
+    ["start", "int"],
+    ["info", "info", true],
+    ["denied", "bool", true],
+    ["guid", "str", true],
+    ["parentGuid", "str", true],
+  ],
+  exec: [["info", "info"]],
+  process_exit: [["status", "uint"], ["guid", "str", true]],
+  thread_create: [["creatorPid", "uint"], ["creatorTid", "uint"]],
+  thread_exit: [["status", "uint"], ["processExiting", "bool", true]],
+  comm: [["comm", "str"]],
+  lost: [
+    ["reason", "str"],
+    ["count", "uint"],
+    ["countUnknown", "bool", true],
+    ["cpu", "uint", true],
+  ],
+  process_snapshot: [
+    ["ppid", "uint"],
+    ["start", "int"],
+    ["info", "info", true],
+    ["guid", "str", true],
+  ],
+  image_load: [["image", "str"], ["base", "uint"], ["size", "uint"]],
+};
+
+/** Layout of a process description: `[image, argv, comm, cwd, uid, gid, from, argvTruncated, cmdline, user]`. */
+const INFO_LAYOUT: readonly Field[] = [
+  ["image", "str", true],
+  ["argv", "strs", true],
+  ["comm", "str", true],
+  ["cwd", "str", true],
+  ["uid", "uint", true],
+  ["gid", "uint", true],
+  ["from", "strs", true], // encoded as small ints, see encodeInfo
+  ["argvTruncated", "bool", true],
+  ["cmdline", "str", true],
+  ["user", "str", true],
+];
+
+/**
+ * Encodes one event as the positional CBOR array of the schema.
+ *
+ * @example
+ * ```ts
+ * import { decodeEvent, encodeEvent } from "./schema.ts";
+ * const e = { kind: "comm", t: 5, pid: 1, tid: 1, comm: "sh" } as const;
+ * const back = decodeEvent(encodeEvent(e));
+ * if (back.kind !== "comm" || back.comm !== "sh") throw new Error("round trip");
+ * ```
+ */
+export function encodeEvent(event: ProcEvent): unknown[] {
+  const code = EVENT_KINDS.indexOf(event.kind) + 1;
+  const out: unknown[] = [code, event.t, event.pid, event.tid];
+  const rec = event as unknown as Record<string, unknown>;
+  for (const [name, type] of LAYOUT[event.kind]) {
+    const v = rec[name];
+    if (v === undefined) out.push(null);
+    else if (type === "info") out.push(encodeInfo(v as ProcessInfo));
+    else out.push(v);
+  }
+  return trimNulls(out);
+}
+
+function encodeInfo(info: ProcessInfo): unknown[] {
+  const out: unknown[] = [];
+  for (const [name] of INFO_LAYOUT) {
+    if (name === "from") {
+      const codes = INFO_FIELDS.map((f) => {
+        const p = info.from[f];
+        return p === undefined ? 0 : PROVENANCE.indexOf(p);
+      });
+      out.push(codes.every((c) => c === 0) ? null : codes);
+    } else {
+      const v = (info as unknown as Record<string, unknown>)[name];
+      out.push(v === undefined ? null : v);
+    }
+  }
+  return trimNulls(out);
+}
+
+function trimNulls(a: unknown[]): unknown[] {
+  let n = a.length;
+  while (n > 0 && a[n - 1] === null) n--;
+  a.length = n;
+  return a;
+}
+
+/**
+ * Decodes and validates one event array; throws a `SyntaxError` naming the
+ * field and what was expected.
+ */
+export function decodeEvent(value: unknown): ProcEvent {
+  if (!Array.isArray(value) || value.length < 4) {
+    throw new SyntaxError(
+      `event is ${describe(value)}, expected an array of at least 4 items`,
+    );
+  }
+  const code = value[0];
+  if (typeof code !== "number" || !Number.isInteger(code)) {
+    throw new SyntaxError(`event kind is ${describe(code)}, expected a code`);
+  }
+  const kind = EVENT_KINDS[code - 1];
+  if (kind === undefined) {
+    throw new SyntaxError(
+      `event kind code ${code} is unknown, expected 1 to ${EVENT_KINDS.length}`,
+    );
+  }
+  const ev: Record<string, unknown> = {
+    kind,
+    t: check(value[1], "int", "t", kind),
+    pid: check(value[2], "uint", "pid", kind),
+    tid: check(value[3], "uint", "tid", kind),
+  };
+  const layout = LAYOUT[kind];
+  for (let i = 0; i < layout.length; i++) {
+    const [name, type, optional] = layout[i];
+    const v = value[4 + i];
+    if (v === undefined || v === null) {
+      if (!optional) {
+        throw new SyntaxError(`${kind} event lacks required field "${name}"`);
+      }
+      continue;
+    }
+    ev[name] = type === "info" ? decodeInfo(v, kind) : check(v, type, name, kind);
+  }
+  return ev as unknown as ProcEvent;
+}
+
+function decodeInfo(value: unknown, kind: string): ProcessInfo {
+  if (!Array.isArray(value)) {
+    throw new SyntaxError(
+      `${kind} event field "info" is ${describe(value)}, expected an array`,
+    );
+  }
+  const info: Record<string, unknown> = { from: {} };
+  for (let i = 0; i < INFO_LAYOUT.length; i++) {
+    const [name, type] = INFO_LAYOUT[i];
+    const v = value[i];
+    if (v === undefined || v === null) continue;
+    if (name === "from") {
+      if (!Array.isArray(v)) {
+        throw new SyntaxError(
+          `${kind} event field "info.from" is ${describe(v)}, expected an array`,
+        );
+      }
+      const from: Record<string, Provenance> = {};
+      v.forEach((c, j) => {
+        const p = PROVENANCE[c as number];
+        if (c !== 0 && (p === undefined || INFO_FIELDS[j] === undefined)) {
+          throw new SyntaxError(
+            `${kind} event field "info.from[${j}]" is ${describe(c)}, expected a provenance code 0-5`,
+          );
+        }
+        if (p) from[INFO_FIELDS[j]] = p;
+      });
+      info.from = from;
+    } else info[name] = check(v, type, `info.${name}`, kind);
+  }
+  return info as unknown as ProcessInfo;
+}
+
+function check(v: unknown, type: FieldType, name: string, kind: string) {
+  let ok: boolean;
+  switch (type) {
+    case "uint":
+      ok = typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+      break;
+    case "int":
+      ok = typeof v === "number" && Number.isSafeInteger(v);
+      break;
+    case "num":
+      ok = typeof v === "number" && Number.isFinite(v);
+      break;
+    case "str":
+      ok = typeof v === "string";
+      break;
+    case "bool":
+      ok = typeof v === "boolean";
+      break;
+    case "strs":
+      ok = Array.isArray(v) && v.every((s) => typeof s === "string");
+      break;
+    default:
+      ok = false;
+  }
+  if (!ok) {
+    throw new SyntaxError(
+      `${kind} event field "${name}" is ${describe(v)}, expected ${EXPECTED[type]}`,
+    );
+  }
+  return v;
+}
+
+const EXPECTED: Record<FieldType, string> = {
+  uint: "an unsigned integer",
+  int: "an integer",
+  num: "a number",
+  str: "a text string",
+  bool: "a boolean",
+  strs: "an array of text strings",
+  info: "an array",
+};
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v instanceof Uint8Array) return `a byte string of ${v.length}`;
+  if (typeof v === "string") return `the string ${JSON.stringify(v.slice(0, 40))}`;
+  return `${typeof v} ${String(v).slice(0, 40)}`;
+}

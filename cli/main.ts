@@ -1,0 +1,47 @@
+/**
+ * procrec's command line: parses, dispatches to one command file, prints
+ * errors and sets the exit status (0 ok, 1 different/tampered, 2 error).
+ *
+ * @module
+ */
+import { Command, CommanderError } from "commander";
+import { COMMANDS } from "./commands/mod.ts";
+import { actionStatus, printErr } from "./commands/_run.ts";
+import { CliError } from "./errors.ts";
+import { TOOL_VERSION } from "./version.ts";
+
+/** Runs the command line; returns the exit status. */
+export async function main(args: string[]): Promise<number> {
+  const program = new Command("procrec")
+    .description(
+      "Forensic recorder and replayer of process lifecycles: record from the kernel,\n" +
+        "replay and diff process trees, package and verify evidence.",
+    )
+    .version(TOOL_VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  for (const register of COMMANDS) register(program);
+  program.commands.forEach((c) => c.exitOverride());
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return actionStatus();
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit 0; usage errors were printed by commander
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof CliError) {
+      printErr(`procrec: ${e.message}\n`);
+      return e.exitCode;
+    }
+    const err = e as Error;
+    printErr(`procrec: ${err?.message ?? String(e)}\n`);
+    if (err?.cause instanceof Error) printErr(`  cause: ${err.cause.message}\n`);
+    if (Deno.env.get("PROCREC_DEBUG")) printErr(`${err?.stack}\n`);
+    return 2;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exitCode = await main(Deno.args);
+}

@@ -1,0 +1,254 @@
+/*
+ * procrec_abi.h - the one C ABI of every procrec event source.
+ *
+ * Included by the Linux library (libprocrec.so: proc connector and eBPF
+ * sources), the Windows driver (procrec.sys) and its user-mode library
+ * (procrec.dll). cli/native/ffi.ts binds exactly these functions and decodes
+ * exactly these records; cli/log/SCHEMA.md documents both.
+ *
+ * Records are little-endian, 8-byte aligned and self-sized: a common header
+ * (kind, flags, size, sequence, monotonic and UTC timestamps, pid, tid) then
+ * kind-specific fixed fields, then string bytes. Strings are UTF-8 without a
+ * terminating NUL, referenced as {offset from the record start, length}.
+ * A reader skips kinds it does not know by their size.
+ *
+ * Nothing is dropped silently: every place that can lose an event counts it
+ * and emits a PR_REC_LOST record into the stream where the loss happened.
+ */
+#ifndef PROCREC_ABI_H
+#define PROCREC_ABI_H
+
+#include <stdint.h>
+
+#define PROCREC_ABI_VERSION 1u
+
+#if defined(_WIN32)
+#define PROCREC_API __declspec(dllexport)
+#else
+#define PROCREC_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- record kinds ---- */
+enum pr_kind {
+  PR_REC_PROCESS_CREATE = 1, /* a new process (Linux: fork of a group leader) */
+  PR_REC_EXEC = 2,           /* a process replaced its image */
+  PR_REC_PROCESS_EXIT = 3,   /* a process ended (last thread of the group) */
+  PR_REC_THREAD_CREATE = 4,  /* a new thread in an existing process */
+  PR_REC_THREAD_EXIT = 5,    /* a thread ended */
+  PR_REC_COMM = 6,           /* a thread changed its name (Linux comm) */
+  PR_REC_LOST = 7,           /* events were lost here; see pr_rec_lost */
+  PR_REC_SNAPSHOT = 8,       /* a process already running at start */
+  PR_REC_IMAGE_LOAD = 9,     /* an image was mapped (Windows, optional) */
+};
+
+/* ---- header flags ---- */
+#define PR_F_ARGV_TRUNCATED 0x0001u  /* argv longer than the string limit */
+#define PR_F_IMAGE_TRUNCATED 0x0002u /* image path longer than the limit */
+#define PR_F_PROCESS_EXITING 0x0004u /* thread exit: its process is exiting */
+#define PR_F_DENIED 0x0008u          /* process create: a block rule denied it */
+#define PR_F_COUNT_UNKNOWN 0x0010u   /* lost: the count could not be known */
+#define PR_F_CMDLINE 0x0020u         /* argv holds one command line (Windows) */
+#define PR_F_GROUP_DEAD 0x0040u      /* thread exit is the last of its group */
+#define PR_F_REMOTE 0x0080u          /* thread created by another process */
+
+/* ---- where a field's value came from ---- */
+enum pr_provenance {
+  PR_PROV_NONE = 0,     /* not captured (not applicable or not attempted) */
+  PR_PROV_KERNEL = 1,   /* from the kernel at the moment of the event */
+  PR_PROV_PROC = 2,     /* read from /proc/<pid>/ after the event */
+  PR_PROV_GONE = 3,     /* the process was gone before it could be read */
+  PR_PROV_DENIED = 4,   /* reading it was refused (permissions) */
+};
+
+/* ---- why events were lost ---- */
+enum pr_lost_reason {
+  PR_LOST_ENOBUFS = 1,      /* socket receive buffer overflowed */
+  PR_LOST_SEQ_GAP = 2,      /* per-CPU sequence gap in kernel messages */
+  PR_LOST_RING_FULL = 3,    /* the library's ring was full */
+  PR_LOST_BPF_RESERVE = 4,  /* BPF ring buffer reserve failed */
+  PR_LOST_DRIVER_QUEUE = 5, /* the Windows driver's ring was full */
+  PR_LOST_DECODE = 6,       /* a kernel message could not be decoded */
+};
+
+struct pr_str {
+  uint32_t off; /* from the start of the record; 0 with len 0: absent */
+  uint32_t len; /* bytes, no NUL */
+};
+
+struct pr_rec_header { /* 40 bytes */
+  uint16_t kind;    /* enum pr_kind */
+  uint16_t flags;   /* PR_F_* */
+  uint32_t size;    /* whole record, header and strings, multiple of 8 */
+  uint64_t seq;     /* per-source sequence number, +1 per record */
+  uint64_t mono_ns; /* kernel monotonic clock (Windows: boot-relative) */
+  uint64_t utc_ns;  /* UTC nanoseconds since 1970-01-01 */
+  uint32_t pid;     /* process (Linux tgid) */
+  uint32_t tid;     /* thread */
+};
+
+/* Process details shared by create, exec and snapshot records. */
+struct pr_proc_info { /* 56 bytes */
+  uint32_t uid;
+  uint32_t gid;
+  uint8_t prov_image; /* enum pr_provenance, per field */
+  uint8_t prov_argv;
+  uint8_t prov_comm;
+  uint8_t prov_cwd;
+  uint8_t prov_cred;
+  uint8_t reserved[3];
+  uint32_t argv_full_len; /* bytes of the whole argv, even when truncated */
+  uint32_t argc;          /* number of arguments in argv (NUL-separated) */
+  struct pr_str image;    /* executable path */
+  struct pr_str argv;     /* arguments joined by NUL (Windows: the command line) */
+  struct pr_str comm;     /* short name */
+  struct pr_str cwd;      /* working directory */
+};
+
+struct pr_rec_process_create { /* kind 1; header pid/tid are the new process */
+  struct pr_rec_header h;
+  uint32_t parent_pid;  /* the kernel's parent (never read from /proc) */
+  uint32_t parent_tid;  /* the thread that forked (Linux) */
+  uint32_t creator_pid; /* Windows: CreatingThreadId.UniqueProcess; Linux: = parent */
+  uint32_t creator_tid;
+  uint64_t start_ns;    /* process start, monotonic: part of its identity */
+  uint32_t status;      /* Windows: CreationStatus written (denials) */
+  uint32_t reserved;
+  struct pr_proc_info info;
+};
+
+struct pr_rec_exec { /* kind 2 */
+  struct pr_rec_header h;
+  uint64_t start_ns; /* start of the process (0 when unknown) */
+  struct pr_proc_info info;
+};
+
+struct pr_rec_process_exit { /* kind 3 */
+  struct pr_rec_header h;
+  uint32_t status;   /* Linux: wait status (code << 8 | signal); Windows: NTSTATUS */
+  uint32_t reserved;
+  uint64_t start_ns; /* 0 when unknown */
+};
+
+struct pr_rec_thread_create { /* kind 4; header pid/tid are the new thread */
+  struct pr_rec_header h;
+  uint32_t creator_pid;
+  uint32_t creator_tid;
+  uint64_t start_ns;
+};
+
+struct pr_rec_thread_exit { /* kind 5 */
+  struct pr_rec_header h;
+  uint32_t status;
+  uint32_t reserved;
+};
+
+struct pr_rec_comm { /* kind 6 */
+  struct pr_rec_header h;
+  struct pr_str comm;
+};
+
+struct pr_rec_lost { /* kind 7; header pid/tid are 0 */
+  struct pr_rec_header h;
+  uint32_t reason; /* enum pr_lost_reason */
+  uint32_t cpu;    /* CPU of a per-CPU count, else UINT32_MAX */
+  uint64_t count;  /* events lost (0 with PR_F_COUNT_UNKNOWN) */
+};
+
+struct pr_rec_snapshot { /* kind 8 */
+  struct pr_rec_header h;
+  uint32_t parent_pid;
+  uint32_t reserved;
+  uint64_t start_ns; /* from /proc/<pid>/stat starttime, monotonic ns */
+  struct pr_proc_info info;
+};
+
+struct pr_rec_image_load { /* kind 9 */
+  struct pr_rec_header h;
+  uint64_t base;
+  uint64_t size;
+  struct pr_str image;
+};
+
+/* ---- options, stats, controls ---- */
+enum pr_source {
+  PR_SOURCE_AUTO = 0,    /* Linux: eBPF where possible, else netlink */
+  PR_SOURCE_NETLINK = 1, /* Linux proc connector */
+  PR_SOURCE_EBPF = 2,    /* Linux eBPF tracepoints */
+  PR_SOURCE_WINDOWS = 3, /* procrec.sys */
+};
+
+#define PR_OPT_NO_SNAPSHOT 0x1u /* do not emit snapshot records at start */
+#define PR_OPT_NO_ENRICH 0x2u   /* do not read /proc for exec events */
+#define PR_OPT_IMAGE_LOAD 0x4u  /* Windows: image-load notifications */
+
+struct procrec_options {
+  uint32_t size;           /* sizeof(struct procrec_options) */
+  uint32_t source;         /* enum pr_source */
+  uint32_t flags;          /* PR_OPT_* */
+  uint32_t ring_bytes;     /* library ring; 0: 64 MiB */
+  uint32_t rcvbuf_bytes;   /* netlink SO_RCVBUFFORCE; 0: 32 MiB */
+  uint32_t bpf_ring_bytes; /* BPF ring buffer; 0: the source's default */
+  uint32_t max_string;     /* per-string byte limit; 0: 4096 */
+  uint32_t reserved[9];
+};
+
+struct procrec_stats {
+  uint64_t records;      /* records handed to procrec_read */
+  uint64_t bytes;        /* bytes handed to procrec_read */
+  uint64_t lost_total;   /* events known lost, all reasons */
+  uint64_t lost_enobufs; /* number of ENOBUFS occurrences */
+  uint64_t lost_seq_gap; /* events lost per sequence gaps */
+  uint64_t lost_ring;    /* events dropped because the ring was full */
+  uint64_t lost_bpf;     /* BPF reserve failures */
+  uint64_t lost_driver;  /* Windows driver queue drops */
+  uint64_t ring_used;    /* bytes in the library ring now */
+  uint64_t ring_size;
+  uint64_t enrich_ok;    /* /proc reads that succeeded */
+  uint64_t enrich_gone;  /* /proc reads too late */
+  uint64_t kernel_msgs;  /* messages received from the kernel */
+  uint64_t reserved[7];
+};
+
+enum pr_control {
+  PR_CTL_PAUSE_READER = 1,  /* test: stop draining the kernel source */
+  PR_CTL_RESUME_READER = 2, /* test: resume draining */
+  PR_CTL_INJECT = 3,        /* Windows test build: inject synthetic notifications */
+};
+
+/* ---- status codes (negative) ---- */
+#define PR_OK 0
+#define PR_E_INVAL (-1)   /* bad argument */
+#define PR_E_PERM (-2)    /* missing privilege */
+#define PR_E_NOSUP (-3)   /* kernel or OS lacks the mechanism */
+#define PR_E_NOMEM (-4)   /* out of memory */
+#define PR_E_IO (-5)      /* an OS call failed */
+#define PR_E_STATE (-6)   /* call not valid in this state */
+#define PR_E_ABI (-7)     /* version or size mismatch */
+
+/* ---- functions ---- */
+PROCREC_API uint32_t procrec_abi_version(void);
+/* Opens a source. On failure *out is NULL and procrec_last_error(NULL, ...)
+ * describes the failure (per calling thread). */
+PROCREC_API int32_t procrec_open(const struct procrec_options *opts, void **out);
+PROCREC_API int32_t procrec_start(void *h);
+/* Copies whole records into buf. Returns bytes (> 0), 0 on timeout, < 0 on
+ * error. Blocks up to timeout_ms. Never splits a record. */
+PROCREC_API int32_t procrec_read(void *h, uint8_t *buf, uint32_t cap, uint32_t timeout_ms);
+PROCREC_API int32_t procrec_stats(void *h, struct procrec_stats *out);
+PROCREC_API int32_t procrec_stop(void *h);
+PROCREC_API void procrec_close(void *h);
+/* Copies the last error message (NUL-terminated, truncated to cap). */
+PROCREC_API int32_t procrec_last_error(void *h, char *buf, uint32_t cap);
+/* Writes "SOURCE: reason" (e.g. "netlink: eBPF unavailable: ...").
+ * Returns the enum pr_source in use. */
+PROCREC_API int32_t procrec_source(void *h, char *buf, uint32_t cap);
+PROCREC_API int32_t procrec_control(void *h, uint32_t op, const uint8_t *arg, uint32_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PROCREC_ABI_H */
