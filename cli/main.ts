@@ -36,7 +36,9 @@ export async function main(args: string[]): Promise<number> {
     }
     const err = e as Error;
     printErr(`procrec: ${err?.message ?? String(e)}\n`);
-    if (err?.cause instanceof Error) printErr(`  cause: ${err.cause.message}\n`);
+    if (err?.cause instanceof Error) {
+      printErr(`  cause: ${err.cause.message}\n`);
+    }
     if (Deno.env.get("PROCREC_DEBUG")) printErr(`${err?.stack}\n`);
     return 2;
   }

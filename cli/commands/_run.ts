@@ -26,7 +26,9 @@ export function actionStatus(): number {
 export async function print(text: string): Promise<void> {
   const bytes = new TextEncoder().encode(text);
   let off = 0;
-  while (off < bytes.length) off += await Deno.stdout.write(bytes.subarray(off));
+  while (off < bytes.length) {
+    off += await Deno.stdout.write(bytes.subarray(off));
+  }
 }
 
 /** Writes text to stderr, all of it. */

@@ -72,7 +72,9 @@ export function scanItem(
     } else if (ai === 31) {
       if (major === 0 || major === 1 || major === 6) {
         throw new SyntaxError(
-          `Cannot read CBOR at offset ${pos - 1}: indefinite length on major type ${major}`,
+          `Cannot read CBOR at offset ${
+            pos - 1
+          }: indefinite length on major type ${major}`,
         );
       }
       if (major === 7) {

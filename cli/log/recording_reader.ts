@@ -296,9 +296,10 @@ export class RecordingReader {
               offset: pos,
               chunk: nextIndex,
               type: "truncated",
-              reason: `truncated at offset ${pos}: chunk ${nextIndex} is incomplete (${
-                bytes.end - pos
-              } bytes of it present)`,
+              reason:
+                `truncated at offset ${pos}: chunk ${nextIndex} is incomplete (${
+                  bytes.end - pos
+                } bytes of it present)`,
             });
             r.bytes = bytes.end;
             break;
@@ -388,7 +389,9 @@ export class RecordingReader {
             r.problems.push({
               offset: end,
               type: "trailer",
-              reason: `${bytes.end - end}+ bytes follow the trailer at offset ${end}`,
+              reason: `${
+                bytes.end - end
+              }+ bytes follow the trailer at offset ${end}`,
             });
           }
           break;
@@ -469,7 +472,8 @@ export class RecordingReader {
       r.problems.push({
         offset: pos,
         type: "damaged",
-        reason: `chunk at offset ${pos} has the wrong shape (expected ["chunk", index, firstSeq, prev, digest, body])`,
+        reason:
+          `chunk at offset ${pos} has the wrong shape (expected ["chunk", index, firstSeq, prev, digest, body])`,
       });
       r.chainIntact = false;
       return undefined;
@@ -479,7 +483,8 @@ export class RecordingReader {
         offset: pos,
         chunk: index,
         type: "damaged",
-        reason: `chunk ${index} at offset ${pos} is damaged: its body does not match its digest`,
+        reason:
+          `chunk ${index} at offset ${pos} is damaged: its body does not match its digest`,
       });
       r.chainIntact = false;
       return undefined;
@@ -489,7 +494,8 @@ export class RecordingReader {
         offset: pos,
         chunk: index,
         type: "chain",
-        reason: `chunk ${index} at offset ${pos} does not follow the item before it (hash chain broken: the previous item was altered)`,
+        reason:
+          `chunk ${index} at offset ${pos} does not follow the item before it (hash chain broken: the previous item was altered)`,
       });
       r.chainIntact = false;
     }
@@ -567,8 +573,12 @@ export class RecordingReader {
     if (!prevAdjacent || !equalBytes(finalHash, this.#prevHash)) {
       problems.push("its final hash does not match the last chunk");
     }
-    if (nChunks !== chunks) problems.push(`it counts ${nChunks} chunks, read ${chunks}`);
-    if (nEvents !== events) problems.push(`it counts ${nEvents} events, read ${events}`);
+    if (nChunks !== chunks) {
+      problems.push(`it counts ${nChunks} chunks, read ${chunks}`);
+    }
+    if (nEvents !== events) {
+      problems.push(`it counts ${nEvents} events, read ${events}`);
+    }
     if (problems.length) {
       r.problems.push({
         offset: pos,
@@ -591,12 +601,16 @@ function checkHeader(value: unknown, name: string): RecordingHeader {
   const h = value as Record<string, unknown>;
   if (h.format !== FORMAT_NAME) {
     throw fail(
-      `the header names format ${JSON.stringify(h.format)}, expected "${FORMAT_NAME}"`,
+      `the header names format ${
+        JSON.stringify(h.format)
+      }, expected "${FORMAT_NAME}"`,
     );
   }
   if (h.version !== FORMAT_VERSION) {
     throw fail(
-      `header version is ${JSON.stringify(h.version)}, expected ${FORMAT_VERSION}`,
+      `header version is ${
+        JSON.stringify(h.version)
+      }, expected ${FORMAT_VERSION}`,
     );
   }
   for (const k of ["host", "os", "kernel", "bootId"]) {
@@ -606,7 +620,10 @@ function checkHeader(value: unknown, name: string): RecordingHeader {
   }
   const tb = h.timeBase as Record<string, unknown> | undefined;
   const clock = h.clock as Record<string, unknown> | undefined;
-  if (typeof tb !== "object" || tb === null || typeof clock !== "object" || clock === null) {
+  if (
+    typeof tb !== "object" || tb === null || typeof clock !== "object" ||
+    clock === null
+  ) {
     throw fail(`header fields "timeBase" and "clock" must be maps`);
   }
   try {

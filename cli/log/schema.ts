@@ -209,7 +209,9 @@ export function decodeEvent(value: unknown): ProcEvent {
       }
       continue;
     }
-    ev[name] = type === "info" ? decodeInfo(v, kind) : check(v, type, name, kind);
+    ev[name] = type === "info"
+      ? decodeInfo(v, kind)
+      : check(v, type, name, kind);
   }
   return ev as unknown as ProcEvent;
 }
@@ -228,7 +230,9 @@ function decodeInfo(value: unknown, kind: string): ProcessInfo {
     if (name === "from") {
       if (!Array.isArray(v)) {
         throw new SyntaxError(
-          `${kind} event field "info.from" is ${describe(v)}, expected an array`,
+          `${kind} event field "info.from" is ${
+            describe(v)
+          }, expected an array`,
         );
       }
       const from: Record<string, Provenance> = {};
@@ -236,7 +240,9 @@ function decodeInfo(value: unknown, kind: string): ProcessInfo {
         const p = PROVENANCE[c as number];
         if (c !== 0 && (p === undefined || INFO_FIELDS[j] === undefined)) {
           throw new SyntaxError(
-            `${kind} event field "info.from[${j}]" is ${describe(c)}, expected a provenance code 0-5`,
+            `${kind} event field "info.from[${j}]" is ${
+              describe(c)
+            }, expected a provenance code 0-5`,
           );
         }
         if (p) from[INFO_FIELDS[j]] = p;
@@ -273,7 +279,9 @@ function check(v: unknown, type: FieldType, name: string, kind: string) {
   }
   if (!ok) {
     throw new SyntaxError(
-      `${kind} event field "${name}" is ${describe(v)}, expected ${EXPECTED[type]}`,
+      `${kind} event field "${name}" is ${describe(v)}, expected ${
+        EXPECTED[type]
+      }`,
     );
   }
   return v;
@@ -293,6 +301,8 @@ function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return `an array of ${v.length}`;
   if (v instanceof Uint8Array) return `a byte string of ${v.length}`;
-  if (typeof v === "string") return `the string ${JSON.stringify(v.slice(0, 40))}`;
+  if (typeof v === "string") {
+    return `the string ${JSON.stringify(v.slice(0, 40))}`;
+  }
   return `${typeof v} ${String(v).slice(0, 40)}`;
 }

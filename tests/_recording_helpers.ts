@@ -1,0 +1,71 @@
+/**
+ * Helpers for tests that need small recordings.
+ *
+ * @module
+ */
+import type { ProcEvent } from "../cli/events/types.ts";
+import { type HeaderInit, RecordingWriter } from "../cli/log/mod.ts";
+
+/** A header for test recordings. */
+export function testHeader(overrides: Partial<HeaderInit> = {}): HeaderInit {
+  return {
+    host: "testhost",
+    os: "linux",
+    kernel: "6.18.0-test",
+    bootId: "00000000-0000-4000-8000-000000000001",
+    timeBase: { monoNs: 1_000_000_000n, utcNs: 1_790_000_000_000_000_000n },
+    clock: { source: "test", monoToUtcNs: 1_789_999_999_000_000_000n },
+    tool: { name: "procrec", version: "test" },
+    source: { name: "test", reason: "written by a test" },
+    options: {},
+    ...overrides,
+  };
+}
+
+/** A deterministic workload: `n` processes, each created, exec'd and exited. */
+export function workload(n: number): ProcEvent[] {
+  const out: ProcEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const pid = 2000 + i;
+    const t = i * 1000;
+    out.push({
+      kind: "process_create",
+      t,
+      pid,
+      tid: pid,
+      ppid: 1,
+      ptid: 1,
+      creatorPid: 1,
+      creatorTid: 1,
+      start: t,
+    });
+    out.push({
+      kind: "exec",
+      t: t + 10,
+      pid,
+      tid: pid,
+      info: {
+        image: "/usr/bin/env",
+        argv: ["env", `n=${i}`],
+        from: { image: "proc", argv: "proc" },
+      },
+    });
+    out.push({ kind: "process_exit", t: t + 20, pid, tid: pid, status: 0 });
+  }
+  return out;
+}
+
+/** Writes `events` to `path` with small chunks; returns the file's bytes. */
+export async function writeRecording(
+  path: string,
+  events: ProcEvent[],
+  chunkEvents = 16,
+): Promise<Uint8Array> {
+  const w = await RecordingWriter.create(path, testHeader(), {
+    chunkEvents,
+    flushIntervalMs: 0,
+  });
+  for (const e of events) w.write(e);
+  await w.close();
+  return await Deno.readFile(path);
+}
