@@ -1,0 +1,368 @@
+/**
+ * Decodes a buffer of C records (`driver/include/procrec_abi.h`, ABI 1) into
+ * {@link ProcEvent}s. Pure: no I/O.
+ *
+ * @module
+ */
+import type {
+  InfoField,
+  LostReason,
+  ProcessInfo,
+  ProcEvent,
+  Provenance,
+} from "../events/types.ts";
+
+/** Size of `struct pr_rec_header`. */
+export const HEADER_BYTES = 40;
+
+/** `enum pr_kind`. */
+export const Kind = {
+  PROCESS_CREATE: 1,
+  EXEC: 2,
+  PROCESS_EXIT: 3,
+  THREAD_CREATE: 4,
+  THREAD_EXIT: 5,
+  COMM: 6,
+  LOST: 7,
+  SNAPSHOT: 8,
+  IMAGE_LOAD: 9,
+} as const;
+
+/** `PR_F_*` header flags. */
+export const Flag = {
+  ARGV_TRUNCATED: 0x0001,
+  IMAGE_TRUNCATED: 0x0002,
+  PROCESS_EXITING: 0x0004,
+  DENIED: 0x0008,
+  COUNT_UNKNOWN: 0x0010,
+  CMDLINE: 0x0020,
+  GROUP_DEAD: 0x0040,
+  REMOTE: 0x0080,
+} as const;
+
+/** Fixed size of each kind, header included (the minimum `size`). */
+export const FIXED_BYTES: Record<number, number> = {
+  [Kind.PROCESS_CREATE]: 128,
+  [Kind.EXEC]: 104,
+  [Kind.PROCESS_EXIT]: 56,
+  [Kind.THREAD_CREATE]: 56,
+  [Kind.THREAD_EXIT]: 48,
+  [Kind.COMM]: 48,
+  [Kind.LOST]: 56,
+  [Kind.SNAPSHOT]: 112,
+  [Kind.IMAGE_LOAD]: 64,
+};
+
+/** `enum pr_provenance` (index = code). */
+const PROVENANCE: (Provenance | undefined)[] = [
+  undefined,
+  "kernel",
+  "proc",
+  "gone",
+  "denied",
+];
+
+/** `enum pr_lost_reason` (index = code). */
+export const LOST_REASONS: (LostReason | undefined)[] = [
+  undefined,
+  "enobufs",
+  "seq_gap",
+  "ring_full",
+  "bpf_reserve",
+  "driver_queue",
+  "decode",
+];
+
+/** What {@link decodeRecords} found besides the events. */
+export interface DecodeResult {
+  events: ProcEvent[];
+  /** Records of kinds this decoder does not know, skipped by their size. */
+  unknown: number;
+  /** Records with bad fields (a `lost` event of reason "decode" stands for each). */
+  invalid: number;
+  /** Sequence number of the last record, when any. */
+  lastSeq?: bigint;
+}
+
+const utf8 = new TextDecoder("utf-8");
+
+/**
+ * Decodes whole records from `buf` (as `procrec_read` fills it). `t` of each
+ * event is `mono_ns - timeBaseMonoNs`. A record of unknown kind is skipped
+ * by its size and counted; a record whose fields are out of bounds becomes a
+ * `lost` event of reason "decode"; a record whose size cannot be trusted
+ * (not a multiple of 8, below the header, beyond the buffer) throws a
+ * `RangeError`, since nothing after it can be framed.
+ *
+ * @example
+ * ```ts
+ * import { decodeRecords } from "./decode_records.ts";
+ * const buf = new Uint8Array(48);
+ * const v = new DataView(buf.buffer);
+ * v.setUint16(0, 5, true); // PR_REC_THREAD_EXIT
+ * v.setUint32(4, 48, true); // size
+ * v.setBigUint64(16, 1_500n, true); // mono_ns
+ * v.setUint32(32, 10, true); // pid
+ * v.setUint32(36, 11, true); // tid
+ * const { events } = decodeRecords(buf, 1_000n);
+ * const e = events[0];
+ * if (e.kind !== "thread_exit" || e.t !== 500 || e.tid !== 11) throw new Error();
+ * ```
+ */
+export function decodeRecords(
+  buf: Uint8Array,
+  timeBaseMonoNs: bigint,
+): DecodeResult {
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: DecodeResult = { events: [], unknown: 0, invalid: 0 };
+  let off = 0;
+  while (off < buf.length) {
+    if (buf.length - off < HEADER_BYTES) {
+      throw new RangeError(
+        `Cannot decode records: ${
+          buf.length - off
+        } bytes at offset ${off} are less than a record header (${HEADER_BYTES})`,
+      );
+    }
+    const kind = v.getUint16(off, true);
+    const size = v.getUint32(off + 4, true);
+    if (size < HEADER_BYTES || size % 8 !== 0 || size > buf.length - off) {
+      throw new RangeError(
+        `Cannot decode records: record at offset ${off} (kind ${kind}) has size ${size}, expected a multiple of 8 from ${HEADER_BYTES} to ${
+          buf.length - off
+        }`,
+      );
+    }
+    out.lastSeq = v.getBigUint64(off + 8, true);
+    const fixed = FIXED_BYTES[kind];
+    if (fixed === undefined) {
+      out.unknown++;
+    } else {
+      const t = Number(v.getBigUint64(off + 16, true) - timeBaseMonoNs);
+      let ev: ProcEvent;
+      try {
+        if (size < fixed) {
+          throw new RangeError(
+            `size ${size} is less than the ${fixed} bytes of kind ${kind}`,
+          );
+        }
+        ev = decodeOne(v, buf, off, kind, size, t, timeBaseMonoNs);
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        out.invalid++;
+        ev = { kind: "lost", t, pid: 0, tid: 0, reason: "decode", count: 1 };
+      }
+      out.events.push(ev);
+    }
+    off += size;
+  }
+  return out;
+}
+
+function decodeOne(
+  v: DataView,
+  buf: Uint8Array,
+  off: number,
+  kind: number,
+  size: number,
+  t: number,
+  base: bigint,
+): ProcEvent {
+  const flags = v.getUint16(off + 2, true);
+  const pid = v.getUint32(off + 32, true);
+  const tid = v.getUint32(off + 36, true);
+  const u32 = (at: number) => v.getUint32(off + at, true);
+  const u64 = (at: number) => v.getBigUint64(off + at, true);
+  const str = (at: number) => readStr(v, buf, off, size, at);
+  /** Start times: 0 means unknown, then the event's own time stands in. */
+  const start = (at: number) => {
+    const ns = u64(at);
+    return ns === 0n ? t : Number(ns - base);
+  };
+  switch (kind) {
+    case Kind.PROCESS_CREATE: {
+      const info = readInfo(v, buf, off, size, 72, flags);
+      return {
+        kind: "process_create",
+        t,
+        pid,
+        tid,
+        ppid: u32(40),
+        ptid: u32(44),
+        creatorPid: u32(48),
+        creatorTid: u32(52),
+        start: start(56),
+        ...(info ? { info } : {}),
+        ...(flags & Flag.DENIED ? { denied: true } : {}),
+      };
+    }
+    case Kind.EXEC:
+      return {
+        kind: "exec",
+        t,
+        pid,
+        tid,
+        info: readInfo(v, buf, off, size, 48, flags) ?? { from: {} },
+      };
+    case Kind.PROCESS_EXIT:
+      return { kind: "process_exit", t, pid, tid, status: u32(40) };
+    case Kind.THREAD_CREATE:
+      return {
+        kind: "thread_create",
+        t,
+        pid,
+        tid,
+        creatorPid: u32(40),
+        creatorTid: u32(44),
+      };
+    case Kind.THREAD_EXIT:
+      return {
+        kind: "thread_exit",
+        t,
+        pid,
+        tid,
+        status: u32(40),
+        ...(flags & Flag.PROCESS_EXITING ? { processExiting: true } : {}),
+      };
+    case Kind.COMM:
+      return { kind: "comm", t, pid, tid, comm: str(40) ?? "" };
+    case Kind.LOST: {
+      const code = u32(40);
+      const cpu = u32(44);
+      const unknownCount = (flags & Flag.COUNT_UNKNOWN) !== 0;
+      return {
+        kind: "lost",
+        t,
+        pid,
+        tid,
+        reason: LOST_REASONS[code] ?? "decode",
+        count: Number(u64(48)),
+        ...(unknownCount ? { countUnknown: true } : {}),
+        ...(cpu !== 0xffffffff ? { cpu } : {}),
+      };
+    }
+    case Kind.SNAPSHOT: {
+      const info = readInfo(v, buf, off, size, 56, flags);
+      return {
+        kind: "process_snapshot",
+        t,
+        pid,
+        tid,
+        ppid: u32(40),
+        start: start(48),
+        ...(info ? { info } : {}),
+      };
+    }
+    case Kind.IMAGE_LOAD:
+      return {
+        kind: "image_load",
+        t,
+        pid,
+        tid,
+        image: str(56) ?? "",
+        base: Number(u64(40)),
+        size: Number(u64(48)),
+      };
+  }
+  throw new RangeError(`kind ${kind} has no decoder`);
+}
+
+/** Reads a `struct pr_str` at record offset `at`; undefined when absent. */
+function readStr(
+  v: DataView,
+  buf: Uint8Array,
+  off: number,
+  size: number,
+  at: number,
+): string | undefined {
+  const so = v.getUint32(off + at, true);
+  const sl = v.getUint32(off + at + 4, true);
+  if (sl === 0) return so === 0 ? undefined : "";
+  if (so < HEADER_BYTES || so > size || sl > size - so) {
+    throw new RangeError(
+      `string at record offset ${at} spans ${so}+${sl}, beyond the record's ${size} bytes`,
+    );
+  }
+  return utf8.decode(buf.subarray(off + so, off + so + sl));
+}
+
+const INFO_PROV: [InfoField, number][] = [
+  ["image", 8],
+  ["argv", 9],
+  ["comm", 10],
+  ["cwd", 11],
+  ["cred", 12],
+];
+
+/**
+ * Reads a `struct pr_proc_info` at record offset `at`. A value is kept only
+ * when its provenance says it was read (kernel or /proc) or says nothing;
+ * "gone" and "denied" fields carry no value, never a guess.
+ */
+function readInfo(
+  v: DataView,
+  buf: Uint8Array,
+  off: number,
+  size: number,
+  at: number,
+  flags: number,
+): ProcessInfo | undefined {
+  const from: ProcessInfo["from"] = {};
+  const prov: Partial<Record<InfoField, number>> = {};
+  for (const [field, o] of INFO_PROV) {
+    const code = v.getUint8(off + at + o);
+    if (code >= PROVENANCE.length) {
+      throw new RangeError(`provenance code ${code} of ${field} is unknown`);
+    }
+    prov[field] = code;
+    const p = PROVENANCE[code];
+    if (p) from[field] = p;
+  }
+  const usable = (f: InfoField) =>
+    prov[f] === 0 || prov[f] === 1 || prov[f] === 2;
+  const info: ProcessInfo = { from };
+  let any = Object.keys(from).length > 0;
+  const image = readStr(v, buf, off, size, at + 24);
+  const argv = readStr(v, buf, off, size, at + 32);
+  const comm = readStr(v, buf, off, size, at + 40);
+  const cwd = readStr(v, buf, off, size, at + 48);
+  if (image !== undefined && usable("image")) (info.image = image), any = true;
+  if (argv !== undefined && usable("argv")) {
+    if (flags & Flag.CMDLINE) info.cmdline = argv;
+    else info.argv = splitArgv(argv, v.getUint32(off + at + 20, true));
+    any = true;
+  }
+  if (comm !== undefined && usable("comm")) (info.comm = comm), any = true;
+  if (cwd !== undefined && usable("cwd")) (info.cwd = cwd), any = true;
+  if (prov.cred === 1 || prov.cred === 2) {
+    info.uid = v.getUint32(off + at, true);
+    info.gid = v.getUint32(off + at + 4, true);
+  }
+  if (flags & Flag.ARGV_TRUNCATED) info.argvTruncated = true;
+  return any ? info : undefined;
+}
+
+/**
+ * Splits NUL-joined arguments. A trailing NUL (as in `/proc/PID/cmdline`) is
+ * a terminator unless `argc` says the last argument is empty.
+ *
+ * @example
+ * ```ts
+ * import { splitArgv } from "./decode_records.ts";
+ * const a = splitArgv("sh\0-c\0", 2);
+ * if (a.length !== 2 || a[1] !== "-c") throw new Error(String(a));
+ * const b = splitArgv("x\0", 2); // argc 2: the second argument is empty
+ * if (b.length !== 2 || b[1] !== "") throw new Error(String(b));
+ * ```
+ */
+export function splitArgv(joined: string, argc: number): string[] {
+  if (joined === "") return argc > 0 ? [""] : [];
+  const parts = joined.split("\0");
+  if (
+    parts.length > 1 && parts[parts.length - 1] === "" &&
+    (argc === 0 || parts.length === argc + 1)
+  ) {
+    parts.pop();
+  }
+  return parts;
+}

@@ -1,0 +1,251 @@
+/**
+ * An open native event source: the handle of `procrec_open` with typed
+ * methods. Needs `--allow-ffi` and the privilege of the source (root, or
+ * CAP_NET_ADMIN for the proc connector, CAP_BPF and CAP_PERFMON for eBPF).
+ *
+ * @module
+ */
+import {
+  cString,
+  loadLibrary,
+  type NativeLibrary,
+  SOURCE_PRIVILEGE,
+  statusError,
+} from "./ffi.ts";
+
+/** Which kernel mechanism to record from (`enum pr_source`). */
+export type SourceName = "auto" | "netlink" | "ebpf" | "windows";
+
+const SOURCE_CODES: SourceName[] = ["auto", "netlink", "ebpf", "windows"];
+
+/** `PR_OPT_*` flags. */
+export const OPT_NO_SNAPSHOT = 0x1;
+/** Do not read /proc for exec events. */
+export const OPT_NO_ENRICH = 0x2;
+
+/** `enum pr_control`. */
+export const Control = {
+  PAUSE_READER: 1,
+  RESUME_READER: 2,
+  INJECT: 3,
+} as const;
+
+/** Options of {@link EventSource.open} (`struct procrec_options`). */
+export interface SourceOptions {
+  source?: SourceName;
+  /** `PR_OPT_*` flags. */
+  flags?: number;
+  /** The library's ring in bytes (0: its default). */
+  ringBytes?: number;
+  /** Netlink receive buffer in bytes (0: its default). */
+  rcvbufBytes?: number;
+  /** BPF ring buffer in bytes (0: its default). */
+  bpfRingBytes?: number;
+  /** Per-string byte limit (0: 4096). */
+  maxString?: number;
+}
+
+/** `struct procrec_stats`. */
+export interface SourceStats {
+  records: bigint;
+  bytes: bigint;
+  lostTotal: bigint;
+  lostEnobufs: bigint;
+  lostSeqGap: bigint;
+  lostRing: bigint;
+  lostBpf: bigint;
+  lostDriver: bigint;
+  ringUsed: bigint;
+  ringSize: bigint;
+  enrichOk: bigint;
+  enrichGone: bigint;
+  kernelMsgs: bigint;
+}
+
+const STATS_FIELDS: (keyof SourceStats)[] = [
+  "records",
+  "bytes",
+  "lostTotal",
+  "lostEnobufs",
+  "lostSeqGap",
+  "lostRing",
+  "lostBpf",
+  "lostDriver",
+  "ringUsed",
+  "ringSize",
+  "enrichOk",
+  "enrichGone",
+  "kernelMsgs",
+];
+const OPTIONS_BYTES = 64;
+const STATS_BYTES = 160;
+
+/** Encodes `struct procrec_options` (little-endian, 64 bytes). */
+export function encodeOptions(o: SourceOptions): Uint8Array<ArrayBuffer> {
+  const buf = new Uint8Array(OPTIONS_BYTES);
+  const v = new DataView(buf.buffer);
+  const src = SOURCE_CODES.indexOf(o.source ?? "auto");
+  const fields = [
+    OPTIONS_BYTES,
+    src,
+    o.flags ?? 0,
+    o.ringBytes ?? 0,
+    o.rcvbufBytes ?? 0,
+    o.bpfRingBytes ?? 0,
+    o.maxString ?? 0,
+  ];
+  fields.forEach((x, i) => {
+    if (!Number.isInteger(x) || x < 0 || x > 0xffffffff) {
+      throw new RangeError(
+        `Cannot open the event source: option ${i} is ${x}, expected 0 to 4294967295`,
+      );
+    }
+    v.setUint32(i * 4, x, true);
+  });
+  return buf;
+}
+
+/**
+ * A native event source, opened and not yet started.
+ *
+ * ```ts ignore
+ * const src = EventSource.open({ source: "netlink" });
+ * src.start();
+ * const buf = new Uint8Array(1 << 20);
+ * const n = await src.read(buf, 100);
+ * src.close();
+ * ```
+ */
+export class EventSource {
+  #lib: NativeLibrary;
+  #h: Deno.PointerValue;
+  #closed = false;
+  #reading: Promise<number> | undefined;
+
+  private constructor(
+    lib: NativeLibrary,
+    h: Deno.PointerValue,
+    readonly requested: SourceName,
+  ) {
+    this.#lib = lib;
+    this.#h = h;
+  }
+
+  /** Opens a source; throws a typed error (privilege, support, ABI). */
+  static open(options: SourceOptions = {}, libPath?: string): EventSource {
+    const lib = loadLibrary(libPath);
+    const out = new BigUint64Array(1);
+    const rc = lib.procrec_open(
+      encodeOptions(options),
+      new Uint8Array(out.buffer),
+    );
+    const requested = options.source ?? "auto";
+    if (rc < 0 || out[0] === 0n) {
+      const msg = lastError(lib, null);
+      throw statusError(
+        rc < 0 ? rc : -5,
+        `open the ${requested} event source`,
+        msg,
+        SOURCE_PRIVILEGE[requested],
+      );
+    }
+    return new EventSource(lib, Deno.UnsafePointer.create(out[0]), requested);
+  }
+
+  #check(rc: number, action: string): number {
+    if (rc < 0) {
+      throw statusError(
+        rc,
+        action,
+        lastError(this.#lib, this.#h),
+        SOURCE_PRIVILEGE[this.requested],
+      );
+    }
+    return rc;
+  }
+
+  /** Starts delivering events (snapshot first, unless disabled). */
+  start(): void {
+    this.#check(this.#lib.procrec_start(this.#h), "start the event source");
+  }
+
+  /** The source in use and why it was chosen (`procrec_source`). */
+  info(): { name: SourceName; reason: string } {
+    const buf = new Uint8Array(512);
+    const code = this.#lib.procrec_source(this.#h, buf, buf.length);
+    const text = cString(buf);
+    const name = SOURCE_CODES[code] ?? "auto";
+    const reason = text.startsWith(`${name}:`)
+      ? text.slice(name.length + 1).trim()
+      : text;
+    return { name, reason };
+  }
+
+  /**
+   * Reads whole records into `buf` without blocking the event loop; resolves
+   * to the byte count (0 on timeout). One read at a time.
+   */
+  async read(buf: Uint8Array<ArrayBuffer>, timeoutMs: number): Promise<number> {
+    if (this.#reading) {
+      throw new Error("Cannot read the event source: a read is under way");
+    }
+    this.#reading = this.#lib.procrec_read(
+      this.#h,
+      buf,
+      buf.length,
+      timeoutMs,
+    );
+    try {
+      return this.#check(await this.#reading, "read the event source");
+    } finally {
+      this.#reading = undefined;
+    }
+  }
+
+  /** Reads what is there now, blocking the caller at most `timeoutMs`. */
+  readNow(buf: Uint8Array<ArrayBuffer>, timeoutMs = 0): number {
+    return this.#check(
+      this.#lib.procrec_read_now(this.#h, buf, buf.length, timeoutMs),
+      "read the event source",
+    );
+  }
+
+  /** The library's counters. */
+  stats(): SourceStats {
+    const a = new BigUint64Array(STATS_BYTES / 8);
+    this.#check(
+      this.#lib.procrec_stats(this.#h, new Uint8Array(a.buffer)),
+      "read the event source's statistics",
+    );
+    const s = {} as SourceStats;
+    STATS_FIELDS.forEach((k, i) => s[k] = a[i]);
+    return s;
+  }
+
+  /** Sends a control (`enum pr_control`), e.g. pausing the reader in tests. */
+  control(op: number, arg: Uint8Array<ArrayBuffer> = new Uint8Array(0)): void {
+    this.#check(
+      this.#lib.procrec_control(this.#h, op, arg, arg.length),
+      `control the event source (op ${op})`,
+    );
+  }
+
+  /** Stops the kernel side; records already queued can still be read. */
+  stop(): void {
+    this.#check(this.#lib.procrec_stop(this.#h), "stop the event source");
+  }
+
+  /** Frees the handle (waits for a read under way first). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#reading) await this.#reading.catch(() => 0);
+    this.#lib.procrec_close(this.#h);
+  }
+}
+
+function lastError(lib: NativeLibrary, h: Deno.PointerValue): string {
+  const buf = new Uint8Array(1024);
+  lib.procrec_last_error(h, buf, buf.length);
+  return cString(buf);
+}
