@@ -1,0 +1,86 @@
+/*
+ * pr_ring.h - a byte ring of whole, variable-size procrec records.
+ *
+ * Portable C with no OS calls: the same code runs in the Linux library, the
+ * Windows kernel driver and the Windows DLL, and in host unit tests.
+ *
+ * The ring stores records that start with struct pr_rec_header (size a
+ * multiple of 8). It never overwrites unread data: when a record does not fit,
+ * the NEW record is dropped and counted; the next push that fits first writes
+ * a PR_REC_LOST record (reason chosen by the ring's owner, count = drops) so
+ * the loss shows at its place in the stream. A record is never split: when it
+ * does not fit before the end of the buffer, an 8-byte padding marker fills
+ * the rest and the record starts at offset 0.
+ *
+ * The ring assigns header.seq at push (+1 per record stored, lost records
+ * included), so a reader sees contiguous sequence numbers.
+ *
+ * No locking inside: callers serialise every call (a pthread mutex in the
+ * Linux library, a spinlock in the driver).
+ */
+#ifndef PR_RING_H
+#define PR_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../include/procrec_abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Internal kind of the padding marker that fills the end of the buffer. */
+#define PR_RING_PAD_KIND 0u
+
+/* Status of pr_ring_push. */
+#define PR_RING_OK 0         /* stored */
+#define PR_RING_DROPPED 1    /* ring full: dropped and counted */
+#define PR_RING_E_INVAL (-1) /* malformed record or too big for this ring */
+
+struct pr_ring {
+  uint8_t *buf;          /* caller-provided memory */
+  uint32_t cap;          /* usable bytes, a multiple of 8 */
+  uint32_t head;         /* next write offset */
+  uint32_t tail;         /* next read offset */
+  uint32_t used;         /* bytes in use, padding included */
+  uint32_t lost_reason;  /* enum pr_lost_reason written in lost records */
+  uint32_t reserved;
+  uint64_t next_seq;     /* seq of the next stored record */
+  uint64_t pending_lost; /* drops not yet reported by a lost record */
+  uint64_t lost_mono_ns; /* timestamps of the first pending drop */
+  uint64_t lost_utc_ns;
+  uint64_t pushed;       /* records stored (lost records included) */
+  uint64_t dropped;      /* records dropped, all time */
+  uint64_t popped;       /* records handed out by pop */
+};
+
+/* Sets up a ring over mem (bytes rounded down to a multiple of 8). Returns
+ * 0, or PR_RING_E_INVAL when the memory is too small to hold one lost record
+ * and a minimal record. lost_reason: e.g. PR_LOST_RING_FULL. */
+int pr_ring_init(struct pr_ring *r, void *mem, uint32_t bytes, uint32_t lost_reason);
+
+/* Copies rec (size bytes; header.size must equal size) into the ring and sets
+ * its seq. Returns PR_RING_OK, PR_RING_DROPPED (counted, reported later), or
+ * PR_RING_E_INVAL (malformed, or larger than the ring could ever hold; not
+ * counted as a drop). */
+int pr_ring_push(struct pr_ring *r, const void *rec, uint32_t size);
+
+/* Largest record size pr_ring_push could ever accept in this ring. */
+uint32_t pr_ring_max_record(const struct pr_ring *r);
+
+/* Size of the next record a pop would return, 0 when the ring is empty. */
+uint32_t pr_ring_peek_size(struct pr_ring *r);
+
+/* Copies as many whole records as fit in cap bytes into out and removes
+ * them. Returns the bytes copied (0 when empty, or when the next record is
+ * larger than cap: see pr_ring_peek_size). */
+uint32_t pr_ring_pop_batch(struct pr_ring *r, void *out, uint32_t cap);
+
+/* Bytes in use (padding included). */
+static inline uint32_t pr_ring_used(const struct pr_ring *r) { return r->used; }
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PR_RING_H */

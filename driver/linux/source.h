@@ -1,0 +1,109 @@
+/*
+ * source.h - the interface between libprocrec.so (lib.c) and its event
+ * sources (netlink.c: the proc connector; source_ebpf.c: eBPF).
+ *
+ * lib.c owns the handle (struct pr_lib: options, the record ring and its
+ * mutex, stats, clock offsets, errors) and implements procrec_abi.h. A source
+ * turns kernel events into records and hands them to pr_lib_emit(); it never
+ * touches the ring directly.
+ *
+ * Life cycle, all called from the API thread, never concurrently:
+ *   open(lib, why, n)  check privilege and kernel support, allocate state
+ *                      (pr_lib_set_state). On failure: return PR_E_PERM /
+ *                      PR_E_NOSUP / PR_E_IO..., write a one-line reason into
+ *                      why (NUL-terminated, n bytes): it becomes
+ *                      procrec_last_error() and, on fallback, part of
+ *                      procrec_source() ("netlink: eBPF unavailable: <why>").
+ *                      open must undo everything it did when it fails.
+ *   start(lib)         subscribe to the kernel FIRST (events start queueing
+ *                      in the kernel), then call pr_lib_snapshot(lib) (it
+ *                      emits one PR_REC_SNAPSHOT per running process unless
+ *                      PR_OPT_NO_SNAPSHOT), THEN start the thread(s) that
+ *                      drain the kernel and emit. So no process falls between
+ *                      snapshot and live stream and every snapshot record
+ *                      precedes every live record. Returns PR_OK or PR_E_*
+ *                      (with pr_lib_set_error).
+ *   control(lib, op)   PR_CTL_PAUSE_READER: stop draining the kernel until
+ *                      PR_CTL_RESUME_READER (tests provoke losses with it).
+ *                      Unknown ops: PR_E_NOSUP.
+ *   stop(lib)          stop and join the threads; emits nothing more. Records
+ *                      already emitted stay readable. Idempotent.
+ *   close(lib)         free the state (after stop). Called once.
+ *
+ * Records: built with driver/common/pr_record.h; header.seq is assigned by
+ * the ring (leave 0); header.utc_ns = pr_lib_utc_ns(lib, mono_ns).
+ */
+#ifndef PR_LINUX_SOURCE_H
+#define PR_LINUX_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../include/procrec_abi.h"
+
+struct pr_lib; /* lib.c */
+
+struct pr_source_ops {
+  const char *name; /* "netlink", "ebpf": the prefix of procrec_source() */
+  uint32_t id;      /* enum pr_source */
+  int (*open)(struct pr_lib *lib, char *why, size_t n);
+  int (*start)(struct pr_lib *lib);
+  int (*stop)(struct pr_lib *lib);
+  void (*close)(struct pr_lib *lib);
+  int (*control)(struct pr_lib *lib, uint32_t op);
+};
+
+/* netlink.c */
+extern const struct pr_source_ops pr_source_netlink;
+/* source_ebpf.c (or source_ebpf_unavailable.c when eBPF cannot be built:
+ * its open returns PR_E_NOSUP with the reason). */
+extern const struct pr_source_ops pr_source_ebpf;
+
+/* ---- what lib.c offers a source (thread-safe unless noted) ---- */
+
+/* Options with defaults filled in: ring_bytes, rcvbuf_bytes, max_string are
+ * never 0; bpf_ring_bytes stays 0 when the caller left the choice to the
+ * source. */
+const struct procrec_options *pr_lib_options(const struct pr_lib *lib);
+
+/* The source's private state (not thread-safe: set in open, clear in close). */
+void *pr_lib_state(const struct pr_lib *lib);
+void pr_lib_set_state(struct pr_lib *lib, void *state);
+
+/* Pushes one whole record (size = header.size, a multiple of 8) into the
+ * ring under the lock and wakes the reader. Returns PR_OK when stored, 1 when
+ * the ring was full (the record is dropped and counted; a PR_LOST_RING_FULL
+ * record appears at the next stored record), PR_E_INVAL for a malformed or
+ * oversized record (counted as lost with PR_LOST_DECODE). */
+int pr_lib_emit(struct pr_lib *lib, const void *rec, uint32_t size);
+
+/* Emits a PR_REC_LOST record (header pid/tid 0, times from mono_ns) and adds
+ * count to the stats of that reason (PR_LOST_ENOBUFS: counts occurrences,
+ * pass count 0 and PR_F_COUNT_UNKNOWN). cpu: UINT32_MAX when not per-CPU. */
+int pr_lib_emit_lost(struct pr_lib *lib, uint32_t reason, uint32_t cpu, uint64_t count, uint16_t flags,
+                     uint64_t mono_ns);
+
+/* Counters of struct procrec_stats a source maintains. */
+enum pr_counter {
+  PR_CNT_KERNEL_MSGS = 1, /* messages received from the kernel */
+  PR_CNT_ENRICH_OK = 2,   /* /proc reads that succeeded */
+  PR_CNT_ENRICH_GONE = 3, /* /proc reads too late */
+};
+void pr_lib_count(struct pr_lib *lib, enum pr_counter which, uint64_t n);
+
+/* UTC ns for a CLOCK_MONOTONIC ns value: mono + (REALTIME - MONOTONIC)
+ * measured at open. */
+uint64_t pr_lib_utc_ns(const struct pr_lib *lib, uint64_t mono_ns);
+
+/* CLOCK_MONOTONIC now, ns. */
+uint64_t pr_lib_mono_now(void);
+
+/* Emits the snapshot of running processes (unless PR_OPT_NO_SNAPSHOT).
+ * Call from start, after subscribing and before draining. Returns PR_OK or
+ * PR_E_IO (with an error set). */
+int pr_lib_snapshot(struct pr_lib *lib);
+
+/* Sets the handle's last error (printf format). */
+void pr_lib_set_error(struct pr_lib *lib, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif /* PR_LINUX_SOURCE_H */
