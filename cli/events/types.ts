@@ -91,6 +91,8 @@ export interface ProcessExit extends EventBase {
   kind: "process_exit";
   status: number;
   guid?: string;
+  /** The source did not report the status (Sysmon Event ID 5): `status` is 0 and means nothing. */
+  statusUnknown?: boolean;
 }
 
 /** A new thread of an existing process. */

@@ -92,7 +92,11 @@ const LAYOUT: Record<EventKind, readonly Field[]> = {
     ["parentGuid", "str", true],
   ],
   exec: [["info", "info"]],
-  process_exit: [["status", "uint"], ["guid", "str", true]],
+  process_exit: [
+    ["status", "uint"],
+    ["guid", "str", true],
+    ["statusUnknown", "bool", true],
+  ],
   thread_create: [["creatorPid", "uint"], ["creatorTid", "uint"]],
   thread_exit: [["status", "uint"], ["processExiting", "bool", true]],
   comm: [["comm", "str"]],
