@@ -1,0 +1,183 @@
+/**
+ * The shapes the analysis produces: a forest of processes, each with its exec
+ * chain, threads and decoded exit status. Plain data (apart from the
+ * {@link Forest.byId} index), so that a command can print it as JSON with
+ * {@link forestToJson}.
+ *
+ * @module
+ */
+import type {
+  EventKind,
+  InfoField,
+  LostReason,
+  Provenance,
+} from "../events/types.ts";
+
+/** What the analysis needs to know of the recording. */
+export interface ForestMeta {
+  os: "linux" | "windows";
+  /** Boot id: with pid and start, a process's identity. */
+  bootId: string;
+}
+
+/** An exit status decoded for the OS that produced it. */
+export interface ExitStatus {
+  /** The raw value: Linux wait status, Windows NTSTATUS / exit code. */
+  raw: number;
+  /** `code`: exited with a code; `signal`: killed by a signal (Linux); `ntstatus`: a Windows status that is not a small exit code. */
+  kind: "code" | "signal" | "ntstatus";
+  /** Exit code (Linux 0-255; Windows the 32-bit value). */
+  code?: number;
+  /** Signal number (Linux). */
+  signal?: number;
+  /** Symbolic name: `SIGKILL`, `STATUS_ACCESS_VIOLATION`, when known. */
+  name?: string;
+  /** A core dump was written (Linux). */
+  coreDumped?: boolean;
+  /** Exit code 0 / STATUS_SUCCESS. */
+  success: boolean;
+  /** One short line: `exit 3`, `signal 9 (SIGKILL)`, `0xC0000005 STATUS_ACCESS_VIOLATION`. */
+  text: string;
+}
+
+/** One image a process ran: the one it was created with, then each exec. */
+export interface ExecStep {
+  /** ns since the time base. */
+  t: number;
+  /** Which event told it. */
+  via: "create" | "snapshot" | "exec";
+  image?: string;
+  argv?: string[];
+  /** Windows command line. */
+  cmdline?: string;
+  argvTruncated?: boolean;
+  /** Provenance of each field, as the source said. */
+  from: Partial<Record<InfoField, Provenance>>;
+}
+
+/** How a thread's exit relates to its process's exit. */
+export type ThreadExitClass =
+  /** Part of the process's exit (the exit burst, or the OS said so). */
+  | "teardown"
+  /** Ended while the process went on. */
+  | "standalone"
+  /** The last thread: its exit ended the process. */
+  | "last-thread";
+
+/** A thread of a process. */
+export interface ThreadInfo {
+  tid: number;
+  /** Creation, ns since the time base; absent when not seen. */
+  start?: number;
+  /** Exit, ns since the time base; absent while running or when not seen. */
+  end?: number;
+  /** Raw exit status. */
+  status?: number;
+  /** Set once the thread exited and its class is known. */
+  exitClass?: ThreadExitClass;
+  /** The process's first thread. */
+  main: boolean;
+  /** Created by another process (remote thread creation, Windows). */
+  remote: boolean;
+  creatorPid?: number;
+  creatorTid?: number;
+  /** The OS said the process was exiting when the thread exited (Windows). */
+  processExiting?: boolean;
+}
+
+/** Attributes of a process that a reader must not miss. */
+export type ProcessFlag =
+  /** Running before the recording began (a snapshot, not a creation). */
+  | "existing-before-recording"
+  /** First seen through another event: its creation is missing. */
+  | "seen-without-create"
+  /** Its parent exited first: the OS re-parented it (to a subreaper or init). */
+  | "reparented"
+  /** The OS reported a parent that is not the creating process (Windows; parent-pid spoofing shows this way). */
+  | "parent-differs-from-creator"
+  /** Its lifetime overlaps a span where events were lost. */
+  | "in-lost-span"
+  /** A new process took its pid before its exit was seen. */
+  | "exit-missing"
+  /** A block rule denied its creation (Windows). */
+  | "denied";
+
+/** One process: identity, ancestry, images, threads, exit. */
+export interface ProcessNode {
+  /** Stable id from (boot id, pid, start), rendered like Sysmon's ProcessGuid. */
+  id: string;
+  pid: number;
+  /** Start, ns since the time base (negative: before it). */
+  start: number;
+  /** Exit, ns since the time base, when seen. */
+  end?: number;
+  /** The parent pid the OS reported at creation. */
+  ppid: number;
+  /** The parent's id, when the parent is in the recording. */
+  parentId?: string;
+  /** The creating process (Windows may differ from the parent). */
+  creatorPid?: number;
+  creatorId?: string;
+  /** Children (by parent edge), ids ordered by start. */
+  children: string[];
+  /** Images in order: creation, then each exec. */
+  execs: ExecStep[];
+  /** The image it runs now (the last exec's), when known. */
+  image?: string;
+  argv?: string[];
+  cmdline?: string;
+  comm?: string;
+  exit?: ExitStatus;
+  threads: ThreadInfo[];
+  flags: ProcessFlag[];
+  /** When its parent exited while it ran. */
+  reparentedAt?: number;
+  /** The OS's own ids, kept as given (Sysmon ProcessGuid). */
+  guid?: string;
+  parentGuid?: string;
+}
+
+/** A span of the stream where events are missing. */
+export interface LostSpan {
+  /** The last event before the loss (ns since the time base). */
+  from: number;
+  /** The first event after it. */
+  to: number;
+  reason: LostReason;
+  count: number;
+  countUnknown: boolean;
+  cpu?: number;
+}
+
+/** An invariant the events broke; reported, never thrown. */
+export interface AnalysisProblem {
+  t: number;
+  pid: number;
+  tid: number;
+  type:
+    | "thread-exit-after-process-exit"
+    | "exit-without-create"
+    | "child-before-parent"
+    | "thread-exit-without-create"
+    | "exit-before-start";
+  message: string;
+}
+
+/** Everything the analysis knows at the end. */
+export interface Forest {
+  meta: ForestMeta;
+  /** Every process, ordered by start, then pid, then id. */
+  processes: ProcessNode[];
+  /** Processes without a parent in the recording, same order. */
+  roots: string[];
+  /** Index of {@link processes} by id. */
+  byId: Map<string, ProcessNode>;
+  lost: LostSpan[];
+  problems: AnalysisProblem[];
+  /** Events seen per kind. */
+  counts: Partial<Record<EventKind, number>>;
+  events: number;
+  /** Time of the first and last event (ns since the time base). */
+  first?: number;
+  last?: number;
+}

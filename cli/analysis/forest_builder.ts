@@ -1,0 +1,553 @@
+import type {
+  ProcessCreate,
+  ProcessInfo,
+  ProcessSnapshot,
+  ProcEvent,
+} from "../events/types.ts";
+import { decodeExitStatus } from "./decode_exit_status.ts";
+import type {
+  AnalysisProblem,
+  ExecStep,
+  Forest,
+  ForestMeta,
+  LostSpan,
+  ProcessFlag,
+  ProcessNode,
+  ThreadInfo,
+} from "./forest.ts";
+import { processId } from "./process_id.ts";
+
+/**
+ * A thread exit at most this long (ns) before its process's exit, with no
+ * other activity of the process in between, is part of the exit burst.
+ */
+export const TEARDOWN_WINDOW_NS = 10_000_000;
+
+const FLAG_ORDER: ProcessFlag[] = [
+  "existing-before-recording",
+  "seen-without-create",
+  "denied",
+  "parent-differs-from-creator",
+  "reparented",
+  "exit-missing",
+  "in-lost-span",
+];
+
+interface State {
+  node: ProcessNode;
+  threads: Map<number, ThreadInfo>;
+  /** Latest t of an event that shows the process doing something. */
+  activity: number;
+}
+
+/**
+ * Builds the process forest incrementally, one event at a time, in bounded
+ * memory (proportional to processes and threads, never to events). The same
+ * builder runs live in `procrec record` and over a recording in
+ * `procrec replay`, so both give the same forest for the same events.
+ *
+ * Broken invariants (a thread exit after its process's exit, an exit without
+ * a create, a child that starts before its parent) become
+ * {@link Forest.problems}; nothing here throws on odd input.
+ *
+ * @example
+ * ```ts
+ * import { ForestBuilder } from "./forest_builder.ts";
+ * const b = new ForestBuilder({ os: "linux", bootId: "b" });
+ * b.add({ kind: "process_create", t: 1, pid: 10, tid: 10, ppid: 1, ptid: 1,
+ *   creatorPid: 1, creatorTid: 1, start: 1 });
+ * b.add({ kind: "exec", t: 2, pid: 10, tid: 10,
+ *   info: { image: "/bin/ls", argv: ["ls"], from: { image: "kernel" } } });
+ * b.add({ kind: "thread_exit", t: 3, pid: 10, tid: 10, status: 0 });
+ * b.add({ kind: "process_exit", t: 3, pid: 10, tid: 10, status: 0x100 });
+ * const forest = b.finish();
+ * const p = forest.processes[0];
+ * if (p.image !== "/bin/ls" || p.exit?.text !== "exit 1") throw new Error();
+ * if (p.threads[0].exitClass !== "last-thread") throw new Error();
+ * ```
+ */
+export class ForestBuilder {
+  readonly meta: ForestMeta;
+  #live = new Map<number, State>();
+  #dead = new Map<number, ProcessNode>();
+  #byId = new Map<string, ProcessNode>();
+  #states = new Map<string, State>();
+  #lost: LostSpan[] = [];
+  #openSpans: LostSpan[] = [];
+  #problems: AnalysisProblem[] = [];
+  #counts: Forest["counts"] = {};
+  #events = 0;
+  #first: number | undefined;
+  #last: number | undefined;
+  #finished = false;
+
+  constructor(meta: ForestMeta) {
+    this.meta = { os: meta.os, bootId: meta.bootId };
+  }
+
+  /** Events added so far. */
+  get events(): number {
+    return this.#events;
+  }
+
+  /** Processes seen so far. */
+  get processes(): number {
+    return this.#byId.size;
+  }
+
+  /** Feeds one event. */
+  add(event: ProcEvent): void {
+    if (this.#finished) {
+      throw new Error("Cannot add an event to a finished ForestBuilder");
+    }
+    const t = event.t;
+    this.#events++;
+    this.#counts[event.kind] = (this.#counts[event.kind] ?? 0) + 1;
+    if (this.#first === undefined || t < this.#first) this.#first = t;
+    if (this.#last === undefined || t > this.#last) this.#last = t;
+    if (this.#openSpans.length > 0 && event.kind !== "lost") {
+      for (const s of this.#openSpans) s.to = Math.max(s.to, t);
+      this.#openSpans = [];
+    }
+    switch (event.kind) {
+      case "process_create":
+      case "process_snapshot":
+        this.#create(event);
+        break;
+      case "exec": {
+        const s = this.#liveOrImplicit(event.pid, t);
+        const step = execStep(t, "exec", event.info);
+        s.node.execs.push(step);
+        applyInfo(s.node, event.info);
+        s.activity = Math.max(s.activity, t);
+        break;
+      }
+      case "comm": {
+        const s = this.#liveOrImplicit(event.pid, t);
+        s.node.comm = event.comm;
+        s.activity = Math.max(s.activity, t);
+        break;
+      }
+      case "image_load": {
+        const s = this.#live.get(event.pid);
+        if (s) s.activity = Math.max(s.activity, t);
+        break;
+      }
+      case "thread_create": {
+        const s = this.#liveOrImplicit(event.pid, t);
+        let th = s.threads.get(event.tid);
+        if (th === undefined) {
+          th = {
+            tid: event.tid,
+            start: t,
+            main: s.threads.size === 0 && event.tid === event.pid,
+            remote: event.creatorPid !== 0 && event.creatorPid !== event.pid,
+          };
+          s.threads.set(event.tid, th);
+          s.node.threads.push(th);
+        }
+        th.creatorPid = event.creatorPid;
+        th.creatorTid = event.creatorTid;
+        s.activity = Math.max(s.activity, t);
+        const c = this.#live.get(event.creatorPid);
+        if (c && c !== s) c.activity = Math.max(c.activity, t);
+        break;
+      }
+      case "thread_exit": {
+        let s = this.#live.get(event.pid);
+        if (s === undefined) {
+          const dead = this.#dead.get(event.pid);
+          if (dead !== undefined && dead.end !== undefined && dead.end <= t) {
+            this.#problem(
+              event,
+              "thread-exit-after-process-exit",
+              `thread ${event.tid} of process ${event.pid} exits at ${t} after its process exited at ${dead.end}`,
+            );
+            const th = dead.threads.find((x) => x.tid === event.tid);
+            if (th && th.end === undefined) {
+              th.end = t;
+              th.status = event.status;
+            }
+            break;
+          }
+          s = this.#implicit(event.pid, t);
+        }
+        let th = s.threads.get(event.tid);
+        if (th === undefined) {
+          th = {
+            tid: event.tid,
+            main: s.threads.size === 0 && event.tid === event.pid,
+            remote: false,
+          };
+          s.threads.set(event.tid, th);
+          s.node.threads.push(th);
+        }
+        th.end = t;
+        th.status = event.status;
+        if (event.processExiting !== undefined) {
+          th.processExiting = event.processExiting;
+        }
+        break;
+      }
+      case "process_exit": {
+        let s = this.#live.get(event.pid);
+        if (s === undefined) {
+          this.#problem(
+            event,
+            "exit-without-create",
+            `process ${event.pid} exits at ${t} but was never created or seen running`,
+          );
+          s = this.#implicit(event.pid, t);
+        }
+        this.#exit(s, t, event.status);
+        if (event.guid !== undefined && s.node.guid === undefined) {
+          s.node.guid = event.guid;
+        }
+        break;
+      }
+      case "lost": {
+        const span: LostSpan = {
+          from: this.#lastBefore(t),
+          to: t,
+          reason: event.reason,
+          count: event.count,
+          countUnknown: event.countUnknown === true,
+          ...(event.cpu !== undefined ? { cpu: event.cpu } : {}),
+        };
+        this.#lost.push(span);
+        this.#openSpans.push(span);
+        break;
+      }
+    }
+    this.#prevT = t;
+  }
+
+  #prevT: number | undefined;
+
+  #lastBefore(t: number): number {
+    return this.#prevT === undefined ? t : Math.min(this.#prevT, t);
+  }
+
+  /** Ends the analysis and returns the forest; the builder takes no more events. */
+  finish(): Forest {
+    this.#finished = true;
+    const last = this.#last ?? 0;
+    // threads that exited while their process went on
+    for (const s of this.#live.values()) {
+      for (const th of s.node.threads) {
+        if (th.end !== undefined && th.exitClass === undefined) {
+          th.exitClass = "standalone";
+        }
+      }
+    }
+    // snapshots arrive in any order: link them to their parents now
+    const nodes = [...this.#byId.values()];
+    const snapshotByPid = new Map<number, ProcessNode>();
+    for (const n of nodes) {
+      if (n.flags.includes("existing-before-recording")) {
+        snapshotByPid.set(n.pid, n);
+      }
+    }
+    for (const n of nodes) {
+      if (
+        n.parentId === undefined &&
+        n.flags.includes("existing-before-recording")
+      ) {
+        const p = snapshotByPid.get(n.ppid);
+        if (p && p !== n && !isAncestor(this.#byId, n.id, p)) {
+          n.parentId = p.id;
+          p.children.push(n.id);
+        }
+      }
+    }
+    markLostSpans(nodes, this.#lost, last);
+    const order = (a: ProcessNode, b: ProcessNode) =>
+      a.start - b.start || a.pid - b.pid ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    nodes.sort(order);
+    for (const n of nodes) {
+      n.flags.sort((a, b) => FLAG_ORDER.indexOf(a) - FLAG_ORDER.indexOf(b));
+      if (n.children.length > 1) {
+        n.children = n.children
+          .map((id) => this.#byId.get(id)!)
+          .sort(order)
+          .map((c) => c.id);
+      }
+      n.threads.sort((a, b) =>
+        Number(b.main) - Number(a.main) ||
+        (a.start ?? -Infinity) - (b.start ?? -Infinity) || a.tid - b.tid
+      );
+    }
+    this.#problems.sort((a, b) =>
+      a.t - b.t || a.pid - b.pid || a.tid - b.tid ||
+      (a.message < b.message ? -1 : a.message > b.message ? 1 : 0)
+    );
+    this.#lost.sort((a, b) =>
+      a.from - b.from || a.to - b.to ||
+      (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0) ||
+      a.count - b.count
+    );
+    const counts: Forest["counts"] = {};
+    for (const k of Object.keys(this.#counts).sort()) {
+      counts[k as keyof Forest["counts"]] =
+        this.#counts[k as keyof Forest["counts"]];
+    }
+    return {
+      meta: this.meta,
+      processes: nodes,
+      roots: nodes.filter((n) => n.parentId === undefined).map((n) => n.id),
+      byId: new Map(nodes.map((n) => [n.id, n])),
+      lost: this.#lost,
+      problems: this.#problems,
+      counts,
+      events: this.#events,
+      ...(this.#first !== undefined ? { first: this.#first } : {}),
+      ...(this.#last !== undefined ? { last: this.#last } : {}),
+    };
+  }
+
+  #create(event: ProcessCreate | ProcessSnapshot): void {
+    const t = event.t;
+    const old = this.#live.get(event.pid);
+    if (old !== undefined) {
+      // the pid was reused before the old process's exit was seen
+      addFlag(old.node, "exit-missing");
+      this.#retire(old);
+    }
+    let id = processId(this.meta.bootId, event.pid, event.start);
+    for (let n = 2; this.#byId.has(id); n++) {
+      // a duplicate identity (damaged or replayed input): keep both
+      id = processId(this.meta.bootId, event.pid, event.start) + `#${n}`;
+    }
+    const snapshot = event.kind === "process_snapshot";
+    const creatorPid = snapshot ? undefined : event.creatorPid;
+    const node: ProcessNode = {
+      id,
+      pid: event.pid,
+      start: event.start,
+      ppid: event.ppid,
+      children: [],
+      execs: [],
+      threads: [{
+        tid: event.tid,
+        start: event.start,
+        main: true,
+        remote: false,
+        ...(creatorPid !== undefined
+          ? { creatorPid, creatorTid: (event as ProcessCreate).creatorTid }
+          : {}),
+      }],
+      flags: [],
+    };
+    if (snapshot) node.flags.push("existing-before-recording");
+    if (event.info) {
+      node.execs.push(
+        execStep(t, snapshot ? "snapshot" : "create", event.info),
+      );
+      applyInfo(node, event.info);
+    }
+    if (event.guid !== undefined) node.guid = event.guid;
+    if (!snapshot) {
+      const c = event as ProcessCreate;
+      if (c.parentGuid !== undefined) node.parentGuid = c.parentGuid;
+      if (c.denied) node.flags.push("denied");
+      node.creatorPid = c.creatorPid;
+      if (c.creatorPid !== 0 && c.creatorPid !== c.ppid) {
+        node.flags.push("parent-differs-from-creator");
+      }
+      const creator = this.#live.get(c.creatorPid);
+      if (creator) {
+        node.creatorId = creator.node.id;
+        creator.activity = Math.max(creator.activity, t);
+      }
+    }
+    const parent = event.ppid !== event.pid
+      ? this.#live.get(event.ppid)
+      : undefined;
+    if (parent) {
+      node.parentId = parent.node.id;
+      parent.node.children.push(id);
+      parent.activity = Math.max(parent.activity, t);
+      if (event.start < parent.node.start) {
+        this.#problem(
+          event,
+          "child-before-parent",
+          `process ${event.pid} starts at ${event.start}, before its parent ${parent.node.pid} (start ${parent.node.start})`,
+        );
+      }
+    }
+    const state: State = {
+      node,
+      threads: new Map([[event.tid, node.threads[0]]]),
+      activity: t,
+    };
+    this.#live.set(event.pid, state);
+    this.#byId.set(id, node);
+    this.#states.set(id, state);
+  }
+
+  #liveOrImplicit(pid: number, t: number): State {
+    return this.#live.get(pid) ?? this.#implicit(pid, t);
+  }
+
+  /** A process first seen through an event other than its creation. */
+  #implicit(pid: number, t: number): State {
+    let id = processId(this.meta.bootId, pid, t);
+    for (let n = 2; this.#byId.has(id); n++) {
+      id = processId(this.meta.bootId, pid, t) + `#${n}`;
+    }
+    const node: ProcessNode = {
+      id,
+      pid,
+      start: t,
+      ppid: 0,
+      children: [],
+      execs: [],
+      threads: [],
+      flags: ["seen-without-create"],
+    };
+    const state: State = { node, threads: new Map(), activity: t };
+    this.#live.set(pid, state);
+    this.#byId.set(id, node);
+    this.#states.set(id, state);
+    return state;
+  }
+
+  #exit(s: State, t: number, status: number): void {
+    const node = s.node;
+    node.end = t;
+    node.exit = decodeExitStatus(status, this.meta.os);
+    if (t < node.start) {
+      this.#problems.push({
+        t,
+        pid: node.pid,
+        tid: node.pid,
+        type: "exit-before-start",
+        message:
+          `process ${node.pid} exits at ${t}, before its start ${node.start}`,
+      });
+    }
+    classifyThreads(node, t, s.activity);
+    for (const cid of node.children) {
+      const c = this.#byId.get(cid);
+      if (c && c.end === undefined && this.#states.has(cid)) {
+        addFlag(c, "reparented");
+        c.reparentedAt = t;
+      }
+    }
+    this.#retire(s);
+  }
+
+  #retire(s: State): void {
+    this.#live.delete(s.node.pid);
+    this.#dead.set(s.node.pid, s.node);
+    this.#states.delete(s.node.id);
+  }
+
+  #problem(
+    event: ProcEvent,
+    type: AnalysisProblem["type"],
+    message: string,
+  ): void {
+    this.#problems.push({
+      t: event.t,
+      pid: event.pid,
+      tid: event.tid,
+      type,
+      message,
+    });
+  }
+}
+
+function execStep(
+  t: number,
+  via: ExecStep["via"],
+  info: ProcessInfo,
+): ExecStep {
+  const step: ExecStep = { t, via, from: { ...info.from } };
+  if (info.image !== undefined) step.image = info.image;
+  if (info.argv !== undefined) step.argv = info.argv;
+  if (info.cmdline !== undefined) step.cmdline = info.cmdline;
+  if (info.argvTruncated) step.argvTruncated = true;
+  return step;
+}
+
+function applyInfo(node: ProcessNode, info: ProcessInfo): void {
+  // an exec replaces the image: what the new image did not say is unknown
+  node.image = info.image;
+  node.argv = info.argv;
+  node.cmdline = info.cmdline;
+  if (node.image === undefined) delete node.image;
+  if (node.argv === undefined) delete node.argv;
+  if (node.cmdline === undefined) delete node.cmdline;
+  if (info.comm !== undefined) node.comm = info.comm;
+}
+
+function addFlag(node: ProcessNode, flag: ProcessFlag): void {
+  if (!node.flags.includes(flag)) node.flags.push(flag);
+}
+
+/** Classifies the exits of a process's threads once the process has exited. */
+function classifyThreads(
+  node: ProcessNode,
+  exitT: number,
+  activity: number,
+): void {
+  const exited = node.threads.filter((th) =>
+    th.end !== undefined && th.exitClass === undefined
+  );
+  if (exited.length === 0) return;
+  exited.sort((a, b) =>
+    a.end! - b.end! || Number(a.main) - Number(b.main) || a.tid - b.tid
+  );
+  const running = node.threads.some((th) => th.end === undefined);
+  for (let i = 0; i < exited.length; i++) {
+    const th = exited[i];
+    if (i === exited.length - 1 && !running) th.exitClass = "last-thread";
+    else if (th.processExiting === true) th.exitClass = "teardown";
+    else if (th.processExiting === false) th.exitClass = "standalone";
+    else if (th.end! >= activity && exitT - th.end! <= TEARDOWN_WINDOW_NS) {
+      th.exitClass = "teardown";
+    } else th.exitClass = "standalone";
+  }
+}
+
+function isAncestor(
+  byId: Map<string, ProcessNode>,
+  id: string,
+  of: ProcessNode,
+): boolean {
+  let p: ProcessNode | undefined = of;
+  for (let n = 0; p && n < 10_000; n++) {
+    if (p.id === id) return true;
+    p = p.parentId ? byId.get(p.parentId) : undefined;
+  }
+  return false;
+}
+
+/** Flags processes whose lifetime overlaps a lost span. */
+function markLostSpans(
+  nodes: ProcessNode[],
+  spans: LostSpan[],
+  last: number,
+): void {
+  if (spans.length === 0) return;
+  const sorted = [...spans].sort((a, b) => a.from - b.from);
+  const maxTo: number[] = [];
+  let m = -Infinity;
+  for (const s of sorted) {
+    m = Math.max(m, s.to);
+    maxTo.push(m);
+  }
+  for (const n of nodes) {
+    const end = n.end ?? Math.max(last, n.start);
+    // spans with from <= end
+    let lo = 0, hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid].from <= end) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0 && maxTo[lo - 1] >= n.start) addFlag(n, "in-lost-span");
+  }
+}

@@ -1,0 +1,80 @@
+import { formatDuration, formatT, oneLine } from "./_format.ts";
+import type { Summary, SummaryProcess } from "./summarize.ts";
+
+/**
+ * Renders a summary as a few lines of text (ends with a newline).
+ *
+ * @example
+ * ```ts
+ * import { analyze } from "./analyze.ts";
+ * import { renderSummary } from "./render_summary.ts";
+ * import { summarize } from "./summarize.ts";
+ * const f = await analyze([], { os: "linux", bootId: "b" });
+ * const text = renderSummary(summarize(f));
+ * if (!text.startsWith("events: 0")) throw new Error(text);
+ * ```
+ */
+export function renderSummary(s: Summary): string {
+  const out: string[] = [];
+  const kinds = Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(
+    ", ",
+  );
+  out.push(`events: ${s.events}${kinds ? ` (${kinds})` : ""}`);
+  if (s.first !== undefined && s.last !== undefined) {
+    out.push(
+      `time: ${formatT(s.first)} to ${formatT(s.last)} (${
+        formatDuration(s.last - s.first)
+      })`,
+    );
+  }
+  out.push(
+    `processes: ${s.processes} (${s.exited} exited, ${s.existing} running before the recording, ${s.reparented} reparented${
+      s.parentDiffersFromCreator
+        ? `, ${s.parentDiffersFromCreator} with a parent that is not their creator`
+        : ""
+    })`,
+  );
+  out.push(
+    `threads: ${s.threads} (exits: ${s.threadExits.teardown} teardown, ${s.threadExits.standalone} standalone, ${s.threadExits.lastThread} last-thread; ${s.remoteThreads} remote)`,
+  );
+  if (s.lost.spans === 0) out.push("lost: none");
+  else {
+    const reasons = Object.entries(s.lost.byReason).map(([k, v]) => `${k} ${v}`)
+      .join(", ");
+    out.push(
+      `lost: ${s.lost.events} events in ${s.lost.spans} spans${
+        s.lost.unknownSpans ? ` (${s.lost.unknownSpans} of unknown size)` : ""
+      } [${reasons}]; ${s.lost.processesAffected} processes overlap a lost span`,
+    );
+  }
+  if (s.topSpawners.length) {
+    out.push("top spawners:");
+    for (const p of s.topSpawners) {
+      out.push(`  ${p.children} children  ${who(p)}`);
+    }
+  }
+  if (s.longestLived.length) {
+    out.push("longest-lived:");
+    for (const p of s.longestLived) {
+      out.push(
+        `  ${formatDuration(p.duration)}${p.running ? "+ (running)" : ""}  ${
+          who(p)
+        }`,
+      );
+    }
+  }
+  out.push(`failures: ${s.failuresTotal}`);
+  for (const p of s.failures) out.push(`  ${p.exit}  ${who(p)}`);
+  if (s.failuresTotal > s.failures.length) {
+    out.push(`  ... ${s.failuresTotal - s.failures.length} more`);
+  }
+  if (s.problems) out.push(`analysis problems: ${s.problems}`);
+  return out.join("\n") + "\n";
+}
+
+function who(p: SummaryProcess): string {
+  const cmd = p.command ?? p.image ?? "?";
+  return oneLine(
+    `pid ${p.pid}  ${cmd.length > 120 ? cmd.slice(0, 117) + "..." : cmd}`,
+  );
+}

@@ -1,0 +1,134 @@
+import {
+  commandOf,
+  formatDuration,
+  formatT,
+  labelOf,
+  oneLine,
+} from "./_format.ts";
+import type { Forest, ProcessNode } from "./forest.ts";
+import {
+  isFiltering,
+  selectProcesses,
+  type TreeFilter,
+} from "./select_processes.ts";
+
+/** Options of {@link renderTree}. */
+export interface RenderTreeOptions {
+  /** Show only matching processes (with their ancestors, for context). */
+  filter?: TreeFilter;
+  /** Print each process's stable id. */
+  ids?: boolean;
+  /** Longest command shown before it is cut (default 200 characters). */
+  maxCommand?: number;
+}
+
+/**
+ * Renders the forest as an indented tree, one process per line: command
+ * (argv, else command line, else image), pid, start, duration, exit status,
+ * thread count and flags. Children follow their parent in start order. With
+ * a filter, matched processes are marked `*` and shown with their ancestors.
+ *
+ * @example
+ * ```ts
+ * import { analyze } from "./analyze.ts";
+ * import { renderTree } from "./render_tree.ts";
+ * const f = await analyze([
+ *   { kind: "process_create", t: 0, pid: 5, tid: 5, ppid: 1, ptid: 1,
+ *     creatorPid: 1, creatorTid: 1, start: 0,
+ *     info: { image: "/bin/sh", argv: ["sh", "-c", "ls"], from: {} } },
+ *   { kind: "process_exit", t: 2_000_000, pid: 5, tid: 5, status: 0 },
+ * ], { os: "linux", bootId: "b" });
+ * const text = renderTree(f);
+ * if (!text.includes("sh -c ls  [5]  +0.000s  2ms  exit 0  threads 1")) {
+ *   throw new Error(text);
+ * }
+ * ```
+ */
+export function renderTree(
+  forest: Forest,
+  options: RenderTreeOptions = {},
+): string {
+  const filtering = isFiltering(options.filter);
+  const sel = filtering ? selectProcesses(forest, options.filter!) : undefined;
+  const out: string[] = [];
+  const max = options.maxCommand ?? 200;
+  const visit = (n: ProcessNode, prefix: string, childPrefix: string) => {
+    const mark = sel?.matched.has(n.id) ? "* " : "";
+    out.push(
+      prefix + mark + describeProcess(forest, n, options.ids === true, max),
+    );
+    const kids = n.children.filter((c) => !sel || sel.shown.has(c));
+    kids.forEach((cid, i) => {
+      const c = forest.byId.get(cid);
+      if (!c) return;
+      const lastKid = i === kids.length - 1;
+      visit(
+        c,
+        childPrefix + (lastKid ? "└─ " : "├─ "),
+        childPrefix + (lastKid ? "   " : "│  "),
+      );
+    });
+  };
+  // iterative depth guard: a recursion limit would throw on very deep trees
+  const roots = forest.roots.filter((r) => !sel || sel.shown.has(r));
+  for (const r of roots) {
+    const n = forest.byId.get(r);
+    if (n) visitSafe(() => visit(n, "", ""));
+  }
+  if (out.length === 0) {
+    return filtering ? "(no process matches)\n" : "(no processes)\n";
+  }
+  return out.join("\n") + "\n";
+}
+
+function visitSafe(f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+  }
+}
+
+/** One line about a process, without tree prefix. */
+export function describeProcess(
+  forest: Forest,
+  n: ProcessNode,
+  ids = false,
+  maxCommand = 200,
+): string {
+  let cmd = oneLine(commandOf(n));
+  if (cmd.length > maxCommand) cmd = cmd.slice(0, maxCommand - 3) + "...";
+  const parts = [cmd, `[${n.pid}]`, formatT(n.start)];
+  if (n.end !== undefined) parts.push(formatDuration(n.end - n.start));
+  else parts.push("running");
+  if (n.exit) parts.push(n.exit.text);
+  const remote = n.threads.filter((t) => t.remote).length;
+  parts.push(
+    `threads ${n.threads.length}${remote ? ` (${remote} remote)` : ""}`,
+  );
+  const images = n.execs.filter((e) => e.via === "exec").map((e) =>
+    e.image ?? "?"
+  );
+  if (images.length > 1) parts.push(`execs ${oneLine(images.join(" -> "))}`);
+  if (
+    n.image && n.argv && n.argv.length > 0 &&
+    !n.image.endsWith(n.argv[0].replace(/^.*[\\/]/, ""))
+  ) {
+    parts.push(`image ${oneLine(n.image)}`);
+  }
+  const flags = n.flags.map((f) => {
+    if (f === "parent-differs-from-creator") {
+      const c = n.creatorId ? forest.byId.get(n.creatorId) : undefined;
+      return `created by ${
+        c ? oneLine(labelOf(c)) : `pid ${n.creatorPid}`
+      }, parent pid ${n.ppid}`;
+    }
+    return f;
+  });
+  if (n.parentId === undefined && !n.flags.includes("seen-without-create")) {
+    flags.unshift(`ppid ${n.ppid}`);
+  }
+  if (flags.length) parts.push(`{${flags.join("; ")}}`);
+  if (ids) parts.push(n.id);
+  return parts.join("  ");
+}

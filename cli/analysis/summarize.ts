@@ -1,0 +1,159 @@
+import type { EventKind } from "../events/types.ts";
+import type { Forest, ProcessNode } from "./forest.ts";
+
+/** A process as a summary names it. */
+export interface SummaryProcess {
+  id: string;
+  pid: number;
+  image?: string;
+  command?: string;
+  start: number;
+}
+
+/** The closing numbers of a recording: the same live and on replay. */
+export interface Summary {
+  os: "linux" | "windows";
+  events: number;
+  /** Events per kind, kinds in name order. */
+  counts: Partial<Record<EventKind, number>>;
+  first?: number;
+  last?: number;
+  processes: number;
+  threads: number;
+  /** Processes running before the recording began. */
+  existing: number;
+  /** Processes whose exit was seen. */
+  exited: number;
+  /** Processes with the `reparented` flag. */
+  reparented: number;
+  /** Processes whose parent is not their creator. */
+  parentDiffersFromCreator: number;
+  /** Thread exits per class, and remote thread creations. */
+  threadExits: { teardown: number; standalone: number; lastThread: number };
+  remoteThreads: number;
+  lost: {
+    spans: number;
+    /** Events known lost (spans with an unknown count add nothing). */
+    events: number;
+    /** Spans whose count is unknown. */
+    unknownSpans: number;
+    byReason: Record<string, number>;
+    /** Processes whose lifetime overlaps a lost span. */
+    processesAffected: number;
+  };
+  /** Most children first (at most 5). */
+  topSpawners: (SummaryProcess & { children: number })[];
+  /** Longest lifetime first (at most 5); running ones count until the last event. */
+  longestLived: (SummaryProcess & { duration: number; running: boolean })[];
+  /** Processes that exited unsuccessfully, by start (at most 20), and their total. */
+  failures: (SummaryProcess & { exit: string })[];
+  failuresTotal: number;
+  problems: number;
+}
+
+/** How many entries each list of a summary keeps. */
+export const SUMMARY_LIMITS = { topSpawners: 5, longestLived: 5, failures: 20 };
+
+/**
+ * Sums a forest up: counts per kind, lost events, top spawners,
+ * longest-lived processes and failures. Deterministic: ties are broken by
+ * start, pid and id.
+ *
+ * @example
+ * ```ts
+ * import { analyze } from "./analyze.ts";
+ * import { summarize } from "./summarize.ts";
+ * const f = await analyze([
+ *   { kind: "process_create", t: 0, pid: 5, tid: 5, ppid: 1, ptid: 1,
+ *     creatorPid: 1, creatorTid: 1, start: 0 },
+ *   { kind: "process_exit", t: 9, pid: 5, tid: 5, status: 0x200 },
+ * ], { os: "linux", bootId: "b" });
+ * const s = summarize(f);
+ * if (s.failuresTotal !== 1 || s.failures[0].exit !== "exit 2") throw new Error();
+ * ```
+ */
+export function summarize(forest: Forest): Summary {
+  const last = forest.last ?? 0;
+  let threads = 0, existing = 0, exited = 0, reparented = 0, pdc = 0;
+  let remoteThreads = 0, affected = 0;
+  const threadExits = { teardown: 0, standalone: 0, lastThread: 0 };
+  const failures: (SummaryProcess & { exit: string })[] = [];
+  for (const n of forest.processes) {
+    threads += n.threads.length;
+    if (n.flags.includes("existing-before-recording")) existing++;
+    if (n.flags.includes("reparented")) reparented++;
+    if (n.flags.includes("parent-differs-from-creator")) pdc++;
+    if (n.flags.includes("in-lost-span")) affected++;
+    if (n.exit) {
+      exited++;
+      if (!n.exit.success) failures.push({ ...brief(n), exit: n.exit.text });
+    }
+    for (const th of n.threads) {
+      if (th.remote) remoteThreads++;
+      if (th.exitClass === "teardown") threadExits.teardown++;
+      else if (th.exitClass === "standalone") threadExits.standalone++;
+      else if (th.exitClass === "last-thread") threadExits.lastThread++;
+    }
+  }
+  const byReason: Record<string, number> = {};
+  let lostEvents = 0, unknown = 0;
+  for (const s of forest.lost) {
+    if (s.countUnknown) unknown++;
+    else lostEvents += s.count;
+    byReason[s.reason] = (byReason[s.reason] ?? 0) + s.count;
+  }
+  const sortedReasons: Record<string, number> = {};
+  for (const k of Object.keys(byReason).sort()) sortedReasons[k] = byReason[k];
+  const tie = (a: ProcessNode, b: ProcessNode) =>
+    a.start - b.start || a.pid - b.pid ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const spawners = forest.processes
+    .filter((n) => n.children.length > 0)
+    .sort((a, b) => b.children.length - a.children.length || tie(a, b))
+    .slice(0, SUMMARY_LIMITS.topSpawners)
+    .map((n) => ({ ...brief(n), children: n.children.length }));
+  const life = (n: ProcessNode) => (n.end ?? Math.max(last, n.start)) - n.start;
+  const longest = [...forest.processes]
+    .sort((a, b) => life(b) - life(a) || tie(a, b))
+    .slice(0, SUMMARY_LIMITS.longestLived)
+    .map((n) => ({
+      ...brief(n),
+      duration: life(n),
+      running: n.end === undefined,
+    }));
+  return {
+    os: forest.meta.os,
+    events: forest.events,
+    counts: forest.counts,
+    ...(forest.first !== undefined ? { first: forest.first } : {}),
+    ...(forest.last !== undefined ? { last: forest.last } : {}),
+    processes: forest.processes.length,
+    threads,
+    existing,
+    exited,
+    reparented,
+    parentDiffersFromCreator: pdc,
+    threadExits,
+    remoteThreads,
+    lost: {
+      spans: forest.lost.length,
+      events: lostEvents,
+      unknownSpans: unknown,
+      byReason: sortedReasons,
+      processesAffected: affected,
+    },
+    topSpawners: spawners,
+    longestLived: longest,
+    failures: failures.slice(0, SUMMARY_LIMITS.failures),
+    failuresTotal: failures.length,
+    problems: forest.problems.length,
+  };
+}
+
+function brief(n: ProcessNode): SummaryProcess {
+  const p: SummaryProcess = { id: n.id, pid: n.pid, start: n.start };
+  if (n.image !== undefined) p.image = n.image;
+  const cmd = n.argv?.join(" ") ?? n.cmdline;
+  if (cmd !== undefined) p.command = cmd;
+  return p;
+}
