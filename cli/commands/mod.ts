@@ -5,9 +5,10 @@
  * @module
  */
 import type { Command } from "commander";
+import { register as record } from "./record.ts";
 
 /** Adds a command to the program. */
 export type Register = (program: Command) => void;
 
 /** The commands, in the order `--help` lists them. */
-export const COMMANDS: Register[] = [];
+export const COMMANDS: Register[] = [record];

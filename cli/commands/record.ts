@@ -1,0 +1,145 @@
+/**
+ * `procrec record`: records process and thread lifecycles from the kernel.
+ *
+ * @module
+ */
+import { type Command, Option } from "commander";
+import { UsageError } from "../errors.ts";
+import type { SourceName } from "../native/event_source.ts";
+import { defaultOutputPath } from "../record/default_output_path.ts";
+import { parseDuration } from "../record/parse_duration.ts";
+import { recordSession } from "../record/record_session.ts";
+import { action, print, printErr } from "./_run.ts";
+
+/** Test hook: pause the library's kernel reader this many ms at start. */
+export const PAUSE_READER_ENV = "PROCREC_TEST_PAUSE_READER_MS";
+
+interface RecordFlags {
+  output?: string;
+  duration?: string;
+  source: string;
+  onlyCommand?: boolean;
+  ringBytes?: string;
+  rcvbufBytes?: string;
+  statsOut?: string;
+}
+
+const EXAMPLES = `
+Examples:
+  procrec record --duration 10s                  record the whole host for 10 s
+  procrec record -o build.cbor -- make -j4       record a build, until it exits
+  procrec record --only-command -- ./test.sh     keep only the command's subtree
+  procrec record --source netlink -o x.cbor      use the proc connector
+
+System-wide by default: every process and thread of the host. With a command,
+the command's process tree is marked in the header, and procrec exits with the
+command's exit status (128 + signal number when it was killed). Stop with
+Ctrl-C or SIGTERM: the recording is drained and closed properly. Needs root
+(CAP_NET_ADMIN for the proc connector, CAP_BPF and CAP_PERFMON for eBPF);
+\`procrec doctor\` says what this host allows.
+`;
+
+function byteCount(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)([KMG]i?B?)?$/i.exec(text.trim());
+  if (!m) {
+    throw new UsageError(
+      `--${name} "${text}" is not a byte count (e.g. 65536 or 16MiB)`,
+    );
+  }
+  const unit = (m[2] ?? "").toUpperCase()[0];
+  const n = Number(m[1]) *
+    ({ K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[unit ?? ""] ?? 1);
+  if (n > 0xffffffff) throw new UsageError(`--${name} ${text} is above 4 GiB`);
+  return n;
+}
+
+/** Adds `record` to the program. */
+export function register(program: Command): void {
+  program
+    .command("record")
+    .description(
+      "record process and thread lifecycles from the kernel into a recording",
+    )
+    .argument(
+      "[command...]",
+      "command to run and record until it exits (after --)",
+    )
+    .option(
+      "-o, --output <file>",
+      "recording to write (default recordings/<host>-<UTC time>.cbor)",
+    )
+    .option("--duration <time>", "stop after this long (e.g. 30s, 5m)")
+    .addOption(
+      new Option("--source <source>", "event source").choices([
+        "auto",
+        "ebpf",
+        "netlink",
+      ])
+        .default("auto"),
+    )
+    .option(
+      "--only-command",
+      "keep only the command's process subtree (and every loss)",
+    )
+    .option("--ring-bytes <n>", "the library's ring buffer size (e.g. 64MiB)")
+    .option(
+      "--rcvbuf-bytes <n>",
+      "the proc connector's socket receive buffer size",
+    )
+    .addOption(
+      new Option(
+        "--stats-out <file>",
+        "write the library's final counters as JSON",
+      ).hideHelp(),
+    )
+    .addHelpText("after", EXAMPLES)
+    .action(action(async (command: string[], flags: RecordFlags) => {
+      if (flags.onlyCommand && command.length === 0) {
+        throw new UsageError("--only-command needs a command after --");
+      }
+      const pause = Deno.env.get(PAUSE_READER_ENV);
+      const result = await recordSession({
+        output: flags.output ?? defaultOutputPath(Deno.hostname(), new Date()),
+        durationMs: flags.duration === undefined
+          ? undefined
+          : parseDurationFlag(flags.duration),
+        source: flags.source as SourceName,
+        onlyCommand: flags.onlyCommand,
+        ringBytes: byteCount("ring-bytes", flags.ringBytes),
+        rcvbufBytes: byteCount("rcvbuf-bytes", flags.rcvbufBytes),
+        command: command.length ? command : undefined,
+        pauseReaderMs: pause ? Number(pause) : undefined,
+        statusLine: Deno.stderr.isTerminal(),
+      });
+      const s = result.stats;
+      printErr(
+        `procrec: recorded ${result.events} events to ${result.path} (source ${result.source.name}: ${result.source.reason}); lost ${result.lost}\n`,
+      );
+      if (flags.statsOut) {
+        const json = Object.fromEntries(
+          Object.entries(s).map(([k, v]) => [k, Number(v)]),
+        );
+        await Deno.writeTextFile(
+          flags.statsOut,
+          JSON.stringify({
+            ...json,
+            events: result.events,
+            lost: result.lost,
+            path: result.path,
+          }) +
+            "\n",
+        );
+      }
+      await print(result.summary);
+      return result.commandStatus ?? 0;
+    }));
+}
+
+function parseDurationFlag(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (e) {
+    throw new UsageError(`--duration: ${(e as Error).message}`);
+  }
+}

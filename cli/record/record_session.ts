@@ -1,0 +1,316 @@
+/**
+ * A recording session: opens the native event source, optionally starts a
+ * command, reads batches of C records without blocking the event loop,
+ * decodes them, writes them to a crash-safe recording and feeds the live
+ * analysis, then drains and closes cleanly.
+ *
+ * Needs `--allow-ffi`, `--allow-read`, `--allow-write` (output), `--allow-sys`,
+ * `--allow-env`, `--allow-run` (with a command) and the capture privilege.
+ *
+ * @module
+ */
+import type { ProcEvent } from "../events/types.ts";
+import { type RecordingHeader, RecordingWriter } from "../log/mod.ts";
+import { decodeRecords } from "../native/decode_records.ts";
+import {
+  Control,
+  EventSource,
+  type SourceName,
+  type SourceStats,
+} from "../native/event_source.ts";
+import { buildRecordingHeader, sampleTimeBase } from "./recording_header.ts";
+import { ForestSummary, type LiveAnalysis } from "./live_summary.ts";
+import { formatStatusLine } from "./status_line.ts";
+import { SubtreeFilter } from "./subtree_filter.ts";
+
+/** Options of {@link recordSession}. */
+export interface RecordOptions {
+  output: string;
+  /** Stop after this many ms (with a command: the command is sent SIGTERM). */
+  durationMs?: number;
+  source: SourceName;
+  /** Keep only the command's subtree (and every `lost` event). */
+  onlyCommand?: boolean;
+  ringBytes?: number;
+  rcvbufBytes?: number;
+  /** The command to start and record until it exits. */
+  command?: string[];
+  /** Test hook: pause the library's kernel reader for this long at start. */
+  pauseReaderMs?: number;
+  /** Show a live status line on stderr (a terminal). */
+  statusLine?: boolean;
+  /** The live analysis (default: the replay analysis, {@link ForestSummary}). */
+  analysis?: (header: RecordingHeader) => LiveAnalysis;
+}
+
+/** What a session did. */
+export interface RecordResult {
+  path: string;
+  events: number;
+  lost: number;
+  /** The library's counters at the end. */
+  stats: SourceStats;
+  source: { name: string; reason: string };
+  /** The command's exit status (128 + signal when killed), when a command ran. */
+  commandStatus?: number;
+  /** The live analysis's closing summary. */
+  summary: string;
+}
+
+const READ_BUFFER_BYTES = 1 << 20;
+const READ_TIMEOUT_MS = 100;
+/** How long to keep draining after the command's exit for its last events. */
+const DRAIN_GRACE_MS = 2000;
+
+const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGSYS: 31,
+};
+
+/** The shell's convention: the exit code, or 128 + signal number. */
+export function exitStatusOf(status: Deno.CommandStatus): number {
+  if (status.signal) return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
+  return status.code;
+}
+
+/** Records until the duration ends, a signal arrives or the command exits. */
+export async function recordSession(
+  opts: RecordOptions,
+): Promise<RecordResult> {
+  const timeBase = sampleTimeBase();
+  // the privilege check comes first: it is the likeliest failure
+  const src = EventSource.open({
+    source: opts.source,
+    ringBytes: opts.ringBytes,
+    rcvbufBytes: opts.rcvbufBytes,
+  });
+  let writer: RecordingWriter | undefined;
+  let child: Deno.ChildProcess | undefined;
+  const signals: [Deno.Signal, () => void][] = [];
+  try {
+    if (
+      await exists(opts.output) || await exists(`${opts.output}.incomplete`)
+    ) {
+      throw new Deno.errors.AlreadyExists(
+        `Cannot record to "${opts.output}": the file exists (choose another with -o)`,
+      );
+    }
+    const dir = opts.output.replace(/[/\\][^/\\]*$/, "");
+    if (dir !== opts.output && dir !== "") {
+      await Deno.mkdir(dir, { recursive: true });
+    }
+    src.start();
+    const source = src.info();
+    const startedAt = Date.now();
+    if (opts.pauseReaderMs) src.control(Control.PAUSE_READER);
+    let paused = !!opts.pauseReaderMs;
+
+    if (opts.command) {
+      const [cmd, ...args] = opts.command;
+      try {
+        child = new Deno.Command(cmd, {
+          args,
+          stdin: "inherit",
+          stdout: "inherit",
+          stderr: "inherit",
+        }).spawn();
+      } catch (e) {
+        throw new Error(
+          `Cannot run command "${cmd}": ${(e as Error).message}`,
+          {
+            cause: e,
+          },
+        );
+      }
+    }
+    const header = await buildRecordingHeader({
+      timeBase,
+      source,
+      options: {
+        source: opts.source,
+        onlyCommand: !!opts.onlyCommand,
+        ...(opts.durationMs !== undefined
+          ? { durationMs: opts.durationMs }
+          : {}),
+        ...(opts.ringBytes ? { ringBytes: opts.ringBytes } : {}),
+        ...(opts.rcvbufBytes ? { rcvbufBytes: opts.rcvbufBytes } : {}),
+        ...(opts.pauseReaderMs ? { pauseReaderMs: opts.pauseReaderMs } : {}),
+      },
+      command: opts.command
+        ? {
+          argv: opts.command,
+          pid: child?.pid,
+          onlyCommand: !!opts.onlyCommand,
+        }
+        : undefined,
+    });
+    writer = await RecordingWriter.create(opts.output, header);
+    const w = writer;
+    const analysis = (opts.analysis ?? ((h) => new ForestSummary(h)))(
+      { format: "procrec", version: 1, ...header },
+    );
+    const filter = child && opts.onlyCommand
+      ? new SubtreeFilter(child.pid)
+      : undefined;
+
+    // --- stop conditions
+    let stopping = false;
+    let signalCount = 0;
+    let commandStatus: number | undefined;
+    let sawCommandExit = false;
+    const childPid = child?.pid;
+    const childDone = child?.status.then((s) => {
+      commandStatus = exitStatusOf(s);
+    });
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      const fn = () => {
+        signalCount++;
+        if (child && commandStatus === undefined && signalCount === 1) {
+          try {
+            child.kill(sig);
+          } catch { /* already gone */ }
+        } else stopping = true;
+        if (!child) stopping = true;
+      };
+      Deno.addSignalListener(sig, fn);
+      signals.push([sig, fn]);
+    }
+    const deadline = opts.durationMs !== undefined
+      ? startedAt + opts.durationMs
+      : Infinity;
+
+    // --- figures
+    let events = 0;
+    let lost = 0;
+    let alive = 0;
+    const handle = (bytes: Uint8Array) => {
+      const { events: evs } = decodeRecords(bytes, timeBase.monoNs);
+      for (const ev of evs) {
+        if (ev.kind === "process_exit" && ev.pid === childPid) {
+          sawCommandExit = true;
+        }
+        if (filter && !filter.keep(ev)) continue;
+        w.write(ev);
+        analysis.add(ev);
+        events++;
+        count(ev);
+      }
+    };
+    const count = (ev: ProcEvent) => {
+      if (ev.kind === "process_create" || ev.kind === "process_snapshot") {
+        alive++;
+      } else if (ev.kind === "process_exit") alive--;
+      else if (ev.kind === "lost") lost += ev.count;
+    };
+    let lastStatus = Date.now();
+    let lastEvents = 0;
+    const showStatus = (force = false) => {
+      if (!opts.statusLine) return;
+      const now = Date.now();
+      if (!force && now - lastStatus < 1000) return;
+      const rate = (events - lastEvents) * 1000 / Math.max(1, now - lastStatus);
+      lastStatus = now;
+      lastEvents = events;
+      const line = formatStatusLine({
+        elapsedMs: now - startedAt,
+        events,
+        rate,
+        processes: alive,
+        lost,
+      });
+      Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${line}`));
+    };
+
+    // --- the read loop
+    const buf = new Uint8Array(READ_BUFFER_BYTES);
+    let commandEndedAt: number | undefined;
+    for (;;) {
+      const n = await src.read(buf, READ_TIMEOUT_MS);
+      if (n > 0) handle(buf.subarray(0, n));
+      const now = Date.now();
+      if (paused && now - startedAt >= opts.pauseReaderMs!) {
+        src.control(Control.RESUME_READER);
+        paused = false;
+      }
+      showStatus();
+      if (stopping) break;
+      if (now >= deadline) {
+        if (child && commandStatus === undefined) {
+          try {
+            child.kill("SIGTERM");
+          } catch { /* already gone */ }
+        } else break;
+      }
+      if (child && commandStatus !== undefined && !paused) {
+        commandEndedAt ??= now;
+        // everything up to the command's exit is in once its exit was read
+        // and the library's ring is empty
+        if (sawCommandExit && n === 0 && src.stats().ringUsed === 0n) break;
+        if (now - commandEndedAt > DRAIN_GRACE_MS) break;
+      }
+    }
+    // --- drain what the kernel already delivered, then close
+    src.stop();
+    const drainUntil = Date.now() + DRAIN_GRACE_MS;
+    while (Date.now() < drainUntil) {
+      const n = await src.read(buf, 10);
+      if (n === 0) break;
+      handle(buf.subarray(0, n));
+    }
+    if (opts.statusLine) {
+      Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+    }
+    const stats = src.stats();
+    const path = await w.close();
+    if (child) {
+      await childDone;
+    }
+    return {
+      path,
+      events,
+      lost,
+      stats,
+      source,
+      commandStatus,
+      summary: analysis.finish(),
+    };
+  } catch (e) {
+    if (writer) await writer.close().catch(() => writer!.abandon());
+    if (child) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      await child.status;
+    }
+    throw e;
+  } finally {
+    for (const [sig, fn] of signals) Deno.removeSignalListener(sig, fn);
+    await src.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
