@@ -71,6 +71,7 @@ const NTSTATUS: Record<number, string> = {
  * Decodes a raw exit status: on Linux a wait status (`code << 8`, or the
  * signal number with 0x80 for a core dump), on Windows an exit code or
  * NTSTATUS (values from 0x40000000 up are shown in hex with their name).
+ * `unknown` says the source did not report the status (Sysmon Event ID 5).
  *
  * @example
  * ```ts
@@ -84,7 +85,16 @@ const NTSTATUS: Record<number, string> = {
 export function decodeExitStatus(
   raw: number,
   os: "linux" | "windows",
+  unknown = false,
 ): ExitStatus {
+  if (unknown) {
+    return {
+      raw,
+      kind: "unknown",
+      success: false,
+      text: "exit status unknown",
+    };
+  }
   if (os === "windows") {
     const v = raw >>> 0;
     const name = NTSTATUS[v];

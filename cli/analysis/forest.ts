@@ -24,8 +24,8 @@ export interface ForestMeta {
 export interface ExitStatus {
   /** The raw value: Linux wait status, Windows NTSTATUS / exit code. */
   raw: number;
-  /** `code`: exited with a code; `signal`: killed by a signal (Linux); `ntstatus`: a Windows status that is not a small exit code. */
-  kind: "code" | "signal" | "ntstatus";
+  /** `code`: exited with a code; `signal`: killed by a signal (Linux); `ntstatus`: a Windows status that is not a small exit code; `unknown`: the source did not report it. */
+  kind: "code" | "signal" | "ntstatus" | "unknown";
   /** Exit code (Linux 0-255; Windows the 32-bit value). */
   code?: number;
   /** Signal number (Linux). */

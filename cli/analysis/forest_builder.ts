@@ -72,6 +72,7 @@ export class ForestBuilder {
   #dead = new Map<number, ProcessNode>();
   #byId = new Map<string, ProcessNode>();
   #states = new Map<string, State>();
+  #liveByGuid = new Map<string, State>();
   #lost: LostSpan[] = [];
   #openSpans: LostSpan[] = [];
   #problems: AnalysisProblem[] = [];
@@ -199,7 +200,7 @@ export class ForestBuilder {
           );
           s = this.#implicit(event.pid, t);
         }
-        this.#exit(s, t, event.status);
+        this.#exit(s, t, event.status, event.statusUnknown === true);
         if (event.guid !== undefined && s.node.guid === undefined) {
           s.node.guid = event.guid;
         }
@@ -254,7 +255,10 @@ export class ForestBuilder {
         n.flags.includes("existing-before-recording")
       ) {
         const p = snapshotByPid.get(n.ppid);
-        if (p && p !== n && !isAncestor(this.#byId, n.id, p)) {
+        // a parent precedes its child in (start, pid): links stay acyclic
+        if (
+          p && (p.start < n.start || (p.start === n.start && p.pid < n.pid))
+        ) {
           n.parentId = p.id;
           p.children.push(n.id);
         }
@@ -361,9 +365,11 @@ export class ForestBuilder {
         creator.activity = Math.max(creator.activity, t);
       }
     }
-    const parent = event.ppid !== event.pid
-      ? this.#live.get(event.ppid)
+    const byGuid = !snapshot && event.parentGuid !== undefined
+      ? this.#liveByGuid.get(event.parentGuid)
       : undefined;
+    const parent = byGuid ??
+      (event.ppid !== event.pid ? this.#live.get(event.ppid) : undefined);
     if (parent) {
       node.parentId = parent.node.id;
       parent.node.children.push(id);
@@ -384,6 +390,7 @@ export class ForestBuilder {
     this.#live.set(event.pid, state);
     this.#byId.set(id, node);
     this.#states.set(id, state);
+    if (node.guid !== undefined) this.#liveByGuid.set(node.guid, state);
   }
 
   #liveOrImplicit(pid: number, t: number): State {
@@ -413,10 +420,10 @@ export class ForestBuilder {
     return state;
   }
 
-  #exit(s: State, t: number, status: number): void {
+  #exit(s: State, t: number, status: number, unknown: boolean): void {
     const node = s.node;
     node.end = t;
-    node.exit = decodeExitStatus(status, this.meta.os);
+    node.exit = decodeExitStatus(status, this.meta.os, unknown);
     if (t < node.start) {
       this.#problems.push({
         t,
@@ -439,6 +446,7 @@ export class ForestBuilder {
   }
 
   #retire(s: State): void {
+    if (s.node.guid !== undefined) this.#liveByGuid.delete(s.node.guid);
     this.#live.delete(s.node.pid);
     this.#dead.set(s.node.pid, s.node);
     this.#states.delete(s.node.id);
@@ -510,19 +518,6 @@ function classifyThreads(
       th.exitClass = "teardown";
     } else th.exitClass = "standalone";
   }
-}
-
-function isAncestor(
-  byId: Map<string, ProcessNode>,
-  id: string,
-  of: ProcessNode,
-): boolean {
-  let p: ProcessNode | undefined = of;
-  for (let n = 0; p && n < 10_000; n++) {
-    if (p.id === id) return true;
-    p = p.parentId ? byId.get(p.parentId) : undefined;
-  }
-  return false;
 }
 
 /** Flags processes whose lifetime overlaps a lost span. */

@@ -12,6 +12,9 @@ import {
   type TreeFilter,
 } from "./select_processes.ts";
 
+/** Deeper processes are not indented further; their depth is printed. */
+export const MAX_INDENT = 64;
+
 /** Options of {@link renderTree}. */
 export interface RenderTreeOptions {
   /** Show only matching processes (with their ancestors, for context). */
@@ -52,41 +55,43 @@ export function renderTree(
   const sel = filtering ? selectProcesses(forest, options.filter!) : undefined;
   const out: string[] = [];
   const max = options.maxCommand ?? 200;
-  const visit = (n: ProcessNode, prefix: string, childPrefix: string) => {
+  // iterative: recording trees can be deeper than the call stack
+  const stack: {
+    id: string;
+    prefix: string;
+    childPrefix: string;
+    depth: number;
+  }[] = [];
+  const roots = forest.roots.filter((r) => !sel || sel.shown.has(r));
+  for (let i = roots.length - 1; i >= 0; i--) {
+    stack.push({ id: roots[i], prefix: "", childPrefix: "", depth: 0 });
+  }
+  while (stack.length > 0) {
+    const { id, prefix, childPrefix, depth } = stack.pop()!;
+    const n = forest.byId.get(id);
+    if (!n) continue;
     const mark = sel?.matched.has(n.id) ? "* " : "";
     out.push(
       prefix + mark + describeProcess(forest, n, options.ids === true, max),
     );
     const kids = n.children.filter((c) => !sel || sel.shown.has(c));
-    kids.forEach((cid, i) => {
-      const c = forest.byId.get(cid);
-      if (!c) return;
+    for (let i = kids.length - 1; i >= 0; i--) {
       const lastKid = i === kids.length - 1;
-      visit(
-        c,
-        childPrefix + (lastKid ? "└─ " : "├─ "),
-        childPrefix + (lastKid ? "   " : "│  "),
-      );
-    });
-  };
-  // iterative depth guard: a recursion limit would throw on very deep trees
-  const roots = forest.roots.filter((r) => !sel || sel.shown.has(r));
-  for (const r of roots) {
-    const n = forest.byId.get(r);
-    if (n) visitSafe(() => visit(n, "", ""));
+      stack.push({
+        id: kids[i],
+        prefix: childPrefix + (lastKid ? "└─ " : "├─ "),
+        // past MAX_INDENT the indentation stops growing; the depth is printed
+        childPrefix: depth >= MAX_INDENT
+          ? childPrefix
+          : childPrefix + (lastKid ? "   " : "│  "),
+        depth: depth + 1,
+      });
+    }
   }
   if (out.length === 0) {
     return filtering ? "(no process matches)\n" : "(no processes)\n";
   }
   return out.join("\n") + "\n";
-}
-
-function visitSafe(f: () => void): void {
-  try {
-    f();
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
-  }
 }
 
 /** One line about a process, without tree prefix. */

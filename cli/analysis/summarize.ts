@@ -86,7 +86,9 @@ export function summarize(forest: Forest): Summary {
     if (n.flags.includes("in-lost-span")) affected++;
     if (n.exit) {
       exited++;
-      if (!n.exit.success) failures.push({ ...brief(n), exit: n.exit.text });
+      if (!n.exit.success && n.exit.kind !== "unknown") {
+        failures.push({ ...brief(n), exit: n.exit.text });
+      }
     }
     for (const th of n.threads) {
       if (th.remote) remoteThreads++;
