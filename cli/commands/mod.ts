@@ -6,9 +6,10 @@
  */
 import type { Command } from "commander";
 import { register as record } from "./record.ts";
+import { register as doctor } from "./doctor.ts";
 
 /** Adds a command to the program. */
 export type Register = (program: Command) => void;
 
 /** The commands, in the order `--help` lists them. */
-export const COMMANDS: Register[] = [record];
+export const COMMANDS: Register[] = [record, doctor];

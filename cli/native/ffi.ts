@@ -106,6 +106,15 @@ export const libcSymbols = {
     ],
     result: "i32",
   },
+  /** uid_t geteuid(void) */
+  geteuid: { parameters: [], result: "u32" },
+  capget: {
+    parameters: [
+      "buffer", // cap_user_header_t hdrp
+      "buffer", // cap_user_data_t datap (struct __user_cap_data_struct[2])
+    ],
+    result: "i32",
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The loaded native library. */
@@ -325,18 +334,8 @@ export const CLOCK_MONOTONIC = 1;
  * ```
  */
 export function clockNs(clock: number): bigint {
-  if (!libc) {
-    try {
-      libc = Deno.dlopen("libc.so.6", libcSymbols);
-    } catch (e) {
-      throw new LibraryLoadError(
-        `Cannot load libc.so.6 to read the clock: ${(e as Error).message}`,
-        { cause: e },
-      );
-    }
-  }
   const ts = new BigInt64Array(2);
-  const rc = libc.symbols.clock_gettime(clock, new Uint8Array(ts.buffer));
+  const rc = libcLib().symbols.clock_gettime(clock, new Uint8Array(ts.buffer));
   if (rc !== 0) {
     throw new NativeError(
       `Cannot read clock ${clock}: clock_gettime failed`,
@@ -344,4 +343,40 @@ export function clockNs(clock: number): bigint {
     );
   }
   return ts[0] * 1_000_000_000n + ts[1];
+}
+
+function libcLib(): Deno.DynamicLibrary<typeof libcSymbols> {
+  if (!libc) {
+    try {
+      libc = Deno.dlopen("libc.so.6", libcSymbols);
+    } catch (e) {
+      throw new LibraryLoadError(
+        `Cannot load libc.so.6: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+  }
+  return libc;
+}
+
+/**
+ * This process's effective uid and effective capability bits (Linux
+ * `geteuid` and `capget`; Deno refuses to read `/proc/self/status` without
+ * `--allow-all`).
+ */
+export function processPrivilege(): { euid: number; capEff: bigint } {
+  const l = libcLib().symbols;
+  const hdr = new Uint32Array([0x20080522, 0]); // _LINUX_CAPABILITY_VERSION_3, this process
+  const data = new Uint32Array(6); // 2 x { effective, permitted, inheritable }
+  const rc = l.capget(new Uint8Array(hdr.buffer), new Uint8Array(data.buffer));
+  if (rc !== 0) {
+    throw new NativeError(
+      "Cannot read this process's capabilities: capget failed",
+      rc,
+    );
+  }
+  return {
+    euid: l.geteuid(),
+    capEff: BigInt(data[0]) | (BigInt(data[3]) << 32n),
+  };
 }

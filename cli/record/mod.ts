@@ -15,3 +15,4 @@ export * from "./status_line.ts";
 export * from "./parse_duration.ts";
 export * from "./default_output_path.ts";
 export * from "./live_summary.ts";
+export * from "./check_host.ts";

@@ -22,6 +22,7 @@ import { buildRecordingHeader, sampleTimeBase } from "./recording_header.ts";
 import { ForestSummary, type LiveAnalysis } from "./live_summary.ts";
 import { formatStatusLine } from "./status_line.ts";
 import { SubtreeFilter } from "./subtree_filter.ts";
+import { requirePrivilege } from "./check_host.ts";
 
 /** Options of {@link recordSession}. */
 export interface RecordOptions {
@@ -93,8 +94,9 @@ export function exitStatusOf(status: Deno.CommandStatus): number {
 export async function recordSession(
   opts: RecordOptions,
 ): Promise<RecordResult> {
-  const timeBase = sampleTimeBase();
   // the privilege check comes first: it is the likeliest failure
+  requirePrivilege(opts.source);
+  const timeBase = sampleTimeBase();
   const src = EventSource.open({
     source: opts.source,
     ringBytes: opts.ringBytes,

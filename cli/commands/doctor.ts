@@ -1,0 +1,50 @@
+/**
+ * `procrec doctor`: says whether this host can record and what to do when it
+ * cannot. Exit status 0 when it can record, 2 otherwise.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { checkHost, type HostReport } from "../record/check_host.ts";
+import { action, print } from "./_run.ts";
+
+/** Renders a host report as text. */
+export function renderHostReport(r: HostReport): string {
+  const lines = r.checks.map((c) =>
+    `${c.ok ? "ok  " : "FAIL"}  ${c.name}: ${c.detail}${
+      !c.ok && c.fix ? `\n        what to do: ${c.fix}` : ""
+    }`
+  );
+  lines.push(
+    r.canRecord
+      ? `\nThis host can record${
+        r.autoSource ? ` (--source auto uses ${r.autoSource.name})` : ""
+      }.`
+      : "\nThis host cannot record: see what to do above.",
+  );
+  return lines.join("\n") + "\n";
+}
+
+/** Adds `doctor` to the program. */
+export function register(program: Command): void {
+  program
+    .command("doctor")
+    .description(
+      "check whether this host can record (privilege, kernel, library)",
+    )
+    .option("--json", "print the checks as JSON")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 when this host can record, 2 when it cannot.\n" +
+        "Example:\n  sudo ./procrec doctor\n",
+    )
+    .action(action(async (flags: { json?: boolean }) => {
+      const report = await checkHost();
+      await print(
+        flags.json
+          ? JSON.stringify(report, null, 2) + "\n"
+          : renderHostReport(report),
+      );
+      return report.canRecord ? 0 : 2;
+    }));
+}

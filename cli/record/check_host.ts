@@ -1,0 +1,205 @@
+/**
+ * Whether this host can record, and what to do when it cannot: privilege,
+ * kernel support, the native library. Needs `--allow-read` (/proc, /sys, the
+ * library), `--allow-ffi` and `--allow-env`.
+ *
+ * @module
+ */
+import {
+  libraryPath,
+  loadLibrary,
+  PrivilegeError,
+  processPrivilege,
+  PROCREC_ABI_VERSION,
+  SOURCE_PRIVILEGE,
+} from "../native/ffi.ts";
+import {
+  EventSource,
+  OPT_NO_ENRICH,
+  OPT_NO_SNAPSHOT,
+  type SourceName,
+} from "../native/event_source.ts";
+
+/** One check's outcome. */
+export interface HostCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** What to do when not ok. */
+  fix?: string;
+}
+
+/** The whole answer of {@link checkHost}. */
+export interface HostReport {
+  /** At least one event source opens: `procrec record` will work. */
+  canRecord: boolean;
+  /** The source `--source auto` picks, and why. */
+  autoSource?: { name: string; reason: string };
+  checks: HostCheck[];
+}
+
+/** Capability bits of `linux/capability.h`. */
+export const CAPS = {
+  CAP_NET_ADMIN: 12,
+  CAP_SYS_ADMIN: 21,
+  CAP_PERFMON: 38,
+  CAP_BPF: 39,
+} as const;
+
+/**
+ * Names the capabilities of {@link CAPS} set in an effective capability mask.
+ *
+ * @example
+ * ```ts
+ * import { capabilityNames } from "./check_host.ts";
+ * const c = capabilityNames(0x1000n);
+ * if (!c.has("CAP_NET_ADMIN") || c.has("CAP_BPF")) throw new Error();
+ * ```
+ */
+export function capabilityNames(capEff: bigint): Set<string> {
+  const caps = new Set<string>();
+  for (const [name, bit] of Object.entries(CAPS)) {
+    if ((capEff >> BigInt(bit)) & 1n) caps.add(name);
+  }
+  return caps;
+}
+
+const BTF_PATH = "/sys/kernel/btf/vmlinux";
+
+/** Checks this host (Linux). */
+export async function checkHost(): Promise<HostReport> {
+  const checks: HostCheck[] = [];
+  const priv = processPrivilege();
+  const status = { euid: priv.euid, caps: capabilityNames(priv.capEff) };
+  const hasNet = status.caps.has("CAP_NET_ADMIN");
+  const hasBpf = status.caps.has("CAP_BPF") && status.caps.has("CAP_PERFMON") ||
+    status.caps.has("CAP_SYS_ADMIN");
+  checks.push({
+    name: "privilege",
+    ok: hasNet || hasBpf,
+    detail: `euid ${status.euid}; effective capabilities: ${
+      [...status.caps].sort().join(", ") ||
+      "none of CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON"
+    }`,
+    fix:
+      "run as root (sudo ./procrec record ...), or grant CAP_NET_ADMIN (proc connector) " +
+      "or CAP_BPF and CAP_PERFMON (eBPF)",
+  });
+
+  let btf = false;
+  try {
+    btf = (await Deno.stat(BTF_PATH)).isFile;
+  } catch { /* absent */ }
+  checks.push({
+    name: "kernel BTF (eBPF source)",
+    ok: btf,
+    detail: btf ? `${BTF_PATH} present` : `${BTF_PATH} absent`,
+    fix:
+      "use a kernel built with CONFIG_DEBUG_INFO_BTF=y for the eBPF source; " +
+      "the proc connector source works without it",
+  });
+
+  const path = libraryPath();
+  let present = false;
+  try {
+    present = (await Deno.stat(path)).isFile;
+  } catch { /* absent */ }
+  checks.push({
+    name: "library present",
+    ok: present,
+    detail: path,
+    fix:
+      "run `make build` in the repository root (or set PROCREC_LIB to the library)",
+  });
+  let loaded = false;
+  if (present) {
+    try {
+      loadLibrary(path);
+      loaded = true;
+      checks.push({
+        name: "library loadable, ABI version",
+        ok: true,
+        detail: `ABI version ${PROCREC_ABI_VERSION}`,
+      });
+    } catch (e) {
+      checks.push({
+        name: "library loadable, ABI version",
+        ok: false,
+        detail: (e as Error).message,
+        fix:
+          "rebuild it with `make build` (libbpf.so.1 must be installed: `make setup`)",
+      });
+    }
+  }
+
+  let canRecord = false;
+  let autoSource: HostReport["autoSource"];
+  if (loaded) {
+    for (const source of ["netlink", "ebpf", "auto"] as SourceName[]) {
+      const label = source === "netlink"
+        ? "proc connector source (netlink)"
+        : source === "ebpf"
+        ? "eBPF source"
+        : "auto source";
+      try {
+        // open and start (no snapshot, no /proc reads): where privilege is checked
+        const src = EventSource.open({
+          source,
+          flags: OPT_NO_SNAPSHOT | OPT_NO_ENRICH,
+        });
+        let info;
+        try {
+          src.start();
+          info = src.info();
+          src.stop();
+        } finally {
+          await src.close();
+        }
+        if (source === "auto") autoSource = info;
+        canRecord = true;
+        checks.push({
+          name: label,
+          ok: true,
+          detail: source === "auto"
+            ? `picks ${info.name}: ${info.reason}`
+            : "opens and starts",
+        });
+      } catch (e) {
+        checks.push({
+          name: label,
+          ok: false,
+          detail: (e as Error).message,
+          fix: source === "netlink"
+            ? "needs CAP_NET_ADMIN and a kernel with CONFIG_PROC_EVENTS"
+            : source === "ebpf"
+            ? "needs CAP_BPF and CAP_PERFMON, kernel BTF and libbpf.so.1"
+            : undefined,
+        });
+      }
+    }
+  }
+  return { canRecord, autoSource, checks };
+}
+
+/**
+ * Throws a {@link PrivilegeError} naming the missing privilege when this
+ * process cannot record from `source` (checked before the library is asked,
+ * so the message is the same whatever the library reports).
+ */
+export function requirePrivilege(source: SourceName): void {
+  if (Deno.build.os !== "linux") return;
+  const { euid, capEff } = processPrivilege();
+  const caps = capabilityNames(capEff);
+  const net = caps.has("CAP_NET_ADMIN");
+  const bpf = (caps.has("CAP_BPF") && caps.has("CAP_PERFMON")) ||
+    caps.has("CAP_SYS_ADMIN");
+  const ok = source === "netlink" ? net : source === "ebpf" ? bpf : net || bpf;
+  if (ok) return;
+  const need = SOURCE_PRIVILEGE[source];
+  throw new PrivilegeError(
+    `Cannot record: missing privilege ${need} (running as uid ${euid} with ${
+      [...caps].sort().join(", ") || "no capture capability"
+    }); run as root, e.g. sudo ./procrec record ...`,
+    need,
+  );
+}
