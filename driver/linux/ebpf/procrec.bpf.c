@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0
+/*
+ * procrec.bpf.c - the in-kernel half of procrec's eBPF source.
+ *
+ * Three BTF-typed tracepoint programs (tp_btf: no tracefs needed) write
+ * compact records (procrec_bpf.h) into one BPF ring buffer:
+ *   sched_process_fork  process or thread created, kernel parent and creator
+ *   sched_process_exec  filename from the tracepoint, argv read from the new
+ *                       image's argument area, with truncation and full length
+ *   sched_process_exit  one task ended: its exit code, and for the last task
+ *                       of the group the status wait() reports
+ *
+ * Built once with clang against the committed vmlinux.h; CO-RE relocations
+ * adapt field offsets to the running kernel. `group_dead` is an argument of
+ * sched_process_exit only on newer kernels (6.x): probed with CO-RE, else
+ * approximated from signal->live.
+ *
+ * Loss: a failed reserve increments this CPU's slot of `reserve_fail`; the
+ * next record from this CPU carries the count (pb_hdr.lost_cum).
+ *
+ * Wake-ups: records are committed with BPF_RB_NO_WAKEUP until the unread
+ * data reaches wake_bytes; the reader also drains on a short poll timeout.
+ * Waking the reader per record costs more than everything else together.
+ *
+ * Licence: "Dual MIT/GPL" is GPL-compatible (needed by the helpers used
+ * here) and keeps the project MIT.
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "procrec_bpf.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Set by the loader before load (read-only afterwards). */
+const volatile __u32 argv_max = 4096;        /* argv bytes kept, <= PB_ARGV_CAP */
+const volatile __u64 wake_bytes = 256 << 10; /* wake the reader at this much unread data */
+
+/* include/linux/sched/signal.h (macros are not in BTF) */
+#define PR_SIGNAL_GROUP_EXIT 0x00000004
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 16 << 20); /* resized by the loader (bpf_ring_bytes) */
+} events SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u64);
+} reserve_fail SEC(".maps");
+
+/* An exec record is assembled here, then copied into the ring at its size. */
+struct exec_scratch {
+  struct pb_exec r;
+  char data[PB_IMAGE_CAP + PB_ARGV_CAP];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct exec_scratch);
+} scratch SEC(".maps");
+
+static __always_inline __u64 *fail_slot(void) {
+  __u32 k = 0;
+  return bpf_map_lookup_elem(&reserve_fail, &k);
+}
+
+static __always_inline void count_fail(void) {
+  __u64 *f = fail_slot();
+  if (f) __sync_fetch_and_add(f, 1);
+}
+
+static __always_inline void fill_hdr(struct pb_hdr *h, __u16 kind, __u16 flags, __u32 size,
+                                     __u32 pid, __u32 tid) {
+  __u64 *f = fail_slot();
+  h->kind = kind;
+  h->flags = flags;
+  h->size = size;
+  h->ts = bpf_ktime_get_ns();
+  h->pid = pid;
+  h->tid = tid;
+  h->cpu = bpf_get_smp_processor_id();
+  h->lost_cum = f ? (__u32)*f : 0;
+}
+
+static __always_inline __u64 wake_flag(void) {
+  return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes ? BPF_RB_FORCE_WAKEUP
+                                                                      : BPF_RB_NO_WAKEUP;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(pr_fork, struct task_struct *parent, struct task_struct *child) {
+  struct pb_fork *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+  if (!r) {
+    count_fail();
+    return 0;
+  }
+  __u32 tgid = BPF_CORE_READ(child, tgid), pid = BPF_CORE_READ(child, pid);
+  fill_hdr(&r->h, PB_FORK, tgid != pid ? PB_F_THREAD : 0, sizeof(*r), tgid, pid);
+  struct task_struct *rp = BPF_CORE_READ(child, real_parent);
+  r->ppid = BPF_CORE_READ(rp, tgid);
+  r->ptid = BPF_CORE_READ(rp, pid);
+  r->cpid = BPF_CORE_READ(parent, tgid);
+  r->ctid = BPF_CORE_READ(parent, pid);
+  r->start_ns = BPF_CORE_READ(child, start_time);
+  r->uid = BPF_CORE_READ(child, real_cred, uid.val);
+  r->gid = BPF_CORE_READ(child, real_cred, gid.val);
+  bpf_probe_read_kernel(r->comm, sizeof(r->comm), &child->comm);
+  bpf_ringbuf_submit(r, wake_flag());
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(pr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
+  __u32 k = 0;
+  struct exec_scratch *s = bpf_map_lookup_elem(&scratch, &k);
+  if (!s) return 0;
+  __u16 flags = 0;
+
+  /* The filename as the kernel was asked to run it (bprm->filename). */
+  const char *fname = BPF_CORE_READ(bprm, filename);
+  long n = bpf_probe_read_kernel_str(s->data, PB_IMAGE_CAP, fname);
+  __u32 ilen = n > 0 ? (__u32)n - 1 : 0;
+  if (n >= PB_IMAGE_CAP) flags |= PB_F_IMAGE_TRUNCATED;
+  ilen &= PB_IMAGE_CAP - 1;
+
+  /* argv from the new image's argument area: current is p, so a user read
+   * sees the pages exec has just filled. */
+  struct mm_struct *mm = BPF_CORE_READ(p, mm);
+  __u64 as = BPF_CORE_READ(mm, arg_start), ae = BPF_CORE_READ(mm, arg_end);
+  __u64 full = ae > as ? ae - as : 0;
+  __u32 alen = full > argv_max ? argv_max : (__u32)full;
+  if (full > alen) flags |= PB_F_ARGV_TRUNCATED;
+  if (alen > PB_ARGV_CAP) alen = PB_ARGV_CAP;
+  asm volatile("%[a] &= 0x7fff" : [a] "+r"(alen)); /* keep the bound visible to the verifier */
+  if (alen > PB_ARGV_CAP) alen = PB_ARGV_CAP;
+  if (alen && bpf_probe_read_user(s->data + ilen, alen, (const void *)as) < 0) {
+    flags |= PB_F_ARGV_FAULT;
+    alen = 0;
+  }
+
+  __u32 tgid = BPF_CORE_READ(p, tgid);
+  __u32 size = sizeof(struct pb_exec) + ilen + alen;
+  fill_hdr(&s->r.h, PB_EXEC, flags, size, tgid, (__u32)old_pid);
+  s->r.start_ns = BPF_CORE_READ(p, group_leader, start_time);
+  s->r.uid = BPF_CORE_READ(p, real_cred, uid.val);
+  s->r.gid = BPF_CORE_READ(p, real_cred, gid.val);
+  s->r.argv_full_len = full > 0xffffffffull ? 0xffffffffu : (__u32)full;
+  s->r.argc = BPF_CORE_READ(bprm, argc);
+  s->r.image_len = ilen;
+  s->r.reserved = 0;
+  s->r.argv_len = alen;
+  bpf_probe_read_kernel(s->r.comm, sizeof(s->r.comm), &p->comm);
+
+  if (size > sizeof(*s)) return 0; /* cannot happen; bounds the copy for the verifier */
+  if (bpf_ringbuf_output(&events, s, size, wake_flag()) < 0) count_fail();
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(pr_exit, struct task_struct *p) {
+  struct pb_exit *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+  if (!r) {
+    count_fail();
+    return 0;
+  }
+  __u16 flags = 0;
+  struct signal_struct *sig = BPF_CORE_READ(p, signal);
+  int group_dead;
+  if (bpf_core_field_exists(struct trace_event_raw_sched_process_exit, group_dead)) {
+    /* 6.x: trace_sched_process_exit(p, group_dead) */
+    group_dead = (int)(ctx[1] & 0xff);
+    flags |= PB_F_GROUP_DEAD_PROBED;
+  } else {
+    /* Older kernels: do_exit() has decremented signal->live before the
+     * tracepoint; 0 means no other thread is still running. */
+    group_dead = BPF_CORE_READ(sig, live.counter) == 0;
+  }
+  unsigned int sflags = BPF_CORE_READ(sig, flags);
+  if (sflags & PR_SIGNAL_GROUP_EXIT) flags |= PB_F_GROUP_EXIT;
+  if (bpf_core_field_exists(sig->group_exec_task) && BPF_CORE_READ(sig, group_exec_task))
+    flags |= PB_F_GROUP_EXEC;
+  __u32 code = BPF_CORE_READ(p, exit_code);
+  __u32 gstatus = 0;
+  if (group_dead) {
+    flags |= PB_F_GROUP_DEAD;
+    /* As wait_task_zombie(): the group's code after a group exit, else the
+     * leader's own exit code. */
+    gstatus = (sflags & PR_SIGNAL_GROUP_EXIT) ? BPF_CORE_READ(sig, group_exit_code)
+                                              : BPF_CORE_READ(p, group_leader, exit_code);
+  }
+  fill_hdr(&r->h, PB_EXIT, flags, sizeof(*r), BPF_CORE_READ(p, tgid), BPF_CORE_READ(p, pid));
+  r->code = code;
+  r->group_status = gstatus;
+  r->start_ns = BPF_CORE_READ(p, group_leader, start_time);
+  r->task_start_ns = BPF_CORE_READ(p, start_time);
+  bpf_ringbuf_submit(r, wake_flag());
+  return 0;
+}

@@ -1,0 +1,84 @@
+/*
+ * procrec_bpf.h - the records that procrec.bpf.c writes into its BPF ring
+ * buffer and source_ebpf.c reads back (kernel to library, never on disk).
+ *
+ * Included by the BPF program (after vmlinux.h) and by the library (after
+ * <linux/types.h>). Little-endian host layout, no padding holes. Every record
+ * starts with struct pb_hdr; exec records carry their strings after the fixed
+ * part (image then argv), so a record is as long as what it carries.
+ *
+ * Reserve failures: each CPU counts its failed reserves in the per-CPU map
+ * `reserve_fail`; every record carries its CPU's count at the time it was
+ * built (lost_cum), so the reader puts a lost record exactly where the
+ * failures happened (before the first record that follows them on that CPU),
+ * and reads the map for failures that no later record has reported yet.
+ */
+#ifndef PROCREC_BPF_H
+#define PROCREC_BPF_H
+
+enum pb_kind {
+  PB_FORK = 1, /* sched_process_fork: a process or a thread was created */
+  PB_EXEC = 2, /* sched_process_exec */
+  PB_EXIT = 3, /* sched_process_exit: one task ended */
+};
+
+/* pb_hdr.flags */
+#define PB_F_THREAD 0x0001u          /* fork: CLONE_THREAD (new thread, same process) */
+#define PB_F_GROUP_DEAD 0x0002u      /* exit: the last live thread of its group */
+#define PB_F_GROUP_DEAD_PROBED 0x0004u /* exit: group_dead taken from the tracepoint */
+#define PB_F_GROUP_EXIT 0x0008u      /* exit: the whole group is exiting (exit_group, fatal signal) */
+#define PB_F_GROUP_EXEC 0x0010u      /* exit: killed by an exec in another thread */
+#define PB_F_ARGV_TRUNCATED 0x0020u  /* exec: argv longer than argv_max */
+#define PB_F_IMAGE_TRUNCATED 0x0040u /* exec: filename filled the image buffer */
+#define PB_F_ARGV_FAULT 0x0080u      /* exec: the argument area could not be read */
+
+/* Capacities of the exec strings inside one record (the per-CPU scratch). */
+#define PB_IMAGE_CAP 4096u
+#define PB_ARGV_CAP 16384u
+
+struct pb_hdr { /* 32 bytes */
+  __u16 kind;     /* enum pb_kind */
+  __u16 flags;    /* PB_F_* */
+  __u32 size;     /* bytes of this record (not padded) */
+  __u64 ts;       /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+  __u32 pid;      /* subject tgid */
+  __u32 tid;      /* subject pid (thread id) */
+  __u32 cpu;      /* CPU that wrote the record */
+  __u32 lost_cum; /* reserve failures on that CPU before this record (mod 2^32) */
+};
+
+struct pb_fork { /* 80 bytes; hdr pid/tid: the new task */
+  struct pb_hdr h;
+  __u32 ppid;     /* real_parent's tgid: the kernel's parent */
+  __u32 ptid;     /* real_parent's pid: the parent thread */
+  __u32 cpid;     /* the task that called fork/clone (tgid) */
+  __u32 ctid;     /* ... and its thread id */
+  __u64 start_ns; /* new task's start_time (monotonic) */
+  __u32 uid;      /* real uid/gid of the new task */
+  __u32 gid;
+  char comm[16];
+};
+
+struct pb_exec { /* 64 bytes + image_len + argv_len; hdr tid: the thread that exec'd */
+  struct pb_hdr h;
+  __u64 start_ns;      /* group leader's start_time (the process's identity) */
+  __u32 uid;           /* real uid/gid after the exec */
+  __u32 gid;
+  __u32 argv_full_len; /* bytes of the whole argument area (arg_end - arg_start) */
+  __u32 argc;          /* bprm->argc */
+  __u16 image_len;     /* bytes of the filename, no NUL */
+  __u16 reserved;
+  __u32 argv_len;      /* bytes of argv kept (NUL-separated, as in the arg area) */
+  char comm[16];
+  /* then image_len bytes of filename, then argv_len bytes of arguments */
+};
+
+struct pb_exit { /* 56 bytes; hdr pid/tid: the task that ended */
+  struct pb_hdr h;
+  __u32 code;         /* the task's exit_code (wait-status form) */
+  __u32 group_status; /* with PB_F_GROUP_DEAD: the status wait() reports for the process */
+  __u64 start_ns;     /* group leader's start_time */
+  __u64 task_start_ns; /* this task's start_time */
+};
+
+#endif /* PROCREC_BPF_H */

@@ -1,0 +1,461 @@
+/*
+ * source_ebpf.c - procrec's eBPF event source (struct pr_source_ops
+ * pr_source_ebpf, see source.h).
+ *
+ * The BPF side (ebpf/procrec.bpf.c, embedded here as a libbpf skeleton)
+ * writes compact records (ebpf/procrec_bpf.h) into one BPF ring buffer; a
+ * reader thread drains it and turns each record into the same PR_REC_*
+ * records as the proc connector source, every field with PR_PROV_KERNEL,
+ * handed to pr_lib_emit().
+ *
+ *   open   BTF present? load the programs (the privilege check: loading
+ *          needs CAP_BPF + CAP_PERFMON, or root). Nothing is attached yet.
+ *   start  attach the three tracepoints, snapshot, start the reader.
+ *   stop   detach, drain what the ring still holds, report pending losses,
+ *          join the reader.
+ *
+ * Wake-ups: the BPF side wakes the reader only when wake_bytes of unread
+ * data accumulated; otherwise the reader drains every POLL_MS. A reader woken
+ * per record spent most of its CPU on wake-ups.
+ *
+ * Loss: every BPF record carries its CPU's cumulative reserve-failure count.
+ * When it exceeds what this reader has already reported for that CPU, a
+ * PR_REC_LOST (PR_LOST_BPF_RESERVE, that CPU, the difference) goes into the
+ * stream just before the record; failures that no record followed yet are
+ * read from the per-CPU map whenever the ring is empty, and at stop.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <linux/types.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../common/pr_record.h"
+#include "ebpf/procrec_bpf.h"
+#include "procrec.skel.h"
+#include "source.h"
+
+#define BTF_PATH "/sys/kernel/btf/vmlinux"
+#define POLL_MS 100                      /* the reader drains at least this often */
+#define DEFAULT_RING (16u << 20)         /* see default_ring_bytes() */
+#define MIN_RING (16u << 10)
+#define MAX_RING (1u << 30)
+#define WAKE_MAX (256u << 10)
+
+struct ebpf_state {
+  struct pr_lib *lib;
+  struct procrec_bpf *skel;
+  struct ring_buffer *rb;
+  int epfd;                 /* waits on the ring's epoll fd and wake_fd */
+  int wake_fd;              /* eventfd: stop, resume */
+  int fail_fd;              /* per-CPU reserve failure counters */
+  int ncpu;                 /* possible CPUs (per-CPU map value count) */
+  uint32_t *reported;       /* per CPU: failures already reported (mod 2^32) */
+  uint64_t *map_vals;       /* scratch for reading the per-CPU map */
+  uint8_t *rec;             /* one PR record being built */
+  uint32_t rec_cap;
+  uint32_t max_string;
+  pthread_t thread;
+  int thread_started;
+  int attached;
+  atomic_int stopping;
+  atomic_int paused;
+};
+
+/* ---- libbpf messages: kept (not printed) so a failure can say why ---- */
+
+static __thread char bpf_msg[256];
+
+static int keep_libbpf_msg(enum libbpf_print_level level, const char *fmt, va_list ap) {
+  char line[256];
+  size_t n;
+  if (getenv("PROCREC_BPF_DEBUG")) return vfprintf(stderr, fmt, ap);
+  if (level == LIBBPF_DEBUG) return 0;
+  vsnprintf(line, sizeof(line), fmt, ap);
+  n = strlen(line);
+  while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' ')) line[--n] = 0;
+  if (n > 0) snprintf(bpf_msg, sizeof(bpf_msg), "%s", line);
+  return 0;
+}
+
+/* ---- BPF ring size ---- */
+
+/* The storm (60,000 threads and 1,500 execs, about 124,500 events in ~2 s)
+ * writes about 4.5 MiB/s of BPF records (88-byte forks, 64-byte exits,
+ * ~120-byte execs with ring headers): a 1.5 s reader stall needs ~7 MiB.
+ * 16 MiB gives twice that; libbpf maps the data twice, so resident memory
+ * can reach about 32 MiB when the ring fills. */
+static uint32_t ring_bytes(uint32_t asked) {
+  uint32_t want = asked ? asked : DEFAULT_RING, r = MIN_RING;
+  if (want > MAX_RING) want = MAX_RING;
+  while (r < want) r <<= 1; /* a power of two, a multiple of the page size */
+  return r;
+}
+
+/* ---- records ---- */
+
+static void emit_pending_lost(struct ebpf_state *s, uint32_t cpu, uint32_t cum, uint64_t mono_ns) {
+  uint32_t diff;
+  if (cpu >= (uint32_t)s->ncpu) return;
+  diff = cum - s->reported[cpu]; /* modulo 2^32 */
+  if (diff == 0 || diff > 0x7fffffffu) return; /* nothing new (or an older record) */
+  s->reported[cpu] = cum;
+  pr_lib_emit_lost(s->lib, PR_LOST_BPF_RESERVE, cpu, diff, 0, mono_ns);
+}
+
+/* Reports failures that no record has reported yet (the ring is empty). */
+static void flush_lost_map(struct ebpf_state *s) {
+  uint32_t key = 0;
+  int c;
+  if (bpf_map_lookup_elem(s->fail_fd, &key, s->map_vals) != 0) return;
+  for (c = 0; c < s->ncpu; c++) emit_pending_lost(s, (uint32_t)c, (uint32_t)s->map_vals[c], pr_lib_mono_now());
+}
+
+static void start_rec(struct ebpf_state *s, struct pr_builder *b, uint16_t kind, uint32_t fixed,
+                      const struct pb_hdr *h, uint32_t tid) {
+  struct pr_rec_header *rh;
+  pr_rb_init(b, s->rec, s->rec_cap, kind, fixed);
+  rh = pr_rb_header(b);
+  rh->mono_ns = h->ts;
+  rh->utc_ns = pr_lib_utc_ns(s->lib, h->ts);
+  rh->pid = h->pid;
+  rh->tid = tid;
+}
+
+static void emit_built(struct ebpf_state *s, struct pr_builder *b) {
+  uint32_t size = pr_rb_finish(b);
+  if (size) pr_lib_emit(s->lib, b->buf, size);
+}
+
+static uint32_t comm_len(const char comm[16]) {
+  uint32_t n = 0;
+  while (n < 16 && comm[n]) n++;
+  return n;
+}
+
+static void on_fork(struct ebpf_state *s, const struct pb_fork *f) {
+  struct pr_builder b;
+  if (f->h.flags & PB_F_THREAD) {
+    struct pr_rec_thread_create *r;
+    start_rec(s, &b, PR_REC_THREAD_CREATE, sizeof(*r), &f->h, f->h.tid);
+    r = (struct pr_rec_thread_create *)(void *)b.buf;
+    r->creator_pid = f->cpid;
+    r->creator_tid = f->ctid;
+    r->start_ns = f->start_ns;
+  } else {
+    struct pr_rec_process_create *r;
+    start_rec(s, &b, PR_REC_PROCESS_CREATE, sizeof(*r), &f->h, f->h.tid);
+    r = (struct pr_rec_process_create *)(void *)b.buf;
+    r->parent_pid = f->ppid;
+    r->parent_tid = f->ptid;
+    r->creator_pid = f->cpid;
+    r->creator_tid = f->ctid;
+    r->start_ns = f->start_ns;
+    r->info.uid = f->uid;
+    r->info.gid = f->gid;
+    r->info.prov_cred = PR_PROV_KERNEL;
+    r->info.prov_comm = PR_PROV_KERNEL;
+    pr_rb_add_str(&b, offsetof(struct pr_rec_process_create, info.comm), f->comm, comm_len(f->comm),
+                  s->max_string);
+  }
+  emit_built(s, &b);
+}
+
+static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail) {
+  struct pr_builder b;
+  struct pr_rec_exec *r;
+  const char *image = (const char *)(e + 1);
+  const char *argv = image + e->image_len;
+  uint32_t alen = e->argv_len;
+  uint16_t flags = 0;
+  int t;
+  if (sizeof(*e) + (size_t)e->image_len + alen > avail) return; /* malformed: cannot happen */
+  start_rec(s, &b, PR_REC_EXEC, sizeof(*r), &e->h, e->h.tid);
+  r = (struct pr_rec_exec *)(void *)b.buf;
+  r->start_ns = e->start_ns;
+  r->info.uid = e->uid;
+  r->info.gid = e->gid;
+  r->info.prov_cred = PR_PROV_KERNEL;
+  r->info.prov_comm = PR_PROV_KERNEL;
+  r->info.prov_image = PR_PROV_KERNEL;
+  r->info.prov_argv = (e->h.flags & PB_F_ARGV_FAULT) ? PR_PROV_NONE : PR_PROV_KERNEL;
+  r->info.argv_full_len = e->argv_full_len;
+  if (e->h.flags & PB_F_ARGV_TRUNCATED) flags |= PR_F_ARGV_TRUNCATED;
+  if (e->h.flags & PB_F_IMAGE_TRUNCATED) flags |= PR_F_IMAGE_TRUNCATED;
+  t = pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.image), image, e->image_len, s->max_string);
+  if (t == 1) flags |= PR_F_IMAGE_TRUNCATED;
+  t = pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.argv), argv, alen, s->max_string);
+  if (t == 1) {
+    flags |= PR_F_ARGV_TRUNCATED;
+    alen = r->info.argv.len;
+  }
+  r->info.argc = pr_argv_count((const uint8_t *)argv, alen);
+  pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.comm), e->comm, comm_len(e->comm), s->max_string);
+  r->h.flags = flags;
+  emit_built(s, &b);
+}
+
+static void on_exit_task(struct ebpf_state *s, const struct pb_exit *x) {
+  struct pr_builder b;
+  if (x->h.flags & PB_F_GROUP_DEAD) {
+    struct pr_rec_process_exit *r;
+    start_rec(s, &b, PR_REC_PROCESS_EXIT, sizeof(*r), &x->h, x->h.tid);
+    r = (struct pr_rec_process_exit *)(void *)b.buf;
+    r->status = x->group_status;
+    r->start_ns = x->start_ns;
+  } else {
+    struct pr_rec_thread_exit *r;
+    start_rec(s, &b, PR_REC_THREAD_EXIT, sizeof(*r), &x->h, x->h.tid);
+    r = (struct pr_rec_thread_exit *)(void *)b.buf;
+    r->status = x->code;
+    if (x->h.flags & (PB_F_GROUP_EXIT | PB_F_GROUP_EXEC)) r->h.flags |= PR_F_PROCESS_EXITING;
+  }
+  emit_built(s, &b);
+}
+
+#define STOP_CONSUMING (-EINTR)
+
+static int on_sample(void *ctx, void *data, size_t size) {
+  struct ebpf_state *s = ctx;
+  const struct pb_hdr *h = data;
+  if (size < sizeof(*h)) return 0;
+  pr_lib_count(s->lib, PR_CNT_KERNEL_MSGS, 1);
+  emit_pending_lost(s, h->cpu, h->lost_cum, h->ts);
+  switch (h->kind) {
+  case PB_FORK:
+    if (size >= sizeof(struct pb_fork)) on_fork(s, data);
+    break;
+  case PB_EXEC:
+    if (size >= sizeof(struct pb_exec)) on_exec(s, data, size);
+    break;
+  case PB_EXIT:
+    if (size >= sizeof(struct pb_exit)) on_exit_task(s, data);
+    break;
+  default:
+    break;
+  }
+  /* The record is consumed either way; a pause takes effect at once. */
+  return atomic_load(&s->paused) && !atomic_load(&s->stopping) ? STOP_CONSUMING : 0;
+}
+
+/* ---- the reader thread ---- */
+
+static void drain(struct ebpf_state *s) {
+  int n = ring_buffer__consume(s->rb);
+  if (n == 0) flush_lost_map(s); /* ring empty: report failures no record followed */
+}
+
+static void *reader(void *arg) {
+  struct ebpf_state *s = arg;
+  struct epoll_event ev[2];
+  uint64_t v;
+  while (!atomic_load(&s->stopping)) {
+    int n = epoll_wait(s->epfd, ev, 2, POLL_MS);
+    if (n < 0 && errno != EINTR) break;
+    if (atomic_load(&s->stopping)) break;
+    for (int i = 0; i < n; i++)
+      if (ev[i].data.fd == s->wake_fd) (void)!read(s->wake_fd, &v, sizeof(v));
+    if (atomic_load(&s->paused)) continue;
+    drain(s);
+  }
+  return NULL;
+}
+
+static void poke(struct ebpf_state *s) {
+  uint64_t one = 1;
+  (void)!write(s->wake_fd, &one, sizeof(one));
+}
+
+/* ---- pr_source_ops ---- */
+
+static void free_state(struct ebpf_state *s) {
+  if (!s) return;
+  if (s->rb) ring_buffer__free(s->rb);
+  if (s->skel) procrec_bpf__destroy(s->skel);
+  if (s->epfd >= 0) close(s->epfd);
+  if (s->wake_fd >= 0) close(s->wake_fd);
+  free(s->reported);
+  free(s->map_vals);
+  free(s->rec);
+  free(s);
+}
+
+static int ebpf_open(struct pr_lib *lib, char *why, size_t n) {
+  const struct procrec_options *o = pr_lib_options(lib);
+  struct ebpf_state *s;
+  uint32_t ring, wake;
+  int err;
+
+  if (access(BTF_PATH, R_OK) != 0) {
+    snprintf(why, n, "eBPF unavailable: the kernel has no BTF (%s: %s)", BTF_PATH, strerror(errno));
+    return PR_E_NOSUP;
+  }
+  s = calloc(1, sizeof(*s));
+  if (!s) {
+    snprintf(why, n, "eBPF unavailable: out of memory");
+    return PR_E_NOMEM;
+  }
+  s->lib = lib;
+  s->epfd = s->wake_fd = s->fail_fd = -1;
+  s->max_string = o->max_string;
+  s->ncpu = libbpf_num_possible_cpus();
+  if (s->ncpu <= 0) {
+    snprintf(why, n, "eBPF unavailable: cannot count CPUs: %s", strerror(-s->ncpu));
+    free_state(s);
+    return PR_E_IO;
+  }
+  s->reported = calloc((size_t)s->ncpu, sizeof(*s->reported));
+  s->map_vals = calloc((size_t)s->ncpu, sizeof(*s->map_vals));
+  s->rec_cap = (uint32_t)sizeof(struct pr_rec_exec) + PB_IMAGE_CAP + PB_ARGV_CAP + 64;
+  s->rec = aligned_alloc(8, s->rec_cap);
+  if (!s->reported || !s->map_vals || !s->rec) {
+    snprintf(why, n, "eBPF unavailable: out of memory");
+    free_state(s);
+    return PR_E_NOMEM;
+  }
+
+  libbpf_set_print(keep_libbpf_msg);
+  bpf_msg[0] = 0;
+  s->skel = procrec_bpf__open();
+  if (!s->skel) {
+    err = errno;
+    snprintf(why, n, "eBPF unavailable: cannot open the BPF object: %s%s%s", strerror(err), bpf_msg[0] ? ": " : "",
+             bpf_msg);
+    free_state(s);
+    return PR_E_NOSUP;
+  }
+  ring = ring_bytes(o->bpf_ring_bytes);
+  wake = ring / 4 < WAKE_MAX ? ring / 4 : WAKE_MAX;
+  s->skel->rodata->argv_max = o->max_string < PB_ARGV_CAP ? o->max_string : PB_ARGV_CAP;
+  s->skel->rodata->wake_bytes = wake;
+  bpf_map__set_max_entries(s->skel->maps.events, ring);
+
+  err = procrec_bpf__load(s->skel);
+  if (err) {
+    int perm = err == -EPERM || err == -EACCES;
+    snprintf(why, n, "eBPF unavailable: %s%s%s%s",
+             perm ? "not allowed to load BPF programs (needs root, or CAP_BPF and CAP_PERFMON): "
+                  : "cannot load the BPF programs: ",
+             strerror(-err), bpf_msg[0] ? ": " : "", bpf_msg);
+    free_state(s);
+    return perm ? PR_E_PERM : PR_E_NOSUP;
+  }
+  s->fail_fd = bpf_map__fd(s->skel->maps.reserve_fail);
+  pr_lib_set_state(lib, s);
+  return PR_OK;
+}
+
+static int ebpf_start(struct pr_lib *lib) {
+  struct ebpf_state *s = pr_lib_state(lib);
+  struct epoll_event ev = {.events = EPOLLIN};
+  int err;
+  if (!s) return PR_E_STATE;
+
+  s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_sample, s, NULL);
+  if (!s->rb) {
+    pr_lib_set_error(lib, "Cannot start the eBPF source: ring buffer: %s", strerror(errno));
+    return PR_E_IO;
+  }
+  s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  s->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (s->wake_fd < 0 || s->epfd < 0) {
+    pr_lib_set_error(lib, "Cannot start the eBPF source: %s", strerror(errno));
+    return PR_E_IO;
+  }
+  ev.data.fd = ring_buffer__epoll_fd(s->rb);
+  if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) != 0) goto io;
+  ev.data.fd = s->wake_fd;
+  if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) != 0) goto io;
+
+  /* Subscribe first: from here on the kernel queues events in the ring. */
+  bpf_msg[0] = 0;
+  err = procrec_bpf__attach(s->skel);
+  if (err) {
+    pr_lib_set_error(lib, "Cannot attach the eBPF programs to the scheduler tracepoints: %s%s%s", strerror(-err),
+                     bpf_msg[0] ? ": " : "", bpf_msg);
+    return err == -EPERM || err == -EACCES ? PR_E_PERM : PR_E_NOSUP;
+  }
+  s->attached = 1;
+  err = pr_lib_snapshot(lib);
+  if (err != PR_OK) {
+    procrec_bpf__detach(s->skel);
+    s->attached = 0;
+    return err;
+  }
+  err = pthread_create(&s->thread, NULL, reader, s);
+  if (err) {
+    procrec_bpf__detach(s->skel);
+    s->attached = 0;
+    pr_lib_set_error(lib, "Cannot start the eBPF reader thread: %s", strerror(err));
+    return PR_E_IO;
+  }
+  s->thread_started = 1;
+  return PR_OK;
+io:
+  pr_lib_set_error(lib, "Cannot start the eBPF source: epoll: %s", strerror(errno));
+  return PR_E_IO;
+}
+
+static int ebpf_stop(struct pr_lib *lib) {
+  struct ebpf_state *s = pr_lib_state(lib);
+  if (!s) return PR_OK;
+  if (s->attached) {
+    procrec_bpf__detach(s->skel); /* no new events; programs running now finish */
+    s->attached = 0;
+  }
+  if (s->thread_started) {
+    atomic_store(&s->stopping, 1);
+    poke(s);
+    pthread_join(s->thread, NULL);
+    s->thread_started = 0;
+    /* Everything the programs wrote is in the ring now: drain it whole. */
+    while (ring_buffer__consume(s->rb) > 0) {
+    }
+    flush_lost_map(s);
+  }
+  return PR_OK;
+}
+
+static void ebpf_close(struct pr_lib *lib) {
+  struct ebpf_state *s = pr_lib_state(lib);
+  pr_lib_set_state(lib, NULL);
+  free_state(s);
+}
+
+static int ebpf_control(struct pr_lib *lib, uint32_t op) {
+  struct ebpf_state *s = pr_lib_state(lib);
+  if (!s) return PR_E_STATE;
+  switch (op) {
+  case PR_CTL_PAUSE_READER:
+    atomic_store(&s->paused, 1);
+    return PR_OK;
+  case PR_CTL_RESUME_READER:
+    atomic_store(&s->paused, 0);
+    if (s->wake_fd >= 0) poke(s);
+    return PR_OK;
+  default:
+    return PR_E_NOSUP;
+  }
+}
+
+const struct pr_source_ops pr_source_ebpf = {
+    .name = "ebpf",
+    .id = PR_SOURCE_EBPF,
+    .open = ebpf_open,
+    .start = ebpf_start,
+    .stop = ebpf_stop,
+    .close = ebpf_close,
+    .control = ebpf_control,
+};
