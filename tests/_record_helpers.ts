@@ -1,0 +1,78 @@
+/** Helpers of the recording tests: run procrec, find tools, skip loudly. */
+export const ROOT = new URL("../", import.meta.url).pathname;
+export const PROCREC = `${ROOT}procrec`;
+export const LIB = Deno.env.get("PROCREC_LIB") ??
+  `${ROOT}driver/linux/build/libprocrec.so`;
+
+/** Output of a finished procrec run. */
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `./procrec ARGS` to completion. */
+export async function procrec(
+  args: string[],
+  opts: { env?: Record<string, string>; prefix?: string[] } = {},
+): Promise<Run> {
+  const argv = [...(opts.prefix ?? []), PROCREC, ...args];
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    env: opts.env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const d = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: d.decode(out.stdout),
+    stderr: d.decode(out.stderr),
+  };
+}
+
+/** Why a capture test cannot run here, or undefined when it can. */
+export async function captureUnavailable(): Promise<string | undefined> {
+  if (Deno.build.os !== "linux") return "capture tests need Linux";
+  if (Deno.uid() !== 0) return "capture tests need root (CI runs them as root)";
+  try {
+    await Deno.stat(LIB);
+  } catch {
+    // as root the library must be there: a missing build is a failure, not a skip
+    throw new Error(`the native library ${LIB} is missing: run \`make build\``);
+  }
+  return undefined;
+}
+
+/** Registers a test that prints why it skips instead of running. */
+export function captureTest(
+  name: string,
+  fn: () => Promise<void>,
+  unavailable: string | undefined,
+): void {
+  if (unavailable) {
+    Deno.test({ name, ignore: true, fn });
+    console.error(`skipping "${name}": ${unavailable}`);
+    return;
+  }
+  Deno.test({ name, fn, sanitizeResources: false, sanitizeOps: false });
+}
+
+export function assert(cond: unknown, msg = "assertion failed"): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+export function assertEquals(
+  actual: unknown,
+  expected: unknown,
+  msg = "",
+): void {
+  const a = JSON.stringify(actual, bigints),
+    e = JSON.stringify(expected, bigints);
+  if (a !== e) throw new Error(`${msg}\nexpected ${e}\n     got ${a}`);
+}
+
+function bigints(_k: string, v: unknown) {
+  return typeof v === "bigint" ? v.toString() : v;
+}
