@@ -7,9 +7,11 @@
 import type { Command } from "commander";
 import { register as record } from "./record.ts";
 import { register as doctor } from "./doctor.ts";
+import { register as replay } from "./replay.ts";
+import { register as diff } from "./diff.ts";
 
 /** Adds a command to the program. */
 export type Register = (program: Command) => void;
 
 /** The commands, in the order `--help` lists them. */
-export const COMMANDS: Register[] = [record, doctor];
+export const COMMANDS: Register[] = [record, doctor, replay, diff];

@@ -1,0 +1,92 @@
+/**
+ * `procrec diff A B` (also `procrec replay --diff A B`): the deterministic
+ * diff of two recordings' process trees. Exit status 0 same, 1 different,
+ * 2 error. Needs `--allow-read`.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { diffForests, renderDiff } from "../diff/mod.ts";
+import { UsageError } from "../errors.ts";
+import { action, print } from "./_run.ts";
+import { replayRecording, toJson } from "./replay.ts";
+
+const EXAMPLES = `
+Examples:
+  procrec diff baseline.cbor incident.cbor
+  procrec diff a.cbor b.cbor --json
+  procrec diff a.cbor b.cbor --ignore-argv '--seed=\\S+'
+
+Processes match by canonical path (image and normalized argv under matched
+ancestors), never by pid or time. Temp paths (/tmp/X, ...\\Temp\\X), UUIDs,
+long hex strings and numbers of 4 or more digits are normalized unless
+--no-normalize. Output: "-" removed, "+" added (whole subtrees), "~" changed
+(exit status, argv, thread count), context lines unprefixed. Byte-identical
+on every run. Exit status: 0 same, 1 different, 2 error.
+`;
+
+/** Options of {@link runDiff}. */
+export interface RunDiffOptions {
+  json: boolean;
+  ignoreArgv: string[];
+  normalize: boolean;
+}
+
+/** Diffs two recordings and prints the result; returns the exit status. */
+export async function runDiff(
+  a: string,
+  b: string,
+  options: RunDiffOptions,
+): Promise<number> {
+  const ignoreArgv = options.ignoreArgv.map((r) => {
+    try {
+      return new RegExp(r, "g");
+    } catch (e) {
+      throw new UsageError(
+        `--ignore-argv "${r}" is not a regular expression: ${
+          (e as Error).message
+        }`,
+      );
+    }
+  });
+  const ra = await replayRecording(a);
+  const rb = await replayRecording(b);
+  const diff = diffForests(ra.forest, rb.forest, {
+    ignoreArgv,
+    volatile: options.normalize,
+  });
+  if (options.json) {
+    const { lines: _lines, ...rest } = diff;
+    await print(toJson({ a, b, ...rest }));
+  } else {
+    await print(renderDiff(diff, a, b));
+  }
+  return diff.same ? 0 : 1;
+}
+
+/** Adds `diff` to the program. */
+export function register(program: Command): void {
+  program
+    .command("diff")
+    .description(
+      "diff the process trees of two recordings (exit 0 same, 1 different)",
+    )
+    .argument("<a>", "recording or bundle (bundle.zip#member.cbor)")
+    .argument("<b>", "recording or bundle")
+    .option("--json", "print the diff as JSON")
+    .option("--ignore-argv <regex...>", "ignore argument parts that match")
+    .option("--no-normalize", "keep temp paths and numeric ids")
+    .addHelpText("after", EXAMPLES)
+    .action(action(
+      async (
+        a: string,
+        b: string,
+        flags: { json?: boolean; ignoreArgv?: string[]; normalize?: boolean },
+      ) =>
+        await runDiff(a, b, {
+          json: flags.json === true,
+          ignoreArgv: flags.ignoreArgv ?? [],
+          normalize: flags.normalize !== false,
+        }),
+    ));
+}
