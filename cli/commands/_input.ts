@@ -1,14 +1,68 @@
 /**
- * Opens what a command was given as evidence: a recording file (and, once
- * bundles land, a bundle holding one). Needs `--allow-read`.
+ * Opens what a command was given as evidence: a recording file, or a bundle
+ * holding recordings. Needs `--allow-read`.
+ *
+ * A bundle (a zip, recognized by its first bytes) is read like the recording
+ * it holds, with the same events and so the same output. A bundle with
+ * several recordings needs one named: `member` (a command's `--member NAME`)
+ * or a `#NAME` suffix on the path (`case.zip#incident.cbor`), which lets
+ * `replay --diff` compare two recordings of one bundle. NAME is the member
+ * name (`recordings/a.cbor`) or the file name (`a.cbor`). Without a name, a
+ * bundle with several recordings is an error that lists them. Reading a
+ * bundle does not verify it: `procrec verify` does.
  *
  * @module
  */
+import { looksLikeZip, openBundle } from "../bundle/mod.ts";
 import { RecordingReader } from "../log/mod.ts";
+import { CliError } from "../errors.ts";
 
-/** Opens a recording (or bundle) for reading. */
+/** Options of {@link openRecordingInput}. */
+export interface RecordingInputOptions {
+  /** Which recording of a bundle (ignored for a recording file). */
+  member?: string;
+}
+
+/** Opens a recording, or one recording of a bundle, for reading. */
 export async function openRecordingInput(
   path: string,
+  options: RecordingInputOptions = {},
 ): Promise<RecordingReader> {
-  return await RecordingReader.open(path);
+  let file = path;
+  let member = options.member;
+  if (!(await exists(path))) {
+    const hash = path.lastIndexOf("#");
+    if (hash > 0 && await exists(path.slice(0, hash))) {
+      file = path.slice(0, hash);
+      member = path.slice(hash + 1);
+    }
+  }
+  if (!(await looksLikeZip(file))) {
+    if (file !== path) {
+      throw new CliError(
+        `Cannot read "${path}": "${file}" is not a bundle, so "#${member}" names nothing`,
+      );
+    }
+    return await RecordingReader.open(path);
+  }
+  let bundle;
+  try {
+    bundle = await openBundle(file);
+  } catch (e) {
+    throw new CliError((e as Error).message, 2, { cause: e });
+  }
+  try {
+    return await bundle.openRecording(member, { closeBundle: true });
+  } catch (e) {
+    throw new CliError((e as Error).message, 2, { cause: e });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -7,6 +7,10 @@
 import type { Command } from "commander";
 import { register as record } from "./record.ts";
 import { register as doctor } from "./doctor.ts";
+import { register as keygen } from "./keygen.ts";
+import { register as verify } from "./verify.ts";
+import { register as bundle } from "./bundle.ts";
+import { register as report } from "./report.ts";
 import { register as replay } from "./replay.ts";
 import { register as diff } from "./diff.ts";
 
@@ -14,4 +18,13 @@ import { register as diff } from "./diff.ts";
 export type Register = (program: Command) => void;
 
 /** The commands, in the order `--help` lists them. */
-export const COMMANDS: Register[] = [record, doctor, replay, diff];
+export const COMMANDS: Register[] = [
+  record,
+  doctor,
+  bundle,
+  keygen,
+  verify,
+  report,
+  replay,
+  diff,
+];

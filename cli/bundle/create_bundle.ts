@@ -1,0 +1,227 @@
+/**
+ * Writes an evidence bundle: a zip holding the recordings unchanged,
+ * `manifest.json` pinning every member by SHA-256, optionally `manifest.sig`
+ * (an Ed25519 signature over the manifest's exact bytes), and the documents
+ * the caller made (summary, report). Needs `--allow-read` for the recordings
+ * and `--allow-write` for the output.
+ *
+ * The zip is written as `OUT.incomplete` and renamed when whole. Every
+ * recording is read twice (once to describe and hash it, once into the zip)
+ * and both hashes must agree: a recording that changes while it is bundled
+ * is refused.
+ *
+ * @module
+ */
+import { Uint8ArrayReader, ZipWriter } from "@zip.js/zip.js";
+import { FORMAT_VERSION, RecordingReader } from "../log/mod.ts";
+import { TOOL_VERSION } from "../version.ts";
+import { hashedFileBlocks, hashedFileStream, newSha256 } from "./_tap.ts";
+import "./_zip.ts";
+import { describeRecording } from "./describe_recording.ts";
+import type { SigningKey } from "./keys.ts";
+import {
+  BUNDLE_FORMAT,
+  BUNDLE_VERSION,
+  encodeManifest,
+  type Manifest,
+  MANIFEST_NAME,
+  type ManifestMember,
+  type ManifestRecording,
+  RECORDINGS_DIR,
+  SIGNATURE_NAME,
+} from "./manifest.ts";
+import { encodeSignature, signManifest } from "./signature.ts";
+
+/** A document the caller made for the bundle. */
+export interface BundleDocument {
+  name: string;
+  role: "summary" | "report";
+  bytes: Uint8Array;
+}
+
+/** Options of {@link createBundle}. */
+export interface CreateBundleOptions {
+  case?: { id?: string; examiner?: string; note?: string };
+  /** Sign the manifest with this key. */
+  signingKey?: SigningKey;
+  documents?: BundleDocument[];
+  /** Creation time (default now). */
+  now?: Date;
+}
+
+/** What {@link createBundle} wrote. */
+export interface CreatedBundle {
+  path: string;
+  manifest: Manifest;
+  manifestBytes: Uint8Array;
+  signed: boolean;
+}
+
+/** The member name a recording file gets in a bundle. */
+export function recordingMemberName(path: string): string {
+  const base = path.split(/[\\/]/).pop() ?? path;
+  return RECORDINGS_DIR + base;
+}
+
+/**
+ * Writes a bundle of `recordings` to `out`; refuses to replace `out`.
+ *
+ * @example
+ * ```ts
+ * import { RecordingWriter } from "../log/mod.ts";
+ * import { createBundle } from "./create_bundle.ts";
+ * const dir = await Deno.makeTempDir();
+ * const w = await RecordingWriter.create(`${dir}/a.cbor`, {
+ *   host: "h", os: "linux", kernel: "6", bootId: "b",
+ *   timeBase: { monoNs: 0n, utcNs: 0n }, clock: { source: "test", monoToUtcNs: 0n },
+ *   tool: { name: "procrec", version: "0" }, source: { name: "test", reason: "doc" },
+ *   options: {},
+ * }, { flushIntervalMs: 0 });
+ * await w.close();
+ * const b = await createBundle(`${dir}/case.zip`, [`${dir}/a.cbor`], { case: { id: "IR-1" } });
+ * await Deno.remove(dir, { recursive: true });
+ * if (b.manifest.members[0].name !== "recordings/a.cbor") throw new Error();
+ * ```
+ */
+export async function createBundle(
+  out: string,
+  recordings: string[],
+  options: CreateBundleOptions = {},
+): Promise<CreatedBundle> {
+  if (recordings.length === 0) {
+    throw new Error(`Cannot create bundle "${out}": no recordings given`);
+  }
+  for (const p of [out, `${out}.incomplete`]) {
+    if (await exists(p)) {
+      throw new Error(`Cannot create bundle "${out}": "${p}" exists`);
+    }
+  }
+  const names = new Map<string, string>();
+  for (const p of recordings) {
+    const name = recordingMemberName(p);
+    const prev = names.get(name);
+    if (prev !== undefined) {
+      throw new Error(
+        `Cannot create bundle "${out}": "${prev}" and "${p}" would both be ${name}; rename one`,
+      );
+    }
+    names.set(name, p);
+  }
+  const docs = options.documents ?? [];
+  for (const d of docs) {
+    if (
+      names.has(d.name) || d.name === MANIFEST_NAME || d.name === SIGNATURE_NAME
+    ) {
+      throw new Error(
+        `Cannot create bundle "${out}": two members named ${d.name}`,
+      );
+    }
+  }
+
+  // Pass 1: describe and hash every recording.
+  const members: ManifestMember[] = [];
+  const described: ManifestRecording[] = [];
+  for (const [name, path] of names) {
+    const hash = newSha256();
+    const counter = { bytes: 0 };
+    const source = path.split(/[\\/]/).pop() ?? path;
+    let reader: RecordingReader;
+    try {
+      reader = await RecordingReader.fromStream(
+        hashedFileBlocks(path, hash, counter),
+        path,
+      );
+    } catch (e) {
+      throw new Error(
+        `Cannot create bundle "${out}": ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+    described.push(await describeRecording(reader, name, source));
+    members.push({
+      name,
+      size: counter.bytes,
+      sha256: hash.digest("hex"),
+      role: "recording",
+    });
+  }
+  for (const d of docs) {
+    members.push({
+      name: d.name,
+      size: d.bytes.length,
+      sha256: hashBytes(d.bytes),
+      role: d.role,
+    });
+  }
+  const now = options.now ?? new Date();
+  const c = options.case ?? {};
+  const manifest: Manifest = {
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    created: now.toISOString(),
+    tool: { name: "procrec", version: TOOL_VERSION },
+    recordingFormat: FORMAT_VERSION,
+    case: {
+      ...(c.id !== undefined ? { id: c.id } : {}),
+      ...(c.examiner !== undefined ? { examiner: c.examiner } : {}),
+      ...(c.note !== undefined ? { note: c.note } : {}),
+    },
+    members,
+    recordings: described,
+  };
+  const manifestBytes = encodeManifest(manifest);
+  const sigBytes = options.signingKey
+    ? encodeSignature(await signManifest(manifestBytes, options.signingKey))
+    : undefined;
+
+  // Pass 2: write the zip; each recording must hash as it did in pass 1.
+  const tmp = `${out}.incomplete`;
+  const file = await Deno.open(tmp, { write: true, createNew: true });
+  let ok = false;
+  try {
+    const zip = new ZipWriter(file.writable, { lastModDate: now, level: 6 });
+    await zip.add(MANIFEST_NAME, new Uint8ArrayReader(manifestBytes));
+    if (sigBytes) await zip.add(SIGNATURE_NAME, new Uint8ArrayReader(sigBytes));
+    for (const m of members) {
+      if (m.role !== "recording") continue;
+      const path = names.get(m.name)!;
+      const hash = newSha256();
+      const counter = { bytes: 0 };
+      await zip.add(m.name, hashedFileStream(path, hash, counter));
+      const again = hash.digest("hex");
+      if (again !== m.sha256 || counter.bytes !== m.size) {
+        throw new Error(
+          `Cannot create bundle "${out}": recording "${path}" changed while it was bundled ` +
+            `(${m.size} bytes, SHA-256 ${m.sha256}, then ${counter.bytes} bytes, ${again}); ` +
+            `bundle a closed recording`,
+        );
+      }
+    }
+    for (const d of docs) await zip.add(d.name, new Uint8ArrayReader(d.bytes));
+    await zip.close(); // closes file.writable, hence the file
+    ok = true;
+  } finally {
+    if (!ok) {
+      try {
+        file.close();
+      } catch { /* already closed by the stream */ }
+      await Deno.remove(tmp).catch(() => {});
+    }
+  }
+  await Deno.rename(tmp, out);
+  return { path: out, manifest, manifestBytes, signed: sigBytes !== undefined };
+}
+
+function hashBytes(b: Uint8Array): string {
+  return newSha256().update(b).digest("hex");
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}

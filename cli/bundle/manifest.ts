@@ -1,0 +1,154 @@
+/**
+ * The bundle manifest (`manifest.json`): what a bundle holds, pinned by
+ * SHA-256, and what each recording in it says about itself. Its exact bytes
+ * are what `manifest.sig` signs. Pure.
+ *
+ * @module
+ */
+
+/** Name in the manifest's `format` field. */
+export const BUNDLE_FORMAT = "procrec-bundle";
+/** Version of the manifest this code writes and reads. */
+export const BUNDLE_VERSION = 1;
+/** The manifest's member name. */
+export const MANIFEST_NAME = "manifest.json";
+/** The signature's member name. */
+export const SIGNATURE_NAME = "manifest.sig";
+/** Where recordings go inside a bundle. */
+export const RECORDINGS_DIR = "recordings/";
+
+/** One member of the bundle, pinned. */
+export interface ManifestMember {
+  name: string;
+  /** Bytes, uncompressed. */
+  size: number;
+  /** Lower-case hex SHA-256 of the uncompressed bytes. */
+  sha256: string;
+  /** What it is. */
+  role: "recording" | "summary" | "report";
+}
+
+/** What a recording says about itself, as read when the bundle was made. */
+export interface ManifestRecording {
+  /** Its member name (under `recordings/`). */
+  member: string;
+  /** The file name it was bundled from. */
+  source: string;
+  host: string;
+  os: string;
+  kernel: string;
+  bootId: string;
+  formatVersion: number;
+  recorder: { name: string; version: string };
+  eventSource: { name: string; reason: string };
+  /** UTC, ISO 8601 with nanoseconds: the recording's time base and its end. */
+  timeRange: {
+    start: string;
+    end: string;
+    /** Where the end comes from: the trailer (clean close) or the last event read. */
+    endFrom: "trailer" | "last event" | "start";
+  };
+  chunks: number;
+  events: number;
+  /** Events per kind, as read. */
+  counts: Record<string, number>;
+  /** Events lost per reason, as recorded (`lost` events). */
+  lost: Record<string, number>;
+  /** `lost` events whose count the source could not know (ENOBUFS). */
+  lostCountUnknown: number;
+  /** The trailer's final chain hash (hex), or null without a trailer. */
+  finalHash: string | null;
+  complete: boolean;
+  chainIntact: boolean;
+  /** What the reader reported, one line each. */
+  problems: string[];
+}
+
+/** The whole manifest. */
+export interface Manifest {
+  format: typeof BUNDLE_FORMAT;
+  version: number;
+  /** UTC, ISO 8601. */
+  created: string;
+  tool: { name: string; version: string };
+  /** Recording format version this tool reads and writes. */
+  recordingFormat: number;
+  case: { id?: string; examiner?: string; note?: string };
+  members: ManifestMember[];
+  recordings: ManifestRecording[];
+}
+
+/**
+ * The exact bytes of a manifest: JSON, two-space indented, newline at the end.
+ *
+ * @example
+ * ```ts
+ * import { encodeManifest, parseManifest } from "./manifest.ts";
+ * const m = {
+ *   format: "procrec-bundle" as const, version: 1, created: "2026-01-01T00:00:00.000Z",
+ *   tool: { name: "procrec", version: "0" }, recordingFormat: 1, case: {},
+ *   members: [], recordings: [],
+ * };
+ * const back = parseManifest(encodeManifest(m), "m");
+ * if (back.created !== m.created) throw new Error();
+ * ```
+ */
+export function encodeManifest(manifest: Manifest): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
+}
+
+/** Parses and checks the shape of a manifest; throws `SyntaxError` naming what is wrong. */
+export function parseManifest(bytes: Uint8Array, name: string): Manifest {
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new SyntaxError(
+      `${name} is not valid UTF-8 JSON: ${(e as Error).message}`,
+    );
+  }
+  const fail = (why: string) => new SyntaxError(`${name}: ${why}`);
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw fail("not a JSON object");
+  }
+  const m = v as Record<string, unknown>;
+  if (m.format !== BUNDLE_FORMAT) {
+    throw fail(
+      `format is ${JSON.stringify(m.format)}, expected "${BUNDLE_FORMAT}"`,
+    );
+  }
+  if (m.version !== BUNDLE_VERSION) {
+    throw fail(
+      `version is ${JSON.stringify(m.version)}, expected ${BUNDLE_VERSION}`,
+    );
+  }
+  if (!Array.isArray(m.members) || !Array.isArray(m.recordings)) {
+    throw fail(`"members" and "recordings" must be arrays`);
+  }
+  m.members.forEach((x: unknown, i: number) => {
+    const e = x as Record<string, unknown>;
+    if (
+      typeof e !== "object" || e === null || typeof e.name !== "string" ||
+      typeof e.size !== "number" || typeof e.sha256 !== "string" ||
+      !/^[0-9a-f]{64}$/.test(e.sha256)
+    ) {
+      throw fail(`members[${i}] is not {name, size, sha256}`);
+    }
+  });
+  m.recordings.forEach((x: unknown, i: number) => {
+    const r = x as Record<string, unknown>;
+    if (typeof r !== "object" || r === null || typeof r.member !== "string") {
+      throw fail(`recordings[${i}] has no "member"`);
+    }
+  });
+  return m as unknown as Manifest;
+}
+
+/** A UTC instant in ns as ISO 8601 with nanoseconds, e.g. `2026-11-22T02:10:00.123456789Z`. */
+export function isoFromNs(ns: bigint): string {
+  const ms = ns / 1_000_000n;
+  const sub = ((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
+  const floorMs = ns < 0n && ns % 1_000_000n !== 0n ? ms - 1n : ms;
+  const base = new Date(Number(floorMs)).toISOString().slice(0, 19);
+  return `${base}.${sub.toString().padStart(9, "0")}Z`;
+}

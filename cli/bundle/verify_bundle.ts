@@ -1,0 +1,335 @@
+/**
+ * Verifies an evidence bundle, trusting nothing in it that the signature
+ * does not cover. Needs `--allow-read`.
+ *
+ * What is checked, in order: the zip's central directory (a zip that cannot
+ * be read is an error, not a verdict); `manifest.sig` against the exact bytes
+ * of `manifest.json`, with the key the verifier gives (never a key from the
+ * bundle: without one the signature is reported as not checked, and an
+ * unsigned bundle is reported as unsigned); every member the manifest lists,
+ * by size and SHA-256; members the manifest does not list (flagged: someone
+ * added them); and every recording's chunk chain and trailer, and its final
+ * hash against the manifest's.
+ *
+ * @module
+ */
+import type { Entry } from "@zip.js/zip.js";
+import { RecordingReader } from "../log/mod.ts";
+import { newSha256 } from "./_tap.ts";
+import { openZip, readEntry, streamEntry } from "./_zip.ts";
+import type { VerifyingKey } from "./keys.ts";
+import {
+  type Manifest,
+  MANIFEST_NAME,
+  parseManifest,
+  SIGNATURE_NAME,
+} from "./manifest.ts";
+import {
+  checkSignature,
+  parseSignature,
+  type SignatureFile,
+} from "./signature.ts";
+import { checkRecording } from "./verify_recording.ts";
+import {
+  type Finding,
+  type MemberCheck,
+  type RecordingCheck,
+  settle,
+  type VerifyResult,
+} from "./verify_result.ts";
+
+/** Options of {@link verifyBundle}. */
+export interface VerifyBundleOptions {
+  /** The public key the bundle must be signed with. */
+  key?: VerifyingKey;
+}
+
+/**
+ * Verifies the bundle at `path`. Throws only when the file cannot be read as
+ * a zip at all (missing, truncated, not a zip).
+ *
+ * @example
+ * ```ts
+ * import { RecordingWriter } from "../log/mod.ts";
+ * import { createBundle } from "./create_bundle.ts";
+ * import { verifyBundle } from "./verify_bundle.ts";
+ * const dir = await Deno.makeTempDir();
+ * const w = await RecordingWriter.create(`${dir}/a.cbor`, {
+ *   host: "h", os: "linux", kernel: "6", bootId: "b",
+ *   timeBase: { monoNs: 0n, utcNs: 0n }, clock: { source: "test", monoToUtcNs: 0n },
+ *   tool: { name: "procrec", version: "0" }, source: { name: "test", reason: "doc" },
+ *   options: {},
+ * }, { flushIntervalMs: 0 });
+ * await w.close();
+ * await createBundle(`${dir}/case.zip`, [`${dir}/a.cbor`]);
+ * const r = await verifyBundle(`${dir}/case.zip`);
+ * await Deno.remove(dir, { recursive: true });
+ * if (r.exitCode !== 0 || r.signature.state !== "unsigned") throw new Error(JSON.stringify(r));
+ * ```
+ */
+export async function verifyBundle(
+  path: string,
+  options: VerifyBundleOptions = {},
+): Promise<VerifyResult> {
+  const zip = await openZip(path);
+  const findings: Finding[] = [];
+  const members: MemberCheck[] = [];
+  const recordings: RecordingCheck[] = [];
+  const signature: VerifyResult["signature"] = { state: "unsigned" };
+  if (options.key) signature.givenKey = options.key.fingerprint;
+  const done = () =>
+    settle({ path, kind: "bundle", signature, members, recordings, findings });
+  try {
+    const byName = new Map<string, Entry>();
+    for (const e of zip.entries) {
+      if (byName.has(e.filename)) {
+        findings.push({
+          level: "tampered",
+          member: e.filename,
+          message:
+            `the zip holds more than one member named ${e.filename}: readers may see either`,
+        });
+      }
+      byName.set(e.filename, e);
+    }
+
+    // manifest.json: read its exact bytes first; nothing is trusted yet
+    const me = byName.get(MANIFEST_NAME);
+    if (!me) {
+      findings.push({
+        level: "tampered",
+        member: MANIFEST_NAME,
+        message: `${MANIFEST_NAME} is missing: no member can be checked`,
+      });
+      return done();
+    }
+    let manifestBytes: Uint8Array | undefined;
+    try {
+      manifestBytes = await readEntry(me);
+    } catch (e) {
+      findings.push({
+        level: "tampered",
+        member: MANIFEST_NAME,
+        message: `cannot be extracted: ${(e as Error).message}`,
+      });
+    }
+
+    // the signature, with the verifier's key only
+    const se = byName.get(SIGNATURE_NAME);
+    let sig: SignatureFile | undefined;
+    if (se) {
+      try {
+        sig = parseSignature(await readEntry(se));
+        signature.claimedKey = sig.keyFingerprint;
+      } catch (e) {
+        signature.state = "invalid";
+        findings.push({
+          level: "tampered",
+          member: SIGNATURE_NAME,
+          message: `${SIGNATURE_NAME} is unreadable: ${(e as Error).message}`,
+        });
+      }
+    }
+    if (se && sig && manifestBytes) {
+      if (options.key) {
+        const c = await checkSignature(manifestBytes, sig, options.key);
+        signature.state = c.valid ? "valid" : "invalid";
+        if (!c.valid) {
+          findings.push({
+            level: "tampered",
+            member: c.member,
+            message: c.reason!,
+          });
+        }
+      } else {
+        signature.state = "not-checked";
+        findings.push({
+          level: "note",
+          member: SIGNATURE_NAME,
+          message:
+            `the bundle is signed, but no --key was given: the signature was not checked, ` +
+            `so the manifest is only as trustworthy as the bundle's carrier`,
+        });
+      }
+    } else if (!se) {
+      signature.state = "unsigned";
+      findings.push({
+        level: options.key ? "unsigned" : "note",
+        member: SIGNATURE_NAME,
+        message: options.key
+          ? `the bundle is unsigned (no ${SIGNATURE_NAME}), so it cannot be authenticated with the given key`
+          : `the bundle is unsigned (no ${SIGNATURE_NAME}): its hashes catch accidental damage, ` +
+            `not deliberate changes`,
+      });
+    }
+    if (!manifestBytes) return done();
+
+    let manifest: Manifest;
+    try {
+      manifest = parseManifest(manifestBytes, MANIFEST_NAME);
+    } catch (e) {
+      findings.push({
+        level: "tampered",
+        member: MANIFEST_NAME,
+        message: (e as Error).message,
+      });
+      return done();
+    }
+
+    // every member the manifest lists, and nothing else
+    const listed = new Set<string>();
+    for (const m of manifest.members) {
+      if (listed.has(m.name)) {
+        findings.push({
+          level: "tampered",
+          member: MANIFEST_NAME,
+          message: `the manifest lists ${m.name} twice`,
+        });
+      }
+      listed.add(m.name);
+      members.push(await checkMember(byName.get(m.name), m, findings));
+    }
+    for (const e of zip.entries) {
+      const n = e.filename;
+      if (n === MANIFEST_NAME || n === SIGNATURE_NAME || listed.has(n)) {
+        continue;
+      }
+      findings.push({
+        level: "tampered",
+        member: n,
+        message:
+          `${n} is not listed in the manifest: it was added after the bundle was made, ` +
+          `and nothing in it is trusted`,
+      });
+    }
+
+    // every recording's chain and trailer, against the manifest
+    const roles = new Map(manifest.members.map((m) => [m.name, m.role]));
+    for (const m of manifest.members) {
+      if (
+        m.role === "recording" &&
+        !manifest.recordings.some((r) => r.member === m.name)
+      ) {
+        findings.push({
+          level: "tampered",
+          member: MANIFEST_NAME,
+          message:
+            `the manifest lists recording ${m.name} but does not describe it`,
+        });
+      }
+    }
+    for (const desc of manifest.recordings) {
+      const name = desc.member;
+      const entry = byName.get(name);
+      if (roles.get(name) !== "recording") {
+        findings.push({
+          level: "tampered",
+          member: MANIFEST_NAME,
+          message:
+            `the manifest describes recording ${name} but does not pin it as a member`,
+        });
+      }
+      if (!entry) continue; // already reported as missing
+      let reader: RecordingReader;
+      try {
+        reader = await RecordingReader.fromStream(
+          streamEntry(entry, { checkCrc32: false }),
+          name,
+        );
+      } catch (e) {
+        findings.push({
+          level: "tampered",
+          member: name,
+          message: `is not a readable recording: ${(e as Error).message}`,
+        });
+        continue;
+      }
+      let result;
+      try {
+        result = await checkRecording(reader, name, name);
+      } catch (e) {
+        findings.push({
+          level: "tampered",
+          member: name,
+          message: `cannot be read to its end: ${(e as Error).message}`,
+        });
+        continue;
+      }
+      recordings.push(result.check);
+      findings.push(...result.findings);
+      const h = reader.header;
+      const claims: [string, unknown, unknown][] = [
+        ["host", desc.host, h.host],
+        ["os", desc.os, h.os],
+        ["kernel", desc.kernel, h.kernel],
+        ["bootId", desc.bootId, h.bootId],
+        ["finalHash", desc.finalHash, result.check.finalHash],
+      ];
+      for (const [k, said, found] of claims) {
+        if (said !== found) {
+          findings.push({
+            level: "tampered",
+            member: name,
+            message: `its ${k} is ${JSON.stringify(found)}, the manifest says ${
+              JSON.stringify(said)
+            }`,
+          });
+        }
+      }
+    }
+    return done();
+  } finally {
+    await zip.close();
+  }
+}
+
+async function checkMember(
+  entry: Entry | undefined,
+  m: { name: string; size: number; sha256: string },
+  findings: Finding[],
+): Promise<MemberCheck> {
+  const expected = { size: m.size, sha256: m.sha256 };
+  if (!entry) {
+    findings.push({
+      level: "tampered",
+      member: m.name,
+      message: `is listed in the manifest but missing from the zip`,
+    });
+    return { name: m.name, expected, ok: false };
+  }
+  const hash = newSha256();
+  let size = 0;
+  try {
+    for await (const block of streamEntry(entry)) {
+      hash.update(block);
+      size += block.length;
+    }
+  } catch (e) {
+    findings.push({
+      level: "tampered",
+      member: m.name,
+      message: `cannot be extracted (its stored bytes were altered): ${
+        (e as Error).message
+      }`,
+    });
+    return { name: m.name, expected, ok: false };
+  }
+  const found = { size, sha256: hash.digest("hex") };
+  const problems: string[] = [];
+  if (found.size !== m.size) {
+    problems.push(`it has ${found.size} bytes, the manifest says ${m.size}`);
+  }
+  if (found.sha256 !== m.sha256) {
+    problems.push(
+      `its SHA-256 is ${found.sha256}, the manifest says ${m.sha256}`,
+    );
+  }
+  if (problems.length) {
+    findings.push({
+      level: "tampered",
+      member: m.name,
+      message: `was altered: ${problems.join("; ")}`,
+    });
+  }
+  return { name: m.name, expected, found, ok: problems.length === 0 };
+}

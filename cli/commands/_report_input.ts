@@ -1,0 +1,99 @@
+/**
+ * Reads recordings (loose or in a bundle) and analyses them for the report
+ * and the bundle's summary, through the one analysis entry point. Needs
+ * `--allow-read`.
+ *
+ * @module
+ */
+import { analyze } from "../analysis/mod.ts";
+import { looksLikeZip, openBundle } from "../bundle/mod.ts";
+import { CliError } from "../errors.ts";
+import type { RecordingReader } from "../log/mod.ts";
+import type { ReportInput, ReportRecording } from "../report/mod.ts";
+import { openRecordingInput } from "./_input.ts";
+
+/** Reads every event of `reader` and analyses them. */
+export async function analyzeReader(
+  reader: RecordingReader,
+  name: string,
+): Promise<ReportRecording> {
+  const h = reader.header;
+  const forest = await analyze(reader.events(), { os: h.os, bootId: h.bootId });
+  const r = reader.report;
+  return {
+    name,
+    header: {
+      host: h.host,
+      os: h.os,
+      kernel: h.kernel,
+      bootId: h.bootId,
+      timeBaseUtcNs: h.timeBase.utcNs.toString(),
+      source: { name: h.source?.name ?? "", reason: h.source?.reason ?? "" },
+      tool: { name: h.tool?.name ?? "", version: h.tool?.version ?? "" },
+      ...(h.command ? { command: { argv: h.command.argv } } : {}),
+    },
+    forest,
+    integrity: {
+      complete: r.complete,
+      chainIntact: r.chainIntact,
+      problems: r.problems.map((p) => p.reason),
+      ...(r.trailer ? { endUtcNs: r.trailer.endUtcNs.toString() } : {}),
+    },
+  };
+}
+
+/**
+ * What a report of `path` shows: the recording, or a bundle's recordings
+ * (all of them, or the one `member` names; `path#NAME` works too).
+ */
+export async function reportInputFor(
+  path: string,
+  member?: string,
+): Promise<ReportInput> {
+  const base = path.split(/[\\/]/).pop() ?? path;
+  if (!(await looksLikeZip(path))) {
+    const reader = await openRecordingInput(path, { member });
+    return {
+      title: `procrec report: ${reader.name.split(/[\\/]/).pop()}`,
+      recordings: [
+        await analyzeReader(reader, reader.name.split(/[\\/]/).pop()!),
+      ],
+    };
+  }
+  let bundle;
+  try {
+    bundle = await openBundle(path);
+  } catch (e) {
+    throw new CliError((e as Error).message, 2, { cause: e });
+  }
+  try {
+    const names = member === undefined ? bundle.recordings : [member];
+    const recordings: ReportRecording[] = [];
+    for (const m of names) {
+      let reader;
+      try {
+        reader = await bundle.openRecording(m);
+      } catch (e) {
+        throw new CliError((e as Error).message, 2, { cause: e });
+      }
+      recordings.push(
+        await analyzeReader(reader, reader.name.slice(path.length + 1)),
+      );
+    }
+    const man = bundle.manifest;
+    return {
+      title: `procrec report: ${
+        man.case.id ? `case ${man.case.id}, ` : ""
+      }${base}`,
+      recordings,
+      bundle: {
+        name: base,
+        created: man.created,
+        case: man.case,
+        signed: bundle.signed,
+      },
+    };
+  } finally {
+    await bundle.close();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * `procrec keygen`: makes an Ed25519 key pair for signing bundles. Needs
+ * `--allow-write` for the key files.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { generateKeyPair } from "../bundle/mod.ts";
+import { CliError } from "../errors.ts";
+import { action, print } from "./_run.ts";
+
+const EXAMPLES = `
+Examples:
+  procrec keygen -o ir-team.key       writes ir-team.key (private) and ir-team.key.pub
+
+The private key file is created with mode 0600 and never replaced: keygen
+refuses to overwrite either file. Give the .pub file to whoever verifies
+(procrec verify --key ir-team.key.pub); keep the private key to sign
+(procrec bundle create --sign ir-team.key).
+`;
+
+/** Adds `keygen` to the program. */
+export function register(program: Command): void {
+  program
+    .command("keygen")
+    .description("make an Ed25519 key pair for signing evidence bundles")
+    .requiredOption(
+      "-o, --output <file>",
+      "private key file to write; the public key goes to FILE.pub",
+    )
+    .addHelpText("after", EXAMPLES)
+    .action(action(async (flags: { output: string }) => {
+      const priv = flags.output;
+      const pub = `${priv}.pub`;
+      for (const p of [priv, pub]) {
+        if (await exists(p)) {
+          throw new CliError(
+            `Cannot write key "${p}": the file exists; keygen never replaces a key`,
+          );
+        }
+      }
+      const k = await generateKeyPair();
+      await writeNew(priv, k.privateKeyPem, 0o600);
+      try {
+        await writeNew(pub, k.publicKeyPem, 0o644);
+      } catch (e) {
+        await Deno.remove(priv).catch(() => {});
+        throw e;
+      }
+      await print(
+        `private key: ${priv} (mode 0600; keep it secret)\npublic key:  ${pub}\nfingerprint: ${k.fingerprint}\n`,
+      );
+      return 0;
+    }));
+}
+
+async function writeNew(
+  path: string,
+  text: string,
+  mode: number,
+): Promise<void> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { write: true, createNew: true, mode });
+  } catch (e) {
+    throw new CliError(
+      `Cannot write key "${path}": ${(e as Error).message}`,
+      2,
+      {
+        cause: e,
+      },
+    );
+  }
+  try {
+    await Deno.chmod(path, mode); // exactly, whatever the umask
+    await file.write(new TextEncoder().encode(text));
+    await file.sync();
+  } finally {
+    file.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * `procrec report`: writes the HTML report of a recording or a bundle.
+ * Needs `--allow-read` and `--allow-write`.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { CliError } from "../errors.ts";
+import { renderReport } from "../report/mod.ts";
+import { reportInputFor } from "./_report_input.ts";
+import { action, print } from "./_run.ts";
+
+const EXAMPLES = `
+Examples:
+  procrec report incident.cbor -o incident.html
+  procrec report case.zip -o case.html                 every recording of the bundle
+  procrec report case.zip --member b.cbor -o b.html    one of them
+
+One self-contained HTML file: no network, no external script or style. Open
+it in any browser: the process tree (click the triangles, or double-click a
+row, to expand and collapse), search by image or argv (Enter: next match),
+a timeline of process lifetimes coloured by exit status, lost spans in
+orange, and the recording's metadata and integrity.
+`;
+
+/** Adds `report` to the program. */
+export function register(program: Command): void {
+  program
+    .command("report")
+    .description("write the HTML report of a recording or a bundle")
+    .argument("<input>", "recording or bundle")
+    .requiredOption("-o, --output <file>", "HTML file to write")
+    .option("--member <name>", "one recording of a bundle")
+    .option("--force", "replace the output file if it exists")
+    .addHelpText("after", EXAMPLES)
+    .action(action(
+      async (
+        input: string,
+        flags: { output: string; member?: string; force?: boolean },
+      ) => {
+        const report = await reportInputFor(input, flags.member);
+        const html = renderReport(report);
+        try {
+          await Deno.writeTextFile(flags.output, html, {
+            createNew: !flags.force,
+          });
+        } catch (e) {
+          throw new CliError(
+            `Cannot write report "${flags.output}": ${(e as Error).message}` +
+              (e instanceof Deno.errors.AlreadyExists
+                ? " (use --force to replace it)"
+                : ""),
+          );
+        }
+        const procs = report.recordings.reduce(
+          (s, r) => s + r.forest.processes.length,
+          0,
+        );
+        await print(
+          `wrote ${flags.output}: ${report.recordings.length} recording(s), ${procs} processes, ${html.length} bytes\n`,
+        );
+        return 0;
+      },
+    ));
+}

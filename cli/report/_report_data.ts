@@ -1,0 +1,182 @@
+/**
+ * The data a report page embeds: per recording, its metadata and its
+ * processes as compact rows that point at each other by index (the tree is
+ * the analysis's: parents and children are copied, not recomputed). Pure.
+ */
+import { renderSummary, summarize } from "../analysis/mod.ts";
+import type { ExitStatus, ProcessNode } from "../analysis/mod.ts";
+import type { ReportInput, ReportRecording } from "./report_input.ts";
+import { isoFromNsText } from "./_time.ts";
+
+/** Exit classes, the page colours them. */
+export const EXIT_CLASS = {
+  ok: 0,
+  failed: 1,
+  signal: 2,
+  running: 3,
+  unknown: 4,
+} as const;
+
+/**
+ * One process: [pid, start, end|null, parent index|-1, image, command,
+ * exit text, exit class, flags, threads, id, children indices, execs].
+ */
+export type ProcessRow = [
+  number,
+  number,
+  number | null,
+  number,
+  string,
+  string,
+  string,
+  number,
+  string,
+  number,
+  string,
+  number[],
+  string,
+];
+
+/** One recording as the page sees it. */
+export interface RecordingData {
+  name: string;
+  meta: [string, string][];
+  problems: string[];
+  summary: string;
+  timeBaseUtcNs: string;
+  first: number;
+  last: number;
+  roots: number[];
+  lost: [number, number, string, number, boolean][];
+  p: ProcessRow[];
+}
+
+/** The whole page's data. */
+export interface PageData {
+  title: string;
+  bundle: [string, string][];
+  recordings: RecordingData[];
+}
+
+/** Builds the page data. */
+export function reportData(input: ReportInput): PageData {
+  const bundle: [string, string][] = [];
+  if (input.bundle) {
+    const b = input.bundle;
+    bundle.push(["bundle", b.name], ["created", b.created]);
+    if (b.case.id !== undefined) bundle.push(["case", b.case.id]);
+    if (b.case.examiner !== undefined) {
+      bundle.push(["examiner", b.case.examiner]);
+    }
+    if (b.case.note !== undefined) bundle.push(["note", b.case.note]);
+    bundle.push([
+      "signature",
+      b.signed ? "signed (check it with procrec verify --key)" : "unsigned",
+    ]);
+  }
+  return {
+    title: input.title,
+    bundle,
+    recordings: input.recordings.map(recordingData),
+  };
+}
+
+function recordingData(r: ReportRecording): RecordingData {
+  const f = r.forest;
+  const h = r.header;
+  const index = new Map<string, number>();
+  f.processes.forEach((n, i) => index.set(n.id, i));
+  const p: ProcessRow[] = f.processes.map((n) => [
+    n.pid,
+    n.start,
+    n.end ?? null,
+    n.parentId !== undefined ? index.get(n.parentId) ?? -1 : -1,
+    n.image ?? (n.comm !== undefined ? `[${n.comm}]` : ""),
+    commandOf(n),
+    n.exit ? n.exit.text : n.end !== undefined ? "exit not seen" : "running",
+    exitClass(n.exit, n.end),
+    n.flags.join(", "),
+    n.threads.length,
+    n.id,
+    n.children.map((c) => index.get(c)).filter((x) => x !== undefined),
+    execChain(n),
+  ]);
+  const i = r.integrity;
+  const counts = Object.entries(f.counts).map(([k, v]) => `${k} ${v}`).join(
+    ", ",
+  );
+  const lostByReason = new Map<string, number>();
+  let unknown = 0;
+  for (const s of f.lost) {
+    lostByReason.set(s.reason, (lostByReason.get(s.reason) ?? 0) + s.count);
+    if (s.countUnknown) unknown++;
+  }
+  const lost = f.lost.length === 0
+    ? "none"
+    : [...lostByReason].map(([k, v]) => `${k} ${v}`).join(", ") +
+      ` in ${f.lost.length} spans` +
+      (unknown ? ` (${unknown} of unknown size)` : "");
+  const meta: [string, string][] = [
+    ["recording", r.name],
+    ["host", h.host],
+    ["os", h.os],
+    ["kernel", h.kernel],
+    ["boot id", h.bootId],
+    ["started (UTC)", isoFromNsText(h.timeBaseUtcNs)],
+    [
+      "ended (UTC)",
+      i.endUtcNs ? isoFromNsText(i.endUtcNs) : "unknown (no trailer)",
+    ],
+    [
+      "event source",
+      `${h.source.name}${h.source.reason ? ` (${h.source.reason})` : ""}`,
+    ],
+    ["recorder", `${h.tool.name} ${h.tool.version}`],
+    ...(h.command
+      ? [["command", h.command.argv.join(" ")] as [string, string]]
+      : []),
+    ["events", `${f.events}${counts ? ` (${counts})` : ""}`],
+    ["processes", String(f.processes.length)],
+    ["lost", lost],
+    [
+      "integrity",
+      `${i.complete ? "complete" : "INCOMPLETE"}, ${
+        i.chainIntact ? "chain intact" : "chain BROKEN"
+      }`,
+    ],
+  ];
+  return {
+    name: r.name,
+    meta,
+    problems: [
+      ...i.problems,
+      ...f.problems.map((x) => `analysis: ${x.message}`),
+    ],
+    summary: renderSummary(summarize(f)),
+    timeBaseUtcNs: h.timeBaseUtcNs,
+    first: f.first ?? 0,
+    last: f.last ?? 0,
+    roots: f.roots.map((id) => index.get(id)).filter((x) => x !== undefined),
+    lost: f.lost.map((s) => [s.from, s.to, s.reason, s.count, s.countUnknown]),
+    p,
+  };
+}
+
+function exitClass(e: ExitStatus | undefined, end: number | undefined): number {
+  if (!e) return end === undefined ? EXIT_CLASS.running : EXIT_CLASS.unknown;
+  if (e.kind === "unknown") return EXIT_CLASS.unknown;
+  if (e.success) return EXIT_CLASS.ok;
+  if (e.kind === "signal" || e.kind === "ntstatus") return EXIT_CLASS.signal;
+  return EXIT_CLASS.failed;
+}
+
+function commandOf(n: ProcessNode): string {
+  if (n.argv && n.argv.length > 0) return n.argv.join(" ");
+  if (n.cmdline) return n.cmdline;
+  return n.image ?? (n.comm !== undefined ? `[${n.comm}]` : "?");
+}
+
+function execChain(n: ProcessNode): string {
+  const images = n.execs.map((e) => e.image ?? "?");
+  return images.length > 1 ? images.join(" -> ") : "";
+}

@@ -1,0 +1,93 @@
+/**
+ * The HTML report: one self-contained page (inline style, script and data;
+ * no network, no external resource) with the recording's metadata, the
+ * process tree with expand and collapse, search by image or argv, a
+ * timeline of process lifetimes coloured by exit status, and lost spans
+ * highlighted. The page renders only the rows in view, so it stays usable
+ * with 100,000 processes. Pure: returns a string.
+ *
+ * @module
+ */
+import { PAGE_CSS } from "./_page_css.ts";
+import { PAGE_SCRIPT } from "./_page_script.ts";
+import { reportData } from "./_report_data.ts";
+import type { ReportInput } from "./report_input.ts";
+
+/**
+ * Renders the report page.
+ *
+ * @example
+ * ```ts
+ * import { analyze } from "../analysis/mod.ts";
+ * import { renderReport } from "./render_report.ts";
+ * const forest = await analyze([
+ *   { kind: "process_create", t: 0, pid: 5, tid: 5, ppid: 1, ptid: 1,
+ *     creatorPid: 1, creatorTid: 1, start: 0,
+ *     info: { image: "/bin/sh", argv: ["sh", "-c", "</script>"], from: {} } },
+ * ], { os: "linux", bootId: "b" });
+ * const html = renderReport({ title: "t", recordings: [{
+ *   name: "a.cbor", forest,
+ *   header: { host: "h", os: "linux", kernel: "6", bootId: "b", timeBaseUtcNs: "0",
+ *     source: { name: "test", reason: "" }, tool: { name: "procrec", version: "0" } },
+ *   integrity: { complete: true, chainIntact: true, problems: [] },
+ * }] });
+ * if (!html.startsWith("<!DOCTYPE html>") || html.includes("</script>\"")) throw new Error();
+ * if (/(src|href)=["']?(https?:)?\/\//.test(html)) throw new Error("network");
+ * ```
+ */
+export function renderReport(input: ReportInput): string {
+  const data = reportData(input);
+  // JSON inside <script>: "<" never appears raw, so no "</script>" can end it
+  const json = JSON.stringify(data).replace(/</g, "\\u003c").replace(
+    /\u2028|\u2029/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16)}`,
+  );
+  const title = escapeHtml(input.title);
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="procrec">
+<title>${title}</title>
+<style>${PAGE_CSS}</style>
+</head>
+<body>
+<header>
+<h1>${title}</h1>
+<dl class="meta" id="meta"></dl>
+<details><summary>Summary</summary><pre id="summarytext"></pre></details>
+<details><summary>Problems (<span id="problemcount">0</span>)</summary><pre id="problems"></pre></details>
+<details><summary>Lost spans</summary><div id="lostlist"></div></details>
+</header>
+<div class="toolbar">
+<select id="recording" aria-label="recording"></select>
+<input type="search" id="search" placeholder="Search image or argv (Enter: next)" aria-label="search">
+<button id="prev" title="previous match">&#9650;</button><button id="next" title="next match">&#9660;</button>
+<span id="matches"></span>
+<button id="expandall">Expand all</button><button id="collapseall">Collapse all</button>
+<span id="shown"></span>
+<span class="legend"><span><i class="c0"></i>exit 0</span><span><i class="c1"></i>failed</span><span><i class="c2"></i>signal / crash</span><span><i class="c3"></i>running</span><span><i class="c4"></i>unknown</span><span><i style="background:rgba(230,81,0,.35)"></i>events lost</span></span>
+</div>
+<div id="viewport">
+<div class="cols"><span>process</span><span class="num">pid</span><span class="num">start</span><span class="num">duration</span><span>exit</span><span class="ruler" id="ruler"></span></div>
+<div id="spacer"></div>
+</div>
+<div id="details"></div>
+<script type="application/json" id="procrec-data">${json}</script>
+<script>${PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(
+    /[&<>"']/g,
+    (c) =>
+      ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[
+        c
+      ]!,
+  );
+}

@@ -1,0 +1,64 @@
+/**
+ * The text summary of recordings (a bundle's `summary.txt`): per recording,
+ * its metadata and integrity, then the summary and the process tree exactly
+ * as `procrec replay` renders them. Pure.
+ *
+ * @module
+ */
+import { renderSummary, renderTree, summarize } from "../analysis/mod.ts";
+import type { ReportInput } from "./report_input.ts";
+import { isoFromNsText } from "./_time.ts";
+
+/**
+ * Renders the text summary.
+ *
+ * @example
+ * ```ts
+ * import { analyze } from "../analysis/mod.ts";
+ * import { renderTextSummary } from "./render_text_summary.ts";
+ * const forest = await analyze([], { os: "linux", bootId: "b" });
+ * const text = renderTextSummary({ title: "t", recordings: [{
+ *   name: "a.cbor", forest,
+ *   header: { host: "h", os: "linux", kernel: "6", bootId: "b", timeBaseUtcNs: "0",
+ *     source: { name: "test", reason: "" }, tool: { name: "procrec", version: "0" } },
+ *   integrity: { complete: true, chainIntact: true, problems: [] },
+ * }] });
+ * if (!text.includes("host: h") || !text.includes("(no processes)")) throw new Error(text);
+ * ```
+ */
+export function renderTextSummary(input: ReportInput): string {
+  const out: string[] = [];
+  out.push(input.title);
+  if (input.bundle) {
+    const c = input.bundle.case;
+    out.push(`bundle: ${input.bundle.name}, created ${input.bundle.created}`);
+    if (c.id !== undefined) out.push(`case: ${c.id}`);
+    if (c.examiner !== undefined) out.push(`examiner: ${c.examiner}`);
+    if (c.note !== undefined) out.push(`note: ${c.note}`);
+  }
+  for (const r of input.recordings) {
+    const h = r.header;
+    const i = r.integrity;
+    out.push("", `== recording ${r.name} ==`);
+    out.push(`host: ${h.host}  os: ${h.os}  kernel: ${h.kernel}`);
+    out.push(`boot id: ${h.bootId}`);
+    out.push(
+      `started: ${isoFromNsText(h.timeBaseUtcNs)}` +
+        (i.endUtcNs ? `  ended: ${isoFromNsText(i.endUtcNs)}` : ""),
+    );
+    out.push(
+      `source: ${h.source.name}  recorder: ${h.tool.name} ${h.tool.version}`,
+    );
+    out.push(
+      `integrity: ${i.complete ? "complete" : "INCOMPLETE"}, ${
+        i.chainIntact ? "chain intact" : "chain BROKEN"
+      }`,
+    );
+    for (const p of i.problems) out.push(`  problem: ${p}`);
+    out.push("", "-- summary --");
+    out.push(renderSummary(summarize(r.forest)).trimEnd());
+    out.push("", "-- process tree --");
+    out.push(renderTree(r.forest).trimEnd());
+  }
+  return out.join("\n") + "\n";
+}

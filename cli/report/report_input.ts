@@ -1,0 +1,50 @@
+/**
+ * What a report is made of: analysed recordings (the forest comes from
+ * `cli/analysis`, never rebuilt here), their headers and integrity, and, for
+ * a bundle, the case. Plain data. Pure.
+ *
+ * @module
+ */
+import type { Forest } from "../analysis/mod.ts";
+
+/** The recording header fields a report shows. */
+export interface ReportHeader {
+  host: string;
+  os: string;
+  kernel: string;
+  bootId: string;
+  /** UTC ns of t = 0, as a decimal string (it does not fit a JSON number). */
+  timeBaseUtcNs: string;
+  source: { name: string; reason: string };
+  tool: { name: string; version: string };
+  command?: { argv: string[] };
+}
+
+/** One analysed recording. */
+export interface ReportRecording {
+  /** Its name: file name, or member name in a bundle. */
+  name: string;
+  header: ReportHeader;
+  forest: Forest;
+  /** The recording as read: complete (trailer matches), chain intact, problems. */
+  integrity: {
+    complete: boolean;
+    chainIntact: boolean;
+    problems: string[];
+    /** UTC ns at close, from the trailer, as a decimal string. */
+    endUtcNs?: string;
+  };
+}
+
+/** Everything a report shows. */
+export interface ReportInput {
+  title: string;
+  recordings: ReportRecording[];
+  /** Set when the report is of a bundle. */
+  bundle?: {
+    name: string;
+    created: string;
+    case: { id?: string; examiner?: string; note?: string };
+    signed: boolean;
+  };
+}
