@@ -13,6 +13,8 @@ import { register as bundle } from "./bundle.ts";
 import { register as report } from "./report.ts";
 import { register as replay } from "./replay.ts";
 import { register as diff } from "./diff.ts";
+import { register as importCmd } from "./import.ts";
+import { register as exportCmd } from "./export.ts";
 
 /** Adds a command to the program. */
 export type Register = (program: Command) => void;
@@ -27,4 +29,6 @@ export const COMMANDS: Register[] = [
   report,
   replay,
   diff,
+  importCmd,
+  exportCmd,
 ];

@@ -1,0 +1,167 @@
+/**
+ * `procrec export REC --format jsonl|ecs|ocsf [-o FILE] [--bulk]`: one
+ * event per line, streamed (constant memory apart from the processes alive
+ * at a time). Needs `--allow-read` for the recording and `--allow-write` for
+ * `-o`.
+ *
+ * - `jsonl`: procrec's own events, a header line first; `import jsonl` reads
+ *   it back into the same events.
+ * - `ecs`: Elastic Common Schema documents; with `--bulk`, each preceded by a
+ *   `{"create":{}}` action line, a body for
+ *   `curl -H 'Content-Type: application/x-ndjson' -XPOST
+ *   http://localhost:9200/procrec/_bulk --data-binary @events.ndjson`
+ *   (Elasticsearch or OpenSearch; `create` works for indices and data
+ *   streams; `--index NAME` names the index in every action line).
+ * - `ocsf`: OCSF Process Activity (class 1007) events.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { action, printErr } from "./_run.ts";
+import { openRecordingInput } from "./_input.ts";
+import { UsageError } from "../errors.ts";
+import {
+  ecsMapper,
+  type JsonObject,
+  ocsfMapper,
+  procrecEventLine,
+  procrecHeaderLine,
+  toJson,
+} from "../interop/mod.ts";
+import type { ProcEvent } from "../events/types.ts";
+
+const FORMATS = ["jsonl", "ecs", "ocsf"] as const;
+
+/** Adds `export`. */
+export function register(program: Command): void {
+  program
+    .command("export")
+    .description(
+      "write a recording's events as JSON lines: procrec's own (jsonl),\n" +
+        "Elastic Common Schema (ecs) or OCSF Process Activity (ocsf)",
+    )
+    .argument("<recording>", "recording (or bundle) to export")
+    .option("--format <format>", "jsonl, ecs or ocsf", "jsonl")
+    .option("-o, --output <file>", "write here instead of stdout")
+    .option("--bulk", "interleave _bulk action lines (ecs, ocsf)")
+    .option("--index <name>", "index named in the _bulk action lines")
+    .option("-f, --force", "replace an existing output file")
+    .action(action(exportRecording));
+}
+
+interface Opts {
+  format: string;
+  output?: string;
+  bulk?: boolean;
+  index?: string;
+  force?: boolean;
+}
+
+async function exportRecording(path: string, opts: Opts): Promise<number> {
+  const format = opts.format as (typeof FORMATS)[number];
+  if (!FORMATS.includes(format)) {
+    throw new UsageError(
+      `Cannot export "${path}": format "${opts.format}" is unknown, expected ${
+        FORMATS.join(", ")
+      }`,
+    );
+  }
+  if ((opts.bulk || opts.index !== undefined) && format === "jsonl") {
+    throw new UsageError(
+      `Cannot export "${path}": --bulk and --index apply to ecs and ocsf`,
+    );
+  }
+  const reader = await openRecordingInput(path);
+  const header = reader.header;
+  const out = await openOutput(opts.output, opts.force === true);
+  const action = opts.bulk || opts.index !== undefined
+    ? toJson({
+      create: opts.index !== undefined ? { _index: opts.index } : {},
+    }) + "\n"
+    : "";
+  let map: (e: ProcEvent) => string | undefined;
+  if (format === "jsonl") {
+    await out.write(procrecHeaderLine(header) + "\n");
+    map = (e) => procrecEventLine(e) + "\n";
+  } else {
+    const m: (e: ProcEvent) => JsonObject | undefined = format === "ecs"
+      ? ecsMapper(header)
+      : ocsfMapper(header);
+    map = (e) => {
+      const doc = m(e);
+      return doc === undefined ? undefined : action + toJson(doc) + "\n";
+    };
+  }
+  let written = 0;
+  let skipped = 0;
+  try {
+    for await (const e of reader.events()) {
+      const line = map(e);
+      if (line === undefined) skipped++;
+      else {
+        written++;
+        await out.write(line);
+      }
+    }
+  } finally {
+    await out.close();
+  }
+  const r = reader.report;
+  let note = `${
+    opts.output ?? "stdout"
+  }: ${written} ${format} lines from ${r.events} events`;
+  if (skipped > 0) {
+    note += ` (${skipped} thread, comm, image-load or lost events not mapped)`;
+  }
+  printErr(note + "\n");
+  for (const p of r.problems) {
+    printErr(
+      `  warning: ${path}: offset ${p.offset}: ${p.type}: ${p.reason}\n`,
+    );
+  }
+  return 0;
+}
+
+interface Output {
+  write(text: string): Promise<void> | void;
+  close(): Promise<void>;
+}
+
+/** A buffered writer to a file or stdout, flushing every 64 KiB. */
+async function openOutput(
+  path: string | undefined,
+  force: boolean,
+): Promise<Output> {
+  const file = path === undefined ? Deno.stdout : await Deno.open(path, {
+    write: true,
+    create: true,
+    truncate: true,
+    createNew: !force,
+  }).catch((e) => {
+    throw new Error(`Cannot export to "${path}": ${(e as Error).message}`, {
+      cause: e,
+    });
+  });
+  const enc = new TextEncoder();
+  let pending: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const bytes = enc.encode(pending.join(""));
+    pending = [];
+    size = 0;
+    let off = 0;
+    while (off < bytes.length) off += await file.write(bytes.subarray(off));
+  };
+  return {
+    write(text) {
+      pending.push(text);
+      size += text.length;
+      if (size >= 1 << 16) return flush();
+    },
+    async close() {
+      await flush();
+      if (path !== undefined) file.close();
+    },
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * `procrec import sysmon FILE... -o REC [--host H]` and
+ * `procrec import jsonl FILE -o REC`: evidence procrec did not record, made
+ * into recordings. Needs `--allow-read` for the inputs and `--allow-write`
+ * for the outputs.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { basename, extname } from "node:path";
+import type { Command } from "commander";
+import { action, print } from "./_run.ts";
+import { CliError } from "../errors.ts";
+import { RecordingWriter } from "../log/mod.ts";
+import {
+  formatImportStats,
+  type HashedSysmonFile,
+  ImportInputError,
+  planSysmonRecordings,
+  readProcrecJsonLines,
+  readSysmonRecords,
+} from "../interop/mod.ts";
+
+/** Adds `import sysmon` and `import jsonl`. */
+export function register(program: Command): void {
+  const imp = program
+    .command("import")
+    .description("make recordings from evidence procrec did not record");
+  imp
+    .command("sysmon")
+    .description(
+      "import Sysmon Event ID 1 and 5 (JSON lines or Windows event XML)\n" +
+        "into one recording per host (or per file with --host)",
+    )
+    .argument("<files...>", "Sysmon exports (format detected)")
+    .requiredOption("-o, --output <rec>", "recording to write")
+    .option("--host <name>", "host name: one recording per input file")
+    .option("-f, --force", "replace existing recordings")
+    .action(action(importSysmon));
+  imp
+    .command("jsonl")
+    .description("import a recording exported with `export --format jsonl`")
+    .argument("<file>", "procrec JSON lines")
+    .requiredOption("-o, --output <rec>", "recording to write")
+    .option("-f, --force", "replace an existing recording")
+    .action(action(importJsonl));
+}
+
+interface Opts {
+  output: string;
+  host?: string;
+  force?: boolean;
+}
+
+async function importSysmon(files: string[], opts: Opts): Promise<number> {
+  const read: HashedSysmonFile[] = [];
+  for (const path of files) {
+    const hash = createHash("sha256");
+    const name = basename(path);
+    const r = await withInput(
+      path,
+      (chunks) => readSysmonRecords(hashing(chunks, hash), name),
+    );
+    read.push({ ...r, sha256: hash.digest("hex") });
+  }
+  const plans = wrap(() => planSysmonRecordings(read, opts.host));
+  let report = "";
+  for (const plan of plans) {
+    const path = plans.length === 1
+      ? opts.output
+      : withSuffix(opts.output, plan.key);
+    const w = await RecordingWriter.create(path, plan.header, {
+      overwrite: opts.force,
+      flushIntervalMs: 0,
+    });
+    for (const e of plan.events) w.write(e);
+    const done = await w.close();
+    report += formatImportStats(done, plan.header.host, plan.stats);
+  }
+  const skipped = read.reduce((n, f) => n + f.skipped, 0);
+  if (skipped > 0) {
+    report += `skipped ${skipped} events that are not Sysmon Event ID 1 or 5\n`;
+  }
+  await print(report);
+  return 0;
+}
+
+async function importJsonl(file: string, opts: Opts): Promise<number> {
+  // the header, written first, names the input's hash: read it twice
+  const hash = createHash("sha256");
+  await withInput(file, async (chunks) => {
+    for await (const c of chunks) hash.update(c);
+  });
+  const sha256 = hash.digest("hex");
+  const name = basename(file);
+  const path = await withInput(file, async (chunks) => {
+    const input = readProcrecJsonLines(chunks, name);
+    const header = await input.header();
+    let w: RecordingWriter | undefined;
+    try {
+      for await (const e of input.events) {
+        w ??= await create();
+        w.write(e);
+      }
+      w ??= await create();
+      return await w.close();
+    } catch (e) {
+      await w?.close();
+      throw e;
+    }
+    function create() {
+      return RecordingWriter.create(opts.output, {
+        ...header,
+        source: {
+          name: "import",
+          reason:
+            `procrec JSON lines export; recorded by ${header.source.name}`,
+        },
+        import: { format: "jsonl", files: [{ name, sha256 }] },
+      }, { overwrite: opts.force, flushIntervalMs: 0 });
+    }
+  });
+  await print(`${path}: imported from ${file}\n`);
+  return 0;
+}
+
+async function withInput<T>(
+  path: string,
+  fn: (chunks: AsyncIterable<Uint8Array>) => Promise<T>,
+): Promise<T> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path);
+  } catch (e) {
+    throw new CliError(`Cannot import "${path}": ${(e as Error).message}`, 2, {
+      cause: e,
+    });
+  }
+  try {
+    return await fn(file.readable);
+  } catch (e) {
+    if (e instanceof ImportInputError || e instanceof RangeError) {
+      throw new CliError(e.message, 2, { cause: e });
+    }
+    throw e;
+  } finally {
+    try {
+      file.close();
+    } catch { /* the stream closed it */ }
+  }
+}
+
+function wrap<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ImportInputError || e instanceof RangeError) {
+      throw new CliError(e.message, 2, { cause: e });
+    }
+    throw e;
+  }
+}
+
+async function* hashing(
+  chunks: AsyncIterable<Uint8Array>,
+  hash: ReturnType<typeof createHash>,
+): AsyncGenerator<Uint8Array> {
+  for await (const c of chunks) {
+    hash.update(c);
+    yield c;
+  }
+}
+
+/** `out.cbor` + `MKT01.example.com` -> `out.MKT01.example.com.cbor`. */
+function withSuffix(output: string, key: string): string {
+  const ext = extname(output);
+  const stem = ext ? output.slice(0, -ext.length) : output;
+  const safe = basename(key).replace(/\.(jsonl|json|xml|evtx)$/i, "")
+    .replace(/[^A-Za-z0-9._-]/g, "_");
+  return `${stem}.${safe}${ext}`;
+}

@@ -1,0 +1,153 @@
+/**
+ * Maps procrec events to OCSF Process Activity events (class_uid 1007,
+ * category_uid 1 System Activity, schema 1.1.0).
+ *
+ * - `activity_id`: 1 Launch (creation), 2 Terminate (exit), 99 Other for an
+ *   exec (`activity_name` "Exec") and a process running when the recording
+ *   began (`activity_name` "Running"); `type_uid` = 1007 * 100 + activity_id.
+ * - `time`: ms since the Unix epoch; `severity_id` 1 Informational.
+ * - `process`: `pid`, `uid` (Sysmon ProcessGuid, else procrec's process
+ *   id), `name`, `file` {`path`, `name`, `type_id` 1}, `cmd_line`,
+ *   `created_time`, `terminated_time`, `user` {`name`, `domain`, `uid`},
+ *   `parent_process` (the same, as far as known).
+ * - `actor.process`: the parent for a launch, the process itself otherwise
+ *   (Sysmon and the kernel sources report no other terminator).
+ * - `exit_code`: on Terminate when the source reported a status.
+ * - `device` {`hostname`, `type_id` 0, `os` {`name`, `type_id`}};
+ *   `metadata` {`version`, `product` {`name` "procrec", `vendor_name`,
+ *   `version`}}.
+ *
+ * @module
+ */
+import type { ProcEvent } from "../events/types.ts";
+import { decodeExitStatus } from "../analysis/decode_exit_status.ts";
+import type { RecordingHeader } from "../log/mod.ts";
+import { TOOL_VERSION } from "../version.ts";
+import {
+  argsOf,
+  baseName,
+  commandLineOf,
+  splitUser,
+} from "./_process_fields.ts";
+import type { JsonObject } from "./ecs_mapper.ts";
+import { ProcessTable, type ProcessView } from "./process_table.ts";
+
+/** The OCSF schema version the events follow. */
+export const OCSF_VERSION = "1.1.0";
+/** OCSF Process Activity. */
+export const OCSF_PROCESS_ACTIVITY = 1007;
+
+const OS = {
+  linux: { name: "Linux", type_id: 200, type: "Linux" },
+  windows: { name: "Windows", type_id: 100, type: "Windows" },
+} as const;
+
+/**
+ * Returns a function that maps each event, in recording order, to an OCSF
+ * Process Activity event, or `undefined` for other events.
+ *
+ * @example
+ * ```ts
+ * import { ocsfMapper } from "./ocsf_mapper.ts";
+ * const toOcsf = ocsfMapper({ host: "h", os: "windows", bootId: "b", timeBase: { monoNs: 0n, utcNs: 5_000_000n } });
+ * const e = toOcsf({ kind: "process_create", t: 0, pid: 8, tid: 0, ppid: 4, ptid: 0, creatorPid: 4,
+ *   creatorTid: 0, start: 0, guid: "{g}", info: { image: "C:\\cmd.exe", cmdline: "cmd /c x", from: {} } }) as any;
+ * if (e.type_uid !== 100701 || e.time !== 5 || e.process.uid !== "{g}" || e.process.file.name !== "cmd.exe") {
+ *   throw new Error(JSON.stringify(e));
+ * }
+ * ```
+ */
+export function ocsfMapper(
+  header: Pick<RecordingHeader, "host" | "os" | "bootId" | "timeBase">,
+): (event: ProcEvent) => JsonObject | undefined {
+  const table = new ProcessTable(header.bootId);
+  const ms = (t: number) =>
+    Number((header.timeBase.utcNs + BigInt(t)) / 1_000_000n);
+  const proc = (v: ProcessView, parent?: ProcessView): JsonObject => {
+    const p: JsonObject = { pid: v.pid, uid: v.entityId };
+    const info = v.info;
+    if (info?.image !== undefined) {
+      const name = baseName(info.image);
+      p.name = name;
+      p.file = { path: info.image, name, type_id: 1 };
+    } else if (info?.comm !== undefined) p.name = info.comm;
+    const cmd = commandLineOf(info);
+    if (cmd !== undefined) p.cmd_line = cmd;
+    else if (argsOf(info) !== undefined) p.cmd_line = argsOf(info)!.join(" ");
+    if (Number.isFinite(v.start)) p.created_time = ms(v.start);
+    if (info?.user !== undefined) {
+      const u = splitUser(info.user);
+      p.user = u.domain !== undefined
+        ? { name: u.name, domain: u.domain }
+        : { name: u.name };
+    } else if (info?.uid !== undefined) p.user = { uid: String(info.uid) };
+    if (parent) p.parent_process = proc(parent);
+    return p;
+  };
+  const os = OS[header.os];
+  return (event) => {
+    const ctx = table.observe(event);
+    if (ctx === undefined) return undefined;
+    let activityId: number;
+    let activityName: string;
+    switch (event.kind) {
+      case "process_create":
+        [activityId, activityName] = [1, "Launch"];
+        break;
+      case "process_exit":
+        [activityId, activityName] = [2, "Terminate"];
+        break;
+      case "exec":
+        [activityId, activityName] = [99, "Exec"];
+        break;
+      default:
+        [activityId, activityName] = [99, "Running"];
+    }
+    const process = proc(ctx.self, ctx.parent);
+    if (event.kind === "process_exit") process.terminated_time = ms(event.t);
+    const actor = event.kind === "process_create" && ctx.parent
+      ? proc(ctx.parent)
+      : event.kind === "process_create"
+      ? { pid: event.ppid }
+      : proc(ctx.self);
+    const out: JsonObject = {
+      activity_id: activityId,
+      activity_name: activityName,
+      category_uid: 1,
+      category_name: "System Activity",
+      class_uid: OCSF_PROCESS_ACTIVITY,
+      class_name: "Process Activity",
+      type_uid: OCSF_PROCESS_ACTIVITY * 100 + activityId,
+      type_name: `Process Activity: ${activityName}`,
+      severity_id: 1,
+      severity: "Informational",
+      time: ms(event.t),
+      metadata: {
+        version: OCSF_VERSION,
+        product: {
+          name: "procrec",
+          vendor_name: "procrec",
+          version: TOOL_VERSION,
+        },
+      },
+      device: {
+        hostname: header.host,
+        type_id: 0,
+        os: { name: os.name, type_id: os.type_id, type: os.type },
+      },
+      actor: { process: actor },
+      process,
+    };
+    if (event.kind === "process_exit") {
+      const exit = decodeExitStatus(
+        event.status,
+        header.os,
+        event.statusUnknown === true,
+      );
+      if (exit.kind === "code" || exit.kind === "ntstatus") {
+        out.exit_code = exit.code ?? exit.raw;
+      }
+    }
+    return out;
+  };
+}

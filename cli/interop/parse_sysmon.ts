@@ -1,0 +1,103 @@
+/**
+ * Reads Sysmon events from JSON lines or Windows event XML, whichever the
+ * input is: the first character that is not white space (after a UTF-8 byte
+ * order mark) decides, `{` for JSON lines and `<` for XML.
+ *
+ * @module
+ */
+import { parseSysmonJsonLines } from "./parse_sysmon_json_lines.ts";
+import { parseSysmonXml } from "./parse_sysmon_xml.ts";
+import { ImportInputError } from "./sysmon_input_error.ts";
+import type { SysmonRecord } from "./sysmon_record.ts";
+
+/** The two shapes Sysmon exports take. */
+export type SysmonFormat = "jsonl" | "xml";
+
+/**
+ * Which shape `head` (the first bytes of an input) is, or `undefined` for an
+ * input that holds only white space.
+ *
+ * @example
+ * ```ts
+ * import { detectSysmonFormat } from "./parse_sysmon.ts";
+ * const f = detectSysmonFormat(new TextEncoder().encode("\ufeff  <Events>"), "x");
+ * if (f !== "xml") throw new Error(String(f));
+ * ```
+ */
+export function detectSysmonFormat(
+  head: Uint8Array,
+  file: string,
+): SysmonFormat | undefined {
+  let i = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  let line = 1;
+  for (; i < head.length; i++) {
+    const c = head[i];
+    if (c === 0x0a) line++;
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
+    if (c === 0x7b) return "jsonl";
+    if (c === 0x3c) return "xml";
+    throw new ImportInputError(
+      file,
+      line,
+      undefined,
+      `starts with ${
+        JSON.stringify(String.fromCharCode(c))
+      }, expected "{" (Sysmon JSON lines) or "<" (Windows event XML)`,
+    );
+  }
+  return undefined;
+}
+
+/** The records of one input and the shape it was read as. */
+export interface SysmonInput {
+  /** `undefined` until the first bytes are read; stays so for blank input. */
+  format: () => SysmonFormat | undefined;
+  records: AsyncGenerator<SysmonRecord>;
+}
+
+/**
+ * Detects the shape of `chunks` from its first non-blank bytes and yields
+ * its records.
+ *
+ * @example
+ * ```ts
+ * import { parseSysmon } from "./parse_sysmon.ts";
+ * const bytes = new TextEncoder().encode('{"EventID":5,"Computer":"h"}\n');
+ * const input = parseSysmon([bytes], "x.jsonl");
+ * const records = await Array.fromAsync(input.records);
+ * if (records.length !== 1 || input.format() !== "jsonl") throw new Error();
+ * ```
+ */
+export function parseSysmon(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  file: string,
+): SysmonInput {
+  let format: SysmonFormat | undefined;
+  async function* records(): AsyncGenerator<SysmonRecord> {
+    const it = (async function* () {
+      for await (const c of chunks) yield c;
+    })();
+    const head: Uint8Array[] = [];
+    let headBytes = new Uint8Array(0);
+    for (;;) {
+      const r = await it.next();
+      if (r.done) break;
+      head.push(r.value);
+      const joined = new Uint8Array(headBytes.length + r.value.length);
+      joined.set(headBytes);
+      joined.set(r.value, headBytes.length);
+      headBytes = joined;
+      format = detectSysmonFormat(headBytes, file);
+      if (format !== undefined) break;
+    }
+    if (format === undefined) return;
+    const rest = (async function* () {
+      yield* head;
+      yield* it;
+    })();
+    yield* format === "jsonl"
+      ? parseSysmonJsonLines(rest, file)
+      : parseSysmonXml(rest, file);
+  }
+  return { format: () => format, records: records() };
+}

@@ -1,0 +1,205 @@
+/**
+ * Reads Sysmon events as Windows event XML: `<Events><Event xmlns=...>` as
+ * Event Viewer saves them, or bare `<Event>` elements one after another as
+ * `wevtutil qe /f:xml` prints them. Each `<Event>` gives its
+ * `System/EventID`, `System/Computer`, `System/Provider@Name` and every
+ * `EventData/Data[@Name]`. Streams: only one event's text is held at a time.
+ *
+ * Limitation: a deliberately small reader, not a general XML parser. It reads
+ * the five predefined entities, numeric character references and CDATA;
+ * anything outside `<Event>` elements (prolog, comments, other elements) is
+ * skipped.
+ *
+ * @module
+ */
+import { ImportInputError } from "./sysmon_input_error.ts";
+import type { SysmonRecord } from "./sysmon_record.ts";
+
+const EVENT_START = /<Event[\s>]/g;
+const EVENT_END = "</Event>";
+
+/**
+ * Yields one {@link SysmonRecord} per `<Event>` element of `chunks`. Throws
+ * {@link ImportInputError} naming the file and line of an event that is not
+ * closed, has no `EventID`, or holds a bad character reference.
+ *
+ * @example
+ * ```ts
+ * import { parseSysmonXml } from "./parse_sysmon_xml.ts";
+ * const xml = `<Events><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>
+ * <System><EventID>5</EventID><Computer>h</Computer></System>
+ * <EventData><Data Name='Image'>C:\\a &amp; b.exe</Data></EventData></Event></Events>`;
+ * const [r] = await Array.fromAsync(parseSysmonXml([new TextEncoder().encode(xml)], "x.xml"));
+ * if (r.eventId !== 5 || r.host !== "h" || r.data.Image !== "C:\\a & b.exe") throw new Error();
+ * ```
+ */
+export async function* parseSysmonXml(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  file: string,
+): AsyncGenerator<SysmonRecord> {
+  const decoder = new TextDecoder();
+  let buf = "";
+  let bufLine = 1; // line number of buf[0]
+  let eof = false;
+  const it = (async function* () {
+    for await (const c of chunks) yield c;
+  })();
+  for (;;) {
+    EVENT_START.lastIndex = 0;
+    const m = EVENT_START.exec(buf);
+    const start = m ? m.index : -1;
+    const end = start >= 0 ? buf.indexOf(EVENT_END, start) : -1;
+    if (start >= 0 && end >= 0) {
+      const line = bufLine + countLines(buf, 0, start);
+      const stop = end + EVENT_END.length;
+      yield eventRecord(buf.slice(start, stop), file, line);
+      bufLine = line + countLines(buf, start, stop);
+      buf = buf.slice(stop);
+      continue;
+    }
+    if (eof) {
+      if (start >= 0) {
+        throw new ImportInputError(
+          file,
+          bufLine + countLines(buf, 0, start),
+          undefined,
+          "an <Event> element is not closed before the end of the input",
+        );
+      }
+      return;
+    }
+    // keep only what may still begin an event
+    const keep = start >= 0 ? start : Math.max(0, buf.length - 8);
+    bufLine += countLines(buf, 0, keep);
+    buf = buf.slice(keep);
+    const r = await it.next();
+    if (r.done) {
+      eof = true;
+      buf += decoder.decode();
+    } else buf += decoder.decode(r.value, { stream: true });
+  }
+}
+
+function countLines(s: string, from: number, to: number): number {
+  let n = 0;
+  for (
+    let i = s.indexOf("\n", from);
+    i >= 0 && i < to;
+    i = s.indexOf("\n", i + 1)
+  ) n++;
+  return n;
+}
+
+const DATA = /<Data\b([^>]*?)(?:\/>|>([\s\S]*?)<\/Data\s*>)/g;
+const NAME_ATTR = /\bName\s*=\s*(?:"([^"]*)"|'([^']*)')/;
+
+function eventRecord(xml: string, file: string, line: number): SysmonRecord {
+  const idMatch = /<EventID\b[^>]*>([^<]*)<\/EventID\s*>/.exec(xml);
+  const idText = idMatch
+    ? decodeText(idMatch[1], file, line, "EventID").trim()
+    : undefined;
+  if (idText === undefined || !/^\d+$/.test(idText)) {
+    throw new ImportInputError(
+      file,
+      line,
+      "EventID",
+      idText === undefined
+        ? "is missing"
+        : `is "${idText}", expected an integer`,
+    );
+  }
+  const computer = /<Computer\b[^>]*>([^<]*)<\/Computer\s*>/.exec(xml);
+  const provider = /<Provider\b([^>]*?)\/?>/.exec(xml);
+  const providerName = provider ? NAME_ATTR.exec(provider[1]) : null;
+  const data: Record<string, string> = {};
+  const eventData = xml.indexOf("<EventData");
+  if (eventData >= 0) {
+    DATA.lastIndex = eventData;
+    for (let m = DATA.exec(xml); m; m = DATA.exec(xml)) {
+      const name = NAME_ATTR.exec(m[1]);
+      if (!name) continue;
+      const key = decodeText(name[1] ?? name[2], file, line);
+      data[key] = decodeText(m[2] ?? "", file, line, key);
+    }
+  }
+  const host = computer
+    ? decodeText(computer[1], file, line, "Computer").trim()
+    : "";
+  return {
+    eventId: Number(idText),
+    host: host === "" ? undefined : host,
+    provider: providerName
+      ? decodeText(providerName[1] ?? providerName[2], file, line)
+      : undefined,
+    data,
+    file,
+    line,
+  };
+}
+
+const ENTITIES: Record<string, string> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+};
+
+/** Decodes entities and CDATA sections of element text or an attribute value. */
+function decodeText(
+  s: string,
+  file: string,
+  line: number,
+  field?: string,
+): string {
+  let out = "";
+  let i = 0;
+  while (i < s.length) {
+    const cdata = s.indexOf("<![CDATA[", i);
+    const amp = s.indexOf("&", i);
+    if (cdata >= 0 && (amp < 0 || cdata < amp)) {
+      const close = s.indexOf("]]>", cdata);
+      if (close < 0) {
+        throw new ImportInputError(
+          file,
+          line,
+          field,
+          "has a CDATA section that is not closed",
+        );
+      }
+      out += s.slice(i, cdata) + s.slice(cdata + 9, close);
+      i = close + 3;
+      continue;
+    }
+    if (amp < 0) {
+      out += s.slice(i);
+      break;
+    }
+    out += s.slice(i, amp);
+    const semi = s.indexOf(";", amp);
+    const name = semi > amp ? s.slice(amp + 1, semi) : "";
+    let ch: string | undefined = ENTITIES[name];
+    if (ch === undefined && /^#x[0-9a-fA-F]+$/.test(name)) {
+      ch = codePoint(parseInt(name.slice(2), 16));
+    } else if (ch === undefined && /^#[0-9]+$/.test(name)) {
+      ch = codePoint(parseInt(name.slice(1), 10));
+    }
+    if (ch === undefined) {
+      throw new ImportInputError(
+        file,
+        line,
+        field,
+        `holds "${
+          s.slice(amp, Math.min(s.length, amp + 12))
+        }", expected an XML entity or character reference`,
+      );
+    }
+    out += ch;
+    i = semi + 1;
+  }
+  return out;
+}
+
+function codePoint(n: number): string | undefined {
+  return n <= 0x10ffff ? String.fromCodePoint(n) : undefined;
+}

@@ -1,0 +1,80 @@
+/**
+ * procrec's own JSON lines: a first line `{"procrec":"jsonl","version":1,
+ * "header":{...}}` with the recording's header, then one event per line as
+ * the object `cli/events/types.ts` defines (`{"kind":"process_exit",...}`).
+ * Big integers (the header's clock fields) are written as
+ * `{"$bigint":"123"}`, so no value loses precision. `import jsonl` reads it
+ * back into the same events.
+ *
+ * @module
+ */
+import type { ProcEvent } from "../events/types.ts";
+import type { RecordingHeader } from "../log/mod.ts";
+
+/** Version of the JSON lines layout, in its first line. */
+export const PROCREC_JSONL_VERSION = 1;
+
+/**
+ * JSON text of `value` with big integers as `{"$bigint":"..."}`.
+ *
+ * @example
+ * ```ts
+ * import { fromJson, toJson } from "./procrec_json.ts";
+ * const text = toJson({ a: 2n ** 70n, b: [1] });
+ * if (text !== '{"a":{"$bigint":"1180591620717411303424"},"b":[1]}') throw new Error(text);
+ * if ((fromJson(text) as { a: bigint }).a !== 2n ** 70n) throw new Error();
+ * ```
+ */
+export function toJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_k, v) => typeof v === "bigint" ? { $bigint: v.toString() } : v,
+  );
+}
+
+/** Parses JSON text written by {@link toJson}, restoring big integers. */
+export function fromJson(text: string): unknown {
+  return JSON.parse(text, (_k, v) => {
+    if (
+      typeof v === "object" && v !== null && !Array.isArray(v) &&
+      typeof v.$bigint === "string" && Object.keys(v).length === 1 &&
+      /^-?\d+$/.test(v.$bigint)
+    ) return BigInt(v.$bigint);
+    return v;
+  });
+}
+
+/**
+ * The first line of an export: the recording's header.
+ *
+ * @example
+ * ```ts
+ * import { procrecHeaderLine } from "./procrec_json.ts";
+ * const line = procrecHeaderLine({ format: "procrec", version: 1, host: "h", os: "linux",
+ *   kernel: "6", bootId: "b", timeBase: { monoNs: 0n, utcNs: 1n },
+ *   clock: { source: "s", monoToUtcNs: 1n }, tool: { name: "procrec", version: "0" },
+ *   source: { name: "test", reason: "doc" }, options: {} });
+ * if (!line.startsWith('{"procrec":"jsonl","version":1,"header":{')) throw new Error(line);
+ * ```
+ */
+export function procrecHeaderLine(header: RecordingHeader): string {
+  return toJson({
+    procrec: "jsonl",
+    version: PROCREC_JSONL_VERSION,
+    header,
+  });
+}
+
+/**
+ * One event as a line of JSON (no newline).
+ *
+ * @example
+ * ```ts
+ * import { procrecEventLine } from "./procrec_json.ts";
+ * const line = procrecEventLine({ kind: "comm", t: 1, pid: 2, tid: 2, comm: "sh" });
+ * if (line !== '{"kind":"comm","t":1,"pid":2,"tid":2,"comm":"sh"}') throw new Error(line);
+ * ```
+ */
+export function procrecEventLine(event: ProcEvent): string {
+  return toJson(event);
+}

@@ -1,0 +1,52 @@
+/**
+ * Times as Sysmon writes them and as SIEMs read them.
+ *
+ * @module
+ */
+
+const SYSMON_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z?$/;
+
+/**
+ * Nanoseconds since the Unix epoch of a Sysmon `UtcTime`
+ * (`YYYY-MM-DD HH:MM:SS.fff`, UTC, no zone letter), or `undefined` when the
+ * text is not one.
+ *
+ * @example
+ * ```ts
+ * import { parseSysmonUtcTime } from "./utc_time.ts";
+ * if (parseSysmonUtcTime("1970-01-01 00:00:01.5") !== 1_500_000_000n) throw new Error();
+ * if (parseSysmonUtcTime("2020-13-01 00:00:00.000") !== undefined) throw new Error();
+ * ```
+ */
+export function parseSysmonUtcTime(text: string): bigint | undefined {
+  const m = SYSMON_TIME.exec(text.trim());
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
+    return undefined;
+  }
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  if (new Date(ms).getUTCDate() !== d) return undefined; // 2021-02-30
+  const frac = BigInt((m[7] ?? "").padEnd(9, "0"));
+  return BigInt(ms) * 1_000_000n + frac;
+}
+
+/**
+ * ISO 8601 UTC text of `ns` since the Unix epoch: milliseconds, or all nine
+ * digits when the time has a finer part.
+ *
+ * @example
+ * ```ts
+ * import { isoUtc } from "./utc_time.ts";
+ * if (isoUtc(1_500_000_000n) !== "1970-01-01T00:00:01.500Z") throw new Error();
+ * if (isoUtc(1_000_000_001n) !== "1970-01-01T00:00:01.000000001Z") throw new Error();
+ * ```
+ */
+export function isoUtc(ns: bigint): string {
+  const ms = ns / 1_000_000n - (ns % 1_000_000n < 0n ? 1n : 0n);
+  const sub = ns - ms * 1_000_000n;
+  const base = new Date(Number(ms)).toISOString();
+  if (sub === 0n) return base;
+  return `${base.slice(0, -1)}${sub.toString().padStart(6, "0")}Z`;
+}
