@@ -21,6 +21,7 @@ interface RecordFlags {
   onlyCommand?: boolean;
   ringBytes?: string;
   rcvbufBytes?: string;
+  bpfRingBytes?: string;
   statsOut?: string;
 }
 
@@ -108,6 +109,7 @@ export function register(program: Command): void {
         onlyCommand: flags.onlyCommand,
         ringBytes: byteCount("ring-bytes", flags.ringBytes),
         rcvbufBytes: byteCount("rcvbuf-bytes", flags.rcvbufBytes),
+        bpfRingBytes: byteCount("bpf-ring-bytes", flags.bpfRingBytes),
         command: command.length ? command : undefined,
         pauseReaderMs: pause ? Number(pause) : undefined,
         statusLine: Deno.stderr.isTerminal(),

@@ -34,6 +34,7 @@ export interface RecordOptions {
   onlyCommand?: boolean;
   ringBytes?: number;
   rcvbufBytes?: number;
+  bpfRingBytes?: number;
   /** The command to start and record until it exits. */
   command?: string[];
   /** Test hook: pause the library's kernel reader for this long at start. */
@@ -101,6 +102,7 @@ export async function recordSession(
     source: opts.source,
     ringBytes: opts.ringBytes,
     rcvbufBytes: opts.rcvbufBytes,
+    bpfRingBytes: opts.bpfRingBytes,
   });
   let writer: RecordingWriter | undefined;
   let child: Deno.ChildProcess | undefined;
@@ -152,6 +154,7 @@ export async function recordSession(
           : {}),
         ...(opts.ringBytes ? { ringBytes: opts.ringBytes } : {}),
         ...(opts.rcvbufBytes ? { rcvbufBytes: opts.rcvbufBytes } : {}),
+        ...(opts.bpfRingBytes ? { bpfRingBytes: opts.bpfRingBytes } : {}),
         ...(opts.pauseReaderMs ? { pauseReaderMs: opts.pauseReaderMs } : {}),
       },
       command: opts.command
