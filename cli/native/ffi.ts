@@ -108,6 +108,25 @@ export const libcSymbols = {
   },
   /** uid_t geteuid(void) */
   geteuid: { parameters: [], result: "u32" },
+  open: {
+    parameters: [
+      "buffer", // const char *pathname
+      "i32", // int flags
+    ],
+    result: "i32", // int fd
+  },
+  read: {
+    parameters: [
+      "i32", // int fd
+      "buffer", // void *buf
+      "usize", // size_t count
+    ],
+    result: "isize", // ssize_t
+  },
+  close: {
+    parameters: ["i32"], // int fd
+    result: "i32",
+  },
   capget: {
     parameters: [
       "buffer", // cap_user_header_t hdrp
@@ -379,4 +398,30 @@ export function processPrivilege(): { euid: number; capEff: bigint } {
     euid: l.geteuid(),
     capEff: BigInt(data[0]) | (BigInt(data[3]) << 32n),
   };
+}
+
+/**
+ * Reads a small kernel file (`/proc/sys/...`) through libc: Deno refuses
+ * `/proc/sys` and `/proc/self` to `Deno.readTextFile` without `--allow-all`.
+ */
+export function readKernelFile(path: string, max = 65536): string {
+  const l = libcLib().symbols;
+  const fd = l.open(new TextEncoder().encode(path + "\0"), 0); // O_RDONLY
+  if (fd < 0) throw new Deno.errors.NotFound(`Cannot open "${path}"`);
+  try {
+    const buf = new Uint8Array(max);
+    let n = 0;
+    for (;;) {
+      const r = Number(l.read(fd, buf.subarray(n), BigInt(max - n)));
+      if (r < 0) throw new Error(`Cannot read "${path}"`);
+      if (r === 0 || n + r >= max) {
+        n += r;
+        break;
+      }
+      n += r;
+    }
+    return new TextDecoder().decode(buf.subarray(0, n));
+  } finally {
+    l.close(fd);
+  }
 }

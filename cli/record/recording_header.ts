@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { CLOCK_MONOTONIC, CLOCK_REALTIME, clockNs } from "../native/ffi.ts";
+import {
+  CLOCK_MONOTONIC,
+  CLOCK_REALTIME,
+  clockNs,
+  readKernelFile,
+} from "../native/ffi.ts";
 import type { HeaderInit } from "../log/mod.ts";
 import { TOOL_VERSION } from "../version.ts";
 
@@ -31,7 +36,7 @@ export function sampleTimeBase(): TimeBase {
 export async function readBootId(): Promise<string> {
   const path = "/proc/sys/kernel/random/boot_id";
   try {
-    return (await Deno.readTextFile(path)).trim();
+    return await Promise.resolve(readKernelFile(path).trim());
   } catch (e) {
     throw new Error(
       `Cannot read the boot id from "${path}": ${(e as Error).message}`,
