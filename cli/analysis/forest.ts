@@ -44,8 +44,8 @@ export interface ExitStatus {
 export interface ExecStep {
   /** ns since the time base. */
   t: number;
-  /** Which event told it. */
-  via: "create" | "snapshot" | "exec";
+  /** Which event told it; `fork`: not told, copied from the parent (a Linux fork runs its parent's image). */
+  via: "create" | "snapshot" | "exec" | "fork";
   image?: string;
   argv?: string[];
   /** Windows command line. */
@@ -139,9 +139,9 @@ export interface ProcessNode {
 
 /** A span of the stream where events are missing. */
 export interface LostSpan {
-  /** The last event before the loss (ns since the time base). */
+  /** The latest event before the loss (ns since the time base). */
   from: number;
-  /** The first event after it. */
+  /** The loss record itself: events between `from` and `to` may be missing. */
   to: number;
   reason: LostReason;
   count: number;

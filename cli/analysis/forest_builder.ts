@@ -74,7 +74,6 @@ export class ForestBuilder {
   #states = new Map<string, State>();
   #liveByGuid = new Map<string, State>();
   #lost: LostSpan[] = [];
-  #openSpans: LostSpan[] = [];
   #problems: AnalysisProblem[] = [];
   #counts: Forest["counts"] = {};
   #events = 0;
@@ -106,10 +105,6 @@ export class ForestBuilder {
     this.#counts[event.kind] = (this.#counts[event.kind] ?? 0) + 1;
     if (this.#first === undefined || t < this.#first) this.#first = t;
     if (this.#last === undefined || t > this.#last) this.#last = t;
-    if (this.#openSpans.length > 0 && event.kind !== "lost") {
-      for (const s of this.#openSpans) s.to = Math.max(s.to, t);
-      this.#openSpans = [];
-    }
     switch (event.kind) {
       case "process_create":
       case "process_snapshot":
@@ -208,7 +203,7 @@ export class ForestBuilder {
       }
       case "lost": {
         const span: LostSpan = {
-          from: this.#lastBefore(t),
+          from: Math.min(this.#maxBefore ?? t, t),
           to: t,
           reason: event.reason,
           count: event.count,
@@ -216,18 +211,14 @@ export class ForestBuilder {
           ...(event.cpu !== undefined ? { cpu: event.cpu } : {}),
         };
         this.#lost.push(span);
-        this.#openSpans.push(span);
         break;
       }
     }
-    this.#prevT = t;
+    this.#maxBefore = this.#last;
   }
 
-  #prevT: number | undefined;
-
-  #lastBefore(t: number): number {
-    return this.#prevT === undefined ? t : Math.min(this.#prevT, t);
-  }
+  /** The latest t before the current event. */
+  #maxBefore: number | undefined;
 
   /** Ends the analysis and returns the forest; the builder takes no more events. */
   finish(): Forest {
@@ -262,6 +253,17 @@ export class ForestBuilder {
           n.parentId = p.id;
           p.children.push(n.id);
         }
+      }
+    }
+    // re-parenting: the parent exited while the child ran (by time, so the
+    // order in which independent exits arrive does not matter)
+    for (const n of nodes) {
+      const p = n.parentId !== undefined
+        ? this.#byId.get(n.parentId)
+        : undefined;
+      if (p?.end !== undefined && (n.end === undefined || n.end > p.end)) {
+        addFlag(n, "reparented");
+        n.reparentedAt = p.end;
       }
     }
     markLostSpans(nodes, this.#lost, last);
@@ -370,6 +372,26 @@ export class ForestBuilder {
       : undefined;
     const parent = byGuid ??
       (event.ppid !== event.pid ? this.#live.get(event.ppid) : undefined);
+    if (!event.info && !snapshot && this.meta.os === "linux") {
+      // a fork without exec runs its parent's image
+      const from = (event as ProcessCreate).creatorPid === event.ppid
+        ? parent
+        : this.#live.get((event as ProcessCreate).creatorPid) ?? parent;
+      const img = from?.node;
+      if (img && (img.image !== undefined || img.argv !== undefined)) {
+        const last = img.execs[img.execs.length - 1];
+        node.execs.push({
+          t,
+          via: "fork",
+          ...(img.image !== undefined ? { image: img.image } : {}),
+          ...(img.argv !== undefined ? { argv: img.argv } : {}),
+          from: last ? { ...last.from } : {},
+        });
+        if (img.image !== undefined) node.image = img.image;
+        if (img.argv !== undefined) node.argv = img.argv;
+        if (img.comm !== undefined) node.comm = img.comm;
+      }
+    }
     if (parent) {
       node.parentId = parent.node.id;
       parent.node.children.push(id);
@@ -435,13 +457,6 @@ export class ForestBuilder {
       });
     }
     classifyThreads(node, t, s.activity);
-    for (const cid of node.children) {
-      const c = this.#byId.get(cid);
-      if (c && c.end === undefined && this.#states.has(cid)) {
-        addFlag(c, "reparented");
-        c.reparentedAt = t;
-      }
-    }
     this.#retire(s);
   }
 

@@ -50,7 +50,9 @@ export function renderSummary(s: Summary): string {
   if (s.topSpawners.length) {
     out.push("top spawners:");
     for (const p of s.topSpawners) {
-      out.push(`  ${p.children} children  ${who(p)}`);
+      out.push(
+        `  ${p.children} ${p.children === 1 ? "child" : "children"}  ${who(p)}`,
+      );
     }
   }
   if (s.longestLived.length) {
