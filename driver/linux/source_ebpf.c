@@ -86,7 +86,7 @@ static int keep_libbpf_msg(enum libbpf_print_level level, const char *fmt, va_li
   vsnprintf(line, sizeof(line), fmt, ap);
   n = strlen(line);
   while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' ')) line[--n] = 0;
-  if (n > 0) snprintf(bpf_msg, sizeof(bpf_msg), "%s", line);
+  if (n > 0 && !bpf_msg[0]) snprintf(bpf_msg, sizeof(bpf_msg), "%s", line); /* the first says most */
   return 0;
 }
 
@@ -179,9 +179,10 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
   const char *image = (const char *)(e + 1);
   const char *argv = image + e->image_len;
   uint32_t alen = e->argv_len;
+  const char *cwd = argv + alen;
   uint16_t flags = 0;
   int t;
-  if (sizeof(*e) + (size_t)e->image_len + alen > avail) return; /* malformed: cannot happen */
+  if (sizeof(*e) + (size_t)e->image_len + alen + e->cwd_len > avail) return; /* malformed: cannot happen */
   start_rec(s, &b, PR_REC_EXEC, sizeof(*r), &e->h, e->h.tid);
   r = (struct pr_rec_exec *)(void *)b.buf;
   r->start_ns = e->start_ns;
@@ -191,6 +192,7 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
   r->info.prov_comm = PR_PROV_KERNEL;
   r->info.prov_image = PR_PROV_KERNEL;
   r->info.prov_argv = (e->h.flags & PB_F_ARGV_FAULT) ? PR_PROV_NONE : PR_PROV_KERNEL;
+  r->info.prov_cwd = e->cwd_len ? PR_PROV_KERNEL : PR_PROV_NONE;
   r->info.argv_full_len = e->argv_full_len;
   if (e->h.flags & PB_F_ARGV_TRUNCATED) flags |= PR_F_ARGV_TRUNCATED;
   if (e->h.flags & PB_F_IMAGE_TRUNCATED) flags |= PR_F_IMAGE_TRUNCATED;
@@ -203,6 +205,7 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
   }
   r->info.argc = pr_argv_count((const uint8_t *)argv, alen);
   pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.comm), e->comm, comm_len(e->comm), s->max_string);
+  pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.cwd), cwd, e->cwd_len, s->max_string);
   r->h.flags = flags;
   emit_built(s, &b);
 }
@@ -299,12 +302,12 @@ static int ebpf_open(struct pr_lib *lib, char *why, size_t n) {
   int err;
 
   if (access(BTF_PATH, R_OK) != 0) {
-    snprintf(why, n, "eBPF unavailable: the kernel has no BTF (%s: %s)", BTF_PATH, strerror(errno));
+    snprintf(why, n, "the kernel has no BTF (%s: %s)", BTF_PATH, strerror(errno));
     return PR_E_NOSUP;
   }
   s = calloc(1, sizeof(*s));
   if (!s) {
-    snprintf(why, n, "eBPF unavailable: out of memory");
+    snprintf(why, n, "out of memory");
     return PR_E_NOMEM;
   }
   s->lib = lib;
@@ -312,16 +315,16 @@ static int ebpf_open(struct pr_lib *lib, char *why, size_t n) {
   s->max_string = o->max_string;
   s->ncpu = libbpf_num_possible_cpus();
   if (s->ncpu <= 0) {
-    snprintf(why, n, "eBPF unavailable: cannot count CPUs: %s", strerror(-s->ncpu));
+    snprintf(why, n, "cannot count CPUs: %s", strerror(-s->ncpu));
     free_state(s);
     return PR_E_IO;
   }
   s->reported = calloc((size_t)s->ncpu, sizeof(*s->reported));
   s->map_vals = calloc((size_t)s->ncpu, sizeof(*s->map_vals));
-  s->rec_cap = (uint32_t)sizeof(struct pr_rec_exec) + PB_IMAGE_CAP + PB_ARGV_CAP + 64;
+  s->rec_cap = (uint32_t)sizeof(struct pr_rec_exec) + PB_IMAGE_CAP + PB_ARGV_CAP + PB_CWD_CAP + 64;
   s->rec = aligned_alloc(8, s->rec_cap);
   if (!s->reported || !s->map_vals || !s->rec) {
-    snprintf(why, n, "eBPF unavailable: out of memory");
+    snprintf(why, n, "out of memory");
     free_state(s);
     return PR_E_NOMEM;
   }
@@ -331,7 +334,7 @@ static int ebpf_open(struct pr_lib *lib, char *why, size_t n) {
   s->skel = procrec_bpf__open();
   if (!s->skel) {
     err = errno;
-    snprintf(why, n, "eBPF unavailable: cannot open the BPF object: %s%s%s", strerror(err), bpf_msg[0] ? ": " : "",
+    snprintf(why, n, "cannot open the BPF object: %s%s%s", strerror(err), bpf_msg[0] ? ": " : "",
              bpf_msg);
     free_state(s);
     return PR_E_NOSUP;
@@ -345,10 +348,12 @@ static int ebpf_open(struct pr_lib *lib, char *why, size_t n) {
   err = procrec_bpf__load(s->skel);
   if (err) {
     int perm = err == -EPERM || err == -EACCES;
-    snprintf(why, n, "eBPF unavailable: %s%s%s%s",
-             perm ? "not allowed to load BPF programs (needs root, or CAP_BPF and CAP_PERFMON): "
-                  : "cannot load the BPF programs: ",
-             strerror(-err), bpf_msg[0] ? ": " : "", bpf_msg);
+    if (perm)
+      snprintf(why, n, "not allowed to load BPF programs (%s; needs root, or CAP_BPF and CAP_PERFMON)",
+               strerror(-err));
+    else
+      snprintf(why, n, "cannot load the BPF programs: %s%s%s", strerror(-err), bpf_msg[0] ? ": " : "",
+               bpf_msg);
     free_state(s);
     return perm ? PR_E_PERM : PR_E_NOSUP;
   }

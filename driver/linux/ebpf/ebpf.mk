@@ -7,7 +7,7 @@
 #   EBPF_WHY     why not (empty when EBPF_OK is yes)
 #   EBPF_SRC     source_ebpf.c, or source_ebpf_unavailable.c when EBPF_OK is no
 #   EBPF_DEPS    files the library build depends on (the generated skeleton)
-#   EBPF_CFLAGS  include path of the skeleton; -DPR_EBPF_WHY="..." when not built
+#   EBPF_CFLAGS  include path of the skeleton; -DPR_EBPF_UNAVAILABLE_WHY="..." when not built
 #   EBPF_LDLIBS  -lbpf: libbpf.so.1 linked dynamically (Debian's libbpf.a is
 #                not position-independent, so it cannot go into the .so)
 # Targets:
@@ -53,7 +53,7 @@ else
 EBPF_OK := no
 EBPF_SRC := source_ebpf_unavailable.c
 EBPF_DEPS :=
-EBPF_CFLAGS := -DPR_EBPF_WHY='"$(EBPF_WHY)"'
+EBPF_CFLAGS := -DPR_EBPF_UNAVAILABLE_WHY='"$(EBPF_WHY)"'
 EBPF_LDLIBS :=
 $(warning eBPF source NOT built: $(EBPF_WHY); libprocrec.so will have the proc connector source only)
 endif

@@ -5,8 +5,10 @@
  * Three BTF-typed tracepoint programs (tp_btf: no tracefs needed) write
  * compact records (procrec_bpf.h) into one BPF ring buffer:
  *   sched_process_fork  process or thread created, kernel parent and creator
- *   sched_process_exec  filename from the tracepoint, argv read from the new
- *                       image's argument area, with truncation and full length
+ *   sched_process_exec  the executable's absolute path (the dentry walk of
+ *                       bprm->file, as /proc/PID/exe; bprm->filename if the
+ *                       walk fails), argv read from the new image's argument
+ *                       area with truncation and full length, and the cwd
  *   sched_process_exit  one task ended: its exit code, and for the last task
  *                       of the group the status wait() reports
  *
@@ -54,10 +56,11 @@ struct {
   __type(value, __u64);
 } reserve_fail SEC(".maps");
 
+
 /* An exec record is assembled here, then copied into the ring at its size. */
 struct exec_scratch {
   struct pb_exec r;
-  char data[PB_IMAGE_CAP + PB_ARGV_CAP];
+  char data[PB_IMAGE_CAP + PB_ARGV_CAP + PB_CWD_CAP];
 };
 
 struct {
@@ -66,6 +69,76 @@ struct {
   __type(key, __u32);
   __type(value, struct exec_scratch);
 } scratch SEC(".maps");
+
+/* A path is built backwards, ending at PATH_END, then copied into the record. */
+#define PATH_END 4096u
+#define PATH_DEPTH 40
+struct path_scratch {
+  char b[2 * PATH_END];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct path_scratch);
+} pathbuf SEC(".maps");
+
+/* Writes the absolute path of (vfsmnt, dentry), as seen from the initial
+ * mount namespace's root, into b[start .. PATH_END) and returns start (the
+ * path is at least "/"), or -1 when it is deeper than PATH_DEPTH components
+ * or longer than PATH_END bytes. */
+static __always_inline long walk_path(struct vfsmount *vfsmnt, struct dentry *dentry, char *b) {
+  __u64 moff = bpf_core_field_offset(struct mount, mnt);
+  struct mount *mnt = (struct mount *)((char *)vfsmnt - moff);
+  __u32 off = PATH_END;
+  for (int i = 0; i < PATH_DEPTH; i++) {
+    struct dentry *root = BPF_CORE_READ(vfsmnt, mnt_root);
+    if (dentry == root) {
+      struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+      if (up == mnt || !up) goto done; /* the root mount */
+      dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+      mnt = up;
+      vfsmnt = (struct vfsmount *)((char *)up + moff);
+      continue;
+    }
+    struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+    if (dentry == parent || !parent) goto done; /* a root outside any mount tree */
+    __u32 len = BPF_CORE_READ(dentry, d_name.len);
+    const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+    len &= 255;
+    if (len + 1 > off) return -1;
+    off -= len + 1;
+    off &= PATH_END - 1;
+    b[off] = '/';
+    bpf_probe_read_kernel(b + off + 1, len, name);
+    dentry = parent;
+  }
+  return -1;
+done:
+  if (off == PATH_END) {
+    off = PATH_END - 1;
+    b[off] = '/';
+  }
+  return off;
+}
+
+/* Copies the path of (vfsmnt, dentry) into this CPU's exec scratch at
+ * data[dst_off], at most cap bytes; returns its length, or -1. A global
+ * function: the verifier checks its loop once, not once per caller. */
+__noinline int copy_path(__u64 vfsmnt, __u64 dentry, __u32 dst_off, __u32 cap) {
+  __u32 k = 0;
+  struct path_scratch *ps = bpf_map_lookup_elem(&pathbuf, &k);
+  struct exec_scratch *s = bpf_map_lookup_elem(&scratch, &k);
+  if (!ps || !s) return -1;
+  long start = walk_path((struct vfsmount *)vfsmnt, (struct dentry *)dentry, ps->b);
+  if (start < 0 || start >= PATH_END) return -1;
+  __u32 len = PATH_END - (__u32)start;
+  if (len > cap || len > PATH_END - 1) return -1;
+  if (dst_off > PB_IMAGE_CAP + PB_ARGV_CAP) return -1;
+  bpf_probe_read_kernel(s->data + dst_off, len & (PATH_END - 1), ps->b + (start & (PATH_END - 1)));
+  return (int)len;
+}
 
 static __always_inline __u64 *fail_slot(void) {
   __u32 k = 0;
@@ -124,11 +197,21 @@ int BPF_PROG(pr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
   if (!s) return 0;
   __u16 flags = 0;
 
-  /* The filename as the kernel was asked to run it (bprm->filename). */
-  const char *fname = BPF_CORE_READ(bprm, filename);
-  long n = bpf_probe_read_kernel_str(s->data, PB_IMAGE_CAP, fname);
-  __u32 ilen = n > 0 ? (__u32)n - 1 : 0;
-  if (n >= PB_IMAGE_CAP) flags |= PB_F_IMAGE_TRUNCATED;
+  /* The executable's path, as /proc/PID/exe shows it; else the filename
+   * the kernel was asked to run. */
+  struct file *file = BPF_CORE_READ(bprm, file);
+  long n = copy_path((__u64)BPF_CORE_READ(file, f_path.mnt), (__u64)BPF_CORE_READ(file, f_path.dentry), 0,
+                     PB_IMAGE_CAP - 1);
+  __u32 ilen;
+  if (n > 0) {
+    ilen = (__u32)n;
+  } else {
+    const char *fname = BPF_CORE_READ(bprm, filename);
+    flags |= PB_F_IMAGE_FILENAME;
+    n = bpf_probe_read_kernel_str(s->data, PB_IMAGE_CAP, fname);
+    ilen = n > 0 ? (__u32)n - 1 : 0;
+    if (n >= PB_IMAGE_CAP) flags |= PB_F_IMAGE_TRUNCATED;
+  }
   ilen &= PB_IMAGE_CAP - 1;
 
   /* argv from the new image's argument area: current is p, so a user read
@@ -146,8 +229,16 @@ int BPF_PROG(pr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
     alen = 0;
   }
 
+  /* The working directory after the exec (the same as before it). */
+  __u32 off = (ilen + alen) & 0x7fff;
+  if (off > PB_IMAGE_CAP + PB_ARGV_CAP) off = PB_IMAGE_CAP + PB_ARGV_CAP;
+  struct fs_struct *fs = BPF_CORE_READ(p, fs);
+  long c = copy_path((__u64)BPF_CORE_READ(fs, pwd.mnt), (__u64)BPF_CORE_READ(fs, pwd.dentry), off, PB_CWD_CAP - 1);
+  __u32 clen = c > 0 ? (__u32)c : 0;
+  if (c < 0) flags |= PB_F_CWD_TRUNCATED;
+
   __u32 tgid = BPF_CORE_READ(p, tgid);
-  __u32 size = sizeof(struct pb_exec) + ilen + alen;
+  __u32 size = sizeof(struct pb_exec) + ilen + alen + clen;
   fill_hdr(&s->r.h, PB_EXEC, flags, size, tgid, (__u32)old_pid);
   s->r.start_ns = BPF_CORE_READ(p, group_leader, start_time);
   s->r.uid = BPF_CORE_READ(p, real_cred, uid.val);
@@ -155,7 +246,7 @@ int BPF_PROG(pr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
   s->r.argv_full_len = full > 0xffffffffull ? 0xffffffffu : (__u32)full;
   s->r.argc = BPF_CORE_READ(bprm, argc);
   s->r.image_len = ilen;
-  s->r.reserved = 0;
+  s->r.cwd_len = clen;
   s->r.argv_len = alen;
   bpf_probe_read_kernel(s->r.comm, sizeof(s->r.comm), &p->comm);
 

@@ -31,10 +31,13 @@ enum pb_kind {
 #define PB_F_ARGV_TRUNCATED 0x0020u  /* exec: argv longer than argv_max */
 #define PB_F_IMAGE_TRUNCATED 0x0040u /* exec: filename filled the image buffer */
 #define PB_F_ARGV_FAULT 0x0080u      /* exec: the argument area could not be read */
+#define PB_F_IMAGE_FILENAME 0x0100u  /* exec: image is bprm->filename (the path walk failed) */
+#define PB_F_CWD_TRUNCATED 0x0200u   /* exec: cwd deeper or longer than the walk allows */
 
 /* Capacities of the exec strings inside one record (the per-CPU scratch). */
 #define PB_IMAGE_CAP 4096u
 #define PB_ARGV_CAP 16384u
+#define PB_CWD_CAP 4096u
 
 struct pb_hdr { /* 32 bytes */
   __u16 kind;     /* enum pb_kind */
@@ -59,18 +62,20 @@ struct pb_fork { /* 80 bytes; hdr pid/tid: the new task */
   char comm[16];
 };
 
-struct pb_exec { /* 64 bytes + image_len + argv_len; hdr tid: the thread that exec'd */
+struct pb_exec { /* 80 bytes + image_len + argv_len + cwd_len; hdr tid: the thread that exec'd */
   struct pb_hdr h;
   __u64 start_ns;      /* group leader's start_time (the process's identity) */
   __u32 uid;           /* real uid/gid after the exec */
   __u32 gid;
   __u32 argv_full_len; /* bytes of the whole argument area (arg_end - arg_start) */
   __u32 argc;          /* bprm->argc */
-  __u16 image_len;     /* bytes of the filename, no NUL */
-  __u16 reserved;
+  __u16 image_len;     /* bytes of the image path, no NUL */
+  __u16 cwd_len;       /* bytes of the working directory, no NUL (0: unknown) */
   __u32 argv_len;      /* bytes of argv kept (NUL-separated, as in the arg area) */
   char comm[16];
-  /* then image_len bytes of filename, then argv_len bytes of arguments */
+  /* then image_len bytes of the image path (the executable file's absolute
+   * path, as /proc/PID/exe shows it; for a script, its interpreter), then
+   * argv_len bytes of arguments, then cwd_len bytes of the working directory */
 };
 
 struct pb_exit { /* 56 bytes; hdr pid/tid: the task that ended */
