@@ -217,6 +217,9 @@ enum pr_control {
   PR_CTL_PAUSE_READER = 1,  /* test: stop draining the kernel source */
   PR_CTL_RESUME_READER = 2, /* test: resume draining */
   PR_CTL_INJECT = 3,        /* Windows test build: inject synthetic notifications */
+  PR_CTL_BLOCK_RULES = 4,   /* Windows: arg = image path patterns ('*', '?'), UTF-8,
+                               NUL-separated; creations they match are denied and
+                               recorded with PR_F_DENIED; len 0 clears */
 };
 
 /* ---- status codes (negative) ---- */

@@ -1,0 +1,533 @@
+/*
+ * procrec_dll.c - procrec.dll: the procrec_abi.h functions over procrec.sys.
+ *
+ * procrec_open installs the driver as a kernel service through the Service
+ * Control Manager (or reuses an installed one), starts it and opens its
+ * device; procrec_close undoes exactly that (stops the service if it started
+ * it, deletes it if it created it). The driver file is PROCREC_DRIVER when
+ * set, else procrec.sys next to this DLL.
+ *
+ * Reads: one overlapped READ request is kept pending in the driver; when it
+ * completes, its wire records are converted (pr_wire_convert.c: UTF-16 to
+ * UTF-8, FILETIME to Unix-epoch ns) into this DLL's own ring (pr_ring.c),
+ * from which procrec_read hands out whole records. A READ is only issued when
+ * the ring has room for everything it can return, so the DLL ring does not
+ * drop; if it ever did, the drop is counted and reported (PR_LOST_RING_FULL).
+ * A wire record that does not convert becomes a PR_LOST_DECODE record.
+ *
+ * One thread reads; procrec_stats and procrec_control may come from others.
+ */
+#include <windows.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../common/pr_ring.h"
+#include "../procrec_ioctl.h"
+#include "pr_wire_convert.h"
+
+#define PR_DLL_READ_BYTES (256u * 1024u) /* one driver READ */
+#define PR_DLL_RING_DEFAULT (16u << 20)
+#define PR_DLL_REC_MAX (64u * 1024u)  /* largest converted record */
+#define PR_DLL_TMP (3u * 32u * 1024u) /* UTF-8 of the longest wire string */
+#define PR_DLL_MAX_STRING_DEFAULT 4096u
+
+struct pr_handle {
+  CRITICAL_SECTION cs; /* ring, counters, error text */
+  HANDLE dev;
+  SC_HANDLE scm, svc;
+  BOOL created_service, started_service, running, paused;
+  uint32_t flags, max_string;
+  struct pr_ring ring;
+  uint8_t *ring_mem;
+  uint8_t *rbuf;  /* driver READ buffer */
+  uint8_t *conv;  /* one converted record */
+  uint8_t *tmp;   /* one converted string */
+  OVERLAPPED ov;  /* the pending READ */
+  BOOL read_pending;
+  uint64_t records, bytes, decode_errors, driver_records;
+  char err[512];
+};
+
+static DWORD g_tls = TLS_OUT_OF_INDEXES;
+
+BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved) {
+  (void)inst;
+  (void)reserved;
+  if (reason == DLL_PROCESS_ATTACH) {
+    g_tls = TlsAlloc();
+  } else if (reason == DLL_THREAD_DETACH || reason == DLL_PROCESS_DETACH) {
+    if (g_tls != TLS_OUT_OF_INDEXES) {
+      char *p = (char *)TlsGetValue(g_tls);
+      if (p != NULL) HeapFree(GetProcessHeap(), 0, p);
+      TlsSetValue(g_tls, NULL);
+      if (reason == DLL_PROCESS_DETACH && reserved == NULL) TlsFree(g_tls);
+    }
+  }
+  return TRUE;
+}
+
+/* The calling thread's error buffer (for failures without a handle). */
+static char *thread_err(void) {
+  char *p;
+  if (g_tls == TLS_OUT_OF_INDEXES) return NULL;
+  p = (char *)TlsGetValue(g_tls);
+  if (p == NULL) {
+    p = (char *)HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, 512);
+    if (p != NULL) TlsSetValue(g_tls, p);
+  }
+  return p;
+}
+
+static void set_err(struct pr_handle *h, const char *fmt, ...) {
+  char msg[512];
+  char *t = thread_err();
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  if (t != NULL) memcpy(t, msg, sizeof(msg));
+  if (h != NULL) {
+    EnterCriticalSection(&h->cs);
+    memcpy(h->err, msg, sizeof(msg));
+    LeaveCriticalSection(&h->cs);
+  }
+}
+
+/* Sets the error text "procrec.dll: WHAT: <system text> (Win32 error N)" and
+ * returns the matching status. */
+static int32_t win_err(struct pr_handle *h, DWORD code, const char *what) {
+  char text[256] = "";
+  DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, code, 0, text,
+                           sizeof(text), NULL);
+  while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' || text[n - 1] == '.'))
+    text[--n] = 0;
+  set_err(h, "procrec.dll: %s: %s (Win32 error %lu)", what, n > 0 ? text : "unknown error", (unsigned long)code);
+  return code == ERROR_ACCESS_DENIED || code == ERROR_PRIVILEGE_NOT_HELD ? PR_E_PERM : PR_E_IO;
+}
+
+/* A DeviceIoControl that waits (the handle is opened for overlapped I/O). */
+static BOOL ioctl_sync(struct pr_handle *h, DWORD code, const void *in, DWORD in_len, void *out, DWORD out_len,
+                       DWORD *got) {
+  OVERLAPPED ov;
+  BOOL ok;
+  memset(&ov, 0, sizeof(ov));
+  ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+  if (ov.hEvent == NULL) return FALSE;
+  *got = 0;
+  ok = DeviceIoControl(h->dev, code, (LPVOID)in, in_len, out, out_len, got, &ov);
+  if (!ok && GetLastError() == ERROR_IO_PENDING) ok = GetOverlappedResult(h->dev, &ov, got, TRUE);
+  {
+    DWORD e = GetLastError();
+    CloseHandle(ov.hEvent);
+    SetLastError(e);
+  }
+  return ok;
+}
+
+PROCREC_API uint32_t procrec_abi_version(void) { return PROCREC_ABI_VERSION; }
+
+/* Full Windows path of the driver file. */
+static int32_t driver_path(struct pr_handle *h, WCHAR *path, DWORD cap) {
+  DWORD n = GetEnvironmentVariableW(L"PROCREC_DRIVER", path, cap);
+  if (n > 0 && n < cap) {
+    WCHAR full[MAX_PATH];
+    DWORD m = GetFullPathNameW(path, MAX_PATH, full, NULL);
+    if (m == 0 || m >= MAX_PATH) return win_err(h, GetLastError(), "GetFullPathName(PROCREC_DRIVER)");
+    memcpy(path, full, (m + 1) * sizeof(WCHAR));
+  } else {
+    HMODULE self = NULL;
+    WCHAR *slash;
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                            (LPCWSTR)(void *)driver_path, &self))
+      return win_err(h, GetLastError(), "GetModuleHandleEx(procrec.dll)");
+    n = GetModuleFileNameW(self, path, cap);
+    if (n == 0 || n >= cap) return win_err(h, GetLastError(), "GetModuleFileName(procrec.dll)");
+    slash = wcsrchr(path, L'\\');
+    if (slash == NULL || (DWORD)(slash - path) + 13 >= cap) return win_err(h, ERROR_BAD_PATHNAME, "driver path");
+    wcscpy(slash + 1, L"procrec.sys");
+  }
+  if (GetFileAttributesW(path) == INVALID_FILE_ATTRIBUTES) {
+    char p8[MAX_PATH * 3];
+    WideCharToMultiByte(CP_UTF8, 0, path, -1, p8, sizeof(p8), NULL, NULL);
+    set_err(h, "procrec.dll: driver file \"%s\" not found (set PROCREC_DRIVER to procrec.sys)", p8);
+    return PR_E_NOSUP;
+  }
+  return PR_OK;
+}
+
+/* Installs (or reuses) and starts the service, then opens the device. */
+static int32_t install_and_open(struct pr_handle *h) {
+  WCHAR path[MAX_PATH];
+  int32_t rc = driver_path(h, path, MAX_PATH);
+  if (rc != PR_OK) return rc;
+  h->scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_ALL_ACCESS);
+  if (h->scm == NULL) return win_err(h, GetLastError(), "OpenSCManager (Administrator needed)");
+  h->svc = CreateServiceW(h->scm, PR_SERVICE_NAME, L"procrec process recorder", SERVICE_ALL_ACCESS,
+                          SERVICE_KERNEL_DRIVER, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, path, NULL, NULL, NULL,
+                          NULL, NULL);
+  if (h->svc != NULL) {
+    h->created_service = TRUE;
+  } else {
+    DWORD e = GetLastError();
+    if (e != ERROR_SERVICE_EXISTS) return win_err(h, e, "CreateService(procrec)");
+    h->svc = OpenServiceW(h->scm, PR_SERVICE_NAME, SERVICE_ALL_ACCESS);
+    if (h->svc == NULL) return win_err(h, GetLastError(), "OpenService(procrec)");
+    if (!ChangeServiceConfigW(h->svc, SERVICE_KERNEL_DRIVER, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, path, NULL,
+                              NULL, NULL, NULL, NULL, NULL))
+      return win_err(h, GetLastError(), "ChangeServiceConfig(procrec)");
+  }
+  if (StartServiceW(h->svc, 0, NULL)) {
+    h->started_service = TRUE;
+  } else {
+    DWORD e = GetLastError();
+    if (e != ERROR_SERVICE_ALREADY_RUNNING) return win_err(h, e, "StartService(procrec)");
+  }
+  h->dev = CreateFileW(PR_WIN32_PATH, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, FILE_FLAG_OVERLAPPED,
+                       NULL);
+  if (h->dev == INVALID_HANDLE_VALUE) {
+    h->dev = NULL;
+    return win_err(h, GetLastError(), "CreateFile(\\\\.\\procrec)");
+  }
+  return PR_OK;
+}
+
+static void uninstall(struct pr_handle *h) {
+  if (h->dev != NULL) CloseHandle(h->dev);
+  h->dev = NULL;
+  if (h->svc != NULL && h->started_service) {
+    SERVICE_STATUS ss;
+    if (ControlService(h->svc, SERVICE_CONTROL_STOP, &ss)) {
+      for (int i = 0; i < 100 && ss.dwCurrentState != SERVICE_STOPPED; i++) {
+        Sleep(50);
+        if (!QueryServiceStatus(h->svc, &ss)) break;
+      }
+    }
+  }
+  if (h->svc != NULL && h->created_service) DeleteService(h->svc);
+  if (h->svc != NULL) CloseServiceHandle(h->svc);
+  if (h->scm != NULL) CloseServiceHandle(h->scm);
+  h->svc = h->scm = NULL;
+}
+
+static void free_handle(struct pr_handle *h) {
+  if (h->ov.hEvent != NULL) CloseHandle(h->ov.hEvent);
+  HeapFree(GetProcessHeap(), 0, h->ring_mem);
+  HeapFree(GetProcessHeap(), 0, h->rbuf);
+  HeapFree(GetProcessHeap(), 0, h->conv);
+  HeapFree(GetProcessHeap(), 0, h->tmp);
+  DeleteCriticalSection(&h->cs);
+  HeapFree(GetProcessHeap(), 0, h);
+}
+
+PROCREC_API int32_t procrec_open(const struct procrec_options *opts, void **out) {
+  struct pr_handle *h;
+  uint32_t ring_bytes = PR_DLL_RING_DEFAULT;
+  int32_t rc;
+  if (out == NULL) {
+    set_err(NULL, "procrec.dll: procrec_open: out is NULL");
+    return PR_E_INVAL;
+  }
+  *out = NULL;
+  if (opts != NULL && opts->size < sizeof(struct procrec_options)) {
+    set_err(NULL, "procrec.dll: procrec_open: options size %u, expected %u", opts->size,
+            (unsigned)sizeof(struct procrec_options));
+    return PR_E_ABI;
+  }
+  if (opts != NULL && opts->source != PR_SOURCE_AUTO && opts->source != PR_SOURCE_WINDOWS) {
+    set_err(NULL, "procrec.dll: source %u is not available on Windows (only the procrec.sys driver)", opts->source);
+    return PR_E_NOSUP;
+  }
+  h = (struct pr_handle *)HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof(*h));
+  if (h == NULL) {
+    set_err(NULL, "procrec.dll: out of memory");
+    return PR_E_NOMEM;
+  }
+  InitializeCriticalSection(&h->cs);
+  h->flags = opts != NULL ? opts->flags : 0;
+  h->max_string = opts != NULL && opts->max_string != 0 ? opts->max_string : PR_DLL_MAX_STRING_DEFAULT;
+  if (h->max_string > 8192u) h->max_string = 8192u;
+  if (opts != NULL && opts->ring_bytes != 0) ring_bytes = opts->ring_bytes;
+  if (ring_bytes < 4u * PR_DLL_READ_BYTES) ring_bytes = 4u * PR_DLL_READ_BYTES;
+  h->ring_mem = (uint8_t *)HeapAlloc(GetProcessHeap(), 0, ring_bytes);
+  h->rbuf = (uint8_t *)HeapAlloc(GetProcessHeap(), 0, PR_DLL_READ_BYTES);
+  h->conv = (uint8_t *)HeapAlloc(GetProcessHeap(), 0, PR_DLL_REC_MAX);
+  h->tmp = (uint8_t *)HeapAlloc(GetProcessHeap(), 0, PR_DLL_TMP);
+  h->ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+  if (h->ring_mem == NULL || h->rbuf == NULL || h->conv == NULL || h->tmp == NULL || h->ov.hEvent == NULL) {
+    set_err(NULL, "procrec.dll: out of memory");
+    free_handle(h);
+    return PR_E_NOMEM;
+  }
+  pr_ring_init(&h->ring, h->ring_mem, ring_bytes, PR_LOST_RING_FULL);
+  rc = install_and_open(h);
+  if (rc != PR_OK) {
+    uninstall(h);
+    free_handle(h);
+    return rc;
+  }
+  *out = h;
+  return PR_OK;
+}
+
+PROCREC_API int32_t procrec_start(void *hv) {
+  struct pr_handle *h = (struct pr_handle *)hv;
+  struct pr_drv_start s;
+  DWORD got;
+  uint32_t n = 0;
+  if (h == NULL) return PR_E_INVAL;
+  if (h->running) {
+    set_err(h, "procrec.dll: procrec_start: already started");
+    return PR_E_STATE;
+  }
+  memset(&s, 0, sizeof(s));
+  s.version = PR_WIRE_VERSION;
+  s.flags = h->flags & PR_OPT_IMAGE_LOAD;
+  s.max_string = h->max_string; /* UTF-16 units: at least as many UTF-8 bytes */
+  if (!ioctl_sync(h, IOCTL_PR_START, &s, sizeof(s), NULL, 0, &got)) return win_err(h, GetLastError(), "IOCTL start");
+  h->running = TRUE;
+  if ((h->flags & PR_OPT_NO_SNAPSHOT) == 0 && !ioctl_sync(h, IOCTL_PR_SNAPSHOT, NULL, 0, &n, sizeof(n), &got))
+    return win_err(h, GetLastError(), "IOCTL snapshot");
+  return PR_OK;
+}
+
+PROCREC_API int32_t procrec_stop(void *hv) {
+  struct pr_handle *h = (struct pr_handle *)hv;
+  DWORD got;
+  if (h == NULL) return PR_E_INVAL;
+  if (!ioctl_sync(h, IOCTL_PR_STOP, NULL, 0, NULL, 0, &got)) return win_err(h, GetLastError(), "IOCTL stop");
+  h->running = FALSE;
+  return PR_OK;
+}
+
+/* Converts a completed READ's wire records into the ring. */
+static void take_batch(struct pr_handle *h, uint32_t n) {
+  uint32_t off = 0;
+  EnterCriticalSection(&h->cs);
+  while (off < n) {
+    uint32_t wire = 0;
+    int32_t size = pr_wire_convert(h->rbuf + off, n - off, h->conv, PR_DLL_REC_MAX, h->tmp, PR_DLL_TMP,
+                                   h->max_string, &wire);
+    h->driver_records++;
+    if (size <= 0) { /* say so in the stream: a decode loss of one record */
+      struct pr_rec_lost l;
+      memset(&l, 0, sizeof(l));
+      l.h.kind = PR_REC_LOST;
+      l.h.size = sizeof(l);
+      l.reason = PR_LOST_DECODE;
+      l.cpu = UINT32_MAX;
+      l.count = 1;
+      h->decode_errors++;
+      pr_ring_push(&h->ring, &l, sizeof(l));
+      if (wire == 0) break; /* cannot find the next record */
+    } else {
+      pr_ring_push(&h->ring, h->conv, (uint32_t)size);
+    }
+    off += wire;
+  }
+  LeaveCriticalSection(&h->cs);
+}
+
+/* Collects the pending READ if it completed (wait: block until it does). */
+static int32_t collect(struct pr_handle *h, BOOL wait) {
+  DWORD got = 0;
+  if (!h->read_pending) return PR_OK;
+  if (!GetOverlappedResult(h->dev, &h->ov, &got, wait)) {
+    DWORD e = GetLastError();
+    if (e == ERROR_IO_INCOMPLETE) return PR_OK;
+    h->read_pending = FALSE;
+    if (e == ERROR_OPERATION_ABORTED) return PR_OK; /* cancelled by us */
+    return win_err(h, e, "IOCTL read");
+  }
+  h->read_pending = FALSE;
+  if (got > 0) take_batch(h, got);
+  return PR_OK;
+}
+
+/* Issues a READ when none is pending and the ring has room for its result. */
+static int32_t issue(struct pr_handle *h) {
+  DWORD got = 0;
+  uint32_t room;
+  if (h->read_pending || h->paused) return PR_OK;
+  EnterCriticalSection(&h->cs);
+  room = h->ring.cap - pr_ring_used(&h->ring);
+  LeaveCriticalSection(&h->cs);
+  if (room < 2u * PR_DLL_READ_BYTES) return PR_OK; /* UTF-8 may be 1.5x the UTF-16 */
+  ResetEvent(h->ov.hEvent);
+  if (DeviceIoControl(h->dev, IOCTL_PR_READ, NULL, 0, h->rbuf, PR_DLL_READ_BYTES, &got, &h->ov)) {
+    if (got > 0) take_batch(h, got);
+    return PR_OK;
+  }
+  if (GetLastError() != ERROR_IO_PENDING) return win_err(h, GetLastError(), "IOCTL read");
+  h->read_pending = TRUE;
+  return PR_OK;
+}
+
+PROCREC_API int32_t procrec_read(void *hv, uint8_t *buf, uint32_t cap, uint32_t timeout_ms) {
+  struct pr_handle *h = (struct pr_handle *)hv;
+  ULONGLONG deadline = GetTickCount64() + timeout_ms;
+  if (h == NULL || buf == NULL) return PR_E_INVAL;
+  for (;;) {
+    uint32_t n, next;
+    ULONGLONG now;
+    int32_t rc;
+    EnterCriticalSection(&h->cs);
+    next = pr_ring_peek_size(&h->ring);
+    n = next != 0 && next <= cap ? pr_ring_pop_batch(&h->ring, buf, cap) : 0;
+    if (n > 0) {
+      uint32_t off = 0;
+      while (off < n) {
+        uint32_t size;
+        memcpy(&size, buf + off + 4, 4);
+        off += size;
+        h->records++;
+      }
+      h->bytes += n;
+    }
+    LeaveCriticalSection(&h->cs);
+    if (n > 0) return (int32_t)n;
+    if (next > cap) {
+      set_err(h, "procrec.dll: procrec_read: buffer of %u bytes is smaller than the next record (%u bytes)", cap, next);
+      return PR_E_INVAL;
+    }
+    rc = collect(h, FALSE);
+    if (rc == PR_OK) rc = issue(h);
+    if (rc != PR_OK) return rc;
+    EnterCriticalSection(&h->cs);
+    next = pr_ring_peek_size(&h->ring);
+    LeaveCriticalSection(&h->cs);
+    if (next != 0) continue;
+    now = GetTickCount64();
+    if (now >= deadline) return 0;
+    if (h->read_pending) {
+      WaitForSingleObject(h->ov.hEvent, (DWORD)(deadline - now));
+    } else {
+      Sleep((DWORD)(deadline - now < 20 ? deadline - now : 20)); /* paused, or the ring is full */
+    }
+  }
+}
+
+PROCREC_API int32_t procrec_stats(void *hv, struct procrec_stats *out) {
+  struct pr_handle *h = (struct pr_handle *)hv;
+  struct pr_drv_stats d;
+  DWORD got = 0;
+  if (h == NULL || out == NULL) return PR_E_INVAL;
+  memset(&d, 0, sizeof(d));
+  if (!ioctl_sync(h, IOCTL_PR_STATS, NULL, 0, &d, sizeof(d), &got) || got < sizeof(d))
+    return win_err(h, GetLastError(), "IOCTL stats");
+  memset(out, 0, sizeof(*out));
+  EnterCriticalSection(&h->cs);
+  out->records = h->records;
+  out->bytes = h->bytes;
+  out->lost_ring = h->ring.dropped;
+  out->ring_used = pr_ring_used(&h->ring);
+  out->ring_size = h->ring.cap;
+  out->kernel_msgs = h->driver_records;
+  out->lost_driver = d.dropped;
+  out->lost_total = d.dropped + h->ring.dropped + h->decode_errors;
+  LeaveCriticalSection(&h->cs);
+  return PR_OK;
+}
+
+/* Stops issuing READs; a pending one is cancelled (records it already got
+ * are kept). */
+static int32_t pause_reader(struct pr_handle *h) {
+  h->paused = TRUE;
+  if (h->read_pending) {
+    CancelIoEx(h->dev, &h->ov);
+    return collect(h, TRUE);
+  }
+  return PR_OK;
+}
+
+/* UTF-8 patterns, NUL-separated, to the driver's UTF-16 rule list. */
+static int32_t set_rules(struct pr_handle *h, const uint8_t *arg, uint32_t len) {
+  WCHAR w[PR_BLOCK_BYTES / 2];
+  uint32_t units = 0, i = 0;
+  DWORD got;
+  while (i < len) {
+    uint32_t j = i;
+    int n;
+    while (j < len && arg[j] != 0) j++;
+    if (j > i) {
+      n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, (const char *)arg + i, (int)(j - i), w + units,
+                              (int)(PR_BLOCK_BYTES / 2 - units - 1));
+      if (n <= 0) {
+        set_err(h, "procrec.dll: block rules: not UTF-8, or longer than %u bytes of UTF-16", PR_BLOCK_BYTES);
+        return PR_E_INVAL;
+      }
+      units += (uint32_t)n;
+      w[units++] = 0;
+    }
+    i = j + 1;
+  }
+  if (!ioctl_sync(h, IOCTL_PR_SET_BLOCK, w, units * 2u, NULL, 0, &got))
+    return win_err(h, GetLastError(), "IOCTL set block rules");
+  return PR_OK;
+}
+
+PROCREC_API int32_t procrec_control(void *hv, uint32_t op, const uint8_t *arg, uint32_t len) {
+  struct pr_handle *h = (struct pr_handle *)hv;
+  struct pr_inject_result res;
+  DWORD got;
+  if (h == NULL) return PR_E_INVAL;
+  switch (op) {
+  case PR_CTL_PAUSE_READER: return pause_reader(h);
+  case PR_CTL_RESUME_READER: h->paused = FALSE; return PR_OK;
+  case PR_CTL_BLOCK_RULES: return set_rules(h, arg, len);
+  case PR_CTL_INJECT:
+    if (arg == NULL || len == 0) return PR_E_INVAL;
+    if (!ioctl_sync(h, IOCTL_PR_INJECT, arg, len, &res, sizeof(res), &got)) {
+      DWORD e = GetLastError();
+      if (e == ERROR_INVALID_FUNCTION) {
+        set_err(h, "procrec.dll: injection needs the test build of the driver (procrec_test.sys)");
+        return PR_E_NOSUP;
+      }
+      return win_err(h, e, "IOCTL inject");
+    }
+    return PR_OK;
+  default:
+    set_err(h, "procrec.dll: procrec_control: unknown operation %u", op);
+    return PR_E_INVAL;
+  }
+}
+
+PROCREC_API void procrec_close(void *hv) {
+  struct pr_handle *h = (struct pr_handle *)hv;
+  if (h == NULL) return;
+  if (h->read_pending) {
+    CancelIoEx(h->dev, &h->ov);
+    collect(h, TRUE);
+  }
+  uninstall(h);
+  free_handle(h);
+}
+
+PROCREC_API int32_t procrec_last_error(void *hv, char *buf, uint32_t cap) {
+  struct pr_handle *h = (struct pr_handle *)hv;
+  const char *src;
+  size_t n;
+  if (buf == NULL || cap == 0) return PR_E_INVAL;
+  if (h != NULL) EnterCriticalSection(&h->cs);
+  src = h != NULL ? h->err : thread_err();
+  if (src == NULL) src = "";
+  n = strlen(src);
+  if (n >= cap) n = cap - 1;
+  memcpy(buf, src, n);
+  buf[n] = 0;
+  if (h != NULL) LeaveCriticalSection(&h->cs);
+  return PR_OK;
+}
+
+PROCREC_API int32_t procrec_source(void *hv, char *buf, uint32_t cap) {
+  const char *text = "windows: procrec.sys kernel driver through the Service Control Manager";
+  (void)hv;
+  if (buf != NULL && cap > 0) {
+    size_t n = strlen(text);
+    if (n >= cap) n = cap - 1;
+    memcpy(buf, text, n);
+    buf[n] = 0;
+  }
+  return PR_SOURCE_WINDOWS;
+}

@@ -1,0 +1,146 @@
+/*
+ * drv.h - procrec.sys internals: the one global state and the functions the
+ * driver's files share. Kernel mode only.
+ *
+ * Locking: `lock` (a spinlock) guards the ring, the rule-slot user counts and
+ * the counters next to them. Callbacks run at PASSIVE_LEVEL: they build a
+ * record in a preallocated scratch slot without any lock (the strings the
+ * kernel hands them may be paged), then take the spinlock only to copy the
+ * finished record into the ring. Nothing is allocated after DriverEntry
+ * except in IOCTL paths (snapshot).
+ */
+#ifndef PR_DRV_H
+#define PR_DRV_H
+
+#include <ntifs.h>
+
+#include "../../common/pr_ring.h"
+#include "../../common/pr_record.h"
+#include "../procrec_ioctl.h"
+
+#define PR_TAG 0x72705250u /* 'rpRP': "PRpr" in pool dumps */
+
+#ifndef PR_RING_BYTES
+#define PR_RING_BYTES (4u << 20) /* the test build uses a small ring */
+#endif
+#define PR_SCRATCH_SLOTS 16u
+#define PR_MAX_UNITS 8192u     /* largest per-string limit, UTF-16 units */
+#define PR_DEFAULT_UNITS 4096u /* default per-string limit */
+/* A slot holds the largest record: fixed part and two strings. */
+#define PR_SCRATCH_BYTES (256u + 2u * 2u * PR_MAX_UNITS)
+#define PR_RULE_UNITS (PR_BLOCK_BYTES / 2u)
+#define PR_WORKER_PERIOD_MS 50
+
+/* Routines newer than Wine's ntoskrnl and old Windows: resolved at load. */
+typedef NTSTATUS(NTAPI *pr_set_process_ex2_fn)(int type, PVOID routine, BOOLEAN remove);
+typedef NTSTATUS(NTAPI *pr_set_thread_ex_fn)(int type, PVOID routine);
+typedef VOID(NTAPI *pr_precise_time_fn)(PLARGE_INTEGER t);
+typedef NTSTATUS(NTAPI *pr_thread_exit_status_fn)(PETHREAD thread);
+typedef NTSTATUS(NTAPI *pr_process_exit_status_fn)(PEPROCESS process);
+typedef LONGLONG(NTAPI *pr_process_create_time_fn)(PEPROCESS process);
+typedef BOOLEAN(NTAPI *pr_process_exiting_fn)(PEPROCESS process);
+
+struct pr_rules {
+  WCHAR text[PR_RULE_UNITS]; /* NUL-terminated patterns, back to back */
+  ULONG units;               /* units used, 0: no rules */
+};
+
+struct pr_drv {
+  PDEVICE_OBJECT dev;
+  UNICODE_STRING link;
+  BOOLEAN link_made;
+
+  KSPIN_LOCK lock;
+  struct pr_ring ring;
+  PVOID ring_mem;
+  PUCHAR scratch;                       /* PR_SCRATCH_SLOTS slots */
+  volatile LONG slot_busy[PR_SCRATCH_SLOTS];
+
+  volatile LONG running;
+  volatile LONG max_units; /* per-string limit while running */
+  ULONG opt_flags;
+
+  /* Block rules: two slots; callbacks use `rules[active]` with a user count
+   * taken under `lock`; the IOCTL rewrites the other slot once unused. */
+  struct pr_rules *rules; /* 2 slots, nonpaged */
+  LONG rules_users[2];
+  LONG rules_active;
+  FAST_MUTEX rules_mutex; /* serialises writers (IOCTL path only) */
+
+  /* Pending READ requests and the thread that completes them. */
+  LIST_ENTRY pending;
+  KSPIN_LOCK csq_lock;
+  KEVENT wake;
+  volatile LONG worker_stop;
+  PKTHREAD worker; /* referenced */
+  BOOLEAN read_ready;
+
+  /* Registrations, each undone at unload. */
+  BOOLEAN process_ex2; /* registered with ...Ex2, else ...Ex */
+  BOOLEAN process_registered;
+  BOOLEAN thread_registered;
+  BOOLEAN image_registered;
+
+  pr_set_process_ex2_fn set_process_ex2;
+  pr_set_thread_ex_fn set_thread_ex;
+  pr_precise_time_fn precise_time;
+  pr_thread_exit_status_fn thread_exit_status;
+  /* Exported by Windows; stubs that abort in Wine's ntoskrnl, so never imported. */
+  pr_process_exit_status_fn process_exit_status;
+  pr_process_create_time_fn process_create_time;
+  pr_process_exiting_fn process_exiting;
+  ULONG features;
+
+  /* Counters (under lock). */
+  ULONG64 scratch_drops;
+  ULONG64 read_bytes;
+  ULONG64 denied;
+};
+
+extern struct pr_drv g_pr;
+
+NTSYSAPI NTSTATUS NTAPI ZwQuerySystemInformation(ULONG cls, PVOID buf, ULONG len, PULONG ret);
+
+/* The DDK's x64 inlines of these read gs:[0x188] (the KPCR); Wine runs
+ * drivers in user mode where gs is the TEB, so call ntoskrnl's exports. */
+NTKERNELAPI PETHREAD NTAPI pr_current_thread(void) __asm__("PsGetCurrentThread");
+NTKERNELAPI PEPROCESS NTAPI pr_current_process(void) __asm__("IoGetCurrentProcess");
+
+/* drv_notify.c: callbacks and the records they build. */
+VOID NTAPI pr_process_notify(PEPROCESS process, HANDLE pid, PPS_CREATE_NOTIFY_INFO info);
+VOID NTAPI pr_thread_notify(HANDLE pid, HANDLE tid, BOOLEAN create);
+VOID NTAPI pr_image_notify(PUNICODE_STRING name, HANDLE pid, PIMAGE_INFO info);
+/* The parts of the callbacks after they asked the kernel about the process
+ * or thread; the test build's injection calls these with synthetic state. */
+VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, ULONG status);
+VOID pr_on_thread(ULONG pid, ULONG tid, BOOLEAN create, ULONG creator_pid, ULONG creator_tid, ULONG status,
+                  BOOLEAN exiting);
+VOID pr_on_image(PUNICODE_STRING name, ULONG pid, ULONG tid, PIMAGE_INFO info);
+ULONG64 pr_now_utc(void);
+ULONG64 pr_now_mono(void);
+/* Copies a finished record into the ring under the lock; wakes readers. */
+VOID pr_push(const void *rec, ULONG size);
+/* Takes a free scratch slot (NULL when none: the caller counts the drop). */
+PUCHAR pr_slot_get(LONG *index);
+VOID pr_slot_put(LONG index);
+/* Appends a UTF-16 string cut to max_units (never inside a surrogate pair);
+ * returns 1 when it was cut. */
+int pr_add_wstr(struct pr_builder *b, ULONG field_off, const WCHAR *s, ULONG bytes, ULONG max_units);
+
+/* drv_rules.c */
+NTSTATUS pr_rules_set(const WCHAR *text, ULONG bytes);
+BOOLEAN pr_rules_match(const WCHAR *image, ULONG units);
+
+/* drv_read.c: pending reads. */
+NTSTATUS pr_read_init(void);
+NTSTATUS pr_read_dispatch(PIRP irp, PIO_STACK_LOCATION sp);
+VOID pr_read_cancel_file(PFILE_OBJECT file);
+VOID pr_read_shutdown(void);
+
+/* drv_snapshot.c */
+NTSTATUS pr_snapshot(ULONG *count);
+
+/* drv_inject.c (test build) */
+NTSTATUS pr_inject(PVOID buf, ULONG in_len, ULONG out_len, ULONG_PTR *info);
+
+#endif /* PR_DRV_H */

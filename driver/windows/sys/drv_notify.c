@@ -1,0 +1,226 @@
+/*
+ * drv_notify.c - the notify callbacks of procrec.sys and the wire records
+ * they build (see procrec_ioctl.h for how wire records differ from ABI ones).
+ *
+ * A callback never allocates and never waits: it takes a preallocated
+ * scratch slot with an interlocked exchange, builds its record there at
+ * PASSIVE_LEVEL (the kernel's strings may be paged memory), then copies the
+ * record into the ring under the spinlock. Without a free slot, or when the
+ * ring is full, the record is counted as dropped and a lost record reports
+ * the count at the next successful push.
+ */
+#include "drv.h"
+
+ULONG64 pr_now_utc(void) {
+  LARGE_INTEGER t;
+  if (g_pr.precise_time != NULL) {
+    g_pr.precise_time(&t);
+  } else {
+    KeQuerySystemTime(&t);
+  }
+  return (ULONG64)t.QuadPart;
+}
+
+ULONG64 pr_now_mono(void) { return (ULONG64)KeQueryInterruptTime(); }
+
+PUCHAR pr_slot_get(LONG *index) {
+  for (LONG i = 0; i < (LONG)PR_SCRATCH_SLOTS; i++) {
+    if (InterlockedCompareExchange(&g_pr.slot_busy[i], 1, 0) == 0) {
+      *index = i;
+      return g_pr.scratch + (SIZE_T)i * PR_SCRATCH_BYTES;
+    }
+  }
+  return NULL;
+}
+
+VOID pr_slot_put(LONG index) { InterlockedExchange(&g_pr.slot_busy[index], 0); }
+
+/* Counts a record that could not even be built (no free slot) exactly as the
+ * ring counts its own drops, so that the next lost record includes it. */
+static VOID pr_count_drop(ULONG64 mono, ULONG64 utc) {
+  KIRQL irql;
+  KeAcquireSpinLock(&g_pr.lock, &irql);
+  if (g_pr.ring.pending_lost == 0) {
+    g_pr.ring.lost_mono_ns = mono;
+    g_pr.ring.lost_utc_ns = utc;
+  }
+  g_pr.ring.pending_lost++;
+  g_pr.ring.dropped++;
+  g_pr.scratch_drops++;
+  KeReleaseSpinLock(&g_pr.lock, irql);
+}
+
+VOID pr_push(const void *rec, ULONG size) {
+  KIRQL irql;
+  int rc;
+  KeAcquireSpinLock(&g_pr.lock, &irql);
+  rc = pr_ring_push(&g_pr.ring, rec, size);
+  KeReleaseSpinLock(&g_pr.lock, irql);
+  if (rc == PR_RING_OK) KeSetEvent(&g_pr.wake, 0, FALSE);
+}
+
+int pr_add_wstr(struct pr_builder *b, ULONG field_off, const WCHAR *s, ULONG bytes, ULONG max_units) {
+  ULONG units = bytes / 2u;
+  ULONG keep = units;
+  if (s == NULL || units == 0) return 0;
+  if (keep > max_units) {
+    keep = max_units;
+    if (keep > 0 && s[keep - 1] >= 0xD800 && s[keep - 1] <= 0xDBFF) keep--; /* half a pair */
+  }
+  if (pr_rb_add_str(b, field_off, s, keep * 2u, 0) < 0) return 0;
+  return keep < units;
+}
+
+/* Starts a record in a fresh slot; NULL (drop counted) when none is free. */
+static PUCHAR pr_begin(struct pr_builder *b, LONG *slot, USHORT kind, ULONG fixed, ULONG pid, ULONG tid,
+                       ULONG64 mono, ULONG64 utc) {
+  PUCHAR mem = pr_slot_get(slot);
+  struct pr_rec_header *h;
+  if (mem == NULL) {
+    pr_count_drop(mono, utc);
+    return NULL;
+  }
+  pr_rb_init(b, mem, PR_SCRATCH_BYTES, kind, fixed);
+  h = pr_rb_header(b);
+  h->mono_ns = mono;
+  h->utc_ns = utc;
+  h->pid = pid;
+  h->tid = tid;
+  return mem;
+}
+
+static VOID pr_finish(struct pr_builder *b, LONG slot) {
+  ULONG size = pr_rb_finish(b);
+  if (size != 0) {
+    pr_push(b->buf, size);
+  } else {
+    pr_count_drop(pr_rb_header(b)->mono_ns, pr_rb_header(b)->utc_ns);
+  }
+  pr_slot_put(slot);
+}
+
+/* Applies the block rules to an image name: TRUE when creation is denied. */
+static BOOLEAN pr_denied(PCUNICODE_STRING image) {
+  if (image == NULL || image->Buffer == NULL || image->Length == 0) return FALSE;
+  return pr_rules_match(image->Buffer, image->Length / 2u);
+}
+
+VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, ULONG status) {
+  ULONG64 mono = pr_now_mono(), utc = pr_now_utc();
+  ULONG max = (ULONG)g_pr.max_units;
+  struct pr_builder b;
+  LONG slot;
+  if (!g_pr.running) return;
+
+  if (info == NULL) {
+    struct pr_rec_process_exit *r;
+    if (pr_begin(&b, &slot, PR_REC_PROCESS_EXIT, sizeof(*r), pid, 0, mono, utc) == NULL) return;
+    r = (struct pr_rec_process_exit *)(void *)b.buf;
+    r->status = status;
+    r->start_ns = create_time;
+    pr_finish(&b, slot);
+    return;
+  }
+
+  {
+    struct pr_rec_process_create *r;
+    USHORT flags = 0;
+    if (pr_denied(info->ImageFileName)) {
+      info->CreationStatus = STATUS_ACCESS_DENIED;
+      flags |= PR_F_DENIED;
+      InterlockedIncrement64((LONG64 *)&g_pr.denied);
+    }
+    if (pr_begin(&b, &slot, PR_REC_PROCESS_CREATE, sizeof(*r), pid, 0, mono, utc) == NULL) return;
+    r = (struct pr_rec_process_create *)(void *)b.buf;
+    r->parent_pid = (ULONG)(ULONG_PTR)info->ParentProcessId;
+    r->creator_pid = (ULONG)(ULONG_PTR)info->CreatingThreadId.UniqueProcess;
+    r->creator_tid = (ULONG)(ULONG_PTR)info->CreatingThreadId.UniqueThread;
+    r->start_ns = create_time;
+    r->status = (ULONG)info->CreationStatus;
+    if (info->ImageFileName != NULL && info->ImageFileName->Length > 0) {
+      r->info.prov_image = PR_PROV_KERNEL;
+      if (pr_add_wstr(&b, offsetof(struct pr_rec_process_create, info.image), info->ImageFileName->Buffer,
+                      info->ImageFileName->Length, max))
+        flags |= PR_F_IMAGE_TRUNCATED;
+    }
+    if (info->CommandLine != NULL && info->CommandLine->Buffer != NULL) {
+      r = (struct pr_rec_process_create *)(void *)b.buf;
+      r->info.prov_argv = PR_PROV_KERNEL;
+      r->info.argv_full_len = info->CommandLine->Length;
+      r->info.argc = info->CommandLine->Length > 0 ? 1u : 0u;
+      flags |= PR_F_CMDLINE;
+      if (pr_add_wstr(&b, offsetof(struct pr_rec_process_create, info.argv), info->CommandLine->Buffer,
+                      info->CommandLine->Length, max))
+        flags |= PR_F_ARGV_TRUNCATED;
+    }
+    pr_rb_header(&b)->flags = flags;
+    pr_finish(&b, slot);
+  }
+}
+
+VOID NTAPI pr_process_notify(PEPROCESS process, HANDLE pid, PPS_CREATE_NOTIFY_INFO info) {
+  ULONG64 created;
+  ULONG status = 0;
+  if (!g_pr.running) return;
+  created = g_pr.process_create_time != NULL ? (ULONG64)g_pr.process_create_time(process) : 0;
+  if (info == NULL && g_pr.process_exit_status != NULL) status = (ULONG)g_pr.process_exit_status(process);
+  pr_on_process((ULONG)(ULONG_PTR)pid, info, created, status);
+}
+
+VOID pr_on_thread(ULONG pid, ULONG tid, BOOLEAN create, ULONG creator_pid, ULONG creator_tid, ULONG status,
+                  BOOLEAN exiting) {
+  ULONG64 mono = pr_now_mono(), utc = pr_now_utc();
+  struct pr_builder b;
+  LONG slot;
+  if (!g_pr.running) return;
+  if (create) {
+    struct pr_rec_thread_create *r;
+    if (pr_begin(&b, &slot, PR_REC_THREAD_CREATE, sizeof(*r), pid, tid, mono, utc) == NULL) return;
+    r = (struct pr_rec_thread_create *)(void *)b.buf;
+    r->creator_pid = creator_pid;
+    r->creator_tid = creator_tid;
+    if (creator_pid != pid) r->h.flags |= PR_F_REMOTE;
+  } else {
+    struct pr_rec_thread_exit *r;
+    if (pr_begin(&b, &slot, PR_REC_THREAD_EXIT, sizeof(*r), pid, tid, mono, utc) == NULL) return;
+    r = (struct pr_rec_thread_exit *)(void *)b.buf;
+    r->status = status;
+    if (exiting) r->h.flags |= PR_F_PROCESS_EXITING;
+  }
+  pr_finish(&b, slot);
+}
+
+/* Runs in the creating thread (create) or in the exiting thread (exit). */
+VOID NTAPI pr_thread_notify(HANDLE pid, HANDLE tid, BOOLEAN create) {
+  ULONG status = 0;
+  BOOLEAN exiting = FALSE;
+  if (!g_pr.running) return;
+  if (!create) {
+    if (g_pr.thread_exit_status != NULL) status = (ULONG)g_pr.thread_exit_status(pr_current_thread());
+    if (g_pr.process_exiting != NULL) exiting = g_pr.process_exiting(pr_current_process());
+  }
+  pr_on_thread((ULONG)(ULONG_PTR)pid, (ULONG)(ULONG_PTR)tid, create, (ULONG)(ULONG_PTR)PsGetCurrentProcessId(),
+               (ULONG)(ULONG_PTR)PsGetCurrentThreadId(), status, exiting);
+}
+
+VOID NTAPI pr_image_notify(PUNICODE_STRING name, HANDLE pid, PIMAGE_INFO info) {
+  pr_on_image(name, (ULONG)(ULONG_PTR)pid, (ULONG)(ULONG_PTR)PsGetCurrentThreadId(), info);
+}
+
+VOID pr_on_image(PUNICODE_STRING name, ULONG pid, ULONG tid, PIMAGE_INFO info) {
+  ULONG64 mono = pr_now_mono(), utc = pr_now_utc();
+  struct pr_rec_image_load *r;
+  struct pr_builder b;
+  LONG slot;
+  if (!g_pr.running || (g_pr.opt_flags & PR_OPT_IMAGE_LOAD) == 0) return;
+  if (pr_begin(&b, &slot, PR_REC_IMAGE_LOAD, sizeof(*r), pid, tid, mono, utc) == NULL) return;
+  r = (struct pr_rec_image_load *)(void *)b.buf;
+  if (info != NULL) {
+    r->base = (ULONG64)(ULONG_PTR)info->ImageBase;
+    r->size = (ULONG64)info->ImageSize;
+  }
+  if (name != NULL && pr_add_wstr(&b, offsetof(struct pr_rec_image_load, image), name->Buffer, name->Length,
+                                  (ULONG)g_pr.max_units))
+    pr_rb_header(&b)->flags |= PR_F_IMAGE_TRUNCATED;
+  pr_finish(&b, slot);
+}

@@ -1,0 +1,66 @@
+/*
+ * drv_rules.c - block rules: image path patterns whose creation is denied.
+ *
+ * Two preallocated slots. A callback takes the active slot's user count under
+ * the spinlock, matches without any lock (the image name may be paged), and
+ * gives the count back. The IOCTL writer (serialised by a fast mutex, never in
+ * a callback) waits until the inactive slot has no users, rewrites it, then
+ * makes it active: a callback never waits for a writer.
+ */
+#include "drv.h"
+#include "../pr_match.h"
+
+NTSTATUS pr_rules_set(const WCHAR *text, ULONG bytes) {
+  ULONG units = bytes / 2u;
+  LONG next;
+  KIRQL irql;
+  if ((bytes & 1u) != 0 || bytes > PR_BLOCK_BYTES) return STATUS_INVALID_PARAMETER;
+  if (units > 0 && text[units - 1] != 0) return STATUS_INVALID_PARAMETER; /* last pattern unterminated */
+
+  ExAcquireFastMutex(&g_pr.rules_mutex);
+  next = 1 - g_pr.rules_active;
+  for (;;) { /* wait for callbacks still matching against the old rules */
+    LONG users;
+    KeAcquireSpinLock(&g_pr.lock, &irql);
+    users = g_pr.rules_users[next];
+    KeReleaseSpinLock(&g_pr.lock, irql);
+    if (users == 0) break;
+    {
+      LARGE_INTEGER ms;
+      ms.QuadPart = -10000; /* 1 ms, relative */
+      KeDelayExecutionThread(KernelMode, FALSE, &ms);
+    }
+  }
+  if (units > 0) RtlCopyMemory(g_pr.rules[next].text, text, bytes);
+  g_pr.rules[next].units = units;
+  KeAcquireSpinLock(&g_pr.lock, &irql);
+  g_pr.rules_active = next;
+  KeReleaseSpinLock(&g_pr.lock, irql);
+  ExReleaseFastMutex(&g_pr.rules_mutex);
+  return STATUS_SUCCESS;
+}
+
+BOOLEAN pr_rules_match(const WCHAR *image, ULONG units) {
+  BOOLEAN hit = FALSE;
+  const struct pr_rules *r;
+  LONG slot;
+  KIRQL irql;
+  ULONG i = 0;
+  KeAcquireSpinLock(&g_pr.lock, &irql);
+  slot = g_pr.rules_active;
+  g_pr.rules_users[slot]++;
+  KeReleaseSpinLock(&g_pr.lock, irql);
+
+  r = &g_pr.rules[slot];
+  while (i < r->units && !hit) {
+    ULONG start = i;
+    while (i < r->units && r->text[i] != 0) i++;
+    if (i > start) hit = pr_match((const uint16_t *)&r->text[start], i - start, (const uint16_t *)image, units) != 0;
+    i++; /* the NUL */
+  }
+
+  KeAcquireSpinLock(&g_pr.lock, &irql);
+  g_pr.rules_users[slot]--;
+  KeReleaseSpinLock(&g_pr.lock, irql);
+  return hit;
+}
