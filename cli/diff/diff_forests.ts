@@ -346,7 +346,10 @@ function canonicalize(forest: Forest, options: DiffOptions): CNode[] {
       ? n.argv.map(quote).join(" ")
       : n.cmdline ?? "";
     const cmd = n.argv !== undefined
-      ? n.argv.map((s) => quote(normalizeValue(s, options))).join(" ")
+      ? n.argv.map((s) => normalizeValue(s, options))
+        // an argument --ignore-argv matched whole is left out
+        .filter((s, i) => !(s === "<ignored>" && n.argv![i] !== s))
+        .map(quote).join(" ")
       : normalizeValue(n.cmdline ?? "", options);
     const exit = n.exit?.text ?? "running";
     const view: DiffProcess = {

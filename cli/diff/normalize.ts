@@ -1,6 +1,6 @@
 /** How volatile values are normalized before two processes are compared. */
 export interface NormalizeOptions {
-  /** Parts of arguments to ignore: every match becomes `<ignored>`. */
+  /** Parts of arguments to ignore: every match becomes `<ignored>` (applied to each argument, and to a Windows command line); an argument matched whole is left out. */
   ignoreArgv?: RegExp[];
   /** Replace temp paths, UUIDs, long hex strings and numbers of 4+ digits (default true). */
   volatile?: boolean;
