@@ -1,41 +1,73 @@
-/** The storm of the recording tests: build it, parse its ground truth, check a recording. */
+/**
+ * The storm of the recording tests: build it, parse its ground truth, check
+ * a recording against it. Pids are reused on a busy host (pid_max may be
+ * 32768), so both sides are compared per process lifetime, in order, and the
+ * recording is followed from the storm's root down its parent links.
+ */
 import type { Exec, ProcEvent } from "../cli/events/types.ts";
 import { ROOT } from "./_record_helpers.ts";
+
+/** One process lifetime of the ground truth. */
+export interface TruthLife {
+  ppid: number;
+  status: number;
+  /** Execs in order: [image, argv]. */
+  execs: [string, string[]][];
+}
 
 /** The storm's ground truth, parsed. */
 export interface Truth {
   root: number;
-  /** pid -> [parent, raw wait status] */
-  procs: Map<number, [number, number]>;
-  /** pid -> execs in order: [image, argv] */
-  execs: Map<number, [string, string[]][]>;
-  /** "pid/tid" of threads created and joined */
-  threads: Set<string>;
-  /** "pid/tid" of threads created that exec'd */
-  execThreads: Set<string>;
+  /** Execs of the root itself (none: it is exec'd by the recorder). */
+  /** pid -> lifetimes in order */
+  procs: Map<number, TruthLife[]>;
+  /** Number of processes. */
+  processCount: number;
+  /** "pid/tid" -> how many threads with that id were created and joined */
+  threads: Map<string, number>;
+  /** "pid/tid" -> threads created that then exec'd */
+  execThreads: Map<string, number>;
 }
+
+const inc = (m: Map<string, number>, k: string) =>
+  m.set(k, (m.get(k) ?? 0) + 1);
 
 /** Parses the truth file the storm wrote. */
 export function parseTruth(text: string): Truth {
   const t: Truth = {
     root: 0,
     procs: new Map(),
-    execs: new Map(),
-    threads: new Set(),
-    execThreads: new Set(),
+    processCount: 0,
+    threads: new Map(),
+    execThreads: new Map(),
   };
+  // execs come before the reaping of their lifetime: hold them until the P line
+  const pendingExecs = new Map<number, [string, string[]][]>();
   for (const line of text.split("\n")) {
     if (!line) continue;
     const [tag, a, b, ...rest] = line.split(" ");
-    if (tag === "R") t.root = Number(a);
-    else if (tag === "P") t.procs.set(Number(a), [Number(b), Number(rest[0])]);
-    else if (tag === "X") {
-      const list = t.execs.get(Number(a)) ?? [];
+    const pid = Number(a);
+    if (tag === "R") t.root = pid;
+    else if (tag === "P") {
+      const lives = t.procs.get(pid) ?? [];
+      lives.push({
+        ppid: Number(b),
+        status: Number(rest[0]),
+        execs: pendingExecs.get(pid) ?? [],
+      });
+      pendingExecs.delete(pid);
+      t.procs.set(pid, lives);
+      t.processCount++;
+    } else if (tag === "X") {
+      const list = pendingExecs.get(pid) ?? [];
       list.push([b, rest.join(" ").split("\x1f")]);
-      t.execs.set(Number(a), list);
-    } else if (tag === "T") t.threads.add(`${a}/${b}`);
-    else if (tag === "C") t.execThreads.add(`${a}/${b}`);
+      pendingExecs.set(pid, list);
+    } else if (tag === "T") inc(t.threads, `${a}/${b}`);
+    else if (tag === "C") inc(t.execThreads, `${a}/${b}`);
     else throw new Error(`bad truth line: ${line}`);
+  }
+  if (pendingExecs.size) {
+    throw new Error(`execs of unreaped processes: ${[...pendingExecs.keys()]}`);
   }
   return t;
 }
@@ -62,101 +94,149 @@ export async function buildStorm(dir: string): Promise<string> {
   return out;
 }
 
-/** Checks a recording against the storm's truth; returns figures. */
-export function checkStorm(events: ProcEvent[], truth: Truth) {
-  const creates = new Map<number, ProcEvent[]>();
-  const exits = new Map<number, number[]>();
-  const execs = new Map<number, Exec[]>();
-  const tCreates = new Map<string, ProcEvent>();
-  const tExits = new Set<string>();
-  const push = <K, V>(m: Map<K, V[]>, k: K, v: V) => {
-    const l = m.get(k);
-    if (l) l.push(v);
-    else m.set(k, [v]);
-  };
+/** One process lifetime as recorded. */
+interface RecordedLife {
+  ppid: number;
+  creates: number;
+  exits: number[];
+  execs: Exec[];
+}
+
+/**
+ * Follows the storm's subtree through the recording: a process belongs from
+ * its `process_create` by a member until its `process_exit`.
+ */
+export function recordedSubtree(events: ProcEvent[], root: number) {
+  const lives = new Map<number, RecordedLife[]>();
+  const live = new Set<number>([root]);
+  lives.set(root, [{ ppid: -1, creates: 0, exits: [], execs: [] }]);
+  const threadCreates = new Map<string, number>();
+  const threadCreators = new Map<string, number>();
+  const threadExits = new Map<string, number>();
+  const cur = (pid: number) => lives.get(pid)![lives.get(pid)!.length - 1];
   let lost = 0;
   for (const e of events) {
-    if (e.kind === "process_create") push(creates, e.pid, e);
-    else if (e.kind === "process_exit") push(exits, e.pid, e.status);
-    else if (e.kind === "exec") push(execs, e.pid, e);
-    else if (e.kind === "thread_create") tCreates.set(`${e.pid}/${e.tid}`, e);
-    else if (e.kind === "thread_exit") tExits.add(`${e.pid}/${e.tid}`);
-    else if (e.kind === "lost") lost += e.count || 1;
+    switch (e.kind) {
+      case "process_create":
+        if (e.pid === root) cur(root).creates++;
+        else if (live.has(e.ppid)) {
+          live.add(e.pid);
+          const l = lives.get(e.pid) ?? [];
+          l.push({ ppid: e.ppid, creates: 1, exits: [], execs: [] });
+          lives.set(e.pid, l);
+        }
+        break;
+      case "process_exit":
+        if (live.has(e.pid)) {
+          cur(e.pid).exits.push(e.status);
+          live.delete(e.pid);
+        }
+        break;
+      case "exec":
+        if (live.has(e.pid)) cur(e.pid).execs.push(e);
+        break;
+      case "thread_create":
+        if (live.has(e.pid)) {
+          inc(threadCreates, `${e.pid}/${e.tid}`);
+          threadCreators.set(`${e.pid}/${e.tid}`, e.creatorPid);
+        }
+        break;
+      case "thread_exit":
+        if (live.has(e.pid)) inc(threadExits, `${e.pid}/${e.tid}`);
+        break;
+      case "lost":
+        lost += e.count || 1;
+        break;
+    }
   }
+  return { lives, threadCreates, threadCreators, threadExits, lost };
+}
+
+/** Checks a recording against the storm's truth; returns differences and figures. */
+export function checkStorm(events: ProcEvent[], truth: Truth) {
+  const rec = recordedSubtree(events, truth.root);
   const errors: string[] = [];
   const err = (s: string) => errors.length < 30 && errors.push(s);
-  if (lost) err(`${lost} events lost`);
+  if (rec.lost) err(`${rec.lost} events lost`);
 
-  const rootExit = exits.get(truth.root);
-  if (!creates.get(truth.root)) err(`root ${truth.root}: no process_create`);
-  if (JSON.stringify(rootExit) !== JSON.stringify([3 << 8])) {
+  const root = rec.lives.get(truth.root)![0];
+  if (root.creates !== 1) {
+    err(`root ${truth.root}: ${root.creates} process_create events`);
+  }
+  if (JSON.stringify(root.exits) !== JSON.stringify([3 << 8])) {
     err(
-      `root ${truth.root}: exits ${JSON.stringify(rootExit)}, expected [768]`,
+      `root ${truth.root}: exits ${JSON.stringify(root.exits)}, expected [768]`,
     );
   }
-  for (const [pid, [ppid, status]] of truth.procs) {
-    const c = creates.get(pid);
-    if (!c || c.length !== 1) {
-      err(`pid ${pid}: ${c?.length ?? 0} process_create events`);
-    } else if (c[0].kind === "process_create" && c[0].ppid !== ppid) {
-      err(`pid ${pid}: parent ${c[0].ppid}, expected ${ppid}`);
-    }
-    const x = exits.get(pid);
-    if (!x || x.length !== 1 || x[0] !== status) {
-      err(
-        `pid ${pid}: exit statuses ${JSON.stringify(x)}, expected [${status}]`,
-      );
-    }
-  }
   let reached = 0, total = 0;
-  for (const [pid, want] of truth.execs) {
-    const got = execs.get(pid) ?? [];
+  const known = (p: string | undefined) => p === "kernel" || p === "proc";
+  for (const [pid, want] of truth.procs) {
+    const got = rec.lives.get(pid) ?? [];
     if (got.length !== want.length) {
-      err(`pid ${pid}: ${got.length} execs, expected ${want.length}`);
+      err(
+        `pid ${pid}: ${got.length} recorded lifetimes, expected ${want.length}`,
+      );
       continue;
     }
-    want.forEach(([image, argv], i) => {
-      const info = got[i].info;
-      total++;
-      const imgFrom = info.from.image, argvFrom = info.from.argv;
-      const known = (p: string | undefined) => p === "kernel" || p === "proc";
-      if (known(imgFrom)) {
-        if (info.image !== image) {
-          err(`pid ${pid} exec ${i}: image ${info.image}, expected ${image}`);
-        }
-      } else if (imgFrom !== "gone" || info.image !== undefined) {
+    want.forEach((w, i) => {
+      const g = got[i];
+      const at = `pid ${pid}${want.length > 1 ? ` (lifetime ${i})` : ""}`;
+      if (g.ppid !== w.ppid) err(`${at}: parent ${g.ppid}, expected ${w.ppid}`);
+      if (g.exits.length !== 1 || g.exits[0] !== w.status) {
         err(
-          `pid ${pid} exec ${i}: image provenance ${imgFrom} with value ${info.image}`,
+          `${at}: exit statuses ${
+            JSON.stringify(g.exits)
+          }, expected [${w.status}]`,
         );
       }
-      if (known(argvFrom)) {
-        if (JSON.stringify(info.argv) !== JSON.stringify(argv)) {
+      if (g.execs.length !== w.execs.length) {
+        err(`${at}: ${g.execs.length} execs, expected ${w.execs.length}`);
+        return;
+      }
+      w.execs.forEach(([image, argv], j) => {
+        const info = g.execs[j].info;
+        total++;
+        const imgFrom = info.from.image, argvFrom = info.from.argv;
+        if (known(imgFrom)) {
+          if (info.image !== image) {
+            err(`${at} exec ${j}: image ${info.image}, expected ${image}`);
+          }
+        } else if (imgFrom !== "gone" || info.image !== undefined) {
           err(
-            `pid ${pid} exec ${i}: argv ${
-              JSON.stringify(info.argv)
-            }, expected ${JSON.stringify(argv)}`,
+            `${at} exec ${j}: image provenance ${imgFrom} with value ${info.image}`,
           );
         }
-      } else if (argvFrom !== "gone" || info.argv !== undefined) {
-        err(
-          `pid ${pid} exec ${i}: argv provenance ${argvFrom} with value ${info.argv}`,
-        );
-      }
-      if (known(imgFrom) && known(argvFrom)) reached++;
+        if (known(argvFrom)) {
+          if (JSON.stringify(info.argv) !== JSON.stringify(argv)) {
+            err(
+              `${at} exec ${j}: argv ${JSON.stringify(info.argv)}, expected ${
+                JSON.stringify(argv)
+              }`,
+            );
+          }
+        } else if (argvFrom !== "gone" || info.argv !== undefined) {
+          err(
+            `${at} exec ${j}: argv provenance ${argvFrom} with value ${info.argv}`,
+          );
+        }
+        if (known(imgFrom) && known(argvFrom)) reached++;
+      });
     });
   }
-  for (const key of truth.threads) {
-    const c = tCreates.get(key);
-    if (!c) err(`thread ${key}: no thread_create`);
-    else if (
-      c.kind === "thread_create" && c.creatorPid !== Number(key.split("/")[0])
-    ) {
-      err(`thread ${key}: creator ${c.creatorPid}`);
+  for (const [key, n] of truth.threads) {
+    const c = rec.threadCreates.get(key) ?? 0;
+    if (c !== n) err(`thread ${key}: ${c} thread_create events, expected ${n}`);
+    else if (rec.threadCreators.get(key) !== Number(key.split("/")[0])) {
+      err(`thread ${key}: creator ${rec.threadCreators.get(key)}`);
     }
-    if (!tExits.has(key)) err(`thread ${key}: no thread_exit`);
+    const x = rec.threadExits.get(key) ?? 0;
+    if (x !== n) err(`thread ${key}: ${x} thread_exit events, expected ${n}`);
   }
-  for (const key of truth.execThreads) {
-    if (!tCreates.has(key)) err(`exec'ing thread ${key}: no thread_create`);
+  for (const [key, n] of truth.execThreads) {
+    const c = rec.threadCreates.get(key) ?? 0;
+    if (c !== n) {
+      err(`exec'ing thread ${key}: ${c} thread_create events, expected ${n}`);
+    }
   }
-  return { errors, reached, total, lost };
+  return { errors, reached, total, lost: rec.lost };
 }

@@ -15,7 +15,10 @@ import {
 } from "./_record_helpers.ts";
 import { buildStorm, parseTruth, type Truth } from "./_storm.ts";
 
-/** Storm events the kernel sent (fork, exec, exit of each process) that the recording lacks. */
+/**
+ * Storm events the kernel sent (fork, exec, exit of each process) that the
+ * recording lacks, counted per pid (a create counts only with the true parent).
+ */
 function missingStormEvents(
   events: ProcEvent[],
   truth: Truth,
@@ -23,10 +26,8 @@ function missingStormEvents(
   const seen = new Map<string, number>();
   const inc = (k: string) => seen.set(k, (seen.get(k) ?? 0) + 1);
   for (const e of events) {
-    if (
-      e.kind === "process_create" || e.kind === "process_exit" ||
-      e.kind === "exec"
-    ) {
+    if (e.kind === "process_create") inc(`create/${e.pid}/${e.ppid}`);
+    else if (e.kind === "process_exit" || e.kind === "exec") {
       inc(`${e.kind}/${e.pid}`);
     }
   }
@@ -35,10 +36,12 @@ function missingStormEvents(
     expected += n;
     missing += Math.max(0, n - (seen.get(k) ?? 0));
   };
-  for (const pid of truth.procs.keys()) {
-    want(`process_create/${pid}`, 1);
-    want(`process_exit/${pid}`, 1);
-    want(`exec/${pid}`, truth.execs.get(pid)?.length ?? 0);
+  for (const [pid, lives] of truth.procs) {
+    const parents = new Map<number, number>();
+    for (const l of lives) parents.set(l.ppid, (parents.get(l.ppid) ?? 0) + 1);
+    for (const [ppid, n] of parents) want(`create/${pid}/${ppid}`, n);
+    want(`process_exit/${pid}`, lives.length);
+    want(`exec/${pid}`, lives.reduce((n, l) => n + l.execs.length, 0));
   }
   return { expected, missing };
 }

@@ -47,7 +47,7 @@ for (const source of ["auto", "netlink"]) {
           `the storm's exit status passes through (stderr: ${r.stderr})`,
         );
         const truth = parseTruth(await Deno.readTextFile(`${dir}/truth`));
-        assertEquals(truth.procs.size >= PROCS, true);
+        assertEquals(truth.processCount >= PROCS, true);
         const reader = await RecordingReader.open(out);
         assertEquals(
           reader.header.command?.pid,
@@ -59,7 +59,7 @@ for (const source of ["auto", "netlink"]) {
         const { errors, reached, total, lost } = checkStorm(events, truth);
         const stats = JSON.parse(await Deno.readTextFile(`${dir}/stats.json`));
         console.log(
-          `storm (${reader.header.source.name}): ${truth.procs.size} processes, ${truth.threads.size} threads, ` +
+          `storm (${reader.header.source.name}): ${truth.processCount} processes, ${THREADS} threads, ` +
             `${events.length} events, lost ${lost}; image and argv reached for ${reached}/${total} execs ` +
             `(${
               (100 * reached / total).toFixed(1)
