@@ -1,0 +1,269 @@
+/**
+ * The analysis on hand-made event streams: identity, ancestry, exec chains,
+ * threads, exit decoding, flags and invariant reports; and one code path:
+ * the builder fed live gives the same summary as the replay of the recording.
+ */
+import {
+  analyze,
+  decodeExitStatus,
+  ForestBuilder,
+  type ProcessNode,
+  renderSummary,
+  summarize,
+} from "../cli/analysis/mod.ts";
+import type { ProcEvent } from "../cli/events/types.ts";
+import { RecordingReader } from "../cli/log/mod.ts";
+import {
+  Sim,
+  workloadEvents,
+  WORKLOADS,
+  writeRecording,
+} from "./fixtures_gen.ts";
+
+function assertEquals(actual: unknown, expected: unknown, msg = ""): void {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  if (a !== e) throw new Error(`${msg}\nexpected: ${e}\nactual:   ${a}`);
+}
+
+const LINUX = { os: "linux", bootId: "boot-1" } as const;
+const WIN = { os: "windows", bootId: "boot-w" } as const;
+
+function create(
+  t: number,
+  pid: number,
+  ppid: number,
+  extra: Partial<ProcEvent> = {},
+): ProcEvent {
+  return {
+    kind: "process_create",
+    t,
+    pid,
+    tid: pid,
+    ppid,
+    ptid: ppid,
+    creatorPid: ppid,
+    creatorTid: ppid,
+    start: t,
+    ...extra,
+  } as ProcEvent;
+}
+
+const exit = (t: number, pid: number, status = 0): ProcEvent => ({
+  kind: "process_exit",
+  t,
+  pid,
+  tid: pid,
+  status,
+});
+
+const byPid = (ps: ProcessNode[], pid: number) =>
+  ps.filter((p) => p.pid === pid);
+
+Deno.test("analyze() never merges two processes that reuse a pid", async () => {
+  const f = await analyze([
+    create(1, 10, 1),
+    exit(2, 10),
+    create(3, 10, 1),
+    exit(4, 10, 0x100),
+  ], LINUX);
+  const ps = byPid(f.processes, 10);
+  assertEquals(ps.length, 2);
+  if (ps[0].id === ps[1].id) throw new Error("same id");
+  assertEquals(ps.map((p) => p.exit?.text), ["exit 0", "exit 1"]);
+});
+
+Deno.test("analyze() flags a pid reused before the old exit was seen", async () => {
+  const f = await analyze([create(1, 10, 1), create(5, 10, 1)], LINUX);
+  assertEquals(byPid(f.processes, 10).map((p) => p.flags), [
+    ["exit-missing"],
+    [],
+  ]);
+});
+
+Deno.test("analyze() keeps both images of a process that execs twice", async () => {
+  const info = (image: string) => ({
+    image,
+    argv: [image],
+    from: { image: "kernel" as const },
+  });
+  const f = await analyze([
+    create(1, 10, 1, { info: { image: "/bin/sh", argv: ["sh"], from: {} } }),
+    { kind: "exec", t: 2, pid: 10, tid: 10, info: info("/usr/bin/env") },
+    { kind: "exec", t: 3, pid: 10, tid: 10, info: info("/usr/bin/python3") },
+  ], LINUX);
+  const p = f.processes[0];
+  assertEquals(p.execs.map((e) => [e.via, e.image]), [
+    ["create", "/bin/sh"],
+    ["exec", "/usr/bin/env"],
+    ["exec", "/usr/bin/python3"],
+  ]);
+  assertEquals(p.image, "/usr/bin/python3");
+  assertEquals(p.execs[1].from, { image: "kernel" });
+});
+
+Deno.test("analyze() keeps the creating parent and flags re-parenting", async () => {
+  const f = await analyze([
+    create(1, 10, 1),
+    create(2, 11, 10),
+    exit(3, 10),
+    exit(9, 11),
+  ], LINUX);
+  const [parent, child] = f.processes;
+  assertEquals(child.parentId, parent.id);
+  assertEquals(child.flags, ["reparented"]);
+  assertEquals(child.reparentedAt, 3);
+  assertEquals(parent.flags, []);
+});
+
+Deno.test("analyze() keeps parent and creator when they differ (Windows)", async () => {
+  const f = await analyze([
+    create(1, 100, 4),
+    create(2, 200, 4),
+    create(3, 300, 100, { creatorPid: 200, creatorTid: 204 }),
+  ], WIN);
+  const p = byPid(f.processes, 300)[0];
+  assertEquals(p.parentId, byPid(f.processes, 100)[0].id);
+  assertEquals(p.creatorId, byPid(f.processes, 200)[0].id);
+  assertEquals(p.flags, ["parent-differs-from-creator"]);
+});
+
+Deno.test("analyze() classifies thread exits: teardown, standalone, last-thread, remote", async () => {
+  const s = new Sim("linux", { pidBase: 50, t0: 0, seed: 1 });
+  const p = s.run(1, "/bin/app", ["app"]);
+  const worker = s.thread(p);
+  s.thread(p);
+  s.thread(p);
+  s.step(100_000_000);
+  s.threadExit(p, worker);
+  s.step(100_000_000);
+  s.exit(p, 0);
+  const f = await analyze(s.events, LINUX);
+  const th = f.processes[0].threads;
+  assertEquals(th.length, 4);
+  assertEquals(th.map((x) => [x.main, x.exitClass]), [
+    [true, "last-thread"],
+    [false, "standalone"],
+    [false, "teardown"],
+    [false, "teardown"],
+  ]);
+  const w = new Sim("windows", { pidBase: 400, t0: 0, seed: 1 });
+  const victim = w.run(4, "C:\\Windows\\notepad.exe", ["notepad.exe"]);
+  const evil = w.run(4, "C:\\evil.exe", ["evil.exe"]);
+  w.thread(victim, evil);
+  w.exit(victim, 0);
+  const g = await analyze(w.events, WIN);
+  const v = g.processes.find((x) => x.image === "C:\\Windows\\notepad.exe")!;
+  assertEquals(v.threads.map((x) => [x.remote, x.creatorPid, x.exitClass]), [
+    // the OS said the process was exiting: teardown; the last one ends it
+    [false, 4, "last-thread"],
+    [true, evil.pid, "teardown"],
+  ]);
+});
+
+Deno.test("analyze() marks snapshots, processes seen without a create and lost spans", async () => {
+  const f = await analyze([
+    { kind: "process_snapshot", t: 0, pid: 5, tid: 5, ppid: 1, start: -100 },
+    create(10, 6, 5),
+    { kind: "lost", t: 20, pid: 0, tid: 0, reason: "ring_full", count: 7 },
+    { kind: "exec", t: 30, pid: 7, tid: 7, info: { image: "/x", from: {} } },
+    create(40, 8, 5),
+    exit(50, 8),
+  ], LINUX);
+  const flags = Object.fromEntries(f.processes.map((p) => [p.pid, p.flags]));
+  assertEquals(flags, {
+    5: ["existing-before-recording", "in-lost-span"],
+    6: ["in-lost-span"],
+    7: ["seen-without-create"],
+    8: [],
+  });
+  assertEquals(f.lost, [{
+    from: 10,
+    to: 20,
+    reason: "ring_full",
+    count: 7,
+    countUnknown: false,
+  }]);
+  assertEquals(summarize(f).lost.events, 7);
+});
+
+Deno.test("analyze() reports broken invariants instead of throwing", async () => {
+  const f = await analyze([
+    create(10, 20, 1, { start: 10 }),
+    create(11, 21, 20, { start: 5 }),
+    exit(12, 20),
+    { kind: "thread_exit", t: 13, pid: 20, tid: 20, status: 0 },
+    exit(14, 99),
+  ], LINUX);
+  assertEquals(f.problems.map((p) => p.type), [
+    "child-before-parent",
+    "thread-exit-after-process-exit",
+    "exit-without-create",
+  ]);
+  assertEquals(byPid(f.processes, 99)[0].flags, ["seen-without-create"]);
+});
+
+Deno.test("decodeExitStatus() decodes Linux wait statuses and Windows NTSTATUS", () => {
+  const l = (v: number) => decodeExitStatus(v, "linux").text;
+  const w = (v: number) => decodeExitStatus(v, "windows").text;
+  assertEquals([l(0), l(0x300), l(9), l(0x8b), l(15)], [
+    "exit 0",
+    "exit 3",
+    "signal 9 (SIGKILL)",
+    "signal 11 (SIGSEGV, core dumped)",
+    "signal 15 (SIGTERM)",
+  ]);
+  assertEquals([
+    w(0),
+    w(1),
+    w(0xC0000005),
+    w(0xC000013A),
+    w(0xC0000409),
+    w(0xC0001234),
+  ], [
+    "exit 0",
+    "exit 1",
+    "0xC0000005 STATUS_ACCESS_VIOLATION",
+    "0xC000013A STATUS_CONTROL_C_EXIT",
+    "0xC0000409 STATUS_STACK_BUFFER_OVERRUN",
+    "0xC0001234",
+  ]);
+  assertEquals(decodeExitStatus(0, "windows", true).kind, "unknown");
+});
+
+Deno.test("the live builder and the replay of its recording give the same summary", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const w of WORKLOADS) {
+      const events = workloadEvents(w);
+      // live: event by event, as `procrec record` does
+      const live = new ForestBuilder({
+        os: w.os,
+        bootId: `fixture-boot-${w.name}`,
+      });
+      for (const e of events) live.add(e);
+      const liveText = renderSummary(summarize(live.finish()));
+      await writeRecording(`${dir}/${w.name}.cbor`, w.os, w.name, events);
+      const r = await RecordingReader.open(`${dir}/${w.name}.cbor`);
+      const replayed = await analyze(r.events(), {
+        os: r.header.os,
+        bootId: r.header.bootId,
+      });
+      assertEquals(renderSummary(summarize(replayed)), liveText, w.name);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a finished builder refuses more events", () => {
+  const b = new ForestBuilder(LINUX);
+  b.finish();
+  let threw = false;
+  try {
+    b.add(create(1, 2, 1));
+  } catch {
+    threw = true;
+  }
+  assertEquals(threw, true);
+});
