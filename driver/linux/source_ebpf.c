@@ -10,7 +10,7 @@
  *
  *   open   BTF present? load the programs (the privilege check: loading
  *          needs CAP_BPF + CAP_PERFMON, or root). Nothing is attached yet.
- *   start  attach the three tracepoints, snapshot, start the reader.
+ *   start  attach the four tracepoints, snapshot, start the reader.
  *   stop   detach, drain what the ring still holds, report pending losses,
  *          join the reader.
  *
@@ -210,21 +210,38 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
   emit_built(s, &b);
 }
 
+/* As the proc connector source (thread_table.h): a thread that is not the
+ * last gets PR_REC_THREAD_EXIT; the last one, when it is not the leader,
+ * PR_REC_THREAD_EXIT with PR_F_GROUP_DEAD then PR_REC_PROCESS_EXIT; a leader
+ * that is the last, PR_REC_PROCESS_EXIT only. Here the kernel says which task
+ * is the last (group_dead), and the process status is what wait() reports. */
 static void on_exit_task(struct ebpf_state *s, const struct pb_exit *x) {
   struct pr_builder b;
-  if (x->h.flags & PB_F_GROUP_DEAD) {
+  int last = (x->h.flags & PB_F_GROUP_DEAD) != 0;
+  if (!last || x->h.tid != x->h.pid) {
+    struct pr_rec_thread_exit *r;
+    start_rec(s, &b, PR_REC_THREAD_EXIT, sizeof(*r), &x->h, x->h.tid);
+    r = (struct pr_rec_thread_exit *)(void *)b.buf;
+    r->status = x->code;
+    if (last) r->h.flags |= PR_F_GROUP_DEAD;
+    if (x->h.flags & (PB_F_GROUP_EXIT | PB_F_GROUP_EXEC)) r->h.flags |= PR_F_PROCESS_EXITING;
+    if ((x->h.flags & PB_F_LEADER_EXITING) && x->h.tid != x->h.pid) r->h.flags |= PR_F_PROCESS_EXITING;
+    emit_built(s, &b);
+  }
+  if (last) {
     struct pr_rec_process_exit *r;
     start_rec(s, &b, PR_REC_PROCESS_EXIT, sizeof(*r), &x->h, x->h.tid);
     r = (struct pr_rec_process_exit *)(void *)b.buf;
     r->status = x->group_status;
     r->start_ns = x->start_ns;
-  } else {
-    struct pr_rec_thread_exit *r;
-    start_rec(s, &b, PR_REC_THREAD_EXIT, sizeof(*r), &x->h, x->h.tid);
-    r = (struct pr_rec_thread_exit *)(void *)b.buf;
-    r->status = x->code;
-    if (x->h.flags & (PB_F_GROUP_EXIT | PB_F_GROUP_EXEC)) r->h.flags |= PR_F_PROCESS_EXITING;
+    emit_built(s, &b);
   }
+}
+
+static void on_comm(struct ebpf_state *s, const struct pb_comm *c) {
+  struct pr_builder b;
+  start_rec(s, &b, PR_REC_COMM, sizeof(struct pr_rec_comm), &c->h, c->h.tid);
+  pr_rb_add_str(&b, offsetof(struct pr_rec_comm, comm), c->comm, comm_len(c->comm), s->max_string);
   emit_built(s, &b);
 }
 
@@ -245,6 +262,9 @@ static int on_sample(void *ctx, void *data, size_t size) {
     break;
   case PB_EXIT:
     if (size >= sizeof(struct pb_exit)) on_exit_task(s, data);
+    break;
+  case PB_COMM:
+    if (size >= sizeof(struct pb_comm)) on_comm(s, data);
     break;
   default:
     break;

@@ -12,6 +12,7 @@
 #                not position-independent, so it cannot go into the .so)
 # Targets:
 #   ebpf-test     builds and runs ebpf/test_ebpf.c against $(BUILD)/libprocrec.so
+#                 (the storm of ebpf/storm.c, forced loss, no privilege)
 #   ebpf-vmlinux  regenerates ebpf/vmlinux.h from this machine's kernel BTF
 #
 # The committed ebpf/vmlinux.h (bpftool btf dump of a 6.18 kernel) makes the
@@ -76,12 +77,25 @@ ebpf-vmlinux:
 	$(EBPF_BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > ebpf/vmlinux.h.tmp && mv ebpf/vmlinux.h.tmp ebpf/vmlinux.h
 
 $(BUILD)/test_ebpf: ebpf/test_ebpf.c ../include/procrec_abi.h $(BUILD)/libprocrec.so
-	$(CC) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -pthread -o $@ ebpf/test_ebpf.c -L$(BUILD) -lprocrec -Wl,-rpath,'$$ORIGIN'
+	$(CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -pthread -o $@ ebpf/test_ebpf.c -L$(BUILD) -lprocrec -Wl,-rpath,'$$ORIGIN'
 
+$(BUILD)/storm: ebpf/storm.c
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -pthread -o $@ ebpf/storm.c
+
+# The capture tests (root), then the same binary without the privilege to
+# load BPF (root's bounding set minus CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN):
+# PR_SOURCE_EBPF must fail with PR_E_PERM, AUTO fall back to netlink.
+EBPF_NOBPF := setpriv --bounding-set=-bpf,-perfmon,-sys_admin --inh-caps=-bpf,-perfmon,-sys_admin
 ebpf-test:
 ifeq ($(EBPF_OK),yes)
-	$(MAKE) --no-print-directory $(BUILD)/test_ebpf
-	./$(BUILD)/test_ebpf
+	$(MAKE) --no-print-directory $(BUILD)/test_ebpf $(BUILD)/storm
+	./$(BUILD)/test_ebpf ./$(BUILD)/storm
+	./$(BUILD)/test_ebpf ./$(BUILD)/storm loss
+	@if [ "$$(id -u)" = 0 ] && command -v setpriv >/dev/null; then \
+	  echo "$(EBPF_NOBPF) ./$(BUILD)/test_ebpf - unprivileged"; \
+	  $(EBPF_NOBPF) ./$(BUILD)/test_ebpf - unprivileged; \
+	else echo "ebpf-test: unprivileged case skipped: needs root and setpriv (util-linux)"; fi
 else
 	@echo "ebpf-test: skipped: the eBPF source is not built ($(EBPF_WHY))"
 endif

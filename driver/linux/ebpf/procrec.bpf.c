@@ -11,6 +11,7 @@
  *                       area with truncation and full length, and the cwd
  *   sched_process_exit  one task ended: its exit code, and for the last task
  *                       of the group the status wait() reports
+ *   task_rename         a task's comm changed (as the proc connector's COMM)
  *
  * Built once with clang against the committed vmlinux.h; CO-RE relocations
  * adapt field offsets to the running kernel. `group_dead` is an argument of
@@ -41,8 +42,9 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 const volatile __u32 argv_max = 4096;        /* argv bytes kept, <= PB_ARGV_CAP */
 const volatile __u64 wake_bytes = 256 << 10; /* wake the reader at this much unread data */
 
-/* include/linux/sched/signal.h (macros are not in BTF) */
+/* include/linux/sched/signal.h, include/linux/sched.h (macros are not in BTF) */
 #define PR_SIGNAL_GROUP_EXIT 0x00000004
+#define PR_PF_EXITING 0x00000004
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -278,6 +280,7 @@ int BPF_PROG(pr_exit, struct task_struct *p) {
   if (sflags & PR_SIGNAL_GROUP_EXIT) flags |= PB_F_GROUP_EXIT;
   if (bpf_core_field_exists(sig->group_exec_task) && BPF_CORE_READ(sig, group_exec_task))
     flags |= PB_F_GROUP_EXEC;
+  if (BPF_CORE_READ(p, group_leader, flags) & PR_PF_EXITING) flags |= PB_F_LEADER_EXITING;
   __u32 code = BPF_CORE_READ(p, exit_code);
   __u32 gstatus = 0;
   if (group_dead) {
@@ -292,6 +295,19 @@ int BPF_PROG(pr_exit, struct task_struct *p) {
   r->group_status = gstatus;
   r->start_ns = BPF_CORE_READ(p, group_leader, start_time);
   r->task_start_ns = BPF_CORE_READ(p, start_time);
+  bpf_ringbuf_submit(r, wake_flag());
+  return 0;
+}
+
+SEC("tp_btf/task_rename")
+int BPF_PROG(pr_comm, struct task_struct *task, const char *comm) {
+  struct pb_comm *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+  if (!r) {
+    count_fail();
+    return 0;
+  }
+  fill_hdr(&r->h, PB_COMM, 0, sizeof(*r), BPF_CORE_READ(task, tgid), BPF_CORE_READ(task, pid));
+  bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), comm);
   bpf_ringbuf_submit(r, wake_flag());
   return 0;
 }

@@ -20,6 +20,7 @@ enum pb_kind {
   PB_FORK = 1, /* sched_process_fork: a process or a thread was created */
   PB_EXEC = 2, /* sched_process_exec */
   PB_EXIT = 3, /* sched_process_exit: one task ended */
+  PB_COMM = 4, /* task_rename: a task's comm changed (prctl, exec) */
 };
 
 /* pb_hdr.flags */
@@ -33,6 +34,7 @@ enum pb_kind {
 #define PB_F_ARGV_FAULT 0x0080u      /* exec: the argument area could not be read */
 #define PB_F_IMAGE_FILENAME 0x0100u  /* exec: image is bprm->filename (the path walk failed) */
 #define PB_F_CWD_TRUNCATED 0x0200u   /* exec: cwd deeper or longer than the walk allows */
+#define PB_F_LEADER_EXITING 0x0400u  /* exit: the group leader is exiting or has exited */
 
 /* Capacities of the exec strings inside one record (the per-CPU scratch). */
 #define PB_IMAGE_CAP 4096u
@@ -84,6 +86,11 @@ struct pb_exit { /* 56 bytes; hdr pid/tid: the task that ended */
   __u32 group_status; /* with PB_F_GROUP_DEAD: the status wait() reports for the process */
   __u64 start_ns;     /* group leader's start_time */
   __u64 task_start_ns; /* this task's start_time */
+};
+
+struct pb_comm { /* 48 bytes; hdr pid/tid: the task renamed */
+  struct pb_hdr h;
+  char comm[16]; /* the new name */
 };
 
 #endif /* PROCREC_BPF_H */

@@ -16,7 +16,9 @@
  *   child PID STATUS                  (no exec)
  *   storm PID THREADS                 (this process, last line)
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
