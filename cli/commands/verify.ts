@@ -66,6 +66,11 @@ export function register(program: Command): void {
           throw new CliError((e as Error).message);
         });
       }
+      try {
+        await Deno.stat(input);
+      } catch (e) {
+        throw new CliError(`Cannot verify "${input}": ${(e as Error).message}`);
+      }
       let result;
       try {
         if (await looksLikeZip(input)) {

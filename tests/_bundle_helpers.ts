@@ -1,0 +1,159 @@
+/**
+ * Helpers for the bundle, verify and report tests: a small but varied
+ * recording (a shell and its children, a failure, a signal, threads, a lost
+ * span), the CLI run as a subprocess, and zip surgery for tamper tests.
+ *
+ * @module
+ */
+import type { ProcEvent } from "../cli/events/types.ts";
+import { RecordingWriter } from "../cli/log/mod.ts";
+import { testHeader } from "./_recording_helpers.ts";
+
+const MS = 1_000_000;
+
+function proc(
+  t: number,
+  pid: number,
+  ppid: number,
+  image: string,
+  argv: string[],
+): ProcEvent[] {
+  return [
+    {
+      kind: "process_create",
+      t,
+      pid,
+      tid: pid,
+      ppid,
+      ptid: ppid,
+      creatorPid: ppid,
+      creatorTid: ppid,
+      start: t,
+    },
+    {
+      kind: "exec",
+      t: t + MS / 10,
+      pid,
+      tid: pid,
+      info: { image, argv, from: { image: "kernel", argv: "kernel" } },
+    },
+  ];
+}
+
+function exit(t: number, pid: number, status: number): ProcEvent {
+  return { kind: "process_exit", t, pid, tid: pid, status };
+}
+
+/**
+ * An incident-like workload: `sh` runs `ls` three times, a subshell that
+ * exits 3 after `sleep`, a `python3` with a thread that is killed (SIGKILL),
+ * and a `curl` that fails; a lost span sits in the middle. `variant` changes
+ * the curl's argv, so two recordings differ.
+ */
+export function incidentEvents(variant = 0): ProcEvent[] {
+  const e: ProcEvent[] = [];
+  e.push({
+    kind: "process_snapshot",
+    t: 0,
+    pid: 1,
+    tid: 1,
+    ppid: 0,
+    start: -5_000 * MS,
+    info: {
+      image: "/sbin/init",
+      argv: ["/sbin/init"],
+      from: { image: "proc" },
+    },
+  });
+  e.push(...proc(1 * MS, 100, 1, "/bin/sh", ["sh", "-c", "incident.sh"]));
+  for (let i = 0; i < 3; i++) {
+    const pid = 101 + i;
+    e.push(...proc((2 + i) * MS, pid, 100, "/usr/bin/ls", ["ls", "/"]));
+    e.push(exit((2 + i) * MS + MS / 2, pid, 0));
+  }
+  e.push(...proc(6 * MS, 104, 100, "/bin/sh", ["sh"]));
+  e.push(...proc(7 * MS, 105, 104, "/usr/bin/sleep", ["sleep", "0.2"]));
+  e.push(exit(207 * MS, 105, 0));
+  e.push(exit(208 * MS, 104, 3 << 8));
+  e.push(
+    ...proc(210 * MS, 106, 100, "/usr/bin/python3", [
+      "python3",
+      "-c",
+      "serve()",
+    ]),
+  );
+  e.push({
+    kind: "thread_create",
+    t: 211 * MS,
+    pid: 106,
+    tid: 107,
+    creatorPid: 106,
+    creatorTid: 106,
+  });
+  e.push({
+    kind: "lost",
+    t: 230 * MS,
+    pid: 0,
+    tid: 0,
+    reason: "ring_full",
+    count: 5,
+  });
+  e.push(
+    ...proc(240 * MS, 108, 100, "/usr/bin/curl", [
+      "curl",
+      "-s",
+      variant ? "http://203.0.113.9/stage2" : "http://198.51.100.7/payload",
+    ]),
+  );
+  e.push(exit(260 * MS, 108, 7 << 8));
+  e.push({ kind: "thread_exit", t: 300 * MS, pid: 106, tid: 107, status: 9 });
+  e.push(exit(300 * MS, 106, 9));
+  e.push(exit(310 * MS, 100, 0));
+  return e;
+}
+
+/** Writes `events` as a recording with small chunks (several per file). */
+export async function writeIncident(
+  path: string,
+  events: ProcEvent[] = incidentEvents(),
+  chunkEvents = 5,
+): Promise<void> {
+  const w = await RecordingWriter.create(path, testHeader(), {
+    chunkEvents,
+    flushIntervalMs: 0,
+  });
+  for (const ev of events) w.write(ev);
+  await w.close();
+}
+
+/** Runs `./procrec ARGS`; returns exit code, stdout and stderr. */
+export async function procrec(
+  args: string[],
+  options: { cwd?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const root = new URL("..", import.meta.url).pathname;
+  const out = await new Deno.Command(`${root}procrec`, {
+    args,
+    cwd: options.cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+/** Makes a temp dir, runs `fn` in it, removes it. */
+export async function inTempDir<T>(
+  fn: (dir: string) => Promise<T>,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "procrec-bundle-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
