@@ -95,6 +95,10 @@ void pr_lib_count(struct pr_lib *lib, enum pr_counter which, uint64_t n);
  * measured at open. */
 uint64_t pr_lib_utc_ns(const struct pr_lib *lib, uint64_t mono_ns);
 
+/* CLOCK_BOOTTIME - CLOCK_MONOTONIC at open, ns (to put /proc/<pid>/stat
+ * starttime, which counts boot time, on the monotonic clock). */
+int64_t pr_lib_boot_minus_mono(const struct pr_lib *lib);
+
 /* CLOCK_MONOTONIC now, ns. */
 uint64_t pr_lib_mono_now(void);
 

@@ -1,0 +1,451 @@
+/*
+ * lib.c - libprocrec.so: every function of procrec_abi.h over a struct
+ * pr_lib, and the services source.h offers the event sources.
+ *
+ * Threads: the API caller (open/start/stop/close/stats/control), one reader
+ * blocked in procrec_read (a Deno FFI nonblocking call), and the source's own
+ * threads that call pr_lib_emit. The ring, the stats and the state flags are
+ * guarded by lib->mu; procrec_read sleeps on lib->cv, which pr_lib_emit
+ * signals.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/pr_ring.h"
+#include "source.h"
+
+#define PR_DEFAULT_RING (64u << 20)
+#define PR_DEFAULT_RCVBUF (32u << 20)
+#define PR_DEFAULT_MAX_STRING 4096u
+#define PR_MAX_MAX_STRING (1u << 20)
+#define PR_MIN_RING (1u << 16)
+
+enum pr_lib_state { LIB_OPEN = 0, LIB_STARTED = 1, LIB_STOPPED = 2 };
+
+struct pr_lib {
+  struct procrec_options opts;
+  const struct pr_source_ops *src;
+  void *src_state;
+  char source_why[256];
+
+  pthread_mutex_t mu; /* guards everything below */
+  pthread_cond_t cv;  /* records arrived, or the state changed */
+  struct pr_ring ring;
+  void *ring_mem;
+  struct procrec_stats stats;
+  uint64_t ring_drops_seen; /* ring.dropped already added to stats */
+  int state;
+  char error[512];
+
+  int64_t utc_minus_mono;     /* CLOCK_REALTIME - CLOCK_MONOTONIC at open, ns */
+  int64_t boot_minus_mono;    /* CLOCK_BOOTTIME - CLOCK_MONOTONIC at open, ns */
+};
+
+static __thread char tls_error[512];
+
+/* ---- clocks ---- */
+
+static uint64_t clock_ns(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t pr_lib_mono_now(void) { return clock_ns(CLOCK_MONOTONIC); }
+
+/* Offset of clock id from CLOCK_MONOTONIC: the reading with the narrowest
+ * bracket of several. */
+static int64_t clock_offset(clockid_t id) {
+  int64_t best = 0;
+  uint64_t best_span = UINT64_MAX;
+  int i;
+  for (i = 0; i < 5; i++) {
+    uint64_t a = clock_ns(CLOCK_MONOTONIC), o = clock_ns(id), b = clock_ns(CLOCK_MONOTONIC);
+    if (b - a < best_span) {
+      best_span = b - a;
+      best = (int64_t)(o - (a + (b - a) / 2));
+    }
+  }
+  return best;
+}
+
+uint64_t pr_lib_utc_ns(const struct pr_lib *lib, uint64_t mono_ns) {
+  return (uint64_t)((int64_t)mono_ns + lib->utc_minus_mono);
+}
+
+int64_t pr_lib_boot_minus_mono(const struct pr_lib *lib) { return lib->boot_minus_mono; }
+
+/* ---- services for sources ---- */
+
+const struct procrec_options *pr_lib_options(const struct pr_lib *lib) { return &lib->opts; }
+void *pr_lib_state(const struct pr_lib *lib) { return lib->src_state; }
+void pr_lib_set_state(struct pr_lib *lib, void *state) { lib->src_state = state; }
+
+static void vset_error(char *dst, size_t n, const char *fmt, va_list ap) {
+  vsnprintf(dst, n, fmt, ap);
+}
+
+void pr_lib_set_error(struct pr_lib *lib, const char *fmt, ...) {
+  char tmp[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vset_error(tmp, sizeof(tmp), fmt, ap);
+  va_end(ap);
+  pthread_mutex_lock(&lib->mu);
+  memcpy(lib->error, tmp, sizeof(tmp));
+  pthread_mutex_unlock(&lib->mu);
+}
+
+static void set_tls_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void set_tls_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vset_error(tls_error, sizeof(tls_error), fmt, ap);
+  va_end(ap);
+}
+
+/* Adds ring drops not yet in the stats. Under lib->mu. */
+static void sync_ring_drops(struct pr_lib *lib) {
+  uint64_t d = lib->ring.dropped - lib->ring_drops_seen;
+  lib->ring_drops_seen = lib->ring.dropped;
+  lib->stats.lost_ring += d;
+  lib->stats.lost_total += d;
+}
+
+int pr_lib_emit(struct pr_lib *lib, const void *rec, uint32_t size) {
+  int rc;
+  pthread_mutex_lock(&lib->mu);
+  rc = pr_ring_push(&lib->ring, rec, size);
+  sync_ring_drops(lib);
+  if (rc == PR_RING_OK) pthread_cond_broadcast(&lib->cv);
+  pthread_mutex_unlock(&lib->mu);
+  if (rc == PR_RING_E_INVAL) {
+    /* A source bug or an oversized record: never silent. */
+    pr_lib_emit_lost(lib, PR_LOST_DECODE, UINT32_MAX, 1, 0, pr_lib_mono_now());
+    return PR_E_INVAL;
+  }
+  return rc == PR_RING_OK ? PR_OK : 1;
+}
+
+int pr_lib_emit_lost(struct pr_lib *lib, uint32_t reason, uint32_t cpu, uint64_t count, uint16_t flags,
+                     uint64_t mono_ns) {
+  struct pr_rec_lost l;
+  int rc;
+  memset(&l, 0, sizeof(l));
+  l.h.kind = PR_REC_LOST;
+  l.h.flags = flags;
+  l.h.size = sizeof(l);
+  l.h.mono_ns = mono_ns;
+  l.h.utc_ns = pr_lib_utc_ns(lib, mono_ns);
+  l.reason = reason;
+  l.cpu = cpu;
+  l.count = count;
+  pthread_mutex_lock(&lib->mu);
+  switch (reason) {
+  case PR_LOST_ENOBUFS: lib->stats.lost_enobufs++; break;
+  case PR_LOST_SEQ_GAP: lib->stats.lost_seq_gap += count; break;
+  case PR_LOST_RING_FULL: lib->stats.lost_ring += count; break;
+  case PR_LOST_BPF_RESERVE: lib->stats.lost_bpf += count; break;
+  case PR_LOST_DRIVER_QUEUE: lib->stats.lost_driver += count; break;
+  default: break;
+  }
+  lib->stats.lost_total += count;
+  rc = pr_ring_push(&lib->ring, &l, sizeof(l));
+  sync_ring_drops(lib);
+  if (rc == PR_RING_OK) pthread_cond_broadcast(&lib->cv);
+  pthread_mutex_unlock(&lib->mu);
+  /* When the ring is full this lost record is itself counted as a ring drop
+   * and reported by the ring's own lost record. */
+  return rc == PR_RING_OK ? PR_OK : 1;
+}
+
+void pr_lib_count(struct pr_lib *lib, enum pr_counter which, uint64_t n) {
+  pthread_mutex_lock(&lib->mu);
+  switch (which) {
+  case PR_CNT_KERNEL_MSGS: lib->stats.kernel_msgs += n; break;
+  case PR_CNT_ENRICH_OK: lib->stats.enrich_ok += n; break;
+  case PR_CNT_ENRICH_GONE: lib->stats.enrich_gone += n; break;
+  }
+  pthread_mutex_unlock(&lib->mu);
+}
+
+/* ---- the ABI ---- */
+
+PROCREC_API uint32_t procrec_abi_version(void) { return PROCREC_ABI_VERSION; }
+
+static int normalize_options(const struct procrec_options *in, struct procrec_options *out) {
+  memset(out, 0, sizeof(*out));
+  if (in != NULL) {
+    if (in->size < offsetof(struct procrec_options, reserved) || in->size > 4096) {
+      set_tls_error("procrec_open: options size %u is not the size of struct procrec_options (%u)", in->size,
+                    (unsigned)sizeof(*in));
+      return PR_E_ABI;
+    }
+    memcpy(out, in, in->size < sizeof(*out) ? in->size : sizeof(*out));
+  }
+  out->size = sizeof(*out);
+  if (out->ring_bytes == 0) out->ring_bytes = PR_DEFAULT_RING;
+  if (out->rcvbuf_bytes == 0) out->rcvbuf_bytes = PR_DEFAULT_RCVBUF;
+  if (out->max_string == 0) out->max_string = PR_DEFAULT_MAX_STRING;
+  if (out->max_string > PR_MAX_MAX_STRING) {
+    set_tls_error("procrec_open: max_string %u is above the limit of %u bytes", out->max_string,
+                  PR_MAX_MAX_STRING);
+    return PR_E_INVAL;
+  }
+  /* The ring must hold a few of the largest records (4 strings). */
+  if (out->ring_bytes < PR_MIN_RING || out->ring_bytes / 8 < 4 * out->max_string + 256) {
+    set_tls_error("procrec_open: ring_bytes %u is too small (at least %u for max_string %u)", out->ring_bytes,
+                  (unsigned)((4 * out->max_string + 256) * 8 > PR_MIN_RING ? (4 * out->max_string + 256) * 8
+                                                                           : PR_MIN_RING),
+                  out->max_string);
+    return PR_E_INVAL;
+  }
+  if (out->source > PR_SOURCE_WINDOWS) {
+    set_tls_error("procrec_open: unknown source %u", out->source);
+    return PR_E_INVAL;
+  }
+  if (out->source == PR_SOURCE_WINDOWS) {
+    set_tls_error("procrec_open: the Windows source does not exist on Linux");
+    return PR_E_NOSUP;
+  }
+  return PR_OK;
+}
+
+static void lib_free(struct pr_lib *lib) {
+  pthread_cond_destroy(&lib->cv);
+  pthread_mutex_destroy(&lib->mu);
+  free(lib->ring_mem);
+  free(lib);
+}
+
+PROCREC_API int32_t procrec_open(const struct procrec_options *opts, void **out) {
+  struct pr_lib *lib;
+  pthread_condattr_t ca;
+  char why_ebpf[256] = "", why_nl[256] = "";
+  int rc;
+
+  if (out == NULL) {
+    set_tls_error("procrec_open: out is NULL");
+    return PR_E_INVAL;
+  }
+  *out = NULL;
+  lib = calloc(1, sizeof(*lib));
+  if (lib == NULL) {
+    set_tls_error("procrec_open: out of memory");
+    return PR_E_NOMEM;
+  }
+  rc = normalize_options(opts, &lib->opts);
+  if (rc != PR_OK) {
+    free(lib);
+    return rc;
+  }
+  lib->ring_mem = malloc(lib->opts.ring_bytes);
+  if (lib->ring_mem == NULL) {
+    set_tls_error("procrec_open: cannot allocate a ring of %u bytes", lib->opts.ring_bytes);
+    free(lib);
+    return PR_E_NOMEM;
+  }
+  pr_ring_init(&lib->ring, lib->ring_mem, lib->opts.ring_bytes, PR_LOST_RING_FULL);
+  lib->stats.ring_size = lib->ring.cap;
+  pthread_mutex_init(&lib->mu, NULL);
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&lib->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  lib->utc_minus_mono = clock_offset(CLOCK_REALTIME);
+  lib->boot_minus_mono = clock_offset(CLOCK_BOOTTIME);
+
+  switch (lib->opts.source) {
+  case PR_SOURCE_EBPF:
+    rc = pr_source_ebpf.open(lib, why_ebpf, sizeof(why_ebpf));
+    if (rc == PR_OK) {
+      lib->src = &pr_source_ebpf;
+      snprintf(lib->source_why, sizeof(lib->source_why), "ebpf: requested");
+    } else {
+      set_tls_error("%s", why_ebpf[0] ? why_ebpf : "cannot open the eBPF source");
+    }
+    break;
+  case PR_SOURCE_NETLINK:
+    rc = pr_source_netlink.open(lib, why_nl, sizeof(why_nl));
+    if (rc == PR_OK) {
+      lib->src = &pr_source_netlink;
+      snprintf(lib->source_why, sizeof(lib->source_why), "netlink: requested");
+    } else {
+      set_tls_error("%s", why_nl[0] ? why_nl : "cannot open the proc connector");
+    }
+    break;
+  default: /* PR_SOURCE_AUTO */
+    rc = pr_source_ebpf.open(lib, why_ebpf, sizeof(why_ebpf));
+    if (rc == PR_OK) {
+      lib->src = &pr_source_ebpf;
+      snprintf(lib->source_why, sizeof(lib->source_why), "ebpf: chosen automatically");
+      break;
+    }
+    rc = pr_source_netlink.open(lib, why_nl, sizeof(why_nl));
+    if (rc == PR_OK) {
+      lib->src = &pr_source_netlink;
+      snprintf(lib->source_why, sizeof(lib->source_why), "netlink: eBPF unavailable: %s",
+               why_ebpf[0] ? why_ebpf : "unknown reason");
+    } else {
+      set_tls_error("%s (eBPF unavailable too: %s)", why_nl[0] ? why_nl : "cannot open the proc connector",
+                    why_ebpf[0] ? why_ebpf : "unknown reason");
+    }
+    break;
+  }
+  if (rc != PR_OK) {
+    lib_free(lib);
+    return rc;
+  }
+  *out = lib;
+  return PR_OK;
+}
+
+PROCREC_API int32_t procrec_start(void *h) {
+  struct pr_lib *lib = h;
+  int rc, state;
+  if (lib == NULL) return PR_E_INVAL;
+  pthread_mutex_lock(&lib->mu);
+  state = lib->state;
+  pthread_mutex_unlock(&lib->mu);
+  if (state != LIB_OPEN) {
+    pr_lib_set_error(lib, "procrec_start: already %s", state == LIB_STARTED ? "started" : "stopped");
+    return PR_E_STATE;
+  }
+  rc = lib->src->start(lib);
+  if (rc == PR_OK) {
+    pthread_mutex_lock(&lib->mu);
+    lib->state = LIB_STARTED;
+    pthread_mutex_unlock(&lib->mu);
+  }
+  return rc;
+}
+
+/* Counts the records in a batch. */
+static uint64_t count_records(const uint8_t *buf, uint32_t n) {
+  uint64_t k = 0;
+  uint32_t off = 0;
+  while (off < n) {
+    uint32_t size;
+    memcpy(&size, buf + off + 4, 4);
+    off += size;
+    k++;
+  }
+  return k;
+}
+
+PROCREC_API int32_t procrec_read(void *h, uint8_t *buf, uint32_t cap, uint32_t timeout_ms) {
+  struct pr_lib *lib = h;
+  struct timespec deadline;
+  uint32_t n;
+  if (lib == NULL || (buf == NULL && cap > 0)) return PR_E_INVAL;
+  if (cap > INT32_MAX) cap = INT32_MAX & ~7u;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += timeout_ms / 1000;
+  deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&lib->mu);
+  for (;;) {
+    uint32_t next = pr_ring_peek_size(&lib->ring);
+    if (next > 0) {
+      if (next > cap) {
+        snprintf(lib->error, sizeof(lib->error),
+                 "procrec_read: the buffer of %u bytes is smaller than the next record (%u bytes)", cap, next);
+        pthread_mutex_unlock(&lib->mu);
+        return PR_E_INVAL;
+      }
+      break;
+    }
+    /* Empty: wait unless stopped (nothing more will come) or out of time. */
+    if (lib->state == LIB_STOPPED || timeout_ms == 0) break;
+    if (pthread_cond_timedwait(&lib->cv, &lib->mu, &deadline) == ETIMEDOUT) break;
+  }
+  n = pr_ring_pop_batch(&lib->ring, buf, cap);
+  if (n > 0) {
+    lib->stats.records += count_records(buf, n);
+    lib->stats.bytes += n;
+  }
+  pthread_mutex_unlock(&lib->mu);
+  return (int32_t)n;
+}
+
+PROCREC_API int32_t procrec_stats(void *h, struct procrec_stats *out) {
+  struct pr_lib *lib = h;
+  if (lib == NULL || out == NULL) return PR_E_INVAL;
+  pthread_mutex_lock(&lib->mu);
+  sync_ring_drops(lib);
+  lib->stats.ring_used = pr_ring_used(&lib->ring);
+  *out = lib->stats;
+  pthread_mutex_unlock(&lib->mu);
+  return PR_OK;
+}
+
+PROCREC_API int32_t procrec_stop(void *h) {
+  struct pr_lib *lib = h;
+  int state, rc = PR_OK;
+  if (lib == NULL) return PR_E_INVAL;
+  pthread_mutex_lock(&lib->mu);
+  state = lib->state;
+  pthread_mutex_unlock(&lib->mu);
+  if (state == LIB_STOPPED) return PR_OK;
+  if (state == LIB_STARTED) rc = lib->src->stop(lib);
+  pthread_mutex_lock(&lib->mu);
+  lib->state = LIB_STOPPED;
+  pthread_cond_broadcast(&lib->cv);
+  pthread_mutex_unlock(&lib->mu);
+  return rc;
+}
+
+PROCREC_API void procrec_close(void *h) {
+  struct pr_lib *lib = h;
+  if (lib == NULL) return;
+  procrec_stop(lib);
+  lib->src->close(lib);
+  lib_free(lib);
+}
+
+static int32_t copy_out(char *buf, uint32_t cap, const char *s) {
+  size_t n = strlen(s);
+  if (buf == NULL || cap == 0) return (int32_t)n;
+  if (n >= cap) n = cap - 1;
+  memcpy(buf, s, n);
+  buf[n] = 0;
+  return (int32_t)n;
+}
+
+PROCREC_API int32_t procrec_last_error(void *h, char *buf, uint32_t cap) {
+  struct pr_lib *lib = h;
+  char tmp[512];
+  if (lib == NULL) return copy_out(buf, cap, tls_error);
+  pthread_mutex_lock(&lib->mu);
+  memcpy(tmp, lib->error, sizeof(tmp));
+  pthread_mutex_unlock(&lib->mu);
+  return copy_out(buf, cap, tmp);
+}
+
+PROCREC_API int32_t procrec_source(void *h, char *buf, uint32_t cap) {
+  struct pr_lib *lib = h;
+  if (lib == NULL) return PR_E_INVAL;
+  copy_out(buf, cap, lib->source_why);
+  return (int32_t)lib->src->id;
+}
+
+PROCREC_API int32_t procrec_control(void *h, uint32_t op, const uint8_t *arg, uint32_t len) {
+  struct pr_lib *lib = h;
+  (void)arg;
+  (void)len;
+  if (lib == NULL) return PR_E_INVAL;
+  if (op != PR_CTL_PAUSE_READER && op != PR_CTL_RESUME_READER) {
+    pr_lib_set_error(lib, "procrec_control: operation %u is not supported by the %s source", op, lib->src->name);
+    return PR_E_NOSUP;
+  }
+  if (lib->src->control == NULL) return PR_E_NOSUP;
+  return lib->src->control(lib, op);
+}

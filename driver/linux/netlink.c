@@ -1,0 +1,690 @@
+/*
+ * netlink.c - the proc connector source (NETLINK_CONNECTOR, CN_IDX_PROC).
+ *
+ * Two threads:
+ *  - the reader only receives: it drains the socket, checks the kernel's
+ *    per-CPU sequence numbers, turns each proc_event into a small raw event
+ *    and appends it to an in-memory queue. It never touches /proc, so the
+ *    kernel's socket buffer is drained at the speed of recv.
+ *  - the enricher takes raw events in order, reads /proc/<pid>/ for exec
+ *    events, builds the records and emits them. Being the only emitter, it
+ *    keeps the kernel's order: an exec record always precedes the exit of
+ *    the same process.
+ *
+ * Loss accounting, each a PR_REC_LOST at the place it happened:
+ *  - recv() failing with ENOBUFS: the socket buffer overflowed (count
+ *    unknown, PR_F_COUNT_UNKNOWN); the exact count shows as sequence gaps;
+ *  - a per-CPU sequence gap (msg->seq is a per-CPU counter that the kernel
+ *    increments for every event before any per-listener filter; the CPU is in
+ *    proc_event.cpu): PR_LOST_SEQ_GAP with the exact count and the CPU;
+ *  - the raw queue full: PR_LOST_RING_FULL with the count;
+ *  - the library ring full: counted by lib.c (PR_LOST_RING_FULL).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../common/pr_record.h"
+#include "procfs.h"
+#include "source.h"
+#include "thread_table.h"
+
+#define RAW_LOST 0xFFFFFFFFu
+#define QUEUE_CAP (1u << 17)
+#define EXEC_SLOTS (1u << 18)
+#define RECV_BUF 65536
+#define BATCH 256
+
+struct raw_ev {
+  uint32_t what; /* PROC_EVENT_* or RAW_LOST */
+  uint32_t cpu;
+  uint64_t ts;   /* kernel monotonic ns */
+  uint32_t a, b, c, d;
+  uint32_t code, sig;
+  uint64_t count;
+  uint16_t flags;
+  char comm[16];
+};
+
+struct nl_state {
+  struct pr_lib *lib;
+  int fd;
+  int wake[2];
+  pthread_t reader, enricher;
+  int reader_started, enricher_started;
+
+  pthread_mutex_t mu; /* guards the queue and the flags below */
+  pthread_cond_t q_cv;     /* queue not empty, or reader done */
+  pthread_cond_t pause_cv; /* pause state changed */
+  struct raw_ev *q;
+  uint32_t q_head, q_len;
+  uint64_t q_drops;     /* dropped since the last lost entry */
+  uint64_t q_drop_ts;
+  int paused, reader_paused, stopping, reader_done;
+
+  /* Reader only. */
+  uint32_t *cpu_seq;
+  uint8_t *cpu_seen;
+  uint32_t ncpu;
+
+  /* exec events queued but not yet enriched, per pid slot (atomics). */
+  uint16_t *exec_pending;
+
+  /* Enricher only. */
+  struct pr_thread_table threads;
+  uint8_t *rec;
+  uint32_t rec_cap;
+  struct raw_ev *batch;
+
+  uint64_t *recv_buf; /* reader only */
+};
+
+static void nl_free(struct nl_state *s) {
+  if (s->fd >= 0) close(s->fd);
+  if (s->wake[0] >= 0) close(s->wake[0]);
+  if (s->wake[1] >= 0) close(s->wake[1]);
+  pthread_cond_destroy(&s->q_cv);
+  pthread_cond_destroy(&s->pause_cv);
+  pthread_mutex_destroy(&s->mu);
+  pr_thread_table_free(&s->threads);
+  free(s->q);
+  free(s->cpu_seq);
+  free(s->cpu_seen);
+  free(s->exec_pending);
+  free(s->rec);
+  free(s->batch);
+  free(s->recv_buf);
+  free(s);
+}
+
+static int nl_open(struct pr_lib *lib, char *why, size_t n) {
+  const struct procrec_options *o = pr_lib_options(lib);
+  struct sockaddr_nl sa;
+  struct nl_state *s;
+  int rcvbuf = o->rcvbuf_bytes > INT32_MAX ? INT32_MAX : (int)o->rcvbuf_bytes;
+  int e;
+
+  s = calloc(1, sizeof(*s));
+  if (s == NULL) {
+    snprintf(why, n, "out of memory");
+    return PR_E_NOMEM;
+  }
+  s->lib = lib;
+  s->fd = s->wake[0] = s->wake[1] = -1;
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->q_cv, NULL);
+  pthread_cond_init(&s->pause_cv, NULL);
+  s->q = malloc(sizeof(*s->q) * QUEUE_CAP);
+  s->exec_pending = calloc(EXEC_SLOTS, sizeof(*s->exec_pending));
+  s->rec_cap = pr_procfs_record_cap(sizeof(struct pr_rec_exec), o->max_string);
+  s->rec = malloc(s->rec_cap);
+  s->batch = malloc(sizeof(*s->batch) * BATCH);
+  s->recv_buf = malloc(RECV_BUF);
+  if (s->q == NULL || s->exec_pending == NULL || s->rec == NULL || s->batch == NULL || s->recv_buf == NULL ||
+      pr_thread_table_init(&s->threads) != 0) {
+    snprintf(why, n, "out of memory");
+    nl_free(s);
+    return PR_E_NOMEM;
+  }
+  if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+    snprintf(why, n, "pipe2: %s", strerror(errno));
+    nl_free(s);
+    return PR_E_IO;
+  }
+
+  s->fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+  if (s->fd < 0) {
+    e = errno;
+    snprintf(why, n, "the kernel has no proc connector (socket NETLINK_CONNECTOR: %s)", strerror(e));
+    nl_free(s);
+    return e == EPROTONOSUPPORT || e == EAFNOSUPPORT ? PR_E_NOSUP : PR_E_IO;
+  }
+  memset(&sa, 0, sizeof(sa));
+  sa.nl_family = AF_NETLINK;
+  sa.nl_groups = CN_IDX_PROC;
+  sa.nl_pid = 0; /* the kernel picks a unique port id */
+  if (bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+    e = errno;
+    if (e == EPERM || e == EACCES)
+      snprintf(why, n, "binding the proc connector needs CAP_NET_ADMIN (run as root)");
+    else
+      snprintf(why, n, "cannot bind the proc connector: %s", strerror(e));
+    nl_free(s);
+    return e == EPERM || e == EACCES ? PR_E_PERM : PR_E_IO;
+  }
+  if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0) {
+    e = errno;
+    if (e == EPERM)
+      snprintf(why, n, "raising the proc connector's receive buffer (SO_RCVBUFFORCE) needs CAP_NET_ADMIN (run as root)");
+    else
+      snprintf(why, n, "cannot set SO_RCVBUFFORCE to %d bytes: %s", rcvbuf, strerror(e));
+    nl_free(s);
+    return e == EPERM ? PR_E_PERM : PR_E_IO;
+  }
+  pr_lib_set_state(lib, s);
+  return PR_OK;
+}
+
+/* Sends PROC_CN_MCAST_LISTEN or _IGNORE. No filter: every event type. */
+static int send_mcast(int fd, enum proc_cn_mcast_op op) {
+  struct {
+    struct nlmsghdr nl;
+    struct cn_msg cn;
+    enum proc_cn_mcast_op op;
+  } __attribute__((packed)) m;
+  struct sockaddr_nl to;
+  memset(&m, 0, sizeof(m));
+  m.nl.nlmsg_len = sizeof(m);
+  m.nl.nlmsg_type = NLMSG_DONE;
+  m.nl.nlmsg_pid = 0;
+  m.cn.id.idx = CN_IDX_PROC;
+  m.cn.id.val = CN_VAL_PROC;
+  m.cn.len = sizeof(m.op);
+  m.op = op;
+  memset(&to, 0, sizeof(to));
+  to.nl_family = AF_NETLINK;
+  if (sendto(fd, &m, sizeof(m), 0, (struct sockaddr *)&to, sizeof(to)) != (ssize_t)sizeof(m)) return -1;
+  return 0;
+}
+
+/* ---- the raw queue ---- */
+
+static inline uint32_t exec_slot(uint32_t pid) { return pid & (EXEC_SLOTS - 1); }
+
+/* Appends ev; when the queue is full, drops it and counts. The lost entry
+ * goes in first when there is room for both. */
+static void enqueue(struct nl_state *s, const struct raw_ev *ev) {
+  pthread_mutex_lock(&s->mu);
+  if (s->q_len + (s->q_drops > 0 ? 2u : 1u) > QUEUE_CAP) {
+    if (s->q_drops == 0) s->q_drop_ts = ev->ts;
+    s->q_drops++;
+    pthread_mutex_unlock(&s->mu);
+    return;
+  }
+  if (s->q_drops > 0) {
+    struct raw_ev *l = &s->q[(s->q_head + s->q_len++) % QUEUE_CAP];
+    memset(l, 0, sizeof(*l));
+    l->what = RAW_LOST;
+    l->a = PR_LOST_RING_FULL;
+    l->cpu = UINT32_MAX;
+    l->count = s->q_drops;
+    l->ts = s->q_drop_ts;
+    s->q_drops = 0;
+  }
+  s->q[(s->q_head + s->q_len++) % QUEUE_CAP] = *ev;
+  if (ev->what == PROC_EVENT_EXEC) __atomic_fetch_add(&s->exec_pending[exec_slot(ev->b)], 1, __ATOMIC_RELAXED);
+  pthread_cond_signal(&s->q_cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+static void enqueue_lost(struct nl_state *s, uint32_t reason, uint32_t cpu, uint64_t count, uint16_t flags,
+                         uint64_t ts) {
+  struct raw_ev ev;
+  memset(&ev, 0, sizeof(ev));
+  ev.what = RAW_LOST;
+  ev.a = reason;
+  ev.cpu = cpu;
+  ev.count = count;
+  ev.flags = flags;
+  ev.ts = ts;
+  enqueue(s, &ev);
+}
+
+/* ---- the reader thread ---- */
+
+/* Checks the per-CPU sequence number; enqueues a gap as lost. */
+static void check_seq(struct nl_state *s, uint32_t cpu, uint32_t seq, uint64_t ts) {
+  if (cpu >= s->ncpu) {
+    uint32_t n = s->ncpu ? s->ncpu : 64;
+    uint32_t *ns;
+    uint8_t *nb;
+    if (cpu >= (1u << 20)) {
+      enqueue_lost(s, PR_LOST_DECODE, cpu, 1, 0, ts);
+      return;
+    }
+    while (n <= cpu) n *= 2;
+    ns = realloc(s->cpu_seq, n * sizeof(*ns));
+    if (ns == NULL) return;
+    s->cpu_seq = ns;
+    nb = realloc(s->cpu_seen, n);
+    if (nb == NULL) return;
+    s->cpu_seen = nb;
+    memset(s->cpu_seen + s->ncpu, 0, n - s->ncpu);
+    s->ncpu = n;
+  }
+  if (s->cpu_seen[cpu]) {
+    uint32_t gap = seq - s->cpu_seq[cpu] - 1u; /* modulo 2^32 */
+    if (gap != 0 && gap < 0x80000000u) enqueue_lost(s, PR_LOST_SEQ_GAP, cpu, gap, 0, ts);
+    else if (gap != 0) return; /* older than the last seen: out of order, keep the newest */
+  }
+  s->cpu_seen[cpu] = 1;
+  s->cpu_seq[cpu] = seq;
+}
+
+static void handle_msg(struct nl_state *s, const struct cn_msg *cn, size_t avail) {
+  const struct proc_event *pe;
+  struct raw_ev ev;
+  if (avail < sizeof(*cn) || cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC) return;
+  if (cn->len > avail - sizeof(*cn) || cn->len < offsetof(struct proc_event, event_data)) {
+    enqueue_lost(s, PR_LOST_DECODE, UINT32_MAX, 1, 0, pr_lib_mono_now());
+    return;
+  }
+  pe = (const struct proc_event *)(const void *)cn->data;
+  pr_lib_count(s->lib, PR_CNT_KERNEL_MSGS, 1);
+  if (pe->what == PROC_EVENT_NONE) return; /* an ack: not a per-CPU counted event */
+  check_seq(s, pe->cpu, cn->seq, pe->timestamp_ns);
+
+  memset(&ev, 0, sizeof(ev));
+  ev.what = pe->what;
+  ev.cpu = pe->cpu;
+  ev.ts = pe->timestamp_ns;
+  switch (pe->what) {
+  case PROC_EVENT_FORK:
+    ev.a = (uint32_t)pe->event_data.fork.parent_pid;
+    ev.b = (uint32_t)pe->event_data.fork.parent_tgid;
+    ev.c = (uint32_t)pe->event_data.fork.child_pid;
+    ev.d = (uint32_t)pe->event_data.fork.child_tgid;
+    break;
+  case PROC_EVENT_EXEC:
+    ev.a = (uint32_t)pe->event_data.exec.process_pid;
+    ev.b = (uint32_t)pe->event_data.exec.process_tgid;
+    break;
+  case PROC_EVENT_EXIT:
+    ev.a = (uint32_t)pe->event_data.exit.process_pid;
+    ev.b = (uint32_t)pe->event_data.exit.process_tgid;
+    ev.code = pe->event_data.exit.exit_code;
+    ev.sig = pe->event_data.exit.exit_signal;
+    break;
+  case PROC_EVENT_COMM:
+    ev.a = (uint32_t)pe->event_data.comm.process_pid;
+    ev.b = (uint32_t)pe->event_data.comm.process_tgid;
+    memcpy(ev.comm, pe->event_data.comm.comm, sizeof(ev.comm));
+    break;
+  default:
+    return; /* uid, gid, sid, ptrace, coredump: sequence checked, nothing recorded */
+  }
+  enqueue(s, &ev);
+}
+
+/* Receives one datagram and handles it. Returns 1 when something was
+ * received (or ENOBUFS reported), 0 when the socket is empty. */
+static int drain_once(struct nl_state *s, void *buf, size_t cap) {
+  for (;;) {
+    struct sockaddr_nl from;
+    socklen_t fl = sizeof(from);
+    const struct nlmsghdr *nh;
+    ssize_t n = recvfrom(s->fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOBUFS) {
+        enqueue_lost(s, PR_LOST_ENOBUFS, UINT32_MAX, 0, PR_F_COUNT_UNKNOWN, pr_lib_mono_now());
+        return 1;
+      }
+      return 0; /* EAGAIN, or a socket error: poll reports it again */
+    }
+    if (from.nl_pid != 0) return 1; /* not from the kernel */
+    for (nh = (const struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
+      if (nh->nlmsg_type == NLMSG_NOOP || nh->nlmsg_type == NLMSG_ERROR) continue;
+      if (nh->nlmsg_len < NLMSG_HDRLEN) break;
+      handle_msg(s, (const struct cn_msg *)NLMSG_DATA(nh), nh->nlmsg_len - NLMSG_HDRLEN);
+    }
+    return 1;
+  }
+}
+
+/* Waits while paused; returns 1 when stopping. */
+static int reader_pause_point(struct nl_state *s) {
+  int stop;
+  pthread_mutex_lock(&s->mu);
+  while (s->paused && !s->stopping) {
+    s->reader_paused = 1;
+    pthread_cond_broadcast(&s->pause_cv);
+    pthread_cond_wait(&s->pause_cv, &s->mu);
+  }
+  s->reader_paused = 0;
+  stop = s->stopping;
+  pthread_mutex_unlock(&s->mu);
+  return stop;
+}
+
+static void *reader_main(void *arg) {
+  struct nl_state *s = arg;
+  void *buf = s->recv_buf;
+  for (;;) {
+    struct pollfd p[2];
+    if (reader_pause_point(s)) break;
+    p[0].fd = s->fd;
+    p[0].events = POLLIN;
+    p[1].fd = s->wake[0];
+    p[1].events = POLLIN;
+    if (poll(p, 2, -1) < 0 && errno != EINTR) break;
+    if (p[1].revents & POLLIN) {
+      char sink[64];
+      while (read(s->wake[0], sink, sizeof(sink)) > 0) {
+      }
+    }
+    for (;;) { /* drain until EAGAIN, stopping at a pause or stop request */
+      int pause_req;
+      pthread_mutex_lock(&s->mu);
+      pause_req = s->paused || s->stopping;
+      pthread_mutex_unlock(&s->mu);
+      if (pause_req) break;
+      if (drain_once(s, buf, RECV_BUF) == 0) break;
+    }
+  }
+  /* Stopping: what the kernel queued before the stop is still recorded
+   * (bounded, in case other listeners keep the events coming). */
+  {
+    uint64_t until = pr_lib_mono_now() + 250000000ull;
+    while (pr_lib_mono_now() < until && drain_once(s, buf, RECV_BUF) > 0) {
+    }
+  }
+  pthread_mutex_lock(&s->mu);
+  s->reader_done = 1;
+  pthread_cond_broadcast(&s->q_cv);
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+/* ---- the enricher thread ---- */
+
+static void emit_exec(struct nl_state *s, const struct raw_ev *ev) {
+  const struct procrec_options *o = pr_lib_options(s->lib);
+  struct pr_builder b;
+  struct pr_rec_exec *r = (struct pr_rec_exec *)(void *)s->rec;
+  uint32_t pid = ev->b, info_off = offsetof(struct pr_rec_exec, info);
+  uint16_t flags = 0;
+  int enriched = 0, gone = 1;
+
+  if (!(o->flags & PR_OPT_NO_ENRICH)) {
+    struct pr_procfs_stat st;
+    int fd = pr_procfs_open(pid, &st);
+    if (fd >= 0) {
+      /* The process must have started before this exec: otherwise the pid
+       * was reused and the data belongs to another process. Ticks round
+       * down, so a true match always passes. */
+      uint64_t start = pr_procfs_start_mono(st.start_ticks, pr_lib_boot_minus_mono(s->lib));
+      if (start <= ev->ts + 1000000u) {
+        pr_rb_init(&b, s->rec, s->rec_cap, PR_REC_EXEC, sizeof(*r));
+        flags = pr_procfs_fill_info(&b, info_off, fd, &st, o->max_string, &gone);
+        enriched = 1;
+      }
+      close(fd);
+    }
+    /* A later exec of this pid already received: what /proc shows may be
+     * that later image, never to be lent to this one. */
+    if (enriched && __atomic_load_n(&s->exec_pending[exec_slot(pid)], __ATOMIC_RELAXED) > 0) enriched = 0;
+    if (!enriched) {
+      struct pr_proc_info info;
+      pr_rb_init(&b, s->rec, s->rec_cap, PR_REC_EXEC, sizeof(*r));
+      memset(&info, 0, sizeof(info));
+      info.prov_image = info.prov_argv = info.prov_comm = info.prov_cwd = info.prov_cred = PR_PROV_GONE;
+      memcpy(s->rec + info_off, &info, sizeof(info));
+      flags = 0;
+      gone = 1;
+    }
+    pr_lib_count(s->lib, enriched && !gone ? PR_CNT_ENRICH_OK : PR_CNT_ENRICH_GONE, 1);
+  } else {
+    pr_rb_init(&b, s->rec, s->rec_cap, PR_REC_EXEC, sizeof(*r));
+  }
+  r->h.flags = flags;
+  r->h.pid = ev->b;
+  r->h.tid = ev->a;
+  r->h.mono_ns = ev->ts;
+  r->h.utc_ns = pr_lib_utc_ns(s->lib, ev->ts);
+  r->start_ns = 0;
+  pr_lib_emit(s->lib, s->rec, pr_rb_finish(&b));
+}
+
+static void fill_header(struct nl_state *s, struct pr_rec_header *h, uint16_t kind, uint32_t size, uint32_t pid,
+                        uint32_t tid, uint64_t ts) {
+  memset(h, 0, sizeof(*h));
+  h->kind = kind;
+  h->size = size;
+  h->pid = pid;
+  h->tid = tid;
+  h->mono_ns = ts;
+  h->utc_ns = pr_lib_utc_ns(s->lib, ts);
+}
+
+static void emit_process_exit(struct nl_state *s, uint32_t pid, uint32_t tid, uint32_t status, uint64_t ts) {
+  struct pr_rec_process_exit r;
+  memset(&r, 0, sizeof(r));
+  fill_header(s, &r.h, PR_REC_PROCESS_EXIT, sizeof(r), pid, tid, ts);
+  r.status = status;
+  pr_lib_emit(s->lib, &r, sizeof(r));
+}
+
+static void emit_thread_exit(struct nl_state *s, uint32_t pid, uint32_t tid, uint32_t status, uint16_t flags,
+                             uint64_t ts) {
+  struct pr_rec_thread_exit r;
+  memset(&r, 0, sizeof(r));
+  fill_header(s, &r.h, PR_REC_THREAD_EXIT, sizeof(r), pid, tid, ts);
+  r.h.flags = flags;
+  r.status = status;
+  pr_lib_emit(s->lib, &r, sizeof(r));
+}
+
+/* Exit of a thread: see thread_table.h for how a process exit is decided. */
+static void handle_exit(struct nl_state *s, const struct raw_ev *ev) {
+  uint32_t tid = ev->a, pid = ev->b;
+  struct pr_exit_decision d = pr_thread_table_exit(&s->threads, pid, tid, ev->code);
+  if (d.thread_exit) emit_thread_exit(s, pid, tid, ev->code, d.thread_flags, ev->ts);
+  if (d.process_exit) emit_process_exit(s, pid, tid, d.process_status, ev->ts);
+}
+
+static void handle_fork(struct nl_state *s, const struct raw_ev *ev) {
+  uint32_t parent_tid = ev->a, parent_pid = ev->b, child_tid = ev->c, child_pid = ev->d;
+  if (child_tid == child_pid) {
+    struct pr_rec_process_create r;
+    struct pr_stale_exit st;
+    /* A pid reused while we still held an unfinished process under it. */
+    if (pr_thread_table_new_process(&s->threads, child_pid, &st))
+      emit_process_exit(s, child_pid, child_pid, st.status, ev->ts);
+    memset(&r, 0, sizeof(r));
+    fill_header(s, &r.h, PR_REC_PROCESS_CREATE, sizeof(r), child_pid, child_tid, ev->ts);
+    r.parent_pid = parent_pid;
+    r.parent_tid = parent_tid;
+    r.creator_pid = parent_pid;
+    r.creator_tid = parent_tid;
+    r.start_ns = ev->ts;
+    pr_lib_emit(s->lib, &r, sizeof(r));
+  } else {
+    struct pr_rec_thread_create r;
+    pr_thread_table_new_thread(&s->threads, child_pid, child_tid);
+    memset(&r, 0, sizeof(r));
+    fill_header(s, &r.h, PR_REC_THREAD_CREATE, sizeof(r), child_pid, child_tid, ev->ts);
+    /* For CLONE_THREAD the kernel reports the process's parent as "parent":
+     * the creating thread is not in the message. */
+    r.creator_pid = child_pid;
+    r.creator_tid = 0;
+    r.start_ns = ev->ts;
+    pr_lib_emit(s->lib, &r, sizeof(r));
+  }
+}
+
+static void handle_comm(struct nl_state *s, const struct raw_ev *ev) {
+  uint64_t mem[(sizeof(struct pr_rec_comm) + 24) / 8];
+  struct pr_builder b;
+  struct pr_rec_header *h;
+  pr_rb_init(&b, mem, sizeof(mem), PR_REC_COMM, sizeof(struct pr_rec_comm));
+  h = pr_rb_header(&b);
+  fill_header(s, h, PR_REC_COMM, 0, ev->b, ev->a, ev->ts);
+  pr_rb_add_str(&b, offsetof(struct pr_rec_comm, comm), ev->comm, (uint32_t)strnlen(ev->comm, sizeof(ev->comm)), 0);
+  pr_lib_emit(s->lib, mem, pr_rb_finish(&b));
+}
+
+static void process_event(struct nl_state *s, const struct raw_ev *ev) {
+  switch (ev->what) {
+  case RAW_LOST: pr_lib_emit_lost(s->lib, ev->a, ev->cpu, ev->count, ev->flags, ev->ts); break;
+  case PROC_EVENT_FORK: handle_fork(s, ev); break;
+  case PROC_EVENT_EXEC:
+    /* This exec is no longer pending: a later one of the same pid would be. */
+    __atomic_fetch_sub(&s->exec_pending[exec_slot(ev->b)], 1, __ATOMIC_RELAXED);
+    pr_thread_table_exec(&s->threads, ev->b);
+    emit_exec(s, ev);
+    break;
+  case PROC_EVENT_EXIT: handle_exit(s, ev); break;
+  case PROC_EVENT_COMM: handle_comm(s, ev); break;
+  default: break;
+  }
+}
+
+static void *enricher_main(void *arg) {
+  struct nl_state *s = arg;
+  struct raw_ev *batch = s->batch;
+  for (;;) {
+    uint32_t n = 0, i;
+    pthread_mutex_lock(&s->mu);
+    while (s->q_len == 0 && !s->reader_done) pthread_cond_wait(&s->q_cv, &s->mu);
+    if (s->q_len == 0 && s->reader_done) {
+      /* Drops after the last stored entry are still reported. */
+      if (s->q_drops > 0) {
+        batch[0].what = RAW_LOST;
+        batch[0].a = PR_LOST_RING_FULL;
+        batch[0].cpu = UINT32_MAX;
+        batch[0].count = s->q_drops;
+        batch[0].flags = 0;
+        batch[0].ts = s->q_drop_ts;
+        s->q_drops = 0;
+        pthread_mutex_unlock(&s->mu);
+        process_event(s, &batch[0]);
+        continue;
+      }
+      pthread_mutex_unlock(&s->mu);
+      break;
+    }
+    while (n < BATCH && s->q_len > 0) {
+      batch[n++] = s->q[s->q_head];
+      s->q_head = (s->q_head + 1) % QUEUE_CAP;
+      s->q_len--;
+    }
+    pthread_mutex_unlock(&s->mu);
+    for (i = 0; i < n; i++) process_event(s, &batch[i]);
+  }
+  return NULL;
+}
+
+/* Threads started from the library ignore every signal: the host process's
+ * handlers (Deno's) run on its own threads. */
+static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg) {
+  sigset_t all, old;
+  int rc;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  rc = pthread_create(t, NULL, fn, arg);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return rc;
+}
+
+static int nl_stop(struct pr_lib *lib);
+
+static int nl_start(struct pr_lib *lib) {
+  struct nl_state *s = pr_lib_state(lib);
+  int rc;
+  if (send_mcast(s->fd, PROC_CN_MCAST_LISTEN) != 0) {
+    int e = errno;
+    pr_lib_set_error(lib, e == EPERM ? "subscribing to the proc connector needs CAP_NET_ADMIN (run as root)"
+                                     : "cannot subscribe to the proc connector: %s",
+                     strerror(e));
+    return e == EPERM ? PR_E_PERM : PR_E_IO;
+  }
+  /* Subscribed: from here the kernel queues every event in the socket, so
+   * the snapshot cannot miss a process that starts while it is taken. */
+  rc = pr_lib_snapshot(lib); /* nothing when PR_OPT_NO_SNAPSHOT */
+  if (rc != PR_OK) {
+    send_mcast(s->fd, PROC_CN_MCAST_IGNORE);
+    return rc;
+  }
+  /* The threads already running, so that a process exit waits for them. */
+  pr_thread_table_seed(&s->threads);
+  if ((rc = start_thread(&s->enricher, enricher_main, s)) != 0) {
+    pr_lib_set_error(lib, "cannot start the enrichment thread: %s", strerror(rc));
+    send_mcast(s->fd, PROC_CN_MCAST_IGNORE);
+    return PR_E_IO;
+  }
+  s->enricher_started = 1;
+  if ((rc = start_thread(&s->reader, reader_main, s)) != 0) {
+    pr_lib_set_error(lib, "cannot start the reader thread: %s", strerror(rc));
+    nl_stop(lib);
+    return PR_E_IO;
+  }
+  s->reader_started = 1;
+  return PR_OK;
+}
+
+static void wake_reader(struct nl_state *s) {
+  ssize_t w = write(s->wake[1], "x", 1);
+  (void)w;
+}
+
+static int nl_stop(struct pr_lib *lib) {
+  struct nl_state *s = pr_lib_state(lib);
+  pthread_mutex_lock(&s->mu);
+  s->stopping = 1;
+  pthread_cond_broadcast(&s->pause_cv);
+  pthread_mutex_unlock(&s->mu);
+  wake_reader(s);
+  if (s->reader_started) {
+    pthread_join(s->reader, NULL);
+    s->reader_started = 0;
+  } else {
+    pthread_mutex_lock(&s->mu);
+    s->reader_done = 1;
+    pthread_cond_broadcast(&s->q_cv);
+    pthread_mutex_unlock(&s->mu);
+  }
+  send_mcast(s->fd, PROC_CN_MCAST_IGNORE);
+  if (s->enricher_started) { /* it drains the queue, then ends */
+    pthread_join(s->enricher, NULL);
+    s->enricher_started = 0;
+  }
+  return PR_OK;
+}
+
+static void nl_close(struct pr_lib *lib) {
+  struct nl_state *s = pr_lib_state(lib);
+  if (s == NULL) return;
+  nl_free(s);
+  pr_lib_set_state(lib, NULL);
+}
+
+static int nl_control(struct pr_lib *lib, uint32_t op) {
+  struct nl_state *s = pr_lib_state(lib);
+  pthread_mutex_lock(&s->mu);
+  if (op == PR_CTL_PAUSE_READER) {
+    s->paused = 1;
+    pthread_mutex_unlock(&s->mu);
+    wake_reader(s);
+    pthread_mutex_lock(&s->mu);
+    /* Wait until the reader has stopped receiving (when it runs). */
+    while (s->reader_started && !s->reader_paused && !s->reader_done) pthread_cond_wait(&s->pause_cv, &s->mu);
+  } else {
+    s->paused = 0;
+    pthread_cond_broadcast(&s->pause_cv);
+  }
+  pthread_mutex_unlock(&s->mu);
+  wake_reader(s);
+  return PR_OK;
+}
+
+const struct pr_source_ops pr_source_netlink = {
+    .name = "netlink",
+    .id = PR_SOURCE_NETLINK,
+    .open = nl_open,
+    .start = nl_start,
+    .stop = nl_stop,
+    .close = nl_close,
+    .control = nl_control,
+};

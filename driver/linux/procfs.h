@@ -1,0 +1,53 @@
+/*
+ * procfs.h - reading one process's details from /proc/<pid>/ for exec
+ * enrichment and the start-up snapshot, with per-field provenance.
+ *
+ * Every read goes through a directory fd of /proc/<pid>: once it is open it
+ * keeps naming the same process (reads fail with ESRCH/ENOENT when that
+ * process is gone), so a reused pid can never lend its data after the
+ * starttime check in pr_procfs_open.
+ */
+#ifndef PR_LINUX_PROCFS_H
+#define PR_LINUX_PROCFS_H
+
+#include <stdint.h>
+
+#include "../common/pr_record.h"
+
+struct pr_procfs_stat {
+  uint32_t pid;
+  uint32_t ppid;
+  uint64_t start_ticks; /* field 22: clock ticks after boot (boot clock) */
+  uint32_t flags;       /* field 9: PF_* */
+  uint32_t threads;     /* field 20 */
+  char comm[64];        /* between the parentheses, NUL-terminated */
+  uint32_t comm_len;
+};
+
+#define PR_PF_KTHREAD 0x00200000u
+
+/* Opens /proc/<pid> as a directory fd and reads its stat into *st. Returns
+ * the fd (>= 0), or -1 with errno (ENOENT/ESRCH: gone). */
+int pr_procfs_open(uint32_t pid, struct pr_procfs_stat *st);
+
+/* Monotonic ns of a starttime in ticks, given CLOCK_BOOTTIME - MONOTONIC. */
+uint64_t pr_procfs_start_mono(uint64_t start_ticks, int64_t boot_minus_mono);
+
+/* Length of one clock tick in ns (sysconf(_SC_CLK_TCK)). */
+uint64_t pr_procfs_tick_ns(void);
+
+/* Fills the struct pr_proc_info at byte info_off of the record in b from
+ * the process at dirfd (dirfd < 0: the process is gone, every field is
+ * PR_PROV_GONE). Strings are truncated to max_string. Returns the header
+ * flags to add (PR_F_ARGV_TRUNCATED, PR_F_IMAGE_TRUNCATED), and sets *gone
+ * when a field could not be read because the process had gone. */
+uint16_t pr_procfs_fill_info(struct pr_builder *b, uint32_t info_off, int dirfd, const struct pr_procfs_stat *st,
+                             uint32_t max_string, int *gone);
+
+/* Bytes a record buffer needs for a fixed part of fixed_size and the four
+ * strings of a pr_proc_info. */
+static inline uint32_t pr_procfs_record_cap(uint32_t fixed_size, uint32_t max_string) {
+  return fixed_size + 4u * max_string + 8u;
+}
+
+#endif /* PR_LINUX_PROCFS_H */
