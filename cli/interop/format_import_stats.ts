@@ -27,6 +27,10 @@ const HOLES: [keyof SysmonImportStats, string][] = [
     "terminateBeforeCreate",
     "terminations stamped before their creation (moved to it)",
   ],
+  [
+    "terminateBeforeChild",
+    "terminations stamped before a child's creation (moved to it)",
+  ],
   ["duplicateCreates", "duplicate creations (dropped)"],
   ["duplicateTerminates", "duplicate terminations (dropped)"],
   ["missingPid", "records without ProcessId"],
@@ -46,7 +50,7 @@ const HOLES: [keyof SysmonImportStats, string][] = [
  * const text = formatImportStats("a.cbor", "h", {
  *   records: 3, creates: 2, terminates: 1, processes: 2, pairs: 1,
  *   terminateWithoutCreate: 0, createWithoutTerminate: 1, parentSnapshots: 0,
- *   parentsCreatedLater: 0, terminateBeforeCreate: 0, duplicateCreates: 0,
+ *   parentsCreatedLater: 0, terminateBeforeCreate: 0, terminateBeforeChild: 0, duplicateCreates: 0,
  *   duplicateTerminates: 0, missingPid: 0, missingPidRecovered: 0, pidReused: 0,
  * });
  * if (!text.includes("2 processes") || !text.includes("creations without")) throw new Error(text);

@@ -66,7 +66,9 @@ function jsonRecord(
       line,
     };
   }
-  const idField = "EventID" in obj ? "EventID" : "event_id";
+  const idField = !("EventID" in obj) && "event_id" in obj
+    ? "event_id"
+    : "EventID";
   return {
     eventId: eventId(obj[idField], idField, file, line),
     host: text(obj.Computer) ?? text(obj.Hostname) ?? text(obj.ComputerName) ??

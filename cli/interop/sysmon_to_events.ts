@@ -7,9 +7,12 @@
  * - Identity: `ProcessGuid`, compared without regard to case. A second
  *   Event ID 1 or 5 for the same GUID is dropped (`duplicateCreates`,
  *   `duplicateTerminates`); the earliest is kept.
- * - A termination whose `UtcTime` is earlier than its own creation (Sysmon
- *   stamps short-lived processes so) is moved to the creation's time
- *   (`terminateBeforeCreate`).
+ * - A termination whose `UtcTime` is earlier than its own creation, or than
+ *   the creation of one of its children (Sysmon stamps a creation when it
+ *   reports it, which can be after a short-lived creator has exited), is moved
+ *   to that latest creation's time (`terminateBeforeCreate`,
+ *   `terminateBeforeChild`), so that the process is alive when its children
+ *   are created.
  * - A process never created in the log (a termination without creation, or a
  *   parent named by `ParentProcessGuid` only) becomes a `process_snapshot`
  *   placed just before the first record that names it, so that the analysis,
@@ -60,6 +63,8 @@ export interface SysmonImportStats {
   /** Children whose parent's creation comes later in time. */
   parentsCreatedLater: number;
   terminateBeforeCreate: number;
+  /** Terminations stamped before a child's creation, moved to it. */
+  terminateBeforeChild: number;
   duplicateCreates: number;
   duplicateTerminates: number;
   /** Records without `ProcessId`; of them, those whose pid another record gave. */
@@ -111,6 +116,7 @@ export function sysmonToEvents(
     parentSnapshots: 0,
     parentsCreatedLater: 0,
     terminateBeforeCreate: 0,
+    terminateBeforeChild: 0,
     duplicateCreates: 0,
     duplicateTerminates: 0,
     missingPid: 0,
@@ -132,22 +138,39 @@ export function sysmonToEvents(
       if (r.utcNs < had.utcNs) creates.set(r.key, r);
     }
   }
-  // terminations: moved to their creation's time when earlier; the earliest per GUID
+  // the latest creation of each parent's children
+  const lastChild = new Map<string, bigint>();
+  for (const r of creates.values()) {
+    if (r.parentKey === undefined) continue;
+    const had = lastChild.get(r.parentKey);
+    if (had === undefined || r.utcNs > had) lastChild.set(r.parentKey, r.utcNs);
+  }
+  // terminations: the earliest per GUID, moved to their own creation's time,
+  // or their last child's, when earlier
   const terms = new Map<string, SysmonProcessRecord>();
-  for (const r0 of records) {
-    if (r0.eventId === SYSMON_PROCESS_CREATE) continue;
-    let r = r0;
-    const created = creates.get(r.key);
-    if (created !== undefined && r.utcNs < created.utcNs) {
-      r = { ...r, utcNs: created.utcNs };
-      order.set(r, order.get(r0)!);
-      stats.terminateBeforeCreate++;
-    }
+  for (const r of records) {
+    if (r.eventId === SYSMON_PROCESS_CREATE) continue;
     const had = terms.get(r.key);
     if (had === undefined) terms.set(r.key, r);
     else {
       stats.duplicateTerminates++;
       if (r.utcNs < had.utcNs) terms.set(r.key, r);
+    }
+  }
+  for (const [key, r] of terms) {
+    const own = creates.get(key)?.utcNs;
+    const child = lastChild.get(key);
+    if (own !== undefined && r.utcNs < own) stats.terminateBeforeCreate++;
+    else if (child !== undefined && r.utcNs < child) {
+      stats.terminateBeforeChild++;
+    }
+    const bound = own === undefined || (child !== undefined && child > own)
+      ? child
+      : own;
+    if (bound !== undefined && r.utcNs < bound) {
+      const moved = { ...r, utcNs: bound };
+      order.set(moved, order.get(r)!);
+      terms.set(key, moved);
     }
   }
   // pids by GUID, for records that lack one
