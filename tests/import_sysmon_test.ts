@@ -130,8 +130,10 @@ for (const { file, hosts } of DATASETS) {
           run.stdout.includes(`${w.pairs} create/terminate pairs`),
           run.stdout,
         );
-        const section = run.stdout.slice(run.stdout.indexOf(`host ${host}:`))
-          .split("\n").slice(0, 12).join("\n");
+        const after = run.stdout.slice(run.stdout.indexOf(`host ${host}:`))
+          .split("\n").slice(1);
+        const end = after.findIndex((l) => !l.startsWith(" "));
+        const section = after.slice(0, end < 0 ? after.length : end).join("\n");
         const holes: [number, string][] = [
           [w.terminateWithoutCreate, "terminations without a creation"],
           [w.createWithoutTerminate, "creations without a termination"],
@@ -224,7 +226,7 @@ Deno.test("replay prints the tree of an imported Sysmon log and report renders i
     );
     assert(i >= 0, replay.stdout.slice(0, 2000));
     assert(
-      /^[├└]─ "C:\\Program Files \(x86\)\\Microsoft\\Edge\\Application\\msedge\.exe" --profile-directory=Default  \[7448\]/
+      /^[├└]─ "C:\\Program Files \(x86\)\\Microsoft\\Edge\\Application\\msedge\.exe" --profile-directory=Default {2}\[7448\]/
         .test(lines[i + 1]),
       lines[i + 1],
     );
