@@ -88,6 +88,10 @@ export function register(program: Command): void {
       "--rcvbuf-bytes <n>",
       "the proc connector's socket receive buffer size",
     )
+    .option(
+      "--bpf-ring-bytes <n>",
+      "the eBPF source's ring buffer size (e.g. 16MiB)",
+    )
     .addOption(
       new Option(
         "--stats-out <file>",
