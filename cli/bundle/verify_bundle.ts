@@ -259,14 +259,16 @@ export async function verifyBundle(
         ["bootId", desc.bootId, h.bootId],
         ["finalHash", desc.finalHash, result.check.finalHash],
       ];
+      // the member matched its pinned hash: then the manifest contradicts itself
+      const memberOk = members.find((m) => m.name === name)?.ok === true;
       for (const [k, said, found] of claims) {
         if (said !== found) {
           findings.push({
             level: "tampered",
-            member: name,
-            message: `its ${k} is ${JSON.stringify(found)}, the manifest says ${
-              JSON.stringify(said)
-            }`,
+            member: memberOk ? MANIFEST_NAME : name,
+            message: `${name}: the recording's ${k} is ${
+              JSON.stringify(found)
+            }, the manifest says ${JSON.stringify(said)}`,
           });
         }
       }
