@@ -1,7 +1,7 @@
 /*
  * storm.c - a process-lifecycle storm for the capture tests and benchmark.
  *
- *   storm [THREADS [EXECS]]        defaults: 60000 threads, 1500 execs
+ *   storm [THREADS [EXECS [OUT]]]  defaults: 60000 threads, 1500 execs, stdout
  *
  * At the same time: 4 worker threads create and join THREADS short-lived
  * threads in this process, while the main thread forks EXECS children that
@@ -10,7 +10,7 @@
  * one whose non-leader thread execs /bin/true {"/bin/true", "storm-thread-exec"},
  * one that _exit(3)s without exec, one that kills itself with SIGKILL.
  *
- * Prints what the recording must contain, one line per child:
+ * Prints (to OUT, or stdout) what the recording must contain, one line per child:
  *   exec PID INDEX IMAGE STATUS      (STATUS: raw wait status, decimal)
  *   thread-exec PID STATUS
  *   child PID STATUS                  (no exec)
@@ -70,6 +70,10 @@ int main(int argc, char **argv) {
   pid_t pid;
   char idx[32];
 
+  if (argc > 3 && !freopen(argv[3], "w", stdout)) {
+    perror("storm: output");
+    return 2;
+  }
   setvbuf(stdout, NULL, _IOFBF, 1 << 16);
   per_worker = threads / WORKERS;
   for (int i = 0; i < WORKERS; i++) pthread_create(&w[i], NULL, worker, NULL);

@@ -1,0 +1,74 @@
+/**
+ * The issue's storm (60,000 threads alongside 1,500 execs of /bin/true and
+ * /bin/false, an exec from a non-leader thread, an _exit(3), a SIGKILL)
+ * recorded with `--source ebpf`: every exec's image and argv exact, every
+ * parent and exit status right, every thread seen, nothing lost.
+ */
+import { RecordingReader } from "../cli/log/mod.ts";
+import {
+  buildEbpfStorm,
+  checkEbpfStorm,
+  parseStormTruth,
+} from "./_ebpf_helpers.ts";
+import {
+  assert,
+  assertEquals,
+  captureTest,
+  captureUnavailable,
+  procrec,
+} from "./_record_helpers.ts";
+
+const why = await captureUnavailable();
+
+captureTest(
+  "record --source ebpf -- <storm of 60,000 threads and 1,500 execs> has every exec's image and argv, every parent and status, nothing lost",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "procrec-ebpf-storm-" });
+    try {
+      const storm = await buildEbpfStorm(dir);
+      const out = `${dir}/storm.cbor`;
+      const r = await procrec([
+        "record",
+        "--source",
+        "ebpf",
+        "-o",
+        out,
+        "--stats-out",
+        `${dir}/stats.json`,
+        "--",
+        storm,
+        "60000",
+        "1500",
+        `${dir}/truth`,
+      ]);
+      assertEquals(r.code, 0, `procrec record (stderr: ${r.stderr})`);
+      const truth = parseStormTruth(await Deno.readTextFile(`${dir}/truth`));
+      const reader = await RecordingReader.open(out);
+      assertEquals(reader.header.source.name, "ebpf", "header.source");
+      assertEquals(
+        reader.header.command?.pid,
+        truth.root,
+        "header.command.pid",
+      );
+      const events = await Array.fromAsync(reader.events());
+      assert(reader.report.complete, JSON.stringify(reader.report.problems));
+      const real = (p: string) => Deno.realPathSync(p);
+      const { errors, exact, total, lost } = checkEbpfStorm(
+        events,
+        truth,
+        real,
+      );
+      const stats = JSON.parse(await Deno.readTextFile(`${dir}/stats.json`));
+      console.log(
+        `ebpf storm: ${truth.threads} threads, ${total} execs: image and argv exact for ${exact}/${total}; ` +
+          `${events.length} events, lost ${lost}; library: ${stats.kernelMsgs} kernel messages, lostBpf ${stats.lostBpf}`,
+      );
+      assertEquals(errors, [], "differences from the storm's own account");
+      assertEquals(exact, 1500, "execs with exact image and argv");
+      assertEquals(stats.lostBpf, 0, "BPF reserve failures");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+  why,
+);
