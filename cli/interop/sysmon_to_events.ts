@@ -2,8 +2,9 @@
  * Turns one host's Sysmon Event ID 1 and 5 records into procrec events.
  *
  * Decisions, each counted in {@link SysmonImportStats} and none fatal:
- * - Order: records are sorted by `UtcTime` (stable; at equal times creation
- *   before termination). `t` counts from the earliest `UtcTime`.
+ * - Order: records are sorted by `UtcTime` (stable; at equal times creations
+ *   before terminations, and a parent's creation before its children's).
+ *   `t` counts from the earliest `UtcTime` kept (after the moves below).
  * - Identity: `ProcessGuid`, compared without regard to case. A second
  *   Event ID 1 or 5 for the same GUID is dropped (`duplicateCreates`,
  *   `duplicateTerminates`); the earliest is kept.
@@ -178,6 +179,18 @@ export function sysmonToEvents(
   for (const r of records) {
     if (r.pid !== undefined && !pidOf.has(r.key)) pidOf.set(r.key, r.pid);
   }
+  // at equal times a parent's creation goes before its children's
+  const depth = new Map<SysmonProcessRecord, number>();
+  const depthOf = (r: SysmonProcessRecord, seen = 0): number => {
+    let d = depth.get(r);
+    if (d !== undefined) return d;
+    const p = r.parentKey !== undefined ? creates.get(r.parentKey) : undefined;
+    d = p !== undefined && p !== r && p.utcNs === r.utcNs && seen < 64
+      ? depthOf(p, seen + 1) + 1
+      : 0;
+    depth.set(r, d);
+    return d;
+  };
   const kept = [...creates.values(), ...terms.values()];
   kept.sort((a, b) =>
     a.utcNs < b.utcNs
@@ -186,7 +199,8 @@ export function sysmonToEvents(
       ? 1
       : a.eventId !== b.eventId
       ? a.eventId - b.eventId
-      : order.get(a)! - order.get(b)!
+      : (a.eventId === SYSMON_PROCESS_CREATE ? depthOf(a) - depthOf(b) : 0) ||
+        order.get(a)! - order.get(b)!
   );
   let base = kept[0].utcNs;
   for (const r of kept) if (r.utcNs < base) base = r.utcNs;
