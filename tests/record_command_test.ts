@@ -1,0 +1,272 @@
+/**
+ * `procrec record -- COMMAND`: the command's subtree is marked and can be kept
+ * alone, its exit status passes through, the live summary equals the replay
+ * summary, and SIGTERM or --duration close a system-wide recording cleanly.
+ */
+import type { ProcEvent } from "../cli/events/types.ts";
+import { RecordingReader } from "../cli/log/mod.ts";
+import {
+  assert,
+  assertEquals,
+  captureTest,
+  captureUnavailable,
+  PROCREC,
+  procrec,
+} from "./_record_helpers.ts";
+
+const why = await captureUnavailable();
+
+async function readAll(path: string) {
+  const reader = await RecordingReader.open(path);
+  const events = await Array.fromAsync(reader.events());
+  return { reader, events };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(path: string, child: Deno.ChildProcess): Promise<void> {
+  let exited = false;
+  child.status.then(() => exited = true);
+  for (let i = 0; i < 400 && !exited; i++) {
+    if (await exists(path)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${path} did not appear`);
+}
+
+const argvOf = (e: ProcEvent) =>
+  e.kind === "exec" || e.kind === "process_create" ||
+    e.kind === "process_snapshot"
+    ? e.info?.argv ?? []
+    : [];
+
+/**
+ * Records a command that waits for the test: while it waits, the test runs an
+ * unrelated process, then lets the command go on. Returns the recorder's run.
+ */
+async function recordWithBystander(dir: string, name: string, only: boolean) {
+  const out = `${dir}/${name}.cbor`;
+  const go = `${dir}/${name}.go`;
+  const child = new Deno.Command(PROCREC, {
+    args: [
+      "record",
+      ...(only ? ["--only-command"] : []),
+      "-o",
+      out,
+      "--",
+      "sh",
+      "-c",
+      `while [ ! -e ${go} ]; do sleep 0.05; done; /bin/sleep 0.1; sh -c 'exit 4' inner-marker`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await waitFor(`${out}.incomplete`, child);
+  // a process outside the command's subtree, alive long enough to be read
+  const by = new Deno.Command("sh", {
+    args: ["-c", "sleep 0.3", "bystander-marker"],
+  }).spawn();
+  assert((await by.status).success);
+  await Deno.writeTextFile(go, "");
+  const o = await child.output();
+  const d = new TextDecoder();
+  return {
+    out,
+    bystander: by.pid,
+    code: o.code,
+    stdout: d.decode(o.stdout),
+    stderr: d.decode(o.stderr),
+  };
+}
+
+captureTest(
+  "record --only-command keeps only the command's subtree; without it the host's other processes are in",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "procrec-cmd-" });
+    try {
+      const only = await recordWithBystander(dir, "only", true);
+      assertEquals(
+        only.code,
+        4,
+        `the command's exit status passes through: ${only.stderr}`,
+      );
+      const a = await readAll(only.out);
+      assert(a.reader.report.complete);
+      const cmd = a.reader.header.command;
+      assert(
+        cmd?.pid && cmd.onlyCommand === true && cmd.argv[0] === "sh",
+        JSON.stringify(cmd),
+      );
+      const members = new Set([cmd.pid]);
+      for (const e of a.events) {
+        if (e.kind === "process_create") {
+          assert(
+            members.has(e.ppid) || e.pid === cmd.pid,
+            `process ${e.pid} of parent ${e.ppid} is outside the subtree`,
+          );
+          members.add(e.pid);
+        } else if (e.kind !== "lost") {
+          assert(
+            members.has(e.pid),
+            `${e.kind} of pid ${e.pid} is outside the subtree`,
+          );
+        }
+      }
+      assert(
+        !a.events.some((e) => e.kind === "process_snapshot"),
+        "snapshots of other processes kept",
+      );
+      assert(
+        !a.events.some((e) => argvOf(e).includes("bystander-marker")),
+        "the bystander was kept",
+      );
+      assert(
+        !a.events.some((e) => e.pid === only.bystander),
+        "events of the bystander's pid were kept",
+      );
+      assert(
+        a.events.some((e) => e.kind === "exec" && e.pid !== cmd.pid),
+        "the command's children are in",
+      );
+      assert(
+        a.events.some((e) =>
+          e.kind === "process_exit" && e.pid === cmd.pid && e.status === 4 << 8
+        ),
+        "the command's own exit is in",
+      );
+
+      // the control: the same without --only-command sees the bystander
+      const all = await recordWithBystander(dir, "all", false);
+      assertEquals(all.code, 4, all.stderr);
+      const b = await readAll(all.out);
+      assert(
+        b.events.some((e) => e.kind === "process_snapshot"),
+        "a system-wide recording has snapshots",
+      );
+      assert(
+        b.events.some((e) =>
+          e.kind === "process_create" && e.pid === all.bystander
+        ),
+        "the system-wide recording lacks the bystander",
+      );
+
+      // one analysis: the live summary printed by record equals the replay summary
+      for (const run of [only, all]) {
+        const replay = await procrec(["replay", run.out, "--summary"]);
+        assertEquals(replay.code, 0, replay.stderr);
+        assert(run.stdout.length > 0, "record printed no summary");
+        assertEquals(
+          run.stdout,
+          replay.stdout,
+          "live summary vs replay summary",
+        );
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+  why,
+);
+
+captureTest(
+  "record passes through a command's death by signal as 128 + signal",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "procrec-sig-" });
+    try {
+      const r = await procrec([
+        "record",
+        "--only-command",
+        "-o",
+        `${dir}/k.cbor`,
+        "--",
+        "sh",
+        "-c",
+        "kill -9 $$",
+      ]);
+      assertEquals(r.code, 137, r.stderr);
+      const { reader, events } = await readAll(`${dir}/k.cbor`);
+      const pid = reader.header.command?.pid;
+      assert(
+        events.some((e) =>
+          e.kind === "process_exit" && e.pid === pid && e.status === 9
+        ),
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+  why,
+);
+
+captureTest(
+  "SIGTERM stops a system-wide recording cleanly: drained, trailer, renamed",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "procrec-term-" });
+    try {
+      const out = `${dir}/host.cbor`;
+      const child = new Deno.Command(PROCREC, {
+        args: ["record", "-o", out],
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      await waitFor(`${out}.incomplete`, child);
+      await new Deno.Command("/bin/true", { args: ["sigterm-marker"] })
+        .output();
+      child.kill("SIGTERM");
+      const o = await child.output();
+      assertEquals(o.code, 0, new TextDecoder().decode(o.stderr));
+      assert(
+        !(await exists(`${out}.incomplete`)),
+        "the .incomplete file was renamed",
+      );
+      const { reader, events } = await readAll(out);
+      assert(reader.report.complete, JSON.stringify(reader.report.problems));
+      assert(events.some((e) => e.kind === "process_snapshot"));
+      assert(
+        events.some((e) => e.kind === "process_exit"),
+        "events recorded before the signal are in",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+  why,
+);
+
+captureTest(
+  "record --duration stops by itself with a complete recording",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "procrec-dur-" });
+    try {
+      const r = await procrec([
+        "record",
+        "--duration",
+        "300ms",
+        "-o",
+        `${dir}/d.cbor`,
+      ]);
+      assertEquals(r.code, 0, r.stderr);
+      const { reader, events } = await readAll(`${dir}/d.cbor`);
+      assert(reader.report.complete);
+      assert(events.length > 0);
+      assertEquals(reader.header.options.durationMs, 300);
+      assert(
+        reader.header.bootId.length > 0 && reader.header.kernel.length > 0,
+      );
+      assert(
+        /^(netlink|ebpf)$/.test(reader.header.source.name),
+        reader.header.source.name,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+  why,
+);
