@@ -178,11 +178,17 @@ static int32_t install_and_open(struct pr_handle *h) {
                               NULL, NULL, NULL, NULL, NULL))
       return win_err(h, GetLastError(), "ChangeServiceConfig(procrec)");
   }
-  if (StartServiceW(h->svc, 0, NULL)) {
-    h->started_service = TRUE;
-  } else {
-    DWORD e = GetLastError();
-    if (e != ERROR_SERVICE_ALREADY_RUNNING) return win_err(h, e, "StartService(procrec)");
+  for (int tries = 0;; tries++) {
+    DWORD e;
+    if (StartServiceW(h->svc, 0, NULL)) {
+      h->started_service = TRUE;
+      break;
+    }
+    e = GetLastError();
+    if (e == ERROR_SERVICE_ALREADY_RUNNING) break;
+    /* the SCM is busy (e.g. starting other services at boot): try for 10 s */
+    if (e != ERROR_SERVICE_DATABASE_LOCKED || tries >= 100) return win_err(h, e, "StartService(procrec)");
+    Sleep(100);
   }
   h->dev = CreateFileW(PR_WIN32_PATH, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, FILE_FLAG_OVERLAPPED,
                        NULL);

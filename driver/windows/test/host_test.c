@@ -1,0 +1,174 @@
+/*
+ * host_test.c - host unit tests (AddressSanitizer + UBSan) of the portable C
+ * that only the Windows side uses: the block-rule matcher (pr_match.c) and
+ * the wire-to-ABI conversion of procrec.dll (pr_wire_convert.c).
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../common/pr_record.h"
+#include "../dll/pr_wire_convert.h"
+#include "../pr_match.h"
+#include "../procrec_ioctl.h"
+
+static int fails, checks;
+
+#define CHECK(cond, what)                                                                                             \
+  do {                                                                                                                \
+    checks++;                                                                                                         \
+    if (!(cond)) {                                                                                                    \
+      fails++;                                                                                                        \
+      printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, what);                                                           \
+    }                                                                                                                 \
+  } while (0)
+
+/* UTF-16 units of an ASCII string, in a heap buffer of exactly that size. */
+static uint16_t *u16(const char *s, uint32_t *units) {
+  size_t n = strlen(s);
+  uint16_t *w = malloc(n * 2 + 1);
+  for (size_t i = 0; i < n; i++) w[i] = (uint8_t)s[i];
+  *units = (uint32_t)n;
+  return w;
+}
+
+static int match(const char *pat, const char *name) {
+  uint32_t pn, nn;
+  uint16_t *p = u16(pat, &pn), *n = u16(name, &nn);
+  int r = pr_match(p, pn, n, nn);
+  free(p);
+  free(n);
+  return r;
+}
+
+static void test_match(void) {
+  CHECK(match("*\\blocked.exe", "\\??\\C:\\evil\\blocked.exe"), "star prefix");
+  CHECK(match("*\\BLOCKED.EXE", "\\??\\C:\\evil\\blocked.exe"), "ASCII case folded");
+  CHECK(!match("*\\blocked.exe", "\\??\\C:\\evil\\blocked.exe2"), "anchored at the end");
+  CHECK(!match("*\\blocked.exe", "\\??\\C:\\evil\\notblocked.exe"), "separator required");
+  CHECK(match("C:\\t?mp\\*.exe", "C:\\temp\\a.exe"), "question mark");
+  CHECK(!match("C:\\t?mp\\*.exe", "C:\\teemp\\a.exe"), "question mark is one unit");
+  CHECK(match("*", ""), "star matches empty");
+  CHECK(match("**a*b*", "xxaxxbxx"), "several stars");
+  CHECK(!match("a*b*c", "abab"), "backtracking fails cleanly");
+  CHECK(match("", ""), "empty matches empty");
+  CHECK(!match("", "a"), "empty pattern matches nothing else");
+  {
+    uint16_t pat[] = {'*', 0x00E9}, name[] = {'x', 0x00C9};
+    CHECK(!pr_match(pat, 2, name, 2), "non-ASCII is not case folded");
+  }
+}
+
+static void test_utf16(void) {
+  uint8_t in[] = {'a', 0, 0xFC, 0x00, 0x34, 0xD8, 0x1E, 0xDD, 0x00, 0xD8, 'b', 0};
+  /* a, U+00FC, U+1D11E (pair), unpaired high surrogate, b */
+  uint8_t out[32];
+  uint32_t used = 0, n = pr_utf16_to_utf8(in, sizeof(in), out, sizeof(out), &used);
+  static const uint8_t want[] = {'a', 0xC3, 0xBC, 0xF0, 0x9D, 0x84, 0x9E, 0xEF, 0xBF, 0xBD, 'b'};
+  CHECK(n == sizeof(want) && memcmp(out, want, n) == 0 && used == 6, "UTF-16 to UTF-8 with a pair and a lone half");
+  n = pr_utf16_to_utf8(in, sizeof(in), out, 5, &used);
+  CHECK(n == 3 && used == 2, "stops before a character that does not fit");
+  n = pr_utf16_to_utf8(in, 3, out, sizeof(out), &used);
+  CHECK(n == 1 && used == 1, "an odd last byte is ignored");
+  CHECK(pr_filetime_to_unix_ns(PR_FILETIME_UNIX_EPOCH + 10) == 1000, "FILETIME to ns");
+  CHECK(pr_filetime_to_unix_ns(5) == 0, "before 1970 is 0");
+}
+
+/* A wire process-create record with UTF-16 image and command line. */
+static uint32_t wire_create(uint8_t *buf, const char *image, const char *cmd, uint32_t full_units) {
+  struct pr_builder b;
+  struct pr_rec_process_create *r;
+  uint32_t iu, cu;
+  uint16_t *wi = u16(image, &iu), *wc = u16(cmd, &cu);
+  pr_rb_init(&b, buf, 4096, PR_REC_PROCESS_CREATE, sizeof(*r));
+  r = (struct pr_rec_process_create *)(void *)buf;
+  r->h.mono_ns = 1000;                             /* 100 us since boot */
+  r->h.utc_ns = PR_FILETIME_UNIX_EPOCH + 50000000; /* 5 s after 1970 */
+  r->h.pid = 42;
+  r->h.flags = PR_F_CMDLINE;
+  r->parent_pid = 7;
+  r->start_ns = PR_FILETIME_UNIX_EPOCH + 50000000 - 400; /* 40 us before the event */
+  r->info.argv_full_len = full_units * 2;
+  r->info.argc = 1;
+  pr_rb_add_str(&b, offsetof(struct pr_rec_process_create, info.image), wi, iu * 2, 0);
+  pr_rb_add_str(&b, offsetof(struct pr_rec_process_create, info.argv), wc, cu * 2, 0);
+  free(wi);
+  free(wc);
+  return pr_rb_finish(&b);
+}
+
+static void test_convert(void) {
+  uint8_t *wire = malloc(4096), *out = malloc(4096), tmp[1024];
+  uint32_t ws = wire_create(wire, "\\??\\C:\\x.exe", "x.exe -a", 8), used = 0;
+  int32_t n = pr_wire_convert(wire, ws, out, 4096, tmp, sizeof(tmp), 4096, &used);
+  const struct pr_rec_process_create *r = (const void *)out;
+  CHECK(n > 0 && (uint32_t)n == r->h.size && n % 8 == 0 && used == ws, "converts a process create");
+  CHECK(r->h.mono_ns == 100000 && r->h.utc_ns == 5000000000ull, "times in ns");
+  CHECK(r->start_ns == 60000, "start moved onto the monotonic clock");
+  CHECK(r->info.image.len == 12 && memcmp(out + r->info.image.off, "\\??\\C:\\x.exe", 12) == 0, "image in UTF-8");
+  CHECK(r->info.argv.len == 8 && memcmp(out + r->info.argv.off, "x.exe -a", 8) == 0, "command line in UTF-8");
+  CHECK(r->info.argv_full_len == 8 && r->h.flags == PR_F_CMDLINE && r->parent_pid == 7, "fields kept");
+
+  /* the DLL's limit cuts the command line: flag and a lower bound */
+  ws = wire_create(wire, "\\x.exe", "0123456789", 25);
+  n = pr_wire_convert(wire, ws, out, 4096, tmp, sizeof(tmp), 4, &used);
+  CHECK(n > 0 && r->info.argv.len == 4 && (r->h.flags & PR_F_ARGV_TRUNCATED) && r->info.argv_full_len == 10 + 15,
+        "cut at max_string, full length a lower bound");
+  CHECK((r->h.flags & PR_F_IMAGE_TRUNCATED) && r->info.image.len == 4, "image cut too");
+
+  /* out too small, malformed records, a record cut short in the batch */
+  n = pr_wire_convert(wire, ws, out, 100, tmp, sizeof(tmp), 4096, &used);
+  CHECK(n == 0, "0 when out is too small");
+  n = pr_wire_convert(wire, ws - 8, out, 4096, tmp, sizeof(tmp), 4096, &used);
+  CHECK(n == -1 && used == 0, "a record longer than the batch is malformed");
+  {
+    struct pr_rec_process_create *w = (void *)wire;
+    w->info.argv.len = 4000;
+    n = pr_wire_convert(wire, ws, out, 4096, tmp, sizeof(tmp), 4096, &used);
+    CHECK(n == -1 && used == ws, "a string outside its record is malformed, the record skippable");
+    w->info.argv.len = 3;
+    n = pr_wire_convert(wire, ws, out, 4096, tmp, sizeof(tmp), 4096, &used);
+    CHECK(n == -1, "an odd UTF-16 length is malformed");
+  }
+  {
+    struct pr_rec_lost l;
+    memset(&l, 0, sizeof(l));
+    l.h.kind = PR_REC_LOST;
+    l.h.size = sizeof(l);
+    l.h.utc_ns = PR_FILETIME_UNIX_EPOCH + 1;
+    l.h.mono_ns = 3;
+    l.reason = PR_LOST_DRIVER_QUEUE;
+    l.count = 17;
+    n = pr_wire_convert((const uint8_t *)&l, sizeof(l), out, 4096, tmp, sizeof(tmp), 4096, &used);
+    {
+      const struct pr_rec_lost *o = (const void *)out;
+      CHECK(n == (int32_t)sizeof(l) && o->count == 17 && o->reason == PR_LOST_DRIVER_QUEUE && o->h.mono_ns == 300 &&
+                o->h.utc_ns == 100,
+            "lost record keeps its count");
+    }
+  }
+  {
+    uint8_t unk[48];
+    struct pr_rec_header h;
+    memset(unk, 0xAB, sizeof(unk));
+    memset(&h, 0, sizeof(h));
+    h.kind = 200;
+    h.size = sizeof(unk);
+    h.mono_ns = 2;
+    memcpy(unk, &h, sizeof(h));
+    n = pr_wire_convert(unk, sizeof(unk), out, 4096, tmp, sizeof(tmp), 4096, &used);
+    CHECK(n == (int32_t)sizeof(unk) && out[47] == 0xAB && ((struct pr_rec_header *)(void *)out)->mono_ns == 200,
+          "unknown kinds pass through by size");
+  }
+  free(wire);
+  free(out);
+}
+
+int main(void) {
+  test_match();
+  test_utf16();
+  test_convert();
+  printf("%s: %d checks, %d failures\n", fails ? "FAILED" : "passed", checks, fails);
+  return fails ? 1 : 0;
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs build/procrec_e2e.exe (test/wine_e2e.c) under Wine, in a fresh Wine
+# prefix that is removed afterwards: procrec.dll installs the test build of
+# the driver (build/procrec_test.sys) as a kernel service that Wine's
+# winedevice.exe hosts. Usage: test/run_wine.sh OUT.bin (records written there).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+out=$(realpath -m "$1")
+WINE=${WINE:-/usr/lib/wine/wine64}
+WINESERVER=${WINESERVER:-$(dirname "$WINE")/wineserver}
+winpath() { local p=${1//\//\\}; printf 'Z:%s' "$p"; }
+
+prefix=$(mktemp -d "${TMPDIR:-/tmp}/procrec-wine.XXXXXX")
+cleanup() {
+  WINEPREFIX=$prefix timeout 30 "$WINESERVER" -k 2>/dev/null || true
+  rm -rf "$prefix"
+}
+trap cleanup EXIT
+export WINEPREFIX=$prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" DISPLAY=
+export PROCREC_DRIVER; PROCREC_DRIVER=$(winpath "$here/build/procrec_test.sys")
+
+echo "wine: preparing a fresh prefix in $prefix" >&2
+timeout 180 "$WINE" wineboot -i >/dev/null 2>&1 || { echo "wine: wineboot -i failed" >&2; exit 2; }
+timeout 120 "$WINESERVER" -w || true # let the new prefix settle: services started at boot
+cd "$here/build"
+status=0
+timeout 180 "$WINE" ./procrec_e2e.exe "$(winpath "$out")" || status=$?
+timeout 60 "$WINESERVER" -w || true
+exit $status

@@ -1,0 +1,436 @@
+/*
+ * wine_e2e.c - end-to-end test of procrec.dll and the test build of
+ * procrec.sys, run under Wine by `make -C driver/windows test`.
+ *
+ *   wine64 procrec_e2e.exe OUT.bin
+ *
+ * Loads procrec.dll (LoadLibrary: PROCREC_DRIVER names procrec_test.sys),
+ * which installs and starts the driver service; sets a block rule; injects a
+ * scripted sequence of synthetic notifications through the driver's own
+ * callbacks (a process with image and command line, threads created locally
+ * and remotely, an image load, a creation the rule denies, a command line
+ * longer than the string limit, thread and process exits); then, with the
+ * reader paused (which cancels the pending READ in the driver), enough thread
+ * creations to overflow the driver's ring, and a marker after resuming. It
+ * reads everything back through the ABI, compares it with the script (same
+ * order, same fields, contiguous sequence numbers, the exact lost count),
+ * checks that closing stopped and removed the service, and writes every ABI
+ * record it read to OUT.bin for tests/windows_wine_test.ts.
+ * Exit status 0 when all checks pass, 1 when one fails, 2 on set-up errors.
+ */
+#include <windows.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../procrec_ioctl.h"
+
+typedef uint32_t (*fn_version)(void);
+typedef int32_t (*fn_open)(const struct procrec_options *, void **);
+typedef int32_t (*fn_h)(void *);
+typedef int32_t (*fn_read)(void *, uint8_t *, uint32_t, uint32_t);
+typedef int32_t (*fn_stats)(void *, struct procrec_stats *);
+typedef void (*fn_close)(void *);
+typedef int32_t (*fn_err)(void *, char *, uint32_t);
+typedef int32_t (*fn_control)(void *, uint32_t, const uint8_t *, uint32_t);
+
+static struct {
+  fn_version version;
+  fn_open open;
+  fn_h start, stop;
+  fn_read read;
+  fn_stats stats;
+  fn_close close;
+  fn_err last_error, source;
+  fn_control control;
+} abi;
+
+static int failures;
+static FILE *out_file;
+
+#define CHECK(cond, ...)                                                                                              \
+  do {                                                                                                                \
+    if (!(cond)) {                                                                                                    \
+      failures++;                                                                                                     \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                                     \
+      printf(__VA_ARGS__);                                                                                            \
+      printf("\n");                                                                                                   \
+    }                                                                                                                 \
+  } while (0)
+
+static void die(void *h, const char *what, int32_t rc) {
+  char msg[512];
+  abi.last_error(h, msg, sizeof(msg));
+  printf("ERROR %s: status %d: %s\n", what, (int)rc, msg);
+  fflush(stdout);
+  exit(2);
+}
+
+/* ---- the script ---- */
+
+#define MAX_STRING 256u /* procrec_options.max_string in this test */
+
+struct item {
+  struct pr_inject it;
+  const wchar_t *image, *cmd;
+  const char *image8, *cmd8; /* expected UTF-8 (NULL: absent) */
+  int denied, cmd_cut;
+};
+
+static uint8_t inj_buf[512 * 1024];
+static uint32_t inj_len;
+
+static void add(const struct item *x) {
+  uint32_t ib = x->image ? (uint32_t)wcslen(x->image) * 2u : 0u;
+  uint32_t cb = x->cmd ? (uint32_t)wcslen(x->cmd) * 2u : 0u;
+  struct pr_inject it = x->it;
+  it.image_bytes = ib;
+  it.cmd_bytes = cb;
+  it.size = (uint32_t)((sizeof(it) + ib + cb + 7u) & ~7u);
+  memset(inj_buf + inj_len, 0, it.size);
+  memcpy(inj_buf + inj_len, &it, sizeof(it));
+  if (ib) memcpy(inj_buf + inj_len + sizeof(it), x->image, ib);
+  if (cb) memcpy(inj_buf + inj_len + sizeof(it) + ib, x->cmd, cb);
+  inj_len += it.size;
+}
+
+static void inject(void *h) {
+  int32_t rc = abi.control(h, PR_CTL_INJECT, inj_buf, inj_len);
+  if (rc != PR_OK) die(h, "inject", rc);
+  inj_len = 0;
+}
+
+/* ---- reading ---- */
+
+static uint8_t rbuf[1 << 20];
+static uint8_t got[4 << 20]; /* every record read, in order */
+static uint32_t got_len;
+static uint64_t next_seq;
+
+/* Reads until a read times out (quiet_ms) or `want` records arrived. */
+static uint32_t read_some(void *h, uint32_t want, uint32_t quiet_ms, uint32_t *first_off) {
+  uint32_t n_rec = 0;
+  *first_off = got_len;
+  for (;;) {
+    int32_t n = abi.read(h, rbuf, sizeof(rbuf), quiet_ms);
+    if (n < 0) die(h, "procrec_read", n);
+    if (n == 0) break;
+    for (uint32_t off = 0; off < (uint32_t)n;) {
+      struct pr_rec_header hd;
+      memcpy(&hd, rbuf + off, sizeof(hd));
+      CHECK(hd.size >= sizeof(hd) && hd.size % 8 == 0 && off + hd.size <= (uint32_t)n, "record size %u", hd.size);
+      if (hd.size < sizeof(hd)) die(h, "bad record", 0);
+      CHECK(hd.seq == next_seq, "seq %llu, expected %llu", (unsigned long long)hd.seq, (unsigned long long)next_seq);
+      next_seq = hd.seq + 1;
+      off += hd.size;
+      n_rec++;
+    }
+    if (got_len + (uint32_t)n > sizeof(got)) die(h, "too many records", 0);
+    memcpy(got + got_len, rbuf, (size_t)n);
+    fwrite(rbuf, 1, (size_t)n, out_file);
+    got_len += (uint32_t)n;
+    if (want != 0 && n_rec >= want) break;
+  }
+  return n_rec;
+}
+
+static const struct pr_rec_header *rec_at(uint32_t off) { return (const struct pr_rec_header *)(const void *)(got + off); }
+
+static int str_eq(const void *rec, struct pr_str s, const char *want) {
+  if (want == NULL) return s.len == 0 && s.off == 0;
+  return s.len == strlen(want) && memcmp((const uint8_t *)rec + s.off, want, s.len) == 0;
+}
+
+static uint64_t now_unix_ns(void) {
+  FILETIME ft;
+  ULARGE_INTEGER u;
+  GetSystemTimeAsFileTime(&ft);
+  u.LowPart = ft.dwLowDateTime;
+  u.HighPart = ft.dwHighDateTime;
+  return (u.QuadPart - 116444736000000000ull) * 100u;
+}
+
+/* Compares the record at *off with the script item; advances *off. */
+static void expect(uint32_t *off, uint32_t end, const struct item *x, uint64_t t0_unix) {
+  const struct pr_rec_header *h;
+  const struct pr_inject *it = &x->it;
+  uint64_t now = now_unix_ns();
+  if (*off >= end) {
+    CHECK(0, "record for op %u pid %u missing", it->op, it->pid);
+    return;
+  }
+  h = rec_at(*off);
+  *off += h->size;
+  CHECK(h->utc_ns > t0_unix - 60000000000ull && h->utc_ns <= now + 1000000000ull, "utc_ns %llu not about now",
+        (unsigned long long)h->utc_ns);
+  CHECK(h->pid == it->pid, "pid %u, expected %u", h->pid, it->pid);
+  switch (it->op) {
+  case PR_INJ_PROCESS_CREATE: {
+    const struct pr_rec_process_create *r = (const void *)h;
+    uint16_t want_flags = PR_F_CMDLINE | (x->denied ? PR_F_DENIED : 0) | (x->cmd_cut ? PR_F_ARGV_TRUNCATED : 0);
+    CHECK(h->kind == PR_REC_PROCESS_CREATE, "kind %u, expected process_create (pid %u)", h->kind, it->pid);
+    if (h->kind != PR_REC_PROCESS_CREATE) return;
+    CHECK(h->flags == want_flags, "pid %u flags 0x%x, expected 0x%x", it->pid, h->flags, want_flags);
+    CHECK(r->parent_pid == it->ppid && r->creator_pid == it->creator_pid && r->creator_tid == it->creator_tid,
+          "pid %u parent %u creator %u/%u", it->pid, r->parent_pid, r->creator_pid, r->creator_tid);
+    CHECK(r->status == (x->denied ? 0xC0000022u : 0u), "pid %u status 0x%x", it->pid, r->status);
+    CHECK(str_eq(r, r->info.image, x->image8), "pid %u image %.*s", it->pid, (int)r->info.image.len,
+          (const char *)r + r->info.image.off);
+    CHECK(str_eq(r, r->info.argv, x->cmd8), "pid %u argv \"%.*s\"", it->pid, (int)r->info.argv.len,
+          (const char *)r + r->info.argv.off);
+    CHECK(r->info.argc == 1 && r->info.prov_image == PR_PROV_KERNEL && r->info.prov_argv == PR_PROV_KERNEL,
+          "pid %u argc %u prov %u/%u", it->pid, r->info.argc, r->info.prov_image, r->info.prov_argv);
+    CHECK(r->info.argv_full_len == (x->cmd_cut ? wcslen(x->cmd) : strlen(x->cmd8)), "pid %u argv_full_len %u",
+          it->pid, r->info.argv_full_len);
+    /* created 5 s before the event: start is 5 s before it on the monotonic clock */
+    CHECK(r->start_ns + 4000000000ull < h->mono_ns && r->start_ns + 6000000000ull > h->mono_ns,
+          "pid %u start_ns %llu vs mono_ns %llu", it->pid, (unsigned long long)r->start_ns,
+          (unsigned long long)h->mono_ns);
+    break;
+  }
+  case PR_INJ_PROCESS_EXIT: {
+    const struct pr_rec_process_exit *r = (const void *)h;
+    CHECK(h->kind == PR_REC_PROCESS_EXIT, "kind %u, expected process_exit (pid %u)", h->kind, it->pid);
+    if (h->kind != PR_REC_PROCESS_EXIT) return;
+    CHECK(r->status == it->status, "pid %u exit status 0x%x", it->pid, r->status);
+    CHECK(it->create_time == 0 || (r->start_ns + 6000000000ull > h->mono_ns && r->start_ns < h->mono_ns),
+          "pid %u exit start_ns %llu", it->pid, (unsigned long long)r->start_ns);
+    break;
+  }
+  case PR_INJ_THREAD_CREATE: {
+    const struct pr_rec_thread_create *r = (const void *)h;
+    CHECK(h->kind == PR_REC_THREAD_CREATE, "kind %u, expected thread_create (tid %u)", h->kind, it->tid);
+    if (h->kind != PR_REC_THREAD_CREATE) return;
+    CHECK(h->tid == it->tid && r->creator_pid == it->creator_pid && r->creator_tid == it->creator_tid,
+          "thread %u creator %u/%u", h->tid, r->creator_pid, r->creator_tid);
+    CHECK(h->flags == (it->creator_pid != it->pid ? PR_F_REMOTE : 0), "thread %u flags 0x%x", h->tid, h->flags);
+    break;
+  }
+  case PR_INJ_THREAD_EXIT: {
+    const struct pr_rec_thread_exit *r = (const void *)h;
+    CHECK(h->kind == PR_REC_THREAD_EXIT, "kind %u, expected thread_exit (tid %u)", h->kind, it->tid);
+    if (h->kind != PR_REC_THREAD_EXIT) return;
+    CHECK(h->tid == it->tid && r->status == it->status, "thread %u exit status 0x%x", h->tid, r->status);
+    CHECK(h->flags == (it->exiting ? PR_F_PROCESS_EXITING : 0), "thread %u exit flags 0x%x", h->tid, h->flags);
+    break;
+  }
+  case PR_INJ_IMAGE_LOAD: {
+    const struct pr_rec_image_load *r = (const void *)h;
+    CHECK(h->kind == PR_REC_IMAGE_LOAD, "kind %u, expected image_load", h->kind);
+    if (h->kind != PR_REC_IMAGE_LOAD) return;
+    CHECK(h->tid == it->tid && r->base == it->base && r->size == it->image_size, "image load base/size/tid");
+    CHECK(str_eq(r, r->image, x->image8), "image load name %.*s", (int)r->image.len, (const char *)r + r->image.off);
+    break;
+  }
+  }
+}
+
+static uint64_t filetime_now(void) {
+  FILETIME ft;
+  ULARGE_INTEGER u;
+  GetSystemTimeAsFileTime(&ft);
+  u.LowPart = ft.dwLowDateTime;
+  u.HighPart = ft.dwHighDateTime;
+  return u.QuadPart;
+}
+
+#define OVERFLOW_N 3000u
+
+int main(int argc, char **argv) {
+  struct procrec_options o;
+  struct procrec_stats st;
+  void *h = NULL;
+  int32_t rc;
+  char text[256];
+  uint32_t first, n, off;
+  uint64_t t0_unix = now_unix_ns(), created = filetime_now() - 50000000ull; /* 5 s ago */
+  static wchar_t long_cmd[301];
+  static char long_cmd8[MAX_STRING + 1];
+  HMODULE dll;
+
+  if (argc != 2) {
+    printf("usage: procrec_e2e.exe OUT.bin\n");
+    return 2;
+  }
+  setvbuf(stdout, NULL, _IONBF, 0);
+  out_file = fopen(argv[1], "wb");
+  if (out_file == NULL) {
+    printf("ERROR cannot write %s\n", argv[1]);
+    return 2;
+  }
+  dll = LoadLibraryW(L"procrec.dll");
+  if (dll == NULL) {
+    printf("ERROR LoadLibrary(procrec.dll): Win32 error %lu\n", GetLastError());
+    return 2;
+  }
+#define LOAD(field, name)                                                                                             \
+  abi.field = (void *)GetProcAddress(dll, name);                                                                      \
+  if (abi.field == NULL) {                                                                                            \
+    printf("ERROR procrec.dll lacks %s\n", name);                                                                     \
+    return 2;                                                                                                         \
+  }
+  LOAD(version, "procrec_abi_version");
+  LOAD(open, "procrec_open");
+  LOAD(start, "procrec_start");
+  LOAD(stop, "procrec_stop");
+  LOAD(read, "procrec_read");
+  LOAD(stats, "procrec_stats");
+  LOAD(close, "procrec_close");
+  LOAD(last_error, "procrec_last_error");
+  LOAD(source, "procrec_source");
+  LOAD(control, "procrec_control");
+  CHECK(abi.version() == PROCREC_ABI_VERSION, "abi version %u", abi.version());
+
+  /* An unsupported source fails with a message and no handle. */
+  memset(&o, 0, sizeof(o));
+  o.size = sizeof(o);
+  o.source = PR_SOURCE_EBPF;
+  rc = abi.open(&o, &h);
+  abi.last_error(NULL, text, sizeof(text));
+  CHECK(rc == PR_E_NOSUP && h == NULL && strstr(text, "not available on Windows") != NULL, "ebpf source: %d %s",
+        (int)rc, text);
+
+  memset(&o, 0, sizeof(o));
+  o.size = sizeof(o);
+  o.source = PR_SOURCE_WINDOWS;
+  o.flags = PR_OPT_IMAGE_LOAD;
+  o.max_string = MAX_STRING;
+  rc = abi.open(&o, &h);
+  if (rc != PR_OK) die(NULL, "procrec_open", rc);
+  CHECK(abi.source(h, text, sizeof(text)) == PR_SOURCE_WINDOWS && strncmp(text, "windows:", 8) == 0, "source %s",
+        text);
+  {
+    static const char rules[] = "*\\nothing-matches.exe\0*\\BLOCKED.exe\0";
+    rc = abi.control(h, PR_CTL_BLOCK_RULES, (const uint8_t *)rules, sizeof(rules) - 1);
+    if (rc != PR_OK) die(h, "block rules", rc);
+  }
+  rc = abi.start(h);
+  if (rc != PR_OK) die(h, "procrec_start", rc);
+
+  /* 1. the snapshot of processes already running (Wine's own) */
+  n = read_some(h, 0, 500, &first);
+  {
+    uint32_t snaps = 0, named = 0;
+    for (off = first; off < got_len; off += rec_at(off)->size) {
+      const struct pr_rec_snapshot *s = (const void *)rec_at(off);
+      CHECK(s->h.kind == PR_REC_SNAPSHOT, "kind %u before the script, expected snapshots", s->h.kind);
+      snaps++;
+      if (s->info.comm.len > 0) named++;
+    }
+    CHECK(snaps >= 1 && named >= 1, "snapshot: %u records, %u named", snaps, named);
+    printf("snapshot: %u records of running processes\n", snaps);
+  }
+
+  /* 2. the script: one READ is pending in the driver while it is injected */
+  for (int i = 0; i < 300; i++) long_cmd[i] = (wchar_t)('a' + i % 26);
+  long_cmd[300] = 0;
+  for (uint32_t i = 0; i < MAX_STRING; i++) long_cmd8[i] = (char)('a' + i % 26);
+  {
+    struct item s[] = {
+        {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 4100, .ppid = 700, .creator_pid = 700, .creator_tid = 701,
+                .create_time = created},
+         .image = L"\\??\\C:\\Windows\\System32\\cmd.exe",
+         .cmd = L"cmd.exe /c echo \u00fcn\u00efc\u00f6d\u00e9 \U0001D11E",
+         .image8 = "\\??\\C:\\Windows\\System32\\cmd.exe",
+         .cmd8 = "cmd.exe /c echo \xc3\xbc" "n\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9 \xf0\x9d\x84\x9e"},
+        {.it = {.op = PR_INJ_THREAD_CREATE, .pid = 4100, .tid = 4104, .creator_pid = 700, .creator_tid = 701}},
+        {.it = {.op = PR_INJ_THREAD_CREATE, .pid = 4100, .tid = 4108, .creator_pid = 4100, .creator_tid = 4104}},
+        {.it = {.op = PR_INJ_IMAGE_LOAD, .pid = 4100, .tid = 4104, .base = 0x7ff800000000ull, .image_size = 0x1f0000},
+         .image = L"\\SystemRoot\\System32\\ntdll.dll", .image8 = "\\SystemRoot\\System32\\ntdll.dll"},
+        {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 4200, .ppid = 4100, .creator_pid = 4100, .creator_tid = 4108,
+                .create_time = created},
+         .image = L"\\??\\C:\\evil\\blocked.exe", .cmd = L"blocked.exe --payload",
+         .image8 = "\\??\\C:\\evil\\blocked.exe", .cmd8 = "blocked.exe --payload", .denied = 1},
+        {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 4300, .ppid = 4100, .creator_pid = 4100, .creator_tid = 4104,
+                .create_time = created},
+         .image = L"\\??\\C:\\Windows\\System32\\find.exe", .cmd = long_cmd,
+         .image8 = "\\??\\C:\\Windows\\System32\\find.exe", .cmd8 = long_cmd8, .cmd_cut = 1},
+        {.it = {.op = PR_INJ_PROCESS_EXIT, .pid = 4300, .status = 1, .create_time = created}},
+        {.it = {.op = PR_INJ_THREAD_EXIT, .pid = 4100, .tid = 4108, .status = 0}},
+        {.it = {.op = PR_INJ_THREAD_EXIT, .pid = 4100, .tid = 4104, .status = 0xC000013Au, .exiting = 1}},
+        {.it = {.op = PR_INJ_PROCESS_EXIT, .pid = 4100, .status = 0xC000013Au, .create_time = created}},
+    };
+    uint32_t count = sizeof(s) / sizeof(s[0]);
+    for (uint32_t i = 0; i < count; i++) add(&s[i]);
+    inject(h);
+    n = read_some(h, count, 2000, &first);
+    CHECK(n == count, "script: read %u records, expected %u", n, count);
+    off = first;
+    for (uint32_t i = 0; i < count; i++) expect(&off, got_len, &s[i], t0_unix);
+    printf("script: %u records compared\n", n);
+  }
+
+  /* 3. overflow: no READ pending (pausing cancels it), the ring fills up */
+  rc = abi.control(h, PR_CTL_PAUSE_READER, NULL, 0);
+  if (rc != PR_OK) die(h, "pause", rc);
+  for (uint32_t i = 0; i < OVERFLOW_N; i++) {
+    struct item t = {.it = {.op = PR_INJ_THREAD_CREATE, .pid = 5000, .tid = 6000 + i, .creator_pid = 5000,
+                            .creator_tid = 6000}};
+    add(&t);
+  }
+  inject(h);
+  rc = abi.control(h, PR_CTL_RESUME_READER, NULL, 0);
+  if (rc != PR_OK) die(h, "resume", rc);
+  n = read_some(h, 0, 500, &first);
+  {
+    uint32_t i = 0;
+    for (off = first; off < got_len; off += rec_at(off)->size, i++) {
+      const struct pr_rec_header *r = rec_at(off);
+      CHECK(r->kind == PR_REC_THREAD_CREATE && r->tid == 6000 + i, "overflow record %u: kind %u tid %u", i, r->kind,
+            r->tid);
+    }
+    CHECK(n > 0 && n < OVERFLOW_N, "overflow: %u of %u stored: the ring did not overflow", n, OVERFLOW_N);
+  }
+  {
+    struct item marker = {.it = {.op = PR_INJ_PROCESS_EXIT, .pid = 5000, .status = 7}};
+    const struct pr_rec_lost *l;
+    uint32_t stored = n;
+    add(&marker);
+    inject(h);
+    n = read_some(h, 2, 2000, &first);
+    CHECK(n == 2, "after overflow: %u records, expected lost + marker", n);
+    l = (const struct pr_rec_lost *)(const void *)rec_at(first);
+    CHECK(l->h.kind == PR_REC_LOST && l->reason == PR_LOST_DRIVER_QUEUE && l->count == OVERFLOW_N - stored &&
+              l->h.pid == 0 && (l->h.flags & PR_F_COUNT_UNKNOWN) == 0,
+          "lost record: kind %u reason %u count %llu, expected %u", l->h.kind, l->reason,
+          (unsigned long long)l->count, OVERFLOW_N - stored);
+    off = first + l->h.size;
+    expect(&off, got_len, &marker, t0_unix);
+    rc = abi.stats(h, &st);
+    if (rc != PR_OK) die(h, "procrec_stats", rc);
+    CHECK(st.lost_driver == OVERFLOW_N - stored && st.lost_total == st.lost_driver && st.lost_ring == 0,
+          "stats: lost_driver %llu lost_total %llu lost_ring %llu", (unsigned long long)st.lost_driver,
+          (unsigned long long)st.lost_total, (unsigned long long)st.lost_ring);
+    CHECK(st.records == next_seq, "stats: records %llu, read %llu", (unsigned long long)st.records,
+          (unsigned long long)next_seq);
+    printf("overflow: %u stored, %u dropped and reported in one lost record\n", stored, OVERFLOW_N - stored);
+  }
+
+  /* 4. stop, close: the service is stopped, the driver unloaded and removed */
+  rc = abi.stop(h);
+  if (rc != PR_OK) die(h, "procrec_stop", rc);
+  {
+    struct item late = {.it = {.op = PR_INJ_THREAD_CREATE, .pid = 5000, .tid = 9999, .creator_pid = 5000}};
+    add(&late);
+    inject(h); /* the callbacks record nothing once stopped */
+    n = read_some(h, 0, 300, &first);
+    CHECK(n == 0, "after stop: %u records", n);
+  }
+  abi.close(h);
+  fclose(out_file);
+  {
+    SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+    SC_HANDLE svc = scm ? OpenServiceW(scm, PR_SERVICE_NAME, SERVICE_QUERY_STATUS) : NULL;
+    DWORD e = GetLastError();
+    HANDLE dev;
+    CHECK(scm != NULL && svc == NULL && e == ERROR_SERVICE_DOES_NOT_EXIST, "service still there (error %lu)", e);
+    if (svc) CloseServiceHandle(svc);
+    if (scm) CloseServiceHandle(scm);
+    dev = CreateFileW(PR_WIN32_PATH, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
+    CHECK(dev == INVALID_HANDLE_VALUE, "device still opens after close");
+    if (dev != INVALID_HANDLE_VALUE) CloseHandle(dev);
+  }
+  printf("%s: %llu records written, %d failures\n", failures ? "FAILED" : "PASSED", (unsigned long long)next_seq,
+         failures);
+  return failures ? 1 : 0;
+}
