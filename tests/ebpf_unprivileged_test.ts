@@ -1,0 +1,83 @@
+/**
+ * Without the privilege to load BPF (root, minus CAP_BPF, CAP_PERFMON and
+ * CAP_SYS_ADMIN; CAP_NET_ADMIN kept): `--source auto` records with the proc
+ * connector and the header says why eBPF was not used; `--source ebpf` fails
+ * with a clear message and exit status 2.
+ */
+import { RecordingReader } from "../cli/log/mod.ts";
+import {
+  assert,
+  assertEquals,
+  captureUnavailable,
+  procrec,
+} from "./_record_helpers.ts";
+
+const NO_BPF = [
+  "setpriv",
+  "--bounding-set=-bpf,-perfmon,-sys_admin",
+  "--inh-caps=-bpf,-perfmon,-sys_admin",
+];
+
+const why = await captureUnavailable();
+
+function test(name: string, fn: (dir: string) => Promise<void>) {
+  if (why) console.error(`skipping "${name}": ${why}`);
+  Deno.test({ name, ignore: !!why }, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "procrec-nobpf-" });
+    try {
+      await fn(dir);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+test("record --source auto without CAP_BPF falls back to the proc connector and says why", async (dir) => {
+  const out = `${dir}/x.cbor`;
+  const r = await procrec([
+    "record",
+    "--source",
+    "auto",
+    "-o",
+    out,
+    "--",
+    "true",
+  ], {
+    prefix: NO_BPF,
+  });
+  assertEquals(r.code, 0, `exit status (stderr: ${r.stderr})`);
+  const reader = await RecordingReader.open(out);
+  const source = reader.header.source;
+  await Array.fromAsync(reader.events()); // reads to the end (and closes the file)
+  assertEquals(source.name, "netlink", "header.source.name");
+  assert(
+    /eBPF unavailable: .*not allowed to load BPF/.test(source.reason),
+    `header.source.reason does not say why: ${source.reason}`,
+  );
+  assert(r.stderr.includes("not allowed to load BPF"), `stderr: ${r.stderr}`);
+});
+
+test("record --source ebpf without CAP_BPF fails with a clear message, exit status 2", async (dir) => {
+  const out = `${dir}/x.cbor`;
+  const r = await procrec([
+    "record",
+    "--source",
+    "ebpf",
+    "-o",
+    out,
+    "--",
+    "true",
+  ], {
+    prefix: NO_BPF,
+  });
+  assertEquals(r.code, 2, `exit status (stderr: ${r.stderr})`);
+  assert(
+    /CAP_BPF/.test(r.stderr),
+    `stderr does not name the privilege: ${r.stderr}`,
+  );
+  assertEquals(
+    [...Deno.readDirSync(dir)].map((e) => e.name),
+    [],
+    "files left behind",
+  );
+});
