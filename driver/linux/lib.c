@@ -31,7 +31,7 @@ struct pr_lib {
   struct procrec_options opts;
   const struct pr_source_ops *src;
   void *src_state;
-  char source_why[256];
+  char source_why[384];
 
   pthread_mutex_t mu; /* guards everything below */
   pthread_cond_t cv;  /* records arrived, or the state changed */

@@ -273,14 +273,16 @@ static void check_seq(struct nl_state *s, uint32_t cpu, uint32_t seq, uint64_t t
 }
 
 static void handle_msg(struct nl_state *s, const struct cn_msg *cn, size_t avail) {
-  const struct proc_event *pe;
+  struct proc_event pev; /* the event sits at offset 36: copy it to align its u64 */
+  const struct proc_event *pe = &pev;
   struct raw_ev ev;
   if (avail < sizeof(*cn) || cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC) return;
   if (cn->len > avail - sizeof(*cn) || cn->len < offsetof(struct proc_event, event_data)) {
     enqueue_lost(s, PR_LOST_DECODE, UINT32_MAX, 1, 0, pr_lib_mono_now());
     return;
   }
-  pe = (const struct proc_event *)(const void *)cn->data;
+  memset(&pev, 0, sizeof(pev));
+  memcpy(&pev, cn->data, cn->len < sizeof(pev) ? cn->len : sizeof(pev));
   pr_lib_count(s->lib, PR_CNT_KERNEL_MSGS, 1);
   if (pe->what == PROC_EVENT_NONE) return; /* an ack: not a per-CPU counted event */
   check_seq(s, pe->cpu, cn->seq, pe->timestamp_ns);
