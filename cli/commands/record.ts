@@ -138,7 +138,8 @@ export function register(program: Command): void {
         );
       }
       await print(result.summary);
-      return result.commandStatus ?? 0;
+      // a command that had not ended when the recording stopped: status 2
+      return result.commandStatus ?? (command.length ? 2 : 0);
     }));
 }
 

@@ -53,7 +53,7 @@ export interface RecordResult {
   /** The library's counters at the end. */
   stats: SourceStats;
   source: { name: string; reason: string };
-  /** The command's exit status (128 + signal when killed), when a command ran. */
+  /** The command's exit status (128 + signal when killed), when a command ran and ended. */
   commandStatus?: number;
   /** The live analysis's closing summary. */
   summary: string;
@@ -245,6 +245,7 @@ export async function recordSession(
     // --- the read loop
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     let commandEndedAt: number | undefined;
+    let termSentAt: number | undefined;
     for (;;) {
       const n = await src.read(buf, READ_TIMEOUT_MS);
       if (n > 0) handle(buf.subarray(0, n));
@@ -256,17 +257,19 @@ export async function recordSession(
       showStatus();
       if (stopping) break;
       if (now >= deadline) {
-        if (child && commandStatus === undefined) {
+        if (!child || commandStatus !== undefined) break;
+        if (termSentAt === undefined) {
+          termSentAt = now;
           try {
             child.kill("SIGTERM");
           } catch { /* already gone */ }
-        } else break;
+        } else if (now - termSentAt > DRAIN_GRACE_MS) break; // it ignores SIGTERM
       }
       if (child && commandStatus !== undefined && !paused) {
         commandEndedAt ??= now;
         // everything up to the command's exit is in once its exit was read
         // and the library's ring is empty
-        if (sawCommandExit && n === 0 && src.stats().ringUsed === 0n) break;
+        if (sawCommandExit && src.stats().ringUsed === 0n) break;
         if (now - commandEndedAt > DRAIN_GRACE_MS) break;
       }
     }
@@ -283,9 +286,16 @@ export async function recordSession(
     }
     const stats = src.stats();
     const path = await w.close();
-    if (child) {
-      await childDone;
-    }
+    if (child && commandStatus === undefined) {
+      // stopped before the command ended (a second signal, or it ignored
+      // SIGTERM at the end of --duration): leave it running
+      Deno.stderr.writeSync(
+        new TextEncoder().encode(
+          `procrec: stopped recording; the command (pid ${child.pid}) is still running\n`,
+        ),
+      );
+      child.unref();
+    } else if (child) await childDone;
     return {
       path,
       events,
