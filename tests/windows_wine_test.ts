@@ -1,0 +1,182 @@
+/**
+ * The Windows event source end to end under Wine: the test program
+ * (driver/windows/test/wine_e2e.c) loads procrec.dll, which installs and
+ * starts the test build of procrec.sys; synthetic notifications go through
+ * the driver's own callbacks; the ABI records it read back are decoded here
+ * with cli/native/ and replayed as a Windows recording through the analysis.
+ *
+ * Needs mingw-w64 and Wine (scripts/setup.sh installs both); without them
+ * the test fails and says what is missing. Linux only: on other hosts it is
+ * ignored with the reason printed.
+ */
+import assert from "node:assert/strict";
+import { analyze, type ProcessNode } from "../cli/analysis/mod.ts";
+import type { ProcEvent } from "../cli/events/types.ts";
+import { RecordingReader, RecordingWriter } from "../cli/log/mod.ts";
+import { decodeRecords } from "../cli/native/decode_records.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const WIN_DIR = `${ROOT}driver/windows`;
+const OVERFLOW_N = 3000; // thread creations injected with the reader paused
+const onLinux = Deno.build.os === "linux";
+if (!onLinux) {
+  console.log(
+    `windows_wine_test: ignored on ${Deno.build.os}: it cross-builds with mingw-w64 and runs Wine on Linux`,
+  );
+}
+
+async function run(
+  cmd: string,
+  args: string[],
+): Promise<{ code: number; out: string }> {
+  const r = await new Deno.Command(cmd, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    env: { WINEDEBUG: "-all" },
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: r.code,
+    out: dec.decode(r.stdout) + dec.decode(r.stderr),
+  };
+}
+
+/** Builds, runs the Wine end-to-end program, returns the records it read. */
+async function recordUnderWine(dir: string): Promise<Uint8Array> {
+  const build = await run("make", ["-s", "-C", WIN_DIR, "check-tools", "all"]);
+  assert.equal(build.code, 0, `make -C driver/windows failed:\n${build.out}`);
+  const path = `${dir}/records.bin`;
+  const e2e = await run(`${WIN_DIR}/test/run_wine.sh`, [path]);
+  assert.equal(e2e.code, 0, `the Wine end-to-end program failed:\n${e2e.out}`);
+  assert.match(e2e.out, /PASSED: \d+ records written, 0 failures/);
+  return await Deno.readFile(path);
+}
+
+function byPid(processes: ProcessNode[], pid: number): ProcessNode {
+  const p = processes.find((x) => x.pid === pid);
+  assert.ok(p, `process ${pid} is in the forest`);
+  return p;
+}
+
+Deno.test({
+  name:
+    "procrec.dll and procrec.sys under Wine: records decode in cli/native and replay as a Windows recording",
+  ignore: !onLinux,
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "procrec-wine-test-" });
+    try {
+      const bytes = await recordUnderWine(dir);
+      const view = new DataView(bytes.buffer, bytes.byteOffset);
+      const baseMono = view.getBigUint64(16, true);
+      const baseUtc = view.getBigUint64(24, true);
+      const decoded = decodeRecords(bytes, baseMono);
+      assert.equal(decoded.invalid, 0);
+      assert.equal(decoded.unknown, 0);
+      const events = decoded.events;
+
+      // Wine's own processes first (the snapshot), then the script in order.
+      const firstScript = events.findIndex((e) =>
+        e.kind !== "process_snapshot"
+      );
+      assert.ok(firstScript >= 1, "snapshot records come first");
+      const script = events.slice(firstScript);
+      assert.deepEqual(
+        script.slice(0, 10).map((e) => `${e.kind}:${e.pid}`),
+        [
+          "process_create:4100",
+          "thread_create:4100",
+          "thread_create:4100",
+          "image_load:4100",
+          "process_create:4200",
+          "process_create:4300",
+          "process_exit:4300",
+          "thread_exit:4100",
+          "thread_exit:4100",
+          "process_exit:4100",
+        ],
+      );
+      const [cmd, , , image, blocked, long] = script;
+      assert.ok(cmd.kind === "process_create" && cmd.info);
+      assert.equal(cmd.info.image, "\\??\\C:\\Windows\\System32\\cmd.exe");
+      assert.equal(cmd.info.cmdline, "cmd.exe /c echo ünïcödé 𝄞");
+      assert.equal(cmd.ppid, 700);
+      assert.equal(cmd.creatorTid, 701);
+      assert.ok(cmd.start < cmd.t, "created before the notification");
+      assert.ok(image.kind === "image_load");
+      assert.equal(image.image, "\\SystemRoot\\System32\\ntdll.dll");
+      assert.equal(image.base, 0x7ff800000000);
+      assert.ok(blocked.kind === "process_create" && blocked.denied === true);
+      assert.ok(long.kind === "process_create" && long.info?.argvTruncated);
+
+      // The overflow: K stored, one lost record with exactly the rest.
+      const rest = script.slice(10);
+      const stored = rest.filter((e) => e.kind === "thread_create");
+      const lostAt = rest.findIndex((e) => e.kind === "lost");
+      assert.equal(lostAt, stored.length, "the lost record follows them");
+      const lost = rest[lostAt];
+      assert.ok(lost.kind === "lost");
+      assert.equal(lost.reason, "driver_queue");
+      assert.equal(lost.count, OVERFLOW_N - stored.length);
+      assert.ok(lost.count > 0);
+      assert.deepEqual(
+        rest.slice(lostAt + 1).map((e) => e.kind),
+        ["process_exit"],
+      );
+
+      // Replayed as a Windows recording: the same events come back...
+      const path = `${dir}/wine.cbor`;
+      const w = await RecordingWriter.create(path, {
+        host: "wine",
+        os: "windows",
+        kernel: "Wine 8 (procrec_test.sys)",
+        bootId: "wine-e2e",
+        timeBase: { monoNs: baseMono, utcNs: baseUtc },
+        clock: { source: "interrupt time", monoToUtcNs: baseUtc - baseMono },
+        tool: { name: "procrec", version: "test" },
+        source: {
+          name: "windows",
+          reason: "synthetic notifications injected under Wine",
+        },
+        options: {},
+      }, { flushIntervalMs: 0 });
+      for (const e of events) w.write(e);
+      await w.close();
+      const reader = await RecordingReader.open(path);
+      assert.equal(reader.header.os, "windows");
+      const replayed: ProcEvent[] = [];
+      for await (const e of reader.events()) replayed.push(e);
+      assert.deepEqual(replayed, events);
+      assert.ok(reader.report.complete);
+
+      // ...and analyze as Windows processes.
+      const forest = await analyze(replayed, {
+        os: "windows",
+        bootId: "wine-e2e",
+      });
+      const p4100 = byPid(forest.processes, 4100);
+      assert.equal(p4100.exit?.name, "STATUS_CONTROL_C_EXIT");
+      assert.equal(p4100.cmdline, "cmd.exe /c echo ünïcödé 𝄞");
+      const kids = p4100.children.map((id) => forest.byId.get(id)?.pid);
+      assert.deepEqual(kids.sort(), [4200, 4300]);
+      assert.ok(byPid(forest.processes, 4200).flags.includes("denied"));
+      assert.equal(byPid(forest.processes, 4300).exit?.code, 1);
+      const t4104 = p4100.threads.find((t) => t.tid === 4104);
+      assert.ok(t4104?.remote, "created by process 700: remote");
+      assert.equal(t4104?.processExiting, true);
+      assert.equal(t4104?.exitClass, "teardown");
+      assert.equal(p4100.threads.find((t) => t.tid === 4108)?.remote, false);
+      assert.deepEqual(
+        forest.lost.map((l) => [l.reason, l.count]),
+        [["driver_queue", OVERFLOW_N - stored.length]],
+      );
+      const snapshots = forest.processes.filter((p) =>
+        p.flags.includes("existing-before-recording")
+      );
+      assert.equal(snapshots.length, firstScript);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
