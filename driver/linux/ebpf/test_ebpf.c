@@ -263,8 +263,11 @@ static long long kernel_reserve_failures(void) {
     size_t len = fread(json, 1, sizeof(json) - 1, b);
     json[len] = 0;
     pclose(b);
+    /* raw bytes first, then (the map has BTF) "formatted" with numbers */
+    char *fmt = strstr(json, "\"formatted\"");
+    if (!fmt) break;
     total = 0;
-    for (char *p = json; (p = strstr(p, "\"value\":")); p += 8) total += strtoll(p + 8, NULL, 10);
+    for (char *p = fmt; (p = strstr(p, "\"value\":")); p += 8) total += strtoll(p + 8, NULL, 10);
     break;
   }
   closedir(d);
