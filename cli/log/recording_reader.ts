@@ -153,6 +153,9 @@ export class RecordingReader {
   #pos: number;
   #prevHash: Uint8Array;
   #used = false;
+  /** Events read per kind, for the trailer's counts. */
+  #kindCounts: Record<string, number> = {};
+  #lostCounts: Record<string, number> = {};
 
   private constructor(
     readonly name: string,
@@ -344,6 +347,13 @@ export class RecordingReader {
           if (c === undefined) {
             prevAdjacent = false;
             continue;
+          }
+          for (const e of c.events) {
+            this.#kindCounts[e.kind] = (this.#kindCounts[e.kind] ?? 0) + 1;
+            if (e.kind === "lost") {
+              this.#lostCounts[e.reason] = (this.#lostCounts[e.reason] ?? 0) +
+                e.count;
+            }
           }
           if (c.index !== nextIndex || c.firstSeq !== nextSeq) {
             const missing = c.firstSeq - nextSeq;
@@ -551,8 +561,9 @@ export class RecordingReader {
     const r = this.report;
     const [, nChunks, nEvents, counts, lost, endUtcNs, finalHash] = item;
     if (
-      !isUint(nChunks) || !isUint(nEvents) || typeof counts !== "object" ||
-      typeof lost !== "object" || !(finalHash instanceof Uint8Array)
+      !isUint(nChunks) || !isUint(nEvents) || !isMap(counts) ||
+      !isMap(lost) || !(finalHash instanceof Uint8Array) ||
+      !(typeof endUtcNs === "bigint" || Number.isSafeInteger(endUtcNs))
     ) {
       r.problems.push({
         offset: pos,
@@ -578,6 +589,22 @@ export class RecordingReader {
     }
     if (nEvents !== events) {
       problems.push(`it counts ${nEvents} events, read ${events}`);
+    }
+    // the counts are outside the hash chain: check them against the events
+    for (
+      const [said, read, what] of [
+        [counts, this.#kindCounts, "events"],
+        [lost, this.#lostCounts, "events lost"],
+      ] as const
+    ) {
+      for (const k of new Set([...Object.keys(said), ...Object.keys(read)])) {
+        const n = said[k] ?? 0;
+        if (n !== (read[k] ?? 0)) {
+          problems.push(
+            `it counts ${JSON.stringify(n)} ${k} ${what}, read ${read[k] ?? 0}`,
+          );
+        }
+      }
     }
     if (problems.length) {
       r.problems.push({
@@ -634,6 +661,11 @@ function checkHeader(value: unknown, name: string): RecordingHeader {
     throw fail(`header time base is not made of integers`);
   }
   return h as unknown as RecordingHeader;
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) &&
+    !(v instanceof Uint8Array);
 }
 
 function isUint(v: unknown): v is number {
