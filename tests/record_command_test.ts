@@ -141,6 +141,10 @@ captureTest(
         ),
         "the command's own exit is in",
       );
+      assert(
+        a.events.some((e) => e.kind === "process_create" && e.pid === cmd.pid),
+        "the command's own creation is in",
+      );
 
       // the control: the same without --only-command sees the bystander
       const all = await recordWithBystander(dir, "all", false);

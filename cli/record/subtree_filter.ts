@@ -40,7 +40,8 @@ export class SubtreeFilter {
       case "lost":
         return true;
       case "process_create":
-        if (this.#members.has(event.ppid)) {
+        // the root's own creation (by the recorder), or a member's child
+        if (event.pid === this.rootPid || this.#members.has(event.ppid)) {
           this.#members.add(event.pid);
           return true;
         }

@@ -1,0 +1,84 @@
+import { SubtreeFilter } from "../cli/record/subtree_filter.ts";
+import type { ProcEvent } from "../cli/events/types.ts";
+import { assertEquals } from "./_record_helpers.ts";
+
+const create = (pid: number, ppid: number): ProcEvent => ({
+  kind: "process_create",
+  t: 0,
+  pid,
+  tid: pid,
+  ppid,
+  ptid: ppid,
+  creatorPid: ppid,
+  creatorTid: ppid,
+  start: 0,
+});
+const exit = (pid: number): ProcEvent => ({
+  kind: "process_exit",
+  t: 0,
+  pid,
+  tid: pid,
+  status: 0,
+});
+const thread = (pid: number, tid: number): ProcEvent => ({
+  kind: "thread_create",
+  t: 0,
+  pid,
+  tid,
+  creatorPid: pid,
+  creatorTid: pid,
+});
+const lost: ProcEvent = {
+  kind: "lost",
+  t: 0,
+  pid: 0,
+  tid: 0,
+  reason: "seq_gap",
+  count: 3,
+};
+
+Deno.test("SubtreeFilter keeps the root, its descendants and every loss, and nothing else", () => {
+  const f = new SubtreeFilter(100);
+  const events = [
+    create(100, 1), // the command itself, created by the recorder
+    create(101, 100), // child
+    create(200, 1), // unrelated
+    create(102, 101), // grandchild
+    thread(102, 103),
+    thread(200, 201),
+    lost,
+    exit(200),
+    exit(102),
+    exit(101),
+  ];
+  assertEquals(events.map((e) => f.keep(e)), [
+    true,
+    true,
+    false,
+    true,
+    true,
+    false,
+    true,
+    false,
+    true,
+    true,
+  ]);
+});
+
+Deno.test("SubtreeFilter does not take a reused pid for a process of the subtree", () => {
+  const f = new SubtreeFilter(100);
+  f.keep(create(101, 100));
+  f.keep(exit(101));
+  // pid 101 reused by a process outside the subtree
+  assertEquals([f.keep(create(101, 7)), f.keep(exit(101))], [false, false]);
+  // and again inside it
+  assertEquals([f.keep(create(101, 100)), f.keep(thread(101, 150))], [
+    true,
+    true,
+  ]);
+});
+
+Deno.test("SubtreeFilter keeps the root's exit and later events of the root's pid", () => {
+  const f = new SubtreeFilter(100);
+  assertEquals([f.keep(exit(100)), f.size], [true, 1]);
+});
