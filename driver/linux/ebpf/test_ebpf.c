@@ -10,6 +10,9 @@
  *   test_ebpf STORM loss       tiny BPF ring, reader paused: lost records whose
  *                              counts equal the kernel's per-CPU reserve
  *                              failures (read with bpftool from the map)
+ *   test_ebpf STORM bench SRC  (not a test) records the storm with source SRC
+ *                              (ebpf or netlink) through the library alone and
+ *                              prints records, lost and this process's CPU
  *   test_ebpf - unprivileged   (run without CAP_BPF/CAP_SYS_ADMIN): PR_SOURCE_EBPF
  *                              fails with PR_E_PERM and a clear message, AUTO
  *                              falls back to netlink and says why
@@ -24,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -426,6 +430,45 @@ static int test_unprivileged(void) {
   return failures ? 1 : 0;
 }
 
+static double cpu_seconds(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru); /* this process's threads: the library's and the reader */
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+         ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
+
+static int bench(const char *storm, const char *source) {
+  char why[512];
+  uint32_t src, want = strcmp(source, "netlink") == 0 ? PR_SOURCE_NETLINK : PR_SOURCE_EBPF;
+  double c0 = cpu_seconds();
+  handle = open_source(want, 0, &src, why, sizeof(why));
+  if (!handle) {
+    fprintf(stderr, "bench: cannot open %s: %s\n", source, why);
+    return 2;
+  }
+  procrec_start(handle);
+  double c1 = cpu_seconds();
+  pthread_t t;
+  pthread_create(&t, NULL, reader, NULL);
+  char *out = NULL;
+  run_storm(storm, "60000", "1500", &out);
+  procrec_stop(handle);
+  atomic_store(&reading_done, 1);
+  pthread_join(t, NULL);
+  while (read_some(0) > 0) {
+  }
+  double c2 = cpu_seconds();
+  struct procrec_stats st;
+  memset(&st, 0, sizeof(st));
+  procrec_stats(handle, &st);
+  printf("library %-7s: %llu records, %llu kernel messages, lost %llu; CPU %.3f s (open+start %.3f s, storm %.3f s)\n",
+         source, (unsigned long long)n_records, (unsigned long long)st.kernel_msgs, (unsigned long long)st.lost_total,
+         c2 - c0, c1 - c0, c2 - c1);
+  procrec_close(handle);
+  free(out);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: test_ebpf STORM [loss] | test_ebpf - unprivileged\n");
@@ -442,5 +485,6 @@ int main(int argc, char **argv) {
   memset(first_inc, 0xff, sizeof(*first_inc) * MAXPID);
   memset(last_inc, 0xff, sizeof(*last_inc) * MAXPID);
   if (argc > 2 && strcmp(argv[2], "loss") == 0) return test_loss(argv[1]);
+  if (argc > 3 && strcmp(argv[2], "bench") == 0) return bench(argv[1], argv[3]);
   return test_storm(argv[1]);
 }

@@ -1,0 +1,165 @@
+/**
+ * Benchmark: the storm (60,000 threads alongside 1,500 execs) recorded by
+ * each Linux source, one after the other, with a system-wide `procrec record`
+ * that the storm does not belong to. Prints, per source: events captured,
+ * lost, execs whose image and argv were captured exactly, and the recorder's
+ * CPU seconds: during the storm (from /proc/PID/stat, start of the storm to
+ * the end of the drain) and in all (getrusage of the whole run, Deno's start
+ * included, via the shell's `times`).
+ *
+ *   deno task bench:sources [THREADS EXECS]     (root; make build first)
+ *
+ * Then the same storm through the library alone (driver/linux/build/test_ebpf
+ * bench: the C ABI, no Deno), to tell the library's CPU from the CLI's.
+ *
+ * Needs root and `make build` (and `make -C driver/linux build/test_ebpf
+ * build/storm` for the library figures). Not a test: it asserts nothing.
+ */
+import { RecordingReader } from "../cli/log/mod.ts";
+import {
+  buildEbpfStorm,
+  checkEbpfStorm,
+  parseStormTruth,
+} from "../tests/_ebpf_helpers.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const PROCREC = `${ROOT}procrec`;
+const THREADS = Deno.args[0] ?? "60000";
+const EXECS = Deno.args[1] ?? "1500";
+const TICK = 100; // USER_HZ: /proc/PID/stat counts CPU time in 1/100 s
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** utime + stime of a process, seconds. */
+function cpuOf(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / TICK; // fields 14 and 15
+}
+
+/** The one child of a process (the recorder under its shell). */
+async function childOf(pid: number): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const kids = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`)
+      .trim();
+    if (kids) return Number(kids.split(" ")[0]);
+    await sleep(10);
+  }
+  throw new Error(`process ${pid} has no child`);
+}
+
+async function run(source: string, dir: string, storm: string) {
+  const out = `${dir}/${source}.cbor`;
+  const stats = `${dir}/${source}.json`;
+  // bash runs the recorder as its child and reports its CPU with `times`
+  const sh = new Deno.Command("bash", {
+    args: [
+      "-c",
+      '"$@"; times',
+      "bench",
+      PROCREC,
+      "record",
+      "--source",
+      source,
+      "-o",
+      out,
+      "--stats-out",
+      stats,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const rec = await childOf(sh.pid);
+  for (let i = 0; i < 600; i++) {
+    try {
+      await Deno.lstat(`${out}.incomplete`);
+      break;
+    } catch {
+      await sleep(20);
+    }
+  }
+  await sleep(500); // let the recorder settle (Deno's start, snapshot)
+  const cpu0 = cpuOf(rec);
+  const t0 = performance.now();
+  const s = await new Deno.Command(storm, {
+    args: [THREADS, EXECS, `${dir}/${source}.truth`],
+  }).output();
+  const wall = (performance.now() - t0) / 1000;
+  if (!s.success) throw new Error("the storm failed");
+  await sleep(500); // the recorder drains
+  const cpuStorm = cpuOf(rec) - cpu0;
+  Deno.kill(rec, "SIGTERM");
+  const r = await sh.output();
+  const text = new TextDecoder().decode(r.stdout).trim().split("\n");
+  // `times`: shell user/sys, then children user/sys, e.g. "0m0.512s 0m0.101s"
+  const secs = (t: string) => {
+    const m = /^(\d+)m([\d.]+)s$/.exec(t)!;
+    return Number(m[1]) * 60 + Number(m[2]);
+  };
+  const [cu, cs] = text[text.length - 1].split(" ");
+  const cpuAll = secs(cu) + secs(cs);
+
+  const truth = parseStormTruth(
+    await Deno.readTextFile(`${dir}/${source}.truth`),
+  );
+  const reader = await RecordingReader.open(out);
+  const events = await Array.fromAsync(reader.events());
+  const st = JSON.parse(await Deno.readTextFile(stats));
+  const check = checkEbpfStorm(
+    events,
+    truth,
+    (p) => Deno.realPathSync(p),
+    true,
+  );
+  const inStorm =
+    events.filter((e) => e.kind !== "lost" && e.kind !== "process_snapshot")
+      .length;
+  return {
+    source: reader.header.source.name,
+    stormSeconds: wall.toFixed(2),
+    events: inStorm,
+    kernelMsgs: Number(st.kernelMsgs),
+    lost: check.lost,
+    execsExact: `${check.exact}/${check.total}`,
+    recorderCpuDuringStorm: cpuStorm.toFixed(2),
+    recorderCpuTotal: cpuAll.toFixed(2),
+  };
+}
+
+if (Deno.uid() !== 0) {
+  console.error(
+    "bench: needs root (the recorders load BPF and open the proc connector)",
+  );
+  Deno.exit(2);
+}
+const dir = await Deno.makeTempDir({ prefix: "procrec-bench-" });
+try {
+  const storm = await buildEbpfStorm(dir);
+  console.log(
+    `storm: ${THREADS} threads alongside ${EXECS} execs, recorded system-wide by each source`,
+  );
+  const rows = [];
+  for (const source of ["ebpf", "netlink"]) {
+    const row = await run(source, dir, storm);
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  }
+  console.table(rows);
+  const lib = `${ROOT}driver/linux/build`;
+  try {
+    await Deno.stat(`${lib}/test_ebpf`);
+    await Deno.stat(`${lib}/storm`);
+    for (const source of ["ebpf", "netlink"]) {
+      const r = await new Deno.Command(`${lib}/test_ebpf`, {
+        args: [`${lib}/storm`, "bench", source],
+      }).output();
+      console.log(new TextDecoder().decode(r.stdout).trim());
+    }
+  } catch {
+    console.log(
+      "library figures skipped: make -C driver/linux build/test_ebpf build/storm",
+    );
+  }
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
