@@ -57,7 +57,9 @@
 /* Test build only: in: struct pr_inject records (see below). */
 #define IOCTL_PR_INJECT PR_CTL(0x906, 3u)
 
-#define PR_READ_TIMEOUT_MS 200u
+#ifndef PR_READ_TIMEOUT_MS
+#define PR_READ_TIMEOUT_MS 200u /* the test build waits 2000 ms */
+#endif
 #define PR_BLOCK_BYTES 4096u
 
 struct pr_drv_start {
@@ -77,6 +79,9 @@ struct pr_drv_stats {
   uint64_t ring_used;
   uint64_t ring_size;
   uint64_t denied;        /* creations denied by block rules */
+  uint64_t cancelled;     /* pending READ requests cancelled */
+  uint64_t served;        /* pending READ requests completed with records */
+  uint64_t timed_out;     /* pending READ requests completed empty (timeout) */
   uint32_t features;      /* PR_FEAT_* resolved at load */
   uint32_t test_build;    /* 1: IOCTL_PR_INJECT is available */
 };

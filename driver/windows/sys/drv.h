@@ -95,6 +95,9 @@ struct pr_drv {
   ULONG64 scratch_drops;
   ULONG64 read_bytes;
   ULONG64 denied;
+  volatile LONG64 cancelled;
+  volatile LONG64 served;
+  volatile LONG64 timed_out;
 };
 
 extern struct pr_drv g_pr;

@@ -167,6 +167,9 @@ static VOID pr_stats(struct pr_drv_stats *s) {
   s->ring_size = g_pr.ring.cap;
   KeReleaseSpinLock(&g_pr.lock, irql);
   s->denied = (ULONG64)InterlockedCompareExchange64((LONG64 *)&g_pr.denied, 0, 0);
+  s->cancelled = (ULONG64)InterlockedCompareExchange64(&g_pr.cancelled, 0, 0);
+  s->served = (ULONG64)InterlockedCompareExchange64(&g_pr.served, 0, 0);
+  s->timed_out = (ULONG64)InterlockedCompareExchange64(&g_pr.timed_out, 0, 0);
 }
 
 static NTSTATUS NTAPI pr_dispatch_ioctl(PDEVICE_OBJECT dev, PIRP irp) {

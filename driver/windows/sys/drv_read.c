@@ -29,6 +29,7 @@ static VOID NTAPI pr_cancel(PDEVICE_OBJECT dev, PIRP irp) {
   KeAcquireSpinLock(&g_pr.csq_lock, &irql);
   RemoveEntryList(&irp->Tail.Overlay.ListEntry);
   KeReleaseSpinLock(&g_pr.csq_lock, irql);
+  InterlockedIncrement64(&g_pr.cancelled);
   irp->IoStatus.Status = STATUS_CANCELLED;
   irp->IoStatus.Information = 0;
   IoCompleteRequest(irp, IO_NO_INCREMENT);
@@ -100,11 +101,15 @@ static VOID pr_serve(ULONG64 now) {
   while (pr_next_size() != 0 && (irp = pr_take(NULL)) != NULL) {
     ULONG cap = IoGetCurrentIrpStackLocation(irp)->Parameters.DeviceIoControl.OutputBufferLength;
     ULONG n = pr_fill(irp, cap);
+    if (n > 0) InterlockedIncrement64(&g_pr.served);
     pr_complete(irp, n == 0 && pr_next_size() > cap ? STATUS_BUFFER_TOO_SMALL : STATUS_SUCCESS, n);
   }
   old.file = NULL;
   old.before = now > (ULONG64)PR_READ_TIMEOUT_MS * 10000u ? now - (ULONG64)PR_READ_TIMEOUT_MS * 10000u : 1u;
-  while ((irp = pr_take(&old)) != NULL) pr_complete(irp, STATUS_SUCCESS, 0);
+  while ((irp = pr_take(&old)) != NULL) {
+    InterlockedIncrement64(&g_pr.timed_out);
+    pr_complete(irp, STATUS_SUCCESS, 0);
+  }
 }
 
 static VOID NTAPI pr_worker(PVOID ctx) {

@@ -236,6 +236,20 @@ static uint64_t filetime_now(void) {
 
 #define OVERFLOW_N 3000u
 
+/* The driver's own counters, through a second handle to its device. */
+static struct pr_drv_stats driver_stats(void) {
+  struct pr_drv_stats st;
+  DWORD n = 0;
+  HANDLE dev = CreateFileW(PR_WIN32_PATH, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+  memset(&st, 0, sizeof(st));
+  CHECK(dev != INVALID_HANDLE_VALUE, "open %ls: Win32 error %lu", PR_WIN32_PATH, GetLastError());
+  if (dev == INVALID_HANDLE_VALUE) return st;
+  CHECK(DeviceIoControl(dev, IOCTL_PR_STATS, NULL, 0, &st, sizeof(st), &n, NULL) && n == sizeof(st),
+        "IOCTL_PR_STATS: Win32 error %lu", GetLastError());
+  CloseHandle(dev);
+  return st;
+}
+
 int main(int argc, char **argv) {
   struct procrec_options o;
   struct procrec_stats st;
@@ -351,9 +365,18 @@ int main(int argc, char **argv) {
         {.it = {.op = PR_INJ_PROCESS_EXIT, .pid = 4100, .status = 0xC000013Au, .create_time = created}},
     };
     uint32_t count = sizeof(s) / sizeof(s[0]);
+    struct pr_drv_stats before, after;
     for (uint32_t i = 0; i < count; i++) add(&s[i]);
+    /* an empty read leaves a READ pending in the driver for 2 s ... */
+    CHECK(abi.read(h, rbuf, sizeof(rbuf), 10) == 0, "read before the script is empty");
+    before = driver_stats();
     inject(h);
-    n = read_some(h, count, 2000, &first);
+    n = read_some(h, count, 5000, &first);
+    after = driver_stats();
+    /* ... which the driver completes as the records arrive */
+    CHECK(after.served >= before.served + 1 && after.timed_out == before.timed_out,
+          "pending READ: served %llu -> %llu, timed out %llu -> %llu", (unsigned long long)before.served,
+          (unsigned long long)after.served, (unsigned long long)before.timed_out, (unsigned long long)after.timed_out);
     CHECK(n == count, "script: read %u records, expected %u", n, count);
     off = first;
     for (uint32_t i = 0; i < count; i++) expect(&off, got_len, &s[i], t0_unix);
@@ -361,8 +384,19 @@ int main(int argc, char **argv) {
   }
 
   /* 3. overflow: no READ pending (pausing cancels it), the ring fills up */
-  rc = abi.control(h, PR_CTL_PAUSE_READER, NULL, 0);
-  if (rc != PR_OK) die(h, "pause", rc);
+  {
+    struct pr_drv_stats before, after;
+    CHECK(abi.read(h, rbuf, sizeof(rbuf), 10) == 0, "read before the overflow is empty");
+    before = driver_stats();
+    rc = abi.control(h, PR_CTL_PAUSE_READER, NULL, 0);
+    if (rc != PR_OK) die(h, "pause", rc);
+    after = driver_stats();
+    CHECK(after.cancelled == before.cancelled + 1, "pausing cancelled %llu pending READs in the driver, expected 1",
+          (unsigned long long)(after.cancelled - before.cancelled));
+    CHECK(after.test_build == 1 && after.denied == 1 && after.running == 1 && (after.features & PR_FEAT_PROCESS_EX),
+          "driver stats: test build %u, denied %llu, running %u, features 0x%x", after.test_build,
+          (unsigned long long)after.denied, after.running, after.features);
+  }
   for (uint32_t i = 0; i < OVERFLOW_N; i++) {
     struct item t = {.it = {.op = PR_INJ_THREAD_CREATE, .pid = 5000, .tid = 6000 + i, .creator_pid = 5000,
                             .creator_tid = 6000}};
@@ -415,6 +449,16 @@ int main(int argc, char **argv) {
     inject(h); /* the callbacks record nothing once stopped */
     n = read_some(h, 0, 300, &first);
     CHECK(n == 0, "after stop: %u records", n);
+  }
+  { /* a READ that finds nothing completes empty after the driver's timeout */
+    struct pr_drv_stats before = driver_stats(), after;
+    DWORD got = 1;
+    HANDLE dev = CreateFileW(PR_WIN32_PATH, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+    BOOL ok = DeviceIoControl(dev, IOCTL_PR_READ, NULL, 0, rbuf, sizeof(rbuf), &got, NULL);
+    CloseHandle(dev);
+    after = driver_stats();
+    CHECK(ok && got == 0 && after.timed_out >= before.timed_out + 1, "empty READ: ok %d, %lu bytes, timed out %llu",
+          ok, got, (unsigned long long)(after.timed_out - before.timed_out));
   }
   abi.close(h);
   fclose(out_file);
