@@ -15,13 +15,19 @@
  * ```
  */
 export function processId(bootId: string, pid: number, start: number): string {
-  const s = BigInt.asUintN(64, BigInt(Math.trunc(start)))
-    .toString(16)
-    .padStart(16, "0");
+  // 64-bit two's complement in two 32-bit halves (exact for safe integers)
+  const v = Math.trunc(start);
+  const hi = Math.floor(v / 0x100000000);
+  const lo = v - hi * 0x100000000;
+  const s = hex8(hi >>> 0) + hex8(lo >>> 0);
   const p = (pid >>> 0).toString(16).padStart(8, "0");
   return `{${bootHash(bootId)}-${s.slice(0, 4)}-${s.slice(4, 8)}-${
     s.slice(8, 12)
   }-${s.slice(12, 16)}${p}}`;
+}
+
+function hex8(n: number): string {
+  return n.toString(16).padStart(8, "0");
 }
 
 const cache = new Map<string, string>();

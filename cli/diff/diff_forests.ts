@@ -221,19 +221,19 @@ function matchSiblings(as: CNode[], bs: CNode[]): Pair[] {
   const leftB: CNode[] = [];
   for (const k of keys) {
     const g = groups.get(k)!;
-    // identical subtrees first
-    const byHash = new Map<string, CNode[]>();
+    // identical subtrees first (queues with a read index: no O(n) shift)
+    const byHash = new Map<string, { list: CNode[]; next: number }>();
     for (const n of g.b) {
-      const l = byHash.get(n.hash);
-      if (l) l.push(n);
-      else byHash.set(n.hash, [n]);
+      const q = byHash.get(n.hash);
+      if (q) q.list.push(n);
+      else byHash.set(n.hash, { list: [n], next: 0 });
     }
     const restA: CNode[] = [];
     const used = new Set<CNode>();
     const matched: Pair[] = [];
     for (const n of g.a) {
-      const l = byHash.get(n.hash);
-      const m = l?.shift();
+      const q = byHash.get(n.hash);
+      const m = q && q.next < q.list.length ? q.list[q.next++] : undefined;
       if (m) {
         used.add(m);
         matched.push({ a: n, b: m });
@@ -255,9 +255,16 @@ function matchSiblings(as: CNode[], bs: CNode[]): Pair[] {
   byStart(leftA);
   byStart(leftB);
   const usedB = new Set<CNode>();
+  const byImage = new Map<string, { list: CNode[]; next: number }>();
+  for (const n of leftB) {
+    const q = byImage.get(n.image);
+    if (q) q.list.push(n);
+    else byImage.set(n.image, { list: [n], next: 0 });
+  }
   const removed: CNode[] = [];
   for (const n of leftA) {
-    const m = leftB.find((x) => !usedB.has(x) && x.image === n.image);
+    const q = byImage.get(n.image);
+    const m = q && q.next < q.list.length ? q.list[q.next++] : undefined;
     if (m) {
       usedB.add(m);
       pairs.push({ a: n, b: m });

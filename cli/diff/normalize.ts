@@ -35,7 +35,16 @@ export function normalizeValue(s: string, options: NormalizeOptions): string {
     out = out.replace(globalize(re), "<ignored>");
   }
   if (options.volatile !== false) {
-    for (const [re, to] of RULES) out = out.replace(re, to);
+    // fast paths: most arguments have neither digits nor temp paths
+    const digits = /[0-9]/.test(out);
+    const temp = /te?mp/i.test(out);
+    if (digits || temp || out.includes("-")) {
+      for (let i = 0; i < RULES.length; i++) {
+        // rules 0-1 need a temp path; 2 (UUID) a dash; 3-4 a digit
+        const may = i < 2 ? temp : i === 2 ? out.includes("-") : digits;
+        if (may) out = out.replace(RULES[i][0], RULES[i][1]);
+      }
+    }
   }
   return out;
 }

@@ -1,0 +1,241 @@
+/**
+ * Benchmark (not a test): `deno task bench`. Generates a 1,000,000-event
+ * recording and prints events/s for raw decoding (reader only), decode +
+ * analysis, and the diff of two such recordings, with peak memory; then the
+ * analysis of a recording of as many events over 100 times fewer processes,
+ * to show that memory follows processes, not events.
+ *
+ * @module
+ */
+import { analyze, ForestBuilder } from "../cli/analysis/mod.ts";
+import { diffForests, renderDiff } from "../cli/diff/mod.ts";
+import type { ProcEvent } from "../cli/events/types.ts";
+import { RecordingReader, RecordingWriter } from "../cli/log/mod.ts";
+
+const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 1_000_000);
+
+/** A build-like workload: jobs of fork, exec, threads, exits, 8 at a time. */
+function* workload(
+  total: number,
+  pidBase: number,
+  extraPerJob: number,
+): Generator<ProcEvent> {
+  let t = 1_000;
+  let pid = pidBase;
+  let n = 0;
+  const root = pid++;
+  yield {
+    kind: "process_snapshot",
+    t,
+    pid: root,
+    tid: root,
+    ppid: 1,
+    start: -1e9,
+    info: { image: "/usr/bin/make", argv: ["make", "-j8"], from: {} },
+  };
+  n++;
+  let job = 0;
+  while (n < total) {
+    // 8 concurrent jobs, their events interleaved round-robin
+    const batch = Array.from({ length: 8 }, () => {
+      const p = pid++;
+      const k = job++;
+      const evs: ProcEvent[] = [];
+      const threads = k % 3;
+      evs.push({
+        kind: "process_create",
+        t: 0,
+        pid: p,
+        tid: p,
+        ppid: root,
+        ptid: root,
+        creatorPid: root,
+        creatorTid: root,
+        start: 0,
+      });
+      evs.push({
+        kind: "exec",
+        t: 0,
+        pid: p,
+        tid: p,
+        info: {
+          image: "/usr/bin/gcc",
+          argv: ["gcc", "-c", `src/f${k % 5000}.c`, "-o", `obj/f${k % 5000}.o`],
+          from: { image: "kernel", argv: "kernel" },
+        },
+      });
+      for (let i = 0; i < extraPerJob; i++) {
+        evs.push({ kind: "comm", t: 0, pid: p, tid: p, comm: `w${i % 10}` });
+      }
+      const tids: number[] = [];
+      for (let i = 0; i < threads; i++) {
+        const tid = pid++;
+        tids.push(tid);
+        evs.push({
+          kind: "thread_create",
+          t: 0,
+          pid: p,
+          tid,
+          creatorPid: p,
+          creatorTid: p,
+        });
+      }
+      for (const tid of tids) {
+        evs.push({ kind: "thread_exit", t: 0, pid: p, tid, status: 0 });
+      }
+      evs.push({ kind: "thread_exit", t: 0, pid: p, tid: p, status: 0 });
+      evs.push({
+        kind: "process_exit",
+        t: 0,
+        pid: p,
+        tid: p,
+        status: k % 97 === 0 ? 0x100 : 0,
+      });
+      return evs;
+    });
+    for (let i = 0; n < total; i++) {
+      let any = false;
+      for (const evs of batch) {
+        const e = evs[i];
+        if (!e) continue;
+        any = true;
+        t += 1_000;
+        e.t = t;
+        if (e.kind === "process_create") e.start = t;
+        yield e;
+        if (++n >= total) return;
+      }
+      if (!any) break;
+    }
+  }
+}
+
+async function write(path: string, events: Iterable<ProcEvent>): Promise<void> {
+  const w = await RecordingWriter.create(path, {
+    host: "bench",
+    os: "linux",
+    kernel: "6",
+    bootId: "bench",
+    timeBase: { monoNs: 0n, utcNs: 0n },
+    clock: { source: "bench", monoToUtcNs: 0n },
+    tool: { name: "procrec", version: "bench" },
+    source: { name: "fixture", reason: "bench" },
+    options: {},
+  }, { flushIntervalMs: 0, overwrite: true });
+  for (const e of events) w.write(e);
+  await w.close();
+}
+
+let peakRss = 0;
+let peakHeap = 0;
+function sample(): void {
+  const m = Deno.memoryUsage();
+  peakRss = Math.max(peakRss, m.rss);
+  peakHeap = Math.max(peakHeap, m.heapUsed);
+}
+function resetPeaks(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+  peakRss = 0;
+  peakHeap = 0;
+  sample();
+}
+const timer = setInterval(sample, 5);
+
+async function* sampled(
+  events: AsyncIterable<ProcEvent>,
+): AsyncGenerator<ProcEvent> {
+  let i = 0;
+  for await (const e of events) {
+    if ((++i & 0xffff) === 0) sample();
+    yield e;
+  }
+}
+
+const mb = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
+const rate = (n: number, ms: number) =>
+  `${Math.round(n / (ms / 1000)).toLocaleString("en")} events/s`;
+
+const dir = await Deno.makeTempDir({ prefix: "procrec-bench-" });
+try {
+  const a = `${dir}/a.cbor`, b = `${dir}/b.cbor`, few = `${dir}/few.cbor`;
+  let t0 = performance.now();
+  await write(a, workload(EVENTS, 1000, 0));
+  await write(b, workload(EVENTS, 400_000, 0));
+  await write(few, workload(EVENTS, 1000, 600));
+  console.log(
+    `generated 3 recordings of ${EVENTS.toLocaleString("en")} events in ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    }s (${mb((await Deno.stat(a)).size)} each)`,
+  );
+
+  // raw decoding: the reader alone
+  resetPeaks();
+  t0 = performance.now();
+  let n = 0;
+  const r0 = await RecordingReader.open(a);
+  for await (const _ of sampled(r0.events())) n++;
+  const rawMs = performance.now() - t0;
+  console.log(
+    `raw decoding:        ${rate(n, rawMs)} (${n} events, ${
+      (rawMs / 1000).toFixed(2)
+    }s)`,
+  );
+
+  // decode + analysis, as replay does
+  resetPeaks();
+  const base = Deno.memoryUsage().heapUsed;
+  t0 = performance.now();
+  const r1 = await RecordingReader.open(a);
+  const forest = await analyze(sampled(r1.events()), {
+    os: "linux",
+    bootId: "bench",
+  });
+  const anMs = performance.now() - t0;
+  sample();
+  const heapMany = peakHeap - base;
+  console.log(
+    `decode + analysis:   ${rate(forest.events, anMs)} (${
+      forest.processes.length.toLocaleString("en")
+    } processes; ${(anMs / rawMs).toFixed(2)}x raw decoding; peak RSS ${
+      mb(peakRss)
+    }, heap +${mb(heapMany)})`,
+  );
+
+  // the same number of events over 100x fewer processes
+  resetPeaks();
+  const base2 = Deno.memoryUsage().heapUsed;
+  const r2 = await RecordingReader.open(few);
+  const b2 = new ForestBuilder({ os: "linux", bootId: "bench" });
+  for await (const e of sampled(r2.events())) b2.add(e);
+  const f2 = b2.finish();
+  sample();
+  const heapFew = peakHeap - base2;
+  console.log(
+    `memory vs processes: ${
+      forest.processes.length.toLocaleString("en")
+    } processes: heap +${mb(heapMany)}; ${
+      f2.processes.length.toLocaleString("en")
+    } processes (same ${f2.events.toLocaleString("en")} events): heap +${
+      mb(heapFew)
+    }`,
+  );
+
+  // diff of two such recordings: both decoded and analyzed, then diffed
+  resetPeaks();
+  t0 = performance.now();
+  const [fa, fb] = await Promise.all([a, b].map(async (p) => {
+    const r = await RecordingReader.open(p);
+    return await analyze(sampled(r.events()), { os: "linux", bootId: "bench" });
+  }));
+  const d = diffForests(fa, fb);
+  const text = renderDiff(d, "a", "b");
+  const dMs = performance.now() - t0;
+  console.log(
+    `diff of two:         ${rate(fa.events + fb.events, dMs)} (${
+      d.same ? "same" : `${text.length} bytes of diff`
+    }; ${(dMs / 1000).toFixed(2)}s; peak RSS ${mb(peakRss)})`,
+  );
+} finally {
+  clearInterval(timer);
+  await Deno.remove(dir, { recursive: true });
+}
