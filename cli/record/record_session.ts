@@ -274,12 +274,14 @@ export async function recordSession(
       }
     }
     // --- drain what the kernel already delivered, then close
+    // (after stop nothing new arrives: read until the library's ring is
+    // empty, however long that takes, so that nothing is dropped unseen)
     src.stop();
-    const drainUntil = Date.now() + DRAIN_GRACE_MS;
-    while (Date.now() < drainUntil) {
+    for (;;) {
       const n = await src.read(buf, 10);
-      if (n === 0) break;
-      handle(buf.subarray(0, n));
+      if (n > 0) handle(buf.subarray(0, n));
+      else if (src.stats().ringUsed === 0n) break;
+      showStatus();
     }
     if (opts.statusLine) {
       Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
