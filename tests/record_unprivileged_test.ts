@@ -59,3 +59,45 @@ for (
     }
   });
 }
+
+const NO_BPF = [
+  "setpriv",
+  "--inh-caps=-bpf,-perfmon,-sys_admin",
+  "--bounding-set=-bpf,-perfmon,-sys_admin",
+];
+
+{
+  const name =
+    "without the privilege to load BPF, auto falls back to the proc connector and says why; --source ebpf fails";
+  const why = unavailable();
+  if (why) console.error(`skipping "${name}": ${why}`);
+  Deno.test({ name, ignore: !!why }, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const auto = await procrec(
+        ["record", "--source", "auto", "-o", `${dir}/a.cbor`, "--", "true"],
+        { prefix: NO_BPF },
+      );
+      assertEquals(auto.code, 0, auto.stderr);
+      const { RecordingReader } = await import("../cli/log/mod.ts");
+      const r = await RecordingReader.open(`${dir}/a.cbor`);
+      assertEquals(r.header.source.name, "netlink");
+      assert(
+        /bpf|BPF/.test(r.header.source.reason),
+        `reason: ${r.header.source.reason}`,
+      );
+      await Array.fromAsync(r.events());
+      const ebpf = await procrec(
+        ["record", "--source", "ebpf", "-o", `${dir}/b.cbor`, "--", "true"],
+        { prefix: NO_BPF },
+      );
+      assertEquals(ebpf.code, 2, ebpf.stderr);
+      assert(
+        ebpf.stderr.includes("missing privilege CAP_BPF and CAP_PERFMON"),
+        ebpf.stderr,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
