@@ -5,7 +5,8 @@
  * lost, execs whose image and argv were captured exactly, and the recorder's
  * CPU seconds: during the storm (from /proc/PID/stat, start of the storm to
  * the end of the drain) and in all (getrusage of the whole run, Deno's start
- * included, via the shell's `times`).
+ * included, via the shell's `times`). Then forkstat on the same storm, when
+ * installed (its output lines, its CPU during the storm).
  *
  *   deno task bench:sources [THREADS EXECS]     (root; make build first)
  *
@@ -126,6 +127,45 @@ async function run(source: string, dir: string, storm: string) {
   };
 }
 
+/** The same storm watched by forkstat (proc connector, prints each event), when installed. */
+async function forkstat(dir: string, storm: string) {
+  try {
+    await new Deno.Command("forkstat", { args: ["-h"], stdout: "null" })
+      .output();
+  } catch {
+    console.log("forkstat not installed: its figures skipped");
+    return undefined;
+  }
+  const log = `${dir}/forkstat.txt`;
+  const sh = new Deno.Command("bash", {
+    args: ["-c", 'forkstat -e fork,exec,exit > "$0"', log],
+    stdin: "null",
+  }).spawn();
+  const fk = await childOf(sh.pid);
+  await sleep(500);
+  const cpu0 = cpuOf(fk);
+  const t0 = performance.now();
+  await new Deno.Command(storm, {
+    args: [THREADS, EXECS, `${dir}/forkstat.truth`],
+  }).output();
+  const wall = (performance.now() - t0) / 1000;
+  await sleep(500);
+  const cpuStorm = cpuOf(fk) - cpu0;
+  Deno.kill(fk, "SIGINT");
+  await sh.output();
+  const lines = (await Deno.readTextFile(log)).split("\n").length;
+  return {
+    source: "forkstat",
+    stormSeconds: wall.toFixed(2),
+    events: lines,
+    kernelMsgs: NaN,
+    lost: NaN,
+    execsExact: "-",
+    recorderCpuDuringStorm: cpuStorm.toFixed(2),
+    recorderCpuTotal: "-",
+  };
+}
+
 if (Deno.uid() !== 0) {
   console.error(
     "bench: needs root (the recorders load BPF and open the proc connector)",
@@ -144,7 +184,9 @@ try {
     rows.push(row);
     console.log(JSON.stringify(row));
   }
-  console.table(rows);
+  const fk = await forkstat(dir, storm);
+  if (fk) console.log(JSON.stringify(fk));
+  console.table(fk ? [...rows, fk] : rows);
   const lib = `${ROOT}driver/linux/build`;
   try {
     await Deno.stat(`${lib}/test_ebpf`);

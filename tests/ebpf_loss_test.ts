@@ -1,6 +1,10 @@
 /**
- * Forced loss in the eBPF source: a tiny BPF ring (64 KiB) while the
- * library's reader is paused (PROCREC_TEST_PAUSE_READER_MS) during a storm.
+ * Forced loss in the eBPF source: a small BPF ring (1 MiB) while the
+ * library's reader is paused (PROCREC_TEST_PAUSE_READER_MS) during a storm of
+ * 20,000 threads (about 3 MiB of BPF records). Once resumed, the reader
+ * drains every 100 ms, so even another test's storm running alongside cannot
+ * fill 1 MiB between two drains: the count read from the kernel after the
+ * pause is final.
  * The BPF reserve failures must show as `lost` events (reason bpf_reserve,
  * per CPU) whose counts add up to what the kernel counted in the source's
  * per-CPU map (read with bpftool while the recorder runs), to the library's
@@ -53,7 +57,7 @@ async function kernelReserveFailures(pid: number): Promise<number> {
 }
 
 captureTest(
-  "a tiny BPF ring with the reader paused gives lost events whose counts equal the kernel's reserve failures",
+  "a small BPF ring with the reader paused gives lost events whose counts equal the kernel's reserve failures",
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "procrec-ebpf-loss-" });
     let rec: Deno.ChildProcess | undefined;
@@ -66,7 +70,7 @@ captureTest(
           "--source",
           "ebpf",
           "--bpf-ring-bytes",
-          "64KiB",
+          "1MiB",
           "--duration",
           "6s",
           "--stats-out",
@@ -87,9 +91,9 @@ captureTest(
           await sleep(50);
         }
       }
-      // the storm runs while the reader is paused: the 64 KiB ring overflows
+      // the storm runs while the reader is paused: the 1 MiB ring overflows
       const s = await new Deno.Command(storm, {
-        args: ["4000", "100", `${dir}/truth`],
+        args: ["20000", "100", `${dir}/truth`],
       }).output();
       assert(s.success, "storm failed");
       // after the pause the reader drains the ring; nothing fails any more
