@@ -274,3 +274,41 @@ captureTest(
   },
   why,
 );
+
+captureTest("the live status line is shown on a terminal only", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "procrec-tty-" });
+  try {
+    // script(1) gives the recorder a pseudo-terminal and copies what it shows
+    const tty = await new Deno.Command("script", {
+      args: [
+        "-qec",
+        `${PROCREC} record --duration 1500ms -o ${dir}/tty.cbor`,
+        "/dev/null",
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const shown = new TextDecoder().decode(tty.stdout);
+    assertEquals(tty.code, 0, shown);
+    assert(
+      /recording \d+\.\ds +[\d,]+ events +[\d,]+ events\/s +[\d,]+ processes +[\d,]+ lost/
+        .test(shown),
+      shown,
+    );
+    const piped = await procrec([
+      "record",
+      "--duration",
+      "1500ms",
+      "-o",
+      `${dir}/pipe.cbor`,
+    ]);
+    assertEquals(piped.code, 0, piped.stderr);
+    assert(
+      !piped.stderr.includes("events/s") && !piped.stderr.includes("\r"),
+      piped.stderr,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}, why);
