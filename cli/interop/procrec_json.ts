@@ -76,5 +76,5 @@ export function procrecHeaderLine(header: RecordingHeader): string {
  * ```
  */
 export function procrecEventLine(event: ProcEvent): string {
-  return toJson(event);
+  return JSON.stringify(event); // events hold no big integers
 }

@@ -1,0 +1,203 @@
+import { assert, assertEquals } from "./import_assert.ts";
+import { LSASS, procrec, withTempDir } from "./import_helpers.ts";
+import {
+  EVERY_KIND,
+  lines,
+  LINUX_HEADER,
+  readRecording,
+  writeRecording,
+} from "./export_helpers.ts";
+import { ROOT } from "./import_helpers.ts";
+import type { ProcEvent } from "../cli/events/types.ts";
+
+Deno.test("export --format jsonl then import jsonl round-trips every kind of event exactly", async () => {
+  await withTempDir(async (dir) => {
+    await writeRecording(`${dir}/a.cbor`, EVERY_KIND);
+    const exp = await procrec([
+      "export",
+      `${dir}/a.cbor`,
+      "--format",
+      "jsonl",
+      "-o",
+      `${dir}/a.jsonl`,
+    ]);
+    assertEquals(exp.code, 0, exp.stderr);
+    const text = await Deno.readTextFile(`${dir}/a.jsonl`);
+    assertEquals(
+      lines(text).length,
+      1 + EVERY_KIND.length,
+      "a header line, then one event per line",
+    );
+    assert(
+      text.includes('"utcNs":{"$bigint":"1763776800123456789"}'),
+      "big integers kept exactly",
+    );
+    const imp = await procrec([
+      "import",
+      "jsonl",
+      `${dir}/a.jsonl`,
+      "-o",
+      `${dir}/b.cbor`,
+    ]);
+    assertEquals(imp.code, 0, imp.stderr);
+    const a = await readRecording(`${dir}/a.cbor`);
+    const b = await readRecording(`${dir}/b.cbor`);
+    assertEquals(b.events, a.events);
+    assertEquals(a.events, EVERY_KIND);
+    const { source, import: imported, ...rest } = b.header;
+    const { source: origSource, import: _, ...origRest } = a.header;
+    assertEquals(rest, origRest);
+    assertEquals(source.name, "import");
+    assert(source.reason.includes(origSource.name), source.reason);
+    assertEquals(imported?.format, "jsonl");
+    assertEquals(imported?.files[0].name, "a.jsonl");
+    const sha = new Uint8Array(
+      await crypto.subtle.digest(
+        "SHA-256",
+        await Deno.readFile(`${dir}/a.jsonl`),
+      ),
+    );
+    assertEquals(
+      imported?.files[0].sha256,
+      [...sha].map((x) => x.toString(16).padStart(2, "0")).join(""),
+    );
+    // stdout is the same text as -o
+    const out = await procrec(["export", `${dir}/a.cbor`]);
+    assertEquals(out.stdout, text);
+  });
+});
+
+Deno.test("an imported Sysmon recording round-trips through JSON lines", async () => {
+  await withTempDir(async (dir) => {
+    assertEquals(
+      (await procrec(["import", "sysmon", LSASS, "-o", `${dir}/s.cbor`])).code,
+      0,
+    );
+    assertEquals(
+      (await procrec(["export", `${dir}/s.cbor`, "-o", `${dir}/s.jsonl`])).code,
+      0,
+    );
+    const imp = await procrec([
+      "import",
+      "jsonl",
+      `${dir}/s.jsonl`,
+      "-o",
+      `${dir}/t.cbor`,
+    ]);
+    assertEquals(imp.code, 0, imp.stderr);
+    const a = await readRecording(`${dir}/s.cbor`);
+    const b = await readRecording(`${dir}/t.cbor`);
+    assertEquals(b.events.length, 534);
+    assertEquals(b.events, a.events);
+    assertEquals(b.header.timeBase, a.header.timeBase);
+  });
+});
+
+Deno.test("import jsonl refuses malformed lines with file, line and field", async () => {
+  await withTempDir(async (dir) => {
+    await writeRecording(`${dir}/a.cbor`, EVERY_KIND.slice(0, 3));
+    await procrec(["export", `${dir}/a.cbor`, "-o", `${dir}/a.jsonl`]);
+    const good = lines(await Deno.readTextFile(`${dir}/a.jsonl`));
+    const cases: [string, string[], RegExp][] = [
+      [
+        "nohead.jsonl",
+        good.slice(1),
+        /"nohead\.jsonl": line 1: field "procrec" is missing/,
+      ],
+      ["kind.jsonl", [
+        good[0],
+        good[1],
+        '{"kind":"boom","t":1,"pid":1,"tid":1}',
+      ], /"kind\.jsonl": line 3: field "kind" is "boom"/],
+      [
+        "pid.jsonl",
+        [good[0], good[1].replace(/"pid":\d+/, '"pid":-4')],
+        /"pid\.jsonl": line 2: .*"pid"/,
+      ],
+      ["json.jsonl", [good[0], "{nope"], /"json\.jsonl": line 2: is not JSON/],
+      ["version.jsonl", [
+        good[0].replace('"version":1,"header"', '"version":9,"header"'),
+        good[1],
+      ], /line 1: field "version" is 9, expected 1/],
+    ];
+    for (const [name, text, message] of cases) {
+      await Deno.writeTextFile(`${dir}/${name}`, text.join("\n") + "\n");
+      const run = await procrec([
+        "import",
+        "jsonl",
+        `${dir}/${name}`,
+        "-o",
+        `${dir}/${name}.cbor`,
+      ]);
+      assertEquals(run.code, 2, `${name}: ${run.stderr}`);
+      assert(message.test(run.stderr), `${name}: ${run.stderr}`);
+      assert(!/\n\s+at /.test(run.stderr), `${name}: no stack trace`);
+    }
+  });
+});
+
+Deno.test("export streams: 100 000 events export in every format with a 24 MB heap", async () => {
+  await withTempDir(async (dir) => {
+    function* many(): Generator<ProcEvent> {
+      for (let i = 0; i < 50_000; i++) {
+        const pid = 1000 + (i % 30_000);
+        yield {
+          kind: "process_create",
+          t: 2 * i,
+          pid,
+          tid: pid,
+          ppid: 1,
+          ptid: 1,
+          creatorPid: 1,
+          creatorTid: 1,
+          start: 2 * i,
+          info: {
+            image: `/usr/bin/tool-${i}`,
+            argv: [`tool-${i}`, "--flag", String(i)],
+            from: { image: "kernel", argv: "kernel" },
+          },
+        } as const;
+        yield {
+          kind: "process_exit",
+          t: 2 * i + 1,
+          pid,
+          tid: pid,
+          status: (i % 3) << 8,
+        } as const;
+      }
+    }
+    await writeRecording(`${dir}/big.cbor`, many(), LINUX_HEADER);
+    for (const format of ["jsonl", "ecs", "ocsf"]) {
+      const out = await new Deno.Command(`${ROOT}node_modules/.bin/deno`, {
+        args: [
+          "run",
+          "--quiet",
+          "--allow-all",
+          "--v8-flags=--max-old-space-size=24",
+          `${ROOT}cli/main.ts`,
+          "export",
+          `${dir}/big.cbor`,
+          "--format",
+          format,
+          "-o",
+          `${dir}/big.${format}`,
+        ],
+        env: { CBOR_NATIVE_ACCELERATION_DISABLED: "true" },
+        stdout: "piped",
+        stderr: "piped",
+        cwd: ROOT,
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assertEquals(out.code, 0, `${format}: ${stderr}`);
+      // more bytes than the heap could hold, and every event mapped
+      const size = (await Deno.stat(`${dir}/big.${format}`)).size;
+      if (format !== "jsonl") {
+        assert(size > 24 << 20, `${format}: ${size} bytes`);
+      }
+      assert(
+        stderr.includes(`100000 ${format} lines from 100000 events`),
+        stderr,
+      );
+    }
+  });
+});
