@@ -1,5 +1,7 @@
 # driver/linux/ebpf/ebpf.mk - the eBPF source's part of the Linux build.
-# Included by driver/linux/Makefile; paths are relative to driver/linux.
+# Included by driver/linux/Makefile (after it sets its default goal: the
+# rules here would otherwise become the default); paths are relative to
+# driver/linux.
 #
 # Defines for the including Makefile:
 #   EBPF_OK      "yes" when clang (BPF target), bpftool and libbpf's headers
@@ -54,7 +56,7 @@ else
 EBPF_OK := no
 EBPF_SRC := source_ebpf_unavailable.c
 EBPF_DEPS :=
-EBPF_CFLAGS := -DPR_EBPF_UNAVAILABLE_WHY='"$(EBPF_WHY)"'
+EBPF_CFLAGS := -DPR_EBPF_UNAVAILABLE_WHY='"libprocrec.so was built without the eBPF source: $(EBPF_WHY)"'
 EBPF_LDLIBS :=
 $(warning eBPF source NOT built: $(EBPF_WHY); libprocrec.so will have the proc connector source only)
 endif
