@@ -157,3 +157,31 @@ export async function inTempDir<T>(
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/**
+ * A large tree: `n` processes under one shell, in batches of 1000 under
+ * `make` processes, each child `cc -c job-I.c` exiting 0 (every 97th exits 1).
+ */
+export async function writeLarge(path: string, n: number): Promise<void> {
+  const w = await RecordingWriter.create(path, testHeader(), {
+    flushIntervalMs: 0,
+  });
+  const write = (es: ProcEvent[]) => es.forEach((e) => w.write(e));
+  write(proc(0, 10, 1, "/bin/sh", ["sh", "build.sh"]));
+  let t = MS;
+  let pid = 11;
+  for (let b = 0; b * 1000 < n; b++) {
+    const make = pid++;
+    write(proc(t, make, 10, "/usr/bin/make", ["make", `part-${b}`]));
+    for (let i = b * 1000; i < Math.min(n, (b + 1) * 1000); i++) {
+      const cc = pid++;
+      t += 1000;
+      write(proc(t, cc, make, "/usr/bin/cc", ["cc", "-c", `job-${i}.c`]));
+      write([exit(t + 500, cc, i % 97 === 0 ? 1 << 8 : 0)]);
+    }
+    t += 1000;
+    write([exit(t, make, 0)]);
+  }
+  write([exit(t + 1000, 10, 0)]);
+  await w.close();
+}

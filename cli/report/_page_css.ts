@@ -1,8 +1,9 @@
 /** The report page's style sheet. */
 export const PAGE_CSS = `
 *{box-sizing:border-box}
-body{margin:0;font:13px/1.35 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2430;background:#f6f7f9}
-header{padding:10px 16px 4px;background:#fff;border-bottom:1px solid #dde1e7}
+html,body{height:100%}
+body{display:flex;flex-direction:column;margin:0;font:13px/1.35 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2430;background:#f6f7f9}
+header{flex:none;max-height:45vh;overflow:auto;padding:10px 16px 4px;background:#fff;border-bottom:1px solid #dde1e7}
 h1{font-size:17px;margin:0 0 6px}
 .meta{display:flex;flex-wrap:wrap;gap:2px 18px;margin:0;padding:0}
 .meta div{display:flex;gap:6px}
@@ -12,7 +13,7 @@ h1{font-size:17px;margin:0 0 6px}
 details{margin:4px 0}
 summary{cursor:pointer;color:#36516e}
 pre{margin:4px 0;padding:6px 8px;background:#f3f5f8;border:1px solid #e2e6eb;max-height:240px;overflow:auto;font-size:12px}
-.toolbar{position:sticky;top:0;z-index:3;display:flex;flex-wrap:wrap;align-items:center;gap:8px;padding:6px 16px;background:#eef1f5;border-bottom:1px solid #dde1e7}
+.toolbar{flex:none;display:flex;flex-wrap:wrap;align-items:center;gap:8px;padding:6px 16px;background:#eef1f5;border-bottom:1px solid #dde1e7}
 .toolbar input[type=search]{width:320px;padding:4px 6px;font:inherit}
 .toolbar button,.toolbar select{font:inherit;padding:2px 8px}
 #matches{color:#36516e;min-width:110px}
@@ -21,7 +22,7 @@ pre{margin:4px 0;padding:6px 8px;background:#f3f5f8;border:1px solid #e2e6eb;max
 .cols,.row{display:grid;grid-template-columns:minmax(280px,1fr) 70px 84px 84px 170px 32%;align-items:center}
 .cols{position:sticky;top:0;z-index:2;background:#e4e8ee;border-bottom:1px solid #cdd3db;font-weight:600;height:24px}
 .cols>span,.row>span{padding:0 6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-#viewport{height:calc(100vh - 190px);min-height:320px;overflow:auto;background:#fff;position:relative}
+#viewport{flex:1 1 auto;min-height:160px;overflow:auto;background:#fff;position:relative}
 #spacer{position:relative}
 .row{position:absolute;left:0;right:0;height:22px;border-bottom:1px solid #f0f2f5;cursor:default}
 .row:hover{background:#f2f6fc}
@@ -36,7 +37,7 @@ pre{margin:4px 0;padding:6px 8px;background:#f3f5f8;border:1px solid #e2e6eb;max
 .bar{position:absolute;top:6px;height:10px;min-width:2px;border-radius:2px}
 .c0{background:#2e8540}.c1{background:#c62828}.c2{background:#7b1fa2}.c3{background:#8fa3b8}.c4{background:#b8b8b8}
 .x1{color:#c62828}.x2{color:#7b1fa2}.x3{color:#66707f}
-#details{padding:8px 16px;background:#fff;border-top:1px solid #dde1e7;font-size:12px;min-height:40px}
+#details{flex:none;max-height:30vh;overflow:auto;display:flex;flex-wrap:wrap;gap:2px 18px;padding:6px 16px;background:#fff;border-top:1px solid #dde1e7;font-size:12px;min-height:40px}
 #details code{font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all}
 #lostlist{color:#b3261e}
 .ruler{position:relative;height:24px;padding:0!important}

@@ -11,6 +11,7 @@ export const PAGE_SCRIPT = String.raw`
   var ROW = 22, OVERSCAN = 12;
   var $ = function (id) { return document.getElementById(id); };
   var vp = $("viewport"), spacer = $("spacer"), search = $("search");
+  var searched = "";
   var R, P, n, expanded, depth, vis, pos, matchMark, matches, matchAt, sel, lowImg, lowCmd, tMin, tMax, lostBg;
 
   function el(tag, cls, text) {
@@ -98,6 +99,7 @@ export const PAGE_SCRIPT = String.raw`
     fillMeta();
     timelineSetup();
     search.value = "";
+    searched = "";
     $("matches").textContent = "";
     $("details").textContent = "Click a process for its details.";
     rebuild();
@@ -154,7 +156,7 @@ export const PAGE_SCRIPT = String.raw`
     var tl = el("span", "tl");
     if (lostBg) tl.style.backgroundImage = lostBg;
     var bar = el("span", "bar c" + p[7]);
-    var l = pct(p[1]), r = pct(p[2] === null ? tMax : p[2]);
+    var l = Math.min(pct(p[1]), 99.8), r = pct(p[2] === null ? tMax : p[2]);
     bar.style.left = l + "%";
     bar.style.width = Math.max(r - l, 0.2) + "%";
     bar.title = p[6] + ", " + fmtT(p[1]) + (p[2] === null ? " (still running)" : " to " + fmtT(p[2]));
@@ -175,7 +177,7 @@ export const PAGE_SCRIPT = String.raw`
       ["flags", p[8] || "none"], ["execs", p[12] || "one image"], ["id", p[10]]
     ];
     lines.forEach(function (kv) {
-      var div = el("div");
+      var div = el("span");
       div.appendChild(el("b", "", kv[0] + ": "));
       div.appendChild(el("code", "", kv[1]));
       d.appendChild(div);
@@ -194,6 +196,7 @@ export const PAGE_SCRIPT = String.raw`
 
   function doSearch() {
     var q = search.value.trim().toLowerCase();
+    searched = q;
     matchMark = new Uint8Array(n); matches = []; matchAt = -1;
     if (!q) { $("matches").textContent = ""; rebuild(); return; }
     if (!lowImg) {
@@ -220,9 +223,9 @@ export const PAGE_SCRIPT = String.raw`
     expandTo(i);
     if (pos[i] < 0) rebuild();
     sel = i;
+    details(i); // first: the details pane takes room from the viewport
     vp.scrollTop = Math.max(0, pos[i] * ROW - vp.clientHeight / 3);
     $("matches").textContent = (matchAt + 1) + " / " + matches.length + " matches";
-    details(i);
     draw();
   }
 
@@ -247,7 +250,10 @@ export const PAGE_SCRIPT = String.raw`
   var timer = 0;
   search.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(doSearch, 200); });
   search.addEventListener("keydown", function (ev) {
-    if (ev.key === "Enter") { clearTimeout(timer); if (!matches.length || matchAt < 0) doSearch(); else go(matchAt + (ev.shiftKey ? -1 : 1)); }
+    if (ev.key !== "Enter") return;
+    clearTimeout(timer);
+    if (search.value.trim().toLowerCase() !== searched) doSearch();
+    else go(matchAt + (ev.shiftKey ? -1 : 1));
   });
   $("next").addEventListener("click", function () { go(matchAt + 1); });
   $("prev").addEventListener("click", function () { go(matchAt - 1); });

@@ -68,7 +68,7 @@ export function renderReport(input: ReportInput): string {
 <span id="matches"></span>
 <button id="expandall">Expand all</button><button id="collapseall">Collapse all</button>
 <span id="shown"></span>
-<span class="legend"><span><i class="c0"></i>exit 0</span><span><i class="c1"></i>failed</span><span><i class="c2"></i>signal / crash</span><span><i class="c3"></i>running</span><span><i class="c4"></i>unknown</span><span><i style="background:rgba(230,81,0,.35)"></i>events lost</span></span>
+<span class="legend"><span><i class="c0"></i>exit 0</span><span><i class="c1"></i>failed</span><span><i class="c2"></i>signal / crash</span><span><i class="c3"></i>running</span><span><i class="c4"></i>unknown</span><span><i style="background:rgba(230,81,0,.35)"></i>events lost</span><span style="color:#d35400">&#9888; overlaps a loss</span></span>
 </div>
 <div id="viewport">
 <div class="cols"><span>process</span><span class="num">pid</span><span class="num">start</span><span class="num">duration</span><span>exit</span><span class="ruler" id="ruler"></span></div>
