@@ -1,0 +1,327 @@
+import { assert, assertEquals } from "./import_assert.ts";
+import {
+  EMPIRE,
+  LSASS,
+  procrec,
+  rawRecords,
+  withTempDir,
+} from "./import_helpers.ts";
+import { EVERY_KIND, lines, writeRecording } from "./export_helpers.ts";
+
+/**
+ * The ECS type of every field the export writes, as the ECS field reference
+ * gives them (ECS 8.x): keyword, wildcard, long, date. `array` marks fields
+ * ECS says hold an array of values.
+ */
+const ECS_TYPES: Record<
+  string,
+  {
+    type: "keyword" | "wildcard" | "long" | "date";
+    array?: true;
+    allowed?: string[];
+  }
+> = {
+  "@timestamp": { type: "date" },
+  "ecs.version": { type: "keyword" },
+  "event.kind": {
+    type: "keyword",
+    allowed: [
+      "alert",
+      "asset",
+      "enrichment",
+      "event",
+      "metric",
+      "state",
+      "pipeline_error",
+      "signal",
+    ],
+  },
+  "event.category": { type: "keyword", array: true, allowed: ["process"] },
+  "event.type": {
+    type: "keyword",
+    array: true,
+    allowed: ["access", "change", "end", "info", "start"],
+  }, // those ECS allows with category process
+  "event.action": { type: "keyword" },
+  "event.module": { type: "keyword" },
+  "event.dataset": { type: "keyword" },
+  "event.sequence": { type: "long" },
+  "host.name": { type: "keyword" },
+  "host.os.type": {
+    type: "keyword",
+    allowed: ["linux", "macos", "unix", "windows", "ios", "android"],
+  },
+  "user.name": { type: "keyword" },
+  "user.domain": { type: "keyword" },
+  "user.id": { type: "keyword" },
+};
+const PROCESS: typeof ECS_TYPES = {
+  "entity_id": { type: "keyword" },
+  "pid": { type: "long" },
+  "executable": { type: "keyword" },
+  "name": { type: "keyword" },
+  "args": { type: "keyword", array: true },
+  "args_count": { type: "long" },
+  "command_line": { type: "wildcard" },
+  "working_directory": { type: "keyword" },
+  "start": { type: "date" },
+  "end": { type: "date" },
+  "exit_code": { type: "long" },
+  "thread.id": { type: "long" },
+};
+for (const [k, v] of Object.entries(PROCESS)) {
+  ECS_TYPES[`process.${k}`] = v;
+  if (!["end", "exit_code", "thread.id"].includes(k)) {
+    ECS_TYPES[`process.parent.${k}`] = v;
+  }
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+const LONG_MIN = -(2n ** 63n), LONG_MAX = 2n ** 63n - 1n;
+
+/** Errors of one document against {@link ECS_TYPES}; empty when it validates. */
+function validateEcs(doc: unknown): string[] {
+  const errors: string[] = [];
+  const walk = (v: unknown, path: string) => {
+    if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        walk(x, path ? `${path}.${k}` : k);
+      }
+      return;
+    }
+    const spec = ECS_TYPES[path];
+    if (spec === undefined) {
+      return errors.push(`${path}: not an ECS field this export may write`);
+    }
+    const values = Array.isArray(v) ? v : [v];
+    if (spec.array && !Array.isArray(v)) {
+      errors.push(`${path}: expected an array`);
+    }
+    if (values.length === 0) errors.push(`${path}: empty array`);
+    for (const x of values) {
+      switch (spec.type) {
+        case "keyword":
+        case "wildcard":
+          if (typeof x !== "string") {
+            errors.push(`${path}: ${JSON.stringify(x)} is not a ${spec.type}`);
+          } else if (spec.allowed && !spec.allowed.includes(x)) {
+            errors.push(`${path}: ${x} is not an allowed value`);
+          }
+          break;
+        case "long":
+          if (
+            !Number.isInteger(x) || BigInt(x as number) < LONG_MIN ||
+            BigInt(x as number) > LONG_MAX
+          ) {
+            errors.push(`${path}: ${JSON.stringify(x)} is not a long`);
+          }
+          break;
+        case "date":
+          if (
+            typeof x !== "string" || !ISO_DATE.test(x) ||
+            Number.isNaN(Date.parse(x))
+          ) {
+            errors.push(
+              `${path}: ${JSON.stringify(x)} is not an ISO 8601 date`,
+            );
+          }
+      }
+    }
+  };
+  walk(doc, "");
+  const d = doc as Record<string, Record<string, unknown>>;
+  for (const required of ["@timestamp", "ecs", "event", "host", "process"]) {
+    if (!(required in d)) errors.push(`${required}: missing`);
+  }
+  if (
+    d.process &&
+    (d.process.entity_id === undefined || d.process.pid === undefined)
+  ) {
+    errors.push("process.entity_id and process.pid: missing");
+  }
+  return errors;
+}
+
+Deno.test("validateEcs() catches wrong types, unknown fields and disallowed values", () => {
+  const good = {
+    "@timestamp": "2023-08-16T04:53:48.446Z",
+    ecs: { version: "8.11.0" },
+    event: { kind: "event", category: ["process"], type: ["start"] },
+    host: { name: "h" },
+    process: { entity_id: "{a}", pid: 4, args: ["a"] },
+  };
+  assertEquals(validateEcs(good), []);
+  assertEquals(
+    validateEcs({ ...good, process: { ...good.process, pid: "4" } }),
+    ['process.pid: "4" is not a long'],
+  );
+  assertEquals(
+    validateEcs({ ...good, process: { ...good.process, args: "a" } }),
+    ["process.args: expected an array"],
+  );
+  assertEquals(validateEcs({ ...good, "@timestamp": "2023-08-16 04:53:48" }), [
+    '@timestamp: "2023-08-16 04:53:48" is not an ISO 8601 date',
+  ]);
+  assertEquals(
+    validateEcs({ ...good, event: { ...good.event, type: ["boot"] } }),
+    ["event.type: boot is not an allowed value"],
+  );
+  assertEquals(
+    validateEcs({ ...good, process: { ...good.process, guid: "x" } }),
+    ["process.guid: not an ECS field this export may write"],
+  );
+});
+
+Deno.test("export --format ecs of imported Sysmon logs validates against ECS types and keeps ProcessGuid links", async () => {
+  await withTempDir(async (dir) => {
+    for (const file of [LSASS, EMPIRE]) {
+      const raw = rawRecords(file);
+      const host = String(raw[0].Hostname);
+      const rec = `${dir}/s.cbor`;
+      const imp = await procrec([
+        "import",
+        "sysmon",
+        file,
+        "-o",
+        rec,
+        "--host",
+        host,
+        "-f",
+      ]);
+      assertEquals(imp.code, 0, imp.stderr);
+      const run = await procrec(["export", rec, "--format", "ecs"]);
+      assertEquals(run.code, 0, run.stderr);
+      const docs = lines(run.stdout).map((l) => JSON.parse(l));
+      for (const d of docs) assertEquals(validateEcs(d), [], JSON.stringify(d));
+      const starts = docs.filter((d) => d.event.type[0] === "start");
+      const ends = docs.filter((d) => d.event.type[0] === "end");
+      const creates = raw.filter((r) => Number(r.EventID) === 1);
+      assertEquals(starts.length, creates.length);
+      const terminated = new Set(
+        raw.filter((r) => Number(r.EventID) === 5).map((r) =>
+          String(r.ProcessGuid).toLowerCase()
+        ),
+      );
+      assertEquals(ends.length, terminated.size);
+      // every creation names its own and its parent's ProcessGuid
+      const byGuid = new Map(
+        starts.map((d) => [d.process.entity_id.toLowerCase(), d]),
+      );
+      for (const r of creates) {
+        const d = byGuid.get(String(r.ProcessGuid).toLowerCase())!;
+        assert(d, `start of ${r.ProcessGuid}`);
+        assertEquals(
+          d.process.parent.entity_id.toLowerCase(),
+          String(r.ParentProcessGuid).toLowerCase(),
+        );
+        assertEquals(d.process.executable, r.Image);
+        assertEquals(d.process.command_line, r.CommandLine);
+        assertEquals(
+          d["@timestamp"],
+          String(r.UtcTime).replace(" ", "T") + "Z",
+        );
+        if (r.ProcessId !== undefined) {
+          assertEquals(d.process.pid, Number(r.ProcessId));
+        }
+      }
+      // Sysmon gives no exit status: no exit_code, but the end time
+      assert(
+        ends.every((d) =>
+          d.process.exit_code === undefined && d.process.end === d["@timestamp"]
+        ),
+      );
+      assert(
+        docs.every((d) => d.host.name === host && d.host.os.type === "windows"),
+      );
+    }
+  });
+});
+
+Deno.test("export --format ecs maps Linux events: args, exit codes, parents by pid, execs as changes", async () => {
+  await withTempDir(async (dir) => {
+    await writeRecording(`${dir}/a.cbor`, EVERY_KIND);
+    const run = await procrec(["export", `${dir}/a.cbor`, "--format", "ecs"]);
+    assertEquals(run.code, 0, run.stderr);
+    const docs = lines(run.stdout).map((l) => JSON.parse(l));
+    for (const d of docs) assertEquals(validateEcs(d), [], JSON.stringify(d));
+    assertEquals(docs.map((d) => `${d.event.type[0]}:${d.process.pid}`), [
+      "info:1",
+      "start:100",
+      "change:100",
+      "start:102",
+      "end:102",
+      "end:100",
+      "start:4",
+      "end:4",
+    ]);
+    const [init, make, exec, sh, shEnd, makeEnd] = docs;
+    assertEquals(init.process.start, "2025-11-22T01:59:51.123456789Z");
+    assertEquals(make.process.parent.entity_id, init.process.entity_id);
+    assertEquals(exec.process.args, ["make", "-j2", "ünïcødé ☃", 'q"uote']);
+    assertEquals(exec.process.args_count, 4);
+    assertEquals(exec.process.working_directory, "/src");
+    assertEquals(exec.user, { id: "1000" });
+    assertEquals(sh.process.parent.entity_id, make.process.entity_id);
+    assertEquals(
+      shEnd.process.exit_code,
+      undefined,
+      "killed by signal 9: no ECS exit code",
+    );
+    assertEquals(makeEnd.process.exit_code, 2);
+    assertEquals(makeEnd.process.entity_id, make.process.entity_id);
+    assertEquals(makeEnd.process.executable, "/usr/bin/make");
+    assertEquals(docs[6].process.args, ["x.exe", "/y"]);
+    assertEquals(docs[6].user, { name: "u", domain: "D" });
+    assertEquals(
+      docs[7].process.entity_id,
+      "{AB}",
+      "an exit finds its process by guid, whatever its case",
+    );
+  });
+});
+
+Deno.test("export --format ecs --bulk interleaves create actions for a _bulk load", async () => {
+  await withTempDir(async (dir) => {
+    await writeRecording(`${dir}/a.cbor`, EVERY_KIND);
+    const plain = lines(
+      (await procrec(["export", `${dir}/a.cbor`, "--format", "ecs"])).stdout,
+    );
+    const bulk = lines(
+      (await procrec(["export", `${dir}/a.cbor`, "--format", "ecs", "--bulk"]))
+        .stdout,
+    );
+    assertEquals(bulk.length, 2 * plain.length);
+    assertEquals(
+      bulk.filter((_, i) => i % 2 === 0),
+      plain.map(() => '{"create":{}}'),
+    );
+    assertEquals(bulk.filter((_, i) => i % 2 === 1), plain);
+    const named = lines(
+      (await procrec([
+        "export",
+        `${dir}/a.cbor`,
+        "--format",
+        "ecs",
+        "--index",
+        "procrec-x",
+      ])).stdout,
+    );
+    assertEquals(named[0], '{"create":{"_index":"procrec-x"}}');
+    const bad = await procrec([
+      "export",
+      `${dir}/a.cbor`,
+      "--format",
+      "jsonl",
+      "--bulk",
+    ]);
+    assertEquals(bad.code, 2);
+    const unknown = await procrec([
+      "export",
+      `${dir}/a.cbor`,
+      "--format",
+      "csv",
+    ]);
+    assertEquals(unknown.code, 2);
+    assert(unknown.stderr.includes('format "csv" is unknown'), unknown.stderr);
+  });
+});
