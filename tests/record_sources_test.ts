@@ -1,0 +1,131 @@
+/**
+ * The same storm recorded by both sources at once (two recorders): the
+ * process trees are the same, apart from the fields only eBPF fills (image
+ * and argv of processes gone before the proc connector source read /proc).
+ */
+import { RecordingReader } from "../cli/log/mod.ts";
+import {
+  assert,
+  assertEquals,
+  captureTest,
+  captureUnavailable,
+  PROCREC,
+  procrec,
+} from "./_record_helpers.ts";
+import { buildStorm, parseTruth, recordedSubtree } from "./_storm.ts";
+
+const why = await captureUnavailable();
+
+async function events(path: string) {
+  const r = await RecordingReader.open(path);
+  const evs = await Array.fromAsync(r.events());
+  assert(r.report.complete, JSON.stringify(r.report.problems));
+  return evs;
+}
+
+captureTest(
+  "a storm recorded by the eBPF and the proc connector sources at once gives the same process tree",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "procrec-both-" });
+    try {
+      const storm = await buildStorm(dir);
+      const nl = `${dir}/netlink.cbor`;
+      const bg = new Deno.Command(PROCREC, {
+        args: ["record", "--source", "netlink", "-o", nl],
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      for (let i = 0; i < 400; i++) {
+        try {
+          await Deno.stat(`${nl}.incomplete`);
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      }
+      const eb = `${dir}/ebpf.cbor`;
+      const r = await procrec([
+        "record",
+        "--source",
+        "ebpf",
+        "-o",
+        eb,
+        "--",
+        storm,
+        `${dir}/truth`,
+        "1000",
+        "2000",
+      ]);
+      bg.kill("SIGTERM");
+      const bgOut = await bg.output();
+      assertEquals(r.code, 3, r.stderr);
+      assertEquals(bgOut.code, 0, new TextDecoder().decode(bgOut.stderr));
+      const truth = parseTruth(await Deno.readTextFile(`${dir}/truth`));
+      const a = recordedSubtree(await events(eb), truth.root);
+      const b = recordedSubtree(await events(nl), truth.root);
+      assertEquals([a.lost, b.lost], [0, 0], "lost events");
+      const shape = (s: typeof a) =>
+        [...s.lives.entries()].sort(([x], [y]) => x - y).map(([pid, lives]) => [
+          pid,
+          lives.map((
+            l,
+          ) => [l.ppid === -1 ? "root" : l.ppid, l.exits, l.execs.length]),
+        ]);
+      const sa = shape(a), sb = shape(b);
+      assert(sa.length > 1000, `only ${sa.length} processes followed`);
+      assertEquals(
+        sb,
+        sa,
+        "process trees (parent, exit statuses, exec count per lifetime)",
+      );
+      const threads = (m: Map<string, number>) => JSON.stringify([...m].sort());
+      assertEquals(
+        threads(b.threadCreates),
+        threads(a.threadCreates),
+        "thread creates",
+      );
+      assertEquals(
+        threads(b.threadExits),
+        threads(a.threadExits),
+        "thread exits",
+      );
+      // where the proc connector source has a value, it is the kernel's (eBPF) value
+      let both = 0;
+      const diffs: string[] = [];
+      for (const [pid, lives] of b.lives) {
+        lives.forEach((l, i) =>
+          l.execs.forEach((x, j) => {
+            const y = a.lives.get(pid)![i].execs[j];
+            if (x.info.from.image === "proc") {
+              both++;
+              if (x.info.image !== y.info.image) {
+                diffs.push(
+                  `pid ${pid} exec ${j}: ${x.info.image} vs ${y.info.image}`,
+                );
+              }
+            }
+            if (
+              x.info.from.argv === "proc" &&
+              JSON.stringify(x.info.argv) !== JSON.stringify(y.info.argv)
+            ) {
+              diffs.push(
+                `pid ${pid} exec ${j}: argv ${x.info.argv} vs ${y.info.argv}`,
+              );
+            }
+          })
+        );
+      }
+      console.log(
+        `both sources: ${sa.length} processes; the proc connector source read ${both} images`,
+      );
+      assertEquals(
+        diffs.slice(0, 20),
+        [],
+        "values the proc connector source read differ from the kernel's",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+  why,
+);
