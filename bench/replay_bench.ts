@@ -133,8 +133,14 @@ function sample(): void {
   peakRss = Math.max(peakRss, m.rss);
   peakHeap = Math.max(peakHeap, m.heapUsed);
 }
+const gc = () => (globalThis as { gc?: () => void }).gc?.();
+/** Heap in use after a full collection: what is retained. */
+function retained(): number {
+  gc();
+  return Deno.memoryUsage().heapUsed;
+}
 function resetPeaks(): void {
-  (globalThis as { gc?: () => void }).gc?.();
+  gc();
   peakRss = 0;
   peakHeap = 0;
   sample();
@@ -183,7 +189,7 @@ try {
 
   // decode + analysis, as replay does
   resetPeaks();
-  const base = Deno.memoryUsage().heapUsed;
+  const base = retained();
   t0 = performance.now();
   const r1 = await RecordingReader.open(a);
   const forest = await analyze(sampled(r1.events()), {
@@ -191,33 +197,35 @@ try {
     bootId: "bench",
   });
   const anMs = performance.now() - t0;
-  sample();
-  const heapMany = peakHeap - base;
+  const keptMany = retained() - base;
   console.log(
     `decode + analysis:   ${rate(forest.events, anMs)} (${
       forest.processes.length.toLocaleString("en")
     } processes; ${(anMs / rawMs).toFixed(2)}x raw decoding; peak RSS ${
       mb(peakRss)
-    }, heap +${mb(heapMany)})`,
+    })`,
   );
 
   // the same number of events over 100x fewer processes
   resetPeaks();
-  const base2 = Deno.memoryUsage().heapUsed;
+  const base2 = retained();
   const r2 = await RecordingReader.open(few);
   const b2 = new ForestBuilder({ os: "linux", bootId: "bench" });
   for await (const e of sampled(r2.events())) b2.add(e);
   const f2 = b2.finish();
-  sample();
-  const heapFew = peakHeap - base2;
+  const keptFew = retained() - base2;
+  const per = (bytes: number, n: number) =>
+    `${Math.round(bytes / n)} bytes/process`;
   console.log(
-    `memory vs processes: ${
-      forest.processes.length.toLocaleString("en")
-    } processes: heap +${mb(heapMany)}; ${
-      f2.processes.length.toLocaleString("en")
-    } processes (same ${f2.events.toLocaleString("en")} events): heap +${
-      mb(heapFew)
-    }`,
+    `memory (forest kept after GC): ${
+      forest.events.toLocaleString("en")
+    } events, ${forest.processes.length.toLocaleString("en")} processes: ${
+      mb(keptMany)
+    } (${per(keptMany, forest.processes.length)}); ${
+      f2.events.toLocaleString("en")
+    } events, ${f2.processes.length.toLocaleString("en")} processes: ${
+      mb(keptFew)
+    } (${per(keptFew, f2.processes.length)})`,
   );
 
   // diff of two such recordings: both decoded and analyzed, then diffed

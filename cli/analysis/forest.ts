@@ -71,8 +71,10 @@ export interface ThreadInfo {
   start?: number;
   /** Exit, ns since the time base; absent while running or when not seen. */
   end?: number;
-  /** Raw exit status. */
+  /** Raw exit status (absent when the exit was inferred). */
   status?: number;
+  /** Its exit was not reported: it ended with its process's exit. */
+  endInferred?: boolean;
   /** Set once the thread exited and its class is known. */
   exitClass?: ThreadExitClass;
   /** The process's first thread. */

@@ -372,7 +372,10 @@ export class ForestBuilder {
       : undefined;
     const parent = byGuid ??
       (event.ppid !== event.pid ? this.#live.get(event.ppid) : undefined);
-    if (!event.info && !snapshot && this.meta.os === "linux") {
+    const told = event.info !== undefined &&
+      (event.info.image !== undefined || event.info.argv !== undefined ||
+        event.info.cmdline !== undefined);
+    if (!told && !snapshot && this.meta.os === "linux") {
       // a fork without exec runs its parent's image
       const from = (event as ProcessCreate).creatorPid === event.ppid
         ? parent
@@ -389,7 +392,9 @@ export class ForestBuilder {
         });
         if (img.image !== undefined) node.image = img.image;
         if (img.argv !== undefined) node.argv = img.argv;
-        if (img.comm !== undefined) node.comm = img.comm;
+        if (node.comm === undefined && img.comm !== undefined) {
+          node.comm = img.comm;
+        }
       }
     }
     if (parent) {
@@ -516,17 +521,22 @@ function classifyThreads(
   exitT: number,
   activity: number,
 ): void {
-  const exited = node.threads.filter((th) =>
-    th.end !== undefined && th.exitClass === undefined
-  );
+  // the process's exit ended every thread still running, whose own exit the
+  // source did not report (some report only the leader's exit as the process's)
+  for (const th of node.threads) {
+    if (th.end === undefined) {
+      th.end = exitT;
+      th.endInferred = true;
+    }
+  }
+  const exited = node.threads.filter((th) => th.exitClass === undefined);
   if (exited.length === 0) return;
   exited.sort((a, b) =>
     a.end! - b.end! || Number(a.main) - Number(b.main) || a.tid - b.tid
   );
-  const running = node.threads.some((th) => th.end === undefined);
   for (let i = 0; i < exited.length; i++) {
     const th = exited[i];
-    if (i === exited.length - 1 && !running) th.exitClass = "last-thread";
+    if (i === exited.length - 1) th.exitClass = "last-thread";
     else if (th.processExiting === true) th.exitClass = "teardown";
     else if (th.processExiting === false) th.exitClass = "standalone";
     else if (th.end! >= activity && exitT - th.end! <= TEARDOWN_WINDOW_NS) {

@@ -1,0 +1,105 @@
+/**
+ * End to end on the real kernel: a workload recorded with `procrec record`
+ * replays to the expected tree (exit code, signal, pipeline), the same
+ * workload recorded twice (other pids, other times) diffs empty, and a
+ * changed exit code diffs as exactly one change. Needs root and the built
+ * library; skipped with the reason otherwise.
+ */
+const ROOT = new URL("..", import.meta.url).pathname;
+
+function assertEquals(actual: unknown, expected: unknown, msg = ""): void {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  if (a !== e) throw new Error(`${msg}\nexpected: ${e}\nactual:   ${a}`);
+}
+
+async function procrec(...args: string[]) {
+  const out = await new Deno.Command(`${ROOT}procrec`, {
+    args,
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+function whyNot(): string | undefined {
+  if (Deno.uid() !== 0) return "not root: capturing needs root";
+  try {
+    Deno.statSync(`${ROOT}driver/linux/build/libprocrec.so`);
+  } catch {
+    return "driver/linux/build/libprocrec.so is not built (make build)";
+  }
+  return undefined;
+}
+
+const skip = whyNot();
+if (skip) console.log(`replay_record_test: skipped: ${skip}`);
+
+const workload = (code: number) =>
+  `ls / | cat >/dev/null; (exit ${code}); sh -c "kill -9 \\$\\$"; sleep 0.05 & wait; true`;
+
+Deno.test({
+  name:
+    "a real recording replays to its tree and the same workload twice diffs empty",
+  ignore: skip !== undefined,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const rec = async (name: string, code: number) => {
+        const r = await procrec(
+          "record",
+          "--only-command",
+          "-o",
+          `${dir}/${name}.cbor`,
+          "--",
+          "sh",
+          "-c",
+          workload(code),
+        );
+        assertEquals(r.code, 0, r.stderr);
+        return `${dir}/${name}.cbor`;
+      };
+      const a = await rec("a", 3);
+      const b = await rec("b", 3);
+      const c = await rec("c", 4);
+      const tree = await procrec("replay", a);
+      assertEquals(tree.code, 0, tree.stderr);
+      const lines = tree.stdout.trimEnd().split("\n");
+      const has = (re: RegExp) => {
+        if (!lines.some((l) => re.test(l))) {
+          throw new Error(`no ${re} in\n${tree.stdout}`);
+        }
+      };
+      has(/^\S*sh -c .*\[\d+\].*exit 0/);
+      has(/├─ ls \/ .*exit 0/);
+      has(/├─ cat .*exit 0/);
+      has(/├─ \S*sh -c .*exit 3 /); // the ( ) subshell: a fork of sh
+      has(/sh -c 'kill -9 \$\$' .*signal 9 \(SIGKILL\)/);
+      has(/└─ sleep 0\.05 .*exit 0/);
+      const same = await procrec("diff", a, b);
+      assertEquals([same.code, same.stdout], [0, ""], same.stderr);
+      const changed = await procrec("diff", a, c, "--json");
+      assertEquals(changed.code, 1, changed.stderr);
+      const d = JSON.parse(changed.stdout);
+      // the code is in the command line: the shell's argv changed, and the
+      // ( ) subshell, a fork with its parent's argv, changed argv and exit
+      assertEquals([d.added.length, d.removed.length, d.changed.length], [
+        0,
+        0,
+        2,
+      ]);
+      const fields = d.changed.map((x: { changes: { field: string }[] }) =>
+        x.changes.map((c) => c.field).join(",")
+      );
+      assertEquals(fields, ["argv", "argv,exit"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
