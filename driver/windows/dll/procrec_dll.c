@@ -15,7 +15,8 @@
  * drop; if it ever did, the drop is counted and reported (PR_LOST_RING_FULL).
  * A wire record that does not convert becomes a PR_LOST_DECODE record.
  *
- * One thread reads; procrec_stats and procrec_control may come from others.
+ * One thread reads; procrec_stats and procrec_control may come from others
+ * (the pending READ is only touched under `io`, never while waiting on it).
  */
 #include <windows.h>
 
@@ -35,6 +36,7 @@
 
 struct pr_handle {
   CRITICAL_SECTION cs; /* ring, counters, error text */
+  CRITICAL_SECTION io; /* the pending READ: issue, collect, cancel */
   HANDLE dev;
   SC_HANDLE scm, svc;
   BOOL created_service, started_service, running, paused;
@@ -224,6 +226,7 @@ static void free_handle(struct pr_handle *h) {
   HeapFree(GetProcessHeap(), 0, h->conv);
   HeapFree(GetProcessHeap(), 0, h->tmp);
   DeleteCriticalSection(&h->cs);
+  DeleteCriticalSection(&h->io);
   HeapFree(GetProcessHeap(), 0, h);
 }
 
@@ -251,6 +254,7 @@ PROCREC_API int32_t procrec_open(const struct procrec_options *opts, void **out)
     return PR_E_NOMEM;
   }
   InitializeCriticalSection(&h->cs);
+  InitializeCriticalSection(&h->io);
   h->flags = opts != NULL ? opts->flags : 0;
   h->max_string = opts != NULL && opts->max_string != 0 ? opts->max_string : PR_DLL_MAX_STRING_DEFAULT;
   if (h->max_string > 8192u) h->max_string = 8192u;
@@ -397,8 +401,10 @@ PROCREC_API int32_t procrec_read(void *hv, uint8_t *buf, uint32_t cap, uint32_t 
       set_err(h, "procrec.dll: procrec_read: buffer of %u bytes is smaller than the next record (%u bytes)", cap, next);
       return PR_E_INVAL;
     }
+    EnterCriticalSection(&h->io);
     rc = collect(h, FALSE);
     if (rc == PR_OK) rc = issue(h);
+    LeaveCriticalSection(&h->io);
     if (rc != PR_OK) return rc;
     EnterCriticalSection(&h->cs);
     next = pr_ring_peek_size(&h->ring);
@@ -439,12 +445,15 @@ PROCREC_API int32_t procrec_stats(void *hv, struct procrec_stats *out) {
 /* Stops issuing READs; a pending one is cancelled (records it already got
  * are kept). */
 static int32_t pause_reader(struct pr_handle *h) {
+  int32_t rc = PR_OK;
+  EnterCriticalSection(&h->io);
   h->paused = TRUE;
   if (h->read_pending) {
     CancelIoEx(h->dev, &h->ov);
-    return collect(h, TRUE);
+    rc = collect(h, TRUE);
   }
-  return PR_OK;
+  LeaveCriticalSection(&h->io);
+  return rc;
 }
 
 /* UTF-8 patterns, NUL-separated, to the driver's UTF-16 rule list. */
@@ -502,10 +511,7 @@ PROCREC_API int32_t procrec_control(void *hv, uint32_t op, const uint8_t *arg, u
 PROCREC_API void procrec_close(void *hv) {
   struct pr_handle *h = (struct pr_handle *)hv;
   if (h == NULL) return;
-  if (h->read_pending) {
-    CancelIoEx(h->dev, &h->ov);
-    collect(h, TRUE);
-  }
+  pause_reader(h);
   uninstall(h);
   free_handle(h);
 }

@@ -104,10 +104,15 @@ extern struct pr_drv g_pr;
 
 NTSYSAPI NTSTATUS NTAPI ZwQuerySystemInformation(ULONG cls, PVOID buf, ULONG len, PULONG ret);
 
-/* The DDK's x64 inlines of these read gs:[0x188] (the KPCR); Wine runs
+#if defined(__GNUC__)
+/* mingw's x64 inlines of these read gs:[0x188] (the KPCR); Wine runs
  * drivers in user mode where gs is the TEB, so call ntoskrnl's exports. */
 NTKERNELAPI PETHREAD NTAPI pr_current_thread(void) __asm__("PsGetCurrentThread");
 NTKERNELAPI PEPROCESS NTAPI pr_current_process(void) __asm__("IoGetCurrentProcess");
+#else /* the WDK */
+#define pr_current_thread() PsGetCurrentThread()
+#define pr_current_process() PsGetCurrentProcess()
+#endif
 
 /* drv_notify.c: callbacks and the records they build. */
 VOID NTAPI pr_process_notify(PEPROCESS process, HANDLE pid, PPS_CREATE_NOTIFY_INFO info);
