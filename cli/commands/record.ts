@@ -122,6 +122,11 @@ export function register(program: Command): void {
       printErr(
         `procrec: recorded ${result.events} events to ${result.path} (source ${result.source.name}: ${result.source.reason}); lost ${result.lost}\n`,
       );
+      if (result.unknownRecords > 0) {
+        printErr(
+          `procrec: skipped ${result.unknownRecords} records of kinds this version does not know (a newer library?)\n`,
+        );
+      }
       if (flags.statsOut) {
         const json = Object.fromEntries(
           Object.entries(s).map(([k, v]) => [k, Number(v)]),

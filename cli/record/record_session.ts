@@ -55,6 +55,8 @@ export interface RecordResult {
   source: { name: string; reason: string };
   /** The command's exit status (128 + signal when killed), when a command ran and ended. */
   commandStatus?: number;
+  /** Records of kinds this version does not know, skipped by their size. */
+  unknownRecords: number;
   /** The live analysis's closing summary. */
   summary: string;
 }
@@ -204,8 +206,10 @@ export async function recordSession(
     let events = 0;
     let lost = 0;
     let alive = 0;
+    let unknownRecords = 0;
     const handle = (bytes: Uint8Array) => {
-      const { events: evs } = decodeRecords(bytes, timeBase.monoNs);
+      const { events: evs, unknown } = decodeRecords(bytes, timeBase.monoNs);
+      unknownRecords += unknown;
       for (const ev of evs) {
         if (ev.kind === "process_exit" && ev.pid === childPid) {
           sawCommandExit = true;
@@ -305,6 +309,7 @@ export async function recordSession(
       stats,
       source,
       commandStatus,
+      unknownRecords,
       summary: analysis.finish(),
     };
   } catch (e) {
