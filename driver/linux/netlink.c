@@ -27,12 +27,15 @@
 #include <linux/netlink.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/pr_record.h"
@@ -57,6 +60,15 @@ struct raw_ev {
   char comm[16];
 };
 
+/* An exec record prepared from /proc, emitted after the drain barrier. */
+struct exec_slot {
+  uint8_t *rec;
+  uint32_t index;   /* in the batch */
+  int enriched;     /* /proc was read for the right process */
+  int gone;         /* some field could not be read: the process had gone */
+  uint16_t flags;
+};
+
 struct nl_state {
   struct pr_lib *lib;
   int fd;
@@ -72,6 +84,10 @@ struct nl_state {
   uint64_t q_drops;     /* dropped since the last lost entry */
   uint64_t q_drop_ts;
   int paused, reader_paused, stopping, reader_done;
+  pthread_cond_t drain_cv; /* the reader found the socket empty */
+  uint64_t empty_seen;     /* start time (mono ns) of the latest recv that found it empty */
+  cpu_set_t cal_set;       /* CPUs this process may run on (calibrated at start) */
+  uint32_t cal_needed, cal_seen;
 
   /* Reader only. */
   uint32_t *cpu_seq;
@@ -83,9 +99,10 @@ struct nl_state {
 
   /* Enricher only. */
   struct pr_thread_table threads;
-  uint8_t *rec;
   uint32_t rec_cap;
   struct raw_ev *batch;
+  struct exec_slot *slots; /* execs of one round, read from /proc before emission */
+  uint32_t exec_round;
 
   uint64_t *recv_buf; /* reader only */
 };
@@ -96,13 +113,18 @@ static void nl_free(struct nl_state *s) {
   if (s->wake[1] >= 0) close(s->wake[1]);
   pthread_cond_destroy(&s->q_cv);
   pthread_cond_destroy(&s->pause_cv);
+  pthread_cond_destroy(&s->drain_cv);
+  if (s->slots != NULL) {
+    uint32_t i;
+    for (i = 0; i < s->exec_round; i++) free(s->slots[i].rec);
+    free(s->slots);
+  }
   pthread_mutex_destroy(&s->mu);
   pr_thread_table_free(&s->threads);
   free(s->q);
   free(s->cpu_seq);
   free(s->cpu_seen);
   free(s->exec_pending);
-  free(s->rec);
   free(s->batch);
   free(s->recv_buf);
   free(s);
@@ -125,13 +147,30 @@ static int nl_open(struct pr_lib *lib, char *why, size_t n) {
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->q_cv, NULL);
   pthread_cond_init(&s->pause_cv, NULL);
+  {
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->drain_cv, &ca);
+    pthread_condattr_destroy(&ca);
+  }
   s->q = malloc(sizeof(*s->q) * QUEUE_CAP);
   s->exec_pending = calloc(EXEC_SLOTS, sizeof(*s->exec_pending));
   s->rec_cap = pr_procfs_record_cap(sizeof(struct pr_rec_exec), o->max_string);
-  s->rec = malloc(s->rec_cap);
+  /* Up to 64 execs per round, within 8 MiB of record buffers. */
+  s->exec_round = (8u << 20) / s->rec_cap;
+  if (s->exec_round < 1) s->exec_round = 1;
+  if (s->exec_round > 64) s->exec_round = 64;
+  s->slots = calloc(s->exec_round, sizeof(*s->slots));
   s->batch = malloc(sizeof(*s->batch) * BATCH);
   s->recv_buf = malloc(RECV_BUF);
-  if (s->q == NULL || s->exec_pending == NULL || s->rec == NULL || s->batch == NULL || s->recv_buf == NULL ||
+  int slots_ok = s->slots != NULL;
+  if (slots_ok) {
+    uint32_t i;
+    for (i = 0; i < s->exec_round; i++)
+      if ((s->slots[i].rec = malloc(s->rec_cap)) == NULL) slots_ok = 0;
+  }
+  if (s->q == NULL || s->exec_pending == NULL || !slots_ok || s->batch == NULL || s->recv_buf == NULL ||
       pr_thread_table_init(&s->threads) != 0) {
     snprintf(why, n, "out of memory");
     nl_free(s);
@@ -268,6 +307,12 @@ static void check_seq(struct nl_state *s, uint32_t cpu, uint32_t seq, uint64_t t
     if (gap != 0 && gap < 0x80000000u) enqueue_lost(s, PR_LOST_SEQ_GAP, cpu, gap, 0, ts);
     else if (gap != 0) return; /* older than the last seen: out of order, keep the newest */
   }
+  if (!s->cpu_seen[cpu]) { /* a CPU's first message: its counting starts */
+    pthread_mutex_lock(&s->mu);
+    if (cpu < CPU_SETSIZE && CPU_ISSET(cpu, &s->cal_set)) s->cal_seen++;
+    pthread_cond_broadcast(&s->drain_cv);
+    pthread_mutex_unlock(&s->mu);
+  }
   s->cpu_seen[cpu] = 1;
   s->cpu_seq[cpu] = seq;
 }
@@ -326,12 +371,20 @@ static int drain_once(struct nl_state *s, void *buf, size_t cap) {
     struct sockaddr_nl from;
     socklen_t fl = sizeof(from);
     const struct nlmsghdr *nh;
+    uint64_t t0 = pr_lib_mono_now();
     ssize_t n = recvfrom(s->fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == ENOBUFS) {
         enqueue_lost(s, PR_LOST_ENOBUFS, UINT32_MAX, 0, PR_F_COUNT_UNKNOWN, pr_lib_mono_now());
         return 1;
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        /* Every message the kernel sent before t0 is now in the queue. */
+        pthread_mutex_lock(&s->mu);
+        if (t0 > s->empty_seen) s->empty_seen = t0;
+        pthread_cond_broadcast(&s->drain_cv);
+        pthread_mutex_unlock(&s->mu);
       }
       return 0; /* EAGAIN, or a socket error: poll reports it again */
     }
@@ -395,58 +448,105 @@ static void *reader_main(void *arg) {
   pthread_mutex_lock(&s->mu);
   s->reader_done = 1;
   pthread_cond_broadcast(&s->q_cv);
+  pthread_cond_broadcast(&s->drain_cv);
   pthread_mutex_unlock(&s->mu);
   return NULL;
 }
 
 /* ---- the enricher thread ---- */
 
-static void emit_exec(struct nl_state *s, const struct raw_ev *ev) {
+static void wake_reader(struct nl_state *s);
+
+/* Reads /proc for an exec event into slot x (not emitted yet). */
+static void prepare_exec(struct nl_state *s, const struct raw_ev *ev, struct exec_slot *x) {
   const struct procrec_options *o = pr_lib_options(s->lib);
   struct pr_builder b;
-  struct pr_rec_exec *r = (struct pr_rec_exec *)(void *)s->rec;
-  uint32_t pid = ev->b, info_off = offsetof(struct pr_rec_exec, info);
-  uint16_t flags = 0;
-  int enriched = 0, gone = 1;
+  struct pr_procfs_stat st;
+  uint32_t pid = ev->b;
+  int fd;
 
-  if (!(o->flags & PR_OPT_NO_ENRICH)) {
-    struct pr_procfs_stat st;
-    int fd = pr_procfs_open(pid, &st);
-    if (fd >= 0) {
-      /* The process must have started before this exec: otherwise the pid
-       * was reused and the data belongs to another process. Ticks round
-       * down, so a true match always passes. */
-      uint64_t start = pr_procfs_start_mono(st.start_ticks, pr_lib_boot_minus_mono(s->lib));
-      if (start <= ev->ts + 1000000u) {
-        pr_rb_init(&b, s->rec, s->rec_cap, PR_REC_EXEC, sizeof(*r));
-        flags = pr_procfs_fill_info(&b, info_off, fd, &st, o->max_string, &gone);
-        enriched = 1;
-      }
-      close(fd);
-    }
-    /* A later exec of this pid already received: what /proc shows may be
-     * that later image, never to be lent to this one. */
-    if (enriched && __atomic_load_n(&s->exec_pending[exec_slot(pid)], __ATOMIC_RELAXED) > 0) enriched = 0;
-    if (!enriched) {
-      struct pr_proc_info info;
-      pr_rb_init(&b, s->rec, s->rec_cap, PR_REC_EXEC, sizeof(*r));
-      memset(&info, 0, sizeof(info));
-      info.prov_image = info.prov_argv = info.prov_comm = info.prov_cwd = info.prov_cred = PR_PROV_GONE;
-      memcpy(s->rec + info_off, &info, sizeof(info));
-      flags = 0;
-      gone = 1;
-    }
-    pr_lib_count(s->lib, enriched && !gone ? PR_CNT_ENRICH_OK : PR_CNT_ENRICH_GONE, 1);
-  } else {
-    pr_rb_init(&b, s->rec, s->rec_cap, PR_REC_EXEC, sizeof(*r));
+  x->enriched = 0;
+  x->gone = 1;
+  x->flags = 0;
+  if (o->flags & PR_OPT_NO_ENRICH) return;
+  fd = pr_procfs_open(pid, &st);
+  if (fd < 0) return;
+  /* The process must have started before this exec: otherwise the pid was
+   * reused and the data belongs to another process. Ticks round down, so
+   * the true process always passes. */
+  if (pr_procfs_start_mono(st.start_ticks, pr_lib_boot_minus_mono(s->lib)) <= ev->ts + 1000000u) {
+    pr_rb_init(&b, x->rec, s->rec_cap, PR_REC_EXEC, sizeof(struct pr_rec_exec));
+    x->flags = pr_procfs_fill_info(&b, offsetof(struct pr_rec_exec, info), fd, &st, o->max_string, &x->gone);
+    if (pr_rb_finish(&b) > 0) x->enriched = 1;
   }
-  r->h.flags = flags;
+  close(fd);
+}
+
+/* Waits until the reader has found the socket empty in a recv that started
+ * after t: then every message the kernel sent before t (a later exec of the
+ * same process among them) is in the queue. Returns 0 when that cannot be
+ * known (timeout). */
+static int wait_drained_after(struct nl_state *s, uint64_t t) {
+  struct timespec dl;
+  int woke = 0, ok = 0;
+  uint64_t until = pr_lib_mono_now() + 2000000000ull;
+  dl.tv_sec = (time_t)(until / 1000000000ull);
+  dl.tv_nsec = (long)(until % 1000000000ull);
+  pthread_mutex_lock(&s->mu);
+  for (;;) {
+    if (s->empty_seen >= t || s->reader_done) {
+      ok = 1;
+      break;
+    }
+    if (!woke) {
+      pthread_mutex_unlock(&s->mu);
+      wake_reader(s);
+      pthread_mutex_lock(&s->mu);
+      woke = 1;
+      continue;
+    }
+    if (s->paused) { /* a test holds the reader: wait for it, without limit */
+      pthread_cond_wait(&s->drain_cv, &s->mu);
+      woke = 0;
+      continue;
+    }
+    if (pthread_cond_timedwait(&s->drain_cv, &s->mu, &dl) == ETIMEDOUT) break;
+  }
+  pthread_mutex_unlock(&s->mu);
+  return ok;
+}
+
+/* Emits the exec record of slot x: its /proc values only when no later
+ * exec of the same pid had happened by the time they were read (else they
+ * may be that later image: never lent to this one). */
+static void finish_exec(struct nl_state *s, const struct raw_ev *ev, struct exec_slot *x, int superseded) {
+  const struct procrec_options *o = pr_lib_options(s->lib);
+  struct pr_builder b;
+  struct pr_rec_exec *r;
+  uint32_t size;
+  int usable = x->enriched && !superseded;
+
+  if (!usable) {
+    pr_rb_init(&b, x->rec, s->rec_cap, PR_REC_EXEC, sizeof(struct pr_rec_exec));
+    r = (struct pr_rec_exec *)(void *)x->rec;
+    if (!(o->flags & PR_OPT_NO_ENRICH))
+      r->info.prov_image = r->info.prov_argv = r->info.prov_comm = r->info.prov_cwd = r->info.prov_cred =
+          PR_PROV_GONE;
+    x->flags = 0;
+    size = pr_rb_finish(&b);
+  } else {
+    r = (struct pr_rec_exec *)(void *)x->rec;
+    size = r->h.size;
+  }
+  if (!(o->flags & PR_OPT_NO_ENRICH))
+    pr_lib_count(s->lib, usable && !x->gone ? PR_CNT_ENRICH_OK : PR_CNT_ENRICH_GONE, 1);
+  r->h.flags = x->flags;
   r->h.pid = ev->b;
   r->h.tid = ev->a;
   r->h.mono_ns = ev->ts;
   r->h.utc_ns = pr_lib_utc_ns(s->lib, ev->ts);
   r->start_ns = 0;
-  pr_lib_emit(s->lib, s->rec, pr_rb_finish(&b));
+  pr_lib_emit(s->lib, x->rec, size);
 }
 
 static void fill_header(struct nl_state *s, struct pr_rec_header *h, uint16_t kind, uint32_t size, uint32_t pid,
@@ -531,15 +631,52 @@ static void process_event(struct nl_state *s, const struct raw_ev *ev) {
   switch (ev->what) {
   case RAW_LOST: pr_lib_emit_lost(s->lib, ev->a, ev->cpu, ev->count, ev->flags, ev->ts); break;
   case PROC_EVENT_FORK: handle_fork(s, ev); break;
-  case PROC_EVENT_EXEC:
-    /* This exec is no longer pending: a later one of the same pid would be. */
-    __atomic_fetch_sub(&s->exec_pending[exec_slot(ev->b)], 1, __ATOMIC_RELAXED);
-    pr_thread_table_exec(&s->threads, ev->b);
-    emit_exec(s, ev);
-    break;
+  case PROC_EVENT_EXEC: break; /* see process_batch */
   case PROC_EVENT_EXIT: handle_exit(s, ev); break;
   case PROC_EVENT_COMM: handle_comm(s, ev); break;
   default: break;
+  }
+}
+
+/* Handles batch[0..n) in order, in rounds: first the /proc reads of up to
+ * exec_round execs (at once, as they come), then one drain barrier, then
+ * every event of the round emitted in kernel order. */
+static void process_batch(struct nl_state *s, const struct raw_ev *batch, uint32_t n) {
+  uint32_t i = 0;
+  while (i < n) {
+    uint32_t j = i, k = 0, m, e;
+    uint64_t read_end = 0;
+    while (j < n) {
+      if (batch[j].what == PROC_EVENT_EXEC) {
+        if (k == s->exec_round) break;
+        /* No longer pending: only a later exec of this pid would be. */
+        __atomic_fetch_sub(&s->exec_pending[exec_slot(batch[j].b)], 1, __ATOMIC_RELAXED);
+        s->slots[k].index = j;
+        prepare_exec(s, &batch[j], &s->slots[k]);
+        k++;
+        read_end = pr_lib_mono_now();
+      }
+      j++;
+    }
+    {
+      int drained = 1;
+      if (k > 0 && !(pr_lib_options(s->lib)->flags & PR_OPT_NO_ENRICH)) drained = wait_drained_after(s, read_end);
+      for (m = i, e = 0; m < j; m++) {
+        if (batch[m].what == PROC_EVENT_EXEC) {
+          struct exec_slot *x = &s->slots[e++];
+          uint32_t pid = batch[m].b, later;
+          int superseded = !drained;
+          for (later = m + 1; later < j && !superseded; later++)
+            if (batch[later].what == PROC_EVENT_EXEC && batch[later].b == pid) superseded = 1;
+          if (!superseded && __atomic_load_n(&s->exec_pending[exec_slot(pid)], __ATOMIC_RELAXED) > 0) superseded = 1;
+          pr_thread_table_exec(&s->threads, pid);
+          finish_exec(s, &batch[m], x, superseded);
+        } else {
+          process_event(s, &batch[m]);
+        }
+      }
+    }
+    i = j;
   }
 }
 
@@ -547,7 +684,7 @@ static void *enricher_main(void *arg) {
   struct nl_state *s = arg;
   struct raw_ev *batch = s->batch;
   for (;;) {
-    uint32_t n = 0, i;
+    uint32_t n = 0;
     pthread_mutex_lock(&s->mu);
     while (s->q_len == 0 && !s->reader_done) pthread_cond_wait(&s->q_cv, &s->mu);
     if (s->q_len == 0 && s->reader_done) {
@@ -573,7 +710,7 @@ static void *enricher_main(void *arg) {
       s->q_len--;
     }
     pthread_mutex_unlock(&s->mu);
-    for (i = 0; i < n; i++) process_event(s, &batch[i]);
+    process_batch(s, batch, n);
   }
   return NULL;
 }
@@ -592,6 +729,46 @@ static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg) {
 
 static int nl_stop(struct pr_lib *lib);
 
+/* A per-CPU gap is only seen against an earlier message of the same CPU.
+ * So that counting starts at once on every CPU, a short-lived thread moves
+ * to each CPU this process may use and renames itself there: the kernel
+ * sends a comm event from that CPU (it shows as PR_REC_COMM records of this
+ * process, name "procrec-sync"). */
+static void *calibrate_main(void *arg) {
+  struct nl_state *s = arg;
+  int cpu;
+  for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+    cpu_set_t one;
+    if (!CPU_ISSET(cpu, &s->cal_set)) continue;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one) != 0) continue;
+    prctl(PR_SET_NAME, "procrec-sync", 0, 0, 0);
+  }
+  return NULL;
+}
+
+static void calibrate(struct nl_state *s) {
+  pthread_t t;
+  CPU_ZERO(&s->cal_set);
+  if (sched_getaffinity(0, sizeof(s->cal_set), &s->cal_set) != 0) return;
+  s->cal_needed = (uint32_t)CPU_COUNT(&s->cal_set);
+  if (start_thread(&t, calibrate_main, s) == 0) pthread_join(t, NULL);
+}
+
+/* Waits (up to 2 s) until the reader has a first message from every CPU
+ * calibrated. */
+static void wait_calibrated(struct nl_state *s) {
+  struct timespec dl;
+  uint64_t until = pr_lib_mono_now() + 2000000000ull;
+  dl.tv_sec = (time_t)(until / 1000000000ull);
+  dl.tv_nsec = (long)(until % 1000000000ull);
+  pthread_mutex_lock(&s->mu);
+  while (s->cal_seen < s->cal_needed && !s->reader_done)
+    if (pthread_cond_timedwait(&s->drain_cv, &s->mu, &dl) == ETIMEDOUT) break;
+  pthread_mutex_unlock(&s->mu);
+}
+
 static int nl_start(struct pr_lib *lib) {
   struct nl_state *s = pr_lib_state(lib);
   int rc;
@@ -602,6 +779,7 @@ static int nl_start(struct pr_lib *lib) {
                      strerror(e));
     return e == EPERM ? PR_E_PERM : PR_E_IO;
   }
+  calibrate(s);
   /* Subscribed: from here the kernel queues every event in the socket, so
    * the snapshot cannot miss a process that starts while it is taken. */
   rc = pr_lib_snapshot(lib); /* nothing when PR_OPT_NO_SNAPSHOT */
@@ -623,6 +801,7 @@ static int nl_start(struct pr_lib *lib) {
     return PR_E_IO;
   }
   s->reader_started = 1;
+  wait_calibrated(s);
   return PR_OK;
 }
 
@@ -675,6 +854,7 @@ static int nl_control(struct pr_lib *lib, uint32_t op) {
   } else {
     s->paused = 0;
     pthread_cond_broadcast(&s->pause_cv);
+    pthread_cond_broadcast(&s->drain_cv);
   }
   pthread_mutex_unlock(&s->mu);
   wake_reader(s);
