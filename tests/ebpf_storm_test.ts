@@ -72,3 +72,54 @@ captureTest(
   },
   why,
 );
+
+captureTest(
+  "record --source ebpf keeps the cwd and cuts an argv longer than 4 KiB with argvTruncated",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "procrec-ebpf-argv-" });
+    try {
+      const deep = `${dir}/a/b/c/d/e/f/g/h/i/j/k/l`;
+      await Deno.mkdir(deep, { recursive: true });
+      const args = Array.from({ length: 3000 }, (_, i) => String(i));
+      const out = `${dir}/long.cbor`;
+      const r = await procrec([
+        "record",
+        "--source",
+        "ebpf",
+        "-o",
+        out,
+        "--",
+        "sh",
+        "-c",
+        `cd "${deep}" && exec /bin/true "$@"`,
+        "sh",
+        ...args,
+      ]);
+      assertEquals(r.code, 0, `procrec record (stderr: ${r.stderr})`);
+      const reader = await RecordingReader.open(out);
+      const execs = (await Array.fromAsync(reader.events())).filter((e) =>
+        e.kind === "exec" && e.info.argv?.[0] === "/bin/true"
+      );
+      assertEquals(execs.length, 1, "execs of /bin/true");
+      const info = execs[0].kind === "exec" ? execs[0].info : undefined;
+      assertEquals(info?.image, Deno.realPathSync("/bin/true"), "image");
+      assertEquals(info?.cwd, Deno.realPathSync(deep), "cwd");
+      assertEquals(info?.argvTruncated, true, "argvTruncated");
+      const argv = info?.argv ?? [];
+      const kept = argv.join("\0").length;
+      assert(kept <= 4096 && kept > 4000, `kept ${kept} bytes of argv`);
+      // every argument but the cut last one is whole and in order
+      assertEquals(argv.slice(1, -1), args.slice(0, argv.length - 2), "argv");
+      assertEquals(info?.from, {
+        image: "kernel",
+        argv: "kernel",
+        comm: "kernel",
+        cwd: "kernel",
+        cred: "kernel",
+      }, "provenance");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+  why,
+);
