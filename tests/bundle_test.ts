@@ -319,3 +319,74 @@ Deno.test("an incomplete recording is bundled as is and reported", async () => {
     assert(v.stdout.includes("INCOMPLETE [recordings/crash.cbor"), v.stdout);
   });
 });
+
+const FIX = new URL("../fixtures/", import.meta.url).pathname;
+
+Deno.test("the golden fixtures, bundled and signed, verify intact and replay to their golden outputs", async () => {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(FIX)) {
+    if (e.name.endsWith(".cbor")) names.push(e.name);
+  }
+  names.sort();
+  assert(names.length >= 8, `fixtures/ holds ${names.length} recordings`);
+  await inTempDir(async (dir) => {
+    assertEquals((await procrec(["keygen", "-o", `${dir}/k`])).code, 0);
+    const b = await procrec([
+      "bundle",
+      "create",
+      "-o",
+      `${dir}/fixtures.zip`,
+      "--sign",
+      `${dir}/k`,
+      ...names.map((n) => `${FIX}${n}`),
+    ]);
+    assertEquals(b.code, 0, b.stderr);
+    const v = await procrec([
+      "verify",
+      `${dir}/fixtures.zip`,
+      "--key",
+      `${dir}/k.pub`,
+    ]);
+    assertEquals(v.code, 0, v.stdout);
+    const summary = text(
+      (await unzip(`${dir}/fixtures.zip`)).get("summary.txt"),
+    );
+    for (const n of names) {
+      const base = n.replace(/\.cbor$/, "");
+      const tree = await Deno.readTextFile(`${FIX}${base}.tree.txt`);
+      const r = await procrec(["replay", `${dir}/fixtures.zip#${n}`]);
+      assertEquals([r.code, r.stdout], [0, tree], `${n} tree\n${r.stderr}`);
+      const s = await procrec([
+        "replay",
+        `${dir}/fixtures.zip#${n}`,
+        "--summary",
+      ]);
+      assertEquals(
+        s.stdout,
+        await Deno.readTextFile(`${FIX}${base}.summary.txt`),
+        `${n} summary`,
+      );
+      assert(summary.includes(tree), `summary.txt holds the tree of ${n}`);
+    }
+    for await (const e of Deno.readDir(FIX)) {
+      const m = e.name.match(/^(.+)_vs_(.+)\.diff\.txt$/);
+      if (!m) continue;
+      const golden = await Deno.readTextFile(`${FIX}${e.name}`);
+      const d = await procrec([
+        "replay",
+        "--diff",
+        `${dir}/fixtures.zip#${m[1]}.cbor`,
+        `${dir}/fixtures.zip#${m[2]}.cbor`,
+      ]);
+      const body = (t: string) => t.split("\n").slice(2).join("\n");
+      assertEquals(body(d.stdout), body(golden), e.name);
+      const loose = await procrec([
+        "replay",
+        "--diff",
+        `${FIX}${m[1]}.cbor`,
+        `${FIX}${m[2]}.cbor`,
+      ]);
+      assertEquals(d.code, loose.code, `${e.name}: exit status`);
+    }
+  });
+});

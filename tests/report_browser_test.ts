@@ -62,6 +62,7 @@ async function withPage(
     const errors: string[] = [];
     ctx.on("request", (r) => requests.push(r.url()));
     const page = ctx.pages()[0] ?? await ctx.newPage();
+    page.setDefaultTimeout(120_000); // a loaded CI machine is slow, not wrong
     page.on("pageerror", (e) => errors.push(e.message));
     page.on("console", (m) => {
       if (m.type() === "error") errors.push(m.text());
@@ -304,6 +305,60 @@ Deno.test("report: a bundle's report holds each of its recordings", async () => 
       await row(page, "203.0.113.9").waitFor();
       assertEquals(errors, [], "no page errors");
       assertEquals(requests, [`file://${dir}/case.html`], "no network");
+    });
+  });
+});
+
+Deno.test("report: every golden fixture shows all its processes; a Windows image is found", async () => {
+  const FIX = `${ROOT}fixtures/`;
+  const names: string[] = [];
+  for await (const e of Deno.readDir(FIX)) {
+    if (e.name.endsWith(".cbor")) names.push(e.name);
+  }
+  names.sort();
+  assert(names.length >= 8, `fixtures/ holds ${names.length} recordings`);
+  await inTempDir(async (dir) => {
+    const b = await procrec([
+      "bundle",
+      "create",
+      "-o",
+      `${dir}/fixtures.zip`,
+      ...names.map((n) => FIX + n),
+    ]);
+    assertEquals(b.code, 0, b.stderr);
+    const r = await procrec([
+      "report",
+      `${dir}/fixtures.zip`,
+      "-o",
+      `${dir}/f.html`,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    await withPage(`${dir}/f.html`, async (page, requests, errors) => {
+      for (const n of names) {
+        const tree = await Deno.readTextFile(
+          FIX + n.replace(/\.cbor$/, ".tree.txt"),
+        );
+        const count = tree.trimEnd().split("\n").length;
+        await page.selectOption("#recording", { label: n });
+        assertEquals(
+          await page.textContent("#shown"),
+          `${count} of ${count} processes shown`,
+          n,
+        );
+        assertEquals(await page.locator(".row").count(), count, n);
+      }
+      await page.selectOption("#recording", { label: "windows.cbor" });
+      await page.fill("#search", "rundll32");
+      await page.press("#search", "Enter");
+      await page.locator(".row.sel .cmd", { hasText: "rundll32" }).waitFor();
+      assert(
+        (await page.textContent("#details"))!.includes(
+          "parent-differs-from-creator",
+        ),
+        "the spoofed parent is flagged",
+      );
+      assertEquals(errors, [], "no page errors");
+      assertEquals(requests, [`file://${dir}/f.html`], "no network");
     });
   });
 });
