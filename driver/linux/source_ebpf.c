@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <linux/types.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -315,6 +316,21 @@ static void free_state(struct ebpf_state *s) {
   free(s);
 }
 
+/* The verifier gives up with EAGAIN when a signal is pending for the loading
+ * thread (a profiler's SIGPROF, a runtime's signals): load with this
+ * thread's signals blocked (they are delivered right after), and retry. */
+#define LOAD_ATTEMPTS 3
+
+static int load_quietly(struct procrec_bpf *skel) {
+  sigset_t all, old;
+  int err;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  err = procrec_bpf__load(skel);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return err;
+}
+
 static int ebpf_open(struct pr_lib *lib, char *why, size_t n) {
   const struct procrec_options *o = pr_lib_options(lib);
   struct ebpf_state *s;
@@ -350,22 +366,25 @@ static int ebpf_open(struct pr_lib *lib, char *why, size_t n) {
   }
 
   libbpf_set_print(keep_libbpf_msg);
-  bpf_msg[0] = 0;
-  s->skel = procrec_bpf__open();
-  if (!s->skel) {
-    err = errno;
-    snprintf(why, n, "cannot open the BPF object: %s%s%s", strerror(err), bpf_msg[0] ? ": " : "",
-             bpf_msg);
-    free_state(s);
-    return PR_E_NOSUP;
-  }
   ring = ring_bytes(o->bpf_ring_bytes);
   wake = ring / 4 < WAKE_MAX ? ring / 4 : WAKE_MAX;
-  s->skel->rodata->argv_max = o->max_string < PB_ARGV_CAP ? o->max_string : PB_ARGV_CAP;
-  s->skel->rodata->wake_bytes = wake;
-  bpf_map__set_max_entries(s->skel->maps.events, ring);
-
-  err = procrec_bpf__load(s->skel);
+  for (int attempt = 1;; attempt++) {
+    bpf_msg[0] = 0;
+    s->skel = procrec_bpf__open();
+    if (!s->skel) {
+      err = errno;
+      snprintf(why, n, "cannot open the BPF object: %s%s%s", strerror(err), bpf_msg[0] ? ": " : "", bpf_msg);
+      free_state(s);
+      return PR_E_NOSUP;
+    }
+    s->skel->rodata->argv_max = o->max_string < PB_ARGV_CAP ? o->max_string : PB_ARGV_CAP;
+    s->skel->rodata->wake_bytes = wake;
+    bpf_map__set_max_entries(s->skel->maps.events, ring);
+    err = load_quietly(s->skel);
+    if (err != -EAGAIN || attempt == LOAD_ATTEMPTS) break;
+    procrec_bpf__destroy(s->skel); /* a skeleton loads once: open it again */
+    s->skel = NULL;
+  }
   if (err) {
     int perm = err == -EPERM || err == -EACCES;
     if (perm)
