@@ -92,7 +92,9 @@ const utf8 = new TextDecoder("utf-8");
  * by its size and counted; a record whose fields are out of bounds becomes a
  * `lost` event of reason "decode"; a record whose size cannot be trusted
  * (not a multiple of 8, below the header, beyond the buffer) throws a
- * `RangeError`, since nothing after it can be framed.
+ * `RangeError`, since nothing after it can be framed. Strings are decoded as
+ * UTF-8; bytes that are not UTF-8 (possible in Linux paths and arguments)
+ * become U+FFFD.
  *
  * @example
  * ```ts
