@@ -177,3 +177,21 @@ Deno.test("parseSysmonXml() reads events split across chunks at any byte", async
   });
   assertEquals(fromXml.records.map(strip), fromJson.records.map(strip));
 });
+
+Deno.test("event XML saved as UTF-16 (with a byte order mark) reads like UTF-8", async () => {
+  const raw = rawRecords(LSASS).slice(0, 40);
+  const text = renderXml(raw, "events");
+  const le = new Uint8Array(2 + text.length * 2);
+  le.set([0xff, 0xfe]);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    le[2 + 2 * i] = c & 0xff;
+    le[3 + 2 * i] = c >> 8;
+  }
+  const chunks = [le.subarray(0, 1), le.subarray(1, 4001), le.subarray(4001)];
+  const a = await readSysmonRecords(chunks, "x.xml");
+  const b = await readSysmonRecords([new TextEncoder().encode(text)], "x.xml");
+  assertEquals(a.format, "xml");
+  assertEquals(a.records.length, 40);
+  assertEquals(a.records, b.records);
+});

@@ -1,7 +1,8 @@
 /**
  * Reads Sysmon events from JSON lines or Windows event XML, whichever the
  * input is: the first character that is not white space (after a UTF-8 byte
- * order mark) decides, `{` for JSON lines and `<` for XML.
+ * order mark) decides, `{` for JSON lines and `<` for XML. UTF-16 input with
+ * a byte order mark is read too.
  *
  * @module
  */
@@ -74,9 +75,7 @@ export function parseSysmon(
 ): SysmonInput {
   let format: SysmonFormat | undefined;
   async function* records(): AsyncGenerator<SysmonRecord> {
-    const it = (async function* () {
-      for await (const c of chunks) yield c;
-    })();
+    const it = await utf8(chunks);
     const head: Uint8Array[] = [];
     let headBytes = new Uint8Array(0);
     for (;;) {
@@ -100,4 +99,55 @@ export function parseSysmon(
       : parseSysmonXml(rest, file);
   }
   return { format: () => format, records: records() };
+}
+
+/**
+ * The bytes of `chunks` as UTF-8: UTF-16 input (with its byte order mark, as
+ * PowerShell and Event Viewer often save XML) is converted as it streams.
+ */
+async function utf8(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): Promise<AsyncGenerator<Uint8Array>> {
+  const src = (async function* () {
+    for await (const c of chunks) yield c;
+  })();
+  const first: Uint8Array[] = [];
+  let n = 0;
+  while (n < 2) {
+    const r = await src.next();
+    if (r.done) break;
+    first.push(r.value);
+    n += r.value.length;
+  }
+  const head = first.length === 1 ? first[0] : concat(first);
+  const encoding = head[0] === 0xff && head[1] === 0xfe
+    ? "utf-16le"
+    : head[0] === 0xfe && head[1] === 0xff
+    ? "utf-16be"
+    : undefined;
+  if (encoding === undefined) {
+    return (async function* () {
+      if (head.length > 0) yield head;
+      yield* src;
+    })();
+  }
+  return (async function* () {
+    const decoder = new TextDecoder(encoding); // drops the byte order mark
+    const encoder = new TextEncoder();
+    yield encoder.encode(decoder.decode(head, { stream: true }));
+    for await (const c of src) {
+      yield encoder.encode(decoder.decode(c, { stream: true }));
+    }
+    yield encoder.encode(decoder.decode());
+  })();
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }
