@@ -76,6 +76,10 @@ for (const source of ["ebpf", "netlink"]) {
             "execs with image and argv from the kernel",
           );
         }
+        // one analysis: the summary printed live equals the replay's
+        const replay = await procrec(["replay", out, "--summary"]);
+        assertEquals(replay.code, 0, replay.stderr);
+        assertEquals(r.stdout, replay.stdout, "live summary vs replay summary");
       } finally {
         await Deno.remove(dir, { recursive: true });
       }
