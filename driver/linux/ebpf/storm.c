@@ -56,6 +56,12 @@ static void *exec_from_thread(void *arg) {
   return arg;
 }
 
+static void *exit_later(void *arg) {
+  usleep(20 * 1000); /* the leader has exited by now */
+  _exit(5); /* exit_group, without flushing the stdio inherited from the storm */
+  return arg;
+}
+
 static int wait_for(pid_t pid) {
   int st = 0;
   while (waitpid(pid, &st, 0) < 0) {
@@ -108,6 +114,13 @@ int main(int argc, char **argv) {
   printf("child %d %d\n", (int)pid, wait_for(pid));
   pid = fork();
   if (pid == 0) raise(SIGKILL);
+  printf("child %d %d\n", (int)pid, wait_for(pid));
+  pid = fork();
+  if (pid == 0) {
+    pthread_t t;
+    pthread_create(&t, NULL, exit_later, NULL);
+    pthread_exit(NULL);
+  }
   printf("child %d %d\n", (int)pid, wait_for(pid));
   printf("storm %d %ld\n", (int)getpid(), per_worker * WORKERS);
   return 0;

@@ -346,7 +346,7 @@ static int test_storm(const char *storm) {
       CHECK(pid == storm_pid, "storm pid");
     }
   }
-  CHECK(execs == 1500 && thread_exec == 1 && children == 2, "storm output: %u execs, %u thread-exec, %u children",
+  CHECK(execs == 1500 && thread_exec == 1 && children == 3, "storm output: %u execs, %u thread-exec, %u children",
         execs, thread_exec, children);
   CHECK(exec_ok == execs, "%u of %u execs with exact image and argv", exec_ok, execs);
   CHECK(n_thread_create_storm == (uint64_t)threads + 4, "%llu thread creates in the storm process, expected %ld",
