@@ -132,6 +132,10 @@ Deno.test("import jsonl refuses malformed lines with file, line and field", asyn
       assertEquals(run.code, 2, `${name}: ${run.stderr}`);
       assert(message.test(run.stderr), `${name}: ${run.stderr}`);
       assert(!/\n\s+at /.test(run.stderr), `${name}: no stack trace`);
+      const left = [...Deno.readDirSync(dir)].filter((e) =>
+        e.name.startsWith(`${name}.cbor`)
+      );
+      assertEquals(left, [], `${name}: no recording left`);
     }
   });
 });

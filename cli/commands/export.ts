@@ -106,8 +106,13 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
         await out.write(line);
       }
     }
+  } catch (e) {
+    // a reader that stopped early (`| head`) is no error
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
   } finally {
-    await out.close();
+    await out.close().catch((e) => {
+      if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+    });
   }
   const r = reader.report;
   let note = `${

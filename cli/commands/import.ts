@@ -95,30 +95,27 @@ async function importJsonl(file: string, opts: Opts): Promise<number> {
   const name = basename(file);
   const path = await withInput(file, async (chunks) => {
     const input = readProcrecJsonLines(chunks, name);
-    const header = await input.header();
-    let w: RecordingWriter | undefined;
+    const { format: _f, version: _v, ...header } = await input.header();
+    const w = await RecordingWriter.create(opts.output, {
+      ...header,
+      // what the exported recording was itself imported from, if anything
+      options: header.import
+        ? { ...header.options, importedFrom: header.import }
+        : header.options,
+      source: {
+        name: "import",
+        reason: `procrec JSON lines export; recorded by ${header.source.name}`,
+      },
+      import: { format: "jsonl", files: [{ name, sha256 }] },
+    }, { overwrite: opts.force, flushIntervalMs: 0 });
     try {
-      for await (const e of input.events) {
-        w ??= await create();
-        w.write(e);
-      }
-      w ??= await create();
-      return await w.close();
+      for await (const e of input.events) w.write(e);
     } catch (e) {
-      await w?.close();
+      // no half recording that looks complete
+      await Deno.remove(await w.close()).catch(() => {});
       throw e;
     }
-    function create() {
-      return RecordingWriter.create(opts.output, {
-        ...header,
-        source: {
-          name: "import",
-          reason:
-            `procrec JSON lines export; recorded by ${header.source.name}`,
-        },
-        import: { format: "jsonl", files: [{ name, sha256 }] },
-      }, { overwrite: opts.force, flushIntervalMs: 0 });
-    }
+    return await w.close();
   });
   await print(`${path}: imported from ${file}\n`);
   return 0;
