@@ -76,3 +76,41 @@ export function assertEquals(
 function bigints(_k: string, v: unknown) {
   return typeof v === "bigint" ? v.toString() : v;
 }
+
+/**
+ * How to run procrec without capture privilege: as user nobody (setpriv),
+ * or, when nobody cannot read this checkout (a clone under /root), as root
+ * with every capability dropped. Says which on stderr.
+ */
+export async function unprivilegedPrefix(): Promise<
+  { prefix: string[]; uid: number }
+> {
+  const nobody = [
+    "setpriv",
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+    "--inh-caps=-all",
+  ];
+  const probe = await new Deno.Command(nobody[0], {
+    args: [
+      ...nobody.slice(1),
+      "/bin/sh",
+      "-c",
+      `test -x "$1" && test -r "$2"`,
+      "sh",
+      PROCREC,
+      `${ROOT}cli/main.ts`,
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  if (probe.success) return { prefix: nobody, uid: 65534 };
+  console.error(
+    `user nobody cannot read ${ROOT}: testing as root without capabilities instead`,
+  );
+  return {
+    prefix: ["setpriv", "--inh-caps=-all", "--bounding-set=-all"],
+    uid: 0,
+  };
+}

@@ -1,13 +1,12 @@
-import { assert, assertEquals, LIB, procrec } from "./_record_helpers.ts";
+import {
+  assert,
+  assertEquals,
+  LIB,
+  procrec,
+  unprivilegedPrefix,
+} from "./_record_helpers.ts";
 import type { HostReport } from "../cli/record/check_host.ts";
 
-const NOBODY = [
-  "setpriv",
-  "--reuid=65534",
-  "--regid=65534",
-  "--clear-groups",
-  "--inh-caps=-all",
-];
 const isRoot = Deno.build.os === "linux" && Deno.uid() === 0;
 if (!isRoot) {
   console.error("skipping the root doctor tests: they need root on Linux");
@@ -84,14 +83,18 @@ Deno.test({
     "doctor as an unprivileged user names the missing privilege, exit status 2",
   ignore: !isRoot,
   fn: async () => {
+    const unpriv = await unprivilegedPrefix();
     const r = await procrec(["doctor", "--json"], {
-      prefix: NOBODY,
+      prefix: unpriv.prefix,
       env: { PROCREC_LIB: LIB },
     });
     assertEquals(r.code, 2, r.stderr);
     const report = JSON.parse(r.stdout) as HostReport;
     const p = check(report, "privilege");
-    assert(!p.ok && p.detail.includes("euid 65534"), JSON.stringify(p));
+    assert(
+      !p.ok && p.detail.includes(`euid ${unpriv.uid}`),
+      JSON.stringify(p),
+    );
     assert(p.fix?.includes("CAP_NET_ADMIN"), p.fix);
     assert(!report.canRecord);
   },

@@ -1,12 +1,9 @@
-import { assert, assertEquals, procrec } from "./_record_helpers.ts";
-
-const NOBODY = [
-  "setpriv",
-  "--reuid=65534",
-  "--regid=65534",
-  "--clear-groups",
-  "--inh-caps=-all",
-];
+import {
+  assert,
+  assertEquals,
+  procrec,
+  unprivilegedPrefix,
+} from "./_record_helpers.ts";
 
 function unavailable(): string | undefined {
   if (Deno.build.os !== "linux") return "needs Linux";
@@ -34,6 +31,7 @@ for (
     const dir = await Deno.makeTempDir();
     await Deno.chmod(dir, 0o777);
     try {
+      const unpriv = await unprivilegedPrefix();
       const out = `${dir}/x.cbor`;
       const r = await procrec([
         "record",
@@ -44,14 +42,14 @@ for (
         "--",
         "true",
       ], {
-        prefix: NOBODY,
+        prefix: unpriv.prefix,
       });
       assertEquals(r.code, 2, `exit status (stderr: ${r.stderr})`);
       assert(
         r.stderr.includes(`missing privilege ${privilege}`),
         `stderr does not name the privilege: ${r.stderr}`,
       );
-      assert(r.stderr.includes("uid 65534"), r.stderr);
+      assert(r.stderr.includes(`uid ${unpriv.uid}`), r.stderr);
       const left = [...Deno.readDirSync(dir)].map((e) => e.name);
       assertEquals(left, [], "files left behind");
     } finally {
