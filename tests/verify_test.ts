@@ -333,3 +333,36 @@ Deno.test("verify: a loose recording is intact, damaged (chunk named), or incomp
     assert(r.stderr.includes("not a procrec recording"), r.stderr);
   });
 });
+
+Deno.test("verify: a manifest that misdescribes a recording it pins is named, even unsigned", async () => {
+  await inTempDir(async (dir) => {
+    await writeIncident(`${dir}/incident.cbor`);
+    const r = await procrec([
+      "bundle",
+      "create",
+      "-o",
+      "u.zip",
+      "incident.cbor",
+    ], { cwd: dir });
+    assertEquals(r.code, 0, r.stderr);
+    const members = await readZip(`${dir}/u.zip`);
+    for (
+      const [field, value] of [["host", "elsewhere"], ["events", 27]] as const
+    ) {
+      const edited = members.map(([n, d]): [string, Uint8Array] => {
+        if (n !== "manifest.json") return [n, d];
+        const m = JSON.parse(new TextDecoder().decode(d));
+        m.recordings[0][field] = value;
+        return [n, new TextEncoder().encode(JSON.stringify(m, null, 2) + "\n")];
+      });
+      await writeZip(`${dir}/e.zip`, edited);
+      const v = await procrec(["verify", "e.zip"], { cwd: dir });
+      assertEquals(v.code, 1, v.stdout);
+      assertEquals([...tamperedMembers(v.stdout)], ["manifest.json"], v.stdout);
+      assert(
+        v.stdout.includes(`the manifest says ${JSON.stringify(value)}`),
+        v.stdout,
+      );
+    }
+  });
+});

@@ -258,6 +258,9 @@ export async function verifyBundle(
         ["kernel", desc.kernel, h.kernel],
         ["bootId", desc.bootId, h.bootId],
         ["finalHash", desc.finalHash, result.check.finalHash],
+        ["number of events", desc.events, result.check.events],
+        ["number of chunks", desc.chunks, result.check.chunks],
+        ["counts per kind", sorted(desc.counts), sorted(result.counts)],
       ];
       // the member matched its pinned hash: then the manifest contradicts itself
       const memberOk = members.find((m) => m.name === name)?.ok === true;
@@ -328,4 +331,11 @@ async function checkMember(
     });
   }
   return { name: m.name, expected, found, ok: problems.length === 0 };
+}
+
+/** A count map as canonical text (keys in order), to compare two of them. */
+function sorted(counts: Record<string, number> | undefined): string {
+  return JSON.stringify(
+    Object.entries(counts ?? {}).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0),
+  );
 }

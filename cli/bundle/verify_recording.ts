@@ -18,8 +18,14 @@ export async function checkRecording(
   reader: RecordingReader,
   name: string,
   member?: string,
-): Promise<{ check: RecordingCheck; findings: Finding[] }> {
-  for await (const _ of reader.chunks()) { /* the reader checks as it goes */ }
+): Promise<
+  { check: RecordingCheck; findings: Finding[]; counts: Record<string, number> }
+> {
+  const counts: Record<string, number> = {};
+  // the reader checks digests, chain and trailer as it goes
+  for await (const chunk of reader.chunks()) {
+    for (const e of chunk.events) counts[e.kind] = (counts[e.kind] ?? 0) + 1;
+  }
   const r = reader.report;
   const findings: Finding[] = r.problems.map((p) => ({
     level: p.type === "truncated" ? "incomplete" : "tampered",
@@ -45,6 +51,7 @@ export async function checkRecording(
       finalHash: r.trailer ? toHex(r.trailer.finalHash) : null,
     },
     findings,
+    counts,
   };
 }
 
