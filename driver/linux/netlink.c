@@ -20,6 +20,7 @@
  *  - the raw queue full: PR_LOST_RING_FULL with the count;
  *  - the library ring full: counted by lib.c (PR_LOST_RING_FULL).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/cn_proc.h>
@@ -99,6 +100,7 @@ struct nl_state {
 
   /* Enricher only. */
   struct pr_thread_table threads;
+  struct pr_u32map starts; /* pid -> start_ns of its live process (0: unknown) */
   uint32_t rec_cap;
   struct raw_ev *batch;
   struct exec_slot *slots; /* execs of one round, read from /proc before emission */
@@ -121,6 +123,7 @@ static void nl_free(struct nl_state *s) {
   }
   pthread_mutex_destroy(&s->mu);
   pr_thread_table_free(&s->threads);
+  pr_u32map_free(&s->starts);
   free(s->q);
   free(s->cpu_seq);
   free(s->cpu_seen);
@@ -171,7 +174,7 @@ static int nl_open(struct pr_lib *lib, char *why, size_t n) {
       if ((s->slots[i].rec = malloc(s->rec_cap)) == NULL) slots_ok = 0;
   }
   if (s->q == NULL || s->exec_pending == NULL || !slots_ok || s->batch == NULL || s->recv_buf == NULL ||
-      pr_thread_table_init(&s->threads) != 0) {
+      pr_thread_table_init(&s->threads) != 0 || pr_u32map_init(&s->starts, 1024) != 0) {
     snprintf(why, n, "out of memory");
     nl_free(s);
     return PR_E_NOMEM;
@@ -545,7 +548,11 @@ static void finish_exec(struct nl_state *s, const struct raw_ev *ev, struct exec
   r->h.tid = ev->a;
   r->h.mono_ns = ev->ts;
   r->h.utc_ns = pr_lib_utc_ns(s->lib, ev->ts);
-  r->start_ns = 0;
+  {
+    uint64_t start = 0;
+    pr_u32map_get(&s->starts, ev->b, &start);
+    r->start_ns = start;
+  }
   pr_lib_emit(s->lib, x->rec, size);
 }
 
@@ -562,9 +569,12 @@ static void fill_header(struct nl_state *s, struct pr_rec_header *h, uint16_t ki
 
 static void emit_process_exit(struct nl_state *s, uint32_t pid, uint32_t tid, uint32_t status, uint64_t ts) {
   struct pr_rec_process_exit r;
+  uint64_t start = 0;
   memset(&r, 0, sizeof(r));
   fill_header(s, &r.h, PR_REC_PROCESS_EXIT, sizeof(r), pid, tid, ts);
   r.status = status;
+  if (pr_u32map_get(&s->starts, pid, &start)) pr_u32map_del(&s->starts, pid);
+  r.start_ns = start;
   pr_lib_emit(s->lib, &r, sizeof(r));
 }
 
@@ -601,6 +611,7 @@ static void handle_fork(struct nl_state *s, const struct raw_ev *ev) {
     r.creator_pid = parent_pid;
     r.creator_tid = parent_tid;
     r.start_ns = ev->ts;
+    pr_u32map_put(&s->starts, child_pid, ev->ts);
     pr_lib_emit(s->lib, &r, sizeof(r));
   } else {
     struct pr_rec_thread_create r;
@@ -729,6 +740,26 @@ static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg) {
 
 static int nl_stop(struct pr_lib *lib);
 
+/* The start of every process running now, as its snapshot record has it,
+ * so that its exec and exit records carry the same start_ns. */
+static void seed_starts(struct nl_state *s) {
+  DIR *d = opendir("/proc");
+  struct dirent *de;
+  if (d == NULL) return;
+  while ((de = readdir(d)) != NULL) {
+    struct pr_procfs_stat st;
+    char *end;
+    unsigned long pid = strtoul(de->d_name, &end, 10);
+    int fd;
+    if (*end != 0 || end == de->d_name || pid == 0 || pid > UINT32_MAX) continue;
+    fd = pr_procfs_open((uint32_t)pid, &st);
+    if (fd < 0) continue;
+    close(fd);
+    pr_u32map_put(&s->starts, (uint32_t)pid, pr_procfs_start_mono(st.start_ticks, pr_lib_boot_minus_mono(s->lib)));
+  }
+  closedir(d);
+}
+
 /* A per-CPU gap is only seen against an earlier message of the same CPU.
  * So that counting starts at once on every CPU, a short-lived thread moves
  * to each CPU this process may use and renames itself there: the kernel
@@ -789,6 +820,7 @@ static int nl_start(struct pr_lib *lib) {
   }
   /* The threads already running, so that a process exit waits for them. */
   pr_thread_table_seed(&s->threads);
+  seed_starts(s);
   if ((rc = start_thread(&s->enricher, enricher_main, s)) != 0) {
     pr_lib_set_error(lib, "cannot start the enrichment thread: %s", strerror(rc));
     send_mcast(s->fd, PROC_CN_MCAST_IGNORE);
