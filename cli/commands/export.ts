@@ -46,6 +46,17 @@ export function register(program: Command): void {
     .option("--bulk", "interleave _bulk action lines (ecs, ocsf)")
     .option("--index <name>", "index named in the _bulk action lines")
     .option("-f, --force", "replace an existing output file")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  procrec export run.cbor -o run.jsonl                  procrec's own events
+  procrec import jsonl run.jsonl -o copy.cbor           ...read back unchanged
+  procrec export run.cbor --format ocsf                 OCSF on stdout
+  procrec export run.cbor --format ecs --bulk -o run.ndjson
+  curl -H 'Content-Type: application/x-ndjson' -XPOST \\
+    http://localhost:9200/procrec/_bulk --data-binary @run.ndjson`,
+    )
     .action(action(exportRecording));
 }
 

@@ -36,6 +36,17 @@ export function register(program: Command): void {
     .requiredOption("-o, --output <rec>", "recording to write")
     .option("--host <name>", "host name: one recording per input file")
     .option("-f, --force", "replace existing recordings")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  procrec import sysmon sysmon.jsonl -o case.cbor       one recording per host
+  procrec import sysmon a.xml b.xml -o h.cbor --host H  one per file, host H
+
+Holes in the data (terminations without creation, parents never created,
+missing ProcessId, duplicates, pid reuse) are kept as far as they can be,
+counted and listed at the end; malformed input stops with file, line, field.`,
+    )
     .action(action(importSysmon));
   imp
     .command("jsonl")

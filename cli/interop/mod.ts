@@ -1,12 +1,29 @@
 /**
- * Interoperability: Sysmon process events in (JSON lines or Windows event
- * XML, Event ID 1 and 5), procrec events out as procrec's own JSON lines,
- * Elastic Common Schema documents or OCSF Process Activity events. Pure:
- * parsers take byte chunks, mappers take events; the commands do the I/O.
+ * Interoperability: Sysmon process events in, procrec events out in the
+ * formats analysts already use. Pure: parsers take byte chunks, mappers take
+ * events; `cli/commands/import.ts` and `export.ts` do the I/O.
+ *
+ * In: {@link parseSysmon} reads Sysmon JSON lines (flat NXLog/HELK objects or
+ * Winlogbeat's nested `winlog.event_data`) or Windows event XML (UTF-8 or
+ * UTF-16), {@link sysmonProcessRecord} keeps Event ID 1 and 5,
+ * {@link planSysmonRecordings} groups them by host and {@link sysmonToEvents}
+ * orders them and turns them into events: identity from `ProcessGuid`
+ * (without regard to case), `t` from `UtcTime`, processes never created in
+ * the log as snapshots placed just before they are first named, terminations
+ * stamped before their own or a child's creation moved to it; every such
+ * decision is counted in {@link SysmonImportStats}. {@link readProcrecJsonLines}
+ * reads procrec's own JSON lines back.
+ *
+ * Out: {@link procrecEventLine} (procrec's JSON lines, lossless),
+ * {@link ecsMapper} (Elastic Common Schema), {@link ocsfMapper} (OCSF Process
+ * Activity, class 1007), the last two through a {@link ProcessTable} that
+ * remembers only the processes alive.
  *
  * Limitations: a Sysmon import holds one host's process records in memory to
- * sort them (a few hundred bytes each); exports stream, keeping only the
- * processes that are alive. Sysmon reports no exit status and no thread ids.
+ * sort them (a few hundred bytes each). Sysmon reports no exit status (exits
+ * carry `statusUnknown`) and no thread ids (0). The process start of a
+ * snapshot comes from the time Sysmon encodes in its GUID (whole seconds), an
+ * undocumented layout both sample datasets agree with.
  *
  * @module
  */
