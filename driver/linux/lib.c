@@ -174,6 +174,36 @@ void pr_lib_count(struct pr_lib *lib, enum pr_counter which, uint64_t n) {
   pthread_mutex_unlock(&lib->mu);
 }
 
+/* The source of a handle whose source failed and was closed. */
+static int none_open(struct pr_lib *lib, char *why, size_t n) {
+  (void)lib;
+  snprintf(why, n, "no source");
+  return PR_E_STATE;
+}
+static int none_op(struct pr_lib *lib) {
+  (void)lib;
+  return PR_OK;
+}
+static int none_start(struct pr_lib *lib) {
+  pr_lib_set_error(lib, "procrec_start: this handle has no working source; close it");
+  return PR_E_STATE;
+}
+static void none_close(struct pr_lib *lib) { (void)lib; }
+static int none_control(struct pr_lib *lib, uint32_t op) {
+  (void)lib;
+  (void)op;
+  return PR_E_STATE;
+}
+static const struct pr_source_ops pr_source_none = {
+    .name = "none",
+    .id = PR_SOURCE_AUTO,
+    .open = none_open,
+    .start = none_start,
+    .stop = none_op,
+    .close = none_close,
+    .control = none_control,
+};
+
 /* ---- the ABI ---- */
 
 PROCREC_API uint32_t procrec_abi_version(void) { return PROCREC_ABI_VERSION; }
@@ -305,6 +335,37 @@ PROCREC_API int32_t procrec_open(const struct procrec_options *opts, void **out)
   return PR_OK;
 }
 
+/* PR_SOURCE_AUTO: the eBPF source opened but could not start (say, a
+ * tracepoint would not attach): use the proc connector instead, as long as
+ * nothing was handed to a reader yet (the ring starts over). */
+static int fall_back(struct pr_lib *lib) {
+  char ebpf_err[512], why[256] = "";
+  int rc, handed;
+  pthread_mutex_lock(&lib->mu);
+  memcpy(ebpf_err, lib->error, sizeof(ebpf_err));
+  handed = lib->stats.records > 0;
+  pthread_mutex_unlock(&lib->mu);
+  if (handed) return PR_E_STATE;
+  lib->src->stop(lib);
+  lib->src->close(lib);
+  lib->src_state = NULL;
+  rc = pr_source_netlink.open(lib, why, sizeof(why));
+  if (rc != PR_OK) {
+    lib->src = &pr_source_none; /* the eBPF source is closed */
+    pr_lib_set_error(lib, "%s; the proc connector could not be opened either: %s", ebpf_err, why);
+    return rc;
+  }
+  pthread_mutex_lock(&lib->mu);
+  pr_ring_init(&lib->ring, lib->ring_mem, lib->opts.ring_bytes, PR_LOST_RING_FULL);
+  memset(&lib->stats, 0, sizeof(lib->stats));
+  lib->stats.ring_size = lib->ring.cap;
+  lib->ring_drops_seen = 0;
+  pthread_mutex_unlock(&lib->mu);
+  lib->src = &pr_source_netlink;
+  snprintf(lib->source_why, sizeof(lib->source_why), "netlink: eBPF failed to start: %.300s", ebpf_err);
+  return lib->src->start(lib);
+}
+
 PROCREC_API int32_t procrec_start(void *h) {
   struct pr_lib *lib = h;
   int rc, state;
@@ -317,6 +378,7 @@ PROCREC_API int32_t procrec_start(void *h) {
     return PR_E_STATE;
   }
   rc = lib->src->start(lib);
+  if (rc != PR_OK && lib->opts.source == PR_SOURCE_AUTO && lib->src == &pr_source_ebpf) rc = fall_back(lib);
   if (rc == PR_OK) {
     pthread_mutex_lock(&lib->mu);
     lib->state = LIB_STARTED;
