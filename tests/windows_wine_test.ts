@@ -112,18 +112,30 @@ Deno.test({
 
       // The overflow: K stored, one lost record with exactly the rest.
       const rest = script.slice(10);
-      const stored = rest.filter((e) => e.kind === "thread_create");
       const lostAt = rest.findIndex((e) => e.kind === "lost");
-      assert.equal(lostAt, stored.length, "the lost record follows them");
+      const stored = rest.slice(0, lostAt);
+      assert.ok(
+        stored.every((e) => e.kind === "thread_create" && e.pid === 5000),
+        "only the overflow's thread creations come before the lost record",
+      );
       const lost = rest[lostAt];
       assert.ok(lost.kind === "lost");
       assert.equal(lost.reason, "driver_queue");
       assert.equal(lost.count, OVERFLOW_N - stored.length);
       assert.ok(lost.count > 0);
-      assert.deepEqual(
-        rest.slice(lostAt + 1).map((e) => e.kind),
-        ["process_exit"],
+      const marker = rest[lostAt + 1];
+      assert.ok(marker.kind === "process_exit" && marker.pid === 5000);
+      assert.equal(marker.status, 7);
+      // Then four producers at once: each one's records in its order.
+      const parallel = rest.slice(lostAt + 2).filter((e) =>
+        e.kind === "thread_create"
       );
+      for (let k = 0; k < 4; k++) {
+        const tids = parallel.filter((e) => e.pid === 7000 + k).map((e) =>
+          e.tid
+        );
+        assert.deepEqual(tids, [...tids].sort((a, b) => a - b));
+      }
 
       // Replayed as a Windows recording: the same events come back...
       const path = `${dir}/wine.cbor`;
@@ -169,8 +181,9 @@ Deno.test({
       assert.equal(p4100.threads.find((t) => t.tid === 4108)?.remote, false);
       assert.deepEqual(
         forest.lost.map((l) => [l.reason, l.count]),
-        [["driver_queue", OVERFLOW_N - stored.length]],
+        events.filter((e) => e.kind === "lost").map((e) => [e.reason, e.count]),
       );
+      assert.deepEqual(forest.lost[0].count, OVERFLOW_N - stored.length);
       const snapshots = forest.processes.filter((p) =>
         p.flags.includes("existing-before-recording")
       );

@@ -79,9 +79,10 @@ struct pr_drv_stats {
   uint64_t ring_used;
   uint64_t ring_size;
   uint64_t denied;        /* creations denied by block rules */
-  uint64_t cancelled;     /* pending READ requests cancelled */
+  uint64_t cancelled;     /* pending READ requests cancelled (or their handle closed) */
   uint64_t served;        /* pending READ requests completed with records */
   uint64_t timed_out;     /* pending READ requests completed empty (timeout) */
+  uint64_t cleanups;      /* IRP_MJ_CLEANUP requests (last handle of a file closed) */
   uint32_t features;      /* PR_FEAT_* resolved at load */
   uint32_t test_build;    /* 1: IOCTL_PR_INJECT is available */
 };

@@ -98,6 +98,7 @@ struct pr_drv {
   volatile LONG64 cancelled;
   volatile LONG64 served;
   volatile LONG64 timed_out;
+  volatile LONG64 cleanups;
 };
 
 extern struct pr_drv g_pr;

@@ -170,6 +170,7 @@ static VOID pr_stats(struct pr_drv_stats *s) {
   s->cancelled = (ULONG64)InterlockedCompareExchange64(&g_pr.cancelled, 0, 0);
   s->served = (ULONG64)InterlockedCompareExchange64(&g_pr.served, 0, 0);
   s->timed_out = (ULONG64)InterlockedCompareExchange64(&g_pr.timed_out, 0, 0);
+  s->cleanups = (ULONG64)InterlockedCompareExchange64(&g_pr.cleanups, 0, 0);
 }
 
 static NTSTATUS NTAPI pr_dispatch_ioctl(PDEVICE_OBJECT dev, PIRP irp) {
@@ -230,7 +231,10 @@ static NTSTATUS NTAPI pr_dispatch_ioctl(PDEVICE_OBJECT dev, PIRP irp) {
 static NTSTATUS NTAPI pr_dispatch_open_close(PDEVICE_OBJECT dev, PIRP irp) {
   PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(irp);
   UNREFERENCED_PARAMETER(dev);
-  if (sp->MajorFunction == IRP_MJ_CLEANUP) pr_read_cancel_file(sp->FileObject);
+  if (sp->MajorFunction == IRP_MJ_CLEANUP) {
+    InterlockedIncrement64(&g_pr.cleanups);
+    pr_read_cancel_file(sp->FileObject);
+  }
   irp->IoStatus.Status = STATUS_SUCCESS;
   irp->IoStatus.Information = 0;
   IoCompleteRequest(irp, IO_NO_INCREMENT);

@@ -166,7 +166,10 @@ VOID pr_read_cancel_file(PFILE_OBJECT file) {
   PIRP irp;
   mine.file = file;
   mine.before = 0;
-  while ((irp = pr_take(&mine)) != NULL) pr_complete(irp, STATUS_CANCELLED, 0);
+  while ((irp = pr_take(&mine)) != NULL) {
+    InterlockedIncrement64(&g_pr.cancelled);
+    pr_complete(irp, STATUS_CANCELLED, 0);
+  }
 }
 
 VOID pr_read_shutdown(void) {

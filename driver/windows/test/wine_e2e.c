@@ -235,6 +235,36 @@ static uint64_t filetime_now(void) {
 }
 
 #define OVERFLOW_N 3000u
+#define PRODUCERS 4u
+#define PER_PRODUCER 600u
+
+static uint32_t par_start; /* offset in got of the parallel phase */
+
+/* Injects PER_PRODUCER thread creations of process 7000+k, tids increasing,
+ * in batches, through its own handle to the device. */
+static DWORD WINAPI producer(LPVOID arg) {
+  uint32_t k = (uint32_t)(uintptr_t)arg;
+  static uint8_t bufs[PRODUCERS][50 * sizeof(struct pr_inject)];
+  HANDLE dev = CreateFileW(PR_WIN32_PATH, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+  if (dev == INVALID_HANDLE_VALUE) return 1;
+  for (uint32_t i = 0; i < PER_PRODUCER; i += 50) {
+    struct pr_inject_result res;
+    DWORD n = 0;
+    for (uint32_t j = 0; j < 50; j++) {
+      struct pr_inject it;
+      memset(&it, 0, sizeof(it));
+      it.op = PR_INJ_THREAD_CREATE;
+      it.size = sizeof(it);
+      it.pid = 7000 + k;
+      it.tid = 10000 * (k + 1) + i + j + 1;
+      it.creator_pid = it.pid;
+      memcpy(bufs[k] + j * sizeof(it), &it, sizeof(it));
+    }
+    if (!DeviceIoControl(dev, IOCTL_PR_INJECT, bufs[k], sizeof(bufs[k]), &res, sizeof(res), &n, NULL)) break;
+  }
+  CloseHandle(dev);
+  return 0;
+}
 
 /* The driver's own counters, through a second handle to its device. */
 static struct pr_drv_stats driver_stats(void) {
@@ -440,7 +470,83 @@ int main(int argc, char **argv) {
     printf("overflow: %u stored, %u dropped and reported in one lost record\n", stored, OVERFLOW_N - stored);
   }
 
-  /* 4. stop, close: the service is stopped, the driver unloaded and removed */
+  /* 4. a READ pending when its handle closes is completed exactly once: on
+   * Windows by IRP_MJ_CLEANUP (cancelled); Wine 8 sends no cleanup request,
+   * so there the driver's timeout completes it */
+  {
+    struct pr_drv_stats before, after;
+    OVERLAPPED ov;
+    DWORD got = 0;
+    HANDLE dev = CreateFileW(PR_WIN32_PATH, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
+                             FILE_FLAG_OVERLAPPED, NULL);
+    BOOL ok;
+    memset(&ov, 0, sizeof(ov));
+    ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    rc = abi.control(h, PR_CTL_PAUSE_READER, NULL, 0); /* so that this READ is the only one */
+    if (rc != PR_OK) die(h, "pause", rc);
+    before = driver_stats();
+    ok = DeviceIoControl(dev, IOCTL_PR_READ, NULL, 0, rbuf, sizeof(rbuf), &got, &ov);
+    CHECK(!ok && GetLastError() == ERROR_IO_PENDING, "READ on an empty ring is pending (ok %d, error %lu)", ok,
+          GetLastError());
+    CloseHandle(dev);
+    CHECK(WaitForSingleObject(ov.hEvent, 10000) == WAIT_OBJECT_0, "READ completed after its handle closed");
+    after = driver_stats();
+    printf("close with a READ pending: cleanups %llu -> %llu, cancelled %llu -> %llu, timed out %llu -> %llu\n",
+           (unsigned long long)before.cleanups, (unsigned long long)after.cleanups,
+           (unsigned long long)before.cancelled, (unsigned long long)after.cancelled,
+           (unsigned long long)before.timed_out, (unsigned long long)after.timed_out);
+    CHECK((after.cancelled - before.cancelled) + (after.timed_out - before.timed_out) == 1 &&
+              (after.cleanups == before.cleanups || after.cancelled == before.cancelled + 1),
+          "closing the handle: %llu READs cancelled, %llu timed out, expected one in all",
+          (unsigned long long)(after.cancelled - before.cancelled),
+          (unsigned long long)(after.timed_out - before.timed_out));
+    CloseHandle(ov.hEvent);
+    rc = abi.control(h, PR_CTL_RESUME_READER, NULL, 0);
+    if (rc != PR_OK) die(h, "resume", rc);
+  }
+
+  /* 5. producers on several threads at once while the reader drains: every
+   * record stored or counted lost, each producer's order kept */
+  {
+    HANDLE threads[PRODUCERS];
+    uint32_t seen[PRODUCERS], stored = 0, lost = 0, bad_order = 0;
+    par_start = got_len;
+    for (uint32_t k = 0; k < PRODUCERS; k++) {
+      seen[k] = 0;
+      threads[k] = CreateThread(NULL, 0, producer, (LPVOID)(uintptr_t)k, 0, NULL);
+      if (threads[k] == NULL) die(h, "CreateThread", 0);
+    }
+    for (;;) { /* read while they inject */
+      DWORD w = WaitForMultipleObjects(PRODUCERS, threads, TRUE, 0);
+      read_some(h, 1, 50, &first);
+      if (w != WAIT_TIMEOUT) break;
+    }
+    for (uint32_t k = 0; k < PRODUCERS; k++) CloseHandle(threads[k]);
+    {
+      uint32_t from = got_len;
+      struct item marker = {.it = {.op = PR_INJ_PROCESS_EXIT, .pid = 7999, .status = 0}};
+      add(&marker); /* flushes a pending lost count, if any */
+      inject(h);
+      read_some(h, 0, 500, &from);
+    }
+    for (off = par_start; off < got_len; off += rec_at(off)->size) {
+      const struct pr_rec_header *r = rec_at(off);
+      if (r->kind == PR_REC_LOST) {
+        lost += (uint32_t)((const struct pr_rec_lost *)(const void *)r)->count;
+      } else if (r->kind == PR_REC_THREAD_CREATE && r->pid >= 7000 && r->pid < 7000 + PRODUCERS) {
+        uint32_t k = r->pid - 7000;
+        if (r->tid <= seen[k] + 10000 * (k + 1) && seen[k] != 0) bad_order++;
+        seen[k] = r->tid - 10000 * (k + 1);
+        stored++;
+      }
+    }
+    CHECK(bad_order == 0, "%u records out of their producer's order", bad_order);
+    CHECK(stored + lost == PRODUCERS * PER_PRODUCER, "parallel: %u stored + %u lost, expected %u", stored, lost,
+          PRODUCERS * PER_PRODUCER);
+    printf("parallel: %u producers, %u records stored, %u counted lost\n", PRODUCERS, stored, lost);
+  }
+
+  /* 6. stop, close: the service is stopped, the driver unloaded and removed */
   rc = abi.stop(h);
   if (rc != PR_OK) die(h, "procrec_stop", rc);
   {
