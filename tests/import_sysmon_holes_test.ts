@@ -1,6 +1,8 @@
 import { assert, assertEquals } from "./import_assert.ts";
 import { analyze } from "../cli/analysis/mod.ts";
+import { EMPIRE, LSASS, rawRecords } from "./import_helpers.ts";
 import {
+  guidStartSeconds,
   planSysmonRecordings,
   readSysmonRecords,
   type SysmonRecordingPlan,
@@ -246,4 +248,18 @@ Deno.test("Winlogbeat's nested shape reads like the flat one; other events and p
   const a = await plan([flat]);
   const b = planSysmonRecordings([{ ...r, sha256: "00" }])[0];
   assertEquals(b.events, a.events);
+});
+
+Deno.test("both datasets agree with the GUID time layout that snapshot starts rely on", () => {
+  let checked = 0;
+  for (const file of [LSASS, EMPIRE]) {
+    for (const r of rawRecords(file)) {
+      if (Number(r.EventID) !== 1) continue;
+      const s = guidStartSeconds(String(r.ProcessGuid));
+      const utc = Date.parse(String(r.UtcTime).replace(" ", "T") + "Z") / 1000;
+      assertEquals(s, Math.floor(utc), String(r.ProcessGuid));
+      checked++;
+    }
+  }
+  assertEquals(checked, 269 + 120);
 });
