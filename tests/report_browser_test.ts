@@ -362,3 +362,51 @@ Deno.test("report: every golden fixture shows all its processes; a Windows image
     });
   });
 });
+
+Deno.test("report: hostile argv and image names are shown as text, never run or fetched", async () => {
+  const evil = [
+    `<img src="http://192.0.2.1/pixel.png" onerror="document.title='pwned'">`,
+    `</script><script>document.title='pwned'</script>`,
+    "\u2028line\u2029separators",
+  ];
+  await inTempDir(async (dir) => {
+    await writeIncident(`${dir}/evil.cbor`, [
+      {
+        kind: "process_create",
+        t: 1000,
+        pid: 66,
+        tid: 66,
+        ppid: 1,
+        ptid: 1,
+        creatorPid: 1,
+        creatorTid: 1,
+        start: 1000,
+        info: {
+          image: `/tmp/<b>x</b>`,
+          argv: ["sh", ...evil],
+          from: { image: "kernel", argv: "kernel" },
+        },
+      },
+    ]);
+    const r = await procrec(["report", "evil.cbor", "-o", "evil.html"], {
+      cwd: dir,
+    });
+    assertEquals(r.code, 0, r.stderr);
+    await withPage(`${dir}/evil.html`, async (page, requests, errors) => {
+      let dialogs = 0;
+      page.on("dialog", () => dialogs++);
+      assertEquals(await page.title(), "procrec report: evil.cbor");
+      assertEquals(await rowCommands(page), [["sh", ...evil].join(" ")]);
+      assertEquals(
+        await page.locator(".row img, .row b, .row script").count(),
+        0,
+      );
+      await page.fill("#search", "<b>x</b>");
+      await page.press("#search", "Enter");
+      await waitMatches(page, "1 / 1 matches");
+      assertEquals(dialogs, 0);
+      assertEquals(errors, [], "no page errors");
+      assertEquals(requests, [`file://${dir}/evil.html`], "nothing fetched");
+    });
+  });
+});

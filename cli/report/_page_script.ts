@@ -89,10 +89,12 @@ export const PAGE_SCRIPT = String.raw`
     P = R.p; n = P.length;
     expanded = new Uint8Array(n); depth = new Int32Array(n); matchMark = new Uint8Array(n);
     matches = []; matchAt = -1; sel = -1; lowImg = null; lowCmd = null;
-    var stack = R.roots.slice().reverse(), d;
+    var stack = R.roots.slice().reverse(), d, seen = new Uint8Array(n);
     R.roots.forEach(function (r) { depth[r] = 0; });
     while (stack.length) {
       var i = stack.pop(), kids = P[i][11];
+      if (seen[i]) continue; // never loop, whatever the data says
+      seen[i] = 1;
       for (var k = kids.length - 1; k >= 0; k--) { depth[kids[k]] = depth[i] + 1; stack.push(kids[k]); }
     }
     for (d = 0; d < n; d++) expanded[d] = (n <= 60 || depth[d] === 0) ? 1 : 0;
@@ -111,6 +113,7 @@ export const PAGE_SCRIPT = String.raw`
     var stack = R.roots.slice().reverse();
     while (stack.length) {
       var i = stack.pop();
+      if (pos[i] >= 0) continue;
       pos[i] = vis.length; vis.push(i);
       if (expanded[i]) {
         var kids = P[i][11];
