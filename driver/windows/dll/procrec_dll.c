@@ -320,6 +320,9 @@ static void take_batch(struct pr_handle *h, uint32_t n) {
     int32_t size = pr_wire_convert(h->rbuf + off, n - off, h->conv, PR_DLL_REC_MAX, h->tmp, PR_DLL_TMP,
                                    h->max_string, &wire);
     h->driver_records++;
+    /* a full ring counts the drop itself; a record it can never hold cannot
+     * come from the driver (the ring is >= 1 MiB) but is reported all the same */
+    if (size > 0 && pr_ring_push(&h->ring, h->conv, (uint32_t)size) == PR_RING_E_INVAL) size = -1;
     if (size <= 0) { /* say so in the stream: a decode loss of one record */
       struct pr_rec_lost l;
       memset(&l, 0, sizeof(l));
@@ -328,11 +331,13 @@ static void take_batch(struct pr_handle *h, uint32_t n) {
       l.reason = PR_LOST_DECODE;
       l.cpu = UINT32_MAX;
       l.count = 1;
+      if (wire == 0) { /* the batch cannot be framed past here: how much is lost is unknown */
+        l.h.flags = PR_F_COUNT_UNKNOWN;
+        l.count = 0;
+      }
       h->decode_errors++;
       pr_ring_push(&h->ring, &l, sizeof(l));
       if (wire == 0) break; /* cannot find the next record */
-    } else {
-      pr_ring_push(&h->ring, h->conv, (uint32_t)size);
     }
     off += wire;
   }
