@@ -312,3 +312,43 @@ captureTest("the live status line is shown on a terminal only", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 }, why);
+
+captureTest(
+  "SIGINT to the recorder reaches the command, and the recording still closes cleanly",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "procrec-int-" });
+    try {
+      const out = `${dir}/int.cbor`;
+      const ready = `${dir}/ready`;
+      const child = new Deno.Command(PROCREC, {
+        args: [
+          "record",
+          "--only-command",
+          "-o",
+          out,
+          "--",
+          "sh",
+          "-c",
+          `trap 'exit 7' INT; touch ${ready}; while :; do sleep 0.05; done`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      await waitFor(ready, child);
+      child.kill("SIGINT");
+      const o = await child.output();
+      assertEquals(o.code, 7, new TextDecoder().decode(o.stderr));
+      const { reader, events } = await readAll(out);
+      assert(reader.report.complete, JSON.stringify(reader.report.problems));
+      const pid = reader.header.command?.pid;
+      assert(
+        events.some((e) =>
+          e.kind === "process_exit" && e.pid === pid && e.status === 7 << 8
+        ),
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+  why,
+);

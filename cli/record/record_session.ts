@@ -127,6 +127,23 @@ export async function recordSession(
     if (opts.pauseReaderMs) src.control(Control.PAUSE_READER);
     let paused = !!opts.pauseReaderMs;
 
+    // signals are handled from here on, before the command can see any
+    let stopping = false;
+    let signalCount = 0;
+    let commandStatus: number | undefined;
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      const fn = () => {
+        signalCount++;
+        if (child && commandStatus === undefined && signalCount === 1) {
+          try {
+            child.kill(sig);
+          } catch { /* already gone */ }
+        } else stopping = true;
+        if (!child) stopping = true;
+      };
+      Deno.addSignalListener(sig, fn);
+      signals.push([sig, fn]);
+    }
     if (opts.command) {
       const [cmd, ...args] = opts.command;
       try {
@@ -177,27 +194,11 @@ export async function recordSession(
       : undefined;
 
     // --- stop conditions
-    let stopping = false;
-    let signalCount = 0;
-    let commandStatus: number | undefined;
     let sawCommandExit = false;
     const childPid = child?.pid;
     const childDone = child?.status.then((s) => {
       commandStatus = exitStatusOf(s);
     });
-    for (const sig of ["SIGINT", "SIGTERM"] as const) {
-      const fn = () => {
-        signalCount++;
-        if (child && commandStatus === undefined && signalCount === 1) {
-          try {
-            child.kill(sig);
-          } catch { /* already gone */ }
-        } else stopping = true;
-        if (!child) stopping = true;
-      };
-      Deno.addSignalListener(sig, fn);
-      signals.push([sig, fn]);
-    }
     const deadline = opts.durationMs !== undefined
       ? startedAt + opts.durationMs
       : Infinity;
