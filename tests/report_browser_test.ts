@@ -8,6 +8,8 @@
  *
  * Not skipped: scripts/setup.sh installs chromium; without it this fails.
  */
+import "../cli/bundle/_zip.ts"; // zip.js without web workers
+import { Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import {
   incidentEvents,
@@ -270,7 +272,7 @@ Deno.test("report: 100,000 processes render lazily, and search still finds one",
   });
 });
 
-Deno.test("report: a bundle's report holds each of its recordings", async () => {
+Deno.test("report: a bundle's report (written by report, and inside the bundle) holds each recording", async () => {
   await inTempDir(async (dir) => {
     await writeIncident(`${dir}/first.cbor`);
     await writeIncident(
@@ -292,20 +294,41 @@ Deno.test("report: a bundle's report holds each of its recordings", async () => 
       cwd: dir,
     });
     assertEquals(r.code, 0, r.stderr);
-    await withPage(`${dir}/case.html`, async (page, requests, errors) => {
-      const meta = await page.textContent("#meta");
-      assert(meta!.includes("IR-9") && meta!.includes("first.cbor"), meta!);
-      assertEquals(await page.textContent("#shown"), "9 of 9 processes shown");
-      await page.selectOption("#recording", { label: "second.cbor" });
-      assertEquals(await page.textContent("#shown"), "7 of 7 processes shown");
-      assert(
-        (await page.textContent("#meta"))!.includes("second.cbor"),
-        "switched",
-      );
-      await row(page, "203.0.113.9").waitFor();
-      assertEquals(errors, [], "no page errors");
-      assertEquals(requests, [`file://${dir}/case.html`], "no network");
-    });
+    // the report procrec report writes, and the one inside the bundle
+    const zip = new ZipReader(
+      new Uint8ArrayReader(await Deno.readFile(`${dir}/case.zip`)),
+    );
+    for (const e of await zip.getEntries()) {
+      if (e.filename === "report.html" && !e.directory) {
+        await Deno.writeFile(
+          `${dir}/inside.html`,
+          await e.getData(new Uint8ArrayWriter()),
+        );
+      }
+    }
+    await zip.close();
+    for (const html of ["case.html", "inside.html"]) {
+      await withPage(`${dir}/${html}`, async (page, requests, errors) => {
+        const meta = await page.textContent("#meta");
+        assert(meta!.includes("IR-9") && meta!.includes("first.cbor"), meta!);
+        assertEquals(
+          await page.textContent("#shown"),
+          "9 of 9 processes shown",
+        );
+        await page.selectOption("#recording", { label: "second.cbor" });
+        assertEquals(
+          await page.textContent("#shown"),
+          "7 of 7 processes shown",
+        );
+        assert(
+          (await page.textContent("#meta"))!.includes("second.cbor"),
+          "switched",
+        );
+        await row(page, "203.0.113.9").waitFor();
+        assertEquals(errors, [], "no page errors");
+        assertEquals(requests, [`file://${dir}/${html}`], "no network");
+      });
+    }
   });
 });
 
