@@ -352,3 +352,32 @@ captureTest(
   },
   why,
 );
+
+captureTest(
+  "record refuses to replace an existing recording unless --force",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "procrec-force-" });
+    try {
+      const out = `${dir}/x.cbor`;
+      await Deno.writeTextFile(out, "precious");
+      const r = await procrec(["record", "--duration", "100ms", "-o", out]);
+      assertEquals(r.code, 2);
+      assert(r.stderr.includes("the file exists"), r.stderr);
+      assertEquals(await Deno.readTextFile(out), "precious");
+      const f = await procrec([
+        "record",
+        "--force",
+        "--duration",
+        "100ms",
+        "-o",
+        out,
+      ]);
+      assertEquals(f.code, 0, f.stderr);
+      const { reader } = await readAll(out);
+      assert(reader.report.complete);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+  why,
+);

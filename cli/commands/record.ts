@@ -16,6 +16,7 @@ export const PAUSE_READER_ENV = "PROCREC_TEST_PAUSE_READER_MS";
 
 interface RecordFlags {
   output?: string;
+  force?: boolean;
   duration?: string;
   source: string;
   onlyCommand?: boolean;
@@ -71,6 +72,7 @@ export function register(program: Command): void {
       "recording to write (default recordings/<host>-<UTC time>.cbor)",
     )
     .option("--duration <time>", "stop after this long (e.g. 30s, 5m)")
+    .option("-f, --force", "replace the output file if it exists")
     .addOption(
       new Option("--source <source>", "event source").choices([
         "auto",
@@ -106,6 +108,7 @@ export function register(program: Command): void {
       const pause = Deno.env.get(PAUSE_READER_ENV);
       const result = await recordSession({
         output: flags.output ?? defaultOutputPath(Deno.hostname(), new Date()),
+        overwrite: flags.force,
         durationMs: flags.duration === undefined
           ? undefined
           : parseDurationFlag(flags.duration),

@@ -27,6 +27,8 @@ import { requirePrivilege } from "./check_host.ts";
 /** Options of {@link recordSession}. */
 export interface RecordOptions {
   output: string;
+  /** Replace an existing output file. */
+  overwrite?: boolean;
   /** Stop after this many ms (with a command: the command is sent SIGTERM). */
   durationMs?: number;
   source: SourceName;
@@ -111,10 +113,11 @@ export async function recordSession(
   const signals: [Deno.Signal, () => void][] = [];
   try {
     if (
-      await exists(opts.output) || await exists(`${opts.output}.incomplete`)
+      !opts.overwrite &&
+      (await exists(opts.output) || await exists(`${opts.output}.incomplete`))
     ) {
       throw new Deno.errors.AlreadyExists(
-        `Cannot record to "${opts.output}": the file exists (choose another with -o)`,
+        `Cannot record to "${opts.output}": the file exists (choose another with -o, or replace it with --force)`,
       );
     }
     const dir = opts.output.replace(/[/\\][^/\\]*$/, "");
@@ -184,7 +187,9 @@ export async function recordSession(
         }
         : undefined,
     });
-    writer = await RecordingWriter.create(opts.output, header);
+    writer = await RecordingWriter.create(opts.output, header, {
+      overwrite: opts.overwrite,
+    });
     const w = writer;
     const analysis = (opts.analysis ?? ((h) => new ForestSummary(h)))(
       { format: "procrec", version: 1, ...header },
