@@ -2,7 +2,9 @@
 # Runs build/procrec_e2e.exe (test/wine_e2e.c) under Wine, in a fresh Wine
 # prefix that is removed afterwards: procrec.dll installs the test build of
 # the driver (build/procrec_test.sys) as a kernel service that Wine's
-# winedevice.exe hosts. Usage: test/run_wine.sh OUT.bin (records written there).
+# winedevice.exe hosts; before that, the release build (build/procrec.sys)
+# must load, snapshot, refuse injection and unload.
+# Usage: test/run_wine.sh OUT.bin (records written there).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=$(realpath -m "$1")
@@ -24,6 +26,9 @@ timeout 180 "$WINE" wineboot -i >/dev/null 2>&1 || { echo "wine: wineboot -i fai
 timeout 120 "$WINESERVER" -w || true # let the new prefix settle: services started at boot
 cd "$here/build"
 status=0
+PROCREC_DRIVER=$(winpath "$here/build/procrec.sys") \
+  timeout 120 "$WINE" ./procrec_e2e.exe --release "$(winpath "$out.release")" || status=$?
+rm -f "$out.release"
 timeout 180 "$WINE" ./procrec_e2e.exe "$(winpath "$out")" || status=$?
 timeout 60 "$WINESERVER" -w || true
 exit $status

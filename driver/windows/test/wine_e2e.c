@@ -280,6 +280,48 @@ static struct pr_drv_stats driver_stats(void) {
   return st;
 }
 
+static int service_gone(void) {
+  SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+  SC_HANDLE svc = scm ? OpenServiceW(scm, PR_SERVICE_NAME, SERVICE_QUERY_STATUS) : NULL;
+  DWORD e = GetLastError();
+  if (svc) CloseServiceHandle(svc);
+  if (scm) CloseServiceHandle(scm);
+  return scm != NULL && svc == NULL && e == ERROR_SERVICE_DOES_NOT_EXIST;
+}
+
+/* --release: the release driver (PROCREC_DRIVER=procrec.sys) loads, starts,
+ * takes its snapshot, refuses injection, stops and is removed. */
+static int release_check(void) {
+  struct procrec_options o;
+  struct procrec_stats st;
+  char text[512];
+  void *h = NULL;
+  uint32_t first, n;
+  int32_t rc;
+  uint8_t item[sizeof(struct pr_inject)];
+  memset(&o, 0, sizeof(o));
+  o.size = sizeof(o);
+  rc = abi.open(&o, &h);
+  if (rc != PR_OK) die(NULL, "procrec_open (release driver)", rc);
+  rc = abi.start(h);
+  if (rc != PR_OK) die(h, "procrec_start (release driver)", rc);
+  n = read_some(h, 0, 500, &first);
+  CHECK(n >= 1 && rec_at(first)->kind == PR_REC_SNAPSHOT, "release driver: %u snapshot records", n);
+  memset(item, 0, sizeof(item));
+  rc = abi.control(h, PR_CTL_INJECT, item, sizeof(item));
+  abi.last_error(h, text, sizeof(text));
+  CHECK(rc == PR_E_NOSUP && strstr(text, "test build") != NULL, "release driver refuses injection: %d %s", (int)rc,
+        text);
+  CHECK(abi.stats(h, &st) == PR_OK && st.records == n && st.lost_total == 0, "release driver stats");
+  CHECK(abi.stop(h) == PR_OK, "procrec_stop (release driver)");
+  abi.close(h);
+  fclose(out_file);
+  CHECK(service_gone(), "release driver's service removed");
+  printf("%s: release driver: %u snapshot records, injection refused, %d failures\n", failures ? "FAILED" : "PASSED",
+         n, failures);
+  return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
   struct procrec_options o;
   struct procrec_stats st;
@@ -292,12 +334,13 @@ int main(int argc, char **argv) {
   static char long_cmd8[MAX_STRING + 1];
   HMODULE dll;
 
-  if (argc != 2) {
-    printf("usage: procrec_e2e.exe OUT.bin\n");
+  int release = argc == 3 && strcmp(argv[1], "--release") == 0;
+  if (argc != 2 && !release) {
+    printf("usage: procrec_e2e.exe OUT.bin | procrec_e2e.exe --release OUT.bin\n");
     return 2;
   }
   setvbuf(stdout, NULL, _IONBF, 0);
-  out_file = fopen(argv[1], "wb");
+  out_file = fopen(argv[argc - 1], "wb");
   if (out_file == NULL) {
     printf("ERROR cannot write %s\n", argv[1]);
     return 2;
@@ -324,6 +367,7 @@ int main(int argc, char **argv) {
   LOAD(source, "procrec_source");
   LOAD(control, "procrec_control");
   CHECK(abi.version() == PROCREC_ABI_VERSION, "abi version %u", abi.version());
+  if (release) return release_check();
 
   /* An unsupported source fails with a message and no handle. */
   memset(&o, 0, sizeof(o));
@@ -569,13 +613,8 @@ int main(int argc, char **argv) {
   abi.close(h);
   fclose(out_file);
   {
-    SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
-    SC_HANDLE svc = scm ? OpenServiceW(scm, PR_SERVICE_NAME, SERVICE_QUERY_STATUS) : NULL;
-    DWORD e = GetLastError();
     HANDLE dev;
-    CHECK(scm != NULL && svc == NULL && e == ERROR_SERVICE_DOES_NOT_EXIST, "service still there (error %lu)", e);
-    if (svc) CloseServiceHandle(svc);
-    if (scm) CloseServiceHandle(scm);
+    CHECK(service_gone(), "service removed after procrec_close");
     dev = CreateFileW(PR_WIN32_PATH, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
     CHECK(dev == INVALID_HANDLE_VALUE, "device still opens after close");
     if (dev != INVALID_HANDLE_VALUE) CloseHandle(dev);
