@@ -351,6 +351,12 @@ static int test_capture_own_activity(void) {
     pe = (const void *)find_child(&r, PR_REC_PROCESS_EXIT, (uint32_t)sc.sh, 0, NULL);
     CHECK(llabs((long long)(pe->h.utc_ns / 1000000000ull) - (long long)now.tv_sec) < 30);
   }
+  for (off = 0; (h = t_next(&r, &off)) != NULL;)
+    if (h->kind == PR_REC_LOST) {
+      const struct pr_rec_lost *l = (const void *)h;
+      fprintf(stderr, "     lost: reason %u, count %llu, cpu %d, flags %#x\n", l->reason,
+              (unsigned long long)l->count, (int)l->cpu, h->flags);
+    }
   CHECK(count_kind(&r, PR_REC_LOST, 0) == 0);
   CHECK(stats.lost_total == 0 && stats.lost_enobufs == 0);
   CHECK(stats.kernel_msgs > 0 && stats.enrich_ok > 0);
