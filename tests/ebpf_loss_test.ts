@@ -24,6 +24,7 @@ import {
 
 const why = await captureUnavailable();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const PAUSE_MS = 2500;
 
 /** Sum of the per-CPU BPF reserve failures of process `pid`'s eBPF source. */
 async function kernelReserveFailures(pid: number): Promise<number> {
@@ -71,14 +72,12 @@ captureTest(
           "ebpf",
           "--bpf-ring-bytes",
           "1MiB",
-          "--duration",
-          "6s",
           "--stats-out",
           `${dir}/stats.json`,
           "-o",
           out,
         ],
-        env: { PROCREC_TEST_PAUSE_READER_MS: "2500" },
+        env: { PROCREC_TEST_PAUSE_READER_MS: String(PAUSE_MS) },
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
@@ -91,14 +90,23 @@ captureTest(
           await sleep(50);
         }
       }
+      const started = Date.now(); // the pause began before the file appeared
       // the storm runs while the reader is paused: the 1 MiB ring overflows
       const s = await new Deno.Command(storm, {
         args: ["20000", "100", `${dir}/truth`],
       }).output();
       assert(s.success, "storm failed");
-      // after the pause the reader drains the ring; nothing fails any more
-      await sleep(3500);
-      const kernel = await kernelReserveFailures(rec.pid);
+      // after the pause the reader drains the ring; nothing fails any more:
+      // the kernel's count stops moving
+      await sleep(Math.max(0, started + PAUSE_MS + 300 - Date.now()));
+      let kernel = await kernelReserveFailures(rec.pid);
+      for (let i = 0; i < 20; i++) {
+        await sleep(500);
+        const again = await kernelReserveFailures(rec.pid);
+        if (again === kernel) break;
+        kernel = again;
+      }
+      rec.kill("SIGTERM");
       const r = await rec.output();
       rec = undefined;
       assertEquals(
