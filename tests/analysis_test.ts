@@ -9,8 +9,10 @@ import {
   ForestBuilder,
   type ProcessNode,
   renderSummary,
+  renderTree,
   summarize,
 } from "../cli/analysis/mod.ts";
+import { diffForests, renderDiff } from "../cli/diff/mod.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingReader } from "../cli/log/mod.ts";
 import {
@@ -266,4 +268,30 @@ Deno.test("a finished builder refuses more events", () => {
     threw = true;
   }
   assertEquals(threw, true);
+});
+
+Deno.test("deep and wide trees render, sum up and diff without overflowing the stack", async () => {
+  const deep: ProcEvent[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    deep.push(create(i + 1, 100 + i, i === 0 ? 1 : 99 + i));
+  }
+  const wide: ProcEvent[] = [create(1, 2, 1)];
+  for (let i = 0; i < 130_000; i++) wide.push(create(i + 2, 10 + i, 2));
+  for (const events of [deep, wide]) {
+    const f = await analyze(events, LINUX);
+    const g = await analyze(events.slice(0, -1), LINUX);
+    const text = renderTree(f);
+    if (events === deep && !text.includes("(depth 19999) ")) {
+      throw new Error("indentation not capped");
+    }
+    if (text.split("\n").length !== events.length + 1) throw new Error("lines");
+    renderSummary(summarize(f));
+    const d = diffForests(f, g);
+    assertEquals([d.added.length, d.removed.length, d.changed.length], [
+      0,
+      1,
+      0,
+    ]);
+    renderDiff(d, "a", "b");
+  }
 });

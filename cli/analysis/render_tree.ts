@@ -71,8 +71,10 @@ export function renderTree(
     const n = forest.byId.get(id);
     if (!n) continue;
     const mark = sel?.matched.has(n.id) ? "* " : "";
+    const deep = depth > MAX_INDENT ? `(depth ${depth}) ` : "";
     out.push(
-      prefix + mark + describeProcess(forest, n, options.ids === true, max),
+      prefix + deep + mark +
+        describeProcess(forest, n, options.ids === true, max),
     );
     const kids = n.children.filter((c) => !sel || sel.shown.has(c));
     for (let i = kids.length - 1; i >= 0; i--) {

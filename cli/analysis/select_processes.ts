@@ -61,7 +61,7 @@ export function selectProcesses(forest: Forest, filter: TreeFilter): Selection {
       if (inSubtree.has(id)) continue;
       inSubtree.add(id);
       const n = forest.byId.get(id);
-      if (n) stack.push(...n.children);
+      if (n) { for (const c of n.children) stack.push(c); }
     }
   }
   const needle = filter.image?.toLowerCase();

@@ -18,8 +18,10 @@ export interface DiffSubtree extends DiffProcess {
 
 /** A process and its whole subtree present on one side only. */
 export interface DiffAddRemove {
-  /** Commands of the ancestors, root first. */
+  /** Commands of the ancestors, root first (at most the {@link MAX_PATH} nearest). */
   path: string[];
+  /** Number of ancestors. */
+  depth: number;
   process: DiffSubtree;
   /** Number of processes in the subtree below it. */
   descendants: number;
@@ -34,7 +36,10 @@ export interface DiffChange {
 
 /** A process present on both sides that differs. */
 export interface DiffChanged {
+  /** Commands of the ancestors, root first (at most the {@link MAX_PATH} nearest). */
   path: string[];
+  /** Number of ancestors. */
+  depth: number;
   a: DiffProcess;
   b: DiffProcess;
   changes: DiffChange[];
@@ -119,8 +124,13 @@ export function diffForests(
     lines: [],
   };
   // depth-first, in output order, on an explicit stack (trees can be deep)
-  const stack: { pairs: Pair[]; i: number; path: string[]; depth: number }[] = [
-    { pairs: matchSiblings(ra, rb), i: 0, path: [], depth: 0 },
+  const stack: {
+    pairs: Pair[];
+    i: number;
+    path: Chain | undefined;
+    depth: number;
+  }[] = [
+    { pairs: matchSiblings(ra, rb), i: 0, path: undefined, depth: 0 },
   ];
   // the line of the current pair at each depth; an unchanged ancestor's line
   // is written only once something below it is reported
@@ -159,7 +169,13 @@ export function diffForests(
       }
       if (changes.length > 0) {
         emitContext(f.depth);
-        out.changed.push({ path: f.path, a: p.a.view, b: p.b.view, changes });
+        out.changed.push({
+          path: pathOf(f.path),
+          depth: f.depth,
+          a: p.a.view,
+          b: p.b.view,
+          changes,
+        });
         const line: DiffLine = {
           op: "~",
           depth: f.depth,
@@ -180,7 +196,7 @@ export function diffForests(
         stack.push({
           pairs: matchSiblings(p.a.children, p.b.children),
           i: 0,
-          path: [...f.path, p.b.view.command],
+          path: { command: p.b.view.command, up: f.path },
           depth: f.depth + 1,
         });
       }
@@ -194,7 +210,8 @@ export function diffForests(
         out.lines,
       );
       (p.a ? out.removed : out.added).push({
-        path: f.path,
+        path: pathOf(f.path),
+        depth: f.depth,
         process: tree,
         descendants: count,
       });
@@ -203,6 +220,21 @@ export function diffForests(
   out.same = out.added.length === 0 && out.removed.length === 0 &&
     out.changed.length === 0;
   return out;
+}
+
+/** Ancestors as a linked list: shared, so deep trees stay linear. */
+interface Chain {
+  command: string;
+  up: Chain | undefined;
+}
+
+/** At most this many nearest ancestors are named in an entry's path. */
+export const MAX_PATH = 64;
+
+function pathOf(chain: Chain | undefined): string[] {
+  const out: string[] = [];
+  for (let c = chain; c && out.length < MAX_PATH; c = c.up) out.push(c.command);
+  return out.reverse();
 }
 
 interface Pair {
@@ -244,12 +276,12 @@ function matchSiblings(as: CNode[], bs: CNode[]): Pair[] {
     byStart(restB);
     const k2 = Math.min(restA.length, restB.length);
     for (let i = 0; i < k2; i++) matched.push({ a: restA[i], b: restB[i] });
-    leftA.push(...restA.slice(k2));
-    leftB.push(...restB.slice(k2));
+    for (let i = k2; i < restA.length; i++) leftA.push(restA[i]);
+    for (let i = k2; i < restB.length; i++) leftB.push(restB[i]);
     matched.sort((x, y) =>
       x.a!.n.start - y.a!.n.start || x.a!.n.pid - y.a!.n.pid
     );
-    pairs.push(...matched);
+    for (const m of matched) pairs.push(m);
   }
   // same image, other arguments: an argv change
   byStart(leftA);
@@ -394,7 +426,7 @@ function canonicalize(forest: Forest, options: DiffOptions): CNode[] {
   while (stack.length) {
     const c = stack.pop()!;
     order.push(c);
-    stack.push(...c.children);
+    for (const k of c.children) stack.push(k);
   }
   for (let i = order.length - 1; i >= 0; i--) {
     const c = order[i];
