@@ -64,7 +64,8 @@ for (const source of ["ebpf", "netlink"]) {
             `(${
               (100 * reached / total).toFixed(1)
             }%); library: ${stats.kernelMsgs} kernel messages, ` +
-            `${stats.records} records`,
+            `${stats.records} records, lost: ${stats.lostSeqGap} seq gap, ${stats.lostEnobufs} ENOBUFS, ` +
+            `${stats.lostRing} ring full, ${stats.lostBpf} BPF reserve`,
         );
         assertEquals(errors, [], "differences from the ground truth");
         assert(total > 1500, `only ${total} execs`);
