@@ -795,7 +795,7 @@ static void wait_calibrated(struct nl_state *s) {
   dl.tv_sec = (time_t)(until / 1000000000ull);
   dl.tv_nsec = (long)(until % 1000000000ull);
   pthread_mutex_lock(&s->mu);
-  while (s->cal_seen < s->cal_needed && !s->reader_done)
+  while (s->cal_seen < s->cal_needed && !s->reader_done && !s->paused)
     if (pthread_cond_timedwait(&s->drain_cv, &s->mu, &dl) == ETIMEDOUT) break;
   pthread_mutex_unlock(&s->mu);
 }
