@@ -133,12 +133,12 @@ export class ForestBuilder {
         const s = this.#liveOrImplicit(event.pid, t);
         let th = s.threads.get(event.tid);
         if (th === undefined) {
-          th = {
-            tid: event.tid,
-            start: t,
-            main: s.threads.size === 0 && event.tid === event.pid,
-            remote: event.creatorPid !== 0 && event.creatorPid !== event.pid,
-          };
+          th = newThread(
+            event.tid,
+            t,
+            s.threads.size === 0 && event.tid === event.pid,
+            event.creatorPid !== 0 && event.creatorPid !== event.pid,
+          );
           s.threads.set(event.tid, th);
           s.node.threads.push(th);
         }
@@ -170,11 +170,12 @@ export class ForestBuilder {
         }
         let th = s.threads.get(event.tid);
         if (th === undefined) {
-          th = {
-            tid: event.tid,
-            main: s.threads.size === 0 && event.tid === event.pid,
-            remote: false,
-          };
+          th = newThread(
+            event.tid,
+            undefined,
+            s.threads.size === 0 && event.tid === event.pid,
+            false,
+          );
           s.threads.set(event.tid, th);
           s.node.threads.push(th);
         }
@@ -327,24 +328,19 @@ export class ForestBuilder {
     }
     const snapshot = event.kind === "process_snapshot";
     const creatorPid = snapshot ? undefined : event.creatorPid;
-    const node: ProcessNode = {
-      id,
-      pid: event.pid,
-      start: event.start,
-      ppid: event.ppid,
-      children: [],
-      execs: [],
-      threads: [{
-        tid: event.tid,
-        start: event.start,
-        main: true,
-        remote: false,
-        ...(creatorPid !== undefined
-          ? { creatorPid, creatorTid: (event as ProcessCreate).creatorTid }
-          : {}),
-      }],
-      flags: [],
-    };
+    const node = newNode(id, event.pid, event.start, event.ppid);
+    node.threads.push(
+      newThread(
+        event.tid,
+        event.start,
+        true,
+        false,
+        creatorPid,
+        creatorPid !== undefined
+          ? (event as ProcessCreate).creatorTid
+          : undefined,
+      ),
+    );
     if (snapshot) node.flags.push("existing-before-recording");
     if (event.info) {
       node.execs.push(
@@ -430,16 +426,8 @@ export class ForestBuilder {
     for (let n = 2; this.#byId.has(id); n++) {
       id = processId(this.meta.bootId, pid, t) + `#${n}`;
     }
-    const node: ProcessNode = {
-      id,
-      pid,
-      start: t,
-      ppid: 0,
-      children: [],
-      execs: [],
-      threads: [],
-      flags: ["seen-without-create"],
-    };
+    const node = newNode(id, pid, t, 0);
+    node.flags.push("seen-without-create");
     const state: State = { node, threads: new Map(), activity: t };
     this.#live.set(pid, state);
     this.#byId.set(id, node);
@@ -492,23 +480,80 @@ function execStep(
   via: ExecStep["via"],
   info: ProcessInfo,
 ): ExecStep {
-  const step: ExecStep = { t, via, from: { ...info.from } };
-  if (info.image !== undefined) step.image = info.image;
-  if (info.argv !== undefined) step.argv = info.argv;
-  if (info.cmdline !== undefined) step.cmdline = info.cmdline;
-  if (info.argvTruncated) step.argvTruncated = true;
-  return step;
+  return {
+    t,
+    via,
+    image: info.image,
+    argv: info.argv,
+    cmdline: info.cmdline,
+    argvTruncated: info.argvTruncated ? true : undefined,
+    from: { ...info.from },
+  };
 }
 
 function applyInfo(node: ProcessNode, info: ProcessInfo): void {
   // an exec replaces the image: what the new image did not say is unknown
+  // (fields stay on the object, undefined: JSON leaves them out, and every
+  // node keeps one shape)
   node.image = info.image;
   node.argv = info.argv;
   node.cmdline = info.cmdline;
-  if (node.image === undefined) delete node.image;
-  if (node.argv === undefined) delete node.argv;
-  if (node.cmdline === undefined) delete node.cmdline;
   if (info.comm !== undefined) node.comm = info.comm;
+}
+
+/** A process node with every field present, so all nodes share one shape. */
+function newNode(
+  id: string,
+  pid: number,
+  start: number,
+  ppid: number,
+): ProcessNode {
+  return {
+    id,
+    pid,
+    start,
+    end: undefined,
+    ppid,
+    parentId: undefined,
+    creatorPid: undefined,
+    creatorId: undefined,
+    children: [],
+    execs: [],
+    image: undefined,
+    argv: undefined,
+    cmdline: undefined,
+    comm: undefined,
+    exit: undefined,
+    threads: [],
+    flags: [],
+    reparentedAt: undefined,
+    guid: undefined,
+    parentGuid: undefined,
+  };
+}
+
+/** A thread with every field present. */
+function newThread(
+  tid: number,
+  start: number | undefined,
+  main: boolean,
+  remote: boolean,
+  creatorPid?: number,
+  creatorTid?: number,
+): ThreadInfo {
+  return {
+    tid,
+    start,
+    end: undefined,
+    status: undefined,
+    endInferred: undefined,
+    exitClass: undefined,
+    main,
+    remote,
+    creatorPid,
+    creatorTid,
+    processExiting: undefined,
+  };
 }
 
 function addFlag(node: ProcessNode, flag: ProcessFlag): void {

@@ -374,9 +374,19 @@ function subtree(
 function canonicalize(forest: Forest, options: DiffOptions): CNode[] {
   const windows = forest.meta.os === "windows";
   const nodes = new Map<string, CNode>();
+  // arguments repeat a lot: normalize each distinct string once
+  const memo = new Map<string, string>();
+  const normalize = (v: string): string => {
+    let r = memo.get(v);
+    if (r === undefined) {
+      r = normalizeValue(v, options);
+      if (memo.size < 1_000_000) memo.set(v, r);
+    }
+    return r;
+  };
   for (const n of forest.processes) {
     let image = n.image !== undefined
-      ? normalizeValue(n.image, options)
+      ? normalize(n.image)
       : n.comm !== undefined
       ? `[${n.comm}]`
       : "?";
@@ -385,11 +395,11 @@ function canonicalize(forest: Forest, options: DiffOptions): CNode[] {
       ? n.argv.map(quote).join(" ")
       : n.cmdline ?? "";
     const cmd = n.argv !== undefined
-      ? n.argv.map((s) => normalizeValue(s, options))
+      ? n.argv.map(normalize)
         // an argument --ignore-argv matched whole is left out
         .filter((s, i) => !(s === "<ignored>" && n.argv![i] !== s))
         .map(quote).join(" ")
-      : normalizeValue(n.cmdline ?? "", options);
+      : normalize(n.cmdline ?? "");
     const exit = n.exit?.text ?? "running";
     const view: DiffProcess = {
       ...(n.image !== undefined ? { image: n.image } : {}),
