@@ -332,8 +332,14 @@ static void handle_msg(struct nl_state *s, const struct cn_msg *cn, size_t avail
   memset(&pev, 0, sizeof(pev));
   memcpy(&pev, cn->data, cn->len < sizeof(pev) ? cn->len : sizeof(pev));
   pr_lib_count(s->lib, PR_CNT_KERNEL_MSGS, 1);
-  if (pe->what == PROC_EVENT_NONE) return; /* an ack: not a per-CPU counted event */
+  /* An ack of some listener's (un)subscription has what == NONE. Kernels
+   * that send it through the per-CPU path (send_msg) number it like any
+   * event and stamp the CPU: it must count, or every other listener's start
+   * and stop would look like a lost event. Older kernels send it with cpu -1
+   * and the subscriber's own seq: not counted. */
+  if (pe->what == PROC_EVENT_NONE && pe->cpu == UINT32_MAX) return;
   check_seq(s, pe->cpu, cn->seq, pe->timestamp_ns);
+  if (pe->what == PROC_EVENT_NONE) return;
 
   memset(&ev, 0, sizeof(ev));
   ev.what = pe->what;
