@@ -15,8 +15,9 @@
  *          join the reader.
  *
  * Wake-ups: the BPF side wakes the reader only when wake_bytes of unread
- * data accumulated; otherwise the reader drains every POLL_MS. A reader woken
- * per record spent most of its CPU on wake-ups.
+ * data accumulated; otherwise the reader drains every POLL_MS. Measured on the
+ * storm (60,000 threads, 1,500 execs): 0.02 s of library CPU this way, 0.36 to
+ * 0.43 s with a wake-up per record.
  *
  * Loss: every BPF record carries its CPU's cumulative reserve-failure count.
  * When it exceeds what this reader has already reported for that CPU, a
@@ -50,7 +51,7 @@
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 #define POLL_MS 100                      /* the reader drains at least this often */
-#define DEFAULT_RING (16u << 20)         /* see default_ring_bytes() */
+#define DEFAULT_RING (16u << 20)         /* see ring_bytes() */
 #define MIN_RING (16u << 10)
 #define MAX_RING (1u << 30)
 #define WAKE_MAX (256u << 10)
