@@ -56,10 +56,11 @@
 #define IOCTL_PR_SET_BLOCK PR_CTL(0x905, 3u)
 /* Test build only: in: struct pr_inject records (see below). */
 #define IOCTL_PR_INJECT PR_CTL(0x906, 3u)
+/* Test build only: in: uint32_t, the READ timeout in ms from now on (a test
+ * sets it long to find a READ pending, short to see one time out). */
+#define IOCTL_PR_TEST_TIMEOUT PR_CTL(0x907, 3u)
 
-#ifndef PR_READ_TIMEOUT_MS
-#define PR_READ_TIMEOUT_MS 200u /* the test build waits 2000 ms */
-#endif
+#define PR_READ_TIMEOUT_MS 200u
 #define PR_BLOCK_BYTES 4096u
 
 struct pr_drv_start {

@@ -72,6 +72,7 @@ struct pr_drv {
   KSPIN_LOCK csq_lock;
   KEVENT wake;
   volatile LONG worker_stop;
+  volatile LONG read_timeout_ms; /* PR_READ_TIMEOUT_MS; the test build can change it */
   PKTHREAD worker; /* referenced */
   BOOLEAN read_ready;
 

@@ -220,6 +220,18 @@ static NTSTATUS NTAPI pr_dispatch_ioctl(PDEVICE_OBJECT dev, PIRP irp) {
     st = STATUS_INVALID_DEVICE_REQUEST;
 #endif
     break;
+  case IOCTL_PR_TEST_TIMEOUT:
+#ifdef PR_TEST_BUILD
+    if (in < sizeof(ULONG) || *(const ULONG *)buf == 0 || *(const ULONG *)buf > 3600000u) {
+      st = STATUS_INVALID_PARAMETER;
+    } else {
+      InterlockedExchange(&g_pr.read_timeout_ms, (LONG) * (const ULONG *)buf);
+      KeSetEvent(&g_pr.wake, 0, FALSE);
+    }
+#else
+    st = STATUS_INVALID_DEVICE_REQUEST;
+#endif
+    break;
   default:
     st = STATUS_INVALID_DEVICE_REQUEST;
   }
@@ -263,6 +275,7 @@ NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT drv, PUNICODE_STRING reg) {
     return STATUS_INSUFFICIENT_RESOURCES;
   }
   g_pr.max_units = PR_DEFAULT_UNITS;
+  g_pr.read_timeout_ms = PR_READ_TIMEOUT_MS;
 
   RtlInitUnicodeString(&name, PR_DEVICE_NAME);
   st = IoCreateDevice(drv, 0, &name, FILE_DEVICE_UNKNOWN, FILE_DEVICE_SECURE_OPEN, FALSE, &g_pr.dev);

@@ -2,7 +2,7 @@
  * drv_read.c - READ requests: completed at once when the ring holds records,
  * else queued in a cancel-safe queue and completed by a worker thread
  * when records arrive (the callbacks set `wake`) or with 0 bytes after
- * PR_READ_TIMEOUT_MS. Cancelling (CancelIoEx, handle close) takes a request
+ * PR_READ_TIMEOUT_MS (`read_timeout_ms`). Cancelling (CancelIoEx, handle close) takes a request
  * out of the queue without ever racing a completion.
  */
 #include "drv.h"
@@ -105,7 +105,10 @@ static VOID pr_serve(ULONG64 now) {
     pr_complete(irp, n == 0 && pr_next_size() > cap ? STATUS_BUFFER_TOO_SMALL : STATUS_SUCCESS, n);
   }
   old.file = NULL;
-  old.before = now > (ULONG64)PR_READ_TIMEOUT_MS * 10000u ? now - (ULONG64)PR_READ_TIMEOUT_MS * 10000u : 1u;
+  {
+    ULONG64 wait = (ULONG64)(ULONG)g_pr.read_timeout_ms * 10000u; /* 100 ns units */
+    old.before = now > wait ? now - wait : 1u;
+  }
   while ((irp = pr_take(&old)) != NULL) {
     InterlockedIncrement64(&g_pr.timed_out);
     pr_complete(irp, STATUS_SUCCESS, 0);
