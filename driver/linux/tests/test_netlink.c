@@ -542,6 +542,69 @@ static int test_forced_loss_matches_sequence_gaps(void) {
   return 0;
 }
 
+/* ---- a process that execs twice ---- */
+
+static int test_exec_never_borrows_a_later_image(void) {
+  enum { N = 500 };
+  struct t_records r = {0};
+  pid_t kids[N];
+  char env_img[PATH_MAX], true_img[PATH_MAX];
+  int i, enriched = 0, all_seen;
+  uint64_t deadline;
+  void *hd;
+  if (!is_root) {
+    printf("skip double exec: needs root\n");
+    return 0;
+  }
+  CHECK(realpath("/usr/bin/env", env_img) != NULL && realpath("/bin/true", true_img) != NULL);
+  hd = open_netlink(PR_OPT_NO_SNAPSHOT, 0);
+  CHECK(hd != NULL);
+  CHECK(procrec_start(hd) == PR_OK);
+  /* env execs true at once: by the time /proc is read for the first exec,
+   * the second has often happened. */
+  for (i = 0; i < N; i++) {
+    kids[i] = fork();
+    if (kids[i] == 0) {
+      execl("/usr/bin/env", "/usr/bin/env", "/bin/true", "twice", (char *)NULL);
+      _exit(95);
+    }
+    waitpid(kids[i], NULL, 0);
+    if (i % 50 == 49) CHECK(t_read_some(hd, &r, 0) >= 0);
+  }
+  deadline = t_now_ms() + 10000;
+  do {
+    CHECK(t_read_some(hd, &r, 200) >= 0);
+    all_seen = find_child(&r, PR_REC_PROCESS_EXIT, (uint32_t)kids[N - 1], 0, NULL) != NULL;
+  } while (!all_seen && t_now_ms() < deadline);
+  procrec_close(hd);
+  CHECK(all_seen);
+  for (i = 0; i < N; i++) {
+    size_t at1, at2;
+    const struct pr_rec_exec *e1 = (const void *)find_child(&r, PR_REC_EXEC, (uint32_t)kids[i], 0, &at1), *e2;
+    if (e1 == NULL) continue; /* lost (counted) */
+    e2 = (const void *)find_from(&r, at1 + e1->h.size, PR_REC_EXEC, (uint32_t)kids[i], 0, &at2);
+    CHECK(e2 != NULL);
+    if (e1->info.prov_image == PR_PROV_PROC) {
+      if (strcmp(t_str(&e1->h, e1->info.image), env_img) != 0)
+        fprintf(stderr, "     pid %d: first exec (env) has image %s\n", kids[i], t_str(&e1->h, e1->info.image));
+      CHECK(strcmp(t_str(&e1->h, e1->info.image), env_img) == 0);
+      CHECK(e1->info.prov_argv == PR_PROV_PROC && e1->info.argc == 3 &&
+            strcmp(t_str(&e1->h, e1->info.argv), "/usr/bin/env") == 0);
+      enriched++;
+    } else {
+      CHECK(e1->info.prov_image == PR_PROV_GONE && e1->info.image.len == 0 && e1->info.argv.len == 0);
+    }
+    if (e2->info.prov_image == PR_PROV_PROC) {
+      CHECK(strcmp(t_str(&e2->h, e2->info.image), true_img) == 0);
+      CHECK(e2->info.prov_argv == PR_PROV_PROC && strcmp(t_str(&e2->h, e2->info.argv), "/bin/true") == 0);
+      enriched++;
+    }
+  }
+  printf("     %d of %d execs enriched from /proc, the others marked gone\n", enriched, 2 * N);
+  free(r.buf);
+  return 0;
+}
+
 /* ---- other listeners ---- */
 
 /* Subscribes and unsubscribes a fresh proc connector socket n times (what
@@ -712,6 +775,8 @@ int main(void) {
   t_run("PR_SOURCE_AUTO reports the source it chose and why", test_auto_source_says_which);
   t_run("the proc connector source records this program's forks, execs, exits, threads and comm exactly",
         test_capture_own_activity);
+  t_run("an exec record never carries the image of the process's later exec",
+        test_exec_never_borrows_a_later_image);
   t_run("other listeners subscribing and unsubscribing are not counted as lost events",
         test_other_listeners_are_not_loss);
   t_run("a forced socket overflow comes back as lost records whose counts are the sequence gaps",
