@@ -157,17 +157,22 @@ async function* sampled(
   }
 }
 
+async function analyzeFile(path: string) {
+  const r = await RecordingReader.open(path);
+  return await analyze(sampled(r.events()), { os: "linux", bootId: "bench" });
+}
+
 const mb = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
 const rate = (n: number, ms: number) =>
   `${Math.round(n / (ms / 1000)).toLocaleString("en")} events/s`;
 
 const dir = await Deno.makeTempDir({ prefix: "procrec-bench-" });
 try {
-  const a = `${dir}/a.cbor`, b = `${dir}/b.cbor`, few = `${dir}/few.cbor`;
+  const a = `${dir}/a.cbor`, b = `${dir}/b.cbor`, fewPath = `${dir}/few.cbor`;
   let t0 = performance.now();
   await write(a, workload(EVENTS, 1000, 0));
   await write(b, workload(EVENTS, 400_000, 0));
-  await write(few, workload(EVENTS, 1000, 600));
+  await write(fewPath, workload(EVENTS, 1000, 600));
   console.log(
     `generated 3 recordings of ${EVENTS.toLocaleString("en")} events in ${
       ((performance.now() - t0) / 1000).toFixed(1)
@@ -187,61 +192,60 @@ try {
     }s)`,
   );
 
-  // decode + analysis, as replay does
-  resetPeaks();
-  const base = retained();
-  t0 = performance.now();
-  const r1 = await RecordingReader.open(a);
-  const forest = await analyze(sampled(r1.events()), {
-    os: "linux",
-    bootId: "bench",
-  });
-  const anMs = performance.now() - t0;
-  const keptMany = retained() - base;
+  // decode + analysis, as replay does; then the same number of events over
+  // 100x fewer processes. Each forest is measured after a full GC while it is
+  // alive, then dropped.
+  const measure = async (path: string) => {
+    resetPeaks();
+    const base = retained();
+    const t = performance.now();
+    const r = await RecordingReader.open(path);
+    const b = new ForestBuilder({ os: "linux", bootId: "bench" });
+    for await (const e of sampled(r.events())) b.add(e);
+    const f = b.finish();
+    const ms = performance.now() - t;
+    const kept = retained() - base;
+    return {
+      ms,
+      events: f.events,
+      processes: f.processes.length,
+      kept,
+      rss: peakRss,
+    };
+  };
+  const many = await measure(a);
   console.log(
-    `decode + analysis:   ${rate(forest.events, anMs)} (${
-      forest.processes.length.toLocaleString("en")
-    } processes; ${(anMs / rawMs).toFixed(2)}x raw decoding; peak RSS ${
-      mb(peakRss)
+    `decode + analysis:   ${rate(many.events, many.ms)} (${
+      many.processes.toLocaleString("en")
+    } processes; ${(many.ms / rawMs).toFixed(2)}x raw decoding; peak RSS ${
+      mb(many.rss)
     })`,
   );
-
-  // the same number of events over 100x fewer processes
-  resetPeaks();
-  const base2 = retained();
-  const r2 = await RecordingReader.open(few);
-  const b2 = new ForestBuilder({ os: "linux", bootId: "bench" });
-  for await (const e of sampled(r2.events())) b2.add(e);
-  const f2 = b2.finish();
-  const keptFew = retained() - base2;
-  const per = (bytes: number, n: number) =>
-    `${Math.round(bytes / n)} bytes/process`;
-  console.log(
-    `memory (forest kept after GC): ${
-      forest.events.toLocaleString("en")
-    } events, ${forest.processes.length.toLocaleString("en")} processes: ${
-      mb(keptMany)
-    } (${per(keptMany, forest.processes.length)}); ${
-      f2.events.toLocaleString("en")
-    } events, ${f2.processes.length.toLocaleString("en")} processes: ${
-      mb(keptFew)
-    } (${per(keptFew, f2.processes.length)})`,
-  );
+  const few = await measure(fewPath);
+  const per = (m: { kept: number; processes: number; events: number }) =>
+    `${m.events.toLocaleString("en")} events, ${
+      m.processes.toLocaleString("en")
+    } processes: ${mb(m.kept)} (${
+      Math.round(m.kept / m.processes)
+    } bytes/process)`;
+  console.log(`memory (forest kept, after GC): ${per(many)}; ${per(few)}`);
 
   // diff of two such recordings: both decoded and analyzed, then diffed
   resetPeaks();
   t0 = performance.now();
-  const [fa, fb] = await Promise.all([a, b].map(async (p) => {
-    const r = await RecordingReader.open(p);
-    return await analyze(sampled(r.events()), { os: "linux", bootId: "bench" });
-  }));
+  const fa = await analyzeFile(a);
+  const fb = await analyzeFile(b);
+  const t1 = performance.now();
   const d = diffForests(fa, fb);
   const text = renderDiff(d, "a", "b");
   const dMs = performance.now() - t0;
+  const diffOnlyMs = performance.now() - t1;
   console.log(
     `diff of two:         ${rate(fa.events + fb.events, dMs)} (${
       d.same ? "same" : `${text.length} bytes of diff`
-    }; ${(dMs / 1000).toFixed(2)}s; peak RSS ${mb(peakRss)})`,
+    }; ${(dMs / 1000).toFixed(2)}s, of which the diff itself ${
+      (diffOnlyMs / 1000).toFixed(2)
+    }s; peak RSS ${mb(peakRss)})`,
   );
 } finally {
   clearInterval(timer);

@@ -8,6 +8,7 @@ import { decodeExitStatus } from "./decode_exit_status.ts";
 import type {
   AnalysisProblem,
   ExecStep,
+  ExitStatus,
   Forest,
   ForestMeta,
   LostSpan,
@@ -35,9 +36,12 @@ const FLAG_ORDER: ProcessFlag[] = [
 
 interface State {
   node: ProcessNode;
-  threads: Map<number, ThreadInfo>;
+  /** Threads by tid, built once a process has many (few are scanned). */
+  byTid: Map<number, ThreadInfo> | undefined;
   /** Latest t of an event that shows the process doing something. */
   activity: number;
+  /** Its exit was seen (or a new process took its pid). */
+  dead: boolean;
 }
 
 /**
@@ -68,11 +72,11 @@ interface State {
  */
 export class ForestBuilder {
   readonly meta: ForestMeta;
-  #live = new Map<number, State>();
-  #dead = new Map<number, ProcessNode>();
+  /** The latest process of each pid, running or ended. */
+  #pids = new Map<number, State>();
   #byId = new Map<string, ProcessNode>();
-  #states = new Map<string, State>();
   #liveByGuid = new Map<string, State>();
+  #exits = new Map<number, ExitStatus>();
   #lost: LostSpan[] = [];
   #problems: AnalysisProblem[] = [];
   #counts: Forest["counts"] = {};
@@ -125,34 +129,34 @@ export class ForestBuilder {
         break;
       }
       case "image_load": {
-        const s = this.#live.get(event.pid);
+        const s = this.#alive(event.pid);
         if (s) s.activity = Math.max(s.activity, t);
         break;
       }
       case "thread_create": {
         const s = this.#liveOrImplicit(event.pid, t);
-        let th = s.threads.get(event.tid);
-        if (th === undefined) {
+        let th = findThread(s, event.tid);
+        // a tid that ended before is a new thread (tids are reused)
+        if (th === undefined || th.end !== undefined) {
           th = newThread(
             event.tid,
             t,
-            s.threads.size === 0 && event.tid === event.pid,
+            s.node.threads.length === 0 && event.tid === event.pid,
             event.creatorPid !== 0 && event.creatorPid !== event.pid,
           );
-          s.threads.set(event.tid, th);
-          s.node.threads.push(th);
+          addThread(s, th);
         }
         th.creatorPid = event.creatorPid;
         th.creatorTid = event.creatorTid;
         s.activity = Math.max(s.activity, t);
-        const c = this.#live.get(event.creatorPid);
+        const c = this.#alive(event.creatorPid);
         if (c && c !== s) c.activity = Math.max(c.activity, t);
         break;
       }
       case "thread_exit": {
-        let s = this.#live.get(event.pid);
+        let s = this.#alive(event.pid);
         if (s === undefined) {
-          const dead = this.#dead.get(event.pid);
+          const dead = this.#pids.get(event.pid)?.node;
           if (dead !== undefined && dead.end !== undefined && dead.end <= t) {
             this.#problem(
               event,
@@ -168,16 +172,15 @@ export class ForestBuilder {
           }
           s = this.#implicit(event.pid, t);
         }
-        let th = s.threads.get(event.tid);
+        let th = findThread(s, event.tid);
         if (th === undefined) {
           th = newThread(
             event.tid,
             undefined,
-            s.threads.size === 0 && event.tid === event.pid,
+            s.node.threads.length === 0 && event.tid === event.pid,
             false,
           );
-          s.threads.set(event.tid, th);
-          s.node.threads.push(th);
+          addThread(s, th);
         }
         th.end = t;
         th.status = event.status;
@@ -187,7 +190,7 @@ export class ForestBuilder {
         break;
       }
       case "process_exit": {
-        let s = this.#live.get(event.pid);
+        let s = this.#alive(event.pid);
         if (s === undefined) {
           this.#problem(
             event,
@@ -226,7 +229,8 @@ export class ForestBuilder {
     this.#finished = true;
     const last = this.#last ?? 0;
     // threads that exited while their process went on
-    for (const s of this.#live.values()) {
+    for (const s of this.#pids.values()) {
+      if (s.dead) continue;
       for (const th of s.node.threads) {
         if (th.end !== undefined && th.exitClass === undefined) {
           th.exitClass = "standalone";
@@ -271,19 +275,19 @@ export class ForestBuilder {
     const order = (a: ProcessNode, b: ProcessNode) =>
       a.start - b.start || a.pid - b.pid ||
       (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-    nodes.sort(order);
+    sortIfNeeded(nodes, order);
+    const byFlag = (a: ProcessFlag, b: ProcessFlag) =>
+      FLAG_ORDER.indexOf(a) - FLAG_ORDER.indexOf(b);
+    const byThread = (a: ThreadInfo, b: ThreadInfo) =>
+      Number(b.main) - Number(a.main) ||
+      (a.start ?? -Infinity) - (b.start ?? -Infinity) || a.tid - b.tid;
     for (const n of nodes) {
-      n.flags.sort((a, b) => FLAG_ORDER.indexOf(a) - FLAG_ORDER.indexOf(b));
+      if (n.flags.length > 1) n.flags.sort(byFlag);
       if (n.children.length > 1) {
-        n.children = n.children
-          .map((id) => this.#byId.get(id)!)
-          .sort(order)
-          .map((c) => c.id);
+        const kids = n.children.map((id) => this.#byId.get(id)!);
+        if (sortIfNeeded(kids, order)) n.children = kids.map((c) => c.id);
       }
-      n.threads.sort((a, b) =>
-        Number(b.main) - Number(a.main) ||
-        (a.start ?? -Infinity) - (b.start ?? -Infinity) || a.tid - b.tid
-      );
+      if (n.threads.length > 1) sortIfNeeded(n.threads, byThread);
     }
     this.#problems.sort((a, b) =>
       a.t - b.t || a.pid - b.pid || a.tid - b.tid ||
@@ -303,7 +307,7 @@ export class ForestBuilder {
       meta: this.meta,
       processes: nodes,
       roots: nodes.filter((n) => n.parentId === undefined).map((n) => n.id),
-      byId: new Map(nodes.map((n) => [n.id, n])),
+      byId: this.#byId,
       lost: this.#lost,
       problems: this.#problems,
       counts,
@@ -315,7 +319,7 @@ export class ForestBuilder {
 
   #create(event: ProcessCreate | ProcessSnapshot): void {
     const t = event.t;
-    const old = this.#live.get(event.pid);
+    const old = this.#alive(event.pid);
     if (old !== undefined) {
       // the pid was reused before the old process's exit was seen
       addFlag(old.node, "exit-missing");
@@ -357,7 +361,7 @@ export class ForestBuilder {
       if (c.creatorPid !== 0 && c.creatorPid !== c.ppid) {
         node.flags.push("parent-differs-from-creator");
       }
-      const creator = this.#live.get(c.creatorPid);
+      const creator = this.#alive(c.creatorPid);
       if (creator) {
         node.creatorId = creator.node.id;
         creator.activity = Math.max(creator.activity, t);
@@ -367,7 +371,7 @@ export class ForestBuilder {
       ? this.#liveByGuid.get(event.parentGuid)
       : undefined;
     const parent = byGuid ??
-      (event.ppid !== event.pid ? this.#live.get(event.ppid) : undefined);
+      (event.ppid !== event.pid ? this.#alive(event.ppid) : undefined);
     const told = event.info !== undefined &&
       (event.info.image !== undefined || event.info.argv !== undefined ||
         event.info.cmdline !== undefined);
@@ -375,7 +379,7 @@ export class ForestBuilder {
       // a fork without exec runs its parent's image
       const from = (event as ProcessCreate).creatorPid === event.ppid
         ? parent
-        : this.#live.get((event as ProcessCreate).creatorPid) ?? parent;
+        : this.#alive((event as ProcessCreate).creatorPid) ?? parent;
       const img = from?.node;
       if (img && (img.image !== undefined || img.argv !== undefined)) {
         const last = img.execs[img.execs.length - 1];
@@ -407,17 +411,23 @@ export class ForestBuilder {
     }
     const state: State = {
       node,
-      threads: new Map([[event.tid, node.threads[0]]]),
+      byTid: undefined,
       activity: t,
+      dead: false,
     };
-    this.#live.set(event.pid, state);
+    this.#pids.set(event.pid, state);
     this.#byId.set(id, node);
-    this.#states.set(id, state);
     if (node.guid !== undefined) this.#liveByGuid.set(node.guid, state);
   }
 
+  /** The running process with this pid. */
+  #alive(pid: number): State | undefined {
+    const s = this.#pids.get(pid);
+    return s !== undefined && !s.dead ? s : undefined;
+  }
+
   #liveOrImplicit(pid: number, t: number): State {
-    return this.#live.get(pid) ?? this.#implicit(pid, t);
+    return this.#alive(pid) ?? this.#implicit(pid, t);
   }
 
   /** A process first seen through an event other than its creation. */
@@ -428,17 +438,23 @@ export class ForestBuilder {
     }
     const node = newNode(id, pid, t, 0);
     node.flags.push("seen-without-create");
-    const state: State = { node, threads: new Map(), activity: t };
-    this.#live.set(pid, state);
+    const state: State = { node, byTid: undefined, activity: t, dead: false };
+    this.#pids.set(pid, state);
     this.#byId.set(id, node);
-    this.#states.set(id, state);
     return state;
   }
 
   #exit(s: State, t: number, status: number, unknown: boolean): void {
     const node = s.node;
     node.end = t;
-    node.exit = decodeExitStatus(status, this.meta.os, unknown);
+    // decoded once per distinct status; nodes share the (read-only) result
+    const key = unknown ? -1 : status;
+    let exit = this.#exits.get(key);
+    if (exit === undefined) {
+      exit = decodeExitStatus(status, this.meta.os, unknown);
+      if (this.#exits.size < 4096) this.#exits.set(key, exit);
+    }
+    node.exit = exit;
     if (t < node.start) {
       this.#problems.push({
         t,
@@ -455,9 +471,8 @@ export class ForestBuilder {
 
   #retire(s: State): void {
     if (s.node.guid !== undefined) this.#liveByGuid.delete(s.node.guid);
-    this.#live.delete(s.node.pid);
-    this.#dead.set(s.node.pid, s.node);
-    this.#states.delete(s.node.id);
+    s.dead = true;
+    s.byTid = undefined;
   }
 
   #problem(
@@ -487,7 +502,7 @@ function execStep(
     argv: info.argv,
     cmdline: info.cmdline,
     argvTruncated: info.argvTruncated ? true : undefined,
-    from: { ...info.from },
+    from: info.from,
   };
 }
 
@@ -560,12 +575,55 @@ function addFlag(node: ProcessNode, flag: ProcessFlag): void {
   if (!node.flags.includes(flag)) node.flags.push(flag);
 }
 
+/** Sorts in place unless already in order; says whether it sorted. */
+function sortIfNeeded<T>(a: T[], cmp: (x: T, y: T) => number): boolean {
+  for (let i = 1; i < a.length; i++) {
+    if (cmp(a[i - 1], a[i]) > 0) {
+      a.sort(cmp);
+      return true;
+    }
+  }
+  return false;
+}
+
+const SCAN_THREADS = 8;
+
+function findThread(s: State, tid: number): ThreadInfo | undefined {
+  if (s.byTid) return s.byTid.get(tid);
+  const ths = s.node.threads;
+  for (let i = ths.length - 1; i >= 0; i--) {
+    if (ths[i].tid === tid) return ths[i];
+  }
+  return undefined;
+}
+
+function addThread(s: State, th: ThreadInfo): void {
+  s.node.threads.push(th);
+  if (s.byTid) s.byTid.set(th.tid, th);
+  else if (s.node.threads.length > SCAN_THREADS) {
+    // a later thread with a reused tid replaces an earlier one, as on a scan
+    s.byTid = new Map(s.node.threads.map((x) => [x.tid, x]));
+  }
+}
+
 /** Classifies the exits of a process's threads once the process has exited. */
 function classifyThreads(
   node: ProcessNode,
   exitT: number,
   activity: number,
 ): void {
+  if (node.threads.length === 1) {
+    // the common case: one thread, whose exit is the process's
+    const th = node.threads[0];
+    if (th.exitClass === undefined) {
+      if (th.end === undefined) {
+        th.end = exitT;
+        th.endInferred = true;
+      }
+      th.exitClass = "last-thread";
+    }
+    return;
+  }
   // the process's exit ended every thread still running, whose own exit the
   // source did not report (some report only the leader's exit as the process's)
   for (const th of node.threads) {
