@@ -256,7 +256,7 @@ export class ForestBuilder {
           p && (p.start < n.start || (p.start === n.start && p.pid < n.pid))
         ) {
           n.parentId = p.id;
-          p.children.push(n.id);
+          addChild(p, n.id);
         }
       }
     }
@@ -345,7 +345,7 @@ export class ForestBuilder {
           : undefined,
       ),
     );
-    if (snapshot) node.flags.push("existing-before-recording");
+    if (snapshot) addFlag(node, "existing-before-recording");
     if (event.info) {
       node.execs.push(
         execStep(t, snapshot ? "snapshot" : "create", event.info),
@@ -356,10 +356,10 @@ export class ForestBuilder {
     if (!snapshot) {
       const c = event as ProcessCreate;
       if (c.parentGuid !== undefined) node.parentGuid = c.parentGuid;
-      if (c.denied) node.flags.push("denied");
+      if (c.denied) addFlag(node, "denied");
       node.creatorPid = c.creatorPid;
       if (c.creatorPid !== 0 && c.creatorPid !== c.ppid) {
-        node.flags.push("parent-differs-from-creator");
+        addFlag(node, "parent-differs-from-creator");
       }
       const creator = this.#alive(c.creatorPid);
       if (creator) {
@@ -399,7 +399,7 @@ export class ForestBuilder {
     }
     if (parent) {
       node.parentId = parent.node.id;
-      parent.node.children.push(id);
+      addChild(parent.node, id);
       parent.activity = Math.max(parent.activity, t);
       if (event.start < parent.node.start) {
         this.#problem(
@@ -437,7 +437,7 @@ export class ForestBuilder {
       id = processId(this.meta.bootId, pid, t) + `#${n}`;
     }
     const node = newNode(id, pid, t, 0);
-    node.flags.push("seen-without-create");
+    addFlag(node, "seen-without-create");
     const state: State = { node, byTid: undefined, activity: t, dead: false };
     this.#pids.set(pid, state);
     this.#byId.set(id, node);
@@ -532,7 +532,7 @@ function newNode(
     parentId: undefined,
     creatorPid: undefined,
     creatorId: undefined,
-    children: [],
+    children: NONE,
     execs: [],
     image: undefined,
     argv: undefined,
@@ -540,7 +540,7 @@ function newNode(
     comm: undefined,
     exit: undefined,
     threads: [],
-    flags: [],
+    flags: NONE,
     reparentedAt: undefined,
     guid: undefined,
     parentGuid: undefined,
@@ -571,8 +571,20 @@ function newThread(
   };
 }
 
+/**
+ * The empty list most processes have for children and flags, shared and
+ * frozen (one array less per process; a stray push throws).
+ */
+const NONE = Object.freeze([]) as unknown as never[];
+
+function addChild(node: ProcessNode, id: string): void {
+  if (node.children === NONE) node.children = [id];
+  else node.children.push(id);
+}
+
 function addFlag(node: ProcessNode, flag: ProcessFlag): void {
-  if (!node.flags.includes(flag)) node.flags.push(flag);
+  if (node.flags === NONE) node.flags = [flag];
+  else if (!node.flags.includes(flag)) node.flags.push(flag);
 }
 
 /** Sorts in place unless already in order; says whether it sorted. */
