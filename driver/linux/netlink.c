@@ -91,6 +91,9 @@ struct nl_state {
   uint64_t empty_seen;     /* start time (mono ns) of the latest recv that found it empty */
   cpu_set_t cal_set;       /* CPUs this process may run on (calibrated at start) */
   uint32_t cal_needed, cal_seen;
+  uint32_t marker_tid;     /* the stop-time calibration thread (atomic) */
+  uint32_t markers_seen;   /* its comm events received (under mu) */
+  int marking;             /* the calibration thread runs for the stop */
 
   /* Reader only. */
   uint32_t *cpu_seq;
@@ -365,6 +368,12 @@ static void handle_msg(struct nl_state *s, const struct cn_msg *cn, size_t avail
     ev.sig = pe->event_data.exit.exit_signal;
     break;
   case PROC_EVENT_COMM:
+    if ((uint32_t)pe->event_data.comm.process_pid == __atomic_load_n(&s->marker_tid, __ATOMIC_ACQUIRE)) {
+      pthread_mutex_lock(&s->mu);
+      s->markers_seen++;
+      pthread_cond_broadcast(&s->drain_cv);
+      pthread_mutex_unlock(&s->mu);
+    }
     ev.a = (uint32_t)pe->event_data.comm.process_pid;
     ev.b = (uint32_t)pe->event_data.comm.process_tgid;
     memcpy(ev.comm, pe->event_data.comm.comm, sizeof(ev.comm));
@@ -799,6 +808,12 @@ static void seed_starts(struct nl_state *s) {
 static void *calibrate_main(void *arg) {
   struct nl_state *s = arg;
   int cpu;
+  if (s->marking) { /* at stop: the reader counts this thread's events */
+    pthread_mutex_lock(&s->mu);
+    s->markers_seen = 0;
+    __atomic_store_n(&s->marker_tid, (uint32_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&s->mu);
+  }
   for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
     cpu_set_t one;
     if (!CPU_ISSET(cpu, &s->cal_set)) continue;
@@ -875,6 +890,38 @@ static void wake_reader(struct nl_state *s) {
 
 static int nl_stop(struct pr_lib *lib) {
   struct nl_state *s = pr_lib_state(lib);
+  pthread_t t;
+  /* Stop implies resume: the reader drains what is queued. */
+  pthread_mutex_lock(&s->mu);
+  s->paused = 0;
+  pthread_cond_broadcast(&s->pause_cv);
+  pthread_cond_broadcast(&s->drain_cv);
+  pthread_mutex_unlock(&s->mu);
+  wake_reader(s);
+  /* Stop markers: one comm event from each CPU, received before the reader
+   * stops, so that a loss on any CPU before the stop shows as a gap against
+   * them (a marker lost in an overflow is sent again, up to 4 times). */
+  s->marking = 1;
+  if (s->reader_started && s->cal_needed > 0) {
+    int attempt;
+    for (attempt = 0; attempt < 4; attempt++) {
+      struct timespec dl;
+      uint64_t until;
+      int done = 0;
+      if (start_thread(&t, calibrate_main, s) != 0) break;
+      pthread_join(t, NULL);
+      until = pr_lib_mono_now() + 500000000ull;
+      dl.tv_sec = (time_t)(until / 1000000000ull);
+      dl.tv_nsec = (long)(until % 1000000000ull);
+      wake_reader(s);
+      pthread_mutex_lock(&s->mu);
+      while (s->markers_seen < s->cal_needed && !s->reader_done)
+        if (pthread_cond_timedwait(&s->drain_cv, &s->mu, &dl) == ETIMEDOUT) break;
+      done = s->markers_seen >= s->cal_needed || s->reader_done;
+      pthread_mutex_unlock(&s->mu);
+      if (done) break;
+    }
+  }
   pthread_mutex_lock(&s->mu);
   s->stopping = 1;
   pthread_cond_broadcast(&s->pause_cv);
