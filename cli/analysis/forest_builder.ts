@@ -386,9 +386,11 @@ export class ForestBuilder {
         node.execs.push({
           t,
           via: "fork",
-          ...(img.image !== undefined ? { image: img.image } : {}),
-          ...(img.argv !== undefined ? { argv: img.argv } : {}),
-          from: last ? { ...last.from } : {},
+          image: img.image,
+          argv: img.argv,
+          cmdline: undefined,
+          argvTruncated: undefined,
+          from: last ? last.from : {},
         });
         if (img.image !== undefined) node.image = img.image;
         if (img.argv !== undefined) node.argv = img.argv;
@@ -644,20 +646,26 @@ function classifyThreads(
       th.endInferred = true;
     }
   }
-  const exited = node.threads.filter((th) => th.exitClass === undefined);
-  if (exited.length === 0) return;
-  exited.sort((a, b) =>
-    a.end! - b.end! || Number(a.main) - Number(b.main) || a.tid - b.tid
-  );
-  for (let i = 0; i < exited.length; i++) {
-    const th = exited[i];
-    if (i === exited.length - 1) th.exitClass = "last-thread";
-    else if (th.processExiting === true) th.exitClass = "teardown";
+  // the last exit (latest; on a tie the main thread, then the highest tid)
+  // ended the process; the others are classified by the OS's word or by time
+  let last: ThreadInfo | undefined;
+  for (const th of node.threads) {
+    if (th.exitClass !== undefined) continue;
+    if (
+      last === undefined || th.end! > last.end! ||
+      (th.end === last.end &&
+        (Number(th.main) - Number(last.main) || th.tid - last.tid) > 0)
+    ) last = th;
+  }
+  for (const th of node.threads) {
+    if (th.exitClass !== undefined || th === last) continue;
+    if (th.processExiting === true) th.exitClass = "teardown";
     else if (th.processExiting === false) th.exitClass = "standalone";
     else if (th.end! >= activity && exitT - th.end! <= TEARDOWN_WINDOW_NS) {
       th.exitClass = "teardown";
     } else th.exitClass = "standalone";
   }
+  if (last) last.exitClass = "last-thread";
 }
 
 /** Flags processes whose lifetime overlaps a lost span. */
