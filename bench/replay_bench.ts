@@ -19,6 +19,7 @@ function* workload(
   total: number,
   pidBase: number,
   extraPerJob: number,
+  failEvery = 97,
 ): Generator<ProcEvent> {
   let t = 1_000;
   let pid = pidBase;
@@ -89,7 +90,7 @@ function* workload(
         t: 0,
         pid: p,
         tid: p,
-        status: k % 97 === 0 ? 0x100 : 0,
+        status: k % failEvery === 0 ? 0x100 : 0,
       });
       return evs;
     });
@@ -171,7 +172,8 @@ try {
   const a = `${dir}/a.cbor`, b = `${dir}/b.cbor`, fewPath = `${dir}/few.cbor`;
   let t0 = performance.now();
   await write(a, workload(EVENTS, 1000, 0));
-  await write(b, workload(EVENTS, 400_000, 0));
+  // the same build with other pids and times, and other jobs failing
+  await write(b, workload(EVENTS, 400_000, 0, 89));
   await write(fewPath, workload(EVENTS, 1000, 600));
   console.log(
     `generated 3 recordings of ${EVENTS.toLocaleString("en")} events in ${
@@ -242,7 +244,9 @@ try {
   const diffOnlyMs = performance.now() - t1;
   console.log(
     `diff of two:         ${rate(fa.events + fb.events, dMs)} (${
-      d.same ? "same" : `${text.length} bytes of diff`
+      d.same
+        ? "same"
+        : `${d.changed.length} changed, ${d.added.length} added, ${d.removed.length} removed, ${text.length} bytes of text`
     }; ${(dMs / 1000).toFixed(2)}s, of which the diff itself ${
       (diffOnlyMs / 1000).toFixed(2)
     }s; peak RSS ${mb(peakRss)})`,
