@@ -276,3 +276,26 @@ Deno.test("a truncated recording shows its complete chunks and says where it sto
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a bit-flipped chunk is skipped and reported; the other chunks still replay", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const bytes = await Deno.readFile(`${FIX}/make.cbor`);
+    const r0 = await RecordingReader.open(`${FIX}/make.cbor`);
+    const chunks = await Array.fromAsync(r0.chunks());
+    const victim = chunks[2];
+    const flipped = bytes.slice();
+    flipped[victim.offset + victim.length - 3] ^= 0x10; // inside its body
+    await Deno.writeFile(`${dir}/flipped.cbor`, flipped);
+    const r = await procrec("replay", `${dir}/flipped.cbor`);
+    assertEquals(r.code, 0, r.stderr);
+    if (!r.stdout.includes("make -j2")) throw new Error(r.stdout);
+    if (!r.stderr.includes(`chunk 2, offset ${victim.offset}: damaged`)) {
+      throw new Error(r.stderr);
+    }
+    // the events of the skipped chunk are a lost span: processes over it say so
+    if (!r.stdout.includes("in-lost-span")) throw new Error(r.stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -160,7 +160,6 @@ export interface AnalysisProblem {
     | "thread-exit-after-process-exit"
     | "exit-without-create"
     | "child-before-parent"
-    | "thread-exit-without-create"
     | "exit-before-start";
   message: string;
 }
