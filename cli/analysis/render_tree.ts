@@ -30,7 +30,9 @@ export interface RenderTreeOptions {
  * (argv, else command line, else image), pid, start, duration, exit status,
  * thread count and flags. Children follow their parent in start order. With
  * a filter, matched processes are marked `*` and shown with their ancestors.
- * Spans where events were lost are listed last.
+ * Lost spans show as the `in-lost-span` flag of the processes they overlap;
+ * the summary counts them (one process per line, so line counts stay
+ * process counts).
  *
  * @example
  * ```ts
@@ -94,21 +96,8 @@ export function renderTree(
   if (out.length === 0) {
     out.push(filtering ? "(no process matches)" : "(no processes)");
   }
-  // a gap is not an absence: say where events are missing
-  for (const l of forest.lost.slice(0, MAX_LOST_LINES)) {
-    const what = l.countUnknown ? "an unknown number of" : String(l.count);
-    const a = formatT(l.from), b = formatT(l.to);
-    const when = a === b ? `at ${a}` : `between ${a} and ${b}`;
-    out.push(`(lost: ${what} events (${l.reason}) ${when})`);
-  }
-  if (forest.lost.length > MAX_LOST_LINES) {
-    out.push(`(lost: ${forest.lost.length - MAX_LOST_LINES} more spans)`);
-  }
   return out.join("\n") + "\n";
 }
-
-/** Lost spans listed under a tree at most. */
-const MAX_LOST_LINES = 20;
 
 /** One line about a process, without tree prefix. */
 export function describeProcess(
