@@ -70,7 +70,45 @@ static void stamp_seq(struct pr_ring *r, uint8_t *dst) {
   r->pushed++;
 }
 
-int pr_ring_push(struct pr_ring *r, const void *rec, uint32_t size) {
+/* Writes the pending lost record (the caller checked the space). */
+static void write_lost(struct pr_ring *r) {
+  struct pr_rec_lost l;
+  if (r->pending_lost == 0) return;
+  memset(&l, 0, sizeof(l));
+  l.h.kind = PR_REC_LOST;
+  l.h.size = PR_LOST_SIZE;
+  l.h.mono_ns = r->lost_mono_ns;
+  l.h.utc_ns = r->lost_utc_ns;
+  l.reason = r->lost_reason;
+  l.cpu = UINT32_MAX;
+  l.count = r->pending_lost;
+  stamp_seq(r, write_at_head(r, &l, PR_LOST_SIZE));
+  r->pending_lost = 0;
+}
+
+
+static void count_drop(struct pr_ring *r, uint64_t mono_ns, uint64_t utc_ns) {
+  if (r->pending_lost == 0) {
+    r->lost_mono_ns = mono_ns;
+    r->lost_utc_ns = utc_ns;
+  }
+  r->pending_lost++;
+  r->dropped++;
+}
+
+void pr_ring_note_drop(struct pr_ring *r, const void *rec) {
+  struct pr_rec_header h;
+  memcpy(&h, rec, sizeof(h));
+  count_drop(r, h.mono_ns, h.utc_ns);
+}
+
+static int push_impl(struct pr_ring *r, const void *rec, uint32_t size, int count);
+
+int pr_ring_push(struct pr_ring *r, const void *rec, uint32_t size) { return push_impl(r, rec, size, 1); }
+
+int pr_ring_try_push(struct pr_ring *r, const void *rec, uint32_t size) { return push_impl(r, rec, size, 0); }
+
+static int push_impl(struct pr_ring *r, const void *rec, uint32_t size, int count) {
   struct pr_rec_header h;
   uint32_t head;
   uint64_t need;
@@ -85,29 +123,22 @@ int pr_ring_push(struct pr_ring *r, const void *rec, uint32_t size) {
   if (r->pending_lost > 0) need += place(r, &head, PR_LOST_SIZE);
   need += place(r, &head, size);
   if (need > (uint64_t)(r->cap - r->used)) {
-    if (r->pending_lost == 0) {
-      r->lost_mono_ns = h.mono_ns;
-      r->lost_utc_ns = h.utc_ns;
-    }
-    r->pending_lost++;
-    r->dropped++;
+    if (count) count_drop(r, h.mono_ns, h.utc_ns);
     return PR_RING_DROPPED;
   }
 
-  if (r->pending_lost > 0) {
-    struct pr_rec_lost l;
-    memset(&l, 0, sizeof(l));
-    l.h.kind = PR_REC_LOST;
-    l.h.size = PR_LOST_SIZE;
-    l.h.mono_ns = r->lost_mono_ns;
-    l.h.utc_ns = r->lost_utc_ns;
-    l.reason = r->lost_reason;
-    l.cpu = UINT32_MAX;
-    l.count = r->pending_lost;
-    stamp_seq(r, write_at_head(r, &l, PR_LOST_SIZE));
-    r->pending_lost = 0;
-  }
+  write_lost(r);
   stamp_seq(r, write_at_head(r, rec, size));
+  return PR_RING_OK;
+}
+
+int pr_ring_flush_lost(struct pr_ring *r) {
+  uint32_t head;
+  if (r == NULL || r->pending_lost == 0) return PR_RING_OK;
+  if (r->used == 0) r->head = r->tail = 0;
+  head = r->head;
+  if (place(r, &head, PR_LOST_SIZE) > (uint64_t)(r->cap - r->used)) return PR_RING_DROPPED;
+  write_lost(r);
   return PR_RING_OK;
 }
 

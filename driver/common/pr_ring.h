@@ -66,6 +66,24 @@ int pr_ring_init(struct pr_ring *r, void *mem, uint32_t bytes, uint32_t lost_rea
  * counted as a drop). */
 int pr_ring_push(struct pr_ring *r, const void *rec, uint32_t size);
 
+/* As pr_ring_push, but a record that does not fit is neither stored nor
+ * counted (PR_RING_DROPPED): the caller keeps it and tries again later (the
+ * Linux library does so with its own lost records, so that their counts are
+ * never folded into a ring-full count). */
+int pr_ring_try_push(struct pr_ring *r, const void *rec, uint32_t size);
+
+/* Counts rec (a record header at least) as dropped for want of space, as a
+ * failed pr_ring_push would, without trying to store it: for a caller that
+ * must keep records behind others it still holds. */
+void pr_ring_note_drop(struct pr_ring *r, const void *rec);
+
+/* Writes the lost record of pending drops now, if there are drops and room
+ * (normally it goes in just before the next stored record). A consumer calls
+ * it after popping, so that drops at the end of a stream are reported too.
+ * Returns PR_RING_OK (written, or nothing pending) or PR_RING_DROPPED (no
+ * room yet). */
+int pr_ring_flush_lost(struct pr_ring *r);
+
 /* Largest record size pr_ring_push could ever accept in this ring. */
 uint32_t pr_ring_max_record(const struct pr_ring *r);
 

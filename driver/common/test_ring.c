@@ -238,6 +238,52 @@ static int test_rejects_malformed_records(void) {
   return 0;
 }
 
+static int test_try_push_and_note_drop(void) {
+  static uint8_t mem[256], out[512], rec[128];
+  struct pr_ring r;
+  struct pr_rec_lost l;
+  CHECK(pr_ring_init(&r, mem, sizeof(mem), PR_LOST_RING_FULL) == 0);
+  make_rec(rec, 128, 1);
+  CHECK(pr_ring_try_push(&r, rec, 128) == PR_RING_OK);
+  CHECK(pr_ring_try_push(&r, rec, 128) == PR_RING_OK);
+  /* Full: try_push neither stores nor counts. */
+  CHECK(pr_ring_try_push(&r, rec, 128) == PR_RING_DROPPED);
+  CHECK(r.dropped == 0 && r.pending_lost == 0);
+  /* note_drop counts like a failed push, with the record's times. */
+  make_rec(rec, 64, 7);
+  pr_ring_note_drop(&r, rec);
+  CHECK(r.dropped == 1 && r.pending_lost == 1);
+  CHECK(pr_ring_pop_batch(&r, out, sizeof(out)) == 256);
+  make_rec(rec, 64, 8);
+  CHECK(pr_ring_try_push(&r, rec, 64) == PR_RING_OK); /* the lost record goes first */
+  CHECK(pr_ring_pop_batch(&r, out, sizeof(out)) == sizeof(l) + 64);
+  memcpy(&l, out, sizeof(l));
+  CHECK(l.h.kind == PR_REC_LOST && l.count == 1 && l.h.mono_ns == 1000u + 7u);
+  return 0;
+}
+
+static int test_flush_lost_reports_drops_at_the_end(void) {
+  static uint8_t mem[256], out[512], rec[128];
+  struct pr_ring r;
+  struct pr_rec_lost l;
+  CHECK(pr_ring_init(&r, mem, sizeof(mem), PR_LOST_DRIVER_QUEUE) == 0);
+  CHECK(pr_ring_flush_lost(&r) == PR_RING_OK && r.used == 0); /* nothing pending */
+  make_rec(rec, 128, 1);
+  CHECK(pr_ring_push(&r, rec, 128) == PR_RING_OK);
+  CHECK(pr_ring_push(&r, rec, 128) == PR_RING_OK);
+  CHECK(pr_ring_push(&r, rec, 128) == PR_RING_DROPPED);
+  CHECK(pr_ring_push(&r, rec, 128) == PR_RING_DROPPED);
+  CHECK(pr_ring_flush_lost(&r) == PR_RING_DROPPED); /* no room yet */
+  CHECK(pr_ring_pop_batch(&r, out, 128) == 128);
+  /* No more records come: the drops are reported anyway. */
+  CHECK(pr_ring_flush_lost(&r) == PR_RING_OK);
+  CHECK(r.pending_lost == 0);
+  CHECK(pr_ring_pop_batch(&r, out, sizeof(out)) == 128 + sizeof(l));
+  memcpy(&l, out + 128, sizeof(l));
+  CHECK(l.h.kind == PR_REC_LOST && l.count == 2 && l.reason == PR_LOST_DRIVER_QUEUE && l.h.seq == 2);
+  return 0;
+}
+
 /* ---- a producer and a consumer racing, serialised by a mutex ---- */
 #define RACE_N 200000u
 static struct pr_ring race_ring;
@@ -369,6 +415,9 @@ int main(void) {
   run("pr_ring_pop_batch copies nothing into a buffer smaller than the next record",
       test_pop_into_too_small_buffer);
   run("pr_ring_push rejects malformed and oversized records", test_rejects_malformed_records);
+  run("pr_ring_try_push leaves a record that does not fit uncounted; pr_ring_note_drop counts one",
+      test_try_push_and_note_drop);
+  run("pr_ring_flush_lost reports drops that no later record follows", test_flush_lost_reports_drops_at_the_end);
   run("pr_ring accounts for every sequence number with a racing producer and consumer",
       test_producer_consumer_race);
   run("pr_rb_add_str appends strings by length and truncates to the limit", test_builder_strings);

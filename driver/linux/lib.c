@@ -42,6 +42,11 @@ struct pr_lib {
   int state;
   char error[512];
 
+  /* Lost records the ring had no room for, kept in order until it has: a
+   * source's loss count is never folded into a ring-full count. */
+  struct pr_rec_lost held[16];
+  uint32_t n_held;
+
   int64_t utc_minus_mono;     /* CLOCK_REALTIME - CLOCK_MONOTONIC at open, ns */
   int64_t boot_minus_mono;    /* CLOCK_BOOTTIME - CLOCK_MONOTONIC at open, ns */
 };
@@ -117,10 +122,28 @@ static void sync_ring_drops(struct pr_lib *lib) {
   lib->stats.lost_total += d;
 }
 
+/* Pushes the held lost records, in order, while they fit. Under lib->mu. */
+static void flush_held(struct pr_lib *lib) {
+  uint32_t i = 0;
+  while (i < lib->n_held && pr_ring_try_push(&lib->ring, &lib->held[i], sizeof(lib->held[i])) == PR_RING_OK) i++;
+  if (i > 0) {
+    memmove(lib->held, lib->held + i, (lib->n_held - i) * sizeof(lib->held[0]));
+    lib->n_held -= i;
+    pthread_cond_broadcast(&lib->cv);
+  }
+}
+
 int pr_lib_emit(struct pr_lib *lib, const void *rec, uint32_t size) {
   int rc;
   pthread_mutex_lock(&lib->mu);
-  rc = pr_ring_push(&lib->ring, rec, size);
+  flush_held(lib);
+  if (lib->n_held > 0 && size >= sizeof(struct pr_rec_header) && (size & 7u) == 0) {
+    /* Behind held lost records: dropped (and counted) to keep the order. */
+    pr_ring_note_drop(&lib->ring, rec);
+    rc = PR_RING_DROPPED;
+  } else {
+    rc = pr_ring_push(&lib->ring, rec, size);
+  }
   sync_ring_drops(lib);
   if (rc == PR_RING_OK) pthread_cond_broadcast(&lib->cv);
   pthread_mutex_unlock(&lib->mu);
@@ -155,12 +178,24 @@ int pr_lib_emit_lost(struct pr_lib *lib, uint32_t reason, uint32_t cpu, uint64_t
   default: break;
   }
   lib->stats.lost_total += count;
-  rc = pr_ring_push(&lib->ring, &l, sizeof(l));
-  sync_ring_drops(lib);
-  if (rc == PR_RING_OK) pthread_cond_broadcast(&lib->cv);
+  flush_held(lib);
+  rc = lib->n_held == 0 ? pr_ring_try_push(&lib->ring, &l, sizeof(l)) : PR_RING_DROPPED;
+  if (rc == PR_RING_OK) {
+    pthread_cond_broadcast(&lib->cv);
+  } else {
+    /* Held until the ring has room; merged into the last held one when that
+     * is for the same reason and CPU, or when the list is full. */
+    struct pr_rec_lost *last = lib->n_held > 0 ? &lib->held[lib->n_held - 1] : NULL;
+    if (last != NULL && ((last->reason == reason && last->cpu == cpu && last->h.flags == flags) ||
+                         lib->n_held == sizeof(lib->held) / sizeof(lib->held[0]))) {
+      if (last->reason != reason || last->cpu != cpu) last->cpu = UINT32_MAX;
+      last->count += count;
+      last->h.flags |= flags;
+    } else {
+      lib->held[lib->n_held++] = l;
+    }
+  }
   pthread_mutex_unlock(&lib->mu);
-  /* When the ring is full this lost record is itself counted as a ring drop
-   * and reported by the ring's own lost record. */
   return rc == PR_RING_OK ? PR_OK : 1;
 }
 
@@ -415,7 +450,12 @@ PROCREC_API int32_t procrec_read(void *h, uint8_t *buf, uint32_t cap, uint32_t t
   }
   pthread_mutex_lock(&lib->mu);
   for (;;) {
-    uint32_t next = pr_ring_peek_size(&lib->ring);
+    uint32_t next;
+    /* Losses no later record follows (at the end, or while the ring was
+     * full) go into the stream now. */
+    flush_held(lib);
+    pr_ring_flush_lost(&lib->ring);
+    next = pr_ring_peek_size(&lib->ring);
     if (next > 0) {
       if (next > cap) {
         snprintf(lib->error, sizeof(lib->error),
@@ -430,6 +470,8 @@ PROCREC_API int32_t procrec_read(void *h, uint8_t *buf, uint32_t cap, uint32_t t
     if (pthread_cond_timedwait(&lib->cv, &lib->mu, &deadline) == ETIMEDOUT) break;
   }
   n = pr_ring_pop_batch(&lib->ring, buf, cap);
+  flush_held(lib); /* room now: held lost records go in before anything new */
+  pr_ring_flush_lost(&lib->ring);
   if (n > 0) {
     lib->stats.records += count_records(buf, n);
     lib->stats.bytes += n;

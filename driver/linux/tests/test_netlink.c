@@ -725,6 +725,63 @@ static int test_loss_just_before_stop_is_counted(void) {
   return 0;
 }
 
+/* A full library ring: the source's own loss counts still reach the stream
+ * under their own reason, and the ring's drops under ring_full. */
+static int test_full_ring_keeps_every_loss_reason(void) {
+  struct procrec_options o;
+  struct t_records r = {0};
+  struct procrec_stats stats;
+  const struct pr_rec_header *h;
+  uint64_t by_reason[8] = {0};
+  size_t off;
+  int i;
+  void *hd = NULL;
+  if (!is_root) {
+    printf("skip full ring: needs root\n");
+    return 0;
+  }
+  memset(&o, 0, sizeof(o));
+  o.size = sizeof(o);
+  o.source = PR_SOURCE_NETLINK;
+  o.flags = PR_OPT_NO_SNAPSHOT | PR_OPT_NO_ENRICH;
+  o.rcvbuf_bytes = 64 << 10;
+  o.ring_bytes = 64 << 10;
+  o.max_string = 256;
+  CHECK(procrec_open(&o, &hd) == PR_OK);
+  CHECK(procrec_start(hd) == PR_OK);
+  CHECK(procrec_control(hd, PR_CTL_PAUSE_READER, NULL, 0) == PR_OK);
+  for (i = 0; i < 2000; i++) { /* overflows the socket while paused */
+    pid_t p = fork();
+    if (p == 0) _exit(0);
+    waitpid(p, NULL, 0);
+  }
+  CHECK(procrec_control(hd, PR_CTL_RESUME_READER, NULL, 0) == PR_OK);
+  for (i = 0; i < 2000; i++) { /* fills the unread 64 KiB ring */
+    pid_t p = fork();
+    if (p == 0) _exit(0);
+    waitpid(p, NULL, 0);
+  }
+  CHECK(procrec_stop(hd) == PR_OK);
+  while (t_read_some(hd, &r, 0) > 0) {
+  }
+  CHECK(procrec_stats(hd, &stats) == PR_OK);
+  procrec_close(hd);
+  for (off = 0; (h = t_next(&r, &off)) != NULL;)
+    if (h->kind == PR_REC_LOST) {
+      const struct pr_rec_lost *l = (const void *)h;
+      if (l->reason < 8) by_reason[l->reason] += l->count;
+    }
+  printf("     in the stream: %llu seq gap, %llu ring full; library: %llu seq gap, %llu ring full\n",
+         (unsigned long long)by_reason[PR_LOST_SEQ_GAP], (unsigned long long)by_reason[PR_LOST_RING_FULL],
+         (unsigned long long)stats.lost_seq_gap, (unsigned long long)stats.lost_ring);
+  CHECK(stats.lost_ring > 0 && stats.lost_seq_gap > 0);
+  CHECK(by_reason[PR_LOST_SEQ_GAP] == stats.lost_seq_gap);
+  CHECK(by_reason[PR_LOST_RING_FULL] == stats.lost_ring);
+  CHECK(stats.lost_total == stats.lost_seq_gap + stats.lost_ring);
+  free(r.buf);
+  return 0;
+}
+
 /* ---- privilege, options, buffer ---- */
 
 static int test_unprivileged_open_names_the_privilege(void) {
@@ -820,6 +877,8 @@ int main(void) {
         test_exec_never_borrows_a_later_image);
   t_run("losses right before procrec_stop are counted (stop markers on every CPU)",
         test_loss_just_before_stop_is_counted);
+  t_run("with the library ring full, every loss count still reaches the stream under its own reason",
+        test_full_ring_keeps_every_loss_reason);
   t_run("other listeners subscribing and unsubscribing are not counted as lost events",
         test_other_listeners_are_not_loss);
   t_run("a forced socket overflow comes back as lost records whose counts are the sequence gaps",
