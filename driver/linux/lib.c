@@ -47,6 +47,9 @@ struct pr_lib {
   struct pr_rec_lost held[16];
   uint32_t n_held;
 
+  struct pr_snapshot_entry *snap; /* what pr_lib_snapshot emitted */
+  size_t n_snap, cap_snap;
+
   int64_t utc_minus_mono;     /* CLOCK_REALTIME - CLOCK_MONOTONIC at open, ns */
   int64_t boot_minus_mono;    /* CLOCK_BOOTTIME - CLOCK_MONOTONIC at open, ns */
 };
@@ -281,7 +284,29 @@ static int normalize_options(const struct procrec_options *in, struct procrec_op
   return PR_OK;
 }
 
+const struct pr_snapshot_entry *pr_lib_snapshot_entries(const struct pr_lib *lib, size_t *n) {
+  *n = lib->n_snap;
+  return lib->snap;
+}
+
+/* snapshot.c: notes one snapshot record (API thread, during start). */
+void pr_lib_note_snapshot(struct pr_lib *lib, uint32_t pid, uint64_t read_ns, uint64_t start_ns) {
+  if (lib->n_snap == lib->cap_snap) {
+    size_t c = lib->cap_snap ? lib->cap_snap * 2 : 1024;
+    struct pr_snapshot_entry *n = realloc(lib->snap, c * sizeof(*n));
+    if (n == NULL) return; /* then that process is not deduplicated */
+    lib->snap = n;
+    lib->cap_snap = c;
+  }
+  lib->snap[lib->n_snap].pid = pid;
+  lib->snap[lib->n_snap].reserved = 0;
+  lib->snap[lib->n_snap].read_ns = read_ns;
+  lib->snap[lib->n_snap].start_ns = start_ns;
+  lib->n_snap++;
+}
+
 static void lib_free(struct pr_lib *lib) {
+  free(lib->snap);
   pthread_cond_destroy(&lib->cv);
   pthread_mutex_destroy(&lib->mu);
   free(lib->ring_mem);
@@ -392,6 +417,8 @@ static int fall_back(struct pr_lib *lib) {
   }
   pthread_mutex_lock(&lib->mu);
   pr_ring_init(&lib->ring, lib->ring_mem, lib->opts.ring_bytes, PR_LOST_RING_FULL);
+  lib->n_snap = 0;
+  lib->n_held = 0;
   memset(&lib->stats, 0, sizeof(lib->stats));
   lib->stats.ring_size = lib->ring.cap;
   lib->ring_drops_seen = 0;

@@ -20,7 +20,6 @@
  *  - the raw queue full: PR_LOST_RING_FULL with the count;
  *  - the library ring full: counted by lib.c (PR_LOST_RING_FULL).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/cn_proc.h>
@@ -106,6 +105,7 @@ struct nl_state {
   /* Enricher only. */
   struct pr_thread_table threads;
   struct pr_u32map starts; /* pid -> start_ns of its live process (0: unknown) */
+  struct pr_u32map snap_read; /* pid -> when the snapshot read it, until it exits */
   uint32_t rec_cap;
   struct raw_ev *batch;
   struct exec_slot *slots; /* execs of one round, read from /proc before emission */
@@ -129,6 +129,7 @@ static void nl_free(struct nl_state *s) {
   pthread_mutex_destroy(&s->mu);
   pr_thread_table_free(&s->threads);
   pr_u32map_free(&s->starts);
+  pr_u32map_free(&s->snap_read);
   free(s->q);
   free(s->cpu_seq);
   free(s->cpu_seen);
@@ -179,7 +180,8 @@ static int nl_open(struct pr_lib *lib, char *why, size_t n) {
       if ((s->slots[i].rec = malloc(s->rec_cap)) == NULL) slots_ok = 0;
   }
   if (s->q == NULL || s->exec_pending == NULL || !slots_ok || s->batch == NULL || s->recv_buf == NULL ||
-      pr_thread_table_init(&s->threads) != 0 || pr_u32map_init(&s->starts, 1024) != 0) {
+      pr_thread_table_init(&s->threads) != 0 || pr_u32map_init(&s->starts, 1024) != 0 ||
+      pr_u32map_init(&s->snap_read, 1024) != 0) {
     snprintf(why, n, "out of memory");
     nl_free(s);
     return PR_E_NOMEM;
@@ -619,6 +621,7 @@ static void emit_process_exit(struct nl_state *s, uint32_t pid, uint32_t tid, ui
   fill_header(s, &r.h, PR_REC_PROCESS_EXIT, sizeof(r), pid, tid, ts);
   r.status = status;
   if (pr_u32map_get(&s->starts, pid, &start)) pr_u32map_del(&s->starts, pid);
+  pr_u32map_del(&s->snap_read, pid);
   r.start_ns = start;
   pr_lib_emit(s->lib, &r, sizeof(r));
 }
@@ -646,6 +649,13 @@ static void handle_fork(struct nl_state *s, const struct raw_ev *ev) {
   if (child_tid == child_pid) {
     struct pr_rec_process_create r;
     struct pr_stale_exit st;
+    uint64_t read_ns;
+    if (pr_u32map_get(&s->snap_read, child_pid, &read_ns)) {
+      pr_u32map_del(&s->snap_read, child_pid);
+      /* Created between the subscription and the snapshot's read of it:
+       * the snapshot record already stands for this process. */
+      if (ev->ts <= read_ns) return;
+    }
     /* A pid reused while we still held an unfinished process under it. */
     if (pr_thread_table_new_process(&s->threads, child_pid, &st))
       emit_process_exit(s, child_pid, child_pid, st.status, ev->ts);
@@ -787,24 +797,16 @@ static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg) {
 
 static int nl_stop(struct pr_lib *lib);
 
-/* The start of every process running now, as its snapshot record has it,
- * so that its exec and exit records carry the same start_ns. */
-static void seed_starts(struct nl_state *s) {
-  DIR *d = opendir("/proc");
-  struct dirent *de;
-  if (d == NULL) return;
-  while ((de = readdir(d)) != NULL) {
-    struct pr_procfs_stat st;
-    char *end;
-    unsigned long pid = strtoul(de->d_name, &end, 10);
-    int fd;
-    if (*end != 0 || end == de->d_name || pid == 0 || pid > UINT32_MAX) continue;
-    fd = pr_procfs_open((uint32_t)pid, &st);
-    if (fd < 0) continue;
-    close(fd);
-    pr_u32map_put(&s->starts, (uint32_t)pid, pr_procfs_start_mono(st.start_ticks, pr_lib_boot_minus_mono(s->lib)));
+/* The snapshot's processes: their exec and exit records carry the snapshot's
+ * start_ns, and a live create that the snapshot already showed is not
+ * emitted again. */
+static void seed_from_snapshot(struct nl_state *s) {
+  size_t n, i;
+  const struct pr_snapshot_entry *e = pr_lib_snapshot_entries(s->lib, &n);
+  for (i = 0; i < n; i++) {
+    pr_u32map_put(&s->starts, e[i].pid, e[i].start_ns);
+    pr_u32map_put(&s->snap_read, e[i].pid, e[i].read_ns);
   }
-  closedir(d);
 }
 
 /* A per-CPU gap is only seen against an earlier message of the same CPU.
@@ -873,7 +875,7 @@ static int nl_start(struct pr_lib *lib) {
   }
   /* The threads already running, so that a process exit waits for them. */
   pr_thread_table_seed(&s->threads);
-  seed_starts(s);
+  seed_from_snapshot(s);
   if ((rc = start_thread(&s->enricher, enricher_main, s)) != 0) {
     pr_lib_set_error(lib, "cannot start the enrichment thread: %s", strerror(rc));
     send_mcast(s->fd, PROC_CN_MCAST_IGNORE);

@@ -13,6 +13,8 @@
 #include "procfs.h"
 #include "source.h"
 
+void pr_lib_note_snapshot(struct pr_lib *lib, uint32_t pid, uint64_t read_ns, uint64_t start_ns); /* lib.c */
+
 int pr_lib_snapshot(struct pr_lib *lib) {
   const struct procrec_options *o = pr_lib_options(lib);
   uint32_t cap = pr_procfs_record_cap(sizeof(struct pr_rec_snapshot), o->max_string);
@@ -58,7 +60,7 @@ int pr_lib_snapshot(struct pr_lib *lib) {
     close(fd);
     s->h.flags |= flags;
     size = pr_rb_finish(&b);
-    if (size > 0) pr_lib_emit(lib, mem, size);
+    if (size > 0 && pr_lib_emit(lib, mem, size) == PR_OK) pr_lib_note_snapshot(lib, (uint32_t)pid, now, s->start_ns);
   }
   closedir(d);
   free(mem);

@@ -107,6 +107,20 @@ uint64_t pr_lib_mono_now(void);
  * PR_E_IO (with an error set). */
 int pr_lib_snapshot(struct pr_lib *lib);
 
+/* The processes pr_lib_snapshot emitted: pid, when /proc was read for it
+ * (monotonic ns) and the start_ns of its snapshot record. Valid after
+ * pr_lib_snapshot, until close; read it from the source's threads after
+ * start (no locking: the snapshot runs before they start). A live create
+ * of such a pid with a timestamp up to read_ns is the same process (it was
+ * created between the subscription and the snapshot): not a new one. */
+struct pr_snapshot_entry {
+  uint32_t pid;
+  uint32_t reserved;
+  uint64_t read_ns;
+  uint64_t start_ns;
+};
+const struct pr_snapshot_entry *pr_lib_snapshot_entries(const struct pr_lib *lib, size_t *n);
+
 /* Sets the handle's last error (printf format). */
 void pr_lib_set_error(struct pr_lib *lib, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -782,6 +782,64 @@ static int test_full_ring_keeps_every_loss_reason(void) {
   return 0;
 }
 
+/* Processes created while procrec_start subscribes and takes the snapshot:
+ * each must appear once (a snapshot record, or a live create), never as
+ * both, which would look like a reused pid. */
+static int test_snapshot_and_live_stream_never_show_a_process_twice(void) {
+  struct t_records r = {0};
+  const struct pr_rec_header *h, *g;
+  size_t off, off2;
+  int st, twice = 0, snap_of_forker_children = 0;
+  pid_t forker;
+  void *hd;
+  if (!is_root) {
+    printf("skip snapshot overlap: needs root\n");
+    return 0;
+  }
+  forker = fork();
+  if (forker == 0) { /* a child every ms, each alive 300 ms */
+    uint64_t end = t_now_ms() + 1500;
+    while (t_now_ms() < end) {
+      pid_t c = fork();
+      if (c == 0) {
+        usleep(300000);
+        _exit(0);
+      }
+      usleep(1000);
+      while (waitpid(-1, NULL, WNOHANG) > 0) {
+      }
+    }
+    while (wait(NULL) > 0) {
+    }
+    _exit(0);
+  }
+  usleep(300000);
+  hd = open_netlink(0, 0);
+  CHECK(hd != NULL);
+  CHECK(procrec_start(hd) == PR_OK);
+  CHECK(waitpid(forker, &st, 0) == forker);
+  while (t_read_some(hd, &r, 300) > 0) {
+  }
+  procrec_close(hd);
+  for (off = 0; (h = t_next(&r, &off)) != NULL;) {
+    if (h->kind != PR_REC_SNAPSHOT) continue;
+    if (((const struct pr_rec_snapshot *)(const void *)h)->parent_pid == (uint32_t)forker) snap_of_forker_children++;
+    for (off2 = off; (g = t_next(&r, &off2)) != NULL;) {
+      if (g->kind == PR_REC_PROCESS_EXIT && g->pid == h->pid) break; /* later creates are pid reuse */
+      if (g->kind == PR_REC_PROCESS_CREATE && g->pid == h->pid && g->mono_ns <= h->mono_ns) {
+        fprintf(stderr, "     pid %u: a snapshot record and a create from before it\n", h->pid);
+        twice++;
+        break;
+      }
+    }
+  }
+  printf("     %d children of the forker in the snapshot\n", snap_of_forker_children);
+  CHECK(snap_of_forker_children > 0);
+  CHECK(twice == 0);
+  free(r.buf);
+  return 0;
+}
+
 /* ---- privilege, options, buffer ---- */
 
 static int test_unprivileged_open_names_the_privilege(void) {
@@ -879,6 +937,8 @@ int main(void) {
         test_loss_just_before_stop_is_counted);
   t_run("with the library ring full, every loss count still reaches the stream under its own reason",
         test_full_ring_keeps_every_loss_reason);
+  t_run("a process created while the snapshot is taken appears once, not as snapshot and create",
+        test_snapshot_and_live_stream_never_show_a_process_twice);
   t_run("other listeners subscribing and unsubscribing are not counted as lost events",
         test_other_listeners_are_not_loss);
   t_run("a forced socket overflow comes back as lost records whose counts are the sequence gaps",
