@@ -13,7 +13,9 @@
  * the rest and the record starts at offset 0.
  *
  * The ring assigns header.seq at push (+1 per record stored, lost records
- * included), so a reader sees contiguous sequence numbers.
+ * included), so a reader sees contiguous sequence numbers. A lost record
+ * carries the timestamps of the first record it counts; pr_ring_flush_lost
+ * writes it without waiting for a next record (drops at the end).
  *
  * No locking inside: callers serialise every call (a pthread mutex in the
  * Linux library, a spinlock in the driver).

@@ -1,7 +1,8 @@
 /*
  * netlink.c - the proc connector source (NETLINK_CONNECTOR, CN_IDX_PROC).
+ * README.md in this directory lists the records it emits, field by field.
  *
- * Two threads:
+ * Two threads (SCHED_FIFO 1 when allowed, else nice -10):
  *  - the reader only receives: it drains the socket, checks the kernel's
  *    per-CPU sequence numbers, turns each proc_event into a small raw event
  *    and appends it to an in-memory queue. It never touches /proc, so the
@@ -9,14 +10,22 @@
  *  - the enricher takes raw events in order, reads /proc/<pid>/ for exec
  *    events, builds the records and emits them. Being the only emitter, it
  *    keeps the kernel's order: an exec record always precedes the exit of
- *    the same process.
+ *    the same process. Before it trusts what /proc showed for an exec it
+ *    waits until the reader has found the socket empty after the read (a
+ *    later exec of the same process would then be in the queue), and it
+ *    rejects a read that saw an image without arguments (a later exec under
+ *    way): an exec record never carries a later exec's image.
  *
  * Loss accounting, each a PR_REC_LOST at the place it happened:
  *  - recv() failing with ENOBUFS: the socket buffer overflowed (count
  *    unknown, PR_F_COUNT_UNKNOWN); the exact count shows as sequence gaps;
  *  - a per-CPU sequence gap (msg->seq is a per-CPU counter that the kernel
  *    increments for every event before any per-listener filter; the CPU is in
- *    proc_event.cpu): PR_LOST_SEQ_GAP with the exact count and the CPU;
+ *    proc_event.cpu): PR_LOST_SEQ_GAP with the exact count and the CPU. The
+ *    kernel's acks of subscriptions (what == NONE) carry a per-CPU number too
+ *    when they have a CPU; a gap is only seen against a later message of its
+ *    CPU, so start and stop send one event from every CPU (calibration and
+ *    stop markers);
  *  - the raw queue full: PR_LOST_RING_FULL with the count;
  *  - the library ring full: counted by lib.c (PR_LOST_RING_FULL).
  */
