@@ -26,8 +26,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ ! -x node_modules/.bin/deno ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm ci refuses this npm's own lock file (it leaves out other platforms'
+  # optional packages); npm install honours the lock and the exact pins.
+  echo "setup: npm install" >&2
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 make -s build
