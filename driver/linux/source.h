@@ -79,7 +79,11 @@ int pr_lib_emit(struct pr_lib *lib, const void *rec, uint32_t size);
 
 /* Emits a PR_REC_LOST record (header pid/tid 0, times from mono_ns) and adds
  * count to the stats of that reason (PR_LOST_ENOBUFS: counts occurrences,
- * pass count 0 and PR_F_COUNT_UNKNOWN). cpu: UINT32_MAX when not per-CPU. */
+ * pass count 0 and PR_F_COUNT_UNKNOWN). cpu: UINT32_MAX when not per-CPU.
+ * When the ring is full the record is held (records emitted after it are
+ * dropped and counted as ring_full until it fits) and goes into the stream,
+ * in order, as soon as there is room: its count is never folded into
+ * ring_full. Returns PR_OK when stored now, 1 when held. */
 int pr_lib_emit_lost(struct pr_lib *lib, uint32_t reason, uint32_t cpu, uint64_t count, uint16_t flags,
                      uint64_t mono_ns);
 
