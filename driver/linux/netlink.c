@@ -109,7 +109,7 @@ struct nl_state {
   uint32_t ncpu;
 
   /* exec events queued but not yet enriched, per pid slot (atomics). */
-  uint16_t *exec_pending;
+  uint32_t *exec_pending;
 
   /* Enricher only. */
   struct pr_thread_table threads;
