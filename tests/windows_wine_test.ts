@@ -136,6 +136,22 @@ Deno.test({
         );
         assert.deepEqual(tids, [...tids].sort((a, b) => a - b));
       }
+      // Last, an overflow that no record follows (nothing injected after it,
+      // then stop): its lost record still arrives, last, with the exact count.
+      const last = events[events.length - 1];
+      const endStored = events.filter((e) =>
+        e.kind === "thread_create" && e.pid === 5100
+      );
+      assert.ok(endStored.length > 0);
+      assert.ok(
+        events.slice(-1 - endStored.length, -1).every((e) =>
+          e.kind === "thread_create" && e.pid === 5100
+        ),
+        "the end overflow's stored creations come just before the lost record",
+      );
+      assert.ok(last.kind === "lost", "the stream ends with the lost record");
+      assert.equal(last.reason, "driver_queue");
+      assert.equal(last.count, OVERFLOW_N - endStored.length);
 
       // Replayed as a Windows recording: the same events come back...
       const path = `${dir}/wine.cbor`;

@@ -388,8 +388,12 @@ PROCREC_API int32_t procrec_read(void *hv, uint8_t *buf, uint32_t cap, uint32_t 
     ULONGLONG now;
     int32_t rc;
     EnterCriticalSection(&h->cs);
+    /* drops that no later record followed (the ring was full, then drained)
+     * go into the stream now, not only before a next record */
+    pr_ring_flush_lost(&h->ring);
     next = pr_ring_peek_size(&h->ring);
     n = next != 0 && next <= cap ? pr_ring_pop_batch(&h->ring, buf, cap) : 0;
+    pr_ring_flush_lost(&h->ring); /* room now */
     if (n > 0) {
       uint32_t off = 0;
       while (off < n) {

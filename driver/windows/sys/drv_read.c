@@ -74,6 +74,8 @@ static ULONG pr_fill(PIRP irp, ULONG cap) {
   KIRQL irql;
   KeAcquireSpinLock(&g_pr.lock, &irql);
   n = pr_ring_pop_batch(&g_pr.ring, irp->AssociatedIrp.SystemBuffer, cap);
+  /* room now: drops that no later record follows are reported at once */
+  pr_ring_flush_lost(&g_pr.ring);
   g_pr.read_bytes += n;
   KeReleaseSpinLock(&g_pr.lock, irql);
   return n;
@@ -83,6 +85,7 @@ static ULONG pr_next_size(void) {
   ULONG n;
   KIRQL irql;
   KeAcquireSpinLock(&g_pr.lock, &irql);
+  pr_ring_flush_lost(&g_pr.ring); /* drops at the end (a full ring, no free scratch slot) */
   n = pr_ring_peek_size(&g_pr.ring);
   KeReleaseSpinLock(&g_pr.lock, irql);
   return n;

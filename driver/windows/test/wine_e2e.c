@@ -11,7 +11,10 @@
  * and remotely, an image load, a creation the rule denies, a command line
  * longer than the string limit, thread and process exits); then, with the
  * reader paused (which cancels the pending READ in the driver), enough thread
- * creations to overflow the driver's ring, and a marker after resuming. It
+ * creations to overflow the driver's ring: after resuming, with nothing more
+ * injected, the lost record must arrive with the exact count (then a marker
+ * follows it); the same overflow once more at the very end, so the lost
+ * record is the last of the stream. It
  * reads everything back through the ABI, compares it with the script (same
  * order, same fields, contiguous sequence numbers, the exact lost count),
  * checks that closing stopped and removed the service, and writes every ABI
@@ -294,6 +297,47 @@ static struct pr_drv_stats driver_stats(void) {
   return st;
 }
 
+/* With the reader paused (nothing drains the driver's ring), injects
+ * OVERFLOW_N thread creations of `pid` (tids tid0, tid0+1, ...), resumes and
+ * reads until the stream is quiet, injecting nothing more: the records read
+ * must be the first K creations in order and then, although no later record
+ * follows, one lost record with exactly OVERFLOW_N - K. Returns K. */
+static uint32_t overflow_and_drain(void *h, uint32_t pid, uint32_t tid0, const char *what) {
+  uint32_t first, n, off, i = 0, stored;
+  const struct pr_rec_lost *l = NULL;
+  int32_t rc;
+  for (uint32_t k = 0; k < OVERFLOW_N; k++) {
+    struct item t = {.it = {.op = PR_INJ_THREAD_CREATE, .pid = pid, .tid = tid0 + k, .creator_pid = pid,
+                            .creator_tid = tid0}};
+    add(&t);
+  }
+  inject(h);
+  rc = abi.control(h, PR_CTL_RESUME_READER, NULL, 0);
+  if (rc != PR_OK) die(h, "resume", rc);
+  n = read_some(h, 0, 500, &first);
+  stored = n > 0 ? n - 1 : 0;
+  for (off = first; off < got_len; off += rec_at(off)->size, i++) {
+    const struct pr_rec_header *r = rec_at(off);
+    if (i + 1 == n) {
+      l = (const struct pr_rec_lost *)(const void *)r;
+      break;
+    }
+    CHECK(r->kind == PR_REC_THREAD_CREATE && r->pid == pid && r->tid == tid0 + i, "%s: record %u: kind %u tid %u",
+          what, i, r->kind, r->tid);
+  }
+  CHECK(stored > 0 && stored < OVERFLOW_N, "%s: %u of %u stored: the ring did not overflow", what, stored,
+        OVERFLOW_N);
+  CHECK(l != NULL && l->h.kind == PR_REC_LOST && l->reason == PR_LOST_DRIVER_QUEUE &&
+            l->count == OVERFLOW_N - stored && l->h.pid == 0 && (l->h.flags & PR_F_COUNT_UNKNOWN) == 0,
+        "%s: the last record read (no later record injected) is kind %u reason %u count %llu, expected a lost "
+        "record counting %u",
+        what, l ? l->h.kind : 0, l ? l->reason : 0, l ? (unsigned long long)l->count : 0ull, OVERFLOW_N - stored);
+  if (l != NULL && l->h.kind == PR_REC_LOST)
+    printf("%s: %u stored, %u dropped and reported in one lost record with no later record\n", what, stored,
+           OVERFLOW_N - stored);
+  return stored;
+}
+
 static int service_gone(void) {
   SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
   SC_HANDLE svc = scm ? OpenServiceW(scm, PR_SERVICE_NAME, SERVICE_QUERY_STATUS) : NULL;
@@ -488,38 +532,15 @@ int main(int argc, char **argv) {
           "driver stats: test build %u, denied %llu, running %u, features 0x%x", after.test_build,
           (unsigned long long)after.denied, after.running, after.features);
   }
-  for (uint32_t i = 0; i < OVERFLOW_N; i++) {
-    struct item t = {.it = {.op = PR_INJ_THREAD_CREATE, .pid = 5000, .tid = 6000 + i, .creator_pid = 5000,
-                            .creator_tid = 6000}};
-    add(&t);
-  }
-  inject(h);
-  rc = abi.control(h, PR_CTL_RESUME_READER, NULL, 0);
-  if (rc != PR_OK) die(h, "resume", rc);
-  n = read_some(h, 0, 500, &first);
-  {
-    uint32_t i = 0;
-    for (off = first; off < got_len; off += rec_at(off)->size, i++) {
-      const struct pr_rec_header *r = rec_at(off);
-      CHECK(r->kind == PR_REC_THREAD_CREATE && r->tid == 6000 + i, "overflow record %u: kind %u tid %u", i, r->kind,
-            r->tid);
-    }
-    CHECK(n > 0 && n < OVERFLOW_N, "overflow: %u of %u stored: the ring did not overflow", n, OVERFLOW_N);
-  }
   {
     struct item marker = {.it = {.op = PR_INJ_PROCESS_EXIT, .pid = 5000, .status = 7}};
-    const struct pr_rec_lost *l;
-    uint32_t stored = n;
+    uint32_t stored = overflow_and_drain(h, 5000, 6000, "overflow");
+    /* a later record comes after the lost record, alone */
     add(&marker);
     inject(h);
-    n = read_some(h, 2, 30000, &first);
-    CHECK(n == 2, "after overflow: %u records, expected lost + marker", n);
-    l = (const struct pr_rec_lost *)(const void *)rec_at(first);
-    CHECK(l->h.kind == PR_REC_LOST && l->reason == PR_LOST_DRIVER_QUEUE && l->count == OVERFLOW_N - stored &&
-              l->h.pid == 0 && (l->h.flags & PR_F_COUNT_UNKNOWN) == 0,
-          "lost record: kind %u reason %u count %llu, expected %u", l->h.kind, l->reason,
-          (unsigned long long)l->count, OVERFLOW_N - stored);
-    off = first + l->h.size;
+    n = read_some(h, 1, 30000, &first);
+    CHECK(n == 1, "after overflow: %u records, expected the marker alone", n);
+    off = first;
     expect(&off, got_len, &marker, t0_unix);
     rc = abi.stats(h, &st);
     if (rc != PR_OK) die(h, "procrec_stats", rc);
@@ -528,7 +549,6 @@ int main(int argc, char **argv) {
           (unsigned long long)st.lost_total, (unsigned long long)st.lost_ring);
     CHECK(st.records == next_seq, "stats: records %llu, read %llu", (unsigned long long)st.records,
           (unsigned long long)next_seq);
-    printf("overflow: %u stored, %u dropped and reported in one lost record\n", stored, OVERFLOW_N - stored);
   }
 
   /* 4. a READ pending when its handle closes is completed exactly once: on
@@ -617,7 +637,25 @@ int main(int argc, char **argv) {
     printf("parallel: %u producers, %u records stored, %u counted lost\n", PRODUCERS, stored, lost);
   }
 
-  /* 6. stop, close: the service is stopped, the driver unloaded and removed */
+  /* 6. an overflow at the very end: the lost record is the last record of
+   * the stream (no record follows it, before or after stop) */
+  {
+    struct procrec_stats before;
+    uint32_t stored;
+    rc = abi.stats(h, &before);
+    if (rc != PR_OK) die(h, "procrec_stats", rc);
+    rc = abi.control(h, PR_CTL_PAUSE_READER, NULL, 0);
+    if (rc != PR_OK) die(h, "pause", rc);
+    stored = overflow_and_drain(h, 5100, 8000, "overflow at the end");
+    rc = abi.stats(h, &st);
+    if (rc != PR_OK) die(h, "procrec_stats", rc);
+    CHECK(st.lost_driver == before.lost_driver + (OVERFLOW_N - stored) && st.records == next_seq,
+          "stats at the end: lost_driver %llu -> %llu, records %llu, read %llu",
+          (unsigned long long)before.lost_driver, (unsigned long long)st.lost_driver, (unsigned long long)st.records,
+          (unsigned long long)next_seq);
+  }
+
+  /* 7. stop, close: the service is stopped, the driver unloaded and removed */
   rc = abi.stop(h);
   if (rc != PR_OK) die(h, "procrec_stop", rc);
   {
