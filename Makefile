@@ -12,8 +12,10 @@ build:
 	$(MAKE) -C driver/windows
 
 demo: setup
-	./procrec record -o recordings/demo.cbor --duration 3 -- sh -c 'for i in 1 2 3; do ls / >/dev/null; done; (sleep 0.2; exit 3); true'
+	./procrec doctor
+	./procrec record -f --only-command -o recordings/demo.cbor -- sh -c 'for i in 1 2 3; do ls / >/dev/null; done; (sleep 0.2; exit 3); true'
 	./procrec replay recordings/demo.cbor
+	./procrec replay --summary recordings/demo.cbor
 
 lint:
 	$(DENO) fmt --check
