@@ -12,9 +12,10 @@
  */
 import type { EventKind, ProcEvent } from "../events/types.ts";
 import { newEncoder, Tag } from "./_cbor.ts";
+import { EventBodyEncoder } from "./event_body_encoder.ts";
 import { sha256 } from "./_hash.ts";
 import {
-  encodeEvent,
+  encodeEventInto,
   FLUSH_INTERVAL_MS,
   FORMAT_NAME,
   FORMAT_VERSION,
@@ -58,7 +59,8 @@ export interface WriterOptions {
  */
 export class RecordingWriter {
   #file: Deno.FsFile;
-  #pending: unknown[] = [];
+  #pending = new EventBodyEncoder();
+  #scratch: unknown[] = [];
   #chunkIndex = 0;
   #seq = 0;
   #prevHash: Uint8Array;
@@ -129,7 +131,7 @@ export class RecordingWriter {
 
   /** Events written so far. */
   get events(): number {
-    return this.#seq + this.#pending.length;
+    return this.#seq + this.#pending.count;
   }
 
   /** Bytes in the file so far. */
@@ -147,21 +149,21 @@ export class RecordingWriter {
     if (this.#closed) {
       throw new Error(`Cannot write to recording "${this.path}": it is closed`);
     }
-    this.#pending.push(encodeEvent(event));
+    this.#pending.add(encodeEventInto(event, this.#scratch));
     this.#counts[event.kind] = (this.#counts[event.kind] ?? 0) + 1;
     if (event.kind === "lost") {
       this.#lost[event.reason] = (this.#lost[event.reason] ?? 0) + event.count;
     }
-    if (this.#pending.length >= this.chunkEvents) this.flush();
+    if (this.#pending.count >= this.chunkEvents) this.flush();
   }
 
   /** Writes the pending events as one chunk. */
   flush(): void {
     this.#lastFlush = Date.now();
-    if (this.#pending.length === 0 || this.#closed) return;
-    const enc = newEncoder();
-    const body = enc.encode(this.#pending);
-    const item = enc.encode([
+    if (this.#pending.count === 0 || this.#closed) return;
+    const events = this.#pending.count;
+    const body = this.#pending.finish();
+    const item = newEncoder().encode([
       "chunk",
       this.#chunkIndex,
       this.#seq,
@@ -173,8 +175,7 @@ export class RecordingWriter {
     this.#bytes += item.length;
     this.#prevHash = sha256(item);
     this.#chunkIndex++;
-    this.#seq += this.#pending.length;
-    this.#pending = [];
+    this.#seq += events;
   }
 
   /** Flushes, writes the trailer, syncs and renames; returns the final path. */

@@ -141,8 +141,33 @@ const INFO_LAYOUT: readonly Field[] = [
  * ```
  */
 export function encodeEvent(event: ProcEvent): unknown[] {
-  const code = EVENT_KINDS.indexOf(event.kind) + 1;
-  const out: unknown[] = [code, event.t, event.pid, event.tid];
+  return encodeEventInto(event, []);
+}
+
+/**
+ * {@link encodeEvent} into `out`, which it empties first and returns: a
+ * writer reuses one array for every event (an `info` is still a new array).
+ *
+ * @example
+ * ```ts
+ * import { encodeEventInto } from "./schema.ts";
+ * const out: unknown[] = ["stale", 1, 2, 3, 4, 5, 6, 7];
+ * encodeEventInto({ kind: "thread_exit", t: 9, pid: 1, tid: 2, status: 0 }, out);
+ * if (out.join() !== "5,9,1,2,0") throw new Error(out.join());
+ * ```
+ */
+export function encodeEventInto(event: ProcEvent, out: unknown[]): unknown[] {
+  out.length = 0;
+  out.push(KIND_CODES.get(event.kind) ?? 0, event.t, event.pid, event.tid);
+  // the two kinds a thread storm is made of, without the generic walk
+  if (event.kind === "thread_create") {
+    out.push(event.creatorPid ?? null, event.creatorTid ?? null);
+    return trimNulls(out);
+  }
+  if (event.kind === "thread_exit") {
+    out.push(event.status ?? null, event.processExiting ?? null);
+    return trimNulls(out);
+  }
   const rec = event as unknown as Record<string, unknown>;
   for (const [name, type] of LAYOUT[event.kind]) {
     const v = rec[name];
@@ -152,6 +177,11 @@ export function encodeEvent(event: ProcEvent): unknown[] {
   }
   return trimNulls(out);
 }
+
+/** Code of each kind (1 + its index in `EVENT_KINDS`). */
+const KIND_CODES: ReadonlyMap<string, number> = new Map(
+  EVENT_KINDS.map((k, i) => [k, i + 1]),
+);
 
 function encodeInfo(info: ProcessInfo): unknown[] {
   const out: unknown[] = [];
