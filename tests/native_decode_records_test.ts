@@ -390,3 +390,22 @@ Deno.test("splitArgv() keeps empty arguments that argc counts", () => {
   eq(splitArgv("a\0b\0", 0), ["a", "b"]);
   eq(splitArgv("", 0), []);
 });
+
+Deno.test("decodeRecords() gives exact times on either side of 2^53 ns and the last sequence number", () => {
+  const cases: [bigint, bigint][] = [
+    [BASE, BASE + 123_456_789n],
+    [BASE + 5n, BASE], // before the time base: negative
+    [2n ** 53n - 10n, 2n ** 53n + 7n], // the event beyond 2^53
+    [2n ** 53n + 1n, 2n ** 53n + 4_000_000_001n], // both beyond
+    [2n ** 60n, 2n ** 60n - 3n],
+  ];
+  for (const [base, mono] of cases) {
+    const buf = concat(
+      record({ kind: 5, mono, pid: 1, tid: 2, seq: 41n }, 48, () => {}),
+      record({ kind: 99, mono, pid: 1, tid: 2, seq: 42n }, 48, () => {}),
+    );
+    const r = decodeRecords(buf, base);
+    eq(r.events[0].t, Number(mono - base));
+    assert(r.lastSeq === 42n, `lastSeq ${r.lastSeq}`);
+  }
+});

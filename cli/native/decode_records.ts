@@ -117,7 +117,13 @@ export function decodeRecords(
 ): DecodeResult {
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const out: DecodeResult = { events: [], unknown: 0, invalid: 0 };
+  // times as plain numbers while they are exact (mono_ns below 2^53, some
+  // 104 days of uptime), through BigInt beyond
+  const baseNum = timeBaseMonoNs >= 0n && timeBaseMonoNs < 2n ** 53n
+    ? Number(timeBaseMonoNs)
+    : -1;
   let off = 0;
+  let lastOff = -1;
   while (off < buf.length) {
     if (buf.length - off < HEADER_BYTES) {
       throw new RangeError(
@@ -135,12 +141,15 @@ export function decodeRecords(
         }`,
       );
     }
-    out.lastSeq = v.getBigUint64(off + 8, true);
+    lastOff = off;
     const fixed = FIXED_BYTES[kind];
     if (fixed === undefined) {
       out.unknown++;
     } else {
-      const t = Number(v.getBigUint64(off + 16, true) - timeBaseMonoNs);
+      const hi = v.getUint32(off + 20, true);
+      const t = baseNum >= 0 && hi < 0x200000
+        ? hi * 0x100000000 + v.getUint32(off + 16, true) - baseNum
+        : Number(v.getBigUint64(off + 16, true) - timeBaseMonoNs);
       let ev: ProcEvent;
       try {
         if (size < fixed) {
@@ -158,6 +167,7 @@ export function decodeRecords(
     }
     off += size;
   }
+  if (lastOff >= 0) out.lastSeq = v.getBigUint64(lastOff + 8, true);
   return out;
 }
 
@@ -173,6 +183,28 @@ function decodeOne(
   const flags = v.getUint16(off + 2, true);
   const pid = v.getUint32(off + 32, true);
   const tid = v.getUint32(off + 36, true);
+  // the kinds a storm is made of first, without the helpers below
+  if (kind === Kind.THREAD_CREATE) {
+    return {
+      kind: "thread_create",
+      t,
+      pid,
+      tid,
+      creatorPid: v.getUint32(off + 40, true),
+      creatorTid: v.getUint32(off + 44, true),
+    };
+  }
+  if (kind === Kind.THREAD_EXIT) {
+    const ev: ProcEvent = {
+      kind: "thread_exit",
+      t,
+      pid,
+      tid,
+      status: v.getUint32(off + 40, true),
+    };
+    if (flags & Flag.PROCESS_EXITING) ev.processExiting = true;
+    return ev;
+  }
   const u32 = (at: number) => v.getUint32(off + at, true);
   const u64 = (at: number) => v.getBigUint64(off + at, true);
   const str = (at: number) => readStr(v, buf, off, size, at);
@@ -208,24 +240,6 @@ function decodeOne(
       };
     case Kind.PROCESS_EXIT:
       return { kind: "process_exit", t, pid, tid, status: u32(40) };
-    case Kind.THREAD_CREATE:
-      return {
-        kind: "thread_create",
-        t,
-        pid,
-        tid,
-        creatorPid: u32(40),
-        creatorTid: u32(44),
-      };
-    case Kind.THREAD_EXIT:
-      return {
-        kind: "thread_exit",
-        t,
-        pid,
-        tid,
-        status: u32(40),
-        ...(flags & Flag.PROCESS_EXITING ? { processExiting: true } : {}),
-      };
     case Kind.COMM:
       return { kind: "comm", t, pid, tid, comm: str(40) ?? "" };
     case Kind.LOST: {
