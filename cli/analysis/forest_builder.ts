@@ -149,8 +149,11 @@ export class ForestBuilder {
         th.creatorPid = event.creatorPid;
         th.creatorTid = event.creatorTid;
         s.activity = Math.max(s.activity, t);
-        const c = this.#alive(event.creatorPid);
-        if (c && c !== s) c.activity = Math.max(c.activity, t);
+        // (a thread created in its own process is the common case: c is s)
+        if (event.creatorPid !== event.pid) {
+          const c = this.#alive(event.creatorPid);
+          if (c && c !== s) c.activity = Math.max(c.activity, t);
+        }
         break;
       }
       case "thread_exit": {
@@ -417,15 +420,32 @@ export class ForestBuilder {
       activity: t,
       dead: false,
     };
-    this.#pids.set(event.pid, state);
+    this.#setPid(event.pid, state);
     this.#byId.set(id, node);
     if (node.guid !== undefined) this.#liveByGuid.set(node.guid, state);
   }
 
   /** The running process with this pid. */
   #alive(pid: number): State | undefined {
-    const s = this.#pids.get(pid);
+    // most events in a burst are of one process: remember the last lookup
+    let s: State | undefined;
+    if (pid === this.#lastPid) s = this.#lastState;
+    else {
+      s = this.#pids.get(pid);
+      this.#lastPid = pid;
+      this.#lastState = s;
+    }
     return s !== undefined && !s.dead ? s : undefined;
+  }
+
+  /** The last pid looked up in `#pids` and what it found (a cache). */
+  #lastPid = -1;
+  #lastState: State | undefined;
+
+  /** Sets the latest process of a pid (keeping the cache right). */
+  #setPid(pid: number, state: State): void {
+    this.#pids.set(pid, state);
+    if (pid === this.#lastPid) this.#lastState = state;
   }
 
   #liveOrImplicit(pid: number, t: number): State {
@@ -441,7 +461,7 @@ export class ForestBuilder {
     const node = newNode(id, pid, t, 0);
     addFlag(node, "seen-without-create");
     const state: State = { node, byTid: undefined, activity: t, dead: false };
-    this.#pids.set(pid, state);
+    this.#setPid(pid, state);
     this.#byId.set(id, node);
     return state;
   }

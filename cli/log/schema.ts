@@ -158,16 +158,18 @@ export function encodeEvent(event: ProcEvent): unknown[] {
  */
 export function encodeEventInto(event: ProcEvent, out: unknown[]): unknown[] {
   out.length = 0;
-  out.push(KIND_CODES.get(event.kind) ?? 0, event.t, event.pid, event.tid);
   // the two kinds a thread storm is made of, without the generic walk
   if (event.kind === "thread_create") {
+    out.push(4, event.t, event.pid, event.tid);
     out.push(event.creatorPid ?? null, event.creatorTid ?? null);
     return trimNulls(out);
   }
   if (event.kind === "thread_exit") {
+    out.push(5, event.t, event.pid, event.tid);
     out.push(event.status ?? null, event.processExiting ?? null);
     return trimNulls(out);
   }
+  out.push(KIND_CODES.get(event.kind) ?? 0, event.t, event.pid, event.tid);
   const rec = event as unknown as Record<string, unknown>;
   for (const [name, type] of LAYOUT[event.kind]) {
     const v = rec[name];
@@ -178,7 +180,7 @@ export function encodeEventInto(event: ProcEvent, out: unknown[]): unknown[] {
   return trimNulls(out);
 }
 
-/** Code of each kind (1 + its index in `EVENT_KINDS`). */
+/** Code of each kind (1 + its index in `EVENT_KINDS`; 4 and 5 above). */
 const KIND_CODES: ReadonlyMap<string, number> = new Map(
   EVENT_KINDS.map((k, i) => [k, i + 1]),
 );
