@@ -9,6 +9,8 @@ import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingWriter } from "../cli/log/mod.ts";
 import { testHeader } from "./_recording_helpers.ts";
 
+export { procrec } from "./_record_helpers.ts";
+
 const MS = 1_000_000;
 
 function proc(
@@ -124,26 +126,6 @@ export async function writeIncident(
   });
   for (const ev of events) w.write(ev);
   await w.close();
-}
-
-/** Runs `./procrec ARGS`; returns exit code, stdout and stderr. */
-export async function procrec(
-  args: string[],
-  options: { cwd?: string } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const root = new URL("..", import.meta.url).pathname;
-  const out = await new Deno.Command(`${root}procrec`, {
-    args,
-    cwd: options.cwd,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
 }
 
 /** Makes a temp dir, runs `fn` in it, removes it. */

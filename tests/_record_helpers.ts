@@ -11,15 +11,19 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs `./procrec ARGS` to completion. */
+/**
+ * Runs `./procrec ARGS` to completion (stdin empty), optionally in `cwd`,
+ * with extra `env`, or behind a `prefix` command (e.g. setpriv).
+ */
 export async function procrec(
   args: string[],
-  opts: { env?: Record<string, string>; prefix?: string[] } = {},
+  opts: { env?: Record<string, string>; prefix?: string[]; cwd?: string } = {},
 ): Promise<Run> {
   const argv = [...(opts.prefix ?? []), PROCREC, ...args];
   const out = await new Deno.Command(argv[0], {
     args: argv.slice(1),
     env: opts.env,
+    cwd: opts.cwd,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

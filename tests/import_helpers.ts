@@ -5,35 +5,14 @@
  *
  * @module
  */
-export const ROOT = new URL("../", import.meta.url).pathname;
+import { ROOT } from "./_record_helpers.ts";
+
+export { procrec, ROOT } from "./_record_helpers.ts";
 export const SYSMON_DIR = `${ROOT}fixtures/sysmon/`;
 export const LSASS =
   `${SYSMON_DIR}otrf_lsass_campaign_01_logonpasswords_sysmon_eid1_eid5.jsonl`;
 export const EMPIRE =
   `${SYSMON_DIR}otrf_empire_runkeys_standard_user_sysmon_eid1_eid5.jsonl`;
-
-/** Output of a finished procrec run. */
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `./procrec ARGS` to completion. */
-export async function procrec(args: string[]): Promise<Run> {
-  const out = await new Deno.Command(`${ROOT}procrec`, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: d.decode(out.stdout),
-    stderr: d.decode(out.stderr),
-  };
-}
 
 /** The raw records of a JSON lines fixture. */
 export function rawRecords(path: string): Record<string, unknown>[] {

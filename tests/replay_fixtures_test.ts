@@ -7,30 +7,16 @@
 import { analyze, renderTree } from "../cli/analysis/mod.ts";
 import { RecordingReader } from "../cli/log/mod.ts";
 import { generateFixtures, GOLDEN_DIFFS } from "./fixtures_gen.ts";
+import {
+  assertEquals,
+  procrec as runProcrec,
+  ROOT,
+} from "./_record_helpers.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const FIX = `${ROOT}fixtures`;
 
-function assertEquals(actual: unknown, expected: unknown, msg = ""): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${msg}\nexpected: ${e}\nactual:   ${a}`);
-}
-
-async function procrec(...args: string[]) {
-  const out = await new Deno.Command(`${ROOT}procrec`, {
-    args,
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+/** `./procrec ARGS`, run from the checkout (fixture paths are relative to it). */
+const procrec = (...args: string[]) => runProcrec(args, { cwd: ROOT });
 
 Deno.test("regenerating the fixtures gives the committed golden outputs", async () => {
   const dir = await Deno.makeTempDir();

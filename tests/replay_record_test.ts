@@ -5,28 +5,14 @@
  * changed exit code diffs as exactly one change. Needs root and the built
  * library; skipped with the reason otherwise.
  */
-const ROOT = new URL("..", import.meta.url).pathname;
+import {
+  assertEquals,
+  procrec as runProcrec,
+  ROOT,
+} from "./_record_helpers.ts";
 
-function assertEquals(actual: unknown, expected: unknown, msg = ""): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${msg}\nexpected: ${e}\nactual:   ${a}`);
-}
-
-async function procrec(...args: string[]) {
-  const out = await new Deno.Command(`${ROOT}procrec`, {
-    args,
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+/** `./procrec ARGS`, run from the checkout (fixture paths are relative to it). */
+const procrec = (...args: string[]) => runProcrec(args, { cwd: ROOT });
 
 function whyNot(): string | undefined {
   if (Deno.uid() !== 0) return "not root: capturing needs root";
