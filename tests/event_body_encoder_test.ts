@@ -11,6 +11,7 @@ import {
   decodeEvent,
   encodeEvent,
   encodeEventInto,
+  encodeEventTo,
 } from "../cli/log/schema.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 
@@ -179,5 +180,40 @@ Deno.test("encodeEventInto() of thread events follows the schema's layout", () =
         ...tail,
       ]);
     }),
+  );
+});
+
+Deno.test("encodeEventTo() writes the bytes cbor-x writes for encodeEvent()'s arrays", () => {
+  // odd values too (imported events are checked only after encoding): absent
+  // and null fields in the middle and at the end
+  const odd = fc.oneof(
+    u32,
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.boolean(),
+  );
+  const loose = fc.record({
+    kind: fc.constantFrom("thread_create", "thread_exit", "comm"),
+    t,
+    pid: u32,
+    tid: u32,
+    creatorPid: odd,
+    creatorTid: odd,
+    status: odd,
+    processExiting: odd,
+    comm: fc.string(),
+  }, { requiredKeys: ["kind", "t", "pid", "tid"] }) as fc.Arbitrary<
+    unknown
+  > as fc.Arbitrary<ProcEvent>;
+  fc.assert(
+    fc.property(fc.array(fc.oneof(threadEvent, loose)), (events) => {
+      const e = new EventBodyEncoder();
+      for (const ev of events) encodeEventTo(ev, e, []);
+      deepStrictEqual(
+        hex(e.finish()),
+        hex(newEncoder().encode(events.map(encodeEvent))),
+      );
+    }),
+    { numRuns: 300 },
   );
 });

@@ -52,6 +52,21 @@ export class EventBodyEncoder {
   }
 
   /**
+   * Appends one item that is an array of `n` values, given one by one with
+   * {@link value} right after: an event encoded without building its array.
+   */
+  addArray(n: number): void {
+    this.#room(9);
+    this.#head(0x80, n);
+    this.#count++;
+  }
+
+  /** Appends one value inside the array begun by {@link addArray}. */
+  value(v: unknown): void {
+    this.#value(v);
+  }
+
+  /**
    * The array of the items added so far, as one CBOR item (a fresh copy);
    * then starts empty again.
    */

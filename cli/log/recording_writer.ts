@@ -15,7 +15,7 @@ import { newEncoder, Tag } from "./_cbor.ts";
 import { EventBodyEncoder } from "./event_body_encoder.ts";
 import { sha256 } from "./_hash.ts";
 import {
-  encodeEventInto,
+  encodeEventTo,
   FLUSH_INTERVAL_MS,
   FORMAT_NAME,
   FORMAT_VERSION,
@@ -149,7 +149,7 @@ export class RecordingWriter {
     if (this.#closed) {
       throw new Error(`Cannot write to recording "${this.path}": it is closed`);
     }
-    this.#pending.add(encodeEventInto(event, this.#scratch));
+    encodeEventTo(event, this.#pending, this.#scratch);
     this.#counts[event.kind] = (this.#counts[event.kind] ?? 0) + 1;
     if (event.kind === "lost") {
       this.#lost[event.reason] = (this.#lost[event.reason] ?? 0) + event.count;

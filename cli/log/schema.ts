@@ -180,6 +180,69 @@ export function encodeEventInto(event: ProcEvent, out: unknown[]): unknown[] {
   return trimNulls(out);
 }
 
+/** Where {@link encodeEventTo} writes (an `EventBodyEncoder`). */
+export interface EventSink {
+  /** One event array (a whole item). */
+  add(item: unknown): void;
+  /** One event array of `n` values, which follow through {@link value}. */
+  addArray(n: number): void;
+  value(v: unknown): void;
+}
+
+/**
+ * Writes the encoding of {@link encodeEvent} to `sink`: thread events (most
+ * of a storm) value by value without an array, others as one array built in
+ * `scratch` (reused).
+ *
+ * @example
+ * ```ts
+ * import { encodeEventTo } from "./schema.ts";
+ * const got: unknown[] = [];
+ * encodeEventTo({ kind: "thread_exit", t: 9, pid: 1, tid: 2, status: 0 }, {
+ *   add: (a) => got.push(a),
+ *   addArray: (n) => got.push(`array ${n}`),
+ *   value: (v) => got.push(v),
+ * }, []);
+ * if (got.join() !== "array 5,5,9,1,2,0") throw new Error(got.join());
+ * ```
+ */
+export function encodeEventTo(
+  event: ProcEvent,
+  sink: EventSink,
+  scratch: unknown[],
+): void {
+  // as encodeEvent's fast paths, when no field is absent (then trailing
+  // fields would be trimmed, which the generic path does)
+  if (
+    event.kind === "thread_create" && event.creatorPid !== undefined &&
+    event.creatorTid !== undefined && event.creatorTid !== null
+  ) {
+    sink.addArray(6);
+    sink.value(4);
+    sink.value(event.t);
+    sink.value(event.pid);
+    sink.value(event.tid);
+    sink.value(event.creatorPid);
+    sink.value(event.creatorTid);
+    return;
+  }
+  if (event.kind === "thread_exit" && event.status !== undefined) {
+    const exiting = event.processExiting;
+    const withFlag = exiting !== undefined && exiting !== null;
+    if (withFlag || event.status !== null) {
+      sink.addArray(withFlag ? 6 : 5);
+      sink.value(5);
+      sink.value(event.t);
+      sink.value(event.pid);
+      sink.value(event.tid);
+      sink.value(event.status);
+      if (withFlag) sink.value(exiting);
+      return;
+    }
+  }
+  sink.add(encodeEventInto(event, scratch));
+}
+
 /** Code of each kind (1 + its index in `EVENT_KINDS`; 4 and 5 above). */
 const KIND_CODES: ReadonlyMap<string, number> = new Map(
   EVENT_KINDS.map((k, i) => [k, i + 1]),
