@@ -9,6 +9,8 @@ import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingWriter } from "../cli/log/mod.ts";
 import { testHeader } from "./_recording_helpers.ts";
 
+import { withTempDir } from "./_record_helpers.ts";
+
 export { procrec } from "./_record_helpers.ts";
 
 const MS = 1_000_000;
@@ -129,16 +131,8 @@ export async function writeIncident(
 }
 
 /** Makes a temp dir, runs `fn` in it, removes it. */
-export async function inTempDir<T>(
-  fn: (dir: string) => Promise<T>,
-): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "procrec-bundle-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+export const inTempDir = <T>(fn: (dir: string) => Promise<T>): Promise<T> =>
+  withTempDir(fn, "procrec-bundle-");
 
 /**
  * A large tree: `n` processes under one shell, in batches of 1000 under

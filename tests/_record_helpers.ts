@@ -36,6 +36,19 @@ export async function procrec(
   };
 }
 
+/** Makes a temp dir (named `prefix`...), runs `fn` in it, removes it. */
+export async function withTempDir<T>(
+  fn: (dir: string) => Promise<T>,
+  prefix?: string,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** Why a capture test cannot run here, or undefined when it can. */
 export async function captureUnavailable(): Promise<string | undefined> {
   if (Deno.build.os !== "linux") return "capture tests need Linux";

@@ -21,6 +21,7 @@ import {
   WORKLOADS,
   writeRecording,
 } from "./fixtures_gen.ts";
+import { withTempDir } from "./_record_helpers.ts";
 
 function assertEquals(actual: unknown, expected: unknown, msg = ""): void {
   const a = JSON.stringify(actual);
@@ -234,8 +235,7 @@ Deno.test("decodeExitStatus() decodes Linux wait statuses and Windows NTSTATUS",
 });
 
 Deno.test("the live builder and the replay of its recording give the same summary", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     for (const w of WORKLOADS) {
       const events = workloadEvents(w);
       // live: event by event, as `procrec record` does
@@ -253,9 +253,7 @@ Deno.test("the live builder and the replay of its recording give the same summar
       });
       assertEquals(renderSummary(summarize(replayed)), liveText, w.name);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a finished builder refuses more events", () => {

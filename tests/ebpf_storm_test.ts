@@ -16,6 +16,7 @@ import {
   captureTest,
   captureUnavailable,
   procrec,
+  withTempDir,
 } from "./_record_helpers.ts";
 
 const why = await captureUnavailable();
@@ -23,8 +24,7 @@ const why = await captureUnavailable();
 captureTest(
   "record --source ebpf -- <storm of 60,000 threads and 1,500 execs> has every exec's image and argv, every parent and status, nothing lost",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "procrec-ebpf-storm-" });
-    try {
+    await withTempDir(async (dir) => {
       const storm = await buildEbpfStorm(dir);
       const out = `${dir}/storm.cbor`;
       const r = await procrec([
@@ -66,9 +66,7 @@ captureTest(
       assertEquals(errors, [], "differences from the storm's own account");
       assertEquals(exact, 1500, "execs with exact image and argv");
       assertEquals(stats.lostBpf, 0, "BPF reserve failures");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    }, "procrec-ebpf-storm-");
   },
   why,
 );
@@ -76,8 +74,7 @@ captureTest(
 captureTest(
   "record --source ebpf keeps the cwd and cuts an argv longer than 4 KiB with argvTruncated",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "procrec-ebpf-argv-" });
-    try {
+    await withTempDir(async (dir) => {
       const deep = `${dir}/a/b/c/d/e/f/g/h/i/j/k/l`;
       await Deno.mkdir(deep, { recursive: true });
       const args = Array.from({ length: 3000 }, (_, i) => String(i));
@@ -117,9 +114,7 @@ captureTest(
         cwd: "kernel",
         cred: "kernel",
       }, "provenance");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    }, "procrec-ebpf-argv-");
   },
   why,
 );

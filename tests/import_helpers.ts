@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ROOT } from "./_record_helpers.ts";
+import { ROOT, withTempDir as withTempDirNamed } from "./_record_helpers.ts";
 
 export { procrec, ROOT } from "./_record_helpers.ts";
 export const SYSMON_DIR = `${ROOT}fixtures/sysmon/`;
@@ -107,16 +107,8 @@ export function expected(
 }
 
 /** A temporary directory removed after `fn`. */
-export async function withTempDir<T>(
-  fn: (dir: string) => Promise<T>,
-): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "procrec_interop_" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+export const withTempDir = <T>(fn: (dir: string) => Promise<T>): Promise<T> =>
+  withTempDirNamed(fn, "procrec_interop_");
 
 /** File-name-safe form of a host, as `import` names per-host recordings. */
 export function perHostPath(output: string, host: string): string {

@@ -9,6 +9,7 @@ import { newDecoder, newEncoder, Tag } from "../cli/log/_cbor.ts";
 import { scanItem } from "../cli/log/_cbor_scan.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { testHeader, workload, writeRecording } from "./_recording_helpers.ts";
+import { withTempDir } from "./_record_helpers.ts";
 
 function assertEquals(actual: unknown, expected: unknown, msg?: string) {
   deepStrictEqual(actual, expected, msg);
@@ -158,8 +159,7 @@ Deno.test("decodeEvent() names the field and what was expected", () => {
 });
 
 Deno.test("a recording round-trips and its trailer matches its chunks", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const events = workload(200);
     await writeRecording(`${dir}/a.cbor`, events);
     const { r, events: back } = await readAll(`${dir}/a.cbor`);
@@ -176,14 +176,11 @@ Deno.test("a recording round-trips and its trailer matches its chunks", async ()
     });
     assertEquals(r.header.bootId, testHeader().bootId);
     assertEquals(typeof r.header.timeBase.utcNs, "bigint");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("every chunk decodes alone with a fresh decoder", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const bytes = await writeRecording(`${dir}/a.cbor`, workload(50), 10);
     let pos = scanItem(bytes, 0);
     let chunks = 0;
@@ -198,14 +195,11 @@ Deno.test("every chunk decodes alone with a fresh decoder", async () => {
       pos = end;
     }
     assertEquals(chunks, 15);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a crashed writer leaves .incomplete with every flushed chunk readable", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const w = await RecordingWriter.create(`${dir}/a.cbor`, testHeader(), {
       chunkEvents: 10,
       flushIntervalMs: 0,
@@ -220,14 +214,11 @@ Deno.test("a crashed writer leaves .incomplete with every flushed chunk readable
       r.report.truncatedAt,
       (await Deno.stat(`${dir}/a.cbor.incomplete`)).size,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("the writer flushes a chunk within 250 ms while events arrive", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const w = await RecordingWriter.create(`${dir}/a.cbor`, testHeader());
     const before = (await Deno.stat(`${dir}/a.cbor.incomplete`)).size;
     w.write(workload(1)[0]);
@@ -235,14 +226,11 @@ Deno.test("the writer flushes a chunk within 250 ms while events arrive", async 
     const after = (await Deno.stat(`${dir}/a.cbor.incomplete`)).size;
     await w.close();
     assert(after > before, `nothing flushed: ${before} -> ${after}`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("cutting a recording at every offset gives its complete chunks or a clean truncation", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const events = workload(12);
     const bytes = await writeRecording(`${dir}/a.cbor`, events, 8);
     let headerErrors = 0;
@@ -267,14 +255,11 @@ Deno.test("cutting a recording at every offset gives its complete chunks or a cl
       headerErrors > 0 && headerErrors < 400,
       `header errors: ${headerErrors}`,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a damaged chunk is skipped, counted as lost, and the rest is read", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const events = workload(30); // 90 events, chunks of 10
     const bytes = await writeRecording(`${dir}/a.cbor`, events, 10);
     // find chunk 3 and flip a byte in its body
@@ -293,14 +278,11 @@ Deno.test("a damaged chunk is skipped, counted as lost, and the rest is read", a
     const damagedReport = r.report.problems.find((p) => p.type === "damaged");
     assertEquals(damagedReport?.chunk, 3);
     assertEquals(damagedReport?.offset, pos);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a wrong version or a file that is not a recording gives one clear error", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const enc = newEncoder();
     await Deno.writeFile(
       `${dir}/v3.cbor`,
@@ -324,9 +306,7 @@ Deno.test("a wrong version or a file that is not a recording gives one clear err
         assert(re.test(e.message), e.message);
       }
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("scanItem() rejects reserved and over-long items without reading them", () => {

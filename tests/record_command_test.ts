@@ -12,6 +12,7 @@ import {
   captureUnavailable,
   PROCREC,
   procrec,
+  withTempDir,
 } from "./_record_helpers.ts";
 
 const why = await captureUnavailable();
@@ -89,8 +90,7 @@ async function recordWithBystander(dir: string, name: string, only: boolean) {
 captureTest(
   "record --only-command keeps only the command's subtree; without it the host's other processes are in",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "procrec-cmd-" });
-    try {
+    await withTempDir(async (dir) => {
       const only = await recordWithBystander(dir, "only", true);
       assertEquals(
         only.code,
@@ -172,9 +172,7 @@ captureTest(
           "live summary vs replay summary",
         );
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    }, "procrec-cmd-");
   },
   why,
 );
@@ -182,8 +180,7 @@ captureTest(
 captureTest(
   "record passes through a command's death by signal as 128 + signal",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "procrec-sig-" });
-    try {
+    await withTempDir(async (dir) => {
       const r = await procrec([
         "record",
         "--only-command",
@@ -202,9 +199,7 @@ captureTest(
           e.kind === "process_exit" && e.pid === pid && e.status === 9
         ),
       );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    }, "procrec-sig-");
   },
   why,
 );
@@ -212,8 +207,7 @@ captureTest(
 captureTest(
   "SIGTERM stops a system-wide recording cleanly: drained, trailer, renamed",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "procrec-term-" });
-    try {
+    await withTempDir(async (dir) => {
       const out = `${dir}/host.cbor`;
       const child = new Deno.Command(PROCREC, {
         args: ["record", "-o", out],
@@ -237,9 +231,7 @@ captureTest(
         events.some((e) => e.kind === "process_exit"),
         "events recorded before the signal are in",
       );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    }, "procrec-term-");
   },
   why,
 );
@@ -247,8 +239,7 @@ captureTest(
 captureTest(
   "record --duration stops by itself with a complete recording",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "procrec-dur-" });
-    try {
+    await withTempDir(async (dir) => {
       const r = await procrec([
         "record",
         "--duration",
@@ -268,16 +259,13 @@ captureTest(
         /^(netlink|ebpf)$/.test(reader.header.source.name),
         reader.header.source.name,
       );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    }, "procrec-dur-");
   },
   why,
 );
 
 captureTest("the live status line is shown on a terminal only", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "procrec-tty-" });
-  try {
+  await withTempDir(async (dir) => {
     // script(1) gives the recorder a pseudo-terminal and copies what it shows
     const tty = await new Deno.Command("script", {
       args: [
@@ -308,16 +296,13 @@ captureTest("the live status line is shown on a terminal only", async () => {
       !piped.stderr.includes("events/s") && !piped.stderr.includes("\r"),
       piped.stderr,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, "procrec-tty-");
 }, why);
 
 captureTest(
   "SIGINT to the recorder reaches the command, and the recording still closes cleanly",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "procrec-int-" });
-    try {
+    await withTempDir(async (dir) => {
       const out = `${dir}/int.cbor`;
       const ready = `${dir}/ready`;
       const child = new Deno.Command(PROCREC, {
@@ -346,9 +331,7 @@ captureTest(
           e.kind === "process_exit" && e.pid === pid && e.status === 7 << 8
         ),
       );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    }, "procrec-int-");
   },
   why,
 );
@@ -356,8 +339,7 @@ captureTest(
 captureTest(
   "record refuses to replace an existing recording unless --force",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "procrec-force-" });
-    try {
+    await withTempDir(async (dir) => {
       const out = `${dir}/x.cbor`;
       await Deno.writeTextFile(out, "precious");
       const r = await procrec(["record", "--duration", "100ms", "-o", out]);
@@ -375,9 +357,7 @@ captureTest(
       assertEquals(f.code, 0, f.stderr);
       const { reader } = await readAll(out);
       assert(reader.report.complete);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    }, "procrec-force-");
   },
   why,
 );

@@ -12,6 +12,7 @@ import {
   captureUnavailable,
   PROCREC,
   procrec,
+  withTempDir,
 } from "./_record_helpers.ts";
 
 const why = await captureUnavailable();
@@ -111,8 +112,7 @@ captureTest(
 captureTest(
   "a real recording cut at every byte offset gives its complete chunks or a clean truncation",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "procrec-cut-" });
-    try {
+    await withTempDir(async (dir) => {
       const out = `${dir}/small.cbor`;
       const r = await procrec([
         "record",
@@ -168,9 +168,7 @@ captureTest(
           );
         }
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    }, "procrec-cut-");
   },
   why,
 );

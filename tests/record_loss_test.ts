@@ -12,6 +12,7 @@ import {
   captureTest,
   captureUnavailable,
   procrec,
+  withTempDir,
 } from "./_record_helpers.ts";
 import { buildStorm, parseTruth, type Truth } from "./_storm.ts";
 
@@ -57,8 +58,7 @@ for (
   captureTest(
     `record --source ${source} with a tiny buffer and a paused reader: lost records count every missing event`,
     async () => {
-      const dir = await Deno.makeTempDir({ prefix: "procrec-loss-" });
-      try {
+      await withTempDir(async (dir) => {
         const storm = await buildStorm(dir);
         const out = `${dir}/loss.cbor`;
         const r = await procrec([
@@ -120,9 +120,7 @@ for (
           counted >= missing,
           `lost counts ${counted} < ${missing} missing storm events`,
         );
-      } finally {
-        await Deno.remove(dir, { recursive: true });
-      }
+      }, "procrec-loss-");
     },
     why,
   );

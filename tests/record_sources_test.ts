@@ -11,6 +11,7 @@ import {
   captureUnavailable,
   PROCREC,
   procrec,
+  withTempDir,
 } from "./_record_helpers.ts";
 import { buildStorm, parseTruth, recordedSubtree } from "./_storm.ts";
 
@@ -26,8 +27,7 @@ async function events(path: string) {
 captureTest(
   "a storm recorded by the eBPF and the proc connector sources at once gives the same process tree",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "procrec-both-" });
-    try {
+    await withTempDir(async (dir) => {
       const storm = await buildStorm(dir);
       const nl = `${dir}/netlink.cbor`;
       const bg = new Deno.Command(PROCREC, {
@@ -124,9 +124,7 @@ captureTest(
       );
       // checked last, so that a failure also shows whether the trees agreed
       assertEquals([a.lost, b.lost], [0, 0], "lost events");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    }, "procrec-both-");
   },
   why,
 );

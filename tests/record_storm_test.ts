@@ -12,6 +12,7 @@ import {
   captureTest,
   captureUnavailable,
   procrec,
+  withTempDir,
 } from "./_record_helpers.ts";
 
 const PROCS = 2000;
@@ -23,8 +24,7 @@ for (const source of ["ebpf", "netlink"]) {
   captureTest(
     `record --source ${source} -- <storm> finds every process, exec, exit and thread exactly, nothing lost`,
     async () => {
-      const dir = await Deno.makeTempDir({ prefix: "procrec-storm-" });
-      try {
+      await withTempDir(async (dir) => {
         const storm = await buildStorm(dir);
         const out = `${dir}/storm.cbor`;
         const r = await procrec([
@@ -81,9 +81,7 @@ for (const source of ["ebpf", "netlink"]) {
         const replay = await procrec(["replay", out, "--summary"]);
         assertEquals(replay.code, 0, replay.stderr);
         assertEquals(r.stdout, replay.stdout, "live summary vs replay summary");
-      } finally {
-        await Deno.remove(dir, { recursive: true });
-      }
+      }, "procrec-storm-");
     },
     why,
   );

@@ -4,6 +4,7 @@ import {
   mustNotSkip,
   procrec,
   unprivilegedPrefix,
+  withTempDir,
 } from "./_record_helpers.ts";
 
 function unavailable(): string | undefined {
@@ -73,8 +74,7 @@ const NO_BPF = [
   if (why) console.error(`skipping "${name}": ${why}`);
   Deno.test({ name, ignore: !!why && !mustNotSkip() }, async () => {
     if (why) throw new Error(`CI must run this test, but: ${why}`);
-    const dir = await Deno.makeTempDir();
-    try {
+    await withTempDir(async (dir) => {
       const auto = await procrec(
         ["record", "--source", "auto", "-o", `${dir}/a.cbor`, "--", "true"],
         { prefix: NO_BPF },
@@ -97,8 +97,6 @@ const NO_BPF = [
         ebpf.stderr.includes("missing privilege CAP_BPF and CAP_PERFMON"),
         ebpf.stderr,
       );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
 }

@@ -11,6 +11,7 @@ import {
   assertEquals,
   procrec as runProcrec,
   ROOT,
+  withTempDir,
 } from "./_record_helpers.ts";
 
 const FIX = `${ROOT}fixtures`;
@@ -19,8 +20,7 @@ const FIX = `${ROOT}fixtures`;
 const procrec = (...args: string[]) => runProcrec(args, { cwd: ROOT });
 
 Deno.test("regenerating the fixtures gives the committed golden outputs", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const outputs = await generateFixtures(dir);
     if (outputs.size < 10) throw new Error(`only ${outputs.size} outputs`);
     for (const [file, text] of outputs) {
@@ -31,9 +31,7 @@ Deno.test("regenerating the fixtures gives the committed golden outputs", async 
         `fixtures/${file} differs from a regeneration`,
       );
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("replaying each committed recording gives its golden tree", async () => {
@@ -216,8 +214,7 @@ Deno.test("--ignore-argv and --no-normalize change what counts as the same", asy
 });
 
 Deno.test("input that is not a recording is one clear error, exit 2", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/notes.txt`, "hello, not CBOR\n");
     for (
       const args of [["replay", `${dir}/notes.txt`], [
@@ -237,14 +234,11 @@ Deno.test("input that is not a recording is one clear error, exit 2", async () =
         throw new Error(r.stderr);
       }
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a truncated recording shows its complete chunks and says where it stopped", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const bytes = await Deno.readFile(`${FIX}/make.cbor`);
     const cut = `${dir}/cut.cbor`;
     await Deno.writeFile(
@@ -258,14 +252,11 @@ Deno.test("a truncated recording shows its complete chunks and says where it sto
       throw new Error(r.stderr);
     }
     if (!r.stderr.includes("incomplete")) throw new Error(r.stderr);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a bit-flipped chunk is skipped and reported; the other chunks still replay", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const bytes = await Deno.readFile(`${FIX}/make.cbor`);
     const r0 = await RecordingReader.open(`${FIX}/make.cbor`);
     const chunks = await Array.fromAsync(r0.chunks());
@@ -281,7 +272,5 @@ Deno.test("a bit-flipped chunk is skipped and reported; the other chunks still r
     }
     // the events of the skipped chunk are a lost span: processes over it say so
     if (!r.stdout.includes("in-lost-span")) throw new Error(r.stdout);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

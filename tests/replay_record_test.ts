@@ -9,6 +9,7 @@ import {
   assertEquals,
   procrec as runProcrec,
   ROOT,
+  withTempDir,
 } from "./_record_helpers.ts";
 
 /** `./procrec ARGS`, run from the checkout (fixture paths are relative to it). */
@@ -35,8 +36,7 @@ Deno.test({
     "a real recording replays to its tree and the same workload twice diffs empty",
   ignore: skip !== undefined,
   fn: async () => {
-    const dir = await Deno.makeTempDir();
-    try {
+    await withTempDir(async (dir) => {
       const rec = async (name: string, code: number) => {
         const r = await procrec(
           "record",
@@ -84,8 +84,6 @@ Deno.test({
         x.changes.map((c) => c.field).join(",")
       );
       assertEquals(fields, ["argv", "argv,exit"]);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

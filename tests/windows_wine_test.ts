@@ -14,6 +14,7 @@ import { analyze, type ProcessNode } from "../cli/analysis/mod.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingReader, RecordingWriter } from "../cli/log/mod.ts";
 import { decodeRecords } from "../cli/native/decode_records.ts";
+import { withTempDir } from "./_record_helpers.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const WIN_DIR = `${ROOT}driver/windows`;
@@ -65,8 +66,7 @@ Deno.test({
   ignore: !onLinux,
   sanitizeResources: false,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "procrec-wine-test-" });
-    try {
+    await withTempDir(async (dir) => {
       const bytes = await recordUnderWine(dir);
       const view = new DataView(bytes.buffer, bytes.byteOffset);
       const baseMono = view.getBigUint64(16, true);
@@ -204,8 +204,6 @@ Deno.test({
         p.flags.includes("existing-before-recording")
       );
       assert.equal(snapshots.length, firstScript);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    }, "procrec-wine-test-");
   },
 });
