@@ -34,6 +34,12 @@ Deno.test({
       report.autoSource?.name === "netlink" ||
         report.autoSource?.name === "ebpf",
     );
+    if (report.autoSource?.name === "ebpf") { // why, not only that it did
+      assertEquals(
+        report.autoSource.reason,
+        "chosen automatically: kernel BTF present at /sys/kernel/btf/vmlinux, BPF programs loaded and attached",
+      );
+    }
     const text = await procrec(["doctor"]);
     assertEquals(text.code, 0);
     assert(text.stdout.includes("This host can record"), text.stdout);

@@ -2,7 +2,8 @@
  * Without the privilege to load BPF (root, minus CAP_BPF, CAP_PERFMON and
  * CAP_SYS_ADMIN; CAP_NET_ADMIN kept): `--source auto` records with the proc
  * connector and the header says why eBPF was not used; `--source ebpf` fails
- * with a clear message and exit status 2.
+ * with a clear message and exit status 2. With it, `--source auto` records
+ * with eBPF and the header says why too.
  */
 import { RecordingReader } from "../cli/log/mod.ts";
 import {
@@ -82,4 +83,37 @@ test("record --source ebpf without CAP_BPF fails with a clear message, exit stat
     [],
     "files left behind",
   );
+});
+
+test("record --source auto with CAP_BPF records with eBPF and the header says why", async (dir) => {
+  const out = `${dir}/x.cbor`;
+  const r = await procrec([
+    "record",
+    "--source",
+    "auto",
+    "-o",
+    out,
+    "--",
+    "true",
+  ]);
+  assertEquals(r.code, 0, `exit status (stderr: ${r.stderr})`);
+  const reader = await RecordingReader.open(out);
+  const source = reader.header.source;
+  await Array.fromAsync(reader.events());
+  let btf = true;
+  try {
+    await Deno.stat("/sys/kernel/btf/vmlinux");
+  } catch {
+    btf = false;
+  }
+  if (btf) {
+    assertEquals(source.name, "ebpf", `header.source: ${source.reason}`);
+    assertEquals(
+      source.reason,
+      "chosen automatically: kernel BTF present at /sys/kernel/btf/vmlinux, BPF programs loaded and attached",
+    );
+  } else {
+    assertEquals(source.name, "netlink");
+    assert(source.reason.includes("no BTF"), source.reason);
+  }
 });

@@ -373,7 +373,8 @@ PROCREC_API int32_t procrec_open(const struct procrec_options *opts, void **out)
     rc = pr_source_ebpf.open(lib, why_ebpf, sizeof(why_ebpf));
     if (rc == PR_OK) {
       lib->src = &pr_source_ebpf;
-      snprintf(lib->source_why, sizeof(lib->source_why), "ebpf: chosen automatically");
+      snprintf(lib->source_why, sizeof(lib->source_why), "ebpf: chosen automatically: %s (attached at start)",
+               why_ebpf[0] ? why_ebpf : "the eBPF source opened");
       break;
     }
     rc = pr_source_netlink.open(lib, why_nl, sizeof(why_nl));
@@ -441,6 +442,11 @@ PROCREC_API int32_t procrec_start(void *h) {
   }
   rc = lib->src->start(lib);
   if (rc != PR_OK && lib->opts.source == PR_SOURCE_AUTO && lib->src == &pr_source_ebpf) rc = fall_back(lib);
+  if (rc == PR_OK && lib->opts.source == PR_SOURCE_AUTO && lib->src == &pr_source_ebpf) {
+    /* started: the programs are attached now */
+    char *at = strstr(lib->source_why, " (attached at start)");
+    if (at != NULL) snprintf(at, sizeof(lib->source_why) - (size_t)(at - lib->source_why), " and attached");
+  }
   if (rc == PR_OK) {
     pthread_mutex_lock(&lib->mu);
     lib->state = LIB_STARTED;

@@ -15,6 +15,10 @@
  *                      procrec_last_error() and, on fallback, part of
  *                      procrec_source() ("netlink: eBPF unavailable: <why>").
  *                      open must undo everything it did when it fails.
+ *                      On success it may write into why what it found (the
+ *                      eBPF source: "kernel BTF present at ..., BPF programs
+ *                      loaded"): PR_SOURCE_AUTO gives it as the reason
+ *                      ("ebpf: chosen automatically: <why>").
  *   start(lib)         subscribe to the kernel FIRST (events start queueing
  *                      in the kernel), then call pr_lib_snapshot(lib) (it
  *                      emits one PR_REC_SNAPSHOT per running process unless

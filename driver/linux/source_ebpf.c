@@ -10,7 +10,10 @@
  *
  *   open   BTF present? load the programs (the privilege check: loading
  *          needs CAP_BPF + CAP_PERFMON, or root). Nothing is attached yet.
- *   start  attach the four tracepoints, snapshot, start the reader.
+ *   start  attach the four tracepoints, snapshot, start the reader. A
+ *          process created between the attach and the snapshot's read of
+ *          it is recorded once: its snapshot record, no PROCESS_CREATE.
+ *          (Its execs and threads from that time are recorded.)
  *   stop   detach, drain what the ring still holds, report pending losses,
  *          join the reader.
  *
@@ -56,6 +59,12 @@
 #define MAX_RING (1u << 30)
 #define WAKE_MAX (256u << 10)
 
+/* A process of the start-up snapshot (see in_snapshot). */
+struct snap_pid {
+  uint32_t pid;
+  uint64_t read_ns; /* when the snapshot read /proc/<pid> */
+};
+
 struct ebpf_state {
   struct pr_lib *lib;
   struct procrec_bpf *skel;
@@ -69,6 +78,8 @@ struct ebpf_state {
   uint8_t *rec;             /* one PR record being built */
   uint32_t rec_cap;
   uint32_t max_string;
+  struct snap_pid *snap;    /* the snapshot's processes, by pid (see on_fork) */
+  size_t n_snap;
   pthread_t thread;
   int thread_started;
   int attached;
@@ -147,8 +158,43 @@ static uint32_t comm_len(const char comm[16]) {
   return n;
 }
 
+static int cmp_snap(const void *a, const void *b) {
+  uint32_t x = ((const struct snap_pid *)a)->pid, y = ((const struct snap_pid *)b)->pid;
+  return x < y ? -1 : x > y;
+}
+
+/* The snapshot's processes, sorted by pid (after pr_lib_snapshot, before the
+ * reader starts). Without memory the check is skipped: a process created
+ * during the snapshot may then show twice. */
+static void keep_snapshot(struct ebpf_state *s) {
+  size_t n, i;
+  const struct pr_snapshot_entry *e = pr_lib_snapshot_entries(s->lib, &n);
+  free(s->snap);
+  s->snap = NULL;
+  s->n_snap = 0;
+  if (n == 0 || (s->snap = malloc(n * sizeof(*s->snap))) == NULL) return;
+  for (i = 0; i < n; i++) {
+    s->snap[i].pid = e[i].pid;
+    s->snap[i].read_ns = e[i].read_ns;
+  }
+  qsort(s->snap, n, sizeof(*s->snap), cmp_snap);
+  s->n_snap = n;
+}
+
+/* A process created between the attach and the snapshot's read of it is in
+ * the ring and in the snapshot: the snapshot record stands for it. Its
+ * start time (task start_time, set before the pid is visible in /proc) is
+ * then no later than that read; a later process under a reused pid starts
+ * after it. */
+static int in_snapshot(const struct ebpf_state *s, uint32_t pid, uint64_t start_ns) {
+  struct snap_pid key = {.pid = pid};
+  const struct snap_pid *e = s->n_snap ? bsearch(&key, s->snap, s->n_snap, sizeof(*s->snap), cmp_snap) : NULL;
+  return e != NULL && start_ns <= e->read_ns;
+}
+
 static void on_fork(struct ebpf_state *s, const struct pb_fork *f) {
   struct pr_builder b;
+  if (!(f->h.flags & PB_F_THREAD) && in_snapshot(s, f->h.pid, f->start_ns)) return;
   if (f->h.flags & PB_F_THREAD) {
     struct pr_rec_thread_create *r;
     start_rec(s, &b, PR_REC_THREAD_CREATE, sizeof(*r), &f->h, f->h.tid);
@@ -314,6 +360,7 @@ static void free_state(struct ebpf_state *s) {
   free(s->reported);
   free(s->map_vals);
   free(s->rec);
+  free(s->snap);
   free(s);
 }
 
@@ -399,6 +446,8 @@ static int ebpf_open(struct pr_lib *lib, char *why, size_t n) {
   }
   s->fail_fd = bpf_map__fd(s->skel->maps.reserve_fail);
   pr_lib_set_state(lib, s);
+  /* what was found (lib.c says it when the source was chosen automatically) */
+  snprintf(why, n, "kernel BTF present at %s, BPF programs loaded", BTF_PATH);
   return PR_OK;
 }
 
@@ -439,6 +488,7 @@ static int ebpf_start(struct pr_lib *lib) {
     s->attached = 0;
     return err;
   }
+  keep_snapshot(s);
   err = pthread_create(&s->thread, NULL, reader, s);
   if (err) {
     procrec_bpf__detach(s->skel);

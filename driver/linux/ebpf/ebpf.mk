@@ -94,6 +94,7 @@ ifeq ($(EBPF_OK),yes)
 	$(MAKE) --no-print-directory $(BUILD)/test_ebpf $(BUILD)/storm
 	./$(BUILD)/test_ebpf ./$(BUILD)/storm
 	./$(BUILD)/test_ebpf ./$(BUILD)/storm loss
+	./$(BUILD)/test_ebpf - snapshot
 	@if [ "$$(id -u)" = 0 ] && command -v setpriv >/dev/null; then \
 	  echo "$(EBPF_NOBPF) ./$(BUILD)/test_ebpf - unprivileged"; \
 	  $(EBPF_NOBPF) ./$(BUILD)/test_ebpf - unprivileged; \

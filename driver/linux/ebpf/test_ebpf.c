@@ -13,6 +13,9 @@
  *   test_ebpf STORM bench SRC  (not a test) records the storm with source SRC
  *                              (ebpf or netlink) through the library alone and
  *                              prints records, lost and this process's CPU
+ *   test_ebpf - snapshot       a process created while the snapshot is taken
+ *                              appears once: its snapshot record, not also a
+ *                              live PROCESS_CREATE
  *   test_ebpf - unprivileged   (run without CAP_BPF/CAP_SYS_ADMIN): PR_SOURCE_EBPF
  *                              fails with PR_E_PERM and a clear message, AUTO
  *                              falls back to netlink and says why
@@ -22,6 +25,7 @@
 #endif
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,6 +33,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../include/procrec_abi.h"
@@ -430,6 +435,129 @@ static int test_unprivileged(void) {
   return failures ? 1 : 0;
 }
 
+/* Processes created while procrec_start attaches and takes the snapshot:
+ * each must appear once (its snapshot record, or a live create), never as
+ * both (which would look like a reused pid). A forker makes a child every
+ * millisecond, each alive 300 ms, from 300 ms before the start until 300 ms
+ * after it.
+ * SLEEPERS idle processes make /proc long, as on a busy host: the snapshot
+ * then lists it in several getdents calls and takes long enough for the
+ * forker's new children to be both in the ring and in the snapshot. */
+#define SLEEPERS 3000
+
+/* A process that forks a child (alive 300 ms) every millisecond until
+ * `quit` (a pipe's read end) reaches end of file; it first closes the
+ * write ends `others` (-1 terminated) it must not hold. */
+static pid_t start_forker(int quit, const int *others) {
+  pid_t forker = fork();
+  if (forker != 0) return forker;
+  while (*others >= 0) close(*others++);
+  fcntl(quit, F_SETFL, O_NONBLOCK);
+  for (;;) {
+    char c;
+    pid_t k = fork();
+    if (k == 0) {
+      usleep(300000);
+      _exit(0);
+    }
+    usleep(1000);
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }
+    if (read(quit, &c, 1) == 0) break;
+  }
+  while (wait(NULL) > 0) {
+  }
+  _exit(0);
+}
+
+static int test_snapshot_overlap(void) {
+  struct procrec_options o;
+  static uint8_t buf[1 << 20];
+  static pid_t sleepers[SLEEPERS];
+  uint8_t *all = NULL;
+  size_t len = 0, cap = 0, off, off2;
+  uint32_t src;
+  int st, twice = 0, snaps_of_children = 0, creates_of_children = 0, n_sleepers = 0;
+  int idle[2], quit[2];
+  char why[512];
+  void *h = NULL;
+  pid_t forker;
+  int32_t n;
+  memset(&o, 0, sizeof(o));
+  o.size = sizeof(o);
+  o.source = PR_SOURCE_EBPF;
+  n = procrec_open(&o, &h); /* loading the programs takes a while: before the forker */
+  if (n != PR_OK) {
+    procrec_last_error(NULL, why, sizeof(why));
+    fprintf(stderr, "FAIL: cannot open the eBPF source: %d: %s\n", n, why);
+    return 1;
+  }
+  src = (uint32_t)procrec_source(h, why, sizeof(why));
+  CHECK(src == PR_SOURCE_EBPF, "source %u (%s), expected ebpf", src, why);
+  if (pipe(idle) != 0 || pipe(quit) != 0) return 2;
+  for (; n_sleepers < SLEEPERS; n_sleepers++) { /* each waits for end of file on idle */
+    char c;
+    pid_t k = fork();
+    if (k < 0) break;
+    if (k == 0) {
+      close(idle[1]);
+      close(quit[1]);
+      (void)!read(idle[0], &c, 1);
+      _exit(0);
+    }
+    sleepers[n_sleepers] = k;
+  }
+  close(idle[0]);
+  {
+    int others[] = {quit[1], idle[1], -1};
+    forker = start_forker(quit[0], others);
+  }
+  close(quit[0]);
+  usleep(300000);
+  CHECK(procrec_start(h) == PR_OK, "procrec_start");
+  usleep(300000);
+  close(quit[1]);
+  waitpid(forker, &st, 0);
+  close(idle[1]);
+  for (int i = 0; i < n_sleepers; i++) waitpid(sleepers[i], &st, 0);
+  procrec_stop(h);
+  while ((n = procrec_read(h, buf, sizeof(buf), 0)) > 0) {
+    if (len + (size_t)n > cap) all = realloc(all, cap = (len + (size_t)n) * 2);
+    memcpy(all + len, buf, (size_t)n);
+    len += (size_t)n;
+  }
+  CHECK(n == 0, "procrec_read: %d", n);
+  procrec_close(h);
+  for (off = 0; off < len; off += ((const struct pr_rec_header *)(const void *)(all + off))->size) {
+    const struct pr_rec_header *r = (const void *)(all + off);
+    if (r->kind == PR_REC_PROCESS_CREATE &&
+        ((const struct pr_rec_process_create *)(const void *)r)->parent_pid == (uint32_t)forker)
+      creates_of_children++;
+    if (r->kind != PR_REC_SNAPSHOT) continue;
+    if (((const struct pr_rec_snapshot *)(const void *)r)->parent_pid == (uint32_t)forker) snaps_of_children++;
+    for (off2 = off + r->size; off2 < len; off2 += ((const struct pr_rec_header *)(const void *)(all + off2))->size) {
+      const struct pr_rec_header *g = (const void *)(all + off2);
+      if (g->pid != r->pid) continue;
+      if (g->kind == PR_REC_PROCESS_EXIT) break; /* a later create is a reused pid */
+      /* a create of a process that already existed when the snapshot read it */
+      if (g->kind == PR_REC_PROCESS_CREATE &&
+          ((const struct pr_rec_process_create *)(const void *)g)->start_ns <= r->mono_ns) {
+        if (twice < 5) fprintf(stderr, "     pid %u: a snapshot record and a create of the same process\n", r->pid);
+        twice++;
+        break;
+      }
+    }
+  }
+  printf("snapshot overlap: %d idle processes; %d children of the forker in the snapshot, %d live creates, %d "
+         "shown twice\n",
+         n_sleepers, snaps_of_children, creates_of_children, twice);
+  CHECK(snaps_of_children > 0, "no child of the forker in the snapshot: the overlap was not exercised");
+  CHECK(creates_of_children > 0, "no live create of the forker's children");
+  CHECK(twice == 0, "%d processes appear as a snapshot record and as a live create", twice);
+  free(all);
+  return failures ? 1 : 0;
+}
+
 static double cpu_seconds(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru); /* this process's threads: the library's and the reader */
@@ -471,7 +599,7 @@ static int bench(const char *storm, const char *source) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: test_ebpf STORM [loss] | test_ebpf - unprivileged\n");
+    fprintf(stderr, "usage: test_ebpf STORM [loss] | test_ebpf - snapshot | test_ebpf - unprivileged\n");
     return 2;
   }
   if (argc > 2 && strcmp(argv[2], "unprivileged") == 0) return test_unprivileged();
@@ -485,6 +613,7 @@ int main(int argc, char **argv) {
   memset(first_inc, 0xff, sizeof(*first_inc) * MAXPID);
   memset(last_inc, 0xff, sizeof(*last_inc) * MAXPID);
   if (argc > 2 && strcmp(argv[2], "loss") == 0) return test_loss(argv[1]);
+  if (argc > 2 && strcmp(argv[2], "snapshot") == 0) return test_snapshot_overlap();
   if (argc > 3 && strcmp(argv[2], "bench") == 0) return bench(argv[1], argv[3]);
   return test_storm(argv[1]);
 }
