@@ -4,7 +4,7 @@
  * against it.
  */
 import type { ProcEvent } from "../cli/events/types.ts";
-import { ROOT } from "./_record_helpers.ts";
+import { buildC } from "./_record_helpers.ts";
 
 /** What the storm says it did (its output lines). */
 export interface StormTruth {
@@ -21,25 +21,8 @@ export interface StormTruth {
 }
 
 /** Builds driver/linux/ebpf/storm.c with gcc into `dir`; returns its path. */
-export async function buildEbpfStorm(dir: string): Promise<string> {
-  const out = `${dir}/storm`;
-  const r = await new Deno.Command("gcc", {
-    args: [
-      "-O2",
-      "-Wall",
-      "-Wextra",
-      "-Werror",
-      "-pthread",
-      "-o",
-      out,
-      `${ROOT}driver/linux/ebpf/storm.c`,
-    ],
-    stderr: "piped",
-  }).output();
-  if (!r.success) {
-    throw new Error(`gcc failed: ${new TextDecoder().decode(r.stderr)}`);
-  }
-  return out;
+export function buildEbpfStorm(dir: string): Promise<string> {
+  return buildC("driver/linux/ebpf/storm.c", `${dir}/storm`);
 }
 
 /** Parses the storm's output. */

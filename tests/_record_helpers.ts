@@ -36,6 +36,30 @@ export async function procrec(
   };
 }
 
+/**
+ * Builds the C program `src` (a path below the checkout) with gcc
+ * (`-O2 -Wall -Wextra -Werror -pthread`) into `out`; returns `out`.
+ */
+export async function buildC(src: string, out: string): Promise<string> {
+  const r = await new Deno.Command("gcc", {
+    args: [
+      "-O2",
+      "-Wall",
+      "-Wextra",
+      "-Werror",
+      "-pthread",
+      "-o",
+      out,
+      `${ROOT}${src}`,
+    ],
+    stderr: "piped",
+  }).output();
+  if (!r.success) {
+    throw new Error(`gcc failed: ${new TextDecoder().decode(r.stderr)}`);
+  }
+  return out;
+}
+
 /** Makes a temp dir (named `prefix`...), runs `fn` in it, removes it. */
 export async function withTempDir<T>(
   fn: (dir: string) => Promise<T>,

@@ -5,7 +5,7 @@
  * recording is followed from the storm's root down its parent links.
  */
 import type { Exec, ProcEvent } from "../cli/events/types.ts";
-import { ROOT } from "./_record_helpers.ts";
+import { buildC } from "./_record_helpers.ts";
 
 /** One process lifetime of the ground truth. */
 export interface TruthLife {
@@ -73,25 +73,8 @@ export function parseTruth(text: string): Truth {
 }
 
 /** Builds the storm helper with gcc into `dir`; returns its path. */
-export async function buildStorm(dir: string): Promise<string> {
-  const out = `${dir}/storm`;
-  const r = await new Deno.Command("gcc", {
-    args: [
-      "-O2",
-      "-Wall",
-      "-Wextra",
-      "-Werror",
-      "-pthread",
-      "-o",
-      out,
-      `${ROOT}tests/record_storm_helper.c`,
-    ],
-    stderr: "piped",
-  }).output();
-  if (!r.success) {
-    throw new Error(`gcc failed: ${new TextDecoder().decode(r.stderr)}`);
-  }
-  return out;
+export function buildStorm(dir: string): Promise<string> {
+  return buildC("tests/record_storm_helper.c", `${dir}/storm`);
 }
 
 /** One process lifetime as recorded. */
