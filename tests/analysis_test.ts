@@ -21,13 +21,7 @@ import {
   WORKLOADS,
   writeRecording,
 } from "./fixtures_gen.ts";
-import { withTempDir } from "./_record_helpers.ts";
-
-function assertEquals(actual: unknown, expected: unknown, msg = ""): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${msg}\nexpected: ${e}\nactual:   ${a}`);
-}
+import { assertEquals, withTempDir } from "./_record_helpers.ts";
 
 const LINUX = { os: "linux", bootId: "boot-1" } as const;
 const WIN = { os: "windows", bootId: "boot-w" } as const;

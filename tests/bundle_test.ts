@@ -15,15 +15,7 @@ import {
   writeIncident,
 } from "./_bundle_helpers.ts";
 import { testHeader } from "./_recording_helpers.ts";
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
-
-function assertEquals<T>(actual: T, expected: T, msg = ""): void {
-  const a = JSON.stringify(actual), e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${msg}\nactual:   ${a}\nexpected: ${e}`);
-}
+import { assert, assertEquals } from "./_record_helpers.ts";
 
 async function unzip(path: string): Promise<Map<string, Uint8Array>> {
   const r = new ZipReader(new Uint8ArrayReader(await Deno.readFile(path)));

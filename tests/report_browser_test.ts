@@ -18,18 +18,10 @@ import {
   writeIncident,
   writeLarge,
 } from "./_bundle_helpers.ts";
+import { assert, assertEquals } from "./_record_helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ROOT = new URL("..", import.meta.url).pathname;
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
-
-function assertEquals<T>(actual: T, expected: T, msg = ""): void {
-  const a = JSON.stringify(actual), e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${msg}\nactual:   ${a}\nexpected: ${e}`);
-}
 
 /** Opens `html` in a fresh headless Chromium; records every request and page error. */
 async function withPage(

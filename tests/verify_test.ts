@@ -17,15 +17,7 @@ import {
   procrec,
   writeIncident,
 } from "./_bundle_helpers.ts";
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
-
-function assertEquals<T>(actual: T, expected: T, msg = ""): void {
-  const a = JSON.stringify(actual), e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${msg}\nactual:   ${a}\nexpected: ${e}`);
-}
+import { assert, assertEquals } from "./_record_helpers.ts";
 
 const MEMBERS = [
   "manifest.json",
