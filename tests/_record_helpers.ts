@@ -73,6 +73,34 @@ export async function withTempDir<T>(
   }
 }
 
+/** Whether `path` exists. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Polls until `path` exists: at most `tries` times, `intervalMs` apart, and
+ * no longer once `child` (when given) has exited. Returns whether it appeared.
+ */
+export async function waitForPath(
+  path: string,
+  opts: { child?: Deno.ChildProcess; tries?: number; intervalMs?: number } = {},
+): Promise<boolean> {
+  const { child, tries = 400, intervalMs = 25 } = opts;
+  let exited = false;
+  child?.status.then(() => exited = true);
+  for (let i = 0; i < tries && !exited; i++) {
+    if (await exists(path)) return true;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  return false;
+}
+
 /** Why a capture test cannot run here, or undefined when it can. */
 export async function captureUnavailable(): Promise<string | undefined> {
   if (Deno.build.os !== "linux") return "capture tests need Linux";

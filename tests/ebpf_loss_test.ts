@@ -20,6 +20,7 @@ import {
   captureTest,
   captureUnavailable,
   PROCREC,
+  waitForPath,
 } from "./_record_helpers.ts";
 
 const why = await captureUnavailable();
@@ -82,14 +83,7 @@ captureTest(
         stdout: "piped",
         stderr: "piped",
       }).spawn();
-      for (let i = 0; i < 300; i++) {
-        try {
-          await Deno.lstat(`${out}.incomplete`);
-          break;
-        } catch {
-          await sleep(50);
-        }
-      }
+      await waitForPath(`${out}.incomplete`, { tries: 300, intervalMs: 50 });
       const started = Date.now(); // the pause began before the file appeared
       // the storm runs while the reader is paused: the 1 MiB ring overflows
       const s = await new Deno.Command(storm, {

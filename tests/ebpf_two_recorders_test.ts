@@ -20,6 +20,7 @@ import {
   captureUnavailable,
   PROCREC,
   procrec,
+  waitForPath,
 } from "./_record_helpers.ts";
 
 const why = await captureUnavailable();
@@ -60,14 +61,7 @@ captureTest(
         stderr: "piped",
       }).spawn();
       // the recording file appears once the source has started
-      for (let i = 0; i < 300; i++) {
-        try {
-          await Deno.lstat(`${bOut}.incomplete`);
-          break;
-        } catch {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
+      await waitForPath(`${bOut}.incomplete`, { tries: 300, intervalMs: 50 });
       const aOut = `${dir}/netlink.cbor`;
       const a = await procrec([
         "record",

@@ -11,6 +11,7 @@ import {
   rawRecords,
   withTempDir,
 } from "./import_helpers.ts";
+import { exists } from "./_record_helpers.ts";
 
 /** Numbers verified by hand with jq over the fixtures (see the report of issue 7). */
 const LITERAL = {
@@ -347,12 +348,3 @@ Deno.test("import sysmon refuses malformed input with file, line and field, and 
     assert(missing.stderr.includes('Cannot import "'), missing.stderr);
   });
 });
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await Deno.stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -10,8 +10,10 @@ import {
   assertEquals,
   captureTest,
   captureUnavailable,
+  exists,
   PROCREC,
   procrec,
+  waitForPath,
   withTempDir,
 } from "./_record_helpers.ts";
 
@@ -23,23 +25,10 @@ async function readAll(path: string) {
   return { reader, events };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function waitFor(path: string, child: Deno.ChildProcess): Promise<void> {
-  let exited = false;
-  child.status.then(() => exited = true);
-  for (let i = 0; i < 400 && !exited; i++) {
-    if (await exists(path)) return;
-    await new Promise((r) => setTimeout(r, 25));
+  if (!(await waitForPath(path, { child }))) {
+    throw new Error(`${path} did not appear`);
   }
-  throw new Error(`${path} did not appear`);
 }
 
 const argvOf = (e: ProcEvent) =>

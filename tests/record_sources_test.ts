@@ -11,6 +11,7 @@ import {
   captureUnavailable,
   PROCREC,
   procrec,
+  waitForPath,
   withTempDir,
 } from "./_record_helpers.ts";
 import { buildStorm, parseTruth, recordedSubtree } from "./_storm.ts";
@@ -35,14 +36,7 @@ captureTest(
         stdout: "null",
         stderr: "piped",
       }).spawn();
-      for (let i = 0; i < 400; i++) {
-        try {
-          await Deno.stat(`${nl}.incomplete`);
-          break;
-        } catch {
-          await new Promise((r) => setTimeout(r, 25));
-        }
-      }
+      await waitForPath(`${nl}.incomplete`);
       const eb = `${dir}/ebpf.cbor`;
       const r = await procrec([
         "record",
