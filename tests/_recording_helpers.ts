@@ -4,7 +4,11 @@
  * @module
  */
 import type { ProcEvent } from "../cli/events/types.ts";
-import { type HeaderInit, RecordingWriter } from "../cli/log/mod.ts";
+import {
+  type HeaderInit,
+  RecordingReader,
+  RecordingWriter,
+} from "../cli/log/mod.ts";
 
 /** A header for test recordings. */
 export function testHeader(overrides: Partial<HeaderInit> = {}): HeaderInit {
@@ -68,4 +72,20 @@ export async function writeRecording(
   for (const e of events) w.write(e);
   await w.close();
   return await Deno.readFile(path);
+}
+
+/** The header, events and read report of a recording. */
+export async function readRecording(path: string) {
+  const r = await RecordingReader.open(path);
+  const events: ProcEvent[] = await Array.fromAsync(r.events());
+  return { header: r.header, events, report: r.report };
+}
+
+/** The events of a recording, which must read back complete. */
+export async function readCompleteEvents(path: string): Promise<ProcEvent[]> {
+  const { events, report } = await readRecording(path);
+  if (!report.complete) {
+    throw new Error(`${path}: ${JSON.stringify(report.problems)}`);
+  }
+  return events;
 }

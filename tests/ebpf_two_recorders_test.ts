@@ -5,8 +5,6 @@
  * threads); image and argv must agree wherever the proc connector source
  * reached them (it misses short-lived processes: provenance "gone").
  */
-import { RecordingReader } from "../cli/log/mod.ts";
-import type { ProcEvent } from "../cli/events/types.ts";
 import {
   buildEbpfStorm,
   parseStormTruth,
@@ -14,7 +12,6 @@ import {
   stormChildren,
 } from "./_ebpf_helpers.ts";
 import {
-  assert,
   assertEquals,
   captureTest,
   captureUnavailable,
@@ -22,18 +19,9 @@ import {
   procrec,
   waitForPath,
 } from "./_record_helpers.ts";
+import { readCompleteEvents as events } from "./_recording_helpers.ts";
 
 const why = await captureUnavailable();
-
-async function events(path: string): Promise<ProcEvent[]> {
-  const reader = await RecordingReader.open(path);
-  const evs = await Array.fromAsync(reader.events());
-  assert(
-    reader.report.complete,
-    `${path}: ${JSON.stringify(reader.report.problems)}`,
-  );
-  return evs;
-}
 
 /** The tree of the storm as both sources can fill it. */
 function comparable(p: SeenProcess) {

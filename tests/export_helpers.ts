@@ -5,11 +5,9 @@
  * @module
  */
 import type { ProcEvent } from "../cli/events/types.ts";
-import {
-  type HeaderInit,
-  RecordingReader,
-  RecordingWriter,
-} from "../cli/log/mod.ts";
+import { type HeaderInit, RecordingWriter } from "../cli/log/mod.ts";
+
+export { readRecording } from "./_recording_helpers.ts";
 
 /** A Linux header whose clock fields need big integers. */
 export const LINUX_HEADER: HeaderInit = {
@@ -160,13 +158,6 @@ export async function writeRecording(
   const w = await RecordingWriter.create(path, header, { flushIntervalMs: 0 });
   for (const e of events) w.write(e);
   await w.close();
-}
-
-/** The header and events of a recording. */
-export async function readRecording(path: string) {
-  const r = await RecordingReader.open(path);
-  const events: ProcEvent[] = await Array.fromAsync(r.events());
-  return { header: r.header, events, report: r.report };
 }
 
 /** The non-empty lines of a text. */

@@ -1,7 +1,5 @@
 import { assert, assertEquals } from "./import_assert.ts";
 import { analyze } from "../cli/analysis/mod.ts";
-import type { ProcEvent } from "../cli/events/types.ts";
-import { RecordingReader } from "../cli/log/mod.ts";
 import {
   EMPIRE,
   expected,
@@ -11,6 +9,7 @@ import {
   rawRecords,
   withTempDir,
 } from "./import_helpers.ts";
+import { readRecording as readAll } from "./_recording_helpers.ts";
 import { exists } from "./_record_helpers.ts";
 
 /** Numbers verified by hand with jq over the fixtures (see the report of issue 7). */
@@ -63,12 +62,6 @@ const DATASETS = [
     hosts: ["WORKSTATION5.theshire.local", "MORDORDC.theshire.local"],
   },
 ];
-
-async function readAll(path: string) {
-  const r = await RecordingReader.open(path);
-  const events: ProcEvent[] = await Array.fromAsync(r.events());
-  return { header: r.header, events, report: r.report };
-}
 
 const low = (s: string | undefined) => s?.toLowerCase();
 

@@ -1,7 +1,5 @@
 import { assert, assertEquals } from "./import_assert.ts";
 import { parseSysmonXml, readSysmonRecords } from "../cli/interop/mod.ts";
-import type { ProcEvent } from "../cli/events/types.ts";
-import { RecordingReader } from "../cli/log/mod.ts";
 import {
   EMPIRE,
   LSASS,
@@ -10,6 +8,7 @@ import {
   rawRecords,
   withTempDir,
 } from "./import_helpers.ts";
+import { readRecording as readAll } from "./_recording_helpers.ts";
 
 /** The EventData fields Sysmon writes for Event ID 1 and 5, in its order. */
 const EVENT_DATA = [
@@ -87,12 +86,6 @@ function renderXml(
   }
   return "<?xml version='1.0' encoding='utf-8'?>\n<Events>\n" +
     records.map((r) => renderEvent(r, "\n")).join("\n") + "\n</Events>\n";
-}
-
-async function readAll(path: string) {
-  const r = await RecordingReader.open(path);
-  const events: ProcEvent[] = await Array.fromAsync(r.events());
-  return { header: r.header, events };
 }
 
 for (const [file, shape] of [[LSASS, "events"], [EMPIRE, "bare"]] as const) {

@@ -3,7 +3,6 @@
  * process trees are the same, apart from the fields only eBPF fills (image
  * and argv of processes gone before the proc connector source read /proc).
  */
-import { RecordingReader } from "../cli/log/mod.ts";
 import {
   assert,
   assertEquals,
@@ -15,15 +14,9 @@ import {
   withTempDir,
 } from "./_record_helpers.ts";
 import { buildStorm, parseTruth, recordedSubtree } from "./_storm.ts";
+import { readCompleteEvents as events } from "./_recording_helpers.ts";
 
 const why = await captureUnavailable();
-
-async function events(path: string) {
-  const r = await RecordingReader.open(path);
-  const evs = await Array.fromAsync(r.events());
-  assert(r.report.complete, JSON.stringify(r.report.problems));
-  return evs;
-}
 
 captureTest(
   "a storm recorded by the eBPF and the proc connector sources at once gives the same process tree",
