@@ -158,6 +158,25 @@ int pr_lib_emit(struct pr_lib *lib, const void *rec, uint32_t size) {
   return rc == PR_RING_OK ? PR_OK : 1;
 }
 
+/* Frees a slot of the full held list: folds the last held record that has
+ * an earlier one of the same reason into it (its CPU then unknown), so every
+ * count stays under its own reason. 0 when all reasons differ. Under
+ * lib->mu. */
+static int fold_held(struct pr_lib *lib) {
+  uint32_t i, j;
+  for (i = lib->n_held; i-- > 1;)
+    for (j = i; j-- > 0;)
+      if (lib->held[j].reason == lib->held[i].reason) {
+        if (lib->held[j].cpu != lib->held[i].cpu) lib->held[j].cpu = UINT32_MAX;
+        lib->held[j].count += lib->held[i].count;
+        lib->held[j].h.flags |= lib->held[i].h.flags;
+        memmove(lib->held + i, lib->held + i + 1, (lib->n_held - i - 1) * sizeof(lib->held[0]));
+        lib->n_held--;
+        return 1;
+      }
+  return 0;
+}
+
 int pr_lib_emit_lost(struct pr_lib *lib, uint32_t reason, uint32_t cpu, uint64_t count, uint16_t flags,
                      uint64_t mono_ns) {
   struct pr_rec_lost l;
@@ -187,10 +206,15 @@ int pr_lib_emit_lost(struct pr_lib *lib, uint32_t reason, uint32_t cpu, uint64_t
     pthread_cond_broadcast(&lib->cv);
   } else {
     /* Held until the ring has room; merged into the last held one when that
-     * is for the same reason and CPU, or when the list is full. */
+     * is for the same reason and CPU. A full list first folds two records of
+     * one reason together (held records enter the stream together, before
+     * anything else, so no count moves past a record); only when all
+     * reasons differ does the new one join the last. */
     struct pr_rec_lost *last = lib->n_held > 0 ? &lib->held[lib->n_held - 1] : NULL;
-    if (last != NULL && ((last->reason == reason && last->cpu == cpu && last->h.flags == flags) ||
-                         lib->n_held == sizeof(lib->held) / sizeof(lib->held[0]))) {
+    uint32_t cap = sizeof(lib->held) / sizeof(lib->held[0]);
+    int same = last != NULL && last->reason == reason && last->cpu == cpu && last->h.flags == flags;
+    if (!same && lib->n_held == cap && fold_held(lib)) last = &lib->held[lib->n_held - 1];
+    if (last != NULL && (same || lib->n_held == cap)) {
       if (last->reason != reason || last->cpu != cpu) last->cpu = UINT32_MAX;
       last->count += count;
       last->h.flags |= flags;
