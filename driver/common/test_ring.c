@@ -9,26 +9,7 @@
 
 #include "pr_record.h"
 #include "pr_ring.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                     \
-  do {                                                                  \
-    if (!(cond)) {                                                      \
-      fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, __func__, #cond); \
-      return 1;                                                         \
-    }                                                                   \
-  } while (0)
-
-static void run(const char *name, int (*fn)(void)) {
-  if (fn() == 0) {
-    passed++;
-    printf("ok   %s\n", name);
-  } else {
-    failed++;
-    printf("FAIL %s\n", name);
-  }
-}
+#include "test_check.h"
 
 /* A test record: header then payload bytes derived from tag. */
 static uint32_t make_rec(uint8_t *buf, uint32_t size, uint32_t tag) {
@@ -408,20 +389,20 @@ static int test_utf8_cut(void) {
 }
 
 int main(void) {
-  run("pr_ring wraps around and keeps every record whole and in order", test_wrap_around);
-  run("pr_ring drops new records when full and reports the exact count at the next push",
-      test_full_ring_counts_drops);
-  run("pr_ring pads the end instead of splitting a record", test_records_never_split);
-  run("pr_ring_pop_batch copies nothing into a buffer smaller than the next record",
-      test_pop_into_too_small_buffer);
-  run("pr_ring_push rejects malformed and oversized records", test_rejects_malformed_records);
-  run("pr_ring_try_push leaves a record that does not fit uncounted; pr_ring_note_drop counts one",
-      test_try_push_and_note_drop);
-  run("pr_ring_flush_lost reports drops that no later record follows", test_flush_lost_reports_drops_at_the_end);
-  run("pr_ring accounts for every sequence number with a racing producer and consumer",
-      test_producer_consumer_race);
-  run("pr_rb_add_str appends strings by length and truncates to the limit", test_builder_strings);
-  run("pr_utf8_cut never cuts inside a UTF-8 character", test_utf8_cut);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  t_run("pr_ring wraps around and keeps every record whole and in order", test_wrap_around);
+  t_run("pr_ring drops new records when full and reports the exact count at the next push",
+        test_full_ring_counts_drops);
+  t_run("pr_ring pads the end instead of splitting a record", test_records_never_split);
+  t_run("pr_ring_pop_batch copies nothing into a buffer smaller than the next record",
+        test_pop_into_too_small_buffer);
+  t_run("pr_ring_push rejects malformed and oversized records", test_rejects_malformed_records);
+  t_run("pr_ring_try_push leaves a record that does not fit uncounted; pr_ring_note_drop counts one",
+        test_try_push_and_note_drop);
+  t_run("pr_ring_flush_lost reports drops that no later record follows", test_flush_lost_reports_drops_at_the_end);
+  t_run("pr_ring accounts for every sequence number with a racing producer and consumer",
+        test_producer_consumer_race);
+  t_run("pr_rb_add_str appends strings by length and truncates to the limit", test_builder_strings);
+  t_run("pr_utf8_cut never cuts inside a UTF-8 character", test_utf8_cut);
+  printf("%d passed, %d failed\n", t_passed, t_failed);
+  return t_failed == 0 ? 0 : 1;
 }

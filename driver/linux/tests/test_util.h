@@ -1,6 +1,7 @@
 /*
  * test_util.h - small helpers shared by the driver/linux C tests: checks that
- * report and count, and a collector that reads records from a handle.
+ * report and count (../../common/test_check.h), and a collector that reads
+ * records from a handle.
  */
 #ifndef PR_TEST_UTIL_H
 #define PR_TEST_UTIL_H
@@ -11,28 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../common/test_check.h"
 #include "../../include/procrec_abi.h"
-
-static int t_passed, t_failed;
-
-#define CHECK(cond)                                                                        \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
-      fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, __func__, #cond); \
-      return 1;                                                                            \
-    }                                                                                      \
-  } while (0)
-
-static inline void t_run(const char *name, int (*fn)(void)) {
-  if (fn() == 0) {
-    t_passed++;
-    printf("ok   %s\n", name);
-  } else {
-    t_failed++;
-    printf("FAIL %s\n", name);
-  }
-  fflush(stdout);
-}
 
 static inline uint64_t t_now_ms(void) {
   struct timespec ts;
