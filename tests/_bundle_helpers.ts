@@ -9,7 +9,7 @@ import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingWriter } from "../cli/log/mod.ts";
 import { testHeader } from "./_recording_helpers.ts";
 
-import { withTempDir } from "./_record_helpers.ts";
+import { ROOT, withTempDir } from "./_record_helpers.ts";
 
 export { procrec } from "./_record_helpers.ts";
 
@@ -128,6 +128,15 @@ export async function writeIncident(
   });
   for (const ev of events) w.write(ev);
   await w.close();
+}
+
+/** The file names of the golden fixture recordings (fixtures/*.cbor), sorted. */
+export async function fixtureRecordings(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(`${ROOT}fixtures`)) {
+    if (e.name.endsWith(".cbor")) names.push(e.name);
+  }
+  return names.sort();
 }
 
 /** Makes a temp dir, runs `fn` in it, removes it. */

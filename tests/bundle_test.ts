@@ -9,6 +9,7 @@ import { RecordingReader, RecordingWriter } from "../cli/log/mod.ts";
 import type { Manifest } from "../cli/bundle/mod.ts";
 import { toHex } from "../cli/log/_hash.ts";
 import {
+  fixtureRecordings,
   incidentEvents,
   inTempDir,
   procrec,
@@ -315,11 +316,7 @@ Deno.test("an incomplete recording is bundled as is and reported", async () => {
 const FIX = new URL("../fixtures/", import.meta.url).pathname;
 
 Deno.test("the golden fixtures, bundled and signed, verify intact and replay to their golden outputs", async () => {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(FIX)) {
-    if (e.name.endsWith(".cbor")) names.push(e.name);
-  }
-  names.sort();
+  const names = await fixtureRecordings();
   assert(names.length >= 8, `fixtures/ holds ${names.length} recordings`);
   await inTempDir(async (dir) => {
     assertEquals((await procrec(["keygen", "-o", `${dir}/k`])).code, 0);

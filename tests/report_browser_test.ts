@@ -12,6 +12,7 @@ import "../cli/bundle/_zip.ts"; // zip.js without web workers
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import {
+  fixtureRecordings,
   incidentEvents,
   inTempDir,
   procrec,
@@ -326,11 +327,7 @@ Deno.test("report: a bundle's report (written by report, and inside the bundle) 
 
 Deno.test("report: every golden fixture shows all its processes; a Windows image is found", async () => {
   const FIX = `${ROOT}fixtures/`;
-  const names: string[] = [];
-  for await (const e of Deno.readDir(FIX)) {
-    if (e.name.endsWith(".cbor")) names.push(e.name);
-  }
-  names.sort();
+  const names = await fixtureRecordings();
   assert(names.length >= 8, `fixtures/ holds ${names.length} recordings`);
   await inTempDir(async (dir) => {
     const b = await procrec([
