@@ -7,7 +7,7 @@
  */
 import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingWriter } from "../cli/log/mod.ts";
-import { testHeader } from "./_recording_helpers.ts";
+import { processCreate, testHeader } from "./_recording_helpers.ts";
 
 import { ROOT, withTempDir } from "./_record_helpers.ts";
 
@@ -23,17 +23,7 @@ function proc(
   argv: string[],
 ): ProcEvent[] {
   return [
-    {
-      kind: "process_create",
-      t,
-      pid,
-      tid: pid,
-      ppid,
-      ptid: ppid,
-      creatorPid: ppid,
-      creatorTid: ppid,
-      start: t,
-    },
+    processCreate(t, pid, ppid),
     {
       kind: "exec",
       t: t + MS / 10,

@@ -26,23 +26,37 @@ export function testHeader(overrides: Partial<HeaderInit> = {}): HeaderInit {
   };
 }
 
+/**
+ * A `process_create` of `pid` at `t` by the main thread of `ppid`, plus
+ * `extra` fields.
+ */
+export function processCreate(
+  t: number,
+  pid: number,
+  ppid: number,
+  extra: Partial<ProcEvent> = {},
+): ProcEvent {
+  return {
+    kind: "process_create",
+    t,
+    pid,
+    tid: pid,
+    ppid,
+    ptid: ppid,
+    creatorPid: ppid,
+    creatorTid: ppid,
+    start: t,
+    ...extra,
+  } as ProcEvent;
+}
+
 /** A deterministic workload: `n` processes, each created, exec'd and exited. */
 export function workload(n: number): ProcEvent[] {
   const out: ProcEvent[] = [];
   for (let i = 0; i < n; i++) {
     const pid = 2000 + i;
     const t = i * 1000;
-    out.push({
-      kind: "process_create",
-      t,
-      pid,
-      tid: pid,
-      ppid: 1,
-      ptid: 1,
-      creatorPid: 1,
-      creatorTid: 1,
-      start: t,
-    });
+    out.push(processCreate(t, pid, 1));
     out.push({
       kind: "exec",
       t: t + 10,

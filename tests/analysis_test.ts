@@ -22,29 +22,12 @@ import {
   writeRecording,
 } from "./fixtures_gen.ts";
 import { assertEquals, withTempDir } from "./_record_helpers.ts";
+import { processCreate } from "./_recording_helpers.ts";
 
 const LINUX = { os: "linux", bootId: "boot-1" } as const;
 const WIN = { os: "windows", bootId: "boot-w" } as const;
 
-function create(
-  t: number,
-  pid: number,
-  ppid: number,
-  extra: Partial<ProcEvent> = {},
-): ProcEvent {
-  return {
-    kind: "process_create",
-    t,
-    pid,
-    tid: pid,
-    ppid,
-    ptid: ppid,
-    creatorPid: ppid,
-    creatorTid: ppid,
-    start: t,
-    ...extra,
-  } as ProcEvent;
-}
+const create = processCreate;
 
 const exit = (t: number, pid: number, status = 0): ProcEvent => ({
   kind: "process_exit",

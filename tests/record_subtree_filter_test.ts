@@ -1,18 +1,9 @@
 import { SubtreeFilter } from "../cli/record/subtree_filter.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { assertEquals } from "./_record_helpers.ts";
+import { processCreate } from "./_recording_helpers.ts";
 
-const create = (pid: number, ppid: number): ProcEvent => ({
-  kind: "process_create",
-  t: 0,
-  pid,
-  tid: pid,
-  ppid,
-  ptid: ppid,
-  creatorPid: ppid,
-  creatorTid: ppid,
-  start: 0,
-});
+const create = (pid: number, ppid: number) => processCreate(0, pid, ppid);
 const exit = (pid: number): ProcEvent => ({
   kind: "process_exit",
   t: 0,
