@@ -83,6 +83,7 @@ captureTest(
         "record",
         "--source",
         "ebpf",
+        "--only-command", // other tests exec /bin/true at the same time
         "-o",
         out,
         "--",
