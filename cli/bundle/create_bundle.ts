@@ -31,6 +31,7 @@ import {
   SIGNATURE_NAME,
 } from "./manifest.ts";
 import { encodeSignature, signManifest } from "./signature.ts";
+import { pathExists } from "../path_exists.ts";
 
 /** A document the caller made for the bundle. */
 export interface BundleDocument {
@@ -92,7 +93,7 @@ export async function createBundle(
     throw new Error(`Cannot create bundle "${out}": no recordings given`);
   }
   for (const p of [out, `${out}.incomplete`]) {
-    if (await exists(p)) {
+    if (await pathExists(p)) {
       throw new Error(`Cannot create bundle "${out}": "${p}" exists`);
     }
   }
@@ -214,14 +215,4 @@ export async function createBundle(
 
 function hashBytes(b: Uint8Array): string {
   return newSha256().update(b).digest("hex");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }

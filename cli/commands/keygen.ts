@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import { generateKeyPair } from "../bundle/mod.ts";
 import { CliError } from "../errors.ts";
 import { action, print } from "./_run.ts";
+import { pathExists } from "../path_exists.ts";
 
 const EXAMPLES = `
 Examples:
@@ -33,7 +34,7 @@ export function register(program: Command): void {
       const priv = flags.output;
       const pub = `${priv}.pub`;
       for (const p of [priv, pub]) {
-        if (await exists(p)) {
+        if (await pathExists(p)) {
           throw new CliError(
             `Cannot write key "${p}": the file exists; keygen never replaces a key`,
           );
@@ -77,15 +78,5 @@ async function writeNew(
     await file.sync();
   } finally {
     file.close();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
   }
 }

@@ -24,6 +24,7 @@ import {
   type RecordingTrailer,
   SELF_DESCRIBE_TAG,
 } from "./schema.ts";
+import { pathExists } from "../path_exists.ts";
 
 /** The header fields a caller gives; the writer adds format and version. */
 export type HeaderInit = Omit<RecordingHeader, "format" | "version">;
@@ -93,7 +94,7 @@ export class RecordingWriter {
     const tempPath = `${path}.incomplete`;
     if (!options.overwrite) {
       for (const p of [path, tempPath]) {
-        if (await exists(p)) {
+        if (await pathExists(p)) {
           throw new Deno.errors.AlreadyExists(
             `Cannot create recording "${p}": the file exists`,
           );
@@ -222,14 +223,4 @@ export class RecordingWriter {
 function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   let off = 0;
   while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }

@@ -23,6 +23,7 @@ import { ForestSummary, type LiveAnalysis } from "./live_summary.ts";
 import { formatStatusLine } from "./status_line.ts";
 import { SubtreeFilter } from "./subtree_filter.ts";
 import { requirePrivilege } from "./check_host.ts";
+import { pathExists } from "../path_exists.ts";
 
 /** Options of {@link recordSession}. */
 export interface RecordOptions {
@@ -114,7 +115,8 @@ export async function recordSession(
   try {
     if (
       !opts.overwrite &&
-      (await exists(opts.output) || await exists(`${opts.output}.incomplete`))
+      (await pathExists(opts.output) ||
+        await pathExists(`${opts.output}.incomplete`))
     ) {
       throw new Deno.errors.AlreadyExists(
         `Cannot record to "${opts.output}": the file exists (choose another with -o, or replace it with --force)`,
@@ -330,15 +332,5 @@ export async function recordSession(
   } finally {
     for (const [sig, fn] of signals) Deno.removeSignalListener(sig, fn);
     await src.close();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
   }
 }
