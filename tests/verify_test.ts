@@ -17,7 +17,7 @@ import {
   procrec,
   writeIncident,
 } from "./_bundle_helpers.ts";
-import { assert, assertEquals } from "./_record_helpers.ts";
+import { assert, assertEquals, exists } from "./_record_helpers.ts";
 
 const MEMBERS = [
   "manifest.json",
@@ -299,6 +299,23 @@ Deno.test("verify: a truncated zip is a clear error (exit 2)", async () => {
     }
     const missing = await procrec(["verify", "nothing.zip"], { cwd: dir });
     assertEquals(missing.code, 2, missing.stderr);
+    await Deno.mkdir(`${dir}/adir`);
+    for (
+      const args of [["verify", "adir"], ["replay", "adir"], [
+        "report",
+        "adir",
+        "-o",
+        "r.html",
+      ]]
+    ) {
+      const r = await procrec(args, { cwd: dir });
+      assertEquals(r.code, 2, `${args[0]}: ${r.stderr}`);
+      assert(
+        r.stderr.includes(`"adir": it is a directory`),
+        `${args[0]}: ${r.stderr}`,
+      );
+    }
+    assert(!(await exists(`${dir}/r.html`)), "report left r.html behind");
   });
 });
 

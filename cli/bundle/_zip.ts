@@ -63,7 +63,8 @@ export async function looksLikeZip(path: string): Promise<boolean> {
     const b = new Uint8Array(4);
     let got = 0;
     while (got < 4) {
-      const n = await file.read(b.subarray(got));
+      // A directory opens but cannot be read: not a zip either.
+      const n = await file.read(b.subarray(got)).catch(() => null);
       if (n === null) break;
       got += n;
     }

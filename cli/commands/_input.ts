@@ -16,6 +16,7 @@
 import { looksLikeZip, openBundle } from "../bundle/mod.ts";
 import { RecordingReader } from "../log/mod.ts";
 import { CliError } from "../errors.ts";
+import { pathExists } from "../path_exists.ts";
 
 /** Options of {@link openRecordingInput}. */
 export interface RecordingInputOptions {
@@ -30,12 +31,17 @@ export async function openRecordingInput(
 ): Promise<RecordingReader> {
   let file = path;
   let member = options.member;
-  if (!(await exists(path))) {
+  if (!(await pathExists(path))) {
     const hash = path.lastIndexOf("#");
-    if (hash > 0 && await exists(path.slice(0, hash))) {
+    if (hash > 0 && await pathExists(path.slice(0, hash))) {
       file = path.slice(0, hash);
       member = path.slice(hash + 1);
     }
+  }
+  if ((await statOrNull(file))?.isDirectory) {
+    throw new CliError(
+      `Cannot read "${file}": it is a directory, not a recording or a bundle`,
+    );
   }
   if (!(await looksLikeZip(file))) {
     if (file !== path) {
@@ -58,11 +64,10 @@ export async function openRecordingInput(
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
   try {
-    await Deno.stat(path);
-    return true;
+    return await Deno.stat(path);
   } catch {
-    return false;
+    return null;
   }
 }

@@ -66,10 +66,16 @@ export function register(program: Command): void {
           throw new CliError((e as Error).message);
         });
       }
+      let info;
       try {
-        await Deno.stat(input);
+        info = await Deno.stat(input);
       } catch (e) {
         throw new CliError(`Cannot verify "${input}": ${(e as Error).message}`);
+      }
+      if (info.isDirectory) {
+        throw new CliError(
+          `Cannot verify "${input}": it is a directory, not a recording or a bundle`,
+        );
       }
       let result;
       try {
