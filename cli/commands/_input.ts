@@ -24,7 +24,10 @@ export interface RecordingInputOptions {
   member?: string;
 }
 
-/** Opens a recording, or one recording of a bundle, for reading. */
+/**
+ * Opens a recording, or one recording of a bundle, for reading; a failure is
+ * a {@link CliError} (exit 2) whose message names the file.
+ */
 export async function openRecordingInput(
   path: string,
   options: RecordingInputOptions = {},
@@ -49,17 +52,20 @@ export async function openRecordingInput(
         `Cannot read "${path}": "${file}" is not a bundle, so "#${member}" names nothing`,
       );
     }
-    return await RecordingReader.open(path);
+    return await asCliError(RecordingReader.open(path));
   }
-  let bundle;
+  const bundle = await asCliError(openBundle(file));
+  return await asCliError(
+    bundle.openRecording(member, { closeBundle: true }),
+  );
+}
+
+/** `p`, with its failure (messages name the file) as a CliError, exit 2. */
+async function asCliError<T>(p: Promise<T>): Promise<T> {
   try {
-    bundle = await openBundle(file);
+    return await p;
   } catch (e) {
-    throw new CliError((e as Error).message, 2, { cause: e });
-  }
-  try {
-    return await bundle.openRecording(member, { closeBundle: true });
-  } catch (e) {
+    if (e instanceof CliError) throw e;
     throw new CliError((e as Error).message, 2, { cause: e });
   }
 }

@@ -19,7 +19,7 @@
 import type { Command } from "commander";
 import { action, printErr } from "./_run.ts";
 import { openRecordingInput } from "./_input.ts";
-import { UsageError } from "../errors.ts";
+import { CliError, UsageError } from "../errors.ts";
 import {
   ecsMapper,
   type JsonObject,
@@ -157,9 +157,7 @@ async function openOutput(
     truncate: true,
     createNew: !force,
   }).catch((e) => {
-    throw new Error(`Cannot export to "${path}": ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw new CliError(`Cannot export to "${path}": ${(e as Error).message}`);
   });
   const enc = new TextEncoder();
   let pending: string[] = [];

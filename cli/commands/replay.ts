@@ -19,7 +19,7 @@ import {
   summarize,
   type TreeFilter,
 } from "../analysis/mod.ts";
-import { CliError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import type { RecordingReader, RecordingReport } from "../log/mod.ts";
 import { openRecordingInput } from "./_input.ts";
 import { action, print, printErr } from "./_run.ts";
@@ -72,13 +72,7 @@ export interface ReplayedRecording {
 export async function replayRecording(
   path: string,
 ): Promise<ReplayedRecording> {
-  let reader: RecordingReader;
-  try {
-    reader = await openRecordingInput(path);
-  } catch (e) {
-    if (e instanceof CliError) throw e;
-    throw new CliError((e as Error).message, 2, { cause: e });
-  }
+  const reader = await openRecordingInput(path);
   const forest = await analyze(reader.events(), {
     os: reader.header.os,
     bootId: reader.header.bootId,
