@@ -4,6 +4,7 @@ for (
   const [args, message] of [
     [["--ring-bytes", "lots"], '--ring-bytes "lots" is not a byte count'],
     [["--rcvbuf-bytes", "8GiB"], "--rcvbuf-bytes 8GiB is above 4 GiB"],
+    [["--ring-bytes", "0"], "--ring-bytes 0 is not a size"],
     [["--duration", "soon"], 'Cannot parse duration "soon"'],
     [["--only-command"], "--only-command needs a command after --"],
     [["--source", "dtrace"], "argument 'dtrace' is invalid"],

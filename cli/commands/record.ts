@@ -53,6 +53,12 @@ function byteCount(name: string, text: string | undefined): number | undefined {
   const n = Number(m[1]) *
     ({ K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[unit ?? ""] ?? 1);
   if (n > 0xffffffff) throw new UsageError(`--${name} ${text} is above 4 GiB`);
+  // 0 is the library's "use the default": say so rather than pass it silently
+  if (n === 0) {
+    throw new UsageError(
+      `--${name} ${text} is not a size (leave the option out for the default)`,
+    );
+  }
   return n;
 }
 
