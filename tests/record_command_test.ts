@@ -350,3 +350,34 @@ captureTest(
   },
   why,
 );
+
+captureTest(
+  "record names the output path when it cannot be written, and the command when it is not found",
+  async () => {
+    await withTempDir(async (dir) => {
+      await Deno.writeTextFile(`${dir}/file`, "");
+      const bad = `${dir}/file/x.cbor`;
+      const r = await procrec(["record", "-o", bad, "--", "true"]);
+      assertEquals(r.code, 2, r.stderr);
+      assert(
+        r.stderr.includes(
+          `Cannot record to "${bad}": a parent is not a directory`,
+        ),
+        r.stderr,
+      );
+      const out = `${dir}/y.cbor`;
+      const c = await procrec(["record", "-o", out, "--", "no-such-command-x"]);
+      assertEquals(c.code, 2, c.stderr);
+      assert(
+        c.stderr.includes('Cannot run command "no-such-command-x": not found'),
+        c.stderr,
+      );
+      // nothing half-written is left behind
+      assertEquals(
+        [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+        ["file"],
+      );
+    }, "procrec-badout-");
+  },
+  why,
+);

@@ -90,6 +90,25 @@ const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
   SIGSYS: 31,
 };
 
+/** An error preparing the output, naming the recording and the reason. */
+function outputError(path: string, e: unknown): Error {
+  const reason = e instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : e instanceof Deno.errors.NotADirectory
+    ? "a parent is not a directory"
+    : (e as Error).message;
+  return new Error(`Cannot record to "${path}": ${reason}`);
+}
+
+async function anyExists(paths: string[]): Promise<boolean> {
+  for (const p of paths) {
+    if (await pathExists(p).catch((e) => Promise.reject(outputError(p, e)))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 /** The shell's convention: the exit code, or 128 + signal number. */
 export function exitStatusOf(status: Deno.CommandStatus): number {
   if (status.signal) return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
@@ -115,8 +134,7 @@ export async function recordSession(
   try {
     if (
       !opts.overwrite &&
-      (await pathExists(opts.output) ||
-        await pathExists(`${opts.output}.incomplete`))
+      await anyExists([opts.output, `${opts.output}.incomplete`])
     ) {
       throw new Deno.errors.AlreadyExists(
         `Cannot record to "${opts.output}": the file exists (choose another with -o, or replace it with --force)`,
@@ -124,7 +142,9 @@ export async function recordSession(
     }
     const dir = opts.output.replace(/[/\\][^/\\]*$/, "");
     if (dir !== opts.output && dir !== "") {
-      await Deno.mkdir(dir, { recursive: true });
+      await Deno.mkdir(dir, { recursive: true }).catch((e) => {
+        throw outputError(opts.output, e);
+      });
     }
     src.start();
     const source = src.info();
@@ -160,10 +180,9 @@ export async function recordSession(
         }).spawn();
       } catch (e) {
         throw new Error(
-          `Cannot run command "${cmd}": ${(e as Error).message}`,
-          {
-            cause: e,
-          },
+          e instanceof Deno.errors.NotFound
+            ? `Cannot run command "${cmd}": not found (not a file, nor in PATH)`
+            : `Cannot run command "${cmd}": ${(e as Error).message}`,
         );
       }
     }
@@ -191,6 +210,10 @@ export async function recordSession(
     });
     writer = await RecordingWriter.create(opts.output, header, {
       overwrite: opts.overwrite,
+    }).catch((e) => {
+      throw e instanceof Deno.errors.AlreadyExists
+        ? e
+        : outputError(opts.output, e);
     });
     const w = writer;
     const analysis = (opts.analysis ?? ((h) => new ForestSummary(h)))(
