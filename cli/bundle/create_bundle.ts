@@ -177,7 +177,14 @@ export async function createBundle(
 
   // Pass 2: write the zip; each recording must hash as it did in pass 1.
   const tmp = `${out}.incomplete`;
-  const file = await Deno.open(tmp, { write: true, createNew: true });
+  const file = await Deno.open(tmp, { write: true, createNew: true }).catch(
+    (e) => {
+      throw new Error(
+        `Cannot create bundle "${out}": ${(e as Error).message}`,
+        { cause: e },
+      );
+    },
+  );
   let ok = false;
   try {
     const zip = new ZipWriter(file.writable, { lastModDate: now, level: 6 });

@@ -144,6 +144,10 @@ async function withInput<T>(
       cause: e,
     });
   }
+  if ((await file.stat()).isDirectory) {
+    file.close();
+    throw new CliError(`Cannot import "${path}": it is a directory`);
+  }
   try {
     return await fn(file.readable);
   } catch (e) {
