@@ -11,6 +11,7 @@ import { analyze, ForestBuilder } from "../cli/analysis/mod.ts";
 import { diffForests, renderDiff } from "../cli/diff/mod.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingReader, RecordingWriter } from "../cli/log/mod.ts";
+import { testHeader } from "../tests/_recording_helpers.ts";
 
 const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 1_000_000);
 
@@ -112,17 +113,11 @@ function* workload(
 }
 
 async function write(path: string, events: Iterable<ProcEvent>): Promise<void> {
-  const w = await RecordingWriter.create(path, {
-    host: "bench",
-    os: "linux",
-    kernel: "6",
-    bootId: "bench",
-    timeBase: { monoNs: 0n, utcNs: 0n },
-    clock: { source: "bench", monoToUtcNs: 0n },
-    tool: { name: "procrec", version: "bench" },
-    source: { name: "fixture", reason: "bench" },
-    options: {},
-  }, { flushIntervalMs: 0, overwrite: true });
+  const w = await RecordingWriter.create(
+    path,
+    testHeader({ host: "bench", source: { name: "fixture", reason: "bench" } }),
+    { flushIntervalMs: 0, overwrite: true },
+  );
   for (const e of events) w.write(e);
   await w.close();
 }
