@@ -37,6 +37,34 @@ export async function procrec(
 }
 
 /**
+ * `procrec record --source SOURCE ...flags -o OUT [--stats-out STATS] --
+ * ...command`, run as {@link procrec} runs it (`env`, `prefix`).
+ */
+export function procrecRecord(
+  source: string,
+  out: string,
+  command: string[],
+  opts: {
+    flags?: string[];
+    statsOut?: string;
+    env?: Record<string, string>;
+    prefix?: string[];
+  } = {},
+): Promise<Run> {
+  return procrec([
+    "record",
+    "--source",
+    source,
+    ...(opts.flags ?? []),
+    "-o",
+    out,
+    ...(opts.statsOut !== undefined ? ["--stats-out", opts.statsOut] : []),
+    "--",
+    ...command,
+  ], { env: opts.env, prefix: opts.prefix });
+}
+
+/**
  * Builds the C program `src` (a path below the checkout) with gcc
  * (`-O2 -Wall -Wextra -Werror -pthread`) into `out`; returns `out`.
  */

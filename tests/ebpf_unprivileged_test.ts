@@ -9,9 +9,10 @@ import { RecordingReader } from "../cli/log/mod.ts";
 import {
   assert,
   assertEquals,
+  captureTest,
   captureUnavailable,
-  mustNotSkip,
-  procrec,
+  procrecRecord,
+  withTempDir,
 } from "./_record_helpers.ts";
 
 const NO_BPF = [
@@ -23,31 +24,12 @@ const NO_BPF = [
 const why = await captureUnavailable();
 
 function test(name: string, fn: (dir: string) => Promise<void>) {
-  if (why) console.error(`skipping "${name}": ${why}`);
-  Deno.test({ name, ignore: !!why && !mustNotSkip() }, async () => {
-    if (why) throw new Error(`CI must run this test, but: ${why}`);
-    const dir = await Deno.makeTempDir({ prefix: "procrec-nobpf-" });
-    try {
-      await fn(dir);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  });
+  captureTest(name, () => withTempDir(fn, "procrec-nobpf-"), why);
 }
 
 test("record --source auto without CAP_BPF falls back to the proc connector and says why", async (dir) => {
   const out = `${dir}/x.cbor`;
-  const r = await procrec([
-    "record",
-    "--source",
-    "auto",
-    "-o",
-    out,
-    "--",
-    "true",
-  ], {
-    prefix: NO_BPF,
-  });
+  const r = await procrecRecord("auto", out, ["true"], { prefix: NO_BPF });
   assertEquals(r.code, 0, `exit status (stderr: ${r.stderr})`);
   const reader = await RecordingReader.open(out);
   const source = reader.header.source;
@@ -62,17 +44,7 @@ test("record --source auto without CAP_BPF falls back to the proc connector and 
 
 test("record --source ebpf without CAP_BPF fails with a clear message, exit status 2", async (dir) => {
   const out = `${dir}/x.cbor`;
-  const r = await procrec([
-    "record",
-    "--source",
-    "ebpf",
-    "-o",
-    out,
-    "--",
-    "true",
-  ], {
-    prefix: NO_BPF,
-  });
+  const r = await procrecRecord("ebpf", out, ["true"], { prefix: NO_BPF });
   assertEquals(r.code, 2, `exit status (stderr: ${r.stderr})`);
   assert(
     /CAP_BPF/.test(r.stderr),
@@ -87,15 +59,7 @@ test("record --source ebpf without CAP_BPF fails with a clear message, exit stat
 
 test("record --source auto with CAP_BPF records with eBPF and the header says why", async (dir) => {
   const out = `${dir}/x.cbor`;
-  const r = await procrec([
-    "record",
-    "--source",
-    "auto",
-    "-o",
-    out,
-    "--",
-    "true",
-  ]);
+  const r = await procrecRecord("auto", out, ["true"]);
   assertEquals(r.code, 0, `exit status (stderr: ${r.stderr})`);
   const reader = await RecordingReader.open(out);
   const source = reader.header.source;
