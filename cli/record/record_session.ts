@@ -10,7 +10,7 @@
  * @module
  */
 import type { ProcEvent } from "../events/types.ts";
-import { type RecordingHeader, RecordingWriter } from "../log/mod.ts";
+import { RecordingWriter } from "../log/mod.ts";
 import { decodeRecords } from "../native/decode_records.ts";
 import {
   Control,
@@ -19,7 +19,7 @@ import {
   type SourceStats,
 } from "../native/event_source.ts";
 import { buildRecordingHeader, sampleTimeBase } from "./recording_header.ts";
-import { ForestSummary, type LiveAnalysis } from "./live_summary.ts";
+import { ForestSummary } from "./live_summary.ts";
 import { formatStatusLine } from "./status_line.ts";
 import { SubtreeFilter } from "./subtree_filter.ts";
 import { requirePrivilege } from "./check_host.ts";
@@ -44,8 +44,6 @@ export interface RecordOptions {
   pauseReaderMs?: number;
   /** Show a live status line on stderr (a terminal). */
   statusLine?: boolean;
-  /** The live analysis (default: the replay analysis, {@link ForestSummary}). */
-  analysis?: (header: RecordingHeader) => LiveAnalysis;
 }
 
 /** What a session did. */
@@ -216,9 +214,8 @@ export async function recordSession(
         : outputError(opts.output, e);
     });
     const w = writer;
-    const analysis = (opts.analysis ?? ((h) => new ForestSummary(h)))(
-      { format: "procrec", version: 1, ...header },
-    );
+    // the replay's analysis, fed live: its summary is the replay summary
+    const analysis = new ForestSummary(header);
     const filter = child && opts.onlyCommand
       ? new SubtreeFilter(child.pid)
       : undefined;
