@@ -721,6 +721,7 @@ static void process_batch(struct nl_state *s, const struct raw_ev *batch, uint32
   while (i < n) {
     uint32_t j = i, k = 0, m, e;
     uint64_t read_end = 0;
+    int trusted = 0; /* execs of the round whose /proc read may be used */
     while (j < n) {
       if (batch[j].what == PROC_EVENT_EXEC) {
         if (k == s->exec_round) break;
@@ -728,6 +729,7 @@ static void process_batch(struct nl_state *s, const struct raw_ev *batch, uint32
         __atomic_fetch_sub(&s->exec_pending[exec_slot(batch[j].b)], 1, __ATOMIC_RELAXED);
         s->slots[k].index = j;
         prepare_exec(s, &batch[j], &s->slots[k]);
+        trusted |= s->slots[k].enriched;
         k++;
         read_end = pr_lib_mono_now();
       }
@@ -735,8 +737,9 @@ static void process_batch(struct nl_state *s, const struct raw_ev *batch, uint32
     }
     {
       int drained = 1;
-      if (k > 0 && !(pr_lib_options(s->lib)->flags & PR_OPT_NO_ENRICH))
-        drained = wait_drained_after(s, read_end);
+      /* The barrier only guards /proc values about to be used: a round whose
+       * reads all failed or were rejected emits them as gone anyway. */
+      if (trusted) drained = wait_drained_after(s, read_end);
       for (m = i, e = 0; m < j; m++) {
         if (batch[m].what == PROC_EVENT_EXEC) {
           struct exec_slot *x = &s->slots[e++];
