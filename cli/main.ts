@@ -36,7 +36,10 @@ export async function main(args: string[]): Promise<number> {
     }
     const err = e as Error;
     printErr(`procrec: ${err?.message ?? String(e)}\n`);
-    if (err?.cause instanceof Error) {
+    // the cause only when the message does not already carry its text
+    if (
+      err?.cause instanceof Error && !err.message.includes(err.cause.message)
+    ) {
       printErr(`  cause: ${err.cause.message}\n`);
     }
     if (Deno.env.get("PROCREC_DEBUG")) printErr(`${err?.stack}\n`);

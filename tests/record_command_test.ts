@@ -381,3 +381,24 @@ captureTest(
   },
   why,
 );
+
+captureTest(
+  "record without the library names it once, exit status 2, and writes nothing",
+  async () => {
+    await withTempDir(async (dir) => {
+      const lib = `${dir}/no-such-libprocrec.so`;
+      const r = await procrec(["record", "-o", `${dir}/x.cbor`, "--", "true"], {
+        env: { PROCREC_LIB: lib },
+      });
+      assertEquals(r.code, 2, r.stderr);
+      assert(
+        r.stderr.includes(`Cannot load the procrec library "${lib}"`),
+        r.stderr,
+      );
+      // the cause's text is in the message already: not printed twice
+      assert(!r.stderr.includes("cause:"), r.stderr);
+      assertEquals([...Deno.readDirSync(dir)], []);
+    }, "procrec-nolib-");
+  },
+  why,
+);
