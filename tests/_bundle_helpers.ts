@@ -9,9 +9,18 @@ import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingWriter } from "../cli/log/mod.ts";
 import { processCreate, testHeader } from "./_recording_helpers.ts";
 
-import { ROOT, withTempDir } from "./_record_helpers.ts";
+import { procrec, ROOT, type Run, withTempDir } from "./_record_helpers.ts";
 
 export { procrec } from "./_record_helpers.ts";
+
+/** `procrec bundle create -o OUT ...args` (run in `cwd` if given). */
+export function bundleCreate(
+  out: string,
+  args: readonly string[],
+  cwd?: string,
+): Promise<Run> {
+  return procrec(["bundle", "create", "-o", out, ...args], { cwd });
+}
 
 const MS = 1_000_000;
 

@@ -9,6 +9,7 @@ import { RecordingReader, RecordingWriter } from "../cli/log/mod.ts";
 import type { Manifest } from "../cli/bundle/mod.ts";
 import { toHex } from "../cli/log/_hash.ts";
 import {
+  bundleCreate,
   fixtureRecordings,
   incidentEvents,
   inTempDir,
@@ -36,11 +37,7 @@ Deno.test("bundle create keeps recordings unchanged and pins every member in man
   await inTempDir(async (dir) => {
     await writeIncident(`${dir}/incident.cbor`);
     await writeIncident(`${dir}/baseline.cbor`, incidentEvents(1));
-    const r = await procrec([
-      "bundle",
-      "create",
-      "-o",
-      `${dir}/case.zip`,
+    const r = await bundleCreate(`${dir}/case.zip`, [
       `${dir}/incident.cbor`,
       `${dir}/baseline.cbor`,
       "--case",
@@ -130,33 +127,17 @@ Deno.test("bundle create refuses to replace a file and to bundle two recordings 
     await writeIncident(`${dir}/a.cbor`);
     await Deno.mkdir(`${dir}/x`);
     await writeIncident(`${dir}/x/a.cbor`);
-    let r = await procrec([
-      "bundle",
-      "create",
-      "-o",
-      `${dir}/c.zip`,
+    let r = await bundleCreate(`${dir}/c.zip`, [
       `${dir}/a.cbor`,
       `${dir}/x/a.cbor`,
     ]);
     assertEquals(r.code, 2);
     assert(r.stderr.includes("would both be recordings/a.cbor"), r.stderr);
     await Deno.writeTextFile(`${dir}/c.zip`, "keep me");
-    r = await procrec([
-      "bundle",
-      "create",
-      "-o",
-      `${dir}/c.zip`,
-      `${dir}/a.cbor`,
-    ]);
+    r = await bundleCreate(`${dir}/c.zip`, [`${dir}/a.cbor`]);
     assertEquals(r.code, 2);
     assertEquals(await Deno.readTextFile(`${dir}/c.zip`), "keep me");
-    r = await procrec([
-      "bundle",
-      "create",
-      "-o",
-      `${dir}/d.zip`,
-      `${dir}/c.zip`,
-    ]);
+    r = await bundleCreate(`${dir}/d.zip`, [`${dir}/c.zip`]);
     assertEquals(r.code, 2);
     assert(r.stderr.includes("not a procrec recording"), r.stderr);
   });
@@ -197,9 +178,7 @@ Deno.test("a bundle replays and diffs exactly like its loose recordings", async 
         "b.cbor",
       ]], ["both.zip", ["a.cbor", "b.cbor"]]] as const
     ) {
-      const r = await procrec(["bundle", "create", "-o", zip, ...recs], {
-        cwd: dir,
-      });
+      const r = await bundleCreate(zip, recs, dir);
       assertEquals(r.code, 0, r.stderr);
     }
     const same = async (loose: string[], bundled: string[]) => {
@@ -290,13 +269,7 @@ Deno.test("an incomplete recording is bundled as is and reported", async () => {
     for (const e of incidentEvents()) w.write(e);
     w.abandon();
     await Deno.rename(`${dir}/crash.cbor.incomplete`, `${dir}/crash.cbor`);
-    const r = await procrec([
-      "bundle",
-      "create",
-      "-o",
-      `${dir}/c.zip`,
-      `${dir}/crash.cbor`,
-    ]);
+    const r = await bundleCreate(`${dir}/c.zip`, [`${dir}/crash.cbor`]);
     assertEquals(r.code, 0, r.stderr);
     assert(r.stderr.includes("incomplete"), r.stderr);
     const m = JSON.parse(
@@ -320,11 +293,7 @@ Deno.test("the golden fixtures, bundled and signed, verify intact and replay to 
   assert(names.length >= 8, `fixtures/ holds ${names.length} recordings`);
   await inTempDir(async (dir) => {
     assertEquals((await procrec(["keygen", "-o", `${dir}/k`])).code, 0);
-    const b = await procrec([
-      "bundle",
-      "create",
-      "-o",
-      `${dir}/fixtures.zip`,
+    const b = await bundleCreate(`${dir}/fixtures.zip`, [
       "--sign",
       `${dir}/k`,
       ...names.map((n) => `${FIX}${n}`),

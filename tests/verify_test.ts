@@ -12,6 +12,7 @@ import {
 } from "@zip.js/zip.js";
 import { generateKeyPair } from "../cli/bundle/mod.ts";
 import {
+  bundleCreate,
   incidentEvents,
   inTempDir,
   procrec,
@@ -37,17 +38,13 @@ async function setup(dir: string): Promise<void> {
     });
     await Deno.writeTextFile(`${dir}/${who}.key.pub`, k.publicKeyPem);
   }
-  const r = await procrec([
-    "bundle",
-    "create",
-    "-o",
-    "case.zip",
+  const r = await bundleCreate("case.zip", [
     "incident.cbor",
     "--case",
     "IR-7",
     "--sign",
     "team.key",
-  ], { cwd: dir });
+  ], dir);
   assertEquals(r.code, 0, r.stderr);
 }
 
@@ -227,17 +224,13 @@ Deno.test("verify: a re-signed bundle carrying its own key is not trusted; added
       `${dir}/evil/incident.cbor`,
       incidentEvents().filter((e) => e.pid !== 108),
     );
-    let r = await procrec([
-      "bundle",
-      "create",
-      "-o",
-      "evil.zip",
+    let r = await bundleCreate("evil.zip", [
       "evil/incident.cbor",
       "--case",
       "IR-7",
       "--sign",
       "attacker.key",
-    ], { cwd: dir });
+    ], dir);
     assertEquals(r.code, 0, r.stderr);
     const evil = await readZip(`${dir}/evil.zip`);
     evil.push(["team.key.pub", await Deno.readFile(`${dir}/attacker.key.pub`)]);
@@ -346,13 +339,7 @@ Deno.test("verify: a loose recording is intact, damaged (chunk named), or incomp
 Deno.test("verify: a manifest that misdescribes a recording it pins is named, even unsigned", async () => {
   await inTempDir(async (dir) => {
     await writeIncident(`${dir}/incident.cbor`);
-    const r = await procrec([
-      "bundle",
-      "create",
-      "-o",
-      "u.zip",
-      "incident.cbor",
-    ], { cwd: dir });
+    const r = await bundleCreate("u.zip", ["incident.cbor"], dir);
     assertEquals(r.code, 0, r.stderr);
     const members = await readZip(`${dir}/u.zip`);
     for (
