@@ -15,7 +15,7 @@ import {
   assertEquals,
   captureTest,
   captureUnavailable,
-  procrec,
+  procrecRecord,
   withTempDir,
 } from "./_record_helpers.ts";
 
@@ -27,20 +27,12 @@ captureTest(
     await withTempDir(async (dir) => {
       const storm = await buildEbpfStorm(dir);
       const out = `${dir}/storm.cbor`;
-      const r = await procrec([
-        "record",
-        "--source",
+      const r = await procrecRecord(
         "ebpf",
-        "-o",
         out,
-        "--stats-out",
-        `${dir}/stats.json`,
-        "--",
-        storm,
-        "60000",
-        "1500",
-        `${dir}/truth`,
-      ]);
+        [storm, "60000", "1500", `${dir}/truth`],
+        { statsOut: `${dir}/stats.json` },
+      );
       assertEquals(r.code, 0, `procrec record (stderr: ${r.stderr})`);
       const truth = parseStormTruth(await Deno.readTextFile(`${dir}/truth`));
       const reader = await RecordingReader.open(out);
@@ -79,20 +71,13 @@ captureTest(
       await Deno.mkdir(deep, { recursive: true });
       const args = Array.from({ length: 3000 }, (_, i) => String(i));
       const out = `${dir}/long.cbor`;
-      const r = await procrec([
-        "record",
-        "--source",
+      const r = await procrecRecord(
         "ebpf",
-        "--only-command", // other tests exec /bin/true at the same time
-        "-o",
         out,
-        "--",
-        "sh",
-        "-c",
-        `cd "${deep}" && exec /bin/true "$@"`,
-        "sh",
-        ...args,
-      ]);
+        ["sh", "-c", `cd "${deep}" && exec /bin/true "$@"`, "sh", ...args],
+        // other tests exec /bin/true at the same time
+        { flags: ["--only-command"] },
+      );
       assertEquals(r.code, 0, `procrec record (stderr: ${r.stderr})`);
       const reader = await RecordingReader.open(out);
       const execs = (await Array.fromAsync(reader.events())).filter((e) =>

@@ -11,7 +11,7 @@ import {
   assertEquals,
   captureTest,
   captureUnavailable,
-  procrec,
+  procrecRecord,
   withTempDir,
 } from "./_record_helpers.ts";
 import { buildStorm, parseTruth, type Truth } from "./_storm.ts";
@@ -61,22 +61,16 @@ for (
       await withTempDir(async (dir) => {
         const storm = await buildStorm(dir);
         const out = `${dir}/loss.cbor`;
-        const r = await procrec([
-          "record",
-          "--source",
+        const r = await procrecRecord(
           source,
-          flag,
-          source === "netlink" ? "4096" : "8192",
-          "-o",
           out,
-          "--stats-out",
-          `${dir}/stats.json`,
-          "--",
-          storm,
-          `${dir}/truth`,
-          "600",
-          "0",
-        ], { env: { [PAUSE_READER_ENV]: "1500" } });
+          [storm, `${dir}/truth`, "600", "0"],
+          {
+            flags: [flag, source === "netlink" ? "4096" : "8192"],
+            statsOut: `${dir}/stats.json`,
+            env: { [PAUSE_READER_ENV]: "1500" },
+          },
+        );
         assertEquals(r.code, 3, r.stderr);
         const stats = JSON.parse(await Deno.readTextFile(`${dir}/stats.json`));
         const reader = await RecordingReader.open(out);

@@ -12,6 +12,7 @@ import {
   captureTest,
   captureUnavailable,
   procrec,
+  procrecRecord,
   withTempDir,
 } from "./_record_helpers.ts";
 
@@ -27,20 +28,12 @@ for (const source of ["ebpf", "netlink"]) {
       await withTempDir(async (dir) => {
         const storm = await buildStorm(dir);
         const out = `${dir}/storm.cbor`;
-        const r = await procrec([
-          "record",
-          "--source",
+        const r = await procrecRecord(
           source,
-          "-o",
           out,
-          "--stats-out",
-          `${dir}/stats.json`,
-          "--",
-          storm,
-          `${dir}/truth`,
-          String(PROCS),
-          String(THREADS),
-        ]);
+          [storm, `${dir}/truth`, String(PROCS), String(THREADS)],
+          { statsOut: `${dir}/stats.json` },
+        );
         assertEquals(
           r.code,
           3,
