@@ -202,14 +202,6 @@ export class EventSource {
     }
   }
 
-  /** Reads what is there now, blocking the caller at most `timeoutMs`. */
-  readNow(buf: Uint8Array<ArrayBuffer>, timeoutMs = 0): number {
-    return this.#check(
-      this.#lib.procrec_read_now(this.#h, buf, buf.length, timeoutMs),
-      "read the event source",
-    );
-  }
-
   /** The library's counters. */
   stats(): SourceStats {
     const a = new BigUint64Array(STATS_BYTES / 8);

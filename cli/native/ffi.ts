@@ -44,17 +44,6 @@ export const symbols = {
     result: "i32", // int32_t bytes (> 0), 0 on timeout, < 0 status
     nonblocking: true,
   },
-  /** The same function, blocking the caller: for a final drain with timeout 0. */
-  procrec_read_now: {
-    name: "procrec_read",
-    parameters: [
-      "pointer", // void *h
-      "buffer", // uint8_t *buf
-      "u32", // uint32_t cap
-      "u32", // uint32_t timeout_ms
-    ],
-    result: "i32",
-  },
   procrec_stats: {
     parameters: [
       "pointer", // void *h
