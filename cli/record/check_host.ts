@@ -69,11 +69,8 @@ const BTF_PATH = "/sys/kernel/btf/vmlinux";
 /** Checks this host (Linux). */
 export async function checkHost(): Promise<HostReport> {
   const checks: HostCheck[] = [];
-  const priv = processPrivilege();
-  const status = { euid: priv.euid, caps: capabilityNames(priv.capEff) };
-  const hasNet = status.caps.has("CAP_NET_ADMIN");
-  const hasBpf = status.caps.has("CAP_BPF") && status.caps.has("CAP_PERFMON") ||
-    status.caps.has("CAP_SYS_ADMIN");
+  const status = capturePrivilege();
+  const { net: hasNet, bpf: hasBpf } = status;
   checks.push({
     name: "privilege",
     ok: hasNet || hasBpf,
@@ -181,6 +178,26 @@ export async function checkHost(): Promise<HostReport> {
   return { canRecord, autoSource, checks };
 }
 
+/** This process's capture privilege: which sources it may open. */
+function capturePrivilege(): {
+  euid: number;
+  caps: Set<string>;
+  /** May open the proc connector. */
+  net: boolean;
+  /** May load and attach BPF programs. */
+  bpf: boolean;
+} {
+  const { euid, capEff } = processPrivilege();
+  const caps = capabilityNames(capEff);
+  return {
+    euid,
+    caps,
+    net: caps.has("CAP_NET_ADMIN"),
+    bpf: (caps.has("CAP_BPF") && caps.has("CAP_PERFMON")) ||
+      caps.has("CAP_SYS_ADMIN"),
+  };
+}
+
 /**
  * Throws a {@link PrivilegeError} naming the missing privilege when this
  * process cannot record from `source` (checked before the library is asked,
@@ -188,11 +205,7 @@ export async function checkHost(): Promise<HostReport> {
  */
 export function requirePrivilege(source: SourceName): void {
   if (Deno.build.os !== "linux") return;
-  const { euid, capEff } = processPrivilege();
-  const caps = capabilityNames(capEff);
-  const net = caps.has("CAP_NET_ADMIN");
-  const bpf = (caps.has("CAP_BPF") && caps.has("CAP_PERFMON")) ||
-    caps.has("CAP_SYS_ADMIN");
+  const { euid, caps, net, bpf } = capturePrivilege();
   const ok = source === "netlink" ? net : source === "ebpf" ? bpf : net || bpf;
   if (ok) return;
   const need = SOURCE_PRIVILEGE[source];
