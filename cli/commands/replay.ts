@@ -21,6 +21,7 @@ import {
 } from "../analysis/mod.ts";
 import { UsageError } from "../errors.ts";
 import type { RecordingReader, RecordingReport } from "../log/mod.ts";
+import { toHex } from "../log/_hash.ts";
 import { openRecordingInput } from "./_input.ts";
 import { action, print, printErr } from "./_run.ts";
 import { runDiff } from "./diff.ts";
@@ -147,7 +148,7 @@ export function toJson(value: unknown): string {
     (_k, v) => {
       if (typeof v === "bigint") return v.toString();
       if (v instanceof Uint8Array) {
-        return Array.from(v, (b) => b.toString(16).padStart(2, "0")).join("");
+        return toHex(v);
       }
       if (v instanceof Map) return undefined;
       return v;
