@@ -372,10 +372,22 @@ captureTest(
         c.stderr.includes('Cannot run command "no-such-command-x": not found'),
         c.stderr,
       );
+      // --force replaces a file, not a directory: refused before recording
+      await Deno.mkdir(`${dir}/adir`);
+      const d = await procrec([
+        "record",
+        "-f",
+        "-o",
+        `${dir}/adir`,
+        "--",
+        "true",
+      ]);
+      assertEquals(d.code, 2, d.stderr);
+      assert(d.stderr.includes("it is a directory"), d.stderr);
       // nothing half-written is left behind
       assertEquals(
         [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
-        ["file"],
+        ["adir", "file"],
       );
     }, "procrec-badout-");
   },

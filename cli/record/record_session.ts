@@ -130,6 +130,12 @@ export async function recordSession(
   let child: Deno.ChildProcess | undefined;
   const signals: [Deno.Signal, () => void][] = [];
   try {
+    // --force replaces a file, never a directory (found only at the rename)
+    if (
+      await Deno.stat(opts.output).then((st) => st.isDirectory, () => false)
+    ) {
+      throw new Error(`Cannot record to "${opts.output}": it is a directory`);
+    }
     if (
       !opts.overwrite &&
       await anyExists([opts.output, `${opts.output}.incomplete`])
