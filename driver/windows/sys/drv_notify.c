@@ -35,17 +35,16 @@ PUCHAR pr_slot_get(LONG *index) {
 
 VOID pr_slot_put(LONG index) { InterlockedExchange(&g_pr.slot_busy[index], 0); }
 
-/* Counts a record that could not even be built (no free slot) exactly as the
- * ring counts its own drops, so that the next lost record includes it. */
+/* Counts a record that could not even be built (no free slot) as a ring
+ * drop (pr_ring_note_drop), so that the next lost record includes it. */
 static VOID pr_count_drop(ULONG64 mono, ULONG64 utc) {
+  struct pr_rec_header h;
   KIRQL irql;
+  RtlZeroMemory(&h, sizeof(h));
+  h.mono_ns = mono;
+  h.utc_ns = utc;
   KeAcquireSpinLock(&g_pr.lock, &irql);
-  if (g_pr.ring.pending_lost == 0) {
-    g_pr.ring.lost_mono_ns = mono;
-    g_pr.ring.lost_utc_ns = utc;
-  }
-  g_pr.ring.pending_lost++;
-  g_pr.ring.dropped++;
+  pr_ring_note_drop(&g_pr.ring, &h);
   g_pr.scratch_drops++;
   KeReleaseSpinLock(&g_pr.lock, irql);
 }
