@@ -60,8 +60,11 @@ export async function openRecordingInput(
   );
 }
 
-/** `p`, with its failure (messages name the file) as a CliError, exit 2. */
-async function asCliError<T>(p: Promise<T>): Promise<T> {
+/**
+ * `p`, with its failure (messages name the file) as a {@link CliError},
+ * exit 2.
+ */
+export async function asCliError<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (e) {

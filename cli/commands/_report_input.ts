@@ -7,10 +7,9 @@
  */
 import { analyze } from "../analysis/mod.ts";
 import { looksLikeZip, openBundle } from "../bundle/mod.ts";
-import { CliError } from "../errors.ts";
 import type { RecordingReader } from "../log/mod.ts";
 import type { ReportInput, ReportRecording } from "../report/mod.ts";
-import { openRecordingInput } from "./_input.ts";
+import { asCliError, openRecordingInput } from "./_input.ts";
 
 /** Reads every event of `reader` and analyses them. */
 export async function analyzeReader(
@@ -60,22 +59,12 @@ export async function reportInputFor(
       ],
     };
   }
-  let bundle;
-  try {
-    bundle = await openBundle(path);
-  } catch (e) {
-    throw new CliError((e as Error).message, 2, { cause: e });
-  }
+  const bundle = await asCliError(openBundle(path));
   try {
     const names = member === undefined ? bundle.recordings : [member];
     const recordings: ReportRecording[] = [];
     for (const m of names) {
-      let reader;
-      try {
-        reader = await bundle.openRecording(m);
-      } catch (e) {
-        throw new CliError((e as Error).message, 2, { cause: e });
-      }
+      const reader = await asCliError(bundle.openRecording(m));
       recordings.push(
         await analyzeReader(reader, reader.name.slice(path.length + 1)),
       );
