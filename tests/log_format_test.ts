@@ -342,3 +342,25 @@ Deno.test("scanItem() rejects reserved and over-long items without reading them"
   }
   assert(threw, "deep nesting accepted");
 });
+
+Deno.test("close() that cannot rename says so and leaves the complete recording in NAME.incomplete", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/x.cbor`;
+    const w = await RecordingWriter.create(path, testHeader());
+    for (const e of everyKind) w.write(e);
+    await Deno.mkdir(`${path}/occupied`, { recursive: true }); // rename target
+    let message = "";
+    await w.close().catch((e) => (message = (e as Error).message));
+    assert(
+      message.includes(`Cannot rename recording "${path}.incomplete"`),
+      message,
+    );
+    assert(
+      message.includes(`the complete recording is in "${path}.incomplete"`),
+      message,
+    );
+    const { r, events } = await readAll(`${path}.incomplete`);
+    assert(r.report.complete, JSON.stringify(r.report.problems));
+    assertEquals(events.length, everyKind.length);
+  }, "procrec-rename-");
+});

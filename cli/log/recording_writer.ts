@@ -206,7 +206,13 @@ export class RecordingWriter {
     this.#bytes += item.length;
     await this.#file.sync();
     this.#file.close();
-    await Deno.rename(this.tempPath, this.path);
+    await Deno.rename(this.tempPath, this.path).catch((e) => {
+      throw new Error(
+        `Cannot rename recording "${this.tempPath}" to "${this.path}": ${
+          (e as Error).message
+        }; the complete recording is in "${this.tempPath}"`,
+      );
+    });
     return this.path;
   }
 
