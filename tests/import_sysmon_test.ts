@@ -235,6 +235,23 @@ Deno.test("replay prints the tree of an imported Sysmon log and report renders i
   });
 });
 
+Deno.test("import sysmon refuses an existing per-host recording before writing any of the set", async () => {
+  await withTempDir(async (dir) => {
+    const out = `${dir}/rec.cbor`;
+    const taken = perHostPath(out, "WORKSTATION5.theshire.local");
+    await Deno.writeTextFile(taken, "keep me");
+    const run = await procrec(["import", "sysmon", EMPIRE, "-o", out]);
+    assertEquals(run.code, 2, run.stderr);
+    assert(run.stderr.includes(`"${taken}": the file exists`), run.stderr);
+    assertEquals(await Deno.readTextFile(taken), "keep me");
+    assertEquals(
+      [...Deno.readDirSync(dir)].map((e) => e.name),
+      [taken.slice(dir.length + 1)],
+      "files written",
+    );
+  });
+});
+
 Deno.test("import sysmon --host makes one recording per input file", async () => {
   await withTempDir(async (dir) => {
     const run = await procrec([

@@ -11,6 +11,7 @@ import { basename, extname } from "node:path";
 import type { Command } from "commander";
 import { action, print } from "./_run.ts";
 import { CliError } from "../errors.ts";
+import { pathExists } from "../path_exists.ts";
 import { RecordingWriter } from "../log/mod.ts";
 import {
   formatImportStats,
@@ -75,11 +76,22 @@ async function importSysmon(files: string[], opts: Opts): Promise<number> {
     read.push({ ...r, sha256: hash.digest("hex") });
   }
   const plans = wrap(() => planSysmonRecordings(read, opts.host));
+  const paths = plans.map((plan) =>
+    plans.length === 1 ? opts.output : withSuffix(opts.output, plan.key)
+  );
+  if (!opts.force) {
+    // refuse before writing any, so a refusal leaves no partial set
+    for (const p of paths) {
+      if (await pathExists(p)) {
+        throw new CliError(
+          `Cannot create recording "${p}": the file exists (use --force to replace it)`,
+        );
+      }
+    }
+  }
   let report = "";
-  for (const plan of plans) {
-    const path = plans.length === 1
-      ? opts.output
-      : withSuffix(opts.output, plan.key);
+  for (const [i, plan] of plans.entries()) {
+    const path = paths[i];
     const w = await RecordingWriter.create(path, plan.header, {
       overwrite: opts.force,
       flushIntervalMs: 0,
