@@ -69,6 +69,8 @@ export class RecordingWriter {
   #lost: Record<string, number> = {};
   #timer: number | undefined;
   #closed = false;
+  /** A failure of the periodic flush, thrown by the next write or close. */
+  #failed: Error | undefined;
   #bytes = 0;
   #lastFlush = Date.now();
 
@@ -124,7 +126,15 @@ export class RecordingWriter {
     const period = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
     if (period > 0) {
       w.#timer = setInterval(() => {
-        if (Date.now() - w.#lastFlush >= period) w.flush();
+        if (Date.now() - w.#lastFlush < period) return;
+        // a failure here (a full disk) would be an uncaught error that ends
+        // the process: keep it for the next write or close to throw
+        try {
+          w.flush();
+        } catch (e) {
+          w.#failed = e as Error;
+          clearInterval(w.#timer);
+        }
       }, Math.max(10, Math.floor(period / 2)));
     }
     return w;
@@ -150,6 +160,7 @@ export class RecordingWriter {
     if (this.#closed) {
       throw new Error(`Cannot write to recording "${this.path}": it is closed`);
     }
+    if (this.#failed) throw this.#failed;
     encodeEventTo(event, this.#pending, this.#scratch);
     this.#counts[event.kind] = (this.#counts[event.kind] ?? 0) + 1;
     if (event.kind === "lost") {
@@ -172,7 +183,14 @@ export class RecordingWriter {
       sha256(body).subarray(0, 16),
       body,
     ]);
-    writeAll(this.#file, item);
+    try {
+      writeAll(this.#file, item);
+    } catch (e) {
+      throw new Error(
+        `Cannot write recording "${this.tempPath}": ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
     this.#bytes += item.length;
     this.#prevHash = sha256(item);
     this.#chunkIndex++;
@@ -182,6 +200,7 @@ export class RecordingWriter {
   /** Flushes, writes the trailer, syncs and renames; returns the final path. */
   async close(): Promise<string> {
     if (this.#closed) return this.path;
+    if (this.#failed) throw this.#failed;
     this.flush();
     clearInterval(this.#timer);
     this.#closed = true;
@@ -216,11 +235,18 @@ export class RecordingWriter {
     return this.path;
   }
 
-  /** Stops without a trailer, leaving `NAME.incomplete` as a crash would. */
+  /**
+   * Stops without a trailer, leaving `NAME.incomplete` as a crash would;
+   * never throws (the pending events are lost when they cannot be written).
+   */
   abandon(): void {
     if (this.#closed) return;
-    this.flush();
     clearInterval(this.#timer);
+    try {
+      if (!this.#failed) this.flush();
+    } catch {
+      // a full disk: the chunks written before stay readable, as after a crash
+    }
     this.#closed = true;
     this.#file.close();
   }
