@@ -414,3 +414,39 @@ captureTest(
   },
   why,
 );
+
+captureTest(
+  "record onto a full disk says which recording could not be written, exit status 2, and leaves it readable",
+  async () => {
+    await withTempDir(async (dir) => {
+      const mount = await new Deno.Command("mount", {
+        args: ["-t", "tmpfs", "-o", "size=16k", "tmpfs", dir],
+      }).output();
+      assertEquals(mount.code, 0, new TextDecoder().decode(mount.stderr));
+      try {
+        const out = `${dir}/x.cbor`;
+        const r = await procrec([
+          "record",
+          "-o",
+          out,
+          "--",
+          "sh",
+          "-c",
+          "for i in $(seq 1500); do /bin/true; done",
+        ]);
+        assertEquals(r.code, 2, r.stderr);
+        assert(
+          r.stderr.includes(`Cannot write recording "${out}.incomplete"`),
+          r.stderr,
+        );
+        const reader = await RecordingReader.open(`${out}.incomplete`);
+        await Array.fromAsync(reader.events());
+        assert(!reader.report.complete);
+        assertEquals(reader.header.command?.argv[0], "sh");
+      } finally {
+        await new Deno.Command("umount", { args: [dir] }).output();
+      }
+    }, "procrec-full-");
+  },
+  why,
+);
