@@ -291,11 +291,13 @@ Deno.test("a wrong version or a file that is not a recording gives one clear err
       ),
     );
     await Deno.writeTextFile(`${dir}/text.cbor`, "hello, world\n");
+    await Deno.mkdir(`${dir}/dir.cbor`);
     for (
       const [name, re] of [
         ["v3.cbor", /v3\.cbor": header version is 3, expected 1/],
         ["text.cbor", /text\.cbor": not a procrec recording/],
         ["missing.cbor", /missing\.cbor"/],
+        ["dir.cbor", /dir\.cbor": it is a directory/],
       ] as const
     ) {
       try {

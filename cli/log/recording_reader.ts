@@ -202,7 +202,18 @@ export class RecordingReader {
     name: string,
   ): Promise<RecordingReader> {
     const bytes = new Bytes(source);
-    await bytes.ensure(4096);
+    try {
+      await bytes.ensure(4096);
+    } catch (e) {
+      await bytes.close().catch(() => {});
+      const why = e instanceof Deno.errors.IsADirectory
+        ? "it is a directory"
+        : (e as Error).message;
+      throw new RecordingFormatError(
+        `Cannot read recording "${name}": ${why}`,
+        { cause: e },
+      );
+    }
     if (bytes.buf.length === 0) {
       await bytes.close();
       throw new RecordingFormatError(
