@@ -35,6 +35,19 @@ const LINUX_SIGNALS = [
   "SIGSYS",
 ];
 
+/**
+ * The Linux number of a signal name, or 0 when it has none.
+ *
+ * @example
+ * ```ts
+ * import { linuxSignalNumber } from "./decode_exit_status.ts";
+ * if (linuxSignalNumber("SIGTERM") !== 15) throw new Error("SIGTERM");
+ * ```
+ */
+export function linuxSignalNumber(name: string): number {
+  return Math.max(0, LINUX_SIGNALS.indexOf(name));
+}
+
 /** Names of common NTSTATUS values a process exits with. */
 const NTSTATUS: Record<number, string> = {
   0x00000000: "STATUS_SUCCESS",

@@ -24,6 +24,7 @@ import { formatStatusLine } from "./status_line.ts";
 import { SubtreeFilter } from "./subtree_filter.ts";
 import { requirePrivilege } from "./check_host.ts";
 import { pathExists } from "../path_exists.ts";
+import { linuxSignalNumber } from "../analysis/mod.ts";
 
 /** Options of {@link recordSession}. */
 export interface RecordOptions {
@@ -67,27 +68,6 @@ const READ_TIMEOUT_MS = 100;
 /** How long to keep draining after the command's exit for its last events. */
 const DRAIN_GRACE_MS = 2000;
 
-const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGILL: 4,
-  SIGTRAP: 5,
-  SIGABRT: 6,
-  SIGBUS: 7,
-  SIGFPE: 8,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGSEGV: 11,
-  SIGUSR2: 12,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-  SIGXCPU: 24,
-  SIGXFSZ: 25,
-  SIGSYS: 31,
-};
-
 /** An error preparing the output, naming the recording and the reason. */
 function outputError(path: string, e: unknown): Error {
   const reason = e instanceof Deno.errors.PermissionDenied
@@ -109,7 +89,7 @@ async function anyExists(paths: string[]): Promise<boolean> {
 
 /** The shell's convention: the exit code, or 128 + signal number. */
 export function exitStatusOf(status: Deno.CommandStatus): number {
-  if (status.signal) return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
+  if (status.signal) return 128 + linuxSignalNumber(status.signal);
   return status.code;
 }
 
