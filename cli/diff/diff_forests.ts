@@ -79,8 +79,11 @@ interface CNode {
   exit: string;
   threads: number;
   children: CNode[];
-  /** Hash of the canonical subtree. */
-  hash: string;
+  /**
+   * The canonical subtree's number: equal numbers mean equal subtrees, exactly
+   * (see {@link Shapes}), so a match never needs a second comparison.
+   */
+  shape: number;
   view: DiffProcess;
 }
 
@@ -114,8 +117,10 @@ export function diffForests(
   b: Forest,
   options: DiffOptions = {},
 ): ForestDiff {
-  const ra = canonicalize(a, options);
-  const rb = canonicalize(b, options);
+  // one numbering for both sides: equal numbers are equal subtrees
+  const shapes = new Shapes();
+  const ra = canonicalize(a, options, shapes);
+  const rb = canonicalize(b, options, shapes);
   const out: ForestDiff = {
     same: true,
     added: [],
@@ -191,8 +196,8 @@ export function diffForests(
           emitted: false,
         };
       }
-      // equal subtree hashes: nothing differs below
-      if (p.a.hash !== p.b.hash) {
+      // the same shape: nothing differs below
+      if (p.a.shape !== p.b.shape) {
         stack.push({
           pairs: matchSiblings(p.a.children, p.b.children),
           i: 0,
@@ -242,7 +247,7 @@ interface Pair {
   b?: CNode;
 }
 
-/** Pairs two sibling lists (each sorted by key, hash, start). */
+/** Pairs two sibling lists (each sorted by key, shape, start). */
 function matchSiblings(as: CNode[], bs: CNode[]): Pair[] {
   const groups = new Map<string, { a: CNode[]; b: CNode[] }>();
   for (const n of as) group(groups, n.key).a.push(n);
@@ -254,17 +259,17 @@ function matchSiblings(as: CNode[], bs: CNode[]): Pair[] {
   for (const k of keys) {
     const g = groups.get(k)!;
     // identical subtrees first (queues with a read index: no O(n) shift)
-    const byHash = new Map<string, { list: CNode[]; next: number }>();
+    const byShape = new Map<number, { list: CNode[]; next: number }>();
     for (const n of g.b) {
-      const q = byHash.get(n.hash);
+      const q = byShape.get(n.shape);
       if (q) q.list.push(n);
-      else byHash.set(n.hash, { list: [n], next: 0 });
+      else byShape.set(n.shape, { list: [n], next: 0 });
     }
     const restA: CNode[] = [];
     const used = new Set<CNode>();
     const matched: Pair[] = [];
     for (const n of g.a) {
-      const q = byHash.get(n.hash);
+      const q = byShape.get(n.shape);
       const m = q && q.next < q.list.length ? q.list[q.next++] : undefined;
       if (m) {
         used.add(m);
@@ -370,8 +375,42 @@ function subtree(
   return { tree, count };
 }
 
-/** Builds the canonical tree of a forest, children sorted by key, hash, start. */
-function canonicalize(forest: Forest, options: DiffOptions): CNode[] {
+/**
+ * Numbers canonical subtrees by exact content (hash-consing): a subtree's
+ * number stands for its key, exit, thread count and its children's numbers,
+ * so two subtrees get the same number only if they are equal all the way
+ * down. A fast hash in its place could collide on crafted arguments and hide
+ * a difference; here the map compares the whole text on every lookup.
+ */
+class Shapes {
+  #keys = new Map<string, number>();
+  #shapes = new Map<string, number>();
+
+  of(key: string, exit: string, threads: number, children: CNode[]): number {
+    let k = this.#keys.get(key);
+    if (k === undefined) {
+      k = this.#keys.size;
+      this.#keys.set(key, k);
+    }
+    let text = `${k}\u0001${exit}\u0001${threads}\u0001`;
+    for (let i = 0; i < children.length; i++) {
+      text += i === 0 ? `${children[i].shape}` : `,${children[i].shape}`;
+    }
+    let n = this.#shapes.get(text);
+    if (n === undefined) {
+      n = this.#shapes.size;
+      this.#shapes.set(text, n);
+    }
+    return n;
+  }
+}
+
+/** Builds the canonical tree of a forest, children sorted by key, shape, start. */
+function canonicalize(
+  forest: Forest,
+  options: DiffOptions,
+  shapes: Shapes,
+): CNode[] {
   const windows = forest.meta.os === "windows";
   const nodes = new Map<string, CNode>();
   // arguments repeat a lot: normalize each distinct string once
@@ -417,11 +456,11 @@ function canonicalize(forest: Forest, options: DiffOptions): CNode[] {
       exit,
       threads: n.threads.length,
       children: [],
-      hash: "",
+      shape: -1,
       view,
     });
   }
-  // children, then hashes bottom-up (processes are in start order; walk an
+  // children, then shapes bottom-up (processes are in start order; walk an
   // explicit post-order to stay off the call stack)
   for (const n of forest.processes) {
     const c = nodes.get(n.id)!;
@@ -440,38 +479,20 @@ function canonicalize(forest: Forest, options: DiffOptions): CNode[] {
   }
   for (let i = order.length - 1; i >= 0; i--) {
     const c = order[i];
-    c.children.sort((x, y) =>
-      cmp(x.key, y.key) || cmp(x.hash, y.hash) || x.n.start - y.n.start ||
-      x.n.pid - y.n.pid
-    );
-    c.hash = hash(
-      `${c.key}\u0001${c.exit}\u0001${c.threads}\u0001${
-        c.children.map((k) => k.hash).join(",")
-      }`,
-    );
+    c.children.sort(canonicalOrder);
+    c.shape = shapes.of(c.key, c.exit, c.threads, c.children);
   }
-  roots.sort((x, y) =>
-    cmp(x.key, y.key) || cmp(x.hash, y.hash) || x.n.start - y.n.start ||
-    x.n.pid - y.n.pid
-  );
+  roots.sort(canonicalOrder);
   return roots;
+}
+
+function canonicalOrder(x: CNode, y: CNode): number {
+  return cmp(x.key, y.key) || x.shape - y.shape || x.n.start - y.n.start ||
+    x.n.pid - y.n.pid;
 }
 
 const PLAIN = /^[A-Za-z0-9_\-.,/:=@%+^~<>]+$/;
 
 function quote(a: string): string {
   return PLAIN.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`;
-}
-
-/** 64-bit FNV-1a of a string, as hex (two 32-bit lanes). */
-function hash(s: string): string {
-  let h1 = 0x811c9dc5, h2 = 0x01000193 ^ 0x9e3779b9;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-    h2 ^= h2 >>> 15;
-  }
-  return (h1 >>> 0).toString(16).padStart(8, "0") +
-    (h2 >>> 0).toString(16).padStart(8, "0");
 }
