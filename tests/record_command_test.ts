@@ -450,3 +450,33 @@ captureTest(
   },
   why,
 );
+
+captureTest(
+  "a session that fails on anything but a write leaves NAME.incomplete without a trailer, says why, exit status 2",
+  async () => {
+    await withTempDir(async (dir) => {
+      const out = `${dir}/x.cbor`;
+      const r = await procrec([
+        "record",
+        "-o",
+        out,
+        "--",
+        "sh",
+        "-c",
+        "for i in $(seq 20); do /bin/true; done; exec sleep 5",
+      ], { env: { PROCREC_TEST_FAIL_READ_AFTER_MS: "1000" } });
+      assertEquals(r.code, 2, r.stderr);
+      assert(
+        r.stderr.includes("Cannot read the event source") &&
+          r.stderr.includes(`"${out}.incomplete", without a trailer`),
+        r.stderr,
+      );
+      assert(!(await exists(out)), "the failed recording was renamed");
+      const { reader, events } = await readAll(`${out}.incomplete`);
+      assert(!reader.report.complete, "an abandoned recording is complete");
+      assertEquals(reader.report.trailer, undefined);
+      assert(events.some((e) => argvOf(e)[0] === "seq"), "the events are lost");
+    }, "procrec-fail-");
+  },
+  why,
+);

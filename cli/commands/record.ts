@@ -13,6 +13,8 @@ import { action, print, printErr } from "./_run.ts";
 
 /** Test hook: pause the library's kernel reader this many ms at start. */
 export const PAUSE_READER_ENV = "PROCREC_TEST_PAUSE_READER_MS";
+/** Test hook: reading the event source fails after this many ms. */
+export const FAIL_READ_ENV = "PROCREC_TEST_FAIL_READ_AFTER_MS";
 
 interface RecordFlags {
   output?: string;
@@ -112,6 +114,7 @@ export function register(program: Command): void {
         throw new UsageError("--only-command needs a command after --");
       }
       const pause = Deno.env.get(PAUSE_READER_ENV);
+      const failRead = Deno.env.get(FAIL_READ_ENV);
       const result = await recordSession({
         output: flags.output ?? defaultOutputPath(Deno.hostname(), new Date()),
         overwrite: flags.force,
@@ -125,6 +128,7 @@ export function register(program: Command): void {
         bpfRingBytes: byteCount("bpf-ring-bytes", flags.bpfRingBytes),
         command: command.length ? command : undefined,
         pauseReaderMs: pause ? Number(pause) : undefined,
+        failReadAfterMs: failRead ? Number(failRead) : undefined,
         statusLine: Deno.stderr.isTerminal(),
       });
       const s = result.stats;

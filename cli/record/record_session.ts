@@ -43,6 +43,11 @@ export interface RecordOptions {
   command?: string[];
   /** Test hook: pause the library's kernel reader for this long at start. */
   pauseReaderMs?: number;
+  /**
+   * Test hook: reading the event source fails once this many ms have passed,
+   * as a failing source would (an error that is not a write error).
+   */
+  failReadAfterMs?: number;
   /** Show a live status line on stderr (a terminal). */
   statusLine?: boolean;
 }
@@ -107,6 +112,8 @@ export async function recordSession(
     bpfRingBytes: opts.bpfRingBytes,
   });
   let writer: RecordingWriter | undefined;
+  /** The failure, if any, came from closing the recording. */
+  let closing = false;
   let child: Deno.ChildProcess | undefined;
   const signals: [Deno.Signal, () => void][] = [];
   try {
@@ -262,12 +269,20 @@ export async function recordSession(
 
     // --- the read loop
     const buf = new Uint8Array(READ_BUFFER_BYTES);
+    const failReadAt = opts.failReadAfterMs !== undefined
+      ? startedAt + opts.failReadAfterMs
+      : Infinity;
     let commandEndedAt: number | undefined;
     let termSentAt: number | undefined;
     for (;;) {
       const n = await src.read(buf, READ_TIMEOUT_MS);
       if (n > 0) handle(buf.subarray(0, n));
       const now = Date.now();
+      if (now >= failReadAt) {
+        throw new Error(
+          `Cannot read the event source: a failure injected by the test hook (after ${opts.failReadAfterMs} ms)`,
+        );
+      }
       if (paused && now - startedAt >= opts.pauseReaderMs!) {
         src.control(Control.RESUME_READER);
         paused = false;
@@ -305,6 +320,7 @@ export async function recordSession(
       Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
     }
     const stats = src.stats();
+    closing = true;
     const path = await w.close();
     if (child && commandStatus === undefined) {
       // stopped before the command ended (a second signal, or it ignored
@@ -327,14 +343,22 @@ export async function recordSession(
       summary: analysis.finish(),
     };
   } catch (e) {
-    if (writer) await writer.close().catch(() => writer!.abandon());
+    // an abandoned session is not complete: no trailer, no rename (a trailer
+    // would make a recording cut short by an error look like a clean close)
+    writer?.abandon();
     if (child) {
       try {
         child.kill("SIGTERM");
       } catch { /* gone */ }
       await child.status;
     }
-    throw e;
+    // close() names what failed and where the recording is
+    if (!writer || closing) throw e;
+    const err = e as Error;
+    throw new Error(
+      `${err.message}; recording stopped: the events recorded until then are in "${writer.tempPath}", without a trailer (incomplete)`,
+      { cause: e },
+    );
   } finally {
     for (const [sig, fn] of signals) Deno.removeSignalListener(sig, fn);
     await src.close();
