@@ -21,7 +21,9 @@ int pr_ring_init(struct pr_ring *r, void *mem, uint32_t bytes, uint32_t lost_rea
 
 uint32_t pr_ring_max_record(const struct pr_ring *r) {
   /* A lost record may have to precede it; both start at offset 0 when the
-   * ring is empty. */
+   * ring is empty. (More pending lost records than one make such a record
+   * wait: it is dropped and counted, and the consumer's pr_ring_flush_lost
+   * writes them.) */
   return r->cap - PR_LOST_SIZE;
 }
 
@@ -70,29 +72,88 @@ static void stamp_seq(struct pr_ring *r, uint8_t *dst) {
   r->pushed++;
 }
 
-/* Writes the pending lost record (the caller checked the space). */
-static void write_lost(struct pr_ring *r) {
+/* Writes pending entry 0 as a lost record (the caller checked the space)
+ * and removes it. */
+static void write_first_lost(struct pr_ring *r) {
   struct pr_rec_lost l;
-  if (r->pending_lost == 0) return;
+  const struct pr_ring_loss *e = &r->lost[0];
   memset(&l, 0, sizeof(l));
   l.h.kind = PR_REC_LOST;
+  l.h.flags = e->flags;
   l.h.size = PR_LOST_SIZE;
-  l.h.mono_ns = r->lost_mono_ns;
-  l.h.utc_ns = r->lost_utc_ns;
-  l.reason = r->lost_reason;
-  l.cpu = UINT32_MAX;
-  l.count = r->pending_lost;
+  l.h.mono_ns = e->mono_ns;
+  l.h.utc_ns = e->utc_ns;
+  l.reason = e->reason;
+  l.cpu = e->cpu;
+  l.count = e->count;
   stamp_seq(r, write_at_head(r, &l, PR_LOST_SIZE));
-  r->pending_lost = 0;
+  r->n_lost--;
+  memmove(&r->lost[0], &r->lost[1], r->n_lost * sizeof(r->lost[0]));
 }
 
+/* Whether one lost record fits now. */
+static int lost_fits(struct pr_ring *r) {
+  uint32_t head;
+  if (r->used == 0) r->head = r->tail = 0; /* start over: no padding needed */
+  head = r->head;
+  return place(r, &head, PR_LOST_SIZE) <= (uint64_t)(r->cap - r->used);
+}
+
+int pr_ring_flush_lost(struct pr_ring *r) {
+  if (r == NULL) return PR_RING_OK;
+  while (r->n_lost > 0 && lost_fits(r)) write_first_lost(r);
+  return r->n_lost == 0 ? PR_RING_OK : PR_RING_DROPPED;
+}
+
+/* Frees a slot of the full pending list: folds the latest entry that has an
+ * earlier one of the same reason into that one (nothing lies between
+ * pending entries in the stream, so no count moves past a record). 0 when
+ * every reason differs. */
+static int fold_one(struct pr_ring *r) {
+  uint32_t i, j;
+  for (i = r->n_lost; i-- > 1;)
+    for (j = i; j-- > 0;)
+      if (r->lost[j].reason == r->lost[i].reason) {
+        if (r->lost[j].cpu != r->lost[i].cpu) r->lost[j].cpu = UINT32_MAX;
+        r->lost[j].count += r->lost[i].count;
+        r->lost[j].flags |= r->lost[i].flags;
+        r->n_lost--;
+        memmove(&r->lost[i], &r->lost[i + 1], (r->n_lost - i) * sizeof(r->lost[0]));
+        return 1;
+      }
+  return 0;
+}
+
+/* Adds a loss to the pending list: to the last entry when it is the same
+ * reason, CPU and flags, else as a new entry (folding first when full). */
+static void add_pending(struct pr_ring *r, uint32_t reason, uint32_t cpu, uint64_t count, uint16_t flags,
+                        uint64_t mono_ns, uint64_t utc_ns) {
+  struct pr_ring_loss *last = r->n_lost > 0 ? &r->lost[r->n_lost - 1] : NULL;
+  if (last != NULL && last->reason == reason && last->cpu == cpu && last->flags == flags) {
+    last->count += count;
+    return;
+  }
+  if (r->n_lost == PR_RING_LOST_SLOTS && !fold_one(r)) {
+    /* every slot a different reason: cannot happen while the reasons are
+     * fewer than the slots; joins the last, its reason kept (never silent) */
+    last->count += count;
+    last->cpu = UINT32_MAX;
+    last->flags |= flags;
+    return;
+  }
+  last = &r->lost[r->n_lost++];
+  memset(last, 0, sizeof(*last));
+  last->reason = reason;
+  last->cpu = cpu;
+  last->count = count;
+  last->flags = flags;
+  last->mono_ns = mono_ns;
+  last->utc_ns = utc_ns;
+}
 
 static void count_drop(struct pr_ring *r, uint64_t mono_ns, uint64_t utc_ns) {
-  if (r->pending_lost == 0) {
-    r->lost_mono_ns = mono_ns;
-    r->lost_utc_ns = utc_ns;
-  }
-  r->pending_lost++;
+  add_pending(r, r->lost_reason, UINT32_MAX, 1, 0, mono_ns, utc_ns);
+  if (r->lost_reason <= PR_LOST_REASON_MAX) r->lost_by_reason[r->lost_reason]++;
   r->dropped++;
 }
 
@@ -100,6 +161,21 @@ void pr_ring_note_drop(struct pr_ring *r, const void *rec) {
   struct pr_rec_header h;
   memcpy(&h, rec, sizeof(h));
   count_drop(r, h.mono_ns, h.utc_ns);
+}
+
+int pr_ring_lost(struct pr_ring *r, uint32_t reason, uint32_t cpu, uint64_t count, uint16_t flags,
+                 uint64_t mono_ns, uint64_t utc_ns) {
+  if (r == NULL || reason == 0 || reason > PR_LOST_REASON_MAX) return PR_RING_E_INVAL;
+  r->lost_by_reason[reason] += count;
+  add_pending(r, reason, cpu, count, flags, mono_ns, utc_ns);
+  return pr_ring_flush_lost(r);
+}
+
+uint64_t pr_ring_lost_pending(const struct pr_ring *r) {
+  uint64_t n = 0;
+  uint32_t i;
+  for (i = 0; i < r->n_lost; i++) n += r->lost[i].count;
+  return n;
 }
 
 static int push_impl(struct pr_ring *r, const void *rec, uint32_t size, int count);
@@ -110,35 +186,27 @@ int pr_ring_try_push(struct pr_ring *r, const void *rec, uint32_t size) { return
 
 static int push_impl(struct pr_ring *r, const void *rec, uint32_t size, int count) {
   struct pr_rec_header h;
-  uint32_t head;
+  uint32_t head, i;
   uint64_t need;
   if (r == NULL || rec == NULL || size < PR_MIN_RECORD || (size & 7u) != 0) return PR_RING_E_INVAL;
   memcpy(&h, rec, sizeof(h));
   if (h.size != size || h.kind == PR_RING_PAD_KIND) return PR_RING_E_INVAL;
   if (size > pr_ring_max_record(r)) return PR_RING_E_INVAL;
 
+  /* Room for the pending lost records and the record after them, or the
+   * record is dropped: it never overtakes a loss, and under overload the
+   * drops add up in one entry instead of a lost record per drop. */
   if (r->used == 0) r->head = r->tail = 0; /* start over: no padding needed */
   head = r->head;
   need = 0;
-  if (r->pending_lost > 0) need += place(r, &head, PR_LOST_SIZE);
+  for (i = 0; i < r->n_lost; i++) need += place(r, &head, PR_LOST_SIZE);
   need += place(r, &head, size);
   if (need > (uint64_t)(r->cap - r->used)) {
     if (count) count_drop(r, h.mono_ns, h.utc_ns);
     return PR_RING_DROPPED;
   }
-
-  write_lost(r);
+  while (r->n_lost > 0) write_first_lost(r);
   stamp_seq(r, write_at_head(r, rec, size));
-  return PR_RING_OK;
-}
-
-int pr_ring_flush_lost(struct pr_ring *r) {
-  uint32_t head;
-  if (r == NULL || r->pending_lost == 0) return PR_RING_OK;
-  if (r->used == 0) r->head = r->tail = 0;
-  head = r->head;
-  if (place(r, &head, PR_LOST_SIZE) > (uint64_t)(r->cap - r->used)) return PR_RING_DROPPED;
-  write_lost(r);
   return PR_RING_OK;
 }
 

@@ -6,16 +6,26 @@
  *
  * The ring stores records that start with struct pr_rec_header (size a
  * multiple of 8). It never overwrites unread data: when a record does not fit,
- * the NEW record is dropped and counted; the next push that fits first writes
- * a PR_REC_LOST record (reason chosen by the ring's owner, count = drops) so
- * the loss shows at its place in the stream. A record is never split: when it
+ * the NEW record is dropped and counted. A record is never split: when it
  * does not fit before the end of the buffer, an 8-byte padding marker fills
  * the rest and the record starts at offset 0.
  *
+ * Losses are kept per reason in the ring itself, in the order they happened:
+ * its own drops (reason chosen by the ring's owner, e.g. PR_LOST_RING_FULL)
+ * and the losses its owner reports (pr_ring_lost: a sequence gap, a socket
+ * overflow...) become pending entries, and every pending entry goes into the
+ * stream as a PR_REC_LOST record, in order, before the next stored record (or
+ * at pr_ring_flush_lost when there is room). So a loss always shows at its
+ * place in the stream, under its own reason: a count is never folded into
+ * another reason's, and a later loss never precedes an earlier one. A loss
+ * that follows a pending entry of the same reason, CPU and flags adds to it;
+ * when all PR_RING_LOST_SLOTS entries are in use, the latest entry that has
+ * an earlier one of the same reason is folded into it (CPU then UINT32_MAX):
+ * no record lies between pending entries, so no count moves past a record.
+ *
  * The ring assigns header.seq at push (+1 per record stored, lost records
  * included), so a reader sees contiguous sequence numbers. A lost record
- * carries the timestamps of the first record it counts; pr_ring_flush_lost
- * writes it without waiting for a next record (drops at the end).
+ * carries the timestamps of the first loss it counts.
  *
  * No locking inside: callers serialise every call (a pthread mutex in the
  * Linux library, a spinlock in the driver).
@@ -37,8 +47,22 @@ extern "C" {
 
 /* Status of pr_ring_push. */
 #define PR_RING_OK 0         /* stored */
-#define PR_RING_DROPPED 1    /* ring full: dropped and counted */
+#define PR_RING_DROPPED 1    /* ring full: dropped and counted (pending) */
 #define PR_RING_E_INVAL (-1) /* malformed record or too big for this ring */
+
+/* Pending lost entries a ring holds at most (more fold, see above). */
+#define PR_RING_LOST_SLOTS 16u
+
+/* One pending loss: the PR_REC_LOST record it becomes. */
+struct pr_ring_loss {
+  uint32_t reason;  /* enum pr_lost_reason */
+  uint32_t cpu;     /* UINT32_MAX: not per-CPU, or several */
+  uint64_t count;   /* events (0 with PR_F_COUNT_UNKNOWN) */
+  uint64_t mono_ns; /* timestamps of the first loss counted */
+  uint64_t utc_ns;
+  uint16_t flags;   /* header flags: PR_F_COUNT_UNKNOWN */
+  uint16_t reserved[3];
+};
 
 struct pr_ring {
   uint8_t *buf;          /* caller-provided memory */
@@ -46,12 +70,11 @@ struct pr_ring {
   uint32_t head;         /* next write offset */
   uint32_t tail;         /* next read offset */
   uint32_t used;         /* bytes in use, padding included */
-  uint32_t lost_reason;  /* enum pr_lost_reason written in lost records */
-  uint32_t reserved;
+  uint32_t lost_reason;  /* enum pr_lost_reason of the ring's own drops */
+  uint32_t n_lost;       /* pending entries in lost[] */
   uint64_t next_seq;     /* seq of the next stored record */
-  uint64_t pending_lost; /* drops not yet reported by a lost record */
-  uint64_t lost_mono_ns; /* timestamps of the first pending drop */
-  uint64_t lost_utc_ns;
+  struct pr_ring_loss lost[PR_RING_LOST_SLOTS]; /* pending, oldest first */
+  uint64_t lost_by_reason[PR_LOST_REASON_MAX + 1]; /* events counted, all time */
   uint64_t pushed;       /* records stored (lost records included) */
   uint64_t dropped;      /* records dropped, all time */
   uint64_t popped;       /* records handed out by pop */
@@ -79,12 +102,25 @@ int pr_ring_try_push(struct pr_ring *r, const void *rec, uint32_t size);
  * must keep records behind others it still holds. */
 void pr_ring_note_drop(struct pr_ring *r, const void *rec);
 
-/* Writes the lost record of pending drops now, if there are drops and room
- * (normally it goes in just before the next stored record). A consumer calls
- * it after popping, so that drops at the end of a stream are reported too.
- * Returns PR_RING_OK (written, or nothing pending) or PR_RING_DROPPED (no
- * room yet). */
+/* Reports count events lost for reason (enum pr_lost_reason, 1 to
+ * PR_LOST_REASON_MAX) at this point of the stream: written at once as a
+ * PR_REC_LOST record when nothing is pending and there is room, else kept
+ * pending (see above). flags: header flags of the record (PR_F_COUNT_UNKNOWN
+ * with count 0). Returns PR_RING_OK (written), PR_RING_DROPPED (pending: it
+ * goes in before the next stored record) or PR_RING_E_INVAL (unknown
+ * reason). */
+int pr_ring_lost(struct pr_ring *r, uint32_t reason, uint32_t cpu, uint64_t count, uint16_t flags,
+                 uint64_t mono_ns, uint64_t utc_ns);
+
+/* Writes the pending lost records now, in order, as many as fit (normally
+ * they go in just before the next stored record). A consumer calls it after
+ * popping, so that losses at the end of a stream are reported too. Returns
+ * PR_RING_OK (all written, or nothing pending) or PR_RING_DROPPED (some
+ * still pending: no room yet). */
 int pr_ring_flush_lost(struct pr_ring *r);
+
+/* Events counted in the pending entries (not yet in the stream). */
+uint64_t pr_ring_lost_pending(const struct pr_ring *r);
 
 /* Largest record size pr_ring_push could ever accept in this ring. */
 uint32_t pr_ring_max_record(const struct pr_ring *r);

@@ -115,19 +115,19 @@ static int test_full_ring_counts_drops(void) {
     make_rec(rec, 64, 100 + drops);
     CHECK(pr_ring_push(&r, rec, 64) == PR_RING_DROPPED);
   }
-  CHECK(r.dropped == 5 && r.pending_lost == 5);
+  CHECK(r.dropped == 5 && pr_ring_lost_pending(&r) == 5);
   /* Free one slot (64 bytes): not enough for the lost record (56) AND the next
    * record, so the push is dropped too and counted. */
   n = pr_ring_pop_batch(&r, out, 64);
   CHECK(n == 64);
   make_rec(rec, 64, 200);
   CHECK(pr_ring_push(&r, rec, 64) == PR_RING_DROPPED);
-  CHECK(r.pending_lost == 6);
+  CHECK(pr_ring_lost_pending(&r) == 6);
   /* Free a second slot: the lost record then the record fit. */
   CHECK(pr_ring_pop_batch(&r, out, 64) == 64);
   make_rec(rec, 64, 300);
   CHECK(pr_ring_push(&r, rec, 64) == PR_RING_OK);
-  CHECK(r.pending_lost == 0);
+  CHECK(pr_ring_lost_pending(&r) == 0);
   n = pr_ring_pop_batch(&r, out, sizeof(out));
   CHECK(n == 6 * 64 + sizeof(l) + 64);
   /* The six remaining originals, then the lost record, then tag 300. */
@@ -229,11 +229,11 @@ static int test_try_push_and_note_drop(void) {
   CHECK(pr_ring_try_push(&r, rec, 128) == PR_RING_OK);
   /* Full: try_push neither stores nor counts. */
   CHECK(pr_ring_try_push(&r, rec, 128) == PR_RING_DROPPED);
-  CHECK(r.dropped == 0 && r.pending_lost == 0);
+  CHECK(r.dropped == 0 && pr_ring_lost_pending(&r) == 0);
   /* note_drop counts like a failed push, with the record's times. */
   make_rec(rec, 64, 7);
   pr_ring_note_drop(&r, rec);
-  CHECK(r.dropped == 1 && r.pending_lost == 1);
+  CHECK(r.dropped == 1 && pr_ring_lost_pending(&r) == 1);
   CHECK(pr_ring_pop_batch(&r, out, sizeof(out)) == 256);
   make_rec(rec, 64, 8);
   CHECK(pr_ring_try_push(&r, rec, 64) == PR_RING_OK); /* the lost record goes first */
@@ -258,10 +258,97 @@ static int test_flush_lost_reports_drops_at_the_end(void) {
   CHECK(pr_ring_pop_batch(&r, out, 128) == 128);
   /* No more records come: the drops are reported anyway. */
   CHECK(pr_ring_flush_lost(&r) == PR_RING_OK);
-  CHECK(r.pending_lost == 0);
+  CHECK(pr_ring_lost_pending(&r) == 0);
   CHECK(pr_ring_pop_batch(&r, out, sizeof(out)) == 128 + sizeof(l));
   memcpy(&l, out + 128, sizeof(l));
   CHECK(l.h.kind == PR_REC_LOST && l.count == 2 && l.reason == PR_LOST_DRIVER_QUEUE && l.h.seq == 2);
+  return 0;
+}
+
+/* Reads the lost records of a popped batch: reason, cpu and count of each,
+ * in order; returns how many (at most max). */
+static int lost_records(const uint8_t *out, uint32_t n, struct pr_rec_lost *ls, int max) {
+  uint32_t off = 0;
+  int k = 0;
+  while (off < n) {
+    struct pr_rec_header h;
+    memcpy(&h, out + off, sizeof(h));
+    if (h.kind == PR_REC_LOST && k < max) memcpy(&ls[k++], out + off, sizeof(ls[0]));
+    off += h.size;
+  }
+  return k;
+}
+
+/* The owner's losses and the ring's own drops, interleaved while the ring is
+ * full, come out in the order they happened, each under its own reason. */
+static int test_losses_per_reason_keep_their_order(void) {
+  static uint8_t mem[512], out[2048], rec[128];
+  struct pr_ring r;
+  struct pr_rec_lost ls[8];
+  uint32_t n;
+  int k;
+  CHECK(pr_ring_init(&r, mem, sizeof(mem), PR_LOST_RING_FULL) == 0);
+  /* Room: a loss goes in at once. */
+  CHECK(pr_ring_lost(&r, PR_LOST_SEQ_GAP, 3, 7, 0, 10, 20) == PR_RING_OK);
+  make_rec(rec, 64, 1);
+  while (pr_ring_push(&r, rec, 64) == PR_RING_OK) {
+  }
+  /* Full: one drop, then a gap on CPU 1, two more on CPU 1 (added to it), a
+   * gap on CPU 2, an overflow, then two drops. */
+  CHECK(pr_ring_lost(&r, PR_LOST_SEQ_GAP, 1, 5, 0, 30, 40) == PR_RING_DROPPED);
+  CHECK(pr_ring_lost(&r, PR_LOST_SEQ_GAP, 1, 2, 0, 31, 41) == PR_RING_DROPPED);
+  CHECK(pr_ring_lost(&r, PR_LOST_SEQ_GAP, 2, 4, 0, 32, 42) == PR_RING_DROPPED);
+  CHECK(pr_ring_lost(&r, PR_LOST_ENOBUFS, UINT32_MAX, 0, PR_F_COUNT_UNKNOWN, 33, 43) == PR_RING_DROPPED);
+  CHECK(pr_ring_push(&r, rec, 64) == PR_RING_DROPPED);
+  CHECK(pr_ring_push(&r, rec, 64) == PR_RING_DROPPED);
+  CHECK(r.n_lost == 5 && pr_ring_lost_pending(&r) == 1 + 7 + 4 + 0 + 2);
+  CHECK(pr_ring_lost(&r, 0, 0, 1, 0, 0, 0) == PR_RING_E_INVAL);
+  CHECK(pr_ring_lost(&r, PR_LOST_REASON_MAX + 1, 0, 1, 0, 0, 0) == PR_RING_E_INVAL);
+  n = pr_ring_pop_batch(&r, out, sizeof(out));
+  CHECK(lost_records(out, n, ls, 8) == 1);
+  CHECK(ls[0].reason == PR_LOST_SEQ_GAP && ls[0].cpu == 3 && ls[0].count == 7 && ls[0].h.mono_ns == 10);
+  CHECK(pr_ring_flush_lost(&r) == PR_RING_OK);
+  n = pr_ring_pop_batch(&r, out, sizeof(out));
+  k = lost_records(out, n, ls, 8);
+  CHECK(k == 5);
+  CHECK(ls[0].reason == PR_LOST_RING_FULL && ls[0].count == 1 && ls[0].cpu == UINT32_MAX);
+  CHECK(ls[1].reason == PR_LOST_SEQ_GAP && ls[1].cpu == 1 && ls[1].count == 7 && ls[1].h.mono_ns == 30);
+  CHECK(ls[2].reason == PR_LOST_SEQ_GAP && ls[2].cpu == 2 && ls[2].count == 4);
+  CHECK(ls[3].reason == PR_LOST_ENOBUFS && ls[3].count == 0 && (ls[3].h.flags & PR_F_COUNT_UNKNOWN));
+  CHECK(ls[4].reason == PR_LOST_RING_FULL && ls[4].count == 2);
+  CHECK(r.lost_by_reason[PR_LOST_SEQ_GAP] == 18 && r.lost_by_reason[PR_LOST_RING_FULL] == 3);
+  CHECK(r.dropped == 3);
+  return 0;
+}
+
+/* More distinct pending losses than slots: the latest entry with an earlier
+ * one of the same reason folds into it; every count stays under its reason. */
+static int test_pending_losses_fold_within_their_reason(void) {
+  static uint8_t mem[2048], out[4096], rec[128];
+  struct pr_ring r;
+  struct pr_rec_lost ls[32];
+  uint64_t by_reason[PR_LOST_REASON_MAX + 1] = {0};
+  uint32_t i, n;
+  int k, j;
+  CHECK(pr_ring_init(&r, mem, sizeof(mem), PR_LOST_RING_FULL) == 0);
+  make_rec(rec, 64, 1);
+  while (pr_ring_push(&r, rec, 64) == PR_RING_OK) {
+  }
+  for (i = 0; i < 100; i++) {
+    CHECK(pr_ring_lost(&r, PR_LOST_SEQ_GAP, i % 9, 1 + i, 0, 100 + i, 200 + i) == PR_RING_DROPPED);
+    if (i % 10 == 0) CHECK(pr_ring_lost(&r, PR_LOST_DECODE, UINT32_MAX, 1, 0, 0, 0) == PR_RING_DROPPED);
+    CHECK(r.n_lost <= PR_RING_LOST_SLOTS);
+  }
+  CHECK(pr_ring_pop_batch(&r, out, sizeof(out)) > 0);
+  CHECK(pr_ring_flush_lost(&r) == PR_RING_OK);
+  n = pr_ring_pop_batch(&r, out, sizeof(out));
+  k = lost_records(out, n, ls, 32);
+  CHECK(k == (int)PR_RING_LOST_SLOTS);
+  for (j = 0; j < k; j++) by_reason[ls[j].reason] += ls[j].count;
+  CHECK(by_reason[PR_LOST_SEQ_GAP] == 100 * 101 / 2);
+  CHECK(by_reason[PR_LOST_DECODE] == 10);
+  CHECK(by_reason[PR_LOST_RING_FULL] == 1); /* the push that found it full */
+  CHECK(ls[0].reason == PR_LOST_RING_FULL && ls[1].h.mono_ns == 100); /* the first gap keeps its time */
   return 0;
 }
 
@@ -399,6 +486,10 @@ int main(void) {
   t_run("pr_ring_try_push leaves a record that does not fit uncounted; pr_ring_note_drop counts one",
         test_try_push_and_note_drop);
   t_run("pr_ring_flush_lost reports drops that no later record follows", test_flush_lost_reports_drops_at_the_end);
+  t_run("pr_ring keeps losses per reason and emits them in the order they happened",
+        test_losses_per_reason_keep_their_order);
+  t_run("pr_ring folds pending losses beyond its slots within their own reason",
+        test_pending_losses_fold_within_their_reason);
   t_run("pr_ring accounts for every sequence number with a racing producer and consumer",
         test_producer_consumer_race);
   t_run("pr_rb_add_str appends strings by length and truncates to the limit", test_builder_strings);

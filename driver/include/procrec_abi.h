@@ -73,6 +73,7 @@ enum pr_lost_reason {
   PR_LOST_DRIVER_QUEUE = 5, /* the Windows driver's ring was full */
   PR_LOST_DECODE = 6,       /* a kernel message could not be decoded */
 };
+#define PR_LOST_REASON_MAX 6u /* the highest enum pr_lost_reason */
 
 struct pr_str {
   uint32_t off; /* from the start of the record; 0 with len 0: absent */

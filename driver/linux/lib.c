@@ -42,11 +42,6 @@ struct pr_lib {
   int state;
   char error[512];
 
-  /* Lost records the ring had no room for, kept in order until it has: a
-   * source's loss count is never folded into a ring-full count. */
-  struct pr_rec_lost held[16];
-  uint32_t n_held;
-
   struct pr_snapshot_entry *snap; /* what pr_lib_snapshot emitted */
   size_t n_snap, cap_snap;
 
@@ -125,28 +120,10 @@ static void sync_ring_drops(struct pr_lib *lib) {
   lib->stats.lost_total += d;
 }
 
-/* Pushes the held lost records, in order, while they fit. Under lib->mu. */
-static void flush_held(struct pr_lib *lib) {
-  uint32_t i = 0;
-  while (i < lib->n_held && pr_ring_try_push(&lib->ring, &lib->held[i], sizeof(lib->held[i])) == PR_RING_OK) i++;
-  if (i > 0) {
-    memmove(lib->held, lib->held + i, (lib->n_held - i) * sizeof(lib->held[0]));
-    lib->n_held -= i;
-    pthread_cond_broadcast(&lib->cv);
-  }
-}
-
 int pr_lib_emit(struct pr_lib *lib, const void *rec, uint32_t size) {
   int rc;
   pthread_mutex_lock(&lib->mu);
-  flush_held(lib);
-  if (lib->n_held > 0 && size >= sizeof(struct pr_rec_header) && (size & 7u) == 0) {
-    /* Behind held lost records: dropped (and counted) to keep the order. */
-    pr_ring_note_drop(&lib->ring, rec);
-    rc = PR_RING_DROPPED;
-  } else {
-    rc = pr_ring_push(&lib->ring, rec, size);
-  }
+  rc = pr_ring_push(&lib->ring, rec, size);
   sync_ring_drops(lib);
   if (rc == PR_RING_OK) pthread_cond_broadcast(&lib->cv);
   pthread_mutex_unlock(&lib->mu);
@@ -158,38 +135,9 @@ int pr_lib_emit(struct pr_lib *lib, const void *rec, uint32_t size) {
   return rc == PR_RING_OK ? PR_OK : 1;
 }
 
-/* Frees a slot of the full held list: folds the last held record that has
- * an earlier one of the same reason into it (its CPU then unknown), so every
- * count stays under its own reason. 0 when all reasons differ. Under
- * lib->mu. */
-static int fold_held(struct pr_lib *lib) {
-  uint32_t i, j;
-  for (i = lib->n_held; i-- > 1;)
-    for (j = i; j-- > 0;)
-      if (lib->held[j].reason == lib->held[i].reason) {
-        if (lib->held[j].cpu != lib->held[i].cpu) lib->held[j].cpu = UINT32_MAX;
-        lib->held[j].count += lib->held[i].count;
-        lib->held[j].h.flags |= lib->held[i].h.flags;
-        memmove(lib->held + i, lib->held + i + 1, (lib->n_held - i - 1) * sizeof(lib->held[0]));
-        lib->n_held--;
-        return 1;
-      }
-  return 0;
-}
-
 int pr_lib_emit_lost(struct pr_lib *lib, uint32_t reason, uint32_t cpu, uint64_t count, uint16_t flags,
                      uint64_t mono_ns) {
-  struct pr_rec_lost l;
   int rc;
-  memset(&l, 0, sizeof(l));
-  l.h.kind = PR_REC_LOST;
-  l.h.flags = flags;
-  l.h.size = sizeof(l);
-  l.h.mono_ns = mono_ns;
-  l.h.utc_ns = pr_lib_utc_ns(lib, mono_ns);
-  l.reason = reason;
-  l.cpu = cpu;
-  l.count = count;
   pthread_mutex_lock(&lib->mu);
   switch (reason) {
   case PR_LOST_ENOBUFS: lib->stats.lost_enobufs++; break;
@@ -200,28 +148,12 @@ int pr_lib_emit_lost(struct pr_lib *lib, uint32_t reason, uint32_t cpu, uint64_t
   default: break;
   }
   lib->stats.lost_total += count;
-  flush_held(lib);
-  rc = lib->n_held == 0 ? pr_ring_try_push(&lib->ring, &l, sizeof(l)) : PR_RING_DROPPED;
-  if (rc == PR_RING_OK) {
-    pthread_cond_broadcast(&lib->cv);
-  } else {
-    /* Held until the ring has room; merged into the last held one when that
-     * is for the same reason and CPU. A full list first folds two records of
-     * one reason together (held records enter the stream together, before
-     * anything else, so no count moves past a record); only when all
-     * reasons differ does the new one join the last. */
-    struct pr_rec_lost *last = lib->n_held > 0 ? &lib->held[lib->n_held - 1] : NULL;
-    uint32_t cap = sizeof(lib->held) / sizeof(lib->held[0]);
-    int same = last != NULL && last->reason == reason && last->cpu == cpu && last->h.flags == flags;
-    if (!same && lib->n_held == cap && fold_held(lib)) last = &lib->held[lib->n_held - 1];
-    if (last != NULL && (same || lib->n_held == cap)) {
-      if (last->reason != reason || last->cpu != cpu) last->cpu = UINT32_MAX;
-      last->count += count;
-      last->h.flags |= flags;
-    } else {
-      lib->held[lib->n_held++] = l;
-    }
-  }
+  /* Written now, or kept pending in the ring under its own reason and in
+   * order with the ring's own drops (see pr_ring.h). */
+  rc = pr_ring_lost(&lib->ring, reason, cpu, count, flags, mono_ns, pr_lib_utc_ns(lib, mono_ns));
+  if (rc == PR_RING_E_INVAL) /* a reason the ring does not know: kept as a decode loss */
+    rc = pr_ring_lost(&lib->ring, PR_LOST_DECODE, cpu, count, flags, mono_ns, pr_lib_utc_ns(lib, mono_ns));
+  if (rc == PR_RING_OK) pthread_cond_broadcast(&lib->cv);
   pthread_mutex_unlock(&lib->mu);
   return rc == PR_RING_OK ? PR_OK : 1;
 }
@@ -443,7 +375,6 @@ static int fall_back(struct pr_lib *lib) {
   pthread_mutex_lock(&lib->mu);
   pr_ring_init(&lib->ring, lib->ring_mem, lib->opts.ring_bytes, PR_LOST_RING_FULL);
   lib->n_snap = 0;
-  lib->n_held = 0;
   memset(&lib->stats, 0, sizeof(lib->stats));
   lib->stats.ring_size = lib->ring.cap;
   lib->ring_drops_seen = 0;
@@ -510,7 +441,6 @@ PROCREC_API int32_t procrec_read(void *h, uint8_t *buf, uint32_t cap, uint32_t t
     uint32_t next;
     /* Losses no later record follows (at the end, or while the ring was
      * full) go into the stream now. */
-    flush_held(lib);
     pr_ring_flush_lost(&lib->ring);
     next = pr_ring_peek_size(&lib->ring);
     if (next > 0) {
@@ -527,8 +457,7 @@ PROCREC_API int32_t procrec_read(void *h, uint8_t *buf, uint32_t cap, uint32_t t
     if (pthread_cond_timedwait(&lib->cv, &lib->mu, &deadline) == ETIMEDOUT) break;
   }
   n = pr_ring_pop_batch(&lib->ring, buf, cap);
-  flush_held(lib); /* room now: held lost records go in before anything new */
-  pr_ring_flush_lost(&lib->ring);
+  pr_ring_flush_lost(&lib->ring); /* room now: pending losses go in before anything new */
   if (n > 0) {
     lib->stats.records += count_records(buf, n);
     lib->stats.bytes += n;

@@ -84,10 +84,12 @@ int pr_lib_emit(struct pr_lib *lib, const void *rec, uint32_t size);
 /* Emits a PR_REC_LOST record (header pid/tid 0, times from mono_ns) and adds
  * count to the stats of that reason (PR_LOST_ENOBUFS: counts occurrences,
  * pass count 0 and PR_F_COUNT_UNKNOWN). cpu: UINT32_MAX when not per-CPU.
- * When the ring is full the record is held (records emitted after it are
- * dropped and counted as ring_full until it fits) and goes into the stream,
- * in order, as soon as there is room: its count is never folded into
- * ring_full. Returns PR_OK when stored now, 1 when held. */
+ * When it cannot go in now (the ring is full, or earlier losses are still
+ * pending), the ring keeps it pending under its own reason, in order with the
+ * ring's own drops, and writes it before the next stored record or when the
+ * reader makes room (driver/common/pr_ring.h): its count is never folded into
+ * ring_full, and no later loss goes in front of it. Returns PR_OK when stored
+ * now, 1 when pending. */
 int pr_lib_emit_lost(struct pr_lib *lib, uint32_t reason, uint32_t cpu, uint64_t count, uint16_t flags,
                      uint64_t mono_ns);
 
