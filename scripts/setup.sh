@@ -10,6 +10,7 @@ PKGS=(
   gcc-mingw-w64-x86-64-win32 mingw-w64-x86-64-dev wine64           # Windows driver/DLL
   chromium                                                          # report tests
   util-linux procps                                                 # setpriv, ps
+  time                                                              # /usr/bin/time: memory bounds of the hostile-input tests
 )
 missing=()
 for p in "${PKGS[@]}"; do

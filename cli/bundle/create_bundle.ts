@@ -5,7 +5,9 @@
  * the caller made (summary, report). Needs `--allow-read` for the recordings
  * and `--allow-write` for the output.
  *
- * The zip is written as `OUT.incomplete` and renamed when whole. Every
+ * The zip is written by the output opener (`cli/io/open_output.ts`: a new
+ * file, never through a link, mode 0600 or a group's 0640) and renamed to
+ * `OUT` when whole. Every
  * recording is read twice (once to describe and hash it, once into the zip)
  * and both hashes must agree: a recording that changes while it is bundled
  * is refused.
@@ -31,7 +33,7 @@ import {
   SIGNATURE_NAME,
 } from "./manifest.ts";
 import { encodeSignature, signManifest } from "./signature.ts";
-import { pathExists } from "../path_exists.ts";
+import { openOutput, type OutputMode } from "../io/mod.ts";
 
 /** A document the caller made for the bundle. */
 export interface BundleDocument {
@@ -48,6 +50,8 @@ export interface CreateBundleOptions {
   documents?: BundleDocument[];
   /** Creation time (default now). */
   now?: Date;
+  /** Who may read the bundle (default 0600). */
+  mode?: OutputMode;
 }
 
 /** What {@link createBundle} wrote. */
@@ -92,10 +96,8 @@ export async function createBundle(
   if (recordings.length === 0) {
     throw new Error(`Cannot create bundle "${out}": no recordings given`);
   }
-  for (const p of [out, `${out}.incomplete`]) {
-    if (await pathExists(p)) {
-      throw new Error(`Cannot create bundle "${out}": "${p}" exists`);
-    }
+  if (await Deno.lstat(out).then(() => true, () => false)) {
+    throw new Error(`Cannot create bundle "${out}": the file exists`);
   }
   const names = new Map<string, string>();
   for (const p of recordings) {
@@ -176,15 +178,7 @@ export async function createBundle(
     : undefined;
 
   // Pass 2: write the zip; each recording must hash as it did in pass 1.
-  const tmp = `${out}.incomplete`;
-  const file = await Deno.open(tmp, { write: true, createNew: true }).catch(
-    (e) => {
-      throw new Error(
-        `Cannot create bundle "${out}": ${(e as Error).message}`,
-        { cause: e },
-      );
-    },
-  );
+  const file = await openOutput(out, { mode: options.mode, what: "bundle" });
   let ok = false;
   try {
     const zip = new ZipWriter(file.writable, { lastModDate: now, level: 6 });
@@ -206,17 +200,12 @@ export async function createBundle(
       }
     }
     for (const d of docs) await zip.add(d.name, new Uint8ArrayReader(d.bytes));
-    await zip.close(); // closes file.writable, hence the file
+    await zip.close();
     ok = true;
   } finally {
-    if (!ok) {
-      try {
-        file.close();
-      } catch { /* already closed by the stream */ }
-      await Deno.remove(tmp).catch(() => {});
-    }
+    if (!ok) file.discard();
   }
-  await Deno.rename(tmp, out);
+  await file.commit(); // a failure names where the whole bundle is
   return { path: out, manifest, manifestBytes, signed: sigBytes !== undefined };
 }
 

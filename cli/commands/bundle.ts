@@ -20,6 +20,7 @@ import {
 } from "../report/mod.ts";
 import { analyzeReader } from "./_report_input.ts";
 import { action, print, printErr } from "./_run.ts";
+import { groupOption, modeOf } from "./_output.ts";
 
 const EXAMPLES = `
 Examples:
@@ -41,6 +42,7 @@ interface CreateFlags {
   examiner?: string;
   note?: string;
   sign?: string;
+  group?: string;
 }
 
 /** Adds `bundle` (with `bundle create`) to the program. */
@@ -62,9 +64,11 @@ export function register(program: Command): void {
       "--sign <private-key>",
       "sign the manifest with this key (procrec keygen)",
     )
+    .addOption(groupOption())
     .addHelpText("after", EXAMPLES)
     .exitOverride()
     .action(action(async (recordings: string[], flags: CreateFlags) => {
+      const mode = modeOf(flags.group);
       let signingKey: SigningKey | undefined;
       if (flags.sign !== undefined) {
         let pem: string;
@@ -125,6 +129,7 @@ export function register(program: Command): void {
           case: c,
           signingKey,
           now,
+          mode,
           documents: [
             {
               name: "summary.txt",

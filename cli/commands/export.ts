@@ -19,6 +19,8 @@
 import type { Command } from "commander";
 import { action, printErr } from "./_run.ts";
 import { openRecordingInput } from "./_input.ts";
+import { groupOption, modeOf } from "./_output.ts";
+import { openOutput } from "../io/mod.ts";
 import { CliError, UsageError } from "../errors.ts";
 import {
   ecsMapper,
@@ -46,6 +48,7 @@ export function register(program: Command): void {
     .option("--bulk", "interleave _bulk action lines (ecs, ocsf)")
     .option("--index <name>", "index named in the _bulk action lines")
     .option("-f, --force", "replace an existing output file")
+    .addOption(groupOption())
     .addHelpText(
       "after",
       `
@@ -66,6 +69,7 @@ interface Opts {
   bulk?: boolean;
   index?: string;
   force?: boolean;
+  group?: string;
 }
 
 async function exportRecording(path: string, opts: Opts): Promise<number> {
@@ -84,7 +88,11 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
   }
   const reader = await openRecordingInput(path);
   const header = reader.header;
-  const out = await openOutput(opts.output, opts.force === true);
+  const out = await openExportOutput(
+    opts.output,
+    opts.force === true,
+    opts.group,
+  );
   const action = opts.bulk || opts.index !== undefined
     ? toJson({
       create: opts.index !== undefined ? { _index: opts.index } : {},
@@ -108,6 +116,7 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
   }
   let written = 0;
   let skipped = 0;
+  let done = false;
   try {
     for await (const e of reader.events()) {
       const line = map(e);
@@ -117,11 +126,13 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
         await out.write(line);
       }
     }
+    done = true;
   } catch (e) {
     // a reader that stopped early (`| head`) is no error
     if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
   } finally {
-    await out.close().catch((e) => {
+    // a failed export leaves no output file (nor its temporary file)
+    await out.close(done).catch((e) => {
       if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
     });
   }
@@ -143,21 +154,27 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
 
 interface Output {
   write(text: string): Promise<void> | void;
-  close(): Promise<void>;
+  /** Flushes; a file output is renamed into place when `ok`, else removed. */
+  close(ok: boolean): Promise<void>;
 }
 
-/** A buffered writer to a file or stdout, flushing every MiB. */
-async function openOutput(
+/**
+ * A buffered writer to stdout or to a file made by the output opener
+ * (`cli/io/open_output.ts`: a new file, never through a link, renamed over
+ * the output when the export is whole), flushing every MiB.
+ */
+async function openExportOutput(
   path: string | undefined,
   force: boolean,
+  group: string | undefined,
 ): Promise<Output> {
-  const file = path === undefined ? Deno.stdout : await Deno.open(path, {
-    write: true,
-    create: true,
-    truncate: true,
-    createNew: !force,
+  const mode = modeOf(group);
+  const file = path === undefined ? undefined : await openOutput(path, {
+    force,
+    mode,
+    what: "export",
   }).catch((e) => {
-    throw new CliError(`Cannot export to "${path}": ${(e as Error).message}`);
+    throw new CliError((e as Error).message, 2, { cause: e });
   });
   const enc = new TextEncoder();
   let pending: string[] = [];
@@ -167,8 +184,11 @@ async function openOutput(
     const bytes = enc.encode(pending.join(""));
     pending = [];
     size = 0;
+    if (file) return file.writeSync(bytes);
     let off = 0;
-    while (off < bytes.length) off += await file.write(bytes.subarray(off));
+    while (off < bytes.length) {
+      off += await Deno.stdout.write(bytes.subarray(off));
+    }
   };
   return {
     write(text) {
@@ -176,9 +196,16 @@ async function openOutput(
       size += text.length;
       if (size >= 1 << 20) return flush();
     },
-    async close() {
-      await flush();
-      if (path !== undefined) file.close();
+    async close(ok) {
+      if (!file) return await flush();
+      if (!ok) return file.discard();
+      try {
+        await flush();
+        await file.commit();
+      } catch (e) {
+        file.discard();
+        throw new CliError((e as Error).message, 2, { cause: e });
+      }
     },
   };
 }

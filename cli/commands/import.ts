@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { basename, extname } from "node:path";
 import type { Command } from "commander";
 import { action, print } from "./_run.ts";
+import { groupOption, modeOf } from "./_output.ts";
 import { CliError } from "../errors.ts";
 import { pathExists } from "../path_exists.ts";
 import { RecordingWriter } from "../log/mod.ts";
@@ -37,6 +38,7 @@ export function register(program: Command): void {
     .requiredOption("-o, --output <rec>", "recording to write")
     .option("--host <name>", "host name: one recording per input file")
     .option("-f, --force", "replace existing recordings")
+    .addOption(groupOption())
     .addHelpText(
       "after",
       `
@@ -55,6 +57,7 @@ counted and listed at the end; malformed input stops with file, line, field.`,
     .argument("<file>", "procrec JSON lines")
     .requiredOption("-o, --output <rec>", "recording to write")
     .option("-f, --force", "replace an existing recording")
+    .addOption(groupOption())
     .action(action(importJsonl));
 }
 
@@ -62,9 +65,11 @@ interface Opts {
   output: string;
   host?: string;
   force?: boolean;
+  group?: string;
 }
 
 async function importSysmon(files: string[], opts: Opts): Promise<number> {
+  const mode = modeOf(opts.group);
   const read: HashedSysmonFile[] = [];
   for (const path of files) {
     const hash = createHash("sha256");
@@ -76,9 +81,9 @@ async function importSysmon(files: string[], opts: Opts): Promise<number> {
     read.push({ ...r, sha256: hash.digest("hex") });
   }
   const plans = wrap(() => planSysmonRecordings(read, opts.host));
-  const paths = plans.map((plan) =>
-    plans.length === 1 ? opts.output : withSuffix(opts.output, plan.key)
-  );
+  const paths = plans.length === 1
+    ? [opts.output]
+    : outputNames(opts.output, plans.map((p) => p.key));
   if (!opts.force) {
     // refuse before writing any, so a refusal leaves no partial set
     for (const p of paths) {
@@ -94,7 +99,10 @@ async function importSysmon(files: string[], opts: Opts): Promise<number> {
     const path = paths[i];
     const w = await RecordingWriter.create(path, plan.header, {
       overwrite: opts.force,
+      mode,
       flushIntervalMs: 0,
+    }).catch((e) => {
+      throw new CliError((e as Error).message, 2, { cause: e });
     });
     for (const e of plan.events) w.write(e);
     const done = await w.close();
@@ -109,6 +117,7 @@ async function importSysmon(files: string[], opts: Opts): Promise<number> {
 }
 
 async function importJsonl(file: string, opts: Opts): Promise<number> {
+  const mode = modeOf(opts.group);
   // the header, written first, names the input's hash: read it twice
   const hash = createHash("sha256");
   await withInput(file, async (chunks) => {
@@ -130,7 +139,9 @@ async function importJsonl(file: string, opts: Opts): Promise<number> {
         reason: `procrec JSON lines export; recorded by ${header.source.name}`,
       },
       import: { format: "jsonl", files: [{ name, sha256 }] },
-    }, { overwrite: opts.force, flushIntervalMs: 0 });
+    }, { overwrite: opts.force, mode, flushIntervalMs: 0 }).catch((e) => {
+      throw new CliError((e as Error).message, 2, { cause: e });
+    });
     try {
       for await (const e of input.events) w.write(e);
     } catch (e) {
@@ -195,11 +206,27 @@ async function* hashing(
   }
 }
 
-/** `out.cbor` + `MKT01.example.com` -> `out.MKT01.example.com.cbor`. */
-function withSuffix(output: string, key: string): string {
+/**
+ * One output per key: `out.cbor` + `MKT01.example.com` ->
+ * `out.MKT01.example.com.cbor`. Keys that sanitise alike (`WEB 01`, `WEB_01`,
+ * or names that differ only in case) each get a suffix from their own hash,
+ * so no host's recording replaces another's.
+ */
+function outputNames(output: string, keys: string[]): string[] {
   const ext = extname(output);
   const stem = ext ? output.slice(0, -ext.length) : output;
-  const safe = basename(key).replace(/\.(jsonl|json|xml|evtx)$/i, "")
-    .replace(/[^A-Za-z0-9._-]/g, "_");
-  return `${stem}.${safe}${ext}`;
+  const safe = keys.map((key) =>
+    basename(key).replace(/\.(jsonl|json|xml|evtx)$/i, "")
+      .replace(/[^A-Za-z0-9._-]/g, "_")
+  );
+  const seen = new Map<string, number>();
+  for (const s of safe) {
+    seen.set(s.toLowerCase(), (seen.get(s.toLowerCase()) ?? 0) + 1);
+  }
+  return safe.map((s, i) => {
+    const unique = seen.get(s.toLowerCase())! > 1
+      ? `${s}-${createHash("sha256").update(keys[i]).digest("hex").slice(0, 8)}`
+      : s;
+    return `${stem}.${unique}${ext}`;
+  });
 }

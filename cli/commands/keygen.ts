@@ -9,6 +9,7 @@ import { generateKeyPair } from "../bundle/mod.ts";
 import { CliError } from "../errors.ts";
 import { action, print } from "./_run.ts";
 import { pathExists } from "../path_exists.ts";
+import { openOutput } from "../io/mod.ts";
 
 const EXAMPLES = `
 Examples:
@@ -55,28 +56,29 @@ export function register(program: Command): void {
     }));
 }
 
+/**
+ * Writes a new key file through the output opener (never replacing a file,
+ * never through a link): the private key 0600, the public key 0644.
+ */
 async function writeNew(
   path: string,
   text: string,
   mode: number,
 ): Promise<void> {
-  let file: Deno.FsFile;
   try {
-    file = await Deno.open(path, { write: true, createNew: true, mode });
+    const out = await openOutput(path, {
+      secret: mode === 0o600,
+      mode: { file: mode, dir: 0o755 },
+      what: "key",
+    });
+    try {
+      out.writeSync(new TextEncoder().encode(text));
+    } catch (e) {
+      out.discard();
+      throw e;
+    }
+    await out.commit();
   } catch (e) {
-    throw new CliError(
-      `Cannot write key "${path}": ${(e as Error).message}`,
-      2,
-      {
-        cause: e,
-      },
-    );
-  }
-  try {
-    await Deno.chmod(path, mode); // exactly, whatever the umask
-    await file.write(new TextEncoder().encode(text));
-    await file.sync();
-  } finally {
-    file.close();
+    throw new CliError((e as Error).message, 2, { cause: e });
   }
 }

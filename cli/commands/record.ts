@@ -10,6 +10,7 @@ import { defaultOutputPath } from "../record/default_output_path.ts";
 import { parseDuration } from "../record/parse_duration.ts";
 import { recordSession } from "../record/record_session.ts";
 import { action, print, printErr } from "./_run.ts";
+import { groupOption, modeOf, writeTextOutput } from "./_output.ts";
 
 /** Test hook: pause the library's kernel reader this many ms at start. */
 export const PAUSE_READER_ENV = "PROCREC_TEST_PAUSE_READER_MS";
@@ -26,6 +27,7 @@ interface RecordFlags {
   rcvbufBytes?: string;
   bpfRingBytes?: string;
   statsOut?: string;
+  group?: string;
 }
 
 const EXAMPLES = `
@@ -38,7 +40,11 @@ Examples:
 System-wide by default: every process and thread of the host. With a command,
 the command's process tree is marked in the header, and procrec exits with the
 command's exit status (128 + signal number when it was killed). Stop with
-Ctrl-C or SIGTERM: the recording is drained and closed properly. Needs root
+Ctrl-C, SIGTERM or SIGHUP: the recording is drained and closed properly.
+The recording is written as NAME.incomplete (created exclusively: a second
+recorder of the same output is refused; never through a link) and renamed
+when closed; it is readable by its owner only (0600; 0640 to a group with
+--group). The directory of -o must exist; the default recordings/ is made. Needs root
 (CAP_NET_ADMIN for the proc connector, CAP_BPF and CAP_PERFMON for eBPF);
 \`procrec doctor\` says what this host allows.
 `;
@@ -81,6 +87,7 @@ export function register(program: Command): void {
     )
     .option("--duration <time>", "stop after this long (e.g. 30s, 5m)")
     .option("-f, --force", "replace the output file if it exists")
+    .addOption(groupOption())
     .addOption(
       new Option("--source <source>", "event source").choices([
         "auto",
@@ -118,6 +125,9 @@ export function register(program: Command): void {
       const result = await recordSession({
         output: flags.output ?? defaultOutputPath(Deno.hostname(), new Date()),
         overwrite: flags.force,
+        mode: modeOf(flags.group),
+        // the default directory is made (0700); a -o directory must exist
+        makeDirectory: flags.output === undefined,
         durationMs: flags.duration === undefined
           ? undefined
           : parseDurationFlag(flags.duration),
@@ -144,15 +154,15 @@ export function register(program: Command): void {
         const json = Object.fromEntries(
           Object.entries(s).map(([k, v]) => [k, Number(v)]),
         );
-        await Deno.writeTextFile(
+        await writeTextOutput(
           flags.statsOut,
           JSON.stringify({
             ...json,
             events: result.events,
             lost: result.lost,
             path: result.path,
-          }) +
-            "\n",
+          }) + "\n",
+          { force: true, group: flags.group, what: "statistics" },
         );
       }
       await print(result.summary);

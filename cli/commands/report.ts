@@ -5,10 +5,10 @@
  * @module
  */
 import type { Command } from "commander";
-import { CliError } from "../errors.ts";
 import { renderReport } from "../report/mod.ts";
 import { reportInputFor } from "./_report_input.ts";
 import { action, print } from "./_run.ts";
+import { groupOption, writeTextOutput } from "./_output.ts";
 
 const EXAMPLES = `
 Examples:
@@ -32,26 +32,25 @@ export function register(program: Command): void {
     .requiredOption("-o, --output <file>", "HTML file to write")
     .option("--member <name>", "one recording of a bundle")
     .option("--force", "replace the output file if it exists")
+    .addOption(groupOption())
     .addHelpText("after", EXAMPLES)
     .action(action(
       async (
         input: string,
-        flags: { output: string; member?: string; force?: boolean },
+        flags: {
+          output: string;
+          member?: string;
+          force?: boolean;
+          group?: string;
+        },
       ) => {
         const report = await reportInputFor(input, flags.member);
         const html = renderReport(report);
-        try {
-          await Deno.writeTextFile(flags.output, html, {
-            createNew: !flags.force,
-          });
-        } catch (e) {
-          throw new CliError(
-            `Cannot write report "${flags.output}": ${(e as Error).message}` +
-              (e instanceof Deno.errors.AlreadyExists
-                ? " (use --force to replace it)"
-                : ""),
-          );
-        }
+        await writeTextOutput(flags.output, html, {
+          force: flags.force,
+          group: flags.group,
+          what: "report",
+        });
         const procs = report.recordings.reduce(
           (s, r) => s + r.forest.processes.length,
           0,

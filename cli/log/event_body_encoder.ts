@@ -45,6 +45,11 @@ export class EventBodyEncoder {
     return this.#count;
   }
 
+  /** Bytes of the items added since the last {@link finish}. */
+  get bytes(): number {
+    return this.#pos;
+  }
+
   /** Appends one item (an event array). */
   add(item: unknown): void {
     this.#value(item);

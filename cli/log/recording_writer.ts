@@ -1,12 +1,17 @@
 /**
  * Writes a recording. Needs `--allow-write` for the output directory.
  *
- * Crash-safe protocol: the file is written as `NAME.incomplete`; every chunk
+ * Crash-safe protocol: the file is written as `NAME.incomplete`, created
+ * exclusively by the output opener (`cli/io/open_output.ts`: never through a
+ * link, mode 0600 or a group's 0640, a second writer of the same output
+ * refused); every chunk
  * is a complete CBOR item written with one `write` call, at least every
  * {@link FLUSH_INTERVAL_MS} while events arrive, so a killed recorder leaves
  * every chunk it had flushed readable; `close()` writes the trailer, syncs the
  * file and only then renames it to `NAME`. A reader never needs the trailer to
- * read the chunks; it needs it to call the recording complete.
+ * read the chunks; it needs it to call the recording complete. Chunks are cut
+ * at {@link MAX_CHUNK_EVENTS} events or {@link MAX_CHUNK_BYTES} bytes, so no
+ * chunk reaches the reader's item limit whatever the events hold.
  *
  * @module
  */
@@ -19,12 +24,13 @@ import {
   FLUSH_INTERVAL_MS,
   FORMAT_NAME,
   FORMAT_VERSION,
+  MAX_CHUNK_BYTES,
   MAX_CHUNK_EVENTS,
   type RecordingHeader,
   type RecordingTrailer,
   SELF_DESCRIBE_TAG,
 } from "./schema.ts";
-import { pathExists } from "../path_exists.ts";
+import { openOutput, type OutputFile, type OutputMode } from "../io/mod.ts";
 
 /** The header fields a caller gives; the writer adds format and version. */
 export type HeaderInit = Omit<RecordingHeader, "format" | "version">;
@@ -33,10 +39,14 @@ export type HeaderInit = Omit<RecordingHeader, "format" | "version">;
 export interface WriterOptions {
   /** Events per chunk at most (default {@link MAX_CHUNK_EVENTS}). */
   chunkEvents?: number;
+  /** Event bytes per chunk at most, give or take one event (default {@link MAX_CHUNK_BYTES}). */
+  chunkBytes?: number;
   /** Flush period in ms (default {@link FLUSH_INTERVAL_MS}); 0 disables the timer. */
   flushIntervalMs?: number;
   /** Replace an existing output file. */
   overwrite?: boolean;
+  /** Who may read the recording (default 0600). */
+  mode?: OutputMode;
 }
 
 /**
@@ -59,7 +69,7 @@ export interface WriterOptions {
  * ```
  */
 export class RecordingWriter {
-  #file: Deno.FsFile;
+  #file: OutputFile;
   #pending = new EventBodyEncoder();
   #scratch: unknown[] = [];
   #chunkIndex = 0;
@@ -77,9 +87,10 @@ export class RecordingWriter {
   private constructor(
     readonly path: string,
     readonly tempPath: string,
-    file: Deno.FsFile,
+    file: OutputFile,
     headerHash: Uint8Array,
     readonly chunkEvents: number,
+    readonly chunkBytes: number,
     headerBytes: number,
   ) {
     this.#file = file;
@@ -87,40 +98,62 @@ export class RecordingWriter {
     this.#bytes = headerBytes;
   }
 
-  /** Opens `path + ".incomplete"` and writes the header. */
+  /**
+   * Opens the recording: the output opener creates `path + ".incomplete"`
+   * exclusively (an existing one, or an existing `path` without `overwrite`,
+   * is refused), then the header is written.
+   */
   static async create(
     path: string,
     header: HeaderInit,
     options: WriterOptions = {},
   ): Promise<RecordingWriter> {
-    const tempPath = `${path}.incomplete`;
-    if (!options.overwrite) {
-      for (const p of [path, tempPath]) {
-        if (await pathExists(p)) {
-          throw new Deno.errors.AlreadyExists(
-            `Cannot create recording "${p}": the file exists`,
-          );
-        }
-      }
+    const out = await RecordingWriter.reserve(path, options);
+    try {
+      return RecordingWriter.start(out, header, options);
+    } catch (e) {
+      out.discard();
+      throw e;
     }
+  }
+
+  /**
+   * Creates `path + ".incomplete"` before the header is known (a recorder
+   * reserves its output before it starts a command); give the result to
+   * {@link start}.
+   */
+  static reserve(
+    path: string,
+    options: WriterOptions = {},
+  ): Promise<OutputFile> {
+    return openOutput(path, {
+      force: options.overwrite,
+      mode: options.mode,
+      incomplete: true,
+      what: "recording",
+    });
+  }
+
+  /** Writes the header into a reserved output. */
+  static start(
+    out: OutputFile,
+    header: HeaderInit,
+    options: WriterOptions = {},
+  ): RecordingWriter {
     const full: RecordingHeader = {
       format: FORMAT_NAME,
       version: FORMAT_VERSION,
       ...header,
     };
     const bytes = newEncoder().encode(new Tag(full, SELF_DESCRIBE_TAG));
-    const file = await Deno.open(tempPath, {
-      write: true,
-      create: true,
-      truncate: true,
-    });
-    writeAll(file, bytes);
+    out.writeSync(bytes);
     const w = new RecordingWriter(
-      path,
-      tempPath,
-      file,
+      out.path,
+      out.tempPath,
+      out,
       sha256(bytes),
       options.chunkEvents ?? MAX_CHUNK_EVENTS,
+      options.chunkBytes ?? MAX_CHUNK_BYTES,
       bytes.length,
     );
     const period = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
@@ -166,7 +199,10 @@ export class RecordingWriter {
     if (event.kind === "lost") {
       this.#lost[event.reason] = (this.#lost[event.reason] ?? 0) + event.count;
     }
-    if (this.#pending.count >= this.chunkEvents) this.flush();
+    if (
+      this.#pending.count >= this.chunkEvents ||
+      this.#pending.bytes >= this.chunkBytes
+    ) this.flush();
   }
 
   /** Writes the pending events as one chunk. */
@@ -183,14 +219,7 @@ export class RecordingWriter {
       sha256(body).subarray(0, 16),
       body,
     ]);
-    try {
-      writeAll(this.#file, item);
-    } catch (e) {
-      throw new Error(
-        `Cannot write recording "${this.tempPath}": ${(e as Error).message}`,
-        { cause: e },
-      );
-    }
+    this.#file.writeSync(item); // its error names the recording
     this.#bytes += item.length;
     this.#prevHash = sha256(item);
     this.#chunkIndex++;
@@ -221,18 +250,11 @@ export class RecordingWriter {
       trailer.endUtcNs,
       trailer.finalHash,
     ]);
-    writeAll(this.#file, item);
+    this.#file.writeSync(item);
     this.#bytes += item.length;
-    await this.#file.sync();
-    this.#file.close();
-    await Deno.rename(this.tempPath, this.path).catch((e) => {
-      throw new Error(
-        `Cannot rename recording "${this.tempPath}" to "${this.path}": ${
-          (e as Error).message
-        }; the complete recording is in "${this.tempPath}"`,
-      );
-    });
-    return this.path;
+    // syncs, closes and renames; a failed rename names both paths and says
+    // the complete recording is in NAME.incomplete
+    return await this.#file.commit();
   }
 
   /**
@@ -248,11 +270,6 @@ export class RecordingWriter {
       // a full disk: the chunks written before stay readable, as after a crash
     }
     this.#closed = true;
-    this.#file.close();
+    this.#file.abandon();
   }
-}
-
-function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
 }

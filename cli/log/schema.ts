@@ -22,6 +22,11 @@ export const FORMAT_VERSION = 1;
 export const SELF_DESCRIBE_TAG = 55799;
 /** Events per chunk at most. */
 export const MAX_CHUNK_EVENTS = 4096;
+/**
+ * A chunk's events are cut at this many encoded bytes too (a chunk may pass it
+ * by one event), far below {@link MAX_ITEM_BYTES}.
+ */
+export const MAX_CHUNK_BYTES = 4 * 1024 * 1024;
 /** A chunk is written at least this often while events arrive. */
 export const FLUSH_INTERVAL_MS = 250;
 /** No item of a recording may be larger than this. */

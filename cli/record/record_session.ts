@@ -24,6 +24,7 @@ import { formatStatusLine } from "./status_line.ts";
 import { SubtreeFilter } from "./subtree_filter.ts";
 import { requirePrivilege } from "./check_host.ts";
 import { pathExists } from "../path_exists.ts";
+import { makeOutputDir, type OutputFile, type OutputMode } from "../io/mod.ts";
 import { linuxSignalNumber } from "../analysis/mod.ts";
 
 /** Options of {@link recordSession}. */
@@ -31,6 +32,14 @@ export interface RecordOptions {
   output: string;
   /** Replace an existing output file. */
   overwrite?: boolean;
+  /** Who may read the recording (default 0600, directories 0700). */
+  mode?: OutputMode;
+  /**
+   * Create the output's missing directories (the default recordings
+   * directory); otherwise a missing directory is refused, as every command
+   * refuses it.
+   */
+  makeDirectory?: boolean;
   /** Stop after this many ms (with a command: the command is sent SIGTERM). */
   durationMs?: number;
   source: SourceName;
@@ -111,6 +120,7 @@ export async function recordSession(
     rcvbufBytes: opts.rcvbufBytes,
     bpfRingBytes: opts.bpfRingBytes,
   });
+  let reserved: OutputFile | undefined;
   let writer: RecordingWriter | undefined;
   /** The failure, if any, came from closing the recording. */
   let closing = false;
@@ -131,11 +141,13 @@ export async function recordSession(
         `Cannot record to "${opts.output}": the file exists (choose another with -o, or replace it with --force)`,
       );
     }
-    const dir = opts.output.replace(/[/\\][^/\\]*$/, "");
-    if (dir !== opts.output && dir !== "") {
-      await Deno.mkdir(dir, { recursive: true }).catch((e) => {
-        throw outputError(opts.output, e);
-      });
+    if (opts.makeDirectory) {
+      const dir = opts.output.replace(/[/\\][^/\\]*$/, "");
+      if (dir !== opts.output && dir !== "") {
+        await makeOutputDir(dir, opts.mode).catch((e) => {
+          throw outputError(opts.output, e);
+        });
+      }
     }
     src.start();
     const source = src.info();
@@ -147,7 +159,8 @@ export async function recordSession(
     let stopping = false;
     let signalCount = 0;
     let commandStatus: number | undefined;
-    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    // SIGHUP (the terminal closed) stops the recording like SIGTERM does
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
       const fn = () => {
         signalCount++;
         if (child && commandStatus === undefined && signalCount === 1) {
@@ -160,6 +173,13 @@ export async function recordSession(
       Deno.addSignalListener(sig, fn);
       signals.push([sig, fn]);
     }
+    // NAME.incomplete, created exclusively before the command starts
+    // (and after the signal handlers: a signal then closes it): a
+    // second recorder of the same output stops here
+    reserved = await RecordingWriter.reserve(opts.output, {
+      overwrite: opts.overwrite,
+      mode: opts.mode,
+    });
     if (opts.command) {
       const [cmd, ...args] = opts.command;
       try {
@@ -199,13 +219,7 @@ export async function recordSession(
         }
         : undefined,
     });
-    writer = await RecordingWriter.create(opts.output, header, {
-      overwrite: opts.overwrite,
-    }).catch((e) => {
-      throw e instanceof Deno.errors.AlreadyExists
-        ? e
-        : outputError(opts.output, e);
-    });
+    writer = RecordingWriter.start(reserved, header);
     const w = writer;
     // the replay's analysis, fed live: its summary is the replay summary
     const analysis = new ForestSummary(header);
@@ -346,6 +360,7 @@ export async function recordSession(
     // an abandoned session is not complete: no trailer, no rename (a trailer
     // would make a recording cut short by an error look like a clean close)
     writer?.abandon();
+    if (!writer) reserved?.discard(); // nothing recorded yet: no empty NAME.incomplete
     if (child) {
       try {
         child.kill("SIGTERM");
