@@ -25,6 +25,7 @@ lint:
 test-c:
 	$(MAKE) -C driver/common test
 	$(MAKE) -C driver/linux test
+	$(MAKE) -C driver/tests test
 	$(MAKE) -C driver/windows test
 
 test-deno:
@@ -41,4 +42,4 @@ bench: setup
 	$(DENO) task bench
 
 clean:
-	rm -rf driver/linux/build driver/windows/build driver/common/build
+	rm -rf driver/linux/build driver/windows/build driver/common/build driver/tests/build

@@ -233,7 +233,21 @@ enum pr_control {
 #define PR_E_STATE (-6)   /* call not valid in this state */
 #define PR_E_ABI (-7)     /* version or size mismatch */
 
-/* ---- functions ---- */
+/* ---- functions ----
+ * The contract every source keeps (driver/tests/conformance.c checks it
+ * against libprocrec.so and, under Wine, procrec.dll):
+ *   - a NULL handle (or a NULL required pointer): PR_E_INVAL;
+ *   - procrec_open checks opts: size below offsetof(reserved) or above 4096:
+ *     PR_E_ABI; an unknown source, a max_string above the source's limit or a
+ *     ring_bytes below its minimum: PR_E_INVAL (never silently clamped); a
+ *     source of another OS: PR_E_NOSUP;
+ *   - states: open -> started -> stopped. procrec_start only from open (else
+ *     PR_E_STATE, "already started" / "already stopped"); procrec_stop from
+ *     any state, PR_OK also when repeated or before start;
+ *   - after stop, procrec_read hands out what was recorded, then returns 0 at
+ *     once (it does not wait for timeout_ms);
+ *   - procrec_control: an operation the source does not support: PR_E_NOSUP
+ *     with the handle's error text naming it. */
 PROCREC_API uint32_t procrec_abi_version(void);
 /* Opens a source. On failure *out is NULL and procrec_last_error(NULL, ...)
  * describes the failure (per calling thread). */
@@ -245,10 +259,13 @@ PROCREC_API int32_t procrec_read(void *h, uint8_t *buf, uint32_t cap, uint32_t t
 PROCREC_API int32_t procrec_stats(void *h, struct procrec_stats *out);
 PROCREC_API int32_t procrec_stop(void *h);
 PROCREC_API void procrec_close(void *h);
-/* Copies the last error message (NUL-terminated, truncated to cap). */
+/* Copies the last error message (h NULL: the calling thread's last failed
+ * procrec_open) into buf, NUL-terminated, cut to cap (nothing when buf is
+ * NULL or cap 0). Returns the length of the whole message (as snprintf: a
+ * return >= cap means it was cut). */
 PROCREC_API int32_t procrec_last_error(void *h, char *buf, uint32_t cap);
-/* Writes "SOURCE: reason" (e.g. "netlink: eBPF unavailable: ...").
- * Returns the enum pr_source in use. */
+/* Writes "SOURCE: reason" (e.g. "netlink: eBPF unavailable: ...") as
+ * procrec_last_error writes its text. Returns the enum pr_source in use. */
 PROCREC_API int32_t procrec_source(void *h, char *buf, uint32_t cap);
 PROCREC_API int32_t procrec_control(void *h, uint32_t op, const uint8_t *arg, uint32_t len);
 

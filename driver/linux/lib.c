@@ -501,12 +501,13 @@ PROCREC_API void procrec_close(void *h) {
   lib_free(lib);
 }
 
+/* Returns the length of the whole text, also when cut (as procrec_abi.h says). */
 static int32_t copy_out(char *buf, uint32_t cap, const char *s) {
-  size_t n = strlen(s);
+  size_t n = strlen(s), k = n;
   if (buf == NULL || cap == 0) return (int32_t)n;
-  if (n >= cap) n = cap - 1;
-  memcpy(buf, s, n);
-  buf[n] = 0;
+  if (k >= cap) k = cap - 1;
+  memcpy(buf, s, k);
+  buf[k] = 0;
   return (int32_t)n;
 }
 

@@ -26,20 +26,23 @@
 
 #include "../../common/pr_ring.h"
 #include "../procrec_ioctl.h"
+#include "pr_dll_core.h"
 #include "pr_wire_convert.h"
 
 #define PR_DLL_READ_BYTES (256u * 1024u) /* one driver READ */
-#define PR_DLL_RING_DEFAULT (16u << 20)
 #define PR_DLL_REC_MAX (64u * 1024u)  /* largest converted record */
 #define PR_DLL_TMP (3u * 32u * 1024u) /* UTF-8 of the longest wire string */
-#define PR_DLL_MAX_STRING_DEFAULT 4096u
+
+/* procrec_start once, from OPEN; procrec_stop from any state, once it acts. */
+enum pr_dll_state { PR_DLL_OPEN = 0, PR_DLL_STARTED = 1, PR_DLL_STOPPED = 2 };
 
 struct pr_handle {
   CRITICAL_SECTION cs; /* ring, counters, error text */
   CRITICAL_SECTION io; /* the pending READ: issue, collect, cancel */
   HANDLE dev;
   SC_HANDLE scm, svc;
-  BOOL created_service, started_service, running, paused;
+  BOOL created_service, started_service, paused;
+  volatile LONG state; /* enum pr_dll_state */
   uint32_t flags, max_string;
   struct pr_ring ring;
   uint8_t *ring_mem;
@@ -232,21 +235,18 @@ static void free_handle(struct pr_handle *h) {
 
 PROCREC_API int32_t procrec_open(const struct procrec_options *opts, void **out) {
   struct pr_handle *h;
-  uint32_t ring_bytes = PR_DLL_RING_DEFAULT;
+  struct pr_dll_opts o;
+  char why[400];
   int32_t rc;
   if (out == NULL) {
     set_err(NULL, "procrec.dll: procrec_open: out is NULL");
     return PR_E_INVAL;
   }
   *out = NULL;
-  if (opts != NULL && opts->size < sizeof(struct procrec_options)) {
-    set_err(NULL, "procrec.dll: procrec_open: options size %u, expected %u", opts->size,
-            (unsigned)sizeof(struct procrec_options));
-    return PR_E_ABI;
-  }
-  if (opts != NULL && opts->source != PR_SOURCE_AUTO && opts->source != PR_SOURCE_WINDOWS) {
-    set_err(NULL, "procrec.dll: source %u is not available on Windows (only the procrec.sys driver)", opts->source);
-    return PR_E_NOSUP;
+  rc = pr_dll_options(opts, &o, why, sizeof(why));
+  if (rc != PR_OK) {
+    set_err(NULL, "procrec.dll: %s", why);
+    return rc;
   }
   h = (struct pr_handle *)HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof(*h));
   if (h == NULL) {
@@ -255,12 +255,9 @@ PROCREC_API int32_t procrec_open(const struct procrec_options *opts, void **out)
   }
   InitializeCriticalSection(&h->cs);
   InitializeCriticalSection(&h->io);
-  h->flags = opts != NULL ? opts->flags : 0;
-  h->max_string = opts != NULL && opts->max_string != 0 ? opts->max_string : PR_DLL_MAX_STRING_DEFAULT;
-  if (h->max_string > 8192u) h->max_string = 8192u;
-  if (opts != NULL && opts->ring_bytes != 0) ring_bytes = opts->ring_bytes;
-  if (ring_bytes < 4u * PR_DLL_READ_BYTES) ring_bytes = 4u * PR_DLL_READ_BYTES;
-  h->ring_mem = (uint8_t *)HeapAlloc(GetProcessHeap(), 0, ring_bytes);
+  h->flags = o.flags;
+  h->max_string = o.max_string;
+  h->ring_mem = (uint8_t *)HeapAlloc(GetProcessHeap(), 0, o.ring_bytes);
   h->rbuf = (uint8_t *)HeapAlloc(GetProcessHeap(), 0, PR_DLL_READ_BYTES);
   h->conv = (uint8_t *)HeapAlloc(GetProcessHeap(), 0, PR_DLL_REC_MAX);
   h->tmp = (uint8_t *)HeapAlloc(GetProcessHeap(), 0, PR_DLL_TMP);
@@ -270,7 +267,7 @@ PROCREC_API int32_t procrec_open(const struct procrec_options *opts, void **out)
     free_handle(h);
     return PR_E_NOMEM;
   }
-  pr_ring_init(&h->ring, h->ring_mem, ring_bytes, PR_LOST_RING_FULL);
+  pr_ring_init(&h->ring, h->ring_mem, o.ring_bytes, PR_LOST_RING_FULL);
   rc = install_and_open(h);
   if (rc != PR_OK) {
     uninstall(h);
@@ -287,8 +284,8 @@ PROCREC_API int32_t procrec_start(void *hv) {
   DWORD got;
   uint32_t n = 0;
   if (h == NULL) return PR_E_INVAL;
-  if (h->running) {
-    set_err(h, "procrec.dll: procrec_start: already started");
+  if (h->state != PR_DLL_OPEN) {
+    set_err(h, "procrec.dll: procrec_start: already %s", h->state == PR_DLL_STARTED ? "started" : "stopped");
     return PR_E_STATE;
   }
   memset(&s, 0, sizeof(s));
@@ -296,7 +293,7 @@ PROCREC_API int32_t procrec_start(void *hv) {
   s.flags = h->flags & PR_OPT_IMAGE_LOAD;
   s.max_string = h->max_string; /* UTF-16 units: at least as many UTF-8 bytes */
   if (!ioctl_sync(h, IOCTL_PR_START, &s, sizeof(s), NULL, 0, &got)) return win_err(h, GetLastError(), "IOCTL start");
-  h->running = TRUE;
+  InterlockedExchange(&h->state, PR_DLL_STARTED);
   if ((h->flags & PR_OPT_NO_SNAPSHOT) == 0 && !ioctl_sync(h, IOCTL_PR_SNAPSHOT, NULL, 0, &n, sizeof(n), &got))
     return win_err(h, GetLastError(), "IOCTL snapshot");
   return PR_OK;
@@ -305,9 +302,11 @@ PROCREC_API int32_t procrec_start(void *hv) {
 PROCREC_API int32_t procrec_stop(void *hv) {
   struct pr_handle *h = (struct pr_handle *)hv;
   DWORD got;
+  LONG was;
   if (h == NULL) return PR_E_INVAL;
+  was = InterlockedExchange(&h->state, PR_DLL_STOPPED);
+  if (was != PR_DLL_STARTED) return PR_OK; /* never started, or stopped already: nothing to do */
   if (!ioctl_sync(h, IOCTL_PR_STOP, NULL, 0, NULL, 0, &got)) return win_err(h, GetLastError(), "IOCTL stop");
-  h->running = FALSE;
   return PR_OK;
 }
 
@@ -382,7 +381,7 @@ static int32_t issue(struct pr_handle *h) {
 PROCREC_API int32_t procrec_read(void *hv, uint8_t *buf, uint32_t cap, uint32_t timeout_ms) {
   struct pr_handle *h = (struct pr_handle *)hv;
   ULONGLONG deadline = GetTickCount64() + timeout_ms;
-  if (h == NULL || buf == NULL) return PR_E_INVAL;
+  if (h == NULL || (buf == NULL && cap > 0)) return PR_E_INVAL;
   for (;;) {
     uint32_t n, next;
     ULONGLONG now;
@@ -419,6 +418,9 @@ PROCREC_API int32_t procrec_read(void *hv, uint8_t *buf, uint32_t cap, uint32_t 
     next = pr_ring_peek_size(&h->ring);
     LeaveCriticalSection(&h->cs);
     if (next != 0) continue;
+    /* stopped: the driver records nothing more; a READ left pending found
+     * its ring empty, so everything recorded has been handed out */
+    if (h->state == PR_DLL_STOPPED && (h->read_pending || h->paused)) return 0;
     now = GetTickCount64();
     if (now >= deadline) return 0;
     if (h->read_pending) {
@@ -467,24 +469,13 @@ static int32_t pause_reader(struct pr_handle *h) {
 
 /* UTF-8 patterns, NUL-separated, to the driver's UTF-16 rule list. */
 static int32_t set_rules(struct pr_handle *h, const uint8_t *arg, uint32_t len) {
-  WCHAR w[PR_BLOCK_BYTES / 2];
-  uint32_t units = 0, i = 0;
+  uint16_t w[PR_BLOCK_BYTES / 2];
+  uint32_t units = 0;
+  char why[300];
   DWORD got;
-  while (i < len) {
-    uint32_t j = i;
-    int n;
-    while (j < len && arg[j] != 0) j++;
-    if (j > i) {
-      n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, (const char *)arg + i, (int)(j - i), w + units,
-                              (int)(PR_BLOCK_BYTES / 2 - units - 1));
-      if (n <= 0) {
-        set_err(h, "procrec.dll: block rules: not UTF-8, or longer than %u bytes of UTF-16", PR_BLOCK_BYTES);
-        return PR_E_INVAL;
-      }
-      units += (uint32_t)n;
-      w[units++] = 0;
-    }
-    i = j + 1;
+  if (pr_rules_to_utf16(arg, len, w, PR_BLOCK_BYTES / 2, &units, why, sizeof(why)) != PR_OK) {
+    set_err(h, "procrec.dll: %s", why);
+    return PR_E_INVAL;
   }
   if (!ioctl_sync(h, IOCTL_PR_SET_BLOCK, w, units * 2u, NULL, 0, &got))
     return win_err(h, GetLastError(), "IOCTL set block rules");
@@ -512,8 +503,8 @@ PROCREC_API int32_t procrec_control(void *hv, uint32_t op, const uint8_t *arg, u
     }
     return PR_OK;
   default:
-    set_err(h, "procrec.dll: procrec_control: unknown operation %u", op);
-    return PR_E_INVAL;
+    set_err(h, "procrec.dll: procrec_control: operation %u is not supported by the windows source", op);
+    return PR_E_NOSUP;
   }
 }
 
@@ -528,27 +519,16 @@ PROCREC_API void procrec_close(void *hv) {
 PROCREC_API int32_t procrec_last_error(void *hv, char *buf, uint32_t cap) {
   struct pr_handle *h = (struct pr_handle *)hv;
   const char *src;
-  size_t n;
-  if (buf == NULL || cap == 0) return PR_E_INVAL;
+  int32_t n;
   if (h != NULL) EnterCriticalSection(&h->cs);
   src = h != NULL ? h->err : thread_err();
-  if (src == NULL) src = "";
-  n = strlen(src);
-  if (n >= cap) n = cap - 1;
-  memcpy(buf, src, n);
-  buf[n] = 0;
+  n = pr_copy_text(buf, cap, src != NULL ? src : "");
   if (h != NULL) LeaveCriticalSection(&h->cs);
-  return PR_OK;
+  return n;
 }
 
 PROCREC_API int32_t procrec_source(void *hv, char *buf, uint32_t cap) {
-  const char *text = "windows: procrec.sys kernel driver through the Service Control Manager";
-  (void)hv;
-  if (buf != NULL && cap > 0) {
-    size_t n = strlen(text);
-    if (n >= cap) n = cap - 1;
-    memcpy(buf, text, n);
-    buf[n] = 0;
-  }
+  if (hv == NULL) return PR_E_INVAL;
+  pr_copy_text(buf, cap, "windows: procrec.sys kernel driver through the Service Control Manager");
   return PR_SOURCE_WINDOWS;
 }

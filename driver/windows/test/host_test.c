@@ -1,7 +1,8 @@
 /*
  * host_test.c - host unit tests (AddressSanitizer + UBSan) of the portable C
  * that only the Windows side uses: the block-rule matcher (pr_match.c) and
- * the wire-to-ABI conversion of procrec.dll (pr_wire_convert.c).
+ * the wire-to-ABI conversion of procrec.dll (pr_wire_convert.c), and
+ * procrec.dll's option checks and block-rule conversion (pr_dll_core.c).
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "../../common/pr_record.h"
+#include "../dll/pr_dll_core.h"
 #include "../dll/pr_wire_convert.h"
 #include "../pr_match.h"
 #include "../procrec_ioctl.h"
@@ -165,7 +167,98 @@ static void test_convert(void) {
   free(out);
 }
 
+/* Converts rules into a heap buffer of exactly cap units (ASan sees any
+ * write past it). */
+static int32_t rules(const char *arg, uint32_t len, uint32_t cap, uint16_t *copy, uint32_t *units) {
+  uint16_t *w = malloc(cap * sizeof(uint16_t));
+  char err[256] = "";
+  int32_t rc = pr_rules_to_utf16((const uint8_t *)arg, len, w, cap, units, err, sizeof(err));
+  if (rc == PR_OK && copy != NULL) memcpy(copy, w, *units * sizeof(uint16_t));
+  CHECK(rc == PR_OK || strstr(err, "block rules: ") == err, "a rule error names the rules");
+  free(w);
+  return rc;
+}
+
+static void test_rules(void) {
+  uint16_t got[16];
+  uint32_t units = 99;
+  char *big = malloc(5000);
+  CHECK(rules("ab\0\0c", 6, 16, got, &units) == PR_OK, "two patterns and an empty one");
+  CHECK(units == 5 && got[0] == 'a' && got[1] == 'b' && got[2] == 0 && got[3] == 'c' && got[4] == 0,
+        "each pattern NUL-terminated, empty ones skipped");
+  CHECK(rules("", 0, 16, got, &units) == PR_OK && units == 0, "no rules");
+  CHECK(rules("\xc3\xbc\xf0\x9d\x84\x9e", 6, 16, got, &units) == PR_OK && units == 4 && got[0] == 0xFC &&
+            got[1] == 0xD834 && got[2] == 0xDD1E && got[3] == 0,
+        "UTF-8 to UTF-16 with a surrogate pair");
+  CHECK(rules("\xc3", 1, 16, NULL, &units) == PR_E_INVAL, "a cut sequence is not UTF-8");
+  CHECK(rules("\xc0\xaf", 2, 16, NULL, &units) == PR_E_INVAL, "an overlong form is not UTF-8");
+  CHECK(rules("\xed\xa0\x80", 3, 16, NULL, &units) == PR_E_INVAL, "an encoded surrogate is not UTF-8");
+  CHECK(rules("\xf4\x90\x80\x80", 4, 16, NULL, &units) == PR_E_INVAL, "above U+10FFFF is not UTF-8");
+  CHECK(rules("\xc3\0", 2, 16, NULL, &units) == PR_E_INVAL, "a NUL inside a sequence");
+  /* the driver's 2048 units exactly: 2047 units and their NUL fit ... */
+  memset(big, 'x', 5000);
+  CHECK(rules(big, 2047, 2048, NULL, &units) == PR_OK && units == 2048, "a list filling the buffer exactly");
+  CHECK(rules(big, 2048, 2048, NULL, &units) == PR_E_INVAL, "one unit more does not fit");
+  /* ... and a second pattern once the buffer is full is refused, never
+   * written past its end (defect 4: the DLL wrote a NUL past w[2048]) */
+  big[2047] = 0;
+  CHECK(rules(big, 5000, 2048, NULL, &units) == PR_E_INVAL, "a pattern after a full list is refused");
+  big[2046] = 0;
+  CHECK(rules(big, 2049, 2048, NULL, &units) == PR_E_INVAL, "a pair that would need the last unit is refused");
+  CHECK(rules("\xf0\x9d\x84\x9e", 4, 2, NULL, &units) == PR_E_INVAL, "a surrogate pair without room for its NUL");
+  free(big);
+}
+
+static void test_options(void) {
+  struct procrec_options o;
+  struct pr_dll_opts d;
+  char err[256];
+  CHECK(pr_dll_options(NULL, &d, err, sizeof(err)) == PR_OK && d.ring_bytes == PR_DLL_RING_DEFAULT &&
+            d.max_string == PR_DLL_MAX_STRING_DEFAULT && d.source == PR_SOURCE_AUTO,
+        "no options: defaults");
+  memset(&o, 0, sizeof(o));
+  o.size = sizeof(o);
+  o.source = PR_SOURCE_WINDOWS;
+  o.flags = PR_OPT_IMAGE_LOAD;
+  o.max_string = 300;
+  o.ring_bytes = PR_DLL_RING_MIN;
+  CHECK(pr_dll_options(&o, &d, err, sizeof(err)) == PR_OK && d.max_string == 300 && d.ring_bytes == PR_DLL_RING_MIN &&
+            d.flags == PR_OPT_IMAGE_LOAD,
+        "options kept");
+  o.size = (uint32_t)offsetof(struct procrec_options, reserved);
+  CHECK(pr_dll_options(&o, &d, err, sizeof(err)) == PR_OK, "a size up to reserved is accepted (older callers)");
+  o.size = 8;
+  CHECK(pr_dll_options(&o, &d, err, sizeof(err)) == PR_E_ABI && strstr(err, "options size 8") != NULL, "size too small");
+  o.size = 5000;
+  CHECK(pr_dll_options(&o, &d, err, sizeof(err)) == PR_E_ABI, "size too large");
+  o.size = sizeof(o);
+  o.source = 9;
+  CHECK(pr_dll_options(&o, &d, err, sizeof(err)) == PR_E_INVAL && strstr(err, "unknown source 9") != NULL,
+        "unknown source");
+  o.source = PR_SOURCE_EBPF;
+  CHECK(pr_dll_options(&o, &d, err, sizeof(err)) == PR_E_NOSUP && strstr(err, "not available on Windows") != NULL,
+        "a Linux source");
+  o.source = PR_SOURCE_AUTO;
+  o.max_string = PR_DLL_MAX_STRING_LIMIT + 1;
+  CHECK(pr_dll_options(&o, &d, err, sizeof(err)) == PR_E_INVAL && strstr(err, "max_string 8193") != NULL,
+        "max_string above the limit is refused, not clamped");
+  o.max_string = 0;
+  o.ring_bytes = PR_DLL_RING_MIN - 8;
+  CHECK(pr_dll_options(&o, &d, err, sizeof(err)) == PR_E_INVAL && strstr(err, "ring_bytes") != NULL,
+        "a ring too small is refused, not enlarged");
+}
+
+static void test_copy_text(void) {
+  char buf[4] = {'x', 'x', 'x', 'x'};
+  CHECK(pr_copy_text(buf, sizeof(buf), "hello") == 5 && strcmp(buf, "hel") == 0, "cut, NUL-terminated, full length");
+  CHECK(pr_copy_text(NULL, 0, "hello") == 5, "the length without a buffer");
+  CHECK(pr_copy_text(buf, 1, "hello") == 5 && buf[0] == 0, "one byte: just the NUL");
+}
+
 int main(void) {
+  test_rules();
+  test_options();
+  test_copy_text();
   test_match();
   test_utf16();
   test_convert();

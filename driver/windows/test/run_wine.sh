@@ -29,6 +29,8 @@ status=0
 PROCREC_DRIVER=$(winpath "$here/build/procrec.sys") \
   timeout 120 "$WINE" ./procrec_e2e.exe --release "$(winpath "$out.release")" || status=$?
 rm -f "$out.release"
+# the contract of procrec_abi.h, as driver/linux passes it (driver/tests/conformance.c)
+timeout 120 "$WINE" ./conformance.exe procrec.dll || status=$?
 timeout 180 "$WINE" ./procrec_e2e.exe "$(winpath "$out")" || status=$?
 timeout 60 "$WINESERVER" -w || true
 exit $status

@@ -445,6 +445,22 @@ int main(int argc, char **argv) {
   if (rc != PR_OK) die(NULL, "procrec_open", rc);
   CHECK(abi.source(h, text, sizeof(text)) == PR_SOURCE_WINDOWS && strncmp(text, "windows:", 8) == 0, "source %s",
         text);
+  { /* defect 4: rules that fill the driver's 2048 units exactly, then one more
+     * pattern: refused with a message (procrec.dll wrote past its stack
+     * buffer here, and the driver then refused the oversized list) */
+    static char big[5000];
+    memset(big, 'x', sizeof(big));
+    big[2046] = 0; /* 2046 units and their NUL: 2047 of 2048 */
+    rc = abi.control(h, PR_CTL_BLOCK_RULES, (const uint8_t *)big, sizeof(big));
+    abi.last_error(h, text, sizeof(text));
+    CHECK(rc == PR_E_INVAL && strstr(text, "longer than 2048 UTF-16 units") != NULL,
+          "block rules past the driver's limit: %d %s", (int)rc, text);
+    memset(big, 'x', sizeof(big));
+    big[2047] = 0; /* 2047 units and their NUL: exactly 2048, accepted */
+    rc = abi.control(h, PR_CTL_BLOCK_RULES, (const uint8_t *)big, 2048);
+    abi.last_error(h, text, sizeof(text));
+    CHECK(rc == PR_OK, "block rules of exactly 2048 units: %d %s", (int)rc, text);
+  }
   {
     static const char rules[] = "*\\nothing-matches.exe\0*\\BLOCKED.exe\0";
     rc = abi.control(h, PR_CTL_BLOCK_RULES, (const uint8_t *)rules, sizeof(rules) - 1);
