@@ -54,7 +54,7 @@ export const FIXED_BYTES: Record<number, number> = {
 };
 
 /** `enum pr_provenance` (index = code). */
-const PROVENANCE: (Provenance | undefined)[] = [
+export const PROVENANCE: (Provenance | undefined)[] = [
   undefined,
   "kernel",
   "proc",

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { ABI_LAYOUT } from "./abi_layout.ts";
 import {
   cString,
   loadLibrary,
@@ -16,7 +17,13 @@ import {
 /** Which kernel mechanism to record from (`enum pr_source`). */
 export type SourceName = "auto" | "netlink" | "ebpf" | "windows";
 
-const SOURCE_CODES: SourceName[] = ["auto", "netlink", "ebpf", "windows"];
+/** `enum pr_source` (index = code). */
+export const SOURCE_CODES: SourceName[] = [
+  "auto",
+  "netlink",
+  "ebpf",
+  "windows",
+];
 
 /** `PR_OPT_*` flags. */
 export const OPT_NO_SNAPSHOT = 0x1;
@@ -62,46 +69,47 @@ export interface SourceStats {
   kernelMsgs: bigint;
 }
 
-const STATS_FIELDS: (keyof SourceStats)[] = [
-  "records",
-  "bytes",
-  "lostTotal",
-  "lostEnobufs",
-  "lostSeqGap",
-  "lostRing",
-  "lostBpf",
-  "lostDriver",
-  "ringUsed",
-  "ringSize",
-  "enrichOk",
-  "enrichGone",
-  "kernelMsgs",
+/** Each {@link SourceStats} field and its `struct procrec_stats` field. */
+export const STATS_FIELDS: [keyof SourceStats, string][] = [
+  ["records", "records"],
+  ["bytes", "bytes"],
+  ["lostTotal", "lost_total"],
+  ["lostEnobufs", "lost_enobufs"],
+  ["lostSeqGap", "lost_seq_gap"],
+  ["lostRing", "lost_ring"],
+  ["lostBpf", "lost_bpf"],
+  ["lostDriver", "lost_driver"],
+  ["ringUsed", "ring_used"],
+  ["ringSize", "ring_size"],
+  ["enrichOk", "enrich_ok"],
+  ["enrichGone", "enrich_gone"],
+  ["kernelMsgs", "kernel_msgs"],
 ];
-const OPTIONS_BYTES = 64;
-const STATS_BYTES = 160;
+const OPTIONS = ABI_LAYOUT.structs.procrec_options;
+const STATS = ABI_LAYOUT.structs.procrec_stats;
 
-/** Encodes `struct procrec_options` (little-endian, 64 bytes). */
+/** Encodes `struct procrec_options` (little-endian, by `ABI_LAYOUT`). */
 export function encodeOptions(o: SourceOptions): Uint8Array<ArrayBuffer> {
-  const buf = new Uint8Array(OPTIONS_BYTES);
+  const buf = new Uint8Array(OPTIONS.size);
   const v = new DataView(buf.buffer);
   const src = SOURCE_CODES.indexOf(o.source ?? "auto");
-  const fields = [
-    OPTIONS_BYTES,
-    src,
-    o.flags ?? 0,
-    o.ringBytes ?? 0,
-    o.rcvbufBytes ?? 0,
-    o.bpfRingBytes ?? 0,
-    o.maxString ?? 0,
+  const fields: [keyof typeof OPTIONS.fields, number][] = [
+    ["size", OPTIONS.size],
+    ["source", src],
+    ["flags", o.flags ?? 0],
+    ["ring_bytes", o.ringBytes ?? 0],
+    ["rcvbuf_bytes", o.rcvbufBytes ?? 0],
+    ["bpf_ring_bytes", o.bpfRingBytes ?? 0],
+    ["max_string", o.maxString ?? 0],
   ];
-  fields.forEach((x, i) => {
+  for (const [name, x] of fields) {
     if (!Number.isInteger(x) || x < 0 || x > 0xffffffff) {
       throw new RangeError(
-        `Cannot open the event source: option ${i} is ${x}, expected 0 to 4294967295`,
+        `Cannot open the event source: option ${name} is ${x}, expected 0 to 4294967295`,
       );
     }
-    v.setUint32(i * 4, x, true);
-  });
+    v.setUint32(OPTIONS.fields[name], x, true);
+  }
   return buf;
 }
 
@@ -204,13 +212,19 @@ export class EventSource {
 
   /** The library's counters. */
   stats(): SourceStats {
-    const a = new BigUint64Array(STATS_BYTES / 8);
+    const buf = new Uint8Array(STATS.size);
     this.#check(
-      this.#lib.procrec_stats(this.#h, new Uint8Array(a.buffer)),
+      this.#lib.procrec_stats(this.#h, buf),
       "read the event source's statistics",
     );
+    const v = new DataView(buf.buffer);
     const s = {} as SourceStats;
-    STATS_FIELDS.forEach((k, i) => s[k] = a[i]);
+    for (const [k, c] of STATS_FIELDS) {
+      s[k] = v.getBigUint64(
+        STATS.fields[c as keyof typeof STATS.fields],
+        true,
+      );
+    }
     return s;
   }
 

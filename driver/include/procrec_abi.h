@@ -18,6 +18,7 @@
 #ifndef PROCREC_ABI_H
 #define PROCREC_ABI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define PROCREC_ABI_VERSION 1u
@@ -232,6 +233,124 @@ enum pr_control {
 #define PR_E_IO (-5)      /* an OS call failed */
 #define PR_E_STATE (-6)   /* call not valid in this state */
 #define PR_E_ABI (-7)     /* version or size mismatch */
+
+/* ---- the layout, checked at compile time ----
+ * Every record, options and stats struct: its size and each field's offset.
+ * A change here must change these lines, driver/common/abi_layout.c (which
+ * prints the layout) and cli/native/abi_layout.ts (the TypeScript table):
+ * tests/abi_layout_test.ts fails until all three agree. */
+#ifdef __cplusplus
+#define PR_ABI_ASSERT(c, m) static_assert(c, m)
+#else
+#define PR_ABI_ASSERT(c, m) _Static_assert(c, m)
+#endif
+#define PR_ABI_AT(t, f, o) PR_ABI_ASSERT(offsetof(struct t, f) == (o), "procrec ABI: " #t "." #f " at " #o)
+#define PR_ABI_SIZE(t, n) PR_ABI_ASSERT(sizeof(struct t) == (n), "procrec ABI: sizeof " #t " is " #n)
+
+PR_ABI_SIZE(pr_str, 8);
+PR_ABI_AT(pr_str, off, 0);
+PR_ABI_AT(pr_str, len, 4);
+
+PR_ABI_SIZE(pr_rec_header, 40);
+PR_ABI_AT(pr_rec_header, kind, 0);
+PR_ABI_AT(pr_rec_header, flags, 2);
+PR_ABI_AT(pr_rec_header, size, 4);
+PR_ABI_AT(pr_rec_header, seq, 8);
+PR_ABI_AT(pr_rec_header, mono_ns, 16);
+PR_ABI_AT(pr_rec_header, utc_ns, 24);
+PR_ABI_AT(pr_rec_header, pid, 32);
+PR_ABI_AT(pr_rec_header, tid, 36);
+
+PR_ABI_SIZE(pr_proc_info, 56);
+PR_ABI_AT(pr_proc_info, uid, 0);
+PR_ABI_AT(pr_proc_info, gid, 4);
+PR_ABI_AT(pr_proc_info, prov_image, 8);
+PR_ABI_AT(pr_proc_info, prov_argv, 9);
+PR_ABI_AT(pr_proc_info, prov_comm, 10);
+PR_ABI_AT(pr_proc_info, prov_cwd, 11);
+PR_ABI_AT(pr_proc_info, prov_cred, 12);
+PR_ABI_AT(pr_proc_info, reserved, 13);
+PR_ABI_AT(pr_proc_info, argv_full_len, 16);
+PR_ABI_AT(pr_proc_info, argc, 20);
+PR_ABI_AT(pr_proc_info, image, 24);
+PR_ABI_AT(pr_proc_info, argv, 32);
+PR_ABI_AT(pr_proc_info, comm, 40);
+PR_ABI_AT(pr_proc_info, cwd, 48);
+
+PR_ABI_SIZE(pr_rec_process_create, 128);
+PR_ABI_AT(pr_rec_process_create, h, 0);
+PR_ABI_AT(pr_rec_process_create, parent_pid, 40);
+PR_ABI_AT(pr_rec_process_create, parent_tid, 44);
+PR_ABI_AT(pr_rec_process_create, creator_pid, 48);
+PR_ABI_AT(pr_rec_process_create, creator_tid, 52);
+PR_ABI_AT(pr_rec_process_create, start_ns, 56);
+PR_ABI_AT(pr_rec_process_create, status, 64);
+PR_ABI_AT(pr_rec_process_create, reserved, 68);
+PR_ABI_AT(pr_rec_process_create, info, 72);
+
+PR_ABI_SIZE(pr_rec_exec, 104);
+PR_ABI_AT(pr_rec_exec, h, 0);
+PR_ABI_AT(pr_rec_exec, start_ns, 40);
+PR_ABI_AT(pr_rec_exec, info, 48);
+
+PR_ABI_SIZE(pr_rec_process_exit, 56);
+PR_ABI_AT(pr_rec_process_exit, status, 40);
+PR_ABI_AT(pr_rec_process_exit, reserved, 44);
+PR_ABI_AT(pr_rec_process_exit, start_ns, 48);
+
+PR_ABI_SIZE(pr_rec_thread_create, 56);
+PR_ABI_AT(pr_rec_thread_create, creator_pid, 40);
+PR_ABI_AT(pr_rec_thread_create, creator_tid, 44);
+PR_ABI_AT(pr_rec_thread_create, start_ns, 48);
+
+PR_ABI_SIZE(pr_rec_thread_exit, 48);
+PR_ABI_AT(pr_rec_thread_exit, status, 40);
+PR_ABI_AT(pr_rec_thread_exit, reserved, 44);
+
+PR_ABI_SIZE(pr_rec_comm, 48);
+PR_ABI_AT(pr_rec_comm, comm, 40);
+
+PR_ABI_SIZE(pr_rec_lost, 56);
+PR_ABI_AT(pr_rec_lost, reason, 40);
+PR_ABI_AT(pr_rec_lost, cpu, 44);
+PR_ABI_AT(pr_rec_lost, count, 48);
+
+PR_ABI_SIZE(pr_rec_snapshot, 112);
+PR_ABI_AT(pr_rec_snapshot, parent_pid, 40);
+PR_ABI_AT(pr_rec_snapshot, reserved, 44);
+PR_ABI_AT(pr_rec_snapshot, start_ns, 48);
+PR_ABI_AT(pr_rec_snapshot, info, 56);
+
+PR_ABI_SIZE(pr_rec_image_load, 64);
+PR_ABI_AT(pr_rec_image_load, base, 40);
+PR_ABI_AT(pr_rec_image_load, size, 48);
+PR_ABI_AT(pr_rec_image_load, image, 56);
+
+PR_ABI_SIZE(procrec_options, 64);
+PR_ABI_AT(procrec_options, size, 0);
+PR_ABI_AT(procrec_options, source, 4);
+PR_ABI_AT(procrec_options, flags, 8);
+PR_ABI_AT(procrec_options, ring_bytes, 12);
+PR_ABI_AT(procrec_options, rcvbuf_bytes, 16);
+PR_ABI_AT(procrec_options, bpf_ring_bytes, 20);
+PR_ABI_AT(procrec_options, max_string, 24);
+PR_ABI_AT(procrec_options, reserved, 28);
+
+PR_ABI_SIZE(procrec_stats, 160);
+PR_ABI_AT(procrec_stats, records, 0);
+PR_ABI_AT(procrec_stats, bytes, 8);
+PR_ABI_AT(procrec_stats, lost_total, 16);
+PR_ABI_AT(procrec_stats, lost_enobufs, 24);
+PR_ABI_AT(procrec_stats, lost_seq_gap, 32);
+PR_ABI_AT(procrec_stats, lost_ring, 40);
+PR_ABI_AT(procrec_stats, lost_bpf, 48);
+PR_ABI_AT(procrec_stats, lost_driver, 56);
+PR_ABI_AT(procrec_stats, ring_used, 64);
+PR_ABI_AT(procrec_stats, ring_size, 72);
+PR_ABI_AT(procrec_stats, enrich_ok, 80);
+PR_ABI_AT(procrec_stats, enrich_gone, 88);
+PR_ABI_AT(procrec_stats, kernel_msgs, 96);
+PR_ABI_AT(procrec_stats, reserved, 104);
 
 /* ---- functions ----
  * The contract every source keeps (driver/tests/conformance.c checks it

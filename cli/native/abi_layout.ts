@@ -1,0 +1,187 @@
+/**
+ * The layout of `driver/include/procrec_abi.h` as the TypeScript side uses
+ * it: each C struct's size and the byte offset of each field, written once.
+ * `encodeOptions` and `EventSource.stats` read and write by it, and
+ * `tests/abi_layout_test.ts` checks it against what the C compiler reports
+ * (`driver/common/abi_layout.c`) and checks {@link decodeRecords} against it,
+ * so a change on either side that the other does not follow fails a test.
+ *
+ * @example
+ * ```ts
+ * import { ABI_LAYOUT } from "./abi_layout.ts";
+ * const h = ABI_LAYOUT.structs.pr_rec_header;
+ * if (h.size !== 40 || h.fields.pid !== 32) throw new Error("header layout");
+ * ```
+ *
+ * @module
+ */
+
+/** One C struct: its `sizeof` and the `offsetof` of each field. */
+export interface StructLayout {
+  size: number;
+  fields: Record<string, number>;
+}
+
+/** The ABI layout, in the shape `driver/common/abi_layout.c` prints. */
+export const ABI_LAYOUT = {
+  abi_version: 1,
+  structs: {
+    pr_str: {
+      size: 8,
+      fields: {
+        off: 0,
+        len: 4,
+      },
+    },
+    pr_rec_header: {
+      size: 40,
+      fields: {
+        kind: 0,
+        flags: 2,
+        size: 4,
+        seq: 8,
+        mono_ns: 16,
+        utc_ns: 24,
+        pid: 32,
+        tid: 36,
+      },
+    },
+    pr_proc_info: {
+      size: 56,
+      fields: {
+        uid: 0,
+        gid: 4,
+        prov_image: 8,
+        prov_argv: 9,
+        prov_comm: 10,
+        prov_cwd: 11,
+        prov_cred: 12,
+        reserved: 13,
+        argv_full_len: 16,
+        argc: 20,
+        image: 24,
+        argv: 32,
+        comm: 40,
+        cwd: 48,
+      },
+    },
+    pr_rec_process_create: {
+      size: 128,
+      fields: {
+        h: 0,
+        parent_pid: 40,
+        parent_tid: 44,
+        creator_pid: 48,
+        creator_tid: 52,
+        start_ns: 56,
+        status: 64,
+        reserved: 68,
+        info: 72,
+      },
+    },
+    pr_rec_exec: {
+      size: 104,
+      fields: {
+        h: 0,
+        start_ns: 40,
+        info: 48,
+      },
+    },
+    pr_rec_process_exit: {
+      size: 56,
+      fields: {
+        h: 0,
+        status: 40,
+        reserved: 44,
+        start_ns: 48,
+      },
+    },
+    pr_rec_thread_create: {
+      size: 56,
+      fields: {
+        h: 0,
+        creator_pid: 40,
+        creator_tid: 44,
+        start_ns: 48,
+      },
+    },
+    pr_rec_thread_exit: {
+      size: 48,
+      fields: {
+        h: 0,
+        status: 40,
+        reserved: 44,
+      },
+    },
+    pr_rec_comm: {
+      size: 48,
+      fields: {
+        h: 0,
+        comm: 40,
+      },
+    },
+    pr_rec_lost: {
+      size: 56,
+      fields: {
+        h: 0,
+        reason: 40,
+        cpu: 44,
+        count: 48,
+      },
+    },
+    pr_rec_snapshot: {
+      size: 112,
+      fields: {
+        h: 0,
+        parent_pid: 40,
+        reserved: 44,
+        start_ns: 48,
+        info: 56,
+      },
+    },
+    pr_rec_image_load: {
+      size: 64,
+      fields: {
+        h: 0,
+        base: 40,
+        size: 48,
+        image: 56,
+      },
+    },
+    procrec_options: {
+      size: 64,
+      fields: {
+        size: 0,
+        source: 4,
+        flags: 8,
+        ring_bytes: 12,
+        rcvbuf_bytes: 16,
+        bpf_ring_bytes: 20,
+        max_string: 24,
+        reserved: 28,
+      },
+    },
+    procrec_stats: {
+      size: 160,
+      fields: {
+        records: 0,
+        bytes: 8,
+        lost_total: 16,
+        lost_enobufs: 24,
+        lost_seq_gap: 32,
+        lost_ring: 40,
+        lost_bpf: 48,
+        lost_driver: 56,
+        ring_used: 64,
+        ring_size: 72,
+        enrich_ok: 80,
+        enrich_gone: 88,
+        kernel_msgs: 96,
+        reserved: 104,
+      },
+    },
+  },
+} as const satisfies {
+  abi_version: number;
+  structs: Record<string, StructLayout>;
+};

@@ -1,0 +1,116 @@
+/*
+ * abi_layout.c - prints the layout of procrec_abi.h as the C compiler sees
+ * it: every struct's size and field offsets, and the constants, as JSON.
+ *
+ * tests/abi_layout_test.ts compares this with cli/native/abi_layout.ts (the
+ * table the TypeScript side decodes and encodes with), so neither side can
+ * drift without a test failing. Built by `make -C driver/common`.
+ */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../include/procrec_abi.h"
+
+static int first;
+
+/* The fields printed of the current struct: every byte of it must belong to
+ * one, so a field added in procrec_abi.h and not here fails the program. */
+static struct {
+  size_t off, size;
+} seen[32];
+static int n_seen;
+static const char *cur;
+static size_t cur_size;
+static int holes;
+
+static void begin(const char *name, size_t size) {
+  printf("%s\n    \"%s\": {\"size\": %zu, \"fields\": {", first ? "" : ",", name, size);
+  first = 0;
+  cur = name;
+  cur_size = size;
+  n_seen = 0;
+}
+
+static void field(int *n, const char *name, size_t off, size_t size) {
+  printf("%s\"%s\": %zu", (*n)++ ? ", " : "", name, off);
+  seen[n_seen].off = off;
+  seen[n_seen].size = size;
+  n_seen++;
+}
+
+/* Checks that the fields printed cover the struct without gaps. */
+static void end(void) {
+  size_t at = 0;
+  int progress = 1;
+  printf("}}");
+  while (progress && at < cur_size) {
+    int i;
+    progress = 0;
+    for (i = 0; i < n_seen; i++)
+      if (seen[i].off == at) {
+        at += seen[i].size;
+        progress = 1;
+        break;
+      }
+  }
+  if (at != cur_size) {
+    fprintf(stderr, "abi_layout: struct %s: no field listed at offset %zu of %zu (a field of procrec_abi.h is missing from abi_layout.c, or padding)\n", cur, at, cur_size);
+    holes++;
+  }
+}
+
+#define STRUCT(t, ...)                          \
+  do {                                          \
+    int n_ = 0;                                 \
+    typedef struct t T_;                        \
+    begin(#t, sizeof(T_));                      \
+    __VA_ARGS__                                 \
+    (void)n_;                                   \
+    end();                                      \
+  } while (0)
+#define F(f) field(&n_, #f, offsetof(T_, f), sizeof(((T_ *)0)->f));
+
+static void constant(const char *name, long long v) {
+  printf("%s\n    \"%s\": %lld", first ? "" : ",", name, v);
+  first = 0;
+}
+#define C(c) constant(#c, (long long)(c))
+
+int main(void) {
+  printf("{\n  \"abi_version\": %u,\n  \"structs\": {", PROCREC_ABI_VERSION);
+  first = 1;
+  STRUCT(pr_str, F(off) F(len));
+  STRUCT(pr_rec_header, F(kind) F(flags) F(size) F(seq) F(mono_ns) F(utc_ns) F(pid) F(tid));
+  STRUCT(pr_proc_info, F(uid) F(gid) F(prov_image) F(prov_argv) F(prov_comm) F(prov_cwd) F(prov_cred)
+                           F(reserved) F(argv_full_len) F(argc) F(image) F(argv) F(comm) F(cwd));
+  STRUCT(pr_rec_process_create, F(h) F(parent_pid) F(parent_tid) F(creator_pid) F(creator_tid) F(start_ns)
+                                    F(status) F(reserved) F(info));
+  STRUCT(pr_rec_exec, F(h) F(start_ns) F(info));
+  STRUCT(pr_rec_process_exit, F(h) F(status) F(reserved) F(start_ns));
+  STRUCT(pr_rec_thread_create, F(h) F(creator_pid) F(creator_tid) F(start_ns));
+  STRUCT(pr_rec_thread_exit, F(h) F(status) F(reserved));
+  STRUCT(pr_rec_comm, F(h) F(comm));
+  STRUCT(pr_rec_lost, F(h) F(reason) F(cpu) F(count));
+  STRUCT(pr_rec_snapshot, F(h) F(parent_pid) F(reserved) F(start_ns) F(info));
+  STRUCT(pr_rec_image_load, F(h) F(base) F(size) F(image));
+  STRUCT(procrec_options,
+         F(size) F(source) F(flags) F(ring_bytes) F(rcvbuf_bytes) F(bpf_ring_bytes) F(max_string) F(reserved));
+  STRUCT(procrec_stats, F(records) F(bytes) F(lost_total) F(lost_enobufs) F(lost_seq_gap) F(lost_ring)
+                            F(lost_bpf) F(lost_driver) F(ring_used) F(ring_size) F(enrich_ok) F(enrich_gone)
+                                F(kernel_msgs) F(reserved));
+  printf("\n  },\n  \"constants\": {");
+  first = 1;
+  C(PR_REC_PROCESS_CREATE); C(PR_REC_EXEC); C(PR_REC_PROCESS_EXIT); C(PR_REC_THREAD_CREATE);
+  C(PR_REC_THREAD_EXIT); C(PR_REC_COMM); C(PR_REC_LOST); C(PR_REC_SNAPSHOT); C(PR_REC_IMAGE_LOAD);
+  C(PR_F_ARGV_TRUNCATED); C(PR_F_IMAGE_TRUNCATED); C(PR_F_PROCESS_EXITING); C(PR_F_DENIED);
+  C(PR_F_COUNT_UNKNOWN); C(PR_F_CMDLINE); C(PR_F_GROUP_DEAD); C(PR_F_REMOTE);
+  C(PR_PROV_NONE); C(PR_PROV_KERNEL); C(PR_PROV_PROC); C(PR_PROV_GONE); C(PR_PROV_DENIED);
+  C(PR_LOST_ENOBUFS); C(PR_LOST_SEQ_GAP); C(PR_LOST_RING_FULL); C(PR_LOST_BPF_RESERVE);
+  C(PR_LOST_DRIVER_QUEUE); C(PR_LOST_DECODE);
+  C(PR_SOURCE_AUTO); C(PR_SOURCE_NETLINK); C(PR_SOURCE_EBPF); C(PR_SOURCE_WINDOWS);
+  C(PR_OPT_NO_SNAPSHOT); C(PR_OPT_NO_ENRICH); C(PR_OPT_IMAGE_LOAD);
+  C(PR_CTL_PAUSE_READER); C(PR_CTL_RESUME_READER); C(PR_CTL_INJECT); C(PR_CTL_BLOCK_RULES);
+  C(PR_OK); C(PR_E_INVAL); C(PR_E_PERM); C(PR_E_NOSUP); C(PR_E_NOMEM); C(PR_E_IO); C(PR_E_STATE); C(PR_E_ABI);
+  printf("\n  }\n}\n");
+  return holes ? 1 : 0;
+}
