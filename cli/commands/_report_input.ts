@@ -8,16 +8,25 @@
 import { analyze } from "../analysis/mod.ts";
 import { looksLikeZip, openBundle } from "../bundle/mod.ts";
 import type { RecordingReader } from "../log/mod.ts";
+import type { ProcEvent } from "../events/types.ts";
 import type { ReportInput, ReportRecording } from "../report/mod.ts";
 import { asCliError, openRecordingInput } from "./_input.ts";
+import type { Redactor } from "../redact/mod.ts";
 
-/** Reads every event of `reader` and analyses them. */
+/**
+ * Reads every event of `reader` and analyses them, redacted by `redactor`
+ * first when one is given.
+ */
 export async function analyzeReader(
   reader: RecordingReader,
   name: string,
+  redactor?: Redactor,
 ): Promise<ReportRecording> {
-  const h = reader.header;
-  const forest = await analyze(reader.events(), { os: h.os, bootId: h.bootId });
+  const h = redactor ? redactor.header(reader.header) : reader.header;
+  const events = redactor
+    ? redacted(reader.events(), redactor)
+    : reader.events();
+  const forest = await analyze(events, { os: h.os, bootId: h.bootId });
   const r = reader.report;
   return {
     name,
@@ -41,13 +50,22 @@ export async function analyzeReader(
   };
 }
 
+async function* redacted(
+  events: AsyncIterable<ProcEvent>,
+  redactor: Redactor,
+): AsyncGenerator<ProcEvent> {
+  for await (const e of events) yield redactor.event(e);
+}
+
 /**
  * What a report of `path` shows: the recording, or a bundle's recordings
- * (all of them, or the one `member` names; `path#NAME` works too).
+ * (all of them, or the one `member` names; `path#NAME` works too), redacted
+ * by `redactor` when one is given.
  */
 export async function reportInputFor(
   path: string,
   member?: string,
+  redactor?: Redactor,
 ): Promise<ReportInput> {
   const base = path.split(/[\\/]/).pop() ?? path;
   if (!(await looksLikeZip(path))) {
@@ -55,7 +73,11 @@ export async function reportInputFor(
     return {
       title: `procrec report: ${reader.name.split(/[\\/]/).pop()}`,
       recordings: [
-        await analyzeReader(reader, reader.name.split(/[\\/]/).pop()!),
+        await analyzeReader(
+          reader,
+          reader.name.split(/[\\/]/).pop()!,
+          redactor,
+        ),
       ],
     };
   }
@@ -66,7 +88,11 @@ export async function reportInputFor(
     for (const m of names) {
       const reader = await asCliError(bundle.openRecording(m));
       recordings.push(
-        await analyzeReader(reader, reader.name.slice(path.length + 1)),
+        await analyzeReader(
+          reader,
+          reader.name.slice(path.length + 1),
+          redactor,
+        ),
       );
     }
     const man = bundle.manifest;

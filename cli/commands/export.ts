@@ -31,6 +31,7 @@ import {
   toJson,
 } from "../interop/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
+import { loadRedactor } from "./_redaction.ts";
 
 const FORMATS = ["jsonl", "ecs", "ocsf"] as const;
 
@@ -49,6 +50,11 @@ export function register(program: Command): void {
     .option("--index <name>", "index named in the _bulk action lines")
     .option("-f, --force", "replace an existing output file")
     .addOption(groupOption())
+    .option(
+      "--redact <rules>",
+      "redact secrets found by these rules (JSON) on the way out",
+    )
+    .option("--redact-key <file>", "the HMAC key of --redact")
     .addHelpText(
       "after",
       `
@@ -58,7 +64,12 @@ Examples:
   procrec export run.cbor --format ocsf                 OCSF on stdout
   procrec export run.cbor --format ecs --bulk -o run.ndjson
   curl -H 'Content-Type: application/x-ndjson' -XPOST \\
-    http://localhost:9200/procrec/_bulk --data-binary @run.ndjson`,
+    http://localhost:9200/procrec/_bulk --data-binary @run.ndjson
+  procrec export run.cbor --redact rules.json --redact-key redact.key -o run.jsonl
+
+--redact redacts as record --redact does (see procrec record --help); the
+header line lists the rules. For a redacted recording that names its
+source, use procrec redact.`,
     )
     .action(action(exportRecording));
 }
@@ -70,6 +81,8 @@ interface Opts {
   index?: string;
   force?: boolean;
   group?: string;
+  redact?: string;
+  redactKey?: string;
 }
 
 async function exportRecording(path: string, opts: Opts): Promise<number> {
@@ -86,8 +99,14 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
       `Cannot export "${path}": --bulk and --index apply to ecs and ocsf`,
     );
   }
+  const redactor = await loadRedactor(
+    { rules: opts.redact, key: opts.redactKey },
+    "--redact",
+  );
   const reader = await openRecordingInput(path);
-  const header = reader.header;
+  const header = redactor
+    ? { ...redactor.header(reader.header), redaction: redactor.describe() }
+    : reader.header;
   const out = await openExportOutput(
     opts.output,
     opts.force === true,
@@ -119,7 +138,7 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
   let done = false;
   try {
     for await (const e of reader.events()) {
-      const line = map(e);
+      const line = map(redactor ? redactor.event(e) : e);
       if (line === undefined) skipped++;
       else {
         written++;

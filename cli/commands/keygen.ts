@@ -10,28 +10,51 @@ import { CliError } from "../errors.ts";
 import { action, print } from "./_run.ts";
 import { pathExists } from "../path_exists.ts";
 import { openOutput } from "../io/mod.ts";
+import { newRedactionKeyText } from "../redact/mod.ts";
 
 const EXAMPLES = `
 Examples:
   procrec keygen -o ir-team.key       writes ir-team.key (private) and ir-team.key.pub
+  procrec keygen --redact -o redact.key   a redaction key (record --redact-key)
 
 The private key file is created with mode 0600 and never replaced: keygen
 refuses to overwrite either file. Give the .pub file to whoever verifies
 (procrec verify --key ir-team.key.pub); keep the private key to sign
 (procrec bundle create --sign ir-team.key).
+
+With --redact, one file of 32 random bytes (hex), mode 0600: the HMAC key of
+redaction (procrec record --redact RULES --redact-key FILE, procrec redact).
+Keep it apart from the recordings: with it, a guess at a redacted secret can
+be tested (procrec redact --check-guess); without it, the markers only say
+which redacted values were equal.
 `;
 
 /** Adds `keygen` to the program. */
 export function register(program: Command): void {
   program
     .command("keygen")
-    .description("make an Ed25519 key pair for signing evidence bundles")
+    .description(
+      "make an Ed25519 key pair for signing evidence bundles (or, with --redact, a redaction key)",
+    )
     .requiredOption(
       "-o, --output <file>",
       "private key file to write; the public key goes to FILE.pub",
     )
+    .option("--redact", "make a redaction (HMAC) key instead: one file, 0600")
     .addHelpText("after", EXAMPLES)
-    .action(action(async (flags: { output: string }) => {
+    .action(action(async (flags: { output: string; redact?: boolean }) => {
+      if (flags.redact) {
+        if (await pathExists(flags.output)) {
+          throw new CliError(
+            `Cannot write key "${flags.output}": the file exists; keygen never replaces a key`,
+          );
+        }
+        await writeNew(flags.output, newRedactionKeyText(), 0o600);
+        await print(
+          `redaction key: ${flags.output} (mode 0600; keep it secret, apart from the recordings)\n`,
+        );
+        return 0;
+      }
       const priv = flags.output;
       const pub = `${priv}.pub`;
       for (const p of [priv, pub]) {

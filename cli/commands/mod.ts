@@ -15,6 +15,7 @@ import { register as replay } from "./replay.ts";
 import { register as diff } from "./diff.ts";
 import { register as importCmd } from "./import.ts";
 import { register as exportCmd } from "./export.ts";
+import { register as redact } from "./redact.ts";
 
 /** Adds a command to the program. */
 export type Register = (program: Command) => void;
@@ -31,4 +32,5 @@ export const COMMANDS: Register[] = [
   diff,
   importCmd,
   exportCmd,
+  redact,
 ];

@@ -11,6 +11,7 @@ import { parseDuration } from "../record/parse_duration.ts";
 import { recordSession } from "../record/record_session.ts";
 import { action, print, printErr } from "./_run.ts";
 import { groupOption, modeOf, writeTextOutput } from "./_output.ts";
+import { loadRedactor } from "./_redaction.ts";
 
 /** Test hook: pause the library's kernel reader this many ms at start. */
 export const PAUSE_READER_ENV = "PROCREC_TEST_PAUSE_READER_MS";
@@ -28,6 +29,8 @@ interface RecordFlags {
   bpfRingBytes?: string;
   statsOut?: string;
   group?: string;
+  redact?: string;
+  redactKey?: string;
 }
 
 const EXAMPLES = `
@@ -47,6 +50,19 @@ when closed; it is readable by its owner only (0600; 0640 to a group with
 --group). The directory of -o must exist; the default recordings/ is made. Needs root
 (CAP_NET_ADMIN for the proc connector, CAP_BPF and CAP_PERFMON for eBPF);
 \`procrec doctor\` says what this host allows.
+
+Redaction: --redact RULES --redact-key KEY replaces each secret that a rule
+finds in a command line (argv, the image, comm, cwd, the header's command)
+by [redacted:RULE:HMAC], the HMAC-SHA-256 of the secret under KEY, before
+anything is written: equal secrets still diff as equal, and \`procrec redact
+--check-guess\` tests a guess with the key. The header lists the rules and
+names the key (never the key). Make a key with \`procrec keygen --redact -o
+KEY\`; rules are JSON, e.g.
+  {"rules": [{"name": "mysql-password", "flag": "-p", "separate": false},
+             {"name": "token", "flag": ["--token", "--password"]},
+             {"name": "secret-env", "env": ".*(PASSWORD|SECRET).*", "flags": "i"},
+             {"name": "bearer", "match": "Bearer (\\S+)"}]}
+(README "Redaction" has the details.)
 `;
 
 function byteCount(name: string, text: string | undefined): number | undefined {
@@ -109,6 +125,14 @@ export function register(program: Command): void {
       "--bpf-ring-bytes <n>",
       "the eBPF source's ring buffer size (e.g. 16MiB)",
     )
+    .option(
+      "--redact <rules>",
+      "redact secrets found by these rules (JSON) before writing",
+    )
+    .option(
+      "--redact-key <file>",
+      "the HMAC key of --redact (procrec keygen --redact -o FILE)",
+    )
     .addOption(
       new Option(
         "--stats-out <file>",
@@ -122,6 +146,10 @@ export function register(program: Command): void {
       }
       const pause = Deno.env.get(PAUSE_READER_ENV);
       const failRead = Deno.env.get(FAIL_READ_ENV);
+      const redactor = await loadRedactor(
+        { rules: flags.redact, key: flags.redactKey },
+        "--redact",
+      );
       const result = await recordSession({
         output: flags.output ?? defaultOutputPath(Deno.hostname(), new Date()),
         overwrite: flags.force,
@@ -140,11 +168,16 @@ export function register(program: Command): void {
         pauseReaderMs: pause ? Number(pause) : undefined,
         failReadAfterMs: failRead ? Number(failRead) : undefined,
         statusLine: Deno.stderr.isTerminal(),
+        redactor,
       });
       const s = result.stats;
       printErr(
         `procrec: recorded ${result.events} events to ${result.path} (source ${result.source.name}: ${result.source.reason}); lost ${result.lost}\n`,
       );
+      if (redactor) {
+        const n = Object.entries(redactor.counts).map(([k, v]) => `${k} ${v}`);
+        printErr(`procrec: redacted values per rule: ${n.join(", ")}\n`);
+      }
       if (result.unknownRecords > 0) {
         printErr(
           `procrec: skipped ${result.unknownRecords} records of kinds this version does not know (a newer library?)\n`,

@@ -9,6 +9,7 @@ import { renderReport } from "../report/mod.ts";
 import { reportInputFor } from "./_report_input.ts";
 import { action, print } from "./_run.ts";
 import { groupOption, writeTextOutput } from "./_output.ts";
+import { loadRedactor } from "./_redaction.ts";
 
 const EXAMPLES = `
 Examples:
@@ -21,6 +22,9 @@ it in any browser: the process tree (click the triangles, or double-click a
 row, to expand and collapse), search by image or argv (Enter: next match),
 a timeline of process lifetimes coloured by exit status, lost spans in
 orange, and the recording's metadata and integrity.
+
+--redact RULES --redact-key KEY redacts the recording's secrets before the
+report is made, as record --redact does (see procrec record --help).
 `;
 
 /** Adds `report` to the program. */
@@ -33,6 +37,11 @@ export function register(program: Command): void {
     .option("--member <name>", "one recording of a bundle")
     .option("--force", "replace the output file if it exists")
     .addOption(groupOption())
+    .option(
+      "--redact <rules>",
+      "redact secrets found by these rules (JSON) first",
+    )
+    .option("--redact-key <file>", "the HMAC key of --redact")
     .addHelpText("after", EXAMPLES)
     .action(action(
       async (
@@ -42,9 +51,15 @@ export function register(program: Command): void {
           member?: string;
           force?: boolean;
           group?: string;
+          redact?: string;
+          redactKey?: string;
         },
       ) => {
-        const report = await reportInputFor(input, flags.member);
+        const redactor = await loadRedactor(
+          { rules: flags.redact, key: flags.redactKey },
+          "--redact",
+        );
+        const report = await reportInputFor(input, flags.member, redactor);
         const html = renderReport(report);
         await writeTextOutput(flags.output, html, {
           force: flags.force,

@@ -13,6 +13,7 @@ import type {
   Provenance,
 } from "../events/types.ts";
 import { EVENT_KINDS } from "../events/types.ts";
+import type { RedactionRule } from "../redact/redaction_rules.ts";
 
 /** Name in the header of every recording. */
 export const FORMAT_NAME = "procrec";
@@ -56,6 +57,40 @@ export interface RecordingHeader {
   command?: { argv: string[]; pid?: number; onlyCommand?: boolean };
   /** Where imported evidence came from. */
   import?: { format: string; files: { name: string; sha256: string }[] };
+  /** How secrets in command lines were redacted, when they were. */
+  redaction?: RedactionInfo;
+}
+
+/** The header's `redaction`: rules and which key, never the key itself. */
+export interface RedactionInfo {
+  /** `"HMAC-SHA-256"`. */
+  hmac: string;
+  /** Names the key (an HMAC of a fixed text); reveals nothing of it. */
+  keyId: string;
+  /** How a marker looks: `[redacted:RULE:HMAC-SHA-256 hex]`. */
+  marker: string;
+  rules: RedactionRule[];
+  /** The recording this one was redacted from (`procrec redact`). */
+  source?: RedactionSource;
+}
+
+/** The recording a redacted copy was made from: its chain of custody. */
+export interface RedactionSource {
+  /** The path it was read from. */
+  path: string;
+  /** SHA-256 (hex) of its bytes (of the bundle member, for a bundle). */
+  sha256: string;
+  bytes: number;
+  /** Its trailer's final hash (hex), when it was complete. */
+  finalHash?: string;
+  /** It was complete and its chain intact. */
+  complete: boolean;
+  host: string;
+  bootId: string;
+  /** Its time base in UTC ns: when it started. */
+  startUtcNs: bigint;
+  /** Its own redaction, when it was already redacted. */
+  redaction?: RedactionInfo;
 }
 
 /** The last item of a cleanly closed recording. */

@@ -26,6 +26,7 @@ import { requirePrivilege } from "./check_host.ts";
 import { pathExists } from "../path_exists.ts";
 import { makeOutputDir, type OutputFile, type OutputMode } from "../io/mod.ts";
 import { linuxSignalNumber } from "../analysis/mod.ts";
+import type { Redactor } from "../redact/mod.ts";
 
 /** Options of {@link recordSession}. */
 export interface RecordOptions {
@@ -59,6 +60,11 @@ export interface RecordOptions {
   failReadAfterMs?: number;
   /** Show a live status line on stderr (a terminal). */
   statusLine?: boolean;
+  /**
+   * Redacts every event and the header before anything is written or
+   * analysed: the secrets it finds reach neither the file nor the summary.
+   */
+  redactor?: Redactor;
 }
 
 /** What a session did. */
@@ -190,14 +196,15 @@ export async function recordSession(
           stderr: "inherit",
         }).spawn();
       } catch (e) {
+        const name = opts.redactor ? opts.redactor.text(cmd) : cmd;
         throw new Error(
           e instanceof Deno.errors.NotFound
-            ? `Cannot run command "${cmd}": not found (not a file, nor in PATH)`
-            : `Cannot run command "${cmd}": ${(e as Error).message}`,
+            ? `Cannot run command "${name}": not found (not a file, nor in PATH)`
+            : `Cannot run command "${name}": ${(e as Error).message}`,
         );
       }
     }
-    const header = await buildRecordingHeader({
+    const plainHeader = await buildRecordingHeader({
       timeBase,
       source,
       options: {
@@ -219,6 +226,10 @@ export async function recordSession(
         }
         : undefined,
     });
+    const redactor = opts.redactor;
+    const header = redactor
+      ? { ...redactor.header(plainHeader), redaction: redactor.describe() }
+      : plainHeader;
     writer = RecordingWriter.start(reserved, header);
     const w = writer;
     // the replay's analysis, fed live: its summary is the replay summary
@@ -245,7 +256,8 @@ export async function recordSession(
     const handle = (bytes: Uint8Array) => {
       const { events: evs, unknown } = decodeRecords(bytes, timeBase.monoNs);
       unknownRecords += unknown;
-      for (const ev of evs) {
+      for (const raw of evs) {
+        const ev = redactor ? redactor.event(raw) : raw;
         if (ev.kind === "process_exit" && ev.pid === childPid) {
           sawCommandExit = true;
         }

@@ -1,0 +1,129 @@
+/**
+ * Reads what redaction needs from files: the rules (`--redact FILE`,
+ * `--rules FILE`) and the key (`--redact-key FILE`). Needs `--allow-read`.
+ * The key must be a regular file that only its owner can read (as ssh
+ * wants of a private key): a key others can read protects nothing.
+ *
+ * @module
+ */
+import {
+  parseRedactionKey,
+  parseRedactionRules,
+  Redactor,
+} from "../redact/mod.ts";
+import { CliError, UsageError } from "../errors.ts";
+
+const MAX_RULES_BYTES = 1 << 20;
+const MAX_KEY_BYTES = 4096;
+
+/** What a command was given: `rules` and `key` paths, either may be absent. */
+export interface RedactionFlags {
+  rules?: string;
+  key?: string;
+}
+
+/**
+ * The redactor for `--redact`/`--rules` and `--redact-key`, or undefined
+ * when neither was given. `option` names the rules option in messages.
+ */
+export async function loadRedactor(
+  flags: RedactionFlags,
+  option: string,
+): Promise<Redactor | undefined> {
+  if (flags.rules === undefined && flags.key === undefined) return undefined;
+  if (flags.rules === undefined) {
+    throw new UsageError(`--redact-key needs ${option} FILE (the rules)`);
+  }
+  if (flags.key === undefined) {
+    throw new UsageError(
+      `${option} needs --redact-key FILE (make one with: procrec keygen --redact -o FILE)`,
+    );
+  }
+  const rulesText = await readSmall(
+    flags.rules,
+    "redaction rules",
+    MAX_RULES_BYTES,
+  );
+  const key = await readRedactionKey(flags.key);
+  try {
+    return new Redactor(parseRedactionRules(rulesText, flags.rules), key);
+  } catch (e) {
+    throw new CliError((e as Error).message, 2, { cause: e });
+  }
+}
+
+/** Reads and checks a redaction key file (regular, mode 0600 or stricter). */
+export async function readRedactionKey(path: string): Promise<Uint8Array> {
+  const st = await statFile(path, "redaction key");
+  if (st.mode !== null && (st.mode & 0o077) !== 0) {
+    throw new CliError(
+      `Cannot use redaction key "${path}": others can read it (mode ${
+        (st.mode & 0o777).toString(8).padStart(4, "0")
+      }); make it 0600 (chmod 600 ${path})`,
+    );
+  }
+  const text = await readSmall(path, "redaction key", MAX_KEY_BYTES);
+  try {
+    return parseRedactionKey(text, path);
+  } catch (e) {
+    throw new CliError((e as Error).message, 2, { cause: e });
+  }
+}
+
+async function statFile(path: string, what: string): Promise<Deno.FileInfo> {
+  let st: Deno.FileInfo;
+  try {
+    st = await Deno.stat(path);
+  } catch (e) {
+    throw new CliError(
+      `Cannot read ${what} "${path}": ${(e as Error).message}`,
+    );
+  }
+  if (!st.isFile) {
+    throw new CliError(`Cannot read ${what} "${path}": not a regular file`);
+  }
+  return st;
+}
+
+async function readSmall(
+  path: string,
+  what: string,
+  limit: number,
+): Promise<string> {
+  const st = await statFile(path, what);
+  if (st.size > limit) {
+    throw new CliError(
+      `Cannot read ${what} "${path}": ${st.size} bytes, more than the ${limit} allowed`,
+    );
+  }
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    throw new CliError(
+      `Cannot read ${what} "${path}": ${(e as Error).message}`,
+    );
+  }
+  try {
+    const buf = new Uint8Array(limit + 1);
+    let n = 0;
+    for (;;) {
+      const got = await file.read(buf.subarray(n));
+      if (got === null) break;
+      n += got;
+      if (n > limit) {
+        throw new CliError(
+          `Cannot read ${what} "${path}": more than the ${limit} bytes allowed`,
+        );
+      }
+    }
+    return new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(0, n));
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(
+      `Cannot read ${what} "${path}": ${(e as Error).message}`,
+    );
+  } finally {
+    file.close();
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * `procrec redact`: redacts an existing recording into a new one, or tests
+ * guesses at the secrets of a redacted recording. Needs `--allow-read` and
+ * `--allow-write` (the output).
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { createHash } from "node:crypto";
+import { CliError, UsageError } from "../errors.ts";
+import { type RecordingReader, RecordingWriter } from "../log/mod.ts";
+import { toHex } from "../log/_hash.ts";
+import {
+  MarkerIndex,
+  redactedHeader,
+  redactionHmac,
+  redactionKeyId,
+  type Redactor,
+} from "../redact/mod.ts";
+import { openRecordingInput } from "./_input.ts";
+import { loadRedactor, readRedactionKey } from "./_redaction.ts";
+import { action, print, printErr } from "./_run.ts";
+import { groupOption, modeOf } from "./_output.ts";
+
+const EXAMPLES = `
+Examples:
+  procrec keygen --redact -o redact.key
+  procrec redact run.cbor -o run.redacted.cbor --rules rules.json --redact-key redact.key
+  procrec redact case.zip#run.cbor -o run.redacted.cbor --rules rules.json --redact-key redact.key
+  procrec redact run.redacted.cbor --check-guess --redact-key redact.key < guesses.txt
+
+Redacting writes a new recording: the source's events and header with every
+secret a rule finds replaced by [redacted:RULE:HMAC] (HMAC-SHA-256 of the
+secret under the key), as record --redact does. Its header lists the rules,
+names the key (never the key itself) and names its source: path, SHA-256 of
+the source file (of the bundle, for a bundle member), the source's final
+hash, host, boot id and start, and whether it was complete. A damaged source
+is redacted as far as it reads; its gaps stay as "lost" events. The new
+recording verifies on its own (procrec verify); it is written 0600 (0640
+with --group), never through a link. The rules file is JSON (see procrec
+record --help, or README "Redaction").
+
+--check-guess reads guesses from standard input, one per line (not from the
+command line, where the process list and procrec itself would see them),
+and says for each whether it is the secret behind markers of the recording.
+Exit status: 0 a guess matched, 1 none did, 2 error. Export and report take
+--redact RULES --redact-key KEY too, to write from a recording redacted on
+the fly.
+`;
+
+interface Flags {
+  output?: string;
+  rules?: string;
+  redactKey?: string;
+  checkGuess?: boolean;
+  force?: boolean;
+  group?: string;
+}
+
+/** Adds `redact`. */
+export function register(program: Command): void {
+  program
+    .command("redact")
+    .description(
+      "redact secrets of a recording into a new one, or test a guess at a redacted secret",
+    )
+    .argument("<recording>", "recording (or bundle#member) to read")
+    .option("-o, --output <file>", "redacted recording to write")
+    .option("--rules <file>", "redaction rules (JSON)")
+    .option(
+      "--redact-key <file>",
+      "the HMAC key (procrec keygen --redact -o FILE)",
+    )
+    .option(
+      "--check-guess",
+      "test guesses (standard input, one a line) against the markers",
+    )
+    .option("-f, --force", "replace the output file if it exists")
+    .addOption(groupOption())
+    .addHelpText("after", EXAMPLES)
+    .action(action(async (input: string, flags: Flags) => {
+      if (flags.checkGuess) return await checkGuesses(input, flags);
+      return await redactRecording(input, flags);
+    }));
+}
+
+async function redactRecording(input: string, flags: Flags): Promise<number> {
+  if (flags.output === undefined) {
+    throw new UsageError(`Cannot redact "${input}": -o FILE is needed`);
+  }
+  if (flags.rules === undefined) {
+    throw new UsageError(`Cannot redact "${input}": --rules FILE is needed`);
+  }
+  const out = flags.output;
+  const mode = modeOf(flags.group);
+  const redactor = (await loadRedactor(
+    { rules: flags.rules, key: flags.redactKey },
+    "--rules",
+  ))!;
+  const file = input.replace(/#[^/]*$/, "");
+  if (await sameFile(file, out)) {
+    throw new UsageError(
+      `Cannot redact "${input}" into "${out}": it is the source itself`,
+    );
+  }
+  // first pass: what the source is (its hash, whether it is whole)
+  const sha256 = await sha256File(file);
+  const first = await openRecordingInput(input);
+  for await (const _ of first.chunks()) { /* read to the end */ }
+  const r = first.report;
+  const h = first.header;
+  // second pass: redact and write
+  const reader = await openRecordingInput(input);
+  const header = redactedHeader(h, redactor, {
+    path: input,
+    sha256: sha256.hex,
+    bytes: sha256.bytes,
+    ...(r.complete && r.trailer
+      ? { finalHash: toHex(r.trailer.finalHash) }
+      : {}),
+    complete: r.complete && r.chainIntact,
+    host: h.host,
+    bootId: h.bootId,
+    startUtcNs: h.timeBase.utcNs,
+  });
+  const writer = await RecordingWriter.create(out, header, {
+    overwrite: flags.force,
+    flushIntervalMs: 0,
+    mode,
+  }).catch((e) => {
+    throw new CliError((e as Error).message, 2, { cause: e });
+  });
+  try {
+    await copyRedacted(reader, writer, redactor);
+    if (reader.report.events !== r.events) {
+      throw new CliError(
+        `Cannot redact "${input}": it changed while it was read (${r.events} events, then ${reader.report.events})`,
+      );
+    }
+    await writer.close();
+  } catch (e) {
+    writer.abandon();
+    await Deno.remove(`${out}.incomplete`).catch(() => {});
+    throw e;
+  }
+  const counts = Object.entries(redactor.counts).map(([k, v]) => `${k} ${v}`);
+  await print(
+    `wrote ${out}: ${r.events} events from ${input} (SHA-256 ${sha256.hex}); redacted per rule: ${
+      counts.join(", ")
+    }\n`,
+  );
+  if (!(r.complete && r.chainIntact)) {
+    printErr(
+      `procrec: warning: the source "${input}" is not complete and intact (its header in the output says so):\n`,
+    );
+    for (const p of r.problems.slice(0, 20)) {
+      printErr(`  ${p.reason}\n`);
+    }
+  }
+  return 0;
+}
+
+async function copyRedacted(
+  reader: RecordingReader,
+  writer: RecordingWriter,
+  redactor: Redactor,
+): Promise<void> {
+  for await (const ev of reader.events()) writer.write(redactor.event(ev));
+}
+
+async function checkGuesses(input: string, flags: Flags): Promise<number> {
+  if (flags.redactKey === undefined) {
+    throw new UsageError(`--check-guess needs --redact-key FILE`);
+  }
+  if (flags.output !== undefined || flags.rules !== undefined) {
+    throw new UsageError(`--check-guess takes neither -o nor --rules`);
+  }
+  const key = await readRedactionKey(flags.redactKey);
+  const reader = await openRecordingInput(input);
+  const red = reader.header.redaction;
+  if (!red) {
+    throw new CliError(
+      `Cannot check guesses against "${input}": it is not redacted (its header has no "redaction")`,
+    );
+  }
+  const id = redactionKeyId(key);
+  if (red.keyId !== id) {
+    throw new CliError(
+      `Cannot check guesses against "${input}": it was redacted with key ${red.keyId}, "${flags.redactKey}" is key ${id}`,
+    );
+  }
+  const index = new MarkerIndex();
+  index.addValue(reader.header.command);
+  for await (const ev of reader.events()) index.addEvent(ev);
+  if (Deno.stdin.isTerminal()) {
+    printErr("type one guess per line (it is echoed), then Ctrl-D:\n");
+  }
+  const guesses = await readGuesses();
+  if (guesses.length === 0) {
+    throw new UsageError("--check-guess read no guess from standard input");
+  }
+  let matched = 0;
+  const lines: string[] = [];
+  guesses.forEach((g, i) => {
+    const s = index.get(redactionHmac(key, g));
+    if (!s) {
+      lines.push(`guess ${i + 1}: matches no marker`);
+      return;
+    }
+    matched++;
+    const where = s.first
+      ? `first in a ${s.first.kind} event of pid ${s.first.pid} at ${
+        (s.first.t / 1e9).toFixed(3)
+      }s`
+      : "in the header";
+    lines.push(
+      `guess ${
+        i + 1
+      }: MATCHES ${s.count} marker(s) of rule ${s.rule}, ${where}`,
+    );
+  });
+  await print(
+    lines.join("\n") +
+      `\n${matched} of ${guesses.length} guesses matched (${index.size} markers in ${input})\n`,
+  );
+  return matched > 0 ? 0 : 1;
+}
+
+/** Guesses from standard input: one a line, at most 1 MiB in all. */
+async function readGuesses(): Promise<string[]> {
+  const limit = 1 << 20;
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const part of Deno.stdin.readable) {
+    n += part.length;
+    if (n > limit) {
+      throw new UsageError("--check-guess: more than 1 MiB of guesses");
+    }
+    parts.push(part);
+  }
+  const bytes = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    bytes.set(p, off);
+    off += p.length;
+  }
+  return new TextDecoder().decode(bytes).split("\n")
+    .map((l) => l.replace(/\r$/, ""))
+    .filter((l) => l !== "");
+}
+
+async function sha256File(
+  path: string,
+): Promise<{ hex: string; bytes: number }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    throw new CliError(`Cannot read "${path}": ${(e as Error).message}`);
+  }
+  try {
+    const buf = new Uint8Array(1 << 20);
+    for (;;) {
+      const n = await file.read(buf);
+      if (n === null) break;
+      hash.update(buf.subarray(0, n));
+      bytes += n;
+    }
+  } finally {
+    file.close();
+  }
+  return { hex: hash.digest("hex"), bytes };
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [x, y] = await Promise.all([Deno.stat(a), Deno.stat(b)]);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}

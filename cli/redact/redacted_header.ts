@@ -1,0 +1,46 @@
+/**
+ * The header of a recording redacted from another (`procrec redact`): the
+ * source's header with its texts redacted, plus a `redaction` field that
+ * lists the rules, names the key and names the source recording (path,
+ * SHA-256, final hash, host, start), so the chain of custody stays visible.
+ * Pure.
+ *
+ * @module
+ */
+import type { RecordingHeader, RedactionSource } from "../log/schema.ts";
+import type { HeaderInit } from "../log/recording_writer.ts";
+import type { Redactor } from "./redactor.ts";
+
+/**
+ * `source`'s header redacted by `redactor`, naming `origin` as its source.
+ *
+ * @example
+ * ```ts
+ * import { Redactor } from "./redactor.ts";
+ * import { redactedHeader } from "./redacted_header.ts";
+ * const h = { format: "procrec", version: 1, host: "h", os: "linux", kernel: "6",
+ *   bootId: "b", timeBase: { monoNs: 0n, utcNs: 5n }, clock: { source: "s", monoToUtcNs: 5n },
+ *   tool: { name: "procrec", version: "0" }, source: { name: "ebpf", reason: "r" },
+ *   options: {}, command: { argv: ["mysql", "-pX"] } } as const;
+ * const r = new Redactor([{ name: "pw", flag: ["-p"] }], new Uint8Array(32));
+ * const out = redactedHeader(h, r, { path: "a.cbor", sha256: "00", bytes: 1,
+ *   complete: true, host: "h", bootId: "b", startUtcNs: 5n });
+ * if (out.command?.argv[1] === "-pX" || out.redaction?.source?.path !== "a.cbor") {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function redactedHeader(
+  source: RecordingHeader,
+  redactor: Redactor,
+  origin: Omit<RedactionSource, "redaction">,
+): HeaderInit {
+  const { format: _f, version: _v, redaction: earlier, ...rest } = source;
+  return {
+    ...redactor.header(rest),
+    redaction: {
+      ...redactor.describe(),
+      source: { ...origin, ...(earlier ? { redaction: earlier } : {}) },
+    },
+  };
+}

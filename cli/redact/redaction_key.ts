@@ -1,0 +1,74 @@
+/**
+ * The redaction key: 32 random bytes that key the HMAC-SHA-256 of every
+ * redacted value. It is kept apart from the recordings (a file of mode
+ * 0600): with it an examiner can test a guess; without it a marker says
+ * only whether two redacted values were equal. Pure: the caller reads and
+ * writes the file.
+ *
+ * The file is text: comment lines starting with `#`, and one line of 64
+ * hex digits.
+ *
+ * @module
+ */
+import { createHmac } from "node:crypto";
+import { toHex } from "../log/_hash.ts";
+
+/** Bytes of a redaction key. */
+export const REDACTION_KEY_BYTES = 32;
+
+/**
+ * A new random key, as the text of a key file.
+ *
+ * @example
+ * ```ts
+ * import { newRedactionKeyText, parseRedactionKey } from "./redaction_key.ts";
+ * const key = parseRedactionKey(newRedactionKeyText(), "k");
+ * if (key.length !== 32) throw new Error();
+ * ```
+ */
+export function newRedactionKeyText(): string {
+  const key = crypto.getRandomValues(new Uint8Array(REDACTION_KEY_BYTES));
+  return "# procrec redaction key (HMAC-SHA-256): keep it secret, apart from the recordings\n" +
+    toHex(key) + "\n";
+}
+
+/** Reads a key file's text; `name` (the file) is used in messages. */
+export function parseRedactionKey(text: string, name: string): Uint8Array {
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) =>
+    l !== "" && !l.startsWith("#")
+  );
+  const hex = lines[0] ?? "";
+  if (lines.length !== 1 || !/^[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new SyntaxError(
+      `Cannot read redaction key "${name}": expected one line of 64 hex digits (make a key with procrec keygen --redact -o FILE)`,
+    );
+  }
+  const key = new Uint8Array(REDACTION_KEY_BYTES);
+  for (let i = 0; i < key.length; i++) {
+    key[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  }
+  return key;
+}
+
+/**
+ * The hex HMAC-SHA-256 of a value's UTF-8 bytes under `key`.
+ *
+ * @example
+ * ```ts
+ * import { redactionHmac } from "./redaction_key.ts";
+ * // RFC 4231 test case 2
+ * const mac = redactionHmac(new TextEncoder().encode("Jefe"), "what do ya want for nothing?");
+ * if (!mac.startsWith("5bdcc146bf60754e6a042426089575c7")) throw new Error(mac);
+ * ```
+ */
+export function redactionHmac(key: Uint8Array, value: string): string {
+  return createHmac("sha256", key).update(value, "utf8").digest("hex");
+}
+
+/**
+ * A short public name of a key (16 hex digits of an HMAC of a fixed text):
+ * it says which key a recording was redacted with, and reveals nothing of it.
+ */
+export function redactionKeyId(key: Uint8Array): string {
+  return redactionHmac(key, "procrec redaction key id").slice(0, 16);
+}

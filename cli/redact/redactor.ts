@@ -1,0 +1,337 @@
+/**
+ * Applies redaction rules to events and headers before anything is written:
+ * each secret value becomes a {@link formatMarker marker} that names the rule
+ * and carries the value's HMAC-SHA-256 under the redaction key, so equal
+ * secrets stay equal (a diff still matches them) and a key holder can test a
+ * guess, but the recording never holds the secret. Pure.
+ *
+ * Where: every text of an event (argv elements, the Windows command line,
+ * image, comm, cwd, user, and any text field a later version adds) except
+ * identifiers (`guid`, `parentGuid`) and codes (`kind`, `reason`), and every
+ * text of a header except its structural fields (format, version, os, boot
+ * id, clocks, tool, source), which covers `command.argv`.
+ *
+ * How: an argv is read as arguments (`--token X`: X is the next element;
+ * `NAME=VALUE` and `-pVALUE` at the start of an element: the rest of the
+ * element). Any other text, and an argv element that does not start with a
+ * matching form (a `sh -c` script), is read as a command line: tokens split
+ * at unquoted white space and shell operators, quotes taken off the value
+ * before hashing.
+ *
+ * @module
+ */
+import type { ProcEvent } from "../events/types.ts";
+import type { RedactionInfo } from "../log/schema.ts";
+import type { RedactionRule } from "./redaction_rules.ts";
+import { redactionHmac, redactionKeyId } from "./redaction_key.ts";
+import { formatMarker, isMarker, MARKER_FORMAT } from "./redaction_marker.ts";
+
+type Compiled =
+  | { kind: "match"; name: string; re: RegExp; groups: boolean }
+  | { kind: "flag"; name: string; names: string[]; separate: boolean }
+  | { kind: "env"; name: string; re: RegExp };
+
+interface Span {
+  start: number;
+  end: number;
+}
+
+/** Event fields that are never redacted: identifiers and codes. */
+const EVENT_KEEP = new Set(["kind", "guid", "parentGuid", "reason", "from"]);
+/** Header fields that are never redacted: the structure a reader needs. */
+const HEADER_KEEP = new Set([
+  "format",
+  "version",
+  "os",
+  "bootId",
+  "timeBase",
+  "clock",
+  "tool",
+  "source",
+  "redaction",
+]);
+const SEPARATOR = /[\s;&|<>()`]/;
+const ENV_NAME = /^(["']?)([A-Za-z_][A-Za-z0-9_]*)=/;
+
+/**
+ * Redacts events and headers with a set of rules and a key.
+ *
+ * @example
+ * ```ts
+ * import { Redactor } from "./redactor.ts";
+ * const r = new Redactor(
+ *   [{ name: "mysql", flag: ["-p"], separate: false }],
+ *   new Uint8Array(32),
+ * );
+ * const argv = r.argv(["mysql", "-pS3cret", "db"]);
+ * if (argv[1].includes("S3cret") || !argv[1].startsWith("-p[redacted:mysql:")) {
+ *   throw new Error(argv[1]);
+ * }
+ * if (r.argv(["mysql", "-pS3cret"])[1] !== argv[1]) throw new Error("not equal");
+ * ```
+ */
+export class Redactor {
+  readonly #rules: Compiled[];
+  readonly #key: Uint8Array;
+  readonly #spec: RedactionRule[];
+  /** Values redacted so far, per rule name. */
+  readonly counts: Record<string, number> = {};
+
+  constructor(rules: RedactionRule[], key: Uint8Array) {
+    this.#spec = rules;
+    this.#key = key;
+    this.#rules = rules.map((r): Compiled => {
+      if ("match" in r) {
+        const re = new RegExp(r.match, (r.flags ?? "") + "gd");
+        // a pattern with a group redacts the group
+        const groups = new RegExp(`${r.match}|`, r.flags).exec("")!.length > 1;
+        return { kind: "match", name: r.name, re, groups };
+      }
+      if ("flag" in r) {
+        return {
+          kind: "flag",
+          name: r.name,
+          names: r.flag,
+          separate: r.separate ?? true,
+        };
+      }
+      return {
+        kind: "env",
+        name: r.name,
+        re: new RegExp(`^(?:${r.env})$`, r.flags),
+      };
+    });
+    for (const r of rules) this.counts[r.name] = 0;
+  }
+
+  /** The header's `redaction` field: the rules and which key, never the key. */
+  describe(): RedactionInfo {
+    return {
+      hmac: "HMAC-SHA-256",
+      keyId: redactionKeyId(this.#key),
+      marker: MARKER_FORMAT,
+      rules: this.#spec,
+    };
+  }
+
+  /** The HMAC-SHA-256 (hex) a marker would carry for `value`. */
+  hmac(value: string): string {
+    return redactionHmac(this.#key, value);
+  }
+
+  /** A text read as a command line. */
+  text(s: string): string {
+    for (const rule of this.#rules) s = this.#line(rule, s);
+    return s;
+  }
+
+  /** An argv, read as arguments. */
+  argv(argv: readonly string[]): string[] {
+    const out = [...argv];
+    for (const rule of this.#rules) {
+      for (let i = 0; i < out.length; i++) {
+        const el = out[i];
+        if (rule.kind === "match") {
+          out[i] = this.#line(rule, el);
+          continue;
+        }
+        if (rule.kind === "env") {
+          const m = ENV_NAME.exec(el);
+          if (m && m[1] === "" && rule.re.test(m[2])) {
+            out[i] = m[0] + this.#mark(rule, el.slice(m[0].length));
+          } else out[i] = this.#line(rule, el);
+          continue;
+        }
+        let done = false;
+        for (const name of rule.names) {
+          if (el === name) {
+            if (rule.separate && i + 1 < out.length) {
+              out[i + 1] = this.#mark(rule, out[i + 1]);
+              i++;
+              done = true;
+              break;
+            }
+          } else if (el.startsWith(`${name}=`)) {
+            out[i] = el.slice(0, name.length + 1) +
+              this.#mark(rule, el.slice(name.length + 1));
+            done = true;
+            break;
+          } else if (isShort(name) && el.startsWith(name)) {
+            out[i] = name + this.#mark(rule, el.slice(name.length));
+            done = true;
+            break;
+          }
+        }
+        if (!done) out[i] = this.#line(rule, el);
+      }
+    }
+    return out;
+  }
+
+  /** An event with its texts redacted (the same event when it has none). */
+  event(ev: ProcEvent): ProcEvent {
+    switch (ev.kind) {
+      case "thread_create":
+      case "thread_exit":
+      case "process_exit":
+      case "lost":
+        return ev;
+    }
+    return this.#walk(ev, EVENT_KEEP) as ProcEvent;
+  }
+
+  /** A header (or any map) with its texts redacted, structure kept. */
+  header<T extends object>(header: T): T {
+    return this.#walk(header, HEADER_KEEP) as T;
+  }
+
+  #walk(obj: object, keep: Set<string>): object {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) {
+      out[k] = keep.has(k) ? v : this.#value(v);
+    }
+    return out;
+  }
+
+  #value(v: unknown): unknown {
+    if (typeof v === "string") return this.text(v);
+    if (Array.isArray(v)) {
+      return v.every((x) => typeof x === "string")
+        ? this.argv(v)
+        : v.map((x) => this.#value(x));
+    }
+    if (
+      typeof v === "object" && v !== null && !(v instanceof Uint8Array) &&
+      Object.getPrototypeOf(v) === Object.prototype
+    ) {
+      return this.#walk(v, EVENT_KEEP);
+    }
+    return v;
+  }
+
+  /** One rule over a text read as a command line. */
+  #line(rule: Compiled, s: string): string {
+    if (s === "") return s;
+    const spans = rule.kind === "match"
+      ? this.#matches(rule, s)
+      : this.#tokenValues(rule, s);
+    if (spans.length === 0) return s;
+    let out = "";
+    let last = 0;
+    for (const { start, end } of spans) {
+      if (start < last) continue;
+      out += s.slice(last, start) +
+        this.#mark(rule, s.slice(start, end), rule.kind !== "match");
+      last = end;
+    }
+    return out + s.slice(last);
+  }
+
+  #matches(rule: Compiled & { kind: "match" }, s: string): Span[] {
+    const markers = markerSpans(s);
+    const spans: Span[] = [];
+    for (const m of s.matchAll(rule.re)) {
+      const at = rule.groups ? m.indices![1] : m.indices![0];
+      if (!at || at[1] <= at[0]) continue;
+      const [start, end] = at;
+      if (markers.some((k) => start >= k.start && end <= k.end)) continue;
+      spans.push({ start, end });
+    }
+    return spans;
+  }
+
+  #tokenValues(rule: Compiled & { kind: "flag" | "env" }, s: string): Span[] {
+    const toks = tokenize(s);
+    const spans: Span[] = [];
+    for (let k = 0; k < toks.length; k++) {
+      const tok = toks[k];
+      const t = s.slice(tok.start, tok.end);
+      if (rule.kind === "env") {
+        const m = ENV_NAME.exec(t);
+        if (m && rule.re.test(m[2])) {
+          spans.push({ start: tok.start + m[0].length, end: tok.end });
+        }
+        continue;
+      }
+      const lead = t[0] === '"' || t[0] === "'" ? 1 : 0;
+      let bare = t.slice(lead);
+      if (lead && bare.endsWith(t[0])) bare = bare.slice(0, -1);
+      for (const name of rule.names) {
+        if (bare === name) {
+          if (rule.separate && k + 1 < toks.length) {
+            spans.push(toks[k + 1]);
+            k++;
+            break;
+          }
+        } else if (bare.startsWith(`${name}=`)) {
+          spans.push({
+            start: tok.start + lead + name.length + 1,
+            end: tok.end,
+          });
+          break;
+        } else if (isShort(name) && bare.startsWith(name)) {
+          spans.push({ start: tok.start + lead + name.length, end: tok.end });
+          break;
+        }
+      }
+    }
+    return spans;
+  }
+
+  /**
+   * The marker for `value`, whose quotes are taken off first when it is an
+   * option's value read from a command line (`--token "a b"` hashes `a b`).
+   */
+  #mark(rule: Compiled, value: string, quoted = false): string {
+    const secret = quoted ? unquote(value) : value;
+    if (secret === "" || isMarker(secret)) return value;
+    this.counts[rule.name] = (this.counts[rule.name] ?? 0) + 1;
+    return formatMarker(rule.name, this.hmac(secret));
+  }
+}
+
+/** `-p`: a one-letter option, whose value may be attached. */
+function isShort(name: string): boolean {
+  return name.length === 2 && name[0] === "-" && name[1] !== "-";
+}
+
+/** A value without its quotes: `"a b"` and `'a b'` are `a b`. */
+function unquote(v: string): string {
+  if (!v.includes('"') && !v.includes("'")) return v;
+  return v.replace(/["']/g, "");
+}
+
+/**
+ * Tokens of a command line: split outside quotes at white space and at the
+ * shell's operators (`;`, `&`, `|`, `<`, `>`, parentheses, backquote), which
+ * end a word as the shell reads it (`-pX;` gives the program `-pX`).
+ */
+function tokenize(s: string): Span[] {
+  const out: Span[] = [];
+  let start = -1;
+  let quote = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (quote) {
+      if (c === quote) quote = "";
+      else if (c === "\\" && quote === '"') i++;
+      continue;
+    }
+    if (SEPARATOR.test(c)) {
+      if (start >= 0) out.push({ start, end: i });
+      start = -1;
+      continue;
+    }
+    if (start < 0) start = i;
+    if (c === '"' || c === "'") quote = c;
+    else if (c === "\\") i++;
+  }
+  if (start >= 0) out.push({ start, end: s.length });
+  return out;
+}
+
+function markerSpans(s: string): Span[] {
+  if (!s.includes("[redacted:")) return [];
+  return [...s.matchAll(/\[redacted:[A-Za-z0-9_.-]{1,64}:[0-9a-f]{64}\]/g)]
+    .map((m) => ({ start: m.index!, end: m.index! + m[0].length }));
+}

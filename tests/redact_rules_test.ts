@@ -1,0 +1,222 @@
+/**
+ * The redaction core: rules files, where each kind of rule finds a secret
+ * (argv, `sh -c` scripts, Windows command lines, header argv), markers that
+ * compare equal for equal secrets, and no secret left anywhere.
+ */
+import {
+  findMarkers,
+  parseRedactionKey,
+  parseRedactionRules,
+  redactionHmac,
+  type RedactionRule,
+  Redactor,
+} from "../cli/redact/mod.ts";
+import type { ProcEvent } from "../cli/events/types.ts";
+import { assert, assertEquals } from "./_record_helpers.ts";
+import { testHeader } from "./_recording_helpers.ts";
+
+const KEY = new Uint8Array(32).fill(7);
+const RULES: RedactionRule[] = parseRedactionRules(
+  JSON.stringify({
+    rules: [
+      { name: "mysql-password", flag: "-p", separate: false },
+      { name: "token", flag: ["--token", "--password"] },
+      { name: "secret-env", env: ".*(PASSWORD|SECRET|TOKEN).*", flags: "i" },
+      { name: "bearer", match: "Bearer (\\S+)" },
+      { name: "aws-key", match: "AKIA[0-9A-Z]{16}" },
+    ],
+  }),
+  "rules.json",
+);
+const SECRET = "S3cretXYZ";
+
+function redactor(): Redactor {
+  return new Redactor(RULES, KEY);
+}
+
+function marker(rule: string, value: string): string {
+  return `[redacted:${rule}:${redactionHmac(KEY, value)}]`;
+}
+
+Deno.test("a flag rule redacts -pPASSWORD attached, in an argv and in a sh -c script", () => {
+  const r = redactor();
+  assertEquals(r.argv(["mysql", `-p${SECRET}`, "-pxyz", "db"]), [
+    "mysql",
+    `-p${marker("mysql-password", SECRET)}`,
+    `-p${marker("mysql-password", "xyz")}`,
+    "db",
+  ]);
+  assertEquals(r.argv(["sh", "-c", `true -p${SECRET} && echo ok`]), [
+    "sh",
+    "-c",
+    `true -p${marker("mysql-password", SECRET)} && echo ok`,
+  ]);
+  // a shell operator ends the value as the shell reads it: the same marker
+  assertEquals(r.argv(["sh", "-c", `true -p${SECRET};echo`]), [
+    "sh",
+    "-c",
+    `true -p${marker("mysql-password", SECRET)};echo`,
+  ]);
+  // "separate": false: "-p db" keeps db
+  assertEquals(r.argv(["mysql", "-p", "db"]), ["mysql", "-p", "db"]);
+});
+
+Deno.test("a flag rule redacts --token X, --token=X and quoted values of a command line", () => {
+  const r = redactor();
+  assertEquals(r.argv(["curl", "--token", "abc def", "--password=p w"]), [
+    "curl",
+    "--token",
+    marker("token", "abc def"),
+    `--password=${marker("token", "p w")}`,
+  ]);
+  assertEquals(
+    r.text(`tool.exe --token "abc def" --password='xy' --other v`),
+    `tool.exe --token ${marker("token", "abc def")} --password=${
+      marker("token", "xy")
+    } --other v`,
+  );
+});
+
+Deno.test("an env rule redacts NAME=VALUE by name, the whole element in an argv", () => {
+  const r = redactor();
+  assertEquals(r.argv(["env", "DB_PASSWORD=a b c", "HOME=/root", "cmd"]), [
+    "env",
+    `DB_PASSWORD=${marker("secret-env", "a b c")}`,
+    "HOME=/root",
+    "cmd",
+  ]);
+  assertEquals(
+    r.text("api_token=xyz HOME=/root run"),
+    `api_token=${marker("secret-env", "xyz")} HOME=/root run`,
+  );
+});
+
+Deno.test("a match rule redacts its first group, or the whole match without one", () => {
+  const r = redactor();
+  assertEquals(
+    r.text("curl -H 'Authorization: Bearer eyJabc' AKIAABCDEFGHIJKLMNOP"),
+    // the group is \S+: the quote is part of the match, and hashed with it
+    `curl -H 'Authorization: Bearer ${marker("bearer", "eyJabc'")} ${
+      marker("aws-key", "AKIAABCDEFGHIJKLMNOP")
+    }`,
+  );
+});
+
+Deno.test("equal secrets give equal markers; another key gives another", () => {
+  const a = redactor().argv(["mysql", `-p${SECRET}`]);
+  const b = redactor().argv(["mysql", `-p${SECRET}`]);
+  const c = new Redactor(RULES, new Uint8Array(32).fill(8)).argv([
+    "mysql",
+    `-p${SECRET}`,
+  ]);
+  assertEquals(a, b);
+  assert(a[1] !== c[1], "another key, the same marker");
+  assertEquals(findMarkers(a[1]), [{
+    rule: "mysql-password",
+    hmac: redactionHmac(KEY, SECRET),
+  }]);
+});
+
+Deno.test("a marker is not redacted again by a later rule", () => {
+  const r = redactor();
+  const once = r.argv(["x", "--token", SECRET]);
+  assertEquals(r.argv(once), once);
+  assertEquals(r.text(once.join(" ")), once.join(" "));
+});
+
+Deno.test("Redactor.event() covers argv, cmdline, image, comm and cwd; thread events pass as they are", () => {
+  const r = redactor();
+  const exec: ProcEvent = {
+    kind: "exec",
+    t: 1,
+    pid: 2,
+    tid: 2,
+    info: {
+      image: "/usr/bin/mysql",
+      argv: ["mysql", `-p${SECRET}`],
+      cmdline: `mysql.exe -p${SECRET}`,
+      comm: `-p${SECRET}`,
+      cwd: `/home/a/DB_PASSWORD=${SECRET}`,
+      from: { argv: "kernel" },
+    },
+  };
+  const out = r.event(exec);
+  const { cwd: _, ...rest } = out.kind === "exec" ? out.info : exec.info;
+  assert(!JSON.stringify(rest).includes(SECRET), JSON.stringify(out));
+  assertEquals(findMarkers(JSON.stringify(out)).length, 3);
+  const thread: ProcEvent = {
+    kind: "thread_exit",
+    t: 1,
+    pid: 2,
+    tid: 3,
+    status: 0,
+  };
+  assert(r.event(thread) === thread);
+  assertEquals(r.counts["mysql-password"], 3);
+  // a flag rule reads option values: a -p inside a path is no option
+  assertEquals(
+    out.kind === "exec" && out.info.cwd,
+    `/home/a/DB_PASSWORD=${SECRET}`,
+  );
+});
+
+Deno.test("Redactor.header() redacts command.argv and keeps the structure", () => {
+  const r = redactor();
+  const h = testHeader({
+    command: { argv: ["sh", "-c", `mysql -p${SECRET}`], pid: 9 },
+  });
+  const out = r.header(h);
+  assert(
+    !JSON.stringify(out, (_k, v) => typeof v === "bigint" ? 0 : v).includes(
+      SECRET,
+    ),
+  );
+  assertEquals(
+    out.command?.argv[2],
+    `mysql -p${marker("mysql-password", SECRET)}`,
+  );
+  assertEquals(out.timeBase, h.timeBase);
+  assertEquals(out.command?.pid, 9);
+});
+
+Deno.test("parseRedactionRules() names the rule and the field at fault", () => {
+  const bad: [unknown, string][] = [
+    [
+      { rules: [{ name: "a", match: "(" }] },
+      `rule 1 ("a"): "match" is not a valid regular expression`,
+    ],
+    [
+      { rules: [{ name: "a", flag: "-p" }, { name: "a", flag: "-q" }] },
+      `rule 2 ("a"): the name is used twice`,
+    ],
+    [
+      { rules: [{ name: "a", flag: "-p", env: "X" }] },
+      `expected exactly one of`,
+    ],
+    [{ rules: [{ name: "a b", flag: "-p" }] }, `rule 1: "name" must be`],
+    [{ rules: [{ name: "a", match: "x?" }] }, `matches the empty string`],
+    [{ rules: [{ name: "a", flag: "-p", sep: false }] }, `unknown field "sep"`],
+    [{ rules: [] }, `"rules" is empty`],
+  ];
+  for (const [doc, want] of bad) {
+    let msg = "";
+    try {
+      parseRedactionRules(JSON.stringify(doc), "r.json");
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    assert(msg.startsWith(`Cannot read redaction rules "r.json": `), msg);
+    assert(msg.includes(want), `${msg} lacks ${want}`);
+  }
+});
+
+Deno.test("parseRedactionKey() wants 64 hex digits", () => {
+  assertEquals(parseRedactionKey(`# c\n${"07".repeat(32)}\n`, "k"), KEY);
+  let msg = "";
+  try {
+    parseRedactionKey("abc", "k");
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assert(msg.includes(`Cannot read redaction key "k"`), msg);
+});
