@@ -18,10 +18,11 @@ import type { Redactor } from "./redactor.ts";
  * ```ts
  * import { Redactor } from "./redactor.ts";
  * import { redactedHeader } from "./redacted_header.ts";
- * const h = { format: "procrec", version: 1, host: "h", os: "linux", kernel: "6",
+ * import type { RecordingHeader } from "../log/schema.ts";
+ * const h: RecordingHeader = { format: "procrec", version: 1, host: "h", os: "linux", kernel: "6",
  *   bootId: "b", timeBase: { monoNs: 0n, utcNs: 5n }, clock: { source: "s", monoToUtcNs: 5n },
  *   tool: { name: "procrec", version: "0" }, source: { name: "ebpf", reason: "r" },
- *   options: {}, command: { argv: ["mysql", "-pX"] } } as const;
+ *   options: {}, command: { argv: ["mysql", "-pX"] } };
  * const r = new Redactor([{ name: "pw", flag: ["-p"] }], new Uint8Array(32));
  * const out = redactedHeader(h, r, { path: "a.cbor", sha256: "00", bytes: 1,
  *   complete: true, host: "h", bootId: "b", startUtcNs: 5n });
