@@ -1,18 +1,21 @@
 /**
  * `procrec doctor`: says whether this host can record and what to do when it
- * cannot. Exit status 0 when it can record, 2 otherwise.
+ * cannot, and warns when recordings directories (`recordings/`, any `--dir`)
+ * are readable by other users. Exit status 0 when it can record, 2
+ * otherwise (warnings do not change it).
  *
  * @module
  */
 import type { Command } from "commander";
 import { checkHost, type HostReport } from "../record/check_host.ts";
+import { checkRecordingDirs } from "../record/check_recording_dirs.ts";
 import { action, print } from "./_run.ts";
 
 /** Renders a host report as text. */
 export function renderHostReport(r: HostReport): string {
   const lines = r.checks.map((c) =>
-    `${c.ok ? "ok  " : "FAIL"}  ${c.name}: ${c.detail}${
-      !c.ok && c.fix ? `\n        what to do: ${c.fix}` : ""
+    `${c.ok ? c.warn ? "WARN" : "ok  " : "FAIL"}  ${c.name}: ${c.detail}${
+      (!c.ok || c.warn) && c.fix ? `\n        what to do: ${c.fix}` : ""
     }`
   );
   lines.push(
@@ -33,13 +36,23 @@ export function register(program: Command): void {
       "check whether this host can record (privilege, kernel, library)",
     )
     .option("--json", "print the checks as JSON")
+    .option(
+      "--dir <dir>",
+      "also check this recordings directory (repeatable; recordings/ always)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .addHelpText(
       "after",
       "\nExit status: 0 when this host can record, 2 when it cannot.\n" +
+        "Warns (WARN, exit status unchanged) when recordings/ or a --dir, or a\n" +
+        "file in it, can be read by other users, and says how to fix it.\n" +
         "Example:\n  sudo ./procrec doctor\n",
     )
-    .action(action(async (flags: { json?: boolean }) => {
+    .action(action(async (flags: { json?: boolean; dir?: string[] }) => {
       const report = await checkHost();
+      report.checks.push(
+        ...await checkRecordingDirs(["recordings", ...flags.dir ?? []]),
+      );
       await print(
         flags.json
           ? JSON.stringify(report, null, 2) + "\n"

@@ -25,8 +25,10 @@ export interface HostCheck {
   name: string;
   ok: boolean;
   detail: string;
-  /** What to do when not ok. */
+  /** What to do when not ok, or about a warning. */
   fix?: string;
+  /** Not a failure (recording works) but something to fix (`ok` stays true). */
+  warn?: boolean;
 }
 
 /** The whole answer of {@link checkHost}. */

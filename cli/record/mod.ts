@@ -16,3 +16,4 @@ export * from "./parse_duration.ts";
 export * from "./default_output_path.ts";
 export * from "./live_summary.ts";
 export * from "./check_host.ts";
+export * from "./check_recording_dirs.ts";

@@ -1,0 +1,63 @@
+/**
+ * `procrec doctor` warns when a recordings directory (the default
+ * `recordings/` of the working directory, or one given with `--dir`), or a
+ * file in it, can be read by other users, and says how to fix it; a private
+ * one passes.
+ */
+import type { HostReport } from "../cli/record/check_host.ts";
+import {
+  assert,
+  assertEquals,
+  procrec,
+  withTempDir,
+} from "./_record_helpers.ts";
+
+async function dirCheck(cwd: string, dir: string, args: string[] = []) {
+  const r = await procrec(["doctor", "--json", ...args], { cwd });
+  const report = JSON.parse(r.stdout) as HostReport;
+  return report.checks.find((c) => c.name === `recordings directory ${dir}`);
+}
+
+Deno.test("doctor warns about a recordings directory and files others can read, and passes a private one", async () => {
+  await withTempDir(async (tmp) => {
+    const dir = `${tmp}/cases`;
+    await Deno.mkdir(`${dir}/seg`, { recursive: true });
+    await Deno.chmod(dir, 0o700);
+    await Deno.chmod(`${dir}/seg`, 0o700);
+    await Deno.writeTextFile(`${dir}/seg/a.cbor`, "x");
+    await Deno.chmod(`${dir}/seg/a.cbor`, 0o644);
+    await Deno.writeTextFile(`${dir}/b.cbor`, "x");
+    await Deno.chmod(`${dir}/b.cbor`, 0o600);
+    let c = await dirCheck(tmp, dir, ["--dir", dir]);
+    assert(c?.warn === true && c.ok, JSON.stringify(c));
+    assert(c.detail.includes(`${dir}/seg/a.cbor (0644)`), c.detail);
+    assert(!c.detail.includes("b.cbor"), c.detail);
+    assert(c.fix?.includes(`chmod -R o-rwx ${dir}`), c.fix);
+    // the text report says WARN and what to do
+    const text = await procrec(["doctor", "--dir", dir], { cwd: tmp });
+    assert(
+      text.stdout.includes(`WARN  recordings directory ${dir}`),
+      text.stdout,
+    );
+    assert(text.stdout.includes("what to do: chmod -R o-rwx"), text.stdout);
+
+    await Deno.chmod(`${dir}/seg/a.cbor`, 0o640);
+    c = await dirCheck(tmp, dir, ["--dir", dir]);
+    assert(c && c.ok && !c.warn, JSON.stringify(c));
+
+    await Deno.chmod(dir, 0o755);
+    c = await dirCheck(tmp, dir, ["--dir", dir]);
+    assert(c?.warn, JSON.stringify(c));
+    assert(c.detail.includes(`list or enter ${dir} (0755)`), c.detail);
+  });
+});
+
+Deno.test("doctor looks at recordings/ of the working directory without being asked, and not at a missing one", async () => {
+  await withTempDir(async (tmp) => {
+    assertEquals(await dirCheck(tmp, "recordings"), undefined);
+    await Deno.mkdir(`${tmp}/recordings`);
+    await Deno.chmod(`${tmp}/recordings`, 0o755);
+    const c = await dirCheck(tmp, "recordings");
+    assert(c?.warn, JSON.stringify(c));
+  });
+});
