@@ -266,6 +266,12 @@ captureTest(
       assert(await holds(out, await markerOf(s.key, SECRET)), "no marker");
       const v = await procrec(["verify", out]);
       assertEquals(v.code, 0, v.stdout + v.stderr);
+      // verify says what it is a copy of (a note, not a fault)
+      assert(
+        v.stdout.includes(`note: redacted: rules mysql-password`) &&
+          v.stdout.includes(`a redacted copy of ${src} (SHA-256 `),
+        v.stdout,
+      );
       const srcReader = await RecordingReader.open(src);
       const srcEvents = await Array.fromAsync(srcReader.events());
       const reader = await RecordingReader.open(out);
@@ -316,6 +322,7 @@ captureTest(
       ]);
       assertEquals(rep.code, 0, rep.stderr);
       assert(!(await holds(html, SECRET)), "the report holds the secret");
+      assert(await holds(html, "redacted: rules mysql-password"), "report");
       assert(await holds(html, "[redacted:mysql-password:"), "report marker");
       // the key tests a guess; a wrong guess gives 1
       const guess = async (text: string) => {

@@ -5,6 +5,7 @@
  * @module
  */
 import { toHex } from "../log/_hash.ts";
+import { describeRedaction } from "../redact/describe_redaction.ts";
 import { RecordingFormatError, RecordingReader } from "../log/mod.ts";
 import {
   type Finding,
@@ -34,6 +35,15 @@ export async function checkRecording(
     offset: p.offset,
     message: p.reason,
   }));
+  const redaction = reader.header.redaction;
+  if (redaction) {
+    // not a fault: what the recording is, its chain of custody
+    findings.push({
+      level: "note",
+      ...(member !== undefined ? { member } : {}),
+      message: describeRedaction(redaction),
+    });
+  }
   if (!r.complete && !findings.some((f) => f.level !== "note")) {
     findings.push({
       level: "incomplete",

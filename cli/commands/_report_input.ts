@@ -11,7 +11,7 @@ import type { RecordingReader } from "../log/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import type { ReportInput, ReportRecording } from "../report/mod.ts";
 import { asCliError, openRecordingInput } from "./_input.ts";
-import type { Redactor } from "../redact/mod.ts";
+import { describeRedaction, type Redactor } from "../redact/mod.ts";
 
 /**
  * Reads every event of `reader` and analyses them, redacted by `redactor`
@@ -22,7 +22,9 @@ export async function analyzeReader(
   name: string,
   redactor?: Redactor,
 ): Promise<ReportRecording> {
-  const h = redactor ? redactor.header(reader.header) : reader.header;
+  const h = redactor
+    ? { ...redactor.header(reader.header), redaction: redactor.describe() }
+    : reader.header;
   const events = redactor
     ? redacted(reader.events(), redactor)
     : reader.events();
@@ -39,6 +41,7 @@ export async function analyzeReader(
       source: { name: h.source?.name ?? "", reason: h.source?.reason ?? "" },
       tool: { name: h.tool?.name ?? "", version: h.tool?.version ?? "" },
       ...(h.command ? { command: { argv: h.command.argv } } : {}),
+      ...(h.redaction ? { redaction: describeRedaction(h.redaction) } : {}),
     },
     forest,
     integrity: {

@@ -17,3 +17,4 @@ export * from "./redaction_marker.ts";
 export * from "./redactor.ts";
 export * from "./redacted_header.ts";
 export * from "./marker_index.ts";
+export * from "./describe_redaction.ts";

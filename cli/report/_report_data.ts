@@ -135,6 +135,7 @@ function recordingData(r: ReportRecording): RecordingData {
     ...(h.command
       ? [["command", h.command.argv.join(" ")] as [string, string]]
       : []),
+    ...(h.redaction ? [["redaction", h.redaction] as [string, string]] : []),
     ["events", `${f.events}${counts ? ` (${counts})` : ""}`],
     ["processes", String(f.processes.length)],
     ["lost", lost],

@@ -18,6 +18,8 @@ export interface ReportHeader {
   source: { name: string; reason: string };
   tool: { name: string; version: string };
   command?: { argv: string[] };
+  /** How it was redacted, in a line (`describeRedaction`), when it was. */
+  redaction?: string;
 }
 
 /** One analysed recording. */
