@@ -2,7 +2,7 @@
 DENO := node_modules/.bin/deno
 export CBOR_NATIVE_ACCELERATION_DISABLED := true
 
-.PHONY: setup build demo test test-c test-deno lint bench clean
+.PHONY: setup build demo test test-c test-deno lint bench clean deb
 
 setup:
 	bash scripts/setup.sh
@@ -41,5 +41,9 @@ test: setup
 bench: setup
 	$(DENO) task bench
 
+# the Debian package: build/procrec_<version>_amd64.deb (packaging/deb/)
+deb: setup
+	bash packaging/deb/build_deb.sh build
+
 clean:
-	rm -rf driver/linux/build driver/windows/build driver/common/build driver/tests/build
+	rm -rf driver/linux/build driver/windows/build driver/common/build driver/tests/build build share

@@ -8,7 +8,7 @@ import { Command, CommanderError } from "commander";
 import { COMMANDS } from "./commands/mod.ts";
 import { actionStatus, printErr } from "./commands/_run.ts";
 import { CliError } from "./errors.ts";
-import { TOOL_VERSION } from "./version.ts";
+import { versionLine } from "./version.ts";
 
 /** Runs the command line; returns the exit status. */
 export async function main(args: string[]): Promise<number> {
@@ -17,7 +17,11 @@ export async function main(args: string[]): Promise<number> {
       "Forensic recorder and replayer of process lifecycles: record from the kernel,\n" +
         "replay and diff process trees, package and verify evidence.",
     )
-    .version(TOOL_VERSION)
+    .version(
+      args.some((a) => a === "--version" || a === "-V")
+        ? await versionLine()
+        : "",
+    )
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   for (const register of COMMANDS) register(program);

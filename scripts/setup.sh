@@ -11,6 +11,8 @@ PKGS=(
   chromium                                                          # report tests
   util-linux procps                                                 # setpriv, ps
   time                                                              # /usr/bin/time: memory bounds of the hostile-input tests
+  dpkg-dev lintian                                                  # make deb and its test
+  zsh fish                                                          # completion tests
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -34,3 +36,11 @@ if [ ! -x node_modules/.bin/deno ] || [ package-lock.json -nt node_modules/.pack
 fi
 
 make -s build
+
+# the man page and shell completions, generated from --help, under share/
+# (man -M share/man procrec; source share/completions/procrec.bash)
+mkdir -p share/man/man1 share/completions
+./procrec manpage -o share/man/man1/procrec.1
+./procrec completions bash >share/completions/procrec.bash
+./procrec completions zsh >share/completions/_procrec
+./procrec completions fish >share/completions/procrec.fish

@@ -145,7 +145,7 @@ export async function captureUnavailable(): Promise<string | undefined> {
 /** Registers a test that prints why it skips instead of running. */
 export function captureTest(
   name: string,
-  fn: () => Promise<void>,
+  fn: (t: Deno.TestContext) => Promise<void>,
   unavailable: string | undefined,
 ): void {
   if (unavailable) {

@@ -16,6 +16,8 @@ import { register as diff } from "./diff.ts";
 import { register as importCmd } from "./import.ts";
 import { register as exportCmd } from "./export.ts";
 import { register as redact } from "./redact.ts";
+import { register as completions } from "./completions.ts";
+import { register as service } from "./service.ts";
 
 /** Adds a command to the program. */
 export type Register = (program: Command) => void;
@@ -33,4 +35,6 @@ export const COMMANDS: Register[] = [
   importCmd,
   exportCmd,
   redact,
+  service,
+  completions,
 ];

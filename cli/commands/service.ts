@@ -1,0 +1,224 @@
+/**
+ * `procrec service unit|install|uninstall|status`: procrec as a systemd
+ * flight recorder. `install`/`uninstall` need root (`--allow-write`,
+ * `--allow-run=systemctl`); `status` needs `--allow-read` of the directory
+ * and of `/proc`.
+ *
+ * @module
+ */
+import { type Command, Option } from "commander";
+import { systemdUnit, type UnitOptions } from "../service/mod.ts";
+import { renderServiceStatus } from "../service/mod.ts";
+import { CliError } from "../errors.ts";
+import { action, print, printErr } from "./_run.ts";
+import { readServiceStatus } from "./_service_status.ts";
+
+const DEFAULT_DIR = "/var/lib/procrec";
+const UNIT_NAME = "procrec.service";
+
+const HELP = `
+Always on, in three lines:
+  sudo procrec service install --dir /var/lib/procrec --rotate 1h --keep 7d
+  procrec service status                       # newest segment, age, losses, writer
+  procrec replay /var/lib/procrec/ --from 2026-12-02T10:14:00Z
+
+The unit starts early in boot, restarts the recorder whenever it stops, and
+is hardened: read-only file system but the directory, no new privileges, only
+the capabilities the source needs (netlink: CAP_NET_ADMIN; ebpf: CAP_BPF,
+CAP_PERFMON, CAP_SYS_RESOURCE; both: CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
+CAP_SYS_NICE), a private /tmp. 'systemctl reload procrec' rotates the segment
+now (SIGHUP); stopping closes it cleanly (SIGTERM).
+`;
+
+interface UnitFlags {
+  dir: string;
+  rotate: string;
+  keep: string;
+  source: UnitOptions["source"];
+  config?: string;
+  exec?: string;
+}
+
+/** Adds `service` and its subcommands to the program. */
+export function register(program: Command): void {
+  const service = program
+    .command("service")
+    .description(
+      "run procrec as a systemd flight recorder (unit, install, status)",
+    )
+    .addHelpText("after", HELP);
+
+  unitOptions(
+    service.command("unit")
+      .description(
+        "print the systemd unit (procrec.service) without installing it",
+      )
+      .option(
+        "--config <file>",
+        "read PROCREC_DIR, PROCREC_ROTATE, PROCREC_KEEP, PROCREC_SOURCE, PROCREC_ARGS from this environment file at each start",
+      ),
+  ).action(action(async (flags: UnitFlags) => {
+    await print(systemdUnit(await unitOf(flags)));
+    return 0;
+  }));
+
+  unitOptions(
+    service.command("install")
+      .description(
+        "write procrec.service, create the directory (0700), enable and start it",
+      )
+      .option(
+        "--unit-dir <dir>",
+        "where to write the unit",
+        "/etc/systemd/system",
+      )
+      .option("--no-enable", "only write the unit; do not enable or start it"),
+  ).action(
+    action(async (flags: UnitFlags & { unitDir: string; enable: boolean }) => {
+      const unit = systemdUnit(await unitOf(flags));
+      await Deno.mkdir(flags.dir, { recursive: true, mode: 0o700 });
+      await Deno.chmod(flags.dir, 0o700);
+      const path = `${flags.unitDir}/${UNIT_NAME}`;
+      const tmp = `${path}.tmp-${Deno.pid}`;
+      await Deno.writeTextFile(tmp, unit, { mode: 0o644, createNew: true });
+      await Deno.rename(tmp, path);
+      await print(`wrote ${path}\n`);
+      if (flags.enable) {
+        const running = await systemdRunning();
+        if (running) await systemctl("daemon-reload");
+        await systemctl("enable", ...(running ? ["--now"] : []), UNIT_NAME);
+        await print(
+          running
+            ? "enabled and started procrec.service\n"
+            : "enabled procrec.service (systemd is not running here: it starts at the next boot)\n",
+        );
+      }
+      return 0;
+    }),
+  );
+
+  service.command("uninstall")
+    .description(
+      "stop and disable procrec.service and remove the unit (recordings stay)",
+    )
+    .option("--unit-dir <dir>", "where the unit is", "/etc/systemd/system")
+    .action(action(async (flags: { unitDir: string }) => {
+      const path = `${flags.unitDir}/${UNIT_NAME}`;
+      if (await systemdRunning()) {
+        await systemctl("disable", "--now", UNIT_NAME).catch((e) =>
+          printErr(`procrec: ${(e as Error).message}\n`)
+        );
+      } else {
+        await systemctl("disable", UNIT_NAME).catch(() => {});
+      }
+      try {
+        await Deno.remove(path);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+        throw new CliError(`Cannot uninstall: there is no unit at "${path}"`);
+      }
+      if (await systemdRunning()) await systemctl("daemon-reload");
+      await print(`removed ${path}; the recordings were left in place\n`);
+      return 0;
+    }));
+
+  service.command("status")
+    .description(
+      "the segment directory: newest segment, its age, events, losses, disk use, writer alive (exit 1 if not)",
+    )
+    .option("--dir <dir>", "the service's segment directory", DEFAULT_DIR)
+    .option("--json", "print the status as JSON")
+    .action(action(async (flags: { dir: string; json?: boolean }) => {
+      const status = await readServiceStatus(flags.dir);
+      const { text, healthy } = renderServiceStatus(status);
+      await print(
+        flags.json
+          ? JSON.stringify({ ...status, healthy }, null, 2) + "\n"
+          : text,
+      );
+      return healthy ? 0 : 1;
+    }));
+}
+
+function unitOptions(cmd: Command): Command {
+  return cmd
+    .option("--dir <dir>", "segment directory", DEFAULT_DIR)
+    .option(
+      "--rotate <size|time>",
+      "start a new segment after this (e.g. 1h, 64MiB)",
+      "1h",
+    )
+    .option(
+      "--keep <size|age|count>",
+      "retention of closed segments (e.g. 7d, 20GiB, 100)",
+      "7d",
+    )
+    .addOption(
+      new Option("--source <source>", "event source").choices([
+        "auto",
+        "ebpf",
+        "netlink",
+      ])
+        .default("auto"),
+    )
+    .option(
+      "--exec <path>",
+      "the procrec launcher the unit runs (default: this installation's)",
+    );
+}
+
+async function unitOf(flags: UnitFlags): Promise<UnitOptions> {
+  const dir = flags.dir.startsWith("/")
+    ? flags.dir
+    : `${Deno.cwd()}/${flags.dir}`;
+  return {
+    exec: flags.exec ?? await defaultExec(),
+    dir,
+    rotate: flags.rotate,
+    keep: flags.keep,
+    source: flags.source,
+    config: flags.config,
+  };
+}
+
+/** `/usr/bin/procrec` when it is this installation, else this launcher. */
+async function defaultExec(): Promise<string> {
+  const home = Deno.env.get("PROCREC_HOME") ??
+    decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(
+      /\/$/,
+      "",
+    );
+  const launcher = `${home}/procrec`;
+  try {
+    if (
+      await Deno.realPath("/usr/bin/procrec") === await Deno.realPath(launcher)
+    ) {
+      return "/usr/bin/procrec";
+    }
+  } catch { /* not installed system-wide */ }
+  return launcher;
+}
+
+async function systemdRunning(): Promise<boolean> {
+  try {
+    return (await Deno.stat("/run/systemd/system")).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+async function systemctl(...args: string[]): Promise<void> {
+  const out = await new Deno.Command("systemctl", {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  if (!out.success) {
+    throw new CliError(
+      `Cannot run "systemctl ${args.join(" ")}": ${
+        new TextDecoder().decode(out.stderr).trim()
+      }`,
+    );
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The text of `procrec service status` (pure).
+ *
+ * @module
+ */
+
+/** What `procrec service status` found in a segment directory. */
+export interface ServiceStatus {
+  dir: string;
+  /** Recordings (segments) in the directory, closed and open. */
+  segments: number;
+  /** Bytes of all of them. */
+  bytes: number;
+  /** The newest segment, if any. */
+  newest?: {
+    name: string;
+    /** Still being written (`.incomplete`). */
+    open: boolean;
+    /** Seconds since it was last written. */
+    ageSeconds: number;
+    events: number;
+    /** Events the recording says were lost. */
+    lost: number;
+  };
+  /** Pids of processes that hold the newest segment open for writing. */
+  writers: number[];
+}
+
+/**
+ * Renders the status as lines of `name: value`, and whether it is healthy
+ * (a writer holds the newest segment open).
+ *
+ * @example
+ * ```ts
+ * import { renderServiceStatus } from "./render_service_status.ts";
+ * const { text, healthy } = renderServiceStatus({ dir: "/var/lib/procrec",
+ *   segments: 0, bytes: 0, writers: [] });
+ * if (healthy || !text.includes("no segments")) throw new Error(text);
+ * ```
+ */
+export function renderServiceStatus(
+  s: ServiceStatus,
+): { text: string; healthy: boolean } {
+  const healthy = s.writers.length > 0 && !!s.newest?.open;
+  const lines = [`directory: ${s.dir}`];
+  lines.push(
+    `segments:  ${s.segments} (${formatBytes(s.bytes)} on disk)`,
+  );
+  if (!s.newest) {
+    lines.push("newest:    no segments yet");
+  } else {
+    const n = s.newest;
+    lines.push(
+      `newest:    ${n.name}${n.open ? " (open)" : " (closed)"}`,
+      `age:       last written ${formatAge(n.ageSeconds)} ago`,
+      `events:    ${n.events} in the newest segment, ${n.lost} lost`,
+    );
+  }
+  lines.push(
+    healthy
+      ? `writer:    alive (pid ${s.writers.join(", ")})`
+      : `writer:    NOT running${
+        s.newest?.open
+          ? " (the newest segment was left open: an unclean stop)"
+          : ""
+      }`,
+  );
+  return { text: lines.join("\n") + "\n", healthy };
+}
+
+function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+function formatAge(s: number): string {
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172800) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86400).toFixed(1)} d`;
+}

@@ -1,0 +1,199 @@
+/**
+ * `procrec service`: the systemd unit (checked by systemd-analyze), install
+ * and uninstall into a unit directory, and `service status` on a live and a
+ * dead writer recording from the real kernel.
+ */
+import { deepStrictEqual, match, ok } from "node:assert/strict";
+import {
+  captureTest,
+  captureUnavailable,
+  PROCREC,
+  procrec,
+  waitForPath,
+  withTempDir,
+} from "./_record_helpers.ts";
+
+async function analyzeVerify(unitPath: string): Promise<string> {
+  const out = await new Deno.Command("systemd-analyze", {
+    // the man page is checked by the package test, where it is installed
+    args: ["verify", "--man=no", unitPath],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stderr) +
+    new TextDecoder().decode(out.stdout);
+  deepStrictEqual(out.code, 0, `systemd-analyze verify: ${text}`);
+  return text;
+}
+
+for (
+  const [source, want, not] of [
+    ["netlink", ["CAP_NET_ADMIN"], ["CAP_BPF", "CAP_PERFMON", "CAP_SYS_ADMIN"]],
+    ["ebpf", ["CAP_BPF", "CAP_PERFMON"], ["CAP_NET_ADMIN", "CAP_SYS_ADMIN"]],
+    ["auto", ["CAP_BPF", "CAP_PERFMON", "CAP_NET_ADMIN"], ["CAP_SYS_ADMIN"]],
+  ] as const
+) {
+  Deno.test(`service unit --source ${source} is hardened, verified by systemd-analyze, and bounded to its source's capabilities`, async () => {
+    await withTempDir(async (dir) => {
+      const r = await procrec([
+        "service",
+        "unit",
+        "--dir",
+        `${dir}/segments`,
+        "--rotate",
+        "15m",
+        "--keep",
+        "100",
+        "--source",
+        source,
+      ]);
+      deepStrictEqual(r.code, 0, r.stderr);
+      const unit = r.stdout;
+      await Deno.writeTextFile(`${dir}/procrec.service`, unit);
+      await analyzeVerify(`${dir}/procrec.service`);
+      const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? "";
+      deepStrictEqual(
+        exec,
+        `${PROCREC} record -o ${dir}/segments/ --rotate 15m --keep 100 --source ${source}`,
+      );
+      for (
+        const line of [
+          "Restart=always",
+          "ProtectSystem=strict",
+          `ReadWritePaths=${dir}/segments`,
+          "NoNewPrivileges=yes",
+          "PrivateTmp=yes",
+          "ExecReload=/bin/kill -HUP $MAINPID",
+          "WantedBy=sysinit.target",
+        ]
+      ) ok(unit.split("\n").includes(line), `the unit lacks ${line}`);
+      const caps = (/^CapabilityBoundingSet=(.*)$/m.exec(unit)?.[1] ?? "")
+        .split(" ");
+      for (const c of want) ok(caps.includes(c), `${source} needs ${c}`);
+      for (const c of not) ok(!caps.includes(c), `${source} must not get ${c}`);
+    });
+  });
+}
+
+Deno.test("service unit --config reads the settings from an environment file", async () => {
+  const r = await procrec([
+    "service",
+    "unit",
+    "--config",
+    "/etc/default/procrec",
+    "--exec",
+    "/usr/bin/procrec",
+  ]);
+  deepStrictEqual(r.code, 0, r.stderr);
+  match(r.stdout, /^EnvironmentFile=-\/etc\/default\/procrec$/m);
+  match(
+    r.stdout,
+    /^ExecStart=\/usr\/bin\/procrec record -o \$\{PROCREC_DIR\}\/ --rotate \$\{PROCREC_ROTATE\} --keep \$\{PROCREC_KEEP\} --source \$\{PROCREC_SOURCE\} \$PROCREC_ARGS$/m,
+  );
+});
+
+Deno.test("service unit refuses a relative --exec and a --rotate that would break the ExecStart line", async () => {
+  const a = await procrec(["service", "unit", "--exec", "procrec"]);
+  deepStrictEqual(a.code, 2);
+  match(a.stderr, /exec "procrec" must be an absolute path/);
+  const b = await procrec(["service", "unit", "--rotate", "1h; rm -rf /"]);
+  deepStrictEqual(b.code, 2);
+  match(b.stderr, /--rotate "1h; rm -rf \/" is not a size, duration or count/);
+});
+
+Deno.test("service install writes the unit and a 0700 directory; uninstall removes the unit and keeps recordings", async () => {
+  await withTempDir(async (dir) => {
+    const units = `${dir}/units`;
+    await Deno.mkdir(units);
+    const r = await procrec([
+      "service",
+      "install",
+      "--no-enable",
+      "--unit-dir",
+      units,
+      "--dir",
+      `${dir}/rec`,
+      "--source",
+      "netlink",
+    ]);
+    deepStrictEqual(r.code, 0, r.stderr);
+    const st = await Deno.stat(`${dir}/rec`);
+    deepStrictEqual(st.mode! & 0o777, 0o700);
+    await analyzeVerify(`${units}/procrec.service`);
+    await Deno.writeTextFile(`${dir}/rec/kept.cbor`, "evidence");
+    const u = await procrec(["service", "uninstall", "--unit-dir", units]);
+    deepStrictEqual(u.code, 0, u.stderr);
+    await Deno.stat(`${dir}/rec/kept.cbor`);
+    let gone = false;
+    try {
+      await Deno.stat(`${units}/procrec.service`);
+    } catch (e) {
+      gone = e instanceof Deno.errors.NotFound;
+    }
+    ok(gone, "uninstall left the unit");
+    const again = await procrec(["service", "uninstall", "--unit-dir", units]);
+    deepStrictEqual(again.code, 2);
+    match(again.stderr, /there is no unit/);
+  });
+});
+
+captureTest(
+  "service status tells a live writer (its pid) from a dead one and an unclean stop",
+  async () => {
+    await withTempDir(async (dir) => {
+      const empty = await procrec(["service", "status", "--dir", dir]);
+      deepStrictEqual(empty.code, 1);
+      match(empty.stdout, /no segments yet/);
+
+      const child = new Deno.Command(PROCREC, {
+        args: [
+          "record",
+          "--source",
+          "netlink",
+          "-o",
+          `${dir}/a.cbor`,
+          "--duration",
+          "30s",
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      try {
+        ok(
+          await waitForPath(`${dir}/a.cbor.incomplete`, { child, tries: 600 }),
+          "the recorder did not start",
+        );
+        // let the recorder write its first chunk
+        await new Promise((r) => setTimeout(r, 1000));
+        const live = await procrec([
+          "service",
+          "status",
+          "--dir",
+          dir,
+          "--json",
+        ]);
+        deepStrictEqual(live.code, 0, live.stdout + live.stderr);
+        const s = JSON.parse(live.stdout);
+        deepStrictEqual(s.writers, [child.pid]);
+        deepStrictEqual(s.newest.name, "a.cbor.incomplete");
+        ok(s.newest.events > 0, "the live segment has events");
+        deepStrictEqual(s.healthy, true);
+      } finally {
+        child.kill("SIGTERM");
+        await child.output();
+      }
+
+      const dead = await procrec(["service", "status", "--dir", dir]);
+      deepStrictEqual(dead.code, 1, dead.stdout);
+      match(dead.stdout, /newest: +a\.cbor \(closed\)/);
+      match(dead.stdout, /writer: +NOT running\n/);
+
+      await Deno.copyFile(`${dir}/a.cbor`, `${dir}/b.cbor.incomplete`);
+      const unclean = await procrec(["service", "status", "--dir", dir]);
+      deepStrictEqual(unclean.code, 1);
+      match(unclean.stdout, /an unclean stop/);
+      match(unclean.stdout, /segments: +2 /);
+    });
+  },
+  await captureUnavailable(),
+);
