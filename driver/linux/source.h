@@ -40,6 +40,7 @@
 #ifndef PR_LINUX_SOURCE_H
 #define PR_LINUX_SOURCE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -130,6 +131,11 @@ struct pr_snapshot_entry {
   uint64_t start_ns;
 };
 const struct pr_snapshot_entry *pr_lib_snapshot_entries(const struct pr_lib *lib, size_t *n);
+
+/* Starts a source thread with every signal blocked (start_thread.c): the
+ * host's signal handlers run on its own threads. Returns pthread_create's
+ * status. */
+int pr_start_thread(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* Sets the handle's last error (printf format). */
 void pr_lib_set_error(struct pr_lib *lib, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -50,6 +50,7 @@
 #include "../common/pr_record.h"
 #include "ebpf/procrec_bpf.h"
 #include "procrec.skel.h"
+#include "snapshot_index.h"
 #include "source.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
@@ -58,12 +59,6 @@
 #define MIN_RING (16u << 10)
 #define MAX_RING (1u << 30)
 #define WAKE_MAX (256u << 10)
-
-/* A process of the start-up snapshot (see in_snapshot). */
-struct snap_pid {
-  uint32_t pid;
-  uint64_t read_ns; /* when the snapshot read /proc/<pid> */
-};
 
 struct ebpf_state {
   struct pr_lib *lib;
@@ -78,8 +73,7 @@ struct ebpf_state {
   uint8_t *rec;             /* one PR record being built */
   uint32_t rec_cap;
   uint32_t max_string;
-  struct snap_pid *snap;    /* the snapshot's processes, by pid (see on_fork) */
-  size_t n_snap;
+  struct pr_snap_index snap; /* the snapshot's processes (see on_fork) */
   pthread_t thread;
   int thread_started;
   int attached;
@@ -158,27 +152,14 @@ static uint32_t comm_len(const char comm[16]) {
   return n;
 }
 
-static int cmp_snap(const void *a, const void *b) {
-  uint32_t x = ((const struct snap_pid *)a)->pid, y = ((const struct snap_pid *)b)->pid;
-  return x < y ? -1 : x > y;
-}
-
-/* The snapshot's processes, sorted by pid (after pr_lib_snapshot, before the
- * reader starts). Without memory the check is skipped: a process created
- * during the snapshot may then show twice. */
+/* The snapshot's processes (after pr_lib_snapshot, before the reader
+ * starts). Without memory the check is skipped: a process created during
+ * the snapshot may then show twice. */
 static void keep_snapshot(struct ebpf_state *s) {
-  size_t n, i;
+  size_t n;
   const struct pr_snapshot_entry *e = pr_lib_snapshot_entries(s->lib, &n);
-  free(s->snap);
-  s->snap = NULL;
-  s->n_snap = 0;
-  if (n == 0 || (s->snap = malloc(n * sizeof(*s->snap))) == NULL) return;
-  for (i = 0; i < n; i++) {
-    s->snap[i].pid = e[i].pid;
-    s->snap[i].read_ns = e[i].read_ns;
-  }
-  qsort(s->snap, n, sizeof(*s->snap), cmp_snap);
-  s->n_snap = n;
+  pr_snap_index_free(&s->snap);
+  pr_snap_index_init(&s->snap, e, n);
 }
 
 /* A process created between the attach and the snapshot's read of it is in
@@ -187,9 +168,7 @@ static void keep_snapshot(struct ebpf_state *s) {
  * then no later than that read; a later process under a reused pid starts
  * after it. */
 static int in_snapshot(const struct ebpf_state *s, uint32_t pid, uint64_t start_ns) {
-  struct snap_pid key = {.pid = pid};
-  const struct snap_pid *e = s->n_snap ? bsearch(&key, s->snap, s->n_snap, sizeof(*s->snap), cmp_snap) : NULL;
-  return e != NULL && start_ns <= e->read_ns;
+  return pr_snap_index_covers(&s->snap, pid, start_ns);
 }
 
 static void on_fork(struct ebpf_state *s, const struct pb_fork *f) {
@@ -360,7 +339,7 @@ static void free_state(struct ebpf_state *s) {
   free(s->reported);
   free(s->map_vals);
   free(s->rec);
-  free(s->snap);
+  pr_snap_index_free(&s->snap);
   free(s);
 }
 
@@ -489,7 +468,7 @@ static int ebpf_start(struct pr_lib *lib) {
     return err;
   }
   keep_snapshot(s);
-  err = pthread_create(&s->thread, NULL, reader, s);
+  err = pr_start_thread(&s->thread, reader, s);
   if (err) {
     procrec_bpf__detach(s->skel);
     s->attached = 0;
