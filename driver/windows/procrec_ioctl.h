@@ -86,6 +86,9 @@ struct pr_drv_stats {
   uint64_t cleanups;      /* IRP_MJ_CLEANUP requests (last handle of a file closed) */
   uint32_t features;      /* PR_FEAT_* resolved at load */
   uint32_t test_build;    /* 1: IOCTL_PR_INJECT is available */
+  uint64_t closes;        /* IRP_MJ_CLOSE requests (a file object released) */
+  uint32_t image_on;      /* 1 while a started handle wants image loads */
+  uint32_t reserved;
 };
 
 /* Routines found at run time (MmGetSystemRoutineAddress). */
@@ -93,6 +96,7 @@ struct pr_drv_stats {
 #define PR_FEAT_THREAD_EX 0x2u     /* PsSetCreateThreadNotifyRoutineEx */
 #define PR_FEAT_PRECISE_TIME 0x4u  /* KeQuerySystemTimePrecise */
 #define PR_FEAT_PROCESS_EX 0x8u    /* the Ex process routine is registered */
+#define PR_FEAT_POOL_NX 0x10u      /* nonpaged memory is NonPagedPoolNx (not executable) */
 
 /*
  * Injection (test build): a buffer of struct pr_inject items, each followed

@@ -169,9 +169,20 @@ static int32_t install_and_open(struct pr_handle *h) {
   if (rc != PR_OK) return rc;
   h->scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_ALL_ACCESS);
   if (h->scm == NULL) return win_err(h, GetLastError(), "OpenSCManager (Administrator needed)");
-  h->svc = CreateServiceW(h->scm, PR_SERVICE_NAME, L"procrec process recorder", SERVICE_ALL_ACCESS,
-                          SERVICE_KERNEL_DRIVER, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, path, NULL, NULL, NULL,
-                          NULL, NULL);
+  for (int tries = 0;; tries++) {
+    h->svc = CreateServiceW(h->scm, PR_SERVICE_NAME, L"procrec process recorder", SERVICE_ALL_ACCESS,
+                            SERVICE_KERNEL_DRIVER, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, path, NULL, NULL, NULL,
+                            NULL, NULL);
+    /* a service deleted by an earlier session goes once the last handle to
+     * it closes and its driver unloads: wait for that, 10 s at most */
+    if (h->svc != NULL || GetLastError() != ERROR_SERVICE_MARKED_FOR_DELETE) break;
+    if (tries >= 100) {
+      return win_err(h, ERROR_SERVICE_MARKED_FOR_DELETE,
+                     "CreateService(procrec): the procrec service of an earlier session is still being deleted "
+                     "(after 10 s; a handle to it is open, or its driver did not unload: close it or reboot)");
+    }
+    Sleep(100);
+  }
   if (h->svc != NULL) {
     h->created_service = TRUE;
   } else {

@@ -12,7 +12,11 @@
 #ifndef PR_DRV_H
 #define PR_DRV_H
 
+#ifdef PR_HOST_TEST
+#include "../test/km_host.h" /* the host unit test's kernel primitives */
+#else
 #include <ntifs.h>
+#endif
 
 #include "../../common/pr_ring.h"
 #include "../../common/pr_record.h"
@@ -30,6 +34,7 @@
 #define PR_SCRATCH_BYTES (256u + 2u * 2u * PR_MAX_UNITS)
 #define PR_RULE_UNITS (PR_BLOCK_BYTES / 2u)
 #define PR_WORKER_PERIOD_MS 50
+#define PR_FIRST_NOTES 64u /* processes whose first thread is awaited */
 
 /* Routines newer than Wine's ntoskrnl and old Windows: resolved at load. */
 typedef NTSTATUS(NTAPI *pr_set_process_ex2_fn)(int type, PVOID routine, BOOLEAN remove);
@@ -56,9 +61,14 @@ struct pr_drv {
   PUCHAR scratch;                       /* PR_SCRATCH_SLOTS slots */
   volatile LONG slot_busy[PR_SCRATCH_SLOTS];
 
-  volatile LONG running;
+  /* START/STOP state (drv_ctl.c): changed under ctl_mutex only; the
+   * callbacks read running, image_on and max_units with pr_load. */
+  KMUTEX ctl_mutex;
+  volatile LONG running;   /* 1 while at least one file is started */
+  volatile LONG image_on;  /* 1 while a started file wants image loads */
   volatile LONG max_units; /* per-string limit while running */
-  ULONG opt_flags;
+  ULONG starts;            /* files started */
+  ULONG image_users;       /* started files that want image loads */
 
   /* Block rules: two slots; callbacks use `rules[active]` with a user count
    * taken under `lock`; the IOCTL rewrites the other slot once unused. */
@@ -91,6 +101,11 @@ struct pr_drv {
   pr_process_create_time_fn process_create_time;
   pr_process_exiting_fn process_exiting;
   ULONG features;
+  POOL_TYPE pool; /* NonPagedPoolNx, or NonPagedPool before Windows 8 */
+
+  /* First threads expected (drv_notify.c): (pid << 32 | creator pid), 0 free. */
+  volatile LONG64 first_notes[PR_FIRST_NOTES];
+  volatile LONG first_next;
 
   /* Counters (under lock). */
   ULONG64 scratch_drops;
@@ -100,13 +115,23 @@ struct pr_drv {
   volatile LONG64 served;
   volatile LONG64 timed_out;
   volatile LONG64 cleanups;
+  volatile LONG64 closes;
 };
+
+/* An atomic read of a LONG another thread changes with Interlocked*. */
+#if defined(__GNUC__)
+#define pr_load(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#else
+#define pr_load(p) (*(p)) /* MSVC: volatile reads have acquire semantics */
+#endif
 
 extern struct pr_drv g_pr;
 
 NTSYSAPI NTSTATUS NTAPI ZwQuerySystemInformation(ULONG cls, PVOID buf, ULONG len, PULONG ret);
 
-#if defined(__GNUC__)
+#if defined(PR_HOST_TEST)
+/* km_host.h defines pr_current_thread and pr_current_process */
+#elif defined(__GNUC__)
 /* mingw's x64 inlines of these read gs:[0x188] (the KPCR); Wine runs
  * drivers in user mode where gs is the TEB, so call ntoskrnl's exports. */
 NTKERNELAPI PETHREAD NTAPI pr_current_thread(void) __asm__("PsGetCurrentThread");
@@ -136,6 +161,12 @@ VOID pr_slot_put(LONG index);
 /* Appends a UTF-16 string cut to max_units (never inside a surrogate pair);
  * returns 1 when it was cut. */
 int pr_add_wstr(struct pr_builder *b, ULONG field_off, const WCHAR *s, ULONG bytes, ULONG max_units);
+
+/* drv_ctl.c: START/STOP per file object, serialised (see there). */
+VOID pr_ctl_init(void);
+NTSTATUS pr_ctl_start(PFILE_OBJECT file, const struct pr_drv_start *s);
+VOID pr_ctl_stop(PFILE_OBJECT file); /* STOP, or the file's cleanup/close */
+VOID pr_ctl_shutdown(void);          /* unload: everything off */
 
 /* drv_rules.c */
 NTSTATUS pr_rules_set(const WCHAR *text, ULONG bytes);

@@ -58,6 +58,18 @@ static VOID pr_resolve(void) {
   g_pr.process_exit_status = (pr_process_exit_status_fn)pr_routine(L"PsGetProcessExitStatus");
   g_pr.process_create_time = (pr_process_create_time_fn)pr_routine(L"PsGetProcessCreateTimeQuadPart");
   g_pr.process_exiting = (pr_process_exiting_fn)pr_routine(L"PsGetProcessExitProcessCalled");
+  {
+    /* no-execute nonpaged pool where the kernel has it (Windows 8 and later;
+     * Windows 7 refuses the NonPagedPoolNx type) */
+    RTL_OSVERSIONINFOW v;
+    RtlZeroMemory(&v, sizeof(v));
+    v.dwOSVersionInfoSize = sizeof(v);
+    g_pr.pool = NonPagedPool;
+    if (NT_SUCCESS(RtlGetVersion(&v)) && (v.dwMajorVersion > 6 || (v.dwMajorVersion == 6 && v.dwMinorVersion >= 2))) {
+      g_pr.pool = NonPagedPoolNx;
+      g_pr.features |= PR_FEAT_POOL_NX;
+    }
+  }
   if (g_pr.set_process_ex2 != NULL) g_pr.features |= PR_FEAT_PROCESS_EX2;
   if (g_pr.set_thread_ex != NULL) g_pr.features |= PR_FEAT_THREAD_EX;
   if (g_pr.precise_time != NULL) g_pr.features |= PR_FEAT_PRECISE_TIME;
@@ -87,13 +99,6 @@ static NTSTATUS pr_register(void) {
   return STATUS_SUCCESS;
 }
 
-static VOID pr_unregister_image(void) {
-  if (g_pr.image_registered) {
-    PsRemoveLoadImageNotifyRoutine(pr_image_notify);
-    g_pr.image_registered = FALSE;
-  }
-}
-
 static VOID pr_cleanup(void) {
   InterlockedExchange(&g_pr.running, 0);
   /* 1. callbacks: none runs once these return */
@@ -109,7 +114,7 @@ static VOID pr_cleanup(void) {
     PsRemoveCreateThreadNotifyRoutine(pr_thread_notify);
     g_pr.thread_registered = FALSE;
   }
-  pr_unregister_image();
+  pr_ctl_shutdown(); /* the image-load callback, under the START/STOP mutex */
   /* 2. pending reads, and the worker that serves them */
   pr_read_shutdown();
   /* 3. the device, then memory */
@@ -134,26 +139,11 @@ static VOID NTAPI pr_unload(PDRIVER_OBJECT drv) {
   pr_cleanup();
 }
 
-static NTSTATUS pr_start(const struct pr_drv_start *s) {
-  ULONG units = s->max_string == 0 ? PR_DEFAULT_UNITS : s->max_string;
-  if (s->version != PR_WIRE_VERSION) return STATUS_REVISION_MISMATCH;
-  if (units > PR_MAX_UNITS) units = PR_MAX_UNITS;
-  InterlockedExchange(&g_pr.max_units, (LONG)units);
-  g_pr.opt_flags = s->flags;
-  if ((s->flags & PR_OPT_IMAGE_LOAD) != 0 && !g_pr.image_registered) {
-    NTSTATUS st = PsSetLoadImageNotifyRoutine(pr_image_notify);
-    if (!NT_SUCCESS(st)) return st;
-    g_pr.image_registered = TRUE;
-  }
-  InterlockedExchange(&g_pr.running, 1);
-  return STATUS_SUCCESS;
-}
-
 static VOID pr_stats(struct pr_drv_stats *s) {
   KIRQL irql;
   RtlZeroMemory(s, sizeof(*s));
   s->version = PR_WIRE_VERSION;
-  s->running = (ULONG)g_pr.running;
+  s->running = (ULONG)pr_load(&g_pr.running);
   s->features = g_pr.features;
 #ifdef PR_TEST_BUILD
   s->test_build = 1;
@@ -171,6 +161,8 @@ static VOID pr_stats(struct pr_drv_stats *s) {
   s->served = (ULONG64)InterlockedCompareExchange64(&g_pr.served, 0, 0);
   s->timed_out = (ULONG64)InterlockedCompareExchange64(&g_pr.timed_out, 0, 0);
   s->cleanups = (ULONG64)InterlockedCompareExchange64(&g_pr.cleanups, 0, 0);
+  s->closes = (ULONG64)InterlockedCompareExchange64(&g_pr.closes, 0, 0);
+  s->image_on = (ULONG)pr_load(&g_pr.image_on);
 }
 
 static NTSTATUS NTAPI pr_dispatch_ioctl(PDEVICE_OBJECT dev, PIRP irp) {
@@ -183,11 +175,11 @@ static NTSTATUS NTAPI pr_dispatch_ioctl(PDEVICE_OBJECT dev, PIRP irp) {
   irp->IoStatus.Information = 0;
   switch (sp->Parameters.DeviceIoControl.IoControlCode) {
   case IOCTL_PR_START:
-    st = in < sizeof(struct pr_drv_start) ? STATUS_BUFFER_TOO_SMALL : pr_start((const struct pr_drv_start *)buf);
+    st = in < sizeof(struct pr_drv_start) ? STATUS_BUFFER_TOO_SMALL
+                                          : pr_ctl_start(sp->FileObject, (const struct pr_drv_start *)buf);
     break;
   case IOCTL_PR_STOP:
-    InterlockedExchange(&g_pr.running, 0);
-    pr_unregister_image();
+    pr_ctl_stop(sp->FileObject);
     break;
   case IOCTL_PR_READ:
     st = pr_read_dispatch(irp, sp);
@@ -243,8 +235,12 @@ static NTSTATUS NTAPI pr_dispatch_ioctl(PDEVICE_OBJECT dev, PIRP irp) {
 static NTSTATUS NTAPI pr_dispatch_open_close(PDEVICE_OBJECT dev, PIRP irp) {
   PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(irp);
   UNREFERENCED_PARAMETER(dev);
-  if (sp->MajorFunction == IRP_MJ_CLEANUP) {
-    InterlockedIncrement64(&g_pr.cleanups);
+  /* The last handle of a file closed: its session ends (a STOP it did not
+   * send), its pending READs complete now. Windows sends CLEANUP then, and
+   * CLOSE once no request of the file is left; Wine sends only CLOSE. */
+  if (sp->MajorFunction == IRP_MJ_CLEANUP || sp->MajorFunction == IRP_MJ_CLOSE) {
+    InterlockedIncrement64(sp->MajorFunction == IRP_MJ_CLEANUP ? &g_pr.cleanups : &g_pr.closes);
+    pr_ctl_stop(sp->FileObject);
     pr_read_cancel_file(sp->FileObject);
   }
   irp->IoStatus.Status = STATUS_SUCCESS;
@@ -258,13 +254,14 @@ NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT drv, PUNICODE_STRING reg) {
   NTSTATUS st;
   UNREFERENCED_PARAMETER(reg);
 
+  pr_ctl_init();
   KeInitializeSpinLock(&g_pr.lock);
   ExInitializeFastMutex(&g_pr.rules_mutex);
   pr_resolve();
 
-  g_pr.ring_mem = ExAllocatePoolWithTag(NonPagedPool, PR_RING_BYTES, PR_TAG);
-  g_pr.scratch = (PUCHAR)ExAllocatePoolWithTag(NonPagedPool, PR_SCRATCH_SLOTS * PR_SCRATCH_BYTES, PR_TAG);
-  g_pr.rules = (struct pr_rules *)ExAllocatePoolWithTag(NonPagedPool, 2 * sizeof(struct pr_rules), PR_TAG);
+  g_pr.ring_mem = ExAllocatePoolWithTag(g_pr.pool, PR_RING_BYTES, PR_TAG);
+  g_pr.scratch = (PUCHAR)ExAllocatePoolWithTag(g_pr.pool, PR_SCRATCH_SLOTS * PR_SCRATCH_BYTES, PR_TAG);
+  g_pr.rules = (struct pr_rules *)ExAllocatePoolWithTag(g_pr.pool, 2 * sizeof(struct pr_rules), PR_TAG);
   if (g_pr.ring_mem == NULL || g_pr.scratch == NULL || g_pr.rules == NULL) {
     pr_cleanup();
     return STATUS_INSUFFICIENT_RESOURCES;

@@ -98,6 +98,41 @@ static VOID pr_finish(struct pr_builder *b, LONG slot) {
   pr_slot_put(slot);
 }
 
+/*
+ * The first thread of a new process is created by its creator (the parent),
+ * in the creator's context: it is not a remote thread. The process-create
+ * callback notes (pid, creator) here; the thread-create callback that finds
+ * its (pid, creator) takes the note and leaves PR_F_REMOTE off. One 64-bit
+ * word per note, claimed with a compare-exchange: no lock. With more than
+ * PR_FIRST_NOTES creations whose first thread has not come yet, the oldest
+ * note is overwritten and that first thread is reported remote.
+ */
+static LONG64 pr_note_first(ULONG pid, ULONG creator) {
+  return (LONG64)(((ULONG64)pid << 32) | creator);
+}
+
+static VOID pr_first_thread_expected(ULONG pid, ULONG creator) {
+  ULONG i = (ULONG)InterlockedIncrement(&g_pr.first_next) % PR_FIRST_NOTES;
+  InterlockedExchange64(&g_pr.first_notes[i], pr_note_first(pid, creator));
+}
+
+/* TRUE (and the note taken) when this is the first thread of pid. */
+static BOOLEAN pr_first_thread_take(ULONG pid, ULONG creator) {
+  LONG64 want = pr_note_first(pid, creator);
+  for (ULONG i = 0; i < PR_FIRST_NOTES; i++)
+    if (InterlockedCompareExchange64(&g_pr.first_notes[i], 0, want) == want) return TRUE;
+  return FALSE;
+}
+
+/* A process gone: a note of its pid (no first thread came) is dropped, so a
+ * reused pid is not taken for it. */
+static VOID pr_first_thread_forget(ULONG pid) {
+  for (ULONG i = 0; i < PR_FIRST_NOTES; i++) {
+    LONG64 v = InterlockedCompareExchange64(&g_pr.first_notes[i], 0, 0);
+    if (v != 0 && (ULONG)((ULONG64)v >> 32) == pid) InterlockedCompareExchange64(&g_pr.first_notes[i], 0, v);
+  }
+}
+
 /* Applies the block rules to an image name: TRUE when creation is denied. */
 static BOOLEAN pr_denied(PCUNICODE_STRING image) {
   if (image == NULL || image->Buffer == NULL || image->Length == 0) return FALSE;
@@ -106,10 +141,10 @@ static BOOLEAN pr_denied(PCUNICODE_STRING image) {
 
 VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, ULONG status) {
   ULONG64 mono = pr_now_mono(), utc = pr_now_utc();
-  ULONG max = (ULONG)g_pr.max_units;
+  ULONG max = (ULONG)pr_load(&g_pr.max_units);
   struct pr_builder b;
   LONG slot;
-  if (!g_pr.running) return;
+  if (!pr_load(&g_pr.running)) return;
 
   if (info == NULL) {
     struct pr_rec_process_exit *r;
@@ -118,6 +153,7 @@ VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, 
     r->status = status;
     r->start_ns = create_time;
     pr_finish(&b, slot);
+    pr_first_thread_forget(pid);
     return;
   }
 
@@ -129,6 +165,8 @@ VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, 
       flags |= PR_F_DENIED;
       InterlockedIncrement64((LONG64 *)&g_pr.denied);
     }
+    if ((flags & PR_F_DENIED) == 0)
+      pr_first_thread_expected(pid, (ULONG)(ULONG_PTR)info->CreatingThreadId.UniqueProcess);
     if (pr_begin(&b, &slot, PR_REC_PROCESS_CREATE, sizeof(*r), pid, 0, mono, utc) == NULL) return;
     r = (struct pr_rec_process_create *)(void *)b.buf;
     r->parent_pid = (ULONG)(ULONG_PTR)info->ParentProcessId;
@@ -160,7 +198,7 @@ VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, 
 VOID NTAPI pr_process_notify(PEPROCESS process, HANDLE pid, PPS_CREATE_NOTIFY_INFO info) {
   ULONG64 created;
   ULONG status = 0;
-  if (!g_pr.running) return;
+  if (!pr_load(&g_pr.running)) return;
   created = g_pr.process_create_time != NULL ? (ULONG64)g_pr.process_create_time(process) : 0;
   if (info == NULL && g_pr.process_exit_status != NULL) status = (ULONG)g_pr.process_exit_status(process);
   pr_on_process((ULONG)(ULONG_PTR)pid, info, created, status);
@@ -171,14 +209,16 @@ VOID pr_on_thread(ULONG pid, ULONG tid, BOOLEAN create, ULONG creator_pid, ULONG
   ULONG64 mono = pr_now_mono(), utc = pr_now_utc();
   struct pr_builder b;
   LONG slot;
-  if (!g_pr.running) return;
+  if (!pr_load(&g_pr.running)) return;
   if (create) {
     struct pr_rec_thread_create *r;
+    /* decided before the record may be dropped: the note goes either way */
+    BOOLEAN remote = creator_pid != pid && !pr_first_thread_take(pid, creator_pid);
     if (pr_begin(&b, &slot, PR_REC_THREAD_CREATE, sizeof(*r), pid, tid, mono, utc) == NULL) return;
     r = (struct pr_rec_thread_create *)(void *)b.buf;
     r->creator_pid = creator_pid;
     r->creator_tid = creator_tid;
-    if (creator_pid != pid) r->h.flags |= PR_F_REMOTE;
+    if (remote) r->h.flags |= PR_F_REMOTE;
   } else {
     struct pr_rec_thread_exit *r;
     if (pr_begin(&b, &slot, PR_REC_THREAD_EXIT, sizeof(*r), pid, tid, mono, utc) == NULL) return;
@@ -193,7 +233,7 @@ VOID pr_on_thread(ULONG pid, ULONG tid, BOOLEAN create, ULONG creator_pid, ULONG
 VOID NTAPI pr_thread_notify(HANDLE pid, HANDLE tid, BOOLEAN create) {
   ULONG status = 0;
   BOOLEAN exiting = FALSE;
-  if (!g_pr.running) return;
+  if (!pr_load(&g_pr.running)) return;
   if (!create) {
     if (g_pr.thread_exit_status != NULL) status = (ULONG)g_pr.thread_exit_status(pr_current_thread());
     if (g_pr.process_exiting != NULL) exiting = g_pr.process_exiting(pr_current_process());
@@ -211,7 +251,7 @@ VOID pr_on_image(PUNICODE_STRING name, ULONG pid, ULONG tid, PIMAGE_INFO info) {
   struct pr_rec_image_load *r;
   struct pr_builder b;
   LONG slot;
-  if (!g_pr.running || (g_pr.opt_flags & PR_OPT_IMAGE_LOAD) == 0) return;
+  if (!pr_load(&g_pr.running) || !pr_load(&g_pr.image_on)) return;
   if (pr_begin(&b, &slot, PR_REC_IMAGE_LOAD, sizeof(*r), pid, tid, mono, utc) == NULL) return;
   r = (struct pr_rec_image_load *)(void *)b.buf;
   if (info != NULL) {
@@ -219,7 +259,7 @@ VOID pr_on_image(PUNICODE_STRING name, ULONG pid, ULONG tid, PIMAGE_INFO info) {
     r->size = (ULONG64)info->ImageSize;
   }
   if (name != NULL && pr_add_wstr(&b, offsetof(struct pr_rec_image_load, image), name->Buffer, name->Length,
-                                  (ULONG)g_pr.max_units))
+                                  (ULONG)pr_load(&g_pr.max_units)))
     pr_rb_header(&b)->flags |= PR_F_IMAGE_TRUNCATED;
   pr_finish(&b, slot);
 }

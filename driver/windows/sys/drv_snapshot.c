@@ -40,7 +40,7 @@ NTSTATUS pr_snapshot(ULONG *count) {
     ExFreePoolWithTag(buf, PR_TAG);
     return st;
   }
-  rec = (PUCHAR)ExAllocatePoolWithTag(NonPagedPool, PR_SCRATCH_BYTES, PR_TAG);
+  rec = (PUCHAR)ExAllocatePoolWithTag(g_pr.pool, PR_SCRATCH_BYTES, PR_TAG);
   if (rec == NULL) {
     ExFreePoolWithTag(buf, PR_TAG);
     return STATUS_INSUFFICIENT_RESOURCES;

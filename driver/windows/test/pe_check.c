@@ -221,6 +221,15 @@ static int check_driver(const char *sys, const char *ntos_path, const char *hal_
   chars = u16(&p, p.opt + 70);
   report(subsystem == 1, "subsystem native (1)%s%s", "", "");
   report((chars & 0x0080u) != 0, "FORCE_INTEGRITY set in DllCharacteristics%s%s", "", "");
+  {
+    /* x64 unwind data: crash dumps and the kernel's exception dispatch need it */
+    uint32_t exc_size = u32(&p, p.opt + 112 + 8u * 3u + 4u);
+    int pdata = 0;
+    for (uint16_t i = 0; i < p.nsec; i++)
+      if (memcmp(p.d + p.sec + 40u * i, ".pdata\0", 7) == 0 && u32(&p, p.sec + 40u * i + 8u) > 0) pdata = 1;
+    snprintf(count, sizeof(count), "%u", exc_size);
+    report(pdata && exc_size >= 12, "unwind data kept: a .pdata section, exception directory of %s bytes%s", count, "");
+  }
   each_import(&p, check_import, &c);
   snprintf(count, sizeof(count), "%d", c.imported.n);
   report(c.bad == 0 && c.imported.n > 0, "%s imports, all from ntoskrnl.exe/HAL.dll and implemented by Wine%s", count,

@@ -23,6 +23,10 @@ export PROCREC_DRIVER; PROCREC_DRIVER=$(winpath "$here/build/procrec_test.sys")
 
 echo "wine: preparing a fresh prefix in $prefix" >&2
 timeout 180 "$WINE" wineboot -i >/dev/null 2>&1 || { echo "wine: wineboot -i failed" >&2; exit 2; }
+# Windows 10, not Wine 8's default Windows 7: the driver then takes the
+# NonPagedPoolNx path (PR_FEAT_POOL_NX, checked by procrec_e2e.exe)
+timeout 60 "$WINE" reg add 'HKCU\Software\Wine' /v Version /d win10 /f >/dev/null 2>&1 ||
+  { echo "wine: cannot set the Windows version" >&2; exit 2; }
 timeout 120 "$WINESERVER" -w || true # let the new prefix settle: services started at boot
 cd "$here/build"
 status=0
