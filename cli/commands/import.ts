@@ -11,6 +11,9 @@ import { basename, extname } from "node:path";
 import type { Command } from "commander";
 import { action, print } from "./_run.ts";
 import { groupOption, modeOf } from "./_output.ts";
+import { loadRedactor } from "./_redaction.ts";
+import type { HeaderInit } from "../log/mod.ts";
+import type { Redactor } from "../redact/mod.ts";
 import { CliError } from "../errors.ts";
 import { pathExists } from "../path_exists.ts";
 import { RecordingWriter } from "../log/mod.ts";
@@ -39,12 +42,18 @@ export function register(program: Command): void {
     .option("--host <name>", "host name: one recording per input file")
     .option("-f, --force", "replace existing recordings")
     .addOption(groupOption())
+    .option(
+      "--redact <rules>",
+      "redact secrets found by these rules (JSON) before writing",
+    )
+    .option("--redact-key <file>", "the HMAC key of --redact")
     .addHelpText(
       "after",
       `
 Examples:
   procrec import sysmon sysmon.jsonl -o case.cbor       one recording per host
   procrec import sysmon a.xml b.xml -o h.cbor --host H  one per file, host H
+  procrec import sysmon s.jsonl -o c.cbor --redact rules.json --redact-key k
 
 Holes in the data (terminations without creation, parents never created,
 missing ProcessId, duplicates, pid reuse) are kept as far as they can be,
@@ -58,6 +67,11 @@ counted and listed at the end; malformed input stops with file, line, field.`,
     .requiredOption("-o, --output <rec>", "recording to write")
     .option("-f, --force", "replace an existing recording")
     .addOption(groupOption())
+    .option(
+      "--redact <rules>",
+      "redact secrets found by these rules (JSON) before writing",
+    )
+    .option("--redact-key <file>", "the HMAC key of --redact")
     .action(action(importJsonl));
 }
 
@@ -66,10 +80,25 @@ interface Opts {
   host?: string;
   force?: boolean;
   group?: string;
+  redact?: string;
+  redactKey?: string;
+}
+
+/** The redactor of `--redact`, if given. */
+function redactorOf(opts: Opts): Promise<Redactor | undefined> {
+  return loadRedactor({ rules: opts.redact, key: opts.redactKey }, "--redact");
+}
+
+/** `header` redacted by `redactor` (which it then names), or as it is. */
+function redactHeader(header: HeaderInit, redactor?: Redactor): HeaderInit {
+  return redactor
+    ? { ...redactor.header(header), redaction: redactor.describe() }
+    : header;
 }
 
 async function importSysmon(files: string[], opts: Opts): Promise<number> {
   const mode = modeOf(opts.group);
+  const redactor = await redactorOf(opts);
   const read: HashedSysmonFile[] = [];
   for (const path of files) {
     const hash = createHash("sha256");
@@ -97,14 +126,18 @@ async function importSysmon(files: string[], opts: Opts): Promise<number> {
   let report = "";
   for (const [i, plan] of plans.entries()) {
     const path = paths[i];
-    const w = await RecordingWriter.create(path, plan.header, {
-      overwrite: opts.force,
-      mode,
-      flushIntervalMs: 0,
-    }).catch((e) => {
+    const w = await RecordingWriter.create(
+      path,
+      redactHeader(plan.header, redactor),
+      {
+        overwrite: opts.force,
+        mode,
+        flushIntervalMs: 0,
+      },
+    ).catch((e) => {
       throw new CliError((e as Error).message, 2, { cause: e });
     });
-    for (const e of plan.events) w.write(e);
+    for (const e of plan.events) w.write(redactor ? redactor.event(e) : e);
     const done = await w.close();
     report += formatImportStats(done, plan.header.host, plan.stats);
   }
@@ -118,6 +151,7 @@ async function importSysmon(files: string[], opts: Opts): Promise<number> {
 
 async function importJsonl(file: string, opts: Opts): Promise<number> {
   const mode = modeOf(opts.group);
+  const redactor = await redactorOf(opts);
   // the header, written first, names the input's hash: read it twice
   const hash = createHash("sha256");
   await withInput(file, async (chunks) => {
@@ -128,22 +162,31 @@ async function importJsonl(file: string, opts: Opts): Promise<number> {
   const path = await withInput(file, async (chunks) => {
     const input = readProcrecJsonLines(chunks, name);
     const { format: _f, version: _v, ...header } = await input.header();
-    const w = await RecordingWriter.create(opts.output, {
-      ...header,
-      // what the exported recording was itself imported from, if anything
-      options: header.import
-        ? { ...header.options, importedFrom: header.import }
-        : header.options,
-      source: {
-        name: "import",
-        reason: `procrec JSON lines export; recorded by ${header.source.name}`,
+    const w = await RecordingWriter.create(
+      opts.output,
+      redactHeader({
+        ...header,
+        // what the exported recording was itself imported from, if anything
+        options: header.import
+          ? { ...header.options, importedFrom: header.import }
+          : header.options,
+        source: {
+          name: "import",
+          reason:
+            `procrec JSON lines export; recorded by ${header.source.name}`,
+        },
+        import: { format: "jsonl", files: [{ name, sha256 }] },
+      }, redactor),
+      { overwrite: opts.force, mode, flushIntervalMs: 0 },
+    ).catch(
+      (e) => {
+        throw new CliError((e as Error).message, 2, { cause: e });
       },
-      import: { format: "jsonl", files: [{ name, sha256 }] },
-    }, { overwrite: opts.force, mode, flushIntervalMs: 0 }).catch((e) => {
-      throw new CliError((e as Error).message, 2, { cause: e });
-    });
+    );
     try {
-      for await (const e of input.events) w.write(e);
+      for await (const e of input.events) {
+        w.write(redactor ? redactor.event(e) : e);
+      }
     } catch (e) {
       // no half recording that looks complete
       await Deno.remove(await w.close()).catch(() => {});
