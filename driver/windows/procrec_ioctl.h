@@ -89,7 +89,15 @@ struct pr_drv_stats {
   uint64_t closes;        /* IRP_MJ_CLOSE requests (a file object released) */
   uint32_t image_on;      /* 1 while a started handle wants image loads */
   uint32_t reserved;
+  char build[24];         /* PR_BUILD_ID of the driver, NUL-terminated */
 };
+
+/* The build of the driver and DLL sources (the Makefile sets a hash of them;
+ * "-test" for the test builds): procrec.dll refuses a running driver of
+ * another build. */
+#ifndef PR_BUILD_ID
+#define PR_BUILD_ID "dev"
+#endif
 
 /* Routines found at run time (MmGetSystemRoutineAddress). */
 #define PR_FEAT_PROCESS_EX2 0x1u   /* PsSetCreateProcessNotifyRoutineEx2 */

@@ -115,3 +115,45 @@ int32_t pr_copy_text(char *buf, uint32_t cap, const char *s) {
   }
   return (int32_t)n;
 }
+
+/* ASCII case-insensitive prefix test of UTF-16 s against ASCII p. */
+static int has_prefix(const uint16_t *s, const char *p) {
+  for (; *p != 0; s++, p++) {
+    uint16_t a = *s, b = (uint8_t)*p;
+    if (a >= 'A' && a <= 'Z') a = (uint16_t)(a + 32);
+    if (b >= 'A' && b <= 'Z') b = (uint16_t)(b + 32);
+    if (a != b) return 0;
+  }
+  return 1;
+}
+
+/* Writes the absolute form of an SCM image path into out (cap units). */
+static void absolute_path(const uint16_t *p, const uint16_t *root, uint16_t *out, uint32_t cap) {
+  uint32_t o = 0;
+  if (has_prefix(p, "\\??\\")) p += 4;
+  if (has_prefix(p, "\\SystemRoot\\")) {
+    p += 11; /* keep the backslash */
+    while (*root != 0 && o + 1 < cap) out[o++] = *root++;
+  } else if (has_prefix(p, "System32\\")) {
+    while (*root != 0 && o + 1 < cap) out[o++] = *root++;
+    if (o + 1 < cap) out[o++] = '\\';
+  }
+  while (*p != 0 && o + 1 < cap) out[o++] = *p++;
+  out[o] = 0;
+}
+
+int pr_same_driver_path(const uint16_t *configured, const uint16_t *ours, const uint16_t *system_root) {
+  uint16_t a[1024], b[1024];
+  uint32_t i = 0;
+  absolute_path(configured, system_root, a, 1024);
+  absolute_path(ours, system_root, b, 1024);
+  for (;; i++) {
+    uint16_t x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = (uint16_t)(x + 32);
+    if (y >= 'A' && y <= 'Z') y = (uint16_t)(y + 32);
+    if (x == '/') x = '\\';
+    if (y == '/') y = '\\';
+    if (x != y) return 0;
+    if (x == 0) return 1;
+  }
+}

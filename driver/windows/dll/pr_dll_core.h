@@ -47,6 +47,14 @@ int32_t pr_dll_options(const struct procrec_options *opts, struct pr_dll_opts *o
 int32_t pr_rules_to_utf16(const uint8_t *arg, uint32_t len, uint16_t *w, uint32_t cap, uint32_t *units, char *err,
                           size_t err_cap);
 
+/* 1 when the SCM's image path of an existing service (configured: as
+ * QueryServiceConfig returns it: "\??\C:\...", "\SystemRoot\...",
+ * "System32\drivers\..." or absolute) names the same file as ours (an
+ * absolute path), system_root being %SystemRoot% ("C:\Windows"); ASCII
+ * letters compare regardless of case, '/' as '\'. Paths longer than 1023
+ * units compare by their first 1023. */
+int pr_same_driver_path(const uint16_t *configured, const uint16_t *ours, const uint16_t *system_root);
+
 /* Copies s into buf (cap bytes, NUL-terminated, cut to fit; nothing when buf
  * is NULL or cap 0). Returns strlen(s): the size procrec_last_error and
  * procrec_source report. */

@@ -133,31 +133,87 @@ static BOOL ioctl_sync(struct pr_handle *h, DWORD code, const void *in, DWORD in
 
 PROCREC_API uint32_t procrec_abi_version(void) { return PROCREC_ABI_VERSION; }
 
-/* Full Windows path of the driver file. */
+/* %SystemRoot% ("C:\\Windows"), for comparing service image paths. */
+static void system_root(WCHAR *root, DWORD cap) {
+  DWORD n = GetSystemWindowsDirectoryW(root, cap);
+  if (n == 0 || n >= cap) root[0] = 0;
+}
+
+static void to_utf8(const WCHAR *w, char *out, int cap) {
+  if (WideCharToMultiByte(CP_UTF8, 0, w, -1, out, cap, NULL, NULL) == 0) out[0] = 0;
+}
+
+/*
+ * The driver file: %SystemRoot%\System32\drivers\procrec.sys, a folder only
+ * administrators (and SYSTEM) can write, so a process without them cannot
+ * choose the kernel code an elevated procrec loads. Never this DLL's own
+ * folder (it may be user-writable) nor an environment variable; only the test
+ * build (procrec_test.dll, never shipped) takes PROCREC_DRIVER.
+ */
 static int32_t driver_path(struct pr_handle *h, WCHAR *path, DWORD cap) {
-  DWORD n = GetEnvironmentVariableW(L"PROCREC_DRIVER", path, cap);
+  DWORD n;
+#ifdef PR_TEST_BUILD
+  n = GetEnvironmentVariableW(L"PROCREC_DRIVER", path, cap);
   if (n > 0 && n < cap) {
     WCHAR full[MAX_PATH];
     DWORD m = GetFullPathNameW(path, MAX_PATH, full, NULL);
     if (m == 0 || m >= MAX_PATH) return win_err(h, GetLastError(), "GetFullPathName(PROCREC_DRIVER)");
     memcpy(path, full, (m + 1) * sizeof(WCHAR));
-  } else {
-    HMODULE self = NULL;
-    WCHAR *slash;
-    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
-                            (LPCWSTR)(void *)driver_path, &self))
-      return win_err(h, GetLastError(), "GetModuleHandleEx(procrec.dll)");
-    n = GetModuleFileNameW(self, path, cap);
-    if (n == 0 || n >= cap) return win_err(h, GetLastError(), "GetModuleFileName(procrec.dll)");
-    slash = wcsrchr(path, L'\\');
-    if (slash == NULL || (DWORD)(slash - path) + 13 >= cap) return win_err(h, ERROR_BAD_PATHNAME, "driver path");
-    wcscpy(slash + 1, L"procrec.sys");
+  } else
+#endif
+  {
+    n = GetSystemDirectoryW(path, cap);
+    if (n == 0 || n + 21 >= cap) return win_err(h, GetLastError(), "GetSystemDirectory");
+    wcscpy(path + n, L"\\drivers\\procrec.sys");
   }
   if (GetFileAttributesW(path) == INVALID_FILE_ATTRIBUTES) {
     char p8[MAX_PATH * 3];
-    WideCharToMultiByte(CP_UTF8, 0, path, -1, p8, sizeof(p8), NULL, NULL);
-    set_err(h, "procrec.dll: driver file \"%s\" not found (set PROCREC_DRIVER to procrec.sys)", p8);
+    to_utf8(path, p8, sizeof(p8));
+    set_err(h, "procrec.dll: driver file \"%s\" not found (install procrec.sys there, as Administrator)", p8);
     return PR_E_NOSUP;
+  }
+  return PR_OK;
+}
+
+/* An existing procrec service must load our file: refuses (naming both
+ * paths) one that points elsewhere, never repoints it. */
+static int32_t check_existing(struct pr_handle *h, const WCHAR *path) {
+  union {
+    QUERY_SERVICE_CONFIGW c;
+    uint8_t mem[8192];
+  } q;
+  DWORD need = 0;
+  WCHAR root[MAX_PATH];
+  if (!QueryServiceConfigW(h->svc, &q.c, sizeof(q), &need)) return win_err(h, GetLastError(), "QueryServiceConfig(procrec)");
+  system_root(root, MAX_PATH);
+  if (q.c.dwServiceType != SERVICE_KERNEL_DRIVER || q.c.lpBinaryPathName == NULL ||
+      !pr_same_driver_path((const uint16_t *)q.c.lpBinaryPathName, (const uint16_t *)path, (const uint16_t *)root)) {
+    char have[MAX_PATH * 3], want[MAX_PATH * 3];
+    to_utf8(q.c.lpBinaryPathName != NULL ? q.c.lpBinaryPathName : L"", have, sizeof(have));
+    to_utf8(path, want, sizeof(want));
+    set_err(h,
+            "procrec.dll: a service named procrec already exists and loads \"%s\" (type %lu), not \"%s\": "
+            "procrec.dll neither uses nor changes it (if it is not yours, remove it: sc delete procrec)",
+            have, (unsigned long)q.c.dwServiceType, want);
+    return PR_E_STATE;
+  }
+  return PR_OK;
+}
+
+/* The driver behind the device must be the build this DLL was made with
+ * (an older procrec.sys may still be running from an earlier install). */
+static int32_t check_driver_build(struct pr_handle *h) {
+  struct pr_drv_stats d;
+  DWORD got = 0;
+  memset(&d, 0, sizeof(d));
+  if (!ioctl_sync(h, IOCTL_PR_STATS, NULL, 0, &d, sizeof(d), &got)) return win_err(h, GetLastError(), "IOCTL stats");
+  d.build[sizeof(d.build) - 1] = 0;
+  if (got < sizeof(d) || d.version != PR_WIRE_VERSION || strcmp(d.build, PR_BUILD_ID) != 0) {
+    set_err(h,
+            "procrec.dll: the running procrec.sys is build \"%s\" (wire version %u), this procrec.dll needs build "
+            "\"%s\": stop the old driver first (sc stop procrec), then install the matching procrec.sys",
+            got < sizeof(d) ? "older" : d.build, d.version, PR_BUILD_ID);
+    return PR_E_STATE;
   }
   return PR_OK;
 }
@@ -190,9 +246,8 @@ static int32_t install_and_open(struct pr_handle *h) {
     if (e != ERROR_SERVICE_EXISTS) return win_err(h, e, "CreateService(procrec)");
     h->svc = OpenServiceW(h->scm, PR_SERVICE_NAME, SERVICE_ALL_ACCESS);
     if (h->svc == NULL) return win_err(h, GetLastError(), "OpenService(procrec)");
-    if (!ChangeServiceConfigW(h->svc, SERVICE_KERNEL_DRIVER, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, path, NULL,
-                              NULL, NULL, NULL, NULL, NULL))
-      return win_err(h, GetLastError(), "ChangeServiceConfig(procrec)");
+    rc = check_existing(h, path);
+    if (rc != PR_OK) return rc;
   }
   for (int tries = 0;; tries++) {
     DWORD e;
@@ -202,6 +257,8 @@ static int32_t install_and_open(struct pr_handle *h) {
     }
     e = GetLastError();
     if (e == ERROR_SERVICE_ALREADY_RUNNING) break;
+    if (e == ERROR_SERVICE_MARKED_FOR_DELETE)
+      return win_err(h, e, "StartService(procrec): the existing procrec service is being deleted; try again");
     /* the SCM is busy (e.g. starting other services at boot): try for 10 s */
     if (e != ERROR_SERVICE_DATABASE_LOCKED || tries >= 100) return win_err(h, e, "StartService(procrec)");
     Sleep(100);
@@ -212,22 +269,28 @@ static int32_t install_and_open(struct pr_handle *h) {
     h->dev = NULL;
     return win_err(h, GetLastError(), "CreateFile(\\\\.\\procrec)");
   }
-  return PR_OK;
+  return check_driver_build(h);
 }
 
+/* Undoes install_and_open: stops the service if this handle started it, and
+ * deletes it if this handle created it, but only once it stopped (a service
+ * whose driver still runs is left installed rather than marked for a delete
+ * that would block every later session until reboot). */
 static void uninstall(struct pr_handle *h) {
+  BOOL stopped = !h->started_service;
   if (h->dev != NULL) CloseHandle(h->dev);
   h->dev = NULL;
   if (h->svc != NULL && h->started_service) {
     SERVICE_STATUS ss;
-    if (ControlService(h->svc, SERVICE_CONTROL_STOP, &ss)) {
+    if (ControlService(h->svc, SERVICE_CONTROL_STOP, &ss) || GetLastError() == ERROR_SERVICE_NOT_ACTIVE) {
       for (int i = 0; i < 100 && ss.dwCurrentState != SERVICE_STOPPED; i++) {
         Sleep(50);
         if (!QueryServiceStatus(h->svc, &ss)) break;
       }
+      stopped = ss.dwCurrentState == SERVICE_STOPPED;
     }
   }
-  if (h->svc != NULL && h->created_service) DeleteService(h->svc);
+  if (h->svc != NULL && h->created_service && stopped) DeleteService(h->svc);
   if (h->svc != NULL) CloseServiceHandle(h->svc);
   if (h->scm != NULL) CloseServiceHandle(h->scm);
   h->svc = h->scm = NULL;

@@ -145,6 +145,7 @@ static VOID pr_stats(struct pr_drv_stats *s) {
   s->version = PR_WIRE_VERSION;
   s->running = (ULONG)pr_load(&g_pr.running);
   s->features = g_pr.features;
+  RtlCopyMemory(s->build, PR_BUILD_ID, sizeof(PR_BUILD_ID) < sizeof(s->build) ? sizeof(PR_BUILD_ID) : sizeof(s->build) - 1);
 #ifdef PR_TEST_BUILD
   s->test_build = 1;
 #endif

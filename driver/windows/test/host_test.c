@@ -248,6 +248,30 @@ static void test_options(void) {
         "a ring too small is refused, not enlarged");
 }
 
+/* UTF-16 of an ASCII string (static buffers, one per argument slot). */
+static const uint16_t *w(int slot, const char *s) {
+  static uint16_t buf[3][256];
+  size_t i = 0;
+  for (; s[i] != 0 && i < 255; i++) buf[slot][i] = (uint8_t)s[i];
+  buf[slot][i] = 0;
+  return buf[slot];
+}
+
+static void test_driver_path(void) {
+  const char *ours = "C:\\Windows\\System32\\drivers\\procrec.sys";
+  CHECK(pr_same_driver_path(w(0, "\\??\\C:\\Windows\\System32\\drivers\\procrec.sys"), w(1, ours), w(2, "C:\\Windows")),
+        "\\??\\ prefix");
+  CHECK(pr_same_driver_path(w(0, "\\SystemRoot\\system32\\DRIVERS\\procrec.sys"), w(1, ours), w(2, "C:\\Windows")),
+        "\\SystemRoot\\ and case");
+  CHECK(pr_same_driver_path(w(0, "System32\\drivers\\procrec.sys"), w(1, ours), w(2, "C:\\Windows")),
+        "relative to SystemRoot");
+  CHECK(!pr_same_driver_path(w(0, "\\??\\C:\\Users\\me\\procrec.sys"), w(1, ours), w(2, "C:\\Windows")),
+        "another file");
+  CHECK(!pr_same_driver_path(w(0, "\\??\\C:\\Windows\\System32\\drivers\\procrec.sys2"), w(1, ours),
+                             w(2, "C:\\Windows")),
+        "a longer name");
+}
+
 static void test_copy_text(void) {
   char buf[4] = {'x', 'x', 'x', 'x'};
   CHECK(pr_copy_text(buf, sizeof(buf), "hello") == 5 && strcmp(buf, "hel") == 0, "cut, NUL-terminated, full length");
@@ -259,6 +283,7 @@ int main(void) {
   test_rules();
   test_options();
   test_copy_text();
+  test_driver_path();
   test_match();
   test_utf16();
   test_convert();

@@ -28,9 +28,12 @@ timeout 180 "$WINE" wineboot -i >/dev/null 2>&1 || { echo "wine: wineboot -i fai
 timeout 60 "$WINE" reg add 'HKCU\Software\Wine' /v Version /d win10 /f >/dev/null 2>&1 ||
   { echo "wine: cannot set the Windows version" >&2; exit 2; }
 timeout 120 "$WINESERVER" -w || true # let the new prefix settle: services started at boot
+# the release procrec.dll loads only %SystemRoot%\System32\drivers\procrec.sys
+cp "$here/build/procrec.sys" "$prefix/drive_c/windows/system32/drivers/procrec.sys"
 cd "$here/build"
 status=0
-PROCREC_DRIVER=$(winpath "$here/build/procrec.sys") \
+# ... and ignores PROCREC_DRIVER (only procrec_test.dll takes it)
+PROCREC_DRIVER=$(winpath "$here/build/procrec_old.sys") \
   timeout 120 "$WINE" ./procrec_e2e.exe --release "$(winpath "$out.release")" || status=$?
 rm -f "$out.release"
 # the contract of procrec_abi.h, as driver/linux passes it (driver/tests/conformance.c)

@@ -361,6 +361,89 @@ static int service_gone(void) {
   return scm != NULL && svc == NULL && e == ERROR_SERVICE_DOES_NOT_EXIST;
 }
 
+/* Waits until the procrec service is gone (deleted and unloaded). */
+static void wait_service_gone(void) {
+  for (int i = 0; i < 200 && !service_gone(); i++) Sleep(50);
+  CHECK(service_gone(), "the test's procrec service went away");
+}
+
+/* Creates the procrec service loading `path` (started when `start`). */
+static SC_HANDLE make_service(SC_HANDLE scm, const wchar_t *path, int start) {
+  SC_HANDLE svc = CreateServiceW(scm, PR_SERVICE_NAME, L"someone else's procrec", SERVICE_ALL_ACCESS,
+                                 SERVICE_KERNEL_DRIVER, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, path, NULL, NULL,
+                                 NULL, NULL, NULL);
+  CHECK(svc != NULL, "CreateService: Win32 error %lu", GetLastError());
+  if (svc != NULL && start) CHECK(StartServiceW(svc, 0, NULL), "StartService: Win32 error %lu", GetLastError());
+  return svc;
+}
+
+/* defect 5: a procrec service that loads another file is refused, named,
+ * and left exactly as it was (never repointed) */
+static void check_foreign_service(void) {
+  SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_ALL_ACCESS), svc;
+  union {
+    QUERY_SERVICE_CONFIGW c;
+    uint8_t mem[8192];
+  } q;
+  DWORD need = 0;
+  void *h = NULL;
+  char text[512];
+  int32_t rc;
+  if (scm == NULL) die(NULL, "OpenSCManager", 0);
+  svc = make_service(scm, L"C:\\Users\\Public\\procrec.sys", 0);
+  rc = abi.open(NULL, &h);
+  abi.last_error(NULL, text, sizeof(text));
+  CHECK(rc == PR_E_STATE && h == NULL && strstr(text, "C:\\Users\\Public\\procrec.sys") != NULL &&
+            strstr(text, "procrec_test.sys") != NULL,
+        "a procrec service loading another file: %d %s", (int)rc, text);
+  CHECK(svc != NULL && QueryServiceConfigW(svc, &q.c, sizeof(q), &need) &&
+            wcscmp(q.c.lpBinaryPathName, L"C:\\Users\\Public\\procrec.sys") == 0,
+        "the existing service still loads its own file");
+  if (h != NULL) abi.close(h);
+  if (svc != NULL) {
+    DeleteService(svc);
+    CloseServiceHandle(svc);
+  }
+  CloseServiceHandle(scm);
+  wait_service_gone();
+  printf("foreign service: refused (%s)\n", text);
+}
+
+/* defect 6: an older procrec.sys already running (another build) is not
+ * reused; the service this session did not create or start stays running */
+static void check_old_driver(void) {
+  SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_ALL_ACCESS), svc;
+  wchar_t mine[MAX_PATH], old[MAX_PATH], *slash;
+  SERVICE_STATUS ss;
+  void *h = NULL;
+  char text[512];
+  int32_t rc;
+  if (scm == NULL || GetEnvironmentVariableW(L"PROCREC_DRIVER", mine, MAX_PATH) == 0) die(NULL, "set-up", 0);
+  wcscpy(old, mine);
+  slash = wcsrchr(old, L'\\');
+  if (slash == NULL) die(NULL, "PROCREC_DRIVER", 0);
+  wcscpy(slash + 1, L"procrec_old.sys");
+  svc = make_service(scm, old, 1);
+  SetEnvironmentVariableW(L"PROCREC_DRIVER", old); /* same file: only the build differs */
+  rc = abi.open(NULL, &h);
+  abi.last_error(NULL, text, sizeof(text));
+  SetEnvironmentVariableW(L"PROCREC_DRIVER", mine);
+  CHECK(rc == PR_E_STATE && h == NULL && strstr(text, "\"old-test\"") != NULL && strstr(text, "sc stop procrec") != NULL,
+        "an older driver already running: %d %s", (int)rc, text);
+  CHECK(svc != NULL && QueryServiceStatus(svc, &ss) && ss.dwCurrentState == SERVICE_RUNNING,
+        "the service procrec.dll did not start is left running");
+  if (h != NULL) abi.close(h);
+  if (svc != NULL) {
+    ControlService(svc, SERVICE_CONTROL_STOP, &ss);
+    for (int i = 0; i < 100 && QueryServiceStatus(svc, &ss) && ss.dwCurrentState != SERVICE_STOPPED; i++) Sleep(50);
+    DeleteService(svc);
+    CloseServiceHandle(svc);
+  }
+  CloseServiceHandle(scm);
+  wait_service_gone();
+  printf("older driver running: refused (%s)\n", text);
+}
+
 /* --release: the release driver (PROCREC_DRIVER=procrec.sys) loads, starts,
  * takes its snapshot, refuses injection, stops and is removed. */
 static int release_check(void) {
@@ -417,9 +500,10 @@ int main(int argc, char **argv) {
     printf("ERROR cannot write %s\n", argv[1]);
     return 2;
   }
-  dll = LoadLibraryW(L"procrec.dll");
+  /* the release DLL (system driver folder only) or the test DLL (PROCREC_DRIVER) */
+  dll = LoadLibraryW(release ? L"procrec.dll" : L"procrec_test.dll");
   if (dll == NULL) {
-    printf("ERROR LoadLibrary(procrec.dll): Win32 error %lu\n", GetLastError());
+    printf("ERROR LoadLibrary(%s): Win32 error %lu\n", release ? "procrec.dll" : "procrec_test.dll", GetLastError());
     return 2;
   }
 #define LOAD(field, name)                                                                                             \
@@ -440,6 +524,9 @@ int main(int argc, char **argv) {
   LOAD(control, "procrec_control");
   CHECK(abi.version() == PROCREC_ABI_VERSION, "abi version %u", abi.version());
   if (release) return release_check();
+
+  check_foreign_service();
+  check_old_driver();
 
   /* An unsupported source fails with a message and no handle. */
   memset(&o, 0, sizeof(o));
