@@ -396,20 +396,14 @@ static void take_batch(struct pr_handle *h, uint32_t n) {
     /* a full ring counts the drop itself; a record it can never hold cannot
      * come from the driver (the ring is >= 1 MiB) but is reported all the same */
     if (size > 0 && pr_ring_push(&h->ring, h->conv, (uint32_t)size) == PR_RING_E_INVAL) size = -1;
-    if (size <= 0) { /* say so in the stream: a decode loss of one record */
-      struct pr_rec_lost l;
-      memset(&l, 0, sizeof(l));
-      l.h.kind = PR_REC_LOST;
-      l.h.size = sizeof(l);
-      l.reason = PR_LOST_DECODE;
-      l.cpu = UINT32_MAX;
-      l.count = 1;
-      if (wire == 0) { /* the batch cannot be framed past here: how much is lost is unknown */
-        l.h.flags = PR_F_COUNT_UNKNOWN;
-        l.count = 0;
-      }
+    if (size <= 0) {
+      /* say so in the stream, under its own reason even when the ring is
+       * full (pr_ring_lost keeps it pending, in order): a decode loss of one
+       * record, or of an unknown count when the batch cannot be framed past
+       * here */
       h->decode_errors++;
-      pr_ring_push(&h->ring, &l, sizeof(l));
+      pr_ring_lost(&h->ring, PR_LOST_DECODE, UINT32_MAX, wire == 0 ? 0u : 1u, wire == 0 ? PR_F_COUNT_UNKNOWN : 0u, 0,
+                   0);
       if (wire == 0) break; /* cannot find the next record */
     }
     off += wire;
