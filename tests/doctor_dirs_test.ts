@@ -28,10 +28,13 @@ Deno.test("doctor warns about a recordings directory and files others can read, 
     await Deno.chmod(`${dir}/seg/a.cbor`, 0o644);
     await Deno.writeTextFile(`${dir}/b.cbor`, "x");
     await Deno.chmod(`${dir}/b.cbor`, 0o600);
+    await Deno.writeTextFile(`${dir}/.gitkeep`, ""); // empty: no evidence
+    await Deno.chmod(`${dir}/.gitkeep`, 0o644);
     let c = await dirCheck(tmp, dir, ["--dir", dir]);
     assert(c?.warn === true && c.ok, JSON.stringify(c));
     assert(c.detail.includes(`${dir}/seg/a.cbor (0644)`), c.detail);
     assert(!c.detail.includes("b.cbor"), c.detail);
+    assert(!c.detail.includes(".gitkeep"), c.detail);
     assert(c.fix?.includes(`chmod -R o-rwx ${dir}`), c.fix);
     // the text report says WARN and what to do
     const text = await procrec(["doctor", "--dir", dir], { cwd: tmp });

@@ -14,6 +14,7 @@ import {
 import type { ProcEvent } from "../cli/events/types.ts";
 import { assert, assertEquals } from "./_record_helpers.ts";
 import { testHeader } from "./_recording_helpers.ts";
+import { createHmac } from "node:crypto";
 
 const KEY = new Uint8Array(32).fill(7);
 const RULES: RedactionRule[] = parseRedactionRules(
@@ -219,4 +220,21 @@ Deno.test("parseRedactionKey() wants 64 hex digits", () => {
     msg = (e as Error).message;
   }
   assert(msg.includes(`Cannot read redaction key "k"`), msg);
+});
+
+Deno.test("redactionHmac() equals node:crypto's HMAC-SHA-256 for values of 0 to 300 bytes, ASCII and not", () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const chars = "aZ09 -=\"'é€😀\u0000";
+  for (let n = 0; n <= 300; n++) {
+    let v = "";
+    for (let i = 0; i < n; i++) v += chars[(i * 7 + n) % chars.length];
+    const want = createHmac("sha256", key).update(v, "utf8").digest("hex");
+    assertEquals(redactionHmac(key, v), want, `value of ${v.length} units`);
+  }
+  // one long value, past the buffer the HMAC starts with
+  const long = "x".repeat(100_000) + "€";
+  assertEquals(
+    redactionHmac(key, long),
+    createHmac("sha256", key).update(long, "utf8").digest("hex"),
+  );
 });

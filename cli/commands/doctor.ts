@@ -11,6 +11,9 @@ import { checkHost, type HostReport } from "../record/check_host.ts";
 import { checkRecordingDirs } from "../record/check_recording_dirs.ts";
 import { action, print } from "./_run.ts";
 
+/** The service's default segment directory (`procrec service --dir`). */
+const SERVICE_DIR = "/var/lib/procrec";
+
 /** Renders a host report as text. */
 export function renderHostReport(r: HostReport): string {
   const lines = r.checks.map((c) =>
@@ -38,20 +41,26 @@ export function register(program: Command): void {
     .option("--json", "print the checks as JSON")
     .option(
       "--dir <dir>",
-      "also check this recordings directory (repeatable; recordings/ always)",
+      "also check this recordings directory (repeatable; recordings/ and " +
+        "/var/lib/procrec always)",
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .addHelpText(
       "after",
       "\nExit status: 0 when this host can record, 2 when it cannot.\n" +
-        "Warns (WARN, exit status unchanged) when recordings/ or a --dir, or a\n" +
-        "file in it, can be read by other users, and says how to fix it.\n" +
+        "Warns (WARN, exit status unchanged) when recordings/, the service's\n" +
+        "/var/lib/procrec or a --dir, or a file in one, can be read by other\n" +
+        "users, and says how to fix it.\n" +
         "Example:\n  sudo ./procrec doctor\n",
     )
     .action(action(async (flags: { json?: boolean; dir?: string[] }) => {
       const report = await checkHost();
       report.checks.push(
-        ...await checkRecordingDirs(["recordings", ...flags.dir ?? []]),
+        ...await checkRecordingDirs([
+          "recordings",
+          SERVICE_DIR,
+          ...flags.dir ?? [],
+        ]),
       );
       await print(
         flags.json

@@ -5,7 +5,8 @@
  * `--allow-read` for the directories.
  *
  * Looks at the directories that exist (a missing one is no concern: record
- * makes it 0700), down to {@link MAX_DEPTH} levels (segment directories)
+ * makes it 0700) and at files that hold something (an empty `.gitkeep` holds
+ * no evidence), down to {@link MAX_DEPTH} levels (segment directories)
  * and at most {@link MAX_ENTRIES} entries; links are not followed.
  *
  * @module
@@ -124,7 +125,7 @@ async function walk(
       continue;
     }
     if (est.isDirectory) await walk(path, est, depth + 1, f);
-    else if (est.isFile && (est.mode ?? 0) & 0o006) {
+    else if (est.isFile && est.size > 0 && (est.mode ?? 0) & 0o006) {
       f.openFiles.push(`${path} (${octal(est.mode!)})`);
     }
   }

@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { createHmac } from "node:crypto";
 import { toHex } from "../log/_hash.ts";
+import { HmacSha256 } from "./_hmac_sha256.ts";
 
 /** Bytes of a redaction key. */
 export const REDACTION_KEY_BYTES = 32;
@@ -62,7 +62,7 @@ export function parseRedactionKey(text: string, name: string): Uint8Array {
  * ```
  */
 export function redactionHmac(key: Uint8Array, value: string): string {
-  return createHmac("sha256", key).update(value, "utf8").digest("hex");
+  return new HmacSha256(key).hex(value);
 }
 
 /**

@@ -23,11 +23,19 @@
 import type { ProcEvent } from "../events/types.ts";
 import type { RedactionInfo } from "../log/schema.ts";
 import type { RedactionRule } from "./redaction_rules.ts";
-import { redactionHmac, redactionKeyId } from "./redaction_key.ts";
+import { redactionKeyId } from "./redaction_key.ts";
+import { HmacSha256 } from "./_hmac_sha256.ts";
 import { formatMarker, isMarker, MARKER_FORMAT } from "./redaction_marker.ts";
 
 type Compiled =
-  | { kind: "match"; name: string; re: RegExp; groups: boolean }
+  | {
+    kind: "match";
+    name: string;
+    re: RegExp;
+    /** The pattern without indices, to see quickly whether it matches at all. */
+    test: RegExp;
+    groups: boolean;
+  }
   | { kind: "flag"; name: string; names: string[]; separate: boolean }
   | { kind: "env"; name: string; re: RegExp };
 
@@ -50,7 +58,6 @@ const HEADER_KEEP = new Set([
   "source",
   "redaction",
 ]);
-const SEPARATOR = /[\s;&|<>()`]/;
 const ENV_NAME = /^(["']?)([A-Za-z_][A-Za-z0-9_]*)=/;
 
 /**
@@ -73,6 +80,7 @@ const ENV_NAME = /^(["']?)([A-Za-z_][A-Za-z0-9_]*)=/;
 export class Redactor {
   readonly #rules: Compiled[];
   readonly #key: Uint8Array;
+  readonly #mac: HmacSha256;
   readonly #spec: RedactionRule[];
   /** Values redacted so far, per rule name. */
   readonly counts: Record<string, number> = {};
@@ -80,12 +88,14 @@ export class Redactor {
   constructor(rules: RedactionRule[], key: Uint8Array) {
     this.#spec = rules;
     this.#key = key;
+    this.#mac = new HmacSha256(key);
     this.#rules = rules.map((r): Compiled => {
       if ("match" in r) {
         const re = new RegExp(r.match, (r.flags ?? "") + "gd");
         // a pattern with a group redacts the group
         const groups = new RegExp(`${r.match}|`, r.flags).exec("")!.length > 1;
-        return { kind: "match", name: r.name, re, groups };
+        const test = new RegExp(r.match, r.flags);
+        return { kind: "match", name: r.name, re, test, groups };
       }
       if ("flag" in r) {
         return {
@@ -116,7 +126,7 @@ export class Redactor {
 
   /** The HMAC-SHA-256 (hex) a marker would carry for `value`. */
   hmac(value: string): string {
-    return redactionHmac(this.#key, value);
+    return this.#mac.hex(value);
   }
 
   /** A text read as a command line. */
@@ -228,9 +238,14 @@ export class Redactor {
   }
 
   #matches(rule: Compiled & { kind: "match" }, s: string): Span[] {
+    if (!rule.test.test(s)) return [];
     const markers = markerSpans(s);
     const spans: Span[] = [];
-    for (const m of s.matchAll(rule.re)) {
+    // exec in a loop: matchAll would copy (and compile) the pattern each time
+    const re = rule.re;
+    re.lastIndex = 0;
+    for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+      if (m[0] === "") re.lastIndex++;
       const at = rule.groups ? m.indices![1] : m.indices![0];
       if (!at || at[1] <= at[0]) continue;
       const [start, end] = at;
@@ -241,6 +256,12 @@ export class Redactor {
   }
 
   #tokenValues(rule: Compiled & { kind: "flag" | "env" }, s: string): Span[] {
+    // most texts hold none of the names: no need to cut them into tokens
+    if (
+      rule.kind === "env"
+        ? !s.includes("=")
+        : !rule.names.some((n) => s.includes(n))
+    ) return [];
     const toks = tokenize(s);
     const spans: Span[] = [];
     for (let k = 0; k < toks.length; k++) {
@@ -309,25 +330,38 @@ function unquote(v: string): string {
 function tokenize(s: string): Span[] {
   const out: Span[] = [];
   let start = -1;
-  let quote = "";
+  let quote = 0;
   for (let i = 0; i < s.length; i++) {
-    const c = s[i];
+    const c = s.charCodeAt(i);
     if (quote) {
-      if (c === quote) quote = "";
-      else if (c === "\\" && quote === '"') i++;
+      if (c === quote) quote = 0;
+      else if (c === BACKSLASH && quote === DQUOTE) i++;
       continue;
     }
-    if (SEPARATOR.test(c)) {
+    if (isSeparator(c)) {
       if (start >= 0) out.push({ start, end: i });
       start = -1;
       continue;
     }
     if (start < 0) start = i;
-    if (c === '"' || c === "'") quote = c;
-    else if (c === "\\") i++;
+    if (c === DQUOTE || c === SQUOTE) quote = c;
+    else if (c === BACKSLASH) i++;
   }
   if (start >= 0) out.push({ start, end: s.length });
   return out;
+}
+
+const BACKSLASH = 0x5c;
+const DQUOTE = 0x22;
+const SQUOTE = 0x27;
+/** `;&|<>()` and backquote. */
+const OPERATORS = new Set([0x3b, 0x26, 0x7c, 0x3c, 0x3e, 0x28, 0x29, 0x60]);
+
+/** White space (as `\s`) or a shell operator. */
+function isSeparator(c: number): boolean {
+  if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) return true;
+  if (OPERATORS.has(c)) return true;
+  return c > 0x7f && /\s/.test(String.fromCharCode(c));
 }
 
 function markerSpans(s: string): Span[] {
