@@ -18,6 +18,7 @@ import {
   type Redactor,
 } from "../redact/mod.ts";
 import { openRecordingInput } from "./_input.ts";
+import { pathExists } from "../path_exists.ts";
 import { loadRedactor, readRedactionKey } from "./_redaction.ts";
 import { action, print, printErr } from "./_run.ts";
 import { groupOption, modeOf } from "./_output.ts";
@@ -97,7 +98,8 @@ async function redactRecording(input: string, flags: Flags): Promise<number> {
     { rules: flags.rules, key: flags.redactKey },
     "--rules",
   ))!;
-  const file = input.replace(/#[^/]*$/, "");
+  // a bundle member (case.zip#a.cbor) is hashed as the bundle it is in
+  const file = (await pathExists(input)) ? input : input.replace(/#[^/]*$/, "");
   if (await sameFile(file, out)) {
     throw new UsageError(
       `Cannot redact "${input}" into "${out}": it is the source itself`,

@@ -1,0 +1,133 @@
+/**
+ * `procrec redact` keeps the chain of custody visible: a bundle member's
+ * copy names the bundle and its hash, and a damaged source is redacted as
+ * far as it reads, its copy saying (in the header and in verify) that the
+ * source was not complete.
+ */
+import { createHash } from "node:crypto";
+import type { ProcEvent } from "../cli/events/types.ts";
+import { RecordingReader } from "../cli/log/mod.ts";
+import {
+  assert,
+  assertEquals,
+  procrec,
+  withTempDir,
+} from "./_record_helpers.ts";
+import { processCreate, writeRecording } from "./_recording_helpers.ts";
+
+const SECRET = "hunter2hunter2";
+
+function events(n: number): ProcEvent[] {
+  const out: ProcEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const pid = 100 + i;
+    out.push(processCreate(i * 10, pid, 1));
+    out.push({
+      kind: "exec",
+      t: i * 10 + 1,
+      pid,
+      tid: pid,
+      info: {
+        image: "/usr/bin/mysql",
+        argv: ["mysql", `-p${SECRET}`, `db${i}`],
+        from: { argv: "kernel" },
+      },
+    });
+    out.push({ kind: "process_exit", t: i * 10 + 2, pid, tid: pid, status: 0 });
+  }
+  return out;
+}
+
+async function holds(path: string, needle: string): Promise<boolean> {
+  return new TextDecoder("latin1").decode(await Deno.readFile(path)).includes(
+    needle,
+  );
+}
+
+async function setUp(dir: string): Promise<string[]> {
+  await Deno.writeTextFile(
+    `${dir}/rules.json`,
+    '{"rules":[{"name":"pw","flag":"-p","separate":false}]}',
+  );
+  const k = await procrec(["keygen", "--redact", "-o", `${dir}/k`]);
+  assertEquals(k.code, 0, k.stderr);
+  return ["--rules", `${dir}/rules.json`, "--redact-key", `${dir}/k`];
+}
+
+Deno.test("procrec redact of a bundle member names the bundle and its SHA-256", async () => {
+  await withTempDir(async (dir) => {
+    const opts = await setUp(dir);
+    await writeRecording(`${dir}/a.cbor`, events(20));
+    const b = await procrec([
+      "bundle",
+      "create",
+      "-o",
+      `${dir}/case.zip`,
+      `${dir}/a.cbor`,
+    ]);
+    assertEquals(b.code, 0, b.stderr);
+    const src = `${dir}/case.zip#a.cbor`;
+    const r = await procrec(["redact", src, "-o", `${dir}/r.cbor`, ...opts]);
+    assertEquals(r.code, 0, r.stderr);
+    assert(
+      !(await holds(`${dir}/r.cbor`, SECRET)),
+      "the secret is in the copy",
+    );
+    const reader = await RecordingReader.open(`${dir}/r.cbor`);
+    const got = await Array.fromAsync(reader.events());
+    assertEquals(got.length, 60);
+    const s = reader.header.redaction?.source;
+    assertEquals(s?.path, src);
+    assertEquals(
+      s?.sha256,
+      createHash("sha256").update(await Deno.readFile(`${dir}/case.zip`))
+        .digest("hex"),
+    );
+    assertEquals(s?.complete, true);
+  });
+});
+
+Deno.test("procrec redact of a truncated recording copies what reads and says the source was not complete", async () => {
+  await withTempDir(async (dir) => {
+    const opts = await setUp(dir);
+    const bytes = await writeRecording(`${dir}/a.cbor`, events(40), 16);
+    // a crash: the trailer and part of the last chunk are gone
+    await Deno.writeFile(
+      `${dir}/cut.cbor`,
+      bytes.subarray(0, bytes.length - 300),
+    );
+    const r = await procrec([
+      "redact",
+      `${dir}/cut.cbor`,
+      "-o",
+      `${dir}/r.cbor`,
+      ...opts,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    assert(r.stderr.includes("is not complete and intact"), r.stderr);
+    assert(
+      !(await holds(`${dir}/r.cbor`, SECRET)),
+      "the secret is in the copy",
+    );
+    const reader = await RecordingReader.open(`${dir}/r.cbor`);
+    const got = await Array.fromAsync(reader.events());
+    assert(got.length > 0 && got.length < 120, `${got.length} events`);
+    assertEquals(reader.header.redaction?.source?.complete, false);
+    assertEquals(reader.header.redaction?.source?.finalHash, undefined);
+    const v = await procrec(["verify", `${dir}/r.cbor`]);
+    // the copy is whole; what it was copied from was not, and it says so
+    assertEquals(v.code, 0, v.stdout);
+    assert(v.stdout.includes("which was NOT complete and intact"), v.stdout);
+    // the source itself is refused as output
+    const self = await procrec([
+      "redact",
+      `${dir}/cut.cbor`,
+      "-o",
+      `${dir}/cut.cbor`,
+      "--force",
+      ...opts,
+    ]);
+    assertEquals(self.code, 2);
+    assert(self.stderr.includes("it is the source itself"), self.stderr);
+  });
+});
