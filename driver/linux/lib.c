@@ -24,6 +24,12 @@
 #define PR_DEFAULT_MAX_STRING 4096u
 #define PR_MAX_MAX_STRING (1u << 20)
 #define PR_MIN_RING (1u << 16)
+/* Wake-ups of a reader blocked in procrec_read are batched: a record wakes
+ * it only once PR_WAKE_BYTES are waiting (or half its buffer), otherwise it
+ * looks every PR_WAKE_MS. A wake-up per record cost the caller (Deno) a
+ * context switch and a call per record. Losses and stop wake it at once. */
+#define PR_WAKE_BYTES (64u << 10)
+#define PR_WAKE_MS 10u
 
 enum pr_lib_state { LIB_OPEN = 0, LIB_STARTED = 1, LIB_STOPPED = 2 };
 
@@ -40,6 +46,8 @@ struct pr_lib {
   struct procrec_stats stats;
   uint64_t ring_drops_seen; /* ring.dropped already added to stats */
   int state;
+  uint32_t waiting;    /* readers blocked in procrec_read */
+  uint32_t wake_bytes; /* ring bytes that wake them */
   char error[512];
 
   struct pr_snapshot_entry *snap; /* what pr_lib_snapshot emitted */
@@ -125,7 +133,8 @@ int pr_lib_emit(struct pr_lib *lib, const void *rec, uint32_t size) {
   pthread_mutex_lock(&lib->mu);
   rc = pr_ring_push(&lib->ring, rec, size);
   sync_ring_drops(lib);
-  if (rc == PR_RING_OK) pthread_cond_broadcast(&lib->cv);
+  if (rc == PR_RING_OK && lib->waiting > 0 && pr_ring_used(&lib->ring) >= lib->wake_bytes)
+    pthread_cond_broadcast(&lib->cv);
   pthread_mutex_unlock(&lib->mu);
   if (rc == PR_RING_E_INVAL) {
     /* A source bug or an oversized record: never silent. */
@@ -452,9 +461,26 @@ PROCREC_API int32_t procrec_read(void *h, uint8_t *buf, uint32_t cap, uint32_t t
       }
       break;
     }
-    /* Empty: wait unless stopped (nothing more will come) or out of time. */
+    /* Empty: wait unless stopped (nothing more will come) or out of time,
+     * looking every PR_WAKE_MS (see PR_WAKE_BYTES). */
     if (lib->state == LIB_STOPPED || timeout_ms == 0) break;
-    if (pthread_cond_timedwait(&lib->cv, &lib->mu, &deadline) == ETIMEDOUT) break;
+    {
+      struct timespec now, slice;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      if (now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) break;
+      slice = now;
+      slice.tv_nsec += (long)PR_WAKE_MS * 1000000L;
+      if (slice.tv_nsec >= 1000000000L) {
+        slice.tv_sec++;
+        slice.tv_nsec -= 1000000000L;
+      }
+      if (slice.tv_sec > deadline.tv_sec || (slice.tv_sec == deadline.tv_sec && slice.tv_nsec > deadline.tv_nsec))
+        slice = deadline;
+      lib->wake_bytes = cap / 2 < PR_WAKE_BYTES ? (cap / 2 > 0 ? cap / 2 : 1) : PR_WAKE_BYTES;
+      lib->waiting++;
+      pthread_cond_timedwait(&lib->cv, &lib->mu, &slice);
+      lib->waiting--;
+    }
   }
   n = pr_ring_pop_batch(&lib->ring, buf, cap);
   pr_ring_flush_lost(&lib->ring); /* room now: pending losses go in before anything new */

@@ -91,13 +91,13 @@ static int nl_open(struct pr_lib *lib, char *why, size_t n) {
   s->lib = lib;
   s->fd = s->wake[0] = s->wake[1] = -1;
   pthread_mutex_init(&s->mu, NULL);
-  pthread_cond_init(&s->q_cv, NULL);
   pthread_cond_init(&s->pause_cv, NULL);
   {
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->drain_cv, &ca);
+    pthread_cond_init(&s->q_cv, &ca);
     pthread_condattr_destroy(&ca);
   }
   int queue_ok = pr_nl_queue_init(&s->q, QUEUE_CAP) == 0;

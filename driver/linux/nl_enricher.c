@@ -279,7 +279,16 @@ void *pr_nl_enricher_main(void *arg) {
   for (;;) {
     uint32_t n = 0;
     pthread_mutex_lock(&s->mu);
-    while (s->q.len == 0 && !s->reader_done) pthread_cond_wait(&s->q_cv, &s->mu);
+    /* Woken for an exec or a full batch (see enqueue in nl_reader.c), else
+     * it looks every NL_ENRICH_POLL_MS. */
+    while (s->q.len == 0 && !s->reader_done) {
+      struct timespec dl;
+      uint64_t until = pr_lib_mono_now() + NL_ENRICH_POLL_MS * 1000000ull;
+      dl.tv_sec = (time_t)(until / 1000000000ull);
+      dl.tv_nsec = (long)(until % 1000000000ull);
+      pthread_cond_timedwait(&s->q_cv, &s->mu, &dl);
+      if (s->q.len > 0) break;
+    }
     if (s->q.len == 0 && s->reader_done) {
       /* Drops after the last stored entry are still reported. */
       if (pr_nl_queue_take_drops(&s->q, &batch[0])) {

@@ -11,6 +11,7 @@
 #include <linux/connector.h>
 #include <linux/netlink.h>
 #include <poll.h>
+#include <time.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
@@ -24,12 +25,21 @@
 /* ---- the raw queue ---- */
 
 /* Appends ev to the queue (nl_queue.h: a full queue drops and counts it,
- * and reports the count at its place) and wakes the enricher. */
+ * and reports the count at its place). Wake-ups are batched: the enricher
+ * is woken at once for an exec (its /proc read cannot wait: a short-lived
+ * process is gone in a few hundred microseconds) and when a batch is
+ * ready; other events wait for its next look, NL_ENRICH_POLL_MS at most
+ * (their records carry the kernel's timestamps, not the time of emission).
+ * A wake-up per event cost a context switch per event. */
 static void enqueue(struct nl_state *s, const struct pr_nl_ev *ev) {
   pthread_mutex_lock(&s->mu);
   if (pr_nl_queue_push(&s->q, ev)) {
-    if (ev->what == PROC_EVENT_EXEC) __atomic_fetch_add(&s->exec_pending[exec_slot(ev->b)], 1, __ATOMIC_RELAXED);
-    pthread_cond_signal(&s->q_cv);
+    if (ev->what == PROC_EVENT_EXEC) {
+      __atomic_fetch_add(&s->exec_pending[exec_slot(ev->b)], 1, __ATOMIC_RELAXED);
+      pthread_cond_signal(&s->q_cv);
+    } else if (s->q.len >= BATCH) {
+      pthread_cond_signal(&s->q_cv);
+    }
   }
   pthread_mutex_unlock(&s->mu);
 }
@@ -75,7 +85,7 @@ static void handle_msg(struct nl_state *s, const struct cn_msg *cn, size_t avail
     enqueue_lost(s, PR_LOST_DECODE, UINT32_MAX, 1, 0, pr_lib_mono_now());
     return;
   }
-  pr_lib_count(s->lib, PR_CNT_KERNEL_MSGS, 1);
+  s->msgs_uncounted++; /* handed to pr_lib_count per drain (flush_msg_count) */
   if (m == PR_NL_MSG_UNNUMBERED) return;
   check_seq(s, ev.cpu, seq, ev.ts);
   if (m != PR_NL_MSG_EVENT) return;
@@ -122,6 +132,13 @@ static int drain_once(struct nl_state *s, void *buf, size_t cap) {
   }
 }
 
+/* Adds the kernel messages received since the last call to the stats. */
+static void flush_msg_count(struct nl_state *s) {
+  if (s->msgs_uncounted == 0) return;
+  pr_lib_count(s->lib, PR_CNT_KERNEL_MSGS, s->msgs_uncounted);
+  s->msgs_uncounted = 0;
+}
+
 /* Waits while paused; returns 1 when stopping. */
 static int reader_pause_point(struct nl_state *s) {
   int stop;
@@ -149,6 +166,14 @@ void *pr_nl_reader_main(void *arg) {
     p[1].fd = s->wake[0];
     p[1].events = POLLIN;
     if (poll(p, 2, -1) < 0 && errno != EINTR) break;
+    if ((p[0].revents & POLLIN) && !(p[1].revents & POLLIN)) {
+      /* Let more messages arrive, so that one wake-up drains a batch (see
+       * NL_READ_BATCH_NS); a poke of the wake pipe (the enricher's drain
+       * barrier, stop, pause) ends the wait at once. */
+      struct timespec ts = {0, NL_READ_BATCH_NS};
+      struct pollfd w = {.fd = s->wake[0], .events = POLLIN};
+      if (ppoll(&w, 1, &ts, NULL) > 0) p[1].revents |= POLLIN;
+    }
     if (p[1].revents & POLLIN) {
       char sink[64];
       while (read(s->wake[0], sink, sizeof(sink)) > 0) {
@@ -162,6 +187,7 @@ void *pr_nl_reader_main(void *arg) {
       if (pause_req) break;
       if (drain_once(s, buf, RECV_BUF) == 0) break;
     }
+    flush_msg_count(s);
   }
   /* Stopping: what the kernel queued before the stop is still recorded
    * (bounded, in case other listeners keep the events coming). */
@@ -169,6 +195,7 @@ void *pr_nl_reader_main(void *arg) {
     uint64_t until = pr_lib_mono_now() + 250000000ull;
     while (pr_lib_mono_now() < until && drain_once(s, buf, RECV_BUF) > 0) {
     }
+    flush_msg_count(s);
   }
   pthread_mutex_lock(&s->mu);
   s->reader_done = 1;

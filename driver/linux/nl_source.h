@@ -27,6 +27,13 @@
 #define EXEC_SLOTS (1u << 18)
 #define RECV_BUF 65536
 #define BATCH 256
+#define NL_ENRICH_POLL_MS 10 /* the enricher looks at the queue at least this often */
+/* The reader, woken by a message, waits this long before draining, so that
+ * one wake-up takes a batch. Measured on the storm (60,000 threads, 1,500
+ * execs, 2 CPUs): recorder CPU 1.6-1.8 s without the wait, 1.1-1.3 s with
+ * 100 us, 1.1-1.2 s with 300 us but 1-2% of the execs then exit before
+ * their /proc read (about 0.2% with 100 us). */
+#define NL_READ_BATCH_NS 100000L
 
 /* An exec record prepared from /proc, emitted after the drain barrier. */
 struct exec_slot {
@@ -59,6 +66,7 @@ struct nl_state {
 
   /* Reader only. */
   struct pr_nl_seq seq;
+  uint64_t msgs_uncounted; /* kernel messages not yet in the library's stats */
 
   /* exec events queued but not yet enriched, per pid slot (atomics). */
   uint32_t *exec_pending;
