@@ -51,7 +51,9 @@
  * out (optional): uint32_t number of snapshot records pushed. */
 #define IOCTL_PR_SNAPSHOT PR_CTL(0x904, 3u)
 /* in: block rules: UTF-16LE image path patterns, each terminated by a NUL
- * unit (at most PR_BLOCK_BYTES bytes; empty input clears the rules).
+ * unit (at most PR_BLOCK_BYTES bytes; empty input clears the rules). The
+ * rules belong to the handle that set them: removed when it closes; another
+ * handle gets STATUS_SHARING_VIOLATION until then.
  * Pattern syntax: '*' any run, '?' one unit; case-insensitive for ASCII. */
 #define IOCTL_PR_SET_BLOCK PR_CTL(0x905, 3u)
 /* Test build only: in: struct pr_inject records (see below). */

@@ -545,8 +545,14 @@ static int32_t set_rules(struct pr_handle *h, const uint8_t *arg, uint32_t len) 
     set_err(h, "procrec.dll: %s", why);
     return PR_E_INVAL;
   }
-  if (!ioctl_sync(h, IOCTL_PR_SET_BLOCK, w, units * 2u, NULL, 0, &got))
+  if (!ioctl_sync(h, IOCTL_PR_SET_BLOCK, w, units * 2u, NULL, 0, &got)) {
+    if (GetLastError() == ERROR_SHARING_VIOLATION) {
+      set_err(h, "procrec.dll: block rules: another procrec session holds the driver's rules (one session at a "
+                 "time; they go when it clears them or closes)");
+      return PR_E_STATE;
+    }
     return win_err(h, GetLastError(), "IOCTL set block rules");
+  }
   return PR_OK;
 }
 

@@ -76,6 +76,7 @@ struct pr_drv {
   LONG rules_users[2];
   LONG rules_active;
   FAST_MUTEX rules_mutex; /* serialises writers (IOCTL path only) */
+  PFILE_OBJECT rules_owner; /* the handle whose rules these are (NULL: none); under rules_mutex */
 
   /* Pending READ requests and the thread that completes them. */
   LIST_ENTRY pending;
@@ -169,7 +170,11 @@ VOID pr_ctl_stop(PFILE_OBJECT file); /* STOP, or the file's cleanup/close */
 VOID pr_ctl_shutdown(void);          /* unload: everything off */
 
 /* drv_rules.c */
-NTSTATUS pr_rules_set(const WCHAR *text, ULONG bytes);
+/* Sets file's rules (empty: clears them); STATUS_SHARING_VIOLATION while
+ * another handle's rules are set. */
+NTSTATUS pr_rules_set(PFILE_OBJECT file, const WCHAR *text, ULONG bytes);
+/* The handle closed: its rules, if any, are removed. */
+VOID pr_rules_release(PFILE_OBJECT file);
 BOOLEAN pr_rules_match(const WCHAR *image, ULONG units);
 
 /* drv_read.c: pending reads. */

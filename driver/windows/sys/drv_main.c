@@ -204,7 +204,7 @@ static NTSTATUS NTAPI pr_dispatch_ioctl(PDEVICE_OBJECT dev, PIRP irp) {
     break;
   }
   case IOCTL_PR_SET_BLOCK:
-    st = pr_rules_set((const WCHAR *)buf, in);
+    st = pr_rules_set(sp->FileObject, (const WCHAR *)buf, in);
     break;
   case IOCTL_PR_INJECT:
 #ifdef PR_TEST_BUILD
@@ -242,6 +242,7 @@ static NTSTATUS NTAPI pr_dispatch_open_close(PDEVICE_OBJECT dev, PIRP irp) {
   if (sp->MajorFunction == IRP_MJ_CLEANUP || sp->MajorFunction == IRP_MJ_CLOSE) {
     InterlockedIncrement64(sp->MajorFunction == IRP_MJ_CLEANUP ? &g_pr.cleanups : &g_pr.closes);
     pr_ctl_stop(sp->FileObject);
+    pr_rules_release(sp->FileObject);
     pr_read_cancel_file(sp->FileObject);
   }
   irp->IoStatus.Status = STATUS_SUCCESS;

@@ -1,6 +1,11 @@
 /*
  * drv_rules.c - block rules: image path patterns whose creation is denied.
  *
+ * The rules belong to the handle (file object) that set them: another handle
+ * can neither replace nor clear them (STATUS_SHARING_VIOLATION) until the
+ * owner clears them or its handle closes, which removes them, so a recorder
+ * that crashed leaves no rules denying process creation with nobody reading.
+ *
  * Two preallocated slots. A callback takes the active slot's user count under
  * the spinlock, matches without any lock (the image name may be paged), and
  * gives the count back. The IOCTL writer (serialised by a fast mutex, never in
@@ -10,14 +15,11 @@
 #include "drv.h"
 #include "../pr_match.h"
 
-NTSTATUS pr_rules_set(const WCHAR *text, ULONG bytes) {
+/* Under rules_mutex: writes text into the inactive slot and activates it. */
+static VOID pr_rules_write(const WCHAR *text, ULONG bytes) {
   ULONG units = bytes / 2u;
   LONG next;
   KIRQL irql;
-  if ((bytes & 1u) != 0 || bytes > PR_BLOCK_BYTES) return STATUS_INVALID_PARAMETER;
-  if (units > 0 && text[units - 1] != 0) return STATUS_INVALID_PARAMETER; /* last pattern unterminated */
-
-  ExAcquireFastMutex(&g_pr.rules_mutex);
   next = 1 - g_pr.rules_active;
   for (;;) { /* wait for callbacks still matching against the old rules */
     LONG users;
@@ -36,8 +38,31 @@ NTSTATUS pr_rules_set(const WCHAR *text, ULONG bytes) {
   KeAcquireSpinLock(&g_pr.lock, &irql);
   g_pr.rules_active = next;
   KeReleaseSpinLock(&g_pr.lock, irql);
+}
+
+NTSTATUS pr_rules_set(PFILE_OBJECT file, const WCHAR *text, ULONG bytes) {
+  ULONG units = bytes / 2u;
+  NTSTATUS st = STATUS_SUCCESS;
+  if ((bytes & 1u) != 0 || bytes > PR_BLOCK_BYTES) return STATUS_INVALID_PARAMETER;
+  if (units > 0 && text[units - 1] != 0) return STATUS_INVALID_PARAMETER; /* last pattern unterminated */
+  ExAcquireFastMutex(&g_pr.rules_mutex);
+  if (g_pr.rules_owner != NULL && g_pr.rules_owner != file) {
+    st = STATUS_SHARING_VIOLATION; /* another handle's rules */
+  } else {
+    pr_rules_write(text, bytes);
+    g_pr.rules_owner = units > 0 ? file : NULL;
+  }
   ExReleaseFastMutex(&g_pr.rules_mutex);
-  return STATUS_SUCCESS;
+  return st;
+}
+
+VOID pr_rules_release(PFILE_OBJECT file) {
+  ExAcquireFastMutex(&g_pr.rules_mutex);
+  if (g_pr.rules_owner != NULL && g_pr.rules_owner == file) {
+    pr_rules_write(NULL, 0);
+    g_pr.rules_owner = NULL;
+  }
+  ExReleaseFastMutex(&g_pr.rules_mutex);
 }
 
 BOOLEAN pr_rules_match(const WCHAR *image, ULONG units) {

@@ -296,6 +296,8 @@ static void *reader(void *arg) {
 
 /* Replaces the rules while the callbacks match against them; starts and
  * stops a second session with image loads. */
+static FILE_OBJECT rules_file;
+
 static void *controller(void *arg) {
   static const char *sets[] = {"*\\evil.exe", "*\\EVIL.EXE\0*\\nothing", "*\\nothing\0*\\e?il.exe"};
   FILE_OBJECT other = {0, 0};
@@ -307,7 +309,7 @@ static void *controller(void *arg) {
     size_t len = strlen(p) + 1;
     if (i % 3 != 0) len += strlen(p + len) + 1;
     for (size_t j = 0; j < len; j++) w[j] = (uint8_t)p[j];
-    if (!NT_SUCCESS(pr_rules_set(w, (ULONG)(2u * len)))) __atomic_add_fetch(&fails, 1, __ATOMIC_SEQ_CST);
+    if (!NT_SUCCESS(pr_rules_set(&rules_file, w, (ULONG)(2u * len)))) __atomic_add_fetch(&fails, 1, __ATOMIC_SEQ_CST);
     if (i % 2 == 0) {
       pr_ctl_start(&other, &s);
     } else {
@@ -327,7 +329,7 @@ static void test_callbacks(void) {
   uint64_t stored = 0;
   drv_init();
   memset(&tl, 0, sizeof(tl));
-  CHECK(pr_rules_set(rules, sizeof(rules)) == STATUS_SUCCESS, "rules set");
+  CHECK(pr_rules_set(&rules_file, rules, sizeof(rules)) == STATUS_SUCCESS, "rules set");
   CHECK(pr_ctl_start(&session_file, &s) == STATUS_SUCCESS, "session starts");
   producing = 1;
   pthread_create(&rd, NULL, reader, NULL);
@@ -360,8 +362,34 @@ static void test_callbacks(void) {
   drv_free();
 }
 
+/* ---- 3. rules belong to the handle that set them (issue 18 item 4) ---- */
+static int denies(const char *image) {
+  WCHAR w[64];
+  USHORT n = w16(w, 64, image);
+  return pr_rules_match(w, n);
+}
+
+static void test_rules_owner(void) {
+  FILE_OBJECT a = {0, 0}, b = {0, 0};
+  static const WCHAR ra[] = {'*', 'a', '.', 'e', 'x', 'e', 0}, rb[] = {'*', 'b', '.', 'e', 'x', 'e', 0};
+  drv_init();
+  CHECK(pr_rules_set(&a, ra, sizeof(ra)) == STATUS_SUCCESS && denies("\\x\\a.exe"), "handle a sets its rules");
+  CHECK(pr_rules_set(&b, rb, sizeof(rb)) == STATUS_SHARING_VIOLATION && denies("\\x\\a.exe") && !denies("\\x\\b.exe"),
+        "handle b can neither replace them");
+  CHECK(pr_rules_set(&b, NULL, 0) == STATUS_SHARING_VIOLATION && denies("\\x\\a.exe"), "nor clear them");
+  pr_rules_release(&b);
+  CHECK(denies("\\x\\a.exe"), "b closing leaves a's rules");
+  pr_rules_release(&a);
+  CHECK(!denies("\\x\\a.exe") && g_pr.rules_owner == NULL, "a closing removes its rules");
+  CHECK(pr_rules_set(&b, rb, sizeof(rb)) == STATUS_SUCCESS && denies("\\x\\b.exe"), "then b may set its own");
+  CHECK(pr_rules_set(&b, NULL, 0) == STATUS_SUCCESS && !denies("\\x\\b.exe") && g_pr.rules_owner == NULL,
+        "and clear them, which frees the rules for any handle");
+  drv_free();
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
+  test_rules_owner();
   test_sessions();
   test_callbacks();
   printf("%s: %d checks, %d failures\n", fails ? "FAILED" : "passed", checks, fails);

@@ -786,12 +786,26 @@ int main(int argc, char **argv) {
         {.it = {.op = PR_INJ_THREAD_CREATE, .pid = 7900, .tid = 7901, .creator_pid = 7900, .creator_tid = 7901}},
         {.it = {.op = PR_INJ_IMAGE_LOAD, .pid = 7900, .tid = 7901, .base = 0x10000, .image_size = 0x1000},
          .image = L"\\x.dll", .image8 = "\\x.dll"},
+        {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 7950, .ppid = 7900, .creator_pid = 7900, .creator_tid = 7901,
+                .create_time = created},
+         .image = L"\\??\\C:\\x2.exe", .cmd = L"x2.exe", .image8 = "\\??\\C:\\x2.exe", .cmd8 = "x2.exe"},
     };
     memset(&o2, 0, sizeof(o2));
     o2.size = sizeof(o2);
     o2.flags = PR_OPT_IMAGE_LOAD | PR_OPT_NO_SNAPSHOT;
     rc = abi.open(&o2, &h2);
     if (rc != PR_OK) die(NULL, "procrec_open (second session)", rc);
+    { /* issue 18 item 4: block rules belong to the handle that set them */
+      static const char rules2[] = "*\\x2.exe";
+      char msg[512];
+      rc = abi.control(h2, PR_CTL_BLOCK_RULES, (const uint8_t *)rules2, sizeof(rules2));
+      abi.last_error(h2, msg, sizeof(msg));
+      CHECK(rc == PR_E_STATE && strstr(msg, "another procrec session holds") != NULL,
+            "rules of the second session while the first holds its own: %d %s", (int)rc, msg);
+      CHECK(abi.control(h, PR_CTL_BLOCK_RULES, NULL, 0) == PR_OK, "the first session clears its rules");
+      rc = abi.control(h2, PR_CTL_BLOCK_RULES, (const uint8_t *)rules2, sizeof(rules2));
+      CHECK(rc == PR_OK, "then the second session sets its own: %d", (int)rc);
+    }
     CHECK(abi.start(h2) == PR_OK, "second session starts");
     mid = driver_stats();
     CHECK(abi.stop(h2) == PR_OK, "second session stops");
@@ -800,12 +814,13 @@ int main(int argc, char **argv) {
     CHECK(mid.running == 1 && after.running == 1 && after.image_on == 1,
           "after the second session's stop and close: running %u, image loads %u (want 1, 1)", after.running,
           after.image_on);
-    for (uint32_t i = 0; i < 2; i++) add(&probe[i]);
+    for (uint32_t i = 0; i < 3; i++) add(&probe[i]);
     inject(h);
-    n = read_some(h, 2, 30000, &from);
-    CHECK(n == 2, "first session after the second one stopped: %u records, expected 2", n);
+    n = read_some(h, 3, 30000, &from);
+    CHECK(n == 3, "first session after the second one stopped: %u records, expected 3", n);
     off = from;
-    for (uint32_t i = 0; i < 2 && off < got_len; i++) expect(&off, got_len, &probe[i], t0_unix);
+    /* ... and its rules went with its handle: x2.exe is not denied */
+    for (uint32_t i = 0; i < 3 && off < got_len; i++) expect(&off, got_len, &probe[i], t0_unix);
   }
 
   /* 6. an overflow at the very end: the lost record is the last record of
