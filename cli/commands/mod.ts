@@ -18,6 +18,8 @@ import { register as exportCmd } from "./export.ts";
 import { register as redact } from "./redact.ts";
 import { register as completions } from "./completions.ts";
 import { register as service } from "./service.ts";
+import { register as collect } from "./collect.ts";
+import { register as publish } from "./publish.ts";
 
 /** Adds a command to the program. */
 export type Register = (program: Command) => void;
@@ -37,4 +39,6 @@ export const COMMANDS: Register[] = [
   redact,
   service,
   completions,
+  publish,
+  collect,
 ];

@@ -12,13 +12,16 @@ import { recordSession } from "../record/record_session.ts";
 import { action, print, printErr } from "./_run.ts";
 import { groupOption, modeOf, writeTextOutput } from "./_output.ts";
 import { loadRedactor } from "./_redaction.ts";
+import { addNatsOptions, natsAuth, type NatsFlags } from "./_nats_flags.ts";
 
 /** Test hook: pause the library's kernel reader this many ms at start. */
 export const PAUSE_READER_ENV = "PROCREC_TEST_PAUSE_READER_MS";
 /** Test hook: reading the event source fails after this many ms. */
 export const FAIL_READ_ENV = "PROCREC_TEST_FAIL_READ_AFTER_MS";
 
-interface RecordFlags {
+interface RecordFlags extends NatsFlags {
+  publish?: string;
+  publishWait?: string;
   output?: string;
   force?: boolean;
   duration?: string;
@@ -39,6 +42,8 @@ Examples:
   procrec record -o build.cbor -- make -j4       record a build, until it exits
   procrec record --only-command -- ./test.sh     keep only the command's subtree
   procrec record --source netlink -o x.cbor      use the proc connector
+  procrec record --publish nats://10.0.0.5:4222,10.0.0.6:4222,10.0.0.7:4222 \
+      --nats-creds host.creds                    also send it off the host
 
 System-wide by default: every process and thread of the host. With a command,
 the command's process tree is marked in the header, and procrec exits with the
@@ -63,6 +68,15 @@ KEY\`; rules are JSON, e.g.
              {"name": "secret-env", "env": ".*(PASSWORD|SECRET).*", "flags": "i"},
              {"name": "bearer", "match": "Bearer (\\S+)"}]}
 (README "Redaction" has the details.)
+
+With --publish, every sealed piece of the recording (header, each chunk,
+trailer: the bytes written to the local file) is also published to the NATS
+JetStream stream on PREFIX.<host>.<recording id>, in the background: the local
+file is the spool, so publishing never slows the capture; pieces not yet
+acknowledged are re-sent after a reconnect. At the end procrec waits up to
+--publish-wait for acknowledgements and says what is still pending; send it
+later with \`procrec publish REC --to URL\`. \`procrec collect\` brings the
+recordings back, byte for byte.
 `;
 
 function byteCount(name: string, text: string | undefined): number | undefined {
@@ -88,7 +102,7 @@ function byteCount(name: string, text: string | undefined): number | undefined {
 
 /** Adds `record` to the program. */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("record")
     .description(
       "record process and thread lifecycles from the kernel into a recording",
@@ -133,6 +147,16 @@ export function register(program: Command): void {
       "--redact-key <file>",
       "the HMAC key of --redact (procrec keygen --redact -o FILE)",
     )
+    .option(
+      "--publish <url>",
+      "also publish the recording to NATS JetStream: nats://HOST:PORT[,HOST:PORT...] (every seed server) or tls://...",
+    )
+    .option(
+      "--publish-wait <time>",
+      "with --publish: how long to wait at the end for acknowledgements",
+      "10s",
+    );
+  addNatsOptions(cmd)
     .addOption(
       new Option(
         "--stats-out <file>",
@@ -150,6 +174,21 @@ export function register(program: Command): void {
         { rules: flags.redact, key: flags.redactKey },
         "--redact",
       );
+      const publish = flags.publish === undefined ? undefined : {
+        url: flags.publish,
+        ...await natsAuth(flags.publish, flags),
+        prefix: flags.subjectPrefix,
+        closeTimeoutMs: parseDurationFlag(
+          flags.publishWait ?? "10s",
+          "--publish-wait",
+        ),
+        onNotice: (text: string) =>
+          printErr(
+            `${
+              Deno.stderr.isTerminal() ? "\r\x1b[K" : ""
+            }procrec: publish: ${text}\n`,
+          ),
+      };
       const result = await recordSession({
         output: flags.output ?? defaultOutputPath(Deno.hostname(), new Date()),
         overwrite: flags.force,
@@ -169,6 +208,7 @@ export function register(program: Command): void {
         failReadAfterMs: failRead ? Number(failRead) : undefined,
         statusLine: Deno.stderr.isTerminal(),
         redactor,
+        publish,
       });
       const s = result.stats;
       printErr(
@@ -177,6 +217,18 @@ export function register(program: Command): void {
       if (redactor) {
         const n = Object.entries(redactor.counts).map(([k, v]) => `${k} ${v}`);
         printErr(`procrec: redacted values per rule: ${n.join(", ")}\n`);
+      }
+      if (result.publish) {
+        const p = result.publish;
+        printErr(
+          `procrec: published ${p.published} pieces to ${flags.publish}: ${p.acked} acknowledged, ${p.pending} pending${
+            p.pending > 0
+              ? ` (${
+                p.lastError ?? "no acknowledgement in time"
+              }); send the rest with: procrec publish ${result.path} --to ${flags.publish}`
+              : ""
+          }\n`,
+        );
       }
       if (result.unknownRecords > 0) {
         printErr(
@@ -204,10 +256,10 @@ export function register(program: Command): void {
     }));
 }
 
-function parseDurationFlag(text: string): number {
+function parseDurationFlag(text: string, flag = "--duration"): number {
   try {
     return parseDuration(text);
   } catch (e) {
-    throw new UsageError(`--duration: ${(e as Error).message}`);
+    throw new UsageError(`${flag}: ${(e as Error).message}`);
   }
 }

@@ -18,7 +18,7 @@
 import type { EventKind, ProcEvent } from "../events/types.ts";
 import { newEncoder, Tag } from "./_cbor.ts";
 import { EventBodyEncoder } from "./event_body_encoder.ts";
-import { sha256 } from "./_hash.ts";
+import { sha256, toHex } from "./_hash.ts";
 import {
   encodeEventTo,
   FLUSH_INTERVAL_MS,
@@ -26,6 +26,7 @@ import {
   FORMAT_VERSION,
   MAX_CHUNK_BYTES,
   MAX_CHUNK_EVENTS,
+  type PublishCounts,
   type RecordingHeader,
   type RecordingTrailer,
   SELF_DESCRIBE_TAG,
@@ -47,6 +48,28 @@ export interface WriterOptions {
   overwrite?: boolean;
   /** Who may read the recording (default 0600). */
   mode?: OutputMode;
+  /**
+   * Called once per sealed piece (header, each chunk, the trailer) right
+   * after its bytes were written to the local file; must not throw or block.
+   */
+  onPiece?: (piece: SealedPiece) => void;
+  /** Publishing figures for the trailer (see `SCHEMA.md`), asked at close. */
+  publishCounts?: () => PublishCounts;
+}
+
+/** One sealed item of a recording: the exact bytes written to the file. */
+export interface SealedPiece {
+  /** 0 for the header, chunk index + 1 for a chunk, chunks + 1 for the trailer. */
+  index: number;
+  kind: "header" | "chunk" | "trailer";
+  bytes: Uint8Array;
+  /** SHA-256 of `bytes`: the chain hash the next chunk names. */
+  hash: Uint8Array;
+  /** Offset of the piece in the file. */
+  offset: number;
+  /** The file being written (`NAME.incomplete`) and its final name. */
+  tempPath: string;
+  path: string;
 }
 
 /**
@@ -83,6 +106,9 @@ export class RecordingWriter {
   #failed: Error | undefined;
   #bytes = 0;
   #lastFlush = Date.now();
+  #onPiece: ((piece: SealedPiece) => void) | undefined;
+  #publishCounts: (() => PublishCounts) | undefined;
+  #id = "";
 
   private constructor(
     readonly path: string,
@@ -147,15 +173,19 @@ export class RecordingWriter {
     };
     const bytes = newEncoder().encode(new Tag(full, SELF_DESCRIBE_TAG));
     out.writeSync(bytes);
+    const headerHash = sha256(bytes);
     const w = new RecordingWriter(
       out.path,
       out.tempPath,
       out,
-      sha256(bytes),
+      headerHash,
       options.chunkEvents ?? MAX_CHUNK_EVENTS,
       options.chunkBytes ?? MAX_CHUNK_BYTES,
       bytes.length,
     );
+    w.#onPiece = options.onPiece;
+    w.#publishCounts = options.publishCounts;
+    w.#sealed("header", 0, bytes, headerHash, 0);
     const period = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
     if (period > 0) {
       w.#timer = setInterval(() => {
@@ -220,8 +250,10 @@ export class RecordingWriter {
       body,
     ]);
     this.#file.writeSync(item); // its error names the recording
+    const offset = this.#bytes;
     this.#bytes += item.length;
     this.#prevHash = sha256(item);
+    this.#sealed("chunk", this.#chunkIndex + 1, item, this.#prevHash, offset);
     this.#chunkIndex++;
     this.#seq += events;
   }
@@ -241,7 +273,7 @@ export class RecordingWriter {
       endUtcNs: BigInt(Date.now()) * 1_000_000n,
       finalHash: this.#prevHash,
     };
-    const item = newEncoder().encode([
+    const fields: unknown[] = [
       "trailer",
       trailer.chunks,
       trailer.events,
@@ -249,12 +281,40 @@ export class RecordingWriter {
       trailer.lost,
       trailer.endUtcNs,
       trailer.finalHash,
-    ]);
+    ];
+    if (this.#publishCounts) fields.push(this.#publishCounts());
+    const item = newEncoder().encode(fields);
     this.#file.writeSync(item);
+    const offset = this.#bytes;
     this.#bytes += item.length;
+    this.#sealed("trailer", this.#chunkIndex + 1, item, sha256(item), offset);
     // syncs, closes and renames; a failed rename names both paths and says
     // the complete recording is in NAME.incomplete
     return await this.#file.commit();
+  }
+
+  /** Recording id: hex of the first 16 bytes of the header's SHA-256. */
+  get id(): string {
+    return this.#id;
+  }
+
+  #sealed(
+    kind: SealedPiece["kind"],
+    index: number,
+    bytes: Uint8Array,
+    hash: Uint8Array,
+    offset: number,
+  ): void {
+    if (kind === "header") this.#id = recordingId(hash);
+    this.#onPiece?.({
+      index,
+      kind,
+      bytes,
+      hash,
+      offset,
+      tempPath: this.tempPath,
+      path: this.path,
+    });
   }
 
   /**
@@ -272,4 +332,18 @@ export class RecordingWriter {
     this.#closed = true;
     this.#file.abandon();
   }
+}
+
+/**
+ * A recording's id: lower-case hex of the first 16 bytes of the SHA-256 of
+ * its header item.
+ *
+ * @example
+ * ```ts
+ * import { recordingId } from "./recording_writer.ts";
+ * if (recordingId(new Uint8Array(32).fill(0xab)) !== "ab".repeat(16)) throw new Error();
+ * ```
+ */
+export function recordingId(headerHash: Uint8Array): string {
+  return toHex(headerHash.subarray(0, 16));
 }

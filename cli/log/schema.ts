@@ -103,6 +103,19 @@ export interface RecordingTrailer {
   endUtcNs: bigint;
   /** SHA-256 of the last chunk item (of the header when there is none). */
   finalHash: Uint8Array;
+  /** Publishing figures when the recording was published (`record --publish`). */
+  publish?: PublishCounts;
+}
+
+/**
+ * Pieces of a recording published to NATS when its trailer was sealed (the
+ * trailer itself not counted): sent at least once, acknowledged by the
+ * stream, and not yet acknowledged.
+ */
+export interface PublishCounts {
+  published: number;
+  acked: number;
+  pending: number;
 }
 
 const PROVENANCE: (Provenance | undefined)[] = [

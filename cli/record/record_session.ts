@@ -27,6 +27,11 @@ import { pathExists } from "../path_exists.ts";
 import { makeOutputDir, type OutputFile, type OutputMode } from "../io/mod.ts";
 import { linuxSignalNumber } from "../analysis/mod.ts";
 import type { Redactor } from "../redact/mod.ts";
+import type { PublishCounts } from "../log/mod.ts";
+import {
+  PiecePublisher,
+  type PublisherOptions,
+} from "../nats/piece_publisher.ts";
 
 /** Options of {@link recordSession}. */
 export interface RecordOptions {
@@ -65,6 +70,11 @@ export interface RecordOptions {
    * analysed: the secrets it finds reach neither the file nor the summary.
    */
   redactor?: Redactor;
+  /** Publish every sealed piece to NATS JetStream (`--publish`). */
+  publish?: PublisherOptions & {
+    /** How long to wait for acknowledgements at close (ms). */
+    closeTimeoutMs: number;
+  };
 }
 
 /** What a session did. */
@@ -81,6 +91,8 @@ export interface RecordResult {
   unknownRecords: number;
   /** The live analysis's closing summary. */
   summary: string;
+  /** Publishing figures after the wait at close, with `publish`. */
+  publish?: PublishCounts & { lastError?: string };
 }
 
 const READ_BUFFER_BYTES = 1 << 20;
@@ -128,6 +140,7 @@ export async function recordSession(
   });
   let reserved: OutputFile | undefined;
   let writer: RecordingWriter | undefined;
+  let publisher: PiecePublisher | undefined;
   /** The failure, if any, came from closing the recording. */
   let closing = false;
   let child: Deno.ChildProcess | undefined;
@@ -230,7 +243,17 @@ export async function recordSession(
     const header = redactor
       ? { ...redactor.header(plainHeader), redaction: redactor.describe() }
       : plainHeader;
-    writer = RecordingWriter.start(reserved, header);
+    if (opts.publish) {
+      publisher = PiecePublisher.start(opts.publish, header.host);
+    }
+    const pub = publisher;
+    writer = RecordingWriter.start(
+      reserved,
+      header,
+      pub
+        ? { onPiece: (p) => pub.add(p), publishCounts: () => pub.counts() }
+        : {},
+    );
     const w = writer;
     // the replay's analysis, fed live: its summary is the replay summary
     const analysis = new ForestSummary(header);
@@ -289,6 +312,7 @@ export async function recordSession(
         rate,
         processes: alive,
         lost,
+        publish: pub?.counts(),
       });
       Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${line}`));
     };
@@ -348,6 +372,13 @@ export async function recordSession(
     const stats = src.stats();
     closing = true;
     const path = await w.close();
+    let published: RecordResult["publish"];
+    if (pub) {
+      published = {
+        ...await pub.close(opts.publish!.closeTimeoutMs),
+        lastError: pub.lastError,
+      };
+    }
     if (child && commandStatus === undefined) {
       // stopped before the command ended (a second signal, or it ignored
       // SIGTERM at the end of --duration): leave it running
@@ -367,12 +398,15 @@ export async function recordSession(
       commandStatus,
       unknownRecords,
       summary: analysis.finish(),
+      publish: published,
     };
   } catch (e) {
     // an abandoned session is not complete: no trailer, no rename (a trailer
     // would make a recording cut short by an error look like a clean close)
     writer?.abandon();
     if (!writer) reserved?.discard(); // nothing recorded yet: no empty NAME.incomplete
+    // what was sealed still goes out (bounded wait)
+    await publisher?.close(opts.publish!.closeTimeoutMs);
     if (child) {
       try {
         child.kill("SIGTERM");

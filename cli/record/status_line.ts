@@ -14,6 +14,8 @@ export interface StatusFigures {
   /** Processes alive (created or found running, not yet exited). */
   processes: number;
   lost: number;
+  /** Pieces published to NATS, acknowledged, pending (with `--publish`). */
+  publish?: { published: number; acked: number; pending: number };
 }
 
 /**
@@ -24,6 +26,9 @@ export interface StatusFigures {
  * import { formatStatusLine } from "./status_line.ts";
  * const s = formatStatusLine({ elapsedMs: 2500, events: 1234, rate: 500, processes: 80, lost: 0 });
  * if (s !== "recording 2.5s  1,234 events  500 events/s  80 processes  0 lost") throw new Error(s);
+ * const p = formatStatusLine({ elapsedMs: 0, events: 0, rate: 0, processes: 0, lost: 0,
+ *   publish: { published: 3, acked: 2, pending: 1 } });
+ * if (!p.endsWith("0 lost  published 3 acked 2 pending 1")) throw new Error(p);
  * ```
  */
 export function formatStatusLine(f: StatusFigures): string {
@@ -32,5 +37,11 @@ export function formatStatusLine(f: StatusFigures): string {
     n(f.events)
   } events  ${n(f.rate)} events/s  ${n(f.processes)} processes  ${
     n(f.lost)
-  } lost`;
+  } lost${
+    f.publish
+      ? `  published ${n(f.publish.published)} acked ${
+        n(f.publish.acked)
+      } pending ${n(f.publish.pending)}`
+      : ""
+  }`;
 }

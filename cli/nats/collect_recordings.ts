@@ -1,0 +1,209 @@
+/**
+ * `procrec collect`'s engine: a durable JetStream consumer writes one
+ * recording per host and recording id under an output directory, byte for
+ * byte as the host wrote it, checking the chain as pieces arrive. Each batch
+ * is written and synced before its messages are acknowledged, and the state
+ * is the files themselves, so a collector killed at any point resumes
+ * without duplicates or holes. Needs `--allow-net`, `--allow-read`,
+ * `--allow-write`.
+ *
+ * @module
+ */
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  type JsMsg,
+} from "@nats-io/jetstream";
+import { connectNats, type ConnectOptions } from "./connect_nats.ts";
+import { waitJetStream } from "./ensure_stream.ts";
+import { retryJetStream } from "./retry_jetstream.ts";
+import {
+  HASH_HEADER,
+  parsePieceSubject,
+  PIECE_HEADER,
+  subjectToken,
+} from "./piece_subject.ts";
+import {
+  CollectedRecording,
+  type CollectProblem,
+} from "./collected_recording.ts";
+
+/** Options of {@link collectRecordings}. */
+export interface CollectOptions extends ConnectOptions {
+  prefix: string;
+  outDir: string;
+  /** Only this host's recordings. */
+  host?: string;
+  /** Keep collecting until `signal` aborts (else stop when caught up). */
+  follow?: boolean;
+  /** Durable consumer name (default `procrec-collect`, `-<host>` with a host). */
+  durable?: string;
+  signal?: AbortSignal;
+  /** Called for each problem as it is found. */
+  onProblem?: (p: CollectProblem) => void;
+  /** Called for each recording completed (trailer collected). */
+  onComplete?: (r: CollectedRecording) => void;
+}
+
+/** What a collection run did. */
+export interface CollectResult {
+  recordings: CollectedRecording[];
+  problems: CollectProblem[];
+  /** Messages taken from the stream in this run. */
+  messages: number;
+}
+
+const BATCH = 256;
+
+/**
+ * Collects until caught up (or, with `follow`, until `signal` aborts).
+ *
+ * @example
+ * ```ts ignore
+ * const r = await collectRecordings({ url: "nats://127.0.0.1:4222", prefix: "procrec", outDir: "fleet" });
+ * console.log(r.recordings.length, r.problems.length);
+ * ```
+ */
+export async function collectRecordings(
+  opts: CollectOptions,
+): Promise<CollectResult> {
+  const nc = await connectNats({ ...opts, name: "procrec collect" });
+  const open = new Map<string, CollectedRecording>();
+  const problems: CollectProblem[] = [];
+  const name = (p: CollectProblem) => {
+    problems.push(p);
+    opts.onProblem?.(p);
+  };
+  let messages = 0;
+  try {
+    const jsm = await waitJetStream(nc);
+    const filter = opts.host
+      ? `${opts.prefix}.${subjectToken(opts.host)}.>`
+      : `${opts.prefix}.>`;
+    const stream = await retryJetStream(
+      `find a stream for "${filter}" on ${opts.url}`,
+      () => jsm.streams.find(filter.replace(/>$/, "x")),
+    );
+    const durable = opts.durable ??
+      (opts.host
+        ? `procrec-collect-${subjectToken(opts.host)}`
+        : "procrec-collect");
+    const existing = await retryJetStream(
+      `look up consumer "${durable}" of stream "${stream}"`,
+      () =>
+        jsm.consumers.info(stream, durable).catch((e) => {
+          if (/consumer not found/i.test(String(e))) return undefined;
+          throw e;
+        }),
+    );
+    if (!existing) {
+      await retryJetStream(
+        `create consumer "${durable}" on stream "${stream}"`,
+        () =>
+          jsm.consumers.add(stream, {
+            durable_name: durable,
+            ack_policy: AckPolicy.Explicit,
+            deliver_policy: DeliverPolicy.All,
+            filter_subject: filter,
+            // a killed collector's unacknowledged pieces come back this soon
+            ack_wait: 5e9,
+            max_ack_pending: 10_000,
+          }),
+      );
+    }
+    const js = jetstream(nc);
+    const consumer = await retryJetStream(
+      `open consumer "${durable}"`,
+      () => js.consumers.get(stream, durable),
+    );
+    const recording = async (host: string, id: string) => {
+      const key = `${host}/${id}`;
+      let r = open.get(key);
+      if (!r) {
+        r = await CollectedRecording.open(opts.outDir, host, id);
+        open.set(key, r);
+      }
+      return r;
+    };
+    const reportedGaps = new Set<string>();
+    while (!opts.signal?.aborted) {
+      const batch: JsMsg[] = [];
+      // a leader election or an outage: wait (with --follow for as long as
+      // it takes; else up to a minute)
+      await retryJetStream("fetch pieces", async () => {
+        const iter = await consumer.fetch({
+          max_messages: BATCH,
+          expires: opts.follow ? 2000 : 1000,
+        });
+        for await (const m of iter) batch.push(m);
+      }, opts.follow ? Infinity : 60_000);
+      const touched = new Set<CollectedRecording>();
+      for (const m of batch) {
+        messages++;
+        const where = parsePieceSubject(opts.prefix, m.subject);
+        const index = Number(m.headers?.get(PIECE_HEADER));
+        if (!where || !Number.isSafeInteger(index) || index < 0) {
+          name({
+            host: where?.host ?? "?",
+            id: where?.id ?? "?",
+            seq: m.seq,
+            reason:
+              `message ${m.seq} on "${m.subject}" is not a recording piece (subject PREFIX.<host>.<id> and a Procrec-Piece header expected); skipped`,
+          });
+          continue;
+        }
+        const r = await recording(where.host, where.id);
+        const wasComplete = r.state === "complete";
+        for (
+          const p of r.accept({
+            index,
+            bytes: m.data,
+            claimedHash: m.headers?.get(HASH_HEADER) || undefined,
+            seq: m.seq,
+          })
+        ) name(p);
+        touched.add(r);
+        if (!wasComplete && r.state === "complete") opts.onComplete?.(r);
+      }
+      for (const r of touched) await r.sync();
+      // written and synced: now the stream may forget them
+      for (const m of batch) m.ack();
+      if (batch.length > 0) await nc.flush();
+      if (batch.length === 0) {
+        // caught up, and nothing delivered to an earlier (killed) collector
+        // is waiting for redelivery: what is missing now is a hole
+        const info = await retryJetStream(
+          `read consumer "${durable}"`,
+          () => consumer.info(),
+          opts.follow ? Infinity : 60_000,
+        );
+        if (info.num_pending > 0 || info.num_ack_pending > 0) continue;
+        for (const r of open.values()) {
+          const g = r.gap();
+          const key = g && `${r.host}/${r.id}/${g.from}`;
+          if (g && !reportedGaps.has(key!)) {
+            reportedGaps.add(key!);
+            name({
+              host: r.host,
+              id: r.id,
+              index: g.from,
+              gap: true,
+              reason: `pieces ${g.from}${
+                g.to > g.from ? `..${g.to}` : ""
+              } are missing from the stream (${g.held} later pieces are held until they come)`,
+            });
+          }
+        }
+        if (!opts.follow) break;
+      }
+    }
+  } finally {
+    for (const r of open.values()) {
+      await r.sync().catch(() => {});
+      r.close();
+    }
+    await nc.drain().catch(() => nc.close());
+  }
+  return { recordings: [...open.values()], problems, messages };
+}

@@ -1,0 +1,348 @@
+/**
+ * One recording being collected from the stream: appends pieces in index
+ * order to `DIR/<host>/<id>.cbor.incomplete`, checks the hash chain as it
+ * goes, keeps pieces that arrive early in `<id>.cbor.ahead/`, and renames the
+ * file to `<id>.cbor` after the trailer. The state lives on disk only, so a
+ * restarted collector resumes where the files end. Needs `--allow-read` and
+ * `--allow-write` for the output directory.
+ *
+ * @module
+ */
+import { newDecoder } from "../log/_cbor.ts";
+import { equalBytes, sha256, toHex } from "../log/_hash.ts";
+import { NeedMoreBytes, scanItem } from "../log/_cbor_scan.ts";
+import { recordingId, SELF_DESCRIBE_TAG } from "../log/mod.ts";
+
+/** Something wrong with a collected piece (altered, forged, a hole). */
+export interface CollectProblem {
+  host: string;
+  id: string;
+  /** The piece index, when the problem is about one piece. */
+  index?: number;
+  /** The stream sequence of the message, when known. */
+  seq?: number;
+  reason: string;
+  /** A hole (pieces not yet in the stream) rather than a bad piece. */
+  gap?: boolean;
+}
+
+/** Where a recording stands. */
+export type CollectState = "open" | "complete";
+
+/** A piece as it came from the stream. */
+export interface IncomingPiece {
+  index: number;
+  bytes: Uint8Array;
+  /** The `Procrec-Hash` header, if any. */
+  claimedHash?: string;
+  seq?: number;
+}
+
+/**
+ * A recording being collected.
+ *
+ * @example
+ * ```ts
+ * import { CollectedRecording } from "./collected_recording.ts";
+ * const dir = await Deno.makeTempDir();
+ * const r = await CollectedRecording.open(dir, "h", "0".repeat(32));
+ * const problems = r.accept({ index: 1, bytes: new Uint8Array([1]) });
+ * r.close();
+ * await Deno.remove(dir, { recursive: true });
+ * if (problems.length !== 0 || r.aheadCount !== 1) throw new Error();
+ * ```
+ */
+export class CollectedRecording {
+  /** Hash of each piece written, by index. */
+  #hashes: Uint8Array[] = [];
+  #file: Deno.FsFile | undefined;
+  #dirty = false;
+  #ahead = new Map<number, string>();
+  state: CollectState = "open";
+  /** Pieces written to the file so far. */
+  get pieces(): number {
+    return this.#hashes.length;
+  }
+  /** Pieces held because an earlier one has not arrived. */
+  get aheadCount(): number {
+    return this.#ahead.size;
+  }
+  /** Duplicates (same bytes) seen and dropped. */
+  duplicates = 0;
+  /** Problems named for this recording, kept for the summary. */
+  problems = 0;
+  /** Wall-clock ms of the last piece written. */
+  lastPieceAt = 0;
+
+  private constructor(
+    readonly host: string,
+    readonly id: string,
+    readonly path: string,
+  ) {}
+
+  /** The file while open. */
+  get tempPath(): string {
+    return `${this.path}.incomplete`;
+  }
+
+  get #aheadDir(): string {
+    return `${this.path}.ahead`;
+  }
+
+  /** Opens (or resumes) `dir/<host>/<id>.cbor`. */
+  static async open(
+    dir: string,
+    host: string,
+    id: string,
+  ): Promise<CollectedRecording> {
+    const hostDir = `${dir}/${host}`;
+    await Deno.mkdir(hostDir, { recursive: true, mode: 0o700 });
+    const r = new CollectedRecording(host, id, `${hostDir}/${id}.cbor`);
+    const done = await Deno.stat(r.path).then(() => true, () => false);
+    if (done) {
+      r.state = "complete";
+      r.#hashes = await itemHashes(r.path, false);
+      return r;
+    }
+    const resumed = await Deno.stat(r.tempPath).then(() => true, () => false);
+    if (resumed) r.#hashes = await itemHashes(r.tempPath, true);
+    for await (const e of readDirOrEmpty(r.#aheadDir)) {
+      if (/^\d+$/.test(e.name)) {
+        r.#ahead.set(Number(e.name), `${r.#aheadDir}/${e.name}`);
+      }
+    }
+    r.#file = await Deno.open(r.tempPath, {
+      write: true,
+      create: true,
+      append: true,
+      mode: 0o600,
+    });
+    return r;
+  }
+
+  /**
+   * Takes one piece from the stream; returns the problems it shows. The
+   * piece is written (in index order, the first one seen for each index)
+   * even when it breaks the chain: the collected file then fails `verify`,
+   * as it should.
+   */
+  accept(p: IncomingPiece): CollectProblem[] {
+    const problems: CollectProblem[] = [];
+    const name = (reason: string) => {
+      problems.push({
+        host: this.host,
+        id: this.id,
+        index: p.index,
+        seq: p.seq,
+        reason,
+      });
+    };
+    const hash = sha256(p.bytes);
+    if (p.claimedHash !== undefined && p.claimedHash !== toHex(hash)) {
+      name(
+        `its Procrec-Hash header says ${p.claimedHash}, its bytes hash to ${
+          toHex(hash)
+        }`,
+      );
+    }
+    const next = this.#hashes.length;
+    if (p.index < next) {
+      if (equalBytes(this.#hashes[p.index], hash)) this.duplicates++;
+      else {
+        name(
+          `it differs from the piece ${p.index} already collected (altered or forged)`,
+        );
+      }
+    } else if (this.state === "complete") {
+      name(`it comes after the trailer`);
+    } else if (p.index > next) {
+      const held = this.#ahead.get(p.index);
+      if (held !== undefined) {
+        const old = Deno.readFileSync(held);
+        if (equalBytes(sha256(old), hash)) this.duplicates++;
+        else {
+          name(
+            `it differs from the piece ${p.index} already received (altered or forged)`,
+          );
+        }
+      } else {
+        Deno.mkdirSync(this.#aheadDir, { recursive: true, mode: 0o700 });
+        const f = `${this.#aheadDir}/${p.index}`;
+        Deno.writeFileSync(f, p.bytes, { mode: 0o600 });
+        this.#ahead.set(p.index, f);
+      }
+    } else {
+      for (const reason of this.#check(p.index, p.bytes)) name(reason);
+      this.#append(p.bytes, hash);
+      // pieces that were waiting for this one
+      for (;;) {
+        const f = this.#ahead.get(this.#hashes.length);
+        if (f === undefined || this.#isComplete()) break;
+        const idx = this.#hashes.length;
+        const bytes = Deno.readFileSync(f);
+        for (const reason of this.#check(idx, bytes)) {
+          problems.push({ host: this.host, id: this.id, index: idx, reason });
+        }
+        this.#append(bytes, sha256(bytes));
+        this.#ahead.delete(idx);
+        Deno.removeSync(f);
+      }
+      if (this.#ahead.size === 0) {
+        try {
+          Deno.removeSync(this.#aheadDir);
+        } catch { /* never made */ }
+      }
+    }
+    this.problems += problems.length;
+    return problems;
+  }
+
+  /** The missing pieces before the earliest held one, if any. */
+  gap(): { from: number; to: number; held: number } | undefined {
+    if (this.#ahead.size === 0) return undefined;
+    const first = Math.min(...this.#ahead.keys());
+    return { from: this.#hashes.length, to: first - 1, held: this.#ahead.size };
+  }
+
+  /** Syncs what was written (before the messages are acknowledged). */
+  async sync(): Promise<void> {
+    if (this.#dirty && this.#file) await this.#file.sync();
+    this.#dirty = false;
+  }
+
+  /** Closes the file (it stays `.incomplete` unless the trailer came). */
+  close(): void {
+    this.#file?.close();
+    this.#file = undefined;
+  }
+
+  #append(bytes: Uint8Array, hash: Uint8Array): void {
+    const f = this.#file!;
+    let off = 0;
+    while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
+    this.#dirty = true;
+    this.#hashes.push(hash);
+    this.lastPieceAt = Date.now();
+    if (this.#isTrailer(bytes)) {
+      f.syncSync();
+      f.close();
+      this.#file = undefined;
+      this.#dirty = false;
+      Deno.renameSync(this.tempPath, this.path);
+      this.state = "complete";
+    }
+  }
+
+  #isComplete(): boolean {
+    return this.state === "complete";
+  }
+
+  #isTrailer(bytes: Uint8Array): boolean {
+    const item = decodeOrUndefined(bytes);
+    return Array.isArray(item) && item[0] === "trailer";
+  }
+
+  /** What is wrong with piece `index` given the pieces before it. */
+  #check(index: number, bytes: Uint8Array): string[] {
+    const out: string[] = [];
+    const prev = this.#hashes[index - 1];
+    if (index === 0) {
+      if (
+        bytes.length < 3 || bytes[0] !== 0xd9 ||
+        (bytes[1] << 8 | bytes[2]) !== SELF_DESCRIBE_TAG
+      ) {
+        out.push("it is not a recording header (no tag 55799)");
+      }
+      if (recordingId(sha256(bytes)) !== this.id) {
+        out.push(
+          `the header does not hash to the recording id ${this.id} (altered or forged)`,
+        );
+      }
+      return out;
+    }
+    const item = decodeOrUndefined(bytes);
+    if (!Array.isArray(item)) {
+      return ["it is not a CBOR chunk or trailer (altered or forged)"];
+    }
+    if (item[0] === "chunk") {
+      const [, cIndex, , cPrev, digest, body] = item;
+      if (cIndex !== index - 1) {
+        out.push(`it says chunk ${cIndex}, expected chunk ${index - 1}`);
+      }
+      if (!(cPrev instanceof Uint8Array) || !equalBytes(cPrev, prev)) {
+        out.push(
+          `its previous hash does not match piece ${
+            index - 1
+          } (the chain is broken)`,
+        );
+      }
+      if (
+        !(body instanceof Uint8Array) || !(digest instanceof Uint8Array) ||
+        !equalBytes(sha256(body).subarray(0, 16), digest)
+      ) {
+        out.push("its body does not match its digest (altered)");
+      }
+    } else if (item[0] === "trailer") {
+      const [, chunks, , , , , finalHash] = item;
+      if (chunks !== index - 1) {
+        out.push(`the trailer counts ${chunks} chunks, collected ${index - 1}`);
+      }
+      if (!(finalHash instanceof Uint8Array) || !equalBytes(finalHash, prev)) {
+        out.push(
+          `the trailer's final hash does not match piece ${
+            index - 1
+          } (the chain is broken)`,
+        );
+      }
+    } else {
+      out.push("it is neither a chunk nor a trailer (altered or forged)");
+    }
+    return out;
+  }
+}
+
+function decodeOrUndefined(bytes: Uint8Array): unknown {
+  try {
+    return newDecoder().decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+async function* readDirOrEmpty(dir: string): AsyncGenerator<Deno.DirEntry> {
+  try {
+    yield* Deno.readDir(dir);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+/**
+ * The SHA-256 of every whole item of a collected file; with `truncate`, a
+ * partial last item (a collector killed mid-write) is cut off.
+ */
+async function itemHashes(
+  path: string,
+  truncate: boolean,
+): Promise<Uint8Array[]> {
+  const bytes = await Deno.readFile(path);
+  const out: Uint8Array[] = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    let end: number;
+    try {
+      end = scanItem(bytes, pos);
+    } catch (e) {
+      if (e instanceof NeedMoreBytes && truncate) {
+        await Deno.truncate(path, pos);
+        break;
+      }
+      throw new Error(
+        `Cannot resume collected recording "${path}": ${(e as Error).message}`,
+      );
+    }
+    out.push(sha256(bytes.subarray(pos, end)));
+    pos = end;
+  }
+  return out;
+}

@@ -1,0 +1,166 @@
+/**
+ * Test helper: a 3-node JetStream cluster of Debian `nats-server` processes on
+ * free loopback ports (routes between them, JetStream store in a temp dir),
+ * started and stopped by the test.
+ *
+ * @module
+ */
+
+/** One server of the cluster. */
+export interface NatsNode {
+  name: string;
+  port: number;
+  clusterPort: number;
+  storeDir: string;
+  configPath: string;
+  process?: Deno.ChildProcess;
+}
+
+/** Where Debian installs the server. */
+export const NATS_SERVER = Deno.env.get("NATS_SERVER") ??
+  "/usr/sbin/nats-server";
+
+/** Extra configuration text (accounts, authorization) given to every node. */
+export interface ClusterOptions {
+  nodes?: number;
+  /** Appended to each node's configuration. */
+  extraConfig?: string;
+  /** Environment of the servers (variables the configuration names). */
+  env?: Record<string, string>;
+}
+
+/** A running cluster; {@link NatsCluster.stop} in `finally`. */
+export class NatsCluster {
+  private constructor(
+    readonly dir: string,
+    readonly nodes: NatsNode[],
+    readonly env: Record<string, string> = {},
+  ) {}
+
+  /** `nats://127.0.0.1:P1,127.0.0.1:P2,...`: every seed server. */
+  get url(): string {
+    return `nats://${this.nodes.map((n) => `127.0.0.1:${n.port}`).join(",")}`;
+  }
+
+  /** Starts `nodes` servers (3 by default) and waits until JetStream has a leader. */
+  static async start(opts: ClusterOptions = {}): Promise<NatsCluster> {
+    const count = opts.nodes ?? 3;
+    const dir = await Deno.makeTempDir({ prefix: "procrec-nats-" });
+    const nodes: NatsNode[] = [];
+    for (let i = 0; i < count; i++) {
+      nodes.push({
+        name: `n${i + 1}`,
+        port: freePort(),
+        clusterPort: freePort(),
+        storeDir: `${dir}/n${i + 1}`,
+        configPath: `${dir}/n${i + 1}.conf`,
+      });
+    }
+    for (const n of nodes) {
+      const routes = nodes.filter((o) => o !== n).map((o) =>
+        `nats-route://127.0.0.1:${o.clusterPort}`
+      );
+      await Deno.writeTextFile(
+        n.configPath,
+        [
+          `server_name: ${n.name}`,
+          `listen: 127.0.0.1:${n.port}`,
+          `jetstream { store_dir: "${n.storeDir}" }`,
+          count > 1
+            ? `cluster { name: procrec-test, listen: 127.0.0.1:${n.clusterPort}, routes: [${
+              routes.join(", ")
+            }] }`
+            : "",
+          opts.extraConfig ?? "",
+        ].join("\n") + "\n",
+      );
+    }
+    const c = new NatsCluster(dir, nodes, opts.env);
+    try {
+      for (const n of nodes) c.startNode(n);
+      for (const n of nodes) await c.waitReady(n);
+    } catch (e) {
+      await c.stop();
+      throw e;
+    }
+    return c;
+  }
+
+  /** Starts one node again (after {@link killNode}); same ports and store. */
+  startNode(n: NatsNode): void {
+    n.process = new Deno.Command(NATS_SERVER, {
+      args: ["-c", n.configPath],
+      env: this.env,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    // keep the server's log in the temp dir, for a failing start's message
+    const log = `${this.dir}/${n.name}.log`;
+    n.process.stderr.pipeTo(
+      Deno.openSync(log, { write: true, create: true, append: true }).writable,
+    ).catch(() => {});
+  }
+
+  /** Kills one node (SIGKILL) and waits for it to be gone. */
+  async killNode(n: NatsNode): Promise<void> {
+    if (!n.process) return;
+    try {
+      n.process.kill("SIGKILL");
+    } catch { /* gone */ }
+    await n.process.status;
+    n.process = undefined;
+  }
+
+  /** Waits until the node's JetStream answers (`/healthz?js-enabled-only`-like: a TCP INFO line). */
+  async waitReady(n: NatsNode, timeoutMs = 10_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const conn = await Deno.connect({
+          hostname: "127.0.0.1",
+          port: n.port,
+        });
+        const buf = new Uint8Array(4096);
+        const got = await conn.read(buf);
+        conn.close();
+        if (
+          got &&
+          new TextDecoder().decode(buf.subarray(0, got)).startsWith("INFO")
+        ) {
+          return;
+        }
+      } catch { /* not listening yet */ }
+      if (Date.now() > end) {
+        const log = await Deno.readTextFile(`${this.dir}/${n.name}.log`).catch(
+          () => "",
+        );
+        throw new Error(
+          `Cannot start nats-server ${n.name} on port ${n.port}: no INFO within ${timeoutMs} ms; its log ends:\n${
+            log.split("\n").slice(-5).join("\n")
+          }`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Kills every node and removes the store. */
+  async stop(): Promise<void> {
+    for (const n of this.nodes) await this.killNode(n);
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** A loopback TCP port that was free a moment ago. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Whether the Debian server is installed (tests that need it fail loudly without it). */
+export async function natsServerInstalled(): Promise<boolean> {
+  return await Deno.stat(NATS_SERVER).then(() => true, () => false);
+}

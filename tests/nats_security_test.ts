@@ -1,0 +1,216 @@
+/**
+ * The documented NATS permissions (docs/nats-authorization.conf) on a real
+ * cluster: a host publishes only under its own subject, the collector only
+ * reads; and procrec's own refusals (a password without TLS, credentials
+ * files readable by others).
+ */
+import { connect, headers } from "@nats-io/transport-node";
+import { jetstream } from "@nats-io/jetstream";
+import { NatsCluster, natsServerInstalled } from "./_nats_cluster.ts";
+import {
+  adminConnection,
+  collect,
+  collectedFiles,
+  fileSha,
+  subjectCounts,
+} from "./_nats_helpers.ts";
+import {
+  assert,
+  assertEquals,
+  procrec,
+  ROOT,
+  withTempDir,
+} from "./_record_helpers.ts";
+import { testHeader, workload } from "./_recording_helpers.ts";
+import { RecordingWriter } from "../cli/log/mod.ts";
+import { ensureStream } from "../cli/nats/ensure_stream.ts";
+import { recordingPieces } from "../cli/nats/recording_pieces.ts";
+import { pieceSubject } from "../cli/nats/piece_subject.ts";
+
+if (!await natsServerInstalled()) {
+  throw new Error(
+    "the NATS tests need Debian's nats-server (scripts/setup.sh installs it)",
+  );
+}
+
+const PASSWORDS = {
+  PROCREC_WEB_1_PASSWORD: "w1-secret",
+  PROCREC_WEB_2_PASSWORD: "w2-secret",
+  PROCREC_COLLECTOR_PASSWORD: "c-secret",
+  PROCREC_ADMIN_PASSWORD: "a-secret",
+};
+
+/** A recording whose header names `host` (and a fresh boot id: a new recording id). */
+async function hostRecording(path: string, host: string): Promise<string> {
+  const bootId = crypto.randomUUID();
+  const w = await RecordingWriter.create(path, testHeader({ host, bootId }), {
+    chunkEvents: 16,
+    flushIntervalMs: 0,
+  });
+  for (const e of workload(20)) w.write(e);
+  return await w.close();
+}
+
+async function passwordFile(dir: string, name: string, pw: string) {
+  const p = `${dir}/${name}.pw`;
+  await Deno.writeTextFile(p, pw + "\n", { mode: 0o600 });
+  await Deno.chmod(p, 0o600);
+  return p;
+}
+
+Deno.test("with the documented permissions a host publishes only under its own subject and the collector only reads", async () => {
+  await withTempDir(async (dir) => {
+    const c = await NatsCluster.start({
+      extraConfig: await Deno.readTextFile(
+        `${ROOT}docs/nats-authorization.conf`,
+      ),
+      env: PASSWORDS,
+    });
+    try {
+      const admin = await adminConnection(c, {
+        user: "procrec-admin",
+        pass: PASSWORDS.PROCREC_ADMIN_PASSWORD,
+      });
+      await ensureStream(admin.jsm, "procrec");
+      const pw1 = await passwordFile(dir, "web-1", "w1-secret");
+      const pw2 = await passwordFile(dir, "web-2", "w2-secret");
+      const pwc = await passwordFile(dir, "collector", "c-secret");
+      const as = (user: string, pw: string) => [
+        "--nats-user",
+        user,
+        "--nats-password-file",
+        pw,
+      ];
+
+      // web-1 publishes its own recording
+      const own = await hostRecording(`${dir}/own.cbor`, "web-1");
+      const r1 = await procrec([
+        "publish",
+        own,
+        "--to",
+        c.url,
+        ...as("web-1", pw1),
+      ]);
+      assertEquals(r1.code, 0, r1.stdout + r1.stderr);
+      assert(/0 pending/.test(r1.stdout), r1.stdout);
+
+      // web-2 cannot publish a recording under web-1's subject
+      const other = await hostRecording(`${dir}/other.cbor`, "web-1");
+      const r2 = await procrec([
+        "publish",
+        other,
+        "--to",
+        c.url,
+        "--wait",
+        "3s",
+        ...as("web-2", pw2),
+      ]);
+      assertEquals(r2.code, 2, r2.stdout + r2.stderr);
+      assert(/pending/.test(r2.stderr), r2.stderr);
+      const { id } = await recordingPieces(other);
+      const counts = await subjectCounts(admin.jsm);
+      assertEquals(
+        counts[pieceSubject("procrec", "web-1", id)],
+        undefined,
+        `nothing stored under web-1's subject by web-2: ${
+          JSON.stringify(counts)
+        }`,
+      );
+
+      // the collector collects, and cannot publish under procrec.>
+      const col = await collect(c.url, `${dir}/out`, as("collector", pwc));
+      assertEquals(col.code, 0, col.stdout + col.stderr);
+      const files = await collectedFiles(`${dir}/out`);
+      assertEquals(files.length, 1);
+      assertEquals(await fileSha(files[0]), await fileSha(own));
+      const nc = await connect({
+        servers: c.url.replace("nats://", "").split(","),
+        user: "collector",
+        pass: "c-secret",
+      });
+      try {
+        const h = headers();
+        h.set("Procrec-Piece", "0");
+        let refused = false;
+        await jetstream(nc, { timeout: 2000 }).publish(
+          pieceSubject("procrec", "web-1", "f".repeat(32)),
+          new Uint8Array([1]),
+          { headers: h },
+        ).catch(() => refused = true);
+        assert(refused, "the collector's publish is refused");
+      } finally {
+        await nc.close();
+      }
+      await admin.nc.close();
+    } finally {
+      await c.stop();
+    }
+  });
+});
+
+Deno.test("procrec refuses a password over a non-loopback URL without TLS, and world-readable credentials files", async () => {
+  await withTempDir(async (dir) => {
+    const rec = await hostRecording(`${dir}/r.cbor`, "web-1");
+    const pw = await passwordFile(dir, "p", "x");
+    const noTls = await procrec([
+      "publish",
+      rec,
+      "--to",
+      "nats://192.0.2.10:4222",
+      "--nats-user",
+      "u",
+      "--nats-password-file",
+      pw,
+    ]);
+    assertEquals(noTls.code, 2, noTls.stderr);
+    assert(/without TLS/.test(noTls.stderr), noTls.stderr);
+    const inUrl = await procrec([
+      "publish",
+      rec,
+      "--to",
+      "nats://u:pw@127.0.0.1:4222",
+    ]);
+    assertEquals(inUrl.code, 2, inUrl.stderr);
+    assert(
+      /credentials in the URL are refused/.test(inUrl.stderr),
+      inUrl.stderr,
+    );
+
+    for (
+      const [flag, name] of [["--nats-creds", "c.creds"], [
+        "--nats-password-file",
+        "w.pw",
+      ]]
+    ) {
+      const f = `${dir}/${name}`;
+      await Deno.writeTextFile(f, "secret\n");
+      await Deno.chmod(f, 0o644);
+      const args = flag === "--nats-creds"
+        ? [flag, f]
+        : ["--nats-user", "u", flag, f];
+      for (
+        const cmd of [
+          ["publish", rec, "--to", "nats://127.0.0.1:1"],
+          ["collect", "nats://127.0.0.1:1", "-o", `${dir}/o`],
+          [
+            "record",
+            "--publish",
+            "nats://127.0.0.1:1",
+            "-o",
+            `${dir}/x.cbor`,
+            "--duration",
+            "1s",
+          ],
+        ]
+      ) {
+        const r = await procrec([...cmd, ...args]);
+        assertEquals(r.code, 2, `${cmd[0]} ${flag}: ${r.stderr}`);
+        assert(/readable by every user/.test(r.stderr), r.stderr);
+      }
+    }
+    assert(
+      !await Deno.stat(`${dir}/x.cbor`).then(() => true, () => false),
+      "record refused before recording",
+    );
+  });
+});
