@@ -218,6 +218,11 @@ captureTest(
         await sleep(700);
         first.child.kill("SIGKILL");
         await first.done;
+        assertEquals(
+          (await collectedFiles(out)).length,
+          0,
+          "the first collector was killed before the recording was complete",
+        );
         const second = startProcrec(["collect", c.url, "-o", out, "--follow"]);
         const r = await rec.done;
         assertEquals(r.code, 0, r.stderr);
@@ -225,6 +230,8 @@ captureTest(
           const f = await collectedFiles(out);
           return f.length === 1 ? f : undefined;
         }, 40_000);
+        // the second collector wrote the complete file: it is running (its
+        // SIGTERM handler is in place)
         second.child.kill("SIGTERM");
         const col = await second.done;
         assertEquals(col.code, 0, col.stderr);

@@ -141,6 +141,28 @@ Deno.test("with the documented permissions a host publishes only under its own s
       } finally {
         await nc.close();
       }
+      // doctor --publish: the operator may publish anywhere; web-1's user
+      // may not publish under this host's name
+      const okDoc = await procrec([
+        "doctor",
+        "--publish",
+        c.url,
+        ...as("procrec-admin", await passwordFile(dir, "admin", "a-secret")),
+      ]);
+      assertEquals(okDoc.code, 0, okDoc.stdout + okDoc.stderr);
+      assert(/ok +stream: PROCREC/.test(okDoc.stdout), okDoc.stdout);
+      assert(/ok +publish permission/.test(okDoc.stdout), okDoc.stdout);
+      const deniedDoc = await procrec([
+        "doctor",
+        "--publish",
+        c.url,
+        ...as("web-1", pw1),
+      ]);
+      assertEquals(deniedDoc.code, 2, deniedDoc.stdout + deniedDoc.stderr);
+      assert(
+        /FAIL +publish permission/.test(deniedDoc.stdout),
+        deniedDoc.stdout,
+      );
       await admin.nc.close();
     } finally {
       await c.stop();

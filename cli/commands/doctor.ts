@@ -10,6 +10,8 @@ import type { Command } from "commander";
 import { checkHost, type HostReport } from "../record/check_host.ts";
 import { checkRecordingDirs } from "../record/check_recording_dirs.ts";
 import { action, print } from "./_run.ts";
+import { addNatsOptions, natsAuth, type NatsFlags } from "./_nats_flags.ts";
+import { checkPublish } from "../nats/check_publish.ts";
 
 /** The service's default segment directory (`procrec service --dir`). */
 const SERVICE_DIR = "/var/lib/procrec";
@@ -33,7 +35,7 @@ export function renderHostReport(r: HostReport): string {
 
 /** Adds `doctor` to the program. */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("doctor")
     .description(
       "check whether this host can record (privilege, kernel, library)",
@@ -45,28 +47,54 @@ export function register(program: Command): void {
         "/var/lib/procrec always)",
       (v: string, prev: string[] = []) => [...prev, v],
     )
+    .option(
+      "--publish <url>",
+      "also check publishing to NATS JetStream: connection, stream, permission",
+    );
+  addNatsOptions(cmd)
     .addHelpText(
       "after",
       "\nExit status: 0 when this host can record, 2 when it cannot.\n" +
         "Warns (WARN, exit status unchanged) when recordings/, the service's\n" +
         "/var/lib/procrec or a --dir, or a file in one, can be read by other\n" +
         "users, and says how to fix it.\n" +
-        "Example:\n  sudo ./procrec doctor\n",
+        "With --publish, exit status 2 also when this host cannot publish.\n" +
+        "Example:\n  sudo ./procrec doctor\n" +
+        "  ./procrec doctor --publish nats://10.0.0.5:4222 --nats-creds host.creds\n",
     )
-    .action(action(async (flags: { json?: boolean; dir?: string[] }) => {
-      const report = await checkHost();
-      report.checks.push(
-        ...await checkRecordingDirs([
-          "recordings",
-          SERVICE_DIR,
-          ...flags.dir ?? [],
-        ]),
-      );
-      await print(
-        flags.json
-          ? JSON.stringify(report, null, 2) + "\n"
-          : renderHostReport(report),
-      );
-      return report.canRecord ? 0 : 2;
-    }));
+    .action(
+      action(
+        async (
+          flags:
+            & { json?: boolean; dir?: string[]; publish?: string }
+            & NatsFlags,
+        ) => {
+          const report = await checkHost();
+          report.checks.push(
+            ...await checkRecordingDirs([
+              "recordings",
+              SERVICE_DIR,
+              ...flags.dir ?? [],
+            ]),
+          );
+          let publishOk = true;
+          if (flags.publish) {
+            const checks = await checkPublish({
+              url: flags.publish,
+              ...await natsAuth(flags.publish, flags),
+              prefix: flags.subjectPrefix,
+              host: Deno.hostname(),
+            });
+            report.checks.push(...checks);
+            publishOk = checks.every((c) => c.ok);
+          }
+          await print(
+            flags.json
+              ? JSON.stringify(report, null, 2) + "\n"
+              : renderHostReport(report),
+          );
+          return report.canRecord && publishOk ? 0 : 2;
+        },
+      ),
+    );
 }

@@ -20,6 +20,8 @@ import { register as completions } from "./completions.ts";
 import { register as service } from "./service.ts";
 import { register as collect } from "./collect.ts";
 import { register as publish } from "./publish.ts";
+import { register as fleet } from "./fleet.ts";
+import { register as search } from "./search.ts";
 
 /** Adds a command to the program. */
 export type Register = (program: Command) => void;
@@ -41,4 +43,6 @@ export const COMMANDS: Register[] = [
   completions,
   publish,
   collect,
+  fleet,
+  search,
 ];

@@ -9,7 +9,7 @@
 
 /** Whether an error is one a cluster gets over by itself. */
 export function isTransient(e: unknown): boolean {
-  return /timeout|no responders|unavailable|503|leader|not current|disconnect|reconnect/i
+  return /timeout|no responders|unavailable|503|leader|not current|disconnect|reconnect|heartbeat|offline/i
     .test(String((e as Error)?.message ?? e) + String((e as Error)?.name));
 }
 

@@ -1,0 +1,134 @@
+/**
+ * `procrec search`: finds processes by image, command line, hash, user and
+ * time across many recordings, directories and bundles.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { UsageError } from "../errors.ts";
+import { looksLikeZip, openBundle } from "../bundle/mod.ts";
+import { RecordingReader } from "../log/mod.ts";
+import { findRecordings } from "../fleet/find_recordings.ts";
+import { hasCriteria, type SearchQuery } from "../fleet/search_query.ts";
+import { type SearchHit, searchRecording } from "../fleet/search_recording.ts";
+import { renderHits } from "../fleet/render_hits.ts";
+import { action, print, printErr } from "./_run.ts";
+
+interface SearchFlags {
+  image?: string;
+  cmdline?: string;
+  hash?: string;
+  user?: string;
+  from?: string;
+  to?: string;
+  json?: boolean;
+}
+
+const HELP = `
+Every criterion given must match (AND); at least one of --image, --cmdline,
+--hash, --user is needed. --image is a full path (with a slash) or a file name,
+case-insensitive; --cmdline a regular expression over the command line (argv
+joined by spaces, or the Windows command line); --hash a hex image hash (when
+the recording has hashes); --user a user name or a numeric uid; --from/--to
+UTC times (ISO 8601, e.g. 2026-12-02T10:00:00Z). Directories are searched for
+*.cbor, *.cbor.incomplete and bundles (*.zip, every recording inside).
+Each hit: host, recording, pid, UTC time, the event that matched, the image
+and command line, then the parent chain (nearest first; [pid] when the parent
+is not in the recording). Exit status 1 when there are hits, 0 when none,
+2 on errors.
+
+Examples:
+  procrec search fleet/ --image curl --cmdline 'https?://'
+  procrec search case.zip fleet/web-1 --user 0 --from 2026-12-02T10:00:00Z --json
+`;
+
+/** Adds `search` to the program. */
+export function register(program: Command): void {
+  program
+    .command("search")
+    .description(
+      "find processes by image, command line, hash or user across recordings, directories and bundles",
+    )
+    .argument("<path...>", "recordings, directories or bundles")
+    .option("--image <image>", "image path or file name")
+    .option("--cmdline <regex>", "regular expression over the command line")
+    .option("--hash <hex>", "image hash")
+    .option("--user <user>", "user name or uid")
+    .option("--from <time>", "not before this UTC time (ISO 8601)")
+    .option("--to <time>", "not after this UTC time (ISO 8601)")
+    .option("--json", "one JSON object per hit, one per line")
+    .addHelpText("after", HELP)
+    .action(action(async (paths: string[], flags: SearchFlags) => {
+      const q = parseQuery(flags);
+      const hits: SearchHit[] = [];
+      let failed = 0;
+      for (const file of await findRecordings(paths)) {
+        try {
+          if (await looksLikeZip(file)) {
+            const bundle = await openBundle(file);
+            try {
+              for (const m of bundle.recordings) {
+                const r = await bundle.openRecording(m);
+                hits.push(
+                  ...await searchRecording(
+                    `${file}#${m}`,
+                    r.header,
+                    r.events(),
+                    q,
+                  ),
+                );
+              }
+            } finally {
+              await bundle.close();
+            }
+          } else {
+            const r = await RecordingReader.open(file);
+            hits.push(...await searchRecording(file, r.header, r.events(), q));
+          }
+        } catch (e) {
+          failed++;
+          printErr(`procrec: search: ${(e as Error).message}\n`);
+        }
+      }
+      await print(
+        flags.json
+          ? hits.map((h) => JSON.stringify(h) + "\n").join("")
+          : renderHits(hits),
+      );
+      if (failed) return 2;
+      return hits.length ? 1 : 0;
+    }));
+}
+
+function parseQuery(f: SearchFlags): SearchQuery {
+  const q: SearchQuery = {
+    image: f.image,
+    hash: f.hash,
+    user: f.user,
+  };
+  if (f.cmdline !== undefined) {
+    try {
+      q.cmdline = new RegExp(f.cmdline);
+    } catch (e) {
+      throw new UsageError(`--cmdline "${f.cmdline}": ${(e as Error).message}`);
+    }
+  }
+  const time = (name: string, text?: string) => {
+    if (text === undefined) return undefined;
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms)) {
+      throw new UsageError(
+        `--${name} "${text}" is not a time (ISO 8601, e.g. 2026-12-02T10:00:00Z)`,
+      );
+    }
+    return BigInt(ms) * 1_000_000n;
+  };
+  q.fromUtcNs = time("from", f.from);
+  q.toUtcNs = time("to", f.to);
+  if (!hasCriteria(q)) {
+    throw new UsageError(
+      "search needs at least one of --image, --cmdline, --hash, --user",
+    );
+  }
+  return q;
+}

@@ -1,0 +1,34 @@
+/**
+ * Renders `procrec search` hits as text. Pure.
+ *
+ * @module
+ */
+import type { SearchHit } from "./search_recording.ts";
+
+/**
+ * One line per hit: host, recording, pid, time, what matched, parent chain.
+ *
+ * @example
+ * ```ts
+ * import { renderHits } from "./render_hits.ts";
+ * const t = renderHits([{ host: "h", recording: "r.cbor", pid: 6, process: "{x}", time: "2026-01-01T00:00:00.000000000Z",
+ *   utcNs: "0", event: "exec", image: "/usr/bin/curl", cmdline: "curl x", parents: ["/bin/sh[5]"] }]);
+ * if (!t.includes("h  r.cbor  pid 6") || !t.includes("parents: /bin/sh[5]")) throw new Error(t);
+ * ```
+ */
+export function renderHits(hits: SearchHit[]): string {
+  const lines = hits.map((h) =>
+    `${h.host}  ${h.recording}  pid ${h.pid}  ${h.time}  ${h.event}  ${
+      h.image ?? "?"
+    }${h.cmdline !== undefined ? `  ${JSON.stringify(h.cmdline)}` : ""}${
+      h.user !== undefined
+        ? `  user ${h.user}`
+        : h.uid !== undefined
+        ? `  uid ${h.uid}`
+        : ""
+    }\n    parents: ${h.parents.length ? h.parents.join(" < ") : "-"}`
+  );
+  const hosts = new Set(hits.map((h) => h.host)).size;
+  return (lines.length ? lines.join("\n") + "\n" : "") +
+    `${hits.length} hits on ${hosts} hosts\n`;
+}

@@ -1,0 +1,136 @@
+/**
+ * Finds the processes of one recording that match a search, with their
+ * parent chains. Pure: takes the header and the events.
+ *
+ * @module
+ */
+import type { ProcessInfo, ProcEvent } from "../events/types.ts";
+import type { RecordingHeader } from "../log/schema.ts";
+import { ForestBuilder } from "../analysis/forest_builder.ts";
+import { processId } from "../analysis/process_id.ts";
+import {
+  commandLineOf,
+  matchesInfo,
+  type SearchQuery,
+} from "./search_query.ts";
+
+/** One match. */
+export interface SearchHit {
+  host: string;
+  /** Where the recording was read from. */
+  recording: string;
+  pid: number;
+  /** Stable process id. */
+  process: string;
+  /** UTC time of the matching event, ISO 8601 with ns. */
+  time: string;
+  utcNs: string;
+  /** What matched: an exec, a creation, or a process found running. */
+  event: "exec" | "process_create" | "process_snapshot";
+  image?: string;
+  cmdline?: string;
+  user?: string;
+  uid?: number;
+  /** Ancestors, nearest first: `image[pid]` (or `[pid]` when the image is unknown). */
+  parents: string[];
+}
+
+/**
+ * Searches the events of one recording.
+ *
+ * @example
+ * ```ts
+ * import { searchRecording } from "./search_recording.ts";
+ * import type { RecordingHeader } from "../log/schema.ts";
+ * const header: RecordingHeader = { format: "procrec", version: 1, host: "h", os: "linux", kernel: "6", bootId: "b",
+ *   timeBase: { monoNs: 0n, utcNs: 0n }, clock: { source: "t", monoToUtcNs: 0n },
+ *   tool: { name: "procrec", version: "0" }, source: { name: "t", reason: "" }, options: {} };
+ * const hits = await searchRecording("r.cbor", header, [
+ *   { kind: "process_create", t: 0, pid: 5, tid: 5, ppid: 1, ptid: 1, creatorPid: 1, creatorTid: 1, start: 0 },
+ *   { kind: "exec", t: 1, pid: 5, tid: 5, info: { image: "/bin/sh", argv: ["sh"], from: {} } },
+ *   { kind: "process_create", t: 2, pid: 6, tid: 6, ppid: 5, ptid: 5, creatorPid: 5, creatorTid: 5, start: 2 },
+ *   { kind: "exec", t: 3, pid: 6, tid: 6, info: { image: "/usr/bin/curl", argv: ["curl", "x"], from: {} } },
+ * ], { image: "curl" });
+ * if (hits.length !== 1 || hits[0].parents[0] !== "/bin/sh[5]") throw new Error(JSON.stringify(hits));
+ * ```
+ */
+export async function searchRecording(
+  recording: string,
+  header: RecordingHeader,
+  events: AsyncIterable<ProcEvent> | Iterable<ProcEvent>,
+  q: SearchQuery,
+): Promise<SearchHit[]> {
+  const b = new ForestBuilder({ os: header.os, bootId: header.bootId });
+  const starts = new Map<number, number>();
+  const found: { ev: ProcEvent; start: number }[] = [];
+  const base = BigInt(header.timeBase.utcNs);
+  const consider = (ev: ProcEvent) => {
+    if (
+      ev.kind !== "exec" && ev.kind !== "process_create" &&
+      ev.kind !== "process_snapshot"
+    ) return;
+    if (ev.kind !== "exec") starts.set(ev.pid, ev.start);
+    const info = ev.info;
+    if (!info) return;
+    const utc = base + BigInt(Math.trunc(ev.t));
+    if (q.fromUtcNs !== undefined && utc < q.fromUtcNs) return;
+    if (q.toUtcNs !== undefined && utc > q.toUtcNs) return;
+    if (!matchesInfo(info, q)) return;
+    found.push({ ev, start: starts.get(ev.pid) ?? ev.t });
+  };
+  if (Symbol.asyncIterator in events) {
+    for await (const e of events) {
+      b.add(e);
+      consider(e);
+    }
+  } else {
+    for (const e of events) {
+      b.add(e);
+      consider(e);
+    }
+  }
+  const forest = b.finish();
+  return found.map(({ ev, start }) => {
+    const id = processId(header.bootId, ev.pid, start);
+    const parents: string[] = [];
+    const seen = new Set<string>([id]);
+    let node = forest.byId.get(id);
+    while (node) {
+      const parent = node.parentId ? forest.byId.get(node.parentId) : undefined;
+      if (!parent || seen.has(parent.id)) {
+        // the parent is not in the recording: its pid is all there is
+        if (!parent && node.ppid > 0) parents.push(`[${node.ppid}]`);
+        break;
+      }
+      seen.add(parent.id);
+      parents.push(`${parent.image ?? parent.comm ?? ""}[${parent.pid}]`);
+      node = parent;
+    }
+    const info = (ev as { info: ProcessInfo }).info;
+    const utc = base + BigInt(Math.trunc(ev.t));
+    return {
+      host: header.host,
+      recording,
+      pid: ev.pid,
+      process: id,
+      time: isoNs(utc),
+      utcNs: utc.toString(),
+      event: ev.kind as SearchHit["event"],
+      image: info.image,
+      cmdline: commandLineOf(info),
+      user: info.user,
+      uid: info.uid,
+      parents,
+    };
+  });
+}
+
+/** UTC ns as ISO 8601 with nanoseconds. */
+export function isoNs(utcNs: bigint): string {
+  const ms = utcNs / 1_000_000n;
+  const ns = ((utcNs % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
+  return new Date(Number(ms)).toISOString().replace(
+    /\.\d{3}Z$/,
+    `.${ns.toString().padStart(9, "0")}Z`,
+  );
+}
