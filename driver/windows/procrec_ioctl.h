@@ -61,6 +61,9 @@
 /* Test build only: in: uint32_t, the READ timeout in ms from now on (a test
  * sets it long to find a READ pending, short to see one time out). */
 #define IOCTL_PR_TEST_TIMEOUT PR_CTL(0x907, 3u)
+/* Test build only: the driver refuses to unload from now on (its unload
+ * routine removed), so that a test sees a service that does not stop. */
+#define IOCTL_PR_TEST_PIN PR_CTL(0x908, 3u)
 
 #define PR_READ_TIMEOUT_MS 200u
 #define PR_BLOCK_BYTES 4096u

@@ -172,7 +172,6 @@ static NTSTATUS NTAPI pr_dispatch_ioctl(PDEVICE_OBJECT dev, PIRP irp) {
   ULONG in = sp->Parameters.DeviceIoControl.InputBufferLength;
   ULONG out = sp->Parameters.DeviceIoControl.OutputBufferLength;
   NTSTATUS st = STATUS_SUCCESS;
-  UNREFERENCED_PARAMETER(dev);
   irp->IoStatus.Information = 0;
   switch (sp->Parameters.DeviceIoControl.IoControlCode) {
   case IOCTL_PR_START:
@@ -210,6 +209,14 @@ static NTSTATUS NTAPI pr_dispatch_ioctl(PDEVICE_OBJECT dev, PIRP irp) {
 #ifdef PR_TEST_BUILD
     st = pr_inject(buf, in, out, &irp->IoStatus.Information);
 #else
+    st = STATUS_INVALID_DEVICE_REQUEST;
+#endif
+    break;
+  case IOCTL_PR_TEST_PIN:
+#ifdef PR_TEST_BUILD
+    dev->DriverObject->DriverUnload = NULL;
+#else
+    UNREFERENCED_PARAMETER(dev);
     st = STATUS_INVALID_DEVICE_REQUEST;
 #endif
     break;

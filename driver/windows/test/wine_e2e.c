@@ -872,6 +872,37 @@ int main(int argc, char **argv) {
     CHECK(dev == INVALID_HANDLE_VALUE, "device still opens after close");
     if (dev != INVALID_HANDLE_VALUE) CloseHandle(dev);
   }
+  { /* 8. a service whose driver does not stop is left installed, not
+     * deleted (deleting it would leave it marked for deletion, blocking
+     * every later session until reboot) */
+    struct procrec_options o3;
+    void *h3 = NULL;
+    DWORD got = 0;
+    HANDLE dev;
+    SC_HANDLE scm, svc;
+    SERVICE_STATUS ss;
+    memset(&o3, 0, sizeof(o3));
+    o3.size = sizeof(o3);
+    o3.flags = PR_OPT_NO_SNAPSHOT;
+    rc = abi.open(&o3, &h3);
+    if (rc != PR_OK) die(NULL, "procrec_open (a driver that will not stop)", rc);
+    dev = CreateFileW(PR_WIN32_PATH, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+    CHECK(dev != INVALID_HANDLE_VALUE && DeviceIoControl(dev, IOCTL_PR_TEST_PIN, NULL, 0, NULL, 0, &got, NULL),
+          "IOCTL_PR_TEST_PIN: Win32 error %lu", GetLastError());
+    if (dev != INVALID_HANDLE_VALUE) CloseHandle(dev);
+    abi.close(h3);
+    scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_ALL_ACCESS);
+    svc = scm ? OpenServiceW(scm, PR_SERVICE_NAME, SERVICE_ALL_ACCESS) : NULL;
+    CHECK(svc != NULL && QueryServiceStatus(svc, &ss) && ss.dwCurrentState != SERVICE_STOPPED,
+          "a service that did not stop is still installed (Win32 error %lu)", GetLastError());
+    /* not marked for deletion either: its configuration can still change */
+    CHECK(svc != NULL && ChangeServiceConfigW(svc, SERVICE_NO_CHANGE, SERVICE_NO_CHANGE, SERVICE_NO_CHANGE, NULL, NULL,
+                                              NULL, NULL, NULL, NULL, NULL),
+          "the service that did not stop is not marked for deletion (Win32 error %lu)", GetLastError());
+    printf("a driver that does not stop: service %s\n", svc != NULL ? "left installed" : "gone");
+    if (svc != NULL) CloseServiceHandle(svc);
+    if (scm != NULL) CloseServiceHandle(scm);
+  }
   printf("%s: %llu records written, %d failures\n", failures ? "FAILED" : "PASSED", (unsigned long long)next_seq,
          failures);
   return failures ? 1 : 0;
