@@ -44,6 +44,8 @@ export interface CollectOptions extends ConnectOptions {
   onProblem?: (p: CollectProblem) => void;
   /** Called for each recording completed (trailer collected). */
   onComplete?: (r: CollectedRecording) => void;
+  /** Called for each piece written, in index order (benchmarks). */
+  onPiece?: (host: string, id: string, index: number) => void;
 }
 
 /** What a collection run did. */
@@ -81,9 +83,22 @@ export async function collectRecordings(
     const filter = opts.host
       ? `${opts.prefix}.${subjectToken(opts.host)}.>`
       : `${opts.prefix}.>`;
+    // with --follow, a collector may start before any host created the stream
     const stream = await retryJetStream(
       `find a stream for "${filter}" on ${opts.url}`,
-      () => jsm.streams.find(filter.replace(/>$/, "x")),
+      async () => {
+        for (;;) {
+          try {
+            return await jsm.streams.find(filter.replace(/>$/, "x"));
+          } catch (e) {
+            if (
+              !opts.follow || opts.signal?.aborted ||
+              !/no stream matches/i.test(String(e))
+            ) throw e;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
+      },
     );
     const durable = opts.durable ??
       (opts.host
@@ -122,22 +137,32 @@ export async function collectRecordings(
       let r = open.get(key);
       if (!r) {
         r = await CollectedRecording.open(opts.outDir, host, id);
+        const onPiece = opts.onPiece;
+        if (onPiece) r.onWritten = (i) => onPiece(host, id, i);
         open.set(key, r);
       }
       return r;
     };
     const reportedGaps = new Set<string>();
+    // a fetch returns once it has `want` pieces or at its expiry: ask for
+    // what the stream says is waiting (at least one), so that a follower
+    // gets each piece as it comes instead of at the expiry
+    let want = BATCH;
     while (!opts.signal?.aborted) {
       const batch: JsMsg[] = [];
       // a leader election or an outage: wait (with --follow for as long as
       // it takes; else up to a minute)
       await retryJetStream("fetch pieces", async () => {
         const iter = await consumer.fetch({
-          max_messages: BATCH,
-          expires: opts.follow ? 2000 : 1000,
+          max_messages: want,
+          expires: 1000,
         });
         for await (const m of iter) batch.push(m);
       }, opts.follow ? Infinity : 60_000);
+      if (opts.follow) {
+        const left = batch.length ? batch[batch.length - 1].info.pending : 0;
+        want = Math.max(1, Math.min(BATCH, left));
+      }
       const touched = new Set<CollectedRecording>();
       for (const m of batch) {
         messages++;

@@ -73,6 +73,8 @@ export class CollectedRecording {
   problems = 0;
   /** Wall-clock ms of the last piece written. */
   lastPieceAt = 0;
+  /** Called with each piece index once it is written to the file. */
+  onWritten: ((index: number) => void) | undefined;
 
   private constructor(
     readonly host: string,
@@ -223,6 +225,7 @@ export class CollectedRecording {
     this.#dirty = true;
     this.#hashes.push(hash);
     this.lastPieceAt = Date.now();
+    this.onWritten?.(this.#hashes.length - 1);
     if (this.#isTrailer(bytes)) {
       f.syncSync();
       f.close();
