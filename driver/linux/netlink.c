@@ -18,6 +18,13 @@
  *    rejects a read that saw an image without arguments (a later exec under
  *    way): an exec record never carries a later exec's image.
  *
+ * Wake-ups are batched (a wake-up per event cost a context switch per event
+ * in each thread and in the caller): the reader, woken by a message, waits
+ * NL_READ_BATCH_NS before it drains; it wakes the enricher at once only for
+ * an exec (its /proc read cannot wait) or a full batch, else the enricher
+ * looks every NL_ENRICH_POLL_MS; lib.c wakes procrec_read's caller at 64 KiB
+ * of records, else it looks every 10 ms.
+ *
  * Loss accounting, each a PR_REC_LOST at the place it happened:
  *  - recv() failing with ENOBUFS: the socket buffer overflowed (count
  *    unknown, PR_F_COUNT_UNKNOWN); the exact count shows as sequence gaps;

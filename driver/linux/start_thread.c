@@ -8,8 +8,8 @@
 #include "source.h"
 
 /* Threads started from the library block every signal: the host process's
- * handlers (Deno's) run on its own threads, and a signal delivered here
- * could interrupt a BPF load or a recv at the wrong time. */
+ * handlers (Deno's) run on its own threads, not on ours in the middle of a
+ * recv or a /proc read. */
 int pr_start_thread(pthread_t *t, void *(*fn)(void *), void *arg) {
   sigset_t all, old;
   int rc;
