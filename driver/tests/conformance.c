@@ -13,7 +13,8 @@
  * stop is PR_OK, start after stop is PR_E_STATE), NULL handles, unknown
  * controls (PR_E_NOSUP), reads that never split a record and keep sequence
  * numbers contiguous, a read after stop that returns at once once the stream
- * is drained. Opening a source needs privilege (root; an Administrator and
+ * is drained, a buffer smaller than the next record refused without losing
+ * that record. Opening a source needs privilege (root; an Administrator and
  * the driver on Windows): without it, the checks that need a handle are
  * reported as not run, with the reason, and the exit status is 3.
  * Exit status: 0 all checks passed, 1 a check failed, 2 set-up error.
@@ -163,6 +164,41 @@ static uint32_t drain(void *h, uint32_t timeout_ms, uint64_t *next_seq, int *hav
   return records;
 }
 
+/* procrec_read never splits a record: a buffer smaller than the next one is
+ * refused (PR_E_INVAL, the handle's error names the sizes) and the record
+ * stays for the next read, so nothing is lost and sequence numbers start at
+ * 0. The snapshot of running processes gives records at once. */
+static void check_small_buffer(uint32_t extra_flags) {
+  struct procrec_options o;
+  struct pr_rec_header hd;
+  void *h = NULL;
+  char msg[512];
+  uint8_t tiny[8];
+  int32_t rc;
+  double t0;
+  options(&o);
+  o.flags = extra_flags; /* with the snapshot */
+  if (abi.open(&o, &h) != PR_OK) return; /* reported by check_handle */
+  CHECK(abi.start(h) == PR_OK, "procrec_start (snapshot)");
+  t0 = now_ms();
+  rc = abi.read(h, tiny, sizeof(tiny), 2000);
+  abi.last_error(h, msg, sizeof(msg));
+  CHECK(rc == PR_E_INVAL && strstr(msg, "smaller than the next record") != NULL,
+        "a read into 8 bytes: status %d, error \"%s\" (want PR_E_INVAL naming the record's size)", (int)rc, msg);
+  CHECK(now_ms() - t0 < 1500, "a read into 8 bytes with a record waiting returns at once (%.0f ms)", now_ms() - t0);
+  rc = abi.read(h, buf, sizeof(buf), 2000);
+  memcpy(&hd, buf, sizeof(hd));
+  CHECK(rc >= (int32_t)sizeof(hd) && hd.seq == 0 && hd.kind == PR_REC_SNAPSHOT,
+        "after the refused read, the next read starts with the same record: %d bytes, seq %llu, kind %u", (int)rc,
+        (unsigned long long)(rc > 0 ? hd.seq : 0), rc > 0 ? hd.kind : 0);
+  t0 = now_ms();
+  rc = abi.read(h, buf, sizeof(buf), 0);
+  CHECK(rc >= 0 && now_ms() - t0 < 1000, "a read with timeout 0 returns at once: %d after %.0f ms", (int)rc,
+        now_ms() - t0);
+  CHECK(abi.stop(h) == PR_OK, "procrec_stop (snapshot)");
+  abi.close(h);
+}
+
 /* Returns 0 when a handle could be opened, else 3 (not run, reason printed). */
 static int check_handle(int windows, uint32_t extra_flags) {
   struct procrec_options o;
@@ -262,6 +298,7 @@ int main(int argc, char **argv) {
 #endif
   check_options(windows);
   rc = check_handle(windows, flags);
+  if (rc == 0) check_small_buffer(flags);
   printf("%s: %s: %d checks, %d failures%s\n", fails ? "FAILED" : "passed", argv[1], checks, fails,
          rc == 3 ? " (handle checks not run)" : "");
   return fails ? 1 : rc;
