@@ -65,6 +65,13 @@ async function assertCollectedIdentical(
     await fileSha(local),
     "the collected file's SHA-256 equals the local file's",
   );
+  const mode = (p: string) => Deno.statSync(p).mode! & 0o777;
+  assertEquals(mode(files[0]).toString(8), "600", "collected file mode");
+  assertEquals(
+    mode(files[0].replace(/\/[^/]*$/, "")).toString(8),
+    "700",
+    "host directory mode",
+  );
   const v = await procrec(["verify", files[0]]);
   assertEquals(
     v.code,
@@ -281,5 +288,41 @@ Deno.test("collect names a forged piece published under a host's subject, and th
     assertEquals(files.length, 1);
     const v = await procrec(["verify", files[0]]);
     assertEquals(v.code, 1, `verify fails: ${v.stdout}${v.stderr}`);
+  });
+});
+
+Deno.test("publish to a single server: the stream gets 1 replica, and a piece above max_payload is named and left pending", async () => {
+  await withTempDir(async (dir) => {
+    const c = await NatsCluster.start({ nodes: 1 });
+    try {
+      const rec = `${dir}/big.cbor`;
+      const big = "x".repeat(100_000);
+      await writeRecording(
+        rec,
+        workload(16).map((e) =>
+          e.kind === "exec"
+            ? { ...e, info: { ...e.info, argv: ["env", big] } }
+            : e
+        ),
+        48,
+      );
+      const r = await procrec(["publish", rec, "--to", c.url, "--wait", "3s"]);
+      assertEquals(r.code, 2, r.stdout + r.stderr);
+      assert(
+        /piece 1 of .* above the server's max_payload/.test(r.stderr),
+        r.stderr,
+      );
+      assert(/1 pending/.test(r.stdout), r.stdout);
+      const { nc, jsm } = await adminConnection(c);
+      try {
+        const info = await jsm.streams.info("PROCREC");
+        assertEquals(info.config.num_replicas, 1);
+        assertEquals(info.state.messages, 2, "the header and the trailer only");
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await c.stop();
+    }
   });
 });

@@ -12,6 +12,10 @@ import { newDecoder } from "../log/_cbor.ts";
 import { equalBytes, sha256, toHex } from "../log/_hash.ts";
 import { NeedMoreBytes, scanItem } from "../log/_cbor_scan.ts";
 import { recordingId, SELF_DESCRIBE_TAG } from "../log/mod.ts";
+import { makeOutputDir, openOutput, OutputFile } from "../io/mod.ts";
+import * as fs from "node:fs";
+
+const WHAT = "collected recording";
 
 /** Something wrong with a collected piece (altered, forged, a hole). */
 export interface CollectProblem {
@@ -55,7 +59,7 @@ export interface IncomingPiece {
 export class CollectedRecording {
   /** Hash of each piece written, by index. */
   #hashes: Uint8Array[] = [];
-  #file: Deno.FsFile | undefined;
+  #file: OutputFile | undefined;
   #dirty = false;
   #ahead = new Map<number, string>();
   state: CollectState = "open";
@@ -98,7 +102,7 @@ export class CollectedRecording {
     id: string,
   ): Promise<CollectedRecording> {
     const hostDir = `${dir}/${host}`;
-    await Deno.mkdir(hostDir, { recursive: true, mode: 0o700 });
+    await makeOutputDir(hostDir);
     const r = new CollectedRecording(host, id, `${hostDir}/${id}.cbor`);
     const done = await Deno.stat(r.path).then(() => true, () => false);
     if (done) {
@@ -113,12 +117,22 @@ export class CollectedRecording {
         r.#ahead.set(Number(e.name), `${r.#aheadDir}/${e.name}`);
       }
     }
-    r.#file = await Deno.open(r.tempPath, {
-      write: true,
-      create: true,
-      append: true,
-      mode: 0o600,
-    });
+    // a new file through the output opener (exclusive, never through a
+    // link, 0600); one a killed collector left is reopened, never through
+    // a link either, to append where it ends
+    r.#file = resumed
+      ? new OutputFile(
+        r.path,
+        r.tempPath,
+        fs.openSync(
+          r.tempPath,
+          fs.constants.O_WRONLY | fs.constants.O_APPEND |
+            fs.constants.O_NOFOLLOW,
+        ),
+        false,
+        WHAT,
+      )
+      : await openOutput(r.path, { incomplete: true, what: WHAT });
     return r;
   }
 
@@ -168,6 +182,7 @@ export class CollectedRecording {
           );
         }
       } else {
+        // inside the host's 0700 directory: nobody else can plant links
         Deno.mkdirSync(this.#aheadDir, { recursive: true, mode: 0o700 });
         const f = `${this.#aheadDir}/${p.index}`;
         Deno.writeFileSync(f, p.bytes, { mode: 0o600 });
@@ -208,30 +223,41 @@ export class CollectedRecording {
 
   /** Syncs what was written (before the messages are acknowledged). */
   async sync(): Promise<void> {
-    if (this.#dirty && this.#file) await this.#file.sync();
+    if (this.#dirty && this.#file) this.#file.sync();
     this.#dirty = false;
   }
 
   /** Closes the file (it stays `.incomplete` unless the trailer came). */
   close(): void {
-    this.#file?.close();
+    this.#file?.abandon();
     this.#file = undefined;
   }
 
   #append(bytes: Uint8Array, hash: Uint8Array): void {
     const f = this.#file!;
-    let off = 0;
-    while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
+    f.writeSync(bytes);
     this.#dirty = true;
     this.#hashes.push(hash);
     this.lastPieceAt = Date.now();
     this.onWritten?.(this.#hashes.length - 1);
     if (this.#isTrailer(bytes)) {
-      f.syncSync();
-      f.close();
+      f.sync();
+      f.abandon();
       this.#file = undefined;
       this.#dirty = false;
-      Deno.renameSync(this.tempPath, this.path);
+      // the final name, never over an existing file: a link fails if the
+      // name exists, then the temporary name goes
+      try {
+        Deno.linkSync(this.tempPath, this.path);
+        Deno.removeSync(this.tempPath);
+      } catch (e) {
+        throw new Error(
+          `Cannot rename collected recording "${this.tempPath}" to "${this.path}": ${
+            (e as Error).message
+          }; the complete recording is in "${this.tempPath}"`,
+          { cause: e },
+        );
+      }
       this.state = "complete";
     }
   }

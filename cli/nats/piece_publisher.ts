@@ -26,6 +26,11 @@ import {
 
 /** Piece bytes held in memory at most; beyond, they are read from the file. */
 export const HELD_BYTES = 64 * 1024 * 1024;
+/**
+ * Chunk size cap of a published recording: a NATS message is at most the
+ * server's `max_payload` (1 MiB by default), so chunks stay well below it.
+ */
+export const PUBLISH_CHUNK_BYTES = 512 * 1024;
 /** Pieces sent before waiting for their acknowledgements. */
 const WINDOW = 128;
 /** Acknowledgement timeout of one publish (ms). */
@@ -268,6 +273,12 @@ export class PiecePublisher {
 
   async #send(js: JetStreamClient, e: Entry): Promise<void> {
     const bytes = e.bytes ?? await readPiece(e);
+    const max = this.#nc?.info?.max_payload;
+    if (max !== undefined && bytes.length + 1024 > max) {
+      throw new RangeError(
+        `piece ${e.index} of ${e.subject} is ${bytes.length} bytes, above the server's max_payload of ${max}: raise max_payload on the servers (it stays pending until then)`,
+      );
+    }
     const h = headers();
     h.set(PIECE_HEADER, String(e.index));
     h.set(KIND_HEADER, e.kind);

@@ -30,6 +30,7 @@ import type { Redactor } from "../redact/mod.ts";
 import type { PublishCounts } from "../log/mod.ts";
 import {
   PiecePublisher,
+  PUBLISH_CHUNK_BYTES,
   type PublisherOptions,
 } from "../nats/piece_publisher.ts";
 
@@ -251,7 +252,11 @@ export async function recordSession(
       reserved,
       header,
       pub
-        ? { onPiece: (p) => pub.add(p), publishCounts: () => pub.counts() }
+        ? {
+          onPiece: (p) => pub.add(p),
+          publishCounts: () => pub.counts(),
+          chunkBytes: PUBLISH_CHUNK_BYTES,
+        }
         : {},
     );
     const w = writer;
