@@ -30,6 +30,9 @@ export async function main(args: string[]): Promise<number> {
     await program.parseAsync(args, { from: "user" });
     return actionStatus();
   } catch (e) {
+    // a write to a closed pipe outside print() (`| head`): quietly, with the
+    // status the command had set (see print() in commands/_run.ts)
+    if (e instanceof Deno.errors.BrokenPipe) return actionStatus();
     if (e instanceof CommanderError) {
       // help and version exit 0; usage errors were printed by commander
       return e.exitCode === 0 ? 0 : 2;

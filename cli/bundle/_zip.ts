@@ -13,7 +13,16 @@ import {
   ZipReader,
 } from "@zip.js/zip.js";
 
-configure({ useWebWorkers: false });
+import {
+  MAX_CENTRAL_DIRECTORY_BYTES,
+  MAX_ZIP_ENTRIES,
+  readZipLayout,
+} from "./zip_layout.ts";
+
+// Small read chunks: zip.js inflates a whole chunk at once, and deflate
+// expands up to ~1000 times, so a 512 KiB chunk of a zip bomb would be half a
+// gigabyte before a size limit could stop it; 32 KiB bounds that to ~32 MiB.
+configure({ useWebWorkers: false, chunkSize: 32 * 1024 });
 
 /** Reads a `Deno.FsFile` with random access; reads are queued one at a time. */
 class FsFileReader extends Reader<Deno.FsFile> {
@@ -48,31 +57,42 @@ class FsFileReader extends Reader<Deno.FsFile> {
 export interface OpenZip {
   path: string;
   entries: Entry[];
+  /** Bytes before the zip's first entry (none in a bundle procrec wrote). */
+  prefixBytes: number;
   close(): Promise<void>;
 }
 
-/** The zip signature "PK\x03\x04" (a local file header) starts a bundle. */
+/**
+ * Whether `path` is a zip: a regular file that starts with a local file
+ * header ("PK\x03\x04") or ends with a zip's end of central directory
+ * record (a zip with bytes before it is a zip too, not a recording). A pipe
+ * or a device is never sniffed here (that would consume its first bytes).
+ */
 export async function looksLikeZip(path: string): Promise<boolean> {
+  const st = await Deno.stat(path).catch(() => undefined);
+  if (!st?.isFile) return false;
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
   } catch {
     return false;
   }
+  let starts = false;
   try {
     const b = new Uint8Array(4);
     let got = 0;
     while (got < 4) {
-      // A directory opens but cannot be read: not a zip either.
       const n = await file.read(b.subarray(got)).catch(() => null);
       if (n === null) break;
       got += n;
     }
-    return got === 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 3 &&
+    starts = got === 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 3 &&
       b[3] === 4;
   } finally {
     file.close();
   }
+  return starts ||
+    (await readZipLayout(path).catch(() => undefined)) !== undefined;
 }
 
 /** Opens a zip file and reads its central directory; throws a clear error if it is not a whole zip. */
@@ -85,7 +105,26 @@ export async function openZip(path: string, what = "bundle"): Promise<OpenZip> {
       cause: e,
     });
   }
-  const reader = new ZipReader(new FsFileReader(file));
+  // the end of the zip first: an entry count over the limit is refused
+  // before the central directory is parsed
+  const layout = await readZipLayout(path).catch(() => undefined);
+  if (layout && layout.entries > MAX_ZIP_ENTRIES) {
+    file.close();
+    throw new Error(
+      `Cannot read ${what} "${path}": it lists ${layout.entries} entries, more than ${MAX_ZIP_ENTRIES}, the limit for a ${what}`,
+    );
+  }
+  if (layout && layout.centralDirectoryBytes > MAX_CENTRAL_DIRECTORY_BYTES) {
+    file.close();
+    throw new Error(
+      `Cannot read ${what} "${path}": its central directory is ${layout.centralDirectoryBytes} bytes, more than ${MAX_CENTRAL_DIRECTORY_BYTES}, the limit for a ${what}`,
+    );
+  }
+  // names that would escape a directory (zip-slip) are listed, not refused:
+  // procrec never writes members out, and verify reports them as tampering
+  const reader = new ZipReader(new FsFileReader(file), {
+    filenameValidation: "tolerant",
+  });
   let entries: Entry[];
   try {
     entries = await reader.getEntries();
@@ -103,6 +142,7 @@ export async function openZip(path: string, what = "bundle"): Promise<OpenZip> {
   return {
     path,
     entries,
+    prefixBytes: layout?.prefixBytes ?? 0,
     async close() {
       if (closed) return;
       closed = true;
@@ -112,32 +152,67 @@ export async function openZip(path: string, what = "bundle"): Promise<OpenZip> {
   };
 }
 
+/**
+ * Whether a member name could write outside a directory it is extracted to
+ * (zip-slip): a `..` part, an absolute path, a drive letter, a NUL. A bundle
+ * procrec writes has none.
+ *
+ * @example
+ * ```ts
+ * import { isUnsafeMemberName } from "./_zip.ts";
+ * if (!isUnsafeMemberName("recordings/../../etc/cron.d/x")) throw new Error();
+ * if (!isUnsafeMemberName("/etc/passwd") || !isUnsafeMemberName("C:\\x")) throw new Error();
+ * if (isUnsafeMemberName("recordings/a..b.cbor")) throw new Error();
+ * ```
+ */
+export function isUnsafeMemberName(name: string): boolean {
+  const parts = name.split(/[\\/]/);
+  return parts.includes("..") || name.startsWith("/") ||
+    name.startsWith("\\") || /^[A-Za-z]:/.test(name) || name.includes("\0");
+}
+
 /** Whether an entry holds data (not a directory). */
 export function isFileEntry(e: Entry): e is FileEntry {
   return !e.directory;
 }
 
-/** Reads a whole member into memory, checking its CRC-32. */
-export async function readEntry(entry: Entry): Promise<Uint8Array> {
-  if (!isFileEntry(entry)) {
-    throw new Error(`"${entry.filename}" is a directory`);
+/** A member that inflates past the size it may have. */
+export class MemberSizeError extends Error {
+  constructor(readonly member: string, readonly limit: number) {
+    super(
+      `member "${member}" inflates past ${limit} bytes, the size it may have`,
+    );
+    this.name = "MemberSizeError";
   }
+}
+
+/**
+ * Reads a whole member into memory, checking its CRC-32; never more than
+ * `maxBytes` (the member is not inflated further).
+ */
+export async function readEntry(
+  entry: Entry,
+  maxBytes: number,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  await entry.getData(
-    new WritableStream<Uint8Array>({ write: (c) => void chunks.push(c) }),
-    { checkCrc32: true },
-  );
+  for await (const c of streamEntry(entry, { maxBytes })) chunks.push(c);
   return concat(chunks);
 }
 
-/** Streams a member's bytes, checking its CRC-32 at the end unless told not to. */
+/**
+ * Streams a member's bytes, checking its CRC-32 at the end unless told not
+ * to; with `maxBytes`, throws {@link MemberSizeError} as soon as the member
+ * inflates past it (nothing more is inflated: zip.js writes only as fast as
+ * the bytes are read).
+ */
 export async function* streamEntry(
   entry: Entry,
-  options: { checkCrc32?: boolean } = {},
+  options: { checkCrc32?: boolean; maxBytes?: number } = {},
 ): AsyncGenerator<Uint8Array> {
   if (!isFileEntry(entry)) {
     throw new Error(`"${entry.filename}" is a directory`);
   }
+  const max = options.maxBytes ?? Infinity;
   const pipe = new TransformStream<Uint8Array, Uint8Array>();
   const done = entry.getData(pipe.writable, {
     checkCrc32: options.checkCrc32 ?? true,
@@ -146,10 +221,13 @@ export async function* streamEntry(
   done.catch(() => {});
   const reader = pipe.readable.getReader();
   let finished = false;
+  let total = 0;
   try {
     for (;;) {
       const r = await reader.read();
       if (r.done) break;
+      total += r.value.length;
+      if (total > max) throw new MemberSizeError(entry.filename, max);
       yield r.value;
     }
     finished = true;

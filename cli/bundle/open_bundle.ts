@@ -10,6 +10,7 @@
  */
 import type { Entry } from "@zip.js/zip.js";
 import { RecordingReader } from "../log/mod.ts";
+import { INPUT_LIMITS } from "../io/mod.ts";
 import { openZip, readEntry, streamEntry } from "./_zip.ts";
 import {
   type Manifest,
@@ -43,6 +44,12 @@ export interface OpenBundle {
 export async function openBundle(path: string): Promise<OpenBundle> {
   const zip = await openZip(path);
   try {
+    if (zip.prefixBytes > 0) {
+      throw new Error(
+        `Cannot read bundle "${path}": ${zip.prefixBytes} bytes come before its first member ` +
+          `(a bundle procrec writes has none): it was altered; procrec verify says more`,
+      );
+    }
     const byName = new Map<string, Entry>();
     for (const e of zip.entries) byName.set(e.filename, e);
     const me = byName.get(MANIFEST_NAME);
@@ -53,7 +60,10 @@ export async function openBundle(path: string): Promise<OpenBundle> {
     }
     let manifest: Manifest;
     try {
-      manifest = parseManifest(await readEntry(me), MANIFEST_NAME);
+      manifest = parseManifest(
+        await readEntry(me, INPUT_LIMITS.manifest),
+        MANIFEST_NAME,
+      );
     } catch (e) {
       throw new Error(
         `Cannot read bundle "${path}": ${(e as Error).message}`,
@@ -76,8 +86,10 @@ export async function openBundle(path: string): Promise<OpenBundle> {
               `Cannot read bundle "${path}": the manifest lists ${name}, but the zip has no such member`,
             );
           }
+          // never inflated past the size the manifest pins
+          const size = manifest.members.find((m) => m.name === name)?.size;
           return await RecordingReader.fromStream(
-            thenClose(streamEntry(entry), close),
+            thenClose(streamEntry(entry, { maxBytes: size }), close),
             `${path}#${name.slice(RECORDINGS_DIR.length)}`,
           );
         } catch (e) {

@@ -15,8 +15,16 @@
  */
 import type { Entry } from "@zip.js/zip.js";
 import { RecordingReader } from "../log/mod.ts";
+import { INPUT_LIMITS } from "../io/mod.ts";
+import { sha256, toHex } from "../log/_hash.ts";
 import { newSha256 } from "./_tap.ts";
-import { openZip, readEntry, streamEntry } from "./_zip.ts";
+import {
+  isUnsafeMemberName,
+  MemberSizeError,
+  openZip,
+  readEntry,
+  streamEntry,
+} from "./_zip.ts";
 import type { VerifyingKey } from "./keys.ts";
 import {
   type Manifest,
@@ -80,8 +88,26 @@ export async function verifyBundle(
   const done = () =>
     settle({ path, kind: "bundle", signature, members, recordings, findings });
   try {
+    if (zip.prefixBytes > 0) {
+      findings.push({
+        level: "tampered",
+        member: "(zip)",
+        message:
+          `${zip.prefixBytes} bytes come before the zip's first member: no hash covers them, ` +
+          `and a bundle procrec writes has none`,
+      });
+    }
     const byName = new Map<string, Entry>();
     for (const e of zip.entries) {
+      if (isUnsafeMemberName(e.filename)) {
+        findings.push({
+          level: "tampered",
+          member: e.filename,
+          message:
+            `the member's name would write outside the folder it is extracted to (zip-slip); ` +
+            `a bundle procrec writes has no such name`,
+        });
+      }
       if (byName.has(e.filename)) {
         findings.push({
           level: "tampered",
@@ -105,7 +131,7 @@ export async function verifyBundle(
     }
     let manifestBytes: Uint8Array | undefined;
     try {
-      manifestBytes = await readEntry(me);
+      manifestBytes = await readEntry(me, INPUT_LIMITS.manifest);
     } catch (e) {
       findings.push({
         level: "tampered",
@@ -119,7 +145,7 @@ export async function verifyBundle(
     let sig: SignatureFile | undefined;
     if (se) {
       try {
-        sig = parseSignature(await readEntry(se));
+        sig = parseSignature(await readEntry(se, INPUT_LIMITS.signature));
         signature.claimedKey = sig.keyFingerprint;
       } catch (e) {
         signature.state = "invalid";
@@ -144,6 +170,18 @@ export async function verifyBundle(
       } else {
         // said in the result's signature line; not a failure without --key
         signature.state = "not-checked";
+        // but manifest.sig records the manifest's hash: an edit is visible
+        // without any key
+        const digest = toHex(sha256(manifestBytes));
+        if (digest !== sig.signedSha256) {
+          findings.push({
+            level: "tampered",
+            member: MANIFEST_NAME,
+            message:
+              `${MANIFEST_NAME} was altered after signing: its SHA-256 is ${digest}, ` +
+              `${SIGNATURE_NAME} records ${sig.signedSha256}`,
+          });
+        }
       }
     } else if (!se) {
       signature.state = "unsigned";
@@ -226,8 +264,10 @@ export async function verifyBundle(
       if (!entry) continue; // already reported as missing
       let reader: RecordingReader;
       try {
+        const size = manifest.members.find((m) => m.name === name)?.size;
         reader = await RecordingReader.fromStream(
-          streamEntry(entry, { checkCrc32: false }),
+          // never inflated past the size the manifest pins
+          streamEntry(entry, { checkCrc32: false, maxBytes: size }),
           name,
         );
       } catch (e) {
@@ -299,11 +339,21 @@ async function checkMember(
   const hash = newSha256();
   let size = 0;
   try {
-    for await (const block of streamEntry(entry)) {
+    for await (const block of streamEntry(entry, { maxBytes: m.size })) {
       hash.update(block);
       size += block.length;
     }
   } catch (e) {
+    if (e instanceof MemberSizeError) {
+      findings.push({
+        level: "tampered",
+        member: m.name,
+        message:
+          `was altered: it inflates past ${m.size} bytes, the size the manifest gives it ` +
+          `(not inflated further)`,
+      });
+      return { name: m.name, expected, ok: false };
+    }
     findings.push({
       level: "tampered",
       member: m.name,

@@ -87,8 +87,11 @@ export async function checkRecording(
  * if (r.exitCode !== 0) throw new Error(r.verdict);
  * ```
  */
-export async function verifyRecording(path: string): Promise<VerifyResult> {
-  const reader = await RecordingReader.open(path);
+export async function verifyRecording(
+  path: string,
+  opened?: RecordingReader,
+): Promise<VerifyResult> {
+  const reader = opened ?? await RecordingReader.open(path);
   const { check, findings } = await checkRecording(reader, path);
   return settle({
     path,

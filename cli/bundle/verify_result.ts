@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { escapeText } from "../text/mod.ts";
 
 /** One thing that is wrong (or worth saying). */
 export interface Finding {
@@ -93,7 +94,9 @@ export function settle(
 export function renderVerifyResult(r: VerifyResult): string {
   const lines: string[] = [];
   const what = r.kind === "bundle" ? "Bundle" : "Recording";
-  lines.push(`${what} "${r.path}": ${r.verdict.toUpperCase()}`);
+  lines.push(
+    `${what} "${escapeText(r.path)}": ${r.verdict.toUpperCase()}`,
+  );
   for (const f of r.findings) {
     const where = [
       f.member,
@@ -101,7 +104,12 @@ export function renderVerifyResult(r: VerifyResult): string {
       f.offset !== undefined ? `offset ${f.offset}` : undefined,
     ].filter((x) => x !== undefined).join(", ");
     const tag = f.level === "note" ? "note" : f.level.toUpperCase();
-    lines.push(`  ${tag}${where ? ` [${where}]` : ""}: ${f.message}`);
+    // names and messages quote the evidence: one finding, one line
+    lines.push(
+      `  ${tag}${where ? ` [${escapeText(where)}]` : ""}: ${
+        escapeText(f.message)
+      }`,
+    );
   }
   if (r.kind === "bundle") {
     const s = r.signature;
@@ -119,7 +127,9 @@ export function renderVerifyResult(r: VerifyResult): string {
       const detail = m.found
         ? `${m.found.size} bytes, SHA-256 ${m.found.sha256}`
         : "missing";
-      lines.push(`  member ${m.name}: ${m.ok ? "ok" : "FAILED"} (${detail})`);
+      lines.push(
+        `  member ${escapeText(m.name)}: ${m.ok ? "ok" : "FAILED"} (${detail})`,
+      );
     }
   }
   for (const c of r.recordings) {
@@ -130,7 +140,9 @@ export function renderVerifyResult(r: VerifyResult): string {
         c.complete ? "complete" : "INCOMPLETE",
       ].join(", ");
     lines.push(
-      `  recording ${c.name}: ${c.chunks} chunks, ${c.events} events, ${state}` +
+      `  recording ${
+        escapeText(c.name)
+      }: ${c.chunks} chunks, ${c.events} events, ${state}` +
         (c.finalHash ? `, final hash ${c.finalHash}` : ""),
     );
   }

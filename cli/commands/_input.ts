@@ -17,6 +17,13 @@ import { looksLikeZip, openBundle } from "../bundle/mod.ts";
 import { RecordingReader } from "../log/mod.ts";
 import { CliError } from "../errors.ts";
 import { pathExists } from "../path_exists.ts";
+import {
+  INPUT_LIMITS,
+  InputError,
+  inputInfo,
+  openInputStream,
+  readInputBytes,
+} from "../io/mod.ts";
 
 /** Options of {@link openRecordingInput}. */
 export interface RecordingInputOptions {
@@ -46,6 +53,15 @@ export async function openRecordingInput(
       `Cannot read "${file}": it is a directory, not a recording or a bundle`,
     );
   }
+  const info = await asCliError(inputInfo(file, "recording"));
+  if (info.kind === "stream") {
+    if (file !== path) {
+      throw new CliError(
+        `Cannot read "${path}": "${file}" is a pipe or device, not a bundle, so "#${member}" names nothing`,
+      );
+    }
+    return await asCliError(readStreamInput(path));
+  }
   if (!(await looksLikeZip(file))) {
     if (file !== path) {
       throw new CliError(
@@ -61,6 +77,49 @@ export async function openRecordingInput(
 }
 
 /**
+ * A recording on a pipe, FIFO, device or stdin, read once: its first bytes
+ * are looked at (a bundle needs random access: refused) and then given to
+ * the reader with the rest, none lost.
+ */
+async function readStreamInput(path: string): Promise<RecordingReader> {
+  const source = (await openInputStream(path, "recording"))[
+    Symbol.asyncIterator
+  ]();
+  const head: Uint8Array[] = [];
+  let got = 0;
+  while (got < 4) {
+    const r = await source.next();
+    if (r.done) break;
+    head.push(r.value);
+    got += r.value.length;
+  }
+  const b = (i: number) => {
+    let off = i;
+    for (const h of head) {
+      if (off < h.length) return h[off];
+      off -= h.length;
+    }
+    return -1;
+  };
+  if (b(0) === 0x50 && b(1) === 0x4b && b(2) === 3 && b(3) === 4) {
+    await source.return?.(undefined);
+    throw new InputError(
+      `Cannot read "${path}": it is a bundle (zip) on a pipe or device; a bundle ` +
+        `needs random access: save it to a file first`,
+    );
+  }
+  async function* all(): AsyncGenerator<Uint8Array> {
+    yield* head;
+    for (;;) {
+      const r = await source.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  return await RecordingReader.fromStream(all(), path);
+}
+
+/**
  * `p`, with its failure (messages name the file) as a {@link CliError},
  * exit 2.
  */
@@ -71,6 +130,18 @@ export async function asCliError<T>(p: Promise<T>): Promise<T> {
     if (e instanceof CliError) throw e;
     throw new CliError((e as Error).message, 2, { cause: e });
   }
+}
+
+/**
+ * A key file's text, read through the bounded reader (at most
+ * `INPUT_LIMITS.key` bytes: `--key /dev/zero` is an error, not gigabytes);
+ * `what` is "public key" or "private key".
+ */
+export async function readKeyFile(path: string, what: string): Promise<string> {
+  const bytes = await asCliError(
+    readInputBytes(path, { what, maxBytes: INPUT_LIMITS.key }),
+  );
+  return new TextDecoder().decode(bytes);
 }
 
 async function statOrNull(path: string): Promise<Deno.FileInfo | null> {

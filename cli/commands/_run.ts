@@ -5,6 +5,8 @@
  * @module
  */
 
+import { escapeText } from "../text/mod.ts";
+
 let status = 0;
 
 /** Wraps a command action so that its returned status becomes the exit status. */
@@ -22,18 +24,43 @@ export function actionStatus(): number {
   return status;
 }
 
-/** Writes text to stdout, all of it. */
+/** Whether stdout's reader went away (`| head`): nothing more is written. */
+let stdoutGone = false;
+
+/**
+ * Writes text to stdout, all of it. Every control character but newline and
+ * tab is escaped on the way ({@link escapeText}): whatever a string from
+ * evidence holds, no escape sequence reaches the terminal.
+ *
+ * A broken pipe (the reader stopped early, as `| head` does) is no error:
+ * the rest of the output is dropped quietly and the command's exit status
+ * stays what it would have been (0, or 1 for different or tampered), the same
+ * in every command.
+ */
 export async function print(text: string): Promise<void> {
-  const bytes = new TextEncoder().encode(text);
+  if (stdoutGone) return;
+  const bytes = new TextEncoder().encode(escapeText(text, "\n\t"));
   let off = 0;
-  while (off < bytes.length) {
-    off += await Deno.stdout.write(bytes.subarray(off));
+  try {
+    while (off < bytes.length) {
+      off += await Deno.stdout.write(bytes.subarray(off));
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+    stdoutGone = true;
   }
 }
 
-/** Writes text to stderr, all of it. */
+/** Writes text to stderr, all of it, escaped as {@link print} does. */
 export function printErr(text: string): void {
-  const bytes = new TextEncoder().encode(text);
+  const bytes = new TextEncoder().encode(escapeText(text, "\n\t"));
   let off = 0;
-  while (off < bytes.length) off += Deno.stderr.writeSync(bytes.subarray(off));
+  try {
+    while (off < bytes.length) {
+      off += Deno.stderr.writeSync(bytes.subarray(off));
+    }
+  } catch (e) {
+    // nobody reads stderr any more: nothing to tell them
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+  }
 }

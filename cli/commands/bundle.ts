@@ -21,6 +21,8 @@ import {
 import { analyzeReader } from "./_report_input.ts";
 import { action, print, printErr } from "./_run.ts";
 import { groupOption, modeOf } from "./_output.ts";
+import { readKeyFile } from "./_input.ts";
+import { requireRegularFile } from "../io/mod.ts";
 
 const EXAMPLES = `
 Examples:
@@ -71,14 +73,7 @@ export function register(program: Command): void {
       const mode = modeOf(flags.group);
       let signingKey: SigningKey | undefined;
       if (flags.sign !== undefined) {
-        let pem: string;
-        try {
-          pem = await Deno.readTextFile(flags.sign);
-        } catch (e) {
-          throw new CliError(
-            `Cannot read private key "${flags.sign}": ${(e as Error).message}`,
-          );
-        }
+        const pem = await readKeyFile(flags.sign, "private key");
         signingKey = await importPrivateKey(pem, flags.sign).catch((e) => {
           throw new CliError((e as Error).message);
         });
@@ -88,6 +83,12 @@ export function register(program: Command): void {
       for (const path of recordings) {
         let reader: RecordingReader;
         try {
+          // read twice (described, then copied and hashed again)
+          await requireRegularFile(
+            path,
+            "recording",
+            "a bundle reads each recording twice",
+          );
           reader = await RecordingReader.open(path);
         } catch (e) {
           throw new CliError(

@@ -20,6 +20,7 @@ import type { Command } from "commander";
 import { action, printErr } from "./_run.ts";
 import { openRecordingInput } from "./_input.ts";
 import { groupOption, modeOf } from "./_output.ts";
+import { escapeText } from "../text/mod.ts";
 import { openOutput } from "../io/mod.ts";
 import { CliError, UsageError } from "../errors.ts";
 import {
@@ -165,7 +166,9 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
   printErr(note + "\n");
   for (const p of r.problems) {
     printErr(
-      `  warning: ${path}: offset ${p.offset}: ${p.type}: ${p.reason}\n`,
+      `  warning: ${path}: offset ${p.offset}: ${p.type}: ${
+        escapeText(p.reason)
+      }\n`,
     );
   }
   return 0;

@@ -14,6 +14,12 @@ import { groupOption, modeOf } from "./_output.ts";
 import { loadRedactor } from "./_redaction.ts";
 import type { HeaderInit } from "../log/mod.ts";
 import type { Redactor } from "../redact/mod.ts";
+import {
+  InputError,
+  inputInfo,
+  openInputStream,
+  requireRegularFile,
+} from "../io/mod.ts";
 import { CliError } from "../errors.ts";
 import { pathExists } from "../path_exists.ts";
 import { RecordingWriter } from "../log/mod.ts";
@@ -152,6 +158,13 @@ async function importSysmon(files: string[], opts: Opts): Promise<number> {
 async function importJsonl(file: string, opts: Opts): Promise<number> {
   const mode = modeOf(opts.group);
   const redactor = await redactorOf(opts);
+  await requireRegularFile(
+    file,
+    "input",
+    "import jsonl reads it twice (its hash goes into the header, first)",
+  ).catch((e) => {
+    throw new CliError((e as Error).message, 2, { cause: e });
+  });
   // the header, written first, names the input's hash: read it twice
   const hash = createHash("sha256");
   await withInput(file, async (chunks) => {
@@ -198,33 +211,34 @@ async function importJsonl(file: string, opts: Opts): Promise<number> {
   return 0;
 }
 
+/**
+ * Runs `fn` on the bytes of `path`, read once through the bounded input
+ * reader (a pipe, FIFO, device or stdin as a stream, never blocking at open).
+ */
 async function withInput<T>(
   path: string,
   fn: (chunks: AsyncIterable<Uint8Array>) => Promise<T>,
 ): Promise<T> {
-  let file: Deno.FsFile;
+  let chunks: AsyncIterable<Uint8Array>;
   try {
-    file = await Deno.open(path);
-  } catch (e) {
-    throw new CliError(`Cannot import "${path}": ${(e as Error).message}`, 2, {
-      cause: e,
+    await inputInfo(path, "input").catch((e) => {
+      throw e instanceof InputError
+        ? new InputError(
+          e.message.replace(/^Cannot read input/, "Cannot import"),
+        )
+        : e;
     });
-  }
-  if ((await file.stat()).isDirectory) {
-    file.close();
-    throw new CliError(`Cannot import "${path}": it is a directory`);
+    chunks = await openInputStream(path, "input");
+  } catch (e) {
+    throw new CliError((e as Error).message, 2, { cause: e });
   }
   try {
-    return await fn(file.readable);
+    return await fn(chunks);
   } catch (e) {
     if (e instanceof ImportInputError || e instanceof RangeError) {
       throw new CliError(e.message, 2, { cause: e });
     }
     throw e;
-  } finally {
-    try {
-      file.close();
-    } catch { /* the stream closed it */ }
   }
 }
 

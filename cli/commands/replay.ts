@@ -24,6 +24,7 @@ import type { RecordingReader, RecordingReport } from "../log/mod.ts";
 import { toHex } from "../log/_hash.ts";
 import { openRecordingInput } from "./_input.ts";
 import { action, print, printErr } from "./_run.ts";
+import { escapeText } from "../text/mod.ts";
 import { runDiff } from "./diff.ts";
 
 const EXAMPLES = `
@@ -88,7 +89,7 @@ export function renderReadProblems(report: RecordingReport): string {
   const lines = report.problems.slice(0, 50).map((p) =>
     `procrec: recording "${report.name}": ${
       p.chunk !== undefined ? `chunk ${p.chunk}, ` : ""
-    }offset ${p.offset}: ${p.type}: ${p.reason}\n`
+    }offset ${p.offset}: ${p.type}: ${escapeText(p.reason)}\n`
   );
   if (report.problems.length > 50) {
     lines.push(

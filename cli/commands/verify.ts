@@ -15,6 +15,7 @@ import {
 } from "../bundle/mod.ts";
 import { CliError } from "../errors.ts";
 import { action, print } from "./_run.ts";
+import { openRecordingInput, readKeyFile } from "./_input.ts";
 
 const EXAMPLES = `
 Examples:
@@ -54,14 +55,7 @@ export function register(program: Command): void {
     .action(action(async (input: string, flags: VerifyFlags) => {
       let key: VerifyingKey | undefined;
       if (flags.key !== undefined) {
-        let pem: string;
-        try {
-          pem = await Deno.readTextFile(flags.key);
-        } catch (e) {
-          throw new CliError(
-            `Cannot read public key "${flags.key}": ${(e as Error).message}`,
-          );
-        }
+        const pem = await readKeyFile(flags.key, "public key");
         key = await importPublicKey(pem, flags.key).catch((e) => {
           throw new CliError((e as Error).message);
         });
@@ -79,7 +73,18 @@ export function register(program: Command): void {
       }
       let result;
       try {
-        if (await looksLikeZip(input)) {
+        if (!info.isFile) {
+          // a pipe, FIFO or device: a recording read once (a bundle is refused)
+          if (key) {
+            throw new CliError(
+              `Cannot verify "${input}" with --key: only bundles are signed, and a bundle must be a regular file`,
+            );
+          }
+          result = await verifyRecording(
+            input,
+            await openRecordingInput(input),
+          );
+        } else if (await looksLikeZip(input)) {
           result = await verifyBundle(input, { key });
         } else {
           if (key) {

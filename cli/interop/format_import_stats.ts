@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { escapeText } from "../text/mod.ts";
 import type { SysmonImportStats } from "./sysmon_to_events.ts";
 
 const HOLES: [keyof SysmonImportStats, string][] = [
@@ -62,7 +63,9 @@ export function formatImportStats(
   s: SysmonImportStats,
 ): string {
   let out =
-    `${path}: host ${host}: ${s.records} records, ${s.processes} processes, ` +
+    `${escapeText(path)}: host ${
+      escapeText(host)
+    }: ${s.records} records, ${s.processes} processes, ` +
     `${s.creates} created, ${s.terminates} terminated, ${s.pairs} create/terminate pairs\n`;
   for (const [key, label] of HOLES) {
     if (s[key] > 0) out += `  ${String(s[key]).padStart(6)}  ${label}\n`;

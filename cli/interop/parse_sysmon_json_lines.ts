@@ -27,7 +27,7 @@ export async function* parseSysmonJsonLines(
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   file: string,
 ): AsyncGenerator<SysmonRecord> {
-  for await (const { text, no } of readLines(chunks)) {
+  for await (const { text, no } of readLines(chunks, { file })) {
     const trimmed = text.trim();
     if (trimmed === "") continue;
     let value: unknown;

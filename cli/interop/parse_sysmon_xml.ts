@@ -3,7 +3,9 @@
  * Event Viewer saves them, or bare `<Event>` elements one after another as
  * `wevtutil qe /f:xml` prints them. Each `<Event>` gives its
  * `System/EventID`, `System/Computer`, `System/Provider@Name` and every
- * `EventData/Data[@Name]`. Streams: only one event's text is held at a time.
+ * `EventData/Data[@Name]`. Streams: only one event's text is held at a time,
+ * each byte is searched once (linear however long an event), and an event
+ * longer than {@link MAX_EVENT_CHARS} is refused, naming its line.
  *
  * Limitation: a deliberately small reader, not a general XML parser. It reads
  * the five predefined entities, numeric character references and CDATA;
@@ -17,6 +19,8 @@ import type { SysmonRecord } from "./sysmon_record.ts";
 
 const EVENT_START = /<Event[\s>]/g;
 const EVENT_END = "</Event>";
+/** Longest `<Event>` element read, in UTF-16 units. */
+export const MAX_EVENT_CHARS = 16 * 1024 * 1024;
 
 /**
  * Yields one {@link SysmonRecord} per `<Event>` element of `chunks`. Throws
@@ -44,6 +48,14 @@ export async function* parseSysmonXml(
   const it = (async function* () {
     for await (const c of chunks) yield c;
   })();
+  const next = async (): Promise<string> => {
+    const r = await it.next();
+    if (r.done) {
+      eof = true;
+      return decoder.decode();
+    }
+    return decoder.decode(r.value, { stream: true });
+  };
   for (;;) {
     EVENT_START.lastIndex = 0;
     const m = EVENT_START.exec(buf);
@@ -55,6 +67,33 @@ export async function* parseSysmonXml(
       yield eventRecord(buf.slice(start, stop), file, line);
       bufLine = line + countLines(buf, start, stop);
       buf = buf.slice(stop);
+      continue;
+    }
+    if (start >= 0 && !eof) {
+      // an event begun and not ended: gather text until its end tag, each
+      // new piece searched once (with the few characters an end tag may
+      // begin in before it), joined once
+      bufLine += countLines(buf, 0, start);
+      const parts = [buf.slice(start)];
+      let total = parts[0].length;
+      let tail = parts[0].slice(-EVENT_END.length);
+      while (!eof) {
+        const text = await next();
+        parts.push(text);
+        total += text.length;
+        const seen = tail + text;
+        if (seen.includes(EVENT_END)) break;
+        if (total > MAX_EVENT_CHARS) {
+          throw new ImportInputError(
+            file,
+            bufLine,
+            undefined,
+            `an <Event> element is longer than the limit of ${MAX_EVENT_CHARS} characters`,
+          );
+        }
+        tail = seen.slice(-EVENT_END.length);
+      }
+      buf = parts.join("");
       continue;
     }
     if (eof) {
@@ -69,14 +108,9 @@ export async function* parseSysmonXml(
       return;
     }
     // keep only what may still begin an event
-    const keep = start >= 0 ? start : Math.max(0, buf.length - 8);
+    const keep = Math.max(0, buf.length - 8);
     bufLine += countLines(buf, 0, keep);
-    buf = buf.slice(keep);
-    const r = await it.next();
-    if (r.done) {
-      eof = true;
-      buf += decoder.decode();
-    } else buf += decoder.decode(r.value, { stream: true });
+    buf = buf.slice(keep) + await next();
   }
 }
 
@@ -90,11 +124,23 @@ function countLines(s: string, from: number, to: number): number {
   return n;
 }
 
-const DATA = /<Data\b([^>]*?)(?:\/>|>([\s\S]*?)<\/Data\s*>)/g;
+const DATA_CLOSE = /<\/Data\s*>/g;
 const NAME_ATTR = /\bName\s*=\s*(?:"([^"]*)"|'([^']*)')/;
 
+/**
+ * The `<System>` fields are looked for in the event's first 64 KiB only (a
+ * real one is under 2 KiB): their patterns backtrack, and a hostile event of
+ * megabytes must not make them quadratic.
+ */
+const SYSTEM_CHARS = 64 * 1024;
+
 function eventRecord(xml: string, file: string, line: number): SysmonRecord {
-  const idMatch = /<EventID\b[^>]*>([^<]*)<\/EventID\s*>/.exec(xml);
+  const eventData = xml.indexOf("<EventData");
+  const system = xml.slice(
+    0,
+    Math.min(eventData >= 0 ? eventData : xml.length, SYSTEM_CHARS),
+  );
+  const idMatch = /<EventID\b[^>]*>([^<]*)<\/EventID\s*>/.exec(system);
   const idText = idMatch
     ? decodeText(idMatch[1], file, line, "EventID").trim()
     : undefined;
@@ -108,18 +154,16 @@ function eventRecord(xml: string, file: string, line: number): SysmonRecord {
         : `is "${idText}", expected an integer`,
     );
   }
-  const computer = /<Computer\b[^>]*>([^<]*)<\/Computer\s*>/.exec(xml);
-  const provider = /<Provider\b([^>]*?)\/?>/.exec(xml);
+  const computer = /<Computer\b[^>]*>([^<]*)<\/Computer\s*>/.exec(system);
+  const provider = /<Provider\b([^>]*?)\/?>/.exec(system);
   const providerName = provider ? NAME_ATTR.exec(provider[1]) : null;
   const data: Record<string, string> = {};
-  const eventData = xml.indexOf("<EventData");
   if (eventData >= 0) {
-    DATA.lastIndex = eventData;
-    for (let m = DATA.exec(xml); m; m = DATA.exec(xml)) {
-      const name = NAME_ATTR.exec(m[1]);
+    for (const [attrs, text] of dataElements(xml, eventData)) {
+      const name = NAME_ATTR.exec(attrs);
       if (!name) continue;
       const key = decodeText(name[1] ?? name[2], file, line);
-      data[key] = decodeText(m[2] ?? "", file, line, key);
+      data[key] = decodeText(text, file, line, key);
     }
   }
   const host = computer
@@ -135,6 +179,37 @@ function eventRecord(xml: string, file: string, line: number): SysmonRecord {
     file,
     line,
   };
+}
+
+/**
+ * The `<Data ...>text</Data>` and `<Data .../>` elements of `xml` from
+ * `from`, as [attributes, text]: each position is looked at once, so a
+ * hostile event of unclosed elements costs linear time.
+ */
+function* dataElements(xml: string, from: number): Generator<[string, string]> {
+  let i = from;
+  for (;;) {
+    const open = xml.indexOf("<Data", i);
+    if (open < 0) return;
+    const after = xml.charCodeAt(open + 5);
+    // "<Data" followed by a name character is another element (<DataX>)
+    if (!(after === 0x3e || after === 0x2f || after <= 0x20)) {
+      i = open + 5;
+      continue;
+    }
+    const gt = xml.indexOf(">", open + 5);
+    if (gt < 0) return;
+    if (xml.charCodeAt(gt - 1) === 0x2f) {
+      yield [xml.slice(open + 5, gt - 1), ""];
+      i = gt + 1;
+      continue;
+    }
+    DATA_CLOSE.lastIndex = gt + 1;
+    const close = DATA_CLOSE.exec(xml);
+    if (!close) return; // no element after this one can be closed either
+    yield [xml.slice(open + 5, gt), xml.slice(gt + 1, close.index)];
+    i = close.index + close[0].length;
+  }
 }
 
 const ENTITIES: Record<string, string> = {

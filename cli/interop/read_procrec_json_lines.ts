@@ -47,7 +47,7 @@ export function readProcrecJsonLines(
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   file: string,
 ): ProcrecJsonInput {
-  const lines = readLines(chunks);
+  const lines = readLines(chunks, { file });
   let header: Promise<RecordingHeader> | undefined;
   const readHeader = async (): Promise<RecordingHeader> => {
     const first = await nextLine(lines);

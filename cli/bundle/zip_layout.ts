@@ -1,0 +1,116 @@
+/**
+ * What the end of a zip file says about it, read from its last bytes before
+ * any zip library sees it: whether it is a zip at all, how many entries its
+ * central directory lists (ZIP64 too) and how many bytes come before its
+ * first entry. A bundle is refused before its central directory is parsed
+ * when it lists more entries than {@link MAX_ZIP_ENTRIES} (a 9 MB zip of
+ * 100,000 empty entries would otherwise take a gigabyte). Pure apart from
+ * reading the file; needs `--allow-read`.
+ *
+ * @module
+ */
+
+/** Most entries a bundle may list (procrec writes a handful per recording). */
+export const MAX_ZIP_ENTRIES = 10_000;
+/** Largest central directory read (far above what 10,000 entries need). */
+export const MAX_CENTRAL_DIRECTORY_BYTES = 16 * 1024 * 1024;
+
+/** The layout of a zip file. */
+export interface ZipLayout {
+  /** Entries the central directory lists. */
+  entries: number;
+  /** Bytes of the central directory. */
+  centralDirectoryBytes: number;
+  /** Bytes before the zip's first entry (0 for a zip procrec wrote). */
+  prefixBytes: number;
+}
+
+const EOCD = 0x06054b50;
+const ZIP64_LOCATOR = 0x07064b50;
+const ZIP64_EOCD = 0x06064b50;
+
+/**
+ * The layout of the zip whose last bytes are `tail` (at most the last
+ * 65,557 bytes of a file of `size` bytes), or `undefined` when it has no end
+ * of central directory record: not a zip.
+ *
+ * @example
+ * ```ts
+ * import { zipLayoutOf } from "./zip_layout.ts";
+ * // an empty zip: just the 22-byte end record
+ * const eocd = new Uint8Array(22);
+ * new DataView(eocd.buffer).setUint32(0, 0x06054b50, true);
+ * const l = zipLayoutOf(eocd, 22, () => undefined);
+ * if (!l || l.entries !== 0 || l.prefixBytes !== 0) throw new Error(JSON.stringify(l));
+ * if (zipLayoutOf(new Uint8Array(22), 22, () => undefined) !== undefined) throw new Error();
+ * ```
+ */
+export function zipLayoutOf(
+  tail: Uint8Array,
+  size: number,
+  readAt: (offset: number, length: number) => Uint8Array | undefined,
+): ZipLayout | undefined {
+  const v = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+  const base = size - tail.length; // file offset of tail[0]
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (v.getUint32(i, true) !== EOCD) continue;
+    // the comment must run exactly to the end of the file
+    if (i + 22 + v.getUint16(i + 20, true) !== tail.length) continue;
+    let entries = v.getUint16(i + 10, true);
+    let cdBytes = v.getUint32(i + 12, true);
+    let cdOffset = v.getUint32(i + 16, true);
+    let cdEnd = base + i; // where the central directory ends
+    if (
+      (entries === 0xffff || cdBytes === 0xffffffff ||
+        cdOffset === 0xffffffff) &&
+      i >= 20 &&
+      v.getUint32(i - 20, true) === ZIP64_LOCATOR
+    ) {
+      const at = Number(v.getBigUint64(i - 12, true));
+      const rec = readAt(at, 56);
+      if (rec && rec.length === 56) {
+        const r = new DataView(rec.buffer, rec.byteOffset, 56);
+        if (r.getUint32(0, true) === ZIP64_EOCD) {
+          entries = Number(r.getBigUint64(32, true));
+          cdBytes = Number(r.getBigUint64(40, true));
+          cdOffset = Number(r.getBigUint64(48, true));
+          cdEnd = at;
+        }
+      }
+    }
+    return {
+      entries,
+      centralDirectoryBytes: cdBytes,
+      prefixBytes: Math.max(0, cdEnd - cdBytes - cdOffset),
+    };
+  }
+  return undefined;
+}
+
+/** The layout of the zip file `path`, or `undefined` if it is not a zip. */
+export async function readZipLayout(
+  path: string,
+): Promise<ZipLayout | undefined> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    const size = (await file.stat()).size;
+    if (size < 22) return undefined;
+    const readAt = (offset: number, length: number) => {
+      if (offset < 0 || offset + length > size) return undefined;
+      file.seekSync(offset, Deno.SeekMode.Start);
+      const buf = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const n = file.readSync(buf.subarray(got));
+        if (n === null) return buf.subarray(0, got);
+        got += n;
+      }
+      return buf;
+    };
+    const n = Math.min(size, 65_557);
+    const tail = readAt(size - n, n);
+    return tail ? zipLayoutOf(tail, size, readAt) : undefined;
+  } finally {
+    file.close();
+  }
+}
