@@ -219,12 +219,16 @@ export async function* streamEntry(
   });
   // a consumer that stops early cancels the stream; that rejection is expected
   done.catch(() => {});
+  // zip.js failing before it writes (a damaged local header) never closes
+  // the pipe: every read races that failure, or it would wait forever
+  const failure = done.then(() => new Promise<never>(() => {}));
+  failure.catch(() => {});
   const reader = pipe.readable.getReader();
   let finished = false;
   let total = 0;
   try {
     for (;;) {
-      const r = await reader.read();
+      const r = await Promise.race([reader.read(), failure]);
       if (r.done) break;
       total += r.value.length;
       if (total > max) throw new MemberSizeError(entry.filename, max);
