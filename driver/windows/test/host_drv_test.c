@@ -3,7 +3,9 @@
  * threads, under ThreadSanitizer (make -C driver/windows host-test).
  *
  * The driver's own files (sys/drv_ctl.c, sys/drv_notify.c, sys/drv_rules.c,
- * pr_match.c, the common ring) are compiled for Linux with test/km_host.h
+ * pr_match.c, the common ring) are compiled for Linux; the producers call the
+ * callbacks' real entry points (pr_process_notify, pr_thread_notify,
+ * pr_image_notify), which ask km_host.h who the current process is with test/km_host.h
  * giving the kernel primitives their real semantics on POSIX threads. Wine
  * runs one request at a time on one thread, so only here do the callbacks
  * run at once:
@@ -200,8 +202,10 @@ static void *producer(void *arg) {
   ci.ImageFileName = &ui;
   ci.CommandLine = &uc;
   ci.CreatingThreadId.UniqueProcess = (HANDLE)4;
-  pr_on_process(pid, &ci, 0, 0);
-  pr_on_thread(pid, pid + 1, TRUE, 4, 8, 0, FALSE);
+  /* the kernel's entry points themselves: they ask "the kernel" (km_host.h:
+   * the calling thread's ids) who creates, as on Windows */
+  pr_process_notify(NULL, (HANDLE)(ULONG_PTR)pid, &ci);
+  pr_thread_notify((HANDLE)(ULONG_PTR)pid, (HANDLE)(ULONG_PTR)(pid + 1), TRUE);
   km_current_pid = pid;
   km_current_tid = pid + 1;
   for (ULONG i = 0; i < PER_PRODUCER; i++) {
@@ -222,10 +226,14 @@ static void *producer(void *arg) {
       ui.Length = (USHORT)(2u * w16(img, 128, "\\SystemRoot\\System32\\ntdll.dll"));
       memset(&ii, 0, sizeof(ii));
       ii.ImageBase = (PVOID)(ULONG_PTR)(0x10000u * (i + 1));
-      pr_on_image(&ui, pid, pid + 1, &ii);
+      pr_image_notify(&ui, (HANDLE)(ULONG_PTR)pid, &ii);
       break;
     default: /* thread creations: odd ones by another process (remote) */
-      pr_on_thread(pid, tid, TRUE, i % 2 ? 4u : pid, pid + 1, 0, FALSE);
+      km_current_pid = i % 2 ? 4u : pid; /* odd: created from process 4 */
+      km_current_tid = i % 2 ? 8u : pid + 1;
+      pr_thread_notify((HANDLE)(ULONG_PTR)pid, (HANDLE)(ULONG_PTR)tid, TRUE);
+      km_current_pid = pid;
+      km_current_tid = pid + 1;
     }
   }
   return NULL;
