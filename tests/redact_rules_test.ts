@@ -238,3 +238,49 @@ Deno.test("redactionHmac() equals node:crypto's HMAC-SHA-256 for values of 0 to 
     createHmac("sha256", key).update(long, "utf8").digest("hex"),
   );
 });
+
+Deno.test("a rule with a command applies to that command's argv and after its name in a script, not to other commands", () => {
+  const r = new Redactor(
+    parseRedactionRules(
+      JSON.stringify({
+        rules: [{
+          name: "mysql-password",
+          flag: "-p",
+          separate: false,
+          command: "^mysql(dump)?(\\.exe)?$",
+        }],
+      }),
+      "r.json",
+    ),
+    KEY,
+  );
+  const m = marker("mysql-password", SECRET);
+  assertEquals(r.argv(["/usr/bin/mysql", `-p${SECRET}`]), [
+    "/usr/bin/mysql",
+    `-p${m}`,
+  ]);
+  assertEquals(r.argv(["gcc", "-pthread", "-pipe"]), [
+    "gcc",
+    "-pthread",
+    "-pipe",
+  ]);
+  assertEquals(
+    r.argv(["sh", "-c", `gcc -pthread && mysqldump -p${SECRET} db`]),
+    ["sh", "-c", `gcc -pthread && mysqldump -p${m} db`],
+  );
+  assertEquals(
+    r.text(`"C:\\Program Files\\MySQL\\bin\\MySQL.exe" -p${SECRET}`),
+    `"C:\\Program Files\\MySQL\\bin\\MySQL.exe" -p${m}`,
+  );
+  assertEquals(r.text("-pthread"), "-pthread");
+  let msg = "";
+  try {
+    parseRedactionRules(
+      '{"rules":[{"name":"a","flag":"-p","command":"("}]}',
+      "r.json",
+    );
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assert(msg.includes(`"command" must be a regular expression`), msg);
+});

@@ -63,7 +63,8 @@ anything is written: equal secrets still diff as equal, and \`procrec redact
 --check-guess\` tests a guess with the key. The header lists the rules and
 names the key (never the key). Make a key with \`procrec keygen --redact -o
 KEY\`; rules are JSON, e.g.
-  {"rules": [{"name": "mysql-password", "flag": "-p", "separate": false},
+  {"rules": [{"name": "mysql-password", "flag": "-p", "separate": false,
+              "command": "^mysql(dump|admin)?$"},
              {"name": "token", "flag": ["--token", "--password"]},
              {"name": "secret-env", "env": ".*(PASSWORD|SECRET).*", "flags": "i"},
              {"name": "bearer", "match": "Bearer (\\S+)"}]}

@@ -14,6 +14,12 @@
  *   `NAME=VALUE` (an environment assignment, as `env` or a shell takes it)
  *   whose whole NAME matches REGEX.
  *
+ * Any rule may name its `"command"`: a regular expression (any case) on the
+ * command's file name (`mysql` of `/usr/bin/mysql`, `mysql.exe` of a Windows
+ * path). The rule then applies only to argvs of that command, and in a
+ * command line (a `sh -c` script) only after a word naming it: `-p` of
+ * `mysql -pX` is redacted, `-pthread` of `gcc` is not.
+ *
  * @module
  */
 
@@ -22,6 +28,7 @@ export interface MatchRule {
   name: string;
   match: string;
   flags?: string;
+  command?: string;
 }
 
 /** A rule that redacts the values of named options. */
@@ -30,6 +37,7 @@ export interface FlagRule {
   flag: string[];
   /** Whether `NAME VALUE` (the value as the next argument) counts; default true. */
   separate?: boolean;
+  command?: string;
 }
 
 /** A rule that redacts the value of `NAME=VALUE` arguments by name. */
@@ -37,6 +45,7 @@ export interface EnvRule {
   name: string;
   env: string;
   flags?: string;
+  command?: string;
 }
 
 /** One redaction rule, as the rules file and the recording's header hold it. */
@@ -101,8 +110,8 @@ export function parseRedactionRules(
       throw fail(`${at}: expected exactly one of "match", "flag" or "env"`);
     }
     const allowed = kinds[0] === "flag"
-      ? ["name", "flag", "separate", "comment"]
-      : ["name", kinds[0], "flags", "comment"];
+      ? ["name", "flag", "separate", "command", "comment"]
+      : ["name", kinds[0], "flags", "command", "comment"];
     for (const k of Object.keys(raw)) {
       if (!allowed.includes(k)) {
         throw fail(
@@ -110,6 +119,22 @@ export function parseRedactionRules(
         );
       }
     }
+    const command = raw.command;
+    if (command !== undefined) {
+      let ok = typeof command === "string" && command !== "";
+      try {
+        if (ok) new RegExp(command as string, "i");
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        throw fail(
+          `${at}: "command" must be a regular expression on a command's file name, e.g. "^mysql(dump)?$"`,
+        );
+      }
+    }
+    const scoped = <T extends RedactionRule>(rule: T): T =>
+      command === undefined ? rule : { ...rule, command: command as string };
     if (kinds[0] === "flag") {
       const flags = typeof raw.flag === "string" ? [raw.flag] : raw.flag;
       if (
@@ -125,7 +150,7 @@ export function parseRedactionRules(
       }
       const rule: FlagRule = { name: ruleName, flag: flags as string[] };
       if (raw.separate !== undefined) rule.separate = raw.separate;
-      return rule;
+      return scoped(rule);
     }
     const kind = kinds[0] as "match" | "env";
     const pattern = raw[kind];
@@ -151,9 +176,11 @@ export function parseRedactionRules(
     if (kind === "match" && new RegExp(pattern, flags as string).test("")) {
       throw fail(`${at}: "match" matches the empty string`);
     }
-    return kind === "match"
-      ? withFlags<MatchRule>({ name: ruleName, match: pattern }, flags)
-      : withFlags<EnvRule>({ name: ruleName, env: pattern }, flags);
+    return scoped(
+      kind === "match"
+        ? withFlags<MatchRule>({ name: ruleName, match: pattern }, flags)
+        : withFlags<EnvRule>({ name: ruleName, env: pattern }, flags),
+    );
   });
 }
 

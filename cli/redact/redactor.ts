@@ -27,17 +27,27 @@ import { redactionKeyId } from "./redaction_key.ts";
 import { HmacSha256 } from "./_hmac_sha256.ts";
 import { formatMarker, isMarker, MARKER_FORMAT } from "./redaction_marker.ts";
 
+/** What every compiled rule has: its name and its command, if scoped. */
+interface Scope {
+  name: string;
+  /** The command's file name pattern (`"command"`), if any. */
+  command?: RegExp;
+}
+
 type Compiled =
-  | {
-    kind: "match";
-    name: string;
-    re: RegExp;
-    /** The pattern without indices, to see quickly whether it matches at all. */
-    test: RegExp;
-    groups: boolean;
-  }
-  | { kind: "flag"; name: string; names: string[]; separate: boolean }
-  | { kind: "env"; name: string; re: RegExp };
+  & Scope
+  & (
+    | {
+      kind: "match";
+      name: string;
+      re: RegExp;
+      /** The pattern without indices, to see quickly whether it matches at all. */
+      test: RegExp;
+      groups: boolean;
+    }
+    | { kind: "flag"; name: string; names: string[]; separate: boolean }
+    | { kind: "env"; name: string; re: RegExp }
+  );
 
 interface Span {
   start: number;
@@ -89,28 +99,10 @@ export class Redactor {
     this.#spec = rules;
     this.#key = key;
     this.#mac = new HmacSha256(key);
-    this.#rules = rules.map((r): Compiled => {
-      if ("match" in r) {
-        const re = new RegExp(r.match, (r.flags ?? "") + "gd");
-        // a pattern with a group redacts the group
-        const groups = new RegExp(`${r.match}|`, r.flags).exec("")!.length > 1;
-        const test = new RegExp(r.match, r.flags);
-        return { kind: "match", name: r.name, re, test, groups };
-      }
-      if ("flag" in r) {
-        return {
-          kind: "flag",
-          name: r.name,
-          names: r.flag,
-          separate: r.separate ?? true,
-        };
-      }
-      return {
-        kind: "env",
-        name: r.name,
-        re: new RegExp(`^(?:${r.env})$`, r.flags),
-      };
-    });
+    this.#rules = rules.map((r): Compiled => ({
+      ...compile(r),
+      ...(r.command ? { command: new RegExp(r.command, "i") } : {}),
+    }));
     for (const r of rules) this.counts[r.name] = 0;
   }
 
@@ -139,17 +131,20 @@ export class Redactor {
   argv(argv: readonly string[]): string[] {
     const out = [...argv];
     for (const rule of this.#rules) {
+      // a rule scoped to a command reads other argvs only as command lines
+      // (a `sh -c` script may run the command)
+      const ours = !rule.command || rule.command.test(fileName(out[0] ?? ""));
       for (let i = 0; i < out.length; i++) {
         const el = out[i];
-        if (rule.kind === "match") {
-          out[i] = this.#line(rule, el);
+        if (rule.kind === "match" || !ours) {
+          out[i] = this.#line(rule, el, ours);
           continue;
         }
         if (rule.kind === "env") {
           const m = ENV_NAME.exec(el);
           if (m && m[1] === "" && rule.re.test(m[2])) {
             out[i] = m[0] + this.#mark(rule, el.slice(m[0].length));
-          } else out[i] = this.#line(rule, el);
+          } else out[i] = this.#line(rule, el, true);
           continue;
         }
         let done = false;
@@ -172,7 +167,7 @@ export class Redactor {
             break;
           }
         }
-        if (!done) out[i] = this.#line(rule, el);
+        if (!done) out[i] = this.#line(rule, el, true);
       }
     }
     return out;
@@ -219,13 +214,22 @@ export class Redactor {
     return v;
   }
 
-  /** One rule over a text read as a command line. */
-  #line(rule: Compiled, s: string): string {
+  /**
+   * One rule over a text read as a command line; a rule scoped to a command
+   * redacts only after a word naming it, unless `inCommand` (the text is an
+   * argument of that command).
+   */
+  #line(rule: Compiled, s: string, inCommand = false): string {
     if (s === "") return s;
-    const spans = rule.kind === "match"
+    let spans = rule.kind === "match"
       ? this.#matches(rule, s)
       : this.#tokenValues(rule, s);
     if (spans.length === 0) return s;
+    if (rule.command && !inCommand) {
+      const from = commandEnd(rule.command, s);
+      spans = spans.filter((sp) => sp.start >= from);
+      if (spans.length === 0) return s;
+    }
     let out = "";
     let last = 0;
     for (const { start, end } of spans) {
@@ -309,6 +313,46 @@ export class Redactor {
     this.counts[rule.name] = (this.counts[rule.name] ?? 0) + 1;
     return formatMarker(rule.name, this.hmac(secret));
   }
+}
+
+/** A rule, compiled (its `command` apart). */
+function compile(r: RedactionRule): Compiled {
+  if ("match" in r) {
+    const re = new RegExp(r.match, (r.flags ?? "") + "gd");
+    // a pattern with a group redacts the group
+    const groups = new RegExp(`${r.match}|`, r.flags).exec("")!.length > 1;
+    const test = new RegExp(r.match, r.flags);
+    return { kind: "match", name: r.name, re, test, groups };
+  }
+  if ("flag" in r) {
+    return {
+      kind: "flag",
+      name: r.name,
+      names: r.flag,
+      separate: r.separate ?? true,
+    };
+  }
+  return {
+    kind: "env",
+    name: r.name,
+    re: new RegExp(`^(?:${r.env})$`, r.flags),
+  };
+}
+
+/** The file name of a command word: `mysql` of `"/usr/bin/mysql"`. */
+function fileName(word: string): string {
+  const bare = word.replace(/^["']|["']$/g, "");
+  return bare.slice(
+    Math.max(bare.lastIndexOf("/"), bare.lastIndexOf("\\")) + 1,
+  );
+}
+
+/** Where the first word naming `command` ends in `s`; past the end if none. */
+function commandEnd(command: RegExp, s: string): number {
+  for (const tok of tokenize(s)) {
+    if (command.test(fileName(s.slice(tok.start, tok.end)))) return tok.end;
+  }
+  return Infinity;
 }
 
 /** `-p`: a one-letter option, whose value may be attached. */
