@@ -227,6 +227,18 @@ captureTest(
       ]);
       assertEquals(other.code, 1, other.stdout + other.stderr);
       assert(!other.stdout.includes(SECRET) && !other.stdout.includes("0ther"));
+      assert(!same.stderr.includes("note:"), same.stderr);
+      // another key: the same secret is another marker, and a note says why
+      const k2 = `${dir}/other.key`;
+      assertEquals((await procrec(["keygen", "--redact", "-o", k2])).code, 0);
+      const d = await recordRedacted(dir, "d", SECRET, { ...s, key: k2 });
+      assertEquals(d.code, 0, d.stderr);
+      const keys = await procrec(["diff", `${dir}/a.cbor`, `${dir}/d.cbor`]);
+      assertEquals(keys.code, 1, keys.stdout + keys.stderr);
+      assert(
+        keys.stderr.includes("redacted with different keys"),
+        keys.stderr,
+      );
     });
   },
   why,

@@ -8,7 +8,8 @@
 import type { Command } from "commander";
 import { diffForests, renderDiff } from "../diff/mod.ts";
 import { UsageError } from "../errors.ts";
-import { action, print } from "./_run.ts";
+import { action, print, printErr } from "./_run.ts";
+import { redactionMismatch } from "../redact/mod.ts";
 import { replayRecording, toJson } from "./replay.ts";
 
 const EXAMPLES = `
@@ -22,7 +23,9 @@ ancestors), never by pid or time. Temp paths (/tmp/X, ...\\Temp\\X), UUIDs,
 long hex strings and numbers of 4 or more digits are normalized unless
 --no-normalize. Output: "-" removed, "+" added (whole subtrees), "~" changed
 (exit status, argv, thread count), context lines unprefixed. Byte-identical
-on every run. Exit status: 0 same, 1 different, 2 error.
+on every run. Exit status: 0 same, 1 different, 2 error. Redaction markers
+([redacted:RULE:HMAC]) compare whole: equal secrets redacted with the same
+key are equal; a note on stderr says when the keys differ.
 `;
 
 /** Options of {@link runDiff}. */
@@ -51,6 +54,11 @@ export async function runDiff(
   });
   const ra = await replayRecording(a);
   const rb = await replayRecording(b);
+  const note = redactionMismatch(
+    ra.reader.header.redaction,
+    rb.reader.header.redaction,
+  );
+  if (note) printErr(`procrec: note: ${note}\n`);
   const diff = diffForests(ra.forest, rb.forest, {
     ignoreArgv,
     volatile: options.normalize,

@@ -18,3 +18,4 @@ export * from "./redactor.ts";
 export * from "./redacted_header.ts";
 export * from "./marker_index.ts";
 export * from "./describe_redaction.ts";
+export * from "./redaction_mismatch.ts";
