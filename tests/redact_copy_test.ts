@@ -131,3 +131,41 @@ Deno.test("procrec redact of a truncated recording copies what reads and says th
     assert(self.stderr.includes("it is the source itself"), self.stderr);
   });
 });
+
+Deno.test("a rules file is read with a limit (/dev/zero stops at once) and must be UTF-8 JSON", async () => {
+  await withTempDir(async (dir) => {
+    const opts = await setUp(dir);
+    const key = opts[opts.indexOf("--redact-key") + 1];
+    await writeRecording(`${dir}/a.cbor`, events(2));
+    const zero = await procrec([
+      "redact",
+      `${dir}/a.cbor`,
+      "-o",
+      `${dir}/r.cbor`,
+      "--rules",
+      "/dev/zero",
+      "--redact-key",
+      key,
+    ]);
+    assertEquals(zero.code, 2);
+    assert(
+      zero.stderr.includes(`Cannot read redaction rules file "/dev/zero"`) &&
+        zero.stderr.includes("larger than 1048576 bytes"),
+      zero.stderr,
+    );
+    await Deno.writeFile(`${dir}/bad.json`, new Uint8Array([0xff, 0xfe]));
+    const bad = await procrec([
+      "redact",
+      `${dir}/a.cbor`,
+      "-o",
+      `${dir}/r.cbor`,
+      "--rules",
+      `${dir}/bad.json`,
+      "--redact-key",
+      key,
+    ]);
+    assertEquals(bad.code, 2);
+    assert(bad.stderr.includes("it is not UTF-8 text"), bad.stderr);
+    assert(!(await Deno.stat(`${dir}/r.cbor`).then(() => true, () => false)));
+  });
+});

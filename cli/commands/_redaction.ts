@@ -1,6 +1,7 @@
 /**
- * Reads what redaction needs from files: the rules (`--redact FILE`,
- * `--rules FILE`) and the key (`--redact-key FILE`). Needs `--allow-read`.
+ * Reads what redaction needs from files, through the bounded input reader
+ * (`cli/io/read_input.ts`): the rules (`--redact FILE`, `--rules FILE`) and
+ * the key (`--redact-key FILE`). Needs `--allow-read`.
  * The key must be a regular file that only its owner can read (as ssh
  * wants of a private key): a key others can read protects nothing.
  *
@@ -12,9 +13,10 @@ import {
   Redactor,
 } from "../redact/mod.ts";
 import { CliError, UsageError } from "../errors.ts";
+import { INPUT_LIMITS, readInputBytes } from "../io/mod.ts";
 
 const MAX_RULES_BYTES = 1 << 20;
-const MAX_KEY_BYTES = 4096;
+const MAX_KEY_BYTES = INPUT_LIMITS.key;
 
 /** What a command was given: `rules` and `key` paths, either may be absent. */
 export interface RedactionFlags {
@@ -41,7 +43,7 @@ export async function loadRedactor(
   }
   const rulesText = await readSmall(
     flags.rules,
-    "redaction rules",
+    "redaction rules file",
     MAX_RULES_BYTES,
   );
   const key = await readRedactionKey(flags.key);
@@ -90,40 +92,14 @@ async function readSmall(
   what: string,
   limit: number,
 ): Promise<string> {
-  const st = await statFile(path, what);
-  if (st.size > limit) {
-    throw new CliError(
-      `Cannot read ${what} "${path}": ${st.size} bytes, more than the ${limit} allowed`,
-    );
-  }
-  let file: Deno.FsFile;
   try {
-    file = await Deno.open(path, { read: true });
-  } catch (e) {
-    throw new CliError(
-      `Cannot read ${what} "${path}": ${(e as Error).message}`,
-    );
-  }
-  try {
-    const buf = new Uint8Array(limit + 1);
-    let n = 0;
-    for (;;) {
-      const got = await file.read(buf.subarray(n));
-      if (got === null) break;
-      n += got;
-      if (n > limit) {
-        throw new CliError(
-          `Cannot read ${what} "${path}": more than the ${limit} bytes allowed`,
-        );
-      }
-    }
-    return new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(0, n));
+    const bytes = await readInputBytes(path, { what, maxBytes: limit });
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (e) {
     if (e instanceof CliError) throw e;
-    throw new CliError(
-      `Cannot read ${what} "${path}": ${(e as Error).message}`,
-    );
-  } finally {
-    file.close();
+    const why = e instanceof TypeError
+      ? `Cannot read ${what} "${path}": it is not UTF-8 text`
+      : (e as Error).message;
+    throw new CliError(why, 2, { cause: e });
   }
 }
