@@ -366,3 +366,40 @@ Deno.test("close() that cannot rename says so and leaves the complete recording 
     assertEquals(events.length, everyKind.length);
   }, "procrec-rename-");
 });
+
+Deno.test("encodeEvent() and decodeEvent() round-trip the version 2 identity fields of info", () => {
+  const info = {
+    from: {
+      image: "kernel",
+      cred: "kernel",
+      file: "kernel",
+      ns: "proc",
+      cgroup: "kernel",
+    },
+    image: "/memfd:x (deleted)",
+    uid: 65534,
+    gid: 65534,
+    euid: 0,
+    egid: 65534,
+    loginUid: 1000,
+    sessionId: 2,
+    dev: 1,
+    ino: 99,
+    fileless: true,
+    cgroupId: 7,
+    cgroup: "/docker/abc",
+    ns: { pid: 1, mnt: 2, net: 3, user: 4, cgroup: 5 },
+    integrityLevel: "High",
+    sha256: "ab".repeat(32),
+    hashes: "SHA256=AB,MD5=CD",
+    originalFileName: "cmd.exe",
+    description: "d",
+    product: "p",
+    company: "c",
+    logonId: "0x3e7",
+    logonGuid: "{g}",
+  } as const;
+  const e = { kind: "exec", t: 1, pid: 2, tid: 2, info } as const;
+  const back = decodeEvent(encodeEvent(e as unknown as ProcEvent));
+  assertEquals(back, e);
+});

@@ -66,6 +66,11 @@ function info(
 ) {
   v.setUint32(at, i.uid ?? 0, true);
   v.setUint32(at + 4, i.gid ?? 0, true);
+  // ABI 2: effective ids as the real ones, audit ids unset
+  v.setUint32(at + 56, i.uid ?? 0, true);
+  v.setUint32(at + 60, i.gid ?? 0, true);
+  v.setUint32(at + 64, 0xffffffff, true);
+  v.setUint32(at + 68, 0xffffffff, true);
   i.prov.forEach((p, j) => v.setUint8(at + 8 + j, p));
   v.setUint32(at + 16, i.argv?.length ?? 0, true);
   v.setUint32(at + 20, i.argc ?? 0, true);
@@ -87,7 +92,7 @@ const BASE = 1_000_000_000n;
 Deno.test("decodeRecords() decodes a process create with its kernel parent and info", () => {
   const r = record(
     { kind: 1, mono: BASE + 500n, pid: 42, tid: 42 },
-    128,
+    216,
     (v, str) => {
       v.setUint32(40, 7, true);
       v.setUint32(44, 8, true);
@@ -116,7 +121,7 @@ Deno.test("decodeRecords() decodes a process create with its kernel parent and i
 Deno.test("decodeRecords() splits argv on NUL and keeps provenance and credentials", () => {
   const r = record(
     { kind: 2, mono: BASE + 10n, pid: 5, tid: 5, flags: 0x1 },
-    104,
+    192,
     (v, str) => {
       info(v, 48, {
         uid: 1000,
@@ -150,13 +155,15 @@ Deno.test("decodeRecords() splits argv on NUL and keeps provenance and credentia
       cwd: "/home",
       uid: 1000,
       gid: 100,
+      euid: 1000,
+      egid: 100,
       argvTruncated: true,
     },
   });
 });
 
 Deno.test("decodeRecords() never keeps a value whose provenance is gone or denied", () => {
-  const r = record({ kind: 2, mono: BASE, pid: 5, tid: 5 }, 104, (v, str) => {
+  const r = record({ kind: 2, mono: BASE, pid: 5, tid: 5 }, 192, (v, str) => {
     info(v, 48, {
       prov: [3, 4, 1, 3, 3],
       uid: 9,
@@ -182,7 +189,7 @@ Deno.test("decodeRecords() never keeps a value whose provenance is gone or denie
 Deno.test("decodeRecords() maps PR_F_CMDLINE to one command line (Windows)", () => {
   const r = record(
     { kind: 2, mono: BASE, pid: 5, tid: 5, flags: 0x20 },
-    104,
+    192,
     (v, str) => {
       info(v, 48, {
         prov: [1, 1, 0, 0, 0],
@@ -231,7 +238,7 @@ Deno.test("decodeRecords() decodes exits, threads, comm, lost, snapshot and imag
         v.setUint32(44, 0xffffffff, true);
       },
     ),
-    record({ kind: 8, mono: BASE, pid: 1, tid: 1 }, 112, (v, str) => {
+    record({ kind: 8, mono: BASE, pid: 1, tid: 1 }, 200, (v, str) => {
       v.setBigUint64(48, 1_000n, true);
       info(v, 56, {
         prov: [2, 2, 2, 0, 0],
@@ -408,4 +415,51 @@ Deno.test("decodeRecords() gives exact times on either side of 2^53 ns and the l
     eq(r.events[0].t, Number(mono - base));
     assert(r.lastSeq === 42n, `lastSeq ${r.lastSeq}`);
   }
+});
+
+Deno.test("decodeRecords() reads the ABI 2 identity fields: effective and audit ids, file, marks, cgroup, namespaces, Windows token", () => {
+  const r = record({ kind: 2, mono: BASE, pid: 5, tid: 5 }, 192, (v, str) => {
+    info(v, 48, { prov: [1, 1, 1, 0, 1], uid: 65534, gid: 65534 }, str);
+    [1, 1, 1].forEach((p, j) => v.setUint8(48 + 13 + j, p)); // file, ns, cgroup
+    v.setUint32(48 + 56, 0, true); // euid
+    v.setUint32(48 + 64, 1000, true); // loginuid
+    v.setUint32(48 + 68, 3, true); // sessionid
+    v.setUint32(48 + 72, 0x1, true); // PR_I_FILELESS
+    v.setUint32(48 + 76, 0x80000000 | 0x3000, true); // integrity High
+    v.setBigUint64(48 + 80, 65024n, true);
+    v.setBigUint64(48 + 88, 260715n, true);
+    v.setBigUint64(48 + 96, 4242n, true);
+    [11, 12, 13, 14, 15].forEach((x, j) =>
+      v.setUint32(48 + 104 + 4 * j, x, true)
+    );
+    str(48 + 128, "/system.slice/x.scope");
+    str(48 + 136, "S-1-5-18");
+  });
+  const e = decodeRecords(r, BASE).events[0];
+  assert(e.kind === "exec");
+  eq(e.info, {
+    from: {
+      image: "kernel",
+      argv: "kernel",
+      comm: "kernel",
+      cred: "kernel",
+      file: "kernel",
+      ns: "kernel",
+      cgroup: "kernel",
+    },
+    uid: 65534,
+    gid: 65534,
+    euid: 0,
+    egid: 65534,
+    loginUid: 1000,
+    sessionId: 3,
+    integrityLevel: "High",
+    user: "S-1-5-18",
+    dev: 65024,
+    ino: 260715,
+    fileless: true,
+    cgroupId: 4242,
+    cgroup: "/system.slice/x.scope",
+    ns: { pid: 11, mnt: 12, net: 13, user: 14, cgroup: 15 },
+  });
 });

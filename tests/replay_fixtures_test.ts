@@ -274,3 +274,22 @@ Deno.test("a bit-flipped chunk is skipped and reported; the other chunks still r
     if (!r.stdout.includes("in-lost-span")) throw new Error(r.stdout);
   });
 });
+
+Deno.test("recordings of format version 1 (fixtures/v1/) still replay to their golden trees", async () => {
+  for (const name of ["make", "windows"]) {
+    const r = await RecordingReader.open(`${FIX}/v1/${name}.cbor`);
+    assertEquals(r.header.version, 1, `${name}: a version 1 recording`);
+    const forest = await analyze(r.events(), {
+      os: r.header.os,
+      bootId: r.header.bootId,
+    });
+    if (!r.report.complete) throw new Error(`v1/${name}.cbor is not complete`);
+    assertEquals(
+      renderTree(forest),
+      await Deno.readTextFile(`${FIX}/v1/${name}.tree.txt`),
+      `v1/${name}`,
+    );
+    const cli = await procrec("replay", `fixtures/v1/${name}.cbor`);
+    assertEquals(cli.code, 0, cli.stderr);
+  }
+});

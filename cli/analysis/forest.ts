@@ -10,8 +10,10 @@ import type {
   EventKind,
   InfoField,
   LostReason,
+  ProcessInfo,
   Provenance,
 } from "../events/types.ts";
+import type { AccountNames } from "./process_identity.ts";
 
 /** What the analysis needs to know of the recording. */
 export interface ForestMeta {
@@ -40,8 +42,39 @@ export interface ExitStatus {
   text: string;
 }
 
+/** Fields of a process description that identify who ran what, where. */
+export const IDENTITY_FIELDS = [
+  "cwd",
+  "uid",
+  "gid",
+  "euid",
+  "egid",
+  "loginUid",
+  "sessionId",
+  "user",
+  "integrityLevel",
+  "dev",
+  "ino",
+  "fileless",
+  "deletedImage",
+  "cgroupId",
+  "cgroup",
+  "ns",
+  "sha256",
+  "hashes",
+  "originalFileName",
+  "description",
+  "product",
+  "company",
+  "logonId",
+  "logonGuid",
+] as const;
+
+/** Who ran an image, which file it was, in which cgroup and namespaces. */
+export type ImageIdentity = Pick<ProcessInfo, typeof IDENTITY_FIELDS[number]>;
+
 /** One image a process ran: the one it was created with, then each exec. */
-export interface ExecStep {
+export interface ExecStep extends ImageIdentity {
   /** ns since the time base. */
   t: number;
   /** Which event told it; `fork`: not told, copied from the parent (a Linux fork runs its parent's image). */
@@ -53,6 +86,14 @@ export interface ExecStep {
   argvTruncated?: boolean;
   /** Provenance of each field, as the source said. */
   from: Partial<Record<InfoField, Provenance>>;
+  /** The image's hash could not be taken: the file `changed` or was `gone` before it was read, or reading it failed (`error`) or was `skipped`. */
+  hashState?: "changed" | "gone" | "error" | "skipped";
+  /** The hash came from the recorder's cache (the file was not read again). */
+  hashCached?: boolean;
+  /** User and group names as the host had them at the exec (from `accounts` events). */
+  userName?: string;
+  effectiveUserName?: string;
+  groupName?: string;
 }
 
 /** How a thread's exit relates to its process's exit. */
@@ -181,4 +222,6 @@ export interface Forest {
   /** Time of the first and last event (ns since the time base). */
   first?: number;
   last?: number;
+  /** The recorded host's account names (the latest `accounts` event). */
+  accounts?: AccountNames;
 }

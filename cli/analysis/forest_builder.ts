@@ -17,6 +17,7 @@ import type {
   ThreadInfo,
 } from "./forest.ts";
 import { processId } from "./process_id.ts";
+import { IDENTITY_FIELDS } from "./forest.ts";
 
 /**
  * A thread exit at most this long (ns) before its process's exit, with no
@@ -517,7 +518,7 @@ function execStep(
   via: ExecStep["via"],
   info: ProcessInfo,
 ): ExecStep {
-  return {
+  const step: ExecStep = {
     t,
     via,
     image: info.image,
@@ -526,6 +527,10 @@ function execStep(
     argvTruncated: info.argvTruncated ? true : undefined,
     from: info.from,
   };
+  const src = info as unknown as Record<string, unknown>;
+  const dst = step as unknown as Record<string, unknown>;
+  for (const k of IDENTITY_FIELDS) if (src[k] !== undefined) dst[k] = src[k];
+  return step;
 }
 
 function applyInfo(node: ProcessNode, info: ProcessInfo): void {

@@ -6,6 +6,7 @@ import {
   oneLine,
 } from "./_format.ts";
 import type { Forest, ProcessNode } from "./forest.ts";
+import { identityOf, userLabel } from "./process_identity.ts";
 import {
   isFiltering,
   selectProcesses,
@@ -23,12 +24,17 @@ export interface RenderTreeOptions {
   ids?: boolean;
   /** Longest command shown before it is cut (default 200 characters). */
   maxCommand?: number;
+  /** Also show each image's SHA-256 and the container (`--wide`). */
+  wide?: boolean;
 }
 
 /**
  * Renders the forest as an indented tree, one process per line: command
  * (argv, else command line, else image), pid, start, duration, exit status,
- * thread count and flags. Children follow their parent in start order. With
+ * thread count, user (`nobody as root` when the effective user differs) and
+ * flags (among them `setuid`, `setgid`, `fileless`, `deleted-image`,
+ * `argv-truncated`, `no-exec`); with `wide`, the image's SHA-256 and the
+ * container. Children follow their parent in start order. With
  * a filter, matched processes are marked `*` and shown with their ancestors.
  * Lost spans show as the `in-lost-span` flag of the processes they overlap;
  * the summary counts them (one process per line, so line counts stay
@@ -77,7 +83,7 @@ export function renderTree(
     const deep = depth > MAX_INDENT ? `(depth ${depth}) ` : "";
     out.push(
       prefix + deep + mark +
-        describeProcess(forest, n, options.ids === true, max),
+        describeProcess(forest, n, options.ids === true, max, options.wide),
     );
     const kids = n.children.filter((c) => !sel || sel.shown.has(c));
     for (let i = kids.length - 1; i >= 0; i--) {
@@ -105,6 +111,7 @@ export function describeProcess(
   n: ProcessNode,
   ids = false,
   maxCommand = 200,
+  wide = false,
 ): string {
   let cmd = oneLine(commandOf(n));
   if (cmd.length > maxCommand) cmd = cmd.slice(0, maxCommand - 3) + "...";
@@ -126,7 +133,26 @@ export function describeProcess(
   ) {
     parts.push(`image ${oneLine(n.image)}`);
   }
-  const flags = n.flags.map((f) => {
+  const identity = identityOf(n, forest.meta.os);
+  const user = userLabel(identity.cred, forest.accounts);
+  if (user !== undefined) parts.push(`user ${oneLine(user)}`);
+  if (wide) {
+    const img = identity.image;
+    if (img?.sha256 !== undefined) parts.push(`sha256 ${img.sha256}`);
+    else if (img?.hashState !== undefined) {
+      parts.push(`sha256 ${img.hashState}`);
+    }
+    const c = identity.container;
+    if (c) {
+      parts.push(
+        `container ${c.runtime}:${c.id.slice(0, 12)}${
+          c.podUid ? ` pod ${c.podUid}` : ""
+        }`,
+      );
+    }
+  }
+  const flags: string[] = [...identity.flags];
+  flags.push(...n.flags.map((f) => {
     if (f === "parent-differs-from-creator") {
       const c = n.creatorId ? forest.byId.get(n.creatorId) : undefined;
       return `created by ${
@@ -134,7 +160,7 @@ export function describeProcess(
       }, parent pid ${n.ppid}`;
     }
     return f;
-  });
+  }));
   if (n.parentId === undefined && !n.flags.includes("seen-without-create")) {
     flags.unshift(`ppid ${n.ppid}`);
   }

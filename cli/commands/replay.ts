@@ -55,6 +55,7 @@ interface ReplayFlags {
   to?: string;
   summary?: boolean;
   ids?: boolean;
+  wide?: boolean;
   diff?: string[];
   ignoreArgv?: string[];
   normalize?: boolean;
@@ -177,6 +178,10 @@ export function register(program: Command): void {
     .option("--from <time>", "only processes alive at or after this time")
     .option("--to <time>", "only processes alive at or before this time")
     .option("--ids", "show each process's stable id")
+    .option(
+      "--wide",
+      "also show each image's SHA-256 (or why it has none) and the container its cgroup names",
+    )
     .option("--diff <files...>", "diff two recordings: --diff A B")
     .option(
       "--ignore-argv <regex...>",
@@ -214,7 +219,13 @@ export function register(program: Command): void {
           ...forestToJson(forest, filter),
         }));
       } else {
-        await print(renderTree(forest, { filter, ids: flags.ids === true }));
+        await print(
+          renderTree(forest, {
+            filter,
+            ids: flags.ids === true,
+            wide: flags.wide === true,
+          }),
+        );
         if (forest.problems.length > 0) {
           printErr(
             forest.problems.slice(0, 20).map((p) =>

@@ -19,7 +19,24 @@ export type Provenance =
   | "import"; // taken from an imported log (Sysmon, JSONL)
 
 /** Fields of a process description whose provenance is tracked. */
-export type InfoField = "image" | "argv" | "comm" | "cwd" | "cred";
+export type InfoField =
+  | "image"
+  | "argv"
+  | "comm"
+  | "cwd"
+  | "cred" // uid, gid, euid, egid, loginUid, sessionId, user, integrityLevel
+  | "file" // dev, ino, fileless, deletedImage
+  | "ns" // ns
+  | "cgroup"; // cgroupId, cgroup
+
+/** Namespace inode numbers of a process, as `/proc/PID/ns/NAME` links show them. */
+export interface Namespaces {
+  pid?: number;
+  mnt?: number;
+  net?: number;
+  user?: number;
+  cgroup?: number;
+}
 
 /** What is known of a process's image and arguments. */
 export interface ProcessInfo {
@@ -32,12 +49,46 @@ export interface ProcessInfo {
   /** Short name (Linux comm). */
   comm?: string;
   cwd?: string;
+  /** Real user and group ids. */
   uid?: number;
   gid?: number;
-  /** User name (Windows/Sysmon `User`). */
+  /** Effective ids after the exec (differ from the real ones for a setuid/setgid image). */
+  euid?: number;
+  egid?: number;
+  /** Audit login uid (absent when never set). */
+  loginUid?: number;
+  /** Audit session id (Linux); the logon session (Windows `TerminalSessionId`). */
+  sessionId?: number;
+  /** User name (Windows/Sysmon `User`) or the token user's SID. */
   user?: string;
+  /** Windows integrity level (`Low`, `Medium`, `High`, `System`, or as Sysmon gives it). */
+  integrityLevel?: string;
+  /** The image file's device (stat `st_dev`) and inode at exec time. */
+  dev?: number;
+  ino?: number;
+  /** The image had no name in any file system (memfd, anonymous). */
+  fileless?: boolean;
+  /** The image file had been unlinked when it was exec'd. */
+  deletedImage?: boolean;
+  /** cgroup v2 id and path. */
+  cgroupId?: number;
+  cgroup?: string;
+  /** Namespace inode numbers. */
+  ns?: Namespaces;
   /** The arguments were cut at the source's string limit. */
   argvTruncated?: boolean;
+  /** SHA-256 of the image, lowercase hex (imported; live hashes come as `image_hash` events). */
+  sha256?: string;
+  /** Sysmon `Hashes` as given (`SHA256=...,MD5=...`). */
+  hashes?: string;
+  /** Sysmon PE version fields. */
+  originalFileName?: string;
+  description?: string;
+  product?: string;
+  company?: string;
+  /** Sysmon `LogonId` (hex, as given) and `LogonGuid`. */
+  logonId?: string;
+  logonGuid?: string;
   /** Provenance of each field that was attempted. */
   from: Partial<Record<InfoField, Provenance>>;
 }

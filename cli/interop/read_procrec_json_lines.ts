@@ -9,7 +9,7 @@ import {
   decodeEvent,
   encodeEvent,
   FORMAT_NAME,
-  FORMAT_VERSION,
+  READABLE_VERSIONS,
   type RecordingHeader,
 } from "../log/mod.ts";
 import { fromJson, PROCREC_JSONL_VERSION } from "./procrec_json.ts";
@@ -112,12 +112,14 @@ function checkHeader(v: unknown, file: string, no: number): RecordingHeader {
   }
   const h = o.header as Record<string, unknown>;
   if (typeof h !== "object" || h === null) fail("header", "is missing");
-  if (h.format !== FORMAT_NAME || h.version !== FORMAT_VERSION) {
+  if (
+    h.format !== FORMAT_NAME || !READABLE_VERSIONS.includes(h.version as number)
+  ) {
     fail(
       "header.version",
       `is ${JSON.stringify(h.version)} of ${
         JSON.stringify(h.format)
-      }, expected ${FORMAT_VERSION} of "${FORMAT_NAME}"`,
+      }, expected ${READABLE_VERSIONS.join(" or ")} of "${FORMAT_NAME}"`,
     );
   }
   for (const k of ["host", "kernel", "bootId"]) {

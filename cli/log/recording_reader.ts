@@ -19,8 +19,8 @@ import { equalBytes, sha256, toHex } from "./_hash.ts";
 import {
   decodeEvent,
   FORMAT_NAME,
-  FORMAT_VERSION,
   MAX_ITEM_BYTES,
+  READABLE_VERSIONS,
   type RecordingHeader,
   type RecordingTrailer,
   SELF_DESCRIBE_TAG,
@@ -644,11 +644,11 @@ function checkHeader(value: unknown, name: string): RecordingHeader {
       }, expected "${FORMAT_NAME}"`,
     );
   }
-  if (h.version !== FORMAT_VERSION) {
+  if (!READABLE_VERSIONS.includes(h.version as number)) {
     throw fail(
-      `header version is ${
-        JSON.stringify(h.version)
-      }, expected ${FORMAT_VERSION}`,
+      `header version is ${JSON.stringify(h.version)}, expected ${
+        READABLE_VERSIONS.join(" or ")
+      }`,
     );
   }
   for (const k of ["host", "os", "kernel", "bootId"]) {

@@ -17,8 +17,13 @@ import type { RedactionRule } from "../redact/redaction_rules.ts";
 
 /** Name in the header of every recording. */
 export const FORMAT_NAME = "procrec";
-/** Version the writer writes and the reader accepts. */
-export const FORMAT_VERSION = 1;
+/** Version the writer writes. */
+export const FORMAT_VERSION = 2;
+/**
+ * Versions the reader accepts: 1 (before the identity fields of `info`,
+ * which it simply lacks) and 2.
+ */
+export const READABLE_VERSIONS: readonly number[] = [1, 2];
 /** CBOR self-describe tag that starts every recording. */
 export const SELF_DESCRIBE_TAG = 55799;
 /** Events per chunk at most. */
@@ -126,9 +131,29 @@ const PROVENANCE: (Provenance | undefined)[] = [
   "denied",
   "import",
 ];
-const INFO_FIELDS: InfoField[] = ["image", "argv", "comm", "cwd", "cred"];
+const INFO_FIELDS: InfoField[] = [
+  "image",
+  "argv",
+  "comm",
+  "cwd",
+  "cred",
+  "file",
+  "ns",
+  "cgroup",
+];
 
-type FieldType = "uint" | "int" | "num" | "str" | "bool" | "info" | "strs";
+/** Order of the namespace numbers in the encoded `ns`. */
+const NS_NAMES = ["pid", "mnt", "net", "user", "cgroup"] as const;
+
+type FieldType =
+  | "uint"
+  | "int"
+  | "num"
+  | "str"
+  | "bool"
+  | "info"
+  | "strs"
+  | "ns";
 type Field = readonly [name: string, type: FieldType, optional?: boolean];
 
 /** Positional layout of each kind after `[code, t, pid, tid]`. */
@@ -168,7 +193,11 @@ const LAYOUT: Record<EventKind, readonly Field[]> = {
   image_load: [["image", "str"], ["base", "uint"], ["size", "uint"]],
 };
 
-/** Layout of a process description: `[image, argv, comm, cwd, uid, gid, from, argvTruncated, cmdline, user]`. */
+/**
+ * Layout of a process description: `[image, argv, comm, cwd, uid, gid, from,
+ * argvTruncated, cmdline, user]`, then (version 2) the identity fields from
+ * `euid` on.
+ */
 const INFO_LAYOUT: readonly Field[] = [
   ["image", "str", true],
   ["argv", "strs", true],
@@ -180,6 +209,27 @@ const INFO_LAYOUT: readonly Field[] = [
   ["argvTruncated", "bool", true],
   ["cmdline", "str", true],
   ["user", "str", true],
+  // version 2
+  ["euid", "uint", true],
+  ["egid", "uint", true],
+  ["loginUid", "uint", true],
+  ["sessionId", "uint", true],
+  ["dev", "uint", true],
+  ["ino", "uint", true],
+  ["fileless", "bool", true],
+  ["deletedImage", "bool", true],
+  ["cgroupId", "uint", true],
+  ["cgroup", "str", true],
+  ["ns", "ns", true], // [pid, mnt, net, user, cgroup], 0 unknown
+  ["integrityLevel", "str", true],
+  ["sha256", "str", true],
+  ["hashes", "str", true],
+  ["originalFileName", "str", true],
+  ["description", "str", true],
+  ["product", "str", true],
+  ["company", "str", true],
+  ["logonId", "str", true],
+  ["logonGuid", "str", true],
 ];
 
 /**
@@ -309,13 +359,24 @@ function encodeInfo(info: ProcessInfo): unknown[] {
         const p = info.from[f];
         return p === undefined ? 0 : PROVENANCE.indexOf(p);
       });
-      out.push(codes.every((c) => c === 0) ? null : codes);
+      out.push(codes.every((c) => c === 0) ? null : trimZeros(codes));
+    } else if (name === "ns") {
+      const ns = info.ns;
+      out.push(ns === undefined ? null : NS_NAMES.map((n) => ns[n] ?? 0));
     } else {
       const v = (info as unknown as Record<string, unknown>)[name];
       out.push(v === undefined ? null : v);
     }
   }
   return trimNulls(out);
+}
+
+/** Provenance codes without trailing zeros (a version 1 `from` has five). */
+function trimZeros(a: number[]): number[] {
+  let n = a.length;
+  while (n > 5 && a[n - 1] === 0) n--;
+  a.length = n;
+  return a;
 }
 
 function trimNulls(a: unknown[]): unknown[] {
@@ -400,6 +461,24 @@ function decodeInfo(value: unknown, kind: string): ProcessInfo {
         if (p) from[INFO_FIELDS[j]] = p;
       });
       info.from = from;
+    } else if (name === "ns") {
+      if (
+        !Array.isArray(v) || v.length !== NS_NAMES.length ||
+        !v.every((x) =>
+          typeof x === "number" && Number.isSafeInteger(x) && x >= 0
+        )
+      ) {
+        throw new SyntaxError(
+          `${kind} event field "info.ns" is ${
+            describe(v)
+          }, expected an array of 5 unsigned integers`,
+        );
+      }
+      const ns: Record<string, number> = {};
+      NS_NAMES.forEach((n, j) => {
+        if (v[j] !== 0) ns[n] = v[j];
+      });
+      info.ns = ns;
     } else info[name] = check(v, type, `info.${name}`, kind);
   }
   return info as unknown as ProcessInfo;
@@ -447,6 +526,7 @@ const EXPECTED: Record<FieldType, string> = {
   bool: "a boolean",
   strs: "an array of text strings",
   info: "an array",
+  ns: "an array of 5 unsigned integers",
 };
 
 function describe(v: unknown): string {

@@ -1,5 +1,5 @@
 /**
- * Decodes a buffer of C records (`driver/include/procrec_abi.h`, ABI 1) into
+ * Decodes a buffer of C records (`driver/include/procrec_abi.h`, ABI 2) into
  * {@link ProcEvent}s. Pure: no I/O.
  *
  * @module
@@ -26,6 +26,7 @@ export const Kind = {
   LOST: 7,
   SNAPSHOT: 8,
   IMAGE_LOAD: 9,
+  IMAGE_HASH: 10,
 } as const;
 
 /** `PR_F_*` header flags. */
@@ -42,14 +43,14 @@ export const Flag = {
 
 /** Fixed size of each kind, header included (the minimum `size`). */
 export const FIXED_BYTES: Record<number, number> = {
-  [Kind.PROCESS_CREATE]: 128,
-  [Kind.EXEC]: 104,
+  [Kind.PROCESS_CREATE]: 216,
+  [Kind.EXEC]: 192,
   [Kind.PROCESS_EXIT]: 56,
   [Kind.THREAD_CREATE]: 56,
   [Kind.THREAD_EXIT]: 48,
   [Kind.COMM]: 48,
   [Kind.LOST]: 56,
-  [Kind.SNAPSHOT]: 112,
+  [Kind.SNAPSHOT]: 200,
   [Kind.IMAGE_LOAD]: 64,
 };
 
@@ -308,7 +309,34 @@ const INFO_PROV: [InfoField, number][] = [
   ["comm", 10],
   ["cwd", 11],
   ["cred", 12],
+  ["file", 13],
+  ["ns", 14],
+  ["cgroup", 15],
 ];
+
+/** `PR_I_*` of `pr_proc_info.image_flags`. */
+export const ImageFlag = {
+  FILELESS: 0x1,
+  DELETED: 0x2,
+  CGROUP_TRUNCATED: 0x4,
+} as const;
+
+/** `PR_ID_UNSET`: an audit id never set. */
+const ID_UNSET = 0xffffffff;
+
+/** `PR_INTEGRITY_KNOWN`: set in `integrity` with a RID. */
+const INTEGRITY_KNOWN = 0x80000000;
+
+/** Windows mandatory-label RIDs and their names. */
+const INTEGRITY: Record<number, string> = {
+  0x0000: "Untrusted",
+  0x1000: "Low",
+  0x2000: "Medium",
+  0x2100: "MediumPlus",
+  0x3000: "High",
+  0x4000: "System",
+  0x5000: "Protected",
+};
 
 /**
  * Reads a `struct pr_proc_info` at record offset `at`. A value is kept only
@@ -350,9 +378,47 @@ function readInfo(
   }
   if (comm !== undefined && usable("comm")) (info.comm = comm), any = true;
   if (cwd !== undefined && usable("cwd")) (info.cwd = cwd), any = true;
+  const u32 = (o: number) => v.getUint32(off + at + o, true);
+  const u64 = (o: number) => Number(v.getBigUint64(off + at + o, true));
   if (prov.cred === 1 || prov.cred === 2) {
-    info.uid = v.getUint32(off + at, true);
-    info.gid = v.getUint32(off + at + 4, true);
+    info.uid = u32(0);
+    info.gid = u32(4);
+    info.euid = u32(56);
+    info.egid = u32(60);
+    if (u32(64) !== ID_UNSET) info.loginUid = u32(64);
+    if (u32(68) !== ID_UNSET) info.sessionId = u32(68);
+    const integrity = u32(76);
+    if (integrity & INTEGRITY_KNOWN) {
+      const rid = integrity & 0xffff;
+      info.integrityLevel = INTEGRITY[rid] ?? `0x${rid.toString(16)}`;
+    }
+    const user = readStr(v, buf, off, size, at + 136);
+    if (user !== undefined) info.user = user;
+  }
+  const imageFlags = u32(72);
+  if (prov.file === 1 || prov.file === 2) {
+    info.dev = u64(80);
+    info.ino = u64(88);
+    if (imageFlags & ImageFlag.FILELESS) info.fileless = true;
+    if (imageFlags & ImageFlag.DELETED) info.deletedImage = true;
+    any = true;
+  }
+  if (prov.cgroup === 1 || prov.cgroup === 2) {
+    const id = u64(96);
+    if (id !== 0) info.cgroupId = id;
+    const cg = readStr(v, buf, off, size, at + 128);
+    if (cg !== undefined) info.cgroup = cg;
+    any = true;
+  }
+  if (prov.ns === 1 || prov.ns === 2) {
+    const ns: NonNullable<ProcessInfo["ns"]> = {};
+    const names = ["pid", "mnt", "net", "user", "cgroup"] as const;
+    names.forEach((n, i) => {
+      const x = u32(104 + 4 * i);
+      if (x !== 0) ns[n] = x;
+    });
+    info.ns = ns;
+    any = true;
   }
   if (flags & Flag.ARGV_TRUNCATED) info.argvTruncated = true;
   return any ? info : undefined;

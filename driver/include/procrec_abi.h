@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROCREC_ABI_VERSION 1u
+#define PROCREC_ABI_VERSION 2u
 
 #if defined(_WIN32)
 #define PROCREC_API __declspec(dllexport)
@@ -44,6 +44,7 @@ enum pr_kind {
   PR_REC_LOST = 7,           /* events were lost here; see pr_rec_lost */
   PR_REC_SNAPSHOT = 8,       /* a process already running at start */
   PR_REC_IMAGE_LOAD = 9,     /* an image was mapped (Windows, optional) */
+  PR_REC_IMAGE_HASH = 10,    /* the SHA-256 of an exec'd image (ABI 2) */
 };
 
 /* ---- header flags ---- */
@@ -76,6 +77,14 @@ enum pr_lost_reason {
 };
 #define PR_LOST_REASON_MAX 6u /* the highest enum pr_lost_reason */
 
+/* ---- pr_proc_info.image_flags (ABI 2) ---- */
+#define PR_I_FILELESS 0x0001u      /* the image has no name in any file system (memfd, anonymous) */
+#define PR_I_DELETED 0x0002u       /* the image file was unlinked when it was exec'd */
+#define PR_I_CGROUP_TRUNCATED 0x0004u /* the cgroup path was longer than the limit */
+
+#define PR_ID_UNSET 0xffffffffu /* loginuid / sessionid never set (audit's -1) */
+#define PR_INTEGRITY_KNOWN 0x80000000u /* pr_proc_info.integrity holds a RID (0x1000 low ... 0x4000 system) */
+
 struct pr_str {
   uint32_t off; /* from the start of the record; 0 with len 0: absent */
   uint32_t len; /* bytes, no NUL */
@@ -92,22 +101,44 @@ struct pr_rec_header { /* 40 bytes */
   uint32_t tid;     /* thread */
 };
 
-/* Process details shared by create, exec and snapshot records. */
-struct pr_proc_info { /* 56 bytes */
-  uint32_t uid;
+/* Process details shared by create, exec and snapshot records.
+ * ABI 2 appended everything from euid on; a field whose provenance is
+ * PR_PROV_NONE is 0 (or {0, 0}) and means nothing. */
+struct pr_proc_info { /* 144 bytes */
+  uint32_t uid;       /* real ids (Windows: 0) */
   uint32_t gid;
   uint8_t prov_image; /* enum pr_provenance, per field */
   uint8_t prov_argv;
   uint8_t prov_comm;
   uint8_t prov_cwd;
-  uint8_t prov_cred;
-  uint8_t reserved[3];
+  uint8_t prov_cred;   /* uid, gid, euid, egid, loginuid, sessionid, integrity, user */
+  uint8_t prov_file;   /* dev, ino, image_flags PR_I_FILELESS / PR_I_DELETED */
+  uint8_t prov_ns;     /* ns_* */
+  uint8_t prov_cgroup; /* cgroup_id, cgroup */
   uint32_t argv_full_len; /* bytes of the whole argv, even when truncated */
   uint32_t argc;          /* number of arguments in argv (NUL-separated) */
-  struct pr_str image;    /* executable path */
+  struct pr_str image;    /* executable path (Linux: as d_path, "/memfd:x (deleted)") */
   struct pr_str argv;     /* arguments joined by NUL (Windows: the command line) */
   struct pr_str comm;     /* short name */
   struct pr_str cwd;      /* working directory */
+  /* ---- ABI 2 ---- */
+  uint32_t euid;        /* effective ids after the exec */
+  uint32_t egid;
+  uint32_t loginuid;    /* audit login uid; PR_ID_UNSET when never set */
+  uint32_t sessionid;   /* audit session (Windows: token session id); PR_ID_UNSET when unset */
+  uint32_t image_flags; /* PR_I_* */
+  uint32_t integrity;   /* Windows: PR_INTEGRITY_KNOWN | the token's mandatory label RID; 0: unknown */
+  uint64_t dev;         /* image file's device, as stat(2) st_dev */
+  uint64_t ino;         /* image file's inode number */
+  uint64_t cgroup_id;   /* cgroup v2 id (the kernfs inode of its directory) */
+  uint32_t ns_pid;      /* namespace inode numbers, as /proc/PID/ns/NAME */
+  uint32_t ns_mnt;
+  uint32_t ns_net;
+  uint32_t ns_user;
+  uint32_t ns_cgroup;
+  uint32_t reserved2;
+  struct pr_str cgroup; /* cgroup v2 path from the hierarchy's root */
+  struct pr_str user;   /* Windows: the token user's SID (S-1-...); Linux: absent */
 };
 
 struct pr_rec_process_create { /* kind 1; header pid/tid are the new process */
@@ -173,6 +204,32 @@ struct pr_rec_image_load { /* kind 9 */
   uint64_t base;
   uint64_t size;
   struct pr_str image;
+};
+
+/* kind 10: the SHA-256 of the image an exec record named, computed after the
+ * exec off the capture path; header pid/tid are the exec's, header times are
+ * when the hash was done. */
+enum pr_hash_state {
+  PR_HASH_OK = 1,      /* sha256 is the hash of the file exec'd */
+  PR_HASH_CHANGED = 2, /* the file changed between exec and hashing: no hash */
+  PR_HASH_GONE = 3,    /* the file could not be opened any more: no hash */
+  PR_HASH_ERROR = 4,   /* reading failed (errno in err): no hash */
+  PR_HASH_SKIPPED = 5, /* not hashed (too large, not a regular file) */
+};
+
+struct pr_rec_image_hash { /* 128 bytes */
+  struct pr_rec_header h;
+  uint64_t exec_mono_ns; /* mono_ns of the exec record it belongs to */
+  uint64_t start_ns;     /* start of the process */
+  uint64_t dev;          /* the file hashed (as in the exec's pr_proc_info) */
+  uint64_t ino;
+  uint64_t size;         /* bytes hashed */
+  uint32_t state;        /* enum pr_hash_state */
+  uint32_t err;          /* errno with PR_HASH_ERROR */
+  uint8_t cached;        /* 1: from the cache, the file was not read again */
+  uint8_t prov;          /* enum pr_provenance: PR_PROV_PROC (read from the file system) */
+  uint8_t reserved[6];
+  uint8_t sha256[32];
 };
 
 /* ---- options, stats, controls ---- */

@@ -104,7 +104,7 @@ static void finish_exec(struct nl_state *s, const struct pr_nl_ev *ev, struct ex
     r = (struct pr_rec_exec *)(void *)x->rec;
     if (!(o->flags & PR_OPT_NO_ENRICH))
       r->info.prov_image = r->info.prov_argv = r->info.prov_comm = r->info.prov_cwd = r->info.prov_cred =
-          PR_PROV_GONE;
+          r->info.prov_file = r->info.prov_ns = r->info.prov_cgroup = PR_PROV_GONE;
     x->flags = 0;
     size = pr_rb_finish(&b);
   } else {

@@ -5,10 +5,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Reads up to cap bytes of dirfd/name; *full gets the whole length (reading
@@ -115,20 +117,125 @@ static uint8_t prov_of_errno(int e, int kthread) {
   return PR_PROV_NONE;
 }
 
-/* Parses "Uid:\t<real>\t..." from a status buffer. */
-static int status_field(const char *s, size_t n, const char *key, uint32_t *out) {
+/* Parses "Uid:\t<real>\t<effective>..." from a status buffer: the real id
+ * into *out, the effective one into *eff. */
+static int status_field(const char *s, size_t n, const char *key, uint32_t *out, uint32_t *eff) {
   size_t k = strlen(key), i = 0;
   while (i + k < n) {
     if ((i == 0 || s[i - 1] == '\n') && memcmp(s + i, key, k) == 0) {
-      char *end;
-      unsigned long v = strtoul(s + i + k, &end, 10);
+      char *end, *end2;
+      unsigned long v = strtoul(s + i + k, &end, 10), e;
       if (end == s + i + k) return -1;
+      e = strtoul(end, &end2, 10);
+      if (end2 == end) return -1;
       *out = (uint32_t)v;
+      *eff = (uint32_t)e;
       return 0;
     }
     i++;
   }
   return -1;
+}
+
+/* Reads a decimal id file (loginuid, sessionid). */
+static int read_id(int dirfd, const char *name, uint32_t *out) {
+  char b[32], *end;
+  ssize_t n = read_file(dirfd, name, b, sizeof(b) - 1, NULL);
+  if (n <= 0) return -1;
+  b[n] = 0;
+  unsigned long v = strtoul(b, &end, 10);
+  if (end == b) return -1;
+  *out = (uint32_t)v;
+  return 0;
+}
+
+/* Where the cgroup v2 hierarchy is mounted ("" when it is not), found once
+ * in /proc/self/mountinfo. */
+static char cgroup2_root[512];
+static pthread_once_t cgroup2_once = PTHREAD_ONCE_INIT;
+
+static void find_cgroup2(void) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  char line[4096];
+  if (!f) return;
+  while (fgets(line, sizeof(line), f)) {
+    /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS... - FSTYPE SOURCE SUPER */
+    char *dash = strstr(line, " - cgroup2 ");
+    char *p = line, *mp;
+    int field;
+    if (!dash) continue;
+    for (field = 0; field < 4 && p; field++) {
+      p = strchr(p, ' ');
+      if (p) p++;
+    }
+    if (!p) continue;
+    mp = p;
+    p = strchr(mp, ' ');
+    if (!p || (size_t)(p - mp) >= sizeof(cgroup2_root)) continue;
+    memcpy(cgroup2_root, mp, (size_t)(p - mp));
+    cgroup2_root[p - mp] = 0;
+    break;
+  }
+  fclose(f);
+}
+
+/* The cgroup v2 path of the process ("0::PATH" in /proc/PID/cgroup) into
+ * buf; its length, or -1. */
+static ssize_t cgroup_path(int dirfd, char *buf, size_t cap) {
+  ssize_t n = read_file(dirfd, "cgroup", buf, cap - 1, NULL);
+  char *p;
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+    if (strncmp(p, "0::", 3) == 0) {
+      char *e = strchr(p + 3, '\n');
+      size_t len = e ? (size_t)(e - p - 3) : strlen(p + 3);
+      memmove(buf, p + 3, len);
+      buf[len] = 0;
+      return (ssize_t)len;
+    }
+  }
+  return -1;
+}
+
+/* fileless / deleted of an exe link that read as path[0..n) and stats as
+ * *st, judged as d_path does: " (deleted)" is appended to an unlinked file
+ * and to a file that never had a name (memfd); the latter's device is not
+ * that of the directory its name would be in. A file whose name really ends
+ * in " (deleted)" and still exists under it is neither. */
+static uint32_t image_flags(int dirfd, const char *path, size_t n, const struct stat *st) {
+  static const char suffix[] = " (deleted)";
+  const size_t sl = sizeof(suffix) - 1;
+  char p[4096 + 8];
+  struct stat ds;
+  char *slash;
+  if (n < sl + 1 || n + 6 > sizeof(p) || memcmp(path + n - sl, suffix, sl) != 0 || path[0] != '/') return 0;
+  /* relative to the process's root: "root" + path */
+  memcpy(p, "root", 4);
+  memcpy(p + 4, path, n);
+  p[4 + n] = 0;
+  if (fstatat(dirfd, p, &ds, 0) == 0 && ds.st_dev == st->st_dev && ds.st_ino == st->st_ino) return 0;
+  p[4 + n - sl] = 0;
+  slash = strrchr(p + 4, '/');
+  if (slash == p + 4) slash[1] = 0; /* the root directory */
+  else *slash = 0;
+  if (fstatat(dirfd, p, &ds, 0) == 0) return ds.st_dev != st->st_dev ? PR_I_FILELESS : PR_I_DELETED;
+  return strncmp(path, "/memfd:", 7) == 0 ? PR_I_FILELESS : PR_I_DELETED;
+}
+
+/* Namespace inode numbers from /proc/PID/ns/; 0 when all failed. */
+static int read_ns(int dirfd, struct pr_proc_info *info) {
+  static const char *names[5] = {"ns/pid", "ns/mnt", "ns/net", "ns/user", "ns/cgroup"};
+  uint32_t *dst[5] = {&info->ns_pid, &info->ns_mnt, &info->ns_net, &info->ns_user, &info->ns_cgroup};
+  int got = 0;
+  for (int i = 0; i < 5; i++) {
+    struct stat st;
+    if (fstatat(dirfd, names[i], &st, 0) == 0) {
+      *dst[i] = (uint32_t)st.st_ino;
+      got++;
+    }
+  }
+  return got;
 }
 
 uint16_t pr_procfs_fill_info(struct pr_builder *b, uint32_t info_off, int dirfd, const struct pr_procfs_stat *st,
@@ -144,8 +251,8 @@ uint16_t pr_procfs_fill_info(struct pr_builder *b, uint32_t info_off, int dirfd,
   *gone = 0;
   memcpy(&info, b->buf + info_off, sizeof(info));
   if (dirfd < 0 || (buf = malloc(cap + 1)) == NULL) {
-    info.prov_image = info.prov_argv = info.prov_comm = info.prov_cwd = info.prov_cred =
-        dirfd < 0 ? PR_PROV_GONE : PR_PROV_NONE;
+    info.prov_image = info.prov_argv = info.prov_comm = info.prov_cwd = info.prov_cred = info.prov_file =
+        info.prov_ns = info.prov_cgroup = dirfd < 0 ? PR_PROV_GONE : PR_PROV_NONE;
     if (dirfd < 0) *gone = 1;
     memcpy(b->buf + info_off, &info, sizeof(info));
     return 0;
@@ -157,8 +264,18 @@ uint16_t pr_procfs_fill_info(struct pr_builder *b, uint32_t info_off, int dirfd,
     rc = pr_rb_add_str(b, info_off + offsetof(struct pr_proc_info, image), buf, (uint32_t)n, max_string);
     if (rc == 1 || (size_t)n == cap) flags |= PR_F_IMAGE_TRUNCATED;
     info.prov_image = PR_PROV_PROC;
+    /* the file itself: device, inode, unlinked or never named */
+    struct stat st_exe;
+    if (fstatat(dirfd, "exe", &st_exe, 0) == 0) {
+      info.dev = (uint64_t)st_exe.st_dev;
+      info.ino = (uint64_t)st_exe.st_ino;
+      info.image_flags |= image_flags(dirfd, buf, (size_t)n, &st_exe);
+      info.prov_file = PR_PROV_PROC;
+    } else {
+      info.prov_file = prov_of_errno(errno, kthread);
+    }
   } else {
-    info.prov_image = prov_of_errno(errno, kthread);
+    info.prov_image = info.prov_file = prov_of_errno(errno, kthread);
   }
 
   /* argv: NUL-separated; empty for a zombie and for kernel threads. */
@@ -191,11 +308,34 @@ uint16_t pr_procfs_fill_info(struct pr_builder *b, uint32_t info_off, int dirfd,
     info.prov_cwd = prov_of_errno(errno, kthread);
   }
 
-  /* uid/gid: the real ids from status. */
+  /* cgroup v2 path, and its id: the inode of its directory */
+  n = cgroup_path(dirfd, buf, cap);
+  if (n >= 0) {
+    struct stat cs;
+    char *full;
+    rc = pr_rb_add_str(b, info_off + offsetof(struct pr_proc_info, cgroup), buf, (uint32_t)n, max_string);
+    if (rc == 1) info.image_flags |= PR_I_CGROUP_TRUNCATED;
+    pthread_once(&cgroup2_once, find_cgroup2);
+    if (cgroup2_root[0] && (full = malloc(sizeof(cgroup2_root) + (size_t)n + 1)) != NULL) {
+      snprintf(full, sizeof(cgroup2_root) + (size_t)n + 1, "%s%s", cgroup2_root, buf);
+      if (stat(full, &cs) == 0) info.cgroup_id = (uint64_t)cs.st_ino;
+      free(full);
+    }
+    info.prov_cgroup = PR_PROV_PROC;
+  } else {
+    info.prov_cgroup = prov_of_errno(errno, kthread);
+  }
+
+  /* namespaces */
+  info.prov_ns = read_ns(dirfd, &info) > 0 ? PR_PROV_PROC : prov_of_errno(errno, kthread);
+
+  /* ids: real and effective from status, the audit ids from their files */
   n = read_file(dirfd, "status", buf, cap, NULL);
-  if (n > 0 && status_field(buf, (size_t)n, "Uid:", &info.uid) == 0 &&
-      status_field(buf, (size_t)n, "Gid:", &info.gid) == 0) {
+  if (n > 0 && status_field(buf, (size_t)n, "Uid:", &info.uid, &info.euid) == 0 &&
+      status_field(buf, (size_t)n, "Gid:", &info.gid, &info.egid) == 0) {
     info.prov_cred = PR_PROV_PROC;
+    if (read_id(dirfd, "loginuid", &info.loginuid) != 0) info.loginuid = PR_ID_UNSET;
+    if (read_id(dirfd, "sessionid", &info.sessionid) != 0) info.sessionid = PR_ID_UNSET;
   } else {
     info.prov_cred = n < 0 ? prov_of_errno(errno, 0) : PR_PROV_GONE;
   }
@@ -207,6 +347,22 @@ uint16_t pr_procfs_fill_info(struct pr_builder *b, uint32_t info_off, int dirfd,
     memcpy(&cur, b->buf + info_off, sizeof(cur));
     cur.uid = info.uid;
     cur.gid = info.gid;
+    cur.euid = info.euid;
+    cur.egid = info.egid;
+    cur.loginuid = info.loginuid;
+    cur.sessionid = info.sessionid;
+    cur.image_flags = info.image_flags;
+    cur.dev = info.dev;
+    cur.ino = info.ino;
+    cur.cgroup_id = info.cgroup_id;
+    cur.ns_pid = info.ns_pid;
+    cur.ns_mnt = info.ns_mnt;
+    cur.ns_net = info.ns_net;
+    cur.ns_user = info.ns_user;
+    cur.ns_cgroup = info.ns_cgroup;
+    cur.prov_file = info.prov_file;
+    cur.prov_ns = info.prov_ns;
+    cur.prov_cgroup = info.prov_cgroup;
     cur.prov_image = info.prov_image;
     cur.prov_argv = info.prov_argv;
     cur.prov_comm = info.prov_comm;

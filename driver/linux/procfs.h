@@ -37,17 +37,18 @@ uint64_t pr_procfs_start_mono(uint64_t start_ticks, int64_t boot_minus_mono);
 uint64_t pr_procfs_tick_ns(void);
 
 /* Fills the struct pr_proc_info at byte info_off of the record in b from
- * the process at dirfd (dirfd < 0: the process is gone, every field is
+ * the process at dirfd (exe, cmdline, stat's comm, cwd, cgroup, ns/, status,
+ * loginuid, sessionid) (dirfd < 0: the process is gone, every field is
  * PR_PROV_GONE). Strings are truncated to max_string. Returns the header
  * flags to add (PR_F_ARGV_TRUNCATED, PR_F_IMAGE_TRUNCATED), and sets *gone
  * when a field could not be read because the process had gone. */
 uint16_t pr_procfs_fill_info(struct pr_builder *b, uint32_t info_off, int dirfd, const struct pr_procfs_stat *st,
                              uint32_t max_string, int *gone);
 
-/* Bytes a record buffer needs for a fixed part of fixed_size and the four
- * strings of a pr_proc_info. */
+/* Bytes a record buffer needs for a fixed part of fixed_size and the five
+ * strings of a pr_proc_info that /proc fills (image, argv, comm, cwd, cgroup). */
 static inline uint32_t pr_procfs_record_cap(uint32_t fixed_size, uint32_t max_string) {
-  return fixed_size + 4u * max_string + 8u;
+  return fixed_size + 5u * max_string + 8u;
 }
 
 #endif /* PR_LINUX_PROCFS_H */

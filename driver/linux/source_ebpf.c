@@ -171,6 +171,32 @@ static int in_snapshot(const struct ebpf_state *s, uint32_t pid, uint64_t start_
   return pr_snap_index_covers(&s->snap, pid, start_ns);
 }
 
+/* The stat(2) encoding of a kernel dev_t (MAJOR << 20 | MINOR), as
+ * glibc's makedev. */
+static uint64_t user_dev(uint64_t kdev) {
+  uint64_t major = (kdev >> 20) & 0xfffu, minor = kdev & 0xfffffu;
+  return ((major & 0xfffff000u) << 32) | ((major & 0xfffu) << 8) | ((minor & 0xffffff00u) << 12) | (minor & 0xffu);
+}
+
+/* Copies a task's identity into an info (all PR_PROV_KERNEL). */
+static void put_ids(struct pr_proc_info *info, const struct pb_ids *ids, uint16_t pb_flags) {
+  info->uid = ids->uid;
+  info->gid = ids->gid;
+  info->euid = ids->euid;
+  info->egid = ids->egid;
+  info->loginuid = (pb_flags & PB_F_NO_AUDIT) ? PR_ID_UNSET : ids->loginuid;
+  info->sessionid = (pb_flags & PB_F_NO_AUDIT) ? PR_ID_UNSET : ids->sessionid;
+  info->prov_cred = PR_PROV_KERNEL;
+  info->cgroup_id = ids->cgroup_id;
+  info->prov_cgroup = PR_PROV_KERNEL;
+  info->ns_pid = ids->ns_pid;
+  info->ns_mnt = ids->ns_mnt;
+  info->ns_net = ids->ns_net;
+  info->ns_user = ids->ns_user;
+  info->ns_cgroup = ids->ns_cgroup;
+  info->prov_ns = PR_PROV_KERNEL;
+}
+
 static void on_fork(struct ebpf_state *s, const struct pb_fork *f) {
   struct pr_builder b;
   if (!(f->h.flags & PB_F_THREAD) && in_snapshot(s, f->h.pid, f->start_ns)) return;
@@ -190,9 +216,7 @@ static void on_fork(struct ebpf_state *s, const struct pb_fork *f) {
     r->creator_pid = f->cpid;
     r->creator_tid = f->ctid;
     r->start_ns = f->start_ns;
-    r->info.uid = f->uid;
-    r->info.gid = f->gid;
-    r->info.prov_cred = PR_PROV_KERNEL;
+    put_ids(&r->info, &f->ids, f->h.flags);
     r->info.prov_comm = PR_PROV_KERNEL;
     pr_rb_add_str(&b, offsetof(struct pr_rec_process_create, info.comm), f->comm, comm_len(f->comm),
                   s->max_string);
@@ -207,15 +231,32 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
   const char *argv = image + e->image_len;
   uint32_t alen = e->argv_len;
   const char *cwd = argv + alen;
+  const char *cgroup = cwd + e->cwd_len;
+  char image_buf[PB_IMAGE_CAP + 16];
+  uint32_t ilen = e->image_len;
   uint16_t flags = 0;
   int t;
-  if (sizeof(*e) + (size_t)e->image_len + alen + e->cwd_len > avail) return; /* malformed: cannot happen */
+  if (sizeof(*e) + (size_t)e->image_len + alen + e->cwd_len + e->cgroup_len > avail)
+    return; /* malformed: cannot happen */
   start_rec(s, &b, PR_REC_EXEC, sizeof(*r), &e->h, e->h.tid);
   r = (struct pr_rec_exec *)(void *)b.buf;
   r->start_ns = e->start_ns;
-  r->info.uid = e->uid;
-  r->info.gid = e->gid;
-  r->info.prov_cred = PR_PROV_KERNEL;
+  put_ids(&r->info, &e->ids, e->h.flags);
+  if (e->h.flags & PB_F_CGROUP_TRUNCATED) r->info.image_flags |= PR_I_CGROUP_TRUNCATED;
+  if (!(e->h.flags & PB_F_IMAGE_FILENAME)) {
+    r->info.dev = user_dev(e->dev);
+    r->info.ino = e->ino;
+    r->info.prov_file = PR_PROV_KERNEL;
+    if (e->h.flags & PB_F_IMAGE_PSEUDO) r->info.image_flags |= PR_I_FILELESS;
+    if (e->h.flags & PB_F_IMAGE_DELETED) r->info.image_flags |= PR_I_DELETED;
+  }
+  /* d_path appends " (deleted)" to an unlinked file and a pseudo file alike */
+  if ((e->h.flags & (PB_F_IMAGE_PSEUDO | PB_F_IMAGE_DELETED)) && ilen + 10 <= sizeof(image_buf)) {
+    memcpy(image_buf, image, ilen);
+    memcpy(image_buf + ilen, " (deleted)", 10);
+    ilen += 10;
+    image = image_buf;
+  }
   r->info.prov_comm = PR_PROV_KERNEL;
   r->info.prov_image = PR_PROV_KERNEL;
   r->info.prov_argv = (e->h.flags & PB_F_ARGV_FAULT) ? PR_PROV_NONE : PR_PROV_KERNEL;
@@ -223,7 +264,7 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
   r->info.argv_full_len = e->argv_full_len;
   if (e->h.flags & PB_F_ARGV_TRUNCATED) flags |= PR_F_ARGV_TRUNCATED;
   if (e->h.flags & PB_F_IMAGE_TRUNCATED) flags |= PR_F_IMAGE_TRUNCATED;
-  t = pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.image), image, e->image_len, s->max_string);
+  t = pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.image), image, ilen, s->max_string);
   if (t == 1) flags |= PR_F_IMAGE_TRUNCATED;
   t = pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.argv), argv, alen, s->max_string);
   if (t == 1) {
@@ -233,6 +274,7 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
   r->info.argc = pr_argv_count((const uint8_t *)argv, alen);
   pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.comm), e->comm, comm_len(e->comm), s->max_string);
   pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.cwd), cwd, e->cwd_len, s->max_string);
+  pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.cgroup), cgroup, e->cgroup_len, s->max_string);
   r->h.flags = flags;
   emit_built(s, &b);
 }
@@ -384,7 +426,7 @@ static int ebpf_open(struct pr_lib *lib, char *why, size_t n) {
   }
   s->reported = calloc((size_t)s->ncpu, sizeof(*s->reported));
   s->map_vals = calloc((size_t)s->ncpu, sizeof(*s->map_vals));
-  s->rec_cap = (uint32_t)sizeof(struct pr_rec_exec) + PB_IMAGE_CAP + PB_ARGV_CAP + PB_CWD_CAP + 64;
+  s->rec_cap = (uint32_t)sizeof(struct pr_rec_exec) + PB_IMAGE_CAP + PB_ARGV_CAP + PB_CWD_CAP + PB_CGROUP_CAP + 80;
   s->rec = aligned_alloc(8, s->rec_cap);
   if (!s->reported || !s->map_vals || !s->rec) {
     snprintf(why, n, "out of memory");

@@ -6,9 +6,15 @@
  * compact records (procrec_bpf.h) into one BPF ring buffer:
  *   sched_process_fork  process or thread created, kernel parent and creator
  *   sched_process_exec  the executable's absolute path (the dentry walk of
- *                       bprm->file, as /proc/PID/exe; bprm->filename if the
- *                       walk fails), argv read from the new image's argument
- *                       area with truncation and full length, and the cwd
+ *                       bprm->file, as d_path names it: "/memfd:NAME" for a
+ *                       file with no name in any tree, flagged so the library
+ *                       appends " (deleted)" as d_path does, and an unlinked
+ *                       file flagged deleted; bprm->filename if the walk
+ *                       fails), the file's device and inode, argv read from
+ *                       the new image's argument area with truncation and
+ *                       full length, the cwd, the credentials (real and
+ *                       effective, audit login uid and session), the cgroup
+ *                       v2 id and path and the namespace inode numbers
  *   sched_process_exit  one task ended: its exit code, and for the last task
  *                       of the group the status wait() reports
  *   task_rename         a task's comm changed (as the proc connector's COMM)
@@ -62,7 +68,7 @@ struct {
 /* An exec record is assembled here, then copied into the ring at its size. */
 struct exec_scratch {
   struct pb_exec r;
-  char data[PB_IMAGE_CAP + PB_ARGV_CAP + PB_CWD_CAP];
+  char data[PB_IMAGE_CAP + PB_ARGV_CAP + PB_CWD_CAP + PB_CGROUP_CAP];
 };
 
 struct {
@@ -142,6 +148,102 @@ __noinline int copy_path(__u64 vfsmnt, __u64 dentry, __u32 dst_off, __u32 cap) {
   return (int)len;
 }
 
+/* kernfs_node's parent before 6.15 (renamed __parent since). */
+struct kernfs_node___old {
+  struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn) {
+  if (bpf_core_field_exists(kn->__parent)) return BPF_CORE_READ(kn, __parent);
+  return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+}
+
+/* Writes the cgroup v2 path of kn (its names up to the hierarchy's root,
+ * "/" for the root itself) into this CPU's exec scratch at data[dst_off];
+ * returns its length, or -1 when deeper than PATH_DEPTH or longer than cap.
+ * A global function, as copy_path. */
+__noinline int copy_cgroup_path(__u64 kn_addr, __u32 dst_off, __u32 cap) {
+  __u32 k = 0;
+  struct path_scratch *ps = bpf_map_lookup_elem(&pathbuf, &k);
+  struct exec_scratch *s = bpf_map_lookup_elem(&scratch, &k);
+  struct kernfs_node *kn = (struct kernfs_node *)kn_addr;
+  if (!ps || !s || !kn) return -1;
+  __u32 off = PATH_END;
+  for (int i = 0; i < PATH_DEPTH; i++) {
+    struct kernfs_node *up = kn_parent(kn);
+    if (!up) break; /* the root: its name is not part of paths */
+    const char *name = BPF_CORE_READ(kn, name);
+    char part[64];
+    long n = bpf_probe_read_kernel_str(part, sizeof(part), name);
+    if (n <= 1) return -1;
+    __u32 len = (__u32)(n - 1);
+    if (len >= sizeof(part) - 1) {
+      /* a long name: read it at its place instead */
+      n = bpf_probe_read_kernel_str(ps->b + PATH_END, 256, name);
+      if (n <= 1) return -1;
+      len = (__u32)(n - 1) & 255;
+      if (len + 1 > off) return -1;
+      off -= len + 1;
+      off &= PATH_END - 1;
+      bpf_probe_read_kernel(ps->b + off + 1, len, name);
+    } else {
+      len &= 63;
+      if (len + 1 > off) return -1;
+      off -= len + 1;
+      off &= PATH_END - 1;
+      bpf_probe_read_kernel(ps->b + off + 1, len, part);
+    }
+    ps->b[off] = '/';
+    kn = up;
+    if (i == PATH_DEPTH - 1 && kn_parent(kn)) return -1;
+  }
+  if (off == PATH_END) {
+    off = PATH_END - 1;
+    ps->b[off] = '/';
+  }
+  __u32 len = PATH_END - off;
+  if (len > cap || len > PB_CGROUP_CAP) return -1;
+  if (dst_off > PB_IMAGE_CAP + PB_ARGV_CAP + PB_CWD_CAP) return -1;
+  bpf_probe_read_kernel(s->data + dst_off, len & (PB_CGROUP_CAP - 1), ps->b + (off & (PATH_END - 1)));
+  return (int)len;
+}
+
+/* The identity of task t: real_cred's ids, the audit ids, the cgroup v2 id
+ * and the namespaces, as /proc/PID/status, loginuid, sessionid and ns/ show
+ * them. Returns PB_F_NO_AUDIT when the kernel has no audit ids. */
+static __always_inline __u16 fill_ids(struct pb_ids *ids, struct task_struct *t) {
+  __u16 flags = 0;
+  const struct cred *c = BPF_CORE_READ(t, real_cred);
+  ids->uid = BPF_CORE_READ(c, uid.val);
+  ids->gid = BPF_CORE_READ(c, gid.val);
+  ids->euid = BPF_CORE_READ(c, euid.val);
+  ids->egid = BPF_CORE_READ(c, egid.val);
+  ids->ns_user = BPF_CORE_READ(c, user_ns, ns.inum);
+  if (bpf_core_field_exists(t->loginuid)) {
+    ids->loginuid = BPF_CORE_READ(t, loginuid.val);
+    ids->sessionid = BPF_CORE_READ(t, sessionid);
+  } else {
+    ids->loginuid = ids->sessionid = 0xffffffffu;
+    flags |= PB_F_NO_AUDIT;
+  }
+  struct nsproxy *nsp = BPF_CORE_READ(t, nsproxy);
+  if (nsp) {
+    ids->ns_mnt = BPF_CORE_READ(nsp, mnt_ns, ns.inum);
+    ids->ns_net = BPF_CORE_READ(nsp, net_ns, ns.inum);
+    ids->ns_cgroup = BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
+  }
+  /* the pid namespace the task lives in (task_active_pid_ns) */
+  struct pid *tp = BPF_CORE_READ(t, thread_pid);
+  if (tp) {
+    __u32 level = BPF_CORE_READ(tp, level);
+    struct upid up = {};
+    bpf_core_read(&up, sizeof(up), &tp->numbers[level & 31]);
+    ids->ns_pid = BPF_CORE_READ(up.ns, ns.inum);
+  }
+  ids->cgroup_id = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+  return flags;
+}
+
 static __always_inline __u64 *fail_slot(void) {
   __u32 k = 0;
   return bpf_map_lookup_elem(&reserve_fail, &k);
@@ -185,8 +287,8 @@ int BPF_PROG(pr_fork, struct task_struct *parent, struct task_struct *child) {
   r->cpid = BPF_CORE_READ(parent, tgid);
   r->ctid = BPF_CORE_READ(parent, pid);
   r->start_ns = BPF_CORE_READ(child, start_time);
-  r->uid = BPF_CORE_READ(child, real_cred, uid.val);
-  r->gid = BPF_CORE_READ(child, real_cred, gid.val);
+  if (tgid == pid) r->h.flags |= fill_ids(&r->ids, child);
+  else __builtin_memset(&r->ids, 0, sizeof(r->ids));
   bpf_probe_read_kernel(r->comm, sizeof(r->comm), &child->comm);
   bpf_ringbuf_submit(r, wake_flag());
   return 0;
@@ -202,13 +304,30 @@ int BPF_PROG(pr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
   /* The executable's path, as /proc/PID/exe shows it; else the filename
    * the kernel was asked to run. */
   struct file *file = BPF_CORE_READ(bprm, file);
-  long n = copy_path((__u64)BPF_CORE_READ(file, f_path.mnt), (__u64)BPF_CORE_READ(file, f_path.dentry), 0,
-                     PB_IMAGE_CAP - 1);
+  struct vfsmount *fmnt = BPF_CORE_READ(file, f_path.mnt);
+  struct dentry *fd = BPF_CORE_READ(file, f_path.dentry);
+  long n;
+  if (BPF_CORE_READ(fd, d_parent) == fd && BPF_CORE_READ(fmnt, mnt_root) != fd) {
+    /* A dentry of its own, in no tree (memfd_create, a pseudo file): d_path
+     * gives "/" NAME " (deleted)" (simple_dname); the library adds the
+     * suffix. */
+    s->data[0] = '/';
+    n = bpf_probe_read_kernel_str(s->data + 1, 256, BPF_CORE_READ(fd, d_name.name));
+    flags |= PB_F_IMAGE_PSEUDO;
+  } else {
+    n = copy_path((__u64)fmnt, (__u64)fd, 0, PB_IMAGE_CAP - 1);
+    /* d_unlinked(): unhashed and not a root */
+    if (n > 0 && !BPF_CORE_READ(fd, d_hash.pprev)) flags |= PB_F_IMAGE_DELETED;
+  }
+  struct inode *ino = BPF_CORE_READ(file, f_inode);
+  s->r.dev = BPF_CORE_READ(ino, i_sb, s_dev);
+  s->r.ino = BPF_CORE_READ(ino, i_ino);
   __u32 ilen;
   if (n > 0) {
     ilen = (__u32)n;
   } else {
     const char *fname = BPF_CORE_READ(bprm, filename);
+    flags &= ~(PB_F_IMAGE_PSEUDO | PB_F_IMAGE_DELETED);
     flags |= PB_F_IMAGE_FILENAME;
     n = bpf_probe_read_kernel_str(s->data, PB_IMAGE_CAP, fname);
     ilen = n > 0 ? (__u32)n - 1 : 0;
@@ -239,16 +358,23 @@ int BPF_PROG(pr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
   __u32 clen = c > 0 ? (__u32)c : 0;
   if (c < 0) flags |= PB_F_CWD_TRUNCATED;
 
+  /* The cgroup v2 path after the cwd. */
+  __u32 goff = (off + clen) & 0x7fff;
+  if (goff > PB_IMAGE_CAP + PB_ARGV_CAP + PB_CWD_CAP) goff = PB_IMAGE_CAP + PB_ARGV_CAP + PB_CWD_CAP;
+  long g = copy_cgroup_path((__u64)BPF_CORE_READ(p, cgroups, dfl_cgrp, kn), goff, PB_CGROUP_CAP - 1);
+  __u32 glen = g > 0 ? (__u32)g : 0;
+  if (g < 0) flags |= PB_F_CGROUP_TRUNCATED;
+
   __u32 tgid = BPF_CORE_READ(p, tgid);
-  __u32 size = sizeof(struct pb_exec) + ilen + alen + clen;
+  __u32 size = sizeof(struct pb_exec) + ilen + alen + clen + glen;
+  flags |= fill_ids(&s->r.ids, p);
   fill_hdr(&s->r.h, PB_EXEC, flags, size, tgid, (__u32)old_pid);
   s->r.start_ns = BPF_CORE_READ(p, group_leader, start_time);
-  s->r.uid = BPF_CORE_READ(p, real_cred, uid.val);
-  s->r.gid = BPF_CORE_READ(p, real_cred, gid.val);
   s->r.argv_full_len = full > 0xffffffffull ? 0xffffffffu : (__u32)full;
   s->r.argc = BPF_CORE_READ(bprm, argc);
   s->r.image_len = ilen;
   s->r.cwd_len = clen;
+  s->r.cgroup_len = glen;
   s->r.argv_len = alen;
   bpf_probe_read_kernel(s->r.comm, sizeof(s->r.comm), &p->comm);
 

@@ -35,11 +35,28 @@ enum pb_kind {
 #define PB_F_IMAGE_FILENAME 0x0100u  /* exec: image is bprm->filename (the path walk failed) */
 #define PB_F_CWD_TRUNCATED 0x0200u   /* exec: cwd deeper or longer than the walk allows */
 #define PB_F_LEADER_EXITING 0x0400u  /* exit: the group leader is exiting or has exited */
+#define PB_F_IMAGE_PSEUDO 0x0800u    /* exec: the file has no name in a tree (memfd): image is "/" d_name */
+#define PB_F_IMAGE_DELETED 0x1000u   /* exec: the file's dentry was unlinked (d_unlinked) */
+#define PB_F_CGROUP_TRUNCATED 0x2000u /* exec: the cgroup path is deeper or longer than the walk allows */
+#define PB_F_NO_AUDIT 0x4000u        /* fork/exec: the kernel has no loginuid/sessionid (no CONFIG_AUDIT) */
+
+/* Identity of a task shared by fork and exec records (48 bytes): the
+ * credentials of real_cred, the audit ids, cgroup v2 and namespaces. */
+struct pb_ids {
+  __u32 uid, gid;   /* real */
+  __u32 euid, egid; /* effective */
+  __u32 loginuid;   /* audit; (u32)-1 when unset */
+  __u32 sessionid;
+  __u64 cgroup_id;  /* the default hierarchy's kernfs id */
+  __u32 ns_pid, ns_mnt, ns_net, ns_user, ns_cgroup;
+  __u32 pad;
+};
 
 /* Capacities of the exec strings inside one record (the per-CPU scratch). */
 #define PB_IMAGE_CAP 4096u
 #define PB_ARGV_CAP 16384u
 #define PB_CWD_CAP 4096u
+#define PB_CGROUP_CAP 2048u
 
 struct pb_hdr { /* 32 bytes */
   __u16 kind;     /* enum pb_kind */
@@ -52,32 +69,36 @@ struct pb_hdr { /* 32 bytes */
   __u32 lost_cum; /* reserve failures on that CPU before this record (mod 2^32) */
 };
 
-struct pb_fork { /* 80 bytes; hdr pid/tid: the new task */
+struct pb_fork { /* 120 bytes; hdr pid/tid: the new task */
   struct pb_hdr h;
   __u32 ppid;     /* real_parent's tgid: the kernel's parent */
   __u32 ptid;     /* real_parent's pid: the parent thread */
   __u32 cpid;     /* the task that called fork/clone (tgid) */
   __u32 ctid;     /* ... and its thread id */
   __u64 start_ns; /* new task's start_time (monotonic) */
-  __u32 uid;      /* real uid/gid of the new task */
-  __u32 gid;
+  struct pb_ids ids; /* of the new task (not filled for a thread) */
   char comm[16];
 };
 
-struct pb_exec { /* 80 bytes + image_len + argv_len + cwd_len; hdr tid: the thread that exec'd */
+struct pb_exec { /* 144 bytes + image_len + argv_len + cwd_len + cgroup_len; hdr tid: the thread that exec'd */
   struct pb_hdr h;
   __u64 start_ns;      /* group leader's start_time (the process's identity) */
-  __u32 uid;           /* real uid/gid after the exec */
-  __u32 gid;
+  struct pb_ids ids;   /* after the exec (a setuid image has changed euid) */
+  __u64 dev;           /* the image file's super_block s_dev (kernel encoding) */
+  __u64 ino;           /* its inode number */
   __u32 argv_full_len; /* bytes of the whole argument area (arg_end - arg_start) */
   __u32 argc;          /* bprm->argc */
   __u16 image_len;     /* bytes of the image path, no NUL */
   __u16 cwd_len;       /* bytes of the working directory, no NUL (0: unknown) */
+  __u16 cgroup_len;    /* bytes of the cgroup v2 path, no NUL (0: unknown) */
+  __u16 pad;
   __u32 argv_len;      /* bytes of argv kept (NUL-separated, as in the arg area) */
+  __u32 pad2;
   char comm[16];
   /* then image_len bytes of the image path (the executable file's absolute
    * path, as /proc/PID/exe shows it; for a script, its interpreter), then
-   * argv_len bytes of arguments, then cwd_len bytes of the working directory */
+   * argv_len bytes of arguments, then cwd_len bytes of the working directory,
+   * then cgroup_len bytes of the cgroup v2 path */
 };
 
 struct pb_exit { /* 56 bytes; hdr pid/tid: the task that ended */
