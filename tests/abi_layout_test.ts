@@ -112,7 +112,7 @@ Deno.test("the layout check fails when one offset drifts", async () => {
   const diffs = layoutDifferences(c);
   const want = [
     "pr_rec_lost.count is at 56 in C, 48 in TS",
-    "sizeof(struct pr_proc_info) is 48 in C, 56 in TS",
+    "sizeof(struct pr_proc_info) is 136 in C, 144 in TS",
     "pr_rec_comm.comm is in TS but not in C",
   ];
   for (const w of want) {
@@ -226,6 +226,25 @@ function writeInfo(r: Rec, at: number, used: Set<string>) {
   r.str(at + I.argv, "a\0b\0\0");
   r.str(at + I.comm, "cm");
   r.str(at + I.cwd, "/w");
+  r.u8(at + I.prov_file, 1);
+  r.u8(at + I.prov_ns, 2);
+  r.u8(at + I.prov_cgroup, 1);
+  r.u32(at + I.euid, 0);
+  r.u32(at + I.egid, 1003);
+  r.u32(at + I.loginuid, 1004);
+  r.u32(at + I.sessionid, 5);
+  r.u32(at + I.image_flags, 3);
+  r.u32(at + I.integrity, 0x80002000);
+  r.u64(at + I.dev, 65024n);
+  r.u64(at + I.ino, 1234n);
+  r.u64(at + I.cgroup_id, 77n);
+  r.u32(at + I.ns_pid, 11);
+  r.u32(at + I.ns_mnt, 12);
+  r.u32(at + I.ns_net, 13);
+  r.u32(at + I.ns_user, 14);
+  r.u32(at + I.ns_cgroup, 15);
+  r.str(at + I.cgroup, "/cg");
+  r.str(at + I.user, "S-1-5-21");
   for (
     const f of [
       "uid",
@@ -240,6 +259,25 @@ function writeInfo(r: Rec, at: number, used: Set<string>) {
       "argv",
       "comm",
       "cwd",
+      "prov_file",
+      "prov_ns",
+      "prov_cgroup",
+      "euid",
+      "egid",
+      "loginuid",
+      "sessionid",
+      "image_flags",
+      "integrity",
+      "dev",
+      "ino",
+      "cgroup_id",
+      "ns_pid",
+      "ns_mnt",
+      "ns_net",
+      "ns_user",
+      "ns_cgroup",
+      "cgroup",
+      "user",
     ]
   ) used.add(`pr_proc_info.${f}`);
   return {
@@ -249,6 +287,19 @@ function writeInfo(r: Rec, at: number, used: Set<string>) {
     cwd: "/w",
     uid: 1001,
     gid: 1002,
+    euid: 0,
+    egid: 1003,
+    loginUid: 1004,
+    sessionId: 5,
+    integrityLevel: "Medium",
+    user: "S-1-5-21",
+    dev: 65024,
+    ino: 1234,
+    fileless: true,
+    deletedImage: true,
+    cgroupId: 77,
+    cgroup: "/cg",
+    ns: { pid: 11, mnt: 12, net: 13, user: 14, cgroup: 15 },
     argvTruncated: true,
     from: {
       image: "kernel",
@@ -256,6 +307,9 @@ function writeInfo(r: Rec, at: number, used: Set<string>) {
       comm: "kernel",
       cwd: "proc",
       cred: "kernel",
+      file: "kernel",
+      ns: "proc",
+      cgroup: "kernel",
     },
   };
 }
@@ -263,7 +317,7 @@ function writeInfo(r: Rec, at: number, used: Set<string>) {
 /** Fields the decoder does not read (each named, so a new field must be placed). */
 const NOT_DECODED = new Set([
   "pr_rec_header.utc_ns", // the recording keeps its own clock offsets
-  "pr_proc_info.reserved",
+  "pr_proc_info.reserved2",
   "pr_proc_info.argv_full_len",
   "pr_rec_process_create.status",
   "pr_rec_process_create.reserved",

@@ -77,7 +77,7 @@ export interface ProcessInfo {
   ns?: Namespaces;
   /** The arguments were cut at the source's string limit. */
   argvTruncated?: boolean;
-  /** SHA-256 of the image, lowercase hex (imported; live hashes come as `image_hash` events). */
+  /** SHA-256 of the image, lowercase hex (imported from Sysmon `Hashes`). */
   sha256?: string;
   /** Sysmon `Hashes` as given (`SHA256=...,MD5=...`). */
   hashes?: string;

@@ -24,7 +24,7 @@ export interface StructLayout {
 
 /** The ABI layout, in the shape `driver/common/abi_layout.c` prints. */
 export const ABI_LAYOUT = {
-  abi_version: 1,
+  abi_version: 2,
   structs: {
     pr_str: {
       size: 8,
@@ -47,7 +47,7 @@ export const ABI_LAYOUT = {
       },
     },
     pr_proc_info: {
-      size: 56,
+      size: 144,
       fields: {
         uid: 0,
         gid: 4,
@@ -56,17 +56,36 @@ export const ABI_LAYOUT = {
         prov_comm: 10,
         prov_cwd: 11,
         prov_cred: 12,
-        reserved: 13,
+        prov_file: 13,
+        prov_ns: 14,
+        prov_cgroup: 15,
         argv_full_len: 16,
         argc: 20,
         image: 24,
         argv: 32,
         comm: 40,
         cwd: 48,
+        euid: 56,
+        egid: 60,
+        loginuid: 64,
+        sessionid: 68,
+        image_flags: 72,
+        integrity: 76,
+        dev: 80,
+        ino: 88,
+        cgroup_id: 96,
+        ns_pid: 104,
+        ns_mnt: 108,
+        ns_net: 112,
+        ns_user: 116,
+        ns_cgroup: 120,
+        reserved2: 124,
+        cgroup: 128,
+        user: 136,
       },
     },
     pr_rec_process_create: {
-      size: 128,
+      size: 216,
       fields: {
         h: 0,
         parent_pid: 40,
@@ -80,7 +99,7 @@ export const ABI_LAYOUT = {
       },
     },
     pr_rec_exec: {
-      size: 104,
+      size: 192,
       fields: {
         h: 0,
         start_ns: 40,
@@ -130,7 +149,7 @@ export const ABI_LAYOUT = {
       },
     },
     pr_rec_snapshot: {
-      size: 112,
+      size: 200,
       fields: {
         h: 0,
         parent_pid: 40,

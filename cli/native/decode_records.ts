@@ -26,7 +26,6 @@ export const Kind = {
   LOST: 7,
   SNAPSHOT: 8,
   IMAGE_LOAD: 9,
-  IMAGE_HASH: 10,
 } as const;
 
 /** `PR_F_*` header flags. */

@@ -17,7 +17,7 @@ static int first;
  * one, so a field added in procrec_abi.h and not here fails the program. */
 static struct {
   size_t off, size;
-} seen[32];
+} seen[64];
 static int n_seen;
 static const char *cur;
 static size_t cur_size;
@@ -82,7 +82,10 @@ int main(void) {
   STRUCT(pr_str, F(off) F(len));
   STRUCT(pr_rec_header, F(kind) F(flags) F(size) F(seq) F(mono_ns) F(utc_ns) F(pid) F(tid));
   STRUCT(pr_proc_info, F(uid) F(gid) F(prov_image) F(prov_argv) F(prov_comm) F(prov_cwd) F(prov_cred)
-                           F(reserved) F(argv_full_len) F(argc) F(image) F(argv) F(comm) F(cwd));
+                           F(prov_file) F(prov_ns) F(prov_cgroup) F(argv_full_len) F(argc) F(image) F(argv)
+                               F(comm) F(cwd) F(euid) F(egid) F(loginuid) F(sessionid) F(image_flags) F(integrity)
+                                   F(dev) F(ino) F(cgroup_id) F(ns_pid) F(ns_mnt) F(ns_net) F(ns_user) F(ns_cgroup)
+                                       F(reserved2) F(cgroup) F(user));
   STRUCT(pr_rec_process_create, F(h) F(parent_pid) F(parent_tid) F(creator_pid) F(creator_tid) F(start_ns)
                                     F(status) F(reserved) F(info));
   STRUCT(pr_rec_exec, F(h) F(start_ns) F(info));

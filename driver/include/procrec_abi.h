@@ -44,7 +44,6 @@ enum pr_kind {
   PR_REC_LOST = 7,           /* events were lost here; see pr_rec_lost */
   PR_REC_SNAPSHOT = 8,       /* a process already running at start */
   PR_REC_IMAGE_LOAD = 9,     /* an image was mapped (Windows, optional) */
-  PR_REC_IMAGE_HASH = 10,    /* the SHA-256 of an exec'd image (ABI 2) */
 };
 
 /* ---- header flags ---- */
@@ -206,32 +205,6 @@ struct pr_rec_image_load { /* kind 9 */
   struct pr_str image;
 };
 
-/* kind 10: the SHA-256 of the image an exec record named, computed after the
- * exec off the capture path; header pid/tid are the exec's, header times are
- * when the hash was done. */
-enum pr_hash_state {
-  PR_HASH_OK = 1,      /* sha256 is the hash of the file exec'd */
-  PR_HASH_CHANGED = 2, /* the file changed between exec and hashing: no hash */
-  PR_HASH_GONE = 3,    /* the file could not be opened any more: no hash */
-  PR_HASH_ERROR = 4,   /* reading failed (errno in err): no hash */
-  PR_HASH_SKIPPED = 5, /* not hashed (too large, not a regular file) */
-};
-
-struct pr_rec_image_hash { /* 128 bytes */
-  struct pr_rec_header h;
-  uint64_t exec_mono_ns; /* mono_ns of the exec record it belongs to */
-  uint64_t start_ns;     /* start of the process */
-  uint64_t dev;          /* the file hashed (as in the exec's pr_proc_info) */
-  uint64_t ino;
-  uint64_t size;         /* bytes hashed */
-  uint32_t state;        /* enum pr_hash_state */
-  uint32_t err;          /* errno with PR_HASH_ERROR */
-  uint8_t cached;        /* 1: from the cache, the file was not read again */
-  uint8_t prov;          /* enum pr_provenance: PR_PROV_PROC (read from the file system) */
-  uint8_t reserved[6];
-  uint8_t sha256[32];
-};
-
 /* ---- options, stats, controls ---- */
 enum pr_source {
   PR_SOURCE_AUTO = 0,    /* Linux: eBPF where possible, else netlink */
@@ -318,7 +291,7 @@ PR_ABI_AT(pr_rec_header, utc_ns, 24);
 PR_ABI_AT(pr_rec_header, pid, 32);
 PR_ABI_AT(pr_rec_header, tid, 36);
 
-PR_ABI_SIZE(pr_proc_info, 56);
+PR_ABI_SIZE(pr_proc_info, 144);
 PR_ABI_AT(pr_proc_info, uid, 0);
 PR_ABI_AT(pr_proc_info, gid, 4);
 PR_ABI_AT(pr_proc_info, prov_image, 8);
@@ -326,15 +299,34 @@ PR_ABI_AT(pr_proc_info, prov_argv, 9);
 PR_ABI_AT(pr_proc_info, prov_comm, 10);
 PR_ABI_AT(pr_proc_info, prov_cwd, 11);
 PR_ABI_AT(pr_proc_info, prov_cred, 12);
-PR_ABI_AT(pr_proc_info, reserved, 13);
+PR_ABI_AT(pr_proc_info, prov_file, 13);
+PR_ABI_AT(pr_proc_info, prov_ns, 14);
+PR_ABI_AT(pr_proc_info, prov_cgroup, 15);
 PR_ABI_AT(pr_proc_info, argv_full_len, 16);
 PR_ABI_AT(pr_proc_info, argc, 20);
 PR_ABI_AT(pr_proc_info, image, 24);
 PR_ABI_AT(pr_proc_info, argv, 32);
 PR_ABI_AT(pr_proc_info, comm, 40);
 PR_ABI_AT(pr_proc_info, cwd, 48);
+PR_ABI_AT(pr_proc_info, euid, 56);
+PR_ABI_AT(pr_proc_info, egid, 60);
+PR_ABI_AT(pr_proc_info, loginuid, 64);
+PR_ABI_AT(pr_proc_info, sessionid, 68);
+PR_ABI_AT(pr_proc_info, image_flags, 72);
+PR_ABI_AT(pr_proc_info, integrity, 76);
+PR_ABI_AT(pr_proc_info, dev, 80);
+PR_ABI_AT(pr_proc_info, ino, 88);
+PR_ABI_AT(pr_proc_info, cgroup_id, 96);
+PR_ABI_AT(pr_proc_info, ns_pid, 104);
+PR_ABI_AT(pr_proc_info, ns_mnt, 108);
+PR_ABI_AT(pr_proc_info, ns_net, 112);
+PR_ABI_AT(pr_proc_info, ns_user, 116);
+PR_ABI_AT(pr_proc_info, ns_cgroup, 120);
+PR_ABI_AT(pr_proc_info, reserved2, 124);
+PR_ABI_AT(pr_proc_info, cgroup, 128);
+PR_ABI_AT(pr_proc_info, user, 136);
 
-PR_ABI_SIZE(pr_rec_process_create, 128);
+PR_ABI_SIZE(pr_rec_process_create, 216);
 PR_ABI_AT(pr_rec_process_create, h, 0);
 PR_ABI_AT(pr_rec_process_create, parent_pid, 40);
 PR_ABI_AT(pr_rec_process_create, parent_tid, 44);
@@ -345,7 +337,7 @@ PR_ABI_AT(pr_rec_process_create, status, 64);
 PR_ABI_AT(pr_rec_process_create, reserved, 68);
 PR_ABI_AT(pr_rec_process_create, info, 72);
 
-PR_ABI_SIZE(pr_rec_exec, 104);
+PR_ABI_SIZE(pr_rec_exec, 192);
 PR_ABI_AT(pr_rec_exec, h, 0);
 PR_ABI_AT(pr_rec_exec, start_ns, 40);
 PR_ABI_AT(pr_rec_exec, info, 48);
@@ -372,7 +364,7 @@ PR_ABI_AT(pr_rec_lost, reason, 40);
 PR_ABI_AT(pr_rec_lost, cpu, 44);
 PR_ABI_AT(pr_rec_lost, count, 48);
 
-PR_ABI_SIZE(pr_rec_snapshot, 112);
+PR_ABI_SIZE(pr_rec_snapshot, 200);
 PR_ABI_AT(pr_rec_snapshot, parent_pid, 40);
 PR_ABI_AT(pr_rec_snapshot, reserved, 44);
 PR_ABI_AT(pr_rec_snapshot, start_ns, 48);
