@@ -112,11 +112,15 @@ function* workload(
   }
 }
 
-async function write(path: string, events: Iterable<ProcEvent>): Promise<void> {
+async function write(
+  path: string,
+  events: Iterable<ProcEvent>,
+  chunkEvents?: number,
+): Promise<void> {
   const w = await RecordingWriter.create(
     path,
     testHeader({ host: "bench", source: { name: "fixture", reason: "bench" } }),
-    { flushIntervalMs: 0, overwrite: true },
+    { flushIntervalMs: 0, overwrite: true, chunkEvents },
   );
   for (const e of events) w.write(e);
   await w.close();
@@ -226,6 +230,24 @@ try {
       Math.round(m.kept / m.processes)
     } bytes/process)`;
   console.log(`memory (forest kept, after GC): ${per(many)}; ${per(few)}`);
+
+  // a long idle recording: many small chunks (2 events each, as the
+  // 250 ms flush leaves them), read by the reader alone, in MB/s
+  const smallPath = `${dir}/small.cbor`;
+  await write(smallPath, workload(Math.min(EVENTS, 200_000), 1000, 0), 2);
+  const smallBytes = (await Deno.stat(smallPath)).size;
+  t0 = performance.now();
+  const rs = await RecordingReader.open(smallPath);
+  let small = 0;
+  for await (const _ of rs.chunks()) small++;
+  const smallMs = performance.now() - t0;
+  console.log(
+    `small chunks:        ${
+      (smallBytes / 1e6 / (smallMs / 1000)).toFixed(1)
+    } MB/s (${small.toLocaleString("en")} chunks of 2 events, ${
+      mb(smallBytes)
+    }, ${(smallMs / 1000).toFixed(2)}s)`,
+  );
 
   // diff of two such recordings: both decoded and analyzed, then diffed
   resetPeaks();

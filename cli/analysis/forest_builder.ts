@@ -1,3 +1,4 @@
+import { EventCounts } from "../events/event_counts.ts";
 import type {
   ProcessCreate,
   ProcessInfo,
@@ -80,7 +81,7 @@ export class ForestBuilder {
   #exits = new Map<number, ExitStatus>();
   #lost: LostSpan[] = [];
   #problems: AnalysisProblem[] = [];
-  #counts: Forest["counts"] = {};
+  #counts = new EventCounts();
   #events = 0;
   #first: number | undefined;
   #last: number | undefined;
@@ -107,7 +108,7 @@ export class ForestBuilder {
     }
     const t = event.t;
     this.#events++;
-    this.#counts[event.kind] = (this.#counts[event.kind] ?? 0) + 1;
+    this.#counts.add(event);
     if (this.#first === undefined || t < this.#first) this.#first = t;
     if (this.#last === undefined || t > this.#last) this.#last = t;
     switch (event.kind) {
@@ -302,11 +303,7 @@ export class ForestBuilder {
       (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0) ||
       a.count - b.count
     );
-    const counts: Forest["counts"] = {};
-    for (const k of Object.keys(this.#counts).sort()) {
-      counts[k as keyof Forest["counts"]] =
-        this.#counts[k as keyof Forest["counts"]];
-    }
+    const counts: Forest["counts"] = this.#counts.sortedKinds();
     return {
       meta: this.meta,
       processes: nodes,

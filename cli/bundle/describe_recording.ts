@@ -39,20 +39,13 @@ export async function describeRecording(
   source: string,
 ): Promise<ManifestRecording> {
   const h = reader.header;
-  const counts: Record<string, number> = {};
-  const lost: Record<string, number> = {};
-  let lostCountUnknown = 0;
   let lastT: number | undefined;
   for await (const chunk of reader.chunks()) {
     for (const e of chunk.events) {
-      counts[e.kind] = (counts[e.kind] ?? 0) + 1;
-      if (e.kind === "lost") {
-        lost[e.reason] = (lost[e.reason] ?? 0) + e.count;
-        if (e.countUnknown) lostCountUnknown++;
-      }
       if (lastT === undefined || e.t > lastT) lastT = e.t;
     }
   }
+  // counted by the reader, as verify counts them
   const r = reader.report;
   const startNs = h.timeBase.utcNs;
   let endNs = startNs;
@@ -77,18 +70,12 @@ export async function describeRecording(
     timeRange: { start: isoFromNs(startNs), end: isoFromNs(endNs), endFrom },
     chunks: r.chunks,
     events: r.events,
-    counts: sortKeys(counts),
-    lost: sortKeys(lost),
-    lostCountUnknown,
+    counts: r.counts.sortedKinds() as Record<string, number>,
+    lost: r.counts.sortedLost(),
+    lostCountUnknown: r.counts.lostCountUnknown,
     finalHash: r.trailer ? toHex(r.trailer.finalHash) : null,
     complete: r.complete,
     chainIntact: r.chainIntact,
     problems: r.problems.map((p) => p.reason),
   };
-}
-
-function sortKeys(o: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(o).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0),
-  );
 }

@@ -22,12 +22,10 @@ export async function checkRecording(
 ): Promise<
   { check: RecordingCheck; findings: Finding[]; counts: Record<string, number> }
 > {
-  const counts: Record<string, number> = {};
-  // the reader checks digests, chain and trailer as it goes
-  for await (const chunk of reader.chunks()) {
-    for (const e of chunk.events) counts[e.kind] = (counts[e.kind] ?? 0) + 1;
-  }
+  // the reader checks digests, chain and trailer, and counts, as it goes
+  for await (const _ of reader.chunks()) { /* read to the end */ }
   const r = reader.report;
+  const counts = r.counts.sortedKinds() as Record<string, number>;
   const findings: Finding[] = r.problems.map((p) => ({
     level: p.type === "truncated" ? "incomplete" : "tampered",
     ...(member !== undefined ? { member } : {}),

@@ -87,16 +87,22 @@ export async function replayRecording(
 /** The reader's problems as lines for stderr ("" when there are none). */
 export function renderReadProblems(report: RecordingReport): string {
   if (report.problems.length === 0) return "";
-  const lines = report.problems.slice(0, 50).map((p) =>
+  const SHOWN = 50;
+  const listed = report.problems.filter((p) => p.type !== "omitted");
+  const lines = listed.slice(0, SHOWN).map((p) =>
     `procrec: recording "${report.name}": ${
       p.chunk !== undefined ? `chunk ${p.chunk}, ` : ""
     }offset ${p.offset}: ${p.type}: ${escapeText(p.reason)}\n`
   );
-  if (report.problems.length > 50) {
+  const counts = Object.entries(report.problemCounts);
+  const total = counts.reduce((n, [, k]) => n + (k ?? 0), 0);
+  if (total > lines.length) {
     lines.push(
       `procrec: recording "${report.name}": ... ${
-        report.problems.length - 50
-      } more problems\n`,
+        total - lines.length
+      } more problems (${total} in all: ${
+        counts.map(([t, k]) => `${t} ${k}`).join(", ")
+      })\n`,
     );
   }
   lines.push(

@@ -17,6 +17,7 @@
  */
 import type { EventKind, ProcEvent } from "../events/types.ts";
 import { newEncoder, Tag } from "./_cbor.ts";
+import { EventCounts } from "../events/event_counts.ts";
 import { EventBodyEncoder } from "./event_body_encoder.ts";
 import { sha256, toHex } from "./_hash.ts";
 import {
@@ -98,8 +99,7 @@ export class RecordingWriter {
   #chunkIndex = 0;
   #seq = 0;
   #prevHash: Uint8Array;
-  #counts: Partial<Record<EventKind, number>> = {};
-  #lost: Record<string, number> = {};
+  #counts = new EventCounts();
   #timer: number | undefined;
   #closed = false;
   /** A failure of the periodic flush, thrown by the next write or close. */
@@ -215,7 +215,7 @@ export class RecordingWriter {
 
   /** Counts per kind so far. */
   get counts(): Readonly<Partial<Record<EventKind, number>>> {
-    return this.#counts;
+    return this.#counts.kinds;
   }
 
   /** Adds one event; a full chunk is written at once. */
@@ -225,10 +225,7 @@ export class RecordingWriter {
     }
     if (this.#failed) throw this.#failed;
     encodeEventTo(event, this.#pending, this.#scratch);
-    this.#counts[event.kind] = (this.#counts[event.kind] ?? 0) + 1;
-    if (event.kind === "lost") {
-      this.#lost[event.reason] = (this.#lost[event.reason] ?? 0) + event.count;
-    }
+    this.#counts.add(event);
     if (
       this.#pending.count >= this.chunkEvents ||
       this.#pending.bytes >= this.chunkBytes
@@ -268,8 +265,8 @@ export class RecordingWriter {
     const trailer: RecordingTrailer = {
       chunks: this.#chunkIndex,
       events: this.#seq,
-      counts: this.#counts,
-      lost: this.#lost,
+      counts: this.#counts.kinds,
+      lost: this.#counts.lost,
       endUtcNs: BigInt(Date.now()) * 1_000_000n,
       finalHash: this.#prevHash,
     };

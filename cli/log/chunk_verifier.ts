@@ -1,0 +1,451 @@
+/**
+ * Verification: checks the frames of a recording one by one (each chunk
+ * against its digest, the hash chain, chunk order and sequence numbers, the
+ * trailer against everything read) and says which chunks to deliver. Pure:
+ * it decodes bytes it is given and never reads anything.
+ *
+ * @module
+ */
+import { EVENT_KINDS, type ProcEvent } from "../events/types.ts";
+import { EventCounts } from "../events/event_counts.ts";
+import { newDecoder } from "./_cbor.ts";
+import { equalBytes, sha256 } from "./_hash.ts";
+import type { Frame } from "./frame_recording.ts";
+import { ProblemLog, type ReadProblem } from "./problem_log.ts";
+import { decodeEvent, type RecordingTrailer } from "./schema.ts";
+
+/** What the reader found, complete once iteration has finished. */
+export interface RecordingReport {
+  name: string;
+  /** Bytes read. */
+  bytes: number;
+  /** Chunks whose events were delivered. */
+  chunks: number;
+  /** Events delivered (with the `lost` events standing for missing chunks). */
+  events: number;
+  /** The trailer was found and matched every chunk. */
+  complete: boolean;
+  /**
+   * Every chunk read verified against its digest and the hash chain, in
+   * order, none missing or repeated (a recording cut short can be intact).
+   */
+  chainIntact: boolean;
+  trailer?: RecordingTrailer;
+  /** Where a truncated recording stopped. */
+  truncatedAt?: number;
+  /** Events known missing because chunks were skipped. */
+  eventsMissing: number;
+  /**
+   * The events of the delivered chunks as the recording holds them (the
+   * `lost` events standing for missing chunks are in {@link eventsMissing}).
+   */
+  counts: EventCounts;
+  /** The first problems one by one, then a summary (see {@link ProblemLog}). */
+  problems: ReadProblem[];
+  /** Every problem, per type. */
+  problemCounts: Partial<Record<ReadProblem["type"], number>>;
+}
+
+/** One chunk as read. */
+export interface ChunkRead {
+  index: number;
+  offset: number;
+  length: number;
+  firstSeq: number;
+  /** SHA-256 of the chunk item (the next chunk's `prev`). */
+  hash: Uint8Array;
+  events: ProcEvent[];
+}
+
+/**
+ * Checks frames in file order; {@link ChunkVerifier.frame} returns the
+ * chunk to deliver, if any, and {@link ChunkVerifier.finish} settles the
+ * report once the input has ended.
+ *
+ * @example
+ * ```ts
+ * import { ChunkVerifier } from "./chunk_verifier.ts";
+ * const v = new ChunkVerifier("x.cbor", new Uint8Array(32));
+ * v.frame({ kind: "damaged", offset: 100, length: 4096, zeros: true, atEnd: true, reason: "" });
+ * v.finish(4196);
+ * // a zero tail is what a crash leaves: incomplete, not damaged
+ * if (v.report.problems[0].type !== "truncated" || !v.report.chainIntact) throw new Error();
+ * ```
+ */
+export class ChunkVerifier {
+  readonly report: RecordingReport;
+  #log = new ProblemLog();
+  #prevHash: Uint8Array;
+  /** The previous frame was a chunk read whole, right before this one. */
+  #prevAdjacent = true;
+  #nextIndex = 0;
+  #nextSeq = 0;
+  #lastT = 0;
+  /** Chunk indexes skipped as missing: [from, to) ranges, in order. */
+  #gaps: [number, number][] = [];
+  /** Offset of each delivered chunk, by index (for messages). */
+  #offsets = new Map<number, number>();
+  #trailerSeen = false;
+
+  constructor(name: string, headerHash: Uint8Array) {
+    this.#prevHash = headerHash;
+    this.report = {
+      name,
+      bytes: 0,
+      chunks: 0,
+      events: 0,
+      complete: false,
+      chainIntact: true,
+      eventsMissing: 0,
+      counts: new EventCounts(),
+      problems: this.#log.problems,
+      problemCounts: this.#log.counts,
+    };
+  }
+
+  /** A trailer was read: nothing after it belongs to the recording. */
+  get done(): boolean {
+    return this.#trailerSeen;
+  }
+
+  /** Checks one frame; returns the chunk to deliver, if any. */
+  frame(f: Frame): ChunkRead | undefined {
+    const r = this.report;
+    if (f.kind === "truncated") {
+      r.bytes = f.offset + f.length;
+      r.truncatedAt = f.offset;
+      this.#problem(
+        f.offset,
+        "truncated",
+        `truncated at offset ${f.offset}: ${f.item} ${
+          f.item === "chunk" ? this.#nextIndex + " " : ""
+        }is incomplete (${f.length} bytes of it present)`,
+        this.#nextIndex,
+      );
+      return undefined;
+    }
+    if (f.kind === "damaged") {
+      r.bytes = f.offset + f.length;
+      this.#prevAdjacent = false;
+      if (f.zeros && f.atEnd) {
+        // a crash or a power cut leaves zeros after the last write
+        r.truncatedAt = f.offset;
+        this.#problem(
+          f.offset,
+          "truncated",
+          `truncated at offset ${f.offset}: ${f.length} zero bytes to the end of the file after chunk ${
+            this.#nextIndex - 1
+          } (what a crash or power cut leaves; the recorder did not close the recording)`,
+          this.#nextIndex,
+        );
+        return undefined;
+      }
+      r.chainIntact = false;
+      this.#problem(
+        f.offset,
+        "damaged",
+        `${f.length} ${
+          f.zeros ? "zero bytes" : "bytes"
+        } at offset ${f.offset} are not a chunk: ${f.reason}; skipped to ${
+          f.atEnd ? "the end" : `offset ${f.offset + f.length}`
+        }`,
+        this.#nextIndex,
+      );
+      return undefined;
+    }
+    const end = f.offset + f.bytes.length;
+    r.bytes = end;
+    let item: unknown;
+    try {
+      item = newDecoder().decode(f.bytes);
+    } catch (e) {
+      return this.#damaged(
+        f.offset,
+        `item at offset ${f.offset} does not decode: ${(e as Error).message}`,
+      );
+    }
+    const hash = sha256(f.bytes);
+    if (!Array.isArray(item)) {
+      return this.#damaged(f.offset, `item at offset ${f.offset} is no array`);
+    }
+    if (f.item === "trailer") {
+      this.#trailer(item, f.offset);
+      this.#trailerSeen = true;
+      return undefined;
+    }
+    return this.#chunk(item, f.offset, f.bytes.length, hash);
+  }
+
+  /** Bytes follow the trailer (from `offset`, at least `length`). */
+  afterTrailer(offset: number, length: number): void {
+    this.report.complete = false;
+    this.#problem(
+      offset,
+      "trailer",
+      `${length}+ bytes follow the trailer at offset ${offset}`,
+    );
+  }
+
+  /** Settles the report once the input ended at `end`. */
+  finish(end: number): void {
+    const r = this.report;
+    if (!this.#trailerSeen && r.truncatedAt === undefined) {
+      r.truncatedAt = end;
+      this.#problem(
+        end,
+        "truncated",
+        `truncated at offset ${end}: no trailer after chunk ${
+          this.#nextIndex - 1
+        } (the recorder did not close the recording)`,
+        this.#nextIndex,
+      );
+    }
+    if (r.bytes < end) r.bytes = end;
+    if (this.#log.total > 0) r.complete = false;
+    this.#log.finish();
+  }
+
+  #problem(
+    offset: number,
+    type: ReadProblem["type"],
+    reason: string,
+    chunk?: number,
+  ): void {
+    this.#log.add({
+      offset,
+      ...(chunk !== undefined ? { chunk } : {}),
+      type,
+      reason,
+    });
+  }
+
+  #damaged(offset: number, reason: string, chunk?: number): undefined {
+    this.report.chainIntact = false;
+    this.#prevAdjacent = false;
+    this.#problem(offset, "damaged", reason, chunk ?? this.#nextIndex);
+    return undefined;
+  }
+
+  #chunk(
+    item: unknown[],
+    pos: number,
+    length: number,
+    hash: Uint8Array,
+  ): ChunkRead | undefined {
+    const r = this.report;
+    const [, index, firstSeq, prev, digest, body] = item;
+    if (
+      item.length !== 6 || !isUint(index) || !isUint(firstSeq) ||
+      !(prev instanceof Uint8Array) || !(digest instanceof Uint8Array) ||
+      !(body instanceof Uint8Array)
+    ) {
+      return this.#damaged(
+        pos,
+        `chunk at offset ${pos} has the wrong shape (expected ["chunk", index, firstSeq, prev, digest, body])`,
+      );
+    }
+    if (!equalBytes(sha256(body).subarray(0, 16), digest)) {
+      return this.#damaged(
+        pos,
+        `chunk ${index} at offset ${pos} is damaged: its body does not match its digest`,
+        index,
+      );
+    }
+    if (index < this.#nextIndex) {
+      // already delivered, or skipped as missing and found later: either
+      // way out of place, and never delivered (a second time)
+      r.chainIntact = false;
+      const earlier = this.#offsets.get(index);
+      const skipped = this.#gaps.some(([a, b]) => index >= a && index < b);
+      this.#problem(
+        pos,
+        "order",
+        skipped
+          ? `chunk ${index} at offset ${pos} is out of order: it comes after chunk ${
+            this.#nextIndex - 1
+          } (its ${firstSeq}+ events are counted as missing where it belonged)`
+          : `chunk ${index} at offset ${pos} repeats chunk ${index}${
+            earlier !== undefined ? ` (offset ${earlier})` : ""
+          }; not read again`,
+        index,
+      );
+      this.#prevAdjacent = false;
+      return undefined;
+    }
+    if (this.#prevAdjacent && !equalBytes(prev, this.#prevHash)) {
+      r.chainIntact = false;
+      this.#problem(
+        pos,
+        "chain",
+        `chunk ${index} at offset ${pos} does not follow the item before it (hash chain broken: the previous item was altered)`,
+        index,
+      );
+    }
+    let raw: unknown;
+    try {
+      raw = newDecoder().decode(body);
+    } catch (e) {
+      return this.#damaged(
+        pos,
+        `chunk ${index} at offset ${pos}: events do not decode: ${
+          (e as Error).message
+        }`,
+        index,
+      );
+    }
+    if (!Array.isArray(raw)) {
+      return this.#damaged(
+        pos,
+        `chunk ${index} at offset ${pos}: events are not an array`,
+        index,
+      );
+    }
+    const events: ProcEvent[] = [];
+    for (let i = 0; i < raw.length; i++) {
+      const e = raw[i];
+      // the usual garbage (not an event array, an unknown kind) is told
+      // apart without a throw: a chunk of a million of them stays cheap
+      const why = !Array.isArray(e) || e.length < 4
+        ? "not an event array"
+        : EVENT_KINDS[e[0] - 1] === undefined
+        ? `event kind code ${String(e[0]).slice(0, 20)} is unknown`
+        : undefined;
+      if (why === undefined) {
+        try {
+          events.push(decodeEvent(e));
+          continue;
+        } catch (err) {
+          this.#eventProblem(index, pos, i, firstSeq, (err as Error).message);
+          continue;
+        }
+      }
+      this.#eventProblem(index, pos, i, firstSeq, why);
+    }
+    r.counts.addAll(events);
+    if (index !== this.#nextIndex || firstSeq !== this.#nextSeq) {
+      const missing = firstSeq - this.#nextSeq;
+      r.chainIntact = false;
+      this.#gaps.push([this.#nextIndex, index]);
+      this.#problem(
+        pos,
+        "gap",
+        index > this.#nextIndex
+          ? `chunks ${this.#nextIndex} to ${
+            index - 1
+          } are missing before offset ${pos} (${
+            missing > 0 ? missing : "an unknown number of"
+          } events)`
+          : `chunk ${index} at offset ${pos} starts at event ${firstSeq}, expected ${this.#nextSeq}`,
+        index,
+      );
+      if (missing > 0) {
+        r.eventsMissing += missing;
+        events.unshift({
+          kind: "lost",
+          t: this.#lastT,
+          pid: 0,
+          tid: 0,
+          reason: "recording",
+          count: missing,
+        });
+      }
+    }
+    this.#prevAdjacent = true;
+    this.#prevHash = hash;
+    this.#offsets.set(index, pos);
+    this.#nextIndex = index + 1;
+    this.#nextSeq = firstSeq + raw.length;
+    if (events.length > 0) this.#lastT = events[events.length - 1].t;
+    r.chunks++;
+    r.events += events.length;
+    return { index, offset: pos, length, firstSeq, hash, events };
+  }
+
+  #eventProblem(
+    index: number,
+    pos: number,
+    i: number,
+    firstSeq: number,
+    why: string,
+  ): void {
+    this.#problem(
+      pos,
+      "event",
+      `chunk ${index} at offset ${pos}, event ${i} (seq ${
+        firstSeq + i
+      }): ${why}`,
+      index,
+    );
+  }
+
+  #trailer(item: unknown[], pos: number): void {
+    const r = this.report;
+    const [, nChunks, nEvents, counts, lost, endUtcNs, finalHash] = item;
+    if (
+      !isUint(nChunks) || !isUint(nEvents) || !isMap(counts) ||
+      !isMap(lost) || !(finalHash instanceof Uint8Array) ||
+      !(typeof endUtcNs === "bigint" || Number.isSafeInteger(endUtcNs))
+    ) {
+      r.chainIntact = false;
+      this.#problem(
+        pos,
+        "trailer",
+        `trailer at offset ${pos} has the wrong shape`,
+      );
+      return;
+    }
+    r.trailer = {
+      chunks: nChunks,
+      events: nEvents,
+      counts: counts as RecordingTrailer["counts"],
+      lost: lost as Record<string, number>,
+      endUtcNs: BigInt(endUtcNs as number | bigint),
+      finalHash,
+    };
+    const problems: string[] = [];
+    if (!this.#prevAdjacent || !equalBytes(finalHash, this.#prevHash)) {
+      problems.push("its final hash does not match the last chunk");
+    }
+    if (nChunks !== this.#nextIndex) {
+      problems.push(`it counts ${nChunks} chunks, read ${this.#nextIndex}`);
+    }
+    if (nEvents !== this.#nextSeq) {
+      problems.push(`it counts ${nEvents} events, read ${this.#nextSeq}`);
+    }
+    // the counts are outside the hash chain: check them against the events
+    for (
+      const [said, read, what] of [
+        [counts, r.counts.kinds as Record<string, number>, "events"],
+        [lost, r.counts.lost, "events lost"],
+      ] as const
+    ) {
+      for (const k of new Set([...Object.keys(said), ...Object.keys(read)])) {
+        const n = said[k] ?? 0;
+        if (n !== (read[k] ?? 0)) {
+          problems.push(
+            `it counts ${JSON.stringify(n)} ${k} ${what}, read ${read[k] ?? 0}`,
+          );
+        }
+      }
+    }
+    if (problems.length) {
+      r.chainIntact = false;
+      this.#problem(
+        pos,
+        "trailer",
+        `trailer at offset ${pos}: ${problems.join("; ")}`,
+      );
+      return;
+    }
+    r.complete = this.#log.total === 0;
+  }
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) &&
+    !(v instanceof Uint8Array);
+}
+
+function isUint(v: unknown): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
