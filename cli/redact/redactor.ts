@@ -175,14 +175,17 @@ export class Redactor {
 
   /** An event with its texts redacted (the same event when it has none). */
   event(ev: ProcEvent): ProcEvent {
-    switch (ev.kind) {
-      case "thread_create":
-      case "thread_exit":
-      case "process_exit":
-      case "lost":
-        return ev;
+    // most events (thread storms) hold only numbers: pass them as they are;
+    // any other field, of any kind (a field a later version adds), is walked
+    const rec = ev as unknown as Record<string, unknown>;
+    for (const k in rec) {
+      if (EVENT_KEEP.has(k)) continue;
+      const v = rec[k];
+      if (typeof v === "string" || (typeof v === "object" && v !== null)) {
+        return this.#walk(ev, EVENT_KEEP) as ProcEvent;
+      }
     }
-    return this.#walk(ev, EVENT_KEEP) as ProcEvent;
+    return ev;
   }
 
   /** A header (or any map) with its texts redacted, structure kept. */
