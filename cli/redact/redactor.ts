@@ -6,8 +6,9 @@
  * guess, but the recording never holds the secret. Pure.
  *
  * Where: every text of an event (argv elements, the Windows command line,
- * image, comm, cwd, user, and any text field a later version adds) except
- * identifiers (`guid`, `parentGuid`) and codes (`kind`, `reason`), and every
+ * image, comm, cwd, user, cgroup, and any text field a later version adds)
+ * except identifiers and hashes (`guid`, `parentGuid`, `sha256`, `hashes`,
+ * `logonId`, `logonGuid`) and codes (`kind`, `reason`), and every
  * text of a header except its structural fields (format, version, os, boot
  * id, clocks, tool, source), which covers `command.argv`.
  *
@@ -54,8 +55,18 @@ interface Span {
   end: number;
 }
 
-/** Event fields that are never redacted: identifiers and codes. */
-const EVENT_KEEP = new Set(["kind", "guid", "parentGuid", "reason", "from"]);
+/** Event fields that are never redacted: identifiers, hashes and codes. */
+const EVENT_KEEP = new Set([
+  "kind",
+  "guid",
+  "parentGuid",
+  "reason",
+  "from",
+  "sha256",
+  "hashes",
+  "logonId",
+  "logonGuid",
+]);
 /** Header fields that are never redacted: the structure a reader needs. */
 const HEADER_KEEP = new Set([
   "format",
