@@ -169,3 +169,12 @@ Deno.test("a rules file is read with a limit (/dev/zero stops at once) and must 
     assert(!(await Deno.stat(`${dir}/r.cbor`).then(() => true, () => false)));
   });
 });
+
+Deno.test("procrec redact refuses a directory and says to redact each file in it", async () => {
+  await withTempDir(async (dir) => {
+    const opts = await setUp(dir);
+    const r = await procrec(["redact", dir, "-o", `${dir}/x.cbor`, ...opts]);
+    assertEquals(r.code, 2);
+    assert(r.stderr.includes("it is a directory; redact each"), r.stderr);
+  });
+});

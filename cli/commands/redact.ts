@@ -100,6 +100,11 @@ async function redactRecording(input: string, flags: Flags): Promise<number> {
   ))!;
   // a bundle member (case.zip#a.cbor) is hashed as the bundle it is in
   const file = (await pathExists(input)) ? input : input.replace(/#[^/]*$/, "");
+  if (await Deno.stat(file).then((st) => st.isDirectory, () => false)) {
+    throw new UsageError(
+      `Cannot redact "${input}": it is a directory; redact each recording or segment in it (procrec redact DIR/NAME.cbor -o OUT ...), so that each copy names the file it came from`,
+    );
+  }
   if (await sameFile(file, out)) {
     throw new UsageError(
       `Cannot redact "${input}" into "${out}": it is the source itself`,
