@@ -218,6 +218,7 @@ export class OutputFile {
         { cause: e },
       );
     }
+    await syncDirectory(dirname(this.path));
     return this.path;
   }
 
@@ -252,6 +253,18 @@ export class OutputFile {
     this.#fd = undefined;
     if (fd !== undefined) fs.closeSync(fd);
   }
+}
+
+/** Makes a rename in `dir` durable; best effort (not every system allows it). */
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const d = await Deno.open(dir, { read: true });
+    try {
+      await d.sync();
+    } finally {
+      d.close();
+    }
+  } catch { /* the data itself was synced; only the name may be lost */ }
 }
 
 /**
