@@ -40,9 +40,12 @@ export async function procrecBounded(
       `'${a.replace(/'/g, `'\\''`)}'`
     )
       .join(" ");
+    // timeout(1) kills procrec itself (the launcher execs deno), so a hung
+    // command ends and /usr/bin/time still reports on it
+    const limitS = Math.max(1, Math.ceil(bounds.timeoutMs / 1000));
     const script = `${
       bounds.shellPrefix ?? ""
-    } exec /usr/bin/time -f '%M %e' -o '${stats}' ${quoted}`;
+    } exec /usr/bin/time -f '%M %e' -o '${stats}' timeout -s KILL ${limitS} ${quoted}`;
     const started = Date.now();
     const child = new Deno.Command("sh", {
       args: ["-c", script],
@@ -56,18 +59,10 @@ export async function procrecBounded(
       await w.write(new TextEncoder().encode(bounds.stdin)).catch(() => {});
       await w.close().catch(() => {});
     }
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }, bounds.timeoutMs);
     const out = await child.output();
-    clearTimeout(timer);
     const d = new TextDecoder();
     const stderr = d.decode(out.stderr);
-    if (timedOut) {
+    if (out.code === 137) {
       throw new Error(
         `procrec ${
           args.join(" ")
