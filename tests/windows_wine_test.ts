@@ -108,6 +108,14 @@ Deno.test({
       assert.equal(cmd.ppid, 700);
       assert.equal(cmd.creatorTid, 701);
       assert.ok(cmd.start < cmd.t, "created before the notification");
+      // the creating token, as the driver read it (injected under Wine)
+      assert.equal(
+        cmd.info.user,
+        "S-1-5-21-123456789-1009719083-675233178-1001",
+      );
+      assert.equal(cmd.info.sessionId, 1);
+      assert.equal(cmd.info.integrityLevel, "High");
+      assert.equal(cmd.info.from.cred, "kernel");
       assert.ok(image.kind === "image_load");
       assert.equal(image.image, "\\SystemRoot\\System32\\ntdll.dll");
       assert.equal(image.base, 0x7ff800000000);

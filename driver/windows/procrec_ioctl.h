@@ -118,7 +118,7 @@ struct pr_drv_stats {
  * passes to its callbacks and calls its own callbacks with them.
  */
 enum pr_inject_op {
-  PR_INJ_PROCESS_CREATE = 1, /* pid, ppid, creator pid/tid, image, cmdline */
+  PR_INJ_PROCESS_CREATE = 1, /* pid, ppid, creator pid/tid, image, cmdline, token */
   PR_INJ_PROCESS_EXIT = 2,   /* pid, status */
   PR_INJ_THREAD_CREATE = 3,  /* pid, tid (creator: the current thread) */
   PR_INJ_THREAD_EXIT = 4,    /* pid, tid, status, exiting */
@@ -141,6 +141,12 @@ struct pr_inject {
   uint64_t create_time; /* FILETIME; 0: the driver uses the current time */
   uint64_t base;        /* image load */
   uint64_t image_size;
+  /* process create: the token pr_token_of would read (token 1), the binary
+   * SID (sid_bytes, at most 68) following the command line */
+  uint32_t token;
+  uint32_t session_id;
+  uint32_t integrity_rid; /* 0x2000 medium, 0x3000 high ...; 0: unknown */
+  uint32_t sid_bytes;
 };
 
 /* Out of IOCTL_PR_INJECT: what the callbacks decided. */

@@ -167,6 +167,8 @@ int32_t pr_wire_convert(const uint8_t *in, uint32_t avail, uint8_t *out, uint32_
     int cut;
     memcpy(&wi, in + ioff, sizeof(wi));
     memset(out + ioff + offsetof(struct pr_proc_info, image), 0, 4 * sizeof(struct pr_str));
+    memset(out + ioff + offsetof(struct pr_proc_info, cgroup), 0, sizeof(struct pr_str));
+    memset(out + ioff + offsetof(struct pr_proc_info, user), 0, sizeof(struct pr_str));
     cut = conv_str(&c, ioff + offsetof(struct pr_proc_info, image), NULL, NULL);
     if (cut < 0) return c.b.overflow ? 0 : -1;
     if (cut) flags |= PR_F_IMAGE_TRUNCATED;
@@ -175,6 +177,8 @@ int32_t pr_wire_convert(const uint8_t *in, uint32_t avail, uint8_t *out, uint32_
     if (cut) flags |= PR_F_ARGV_TRUNCATED;
     if (conv_str(&c, ioff + offsetof(struct pr_proc_info, comm), NULL, NULL) < 0) return c.b.overflow ? 0 : -1;
     if (conv_str(&c, ioff + offsetof(struct pr_proc_info, cwd), NULL, NULL) < 0) return c.b.overflow ? 0 : -1;
+    /* the token user's SID, "S-1-5-21-..." */
+    if (conv_str(&c, ioff + offsetof(struct pr_proc_info, user), NULL, NULL) < 0) return c.b.overflow ? 0 : -1;
     memcpy(&oi, c.b.buf + ioff, sizeof(oi));
     if ((flags & PR_F_ARGV_TRUNCATED) != 0) {
       uint32_t full_units = wi.argv_full_len / 2u;

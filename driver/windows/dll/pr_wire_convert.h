@@ -13,7 +13,8 @@
  *                 argv sets PR_F_IMAGE_TRUNCATED / PR_F_ARGV_TRUNCATED;
  *   - argv_full_len: UTF-8 bytes of the whole command line; when the driver
  *                 or the DLL cut it, a lower bound (the UTF-8 of what was
- *                 captured plus one byte per UTF-16 unit left out).
+ *                 captured plus one byte per UTF-16 unit left out);
+ *   - pr_proc_info.user (the token user's SID as text) UTF-16 -> UTF-8 too.
  * Kinds this file does not know are copied with only their header times
  * converted (a reader skips them by size).
  */

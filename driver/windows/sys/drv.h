@@ -35,6 +35,7 @@
 #define PR_RULE_UNITS (PR_BLOCK_BYTES / 2u)
 #define PR_WORKER_PERIOD_MS 50
 #define PR_FIRST_NOTES 64u /* processes whose first thread is awaited */
+#define PR_SID_UNITS 192u  /* "S-1-..." of the largest SID (15 subauthorities) */
 
 /* Routines newer than Wine's ntoskrnl and old Windows: resolved at load. */
 typedef NTSTATUS(NTAPI *pr_set_process_ex2_fn)(int type, PVOID routine, BOOLEAN remove);
@@ -44,6 +45,18 @@ typedef NTSTATUS(NTAPI *pr_thread_exit_status_fn)(PETHREAD thread);
 typedef NTSTATUS(NTAPI *pr_process_exit_status_fn)(PEPROCESS process);
 typedef LONGLONG(NTAPI *pr_process_create_time_fn)(PEPROCESS process);
 typedef BOOLEAN(NTAPI *pr_process_exiting_fn)(PEPROCESS process);
+typedef NTSTATUS(NTAPI *pr_open_token_fn)(HANDLE process, ULONG access, ULONG attributes, HANDLE *token);
+typedef NTSTATUS(NTAPI *pr_query_token_fn)(HANDLE token, int cls, PVOID buf, ULONG len, PULONG ret);
+
+/* What the token of a new process says (drv_token.c; injected in tests). */
+struct pr_token {
+  BOOLEAN valid;         /* anything below is known */
+  BOOLEAN session_known;
+  ULONG session;         /* TokenSessionId */
+  ULONG integrity;       /* PR_INTEGRITY_KNOWN | mandatory label RID; 0: unknown */
+  ULONG sid_units;       /* 0: unknown */
+  WCHAR sid[PR_SID_UNITS]; /* the user's SID as text, "S-1-5-21-..." */
+};
 
 struct pr_rules {
   WCHAR text[PR_RULE_UNITS]; /* NUL-terminated patterns, back to back */
@@ -101,6 +114,8 @@ struct pr_drv {
   pr_process_exit_status_fn process_exit_status;
   pr_process_create_time_fn process_create_time;
   pr_process_exiting_fn process_exiting;
+  pr_open_token_fn open_token;   /* ZwOpenProcessTokenEx */
+  pr_query_token_fn query_token; /* ZwQueryInformationToken */
   ULONG features;
   POOL_TYPE pool; /* NonPagedPoolNx, or NonPagedPool before Windows 8 */
 
@@ -148,7 +163,13 @@ VOID NTAPI pr_thread_notify(HANDLE pid, HANDLE tid, BOOLEAN create);
 VOID NTAPI pr_image_notify(PUNICODE_STRING name, HANDLE pid, PIMAGE_INFO info);
 /* The parts of the callbacks after they asked the kernel about the process
  * or thread; the test build's injection calls these with synthetic state. */
-VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, ULONG status);
+VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, ULONG status,
+                   const struct pr_token *token);
+/* The SID (binary, len bytes) as "S-R-A-S1-S2..." in out (cap units, no NUL);
+ * returns the units written, 0 when malformed or too long. Portable. */
+ULONG pr_sid_text(const UCHAR *sid, ULONG len, WCHAR *out, ULONG cap);
+/* drv_token.c: the token of a process being created (FALSE: unknown). */
+BOOLEAN pr_token_of(PEPROCESS process, struct pr_token *t);
 VOID pr_on_thread(ULONG pid, ULONG tid, BOOLEAN create, ULONG creator_pid, ULONG creator_tid, ULONG status,
                   BOOLEAN exiting);
 VOID pr_on_image(PUNICODE_STRING name, ULONG pid, ULONG tid, PIMAGE_INFO info);

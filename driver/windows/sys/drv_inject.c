@@ -29,7 +29,7 @@ NTSTATUS pr_inject(PVOID buf, ULONG in_len, ULONG out_len, ULONG_PTR *info) {
     RtlCopyMemory(&it, p + off, sizeof(it));
     if (it.size < sizeof(it) || it.size > in_len - off || (it.size & 7u) != 0 || (it.image_bytes & 1u) != 0 ||
         (it.cmd_bytes & 1u) != 0 || it.image_bytes > 0xFFF0u || it.cmd_bytes > 0xFFF0u ||
-        it.image_bytes + it.cmd_bytes > it.size - (ULONG)sizeof(it))
+        it.sid_bytes > 68u || it.image_bytes + it.cmd_bytes + it.sid_bytes > it.size - (ULONG)sizeof(it))
       return STATUS_INVALID_PARAMETER;
     pr_ustr(&image, p + off + sizeof(it), it.image_bytes);
     pr_ustr(&cmd, p + off + sizeof(it) + it.image_bytes, it.cmd_bytes);
@@ -46,12 +46,24 @@ NTSTATUS pr_inject(PVOID buf, ULONG in_len, ULONG out_len, ULONG_PTR *info) {
       ci.ImageFileName = &image;
       ci.CommandLine = it.cmd_bytes > 0 ? &cmd : NULL;
       ci.CreationStatus = STATUS_SUCCESS;
-      pr_on_process(it.pid, &ci, when, 0);
+      {
+        struct pr_token tok;
+        RtlZeroMemory(&tok, sizeof(tok));
+        if (it.token != 0) { /* the token as pr_token_of would read it */
+          tok.session_known = TRUE;
+          tok.session = it.session_id;
+          tok.integrity = it.integrity_rid != 0 ? PR_INTEGRITY_KNOWN | it.integrity_rid : 0;
+          tok.sid_units = pr_sid_text(p + off + sizeof(it) + it.image_bytes + it.cmd_bytes, it.sid_bytes, tok.sid,
+                                      PR_SID_UNITS);
+          tok.valid = TRUE;
+        }
+        pr_on_process(it.pid, &ci, when, 0, it.token != 0 ? &tok : NULL);
+      }
       if (ci.CreationStatus == STATUS_ACCESS_DENIED) res.denied++;
       break;
     }
     case PR_INJ_PROCESS_EXIT:
-      pr_on_process(it.pid, NULL, when, it.status);
+      pr_on_process(it.pid, NULL, when, it.status, NULL);
       break;
     case PR_INJ_THREAD_CREATE:
       pr_on_thread(it.pid, it.tid, TRUE, it.creator_pid, it.creator_tid, 0, FALSE);

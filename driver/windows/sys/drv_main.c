@@ -58,6 +58,8 @@ static VOID pr_resolve(void) {
   g_pr.process_exit_status = (pr_process_exit_status_fn)pr_routine(L"PsGetProcessExitStatus");
   g_pr.process_create_time = (pr_process_create_time_fn)pr_routine(L"PsGetProcessCreateTimeQuadPart");
   g_pr.process_exiting = (pr_process_exiting_fn)pr_routine(L"PsGetProcessExitProcessCalled");
+  g_pr.open_token = (pr_open_token_fn)pr_routine(L"ZwOpenProcessTokenEx");
+  g_pr.query_token = (pr_query_token_fn)pr_routine(L"ZwQueryInformationToken");
   {
     /* no-execute nonpaged pool where the kernel has it (Windows 8 and later;
      * Windows 7 refuses the NonPagedPoolNx type) */

@@ -139,7 +139,42 @@ static BOOLEAN pr_denied(PCUNICODE_STRING image) {
   return pr_rules_match(image->Buffer, image->Length / 2u);
 }
 
-VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, ULONG status) {
+/* Appends decimal v to out[*o..cap); FALSE when it does not fit. */
+static BOOLEAN pr_put_dec(WCHAR *out, ULONG cap, ULONG *o, ULONG64 v) {
+  WCHAR d[20];
+  ULONG n = 0;
+  do {
+    d[n++] = (WCHAR)('0' + v % 10u);
+    v /= 10u;
+  } while (v != 0);
+  if (*o + n > cap) return FALSE;
+  while (n > 0) out[(*o)++] = d[--n];
+  return TRUE;
+}
+
+ULONG pr_sid_text(const UCHAR *sid, ULONG len, WCHAR *out, ULONG cap) {
+  ULONG o = 0;
+  ULONG64 auth = 0;
+  if (len < 8 || sid[0] != 1 || sid[1] > 15 || len != 8u + 4u * sid[1] || cap < 2) return 0;
+  for (int i = 2; i < 8; i++) auth = (auth << 8) | sid[i]; /* big-endian, 48 bits */
+  out[o++] = 'S';
+  out[o++] = '-';
+  if (!pr_put_dec(out, cap, &o, sid[0])) return 0;
+  if (o >= cap) return 0;
+  out[o++] = '-';
+  if (!pr_put_dec(out, cap, &o, auth)) return 0;
+  for (ULONG i = 0; i < sid[1]; i++) {
+    ULONG sub = (ULONG)sid[8 + 4 * i] | (ULONG)sid[9 + 4 * i] << 8 | (ULONG)sid[10 + 4 * i] << 16 |
+                (ULONG)sid[11 + 4 * i] << 24;
+    if (o >= cap) return 0;
+    out[o++] = '-';
+    if (!pr_put_dec(out, cap, &o, sub)) return 0;
+  }
+  return o;
+}
+
+VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, ULONG status,
+                   const struct pr_token *token) {
   ULONG64 mono = pr_now_mono(), utc = pr_now_utc();
   ULONG max = (ULONG)pr_load(&g_pr.max_units);
   struct pr_builder b;
@@ -190,6 +225,15 @@ VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, 
                       info->CommandLine->Length, max))
         flags |= PR_F_ARGV_TRUNCATED;
     }
+    if (token != NULL && token->valid) {
+      r = (struct pr_rec_process_create *)(void *)b.buf;
+      r->info.prov_cred = PR_PROV_KERNEL; /* uid, gid, euid, egid: 0 (none on Windows) */
+      r->info.loginuid = PR_ID_UNSET;
+      r->info.sessionid = token->session_known ? token->session : PR_ID_UNSET;
+      r->info.integrity = token->integrity;
+      pr_add_wstr(&b, offsetof(struct pr_rec_process_create, info.user), token->sid, token->sid_units * 2u,
+                  PR_SID_UNITS);
+    }
     pr_rb_header(&b)->flags = flags;
     pr_finish(&b, slot);
   }
@@ -198,10 +242,12 @@ VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, 
 VOID NTAPI pr_process_notify(PEPROCESS process, HANDLE pid, PPS_CREATE_NOTIFY_INFO info) {
   ULONG64 created;
   ULONG status = 0;
+  struct pr_token token;
   if (!pr_load(&g_pr.running)) return;
   created = g_pr.process_create_time != NULL ? (ULONG64)g_pr.process_create_time(process) : 0;
   if (info == NULL && g_pr.process_exit_status != NULL) status = (ULONG)g_pr.process_exit_status(process);
-  pr_on_process((ULONG)(ULONG_PTR)pid, info, created, status);
+  if (info != NULL) pr_token_of(process, &token);
+  pr_on_process((ULONG)(ULONG_PTR)pid, info, created, status, info != NULL ? &token : NULL);
 }
 
 VOID pr_on_thread(ULONG pid, ULONG tid, BOOLEAN create, ULONG creator_pid, ULONG creator_tid, ULONG status,

@@ -219,7 +219,7 @@ static void *producer(void *arg) {
       c.ImageFileName = &ui;
       c.CreatingThreadId.UniqueProcess = (HANDLE)(ULONG_PTR)pid;
       c.ParentProcessId = (HANDLE)(ULONG_PTR)pid;
-      pr_on_process(tid, &c, 0, 0);
+      pr_on_process(tid, &c, 0, 0, NULL);
       break;
     }
     case 4:
@@ -370,6 +370,37 @@ static void test_callbacks(void) {
   drv_free();
 }
 
+/* The kernel side of the token query is not run here (pr_process_notify,
+ * the real callback entry, is not driven on the host). */
+BOOLEAN pr_token_of(PEPROCESS process, struct pr_token *t) {
+  (void)process;
+  memset(t, 0, sizeof(*t));
+  return FALSE;
+}
+
+/* ---- 4. SIDs as text ---- */
+static int sid_is(const UCHAR *sid, ULONG len, const char *want) {
+  WCHAR out[PR_SID_UNITS];
+  ULONG n = pr_sid_text(sid, len, out, PR_SID_UNITS);
+  if (n != strlen(want)) return 0;
+  for (ULONG i = 0; i < n; i++)
+    if (out[i] != (uint8_t)want[i]) return 0;
+  return 1;
+}
+
+static void test_sid_text(void) {
+  static const UCHAR system[] = {1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0};
+  static const UCHAR user[] = {1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 0x15, 0xcd, 0x5b, 0x07, 0x2b, 0x17, 0x2f, 0x3c,
+                               0x9a, 0x3d, 0x3f, 0x28, 0xe9, 0x03, 0, 0};
+  static const UCHAR big_auth[] = {1, 1, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 1, 0, 0, 0};
+  WCHAR out[8];
+  CHECK(sid_is(system, sizeof(system), "S-1-5-18"), "LocalSystem");
+  CHECK(sid_is(user, sizeof(user), "S-1-5-21-123456789-1009719083-675233178-1001"), "a domain user");
+  CHECK(sid_is(big_auth, sizeof(big_auth), "S-1-20015998343868-1"), "a 48-bit authority in decimal");
+  CHECK(pr_sid_text(system, sizeof(system) - 1, out, 8) == 0, "a length that does not match the count");
+  CHECK(pr_sid_text(user, sizeof(user), out, 8) == 0, "too long for the buffer: refused, not cut");
+}
+
 /* ---- 3. rules belong to the handle that set them (issue 18 item 4) ---- */
 static int denies(const char *image) {
   WCHAR w[64];
@@ -398,6 +429,7 @@ static void test_rules_owner(void) {
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   test_rules_owner();
+  test_sid_text();
   test_sessions();
   test_callbacks();
   printf("%s: %d checks, %d failures\n", fails ? "FAILED" : "passed", checks, fails);

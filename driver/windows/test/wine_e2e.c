@@ -79,7 +79,14 @@ struct item {
   const char *image8, *cmd8; /* expected UTF-8 (NULL: absent) */
   int denied, cmd_cut;
   int first; /* thread create: the first thread of a process its creator just created */
+  const uint8_t *sid; /* process create: the token's user SID (binary), it.token set */
+  uint32_t sid_len;
+  const char *sid8; /* expected text */
 };
+
+/* S-1-5-21-123456789-1009719083-675233178-1001 */
+static const uint8_t USER_SID[] = {1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 0x15, 0xcd, 0x5b, 0x07,
+                                   0x2b, 0x17, 0x2f, 0x3c, 0x9a, 0x3d, 0x3f, 0x28, 0xe9, 0x03, 0, 0};
 
 static uint8_t inj_buf[512 * 1024];
 static uint32_t inj_len;
@@ -90,11 +97,13 @@ static void add(const struct item *x) {
   struct pr_inject it = x->it;
   it.image_bytes = ib;
   it.cmd_bytes = cb;
-  it.size = (uint32_t)((sizeof(it) + ib + cb + 7u) & ~7u);
+  it.sid_bytes = x->sid_len;
+  it.size = (uint32_t)((sizeof(it) + ib + cb + x->sid_len + 7u) & ~7u);
   memset(inj_buf + inj_len, 0, it.size);
   memcpy(inj_buf + inj_len, &it, sizeof(it));
   if (ib) memcpy(inj_buf + inj_len + sizeof(it), x->image, ib);
   if (cb) memcpy(inj_buf + inj_len + sizeof(it) + ib, x->cmd, cb);
+  if (x->sid_len) memcpy(inj_buf + inj_len + sizeof(it) + ib + cb, x->sid, x->sid_len);
   inj_len += it.size;
 }
 
@@ -193,6 +202,15 @@ static void expect(uint32_t *off, uint32_t end, const struct item *x, uint64_t t
           "pid %u argc %u prov %u/%u", it->pid, r->info.argc, r->info.prov_image, r->info.prov_argv);
     CHECK(r->info.argv_full_len == (x->cmd_cut ? wcslen(x->cmd) : strlen(x->cmd8)), "pid %u argv_full_len %u",
           it->pid, r->info.argv_full_len);
+    if (it->token) { /* the creating token: session, integrity, the user's SID as text */
+      CHECK(r->info.prov_cred == PR_PROV_KERNEL && r->info.sessionid == it->session_id &&
+                r->info.integrity == (PR_INTEGRITY_KNOWN | it->integrity_rid) && r->info.loginuid == PR_ID_UNSET &&
+                str_eq(r, r->info.user, x->sid8),
+            "pid %u token: prov %u session %u integrity 0x%x user \"%.*s\"", it->pid, r->info.prov_cred,
+            r->info.sessionid, r->info.integrity, (int)r->info.user.len, (const char *)r + r->info.user.off);
+    } else {
+      CHECK(r->info.prov_cred == PR_PROV_NONE && r->info.user.len == 0, "pid %u: no token, no credentials", it->pid);
+    }
     CHECK(r->start_ns == start_on_mono(h, it->create_time), "pid %u start_ns %llu, expected %llu", it->pid,
           (unsigned long long)r->start_ns, (unsigned long long)start_on_mono(h, it->create_time));
     break;
@@ -594,7 +612,8 @@ int main(int argc, char **argv) {
   {
     struct item s[] = {
         {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 4100, .ppid = 700, .creator_pid = 700, .creator_tid = 701,
-                .create_time = created},
+                .create_time = created, .token = 1, .session_id = 1, .integrity_rid = 0x3000},
+         .sid = USER_SID, .sid_len = sizeof(USER_SID), .sid8 = "S-1-5-21-123456789-1009719083-675233178-1001",
          .image = L"\\??\\C:\\Windows\\System32\\cmd.exe",
          .cmd = L"cmd.exe /c echo \u00fcn\u00efc\u00f6d\u00e9 \U0001D11E",
          .image8 = "\\??\\C:\\Windows\\System32\\cmd.exe",
