@@ -170,11 +170,21 @@ Deno.test("a rules file is read with a limit (/dev/zero stops at once) and must 
   });
 });
 
-Deno.test("procrec redact refuses a directory and says to redact each file in it", async () => {
+Deno.test("procrec redact refuses a directory (says to redact each file in it) and a device", async () => {
   await withTempDir(async (dir) => {
     const opts = await setUp(dir);
     const r = await procrec(["redact", dir, "-o", `${dir}/x.cbor`, ...opts]);
     assertEquals(r.code, 2);
     assert(r.stderr.includes("it is a directory; redact each"), r.stderr);
+    // a device or pipe cannot be read twice (hash, then copy)
+    const dev = await procrec([
+      "redact",
+      "/dev/zero",
+      "-o",
+      `${dir}/x.cbor`,
+      ...opts,
+    ]);
+    assertEquals(dev.code, 2);
+    assert(dev.stderr.includes("reads it twice"), dev.stderr);
   });
 });

@@ -17,7 +17,8 @@ import {
   redactionKeyId,
   type Redactor,
 } from "../redact/mod.ts";
-import { openRecordingInput } from "./_input.ts";
+import { asCliError, openRecordingInput } from "./_input.ts";
+import { requireRegularFile } from "../io/mod.ts";
 import { pathExists } from "../path_exists.ts";
 import { loadRedactor, readRedactionKey } from "./_redaction.ts";
 import { action, print, printErr } from "./_run.ts";
@@ -105,6 +106,13 @@ async function redactRecording(input: string, flags: Flags): Promise<number> {
       `Cannot redact "${input}": it is a directory; redact each recording or segment in it (procrec redact DIR/NAME.cbor -o OUT ...), so that each copy names the file it came from`,
     );
   }
+  await asCliError(
+    requireRegularFile(
+      file,
+      "recording",
+      "procrec redact reads it twice (its hash, then the copy)",
+    ),
+  );
   if (await sameFile(file, out)) {
     throw new UsageError(
       `Cannot redact "${input}" into "${out}": it is the source itself`,
