@@ -222,9 +222,10 @@ export class CollectedRecording {
   }
 
   /** Syncs what was written (before the messages are acknowledged). */
-  async sync(): Promise<void> {
+  sync(): Promise<void> {
     if (this.#dirty && this.#file) this.#file.sync();
     this.#dirty = false;
+    return Promise.resolve();
   }
 
   /** Closes the file (it stays `.incomplete` unless the trailer came). */
