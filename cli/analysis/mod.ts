@@ -37,6 +37,7 @@
  */
 export * from "./forest.ts";
 export * from "./forest_builder.ts";
+export * from "./command_text.ts";
 export * from "./analyze.ts";
 export * from "./decode_exit_status.ts";
 export * from "./process_id.ts";

@@ -8,7 +8,8 @@
  */
 import { toHex } from "../log/_hash.ts";
 import type { RecordingReader } from "../log/mod.ts";
-import { isoFromNs, type ManifestRecording } from "./manifest.ts";
+import type { ManifestRecording } from "./manifest.ts";
+import { isoFromNs } from "../text/iso_from_ns.ts";
 
 /**
  * Reads every chunk of `reader` and describes the recording.

@@ -143,12 +143,3 @@ export function parseManifest(bytes: Uint8Array, name: string): Manifest {
   });
   return m as unknown as Manifest;
 }
-
-/** A UTC instant in ns as ISO 8601 with nanoseconds, e.g. `2026-11-22T02:10:00.123456789Z`. */
-export function isoFromNs(ns: bigint): string {
-  const ms = ns / 1_000_000n;
-  const sub = ((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
-  const floorMs = ns < 0n && ns % 1_000_000n !== 0n ? ms - 1n : ms;
-  const base = new Date(Number(floorMs)).toISOString().slice(0, 19);
-  return `${base}.${sub.toString().padStart(9, "0")}Z`;
-}

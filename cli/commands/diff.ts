@@ -10,7 +10,7 @@ import { diffForests, renderDiff } from "../diff/mod.ts";
 import { UsageError } from "../errors.ts";
 import { action, print, printErr } from "./_run.ts";
 import { redactionMismatch } from "../redact/mod.ts";
-import { replayRecording, toJson } from "./replay.ts";
+import { replayRecording, toJson } from "./_replay_recording.ts";
 
 const EXAMPLES = `
 Examples:

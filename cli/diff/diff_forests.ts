@@ -1,4 +1,5 @@
 import type { Forest, ProcessNode } from "../analysis/forest.ts";
+import { commandText } from "../analysis/command_text.ts";
 import { type NormalizeOptions, normalizeValue } from "./normalize.ts";
 
 /** A process as the diff shows it: no pid, no time. */
@@ -430,9 +431,6 @@ function canonicalize(
       ? `[${n.comm}]`
       : "?";
     if (windows) image = image.toLowerCase();
-    const raw = n.argv !== undefined
-      ? n.argv.map(quote).join(" ")
-      : n.cmdline ?? "";
     const cmd = n.argv !== undefined
       ? n.argv.map(normalize)
         // an argument --ignore-argv matched whole is left out
@@ -442,9 +440,7 @@ function canonicalize(
     const exit = n.exit?.text ?? "running";
     const view: DiffProcess = {
       ...(n.image !== undefined ? { image: n.image } : {}),
-      command: raw !== ""
-        ? raw
-        : n.image ?? (n.comm !== undefined ? `[${n.comm}]` : "?"),
+      command: commandText(n),
       exit,
       threads: n.threads.length,
     };

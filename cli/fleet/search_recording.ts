@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isoFromNs } from "../text/iso_from_ns.ts";
 import type { ProcessInfo, ProcEvent } from "../events/types.ts";
 import type { RecordingHeader } from "../log/schema.ts";
 import { ForestBuilder } from "../analysis/forest_builder.ts";
@@ -125,12 +126,7 @@ export async function searchRecording(
   });
 }
 
-/** UTC ns as ISO 8601 with nanoseconds. */
+/** UTC ns as ISO 8601 with nanoseconds (the one format: {@link isoFromNs}). */
 export function isoNs(utcNs: bigint): string {
-  const ms = utcNs / 1_000_000n;
-  const ns = ((utcNs % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
-  return new Date(Number(ms)).toISOString().replace(
-    /\.\d{3}Z$/,
-    `.${ns.toString().padStart(9, "0")}Z`,
-  );
+  return isoFromNs(utcNs);
 }

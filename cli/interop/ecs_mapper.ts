@@ -31,7 +31,7 @@ import {
   splitUser,
 } from "./_process_fields.ts";
 import { ProcessTable, type ProcessView } from "./process_table.ts";
-import { isoUtc } from "./utc_time.ts";
+import { isoFromNs } from "../text/iso_from_ns.ts";
 
 /** The ECS version the documents follow. */
 export const ECS_VERSION = "8.11.0";
@@ -51,7 +51,7 @@ export type JsonObject = Record<string, unknown>;
  * toEcs({ kind: "process_create", t: 0, pid: 5, tid: 5, ppid: 1, ptid: 1, creatorPid: 1,
  *   creatorTid: 1, start: 0, info: { image: "/bin/ls", argv: ["ls", "-l"], from: {} } });
  * const doc = toEcs({ kind: "process_exit", t: 2_000_000, pid: 5, tid: 5, status: 0x100 }) as any;
- * if (doc.process.exit_code !== 1 || doc.process.name !== "ls" || doc["@timestamp"] !== "1970-01-01T00:00:00.002Z") {
+ * if (doc.process.exit_code !== 1 || doc.process.name !== "ls" || doc["@timestamp"] !== "1970-01-01T00:00:00.002000000Z") {
  *   throw new Error(JSON.stringify(doc));
  * }
  * ```
@@ -60,7 +60,7 @@ export function ecsMapper(
   header: Pick<RecordingHeader, "host" | "os" | "bootId" | "timeBase">,
 ): (event: ProcEvent) => JsonObject | undefined {
   const table = new ProcessTable(header.bootId);
-  const utc = (t: number) => isoUtc(header.timeBase.utcNs + BigInt(t));
+  const utc = (t: number) => isoFromNs(header.timeBase.utcNs + BigInt(t));
   let sequence = 0;
   const proc = (v: ProcessView): JsonObject => {
     const p: JsonObject = { entity_id: v.entityId, pid: v.pid };

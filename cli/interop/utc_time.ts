@@ -31,22 +31,3 @@ export function parseSysmonUtcTime(text: string): bigint | undefined {
   const frac = BigInt((m[7] ?? "").padEnd(9, "0"));
   return BigInt(ms) * 1_000_000n + frac;
 }
-
-/**
- * ISO 8601 UTC text of `ns` since the Unix epoch: milliseconds, or all nine
- * digits when the time has a finer part.
- *
- * @example
- * ```ts
- * import { isoUtc } from "./utc_time.ts";
- * if (isoUtc(1_500_000_000n) !== "1970-01-01T00:00:01.500Z") throw new Error();
- * if (isoUtc(1_000_000_001n) !== "1970-01-01T00:00:01.000000001Z") throw new Error();
- * ```
- */
-export function isoUtc(ns: bigint): string {
-  const ms = ns / 1_000_000n - (ns % 1_000_000n < 0n ? 1n : 0n);
-  const sub = ns - ms * 1_000_000n;
-  const base = new Date(Number(ms)).toISOString();
-  if (sub === 0n) return base;
-  return `${base.slice(0, -1)}${sub.toString().padStart(6, "0")}Z`;
-}

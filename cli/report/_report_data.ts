@@ -3,10 +3,11 @@
  * processes as compact rows that point at each other by index (the tree is
  * the analysis's: parents and children are copied, not recomputed). Pure.
  */
+import { commandText } from "../analysis/command_text.ts";
 import { renderSummary, summarize } from "../analysis/mod.ts";
 import type { ExitStatus, ProcessNode } from "../analysis/mod.ts";
 import type { ReportInput, ReportRecording } from "./report_input.ts";
-import { isoFromNsText } from "./_time.ts";
+import { isoFromNs } from "../text/iso_from_ns.ts";
 
 /** Exit classes, the page colours them. */
 export const EXIT_CLASS = {
@@ -92,7 +93,7 @@ function recordingData(r: ReportRecording): RecordingData {
     n.end ?? null,
     n.parentId !== undefined ? index.get(n.parentId) ?? -1 : -1,
     n.image ?? (n.comm !== undefined ? `[${n.comm}]` : ""),
-    commandOf(n),
+    commandText(n),
     n.exit ? n.exit.text : n.end !== undefined ? "exit not seen" : "running",
     exitClass(n.exit, n.end),
     n.flags.join(", "),
@@ -122,10 +123,10 @@ function recordingData(r: ReportRecording): RecordingData {
     ["os", h.os],
     ["kernel", h.kernel],
     ["boot id", h.bootId],
-    ["started (UTC)", isoFromNsText(h.timeBaseUtcNs)],
+    ["started (UTC)", isoFromNs(BigInt(h.timeBaseUtcNs))],
     [
       "ended (UTC)",
-      i.endUtcNs ? isoFromNsText(i.endUtcNs) : "unknown (no trailer)",
+      i.endUtcNs ? isoFromNs(BigInt(i.endUtcNs)) : "unknown (no trailer)",
     ],
     [
       "event source",
@@ -169,12 +170,6 @@ function exitClass(e: ExitStatus | undefined, end: number | undefined): number {
   if (e.success) return EXIT_CLASS.ok;
   if (e.kind === "signal" || e.kind === "ntstatus") return EXIT_CLASS.signal;
   return EXIT_CLASS.failed;
-}
-
-function commandOf(n: ProcessNode): string {
-  if (n.argv && n.argv.length > 0) return n.argv.join(" ");
-  if (n.cmdline) return n.cmdline;
-  return n.image ?? (n.comm !== undefined ? `[${n.comm}]` : "?");
 }
 
 function execChain(n: ProcessNode): string {

@@ -7,7 +7,7 @@
  */
 import { renderSummary, renderTree, summarize } from "../analysis/mod.ts";
 import type { ReportInput } from "./report_input.ts";
-import { isoFromNsText } from "./_time.ts";
+import { isoFromNs } from "../text/iso_from_ns.ts";
 
 /**
  * Renders the text summary.
@@ -43,8 +43,8 @@ export function renderTextSummary(input: ReportInput): string {
     out.push(`host: ${h.host}  os: ${h.os}  kernel: ${h.kernel}`);
     out.push(`boot id: ${h.bootId}`);
     out.push(
-      `started: ${isoFromNsText(h.timeBaseUtcNs)}` +
-        (i.endUtcNs ? `  ended: ${isoFromNsText(i.endUtcNs)}` : ""),
+      `started: ${isoFromNs(BigInt(h.timeBaseUtcNs))}` +
+        (i.endUtcNs ? `  ended: ${isoFromNs(BigInt(i.endUtcNs))}` : ""),
     );
     out.push(
       `source: ${h.source.name}  recorder: ${h.tool.name} ${h.tool.version}`,

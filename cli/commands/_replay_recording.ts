@@ -1,0 +1,81 @@
+/**
+ * What `replay` and `diff` share (kept here so that neither command imports
+ * the other): a recording read through the analysis with its problems on
+ * stderr, and JSON output. Needs `--allow-read`.
+ *
+ * @module
+ */
+import { analyze, type Forest } from "../analysis/mod.ts";
+import type { RecordingReader, RecordingReport } from "../log/mod.ts";
+import { toHex } from "../log/_hash.ts";
+import { escapeText } from "../text/mod.ts";
+import { openRecordingInput } from "./_input.ts";
+import { printErr } from "./_run.ts";
+
+/** A recording read through the analysis. */
+export interface ReplayedRecording {
+  reader: RecordingReader;
+  forest: Forest;
+}
+
+/**
+ * Opens a recording (or a bundle member), feeds its events through the
+ * analysis and writes the reader's problems to stderr. Throws a
+ * {@link CliError} (exit 2) when the input is not a recording.
+ */
+export async function replayRecording(
+  path: string,
+): Promise<ReplayedRecording> {
+  const reader = await openRecordingInput(path);
+  const forest = await analyze(reader.events(), {
+    os: reader.header.os,
+    bootId: reader.header.bootId,
+  });
+  printErr(renderReadProblems(reader.report));
+  return { reader, forest };
+}
+
+/** The reader's problems as lines for stderr ("" when there are none). */
+export function renderReadProblems(report: RecordingReport): string {
+  if (report.problems.length === 0) return "";
+  const SHOWN = 50;
+  const listed = report.problems.filter((p) => p.type !== "omitted");
+  const lines = listed.slice(0, SHOWN).map((p) =>
+    `procrec: recording "${report.name}": ${
+      p.chunk !== undefined ? `chunk ${p.chunk}, ` : ""
+    }offset ${p.offset}: ${p.type}: ${escapeText(p.reason)}\n`
+  );
+  const counts = Object.entries(report.problemCounts);
+  const total = counts.reduce((n, [, k]) => n + (k ?? 0), 0);
+  if (total > lines.length) {
+    lines.push(
+      `procrec: recording "${report.name}": ... ${
+        total - lines.length
+      } more problems (${total} in all: ${
+        counts.map(([t, k]) => `${t} ${k}`).join(", ")
+      })\n`,
+    );
+  }
+  lines.push(
+    `procrec: recording "${report.name}": read ${report.chunks} chunks, ${report.events} events; ${report.eventsMissing} events known missing; ${
+      report.complete ? "complete" : "incomplete"
+    }\n`,
+  );
+  return lines.join("");
+}
+
+/** JSON that survives bigints and bytes of a header or report. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_k, v) => {
+      if (typeof v === "bigint") return v.toString();
+      if (v instanceof Uint8Array) {
+        return toHex(v);
+      }
+      if (v instanceof Map) return undefined;
+      return v;
+    },
+    2,
+  ) + "\n";
+}
