@@ -1,9 +1,16 @@
 import { EventCounts } from "../events/event_counts.ts";
 import type {
+  CommChange,
+  Exec,
+  ImageLoad,
+  Lost,
   ProcessCreate,
+  ProcessExit,
   ProcessInfo,
   ProcessSnapshot,
   ProcEvent,
+  ThreadCreate,
+  ThreadExit,
 } from "../events/types.ts";
 import { decodeExitStatus } from "./decode_exit_status.ts";
 import type {
@@ -13,38 +20,32 @@ import type {
   Forest,
   ForestMeta,
   LostSpan,
-  ProcessFlag,
   ProcessNode,
-  ThreadInfo,
 } from "./forest.ts";
+import {
+  addChild,
+  addFlag,
+  addThread,
+  classifyThreads,
+  findThread,
+  newNode,
+  newThread,
+  type State,
+  TEARDOWN_WINDOW_NS,
+} from "./_forest_nodes.ts";
+import {
+  classifyRunningThreadExits,
+  linkSnapshots,
+  markLostSpans,
+  markReparented,
+  sortForest,
+  sortLostSpans,
+  sortProblems,
+} from "./_forest_passes.ts";
 import { processId } from "./process_id.ts";
 import { IDENTITY_FIELDS } from "./forest.ts";
 
-/**
- * A thread exit at most this long (ns) before its process's exit, with no
- * other activity of the process in between, is part of the exit burst.
- */
-export const TEARDOWN_WINDOW_NS = 10_000_000;
-
-const FLAG_ORDER: ProcessFlag[] = [
-  "existing-before-recording",
-  "seen-without-create",
-  "denied",
-  "parent-differs-from-creator",
-  "reparented",
-  "exit-missing",
-  "in-lost-span",
-];
-
-interface State {
-  node: ProcessNode;
-  /** Threads by tid, built once a process has many (few are scanned). */
-  byTid: Map<number, ThreadInfo> | undefined;
-  /** Latest t of an event that shows the process doing something. */
-  activity: number;
-  /** Its exit was seen (or a new process took its pid). */
-  dead: boolean;
-}
+export { TEARDOWN_WINDOW_NS };
 
 /**
  * Builds the process forest incrementally, one event at a time, in bounded
@@ -114,114 +115,29 @@ export class ForestBuilder {
     switch (event.kind) {
       case "process_create":
       case "process_snapshot":
-        this.#create(event);
+        this.#onCreate(event);
         break;
-      case "exec": {
-        const s = this.#liveOrImplicit(event.pid, t);
-        const step = execStep(t, "exec", event.info);
-        s.node.execs.push(step);
-        applyInfo(s.node, event.info);
-        s.activity = Math.max(s.activity, t);
+      case "exec":
+        this.#onExec(event);
         break;
-      }
-      case "comm": {
-        const s = this.#liveOrImplicit(event.pid, t);
-        s.node.comm = event.comm;
-        s.activity = Math.max(s.activity, t);
+      case "comm":
+        this.#onComm(event);
         break;
-      }
-      case "image_load": {
-        const s = this.#alive(event.pid);
-        if (s) s.activity = Math.max(s.activity, t);
+      case "image_load":
+        this.#onImageLoad(event);
         break;
-      }
-      case "thread_create": {
-        const s = this.#liveOrImplicit(event.pid, t);
-        let th = findThread(s, event.tid);
-        // a tid that ended before is a new thread (tids are reused)
-        if (th === undefined || th.end !== undefined) {
-          th = newThread(
-            event.tid,
-            t,
-            s.node.threads.length === 0 && event.tid === event.pid,
-            event.creatorPid !== 0 && event.creatorPid !== event.pid,
-          );
-          addThread(s, th);
-        }
-        th.creatorPid = event.creatorPid;
-        th.creatorTid = event.creatorTid;
-        s.activity = Math.max(s.activity, t);
-        // (a thread created in its own process is the common case: c is s)
-        if (event.creatorPid !== event.pid) {
-          const c = this.#alive(event.creatorPid);
-          if (c && c !== s) c.activity = Math.max(c.activity, t);
-        }
+      case "thread_create":
+        this.#onThreadCreate(event);
         break;
-      }
-      case "thread_exit": {
-        let s = this.#alive(event.pid);
-        if (s === undefined) {
-          const dead = this.#pids.get(event.pid)?.node;
-          if (dead !== undefined && dead.end !== undefined && dead.end <= t) {
-            this.#problem(
-              event,
-              "thread-exit-after-process-exit",
-              `thread ${event.tid} of process ${event.pid} exits at ${t} after its process exited at ${dead.end}`,
-            );
-            const th = dead.threads.find((x) => x.tid === event.tid);
-            if (th && th.end === undefined) {
-              th.end = t;
-              th.status = event.status;
-            }
-            break;
-          }
-          s = this.#implicit(event.pid, t);
-        }
-        let th = findThread(s, event.tid);
-        if (th === undefined) {
-          th = newThread(
-            event.tid,
-            undefined,
-            s.node.threads.length === 0 && event.tid === event.pid,
-            false,
-          );
-          addThread(s, th);
-        }
-        th.end = t;
-        th.status = event.status;
-        if (event.processExiting !== undefined) {
-          th.processExiting = event.processExiting;
-        }
+      case "thread_exit":
+        this.#onThreadExit(event);
         break;
-      }
-      case "process_exit": {
-        let s = this.#alive(event.pid);
-        if (s === undefined) {
-          this.#problem(
-            event,
-            "exit-without-create",
-            `process ${event.pid} exits at ${t} but was never created or seen running`,
-          );
-          s = this.#implicit(event.pid, t);
-        }
-        this.#exit(s, t, event.status, event.statusUnknown === true);
-        if (event.guid !== undefined && s.node.guid === undefined) {
-          s.node.guid = event.guid;
-        }
+      case "process_exit":
+        this.#onProcessExit(event);
         break;
-      }
-      case "lost": {
-        const span: LostSpan = {
-          from: Math.min(this.#maxBefore ?? t, t),
-          to: t,
-          reason: event.reason,
-          count: event.count,
-          countUnknown: event.countUnknown === true,
-          ...(event.cpu !== undefined ? { cpu: event.cpu } : {}),
-        };
-        this.#lost.push(span);
+      case "lost":
+        this.#onLost(event);
         break;
-      }
     }
     this.#maxBefore = this.#last;
   }
@@ -229,80 +145,20 @@ export class ForestBuilder {
   /** The latest t before the current event. */
   #maxBefore: number | undefined;
 
-  /** Ends the analysis and returns the forest; the builder takes no more events. */
+  /**
+   * Ends the analysis and returns the forest; the builder takes no more
+   * events. What needs the whole history runs here, as small passes.
+   */
   finish(): Forest {
     this.#finished = true;
-    const last = this.#last ?? 0;
-    // threads that exited while their process went on
-    for (const s of this.#pids.values()) {
-      if (s.dead) continue;
-      for (const th of s.node.threads) {
-        if (th.end !== undefined && th.exitClass === undefined) {
-          th.exitClass = "standalone";
-        }
-      }
-    }
-    // snapshots arrive in any order: link them to their parents now
     const nodes = [...this.#byId.values()];
-    const snapshotByPid = new Map<number, ProcessNode>();
-    for (const n of nodes) {
-      if (n.flags.includes("existing-before-recording")) {
-        snapshotByPid.set(n.pid, n);
-      }
-    }
-    for (const n of nodes) {
-      if (
-        n.parentId === undefined &&
-        n.flags.includes("existing-before-recording")
-      ) {
-        const p = snapshotByPid.get(n.ppid);
-        // a parent precedes its child in (start, pid): links stay acyclic
-        if (
-          p && (p.start < n.start || (p.start === n.start && p.pid < n.pid))
-        ) {
-          n.parentId = p.id;
-          addChild(p, n.id);
-        }
-      }
-    }
-    // re-parenting: the parent exited while the child ran (by time, so the
-    // order in which independent exits arrive does not matter)
-    for (const n of nodes) {
-      const p = n.parentId !== undefined
-        ? this.#byId.get(n.parentId)
-        : undefined;
-      if (p?.end !== undefined && (n.end === undefined || n.end > p.end)) {
-        addFlag(n, "reparented");
-        n.reparentedAt = p.end;
-      }
-    }
-    markLostSpans(nodes, this.#lost, last);
-    const order = (a: ProcessNode, b: ProcessNode) =>
-      a.start - b.start || a.pid - b.pid ||
-      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-    sortIfNeeded(nodes, order);
-    const byFlag = (a: ProcessFlag, b: ProcessFlag) =>
-      FLAG_ORDER.indexOf(a) - FLAG_ORDER.indexOf(b);
-    const byThread = (a: ThreadInfo, b: ThreadInfo) =>
-      Number(b.main) - Number(a.main) ||
-      (a.start ?? -Infinity) - (b.start ?? -Infinity) || a.tid - b.tid;
-    for (const n of nodes) {
-      if (n.flags.length > 1) n.flags.sort(byFlag);
-      if (n.children.length > 1) {
-        const kids = n.children.map((id) => this.#byId.get(id)!);
-        if (sortIfNeeded(kids, order)) n.children = kids.map((c) => c.id);
-      }
-      if (n.threads.length > 1) sortIfNeeded(n.threads, byThread);
-    }
-    this.#problems.sort((a, b) =>
-      a.t - b.t || a.pid - b.pid || a.tid - b.tid ||
-      (a.message < b.message ? -1 : a.message > b.message ? 1 : 0)
-    );
-    this.#lost.sort((a, b) =>
-      a.from - b.from || a.to - b.to ||
-      (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0) ||
-      a.count - b.count
-    );
+    classifyRunningThreadExits(this.#pids.values());
+    linkSnapshots(nodes);
+    markReparented(nodes, this.#byId);
+    markLostSpans(nodes, this.#lost, this.#last ?? 0);
+    sortForest(nodes, this.#byId);
+    sortProblems(this.#problems);
+    sortLostSpans(this.#lost);
     const counts: Forest["counts"] = this.#counts.sortedKinds();
     return {
       meta: this.meta,
@@ -318,7 +174,128 @@ export class ForestBuilder {
     };
   }
 
-  #create(event: ProcessCreate | ProcessSnapshot): void {
+  /** An exec: the process runs a new image. */
+  #onExec(e: Exec): void {
+    const t = e.t;
+    const s = this.#liveOrImplicit(e.pid, t);
+    const step = execStep(t, "exec", e.info);
+    s.node.execs.push(step);
+    applyInfo(s.node, e.info);
+    s.activity = Math.max(s.activity, t);
+  }
+
+  /** A new command name. */
+  #onComm(e: CommChange): void {
+    const t = e.t;
+    const s = this.#liveOrImplicit(e.pid, t);
+    s.node.comm = e.comm;
+    s.activity = Math.max(s.activity, t);
+  }
+
+  /** An image loaded: the process is active. */
+  #onImageLoad(e: ImageLoad): void {
+    const t = e.t;
+    const s = this.#alive(e.pid);
+    if (s) s.activity = Math.max(s.activity, t);
+  }
+
+  /** A thread starts (a reused tid after an exit is a new thread). */
+  #onThreadCreate(e: ThreadCreate): void {
+    const t = e.t;
+    const s = this.#liveOrImplicit(e.pid, t);
+    let th = findThread(s, e.tid);
+    // a tid that ended before is a new thread (tids are reused)
+    if (th === undefined || th.end !== undefined) {
+      th = newThread(
+        e.tid,
+        t,
+        s.node.threads.length === 0 && e.tid === e.pid,
+        e.creatorPid !== 0 && e.creatorPid !== e.pid,
+      );
+      addThread(s, th);
+    }
+    th.creatorPid = e.creatorPid;
+    th.creatorTid = e.creatorTid;
+    s.activity = Math.max(s.activity, t);
+    // (a thread created in its own process is the common case: c is s)
+    if (e.creatorPid !== e.pid) {
+      const c = this.#alive(e.creatorPid);
+      if (c && c !== s) c.activity = Math.max(c.activity, t);
+    }
+  }
+
+  /** A thread ends (after its process's exit: a problem). */
+  #onThreadExit(e: ThreadExit): void {
+    const t = e.t;
+    let s = this.#alive(e.pid);
+    if (s === undefined) {
+      const dead = this.#pids.get(e.pid)?.node;
+      if (dead !== undefined && dead.end !== undefined && dead.end <= t) {
+        this.#problem(
+          e,
+          "thread-exit-after-process-exit",
+          `thread ${e.tid} of process ${e.pid} exits at ${t} after its process exited at ${dead.end}`,
+        );
+        const th = dead.threads.find((x) => x.tid === e.tid);
+        if (th && th.end === undefined) {
+          th.end = t;
+          th.status = e.status;
+        }
+        return;
+      }
+      s = this.#implicit(e.pid, t);
+    }
+    let th = findThread(s, e.tid);
+    if (th === undefined) {
+      th = newThread(
+        e.tid,
+        undefined,
+        s.node.threads.length === 0 && e.tid === e.pid,
+        false,
+      );
+      addThread(s, th);
+    }
+    th.end = t;
+    th.status = e.status;
+    if (e.processExiting !== undefined) {
+      th.processExiting = e.processExiting;
+    }
+  }
+
+  /** A process ends (unseen before: a problem, and an implicit process). */
+  #onProcessExit(e: ProcessExit): void {
+    const t = e.t;
+    let s = this.#alive(e.pid);
+    if (s === undefined) {
+      this.#problem(
+        e,
+        "exit-without-create",
+        `process ${e.pid} exits at ${t} but was never created or seen running`,
+      );
+      s = this.#implicit(e.pid, t);
+    }
+    this.#exit(s, t, e.status, e.statusUnknown === true);
+    if (e.guid !== undefined && s.node.guid === undefined) {
+      s.node.guid = e.guid;
+    }
+  }
+
+  /** Events lost: a span from the latest time before it to its time. */
+  #onLost(e: Lost): void {
+    const t = e.t;
+    const span: LostSpan = {
+      from: Math.min(this.#maxBefore ?? t, t),
+      to: t,
+      reason: e.reason,
+      count: e.count,
+      countUnknown: e.countUnknown === true,
+      ...(e.cpu !== undefined ? { cpu: e.cpu } : {}),
+    };
+    this.#lost.push(span);
+  }
+
+  /** A process created, or running when the recording began (a snapshot). */
+  #onCreate(event: ProcessCreate | ProcessSnapshot): void {
     const t = event.t;
     const old = this.#alive(event.pid);
     if (old !== undefined) {
@@ -538,181 +515,4 @@ function applyInfo(node: ProcessNode, info: ProcessInfo): void {
   node.argv = info.argv;
   node.cmdline = info.cmdline;
   if (info.comm !== undefined) node.comm = info.comm;
-}
-
-/** A process node with every field present, so all nodes share one shape. */
-function newNode(
-  id: string,
-  pid: number,
-  start: number,
-  ppid: number,
-): ProcessNode {
-  return {
-    id,
-    pid,
-    start,
-    end: undefined,
-    ppid,
-    parentId: undefined,
-    creatorPid: undefined,
-    creatorId: undefined,
-    children: NONE,
-    execs: [],
-    image: undefined,
-    argv: undefined,
-    cmdline: undefined,
-    comm: undefined,
-    exit: undefined,
-    threads: [],
-    flags: NONE,
-    reparentedAt: undefined,
-    guid: undefined,
-    parentGuid: undefined,
-  };
-}
-
-/** A thread with every field present. */
-function newThread(
-  tid: number,
-  start: number | undefined,
-  main: boolean,
-  remote: boolean,
-  creatorPid?: number,
-  creatorTid?: number,
-): ThreadInfo {
-  return {
-    tid,
-    start,
-    end: undefined,
-    status: undefined,
-    endInferred: undefined,
-    exitClass: undefined,
-    main,
-    remote,
-    creatorPid,
-    creatorTid,
-    processExiting: undefined,
-  };
-}
-
-/**
- * The empty list most processes have for children and flags, shared and
- * frozen (one array less per process; a stray push throws).
- */
-const NONE = Object.freeze([]) as unknown as never[];
-
-function addChild(node: ProcessNode, id: string): void {
-  if (node.children === NONE) node.children = [id];
-  else node.children.push(id);
-}
-
-function addFlag(node: ProcessNode, flag: ProcessFlag): void {
-  if (node.flags === NONE) node.flags = [flag];
-  else if (!node.flags.includes(flag)) node.flags.push(flag);
-}
-
-/** Sorts in place unless already in order; says whether it sorted. */
-function sortIfNeeded<T>(a: T[], cmp: (x: T, y: T) => number): boolean {
-  for (let i = 1; i < a.length; i++) {
-    if (cmp(a[i - 1], a[i]) > 0) {
-      a.sort(cmp);
-      return true;
-    }
-  }
-  return false;
-}
-
-const SCAN_THREADS = 8;
-
-function findThread(s: State, tid: number): ThreadInfo | undefined {
-  if (s.byTid) return s.byTid.get(tid);
-  const ths = s.node.threads;
-  for (let i = ths.length - 1; i >= 0; i--) {
-    if (ths[i].tid === tid) return ths[i];
-  }
-  return undefined;
-}
-
-function addThread(s: State, th: ThreadInfo): void {
-  s.node.threads.push(th);
-  if (s.byTid) s.byTid.set(th.tid, th);
-  else if (s.node.threads.length > SCAN_THREADS) {
-    // a later thread with a reused tid replaces an earlier one, as on a scan
-    s.byTid = new Map(s.node.threads.map((x) => [x.tid, x]));
-  }
-}
-
-/** Classifies the exits of a process's threads once the process has exited. */
-function classifyThreads(
-  node: ProcessNode,
-  exitT: number,
-  activity: number,
-): void {
-  if (node.threads.length === 1) {
-    // the common case: one thread, whose exit is the process's
-    const th = node.threads[0];
-    if (th.exitClass === undefined) {
-      if (th.end === undefined) {
-        th.end = exitT;
-        th.endInferred = true;
-      }
-      th.exitClass = "last-thread";
-    }
-    return;
-  }
-  // the process's exit ended every thread still running, whose own exit the
-  // source did not report (some report only the leader's exit as the process's)
-  for (const th of node.threads) {
-    if (th.end === undefined) {
-      th.end = exitT;
-      th.endInferred = true;
-    }
-  }
-  // the last exit (latest; on a tie the main thread, then the highest tid)
-  // ended the process; the others are classified by the OS's word or by time
-  let last: ThreadInfo | undefined;
-  for (const th of node.threads) {
-    if (th.exitClass !== undefined) continue;
-    if (
-      last === undefined || th.end! > last.end! ||
-      (th.end === last.end &&
-        (Number(th.main) - Number(last.main) || th.tid - last.tid) > 0)
-    ) last = th;
-  }
-  for (const th of node.threads) {
-    if (th.exitClass !== undefined || th === last) continue;
-    if (th.processExiting === true) th.exitClass = "teardown";
-    else if (th.processExiting === false) th.exitClass = "standalone";
-    else if (th.end! >= activity && exitT - th.end! <= TEARDOWN_WINDOW_NS) {
-      th.exitClass = "teardown";
-    } else th.exitClass = "standalone";
-  }
-  if (last) last.exitClass = "last-thread";
-}
-
-/** Flags processes whose lifetime overlaps a lost span. */
-function markLostSpans(
-  nodes: ProcessNode[],
-  spans: LostSpan[],
-  last: number,
-): void {
-  if (spans.length === 0) return;
-  const sorted = [...spans].sort((a, b) => a.from - b.from);
-  const maxTo: number[] = [];
-  let m = -Infinity;
-  for (const s of sorted) {
-    m = Math.max(m, s.to);
-    maxTo.push(m);
-  }
-  for (const n of nodes) {
-    const end = n.end ?? Math.max(last, n.start);
-    // spans with from <= end
-    let lo = 0, hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (sorted[mid].from <= end) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo > 0 && maxTo[lo - 1] >= n.start) addFlag(n, "in-lost-span");
-  }
 }

@@ -1,0 +1,183 @@
+/**
+ * The process and thread records the forest builder works on, and the
+ * helpers that keep them in shape (private to cli/analysis). Pure.
+ *
+ * @module
+ */
+import type { ProcessFlag, ProcessNode, ThreadInfo } from "./forest.ts";
+
+/**
+ * A thread exit at most this long (ns) before its process's exit, with no
+ * other activity of the process in between, is part of the exit burst.
+ */
+export const TEARDOWN_WINDOW_NS = 10_000_000;
+
+export const FLAG_ORDER: ProcessFlag[] = [
+  "existing-before-recording",
+  "seen-without-create",
+  "denied",
+  "parent-differs-from-creator",
+  "reparented",
+  "exit-missing",
+  "in-lost-span",
+];
+
+export interface State {
+  node: ProcessNode;
+  /** Threads by tid, built once a process has many (few are scanned). */
+  byTid: Map<number, ThreadInfo> | undefined;
+  /** Latest t of an event that shows the process doing something. */
+  activity: number;
+  /** Its exit was seen (or a new process took its pid). */
+  dead: boolean;
+}
+
+/** A process node with every field present, so all nodes share one shape. */
+export function newNode(
+  id: string,
+  pid: number,
+  start: number,
+  ppid: number,
+): ProcessNode {
+  return {
+    id,
+    pid,
+    start,
+    end: undefined,
+    ppid,
+    parentId: undefined,
+    creatorPid: undefined,
+    creatorId: undefined,
+    children: NONE,
+    execs: [],
+    image: undefined,
+    argv: undefined,
+    cmdline: undefined,
+    comm: undefined,
+    exit: undefined,
+    threads: [],
+    flags: NONE,
+    reparentedAt: undefined,
+    guid: undefined,
+    parentGuid: undefined,
+  };
+}
+
+/** A thread with every field present. */
+export function newThread(
+  tid: number,
+  start: number | undefined,
+  main: boolean,
+  remote: boolean,
+  creatorPid?: number,
+  creatorTid?: number,
+): ThreadInfo {
+  return {
+    tid,
+    start,
+    end: undefined,
+    status: undefined,
+    endInferred: undefined,
+    exitClass: undefined,
+    main,
+    remote,
+    creatorPid,
+    creatorTid,
+    processExiting: undefined,
+  };
+}
+
+/**
+ * The empty list most processes have for children and flags, shared and
+ * frozen (one array less per process; a stray push throws).
+ */
+export const NONE = Object.freeze([]) as unknown as never[];
+
+export function addChild(node: ProcessNode, id: string): void {
+  if (node.children === NONE) node.children = [id];
+  else node.children.push(id);
+}
+
+export function addFlag(node: ProcessNode, flag: ProcessFlag): void {
+  if (node.flags === NONE) node.flags = [flag];
+  else if (!node.flags.includes(flag)) node.flags.push(flag);
+}
+
+/** Sorts in place unless already in order; says whether it sorted. */
+export function sortIfNeeded<T>(a: T[], cmp: (x: T, y: T) => number): boolean {
+  for (let i = 1; i < a.length; i++) {
+    if (cmp(a[i - 1], a[i]) > 0) {
+      a.sort(cmp);
+      return true;
+    }
+  }
+  return false;
+}
+
+const SCAN_THREADS = 8;
+
+export function findThread(s: State, tid: number): ThreadInfo | undefined {
+  if (s.byTid) return s.byTid.get(tid);
+  const ths = s.node.threads;
+  for (let i = ths.length - 1; i >= 0; i--) {
+    if (ths[i].tid === tid) return ths[i];
+  }
+  return undefined;
+}
+
+export function addThread(s: State, th: ThreadInfo): void {
+  s.node.threads.push(th);
+  if (s.byTid) s.byTid.set(th.tid, th);
+  else if (s.node.threads.length > SCAN_THREADS) {
+    // a later thread with a reused tid replaces an earlier one, as on a scan
+    s.byTid = new Map(s.node.threads.map((x) => [x.tid, x]));
+  }
+}
+
+/** Classifies the exits of a process's threads once the process has exited. */
+export function classifyThreads(
+  node: ProcessNode,
+  exitT: number,
+  activity: number,
+): void {
+  if (node.threads.length === 1) {
+    // the common case: one thread, whose exit is the process's
+    const th = node.threads[0];
+    if (th.exitClass === undefined) {
+      if (th.end === undefined) {
+        th.end = exitT;
+        th.endInferred = true;
+      }
+      th.exitClass = "last-thread";
+    }
+    return;
+  }
+  // the process's exit ended every thread still running, whose own exit the
+  // source did not report (some report only the leader's exit as the process's)
+  for (const th of node.threads) {
+    if (th.end === undefined) {
+      th.end = exitT;
+      th.endInferred = true;
+    }
+  }
+  // the last exit (latest; on a tie the main thread, then the highest tid)
+  // ended the process; the others are classified by the OS's word or by time
+  let last: ThreadInfo | undefined;
+  for (const th of node.threads) {
+    if (th.exitClass !== undefined) continue;
+    if (
+      last === undefined || th.end! > last.end! ||
+      (th.end === last.end &&
+        (Number(th.main) - Number(last.main) || th.tid - last.tid) > 0)
+    ) last = th;
+  }
+  for (const th of node.threads) {
+    if (th.exitClass !== undefined || th === last) continue;
+    if (th.processExiting === true) th.exitClass = "teardown";
+    else if (th.processExiting === false) th.exitClass = "standalone";
+    else if (th.end! >= activity && exitT - th.end! <= TEARDOWN_WINDOW_NS) {
+      th.exitClass = "teardown";
+    } else th.exitClass = "standalone";
+  }
+  if (last) last.exitClass = "last-thread";
+}

@@ -1,0 +1,145 @@
+/**
+ * The forest builder's passes over the whole history, run once at
+ * `finish()`: each small, named for what it settles, and pure.
+ *
+ * @module
+ */
+import type {
+  AnalysisProblem,
+  LostSpan,
+  ProcessFlag,
+  ProcessNode,
+  ThreadInfo,
+} from "./forest.ts";
+import {
+  addChild,
+  addFlag,
+  FLAG_ORDER,
+  sortIfNeeded,
+  type State,
+} from "./_forest_nodes.ts";
+
+/** Threads that exited while their process went on are standalone exits. */
+export function classifyRunningThreadExits(states: Iterable<State>): void {
+  for (const s of states) {
+    if (s.dead) continue;
+    for (const th of s.node.threads) {
+      if (th.end !== undefined && th.exitClass === undefined) {
+        th.exitClass = "standalone";
+      }
+    }
+  }
+}
+
+/**
+ * Snapshots arrive in any order: each is linked to the snapshot of its
+ * parent pid, if that one started before it (so links stay acyclic).
+ */
+export function linkSnapshots(nodes: ProcessNode[]): void {
+  const snapshotByPid = new Map<number, ProcessNode>();
+  for (const n of nodes) {
+    if (n.flags.includes("existing-before-recording")) {
+      snapshotByPid.set(n.pid, n);
+    }
+  }
+  for (const n of nodes) {
+    if (
+      n.parentId === undefined &&
+      n.flags.includes("existing-before-recording")
+    ) {
+      const p = snapshotByPid.get(n.ppid);
+      if (p && (p.start < n.start || (p.start === n.start && p.pid < n.pid))) {
+        n.parentId = p.id;
+        addChild(p, n.id);
+      }
+    }
+  }
+}
+
+/**
+ * Re-parenting: the parent exited while the child ran (by time, so the
+ * order in which independent exits arrive does not matter).
+ */
+export function markReparented(
+  nodes: ProcessNode[],
+  byId: Map<string, ProcessNode>,
+): void {
+  for (const n of nodes) {
+    const p = n.parentId !== undefined ? byId.get(n.parentId) : undefined;
+    if (p?.end !== undefined && (n.end === undefined || n.end > p.end)) {
+      addFlag(n, "reparented");
+      n.reparentedAt = p.end;
+    }
+  }
+}
+
+/** Flags processes whose lifetime overlaps a lost span. */
+export function markLostSpans(
+  nodes: ProcessNode[],
+  spans: LostSpan[],
+  last: number,
+): void {
+  if (spans.length === 0) return;
+  const sorted = [...spans].sort((a, b) => a.from - b.from);
+  const maxTo: number[] = [];
+  let m = -Infinity;
+  for (const s of sorted) {
+    m = Math.max(m, s.to);
+    maxTo.push(m);
+  }
+  for (const n of nodes) {
+    const end = n.end ?? Math.max(last, n.start);
+    // spans with from <= end
+    let lo = 0, hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid].from <= end) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0 && maxTo[lo - 1] >= n.start) addFlag(n, "in-lost-span");
+  }
+}
+
+/**
+ * The canonical order: processes and children by (start, pid, id), flags in
+ * {@link FLAG_ORDER}, threads main first then by start and tid.
+ */
+export function sortForest(
+  nodes: ProcessNode[],
+  byId: Map<string, ProcessNode>,
+): void {
+  const order = (a: ProcessNode, b: ProcessNode) =>
+    a.start - b.start || a.pid - b.pid ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  sortIfNeeded(nodes, order);
+  const byFlag = (a: ProcessFlag, b: ProcessFlag) =>
+    FLAG_ORDER.indexOf(a) - FLAG_ORDER.indexOf(b);
+  const byThread = (a: ThreadInfo, b: ThreadInfo) =>
+    Number(b.main) - Number(a.main) ||
+    (a.start ?? -Infinity) - (b.start ?? -Infinity) || a.tid - b.tid;
+  for (const n of nodes) {
+    if (n.flags.length > 1) n.flags.sort(byFlag);
+    if (n.children.length > 1) {
+      const kids = n.children.map((id) => byId.get(id)!);
+      if (sortIfNeeded(kids, order)) n.children = kids.map((c) => c.id);
+    }
+    if (n.threads.length > 1) sortIfNeeded(n.threads, byThread);
+  }
+}
+
+/** Problems by time, pid, tid, then text. */
+export function sortProblems(problems: AnalysisProblem[]): void {
+  problems.sort((a, b) =>
+    a.t - b.t || a.pid - b.pid || a.tid - b.tid ||
+    (a.message < b.message ? -1 : a.message > b.message ? 1 : 0)
+  );
+}
+
+/** Lost spans by start, end, reason, count. */
+export function sortLostSpans(lost: LostSpan[]): void {
+  lost.sort((a, b) =>
+    a.from - b.from || a.to - b.to ||
+    (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0) ||
+    a.count - b.count
+  );
+}
