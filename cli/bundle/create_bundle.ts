@@ -14,6 +14,7 @@
  *
  * @module
  */
+import type { ProcEvent } from "../events/types.ts";
 import { Uint8ArrayReader, ZipWriter } from "@zip.js/zip.js";
 import { FORMAT_VERSION, RecordingReader } from "../log/mod.ts";
 import { TOOL_VERSION } from "../version.ts";
@@ -47,7 +48,20 @@ export interface CreateBundleOptions {
   case?: { id?: string; examiner?: string; note?: string };
   /** Sign the manifest with this key. */
   signingKey?: SigningKey;
-  documents?: BundleDocument[];
+  /**
+   * The caller's documents, or a function that makes them once every
+   * recording was read (with what {@link onRecording} saw).
+   */
+  documents?: BundleDocument[] | (() => BundleDocument[]);
+  /**
+   * Called as each recording is opened; the function it returns sees every
+   * event of that read, so the caller's analysis (summary, report) needs no
+   * read of its own.
+   */
+  onRecording?: (
+    path: string,
+    reader: RecordingReader,
+  ) => ((event: ProcEvent) => void) | undefined;
   /** Creation time (default now). */
   now?: Date;
   /** Who may read the bundle (default 0600). */
@@ -110,16 +124,20 @@ export async function createBundle(
     }
     names.set(name, p);
   }
-  const docs = options.documents ?? [];
-  for (const d of docs) {
-    if (
-      names.has(d.name) || d.name === MANIFEST_NAME || d.name === SIGNATURE_NAME
-    ) {
-      throw new Error(
-        `Cannot create bundle "${out}": two members named ${d.name}`,
-      );
+  const checkDocs = (docs: BundleDocument[]) => {
+    for (const d of docs) {
+      if (
+        names.has(d.name) || d.name === MANIFEST_NAME ||
+        d.name === SIGNATURE_NAME
+      ) {
+        throw new Error(
+          `Cannot create bundle "${out}": two members named ${d.name}`,
+        );
+      }
     }
-  }
+    return docs;
+  };
+  if (Array.isArray(options.documents)) checkDocs(options.documents);
 
   // Pass 1: describe and hash every recording.
   const members: ManifestMember[] = [];
@@ -140,7 +158,8 @@ export async function createBundle(
         { cause: e },
       );
     }
-    described.push(await describeRecording(reader, name, source));
+    const sink = options.onRecording?.(path, reader);
+    described.push(await describeRecording(reader, name, source, sink));
     members.push({
       name,
       size: counter.bytes,
@@ -148,6 +167,11 @@ export async function createBundle(
       role: "recording",
     });
   }
+  const docs = checkDocs(
+    typeof options.documents === "function"
+      ? options.documents()
+      : options.documents ?? [],
+  );
   for (const d of docs) {
     members.push({
       name: d.name,

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { ProcEvent } from "../events/types.ts";
 import { toHex } from "../log/_hash.ts";
 import type { RecordingReader } from "../log/mod.ts";
 import type { ManifestRecording } from "./manifest.ts";
@@ -38,12 +39,15 @@ export async function describeRecording(
   reader: RecordingReader,
   member: string,
   source: string,
+  /** Sees every event as it is read (the caller's analysis). */
+  sink?: (event: ProcEvent) => void,
 ): Promise<ManifestRecording> {
   const h = reader.header;
   let lastT: number | undefined;
   for await (const chunk of reader.chunks()) {
     for (const e of chunk.events) {
       if (lastT === undefined || e.t > lastT) lastT = e.t;
+      sink?.(e);
     }
   }
   // counted by the reader, as verify counts them

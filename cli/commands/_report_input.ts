@@ -5,9 +5,13 @@
  *
  * @module
  */
-import { analyze } from "../analysis/mod.ts";
+import { analyze, type Forest } from "../analysis/mod.ts";
 import { looksLikeZip, openBundle } from "../bundle/mod.ts";
-import type { RecordingReader } from "../log/mod.ts";
+import type {
+  RecordingHeader,
+  RecordingReader,
+  RecordingReport,
+} from "../log/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import type { ReportInput, ReportRecording } from "../report/mod.ts";
 import { asCliError, openRecordingInput } from "./_input.ts";
@@ -29,7 +33,16 @@ export async function analyzeReader(
     ? redacted(reader.events(), redactor)
     : reader.events();
   const forest = await analyze(events, { os: h.os, bootId: h.bootId });
-  const r = reader.report;
+  return reportRecordingOf(name, h, forest, reader.report);
+}
+
+/** What the report shows of one recording read and analysed. */
+export function reportRecordingOf(
+  name: string,
+  h: RecordingHeader,
+  forest: Forest,
+  r: RecordingReport,
+): ReportRecording {
   return {
     name,
     header: {

@@ -11,14 +11,16 @@ import {
   type SigningKey,
 } from "../bundle/mod.ts";
 import { CliError } from "../errors.ts";
-import { RecordingReader } from "../log/mod.ts";
+import type { RecordingReader } from "../log/mod.ts";
 import {
   renderReport,
   renderTextSummary,
   type ReportInput,
   type ReportRecording,
 } from "../report/mod.ts";
-import { analyzeReader } from "./_report_input.ts";
+import { reportRecordingOf } from "./_report_input.ts";
+import { ForestBuilder } from "../analysis/mod.ts";
+import type { ProcEvent } from "../events/types.ts";
 import { action, print, printErr } from "./_run.ts";
 import { groupOption, modeOf } from "./_output.ts";
 import { readKeyFile } from "./_input.ts";
@@ -79,49 +81,79 @@ export function register(program: Command): void {
         });
       }
       const now = new Date();
-      const analysed: ReportRecording[] = [];
       for (const path of recordings) {
-        let reader: RecordingReader;
-        try {
-          // read twice (described, then copied and hashed again)
-          await requireRegularFile(
-            path,
-            "recording",
-            "a bundle reads each recording twice",
-          );
-          reader = await RecordingReader.open(path);
-        } catch (e) {
+        // read twice (described and analysed, then copied and hashed again)
+        await requireRegularFile(
+          path,
+          "recording",
+          "a bundle reads each recording twice",
+        ).catch((e) => {
           throw new CliError(
             `Cannot create bundle "${flags.output}": ${(e as Error).message}`,
           );
-        }
-        const name = path.split(/[\\/]/).pop()!;
-        const r = await analyzeReader(reader, name);
-        if (!r.integrity.complete) {
-          printErr(
-            `procrec: warning: recording "${path}" is incomplete or damaged; bundled as is ` +
-              `(verify will report it): ${
-                r.integrity.problems[0] ?? "no trailer"
-              }\n`,
-          );
-        }
-        analysed.push(r);
+        });
       }
+      // each recording is analysed in the same read that describes it
+      const read = new Map<
+        string,
+        { reader: RecordingReader; builder: ForestBuilder }
+      >();
+      const onRecording = (path: string, reader: RecordingReader) => {
+        const builder = new ForestBuilder({
+          os: reader.header.os,
+          bootId: reader.header.bootId,
+        });
+        read.set(path, { reader, builder });
+        return (e: ProcEvent) => builder.add(e);
+      };
       const c = {
         ...(flags.case !== undefined ? { id: flags.case } : {}),
         ...(flags.examiner !== undefined ? { examiner: flags.examiner } : {}),
         ...(flags.note !== undefined ? { note: flags.note } : {}),
       };
       const base = flags.output.split(/[\\/]/).pop()!;
-      const input: ReportInput = {
-        title: `procrec evidence bundle ${c.id ? `for case ${c.id}` : base}`,
-        recordings: analysed,
-        bundle: {
-          name: base,
-          created: now.toISOString(),
-          case: c,
-          signed: signingKey !== undefined,
-        },
+      const documents = () => {
+        const analysed: ReportRecording[] = recordings.map((path) => {
+          const { reader, builder } = read.get(path)!;
+          const name = path.split(/[\\/]/).pop()!;
+          const r = reportRecordingOf(
+            name,
+            reader.header,
+            builder.finish(),
+            reader.report,
+          );
+          if (!r.integrity.complete) {
+            printErr(
+              `procrec: warning: recording "${path}" is incomplete or damaged; bundled as is ` +
+                `(verify will report it): ${
+                  r.integrity.problems[0] ?? "no trailer"
+                }\n`,
+            );
+          }
+          return r;
+        });
+        const input: ReportInput = {
+          title: `procrec evidence bundle ${c.id ? `for case ${c.id}` : base}`,
+          recordings: analysed,
+          bundle: {
+            name: base,
+            created: now.toISOString(),
+            case: c,
+            signed: signingKey !== undefined,
+          },
+        };
+        return [
+          {
+            name: "summary.txt",
+            role: "summary" as const,
+            bytes: enc.encode(renderTextSummary(input)),
+          },
+          {
+            name: "report.html",
+            role: "report" as const,
+            bytes: enc.encode(renderReport(input)),
+          },
+        ];
       };
       const enc = new TextEncoder();
       let made;
@@ -131,18 +163,8 @@ export function register(program: Command): void {
           signingKey,
           now,
           mode,
-          documents: [
-            {
-              name: "summary.txt",
-              role: "summary",
-              bytes: enc.encode(renderTextSummary(input)),
-            },
-            {
-              name: "report.html",
-              role: "report",
-              bytes: enc.encode(renderReport(input)),
-            },
-          ],
+          documents,
+          onRecording,
         });
       } catch (e) {
         throw new CliError((e as Error).message, 2, { cause: e });
