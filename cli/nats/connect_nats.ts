@@ -125,9 +125,14 @@ export async function connectNats(
   try {
     return await connect(o);
   } catch (e) {
-    throw new Error(
-      `Cannot connect to NATS "${t.url}": ${(e as Error).message}`,
-      { cause: e },
-    );
+    const msg = (e as Error).message;
+    // NATS upgrades to TLS after its plaintext greeting, and the pinned
+    // Deno's node:tls cannot upgrade a socket that has been read from
+    const hint = o.tls && /secure TLS connection/i.test(msg)
+      ? "; TLS to NATS does not work under this Deno (node:tls cannot upgrade the connection after the server's greeting, denoland/deno#27087): use --nats-creds (no password is sent), or a TLS tunnel to a loopback port"
+      : "";
+    throw new Error(`Cannot connect to NATS "${t.url}": ${msg}${hint}`, {
+      cause: e,
+    });
   }
 }
