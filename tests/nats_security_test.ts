@@ -118,7 +118,11 @@ Deno.test("with the documented permissions a host publishes only under its own s
       );
 
       // the collector collects, and cannot publish under procrec.>
-      const col = await collect(c.url, `${dir}/out`, as("collector", pwc));
+      const col = await collect(c.url, `${dir}/out`, [
+        "--host",
+        "web-1",
+        ...as("collector", pwc),
+      ]);
       assertEquals(col.code, 0, col.stdout + col.stderr);
       const files = await collectedFiles(`${dir}/out`);
       assertEquals(files.length, 1);

@@ -90,7 +90,12 @@ export class PiecePublisher {
   lastError: string | undefined;
 
   private constructor(readonly opts: PublisherOptions, readonly host: string) {
-    this.#done = this.#run();
+    // never an unhandled rejection: a failure is kept and said, and what
+    // was not acknowledged stays pending (the file has it)
+    this.#done = this.#run().catch((e) => {
+      this.lastError = (e as Error)?.message ?? String(e);
+      this.#notice(`stopped publishing: ${this.lastError}`);
+    });
   }
 
   /** Starts publishing in the background (connecting, retrying forever). */
