@@ -51,6 +51,17 @@ const MARKERS = {
   chunk: new Uint8Array([0x86, 0x65, ...enc.encode("chunk")]),
   trailer: new Uint8Array([0x87, 0x67, ...enc.encode("trailer")]),
 } as const;
+/** The trailer of a published recording: 8 items (SCHEMA.md, `publish`). */
+const PUBLISHED_TRAILER = new Uint8Array([
+  0x88,
+  0x67,
+  ...enc.encode("trailer"),
+]);
+const ALL_MARKERS = [
+  ["chunk", MARKERS.chunk],
+  ["trailer", MARKERS.trailer],
+  ["trailer", PUBLISHED_TRAILER],
+] as const;
 const LONGEST = MARKERS.trailer.length;
 const READ_BLOCK = 1 << 20;
 
@@ -156,8 +167,7 @@ function markerAt(
   w: ByteWindow,
   pos: number,
 ): "chunk" | "trailer" | "partial" | undefined {
-  for (const name of ["chunk", "trailer"] as const) {
-    const m = MARKERS[name];
+  for (const [name, m] of ALL_MARKERS) {
     let i = 0;
     while (i < m.length && w.at(pos + i) === m[i]) i++;
     if (i === m.length) return name;
@@ -198,7 +208,7 @@ async function nextMarker(
     for (let i = 0; i < view.length; i++) {
       const b = view[i];
       if (b === 0) continue;
-      if ((b === firstC || b === firstT)) {
+      if (b === firstC || b === firstT || b === PUBLISHED_TRAILER[0]) {
         const p = at + i;
         await w.ensure(p + LONGEST);
         const m = markerAt(w, p);
