@@ -19,7 +19,7 @@ import { withTempDir } from "./_record_helpers.ts";
 const ROOT = new URL("../", import.meta.url).pathname;
 const WIN_DIR = `${ROOT}driver/windows`;
 const OVERFLOW_N = 3000; // thread creations injected with the reader paused
-const SCRIPT_N = 13; // records of the scripted sequence (wine_e2e.c)
+const SCRIPT_N = 14; // records of the scripted sequence (wine_e2e.c)
 const onLinux = Deno.build.os === "linux";
 if (!onLinux) {
   console.log(
@@ -99,6 +99,7 @@ Deno.test({
           "process_exit:4100",
           "process_create:4400",
           "process_create:4500",
+          "process_create:4600",
         ],
       );
       const [cmd, , , , image, blocked, long] = script;
@@ -123,7 +124,7 @@ Deno.test({
       assert.ok(long.kind === "process_create" && long.info?.argvTruncated);
       // non-canonical names: a device path in mixed case is denied by
       // "*\BLOCKED.exe"; an unpaired surrogate decodes as U+FFFD
-      const [device, odd] = script.slice(SCRIPT_N - 2, SCRIPT_N);
+      const [device, odd, accented] = script.slice(SCRIPT_N - 3, SCRIPT_N);
       assert.ok(device.kind === "process_create" && device.denied === true);
       assert.equal(
         device.info?.image,
@@ -131,6 +132,9 @@ Deno.test({
       );
       assert.ok(odd.kind === "process_create" && odd.denied !== true);
       assert.equal(odd.info?.image, "\\??\\c:/Temp/PROGRA~1/x\ufffdy.exe");
+      // a non-ASCII name in another case than the rule "*\\ÉVIL.exe": denied
+      assert.ok(accented.kind === "process_create" && accented.denied === true);
+      assert.equal(accented.info?.image, "\\??\\C:\\Temp\\évil.EXE");
 
       // The overflow: K stored, one lost record with exactly the rest.
       const rest = script.slice(SCRIPT_N);

@@ -1,9 +1,11 @@
 /* pr_match.c - see pr_match.h. */
 #include "pr_match.h"
 
-static uint16_t fold(uint16_t c) { return (c >= 'A' && c <= 'Z') ? (uint16_t)(c + ('a' - 'A')) : c; }
+static uint16_t ascii_upcase(uint16_t c) { return (c >= 'a' && c <= 'z') ? (uint16_t)(c - ('a' - 'A')) : c; }
 
-int pr_match(const uint16_t *pat, uint32_t pat_units, const uint16_t *name, uint32_t name_units) {
+int pr_match(const uint16_t *pat, uint32_t pat_units, const uint16_t *name, uint32_t name_units,
+             uint16_t (*upcase)(uint16_t)) {
+  uint16_t (*fold)(uint16_t) = upcase != 0 ? upcase : ascii_upcase;
   uint32_t p = 0, n = 0;
   uint32_t star = UINT32_MAX; /* position after the last '*' seen */
   uint32_t mark = 0;          /* name position that '*' matched up to */

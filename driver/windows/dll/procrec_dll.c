@@ -230,12 +230,12 @@ static int32_t install_and_open(struct pr_handle *h) {
                             SERVICE_KERNEL_DRIVER, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, path, NULL, NULL, NULL,
                             NULL, NULL);
     /* a service deleted by an earlier session goes once the last handle to
-     * it closes and its driver unloads: wait for that, 10 s at most */
+     * it closes and its driver unloads: wait for that, 30 s at most */
     if (h->svc != NULL || GetLastError() != ERROR_SERVICE_MARKED_FOR_DELETE) break;
-    if (tries >= 100) {
+    if (tries >= 300) {
       return win_err(h, ERROR_SERVICE_MARKED_FOR_DELETE,
                      "CreateService(procrec): the procrec service of an earlier session is still being deleted "
-                     "(after 10 s; a handle to it is open, or its driver did not unload: close it or reboot)");
+                     "(after 30 s; a handle to it is open, or its driver did not unload: close it or reboot)");
     }
     Sleep(100);
   }

@@ -65,6 +65,9 @@ VOID pr_rules_release(PFILE_OBJECT file) {
   ExReleaseFastMutex(&g_pr.rules_mutex);
 }
 
+/* The kernel's Unicode upcase (the table NTFS compares names with). */
+static uint16_t pr_upcase(uint16_t c) { return (uint16_t)RtlUpcaseUnicodeChar((WCHAR)c); }
+
 BOOLEAN pr_rules_match(const WCHAR *image, ULONG units) {
   BOOLEAN hit = FALSE;
   const struct pr_rules *r;
@@ -80,7 +83,8 @@ BOOLEAN pr_rules_match(const WCHAR *image, ULONG units) {
   while (i < r->units && !hit) {
     ULONG start = i;
     while (i < r->units && r->text[i] != 0) i++;
-    if (i > start) hit = pr_match((const uint16_t *)&r->text[start], i - start, (const uint16_t *)image, units) != 0;
+    if (i > start)
+      hit = pr_match((const uint16_t *)&r->text[start], i - start, (const uint16_t *)image, units, pr_upcase) != 0;
     i++; /* the NUL */
   }
 

@@ -423,6 +423,12 @@ static void test_rules_owner(void) {
   CHECK(pr_rules_set(&b, rb, sizeof(rb)) == STATUS_SUCCESS && denies("\\x\\b.exe"), "then b may set its own");
   CHECK(pr_rules_set(&b, NULL, 0) == STATUS_SUCCESS && !denies("\\x\\b.exe") && g_pr.rules_owner == NULL,
         "and clear them, which frees the rules for any handle");
+  { /* non-ASCII letters match regardless of case (the kernel's upcase) */
+    static const WCHAR re[] = {'*', '\\', 0xC9, 'V', 'I', 'L', '.', 'e', 'x', 'e', 0};
+    static const WCHAR name[] = {'\\', 'x', '\\', 0xE9, 'v', 'i', 'l', '.', 'E', 'X', 'E'};
+    CHECK(pr_rules_set(&a, re, sizeof(re)) == STATUS_SUCCESS && pr_rules_match(name, 11), "\\x\\\\u00e9vil.EXE denied by *\\\\u00c9VIL.exe");
+    pr_rules_release(&a);
+  }
   drv_free();
 }
 

@@ -38,10 +38,14 @@ static uint16_t *u16(const char *s, uint32_t *units) {
 static int match(const char *pat, const char *name) {
   uint32_t pn, nn;
   uint16_t *p = u16(pat, &pn), *n = u16(name, &nn);
-  int r = pr_match(p, pn, n, nn);
+  int r = pr_match(p, pn, n, nn, NULL);
   free(p);
   free(n);
   return r;
+}
+
+static uint16_t latin1_upcase(uint16_t c) {
+  return (c >= 'a' && c <= 'z') || (c >= 0xE0 && c <= 0xFE && c != 0xF7) ? (uint16_t)(c - 0x20) : c;
 }
 
 static void test_match(void) {
@@ -58,7 +62,8 @@ static void test_match(void) {
   CHECK(!match("", "a"), "empty pattern matches nothing else");
   {
     uint16_t pat[] = {'*', 0x00E9}, name[] = {'x', 0x00C9};
-    CHECK(!pr_match(pat, 2, name, 2), "non-ASCII is not case folded");
+    CHECK(!pr_match(pat, 2, name, 2, NULL), "non-ASCII is not case folded by default");
+    CHECK(pr_match(pat, 2, name, 2, latin1_upcase), "non-ASCII folded by the upcase function given");
   }
 }
 

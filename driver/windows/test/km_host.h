@@ -149,6 +149,15 @@ static inline ULONG64 km_now_100ns(clockid_t c) {
 #define KeQueryInterruptTime() km_now_100ns(CLOCK_MONOTONIC)
 #define KeQuerySystemTime(t) ((t)->QuadPart = (LONGLONG)(km_now_100ns(CLOCK_REALTIME) + 116444736000000000ull))
 
+/* Upcase of the host test: ASCII, Latin-1 and Greek/Cyrillic lower-case
+ * letters (enough to see non-ASCII rules match regardless of case). */
+static inline WCHAR RtlUpcaseUnicodeChar(WCHAR c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 0xE0 && c <= 0xFE && c != 0xF7) || (c >= 0x3B1 && c <= 0x3C9 && c != 0x3C2) ||
+      (c >= 0x430 && c <= 0x44F))
+    return (WCHAR)(c - 0x20);
+  return c;
+}
+
 /* The calling thread's ids, as the test sets them for each of its threads. */
 extern __thread ULONG km_current_pid, km_current_tid;
 #define PsGetCurrentProcessId() ((HANDLE)(ULONG_PTR)km_current_pid)

@@ -381,7 +381,7 @@ static int service_gone(void) {
 
 /* Waits until the procrec service is gone (deleted and unloaded). */
 static void wait_service_gone(void) {
-  for (int i = 0; i < 200 && !service_gone(); i++) Sleep(50);
+  for (int i = 0; i < 600 && !service_gone(); i++) Sleep(50); /* 30 s: a loaded machine */
   CHECK(service_gone(), "the test's procrec service went away");
 }
 
@@ -581,7 +581,7 @@ int main(int argc, char **argv) {
     CHECK(rc == PR_OK, "block rules of exactly 2048 units: %d %s", (int)rc, text);
   }
   {
-    static const char rules[] = "*\\nothing-matches.exe\0*\\BLOCKED.exe\0";
+    static const char rules[] = "*\\nothing-matches.exe\0*\\BLOCKED.exe\0*\\\xc3\x89VIL.exe\0";
     rc = abi.control(h, PR_CTL_BLOCK_RULES, (const uint8_t *)rules, sizeof(rules) - 1);
     if (rc != PR_OK) die(h, "block rules", rc);
   }
@@ -649,6 +649,11 @@ int main(int argc, char **argv) {
                 .create_time = created},
          .image = L"\\??\\c:/Temp/PROGRA~1/x\xD800y.exe", .cmd = L"x\xDC00",
          .image8 = "\\??\\c:/Temp/PROGRA~1/x\xef\xbf\xbdy.exe", .cmd8 = "x\xef\xbf\xbd"},
+        /* a non-ASCII name in another case: denied by "*\\\u00c9VIL.exe" */
+        {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 4600, .ppid = 700, .creator_pid = 700, .creator_tid = 701,
+                .create_time = created},
+         .image = L"\\??\\C:\\Temp\\\u00e9vil.EXE", .cmd = L"x",
+         .image8 = "\\??\\C:\\Temp\\\xc3\xa9vil.EXE", .cmd8 = "x", .denied = 1},
     };
     uint32_t count = sizeof(s) / sizeof(s[0]);
     struct pr_drv_stats before, after;
@@ -679,7 +684,7 @@ int main(int argc, char **argv) {
     after = driver_stats();
     CHECK(after.cancelled == before.cancelled + 1, "pausing cancelled %llu pending READs in the driver, expected 1",
           (unsigned long long)(after.cancelled - before.cancelled));
-    CHECK(after.test_build == 1 && after.denied == 2 && after.running == 1 && (after.features & PR_FEAT_PROCESS_EX) &&
+    CHECK(after.test_build == 1 && after.denied == 3 && after.running == 1 && (after.features & PR_FEAT_PROCESS_EX) &&
               (after.features & PR_FEAT_POOL_NX) == (windows_8_or_later() ? PR_FEAT_POOL_NX : 0),
           "driver stats: test build %u, denied %llu, running %u, features 0x%x", after.test_build,
           (unsigned long long)after.denied, after.running, after.features);
