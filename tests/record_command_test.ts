@@ -154,11 +154,12 @@ captureTest(
       for (const run of [only, all]) {
         const replay = await procrec(["replay", run.out, "--summary"]);
         assertEquals(replay.code, 0, replay.stderr);
-        assert(run.stdout.length > 0, "record printed no summary");
-        assertEquals(
-          run.stdout,
-          replay.stdout,
-          "live summary vs replay summary",
+        // stdout is the recorded command's (which prints nothing here)
+        assertEquals(run.stdout, "", "record printed on stdout");
+        assert(replay.stdout.length > 0, "replay printed no summary");
+        assert(
+          run.stderr.endsWith(replay.stdout),
+          `live summary (stderr) vs replay summary:\n${run.stderr}\n---\n${replay.stdout}`,
         );
       }
     }, "procrec-cmd-");
@@ -189,6 +190,43 @@ captureTest(
         ),
       );
     }, "procrec-sig-");
+  },
+  why,
+);
+
+captureTest(
+  "record keeps stdout for the command: its summary is on stderr, --quiet leaves it out",
+  async () => {
+    await withTempDir(async (dir) => {
+      const cmd = ["--", "sh", "-c", "echo stdout-marker"];
+      const loud = await procrec([
+        "record",
+        "--only-command",
+        "-o",
+        `${dir}/loud.cbor`,
+        ...cmd,
+      ]);
+      assertEquals(loud.code, 0, loud.stderr);
+      assertEquals(loud.stdout, "stdout-marker\n");
+      assert(
+        loud.stderr.includes("procrec: recorded ") &&
+          loud.stderr.includes("processes"),
+        loud.stderr,
+      );
+      const quiet = await procrec([
+        "record",
+        "--quiet",
+        "--only-command",
+        "-o",
+        `${dir}/quiet.cbor`,
+        ...cmd,
+      ]);
+      assertEquals(quiet.code, 0, quiet.stderr);
+      assertEquals(quiet.stdout, "stdout-marker\n");
+      assertEquals(quiet.stderr, "", "--quiet printed something");
+      const { reader } = await readAll(`${dir}/quiet.cbor`);
+      assert(reader.report.complete, "the quiet recording is complete");
+    }, "procrec-quiet-");
   },
   why,
 );

@@ -123,7 +123,7 @@ Deno.test("procrec replay --json gives the forest with stable ids", async () => 
 Deno.test("a recording diffed with itself is empty and exits 0", async () => {
   for (const f of ["make", "windows", "orphans"]) {
     const r = await procrec("diff", `fixtures/${f}.cbor`, `fixtures/${f}.cbor`);
-    assertEquals([r.code, r.stdout, r.stderr], [0, "", ""], f);
+    assertEquals([r.code, r.stdout, r.stderr], [0, "no differences\n", ""], f);
   }
   const j = await procrec(
     "replay",
@@ -143,7 +143,7 @@ Deno.test("the same workload with other pids and times diffs empty", async () =>
       `fixtures/${f}.cbor`,
       `fixtures/${f}_b.cbor`,
     );
-    assertEquals([r.code, r.stdout], [0, ""], f);
+    assertEquals([r.code, r.stdout], [0, "no differences\n"], f);
   }
 });
 
@@ -158,10 +158,12 @@ Deno.test("golden diffs, byte-identical over repeated runs, exit 1", async () =>
       // the CLI names the inputs as given
       assertEquals(
         r.stdout,
-        golden.replace(`--- ${a}`, `--- fixtures/${a}`).replace(
-          `+++ ${b}`,
-          `+++ fixtures/${b}`,
-        ),
+        golden === ""
+          ? "no differences\n"
+          : golden.replace(`--- ${a}`, `--- fixtures/${a}`).replace(
+            `+++ ${b}`,
+            `+++ fixtures/${b}`,
+          ),
         name,
       );
     }

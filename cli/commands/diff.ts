@@ -21,7 +21,7 @@ Examples:
 Processes match by canonical path (image and normalized argv under matched
 ancestors), never by pid or time. Temp paths (/tmp/X, ...\\Temp\\X), UUIDs,
 long hex strings and numbers of 4 or more digits are normalized unless
---no-normalize. Output: "-" removed, "+" added (whole subtrees), "~" changed
+--no-normalize. Output: "no differences" when they are the same; else "-" removed, "+" added (whole subtrees), "~" changed
 (exit status, argv, thread count), context lines unprefixed. Byte-identical
 on every run. Exit status: 0 same, 1 different, 2 error. Redaction markers
 ([redacted:RULE:HMAC]) compare whole: equal secrets redacted with the same
@@ -67,7 +67,8 @@ export async function runDiff(
     const { lines: _lines, ...rest } = diff;
     await print(toJson({ a, b, ...rest }));
   } else {
-    await print(renderDiff(diff, a, b));
+    // an empty diff says so: silence reads like a command that did nothing
+    await print(diff.same ? "no differences\n" : renderDiff(diff, a, b));
   }
   return diff.same ? 0 : 1;
 }

@@ -9,7 +9,7 @@ import type { SourceName } from "../native/event_source.ts";
 import { defaultOutputPath } from "../record/default_output_path.ts";
 import { parseDuration } from "../record/parse_duration.ts";
 import { recordSession } from "../record/record_session.ts";
-import { action, print, printErr } from "./_run.ts";
+import { action, printErr } from "./_run.ts";
 import { groupOption, modeOf, writeTextOutput } from "./_output.ts";
 import { loadRedactor } from "./_redaction.ts";
 import { addNatsOptions, natsAuth, type NatsFlags } from "./_nats_flags.ts";
@@ -34,6 +34,7 @@ interface RecordFlags extends NatsFlags {
   group?: string;
   redact?: string;
   redactKey?: string;
+  quiet?: boolean;
 }
 
 const EXAMPLES = `
@@ -44,6 +45,10 @@ Examples:
   procrec record --source netlink -o x.cbor      use the proc connector
   procrec record --publish nats://10.0.0.5:4222,10.0.0.6:4222,10.0.0.7:4222 \
       --nats-creds host.creds                    also send it off the host
+
+The summary (events, source, losses, then processes, spawners, failures) goes
+to stderr, so the recorded command's own output on stdout stays clean;
+--quiet leaves it out (warnings and errors are still printed).
 
 System-wide by default: every process and thread of the host. With a command,
 the command's process tree is marked in the header, and procrec exits with the
@@ -118,6 +123,10 @@ export function register(program: Command): void {
     )
     .option("--duration <time>", "stop after this long (e.g. 30s, 5m)")
     .option("-f, --force", "replace the output file if it exists")
+    .option(
+      "-q, --quiet",
+      "print no summary at the end (only warnings and errors, on stderr)",
+    )
     .addOption(groupOption())
     .addOption(
       new Option("--source <source>", "event source").choices([
@@ -212,10 +221,13 @@ export function register(program: Command): void {
         publish,
       });
       const s = result.stats;
-      printErr(
-        `procrec: recorded ${result.events} events to ${result.path} (source ${result.source.name}: ${result.source.reason}); lost ${result.lost}\n`,
-      );
-      if (redactor) {
+      const quiet = flags.quiet === true;
+      if (!quiet) {
+        printErr(
+          `procrec: recorded ${result.events} events to ${result.path} (source ${result.source.name}: ${result.source.reason}); lost ${result.lost}\n`,
+        );
+      }
+      if (redactor && !quiet) {
         const n = Object.entries(redactor.counts).map(([k, v]) => `${k} ${v}`);
         printErr(`procrec: redacted values per rule: ${n.join(", ")}\n`);
       }
@@ -251,7 +263,8 @@ export function register(program: Command): void {
           { force: true, group: flags.group, what: "statistics" },
         );
       }
-      await print(result.summary);
+      // stdout belongs to the recorded command: the summary goes to stderr
+      if (!quiet) printErr(result.summary);
       // a command that had not ended when the recording stopped: status 2
       return result.commandStatus ?? (command.length ? 2 : 0);
     }));

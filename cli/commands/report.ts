@@ -5,7 +5,7 @@
  * @module
  */
 import type { Command } from "commander";
-import { renderReport } from "../report/mod.ts";
+import { defaultReportPath, renderReport } from "../report/mod.ts";
 import { reportInputFor } from "./_report_input.ts";
 import { action, print } from "./_run.ts";
 import { groupOption, writeTextOutput } from "./_output.ts";
@@ -13,7 +13,8 @@ import { loadRedactor } from "./_redaction.ts";
 
 const EXAMPLES = `
 Examples:
-  procrec report incident.cbor -o incident.html
+  procrec report incident.cbor                         writes incident.html
+  procrec report incident.cbor -o /cases/i.html -f     replace an earlier report
   procrec report case.zip -o case.html                 every recording of the bundle
   procrec report case.zip --member b.cbor -o b.html    one of them
 
@@ -33,9 +34,12 @@ export function register(program: Command): void {
     .command("report")
     .description("write the HTML report of a recording or a bundle")
     .argument("<input>", "recording or bundle")
-    .requiredOption("-o, --output <file>", "HTML file to write")
+    .option(
+      "-o, --output <file>",
+      "HTML file to write (default: the input's name with .html, in the current directory)",
+    )
     .option("--member <name>", "one recording of a bundle")
-    .option("--force", "replace the output file if it exists")
+    .option("-f, --force", "replace the output file if it exists")
     .addOption(groupOption())
     .option(
       "--redact <rules>",
@@ -47,7 +51,7 @@ export function register(program: Command): void {
       async (
         input: string,
         flags: {
-          output: string;
+          output?: string;
           member?: string;
           force?: boolean;
           group?: string;
@@ -61,7 +65,8 @@ export function register(program: Command): void {
         );
         const report = await reportInputFor(input, flags.member, redactor);
         const html = renderReport(report);
-        await writeTextOutput(flags.output, html, {
+        const output = flags.output ?? defaultReportPath(input, flags.member);
+        await writeTextOutput(output, html, {
           force: flags.force,
           group: flags.group,
           what: "report",
@@ -71,7 +76,7 @@ export function register(program: Command): void {
           0,
         );
         await print(
-          `wrote ${flags.output}: ${report.recordings.length} recording(s), ${procs} processes, ${html.length} bytes\n`,
+          `wrote ${output}: ${report.recordings.length} recording(s), ${procs} processes, ${html.length} bytes\n`,
         );
         return 0;
       },

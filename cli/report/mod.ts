@@ -14,3 +14,4 @@
 export * from "./report_input.ts";
 export * from "./render_report.ts";
 export * from "./render_text_summary.ts";
+export * from "./default_report_path.ts";
