@@ -585,3 +585,32 @@ Deno.test("item 11: a broken pipe (| true) ends every command quietly, with the 
     assert(err.includes(`status ${status}`), `${args}: ${err}`);
   }
 });
+
+Deno.test("item 4: export to stdout writes C1 and bidi controls of evidence as JSON escapes (same values)", async () => {
+  await withTempDir(async (dir) => {
+    const cmd = "cmd.exe /c echo \u009b2J\u202eevil\x7f";
+    await Deno.writeTextFile(
+      `${dir}/c.jsonl`,
+      sysmonCreate(1, "H", cmd) + "\n",
+    );
+    const imp = await procrecBounded(
+      ["import", "sysmon", `${dir}/c.jsonl`, "-o", `${dir}/c.cbor`],
+      LIMITS,
+    );
+    assertEquals(imp.code, 0, imp.stderr);
+    for (const format of ["jsonl", "ecs", "ocsf"]) {
+      const r = await procrecBounded(
+        ["export", "--format", format, `${dir}/c.cbor`],
+        LIMITS,
+      );
+      assertEquals(r.code, 0, r.stderr);
+      assert(!/[\u007f-\u009f\u202e]/.test(r.stdout), `${format}: raw control`);
+      const values = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      assert(
+        JSON.stringify(values).includes(JSON.stringify(cmd).slice(1, -1)) ||
+          values.some((v) => JSON.stringify(v).includes("\\u009b2J")),
+        `${format}: the command line is not kept`,
+      );
+    }
+  }, "procrec-c1-");
+});

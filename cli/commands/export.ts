@@ -203,7 +203,11 @@ async function openExportOutput(
   let size = 0;
   const flush = async () => {
     if (pending.length === 0) return;
-    const bytes = enc.encode(pending.join(""));
+    // on stdout (a terminal, perhaps) no control character of the evidence
+    // goes out raw; JSON.stringify leaves DEL, C1 and bidi controls as they
+    // are, and their \uXXXX escapes mean the same JSON
+    const text = pending.join("");
+    const bytes = enc.encode(file ? text : escapeText(text, "\n"));
     pending = [];
     size = 0;
     if (file) return file.writeSync(bytes);
