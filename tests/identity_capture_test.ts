@@ -132,6 +132,32 @@ for (const source of SOURCES) {
         ) ?? "";
         assert(/\{[^}]*setuid/.test(line), tree.stdout);
         assert(!/setgid/.test(line), line);
+        // names from the recording's account tables (the host's /etc/passwd)
+        const nobody = (await Deno.readTextFile("/etc/passwd")).split("\n")
+          .find((l) => l.split(":")[2] === "65534")?.split(":")[0];
+        assert(nobody !== undefined, "uid 65534 has a name here");
+        assert(line.includes(`user ${nobody} as root`), line);
+        const accounts = events.filter((e) => e.kind === "accounts");
+        assertEquals(accounts.length, 1, "one accounts event");
+        const json = await procrec(["replay", "--json", out]);
+        const step = (JSON.parse(json.stdout).processes as {
+          execs: {
+            image?: string;
+            userName?: string;
+            effectiveUserName?: string;
+          }[];
+        }[]).flatMap((p) => p.execs).find((s) => s.image === "/usr/bin/passwd");
+        assertEquals(
+          [step?.userName, step?.effectiveUserName],
+          [nobody, "root"],
+          "names on the exec step",
+        );
+        // the report's details carry the user and the ids
+        const rep = await procrec(["report", out, "-o", `${dir}/r.html`]);
+        assert(rep.code === 0, rep.stderr);
+        const html = await Deno.readTextFile(`${dir}/r.html`);
+        assert(html.includes(`${nobody} as root`), "report: user");
+        assert(html.includes("uid 65534  euid 0"), "report: ids");
       }),
     unavailable,
   );

@@ -101,7 +101,7 @@ captureTest(
             `process ${e.pid} of parent ${e.ppid} is outside the subtree`,
           );
           members.add(e.pid);
-        } else if (e.kind !== "lost") {
+        } else if (e.kind !== "lost" && e.kind !== "accounts") {
           assert(
             members.has(e.pid),
             `${e.kind} of pid ${e.pid} is outside the subtree`,

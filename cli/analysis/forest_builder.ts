@@ -44,6 +44,7 @@ import {
 } from "./_forest_passes.ts";
 import { processId } from "./process_id.ts";
 import { IDENTITY_FIELDS } from "./forest.ts";
+import type { AccountNames } from "./process_identity.ts";
 
 export { TEARDOWN_WINDOW_NS };
 
@@ -86,6 +87,7 @@ export class ForestBuilder {
   #events = 0;
   #first: number | undefined;
   #last: number | undefined;
+  #accounts: AccountNames | undefined;
   #finished = false;
 
   constructor(meta: ForestMeta) {
@@ -125,6 +127,12 @@ export class ForestBuilder {
         break;
       case "image_load":
         this.#onImageLoad(event);
+        break;
+      case "accounts":
+        this.#accounts = {
+          users: new Map(event.users),
+          groups: new Map(event.groups),
+        };
         break;
       case "thread_create":
         this.#onThreadCreate(event);
@@ -171,6 +179,7 @@ export class ForestBuilder {
       events: this.#events,
       ...(this.#first !== undefined ? { first: this.#first } : {}),
       ...(this.#last !== undefined ? { last: this.#last } : {}),
+      ...(this.#accounts !== undefined ? { accounts: this.#accounts } : {}),
     };
   }
 
@@ -178,7 +187,7 @@ export class ForestBuilder {
   #onExec(e: Exec): void {
     const t = e.t;
     const s = this.#liveOrImplicit(e.pid, t);
-    const step = execStep(t, "exec", e.info);
+    const step = execStep(t, "exec", e.info, this.#accounts);
     s.node.execs.push(step);
     applyInfo(s.node, e.info);
     s.activity = Math.max(s.activity, t);
@@ -326,7 +335,12 @@ export class ForestBuilder {
     if (snapshot) addFlag(node, "existing-before-recording");
     if (event.info) {
       node.execs.push(
-        execStep(t, snapshot ? "snapshot" : "create", event.info),
+        execStep(
+          t,
+          snapshot ? "snapshot" : "create",
+          event.info,
+          this.#accounts,
+        ),
       );
       applyInfo(node, event.info);
     }
@@ -491,6 +505,7 @@ function execStep(
   t: number,
   via: ExecStep["via"],
   info: ProcessInfo,
+  names: AccountNames | undefined,
 ): ExecStep {
   const step: ExecStep = {
     t,
@@ -504,6 +519,17 @@ function execStep(
   const src = info as unknown as Record<string, unknown>;
   const dst = step as unknown as Record<string, unknown>;
   for (const k of IDENTITY_FIELDS) if (src[k] !== undefined) dst[k] = src[k];
+  // names as the host had them at this moment
+  if (names) {
+    const u = info.uid !== undefined ? names.users.get(info.uid) : undefined;
+    const eu = info.euid !== undefined ? names.users.get(info.euid) : undefined;
+    const g = info.gid !== undefined ? names.groups.get(info.gid) : undefined;
+    if (u !== undefined) step.userName = u;
+    if (eu !== undefined && info.euid !== info.uid) {
+      step.effectiveUserName = eu;
+    }
+    if (g !== undefined) step.groupName = g;
+  }
   return step;
 }
 

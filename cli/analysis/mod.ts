@@ -46,3 +46,5 @@ export * from "./render_summary.ts";
 export * from "./render_tree.ts";
 export * from "./select_processes.ts";
 export * from "./forest_to_json.ts";
+export * from "./process_identity.ts";
+export * from "./container_of.ts";

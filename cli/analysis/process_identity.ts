@@ -93,6 +93,8 @@ export function identityOf(
 /**
  * `user NAME` for a tree line: the real user's name (or uid), with the
  * effective one when it differs (`nobody as root`); Windows' user as given.
+ * Names are those the step recorded (the host's tables at the exec), else
+ * those of `names` (the latest tables).
  *
  * @example
  * ```ts
@@ -110,8 +112,8 @@ export function userLabel(
   if (!s) return undefined;
   if (s.uid === undefined) return s.user;
   const name = (id: number) => names?.users.get(id) ?? `uid ${id}`;
-  const real = name(s.uid);
+  const real = s.userName ?? name(s.uid);
   return s.euid !== undefined && s.euid !== s.uid
-    ? `${real} as ${name(s.euid)}`
+    ? `${real} as ${s.effectiveUserName ?? name(s.euid)}`
     : real;
 }

@@ -175,6 +175,19 @@ export interface ImageLoad extends EventBase {
   size: number;
 }
 
+/**
+ * The recorded host's account names (Linux `/etc/passwd`, `/etc/group`), at
+ * the start and again whenever they change, so that a replay names users as
+ * the host did. `pid`/`tid` are 0.
+ */
+export interface Accounts extends EventBase {
+  kind: "accounts";
+  /** `[uid, name]` pairs. */
+  users: [number, string][];
+  /** `[gid, name]` pairs. */
+  groups: [number, string][];
+}
+
 /** Why events were lost. */
 export type LostReason =
   | "enobufs"
@@ -206,7 +219,8 @@ export type ProcEvent =
   | ThreadExit
   | CommChange
   | ImageLoad
-  | Lost;
+  | Lost
+  | Accounts;
 
 /** The `kind` of each event. */
 export type EventKind = ProcEvent["kind"];
@@ -222,4 +236,5 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "lost",
   "process_snapshot",
   "image_load",
+  "accounts",
 ];

@@ -153,7 +153,8 @@ type FieldType =
   | "bool"
   | "info"
   | "strs"
-  | "ns";
+  | "ns"
+  | "idnames";
 type Field = readonly [name: string, type: FieldType, optional?: boolean];
 
 /** Positional layout of each kind after `[code, t, pid, tid]`. */
@@ -191,6 +192,7 @@ const LAYOUT: Record<EventKind, readonly Field[]> = {
     ["guid", "str", true],
   ],
   image_load: [["image", "str"], ["base", "uint"], ["size", "uint"]],
+  accounts: [["users", "idnames"], ["groups", "idnames"]],
 };
 
 /**
@@ -505,6 +507,14 @@ function check(v: unknown, type: FieldType, name: string, kind: string) {
     case "strs":
       ok = Array.isArray(v) && v.every((s) => typeof s === "string");
       break;
+    case "idnames":
+      ok = Array.isArray(v) &&
+        v.every((p) =>
+          Array.isArray(p) && p.length === 2 &&
+          typeof p[0] === "number" && Number.isSafeInteger(p[0]) &&
+          p[0] >= 0 && typeof p[1] === "string"
+        );
+      break;
     default:
       ok = false;
   }
@@ -527,6 +537,7 @@ const EXPECTED: Record<FieldType, string> = {
   strs: "an array of text strings",
   info: "an array",
   ns: "an array of 5 unsigned integers",
+  idnames: "an array of [id, name] pairs",
 };
 
 function describe(v: unknown): string {

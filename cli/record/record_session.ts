@@ -12,6 +12,7 @@
 import type { ProcEvent } from "../events/types.ts";
 import { RecordingWriter } from "../log/mod.ts";
 import { decodeRecords } from "../native/decode_records.ts";
+import { CLOCK_MONOTONIC, clockNs } from "../native/ffi.ts";
 import {
   Control,
   EventSource,
@@ -22,6 +23,7 @@ import { buildRecordingHeader, sampleTimeBase } from "./recording_header.ts";
 import { ForestSummary } from "./live_summary.ts";
 import { formatStatusLine } from "./status_line.ts";
 import { SubtreeFilter } from "./subtree_filter.ts";
+import { AccountWatcher } from "./account_watcher.ts";
 import { requirePrivilege } from "./check_host.ts";
 import { pathExists } from "../path_exists.ts";
 import { makeOutputDir, type OutputFile, type OutputMode } from "../io/mod.ts";
@@ -98,6 +100,8 @@ export interface RecordResult {
 
 const READ_BUFFER_BYTES = 1 << 20;
 const READ_TIMEOUT_MS = 100;
+/** How often the account tables are checked for changes. */
+const ACCOUNTS_POLL_MS = 1000;
 /** How long to keep draining after the command's exit for its last events. */
 const DRAIN_GRACE_MS = 2000;
 
@@ -323,6 +327,23 @@ export async function recordSession(
     };
 
     // --- the read loop
+    // the host's account names: now, then whenever they change
+    const accountWatcher = Deno.build.os === "linux"
+      ? new AccountWatcher()
+      : undefined;
+    let accountsCheckedAt = 0;
+    const pollAccounts = async () => {
+      if (!accountWatcher) return;
+      accountsCheckedAt = Date.now();
+      const t = Number(clockNs(CLOCK_MONOTONIC) - timeBase.monoNs);
+      const raw = await accountWatcher.poll(t);
+      if (!raw) return;
+      const ev = redactor ? redactor.event(raw) : raw;
+      w.write(ev);
+      analysis.add(ev);
+      events++;
+    };
+    await pollAccounts();
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     const failReadAt = opts.failReadAfterMs !== undefined
       ? startedAt + opts.failReadAfterMs
@@ -343,6 +364,7 @@ export async function recordSession(
         paused = false;
       }
       showStatus();
+      if (now - accountsCheckedAt >= ACCOUNTS_POLL_MS) await pollAccounts();
       if (stopping) break;
       if (now >= deadline) {
         if (!child || commandStatus !== undefined) break;

@@ -38,6 +38,7 @@ export class SubtreeFilter {
   keep(event: ProcEvent): boolean {
     switch (event.kind) {
       case "lost":
+      case "accounts":
         return true;
       case "process_create":
         // the root's own creation (by the recorder), or a member's child

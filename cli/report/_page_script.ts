@@ -178,7 +178,7 @@ export const PAGE_SCRIPT = String.raw`
       ["end", p[2] === null ? "not seen" : fmtT(p[2]) + "  " + utc(p[2]) + "  (" + fmtDur(p[2] - p[1]) + ")"],
       ["exit", p[6]], ["threads", String(p[9])], ["children", String(p[11].length)],
       ["flags", p[8] || "none"], ["execs", p[12] || "one image"], ["id", p[10]]
-    ];
+    ].concat(p[13] || []);
     lines.forEach(function (kv) {
       var div = el("span");
       div.appendChild(el("b", "", kv[0] + ": "));

@@ -4,8 +4,13 @@
  * the analysis's: parents and children are copied, not recomputed). Pure.
  */
 import { commandText } from "../analysis/command_text.ts";
-import { renderSummary, summarize } from "../analysis/mod.ts";
-import type { ExitStatus, ProcessNode } from "../analysis/mod.ts";
+import {
+  identityOf,
+  renderSummary,
+  summarize,
+  userLabel,
+} from "../analysis/mod.ts";
+import type { ExitStatus, Forest, ProcessNode } from "../analysis/mod.ts";
 import type { ReportInput, ReportRecording } from "./report_input.ts";
 import { isoFromNs } from "../text/iso_from_ns.ts";
 
@@ -20,7 +25,9 @@ export const EXIT_CLASS = {
 
 /**
  * One process: [pid, start, end|null, parent index|-1, image, command,
- * exit text, exit class, flags, threads, id, children indices, execs].
+ * exit text, exit class, flags, threads, id, children indices, execs,
+ * identity details ([label, value] pairs: user, ids, cwd, hash, container,
+ * cgroup, namespaces, Sysmon guid)].
  */
 export type ProcessRow = [
   number,
@@ -36,6 +43,7 @@ export type ProcessRow = [
   string,
   number[],
   string,
+  [string, string][],
 ];
 
 /** One recording as the page sees it. */
@@ -96,11 +104,12 @@ function recordingData(r: ReportRecording): RecordingData {
     commandText(n),
     n.exit ? n.exit.text : n.end !== undefined ? "exit not seen" : "running",
     exitClass(n.exit, n.end),
-    n.flags.join(", "),
+    [...identityOf(n, f.meta.os).flags, ...n.flags].join(", "),
     n.threads.length,
     n.id,
     n.children.map((c) => index.get(c)).filter((x) => x !== undefined),
     execChain(n),
+    identityDetails(n, f),
   ]);
   const i = r.integrity;
   const counts = Object.entries(f.counts).map(([k, v]) => `${k} ${v}`).join(
@@ -170,6 +179,58 @@ function exitClass(e: ExitStatus | undefined, end: number | undefined): number {
   if (e.success) return EXIT_CLASS.ok;
   if (e.kind === "signal" || e.kind === "ntstatus") return EXIT_CLASS.signal;
   return EXIT_CLASS.failed;
+}
+
+/** What the report's details show of who ran a process and where. */
+function identityDetails(n: ProcessNode, f: Forest): [string, string][] {
+  const id = identityOf(n, f.meta.os);
+  const c = id.cred;
+  const img = id.image;
+  const out: [string, string][] = [];
+  const user = userLabel(c, f.accounts);
+  if (user !== undefined) out.push(["user", user]);
+  if (c?.uid !== undefined) {
+    const ids = [`uid ${c.uid}`, `euid ${c.euid ?? "?"}`];
+    ids.push(`gid ${c.gid ?? "?"}`, `egid ${c.egid ?? "?"}`);
+    if (c.loginUid !== undefined) ids.push(`loginuid ${c.loginUid}`);
+    if (c.sessionId !== undefined) ids.push(`session ${c.sessionId}`);
+    out.push(["ids", ids.join("  ")]);
+  } else if (c?.sessionId !== undefined) {
+    out.push(["session", String(c.sessionId)]);
+  }
+  if (c?.integrityLevel !== undefined) {
+    out.push(["integrity", c.integrityLevel]);
+  }
+  if (c?.logonId !== undefined) out.push(["logon id", c.logonId]);
+  const cwd = [...n.execs].reverse().find((e) => e.cwd !== undefined)?.cwd;
+  if (cwd !== undefined) out.push(["cwd", cwd]);
+  if (img?.dev !== undefined) {
+    out.push(["file", `dev ${img.dev}  inode ${img.ino ?? "?"}`]);
+  }
+  if (img?.sha256 !== undefined) out.push(["sha256", img.sha256]);
+  else if (img?.hashState !== undefined) out.push(["sha256", img.hashState]);
+  if (img?.hashes !== undefined) out.push(["hashes", img.hashes]);
+  if (img?.originalFileName !== undefined) {
+    out.push(["original file name", img.originalFileName]);
+  }
+  if (id.container) {
+    const k = id.container;
+    out.push([
+      "container",
+      `${k.runtime} ${k.id}${k.podUid ? ` (pod ${k.podUid})` : ""}`,
+    ]);
+  }
+  const cg = [...n.execs].reverse().find((e) => e.cgroup !== undefined);
+  if (cg) out.push(["cgroup", `${cg.cgroup} (id ${cg.cgroupId ?? "?"})`]);
+  const ns = [...n.execs].reverse().find((e) => e.ns !== undefined)?.ns;
+  if (ns) {
+    out.push([
+      "namespaces",
+      Object.entries(ns).map(([k, v]) => `${k} ${v}`).join("  "),
+    ]);
+  }
+  if (n.guid !== undefined) out.push(["process guid", n.guid]);
+  return out;
 }
 
 function execChain(n: ProcessNode): string {
