@@ -5,7 +5,11 @@
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
 import "../cli/bundle/_zip.ts"; // zip.js without web workers
 import { createHash } from "node:crypto";
-import { RecordingReader, RecordingWriter } from "../cli/log/mod.ts";
+import {
+  FORMAT_VERSION,
+  RecordingReader,
+  RecordingWriter,
+} from "../cli/log/mod.ts";
 import type { Manifest } from "../cli/bundle/mod.ts";
 import { toHex } from "../cli/log/_hash.ts";
 import {
@@ -72,7 +76,7 @@ Deno.test("bundle create keeps recordings unchanged and pins every member in man
       note: "host web-3",
     });
     assertEquals(m.tool.name, "procrec");
-    assertEquals(m.recordingFormat, 1);
+    assertEquals(m.recordingFormat, FORMAT_VERSION);
     assert(!isNaN(Date.parse(m.created)), `created ${m.created}`);
     for (const mem of m.members) {
       const bytes = files.get(mem.name)!;

@@ -99,6 +99,9 @@ captureTest(
         comm: "kernel",
         cwd: "kernel",
         cred: "kernel",
+        file: "kernel",
+        ns: "kernel",
+        cgroup: "kernel",
       }, "provenance");
     }, "procrec-ebpf-argv-");
   },

@@ -54,6 +54,17 @@ const ECS_TYPES: Record<
   "user.name": { type: "keyword" },
   "user.domain": { type: "keyword" },
   "user.id": { type: "keyword" },
+  "user.effective.id": { type: "keyword" },
+  "user.effective.name": { type: "keyword" },
+  "group.id": { type: "keyword" },
+  "group.name": { type: "keyword" },
+  "container.id": { type: "keyword" },
+  // procrec's own (custom) fields
+  "procrec.signal.number": { type: "long" },
+  "procrec.signal.name": { type: "keyword" },
+  "procrec.lost.reason": { type: "keyword" },
+  "procrec.lost.count": { type: "long" },
+  "procrec.lost.cpu": { type: "long" },
 };
 const PROCESS: typeof ECS_TYPES = {
   "entity_id": { type: "keyword" },
@@ -68,6 +79,11 @@ const PROCESS: typeof ECS_TYPES = {
   "end": { type: "date" },
   "exit_code": { type: "long" },
   "thread.id": { type: "long" },
+  "hash.sha256": { type: "keyword" },
+  "pe.original_file_name": { type: "keyword" },
+  "pe.description": { type: "keyword" },
+  "pe.product": { type: "keyword" },
+  "pe.company": { type: "keyword" },
 };
 for (const [k, v] of Object.entries(PROCESS)) {
   ECS_TYPES[`process.${k}`] = v;
@@ -75,6 +91,12 @@ for (const [k, v] of Object.entries(PROCESS)) {
     ECS_TYPES[`process.parent.${k}`] = v;
   }
 }
+
+/** The lost events of EVERY_KIND as documents' `procrec.lost`. */
+const LOST_DOCS = [
+  ["pipeline_error", { reason: "enobufs" }],
+  ["pipeline_error", { reason: "seq_gap", count: 3, cpu: 1 }],
+];
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 const LONG_MIN = -(2n ** 63n), LONG_MAX = 2n ** 63n - 1n;
@@ -130,7 +152,13 @@ function validateEcs(doc: unknown): string[] {
   };
   walk(doc, "");
   const d = doc as Record<string, Record<string, unknown>>;
-  for (const required of ["@timestamp", "ecs", "event", "host", "process"]) {
+  // a lost span is about no process
+  const lost = d.event?.action === "lost";
+  for (
+    const required of ["@timestamp", "ecs", "event", "host"].concat(
+      lost ? ["procrec"] : ["process"],
+    )
+  ) {
     if (!(required in d)) errors.push(`${required}: missing`);
   }
   if (
@@ -238,17 +266,24 @@ Deno.test("export --format ecs of imported Sysmon logs validates against ECS typ
   });
 });
 
-Deno.test("export --format ecs maps Linux events: args, exit codes, parents by pid, execs as changes", async () => {
+Deno.test("export --format ecs maps Linux events: args, exit codes and signals, parents by pid, execs as starts, lost spans", async () => {
   await withTempDir(async (dir) => {
     await writeRecording(`${dir}/a.cbor`, EVERY_KIND);
     const run = await procrec(["export", `${dir}/a.cbor`, "--format", "ecs"]);
     assertEquals(run.code, 0, run.stderr);
-    const docs = lines(run.stdout).map((l) => JSON.parse(l));
-    for (const d of docs) assertEquals(validateEcs(d), [], JSON.stringify(d));
+    const all = lines(run.stdout).map((l) => JSON.parse(l));
+    const docs = all.filter((d) => d.process !== undefined);
+    for (const d of all) assertEquals(validateEcs(d), [], JSON.stringify(d));
+    const lost = all.filter((d) => d.event.action === "lost");
+    assertEquals(
+      lost.map((d) => [d.event.kind, d.procrec.lost]),
+      LOST_DOCS,
+      "lost spans as documents",
+    );
     assertEquals(docs.map((d) => `${d.event.type[0]}:${d.process.pid}`), [
       "info:1",
       "start:100",
-      "change:100",
+      "start:100",
       "start:102",
       "end:102",
       "end:100",
@@ -264,10 +299,11 @@ Deno.test("export --format ecs maps Linux events: args, exit codes, parents by p
     assertEquals(exec.user, { id: "1000" });
     assertEquals(sh.process.parent.entity_id, make.process.entity_id);
     assertEquals(
-      shEnd.process.exit_code,
-      undefined,
-      "killed by signal 9: no ECS exit code",
+      [shEnd.process.exit_code, shEnd.procrec.signal],
+      [137, { number: 9, name: "SIGKILL" }],
+      "killed by signal 9: 128 + 9 and the signal",
     );
+    assertEquals(exec.process.parent.entity_id, init.process.entity_id);
     assertEquals(makeEnd.process.exit_code, 2);
     assertEquals(makeEnd.process.entity_id, make.process.entity_id);
     assertEquals(makeEnd.process.executable, "/usr/bin/make");

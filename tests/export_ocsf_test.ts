@@ -28,6 +28,14 @@ const OCSF_TYPES: Record<
   "device.os.name": "string_t",
   "device.os.type": "string_t",
   "device.os.type_id": "integer_t",
+  "actor.user.uid": "string_t",
+  "actor.user.name": "string_t",
+  // procrec's own, outside the class
+  "unmapped.signal.number": "integer_t",
+  "unmapped.signal.name": "string_t",
+  "unmapped.lost.reason": "string_t",
+  "unmapped.lost.count": "long_t",
+  "unmapped.lost.cpu": "integer_t",
 };
 const PROCESS: typeof OCSF_TYPES = {
   pid: "integer_t",
@@ -42,6 +50,10 @@ const PROCESS: typeof OCSF_TYPES = {
   "user.name": "string_t",
   "user.domain": "string_t",
   "user.uid": "string_t",
+  "file.hashes[].algorithm_id": "integer_t",
+  "file.hashes[].algorithm": "string_t",
+  "file.hashes[].value": "string_t",
+  "container.uid": "string_t",
 };
 for (
   const prefix of [
@@ -73,11 +85,23 @@ const REQUIRED = [
   "actor",
 ];
 
-function validateOcsf(e: Record<string, unknown>): string[] {
+/** Of a lost span: no process or actor. */
+const REQUIRED_LOST = REQUIRED.filter((r) =>
+  !r.startsWith("process") && r !== "actor"
+);
+
+function validateOcsf(
+  e: Record<string, unknown>,
+  required = e.activity_name === "Lost" ? REQUIRED_LOST : REQUIRED,
+): string[] {
   const errors: string[] = [];
   const seen = new Set<string>();
   const walk = (v: unknown, path: string) => {
     seen.add(path);
+    if (Array.isArray(v) && v.some((x) => typeof x === "object")) {
+      for (const x of v) walk(x, `${path}[]`);
+      return;
+    }
     if (typeof v === "object" && v !== null && !Array.isArray(v)) {
       for (const [k, x] of Object.entries(v)) {
         walk(x, path ? `${path}.${k}` : k);
@@ -99,7 +123,7 @@ function validateOcsf(e: Record<string, unknown>): string[] {
     }
   };
   walk(e, "");
-  for (const r of REQUIRED) if (!seen.has(r)) errors.push(`${r}: missing`);
+  for (const r of required) if (!seen.has(r)) errors.push(`${r}: missing`);
   if (e.class_uid !== 1007 || e.category_uid !== 1) {
     errors.push("not Process Activity");
   }
@@ -186,15 +210,21 @@ Deno.test("export --format ocsf of an imported Sysmon log: Process Activity laun
   });
 });
 
-Deno.test("export --format ocsf maps Linux exits to exit codes and execs to Other", async () => {
+Deno.test("export --format ocsf maps Linux exits to exit codes and signals, execs to Other with their parent, lost spans to events", async () => {
   await withTempDir(async (dir) => {
     await writeRecording(`${dir}/a.cbor`, EVERY_KIND);
     const run = await procrec(["export", `${dir}/a.cbor`, "--format", "ocsf"]);
     assertEquals(run.code, 0, run.stderr);
-    const events = lines(run.stdout).map((l) => JSON.parse(l));
-    for (const e of events) {
+    const all = lines(run.stdout).map((l) => JSON.parse(l));
+    for (const e of all) {
       assertEquals(validateOcsf(e), [], JSON.stringify(e));
     }
+    assertEquals(
+      all.filter((e) => e.activity_name === "Lost").map((e) => e.unmapped.lost),
+      [{ reason: "enobufs" }, { reason: "seq_gap", count: 3, cpu: 1 }],
+      "lost spans",
+    );
+    const events = all.filter((e) => e.process !== undefined);
     assertEquals(events.map((e) => `${e.activity_name}:${e.process.pid}`), [
       "Running:1",
       "Launch:100",
@@ -206,7 +236,16 @@ Deno.test("export --format ocsf maps Linux exits to exit codes and execs to Othe
       "Terminate:4",
     ]);
     assertEquals(events[5].exit_code, 2);
-    assertEquals(events[4].exit_code, undefined, "signal 9 is no exit code");
+    assertEquals(
+      [events[4].exit_code, events[4].unmapped.signal],
+      [137, { number: 9, name: "SIGKILL" }],
+      "signal 9: 128 + 9 and the signal",
+    );
+    assertEquals(
+      events[2].process.parent_process.uid,
+      events[0].process.uid,
+      "an exec names its parent",
+    );
     assertEquals(events[3].actor.process.uid, events[1].process.uid);
     assertEquals(events[2].process.cmd_line, 'make -j2 ünïcødé ☃ q"uote');
     assertEquals(events[0].device.os, {

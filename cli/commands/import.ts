@@ -143,8 +143,15 @@ async function importSysmon(files: string[], opts: Opts): Promise<number> {
     ).catch((e) => {
       throw new CliError((e as Error).message, 2, { cause: e });
     });
-    for (const e of plan.events) w.write(redactor ? redactor.event(e) : e);
-    const done = await w.close();
+    let last: number | undefined;
+    for (const e of plan.events) {
+      w.write(redactor ? redactor.event(e) : e);
+      if (last === undefined || e.t > last) last = e.t;
+    }
+    // the recording ends at its last event, not at the time of the import
+    const done = await w.close({
+      endUtcNs: plan.header.timeBase.utcNs + BigInt(last ?? 0),
+    });
     report += formatImportStats(done, plan.header.host, plan.stats);
   }
   const skipped = read.reduce((n, f) => n + f.skipped, 0);
@@ -196,16 +203,20 @@ async function importJsonl(file: string, opts: Opts): Promise<number> {
         throw new CliError((e as Error).message, 2, { cause: e });
       },
     );
+    let last: number | undefined;
     try {
       for await (const e of input.events) {
         w.write(redactor ? redactor.event(e) : e);
+        if (last === undefined || e.t > last) last = e.t;
       }
     } catch (e) {
       // no half recording that looks complete
       await Deno.remove(await w.close()).catch(() => {});
       throw e;
     }
-    return await w.close();
+    return await w.close({
+      endUtcNs: header.timeBase.utcNs + BigInt(last ?? 0),
+    });
   });
   await print(`${path}: imported from ${file}\n`);
   return 0;

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { ProcessInfo } from "../events/types.ts";
+import type { Lost, ProcessInfo, ProcEvent } from "../events/types.ts";
+import { containerOf } from "../analysis/container_of.ts";
 import { splitWindowsCommandLine } from "./split_windows_command_line.ts";
 
 /** The executable's file name: the last path component (`/` or `\`). */
@@ -34,5 +35,35 @@ export function splitUser(
   return i < 0 ? { name: user } : {
     name: user.slice(i + 1),
     domain: user.slice(0, i),
+  };
+}
+
+/** Account names seen in `accounts` events, by id. */
+export class AccountBook {
+  users = new Map<number, string>();
+  groups = new Map<number, string>();
+
+  /** Takes an `accounts` event's tables; true when `event` was one. */
+  observe(event: ProcEvent): boolean {
+    if (event.kind !== "accounts") return false;
+    this.users = new Map(event.users);
+    this.groups = new Map(event.groups);
+    return true;
+  }
+}
+
+/** The container id a process's cgroup names, when any. */
+export function containerIdOf(
+  info: ProcessInfo | undefined,
+): string | undefined {
+  return info?.cgroup !== undefined ? containerOf(info.cgroup)?.id : undefined;
+}
+
+/** A lost span as one document's fields: reason, count (absent when unknown), cpu. */
+export function lostFields(e: Lost): Record<string, unknown> {
+  return {
+    reason: e.reason,
+    ...(e.countUnknown ? {} : { count: e.count }),
+    ...(e.cpu !== undefined ? { cpu: e.cpu } : {}),
   };
 }

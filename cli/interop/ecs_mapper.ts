@@ -4,8 +4,9 @@
  *
  * Fields (ECS types in brackets): `@timestamp` [date]; `ecs.version`
  * [keyword]; `event.kind` (`event`), `event.category` (`["process"]`),
- * `event.type` (`["start"]` creation, `["end"]` exit, `["change"]` exec,
- * `["info"]` a process running when the recording began), `event.action`,
+ * `event.type` (`["start"]` creation and exec (`event.action` tells them
+ * apart), `["end"]` exit, `["info"]` a process running when the recording
+ * began), `event.action`,
  * `event.module`, `event.dataset` [keyword], `event.sequence` [long];
  * `host.name`, `host.os.type` [keyword]; `process.entity_id` (Sysmon
  * ProcessGuid, else procrec's process id) [keyword], `process.pid` [long],
@@ -13,11 +14,20 @@
  * array], `process.args_count` [long], `process.command_line` [wildcard],
  * `process.working_directory` [keyword], `process.start`, `process.end`
  * [date], `process.exit_code` [long], `process.thread.id` [long],
- * `process.parent.*` (the same for the parent, as far as known); `user.name`,
- * `user.domain`, `user.id` [keyword].
+ * `process.parent.*` (the same for the parent, as far as known, on every
+ * document of the process, execs included); `process.hash.sha256`,
+ * `process.pe.original_file_name`, `process.pe.description`,
+ * `process.pe.product`, `process.pe.company` (imported Sysmon fields);
+ * `user.name`, `user.domain`, `user.id` [keyword], `user.effective.id`,
+ * `user.effective.name` (a setuid image), `group.id`, `group.name`;
+ * `container.id` (from the cgroup path).
  *
- * `process.exit_code` is absent when the source reported no status (Sysmon)
- * or the process was killed by a signal (Linux: no ECS field holds it).
+ * `process.exit_code` is absent when the source reported no status
+ * (Sysmon); a process killed by a signal has `process.exit_code` 128 + the
+ * signal number (as a shell reports it) and `procrec.signal` {`number`,
+ * `name`}. A lost span is a document of its own: `event.kind`
+ * `pipeline_error`, `event.action` `lost`, `procrec.lost` {`reason`,
+ * `count` (absent when unknown), `cpu`}.
  *
  * @module
  */
@@ -25,9 +35,12 @@ import type { ProcEvent } from "../events/types.ts";
 import { decodeExitStatus } from "../analysis/decode_exit_status.ts";
 import type { RecordingHeader } from "../log/mod.ts";
 import {
+  AccountBook,
   argsOf,
   baseName,
   commandLineOf,
+  containerIdOf,
+  lostFields,
   splitUser,
 } from "./_process_fields.ts";
 import { ProcessTable, type ProcessView } from "./process_table.ts";
@@ -61,6 +74,7 @@ export function ecsMapper(
 ): (event: ProcEvent) => JsonObject | undefined {
   const table = new ProcessTable(header.bootId);
   const utc = (t: number) => isoFromNs(header.timeBase.utcNs + BigInt(t));
+  const accounts = new AccountBook();
   let sequence = 0;
   const proc = (v: ProcessView): JsonObject => {
     const p: JsonObject = { entity_id: v.entityId, pid: v.pid };
@@ -78,9 +92,39 @@ export function ecsMapper(
     if (cmd !== undefined) p.command_line = cmd;
     if (info?.cwd !== undefined) p.working_directory = info.cwd;
     if (Number.isFinite(v.start)) p.start = utc(v.start);
+    if (info?.sha256 !== undefined) p.hash = { sha256: info.sha256 };
+    const pe: JsonObject = {};
+    if (info?.originalFileName !== undefined) {
+      pe.original_file_name = info.originalFileName;
+    }
+    if (info?.description !== undefined) pe.description = info.description;
+    if (info?.product !== undefined) pe.product = info.product;
+    if (info?.company !== undefined) pe.company = info.company;
+    if (Object.keys(pe).length > 0) p.pe = pe;
     return p;
   };
+  const base = (t: number, kind: string, type: string, action: string) => ({
+    "@timestamp": utc(t),
+    ecs: { version: ECS_VERSION },
+    event: {
+      kind,
+      category: ["process"],
+      type: [type],
+      action,
+      module: "procrec",
+      dataset: "procrec.process",
+      sequence: sequence++,
+    },
+    host: { name: header.host, os: { type: header.os } },
+  });
   return (event) => {
+    if (accounts.observe(event)) return undefined;
+    if (event.kind === "lost") {
+      return {
+        ...base(event.t, "pipeline_error", "info", "lost"),
+        procrec: { lost: lostFields(event) },
+      };
+    }
     const ctx = table.observe(event);
     if (ctx === undefined) return undefined;
     const process = proc(ctx.self);
@@ -93,7 +137,7 @@ export function ecsMapper(
         type = "info";
         break;
       case "exec":
-        type = "change";
+        type = "start";
         break;
       default:
         type = "end";
@@ -103,6 +147,7 @@ export function ecsMapper(
     else if (event.kind === "process_create" && event.ppid !== 0) {
       process.parent = { pid: event.ppid };
     }
+    let signal: JsonObject | undefined;
     if (event.kind === "process_exit") {
       process.end = utc(event.t);
       const exit = decodeExitStatus(
@@ -112,26 +157,43 @@ export function ecsMapper(
       );
       if (exit.kind === "code" || exit.kind === "ntstatus") {
         process.exit_code = exit.code ?? exit.raw;
+      } else if (exit.kind === "signal" && exit.signal !== undefined) {
+        process.exit_code = 128 + exit.signal;
+        signal = {
+          number: exit.signal,
+          ...(exit.name !== undefined ? { name: exit.name } : {}),
+        };
       }
     }
     const doc: JsonObject = {
-      "@timestamp": utc(event.t),
-      ecs: { version: ECS_VERSION },
-      event: {
-        kind: "event",
-        category: ["process"],
-        type: [type],
-        action: event.kind,
-        module: "procrec",
-        dataset: "procrec.process",
-        sequence: sequence++,
-      },
-      host: { name: header.host, os: { type: header.os } },
+      ...base(event.t, "event", type, event.kind),
       process,
     };
+    if (signal) doc.procrec = { signal };
     const info = ctx.self.info;
     if (info?.user !== undefined) doc.user = splitUser(info.user);
-    else if (info?.uid !== undefined) doc.user = { id: String(info.uid) };
+    else if (info?.uid !== undefined) {
+      const user: JsonObject = { id: String(info.uid) };
+      const name = accounts.users.get(info.uid);
+      if (name !== undefined) user.name = name;
+      if (info.euid !== undefined && info.euid !== info.uid) {
+        const ename = accounts.users.get(info.euid);
+        user.effective = {
+          id: String(info.euid),
+          ...(ename !== undefined ? { name: ename } : {}),
+        };
+      }
+      doc.user = user;
+    }
+    if (info?.gid !== undefined) {
+      const name = accounts.groups.get(info.gid);
+      doc.group = {
+        id: String(info.gid),
+        ...(name !== undefined ? { name } : {}),
+      };
+    }
+    const container = containerIdOf(info);
+    if (container !== undefined) doc.container = { id: container };
     return doc;
   };
 }

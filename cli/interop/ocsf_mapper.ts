@@ -9,10 +9,18 @@
  * - `process`: `pid`, `uid` (Sysmon ProcessGuid, else procrec's process
  *   id), `name`, `file` {`path`, `name`, `type_id` 1}, `cmd_line`,
  *   `created_time`, `terminated_time`, `user` {`name`, `domain`, `uid`},
- *   `parent_process` (the same, as far as known).
+ *   `parent_process` (the same, as far as known, on every event of the
+ *   process), `file.hashes` [{`algorithm_id` 3, `algorithm` "SHA-256",
+ *   `value`}], `container` {`uid`} (from the cgroup path).
  * - `actor.process`: the parent for a launch, the process itself otherwise
- *   (Sysmon and the kernel sources report no other terminator).
- * - `exit_code`: on Terminate when the source reported a status.
+ *   (Sysmon and the kernel sources report no other terminator);
+ *   `actor.user` {`uid`, `name`} the effective user of the process.
+ * - `exit_code`: on Terminate when the source reported a status (128 + the
+ *   signal for a process killed by a signal, and `unmapped.signal`
+ *   {`number`, `name`}).
+ * - A lost span is an event of its own: `activity_id` 99, `activity_name`
+ *   "Lost", `severity_id` 3 Medium, `unmapped.lost` {`reason`, `count` (absent
+ *   when unknown), `cpu`}.
  * - `device` {`hostname`, `type_id` 0, `os` {`name`, `type_id`}};
  *   `metadata` {`version`, `product` {`name` "procrec", `vendor_name`,
  *   `version`}}.
@@ -24,9 +32,12 @@ import { decodeExitStatus } from "../analysis/decode_exit_status.ts";
 import type { RecordingHeader } from "../log/mod.ts";
 import { TOOL_VERSION } from "../version.ts";
 import {
+  AccountBook,
   argsOf,
   baseName,
   commandLineOf,
+  containerIdOf,
+  lostFields,
   splitUser,
 } from "./_process_fields.ts";
 import type { JsonObject } from "./ecs_mapper.ts";
@@ -61,6 +72,7 @@ export function ocsfMapper(
   header: Pick<RecordingHeader, "host" | "os" | "bootId" | "timeBase">,
 ): (event: ProcEvent) => JsonObject | undefined {
   const table = new ProcessTable(header.bootId);
+  const accounts = new AccountBook();
   const ms = (t: number) =>
     Number((header.timeBase.utcNs + BigInt(t)) / 1_000_000n);
   const proc = (v: ProcessView, parent?: ProcessView): JsonObject => {
@@ -69,7 +81,15 @@ export function ocsfMapper(
     if (info?.image !== undefined) {
       const name = baseName(info.image);
       p.name = name;
-      p.file = { path: info.image, name, type_id: 1 };
+      const file: JsonObject = { path: info.image, name, type_id: 1 };
+      if (info.sha256 !== undefined) {
+        file.hashes = [{
+          algorithm_id: 3,
+          algorithm: "SHA-256",
+          value: info.sha256,
+        }];
+      }
+      p.file = file;
     } else if (info?.comm !== undefined) p.name = info.comm;
     const cmd = commandLineOf(info);
     if (cmd !== undefined) p.cmd_line = cmd;
@@ -80,12 +100,50 @@ export function ocsfMapper(
       p.user = u.domain !== undefined
         ? { name: u.name, domain: u.domain }
         : { name: u.name };
-    } else if (info?.uid !== undefined) p.user = { uid: String(info.uid) };
+    } else if (info?.uid !== undefined) {
+      const name = accounts.users.get(info.uid);
+      p.user = { uid: String(info.uid), ...(name ? { name } : {}) };
+    }
+    const container = containerIdOf(info);
+    if (container !== undefined) p.container = { uid: container };
     if (parent) p.parent_process = proc(parent);
     return p;
   };
   const os = OS[header.os];
+  const common = (t: number) => ({
+    category_uid: 1,
+    category_name: "System Activity",
+    class_uid: OCSF_PROCESS_ACTIVITY,
+    class_name: "Process Activity",
+    time: ms(t),
+    metadata: {
+      version: OCSF_VERSION,
+      product: {
+        name: "procrec",
+        vendor_name: "procrec",
+        version: TOOL_VERSION,
+      },
+    },
+    device: {
+      hostname: header.host,
+      type_id: 0,
+      os: { name: os.name, type_id: os.type_id, type: os.type },
+    },
+  });
   return (event) => {
+    if (accounts.observe(event)) return undefined;
+    if (event.kind === "lost") {
+      return {
+        activity_id: 99,
+        activity_name: "Lost",
+        ...common(event.t),
+        type_uid: OCSF_PROCESS_ACTIVITY * 100 + 99,
+        type_name: "Process Activity: Lost",
+        severity_id: 3,
+        severity: "Medium",
+        unmapped: { lost: lostFields(event) },
+      };
+    }
     const ctx = table.observe(event);
     if (ctx === undefined) return undefined;
     let activityId: number;
@@ -146,7 +204,24 @@ export function ocsfMapper(
       );
       if (exit.kind === "code" || exit.kind === "ntstatus") {
         out.exit_code = exit.code ?? exit.raw;
+      } else if (exit.kind === "signal" && exit.signal !== undefined) {
+        out.exit_code = 128 + exit.signal;
+        out.unmapped = {
+          signal: {
+            number: exit.signal,
+            ...(exit.name !== undefined ? { name: exit.name } : {}),
+          },
+        };
       }
+    }
+    const info = ctx.self.info;
+    if (info?.uid !== undefined) {
+      const id = info.euid ?? info.uid;
+      const name = accounts.users.get(id);
+      (out.actor as JsonObject).user = {
+        uid: String(id),
+        ...(name ? { name } : {}),
+      };
     }
     return out;
   };

@@ -10,6 +10,8 @@ import { processId } from "../analysis/process_id.ts";
 
 /** A process as an exporter describes it. */
 export interface ProcessView {
+  /** Its parent, as far as known (kept for the documents of its execs and exit). */
+  parent?: ProcessView;
   /** Sysmon ProcessGuid when the source gave one, else procrec's process id. */
   entityId: string;
   pid: number;
@@ -77,6 +79,7 @@ export class ProcessTable {
           start: event.start,
         };
         if (event.info) self.info = event.info;
+        if (parent) self.parent = parent;
         this.#forget(this.#live.get(event.pid));
         this.#live.set(event.pid, self);
         if (event.guid !== undefined) {
@@ -89,7 +92,7 @@ export class ProcessTable {
         const self = this.#live.get(event.pid) ??
           this.#implicit(event.pid, event.t);
         self.info = event.info;
-        return { self };
+        return self.parent ? { self, parent: self.parent } : { self };
       }
       case "process_exit": {
         const self =
@@ -104,7 +107,7 @@ export class ProcessTable {
               start: NaN,
             };
         this.#forget(self);
-        return { self };
+        return self.parent ? { self, parent: self.parent } : { self };
       }
       default:
         return undefined;

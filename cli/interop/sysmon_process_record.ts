@@ -35,6 +35,18 @@ export interface SysmonProcessRecord {
   parentImage?: string;
   parentCmdline?: string;
   parentUser?: string;
+  /** Event ID 1's executable and logon fields, as Sysmon gives them. */
+  hashes?: string;
+  /** The SHA256 of `Hashes`, lower-case hex, when it names one. */
+  sha256?: string;
+  originalFileName?: string;
+  description?: string;
+  product?: string;
+  company?: string;
+  integrityLevel?: string;
+  logonId?: string;
+  logonGuid?: string;
+  terminalSessionId?: number;
   file: string;
   line: number;
 }
@@ -109,6 +121,22 @@ export function sysmonProcessRecord(
     setText(out, "parentImage", d.ParentImage);
     setText(out, "parentCmdline", d.ParentCommandLine);
     setText(out, "parentUser", d.ParentUser);
+    setText(out, "hashes", d.Hashes);
+    const sha = /(?:^|,)\s*SHA256=([0-9A-Fa-f]{64})\s*(?:,|$)/.exec(
+      d.Hashes ?? "",
+    );
+    if (sha) out.sha256 = sha[1].toLowerCase();
+    setText(out, "originalFileName", d.OriginalFileName);
+    setText(out, "description", d.Description);
+    setText(out, "product", d.Product);
+    setText(out, "company", d.Company);
+    setText(out, "integrityLevel", d.IntegrityLevel);
+    setText(out, "logonId", d.LogonId);
+    setText(out, "logonGuid", d.LogonGuid);
+    const session = d.TerminalSessionId?.trim();
+    if (session !== undefined && /^\d+$/.test(session)) {
+      out.terminalSessionId = Number(session);
+    }
   }
   return out;
 }
@@ -133,7 +161,15 @@ type TextField =
   | "cwd"
   | "parentImage"
   | "parentCmdline"
-  | "parentUser";
+  | "parentUser"
+  | "hashes"
+  | "originalFileName"
+  | "description"
+  | "product"
+  | "company"
+  | "integrityLevel"
+  | "logonId"
+  | "logonGuid";
 
 function setText(
   out: SysmonProcessRecord,

@@ -297,7 +297,10 @@ export function sysmonToEvents(
         guid: r.guid,
       };
       const i = info(r.image, r.cmdline, r.cwd, r.user);
-      if (i) ev.info = i;
+      if (i) {
+        addSysmonFields(i, r);
+        ev.info = i;
+      }
       if (r.parentGuid !== undefined) ev.parentGuid = r.parentGuid;
       events.push(ev);
       remember(r.key, pid);
@@ -339,6 +342,32 @@ export function sysmonToEvents(
     else stats.createWithoutTerminate++;
   }
   return { timeBaseUtcNs: base, events, stats };
+}
+
+/** Event ID 1's hash, PE and logon fields, kept as Sysmon gives them. */
+function addSysmonFields(i: ProcessInfo, r: SysmonProcessRecord): void {
+  for (
+    const k of [
+      "hashes",
+      "sha256",
+      "originalFileName",
+      "description",
+      "product",
+      "company",
+      "logonId",
+      "logonGuid",
+    ] as const
+  ) {
+    if (r[k] !== undefined) i[k] = r[k];
+  }
+  if (r.integrityLevel !== undefined) {
+    i.integrityLevel = r.integrityLevel;
+    i.from.cred = "import";
+  }
+  if (r.terminalSessionId !== undefined) {
+    i.sessionId = r.terminalSessionId;
+    i.from.cred = "import";
+  }
 }
 
 function info(

@@ -255,8 +255,12 @@ export class RecordingWriter {
     this.#seq += events;
   }
 
-  /** Flushes, writes the trailer, syncs and renames; returns the final path. */
-  async close(): Promise<string> {
+  /**
+   * Flushes, writes the trailer, syncs and renames; returns the final path.
+   * The trailer's end time is now, or `endUtcNs` (an import ends at its
+   * last event, not at the time of the import).
+   */
+  async close(opts: { endUtcNs?: bigint } = {}): Promise<string> {
     if (this.#closed) return this.path;
     if (this.#failed) throw this.#failed;
     this.flush();
@@ -267,7 +271,7 @@ export class RecordingWriter {
       events: this.#seq,
       counts: this.#counts.kinds,
       lost: this.#counts.lost,
-      endUtcNs: BigInt(Date.now()) * 1_000_000n,
+      endUtcNs: opts.endUtcNs ?? BigInt(Date.now()) * 1_000_000n,
       finalHash: this.#prevHash,
     };
     const fields: unknown[] = [
