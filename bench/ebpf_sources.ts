@@ -26,6 +26,12 @@
  *
  * Needs root and `make build` (and `make -C driver/linux build/test_ebpf
  * build/storm` for the library figures). Not a test: it asserts nothing.
+ *
+ * {@link recordStorm}, {@link forkstatStorm}, {@link stormAlone} and
+ * {@link libraryStorm} are also used by `bench/compare.ts`
+ * (`deno task bench:compare`).
+ *
+ * @module
  */
 import { RecordingReader } from "../cli/log/mod.ts";
 import {
@@ -36,12 +42,9 @@ import {
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const PROCREC = `${ROOT}procrec`;
-const THREADS = Deno.args[0] ?? "60000";
-const EXECS = Deno.args[1] ?? "1500";
-const RUNS = Math.max(1, Number(Deno.args[2] ?? "1") || 1);
 const TICK = 100; // USER_HZ: /proc/PID/stat counts CPU time in 1/100 s
 /** forkstat's CPU on the default storm, measured on the 2-core development VM (Debian 12, kernel 6.18). */
-const FORKSTAT_RECORDED = 1.14;
+export const FORKSTAT_RECORDED = 1.14;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** utime + stime of a process, seconds. */
@@ -62,7 +65,24 @@ async function childOf(pid: number): Promise<number> {
   throw new Error(`process ${pid} has no child`);
 }
 
-async function run(source: string, dir: string, storm: string) {
+/** The storm's size: threads alongside execs. */
+export interface StormSize {
+  threads: string;
+  execs: string;
+}
+/** The storm of the issues: 60,000 threads alongside 1,500 execs. */
+export const DEFAULT_STORM: StormSize = { threads: "60000", execs: "1500" };
+
+/**
+ * The storm recorded system-wide by `procrec record --source SOURCE`: events,
+ * losses, execs captured exactly, the storm's wall time and the recorder's CPU.
+ */
+export async function recordStorm(
+  source: string,
+  dir: string,
+  storm: string,
+  size: StormSize = DEFAULT_STORM,
+) {
   const out = `${dir}/${source}.cbor`;
   const stats = `${dir}/${source}.json`;
   // bash runs the recorder as its child and reports its CPU with `times`
@@ -97,7 +117,7 @@ async function run(source: string, dir: string, storm: string) {
   const cpu0 = cpuOf(rec);
   const t0 = performance.now();
   const s = await new Deno.Command(storm, {
-    args: [THREADS, EXECS, `${dir}/${source}.truth`],
+    args: [size.threads, size.execs, `${dir}/${source}.truth`],
   }).output();
   const wall = (performance.now() - t0) / 1000;
   if (!s.success) throw new Error("the storm failed");
@@ -142,7 +162,11 @@ async function run(source: string, dir: string, storm: string) {
 }
 
 /** The same storm watched by forkstat (proc connector, prints each event), when installed. */
-async function forkstat(dir: string, storm: string) {
+export async function forkstatStorm(
+  dir: string,
+  storm: string,
+  size: StormSize = DEFAULT_STORM,
+) {
   try {
     await new Deno.Command("forkstat", { args: ["-h"], stdout: "null" })
       .output();
@@ -160,7 +184,7 @@ async function forkstat(dir: string, storm: string) {
   const cpu0 = cpuOf(fk);
   const t0 = performance.now();
   await new Deno.Command(storm, {
-    args: [THREADS, EXECS, `${dir}/forkstat.truth`],
+    args: [size.threads, size.execs, `${dir}/forkstat.truth`],
   }).output();
   const wall = (performance.now() - t0) / 1000;
   await sleep(500);
@@ -180,82 +204,156 @@ async function forkstat(dir: string, storm: string) {
   };
 }
 
-if (Deno.uid() !== 0) {
-  console.error(
-    "bench: needs root (the recorders load BPF and open the proc connector)",
-  );
-  Deno.exit(2);
+/** The storm's wall time with no recorder running, seconds. */
+export async function stormAlone(
+  dir: string,
+  storm: string,
+  size: StormSize = DEFAULT_STORM,
+): Promise<number> {
+  const t0 = performance.now();
+  const s = await new Deno.Command(storm, {
+    args: [size.threads, size.execs, `${dir}/alone.truth`],
+  }).output();
+  if (!s.success) throw new Error("the storm failed");
+  return (performance.now() - t0) / 1000;
 }
-const dir = await Deno.makeTempDir({ prefix: "procrec-bench-" });
-try {
-  const storm = await buildEbpfStorm(dir);
-  console.log(
-    `storm: ${THREADS} threads alongside ${EXECS} execs, recorded system-wide by each source`,
-  );
-  type Row = Awaited<ReturnType<typeof run>>;
-  const runs: Record<string, Row[]> = { ebpf: [], netlink: [] };
-  const fks: NonNullable<Awaited<ReturnType<typeof forkstat>>>[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const round = `${dir}/run${i}`; // fresh output paths each round
-    await Deno.mkdir(round);
-    for (const source of ["ebpf", "netlink"]) {
-      const row = await run(source, round, storm);
-      runs[source].push(row);
-      console.log(JSON.stringify(row));
-    }
-    const fk = await forkstat(round, storm);
-    if (fk) {
-      fks.push(fk);
-      console.log(JSON.stringify(fk));
-    }
-  }
-  const median = (xs: string[]) => {
-    const n = xs.map(Number).sort((a, b) => a - b);
-    return n.length % 2
-      ? n[n.length >> 1]
-      : (n[n.length / 2 - 1] + n[n.length / 2]) / 2;
-  };
-  const rows = Object.values(runs).flat();
-  console.table([...rows, ...fks]);
-  const forkstatCpu = fks.length
-    ? median(fks.map((f) => f.recorderCpuDuringStorm))
-    : FORKSTAT_RECORDED;
-  const target = forkstatCpu / 4;
-  console.log(
-    `target: recorder CPU at most a quarter of forkstat's: ${
-      forkstatCpu.toFixed(2)
-    } s / 4 = ${target.toFixed(2)} s (${
-      fks.length
-        ? `forkstat measured above${RUNS > 1 ? ", median" : ""}`
-        : "forkstat not installed: its figure recorded on the development VM"
-    })`,
-  );
-  for (const [source, rs] of Object.entries(runs)) {
-    const cpu = median(rs.map((r) => r.recorderCpuDuringStorm));
-    const total = median(rs.map((r) => r.recorderCpuTotal));
-    console.log(
-      `  ${source.padEnd(8)} during the storm ${cpu.toFixed(2)} s${
-        RUNS > 1 ? " (median)" : ""
-      } = ${(cpu / forkstatCpu * 100).toFixed(0)}% of forkstat: ${
-        cpu <= target ? "met" : "NOT met"
-      } (total with start-up ${total.toFixed(2)} s)`,
-    );
-  }
+
+/** The library figures of {@link libraryStorm}. */
+export interface LibraryFigures {
+  source: string;
+  records: number;
+  lost: number;
+  /** CPU of the whole run (open, start, storm, drain), seconds. */
+  cpu: number;
+  /** CPU during the storm and the drain, seconds. */
+  cpuStorm: number;
+  line: string;
+}
+
+/** Builds `test_ebpf` and `storm` of driver/linux if missing; false when it cannot. */
+export async function buildLibraryBench(): Promise<boolean> {
+  const r = await new Deno.Command("make", {
+    args: ["-s", "-C", `${ROOT}driver/linux`, "build/test_ebpf", "build/storm"],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  return r.success;
+}
+
+/**
+ * The default storm (test_ebpf's is fixed at 60,000 threads and 1,500 execs)
+ * through the library alone: `driver/linux/build/test_ebpf STORM bench SOURCE`,
+ * the C ABI with no Deno. Undefined when test_ebpf fails (its stderr printed).
+ */
+export async function libraryStorm(
+  source: string,
+): Promise<LibraryFigures | undefined> {
   const lib = `${ROOT}driver/linux/build`;
-  try {
-    await Deno.stat(`${lib}/test_ebpf`);
-    await Deno.stat(`${lib}/storm`);
-    for (const source of ["ebpf", "netlink"]) {
-      const r = await new Deno.Command(`${lib}/test_ebpf`, {
-        args: [`${lib}/storm`, "bench", source],
-      }).output();
-      console.log(new TextDecoder().decode(r.stdout).trim());
-    }
-  } catch {
-    console.log(
-      "library figures skipped: make -C driver/linux build/test_ebpf build/storm",
+  const r = await new Deno.Command(`${lib}/test_ebpf`, {
+    args: [`${lib}/storm`, "bench", source],
+    stderr: "inherit",
+  }).output();
+  const line = new TextDecoder().decode(r.stdout).trim();
+  const m =
+    /(\d+) records, \d+ kernel messages, lost (\d+); CPU ([\d.]+) s \(open\+start [\d.]+ s, storm ([\d.]+) s\)/
+      .exec(line);
+  if (!r.success || !m) return undefined;
+  return {
+    source,
+    records: Number(m[1]),
+    lost: Number(m[2]),
+    cpu: Number(m[3]),
+    cpuStorm: Number(m[4]),
+    line,
+  };
+}
+
+/** The median of numbers (or numeric strings). */
+export function median(xs: (string | number)[]): number {
+  const n = xs.map(Number).sort((a, b) => a - b);
+  return n.length % 2
+    ? n[n.length >> 1]
+    : (n[n.length / 2 - 1] + n[n.length / 2]) / 2;
+}
+
+if (import.meta.main) await main();
+
+async function main() {
+  const THREADS = Deno.args[0] ?? "60000";
+  const EXECS = Deno.args[1] ?? "1500";
+  const RUNS = Math.max(1, Number(Deno.args[2] ?? "1") || 1);
+  const size = { threads: THREADS, execs: EXECS };
+  if (Deno.uid() !== 0) {
+    console.error(
+      "bench: needs root (the recorders load BPF and open the proc connector)",
     );
+    Deno.exit(2);
   }
-} finally {
-  await Deno.remove(dir, { recursive: true });
+  const dir = await Deno.makeTempDir({ prefix: "procrec-bench-" });
+  try {
+    const storm = await buildEbpfStorm(dir);
+    console.log(
+      `storm: ${THREADS} threads alongside ${EXECS} execs, recorded system-wide by each source`,
+    );
+    type Row = Awaited<ReturnType<typeof recordStorm>>;
+    const runs: Record<string, Row[]> = { ebpf: [], netlink: [] };
+    const fks: NonNullable<Awaited<ReturnType<typeof forkstatStorm>>>[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const round = `${dir}/run${i}`; // fresh output paths each round
+      await Deno.mkdir(round);
+      for (const source of ["ebpf", "netlink"]) {
+        const row = await recordStorm(source, round, storm, size);
+        runs[source].push(row);
+        console.log(JSON.stringify(row));
+      }
+      const fk = await forkstatStorm(round, storm, size);
+      if (fk) {
+        fks.push(fk);
+        console.log(JSON.stringify(fk));
+      }
+    }
+    const rows = Object.values(runs).flat();
+    console.table([...rows, ...fks]);
+    const forkstatCpu = fks.length
+      ? median(fks.map((f) => f.recorderCpuDuringStorm))
+      : FORKSTAT_RECORDED;
+    const target = forkstatCpu / 4;
+    console.log(
+      `target: recorder CPU at most a quarter of forkstat's: ${
+        forkstatCpu.toFixed(2)
+      } s / 4 = ${target.toFixed(2)} s (${
+        fks.length
+          ? `forkstat measured above${RUNS > 1 ? ", median" : ""}`
+          : "forkstat not installed: its figure recorded on the development VM"
+      })`,
+    );
+    for (const [source, rs] of Object.entries(runs)) {
+      const cpu = median(rs.map((r) => r.recorderCpuDuringStorm));
+      const total = median(rs.map((r) => r.recorderCpuTotal));
+      console.log(
+        `  ${source.padEnd(8)} during the storm ${cpu.toFixed(2)} s${
+          RUNS > 1 ? " (median)" : ""
+        } = ${(cpu / forkstatCpu * 100).toFixed(0)}% of forkstat: ${
+          cpu <= target ? "met" : "NOT met"
+        } (total with start-up ${total.toFixed(2)} s)`,
+      );
+    }
+    const lib = `${ROOT}driver/linux/build`;
+    try {
+      await Deno.stat(`${lib}/test_ebpf`);
+      await Deno.stat(`${lib}/storm`);
+      for (const source of ["ebpf", "netlink"]) {
+        const r = await new Deno.Command(`${lib}/test_ebpf`, {
+          args: [`${lib}/storm`, "bench", source],
+        }).output();
+        console.log(new TextDecoder().decode(r.stdout).trim());
+      }
+    } catch {
+      console.log(
+        "library figures skipped: make -C driver/linux build/test_ebpf build/storm",
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }

@@ -3,7 +3,11 @@
  * recording and prints events/s for raw decoding (reader only), decode +
  * analysis, and the diff of two such recordings, with peak memory; then the
  * analysis of a recording of as many events over 100 times fewer processes,
- * to show that memory follows processes, not events.
+ * to show that memory follows processes, not events. `BENCH_EVENTS` sets the
+ * number of events.
+ *
+ * {@link generateRecordings} and {@link measureReplay} are also used by
+ * `bench/compare.ts` (`deno task bench:compare`).
  *
  * @module
  */
@@ -13,10 +17,8 @@ import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingReader, RecordingWriter } from "../cli/log/mod.ts";
 import { testHeader } from "../tests/_recording_helpers.ts";
 
-const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 1_000_000);
-
 /** A build-like workload: jobs of fork, exec, threads, exits, 8 at a time. */
-function* workload(
+export function* workload(
   total: number,
   pidBase: number,
   extraPerJob: number,
@@ -112,7 +114,7 @@ function* workload(
   }
 }
 
-async function write(
+export async function write(
   path: string,
   events: Iterable<ProcEvent>,
   chunkEvents?: number,
@@ -145,7 +147,6 @@ function resetPeaks(): void {
   peakHeap = 0;
   sample();
 }
-const timer = setInterval(sample, 5);
 
 async function* sampled(
   events: AsyncIterable<ProcEvent>,
@@ -166,109 +167,199 @@ const mb = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
 const rate = (n: number, ms: number) =>
   `${Math.round(n / (ms / 1000)).toLocaleString("en")} events/s`;
 
-const dir = await Deno.makeTempDir({ prefix: "procrec-bench-" });
-try {
-  const a = `${dir}/a.cbor`, b = `${dir}/b.cbor`, fewPath = `${dir}/few.cbor`;
-  let t0 = performance.now();
-  await write(a, workload(EVENTS, 1000, 0));
-  // the same build with other pids and times, and other jobs failing
-  await write(b, workload(EVENTS, 400_000, 0, 89));
-  await write(fewPath, workload(EVENTS, 1000, 600));
-  console.log(
-    `generated 3 recordings of ${EVENTS.toLocaleString("en")} events in ${
-      ((performance.now() - t0) / 1000).toFixed(1)
-    }s (${mb((await Deno.stat(a)).size)} each)`,
-  );
+/** The recordings the replay figures are measured on (paths in `dir`). */
+export interface ReplayRecordings {
+  /** A build of `events` events. */
+  a: string;
+  /** The same build with other pids and times, and other jobs failing. */
+  b: string;
+  /** As many events over 100 times fewer processes. */
+  few: string;
+  /** Chunks of 2 events (a long idle recording), at most 200,000 events. */
+  small: string;
+  events: number;
+}
 
-  // raw decoding: the reader alone
-  resetPeaks();
-  t0 = performance.now();
-  let n = 0;
-  const r0 = await RecordingReader.open(a);
-  for await (const _ of sampled(r0.events())) n++;
-  const rawMs = performance.now() - t0;
-  console.log(
-    `raw decoding:        ${rate(n, rawMs)} (${n} events, ${
-      (rawMs / 1000).toFixed(2)
-    }s)`,
-  );
-
-  // decode + analysis, as replay does; then the same number of events over
-  // 100x fewer processes. Each forest is measured after a full GC while it is
-  // alive, then dropped.
-  const measure = async (path: string) => {
-    resetPeaks();
-    const base = retained();
-    const t = performance.now();
-    const r = await RecordingReader.open(path);
-    const b = new ForestBuilder({ os: "linux", bootId: "bench" });
-    for await (const e of sampled(r.events())) b.add(e);
-    const f = b.finish();
-    const ms = performance.now() - t;
-    const kept = retained() - base;
-    return {
-      ms,
-      events: f.events,
-      processes: f.processes.length,
-      kept,
-      rss: peakRss,
-    };
+/** Writes the recordings of {@link ReplayRecordings} into `dir`. */
+export async function generateRecordings(
+  dir: string,
+  events: number,
+): Promise<ReplayRecordings> {
+  const r: ReplayRecordings = {
+    a: `${dir}/a.cbor`,
+    b: `${dir}/b.cbor`,
+    few: `${dir}/few.cbor`,
+    small: `${dir}/small.cbor`,
+    events,
   };
-  const many = await measure(a);
-  console.log(
-    `decode + analysis:   ${rate(many.events, many.ms)} (${
-      many.processes.toLocaleString("en")
-    } processes; ${(many.ms / rawMs).toFixed(2)}x raw decoding; peak RSS ${
-      mb(many.rss)
-    })`,
-  );
-  const few = await measure(fewPath);
-  const per = (m: { kept: number; processes: number; events: number }) =>
-    `${m.events.toLocaleString("en")} events, ${
-      m.processes.toLocaleString("en")
-    } processes: ${mb(m.kept)} (${
-      Math.round(m.kept / m.processes)
-    } bytes/process)`;
-  console.log(`memory (forest kept, after GC): ${per(many)}; ${per(few)}`);
+  await write(r.a, workload(events, 1000, 0));
+  await write(r.b, workload(events, 400_000, 0, 89));
+  await write(r.few, workload(events, 1000, 600));
+  await write(r.small, workload(Math.min(events, 200_000), 1000, 0), 2);
+  return r;
+}
 
-  // a long idle recording: many small chunks (2 events each, as the
-  // 250 ms flush leaves them), read by the reader alone, in MB/s
-  const smallPath = `${dir}/small.cbor`;
-  await write(smallPath, workload(Math.min(EVENTS, 200_000), 1000, 0), 2);
-  const smallBytes = (await Deno.stat(smallPath)).size;
-  t0 = performance.now();
-  const rs = await RecordingReader.open(smallPath);
-  let small = 0;
-  for await (const _ of rs.chunks()) small++;
-  const smallMs = performance.now() - t0;
-  console.log(
-    `small chunks:        ${
-      (smallBytes / 1e6 / (smallMs / 1000)).toFixed(1)
-    } MB/s (${small.toLocaleString("en")} chunks of 2 events, ${
-      mb(smallBytes)
-    }, ${(smallMs / 1000).toFixed(2)}s)`,
-  );
+/** The figures of one pass of {@link measureReplay}. */
+export interface ReplayFigures {
+  /** Raw decoding (reader alone): events, milliseconds. */
+  rawEvents: number;
+  rawMs: number;
+  /** Decode + analysis of recording a, as replay does. */
+  analysisEvents: number;
+  analysisMs: number;
+  analysisProcesses: number;
+  analysisPeakRss: number;
+  /** Forest retained after GC: many processes, then 100 times fewer. */
+  keptMany: { events: number; processes: number; kept: number };
+  keptFew: { events: number; processes: number; kept: number };
+  /** Reading the small-chunk recording: bytes, chunks, milliseconds. */
+  smallBytes: number;
+  smallChunks: number;
+  smallMs: number;
+  /** Diff of a and b: both decoded and analyzed, then diffed and rendered. */
+  diffEvents: number;
+  diffMs: number;
+  diffOnlyMs: number;
+  diffPeakRss: number;
+  diffSummary: string;
+}
 
-  // diff of two such recordings: both decoded and analyzed, then diffed
-  resetPeaks();
-  t0 = performance.now();
-  const fa = await analyzeFile(a);
-  const fb = await analyzeFile(b);
-  const t1 = performance.now();
-  const d = diffForests(fa, fb);
-  const text = renderDiff(d, "a", "b");
-  const dMs = performance.now() - t0;
-  const diffOnlyMs = performance.now() - t1;
-  console.log(
-    `diff of two:         ${rate(fa.events + fb.events, dMs)} (${
-      d.same
-        ? "same"
-        : `${d.changed.length} changed, ${d.added.length} added, ${d.removed.length} removed, ${text.length} bytes of text`
-    }; ${(dMs / 1000).toFixed(2)}s, of which the diff itself ${
-      (diffOnlyMs / 1000).toFixed(2)
-    }s; peak RSS ${mb(peakRss)})`,
-  );
-} finally {
-  clearInterval(timer);
-  await Deno.remove(dir, { recursive: true });
+/**
+ * Measures raw decoding, decode + analysis, memory, small chunks and the diff
+ * on `rec`; prints each figure with `log` as it comes. Peak RSS is sampled
+ * every 5 ms; run with `--v8-flags=--expose-gc` for the retained figures.
+ */
+export async function measureReplay(
+  rec: ReplayRecordings,
+  log: (line: string) => void = console.log,
+): Promise<ReplayFigures> {
+  const timer = setInterval(sample, 5);
+  try {
+    // raw decoding: the reader alone
+    resetPeaks();
+    let t0 = performance.now();
+    let n = 0;
+    const r0 = await RecordingReader.open(rec.a);
+    for await (const _ of sampled(r0.events())) n++;
+    const rawMs = performance.now() - t0;
+    log(
+      `raw decoding:        ${rate(n, rawMs)} (${n} events, ${
+        (rawMs / 1000).toFixed(2)
+      }s)`,
+    );
+
+    // decode + analysis, as replay does; then the same number of events over
+    // 100x fewer processes. Each forest is measured after a full GC while it
+    // is alive, then dropped.
+    const measure = async (path: string) => {
+      resetPeaks();
+      const base = retained();
+      const t = performance.now();
+      const r = await RecordingReader.open(path);
+      const b = new ForestBuilder({ os: "linux", bootId: "bench" });
+      for await (const e of sampled(r.events())) b.add(e);
+      const f = b.finish();
+      const ms = performance.now() - t;
+      const kept = retained() - base;
+      return {
+        ms,
+        events: f.events,
+        processes: f.processes.length,
+        kept,
+        rss: peakRss,
+      };
+    };
+    const many = await measure(rec.a);
+    log(
+      `decode + analysis:   ${rate(many.events, many.ms)} (${
+        many.processes.toLocaleString("en")
+      } processes; ${(many.ms / rawMs).toFixed(2)}x raw decoding; peak RSS ${
+        mb(many.rss)
+      })`,
+    );
+    const few = await measure(rec.few);
+    const per = (m: { kept: number; processes: number; events: number }) =>
+      `${m.events.toLocaleString("en")} events, ${
+        m.processes.toLocaleString("en")
+      } processes: ${mb(m.kept)} (${
+        Math.round(m.kept / m.processes)
+      } bytes/process)`;
+    log(`memory (forest kept, after GC): ${per(many)}; ${per(few)}`);
+
+    // a long idle recording: many small chunks (2 events each, as the
+    // 250 ms flush leaves them), read by the reader alone, in MB/s
+    const smallBytes = (await Deno.stat(rec.small)).size;
+    t0 = performance.now();
+    const rs = await RecordingReader.open(rec.small);
+    let small = 0;
+    for await (const _ of rs.chunks()) small++;
+    const smallMs = performance.now() - t0;
+    log(
+      `small chunks:        ${
+        (smallBytes / 1e6 / (smallMs / 1000)).toFixed(1)
+      } MB/s (${small.toLocaleString("en")} chunks of 2 events, ${
+        mb(smallBytes)
+      }, ${(smallMs / 1000).toFixed(2)}s)`,
+    );
+
+    // diff of two such recordings: both decoded and analyzed, then diffed
+    resetPeaks();
+    t0 = performance.now();
+    const fa = await analyzeFile(rec.a);
+    const fb = await analyzeFile(rec.b);
+    const t1 = performance.now();
+    const d = diffForests(fa, fb);
+    const text = renderDiff(d, "a", "b");
+    const dMs = performance.now() - t0;
+    const diffOnlyMs = performance.now() - t1;
+    const diffSummary = d.same
+      ? "same"
+      : `${d.changed.length} changed, ${d.added.length} added, ${d.removed.length} removed, ${text.length} bytes of text`;
+    log(
+      `diff of two:         ${
+        rate(fa.events + fb.events, dMs)
+      } (${diffSummary}; ${
+        (dMs / 1000).toFixed(2)
+      }s, of which the diff itself ${
+        (diffOnlyMs / 1000).toFixed(2)
+      }s; peak RSS ${mb(peakRss)})`,
+    );
+    return {
+      rawEvents: n,
+      rawMs,
+      analysisEvents: many.events,
+      analysisMs: many.ms,
+      analysisProcesses: many.processes,
+      analysisPeakRss: many.rss,
+      keptMany: many,
+      keptFew: few,
+      smallBytes,
+      smallChunks: small,
+      smallMs,
+      diffEvents: fa.events + fb.events,
+      diffMs: dMs,
+      diffOnlyMs,
+      diffPeakRss: peakRss,
+      diffSummary,
+    };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+if (import.meta.main) {
+  const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 1_000_000);
+  const dir = await Deno.makeTempDir({ prefix: "procrec-bench-" });
+  try {
+    const t0 = performance.now();
+    const rec = await generateRecordings(dir, EVENTS);
+    console.log(
+      `generated 4 recordings of ${EVENTS.toLocaleString("en")} events in ${
+        ((performance.now() - t0) / 1000).toFixed(1)
+      }s (${mb((await Deno.stat(rec.a)).size)} each)`,
+    );
+    await measureReplay(rec);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }

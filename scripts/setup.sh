@@ -14,6 +14,7 @@ PKGS=(
   dpkg-dev lintian                                                  # make deb and its test
   zsh fish                                                          # completion tests
   nats-server                                                       # record --publish, collect tests
+  forkstat                                                          # deno task bench:compare (reference)
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,0 +1,330 @@
+/**
+ * Benchmark (not a test): `deno task bench:compare [ROUNDS [THREADS EXECS]]`
+ * (root; `make build` first). One invocation measures every path of issue 16
+ * side by side and prints one table of absolute figures and of ratios, each
+ * with its target and whether the median over the rounds meets it.
+ *
+ * In each of ROUNDS rounds (default 2), in an order rotated every round: the
+ * storm alone, the storm watched by forkstat, recorded by `procrec record`
+ * with the netlink and the eBPF source, and run through the library alone
+ * (driver/linux/build/test_ebpf bench, only for the default storm size, which
+ * test_ebpf fixes). Then the replay paths (raw decoding, decode + analysis,
+ * small chunks, diff) on generated recordings of `BENCH_EVENTS` events
+ * (default 1,000,000), ROUNDS times. The storm and replay code is that of
+ * bench/ebpf_sources.ts and bench/replay_bench.ts.
+ *
+ * The table is Markdown, so that bench/RESULTS.md can quote it as printed.
+ *
+ * @module
+ */
+import {
+  buildLibraryBench,
+  DEFAULT_STORM,
+  FORKSTAT_RECORDED,
+  forkstatStorm,
+  type LibraryFigures,
+  libraryStorm,
+  median,
+  recordStorm,
+  stormAlone,
+  type StormSize,
+} from "./ebpf_sources.ts";
+import {
+  generateRecordings,
+  measureReplay,
+  type ReplayFigures,
+} from "./replay_bench.ts";
+import { buildEbpfStorm } from "../tests/_ebpf_helpers.ts";
+
+const ROUNDS = Math.max(1, Number(Deno.args[0] ?? "2") || 1);
+const size: StormSize = {
+  threads: Deno.args[1] ?? DEFAULT_STORM.threads,
+  execs: Deno.args[2] ?? DEFAULT_STORM.execs,
+};
+const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 1_000_000);
+
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  console.log(
+    "usage: deno task bench:compare [ROUNDS [THREADS EXECS]]   (root)\n" +
+      "  ROUNDS   interleaved rounds, medians judged (default 2)\n" +
+      "  THREADS EXECS   the storm's size (default 60000 1500; the library\n" +
+      "           figures need the default)\n" +
+      "  BENCH_EVENTS=N  events of the replay recordings (default 1000000)",
+  );
+  Deno.exit(0);
+}
+if (Deno.uid() !== 0) {
+  console.error(
+    "bench:compare: needs root (the recorders load BPF and open the proc connector)",
+  );
+  Deno.exit(2);
+}
+
+type Recorded = Awaited<ReturnType<typeof recordStorm>>;
+type Forkstat = NonNullable<Awaited<ReturnType<typeof forkstatStorm>>>;
+const alone: number[] = [];
+const fks: Forkstat[] = [];
+const recs: Record<string, Recorded[]> = { netlink: [], ebpf: [] };
+const libs: Record<string, LibraryFigures[]> = { netlink: [], ebpf: [] };
+const failed: string[] = [];
+const replays: ReplayFigures[] = [];
+
+/** Runs one job, logging what it printed or why it failed. */
+async function job(name: string, f: () => Promise<unknown>): Promise<void> {
+  try {
+    const r = await f();
+    console.log(`  ${name}: ${typeof r === "string" ? r : JSON.stringify(r)}`);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    failed.push(`${name}: ${why}`);
+    console.log(`  ${name}: FAILED: ${why}`);
+  }
+}
+
+const dir = await Deno.makeTempDir({ prefix: "procrec-compare-" });
+try {
+  const storm = await buildEbpfStorm(dir);
+  const defaultSize = size.threads === DEFAULT_STORM.threads &&
+    size.execs === DEFAULT_STORM.execs;
+  const withLib = defaultSize && await buildLibraryBench();
+  let hasForkstat = true;
+  try {
+    await new Deno.Command("forkstat", { args: ["-h"], stdout: "null" })
+      .output();
+  } catch {
+    hasForkstat = false;
+  }
+  const jobs: [string, (round: string) => Promise<unknown>][] = [
+    ["storm alone", async (round) => {
+      const s = await stormAlone(round, storm, size);
+      alone.push(s);
+      return `${s.toFixed(2)} s`;
+    }],
+    ...(hasForkstat
+      ? [["forkstat", async (round: string) => {
+        const r = await forkstatStorm(round, storm, size);
+        if (r) fks.push(r);
+        return r;
+      }] as [string, (round: string) => Promise<unknown>]]
+      : []),
+    ...["netlink", "ebpf"].map((source) =>
+      [`procrec ${source}`, async (round: string) => {
+        const r = await recordStorm(source, round, storm, size);
+        recs[source].push(r);
+        return r;
+      }] as [string, (round: string) => Promise<unknown>]
+    ),
+    ...(withLib
+      ? ["netlink", "ebpf"].map((source) =>
+        [`library ${source}`, async () => {
+          const r = await libraryStorm(source);
+          if (!r) throw new Error("test_ebpf bench failed");
+          libs[source].push(r);
+          return r.line;
+        }] as [string, (round: string) => Promise<unknown>]
+      )
+      : []),
+  ];
+  console.log(
+    `storm: ${size.threads} threads alongside ${size.execs} execs; ${ROUNDS} round(s), order rotated each round${
+      hasForkstat ? "" : "; forkstat not installed (scripts/setup.sh)"
+    }${
+      withLib
+        ? ""
+        : "; library figures skipped (need the default storm and make -C driver/linux build/test_ebpf build/storm)"
+    }`,
+  );
+  for (let i = 0; i < ROUNDS; i++) {
+    console.log(`round ${i + 1}/${ROUNDS}`);
+    const round = `${dir}/round${i}`;
+    await Deno.mkdir(round);
+    for (let j = 0; j < jobs.length; j++) {
+      const [name, f] = jobs[(i + j) % jobs.length];
+      await job(name, () => f(round));
+    }
+  }
+
+  const t0 = performance.now();
+  const rec = await generateRecordings(`${dir}`, EVENTS);
+  console.log(
+    `replay: ${EVENTS.toLocaleString("en")}-event recordings generated in ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    } s`,
+  );
+  for (let i = 0; i < ROUNDS; i++) {
+    console.log(`replay round ${i + 1}/${ROUNDS}`);
+    replays.push(await measureReplay(rec, (l) => console.log(`  ${l}`)));
+  }
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
+
+// ---- the table: medians over the rounds ----
+interface Row {
+  path: string;
+  value: string;
+  ratio: string;
+  target: string;
+  met: boolean | undefined;
+}
+const rows: Row[] = [];
+const med = <T>(xs: T[], f: (x: T) => number) =>
+  xs.length ? median(xs.map(f)) : NaN;
+const s2 = (x: number) => Number.isNaN(x) ? "—" : `${x.toFixed(2)} s`;
+const x2 = (x: number) => Number.isNaN(x) ? "—" : `${x.toFixed(2)}×`;
+const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
+const eps = (n: number, ms: number) =>
+  `${Math.round(n / (ms / 1000)).toLocaleString("en")} events/s`;
+const row = (
+  path: string,
+  value: string,
+  ratio: string,
+  target: string,
+  ok: boolean | undefined,
+) => rows.push({ path, value, ratio, target, met: ok });
+const judge = (x: number, ok: (x: number) => boolean) =>
+  Number.isNaN(x) ? undefined : ok(x);
+
+const aloneWall = median(alone);
+const fkCpu = fks.length
+  ? med(fks, (f) => Number(f.recorderCpuDuringStorm))
+  : FORKSTAT_RECORDED;
+const fkNote = fks.length ? "" : " (not measured: development VM figure)";
+row("storm alone, wall time", s2(aloneWall), "", "", undefined);
+row(
+  "forkstat, CPU during the storm",
+  s2(fkCpu) + fkNote,
+  "",
+  "",
+  undefined,
+);
+if (fks.length) {
+  const w = med(fks, (f) => Number(f.stormSeconds));
+  row(
+    "forkstat, storm wall time",
+    s2(w),
+    `${x2(w / aloneWall)} storm alone`,
+    "",
+    undefined,
+  );
+}
+const cpuTarget: Record<string, number> = { netlink: 0.5, ebpf: 0.1 };
+for (const source of ["netlink", "ebpf"]) {
+  const rs = recs[source];
+  const cpu = med(rs, (r) => Number(r.recorderCpuDuringStorm));
+  row(
+    `procrec ${source}, recorder CPU during the storm`,
+    s2(cpu),
+    `${x2(cpu / fkCpu)} forkstat`,
+    `≤ ${cpuTarget[source]}× forkstat`,
+    judge(cpu / fkCpu, (x) => x <= cpuTarget[source]),
+  );
+  const total = med(rs, (r) => Number(r.recorderCpuTotal));
+  row(
+    `procrec ${source}, recorder CPU with start-up`,
+    s2(total),
+    "",
+    source === "ebpf" ? "≤ 0.3 s" : "",
+    source === "ebpf" ? judge(total, (x) => x <= 0.3) : undefined,
+  );
+  const wall = med(rs, (r) => Number(r.stormSeconds));
+  row(
+    `procrec ${source}, storm wall time`,
+    s2(wall),
+    `${x2(wall / aloneWall)} storm alone`,
+    source === "netlink" ? "≤ 1.3× storm alone" : "",
+    source === "netlink" ? judge(wall / aloneWall, (x) => x <= 1.3) : undefined,
+  );
+  const frac = med(rs, (r) => {
+    const [a, b] = r.execsExact.split("/").map(Number);
+    return a / b;
+  });
+  const want = source === "netlink" ? 0.99 : 1;
+  row(
+    `procrec ${source}, execs with image + argv`,
+    Number.isNaN(frac) ? "—" : `${(frac * 100).toFixed(1)}%`,
+    "",
+    `≥ ${want * 100}%`,
+    judge(frac, (x) => x >= want),
+  );
+  const lost = med(rs, (r) => Number(r.lost));
+  row(
+    `procrec ${source}, events lost`,
+    Number.isNaN(lost) ? "—" : String(lost),
+    "",
+    "0",
+    judge(lost, (x) => x === 0),
+  );
+}
+for (const source of ["netlink", "ebpf"]) {
+  if (!libs[source].length) continue;
+  const cpu = med(libs[source], (l) => l.cpu);
+  const rcpu = med(recs[source], (r) => Number(r.recorderCpuDuringStorm));
+  row(
+    `library ${source} alone (no Deno), CPU`,
+    s2(cpu),
+    `${x2(cpu / fkCpu)} forkstat; ${x2(rcpu / cpu)} of it is procrec's`,
+    "",
+    undefined,
+  );
+}
+if (replays.length) {
+  const raw = med(replays, (r) => r.rawEvents / (r.rawMs / 1000));
+  const rawMs = med(replays, (r) => r.rawMs);
+  row(
+    "replay, raw decoding",
+    eps(raw, 1000),
+    "",
+    "≥ 4,000,000 events/s",
+    raw >= 4e6,
+  );
+  const an = med(replays, (r) => r.analysisEvents / (r.analysisMs / 1000));
+  const anMs = med(replays, (r) => r.analysisMs);
+  row(
+    "replay, decode + analysis",
+    `${eps(an, 1000)}, peak RSS ${mib(med(replays, (r) => r.analysisPeakRss))}`,
+    `${x2(anMs / rawMs)} raw decoding time`,
+    "≥ 2,000,000 events/s (≤ 2× raw decoding)",
+    an >= 2e6,
+  );
+  const diffMs = med(replays, (r) => r.diffMs);
+  const diffRss = med(replays, (r) => r.diffPeakRss);
+  row(
+    `diff of two ${(EVENTS / 1e6).toLocaleString("en")}M-event recordings`,
+    `${s2(diffMs / 1000)}, peak RSS ${mib(diffRss)}`,
+    `${x2(diffMs / (2 * anMs))} two decode + analysis`,
+    EVENTS === 1_000_000 ? "≤ 1.5 s, ≤ 400 MiB" : "(for 1M events)",
+    EVENTS === 1_000_000
+      ? diffMs <= 1500 && diffRss <= 400 * 1048576
+      : undefined,
+  );
+  const mbs = med(replays, (r) => r.smallBytes / 1e6 / (r.smallMs / 1000));
+  row(
+    "reading many small chunks",
+    `${mbs.toFixed(1)} MB/s`,
+    "",
+    "≥ 50 MB/s",
+    mbs >= 50,
+  );
+}
+
+const verdict = (m: boolean | undefined) =>
+  m === undefined ? "" : m ? "met" : "NOT met";
+const load = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3)
+  .join(" ");
+console.log(
+  `\nbench:compare, ${
+    new Date().toISOString()
+  }: medians of ${ROUNDS} round(s); storm ${size.threads} threads + ${size.execs} execs; ${navigator.hardwareConcurrency} cores, kernel ${Deno.osRelease()}, load average ${load}\n`,
+);
+console.log("| path | figure | ratio | target | |");
+console.log("|---|---|---|---|---|");
+for (const r of rows) {
+  console.log(
+    `| ${r.path} | ${r.value} | ${r.ratio} | ${r.target} | ${verdict(r.met)} |`,
+  );
+}
+if (failed.length) {
+  console.log(`\nfailed runs (left out of the medians):`);
+  for (const f of failed) console.log(`  ${f}`);
+}
