@@ -85,7 +85,12 @@ captureTest(
         !(await holds(rec, (await Deno.readTextFile(s.key)).split("\n")[1])),
         "the key is in the recording",
       );
-      assert(!run.stdout.includes(SECRET), "the summary shows the secret");
+      // the live summary (stderr) names the commands, redacted
+      assert(
+        !(run.stdout + run.stderr).includes(SECRET),
+        "the summary shows the secret",
+      );
+      assert(run.stderr.includes(`-p${marker}`), run.stderr);
       const reader = await RecordingReader.open(rec);
       const events = await Array.fromAsync(reader.events());
       assert(reader.report.complete);
