@@ -285,16 +285,16 @@ Deno.test("a wrong version or a file that is not a recording gives one clear err
   await withTempDir(async (dir) => {
     const enc = newEncoder();
     await Deno.writeFile(
-      `${dir}/v3.cbor`,
+      `${dir}/v4.cbor`,
       enc.encode(
-        new Tag({ ...testHeader(), format: "procrec", version: 3 }, 55799),
+        new Tag({ ...testHeader(), format: "procrec", version: 4 }, 55799),
       ),
     );
     await Deno.writeTextFile(`${dir}/text.cbor`, "hello, world\n");
     await Deno.mkdir(`${dir}/dir.cbor`);
     for (
       const [name, re] of [
-        ["v3.cbor", /v3\.cbor": header version is 3, expected 1/],
+        ["v4.cbor", /v4\.cbor": header version is 4, expected 1 or 2 or 3/],
         ["text.cbor", /text\.cbor": not a procrec recording/],
         ["missing.cbor", /missing\.cbor"/],
         ["dir.cbor", /dir\.cbor": it is a directory/],

@@ -48,3 +48,5 @@ export * from "./select_processes.ts";
 export * from "./forest_to_json.ts";
 export * from "./process_identity.ts";
 export * from "./container_of.ts";
+export * from "./bounded_summary.ts";
+export * from "./live_processes.ts";

@@ -6,7 +6,11 @@
  */
 import { toHex } from "../log/_hash.ts";
 import { describeRedaction } from "../redact/describe_redaction.ts";
-import { RecordingFormatError, RecordingReader } from "../log/mod.ts";
+import {
+  RecordingFormatError,
+  RecordingReader,
+  type RecordingSource,
+} from "../log/mod.ts";
 import {
   type Finding,
   type RecordingCheck,
@@ -16,7 +20,7 @@ import {
 
 /** Reads every chunk of `reader`; returns what was found, attributed to `member` when given. */
 export async function checkRecording(
-  reader: RecordingReader,
+  reader: RecordingSource,
   name: string,
   member?: string,
 ): Promise<
@@ -87,7 +91,7 @@ export async function checkRecording(
  */
 export async function verifyRecording(
   path: string,
-  opened?: RecordingReader,
+  opened?: RecordingSource,
 ): Promise<VerifyResult> {
   const reader = opened ?? await RecordingReader.open(path);
   const { check, findings } = await checkRecording(reader, path);

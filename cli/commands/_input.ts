@@ -14,7 +14,12 @@
  * @module
  */
 import { looksLikeZip, openBundle } from "../bundle/mod.ts";
-import { RecordingReader } from "../log/mod.ts";
+import {
+  readHeader,
+  RecordingReader,
+  type RecordingSource,
+  SegmentSetReader,
+} from "../log/mod.ts";
 import { CliError } from "../errors.ts";
 import { pathExists } from "../path_exists.ts";
 import {
@@ -29,6 +34,9 @@ import {
 export interface RecordingInputOptions {
   /** Which recording of a bundle (ignored for a recording file). */
   member?: string;
+  /** A segment directory: read only the segments covering this UTC span (ns). */
+  fromUtcNs?: bigint;
+  toUtcNs?: bigint;
 }
 
 /**
@@ -36,9 +44,13 @@ export interface RecordingInputOptions {
  * a {@link CliError} (exit 2) whose message names the file.
  */
 export async function openRecordingInput(
-  path: string,
+  path: string | string[],
   options: RecordingInputOptions = {},
-): Promise<RecordingReader> {
+): Promise<RecordingSource> {
+  if (Array.isArray(path)) {
+    if (path.length === 1) return await openRecordingInput(path[0], options);
+    return await asCliError(SegmentSetReader.open(path, options));
+  }
   let file = path;
   let member = options.member;
   if (!(await pathExists(path))) {
@@ -49,9 +61,13 @@ export async function openRecordingInput(
     }
   }
   if ((await statOrNull(file))?.isDirectory) {
-    throw new CliError(
-      `Cannot read "${file}": it is a directory, not a recording or a bundle`,
-    );
+    if (file !== path) {
+      throw new CliError(
+        `Cannot read "${path}": "${file}" is a directory, so "#${member}" names nothing`,
+      );
+    }
+    // a segment directory (record -o DIR/ --rotate) is one recording
+    return await asCliError(SegmentSetReader.open([path], options));
   }
   const info = await asCliError(inputInfo(file, "recording"));
   if (info.kind === "stream") {
@@ -67,6 +83,11 @@ export async function openRecordingInput(
       throw new CliError(
         `Cannot read "${path}": "${file}" is not a bundle, so "#${member}" names nothing`,
       );
+    }
+    // a segment read alone still gets the processes alive at its start
+    const header = await asCliError(readHeader(path));
+    if (header.segment) {
+      return await asCliError(SegmentSetReader.open([path], options));
     }
     return await asCliError(RecordingReader.open(path));
   }

@@ -6,7 +6,7 @@
  * @module
  */
 import { analyze, type Forest } from "../analysis/mod.ts";
-import type { RecordingReader, RecordingReport } from "../log/mod.ts";
+import type { RecordingReport, RecordingSource } from "../log/mod.ts";
 import { toHex } from "../log/_hash.ts";
 import { escapeText } from "../text/mod.ts";
 import { openRecordingInput } from "./_input.ts";
@@ -14,7 +14,7 @@ import { printErr } from "./_run.ts";
 
 /** A recording read through the analysis. */
 export interface ReplayedRecording {
-  reader: RecordingReader;
+  reader: RecordingSource;
   forest: Forest;
 }
 
@@ -24,9 +24,10 @@ export interface ReplayedRecording {
  * {@link CliError} (exit 2) when the input is not a recording.
  */
 export async function replayRecording(
-  path: string,
+  path: string | string[],
+  span: { fromUtcNs?: bigint; toUtcNs?: bigint } = {},
 ): Promise<ReplayedRecording> {
-  const reader = await openRecordingInput(path);
+  const reader = await openRecordingInput(path, span);
   const forest = await analyze(reader.events(), {
     os: reader.header.os,
     bootId: reader.header.bootId,

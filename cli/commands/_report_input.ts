@@ -9,8 +9,8 @@ import { analyze, type Forest } from "../analysis/mod.ts";
 import { looksLikeZip, openBundle } from "../bundle/mod.ts";
 import type {
   RecordingHeader,
-  RecordingReader,
   RecordingReport,
+  RecordingSource,
 } from "../log/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import type { ReportInput, ReportRecording } from "../report/mod.ts";
@@ -22,7 +22,7 @@ import { describeRedaction, type Redactor } from "../redact/mod.ts";
  * first when one is given.
  */
 export async function analyzeReader(
-  reader: RecordingReader,
+  reader: RecordingSource,
   name: string,
   redactor?: Redactor,
 ): Promise<ReportRecording> {

@@ -12,6 +12,9 @@ import {
 } from "../bundle/mod.ts";
 import { CliError } from "../errors.ts";
 import type { RecordingReader } from "../log/mod.ts";
+import { SegmentSetReader } from "../log/mod.ts";
+import { parseUtcTime } from "./replay.ts";
+import { UsageError } from "../errors.ts";
 import {
   renderReport,
   renderTextSummary,
@@ -38,6 +41,12 @@ format versions; creation time), summary.txt (summary and process tree per
 recording), report.html (the HTML report), and with --sign, manifest.sig: an
 Ed25519 signature over the exact bytes of manifest.json, which pins everything
 else. Check it with: procrec verify IR-42.zip --key ir-team.key.pub
+
+A segment directory (record -o DIR/ --rotate) is bundled as its segment
+files, summarized as one recording; with --from/--to (UTC, ISO-8601) only the
+segments covering that span:
+  procrec bundle create -o IR-43.zip --from 2026-12-02T10:00:00Z \
+      --to 2026-12-02T11:00:00Z /var/lib/procrec/
 `;
 
 interface CreateFlags {
@@ -47,6 +56,8 @@ interface CreateFlags {
   note?: string;
   sign?: string;
   group?: string;
+  from?: string;
+  to?: string;
 }
 
 /** Adds `bundle` (with `bundle create`) to the program. */
@@ -69,6 +80,14 @@ export function register(program: Command): void {
       "sign the manifest with this key (procrec keygen)",
     )
     .addOption(groupOption())
+    .option(
+      "--from <utc>",
+      "segment directories: only segments covering this UTC time or later",
+    )
+    .option(
+      "--to <utc>",
+      "segment directories: only segments covering this UTC time or earlier",
+    )
     .addHelpText("after", EXAMPLES)
     .exitOverride()
     .action(action(async (recordings: string[], flags: CreateFlags) => {
@@ -80,7 +99,25 @@ export function register(program: Command): void {
           throw new CliError((e as Error).message);
         });
       }
+      const span = {
+        fromUtcNs: utcFlag(flags.from, "--from"),
+        toUtcNs: utcFlag(flags.to, "--to"),
+      };
       const now = new Date();
+      // a segment directory is bundled as its segments (those covering
+      // --from/--to), each a complete recording
+      const files: string[] = [];
+      for (const path of recordings) {
+        if ((await Deno.stat(path).catch(() => null))?.isDirectory) {
+          const set = await SegmentSetReader.open([path], span).catch((e) => {
+            throw new CliError(
+              `Cannot create bundle "${flags.output}": ${(e as Error).message}`,
+            );
+          });
+          files.push(...set.segments.map((s) => s.path));
+        } else files.push(path);
+      }
+      recordings = files;
       for (const path of recordings) {
         // read twice (described and analysed, then copied and hashed again)
         await requireRegularFile(
@@ -158,7 +195,7 @@ export function register(program: Command): void {
       const enc = new TextEncoder();
       let made;
       try {
-        made = await createBundle(flags.output, recordings, {
+        made = await createBundle(flags.output, files, {
           case: c,
           signingKey,
           now,
@@ -184,4 +221,15 @@ export function register(program: Command): void {
       await print(lines.join("\n") + "\n");
       return 0;
     }));
+}
+
+function utcFlag(text: string | undefined, name: string): bigint | undefined {
+  if (text === undefined) return undefined;
+  const t = parseUtcTime(text, name);
+  if (t === undefined) {
+    throw new UsageError(
+      `${name} "${text}" is not a UTC time (e.g. 2026-12-02T10:14:00Z)`,
+    );
+  }
+  return t;
 }

@@ -8,6 +8,12 @@ import { UsageError } from "../errors.ts";
 import type { SourceName } from "../native/event_source.ts";
 import { defaultOutputPath } from "../record/default_output_path.ts";
 import { parseDuration } from "../record/parse_duration.ts";
+import {
+  parseRetention,
+  parseRotation,
+  type Retention,
+  type Rotation,
+} from "../record/parse_rotation.ts";
 import { recordSession } from "../record/record_session.ts";
 import { action, printErr } from "./_run.ts";
 import { groupOption, modeOf, writeTextOutput } from "./_output.ts";
@@ -35,6 +41,8 @@ interface RecordFlags extends NatsFlags {
   redact?: string;
   redactKey?: string;
   quiet?: boolean;
+  rotate?: string;
+  keep?: string;
 }
 
 const EXAMPLES = `
@@ -45,6 +53,8 @@ Examples:
   procrec record --source netlink -o x.cbor      use the proc connector
   procrec record --publish nats://10.0.0.5:4222,10.0.0.6:4222,10.0.0.7:4222 \
       --nats-creds host.creds                    also send it off the host
+  procrec record -o /var/lib/procrec/ --rotate 1h --keep 7d
+                                                 always on: hourly segments, a week kept
 
 The summary (events, source, losses, then processes, spawners, failures) goes
 to stderr, so the recorded command's own output on stdout stays clean;
@@ -83,6 +93,19 @@ acknowledged are re-sent after a reconnect. At the end procrec waits up to
 --publish-wait for acknowledgements and says what is still pending; send it
 later with \`procrec publish REC --to URL\`. \`procrec collect\` brings the
 recordings back, byte for byte.
+
+Segment mode: an -o ending in / (or naming an existing directory) writes a
+directory of segments, HOST-<UTC start>.cbor, each a complete recording
+whose header lists the processes alive at its start and names its
+predecessor (id and final hash), so the directory is one verifiable chain
+(procrec verify DIR/; replay, report, export, diff and bundle create read it
+as one recording). --rotate closes a segment at a size (64MiB) or an age
+(1h; default 1h); SIGHUP closes it now. --keep deletes the oldest closed
+segments beyond a total size (20GiB), an age (7d) or a count (100), and the
+next header records each deletion. A full disk does not stop the recorder:
+it counts the events it cannot write and records them as lost (reason
+disk) once space returns. A new run in the same directory links to the last
+segment there; one left unclosed by a killed recorder is a gap.
 `;
 
 function byteCount(name: string, text: string | undefined): number | undefined {
@@ -122,6 +145,14 @@ export function register(program: Command): void {
       "recording to write (default recordings/<host>-<UTC time>.cbor)",
     )
     .option("--duration <time>", "stop after this long (e.g. 30s, 5m)")
+    .option(
+      "--rotate <size|time>",
+      "segment mode (-o DIR/): begin a new segment at this size or age (e.g. 64MiB, 1h; default 1h)",
+    )
+    .option(
+      "--keep <size|age|count>",
+      "segment mode: delete the oldest closed segments beyond this total size, age or count (e.g. 20GiB, 7d, 100)",
+    )
     .option("-f, --force", "replace the output file if it exists")
     .option(
       "-q, --quiet",
@@ -199,7 +230,9 @@ export function register(program: Command): void {
             }procrec: publish: ${text}\n`,
           ),
       };
+      const segments = await segmentMode(flags);
       const result = await recordSession({
+        segments,
         output: flags.output ?? defaultOutputPath(Deno.hostname(), new Date()),
         overwrite: flags.force,
         mode: modeOf(flags.group),
@@ -275,5 +308,38 @@ function parseDurationFlag(text: string, flag = "--duration"): number {
     return parseDuration(text);
   } catch (e) {
     throw new UsageError(`${flag}: ${(e as Error).message}`);
+  }
+}
+
+/** Segment mode when -o ends in / or names a directory; its rotation and retention. */
+async function segmentMode(
+  flags: RecordFlags,
+): Promise<{ rotate: Rotation; keep?: Retention } | undefined> {
+  const out = flags.output;
+  const isDir = out !== undefined &&
+    (/[/\\]$/.test(out) ||
+      await Deno.stat(out).then((s) => s.isDirectory, () => false));
+  if (!isDir) {
+    for (const name of ["rotate", "keep"] as const) {
+      if (flags[name] !== undefined) {
+        throw new UsageError(
+          `--${name} needs a segment directory: -o DIR/ (an -o ending in /)`,
+        );
+      }
+    }
+    return undefined;
+  }
+  if (flags.force) {
+    throw new UsageError(
+      `Cannot record to "${out}" with --force: it is a directory (segment mode), and segments are never replaced`,
+    );
+  }
+  try {
+    return {
+      rotate: parseRotation(flags.rotate ?? "1h"),
+      ...(flags.keep !== undefined ? { keep: parseRetention(flags.keep) } : {}),
+    };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
 }

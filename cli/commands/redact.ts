@@ -8,7 +8,7 @@
 import type { Command } from "commander";
 import { createHash } from "node:crypto";
 import { CliError, UsageError } from "../errors.ts";
-import { type RecordingReader, RecordingWriter } from "../log/mod.ts";
+import { type RecordingSource, RecordingWriter } from "../log/mod.ts";
 import { toHex } from "../log/_hash.ts";
 import {
   MarkerIndex,
@@ -176,7 +176,7 @@ async function redactRecording(input: string, flags: Flags): Promise<number> {
 }
 
 async function copyRedacted(
-  reader: RecordingReader,
+  reader: RecordingSource,
   writer: RecordingWriter,
   redactor: Redactor,
 ): Promise<void> {

@@ -11,6 +11,7 @@
  */
 import type { Command } from "commander";
 import {
+  analyze,
   forestToJson,
   renderSummary,
   renderTree,
@@ -18,8 +19,14 @@ import {
   type TreeFilter,
 } from "../analysis/mod.ts";
 import { UsageError } from "../errors.ts";
+import { type SegmentEntry, SegmentSetReader } from "../log/mod.ts";
+import { asCliError } from "./_input.ts";
 import { action, print, printErr } from "./_run.ts";
-import { replayRecording, toJson } from "./_replay_recording.ts";
+import {
+  renderReadProblems,
+  replayRecording,
+  toJson,
+} from "./_replay_recording.ts";
 import { runDiff } from "./diff.ts";
 
 const EXAMPLES = `
@@ -31,14 +38,20 @@ Examples:
   procrec replay build.cbor --from 1.5s --to 3s   processes alive in that window
   procrec replay build.cbor --json                the forest as JSON
   procrec replay --diff baseline.cbor incident.cbor
+  procrec replay /var/lib/procrec/ --from 2026-12-02T10:14:00Z --to 2026-12-02T10:20:00Z
+                                                  a segment directory, only the segments of that span
 
 Each line: command, [pid], start (since the recording began), duration or
 "running", exit status, thread count, then {flags}: existing-before-recording,
 seen-without-create, reparented, parent-differs-from-creator (with the
 creator), in-lost-span, exit-missing. Filters combine; matching processes are
 marked "*" and shown under their ancestors. Times take s, ms, us or ns
-(default s). Problems met while reading go to stderr; a damaged recording
-still shows every complete chunk.
+(default s) since the recording began, or an absolute UTC time in ISO-8601
+(2026-12-02T10:14:00Z). Problems met while reading go to stderr; a damaged
+recording still shows every complete chunk. A segment directory (record -o
+DIR/ --rotate) or several segment files replay as one recording; with
+absolute --from/--to only the segments covering that span are read; a
+missing or retention-deleted segment is a lost span with its reason.
 `;
 
 interface ReplayFlags {
@@ -57,6 +70,30 @@ interface ReplayFlags {
 }
 
 /**
+ * Parses an absolute UTC time (ISO-8601 with a zone, e.g.
+ * `2026-12-02T10:14:00Z`) into UTC ns; undefined when `text` is not one.
+ *
+ * @example
+ * ```ts
+ * import { parseUtcTime } from "./replay.ts";
+ * if (parseUtcTime("1970-01-01T00:00:01.5Z") !== 1_500_000_000n) throw new Error();
+ * if (parseUtcTime("2s") !== undefined) throw new Error();
+ * ```
+ */
+export function parseUtcTime(text: string, name = "time"): bigint | undefined {
+  const m =
+    /^(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?)(\.\d{1,9})?(Z|[+-]\d\d:?\d\d)$/
+      .exec(text.trim());
+  if (!m) return undefined;
+  const ms = Date.parse(m[1] + m[3]);
+  if (Number.isNaN(ms)) {
+    throw new UsageError(`${name} "${text}" is not a valid UTC time`);
+  }
+  const frac = m[2] ? BigInt(m[2].slice(1).padEnd(9, "0")) : 0n;
+  return BigInt(ms) * 1_000_000n + frac;
+}
+
+/**
  * Parses a time such as `1.5`, `1.5s`, `250ms`, `-2s` into ns.
  *
  * @example
@@ -70,14 +107,17 @@ export function parseTime(text: string, name: string): number {
   const m = /^([+-]?\d+(?:\.\d+)?)(ns|us|ms|s|m)?$/.exec(text.trim());
   if (!m) {
     throw new UsageError(
-      `${name} "${text}" is not a time (e.g. 1.5s, 250ms, 3)`,
+      `${name} "${text}" is not a time (e.g. 1.5s, 250ms, 3, or 2026-12-02T10:14:00Z)`,
     );
   }
   const unit = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9 }[m[2] ?? "s"]!;
   return Math.round(Number(m[1]) * unit);
 }
 
-function buildFilter(flags: ReplayFlags): TreeFilter {
+function buildFilter(
+  flags: ReplayFlags,
+  timeBaseUtcNs: bigint,
+): TreeFilter {
   const filter: TreeFilter = {};
   if (flags.pid !== undefined) {
     if (!/^\d+$/.test(flags.pid)) {
@@ -87,8 +127,14 @@ function buildFilter(flags: ReplayFlags): TreeFilter {
   }
   if (flags.image !== undefined) filter.image = flags.image;
   if (flags.subtree !== undefined) filter.subtree = flags.subtree;
-  if (flags.from !== undefined) filter.from = parseTime(flags.from, "--from");
-  if (flags.to !== undefined) filter.to = parseTime(flags.to, "--to");
+  const at = (text: string, name: string) => {
+    const utc = parseUtcTime(text, name);
+    return utc === undefined
+      ? parseTime(text, name)
+      : Number(utc - timeBaseUtcNs);
+  };
+  if (flags.from !== undefined) filter.from = at(flags.from, "--from");
+  if (flags.to !== undefined) filter.to = at(flags.to, "--to");
   return filter;
 }
 
@@ -99,7 +145,10 @@ export function register(program: Command): void {
     .description(
       "replay a recording: its process tree, a summary, or (--diff) the diff of two",
     )
-    .argument("[file]", "recording or bundle (bundle.zip#member.cbor)")
+    .argument(
+      "[files...]",
+      "recording, bundle (bundle.zip#member.cbor), segment directory or segment files",
+    )
     .option("--json", "print JSON")
     .option("--summary", "print the summary instead of the tree")
     .option("--pid <pid>", "only processes with this pid")
@@ -122,9 +171,9 @@ export function register(program: Command): void {
     )
     .option("--no-normalize", "with --diff: keep temp paths and numeric ids")
     .addHelpText("after", EXAMPLES)
-    .action(action(async (file: string | undefined, flags: ReplayFlags) => {
+    .action(action(async (inputs: string[], flags: ReplayFlags) => {
       if (flags.diff !== undefined) {
-        const files = [...(file !== undefined ? [file] : []), ...flags.diff];
+        const files = [...inputs, ...flags.diff];
         if (files.length !== 2) {
           throw new UsageError(
             `--diff takes two recordings, got ${files.length}`,
@@ -136,11 +185,23 @@ export function register(program: Command): void {
           normalize: flags.normalize !== false,
         });
       }
-      if (file === undefined) {
+      if (inputs.length === 0) {
         throw new UsageError("replay needs a recording: procrec replay FILE");
       }
-      const filter = buildFilter(flags);
-      const { reader, forest } = await replayRecording(file);
+      const span = {
+        fromUtcNs: flags.from !== undefined
+          ? parseUtcTime(flags.from, "--from")
+          : undefined,
+        toUtcNs: flags.to !== undefined
+          ? parseUtcTime(flags.to, "--to")
+          : undefined,
+      };
+      const boots = await bootsOf(inputs, span);
+      if (boots.length > 1) {
+        return await replayBoots(boots, span, flags);
+      }
+      const { reader, forest } = await replayRecording(inputs, span);
+      const filter = buildFilter(flags, BigInt(reader.header.timeBase.utcNs));
       if (flags.summary) {
         const s = summarize(forest);
         await print(flags.json ? toJson(s) : renderSummary(s));
@@ -172,4 +233,77 @@ export function register(program: Command): void {
       }
       return 0;
     }));
+}
+
+/**
+ * The segments of a directory (or of several segment files) per boot: more
+ * than one list when the recording spans a reboot; none for other input.
+ */
+async function bootsOf(
+  inputs: string[],
+  span: { fromUtcNs?: bigint; toUtcNs?: bigint },
+): Promise<SegmentEntry[][]> {
+  const dir = inputs.length === 1 &&
+    (await Deno.stat(inputs[0]).catch(() => undefined))?.isDirectory;
+  if (!dir && inputs.length === 1) return [];
+  const set = await asCliError(SegmentSetReader.open(inputs, span));
+  return set.boots();
+}
+
+/**
+ * A recording that spans reboots: one forest per boot (process identity
+ * includes the boot id), each under its heading, the reboot between them.
+ */
+async function replayBoots(
+  boots: SegmentEntry[][],
+  span: { fromUtcNs?: bigint; toUtcNs?: bigint },
+  flags: ReplayFlags,
+): Promise<number> {
+  const out: string[] = [];
+  const json: unknown[] = [];
+  for (const [i, segs] of boots.entries()) {
+    const h = segs[0].header;
+    const reader = await asCliError(
+      SegmentSetReader.open(segs.map((s) => s.path), span),
+    );
+    const forest = await analyze(reader.events(), {
+      os: h.os,
+      bootId: h.bootId,
+    });
+    printErr(renderReadProblems(reader.report));
+    const filter = buildFilter(flags, BigInt(h.timeBase.utcNs));
+    const first = segs[0].name, last = segs[segs.length - 1].name;
+    if (i > 0) {
+      const before = boots[i - 1][boots[i - 1].length - 1];
+      out.push(
+        `reboot: boot ${
+          boots[i - 1][0].header.bootId
+        } ended with ${before.name}${
+          before.closed ? "" : " (not closed: the host stopped while recording)"
+        }; boot ${h.bootId} began with ${first}\n\n`,
+      );
+    }
+    const title = `boot ${h.bootId}: ${segs.length} segment${
+      segs.length === 1 ? "" : "s"
+    }, ${first} to ${last}\n`;
+    if (flags.json) {
+      json.push({
+        bootId: h.bootId,
+        segments: segs.map((s) => s.name),
+        ...(flags.summary ? { summary: summarize(forest) } : {
+          header: reader.header,
+          report: reader.report,
+          ...forestToJson(forest, filter),
+        }),
+      });
+    } else if (flags.summary) {
+      out.push(title + renderSummary(summarize(forest)) + "\n");
+    } else {
+      out.push(
+        title + renderTree(forest, { filter, ids: flags.ids === true }) + "\n",
+      );
+    }
+  }
+  await print(flags.json ? toJson({ boots: json }) : out.join(""));
+  return 0;
 }

@@ -14,6 +14,8 @@ import {
   verifyRecording,
 } from "../bundle/mod.ts";
 import { CliError } from "../errors.ts";
+import { verifySegments } from "../bundle/verify_segments.ts";
+import { processAlive, readWriterPid } from "../record/segment_writer.ts";
 import { action, print } from "./_run.ts";
 import { openRecordingInput, readKeyFile } from "./_input.ts";
 
@@ -22,6 +24,14 @@ Examples:
   procrec verify case.zip --key ir-team.key.pub    bundle: members, chains, signature
   procrec verify incident.cbor                      recording: chunk chain and trailer
   procrec verify case.zip --key k.pub --json        the same, as JSON
+  procrec verify /var/lib/procrec/                  segment directory: every segment and link
+
+A segment directory (record -o DIR/ --rotate), or several segment files, is
+verified as one recording: each segment's chain and trailer, and each link
+(every header names its predecessor's id and final hash). A segment deleted
+by retention (a later header names it), an unclean end that the next segment
+records, and the newest segment of a live recorder are notes; a segment
+missing without a record fails (incomplete), a broken link fails (tampered).
 
 A bundle is checked member by member against manifest.json (size, SHA-256),
 members the manifest does not list are flagged, and every recording's chunk
@@ -45,14 +55,18 @@ export function register(program: Command): void {
     .description(
       "verify an evidence bundle or a recording (exit 0 intact, 1 tampered or incomplete)",
     )
-    .argument("<input>", "bundle (.zip) or recording")
+    .argument(
+      "<input...>",
+      "bundle (.zip), recording, segment directory or segment files",
+    )
     .option(
       "--key <public-key>",
       "public key (PEM) the bundle must be signed with",
     )
     .option("--json", "print the result as JSON")
     .addHelpText("after", EXAMPLES)
-    .action(action(async (input: string, flags: VerifyFlags) => {
+    .action(action(async (inputs: string[], flags: VerifyFlags) => {
+      const input = inputs[0];
       let key: VerifyingKey | undefined;
       if (flags.key !== undefined) {
         const pem = await readKeyFile(flags.key, "public key");
@@ -66,14 +80,21 @@ export function register(program: Command): void {
       } catch (e) {
         throw new CliError(`Cannot verify "${input}": ${(e as Error).message}`);
       }
-      if (info.isDirectory) {
-        throw new CliError(
-          `Cannot verify "${input}": it is a directory, not a recording or a bundle`,
-        );
-      }
       let result;
       try {
-        if (!info.isFile) {
+        if (info.isDirectory || inputs.length > 1) {
+          if (key) {
+            throw new CliError(
+              `Cannot verify "${input}" with --key: segments are recordings, and only bundles are signed`,
+            );
+          }
+          let writerAlive = false;
+          if (info.isDirectory) {
+            const pid = await readWriterPid(input);
+            writerAlive = pid !== undefined && processAlive(pid);
+          }
+          result = await verifySegments(inputs, { writerAlive });
+        } else if (!info.isFile) {
           // a pipe, FIFO or device: a recording read once (a bundle is refused)
           if (key) {
             throw new CliError(

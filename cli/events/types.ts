@@ -196,7 +196,11 @@ export type LostReason =
   | "bpf_reserve"
   | "driver_queue"
   | "decode"
-  | "recording"; // the recording itself was damaged (reader-side)
+  | "recording" // the recording itself was damaged (reader-side)
+  | "disk" // segment mode: the disk was full; counted, written once space returned
+  | "segment_missing" // a segment of a directory is not there (reader-side)
+  | "retention" // retention deleted the segments of this span (reader-side)
+  | "unclean_end"; // the recorder died; events after its last chunk are unknown (reader-side)
 
 /** Events were lost at this point of the stream. `pid`/`tid` are 0. */
 export interface Lost extends EventBase {

@@ -11,3 +11,5 @@
 export * from "./schema.ts";
 export * from "./recording_writer.ts";
 export * from "./recording_reader.ts";
+export * from "./segment_directory.ts";
+export * from "./segment_set_reader.ts";

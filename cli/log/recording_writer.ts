@@ -19,6 +19,7 @@ import type { EventKind, ProcEvent } from "../events/types.ts";
 import { newEncoder, Tag } from "./_cbor.ts";
 import { EventCounts } from "../events/event_counts.ts";
 import { EventBodyEncoder } from "./event_body_encoder.ts";
+import { encodeChunkItem } from "./_chunk_item.ts";
 import { sha256, toHex } from "./_hash.ts";
 import {
   encodeEventTo,
@@ -109,6 +110,8 @@ export class RecordingWriter {
   #onPiece: ((piece: SealedPiece) => void) | undefined;
   #publishCounts: (() => PublishCounts) | undefined;
   #id = "";
+  /** Events lost by a failed chunk write. */
+  #unwritten = 0;
 
   private constructor(
     readonly path: string,
@@ -213,6 +216,24 @@ export class RecordingWriter {
     return this.#bytes;
   }
 
+  /** Bytes of the events not yet written (about the next chunk's size). */
+  get pendingBytes(): number {
+    return this.#pending.bytes;
+  }
+
+  /**
+   * Events given to {@link write} that are not in the file: pending, or in a
+   * chunk whose write failed.
+   */
+  get unwritten(): number {
+    return this.#unwritten + this.#pending.count;
+  }
+
+  /** Hash of the last item written whole (the header's before any chunk). */
+  get lastHash(): Uint8Array {
+    return this.#prevHash;
+  }
+
   /** Counts per kind so far. */
   get counts(): Readonly<Partial<Record<EventKind, number>>> {
     return this.#counts.kinds;
@@ -238,15 +259,23 @@ export class RecordingWriter {
     if (this.#pending.count === 0 || this.#closed) return;
     const events = this.#pending.count;
     const body = this.#pending.finish();
-    const item = newEncoder().encode([
-      "chunk",
+    // by hand, not by cbor-x: the same bytes, without the encoder's growing
+    // scratch memory (see _chunk_item.ts)
+    const item = encodeChunkItem(
       this.#chunkIndex,
       this.#seq,
       this.#prevHash,
       sha256(body).subarray(0, 16),
       body,
-    ]);
-    this.#file.writeSync(item); // its error names the recording
+    );
+    try {
+      this.#file.writeSync(item); // its error names the recording
+    } catch (e) {
+      // the file may now end in part of this chunk: nothing more goes after it
+      this.#unwritten += events;
+      this.#failed = e as Error;
+      throw e;
+    }
     const offset = this.#bytes;
     this.#bytes += item.length;
     this.#prevHash = sha256(item);
@@ -285,7 +314,13 @@ export class RecordingWriter {
     ];
     if (this.#publishCounts) fields.push(this.#publishCounts());
     const item = newEncoder().encode(fields);
-    this.#file.writeSync(item);
+    try {
+      this.#file.writeSync(item);
+    } catch (e) {
+      this.#closed = false; // abandon() still closes the file
+      this.#failed = e as Error;
+      throw e;
+    }
     const offset = this.#bytes;
     this.#bytes += item.length;
     this.#sealed("trailer", this.#chunkIndex + 1, item, sha256(item), offset);

@@ -18,12 +18,13 @@ import type { RedactionRule } from "../redact/redaction_rules.ts";
 /** Name in the header of every recording. */
 export const FORMAT_NAME = "procrec";
 /** Version the writer writes. */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 /**
  * Versions the reader accepts: 1 (before the identity fields of `info`,
- * which it simply lacks) and 2.
+ * which it simply lacks), 2 (before the header field `segment` and the lost
+ * reasons of segment mode) and 3.
  */
-export const READABLE_VERSIONS: readonly number[] = [1, 2];
+export const READABLE_VERSIONS: readonly number[] = [1, 2, 3];
 /** CBOR self-describe tag that starts every recording. */
 export const SELF_DESCRIBE_TAG = 55799;
 /** Events per chunk at most. */
@@ -64,6 +65,8 @@ export interface RecordingHeader {
   import?: { format: string; files: { name: string; sha256: string }[] };
   /** How secrets in command lines were redacted, when they were. */
   redaction?: RedactionInfo;
+  /** Segment mode (`record -o DIR/ --rotate`): this segment's place in the chain. */
+  segment?: SegmentInfo;
 }
 
 /** The header's `redaction`: rules and which key, never the key itself. */
@@ -96,6 +99,52 @@ export interface RedactionSource {
   startUtcNs: bigint;
   /** Its own redaction, when it was already redacted. */
   redaction?: RedactionInfo;
+}
+
+/** A segment named in another segment's header. */
+export interface SegmentLink {
+  /** File name in the directory. */
+  name: string;
+  /** Its {@link SegmentInfo.id}. */
+  id: string;
+  /** Its final chain hash (of its last complete chunk when it was not closed). */
+  finalHash: Uint8Array;
+}
+
+/** A segment that retention deleted. */
+export interface DeletedSegment extends SegmentLink {
+  /** UTC ns of its start and end. */
+  startUtcNs: bigint;
+  endUtcNs: bigint;
+  /** Events it held. */
+  events: number;
+}
+
+/**
+ * The header field of a segment: a complete recording that is one piece of a
+ * directory's chain. Every segment of one recorder run shares the run's time
+ * base, so events encode identically whichever segment holds them.
+ */
+export interface SegmentInfo {
+  /** This recording's id (random, hex). */
+  id: string;
+  /** The recorder run's id; each run starts at index 0. */
+  run: string;
+  /** Index of the segment in its run. */
+  index: number;
+  /** UTC ns at which the segment begins. */
+  startUtcNs: bigint;
+  /** The segment before it in the directory (of this run or the previous one). */
+  previous?: SegmentLink & {
+    /** It was closed with a trailer; false: its recorder died (an unclean end). */
+    closed: boolean;
+    /** Why it was not closed, when the recorder knows: `disk` (the loss is this segment's first event). */
+    reason?: "disk";
+  };
+  /** Segments retention deleted since the previous segment began, oldest first. */
+  deleted?: DeletedSegment[];
+  /** Processes alive at the segment's start, as encoded `process_snapshot` events. */
+  alive: unknown[];
 }
 
 /** The last item of a cleanly closed recording. */

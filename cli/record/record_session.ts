@@ -10,7 +10,9 @@
  * @module
  */
 import type { ProcEvent } from "../events/types.ts";
-import { RecordingWriter } from "../log/mod.ts";
+import { RecordingWriter, type SealedPiece } from "../log/mod.ts";
+import type { Retention, Rotation } from "./parse_rotation.ts";
+import { SegmentWriter } from "./segment_writer.ts";
 import { decodeRecords } from "../native/decode_records.ts";
 import { CLOCK_MONOTONIC, clockNs } from "../native/ffi.ts";
 import {
@@ -21,6 +23,7 @@ import {
 } from "../native/event_source.ts";
 import { buildRecordingHeader, sampleTimeBase } from "./recording_header.ts";
 import { ForestSummary } from "./live_summary.ts";
+import { BoundedSummary } from "../analysis/bounded_summary.ts";
 import { formatStatusLine } from "./status_line.ts";
 import { SubtreeFilter } from "./subtree_filter.ts";
 import { AccountWatcher } from "./account_watcher.ts";
@@ -78,6 +81,8 @@ export interface RecordOptions {
     /** How long to wait for acknowledgements at close (ms). */
     closeTimeoutMs: number;
   };
+  /** Segment mode: `output` is a directory of rotated segments. */
+  segments?: { rotate: Rotation; keep?: Retention };
 }
 
 /** What a session did. */
@@ -144,28 +149,30 @@ export async function recordSession(
     bpfRingBytes: opts.bpfRingBytes,
   });
   let reserved: OutputFile | undefined;
-  let writer: RecordingWriter | undefined;
+  let writer: RecordingWriter | SegmentWriter | undefined;
   let publisher: PiecePublisher | undefined;
   /** The failure, if any, came from closing the recording. */
   let closing = false;
+  const seg = opts.segments;
   let child: Deno.ChildProcess | undefined;
   const signals: [Deno.Signal, () => void][] = [];
   try {
     // --force replaces a file, never a directory (found only at the rename)
     if (
+      !seg &&
       await Deno.stat(opts.output).then((st) => st.isDirectory, () => false)
     ) {
       throw new Error(`Cannot record to "${opts.output}": it is a directory`);
     }
     if (
-      !opts.overwrite &&
+      !seg && !opts.overwrite &&
       await anyExists([opts.output, `${opts.output}.incomplete`])
     ) {
       throw new Deno.errors.AlreadyExists(
         `Cannot record to "${opts.output}": the file exists (choose another with -o, or replace it with --force)`,
       );
     }
-    if (opts.makeDirectory) {
+    if (!seg && opts.makeDirectory) {
       const dir = opts.output.replace(/[/\\][^/\\]*$/, "");
       if (dir !== opts.output && dir !== "") {
         await makeOutputDir(dir, opts.mode).catch((e) => {
@@ -183,8 +190,12 @@ export async function recordSession(
     let stopping = false;
     let signalCount = 0;
     let commandStatus: number | undefined;
-    // SIGHUP (the terminal closed) stops the recording like SIGTERM does
-    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    // SIGHUP (the terminal closed) stops the recording like SIGTERM does;
+    // in segment mode it rotates instead (below)
+    const stopSignals = seg
+      ? ["SIGINT", "SIGTERM"] as const
+      : ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+    for (const sig of stopSignals) {
       const fn = () => {
         signalCount++;
         if (child && commandStatus === undefined && signalCount === 1) {
@@ -200,10 +211,22 @@ export async function recordSession(
     // NAME.incomplete, created exclusively before the command starts
     // (and after the signal handlers: a signal then closes it): a
     // second recorder of the same output stops here
-    reserved = await RecordingWriter.reserve(opts.output, {
-      overwrite: opts.overwrite,
-      mode: opts.mode,
-    });
+    // (segment mode: the segment writer claims its directory)
+    if (!seg) {
+      reserved = await RecordingWriter.reserve(opts.output, {
+        overwrite: opts.overwrite,
+        mode: opts.mode,
+      });
+    }
+    // segment mode: SIGHUP closes the segment and begins the next
+    let rotateAsked = false;
+    if (seg) {
+      const fn = () => {
+        rotateAsked = true;
+      };
+      Deno.addSignalListener("SIGHUP", fn);
+      signals.push(["SIGHUP", fn]);
+    }
     if (opts.command) {
       const [cmd, ...args] = opts.command;
       try {
@@ -235,6 +258,12 @@ export async function recordSession(
         ...(opts.rcvbufBytes ? { rcvbufBytes: opts.rcvbufBytes } : {}),
         ...(opts.bpfRingBytes ? { bpfRingBytes: opts.bpfRingBytes } : {}),
         ...(opts.pauseReaderMs ? { pauseReaderMs: opts.pauseReaderMs } : {}),
+        ...(seg
+          ? {
+            rotate: seg.rotate,
+            ...(seg.keep ? { keep: seg.keep } : {}),
+          }
+          : {}),
       },
       command: opts.command
         ? {
@@ -252,20 +281,30 @@ export async function recordSession(
       publisher = PiecePublisher.start(opts.publish, header.host);
     }
     const pub = publisher;
-    writer = RecordingWriter.start(
-      reserved,
-      header,
-      pub
-        ? {
-          onPiece: (p) => pub.add(p),
-          publishCounts: () => pub.counts(),
-          chunkBytes: PUBLISH_CHUNK_BYTES,
-        }
-        : {},
-    );
+    const publishing = pub
+      ? {
+        onPiece: (p: SealedPiece) => pub.add(p),
+        publishCounts: () => pub.counts(),
+        chunkBytes: PUBLISH_CHUNK_BYTES,
+      }
+      : {};
+    writer = seg
+      ? await SegmentWriter.open(header, {
+        dir: opts.output,
+        rotate: seg.rotate,
+        keep: seg.keep,
+        writer: { mode: opts.mode, ...publishing },
+        warn: (line) => Deno.stderr.writeSync(new TextEncoder().encode(line)),
+      })
+      : RecordingWriter.start(reserved!, header, publishing);
     const w = writer;
-    // the replay's analysis, fed live: its summary is the replay summary
-    const analysis = new ForestSummary(header);
+    const segments = seg ? writer as SegmentWriter : undefined;
+    // the replay's analysis, fed live: its summary is the replay summary;
+    // always on (segment mode), a summary in memory bounded by the live
+    // processes instead (the full analysis grows with every process seen)
+    const analysis = seg
+      ? new BoundedSummary(header)
+      : new ForestSummary(header);
     const filter = child && opts.onlyCommand
       ? new SubtreeFilter(child.pid)
       : undefined;
@@ -353,6 +392,13 @@ export async function recordSession(
     for (;;) {
       const n = await src.read(buf, READ_TIMEOUT_MS);
       if (n > 0) handle(buf.subarray(0, n));
+      if (segments) {
+        if (rotateAsked) {
+          rotateAsked = false;
+          segments.requestRotation();
+        }
+        await segments.tick();
+      }
       const now = Date.now();
       if (now >= failReadAt) {
         throw new Error(
@@ -444,7 +490,11 @@ export async function recordSession(
     if (!writer || closing) throw e;
     const err = e as Error;
     throw new Error(
-      `${err.message}; recording stopped: the events recorded until then are in "${writer.tempPath}", without a trailer (incomplete)`,
+      `${err.message}; recording stopped: the events recorded until then are in "${
+        writer instanceof SegmentWriter
+          ? writer.path ?? writer.dir
+          : writer.tempPath
+      }", without a trailer (incomplete)`,
       { cause: e },
     );
   } finally {

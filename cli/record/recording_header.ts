@@ -32,8 +32,13 @@ export function sampleTimeBase(): TimeBase {
   return { monoNs: (m1 + m2) / 2n, utcNs: utc };
 }
 
+/** Test hook: the boot id to record instead of this boot's (a reboot, simulated). */
+export const BOOT_ID_ENV = "PROCREC_TEST_BOOT_ID";
+
 /** The boot id of this Linux boot (`/proc/sys/kernel/random/boot_id`). */
 export async function readBootId(): Promise<string> {
+  const forced = Deno.env.get(BOOT_ID_ENV);
+  if (forced) return forced;
   const path = "/proc/sys/kernel/random/boot_id";
   try {
     return await Promise.resolve(readKernelFile(path).trim());

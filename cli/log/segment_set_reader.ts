@@ -1,0 +1,446 @@
+/**
+ * Reads a directory of segments (or several segment files) as one
+ * recording: the segments in time order, each verified by the recording
+ * reader, and the links between them (each header names its predecessor's id
+ * and final hash). Needs `--allow-read`.
+ *
+ * - A segment that is not there is a gap, not an error: a `lost` event of
+ *   reason `retention` (a later header says retention deleted it, with its
+ *   event count) or `segment_missing`, and a problem of type `gap`.
+ * - A predecessor that was never closed (its recorder died) is a `lost`
+ *   event of reason `unclean_end`, count unknown; one that the disk filled
+ *   is followed by the `disk` loss its successor recorded.
+ * - A link whose hash does not match the predecessor is a `chain` problem.
+ * - Every segment of one run shares the run's time base; segments of later
+ *   runs are moved onto the first segment's time base (same boot: by the
+ *   monotonic clock; another boot: by UTC).
+ * - Reading starts at any segment: the first one read gives the processes
+ *   alive at its start (its header's `alive` list) as `process_snapshot`
+ *   events, so its trees have parents.
+ *
+ * @module
+ */
+import type { ProcEvent } from "../events/types.ts";
+import { LiveProcesses } from "../analysis/live_processes.ts";
+import { EventCounts } from "../events/event_counts.ts";
+import { equalBytes, toHex } from "./_hash.ts";
+import {
+  type ChunkRead,
+  type ReadProblem,
+  RecordingReader,
+  type RecordingReport,
+} from "./recording_reader.ts";
+import { decodeEvent, type RecordingHeader } from "./schema.ts";
+import {
+  listSegments,
+  readSegmentEnd,
+  readSegmentEntry,
+  type SegmentEntry,
+  sortSegments,
+} from "./segment_directory.ts";
+
+/** What every reader of a recording offers: a file, a bundle member, a directory. */
+export interface RecordingSource {
+  readonly name: string;
+  readonly header: RecordingHeader;
+  readonly report: RecordingReport;
+  events(): AsyncGenerator<ProcEvent>;
+  chunks(): AsyncGenerator<ChunkRead>;
+}
+
+/** Options of {@link SegmentSetReader.open}. */
+export interface SegmentSetOptions {
+  /** Read only the segments covering this UTC span (ns). */
+  fromUtcNs?: bigint;
+  toUtcNs?: bigint;
+}
+
+/** One segment as read. */
+export interface SegmentRead {
+  entry: SegmentEntry;
+  report: RecordingReport;
+  /** Its final hash: the trailer's, or its last complete item's. */
+  finalHash?: Uint8Array;
+}
+
+/** A link between two segments that is not whole. */
+export interface SegmentGap {
+  /** The segment after the gap (its name). */
+  after: string;
+  reason: "retention" | "segment_missing" | "unclean_end" | "disk" | "chain";
+  /** Events known lost, when known. */
+  events?: number;
+  message: string;
+}
+
+/** A directory or a list of segment files read as one recording. */
+export class SegmentSetReader implements RecordingSource {
+  readonly report: RecordingReport;
+  readonly segmentsRead: SegmentRead[] = [];
+  readonly gaps: SegmentGap[] = [];
+  #used = false;
+
+  private constructor(
+    readonly name: string,
+    readonly header: RecordingHeader,
+    /** The segments that will be read, oldest first. */
+    readonly segments: SegmentEntry[],
+    /** Every segment found (for the deletions their headers name). */
+    readonly all: SegmentEntry[],
+    /** Files that are not readable recordings. */
+    readonly unreadable: { name: string; reason: string }[],
+    readonly skippedBefore: boolean,
+  ) {
+    this.report = {
+      name,
+      bytes: 0,
+      chunks: 0,
+      events: 0,
+      complete: false,
+      chainIntact: true,
+      eventsMissing: 0,
+      counts: new EventCounts(),
+      problems: [],
+      problemCounts: {},
+    };
+  }
+
+  /** Records a problem in the report. */
+  #problem(p: ReadProblem): void {
+    this.report.problems.push(p);
+    this.report.problemCounts[p.type] = (this.report.problemCounts[p.type] ??
+      0) + 1;
+  }
+
+  /** Opens a directory, or a list of segment files, as one recording. */
+  static async open(
+    paths: string[],
+    options: SegmentSetOptions = {},
+  ): Promise<SegmentSetReader> {
+    let all: SegmentEntry[] = [];
+    const unreadable: { name: string; reason: string }[] = [];
+    let files = false;
+    for (const p of paths) {
+      const st = await Deno.stat(p).catch((e) => {
+        throw new Error(`Cannot read "${p}": ${(e as Error).message}`);
+      });
+      if (st.isDirectory) {
+        const l = await listSegments(p);
+        all.push(...l.segments);
+        unreadable.push(...l.problems);
+      } else {
+        all.push(await readSegmentEntry(p));
+        files = true;
+      }
+    }
+    sortSegments(all);
+    all = all.filter((s, i) => i === 0 || s.path !== all[i - 1].path);
+    const name = paths.length === 1 ? paths[0] : paths.join(" ");
+    if (all.length === 0) {
+      throw new Error(
+        `Cannot read "${name}": it is a directory with no recordings (no segments)`,
+      );
+    }
+    const { fromUtcNs, toUtcNs } = options;
+    const chosen = all.filter((s, i) => {
+      const next = all[i + 1];
+      if (fromUtcNs !== undefined && next && next.startUtcNs <= fromUtcNs) {
+        return false;
+      }
+      if (toUtcNs !== undefined && s.startUtcNs > toUtcNs) return false;
+      return true;
+    });
+    if (chosen.length === 0) {
+      throw new Error(
+        `Cannot read "${name}": no segment covers the times asked for`,
+      );
+    }
+    return new SegmentSetReader(
+      name,
+      chosen[0].header,
+      chosen,
+      all,
+      unreadable,
+      // files given one by one: what came before them was not asked for
+      files || chosen[0] !== all[0],
+    );
+  }
+
+  /**
+   * The segments to read, split where the boot id changes (a reboot): one
+   * list per boot, in time order.
+   */
+  boots(): SegmentEntry[][] {
+    const out: SegmentEntry[][] = [];
+    for (const s of this.segments) {
+      const last = out[out.length - 1];
+      if (last && last[0].header.bootId === s.header.bootId) last.push(s);
+      else out.push([s]);
+    }
+    return out;
+  }
+
+  /** The events of every segment, in order, with gaps as `lost` events. */
+  async *events(): AsyncGenerator<ProcEvent> {
+    for await (const c of this.chunks()) yield* c.events;
+  }
+
+  /** Every readable chunk of every segment, in order (events moved onto one time base). */
+  async *chunks(): AsyncGenerator<ChunkRead & { segment: string }> {
+    if (this.#used) throw new Error(`Cannot read "${this.name}" twice`);
+    this.#used = true;
+    const r = this.report;
+    const base = this.header;
+    const live = new LiveProcesses();
+    const deletedBy = new Map<string, { events: number; by: string }>();
+    for (const s of this.all) {
+      for (const d of s.header.segment?.deleted ?? []) {
+        deletedBy.set(d.id, { events: d.events, by: s.name });
+      }
+    }
+    for (const u of this.unreadable) {
+      this.#problem({
+        offset: 0,
+        type: "damaged",
+        reason: `${u.name}: ${u.reason}`,
+      });
+      r.chainIntact = false;
+    }
+    let prev: SegmentRead | undefined;
+    let complete = true;
+    for (const [i, entry] of this.segments.entries()) {
+      const h = entry.header;
+      const seg = h.segment;
+      const delta = rebaseDelta(h, base);
+      const startT = Number(
+        entry.startUtcNs - BigInt(base.timeBase.utcNs),
+      );
+      const pre: ProcEvent[] = [];
+      const gap = (g: SegmentGap, lost?: ProcEvent) => {
+        this.gaps.push(g);
+        this.#problem({
+          offset: 0,
+          type: g.reason === "chain" ? "chain" : "gap",
+          reason: `${entry.name}: ${g.message}`,
+        });
+        if (lost) pre.push(lost);
+      };
+      const lostEvent = (
+        reason: "retention" | "segment_missing" | "unclean_end",
+        count?: number,
+      ): ProcEvent => ({
+        kind: "lost",
+        t: startT,
+        pid: 0,
+        tid: 0,
+        reason,
+        count: count ?? 0,
+        ...(count === undefined ? { countUnknown: true } : {}),
+      });
+      const p = seg?.previous;
+      if (prev === undefined) {
+        if (p && !this.skippedBefore) {
+          const d = deletedBy.get(p.id);
+          gap(
+            d
+              ? {
+                after: entry.name,
+                reason: "retention",
+                events: d.events,
+                message:
+                  `the segments before it were deleted by retention (the last one, ${p.name}, held ${d.events} events; named in ${d.by})`,
+              }
+              : {
+                after: entry.name,
+                reason: "segment_missing",
+                message:
+                  `its predecessor ${p.name} (id ${p.id}) is not there, and no header says retention deleted it`,
+              },
+            lostEvent(d ? "retention" : "segment_missing", d?.events),
+          );
+        }
+      } else {
+        const prevId = prev.entry.header.segment?.id;
+        if (!p) {
+          gap({
+            after: entry.name,
+            reason: "chain",
+            message:
+              `it names no predecessor, but ${prev.entry.name} comes before it`,
+          });
+          r.chainIntact = false;
+        } else if (p.id !== prevId) {
+          const d = deletedBy.get(p.id);
+          gap(
+            d
+              ? {
+                after: entry.name,
+                reason: "retention",
+                events: d.events,
+                message:
+                  `segments between ${prev.entry.name} and it were deleted by retention (named in ${d.by})`,
+              }
+              : {
+                after: entry.name,
+                reason: "segment_missing",
+                message:
+                  `its predecessor ${p.name} (id ${p.id}) is not there (the segment before it is ${prev.entry.name})`,
+              },
+            lostEvent(d ? "retention" : "segment_missing", d?.events),
+          );
+          if (!d) complete = false;
+        } else if (
+          !prev.finalHash || !equalBytes(p.finalHash, prev.finalHash)
+        ) {
+          gap({
+            after: entry.name,
+            reason: "chain",
+            message: `it names ${p.name} with final hash ${
+              toHex(p.finalHash)
+            }, but that segment ends in ${
+              prev.finalHash ? toHex(prev.finalHash) : "nothing readable"
+            } (altered or replaced)`,
+          });
+          r.chainIntact = false;
+        } else if (!p.closed) {
+          if (p.reason === "disk") {
+            this.gaps.push({
+              after: entry.name,
+              reason: "disk",
+              message:
+                `${p.name} ends where the disk was full; the events lost are this segment's first event`,
+            });
+          } else {
+            gap(
+              {
+                after: entry.name,
+                reason: "unclean_end",
+                message:
+                  `${p.name} was not closed (its recorder was killed or the host lost power): events after its last complete chunk are lost, count unknown`,
+              },
+              lostEvent("unclean_end"),
+            );
+          }
+        }
+      }
+      // the processes alive at the start, for a segment read without its
+      // predecessor (or after a gap); never twice the same process
+      const afterGap = prev === undefined ||
+        pre.some((e) => e.kind === "lost");
+      if (seg && afterGap) {
+        for (const raw of seg.alive ?? []) {
+          try {
+            const e = decodeEvent(raw);
+            if (e.kind !== "process_snapshot") continue;
+            e.start += delta;
+            e.t = startT;
+            if (!live.has(e.pid, e.start)) pre.push(e);
+          } catch (err) {
+            this.#problem({
+              offset: 0,
+              type: "event",
+              reason: `${entry.name}: header alive list: ${
+                (err as Error).message
+              }`,
+            });
+          }
+        }
+      }
+      const newRun = prev !== undefined &&
+        prev.entry.header.segment?.run !== seg?.run;
+      for (const e of pre) live.add(e);
+      let reader: RecordingReader;
+      try {
+        reader = await RecordingReader.open(entry.path);
+      } catch (e) {
+        this.#problem({
+          offset: 0,
+          type: "damaged",
+          reason: `${entry.name}: ${(e as Error).message}`,
+        });
+        r.chainIntact = false;
+        complete = false;
+        prev = undefined;
+        continue;
+      }
+      const read: SegmentRead = { entry, report: reader.report };
+      let hash: Uint8Array | undefined;
+      let first = true;
+      for await (const c of reader.chunks()) {
+        hash = c.hash;
+        let events = c.events;
+        for (const e of events) {
+          e.t += delta;
+          if (e.kind === "process_create" || e.kind === "process_snapshot") {
+            e.start += delta;
+          }
+        }
+        if (newRun) {
+          // a new run sees again the processes the last one knew
+          events = events.filter((e) =>
+            !(e.kind === "process_snapshot" && live.has(e.pid, e.start))
+          );
+        }
+        for (const e of events) live.add(e);
+        r.counts.addAll(events);
+        if (first && pre.length) events = [...pre, ...events];
+        first = false;
+        yield { ...c, events, segment: entry.name };
+      }
+      if (first && pre.length) {
+        yield {
+          index: -1,
+          offset: 0,
+          length: 0,
+          firstSeq: 0,
+          hash: new Uint8Array(32),
+          events: pre,
+          segment: entry.name,
+        };
+      }
+      const rr = reader.report;
+      read.finalHash = rr.trailer && rr.complete
+        ? rr.trailer.finalHash
+        : hash ??
+          await readSegmentEnd(entry.path).then(
+            (e) => e.finalHash,
+            () => undefined,
+          );
+      this.segmentsRead.push(read);
+      r.bytes += rr.bytes;
+      r.chunks += rr.chunks;
+      r.events += rr.events + pre.length;
+      r.eventsMissing += rr.eventsMissing;
+      for (const pr of rr.problems) {
+        this.#problem(prefixed(pr, entry.name));
+      }
+      // the newest segment of a live recorder is not closed yet: only a
+      // closed one counts toward completeness, and a later segment that
+      // links to an unclosed one accounts for it
+      const last = i === this.segments.length - 1;
+      if (!rr.complete) {
+        const accounted = !last &&
+          this.segments[i + 1].header.segment?.previous?.id === seg?.id;
+        if (!accounted) complete = false;
+        if (rr.problems.some((x) => x.type !== "truncated")) {
+          r.chainIntact = false;
+        }
+      }
+      prev = read;
+    }
+    r.complete = complete &&
+      r.problems.every((x) => x.type === "gap" || x.type === "truncated");
+  }
+}
+
+function prefixed(p: ReadProblem, name: string): ReadProblem {
+  return { ...p, reason: `${name}: ${p.reason}` };
+}
+
+/** ns to add to a segment's `t` to put it on `base`'s time base. */
+function rebaseDelta(h: RecordingHeader, base: RecordingHeader): number {
+  if (h.bootId === base.bootId) {
+    return Number(BigInt(h.timeBase.monoNs) - BigInt(base.timeBase.monoNs));
+  }
+  return Number(BigInt(h.timeBase.utcNs) - BigInt(base.timeBase.utcNs));
+}

@@ -1,0 +1,543 @@
+/**
+ * Segment mode: a recording kept as a directory of segments (made 0700, each
+ * file through the one output opener: 0600, never through a link), each a complete
+ * recording (header, chunks, trailer) that names its predecessor, so the
+ * directory is one verifiable chain. Needs `--allow-read` and `--allow-write`
+ * for the directory.
+ *
+ * - Rotation (by size or age, or {@link SegmentWriter.rotateNow}) closes the
+ *   segment and opens the next between two events: no event is lost or
+ *   written twice. Every segment of a run shares the run's time base.
+ * - Each header lists the processes alive at its start, so a segment read
+ *   alone has parents for its trees.
+ * - Retention deletes closed segments only, oldest first, and the next
+ *   header names each one deleted (name, span, final hash, events).
+ * - A full disk (ENOSPC, EDQUOT) never ends the recording: the segment is
+ *   left as `NAME.incomplete` with every chunk written before, events are
+ *   counted, and when a new segment can be written it starts with one `lost`
+ *   event of reason `disk`.
+ * - A new run in a directory links to the previous run's last segment; one
+ *   still `.incomplete` (its recorder died) is linked with `closed: false`.
+ *
+ * @module
+ */
+import type { Lost, ProcEvent } from "../events/types.ts";
+import {
+  type DeletedSegment,
+  encodeEvent,
+  type HeaderInit,
+  RecordingWriter,
+  type SegmentInfo,
+  type WriterOptions,
+} from "../log/mod.ts";
+import {
+  listSegments,
+  readSegmentEnd,
+  type SegmentEntry,
+  segmentName,
+} from "../log/segment_directory.ts";
+import { toHex } from "../log/_hash.ts";
+import { LiveProcesses } from "../analysis/live_processes.ts";
+import { makeOutputDir, openOutput } from "../io/mod.ts";
+import type { Retention, Rotation } from "./parse_rotation.ts";
+
+/** The file in a segment directory naming the writer's pid while it runs. */
+export const WRITER_PID_FILE = "writer.pid";
+
+/** Options of {@link SegmentWriter.open}. */
+export interface SegmentWriterOptions {
+  dir: string;
+  rotate?: Rotation;
+  keep?: Retention;
+  /** Passed to each segment's {@link RecordingWriter}. */
+  writer?: WriterOptions;
+  /** Where notices go (stderr). */
+  warn?: (line: string) => void;
+  /** UTC now in ns (tests). */
+  nowUtcNs?: () => bigint;
+}
+
+/** A closed segment retention may delete. */
+interface ClosedSegment {
+  name: string;
+  path: string;
+  startUtcNs: bigint;
+  bytes: number;
+  /** Known when this run wrote it; read from the file otherwise. */
+  id?: string;
+  end?: { finalHash: Uint8Array; endUtcNs: bigint; events: number };
+}
+
+type Previous = NonNullable<SegmentInfo["previous"]>;
+
+/** Whether `e` (or its cause) is a full disk or an exceeded quota. */
+export function isDiskFull(e: unknown): boolean {
+  for (let x = e as Error | undefined; x; x = x.cause as Error | undefined) {
+    const code = (x as { code?: unknown }).code;
+    if (code === "ENOSPC" || code === "EDQUOT") return true;
+    const m = String(x.message ?? "");
+    if (/os error (28|122)\b|No space left|quota exceeded/i.test(m)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function randomId(): string {
+  return toHex(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+function defaultNow(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+/**
+ * Writes events into a directory of segments.
+ *
+ * @example
+ * ```ts
+ * import { SegmentWriter } from "./segment_writer.ts";
+ * const dir = await Deno.makeTempDir();
+ * const w = await SegmentWriter.open({
+ *   host: "h", os: "linux", kernel: "6", bootId: "b",
+ *   timeBase: { monoNs: 0n, utcNs: 0n }, clock: { source: "test", monoToUtcNs: 0n },
+ *   tool: { name: "procrec", version: "0" }, source: { name: "test", reason: "doc" },
+ *   options: {},
+ * }, { dir, writer: { flushIntervalMs: 0 } });
+ * w.write({ kind: "comm", t: 1, pid: 2, tid: 2, comm: "x" });
+ * await w.rotateNow();
+ * w.write({ kind: "comm", t: 2, pid: 2, tid: 2, comm: "y" });
+ * await w.close();
+ * const names = [...Deno.readDirSync(dir)].map((e) => e.name);
+ * await Deno.remove(dir, { recursive: true });
+ * if (names.filter((n) => n.endsWith(".cbor")).length !== 2) throw new Error(names.join());
+ * ```
+ */
+export class SegmentWriter {
+  readonly dir: string;
+  readonly run = randomId();
+  #header: HeaderInit;
+  #opts: SegmentWriterOptions;
+  #now: () => bigint;
+  #w: RecordingWriter | undefined;
+  #id = "";
+  #index = 0;
+  #segStartUtcNs = 0n;
+  #live = new LiveProcesses();
+  #previous: Previous | undefined;
+  #closed: ClosedSegment[] = [];
+  #lastT = 0;
+  /** Events counted while no segment could be written. */
+  #diskLost = 0;
+  #diskSince: bigint | undefined;
+  #retryAt = 0n;
+  #rotateRequested = false;
+  #pendingDeleted: DeletedSegment[] = [];
+  #segments = 0;
+  #deletedTotal = 0;
+  #done = false;
+
+  private constructor(header: HeaderInit, opts: SegmentWriterOptions) {
+    this.dir = opts.dir.replace(/\/+$/, "") || "/";
+    this.#header = header;
+    this.#opts = opts;
+    this.#now = opts.nowUtcNs ?? defaultNow;
+  }
+
+  /**
+   * Opens the directory (creating it, mode 0700), links to the last segment
+   * already there, applies retention, and begins the first segment.
+   */
+  static async open(
+    header: HeaderInit,
+    opts: SegmentWriterOptions,
+  ): Promise<SegmentWriter> {
+    const s = new SegmentWriter(header, opts);
+    await makeOutputDir(s.dir, opts.writer?.mode).catch((e) => {
+      throw new Error(
+        `Cannot record to "${opts.dir}": ${(e as Error).message}`,
+        { cause: e },
+      );
+    });
+    await s.#claim();
+    const { segments } = await listSegments(s.dir);
+    for (const seg of segments) {
+      s.#closed.push({
+        name: seg.name,
+        path: seg.path,
+        startUtcNs: seg.startUtcNs,
+        bytes: seg.bytes,
+        id: seg.header.segment?.id,
+      });
+    }
+    const last = segments[segments.length - 1];
+    if (last) s.#previous = await linkTo(last);
+    await s.#begin(await s.#retain());
+    return s;
+  }
+
+  /** Path of the segment being written (undefined while the disk is full). */
+  get path(): string | undefined {
+    return this.#w?.tempPath;
+  }
+
+  /** Segments this run began. */
+  get segments(): number {
+    return this.#segments;
+  }
+
+  /** Segments retention deleted in this run. */
+  get deleted(): number {
+    return this.#deletedTotal;
+  }
+
+  /** Events counted as lost for want of disk space so far (not yet written). */
+  get diskLost(): number {
+    return this.#diskLost;
+  }
+
+  /**
+   * Adds one event to the current segment (or counts it while the disk is
+   * full). A segment that reaches its size is sealed here and rotated at
+   * the next {@link tick}: a segment exceeds `--rotate` by at most the
+   * events of one read.
+   */
+  write(event: ProcEvent): void {
+    this.#live.add(event);
+    this.#lastT = event.t;
+    const w = this.#w;
+    if (!w) {
+      this.#diskLost++;
+      return;
+    }
+    const before = w.events;
+    try {
+      w.write(event);
+      // a segment full: its last chunk is sealed now, the rotation follows
+      // at the next tick (between two reads)
+      const max = this.#opts.rotate?.bytes;
+      if (max !== undefined && w.bytes + w.pendingBytes >= max) {
+        w.flush();
+        this.#rotateRequested = true;
+      }
+    } catch (e) {
+      this.#diskFull(e, w.events === before ? 1 : 0);
+    }
+  }
+
+  /** Asks for a rotation at the next {@link tick} (SIGHUP). */
+  requestRotation(): void {
+    this.#rotateRequested = true;
+  }
+
+  /**
+   * Called between reads: rotates when the segment is due, or retries a
+   * segment after a full disk. Never throws for a full disk.
+   */
+  async tick(): Promise<void> {
+    const now = this.#now();
+    if (!this.#w) {
+      if (now >= this.#retryAt) await this.#begin([]);
+      return;
+    }
+    const r = this.#opts.rotate ?? {};
+    if (
+      this.#rotateRequested ||
+      (r.bytes !== undefined && this.#w.bytes >= r.bytes) ||
+      (r.ms !== undefined &&
+        now - this.#segStartUtcNs >= BigInt(r.ms) * 1_000_000n)
+    ) {
+      await this.rotateNow();
+    }
+  }
+
+  /** Closes the current segment and begins the next. */
+  async rotateNow(): Promise<void> {
+    this.#rotateRequested = false;
+    if (!this.#w) return;
+    if (!(await this.#closeCurrent())) return;
+    await this.#begin(await this.#retain());
+  }
+
+  /** Closes the last segment and releases the directory; returns the directory. */
+  async close(): Promise<string> {
+    if (this.#done) return this.dir;
+    this.#done = true;
+    if (this.#w) await this.#closeCurrent();
+    if (this.#diskLost > 0) {
+      this.#warn(
+        `procrec: ${this.#diskLost} events were lost at the end for want of disk space in "${this.dir}" (no segment could be written to record them)`,
+      );
+    }
+    await Deno.remove(`${this.dir}/${WRITER_PID_FILE}`).catch(() => {});
+    return this.#opts.dir;
+  }
+
+  /** Stops without closing the segment, as a crash would; never throws. */
+  abandon(): void {
+    this.#done = true;
+    this.#w?.abandon();
+    this.#w = undefined;
+    try {
+      Deno.removeSync(`${this.dir}/${WRITER_PID_FILE}`);
+    } catch { /* gone */ }
+  }
+
+  /** Closes the current segment; false when the disk was full. */
+  async #closeCurrent(): Promise<boolean> {
+    const w = this.#w!;
+    try {
+      await w.close();
+    } catch (e) {
+      this.#diskFull(e, 0);
+      return false;
+    }
+    this.#w = undefined;
+    const name = w.path.split("/").pop()!;
+    this.#previous = {
+      name,
+      id: this.#id,
+      finalHash: w.lastHash,
+      closed: true,
+    };
+    this.#closed.push({
+      name,
+      path: w.path,
+      startUtcNs: this.#segStartUtcNs,
+      bytes: w.bytes,
+      id: this.#id,
+      end: {
+        finalHash: w.lastHash,
+        endUtcNs: this.#now(),
+        events: w.events,
+      },
+    });
+    return true;
+  }
+
+  /** A write failed: a full disk is counted; anything else is thrown. */
+  #diskFull(e: unknown, notAdded: number): void {
+    if (!isDiskFull(e)) throw e;
+    const w = this.#w!;
+    this.#diskLost += w.unwritten + notAdded;
+    this.#diskSince ??= this.#now();
+    w.abandon();
+    this.#w = undefined;
+    const name = w.tempPath.split("/").pop()!;
+    this.#previous = {
+      name,
+      id: this.#id,
+      finalHash: w.lastHash,
+      closed: false,
+      reason: "disk",
+    };
+    this.#closed.push({
+      name,
+      path: w.tempPath,
+      startUtcNs: this.#segStartUtcNs,
+      bytes: w.bytes,
+      id: this.#id,
+      end: {
+        finalHash: w.lastHash,
+        endUtcNs: this.#now(),
+        events: w.events - w.unwritten,
+      },
+    });
+    this.#retryAt = this.#now() + 1_000_000_000n;
+    this.#warn(
+      `procrec: disk full in "${this.dir}": ${
+        (e as Error).message
+      }; still capturing, counting the events that cannot be written (recorded as lost, reason disk, once space returns)`,
+    );
+  }
+
+  /** Begins a segment; on a full disk, schedules a retry. */
+  async #begin(deleted: DeletedSegment[]): Promise<void> {
+    // what retention deleted while no header could be written is said now
+    const said = [...this.#pendingDeleted, ...deleted];
+    const start = this.#now();
+    let startUtcNs = start;
+    const newest = this.#closed.reduce(
+      (m, c) => c.startUtcNs > m ? c.startUtcNs : m,
+      -1n,
+    );
+    if (startUtcNs <= newest) startUtcNs = newest + 1000n; // names sort in time
+    const name = segmentName(this.#header.host, startUtcNs);
+    const id = randomId();
+    const t = Number(startUtcNs - BigInt(this.#header.timeBase.utcNs));
+    const segment: SegmentInfo = {
+      id,
+      run: this.run,
+      index: this.#index,
+      startUtcNs,
+      ...(this.#previous ? { previous: this.#previous } : {}),
+      ...(said.length ? { deleted: said } : {}),
+      alive: this.#live.snapshot(t).map(encodeEvent),
+    };
+    let w: RecordingWriter;
+    try {
+      w = await RecordingWriter.create(
+        `${this.dir}/${name}`,
+        { ...this.#header, segment },
+        this.#opts.writer,
+      );
+    } catch (e) {
+      if (!isDiskFull(e)) throw e;
+      await Deno.remove(`${this.dir}/${name}.incomplete`).catch(() => {});
+      this.#pendingDeleted = said;
+      if (this.#diskSince === undefined) {
+        this.#diskSince = start;
+        this.#warn(
+          `procrec: disk full in "${this.dir}": cannot begin a segment; still capturing, counting the events that cannot be written`,
+        );
+      }
+      this.#retryAt = this.#now() + 1_000_000_000n;
+      return;
+    }
+    this.#pendingDeleted = [];
+    this.#w = w;
+    this.#id = id;
+    this.#index++;
+    this.#segments++;
+    this.#segStartUtcNs = startUtcNs;
+    if (this.#diskLost > 0) {
+      const lost: Lost = {
+        kind: "lost",
+        t: this.#lastT,
+        pid: 0,
+        tid: 0,
+        reason: "disk",
+        count: this.#diskLost,
+      };
+      const seconds = Number(start - (this.#diskSince ?? start)) / 1e9;
+      this.#warn(
+        `procrec: disk space returned in "${this.dir}": ${this.#diskLost} events were lost in ${
+          seconds.toFixed(1)
+        } s (recorded as lost, reason disk); recording resumes in ${name}`,
+      );
+      this.#diskLost = 0;
+      this.#diskSince = undefined;
+      this.write(lost);
+    }
+  }
+
+  /** Deletes closed segments beyond the retention, oldest first. */
+  async #retain(): Promise<DeletedSegment[]> {
+    const keep = this.#opts.keep;
+    const deleted: DeletedSegment[] = [];
+    if (!keep) return deleted;
+    const now = this.#now();
+    for (;;) {
+      const oldest = this.#closed[0];
+      if (!oldest) break;
+      const total = this.#closed.reduce((n, c) => n + c.bytes, 0);
+      const overCount = keep.count !== undefined &&
+        this.#closed.length + 1 > keep.count;
+      const overBytes = keep.bytes !== undefined && total > keep.bytes;
+      let overAge = false;
+      if (keep.ageMs !== undefined) {
+        const end = await this.#endOf(oldest);
+        overAge = end !== undefined &&
+          now - end.endUtcNs > BigInt(keep.ageMs) * 1_000_000n;
+      }
+      if (!overCount && !overBytes && !overAge) break;
+      const end = await this.#endOf(oldest);
+      try {
+        await Deno.remove(oldest.path);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) {
+          this.#warn(
+            `procrec: retention cannot delete "${oldest.path}": ${
+              (e as Error).message
+            }`,
+          );
+          break;
+        }
+      }
+      this.#closed.shift();
+      this.#deletedTotal++;
+      deleted.push({
+        name: oldest.name,
+        id: oldest.id ?? "",
+        startUtcNs: oldest.startUtcNs,
+        endUtcNs: end?.endUtcNs ?? oldest.startUtcNs,
+        finalHash: end?.finalHash ?? new Uint8Array(32),
+        events: end?.events ?? 0,
+      });
+    }
+    return deleted;
+  }
+
+  async #endOf(c: ClosedSegment): Promise<ClosedSegment["end"]> {
+    if (c.end) return c.end;
+    try {
+      const end = await readSegmentEnd(c.path);
+      let endUtcNs = end.endUtcNs;
+      if (endUtcNs === undefined) {
+        const st = await Deno.stat(c.path);
+        endUtcNs = BigInt((st.mtime ?? new Date()).getTime()) * 1_000_000n;
+      }
+      c.end = { finalHash: end.finalHash, endUtcNs, events: end.events };
+    } catch (e) {
+      this.#warn(
+        `procrec: retention cannot read "${c.path}": ${(e as Error).message}`,
+      );
+      return undefined;
+    }
+    return c.end;
+  }
+
+  /** Refuses a directory another live recorder writes; names this one. */
+  async #claim(): Promise<void> {
+    const pidFile = `${this.dir}/${WRITER_PID_FILE}`;
+    const other = await readWriterPid(this.dir);
+    if (other !== undefined && other !== Deno.pid && processAlive(other)) {
+      throw new Error(
+        `Cannot record to "${this.#opts.dir}": another recorder (pid ${other}) is writing there`,
+      );
+    }
+    const out = await openOutput(pidFile, {
+      force: true,
+      mode: this.#opts.writer?.mode,
+      what: "writer pid file",
+    });
+    out.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
+    await out.commit();
+  }
+
+  #warn(line: string): void {
+    this.#opts.warn?.(line + "\n");
+  }
+}
+
+/** The pid in a segment directory's {@link WRITER_PID_FILE}, if any. */
+export async function readWriterPid(dir: string): Promise<number | undefined> {
+  try {
+    const text = await Deno.readTextFile(`${dir}/${WRITER_PID_FILE}`);
+    const pid = Number(text.trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a process with this pid is alive (Linux: /proc). */
+export function processAlive(pid: number): boolean {
+  try {
+    // (Deno reads /proc files as empty: their size is 0)
+    return Deno.statSync(`/proc/${pid}`).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/** The link a new segment makes to the last one of the directory. */
+async function linkTo(last: SegmentEntry): Promise<Previous> {
+  const end = await readSegmentEnd(last.path);
+  return {
+    name: last.name,
+    id: last.header.segment?.id ?? "",
+    finalHash: end.finalHash,
+    closed: end.closed,
+  };
+}
