@@ -1,11 +1,37 @@
 import type { Forest, ProcessNode } from "./forest.ts";
+import { commandText } from "./command_text.ts";
+import { linuxSignalNumber } from "./decode_exit_status.ts";
 
-/** Which processes to show; every given criterion must hold. */
+/**
+ * Which processes to show. Every given kind of criterion must hold (AND);
+ * within a kind that takes several values (image, cmdline, user, signal)
+ * any value does (OR).
+ */
 export interface TreeFilter {
   /** Processes with this pid (every process that had it). */
   pid?: number;
-  /** Image, argv or command line contains this (case-insensitive). */
-  image?: string;
+  /**
+   * The command text the tree prints, the image, comm or an exec's image
+   * contains one of these (case-insensitive).
+   */
+  image?: string | string[];
+  /** The command text (or argv joined by spaces, or image) matches one. */
+  cmdline?: RegExp[];
+  /** Ran as one of these users (name or uid; real or effective). */
+  user?: string[];
+  /** Ended with a failure: a non-zero code, a signal, an error status. */
+  failed?: boolean;
+  /**
+   * Killed by a signal: one of these (number or name, `TERM` or `SIGTERM`);
+   * an empty list: any signal.
+   */
+  signal?: string[];
+  /** Leave out Linux kernel threads (kthreadd, pid 2, and its children). */
+  excludeKthreads?: boolean;
+  /** Started at or after this time (ns since the time base). */
+  startedFrom?: number;
+  /** Started at or before this time (ns since the time base). */
+  startedTo?: number;
   /** A process id (`{...}`) or pid: that process and its descendants. */
   subtree?: string;
   /** Alive at or after this time (ns since the time base). */
@@ -27,7 +53,10 @@ export function isFiltering(filter: TreeFilter | undefined): boolean {
   return filter !== undefined &&
     (filter.pid !== undefined || filter.image !== undefined ||
       filter.subtree !== undefined || filter.from !== undefined ||
-      filter.to !== undefined);
+      filter.to !== undefined || filter.cmdline !== undefined ||
+      filter.user !== undefined || filter.failed === true ||
+      filter.signal !== undefined || filter.excludeKthreads === true ||
+      filter.startedFrom !== undefined || filter.startedTo !== undefined);
 }
 
 /**
@@ -64,24 +93,48 @@ export function selectProcesses(forest: Forest, filter: TreeFilter): Selection {
       if (n) { for (const c of n.children) stack.push(c); }
     }
   }
-  const needle = filter.image?.toLowerCase();
+  const needles = filter.image === undefined
+    ? undefined
+    : (Array.isArray(filter.image) ? filter.image : [filter.image]).map((s) =>
+      s.toLowerCase()
+    );
+  const signals = filter.signal?.map(signalNumber);
   const last = forest.last ?? 0;
+  const linux = forest.meta.os === "linux";
   const matches = (n: ProcessNode): boolean => {
     if (filter.pid !== undefined && n.pid !== filter.pid) return false;
     if (inSubtree && !inSubtree.has(n.id)) return false;
-    if (needle !== undefined) {
-      const hay = [
-        n.image,
-        n.comm,
-        n.cmdline,
-        ...(n.argv ?? []),
-        ...n.execs.map((e) => e.image),
-      ].filter((s) => s !== undefined).join("\n").toLowerCase();
-      if (!hay.includes(needle)) return false;
+    if (needles !== undefined) {
+      const hay = commandTexts(n).join("\n").toLowerCase();
+      if (!needles.some((x) => hay.includes(x))) return false;
     }
+    if (filter.cmdline !== undefined) {
+      const texts = commandTexts(n);
+      if (!filter.cmdline.some((re) => texts.some((t) => re.test(t)))) {
+        return false;
+      }
+    }
+    if (filter.user !== undefined && !ranAs(forest, n, filter.user)) {
+      return false;
+    }
+    if (filter.failed && !(n.exit !== undefined && !n.exit.success)) {
+      return false;
+    }
+    if (signals !== undefined) {
+      const sig = n.exit?.kind === "signal" ? n.exit.signal : undefined;
+      if (sig === undefined) return false;
+      if (signals.length > 0 && !signals.includes(sig)) return false;
+    }
+    if (filter.excludeKthreads && linux && isKernelThread(n)) return false;
     const end = n.end ?? Math.max(last, n.start);
     if (filter.from !== undefined && end < filter.from) return false;
     if (filter.to !== undefined && n.start > filter.to) return false;
+    if (filter.startedFrom !== undefined && n.start < filter.startedFrom) {
+      return false;
+    }
+    if (filter.startedTo !== undefined && n.start > filter.startedTo) {
+      return false;
+    }
     return true;
   };
   const matched = new Set<string>();
@@ -96,4 +149,83 @@ export function selectProcesses(forest: Forest, filter: TreeFilter): Selection {
     }
   }
   return { matched, shown };
+}
+
+/**
+ * The forest with only the processes a filter matches (events, lost spans
+ * and problems stay whole): what `--summary` summarizes under filters.
+ */
+export function restrictForest(forest: Forest, filter: TreeFilter): Forest {
+  if (!isFiltering(filter)) return forest;
+  const { matched } = selectProcesses(forest, filter);
+  return {
+    ...forest,
+    processes: forest.processes.filter((n) => matched.has(n.id)),
+  };
+}
+
+/**
+ * The number of a signal given as a number or a Linux name (`TERM`,
+ * `SIGTERM`, any case); throws an Error when it is neither.
+ *
+ * @example
+ * ```ts
+ * import { signalNumber } from "./select_processes.ts";
+ * if (signalNumber("term") !== 15 || signalNumber("9") !== 9) throw new Error();
+ * ```
+ */
+export function signalNumber(text: string): number {
+  if (/^\d+$/.test(text) && Number(text) > 0 && Number(text) < 128) {
+    return Number(text);
+  }
+  const up = text.toUpperCase();
+  const n = linuxSignalNumber(up.startsWith("SIG") ? up : `SIG${up}`);
+  if (n === 0) {
+    throw new Error(
+      `signal "${text}" is not a signal number (1-127) or name (TERM, SIGKILL)`,
+    );
+  }
+  return n;
+}
+
+/** The texts a process's command can be matched against. */
+function commandTexts(n: ProcessNode): string[] {
+  const out = [commandText(n)];
+  if (n.argv && n.argv.length > 0) out.push(n.argv.join(" "));
+  if (n.cmdline) out.push(n.cmdline);
+  if (n.image) out.push(n.image);
+  if (n.comm !== undefined) out.push(n.comm);
+  // earlier images it exec'd (not what a fork inherited from its parent)
+  for (const e of n.execs) {
+    if (e.via !== "exec") continue;
+    if (e.argv || e.cmdline || e.image) out.push(commandText(e));
+    if (e.image) out.push(e.image);
+  }
+  return out;
+}
+
+/** Whether any step of a process ran as one of `users` (name or uid). */
+function ranAs(forest: Forest, n: ProcessNode, users: string[]): boolean {
+  const want = users.map((u) => u.toLowerCase());
+  const names = forest.accounts?.users;
+  const hit = (id: number | undefined, name: string | undefined) =>
+    (id !== undefined &&
+      (want.includes(String(id)) ||
+        want.includes(names?.get(id)?.toLowerCase() ?? "\0"))) ||
+    (name !== undefined && want.includes(name.toLowerCase()));
+  return n.execs.some((e) =>
+    hit(e.uid, e.userName) || hit(e.euid, e.effectiveUserName) ||
+    (e.user !== undefined &&
+      want.some((w) => {
+        const u = e.user!.toLowerCase();
+        return u === w || u.endsWith(`\\${w}`);
+      }))
+  );
+}
+
+/** A Linux kernel thread: kthreadd (pid 2) or a child of it that never exec'd. */
+function isKernelThread(n: ProcessNode): boolean {
+  if (n.pid !== 2 && n.ppid !== 2) return false;
+  return !n.image && !(n.argv && n.argv.length > 0) &&
+    !n.execs.some((e) => e.via === "exec");
 }

@@ -9,12 +9,17 @@
  *
  * @module
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import {
   analyze,
+  checkWindow,
   forestToJson,
+  parseTimePoint,
+  parseTimeWindow,
   renderSummary,
   renderTree,
+  restrictForest,
+  signalNumber,
   summarize,
   type TreeFilter,
 } from "../analysis/mod.ts";
@@ -36,6 +41,11 @@ Examples:
   procrec replay build.cbor --image gcc           gcc processes and their ancestors
   procrec replay build.cbor --subtree 4242        pid 4242 (or a process id {...}) and below
   procrec replay build.cbor --from 1.5s --to 3s   processes alive in that window
+  procrec replay host.cbor --started-in 10:14..10:15   started in that minute (local clock)
+  procrec replay host.cbor --started-in 2026-12-02T10:14:00Z..2026-12-02T10:15:00Z
+  procrec replay host.cbor --signal KILL --user www-data   killed by SIGKILL, as www-data
+  procrec replay host.cbor --failed --exclude-kthreads --summary
+  procrec replay host.cbor --image curl --image wget --cmdline 'https?://'
   procrec replay build.cbor --json                the forest as JSON
   procrec replay --diff baseline.cbor incident.cbor
   procrec replay /var/lib/procrec/ --from 2026-12-02T10:14:00Z --to 2026-12-02T10:20:00Z
@@ -44,20 +54,40 @@ Examples:
 Each line: command, [pid], start (since the recording began), duration or
 "running", exit status, thread count, then {flags}: existing-before-recording,
 seen-without-create, reparented, parent-differs-from-creator (with the
-creator), in-lost-span, exit-missing. Filters combine; matching processes are
-marked "*" and shown under their ancestors. Times take s, ms, us or ns
-(default s) since the recording began, or an absolute UTC time in ISO-8601
-(2026-12-02T10:14:00Z). Problems met while reading go to stderr; a damaged
-recording still shows every complete chunk. A segment directory (record -o
-DIR/ --rotate) or several segment files replay as one recording; with
-absolute --from/--to only the segments covering that span are read; a
-missing or retention-deleted segment is a lost span with its reason.
+creator), in-lost-span, exit-missing. Matching processes are marked "*" and
+shown under their ancestors.
+
+Filters combine: every kind given must hold (AND); a kind given several
+times (--image, --cmdline, --user, --signal) takes any of its values (OR).
+--summary summarizes the matching processes (event counts stay the whole
+recording's). Put the recording before a bare --signal (it takes an optional
+value).
+
+Times: an offset from the recording's start (1.5s, 250ms, -2s, 3; units ns,
+us, ms, s, m; default s), an ISO-8601 instant (2026-12-02T10:14:00Z or with
++01:00), or a clock time HH:MM[:SS[.frac]] on the recording's day in the
+local time zone (TZ). --alive-in FROM..TO (or --from/--to) keeps processes
+alive at some moment of the window; --started-in FROM..TO those that started
+in it (both ends included). An inverted or empty window is a usage error.
+
+Problems met while reading go to stderr; a damaged recording still shows
+every complete chunk. A segment directory (record -o DIR/ --rotate) or
+several segment files replay as one recording; with absolute --from/--to
+only the segments covering that span are read; a missing or
+retention-deleted segment is a lost span with its reason.
 `;
 
 interface ReplayFlags {
   json?: boolean;
   pid?: string;
-  image?: string;
+  image?: string[];
+  cmdline?: string[];
+  user?: string[];
+  failed?: boolean;
+  signal?: string[];
+  excludeKthreads?: boolean;
+  startedIn?: string;
+  aliveIn?: string;
   subtree?: string;
   from?: string;
   to?: string;
@@ -93,31 +123,20 @@ export function parseUtcTime(text: string, name = "time"): bigint | undefined {
   return BigInt(ms) * 1_000_000n + frac;
 }
 
-/**
- * Parses a time such as `1.5`, `1.5s`, `250ms`, `-2s` into ns.
- *
- * @example
- * ```ts
- * import { parseTime } from "./replay.ts";
- * if (parseTime("250ms", "--from") !== 250_000_000) throw new Error();
- * if (parseTime("2", "--to") !== 2_000_000_000) throw new Error();
- * ```
- */
-export function parseTime(text: string, name: string): number {
-  const m = /^([+-]?\d+(?:\.\d+)?)(ns|us|ms|s|m)?$/.exec(text.trim());
-  if (!m) {
-    throw new UsageError(
-      `${name} "${text}" is not a time (e.g. 1.5s, 250ms, 3, or 2026-12-02T10:14:00Z)`,
-    );
+function usage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
-  const unit = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9 }[m[2] ?? "s"]!;
-  return Math.round(Number(m[1]) * unit);
 }
 
-function buildFilter(
-  flags: ReplayFlags,
-  timeBaseUtcNs: bigint,
-): TreeFilter {
+const collect = (v: string, prev: string[] | undefined) => [
+  ...(prev ?? []),
+  v,
+];
+
+function buildFilter(flags: ReplayFlags, baseUtcNs: bigint): TreeFilter {
   const filter: TreeFilter = {};
   if (flags.pid !== undefined) {
     if (!/^\d+$/.test(flags.pid)) {
@@ -126,15 +145,57 @@ function buildFilter(
     filter.pid = Number(flags.pid);
   }
   if (flags.image !== undefined) filter.image = flags.image;
+  if (flags.cmdline !== undefined) {
+    filter.cmdline = flags.cmdline.map((r) =>
+      usage(() => {
+        try {
+          return new RegExp(r);
+        } catch (e) {
+          throw new Error(
+            `--cmdline "${r}" is not a regular expression: ${
+              (e as Error).message
+            }`,
+          );
+        }
+      })
+    );
+  }
+  if (flags.user !== undefined) filter.user = flags.user;
+  if (flags.failed) filter.failed = true;
+  if (flags.signal !== undefined) {
+    const given = flags.signal.filter((v) => v !== "any");
+    usage(() => given.forEach((v) => signalNumber(v)));
+    // any signal, or (OR) these: any signal
+    filter.signal = given.length < flags.signal.length ? [] : given;
+  }
+  if (flags.excludeKthreads) filter.excludeKthreads = true;
   if (flags.subtree !== undefined) filter.subtree = flags.subtree;
-  const at = (text: string, name: string) => {
-    const utc = parseUtcTime(text, name);
-    return utc === undefined
-      ? parseTime(text, name)
-      : Number(utc - timeBaseUtcNs);
-  };
-  if (flags.from !== undefined) filter.from = at(flags.from, "--from");
-  if (flags.to !== undefined) filter.to = at(flags.to, "--to");
+  if (flags.aliveIn !== undefined) {
+    if (flags.from !== undefined || flags.to !== undefined) {
+      throw new UsageError("--alive-in and --from/--to are the same: use one");
+    }
+    const w = usage(() =>
+      parseTimeWindow(flags.aliveIn!, "--alive-in", baseUtcNs)
+    );
+    filter.from = w.from;
+    filter.to = w.to;
+  }
+  if (flags.from !== undefined) {
+    filter.from = usage(() => parseTimePoint(flags.from!, "--from", baseUtcNs));
+  }
+  if (flags.to !== undefined) {
+    filter.to = usage(() => parseTimePoint(flags.to!, "--to", baseUtcNs));
+  }
+  if (flags.from !== undefined && flags.to !== undefined) {
+    usage(() => checkWindow(filter.from!, filter.to!, "--from/--to"));
+  }
+  if (flags.startedIn !== undefined) {
+    const w = usage(() =>
+      parseTimeWindow(flags.startedIn!, "--started-in", baseUtcNs)
+    );
+    filter.startedFrom = w.from;
+    filter.startedTo = w.to;
+  }
   return filter;
 }
 
@@ -154,9 +215,42 @@ export function register(program: Command): void {
     .option("--pid <pid>", "only processes with this pid")
     .option(
       "--image <substr>",
-      "only processes whose image or argv contains this",
+      "only processes whose command as printed (or image) contains this, any case (repeat: any of them)",
+      collect,
+    )
+    .option(
+      "--cmdline <regex>",
+      "only processes whose command line matches this regular expression (repeat: any of them)",
+      collect,
+    )
+    .option(
+      "--user <name|uid>",
+      "only processes that ran as this user, real or effective (repeat: any of them)",
+      collect,
+    )
+    .option(
+      "--failed",
+      "only processes that ended with a failure (exit code not 0, signal, error status)",
+    )
+    .addOption(
+      new Option(
+        "--signal [N|NAME]",
+        "only processes killed by a signal (this one: 9, KILL or SIGKILL; repeat: any of them)",
+      ).preset("any").argParser(collect),
+    )
+    .option(
+      "--exclude-kthreads",
+      "leave out Linux kernel threads (kthreadd and its children)",
     )
     .option("--subtree <id|pid>", "only this process and its descendants")
+    .option(
+      "--started-in <from..to>",
+      "only processes that started in this window",
+    )
+    .option(
+      "--alive-in <from..to>",
+      "only processes alive at some moment of this window (as --from and --to)",
+    )
     .option("--from <time>", "only processes alive at or after this time")
     .option("--to <time>", "only processes alive at or before this time")
     .option("--ids", "show each process's stable id")
@@ -188,14 +282,7 @@ export function register(program: Command): void {
       if (inputs.length === 0) {
         throw new UsageError("replay needs a recording: procrec replay FILE");
       }
-      const span = {
-        fromUtcNs: flags.from !== undefined
-          ? parseUtcTime(flags.from, "--from")
-          : undefined,
-        toUtcNs: flags.to !== undefined
-          ? parseUtcTime(flags.to, "--to")
-          : undefined,
-      };
+      const span = utcSpan(flags);
       const boots = await bootsOf(inputs, span);
       if (boots.length > 1) {
         return await replayBoots(boots, span, flags);
@@ -203,7 +290,7 @@ export function register(program: Command): void {
       const { reader, forest } = await replayRecording(inputs, span);
       const filter = buildFilter(flags, BigInt(reader.header.timeBase.utcNs));
       if (flags.summary) {
-        const s = summarize(forest);
+        const s = summarize(restrictForest(forest, filter));
         await print(flags.json ? toJson(s) : renderSummary(s));
       } else if (flags.json) {
         await print(toJson({
@@ -233,6 +320,37 @@ export function register(program: Command): void {
       }
       return 0;
     }));
+}
+
+/**
+ * The span of UTC time the filters keep, from their absolute ends (ISO-8601
+ * --from/--to, --alive-in, --started-in; every filter must hold, so the
+ * narrowest): a segment directory reads only the segments covering it.
+ */
+function utcSpan(flags: ReplayFlags): { fromUtcNs?: bigint; toUtcNs?: bigint } {
+  const froms: bigint[] = [];
+  const tos: bigint[] = [];
+  const add = (from: string | undefined, to: string | undefined, n: string) => {
+    const f = from === undefined ? undefined : parseUtcTime(from.trim(), n);
+    const t = to === undefined ? undefined : parseUtcTime(to.trim(), n);
+    if (f !== undefined) froms.push(f);
+    if (t !== undefined) tos.push(t);
+  };
+  add(flags.from, undefined, "--from");
+  add(undefined, flags.to, "--to");
+  for (
+    const [text, name] of [[flags.aliveIn, "--alive-in"], [
+      flags.startedIn,
+      "--started-in",
+    ]] as const
+  ) {
+    const ends = text?.split("..");
+    if (ends?.length === 2) add(ends[0], ends[1], name);
+  }
+  return {
+    fromUtcNs: froms.length ? froms.reduce((a, b) => a > b ? a : b) : undefined,
+    toUtcNs: tos.length ? tos.reduce((a, b) => a < b ? a : b) : undefined,
+  };
 }
 
 /**
@@ -290,14 +408,19 @@ async function replayBoots(
       json.push({
         bootId: h.bootId,
         segments: segs.map((s) => s.name),
-        ...(flags.summary ? { summary: summarize(forest) } : {
-          header: reader.header,
-          report: reader.report,
-          ...forestToJson(forest, filter),
-        }),
+        ...(flags.summary
+          ? { summary: summarize(restrictForest(forest, filter)) }
+          : {
+            header: reader.header,
+            report: reader.report,
+            ...forestToJson(forest, filter),
+          }),
       });
     } else if (flags.summary) {
-      out.push(title + renderSummary(summarize(forest)) + "\n");
+      out.push(
+        title + renderSummary(summarize(restrictForest(forest, filter))) +
+          "\n",
+      );
     } else {
       out.push(
         title + renderTree(forest, { filter, ids: flags.ids === true }) + "\n",
