@@ -219,7 +219,7 @@ Deno.test("a bundle replays and diffs exactly like its loose recordings", async 
         `${bundled} vs ${loose}\n${b.stderr}`,
       );
       assert(
-        b.stdout === "" ||
+        b.stdout === "no differences\n" ||
           b.stdout.startsWith(`--- ${bundled[0]}\n+++ ${bundled[1]}\n`),
         b.stdout,
       );

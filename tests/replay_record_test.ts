@@ -69,7 +69,11 @@ Deno.test({
       has(/sh -c 'kill -9 \$\$' .*signal 9 \(SIGKILL\)/);
       has(/└─ sleep 0\.05 .*exit 0/);
       const same = await procrec("diff", a, b);
-      assertEquals([same.code, same.stdout], [0, ""], same.stderr);
+      assertEquals(
+        [same.code, same.stdout],
+        [0, "no differences\n"],
+        same.stderr,
+      );
       const changed = await procrec("diff", a, c, "--json");
       assertEquals(changed.code, 1, changed.stderr);
       const d = JSON.parse(changed.stdout);
