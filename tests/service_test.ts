@@ -197,3 +197,73 @@ captureTest(
   },
   await captureUnavailable(),
 );
+
+captureTest(
+  "the unit's ExecStart line, run directly under its capability bounding set, records segments; status sees the writer, then a clean stop",
+  async () => {
+    await withTempDir(async (dir) => {
+      const seg = `${dir}/segments`;
+      const r = await procrec([
+        "service",
+        "install",
+        "--no-enable",
+        "--unit-dir",
+        dir,
+        "--dir",
+        seg,
+        "--rotate",
+        "2s",
+        "--keep",
+        "50",
+        "--source",
+        "netlink",
+      ]);
+      deepStrictEqual(r.code, 0, r.stderr);
+      const unit = await Deno.readTextFile(`${dir}/procrec.service`);
+      const exec = (/^ExecStart=(.*)$/m.exec(unit)?.[1] ?? "").split(" ");
+      const caps = (/^CapabilityBoundingSet=(.*)$/m.exec(unit)?.[1] ?? "")
+        .split(" ").map((c) => "+" + c.replace(/^CAP_/, "").toLowerCase());
+      // what systemd applies: the bounding set and no new privileges
+      const child = new Deno.Command("setpriv", {
+        args: [
+          "--bounding-set",
+          ["-all", ...caps].join(","),
+          "--no-new-privs",
+          ...exec,
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      let stderr = "";
+      try {
+        let live: { code: number; stdout: string } = { code: 1, stdout: "" };
+        for (let i = 0; i < 60 && live.code !== 0; i++) {
+          await new Promise((res) => setTimeout(res, 250));
+          live = await procrec(["service", "status", "--dir", seg, "--json"]);
+        }
+        deepStrictEqual(live.code, 0, live.stdout);
+        deepStrictEqual(JSON.parse(live.stdout).writers, [child.pid]);
+        // past one rotation
+        await new Promise((res) => setTimeout(res, 2500));
+      } finally {
+        try {
+          child.kill("SIGTERM");
+        } catch { /* ended by itself: its status says why */ }
+        const out = await child.output();
+        stderr = new TextDecoder().decode(out.stderr);
+        deepStrictEqual(out.code, 0, `ExecStart exited ${out.code}: ${stderr}`);
+      }
+      const names: string[] = [];
+      for await (const e of Deno.readDir(seg)) names.push(e.name);
+      const segments = names.filter((n) => n.endsWith(".cbor"));
+      ok(segments.length >= 2, `expected a rotation: ${names.join(" ")}`);
+      const v = await procrec(["verify", `${seg}/`]);
+      deepStrictEqual(v.code, 0, v.stdout + v.stderr);
+      const dead = await procrec(["service", "status", "--dir", seg]);
+      deepStrictEqual(dead.code, 1, dead.stdout);
+      match(dead.stdout, /\(closed\)/);
+      match(dead.stdout, /writer: +NOT running\n/);
+    });
+  },
+  await captureUnavailable(),
+);
