@@ -120,7 +120,7 @@ try {
           const r = await libraryStorm(source);
           if (!r) throw new Error("test_ebpf bench failed");
           libs[source].push(r);
-          return r.line;
+          return r.line.replace(/^library \S+\s*: /, "");
         }] as [string, (round: string) => Promise<unknown>]
       )
       : []),
@@ -263,7 +263,9 @@ for (const source of ["netlink", "ebpf"]) {
   row(
     `library ${source} alone (no Deno), CPU`,
     s2(cpu),
-    `${x2(cpu / fkCpu)} forkstat; ${x2(rcpu / cpu)} of it is procrec's`,
+    `${x2(cpu / fkCpu)} forkstat; procrec ${source} = ${
+      x2(rcpu / cpu)
+    } library`,
     "",
     undefined,
   );
