@@ -216,3 +216,34 @@ Deno.test("--user by name or uid, real or effective; --exclude-kthreads", async 
     [101],
   );
 });
+
+Deno.test("--events prints the flat timeline of the matching processes; --json makes JSON lines", async () => {
+  const r = await runProcrec(
+    ["replay", FAILING, "--events", "--signal", "KILL"],
+    { cwd: ROOT },
+  );
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(
+    r.stdout.split("\n").filter((l) => l !== "").map((l) =>
+      l.replace(/ +/g, " ")
+    ),
+    [
+      "2026-01-01T00:00:01.012150000Z start pid 1006 ppid 1000 - bash",
+      "2026-01-01T00:00:01.012350000Z exec pid 1006 ppid 1000 - python3 -c 'import os; os.kill(os.getpid(), 9)'",
+      "2026-01-01T00:00:01.013380000Z exit pid 1006 ppid 1000 - signal 9 (SIGKILL)",
+    ],
+  );
+  const j = await runProcrec(
+    ["replay", FAILING, "--events", "--json", "--failed"],
+    { cwd: ROOT },
+  );
+  assertEquals(j.code, 0, j.stderr);
+  const rows = j.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+  assertEquals(rows.filter((x) => x.event === "exit").length, 6);
+  const times = rows.map((x) => x.t as number);
+  assertEquals(times, [...times].sort((a, b) => a - b), "in time order");
+  assertEquals(
+    rows.find((x) => x.pid === 1001 && x.event === "exit")?.status,
+    "exit 3",
+  );
+});

@@ -21,6 +21,8 @@ import {
   restrictForest,
   signalNumber,
   summarize,
+  timelineLine,
+  timelineOf,
   type TreeFilter,
 } from "../analysis/mod.ts";
 import { UsageError } from "../errors.ts";
@@ -47,6 +49,8 @@ Examples:
   procrec replay host.cbor --failed --exclude-kthreads --summary
   procrec replay host.cbor --image curl --image wget --cmdline 'https?://'
   procrec replay build.cbor --json                the forest as JSON
+  procrec replay host.cbor --events --failed      a flat timeline of failed processes
+  procrec replay host.cbor --events --json        the same as JSON lines
   procrec replay --diff baseline.cbor incident.cbor
   procrec replay /var/lib/procrec/ --from 2026-12-02T10:14:00Z --to 2026-12-02T10:20:00Z
                                                   a segment directory, only the segments of that span
@@ -92,6 +96,7 @@ interface ReplayFlags {
   from?: string;
   to?: string;
   summary?: boolean;
+  events?: boolean;
   ids?: boolean;
   wide?: boolean;
   diff?: string[];
@@ -212,6 +217,10 @@ export function register(program: Command): void {
     )
     .option("--json", "print JSON")
     .option("--summary", "print the summary instead of the tree")
+    .option(
+      "--events",
+      "print a flat timeline instead of the tree: one line per start, exec and exit (UTC time, event, pid, ppid, user, command or exit status); with --json, JSON lines",
+    )
     .option("--pid <pid>", "only processes with this pid")
     .option(
       "--image <substr>",
@@ -289,7 +298,18 @@ export function register(program: Command): void {
       }
       const { reader, forest } = await replayRecording(inputs, span);
       const filter = buildFilter(flags, BigInt(reader.header.timeBase.utcNs));
-      if (flags.summary) {
+      if (flags.events) {
+        const rows = timelineOf(
+          forest,
+          BigInt(reader.header.timeBase.utcNs),
+          filter,
+        );
+        await print(
+          rows.map((r) =>
+            (flags.json ? JSON.stringify(r) : timelineLine(r)) + "\n"
+          ).join(""),
+        );
+      } else if (flags.summary) {
         const s = summarize(restrictForest(forest, filter));
         await print(flags.json ? toJson(s) : renderSummary(s));
       } else if (flags.json) {

@@ -1,0 +1,112 @@
+/**
+ * The flat timeline of a forest (`replay --events`): one row per process
+ * start, exec and exit, in time order, for the processes a filter matches.
+ * Pure.
+ *
+ * @module
+ */
+import type { Forest, ProcessNode } from "./forest.ts";
+import { commandText } from "./command_text.ts";
+import { identityOf, userLabel } from "./process_identity.ts";
+import {
+  isFiltering,
+  selectProcesses,
+  type TreeFilter,
+} from "./select_processes.ts";
+import { isoFromNs } from "../text/mod.ts";
+
+/** One row of the timeline. */
+export interface TimelineRow {
+  /** UTC, ISO-8601 with nine fraction digits. */
+  time: string;
+  /** ns since the recording's time base. */
+  t: number;
+  event: "start" | "exec" | "exit";
+  pid: number;
+  ppid: number;
+  user?: string;
+  /** start and exec: the command (argv quoted, or command line, or image). */
+  command?: string;
+  /** exit: the status as the tree prints it. */
+  status?: string;
+}
+
+/**
+ * The timeline rows of the processes `filter` matches (all without one).
+ * A process running before the recording has no start row.
+ *
+ * @example
+ * ```ts
+ * import { analyze } from "./analyze.ts";
+ * import { timelineOf } from "./timeline_of.ts";
+ * const f = await analyze([
+ *   { kind: "process_create", t: 5, pid: 6, tid: 6, ppid: 1, ptid: 1,
+ *     creatorPid: 1, creatorTid: 1, start: 5 },
+ *   { kind: "process_exit", t: 9, pid: 6, tid: 6, status: 256 },
+ * ], { os: "linux", bootId: "b" });
+ * const rows = timelineOf(f, 0n);
+ * if (rows.map((r) => r.event).join() !== "start,exit") throw new Error();
+ * if (rows[1].status !== "exit 1" || rows[1].time !== "1970-01-01T00:00:00.000000009Z") throw new Error(JSON.stringify(rows));
+ * ```
+ */
+export function timelineOf(
+  forest: Forest,
+  baseUtcNs: bigint,
+  filter?: TreeFilter,
+): TimelineRow[] {
+  const matched = isFiltering(filter)
+    ? selectProcesses(forest, filter!).matched
+    : undefined;
+  const rows: TimelineRow[] = [];
+  const row = (
+    n: ProcessNode,
+    t: number,
+    event: TimelineRow["event"],
+    rest: Partial<TimelineRow>,
+  ) => {
+    const user = userLabel(identityOf(n, forest.meta.os).cred, forest.accounts);
+    rows.push({
+      time: isoFromNs(baseUtcNs + BigInt(Math.round(t))),
+      t,
+      event,
+      pid: n.pid,
+      ppid: n.ppid,
+      ...(user !== undefined ? { user } : {}),
+      ...rest,
+    });
+  };
+  for (const n of forest.processes) {
+    if (matched && !matched.has(n.id)) continue;
+    if (!n.flags.includes("existing-before-recording")) {
+      const first = n.execs[0] ?? n;
+      row(n, n.start, "start", { command: commandText(first) });
+    }
+    for (const e of n.execs) {
+      if (e.via === "exec") row(n, e.t, "exec", { command: commandText(e) });
+    }
+    if (n.end !== undefined && n.exit) {
+      row(n, n.end, "exit", { status: n.exit.text });
+    }
+  }
+  const order = { start: 0, exec: 1, exit: 2 };
+  return rows.sort((a, b) =>
+    a.t - b.t || a.pid - b.pid || order[a.event] - order[b.event]
+  );
+}
+
+/**
+ * A row as one line: time, event, pid, ppid, user, then the command or
+ * the exit status.
+ *
+ * @example
+ * ```ts
+ * import { timelineLine } from "./timeline_of.ts";
+ * const line = timelineLine({ time: "T", t: 0, event: "exit", pid: 6, ppid: 1, status: "exit 1" });
+ * if (line !== "T  exit   pid 6  ppid 1  -  exit 1") throw new Error(line);
+ * ```
+ */
+export function timelineLine(r: TimelineRow): string {
+  return `${r.time}  ${r.event.padEnd(5)}  pid ${r.pid}  ppid ${r.ppid}  ${
+    r.user ?? "-"
+  }  ${r.command ?? r.status ?? ""}`;
+}
