@@ -28,7 +28,11 @@ find "$modules" -name package.json | sort | while read -r pj; do
   printf 'Files: usr/lib/procrec/node_modules/%s/*\nComment: npm package %s %s\nCopyright: the authors of %s\nLicense: %s\n' \
     "$name" "$name" "$ver" "$name" "${lic:-other}"
   text="$(ls "$dir"/LICEN[CS]E* "$dir"/license* 2>/dev/null | head -n1 || true)"
-  if [ -n "$text" ]; then sed 's/^[[:space:]]*$/./; s/^/ /' "$text"; else echo " See the package's own files."; fi
+  if [ -e "/usr/share/common-licenses/$lic" ]; then
+    # Debian ships this licence's text: point at it (lintian wants no copy)
+    echo " On Debian systems, the complete text of the $lic licence is in"
+    echo " /usr/share/common-licenses/$lic."
+  elif [ -n "$text" ]; then sed 's/^[[:space:]]*$/./; s/^/ /' "$text"; else echo " See the package's own files."; fi
   echo
 done
 printf 'Files: usr/lib/procrec/node_modules/deno/*\nComment: the Deno runtime, npm package deno (binary only)\nCopyright: the Deno authors\nLicense: Expat\n\n'
