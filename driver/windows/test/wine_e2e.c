@@ -408,6 +408,9 @@ static void check_foreign_service(void) {
   char text[512];
   int32_t rc;
   if (scm == NULL) die(NULL, "OpenSCManager", 0);
+  /* the service of the runs before (release check, conformance) is deleted
+   * once its driver has unloaded, which a loaded machine can delay */
+  wait_service_gone();
   svc = make_service(scm, L"C:\\Users\\Public\\procrec.sys", 0);
   rc = abi.open(NULL, &h);
   abi.last_error(NULL, text, sizeof(text));
