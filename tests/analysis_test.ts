@@ -270,3 +270,16 @@ Deno.test("deep and wide trees render, sum up and diff without overflowing the s
     renderDiff(d, "a", "b");
   }
 });
+
+Deno.test("renderTree() keeps a process on one line: newlines, C1 and bidi controls in argv and image are escaped", async () => {
+  const evil = "x\n[fake] INTACT\u009b2J\u202egnp.exe";
+  const f = await analyze([
+    create(1, 10, 1, {
+      info: { image: `/tmp/${evil}`, argv: ["sh", evil], from: {} },
+    }),
+  ], LINUX);
+  const text = renderTree(f);
+  assertEquals(text.trimEnd().split("\n").length, 1, text);
+  assertEquals(/[\u0080-\u009f\u202a-\u202e]/.test(text), false, text);
+  assertEquals(text.includes("\\u009b2J"), true, text);
+});

@@ -1,6 +1,7 @@
 /** Text helpers shared by the renderers. */
 import type { ProcessNode } from "./forest.ts";
 import { commandText, quoteArg } from "./command_text.ts";
+import { escapeText } from "../text/escape_text.ts";
 
 /** ns since the time base as seconds with millisecond precision: `+1.234s`. */
 export function formatT(t: number): string {
@@ -30,11 +31,10 @@ export function labelOf(n: ProcessNode): string {
   } (pid ${n.pid})`;
 }
 
-/** Replaces control characters so one process stays on one line. */
+/**
+ * Escapes control and formatting characters (newlines, C1, bidi) so one
+ * process stays on one line: the one escaping function of evidence text.
+ */
 export function oneLine(s: string): string {
-  return s.replace(
-    // deno-lint-ignore no-control-regex
-    /[\x00-\x1f\x7f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
+  return escapeText(s);
 }
