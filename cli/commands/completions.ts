@@ -1,7 +1,8 @@
 /**
  * `procrec completions bash|zsh|fish` and `procrec manpage`: shell
  * integration generated from the command line itself. Needs no permissions
- * (`manpage -o` needs `--allow-write`).
+ * (`manpage -o` needs `--allow-write`; it writes 0600 through the output
+ * opener, replacing an earlier page).
  *
  * @module
  */
@@ -16,6 +17,7 @@ import {
 import { CliError } from "../errors.ts";
 import { TOOL_VERSION } from "../version.ts";
 import { action, print } from "./_run.ts";
+import { writeTextOutput } from "./_output.ts";
 
 const SHELLS = {
   bash: bashCompletion,
@@ -70,8 +72,14 @@ export function register(program: Command): void {
         version: TOOL_VERSION,
         date: new Date().toISOString().slice(0, 10),
       });
-      if (flags.output) await Deno.writeTextFile(flags.output, roff);
-      else await print(roff);
+      // through the one output opener: no planted link is followed; a
+      // generated page is replaced (set-up writes it again each run)
+      if (flags.output) {
+        await writeTextOutput(flags.output, roff, {
+          force: true,
+          what: "man page",
+        });
+      } else await print(roff);
       return 0;
     }));
 }
