@@ -141,6 +141,40 @@ Deno.test("analyze() classifies thread exits: teardown, standalone, last-thread,
   ]);
 });
 
+Deno.test("analyze() takes a thread's remote verdict from the source (PR_F_REMOTE), not from its creator", async () => {
+  // a Windows process made by 700: its first thread is made by 700 too
+  const create: ProcEvent = {
+    kind: "process_create",
+    t: 0,
+    pid: 4100,
+    tid: 0,
+    ppid: 700,
+    ptid: 701,
+    creatorPid: 700,
+    creatorTid: 701,
+    start: 0,
+  };
+  const thread = (t: number, tid: number, remote?: boolean): ProcEvent => ({
+    kind: "thread_create",
+    t,
+    pid: 4100,
+    tid,
+    creatorPid: 700,
+    creatorTid: 701,
+    ...(remote === undefined ? {} : { remote }),
+  });
+  const remoteOf = async (events: ProcEvent[]) =>
+    (await analyze(events, WIN)).processes[0].threads
+      .filter((x) => x.tid !== 0).map((x) => x.remote);
+  // the driver's verdict: first thread not remote, a later one remote
+  assertEquals(
+    await remoteOf([create, thread(1, 4104, false), thread(2, 4112, true)]),
+    [false, true],
+  );
+  // without a verdict (older recordings): another process made it
+  assertEquals(await remoteOf([create, thread(1, 4104)]), [true]);
+});
+
 Deno.test("analyze() marks snapshots, processes seen without a create and lost spans", async () => {
   const f = await analyze([
     { kind: "process_snapshot", t: 0, pid: 5, tid: 5, ppid: 1, start: -100 },

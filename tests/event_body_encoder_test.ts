@@ -147,6 +147,9 @@ const threadEvent: fc.Arbitrary<ProcEvent> = fc.oneof(
     tid: u32,
     creatorPid: u32,
     creatorTid: u32,
+    remote: fc.boolean(),
+  }, {
+    requiredKeys: ["kind", "t", "pid", "tid", "creatorPid", "creatorTid"],
   }),
   fc.record({
     kind: fc.constant("thread_exit" as const),
@@ -170,7 +173,7 @@ Deno.test("encodeEventInto() of thread events follows the schema's layout", () =
       );
       const r = e as unknown as Record<string, unknown>;
       const tail = e.kind === "thread_create"
-        ? [r.creatorPid, r.creatorTid]
+        ? [r.creatorPid, r.creatorTid, ...("remote" in r ? [r.remote] : [])]
         : [r.status, ...(r.processExiting ? [true] : [])];
       deepStrictEqual(a, [
         e.kind === "thread_create" ? 4 : 5,
@@ -199,6 +202,7 @@ Deno.test("encodeEventTo() writes the bytes cbor-x writes for encodeEvent()'s ar
     tid: u32,
     creatorPid: odd,
     creatorTid: odd,
+    remote: odd,
     status: odd,
     processExiting: odd,
     comm: fc.string(),

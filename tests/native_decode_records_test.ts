@@ -318,6 +318,27 @@ Deno.test("decodeRecords() decodes exits, threads, comm, lost, snapshot and imag
   ]);
 });
 
+Deno.test("decodeRecords() takes a thread's remote verdict from PR_F_REMOTE when another process made it", () => {
+  const thread = (flags: number, pid: number, creator: number) =>
+    record({ kind: 4, flags, mono: BASE + 1n, pid, tid: pid + 4 }, 56, (v) => {
+      v.setUint32(40, creator, true);
+      v.setUint32(44, creator + 1, true);
+    });
+  const { events } = decodeRecords(
+    concat(
+      thread(0x0080, 500, 700), // a remote creation
+      thread(0, 600, 700), // a first thread, made by its creator
+      thread(0, 800, 800), // made in its own process: no verdict needed
+    ),
+    BASE,
+  );
+  eq(events.map((e) => e.kind === "thread_create" ? e.remote : "?"), [
+    true,
+    false,
+    undefined,
+  ]);
+});
+
 Deno.test("decodeRecords() skips unknown kinds by size and counts them", () => {
   const buf = concat(
     record({ kind: 99, mono: BASE, pid: 1, tid: 1 }, 72, () => {}),

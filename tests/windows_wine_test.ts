@@ -217,9 +217,9 @@ Deno.test({
       assert.ok(byPid(forest.processes, 4200).flags.includes("denied"));
       assert.equal(byPid(forest.processes, 4300).exit?.code, 1);
       const t4104 = p4100.threads.find((t) => t.tid === 4104);
-      // (the driver leaves PR_F_REMOTE off this first thread, which wine_e2e.c
-      // checks; the decoded event carries no flag, the analysis decides
-      // `remote` from creatorPid alone)
+      // the driver leaves PR_F_REMOTE off this first thread (made by the
+      // creator, 700), and the analysis follows the driver's verdict
+      assert.equal(t4104?.remote, false, "a first thread is not remote");
       assert.equal(t4104?.processExiting, true);
       const t4112 = p4100.threads.find((t) => t.tid === 4112);
       assert.ok(t4112?.remote, "a later thread created by process 700: remote");

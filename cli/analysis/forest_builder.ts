@@ -219,7 +219,10 @@ export class ForestBuilder {
         e.tid,
         t,
         s.node.threads.length === 0 && e.tid === e.pid,
-        e.creatorPid !== 0 && e.creatorPid !== e.pid,
+        // the source decides (a Windows process's first thread is made by
+        // its creator and is not remote); recordings without its verdict
+        // fall back to "made by another process"
+        e.remote ?? (e.creatorPid !== 0 && e.creatorPid !== e.pid),
       );
       addThread(s, th);
     }

@@ -151,6 +151,13 @@ export interface ThreadCreate extends EventBase {
   kind: "thread_create";
   creatorPid: number;
   creatorTid: number;
+  /**
+   * The source's verdict, when the creator is another process: `true` for a
+   * remote thread creation, `false` for a process's first thread, which its
+   * creator makes (Windows driver: `PR_F_REMOTE`). Absent when the creator
+   * is the process itself, and in recordings made before the field.
+   */
+  remote?: boolean;
 }
 
 /** A thread ended. */

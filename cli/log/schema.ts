@@ -225,7 +225,11 @@ const LAYOUT: Record<EventKind, readonly Field[]> = {
     ["guid", "str", true],
     ["statusUnknown", "bool", true],
   ],
-  thread_create: [["creatorPid", "uint"], ["creatorTid", "uint"]],
+  thread_create: [
+    ["creatorPid", "uint"],
+    ["creatorTid", "uint"],
+    ["remote", "bool", true],
+  ],
   thread_exit: [["status", "uint"], ["processExiting", "bool", true]],
   comm: [["comm", "str"]],
   lost: [
@@ -315,7 +319,11 @@ export function encodeEventInto(event: ProcEvent, out: unknown[]): unknown[] {
   // the two kinds a thread storm is made of, without the generic walk
   if (event.kind === "thread_create") {
     out.push(4, event.t, event.pid, event.tid);
-    out.push(event.creatorPid ?? null, event.creatorTid ?? null);
+    out.push(
+      event.creatorPid ?? null,
+      event.creatorTid ?? null,
+      event.remote ?? null,
+    );
     return trimNulls(out);
   }
   if (event.kind === "thread_exit") {
@@ -371,13 +379,16 @@ export function encodeEventTo(
     event.kind === "thread_create" && event.creatorPid !== undefined &&
     event.creatorTid !== undefined && event.creatorTid !== null
   ) {
-    sink.addArray(6);
+    const remote = event.remote;
+    const withRemote = remote !== undefined && remote !== null;
+    sink.addArray(withRemote ? 7 : 6);
     sink.value(4);
     sink.value(event.t);
     sink.value(event.pid);
     sink.value(event.tid);
     sink.value(event.creatorPid);
     sink.value(event.creatorTid);
+    if (withRemote) sink.value(remote);
     return;
   }
   if (event.kind === "thread_exit" && event.status !== undefined) {

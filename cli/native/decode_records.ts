@@ -10,6 +10,7 @@ import type {
   ProcessInfo,
   ProcEvent,
   Provenance,
+  ThreadCreate,
 } from "../events/types.ts";
 
 /** Size of `struct pr_rec_header`. */
@@ -185,14 +186,19 @@ function decodeOne(
   const tid = v.getUint32(off + 36, true);
   // the kinds a storm is made of first, without the helpers below
   if (kind === Kind.THREAD_CREATE) {
-    return {
+    const creatorPid = v.getUint32(off + 40, true);
+    const ev: ThreadCreate = {
       kind: "thread_create",
       t,
       pid,
       tid,
-      creatorPid: v.getUint32(off + 40, true),
+      creatorPid,
       creatorTid: v.getUint32(off + 44, true),
     };
+    // another process made it: the source says whether that is a remote
+    // creation or the process's first thread (PR_F_REMOTE)
+    if (creatorPid !== pid) ev.remote = (flags & Flag.REMOTE) !== 0;
+    return ev;
   }
   if (kind === Kind.THREAD_EXIT) {
     const ev: ProcEvent = {
