@@ -10,7 +10,12 @@ import {
   ZipReader,
   ZipWriter,
 } from "@zip.js/zip.js";
-import { generateKeyPair } from "../cli/bundle/mod.ts";
+import {
+  generateKeyPair,
+  importPublicKey,
+  verifyBundle,
+} from "../cli/bundle/mod.ts";
+import { streamEntry } from "../cli/bundle/_zip.ts";
 import {
   bundleCreate,
   incidentEvents,
@@ -359,6 +364,56 @@ Deno.test("verify: a manifest that misdescribes a recording it pins is named, ev
         v.stdout.includes(`the manifest says ${JSON.stringify(value)}`),
         v.stdout,
       );
+    }
+  });
+});
+
+Deno.test("verify: a bundle's recording member is read once, for its hash and its chain together", async () => {
+  await inTempDir(async (dir) => {
+    await setup(dir);
+    const members = await readZip(`${dir}/case.zip`);
+    const flipped = new Map(members);
+    const rec = flipped.get("recordings/incident.cbor")!.slice();
+    rec[Math.floor(rec.length / 2)] ^= 0x01;
+    flipped.set("recordings/incident.cbor", rec);
+    await writeZip(`${dir}/t.zip`, [...flipped]);
+    for (const [zip, verdict] of [["case.zip", 0], ["t.zip", 1]] as const) {
+      // every read of a member's bytes goes through the real zip reader,
+      // counted here
+      const reads = new Map<string, number>();
+      const bytes = new Map<string, number>();
+      const r = await verifyBundle(`${dir}/${zip}`, {
+        key: await importPublicKey(
+          await Deno.readTextFile(`${dir}/team.key.pub`),
+          "team.key.pub",
+        ),
+        streamMember: async function* (entry, options) {
+          const n = entry.filename;
+          reads.set(n, (reads.get(n) ?? 0) + 1);
+          for await (const b of streamEntry(entry, options)) {
+            bytes.set(n, (bytes.get(n) ?? 0) + b.length);
+            yield b;
+          }
+        },
+      });
+      assertEquals(r.exitCode, verdict, JSON.stringify(r.findings));
+      const sizes = new Map(members.map(([n, d]) => [n, d.length]));
+      for (const name of MEMBERS.slice(2)) {
+        assertEquals([name, reads.get(name)], [name, 1]);
+        assertEquals(bytes.get(name), sizes.get(name), name);
+      }
+      // and the one pass checked both the hash and the chain
+      assertEquals(r.recordings.length, 1);
+      if (verdict === 1) {
+        const about = r.findings.filter((f) =>
+          f.member === "recordings/incident.cbor"
+        );
+        assert(about.some((f) => f.chunk !== undefined), JSON.stringify(about));
+        assert(
+          about.some((f) => /SHA-256 is/.test(f.message)),
+          JSON.stringify(about),
+        );
+      }
     }
   });
 });

@@ -14,7 +14,6 @@
  * @module
  */
 import type { Entry } from "@zip.js/zip.js";
-import { RecordingReader } from "../log/mod.ts";
 import { INPUT_LIMITS } from "../io/mod.ts";
 import { sha256, toHex } from "../log/_hash.ts";
 import { newSha256 } from "./_tap.ts";
@@ -37,7 +36,10 @@ import {
   parseSignature,
   type SignatureFile,
 } from "./signature.ts";
-import { checkRecording } from "./verify_recording.ts";
+import {
+  readRecordingMember,
+  type RecordingPass,
+} from "./_recording_member.ts";
 import {
   type Finding,
   type MemberCheck,
@@ -46,10 +48,22 @@ import {
   type VerifyResult,
 } from "./verify_result.ts";
 
+/** Streams a member's bytes (see `streamEntry`). */
+export type MemberStreamer = (
+  entry: Entry,
+  options: { checkCrc32?: boolean; maxBytes?: number },
+) => AsyncIterable<Uint8Array>;
+
 /** Options of {@link verifyBundle}. */
 export interface VerifyBundleOptions {
   /** The public key the bundle must be signed with. */
   key?: VerifyingKey;
+  /**
+   * How a member's bytes are read (default: inflated from the zip); every
+   * member is read through it once, a recording too (its hash, chain and
+   * trailer are checked in the same pass).
+   */
+  streamMember?: MemberStreamer;
 }
 
 /**
@@ -80,6 +94,7 @@ export async function verifyBundle(
   options: VerifyBundleOptions = {},
 ): Promise<VerifyResult> {
   const zip = await openZip(path);
+  const stream = options.streamMember ?? streamEntry;
   const findings: Finding[] = [];
   const members: MemberCheck[] = [];
   const recordings: RecordingCheck[] = [];
@@ -208,8 +223,12 @@ export async function verifyBundle(
       return done();
     }
 
-    // every member the manifest lists, and nothing else
+    // every member the manifest lists, and nothing else; a recording the
+    // manifest pins and describes is read once: its hash, size, chain and
+    // trailer in one pass (the recording's findings are added below)
     const listed = new Set<string>();
+    const described = new Set(manifest.recordings.map((r) => r.member));
+    const passes = new Map<string, RecordingPass>();
     for (const m of manifest.members) {
       if (listed.has(m.name)) {
         findings.push({
@@ -219,7 +238,15 @@ export async function verifyBundle(
         });
       }
       listed.add(m.name);
-      members.push(await checkMember(byName.get(m.name), m, findings));
+      const entry = byName.get(m.name);
+      if (
+        entry && m.role === "recording" && described.has(m.name) &&
+        !passes.has(m.name)
+      ) {
+        const pass = await readRecordingMember(entry, m, stream);
+        passes.set(m.name, pass);
+        members.push(memberVerdict(m, pass.member, findings));
+      } else members.push(await checkMember(entry, m, findings, stream));
     }
     for (const e of zip.entries) {
       const n = e.filename;
@@ -262,33 +289,36 @@ export async function verifyBundle(
         });
       }
       if (!entry) continue; // already reported as missing
-      let reader: RecordingReader;
-      try {
-        const size = manifest.members.find((m) => m.name === name)?.size;
-        reader = await RecordingReader.fromStream(
-          // never inflated past the size the manifest pins
-          streamEntry(entry, { checkCrc32: false, maxBytes: size }),
-          name,
-        );
-      } catch (e) {
+      // read with its member check above, or (described twice, or not
+      // pinned as a recording) now
+      const pass = passes.get(name) ?? await readRecording(
+        entry,
+        name,
+        manifest.members.find((m) => m.name === name)?.size,
+        stream,
+      );
+      passes.delete(name); // a second description reads it again
+      if (pass.recording.state === "unreadable") {
         findings.push({
           level: "tampered",
           member: name,
-          message: `is not a readable recording: ${(e as Error).message}`,
+          message: `is not a readable recording: ${
+            (pass.recording.error as Error).message
+          }`,
         });
         continue;
       }
-      let result;
-      try {
-        result = await checkRecording(reader, name, name);
-      } catch (e) {
+      if (pass.recording.state === "broken") {
         findings.push({
           level: "tampered",
           member: name,
-          message: `cannot be read to its end: ${(e as Error).message}`,
+          message: `cannot be read to its end: ${
+            (pass.recording.error as Error).message
+          }`,
         });
         continue;
       }
+      const { reader, result } = pass.recording;
       recordings.push(result.check);
       findings.push(...result.findings);
       const h = reader.header;
@@ -322,28 +352,61 @@ export async function verifyBundle(
   }
 }
 
+/** A recording member not read with its member check (no hash needed). */
+async function readRecording(
+  entry: Entry,
+  name: string,
+  size: number | undefined,
+  stream: MemberStreamer,
+): Promise<RecordingPass> {
+  // never inflated past the size the manifest pins
+  return await readRecordingMember(
+    entry,
+    { name, size },
+    (e, o) => stream(e, { ...o, checkCrc32: false }),
+  );
+}
+
 async function checkMember(
   entry: Entry | undefined,
   m: { name: string; size: number; sha256: string },
   findings: Finding[],
+  stream: MemberStreamer,
 ): Promise<MemberCheck> {
-  const expected = { size: m.size, sha256: m.sha256 };
   if (!entry) {
     findings.push({
       level: "tampered",
       member: m.name,
       message: `is listed in the manifest but missing from the zip`,
     });
-    return { name: m.name, expected, ok: false };
+    return {
+      name: m.name,
+      expected: { size: m.size, sha256: m.sha256 },
+      ok: false,
+    };
   }
   const hash = newSha256();
   let size = 0;
   try {
-    for await (const block of streamEntry(entry, { maxBytes: m.size })) {
+    for await (const block of stream(entry, { maxBytes: m.size })) {
       hash.update(block);
       size += block.length;
     }
-  } catch (e) {
+  } catch (error) {
+    return memberVerdict(m, { error }, findings);
+  }
+  return memberVerdict(m, { size, sha256: hash.digest("hex") }, findings);
+}
+
+/** A member's check from what reading it gave: its size and hash, or an error. */
+function memberVerdict(
+  m: { name: string; size: number; sha256: string },
+  read: { size: number; sha256: string } | { error: unknown },
+  findings: Finding[],
+): MemberCheck {
+  const expected = { size: m.size, sha256: m.sha256 };
+  if ("error" in read) {
+    const e = read.error;
     if (e instanceof MemberSizeError) {
       findings.push({
         level: "tampered",
@@ -363,7 +426,7 @@ async function checkMember(
     });
     return { name: m.name, expected, ok: false };
   }
-  const found = { size, sha256: hash.digest("hex") };
+  const found = { size: read.size, sha256: read.sha256 };
   const problems: string[] = [];
   if (found.size !== m.size) {
     problems.push(`it has ${found.size} bytes, the manifest says ${m.size}`);
