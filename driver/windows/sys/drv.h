@@ -119,6 +119,10 @@ struct pr_drv {
   ULONG features;
   POOL_TYPE pool; /* NonPagedPoolNx, or NonPagedPool before Windows 8 */
 
+  /* Callback bodies in flight (drv_notify.c): their count, and
+   * PR_CB_DRAINING once unload waits for them to leave. */
+  volatile LONG cb_refs;
+
   /* First threads expected (drv_notify.c): (pid << 32 | creator pid), 0 free. */
   volatile LONG64 first_notes[PR_FIRST_NOTES];
   volatile LONG first_next;
@@ -158,6 +162,16 @@ NTKERNELAPI PEPROCESS NTAPI pr_current_process(void) __asm__("IoGetCurrentProces
 #endif
 
 /* drv_notify.c: callbacks and the records they build. */
+#define PR_CB_DRAINING 0x40000000
+/* Every callback body runs between these: enter fails (the body does
+ * nothing) once the unload drains. */
+BOOLEAN pr_cb_enter(void);
+VOID pr_cb_leave(void);
+/* Unload, after the callbacks are unregistered: no body starts any more,
+ * and it waits until every body in flight has left, so that the memory the
+ * bodies use can be freed. The kernel's removal of a notify routine is not
+ * relied on to wait for callbacks already running (Wine's does not). */
+VOID pr_cb_drain(void);
 VOID NTAPI pr_process_notify(PEPROCESS process, HANDLE pid, PPS_CREATE_NOTIFY_INFO info);
 VOID NTAPI pr_thread_notify(HANDLE pid, HANDLE tid, BOOLEAN create);
 VOID NTAPI pr_image_notify(PUNICODE_STRING name, HANDLE pid, PIMAGE_INFO info);
@@ -189,6 +203,11 @@ VOID pr_ctl_init(void);
 NTSTATUS pr_ctl_start(PFILE_OBJECT file, const struct pr_drv_start *s);
 VOID pr_ctl_stop(PFILE_OBJECT file); /* STOP, or the file's cleanup/close */
 VOID pr_ctl_shutdown(void);          /* unload: everything off */
+/* The file's CLEANUP (Windows: its last handle closed) or CLOSE (once no
+ * request of it is left; Wine sends only this): its session ends as if it
+ * sent STOP, its rules are removed, its pending READs complete now. A
+ * second call (CLOSE after CLEANUP) changes nothing but the count. */
+VOID pr_ctl_file_closed(PFILE_OBJECT file, BOOLEAN cleanup);
 
 /* drv_rules.c */
 /* Sets file's rules (empty: clears them); STATUS_SHARING_VIOLATION while

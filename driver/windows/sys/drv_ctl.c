@@ -94,3 +94,10 @@ VOID pr_ctl_shutdown(void) {
   pr_image_release();
   pr_ctl_unlock();
 }
+
+VOID pr_ctl_file_closed(PFILE_OBJECT file, BOOLEAN cleanup) {
+  InterlockedIncrement64(cleanup ? &g_pr.cleanups : &g_pr.closes);
+  pr_ctl_stop(file);
+  pr_rules_release(file);
+  pr_read_cancel_file(file);
+}

@@ -117,6 +117,9 @@ static VOID pr_cleanup(void) {
     g_pr.thread_registered = FALSE;
   }
   pr_ctl_shutdown(); /* the image-load callback, under the START/STOP mutex */
+  /* and no callback body runs on: those in flight have left (a removal need
+   * not wait for them), so the ring, scratch and rules may go */
+  pr_cb_drain();
   /* 2. pending reads, and the worker that serves them */
   pr_read_shutdown();
   /* 3. the device, then memory */
@@ -248,12 +251,8 @@ static NTSTATUS NTAPI pr_dispatch_open_close(PDEVICE_OBJECT dev, PIRP irp) {
   /* The last handle of a file closed: its session ends (a STOP it did not
    * send), its pending READs complete now. Windows sends CLEANUP then, and
    * CLOSE once no request of the file is left; Wine sends only CLOSE. */
-  if (sp->MajorFunction == IRP_MJ_CLEANUP || sp->MajorFunction == IRP_MJ_CLOSE) {
-    InterlockedIncrement64(sp->MajorFunction == IRP_MJ_CLEANUP ? &g_pr.cleanups : &g_pr.closes);
-    pr_ctl_stop(sp->FileObject);
-    pr_rules_release(sp->FileObject);
-    pr_read_cancel_file(sp->FileObject);
-  }
+  if (sp->MajorFunction == IRP_MJ_CLEANUP || sp->MajorFunction == IRP_MJ_CLOSE)
+    pr_ctl_file_closed(sp->FileObject, sp->MajorFunction == IRP_MJ_CLEANUP);
   irp->IoStatus.Status = STATUS_SUCCESS;
   irp->IoStatus.Information = 0;
   IoCompleteRequest(irp, IO_NO_INCREMENT);

@@ -23,6 +23,26 @@ ULONG64 pr_now_utc(void) {
 
 ULONG64 pr_now_mono(void) { return (ULONG64)KeQueryInterruptTime(); }
 
+BOOLEAN pr_cb_enter(void) {
+  for (;;) {
+    LONG v = pr_load(&g_pr.cb_refs);
+    if ((v & PR_CB_DRAINING) != 0) return FALSE;
+    if (InterlockedCompareExchange(&g_pr.cb_refs, v + 1, v) == v) return TRUE;
+  }
+}
+
+VOID pr_cb_leave(void) { InterlockedDecrement(&g_pr.cb_refs); }
+
+VOID pr_cb_drain(void) {
+  LARGE_INTEGER ms;
+  for (;;) {
+    LONG v = pr_load(&g_pr.cb_refs);
+    if (InterlockedCompareExchange(&g_pr.cb_refs, v | PR_CB_DRAINING, v) == v) break;
+  }
+  ms.QuadPart = -10000; /* 1 ms, relative */
+  while ((pr_load(&g_pr.cb_refs) & ~PR_CB_DRAINING) != 0) KeDelayExecutionThread(KernelMode, FALSE, &ms);
+}
+
 PUCHAR pr_slot_get(LONG *index) {
   for (LONG i = 0; i < (LONG)PR_SCRATCH_SLOTS; i++) {
     if (InterlockedCompareExchange(&g_pr.slot_busy[i], 1, 0) == 0) {
@@ -173,8 +193,8 @@ ULONG pr_sid_text(const UCHAR *sid, ULONG len, WCHAR *out, ULONG cap) {
   return o;
 }
 
-VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, ULONG status,
-                   const struct pr_token *token) {
+static VOID pr_process_body(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, ULONG status,
+                            const struct pr_token *token) {
   ULONG64 mono = pr_now_mono(), utc = pr_now_utc();
   ULONG max = (ULONG)pr_load(&g_pr.max_units);
   struct pr_builder b;
@@ -239,6 +259,13 @@ VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, 
   }
 }
 
+VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, ULONG status,
+                   const struct pr_token *token) {
+  if (!pr_cb_enter()) return;
+  pr_process_body(pid, info, create_time, status, token);
+  pr_cb_leave();
+}
+
 VOID NTAPI pr_process_notify(PEPROCESS process, HANDLE pid, PPS_CREATE_NOTIFY_INFO info) {
   ULONG64 created;
   ULONG status = 0;
@@ -250,8 +277,8 @@ VOID NTAPI pr_process_notify(PEPROCESS process, HANDLE pid, PPS_CREATE_NOTIFY_IN
   pr_on_process((ULONG)(ULONG_PTR)pid, info, created, status, info != NULL ? &token : NULL);
 }
 
-VOID pr_on_thread(ULONG pid, ULONG tid, BOOLEAN create, ULONG creator_pid, ULONG creator_tid, ULONG status,
-                  BOOLEAN exiting) {
+static VOID pr_thread_body(ULONG pid, ULONG tid, BOOLEAN create, ULONG creator_pid, ULONG creator_tid,
+                           ULONG status, BOOLEAN exiting) {
   ULONG64 mono = pr_now_mono(), utc = pr_now_utc();
   struct pr_builder b;
   LONG slot;
@@ -275,6 +302,13 @@ VOID pr_on_thread(ULONG pid, ULONG tid, BOOLEAN create, ULONG creator_pid, ULONG
   pr_finish(&b, slot);
 }
 
+VOID pr_on_thread(ULONG pid, ULONG tid, BOOLEAN create, ULONG creator_pid, ULONG creator_tid, ULONG status,
+                  BOOLEAN exiting) {
+  if (!pr_cb_enter()) return;
+  pr_thread_body(pid, tid, create, creator_pid, creator_tid, status, exiting);
+  pr_cb_leave();
+}
+
 /* Runs in the creating thread (create) or in the exiting thread (exit). */
 VOID NTAPI pr_thread_notify(HANDLE pid, HANDLE tid, BOOLEAN create) {
   ULONG status = 0;
@@ -292,7 +326,7 @@ VOID NTAPI pr_image_notify(PUNICODE_STRING name, HANDLE pid, PIMAGE_INFO info) {
   pr_on_image(name, (ULONG)(ULONG_PTR)pid, (ULONG)(ULONG_PTR)PsGetCurrentThreadId(), info);
 }
 
-VOID pr_on_image(PUNICODE_STRING name, ULONG pid, ULONG tid, PIMAGE_INFO info) {
+static VOID pr_image_body(PUNICODE_STRING name, ULONG pid, ULONG tid, PIMAGE_INFO info) {
   ULONG64 mono = pr_now_mono(), utc = pr_now_utc();
   struct pr_rec_image_load *r;
   struct pr_builder b;
@@ -308,4 +342,10 @@ VOID pr_on_image(PUNICODE_STRING name, ULONG pid, ULONG tid, PIMAGE_INFO info) {
                                   (ULONG)pr_load(&g_pr.max_units)))
     pr_rb_header(&b)->flags |= PR_F_IMAGE_TRUNCATED;
   pr_finish(&b, slot);
+}
+
+VOID pr_on_image(PUNICODE_STRING name, ULONG pid, ULONG tid, PIMAGE_INFO info) {
+  if (!pr_cb_enter()) return;
+  pr_image_body(name, pid, tid, info);
+  pr_cb_leave();
 }

@@ -18,7 +18,11 @@
  *      and stops: every record is stored or counted lost, each producer's
  *      order kept, sequence numbers contiguous, denials exactly the images
  *      the rules match (names in non-canonical spellings), first threads not
- *      remote, later ones remote.
+ *      remote, later ones remote;
+ *   5. unload: 8 producers call the callbacks' entry points while the
+ *      driver unloads (recording off, routines removed without waiting for
+ *      calls in flight, the drain) and its memory is freed and poisoned:
+ *      TSan sees no access to it after the drain.
  * TSan reports any data race; the checks report lost or reordered records.
  */
 #include <pthread.h>
@@ -370,6 +374,124 @@ static void test_callbacks(void) {
   drv_free();
 }
 
+/* ---- 5. unload while callbacks are in flight ----
+ * The host kernel's notify routines: a producer looks the routine up (the
+ * flag) and calls it; the removal clears the flag and does not wait for
+ * calls already made (as Wine's removal does not), so the driver's unload
+ * must wait for them itself before it frees the ring, scratch and rules. */
+#define UNLOAD_PRODUCERS 8
+#define UNLOAD_ROUNDS 12
+static volatile int km_registered;
+static volatile LONG km_inflight;
+
+static void *unload_producer(void *arg) {
+  ULONG k = (ULONG)(uintptr_t)arg, pid = PID0 + k * 100u;
+  WCHAR img[64];
+  UNICODE_STRING ui;
+  IMAGE_INFO ii;
+  PS_CREATE_NOTIFY_INFO ci;
+  memset(&ii, 0, sizeof(ii));
+  memset(&ci, 0, sizeof(ci));
+  ui.Buffer = img;
+  ui.Length = (USHORT)(2u * w16(img, 64, "\\Device\\HarddiskVolume2\\Windows\\System32\\cmd.exe"));
+  ci.ImageFileName = &ui;
+  ci.CreatingThreadId.UniqueProcess = (HANDLE)4;
+  km_current_pid = 4;
+  km_current_tid = 8;
+  for (ULONG i = 0; __atomic_load_n(&km_registered, __ATOMIC_ACQUIRE); i++) {
+    InterlockedIncrement(&km_inflight);
+    switch (i % 3) {
+    case 0:
+      pr_process_notify(NULL, (HANDLE)(ULONG_PTR)(pid + i % 50u), &ci);
+      break;
+    case 1:
+      pr_thread_notify((HANDLE)(ULONG_PTR)pid, (HANDLE)(ULONG_PTR)(pid + 1u + i % 50u), TRUE);
+      break;
+    default:
+      pr_image_notify(&ui, (HANDLE)(ULONG_PTR)pid, &ii);
+    }
+    InterlockedDecrement(&km_inflight);
+  }
+  return NULL;
+}
+
+/* Frees as the kernel's pool may: the memory is reused at once (poisoned). */
+static void poison_free(void *p, size_t n) {
+  memset(p, 0xDD, n);
+  free(p);
+}
+
+static void test_unload(void) {
+  LONG most = 0, total = 0;
+  for (int round = 0; round < UNLOAD_ROUNDS; round++) {
+    pthread_t t[UNLOAD_PRODUCERS];
+    FILE_OBJECT f = {0, 0};
+    struct pr_drv_start s = start_args(PR_OPT_IMAGE_LOAD);
+    LONG inflight;
+    drv_init();
+    CHECK(pr_ctl_start(&f, &s) == STATUS_SUCCESS, "round %d: session starts", round);
+    km_registered = 1;
+    for (int k = 0; k < UNLOAD_PRODUCERS; k++) pthread_create(&t[k], NULL, unload_producer, (void *)(uintptr_t)k);
+    usleep(20000);
+    /* drv_main.c's pr_cleanup, in its order: recording off, the routines
+     * removed (without waiting), the image-load callback, then the drain */
+    InterlockedExchange(&g_pr.running, 0);
+    __atomic_store_n(&km_registered, 0, __ATOMIC_RELEASE);
+    inflight = InterlockedCompareExchange(&km_inflight, 0, 0);
+    if (inflight > most) most = inflight;
+    total += inflight;
+    pr_ctl_shutdown();
+    pr_cb_drain();
+    CHECK(pr_load(&g_pr.cb_refs) == PR_CB_DRAINING, "round %d: no callback body left after the drain (refs 0x%x)",
+          round, (unsigned)pr_load(&g_pr.cb_refs));
+    /* then the memory goes, while the producers' last calls may still return */
+    poison_free(g_pr.ring_mem, RING_BYTES);
+    poison_free(g_pr.scratch, PR_SCRATCH_SLOTS * PR_SCRATCH_BYTES);
+    poison_free(g_pr.rules, 2 * sizeof(struct pr_rules));
+    g_pr.ring_mem = g_pr.scratch = NULL;
+    g_pr.rules = NULL;
+    for (int k = 0; k < UNLOAD_PRODUCERS; k++) pthread_join(t[k], NULL);
+    CHECK(registrations() == 0, "round %d: the image-load callback unregistered", round);
+  }
+  CHECK(total > 0, "callbacks were in flight at some unload (%d seen)", (int)total);
+  printf("unload: %d rounds, %d producers: %d callbacks in flight at unload (at most %d at once), none ran past it\n",
+         UNLOAD_ROUNDS, UNLOAD_PRODUCERS, (int)total, (int)most);
+}
+
+/* ---- 6. a handle's CLEANUP (Windows only: Wine sends CLOSE alone) ----
+ * pr_ctl_file_closed is what the CLEANUP and CLOSE dispatch runs. The queue
+ * of pending READs (drv_read.c, IRPs) runs under Wine only: here its
+ * cancellation is recorded, per file. */
+static int denies(const char *image);
+static PFILE_OBJECT cancelled_reads[4];
+static int n_cancelled_reads;
+VOID pr_read_cancel_file(PFILE_OBJECT file) {
+  if (n_cancelled_reads < 4) cancelled_reads[n_cancelled_reads++] = file;
+}
+
+static void test_cleanup(void) {
+  FILE_OBJECT a = {0, 0}, b = {0, 0};
+  struct pr_drv_start img = start_args(PR_OPT_IMAGE_LOAD), plain = start_args(0);
+  static const WCHAR ra[] = {'*', 'a', '.', 'e', 'x', 'e', 0};
+  drv_init();
+  n_cancelled_reads = 0;
+  CHECK(pr_ctl_start(&a, &img) == STATUS_SUCCESS && pr_rules_set(&a, ra, sizeof(ra)) == STATUS_SUCCESS &&
+            pr_ctl_start(&b, &plain) == STATUS_SUCCESS,
+        "a records with image loads and rules, b records");
+  pr_ctl_file_closed(&a, TRUE); /* IRP_MJ_CLEANUP of a */
+  CHECK(g_pr.cleanups == 1 && g_pr.closes == 0, "one cleanup counted");
+  CHECK(g_pr.running == 1 && g_pr.starts == 1, "b still records after a's cleanup");
+  CHECK(g_pr.image_on == 0 && registrations() == 0, "a's image loads are off: nobody else wants them");
+  CHECK(!denies("\\x\\a.exe") && g_pr.rules_owner == NULL, "a's rules are gone with its cleanup");
+  CHECK(n_cancelled_reads == 1 && cancelled_reads[0] == &a, "a's pending reads are cancelled, not b's");
+  pr_ctl_file_closed(&a, FALSE); /* then its CLOSE */
+  CHECK(g_pr.closes == 1 && g_pr.running == 1 && g_pr.starts == 1, "a's close after its cleanup changes nothing");
+  pr_ctl_file_closed(&b, TRUE);
+  CHECK(g_pr.running == 0 && g_pr.starts == 0 && n_cancelled_reads == 3, "b's cleanup ends the recording");
+  drv_free();
+  printf("cleanup: IRP_MJ_CLEANUP ends its file's session, rules and reads; CLOSE after it changes nothing\n");
+}
+
 /* The kernel side of the token query is not run here (pr_process_notify,
  * the real callback entry, is not driven on the host). */
 BOOLEAN pr_token_of(PEPROCESS process, struct pr_token *t) {
@@ -438,6 +560,8 @@ int main(void) {
   test_sid_text();
   test_sessions();
   test_callbacks();
+  test_unload();
+  test_cleanup();
   printf("%s: %d checks, %d failures\n", fails ? "FAILED" : "passed", checks, fails);
   return fails ? 1 : 0;
 }
