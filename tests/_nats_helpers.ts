@@ -1,5 +1,6 @@
 /** Helpers of the NATS tests: run the recorder and the collector against a cluster. */
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectDeno } from "../cli/nats/deno_transport.ts";
 import { type JetStreamManager } from "@nats-io/jetstream";
 import { waitJetStream } from "../cli/nats/ensure_stream.ts";
 import { sha256, toHex } from "../cli/log/_hash.ts";
@@ -89,7 +90,7 @@ export async function adminConnection(
   c: NatsCluster,
   auth: { user?: string; pass?: string } = {},
 ): Promise<{ nc: NatsConnection; jsm: JetStreamManager }> {
-  const nc = await connect({
+  const nc = await connectDeno({
     servers: c.url.replace("nats://", "").split(","),
     ...auth,
     maxReconnectAttempts: -1,

@@ -4,7 +4,8 @@
  * reads; and procrec's own refusals (a password without TLS, credentials
  * files readable by others).
  */
-import { connect, headers } from "@nats-io/transport-node";
+import { headers } from "@nats-io/transport-node";
+import { connectDeno } from "../cli/nats/deno_transport.ts";
 import { jetstream } from "@nats-io/jetstream";
 import { NatsCluster, natsServerInstalled } from "./_nats_cluster.ts";
 import {
@@ -127,7 +128,7 @@ Deno.test("with the documented permissions a host publishes only under its own s
       const files = await collectedFiles(`${dir}/out`);
       assertEquals(files.length, 1);
       assertEquals(await fileSha(files[0]), await fileSha(own));
-      const nc = await connect({
+      const nc = await connectDeno({
         servers: c.url.replace("nats://", "").split(","),
         user: "collector",
         pass: "c-secret",

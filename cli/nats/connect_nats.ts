@@ -7,11 +7,11 @@
  * @module
  */
 import {
-  connect,
+  type ConnectionOptions,
   credsAuthenticator,
   type NatsConnection,
-  type NodeConnectionOptions,
 } from "@nats-io/transport-node";
+import { connectDeno } from "./deno_transport.ts";
 import { type NatsTarget, parseNatsTarget } from "./nats_target.ts";
 
 /** Credentials and TLS of a connection (the `--nats-*` options). */
@@ -95,7 +95,7 @@ export async function connectNats(
   opts: ConnectOptions,
 ): Promise<NatsConnection> {
   const t = checkNatsAuth(opts.url, opts);
-  const o: NodeConnectionOptions = {
+  const o: ConnectionOptions = {
     servers: t.servers,
     name: opts.name ?? "procrec",
     maxReconnectAttempts: -1,
@@ -123,13 +123,15 @@ export async function connectNats(
     o.tls = opts.tlsCaFile ? { caFile: opts.tlsCaFile } : {};
   }
   try {
-    return await connect(o);
+    return await connectDeno(o);
   } catch (e) {
     const msg = (e as Error).message;
-    // NATS upgrades to TLS after its plaintext greeting, and the pinned
-    // Deno's node:tls cannot upgrade a socket that has been read from
-    const hint = o.tls && /secure TLS connection/i.test(msg)
-      ? "; TLS to NATS does not work under this Deno (node:tls cannot upgrade the connection after the server's greeting, denoland/deno#27087): use --nats-creds (no password is sent), or a TLS tunnel to a loopback port"
+    const hint = /UnknownIssuer|invalid peer certificate/i.test(msg)
+      ? opts.tlsCaFile
+        ? `; the servers' certificates are not signed by the CA in "${opts.tlsCaFile}" (--nats-tls-ca)`
+        : "; give the CA that signed the servers' certificates with --nats-tls-ca"
+      : /does not support 'tls'/.test(msg)
+      ? "; the server has no TLS: configure tls {} on its client port, or drop tls:// and --nats-tls-ca"
       : "";
     throw new Error(`Cannot connect to NATS "${t.url}": ${msg}${hint}`, {
       cause: e,
