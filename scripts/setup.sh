@@ -13,7 +13,7 @@ PKGS=(
   time                                                              # /usr/bin/time: memory bounds of the hostile-input tests
   dpkg-dev lintian                                                  # make deb and its test
   zsh fish                                                          # completion tests
-  nats-server                                                       # record --publish, collect tests
+  nats-server openssl                                               # record --publish, collect tests (openssl: their TLS certificates)
   forkstat                                                          # deno task bench:compare (reference)
 )
 missing=()

@@ -27,6 +27,8 @@ export interface ClusterOptions {
   extraConfig?: string;
   /** Environment of the servers (variables the configuration names). */
   env?: Record<string, string>;
+  /** Client ports speak TLS only, with this certificate and key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 /** A running cluster; {@link NatsCluster.stop} in `finally`. */
@@ -40,6 +42,11 @@ export class NatsCluster {
   /** `nats://127.0.0.1:P1,127.0.0.1:P2,...`: every seed server. */
   get url(): string {
     return `nats://${this.nodes.map((n) => `127.0.0.1:${n.port}`).join(",")}`;
+  }
+
+  /** `tls://127.0.0.1:P1,...`: every seed server, TLS required. */
+  get tlsUrl(): string {
+    return this.url.replace(/^nats:/, "tls:");
   }
 
   /** Starts `nodes` servers (3 by default) and waits until JetStream has a leader. */
@@ -70,6 +77,9 @@ export class NatsCluster {
             ? `cluster { name: procrec-test, listen: 127.0.0.1:${n.clusterPort}, routes: [${
               routes.join(", ")
             }] }`
+            : "",
+          opts.tls
+            ? `tls { cert_file: "${opts.tls.certFile}", key_file: "${opts.tls.keyFile}" }`
             : "",
           opts.extraConfig ?? "",
         ].join("\n") + "\n",
