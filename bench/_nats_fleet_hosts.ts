@@ -49,7 +49,7 @@ for (let h = 0; h < hosts; h++) {
         (seals[id] ??= [])[p.index] = now();
         pub?.add(p);
       },
-      ...(pub ? { publishCounts: () => pub.counts() } : {}),
+      ...(pub ? { publishCounts: (id: string) => pub.counts(id) } : {}),
     },
   );
   writers.push(w);

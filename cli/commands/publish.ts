@@ -14,6 +14,7 @@ import { pieceSubject } from "../nats/piece_subject.ts";
 import { recordingPieces } from "../nats/recording_pieces.ts";
 import { storedPieces } from "../nats/stored_pieces.ts";
 import { parseDuration } from "../record/parse_duration.ts";
+import { listSegments } from "../log/mod.ts";
 import { action, print, printErr } from "./_run.ts";
 import { addNatsOptions, natsAuth, type NatsFlags } from "./_nats_flags.ts";
 
@@ -25,12 +26,14 @@ interface PublishFlags extends NatsFlags {
 const EXAMPLES = `
 Examples:
   procrec publish recordings/web-1.cbor --to nats://10.0.0.5:4222,10.0.0.6:4222
+  procrec publish /var/lib/procrec/ --to nats://10.0.0.5:4222   every segment
 
 Each piece goes to PREFIX.<host>.<recording id> with Nats-Msg-Id <id>:<index>,
 as \`record --publish\` sends it. procrec first asks the stream which pieces of
 the recording it holds (when the credentials allow it) and sends only the
 others, in order; a recording still being written (NAME.incomplete) is sent up
-to its last whole piece. Exit status 0 when every piece is acknowledged, 2
+to its last whole piece. A segment directory stands for its segments, each
+its own recording, oldest first. Exit status 0 when every piece is acknowledged, 2
 otherwise (what is pending is said).
 `;
 
@@ -39,7 +42,10 @@ export function register(program: Command): void {
   const cmd = program
     .command("publish")
     .description("send a recording's missing pieces to NATS JetStream")
-    .argument("<recording...>", "recordings to publish")
+    .argument(
+      "<recording...>",
+      "recordings (or segment directories) to publish",
+    )
     .option("--to <url>", "nats://HOST:PORT[,HOST:PORT...] or tls://...")
     .option("--wait <time>", "how long to wait for acknowledgements", "30s");
   addNatsOptions(cmd)
@@ -59,7 +65,7 @@ export function register(program: Command): void {
         prefix: flags.subjectPrefix,
       };
       let status = 0;
-      for (const rec of recs) {
+      for (const rec of await expandSegmentDirs(recs)) {
         const { id, header, pieces, tail } = await recordingPieces(rec);
         const subject = pieceSubject(opts.prefix, header.host, id);
         let have = new Set<number>();
@@ -112,4 +118,25 @@ export function register(program: Command): void {
       }
       return status;
     }));
+}
+
+/** The recordings named: a segment directory stands for its segments. */
+async function expandSegmentDirs(recs: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const rec of recs) {
+    const st = await Deno.stat(rec).catch(() => undefined);
+    if (!st?.isDirectory) {
+      out.push(rec);
+      continue;
+    }
+    const { segments, problems } = await listSegments(rec);
+    for (const p of problems) {
+      printErr(`procrec: publish: skipping "${rec}/${p.name}": ${p.reason}\n`);
+    }
+    if (segments.length === 0) {
+      throw new UsageError(`Cannot publish "${rec}": no recordings in it`);
+    }
+    out.push(...segments.map((s) => s.path));
+  }
+  return out;
 }

@@ -267,14 +267,19 @@ export function register(program: Command): void {
       if (result.publish) {
         const p = result.publish;
         printErr(
-          `procrec: published ${p.published} pieces to ${flags.publish}: ${p.acked} acknowledged, ${p.pending} pending${
-            p.pending > 0
-              ? ` (${
-                p.lastError ?? "no acknowledgement in time"
-              }); send the rest with: procrec publish ${result.path} --to ${flags.publish}`
-              : ""
-          }\n`,
+          `procrec: published ${p.published} pieces to ${flags.publish}: ${p.acked} acknowledged, ${p.pending} pending\n`,
         );
+        if (p.pending > 0) {
+          // the recording is whole (its exit status says so); what did not
+          // reach the stream is said, with the command that sends it
+          printErr(
+            `procrec: publish: not all of ${result.path} left this host: ${p.pending} pieces were not acknowledged within --publish-wait (${
+              p.lastError ?? "no acknowledgement in time"
+            }); the local ${
+              segments ? "segments hold" : "recording holds"
+            } them; send the rest with: procrec publish ${result.path} --to ${flags.publish}\n`,
+          );
+        }
       }
       if (result.unknownRecords > 0) {
         printErr(

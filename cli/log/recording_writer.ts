@@ -55,8 +55,11 @@ export interface WriterOptions {
    * after its bytes were written to the local file; must not throw or block.
    */
   onPiece?: (piece: SealedPiece) => void;
-  /** Publishing figures for the trailer (see `SCHEMA.md`), asked at close. */
-  publishCounts?: () => PublishCounts;
+  /**
+   * Publishing figures of this recording (by its id) for the trailer (see
+   * `SCHEMA.md`), asked at close.
+   */
+  publishCounts?: (recordingId: string) => PublishCounts;
 }
 
 /** One sealed item of a recording: the exact bytes written to the file. */
@@ -108,7 +111,7 @@ export class RecordingWriter {
   #bytes = 0;
   #lastFlush = Date.now();
   #onPiece: ((piece: SealedPiece) => void) | undefined;
-  #publishCounts: (() => PublishCounts) | undefined;
+  #publishCounts: ((recordingId: string) => PublishCounts) | undefined;
   #id = "";
   /** Events lost by a failed chunk write. */
   #unwritten = 0;
@@ -312,7 +315,7 @@ export class RecordingWriter {
       trailer.endUtcNs,
       trailer.finalHash,
     ];
-    if (this.#publishCounts) fields.push(this.#publishCounts());
+    if (this.#publishCounts) fields.push(this.#publishCounts(this.#id));
     const item = newEncoder().encode(fields);
     try {
       this.#file.writeSync(item);

@@ -37,6 +37,8 @@ const WINDOW = 128;
 const PUBLISH_TIMEOUT_MS = 5000;
 
 interface Entry {
+  /** The recording's id. */
+  id: string;
   subject: string;
   msgId: string;
   index: number;
@@ -86,6 +88,11 @@ export class PiecePublisher {
   #nc: NatsConnection | undefined;
   #lastNotice = "";
   #ids = new Map<string, string>();
+  /** Figures per recording id (the trailer's are its recording's). */
+  #per = new Map<
+    string,
+    { sealed: number; published: number; acked: number }
+  >();
   /** The last error while publishing, if any. */
   lastError: string | undefined;
 
@@ -118,6 +125,7 @@ export class PiecePublisher {
     const keep = this.#held + piece.bytes.length <= HELD_BYTES;
     if (keep) this.#held += piece.bytes.length;
     this.#entries.push({
+      id,
       subject: pieceSubject(this.opts.prefix, this.host, id),
       msgId: pieceMsgId(id, piece.index),
       index: piece.index,
@@ -131,16 +139,34 @@ export class PiecePublisher {
       acked: false,
     });
     this.#sealed++;
+    this.#of(id).sealed++;
     this.#wake?.();
   }
 
-  /** Pieces sent at least once, acknowledged, and not yet acknowledged. */
-  counts(): PublishCounts {
+  /**
+   * Pieces sent at least once, acknowledged, and not yet acknowledged: of
+   * every recording given, or of recording `id` only.
+   */
+  counts(id?: string): PublishCounts {
+    if (id !== undefined) {
+      const c = this.#of(id);
+      return {
+        published: c.published,
+        acked: c.acked,
+        pending: c.sealed - c.acked,
+      };
+    }
     return {
       published: this.#published,
       acked: this.#acked,
       pending: this.#sealed - this.#acked,
     };
+  }
+
+  #of(id: string): { sealed: number; published: number; acked: number } {
+    let c = this.#per.get(id);
+    if (!c) this.#per.set(id, c = { sealed: 0, published: 0, acked: 0 });
+    return c;
   }
 
   /**
@@ -247,6 +273,7 @@ export class PiecePublisher {
           if (!batch[i].acked) {
             batch[i].acked = true;
             this.#acked++;
+            this.#of(batch[i].id).acked++;
           }
         } else failed ??= r.reason;
       }
@@ -291,6 +318,7 @@ export class PiecePublisher {
     if (!e.sent) {
       e.sent = true;
       this.#published++;
+      this.#of(e.id).published++;
     }
     await js.publish(e.subject, bytes, {
       msgID: e.msgId,

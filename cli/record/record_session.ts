@@ -284,7 +284,7 @@ export async function recordSession(
     const publishing = pub
       ? {
         onPiece: (p: SealedPiece) => pub.add(p),
-        publishCounts: () => pub.counts(),
+        publishCounts: (id: string) => pub.counts(id),
         chunkBytes: PUBLISH_CHUNK_BYTES,
       }
       : {};
