@@ -112,6 +112,15 @@ captureTest(
           await nc.close();
         }
 
+        // procrec publish DIR/ stands for every segment: all already there
+        const again = await procrec(["publish", segDir, "--to", c.url]);
+        assertEquals(again.code, 0, again.stdout + again.stderr);
+        assertEquals(
+          again.stdout.match(/pieces are already in the stream/g)?.length,
+          names.length,
+          again.stdout,
+        );
+
         const out = `${dir}/out`;
         const col = await collect(c.url, out);
         assertEquals(col.code, 0, col.stdout + col.stderr);
