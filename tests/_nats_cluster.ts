@@ -27,6 +27,8 @@ export interface ClusterOptions {
   extraConfig?: string;
   /** Environment of the servers (variables the configuration names). */
   env?: Record<string, string>;
+  /** The address client ports listen on (default 127.0.0.1). */
+  clientHost?: string;
   /** Client ports speak TLS only, with this certificate and key (PEM files). */
   tls?: { certFile: string; keyFile: string };
 }
@@ -37,11 +39,14 @@ export class NatsCluster {
     readonly dir: string,
     readonly nodes: NatsNode[],
     readonly env: Record<string, string> = {},
+    readonly clientHost = "127.0.0.1",
   ) {}
 
   /** `nats://127.0.0.1:P1,127.0.0.1:P2,...`: every seed server. */
   get url(): string {
-    return `nats://${this.nodes.map((n) => `127.0.0.1:${n.port}`).join(",")}`;
+    return `nats://${
+      this.nodes.map((n) => `${this.clientHost}:${n.port}`).join(",")
+    }`;
   }
 
   /** `tls://127.0.0.1:P1,...`: every seed server, TLS required. */
@@ -71,7 +76,7 @@ export class NatsCluster {
         n.configPath,
         [
           `server_name: ${n.name}`,
-          `listen: 127.0.0.1:${n.port}`,
+          `listen: ${opts.clientHost ?? "127.0.0.1"}:${n.port}`,
           `jetstream { store_dir: "${n.storeDir}" }`,
           count > 1
             ? `cluster { name: procrec-test, listen: 127.0.0.1:${n.clusterPort}, routes: [${
@@ -85,7 +90,7 @@ export class NatsCluster {
         ].join("\n") + "\n",
       );
     }
-    const c = new NatsCluster(dir, nodes, opts.env);
+    const c = new NatsCluster(dir, nodes, opts.env, opts.clientHost);
     try {
       for (const n of nodes) c.startNode(n);
       for (const n of nodes) await c.waitReady(n);
@@ -128,7 +133,7 @@ export class NatsCluster {
     for (;;) {
       try {
         const conn = await Deno.connect({
-          hostname: "127.0.0.1",
+          hostname: this.clientHost,
           port: n.port,
         });
         const buf = new Uint8Array(4096);

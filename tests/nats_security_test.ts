@@ -22,7 +22,7 @@ import {
   ROOT,
   withTempDir,
 } from "./_record_helpers.ts";
-import { testHeader, workload } from "./_recording_helpers.ts";
+import { testHeader, workload, writeRecording } from "./_recording_helpers.ts";
 import { RecordingWriter } from "../cli/log/mod.ts";
 import { ensureStream } from "../cli/nats/ensure_stream.ts";
 import { recordingPieces } from "../cli/nats/recording_pieces.ts";
@@ -241,3 +241,48 @@ Deno.test("procrec refuses a password over a non-loopback URL without TLS, and w
     );
   });
 });
+
+/** The first non-loopback IPv4 address of this machine, if any. */
+function outsideAddress(): string | undefined {
+  return Deno.networkInterfaces().find((i) =>
+    i.family === "IPv4" && !i.address.startsWith("127.")
+  )?.address;
+}
+
+const outside = outsideAddress();
+Deno.test({
+  name:
+    "./procrec reaches a NATS server on a non-loopback address (the launcher allowed only 127.0.0.1)",
+  ignore: outside === undefined,
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const c = await NatsCluster.start({ nodes: 1, clientHost: outside });
+      try {
+        const rec = `${dir}/a.cbor`;
+        await writeRecording(rec, workload(20), 8);
+        const r = await procrec([
+          "publish",
+          rec,
+          "--to",
+          c.url,
+          "--wait",
+          "20s",
+        ]);
+        assertEquals(r.code, 0, r.stdout + r.stderr);
+        assert(/, 0 pending/.test(r.stdout), r.stdout);
+        const col = await collect(c.url, `${dir}/out`);
+        assertEquals(col.code, 0, col.stdout + col.stderr);
+        const files = await collectedFiles(`${dir}/out`);
+        assertEquals(files.length, 1, `${files}`);
+        assertEquals(await fileSha(files[0]), await fileSha(rec));
+      } finally {
+        await c.stop();
+      }
+    }, "procrec-nats-test-");
+  },
+});
+if (outside === undefined) {
+  console.log(
+    "nats_security_test: this machine has no non-loopback IPv4 address; the launcher's network permission test is ignored",
+  );
+}
