@@ -129,7 +129,7 @@ export async function checkPublish(
           ? `this host may publish on ${opts.prefix}.${
             subject.split(".")[1]
           }.> (probe answered by JetStream, nothing stored)`
-          : `probe: ${text}`,
+          : `not provable before the stream exists (the probe got: ${text}); run doctor again after the first record --publish`,
       });
     } else {
       checks.push({
