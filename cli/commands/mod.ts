@@ -22,6 +22,7 @@ import { register as collect } from "./collect.ts";
 import { register as publish } from "./publish.ts";
 import { register as fleet } from "./fleet.ts";
 import { register as search } from "./search.ts";
+import { register as hunt } from "./hunt.ts";
 
 /** Adds a command to the program. */
 export type Register = (program: Command) => void;
@@ -45,4 +46,5 @@ export const COMMANDS: Register[] = [
   collect,
   fleet,
   search,
+  hunt,
 ];

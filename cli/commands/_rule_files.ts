@@ -1,0 +1,70 @@
+/**
+ * Reads the Sigma rule files `hunt --rules` names: a file is itself, a
+ * directory every `*.yml` / `*.yaml` below it, sorted by path. Needs
+ * `--allow-read`.
+ *
+ * @module
+ */
+import { CliError } from "../errors.ts";
+
+/** A rule file larger than this is refused (SigmaHQ's largest is ~20 KiB). */
+export const MAX_RULE_BYTES = 1024 * 1024;
+
+/** A rule file's path and text. */
+export interface RuleFile {
+  path: string;
+  text: string;
+}
+
+/**
+ * The rule files under `paths`. A path that cannot be read, or a file too
+ * large or not UTF-8, is a {@link CliError} naming it.
+ */
+export async function readRuleFiles(paths: string[]): Promise<RuleFile[]> {
+  const files: string[] = [];
+  const walk = async (dir: string, depth: number) => {
+    if (depth > 32) return;
+    const entries: Deno.DirEntry[] = [];
+    for await (const e of Deno.readDir(dir)) entries.push(e);
+    entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const e of entries) {
+      const p = `${dir}/${e.name}`;
+      if (e.isDirectory) await walk(p, depth + 1);
+      else if (e.isFile && /\.ya?ml$/i.test(e.name)) files.push(p);
+    }
+  };
+  for (const p of paths) {
+    try {
+      const st = await Deno.stat(p);
+      if (st.isDirectory) await walk(p.replace(/\/+$/, ""), 0);
+      else files.push(p);
+    } catch (e) {
+      throw new CliError(
+        `Cannot read rules "${p}": ${(e as Error).message}`,
+        2,
+        { cause: e },
+      );
+    }
+  }
+  const out: RuleFile[] = [];
+  for (const path of files) {
+    try {
+      const st = await Deno.stat(path);
+      if (st.size > MAX_RULE_BYTES) {
+        throw new Error(
+          `it is ${st.size} bytes, more than a rule file may be (${MAX_RULE_BYTES})`,
+        );
+      }
+      const bytes = await Deno.readFile(path);
+      const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      out.push({ path, text });
+    } catch (e) {
+      throw new CliError(
+        `Cannot read rule file "${path}": ${(e as Error).message}`,
+        2,
+        { cause: e },
+      );
+    }
+  }
+  return out;
+}

@@ -1,0 +1,398 @@
+/**
+ * Compiles one detection item (`Field|mod|mod: values`) to a test over an
+ * event's fields: wildcards, escapes and modifiers are resolved once, to
+ * lower-case strings for the common shapes (equals, starts, ends, contains)
+ * and to one RegExp otherwise.
+ *
+ * @module
+ */
+import type { FieldItem } from "./sigma_rule.ts";
+import { RuleError, UnsupportedRuleError } from "./rule_error.ts";
+import { type EventFields, FIELD_INDEX } from "./event_fields.ts";
+import { FIELD_NAMES } from "./field_table.ts";
+import {
+  base64,
+  base64Offsets,
+  DASH,
+  isLiteral,
+  ONE,
+  parseWildcards,
+  type Part,
+  STAR,
+  utf16,
+  utf8Bytes,
+  windash,
+} from "./_value_parts.ts";
+
+/** A compiled test over one event's fields. */
+export type FieldsTest = (f: EventFields) => boolean;
+
+/** A compiled item: its test, and what any match needs. */
+export interface CompiledItem {
+  test: FieldsTest;
+  /** Field index of the item (-1 keyword, -2 a field procrec lacks). */
+  field: number;
+  /**
+   * Lower-case texts one of which the field's lower-case value contains
+   * whenever the item matches; absent when no such texts are known.
+   */
+  anchor?: string[];
+}
+
+/** A test of one string value: the value and its lower case. */
+type StringTest = (value: string, lower: string) => boolean;
+
+const TRANSFORMS = new Set([
+  "base64",
+  "base64offset",
+  "utf16le",
+  "utf16be",
+  "utf16",
+  "wide",
+  "windash",
+]);
+const KINDS = new Set([
+  "contains",
+  "startswith",
+  "endswith",
+  "re",
+  "exists",
+  "lt",
+  "lte",
+  "gt",
+  "gte",
+]);
+const AFFIX = new Set(["contains", "startswith", "endswith"]);
+const RE_FLAGS: Record<string, string> = { i: "i", m: "m", s: "s" };
+
+/**
+ * Compiles an item of rule `file`. Throws {@link RuleError} for a value the
+ * modifiers cannot take (a regex that is not text, `exists` without a
+ * boolean), {@link UnsupportedRuleError} naming an unknown modifier or a
+ * regular expression JavaScript cannot compile.
+ *
+ * @example
+ * ```ts
+ * import { compileItem } from "./compile_item.ts";
+ * import { EventFields } from "./event_fields.ts";
+ * const t = compileItem({ field: "CommandLine", modifiers: ["contains", "all"],
+ *   values: ["-enc", "JAB"], path: "p" }, "r.yml");
+ * const f = new EventFields({ os: "windows", host: "h",
+ *   process: { pid: 1, ppid: 0, start: 0, info: { cmdline: "powershell -ENC jabc", from: {} } } });
+ * if (!t.test(f)) throw new Error();
+ * if (t.anchor?.join() !== "-enc") throw new Error(String(t.anchor));
+ * ```
+ */
+export function compileItem(item: FieldItem, file: string): CompiledItem {
+  const test = compileTest(item, file);
+  return {
+    test: test.test,
+    field: test.field,
+    ...(test.anchor ? { anchor: test.anchor } : {}),
+  };
+}
+
+function compileTest(
+  item: FieldItem,
+  file: string,
+): { test: FieldsTest; field: number; anchor?: string[] } {
+  const bad = (detail: string): never => {
+    throw new RuleError(file, item.path, detail);
+  };
+  const unsupported = (feature: string): never => {
+    throw new UnsupportedRuleError(file, item.path, feature);
+  };
+  let kind: string | undefined;
+  let all = false;
+  let cased = false;
+  let reFlags = "";
+  let fieldrefMode = false;
+  const transforms: string[] = [];
+  for (const m of item.modifiers) {
+    const low = m.toLowerCase();
+    if (TRANSFORMS.has(low)) {
+      // applied in their order; the match kind (contains...) applies last
+      transforms.push(low);
+    } else if (KINDS.has(low)) {
+      if (kind) bad(`has two value modifiers, "${kind}" and "${m}"`);
+      kind = low;
+    } else if (low === "fieldref") fieldrefMode = true;
+    else if (low === "all") all = true;
+    else if (low === "cased") cased = true;
+    else if (kind === "re" && RE_FLAGS[low]) reFlags += RE_FLAGS[low];
+    else unsupported(`modifier "${m}"`);
+  }
+  const index = item.field === undefined
+    ? -1
+    : FIELD_INDEX.get(item.field) ?? -2;
+  if (index === -1 && (kind === "exists" || fieldrefMode)) {
+    bad(`"${fieldrefMode ? "fieldref" : kind}" needs a field`);
+  }
+  if (fieldrefMode && (transforms.length || (kind && !AFFIX.has(kind)))) {
+    unsupported(`"fieldref" with "${transforms[0] ?? kind}"`);
+  }
+
+  if (kind === "exists") {
+    if (item.values.length !== 1) bad("exists takes one value, true or false");
+    const v = item.values[0];
+    const want = v === true || v === "true"
+      ? true
+      : v === false || v === "false"
+      ? false
+      : bad(`exists takes true or false, not "${v}"`);
+    return {
+      field: index,
+      test: (f) => (index >= 0 && f.value(index) !== undefined) === want,
+    };
+  }
+
+  const tests: StringTest[][] = []; // per value: its variants (OR)
+  // per string value: the longest literal of each variant (absent: none)
+  const literals: (string[] | undefined)[] = [];
+  const nullValues: boolean[] = [];
+  const fieldref: number[] = [];
+  for (const v of item.values) {
+    if (v === null) {
+      if (transforms.length || kind) {
+        bad("a null value takes no modifiers");
+      }
+      nullValues.push(true);
+      continue;
+    }
+    const text = String(v);
+    if (fieldrefMode) {
+      // the other field's value, at match time
+      fieldref.push(FIELD_INDEX.get(text) ?? -2);
+      continue;
+    }
+    if (kind !== undefined && !AFFIX.has(kind)) literals.push(undefined);
+    if (kind === "re") {
+      if (transforms.length) bad(`"re" takes no ${transforms[0]}`);
+      tests.push([regexTest(text, reFlags, unsupported)]);
+      continue;
+    }
+    if (kind === "lt" || kind === "lte" || kind === "gt" || kind === "gte") {
+      const n = Number(text);
+      if (Number.isNaN(n)) bad(`"${kind}" needs a number, not "${text}"`);
+      const k = kind;
+      tests.push([(s) => {
+        const x = Number(s);
+        if (s === "" || Number.isNaN(x)) return false;
+        return k === "lt"
+          ? x < n
+          : k === "lte"
+          ? x <= n
+          : k === "gt"
+          ? x > n
+          : x >= n;
+      }]);
+      continue;
+    }
+    // numbers and booleans are their text, with no wildcards
+    let variants: Part[][] = [
+      typeof v === "string" ? parseWildcards(v) : [text],
+    ];
+    let bytes = false; // the literal is a byte string (after utf16)
+    for (const t of transforms) {
+      if (t === "windash") {
+        variants = variants.map(windash);
+        continue;
+      }
+      variants = variants.flatMap((parts) => {
+        if (!isLiteral(parts)) {
+          return unsupported(`wildcards in a value with "${t}"`);
+        }
+        const lit = parts.join("");
+        if (t === "utf16le" || t === "wide" || t === "utf16") {
+          if (bytes) bad(`"${t}" after another encoding`);
+          // `utf16` is little-endian with a byte order mark
+          const enc = utf16(lit, false);
+          return [[t === "utf16" ? "\xff\xfe" + enc : enc]];
+        }
+        if (t === "utf16be") {
+          if (bytes) bad(`"${t}" after another encoding`);
+          return [[utf16(lit, true)]];
+        }
+        const raw = bytes ? lit : utf8Bytes(lit);
+        if (t === "base64") return [[base64(raw)]];
+        return base64Offsets(raw).map((s) => [s]);
+      });
+      bytes = t.startsWith("utf16") || t === "wide";
+      if (t === "base64" || t === "base64offset") bytes = false;
+    }
+    const longest = variants.map((parts) =>
+      parts.reduce<string>(
+        (a, x) => typeof x === "string" && x.length > a.length ? x : a,
+        "",
+      ).toLowerCase()
+    );
+    literals.push(longest.every((l) => l.length > 0) ? longest : undefined);
+    tests.push(variants.map((parts) => {
+      const shaped = kind === "contains"
+        ? [STAR, ...parts, STAR]
+        : kind === "startswith"
+        ? [...parts, STAR]
+        : kind === "endswith"
+        ? [STAR, ...parts]
+        : index === -1 && !transforms.length
+        ? [STAR, ...parts, STAR] // a keyword is searched for in the text
+        : parts;
+      return stringTest(shaped as Part[], cased);
+    }));
+  }
+
+  const any = (s: string, low: string, group: StringTest[]) => {
+    for (const t of group) if (t(s, low)) return true;
+    return false;
+  };
+  const matchValue = (s: string, low: string): boolean => {
+    if (all) {
+      for (const g of tests) if (!any(s, low, g)) return false;
+      return tests.length > 0;
+    }
+    for (const g of tests) if (any(s, low, g)) return true;
+    return false;
+  };
+  const hasNull = nullValues.length > 0;
+  if (fieldrefMode) {
+    const cmp = (a: string, b: string) =>
+      kind === "contains"
+        ? a.includes(b)
+        : kind === "startswith"
+        ? a.startsWith(b)
+        : kind === "endswith"
+        ? a.endsWith(b)
+        : a === b;
+    return {
+      field: index,
+      test: (f) => {
+        const low = index >= 0 ? f.lower(index) : undefined;
+        if (low === undefined) return false;
+        const check = (other: number) => {
+          const o = other >= 0 ? f.lower(other) : undefined;
+          return o !== undefined && cmp(low, o);
+        };
+        return all ? fieldref.every(check) : fieldref.some(check);
+      },
+    };
+  }
+  if (index === -1) {
+    // a keyword: any field of the event
+    return {
+      field: index,
+      test: (f) => {
+        for (let i = 0; i < FIELD_NAMES.length; i++) {
+          const s = f.value(i);
+          if (s !== undefined && matchValue(s, f.lower(i)!)) return true;
+        }
+        return false;
+      },
+    };
+  }
+  if (index === -2) {
+    // a field procrec does not have: never a value (the rule is reported)
+    return { field: index, test: () => hasNull && !all };
+  }
+  // texts one of which any match contains: with `all`, the best value's;
+  // else every value's (a null, a regex or a number test has none)
+  let anchor: string[] | undefined;
+  if (!hasNull && literals.length > 0) {
+    if (all) {
+      for (const l of literals) {
+        if (l && (!anchor || score(l) > score(anchor))) anchor = l;
+      }
+    } else if (literals.every((l) => l !== undefined)) {
+      anchor = [...new Set(literals.flat() as string[])];
+    }
+  }
+  return {
+    field: index,
+    anchor,
+    test: (f) => {
+      const s = f.value(index);
+      if (s === undefined || s === "") {
+        if (hasNull) return true;
+        if (s === undefined) return false;
+      }
+      return matchValue(s, f.lower(index)!);
+    },
+  };
+}
+
+/** How selective a set of alternative texts is: fewer and longer is better. */
+export function score(texts: string[]): number {
+  return Math.min(...texts.map((t) => Math.min(t.length, 12))) /
+    texts.length;
+}
+
+/** A test of one pattern: string operations for the plain shapes, else a RegExp. */
+function stringTest(parts: Part[], cased: boolean): StringTest {
+  // merge neighbouring literals, and runs of stars
+  const p: Part[] = [];
+  for (const x of parts) {
+    const last = p[p.length - 1];
+    if (typeof x === "string" && typeof last === "string") {
+      p[p.length - 1] = last + x;
+    } else if (!(x === STAR && last === STAR)) p.push(x);
+  }
+  const lit = (x: Part) => typeof x === "string";
+  const norm = (s: string) => cased ? s : s.toLowerCase();
+  const pick = (s: string, low: string) => cased ? s : low;
+  if (p.length === 0) return (s) => s === "";
+  if (p.length === 1 && p[0] === STAR) return () => true;
+  if (p.length === 1 && lit(p[0])) {
+    const a = norm(p[0] as string);
+    return (s, low) => pick(s, low) === a;
+  }
+  if (p.length === 2 && p[0] === STAR && lit(p[1])) {
+    const a = norm(p[1] as string);
+    return (s, low) => pick(s, low).endsWith(a);
+  }
+  if (p.length === 2 && lit(p[0]) && p[1] === STAR) {
+    const a = norm(p[0] as string);
+    return (s, low) => pick(s, low).startsWith(a);
+  }
+  if (p.length === 3 && p[0] === STAR && lit(p[1]) && p[2] === STAR) {
+    const a = norm(p[1] as string);
+    return (s, low) => pick(s, low).includes(a);
+  }
+  const src = p.map((x) =>
+    x === STAR
+      ? "[\\s\\S]*"
+      : x === ONE
+      ? "[\\s\\S]"
+      : x === DASH
+      ? "[-/\u2013\u2014\u2015]"
+      : (x as string).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+  ).join("");
+  const re = new RegExp(`^${src}$`, cased ? "" : "i");
+  return (s) => re.test(s);
+}
+
+/**
+ * A Sigma `re` value as a JavaScript RegExp, searched anywhere in the value;
+ * case-sensitive unless the `i` flag is given. PCRE spellings that
+ * JavaScript lacks are translated (`(?P<n>`, a leading `(?i)`).
+ */
+function regexTest(
+  text: string,
+  flags: string,
+  unsupported: (feature: string) => never,
+): StringTest {
+  let src = text.replace(/\(\?P</g, "(?<");
+  const lead = /^\(\?([imsx]+)\)/.exec(src);
+  if (lead) {
+    if (lead[1].includes("x")) unsupported(`regex flag "x" in "${text}"`);
+    for (const c of lead[1]) if (!flags.includes(c)) flags += c;
+    src = src.slice(lead[0].length);
+  }
+  let re: RegExp;
+  try {
+    re = new RegExp(src, flags);
+  } catch (e) {
+    return unsupported(
+      `regular expression "${text}" (${(e as Error).message})`,
+    );
+  }
+  return (s) => re.test(s);
+}

@@ -1,0 +1,265 @@
+/**
+ * Compiles a parsed Sigma rule to one test over an event's fields, and works
+ * out which fields it needs, so that a rule procrec cannot answer is
+ * reported instead of silently never matching.
+ *
+ * @module
+ */
+import type { Condition, FieldItem, SigmaRule } from "./sigma_rule.ts";
+import {
+  type CompiledItem,
+  compileItem,
+  type FieldsTest,
+  score,
+} from "./compile_item.ts";
+import { FIELD_TABLE } from "./field_table.ts";
+import { RuleError } from "./rule_error.ts";
+
+/** The operating systems procrec records. */
+export type HuntOs = "linux" | "windows";
+
+/**
+ * Alternatives one of which holds whenever the rule matches: the field's
+ * lower-case value contains one of the texts.
+ */
+export type Anchor = { field: number; texts: string[] }[];
+
+/** A rule ready to run. */
+export interface CompiledRule {
+  rule: SigmaRule;
+  /** The test: whether one event matches. */
+  test: FieldsTest;
+  /** What every match needs, for the rule index; absent when unknown. */
+  anchor?: Anchor;
+  /** Every field the detection names. */
+  fields: string[];
+  /** Fields without which the rule can never match. */
+  required: string[];
+  /**
+   * Per OS: why the rule cannot apply there (its logsource names another
+   * product or category, or it needs a field procrec lacks there);
+   * absent when it applies.
+   */
+  notApplicable: Partial<Record<HuntOs, string>>;
+  /** Per OS: fields procrec lacks there that the rule names but does not need (a filter or one alternative of several). */
+  unanswered: Partial<Record<HuntOs, string[]>>;
+}
+
+/**
+ * Compiles a rule. Throws {@link RuleError} / {@link UnsupportedRuleError}
+ * (from {@link compileItem}) naming the rule file and the item.
+ *
+ * @example
+ * ```ts
+ * import { compileRule } from "./compile_rule.ts";
+ * import { parseRule } from "./parse_rule.ts";
+ * const c = compileRule(parseRule(`
+ * title: t
+ * logsource: { category: process_creation, product: windows }
+ * detection:
+ *   sel: { OriginalFileName: 'whoami.exe' }
+ *   filter: { Provider_Name: x }
+ *   condition: sel and not filter
+ * `, "r.yml"));
+ * if (c.notApplicable.windows || c.notApplicable.linux !== "logsource product windows") throw new Error(JSON.stringify(c.notApplicable));
+ * if (c.unanswered.windows?.[0] !== "Provider_Name") throw new Error();
+ * ```
+ */
+export function compileRule(rule: SigmaRule): CompiledRule {
+  const tests = new Map<string, FieldsTest>();
+  const anchors = new Map<string, Anchor | undefined>();
+  const fields = new Set<string>();
+  for (const [name, sel] of rule.selections) {
+    const altAnchors: (Anchor | undefined)[] = [];
+    const alts = sel.alternatives.map((items) => {
+      for (const it of items) if (it.field !== undefined) fields.add(it.field);
+      const compiled = items.map((it) => compileItem(it, rule.file));
+      altAnchors.push(best(compiled.map(itemAnchor)));
+      const ts = compiled.map((c) => c.test);
+      return ts.length === 1 ? ts[0] : (f: Parameters<FieldsTest>[0]) => {
+        for (const t of ts) if (!t(f)) return false;
+        return true;
+      };
+    });
+    tests.set(
+      name,
+      alts.length === 1 ? alts[0] : (f) => {
+        for (const t of alts) if (t(f)) return true;
+        return false;
+      },
+    );
+    anchors.set(name, union(altAnchors));
+  }
+  const test = compileCondition(rule.condition, tests, rule.file);
+  const anchor = conditionAnchor(rule.condition, anchors);
+  const required = [...requiredFields(rule.condition, rule)].sort();
+  const notApplicable: CompiledRule["notApplicable"] = {};
+  const unanswered: CompiledRule["unanswered"] = {};
+  const { product, category } = rule.logsource;
+  for (const os of ["linux", "windows"] as const) {
+    if (category !== undefined && category !== "process_creation") {
+      notApplicable[os] =
+        `logsource category ${category} (procrec hunts process_creation rules)`;
+      continue;
+    }
+    if (product !== undefined && product !== os) {
+      notApplicable[os] = `logsource product ${product}`;
+      continue;
+    }
+    const lacks = (f: string) => !FIELD_TABLE[f]?.[os];
+    const needed = required.filter(lacks);
+    if (needed.length) {
+      notApplicable[os] = `needs field${needed.length > 1 ? "s" : ""} ${
+        needed.join(", ")
+      }, which procrec does not have on ${os}`;
+      continue;
+    }
+    const other = [...fields].filter(lacks).sort();
+    if (other.length) unanswered[os] = other;
+  }
+  return {
+    rule,
+    test,
+    ...(anchor ? { anchor } : {}),
+    fields: [...fields].sort(),
+    required,
+    notApplicable,
+    unanswered,
+  };
+}
+
+function compileCondition(
+  c: Condition,
+  tests: Map<string, FieldsTest>,
+  file: string,
+): FieldsTest {
+  switch (c.kind) {
+    case "id": {
+      const t = tests.get(c.name);
+      if (!t) {
+        throw new RuleError(file, "detection.condition", `names "${c.name}"`);
+      }
+      return t;
+    }
+    case "not": {
+      const t = compileCondition(c.item, tests, file);
+      return (f) => !t(f);
+    }
+    case "and": {
+      const ts = c.items.map((i) => compileCondition(i, tests, file));
+      return (f) => {
+        for (const t of ts) if (!t(f)) return false;
+        return true;
+      };
+    }
+    case "or": {
+      const ts = c.items.map((i) => compileCondition(i, tests, file));
+      return (f) => {
+        for (const t of ts) if (t(f)) return true;
+        return false;
+      };
+    }
+    case "of": {
+      const ts = c.names.map((n) =>
+        compileCondition({ kind: "id", name: n }, tests, file)
+      );
+      if (c.count === "all") {
+        return (f) => {
+          for (const t of ts) if (!t(f)) return false;
+          return true;
+        };
+      }
+      const need = c.count;
+      return (f) => {
+        let n = 0;
+        for (const t of ts) if (t(f) && ++n >= need) return true;
+        return false;
+      };
+    }
+  }
+}
+
+/** Fields every match of the condition reads a value of. */
+function requiredFields(c: Condition, rule: SigmaRule): Set<string> {
+  const union = (sets: Set<string>[]) => new Set(sets.flatMap((s) => [...s]));
+  const inter = (sets: Set<string>[]) =>
+    sets.length === 0
+      ? new Set<string>()
+      : new Set([...sets[0]].filter((x) => sets.every((s) => s.has(x))));
+  const ofSelection = (name: string) =>
+    inter(
+      rule.selections.get(name)!.alternatives.map((items) =>
+        new Set(items.filter(needsValue).map((i) => i.field!))
+      ),
+    );
+  switch (c.kind) {
+    case "id":
+      return ofSelection(c.name);
+    case "not":
+      return new Set();
+    case "and":
+      return union(c.items.map((i) => requiredFields(i, rule)));
+    case "or":
+      return inter(c.items.map((i) => requiredFields(i, rule)));
+    case "of":
+      return c.count === "all"
+        ? union(c.names.map(ofSelection))
+        : inter(c.names.map(ofSelection));
+  }
+}
+
+/** Whether an item can only match when its field has a value. */
+function needsValue(i: FieldItem): boolean {
+  if (i.field === undefined) return false;
+  if (i.values.includes(null)) return false;
+  const mods = i.modifiers.map((m) => m.toLowerCase());
+  if (mods.includes("exists")) {
+    return i.values[0] === true || i.values[0] === "true";
+  }
+  return true;
+}
+
+function itemAnchor(c: CompiledItem): Anchor | undefined {
+  return c.field >= 0 && c.anchor
+    ? [{ field: c.field, texts: c.anchor }]
+    : undefined;
+}
+
+function anchorScore(a: Anchor): number {
+  return score(a.flatMap((x) => x.texts));
+}
+
+/** Of conditions that all hold, the most selective anchor. */
+function best(as: (Anchor | undefined)[]): Anchor | undefined {
+  let out: Anchor | undefined;
+  for (const a of as) {
+    if (a && (!out || anchorScore(a) > anchorScore(out))) out = a;
+  }
+  return out;
+}
+
+/** Of conditions one of which holds, all their anchors (none if one lacks). */
+function union(as: (Anchor | undefined)[]): Anchor | undefined {
+  if (as.length === 0 || as.some((a) => a === undefined)) return undefined;
+  return (as as Anchor[]).flat();
+}
+
+function conditionAnchor(
+  c: Condition,
+  anchors: Map<string, Anchor | undefined>,
+): Anchor | undefined {
+  switch (c.kind) {
+    case "id":
+      return anchors.get(c.name);
+    case "not":
+      return undefined;
+    case "and":
+      return best(c.items.map((i) => conditionAnchor(i, anchors)));
+    case "or":
+      return union(c.items.map((i) => conditionAnchor(i, anchors)));
+    case "of":
+      return c.count === "all"
+        ? best(c.names.map((n) => anchors.get(n)))
+        : union(c.names.map((n) => anchors.get(n)));
+  }
+}

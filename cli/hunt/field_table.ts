@@ -1,0 +1,98 @@
+/**
+ * The one table of Sigma `process_creation` fields procrec can answer, per
+ * operating system, and where each value comes from. A field not in the
+ * table (or not for the recording's OS) is one procrec does not have: a rule
+ * that needs it is reported as not applicable, naming it.
+ *
+ * | Sigma field | Windows (driver, Sysmon import) | Linux |
+ * |---|---|---|
+ * | Image | image path | image path |
+ * | CommandLine | command line | argv joined by spaces |
+ * | OriginalFileName, Product, Company, Description | PE version fields (Sysmon) | - |
+ * | ParentImage, ParentCommandLine, ParentUser | the parent's, at the creation | the parent's, at the exec |
+ * | GrandParentImage | the grandparent's image | the grandparent's image |
+ * | User | user name (`DOMAIN\user`) or SID | user name of the real uid (`accounts` events) |
+ * | IntegrityLevel | integrity level | - |
+ * | Hashes | Sysmon `Hashes`, else `SHA256=` of the image hash | `SHA256=` of the image hash |
+ * | CurrentDirectory | working directory | working directory |
+ * | LogonId, LogonGuid | Sysmon logon id / guid | LogonId: the audit login uid |
+ * | TerminalSessionId | session id | - |
+ * | ProcessId, ParentProcessId | pid, parent pid | pid, parent pid |
+ * | ProcessGuid, ParentProcessGuid | Sysmon guids | - |
+ * | Computer | host name | host name |
+ *
+ * @module
+ */
+import type { ProcessInfo } from "../events/types.ts";
+import type { HuntSubject, ProcessView } from "./hunt_subject.ts";
+
+/** Reads one field of a subject; `undefined` when the value is unknown. */
+export type FieldGetter = (s: HuntSubject) => string | undefined;
+
+/** One row of the table. */
+export interface FieldSource {
+  windows?: FieldGetter;
+  linux?: FieldGetter;
+}
+
+const cmdline = (i?: ProcessInfo) => i?.cmdline ?? i?.argv?.join(" ");
+const num = (n?: number) => n === undefined ? undefined : String(n);
+const hashes = (i: ProcessInfo) =>
+  i.hashes ?? (i.sha256 ? `SHA256=${i.sha256.toUpperCase()}` : undefined);
+const linuxUser = (s: HuntSubject, v?: ProcessView) => {
+  const uid = v?.info?.uid;
+  return uid === undefined ? undefined : s.users?.get(uid);
+};
+const both = (g: FieldGetter): FieldSource => ({ windows: g, linux: g });
+const win = (g: FieldGetter): FieldSource => ({ windows: g });
+
+/**
+ * Sigma field name → how to read it on each OS.
+ *
+ * @example
+ * ```ts
+ * import { FIELD_TABLE } from "./field_table.ts";
+ * const s = { os: "linux" as const, host: "h",
+ *   process: { pid: 5, ppid: 1, start: 0, info: { image: "/bin/ls", argv: ["ls", "-l"], from: {} } } };
+ * if (FIELD_TABLE.CommandLine.linux!(s) !== "ls -l") throw new Error();
+ * if (FIELD_TABLE.OriginalFileName.linux !== undefined) throw new Error();
+ * ```
+ */
+export const FIELD_TABLE: Readonly<Record<string, FieldSource>> = {
+  Image: both((s) => s.process.info.image),
+  CommandLine: both((s) => cmdline(s.process.info)),
+  OriginalFileName: win((s) => s.process.info.originalFileName),
+  Product: win((s) => s.process.info.product),
+  Company: win((s) => s.process.info.company),
+  Description: win((s) => s.process.info.description),
+  ParentImage: both((s) => s.parent?.info?.image),
+  ParentCommandLine: both((s) => cmdline(s.parent?.info)),
+  GrandParentImage: both((s) => s.grandparent?.info?.image),
+  User: {
+    windows: (s) => s.process.info.user,
+    linux: (s) => s.process.info.user ?? linuxUser(s, s.process),
+  },
+  ParentUser: {
+    windows: (s) => s.parent?.info?.user,
+    linux: (s) => s.parent?.info?.user ?? linuxUser(s, s.parent),
+  },
+  IntegrityLevel: win((s) => s.process.info.integrityLevel),
+  Hashes: both((s) => hashes(s.process.info)),
+  CurrentDirectory: both((s) => s.process.info.cwd),
+  LogonId: {
+    windows: (s) => s.process.info.logonId,
+    linux: (s) => num(s.process.info.loginUid),
+  },
+  LogonGuid: win((s) => s.process.info.logonGuid),
+  TerminalSessionId: win((s) => num(s.process.info.sessionId)),
+  ProcessId: both((s) => String(s.process.pid)),
+  ParentProcessId: both((s) =>
+    s.process.ppid > 0 ? String(s.process.ppid) : undefined
+  ),
+  ProcessGuid: win((s) => s.process.guid),
+  ParentProcessGuid: win((s) => s.parent?.guid),
+  Computer: both((s) => s.host),
+};
+
+/** The field names of the table, in its order. */
+export const FIELD_NAMES: readonly string[] = Object.keys(FIELD_TABLE);

@@ -1,0 +1,46 @@
+/**
+ * The `--json` form of a hunt: one object with the hits, each recording's
+ * account (every rule that could not answer, with its reason) and the rule
+ * files that did not load. Pure.
+ *
+ * @module
+ */
+import type { HuntReport } from "./render_hunt.ts";
+
+/**
+ * Plain data for `JSON.stringify`.
+ *
+ * @example
+ * ```ts
+ * import { huntReportToJson } from "./hunt_report_to_json.ts";
+ * const j = huntReportToJson({ files: 0, loaded: 0, problems: [], recordings: [] });
+ * if (j.hits.length !== 0 || j.rules.loaded !== 0) throw new Error();
+ * ```
+ */
+export function huntReportToJson(r: HuntReport) {
+  return {
+    hits: r.recordings.flatMap((x) => x.hits),
+    recordings: r.recordings.map((x) => ({
+      recording: x.recording,
+      host: x.host,
+      os: x.os,
+      processCreations: x.subjects,
+      rulesRun: x.applied,
+      hits: x.hits.length,
+      lost: x.lost,
+      lostUnknown: x.lostUnknown,
+      notApplicable: x.notApplicable.map((n) => ({
+        id: n.rule.rule.id,
+        title: n.rule.rule.title,
+        file: n.rule.rule.file,
+        reason: n.reason,
+      })),
+    })),
+    rules: {
+      files: r.files,
+      loaded: r.loaded,
+      unsupported: r.problems.filter((p) => p.kind === "unsupported"),
+      invalid: r.problems.filter((p) => p.kind === "invalid"),
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Renders the result of `procrec hunt` as text: each hit with its rule and
+ * process in context, then what was run where, and every rule that could not
+ * answer with its reason. Pure.
+ *
+ * @module
+ */
+import type { RecordingHunt } from "./rule_hunter.ts";
+import type { RuleProblem } from "./load_rule_set.ts";
+
+/** All a hunt found, over every input. */
+export interface HuntReport {
+  /** Rule files read. */
+  files: number;
+  /** Rules loaded (after `--level` / `--rule-id`). */
+  loaded: number;
+  problems: RuleProblem[];
+  recordings: RecordingHunt[];
+}
+
+/** Reasons shared by more rules than this are counted, not listed. */
+const LIST_UP_TO = 3;
+
+/**
+ * The text report.
+ *
+ * @example
+ * ```ts
+ * import { renderHunt } from "./render_hunt.ts";
+ * const t = renderHunt({ files: 1, loaded: 1, problems: [], recordings: [{ recording: "r.cbor", host: "h",
+ *   os: "linux", subjects: 2, applied: 1, lost: 0, lostUnknown: false, notApplicable: [], hits: [{
+ *   rule: { title: "Curl", level: "low", id: "x", file: "r.yml" }, host: "h", recording: "r.cbor", pid: 6,
+ *   process: "{p}", time: "2026-01-01T00:00:00.000000000Z", utcNs: "0", t: 0, event: "exec",
+ *   image: "/usr/bin/curl", cmdline: "curl x", parents: ["/bin/sh[5]"] }] }] });
+ * if (!t.includes("low  Curl") || !t.includes("parents: /bin/sh[5]") || !t.includes("1 hit")) throw new Error(t);
+ * ```
+ */
+export function renderHunt(r: HuntReport): string {
+  const out: string[] = [];
+  for (const rec of r.recordings) {
+    for (const h of rec.hits) {
+      out.push(
+        `${h.rule.level ?? "-"}  ${h.rule.title}  [${h.rule.id ?? "no id"}]\n` +
+          `    ${h.host}  ${h.recording}  pid ${h.pid}  ${h.time}  ${h.event}\n` +
+          `    ${h.image ?? "?"}${
+            h.cmdline !== undefined ? `  ${JSON.stringify(h.cmdline)}` : ""
+          }${h.user !== undefined ? `  user ${h.user}` : ""}\n` +
+          `    parents: ${h.parents.length ? h.parents.join(" < ") : "-"}\n`,
+      );
+    }
+  }
+  const hits = r.recordings.reduce((n, x) => n + x.hits.length, 0);
+  const rulesHit = new Set(
+    r.recordings.flatMap((x) => x.hits.map((h) => h.rule.file)),
+  ).size;
+  out.push(
+    `${hits} hit${hits === 1 ? "" : "s"} of ${rulesHit} rule${
+      rulesHit === 1 ? "" : "s"
+    } in ${r.recordings.length} recording${
+      r.recordings.length === 1 ? "" : "s"
+    }\n`,
+  );
+  const invalid = r.problems.filter((p) => p.kind === "invalid");
+  const unsupported = r.problems.filter((p) => p.kind === "unsupported");
+  out.push(
+    `rules: ${r.files} files, ${r.loaded} loaded, ${unsupported.length} unsupported, ${invalid.length} invalid\n`,
+  );
+  for (const p of [...unsupported, ...invalid]) {
+    out.push(`  ${p.kind}: ${p.file}: ${p.field}: ${p.reason}\n`);
+  }
+  for (const rec of r.recordings) {
+    const lost = rec.lost || rec.lostUnknown
+      ? `, ${
+        rec.lostUnknown ? "an unknown number of" : rec.lost
+      } events lost (processes in those spans were not hunted)`
+      : "";
+    out.push(
+      `${rec.recording}: ${rec.host} (${rec.os}), ${rec.subjects} process creations, ${rec.applied} rules run, ${rec.hits.length} hits${lost}\n`,
+    );
+    const byReason = new Map<string, string[]>();
+    for (const n of rec.notApplicable) {
+      const list = byReason.get(n.reason) ?? [];
+      list.push(n.rule.rule.file);
+      byReason.set(n.reason, list);
+    }
+    const reasons = [...byReason].sort((a, b) =>
+      b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1)
+    );
+    for (const [reason, files] of reasons) {
+      out.push(
+        `  not applicable: ${files.length} rule${
+          files.length === 1 ? "" : "s"
+        }: ${reason}${
+          files.length <= LIST_UP_TO
+            ? `: ${files.join(", ")}`
+            : " (--json lists them)"
+        }\n`,
+      );
+    }
+  }
+  return out.join("");
+}

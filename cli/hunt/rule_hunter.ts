@@ -1,0 +1,286 @@
+/**
+ * Runs compiled Sigma rules over one recording's events as they stream by:
+ * each process creation (a Windows creation, a Linux exec, a process found
+ * running) is matched with its parent and grandparent as they were then.
+ * Pure: events in, hits and a per-rule account out.
+ *
+ * @module
+ */
+import type { ProcessInfo, ProcEvent } from "../events/types.ts";
+import type { RecordingHeader } from "../log/schema.ts";
+import { processId } from "../analysis/process_id.ts";
+import { isoFromNs } from "../text/iso_from_ns.ts";
+import type { CompiledRule, HuntOs } from "./compile_rule.ts";
+import { EventFields, FIELD_INDEX } from "./event_fields.ts";
+import type { HuntSubject, ProcessView } from "./hunt_subject.ts";
+import { RuleIndex } from "./rule_index.ts";
+
+/** One rule matching one process. */
+export interface HuntHit {
+  rule: { id?: string; title: string; level?: string; file: string };
+  host: string;
+  /** Where the recording was read from. */
+  recording: string;
+  pid: number;
+  /** Stable process id (the tree's). */
+  process: string;
+  /** UTC time of the event, ISO 8601 with ns. */
+  time: string;
+  utcNs: string;
+  /** ns since the recording's time base (the tree's clock). */
+  t: number;
+  event: "exec" | "process_create" | "process_snapshot";
+  image?: string;
+  cmdline?: string;
+  user?: string;
+  /** Ancestors, nearest first: `image[pid]`, `[pid]` when unknown. */
+  parents: string[];
+}
+
+/** A rule that cannot answer for this recording, and why. */
+export interface NotApplicable {
+  rule: CompiledRule;
+  reason: string;
+}
+
+/** What a hunt over one recording found. */
+export interface RecordingHunt {
+  recording: string;
+  host: string;
+  os: HuntOs;
+  /** Process creations matched against the rules. */
+  subjects: number;
+  /** Rules run over the recording. */
+  applied: number;
+  /** Events the recording says were lost (`lost` records); processes in those spans were not seen. */
+  lost: number;
+  /** Some `lost` record did not know its count. */
+  lostUnknown: boolean;
+  hits: HuntHit[];
+  /** Rules that cannot answer for it: another OS, a field procrec lacks there, or a field no process of the recording has. */
+  notApplicable: NotApplicable[];
+}
+
+const MAX_CHAIN = 64;
+
+/**
+ * Hunts one recording.
+ *
+ * @example
+ * ```ts
+ * import { RuleHunter } from "./rule_hunter.ts";
+ * import { compileRule } from "./compile_rule.ts";
+ * import { parseRule } from "./parse_rule.ts";
+ * import type { RecordingHeader } from "../log/schema.ts";
+ * const rule = compileRule(parseRule(`
+ * title: curl from a shell
+ * level: low
+ * logsource: { category: process_creation, product: linux }
+ * detection:
+ *   sel: { Image|endswith: /curl, ParentImage|endswith: /sh }
+ *   condition: sel
+ * `, "r.yml"));
+ * const header = { host: "h", os: "linux", bootId: "b", timeBase: { monoNs: 0n, utcNs: 0n } } as RecordingHeader;
+ * const h = new RuleHunter("r.cbor", header, [rule]);
+ * h.add({ kind: "exec", t: 1, pid: 5, tid: 5, info: { image: "/bin/sh", argv: ["sh"], from: {} } });
+ * h.add({ kind: "process_create", t: 2, pid: 6, tid: 6, ppid: 5, ptid: 5, creatorPid: 5, creatorTid: 5, start: 2 });
+ * h.add({ kind: "exec", t: 3, pid: 6, tid: 6, info: { image: "/usr/bin/curl", argv: ["curl", "x"], from: {} } });
+ * const r = h.finish();
+ * if (r.hits.length !== 1 || r.hits[0].parents[0] !== "/bin/sh[5]") throw new Error(JSON.stringify(r));
+ * ```
+ */
+export class RuleHunter {
+  readonly #os: HuntOs;
+  readonly #base: bigint;
+  readonly #procs = new Map<number, ProcessView>();
+  readonly #users = new Map<number, string>();
+  readonly #index: RuleIndex;
+  readonly #applied: CompiledRule[];
+  readonly #notApplicable: NotApplicable[] = [];
+  readonly #hits: HuntHit[] = [];
+  readonly #hitRules = new Set<CompiledRule>();
+  /** Required fields not yet seen with a value, by field index. */
+  readonly #unseen = new Map<number, string>();
+  #subjects = 0;
+  #lost = 0;
+  #lostUnknown = false;
+
+  constructor(
+    readonly recording: string,
+    readonly header: RecordingHeader,
+    rules: CompiledRule[],
+  ) {
+    this.#os = header.os === "windows" ? "windows" : "linux";
+    this.#base = BigInt(header.timeBase.utcNs);
+    this.#applied = [];
+    for (const r of rules) {
+      const why = r.notApplicable[this.#os];
+      if (why) this.#notApplicable.push({ rule: r, reason: why });
+      else {
+        this.#applied.push(r);
+        for (const f of r.required) {
+          const i = FIELD_INDEX.get(f);
+          if (i !== undefined) this.#unseen.set(i, f);
+        }
+      }
+    }
+    this.#index = new RuleIndex(this.#applied);
+  }
+
+  /** Feeds the next event of the recording. */
+  add(ev: ProcEvent): void {
+    switch (ev.kind) {
+      case "process_snapshot": {
+        const v: ProcessView = {
+          pid: ev.pid,
+          ppid: ev.ppid,
+          start: ev.start,
+          info: ev.info,
+          guid: ev.guid,
+        };
+        this.#procs.set(ev.pid, v);
+        if (hasImage(ev.info)) this.#match(v, ev.t, ev.kind);
+        return;
+      }
+      case "process_create": {
+        // a Linux fork runs its parent's image until it execs
+        const info = ev.info ??
+          (this.#os === "linux" ? this.#procs.get(ev.ppid)?.info : undefined);
+        const v: ProcessView = {
+          pid: ev.pid,
+          ppid: ev.ppid,
+          start: ev.start,
+          info,
+          guid: ev.guid,
+        };
+        this.#procs.set(ev.pid, v);
+        if (this.#os === "windows" && hasImage(ev.info)) {
+          this.#match(v, ev.t, ev.kind);
+        }
+        return;
+      }
+      case "exec": {
+        let v = this.#procs.get(ev.pid);
+        if (!v) {
+          v = { pid: ev.pid, ppid: 0, start: ev.t };
+          this.#procs.set(ev.pid, v);
+        }
+        v.info = ev.info;
+        this.#match(v, ev.t, ev.kind);
+        return;
+      }
+      case "lost":
+        this.#lost += ev.count;
+        if (ev.countUnknown) this.#lostUnknown = true;
+        return;
+      case "accounts":
+        this.#users.clear();
+        for (const [uid, name] of ev.users) this.#users.set(uid, name);
+        return;
+    }
+  }
+
+  #match(v: ProcessView, t: number, event: HuntHit["event"]): void {
+    const info = v.info;
+    if (!info) return;
+    this.#subjects++;
+    const parent = v.ppid > 0 ? this.#procs.get(v.ppid) : undefined;
+    const grandparent = parent && parent.ppid > 0 && parent.ppid !== v.pid
+      ? this.#procs.get(parent.ppid)
+      : undefined;
+    const subject: HuntSubject = {
+      os: this.#os,
+      host: this.header.host,
+      process: { ...v, info },
+      parent,
+      grandparent,
+      users: this.#users,
+    };
+    const fields = new EventFields(subject);
+    if (this.#unseen.size) {
+      for (const i of [...this.#unseen.keys()]) {
+        if (fields.value(i) !== undefined) this.#unseen.delete(i);
+      }
+    }
+    for (const rule of this.#index.candidates(fields)) {
+      if (rule.test(fields)) this.#hit(rule, v, info, t, event);
+    }
+  }
+
+  #hit(
+    rule: CompiledRule,
+    v: ProcessView,
+    info: ProcessInfo,
+    t: number,
+    event: HuntHit["event"],
+  ): void {
+    this.#hitRules.add(rule);
+    const parents: string[] = [];
+    const seen = new Set<number>([v.pid]);
+    let ppid = v.ppid;
+    while (ppid > 0 && parents.length < MAX_CHAIN) {
+      const p = this.#procs.get(ppid);
+      if (!p || seen.has(ppid)) {
+        if (!p) parents.push(`[${ppid}]`);
+        break;
+      }
+      seen.add(ppid);
+      parents.push(`${p.info?.image ?? p.info?.comm ?? ""}[${p.pid}]`);
+      ppid = p.ppid;
+    }
+    const utc = this.#base + BigInt(Math.trunc(t));
+    const r = rule.rule;
+    this.#hits.push({
+      rule: { id: r.id, title: r.title, level: r.level, file: r.file },
+      host: this.header.host,
+      recording: this.recording,
+      pid: v.pid,
+      process: processId(this.header.bootId, v.pid, v.start),
+      time: isoFromNs(utc),
+      utcNs: utc.toString(),
+      t,
+      event,
+      image: info.image,
+      cmdline: info.cmdline ?? info.argv?.join(" "),
+      user: info.user ??
+        (info.uid !== undefined ? this.#users.get(info.uid) : undefined),
+      parents,
+    });
+  }
+
+  /** The hits and the rules that could not answer. */
+  finish(): RecordingHunt {
+    const notApplicable = [...this.#notApplicable];
+    for (const r of this.#applied) {
+      if (this.#hitRules.has(r)) continue;
+      const absent = r.required.filter((f) =>
+        this.#unseen.has(FIELD_INDEX.get(f)!)
+      );
+      if (absent.length) {
+        notApplicable.push({
+          rule: r,
+          reason: `needs field${absent.length > 1 ? "s" : ""} ${
+            absent.join(", ")
+          }, which no process of this recording has (${this.#subjects} processes)`,
+        });
+      }
+    }
+    return {
+      recording: this.recording,
+      host: this.header.host,
+      os: this.#os,
+      subjects: this.#subjects,
+      applied: this.#applied.length - (notApplicable.length -
+        this.#notApplicable.length),
+      lost: this.#lost,
+      lostUnknown: this.#lostUnknown,
+      hits: this.#hits,
+      notApplicable,
+    };
+  }
+}
+
+function hasImage(info?: ProcessInfo): boolean {
+  return !!info && (info.image !== undefined || info.cmdline !== undefined ||
+    info.argv !== undefined);
+}

@@ -1,0 +1,635 @@
+/**
+ * The Sigma engine against the specification's examples: value wildcards and
+ * escapes, every modifier, every condition form, null values, and the
+ * reports of rules that cannot run (invalid, unsupported, not applicable).
+ */
+import {
+  compileRule,
+  EventFields,
+  loadRuleSet,
+  parseRule,
+  RuleError,
+  RuleHunter,
+  UnsupportedRuleError,
+} from "../cli/hunt/mod.ts";
+import type { ProcessInfo } from "../cli/events/types.ts";
+import type { RecordingHeader } from "../cli/log/schema.ts";
+
+function assert(cond: unknown, msg = "assertion failed"): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+/** A rule with this detection (YAML lines under `detection:`), for `os`. */
+function rule(detection: string, product = "windows") {
+  return compileRule(parseRule(
+    `title: t\nid: r1\nlevel: high\nlogsource:\n  category: process_creation\n  product: ${product}\ndetection:\n${
+      detection.split("\n").map((l) => "  " + l).join("\n")
+    }\n`,
+    "t.yml",
+  ));
+}
+
+/** Whether the rule matches a process with `info` whose parent has `parent`. */
+function matches(
+  detection: string,
+  info: Partial<ProcessInfo>,
+  parent?: Partial<ProcessInfo>,
+  os: "windows" | "linux" = "windows",
+): boolean {
+  const r = rule(detection, os);
+  return r.test(
+    new EventFields({
+      os,
+      host: "h",
+      process: { pid: 10, ppid: 5, start: 0, info: { from: {}, ...info } },
+      parent: parent
+        ? { pid: 5, ppid: 1, start: 0, info: { from: {}, ...parent } }
+        : undefined,
+    }),
+  );
+}
+
+const cmd = (cmdline: string) => ({ cmdline });
+
+Deno.test("hunt: a plain value equals the whole field, case-insensitively", () => {
+  const d =
+    "sel:\n  Image: 'C:\\Windows\\System32\\whoami.exe'\ncondition: sel";
+  assert(matches(d, { image: "c:\\windows\\system32\\WHOAMI.EXE" }));
+  assert(!matches(d, { image: "C:\\Windows\\System32\\whoami.exe.bak" }));
+  assert(!matches(d, {}), "an absent field matches nothing");
+});
+
+Deno.test("hunt: * and ? are wildcards; \\* \\? \\\\ are the characters", () => {
+  assert(matches("s:\n  CommandLine: 'a*c'\ncondition: s", cmd("aXYZc")));
+  assert(matches("s:\n  CommandLine: 'a?c'\ncondition: s", cmd("abc")));
+  assert(!matches("s:\n  CommandLine: 'a?c'\ncondition: s", cmd("abbc")));
+  assert(matches("s:\n  CommandLine: 'a\\*c'\ncondition: s", cmd("a*c")));
+  assert(!matches("s:\n  CommandLine: 'a\\*c'\ncondition: s", cmd("abc")));
+  assert(matches("s:\n  CommandLine: 'a\\?'\ncondition: s", cmd("a?")));
+  assert(!matches("s:\n  CommandLine: 'a\\?'\ncondition: s", cmd("ab")));
+  // \\ before a wildcard: a literal backslash, then the wildcard
+  assert(matches("s:\n  CommandLine: 'a\\\\*'\ncondition: s", cmd("a\\xyz")));
+  // a backslash before anything else is itself
+  assert(
+    matches(
+      "s:\n  CommandLine: 'C:\\Temp\\x'\ncondition: s",
+      cmd("c:\\temp\\X"),
+    ),
+  );
+});
+
+Deno.test("hunt: contains, startswith, endswith; all makes a list AND", () => {
+  assert(
+    matches(
+      "s:\n  CommandLine|contains: 'DownloadString'\ncondition: s",
+      cmd("iex (x.downloadstring('u'))"),
+    ),
+  );
+  assert(
+    matches(
+      "s:\n  CommandLine|startswith: 'powershell'\ncondition: s",
+      cmd("PowerShell -nop"),
+    ),
+  );
+  assert(
+    !matches(
+      "s:\n  CommandLine|startswith: 'nop'\ncondition: s",
+      cmd("PowerShell -nop"),
+    ),
+  );
+  assert(
+    matches("s:\n  Image|endswith: '\\cmd.exe'\ncondition: s", {
+      image: "C:\\x\\CMD.EXE",
+    }),
+  );
+  const any =
+    "s:\n  CommandLine|contains:\n    - 'aaa'\n    - 'bbb'\ncondition: s";
+  assert(matches(any, cmd("x bbb")));
+  const all =
+    "s:\n  CommandLine|contains|all:\n    - 'aaa'\n    - 'bbb'\ncondition: s";
+  assert(!matches(all, cmd("x bbb")));
+  assert(matches(all, cmd("bbb aaa")));
+  // wildcards inside a contains value still work
+  assert(
+    matches(
+      "s:\n  CommandLine|contains: 'a*z'\ncondition: s",
+      cmd("xx a-to-z yy"),
+    ),
+  );
+});
+
+Deno.test("hunt: cased matches case-sensitively", () => {
+  const d = "s:\n  CommandLine|cased|contains: 'FromBase64'\ncondition: s";
+  assert(matches(d, cmd("[Convert]::FromBase64String")));
+  assert(!matches(d, cmd("[convert]::frombase64string")));
+});
+
+Deno.test("hunt: re is a case-sensitive search; i, m, s are its flags", () => {
+  assert(
+    matches(
+      "s:\n  CommandLine|re: 'x[0-9]{3}y'\ncondition: s",
+      cmd("aa x123y bb"),
+    ),
+  );
+  assert(
+    !matches(
+      "s:\n  CommandLine|re: 'X[0-9]{3}Y'\ncondition: s",
+      cmd("aa x123y bb"),
+    ),
+  );
+  assert(
+    matches(
+      "s:\n  CommandLine|re|i: 'X[0-9]{3}Y'\ncondition: s",
+      cmd("aa x123y bb"),
+    ),
+  );
+  assert(
+    matches("s:\n  CommandLine|re|m: '^b$'\ncondition: s", cmd("a\nb\nc")),
+  );
+  assert(!matches("s:\n  CommandLine|re: '^b$'\ncondition: s", cmd("a\nb\nc")));
+  assert(matches("s:\n  CommandLine|re|s: 'a.b'\ncondition: s", cmd("a\nb")));
+  assert(!matches("s:\n  CommandLine|re: 'a.b'\ncondition: s", cmd("a\nb")));
+  // PCRE's leading (?i) becomes the flag
+  assert(matches("s:\n  CommandLine|re: '(?i)ABC'\ncondition: s", cmd("abc")));
+});
+
+Deno.test("hunt: base64 and base64offset find encoded text at every offset", () => {
+  // the specification's example: base64 of "sigma" is c2lnbWE=
+  assert(
+    matches("s:\n  CommandLine|base64: 'sigma'\ncondition: s", cmd("c2lnbWE=")),
+  );
+  assert(
+    matches(
+      "s:\n  CommandLine|base64|contains: 'sigma'\ncondition: s",
+      cmd("x c2lnbWE= y"),
+    ),
+  );
+  const d = "s:\n  CommandLine|base64offset|contains: 'http://'\ncondition: s";
+  for (const prefix of ["", "a", "ab", "abc", "abcd"]) {
+    const enc = btoa(prefix + "http://evil.example/x");
+    assert(
+      matches(d, cmd(`sh -c "echo ${enc} | base64 -d"`)),
+      `offset ${prefix.length}`,
+    );
+  }
+  assert(!matches(d, cmd(`echo ${btoa("https://evil")}`)));
+});
+
+Deno.test("hunt: utf16le / wide / utf16be / utf16 encode before base64", () => {
+  const le = (s: string) =>
+    String.fromCharCode(...[...s].flatMap((c) => [c.charCodeAt(0), 0]));
+  const be = (s: string) =>
+    String.fromCharCode(...[...s].flatMap((c) => [0, c.charCodeAt(0)]));
+  const enc = (bytes: string) => `powershell -enc ${btoa(bytes)}`;
+  for (const prefix of ["", "x", "xy"]) {
+    assert(
+      matches(
+        "s:\n  CommandLine|wide|base64offset|contains: 'IEX'\ncondition: s",
+        cmd(enc(le(prefix + "IEX (New-Object)"))),
+      ),
+    );
+    assert(
+      matches(
+        "s:\n  CommandLine|utf16le|base64offset|contains: 'IEX'\ncondition: s",
+        cmd(enc(le(prefix + "IEX (x)"))),
+      ),
+    );
+    assert(
+      matches(
+        "s:\n  CommandLine|utf16be|base64offset|contains: 'IEX'\ncondition: s",
+        cmd(enc(be(prefix + "IEX (x)"))),
+      ),
+    );
+  }
+  assert(
+    matches(
+      "s:\n  CommandLine|utf16|base64|contains: 'ab'\ncondition: s",
+      cmd(enc("\xff\xfe" + le("ab"))),
+    ),
+  );
+  assert(
+    !matches(
+      "s:\n  CommandLine|wide|base64offset|contains: 'IEX'\ncondition: s",
+      cmd(enc("IEX (x)")),
+    ),
+  );
+});
+
+Deno.test("hunt: windash lets an option's dash be - / en dash, em dash, horizontal bar", () => {
+  const d = "s:\n  CommandLine|windash|contains: ' -exec bypass'\ncondition: s";
+  for (const dash of ["-", "/", "\u2013", "\u2014", "\u2015"]) {
+    assert(matches(d, cmd(`powershell ${dash}exec bypass`)), dash);
+  }
+  assert(!matches(d, cmd("powershell +exec bypass")));
+  // the order of windash and contains does not matter
+  assert(
+    matches(
+      "s:\n  CommandLine|contains|windash: ' -s '\ncondition: s",
+      cmd("x /s y"),
+    ),
+  );
+  // a dash inside a word is left alone
+  assert(
+    !matches(
+      "s:\n  CommandLine|windash|contains: 'a-b'\ncondition: s",
+      cmd("a/b"),
+    ),
+  );
+});
+
+Deno.test("hunt: exists, null values and empty values", () => {
+  assert(
+    matches("s:\n  OriginalFileName|exists: true\ncondition: s", {
+      originalFileName: "x",
+    }),
+  );
+  assert(!matches("s:\n  OriginalFileName|exists: true\ncondition: s", {}));
+  assert(matches("s:\n  OriginalFileName|exists: false\ncondition: s", {}));
+  assert(matches("s:\n  OriginalFileName: null\ncondition: s", {}));
+  assert(
+    matches("s:\n  OriginalFileName: null\ncondition: s", {
+      originalFileName: "",
+    }),
+  );
+  assert(
+    !matches("s:\n  OriginalFileName: null\ncondition: s", {
+      originalFileName: "a",
+    }),
+  );
+  assert(matches("s:\n  Image: ''\ncondition: s", { image: "" }));
+  assert(!matches("s:\n  Image: ''\ncondition: s", { image: "x" }));
+});
+
+Deno.test("hunt: fieldref compares one field with another", () => {
+  const d = "s:\n  Image|fieldref: ParentImage\ncondition: s";
+  assert(matches(d, { image: "C:\\a.exe" }, { image: "c:\\A.EXE" }));
+  assert(!matches(d, { image: "C:\\a.exe" }, { image: "C:\\b.exe" }));
+  assert(!matches(d, { image: "C:\\a.exe" }), "no parent: no match");
+  assert(
+    matches(
+      "s:\n  CommandLine|fieldref|contains: ParentImage\ncondition: s",
+      cmd("run c:\\p.exe now"),
+      { image: "C:\\P.exe" },
+    ),
+  );
+});
+
+Deno.test("hunt: numbers keep their text; lt/gt compare numbers", () => {
+  assert(matches("s:\n  LogonId: 0x3e7\ncondition: s", { logonId: "0x3E7" }));
+  assert(
+    matches("s:\n  TerminalSessionId|lt: 1\ncondition: s", { sessionId: 0 }),
+  );
+  assert(
+    !matches("s:\n  TerminalSessionId|gt: 1\ncondition: s", { sessionId: 0 }),
+  );
+});
+
+Deno.test("hunt: and binds tighter than or; not tighter than and; parentheses group", () => {
+  const sel = "a:\n  Image: a\nb:\n  CommandLine: b\nc:\n  User: c\n";
+  const m = (cond: string, info: Partial<ProcessInfo>) =>
+    matches(sel + "condition: " + cond, info);
+  assert(matches(sel + "condition: a or b and c", { image: "a" }));
+  assert(!matches(sel + "condition: (a or b) and c", { image: "a" }));
+  assert(m("(a or b) and c", { image: "a", user: "c" }));
+  assert(m("a and not b", { image: "a", cmdline: "x" }));
+  assert(!m("a and not b", { image: "a", cmdline: "b" }));
+  assert(m("not a and not b", {}));
+  assert(!m("not (a or b)", { cmdline: "b" }));
+});
+
+Deno.test("hunt: 1 of / all of / any of with patterns and them", () => {
+  const sel =
+    "sel_a:\n  Image: a\nsel_b:\n  CommandLine: b\n_x:\n  User: u\nfilter_1:\n  User: f\n";
+  const m = (cond: string, info: Partial<ProcessInfo>) =>
+    matches(sel + "condition: " + cond, info);
+  assert(m("1 of sel_*", { cmdline: "b" }));
+  assert(!m("all of sel_*", { cmdline: "b" }));
+  assert(m("all of sel_*", { image: "a", cmdline: "b" }));
+  assert(m("any of sel*", { image: "a" }));
+  assert(
+    m("all of sel_* and not 1 of filter*", {
+      image: "a",
+      cmdline: "b",
+      user: "x",
+    }),
+  );
+  assert(
+    !m("all of sel_* and not 1 of filter*", {
+      image: "a",
+      cmdline: "b",
+      user: "f",
+    }),
+  );
+  // them leaves out identifiers starting with an underscore
+  assert(!m("1 of them", { user: "u" }));
+  assert(m("1 of them", { user: "f" }));
+  assert(!m("all of them", { image: "a", cmdline: "b" }));
+});
+
+Deno.test("hunt: a list of maps is OR; a list of keywords searches every field", () => {
+  const d =
+    "s:\n  - Image|endswith: '\\a.exe'\n  - CommandLine|contains: zz\ncondition: s";
+  assert(matches(d, { image: "c:\\a.exe" }));
+  assert(matches(d, cmd("xzzx")));
+  assert(!matches(d, cmd("x")));
+  const k = "keywords:\n  - 'mimikatz'\n  - 'sekurlsa'\ncondition: keywords";
+  assert(matches(k, cmd("x sekurlsa::logonpasswords")));
+  assert(matches(k, { image: "C:\\t\\MIMIKATZ.exe" }));
+  assert(!matches(k, cmd("benign")));
+});
+
+Deno.test("hunt: the parent and grandparent fields are the parent's at the creation", () => {
+  const d =
+    "s:\n  ParentImage|endswith: '\\winword.exe'\n  ParentCommandLine|contains: doc\n  ParentUser: 'A\\b'\ncondition: s";
+  assert(
+    matches(d, { image: "x" }, {
+      image: "C:\\o\\WINWORD.EXE",
+      cmdline: "winword a.doc",
+      user: "a\\B",
+    }),
+  );
+  assert(!matches(d, { image: "x" }));
+});
+
+Deno.test("hunt: Linux fields: argv joined, user name from accounts, login uid as LogonId", () => {
+  const header = {
+    host: "h",
+    os: "linux",
+    bootId: "b",
+    timeBase: { monoNs: 0n, utcNs: 0n },
+  } as RecordingHeader;
+  const r = rule(
+    "sel:\n  Image|endswith: '/bash'\n  CommandLine|contains: '-c id'\n  User: root\n  LogonId: 0\n  CurrentDirectory: /tmp\ncondition: sel",
+    "linux",
+  );
+  const h = new RuleHunter("r", header, [r]);
+  h.add({
+    kind: "accounts",
+    t: 0,
+    pid: 0,
+    tid: 0,
+    users: [[0, "root"]],
+    groups: [],
+  });
+  h.add({
+    kind: "exec",
+    t: 1,
+    pid: 7,
+    tid: 7,
+    info: {
+      image: "/usr/bin/bash",
+      argv: ["bash", "-c", "id"],
+      uid: 0,
+      loginUid: 0,
+      cwd: "/tmp",
+      from: {},
+    },
+  });
+  h.add({
+    kind: "exec",
+    t: 2,
+    pid: 8,
+    tid: 8,
+    info: {
+      image: "/usr/bin/bash",
+      argv: ["bash", "-c", "id"],
+      uid: 1000,
+      loginUid: 0,
+      cwd: "/tmp",
+      from: {},
+    },
+  });
+  const out = h.finish();
+  assert(
+    out.hits.length === 1 && out.hits[0].pid === 7,
+    JSON.stringify(out.hits),
+  );
+  assert(out.hits[0].user === "root");
+});
+
+Deno.test("hunt: a Linux exec's parent is the process that forked it, with its image then", () => {
+  const header = {
+    host: "h",
+    os: "linux",
+    bootId: "b",
+    timeBase: { monoNs: 0n, utcNs: 0n },
+  } as RecordingHeader;
+  const r = rule(
+    "sel:\n  Image|endswith: '/sh'\n  ParentImage|endswith: '/base64'\n  GrandParentImage|endswith: '/bash'\ncondition: sel",
+    "linux",
+  );
+  const h = new RuleHunter("r", header, [r]);
+  h.add({
+    kind: "process_snapshot",
+    t: 0,
+    pid: 2,
+    tid: 2,
+    ppid: 1,
+    start: -5,
+    info: { image: "/bin/bash", from: {} },
+  });
+  h.add({
+    kind: "process_create",
+    t: 1,
+    pid: 3,
+    tid: 3,
+    ppid: 2,
+    ptid: 2,
+    creatorPid: 2,
+    creatorTid: 2,
+    start: 1,
+  });
+  h.add({
+    kind: "exec",
+    t: 2,
+    pid: 3,
+    tid: 3,
+    info: { image: "/usr/bin/base64", argv: ["base64"], from: {} },
+  });
+  // the child forked by base64 runs base64's image until its exec
+  h.add({
+    kind: "process_create",
+    t: 3,
+    pid: 4,
+    tid: 4,
+    ppid: 3,
+    ptid: 3,
+    creatorPid: 3,
+    creatorTid: 3,
+    start: 3,
+  });
+  h.add({
+    kind: "exec",
+    t: 4,
+    pid: 4,
+    tid: 4,
+    info: { image: "/bin/sh", argv: ["sh"], from: {} },
+  });
+  const out = h.finish();
+  assert(out.hits.length === 1, JSON.stringify(out));
+  assert(
+    out.hits[0].parents.join(" ") === "/usr/bin/base64[3] /bin/bash[2] [1]",
+    out.hits[0].parents.join(" "),
+  );
+});
+
+Deno.test("hunt: invalid rules name the file and field; unsupported ones the feature", () => {
+  const load = (text: string) =>
+    loadRuleSet([{ path: "x.yml", text }]).problems[0];
+  const base = "title: t\nlogsource: {product: windows}\n";
+  let p = load("title: [\n");
+  assert(
+    p.kind === "invalid" && p.field === "YAML" && /line/.test(p.reason),
+    JSON.stringify(p),
+  );
+  p = load(base);
+  assert(
+    p.kind === "invalid" && p.field === "detection" &&
+      p.reason === "is missing",
+    JSON.stringify(p),
+  );
+  p = load(base + "detection:\n  s: {Image: x}\n");
+  assert(
+    p.kind === "invalid" && p.field === "detection.condition",
+    JSON.stringify(p),
+  );
+  p = load(base + "detection:\n  s: {Image: x}\n  condition: s and t\n");
+  assert(
+    p.kind === "invalid" && /"t" is not a search identifier/.test(p.reason),
+    JSON.stringify(p),
+  );
+  p = load(base + "detection:\n  s: {Image: x}\n  condition: s and\n");
+  assert(p.kind === "invalid", JSON.stringify(p));
+  p = load(
+    base +
+      "detection:\n  s: {Image: x}\n  condition: s | count() by User > 4\n",
+  );
+  assert(
+    p.kind === "unsupported" && /aggregation/.test(p.reason),
+    JSON.stringify(p),
+  );
+  p = load(
+    base +
+      "detection:\n  s: {Image: x}\n  t: {Image: y}\n  condition: s near t\n",
+  );
+  assert(p.kind === "unsupported" && /near/.test(p.reason), JSON.stringify(p));
+  p = load(
+    base + "detection:\n  s: {Image: x}\n  timeframe: 5m\n  condition: s\n",
+  );
+  assert(
+    p.kind === "unsupported" && p.reason === "timeframe",
+    JSON.stringify(p),
+  );
+  p = load(
+    base + "detection:\n  s: {Image|cidr: 10.0.0.0/8}\n  condition: s\n",
+  );
+  assert(
+    p.kind === "unsupported" && p.reason === 'modifier "cidr"' &&
+      p.field === "detection.s.Image|cidr",
+    JSON.stringify(p),
+  );
+  p = load(
+    base + "detection:\n  s: {CommandLine|re: '(unclosed'}\n  condition: s\n",
+  );
+  assert(
+    p.kind === "unsupported" && /regular expression/.test(p.reason),
+    JSON.stringify(p),
+  );
+  let threw = false;
+  try {
+    parseRule(
+      base + "detection:\n  s: {Image: x}\n  condition: 1 of nothing*\n",
+      "y.yml",
+    );
+  } catch (e) {
+    threw = e instanceof RuleError &&
+      e.message.startsWith(
+        'Cannot load Sigma rule "y.yml": detection.condition',
+      );
+  }
+  assert(threw);
+  threw = false;
+  try {
+    compileRule(
+      parseRule(
+        base + "detection:\n  s: {Image|expand: '%x%'}\n  condition: s\n",
+        "z.yml",
+      ),
+    );
+  } catch (e) {
+    threw = e instanceof UnsupportedRuleError &&
+      e.feature === 'modifier "expand"';
+  }
+  assert(threw);
+});
+
+Deno.test("hunt: a rule needing a field procrec lacks is not applicable, naming it", () => {
+  const win = rule("s:\n  FileVersion: '1.0'\n  Image: x\ncondition: s");
+  assert(
+    /needs field FileVersion/.test(win.notApplicable.windows ?? ""),
+    JSON.stringify(win.notApplicable),
+  );
+  const lin = rule(
+    "s:\n  Image|endswith: /sh\n  OriginalFileName: x\ncondition: s",
+  );
+  assert(win.notApplicable.linux === "logsource product windows");
+  const any = compileRule(
+    parseRule(
+      "title: t\nlogsource: {category: process_creation}\ndetection:\n  s: {Image|endswith: /sh, OriginalFileName: x}\n  condition: s\n",
+      "a.yml",
+    ),
+  );
+  assert(
+    /OriginalFileName, which procrec does not have on linux/.test(
+      any.notApplicable.linux ?? "",
+    ),
+    JSON.stringify(any.notApplicable),
+  );
+  assert(any.notApplicable.windows === undefined);
+  assert(lin.notApplicable.windows === undefined);
+  const mac = rule("s:\n  Image: x\ncondition: s", "macos");
+  assert(
+    mac.notApplicable.windows === "logsource product macos" &&
+      mac.notApplicable.linux === "logsource product macos",
+  );
+  // a missing field only in a filter is no reason: the rule runs, and says so
+  const filt = rule(
+    "s:\n  Image: x\nf:\n  Provider_Name: y\ncondition: s and not f",
+  );
+  assert(
+    !filt.notApplicable.windows &&
+      filt.unanswered.windows?.[0] === "Provider_Name",
+  );
+});
+
+Deno.test("hunt: a field no process of a recording has makes its rules not applicable there", () => {
+  const header = {
+    host: "h",
+    os: "windows",
+    bootId: "b",
+    timeBase: { monoNs: 0n, utcNs: 0n },
+  } as RecordingHeader;
+  const r = rule("s:\n  OriginalFileName: 'whoami.exe'\ncondition: s");
+  const h = new RuleHunter("driver.cbor", header, [r]);
+  h.add({
+    kind: "process_create",
+    t: 1,
+    pid: 7,
+    tid: 7,
+    ppid: 4,
+    ptid: 4,
+    creatorPid: 4,
+    creatorTid: 4,
+    start: 1,
+    info: { image: "C:\\w\\whoami.exe", from: {} },
+  });
+  const out = h.finish();
+  assert(
+    out.hits.length === 0 && out.notApplicable.length === 1,
+    JSON.stringify(out.notApplicable.map((n) => n.reason)),
+  );
+  assert(
+    /OriginalFileName, which no process of this recording has \(1 processes\)/
+      .test(out.notApplicable[0].reason),
+  );
+});

@@ -1,0 +1,125 @@
+/**
+ * `procrec hunt` over SigmaHQ's own data (fixtures/sigma, DRL 1.1): every
+ * process_creation rule loads (or is reported unsupported, with a reason),
+ * and every positive regression case, imported with `procrec import sysmon`,
+ * is matched by its rule, on its own event.
+ */
+import { loadRuleSet } from "../cli/hunt/mod.ts";
+import { procrec, ROOT } from "./_record_helpers.ts";
+
+const SIGMA = `${ROOT}fixtures/sigma`;
+
+function assert(cond: unknown, msg = "assertion failed"): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+function ruleFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync(dir)) {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory && e.name !== "regression") out.push(...ruleFiles(p));
+    else if (e.isFile && p.endsWith(".yml")) out.push(p);
+  }
+  return out.sort();
+}
+
+Deno.test("hunt: every SigmaHQ process_creation rule loads; at most 2% unsupported, none invalid", () => {
+  const files = ruleFiles(SIGMA);
+  const set = loadRuleSet(
+    files.map((path) => ({ path, text: Deno.readTextFileSync(path) })),
+  );
+  const unsupported = set.problems.filter((p) => p.kind === "unsupported");
+  const invalid = set.problems.filter((p) => p.kind === "invalid");
+  const na = (os: "linux" | "windows") =>
+    set.rules.filter((r) =>
+      r.notApplicable[os] && !/logsource/.test(r.notApplicable[os]!)
+    );
+  console.log(
+    `${files.length} rule files: ${set.rules.length} compiled, ${unsupported.length} unsupported, ${invalid.length} invalid; ` +
+      `needing a field procrec lacks: windows ${na("windows").length}, linux ${
+        na("linux").length
+      }`,
+  );
+  for (const p of set.problems) console.log(`  ${p.kind}: ${p.message}`);
+  for (const r of na("windows")) {
+    console.log(
+      `  not applicable on windows: ${r.rule.file}: ${r.notApplicable.windows}`,
+    );
+  }
+  assert(files.length >= 1600, `${files.length} rule files`);
+  assert(invalid.length === 0, invalid.map((p) => p.message).join("\n"));
+  assert(unsupported.length <= files.length * 0.02);
+  for (const p of unsupported) assert(p.reason.length > 0);
+  assert(set.rules.length + set.problems.length === files.length);
+});
+
+Deno.test({
+  name:
+    "hunt: every SigmaHQ regression case, imported from its Sysmon event XML, is matched by its rule",
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "procrec-hunt-" });
+    try {
+      const cases = [...Deno.readDirSync(`${SIGMA}/regression`)]
+        .filter((e) => e.isDirectory).map((e) => e.name).sort();
+      assert(cases.length >= 60, `${cases.length} cases`);
+      // the imports, a few at a time
+      const queue = [...cases];
+      const worker = async () => {
+        for (let c = queue.shift(); c !== undefined; c = queue.shift()) {
+          const r = await procrec([
+            "import",
+            "sysmon",
+            `${SIGMA}/regression/${c}/events.xml`,
+            "-o",
+            `${dir}/${c}.cbor`,
+          ]);
+          assert(r.code === 0, `import ${c}: ${r.stderr}`);
+        }
+      };
+      await Promise.all([worker(), worker(), worker()]);
+      const ruleOf = new Map(cases.map((c) => [
+        c,
+        `${SIGMA}/${
+          Deno.readTextFileSync(`${SIGMA}/regression/${c}/rule.txt`).trim()
+        }`,
+      ]));
+      const rules = [...new Set(ruleOf.values())];
+      const r = await procrec([
+        "hunt",
+        ...rules.flatMap((f) => ["--rules", f]),
+        "--json",
+        ...cases.map((c) => `${dir}/${c}.cbor`),
+      ]);
+      assert(r.code === 1, `exit ${r.code}: ${r.stderr}`);
+      const out = JSON.parse(r.stdout);
+      assert(
+        out.rules.invalid.length === 0 && out.rules.unsupported.length === 0,
+      );
+      const missed: string[] = [];
+      for (const c of cases) {
+        // the case's own event: its ProcessId, in its recording
+        const xml = Deno.readTextFileSync(
+          `${SIGMA}/regression/${c}/events.xml`,
+        );
+        const pids = [...xml.matchAll(/<Data Name="ProcessId">(\d+)</g)]
+          .map((m) => Number(m[1]));
+        const hit = out.hits.find((
+          h: { recording: string; rule: { file: string }; pid: number },
+        ) =>
+          h.recording === `${dir}/${c}.cbor` && h.rule.file === ruleOf.get(c) &&
+          pids.includes(h.pid)
+        );
+        if (!hit) missed.push(`${c} (${ruleOf.get(c)})`);
+      }
+      console.log(
+        `${
+          cases.length - missed.length
+        } of ${cases.length} regression cases matched by their rule; ${out.hits.length} hits in all`,
+      );
+      assert(missed.length === 0, `not matched:\n${missed.join("\n")}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
