@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { analyze, ForestBuilder } from "../cli/analysis/mod.ts";
+import { analyzeChunks, ForestBuilder } from "../cli/analysis/mod.ts";
 import { diffForests, renderDiff } from "../cli/diff/mod.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingReader, RecordingWriter } from "../cli/log/mod.ts";
@@ -148,19 +148,22 @@ function resetPeaks(): void {
   sample();
 }
 
-async function* sampled(
-  events: AsyncIterable<ProcEvent>,
-): AsyncGenerator<ProcEvent> {
+/** Chunks as read, sampling memory every 16 chunks (64k events when full). */
+async function* sampled<C>(chunks: AsyncIterable<C>): AsyncGenerator<C> {
   let i = 0;
-  for await (const e of events) {
-    if ((++i & 0xffff) === 0) sample();
-    yield e;
+  for await (const c of chunks) {
+    if ((++i & 15) === 0) sample();
+    yield c;
   }
 }
 
+/** Decode + analysis as replay does it (`analyzeChunks` over the chunks). */
 async function analyzeFile(path: string) {
   const r = await RecordingReader.open(path);
-  return await analyze(sampled(r.events()), { os: "linux", bootId: "bench" });
+  return await analyzeChunks(sampled(r.chunks()), {
+    os: "linux",
+    bootId: "bench",
+  });
 }
 
 const mb = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
@@ -239,8 +242,9 @@ export async function measureReplay(
     resetPeaks();
     let t0 = performance.now();
     let n = 0;
+    // the reader's chunks, as replay takes them (RecordingReader.chunks)
     const r0 = await RecordingReader.open(rec.a);
-    for await (const _ of sampled(r0.events())) n++;
+    for await (const c of sampled(r0.chunks())) n += c.events.length;
     const rawMs = performance.now() - t0;
     log(
       `raw decoding:        ${rate(n, rawMs)} (${n} events, ${
@@ -257,7 +261,9 @@ export async function measureReplay(
       const t = performance.now();
       const r = await RecordingReader.open(path);
       const b = new ForestBuilder({ os: "linux", bootId: "bench" });
-      for await (const e of sampled(r.events())) b.add(e);
+      for await (const c of sampled(r.chunks())) {
+        for (const e of c.events) b.add(e);
+      }
       const f = b.finish();
       const ms = performance.now() - t;
       const kept = retained() - base;

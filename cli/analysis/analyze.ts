@@ -33,3 +33,32 @@ export async function analyze(
   }
   return b.finish();
 }
+
+/**
+ * {@link analyze} over a recording's chunks (`RecordingReader.chunks()`):
+ * the same forest, without an `await` per event (replay's path; the events
+ * of a chunk go through the builder in one synchronous loop).
+ *
+ * @example
+ * ```ts
+ * import { analyzeChunks } from "./analyze.ts";
+ * async function* chunks() {
+ *   yield { events: [{ kind: "process_create", t: 0, pid: 5, tid: 5, ppid: 1,
+ *     ptid: 1, creatorPid: 1, creatorTid: 1, start: 0 } as const] };
+ *   yield { events: [{ kind: "process_exit", t: 9, pid: 5, tid: 5, status: 0 } as const] };
+ * }
+ * const forest = await analyzeChunks(chunks(), { os: "linux", bootId: "b" });
+ * if (forest.processes[0].end !== 9) throw new Error("end");
+ * ```
+ */
+export async function analyzeChunks(
+  chunks: AsyncIterable<{ readonly events: readonly ProcEvent[] }>,
+  meta: ForestMeta,
+): Promise<Forest> {
+  const b = new ForestBuilder(meta);
+  for await (const c of chunks) {
+    const events = c.events;
+    for (let i = 0; i < events.length; i++) b.add(events[i]);
+  }
+  return b.finish();
+}

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { analyze, type Forest } from "../analysis/mod.ts";
+import { analyzeChunks, type Forest } from "../analysis/mod.ts";
 import type { RecordingReport, RecordingSource } from "../log/mod.ts";
 import { toHex } from "../log/_hash.ts";
 import { escapeText } from "../text/mod.ts";
@@ -28,7 +28,7 @@ export async function replayRecording(
   span: { fromUtcNs?: bigint; toUtcNs?: bigint } = {},
 ): Promise<ReplayedRecording> {
   const reader = await openRecordingInput(path, span);
-  const forest = await analyze(reader.events(), {
+  const forest = await analyzeChunks(reader.chunks(), {
     os: reader.header.os,
     bootId: reader.header.bootId,
   });

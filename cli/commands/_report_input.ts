@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { analyze, type Forest } from "../analysis/mod.ts";
+import { analyze, analyzeChunks, type Forest } from "../analysis/mod.ts";
 import { looksLikeZip, openBundle } from "../bundle/mod.ts";
 import type {
   RecordingHeader,
@@ -29,10 +29,10 @@ export async function analyzeReader(
   const h = redactor
     ? { ...redactor.header(reader.header), redaction: redactor.describe() }
     : reader.header;
-  const events = redactor
-    ? redacted(reader.events(), redactor)
-    : reader.events();
-  const forest = await analyze(events, { os: h.os, bootId: h.bootId });
+  const meta = { os: h.os, bootId: h.bootId };
+  const forest = redactor
+    ? await analyze(redacted(reader.events(), redactor), meta)
+    : await analyzeChunks(reader.chunks(), meta);
   return reportRecordingOf(name, h, forest, reader.report);
 }
 

@@ -11,7 +11,7 @@
  */
 import { type Command, Option } from "commander";
 import {
-  analyze,
+  analyzeChunks,
   checkWindow,
   forestToJson,
   parseTimePoint,
@@ -404,7 +404,7 @@ async function replayBoots(
     const reader = await asCliError(
       SegmentSetReader.open(segs.map((s) => s.path), span),
     );
-    const forest = await analyze(reader.events(), {
+    const forest = await analyzeChunks(reader.chunks(), {
       os: h.os,
       bootId: h.bootId,
     });

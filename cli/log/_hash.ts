@@ -1,7 +1,16 @@
 import { createHash } from "node:crypto";
+import { sha256Small } from "./_sha256_small.ts";
+
+/**
+ * Up to this length plain JavaScript is faster than a native call, whose
+ * fixed cost (a few microseconds) dominates small inputs (see
+ * the small-chunk row of bench/RESULTS.md).
+ */
+const SMALL = 256;
 
 /** SHA-256 of `bytes`, synchronously. */
 export function sha256(bytes: Uint8Array): Uint8Array {
+  if (bytes.length <= SMALL) return sha256Small(bytes);
   return new Uint8Array(createHash("sha256").update(bytes).digest());
 }
 

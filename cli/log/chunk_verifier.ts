@@ -12,6 +12,7 @@ import { newDecoder } from "./_cbor.ts";
 import { equalBytes, sha256 } from "./_hash.ts";
 import type { Frame } from "./frame_recording.ts";
 import { ProblemLog, type ReadProblem } from "./problem_log.ts";
+import { decodeEventBody } from "./decode_event_body.ts";
 import { decodeEvent, type RecordingTrailer } from "./schema.ts";
 
 /** What the reader found, complete once iteration has finished. */
@@ -281,6 +282,67 @@ export class ChunkVerifier {
         index,
       );
     }
+    // the schema-specialised decoder takes the plain case; anything else
+    // (damage included) the generic decoder, which says what is wrong
+    let events = decodeEventBody(body);
+    let items: number;
+    if (events !== undefined) items = events.length;
+    else {
+      const generic = this.#decodeGeneric(body, index, pos, firstSeq);
+      if (generic === undefined) return undefined;
+      ({ events, items } = generic);
+    }
+    r.counts.addAll(events);
+    if (index !== this.#nextIndex || firstSeq !== this.#nextSeq) {
+      const missing = firstSeq - this.#nextSeq;
+      r.chainIntact = false;
+      this.#gaps.push([this.#nextIndex, index]);
+      this.#problem(
+        pos,
+        "gap",
+        index > this.#nextIndex
+          ? `chunks ${this.#nextIndex} to ${
+            index - 1
+          } are missing before offset ${pos} (${
+            missing > 0 ? missing : "an unknown number of"
+          } events)`
+          : `chunk ${index} at offset ${pos} starts at event ${firstSeq}, expected ${this.#nextSeq}`,
+        index,
+      );
+      if (missing > 0) {
+        r.eventsMissing += missing;
+        events.unshift({
+          kind: "lost",
+          t: this.#lastT,
+          pid: 0,
+          tid: 0,
+          reason: "recording",
+          count: missing,
+        });
+      }
+    }
+    this.#prevAdjacent = true;
+    this.#prevHash = hash;
+    this.#offsets.set(index, pos);
+    this.#nextIndex = index + 1;
+    this.#nextSeq = firstSeq + items;
+    if (events.length > 0) this.#lastT = events[events.length - 1].t;
+    r.chunks++;
+    r.events += events.length;
+    return { index, offset: pos, length, firstSeq, hash, events };
+  }
+
+  /**
+   * The events of a chunk body decoded the generic way (CBOR, then each
+   * event checked), with a problem for each event that does not decode;
+   * `undefined` when the body is no array of events (the chunk is damaged).
+   */
+  #decodeGeneric(
+    body: Uint8Array,
+    index: number,
+    pos: number,
+    firstSeq: number,
+  ): { events: ProcEvent[]; items: number } | undefined {
     let raw: unknown;
     try {
       raw = newDecoder().decode(body);
@@ -321,44 +383,7 @@ export class ChunkVerifier {
       }
       this.#eventProblem(index, pos, i, firstSeq, why);
     }
-    r.counts.addAll(events);
-    if (index !== this.#nextIndex || firstSeq !== this.#nextSeq) {
-      const missing = firstSeq - this.#nextSeq;
-      r.chainIntact = false;
-      this.#gaps.push([this.#nextIndex, index]);
-      this.#problem(
-        pos,
-        "gap",
-        index > this.#nextIndex
-          ? `chunks ${this.#nextIndex} to ${
-            index - 1
-          } are missing before offset ${pos} (${
-            missing > 0 ? missing : "an unknown number of"
-          } events)`
-          : `chunk ${index} at offset ${pos} starts at event ${firstSeq}, expected ${this.#nextSeq}`,
-        index,
-      );
-      if (missing > 0) {
-        r.eventsMissing += missing;
-        events.unshift({
-          kind: "lost",
-          t: this.#lastT,
-          pid: 0,
-          tid: 0,
-          reason: "recording",
-          count: missing,
-        });
-      }
-    }
-    this.#prevAdjacent = true;
-    this.#prevHash = hash;
-    this.#offsets.set(index, pos);
-    this.#nextIndex = index + 1;
-    this.#nextSeq = firstSeq + raw.length;
-    if (events.length > 0) this.#lastT = events[events.length - 1].t;
-    r.chunks++;
-    r.events += events.length;
-    return { index, offset: pos, length, firstSeq, hash, events };
+    return { events, items: raw.length };
   }
 
   #eventProblem(

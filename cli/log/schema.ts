@@ -172,7 +172,8 @@ export interface PublishCounts {
   pending: number;
 }
 
-const PROVENANCE: (Provenance | undefined)[] = [
+/** Provenance of each code in an encoded `info.from` (0: not said). */
+export const PROVENANCE: (Provenance | undefined)[] = [
   undefined,
   "kernel",
   "proc",
@@ -180,7 +181,8 @@ const PROVENANCE: (Provenance | undefined)[] = [
   "denied",
   "import",
 ];
-const INFO_FIELDS: InfoField[] = [
+/** The field each position of an encoded `info.from` is about. */
+export const INFO_FIELDS: InfoField[] = [
   "image",
   "argv",
   "comm",
@@ -192,9 +194,10 @@ const INFO_FIELDS: InfoField[] = [
 ];
 
 /** Order of the namespace numbers in the encoded `ns`. */
-const NS_NAMES = ["pid", "mnt", "net", "user", "cgroup"] as const;
+export const NS_NAMES = ["pid", "mnt", "net", "user", "cgroup"] as const;
 
-type FieldType =
+/** How a positional field is encoded and checked. */
+export type FieldType =
   | "uint"
   | "int"
   | "num"
@@ -204,10 +207,15 @@ type FieldType =
   | "strs"
   | "ns"
   | "idnames";
-type Field = readonly [name: string, type: FieldType, optional?: boolean];
+/** One positional field: name, type, whether it may be absent. */
+export type Field = readonly [
+  name: string,
+  type: FieldType,
+  optional?: boolean,
+];
 
 /** Positional layout of each kind after `[code, t, pid, tid]`. */
-const LAYOUT: Record<EventKind, readonly Field[]> = {
+export const LAYOUT: Record<EventKind, readonly Field[]> = {
   process_create: [
     ["ppid", "uint"],
     ["ptid", "uint"],
@@ -253,7 +261,7 @@ const LAYOUT: Record<EventKind, readonly Field[]> = {
  * argvTruncated, cmdline, user]`, then (version 2) the identity fields from
  * `euid` on.
  */
-const INFO_LAYOUT: readonly Field[] = [
+export const INFO_LAYOUT: readonly Field[] = [
   ["image", "str", true],
   ["argv", "strs", true],
   ["comm", "str", true],

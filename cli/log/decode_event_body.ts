@@ -1,0 +1,360 @@
+/**
+ * The fast path of chunk decoding: reads a chunk body (the CBOR array of
+ * event arrays) straight into events, driven by the schema's positional
+ * layouts, without building the intermediate arrays a generic CBOR decoder
+ * makes and {@link decodeEvent} then walks.
+ *
+ * It takes only the well-formed case. Anything else — a value of an
+ * unexpected type, a half or single float, a 64-bit integer, a tag, an indefinite length, a text that is not
+ * valid UTF-8, an unknown kind, a missing field, extra items, bytes after
+ * the array — makes it
+ * return `undefined`, and the caller decodes the chunk the generic way,
+ * which gives the same events and the error messages. So the two paths
+ * cannot disagree on what a chunk holds; tests/fast_decode_test.ts checks
+ * it on every fixture and a recorded storm.
+ *
+ * @module
+ */
+import { EVENT_KINDS, type ProcEvent } from "../events/types.ts";
+import {
+  type Field,
+  INFO_FIELDS,
+  INFO_LAYOUT,
+  LAYOUT,
+  NS_NAMES,
+  PROVENANCE,
+} from "./schema.ts";
+
+/** Thrown inside, caught at the top: "not the simple case". */
+const GIVE_UP = Symbol("give up");
+
+/** The layouts by kind code (1-based, as encoded). */
+const BY_CODE: (readonly Field[] | undefined)[] = [
+  undefined,
+  ...EVENT_KINDS.map((k) => LAYOUT[k]),
+];
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+let buf: Uint8Array = new Uint8Array(0);
+let view = new DataView(buf.buffer);
+let pos = 0;
+/**
+ * Major type and argument of the head just read by {@link head}; a float64
+ * (how the writer encodes integers past 32 bits) is major {@link FLOAT} with
+ * its value in `arg`.
+ */
+let major = 0;
+let arg = 0;
+const FLOAT = 8;
+
+/**
+ * The events of a chunk body, or `undefined` when it is not the plain case
+ * (see the module's documentation): decode it the generic way then.
+ *
+ * @example
+ * ```ts
+ * import { decodeEventBody } from "./decode_event_body.ts";
+ * import { newEncoder } from "./_cbor.ts";
+ * import { encodeEvent } from "./schema.ts";
+ * const body = newEncoder().encode([
+ *   encodeEvent({ kind: "thread_exit", t: 9, pid: 1, tid: 2, status: 0 }),
+ * ]);
+ * const events = decodeEventBody(body);
+ * if (events?.[0].kind !== "thread_exit" || events[0].tid !== 2) throw new Error();
+ * // a half float where an integer belongs: not the plain case
+ * if (decodeEventBody(new Uint8Array([0x81, 0x84, 0x05, 0xf9, 0x3c, 0x00, 1, 2])) !== undefined) {
+ *   throw new Error("half float taken");
+ * }
+ * ```
+ */
+export function decodeEventBody(body: Uint8Array): ProcEvent[] | undefined {
+  buf = body;
+  view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  pos = 0;
+  try {
+    head();
+    if (major !== 4) return undefined;
+    const n = arg;
+    // no more events than bytes: a hostile count allocates nothing
+    if (n > body.length) return undefined;
+    const events: ProcEvent[] = new Array(n);
+    for (let i = 0; i < n; i++) events[i] = event();
+    if (pos !== body.length) return undefined;
+    return events;
+  } catch (e) {
+    if (e === GIVE_UP) return undefined;
+    throw e;
+  } finally {
+    buf = EMPTY;
+    view = EMPTY_VIEW;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer);
+
+function event(): ProcEvent {
+  if (head() !== 4 || arg < 4) throw GIVE_UP;
+  const items = arg;
+  if (head() !== 0) throw GIVE_UP;
+  const code = arg;
+  const layout = BY_CODE[code];
+  if (layout === undefined || items - 4 > layout.length) throw GIVE_UP;
+  const kind = EVENT_KINDS[code - 1];
+  const t = int(), pid = uint(), tid = uint();
+  // the kinds a storm or a build is made of, as literals of one shape
+  // each (what the table below makes of them, field for field)
+  if (code === THREAD_CREATE && items === 6) {
+    const creatorPid = uint();
+    return { kind, t, pid, tid, creatorPid, creatorTid: uint() } as ProcEvent;
+  }
+  if (code === THREAD_EXIT && items === 5) {
+    return { kind, t, pid, tid, status: uint() } as ProcEvent;
+  }
+  if (code === PROCESS_EXIT && items === 5) {
+    return { kind, t, pid, tid, status: uint() } as ProcEvent;
+  }
+  const ev: Record<string, unknown> = { kind, t, pid, tid };
+  fields(ev, layout, items - 4);
+  return ev as unknown as ProcEvent;
+}
+
+const THREAD_CREATE = EVENT_KINDS.indexOf("thread_create") + 1;
+const THREAD_EXIT = EVENT_KINDS.indexOf("thread_exit") + 1;
+const PROCESS_EXIT = EVENT_KINDS.indexOf("process_exit") + 1;
+
+/** Reads `present` of `layout`'s fields into `into`; the rest are absent. */
+function fields(
+  into: Record<string, unknown>,
+  layout: readonly Field[],
+  present: number,
+): void {
+  for (let i = 0; i < layout.length; i++) {
+    const [name, type, optional] = layout[i];
+    if (i >= present) {
+      if (!optional) throw GIVE_UP;
+      continue;
+    }
+    head();
+    if (major === 7 && (arg === 22 || arg === 23)) {
+      // null or undefined: absent
+      if (!optional) throw GIVE_UP;
+      continue;
+    }
+    switch (type) {
+      case "uint":
+        into[name] = uintHere();
+        break;
+      case "int":
+        into[name] = intHere();
+        break;
+      case "num":
+        into[name] = numHere();
+        break;
+      case "str":
+        into[name] = strHere();
+        break;
+      case "bool":
+        into[name] = boolHere();
+        break;
+      case "strs":
+        into[name] = strsHere();
+        break;
+      case "info":
+        into[name] = infoHere();
+        break;
+      case "idnames":
+        into[name] = idNamesHere();
+        break;
+      default:
+        // ns only inside info
+        throw GIVE_UP;
+    }
+  }
+}
+
+function infoHere(): Record<string, unknown> {
+  if (major !== 4 || arg > INFO_LAYOUT.length) throw GIVE_UP;
+  const present = arg;
+  const info: Record<string, unknown> = { from: {} };
+  for (let i = 0; i < present; i++) {
+    const [name, type] = INFO_LAYOUT[i];
+    if (head() === 7 && (arg === 22 || arg === 23)) continue;
+    if (name === "from") info.from = fromHere();
+    else if (type === "ns") info.ns = nsHere();
+    else if (type === "uint") info[name] = uintHere();
+    else if (type === "int") info[name] = intHere();
+    else if (type === "num") info[name] = numHere();
+    else if (type === "str") info[name] = strHere();
+    else if (type === "strs") info[name] = strsHere();
+    else if (type === "bool") info[name] = boolHere();
+    else throw GIVE_UP;
+  }
+  return info;
+}
+
+function fromHere(): Record<string, string> {
+  if (major !== 4) throw GIVE_UP;
+  const n = arg;
+  const from: Record<string, string> = {};
+  for (let j = 0; j < n; j++) {
+    if (head() !== 0) throw GIVE_UP;
+    if (arg === 0) continue;
+    const p = PROVENANCE[arg];
+    if (p === undefined || j >= INFO_FIELDS.length) throw GIVE_UP;
+    from[INFO_FIELDS[j]] = p;
+  }
+  return from;
+}
+
+function nsHere(): Record<string, number> {
+  if (major !== 4 || arg !== NS_NAMES.length) throw GIVE_UP;
+  const ns: Record<string, number> = {};
+  for (let j = 0; j < NS_NAMES.length; j++) {
+    head();
+    const v = uintHere();
+    if (v !== 0) ns[NS_NAMES[j]] = v;
+  }
+  return ns;
+}
+
+function strsHere(): string[] {
+  if (major !== 4 || arg > buf.length - pos) throw GIVE_UP;
+  const n = arg;
+  const out: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    head();
+    out[i] = strHere();
+  }
+  return out;
+}
+
+/** `[[id, name], ...]` (the account tables). */
+function idNamesHere(): [number, string][] {
+  if (major !== 4 || arg > buf.length - pos) throw GIVE_UP;
+  const n = arg;
+  const out: [number, string][] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    if (head() !== 4 || arg !== 2) throw GIVE_UP;
+    const id = uint();
+    head();
+    out[i] = [id, strHere()];
+  }
+  return out;
+}
+
+function boolHere(): boolean {
+  if (major !== 7 || (arg !== 20 && arg !== 21)) throw GIVE_UP;
+  return arg === 21;
+}
+
+function int(): number {
+  head();
+  return intHere();
+}
+
+function uint(): number {
+  head();
+  return uintHere();
+}
+
+function uintHere(): number {
+  if (major === 0) return arg;
+  if (major === FLOAT && Number.isSafeInteger(arg) && arg >= 0) return arg;
+  throw GIVE_UP;
+}
+
+function intHere(): number {
+  if (major === 0) return arg;
+  if (major === 1) return -1 - arg;
+  if (major === FLOAT && Number.isSafeInteger(arg)) return arg;
+  throw GIVE_UP;
+}
+
+function numHere(): number {
+  if (major !== FLOAT) return intHere();
+  if (!Number.isFinite(arg)) throw GIVE_UP;
+  return arg;
+}
+
+function strHere(): string {
+  if (major !== 3) throw GIVE_UP;
+  const n = arg;
+  const end = pos + n;
+  if (end > buf.length) throw GIVE_UP;
+  if (n <= 64) {
+    // short and ASCII (nearly every text): no decoder call
+    let s = "";
+    for (let i = pos; i < end; i++) {
+      const c = buf[i];
+      if (c >= 0x80) {
+        s = utf8Here(end);
+        break;
+      }
+      s += String.fromCharCode(c);
+    }
+    pos = end;
+    return s;
+  }
+  const s = utf8Here(end);
+  pos = end;
+  return s;
+}
+
+function utf8Here(end: number): string {
+  try {
+    return utf8.decode(buf.subarray(pos, end));
+  } catch {
+    // not valid UTF-8: the generic decoder says what it makes of it
+    throw GIVE_UP;
+  }
+}
+
+/**
+ * Reads one head into {@link major} and {@link arg}; gives up on what the
+ * plain case never holds (indefinite lengths, tags, floats, integers past
+ * 32 bits, a head cut off).
+ */
+function head(): number {
+  if (pos >= buf.length) throw GIVE_UP;
+  const ib = buf[pos++];
+  major = ib >> 5;
+  const ai = ib & 31;
+  if (major === 6) throw GIVE_UP;
+  if (ai < 24) {
+    arg = ai;
+    return major;
+  }
+  if (major === 7) {
+    // a float64 (how the writer encodes numbers past 32 bits); half and
+    // single floats, simple values past 23 and a break: the generic way
+    if (ai !== 27 || pos + 8 > buf.length) throw GIVE_UP;
+    major = FLOAT;
+    arg = view.getFloat64(pos);
+    pos += 8;
+    return major;
+  }
+  switch (ai) {
+    case 24:
+      if (pos + 1 > buf.length) throw GIVE_UP;
+      arg = buf[pos];
+      pos += 1;
+      return major;
+    case 25:
+      if (pos + 2 > buf.length) throw GIVE_UP;
+      arg = (buf[pos] << 8) | buf[pos + 1];
+      pos += 2;
+      return major;
+    case 26:
+      if (pos + 4 > buf.length) throw GIVE_UP;
+      arg = ((buf[pos] << 24) >>> 0) + (buf[pos + 1] << 16) +
+        (buf[pos + 2] << 8) + buf[pos + 3];
+      pos += 4;
+      return major;
+    default:
+      // 27: a 64-bit integer, which the generic decoder makes a BigInt
+      // (refused where a number belongs); 28-31: indefinite or reserved
+      throw GIVE_UP;
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * Issue 16's behaviour test: the fast paths of reading (the schema-specialised
+ * chunk body decoder, the small-input SHA-256, the analysis over chunks)
+ * produce the same events and the same analysis as the generic ones, on every
+ * fixture, on damaged and mutated chunks, and on a storm recorded from the
+ * real kernel.
+ */
+import { createHash } from "node:crypto";
+import { analyze, analyzeChunks, forestToJson } from "../cli/analysis/mod.ts";
+import type { ProcEvent } from "../cli/events/types.ts";
+import { ByteWindow } from "../cli/log/_byte_window.ts";
+import { newDecoder, newEncoder } from "../cli/log/_cbor.ts";
+import { sha256Small } from "../cli/log/_sha256_small.ts";
+import { decodeEventBody } from "../cli/log/decode_event_body.ts";
+import { frameRecording } from "../cli/log/frame_recording.ts";
+import { decodeEvent, encodeEvent, RecordingReader } from "../cli/log/mod.ts";
+import { buildStorm } from "./_storm.ts";
+import {
+  assert,
+  assertEquals,
+  captureTest,
+  captureUnavailable,
+  procrecRecord,
+  ROOT,
+  withTempDir,
+} from "./_record_helpers.ts";
+
+const json = (v: unknown) =>
+  JSON.stringify(v, (_k, x) => typeof x === "bigint" ? `${x}n` : x);
+
+/** The bodies of every chunk item of a recording file, in file order. */
+async function chunkBodies(path: string): Promise<Uint8Array[]> {
+  const bytes = await Deno.readFile(path);
+  const marker = [0x86, 0x65, ...new TextEncoder().encode("chunk")];
+  let start = bytes.length;
+  for (let i = 0; i < bytes.length; i++) {
+    if (marker.every((b, j) => bytes[i + j] === b)) {
+      start = i;
+      break;
+    }
+  }
+  const bodies: Uint8Array[] = [];
+  for await (const f of frameRecording(new ByteWindow([bytes]), start)) {
+    if (f.kind !== "item" || f.item !== "chunk") continue;
+    try {
+      const item = newDecoder().decode(f.bytes);
+      if (Array.isArray(item) && item[5] instanceof Uint8Array) {
+        bodies.push(new Uint8Array(item[5]));
+      }
+    } catch {
+      // not a chunk the reader takes either
+    }
+  }
+  return bodies;
+}
+
+/**
+ * The old path: the generic CBOR decoder, then each event checked; `undefined`
+ * when the body or any event of it does not decode (the fast decoder must
+ * then give up too).
+ */
+function genericEvents(body: Uint8Array): ProcEvent[] | undefined {
+  let raw: unknown;
+  try {
+    raw = newDecoder().decode(body);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(raw)) return undefined;
+  try {
+    return raw.map((e) => decodeEvent(e));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Checks the fast decoder against the generic one; counts the fast hits. */
+function compareBody(body: Uint8Array, where: string): number {
+  const fast = decodeEventBody(body);
+  if (fast === undefined) return 0;
+  const old = genericEvents(body);
+  assert(
+    old !== undefined,
+    `${where}: the fast decoder took a body the generic one refuses`,
+  );
+  // the first event that differs, not two whole chunks
+  assertEquals(fast.length, old.length, `${where}: number of events`);
+  for (let i = 0; i < fast.length; i++) {
+    assertEquals(json(fast[i]), json(old[i]), `${where}, event ${i}`);
+  }
+  return 1;
+}
+
+async function fixtureFiles(): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of ["fixtures", "fixtures/v1", "fixtures/fuzz/recording"]) {
+    for await (const e of Deno.readDir(`${ROOT}${dir}`)) {
+      if (e.isFile && e.name.endsWith(".cbor")) {
+        out.push(`${ROOT}${dir}/${e.name}`);
+      }
+    }
+  }
+  return out.sort();
+}
+
+Deno.test("the fast chunk decoder gives the generic decoder's events on every fixture", async () => {
+  let fast = 0, bodies = 0;
+  for (const path of await fixtureFiles()) {
+    for (const [i, body] of (await chunkBodies(path)).entries()) {
+      bodies++;
+      fast += compareBody(body, `${path} chunk ${i}`);
+    }
+  }
+  assert(bodies > 20, `only ${bodies} chunk bodies in the fixtures`);
+  // the comparison means something only where the fast path ran
+  assert(fast >= bodies * 0.8, `the fast path took ${fast} of ${bodies}`);
+});
+
+Deno.test("the fast chunk decoder takes a mutated body only when it means the same events", () => {
+  // every kind of event the writer makes, then a byte changed at a time
+  const seed = [
+    {
+      kind: "process_snapshot",
+      t: -5,
+      pid: 1,
+      tid: 1,
+      ppid: 0,
+      start: -9e9,
+      info: {
+        image: "/sbin/init",
+        argv: ["init"],
+        from: { image: "proc" },
+        uid: 0,
+        ns: { pid: 4026531836, mnt: 4026531841 },
+      },
+    },
+    {
+      kind: "process_create",
+      t: 1,
+      pid: 7,
+      tid: 7,
+      ppid: 1,
+      ptid: 1,
+      creatorPid: 1,
+      creatorTid: 1,
+      start: 5_000_000_000,
+    },
+    {
+      kind: "exec",
+      t: 2,
+      pid: 7,
+      tid: 7,
+      info: {
+        image: "/usr/bin/ünïcode",
+        argv: ["a", "b c", ""],
+        cwd: "/",
+        euid: 0,
+        fileless: true,
+        from: { image: "kernel", argv: "kernel", cred: "proc" },
+      },
+    },
+    {
+      kind: "thread_create",
+      t: 3,
+      pid: 7,
+      tid: 8,
+      creatorPid: 7,
+      creatorTid: 7,
+    },
+    {
+      kind: "thread_exit",
+      t: 4,
+      pid: 7,
+      tid: 8,
+      status: 0,
+      processExiting: true,
+    },
+    { kind: "comm", t: 5, pid: 7, tid: 7, comm: "x" },
+    { kind: "lost", t: 6, pid: 0, tid: 0, reason: "ring", count: 3, cpu: 1 },
+    { kind: "process_exit", t: 7, pid: 7, tid: 7, status: 256 },
+    {
+      kind: "accounts",
+      t: 8,
+      pid: 0,
+      tid: 0,
+      users: [[0, "root"], [1000, "ann"]],
+      groups: [[0, "root"]],
+    },
+  ] as ProcEvent[];
+  // the writer's encoding (positional arrays, numbers past 32 bits as float64)
+  const body = newEncoder().encode(seed.map((e) => encodeEvent(e)));
+  assertEquals(
+    compareBody(body, "the seed"),
+    1,
+    "the seed takes the fast path",
+  );
+  // a deterministic generator: the same mutations every run
+  let s = 0x9e3779b9;
+  const rand = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 0x100000000;
+  };
+  let taken = 0;
+  for (let n = 0; n < 20_000; n++) {
+    const m = new Uint8Array(body);
+    const k = 1 + Math.floor(rand() * 3);
+    for (let j = 0; j < k; j++) {
+      m[Math.floor(rand() * m.length)] = Math.floor(rand() * 256);
+    }
+    taken += compareBody(m, `mutation ${n}`);
+  }
+  // some mutations keep a valid body (a changed pid, a letter): both agree
+  assert(taken > 100, `only ${taken} mutated bodies took the fast path`);
+});
+
+Deno.test("the small-input SHA-256 equals node:crypto at every length to 300 bytes and past the switch", () => {
+  let s = 1;
+  for (const n of [...Array(300).keys(), 511, 512, 1000, 4096]) {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      b[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
+    }
+    const want = createHash("sha256").update(b).digest("hex");
+    const got = [...sha256Small(b)].map((x) => x.toString(16).padStart(2, "0"))
+      .join("");
+    assertEquals(got, want, `length ${n}`);
+  }
+});
+
+Deno.test("analysis over chunks gives the same forest as analysis over events, on every fixture", async () => {
+  for (const path of await fixtureFiles()) {
+    const a = await RecordingReader.open(path);
+    const meta = { os: a.header.os, bootId: a.header.bootId };
+    const byChunks = await analyzeChunks(a.chunks(), meta);
+    const b = await RecordingReader.open(path);
+    const byEvents = await analyze(b.events(), meta);
+    assertEquals(
+      json(forestToJson(byChunks)),
+      json(forestToJson(byEvents)),
+      `${path}: forests differ`,
+    );
+    assertEquals(json(a.report), json(b.report), `${path}: reports differ`);
+  }
+});
+
+const why = await captureUnavailable();
+captureTest(
+  "a storm recorded from the kernel: the fast paths give the generic events and the same analysis",
+  async () => {
+    await withTempDir(async (dir) => {
+      const storm = await buildStorm(dir);
+      const out = `${dir}/storm.cbor`;
+      const r = await procrecRecord("netlink", out, [
+        storm,
+        `${dir}/truth`,
+        "300",
+        "400",
+      ]);
+      assertEquals(r.code, 3, `the storm ran (stderr: ${r.stderr})`);
+      const bodies = await chunkBodies(out);
+      let fast = 0;
+      for (const [i, body] of bodies.entries()) {
+        fast += compareBody(body, `storm chunk ${i}`);
+      }
+      assertEquals(fast, bodies.length, "every storm chunk took the fast path");
+      // the old analysis: every body decoded the generic way, event by event
+      const generic: ProcEvent[] = bodies.flatMap((b) => genericEvents(b)!);
+      const reader = await RecordingReader.open(out);
+      const meta = { os: reader.header.os, bootId: reader.header.bootId };
+      const forest = await analyzeChunks(reader.chunks(), meta);
+      assert(reader.report.complete, json(reader.report.problems));
+      assertEquals(reader.report.events, generic.length, "events read");
+      assertEquals(
+        json(forestToJson(forest)),
+        json(forestToJson(await analyze(generic, meta))),
+        "the forests differ",
+      );
+    });
+  },
+  why,
+);
