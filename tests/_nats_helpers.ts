@@ -14,9 +14,13 @@ export interface Started {
 }
 
 /** Starts `./procrec ARGS` in the background; `done` gives its output. */
-export function startProcrec(args: string[]): Started {
+export function startProcrec(
+  args: string[],
+  env?: Record<string, string>,
+): Started {
   const child = new Deno.Command(PROCREC, {
     args,
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -40,6 +44,7 @@ export function startRecordPublishing(
   out: string,
   command: string[],
   flags: string[] = [],
+  env?: Record<string, string>,
 ): Started {
   return startProcrec([
     "record",
@@ -51,7 +56,7 @@ export function startRecordPublishing(
     out,
     "--",
     ...command,
-  ]);
+  ], env);
 }
 
 /** `procrec collect URL -o DIR ...flags` to completion. */

@@ -10,6 +10,7 @@ import {
   collect,
   collectedFiles,
   fileSha,
+  sleep,
   slowWorkload,
   startRecordPublishing,
   subjectCounts,
@@ -27,6 +28,8 @@ import { buildStorm } from "./_storm.ts";
 import { recordingPieces } from "../cli/nats/recording_pieces.ts";
 import { pieceSubject } from "../cli/nats/piece_subject.ts";
 import { newDecoder } from "../cli/log/_cbor.ts";
+import { PUBLISH_HELD_ENV } from "../cli/commands/record.ts";
+import { WRITER_PID_FILE } from "../cli/record/segment_writer.ts";
 
 const why = await captureUnavailable();
 if (!await natsServerInstalled()) {
@@ -219,6 +222,79 @@ captureTest(
         const files = await collectedFiles(`${dir}/out`);
         assertEquals(files.length, 1, `${files}`);
         assertEquals(await fileSha(files[0]), await fileSha(local));
+      } finally {
+        await c.stop();
+      }
+    }),
+  why,
+);
+
+captureTest(
+  "record -o DIR/ --keep --publish with the cluster down: segments deleted before they were published are named, and do not hold back the later segments",
+  () =>
+    withTempDir(async (dir) => {
+      const c = await NatsCluster.start();
+      try {
+        for (const n of c.nodes) await c.killNode(n);
+        const storm = await buildStorm(dir);
+        const segDir = `${dir}/segs/`;
+        // nothing held in memory: every piece is read back from its segment
+        const rec = startRecordPublishing(
+          c.url,
+          segDir,
+          [storm, `${dir}/truth`, "1000", "1000"],
+          ["--rotate", "8KiB", "--keep", "2", "--publish-wait", "60s"],
+          { [PUBLISH_HELD_ENV]: "0" },
+        );
+        // the recording is closed (its writer gone) and waits for the stream
+        await waitFor("the recording's close", async () => {
+          const names = await Array.fromAsync(Deno.readDir(segDir)).catch(
+            () => [],
+          );
+          return names.length > 0 &&
+              !names.some((e) => e.name === WRITER_PID_FILE)
+            ? true
+            : undefined;
+        }, 120_000);
+        await sleep(500);
+        for (const n of c.nodes) c.startNode(n);
+        for (const n of c.nodes) await c.waitReady(n);
+        const r = await rec.done;
+        assertEquals(
+          r.code,
+          3,
+          `the storm's status passes through: ${r.stderr}`,
+        );
+        const kept = [...Deno.readDirSync(segDir)].map((e) => e.name)
+          .filter((n) => n.endsWith(".cbor")).sort();
+        assert(kept.length === 2, `--keep 2 closed segments: ${kept}`);
+        const m = /(\d+) acknowledged, (\d+) pending/.exec(r.stderr);
+        assert(m, r.stderr);
+        const gone = /(\d+) of them cannot be sent: their segments were deleted/
+          .exec(r.stderr);
+        assert(gone, `the deleted segments' pieces are named: ${r.stderr}`);
+        assertEquals(gone[1], m[2], `only those are pending: ${r.stderr}`);
+        assert(
+          /piece \d+ of procrec\.\S+ cannot be published: .* was deleted/.test(
+            r.stderr,
+          ),
+          r.stderr,
+        );
+        // every piece of the segments still on disk reached the stream
+        const { nc, jsm } = await adminConnection(c);
+        try {
+          const counts = await subjectCounts(jsm);
+          for (const n of kept) {
+            const { id, header, pieces } = await recordingPieces(segDir + n);
+            assertEquals(
+              counts[pieceSubject("procrec", header.host, id)],
+              pieces.length,
+              `${n}: every piece in the stream despite the deleted ones before it`,
+            );
+          }
+        } finally {
+          await nc.close();
+        }
       } finally {
         await c.stop();
       }

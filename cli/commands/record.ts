@@ -22,6 +22,8 @@ import { addNatsOptions, natsAuth, type NatsFlags } from "./_nats_flags.ts";
 
 /** Test hook: pause the library's kernel reader this many ms at start. */
 export const PAUSE_READER_ENV = "PROCREC_TEST_PAUSE_READER_MS";
+/** Test hook: piece bytes the publisher holds in memory at most. */
+export const PUBLISH_HELD_ENV = "PROCREC_TEST_PUBLISH_HELD_BYTES";
 /** Test hook: reading the event source fails after this many ms. */
 export const FAIL_READ_ENV = "PROCREC_TEST_FAIL_READ_AFTER_MS";
 
@@ -219,6 +221,9 @@ export function register(program: Command): void {
         url: flags.publish,
         ...await natsAuth(flags.publish, flags),
         prefix: flags.subjectPrefix,
+        heldBytes: Deno.env.get(PUBLISH_HELD_ENV) === undefined
+          ? undefined
+          : Number(Deno.env.get(PUBLISH_HELD_ENV)),
         closeTimeoutMs: parseDurationFlag(
           flags.publishWait ?? "10s",
           "--publish-wait",
@@ -275,9 +280,13 @@ export function register(program: Command): void {
           printErr(
             `procrec: publish: not all of ${result.path} left this host: ${p.pending} pieces were not acknowledged within --publish-wait (${
               p.lastError ?? "no acknowledgement in time"
-            }); the local ${
+            }); ${
+              p.gone > 0
+                ? `${p.gone} of them cannot be sent: their segments were deleted (--keep) before the stream acknowledged them; `
+                : ""
+            }the local ${
               segments ? "segments hold" : "recording holds"
-            } them; send the rest with: procrec publish ${result.path} --to ${flags.publish}\n`,
+            } the others; send them with: procrec publish ${result.path} --to ${flags.publish}\n`,
           );
         }
       }

@@ -51,7 +51,12 @@ interface Entry {
   paths: string[];
   sent: boolean;
   acked: boolean;
+  /** Its file was deleted before it was acknowledged: it cannot be sent. */
+  gone: boolean;
 }
+
+/** A piece's file is gone (deleted by segment retention, or by hand). */
+class PieceGone extends Error {}
 
 /** Options of {@link PiecePublisher}. */
 export interface PublisherOptions extends ConnectOptions {
@@ -60,6 +65,8 @@ export interface PublisherOptions extends ConnectOptions {
   onNotice?: (text: string) => void;
   /** Create the stream when missing (default true). */
   createStream?: boolean;
+  /** Piece bytes held in memory at most (default {@link HELD_BYTES}). */
+  heldBytes?: number;
 }
 
 /**
@@ -93,6 +100,7 @@ export class PiecePublisher {
     string,
     { sealed: number; published: number; acked: number }
   >();
+  #gone = 0;
   /** The last error while publishing, if any. */
   lastError: string | undefined;
 
@@ -122,7 +130,8 @@ export class PiecePublisher {
 
   /** Queues a piece of recording `id` (`procrec publish`); never blocks. */
   addFor(id: string, piece: SealedPiece): void {
-    const keep = this.#held + piece.bytes.length <= HELD_BYTES;
+    const keep = this.#held + piece.bytes.length <=
+      (this.opts.heldBytes ?? HELD_BYTES);
     if (keep) this.#held += piece.bytes.length;
     this.#entries.push({
       id,
@@ -137,6 +146,7 @@ export class PiecePublisher {
       paths: [piece.tempPath, piece.path],
       sent: false,
       acked: false,
+      gone: false,
     });
     this.#sealed++;
     this.#of(id).sealed++;
@@ -167,6 +177,14 @@ export class PiecePublisher {
     let c = this.#per.get(id);
     if (!c) this.#per.set(id, c = { sealed: 0, published: 0, acked: 0 });
     return c;
+  }
+
+  /**
+   * Pieces that cannot be published because their file was deleted before
+   * they were acknowledged (counted as pending too).
+   */
+  get gone(): number {
+    return this.#gone;
   }
 
   /**
@@ -263,7 +281,7 @@ export class PiecePublisher {
         continue;
       }
       const batch = this.#entries.slice(this.#head, this.#head + WINDOW)
-        .filter((e) => !e.acked);
+        .filter((e) => !e.acked && !e.gone);
       const results = await Promise.allSettled(
         batch.map((e) => this.#send(js, e)),
       );
@@ -275,10 +293,17 @@ export class PiecePublisher {
             this.#acked++;
             this.#of(batch[i].id).acked++;
           }
+        } else if (r.reason instanceof PieceGone) {
+          // said once per piece; it must not hold back the pieces after it
+          batch[i].gone = true;
+          this.#gone++;
+          this.lastError = r.reason.message;
+          this.#notice(r.reason.message);
         } else failed ??= r.reason;
       }
       while (
-        this.#head < this.#entries.length && this.#entries[this.#head].acked
+        this.#head < this.#entries.length &&
+        (this.#entries[this.#head].acked || this.#entries[this.#head].gone)
       ) {
         const e = this.#entries[this.#head];
         if (e.bytes) this.#held -= e.bytes.length;
@@ -331,6 +356,7 @@ export class PiecePublisher {
 /** Reads a piece back from the recording (still `.incomplete`, or renamed). */
 async function readPiece(e: Entry): Promise<Uint8Array> {
   let last: unknown;
+  let missing = 0;
   for (const path of e.paths) {
     let f: Deno.FsFile | undefined;
     try {
@@ -346,9 +372,17 @@ async function readPiece(e: Entry): Promise<Uint8Array> {
       return buf;
     } catch (err) {
       last = err;
+      if (err instanceof Deno.errors.NotFound) missing++;
     } finally {
       f?.close();
     }
+  }
+  if (missing === e.paths.length) {
+    throw new PieceGone(
+      `piece ${e.index} of ${e.subject} cannot be published: "${
+        e.paths[1]
+      }" was deleted (segment retention, --keep?) before the stream acknowledged it; it stays pending`,
+    );
   }
   throw new Error(
     `Cannot read piece ${e.index} back from "${

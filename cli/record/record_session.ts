@@ -100,7 +100,11 @@ export interface RecordResult {
   /** The live analysis's closing summary. */
   summary: string;
   /** Publishing figures after the wait at close, with `publish`. */
-  publish?: PublishCounts & { lastError?: string };
+  publish?: PublishCounts & {
+    lastError?: string;
+    /** Pending pieces whose file was deleted before they were acknowledged. */
+    gone: number;
+  };
 }
 
 const READ_BUFFER_BYTES = 1 << 20;
@@ -450,6 +454,7 @@ export async function recordSession(
       published = {
         ...await pub.close(opts.publish!.closeTimeoutMs),
         lastError: pub.lastError,
+        gone: pub.gone,
       };
     }
     if (child && commandStatus === undefined) {
