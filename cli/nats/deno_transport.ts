@@ -26,6 +26,8 @@ import {
 
 /** Bytes read from the socket at most per read. */
 const READ_BYTES = 64 * 1024;
+/** An orderly close waits this long at most for queued writes (ms). */
+const CLOSE_FLUSH_MS = 2000;
 /** The INFO line must arrive within this many bytes. */
 const MAX_INFO_BYTES = 1024 * 1024;
 
@@ -188,8 +190,16 @@ export class DenoTransport implements Transport {
       return;
     }
     this.closeError = err;
-    // an orderly close sends what is queued first
-    if (!err && internal) await this.#writing;
+    // an orderly close sends what is queued first, waiting a bounded time
+    // (a server that stopped reading must not hold the close forever)
+    if (!err && internal) {
+      let timer: number | undefined;
+      await Promise.race([
+        this.#writing,
+        new Promise<void>((r) => timer = setTimeout(r, CLOSE_FLUSH_MS)),
+      ]);
+      clearTimeout(timer);
+    }
     this.#done = true;
     this.#signal.resolve();
     try {
