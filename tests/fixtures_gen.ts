@@ -124,24 +124,34 @@ export class Sim {
     return { pid, threads: [tid] };
   }
 
-  /** The process replaces its image (Linux). */
-  exec(p: SimProcess, image: string, argv: string[]): void {
+  /** The process replaces its image (Linux); `more`: identity fields. */
+  exec(
+    p: SimProcess,
+    image: string,
+    argv: string[],
+    more: Partial<ProcessInfo> = {},
+  ): void {
     this.events.push({
       kind: "exec",
       t: this.step(200_000),
       pid: p.pid,
       tid: p.threads[0],
-      info: { image, argv, from: { image: "kernel", argv: "kernel" } },
+      info: { image, argv, from: { image: "kernel", argv: "kernel" }, ...more },
     });
   }
 
   /** A fork then exec (Linux), or a create with image and command line (Windows). */
-  run(parent: SimProcess | number, image: string, argv: string[]): SimProcess {
+  run(
+    parent: SimProcess | number,
+    image: string,
+    argv: string[],
+    more: Partial<ProcessInfo> = {},
+  ): SimProcess {
     if (this.os === "windows") {
-      return this.spawn(parent, { image, cmdline: argv.join(" ") });
+      return this.spawn(parent, { image, cmdline: argv.join(" "), ...more });
     }
     const p = this.spawn(parent);
-    this.exec(p, image, argv);
+    this.exec(p, image, argv, more);
     return p;
   }
 
@@ -438,6 +448,103 @@ export const WORKLOADS: Workload[] = [
   },
 ];
 
+const HASH_SUDO =
+  "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8";
+const HASH_NGINX =
+  "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+const HASH_PAYLOAD =
+  "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
+const CONTAINER =
+  "3f4e2a1b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f";
+
+/**
+ * Workloads whose processes carry identity: users, setuid, hashes, a
+ * container, a fileless image, cut arguments (Linux), and Sysmon-style
+ * hashes and users (Windows). Separate from {@link WORKLOADS}, whose
+ * recordings other tests pin.
+ */
+export const IDENTITY_WORKLOADS: Workload[] = [
+  {
+    name: "identity",
+    os: "linux",
+    script: (s) => {
+      const alice = { uid: 1000, euid: 1000, gid: 1000, egid: 1000 };
+      const bash = s.snapshot(1, {
+        image: "/usr/bin/bash",
+        argv: ["-bash"],
+        ...alice,
+      });
+      const sudo = s.run(bash, "/usr/bin/sudo", ["sudo", "id"], {
+        ...alice,
+        euid: 0,
+        sha256: HASH_SUDO,
+      });
+      s.exit(sudo, 0);
+      const web = s.run(
+        bash,
+        "/usr/sbin/nginx",
+        ["nginx", "-g", "daemon off;"],
+        {
+          uid: 33,
+          euid: 33,
+          gid: 33,
+          egid: 33,
+          sha256: HASH_NGINX,
+          cgroup: `/system.slice/docker-${CONTAINER}.scope`,
+        },
+      );
+      const worker = s.spawn(web); // a worker: forked, never exec'd
+      const mem = s.run(bash, "/memfd:payload (deleted)", ["payload"], {
+        ...alice,
+        fileless: true,
+        sha256: HASH_PAYLOAD,
+      });
+      s.exit(mem, 9);
+      const long = ["curl", "-s", "https://example.invalid/" + "a".repeat(64)];
+      const curl = s.run(bash, "/usr/bin/curl", long, {
+        ...alice,
+        argvTruncated: true,
+      });
+      s.exit(curl, code(6));
+      s.exit(worker, 0);
+    },
+  },
+  {
+    name: "windows_identity",
+    os: "windows",
+    script: (s) => {
+      const sys = "C:\\Windows\\System32\\";
+      const explorer = s.snapshot(5012, {
+        image: "C:\\Windows\\explorer.exe",
+        cmdline: "C:\\Windows\\Explorer.EXE",
+        user: "CORP\\bob",
+      });
+      const ps = s.run(
+        explorer,
+        `${sys}WindowsPowerShell\\v1.0\\powershell.exe`,
+        [
+          "powershell.exe",
+          "-enc",
+          "SQBFAFgA",
+        ],
+        {
+          user: "CORP\\bob",
+          sha256: HASH_NGINX.toUpperCase(),
+          hashes:
+            `SHA1=A94A8FE5CCB19BA61C4C0873D391E987982FBBD3,MD5=098F6BCD4621D373CADE4E832627B4F6,SHA256=${HASH_NGINX.toUpperCase()},IMPHASH=F34D5F2D4577ED6D9CEEC516C1F5A744`,
+        },
+      );
+      const who = s.run(ps, `${sys}whoami.exe`, ["whoami.exe", "/all"], {
+        user: "CORP\\bob",
+        hashes:
+          `MD5=5A105E8B9D40E1329780D62EA2265D8A,SHA256=${HASH_SUDO.toUpperCase()}`,
+      });
+      s.exit(who, 0);
+      s.exit(ps, 1);
+    },
+  },
+];
+
 /** The events of a workload under a variant. */
 export function workloadEvents(w: Workload, v: Variant = BASE): ProcEvent[] {
   const s = new Sim(w.os, v);
@@ -590,6 +697,9 @@ export async function generateFixtures(
     [WORKLOADS[0], OTHER, "pipeline_b"],
     [WORKLOADS[4], OTHER, "windows_b"],
     [MAKE_BROKEN, BASE, "make_broken"],
+    ...IDENTITY_WORKLOADS.map((w) =>
+      [w, BASE, w.name] as [Workload, Variant, string]
+    ),
   ];
   for (const [w, v, name] of all) {
     const events = workloadEvents(w, v);

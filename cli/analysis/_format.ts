@@ -2,11 +2,11 @@
 import type { ProcessNode } from "./forest.ts";
 import { commandText, quoteArg } from "./command_text.ts";
 import { escapeText } from "../text/escape_text.ts";
+import { formatTime } from "./format_time.ts";
 
 /** ns since the time base as seconds with millisecond precision: `+1.234s`. */
 export function formatT(t: number): string {
-  const s = (Math.abs(t) / 1e9).toFixed(3);
-  return `${t < 0 ? "-" : "+"}${s}s`;
+  return formatTime(t);
 }
 
 /** A duration in ns: `12ms`, `1.234s`, `2m03.000s`. */

@@ -46,6 +46,7 @@ export * from "./render_summary.ts";
 export * from "./render_tree.ts";
 export * from "./select_processes.ts";
 export * from "./parse_time_point.ts";
+export * from "./format_time.ts";
 export * from "./timeline_of.ts";
 export * from "./forest_to_json.ts";
 export * from "./process_identity.ts";

@@ -1,5 +1,14 @@
-import { formatDuration, formatT, oneLine } from "./_format.ts";
+import { formatDuration, oneLine } from "./_format.ts";
+import { formatTime, type TimeStyle } from "./format_time.ts";
 import type { Summary, SummaryProcess } from "./summarize.ts";
+
+/** Options of {@link renderSummary}. */
+export interface RenderSummaryOptions {
+  /** How the time line prints (default: relative). */
+  time?: TimeStyle;
+  /** Commands uncut (default: cut at 120 characters). */
+  wide?: boolean;
+}
 
 /**
  * Renders a summary as a few lines of text (ends with a newline).
@@ -14,7 +23,11 @@ import type { Summary, SummaryProcess } from "./summarize.ts";
  * if (!text.startsWith("events: 0")) throw new Error(text);
  * ```
  */
-export function renderSummary(s: Summary): string {
+export function renderSummary(
+  s: Summary,
+  options: RenderSummaryOptions = {},
+): string {
+  const who = (p: SummaryProcess) => whoOf(p, options.wide === true);
   const out: string[] = [];
   const kinds = Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(
     ", ",
@@ -22,9 +35,9 @@ export function renderSummary(s: Summary): string {
   out.push(`events: ${s.events}${kinds ? ` (${kinds})` : ""}`);
   if (s.first !== undefined && s.last !== undefined) {
     out.push(
-      `time: ${formatT(s.first)} to ${formatT(s.last)} (${
-        formatDuration(s.last - s.first)
-      })`,
+      `time: ${formatTime(s.first, options.time)} to ${
+        formatTime(s.last, options.time)
+      } (${formatDuration(s.last - s.first)})`,
     );
   }
   out.push(
@@ -74,9 +87,11 @@ export function renderSummary(s: Summary): string {
   return out.join("\n") + "\n";
 }
 
-function who(p: SummaryProcess): string {
+function whoOf(p: SummaryProcess, wide: boolean): string {
   const cmd = p.command ?? p.image ?? "?";
   return oneLine(
-    `pid ${p.pid}  ${cmd.length > 120 ? cmd.slice(0, 117) + "..." : cmd}`,
+    `pid ${p.pid}  ${
+      !wide && cmd.length > 120 ? cmd.slice(0, 117) + "..." : cmd
+    }`,
   );
 }

@@ -1,10 +1,5 @@
-import {
-  commandOf,
-  formatDuration,
-  formatT,
-  labelOf,
-  oneLine,
-} from "./_format.ts";
+import { commandOf, formatDuration, labelOf, oneLine } from "./_format.ts";
+import { formatTime, type TimeStyle } from "./format_time.ts";
 import type { Forest, ProcessNode } from "./forest.ts";
 import { identityOf, userLabel } from "./process_identity.ts";
 import {
@@ -24,8 +19,10 @@ export interface RenderTreeOptions {
   ids?: boolean;
   /** Longest command shown before it is cut (default 200 characters). */
   maxCommand?: number;
-  /** Also show each image's SHA-256 and the container (`--wide`). */
+  /** Also show each image's SHA-256 and the container, commands uncut (`--wide`). */
   wide?: boolean;
+  /** How start times print (default: relative, `+1.234s`). */
+  time?: TimeStyle;
 }
 
 /**
@@ -63,7 +60,7 @@ export function renderTree(
   const filtering = isFiltering(options.filter);
   const sel = filtering ? selectProcesses(forest, options.filter!) : undefined;
   const out: string[] = [];
-  const max = options.maxCommand ?? 200;
+  const max = options.maxCommand ?? (options.wide ? Infinity : 200);
   // iterative: recording trees can be deeper than the call stack
   const stack: {
     id: string;
@@ -83,7 +80,14 @@ export function renderTree(
     const deep = depth > MAX_INDENT ? `(depth ${depth}) ` : "";
     out.push(
       prefix + deep + mark +
-        describeProcess(forest, n, options.ids === true, max, options.wide),
+        describeProcess(
+          forest,
+          n,
+          options.ids === true,
+          max,
+          options.wide,
+          options.time,
+        ),
     );
     const kids = n.children.filter((c) => !sel || sel.shown.has(c));
     for (let i = kids.length - 1; i >= 0; i--) {
@@ -112,10 +116,11 @@ export function describeProcess(
   ids = false,
   maxCommand = 200,
   wide = false,
+  time?: TimeStyle,
 ): string {
   let cmd = oneLine(commandOf(n));
   if (cmd.length > maxCommand) cmd = cmd.slice(0, maxCommand - 3) + "...";
-  const parts = [cmd, `[${n.pid}]`, formatT(n.start)];
+  const parts = [cmd, `[${n.pid}]`, formatTime(n.start, time)];
   if (n.end !== undefined) parts.push(formatDuration(n.end - n.start));
   else parts.push("running");
   if (n.exit) parts.push(n.exit.text);

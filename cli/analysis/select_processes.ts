@@ -1,6 +1,31 @@
 import type { Forest, ProcessNode } from "./forest.ts";
 import { commandText } from "./command_text.ts";
 import { linuxSignalNumber } from "./decode_exit_status.ts";
+import { containerOf } from "./container_of.ts";
+import { identityOf } from "./process_identity.ts";
+
+/**
+ * The flags `--flag` takes: the analysis's process flags and the identity
+ * marks the tree prints.
+ */
+export const FILTER_FLAGS = [
+  "existing-before-recording",
+  "seen-without-create",
+  "reparented",
+  "parent-differs-from-creator",
+  "in-lost-span",
+  "exit-missing",
+  "denied",
+  "setuid",
+  "setgid",
+  "fileless",
+  "deleted-image",
+  "argv-truncated",
+  "no-exec",
+] as const;
+
+/** A flag `--flag` takes. */
+export type FilterFlag = typeof FILTER_FLAGS[number];
 
 /**
  * Which processes to show. Every given kind of criterion must hold (AND);
@@ -26,6 +51,18 @@ export interface TreeFilter {
    * an empty list: any signal.
    */
   signal?: string[];
+  /** Has one of these flags (process flags or identity marks). */
+  flag?: FilterFlag[];
+  /**
+   * One of its images has a hash that starts with one of these (lowercase
+   * hex): the SHA-256 the recorder took, or any hash Sysmon's `Hashes` gave.
+   */
+  hash?: string[];
+  /**
+   * Ran in one of these containers: an id or a prefix of it, a pod uid or a
+   * prefix of it, or a name (systemd-nspawn machine); any case.
+   */
+  container?: string[];
   /** Leave out Linux kernel threads (kthreadd, pid 2, and its children). */
   excludeKthreads?: boolean;
   /** Started at or after this time (ns since the time base). */
@@ -56,6 +93,8 @@ export function isFiltering(filter: TreeFilter | undefined): boolean {
       filter.to !== undefined || filter.cmdline !== undefined ||
       filter.user !== undefined || filter.failed === true ||
       filter.signal !== undefined || filter.excludeKthreads === true ||
+      filter.flag !== undefined || filter.hash !== undefined ||
+      filter.container !== undefined ||
       filter.startedFrom !== undefined || filter.startedTo !== undefined);
 }
 
@@ -126,6 +165,16 @@ export function selectProcesses(forest: Forest, filter: TreeFilter): Selection {
       if (signals.length > 0 && !signals.includes(sig)) return false;
     }
     if (filter.excludeKthreads && linux && isKernelThread(n)) return false;
+    if (filter.flag !== undefined) {
+      const have = [...n.flags, ...identityOf(n, forest.meta.os).flags];
+      if (!filter.flag.some((f) => (have as string[]).includes(f))) {
+        return false;
+      }
+    }
+    if (filter.hash !== undefined && !hasHash(n, filter.hash)) return false;
+    if (filter.container !== undefined && !inContainer(n, filter.container)) {
+      return false;
+    }
     const end = n.end ?? Math.max(last, n.start);
     if (filter.from !== undefined && end < filter.from) return false;
     if (filter.to !== undefined && n.start > filter.to) return false;
@@ -221,6 +270,63 @@ function ranAs(forest: Forest, n: ProcessNode, users: string[]): boolean {
         return u === w || u.endsWith(`\\${w}`);
       }))
   );
+}
+
+/**
+ * Whether `text` is a hash prefix `--hash` takes: hex digits, at least 4
+ * (lowercased), else an Error naming it.
+ *
+ * @example
+ * ```ts
+ * import { hashPrefix } from "./select_processes.ts";
+ * if (hashPrefix("ABCD12") !== "abcd12") throw new Error();
+ * ```
+ */
+export function hashPrefix(text: string): string {
+  const t = text.trim().toLowerCase().replace(/^sha256[:=]/, "");
+  if (!/^[0-9a-f]{4,128}$/.test(t)) {
+    throw new Error(
+      `hash "${text}" is not a hash prefix (4 to 128 hex digits, e.g. the start of a SHA-256)`,
+    );
+  }
+  return t;
+}
+
+/** Every hash any image of a process carries, lowercase hex. */
+export function hashesOf(n: ProcessNode): string[] {
+  const out: string[] = [];
+  for (const e of n.execs) {
+    if (e.sha256) out.push(e.sha256.toLowerCase());
+    // Sysmon: "SHA1=...,MD5=...,SHA256=...,IMPHASH=..."
+    for (const pair of (e.hashes ?? "").split(",")) {
+      const v = pair.slice(pair.indexOf("=") + 1).trim().toLowerCase();
+      if (/^[0-9a-f]+$/.test(v)) out.push(v);
+    }
+  }
+  return out;
+}
+
+function hasHash(n: ProcessNode, prefixes: string[]): boolean {
+  const have = hashesOf(n);
+  return prefixes.some((p) => have.some((h) => h.startsWith(p)));
+}
+
+/** Whether any image of a process ran in one of the containers named. */
+function inContainer(n: ProcessNode, wanted: string[]): boolean {
+  const want = wanted.map((w) => w.toLowerCase());
+  for (const e of n.execs) {
+    if (e.cgroup === undefined) continue;
+    const c = containerOf(e.cgroup);
+    if (!c) continue;
+    const id = c.id.toLowerCase(), pod = c.podUid?.toLowerCase();
+    if (
+      want.some((w) =>
+        id.startsWith(w) || (pod !== undefined && pod.startsWith(w)) ||
+        `${c.runtime}:${id}`.startsWith(w)
+      )
+    ) return true;
+  }
+  return false;
 }
 
 /** A Linux kernel thread: kthreadd (pid 2) or a child of it that never exec'd. */

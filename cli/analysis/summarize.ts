@@ -45,7 +45,7 @@ export interface Summary {
   topSpawners: (SummaryProcess & { children: number })[];
   /** Longest lifetime first (at most 5); running ones count until the last event. */
   longestLived: (SummaryProcess & { duration: number; running: boolean })[];
-  /** Processes that exited unsuccessfully, by start (at most 20), and their total. */
+  /** Processes that exited unsuccessfully, by start (at most 20 unless `all`), and their total. */
   failures: (SummaryProcess & { exit: string })[];
   failuresTotal: number;
   problems: number;
@@ -56,7 +56,8 @@ export const SUMMARY_LIMITS = { topSpawners: 5, longestLived: 5, failures: 20 };
 
 /**
  * Sums a forest up: counts per kind, lost events, top spawners,
- * longest-lived processes and failures. Deterministic: ties are broken by
+ * longest-lived processes and failures (the first 20; every one with
+ * `all`). Deterministic: ties are broken by
  * start, pid and id.
  *
  * @example
@@ -72,7 +73,10 @@ export const SUMMARY_LIMITS = { topSpawners: 5, longestLived: 5, failures: 20 };
  * if (s.failuresTotal !== 1 || s.failures[0].exit !== "exit 2") throw new Error();
  * ```
  */
-export function summarize(forest: Forest): Summary {
+export function summarize(
+  forest: Forest,
+  options: { all?: boolean } = {},
+): Summary {
   const last = forest.last ?? 0;
   let threads = 0, existing = 0, exited = 0, reparented = 0, pdc = 0;
   let remoteThreads = 0, affected = 0;
@@ -146,7 +150,9 @@ export function summarize(forest: Forest): Summary {
     },
     topSpawners: spawners,
     longestLived: longest,
-    failures: failures.slice(0, SUMMARY_LIMITS.failures),
+    failures: options.all
+      ? failures
+      : failures.slice(0, SUMMARY_LIMITS.failures),
     failuresTotal: failures.length,
     problems: forest.problems.length,
   };

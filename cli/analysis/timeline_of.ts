@@ -14,6 +14,7 @@ import {
   type TreeFilter,
 } from "./select_processes.ts";
 import { isoFromNs } from "../text/mod.ts";
+import { formatTime, type TimeStyle } from "./format_time.ts";
 
 /** One row of the timeline. */
 export interface TimelineRow {
@@ -95,8 +96,9 @@ export function timelineOf(
 }
 
 /**
- * A row as one line: time, event, pid, ppid, user, then the command or
- * the exit status.
+ * A row as one line: time (UTC as in the row, or as `time` says, with nine
+ * fraction digits), event, pid, ppid, user, then the command or the exit
+ * status.
  *
  * @example
  * ```ts
@@ -105,8 +107,9 @@ export function timelineOf(
  * if (line !== "T  exit   pid 6  ppid 1  -  exit 1") throw new Error(line);
  * ```
  */
-export function timelineLine(r: TimelineRow): string {
-  return `${r.time}  ${r.event.padEnd(5)}  pid ${r.pid}  ppid ${r.ppid}  ${
+export function timelineLine(r: TimelineRow, time?: TimeStyle): string {
+  const when = time ? formatTime(r.t, { ...time, digits: 9 }) : r.time;
+  return `${when}  ${r.event.padEnd(5)}  pid ${r.pid}  ppid ${r.ppid}  ${
     r.user ?? "-"
   }  ${r.command ?? r.status ?? ""}`;
 }

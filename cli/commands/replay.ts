@@ -13,7 +13,10 @@ import { type Command, Option } from "commander";
 import {
   analyzeChunks,
   checkWindow,
+  FILTER_FLAGS,
+  type FilterFlag,
   forestToJson,
+  hashPrefix,
   parseTimePoint,
   parseTimeWindow,
   renderSummary,
@@ -21,8 +24,11 @@ import {
   restrictForest,
   signalNumber,
   summarize,
+  TIME_MODES,
   timelineLine,
   timelineOf,
+  type TimeMode,
+  type TimeStyle,
   type TreeFilter,
 } from "../analysis/mod.ts";
 import { UsageError } from "../errors.ts";
@@ -48,6 +54,11 @@ Examples:
   procrec replay host.cbor --signal KILL --user www-data   killed by SIGKILL, as www-data
   procrec replay host.cbor --failed --exclude-kthreads --summary
   procrec replay host.cbor --image curl --image wget --cmdline 'https?://'
+  procrec replay host.cbor --flag setuid --flag fileless   setuid or fileless images
+  procrec replay host.cbor --hash 9f86d081             images whose hash starts so
+  procrec replay host.cbor --container 3f4e2a          processes in that container
+  procrec replay host.cbor --at 10:14:30 --time utc    what ran at 10:14:30, UTC times
+  procrec replay host.cbor --summary --all --wide      every failure, commands uncut
   procrec replay build.cbor --json                the forest as JSON
   procrec replay host.cbor --events --failed      a flat timeline of failed processes
   procrec replay host.cbor --events --json        the same as JSON lines
@@ -62,7 +73,12 @@ creator), in-lost-span, exit-missing. Matching processes are marked "*" and
 shown under their ancestors.
 
 Filters combine: every kind given must hold (AND); a kind given several
-times (--image, --cmdline, --user, --signal) takes any of its values (OR).
+times (--image, --cmdline, --user, --signal, --flag, --hash, --container)
+takes any of its values (OR). --flag takes: ${FILTER_FLAGS.join(", ")}.
+--hash matches the start of any hash of any image the process ran: the
+SHA-256 the recorder took, or any of Sysmon's Hashes (SHA256, SHA1, MD5,
+IMPHASH) for an import. --container matches the start of a container id or
+pod uid, or a systemd-nspawn machine name, as the process's cgroup names it.
 --summary summarizes the matching processes (event counts stay the whole
 recording's). Put the recording before a bare --signal (it takes an optional
 value).
@@ -72,7 +88,14 @@ us, ms, s, m; default s), an ISO-8601 instant (2026-12-02T10:14:00Z or with
 +01:00), or a clock time HH:MM[:SS[.frac]] on the recording's day in the
 local time zone (TZ). --alive-in FROM..TO (or --from/--to) keeps processes
 alive at some moment of the window; --started-in FROM..TO those that started
-in it (both ends included). An inverted or empty window is a usage error.
+in it (both ends included); --at T keeps those alive at T. An inverted or
+empty window is a usage error.
+
+--time utc|local|relative chooses how times print: utc is ISO-8601 with Z,
+local is ISO-8601 with the local offset (TZ), relative is the offset since
+the recording began (+1.234s). The default is relative for the tree and
+--summary (short, and the same across recordings, as diff compares them) and
+utc for --events. --json always carries both (ns offsets and the time base).
 
 Problems met while reading go to stderr; a damaged recording still shows
 every complete chunk. A segment directory (record -o DIR/ --rotate) or
@@ -90,6 +113,12 @@ interface ReplayFlags {
   failed?: boolean;
   signal?: string[];
   excludeKthreads?: boolean;
+  flag?: string[];
+  hash?: string[];
+  container?: string[];
+  at?: string;
+  time?: string;
+  all?: boolean;
   startedIn?: string;
   aliveIn?: string;
   subtree?: string;
@@ -174,6 +203,25 @@ function buildFilter(flags: ReplayFlags, baseUtcNs: bigint): TreeFilter {
     filter.signal = given.length < flags.signal.length ? [] : given;
   }
   if (flags.excludeKthreads) filter.excludeKthreads = true;
+  if (flags.flag !== undefined) {
+    for (const f of flags.flag) {
+      if (!(FILTER_FLAGS as readonly string[]).includes(f)) {
+        throw new UsageError(
+          `--flag "${f}" is not a flag (one of ${FILTER_FLAGS.join(", ")})`,
+        );
+      }
+    }
+    filter.flag = flags.flag as FilterFlag[];
+  }
+  if (flags.hash !== undefined) {
+    filter.hash = flags.hash.map((h) => usage(() => hashPrefix(h)));
+  }
+  if (flags.container !== undefined) {
+    for (const c of flags.container) {
+      if (c.trim() === "") throw new UsageError("--container needs a value");
+    }
+    filter.container = flags.container.map((c) => c.trim());
+  }
   if (flags.subtree !== undefined) filter.subtree = flags.subtree;
   if (flags.aliveIn !== undefined) {
     if (flags.from !== undefined || flags.to !== undefined) {
@@ -194,6 +242,17 @@ function buildFilter(flags: ReplayFlags, baseUtcNs: bigint): TreeFilter {
   if (flags.from !== undefined && flags.to !== undefined) {
     usage(() => checkWindow(filter.from!, filter.to!, "--from/--to"));
   }
+  if (flags.at !== undefined) {
+    if (
+      flags.aliveIn !== undefined || flags.from !== undefined ||
+      flags.to !== undefined
+    ) {
+      throw new UsageError("--at and --alive-in/--from/--to: use one");
+    }
+    const t = usage(() => parseTimePoint(flags.at!, "--at", baseUtcNs));
+    filter.from = t;
+    filter.to = t;
+  }
   if (flags.startedIn !== undefined) {
     const w = usage(() =>
       parseTimeWindow(flags.startedIn!, "--started-in", baseUtcNs)
@@ -202,6 +261,21 @@ function buildFilter(flags: ReplayFlags, baseUtcNs: bigint): TreeFilter {
     filter.startedTo = w.to;
   }
   return filter;
+}
+
+/** The `--time` style, or the default `fallback` mode. */
+function timeStyle(
+  flags: ReplayFlags,
+  baseUtcNs: bigint,
+  fallback: TimeMode,
+): TimeStyle {
+  const mode = flags.time ?? fallback;
+  if (!(TIME_MODES as readonly string[]).includes(mode)) {
+    throw new UsageError(
+      `--time "${mode}" is not a time format (${TIME_MODES.join(", ")})`,
+    );
+  }
+  return { mode: mode as TimeMode, baseUtcNs };
 }
 
 /** Adds `replay` to the program. */
@@ -248,6 +322,21 @@ export function register(program: Command): void {
       ).preset("any").argParser(collect),
     )
     .option(
+      "--flag <flag>",
+      "only processes with this flag: existing-before-recording, reparented, in-lost-span, fileless, setuid, no-exec, argv-truncated, ... (repeat: any of them)",
+      collect,
+    )
+    .option(
+      "--hash <prefix>",
+      "only processes that ran an image whose SHA-256 (or Sysmon hash) starts with this, 4+ hex digits (repeat: any of them)",
+      collect,
+    )
+    .option(
+      "--container <id|name>",
+      "only processes in this container: id or its start, pod uid, or nspawn machine name (repeat: any of them)",
+      collect,
+    )
+    .option(
       "--exclude-kthreads",
       "leave out Linux kernel threads (kthreadd and its children)",
     )
@@ -260,12 +349,24 @@ export function register(program: Command): void {
       "--alive-in <from..to>",
       "only processes alive at some moment of this window (as --from and --to)",
     )
+    .option(
+      "--at <time>",
+      "only processes alive at this time (with their ancestors), as a tree",
+    )
     .option("--from <time>", "only processes alive at or after this time")
     .option("--to <time>", "only processes alive at or before this time")
     .option("--ids", "show each process's stable id")
     .option(
       "--wide",
-      "also show each image's SHA-256 (or why it has none) and the container its cgroup names",
+      "uncut command lines; in the tree also each image's SHA-256 (or why it has none) and the container its cgroup names",
+    )
+    .option(
+      "--time <utc|local|relative>",
+      "how times print: utc, local (TZ) or relative to the recording's start (default: relative for the tree and --summary, utc for --events)",
+    )
+    .option(
+      "--all",
+      "with --summary: every failure, not only the first 20 (use --wide for uncut commands)",
     )
     .option("--diff <files...>", "diff two recordings: --diff A B")
     .option(
@@ -297,21 +398,29 @@ export function register(program: Command): void {
         return await replayBoots(boots, span, flags);
       }
       const { reader, forest } = await replayRecording(inputs, span);
-      const filter = buildFilter(flags, BigInt(reader.header.timeBase.utcNs));
+      const base = BigInt(reader.header.timeBase.utcNs);
+      const filter = buildFilter(flags, base);
+      if (flags.all && !flags.summary) {
+        throw new UsageError("--all goes with --summary");
+      }
       if (flags.events) {
-        const rows = timelineOf(
-          forest,
-          BigInt(reader.header.timeBase.utcNs),
-          filter,
-        );
+        const rows = timelineOf(forest, base, filter);
+        const time = timeStyle(flags, base, "utc");
         await print(
           rows.map((r) =>
-            (flags.json ? JSON.stringify(r) : timelineLine(r)) + "\n"
+            (flags.json ? JSON.stringify(r) : timelineLine(r, time)) + "\n"
           ).join(""),
         );
       } else if (flags.summary) {
-        const s = summarize(restrictForest(forest, filter));
-        await print(flags.json ? toJson(s) : renderSummary(s));
+        const s = summarize(restrictForest(forest, filter), {
+          all: flags.all === true,
+        });
+        await print(
+          flags.json ? toJson(s) : renderSummary(s, {
+            time: timeStyle(flags, base, "relative"),
+            wide: flags.wide === true,
+          }),
+        );
       } else if (flags.json) {
         await print(toJson({
           recording: reader.name,
@@ -325,6 +434,7 @@ export function register(program: Command): void {
             filter,
             ids: flags.ids === true,
             wide: flags.wide === true,
+            time: timeStyle(flags, base, "relative"),
           }),
         );
         if (forest.problems.length > 0) {
@@ -409,7 +519,10 @@ async function replayBoots(
       bootId: h.bootId,
     });
     printErr(renderReadProblems(reader.report));
-    const filter = buildFilter(flags, BigInt(h.timeBase.utcNs));
+    const base = BigInt(h.timeBase.utcNs);
+    const filter = buildFilter(flags, base);
+    const summary = () =>
+      summarize(restrictForest(forest, filter), { all: flags.all === true });
     const first = segs[0].name, last = segs[segs.length - 1].name;
     if (i > 0) {
       const before = boots[i - 1][boots[i - 1].length - 1];
@@ -428,22 +541,27 @@ async function replayBoots(
       json.push({
         bootId: h.bootId,
         segments: segs.map((s) => s.name),
-        ...(flags.summary
-          ? { summary: summarize(restrictForest(forest, filter)) }
-          : {
-            header: reader.header,
-            report: reader.report,
-            ...forestToJson(forest, filter),
-          }),
+        ...(flags.summary ? { summary: summary() } : {
+          header: reader.header,
+          report: reader.report,
+          ...forestToJson(forest, filter),
+        }),
       });
     } else if (flags.summary) {
       out.push(
-        title + renderSummary(summarize(restrictForest(forest, filter))) +
-          "\n",
+        title + renderSummary(summary(), {
+          time: timeStyle(flags, base, "relative"),
+          wide: flags.wide === true,
+        }) + "\n",
       );
     } else {
       out.push(
-        title + renderTree(forest, { filter, ids: flags.ids === true }) + "\n",
+        title + renderTree(forest, {
+          filter,
+          ids: flags.ids === true,
+          wide: flags.wide === true,
+          time: timeStyle(flags, base, "relative"),
+        }) + "\n",
       );
     }
   }
