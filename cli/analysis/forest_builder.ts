@@ -94,6 +94,19 @@ export class ForestBuilder {
     this.meta = { os: meta.os, bootId: meta.bootId };
   }
 
+  /**
+   * The latest process with this pid so far, running or ended, as analysed
+   * up to now (what `record --follow` prints an event's line from).
+   */
+  latest(pid: number): ProcessNode | undefined {
+    return this.#pids.get(pid)?.node;
+  }
+
+  /** The host's account names as the latest `accounts` event gave them. */
+  get accounts(): AccountNames | undefined {
+    return this.#accounts;
+  }
+
   /** Events added so far. */
   get events(): number {
     return this.#events;

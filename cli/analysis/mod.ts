@@ -48,6 +48,7 @@ export * from "./select_processes.ts";
 export * from "./parse_time_point.ts";
 export * from "./format_time.ts";
 export * from "./timeline_of.ts";
+export * from "./event_follower.ts";
 export * from "./forest_to_json.ts";
 export * from "./process_identity.ts";
 export * from "./container_of.ts";

@@ -116,11 +116,53 @@ export function isFiltering(filter: TreeFilter | undefined): boolean {
  * ```
  */
 export function selectProcesses(forest: Forest, filter: TreeFilter): Selection {
+  const matches = processMatcher(forest, filter);
+  const matched = new Set<string>();
+  const shown = new Set<string>();
+  for (const n of forest.processes) {
+    if (!matches(n)) continue;
+    matched.add(n.id);
+    let p: ProcessNode | undefined = n;
+    while (p && !shown.has(p.id)) {
+      shown.add(p.id);
+      p = p.parentId !== undefined ? forest.byId.get(p.parentId) : undefined;
+    }
+  }
+  return { matched, shown };
+}
+
+/**
+ * What a matcher needs of a forest: its OS, account names, the time of the
+ * last event, and (for `subtree`) its processes. A live analysis can hand
+ * over what it has so far.
+ */
+export type MatchContext = Pick<Forest, "meta" | "accounts" | "last"> & {
+  processes?: Forest["processes"];
+  byId?: Forest["byId"];
+};
+
+/**
+ * The test `filter` puts to one process, alone (no ancestors): what
+ * {@link selectProcesses} and `record --follow` apply.
+ *
+ * @example
+ * ```ts
+ * import { processMatcher } from "./select_processes.ts";
+ * const m = processMatcher({ meta: { os: "linux", bootId: "b" } }, { pid: 7 });
+ * const n = { id: "x", pid: 7, start: 0, ppid: 1, children: [], execs: [],
+ *   threads: [], flags: [] };
+ * if (!m(n) || m({ ...n, pid: 8 })) throw new Error();
+ * ```
+ */
+export function processMatcher(
+  forest: MatchContext,
+  filter: TreeFilter,
+): (n: ProcessNode) => boolean {
   let inSubtree: Set<string> | undefined;
   if (filter.subtree !== undefined) {
     inSubtree = new Set();
     const key = filter.subtree;
-    const roots = forest.processes.filter((n) =>
+    const roots = (forest.processes ?? []).filter((n) =>
       n.id === key || n.guid === key || String(n.pid) === key
     );
     const stack = roots.map((n) => n.id);
@@ -128,7 +170,7 @@ export function selectProcesses(forest: Forest, filter: TreeFilter): Selection {
       const id = stack.pop()!;
       if (inSubtree.has(id)) continue;
       inSubtree.add(id);
-      const n = forest.byId.get(id);
+      const n = forest.byId?.get(id);
       if (n) { for (const c of n.children) stack.push(c); }
     }
   }
@@ -186,18 +228,7 @@ export function selectProcesses(forest: Forest, filter: TreeFilter): Selection {
     }
     return true;
   };
-  const matched = new Set<string>();
-  const shown = new Set<string>();
-  for (const n of forest.processes) {
-    if (!matches(n)) continue;
-    matched.add(n.id);
-    let p: ProcessNode | undefined = n;
-    while (p && !shown.has(p.id)) {
-      shown.add(p.id);
-      p = p.parentId !== undefined ? forest.byId.get(p.parentId) : undefined;
-    }
-  }
-  return { matched, shown };
+  return matches;
 }
 
 /**
@@ -254,7 +285,7 @@ function commandTexts(n: ProcessNode): string[] {
 }
 
 /** Whether any step of a process ran as one of `users` (name or uid). */
-function ranAs(forest: Forest, n: ProcessNode, users: string[]): boolean {
+function ranAs(forest: MatchContext, n: ProcessNode, users: string[]): boolean {
   const want = users.map((u) => u.toLowerCase());
   const names = forest.accounts?.users;
   const hit = (id: number | undefined, name: string | undefined) =>

@@ -64,18 +64,7 @@ export function timelineOf(
     t: number,
     event: TimelineRow["event"],
     rest: Partial<TimelineRow>,
-  ) => {
-    const user = userLabel(identityOf(n, forest.meta.os).cred, forest.accounts);
-    rows.push({
-      time: isoFromNs(baseUtcNs + BigInt(Math.round(t))),
-      t,
-      event,
-      pid: n.pid,
-      ppid: n.ppid,
-      ...(user !== undefined ? { user } : {}),
-      ...rest,
-    });
-  };
+  ) => rows.push(timelineRow(forest, baseUtcNs, n, t, event, rest));
   for (const n of forest.processes) {
     if (matched && !matched.has(n.id)) continue;
     if (!n.flags.includes("existing-before-recording")) {
@@ -93,6 +82,40 @@ export function timelineOf(
   return rows.sort((a, b) =>
     a.t - b.t || a.pid - b.pid || order[a.event] - order[b.event]
   );
+}
+
+/**
+ * One row about process `n` at `t` (ns since the time base): its pid,
+ * ppid and user (as the step that told the credentials names it), and
+ * `rest` (the command or the exit status).
+ *
+ * @example
+ * ```ts
+ * import { timelineRow } from "./timeline_of.ts";
+ * const n = { id: "x", pid: 7, start: 0, ppid: 1, children: [], execs: [],
+ *   threads: [], flags: [] };
+ * const r = timelineRow({ meta: { os: "linux", bootId: "b" } }, 0n, n, 1e9, "exit", { status: "exit 0" });
+ * if (r.time !== "1970-01-01T00:00:01.000000000Z" || r.pid !== 7) throw new Error();
+ * ```
+ */
+export function timelineRow(
+  forest: Pick<Forest, "meta" | "accounts">,
+  baseUtcNs: bigint,
+  n: ProcessNode,
+  t: number,
+  event: TimelineRow["event"],
+  rest: Partial<TimelineRow>,
+): TimelineRow {
+  const user = userLabel(identityOf(n, forest.meta.os).cred, forest.accounts);
+  return {
+    time: isoFromNs(baseUtcNs + BigInt(Math.round(t))),
+    t,
+    event,
+    pid: n.pid,
+    ppid: n.ppid,
+    ...(user !== undefined ? { user } : {}),
+    ...rest,
+  };
 }
 
 /**

@@ -51,6 +51,25 @@ export async function print(text: string): Promise<void> {
   }
 }
 
+/**
+ * Writes text to stdout now, all of it, escaped as {@link print} does:
+ * for lines that must appear as they happen (`record --follow`). A broken
+ * pipe ends the output quietly, as in {@link print}.
+ */
+export function printSync(text: string): void {
+  if (stdoutGone) return;
+  const bytes = new TextEncoder().encode(escapeText(text, "\n\t"));
+  let off = 0;
+  try {
+    while (off < bytes.length) {
+      off += Deno.stdout.writeSync(bytes.subarray(off));
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+    stdoutGone = true;
+  }
+}
+
 /** Writes text to stderr, all of it, escaped as {@link print} does. */
 export function printErr(text: string): void {
   const bytes = new TextEncoder().encode(escapeText(text, "\n\t"));

@@ -15,10 +15,25 @@ import {
   type Rotation,
 } from "../record/parse_rotation.ts";
 import { recordSession } from "../record/record_session.ts";
-import { action, printErr } from "./_run.ts";
+import { action, printErr, printSync } from "./_run.ts";
 import { groupOption, modeOf, writeTextOutput } from "./_output.ts";
 import { loadRedactor } from "./_redaction.ts";
 import { addNatsOptions, natsAuth, type NatsFlags } from "./_nats_flags.ts";
+import {
+  addProcessFilterOptions,
+  processFilter,
+  type ProcessFilterFlags,
+} from "./_filter_flags.ts";
+import {
+  EventFollower,
+  isFiltering,
+  TIME_MODES,
+  timelineLine,
+  type TimeMode,
+  type TreeFilter,
+} from "../analysis/mod.ts";
+import type { ProcEvent } from "../events/types.ts";
+import type { HeaderInit } from "../log/mod.ts";
 
 /** Test hook: pause the library's kernel reader this many ms at start. */
 export const PAUSE_READER_ENV = "PROCREC_TEST_PAUSE_READER_MS";
@@ -27,7 +42,10 @@ export const PUBLISH_HELD_ENV = "PROCREC_TEST_PUBLISH_HELD_BYTES";
 /** Test hook: reading the event source fails after this many ms. */
 export const FAIL_READ_ENV = "PROCREC_TEST_FAIL_READ_AFTER_MS";
 
-interface RecordFlags extends NatsFlags {
+interface RecordFlags extends NatsFlags, ProcessFilterFlags {
+  follow?: boolean;
+  json?: boolean;
+  time?: string;
   publish?: string;
   publishWait?: string;
   output?: string;
@@ -57,6 +75,19 @@ Examples:
       --nats-creds host.creds                    also send it off the host
   procrec record -o /var/lib/procrec/ --rotate 1h --keep 7d
                                                  always on: hourly segments, a week kept
+  procrec record --follow                        also print each start, exec and exit now
+  procrec record --follow --failed --user www-data --json -o web.cbor
+                                                 ... only www-data's failures, as JSON lines
+
+--follow prints one line per process start, exec and exit as it happens,
+flushed at once, on stdout: time (UTC by default; --time local|relative),
+event, pid, ppid, user, then the command line or the exit status, the same
+lines as replay --events. --json makes them JSON lines. The filters (--pid,
+--image, --cmdline, --user, --failed, --signal, --flag, --hash, --container,
+--exclude-kthreads) choose the lines, never what is recorded; --failed and
+--signal match exit lines only (a start does not know its end), and flags
+known only at the end (reparented, in-lost-span) match nothing live. With
+--follow the status line is not shown.
 
 The summary (events, source, losses, then processes, spawners, failures) goes
 to stderr, so the recorded command's own output on stdout stays clean;
@@ -198,7 +229,17 @@ export function register(program: Command): void {
       "--publish-wait <time>",
       "with --publish: how long to wait at the end for acknowledgements",
       "10s",
+    )
+    .option(
+      "--follow",
+      "also print a line per process start, exec and exit as it happens (stdout)",
+    )
+    .option("--json", "with --follow: JSON lines")
+    .option(
+      "--time <utc|local|relative>",
+      "with --follow: how times print (default utc)",
     );
+  addProcessFilterOptions(cmd);
   addNatsOptions(cmd)
     .addOption(
       new Option(
@@ -235,6 +276,7 @@ export function register(program: Command): void {
             }procrec: publish: ${text}\n`,
           ),
       };
+      const follow = followerOf(flags);
       const segments = await segmentMode(flags);
       const result = await recordSession({
         segments,
@@ -254,7 +296,9 @@ export function register(program: Command): void {
         command: command.length ? command : undefined,
         pauseReaderMs: pause ? Number(pause) : undefined,
         failReadAfterMs: failRead ? Number(failRead) : undefined,
-        statusLine: Deno.stderr.isTerminal(),
+        // the status line would break into the followed lines
+        statusLine: follow === undefined && Deno.stderr.isTerminal(),
+        onEvent: follow,
         redactor,
         publish,
       });
@@ -315,6 +359,63 @@ export function register(program: Command): void {
       // a command that had not ended when the recording stopped: status 2
       return result.commandStatus ?? (command.length ? 2 : 0);
     }));
+}
+
+/**
+ * The `--follow` printer: each event's line (if its process matches the
+ * filters) written and flushed at once; undefined without --follow. The
+ * filter options without --follow are a usage error.
+ */
+function followerOf(
+  flags: RecordFlags,
+): ((ev: ProcEvent, header: HeaderInit) => void) | undefined {
+  const filter: TreeFilter = processFilter(flags);
+  if (!flags.follow) {
+    if (isFiltering(filter) || flags.json || flags.time !== undefined) {
+      throw new UsageError(
+        "the filters, --json and --time of record go with --follow",
+      );
+    }
+    return undefined;
+  }
+  const mode = flags.time ?? "utc";
+  if (!(TIME_MODES as readonly string[]).includes(mode)) {
+    throw new UsageError(
+      `--time "${mode}" is not a time format (${TIME_MODES.join(", ")})`,
+    );
+  }
+  let follower: EventFollower | undefined;
+  let base = 0n;
+  let broken = false;
+  return (ev, header) => {
+    if (!follower) {
+      base = BigInt(header.timeBase.utcNs);
+      follower = new EventFollower(
+        { os: header.os, bootId: header.bootId },
+        base,
+        filter,
+      );
+    }
+    if (broken) return;
+    try {
+      for (const row of follower.add(ev)) {
+        printSync(
+          (flags.json ? JSON.stringify(row) : timelineLine(row, {
+            mode: mode as TimeMode,
+            baseUtcNs: base,
+          })) + "\n",
+        );
+      }
+    } catch (e) {
+      // the recording goes on whatever happens to the followed lines
+      broken = true;
+      printErr(
+        `procrec: --follow stopped (the recording goes on): ${
+          (e as Error).message
+        }\n`,
+      );
+    }
+  };
 }
 
 function parseDurationFlag(text: string, flag = "--duration"): number {

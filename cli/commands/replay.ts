@@ -9,20 +9,17 @@
  *
  * @module
  */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import {
   analyzeChunks,
   checkWindow,
   FILTER_FLAGS,
-  type FilterFlag,
   forestToJson,
-  hashPrefix,
   parseTimePoint,
   parseTimeWindow,
   renderSummary,
   renderTree,
   restrictForest,
-  signalNumber,
   summarize,
   TIME_MODES,
   timelineLine,
@@ -32,6 +29,12 @@ import {
   type TreeFilter,
 } from "../analysis/mod.ts";
 import { UsageError } from "../errors.ts";
+import {
+  addProcessFilterOptions,
+  processFilter,
+  type ProcessFilterFlags,
+  usage,
+} from "./_filter_flags.ts";
 import { type SegmentEntry, SegmentSetReader } from "../log/mod.ts";
 import { asCliError } from "./_input.ts";
 import { action, print, printErr } from "./_run.ts";
@@ -104,18 +107,8 @@ only the segments covering that span are read; a missing or
 retention-deleted segment is a lost span with its reason.
 `;
 
-interface ReplayFlags {
+interface ReplayFlags extends ProcessFilterFlags {
   json?: boolean;
-  pid?: string;
-  image?: string[];
-  cmdline?: string[];
-  user?: string[];
-  failed?: boolean;
-  signal?: string[];
-  excludeKthreads?: boolean;
-  flag?: string[];
-  hash?: string[];
-  container?: string[];
   at?: string;
   time?: string;
   all?: boolean;
@@ -157,71 +150,9 @@ export function parseUtcTime(text: string, name = "time"): bigint | undefined {
   return BigInt(ms) * 1_000_000n + frac;
 }
 
-function usage<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
-
-const collect = (v: string, prev: string[] | undefined) => [
-  ...(prev ?? []),
-  v,
-];
-
 function buildFilter(flags: ReplayFlags, baseUtcNs: bigint): TreeFilter {
   const filter: TreeFilter = {};
-  if (flags.pid !== undefined) {
-    if (!/^\d+$/.test(flags.pid)) {
-      throw new UsageError(`--pid "${flags.pid}" is not a process id`);
-    }
-    filter.pid = Number(flags.pid);
-  }
-  if (flags.image !== undefined) filter.image = flags.image;
-  if (flags.cmdline !== undefined) {
-    filter.cmdline = flags.cmdline.map((r) =>
-      usage(() => {
-        try {
-          return new RegExp(r);
-        } catch (e) {
-          throw new Error(
-            `--cmdline "${r}" is not a regular expression: ${
-              (e as Error).message
-            }`,
-          );
-        }
-      })
-    );
-  }
-  if (flags.user !== undefined) filter.user = flags.user;
-  if (flags.failed) filter.failed = true;
-  if (flags.signal !== undefined) {
-    const given = flags.signal.filter((v) => v !== "any");
-    usage(() => given.forEach((v) => signalNumber(v)));
-    // any signal, or (OR) these: any signal
-    filter.signal = given.length < flags.signal.length ? [] : given;
-  }
-  if (flags.excludeKthreads) filter.excludeKthreads = true;
-  if (flags.flag !== undefined) {
-    for (const f of flags.flag) {
-      if (!(FILTER_FLAGS as readonly string[]).includes(f)) {
-        throw new UsageError(
-          `--flag "${f}" is not a flag (one of ${FILTER_FLAGS.join(", ")})`,
-        );
-      }
-    }
-    filter.flag = flags.flag as FilterFlag[];
-  }
-  if (flags.hash !== undefined) {
-    filter.hash = flags.hash.map((h) => usage(() => hashPrefix(h)));
-  }
-  if (flags.container !== undefined) {
-    for (const c of flags.container) {
-      if (c.trim() === "") throw new UsageError("--container needs a value");
-    }
-    filter.container = flags.container.map((c) => c.trim());
-  }
+  Object.assign(filter, processFilter(flags));
   if (flags.subtree !== undefined) filter.subtree = flags.subtree;
   if (flags.aliveIn !== undefined) {
     if (flags.from !== undefined || flags.to !== undefined) {
@@ -280,7 +211,7 @@ function timeStyle(
 
 /** Adds `replay` to the program. */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("replay")
     .description(
       "replay a recording: its process tree, a summary, or (--diff) the diff of two",
@@ -294,52 +225,8 @@ export function register(program: Command): void {
     .option(
       "--events",
       "print a flat timeline instead of the tree: one line per start, exec and exit (UTC time, event, pid, ppid, user, command or exit status); with --json, JSON lines",
-    )
-    .option("--pid <pid>", "only processes with this pid")
-    .option(
-      "--image <substr>",
-      "only processes whose command as printed (or image) contains this, any case (repeat: any of them)",
-      collect,
-    )
-    .option(
-      "--cmdline <regex>",
-      "only processes whose command line matches this regular expression (repeat: any of them)",
-      collect,
-    )
-    .option(
-      "--user <name|uid>",
-      "only processes that ran as this user, real or effective (repeat: any of them)",
-      collect,
-    )
-    .option(
-      "--failed",
-      "only processes that ended with a failure (exit code not 0, signal, error status)",
-    )
-    .addOption(
-      new Option(
-        "--signal [N|NAME]",
-        "only processes killed by a signal (this one: 9, KILL or SIGKILL; repeat: any of them)",
-      ).preset("any").argParser(collect),
-    )
-    .option(
-      "--flag <flag>",
-      "only processes with this flag: existing-before-recording, reparented, in-lost-span, fileless, setuid, no-exec, argv-truncated, ... (repeat: any of them)",
-      collect,
-    )
-    .option(
-      "--hash <prefix>",
-      "only processes that ran an image whose SHA-256 (or Sysmon hash) starts with this, 4+ hex digits (repeat: any of them)",
-      collect,
-    )
-    .option(
-      "--container <id|name>",
-      "only processes in this container: id or its start, pod uid, or nspawn machine name (repeat: any of them)",
-      collect,
-    )
-    .option(
-      "--exclude-kthreads",
-      "leave out Linux kernel threads (kthreadd and its children)",
-    )
+    );
+  addProcessFilterOptions(cmd)
     .option("--subtree <id|pid>", "only this process and its descendants")
     .option(
       "--started-in <from..to>",

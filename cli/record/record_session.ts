@@ -10,7 +10,11 @@
  * @module
  */
 import type { ProcEvent } from "../events/types.ts";
-import { RecordingWriter, type SealedPiece } from "../log/mod.ts";
+import {
+  type HeaderInit,
+  RecordingWriter,
+  type SealedPiece,
+} from "../log/mod.ts";
 import type { Retention, Rotation } from "./parse_rotation.ts";
 import { SegmentWriter } from "./segment_writer.ts";
 import { decodeRecords } from "../native/decode_records.ts";
@@ -83,6 +87,12 @@ export interface RecordOptions {
   };
   /** Segment mode: `output` is a directory of rotated segments. */
   segments?: { rotate: Rotation; keep?: Retention };
+  /**
+   * Called with each event once it is written (redacted, filtered as the
+   * recording is), and with the recording's header (`record --follow`).
+   * It must not throw; what it does never changes the recording.
+   */
+  onEvent?: (event: ProcEvent, header: HeaderInit) => void;
 }
 
 /** What a session did. */
@@ -339,6 +349,7 @@ export async function recordSession(
         if (filter && !filter.keep(ev)) continue;
         w.write(ev);
         analysis.add(ev);
+        opts.onEvent?.(ev, header);
         events++;
         count(ev);
       }
@@ -384,6 +395,7 @@ export async function recordSession(
       const ev = redactor ? redactor.event(raw) : raw;
       w.write(ev);
       analysis.add(ev);
+      opts.onEvent?.(ev, header);
       events++;
     };
     await pollAccounts();
