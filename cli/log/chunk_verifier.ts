@@ -12,6 +12,7 @@ import { newDecoder } from "./_cbor.ts";
 import { equalBytes, sha256 } from "./_hash.ts";
 import type { Frame } from "./frame_recording.ts";
 import { ProblemLog, type ReadProblem } from "./problem_log.ts";
+import { chunkEnvelope } from "./_chunk_envelope.ts";
 import { decodeEventBody } from "./decode_event_body.ts";
 import { decodeEvent, type RecordingTrailer } from "./schema.ts";
 
@@ -156,14 +157,17 @@ export class ChunkVerifier {
     }
     const end = f.offset + f.bytes.length;
     r.bytes = end;
-    let item: unknown;
-    try {
-      item = newDecoder().decode(f.bytes);
-    } catch (e) {
-      return this.#damaged(
-        f.offset,
-        `item at offset ${f.offset} does not decode: ${(e as Error).message}`,
-      );
+    // a chunk's envelope read in place; anything else the generic way
+    let item: unknown = f.item === "chunk" ? chunkEnvelope(f.bytes) : undefined;
+    if (item === undefined) {
+      try {
+        item = newDecoder().decode(f.bytes);
+      } catch (e) {
+        return this.#damaged(
+          f.offset,
+          `item at offset ${f.offset} does not decode: ${(e as Error).message}`,
+        );
+      }
     }
     const hash = sha256(f.bytes);
     if (!Array.isArray(item)) {
