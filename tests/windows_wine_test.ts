@@ -82,6 +82,17 @@ Deno.test({
         e.kind !== "process_snapshot"
       );
       assert.ok(firstScript >= 1, "snapshot records come first");
+      // the snapshot carries each process's token as a create does
+      // (wine_e2e.c compares its own with what user mode reads)
+      const tokens = events.slice(0, firstScript).filter((e) =>
+        e.kind === "process_snapshot" && e.info?.from.cred === "kernel"
+      );
+      assert.ok(tokens.length >= 1, "snapshot records with their token");
+      for (const e of tokens) {
+        assert.ok(e.kind === "process_snapshot" && e.info);
+        assert.match(e.info.user ?? "", /^S-1-\d+(-\d+)+$/);
+        assert.ok(e.info.integrityLevel, `pid ${e.pid}: integrity level`);
+      }
       const script = events.slice(firstScript);
       assert.deepEqual(
         script.slice(0, SCRIPT_N).map((e) => `${e.kind}:${e.pid}`),
@@ -234,6 +245,17 @@ Deno.test({
         p.flags.includes("existing-before-recording")
       );
       assert.equal(snapshots.length, firstScript);
+      // ...and replayed, a snapshot process shows its token's user
+      const tokened = snapshots.filter((p) => p.execs[0]?.user);
+      assert.equal(tokened.length, tokens.length);
+      for (const p of tokened) {
+        const e = tokens.find((x) => x.pid === p.pid);
+        assert.ok(e?.kind === "process_snapshot");
+        assert.deepEqual(
+          [p.execs[0].user, p.execs[0].integrityLevel],
+          [e.info?.user, e.info?.integrityLevel],
+        );
+      }
     }, "procrec-wine-test-");
   },
 });

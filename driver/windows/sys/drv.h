@@ -182,6 +182,10 @@ VOID pr_on_process(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, 
 /* The SID (binary, len bytes) as "S-R-A-S1-S2..." in out (cap units, no NUL);
  * returns the units written, 0 when malformed or too long. Portable. */
 ULONG pr_sid_text(const UCHAR *sid, ULONG len, WCHAR *out, ULONG cap);
+/* The token's user SID, session and integrity into the pr_proc_info at
+ * info_off of the record being built (nothing when token is NULL or not
+ * valid: provenance none). */
+VOID pr_put_token(struct pr_builder *b, ULONG info_off, const struct pr_token *token);
 /* drv_token.c: the token of a process being created (FALSE: unknown). */
 BOOLEAN pr_token_of(PEPROCESS process, struct pr_token *t);
 VOID pr_on_thread(ULONG pid, ULONG tid, BOOLEAN create, ULONG creator_pid, ULONG creator_tid, ULONG status,

@@ -10,6 +10,7 @@
  * the count at the next successful push.
  */
 #include "drv.h"
+#include "../pr_match.h"
 
 ULONG64 pr_now_utc(void) {
   LARGE_INTEGER t;
@@ -153,10 +154,28 @@ static VOID pr_first_thread_forget(ULONG pid) {
   }
 }
 
-/* Applies the block rules to an image name: TRUE when creation is denied. */
+/* Applies the block rules to an image name in its one spelling (pr_norm_path:
+ * object-manager prefixes, UNC forms, separators, "." and ".."), as the
+ * rules are kept: TRUE when creation is denied. The normalized name goes to
+ * the stack, or, when longer, to a scratch slot; with no free slot, the name
+ * is matched as given. */
+#define PR_NORM_STACK_UNITS 520u
 static BOOLEAN pr_denied(PCUNICODE_STRING image) {
+  WCHAR small[PR_NORM_STACK_UNITS];
+  ULONG units, k;
+  LONG slot;
+  PUCHAR mem;
+  BOOLEAN hit;
   if (image == NULL || image->Buffer == NULL || image->Length == 0) return FALSE;
-  return pr_rules_match(image->Buffer, image->Length / 2u);
+  units = image->Length / 2u;
+  k = pr_norm_path((const uint16_t *)image->Buffer, units, (uint16_t *)small, PR_NORM_STACK_UNITS);
+  if (k > 0) return pr_rules_match(small, k);
+  mem = pr_slot_get(&slot);
+  if (mem == NULL) return pr_rules_match(image->Buffer, units);
+  k = pr_norm_path((const uint16_t *)image->Buffer, units, (uint16_t *)mem, PR_SCRATCH_BYTES / 2u);
+  hit = k > 0 ? pr_rules_match((const WCHAR *)mem, k) : pr_rules_match(image->Buffer, units);
+  pr_slot_put(slot);
+  return hit;
 }
 
 /* Appends decimal v to out[*o..cap); FALSE when it does not fit. */
@@ -191,6 +210,17 @@ ULONG pr_sid_text(const UCHAR *sid, ULONG len, WCHAR *out, ULONG cap) {
     if (!pr_put_dec(out, cap, &o, sub)) return 0;
   }
   return o;
+}
+
+VOID pr_put_token(struct pr_builder *b, ULONG info_off, const struct pr_token *token) {
+  struct pr_proc_info *info = (struct pr_proc_info *)(void *)(b->buf + info_off);
+  if (token == NULL || !token->valid) return;
+  info->prov_cred = PR_PROV_KERNEL; /* uid, gid, euid, egid: 0 (none on Windows) */
+  info->loginuid = PR_ID_UNSET;
+  info->sessionid = token->session_known ? token->session : PR_ID_UNSET;
+  info->integrity = token->integrity;
+  pr_add_wstr(b, info_off + (ULONG)offsetof(struct pr_proc_info, user), token->sid, token->sid_units * 2u,
+              PR_SID_UNITS);
 }
 
 static VOID pr_process_body(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 create_time, ULONG status,
@@ -245,15 +275,7 @@ static VOID pr_process_body(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 crea
                       info->CommandLine->Length, max))
         flags |= PR_F_ARGV_TRUNCATED;
     }
-    if (token != NULL && token->valid) {
-      r = (struct pr_rec_process_create *)(void *)b.buf;
-      r->info.prov_cred = PR_PROV_KERNEL; /* uid, gid, euid, egid: 0 (none on Windows) */
-      r->info.loginuid = PR_ID_UNSET;
-      r->info.sessionid = token->session_known ? token->session : PR_ID_UNSET;
-      r->info.integrity = token->integrity;
-      pr_add_wstr(&b, offsetof(struct pr_rec_process_create, info.user), token->sid, token->sid_units * 2u,
-                  PR_SID_UNITS);
-    }
+    pr_put_token(&b, offsetof(struct pr_rec_process_create, info), token);
     pr_rb_header(&b)->flags = flags;
     pr_finish(&b, slot);
   }

@@ -15,6 +15,28 @@
 #include "drv.h"
 #include "../pr_match.h"
 
+/* Copies the NUL-terminated patterns of text[0..units) into out (room for
+ * units), each in the one spelling names are matched in (pr_norm_path: a
+ * rule given as \??\C:\x or \\?\UNC\srv\... matches every spelling of
+ * that path); a pattern with no normalized form stays as given. Returns the
+ * units written (never more than units: normalizing only shortens). */
+static ULONG pr_rules_normalize(const WCHAR *text, ULONG units, WCHAR *out) {
+  ULONG i = 0, o = 0;
+  while (i < units) {
+    ULONG start = i, k;
+    while (i < units && text[i] != 0) i++;
+    k = pr_norm_path((const uint16_t *)&text[start], i - start, (uint16_t *)&out[o], units - o - 1u);
+    if (k == 0) { /* empty, or no shorter form: as given */
+      k = i - start;
+      RtlCopyMemory(&out[o], &text[start], k * sizeof(WCHAR));
+    }
+    o += k;
+    out[o++] = 0;
+    i++; /* the NUL */
+  }
+  return o;
+}
+
 /* Under rules_mutex: writes text into the inactive slot and activates it. */
 static VOID pr_rules_write(const WCHAR *text, ULONG bytes) {
   ULONG units = bytes / 2u;
@@ -33,8 +55,7 @@ static VOID pr_rules_write(const WCHAR *text, ULONG bytes) {
       KeDelayExecutionThread(KernelMode, FALSE, &ms);
     }
   }
-  if (units > 0) RtlCopyMemory(g_pr.rules[next].text, text, bytes);
-  g_pr.rules[next].units = units;
+  g_pr.rules[next].units = units > 0 ? pr_rules_normalize(text, units, g_pr.rules[next].text) : 0;
   KeAcquireSpinLock(&g_pr.lock, &irql);
   g_pr.rules_active = next;
   KeReleaseSpinLock(&g_pr.lock, irql);

@@ -1,7 +1,9 @@
 /*
  * drv_snapshot.c - one PR_REC_SNAPSHOT record per process already running,
- * from ZwQuerySystemInformation(SystemProcessInformation). IOCTL path only:
- * it may allocate (tagged, freed before returning) and wait.
+ * from ZwQuerySystemInformation(SystemProcessInformation), with the token's
+ * user SID, session and integrity level of each process that can still be
+ * looked up (as the create records have them). IOCTL path only: it may
+ * allocate (tagged, freed before returning) and wait.
  */
 #include "drv.h"
 
@@ -63,6 +65,14 @@ NTSTATUS pr_snapshot(ULONG *count) {
       if (pr_add_wstr(&b, offsetof(struct pr_rec_snapshot, info.comm), p->image.Buffer, p->image.Length,
                       PR_MAX_UNITS))
         r->h.flags |= PR_F_IMAGE_TRUNCATED;
+    }
+    if (p->pid != NULL) { /* the idle process (0) has no token */
+      PEPROCESS proc;
+      if (NT_SUCCESS(PsLookupProcessByProcessId(p->pid, &proc))) {
+        struct pr_token tok;
+        if (pr_token_of(proc, &tok)) pr_put_token(&b, offsetof(struct pr_rec_snapshot, info), &tok);
+        ObDereferenceObject(proc);
+      }
     }
     size = pr_rb_finish(&b);
     if (size != 0) {

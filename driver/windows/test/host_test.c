@@ -48,6 +48,65 @@ static uint16_t latin1_upcase(uint16_t c) {
   return (c >= 'a' && c <= 'z') || (c >= 0xE0 && c <= 0xFE && c != 0xF7) ? (uint16_t)(c - 0x20) : c;
 }
 
+/* pr_norm_path of an ASCII name, as ASCII ("<none>" when it does not fit). */
+static const char *norm(const char *name, uint32_t cap) {
+  static char text[512];
+  uint16_t out[512];
+  uint32_t n, k;
+  uint16_t *w = u16(name, &n);
+  uint16_t *exact = malloc((cap ? cap : 1) * 2); /* exactly cap units: ASan sees a write past it */
+  k = pr_norm_path(w, n, exact, cap);
+  memcpy(out, exact, k * 2);
+  free(exact);
+  free(w);
+  if (k == 0 && n > 0) return "<none>";
+  for (uint32_t i = 0; i < k; i++) text[i] = (char)out[i];
+  text[k] = 0;
+  return text;
+}
+
+static void norm_is(const char *name, const char *want) {
+  const char *got = norm(name, 500);
+  char what[600];
+  snprintf(what, sizeof(what), "pr_norm_path(%s) is %s, want %s", name, got, want);
+  CHECK(strcmp(got, want) == 0, what);
+}
+
+static void test_norm_path(void) {
+  /* drive paths, every object-manager spelling */
+  norm_is("C:\\tmp\\evil.exe", "C:\\tmp\\evil.exe");
+  norm_is("\\??\\C:\\tmp\\evil.exe", "C:\\tmp\\evil.exe");
+  norm_is("\\\\?\\C:\\tmp\\evil.exe", "C:\\tmp\\evil.exe");
+  norm_is("\\\\.\\c:\\tmp\\evil.exe", "c:\\tmp\\evil.exe");
+  norm_is("\\DosDevices\\C:\\tmp\\evil.exe", "C:\\tmp\\evil.exe");
+  norm_is("\\GLOBAL??\\C:\\tmp\\evil.exe", "C:\\tmp\\evil.exe");
+  norm_is("\\??\\GLOBALROOT\\??\\C:\\tmp\\evil.exe", "C:\\tmp\\evil.exe");
+  /* separators, "." and ".." */
+  norm_is("\\??\\C:/tmp//./x/../evil.exe", "C:\\tmp\\evil.exe");
+  norm_is("C:\\..\\..\\tmp\\evil.exe", "C:\\tmp\\evil.exe");
+  norm_is("C:\\tmp\\", "C:\\tmp");
+  /* GLOBALROOT: the device path */
+  norm_is("\\??\\GLOBALROOT\\Device\\HarddiskVolume2\\tmp\\evil.exe", "\\Device\\HarddiskVolume2\\tmp\\evil.exe");
+  norm_is("\\\\?\\GLOBALROOT\\Device\\HarddiskVolume2\\tmp\\evil.exe", "\\Device\\HarddiskVolume2\\tmp\\evil.exe");
+  norm_is("\\Device\\HarddiskVolume2\\..\\..\\tmp\\evil.exe", "\\Device\\HarddiskVolume2\\tmp\\evil.exe");
+  /* UNC: one spelling */
+  norm_is("\\\\srv\\share\\evil.exe", "\\\\srv\\share\\evil.exe");
+  norm_is("\\??\\UNC\\srv\\share\\evil.exe", "\\\\srv\\share\\evil.exe");
+  norm_is("\\\\?\\UNC\\srv\\share\\evil.exe", "\\\\srv\\share\\evil.exe");
+  norm_is("\\\\.\\unc\\srv\\share\\evil.exe", "\\\\srv\\share\\evil.exe");
+  norm_is("\\DosDevices\\UNC\\srv\\share\\evil.exe", "\\\\srv\\share\\evil.exe");
+  norm_is("\\Device\\Mup\\srv\\share\\evil.exe", "\\\\srv\\share\\evil.exe");
+  norm_is("\\??\\GLOBALROOT\\Device\\Mup\\srv\\share\\evil.exe", "\\\\srv\\share\\evil.exe");
+  norm_is("//srv/share/x/../../../evil.exe", "\\\\srv\\share\\evil.exe");
+  /* patterns keep their wildcards */
+  norm_is("*\\evil.exe", "*\\evil.exe");
+  norm_is("\\??\\C:\\tmp\\*", "C:\\tmp\\*");
+  /* a name that does not fit is refused, never cut; the exact size fits */
+  CHECK(strcmp(norm("\\??\\C:\\tmp\\evil.exe", 14), "<none>") == 0, "one unit short: refused");
+  CHECK(strcmp(norm("\\??\\C:\\tmp\\evil.exe", 15), "C:\\tmp\\evil.exe") == 0, "the exact size fits");
+  CHECK(strcmp(norm("\\??\\UNC\\s\\h", 1), "<none>") == 0, "UNC lead does not fit");
+}
+
 static void test_match(void) {
   CHECK(match("*\\blocked.exe", "\\??\\C:\\evil\\blocked.exe"), "star prefix");
   CHECK(match("*\\BLOCKED.EXE", "\\??\\C:\\evil\\blocked.exe"), "ASCII case folded");
@@ -290,6 +349,7 @@ int main(void) {
   test_copy_text();
   test_driver_path();
   test_match();
+  test_norm_path();
   test_utf16();
   test_convert();
   printf("%s: %d checks, %d failures\n", fails ? "FAILED" : "passed", checks, fails);

@@ -154,6 +154,44 @@ static int str_eq(const void *rec, struct pr_str s, const char *want) {
   return s.len == strlen(want) && memcmp((const uint8_t *)rec + s.off, want, s.len) == 0;
 }
 
+/* This process's own token, as user mode reads it: the user's SID as text,
+ * the session id, the mandatory label's RID (0 when a query fails). */
+struct own_token {
+  char sid[200];
+  DWORD session, rid;
+};
+
+static int own_token(struct own_token *o) {
+  HANDLE t;
+  DWORD len = 0;
+  union {
+    TOKEN_USER u;
+    TOKEN_MANDATORY_LABEL l;
+    BYTE raw[512];
+  } buf;
+  memset(o, 0, sizeof(*o));
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &t)) return 0;
+  if (GetTokenInformation(t, TokenUser, &buf, sizeof(buf), &len)) {
+    const BYTE *sid = (const BYTE *)buf.u.User.Sid;
+    uint64_t auth = 0;
+    int n;
+    for (int i = 2; i < 8; i++) auth = (auth << 8) | sid[i];
+    n = snprintf(o->sid, sizeof(o->sid), "S-%u-%llu", sid[0], (unsigned long long)auth);
+    for (int i = 0; i < sid[1] && n > 0 && (size_t)n < sizeof(o->sid); i++) {
+      DWORD sub;
+      memcpy(&sub, sid + 8 + 4 * i, 4);
+      n += snprintf(o->sid + n, sizeof(o->sid) - (size_t)n, "-%lu", (unsigned long)sub);
+    }
+  }
+  if (!GetTokenInformation(t, TokenSessionId, &o->session, sizeof(o->session), &len)) o->session = 0xffffffffu;
+  if (GetTokenInformation(t, TokenIntegrityLevel, &buf, sizeof(buf), &len)) {
+    const BYTE *sid = (const BYTE *)buf.l.Label.Sid;
+    if (sid[1] > 0) memcpy(&o->rid, sid + 8 + 4 * (sid[1] - 1), 4);
+  }
+  CloseHandle(t);
+  return o->sid[0] != 0;
+}
+
 static uint64_t now_unix_ns(void) {
   FILETIME ft;
   ULARGE_INTEGER u;
@@ -597,15 +635,32 @@ int main(int argc, char **argv) {
   /* 1. the snapshot of processes already running (Wine's own) */
   n = read_some(h, 0, 500, &first);
   {
-    uint32_t snaps = 0, named = 0;
+    uint32_t snaps = 0, named = 0, with_token = 0, own = 0;
+    struct own_token me;
+    CHECK(own_token(&me), "this process's token cannot be read in user mode");
     for (off = first; off < got_len; off += rec_at(off)->size) {
       const struct pr_rec_snapshot *s = (const void *)rec_at(off);
       CHECK(s->h.kind == PR_REC_SNAPSHOT, "kind %u before the script, expected snapshots", s->h.kind);
       snaps++;
       if (s->info.comm.len > 0) named++;
+      if (s->info.prov_cred == PR_PROV_KERNEL) with_token++;
+      if (s->h.pid == GetCurrentProcessId()) {
+        /* the driver's reading of this process's token is user mode's */
+        own++;
+        CHECK(s->info.prov_cred == PR_PROV_KERNEL && str_eq(s, s->info.user, me.sid) &&
+                  s->info.sessionid == me.session && s->info.loginuid == PR_ID_UNSET &&
+                  s->info.integrity == (me.rid != 0 ? (PR_INTEGRITY_KNOWN | me.rid) : 0u),
+              "own snapshot token: prov %u user \"%.*s\" (want %s) session %u (want %lu) integrity 0x%x (want rid "
+              "0x%lx)",
+              s->info.prov_cred, (int)s->info.user.len, (const char *)s + s->info.user.off, me.sid,
+              s->info.sessionid, (unsigned long)me.session, s->info.integrity, (unsigned long)me.rid);
+      }
     }
     CHECK(snaps >= 1 && named >= 1, "snapshot: %u records, %u named", snaps, named);
-    printf("snapshot: %u records of running processes\n", snaps);
+    CHECK(own == 1, "this process (%lu) is in the snapshot %u times", (unsigned long)GetCurrentProcessId(), own);
+    printf("snapshot: %u records of running processes, %u with their token (user, session, integrity); this "
+           "process: user %s, session %lu, integrity rid 0x%lx\n",
+           snaps, with_token, me.sid, (unsigned long)me.session, (unsigned long)me.rid);
   }
 
   /* 2. the script: one READ is pending in the driver while it is injected */
@@ -848,6 +903,62 @@ int main(int argc, char **argv) {
     off = from;
     /* ... and its rules went with its handle: x2.exe is not denied */
     for (uint32_t i = 0; i < 3 && off < got_len; i++) expect(&off, got_len, &probe[i], t0_unix);
+  }
+
+  /* 5c. the spellings of one path (issue 18 item 4): rules and names are
+   * matched in one normalized form, so no object-manager prefix, UNC form,
+   * separator or ".." bypasses a rule */
+  {
+    static const char rules[] = "\\??\\C:\\tmp\\evil.exe\0\\\\srv\\share\\evil.exe\0"
+                                "\\Device\\HarddiskVolume9\\x\\evil.exe\0";
+    static const wchar_t *const denied[] = {
+        L"C:\\tmp\\evil.exe",
+        L"\\??\\C:\\TMP\\EVIL.EXE",
+        L"\\\\?\\C:\\tmp\\evil.exe",
+        L"\\\\.\\c:\\tmp\\evil.exe",
+        L"\\DosDevices\\C:\\tmp\\evil.exe",
+        L"\\GLOBAL??\\C:\\tmp\\evil.exe",
+        L"\\??\\GLOBALROOT\\??\\C:\\tmp\\evil.exe",
+        L"\\??\\C:/tmp//./sub/../evil.exe",
+        L"\\??\\UNC\\srv\\share\\evil.exe",
+        L"\\\\?\\UNC\\SRV\\share\\evil.exe",
+        L"\\Device\\Mup\\srv\\share\\evil.exe",
+        L"\\??\\GLOBALROOT\\Device\\Mup\\srv\\share\\evil.exe",
+        L"//srv/share/a/../evil.exe",
+        L"\\??\\GLOBALROOT\\Device\\HarddiskVolume9\\x\\evil.exe",
+        L"\\\\?\\GLOBALROOT\\Device\\HarddiskVolume9\\y\\..\\x\\evil.exe",
+    };
+    static const wchar_t *const allowed[] = {
+        L"\\??\\C:\\tmp\\evil.exe.txt", L"\\??\\C:\\tmp2\\evil.exe", L"\\??\\UNC\\srv\\other\\evil.exe",
+        L"\\??\\C:\\tmp\\x\\..\\..\\evil.exe",
+    };
+    uint32_t nd = sizeof(denied) / sizeof(denied[0]), na = sizeof(allowed) / sizeof(allowed[0]), from, hits = 0;
+    uint32_t bad = 0;
+    rc = abi.control(h, PR_CTL_BLOCK_RULES, (const uint8_t *)rules, sizeof(rules) - 1);
+    CHECK(rc == PR_OK, "rules in three spellings: %d", (int)rc);
+    for (uint32_t i = 0; i < nd + na; i++) {
+      struct item x = {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 8000 + 4 * i, .ppid = 700, .creator_pid = 700,
+                              .creator_tid = 701, .create_time = created},
+                       .image = i < nd ? denied[i] : allowed[i - nd], .cmd = L"x"};
+      add(&x);
+    }
+    inject(h);
+    n = read_some(h, nd + na, 30000, &from);
+    CHECK(n == nd + na, "name forms: %u records, expected %u", n, nd + na);
+    for (off = from; off < got_len; off += rec_at(off)->size) {
+      const struct pr_rec_header *r = rec_at(off);
+      uint32_t i = (r->pid - 8000) / 4;
+      int want = i < nd;
+      if (r->kind != PR_REC_PROCESS_CREATE || r->pid < 8000 || i >= nd + na) continue;
+      if (((r->flags & PR_F_DENIED) != 0) != want) {
+        bad++;
+        printf("FAIL name form %ls: %s\n", i < nd ? denied[i] : allowed[i - nd], want ? "not denied" : "denied");
+      }
+      hits += (r->flags & PR_F_DENIED) != 0;
+    }
+    CHECK(bad == 0, "%u name forms decided wrongly", bad);
+    CHECK(abi.control(h, PR_CTL_BLOCK_RULES, NULL, 0) == PR_OK, "rules cleared");
+    printf("name forms: %u spellings of 3 rules denied, %u other paths allowed\n", hits, na);
   }
 
   /* 6. an overflow at the very end: the lost record is the last record of
