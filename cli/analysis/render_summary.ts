@@ -1,5 +1,6 @@
 import { formatDuration, oneLine } from "./_format.ts";
 import { formatTime, type TimeStyle } from "./format_time.ts";
+import { style } from "../text/style.ts";
 import type { Summary, SummaryProcess } from "./summarize.ts";
 
 /** Options of {@link renderSummary}. */
@@ -8,6 +9,8 @@ export interface RenderSummaryOptions {
   time?: TimeStyle;
   /** Commands uncut (default: cut at 120 characters). */
   wide?: boolean;
+  /** Mark failures and losses red with `style()`. */
+  color?: boolean;
 }
 
 /**
@@ -78,8 +81,11 @@ export function renderSummary(
       );
     }
   }
-  out.push(`failures: ${s.failuresTotal}`);
-  for (const p of s.failures) out.push(`  ${p.exit}  ${who(p)}`);
+  const red = (t: string) => style("red", t, options.color === true);
+  out.push(
+    s.failuresTotal ? red(`failures: ${s.failuresTotal}`) : "failures: 0",
+  );
+  for (const p of s.failures) out.push(`  ${red(p.exit)}  ${who(p)}`);
   if (s.failuresTotal > s.failures.length) {
     out.push(`  ... ${s.failuresTotal - s.failures.length} more`);
   }

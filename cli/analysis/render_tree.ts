@@ -1,5 +1,6 @@
 import { commandOf, formatDuration, labelOf, oneLine } from "./_format.ts";
 import { formatTime, type TimeStyle } from "./format_time.ts";
+import { style } from "../text/style.ts";
 import type { Forest, ProcessNode } from "./forest.ts";
 import { identityOf, userLabel } from "./process_identity.ts";
 import {
@@ -23,6 +24,8 @@ export interface RenderTreeOptions {
   wide?: boolean;
   /** How start times print (default: relative, `+1.234s`). */
   time?: TimeStyle;
+  /** Mark failures (red), flags (yellow) and matches (bold) with `style()`. */
+  color?: boolean;
 }
 
 /**
@@ -76,7 +79,9 @@ export function renderTree(
     const { id, prefix, childPrefix, depth } = stack.pop()!;
     const n = forest.byId.get(id);
     if (!n) continue;
-    const mark = sel?.matched.has(n.id) ? "* " : "";
+    const mark = sel?.matched.has(n.id)
+      ? style("bold", "*", options.color) + " "
+      : "";
     const deep = depth > MAX_INDENT ? `(depth ${depth}) ` : "";
     out.push(
       prefix + deep + mark +
@@ -87,6 +92,7 @@ export function renderTree(
           max,
           options.wide,
           options.time,
+          options.color,
         ),
     );
     const kids = n.children.filter((c) => !sel || sel.shown.has(c));
@@ -117,13 +123,17 @@ export function describeProcess(
   maxCommand = 200,
   wide = false,
   time?: TimeStyle,
+  color = false,
 ): string {
   let cmd = oneLine(commandOf(n));
   if (cmd.length > maxCommand) cmd = cmd.slice(0, maxCommand - 3) + "...";
   const parts = [cmd, `[${n.pid}]`, formatTime(n.start, time)];
   if (n.end !== undefined) parts.push(formatDuration(n.end - n.start));
   else parts.push("running");
-  if (n.exit) parts.push(n.exit.text);
+  if (n.exit) {
+    const failed = !n.exit.success && n.exit.kind !== "unknown";
+    parts.push(style("red", n.exit.text, color && failed));
+  }
   const remote = n.threads.filter((t) => t.remote).length;
   parts.push(
     `threads ${n.threads.length}${remote ? ` (${remote} remote)` : ""}`,
@@ -169,7 +179,7 @@ export function describeProcess(
   if (n.parentId === undefined && !n.flags.includes("seen-without-create")) {
     flags.unshift(`ppid ${n.ppid}`);
   }
-  if (flags.length) parts.push(`{${flags.join("; ")}}`);
+  if (flags.length) parts.push(style("yellow", `{${flags.join("; ")}}`, color));
   if (ids) parts.push(n.id);
   return parts.join("  ");
 }

@@ -5,7 +5,24 @@
  * @module
  */
 
-import { escapeText } from "../text/mod.ts";
+import {
+  applyStyles,
+  escapeText,
+  STYLE_MARKERS,
+  wantsColor,
+} from "../text/mod.ts";
+
+/**
+ * Whether stdout takes colour: a terminal, and `NO_COLOR` unset or empty
+ * (never into a file or a pipe). Renderers asked for colour mark parts with
+ * `style()`; {@link print} turns the marks into SGR sequences.
+ */
+export function stdoutColor(): boolean {
+  return wantsColor(Deno.stdout.isTerminal(), {
+    NO_COLOR: Deno.env.get("NO_COLOR"),
+    TERM: Deno.env.get("TERM"),
+  });
+}
 
 let status = 0;
 
@@ -35,11 +52,16 @@ let stdoutGone = false;
  * A broken pipe (the reader stopped early, as `| head` does) is no error:
  * the rest of the output is dropped quietly and the command's exit status
  * stays what it would have been (0, or 1 for different or tampered), the same
- * in every command.
+ * in every command. With `color`, the style marks of the text
+ * (text/style.ts) become SGR sequences: only those, and evidence cannot
+ * carry a mark, so it still cannot reach the terminal raw.
  */
-export async function print(text: string): Promise<void> {
+export async function print(text: string, color = false): Promise<void> {
   if (stdoutGone) return;
-  const bytes = new TextEncoder().encode(escapeText(text, "\n\t"));
+  const safe = color
+    ? applyStyles(escapeText(text, "\n\t" + STYLE_MARKERS), true)
+    : escapeText(text, "\n\t");
+  const bytes = new TextEncoder().encode(safe);
   let off = 0;
   try {
     while (off < bytes.length) {

@@ -8,7 +8,7 @@
 import type { Command } from "commander";
 import { diffForests, renderDiff } from "../diff/mod.ts";
 import { UsageError } from "../errors.ts";
-import { action, print, printErr } from "./_run.ts";
+import { action, print, printErr, stdoutColor } from "./_run.ts";
 import { redactionMismatch } from "../redact/mod.ts";
 import { replayRecording, toJson } from "./_replay_recording.ts";
 
@@ -22,7 +22,10 @@ Processes match by canonical path (image and normalized argv under matched
 ancestors), never by pid or time. Temp paths (/tmp/X, ...\\Temp\\X), UUIDs,
 long hex strings and numbers of 4 or more digits are normalized unless
 --no-normalize. Output: "no differences" when they are the same; else "-" removed, "+" added (whole subtrees), "~" changed
-(exit status, argv, thread count), context lines unprefixed. Byte-identical
+(exit status, argv, thread count), context lines unprefixed; a changed
+command line longer than 60 characters shows only its changed tokens,
+[-removed-] and {+added+}, with a little context. Coloured on a terminal
+(not with NO_COLOR, never into a file or pipe). Byte-identical
 on every run. Exit status: 0 same, 1 different, 2 error. Redaction markers
 ([redacted:RULE:HMAC]) compare whole: equal secrets redacted with the same
 key are equal; a note on stderr says when the keys differ.
@@ -68,7 +71,11 @@ export async function runDiff(
     await print(toJson({ a, b, ...rest }));
   } else {
     // an empty diff says so: silence reads like a command that did nothing
-    await print(diff.same ? "no differences\n" : renderDiff(diff, a, b));
+    const color = stdoutColor();
+    await print(
+      diff.same ? "no differences\n" : renderDiff(diff, a, b, { color }),
+      color,
+    );
   }
   return diff.same ? 0 : 1;
 }

@@ -37,7 +37,7 @@ import {
 } from "./_filter_flags.ts";
 import { type SegmentEntry, SegmentSetReader } from "../log/mod.ts";
 import { asCliError } from "./_input.ts";
-import { action, print, printErr } from "./_run.ts";
+import { action, print, printErr, stdoutColor } from "./_run.ts";
 import {
   renderReadProblems,
   replayRecording,
@@ -99,6 +99,9 @@ local is ISO-8601 with the local offset (TZ), relative is the offset since
 the recording began (+1.234s). The default is relative for the tree and
 --summary (short, and the same across recordings, as diff compares them) and
 utc for --events. --json always carries both (ns offsets and the time base).
+
+On a terminal, failures are red, flags yellow and matches bold (not with
+NO_COLOR set, never into a file or a pipe).
 
 Problems met while reading go to stderr; a damaged recording still shows
 every complete chunk. A segment directory (record -o DIR/ --rotate) or
@@ -302,11 +305,14 @@ export function register(program: Command): void {
         const s = summarize(restrictForest(forest, filter), {
           all: flags.all === true,
         });
+        const color = !flags.json && stdoutColor();
         await print(
           flags.json ? toJson(s) : renderSummary(s, {
             time: timeStyle(flags, base, "relative"),
             wide: flags.wide === true,
+            color,
           }),
+          color,
         );
       } else if (flags.json) {
         await print(toJson({
@@ -316,13 +322,16 @@ export function register(program: Command): void {
           ...forestToJson(forest, filter),
         }));
       } else {
+        const color = stdoutColor();
         await print(
           renderTree(forest, {
             filter,
             ids: flags.ids === true,
             wide: flags.wide === true,
             time: timeStyle(flags, base, "relative"),
+            color,
           }),
+          color,
         );
         if (forest.problems.length > 0) {
           printErr(

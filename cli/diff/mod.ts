@@ -25,3 +25,4 @@
 export * from "./normalize.ts";
 export * from "./diff_forests.ts";
 export * from "./render_diff.ts";
+export * from "./token_diff.ts";

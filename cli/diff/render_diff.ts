@@ -1,11 +1,24 @@
 import type { DiffLine, DiffProcess, ForestDiff } from "./diff_forests.ts";
+import { markTokenChanges } from "./token_diff.ts";
+import { style } from "../text/style.ts";
+
+/** A command line longer than this shows its changed tokens, not both lines. */
+export const LONG_COMMAND = 60;
+
+/** Options of {@link renderDiff}. */
+export interface RenderDiffOptions {
+  /** Removed lines red, added green, changed yellow, with `style()`. */
+  color?: boolean;
+}
 
 /**
  * Renders a diff as text in the style of a unified diff of trees: `---`/`+++`
  * headers, a `@@` line with the counts, then the reported processes under
  * their ancestors (two spaces per level): `-` removed, `+` added, `~` changed
  * (with each changed field), and unprefixed context lines. Empty when the
- * forests are the same.
+ * forests are the same. A changed command line longer than
+ * {@link LONG_COMMAND} characters shows its changed tokens
+ * (`[-old-]{+new+}`, see {@link markTokenChanges}) instead of both lines.
  *
  * @example
  * ```ts
@@ -18,33 +31,48 @@ export function renderDiff(
   diff: ForestDiff,
   nameA: string,
   nameB: string,
+  options: RenderDiffOptions = {},
 ): string {
   if (diff.same) return "";
+  const color = options.color === true;
   const out = [
     `--- ${nameA}`,
     `+++ ${nameB}`,
     `@@ ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed @@`,
   ];
-  for (const l of diff.lines) out.push(renderLine(l));
+  for (const l of diff.lines) out.push(renderLine(l, color));
   return out.join("\n") + "\n";
 }
 
-function renderLine(l: DiffLine): string {
+function renderLine(l: DiffLine, color: boolean): string {
   const indent = "  ".repeat(Math.min(l.depth, 64));
   if (l.op === "~") {
     const changes = l.changes.map((c) =>
-      c.field === "argv"
-        ? `argv: ${c.a} -> ${c.b}`
-        : `${c.field}: ${c.a} -> ${c.b}`
+      c.field === "argv" &&
+        (String(c.a).length > LONG_COMMAND || String(c.b).length > LONG_COMMAND)
+        ? `argv: ${
+          markTokenChanges(safe(String(c.a)), safe(String(c.b)), { color })
+        }`
+        : `${c.field}: ${safe(String(c.a))} -> ${safe(String(c.b))}`
     );
-    return `~ ${indent}${show(l.b)}  {${changes.join("; ")}}`;
+    return `${style("yellow", "~", color)} ${indent}${show(l.b)}  {${
+      changes.join("; ")
+    }}`;
   }
   if (l.op === " ") return `  ${indent}${show(l.process)}`;
-  return `${l.op} ${indent}${show(l.process)}`;
+  return style(
+    l.op === "-" ? "red" : "green",
+    `${l.op} ${indent}${show(l.process)}`,
+    color,
+  );
 }
 
 function show(p: DiffProcess): string {
+  return `${safe(p.command)}  (${p.exit}, threads ${p.threads})`;
+}
+
+/** Evidence text with controls and colour marks as `?`. */
+function safe(text: string): string {
   // deno-lint-ignore no-control-regex
-  const cmd = p.command.replace(/[\x00-\x1f\x7f]/g, "?");
-  return `${cmd}  (${p.exit}, threads ${p.threads})`;
+  return text.replace(/[\x00-\x1f\x7f\uE000-\uE006]/g, "?");
 }

@@ -9,10 +9,11 @@
 
 // C0 controls, DEL, C1 controls (CSI is U+009B), the line and paragraph
 // separators and the bidirectional formatting characters, which can make a
-// line read differently from its bytes
+// line read differently from its bytes; and the private-use characters that
+// mark colour (text/style.ts), so that no evidence can colour a line
 const UNSAFE =
   // deno-lint-ignore no-control-regex
-  /[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  /[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\uE000-\uE006]/g;
 
 /**
  * `text` with every control or formatting character written as `\uXXXX`
