@@ -17,12 +17,20 @@ import {
 import {
   Control,
   encodeOptions,
+  OPT_EXEC_RULES,
   OPT_NO_ENRICH,
   OPT_NO_SNAPSHOT,
   SOURCE_CODES,
   STATS_FIELDS,
 } from "../cli/native/event_source.ts";
 import { Status } from "../cli/native/ffi.ts";
+import {
+  RULE_FILES_MAX,
+  RULE_TEXT_MAX,
+  RuleAction,
+  RuleMatch,
+  RULES_MAX,
+} from "../cli/rules/mod.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -136,6 +144,13 @@ function tsConstants(): Record<string, number | undefined> {
   SOURCE_CODES.forEach((s, i) => m[`PR_SOURCE_${s.toUpperCase()}`] = i);
   m.PR_OPT_NO_SNAPSHOT = OPT_NO_SNAPSHOT;
   m.PR_OPT_NO_ENRICH = OPT_NO_ENRICH;
+  m.PR_OPT_EXEC_RULES = OPT_EXEC_RULES;
+  m.PR_RULE_DENY = RuleAction.deny;
+  m.PR_RULE_AUDIT = RuleAction.audit;
+  for (const [k, v] of Object.entries(RuleMatch)) m[`PR_RM_${k}`] = v;
+  m.PR_RULES_MAX = RULES_MAX;
+  m.PR_RULE_FILES_MAX = RULE_FILES_MAX;
+  m.PR_RULE_GLOB = RULE_TEXT_MAX + 1;
   for (const [k, v] of Object.entries(Control)) m[`PR_CTL_${k}`] = v;
   for (const [k, v] of Object.entries(Status)) {
     m[k === "OK" ? "PR_OK" : `PR_E_${k}`] = v;
@@ -327,6 +342,8 @@ const NOT_DECODED = new Set([
   "pr_rec_thread_create.start_ns",
   "pr_rec_thread_exit.reserved",
   "pr_rec_snapshot.reserved",
+  "pr_rec_exec_decision.argc", // argv holds what could be read; argvTruncated says when it is less
+  "pr_rec_exec_decision.cgroup_id", // the path is kept
 ]);
 
 /** JSON with object keys sorted, so key order does not matter. */
@@ -506,11 +523,60 @@ Deno.test("decodeRecords reads every field of every record kind where the layout
     size: 0x2000,
   });
 
+  const XD = S.pr_rec_exec_decision.fields;
+  r = new Rec(S.pr_rec_exec_decision.size);
+  r.u32(XD.rule, 3);
+  r.u32(XD.action, 1);
+  r.u32(XD.ppid, 41);
+  r.u32(XD.uid, 1000);
+  r.u32(XD.euid, 0);
+  r.u32(XD.argc, 2);
+  r.u64(XD.dev, 0x803n);
+  r.u64(XD.ino, 77n);
+  r.str(XD.image, "/tmp/x");
+  r.str(XD.argv, "x\0-y");
+  r.str(XD.parent, "/usr/bin/bash");
+  r.str(XD.cgroup, "/user.slice");
+  mark(
+    "pr_rec_exec_decision",
+    "h",
+    "rule",
+    "action",
+    "ppid",
+    "uid",
+    "euid",
+    "dev",
+    "ino",
+    "image",
+    "argv",
+    "parent",
+    "cgroup",
+  );
+  check(r.finish(Kind.EXEC_DECISION, Flag.ARGV_TRUNCATED), Kind.EXEC_DECISION, {
+    kind: "exec_denied",
+    ...base,
+    rule: "#3",
+    image: "/tmp/x",
+    argv: ["x", "-y"],
+    argvTruncated: true,
+    ppid: 41,
+    uid: 1000,
+    euid: 0,
+    parentImage: "/usr/bin/bash",
+    dev: 0x803,
+    ino: 77,
+    cgroup: "/user.slice",
+  });
+
   // every field of every record struct is either checked above or named
   // in NOT_DECODED: a field added to the table must be placed
   const missing: string[] = [];
   for (const [name, s] of Object.entries(S)) {
-    if (name === "procrec_options" || name === "procrec_stats") continue;
+    // not records: options, stats, and the rule set encodeRuleSet writes
+    if (
+      name === "procrec_options" || name === "procrec_stats" ||
+      name.startsWith("pr_rule")
+    ) continue;
     for (const f of Object.keys(s.fields)) {
       const k = `${name}.${f}`;
       if (!used.has(k) && !NOT_DECODED.has(k)) missing.push(k);
@@ -533,6 +599,7 @@ Deno.test("decodeRecords reads every field of every record kind where the layout
       LOST: S.pr_rec_lost,
       SNAPSHOT: S.pr_rec_snapshot,
       IMAGE_LOAD: S.pr_rec_image_load,
+      EXEC_DECISION: S.pr_rec_exec_decision,
     }[name as string];
     if (!struct || struct.size !== size) {
       throw new Error(

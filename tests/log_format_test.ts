@@ -285,16 +285,19 @@ Deno.test("a wrong version or a file that is not a recording gives one clear err
   await withTempDir(async (dir) => {
     const enc = newEncoder();
     await Deno.writeFile(
-      `${dir}/v4.cbor`,
+      `${dir}/v9.cbor`,
       enc.encode(
-        new Tag({ ...testHeader(), format: "procrec", version: 4 }, 55799),
+        new Tag({ ...testHeader(), format: "procrec", version: 9 }, 55799),
       ),
     );
     await Deno.writeTextFile(`${dir}/text.cbor`, "hello, world\n");
     await Deno.mkdir(`${dir}/dir.cbor`);
     for (
       const [name, re] of [
-        ["v4.cbor", /v4\.cbor": header version is 4, expected 1 or 2 or 3/],
+        [
+          "v9.cbor",
+          /v9\.cbor": header version is 9, expected 1 or 2 or 3 or 4/,
+        ],
         ["text.cbor", /text\.cbor": not a procrec recording/],
         ["missing.cbor", /missing\.cbor"/],
         ["dir.cbor", /dir\.cbor": it is a directory/],

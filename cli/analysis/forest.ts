@@ -145,6 +145,20 @@ export type ProcessFlag =
   /** A block rule denied its creation (Windows). */
   | "denied";
 
+/** An exec rule's decision about an exec this process attempted (`record --rules`). */
+export interface ExecDecision {
+  /** ns since the time base. */
+  t: number;
+  action: "denied" | "audited";
+  /** The rule's id. */
+  rule: string;
+  /** The kernel's path of the file. */
+  image: string;
+  argv?: string[];
+  /** A deny rule matched a process that is never denied (the recorder, PID 1). */
+  exempt?: boolean;
+}
+
 /** One process: identity, ancestry, images, threads, exit. */
 export interface ProcessNode {
   /** Stable id from (boot id, pid, start), rendered like Sysmon's ProcessGuid. */
@@ -178,6 +192,8 @@ export interface ProcessNode {
   /** The OS's own ids, kept as given (Sysmon ProcessGuid). */
   guid?: string;
   parentGuid?: string;
+  /** Exec rule decisions about its execs, in order. */
+  decisions?: ExecDecision[];
 }
 
 /** A span of the stream where events are missing. */

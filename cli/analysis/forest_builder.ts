@@ -2,6 +2,8 @@ import { EventCounts } from "../events/event_counts.ts";
 import type {
   CommChange,
   Exec,
+  ExecAudited,
+  ExecDenied,
   ImageLoad,
   Lost,
   ProcessCreate,
@@ -89,6 +91,12 @@ export class ForestBuilder {
   #last: number | undefined;
   #accounts: AccountNames | undefined;
   #finished = false;
+  /**
+   * Exec rule decisions not attached yet: the enforcer reports a decision
+   * at once, so it can precede, in the stream, the creation of the process
+   * it is about (which the kernel source delivers later).
+   */
+  #pendingDecisions: (ExecDenied | ExecAudited)[] = [];
 
   constructor(meta: ForestMeta) {
     this.meta = { os: meta.os, bootId: meta.bootId };
@@ -141,6 +149,10 @@ export class ForestBuilder {
       case "image_load":
         this.#onImageLoad(event);
         break;
+      case "exec_denied":
+      case "exec_audited":
+        this.#onDecision(event);
+        break;
       case "accounts":
         this.#accounts = {
           users: new Map(event.users),
@@ -172,6 +184,16 @@ export class ForestBuilder {
    */
   finish(): Forest {
     this.#finished = true;
+    for (const e of this.#pendingDecisions.splice(0)) {
+      // the latest process of that pid started by then, else an implicit one
+      let best: ProcessNode | undefined;
+      for (const n of this.#byId.values()) {
+        if (
+          n.pid === e.pid && n.start <= e.t && (!best || n.start > best.start)
+        ) best = n;
+      }
+      addDecision(best ?? this.#liveOrImplicit(e.pid, e.t).node, e);
+    }
     const nodes = [...this.#byId.values()];
     classifyRunningThreadExits(this.#pids.values());
     linkSnapshots(nodes);
@@ -212,6 +234,17 @@ export class ForestBuilder {
     const s = this.#liveOrImplicit(e.pid, t);
     s.node.comm = e.comm;
     s.activity = Math.max(s.activity, t);
+  }
+
+  /** An exec rule decided about an exec of this process. */
+  #onDecision(e: ExecDenied | ExecAudited): void {
+    const s = this.#alive(e.pid);
+    if (!s || s.node.start > e.t) {
+      this.#pendingDecisions.push(e);
+      return;
+    }
+    addDecision(s.node, e);
+    s.activity = Math.max(s.activity, e.t);
   }
 
   /** An image loaded: the process is active. */
@@ -428,6 +461,13 @@ export class ForestBuilder {
     this.#setPid(event.pid, state);
     this.#byId.set(id, node);
     if (node.guid !== undefined) this.#liveByGuid.set(node.guid, state);
+    if (this.#pendingDecisions.length) {
+      this.#pendingDecisions = this.#pendingDecisions.filter((d) => {
+        if (d.pid !== event.pid || d.t < node.start) return true;
+        addDecision(node, d);
+        return false;
+      });
+    }
   }
 
   /** The running process with this pid. */
@@ -557,4 +597,17 @@ function applyInfo(node: ProcessNode, info: ProcessInfo): void {
   node.argv = info.argv;
   node.cmdline = info.cmdline;
   if (info.comm !== undefined) node.comm = info.comm;
+}
+
+/** Adds an exec rule decision to a process. */
+function addDecision(node: ProcessNode, e: ExecDenied | ExecAudited): void {
+  (node.decisions ??= []).push({
+    t: e.t,
+    action: e.kind === "exec_denied" ? "denied" : "audited",
+    rule: e.rule,
+    image: e.image,
+    ...(e.argv ? { argv: e.argv } : {}),
+    ...(e.kind === "exec_audited" && e.exempt ? { exempt: true } : {}),
+  });
+  node.decisions.sort((a, b) => a.t - b.t);
 }

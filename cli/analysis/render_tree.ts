@@ -31,7 +31,8 @@ export interface RenderTreeOptions {
 /**
  * Renders the forest as an indented tree, one process per line: command
  * (argv, else command line, else image), pid, start, duration, exit status,
- * thread count, user (`nobody as root` when the effective user differs) and
+ * thread count, exec rule decisions (`EXEC DENIED /tmp/x (rule r)`, `exec
+ * audited ...`), user (`nobody as root` when the effective user differs) and
  * flags (among them `setuid`, `setgid`, `fileless`, `deleted-image`,
  * `argv-truncated`, `no-exec`); with `wide`, the image's SHA-256 and the
  * container. Children follow their parent in start order. With
@@ -147,6 +148,17 @@ export function describeProcess(
     !n.image.endsWith(n.argv[0].replace(/^.*[\\/]/, ""))
   ) {
     parts.push(`image ${oneLine(n.image)}`);
+  }
+  for (const d of n.decisions ?? []) {
+    parts.push(
+      `${
+        d.action === "denied"
+          ? "EXEC DENIED"
+          : d.exempt
+          ? "exec exempt"
+          : "exec audited"
+      } ${oneLine(d.image)} (rule ${oneLine(d.rule)})`,
+    );
   }
   const identity = identityOf(n, forest.meta.os);
   const user = userLabel(identity.cred, forest.accounts);

@@ -34,6 +34,7 @@ import {
 } from "../analysis/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import type { HeaderInit } from "../log/mod.ts";
+import { liveSubjects, loadExecRules, renderDryRun } from "../rules/mod.ts";
 
 /** Test hook: pause the library's kernel reader this many ms at start. */
 export const PAUSE_READER_ENV = "PROCREC_TEST_PAUSE_READER_MS";
@@ -63,6 +64,8 @@ interface RecordFlags extends NatsFlags, ProcessFilterFlags {
   quiet?: boolean;
   rotate?: string;
   keep?: string;
+  rules?: string;
+  dryRun?: boolean;
 }
 
 const EXAMPLES = `
@@ -103,6 +106,27 @@ when closed; it is readable by its owner only (0600; 0640 to a group with
 --group). The directory of -o must exist; the default recordings/ is made. Needs root
 (CAP_NET_ADMIN for the proc connector, CAP_BPF and CAP_PERFMON for eBPF);
 \`procrec doctor\` says what this host allows.
+
+Exec rules: --rules FILE denies (EPERM) or audits the execs that its rules
+match, while the recording runs, and records each decision (exec_denied,
+exec_audited, with the rule's id, the file's path as the kernel names it and
+the new arguments). A rule matches on the file's resolved path (a glob: *
+is any run of characters, / included; ? one), the file itself (device and
+inode taken at load: a hard link is the same file), the arguments
+(contains, or a POSIX extended regex), the parent's image, the user (name
+or uid) and the container id. The whole file is checked before anything is
+loaded; each problem names the line and the field (exit 2). procrec itself
+and PID 1 are never denied, and the rules end with the recorder, however it
+ends (kill -9 included). --dry-run prints what each rule matches among the
+running processes and exits. Example rule file (docs/exec-rules.md):
+  rules:
+    - id: no-tmp-binaries
+      action: deny
+      path: /tmp/*
+    - id: nc-audit
+      action: audit
+      file: [/usr/bin/nc.openbsd]
+      argv: {contains: "-e"}
 
 Redaction: --redact RULES --redact-key KEY replaces each secret that a rule
 finds in a command line (argv, the image, comm, cwd, the header's command)
@@ -222,6 +246,14 @@ export function register(program: Command): void {
       "the HMAC key of --redact (procrec keygen --redact -o FILE)",
     )
     .option(
+      "--rules <file>",
+      "deny or audit execs by the rules of FILE (YAML or JSON) while recording; each decision is recorded",
+    )
+    .option(
+      "--dry-run",
+      "with --rules: print what each rule matches among the running processes, then exit",
+    )
+    .option(
       "--publish <url>",
       "also publish the recording to NATS JetStream: nats://HOST:PORT[,HOST:PORT...] (every seed server) or tls://...",
     )
@@ -251,6 +283,18 @@ export function register(program: Command): void {
     .action(action(async (command: string[], flags: RecordFlags) => {
       if (flags.onlyCommand && command.length === 0) {
         throw new UsageError("--only-command needs a command after --");
+      }
+      if (flags.dryRun && flags.rules === undefined) {
+        throw new UsageError("--dry-run needs --rules FILE");
+      }
+      const execRules = flags.rules === undefined
+        ? undefined
+        : { file: flags.rules, rules: await loadExecRules(flags.rules) };
+      if (flags.dryRun && execRules) {
+        console.log(
+          renderDryRun(execRules.rules, await liveSubjects()).trimEnd(),
+        );
+        return 0;
       }
       const pause = Deno.env.get(PAUSE_READER_ENV);
       const failRead = Deno.env.get(FAIL_READ_ENV);
@@ -301,6 +345,7 @@ export function register(program: Command): void {
         onEvent: follow,
         redactor,
         publish,
+        execRules,
       });
       const s = result.stats;
       const quiet = flags.quiet === true;

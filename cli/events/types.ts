@@ -195,6 +195,39 @@ export interface Accounts extends EventBase {
   groups: [number, string][];
 }
 
+/** What an exec rule decision says (`record --rules`). */
+interface ExecDecisionBase extends EventBase {
+  /** The id of the rule that decided. */
+  rule: string;
+  /** The kernel's path of the file that was (to be) executed. */
+  image: string;
+  /** The new arguments, when they could be read. */
+  argv?: string[];
+  argvTruncated?: boolean;
+  /** The caller's parent, ids, and the parent's executable. */
+  ppid: number;
+  uid: number;
+  euid: number;
+  parentImage?: string;
+  /** The file's device and inode (stat). */
+  dev?: number;
+  ino?: number;
+  /** The caller's cgroup v2 path. */
+  cgroup?: string;
+}
+
+/** An exec was denied by a rule (it failed with EPERM). `pid`/`tid` called execve. */
+export interface ExecDenied extends ExecDecisionBase {
+  kind: "exec_denied";
+}
+
+/** An exec matched an audit rule, and went on. */
+export interface ExecAudited extends ExecDecisionBase {
+  kind: "exec_audited";
+  /** A deny rule matched a process that is never denied (the recorder, PID 1). */
+  exempt?: boolean;
+}
+
 /** Why events were lost. */
 export type LostReason =
   | "enobufs"
@@ -231,7 +264,9 @@ export type ProcEvent =
   | CommChange
   | ImageLoad
   | Lost
-  | Accounts;
+  | Accounts
+  | ExecDenied
+  | ExecAudited;
 
 /** The `kind` of each event. */
 export type EventKind = ProcEvent["kind"];
@@ -248,4 +283,6 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "process_snapshot",
   "image_load",
   "accounts",
+  "exec_denied",
+  "exec_audited",
 ];

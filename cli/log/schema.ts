@@ -18,13 +18,14 @@ import type { RedactionRule } from "../redact/redaction_rules.ts";
 /** Name in the header of every recording. */
 export const FORMAT_NAME = "procrec";
 /** Version the writer writes. */
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
 /**
  * Versions the reader accepts: 1 (before the identity fields of `info`,
  * which it simply lacks), 2 (before the header field `segment` and the lost
- * reasons of segment mode) and 3.
+ * reasons of segment mode), 3 (before the exec rule decisions
+ * `exec_denied` and `exec_audited`) and 4.
  */
-export const READABLE_VERSIONS: readonly number[] = [1, 2, 3];
+export const READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4];
 /** CBOR self-describe tag that starts every recording. */
 export const SELF_DESCRIBE_TAG = 55799;
 /** Events per chunk at most. */
@@ -214,6 +215,21 @@ export type Field = readonly [
   optional?: boolean,
 ];
 
+/** The fields of `exec_denied` and `exec_audited` (version 4). */
+const DECISION_LAYOUT: readonly Field[] = [
+  ["rule", "str"],
+  ["image", "str"],
+  ["ppid", "uint"],
+  ["uid", "uint"],
+  ["euid", "uint"],
+  ["argv", "strs", true],
+  ["argvTruncated", "bool", true],
+  ["parentImage", "str", true],
+  ["dev", "uint", true],
+  ["ino", "uint", true],
+  ["cgroup", "str", true],
+];
+
 /** Positional layout of each kind after `[code, t, pid, tid]`. */
 export const LAYOUT: Record<EventKind, readonly Field[]> = {
   process_create: [
@@ -254,6 +270,8 @@ export const LAYOUT: Record<EventKind, readonly Field[]> = {
   ],
   image_load: [["image", "str"], ["base", "uint"], ["size", "uint"]],
   accounts: [["users", "idnames"], ["groups", "idnames"]],
+  exec_denied: DECISION_LAYOUT,
+  exec_audited: [...DECISION_LAYOUT, ["exempt", "bool", true]],
 };
 
 /**

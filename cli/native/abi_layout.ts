@@ -24,7 +24,7 @@ export interface StructLayout {
 
 /** The ABI layout, in the shape `driver/common/abi_layout.c` prints. */
 export const ABI_LAYOUT = {
-  abi_version: 2,
+  abi_version: 3,
   structs: {
     pr_str: {
       size: 8,
@@ -165,6 +165,60 @@ export const ABI_LAYOUT = {
         base: 40,
         size: 48,
         image: 56,
+      },
+    },
+    pr_rule: {
+      size: 1048,
+      fields: {
+        action: 0,
+        match: 4,
+        uid: 8,
+        path_len: 12,
+        parent_len: 14,
+        cgroup_len: 16,
+        argv_len: 18,
+        reserved: 20,
+        path: 24,
+        parent: 280,
+        cgroup: 536,
+        argv: 792,
+      },
+    },
+    pr_rule_file: {
+      size: 24,
+      fields: {
+        dev: 0,
+        ino: 8,
+        rule: 16,
+        reserved: 20,
+      },
+    },
+    pr_rule_set: {
+      size: 16,
+      fields: {
+        size: 0,
+        rules: 4,
+        files: 8,
+        exempt_pid: 12,
+      },
+    },
+    pr_rec_exec_decision: {
+      size: 120,
+      fields: {
+        h: 0,
+        rule: 40,
+        action: 44,
+        ppid: 48,
+        uid: 52,
+        euid: 56,
+        argc: 60,
+        dev: 64,
+        ino: 72,
+        cgroup_id: 80,
+        image: 88,
+        argv: 96,
+        parent: 104,
+        cgroup: 112,
       },
     },
     procrec_options: {

@@ -1,5 +1,5 @@
 /**
- * Decodes a buffer of C records (`driver/include/procrec_abi.h`, ABI 2) into
+ * Decodes a buffer of C records (`driver/include/procrec_abi.h`, ABI 3) into
  * {@link ProcEvent}s. Pure: no I/O.
  *
  * @module
@@ -27,6 +27,7 @@ export const Kind = {
   LOST: 7,
   SNAPSHOT: 8,
   IMAGE_LOAD: 9,
+  EXEC_DECISION: 10,
 } as const;
 
 /** `PR_F_*` header flags. */
@@ -39,6 +40,7 @@ export const Flag = {
   CMDLINE: 0x0020,
   GROUP_DEAD: 0x0040,
   REMOTE: 0x0080,
+  EXEMPT: 0x0100,
 } as const;
 
 /** Fixed size of each kind, header included (the minimum `size`). */
@@ -52,6 +54,7 @@ export const FIXED_BYTES: Record<number, number> = {
   [Kind.LOST]: 56,
   [Kind.SNAPSHOT]: 200,
   [Kind.IMAGE_LOAD]: 64,
+  [Kind.EXEC_DECISION]: 120,
 };
 
 /** `enum pr_provenance` (index = code). */
@@ -115,6 +118,7 @@ const utf8 = new TextDecoder("utf-8");
 export function decodeRecords(
   buf: Uint8Array,
   timeBaseMonoNs: bigint,
+  ruleIds: readonly string[] = [],
 ): DecodeResult {
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const out: DecodeResult = { events: [], unknown: 0, invalid: 0 };
@@ -158,7 +162,7 @@ export function decodeRecords(
             `size ${size} is less than the ${fixed} bytes of kind ${kind}`,
           );
         }
-        ev = decodeOne(v, buf, off, kind, size, t, timeBaseMonoNs);
+        ev = decodeOne(v, buf, off, kind, size, t, timeBaseMonoNs, ruleIds);
       } catch (e) {
         if (!(e instanceof RangeError)) throw e;
         out.invalid++;
@@ -180,6 +184,7 @@ function decodeOne(
   size: number,
   t: number,
   base: bigint,
+  ruleIds: readonly string[],
 ): ProcEvent {
   const flags = v.getUint16(off + 2, true);
   const pid = v.getUint32(off + 32, true);
@@ -285,6 +290,37 @@ function decodeOne(
         base: Number(u64(40)),
         size: Number(u64(48)),
       };
+    case Kind.EXEC_DECISION: {
+      const index = u32(40);
+      const action = u32(44);
+      if (action !== 1 && action !== 2) {
+        throw new RangeError(`exec decision action ${action}, expected 1 or 2`);
+      }
+      const argv = str(96);
+      const parentImage = str(104);
+      const cgroup = str(112);
+      const dev = u64(64), ino = u64(72);
+      const base = {
+        t,
+        pid,
+        tid,
+        rule: ruleIds[index] ?? `#${index}`,
+        image: str(88) ?? "",
+        ...(argv !== undefined ? { argv: argv.split("\0") } : {}),
+        ...(flags & Flag.ARGV_TRUNCATED ? { argvTruncated: true } : {}),
+        ppid: u32(48),
+        uid: u32(52),
+        euid: u32(56),
+        ...(parentImage ? { parentImage } : {}),
+        ...(dev || ino ? { dev: Number(dev), ino: Number(ino) } : {}),
+        ...(cgroup ? { cgroup } : {}),
+      };
+      return action === 1 ? { kind: "exec_denied", ...base } : {
+        kind: "exec_audited",
+        ...base,
+        ...(flags & Flag.EXEMPT ? { exempt: true } : {}),
+      };
+    }
   }
   throw new RangeError(`kind ${kind} has no decoder`);
 }

@@ -29,12 +29,15 @@ export const SOURCE_CODES: SourceName[] = [
 export const OPT_NO_SNAPSHOT = 0x1;
 /** Do not read /proc for exec events. */
 export const OPT_NO_ENRICH = 0x2;
+/** Enforce exec rules (`PR_OPT_EXEC_RULES`; the rules come by {@link Control.EXEC_RULES}). */
+export const OPT_EXEC_RULES = 0x8;
 
 /** `enum pr_control`. */
 export const Control = {
   PAUSE_READER: 1,
   RESUME_READER: 2,
   INJECT: 3,
+  EXEC_RULES: 5,
 } as const;
 
 /** Options of {@link EventSource.open} (`struct procrec_options`). */

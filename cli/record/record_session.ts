@@ -22,9 +22,11 @@ import { CLOCK_MONOTONIC, clockNs } from "../native/ffi.ts";
 import {
   Control,
   EventSource,
+  OPT_EXEC_RULES,
   type SourceName,
   type SourceStats,
 } from "../native/event_source.ts";
+import { encodeRuleSet, type ResolvedExecRule } from "../rules/mod.ts";
 import { buildRecordingHeader, sampleTimeBase } from "./recording_header.ts";
 import { ForestSummary } from "./live_summary.ts";
 import { BoundedSummary } from "../analysis/bounded_summary.ts";
@@ -93,6 +95,8 @@ export interface RecordOptions {
    * It must not throw; what it does never changes the recording.
    */
   onEvent?: (event: ProcEvent, header: HeaderInit) => void;
+  /** Exec rules to enforce while recording (`--rules FILE`), and their file. */
+  execRules?: { file: string; rules: ResolvedExecRule[] };
 }
 
 /** What a session did. */
@@ -161,7 +165,9 @@ export async function recordSession(
     ringBytes: opts.ringBytes,
     rcvbufBytes: opts.rcvbufBytes,
     bpfRingBytes: opts.bpfRingBytes,
+    flags: opts.execRules ? OPT_EXEC_RULES : 0,
   });
+  const ruleIds = opts.execRules?.rules.map((r) => r.id) ?? [];
   let reserved: OutputFile | undefined;
   let writer: RecordingWriter | SegmentWriter | undefined;
   let publisher: PiecePublisher | undefined;
@@ -192,6 +198,22 @@ export async function recordSession(
         await makeOutputDir(dir, opts.mode).catch((e) => {
           throw outputError(opts.output, e);
         });
+      }
+    }
+    if (opts.execRules) {
+      // this process is never denied; the rules hold from start to close
+      try {
+        src.control(
+          Control.EXEC_RULES,
+          encodeRuleSet(opts.execRules.rules, Deno.pid),
+        );
+      } catch (e) {
+        throw new Error(
+          `Cannot load the rule file "${opts.execRules.file}": ${
+            (e as Error).message
+          }`,
+          { cause: e },
+        );
       }
     }
     src.start();
@@ -272,6 +294,14 @@ export async function recordSession(
         ...(opts.rcvbufBytes ? { rcvbufBytes: opts.rcvbufBytes } : {}),
         ...(opts.bpfRingBytes ? { bpfRingBytes: opts.bpfRingBytes } : {}),
         ...(opts.pauseReaderMs ? { pauseReaderMs: opts.pauseReaderMs } : {}),
+        ...(opts.execRules
+          ? {
+            execRules: {
+              file: opts.execRules.file,
+              rules: opts.execRules.rules.map(({ fileIds: _f, ...r }) => r),
+            },
+          }
+          : {}),
         ...(seg
           ? {
             rotate: seg.rotate,
@@ -339,7 +369,11 @@ export async function recordSession(
     let alive = 0;
     let unknownRecords = 0;
     const handle = (bytes: Uint8Array) => {
-      const { events: evs, unknown } = decodeRecords(bytes, timeBase.monoNs);
+      const { events: evs, unknown } = decodeRecords(
+        bytes,
+        timeBase.monoNs,
+        ruleIds,
+      );
       unknownRecords += unknown;
       for (const raw of evs) {
         const ev = redactor ? redactor.event(raw) : raw;

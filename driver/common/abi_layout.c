@@ -96,6 +96,12 @@ int main(void) {
   STRUCT(pr_rec_lost, F(h) F(reason) F(cpu) F(count));
   STRUCT(pr_rec_snapshot, F(h) F(parent_pid) F(reserved) F(start_ns) F(info));
   STRUCT(pr_rec_image_load, F(h) F(base) F(size) F(image));
+  STRUCT(pr_rule, F(action) F(match) F(uid) F(path_len) F(parent_len) F(cgroup_len) F(argv_len) F(reserved) F(path)
+                      F(parent) F(cgroup) F(argv));
+  STRUCT(pr_rule_file, F(dev) F(ino) F(rule) F(reserved));
+  STRUCT(pr_rule_set, F(size) F(rules) F(files) F(exempt_pid));
+  STRUCT(pr_rec_exec_decision, F(h) F(rule) F(action) F(ppid) F(uid) F(euid) F(argc) F(dev) F(ino)
+                                   F(cgroup_id) F(image) F(argv) F(parent) F(cgroup));
   STRUCT(procrec_options,
          F(size) F(source) F(flags) F(ring_bytes) F(rcvbuf_bytes) F(bpf_ring_bytes) F(max_string) F(reserved));
   STRUCT(procrec_stats, F(records) F(bytes) F(lost_total) F(lost_enobufs) F(lost_seq_gap) F(lost_ring)
@@ -105,14 +111,17 @@ int main(void) {
   first = 1;
   C(PR_REC_PROCESS_CREATE); C(PR_REC_EXEC); C(PR_REC_PROCESS_EXIT); C(PR_REC_THREAD_CREATE);
   C(PR_REC_THREAD_EXIT); C(PR_REC_COMM); C(PR_REC_LOST); C(PR_REC_SNAPSHOT); C(PR_REC_IMAGE_LOAD);
+  C(PR_REC_EXEC_DECISION);
   C(PR_F_ARGV_TRUNCATED); C(PR_F_IMAGE_TRUNCATED); C(PR_F_PROCESS_EXITING); C(PR_F_DENIED);
-  C(PR_F_COUNT_UNKNOWN); C(PR_F_CMDLINE); C(PR_F_GROUP_DEAD); C(PR_F_REMOTE);
+  C(PR_F_COUNT_UNKNOWN); C(PR_F_CMDLINE); C(PR_F_GROUP_DEAD); C(PR_F_REMOTE); C(PR_F_EXEMPT);
+  C(PR_RULE_DENY); C(PR_RULE_AUDIT); C(PR_RM_PATH); C(PR_RM_FILE); C(PR_RM_UID); C(PR_RM_PARENT);
+  C(PR_RM_CGROUP); C(PR_RM_ARGV); C(PR_RM_ARGV_REGEX); C(PR_RULES_MAX); C(PR_RULE_FILES_MAX); C(PR_RULE_GLOB);
   C(PR_PROV_NONE); C(PR_PROV_KERNEL); C(PR_PROV_PROC); C(PR_PROV_GONE); C(PR_PROV_DENIED);
   C(PR_LOST_ENOBUFS); C(PR_LOST_SEQ_GAP); C(PR_LOST_RING_FULL); C(PR_LOST_BPF_RESERVE);
   C(PR_LOST_DRIVER_QUEUE); C(PR_LOST_DECODE);
   C(PR_SOURCE_AUTO); C(PR_SOURCE_NETLINK); C(PR_SOURCE_EBPF); C(PR_SOURCE_WINDOWS);
-  C(PR_OPT_NO_SNAPSHOT); C(PR_OPT_NO_ENRICH); C(PR_OPT_IMAGE_LOAD);
-  C(PR_CTL_PAUSE_READER); C(PR_CTL_RESUME_READER); C(PR_CTL_INJECT); C(PR_CTL_BLOCK_RULES);
+  C(PR_OPT_NO_SNAPSHOT); C(PR_OPT_NO_ENRICH); C(PR_OPT_IMAGE_LOAD); C(PR_OPT_EXEC_RULES);
+  C(PR_CTL_PAUSE_READER); C(PR_CTL_RESUME_READER); C(PR_CTL_INJECT); C(PR_CTL_BLOCK_RULES); C(PR_CTL_EXEC_RULES);
   C(PR_OK); C(PR_E_INVAL); C(PR_E_PERM); C(PR_E_NOSUP); C(PR_E_NOMEM); C(PR_E_IO); C(PR_E_STATE); C(PR_E_ABI);
   printf("\n  }\n}\n");
   return holes ? 1 : 0;

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROCREC_ABI_VERSION 2u
+#define PROCREC_ABI_VERSION 3u
 
 #if defined(_WIN32)
 #define PROCREC_API __declspec(dllexport)
@@ -44,6 +44,7 @@ enum pr_kind {
   PR_REC_LOST = 7,           /* events were lost here; see pr_rec_lost */
   PR_REC_SNAPSHOT = 8,       /* a process already running at start */
   PR_REC_IMAGE_LOAD = 9,     /* an image was mapped (Windows, optional) */
+  PR_REC_EXEC_DECISION = 10, /* ABI 3: an exec rule matched (Linux BPF LSM): denied or audited */
 };
 
 /* ---- header flags ---- */
@@ -55,6 +56,8 @@ enum pr_kind {
 #define PR_F_CMDLINE 0x0020u         /* argv holds one command line (Windows) */
 #define PR_F_GROUP_DEAD 0x0040u      /* thread exit is the last of its group */
 #define PR_F_REMOTE 0x0080u          /* thread created by another process */
+#define PR_F_EXEMPT 0x0100u          /* exec decision: a deny rule matched a process that is never
+                                        denied (the recorder itself, PID 1): it was let run */
 
 /* ---- where a field's value came from ---- */
 enum pr_provenance {
@@ -205,6 +208,79 @@ struct pr_rec_image_load { /* kind 9 */
   struct pr_str image;
 };
 
+/* ---- exec rules (ABI 3; Linux, see PR_OPT_EXEC_RULES and PR_CTL_EXEC_RULES) ---- */
+enum pr_rule_action {
+  PR_RULE_DENY = 1,  /* the exec fails with EPERM */
+  PR_RULE_AUDIT = 2, /* the exec goes on; the decision is recorded */
+};
+
+/* pr_rule.match: the matchers a rule has; all of them must match. */
+#define PR_RM_PATH 0x01u       /* path: glob on the kernel's path of the file being executed */
+#define PR_RM_FILE 0x02u       /* file: the file is one of the pr_rule_file entries of this rule */
+#define PR_RM_UID 0x04u        /* uid: the caller's real or effective uid */
+#define PR_RM_PARENT 0x08u     /* parent: glob on the path of the caller's parent's executable */
+#define PR_RM_CGROUP 0x10u     /* cgroup: glob on the caller's cgroup v2 path */
+#define PR_RM_ARGV 0x20u       /* argv: the new arguments, joined by spaces, contain `argv` */
+#define PR_RM_ARGV_REGEX 0x40u /* argv: ... match `argv`, a POSIX extended regular expression */
+
+#define PR_RULES_MAX 32u       /* rules in one set */
+#define PR_RULE_FILES_MAX 256u /* file identities in one set */
+#define PR_RULE_GLOB 256u      /* bytes of a glob or argv text, NUL included */
+
+/* Globs: '*' matches any run of bytes, '/' included (also none); '?' exactly
+ * one byte; every other byte itself (case-sensitive). The same grammar as
+ * the Windows driver's patterns (which compare letters without case). */
+struct pr_rule { /* 1048 bytes */
+  uint32_t action;     /* enum pr_rule_action */
+  uint32_t match;      /* PR_RM_* */
+  uint32_t uid;        /* PR_RM_UID */
+  uint16_t path_len;   /* bytes of each text, NUL not counted */
+  uint16_t parent_len;
+  uint16_t cgroup_len;
+  uint16_t argv_len;
+  uint16_t reserved[2];
+  char path[PR_RULE_GLOB];   /* each NUL-terminated */
+  char parent[PR_RULE_GLOB];
+  char cgroup[PR_RULE_GLOB];
+  char argv[PR_RULE_GLOB];
+};
+
+struct pr_rule_file { /* 24 bytes */
+  uint64_t dev;  /* as stat(2) st_dev */
+  uint64_t ino;
+  uint32_t rule; /* index of the rule it belongs to */
+  uint32_t reserved;
+};
+
+/* The argument of PR_CTL_EXEC_RULES: this, then `rules` struct pr_rule, then
+ * `files` struct pr_rule_file. */
+struct pr_rule_set { /* 16 bytes */
+  uint32_t size;       /* sizeof(struct pr_rule_set) */
+  uint32_t rules;      /* <= PR_RULES_MAX */
+  uint32_t files;      /* <= PR_RULE_FILES_MAX */
+  uint32_t exempt_pid; /* a process never denied besides PID 1 (the recorder) */
+};
+
+/* A decision of the exec rules: header pid/tid are the process and thread
+ * that called execve (its image has not changed yet). Flags: PR_F_EXEMPT, PR_F_ARGV_TRUNCATED
+ * (argv is cut: fewer than argc arguments or bytes), PR_F_IMAGE_TRUNCATED. */
+struct pr_rec_exec_decision { /* kind 10 */
+  struct pr_rec_header h;
+  uint32_t rule;      /* index in the rule set */
+  uint32_t action;    /* enum pr_rule_action: what was done */
+  uint32_t ppid;      /* the caller's parent */
+  uint32_t uid;       /* the caller's real and effective uid */
+  uint32_t euid;
+  uint32_t argc;      /* arguments execve was given (argv may hold fewer) */
+  uint64_t dev;       /* the file to be executed, as stat(2) st_dev */
+  uint64_t ino;
+  uint64_t cgroup_id; /* the caller's cgroup v2 id */
+  struct pr_str image;  /* the kernel's path of the file (not the name the caller passed) */
+  struct pr_str argv;   /* the new arguments, NUL-separated; absent when unreadable */
+  struct pr_str parent; /* the parent process's executable path */
+  struct pr_str cgroup; /* the caller's cgroup v2 path */
+};
+
 /* ---- options, stats, controls ---- */
 enum pr_source {
   PR_SOURCE_AUTO = 0,    /* Linux: eBPF where possible, else netlink */
@@ -216,6 +292,9 @@ enum pr_source {
 #define PR_OPT_NO_SNAPSHOT 0x1u /* do not emit snapshot records at start */
 #define PR_OPT_NO_ENRICH 0x2u   /* do not read /proc for exec events */
 #define PR_OPT_IMAGE_LOAD 0x4u  /* Windows: image-load notifications */
+#define PR_OPT_EXEC_RULES 0x8u  /* ABI 3, Linux: enforce exec rules (fanotify permission events,
+                                   any source); open fails with PR_E_NOSUP or PR_E_PERM when
+                                   the kernel or the privileges do not allow it */
 
 struct procrec_options {
   uint32_t size;           /* sizeof(struct procrec_options) */
@@ -252,6 +331,9 @@ enum pr_control {
   PR_CTL_BLOCK_RULES = 4,   /* Windows: arg = image path patterns ('*', '?'), UTF-8,
                                NUL-separated; creations they match are denied and
                                recorded with PR_F_DENIED; len 0 clears */
+  PR_CTL_EXEC_RULES = 5,    /* ABI 3, Linux, opened with PR_OPT_EXEC_RULES, before start:
+                               arg = struct pr_rule_set and its rules; enforced from start
+                               until stop, close or the end of the process */
 };
 
 /* ---- status codes (negative) ---- */
@@ -374,6 +456,48 @@ PR_ABI_SIZE(pr_rec_image_load, 64);
 PR_ABI_AT(pr_rec_image_load, base, 40);
 PR_ABI_AT(pr_rec_image_load, size, 48);
 PR_ABI_AT(pr_rec_image_load, image, 56);
+
+PR_ABI_SIZE(pr_rule, 1048);
+PR_ABI_AT(pr_rule, action, 0);
+PR_ABI_AT(pr_rule, match, 4);
+PR_ABI_AT(pr_rule, uid, 8);
+PR_ABI_AT(pr_rule, path_len, 12);
+PR_ABI_AT(pr_rule, parent_len, 14);
+PR_ABI_AT(pr_rule, cgroup_len, 16);
+PR_ABI_AT(pr_rule, argv_len, 18);
+PR_ABI_AT(pr_rule, reserved, 20);
+PR_ABI_AT(pr_rule, path, 24);
+PR_ABI_AT(pr_rule, parent, 280);
+PR_ABI_AT(pr_rule, cgroup, 536);
+PR_ABI_AT(pr_rule, argv, 792);
+
+PR_ABI_SIZE(pr_rule_file, 24);
+PR_ABI_AT(pr_rule_file, dev, 0);
+PR_ABI_AT(pr_rule_file, ino, 8);
+PR_ABI_AT(pr_rule_file, rule, 16);
+PR_ABI_AT(pr_rule_file, reserved, 20);
+
+PR_ABI_SIZE(pr_rule_set, 16);
+PR_ABI_AT(pr_rule_set, size, 0);
+PR_ABI_AT(pr_rule_set, rules, 4);
+PR_ABI_AT(pr_rule_set, files, 8);
+PR_ABI_AT(pr_rule_set, exempt_pid, 12);
+
+PR_ABI_SIZE(pr_rec_exec_decision, 120);
+PR_ABI_AT(pr_rec_exec_decision, h, 0);
+PR_ABI_AT(pr_rec_exec_decision, rule, 40);
+PR_ABI_AT(pr_rec_exec_decision, action, 44);
+PR_ABI_AT(pr_rec_exec_decision, ppid, 48);
+PR_ABI_AT(pr_rec_exec_decision, uid, 52);
+PR_ABI_AT(pr_rec_exec_decision, euid, 56);
+PR_ABI_AT(pr_rec_exec_decision, argc, 60);
+PR_ABI_AT(pr_rec_exec_decision, dev, 64);
+PR_ABI_AT(pr_rec_exec_decision, ino, 72);
+PR_ABI_AT(pr_rec_exec_decision, cgroup_id, 80);
+PR_ABI_AT(pr_rec_exec_decision, image, 88);
+PR_ABI_AT(pr_rec_exec_decision, argv, 96);
+PR_ABI_AT(pr_rec_exec_decision, parent, 104);
+PR_ABI_AT(pr_rec_exec_decision, cgroup, 112);
 
 PR_ABI_SIZE(procrec_options, 64);
 PR_ABI_AT(procrec_options, size, 0);

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "../common/pr_ring.h"
+#include "exec_rules.h"
 #include "source.h"
 
 #define PR_DEFAULT_RING (64u << 20)
@@ -55,6 +56,9 @@ struct pr_lib {
 
   int64_t utc_minus_mono;     /* CLOCK_REALTIME - CLOCK_MONOTONIC at open, ns */
   int64_t boot_minus_mono;    /* CLOCK_BOOTTIME - CLOCK_MONOTONIC at open, ns */
+
+  struct pr_exec_rules *rules;  /* PR_CTL_EXEC_RULES, kept until close */
+  struct pr_enforcer *enforcer; /* enforcing them, from start to stop */
 };
 
 static __thread char tls_error[512];
@@ -271,6 +275,9 @@ void pr_lib_note_snapshot(struct pr_lib *lib, uint32_t pid, uint64_t read_ns, ui
 }
 
 static void lib_free(struct pr_lib *lib) {
+  pr_enforcer_stop(lib->enforcer);
+  if (lib->rules) pr_exec_rules_free(lib->rules);
+  free(lib->rules);
   free(lib->snap);
   pthread_cond_destroy(&lib->cv);
   pthread_mutex_destroy(&lib->mu);
@@ -315,6 +322,15 @@ PROCREC_API int32_t procrec_open(const struct procrec_options *opts, void **out)
   lib->utc_minus_mono = clock_offset(CLOCK_REALTIME);
   lib->boot_minus_mono = clock_offset(CLOCK_BOOTTIME);
 
+  if (lib->opts.flags & PR_OPT_EXEC_RULES) {
+    char why[256] = "";
+    rc = pr_enforcer_probe(why, sizeof(why));
+    if (rc != PR_OK) {
+      set_tls_error("procrec_open: %s", why);
+      lib_free(lib);
+      return rc;
+    }
+  }
   switch (lib->opts.source) {
   case PR_SOURCE_EBPF:
     rc = pr_source_ebpf.open(lib, why_ebpf, sizeof(why_ebpf));
@@ -404,12 +420,21 @@ PROCREC_API int32_t procrec_start(void *h) {
     pr_lib_set_error(lib, "procrec_start: already %s", state == LIB_STARTED ? "started" : "stopped");
     return PR_E_STATE;
   }
+  if ((lib->opts.flags & PR_OPT_EXEC_RULES) && lib->rules == NULL) {
+    pr_lib_set_error(lib, "procrec_start: opened with PR_OPT_EXEC_RULES but no rules were set (PR_CTL_EXEC_RULES)");
+    return PR_E_STATE;
+  }
   rc = lib->src->start(lib);
   if (rc != PR_OK && lib->opts.source == PR_SOURCE_AUTO && lib->src == &pr_source_ebpf) rc = fall_back(lib);
   if (rc == PR_OK && lib->opts.source == PR_SOURCE_AUTO && lib->src == &pr_source_ebpf) {
     /* started: the programs are attached now */
     char *at = strstr(lib->source_why, " (attached at start)");
     if (at != NULL) snprintf(at, sizeof(lib->source_why) - (size_t)(at - lib->source_why), " and attached");
+  }
+  /* The rules after the source: their decisions follow the snapshot. */
+  if (rc == PR_OK && lib->rules != NULL) {
+    rc = pr_enforcer_start(lib, lib->rules, &lib->enforcer);
+    if (rc != PR_OK) lib->src->stop(lib);
   }
   if (rc == PR_OK) {
     pthread_mutex_lock(&lib->mu);
@@ -511,6 +536,8 @@ PROCREC_API int32_t procrec_stop(void *h) {
   state = lib->state;
   pthread_mutex_unlock(&lib->mu);
   if (state == LIB_STOPPED) return PR_OK;
+  pr_enforcer_stop(lib->enforcer); /* the rules end first: nothing is denied unrecorded */
+  lib->enforcer = NULL;
   if (state == LIB_STARTED) rc = lib->src->stop(lib);
   pthread_mutex_lock(&lib->mu);
   lib->state = LIB_STOPPED;
@@ -554,11 +581,42 @@ PROCREC_API int32_t procrec_source(void *h, char *buf, uint32_t cap) {
   return (int32_t)lib->src->id;
 }
 
+/* PR_CTL_EXEC_RULES: checks and keeps the rules; procrec_start enforces them. */
+static int set_exec_rules(struct pr_lib *lib, const uint8_t *arg, uint32_t len) {
+  struct pr_exec_rules *rs;
+  char err[256] = "";
+  int state, rc;
+  if (!(lib->opts.flags & PR_OPT_EXEC_RULES)) {
+    pr_lib_set_error(lib, "procrec_control: exec rules need a handle opened with PR_OPT_EXEC_RULES");
+    return PR_E_STATE;
+  }
+  pthread_mutex_lock(&lib->mu);
+  state = lib->state;
+  pthread_mutex_unlock(&lib->mu);
+  if (state != LIB_OPEN) {
+    pr_lib_set_error(lib, "procrec_control: exec rules are set before procrec_start");
+    return PR_E_STATE;
+  }
+  rs = calloc(1, sizeof(*rs));
+  if (!rs) return PR_E_NOMEM;
+  rc = pr_exec_rules_init(rs, arg, len, err, sizeof(err));
+  if (rc != PR_OK) {
+    free(rs);
+    pr_lib_set_error(lib, "procrec_control: %s", err);
+    return rc;
+  }
+  if (lib->rules) {
+    pr_exec_rules_free(lib->rules);
+    free(lib->rules);
+  }
+  lib->rules = rs;
+  return PR_OK;
+}
+
 PROCREC_API int32_t procrec_control(void *h, uint32_t op, const uint8_t *arg, uint32_t len) {
   struct pr_lib *lib = h;
-  (void)arg;
-  (void)len;
   if (lib == NULL) return PR_E_INVAL;
+  if (op == PR_CTL_EXEC_RULES) return set_exec_rules(lib, arg, len);
   if (op != PR_CTL_PAUSE_READER && op != PR_CTL_RESUME_READER) {
     pr_lib_set_error(lib, "procrec_control: operation %u is not supported by the %s source", op, lib->src->name);
     return PR_E_NOSUP;

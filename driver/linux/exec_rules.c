@@ -1,0 +1,415 @@
+/*
+ * exec_rules.c - see exec_rules.h.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "exec_rules.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/pr_record.h"
+#include "source.h"
+
+#define STR_CAP 4096  /* each string of a decision */
+#define ARGS_MAX 256  /* arguments read */
+#define MARKS_MAX 512 /* file systems marked */
+
+struct pr_enforcer {
+  struct pr_lib *lib;
+  struct pr_exec_rules rules;
+  int fan_fd;
+  int wake_fd;
+  int mounts_fd; /* /proc/self/mountinfo: POLLPRI when the mounts change */
+  dev_t marked[MARKS_MAX];
+  int n_marked;
+  pthread_t thread;
+  int thread_started;
+  atomic_int stopping;
+  /* the thread's buffers */
+  char image[STR_CAP], parent[STR_CAP], cgroup[STR_CAP], argv[STR_CAP], cmdline[STR_CAP];
+  uint8_t rec[sizeof(struct pr_rec_exec_decision) + 4 * STR_CAP + 64];
+  char events[64 * 1024] __attribute__((aligned(8)));
+};
+
+int pr_enforcer_probe(char *why, size_t n) {
+  int fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_REPORT_TID, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    snprintf(why, n, "cannot enforce exec rules: fanotify with permission events: %s%s", strerror(e),
+             e == EPERM ? " (needs CAP_SYS_ADMIN)"
+                        : e == EINVAL || e == ENOSYS ? " (the kernel lacks CONFIG_FANOTIFY_ACCESS_PERMISSIONS)" : "");
+    return e == EPERM ? PR_E_PERM : PR_E_NOSUP;
+  }
+  close(fd);
+  return PR_OK;
+}
+
+/* ---- marks: one per file system (super block) of this mount namespace ---- */
+
+/* Unescapes mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape(char *s) {
+  char *o = s;
+  for (; *s; s++) {
+    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+      *o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+      s += 3;
+    } else {
+      *o++ = *s;
+    }
+  }
+  *o = 0;
+}
+
+/* Adds a mark for each file system not marked yet. Pseudo file systems
+ * that refuse marks (or that nothing is executed from) are skipped. */
+static void mark_all(struct pr_enforcer *e) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  char line[4096];
+  if (!f) return;
+  while (fgets(line, sizeof(line), f)) {
+    char *save = NULL, *tok;
+    char *mnt = NULL;
+    int i = 0;
+    struct stat st;
+    for (tok = strtok_r(line, " ", &save); tok && i < 5; tok = strtok_r(NULL, " ", &save), i++)
+      if (i == 4) mnt = tok;
+    if (!mnt) continue;
+    unescape(mnt);
+    if (stat(mnt, &st) != 0) continue;
+    int seen = 0;
+    for (int k = 0; k < e->n_marked; k++) seen |= e->marked[k] == st.st_dev;
+    if (seen || e->n_marked >= MARKS_MAX) continue;
+    if (fanotify_mark(e->fan_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM, AT_FDCWD, mnt) != 0 &&
+        fanotify_mark(e->fan_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_EXEC_PERM, AT_FDCWD, mnt) != 0)
+      continue;
+    e->marked[e->n_marked++] = st.st_dev;
+  }
+  fclose(f);
+}
+
+/* ---- what the event's caller is ---- */
+
+static ssize_t read_small(const char *path, char *buf, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n;
+  if (fd < 0) return -1;
+  n = read(fd, buf, cap - 1);
+  close(fd);
+  if (n < 0) return -1;
+  buf[n] = 0;
+  return n;
+}
+
+/* Tgid, PPid and the real and effective uid from /proc/TID/status. */
+static int read_status(pid_t tid, uint32_t *tgid, uint32_t *ppid, uint32_t *uid, uint32_t *euid) {
+  char path[64], buf[4096];
+  const char *p;
+  snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+  if (read_small(path, buf, sizeof(buf)) < 0) return -1;
+  if (!(p = strstr(buf, "\nTgid:")) || sscanf(p + 6, "%u", tgid) != 1) return -1;
+  if (!(p = strstr(buf, "\nPPid:")) || sscanf(p + 6, "%u", ppid) != 1) return -1;
+  if (!(p = strstr(buf, "\nUid:")) || sscanf(p + 5, "%u %u", uid, euid) != 2) return -1;
+  return 0;
+}
+
+/* The cgroup v2 path ("0::PATH") from /proc/TID/cgroup into out. */
+static int read_cgroup(pid_t tid, char *out, size_t cap) {
+  char path[64], buf[4096];
+  const char *p;
+  snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)tid);
+  if (read_small(path, buf, sizeof(buf)) < 0) return -1;
+  p = strncmp(buf, "0::", 3) == 0 ? buf : strstr(buf, "\n0::");
+  if (!p) return -1;
+  p += p == buf ? 3 : 4;
+  size_t n = strcspn(p, "\n");
+  if (n >= cap) return -1;
+  memcpy(out, p, n);
+  out[n] = 0;
+  return (int)n;
+}
+
+/* The new arguments of the execve the caller is blocked in: its system
+ * call's argv pointer from /proc/TID/syscall (execve: 3rd field, execveat:
+ * 4th), the pointers and strings read through /proc/TID/mem. NUL-separated
+ * into out; returns the bytes (the last NUL not counted), -1 when unknown;
+ * *cut when more arguments or bytes than fit. */
+static int read_new_argv(pid_t tid, char *out, size_t cap, uint32_t *argc, int *cut) {
+  char path[64], buf[512];
+  long nr;
+  unsigned long long a[6];
+  uint64_t uargv;
+  int fd, len = 0;
+  *argc = 0;
+  *cut = 0;
+  snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
+  if (read_small(path, buf, sizeof(buf)) < 0) return -1;
+  if (sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx", &nr, &a[0], &a[1], &a[2], &a[3], &a[4], &a[5]) != 7)
+    return -1;
+#if defined(__x86_64__)
+  if (nr == 59) uargv = a[1];        /* execve(path, argv, envp) */
+  else if (nr == 322) uargv = a[2];  /* execveat(dirfd, path, argv, envp, flags) */
+  else return -1;
+#elif defined(__aarch64__)
+  if (nr == 221) uargv = a[1];
+  else if (nr == 281) uargv = a[2];
+  else return -1;
+#else
+  (void)nr;
+  (void)a;
+  return -1;
+#endif
+  if (!uargv) return 0;
+  snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  for (int i = 0; i < ARGS_MAX; i++) {
+    uint64_t up;
+    if (pread(fd, &up, sizeof(up), (off_t)(uargv + 8u * (uint64_t)i)) != (ssize_t)sizeof(up)) {
+      close(fd);
+      return -1;
+    }
+    if (!up) break;
+    if ((size_t)len + 1 >= cap) {
+      *cut = 1;
+      break;
+    }
+    ssize_t n = pread(fd, out + len, cap - 1 - (size_t)len, (off_t)up);
+    if (n <= 0) {
+      close(fd);
+      return -1;
+    }
+    char *z = memchr(out + len, 0, (size_t)n);
+    if (!z) { /* longer than what is left: cut it there */
+      out[cap - 1] = 0;
+      len = (int)cap - 1;
+      *cut = 1;
+      (*argc)++;
+      break;
+    }
+    len = (int)(z - out) + 1;
+    (*argc)++;
+  }
+  close(fd);
+  if (len > 0) len--; /* no trailing NUL, as exec records */
+  return len;
+}
+
+/* ---- one event ---- */
+
+static void emit_decision(struct pr_enforcer *e, pid_t tid, uint32_t tgid, uint32_t rule, uint32_t action,
+                          uint16_t flags, const struct pr_exec_subject *s, uint32_t ppid, const char *argv,
+                          int argv_len, uint32_t argc, uint64_t cgroup_id) {
+  struct pr_builder b;
+  struct pr_rec_exec_decision *r;
+  struct pr_rec_header *h;
+  uint32_t lim = pr_lib_options(e->lib)->max_string;
+  uint64_t now = pr_lib_mono_now();
+  if (pr_rb_init(&b, e->rec, sizeof(e->rec), PR_REC_EXEC_DECISION, sizeof(*r)) != 0) return;
+  h = pr_rb_header(&b);
+  h->mono_ns = now;
+  h->utc_ns = pr_lib_utc_ns(e->lib, now);
+  h->pid = tgid;
+  h->tid = (uint32_t)tid;
+  r = (struct pr_rec_exec_decision *)(void *)b.buf;
+  r->rule = rule;
+  r->action = action;
+  r->ppid = ppid;
+  r->uid = s->uid;
+  r->euid = s->euid;
+  r->argc = argc;
+  r->dev = s->dev;
+  r->ino = s->ino;
+  r->cgroup_id = cgroup_id;
+  if (pr_rb_add_str(&b, offsetof(struct pr_rec_exec_decision, image), s->image, (uint32_t)s->image_len, lim) == 1)
+    flags |= PR_F_IMAGE_TRUNCATED;
+  if (argv_len >= 0 &&
+      pr_rb_add_str(&b, offsetof(struct pr_rec_exec_decision, argv), argv, (uint32_t)argv_len, lim) == 1)
+    flags |= PR_F_ARGV_TRUNCATED;
+  pr_rb_add_str(&b, offsetof(struct pr_rec_exec_decision, parent), s->parent, (uint32_t)s->parent_len, lim);
+  pr_rb_add_str(&b, offsetof(struct pr_rec_exec_decision, cgroup), s->cgroup, (uint32_t)s->cgroup_len, lim);
+  h->flags = flags;
+  uint32_t size = pr_rb_finish(&b);
+  if (size) pr_lib_emit(e->lib, b.buf, size);
+}
+
+/* Decides one permission event and answers it (always: a waiting exec is
+ * never left waiting). */
+static void handle(struct pr_enforcer *e, const struct fanotify_event_metadata *m) {
+  char *image = e->image, *parent = e->parent, *cgroup = e->cgroup, *argv = e->argv, *cmdline = e->cmdline;
+  struct pr_exec_subject s;
+  struct fanotify_response resp = {.fd = m->fd, .response = FAN_ALLOW};
+  char path[64];
+  struct stat st;
+  uint32_t tgid = 0, ppid = 0, rule = 0, action = 0, argc = 0;
+  pid_t tid = m->pid;
+  int cut = 0, argv_len = -1;
+  uint16_t flags = 0;
+  uint64_t cgroup_id = 0;
+  ssize_t n;
+
+  memset(&s, 0, sizeof(s));
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", m->fd);
+  n = readlink(path, image, STR_CAP - 1);
+  if (n > 0) {
+    s.image = image;
+    s.image_len = (size_t)n;
+    s.have_image = 1;
+  }
+  if (fstat(m->fd, &st) == 0) {
+    s.dev = st.st_dev;
+    s.ino = st.st_ino;
+    s.have_file = 1;
+  }
+  if (read_status(tid, &tgid, &ppid, &s.uid, &s.euid) == 0) {
+    s.have_ids = 1;
+    snprintf(path, sizeof(path), "/proc/%u/exe", ppid);
+    n = ppid ? readlink(path, parent, STR_CAP - 1) : -1;
+    if (n > 0) {
+      s.parent = parent;
+      s.parent_len = (size_t)n;
+      s.have_parent = 1;
+    }
+  } else {
+    tgid = (uint32_t)tid;
+  }
+  n = read_cgroup(tid, cgroup, STR_CAP);
+  if (n >= 0) {
+    char cpath[STR_CAP + 32];
+    s.cgroup = cgroup;
+    s.cgroup_len = (size_t)n;
+    s.have_cgroup = 1;
+    snprintf(cpath, sizeof(cpath), "/sys/fs/cgroup%s", cgroup);
+    if (stat(cpath, &st) == 0) cgroup_id = st.st_ino;
+  }
+  argv_len = read_new_argv(tid, argv, STR_CAP, &argc, &cut);
+  if (argv_len >= 0) {
+    memcpy(cmdline, argv, (size_t)argv_len);
+    for (int i = 0; i < argv_len; i++)
+      if (cmdline[i] == 0) cmdline[i] = ' ';
+    s.cmdline = cmdline;
+    s.cmdline_len = (size_t)argv_len;
+    s.have_argv = 1;
+    if (cut) flags |= PR_F_ARGV_TRUNCATED;
+  }
+
+  int matched = pr_exec_decide(&e->rules, &s, &rule, &action);
+  if (matched && action == PR_RULE_DENY) {
+    if (tgid == 1 || tgid == (uint32_t)getpid() || (e->rules.exempt_pid && tgid == e->rules.exempt_pid)) {
+      action = PR_RULE_AUDIT;
+      flags |= PR_F_EXEMPT;
+    } else {
+      resp.response = FAN_DENY;
+    }
+  }
+  if (write(e->fan_fd, &resp, sizeof(resp)) != (ssize_t)sizeof(resp)) {
+    /* the kernel refused the answer: nothing waits any more (the caller died) */
+  }
+  close(m->fd);
+  if (matched)
+    emit_decision(e, tid, tgid, rule, action, flags, &s, ppid, argv, argv_len, argc, cgroup_id);
+}
+
+static void *run(void *arg) {
+  struct pr_enforcer *e = arg;
+  char *buf = e->events;
+  struct pollfd p[3] = {{.fd = e->fan_fd, .events = POLLIN},
+                        {.fd = e->wake_fd, .events = POLLIN},
+                        {.fd = e->mounts_fd, .events = POLLPRI}};
+  while (!atomic_load(&e->stopping)) {
+    int r = poll(p, e->mounts_fd >= 0 ? 3 : 2, 1000);
+    if (r < 0 && errno != EINTR) break;
+    if (r > 0 && (p[2].revents & (POLLPRI | POLLERR))) mark_all(e); /* a new mount: mark its file system */
+    if (r <= 0 || !(p[0].revents & POLLIN)) continue;
+    ssize_t n = read(e->fan_fd, buf, sizeof(e->events));
+    if (n <= 0) continue;
+    const struct fanotify_event_metadata *m = (const void *)buf;
+    while (FAN_EVENT_OK(m, n)) {
+      if (m->vers == FANOTIFY_METADATA_VERSION && m->fd >= 0) {
+        if (m->mask & FAN_OPEN_EXEC_PERM) handle(e, m);
+        else close(m->fd);
+      }
+      m = FAN_EVENT_NEXT(m, n);
+    }
+  }
+  return NULL;
+}
+
+int pr_enforcer_start(struct pr_lib *lib, const struct pr_exec_rules *rules, struct pr_enforcer **out) {
+  struct pr_enforcer *e = calloc(1, sizeof(*e));
+  int err;
+  *out = NULL;
+  if (!e) {
+    pr_lib_set_error(lib, "Cannot enforce exec rules: out of memory");
+    return PR_E_NOMEM;
+  }
+  e->lib = lib;
+  e->fan_fd = e->wake_fd = e->mounts_fd = -1;
+  e->rules = *rules;
+  /* the compiled expressions belong to the caller's copy: compile ours */
+  memset(e->rules.has_re, 0, sizeof(e->rules.has_re));
+  for (uint32_t k = 0; k < e->rules.n; k++)
+    if (e->rules.rules[k].match & PR_RM_ARGV_REGEX) {
+      if (regcomp(&e->rules.re[k], e->rules.rules[k].argv, REG_EXTENDED | REG_NOSUB) != 0) {
+        pr_exec_rules_free(&e->rules);
+        free(e);
+        pr_lib_set_error(lib, "Cannot enforce exec rules: rule %u: its argv expression does not compile", k);
+        return PR_E_INVAL;
+      }
+      e->rules.has_re[k] = 1;
+    }
+  e->fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_REPORT_TID, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+  e->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  e->mounts_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  if (e->fan_fd < 0 || e->wake_fd < 0) {
+    err = errno;
+    pr_lib_set_error(lib, "Cannot enforce exec rules: fanotify: %s", strerror(err));
+    pr_enforcer_stop(e);
+    return err == EPERM ? PR_E_PERM : PR_E_NOSUP;
+  }
+  /* The thread first: once a file system is marked, its execs wait for it. */
+  err = pr_start_thread(&e->thread, run, e);
+  e->thread_started = err == 0;
+  if (err) {
+    pr_lib_set_error(lib, "Cannot enforce exec rules: thread: %s", strerror(err));
+    close(e->fan_fd);
+    e->fan_fd = -1;
+    pr_enforcer_stop(e);
+    return PR_E_IO;
+  }
+  mark_all(e);
+  if (e->n_marked == 0) {
+    pr_lib_set_error(lib, "Cannot enforce exec rules: no file system accepted a fanotify mark");
+    pr_enforcer_stop(e);
+    return PR_E_NOSUP;
+  }
+  *out = e;
+  return PR_OK;
+}
+
+void pr_enforcer_stop(struct pr_enforcer *e) {
+  uint64_t one = 1;
+  if (!e) return;
+  if (e->thread_started) {
+    atomic_store(&e->stopping, 1);
+    (void)!write(e->wake_fd, &one, sizeof(one));
+    pthread_join(e->thread, NULL);
+  }
+  /* Closing the group removes the marks; the kernel lets waiting execs on. */
+  if (e->fan_fd >= 0) close(e->fan_fd);
+  if (e->wake_fd >= 0) close(e->wake_fd);
+  if (e->mounts_fd >= 0) close(e->mounts_fd);
+  pr_exec_rules_free(&e->rules);
+  free(e);
+}

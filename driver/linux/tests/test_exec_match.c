@@ -1,0 +1,124 @@
+/*
+ * test_exec_match.c - the exec rules' pure matching (exec_match.c): globs,
+ * the checks of a rule set (each error names the rule and the field) and
+ * the decision (a deny beats an audit, unknown values never match). No root.
+ */
+#include <string.h>
+
+#include "../../common/test_check.h"
+#include "../exec_match.h"
+
+static int glob(const char *p, const char *s) { return pr_glob(p, strlen(p), s, strlen(s)); }
+
+static int globs_match_as_documented(void) {
+  CHECK(glob("/usr/bin/*", "/usr/bin/curl"));
+  CHECK(glob("/usr/bin/*", "/usr/bin/sub/curl")); /* '*' crosses '/' */
+  CHECK(glob("*/ech?", "/usr/bin/echo"));
+  CHECK(!glob("*/ech?", "/usr/bin/ech"));
+  CHECK(glob("*", ""));
+  CHECK(glob("a*b*c", "aXXbYYbZc"));
+  CHECK(!glob("a*b*c", "aXXbYYbZ"));
+  CHECK(!glob("/usr/bin/curl", "/usr/bin/CURL")); /* case-sensitive */
+  CHECK(glob("**x", "abcx"));
+  CHECK(!glob("", "a"));
+  return 0;
+}
+
+struct set1 {
+  struct pr_rule_set set;
+  struct pr_rule r[2];
+  struct pr_rule_file f[1];
+};
+
+static void text(char *dst, uint16_t *len, const char *s) {
+  strcpy(dst, s);
+  *len = (uint16_t)strlen(s);
+}
+
+static void base(struct set1 *a) {
+  memset(a, 0, sizeof(*a));
+  a->set.size = sizeof(a->set);
+  a->set.rules = 2;
+  a->set.files = 1;
+  a->r[0].action = PR_RULE_AUDIT;
+  a->r[0].match = PR_RM_PATH | PR_RM_ARGV | PR_RM_ARGV_REGEX;
+  text(a->r[0].path, &a->r[0].path_len, "/usr/bin/*");
+  text(a->r[0].argv, &a->r[0].argv_len, "-o +[a-z]+\\.sh");
+  a->r[1].action = PR_RULE_DENY;
+  a->r[1].match = PR_RM_FILE | PR_RM_UID;
+  a->r[1].uid = 1000;
+  a->f[0].dev = 7;
+  a->f[0].ino = 42;
+  a->f[0].rule = 1;
+}
+
+static int rule_sets_are_checked_whole(void) {
+  struct set1 a;
+  struct pr_exec_rules rs;
+  char err[256];
+  base(&a);
+  CHECK(pr_exec_rules_init(&rs, (const uint8_t *)&a, sizeof(a), err, sizeof(err)) == PR_OK);
+  pr_exec_rules_free(&rs);
+  CHECK(pr_exec_rules_init(&rs, (const uint8_t *)&a, sizeof(a) - 1, err, sizeof(err)) == PR_E_INVAL);
+  base(&a);
+  a.r[1].action = 9;
+  CHECK(pr_exec_rules_init(&rs, (const uint8_t *)&a, sizeof(a), err, sizeof(err)) == PR_E_INVAL);
+  CHECK(strstr(err, "rule 1: field action") != NULL);
+  base(&a);
+  strcpy(a.r[0].argv, "(unclosed");
+  a.r[0].argv_len = 9;
+  CHECK(pr_exec_rules_init(&rs, (const uint8_t *)&a, sizeof(a), err, sizeof(err)) == PR_E_INVAL);
+  CHECK(strstr(err, "rule 0: field argv") != NULL);
+  base(&a);
+  a.r[0].path_len = 3; /* not where the NUL is */
+  CHECK(pr_exec_rules_init(&rs, (const uint8_t *)&a, sizeof(a), err, sizeof(err)) == PR_E_INVAL);
+  CHECK(strstr(err, "rule 0: field path") != NULL);
+  base(&a);
+  a.f[0].rule = 0; /* rule 1 has a file matcher and no file */
+  CHECK(pr_exec_rules_init(&rs, (const uint8_t *)&a, sizeof(a), err, sizeof(err)) == PR_E_INVAL);
+  CHECK(strstr(err, "rule 1: field file") != NULL);
+  return 0;
+}
+
+static int a_deny_beats_an_audit_and_unknown_values_never_match(void) {
+  struct set1 a;
+  struct pr_exec_rules rs;
+  struct pr_exec_subject s;
+  char err[256];
+  uint32_t rule = 99, action = 99;
+  base(&a);
+  a.r[0].match |= PR_RM_FILE;
+  a.set.files = 1;
+  a.f[0].rule = 1;
+  a.r[0].match &= ~PR_RM_FILE;
+  CHECK(pr_exec_rules_init(&rs, (const uint8_t *)&a, sizeof(a), err, sizeof(err)) == PR_OK);
+  memset(&s, 0, sizeof(s));
+  s.image = "/usr/bin/sh";
+  s.image_len = 11;
+  s.have_image = 1;
+  s.cmdline = "sh -o run.sh";
+  s.cmdline_len = strlen(s.cmdline);
+  s.have_argv = 1;
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 1 && rule == 0 && action == PR_RULE_AUDIT);
+  s.dev = 7;
+  s.ino = 42;
+  s.have_file = 1;
+  s.uid = 5;
+  s.euid = 1000; /* the effective uid counts too */
+  s.have_ids = 1;
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 1 && rule == 1 && action == PR_RULE_DENY);
+  s.ino = 43;
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 1 && rule == 0);
+  s.have_argv = 0; /* arguments unknown: the argv matcher does not match */
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 0);
+  pr_exec_rules_free(&rs);
+  return 0;
+}
+
+int main(void) {
+  t_run("globs match as documented", globs_match_as_documented);
+  t_run("rule sets are checked whole", rule_sets_are_checked_whole);
+  t_run("a deny beats an audit; unknown values never match", a_deny_beats_an_audit_and_unknown_values_never_match);
+  printf("%d passed, %d failed\n", t_passed, t_failed);
+  return t_failed ? 1 : 0;
+}

@@ -1,0 +1,170 @@
+/*
+ * test_rules.c - the exec rules (PR_OPT_EXEC_RULES, exec_rules.c) through
+ * the public C ABI of libprocrec.so, on the real kernel (root; skips, saying
+ * why, when the kernel has no fanotify permission events).
+ *
+ * A copy of /bin/true in a temp dir is denied by a path glob: run directly,
+ * through a symlink and by a relative path, each fails with EPERM; a hard
+ * link is denied by a file rule (dev + ino); an audit rule lets /bin/echo run;
+ * /bin/true itself still runs. Every decision is a PR_REC_EXEC_DECISION
+ * with the rule index, the kernel's path of the file and the argv. After
+ * procrec_close the copy runs again.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../include/procrec_abi.h"
+
+static int failures;
+#define CHECK(c, ...)                                    \
+  do {                                                   \
+    if (!(c)) {                                          \
+      failures++;                                        \
+      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+      fprintf(stderr, __VA_ARGS__);                      \
+      fputc('\n', stderr);                               \
+    }                                                    \
+  } while (0)
+
+/* Runs path (argv0 as given) in dir; returns the errno of execv (0 when it ran and exited 0). */
+static int run(const char *dir, const char *path) {
+  int pipefd[2], err = 0;
+  pid_t pid;
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return -1;
+  pid = fork();
+  if (pid == 0) {
+    char *const argv[] = {(char *)path, "--marker-arg", NULL};
+    if (dir && chdir(dir) != 0) _exit(126);
+    execv(path, argv);
+    err = errno;
+    (void)!write(pipefd[1], &err, sizeof(err));
+    _exit(127);
+  }
+  close(pipefd[1]);
+  if (read(pipefd[0], &err, sizeof(err)) != sizeof(err)) err = 0;
+  close(pipefd[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  if (!err && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) err = -2;
+  return err;
+}
+
+static void put_glob(char *dst, uint16_t *len, const char *s) {
+  snprintf(dst, PR_RULE_GLOB, "%s", s);
+  *len = (uint16_t)strlen(dst);
+}
+
+int main(void) {
+  char dir[] = "/tmp/procrec-rules-XXXXXX", copy[64], link_[64], hard[64], why[512];
+  struct procrec_options o = {.size = sizeof(o), .source = PR_SOURCE_AUTO, .flags = PR_OPT_EXEC_RULES | PR_OPT_NO_SNAPSHOT};
+  struct {
+    struct pr_rule_set set;
+    struct pr_rule r[3];
+    struct pr_rule_file f[1];
+  } arg;
+  struct stat st;
+  void *h = NULL;
+  int rc;
+  if (geteuid() != 0) {
+    printf("test_rules: skipped: needs root\n");
+    return 0;
+  }
+  rc = procrec_open(&o, &h);
+  if (rc != PR_OK) {
+    procrec_last_error(NULL, why, sizeof(why));
+    if (rc == PR_E_NOSUP) {
+      printf("test_rules: skipped: %s\n", why);
+      return 0;
+    }
+    fprintf(stderr, "FAIL: procrec_open: %d %s\n", rc, why);
+    return 1;
+  }
+  if (!mkdtemp(dir)) return 1;
+  snprintf(copy, sizeof(copy), "%s/denied-true", dir);
+  snprintf(link_, sizeof(link_), "%s/via-link", dir);
+  snprintf(hard, sizeof(hard), "%s/hard-true", dir);
+  char cmd[2048];
+  snprintf(cmd, sizeof(cmd), "cp /bin/true %s && ln -s %s %s && cp /bin/true %s/other && ln %s/other %s", copy,
+           copy, link_, dir, dir, hard);
+  if (system(cmd) != 0) return 1;
+  memset(&arg, 0, sizeof(arg));
+  arg.set.size = sizeof(arg.set);
+  arg.set.rules = 3;
+  arg.set.files = 1;
+  arg.set.exempt_pid = (uint32_t)getpid();
+  arg.r[0].action = PR_RULE_DENY;
+  arg.r[0].match = PR_RM_PATH;
+  put_glob(arg.r[0].path, &arg.r[0].path_len, "/tmp/procrec-rules-*/denied-*");
+  arg.r[1].action = PR_RULE_DENY;
+  arg.r[1].match = PR_RM_FILE;
+  arg.r[2].action = PR_RULE_AUDIT;
+  arg.r[2].match = PR_RM_PATH | PR_RM_UID | PR_RM_ARGV;
+  arg.r[2].uid = 0;
+  put_glob(arg.r[2].path, &arg.r[2].path_len, "*/ech?");
+  put_glob(arg.r[2].argv, &arg.r[2].argv_len, "o --marker");
+  char other[300];
+  snprintf(other, sizeof(other), "%s/other", dir);
+  stat(other, &st);
+  arg.f[0].dev = st.st_dev;
+  arg.f[0].ino = st.st_ino;
+  arg.f[0].rule = 1;
+  rc = procrec_control(h, PR_CTL_EXEC_RULES, (const uint8_t *)&arg, sizeof(arg));
+  procrec_last_error(h, why, sizeof(why));
+  CHECK(rc == PR_OK, "set rules: %d %s", rc, why);
+  rc = procrec_start(h);
+  procrec_last_error(h, why, sizeof(why));
+  CHECK(rc == PR_OK, "start: %d %s", rc, why);
+
+  CHECK(run(NULL, copy) == EPERM, "the copy is denied by its path");
+  CHECK(run(NULL, link_) == EPERM, "a symlink to it is denied");
+  CHECK(run(dir, "./denied-true") == EPERM, "a relative path is denied");
+  CHECK(run(NULL, hard) == EPERM, "a hard link is denied by the file rule");
+  CHECK(run(NULL, other) == EPERM, "the file rule's own name is denied");
+  CHECK(run(NULL, "/bin/true") == 0, "/bin/true still runs");
+  CHECK(run(NULL, "/bin/echo") == 0, "the audit rule lets echo run");
+
+  /* the decisions */
+  static uint8_t buf[1 << 20];
+  int denied = 0, audited = 0, marker = 0;
+  for (int tries = 0; tries < 20 && denied + audited < 6; tries++) {
+    int n = procrec_read(h, buf, sizeof(buf), 100);
+    for (int off = 0; n > 0 && off < n;) {
+      const struct pr_rec_header *rh = (const void *)(buf + off);
+      if (rh->kind == PR_REC_EXEC_DECISION) {
+        const struct pr_rec_exec_decision *d = (const void *)rh;
+        char image[512] = "";
+        snprintf(image, sizeof(image), "%.*s", (int)d->image.len, (const char *)rh + d->image.off);
+        if (d->argv.len > 14 && memmem((const char *)rh + d->argv.off, d->argv.len, "--marker-arg", 12)) marker++;
+        printf("decision: rule %u action %u pid %u image %s argc %u flags 0x%x\n", d->rule, d->action, rh->pid,
+               image, d->argc, rh->flags);
+        if (d->action == PR_RULE_DENY) {
+          denied++;
+          CHECK(d->rule == 0 ? strcmp(image, copy) == 0 : d->rule == 1, "the denial names the file %s", image);
+        } else {
+          audited++;
+          CHECK(d->rule == 2 && strstr(image, "/echo"), "the audit names echo: %s", image);
+        }
+      }
+      off += (int)rh->size;
+    }
+  }
+  CHECK(denied == 5, "5 denials recorded (%d)", denied);
+  CHECK(audited == 1, "1 audit recorded (%d)", audited);
+  CHECK(marker == 6, "every decision has the argv (%d)", marker);
+  procrec_stop(h);
+  procrec_close(h);
+  CHECK(run(NULL, copy) == 0, "after close the copy runs again");
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+  (void)!system(cmd);
+  printf("test_rules: %s\n", failures ? "FAILED" : "ok");
+  return failures ? 1 : 0;
+}

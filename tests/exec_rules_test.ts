@@ -1,0 +1,323 @@
+/**
+ * `procrec record --rules FILE` on the real kernel: a deny rule makes the
+ * exec fail with EPERM whether the file is named directly, through a
+ * symlink, by a relative path or (a `file:` rule) through a hard link; an
+ * audit rule lets the exec run; every decision is in the recording with the
+ * rule's id, the kernel's path of the file and the arguments; the rules end
+ * with the recorder (after a clean end and after kill -9); a malformed rule
+ * file names the line and the field and exits 2 before anything is loaded;
+ * --dry-run lists what each rule matches among the running processes.
+ */
+import type { ProcEvent } from "../cli/events/types.ts";
+import { RecordingReader } from "../cli/log/mod.ts";
+import {
+  assert,
+  assertEquals,
+  captureTest,
+  captureUnavailable,
+  PROCREC,
+  procrec,
+  withTempDir,
+} from "./_record_helpers.ts";
+
+const why = await captureUnavailable();
+
+/** Runs `path` (argv0 as given) in `cwd`; its exit code (126 and stderr when denied). */
+async function run(
+  path: string,
+  args: string[] = [],
+  cwd?: string,
+): Promise<{ code: number; stderr: string }> {
+  try {
+    const o = await new Deno.Command(path, {
+      args,
+      cwd,
+      stdout: "null",
+      stderr: "piped",
+    })
+      .output();
+    return { code: o.code, stderr: new TextDecoder().decode(o.stderr) };
+  } catch (e) {
+    if (e instanceof Deno.errors.PermissionDenied) {
+      return { code: 126, stderr: String(e) };
+    }
+    throw e;
+  }
+}
+
+/** A temp dir with copies of /bin/true and /bin/echo and the names the tests use. */
+async function setUp(dir: string): Promise<void> {
+  await Deno.copyFile("/bin/true", `${dir}/denied`);
+  await Deno.chmod(`${dir}/denied`, 0o755);
+  await Deno.symlink(`${dir}/denied`, `${dir}/link`);
+  await Deno.copyFile("/bin/true", `${dir}/filed`);
+  await Deno.chmod(`${dir}/filed`, 0o755);
+  await Deno.link(`${dir}/filed`, `${dir}/hard`);
+  await Deno.copyFile("/bin/echo", `${dir}/audited`);
+  await Deno.chmod(`${dir}/audited`, 0o755);
+  await Deno.writeTextFile(
+    `${dir}/rules.yaml`,
+    `# exec rules of the test
+rules:
+  - id: deny-copy
+    action: deny
+    path: ${dir}/denied
+  - id: deny-file
+    action: deny
+    file: ${dir}/filed
+  - id: audit-echo
+    action: audit
+    path: ${dir}/audited
+    argv: {contains: "--marker"}
+`,
+  );
+}
+
+captureTest(
+  "record --rules denies by path, symlink, relative path and hard link; audit lets it run; each decision is recorded",
+  async () => {
+    await withTempDir(async (dir) => {
+      await setUp(dir);
+      const script = [
+        `cd ${dir}`,
+        `${dir}/denied; echo direct=$?`,
+        `${dir}/link; echo symlink=$?`,
+        `./denied; echo relative=$?`,
+        `${dir}/hard; echo hardlink=$?`,
+        `${dir}/audited --marker out; echo audited=$?`,
+        `/bin/true; echo other=$?`,
+      ].join("\n");
+      const out = `${dir}/rec.cbor`;
+      const r = await procrec([
+        "record",
+        "--rules",
+        `${dir}/rules.yaml`,
+        "-q",
+        "-o",
+        out,
+        "--",
+        "/bin/sh",
+        "-c",
+        script,
+      ]);
+      assertEquals(r.code, 0, `record: ${r.stderr}`);
+      for (
+        const line of [
+          "direct=126",
+          "symlink=126",
+          "relative=126",
+          "hardlink=126",
+          "audited=0",
+          "other=0",
+        ]
+      ) {
+        assert(r.stdout.includes(line), `missing ${line} in:\n${r.stdout}`);
+      }
+      assert(r.stdout.includes("--marker out"), "the audited echo ran");
+      assert(
+        (r.stderr.match(/Operation not permitted/g) ?? []).length === 4,
+        `the shell says EPERM four times:\n${r.stderr}`,
+      );
+
+      const reader = await RecordingReader.open(out);
+      const events: ProcEvent[] = await Array.fromAsync(reader.events());
+      const denied = events.filter((e) => e.kind === "exec_denied");
+      const audited = events.filter((e) => e.kind === "exec_audited");
+      assertEquals(
+        denied.map((e) => e.kind === "exec_denied" && [e.rule, e.image]),
+        [
+          ["deny-copy", `${dir}/denied`],
+          ["deny-copy", `${dir}/denied`],
+          ["deny-copy", `${dir}/denied`],
+          ["deny-file", `${dir}/hard`],
+        ],
+        "the denials, with the kernel's path of each file",
+      );
+      for (const e of denied) {
+        assert(
+          e.kind === "exec_denied" && e.argv?.length === 1,
+          "argv recorded",
+        );
+        assert(e.kind === "exec_denied" && e.uid === 0, "the caller's uid");
+      }
+      assertEquals(
+        audited.map((e) =>
+          e.kind === "exec_audited" && [e.rule, e.image, e.argv]
+        ),
+        [["audit-echo", `${dir}/audited`, [
+          `${dir}/audited`,
+          "--marker",
+          "out",
+        ]]],
+      );
+      const opts = reader.header.options as {
+        execRules?: { file: string; rules: { id: string }[] };
+      };
+      assertEquals(opts.execRules?.rules.map((x) => x.id), [
+        "deny-copy",
+        "deny-file",
+        "audit-echo",
+      ]);
+
+      const tree = await procrec(["replay", out]);
+      assertEquals(tree.code, 0, tree.stderr);
+      assertEquals(
+        (tree.stdout.match(/EXEC DENIED /g) ?? []).length,
+        4,
+        tree.stdout,
+      );
+      assert(
+        tree.stdout.includes(`exec audited ${dir}/audited (rule audit-echo)`),
+        tree.stdout,
+      );
+      // the rules ended with the recorder
+      assertEquals(
+        (await run(`${dir}/denied`)).code,
+        0,
+        "runs again after the recording",
+      );
+      assertEquals((await run(`${dir}/hard`)).code, 0);
+    });
+  },
+  why,
+);
+
+captureTest(
+  "rules end when the recorder is killed with SIGKILL",
+  async () => {
+    await withTempDir(async (dir) => {
+      await setUp(dir);
+      const child = new Deno.Command(PROCREC, {
+        args: [
+          "record",
+          "--rules",
+          `${dir}/rules.yaml`,
+          "-q",
+          "-o",
+          `${dir}/k.cbor`,
+        ],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      try {
+        let enforced = false;
+        for (let i = 0; i < 300 && !enforced; i++) {
+          await new Promise((res) => setTimeout(res, 100));
+          enforced = (await run(`${dir}/denied`)).code === 126;
+        }
+        assert(enforced, "the deny rule took effect while recording");
+        // the recorder's process itself (procrec execs deno): SIGKILL, no cleanup
+        Deno.kill(child.pid, "SIGKILL");
+        const st = await child.status;
+        assertEquals(st.signal, "SIGKILL");
+        assertEquals(
+          (await run(`${dir}/denied`)).code,
+          0,
+          "runs after kill -9",
+        );
+        assertEquals((await run(`${dir}/hard`)).code, 0);
+      } finally {
+        try {
+          Deno.kill(child.pid, "SIGKILL");
+        } catch { /* ended */ }
+        await child.stderr.cancel().catch(() => {});
+      }
+    });
+  },
+  why,
+);
+
+Deno.test("a malformed rule file names the line and field, exits 2, and loads nothing", async () => {
+  await withTempDir(async (dir) => {
+    const cases: [string, RegExp][] = [
+      [
+        "rules:\n  - id: a\n    action: deny\n    path: /x\n  - id: b\n    action: block\n    path: /y\n",
+        /bad\.yaml:6: field action: "block", expected deny or audit/,
+      ],
+      [
+        "rules:\n  - id: a\n    action: deny\n    file: /no/such/file\n",
+        /bad\.yaml:2: field file: cannot stat "\/no\/such\/file"/,
+      ],
+      [
+        'rules:\n  - id: a\n    action: audit\n    argv: {regex: "("}\n    path: /x\n',
+        /bad\.yaml:4: field argv: regex does not compile/,
+      ],
+      [
+        "rules:\n  - id: a\n    action: audit\n    colour: red\n",
+        /bad\.yaml:4: field colour: unknown/,
+      ],
+      ["rules: [\n", /bad\.yaml:\d+: /],
+    ];
+    for (const [text, want] of cases) {
+      await Deno.writeTextFile(`${dir}/bad.yaml`, text);
+      const r = await procrec([
+        "record",
+        "--rules",
+        `${dir}/bad.yaml`,
+        "--duration",
+        "1s",
+        "-o",
+        `${dir}/never.cbor`,
+      ]);
+      assertEquals(r.code, 2, `exit status for ${JSON.stringify(text)}`);
+      assert(want.test(r.stderr), `${want} not in:\n${r.stderr}`);
+      assert(
+        !(await Deno.stat(`${dir}/never.cbor.incomplete`).then(
+          () => true,
+          () => false,
+        )),
+        "nothing recorded",
+      );
+    }
+  });
+});
+
+captureTest(
+  "record --rules FILE --dry-run lists what each rule matches among running processes",
+  async () => {
+    await withTempDir(async (dir) => {
+      await Deno.copyFile("/bin/sleep", `${dir}/sleeper`);
+      await Deno.chmod(`${dir}/sleeper`, 0o755);
+      await Deno.writeTextFile(
+        `${dir}/rules.yaml`,
+        `rules:\n  - id: sleepers\n    action: deny\n    path: "${dir}/sleep*"\n  - id: nobody-sh\n    action: audit\n    user: nobody\n    path: /no/such/*\n`,
+      );
+      const sleeper = new Deno.Command(`${dir}/sleeper`, { args: ["30"] })
+        .spawn();
+      try {
+        const r = await procrec([
+          "record",
+          "--rules",
+          `${dir}/rules.yaml`,
+          "--dry-run",
+        ]);
+        assertEquals(r.code, 0, r.stderr);
+        assert(
+          r.stdout.includes(
+            "rule sleepers (deny, line 2): 1 running process\n",
+          ),
+          r.stdout,
+        );
+        assert(
+          r.stdout.includes(
+            `  ${sleeper.pid}  ${dir}/sleeper  ${dir}/sleeper 30`,
+          ),
+          r.stdout,
+        );
+        assert(
+          r.stdout.includes(
+            "rule nobody-sh (audit, line 5): 0 running processes would match",
+          ),
+          r.stdout,
+        );
+        // nothing was enforced: another copy starts
+        assertEquals((await run(`${dir}/sleeper`, ["0"])).code, 0);
+      } finally {
+        sleeper.kill("SIGKILL");
+        await sleeper.status;
+      }
+    });
+  },
+  why,
+);
