@@ -458,6 +458,7 @@ Deno.test("decodeRecords reads every field of every record kind where the layout
     ...base,
     creatorPid: 21,
     creatorTid: 22,
+    remote: false, // made by another process (21), not flagged PR_F_REMOTE
   });
 
   const TX = S.pr_rec_thread_exit.fields;
