@@ -117,11 +117,13 @@ export class DenoTransport implements Transport {
   async #readLoop(conn: Deno.Conn): Promise<void> {
     let err: Error | undefined;
     try {
+      // one buffer for every read; each frame is a copy of what was read
+      // (a fresh 64 KiB buffer per read made every small ack cost 64 KiB)
+      const buf = new Uint8Array(READ_BYTES);
       for (;;) {
-        const buf = new Uint8Array(READ_BYTES);
         const n = await conn.read(buf);
         if (n === null) break;
-        this.#yields.push(buf.subarray(0, n));
+        this.#yields.push(buf.slice(0, n));
         this.#signal.resolve();
       }
     } catch (e) {
