@@ -11,10 +11,12 @@ import {
   PrivilegeError,
   processPrivilege,
   PROCREC_ABI_VERSION,
+  readKernelFile,
   SOURCE_PRIVILEGE,
 } from "../native/ffi.ts";
 import {
   EventSource,
+  OPT_EXEC_RULES,
   OPT_NO_ENRICH,
   OPT_NO_SNAPSHOT,
   type SourceName,
@@ -177,7 +179,73 @@ export async function checkHost(): Promise<HostReport> {
       }
     }
   }
+  checks.push(checkBpfLsm());
+  if (loaded) checks.push(await checkExecRules());
   return { canRecord, autoSource, checks };
+}
+
+/** Where the kernel lists its active LSMs (securityfs). */
+export const LSM_FILE = "/sys/kernel/security/lsm";
+
+/**
+ * Whether the kernel runs the BPF LSM (`bpf` in {@link LSM_FILE}); a warning,
+ * never a failure: recording does not need it, and `record --rules` enforces
+ * through fanotify permission events (see {@link checkExecRules}).
+ */
+export function checkBpfLsm(file = LSM_FILE): HostCheck {
+  const name = "BPF LSM";
+  let list: string;
+  try {
+    // through libc: Deno refuses securityfs to readTextFile without --allow-all
+    list = readKernelFile(file).trim();
+  } catch (e) {
+    return {
+      name,
+      ok: true,
+      warn: true,
+      detail: `cannot tell: ${file}: ${(e as Error).message}`,
+      fix:
+        "mount securityfs to see the kernel's LSMs: mount -t securityfs securityfs /sys/kernel/security",
+    };
+  }
+  const active = list.split(",").includes("bpf");
+  return {
+    name,
+    ok: true,
+    ...(active ? {} : { warn: true }),
+    detail: `${active ? "active" : "not active"} (the kernel's LSMs: ${list})`,
+    ...(active ? {} : {
+      fix:
+        `add bpf to the lsm= boot parameter (e.g. lsm=${list},bpf; needs CONFIG_BPF_LSM=y) and reboot; procrec's exec rules do not need it (fanotify)`,
+    }),
+  };
+}
+
+/** Whether `record --rules FILE` can enforce here (fanotify permission events). */
+async function checkExecRules(): Promise<HostCheck> {
+  const name = "exec rules (record --rules)";
+  try {
+    const src = EventSource.open({
+      source: "netlink",
+      flags: OPT_EXEC_RULES | OPT_NO_SNAPSHOT | OPT_NO_ENRICH,
+    });
+    await src.close();
+    return {
+      name,
+      ok: true,
+      detail:
+        "can be enforced: fanotify permission events (FAN_OPEN_EXEC_PERM) are available",
+    };
+  } catch (e) {
+    return {
+      name,
+      ok: true,
+      warn: true,
+      detail: `cannot be enforced: ${(e as Error).message}`,
+      fix:
+        "needs root (CAP_SYS_ADMIN) and a kernel with CONFIG_FANOTIFY_ACCESS_PERMISSIONS=y",
+    };
+  }
 }
 
 /** This process's capture privilege: which sources it may open. */
