@@ -170,6 +170,17 @@ captureTest(
         tree.stdout.includes(`exec audited ${dir}/audited (rule audit-echo)`),
         tree.stdout,
       );
+      // exports carry the decisions
+      for (
+        const [format, want] of [["ecs", '"rule":{"id":"deny-copy"'], [
+          "ocsf",
+          '"disposition":"Blocked"',
+        ]]
+      ) {
+        const x = await procrec(["export", "--format", format, out]);
+        assertEquals(x.code, 0, x.stderr);
+        assert(x.stdout.includes(want), `${format}: ${want} missing`);
+      }
       // the rules ended with the recorder
       assertEquals(
         (await run(`${dir}/denied`)).code,
@@ -177,6 +188,50 @@ captureTest(
         "runs again after the recording",
       );
       assertEquals((await run(`${dir}/hard`)).code, 0);
+    });
+  },
+  why,
+);
+
+captureTest(
+  "a file system mounted only in another mount namespace (a container's) is checked too",
+  async () => {
+    await withTempDir(async (dir) => {
+      await Deno.mkdir(`${dir}/mnt`);
+      await Deno.writeTextFile(
+        `${dir}/rules.yaml`,
+        `rules:\n  - id: ns-deny\n    action: deny\n    path: "*/nsonly-true"\n`,
+      );
+      // the tmpfs exists only in the new namespace; the marker thread finds
+      // namespaces every second
+      const r = await procrec([
+        "record",
+        "--rules",
+        `${dir}/rules.yaml`,
+        "-q",
+        "-o",
+        `${dir}/ns.cbor`,
+        "--",
+        "unshare",
+        "-m",
+        "--propagation",
+        "private",
+        "/bin/sh",
+        "-c",
+        `mount -t tmpfs none ${dir}/mnt && cp /bin/true ${dir}/mnt/nsonly-true && sleep 2.5 && ${dir}/mnt/nsonly-true; echo rc=$?`,
+      ]);
+      assertEquals(r.code, 0, r.stderr);
+      assert(
+        r.stdout.includes("rc=126"),
+        `denied inside the namespace:\n${r.stdout}\n${r.stderr}`,
+      );
+      const reader = await RecordingReader.open(`${dir}/ns.cbor`);
+      const denied = (await Array.fromAsync(reader.events())).filter((e) =>
+        e.kind === "exec_denied"
+      );
+      assertEquals(denied.map((e) => e.kind === "exec_denied" && e.rule), [
+        "ns-deny",
+      ]);
     });
   },
   why,

@@ -125,6 +125,40 @@ export function ecsMapper(
         procrec: { lost: lostFields(event) },
       };
     }
+    if (event.kind === "exec_denied" || event.kind === "exec_audited") {
+      const denied = event.kind === "exec_denied";
+      const doc = base(
+        event.t,
+        "event",
+        denied ? "denied" : "allowed",
+        event.kind,
+      );
+      return {
+        ...doc,
+        event: { ...doc.event, outcome: denied ? "failure" : "success" },
+        process: {
+          pid: event.pid,
+          thread: { id: event.tid },
+          executable: event.image,
+          ...(event.argv ? { args: event.argv } : {}),
+          parent: {
+            pid: event.ppid,
+            ...(event.parentImage ? { executable: event.parentImage } : {}),
+          },
+        },
+        user: { id: String(event.uid), effective: { id: String(event.euid) } },
+        rule: { id: event.rule, name: event.rule },
+        procrec: {
+          decision: {
+            action: denied ? "deny" : "audit",
+            ...(event.kind === "exec_audited" && event.exempt
+              ? { exempt: true }
+              : {}),
+            ...(event.cgroup ? { cgroup: event.cgroup } : {}),
+          },
+        },
+      };
+    }
     const ctx = table.observe(event);
     if (ctx === undefined) return undefined;
     const process = proc(ctx.self);

@@ -144,6 +144,44 @@ export function ocsfMapper(
         unmapped: { lost: lostFields(event) },
       };
     }
+    if (event.kind === "exec_denied" || event.kind === "exec_audited") {
+      const denied = event.kind === "exec_denied";
+      return {
+        activity_id: 1,
+        activity_name: "Launch",
+        ...common(event.t),
+        type_uid: OCSF_PROCESS_ACTIVITY * 100 + 1,
+        type_name: "Process Activity: Launch",
+        severity_id: denied ? 3 : 1,
+        severity: denied ? "Medium" : "Informational",
+        status_id: denied ? 2 : 1,
+        status: denied ? "Failure" : "Success",
+        disposition_id: denied ? 2 : 1,
+        disposition: denied ? "Blocked" : "Allowed",
+        actor: {
+          process: {
+            pid: event.pid,
+            user: { uid: String(event.uid) },
+          },
+        },
+        process: {
+          pid: event.pid,
+          file: { path: event.image },
+          ...(event.argv ? { cmd_line: event.argv.join(" ") } : {}),
+          parent_process: {
+            pid: event.ppid,
+            ...(event.parentImage ? { file: { path: event.parentImage } } : {}),
+          },
+        },
+        policy: { uid: event.rule, name: event.rule },
+        unmapped: {
+          decision: event.kind,
+          ...(event.kind === "exec_audited" && event.exempt
+            ? { exempt: true }
+            : {}),
+        },
+      };
+    }
     const ctx = table.observe(event);
     if (ctx === undefined) return undefined;
     let activityId: number;

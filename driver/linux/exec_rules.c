@@ -6,6 +6,7 @@
 #endif
 #include "exec_rules.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,7 +25,8 @@
 
 #define STR_CAP 4096  /* each string of a decision */
 #define ARGS_MAX 256  /* arguments read */
-#define MARKS_MAX 512 /* file systems marked */
+#define MARKS_MAX 1024 /* file systems marked */
+#define RESCAN_MS 1000  /* how often other mount namespaces are looked at */
 
 struct pr_enforcer {
   struct pr_lib *lib;
@@ -34,8 +36,10 @@ struct pr_enforcer {
   int mounts_fd; /* /proc/self/mountinfo: POLLPRI when the mounts change */
   dev_t marked[MARKS_MAX];
   int n_marked;
-  pthread_t thread;
+  pthread_t thread;  /* answers permission events */
   int thread_started;
+  pthread_t marker;  /* marks file systems as they appear */
+  int marker_started;
   atomic_int stopping;
   /* the thread's buffers */
   char image[STR_CAP], parent[STR_CAP], cgroup[STR_CAP], argv[STR_CAP], cmdline[STR_CAP];
@@ -72,11 +76,15 @@ static void unescape(char *s) {
   *o = 0;
 }
 
-/* Adds a mark for each file system not marked yet. Pseudo file systems
- * that refuse marks (or that nothing is executed from) are skipped. */
-static void mark_all(struct pr_enforcer *e) {
-  FILE *f = fopen("/proc/self/mountinfo", "re");
-  char line[4096];
+/* Adds a mark for each file system of one mount namespace not marked yet:
+ * the mounts of `mountinfo`, reached below `root` ("" for this process's
+ * namespace, "/proc/PID/root" for another's). Pseudo file systems that
+ * refuse marks are skipped. Runs in the marker thread (and once in
+ * pr_enforcer_start before it): a stat that hangs (a dead network mount)
+ * never holds up the answers. */
+static void mark_namespace(struct pr_enforcer *e, const char *mountinfo, const char *root) {
+  FILE *f = fopen(mountinfo, "re");
+  char line[4096], path[4096 + 64];
   if (!f) return;
   while (fgets(line, sizeof(line), f)) {
     char *save = NULL, *tok;
@@ -87,16 +95,61 @@ static void mark_all(struct pr_enforcer *e) {
       if (i == 4) mnt = tok;
     if (!mnt) continue;
     unescape(mnt);
-    if (stat(mnt, &st) != 0) continue;
+    snprintf(path, sizeof(path), "%s%s", root, mnt);
+    if (stat(path, &st) != 0) continue;
     int seen = 0;
     for (int k = 0; k < e->n_marked; k++) seen |= e->marked[k] == st.st_dev;
     if (seen || e->n_marked >= MARKS_MAX) continue;
-    if (fanotify_mark(e->fan_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM, AT_FDCWD, mnt) != 0 &&
-        fanotify_mark(e->fan_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_EXEC_PERM, AT_FDCWD, mnt) != 0)
+    if (fanotify_mark(e->fan_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM, AT_FDCWD, path) != 0 &&
+        fanotify_mark(e->fan_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_EXEC_PERM, AT_FDCWD, path) != 0)
       continue;
     e->marked[e->n_marked++] = st.st_dev;
   }
   fclose(f);
+}
+
+/* This namespace's file systems, then those of every other mount namespace
+ * (containers: their overlay roots are mounted only there). */
+static void mark_all(struct pr_enforcer *e) {
+  struct stat self;
+  DIR *d;
+  struct dirent *de;
+  ino_t seen_ns[256];
+  int n_ns = 0;
+  mark_namespace(e, "/proc/self/mountinfo", "");
+  if (stat("/proc/self/ns/mnt", &self) != 0) return;
+  seen_ns[n_ns++] = self.st_ino;
+  d = opendir("/proc");
+  if (!d) return;
+  while ((de = readdir(d)) != NULL && !atomic_load(&e->stopping)) {
+    char p[64], info[80], root[64];
+    struct stat ns;
+    int known = 0;
+    if (de->d_name[0] < '1' || de->d_name[0] > '9') continue;
+    snprintf(p, sizeof(p), "/proc/%.16s/ns/mnt", de->d_name);
+    if (stat(p, &ns) != 0) continue;
+    for (int k = 0; k < n_ns; k++) known |= seen_ns[k] == ns.st_ino;
+    if (known) continue;
+    if (n_ns < 256) seen_ns[n_ns++] = ns.st_ino;
+    snprintf(info, sizeof(info), "/proc/%.16s/mountinfo", de->d_name);
+    snprintf(root, sizeof(root), "/proc/%.16s/root", de->d_name);
+    mark_namespace(e, info, root);
+  }
+  closedir(d);
+}
+
+/* The marker thread: new mounts of this namespace (mountinfo's POLLPRI) at
+ * once, every namespace every RESCAN_MS. */
+static void *mark_loop(void *arg) {
+  struct pr_enforcer *e = arg;
+  struct pollfd p[2] = {{.fd = e->wake_fd, .events = POLLIN}, {.fd = e->mounts_fd, .events = POLLPRI}};
+  while (!atomic_load(&e->stopping)) {
+    int r = poll(p, e->mounts_fd >= 0 ? 2 : 1, RESCAN_MS);
+    if (atomic_load(&e->stopping)) break;
+    if (r < 0 && errno != EINTR) break;
+    mark_all(e);
+  }
+  return NULL;
 }
 
 /* ---- what the event's caller is ---- */
@@ -324,13 +377,10 @@ static void handle(struct pr_enforcer *e, const struct fanotify_event_metadata *
 static void *run(void *arg) {
   struct pr_enforcer *e = arg;
   char *buf = e->events;
-  struct pollfd p[3] = {{.fd = e->fan_fd, .events = POLLIN},
-                        {.fd = e->wake_fd, .events = POLLIN},
-                        {.fd = e->mounts_fd, .events = POLLPRI}};
+  struct pollfd p[2] = {{.fd = e->fan_fd, .events = POLLIN}, {.fd = e->wake_fd, .events = POLLIN}};
   while (!atomic_load(&e->stopping)) {
-    int r = poll(p, e->mounts_fd >= 0 ? 3 : 2, 1000);
+    int r = poll(p, 2, 1000);
     if (r < 0 && errno != EINTR) break;
-    if (r > 0 && (p[2].revents & (POLLPRI | POLLERR))) mark_all(e); /* a new mount: mark its file system */
     if (r <= 0 || !(p[0].revents & POLLIN)) continue;
     ssize_t n = read(e->fan_fd, buf, sizeof(e->events));
     if (n <= 0) continue;
@@ -394,6 +444,13 @@ int pr_enforcer_start(struct pr_lib *lib, const struct pr_exec_rules *rules, str
     pr_enforcer_stop(e);
     return PR_E_NOSUP;
   }
+  err = pr_start_thread(&e->marker, mark_loop, e);
+  e->marker_started = err == 0;
+  if (err) {
+    pr_lib_set_error(lib, "Cannot enforce exec rules: thread: %s", strerror(err));
+    pr_enforcer_stop(e);
+    return PR_E_IO;
+  }
   *out = e;
   return PR_OK;
 }
@@ -401,11 +458,10 @@ int pr_enforcer_start(struct pr_lib *lib, const struct pr_exec_rules *rules, str
 void pr_enforcer_stop(struct pr_enforcer *e) {
   uint64_t one = 1;
   if (!e) return;
-  if (e->thread_started) {
-    atomic_store(&e->stopping, 1);
-    (void)!write(e->wake_fd, &one, sizeof(one));
-    pthread_join(e->thread, NULL);
-  }
+  atomic_store(&e->stopping, 1);
+  if (e->wake_fd >= 0) (void)!write(e->wake_fd, &one, sizeof(one)); /* never read: wakes both threads */
+  if (e->thread_started) pthread_join(e->thread, NULL);
+  if (e->marker_started) pthread_join(e->marker, NULL);
   /* Closing the group removes the marks; the kernel lets waiting execs on. */
   if (e->fan_fd >= 0) close(e->fan_fd);
   if (e->wake_fd >= 0) close(e->wake_fd);
