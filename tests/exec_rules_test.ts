@@ -170,6 +170,27 @@ captureTest(
         tree.stdout.includes(`exec audited ${dir}/audited (rule audit-echo)`),
         tree.stdout,
       );
+      // the report's details and a diff against a run without rules show them
+      const html = await procrec(["report", out, "-o", `${dir}/r.html`]);
+      assertEquals(html.code, 0, html.stderr);
+      const page = await Deno.readTextFile(`${dir}/r.html`);
+      assert(
+        page.includes("exec denied") && page.includes("deny-copy"),
+        "report details",
+      );
+      const base = await procrec([
+        "record",
+        "-q",
+        "-o",
+        `${dir}/base.cbor`,
+        "--",
+        "/bin/sh",
+        "-c",
+        script,
+      ]);
+      assertEquals(base.code, 0, base.stderr);
+      const diff = await procrec(["diff", `${dir}/base.cbor`, out]);
+      assert(diff.stdout.includes("exec denied"), `diff:\n${diff.stdout}`);
       // exports carry the decisions
       for (
         const [format, want] of [["ecs", '"rule":{"id":"deny-copy"'], [

@@ -7,7 +7,7 @@ export interface DiffProcess {
   image?: string;
   /** The command as recorded (argv quoted, or the command line). */
   command: string;
-  /** Exit status text, or `running`. */
+  /** Exit status text, or `running`; then each exec rule decision (`exec denied IMAGE by rule R`). */
   exit: string;
   threads: number;
 }
@@ -437,7 +437,13 @@ function canonicalize(
         .filter((s, i) => !(s === "<ignored>" && n.argv![i] !== s))
         .map(quote).join(" ")
       : normalize(n.cmdline ?? "");
-    const exit = n.exit?.text ?? "running";
+    // exec rule decisions are part of how a process ended up
+    const exit = [
+      n.exit?.text ?? "running",
+      ...(n.decisions ?? []).map((d) =>
+        `exec ${d.action} ${normalize(d.image)} by rule ${d.rule}`
+      ),
+    ].join("; ");
     const view: DiffProcess = {
       ...(n.image !== undefined ? { image: n.image } : {}),
       command: commandText(n),

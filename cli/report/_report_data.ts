@@ -104,7 +104,13 @@ function recordingData(r: ReportRecording): RecordingData {
     commandText(n),
     n.exit ? n.exit.text : n.end !== undefined ? "exit not seen" : "running",
     exitClass(n.exit, n.end),
-    [...identityOf(n, f.meta.os).flags, ...n.flags].join(", "),
+    [
+      ...identityOf(n, f.meta.os).flags,
+      ...n.flags,
+      ...(n.decisions?.some((d) => d.action === "denied")
+        ? ["exec-denied"]
+        : []),
+    ].join(", "),
     n.threads.length,
     n.id,
     n.children.map((c) => index.get(c)).filter((x) => x !== undefined),
@@ -230,6 +236,16 @@ function identityDetails(n: ProcessNode, f: Forest): [string, string][] {
     ]);
   }
   if (n.guid !== undefined) out.push(["process guid", n.guid]);
+  for (const d of n.decisions ?? []) {
+    out.push([
+      d.action === "denied"
+        ? "exec denied"
+        : d.exempt
+        ? "exec exempt"
+        : "exec audited",
+      `${d.image} (rule ${d.rule})${d.argv ? `: ${d.argv.join(" ")}` : ""}`,
+    ]);
+  }
   return out;
 }
 
