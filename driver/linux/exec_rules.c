@@ -386,7 +386,8 @@ static void *run(void *arg) {
     if (n <= 0) continue;
     const struct fanotify_event_metadata *m = (const void *)buf;
     while (FAN_EVENT_OK(m, n)) {
-      if (m->vers == FANOTIFY_METADATA_VERSION && m->fd >= 0) {
+      /* a permission event is always answered: its caller waits for it */
+      if (m->fd >= 0) {
         if (m->mask & FAN_OPEN_EXEC_PERM) handle(e, m);
         else close(m->fd);
       }
@@ -461,9 +462,12 @@ void pr_enforcer_stop(struct pr_enforcer *e) {
   atomic_store(&e->stopping, 1);
   if (e->wake_fd >= 0) (void)!write(e->wake_fd, &one, sizeof(one)); /* never read: wakes both threads */
   if (e->thread_started) pthread_join(e->thread, NULL);
-  if (e->marker_started) pthread_join(e->marker, NULL);
-  /* Closing the group removes the marks; the kernel lets waiting execs on. */
+  /* Closing the group removes the marks; the kernel lets waiting execs on.
+   * Before the marker is joined: a stat of a dead network mount may hold it,
+   * and no exec of the host may wait for that. */
   if (e->fan_fd >= 0) close(e->fan_fd);
+  e->fan_fd = -1;
+  if (e->marker_started) pthread_join(e->marker, NULL);
   if (e->wake_fd >= 0) close(e->wake_fd);
   if (e->mounts_fd >= 0) close(e->mounts_fd);
   pr_exec_rules_free(&e->rules);
