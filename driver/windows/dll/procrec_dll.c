@@ -27,6 +27,7 @@
 #include "../../common/pr_ring.h"
 #include "../procrec_ioctl.h"
 #include "pr_dll_core.h"
+#include "pr_dll_names.h"
 #include "pr_wire_convert.h"
 
 #define PR_DLL_READ_BYTES (256u * 1024u) /* one driver READ */
@@ -537,15 +538,24 @@ static int32_t pause_reader(struct pr_handle *h) {
 
 /* UTF-8 patterns, NUL-separated, to the driver's UTF-16 rule list. */
 static int32_t set_rules(struct pr_handle *h, const uint8_t *arg, uint32_t len) {
-  uint16_t w[PR_BLOCK_BYTES / 2];
-  uint32_t units = 0;
+  uint16_t w[PR_BLOCK_BYTES / 2], all[PR_BLOCK_BYTES / 2];
+  uint32_t units = 0, all_units = 0;
+  struct pr_names_stats ns;
   char why[300];
   DWORD got;
   if (pr_rules_to_utf16(arg, len, w, PR_BLOCK_BYTES / 2, &units, why, sizeof(why)) != PR_OK) {
     set_err(h, "procrec.dll: %s", why);
     return PR_E_INVAL;
   }
-  if (!ioctl_sync(h, IOCTL_PR_SET_BLOCK, w, units * 2u, NULL, 0, &got)) {
+  /* a rule that names a file also denies its other names: 8.3, hard links,
+   * the path without junctions, the \Device form */
+  if (pr_rule_names(w, units, all, PR_BLOCK_BYTES / 2, &all_units, &ns) != 0) {
+    set_err(h, "procrec.dll: block rules: with the other names of the %u files they name (short names, hard links, "
+               "final paths) they are longer than %u UTF-16 units, the driver's limit: name fewer files",
+            ns.files, (unsigned)(PR_BLOCK_BYTES / 2));
+    return PR_E_INVAL;
+  }
+  if (!ioctl_sync(h, IOCTL_PR_SET_BLOCK, all, all_units * 2u, NULL, 0, &got)) {
     if (GetLastError() == ERROR_SHARING_VIOLATION) {
       set_err(h, "procrec.dll: block rules: another procrec session holds the driver's rules (one session at a "
                  "time; they go when it clears them or closes)");

@@ -961,6 +961,74 @@ int main(int argc, char **argv) {
     printf("name forms: %u spellings of 3 rules denied, %u other paths allowed\n", hits, na);
   }
 
+  /* 5e. a rule that names a file denies its other names (issue 18 item 4):
+   * its 8.3 short name, another hard link, its \Device form; another file
+   * in the same folder is not denied */
+  {
+    static const WCHAR dir[] = L"C:\\users\\public\\prnames";
+    static const WCHAR file[] = L"C:\\users\\public\\prnames\\a_long_evil_name.exe";
+    static const WCHAR link[] = L"C:\\users\\public\\prnames\\innocent.exe";
+    static const WCHAR other[] = L"C:\\users\\public\\prnames\\other.exe";
+    static const char rule[] = "C:\\users\\public\\prnames\\a_long_evil_name.exe";
+    WCHAR shortp[MAX_PATH], nt[MAX_PATH], forms[4][MAX_PATH + 8];
+    const char *what[4] = {"8.3 short name", "hard link", "\\Device form", "another file"};
+    int want[4] = {1, 1, 1, 0}, linked, listed;
+    uint32_t from, k = 0, bad = 0;
+    HANDLE f;
+    DWORD wrote;
+    CreateDirectoryW(dir, NULL);
+    f = CreateFileW(file, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    CHECK(f != INVALID_HANDLE_VALUE && WriteFile(f, "MZ", 2, &wrote, NULL), "file made");
+    CloseHandle(f);
+    f = CreateFileW(other, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    CloseHandle(f);
+    DeleteFileW(link);
+    linked = CreateHardLinkW(link, file, NULL) != 0;
+    listed = GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "FindFirstFileNameW") != NULL;
+    CHECK(GetShortPathNameW(file, shortp, MAX_PATH) > 0 && wcscmp(shortp, file) != 0, "a short name for %ls",
+          file);
+    f = CreateFileW(file, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                    OPEN_EXISTING, 0, NULL);
+    nt[0] = 0;
+    CHECK(f != INVALID_HANDLE_VALUE && GetFinalPathNameByHandleW(f, nt, MAX_PATH, VOLUME_NAME_NT) > 0,
+          "the file's \\Device form");
+    CloseHandle(f);
+    swprintf(forms[0], MAX_PATH + 8, L"\\??\\%ls", shortp);
+    swprintf(forms[1], MAX_PATH + 8, L"\\??\\%ls", link);
+    swprintf(forms[2], MAX_PATH + 8, L"%ls", nt);
+    swprintf(forms[3], MAX_PATH + 8, L"\\??\\%ls", other);
+    /* without a way to list the links (or to make one), a hard link is not expected to be denied */
+    if (!linked || !listed) want[1] = 0;
+    rc = abi.control(h, PR_CTL_BLOCK_RULES, (const uint8_t *)rule, sizeof(rule));
+    CHECK(rc == PR_OK, "a rule naming a file: %d", (int)rc);
+    for (uint32_t i = 0; i < 4; i++) {
+      struct item x = {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 8600 + 4 * i, .ppid = 700, .creator_pid = 700,
+                              .creator_tid = 701, .create_time = created},
+                       .image = forms[i], .cmd = L"x"};
+      add(&x);
+    }
+    inject(h);
+    n = read_some(h, 4, 30000, &from);
+    CHECK(n == 4, "other names: %u records, expected 4", n);
+    for (off = from; off < got_len; off += rec_at(off)->size) {
+      const struct pr_rec_header *r = rec_at(off);
+      uint32_t i = (r->pid - 8600) / 4;
+      int denied = (r->flags & PR_F_DENIED) != 0;
+      if (r->kind != PR_REC_PROCESS_CREATE || r->pid < 8600 || i > 3) continue;
+      if (denied != want[i]) {
+        bad++;
+        printf("FAIL %s %ls: %s\n", what[i], forms[i], denied ? "denied" : "not denied");
+      }
+      k += denied;
+    }
+    CHECK(bad == 0, "%u other names decided wrongly", bad);
+    CHECK(abi.control(h, PR_CTL_BLOCK_RULES, NULL, 0) == PR_OK, "rules cleared");
+    printf("other names of a rule's file: %u of 3 denied (short %ls, device %ls); hard link %s\n", k, shortp, nt,
+           !linked ? "not made (CreateHardLinkW failed here)"
+                   : !listed ? "made, not listed (no FindFirstFileNameW here): not expected denied"
+                             : "listed and denied");
+  }
+
   /* 6. an overflow at the very end: the lost record is the last record of
    * the stream (no record follows it, before or after stop) */
   {
