@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "../../common/pr_ring.h"
+#include "../../common/pr_rule_patterns.h"
 #include "../procrec_ioctl.h"
 #include "pr_dll_core.h"
 #include "pr_dll_names.h"
@@ -566,6 +567,20 @@ static int32_t set_rules(struct pr_handle *h, const uint8_t *arg, uint32_t len) 
   return PR_OK;
 }
 
+/* PR_CTL_EXEC_RULES: the one rule language (deny rules on the image path)
+ * as the driver's block patterns; what the driver cannot enforce is refused. */
+static int32_t set_exec_rules(struct pr_handle *h, const uint8_t *arg, uint32_t len) {
+  char pats[PR_BLOCK_BYTES];
+  char why[300];
+  uint32_t n = 0;
+  int rc = pr_rule_patterns(arg, len, pats, sizeof(pats), &n, why, sizeof(why));
+  if (rc != PR_OK) {
+    set_err(h, "procrec.dll: %s", why);
+    return rc;
+  }
+  return set_rules(h, (const uint8_t *)pats, n);
+}
+
 PROCREC_API int32_t procrec_control(void *hv, uint32_t op, const uint8_t *arg, uint32_t len) {
   struct pr_handle *h = (struct pr_handle *)hv;
   struct pr_inject_result res;
@@ -575,6 +590,7 @@ PROCREC_API int32_t procrec_control(void *hv, uint32_t op, const uint8_t *arg, u
   case PR_CTL_PAUSE_READER: return pause_reader(h);
   case PR_CTL_RESUME_READER: h->paused = FALSE; return PR_OK;
   case PR_CTL_BLOCK_RULES: return set_rules(h, arg, len);
+  case PR_CTL_EXEC_RULES: return set_exec_rules(h, arg, len);
   case PR_CTL_INJECT:
     if (arg == NULL || len == 0) return PR_E_INVAL;
     if (!ioctl_sync(h, IOCTL_PR_INJECT, arg, len, &res, sizeof(res), &got)) {
