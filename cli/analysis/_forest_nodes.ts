@@ -20,6 +20,7 @@ export const FLAG_ORDER: ProcessFlag[] = [
   "reparented",
   "exit-missing",
   "in-lost-span",
+  "end-lost",
 ];
 
 export interface State {
@@ -58,6 +59,7 @@ export function newNode(
     threads: [],
     flags: NONE,
     reparentedAt: undefined,
+    endState: undefined,
     guid: undefined,
     parentGuid: undefined,
   };

@@ -73,6 +73,26 @@ export function markReparented(
   }
 }
 
+/**
+ * A damaged tail: when the recording's last events are a loss of reason
+ * `recording` (damaged chunks at the end, told by the reader), nothing after
+ * it was read, so a process with no exit seen is not known to be running:
+ * its end is `unknown (damaged)`.
+ */
+export function markEndLost(
+  nodes: ProcessNode[],
+  spans: LostSpan[],
+  last: number,
+): void {
+  const tail = spans.find((s) => s.reason === "recording" && s.to >= last);
+  if (tail === undefined) return;
+  for (const n of nodes) {
+    if (n.end !== undefined || n.start > tail.to) continue;
+    addFlag(n, "end-lost");
+    n.endState = "unknown (damaged)";
+  }
+}
+
 /** Flags processes whose lifetime overlaps a lost span. */
 export function markLostSpans(
   nodes: ProcessNode[],

@@ -143,7 +143,9 @@ export type ProcessFlag =
   /** A new process took its pid before its exit was seen. */
   | "exit-missing"
   /** A block rule denied its creation (Windows). */
-  | "denied";
+  | "denied"
+  /** It was running when the recording's tail was lost to damage: whether and how it ended is unknown. */
+  | "end-lost";
 
 /** An exec rule's decision about an exec this process attempted (`record --rules`). */
 export interface ExecDecision {
@@ -189,6 +191,11 @@ export interface ProcessNode {
   flags: ProcessFlag[];
   /** When its parent exited while it ran. */
   reparentedAt?: number;
+  /**
+   * `unknown (damaged)`: no exit was seen and the recording's tail, where it
+   * would be, was lost to damage (see the `end-lost` flag); absent otherwise.
+   */
+  endState?: "unknown (damaged)";
   /** The OS's own ids, kept as given (Sysmon ProcessGuid). */
   guid?: string;
   parentGuid?: string;

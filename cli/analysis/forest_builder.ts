@@ -38,6 +38,7 @@ import {
 import {
   classifyRunningThreadExits,
   linkSnapshots,
+  markEndLost,
   markLostSpans,
   markReparented,
   sortForest,
@@ -199,6 +200,7 @@ export class ForestBuilder {
     linkSnapshots(nodes);
     markReparented(nodes, this.#byId);
     markLostSpans(nodes, this.#lost, this.#last ?? 0);
+    markEndLost(nodes, this.#lost, this.#last ?? 0);
     sortForest(nodes, this.#byId);
     sortProblems(this.#problems);
     sortLostSpans(this.#lost);

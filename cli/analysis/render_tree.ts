@@ -130,7 +130,7 @@ export function describeProcess(
   if (cmd.length > maxCommand) cmd = cmd.slice(0, maxCommand - 3) + "...";
   const parts = [cmd, `[${n.pid}]`, formatTime(n.start, time)];
   if (n.end !== undefined) parts.push(formatDuration(n.end - n.start));
-  else parts.push("running");
+  else parts.push(n.endState ?? "running");
   if (n.exit) {
     const failed = !n.exit.success && n.exit.kind !== "unknown";
     parts.push(style("red", n.exit.text, color && failed));

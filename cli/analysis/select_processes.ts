@@ -15,6 +15,7 @@ export const FILTER_FLAGS = [
   "parent-differs-from-creator",
   "in-lost-span",
   "exit-missing",
+  "end-lost",
   "denied",
   "setuid",
   "setgid",
@@ -360,8 +361,19 @@ function inContainer(n: ProcessNode, wanted: string[]): boolean {
   return false;
 }
 
-/** A Linux kernel thread: kthreadd (pid 2) or a child of it that never exec'd. */
-function isKernelThread(n: ProcessNode): boolean {
+/**
+ * A Linux kernel thread: kthreadd (pid 2) or a child of it that never exec'd.
+ *
+ * @example
+ * ```ts
+ * import { isKernelThread } from "./select_processes.ts";
+ * const kworker = { pid: 40, ppid: 2, execs: [], comm: "kworker/0:1" };
+ * if (!isKernelThread(kworker)) throw new Error();
+ * ```
+ */
+export function isKernelThread(
+  n: Pick<ProcessNode, "pid" | "ppid" | "image" | "argv" | "execs">,
+): boolean {
   if (n.pid !== 2 && n.ppid !== 2) return false;
   return !n.image && !(n.argv && n.argv.length > 0) &&
     !n.execs.some((e) => e.via === "exec");

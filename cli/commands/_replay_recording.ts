@@ -6,7 +6,11 @@
  * @module
  */
 import { analyzeChunks, type Forest } from "../analysis/mod.ts";
-import type { RecordingReport, RecordingSource } from "../log/mod.ts";
+import {
+  analysisChunks,
+  type RecordingReport,
+  type RecordingSource,
+} from "../log/mod.ts";
 import { toHex } from "../log/_hash.ts";
 import { escapeText } from "../text/mod.ts";
 import { openRecordingInput } from "./_input.ts";
@@ -28,7 +32,7 @@ export async function replayRecording(
   span: { fromUtcNs?: bigint; toUtcNs?: bigint } = {},
 ): Promise<ReplayedRecording> {
   const reader = await openRecordingInput(path, span);
-  const forest = await analyzeChunks(reader.chunks(), {
+  const forest = await analyzeChunks(analysisChunks(reader), {
     os: reader.header.os,
     bootId: reader.header.bootId,
   });

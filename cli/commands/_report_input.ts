@@ -7,10 +7,11 @@
  */
 import { analyze, analyzeChunks, type Forest } from "../analysis/mod.ts";
 import { looksLikeZip, openBundle } from "../bundle/mod.ts";
-import type {
-  RecordingHeader,
-  RecordingReport,
-  RecordingSource,
+import {
+  analysisChunks,
+  type RecordingHeader,
+  type RecordingReport,
+  type RecordingSource,
 } from "../log/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import type { ReportInput, ReportRecording } from "../report/mod.ts";
@@ -32,7 +33,7 @@ export async function analyzeReader(
   const meta = { os: h.os, bootId: h.bootId };
   const forest = redactor
     ? await analyze(redacted(reader.events(), redactor), meta)
-    : await analyzeChunks(reader.chunks(), meta);
+    : await analyzeChunks(analysisChunks(reader), meta);
   return reportRecordingOf(name, h, forest, reader.report);
 }
 
@@ -61,7 +62,13 @@ export function reportRecordingOf(
       complete: r.complete,
       chainIntact: r.chainIntact,
       problems: r.problems.map((p) => p.reason),
-      ...(r.trailer ? { endUtcNs: r.trailer.endUtcNs.toString() } : {}),
+      ...(r.trailer
+        ? {
+          endUtcNs: r.trailer.endUtcNs.toString(),
+          trailerEvents: r.trailer.events,
+        }
+        : {}),
+      ...(r.eventsMissing ? { eventsMissing: r.eventsMissing } : {}),
     },
   };
 }

@@ -35,7 +35,11 @@ import {
   type ProcessFilterFlags,
   usage,
 } from "./_filter_flags.ts";
-import { type SegmentEntry, SegmentSetReader } from "../log/mod.ts";
+import {
+  analysisChunks,
+  type SegmentEntry,
+  SegmentSetReader,
+} from "../log/mod.ts";
 import { asCliError } from "./_input.ts";
 import { action, print, printErr, stdoutColor } from "./_run.ts";
 import {
@@ -70,10 +74,11 @@ Examples:
                                                   a segment directory, only the segments of that span
 
 Each line: command, [pid], start (since the recording began), duration or
-"running", exit status, thread count, then {flags}: existing-before-recording,
-seen-without-create, reparented, parent-differs-from-creator (with the
-creator), in-lost-span, exit-missing. Matching processes are marked "*" and
-shown under their ancestors.
+"running" ("unknown (damaged)" when the recording's tail, where its exit would
+be, was damaged), exit status, thread count, then {flags}:
+existing-before-recording, seen-without-create, reparented,
+parent-differs-from-creator (with the creator), in-lost-span, exit-missing,
+end-lost. Matching processes are marked "*" and shown under their ancestors.
 
 Filters combine: every kind given must hold (AND); a kind given several
 times (--image, --cmdline, --user, --signal, --flag, --hash, --container)
@@ -410,7 +415,7 @@ async function replayBoots(
     const reader = await asCliError(
       SegmentSetReader.open(segs.map((s) => s.path), span),
     );
-    const forest = await analyzeChunks(reader.chunks(), {
+    const forest = await analyzeChunks(analysisChunks(reader), {
       os: h.os,
       bootId: h.bootId,
     });

@@ -35,8 +35,14 @@ export interface RecordingReport {
   trailer?: RecordingTrailer;
   /** Where a truncated recording stopped. */
   truncatedAt?: number;
-  /** Events known missing because chunks were skipped. */
+  /** Events known missing because chunks were skipped (the tail's too). */
   eventsMissing: number;
+  /**
+   * Events are missing after the last chunk read: chunks at the end were
+   * damaged (not merely cut short by a crash). `count` comes from the
+   * trailer, when one was read; `after` is the time of the last event read.
+   */
+  tailLost?: { count: number; countUnknown: boolean; after: number };
   /**
    * The events of the delivered chunks as the recording holds them (the
    * `lost` events standing for missing chunks are in {@link eventsMissing}).
@@ -88,6 +94,8 @@ export class ChunkVerifier {
   /** Offset of each delivered chunk, by index (for messages). */
   #offsets = new Map<number, number>();
   #trailerSeen = false;
+  /** Damage was met since the last chunk delivered. */
+  #damageSinceChunk = false;
 
   constructor(name: string, headerHash: Uint8Array) {
     this.#prevHash = headerHash;
@@ -143,6 +151,7 @@ export class ChunkVerifier {
         return undefined;
       }
       r.chainIntact = false;
+      this.#damageSinceChunk = true;
       this.#problem(
         f.offset,
         "damaged",
@@ -206,6 +215,16 @@ export class ChunkVerifier {
       );
     }
     if (r.bytes < end) r.bytes = end;
+    // the tail: the trailer counts events no chunk delivered, or chunks
+    // after the last one read were damaged (a crash's cut is no damage)
+    const said = r.trailer?.events;
+    if (said !== undefined && said > this.#nextSeq) {
+      const count = said - this.#nextSeq;
+      r.eventsMissing += count;
+      r.tailLost = { count, countUnknown: false, after: this.#lastT };
+    } else if (this.#damageSinceChunk && said === undefined) {
+      r.tailLost = { count: 0, countUnknown: true, after: this.#lastT };
+    }
     if (this.#log.total > 0) r.complete = false;
     this.#log.finish();
   }
@@ -226,6 +245,7 @@ export class ChunkVerifier {
 
   #damaged(offset: number, reason: string, chunk?: number): undefined {
     this.report.chainIntact = false;
+    this.#damageSinceChunk = true;
     this.#prevAdjacent = false;
     this.#problem(offset, "damaged", reason, chunk ?? this.#nextIndex);
     return undefined;
@@ -315,9 +335,13 @@ export class ChunkVerifier {
       );
       if (missing > 0) {
         r.eventsMissing += missing;
+        // the loss lies between the last event read and this chunk's first
+        // (the analysis spans it from the event before it to its time)
         events.unshift({
           kind: "lost",
-          t: this.#lastT,
+          t: events.length > 0
+            ? Math.max(events[0].t, this.#lastT)
+            : this.#lastT,
           pid: 0,
           tid: 0,
           reason: "recording",
@@ -326,6 +350,7 @@ export class ChunkVerifier {
       }
     }
     this.#prevAdjacent = true;
+    this.#damageSinceChunk = false;
     this.#prevHash = hash;
     this.#offsets.set(index, pos);
     this.#nextIndex = index + 1;

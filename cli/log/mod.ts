@@ -13,3 +13,4 @@ export * from "./recording_writer.ts";
 export * from "./recording_reader.ts";
 export * from "./segment_directory.ts";
 export * from "./segment_set_reader.ts";
+export * from "./analysis_chunks.ts";

@@ -181,9 +181,39 @@ export class RecordingReader {
     );
   }
 
-  /** The events of every readable chunk, in order; gaps become `lost` events. */
+  /**
+   * The events of every readable chunk, in order; gaps become `lost` events,
+   * and so does a damaged tail (see {@link tailEvents}).
+   */
   async *events(): AsyncGenerator<ProcEvent> {
     for await (const chunk of this.chunks()) yield* chunk.events;
+    yield* this.tailEvents();
+  }
+
+  /**
+   * Once {@link chunks} has ended: the `lost` event (reason `recording`)
+   * standing for a damaged tail ({@link RecordingReport.tailLost}), at the
+   * trailer's end time when there is a trailer; none when the tail is whole.
+   * It is no chunk of the file, so {@link chunks} does not deliver it.
+   */
+  tailEvents(): ProcEvent[] {
+    const r = this.report;
+    const tail = r.tailLost;
+    if (tail === undefined) return [];
+    let t = tail.after;
+    if (r.trailer !== undefined) {
+      const end = Number(r.trailer.endUtcNs - this.header.timeBase.utcNs);
+      if (Number.isSafeInteger(end) && end > t) t = end;
+    }
+    return [{
+      kind: "lost",
+      t,
+      pid: 0,
+      tid: 0,
+      reason: "recording",
+      count: tail.count,
+      ...(tail.countUnknown ? { countUnknown: true } : {}),
+    }];
   }
 
   /**

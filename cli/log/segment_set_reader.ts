@@ -46,6 +46,8 @@ export interface RecordingSource {
   readonly report: RecordingReport;
   events(): AsyncGenerator<ProcEvent>;
   chunks(): AsyncGenerator<ChunkRead>;
+  /** Once `chunks()` has ended: events that stand for what no chunk holds (a damaged tail's loss). */
+  tailEvents(): ProcEvent[];
 }
 
 /** Options of {@link SegmentSetReader.open}. */
@@ -183,6 +185,14 @@ export class SegmentSetReader implements RecordingSource {
   /** The events of every segment, in order, with gaps as `lost` events. */
   async *events(): AsyncGenerator<ProcEvent> {
     for await (const c of this.chunks()) yield* c.events;
+  }
+
+  /**
+   * None: a segment's damaged tail is among the set's problems, and the next
+   * segment's events follow it (it is not yet a lost span of its own).
+   */
+  tailEvents(): ProcEvent[] {
+    return [];
   }
 
   /** Every readable chunk of every segment, in order (events moved onto one time base). */

@@ -14,12 +14,29 @@ details{margin:4px 0}
 summary{cursor:pointer;color:#36516e}
 pre{margin:4px 0;padding:6px 8px;background:#f3f5f8;border:1px solid #e2e6eb;max-height:240px;overflow:auto;font-size:12px}
 .toolbar{flex:none;display:flex;flex-wrap:wrap;align-items:center;gap:8px;padding:6px 16px;background:#eef1f5;border-bottom:1px solid #dde1e7}
-.toolbar input[type=search]{width:320px;padding:4px 6px;font:inherit}
+.toolbar input[type=search]{width:440px;padding:4px 6px;font:inherit}
 .toolbar button,.toolbar select{font:inherit;padding:2px 8px}
 #matches{color:#36516e;min-width:110px}
 .legend{display:flex;gap:10px;margin-left:auto;color:#4a5563}
 .legend i{display:inline-block;width:18px;height:9px;border-radius:2px;margin-right:4px;vertical-align:middle}
-.cols,.row{display:grid;grid-template-columns:minmax(280px,1fr) 70px 84px 84px 170px 32%;align-items:center}
+.cols,.row{display:grid;grid-template-columns:var(--cols,minmax(260px,1fr) 70px 90px 110px 90px 170px 26%);align-items:center}
+/* the grid's ch is the container's: the same monospace font as the cells */
+.cols,.row{font:12px/1.35 ui-monospace,Menlo,Consolas,monospace}
+.cols>span{font-weight:600}
+.row.ctx{color:#8a94a3}
+.row.ctx .bar{opacity:.35}
+.row.kthread .cmd{color:#66707f}
+.filters{flex:none;display:flex;flex-wrap:wrap;align-items:center;gap:6px;padding:4px 16px;background:#f3f5f8;border-bottom:1px solid #dde1e7}
+.filters .label{color:#4a5563}
+.filters select,.filters button{font:inherit;padding:1px 6px}
+.chip{border:1px solid #b8c2cf;border-radius:12px;background:#fff;color:#36516e;margin-right:4px;cursor:pointer}
+.chip.on{background:#36516e;color:#fff;border-color:#36516e}
+#window{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;color:#36516e}
+#overview{flex:none;position:relative;height:64px;margin:0;background:#fff;border-bottom:1px solid #dde1e7;cursor:crosshair;user-select:none}
+#hist{position:absolute;left:0;top:0;width:100%;height:46px}
+#brush{display:none;position:absolute;top:0;height:46px;background:rgba(54,81,110,.18);border:1px solid #36516e;pointer-events:none}
+#axis{position:absolute;left:0;right:0;top:46px;height:18px}
+#axis b{position:absolute;font-weight:400;font-size:11px;color:#4a5563;padding-left:3px;border-left:1px solid #cdd3db}
 .cols{position:sticky;top:0;z-index:2;background:#e4e8ee;border-bottom:1px solid #cdd3db;font-weight:600;height:24px}
 .cols>span,.row>span{padding:0 6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 #viewport{flex:1 1 auto;min-height:160px;overflow:auto;background:#fff;position:relative}

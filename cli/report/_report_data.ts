@@ -6,6 +6,7 @@
 import { commandText } from "../analysis/command_text.ts";
 import {
   identityOf,
+  isKernelThread,
   renderSummary,
   summarize,
   userLabel,
@@ -27,7 +28,8 @@ export const EXIT_CLASS = {
  * One process: [pid, start, end|null, parent index|-1, image, command,
  * exit text, exit class, flags, threads, id, children indices, execs,
  * identity details ([label, value] pairs: user, ids, cwd, hash, container,
- * cgroup, namespaces, Sysmon guid)].
+ * cgroup, namespaces, Sysmon guid), user, hashes (what search matches),
+ * kernel thread (1) or not (0)].
  */
 export type ProcessRow = [
   number,
@@ -44,6 +46,9 @@ export type ProcessRow = [
   number[],
   string,
   [string, string][],
+  string,
+  string,
+  number,
 ];
 
 /** One recording as the page sees it. */
@@ -95,28 +100,38 @@ function recordingData(r: ReportRecording): RecordingData {
   const h = r.header;
   const index = new Map<string, number>();
   f.processes.forEach((n, i) => index.set(n.id, i));
-  const p: ProcessRow[] = f.processes.map((n) => [
-    n.pid,
-    n.start,
-    n.end ?? null,
-    n.parentId !== undefined ? index.get(n.parentId) ?? -1 : -1,
-    n.image ?? (n.comm !== undefined ? `[${n.comm}]` : ""),
-    commandText(n),
-    n.exit ? n.exit.text : n.end !== undefined ? "exit not seen" : "running",
-    exitClass(n.exit, n.end),
-    [
-      ...identityOf(n, f.meta.os).flags,
-      ...n.flags,
-      ...(n.decisions?.some((d) => d.action === "denied")
-        ? ["exec-denied"]
-        : []),
-    ].join(", "),
-    n.threads.length,
-    n.id,
-    n.children.map((c) => index.get(c)).filter((x) => x !== undefined),
-    execChain(n),
-    identityDetails(n, f),
-  ]);
+  const p: ProcessRow[] = f.processes.map((n) => {
+    const details = identityDetails(n, f);
+    return [
+      n.pid,
+      n.start,
+      n.end ?? null,
+      n.parentId !== undefined ? index.get(n.parentId) ?? -1 : -1,
+      n.image ?? (n.comm !== undefined ? `[${n.comm}]` : ""),
+      commandText(n),
+      n.exit
+        ? n.exit.text
+        : n.end !== undefined
+        ? "exit not seen"
+        : n.endState ?? "running",
+      n.endState !== undefined ? EXIT_CLASS.unknown : exitClass(n.exit, n.end),
+      [
+        ...identityOf(n, f.meta.os).flags,
+        ...n.flags,
+        ...(n.decisions?.some((d) => d.action === "denied")
+          ? ["exec-denied"]
+          : []),
+      ].join(", "),
+      n.threads.length,
+      n.id,
+      n.children.map((c) => index.get(c)).filter((x) => x !== undefined),
+      execChain(n),
+      details,
+      details.find(([k]) => k === "user")?.[1] ?? "",
+      details.filter(([k]) => HASH_LABELS.has(k)).map(([, v]) => v).join(" "),
+      f.meta.os === "linux" && isKernelThread(n) ? 1 : 0,
+    ];
+  });
   const i = r.integrity;
   const counts = Object.entries(f.counts).map(([k, v]) => `${k} ${v}`).join(
     ", ",
@@ -155,6 +170,16 @@ function recordingData(r: ReportRecording): RecordingData {
     ["events", `${f.events}${counts ? ` (${counts})` : ""}`],
     ["processes", String(f.processes.length)],
     ["lost", lost],
+    ...(i.eventsMissing
+      ? [[
+        "events missing",
+        `${i.eventsMissing} (in damaged or missing chunks${
+          i.trailerEvents !== undefined
+            ? `; the trailer counts ${i.trailerEvents} events`
+            : ""
+        })`,
+      ] as [string, string]]
+      : []),
     [
       "integrity",
       `${i.complete ? "complete" : "INCOMPLETE"}, ${
@@ -178,6 +203,9 @@ function recordingData(r: ReportRecording): RecordingData {
     p,
   };
 }
+
+/** The details that hold an image's hashes (search looks in them). */
+const HASH_LABELS = new Set(["sha256", "hashes"]);
 
 function exitClass(e: ExitStatus | undefined, end: number | undefined): number {
   if (!e) return end === undefined ? EXIT_CLASS.running : EXIT_CLASS.unknown;

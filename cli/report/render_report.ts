@@ -1,10 +1,14 @@
 /**
  * The HTML report: one self-contained page (inline style, script and data;
  * no network, no external resource) with the recording's metadata, the
- * process tree with expand and collapse, search by image or argv, a
- * timeline of process lifetimes coloured by exit status, and lost spans
- * highlighted. The page renders only the rows in view, so it stays usable
- * with 100,000 processes. Pure: returns a string.
+ * process tree (kernel threads folded, the recording's activity open),
+ * filter chips (failed, signal, existing before, in a lost span, fileless,
+ * setuid), a timeline of process starts to brush a window on (it filters
+ * the tree and zooms the lifetime bars), search by image, argv, pid, user,
+ * hash or exit status, lifetimes coloured by exit status, and lost spans
+ * (damaged chunks among them) with their UTC bounds. The page renders only
+ * the rows in view, so it stays usable with 100,000 processes. Pure:
+ * returns a string.
  *
  * @module
  */
@@ -63,15 +67,23 @@ export function renderReport(input: ReportInput): string {
 </header>
 <div class="toolbar">
 <select id="recording" aria-label="recording"></select>
-<input type="search" id="search" placeholder="Search image or argv (Enter: next)" aria-label="search">
+<input type="search" id="search" placeholder="Search: image, argv, pid, user, hash, exit (pid:N user:U hash:H exit:X)" aria-label="search">
 <button id="prev" title="previous match">&#9650;</button><button id="next" title="next match">&#9660;</button>
 <span id="matches"></span>
 <button id="expandall">Expand all</button><button id="collapseall">Collapse all</button>
 <span id="shown"></span>
 <span class="legend"><span><i class="c0"></i>exit 0</span><span><i class="c1"></i>failed</span><span><i class="c2"></i>signal / crash</span><span><i class="c3"></i>running</span><span><i class="c4"></i>unknown</span><span><i style="background:rgba(230,81,0,.35)"></i>events lost</span><span style="color:#d35400">&#9888; overlaps a loss</span></span>
 </div>
+<div class="filters">
+<span class="label">Show only:</span><span id="chips"></span>
+<span class="label">Time window:</span>
+<select id="winmode" aria-label="window selects"><option value="started">started in it</option><option value="alive">alive in it</option></select>
+<span id="window">drag on the timeline to select a window</span>
+<button id="resetwin" disabled>All time</button>
+</div>
+<div id="overview" title="drag to select a time window; click to clear it"><canvas id="hist"></canvas><div id="brush"></div><div id="axis"></div></div>
 <div id="viewport">
-<div class="cols"><span>process</span><span class="num">pid</span><span class="num">start</span><span class="num">duration</span><span>exit</span><span class="ruler" id="ruler"></span></div>
+<div class="cols"><span>process</span><span class="num">pid</span><span>user</span><span class="num">start (UTC)</span><span class="num">duration</span><span>exit</span><span class="ruler" id="ruler"></span></div>
 <div id="spacer"></div>
 </div>
 <div id="details"></div>

@@ -35,6 +35,10 @@ export interface ReportRecording {
     problems: string[];
     /** UTC ns at close, from the trailer, as a decimal string. */
     endUtcNs?: string;
+    /** Events known missing (damaged or missing chunks, the tail's as the trailer counts them). */
+    eventsMissing?: number;
+    /** Events the trailer counts, when there is one. */
+    trailerEvents?: number;
   };
 }
 
