@@ -6,7 +6,8 @@
  * A copy of /bin/true in a temp dir is denied by a path glob: run directly,
  * through a symlink and by a relative path, each fails with EPERM; a hard
  * link is denied by a file rule (dev + ino); an audit rule lets /bin/echo run;
- * /bin/true itself still runs. Every decision is a PR_REC_EXEC_DECISION
+ * /bin/true itself still runs; the exempt process runs the denied copy (an
+ * audited decision with PR_F_EXEMPT). Every decision is a PR_REC_EXEC_DECISION
  * with the rule index, the kernel's path of the file and the argv. After
  * procrec_close the copy runs again.
  */
@@ -100,7 +101,20 @@ int main(void) {
   arg.set.size = sizeof(arg.set);
   arg.set.rules = 3;
   arg.set.files = 1;
-  arg.set.exempt_pid = (uint32_t)getpid();
+  /* The exempt process (in procrec: the recorder itself): a child that
+   * waits, then execs the denied copy; a deny rule must let it run. */
+  int go[2];
+  if (pipe(go) != 0) return 1;
+  pid_t exempt = fork();
+  if (exempt == 0) {
+    char c;
+    close(go[1]);
+    if (read(go[0], &c, 1) != 1) _exit(125);
+    execl(copy, copy, "--exempt", (char *)NULL);
+    _exit(errno == EPERM ? 126 : 127);
+  }
+  close(go[0]);
+  arg.set.exempt_pid = (uint32_t)exempt;
   arg.r[0].action = PR_RULE_DENY;
   arg.r[0].match = PR_RM_PATH;
   put_glob(arg.r[0].path, &arg.r[0].path_len, "/tmp/procrec-rules-*/denied-*");
@@ -131,11 +145,18 @@ int main(void) {
   CHECK(run(NULL, other) == EPERM, "the file rule's own name is denied");
   CHECK(run(NULL, "/bin/true") == 0, "/bin/true still runs");
   CHECK(run(NULL, "/bin/echo") == 0, "the audit rule lets echo run");
+  {
+    int st = 0;
+    (void)!write(go[1], "x", 1);
+    close(go[1]);
+    waitpid(exempt, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the exempt process runs the denied copy (status 0x%x)", st);
+  }
 
   /* the decisions */
   static uint8_t buf[1 << 20];
-  int denied = 0, audited = 0, marker = 0;
-  for (int tries = 0; tries < 20 && denied + audited < 6; tries++) {
+  int denied = 0, audited = 0, marker = 0, exempted = 0;
+  for (int tries = 0; tries < 20 && denied + audited < 7; tries++) {
     int n = procrec_read(h, buf, sizeof(buf), 100);
     for (int off = 0; n > 0 && off < n;) {
       const struct pr_rec_header *rh = (const void *)(buf + off);
@@ -149,6 +170,9 @@ int main(void) {
         if (d->action == PR_RULE_DENY) {
           denied++;
           CHECK(d->rule == 0 ? strcmp(image, copy) == 0 : d->rule == 1, "the denial names the file %s", image);
+        } else if (rh->flags & PR_F_EXEMPT) {
+          exempted++;
+          CHECK(d->rule == 0 && rh->pid == (uint32_t)exempt, "the exemption names the deny rule and the process");
         } else {
           audited++;
           CHECK(d->rule == 2 && strstr(image, "/echo"), "the audit names echo: %s", image);
@@ -159,7 +183,8 @@ int main(void) {
   }
   CHECK(denied == 5, "5 denials recorded (%d)", denied);
   CHECK(audited == 1, "1 audit recorded (%d)", audited);
-  CHECK(marker == 6, "every decision has the argv (%d)", marker);
+  CHECK(exempted == 1, "1 exemption recorded (%d)", exempted);
+  CHECK(marker == 6, "every decision but the exemption's has the marker argument (%d)", marker);
   procrec_stop(h);
   procrec_close(h);
   CHECK(run(NULL, copy) == 0, "after close the copy runs again");
