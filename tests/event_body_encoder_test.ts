@@ -6,6 +6,7 @@
 import { deepStrictEqual } from "node:assert";
 import fc from "fast-check";
 import { EventBodyEncoder } from "../cli/log/event_body_encoder.ts";
+import { chunkItemPrefix, encodeChunkItem } from "../cli/log/_chunk_item.ts";
 import { newDecoder, newEncoder } from "../cli/log/_cbor.ts";
 import {
   decodeEvent,
@@ -135,6 +136,56 @@ Deno.test("EventBodyEncoder starts a new body after finish()", () => {
   e.add([3]);
   deepStrictEqual(e.count, 1);
   deepStrictEqual(newDecoder().decode(e.finish()), [[3]]);
+});
+
+Deno.test("EventBodyEncoder.finishFramed() gives the chunk item encodeChunkItem() gives, for bodies of any size", () => {
+  const prev = new Uint8Array(32).fill(3);
+  const digest = new Uint8Array(16).fill(4);
+  for (const n of [0, 1, 23, 24, 255, 256, 4096, 65536]) {
+    for (const [index, seq] of [[0, 0], [70000, 2 ** 33], [2 ** 32, 5]]) {
+      const items = Array.from({ length: n }, (_, i) => [5, i, 7, 8, 0]);
+      const e = new EventBodyEncoder();
+      for (const it of items) e.add(it);
+      let body: Uint8Array | undefined;
+      const item = e.finishFramed((b) => {
+        body = b.slice();
+        return chunkItemPrefix(index, seq, prev, digest, b.length);
+      });
+      deepStrictEqual(hex(body!), hex(newEncoder().encode(items)));
+      deepStrictEqual(
+        hex(item),
+        hex(encodeChunkItem(index, seq, prev, digest, body!)),
+        `${n} items, chunk ${index}`,
+      );
+      deepStrictEqual(e.count, 0);
+      deepStrictEqual(e.bytes, 0);
+    }
+  }
+});
+
+Deno.test("EventBodyEncoder.finishFramed() reuses one buffer chunk after chunk", () => {
+  // a fresh buffer of a chunk's size per chunk is what made an always-on
+  // recorder's memory drift (bench/live_memory_bench.ts)
+  const e = new EventBodyEncoder();
+  const buffers = new Set<ArrayBufferLike>();
+  for (let chunk = 0; chunk < 50; chunk++) {
+    for (let i = 0; i < 4096; i++) e.add([5, chunk * 4096 + i, 7, 8, 0]);
+    const item = e.finishFramed(() => new Uint8Array([0xaa, 0xbb]));
+    deepStrictEqual([item[0], item[1]], [0xaa, 0xbb]);
+    deepStrictEqual(newDecoder().decode(item.subarray(2)).length, 4096);
+    buffers.add(item.buffer);
+  }
+  deepStrictEqual(buffers.size, 1);
+});
+
+Deno.test("EventBodyEncoder.finishFramed() copies when a prefix does not fit in front", () => {
+  const e = new EventBodyEncoder();
+  e.add([1]);
+  const prefix = new Uint8Array(1000).fill(9);
+  const item = e.finishFramed(() => prefix);
+  deepStrictEqual(item.length, 1000 + 3);
+  deepStrictEqual(hex(item.subarray(1000)), "818101");
+  deepStrictEqual(item[999], 9);
 });
 
 const u32 = fc.nat({ max: 0xffffffff });

@@ -1,10 +1,11 @@
 /**
  * Encodes a chunk item (`["chunk", index, firstSeq, prev, digest, body]`)
  * by hand: the same bytes cbor-x writes (smallest integer heads, byte
- * strings), in one exact-size allocation. cbor-x's encoder grows a scratch
- * buffer for each big item, and an always-on recorder writing chunk after
- * chunk saw its resident memory grow by about 0.5 MiB per chunk
- * (bench/live_memory_bench.ts).
+ * strings). cbor-x's encoder grows a scratch buffer for each big item, and
+ * an always-on recorder writing chunk after chunk saw its resident memory
+ * grow by about 0.5 MiB per chunk (bench/live_memory_bench.ts); the writer
+ * now puts {@link chunkItemPrefix} in front of the body it already holds
+ * (`EventBodyEncoder.finishFramed`), with no allocation of the chunk's size.
  *
  * @module
  */
@@ -54,29 +55,53 @@ export function encodeChunkItem(
   digest: Uint8Array,
   body: Uint8Array,
 ): Uint8Array {
-  const pre = [
-    ...CHUNK_START,
-    ...head(0, index),
-    ...head(0, firstSeq),
-    ...head(2, prev.length),
+  const pre = chunkItemPrefix(index, firstSeq, prev, digest, body.length);
+  const out = new Uint8Array(pre.length + body.length);
+  out.set(pre);
+  out.set(body, pre.length);
+  return out;
+}
+
+/**
+ * The bytes of a chunk item that come before its body (the body's
+ * byte-string head included): with the body right after them, the item
+ * {@link encodeChunkItem} writes. A writer puts them in front of a body it
+ * already holds, so a chunk costs no new buffer of its size.
+ *
+ * @example
+ * ```ts
+ * import { chunkItemPrefix, encodeChunkItem } from "./_chunk_item.ts";
+ * const prev = new Uint8Array(32), digest = new Uint8Array(16);
+ * const body = new Uint8Array([0x80]);
+ * const pre = chunkItemPrefix(3, 9, prev, digest, body.length);
+ * const whole = encodeChunkItem(3, 9, prev, digest, body);
+ * if ([...pre, ...body].join() !== whole.join()) throw new Error();
+ * ```
+ */
+export function chunkItemPrefix(
+  index: number,
+  firstSeq: number,
+  prev: Uint8Array,
+  digest: Uint8Array,
+  bodyLength: number,
+): Uint8Array {
+  const parts = [
+    CHUNK_START,
+    head(0, index),
+    head(0, firstSeq),
+    head(2, prev.length),
+    prev,
+    head(2, digest.length),
+    digest,
+    head(2, bodyLength),
   ];
-  const mid = head(2, digest.length);
-  const bodyHead = head(2, body.length);
-  const out = new Uint8Array(
-    pre.length + prev.length + mid.length + digest.length + bodyHead.length +
-      body.length,
-  );
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
   let o = 0;
-  out.set(pre, o);
-  o += pre.length;
-  out.set(prev, o);
-  o += prev.length;
-  out.set(mid, o);
-  o += mid.length;
-  out.set(digest, o);
-  o += digest.length;
-  out.set(bodyHead, o);
-  o += bodyHead.length;
-  out.set(body, o);
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }

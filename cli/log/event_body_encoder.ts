@@ -18,6 +18,15 @@ import { newEncoder } from "./_cbor.ts";
 
 const utf8 = new TextEncoder();
 const INITIAL_BYTES = 1 << 16;
+/**
+ * Room kept before the first item for {@link EventBodyEncoder.finishFramed}:
+ * the array head and a chunk item's prefix (at most 86 bytes) fit in it.
+ */
+const FRONT = 128;
+
+function arrayHeadLength(n: number): number {
+  return n < 0x18 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
 
 /**
  * Appends event arrays and yields the CBOR encoding of the array of them.
@@ -37,7 +46,8 @@ const INITIAL_BYTES = 1 << 16;
 export class EventBodyEncoder {
   #buf = new Uint8Array(INITIAL_BYTES);
   #view = new DataView(this.#buf.buffer);
-  #pos = 0;
+  /** Where the next byte goes; items begin at {@link FRONT}. */
+  #pos = FRONT;
   #count = 0;
 
   /** Items added since the last {@link finish}. */
@@ -47,7 +57,7 @@ export class EventBodyEncoder {
 
   /** Bytes of the items added since the last {@link finish}. */
   get bytes(): number {
-    return this.#pos;
+    return this.#pos - FRONT;
   }
 
   /** Appends one item (an event array). */
@@ -76,18 +86,63 @@ export class EventBodyEncoder {
    * then starts empty again.
    */
   finish(): Uint8Array<ArrayBuffer> {
-    const n = this.#count;
-    const head = n < 0x18 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
-    const out = new Uint8Array(head + this.#pos);
-    const v = new DataView(out.buffer);
-    if (n < 0x18) out[0] = 0x80 | n;
-    else if (n < 0x100) (out[0] = 0x98), (out[1] = n);
-    else if (n < 0x10000) (out[0] = 0x99), v.setUint16(1, n);
-    else (out[0] = 0x9a), v.setUint32(1, n);
-    out.set(this.#buf.subarray(0, this.#pos), head);
-    this.#pos = 0;
-    this.#count = 0;
+    const start = this.#arrayHead();
+    const out = this.#buf.slice(start, this.#pos);
+    this.#reset();
     return out;
+  }
+
+  /**
+   * The array of the items added so far, as one CBOR item, preceded by the
+   * bytes `prefixOf` gives for it (which it may compute from the body, such
+   * as its digest); then starts empty again. The result is a view into the
+   * encoder's own buffer, valid until the next {@link add}: a writer that
+   * writes one chunk after another allocates no memory per chunk (an
+   * always-on recorder's memory must not drift with the chunks it wrote).
+   *
+   * @example
+   * ```ts
+   * import { EventBodyEncoder } from "./event_body_encoder.ts";
+   * const e = new EventBodyEncoder();
+   * e.add([1]);
+   * // a prefix that ends in the body's length as a byte-string head
+   * const item = e.finishFramed((body) => new Uint8Array([0x82, 0x40 + body.length]));
+   * // then the body: array(1) [array(1) [1]]
+   * if (item.join() !== [0x82, 0x43, 0x81, 0x81, 1].join()) throw new Error(item.join());
+   * ```
+   */
+  finishFramed(prefixOf: (body: Uint8Array) => Uint8Array): Uint8Array {
+    const start = this.#arrayHead();
+    const body = this.#buf.subarray(start, this.#pos);
+    const prefix = prefixOf(body);
+    let item: Uint8Array;
+    if (prefix.length <= start) {
+      this.#buf.set(prefix, start - prefix.length);
+      item = this.#buf.subarray(start - prefix.length, this.#pos);
+    } else {
+      item = new Uint8Array(prefix.length + body.length);
+      item.set(prefix);
+      item.set(body, prefix.length);
+    }
+    this.#reset();
+    return item;
+  }
+
+  /** Writes the array head just before the items; returns where it begins. */
+  #arrayHead(): number {
+    const n = this.#count;
+    const start = FRONT - arrayHeadLength(n);
+    const b = this.#buf;
+    if (n < 0x18) b[start] = 0x80 | n;
+    else if (n < 0x100) (b[start] = 0x98), (b[start + 1] = n);
+    else if (n < 0x10000) (b[start] = 0x99), this.#view.setUint16(start + 1, n);
+    else (b[start] = 0x9a), this.#view.setUint32(start + 1, n);
+    return start;
+  }
+
+  #reset(): void {
+    this.#pos = FRONT;
+    this.#count = 0;
   }
 
   #room(bytes: number): void {

@@ -19,7 +19,7 @@ import type { EventKind, ProcEvent } from "../events/types.ts";
 import { newEncoder, Tag } from "./_cbor.ts";
 import { EventCounts } from "../events/event_counts.ts";
 import { EventBodyEncoder } from "./event_body_encoder.ts";
-import { encodeChunkItem } from "./_chunk_item.ts";
+import { chunkItemPrefix } from "./_chunk_item.ts";
 import { sha256, toHex } from "./_hash.ts";
 import {
   encodeEventTo,
@@ -261,15 +261,17 @@ export class RecordingWriter {
     this.#lastFlush = Date.now();
     if (this.#pending.count === 0 || this.#closed) return;
     const events = this.#pending.count;
-    const body = this.#pending.finish();
-    // by hand, not by cbor-x: the same bytes, without the encoder's growing
-    // scratch memory (see _chunk_item.ts)
-    const item = encodeChunkItem(
-      this.#chunkIndex,
-      this.#seq,
-      this.#prevHash,
-      sha256(body).subarray(0, 16),
-      body,
+    // the item is built in place in the body encoder's buffer (a view, valid
+    // until the next write): no allocation of a chunk's size per chunk, so
+    // an always-on recorder's memory does not drift with the chunks written
+    const item = this.#pending.finishFramed((body) =>
+      chunkItemPrefix(
+        this.#chunkIndex,
+        this.#seq,
+        this.#prevHash,
+        sha256(body).subarray(0, 16),
+        body.length,
+      )
     );
     try {
       this.#file.writeSync(item); // its error names the recording
@@ -348,7 +350,8 @@ export class RecordingWriter {
     this.#onPiece?.({
       index,
       kind,
-      bytes,
+      // a chunk's bytes are a view into a buffer the next chunk reuses
+      bytes: kind === "chunk" ? bytes.slice() : bytes,
       hash,
       offset,
       tempPath: this.tempPath,

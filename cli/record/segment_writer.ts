@@ -214,9 +214,13 @@ export class SegmentWriter {
     try {
       w.write(event);
       // a segment full: its last chunk is sealed now, the rotation follows
-      // at the next tick (between two reads)
+      // at the next tick (between two reads); the events until then go into
+      // one more chunk, not one chunk each
       const max = this.#opts.rotate?.bytes;
-      if (max !== undefined && w.bytes + w.pendingBytes >= max) {
+      if (
+        !this.#rotateRequested && max !== undefined &&
+        w.bytes + w.pendingBytes >= max
+      ) {
         w.flush();
         this.#rotateRequested = true;
       }
