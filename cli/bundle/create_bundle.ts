@@ -76,6 +76,13 @@ export interface CreatedBundle {
   signed: boolean;
 }
 
+/**
+ * A recording to bundle: a file (its member name is `recordings/` and its
+ * file name), or a file with the member name it gets (the segments of a
+ * directory go under `recordings/NAME/`).
+ */
+export type BundleInput = string | { path: string; member: string };
+
 /** The member name a recording file gets in a bundle. */
 export function recordingMemberName(path: string): string {
   const base = path.split(/[\\/]/).pop() ?? path;
@@ -104,7 +111,7 @@ export function recordingMemberName(path: string): string {
  */
 export async function createBundle(
   out: string,
-  recordings: string[],
+  recordings: BundleInput[],
   options: CreateBundleOptions = {},
 ): Promise<CreatedBundle> {
   if (recordings.length === 0) {
@@ -114,8 +121,9 @@ export async function createBundle(
     throw new Error(`Cannot create bundle "${out}": the file exists`);
   }
   const names = new Map<string, string>();
-  for (const p of recordings) {
-    const name = recordingMemberName(p);
+  for (const r of recordings) {
+    const p = typeof r === "string" ? r : r.path;
+    const name = typeof r === "string" ? recordingMemberName(p) : r.member;
     const prev = names.get(name);
     if (prev !== undefined) {
       throw new Error(

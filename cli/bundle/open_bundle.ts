@@ -4,12 +4,22 @@
  *
  * A bundle with one recording gives it; with several, the caller names one
  * (`member`) by its member name (`recordings/a.cbor`) or its file name
- * (`a.cbor`), or gets an error listing them.
+ * (`a.cbor`), or gets an error listing them. The segments of one segment
+ * directory are members of one folder (`recordings/NAME/...`), read as one
+ * recording named `NAME` (as the directory is: links checked, gaps as lost
+ * spans).
  *
  * @module
  */
 import type { Entry } from "@zip.js/zip.js";
-import { RecordingReader } from "../log/mod.ts";
+import {
+  RecordingReader,
+  type RecordingSource,
+  type SegmentEntry,
+  type SegmentSetOptions,
+  SegmentSetReader,
+  segmentStart,
+} from "../log/mod.ts";
 import { INPUT_LIMITS } from "../io/mod.ts";
 import { openZip, readEntry, streamEntry } from "./_zip.ts";
 import {
@@ -27,6 +37,11 @@ export interface OpenBundle {
   manifest: Manifest;
   /** The recordings' member names, in manifest order. */
   recordings: string[];
+  /**
+   * What a reader picks from: each loose recording's member name, and each
+   * segment directory's folder (`recordings/NAME/`), in manifest order.
+   */
+  units: string[];
   /** It has a `manifest.sig` (not checked: see `verifyBundle`). */
   signed: boolean;
   /**
@@ -37,6 +52,15 @@ export interface OpenBundle {
     member?: string,
     options?: { closeBundle?: boolean },
   ): Promise<RecordingReader>;
+  /**
+   * Opens one unit (see {@link units}): a loose recording as
+   * {@link openRecording} does, a segment directory's folder as one
+   * recording (only the segments covering the span, when one is given).
+   */
+  openSource(
+    unit?: string,
+    options?: { closeBundle?: boolean } & SegmentSetOptions,
+  ): Promise<RecordingSource>;
   close(): Promise<void>;
 }
 
@@ -71,11 +95,73 @@ export async function openBundle(path: string): Promise<OpenBundle> {
       );
     }
     const recordings = manifest.recordings.map((r) => r.member);
-    return {
+    const units = recordingUnits(recordings);
+    const sizeOf = (name: string) =>
+      manifest.members.find((m) => m.name === name)?.size;
+    const stream = (name: string) => {
+      const entry = byName.get(name);
+      if (!entry) {
+        throw new Error(
+          `Cannot read bundle "${path}": the manifest lists ${name}, but the zip has no such member`,
+        );
+      }
+      // never inflated past the size the manifest pins
+      return streamEntry(entry, { maxBytes: sizeOf(name) });
+    };
+    const label = (name: string) =>
+      `${path}#${name.slice(RECORDINGS_DIR.length)}`;
+    const b: OpenBundle = {
       path,
       manifest,
       recordings,
+      units,
       signed: byName.has(SIGNATURE_NAME),
+      async openSource(unit?: string, options = {}) {
+        const close = options.closeBundle ? () => zip.close() : async () => {};
+        let name: string;
+        try {
+          name = pickRecording(path, units, unit);
+        } catch (e) {
+          // one segment of a directory, named by itself, is read alone
+          const one = unit !== undefined &&
+            recordings.some((r) => r === unit || r === RECORDINGS_DIR + unit);
+          if (one) return await b.openRecording(unit, options);
+          await close();
+          throw e;
+        }
+        if (!name.endsWith("/")) return await b.openRecording(name, options);
+        try {
+          const entries: SegmentEntry[] = [];
+          for (const m of recordings.filter((r) => r.startsWith(name))) {
+            const header =
+              (await RecordingReader.fromStream(stream(m), label(m)))
+                .header;
+            const base = m.slice(name.length);
+            entries.push({
+              name: base,
+              path: label(m),
+              closed: !base.endsWith(".incomplete"),
+              header,
+              startUtcNs: segmentStart(header),
+              bytes: sizeOf(m) ?? 0,
+              open: () => RecordingReader.fromStream(stream(m), label(m)),
+            });
+          }
+          return SegmentSetReader.fromEntries(
+            label(name),
+            entries,
+            {
+              ...options,
+              onClose: close,
+            },
+            [],
+            true,
+          );
+        } catch (e) {
+          await close();
+          throw e;
+        }
+      },
       async openRecording(member?: string, options = {}) {
         const close = options.closeBundle ? () => zip.close() : async () => {};
         try {
@@ -99,10 +185,33 @@ export async function openBundle(path: string): Promise<OpenBundle> {
       },
       close: () => zip.close(),
     };
+    return b;
   } catch (e) {
     await zip.close();
     throw e;
   }
+}
+
+/**
+ * The units of a bundle's recordings: each loose recording, and each folder
+ * under `recordings/` (the segments of one directory) once, in order.
+ *
+ * @example
+ * ```ts
+ * import { recordingUnits } from "./open_bundle.ts";
+ * const u = recordingUnits(["recordings/a.cbor", "recordings/d/1.cbor", "recordings/d/2.cbor"]);
+ * if (u.join() !== "recordings/a.cbor,recordings/d/") throw new Error(u.join());
+ * ```
+ */
+export function recordingUnits(recordings: string[]): string[] {
+  const out: string[] = [];
+  for (const r of recordings) {
+    const rest = r.slice(RECORDINGS_DIR.length);
+    const slash = rest.indexOf("/");
+    const unit = slash < 0 ? r : RECORDINGS_DIR + rest.slice(0, slash + 1);
+    if (!out.includes(unit)) out.push(unit);
+  }
+  return out;
 }
 
 /**
@@ -134,8 +243,9 @@ export function pickRecording(
         `name one with --member NAME or "${path}#NAME"`,
     );
   }
+  const bare = (x: string) => x.replace(/\/+$/, "");
   const found = recordings.find((r) =>
-    r === member || r === RECORDINGS_DIR + member
+    bare(r) === bare(member) || bare(r) === bare(RECORDINGS_DIR + member)
   );
   if (found === undefined) {
     throw new Error(

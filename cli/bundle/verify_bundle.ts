@@ -8,8 +8,9 @@
  * bundle: without one the signature is reported as not checked, and an
  * unsigned bundle is reported as unsigned); every member the manifest lists,
  * by size and SHA-256; members the manifest does not list (flagged: someone
- * added them); and every recording's chunk chain and trailer, and its final
- * hash against the manifest's.
+ * added them); every recording's chunk chain and trailer, and its final
+ * hash against the manifest's; and for a segment directory bundled as one
+ * recording (`recordings/NAME/...`), the links between its segments.
  *
  * @module
  */
@@ -40,6 +41,7 @@ import {
   readRecordingMember,
   type RecordingPass,
 } from "./_recording_member.ts";
+import { checkSegmentLinks, type LinkedMember } from "./_segment_links.ts";
 import {
   type Finding,
   type MemberCheck,
@@ -277,6 +279,8 @@ export async function verifyBundle(
         });
       }
     }
+    // the segments of a directory (recordings/NAME/...): their links too
+    const linked: LinkedMember[] = [];
     for (const desc of manifest.recordings) {
       const name = desc.member;
       const entry = byName.get(name);
@@ -321,6 +325,13 @@ export async function verifyBundle(
       const { reader, result } = pass.recording;
       recordings.push(result.check);
       findings.push(...result.findings);
+      linked.push({
+        name,
+        header: reader.header,
+        finalHash: reader.report.trailer && reader.report.complete
+          ? reader.report.trailer.finalHash
+          : result.lastHash ?? reader.headerHash,
+      });
       const h = reader.header;
       const claims: [string, unknown, unknown][] = [
         ["host", desc.host, h.host],
@@ -346,6 +357,7 @@ export async function verifyBundle(
         }
       }
     }
+    findings.push(...checkSegmentLinks(linked));
     return done();
   } finally {
     await zip.close();

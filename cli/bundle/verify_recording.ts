@@ -24,10 +24,17 @@ export async function checkRecording(
   name: string,
   member?: string,
 ): Promise<
-  { check: RecordingCheck; findings: Finding[]; counts: Record<string, number> }
+  {
+    check: RecordingCheck;
+    findings: Finding[];
+    counts: Record<string, number>;
+    /** The hash of the last chunk read whole (none: no chunk). */
+    lastHash?: Uint8Array;
+  }
 > {
   // the reader checks digests, chain and trailer, and counts, as it goes
-  for await (const _ of reader.chunks()) { /* read to the end */ }
+  let lastHash: Uint8Array | undefined;
+  for await (const c of reader.chunks()) lastHash = c.hash;
   const r = reader.report;
   const counts = r.counts.sortedKinds() as Record<string, number>;
   const findings: Finding[] = r.problems.map((p) => ({
@@ -64,6 +71,7 @@ export async function checkRecording(
     },
     findings,
     counts,
+    ...(lastHash ? { lastHash } : {}),
   };
 }
 

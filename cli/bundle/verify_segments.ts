@@ -24,6 +24,9 @@ import {
 export interface VerifySegmentsOptions {
   /** The newest segment is being written now (its writer is alive). */
   writerAlive?: boolean;
+  /** Verify only the segments covering this UTC span (ns). */
+  fromUtcNs?: bigint;
+  toUtcNs?: bigint;
 }
 
 /**
@@ -52,11 +55,34 @@ export async function verifySegments(
   paths: string[],
   options: VerifySegmentsOptions = {},
 ): Promise<VerifyResult> {
-  const set = await SegmentSetReader.open(paths);
+  const set = await SegmentSetReader.open(paths, {
+    fromUtcNs: options.fromUtcNs,
+    toUtcNs: options.toUtcNs,
+  });
   for await (const _ of set.chunks()) {
     // the readers check digests, chains, trailers and links as they go
   }
   const findings: Finding[] = [];
+  const first = set.all.indexOf(set.segments[0]);
+  const after = set.all.length - first - set.segments.length;
+  if (first > 0 || after > 0) {
+    const names = (l: { name: string }[]) =>
+      l.length === 1 ? l[0].name : `${l[0].name} to ${l[l.length - 1].name}`;
+    const outside = [
+      first > 0
+        ? `${first} before (${names(set.all.slice(0, first))})`
+        : undefined,
+      after > 0
+        ? `${after} after (${names(set.all.slice(set.all.length - after))})`
+        : undefined,
+    ].filter((x) => x !== undefined).join(", ");
+    findings.push({
+      level: "note",
+      member: set.segments[0].name,
+      message:
+        `only the ${set.segments.length} segments covering --from/--to were verified; not read: ${outside}`,
+    });
+  }
   for (const u of set.unreadable) {
     findings.push({
       level: "tampered",
@@ -69,9 +95,10 @@ export async function verifySegments(
   for (const [i, s] of reads.entries()) {
     const r = s.report;
     const name = s.entry.name;
-    const next = reads[i + 1];
+    // the next segment of the directory, read or not (outside --from/--to)
+    const next = set.all[set.all.indexOf(s.entry) + 1] ?? reads[i + 1]?.entry;
     const linkedAfter = next !== undefined &&
-      next.entry.header.segment?.previous?.id === s.entry.header.segment?.id;
+      next.header.segment?.previous?.id === s.entry.header.segment?.id;
     for (const p of r.problems) {
       let level: Finding["level"] = p.type === "truncated"
         ? "incomplete"

@@ -34,7 +34,10 @@ import {
 export interface RecordingInputOptions {
   /** Which recording of a bundle (ignored for a recording file). */
   member?: string;
-  /** A segment directory: read only the segments covering this UTC span (ns). */
+  /**
+   * A segment directory (or one bundled): read only the segments covering
+   * this UTC span (ns).
+   */
   fromUtcNs?: bigint;
   toUtcNs?: bigint;
 }
@@ -92,8 +95,13 @@ export async function openRecordingInput(
     return await asCliError(RecordingReader.open(path));
   }
   const bundle = await asCliError(openBundle(file));
+  // a loose recording, or the segments of a directory as one recording
   return await asCliError(
-    bundle.openRecording(member, { closeBundle: true }),
+    bundle.openSource(member, {
+      closeBundle: true,
+      fromUtcNs: options.fromUtcNs,
+      toUtcNs: options.toUtcNs,
+    }),
   );
 }
 

@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { analyze, analyzeChunks, type Forest } from "../analysis/mod.ts";
+import {
+  analyze,
+  analyzeChunks,
+  type Forest,
+  selectProcesses,
+} from "../analysis/mod.ts";
 import { looksLikeZip, openBundle } from "../bundle/mod.ts";
 import {
   analysisChunks,
@@ -15,17 +20,27 @@ import {
 } from "../log/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import type { ReportInput, ReportRecording } from "../report/mod.ts";
-import { asCliError, openRecordingInput } from "./_input.ts";
+import { asCliError } from "./_input.ts";
+import {
+  absoluteSpan,
+  openInputInSpan,
+  spanOf,
+  type TimeFlags,
+  type TimeWindow,
+  windowOn,
+} from "./_time_span.ts";
 import { describeRedaction, type Redactor } from "../redact/mod.ts";
 
 /**
  * Reads every event of `reader` and analyses them, redacted by `redactor`
- * first when one is given.
+ * first when one is given; with a `window`, only the processes alive in it
+ * (and their ancestors, for context) stay.
  */
 export async function analyzeReader(
   reader: RecordingSource,
   name: string,
   redactor?: Redactor,
+  window: TimeWindow = {},
 ): Promise<ReportRecording> {
   const h = redactor
     ? { ...redactor.header(reader.header), redaction: redactor.describe() }
@@ -34,7 +49,17 @@ export async function analyzeReader(
   const forest = redactor
     ? await analyze(redacted(reader.events(), redactor), meta)
     : await analyzeChunks(analysisChunks(reader), meta);
-  return reportRecordingOf(name, h, forest, reader.report);
+  return reportRecordingOf(name, h, inWindow(forest, window), reader.report);
+}
+
+/** The processes alive in `window`, with their ancestors (their parents in the tree). */
+function inWindow(forest: Forest, window: TimeWindow): Forest {
+  if (window.from === undefined && window.to === undefined) return forest;
+  const { shown } = selectProcesses(forest, window);
+  return {
+    ...forest,
+    processes: forest.processes.filter((n) => shown.has(n.id)),
+  };
 }
 
 /** What the report shows of one recording read and analysed. */
@@ -83,16 +108,19 @@ async function* redacted(
 /**
  * What a report of `path` shows: the recording, or a bundle's recordings
  * (all of them, or the one `member` names; `path#NAME` works too), redacted
- * by `redactor` when one is given.
+ * by `redactor` when one is given; with `--from/--to` (`time`), the
+ * processes alive in that span (a segment directory: only the segments
+ * covering it are read).
  */
 export async function reportInputFor(
   path: string,
   member?: string,
   redactor?: Redactor,
+  time: TimeFlags = {},
 ): Promise<ReportInput> {
   const base = path.split(/[\\/]/).pop() ?? path;
   if (!(await looksLikeZip(path))) {
-    const reader = await openRecordingInput(path, { member });
+    const { reader, window } = await openInputInSpan(path, time, member);
     return {
       title: `procrec report: ${reader.name.split(/[\\/]/).pop()}`,
       recordings: [
@@ -100,21 +128,27 @@ export async function reportInputFor(
           reader,
           reader.name.split(/[\\/]/).pop()!,
           redactor,
+          window,
         ),
       ],
     };
   }
   const bundle = await asCliError(openBundle(path));
   try {
-    const names = member === undefined ? bundle.recordings : [member];
+    // a directory's segments are one recording
+    const names = member === undefined ? bundle.units : [member];
     const recordings: ReportRecording[] = [];
     for (const m of names) {
-      const reader = await asCliError(bundle.openRecording(m));
+      const reader = await asCliError(
+        bundle.openSource(m, absoluteSpan(time)),
+      );
+      const utcNs = BigInt(reader.header.timeBase.utcNs);
       recordings.push(
         await analyzeReader(
           reader,
           reader.name.slice(path.length + 1),
           redactor,
+          windowOn(spanOf(time, utcNs), utcNs),
         ),
       );
     }

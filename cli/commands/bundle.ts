@@ -6,6 +6,7 @@
  */
 import type { Command } from "commander";
 import {
+  type BundleInput,
   createBundle,
   importPrivateKey,
   type SigningKey,
@@ -13,15 +14,14 @@ import {
 import { CliError } from "../errors.ts";
 import type { RecordingReader } from "../log/mod.ts";
 import { SegmentSetReader } from "../log/mod.ts";
-import { parseUtcTime } from "./replay.ts";
-import { UsageError } from "../errors.ts";
+import { hasTimeFlags, spanOf, type UtcSpan } from "./_time_span.ts";
 import {
   renderReport,
   renderTextSummary,
   type ReportInput,
   type ReportRecording,
 } from "../report/mod.ts";
-import { reportRecordingOf } from "./_report_input.ts";
+import { analyzeReader, reportRecordingOf } from "./_report_input.ts";
 import { ForestBuilder } from "../analysis/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import { action, print, printErr } from "./_run.ts";
@@ -42,11 +42,15 @@ recording), report.html (the HTML report), and with --sign, manifest.sig: an
 Ed25519 signature over the exact bytes of manifest.json, which pins everything
 else. Check it with: procrec verify IR-42.zip --key ir-team.key.pub
 
-A segment directory (record -o DIR/ --rotate) is bundled as its segment
-files, summarized as one recording; with --from/--to (UTC, ISO-8601) only the
-segments covering that span:
-  procrec bundle create -o IR-43.zip --from 2026-12-02T10:00:00Z \
+A segment directory (record -o DIR/ --rotate) is bundled as one recording:
+its segment files, unchanged, under recordings/NAME/ (NAME: the directory's
+name), each pinned and checked, and the links between them checked by verify;
+replay, report and export of case.zip#NAME read them as the directory is read.
+With --from/--to only the segments covering that span (absolute UTC times,
+ISO-8601; offsets such as 90s from the oldest segment's start; clock times):
+  procrec bundle create -o IR-43.zip --from 2026-12-02T10:00:00Z \\
       --to 2026-12-02T11:00:00Z /var/lib/procrec/
+  procrec replay IR-43.zip#procrec
 `;
 
 interface CreateFlags {
@@ -70,7 +74,10 @@ export function register(program: Command): void {
   bundle
     .command("create")
     .description("write an evidence bundle of recordings")
-    .argument("<recordings...>", "recordings to include")
+    .argument(
+      "<recordings...>",
+      "recordings (files or segment directories) to include",
+    )
     .requiredOption("-o, --output <file>", "bundle (.zip) to write")
     .option("--case <id>", "case id")
     .option("--examiner <name>", "who made the bundle")
@@ -81,12 +88,12 @@ export function register(program: Command): void {
     )
     .addOption(groupOption())
     .option(
-      "--from <utc>",
-      "segment directories: only segments covering this UTC time or later",
+      "--from <time>",
+      "segment directories: only segments covering this time or later (UTC 2026-12-02T10:14:00Z, offset 90s, clock 10:14)",
     )
     .option(
-      "--to <utc>",
-      "segment directories: only segments covering this UTC time or earlier",
+      "--to <time>",
+      "segment directories: only segments covering this time or earlier",
     )
     .addHelpText("after", EXAMPLES)
     .exitOverride()
@@ -99,43 +106,80 @@ export function register(program: Command): void {
           throw new CliError((e as Error).message);
         });
       }
-      const span = {
-        fromUtcNs: utcFlag(flags.from, "--from"),
-        toUtcNs: utcFlag(flags.to, "--to"),
-      };
       const now = new Date();
-      // a segment directory is bundled as its segments (those covering
-      // --from/--to), each a complete recording
+      const fail = (e: unknown) =>
+        new CliError(
+          `Cannot create bundle "${flags.output}": ${(e as Error).message}`,
+        );
+      // a segment directory is bundled as the segments covering --from/--to
+      // under recordings/NAME/, read back as one recording NAME
+      const inputs: BundleInput[] = [];
       const files: string[] = [];
+      const dirs = new Map<string, { name: string; span: UtcSpan }>();
       for (const path of recordings) {
-        if ((await Deno.stat(path).catch(() => null))?.isDirectory) {
-          const set = await SegmentSetReader.open([path], span).catch((e) => {
-            throw new CliError(
-              `Cannot create bundle "${flags.output}": ${(e as Error).message}`,
-            );
+        if (!(await Deno.stat(path).catch(() => null))?.isDirectory) {
+          inputs.push(path);
+          files.push(path);
+          continue;
+        }
+        const name = directoryMemberName(path);
+        const same = [...dirs].find(([, d]) => d.name === name);
+        if (same) {
+          throw new CliError(
+            `Cannot create bundle "${flags.output}": directories "${
+              same[0]
+            }" and "${path}" would both be recordings/${name}/; rename one`,
+          );
+        }
+        // relative times count from the start of the oldest segment
+        const whole = await SegmentSetReader.open([path]).catch((e) => {
+          throw fail(e);
+        });
+        const span = hasTimeFlags(flags)
+          ? spanOf(flags, BigInt(whole.header.timeBase.utcNs))
+          : {};
+        const set = await SegmentSetReader.open([path], span).catch((e) => {
+          throw fail(e);
+        });
+        dirs.set(path, { name, span });
+        for (const seg of set.segments) {
+          inputs.push({
+            path: seg.path,
+            member: `recordings/${name}/${seg.name}`,
           });
-          files.push(...set.segments.map((s) => s.path));
-        } else files.push(path);
+          files.push(seg.path);
+        }
       }
-      recordings = files;
-      for (const path of recordings) {
+      for (const path of files) {
         // read twice (described and analysed, then copied and hashed again)
         await requireRegularFile(
           path,
           "recording",
           "a bundle reads each recording twice",
         ).catch((e) => {
-          throw new CliError(
-            `Cannot create bundle "${flags.output}": ${(e as Error).message}`,
-          );
+          throw fail(e);
         });
       }
-      // each recording is analysed in the same read that describes it
+      // a directory is analysed as one recording, in a read of its own
+      const analysed = new Map<string, ReportRecording>();
+      for (const [path, d] of dirs) {
+        const reader = await SegmentSetReader.open([path], d.span).catch(
+          (e) => {
+            throw fail(e);
+          },
+        );
+        analysed.set(path, await analyzeReader(reader, `${d.name}/`));
+      }
+      const inSet = new Set(
+        inputs.flatMap((i) => typeof i === "string" ? [] : [i.path]),
+      );
+      // each loose recording is analysed in the same read that describes it
       const read = new Map<
         string,
         { reader: RecordingReader; builder: ForestBuilder }
       >();
       const onRecording = (path: string, reader: RecordingReader) => {
+        if (inSet.has(path)) return undefined;
         const builder = new ForestBuilder({
           os: reader.header.os,
           bootId: reader.header.bootId,
@@ -150,7 +194,9 @@ export function register(program: Command): void {
       };
       const base = flags.output.split(/[\\/]/).pop()!;
       const documents = () => {
-        const analysed: ReportRecording[] = recordings.map((path) => {
+        const units: ReportRecording[] = recordings.map((path) => {
+          const dir = analysed.get(path);
+          if (dir) return dir;
           const { reader, builder } = read.get(path)!;
           const name = path.split(/[\\/]/).pop()!;
           const r = reportRecordingOf(
@@ -171,7 +217,7 @@ export function register(program: Command): void {
         });
         const input: ReportInput = {
           title: `procrec evidence bundle ${c.id ? `for case ${c.id}` : base}`,
-          recordings: analysed,
+          recordings: units,
           bundle: {
             name: base,
             created: now.toISOString(),
@@ -195,7 +241,7 @@ export function register(program: Command): void {
       const enc = new TextEncoder();
       let made;
       try {
-        made = await createBundle(flags.output, files, {
+        made = await createBundle(flags.output, inputs, {
           case: c,
           signingKey,
           now,
@@ -207,8 +253,13 @@ export function register(program: Command): void {
         throw new CliError((e as Error).message, 2, { cause: e });
       }
       const m = made.manifest;
+      const segments = inSet.size
+        ? ` (${dirs.size} segment director${
+          dirs.size === 1 ? "y" : "ies"
+        } as ${inSet.size} segment files)`
+        : "";
       const lines = [
-        `wrote ${made.path}: ${m.recordings.length} recording(s), ${m.members.length} members`,
+        `wrote ${made.path}: ${recordings.length} recording(s)${segments}, ${m.members.length} members`,
       ];
       for (const mem of m.members) {
         lines.push(`  ${mem.name}  ${mem.size} bytes  sha256 ${mem.sha256}`);
@@ -223,13 +274,9 @@ export function register(program: Command): void {
     }));
 }
 
-function utcFlag(text: string | undefined, name: string): bigint | undefined {
-  if (text === undefined) return undefined;
-  const t = parseUtcTime(text, name);
-  if (t === undefined) {
-    throw new UsageError(
-      `${name} "${text}" is not a UTC time (e.g. 2026-12-02T10:14:00Z)`,
-    );
-  }
-  return t;
+/** The folder name a segment directory gets under `recordings/`. */
+function directoryMemberName(path: string): string {
+  const base = path.replace(/[\\/]+$/, "").split(/[\\/]/).pop() ?? "";
+  return base.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+$/, "_") ||
+    "segments";
 }

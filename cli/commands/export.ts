@@ -18,7 +18,7 @@
  */
 import type { Command } from "commander";
 import { action, printErr } from "./_run.ts";
-import { openRecordingInput } from "./_input.ts";
+import { openInputInSpan } from "./_time_span.ts";
 import { groupOption, modeOf } from "./_output.ts";
 import { escapeText } from "../text/mod.ts";
 import { openOutput } from "../io/mod.ts";
@@ -44,8 +44,16 @@ export function register(program: Command): void {
       "write a recording's events as JSON lines: procrec's own (jsonl),\n" +
         "Elastic Common Schema (ecs) or OCSF Process Activity (ocsf)",
     )
-    .argument("<recording>", "recording (or bundle) to export")
+    .argument(
+      "<recording>",
+      "recording, bundle or segment directory to export",
+    )
     .option("--format <format>", "jsonl, ecs or ocsf", "jsonl")
+    .option(
+      "--from <time>",
+      "only events at or after this time (UTC 2026-12-02T10:14:00Z, offset 90s, clock 10:14)",
+    )
+    .option("--to <time>", "only events at or before this time")
     .option("-o, --output <file>", "write here instead of stdout")
     .option("--bulk", "interleave _bulk action lines (ecs, ocsf)")
     .option("--index <name>", "index named in the _bulk action lines")
@@ -67,6 +75,11 @@ Examples:
   curl -H 'Content-Type: application/x-ndjson' -XPOST \\
     http://localhost:9200/procrec/_bulk --data-binary @run.ndjson
   procrec export run.cbor --redact rules.json --redact-key redact.key -o run.jsonl
+  procrec export /var/lib/procrec/ --from 2026-12-02T10:14:00Z --to 2026-12-02T10:20:00Z
+
+--from/--to keep the events of a span: absolute UTC times (ISO-8601), offsets
+from the recording's start (90s, 250ms) or clock times on its day (10:14);
+a segment directory reads only the segments covering the span.
 
 --redact redacts as record --redact does (see procrec record --help); the
 header line lists the rules. For a redacted recording that names its
@@ -84,6 +97,8 @@ interface Opts {
   group?: string;
   redact?: string;
   redactKey?: string;
+  from?: string;
+  to?: string;
 }
 
 async function exportRecording(path: string, opts: Opts): Promise<number> {
@@ -104,7 +119,9 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
     { rules: opts.redact, key: opts.redactKey },
     "--redact",
   );
-  const reader = await openRecordingInput(path);
+  const { reader, window } = await openInputInSpan(path, opts);
+  const from = window.from ?? -Infinity;
+  const to = window.to ?? Infinity;
   const header = redactor
     ? { ...redactor.header(reader.header), redaction: redactor.describe() }
     : reader.header;
@@ -136,9 +153,14 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
   }
   let written = 0;
   let skipped = 0;
+  let outside = 0;
   let done = false;
   try {
     for await (const e of reader.events()) {
+      if (e.t < from || e.t > to) {
+        outside++;
+        continue;
+      }
       const line = map(redactor ? redactor.event(e) : e);
       if (line === undefined) skipped++;
       else {
@@ -163,6 +185,7 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
   if (skipped > 0) {
     note += ` (${skipped} thread, comm, image-load or lost events not mapped)`;
   }
+  if (outside > 0) note += ` (${outside} outside --from/--to)`;
   printErr(note + "\n");
   for (const p of r.problems) {
     printErr(

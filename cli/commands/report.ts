@@ -17,12 +17,18 @@ Examples:
   procrec report incident.cbor -o /cases/i.html -f     replace an earlier report
   procrec report case.zip -o case.html                 every recording of the bundle
   procrec report case.zip --member b.cbor -o b.html    one of them
+  procrec report /var/lib/procrec/ --from 2026-12-02T10:14:00Z --to 2026-12-02T10:20:00Z
 
 One self-contained HTML file: no network, no external script or style. Open
 it in any browser: the process tree (click the triangles, or double-click a
 row, to expand and collapse), search by image or argv (Enter: next match),
 a timeline of process lifetimes coloured by exit status, lost spans in
 orange, and the recording's metadata and integrity.
+
+--from/--to keep the processes alive in a span (with their ancestors):
+absolute UTC times (ISO-8601), offsets from the recording's start (90s) or
+clock times on its day (10:14); a segment directory reads only the segments
+covering the span.
 
 --redact RULES --redact-key KEY redacts the recording's secrets before the
 report is made, as record --redact does (see procrec record --help).
@@ -33,12 +39,17 @@ export function register(program: Command): void {
   program
     .command("report")
     .description("write the HTML report of a recording or a bundle")
-    .argument("<input>", "recording or bundle")
+    .argument("<input>", "recording, bundle or segment directory")
     .option(
       "-o, --output <file>",
       "HTML file to write (default: the input's name with .html, in the current directory)",
     )
     .option("--member <name>", "one recording of a bundle")
+    .option(
+      "--from <time>",
+      "only processes alive at or after this time (UTC 2026-12-02T10:14:00Z, offset 90s, clock 10:14)",
+    )
+    .option("--to <time>", "only processes alive at or before this time")
     .option("-f, --force", "replace the output file if it exists")
     .addOption(groupOption())
     .option(
@@ -57,13 +68,18 @@ export function register(program: Command): void {
           group?: string;
           redact?: string;
           redactKey?: string;
+          from?: string;
+          to?: string;
         },
       ) => {
         const redactor = await loadRedactor(
           { rules: flags.redact, key: flags.redactKey },
           "--redact",
         );
-        const report = await reportInputFor(input, flags.member, redactor);
+        const report = await reportInputFor(input, flags.member, redactor, {
+          from: flags.from,
+          to: flags.to,
+        });
         const html = renderReport(report);
         const output = flags.output ?? defaultReportPath(input, flags.member);
         await writeTextOutput(output, html, {

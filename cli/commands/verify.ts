@@ -17,7 +17,10 @@ import { CliError } from "../errors.ts";
 import { verifySegments } from "../bundle/verify_segments.ts";
 import { processAlive, readWriterPid } from "../record/segment_writer.ts";
 import { action, print } from "./_run.ts";
-import { openRecordingInput, readKeyFile } from "./_input.ts";
+import { asCliError, openRecordingInput, readKeyFile } from "./_input.ts";
+import { hasTimeFlags, spanOf } from "./_time_span.ts";
+import { SegmentSetReader } from "../log/mod.ts";
+import { UsageError } from "../errors.ts";
 
 const EXAMPLES = `
 Examples:
@@ -25,6 +28,7 @@ Examples:
   procrec verify incident.cbor                      recording: chunk chain and trailer
   procrec verify case.zip --key k.pub --json        the same, as JSON
   procrec verify /var/lib/procrec/                  segment directory: every segment and link
+  procrec verify /var/lib/procrec/ --from 2026-12-02T10:00:00Z --to 2026-12-02T11:00:00Z
 
 A segment directory (record -o DIR/ --rotate), or several segment files, is
 verified as one recording: each segment's chain and trailer, and each link
@@ -32,6 +36,10 @@ verified as one recording: each segment's chain and trailer, and each link
 by retention (a later header names it), an unclean end that the next segment
 records, and the newest segment of a live recorder are notes; a segment
 missing without a record fails (incomplete), a broken link fails (tampered).
+--from/--to verify only the segments covering a span (absolute UTC times,
+ISO-8601; offsets such as 90s from the oldest segment's start; or clock
+times on its day) and the links between them; the segments outside are
+named in a note, not read. A single recording or a bundle is verified whole.
 
 A bundle is checked member by member against manifest.json (size, SHA-256),
 members the manifest does not list are flagged, and every recording's chunk
@@ -46,6 +54,8 @@ failing member, chunk or signature is named), 2 error (unreadable input).
 interface VerifyFlags {
   key?: string;
   json?: boolean;
+  from?: string;
+  to?: string;
 }
 
 /** Adds `verify` to the program. */
@@ -64,6 +74,14 @@ export function register(program: Command): void {
       "public key (PEM) the bundle must be signed with",
     )
     .option("--json", "print the result as JSON")
+    .option(
+      "--from <time>",
+      "segment directories: only segments covering this time or later (UTC 2026-12-02T10:14:00Z, offset 90s, clock 10:14)",
+    )
+    .option(
+      "--to <time>",
+      "segment directories: only segments covering this time or earlier",
+    )
     .addHelpText("after", EXAMPLES)
     .action(action(async (inputs: string[], flags: VerifyFlags) => {
       const input = inputs[0];
@@ -80,9 +98,15 @@ export function register(program: Command): void {
       } catch (e) {
         throw new CliError(`Cannot verify "${input}": ${(e as Error).message}`);
       }
+      const segments = info.isDirectory || inputs.length > 1;
+      if (hasTimeFlags(flags) && !segments) {
+        throw new UsageError(
+          `Cannot verify "${input}" with --from/--to: they choose segments of a segment directory; a recording or a bundle is verified whole`,
+        );
+      }
       let result;
       try {
-        if (info.isDirectory || inputs.length > 1) {
+        if (segments) {
           if (key) {
             throw new CliError(
               `Cannot verify "${input}" with --key: segments are recordings, and only bundles are signed`,
@@ -93,7 +117,17 @@ export function register(program: Command): void {
             const pid = await readWriterPid(input);
             writerAlive = pid !== undefined && processAlive(pid);
           }
-          result = await verifySegments(inputs, { writerAlive });
+          // relative times count from the start of the oldest segment
+          const span = hasTimeFlags(flags)
+            ? spanOf(
+              flags,
+              BigInt(
+                (await asCliError(SegmentSetReader.open(inputs))).header
+                  .timeBase.utcNs,
+              ),
+            )
+            : {};
+          result = await verifySegments(inputs, { writerAlive, ...span });
         } else if (!info.isFile) {
           // a pipe, FIFO or device: a recording read once (a bundle is refused)
           if (key) {

@@ -77,7 +77,8 @@ export class RecordingReader {
     readonly header: RecordingHeader,
     window: ByteWindow,
     start: number,
-    headerHash: Uint8Array,
+    /** SHA-256 of the header item: a recording's final hash before any chunk. */
+    readonly headerHash: Uint8Array,
   ) {
     this.#window = window;
     this.#start = start;

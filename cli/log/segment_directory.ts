@@ -26,6 +26,11 @@ export interface SegmentEntry {
   /** UTC ns at which it begins (its segment start, else its time base). */
   startUtcNs: bigint;
   bytes: number;
+  /**
+   * Opens it for reading, when it is not a file at `path` (a member of an
+   * evidence bundle); a file is opened by its path.
+   */
+  open?: () => Promise<RecordingReader>;
 }
 
 /** How a segment ends. */

@@ -55,6 +55,8 @@ export interface SegmentSetOptions {
   /** Read only the segments covering this UTC span (ns). */
   fromUtcNs?: bigint;
   toUtcNs?: bigint;
+  /** Called once reading ends (the bundle the segments are in is closed). */
+  onClose?: () => Promise<void>;
 }
 
 /** One segment as read. */
@@ -81,6 +83,7 @@ export class SegmentSetReader implements RecordingSource {
   readonly segmentsRead: SegmentRead[] = [];
   readonly gaps: SegmentGap[] = [];
   #used = false;
+  #onClose: (() => Promise<void>) | undefined;
 
   private constructor(
     readonly name: string,
@@ -119,7 +122,7 @@ export class SegmentSetReader implements RecordingSource {
     paths: string[],
     options: SegmentSetOptions = {},
   ): Promise<SegmentSetReader> {
-    let all: SegmentEntry[] = [];
+    const all: SegmentEntry[] = [];
     const unreadable: { name: string; reason: string }[] = [];
     let files = false;
     for (const p of paths) {
@@ -135,9 +138,26 @@ export class SegmentSetReader implements RecordingSource {
         files = true;
       }
     }
+    const name = paths.length === 1 ? paths[0] : paths.join(" ");
+    // files given one by one: what came before them was not asked for
+    return SegmentSetReader.fromEntries(name, all, options, unreadable, files);
+  }
+
+  /**
+   * Reads `entries` (segments found elsewhere: the members of a bundle that
+   * are one segment directory) as one recording named `name`.
+   */
+  static fromEntries(
+    name: string,
+    entries: SegmentEntry[],
+    options: SegmentSetOptions = {},
+    unreadable: { name: string; reason: string }[] = [],
+    /** What came before the first entry was not asked for: no gap. */
+    chosenOnly = false,
+  ): SegmentSetReader {
+    let all = [...entries];
     sortSegments(all);
     all = all.filter((s, i) => i === 0 || s.path !== all[i - 1].path);
-    const name = paths.length === 1 ? paths[0] : paths.join(" ");
     if (all.length === 0) {
       throw new Error(
         `Cannot read "${name}": it is a directory with no recordings (no segments)`,
@@ -157,15 +177,16 @@ export class SegmentSetReader implements RecordingSource {
         `Cannot read "${name}": no segment covers the times asked for`,
       );
     }
-    return new SegmentSetReader(
+    const reader = new SegmentSetReader(
       name,
       chosen[0].header,
       chosen,
       all,
       unreadable,
-      // files given one by one: what came before them was not asked for
-      files || chosen[0] !== all[0],
+      chosenOnly || chosen[0] !== all[0],
     );
+    reader.#onClose = options.onClose;
+    return reader;
   }
 
   /**
@@ -199,6 +220,14 @@ export class SegmentSetReader implements RecordingSource {
   async *chunks(): AsyncGenerator<ChunkRead & { segment: string }> {
     if (this.#used) throw new Error(`Cannot read "${this.name}" twice`);
     this.#used = true;
+    try {
+      yield* this.#chunks();
+    } finally {
+      await this.#onClose?.();
+    }
+  }
+
+  async *#chunks(): AsyncGenerator<ChunkRead & { segment: string }> {
     const r = this.report;
     const base = this.header;
     const live = new LiveProcesses();
@@ -249,7 +278,8 @@ export class SegmentSetReader implements RecordingSource {
       });
       const p = seg?.previous;
       if (prev === undefined) {
-        if (p && !this.skippedBefore) {
+        // segments not asked for are no gap; a deletion by retention is
+        if (p && (!this.skippedBefore || deletedBy.has(p.id))) {
           const d = deletedBy.get(p.id);
           gap(
             d
@@ -361,7 +391,7 @@ export class SegmentSetReader implements RecordingSource {
       for (const e of pre) live.add(e);
       let reader: RecordingReader;
       try {
-        reader = await RecordingReader.open(entry.path);
+        reader = await (entry.open?.() ?? RecordingReader.open(entry.path));
       } catch (e) {
         this.#problem({
           offset: 0,
@@ -411,11 +441,12 @@ export class SegmentSetReader implements RecordingSource {
       const rr = reader.report;
       read.finalHash = rr.trailer && rr.complete
         ? rr.trailer.finalHash
-        : hash ??
-          await readSegmentEnd(entry.path).then(
+        : hash ?? (entry.open
+          ? reader.headerHash
+          : await readSegmentEnd(entry.path).then(
             (e) => e.finalHash,
             () => undefined,
-          );
+          ));
       this.segmentsRead.push(read);
       r.bytes += rr.bytes;
       r.chunks += rr.chunks;

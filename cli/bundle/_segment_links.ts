@@ -1,0 +1,136 @@
+/**
+ * The links between the segments of one directory bundled as one recording
+ * (members under `recordings/NAME/`): each header names its predecessor's
+ * id and final hash. Pure: fed what the verifier read of each member.
+ *
+ * Levels, as `procrec verify DIR` gives them: a link whose hash does not
+ * match, or a segment naming no predecessor after another, is `tampered`; a
+ * predecessor missing from the bundle (between two bundled segments) is
+ * `incomplete`; a deletion by retention that a header records, and an
+ * unclean end (a recorder killed, a full disk), are `note`s. Segments before
+ * the first one bundled (`bundle create --from`) are not asked for: no gap.
+ *
+ * @module
+ */
+import type { RecordingHeader } from "../log/mod.ts";
+import { segmentStart } from "../log/segment_directory.ts";
+import { equalBytes, toHex } from "../log/_hash.ts";
+import { RECORDINGS_DIR } from "./manifest.ts";
+import type { Finding } from "./verify_result.ts";
+
+/** One recording member as verified. */
+export interface LinkedMember {
+  /** Member name (`recordings/NAME/segment.cbor`). */
+  name: string;
+  header: RecordingHeader;
+  /** Its trailer's final hash, else the hash of its last complete item. */
+  finalHash: Uint8Array;
+}
+
+/**
+ * Findings on the links of every bundled segment directory in `members`
+ * (loose recordings are ignored).
+ *
+ * @example
+ * ```ts
+ * import { checkSegmentLinks } from "./_segment_links.ts";
+ * const header = (id: string, start: number, previous?: object) => ({
+ *   segment: { id, run: "r", index: 0, startUtcNs: BigInt(start), alive: [],
+ *     ...(previous ? { previous } : {}) },
+ *   timeBase: { utcNs: 0n, monoNs: 0n },
+ * }) as never;
+ * const h1 = new Uint8Array(32).fill(1);
+ * const ok = checkSegmentLinks([
+ *   { name: "recordings/d/a.cbor", header: header("a", 1), finalHash: h1 },
+ *   { name: "recordings/d/b.cbor", header: header("b", 2,
+ *     { name: "a.cbor", id: "a", finalHash: h1, closed: true }), finalHash: h1 },
+ * ]);
+ * if (ok.length !== 0) throw new Error(JSON.stringify(ok));
+ * const bad = checkSegmentLinks([
+ *   { name: "recordings/d/a.cbor", header: header("a", 1), finalHash: h1 },
+ *   { name: "recordings/d/b.cbor", header: header("b", 2,
+ *     { name: "a.cbor", id: "a", finalHash: new Uint8Array(32), closed: true }), finalHash: h1 },
+ * ]);
+ * if (bad[0]?.level !== "tampered") throw new Error(JSON.stringify(bad));
+ * ```
+ */
+export function checkSegmentLinks(members: LinkedMember[]): Finding[] {
+  const sets = new Map<string, LinkedMember[]>();
+  for (const m of members) {
+    const rest = m.name.slice(RECORDINGS_DIR.length);
+    const slash = rest.indexOf("/");
+    if (!m.name.startsWith(RECORDINGS_DIR) || slash < 0) continue;
+    const folder = rest.slice(0, slash + 1);
+    sets.set(folder, [...(sets.get(folder) ?? []), m]);
+  }
+  const findings: Finding[] = [];
+  for (const set of sets.values()) {
+    set.sort((a, b) => {
+      const x = segmentStart(a.header), y = segmentStart(b.header);
+      return x < y ? -1 : x > y ? 1 : a.name < b.name ? -1 : 1;
+    });
+    const deletedBy = new Map<string, string>();
+    for (const m of set) {
+      for (const d of m.header.segment?.deleted ?? []) {
+        deletedBy.set(d.id, m.name);
+      }
+    }
+    for (const [i, m] of set.entries()) {
+      const p = m.header.segment?.previous;
+      const prev = set[i - 1];
+      const say = (level: Finding["level"], message: string) =>
+        findings.push({ level, member: m.name, message });
+      if (!m.header.segment) {
+        say("tampered", "is not a segment, yet it is bundled as one");
+        continue;
+      }
+      if (prev === undefined) {
+        const by = p ? deletedBy.get(p.id) : undefined;
+        if (p && by) {
+          say(
+            "note",
+            `the segments before it were deleted by retention (the last one, ${p.name}; named in ${by})`,
+          );
+        }
+        continue;
+      }
+      const prevId = prev.header.segment?.id;
+      if (!p) {
+        say(
+          "tampered",
+          `names no predecessor, but ${prev.name} comes before it`,
+        );
+      } else if (p.id !== prevId) {
+        const by = deletedBy.get(p.id);
+        if (by) {
+          say(
+            "note",
+            `segments between ${prev.name} and it were deleted by retention (named in ${by})`,
+          );
+        } else {
+          say(
+            "incomplete",
+            `its predecessor ${p.name} (id ${p.id}) is not in the bundle (the segment before it is ${prev.name})`,
+          );
+        }
+      } else if (!equalBytes(p.finalHash, prev.finalHash)) {
+        say(
+          "tampered",
+          `names ${p.name} with final hash ${
+            toHex(p.finalHash)
+          }, but that segment ends in ${
+            toHex(prev.finalHash)
+          } (altered or replaced)`,
+        );
+      } else if (!p.closed) {
+        say(
+          "note",
+          p.reason === "disk"
+            ? `${p.name} ends where the disk was full; the events lost are this segment's first event`
+            : `${p.name} was not closed (its recorder was killed or the host lost power): events after its last complete chunk are lost`,
+        );
+      }
+    }
+  }
+  return findings;
+}
