@@ -441,6 +441,72 @@ Deno.test("a damaged final chunk: processes whose end was in it are 'unknown (da
   });
 });
 
+Deno.test("report of a Sysmon import: details show user, cwd, Hashes and the ProcessGuid; search by pid and by hash", async () => {
+  await inTempDir(async (dir) => {
+    const imp = await procrec([
+      "import",
+      "sysmon",
+      `${ROOT}fixtures/sysmon/otrf_empire_runkeys_standard_user_sysmon_eid1_eid5.jsonl`,
+      "-o",
+      `${dir}/emp.cbor`,
+    ]);
+    assertEquals(imp.code, 0, imp.stderr);
+    const rec = `${dir}/emp.WORKSTATION5.theshire.local.cbor`;
+    const r = await procrec(["report", rec, "-o", `${dir}/emp.html`]);
+    assertEquals(r.code, 0, r.stderr);
+    await withPage(`${dir}/emp.html`, async (page, requests, errors) => {
+      await page.fill("#search", "pid:4796");
+      await page.press("#search", "Enter");
+      await page.locator(".row.sel .cmd", { hasText: "svchost" }).waitFor();
+      const details = (await page.textContent("#details"))!;
+      for (
+        const s of [
+          "process guid: {3ddc5665-e7a6-5f51-5101-000000000400}",
+          "hashes: SHA1=75C5A97F521F760E32A4A9639A653EED862E9C61,MD5=",
+          "user: NT AUTHORITY\\SYSTEM",
+          "cwd: C:\\windows\\system32\\",
+        ]
+      ) assert(details.includes(s), `details show ${s}: ${details}`);
+      // the SHA256 of Sysmon's Hashes, lowercase, finds the same image
+      await page.fill("#search", "hash:dd191a5b23df92e1");
+      await page.press("#search", "Enter");
+      await page.locator(".row.sel .cmd", { hasText: "svchost" }).waitFor();
+      assert(
+        /^1 \/ \d+ matches$/.test((await page.textContent("#matches"))!),
+        (await page.textContent("#matches"))!,
+      );
+      assertEquals(errors, [], "no page errors");
+      assertEquals(requests, [`file://${dir}/emp.html`], "no network");
+    });
+  });
+});
+
+Deno.test("a damaged chunk in the middle is a lost span from the last event before it to the first after it", async () => {
+  await inTempDir(async (dir) => {
+    await writeIncident(`${dir}/mid.cbor`); // chunks of 5 events
+    const bytes = await Deno.readFile(`${dir}/mid.cbor`);
+    const starts: number[] = [];
+    for (let p = 0; p < bytes.length; p = scanItem(bytes, p)) starts.push(p);
+    // items: header, chunks 0.., trailer; damage chunk 2 (events 10 to 14)
+    bytes[starts[4] - 3] ^= 0xff;
+    await Deno.writeFile(`${dir}/mid.cbor`, bytes);
+    const json = await procrec(["replay", "--json", "mid.cbor"], { cwd: dir });
+    assertEquals(json.code, 0, json.stderr);
+    const lost = JSON.parse(json.stdout).lost;
+    const events = incidentEvents();
+    assertEquals(
+      lost.find((s: { reason: string }) => s.reason === "recording"),
+      {
+        from: events[9].t,
+        to: events[15].t,
+        reason: "recording",
+        count: 5,
+        countUnknown: false,
+      },
+    );
+  });
+});
+
 Deno.test("report: the tree expands, search finds an image, the timeline colours exits, no network", async () => {
   await inTempDir(async (dir) => {
     await writeIncident(`${dir}/incident.cbor`);
