@@ -99,7 +99,9 @@ captureTest(
       );
       assert(lines.length >= 3, text);
       assert(
-        lines.every((l) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z {2}/.test(l)),
+        lines.every((l) =>
+          /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z {2}/.test(l)
+        ),
         lines.join("\n"),
       );
       // the recording is whole: what the filter left out is in it too
