@@ -366,3 +366,43 @@ Deno.test("bundle create --from/--to DIR/ packs the covering segments; verify fi
     assert(/altered or replaced|not in the bundle/.test(v2.stdout), v2.stdout);
   }, "procrec-bundle-span-");
 });
+
+Deno.test("a bundled directory with a killed run verifies as the directory does: the unclean end is a recorded loss, not an incomplete bundle", async () => {
+  await withTempDir(async (dir) => {
+    const segs = `${dir}/segs`;
+    let now = BASE;
+    const killed = await SegmentWriter.open(testHeader(), {
+      dir: segs,
+      writer: { flushIntervalMs: 0 },
+      nowUtcNs: () => now,
+    });
+    for (const e of segmentEvents(0, 5)) killed.write(e);
+    killed.abandon(); // as a kill -9 leaves it: NAME.incomplete, no trailer
+    now = BASE + 10n * BigInt(SECOND);
+    const next = await SegmentWriter.open(
+      testHeader({ timeBase: { monoNs: 11_000_000_000n, utcNs: now } }),
+      { dir: segs, writer: { flushIntervalMs: 0 }, nowUtcNs: () => now },
+    );
+    for (const e of segmentEvents(1, 5)) {
+      next.write({ ...e, t: e.t - 10 * SECOND });
+    }
+    now = BASE + 20n * BigInt(SECOND);
+    await next.close();
+    const names = [...Deno.readDirSync(segs)].map((e) => e.name).sort();
+    assert(names.some((n) => n.endsWith(".incomplete")), `${names}`);
+    const vd = await procrec(["verify", segs]);
+    assertEquals(vd.code, 0, vd.stdout);
+    const zip = `${dir}/case.zip`;
+    const made = await procrec(["bundle", "create", "-o", zip, segs]);
+    assertEquals(made.code, 0, made.stderr);
+    const vz = await procrec(["verify", zip]);
+    assertEquals(vz.code, 0, vz.stdout);
+    assert(/records the loss/.test(vz.stdout), vz.stdout);
+    const a = await procrec(["replay", segs]);
+    const b = await procrec(["replay", zip]);
+    assertEquals(b.stdout, a.stdout);
+    // the unclean end is a lost span in both
+    const ea = await procrec(["export", zip]);
+    assert(/"reason":"unclean_end"/.test(ea.stdout), ea.stdout.slice(0, 2000));
+  }, "procrec-bundle-killed-");
+});

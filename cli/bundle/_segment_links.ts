@@ -28,6 +28,63 @@ export interface LinkedMember {
 }
 
 /**
+ * The members whose end is accounted for: the next bundled segment links to
+ * them as not closed (a recorder killed, a full disk), so their missing
+ * trailer is a recorded loss, as `verify DIR` says, not an incomplete
+ * bundle.
+ *
+ * @example
+ * ```ts
+ * import { uncleanEndsAccounted } from "./_segment_links.ts";
+ * const header = (id: string, start: number, previous?: object) => ({
+ *   segment: { id, run: "r", index: 0, startUtcNs: BigInt(start), alive: [],
+ *     ...(previous ? { previous } : {}) },
+ *   timeBase: { utcNs: 0n, monoNs: 0n },
+ * }) as never;
+ * const h = new Uint8Array(32);
+ * const s = uncleanEndsAccounted([
+ *   { name: "recordings/d/a.cbor.incomplete", header: header("a", 1), finalHash: h },
+ *   { name: "recordings/d/b.cbor", header: header("b", 2,
+ *     { name: "a.cbor.incomplete", id: "a", finalHash: h, closed: false }), finalHash: h },
+ * ]);
+ * if (!s.has("recordings/d/a.cbor.incomplete")) throw new Error();
+ * ```
+ */
+export function uncleanEndsAccounted(members: LinkedMember[]): Set<string> {
+  const out = new Set<string>();
+  for (const set of segmentSets(members)) {
+    for (const [i, m] of set.entries()) {
+      const p = m.header.segment?.previous;
+      const prev = set[i - 1];
+      if (
+        prev && p && !p.closed && p.id === prev.header.segment?.id &&
+        equalBytes(p.finalHash, prev.finalHash)
+      ) out.add(prev.name);
+    }
+  }
+  return out;
+}
+
+/** The bundled segment directories of `members`, each in time order. */
+function segmentSets(members: LinkedMember[]): LinkedMember[][] {
+  const sets = new Map<string, LinkedMember[]>();
+  for (const m of members) {
+    const rest = m.name.slice(RECORDINGS_DIR.length);
+    const slash = rest.indexOf("/");
+    if (!m.name.startsWith(RECORDINGS_DIR) || slash < 0) continue;
+    const folder = rest.slice(0, slash + 1);
+    sets.set(folder, [...(sets.get(folder) ?? []), m]);
+  }
+  for (const set of sets.values()) {
+    set.sort((a, b) => {
+      const x = segmentStart(a.header), y = segmentStart(b.header);
+      return x < y ? -1 : x > y ? 1 : a.name < b.name ? -1 : 1;
+    });
+  }
+  return [...sets.values()];
+}
+
+/**
  * Findings on the links of every bundled segment directory in `members`
  * (loose recordings are ignored).
  *
@@ -55,20 +112,8 @@ export interface LinkedMember {
  * ```
  */
 export function checkSegmentLinks(members: LinkedMember[]): Finding[] {
-  const sets = new Map<string, LinkedMember[]>();
-  for (const m of members) {
-    const rest = m.name.slice(RECORDINGS_DIR.length);
-    const slash = rest.indexOf("/");
-    if (!m.name.startsWith(RECORDINGS_DIR) || slash < 0) continue;
-    const folder = rest.slice(0, slash + 1);
-    sets.set(folder, [...(sets.get(folder) ?? []), m]);
-  }
   const findings: Finding[] = [];
-  for (const set of sets.values()) {
-    set.sort((a, b) => {
-      const x = segmentStart(a.header), y = segmentStart(b.header);
-      return x < y ? -1 : x > y ? 1 : a.name < b.name ? -1 : 1;
-    });
+  for (const set of segmentSets(members)) {
     const deletedBy = new Map<string, string>();
     for (const m of set) {
       for (const d of m.header.segment?.deleted ?? []) {
