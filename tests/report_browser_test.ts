@@ -385,6 +385,15 @@ Deno.test("a damaged final chunk: processes whose end was in it are 'unknown (da
     assert(!tree.stdout.includes("running"), tree.stdout);
     assert(tree.stderr.includes("3 events known missing"), tree.stderr);
 
+    const sum = await procrec(["replay", "--summary", "dam.cbor"], {
+      cwd: dir,
+    });
+    assert(
+      /\+ \(unknown \(damaged\)\)  pid 1  \/sbin\/init/.test(sum.stdout) &&
+        !sum.stdout.includes("(running)"),
+      sum.stdout,
+    );
+
     const json = await procrec(["replay", "--json", "dam.cbor"], { cwd: dir });
     assertEquals(json.code, 0, json.stderr);
     const forest = JSON.parse(json.stdout);

@@ -75,9 +75,9 @@ export function renderSummary(
     out.push("longest-lived:");
     for (const p of s.longestLived) {
       out.push(
-        `  ${formatDuration(p.duration)}${p.running ? "+ (running)" : ""}  ${
-          who(p)
-        }`,
+        `  ${formatDuration(p.duration)}${
+          p.running ? "+ (running)" : p.endLost ? "+ (unknown (damaged))" : ""
+        }  ${who(p)}`,
       );
     }
   }

@@ -44,7 +44,12 @@ export interface Summary {
   /** Most children first (at most 5). */
   topSpawners: (SummaryProcess & { children: number })[];
   /** Longest lifetime first (at most 5); running ones count until the last event. */
-  longestLived: (SummaryProcess & { duration: number; running: boolean })[];
+  longestLived: (SummaryProcess & {
+    duration: number;
+    running: boolean;
+    /** Its end was lost with a damaged tail ({@link ProcessNode.endState}). */
+    endLost?: boolean;
+  })[];
   /** Processes that exited unsuccessfully, by start (at most 20 unless `all`), and their total. */
   failures: (SummaryProcess & { exit: string })[];
   failuresTotal: number;
@@ -125,7 +130,8 @@ export function summarize(
     .map((n) => ({
       ...brief(n),
       duration: life(n),
-      running: n.end === undefined,
+      running: n.end === undefined && n.endState === undefined,
+      ...(n.endState !== undefined ? { endLost: true } : {}),
     }));
   return {
     os: forest.meta.os,
