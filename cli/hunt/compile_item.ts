@@ -146,7 +146,7 @@ function compileTest(
     };
   }
 
-  const tests: StringTest[][] = []; // per value: its variants (OR)
+  const tests: (StringTest | Shape)[][] = []; // per value: its variants (OR)
   // per string value: the longest literal of each variant (absent: none)
   const literals: (string[] | undefined)[] = [];
   const nullValues: boolean[] = [];
@@ -165,7 +165,12 @@ function compileTest(
       fieldref.push(FIELD_INDEX.get(text) ?? -2);
       continue;
     }
-    if (kind !== undefined && !AFFIX.has(kind)) literals.push(undefined);
+    if (kind === "re") {
+      const lit = regexLiteral(text);
+      literals.push(lit && lit.length >= 3 ? [lit.toLowerCase()] : undefined);
+    } else if (kind !== undefined && !AFFIX.has(kind)) {
+      literals.push(undefined);
+    }
     if (kind === "re") {
       if (transforms.length) bad(`"re" takes no ${transforms[0]}`);
       tests.push([regexTest(text, reFlags, unsupported)]);
@@ -226,7 +231,13 @@ function compileTest(
         "",
       ).toLowerCase()
     );
-    literals.push(longest.every((l) => l.length > 0) ? longest : undefined);
+    // a text under three characters is no anchor (it would be checked on
+    // every event) unless it starts with a non-ASCII character (indexed apart)
+    literals.push(
+      longest.every((l) => l.length >= 3 || l.charCodeAt(0) > 0x7f)
+        ? longest
+        : undefined,
+    );
     tests.push(variants.map((parts) => {
       const shaped = kind === "contains"
         ? [STAR, ...parts, STAR]
@@ -237,22 +248,13 @@ function compileTest(
         : index === -1 && !transforms.length
         ? [STAR, ...parts, STAR] // a keyword is searched for in the text
         : parts;
-      return stringTest(shaped as Part[], cased);
+      return shapeOf(shaped as Part[], cased);
     }));
   }
 
-  const any = (s: string, low: string, group: StringTest[]) => {
-    for (const t of group) if (t(s, low)) return true;
-    return false;
-  };
-  const matchValue = (s: string, low: string): boolean => {
-    if (all) {
-      for (const g of tests) if (!any(s, low, g)) return false;
-      return tests.length > 0;
-    }
-    for (const g of tests) if (any(s, low, g)) return true;
-    return false;
-  };
+  const matchValue = all
+    ? allOf(tests.map((g) => anyOf(g)))
+    : anyOf(tests.flat());
   const hasNull = nullValues.length > 0;
   if (fieldrefMode) {
     const cmp = (a: string, b: string) =>
@@ -325,8 +327,18 @@ export function score(texts: string[]): number {
     texts.length;
 }
 
-/** A test of one pattern: string operations for the plain shapes, else a RegExp. */
-function stringTest(parts: Part[], cased: boolean): StringTest {
+/**
+ * One pattern in the shape that tests it fastest: a lower-case string to
+ * compare (equal, ends, starts, contains), any value, or a RegExp.
+ */
+interface Shape {
+  op: "eq" | "ends" | "starts" | "has" | "any" | "re";
+  text: string;
+  re?: RegExp;
+  cased: boolean;
+}
+
+function shapeOf(parts: Part[], cased: boolean): Shape {
   // merge neighbouring literals, and runs of stars
   const p: Part[] = [];
   for (const x of parts) {
@@ -336,25 +348,18 @@ function stringTest(parts: Part[], cased: boolean): StringTest {
     } else if (!(x === STAR && last === STAR)) p.push(x);
   }
   const lit = (x: Part) => typeof x === "string";
-  const norm = (s: string) => cased ? s : s.toLowerCase();
-  const pick = (s: string, low: string) => cased ? s : low;
-  if (p.length === 0) return (s) => s === "";
-  if (p.length === 1 && p[0] === STAR) return () => true;
-  if (p.length === 1 && lit(p[0])) {
-    const a = norm(p[0] as string);
-    return (s, low) => pick(s, low) === a;
-  }
+  const text = (x: Part) => cased ? x as string : (x as string).toLowerCase();
+  if (p.length === 0) return { op: "eq", text: "", cased };
+  if (p.length === 1 && p[0] === STAR) return { op: "any", text: "", cased };
+  if (p.length === 1 && lit(p[0])) return { op: "eq", text: text(p[0]), cased };
   if (p.length === 2 && p[0] === STAR && lit(p[1])) {
-    const a = norm(p[1] as string);
-    return (s, low) => pick(s, low).endsWith(a);
+    return { op: "ends", text: text(p[1]), cased };
   }
   if (p.length === 2 && lit(p[0]) && p[1] === STAR) {
-    const a = norm(p[0] as string);
-    return (s, low) => pick(s, low).startsWith(a);
+    return { op: "starts", text: text(p[0]), cased };
   }
   if (p.length === 3 && p[0] === STAR && lit(p[1]) && p[2] === STAR) {
-    const a = norm(p[1] as string);
-    return (s, low) => pick(s, low).includes(a);
+    return { op: "has", text: text(p[1]), cased };
   }
   const src = p.map((x) =>
     x === STAR
@@ -365,8 +370,147 @@ function stringTest(parts: Part[], cased: boolean): StringTest {
       ? "[-/\u2013\u2014\u2015]"
       : (x as string).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
   ).join("");
-  const re = new RegExp(`^${src}$`, cased ? "" : "i");
-  return (s) => re.test(s);
+  return {
+    op: "re",
+    text: "",
+    re: new RegExp(`^${src}$`, cased ? "" : "i"),
+    cased,
+  };
+}
+
+/**
+ * One test of alternatives: the plain shapes gathered by kind (a set of
+ * equal strings, lists of ends, starts and contains), then the rest.
+ */
+function anyOf(alts: (StringTest | Shape)[]): StringTest {
+  const eq = new Set<string>(), eqCased = new Set<string>();
+  const ends: string[] = [], starts: string[] = [], has: string[] = [];
+  const other: StringTest[] = [];
+  let always = false;
+  for (const a of alts) {
+    if (typeof a === "function") other.push(a);
+    else if (a.op === "any") always = true;
+    else if (a.op === "re") {
+      const re = a.re!;
+      other.push((s) => re.test(s));
+    } else if (a.op === "eq") (a.cased ? eqCased : eq).add(a.text);
+    else if (a.cased) {
+      const t = a.text;
+      other.push(
+        a.op === "ends"
+          ? (s) => s.endsWith(t)
+          : a.op === "starts"
+          ? (s) => s.startsWith(t)
+          : (s) => s.includes(t),
+      );
+    } else {(a.op === "ends" ? ends : a.op === "starts" ? starts : has).push(
+        a.text,
+      );}
+  }
+  if (always) return () => true;
+  return (s, low) => {
+    if (eq.size && eq.has(low)) return true;
+    if (eqCased.size && eqCased.has(s)) return true;
+    for (let i = 0; i < ends.length; i++) {
+      if (low.endsWith(ends[i])) return true;
+    }
+    for (let i = 0; i < has.length; i++) if (low.includes(has[i])) return true;
+    for (let i = 0; i < starts.length; i++) {
+      if (low.startsWith(starts[i])) return true;
+    }
+    for (let i = 0; i < other.length; i++) if (other[i](s, low)) return true;
+    return false;
+  };
+}
+
+/** All of the tests (none: false). */
+function allOf(tests: StringTest[]): StringTest {
+  if (tests.length === 0) return () => false;
+  return (s, low) => {
+    for (let i = 0; i < tests.length; i++) if (!tests[i](s, low)) return false;
+    return true;
+  };
+}
+
+/**
+ * The longest text every match of regular expression `src` contains, read
+ * conservatively: only characters outside groups and classes count, a
+ * quantified character is left out, and an alternation at the top level
+ * means none. `undefined` when there is none.
+ *
+ * @example
+ * ```ts
+ * import { regexLiteral } from "./compile_item.ts";
+ * if (regexLiteral("cmd.{0,5}/c\\s+set x") !== "set x") throw new Error();
+ * if (regexLiteral("abc|def") !== undefined) throw new Error();
+ * if (regexLiteral("ab?cd(x|y)") !== "cd") throw new Error();
+ * ```
+ */
+export function regexLiteral(src: string): string | undefined {
+  let best = "";
+  let run = "";
+  let depth = 0;
+  const end = () => {
+    if (run.length > best.length) best = run;
+    run = "";
+  };
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === "\\") {
+      const n = src[i + 1];
+      i++;
+      if (n === undefined) return undefined;
+      if (depth === 0 && /[^A-Za-z0-9]/.test(n)) {
+        // an escaped punctuation character is itself (unless quantified)
+        if (/[?*{]/.test(src[i + 1] ?? "")) end();
+        else run += n;
+      } else if (depth === 0) end();
+      continue;
+    }
+    if (c === "[") {
+      // a class: skip to its end
+      end();
+      let j = i + 1;
+      if (src[j] === "^") j++;
+      if (src[j] === "]") j++;
+      while (j < src.length && src[j] !== "]") j += src[j] === "\\" ? 2 : 1;
+      i = j;
+      continue;
+    }
+    if (c === "(") {
+      depth++;
+      end();
+      continue;
+    }
+    if (c === ")") {
+      depth = Math.max(0, depth - 1);
+      continue;
+    }
+    if (depth > 0) continue;
+    if (c === "|") return undefined;
+    if (c === "?" || c === "*" || c === "{") {
+      // the character before is optional: take it back
+      run = run.slice(0, -1);
+      end();
+      if (c === "{") { while (i < src.length && src[i] !== "}") i++; }
+      continue;
+    }
+    if (c === "+") {
+      end();
+      continue;
+    }
+    if (".^$".includes(c)) {
+      end();
+      continue;
+    }
+    if (/[?*{]/.test(src[i + 1] ?? "")) {
+      end();
+      continue;
+    }
+    run += c;
+  }
+  end();
+  return best || undefined;
 }
 
 /**

@@ -19,18 +19,27 @@ import { RuleError } from "./rule_error.ts";
 export type HuntOs = "linux" | "windows";
 
 /**
- * Alternatives one of which holds whenever the rule matches: the field's
+ * Alternatives one of which holds whenever a condition holds: the field's
  * lower-case value contains one of the texts.
  */
-export type Anchor = { field: number; texts: string[] }[];
+export type AnchorGroup = { field: number; texts: string[] }[];
+
+/**
+ * Groups that all hold whenever the rule matches (an AND of
+ * {@link AnchorGroup}s); empty when none is known.
+ */
+export type Anchors = AnchorGroup[];
+
+/** At most this many groups per rule (the most selective are kept). */
+export const MAX_ANCHOR_GROUPS = 8;
 
 /** A rule ready to run. */
 export interface CompiledRule {
   rule: SigmaRule;
   /** The test: whether one event matches. */
   test: FieldsTest;
-  /** What every match needs, for the rule index; absent when unknown. */
-  anchor?: Anchor;
+  /** What every match needs, for the rule index; empty when unknown. */
+  anchors: Anchors;
   /** Every field the detection names. */
   fields: string[];
   /** Fields without which the rule can never match. */
@@ -67,14 +76,14 @@ export interface CompiledRule {
  */
 export function compileRule(rule: SigmaRule): CompiledRule {
   const tests = new Map<string, FieldsTest>();
-  const anchors = new Map<string, Anchor | undefined>();
+  const anchors = new Map<string, Anchors>();
   const fields = new Set<string>();
   for (const [name, sel] of rule.selections) {
-    const altAnchors: (Anchor | undefined)[] = [];
+    const altAnchors: Anchors[] = [];
     const alts = sel.alternatives.map((items) => {
       for (const it of items) if (it.field !== undefined) fields.add(it.field);
       const compiled = items.map((it) => compileItem(it, rule.file));
-      altAnchors.push(best(compiled.map(itemAnchor)));
+      altAnchors.push(allOf(compiled.map(itemAnchors)));
       const ts = compiled.map((c) => c.test);
       return ts.length === 1 ? ts[0] : (f: Parameters<FieldsTest>[0]) => {
         for (const t of ts) if (!t(f)) return false;
@@ -88,10 +97,10 @@ export function compileRule(rule: SigmaRule): CompiledRule {
         return false;
       },
     );
-    anchors.set(name, union(altAnchors));
+    anchors.set(name, oneOf(altAnchors));
   }
   const test = compileCondition(rule.condition, tests, rule.file);
-  const anchor = conditionAnchor(rule.condition, anchors);
+  const ruleAnchors = conditionAnchors(rule.condition, anchors);
   const required = [...requiredFields(rule.condition, rule)].sort();
   const notApplicable: CompiledRule["notApplicable"] = {};
   const unanswered: CompiledRule["unanswered"] = {};
@@ -120,7 +129,7 @@ export function compileRule(rule: SigmaRule): CompiledRule {
   return {
     rule,
     test,
-    ...(anchor ? { anchor } : {}),
+    anchors: ruleAnchors,
     fields: [...fields].sort(),
     required,
     notApplicable,
@@ -219,47 +228,56 @@ function needsValue(i: FieldItem): boolean {
   return true;
 }
 
-function itemAnchor(c: CompiledItem): Anchor | undefined {
+function itemAnchors(c: CompiledItem): Anchors {
   return c.field >= 0 && c.anchor
-    ? [{ field: c.field, texts: c.anchor }]
-    : undefined;
+    ? [[{ field: c.field, texts: c.anchor }]]
+    : [];
 }
 
-function anchorScore(a: Anchor): number {
-  return score(a.flatMap((x) => x.texts));
+function groupScore(g: AnchorGroup): number {
+  return score(g.flatMap((x) => x.texts));
 }
 
-/** Of conditions that all hold, the most selective anchor. */
-function best(as: (Anchor | undefined)[]): Anchor | undefined {
-  let out: Anchor | undefined;
-  for (const a of as) {
-    if (a && (!out || anchorScore(a) > anchorScore(out))) out = a;
-  }
-  return out;
+/** Conditions that all hold: all their groups (the best few). */
+function allOf(as: Anchors[]): Anchors {
+  const all = as.flat();
+  if (all.length <= MAX_ANCHOR_GROUPS) return all;
+  return all.sort((a, b) => groupScore(b) - groupScore(a)).slice(
+    0,
+    MAX_ANCHOR_GROUPS,
+  );
 }
 
-/** Of conditions one of which holds, all their anchors (none if one lacks). */
-function union(as: (Anchor | undefined)[]): Anchor | undefined {
-  if (as.length === 0 || as.some((a) => a === undefined)) return undefined;
-  return (as as Anchor[]).flat();
+/**
+ * Conditions one of which holds: one group, the union of each one's best
+ * group (none when one of them has none).
+ */
+function oneOf(as: Anchors[]): Anchors {
+  if (as.length === 0 || as.some((a) => a.length === 0)) return [];
+  if (as.length === 1) return as[0];
+  return [
+    as.flatMap((a) =>
+      a.reduce((b, g) => groupScore(g) > groupScore(b) ? g : b)
+    ),
+  ];
 }
 
-function conditionAnchor(
+function conditionAnchors(
   c: Condition,
-  anchors: Map<string, Anchor | undefined>,
-): Anchor | undefined {
+  anchors: Map<string, Anchors>,
+): Anchors {
   switch (c.kind) {
     case "id":
-      return anchors.get(c.name);
+      return anchors.get(c.name) ?? [];
     case "not":
-      return undefined;
+      return [];
     case "and":
-      return best(c.items.map((i) => conditionAnchor(i, anchors)));
+      return allOf(c.items.map((i) => conditionAnchors(i, anchors)));
     case "or":
-      return union(c.items.map((i) => conditionAnchor(i, anchors)));
+      return oneOf(c.items.map((i) => conditionAnchors(i, anchors)));
     case "of":
       return c.count === "all"
-        ? best(c.names.map((n) => anchors.get(n)))
-        : union(c.names.map((n) => anchors.get(n)));
+        ? allOf(c.names.map((n) => anchors.get(n) ?? []))
+        : oneOf(c.names.map((n) => anchors.get(n) ?? []));
   }
 }

@@ -1,31 +1,38 @@
 /**
- * Picks, for one event, the rules that can match it: each rule with an
- * anchor (texts one of which its field must contain) is reached through a
- * three-character index of those texts, so most events reach few rules.
- * Rules without an anchor are tried on every event.
+ * Picks, for one event, the rules that can match it. Each rule's anchors
+ * (groups of texts, one of each group its fields must contain: see
+ * {@link Anchors}) are indexed by a three-character key of each text; an
+ * event's field values are scanned once, and a rule is a candidate only when
+ * every one of its groups was met. Rules without anchors are tried on every
+ * event.
  *
  * @module
  */
-import type { CompiledRule } from "./compile_rule.ts";
+import { type CompiledRule, MAX_ANCHOR_GROUPS } from "./compile_rule.ts";
 import type { EventFields } from "./event_fields.ts";
 
 interface Literal {
   text: string;
-  rules: number[];
+  /** `rule * 32 + group` of every group the text belongs to. */
+  slots: number[];
   /** The event the literal was last checked for. */
   seen: number;
 }
 
 interface FieldIndex {
   field: number;
-  /** Trigram code → literals holding it. */
+  /** Trigram key → literals holding it. */
   byTrigram: Map<number, Literal[]>;
-  /** Literals shorter than three characters, checked on every event. */
+  /** Literals shorter than three characters starting with a non-ASCII character, by that character. */
+  byChar: Map<number, Literal[]>;
+  /** Other literals shorter than three characters, checked on every event. */
   short: Literal[];
 }
 
+/** A small-integer key of the three characters at `i` (collisions are checked by `includes`). */
 const tri = (s: string, i: number) =>
-  (s.charCodeAt(i) * 65536 + s.charCodeAt(i + 1)) * 65536 + s.charCodeAt(i + 2);
+  ((s.charCodeAt(i) & 0x3ff) << 20) | ((s.charCodeAt(i + 1) & 0x3ff) << 10) |
+  (s.charCodeAt(i + 2) & 0x3ff);
 
 /**
  * An index of compiled rules.
@@ -37,39 +44,51 @@ const tri = (s: string, i: number) =>
  * import { parseRule } from "./parse_rule.ts";
  * import { EventFields } from "./event_fields.ts";
  * const rule = compileRule(parseRule(
- *   "title: t\nlogsource: {}\ndetection: {s: {Image|endswith: '/curl'}, condition: s}\n", "r.yml"));
+ *   "title: t\nlogsource: {}\ndetection: {s: {Image|endswith: '/curl', CommandLine|contains: '--insecure'}, condition: s}\n", "r.yml"));
  * const index = new RuleIndex([rule]);
- * const f = (image: string) => new EventFields({ os: "linux", host: "h",
- *   process: { pid: 1, ppid: 0, start: 0, info: { image, from: {} } } });
- * if (index.candidates(f("/bin/ls")).length !== 0) throw new Error();
- * if (index.candidates(f("/usr/bin/curl")).length !== 1) throw new Error();
+ * const f = (image: string, cmdline: string) => new EventFields({ os: "linux", host: "h",
+ *   process: { pid: 1, ppid: 0, start: 0, info: { image, cmdline, from: {} } } });
+ * if (index.candidates(f("/bin/ls", "ls --insecure")).length !== 0) throw new Error();
+ * if (index.candidates(f("/usr/bin/curl", "curl x")).length !== 0) throw new Error();
+ * if (index.candidates(f("/usr/bin/curl", "curl --insecure x")).length !== 1) throw new Error();
  * ```
  */
 export class RuleIndex {
   readonly #rules: CompiledRule[];
   readonly #always: number[] = [];
   readonly #fields: FieldIndex[] = [];
-  readonly #mark: Int32Array;
+  /** Per rule: the bits of all its groups. */
+  readonly #full: Int32Array;
+  /** Per rule: the groups met by the current event, and which event. */
+  readonly #met: Int32Array;
+  readonly #epochOf: Float64Array;
   #epoch = 0;
 
   constructor(rules: CompiledRule[]) {
     this.#rules = rules;
-    this.#mark = new Int32Array(rules.length);
+    this.#full = new Int32Array(rules.length);
+    this.#met = new Int32Array(rules.length);
+    this.#epochOf = new Float64Array(rules.length).fill(-1);
     const byField = new Map<number, Map<string, number[]>>();
     rules.forEach((r, k) => {
-      if (!r.anchor) {
+      const groups = r.anchors.slice(0, MAX_ANCHOR_GROUPS);
+      if (groups.length === 0) {
         this.#always.push(k);
         return;
       }
-      for (const { field, texts } of r.anchor) {
-        let m = byField.get(field);
-        if (!m) byField.set(field, m = new Map());
-        for (const t of texts) {
-          const list = m.get(t);
-          if (!list) m.set(t, [k]);
-          else if (list[list.length - 1] !== k) list.push(k);
+      groups.forEach((group, g) => {
+        this.#full[k] |= 1 << g;
+        for (const { field, texts } of group) {
+          let m = byField.get(field);
+          if (!m) byField.set(field, m = new Map());
+          for (const t of texts) {
+            const list = m.get(t);
+            const slot = k * 32 + g;
+            if (!list) m.set(t, [slot]);
+            else if (!list.includes(slot)) list.push(slot);
+          }
         }
-      }
+      });
     });
     for (const [field, lits] of byField) {
       // each literal under its rarest trigram
@@ -79,21 +98,31 @@ export class RuleIndex {
           freq.set(tri(t, i), (freq.get(tri(t, i)) ?? 0) + 1);
         }
       }
-      const fi: FieldIndex = { field, byTrigram: new Map(), short: [] };
-      for (const [text, ks] of lits) {
-        const lit: Literal = { text, rules: ks, seen: -1 };
+      const fi: FieldIndex = {
+        field,
+        byTrigram: new Map(),
+        byChar: new Map(),
+        short: [],
+      };
+      for (const [text, slots] of lits) {
+        const lit: Literal = { text, slots, seen: -1 };
         if (text.length < 3) {
-          fi.short.push(lit);
+          const c = text.charCodeAt(0);
+          if (c > 0x7f) {
+            const list = fi.byChar.get(c);
+            if (list) list.push(lit);
+            else fi.byChar.set(c, [lit]);
+          } else fi.short.push(lit);
           continue;
         }
-        let bestCode = tri(text, 0);
+        let bestKey = tri(text, 0);
         for (let i = 1; i + 3 <= text.length; i++) {
           const c = tri(text, i);
-          if (freq.get(c)! < freq.get(bestCode)!) bestCode = c;
+          if (freq.get(c)! < freq.get(bestKey)!) bestKey = c;
         }
-        const list = fi.byTrigram.get(bestCode);
+        const list = fi.byTrigram.get(bestKey);
         if (list) list.push(lit);
-        else fi.byTrigram.set(bestCode, [lit]);
+        else fi.byTrigram.set(bestKey, [lit]);
       }
       this.#fields.push(fi);
     }
@@ -102,32 +131,49 @@ export class RuleIndex {
   /** The rules that can match `f`, in their order. */
   candidates(f: EventFields): CompiledRule[] {
     const epoch = ++this.#epoch;
-    const mark = this.#mark;
+    const met = this.#met;
+    const epochOf = this.#epochOf;
+    const full = this.#full;
     const found: number[] = [];
     const take = (lit: Literal, low: string) => {
       if (lit.seen === epoch) return;
       lit.seen = epoch;
       if (!low.includes(lit.text)) return;
-      for (const k of lit.rules) {
-        if (mark[k] !== epoch) {
-          mark[k] = epoch;
-          found.push(k);
+      for (const slot of lit.slots) {
+        const k = slot >>> 5;
+        if (epochOf[k] !== epoch) {
+          epochOf[k] = epoch;
+          met[k] = 0;
         }
+        if (met[k] === full[k]) continue;
+        met[k] |= 1 << (slot & 31);
+        if (met[k] === full[k]) found.push(k);
       }
     };
     for (const fi of this.#fields) {
       const low = f.lower(fi.field);
       if (low === undefined) continue;
       for (const lit of fi.short) take(lit, low);
+      if (fi.byChar.size) {
+        for (let i = 0; i < low.length; i++) {
+          const c = low.charCodeAt(i);
+          if (c > 0x7f) {
+            const lits = fi.byChar.get(c);
+            if (lits !== undefined) { for (const lit of lits) take(lit, low); }
+          }
+        }
+      }
       const by = fi.byTrigram;
       for (let i = 0; i + 3 <= low.length; i++) {
         const lits = by.get(tri(low, i));
-        if (lits) { for (const lit of lits) take(lit, low); }
+        if (lits !== undefined) { for (const lit of lits) take(lit, low); }
       }
     }
     for (const k of this.#always) found.push(k);
-    found.sort((a, b) => a - b);
-    return found.map((k) => this.#rules[k]);
+    if (found.length > 1) found.sort((a, b) => a - b);
+    const out: CompiledRule[] = new Array(found.length);
+    for (let i = 0; i < found.length; i++) out[i] = this.#rules[found[i]];
+    return out;
   }
 
   /** How many rules have no anchor and are tried on every event. */
