@@ -26,6 +26,8 @@ export interface RenderTreeOptions {
   time?: TimeStyle;
   /** Mark failures (red), flags (yellow) and matches (bold) with `style()`. */
   color?: boolean;
+  /** Notes printed at the end of a process's line, `{note; note}`, by process id (e.g. `sigma: TITLE`). */
+  notes?: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -94,7 +96,7 @@ export function renderTree(
           options.wide,
           options.time,
           options.color,
-        ),
+        ) + noteText(options.notes?.get(n.id)),
     );
     const kids = n.children.filter((c) => !sel || sel.shown.has(c));
     for (let i = kids.length - 1; i >= 0; i--) {
@@ -194,4 +196,10 @@ export function describeProcess(
   if (flags.length) parts.push(style("yellow", `{${flags.join("; ")}}`, color));
   if (ids) parts.push(n.id);
   return parts.join("  ");
+}
+
+/** `  {a; b}` for notes, "" for none; each note on one line. */
+function noteText(notes: readonly string[] | undefined): string {
+  if (!notes || notes.length === 0) return "";
+  return `  {${notes.map((x) => oneLine(x)).join("; ")}}`;
 }

@@ -36,6 +36,8 @@ export type FilterFlag = typeof FILTER_FLAGS[number];
 export interface TreeFilter {
   /** Processes with this pid (every process that had it). */
   pid?: number;
+  /** Only these processes, by stable id (e.g. those a Sigma rule hit). */
+  ids?: ReadonlySet<string>;
   /**
    * The command text the tree prints, the image, comm or an exec's image
    * contains one of these (case-insensitive).
@@ -89,7 +91,8 @@ export interface Selection {
 /** Whether a filter has any criterion. */
 export function isFiltering(filter: TreeFilter | undefined): boolean {
   return filter !== undefined &&
-    (filter.pid !== undefined || filter.image !== undefined ||
+    (filter.pid !== undefined || filter.ids !== undefined ||
+      filter.image !== undefined ||
       filter.subtree !== undefined || filter.from !== undefined ||
       filter.to !== undefined || filter.cmdline !== undefined ||
       filter.user !== undefined || filter.failed === true ||
@@ -184,6 +187,7 @@ export function processMatcher(
   const last = forest.last ?? 0;
   const linux = forest.meta.os === "linux";
   const matches = (n: ProcessNode): boolean => {
+    if (filter.ids !== undefined && !filter.ids.has(n.id)) return false;
     if (filter.pid !== undefined && n.pid !== filter.pid) return false;
     if (inSubtree && !inSubtree.has(n.id)) return false;
     if (needles !== undefined) {

@@ -28,6 +28,7 @@ import {
   encodeManifest,
   type Manifest,
   MANIFEST_NAME,
+  type ManifestDetections,
   type ManifestMember,
   type ManifestRecording,
   RECORDINGS_DIR,
@@ -62,6 +63,8 @@ export interface CreateBundleOptions {
     path: string,
     reader: RecordingReader,
   ) => ((event: ProcEvent) => void) | undefined;
+  /** Sigma hits for the manifest, made once every recording was read (after {@link documents}). */
+  detections?: () => ManifestDetections | undefined;
   /** Creation time (default now). */
   now?: Date;
   /** Who may read the bundle (default 0600). */
@@ -204,6 +207,8 @@ export async function createBundle(
     members,
     recordings: described,
   };
+  const detections = options.detections?.();
+  if (detections) manifest.detections = detections;
   const manifestBytes = encodeManifest(manifest);
   const sigBytes = options.signingKey
     ? encodeSignature(await signManifest(manifestBytes, options.signingKey))

@@ -64,6 +64,24 @@ export interface ManifestRecording {
   problems: string[];
 }
 
+/** Sigma hits found when the bundle was made (`bundle create --rules`). */
+export interface ManifestDetections {
+  /** Rule files read, rules run, and those that did not load. */
+  rules: { files: number; loaded: number; notLoaded: string[] };
+  hits: {
+    /** The recording's member name. */
+    member: string;
+    rule: { id?: string; title: string; level?: string };
+    pid: number;
+    /** The process's stable id. */
+    process: string;
+    /** UTC, ISO 8601. */
+    time: string;
+    image?: string;
+    cmdline?: string;
+  }[];
+}
+
 /** The whole manifest. */
 export interface Manifest {
   format: typeof BUNDLE_FORMAT;
@@ -76,6 +94,8 @@ export interface Manifest {
   case: { id?: string; examiner?: string; note?: string };
   members: ManifestMember[];
   recordings: ManifestRecording[];
+  /** Present when the bundle was made with Sigma rules. */
+  detections?: ManifestDetections;
 }
 
 /**

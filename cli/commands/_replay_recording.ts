@@ -15,29 +15,38 @@ import { toHex } from "../log/_hash.ts";
 import { escapeText } from "../text/mod.ts";
 import { openRecordingInput } from "./_input.ts";
 import { printErr } from "./_run.ts";
+import type { CompiledRule, RecordingHunt } from "../hunt/mod.ts";
+import { huntAlong } from "./_hunt_rules.ts";
 
 /** A recording read through the analysis. */
 export interface ReplayedRecording {
   reader: RecordingSource;
   forest: Forest;
+  /** The Sigma hunt run along, when rules were given. */
+  hunt?: RecordingHunt;
 }
 
 /**
  * Opens a recording (or a bundle member), feeds its events through the
- * analysis and writes the reader's problems to stderr. Throws a
+ * analysis (and the Sigma `rules`, when given) and writes the reader's
+ * problems to stderr. Throws a
  * {@link CliError} (exit 2) when the input is not a recording.
  */
 export async function replayRecording(
   path: string | string[],
   span: { fromUtcNs?: bigint; toUtcNs?: bigint } = {},
+  rules?: CompiledRule[],
 ): Promise<ReplayedRecording> {
   const reader = await openRecordingInput(path, span);
-  const forest = await analyzeChunks(analysisChunks(reader), {
+  const hunt = rules
+    ? huntAlong(Array.isArray(path) ? path.join(" ") : path, reader, rules)
+    : undefined;
+  const forest = await analyzeChunks(hunt?.chunks ?? analysisChunks(reader), {
     os: reader.header.os,
     bootId: reader.header.bootId,
   });
   printErr(renderReadProblems(reader.report));
-  return { reader, forest };
+  return { reader, forest, ...(hunt ? { hunt: hunt.result() } : {}) };
 }
 
 /** The reader's problems as lines for stderr ("" when there are none). */

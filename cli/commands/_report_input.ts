@@ -30,6 +30,8 @@ import {
   windowOn,
 } from "./_time_span.ts";
 import { describeRedaction, type Redactor } from "../redact/mod.ts";
+import { type CompiledRule, huntLine, RuleHunter } from "../hunt/mod.ts";
+import { printErr } from "./_run.ts";
 
 /**
  * Reads every event of `reader` and analyses them, redacted by `redactor`
@@ -41,15 +43,34 @@ export async function analyzeReader(
   name: string,
   redactor?: Redactor,
   window: TimeWindow = {},
+  rules?: CompiledRule[],
 ): Promise<ReportRecording> {
   const h = redactor
     ? { ...redactor.header(reader.header), redaction: redactor.describe() }
     : reader.header;
   const meta = { os: h.os, bootId: h.bootId };
+  // the hunt sees what the report shows: the redacted events
+  const hunter = rules ? new RuleHunter(name, h, rules) : undefined;
   const forest = redactor
-    ? await analyze(redacted(reader.events(), redactor), meta)
-    : await analyzeChunks(analysisChunks(reader), meta);
-  return reportRecordingOf(name, h, inWindow(forest, window), reader.report);
+    ? await analyze(redacted(reader.events(), redactor, hunter), meta)
+    : await analyzeChunks(hunted(analysisChunks(reader), hunter), meta);
+  const shown = inWindow(forest, window);
+  const rec = reportRecordingOf(name, h, shown, reader.report);
+  if (hunter) {
+    const hunt = hunter.finish();
+    printErr(`procrec: ${name}: ${huntLine(hunt)}\n`);
+    // the hits of the processes the report shows
+    const ids = new Set(shown.processes.map((n) => n.id));
+    rec.detections = hunt.hits.filter((x) => ids.has(x.process)).map((x) => ({
+      process: x.process,
+      pid: x.pid,
+      time: x.time,
+      rule: { id: x.rule.id, title: x.rule.title, level: x.rule.level },
+      image: x.image,
+      cmdline: x.cmdline,
+    }));
+  }
+  return rec;
 }
 
 /** The processes alive in `window`, with their ancestors (their parents in the tree). */
@@ -60,6 +81,18 @@ function inWindow(forest: Forest, window: TimeWindow): Forest {
     ...forest,
     processes: forest.processes.filter((n) => shown.has(n.id)),
   };
+}
+
+async function* hunted<C extends { readonly events: readonly ProcEvent[] }>(
+  chunks: AsyncIterable<C>,
+  hunter?: RuleHunter,
+): AsyncGenerator<C> {
+  for await (const c of chunks) {
+    if (hunter) {
+      for (let i = 0; i < c.events.length; i++) hunter.add(c.events[i]);
+    }
+    yield c;
+  }
 }
 
 /** What the report shows of one recording read and analysed. */
@@ -101,8 +134,13 @@ export function reportRecordingOf(
 async function* redacted(
   events: AsyncIterable<ProcEvent>,
   redactor: Redactor,
+  hunter?: RuleHunter,
 ): AsyncGenerator<ProcEvent> {
-  for await (const e of events) yield redactor.event(e);
+  for await (const e of events) {
+    const r = redactor.event(e);
+    hunter?.add(r);
+    yield r;
+  }
 }
 
 /**
@@ -117,6 +155,7 @@ export async function reportInputFor(
   member?: string,
   redactor?: Redactor,
   time: TimeFlags = {},
+  rules?: CompiledRule[],
 ): Promise<ReportInput> {
   const base = path.split(/[\\/]/).pop() ?? path;
   if (!(await looksLikeZip(path))) {
@@ -129,6 +168,7 @@ export async function reportInputFor(
           reader.name.split(/[\\/]/).pop()!,
           redactor,
           window,
+          rules,
         ),
       ],
     };
@@ -149,6 +189,7 @@ export async function reportInputFor(
           reader.name.slice(path.length + 1),
           redactor,
           windowOn(spanOf(time, utcNs), utcNs),
+          rules,
         ),
       );
     }

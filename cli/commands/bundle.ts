@@ -9,15 +9,17 @@ import {
   type BundleInput,
   createBundle,
   importPrivateKey,
+  recordingMemberName,
   type SigningKey,
 } from "../bundle/mod.ts";
-import { CliError } from "../errors.ts";
+import { CliError, UsageError } from "../errors.ts";
 import type { RecordingReader } from "../log/mod.ts";
 import { SegmentSetReader } from "../log/mod.ts";
 import { hasTimeFlags, spanOf, type UtcSpan } from "./_time_span.ts";
 import {
   renderReport,
   renderTextSummary,
+  type ReportDetection,
   type ReportInput,
   type ReportRecording,
 } from "../report/mod.ts";
@@ -28,6 +30,8 @@ import { action, print, printErr } from "./_run.ts";
 import { groupOption, modeOf } from "./_output.ts";
 import { readKeyFile } from "./_input.ts";
 import { requireRegularFile } from "../io/mod.ts";
+import { huntLine, loadRuleSet, RuleHunter } from "../hunt/mod.ts";
+import { readRuleFiles } from "./_rule_files.ts";
 
 const EXAMPLES = `
 Examples:
@@ -62,6 +66,7 @@ interface CreateFlags {
   group?: string;
   from?: string;
   to?: string;
+  rules?: string[];
 }
 
 /** Adds `bundle` (with `bundle create`) to the program. */
@@ -95,10 +100,27 @@ export function register(program: Command): void {
       "--to <time>",
       "segment directories: only segments covering this time or earlier",
     )
+    .option(
+      "--rules <path>",
+      "run these Sigma rules (a file or a directory; repeat for several): the hits go into manifest.json (detections), summary.txt and report.html",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .addHelpText("after", EXAMPLES)
     .exitOverride()
     .action(action(async (recordings: string[], flags: CreateFlags) => {
       const mode = modeOf(flags.group);
+      const ruleFiles = flags.rules ? await readRuleFiles(flags.rules) : [];
+      const ruleSet = flags.rules ? loadRuleSet(ruleFiles) : undefined;
+      for (const p of ruleSet?.problems ?? []) {
+        printErr(`procrec: rules: ${p.message}\n`);
+      }
+      if (ruleSet && ruleSet.rules.length === 0) {
+        throw new UsageError(
+          `--rules ${
+            flags.rules!.join(" ")
+          }: no rule loaded (${ruleFiles.length} rule files)`,
+        );
+      }
       let signingKey: SigningKey | undefined;
       if (flags.sign !== undefined) {
         const pem = await readKeyFile(flags.sign, "private key");
@@ -168,7 +190,16 @@ export function register(program: Command): void {
             throw fail(e);
           },
         );
-        analysed.set(path, await analyzeReader(reader, `${d.name}/`));
+        analysed.set(
+          path,
+          await analyzeReader(
+            reader,
+            `${d.name}/`,
+            undefined,
+            {},
+            ruleSet?.rules,
+          ),
+        );
       }
       const inSet = new Set(
         inputs.flatMap((i) => typeof i === "string" ? [] : [i.path]),
@@ -176,7 +207,7 @@ export function register(program: Command): void {
       // each loose recording is analysed in the same read that describes it
       const read = new Map<
         string,
-        { reader: RecordingReader; builder: ForestBuilder }
+        { reader: RecordingReader; builder: ForestBuilder; hunter?: RuleHunter }
       >();
       const onRecording = (path: string, reader: RecordingReader) => {
         if (inSet.has(path)) return undefined;
@@ -184,9 +215,23 @@ export function register(program: Command): void {
           os: reader.header.os,
           bootId: reader.header.bootId,
         });
-        read.set(path, { reader, builder });
-        return (e: ProcEvent) => builder.add(e);
+        const hunter = ruleSet
+          ? new RuleHunter(
+            path.split(/[\\/]/).pop()!,
+            reader.header,
+            ruleSet.rules,
+          )
+          : undefined;
+        read.set(path, { reader, builder, hunter });
+        return hunter
+          ? (e: ProcEvent) => {
+            builder.add(e);
+            hunter.add(e);
+          }
+          : (e: ProcEvent) => builder.add(e);
       };
+      // every hit, by bundle member, for the manifest
+      const hits: (ReportDetection & { member: string })[] = [];
       const c = {
         ...(flags.case !== undefined ? { id: flags.case } : {}),
         ...(flags.examiner !== undefined ? { examiner: flags.examiner } : {}),
@@ -196,8 +241,16 @@ export function register(program: Command): void {
       const documents = () => {
         const units: ReportRecording[] = recordings.map((path) => {
           const dir = analysed.get(path);
-          if (dir) return dir;
-          const { reader, builder } = read.get(path)!;
+          if (dir) {
+            hits.push(
+              ...(dir.detections ?? []).map((d) => ({
+                member: `recordings/${dirs.get(path)!.name}/`,
+                ...d,
+              })),
+            );
+            return dir;
+          }
+          const { reader, builder, hunter } = read.get(path)!;
           const name = path.split(/[\\/]/).pop()!;
           const r = reportRecordingOf(
             name,
@@ -205,6 +258,24 @@ export function register(program: Command): void {
             builder.finish(),
             reader.report,
           );
+          if (hunter) {
+            const hunt = hunter.finish();
+            printErr(`procrec: ${name}: ${huntLine(hunt)}\n`);
+            r.detections = hunt.hits.map((x) => ({
+              process: x.process,
+              pid: x.pid,
+              time: x.time,
+              rule: { id: x.rule.id, title: x.rule.title, level: x.rule.level },
+              image: x.image,
+              cmdline: x.cmdline,
+            }));
+            hits.push(
+              ...r.detections.map((d) => ({
+                member: recordingMemberName(path),
+                ...d,
+              })),
+            );
+          }
           if (!r.integrity.complete) {
             printErr(
               `procrec: warning: recording "${path}" is incomplete or damaged; bundled as is ` +
@@ -248,6 +319,29 @@ export function register(program: Command): void {
           mode,
           documents,
           onRecording,
+          detections: () =>
+            ruleSet && {
+              rules: {
+                files: ruleFiles.length,
+                loaded: ruleSet.rules.length,
+                notLoaded: ruleSet.problems.map((p) => p.message),
+              },
+              hits: hits.map((x) => ({
+                member: x.member,
+                rule: {
+                  ...(x.rule.id !== undefined ? { id: x.rule.id } : {}),
+                  title: x.rule.title,
+                  ...(x.rule.level !== undefined
+                    ? { level: x.rule.level }
+                    : {}),
+                },
+                pid: x.pid,
+                process: x.process,
+                time: x.time,
+                ...(x.image !== undefined ? { image: x.image } : {}),
+                ...(x.cmdline !== undefined ? { cmdline: x.cmdline } : {}),
+              })),
+            },
         });
       } catch (e) {
         throw new CliError((e as Error).message, 2, { cause: e });

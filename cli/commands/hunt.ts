@@ -17,7 +17,7 @@ import {
   SIGMA_LEVELS,
   type SigmaLevel,
 } from "../hunt/mod.ts";
-import type { RecordingSource } from "../log/mod.ts";
+import { analysisChunks, type RecordingSource } from "../log/mod.ts";
 import { pathExists } from "../path_exists.ts";
 import { openRecordingInput } from "./_input.ts";
 import { readRuleFiles } from "./_rule_files.ts";
@@ -122,7 +122,9 @@ export function register(program: Command): void {
         try {
           for await (const { name, source } of openInputs(input)) {
             const hunter = new RuleHunter(name, source.header, rules);
-            for await (const ev of source.events()) hunter.add(ev);
+            for await (const c of analysisChunks(source)) {
+              for (let i = 0; i < c.events.length; i++) hunter.add(c.events[i]);
+            }
             report.recordings.push(hunter.finish());
           }
         } catch (e) {

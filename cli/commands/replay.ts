@@ -31,6 +31,7 @@ import {
 import { UsageError } from "../errors.ts";
 import {
   addProcessFilterOptions,
+  collect,
   processFilter,
   type ProcessFilterFlags,
   usage,
@@ -48,6 +49,8 @@ import {
   toJson,
 } from "./_replay_recording.ts";
 import { runDiff } from "./diff.ts";
+import { detectionNotes, huntLine, newInB } from "../hunt/mod.ts";
+import { loadHuntRules } from "./_hunt_rules.ts";
 
 const EXAMPLES = `
 Examples:
@@ -132,6 +135,8 @@ interface ReplayFlags extends ProcessFilterFlags {
   diff?: string[];
   ignoreArgv?: string[];
   normalize?: boolean;
+  rules?: string[];
+  hitsOnly?: boolean;
 }
 
 /**
@@ -269,6 +274,15 @@ export function register(program: Command): void {
       "with --diff: ignore argument parts that match",
     )
     .option("--no-normalize", "with --diff: keep temp paths and numeric ids")
+    .option(
+      "--rules <path>",
+      "run these Sigma rules (a file or a directory; repeat for several): hits show as {sigma: TITLE (LEVEL)} on their lines, in --json as detections; with --diff, the detections new in B",
+      collect,
+    )
+    .option(
+      "--hits-only",
+      "with --rules: only the processes a rule hit (with their ancestors)",
+    )
     .addHelpText("after", EXAMPLES)
     .action(action(async (inputs: string[], flags: ReplayFlags) => {
       if (flags.diff !== undefined) {
@@ -278,23 +292,45 @@ export function register(program: Command): void {
             `--diff takes two recordings, got ${files.length}`,
           );
         }
-        return await runDiff(files[0], files[1], {
+        const status = await runDiff(files[0], files[1], {
           json: flags.json === true,
           ignoreArgv: flags.ignoreArgv ?? [],
           normalize: flags.normalize !== false,
         });
+        if (flags.rules === undefined) return status;
+        const fresh = await newDetections(files[0], files[1], flags);
+        return fresh ? Math.max(status, 1) : status;
       }
+      if (flags.hitsOnly && flags.rules === undefined) {
+        throw new UsageError("--hits-only goes with --rules");
+      }
+      const rules = flags.rules ? await loadHuntRules(flags.rules) : undefined;
       if (inputs.length === 0) {
         throw new UsageError("replay needs a recording: procrec replay FILE");
       }
       const span = utcSpan(flags);
       const boots = await bootsOf(inputs, span);
       if (boots.length > 1) {
+        if (rules) {
+          throw new UsageError(
+            "--rules: this recording spans reboots; hunt it with procrec hunt --rules",
+          );
+        }
         return await replayBoots(boots, span, flags);
       }
-      const { reader, forest } = await replayRecording(inputs, span);
+      const { reader, forest, hunt } = await replayRecording(
+        inputs,
+        span,
+        rules,
+      );
       const base = BigInt(reader.header.timeBase.utcNs);
       const filter = buildFilter(flags, base);
+      if (hunt) {
+        printErr(`procrec: ${huntLine(hunt)}\n`);
+        if (flags.hitsOnly) {
+          filter.ids = new Set(hunt.hits.map((h) => h.process));
+        }
+      }
       if (flags.all && !flags.summary) {
         throw new UsageError("--all goes with --summary");
       }
@@ -325,12 +361,14 @@ export function register(program: Command): void {
           header: reader.header,
           report: reader.report,
           ...forestToJson(forest, filter),
+          ...(hunt ? { detections: hunt.hits } : {}),
         }));
       } else {
         const color = stdoutColor();
         await print(
           renderTree(forest, {
             filter,
+            notes: hunt ? detectionNotes(hunt.hits) : undefined,
             ids: flags.ids === true,
             wide: flags.wide === true,
             time: timeStyle(flags, base, "relative"),
@@ -468,4 +506,35 @@ async function replayBoots(
   }
   await print(flags.json ? toJson({ boots: json }) : out.join(""));
   return 0;
+}
+
+/**
+ * `replay --diff A B --rules R`: hunts both and prints the detections of B
+ * that A does not have (same rule, same image and command line); whether
+ * there are any.
+ */
+async function newDetections(
+  a: string,
+  b: string,
+  flags: ReplayFlags,
+): Promise<boolean> {
+  const rules = await loadHuntRules(flags.rules!);
+  const ra = await replayRecording(a, {}, rules);
+  const rb = await replayRecording(b, {}, rules);
+  const fresh = newInB(ra.hunt!.hits, rb.hunt!.hits);
+  if (flags.json) {
+    await print(JSON.stringify({ newDetections: fresh }) + "\n");
+  } else {
+    await print(
+      `\ndetections new in ${b}: ${fresh.length}\n` +
+        fresh.map((h) =>
+          `  ${h.rule.level ?? "-"}  ${h.rule.title}  [${
+            h.rule.id ?? "no id"
+          }]  pid ${h.pid}  ${h.image ?? "?"}${
+            h.cmdline !== undefined ? `  ${JSON.stringify(h.cmdline)}` : ""
+          }\n`
+        ).join(""),
+    );
+  }
+  return fresh.length > 0;
 }

@@ -10,6 +10,7 @@ import { reportInputFor } from "./_report_input.ts";
 import { action, print } from "./_run.ts";
 import { groupOption, writeTextOutput } from "./_output.ts";
 import { loadRedactor } from "./_redaction.ts";
+import { loadHuntRules } from "./_hunt_rules.ts";
 
 const EXAMPLES = `
 Examples:
@@ -29,6 +30,11 @@ orange, and the recording's metadata and integrity.
 absolute UTC times (ISO-8601), offsets from the recording's start (90s) or
 clock times on its day (10:14); a segment directory reads only the segments
 covering the span.
+
+--rules PATH (Sigma rules, as procrec hunt takes them) adds a Detections
+section (every hit: level, rule, recording, pid, time, image, command line)
+and marks the rows of the processes hit ("sigma"; the rule is among the
+flags in the row's details).
 
 --redact RULES --redact-key KEY redacts the recording's secrets before the
 report is made, as record --redact does (see procrec record --help).
@@ -57,6 +63,11 @@ export function register(program: Command): void {
       "redact secrets found by these rules (JSON) first",
     )
     .option("--redact-key <file>", "the HMAC key of --redact")
+    .option(
+      "--rules <path>",
+      "run these Sigma rules (a file or a directory; repeat for several): a Detections section lists the hits, their rows are marked",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .addHelpText("after", EXAMPLES)
     .action(action(
       async (
@@ -70,16 +81,20 @@ export function register(program: Command): void {
           redactKey?: string;
           from?: string;
           to?: string;
+          rules?: string[];
         },
       ) => {
         const redactor = await loadRedactor(
           { rules: flags.redact, key: flags.redactKey },
           "--redact",
         );
+        const rules = flags.rules
+          ? await loadHuntRules(flags.rules)
+          : undefined;
         const report = await reportInputFor(input, flags.member, redactor, {
           from: flags.from,
           to: flags.to,
-        });
+        }, rules);
         const html = renderReport(report);
         const output = flags.output ?? defaultReportPath(input, flags.member);
         await writeTextOutput(output, html, {

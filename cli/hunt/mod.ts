@@ -40,3 +40,5 @@ export {
 } from "./rule_hunter.ts";
 export { type HuntReport, renderHunt } from "./render_hunt.ts";
 export { huntReportToJson } from "./hunt_report_to_json.ts";
+export { detectionNotes, huntLine } from "./detection_notes.ts";
+export { newInB } from "./new_in_b.ts";

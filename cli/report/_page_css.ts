@@ -46,6 +46,9 @@ pre{margin:4px 0;padding:6px 8px;background:#f3f5f8;border:1px solid #e2e6eb;max
 .row.sel{background:#dce9fb}
 .row.match .cmd{background:#fff3b0}
 .row.lostflag .tree::after{content:"\\26A0";color:#d35400;margin-left:4px}
+.row.sigma .cmd::before{content:"sigma";background:#c0392b;color:#fff;border-radius:3px;padding:0 4px;margin-right:4px;font-size:85%}
+table.detections{border-collapse:collapse;font-size:90%}
+table.detections td,table.detections th{border-bottom:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
 .tree{font-family:ui-monospace,Menlo,Consolas,monospace}
 .toggle{display:inline-block;width:16px;text-align:center;color:#5a6678;cursor:pointer;user-select:none}
 .toggle.leaf{cursor:default;color:#c2c8d0}

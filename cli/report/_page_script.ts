@@ -380,6 +380,7 @@ export const PAGE_SCRIPT = String.raw`
     if (pass && !pass[i]) row.className += " ctx";
     if (p[16]) row.className += " kthread";
     if (/(^|, )in-lost-span(,|$)/.test(p[8])) row.className += " lostflag";
+    if (p[8].indexOf("sigma: ") >= 0) row.className += " sigma";
     var tree = el("span", "tree");
     tree.style.paddingLeft = (6 + Math.min(depth[i], 64) * 16) + "px";
     var kids = p[11].length;

@@ -100,6 +100,17 @@ function recordingData(r: ReportRecording): RecordingData {
   const h = r.header;
   const index = new Map<string, number>();
   f.processes.forEach((n, i) => index.set(n.id, i));
+  // Sigma hits show among a process's flags (`sigma: TITLE (LEVEL)`): the
+  // page marks such rows
+  const sigma = new Map<string, string[]>();
+  for (const d of r.detections ?? []) {
+    const note = `sigma: ${d.rule.title}${
+      d.rule.level ? ` (${d.rule.level})` : ""
+    }`;
+    const list = sigma.get(d.process) ?? [];
+    if (!list.includes(note)) list.push(note);
+    sigma.set(d.process, list);
+  }
   const p: ProcessRow[] = f.processes.map((n) => {
     const details = identityDetails(n, f);
     return [
@@ -121,6 +132,7 @@ function recordingData(r: ReportRecording): RecordingData {
         ...(n.decisions?.some((d) => d.action === "denied")
           ? ["exec-denied"]
           : []),
+        ...sigma.get(n.id) ?? [],
       ].join(", "),
       n.threads.length,
       n.id,

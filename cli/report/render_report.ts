@@ -63,7 +63,9 @@ export function renderReport(input: ReportInput): string {
 <dl class="meta" id="meta"></dl>
 <details><summary>Summary</summary><pre id="summarytext"></pre></details>
 <details><summary>Problems (<span id="problemcount">0</span>)</summary><pre id="problems"></pre></details>
-<details><summary>Lost spans</summary><div id="lostlist"></div></details>
+<details><summary>Lost spans</summary><div id="lostlist"></div></details>${
+    detectionsSection(input)
+  }
 </header>
 <div class="toolbar">
 <select id="recording" aria-label="recording"></select>
@@ -92,6 +94,35 @@ export function renderReport(input: ReportInput): string {
 </body>
 </html>
 `;
+}
+
+/**
+ * The Detections section (Sigma hits, `report --rules`): one row per hit,
+ * highest level first; "" when the report was made without rules.
+ */
+function detectionsSection(input: ReportInput): string {
+  const withRules = input.recordings.filter((r) => r.detections !== undefined);
+  if (withRules.length === 0) return "";
+  const order = ["critical", "high", "medium", "low", "informational"];
+  const rank = (l?: string) => l === undefined ? 9 : order.indexOf(l);
+  const rows = withRules.flatMap((r) =>
+    r.detections!.map((d) => ({ r: r.name, d }))
+  ).sort((a, b) =>
+    rank(a.d.rule.level) - rank(b.d.rule.level) ||
+    (a.d.time < b.d.time ? -1 : a.d.time > b.d.time ? 1 : 0)
+  );
+  const cell = (s: string | number | undefined) =>
+    `<td>${escapeHtml(String(s ?? ""))}</td>`;
+  const body = rows.map(({ r, d }) =>
+    `<tr>${cell(d.rule.level ?? "-")}${cell(d.rule.title)}${cell(d.rule.id)}${
+      cell(r)
+    }${cell(d.pid)}${cell(d.time)}${cell(d.image)}${cell(d.cmdline)}</tr>`
+  ).join("\n");
+  return `\n<details id="detections" open><summary>Detections (${rows.length})</summary>${
+    rows.length
+      ? `<table class="detections"><tr><th>level</th><th>rule</th><th>id</th><th>recording</th><th>pid</th><th>time (UTC)</th><th>image</th><th>command line</th></tr>\n${body}</table>`
+      : "<p>No Sigma rule matched.</p>"
+  }</details>`;
 }
 
 function escapeHtml(s: string): string {

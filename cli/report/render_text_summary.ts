@@ -57,8 +57,25 @@ export function renderTextSummary(input: ReportInput): string {
     for (const p of i.problems) out.push(`  problem: ${p}`);
     out.push("", "-- summary --");
     out.push(renderSummary(summarize(r.forest)).trimEnd());
+    const notes = new Map<string, string[]>();
+    if (r.detections !== undefined) {
+      out.push("", `-- detections (Sigma): ${r.detections.length} --`);
+      for (const d of r.detections) {
+        out.push(
+          `${d.rule.level ?? "-"}  ${d.rule.title}  [${
+            d.rule.id ?? "no id"
+          }]  pid ${d.pid}  ${d.time}  ${d.image ?? "?"}${
+            d.cmdline !== undefined ? `  ${JSON.stringify(d.cmdline)}` : ""
+          }`,
+        );
+        const note = `sigma: ${d.rule.title}`;
+        const list = notes.get(d.process) ?? [];
+        if (!list.includes(note)) list.push(note);
+        notes.set(d.process, list);
+      }
+    }
     out.push("", "-- process tree --");
-    out.push(renderTree(r.forest).trimEnd());
+    out.push(renderTree(r.forest, { notes }).trimEnd());
   }
   return out.join("\n") + "\n";
 }

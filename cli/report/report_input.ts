@@ -7,6 +7,18 @@
  */
 import type { Forest } from "../analysis/mod.ts";
 
+/** A Sigma rule's hit on one process (from `cli/hunt`), as the report shows it. */
+export interface ReportDetection {
+  /** The process's stable id (the forest's). */
+  process: string;
+  pid: number;
+  /** UTC time, ISO 8601. */
+  time: string;
+  rule: { id?: string; title: string; level?: string };
+  image?: string;
+  cmdline?: string;
+}
+
 /** The recording header fields a report shows. */
 export interface ReportHeader {
   host: string;
@@ -40,6 +52,8 @@ export interface ReportRecording {
     /** Events the trailer counts, when there is one. */
     trailerEvents?: number;
   };
+  /** Sigma hits, when the report was made with rules (`report --rules`). */
+  detections?: ReportDetection[];
 }
 
 /** Everything a report shows. */

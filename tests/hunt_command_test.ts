@@ -1,0 +1,379 @@
+/**
+ * `procrec hunt` and the commands that show its hits: a live recording from
+ * the kernel hunted with SigmaHQ's Linux rules; exit statuses and errors;
+ * bundles and bundle members; `replay --rules` ({sigma: ...} on the line,
+ * --hits-only, --json), `replay --diff --rules`, `report --rules` and
+ * `bundle create --rules`.
+ */
+import {
+  assert,
+  captureTest,
+  captureUnavailable,
+  procrec,
+  procrecRecord,
+  ROOT,
+  withTempDir,
+} from "./_record_helpers.ts";
+
+const unavailable = await captureUnavailable();
+const SIGMA = `${ROOT}fixtures/sigma`;
+const LNX = `${SIGMA}/rules/linux/process_creation`;
+const DECODE = `${LNX}/proc_creation_lnx_base64_decode.yml`; // e2072cab-...
+const PIPE = `${LNX}/proc_creation_lnx_base64_execution.yml`; // ba592c6d-...
+const PYTHON = `${LNX}/proc_creation_lnx_python_base64_encoded_execution.yml`;
+const CASE = "07f8bdc2-c9b3-472a-9817-5a670b872f53"; // cmdkey /list
+const CASE_RULE =
+  `${SIGMA}/rules/windows/process_creation/proc_creation_win_cmdkey_recon.yml`;
+
+interface Hit {
+  rule: { id?: string; title: string; level?: string; file: string };
+  pid: number;
+  process: string;
+  image?: string;
+  cmdline?: string;
+  parents: string[];
+  recording: string;
+}
+
+for (const source of ["ebpf", "netlink"]) {
+  captureTest(
+    `hunt (${source}): a base64 decode piped to a shell, recorded from the kernel, is flagged by SigmaHQ's Linux rules`,
+    async () => {
+      await withTempDir(async (dir) => {
+        const out = `${dir}/live.cbor`;
+        const r = await procrecRecord(source, out, [
+          "sh",
+          "-c",
+          "echo ZWNobyBodW50ZWQK | base64 -d | sh",
+        ], { flags: ["--only-command"] });
+        assert(r.code === 0, `record: ${r.code} ${r.stderr}`);
+        const h = await procrec([
+          "hunt",
+          "--rules",
+          DECODE,
+          "--rules",
+          PIPE,
+          "--rules",
+          PYTHON,
+          out,
+          "--json",
+        ]);
+        assert(h.code === 1, `hunt exit ${h.code}: ${h.stderr}`);
+        const j = JSON.parse(h.stdout);
+        const hits = j.hits as Hit[];
+        const decode = hits.filter((x) =>
+          x.rule.id === "e2072cab-8c9a-459b-b63c-40ae79e27031"
+        );
+        const pipe = hits.filter((x) =>
+          x.rule.id === "ba592c6d-6888-43c3-b8c6-689b8fe47337"
+        );
+        const tree = (await procrec(["replay", out])).stdout;
+        assert(
+          decode.length === 1 && decode[0].image?.endsWith("/base64") &&
+            decode[0].cmdline === "base64 -d",
+          JSON.stringify(hits) + "\n" + tree,
+        );
+        // its parent is the shell that ran the pipeline
+        assert(
+          /\/(da|ba)?sh\[\d+\]$/.test(decode[0].parents[0]),
+          decode[0].parents.join(" < "),
+        );
+        assert(
+          pipe.length === 1 &&
+            pipe[0].cmdline?.endsWith(
+              "sh -c echo ZWNobyBodW50ZWQK | base64 -d | sh",
+            ),
+          JSON.stringify(pipe),
+        );
+        // the python rule was run and did not match
+        assert(!hits.some((x) => x.rule.file === PYTHON));
+        assert(j.recordings[0].rulesRun === 3, JSON.stringify(j.recordings));
+        // the same hits in the tree
+        const t = await procrec(["replay", out, "--rules", LNX, "--hits-only"]);
+        assert(t.code === 0, t.stderr);
+        assert(
+          /base64 -d .*\{sigma: Decode Base64 Encoded Text \(low\)\}/.test(
+            t.stdout,
+          ),
+          t.stdout,
+        );
+        assert(/sigma: \d+ hits? of \d+ rules?/.test(t.stderr), t.stderr);
+      });
+    },
+    unavailable,
+  );
+}
+
+Deno.test({
+  name:
+    "hunt: text, --json, --level, --rule-id and exit statuses over an imported Sysmon case",
+  sanitizeResources: false,
+  async fn() {
+    await withTempDir(async (dir) => {
+      const rec = `${dir}/case.cbor`;
+      const imp = await procrec([
+        "import",
+        "sysmon",
+        `${SIGMA}/regression/${CASE}/events.xml`,
+        "-o",
+        rec,
+      ]);
+      assert(imp.code === 0, imp.stderr);
+      let r = await procrec(["hunt", "--rules", CASE_RULE, rec]);
+      assert(r.code === 1, `${r.code} ${r.stderr}`);
+      assert(
+        r.stdout.includes(
+          "high  Potential Reconnaissance For Cached Credentials Via Cmdkey.EXE  [07f8bdc2-c9b3-472a-9817-5a670b872f53]",
+        ),
+        r.stdout,
+      );
+      assert(
+        r.stdout.includes(
+          "pid 7876  2025-10-25T13:21:33.111000000Z  process_create",
+        ),
+        r.stdout,
+      );
+      assert(
+        r.stdout.includes(
+          'C:\\Windows\\System32\\cmdkey.exe  "cmdkey  /list"  user ATTACKRANGE\\Administrator',
+        ),
+        r.stdout,
+      );
+      assert(
+        r.stdout.includes("parents: C:\\Windows\\System32\\cmd.exe[6304]"),
+        r.stdout,
+      );
+      assert(r.stdout.includes("1 hit of 1 rule in 1 recording"), r.stdout);
+      // every rule: the others are accounted for, by reason
+      r = await procrec(["hunt", "--rules", `${SIGMA}/rules`, rec, "--json"]);
+      assert(r.code === 1, r.stderr);
+      const j = JSON.parse(r.stdout);
+      const na = j.recordings[0].notApplicable as { reason: string }[];
+      assert(na.some((n) => n.reason === "logsource product linux"));
+      assert(na.some((n) => /FileVersion/.test(n.reason)));
+      assert(j.rules.unsupported.length === 0 && j.rules.invalid.length === 0);
+      // every rule loaded is run or said not applicable, none left out
+      assert(
+        j.recordings[0].rulesRun + na.length === j.rules.loaded &&
+          j.rules.loaded > 1000,
+        `${j.recordings[0].rulesRun} + ${na.length} of ${j.rules.loaded}`,
+      );
+      // --level above the hit's: no hit, exit 0
+      r = await procrec([
+        "hunt",
+        "--rules",
+        CASE_RULE,
+        "--level",
+        "critical",
+        rec,
+      ]);
+      assert(r.code === 2, "no rule selected is an error: " + r.stdout);
+      r = await procrec([
+        "hunt",
+        "--rules",
+        `${SIGMA}/rules/windows`,
+        "--level",
+        "critical",
+        rec,
+      ]);
+      assert(r.code === 0, `${r.code} ${r.stdout}`);
+      assert(r.stdout.startsWith("0 hits"), r.stdout);
+      r = await procrec([
+        "hunt",
+        "--rules",
+        `${SIGMA}/rules/windows`,
+        "--rule-id",
+        "502b42de-4306-40b4-9596-6f590c81f073",
+        rec,
+        "--json",
+      ]);
+      assert(r.code === 1 && JSON.parse(r.stdout).hits.length === 1, r.stdout);
+      r = await procrec([
+        "hunt",
+        "--rules",
+        CASE_RULE,
+        "--rule-id",
+        "nope",
+        rec,
+      ]);
+      assert(
+        r.code === 2 && /--rule-id nope: no loaded rule/.test(r.stderr),
+        r.stderr,
+      );
+      r = await procrec([
+        "hunt",
+        "--rules",
+        CASE_RULE,
+        "--level",
+        "severe",
+        rec,
+      ]);
+      assert(r.code === 2 && /--level "severe"/.test(r.stderr), r.stderr);
+      // an invalid rule file: named with its field; the rest still runs; exit 2
+      await Deno.writeTextFile(
+        `${dir}/bad.yml`,
+        "title: bad\nlogsource: {}\ndetection:\n  s: {Image: x}\n  condition: s and t\n",
+      );
+      r = await procrec([
+        "hunt",
+        "--rules",
+        CASE_RULE,
+        "--rules",
+        `${dir}/bad.yml`,
+        rec,
+      ]);
+      assert(r.code === 2, `${r.code}`);
+      assert(r.stdout.includes("1 hit of 1 rule"), r.stdout);
+      assert(
+        r.stderr.includes(
+          `Cannot load Sigma rule "${dir}/bad.yml": detection.condition "s and t": "t" is not a search identifier`,
+        ),
+        r.stderr,
+      );
+      // an input that is not there: exit 2, named
+      r = await procrec(["hunt", "--rules", CASE_RULE, `${dir}/missing.cbor`]);
+      assert(r.code === 2 && r.stderr.includes("missing.cbor"), r.stderr);
+      r = await procrec(["hunt", "--rules", `${dir}/nothing`, rec]);
+      assert(
+        r.code === 2 && r.stderr.includes(`Cannot read rules "${dir}/nothing"`),
+        r.stderr,
+      );
+
+      // a bundle made with --rules: detections in the manifest, summary, report
+      const zip = `${dir}/case.zip`;
+      r = await procrec([
+        "bundle",
+        "create",
+        rec,
+        "-o",
+        zip,
+        "--rules",
+        CASE_RULE,
+      ]);
+      assert(r.code === 0, r.stderr);
+      const ex = await new Deno.Command("unzip", {
+        args: ["-q", "-o", zip, "-d", `${dir}/x`],
+      }).output();
+      assert(ex.code === 0);
+      const man = JSON.parse(await Deno.readTextFile(`${dir}/x/manifest.json`));
+      assert(man.detections.rules.loaded === 1, JSON.stringify(man.detections));
+      assert(
+        man.detections.hits.length === 1 &&
+          man.detections.hits[0].member === "recordings/case.cbor" &&
+          man.detections.hits[0].pid === 7876,
+        JSON.stringify(man.detections),
+      );
+      const summary = await Deno.readTextFile(`${dir}/x/summary.txt`);
+      assert(summary.includes("-- detections (Sigma): 1 --"), summary);
+      assert(
+        /cmdkey {2}\/list .*\{sigma: Potential Reconnaissance For Cached Credentials Via Cmdkey\.EXE\}/
+          .test(summary),
+        summary,
+      );
+      const html = await Deno.readTextFile(`${dir}/x/report.html`);
+      assert(
+        html.includes("Detections (1)") &&
+          html.includes(
+            "sigma: Potential Reconnaissance For Cached Credentials Via Cmdkey.EXE (high)",
+          ),
+        "report.html",
+      );
+      r = await procrec(["verify", zip]);
+      assert(r.code === 0, r.stdout + r.stderr);
+      // hunting a bundle (every recording) and one member
+      r = await procrec([
+        "hunt",
+        "--rules",
+        CASE_RULE,
+        zip,
+        `${zip}#case.cbor`,
+        "--json",
+      ]);
+      assert(r.code === 1, r.stderr);
+      const hits = JSON.parse(r.stdout).hits as Hit[];
+      assert(
+        hits.length === 2 &&
+          hits[0].recording === `${zip}#recordings/case.cbor` &&
+          hits[1].recording === `${zip}#case.cbor`,
+        JSON.stringify(hits),
+      );
+
+      // replay --rules: the note on the line, --hits-only, --json detections
+      r = await procrec(["replay", rec, "--rules", CASE_RULE]);
+      assert(r.code === 0, r.stderr);
+      assert(
+        /cmdkey {2}\/list .*\{sigma: Potential Reconnaissance For Cached Credentials Via Cmdkey\.EXE \(high\)\}/
+          .test(
+            r.stdout,
+          ),
+        r.stdout,
+      );
+      r = await procrec(["replay", rec, "--rules", CASE_RULE, "--json"]);
+      assert(JSON.parse(r.stdout).detections[0].pid === 7876, r.stdout);
+      r = await procrec(["replay", rec, "--hits-only"]);
+      assert(
+        r.code === 2 && /--hits-only goes with --rules/.test(r.stderr),
+        r.stderr,
+      );
+      // report --rules
+      r = await procrec([
+        "report",
+        rec,
+        "--rules",
+        CASE_RULE,
+        "-o",
+        `${dir}/r.html`,
+      ]);
+      assert(r.code === 0, r.stderr);
+      const page = await Deno.readTextFile(`${dir}/r.html`);
+      assert(
+        page.includes("<summary>Detections (1)</summary>") &&
+          page.includes(
+            "<td>Potential Reconnaissance For Cached Credentials Via Cmdkey.EXE</td>",
+          ),
+        "report",
+      );
+      r = await procrec(["report", rec, "-o", `${dir}/plain.html`]);
+      assert(
+        !(await Deno.readTextFile(`${dir}/plain.html`)).includes(
+          "Detections (",
+        ),
+        "no rules, no section",
+      );
+    });
+  },
+});
+
+Deno.test({
+  name: "hunt: replay --diff --rules tells the detections new in B",
+  sanitizeResources: false,
+  async fn() {
+    await withTempDir(async (dir) => {
+      const a = `${dir}/a.cbor`, b = `${dir}/b.cbor`;
+      // A: a case the rule does not match; B: the cmdkey case it matches
+      const other = "13e6fe51-d478-4c7e-b0f2-6da9b400a829";
+      for (const [c, out] of [[other, a], [CASE, b]]) {
+        const r = await procrec([
+          "import",
+          "sysmon",
+          `${SIGMA}/regression/${c}/events.xml`,
+          "-o",
+          out,
+        ]);
+        assert(r.code === 0, r.stderr);
+      }
+      let r = await procrec(["replay", "--diff", a, b, "--rules", CASE_RULE]);
+      assert(r.code === 1, `${r.code} ${r.stderr}`);
+      assert(r.stdout.includes(`detections new in ${b}: 1`), r.stdout);
+      assert(
+        r.stdout.includes(
+          "high  Potential Reconnaissance For Cached Credentials Via Cmdkey.EXE",
+        ),
+        r.stdout,
+      );
+      r = await procrec(["replay", "--diff", b, b, "--rules", CASE_RULE]);
+      assert(r.code === 0, `${r.code} ${r.stdout}`);
+      assert(r.stdout.includes(`detections new in ${b}: 0`), r.stdout);
+    });
+  },
+});
