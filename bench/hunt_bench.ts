@@ -74,9 +74,9 @@ try {
     t0 = performance.now();
     let n = 0;
     const events: ProcEvent[] = [];
-    for await (const e of (await RecordingReader.open(path)).events()) {
-      events.push(e);
-      n++;
+    for await (const c of (await RecordingReader.open(path)).chunks()) {
+      for (const e of c.events) events.push(e);
+      n += c.events.length;
     }
     const readMs = performance.now() - t0;
 
@@ -85,7 +85,9 @@ try {
     t0 = performance.now();
     const r = await RecordingReader.open(path);
     const h = new RuleHunter(path, r.header, set.rules);
-    for await (const e of r.events()) h.add(e);
+    for await (const c of r.chunks()) {
+      for (let i = 0; i < c.events.length; i++) h.add(c.events[i]);
+    }
     const out = h.finish();
     const bothMs = performance.now() - t0;
     const bothCpu = cpu() - c0;
