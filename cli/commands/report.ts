@@ -22,9 +22,17 @@ Examples:
 
 One self-contained HTML file: no network, no external script or style. Open
 it in any browser: the process tree (click the triangles, or double-click a
-row, to expand and collapse), search by image or argv (Enter: next match),
-a timeline of process lifetimes coloured by exit status, lost spans in
-orange, and the recording's metadata and integrity.
+row, to expand and collapse; it opens with kernel threads folded and the
+paths to the latest processes open); chips that keep the processes that
+failed, were killed by a signal, ran before the recording, overlap a loss,
+ran a fileless or a setuid image; a timeline of process starts to drag a
+time window on (it keeps the processes started, or alive, in it and zooms
+the lifetime bars); search by image, argv, pid, user, hash or exit status
+(pid:N ppid:N user:U hash:H exit:X for one field; Enter: next match);
+lifetimes coloured by exit status, lost spans in orange (damaged chunks
+among them, with UTC bounds), and the recording's metadata and integrity
+(the events a damaged recording is missing). A process whose end was in a
+damaged tail shows "unknown (damaged)".
 
 --from/--to keep the processes alive in a span (with their ancestors):
 absolute UTC times (ISO-8601), offsets from the recording's start (90s) or
