@@ -4,7 +4,12 @@
  * and every positive regression case, imported with `procrec import sysmon`,
  * is matched by its rule, on its own event.
  */
-import { loadRuleSet } from "../cli/hunt/mod.ts";
+import { type HuntHit, loadRuleSet, RuleHunter } from "../cli/hunt/mod.ts";
+import { RecordingReader } from "../cli/log/mod.ts";
+import type { ProcEvent } from "../cli/events/types.ts";
+import type { RecordingHeader } from "../cli/log/schema.ts";
+import { workload } from "../bench/hunt_bench_workload.ts";
+import { testHeader } from "./_recording_helpers.ts";
 import { procrec, ROOT } from "./_record_helpers.ts";
 
 const SIGMA = `${ROOT}fixtures/sigma`;
@@ -118,8 +123,71 @@ Deno.test({
         } of ${cases.length} regression cases matched by their rule; ${out.hits.length} hits in all`,
       );
       assert(missed.length === 0, `not matched:\n${missed.join("\n")}`);
+      // the index never hides a match: every rule of the corpus, indexed
+      // and exhaustive, over each case's events
+      const set = loadRuleSet(
+        ruleFiles(SIGMA).map((path) => ({
+          path,
+          text: Deno.readTextFileSync(path),
+        })),
+      );
+      let same = 0;
+      for (const c of cases) {
+        const rec = await RecordingReader.open(`${dir}/${c}.cbor`);
+        const events = [];
+        for await (const e of rec.events()) events.push(e);
+        const a = new RuleHunter(c, rec.header, set.rules);
+        const b = new RuleHunter(c, rec.header, set.rules, { useIndex: false });
+        for (const e of events) {
+          a.add(e);
+          b.add(e);
+        }
+        const key = (h: HuntHit) => `${h.rule.file} ${h.process} ${h.t}`;
+        const ka = a.finish().hits.map(key).sort().join("\n");
+        const kb = b.finish().hits.map(key).sort().join("\n");
+        assert(ka === kb, `${c}: indexed\n${ka}\nexhaustive\n${kb}`);
+        same += kb ? kb.split("\n").length : 0;
+      }
+      console.log(
+        `all rules over the cases: ${same} hits, the same with and without the index`,
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("hunt: the rule index never hides a match: indexed and exhaustive hunts agree over the benchmark's workloads", () => {
+  const files = ruleFiles(SIGMA);
+  const set = loadRuleSet(
+    files.map((path) => ({ path, text: Deno.readTextFileSync(path) })),
+  );
+  const key = (h: { rule: { file: string }; process: string; t: number }) =>
+    `${h.rule.file} ${h.process} ${h.t}`;
+  const compare = (
+    name: string,
+    os: "linux" | "windows",
+    events: Iterable<ProcEvent>,
+  ) => {
+    const h = testHeader({ os }) as RecordingHeader;
+    const a = new RuleHunter(name, h, set.rules);
+    const b = new RuleHunter(name, h, set.rules, { useIndex: false });
+    for (const e of events) {
+      a.add(e);
+      b.add(e);
+    }
+    const ka = a.finish().hits.map(key).sort();
+    const kb = b.finish().hits.map(key).sort();
+    assert(
+      JSON.stringify(ka) === JSON.stringify(kb),
+      `${name}: indexed ${ka.length} hits, exhaustive ${kb.length}: ${
+        kb.filter((k) => !ka.includes(k)).slice(0, 5).join("\n")
+      }`,
+    );
+    return kb.length;
+  };
+  let hits = 0;
+  hits += compare("linux", "linux", workload("linux", 6_000));
+  hits += compare("windows", "windows", workload("windows", 6_000));
+  console.log(`${hits} hits, the same with and without the index`);
 });

@@ -94,7 +94,7 @@ export class RuleHunter {
   readonly #base: bigint;
   readonly #procs = new Map<number, ProcessView>();
   readonly #users = new Map<number, string>();
-  readonly #index: RuleIndex;
+  readonly #index: Pick<RuleIndex, "candidates">;
   readonly #applied: CompiledRule[];
   readonly #notApplicable: NotApplicable[] = [];
   readonly #hits: HuntHit[] = [];
@@ -109,6 +109,7 @@ export class RuleHunter {
     readonly recording: string,
     readonly header: RecordingHeader,
     rules: CompiledRule[],
+    options: { useIndex?: boolean } = {},
   ) {
     this.#os = header.os === "windows" ? "windows" : "linux";
     this.#base = BigInt(header.timeBase.utcNs);
@@ -124,7 +125,11 @@ export class RuleHunter {
         }
       }
     }
-    this.#index = new RuleIndex(this.#applied);
+    // without the index every rule is tested on every event (what the
+    // index must agree with)
+    this.#index = options.useIndex === false
+      ? { candidates: () => this.#applied }
+      : new RuleIndex(this.#applied);
   }
 
   /** Feeds the next event of the recording. */
