@@ -88,8 +88,10 @@ event, pid, ppid, user, then the command line or the exit status, the same
 lines as replay --events. --json makes them JSON lines. The filters (--pid,
 --image, --cmdline, --user, --failed, --signal, --flag, --hash, --container,
 --exclude-kthreads) choose the lines, never what is recorded; --failed and
---signal match exit lines only (a start does not know its end), and flags
-known only at the end (reparented, in-lost-span) match nothing live. With
+--signal match exit lines only (a start does not know its end), --hash
+matches once the image's hash is known (it is taken after the exec, so
+usually from the exit line on), and flags known only at the end
+(reparented, in-lost-span) match nothing live. With
 --follow the status line is not shown.
 
 The summary (events, source, losses, then processes, spawners, failures) goes
