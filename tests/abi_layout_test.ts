@@ -10,6 +10,8 @@ import {
   decodeRecords,
   FIXED_BYTES,
   Flag,
+  HASH_STATUS,
+  HashFlag,
   Kind,
   LOST_REASONS,
   PROVENANCE,
@@ -19,6 +21,7 @@ import {
   encodeOptions,
   OPT_EXEC_RULES,
   OPT_NO_ENRICH,
+  OPT_NO_HASH,
   OPT_NO_SNAPSHOT,
   SOURCE_CODES,
   STATS_FIELDS,
@@ -151,6 +154,11 @@ function tsConstants(): Record<string, number | undefined> {
   m.PR_RULES_MAX = RULES_MAX;
   m.PR_RULE_FILES_MAX = RULE_FILES_MAX;
   m.PR_RULE_GLOB = RULE_TEXT_MAX + 1;
+  m.PR_OPT_NO_HASH = OPT_NO_HASH;
+  HASH_STATUS.forEach((s, i) => {
+    if (s) m[`PR_HASH_${s.toUpperCase()}`] = i;
+  });
+  for (const [k, v] of Object.entries(HashFlag)) m[`PR_H_${k}`] = v;
   for (const [k, v] of Object.entries(Control)) m[`PR_CTL_${k}`] = v;
   for (const [k, v] of Object.entries(Status)) {
     m[k === "OK" ? "PR_OK" : `PR_E_${k}`] = v;
@@ -344,6 +352,11 @@ const NOT_DECODED = new Set([
   "pr_rec_snapshot.reserved",
   "pr_rec_exec_decision.argc", // argv holds what could be read; argvTruncated says when it is less
   "pr_rec_exec_decision.cgroup_id", // the path is kept
+  "pr_rec_hash.start_ns", // the exec is found by pid and exec_ns
+  "pr_rec_hash.reserved",
+  "pr_rec_hash.dev", // checked by the worker; ino only tells that a file was opened
+  "pr_rec_hash.mtime_ns",
+  "pr_rec_hash.ctime_ns",
 ]);
 
 /** JSON with object keys sorted, so key order does not matter. */
@@ -569,6 +582,52 @@ Deno.test("decodeRecords reads every field of every record kind where the layout
     cgroup: "/user.slice",
   });
 
+  const HS = S.pr_rec_hash.fields;
+  r = new Rec(S.pr_rec_hash.size);
+  r.u64(HS.exec_ns, 1_700n);
+  r.u32(HS.status, 1);
+  r.u32(HS.hash_flags, HashFlag.CACHED | HashFlag.VIA_PATH);
+  r.u64(HS.ino, 99n);
+  r.u64(HS.size, 12_345n);
+  for (let i = 0; i < 32; i++) r.buf[HS.sha256 + i] = i === 0 ? 0xab : i;
+  mark(
+    "pr_rec_hash",
+    "h",
+    "exec_ns",
+    "status",
+    "hash_flags",
+    "ino",
+    "size",
+    "sha256",
+  );
+  check(r.finish(Kind.HASH, 0), Kind.HASH, {
+    kind: "image_hash",
+    ...base,
+    execT: 700,
+    status: "ok",
+    sha256: "ab" +
+      Array.from(
+        { length: 31 },
+        (_, i) => (i + 1).toString(16).padStart(2, "0"),
+      )
+        .join(""),
+    cached: true,
+    via: "path",
+    size: 12_345,
+  });
+  r = new Rec(S.pr_rec_hash.size);
+  r.u64(HS.exec_ns, 1_700n);
+  r.u32(HS.status, 4);
+  r.u32(HS.err, 13);
+  mark("pr_rec_hash", "err");
+  check(r.finish(Kind.HASH, 0), Kind.HASH, {
+    kind: "image_hash",
+    ...base,
+    execT: 700,
+    status: "error",
+    reason: "EACCES",
+  });
+
   // every field of every record struct is either checked above or named
   // in NOT_DECODED: a field added to the table must be placed
   const missing: string[] = [];
@@ -601,6 +660,7 @@ Deno.test("decodeRecords reads every field of every record kind where the layout
       SNAPSHOT: S.pr_rec_snapshot,
       IMAGE_LOAD: S.pr_rec_image_load,
       EXEC_DECISION: S.pr_rec_exec_decision,
+      HASH: S.pr_rec_hash,
     }[name as string];
     if (!struct || struct.size !== size) {
       throw new Error(

@@ -296,7 +296,7 @@ Deno.test("a wrong version or a file that is not a recording gives one clear err
       const [name, re] of [
         [
           "v9.cbor",
-          /v9\.cbor": header version is 9, expected 1 or 2 or 3 or 4/,
+          /v9\.cbor": header version is 9, expected 1 or 2 or 3 or 4 or 5/,
         ],
         ["text.cbor", /text\.cbor": not a procrec recording/],
         ["missing.cbor", /missing\.cbor"/],

@@ -4,6 +4,7 @@ import type {
   Exec,
   ExecAudited,
   ExecDenied,
+  ImageHash,
   ImageLoad,
   Lost,
   ProcessCreate,
@@ -172,6 +173,9 @@ export class ForestBuilder {
       case "lost":
         this.#onLost(event);
         break;
+      case "image_hash":
+        this.#onImageHash(event);
+        break;
     }
     this.#maxBefore = this.#last;
   }
@@ -220,11 +224,42 @@ export class ForestBuilder {
     };
   }
 
+  /**
+   * Steps whose image hash may still come, by pid and t (insertion order: the
+   * oldest go first past {@link MAX_AWAITED_HASHES}).
+   */
+  #awaitingHash = new Map<string, ExecStep>();
+
+  #awaitHash(pid: number, step: ExecStep): void {
+    const key = `${pid}:${step.t}`;
+    this.#awaitingHash.set(key, step);
+    if (this.#awaitingHash.size > MAX_AWAITED_HASHES) {
+      const oldest = this.#awaitingHash.keys().next().value;
+      if (oldest !== undefined) this.#awaitingHash.delete(oldest);
+    }
+  }
+
+  /** The hash worker's answer for an exec or snapshot: onto its step. */
+  #onImageHash(e: ImageHash): void {
+    const key = `${e.pid}:${e.execT}`;
+    const step = this.#awaitingHash.get(key);
+    if (step === undefined) return; // its exec is not in this recording (or filtered out)
+    this.#awaitingHash.delete(key);
+    if (e.status === "ok" && e.sha256 !== undefined) {
+      step.sha256 = e.sha256;
+      delete step.hashState;
+      if (e.cached) step.hashCached = true;
+    } else if (e.status !== "ok" && step.sha256 === undefined) {
+      step.hashState = e.status;
+    }
+  }
+
   /** An exec: the process runs a new image. */
   #onExec(e: Exec): void {
     const t = e.t;
     const s = this.#liveOrImplicit(e.pid, t);
     const step = execStep(t, "exec", e.info, this.#accounts);
+    this.#awaitHash(e.pid, step);
     s.node.execs.push(step);
     applyInfo(s.node, e.info);
     s.activity = Math.max(s.activity, t);
@@ -385,14 +420,14 @@ export class ForestBuilder {
     );
     if (snapshot) addFlag(node, "existing-before-recording");
     if (event.info) {
-      node.execs.push(
-        execStep(
-          t,
-          snapshot ? "snapshot" : "create",
-          event.info,
-          this.#accounts,
-        ),
+      const step = execStep(
+        t,
+        snapshot ? "snapshot" : "create",
+        event.info,
+        this.#accounts,
       );
+      if (snapshot) this.#awaitHash(event.pid, step);
+      node.execs.push(step);
       applyInfo(node, event.info);
     }
     if (event.guid !== undefined) node.guid = event.guid;
@@ -558,6 +593,9 @@ export class ForestBuilder {
     });
   }
 }
+
+/** Execs whose hash is awaited at most (a recording without hashes forgets the oldest). */
+const MAX_AWAITED_HASHES = 65536;
 
 function execStep(
   t: number,

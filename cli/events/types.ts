@@ -228,6 +228,32 @@ export interface ExecAudited extends ExecDecisionBase {
   exempt?: boolean;
 }
 
+/** What became of the hashing of an image (`driver/include/procrec_abi.h` `enum pr_hash_status`). */
+export type HashStatus = "ok" | "changed" | "gone" | "error" | "skipped";
+
+/**
+ * The SHA-256 of the image an exec (or a snapshot) ran, or why there is none,
+ * from the recorder's hash worker, which runs apart from the capture and so
+ * comes later in the stream. It belongs to the `exec`/`process_snapshot`
+ * event of the same `pid` whose `t` is `execT`.
+ */
+export interface ImageHash extends EventBase {
+  kind: "image_hash";
+  /** `t` of the exec or snapshot event hashed for. */
+  execT: number;
+  status: HashStatus;
+  /** Lowercase hex; only with `ok`. */
+  sha256?: string;
+  /** Taken from the cache: the file was not read again. */
+  cached?: boolean;
+  /** `exe`: read through /proc/PID/exe while the process ran it; `path`: by its path, after. */
+  via?: "exe" | "path";
+  /** Why not `ok`: `other-file`, `ctime-after-exec`, `changed-while-read`, `no-identity`, `no-path`, `path-missing`, `queue-full`, `stopped`, or an errno name. */
+  reason?: string;
+  /** The file's size in bytes, when it was opened. */
+  size?: number;
+}
+
 /** Why events were lost. */
 export type LostReason =
   | "enobufs"
@@ -266,7 +292,8 @@ export type ProcEvent =
   | Lost
   | Accounts
   | ExecDenied
-  | ExecAudited;
+  | ExecAudited
+  | ImageHash;
 
 /** The `kind` of each event. */
 export type EventKind = ProcEvent["kind"];
@@ -285,4 +312,5 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "accounts",
   "exec_denied",
   "exec_audited",
+  "image_hash",
 ];

@@ -18,14 +18,14 @@ import type { RedactionRule } from "../redact/redaction_rules.ts";
 /** Name in the header of every recording. */
 export const FORMAT_NAME = "procrec";
 /** Version the writer writes. */
-export const FORMAT_VERSION = 4;
+export const FORMAT_VERSION = 5;
 /**
  * Versions the reader accepts: 1 (before the identity fields of `info`,
  * which it simply lacks), 2 (before the header field `segment` and the lost
  * reasons of segment mode), 3 (before the exec rule decisions
- * `exec_denied` and `exec_audited`) and 4.
+ * `exec_denied` and `exec_audited`), 4 (before `image_hash` events) and 5.
  */
-export const READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4];
+export const READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5];
 /** CBOR self-describe tag that starts every recording. */
 export const SELF_DESCRIBE_TAG = 55799;
 /** Events per chunk at most. */
@@ -272,6 +272,15 @@ export const LAYOUT: Record<EventKind, readonly Field[]> = {
   accounts: [["users", "idnames"], ["groups", "idnames"]],
   exec_denied: DECISION_LAYOUT,
   exec_audited: [...DECISION_LAYOUT, ["exempt", "bool", true]],
+  image_hash: [
+    ["execT", "int"],
+    ["status", "str"],
+    ["sha256", "str", true],
+    ["cached", "bool", true],
+    ["via", "str", true],
+    ["reason", "str", true],
+    ["size", "uint", true],
+  ],
 };
 
 /**

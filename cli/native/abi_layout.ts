@@ -24,7 +24,7 @@ export interface StructLayout {
 
 /** The ABI layout, in the shape `driver/common/abi_layout.c` prints. */
 export const ABI_LAYOUT = {
-  abi_version: 3,
+  abi_version: 4,
   structs: {
     pr_str: {
       size: 8,
@@ -221,6 +221,24 @@ export const ABI_LAYOUT = {
         cgroup: 112,
       },
     },
+    pr_rec_hash: {
+      size: 144,
+      fields: {
+        h: 0,
+        start_ns: 40,
+        exec_ns: 48,
+        status: 56,
+        hash_flags: 60,
+        err: 64,
+        reserved: 68,
+        dev: 72,
+        ino: 80,
+        size: 88,
+        mtime_ns: 96,
+        ctime_ns: 104,
+        sha256: 112,
+      },
+    },
     procrec_options: {
       size: 64,
       fields: {
@@ -250,7 +268,11 @@ export const ABI_LAYOUT = {
         enrich_ok: 80,
         enrich_gone: 88,
         kernel_msgs: 96,
-        reserved: 104,
+        hash_read: 104,
+        hash_cached: 112,
+        hash_bytes: 120,
+        hash_skipped: 128,
+        reserved: 136,
       },
     },
   },

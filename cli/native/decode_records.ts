@@ -5,6 +5,8 @@
  * @module
  */
 import type {
+  HashStatus,
+  ImageHash,
   InfoField,
   LostReason,
   ProcessInfo,
@@ -28,6 +30,7 @@ export const Kind = {
   SNAPSHOT: 8,
   IMAGE_LOAD: 9,
   EXEC_DECISION: 10,
+  HASH: 11,
 } as const;
 
 /** `PR_F_*` header flags. */
@@ -55,6 +58,47 @@ export const FIXED_BYTES: Record<number, number> = {
   [Kind.SNAPSHOT]: 200,
   [Kind.IMAGE_LOAD]: 64,
   [Kind.EXEC_DECISION]: 120,
+  [Kind.HASH]: 144,
+};
+
+/** `enum pr_hash_status` (index = code). */
+export const HASH_STATUS: (HashStatus | undefined)[] = [
+  undefined,
+  "ok",
+  "changed",
+  "gone",
+  "error",
+  "skipped",
+];
+
+/** `PR_H_*` flags of `pr_rec_hash.hash_flags`. */
+export const HashFlag = {
+  CACHED: 0x1,
+  VIA_EXE: 0x2,
+  VIA_PATH: 0x4,
+} as const;
+
+/** `pr_rec_hash.err` of `changed` and `gone` (driver/linux/hasher.c). */
+const HASH_WHY: Record<number, string> = {
+  1: "other-file",
+  2: "ctime-after-exec",
+  3: "changed-while-read",
+  4: "no-identity",
+  5: "no-path",
+  6: "path-missing",
+};
+
+/** A few errno names (Linux numbers) for `pr_rec_hash.err` of `error`. */
+const ERRNO: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  5: "EIO",
+  12: "ENOMEM",
+  13: "EACCES",
+  20: "ENOTDIR",
+  21: "EISDIR",
+  40: "ELOOP",
+  125: "ECANCELED",
 };
 
 /** `enum pr_provenance` (index = code). */
@@ -321,8 +365,58 @@ function decodeOne(
         ...(flags & Flag.EXEMPT ? { exempt: true } : {}),
       };
     }
+    case Kind.HASH:
+      return decodeHash(v, buf, off, t, pid, tid, base);
   }
   throw new RangeError(`kind ${kind} has no decoder`);
+}
+
+/** Decodes a `struct pr_rec_hash` into an `image_hash` event. */
+function decodeHash(
+  v: DataView,
+  buf: Uint8Array,
+  off: number,
+  t: number,
+  pid: number,
+  tid: number,
+  base: bigint,
+): ProcEvent {
+  const code = v.getUint32(off + 56, true);
+  const status = HASH_STATUS[code];
+  if (status === undefined) {
+    throw new RangeError(`hash status ${code} is unknown, expected 1 to 5`);
+  }
+  const flags = v.getUint32(off + 60, true);
+  const err = v.getUint32(off + 64, true);
+  const execNs = v.getBigUint64(off + 48, true);
+  const ino = v.getBigUint64(off + 80, true);
+  const ev: ImageHash = {
+    kind: "image_hash",
+    t,
+    pid,
+    tid,
+    execT: Number(execNs - base),
+    status,
+  };
+  if (status === "ok") {
+    let hex = "";
+    for (let i = 0; i < 32; i++) {
+      hex += buf[off + 112 + i].toString(16).padStart(2, "0");
+    }
+    ev.sha256 = hex;
+  }
+  if (flags & HashFlag.CACHED) ev.cached = true;
+  if (flags & HashFlag.VIA_EXE) ev.via = "exe";
+  else if (flags & HashFlag.VIA_PATH) ev.via = "path";
+  if (status === "changed" || status === "gone") {
+    if (HASH_WHY[err]) ev.reason = HASH_WHY[err];
+  } else if (status === "skipped") {
+    ev.reason = err === 125 ? "stopped" : "queue-full";
+  } else if (status === "error") {
+    ev.reason = ERRNO[err] ?? `errno ${err}`;
+  }
+  if (ino !== 0n) ev.size = Number(v.getBigUint64(off + 88, true));
+  return ev;
 }
 
 /** Reads a `struct pr_str` at record offset `at`; undefined when absent. */

@@ -31,6 +31,8 @@ export const OPT_NO_SNAPSHOT = 0x1;
 export const OPT_NO_ENRICH = 0x2;
 /** Enforce exec rules (`PR_OPT_EXEC_RULES`; the rules come by {@link Control.EXEC_RULES}). */
 export const OPT_EXEC_RULES = 0x8;
+/** Do not hash exec'd images (ABI 4): no `image_hash` events. */
+export const OPT_NO_HASH = 0x10;
 
 /** `enum pr_control`. */
 export const Control = {
@@ -38,6 +40,9 @@ export const Control = {
   RESUME_READER: 2,
   INJECT: 3,
   EXEC_RULES: 5,
+  /** Tests: the image hash worker waits (jobs queue) until resumed. */
+  PAUSE_HASHER: 6,
+  RESUME_HASHER: 7,
 } as const;
 
 /** Options of {@link EventSource.open} (`struct procrec_options`). */
@@ -70,6 +75,14 @@ export interface SourceStats {
   enrichOk: bigint;
   enrichGone: bigint;
   kernelMsgs: bigint;
+  /** Image files read and hashed. */
+  hashRead: bigint;
+  /** Image hashes taken from the cache. */
+  hashCached: bigint;
+  /** Bytes read for hashing. */
+  hashBytes: bigint;
+  /** Hash jobs not attempted (queue full, or left at stop). */
+  hashSkipped: bigint;
 }
 
 /** Each {@link SourceStats} field and its `struct procrec_stats` field. */
@@ -87,6 +100,10 @@ export const STATS_FIELDS: [keyof SourceStats, string][] = [
   ["enrichOk", "enrich_ok"],
   ["enrichGone", "enrich_gone"],
   ["kernelMsgs", "kernel_msgs"],
+  ["hashRead", "hash_read"],
+  ["hashCached", "hash_cached"],
+  ["hashBytes", "hash_bytes"],
+  ["hashSkipped", "hash_skipped"],
 ];
 const OPTIONS = ABI_LAYOUT.structs.procrec_options;
 const STATS = ABI_LAYOUT.structs.procrec_stats;

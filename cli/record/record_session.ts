@@ -23,6 +23,7 @@ import {
   Control,
   EventSource,
   OPT_EXEC_RULES,
+  OPT_NO_HASH,
   type SourceName,
   type SourceStats,
 } from "../native/event_source.ts";
@@ -66,6 +67,8 @@ export interface RecordOptions {
   ringBytes?: number;
   rcvbufBytes?: number;
   bpfRingBytes?: number;
+  /** Do not hash exec'd images (no `image_hash` events). */
+  noHash?: boolean;
   /** The command to start and record until it exits. */
   command?: string[];
   /** Test hook: pause the library's kernel reader for this long at start. */
@@ -165,7 +168,8 @@ export async function recordSession(
     ringBytes: opts.ringBytes,
     rcvbufBytes: opts.rcvbufBytes,
     bpfRingBytes: opts.bpfRingBytes,
-    flags: opts.execRules ? OPT_EXEC_RULES : 0,
+    flags: (opts.execRules ? OPT_EXEC_RULES : 0) |
+      (opts.noHash ? OPT_NO_HASH : 0),
   });
   const ruleIds = opts.execRules?.rules.map((r) => r.id) ?? [];
   let reserved: OutputFile | undefined;
@@ -293,6 +297,7 @@ export async function recordSession(
         ...(opts.ringBytes ? { ringBytes: opts.ringBytes } : {}),
         ...(opts.rcvbufBytes ? { rcvbufBytes: opts.rcvbufBytes } : {}),
         ...(opts.bpfRingBytes ? { bpfRingBytes: opts.bpfRingBytes } : {}),
+        ...(opts.noHash ? { noHash: true } : {}),
         ...(opts.pauseReaderMs ? { pauseReaderMs: opts.pauseReaderMs } : {}),
         ...(opts.execRules
           ? {

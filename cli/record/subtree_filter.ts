@@ -24,6 +24,8 @@ import type { ProcEvent } from "../events/types.ts";
  */
 export class SubtreeFilter {
   #members = new Set<number>();
+  /** Kept execs and snapshots whose `image_hash` may still come (`pid:t`), oldest first. */
+  #awaitingHash = new Set<string>();
 
   constructor(readonly rootPid: number) {
     this.#members.add(rootPid);
@@ -32,6 +34,14 @@ export class SubtreeFilter {
   /** Processes in the subtree now. */
   get size(): number {
     return this.#members.size;
+  }
+
+  #awaitHash(key: string): void {
+    this.#awaitingHash.add(key);
+    if (this.#awaitingHash.size > 65536) {
+      const oldest = this.#awaitingHash.values().next().value;
+      if (oldest !== undefined) this.#awaitingHash.delete(oldest);
+    }
   }
 
   /** Whether `event` belongs to the subtree; updates membership. */
@@ -54,6 +64,15 @@ export class SubtreeFilter {
         if (kept && event.pid !== this.rootPid) this.#members.delete(event.pid);
         return kept;
       }
+      case "exec":
+      case "process_snapshot": {
+        const kept = this.#members.has(event.pid);
+        if (kept) this.#awaitHash(`${event.pid}:${event.t}`);
+        return kept;
+      }
+      case "image_hash":
+        // it comes from the hash worker, often after the process ended
+        return this.#awaitingHash.delete(`${event.pid}:${event.execT}`);
       default:
         return this.#members.has(event.pid);
     }

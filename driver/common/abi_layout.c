@@ -102,16 +102,20 @@ int main(void) {
   STRUCT(pr_rule_set, F(size) F(rules) F(files) F(exempt_pid));
   STRUCT(pr_rec_exec_decision, F(h) F(rule) F(action) F(ppid) F(uid) F(euid) F(argc) F(dev) F(ino)
                                    F(cgroup_id) F(image) F(argv) F(parent) F(cgroup));
+  STRUCT(pr_rec_hash, F(h) F(start_ns) F(exec_ns) F(status) F(hash_flags) F(err) F(reserved) F(dev) F(ino)
+                          F(size) F(mtime_ns) F(ctime_ns) F(sha256));
   STRUCT(procrec_options,
          F(size) F(source) F(flags) F(ring_bytes) F(rcvbuf_bytes) F(bpf_ring_bytes) F(max_string) F(reserved));
   STRUCT(procrec_stats, F(records) F(bytes) F(lost_total) F(lost_enobufs) F(lost_seq_gap) F(lost_ring)
                             F(lost_bpf) F(lost_driver) F(ring_used) F(ring_size) F(enrich_ok) F(enrich_gone)
-                                F(kernel_msgs) F(reserved));
+                                F(kernel_msgs) F(hash_read) F(hash_cached) F(hash_bytes)
+                                    F(hash_skipped) F(reserved));
   printf("\n  },\n  \"constants\": {");
   first = 1;
   C(PR_REC_PROCESS_CREATE); C(PR_REC_EXEC); C(PR_REC_PROCESS_EXIT); C(PR_REC_THREAD_CREATE);
   C(PR_REC_THREAD_EXIT); C(PR_REC_COMM); C(PR_REC_LOST); C(PR_REC_SNAPSHOT); C(PR_REC_IMAGE_LOAD);
   C(PR_REC_EXEC_DECISION);
+  C(PR_REC_HASH);
   C(PR_F_ARGV_TRUNCATED); C(PR_F_IMAGE_TRUNCATED); C(PR_F_PROCESS_EXITING); C(PR_F_DENIED);
   C(PR_F_COUNT_UNKNOWN); C(PR_F_CMDLINE); C(PR_F_GROUP_DEAD); C(PR_F_REMOTE); C(PR_F_EXEMPT);
   C(PR_RULE_DENY); C(PR_RULE_AUDIT); C(PR_RM_PATH); C(PR_RM_FILE); C(PR_RM_UID); C(PR_RM_PARENT);
@@ -122,6 +126,10 @@ int main(void) {
   C(PR_SOURCE_AUTO); C(PR_SOURCE_NETLINK); C(PR_SOURCE_EBPF); C(PR_SOURCE_WINDOWS);
   C(PR_OPT_NO_SNAPSHOT); C(PR_OPT_NO_ENRICH); C(PR_OPT_IMAGE_LOAD); C(PR_OPT_EXEC_RULES);
   C(PR_CTL_PAUSE_READER); C(PR_CTL_RESUME_READER); C(PR_CTL_INJECT); C(PR_CTL_BLOCK_RULES); C(PR_CTL_EXEC_RULES);
+  C(PR_OPT_NO_HASH);
+  C(PR_CTL_PAUSE_HASHER); C(PR_CTL_RESUME_HASHER);
+  C(PR_HASH_OK); C(PR_HASH_CHANGED); C(PR_HASH_GONE); C(PR_HASH_ERROR); C(PR_HASH_SKIPPED);
+  C(PR_H_CACHED); C(PR_H_VIA_EXE); C(PR_H_VIA_PATH);
   C(PR_OK); C(PR_E_INVAL); C(PR_E_PERM); C(PR_E_NOSUP); C(PR_E_NOMEM); C(PR_E_IO); C(PR_E_STATE); C(PR_E_ABI);
   printf("\n  }\n}\n");
   return holes ? 1 : 0;

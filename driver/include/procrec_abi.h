@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROCREC_ABI_VERSION 3u
+#define PROCREC_ABI_VERSION 4u
 
 #if defined(_WIN32)
 #define PROCREC_API __declspec(dllexport)
@@ -45,6 +45,7 @@ enum pr_kind {
   PR_REC_SNAPSHOT = 8,       /* a process already running at start */
   PR_REC_IMAGE_LOAD = 9,     /* an image was mapped (Windows, optional) */
   PR_REC_EXEC_DECISION = 10, /* ABI 3: an exec rule matched (Linux BPF LSM): denied or audited */
+  PR_REC_HASH = 11,          /* ABI 4: the SHA-256 of an exec'd image, or why there is none */
 };
 
 /* ---- header flags ---- */
@@ -83,6 +84,21 @@ enum pr_lost_reason {
 #define PR_I_FILELESS 0x0001u      /* the image has no name in any file system (memfd, anonymous) */
 #define PR_I_DELETED 0x0002u       /* the image file was unlinked when it was exec'd */
 #define PR_I_CGROUP_TRUNCATED 0x0004u /* the cgroup path was longer than the limit */
+
+/* ---- pr_rec_hash.status (ABI 4) ---- */
+enum pr_hash_status {
+  PR_HASH_OK = 1,      /* sha256 is the hash of the file that was exec'd */
+  PR_HASH_CHANGED = 2, /* the file changed between the exec and the hashing (or while it was read):
+                          no hash, never a hash of other contents */
+  PR_HASH_GONE = 3,    /* the exec'd file could not be reached any more (deleted, memfd closed,
+                          the process gone without a readable path) */
+  PR_HASH_ERROR = 4,   /* opening or reading it failed: errno says why */
+  PR_HASH_SKIPPED = 5, /* not attempted: the hash queue was full (counted, never silent) */
+};
+/* ---- pr_rec_hash.hash_flags ---- */
+#define PR_H_CACHED 0x0001u   /* the hash came from the cache: the file was not read again */
+#define PR_H_VIA_EXE 0x0002u  /* opened through /proc/PID/exe while the process still ran it */
+#define PR_H_VIA_PATH 0x0004u /* opened by its path (the process had ended or exec'd again) */
 
 #define PR_ID_UNSET 0xffffffffu /* loginuid / sessionid never set (audit's -1) */
 #define PR_INTEGRITY_KNOWN 0x80000000u /* pr_proc_info.integrity holds a RID (0x1000 low ... 0x4000 system) */
@@ -281,6 +297,27 @@ struct pr_rec_exec_decision { /* kind 10 */
   struct pr_str cgroup; /* the caller's cgroup v2 path */
 };
 
+/* kind 11 (ABI 4): written by the library's hash worker after the exec or
+ * snapshot record it belongs to (never by the capture path). Header pid/tid
+ * are those of that record; mono_ns/utc_ns when the hash was finished. The
+ * exec is found by (pid, start_ns, exec_ns). dev..ctime_ns describe the file
+ * as it was found when hashing (0 when not opened). */
+struct pr_rec_hash {
+  struct pr_rec_header h;
+  uint64_t start_ns;   /* the process's start (its identity), as in the exec record */
+  uint64_t exec_ns;    /* mono_ns of the exec (or snapshot) record hashed for */
+  uint32_t status;     /* enum pr_hash_status */
+  uint32_t hash_flags; /* PR_H_* */
+  uint32_t err;        /* PR_HASH_ERROR: the errno; PR_HASH_CHANGED / GONE: which check (see SCHEMA.md) */
+  uint32_t reserved;
+  uint64_t dev;        /* stat(2) of the file hashed */
+  uint64_t ino;
+  uint64_t size;
+  int64_t mtime_ns;    /* ns since 1970 */
+  int64_t ctime_ns;
+  uint8_t sha256[32];  /* PR_HASH_OK only; else zeros */
+};
+
 /* ---- options, stats, controls ---- */
 enum pr_source {
   PR_SOURCE_AUTO = 0,    /* Linux: eBPF where possible, else netlink */
@@ -295,6 +332,7 @@ enum pr_source {
 #define PR_OPT_EXEC_RULES 0x8u  /* ABI 3, Linux: enforce exec rules (fanotify permission events,
                                    any source); open fails with PR_E_NOSUP or PR_E_PERM when
                                    the kernel or the privileges do not allow it */
+#define PR_OPT_NO_HASH 0x10u    /* ABI 4: do not hash exec'd images (no PR_REC_HASH records) */
 
 struct procrec_options {
   uint32_t size;           /* sizeof(struct procrec_options) */
@@ -321,7 +359,12 @@ struct procrec_stats {
   uint64_t enrich_ok;    /* /proc reads that succeeded */
   uint64_t enrich_gone;  /* /proc reads too late */
   uint64_t kernel_msgs;  /* messages received from the kernel */
-  uint64_t reserved[7];
+  /* ---- ABI 4: the image hash worker ---- */
+  uint64_t hash_read;    /* files read and hashed */
+  uint64_t hash_cached;  /* hashes taken from the cache (file not read) */
+  uint64_t hash_bytes;   /* bytes read for hashing */
+  uint64_t hash_skipped; /* hash jobs not attempted: the queue was full */
+  uint64_t reserved[3];
 };
 
 enum pr_control {
@@ -334,6 +377,8 @@ enum pr_control {
   PR_CTL_EXEC_RULES = 5,    /* ABI 3, Linux, opened with PR_OPT_EXEC_RULES, before start:
                                arg = struct pr_rule_set and its rules; enforced from start
                                until stop, close or the end of the process */
+  PR_CTL_PAUSE_HASHER = 6,  /* test (ABI 4): the hash worker waits; jobs queue */
+  PR_CTL_RESUME_HASHER = 7, /* test: the hash worker goes on */
 };
 
 /* ---- status codes (negative) ---- */
@@ -498,6 +543,19 @@ PR_ABI_AT(pr_rec_exec_decision, image, 88);
 PR_ABI_AT(pr_rec_exec_decision, argv, 96);
 PR_ABI_AT(pr_rec_exec_decision, parent, 104);
 PR_ABI_AT(pr_rec_exec_decision, cgroup, 112);
+PR_ABI_SIZE(pr_rec_hash, 144);
+PR_ABI_AT(pr_rec_hash, start_ns, 40);
+PR_ABI_AT(pr_rec_hash, exec_ns, 48);
+PR_ABI_AT(pr_rec_hash, status, 56);
+PR_ABI_AT(pr_rec_hash, hash_flags, 60);
+PR_ABI_AT(pr_rec_hash, err, 64);
+PR_ABI_AT(pr_rec_hash, reserved, 68);
+PR_ABI_AT(pr_rec_hash, dev, 72);
+PR_ABI_AT(pr_rec_hash, ino, 80);
+PR_ABI_AT(pr_rec_hash, size, 88);
+PR_ABI_AT(pr_rec_hash, mtime_ns, 96);
+PR_ABI_AT(pr_rec_hash, ctime_ns, 104);
+PR_ABI_AT(pr_rec_hash, sha256, 112);
 
 PR_ABI_SIZE(procrec_options, 64);
 PR_ABI_AT(procrec_options, size, 0);
@@ -523,7 +581,11 @@ PR_ABI_AT(procrec_stats, ring_size, 72);
 PR_ABI_AT(procrec_stats, enrich_ok, 80);
 PR_ABI_AT(procrec_stats, enrich_gone, 88);
 PR_ABI_AT(procrec_stats, kernel_msgs, 96);
-PR_ABI_AT(procrec_stats, reserved, 104);
+PR_ABI_AT(procrec_stats, hash_read, 104);
+PR_ABI_AT(procrec_stats, hash_cached, 112);
+PR_ABI_AT(procrec_stats, hash_bytes, 120);
+PR_ABI_AT(procrec_stats, hash_skipped, 128);
+PR_ABI_AT(procrec_stats, reserved, 136);
 
 /* ---- functions ----
  * The contract every source keeps (driver/tests/conformance.c checks it

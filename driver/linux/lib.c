@@ -3,8 +3,10 @@
  * pr_lib, and the services source.h offers the event sources.
  *
  * Threads: the API caller (open/start/stop/close/stats/control), one reader
- * blocked in procrec_read (a Deno FFI nonblocking call), and the source's own
- * threads that call pr_lib_emit. The ring, the stats and the state flags are
+ * blocked in procrec_read (a Deno FFI nonblocking call), the source's own
+ * threads that call pr_lib_emit, and the image hash worker (hasher.c), fed
+ * by pr_lib_emit with every exec and snapshot record stored, which emits
+ * PR_REC_HASH records (unless PR_OPT_NO_HASH). The ring, the stats and the state flags are
  * guarded by lib->mu; procrec_read sleeps on lib->cv, which pr_lib_emit
  * signals.
  */
@@ -18,6 +20,7 @@
 
 #include "../common/pr_ring.h"
 #include "exec_rules.h"
+#include "hasher.h"
 #include "source.h"
 
 #define PR_DEFAULT_RING (64u << 20)
@@ -38,6 +41,7 @@ struct pr_lib {
   struct procrec_options opts;
   const struct pr_source_ops *src;
   void *src_state;
+  struct pr_hasher *hasher; /* NULL with PR_OPT_NO_HASH */
   char source_why[384];
 
   pthread_mutex_t mu; /* guards everything below */
@@ -140,6 +144,7 @@ int pr_lib_emit(struct pr_lib *lib, const void *rec, uint32_t size) {
   if (rc == PR_RING_OK && lib->waiting > 0 && pr_ring_used(&lib->ring) >= lib->wake_bytes)
     pthread_cond_broadcast(&lib->cv);
   pthread_mutex_unlock(&lib->mu);
+  if (rc == PR_RING_OK && lib->hasher != NULL) pr_hasher_note(lib->hasher, rec, size);
   if (rc == PR_RING_E_INVAL) {
     /* A source bug or an oversized record: never silent. */
     pr_lib_emit_lost(lib, PR_LOST_DECODE, UINT32_MAX, 1, 0, pr_lib_mono_now());
@@ -177,6 +182,10 @@ void pr_lib_count(struct pr_lib *lib, enum pr_counter which, uint64_t n) {
   case PR_CNT_KERNEL_MSGS: lib->stats.kernel_msgs += n; break;
   case PR_CNT_ENRICH_OK: lib->stats.enrich_ok += n; break;
   case PR_CNT_ENRICH_GONE: lib->stats.enrich_gone += n; break;
+  case PR_CNT_HASH_READ: lib->stats.hash_read += n; break;
+  case PR_CNT_HASH_CACHED: lib->stats.hash_cached += n; break;
+  case PR_CNT_HASH_BYTES: lib->stats.hash_bytes += n; break;
+  case PR_CNT_HASH_SKIPPED: lib->stats.hash_skipped += n; break;
   }
   pthread_mutex_unlock(&lib->mu);
 }
@@ -278,6 +287,7 @@ static void lib_free(struct pr_lib *lib) {
   pr_enforcer_stop(lib->enforcer);
   if (lib->rules) pr_exec_rules_free(lib->rules);
   free(lib->rules);
+  pr_hasher_destroy(lib->hasher);
   free(lib->snap);
   pthread_cond_destroy(&lib->cv);
   pthread_mutex_destroy(&lib->mu);
@@ -321,6 +331,11 @@ PROCREC_API int32_t procrec_open(const struct procrec_options *opts, void **out)
   pthread_condattr_destroy(&ca);
   lib->utc_minus_mono = clock_offset(CLOCK_REALTIME);
   lib->boot_minus_mono = clock_offset(CLOCK_BOOTTIME);
+  if (!(lib->opts.flags & PR_OPT_NO_HASH) && pr_hasher_create(lib, &lib->hasher) != PR_OK) {
+    set_tls_error("procrec_open: cannot allocate the image hash worker");
+    lib_free(lib);
+    return PR_E_NOMEM;
+  }
 
   if (lib->opts.flags & PR_OPT_EXEC_RULES) {
     char why[256] = "";
@@ -397,6 +412,7 @@ static int fall_back(struct pr_lib *lib) {
     pr_lib_set_error(lib, "%s; the proc connector could not be opened either: %s", ebpf_err, why);
     return rc;
   }
+  if (lib->hasher != NULL) pr_hasher_clear(lib->hasher); /* its jobs were for the records dropped here */
   pthread_mutex_lock(&lib->mu);
   pr_ring_init(&lib->ring, lib->ring_mem, lib->opts.ring_bytes, PR_LOST_RING_FULL);
   lib->n_snap = 0;
@@ -424,6 +440,7 @@ PROCREC_API int32_t procrec_start(void *h) {
     pr_lib_set_error(lib, "procrec_start: opened with PR_OPT_EXEC_RULES but no rules were set (PR_CTL_EXEC_RULES)");
     return PR_E_STATE;
   }
+  if (lib->hasher != NULL && pr_hasher_start(lib->hasher) != PR_OK) return PR_E_IO;
   rc = lib->src->start(lib);
   if (rc != PR_OK && lib->opts.source == PR_SOURCE_AUTO && lib->src == &pr_source_ebpf) rc = fall_back(lib);
   if (rc == PR_OK && lib->opts.source == PR_SOURCE_AUTO && lib->src == &pr_source_ebpf) {
@@ -440,6 +457,8 @@ PROCREC_API int32_t procrec_start(void *h) {
     pthread_mutex_lock(&lib->mu);
     lib->state = LIB_STARTED;
     pthread_mutex_unlock(&lib->mu);
+  } else if (lib->hasher != NULL) {
+    pr_hasher_stop(lib->hasher); /* start failed: no thread left behind */
   }
   return rc;
 }
@@ -539,6 +558,8 @@ PROCREC_API int32_t procrec_stop(void *h) {
   pr_enforcer_stop(lib->enforcer); /* the rules end first: nothing is denied unrecorded */
   lib->enforcer = NULL;
   if (state == LIB_STARTED) rc = lib->src->stop(lib);
+  /* The source emits nothing more: hash what it emitted, then stop. */
+  if (lib->hasher != NULL) pr_hasher_stop(lib->hasher);
   pthread_mutex_lock(&lib->mu);
   lib->state = LIB_STOPPED;
   pthread_cond_broadcast(&lib->cv);
@@ -617,6 +638,14 @@ PROCREC_API int32_t procrec_control(void *h, uint32_t op, const uint8_t *arg, ui
   struct pr_lib *lib = h;
   if (lib == NULL) return PR_E_INVAL;
   if (op == PR_CTL_EXEC_RULES) return set_exec_rules(lib, arg, len);
+  if (op == PR_CTL_PAUSE_HASHER || op == PR_CTL_RESUME_HASHER) {
+    if (lib->hasher == NULL) {
+      pr_lib_set_error(lib, "procrec_control: no image hash worker (opened with PR_OPT_NO_HASH)");
+      return PR_E_STATE;
+    }
+    pr_hasher_pause(lib->hasher, op == PR_CTL_PAUSE_HASHER);
+    return PR_OK;
+  }
   if (op != PR_CTL_PAUSE_READER && op != PR_CTL_RESUME_READER) {
     pr_lib_set_error(lib, "procrec_control: operation %u is not supported by the %s source", op, lib->src->name);
     return PR_E_NOSUP;

@@ -99,6 +99,10 @@ enum pr_counter {
   PR_CNT_KERNEL_MSGS = 1, /* messages received from the kernel */
   PR_CNT_ENRICH_OK = 2,   /* /proc reads that succeeded */
   PR_CNT_ENRICH_GONE = 3, /* /proc reads too late */
+  PR_CNT_HASH_READ = 4,   /* hasher.c: files read and hashed */
+  PR_CNT_HASH_CACHED = 5, /* hasher.c: hashes from the cache */
+  PR_CNT_HASH_BYTES = 6,  /* hasher.c: bytes read */
+  PR_CNT_HASH_SKIPPED = 7, /* hasher.c: jobs not attempted (queue full) */
 };
 void pr_lib_count(struct pr_lib *lib, enum pr_counter which, uint64_t n);
 

@@ -1,0 +1,58 @@
+/*
+ * hasher.h - the image hash worker of libprocrec.so (issue 12 item 3).
+ *
+ * lib.c hands it every exec and snapshot record it stored (pr_hasher_note,
+ * called by the capture threads: it only copies a few fields into a queue);
+ * one worker thread of its own opens the exec'd file, hashes it with SHA-256
+ * and emits a PR_REC_HASH record through pr_lib_emit. So no file is ever read
+ * on the capture path.
+ *
+ * Which file: /proc/PID/exe while the process still runs that image (same
+ * device and inode as the exec record: the kernel denies writes to a file
+ * that is being executed, so its contents are the ones exec'd); else the
+ * image path, if it still names the same device and inode and its ctime is
+ * older than the exec (else PR_HASH_CHANGED); else PR_HASH_GONE. A file whose
+ * size, mtime or ctime moved while it was read is PR_HASH_CHANGED too.
+ *
+ * Cache: (dev, ino, size, mtime, ctime) -> SHA-256, direct-mapped, so a storm
+ * of /bin/true reads the file once. Files whose ctime is less than
+ * PR_HASH_RACY_NS before the hashing started are not cached (a rewrite within
+ * one timestamp tick would keep the key: the "racy" rule of git's index).
+ *
+ * Queue: at most PR_HASH_QUEUE_MAX jobs; a job that does not fit becomes a
+ * PR_HASH_SKIPPED record at once (counted in hash_skipped), never silence.
+ * Exec jobs go before snapshot jobs (a recording's own commands first, then
+ * the processes that ran before it). At stop, the worker goes on for
+ * PR_HASH_STOP_NS; what is left then is PR_HASH_SKIPPED with ECANCELED.
+ */
+#ifndef PR_LINUX_HASHER_H
+#define PR_LINUX_HASHER_H
+
+#include <stdint.h>
+
+#include "source.h"
+
+#define PR_HASH_QUEUE_MAX 65536u
+#define PR_HASH_CACHE_SLOTS 8192u
+#define PR_HASH_GRANULE_NS 20000000ll /* a file ctime this close before the exec may be a later write */
+#define PR_HASH_RACY_NS 2000000000ll  /* not cached while ctime is this recent */
+#define PR_HASH_STOP_NS 2000000000ull /* how long procrec_stop waits for the queue */
+
+struct pr_hasher;
+
+/* Allocates a hasher that emits into lib. Returns PR_OK or PR_E_NOMEM. */
+int pr_hasher_create(struct pr_lib *lib, struct pr_hasher **out);
+/* Starts its thread. Returns PR_OK or PR_E_IO (with the lib's error set). */
+int pr_hasher_start(struct pr_hasher *hz);
+/* Queues the hashing of a stored exec or snapshot record (other kinds are
+ * ignored). Thread-safe; never blocks on I/O. */
+void pr_hasher_note(struct pr_hasher *hz, const void *rec, uint32_t size);
+/* PR_CTL_PAUSE_HASHER / RESUME (tests): the worker waits while paused. */
+void pr_hasher_pause(struct pr_hasher *hz, int paused);
+/* Drops the queued jobs (the ring started over). */
+void pr_hasher_clear(struct pr_hasher *hz);
+/* Hashes what is queued, then stops and joins the thread. Idempotent. */
+void pr_hasher_stop(struct pr_hasher *hz);
+void pr_hasher_destroy(struct pr_hasher *hz);
+
+#endif /* PR_LINUX_HASHER_H */

@@ -1,0 +1,205 @@
+/*
+ * test_hash.c - the image hash worker of libprocrec.so against the real
+ * kernel (root): under each source it can open (proc connector, eBPF), a
+ * binary this test runs gets the SHA-256 that sha256sum gives; one modified,
+ * replaced or deleted between its exec and the hashing (the worker paused
+ * with PR_CTL_PAUSE_HASHER) is PR_HASH_CHANGED or PR_HASH_GONE, never a hash;
+ * fifty runs of /bin/true read the file at most once (the cache).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../include/procrec_abi.h"
+#include "test_util.h"
+
+static char dir[] = "/tmp/procrec-hash-XXXXXX";
+
+static void *open_source(uint32_t source) {
+  struct procrec_options o;
+  void *h = NULL;
+  memset(&o, 0, sizeof(o));
+  o.size = sizeof(o);
+  o.source = source;
+  o.flags = PR_OPT_NO_SNAPSHOT;
+  if (procrec_open(&o, &h) != PR_OK) return NULL;
+  return h;
+}
+
+/* Copies src to dst (a fresh inode), mode 0755. */
+static int copy_file(const char *src, const char *dst) {
+  char buf[65536];
+  ssize_t n;
+  int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0755), ok = in >= 0 && out >= 0;
+  while (ok && (n = read(in, buf, sizeof(buf))) > 0) ok = write(out, buf, (size_t)n) == n;
+  if (in >= 0) close(in);
+  if (out >= 0) close(out);
+  return ok;
+}
+
+/* sha256sum's digest of path (64 hex digits). */
+static int sha256sum_of(const char *path, char out[65]) {
+  char cmd[600];
+  FILE *p;
+  int ok;
+  snprintf(cmd, sizeof(cmd), "sha256sum '%s'", path);
+  p = popen(cmd, "r");
+  if (p == NULL) return 0;
+  ok = fscanf(p, "%64s", out) == 1;
+  pclose(p);
+  return ok && strlen(out) == 64;
+}
+
+static void hex(const uint8_t d[32], char out[65]) {
+  int i;
+  for (i = 0; i < 32; i++) sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+/* Runs path with argument arg, waits for it; returns its pid. */
+static pid_t run(const char *path, const char *arg) {
+  pid_t p = fork();
+  if (p == 0) {
+    execl(path, path, arg, (char *)NULL);
+    _exit(97);
+  }
+  waitpid(p, NULL, 0);
+  return p;
+}
+
+/* The hash record of pid's exec, reading up to 15 s. */
+static const struct pr_rec_hash *hash_of(void *h, struct t_records *r, pid_t pid) {
+  uint64_t deadline = t_now_ms() + 15000;
+  for (;;) {
+    size_t off = 0;
+    const struct pr_rec_header *x;
+    while ((x = t_next(r, &off)) != NULL)
+      if (x->kind == PR_REC_HASH && x->pid == (uint32_t)pid) return (const void *)x;
+    if (t_now_ms() > deadline || t_read_some(h, r, 200) < 0) return NULL;
+  }
+}
+
+static int test_source(uint32_t source, const char *name) {
+  struct t_records r = {0};
+  char ok_path[200], chg_path[200], rep_path[200], gone_path[200], want[65], got[65], tmp[300];
+  const struct pr_rec_hash *x;
+  pid_t p_ok, p_chg, p_rep, p_gone, p_true[50];
+  int i, read_true = 0, fd;
+  void *h = open_source(source);
+  if (h == NULL) {
+    printf("     skip %s: it cannot be opened here\n", name);
+    return 0;
+  }
+  snprintf(ok_path, sizeof(ok_path), "%s/ok-%s", dir, name);
+  snprintf(chg_path, sizeof(chg_path), "%s/changed-%s", dir, name);
+  snprintf(rep_path, sizeof(rep_path), "%s/replaced-%s", dir, name);
+  snprintf(gone_path, sizeof(gone_path), "%s/gone-%s", dir, name);
+  CHECK(copy_file("/bin/true", ok_path) && copy_file("/bin/true", chg_path) && copy_file("/bin/true", rep_path) &&
+        copy_file("/bin/true", gone_path));
+  CHECK(procrec_start(h) == PR_OK);
+
+  /* Hashed as exec'd. */
+  p_ok = run(ok_path, "ok");
+  for (i = 0; i < 50; i++) p_true[i] = run("/bin/true", "cached");
+
+  /* Changed, replaced, deleted while the worker waits. */
+  CHECK(procrec_control(h, PR_CTL_PAUSE_HASHER, NULL, 0) == PR_OK);
+  p_chg = run(chg_path, "changed");
+  p_rep = run(rep_path, "replaced");
+  p_gone = run(gone_path, "gone");
+  usleep(50000); /* past a coarse timestamp granule */
+  fd = open(chg_path, O_WRONLY | O_APPEND);
+  CHECK(fd >= 0 && write(fd, "x", 1) == 1);
+  close(fd);
+  snprintf(tmp, sizeof(tmp), "%s.new", rep_path);
+  CHECK(copy_file("/bin/false", tmp) && rename(tmp, rep_path) == 0);
+  CHECK(unlink(gone_path) == 0);
+  CHECK(procrec_control(h, PR_CTL_RESUME_HASHER, NULL, 0) == PR_OK);
+
+  x = hash_of(h, &r, p_ok);
+  CHECK(x != NULL && x->status == PR_HASH_OK);
+  CHECK(sha256sum_of(ok_path, want));
+  hex(x->sha256, got);
+  if (strcmp(got, want) != 0) fprintf(stderr, "     %s: recorded %s, sha256sum %s\n", name, got, want);
+  CHECK(strcmp(got, want) == 0);
+  for (i = 0; i < 50; i++) {
+    x = hash_of(h, &r, p_true[i]);
+    CHECK(x != NULL && x->status == PR_HASH_OK);
+    if (!(x->hash_flags & PR_H_CACHED)) read_true++;
+  }
+  CHECK(read_true <= 1);
+  x = hash_of(h, &r, p_chg);
+  CHECK(x != NULL && x->status == PR_HASH_CHANGED && x->err == 2 /* ctime after the exec */);
+  for (i = 0; i < 32; i++) CHECK(x->sha256[i] == 0);
+  x = hash_of(h, &r, p_rep);
+  CHECK(x != NULL && x->status == PR_HASH_CHANGED && x->err == 1 /* another file */);
+  x = hash_of(h, &r, p_gone);
+  CHECK(x != NULL && x->status == PR_HASH_GONE);
+  procrec_close(h);
+  printf("     %s: sha256 %s = sha256sum; 50 x /bin/true read %d time(s); changed, replaced, gone\n", name, got,
+         read_true);
+  unlink(ok_path);
+  unlink(chg_path);
+  unlink(rep_path);
+  free(r.buf);
+  return 0;
+}
+
+static int test_netlink_hashes(void) { return test_source(PR_SOURCE_NETLINK, "netlink"); }
+static int test_ebpf_hashes(void) { return test_source(PR_SOURCE_EBPF, "ebpf"); }
+
+/* A process that still runs is hashed through /proc/PID/exe even after its
+ * file was unlinked: the hash of the deleted file, not gone. */
+static int test_running_deleted_binary(void) {
+  struct t_records r = {0};
+  char path[300], want[65], got[65];
+  const struct pr_rec_hash *x;
+  int pipefd[2];
+  pid_t p;
+  void *h = open_source(PR_SOURCE_AUTO);
+  CHECK(h != NULL);
+  snprintf(path, sizeof(path), "%s/sleeper", dir);
+  CHECK(copy_file("/bin/sleep", path) && sha256sum_of(path, want));
+  CHECK(pipe(pipefd) == 0);
+  CHECK(procrec_control(h, PR_CTL_PAUSE_HASHER, NULL, 0) == PR_OK);
+  CHECK(procrec_start(h) == PR_OK);
+  p = fork();
+  if (p == 0) {
+    execl(path, path, "30", (char *)NULL);
+    _exit(97);
+  }
+  usleep(200000);
+  CHECK(unlink(path) == 0);
+  CHECK(procrec_control(h, PR_CTL_RESUME_HASHER, NULL, 0) == PR_OK);
+  x = hash_of(h, &r, p);
+  kill(p, 9);
+  waitpid(p, NULL, 0);
+  close(pipefd[0]);
+  close(pipefd[1]);
+  CHECK(x != NULL && x->status == PR_HASH_OK && (x->hash_flags & PR_H_VIA_EXE));
+  hex(x->sha256, got);
+  CHECK(strcmp(got, want) == 0);
+  procrec_close(h);
+  free(r.buf);
+  return 0;
+}
+
+int main(void) {
+  if (geteuid() != 0) {
+    printf("skip test_hash: capture needs root\n");
+    return 0;
+  }
+  if (mkdtemp(dir) == NULL) return 2;
+  t_run("netlink: an exec'd binary's sha256 is sha256sum's; changed, replaced, deleted ones are marked; cached",
+        test_netlink_hashes);
+  t_run("ebpf: an exec'd binary's sha256 is sha256sum's; changed, replaced, deleted ones are marked; cached",
+        test_ebpf_hashes);
+  t_run("a running binary deleted before hashing is hashed through /proc/PID/exe", test_running_deleted_binary);
+  rmdir(dir);
+  printf("%d passed, %d failed\n", t_passed, t_failed);
+  return t_failed ? 1 : 0;
+}
