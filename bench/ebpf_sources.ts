@@ -24,6 +24,15 @@
  * both; the total (Deno's start, BPF loading and the snapshot included) is
  * printed beside it.
  *
+ * Hashing (issue 12): each source's storm is recorded again with `--no-hash`,
+ * and the recorder's CPU with hashing on against off is printed (target: at
+ * most +10%, the cache doing the work), with the hash worker's counters
+ * (files read, cache hits, skipped). Then the first-time hash throughput: a
+ * fresh copy of the Deno binary (some 100 MB, never hashed before) is run
+ * under `procrec record`, and its size over the time from its exec to its
+ * `image_hash` event is the worker's MB/s (page cache warm: the copy was just
+ * written).
+ *
  * Needs root and `make build` (and `make -C driver/linux build/test_ebpf
  * build/storm` for the library figures). Not a test: it asserts nothing.
  *
@@ -82,9 +91,11 @@ export async function recordStorm(
   dir: string,
   storm: string,
   size: StormSize = DEFAULT_STORM,
+  flags: string[] = [],
 ) {
-  const out = `${dir}/${source}.cbor`;
-  const stats = `${dir}/${source}.json`;
+  const tag = flags.includes("--no-hash") ? `${source}-nohash` : source;
+  const out = `${dir}/${tag}.cbor`;
+  const stats = `${dir}/${tag}.json`;
   // bash runs the recorder as its child and reports its CPU with `times`
   const sh = new Deno.Command("bash", {
     args: [
@@ -99,6 +110,7 @@ export async function recordStorm(
       out,
       "--stats-out",
       stats,
+      ...flags,
     ],
     stdin: "null",
     stdout: "piped",
@@ -117,7 +129,7 @@ export async function recordStorm(
   const cpu0 = cpuOf(rec);
   const t0 = performance.now();
   const s = await new Deno.Command(storm, {
-    args: [size.threads, size.execs, `${dir}/${source}.truth`],
+    args: [size.threads, size.execs, `${dir}/${tag}.truth`],
   }).output();
   const wall = (performance.now() - t0) / 1000;
   if (!s.success) throw new Error("the storm failed");
@@ -135,7 +147,7 @@ export async function recordStorm(
   const cpuAll = secs(cu) + secs(cs);
 
   const truth = parseStormTruth(
-    await Deno.readTextFile(`${dir}/${source}.truth`),
+    await Deno.readTextFile(`${dir}/${tag}.truth`),
   );
   const reader = await RecordingReader.open(out);
   const events = await Array.fromAsync(reader.events());
@@ -147,10 +159,13 @@ export async function recordStorm(
     true,
   );
   const inStorm =
-    events.filter((e) => e.kind !== "lost" && e.kind !== "process_snapshot")
-      .length;
+    events.filter((e) =>
+      e.kind !== "lost" && e.kind !== "process_snapshot" &&
+      e.kind !== "image_hash"
+    ).length;
+  const hashes = events.filter((e) => e.kind === "image_hash");
   return {
-    source: reader.header.source.name,
+    source: reader.header.source.name + (flags.length ? ` ${flags}` : ""),
     stormSeconds: wall.toFixed(2),
     events: inStorm,
     kernelMsgs: Number(st.kernelMsgs),
@@ -158,6 +173,64 @@ export async function recordStorm(
     execsExact: `${check.exact}/${check.total}`,
     recorderCpuDuringStorm: cpuStorm.toFixed(2),
     recorderCpuTotal: cpuAll.toFixed(2),
+    hashEvents: hashes.length,
+    hashOk: hashes.filter((e) => e.status === "ok").length,
+    hashFilesRead: Number(st.hashRead ?? 0),
+    hashCacheHits: Number(st.hashCached ?? 0),
+    hashSkipped: Number(st.hashSkipped ?? 0),
+  };
+}
+
+/**
+ * First-time hash throughput: a fresh copy of a big binary (never hashed, so
+ * not in the cache) run under `procrec record --only-command`; its size over
+ * the time from its exec to its `image_hash` event, MB/s.
+ */
+export async function firstHashThroughput(dir: string, source: string) {
+  const deno = await Deno.realPath(`${ROOT}node_modules/deno/deno`);
+  const copy = `${dir}/fresh-${source}`;
+  await Deno.copyFile(deno, copy);
+  await Deno.chmod(copy, 0o755);
+  const out = `${dir}/first-${source}.cbor`;
+  const r = await new Deno.Command(PROCREC, {
+    args: [
+      "record",
+      "--source",
+      source,
+      "--only-command",
+      "-q",
+      "-o",
+      out,
+      "--",
+      copy,
+      "eval",
+      "await new Promise((r) => setTimeout(r, 3000))",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!r.success) throw new Error(new TextDecoder().decode(r.stderr));
+  const reader = await RecordingReader.open(out);
+  const events = await Array.fromAsync(reader.events());
+  const exec = events.find((e) => e.kind === "exec" && e.info.image === copy);
+  const hash = events.find((e) =>
+    e.kind === "image_hash" && exec !== undefined && e.pid === exec.pid &&
+    e.execT === exec.t
+  );
+  await Deno.remove(copy);
+  if (hash?.kind !== "image_hash" || hash.size === undefined) {
+    return {
+      source,
+      status: hash?.kind === "image_hash" ? hash.status : "none",
+    };
+  }
+  const secs = (hash.t - hash.execT) / 1e9;
+  return {
+    source,
+    status: hash.status,
+    mb: (hash.size / 1e6).toFixed(1),
+    seconds: secs.toFixed(3),
+    mbPerSecond: (hash.size / 1e6 / secs).toFixed(0),
   };
 }
 
@@ -297,6 +370,7 @@ async function main() {
     );
     type Row = Awaited<ReturnType<typeof recordStorm>>;
     const runs: Record<string, Row[]> = { ebpf: [], netlink: [] };
+    const noHash: Record<string, Row[]> = { ebpf: [], netlink: [] };
     const fks: NonNullable<Awaited<ReturnType<typeof forkstatStorm>>>[] = [];
     for (let i = 0; i < RUNS; i++) {
       const round = `${dir}/run${i}`; // fresh output paths each round
@@ -305,6 +379,11 @@ async function main() {
         const row = await recordStorm(source, round, storm, size);
         runs[source].push(row);
         console.log(JSON.stringify(row));
+        const off = await recordStorm(source, round, storm, size, [
+          "--no-hash",
+        ]);
+        noHash[source].push(off);
+        console.log(JSON.stringify(off));
       }
       const fk = await forkstatStorm(round, storm, size);
       if (fk) {
@@ -312,7 +391,7 @@ async function main() {
         console.log(JSON.stringify(fk));
       }
     }
-    const rows = Object.values(runs).flat();
+    const rows = [...Object.values(runs), ...Object.values(noHash)].flat();
     console.table([...rows, ...fks]);
     const forkstatCpu = fks.length
       ? median(fks.map((f) => f.recorderCpuDuringStorm))
@@ -336,6 +415,30 @@ async function main() {
         } = ${(cpu / forkstatCpu * 100).toFixed(0)}% of forkstat: ${
           cpu <= target ? "met" : "NOT met"
         } (total with start-up ${total.toFixed(2)} s)`,
+      );
+    }
+    console.log(
+      "hashing: recorder CPU during the storm, hashing on vs --no-hash (target: at most +10%)",
+    );
+    for (const source of ["ebpf", "netlink"]) {
+      const on = median(runs[source].map((r) => r.recorderCpuDuringStorm));
+      const off = median(noHash[source].map((r) => r.recorderCpuDuringStorm));
+      const last = runs[source][runs[source].length - 1];
+      const more = off > 0 ? (on / off - 1) * 100 : 0;
+      console.log(
+        `  ${source.padEnd(8)} on ${on.toFixed(2)} s, off ${
+          off.toFixed(2)
+        } s: ${more >= 0 ? "+" : ""}${more.toFixed(0)}% ${
+          more <= 10 ? "met" : "NOT met"
+        }; ${last.hashEvents} hashes (${last.hashOk} ok), ${last.hashFilesRead} files read, ${last.hashCacheHits} from the cache, ${last.hashSkipped} skipped`,
+      );
+    }
+    for (const source of ["ebpf", "netlink"]) {
+      const f = await firstHashThroughput(dir, source);
+      console.log(
+        f.mbPerSecond !== undefined
+          ? `first-time hash (${source}): ${f.mb} MB in ${f.seconds} s from exec to image_hash = ${f.mbPerSecond} MB/s`
+          : `first-time hash (${source}): no figure (hash ${f.status})`,
       );
     }
     const lib = `${ROOT}driver/linux/build`;

@@ -23,6 +23,7 @@ import { groupOption, modeOf } from "./_output.ts";
 import { escapeText } from "../text/mod.ts";
 import { openOutput } from "../io/mod.ts";
 import { CliError, UsageError } from "../errors.ts";
+import { joinImageHashes } from "../interop/join_image_hashes.ts";
 import {
   ecsMapper,
   type JsonObject,
@@ -156,7 +157,12 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
   let outside = 0;
   let done = false;
   try {
-    for await (const e of reader.events()) {
+    // ECS and OCSF documents are made event by event: a hash written after
+    // its exec is put on it first (version 5 recordings have them)
+    const events = format !== "jsonl" && header.version >= 5
+      ? joinImageHashes(reader.events())
+      : reader.events();
+    for await (const e of events) {
       if (e.t < from || e.t > to) {
         outside++;
         continue;

@@ -79,6 +79,11 @@ export interface ProcessInfo {
   argvTruncated?: boolean;
   /** SHA-256 of the image, lowercase hex (imported from Sysmon `Hashes`). */
   sha256?: string;
+  /**
+   * Why the image has no `sha256` (an `image_hash` status other than `ok`),
+   * when an export joined the hash onto its exec; never recorded in `info`.
+   */
+  hashState?: HashStatus;
   /** Sysmon `Hashes` as given (`SHA256=...,MD5=...`). */
   hashes?: string;
   /** Sysmon PE version fields. */

@@ -17,7 +17,10 @@
  * `process.parent.*` (the same for the parent, as far as known, on every
  * document of the process, execs included); `process.hash.sha256`,
  * `process.pe.original_file_name`, `process.pe.description`,
- * `process.pe.product`, `process.pe.company` (imported Sysmon fields);
+ * `process.pe.product`, `process.pe.company` (imported Sysmon fields;
+ * `process.hash.sha256` also from a live recording's `image_hash`, which the
+ * export joins onto its exec; `procrec.hash_state` says why there is none:
+ * `changed`, `gone`, `error`, `skipped`);
  * `user.name`, `user.domain`, `user.id` [keyword], `user.effective.id`,
  * `user.effective.name` (a setuid image), `group.id`, `group.name`;
  * `container.id` (from the cgroup path).
@@ -203,8 +206,15 @@ export function ecsMapper(
       ...base(event.t, "event", type, event.kind),
       process,
     };
-    if (signal) doc.procrec = { signal };
     const info = ctx.self.info;
+    if (signal || info?.hashState !== undefined) {
+      doc.procrec = {
+        ...(signal ? { signal } : {}),
+        ...(info?.hashState !== undefined
+          ? { hash_state: info.hashState }
+          : {}),
+      };
+    }
     if (info?.user !== undefined) doc.user = splitUser(info.user);
     else if (info?.uid !== undefined) {
       const user: JsonObject = { id: String(info.uid) };

@@ -152,131 +152,171 @@ static int past_deadline(struct pr_hasher *hz) {
   return d != 0 && pr_lib_mono_now() > d;
 }
 
-/* Reads fd to its end into sha. Returns 0 or an errno (ECANCELED: the stop
- * deadline passed). */
-static int hash_fd(struct pr_hasher *hz, int fd, uint8_t sha[32], uint64_t *bytes) {
-  struct pr_sha256 c;
-  pr_sha256_init(&c);
-  *bytes = 0;
-  for (;;) {
-    ssize_t n;
-    if (past_deadline(hz)) return ECANCELED;
-    n = read(fd, hz->buf, READ_BUF);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (n == 0) break;
-    pr_sha256_update(&c, hz->buf, (size_t)n);
-    *bytes += (uint64_t)n;
-  }
-  pr_sha256_final(&c, sha);
-  return 0;
-}
-
-static void process(struct pr_hasher *hz, const struct job *j) {
-  char exe[64];
-  struct stat st, st2;
-  uint8_t sha[32];
-  uint64_t bytes;
+/* A file being hashed: a snapshot's may be suspended while execs go first. */
+struct work {
+  struct job *j;
+  int fd;
   uint32_t via;
-  int64_t started = utc_now();
+  struct stat st; /* when opened */
+  struct pr_sha256 c;
+  uint64_t bytes;
+  int64_t started; /* UTC ns */
+};
+
+/* Opens the exec'd file of j (see hasher.h) into w. Returns 1 when w is to be
+ * hashed, 0 when the job is done (its record emitted). */
+static int open_job(struct pr_hasher *hz, struct job *j, struct work *w) {
+  char exe[64];
+  uint8_t sha[32];
   int fd, err;
 
+  memset(w, 0, sizeof(*w));
+  w->j = j;
+  w->fd = -1;
+  w->started = utc_now();
   if (past_deadline(hz)) {
     pr_lib_count(hz->lib, PR_CNT_HASH_SKIPPED, 1);
     emit(hz, j, PR_HASH_SKIPPED, 0, ECANCELED, NULL, NULL);
-    return;
+    return 0;
   }
   if (!j->have_identity) {
     emit(hz, j, PR_HASH_GONE, 0, WHY_NO_IDENTITY, NULL, NULL);
-    return;
+    return 0;
   }
   /* The process's own image, while it still runs it. */
   snprintf(exe, sizeof(exe), "/proc/%u/exe", j->pid);
-  via = PR_H_VIA_EXE;
+  w->via = PR_H_VIA_EXE;
   fd = open(exe, O_RDONLY | O_CLOEXEC);
-  if (fd >= 0 && (fstat(fd, &st) != 0 || (uint64_t)st.st_dev != j->dev || (uint64_t)st.st_ino != j->ino)) {
+  if (fd >= 0 && (fstat(fd, &w->st) != 0 || (uint64_t)w->st.st_dev != j->dev || (uint64_t)w->st.st_ino != j->ino)) {
     close(fd); /* another process with this pid, or it exec'd again */
     fd = -1;
   }
   if (fd < 0) {
-    via = PR_H_VIA_PATH;
+    w->via = PR_H_VIA_PATH;
     if (!j->path_usable) {
-      emit(hz, j, PR_HASH_GONE, via, WHY_NO_PATH, NULL, NULL);
-      return;
+      emit(hz, j, PR_HASH_GONE, w->via, WHY_NO_PATH, NULL, NULL);
+      return 0;
     }
     fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
       err = errno;
-      if (err == ENOENT || err == ENOTDIR) emit(hz, j, PR_HASH_GONE, via, WHY_PATH_MISSING, NULL, NULL);
-      else emit(hz, j, PR_HASH_ERROR, via, (uint32_t)err, NULL, NULL);
-      return;
+      if (err == ENOENT || err == ENOTDIR) emit(hz, j, PR_HASH_GONE, w->via, WHY_PATH_MISSING, NULL, NULL);
+      else emit(hz, j, PR_HASH_ERROR, w->via, (uint32_t)err, NULL, NULL);
+      return 0;
     }
-    if (fstat(fd, &st) != 0) {
+    if (fstat(fd, &w->st) != 0) {
       err = errno;
       close(fd);
-      emit(hz, j, PR_HASH_ERROR, via, (uint32_t)err, NULL, NULL);
-      return;
+      emit(hz, j, PR_HASH_ERROR, w->via, (uint32_t)err, NULL, NULL);
+      return 0;
     }
-    if ((uint64_t)st.st_dev != j->dev || (uint64_t)st.st_ino != j->ino) {
+    if ((uint64_t)w->st.st_dev != j->dev || (uint64_t)w->st.st_ino != j->ino) {
       close(fd);
-      emit(hz, j, PR_HASH_CHANGED, via, WHY_OTHER_FILE, &st, NULL);
-      return;
+      emit(hz, j, PR_HASH_CHANGED, w->via, WHY_OTHER_FILE, &w->st, NULL);
+      return 0;
     }
     /* No process holds it any more: it could have been written after the
      * exec. ctime moves on every write (a coarse clock: allow a granule). */
-    if (ts_ns(st.st_ctim) >= (int64_t)j->exec_utc - PR_HASH_GRANULE_NS) {
+    if (ts_ns(w->st.st_ctim) >= (int64_t)j->exec_utc - PR_HASH_GRANULE_NS) {
       close(fd);
-      emit(hz, j, PR_HASH_CHANGED, via, WHY_CTIME, &st, NULL);
-      return;
+      emit(hz, j, PR_HASH_CHANGED, w->via, WHY_CTIME, &w->st, NULL);
+      return 0;
     }
   }
-  if (cache_get(hz, &st, sha)) {
+  if (cache_get(hz, &w->st, sha)) {
     close(fd);
     pr_lib_count(hz->lib, PR_CNT_HASH_CACHED, 1);
-    emit(hz, j, PR_HASH_OK, via | PR_H_CACHED, 0, &st, sha);
-    return;
+    emit(hz, j, PR_HASH_OK, w->via | PR_H_CACHED, 0, &w->st, sha);
+    return 0;
   }
-  err = hash_fd(hz, fd, sha, &bytes);
-  if (err == 0 && fstat(fd, &st2) != 0) err = errno;
-  close(fd);
-  pr_lib_count(hz->lib, PR_CNT_HASH_READ, 1);
-  pr_lib_count(hz->lib, PR_CNT_HASH_BYTES, bytes);
+  w->fd = fd;
+  pr_sha256_init(&w->c);
+  return 1;
+}
+
+/* An exec job waits (a suspended snapshot hash gives way to it). */
+static int exec_waiting(struct pr_hasher *hz) { return __atomic_load_n(&hz->head[0], __ATOMIC_RELAXED) != NULL; }
+
+/* Reads w's file on to its end, then emits the result and closes it.
+ * Returns 0 when done, 1 when it stopped for an exec job (may_yield), to be
+ * called again. */
+static int hash_work(struct pr_hasher *hz, struct work *w, int may_yield) {
+  struct stat st2;
+  uint8_t sha[32];
+  int err = 0;
+  for (;;) {
+    ssize_t n;
+    if (past_deadline(hz)) {
+      err = ECANCELED;
+      break;
+    }
+    if (may_yield && exec_waiting(hz)) return 1;
+    n = read(w->fd, hz->buf, READ_BUF);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    if (n == 0) break;
+    pr_sha256_update(&w->c, hz->buf, (size_t)n);
+    w->bytes += (uint64_t)n;
+    pr_lib_count(hz->lib, PR_CNT_HASH_BYTES, (uint64_t)n);
+  }
+  if (err == 0 && fstat(w->fd, &st2) != 0) err = errno;
+  close(w->fd);
+  w->fd = -1;
   if (err == ECANCELED) {
     pr_lib_count(hz->lib, PR_CNT_HASH_SKIPPED, 1);
-    emit(hz, j, PR_HASH_SKIPPED, via, ECANCELED, &st, NULL);
-    return;
+    emit(hz, w->j, PR_HASH_SKIPPED, w->via, ECANCELED, &w->st, NULL);
+    return 0;
   }
+  pr_lib_count(hz->lib, PR_CNT_HASH_READ, 1);
   if (err != 0) {
-    emit(hz, j, PR_HASH_ERROR, via, (uint32_t)err, &st, NULL);
-    return;
+    emit(hz, w->j, PR_HASH_ERROR, w->via, (uint32_t)err, &w->st, NULL);
+    return 0;
   }
-  if (!same_state(&st, &st2) || bytes != (uint64_t)st.st_size) {
-    emit(hz, j, PR_HASH_CHANGED, via, WHY_WHILE_READ, &st2, NULL);
-    return;
+  pr_sha256_final(&w->c, sha);
+  if (!same_state(&w->st, &st2) || w->bytes != (uint64_t)w->st.st_size) {
+    emit(hz, w->j, PR_HASH_CHANGED, w->via, WHY_WHILE_READ, &st2, NULL);
+    return 0;
   }
-  if (ts_ns(st.st_ctim) < started - PR_HASH_RACY_NS) cache_put(hz, &st, sha);
-  emit(hz, j, PR_HASH_OK, via, 0, &st, sha);
+  if (ts_ns(w->st.st_ctim) < w->started - PR_HASH_RACY_NS) cache_put(hz, &w->st, sha);
+  emit(hz, w->j, PR_HASH_OK, w->via, 0, &w->st, sha);
+  return 0;
 }
 
 static void *worker(void *arg) {
   struct pr_hasher *hz = arg;
+  struct work cur, susp; /* susp.j != NULL: a snapshot's hash, suspended */
+  memset(&susp, 0, sizeof(susp));
   pthread_mutex_lock(&hz->mu);
   for (;;) {
-    struct job *j;
-    int q;
-    while ((hz->queued == 0 || (hz->paused && !hz->stopping)) && !(hz->stopping && hz->queued == 0))
+    struct job *j = NULL;
+    while (((hz->queued == 0 && susp.j == NULL) || (hz->paused && !hz->stopping)) &&
+           !(hz->stopping && hz->queued == 0 && susp.j == NULL))
       pthread_cond_wait(&hz->cv, &hz->mu);
-    if (hz->queued == 0) break; /* stopping, all done */
-    q = hz->head[0] != NULL ? 0 : 1;
-    j = hz->head[q];
-    hz->head[q] = j->next;
-    if (hz->head[q] == NULL) hz->tail[q] = NULL;
-    hz->queued--;
+    if (hz->queued == 0 && susp.j == NULL) break; /* stopping, all done */
+    if (hz->head[0] != NULL || susp.j == NULL) {
+      int q = hz->head[0] != NULL ? 0 : 1;
+      j = hz->head[q];
+      hz->head[q] = j->next;
+      if (hz->head[q] == NULL) hz->tail[q] = NULL;
+      hz->queued--;
+    }
     pthread_mutex_unlock(&hz->mu);
-    process(hz, j);
-    free(j);
+    if (j == NULL) { /* go on with the suspended snapshot hash */
+      if (hash_work(hz, &susp, 1) == 0) {
+        free(susp.j);
+        susp.j = NULL;
+      }
+    } else if (!j->snap) {
+      if (open_job(hz, j, &cur)) hash_work(hz, &cur, 0);
+      free(j);
+    } else if (open_job(hz, j, &cur) && hash_work(hz, &cur, 1)) {
+      susp = cur; /* an exec came: it goes first */
+    } else {
+      free(j);
+    }
     pthread_mutex_lock(&hz->mu);
   }
   pthread_mutex_unlock(&hz->mu);

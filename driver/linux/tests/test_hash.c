@@ -4,7 +4,10 @@
  * binary this test runs gets the SHA-256 that sha256sum gives; one modified,
  * replaced or deleted between its exec and the hashing (the worker paused
  * with PR_CTL_PAUSE_HASHER) is PR_HASH_CHANGED or PR_HASH_GONE, never a hash;
- * fifty runs of /bin/true read the file at most once (the cache).
+ * fifty runs of /bin/sleep read the file at most once (the cache). The
+ * programs live a little while (sleep 0.02 and more), so that the proc
+ * connector source can read their /proc details (device and inode) in time:
+ * without them the worker cannot check a file and says PR_HASH_GONE.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -98,29 +101,30 @@ static int test_source(uint32_t source, const char *name) {
   snprintf(chg_path, sizeof(chg_path), "%s/changed-%s", dir, name);
   snprintf(rep_path, sizeof(rep_path), "%s/replaced-%s", dir, name);
   snprintf(gone_path, sizeof(gone_path), "%s/gone-%s", dir, name);
-  CHECK(copy_file("/bin/true", ok_path) && copy_file("/bin/true", chg_path) && copy_file("/bin/true", rep_path) &&
-        copy_file("/bin/true", gone_path));
+  CHECK(copy_file("/bin/sleep", ok_path) && copy_file("/bin/sleep", chg_path) && copy_file("/bin/sleep", rep_path) &&
+        copy_file("/bin/sleep", gone_path));
   CHECK(procrec_start(h) == PR_OK);
 
   /* Hashed as exec'd. */
-  p_ok = run(ok_path, "ok");
-  for (i = 0; i < 50; i++) p_true[i] = run("/bin/true", "cached");
+  p_ok = run(ok_path, "0.05");
+  for (i = 0; i < 50; i++) p_true[i] = run("/bin/sleep", "0.02");
 
   /* Changed, replaced, deleted while the worker waits. */
   CHECK(procrec_control(h, PR_CTL_PAUSE_HASHER, NULL, 0) == PR_OK);
-  p_chg = run(chg_path, "changed");
-  p_rep = run(rep_path, "replaced");
-  p_gone = run(gone_path, "gone");
+  p_chg = run(chg_path, "0.05");
+  p_rep = run(rep_path, "0.05");
+  p_gone = run(gone_path, "0.05");
   usleep(50000); /* past a coarse timestamp granule */
   fd = open(chg_path, O_WRONLY | O_APPEND);
   CHECK(fd >= 0 && write(fd, "x", 1) == 1);
   close(fd);
   snprintf(tmp, sizeof(tmp), "%s.new", rep_path);
-  CHECK(copy_file("/bin/false", tmp) && rename(tmp, rep_path) == 0);
+  CHECK(copy_file("/bin/true", tmp) && rename(tmp, rep_path) == 0);
   CHECK(unlink(gone_path) == 0);
   CHECK(procrec_control(h, PR_CTL_RESUME_HASHER, NULL, 0) == PR_OK);
 
   x = hash_of(h, &r, p_ok);
+  if (x != NULL && x->status != PR_HASH_OK) fprintf(stderr, "     %s: status %u why %u\n", name, x->status, x->err);
   CHECK(x != NULL && x->status == PR_HASH_OK);
   CHECK(sha256sum_of(ok_path, want));
   hex(x->sha256, got);
@@ -128,11 +132,13 @@ static int test_source(uint32_t source, const char *name) {
   CHECK(strcmp(got, want) == 0);
   for (i = 0; i < 50; i++) {
     x = hash_of(h, &r, p_true[i]);
+    if (x != NULL && x->status != PR_HASH_OK) fprintf(stderr, "     %s: status %u why %u\n", name, x->status, x->err);
     CHECK(x != NULL && x->status == PR_HASH_OK);
     if (!(x->hash_flags & PR_H_CACHED)) read_true++;
   }
   CHECK(read_true <= 1);
   x = hash_of(h, &r, p_chg);
+  if (x != NULL && x->status != PR_HASH_CHANGED) fprintf(stderr, "     %s: status %u why %u\n", name, x->status, x->err);
   CHECK(x != NULL && x->status == PR_HASH_CHANGED && x->err == 2 /* ctime after the exec */);
   for (i = 0; i < 32; i++) CHECK(x->sha256[i] == 0);
   x = hash_of(h, &r, p_rep);
@@ -140,7 +146,7 @@ static int test_source(uint32_t source, const char *name) {
   x = hash_of(h, &r, p_gone);
   CHECK(x != NULL && x->status == PR_HASH_GONE);
   procrec_close(h);
-  printf("     %s: sha256 %s = sha256sum; 50 x /bin/true read %d time(s); changed, replaced, gone\n", name, got,
+  printf("     %s: sha256 %s = sha256sum; 50 x /bin/sleep read %d time(s); changed, replaced, gone\n", name, got,
          read_true);
   unlink(ok_path);
   unlink(chg_path);

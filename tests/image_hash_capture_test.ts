@@ -1,0 +1,122 @@
+/**
+ * Image SHA-256 from the real kernel (issue 12 item 3), end to end through
+ * `procrec record` under both Linux sources: every exec of a binary the test
+ * copies, and twenty runs of /bin/sleep, carry the hash that `sha256sum`
+ * gives, in the recording (`image_hash`), in `replay --json` and `--wide`, and
+ * on the ECS and OCSF start documents; the twenty runs read /bin/sleep once
+ * (the cache); `--no-hash` records none. The programs live 20 ms or more, so
+ * that the proc connector source reads their device and inode in time
+ * (without them a hash is `gone`: nothing to check a file against). (Changed, replaced and deleted
+ * binaries: driver/linux/tests/test_hash.c, which pauses the worker.)
+ */
+import type { ImageHash, ProcEvent } from "../cli/events/types.ts";
+import { readCompleteEvents } from "./_recording_helpers.ts";
+import {
+  assert,
+  assertEquals,
+  captureTest,
+  captureUnavailable,
+  procrec,
+  procrecRecord,
+  withTempDir,
+} from "./_record_helpers.ts";
+
+const unavailable = await captureUnavailable();
+
+async function sha256sum(path: string): Promise<string> {
+  const out = await new Deno.Command("sha256sum", { args: [path] }).output();
+  assertEquals(out.code, 0, `sha256sum ${path}`);
+  return new TextDecoder().decode(out.stdout).split(" ")[0];
+}
+
+/** Execs of `image` and the hash event of each (undefined when none). */
+function hashesOf(events: ProcEvent[], image: string) {
+  const hashes = new Map<string, ImageHash>();
+  for (const e of events) {
+    if (e.kind === "image_hash") hashes.set(`${e.pid}:${e.execT}`, e);
+  }
+  return events.filter((e) => e.kind === "exec" && e.info.image === image)
+    .map((e) => hashes.get(`${e.pid}:${e.t}`));
+}
+
+for (const source of ["ebpf", "netlink"]) {
+  captureTest(
+    `${source}: every exec's recorded SHA-256 is sha256sum's, shown by replay and the exports; /bin/sleep read once for twenty runs`,
+    async () => {
+      await withTempDir(async (dir) => {
+        const bin = `${dir}/copied-sleep`;
+        await Deno.copyFile("/bin/sleep", bin);
+        await Deno.chmod(bin, 0o755);
+        const trueImage = await Deno.realPath("/bin/sleep");
+        const out = `${dir}/h.cbor`;
+        const r = await procrecRecord(source, out, [
+          "sh",
+          "-c",
+          `${bin} 0.05; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do /bin/sleep 0.02; done`,
+        ], { flags: ["--only-command"] });
+        assertEquals(r.code, 0, r.stderr);
+        const events = await readCompleteEvents(out);
+
+        const want = await sha256sum(bin);
+        const mine = hashesOf(events, bin);
+        assertEquals(mine.length, 1, "one exec of the copied binary");
+        assertEquals(mine[0]?.status, "ok", JSON.stringify(mine[0]));
+        assertEquals(mine[0]?.sha256, want, "the copied binary's hash");
+
+        const trues = hashesOf(events, trueImage);
+        assertEquals(trues.length, 20, "twenty execs of /bin/sleep");
+        const wantTrue = await sha256sum(trueImage);
+        for (const h of trues) {
+          assertEquals(h?.sha256, wantTrue, JSON.stringify(h));
+        }
+        const read = trues.filter((h) => !h?.cached).length;
+        assert(read <= 1, `/bin/sleep read ${read} times for 20 execs`);
+
+        // replay --json carries it on the exec step; --wide prints it
+        const json = await procrec(["replay", "--json", out]);
+        assertEquals(json.code, 0, json.stderr);
+        const forest = JSON.parse(json.stdout);
+        const steps = forest.processes.flatMap((
+          p: { execs: { image?: string; sha256?: string; via: string }[] },
+        ) => p.execs.filter((s) => s.via === "exec" && s.image === bin));
+        assertEquals(steps.length, 1);
+        assertEquals(steps[0].sha256, want);
+        const wide = await procrec(["replay", "--wide", out]);
+        assert(wide.stdout.includes(`sha256 ${want}`), wide.stdout);
+
+        // ECS and OCSF: on the start document of that exec
+        const ecs = await procrec(["export", "--format", "ecs", out]);
+        assertEquals(ecs.code, 0, ecs.stderr);
+        const start = ecs.stdout.trim().split("\n").map((l) => JSON.parse(l))
+          .find((d) =>
+            d.event.action === "exec" && d.process.executable === bin
+          );
+        assertEquals(start?.process?.hash?.sha256, want, "ECS exec document");
+        const ocsf = await procrec(["export", "--format", "ocsf", out]);
+        assertEquals(ocsf.code, 0, ocsf.stderr);
+        assert(
+          ocsf.stdout.includes(`"value":"${want}"`),
+          "OCSF file.hashes of the exec",
+        );
+      });
+    },
+    unavailable,
+  );
+}
+
+captureTest(
+  "record --no-hash records no image hashes",
+  async () => {
+    await withTempDir(async (dir) => {
+      const out = `${dir}/n.cbor`;
+      const r = await procrecRecord("auto", out, ["/bin/true"], {
+        flags: ["--only-command", "--no-hash"],
+      });
+      assertEquals(r.code, 0, r.stderr);
+      const events = await readCompleteEvents(out);
+      assert(events.some((e) => e.kind === "exec"), "the exec is recorded");
+      assertEquals(events.filter((e) => e.kind === "image_hash").length, 0);
+    });
+  },
+  unavailable,
+);
