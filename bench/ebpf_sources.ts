@@ -24,7 +24,7 @@
  * both; the total (Deno's start, BPF loading and the snapshot included) is
  * printed beside it.
  *
- * Hashing (issue 12): each source's storm is recorded again with `--no-hash`,
+ * Hashing (issue 12): each source's storm is recorded again with `--no-image-hash`,
  * and the recorder's CPU with hashing on against off is printed (target: at
  * most +10%, the cache doing the work), with the hash worker's counters
  * (files read, cache hits, skipped). Then the first-time hash throughput: a
@@ -93,7 +93,7 @@ export async function recordStorm(
   size: StormSize = DEFAULT_STORM,
   flags: string[] = [],
 ) {
-  const tag = flags.includes("--no-hash") ? `${source}-nohash` : source;
+  const tag = flags.includes("--no-image-hash") ? `${source}-nohash` : source;
   const out = `${dir}/${tag}.cbor`;
   const stats = `${dir}/${tag}.json`;
   // bash runs the recorder as its child and reports its CPU with `times`
@@ -380,7 +380,7 @@ async function main() {
         runs[source].push(row);
         console.log(JSON.stringify(row));
         const off = await recordStorm(source, round, storm, size, [
-          "--no-hash",
+          "--no-image-hash",
         ]);
         noHash[source].push(off);
         console.log(JSON.stringify(off));
@@ -418,7 +418,7 @@ async function main() {
       );
     }
     console.log(
-      "hashing: recorder CPU during the storm, hashing on vs --no-hash (target: at most +10%)",
+      "hashing: recorder CPU during the storm, hashing on vs --no-image-hash (target: at most +10%)",
     );
     for (const source of ["ebpf", "netlink"]) {
       const on = median(runs[source].map((r) => r.recorderCpuDuringStorm));

@@ -4,7 +4,7 @@
  * copies, and twenty runs of /bin/sleep, carry the hash that `sha256sum`
  * gives, in the recording (`image_hash`), in `replay --json` and `--wide`, and
  * on the ECS and OCSF start documents; the twenty runs read /bin/sleep once
- * (the cache); `--no-hash` records none. The programs live 20 ms or more, so
+ * (the cache); `--no-image-hash` records none. The programs live 20 ms or more, so
  * that the proc connector source reads their device and inode in time
  * (without them a hash is `gone`: nothing to check a file against). (Changed, replaced and deleted
  * binaries: driver/linux/tests/test_hash.c, which pauses the worker.)
@@ -105,12 +105,12 @@ for (const source of ["ebpf", "netlink"]) {
 }
 
 captureTest(
-  "record --no-hash records no image hashes",
+  "record --no-image-hash records no image hashes",
   async () => {
     await withTempDir(async (dir) => {
       const out = `${dir}/n.cbor`;
       const r = await procrecRecord("auto", out, ["/bin/true"], {
-        flags: ["--only-command", "--no-hash"],
+        flags: ["--only-command", "--no-image-hash"],
       });
       assertEquals(r.code, 0, r.stderr);
       const events = await readCompleteEvents(out);

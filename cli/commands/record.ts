@@ -57,8 +57,8 @@ interface RecordFlags extends NatsFlags, ProcessFilterFlags {
   ringBytes?: string;
   rcvbufBytes?: string;
   bpfRingBytes?: string;
-  /** false with --no-hash. */
-  hash?: boolean;
+  /** false with --no-image-hash. */
+  imageHash?: boolean;
   statsOut?: string;
   group?: string;
   redact?: string;
@@ -242,7 +242,7 @@ export function register(program: Command): void {
       "the eBPF source's ring buffer size (e.g. 16MiB)",
     )
     .option(
-      "--no-hash",
+      "--no-image-hash",
       "do not hash exec'd images (by default the library's worker records each image's SHA-256, off the capture path)",
     )
     .option(
@@ -345,7 +345,7 @@ export function register(program: Command): void {
         ringBytes: byteCount("ring-bytes", flags.ringBytes),
         rcvbufBytes: byteCount("rcvbuf-bytes", flags.rcvbufBytes),
         bpfRingBytes: byteCount("bpf-ring-bytes", flags.bpfRingBytes),
-        noHash: flags.hash === false,
+        noHash: flags.imageHash === false,
         command: command.length ? command : undefined,
         pauseReaderMs: pause ? Number(pause) : undefined,
         failReadAfterMs: failRead ? Number(failRead) : undefined,
