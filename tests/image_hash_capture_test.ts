@@ -98,6 +98,22 @@ for (const source of ["ebpf", "netlink"]) {
           ocsf.stdout.includes(`"value":"${want}"`),
           "OCSF file.hashes of the exec",
         );
+
+        // procrec's JSON lines round-trip the image_hash events
+        const jsonl = `${dir}/h.jsonl`, back = `${dir}/back.cbor`;
+        const ex = await procrec([
+          "export",
+          "--format",
+          "jsonl",
+          out,
+          "-o",
+          jsonl,
+        ]);
+        assertEquals(ex.code, 0, ex.stderr);
+        const im = await procrec(["import", "jsonl", jsonl, "-o", back]);
+        assertEquals(im.code, 0, im.stderr);
+        const again = hashesOf(await readCompleteEvents(back), bin);
+        assertEquals(again[0]?.sha256, want, "after export and import");
       });
     },
     unavailable,

@@ -73,3 +73,47 @@ Deno.test("SubtreeFilter keeps the root's exit and later events of the root's pi
   const f = new SubtreeFilter(100);
   assertEquals([f.keep(exit(100)), f.size], [true, 1]);
 });
+
+Deno.test("SubtreeFilter keeps the image hash of a member's exec that comes after its exit, and no other", () => {
+  const f = new SubtreeFilter(100);
+  const exec = (t: number, pid: number): ProcEvent => ({
+    kind: "exec",
+    t,
+    pid,
+    tid: pid,
+    info: { image: "/bin/x", from: {} },
+  });
+  const hash = (t: number, pid: number, execT: number): ProcEvent => ({
+    kind: "image_hash",
+    t,
+    pid,
+    tid: pid,
+    execT,
+    status: "ok",
+    sha256: "ab",
+  });
+  const events = [
+    create(100, 1),
+    create(101, 100),
+    exec(5, 101),
+    create(200, 1), // unrelated
+    exec(6, 200),
+    exit(101), // before its hash arrives
+    hash(9, 101, 5),
+    hash(9, 200, 6), // not a member's
+    hash(10, 101, 5), // a second answer for the same exec: not kept
+  ];
+  const kept = events.filter((e) => f.keep(e)).map((e) =>
+    `${e.kind} ${e.pid}${e.kind === "image_hash" ? ` ${e.t}` : ""}`
+  );
+  assertEquals(
+    kept.join(", "),
+    [
+      "process_create 100",
+      "process_create 101",
+      "exec 101",
+      "process_exit 101",
+      "image_hash 101 9",
+    ].join(", "),
+  );
+});
