@@ -440,7 +440,6 @@ PROCREC_API int32_t procrec_start(void *h) {
     pr_lib_set_error(lib, "procrec_start: opened with PR_OPT_EXEC_RULES but no rules were set (PR_CTL_EXEC_RULES)");
     return PR_E_STATE;
   }
-  if (lib->hasher != NULL && pr_hasher_start(lib->hasher) != PR_OK) return PR_E_IO;
   rc = lib->src->start(lib);
   if (rc != PR_OK && lib->opts.source == PR_SOURCE_AUTO && lib->src == &pr_source_ebpf) rc = fall_back(lib);
   if (rc == PR_OK && lib->opts.source == PR_SOURCE_AUTO && lib->src == &pr_source_ebpf) {
@@ -453,12 +452,18 @@ PROCREC_API int32_t procrec_start(void *h) {
     rc = pr_enforcer_start(lib, lib->rules, &lib->enforcer);
     if (rc != PR_OK) lib->src->stop(lib);
   }
+  /* The hash worker after the source: the snapshot's jobs wait in its
+   * queue rather than compete with the snapshot's walk of /proc. */
+  if (rc == PR_OK && lib->hasher != NULL && pr_hasher_start(lib->hasher) != PR_OK) {
+    pr_enforcer_stop(lib->enforcer);
+    lib->enforcer = NULL;
+    lib->src->stop(lib);
+    rc = PR_E_IO;
+  }
   if (rc == PR_OK) {
     pthread_mutex_lock(&lib->mu);
     lib->state = LIB_STARTED;
     pthread_mutex_unlock(&lib->mu);
-  } else if (lib->hasher != NULL) {
-    pr_hasher_stop(lib->hasher); /* start failed: no thread left behind */
   }
   return rc;
 }
