@@ -3,7 +3,10 @@
  * every member by SHA-256 and describing every recording (host, OS, kernel,
  * boot id, UTC time range, counts, lost counts, final chain hash), an
  * optional Ed25519 `manifest.sig` over the manifest's exact bytes, and the
- * documents made for people (`summary.txt`, `report.html`).
+ * documents made for people (`summary.txt`, `report.html`). The segments
+ * of one segment directory are members of one folder, `recordings/NAME/`:
+ * one recording, read as the directory is (links checked, gaps as lost
+ * spans), whose links verification checks too.
  *
  * Verification trusts only what the signature covers, checked with a key
  * the verifier supplies. Limitations: without `--key`, a bundle's integrity
