@@ -114,6 +114,7 @@ export function register(program: Command): void {
       const report: HuntReport = {
         files: files.length,
         loaded: rules.length,
+        compiled: set.rules.length,
         problems: set.problems,
         recordings: [],
       };

@@ -38,6 +38,8 @@ export function huntReportToJson(r: HuntReport) {
     })),
     rules: {
       files: r.files,
+      /** Rules compiled, and those run (after --level / --rule-id). */
+      compiled: r.compiled ?? r.loaded,
       loaded: r.loaded,
       unsupported: r.problems.filter((p) => p.kind === "unsupported"),
       invalid: r.problems.filter((p) => p.kind === "invalid"),

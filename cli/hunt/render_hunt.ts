@@ -14,6 +14,8 @@ export interface HuntReport {
   files: number;
   /** Rules loaded (after `--level` / `--rule-id`). */
   loaded: number;
+  /** Rules compiled before `--level` / `--rule-id` chose among them, when they did. */
+  compiled?: number;
   problems: RuleProblem[];
   recordings: RecordingHunt[];
 }
@@ -63,7 +65,11 @@ export function renderHunt(r: HuntReport): string {
   const invalid = r.problems.filter((p) => p.kind === "invalid");
   const unsupported = r.problems.filter((p) => p.kind === "unsupported");
   out.push(
-    `rules: ${r.files} files, ${r.loaded} loaded, ${unsupported.length} unsupported, ${invalid.length} invalid\n`,
+    `rules: ${r.files} files, ${
+      r.compiled !== undefined && r.compiled !== r.loaded
+        ? `${r.compiled} compiled, ${r.loaded} selected (--level/--rule-id)`
+        : `${r.loaded} loaded`
+    }, ${unsupported.length} unsupported, ${invalid.length} invalid\n`,
   );
   for (const p of [...unsupported, ...invalid]) {
     out.push(`  ${p.kind}: ${p.file}: ${p.field}: ${p.reason}\n`);

@@ -196,14 +196,15 @@ export class RuleHunter {
     const subject: HuntSubject = {
       os: this.#os,
       host: this.header.host,
-      process: { ...v, info },
+      process: v as ProcessView & { info: ProcessInfo },
       parent,
       grandparent,
       users: this.#users,
     };
     const fields = new EventFields(subject);
     if (this.#unseen.size) {
-      for (const i of [...this.#unseen.keys()]) {
+      // deleting the entry being visited is safe in a Map's iteration
+      for (const i of this.#unseen.keys()) {
         if (fields.value(i) !== undefined) this.#unseen.delete(i);
       }
     }
