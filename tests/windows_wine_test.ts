@@ -10,6 +10,7 @@
  * ignored with the reason printed.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { analyze, type ProcessNode } from "../cli/analysis/mod.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingReader, RecordingWriter } from "../cli/log/mod.ts";
@@ -245,6 +246,29 @@ Deno.test({
         p.flags.includes("existing-before-recording")
       );
       assert.equal(snapshots.length, firstScript);
+      // procrec.dll hashed the images of its hash session's creations: its
+      // own program (the SHA-256 this test computes), the same again from
+      // the cache, a missing file gone
+      const own = createHash("sha256").update(
+        await Deno.readFile(`${WIN_DIR}/build/procrec_e2e.exe`),
+      ).digest("hex");
+      const hashOf = (pid: number) =>
+        replayed.find((e) => e.kind === "image_hash" && e.pid === pid);
+      const [h0, h1, h2] = [9000, 9004, 9008].map(hashOf);
+      assert.ok(h0?.kind === "image_hash" && h1?.kind === "image_hash");
+      assert.ok(h2?.kind === "image_hash");
+      assert.deepEqual([h0.status, h0.sha256, h0.cached], [
+        "ok",
+        own,
+        undefined,
+      ]);
+      assert.deepEqual([h1.status, h1.sha256, h1.cached], ["ok", own, true]);
+      assert.deepEqual([h2.status, h2.reason], ["gone", "path-missing"]);
+      // ...joined onto the creation's image in the analysis
+      assert.equal(byPid(forest.processes, 9000).execs[0].sha256, own);
+      assert.equal(byPid(forest.processes, 9004).execs[0].hashCached, true);
+      assert.equal(byPid(forest.processes, 9008).execs[0].hashState, "gone");
+
       // ...and replayed, a snapshot process shows its token's user
       const tokened = snapshots.filter((p) => p.execs[0]?.user);
       assert.equal(tokened.length, tokens.length);

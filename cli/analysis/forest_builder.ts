@@ -426,7 +426,11 @@ export class ForestBuilder {
         event.info,
         this.#accounts,
       );
-      if (snapshot) this.#awaitHash(event.pid, step);
+      // a snapshot's image, or a create's that names its image (Windows:
+      // procrec.dll hashes it)
+      if (snapshot || event.info.image !== undefined) {
+        this.#awaitHash(event.pid, step);
+      }
       node.execs.push(step);
       applyInfo(node, event.info);
     }

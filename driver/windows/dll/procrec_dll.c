@@ -28,6 +28,7 @@
 #include "../../common/pr_rule_patterns.h"
 #include "../procrec_ioctl.h"
 #include "pr_dll_core.h"
+#include "pr_dll_hash.h"
 #include "pr_dll_names.h"
 #include "pr_wire_convert.h"
 
@@ -54,6 +55,7 @@ struct pr_handle {
   OVERLAPPED ov;  /* the pending READ */
   BOOL read_pending;
   uint64_t records, bytes, decode_errors, driver_records;
+  struct pr_dll_hasher *hasher; /* NULL with PR_OPT_NO_HASH */
   char err[512];
 };
 
@@ -299,6 +301,7 @@ static void uninstall(struct pr_handle *h) {
 }
 
 static void free_handle(struct pr_handle *h) {
+  pr_dll_hash_destroy(h->hasher); /* its thread is gone before the ring */
   if (h->ov.hEvent != NULL) CloseHandle(h->ov.hEvent);
   HeapFree(GetProcessHeap(), 0, h->ring_mem);
   HeapFree(GetProcessHeap(), 0, h->rbuf);
@@ -307,6 +310,15 @@ static void free_handle(struct pr_handle *h) {
   DeleteCriticalSection(&h->cs);
   DeleteCriticalSection(&h->io);
   HeapFree(GetProcessHeap(), 0, h);
+}
+
+/* The hash worker's records go into the ring like the driver's (a full ring
+ * counts them as lost). */
+static void hash_emit(void *ctx, const void *rec, uint32_t size) {
+  struct pr_handle *h = (struct pr_handle *)ctx;
+  EnterCriticalSection(&h->cs);
+  pr_ring_push(&h->ring, rec, size);
+  LeaveCriticalSection(&h->cs);
 }
 
 PROCREC_API int32_t procrec_open(const struct procrec_options *opts, void **out) {
@@ -344,6 +356,14 @@ PROCREC_API int32_t procrec_open(const struct procrec_options *opts, void **out)
     return PR_E_NOMEM;
   }
   pr_ring_init(&h->ring, h->ring_mem, o.ring_bytes, PR_LOST_RING_FULL);
+  if ((h->flags & PR_OPT_NO_HASH) == 0) {
+    h->hasher = pr_dll_hash_create(hash_emit, h);
+    if (h->hasher == NULL) {
+      set_err(NULL, "procrec.dll: out of memory (image hash queue)");
+      free_handle(h);
+      return PR_E_NOMEM;
+    }
+  }
   rc = install_and_open(h);
   if (rc != PR_OK) {
     uninstall(h);
@@ -368,6 +388,8 @@ PROCREC_API int32_t procrec_start(void *hv) {
   s.version = PR_WIRE_VERSION;
   s.flags = h->flags & PR_OPT_IMAGE_LOAD;
   s.max_string = h->max_string; /* UTF-16 units: at least as many UTF-8 bytes */
+  if (h->hasher != NULL && pr_dll_hash_start(h->hasher) != 0)
+    return win_err(h, GetLastError(), "image hash thread");
   if (!ioctl_sync(h, IOCTL_PR_START, &s, sizeof(s), NULL, 0, &got)) return win_err(h, GetLastError(), "IOCTL start");
   InterlockedExchange(&h->state, PR_DLL_STARTED);
   if ((h->flags & PR_OPT_NO_SNAPSHOT) == 0 && !ioctl_sync(h, IOCTL_PR_SNAPSHOT, NULL, 0, &n, sizeof(n), &got))
@@ -383,6 +405,10 @@ PROCREC_API int32_t procrec_stop(void *hv) {
   was = InterlockedExchange(&h->state, PR_DLL_STOPPED);
   if (was != PR_DLL_STARTED) return PR_OK; /* never started, or stopped already: nothing to do */
   if (!ioctl_sync(h, IOCTL_PR_STOP, NULL, 0, NULL, 0, &got)) return win_err(h, GetLastError(), "IOCTL stop");
+  /* what the driver still holds comes in through READs after this; the
+   * images of the records already converted are hashed now (for up to
+   * PR_DLL_HASH_STOP_MS; the rest recorded as skipped) */
+  pr_dll_hash_stop(h->hasher);
   return PR_OK;
 }
 
@@ -397,7 +423,12 @@ static void take_batch(struct pr_handle *h, uint32_t n) {
     h->driver_records++;
     /* a full ring counts the drop itself; a record it can never hold cannot
      * come from the driver (the ring is >= 1 MiB) but is reported all the same */
-    if (size > 0 && pr_ring_push(&h->ring, h->conv, (uint32_t)size) == PR_RING_E_INVAL) size = -1;
+    if (size > 0) {
+      int pushed = pr_ring_push(&h->ring, h->conv, (uint32_t)size);
+      if (pushed == PR_RING_E_INVAL) size = -1;
+      /* a stored create or snapshot: its image is hashed off this path */
+      if (pushed == PR_RING_OK) pr_dll_hash_note(h->hasher, h->conv, (uint32_t)size);
+    }
     if (size <= 0) {
       /* say so in the stream, under its own reason even when the ring is
        * full (pr_ring_lost keeps it pending, in order): a decode loss of one
@@ -520,6 +551,14 @@ PROCREC_API int32_t procrec_stats(void *hv, struct procrec_stats *out) {
   out->lost_driver = d.dropped;
   out->lost_total = d.dropped + h->ring.dropped + h->decode_errors;
   LeaveCriticalSection(&h->cs);
+  {
+    struct pr_dll_hash_stats hs;
+    pr_dll_hash_stats(h->hasher, &hs);
+    out->hash_read = hs.read;
+    out->hash_cached = hs.cached;
+    out->hash_bytes = hs.bytes;
+    out->hash_skipped = hs.skipped;
+  }
   return PR_OK;
 }
 
@@ -590,6 +629,8 @@ PROCREC_API int32_t procrec_control(void *hv, uint32_t op, const uint8_t *arg, u
   case PR_CTL_PAUSE_READER: return pause_reader(h);
   case PR_CTL_RESUME_READER: h->paused = FALSE; return PR_OK;
   case PR_CTL_BLOCK_RULES: return set_rules(h, arg, len);
+  case PR_CTL_PAUSE_HASHER: pr_dll_hash_pause(h->hasher, 1); return PR_OK;
+  case PR_CTL_RESUME_HASHER: pr_dll_hash_pause(h->hasher, 0); return PR_OK;
   case PR_CTL_EXEC_RULES: return set_exec_rules(h, arg, len);
   case PR_CTL_INJECT:
     if (arg == NULL || len == 0) return PR_E_INVAL;

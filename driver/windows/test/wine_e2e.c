@@ -531,8 +531,18 @@ static int release_check(void) {
   abi.close(h);
   fclose(out_file);
   CHECK(service_gone(), "release driver's service removed");
-  printf("%s: release driver: %u snapshot records, injection refused, %d failures\n", failures ? "FAILED" : "PASSED",
-         n, failures);
+  {
+    uint32_t hashes = 0, ok = 0;
+    for (uint32_t off = first; off < got_len; off += rec_at(off)->size) {
+      const struct pr_rec_header *r = rec_at(off);
+      if (r->kind != PR_REC_HASH) continue;
+      hashes++;
+      ok += ((const struct pr_rec_hash *)(const void *)r)->status == PR_HASH_OK;
+    }
+    printf("release driver: %u image hashes of snapshot processes read, %u ok\n", hashes, ok);
+  }
+  printf("%s: release driver: %u records, injection refused, %d failures\n", failures ? "FAILED" : "PASSED", n,
+         failures);
   return failures ? 1 : 0;
 }
 
@@ -599,7 +609,8 @@ int main(int argc, char **argv) {
   memset(&o, 0, sizeof(o));
   o.size = sizeof(o);
   o.source = PR_SOURCE_WINDOWS;
-  o.flags = PR_OPT_IMAGE_LOAD;
+  /* hashing has its own session (5d): this one's records come in order */
+  o.flags = PR_OPT_IMAGE_LOAD | PR_OPT_NO_HASH;
   o.max_string = MAX_STRING;
   rc = abi.open(&o, &h);
   if (rc != PR_OK) die(NULL, "procrec_open", rc);
@@ -1027,6 +1038,95 @@ int main(int argc, char **argv) {
            !linked ? "not made (CreateHardLinkW failed here)"
                    : !listed ? "made, not listed (no FindFirstFileNameW here): not expected denied"
                              : "listed and denied");
+  }
+
+  /* 5d. image hashes (issue 12 item 5): a session with hashing on reads
+   * while this one's reader pauses. Three creations: this program's own
+   * image (hashed), the same image again (from the cache), a file that does
+   * not exist (gone). procrec.dll's worker writes one PR_REC_HASH each, after
+   * the create it belongs to; the Deno test compares the hash with its own
+   * SHA-256 of build/procrec_e2e.exe. */
+  {
+    struct procrec_options o3;
+    void *h3 = NULL;
+    WCHAR self[MAX_PATH], img[MAX_PATH + 8];
+    uint64_t saved_seq = next_seq;
+    uint32_t from, creates = 0, hashes = 0, cached = 0, gone = 0;
+    uint64_t create_mono[3] = {0, 0, 0}, create_start[3] = {0, 0, 0};
+    uint8_t first_sha[32];
+    struct procrec_stats hs;
+    DWORD len = GetModuleFileNameW(NULL, self, MAX_PATH);
+    CHECK(len > 0 && len < MAX_PATH, "own path");
+    swprintf(img, MAX_PATH + 8, L"\\??\\%ls", self);
+    memset(first_sha, 0, sizeof(first_sha));
+    CHECK(abi.control(h, PR_CTL_PAUSE_READER, NULL, 0) == PR_OK, "first session's reader paused");
+    memset(&o3, 0, sizeof(o3));
+    o3.size = sizeof(o3);
+    o3.flags = PR_OPT_NO_SNAPSHOT;
+    rc = abi.open(&o3, &h3);
+    if (rc != PR_OK) die(NULL, "procrec_open (hash session)", rc);
+    CHECK(abi.start(h3) == PR_OK, "hash session starts");
+    {
+      struct item x[] = {
+          {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 9000, .ppid = 700, .creator_pid = 700, .creator_tid = 701,
+                  .create_time = created},
+           .image = img, .cmd = L"procrec_e2e.exe"},
+          {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 9004, .ppid = 700, .creator_pid = 700, .creator_tid = 701,
+                  .create_time = created},
+           .image = img, .cmd = L"procrec_e2e.exe"},
+          {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 9008, .ppid = 700, .creator_pid = 700, .creator_tid = 701,
+                  .create_time = created},
+           .image = L"\\??\\C:\\no\\such\\file.exe", .cmd = L"file.exe"},
+      };
+      for (int i = 0; i < 3; i++) add(&x[i]);
+    }
+    inject(h3);
+    next_seq = 0; /* the hash session's own ring */
+    n = read_some(h3, 6, 30000, &from);
+    CHECK(n == 6, "hash session: %u records, expected 3 creates and 3 hashes", n);
+    for (off = from; off < got_len; off += rec_at(off)->size) {
+      const struct pr_rec_header *r = rec_at(off);
+      uint32_t i = (r->pid - 9000) / 4;
+      if (r->pid < 9000 || i > 2) continue;
+      if (r->kind == PR_REC_PROCESS_CREATE) {
+        const struct pr_rec_process_create *c = (const void *)r;
+        creates++;
+        create_mono[i] = r->mono_ns;
+        create_start[i] = c->start_ns;
+      } else if (r->kind == PR_REC_HASH) {
+        const struct pr_rec_hash *hr = (const void *)r;
+        hashes++;
+        CHECK(create_mono[i] != 0 && hr->exec_ns == create_mono[i] && hr->start_ns == create_start[i],
+              "pid %u: the hash names its create (exec_ns %llu, start %llu)", r->pid,
+              (unsigned long long)hr->exec_ns, (unsigned long long)hr->start_ns);
+        if (i == 0) {
+          CHECK(hr->status == PR_HASH_OK && hr->hash_flags == PR_H_VIA_PATH && hr->size > 0 && hr->ino != 0,
+                "own image hashed: status %u flags 0x%x size %llu", hr->status, hr->hash_flags,
+                (unsigned long long)hr->size);
+          memcpy(first_sha, hr->sha256, 32);
+        } else if (i == 1) {
+          CHECK(hr->status == PR_HASH_OK && (hr->hash_flags & PR_H_CACHED) != 0 &&
+                    memcmp(hr->sha256, first_sha, 32) == 0,
+                "the same image again: from the cache, the same hash (status %u flags 0x%x)", hr->status,
+                hr->hash_flags);
+          cached += (hr->hash_flags & PR_H_CACHED) != 0;
+        } else {
+          CHECK(hr->status == PR_HASH_GONE && hr->err == 6u, "a missing file: gone (path-missing), got %u/%u",
+                hr->status, hr->err);
+          gone += hr->status == PR_HASH_GONE;
+        }
+      }
+    }
+    CHECK(creates == 3 && hashes == 3, "hash session: %u creates, %u hashes", creates, hashes);
+    CHECK(abi.stats(h3, &hs) == PR_OK && hs.hash_read == 1 && hs.hash_cached == 1 && hs.hash_bytes > 0,
+          "hash stats: read %llu, cached %llu, bytes %llu", (unsigned long long)hs.hash_read,
+          (unsigned long long)hs.hash_cached, (unsigned long long)hs.hash_bytes);
+    CHECK(abi.stop(h3) == PR_OK, "hash session stops");
+    abi.close(h3);
+    next_seq = saved_seq;
+    CHECK(abi.control(h, PR_CTL_RESUME_READER, NULL, 0) == PR_OK, "first session's reader resumed");
+    printf("hashes: own image %02x%02x%02x%02x... (%llu bytes read), %u from the cache, %u gone\n", first_sha[0],
+           first_sha[1], first_sha[2], first_sha[3], (unsigned long long)hs.hash_bytes, cached, gone);
   }
 
   /* 6. an overflow at the very end: the lost record is the last record of
