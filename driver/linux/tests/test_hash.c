@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,7 +92,8 @@ static int test_source(uint32_t source, const char *name) {
   char ok_path[200], chg_path[200], rep_path[200], gone_path[200], want[65], got[65], tmp[300];
   const struct pr_rec_hash *x;
   pid_t p_ok, p_chg, p_rep, p_gone, p_true[50];
-  int i, read_true = 0, fd;
+  int i, read_true = 0, ok_true = 0, fd;
+  char sleep_sha[65];
   void *h = open_source(source);
   if (h == NULL) {
     printf("     skip %s: it cannot be opened here\n", name);
@@ -103,6 +105,7 @@ static int test_source(uint32_t source, const char *name) {
   snprintf(gone_path, sizeof(gone_path), "%s/gone-%s", dir, name);
   CHECK(copy_file("/bin/sleep", ok_path) && copy_file("/bin/sleep", chg_path) && copy_file("/bin/sleep", rep_path) &&
         copy_file("/bin/sleep", gone_path));
+  CHECK(sha256sum_of("/bin/sleep", sleep_sha));
   CHECK(procrec_start(h) == PR_OK);
 
   /* Hashed as exec'd. */
@@ -132,11 +135,18 @@ static int test_source(uint32_t source, const char *name) {
   CHECK(strcmp(got, want) == 0);
   for (i = 0; i < 50; i++) {
     x = hash_of(h, &r, p_true[i]);
-    if (x != NULL && x->status != PR_HASH_OK) fprintf(stderr, "     %s: status %u why %u\n", name, x->status, x->err);
-    CHECK(x != NULL && x->status == PR_HASH_OK);
+    CHECK(x != NULL);
+    /* On a loaded machine the proc connector can read /proc too late for a
+     * few (no device/inode: gone, "no identity"), never a wrong hash. */
+    if (x->status == PR_HASH_GONE && x->err == 4 && source == PR_SOURCE_NETLINK) continue;
+    if (x->status != PR_HASH_OK) fprintf(stderr, "     %s: status %u why %u\n", name, x->status, x->err);
+    CHECK(x->status == PR_HASH_OK);
+    hex(x->sha256, got);
+    CHECK(strcmp(got, sleep_sha) == 0);
+    ok_true++;
     if (!(x->hash_flags & PR_H_CACHED)) read_true++;
   }
-  CHECK(read_true <= 1);
+  CHECK(ok_true >= 25 && read_true <= 1);
   x = hash_of(h, &r, p_chg);
   if (x != NULL && x->status != PR_HASH_CHANGED) fprintf(stderr, "     %s: status %u why %u\n", name, x->status, x->err);
   CHECK(x != NULL && x->status == PR_HASH_CHANGED && x->err == 2 /* ctime after the exec */);
@@ -146,8 +156,8 @@ static int test_source(uint32_t source, const char *name) {
   x = hash_of(h, &r, p_gone);
   CHECK(x != NULL && x->status == PR_HASH_GONE);
   procrec_close(h);
-  printf("     %s: sha256 %s = sha256sum; 50 x /bin/sleep read %d time(s); changed, replaced, gone\n", name, got,
-         read_true);
+  printf("     %s: sha256 %s = sha256sum; %d of 50 x /bin/sleep hashed, read %d time(s); changed, replaced, gone\n", name,
+         want, ok_true, read_true);
   unlink(ok_path);
   unlink(chg_path);
   unlink(rep_path);
@@ -194,6 +204,56 @@ static int test_running_deleted_binary(void) {
   return 0;
 }
 
+/* A memfd exec (fileless): hashed through /proc/PID/exe while it runs (the
+ * memfd's contents: sleep's hash); once it ended before the hashing, gone. */
+static int test_memfd(void) {
+  struct t_records r = {0};
+  char want[65], got[65];
+  const struct pr_rec_hash *x;
+  pid_t live, ended;
+  int i;
+  void *h = open_source(PR_SOURCE_AUTO);
+  CHECK(h != NULL);
+  CHECK(sha256sum_of("/bin/sleep", want));
+  CHECK(procrec_start(h) == PR_OK);
+  for (i = 0; i < 2; i++) {
+    pid_t p;
+    if (i == 1) CHECK(procrec_control(h, PR_CTL_PAUSE_HASHER, NULL, 0) == PR_OK);
+    p = fork();
+    if (p == 0) {
+      char fdpath[64];
+      int fd = memfd_create("hashme", 0);
+      if (fd < 0) _exit(96);
+      {
+        char buf[65536];
+        ssize_t n;
+        int in = open("/bin/sleep", O_RDONLY);
+        while (in >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+          if (write(fd, buf, (size_t)n) != n) _exit(96);
+      }
+      snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+      execl(fdpath, "sleep", i == 0 ? "1" : "0.05", (char *)NULL);
+      _exit(97);
+    }
+    if (i == 0) live = p;
+    else {
+      ended = p;
+      waitpid(p, NULL, 0);
+      CHECK(procrec_control(h, PR_CTL_RESUME_HASHER, NULL, 0) == PR_OK);
+    }
+  }
+  x = hash_of(h, &r, live);
+  CHECK(x != NULL && x->status == PR_HASH_OK && (x->hash_flags & PR_H_VIA_EXE));
+  hex(x->sha256, got);
+  CHECK(strcmp(got, want) == 0);
+  x = hash_of(h, &r, ended);
+  CHECK(x != NULL && x->status == PR_HASH_GONE);
+  waitpid(live, NULL, 0);
+  procrec_close(h);
+  free(r.buf);
+  return 0;
+}
+
 int main(void) {
   if (geteuid() != 0) {
     printf("skip test_hash: capture needs root\n");
@@ -205,6 +265,7 @@ int main(void) {
   t_run("ebpf: an exec'd binary's sha256 is sha256sum's; changed, replaced, deleted ones are marked; cached",
         test_ebpf_hashes);
   t_run("a running binary deleted before hashing is hashed through /proc/PID/exe", test_running_deleted_binary);
+  t_run("a memfd exec is hashed while it runs, gone once it ended", test_memfd);
   rmdir(dir);
   printf("%d passed, %d failed\n", t_passed, t_failed);
   return t_failed ? 1 : 0;
