@@ -138,7 +138,13 @@ export function ecsMapper(
       );
       return {
         ...doc,
-        event: { ...doc.event, outcome: denied ? "failure" : "success" },
+        // ECS: "denied"/"allowed" are types of intrusion_detection
+        event: {
+          ...doc.event,
+          category: ["process", "intrusion_detection"],
+          type: ["start", denied ? "denied" : "allowed"],
+          outcome: denied ? "failure" : "success",
+        },
         process: {
           pid: event.pid,
           thread: { id: event.tid },
