@@ -207,7 +207,13 @@ static int read_new_argv(pid_t tid, char *out, size_t cap, uint32_t *argc, int *
   *argc = 0;
   *cut = 0;
   snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
-  if (read_small(path, buf, sizeof(buf)) < 0) return -1;
+  /* The caller queues the event, then goes to sleep waiting for the answer:
+   * until it sleeps the file says "running". Give it up to ~2 ms. */
+  for (int tries = 0;; tries++) {
+    if (read_small(path, buf, sizeof(buf)) < 0) return -1;
+    if (strncmp(buf, "running", 7) != 0 || tries >= 100) break;
+    usleep(20);
+  }
   if (sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx", &nr, &a[0], &a[1], &a[2], &a[3], &a[4], &a[5]) != 7)
     return -1;
 #if defined(__x86_64__)
