@@ -225,6 +225,8 @@ export class ChunkVerifier {
     } else if (this.#damageSinceChunk && said === undefined) {
       r.tailLost = { count: 0, countUnknown: true, after: this.#lastT };
     }
+    // the `lost` event standing for the tail is delivered too (events())
+    if (r.tailLost !== undefined) r.events++;
     if (this.#log.total > 0) r.complete = false;
     this.#log.finish();
   }
