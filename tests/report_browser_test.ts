@@ -389,7 +389,7 @@ Deno.test("a damaged final chunk: processes whose end was in it are 'unknown (da
       cwd: dir,
     });
     assert(
-      /\+ \(unknown \(damaged\)\)  pid 1  \/sbin\/init/.test(sum.stdout) &&
+      /\+ \(unknown \(damaged\)\) {2}pid 1 {2}\/sbin\/init/.test(sum.stdout) &&
         !sum.stdout.includes("(running)"),
       sum.stdout,
     );
