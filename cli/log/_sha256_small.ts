@@ -4,7 +4,8 @@
  * `createHash` costs a few microseconds per call whatever the length, this
  * costs well under one for a few hundred bytes. `_hash.ts` picks one or the
  * other by length; tests/sha256_small_test.ts checks this one against
- * `node:crypto` at every length around the block boundaries.
+ * `node:crypto` at every length around the block boundaries. Its compression
+ * function is also the redaction HMAC's (`cli/redact/_hmac_sha256.ts`).
  *
  * @module
  */
@@ -76,7 +77,8 @@ const K = new Uint32Array([
   0xc67178f2,
 ]);
 
-const INITIAL = [
+/** The initial hash value (FIPS 180-4, 5.3.3). */
+export const SHA256_INITIAL: readonly number[] = [
   0x6a09e667,
   0xbb67ae85,
   0x3c6ef372,
@@ -88,10 +90,10 @@ const INITIAL = [
 ];
 
 /** The message schedule, reused by every call (the module is single-threaded). */
-const W = new Int32Array(64);
+const W = new Uint32Array(64);
 /** The last one or two blocks, with the padding and the length. */
 const TAIL = new Uint8Array(128);
-const H = new Int32Array(8);
+const H = new Uint32Array(8);
 
 /**
  * SHA-256 of `bytes`.
@@ -107,10 +109,10 @@ const H = new Int32Array(8);
  * ```
  */
 export function sha256Small(bytes: Uint8Array): Uint8Array {
-  for (let i = 0; i < 8; i++) H[i] = INITIAL[i];
+  H.set(SHA256_INITIAL);
   const n = bytes.length;
   const whole = n - (n % 64);
-  for (let off = 0; off < whole; off += 64) block(bytes, off);
+  for (let off = 0; off < whole; off += 64) sha256Compress(H, bytes, off);
   // padding: 0x80, zeros, then the length in bits as 64-bit big-endian
   const rest = n - whole;
   TAIL.fill(0);
@@ -127,8 +129,8 @@ export function sha256Small(bytes: Uint8Array): Uint8Array {
   TAIL[tailLen - 3] = bitsLow >>> 16;
   TAIL[tailLen - 2] = bitsLow >>> 8;
   TAIL[tailLen - 1] = bitsLow;
-  block(TAIL, 0);
-  if (tailLen === 128) block(TAIL, 64);
+  sha256Compress(H, TAIL, 0);
+  if (tailLen === 128) sha256Compress(H, TAIL, 64);
   const out = new Uint8Array(32);
   for (let i = 0; i < 8; i++) {
     const h = H[i];
@@ -140,8 +142,12 @@ export function sha256Small(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-/** One 64-byte block of `b` at `off` into {@link H}. */
-function block(b: Uint8Array, off: number): void {
+/** The compression function: one 64-byte block of `b` at `off` into state `H`. */
+export function sha256Compress(
+  H: Uint32Array,
+  b: Uint8Array,
+  off: number,
+): void {
   for (let i = 0; i < 16; i++) {
     const j = off + i * 4;
     W[i] = (b[j] << 24) | (b[j + 1] << 16) | (b[j + 2] << 8) | b[j + 3];
