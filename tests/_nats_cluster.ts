@@ -179,3 +179,30 @@ export function freePort(): number {
 export async function natsServerInstalled(): Promise<boolean> {
   return await Deno.stat(NATS_SERVER).then(() => true, () => false);
 }
+
+/** Throws, naming the package, when Debian's nats-server is not installed. */
+export async function requireNatsServer(): Promise<void> {
+  if (!await natsServerInstalled()) {
+    throw new Error(
+      "the NATS tests need Debian's nats-server (scripts/setup.sh installs it)",
+    );
+  }
+}
+
+/** Runs `fn` with a started cluster and a temp dir, stopping both after. */
+export async function withCluster(
+  fn: (c: NatsCluster, dir: string) => Promise<void>,
+  options?: ClusterOptions,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "procrec-nats-test-" });
+  try {
+    const c = await NatsCluster.start(options);
+    try {
+      await fn(c, dir);
+    } finally {
+      await c.stop();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

@@ -5,7 +5,11 @@
  */
 import { headers } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
-import { NatsCluster, natsServerInstalled } from "./_nats_cluster.ts";
+import {
+  NatsCluster,
+  requireNatsServer,
+  withCluster,
+} from "./_nats_cluster.ts";
 import {
   adminConnection,
   collect,
@@ -33,25 +37,7 @@ import { ensureStream } from "../cli/nats/ensure_stream.ts";
 import { pieceSubject } from "../cli/nats/piece_subject.ts";
 
 const why = await captureUnavailable();
-if (!await natsServerInstalled()) {
-  throw new Error(
-    "the NATS tests need Debian's nats-server (scripts/setup.sh installs it)",
-  );
-}
-
-/** Runs `fn` with a started cluster and a temp dir, stopping both after. */
-async function withCluster(
-  fn: (c: NatsCluster, dir: string) => Promise<void>,
-): Promise<void> {
-  await withTempDir(async (dir) => {
-    const c = await NatsCluster.start();
-    try {
-      await fn(c, dir);
-    } finally {
-      await c.stop();
-    }
-  }, "procrec-nats-test-");
-}
+await requireNatsServer();
 
 /** The one collected recording, complete, and equal to `local`. */
 async function assertCollectedIdentical(

@@ -7,7 +7,11 @@
 import { headers } from "@nats-io/transport-node";
 import { connectDeno } from "../cli/nats/deno_transport.ts";
 import { jetstream } from "@nats-io/jetstream";
-import { NatsCluster, natsServerInstalled } from "./_nats_cluster.ts";
+import {
+  NatsCluster,
+  requireNatsServer,
+  withCluster,
+} from "./_nats_cluster.ts";
 import {
   adminConnection,
   collect,
@@ -28,11 +32,7 @@ import { ensureStream } from "../cli/nats/ensure_stream.ts";
 import { recordingPieces } from "../cli/nats/recording_pieces.ts";
 import { pieceSubject } from "../cli/nats/piece_subject.ts";
 
-if (!await natsServerInstalled()) {
-  throw new Error(
-    "the NATS tests need Debian's nats-server (scripts/setup.sh installs it)",
-  );
-}
+await requireNatsServer();
 
 const PASSWORDS = {
   PROCREC_WEB_1_PASSWORD: "w1-secret",
@@ -60,118 +60,113 @@ async function passwordFile(dir: string, name: string, pw: string) {
 }
 
 Deno.test("with the documented permissions a host publishes only under its own subject and the collector only reads", async () => {
-  await withTempDir(async (dir) => {
-    const c = await NatsCluster.start({
-      extraConfig: await Deno.readTextFile(
-        `${ROOT}docs/nats-authorization.conf`,
-      ),
-      env: PASSWORDS,
+  await withCluster(async (c, dir) => {
+    const admin = await adminConnection(c, {
+      user: "procrec-admin",
+      pass: PASSWORDS.PROCREC_ADMIN_PASSWORD,
+    });
+    await ensureStream(admin.jsm, "procrec");
+    const pw1 = await passwordFile(dir, "web-1", "w1-secret");
+    const pw2 = await passwordFile(dir, "web-2", "w2-secret");
+    const pwc = await passwordFile(dir, "collector", "c-secret");
+    const as = (user: string, pw: string) => [
+      "--nats-user",
+      user,
+      "--nats-password-file",
+      pw,
+    ];
+
+    // web-1 publishes its own recording
+    const own = await hostRecording(`${dir}/own.cbor`, "web-1");
+    const r1 = await procrec([
+      "publish",
+      own,
+      "--to",
+      c.url,
+      ...as("web-1", pw1),
+    ]);
+    assertEquals(r1.code, 0, r1.stdout + r1.stderr);
+    assert(/0 pending/.test(r1.stdout), r1.stdout);
+
+    // web-2 cannot publish a recording under web-1's subject
+    const other = await hostRecording(`${dir}/other.cbor`, "web-1");
+    const r2 = await procrec([
+      "publish",
+      other,
+      "--to",
+      c.url,
+      "--wait",
+      "3s",
+      ...as("web-2", pw2),
+    ]);
+    assertEquals(r2.code, 2, r2.stdout + r2.stderr);
+    assert(/pending/.test(r2.stderr), r2.stderr);
+    const { id } = await recordingPieces(other);
+    const counts = await subjectCounts(admin.jsm);
+    assertEquals(
+      counts[pieceSubject("procrec", "web-1", id)],
+      undefined,
+      `nothing stored under web-1's subject by web-2: ${
+        JSON.stringify(counts)
+      }`,
+    );
+
+    // the collector collects, and cannot publish under procrec.>
+    const col = await collect(c.url, `${dir}/out`, [
+      "--host",
+      "web-1",
+      ...as("collector", pwc),
+    ]);
+    assertEquals(col.code, 0, col.stdout + col.stderr);
+    const files = await collectedFiles(`${dir}/out`);
+    assertEquals(files.length, 1);
+    assertEquals(await fileSha(files[0]), await fileSha(own));
+    const nc = await connectDeno({
+      servers: c.url.replace("nats://", "").split(","),
+      user: "collector",
+      pass: "c-secret",
     });
     try {
-      const admin = await adminConnection(c, {
-        user: "procrec-admin",
-        pass: PASSWORDS.PROCREC_ADMIN_PASSWORD,
-      });
-      await ensureStream(admin.jsm, "procrec");
-      const pw1 = await passwordFile(dir, "web-1", "w1-secret");
-      const pw2 = await passwordFile(dir, "web-2", "w2-secret");
-      const pwc = await passwordFile(dir, "collector", "c-secret");
-      const as = (user: string, pw: string) => [
-        "--nats-user",
-        user,
-        "--nats-password-file",
-        pw,
-      ];
-
-      // web-1 publishes its own recording
-      const own = await hostRecording(`${dir}/own.cbor`, "web-1");
-      const r1 = await procrec([
-        "publish",
-        own,
-        "--to",
-        c.url,
-        ...as("web-1", pw1),
-      ]);
-      assertEquals(r1.code, 0, r1.stdout + r1.stderr);
-      assert(/0 pending/.test(r1.stdout), r1.stdout);
-
-      // web-2 cannot publish a recording under web-1's subject
-      const other = await hostRecording(`${dir}/other.cbor`, "web-1");
-      const r2 = await procrec([
-        "publish",
-        other,
-        "--to",
-        c.url,
-        "--wait",
-        "3s",
-        ...as("web-2", pw2),
-      ]);
-      assertEquals(r2.code, 2, r2.stdout + r2.stderr);
-      assert(/pending/.test(r2.stderr), r2.stderr);
-      const { id } = await recordingPieces(other);
-      const counts = await subjectCounts(admin.jsm);
-      assertEquals(
-        counts[pieceSubject("procrec", "web-1", id)],
-        undefined,
-        `nothing stored under web-1's subject by web-2: ${
-          JSON.stringify(counts)
-        }`,
-      );
-
-      // the collector collects, and cannot publish under procrec.>
-      const col = await collect(c.url, `${dir}/out`, [
-        "--host",
-        "web-1",
-        ...as("collector", pwc),
-      ]);
-      assertEquals(col.code, 0, col.stdout + col.stderr);
-      const files = await collectedFiles(`${dir}/out`);
-      assertEquals(files.length, 1);
-      assertEquals(await fileSha(files[0]), await fileSha(own));
-      const nc = await connectDeno({
-        servers: c.url.replace("nats://", "").split(","),
-        user: "collector",
-        pass: "c-secret",
-      });
-      try {
-        const h = headers();
-        h.set("Procrec-Piece", "0");
-        let refused = false;
-        await jetstream(nc, { timeout: 2000 }).publish(
-          pieceSubject("procrec", "web-1", "f".repeat(32)),
-          new Uint8Array([1]),
-          { headers: h },
-        ).catch(() => refused = true);
-        assert(refused, "the collector's publish is refused");
-      } finally {
-        await nc.close();
-      }
-      // doctor --publish: the operator may publish anywhere; web-1's user
-      // may not publish under this host's name
-      const okDoc = await procrec([
-        "doctor",
-        "--publish",
-        c.url,
-        ...as("procrec-admin", await passwordFile(dir, "admin", "a-secret")),
-      ]);
-      assertEquals(okDoc.code, 0, okDoc.stdout + okDoc.stderr);
-      assert(/ok +stream: PROCREC/.test(okDoc.stdout), okDoc.stdout);
-      assert(/ok +publish permission/.test(okDoc.stdout), okDoc.stdout);
-      const deniedDoc = await procrec([
-        "doctor",
-        "--publish",
-        c.url,
-        ...as("web-1", pw1),
-      ]);
-      assertEquals(deniedDoc.code, 2, deniedDoc.stdout + deniedDoc.stderr);
-      assert(
-        /FAIL +publish permission/.test(deniedDoc.stdout),
-        deniedDoc.stdout,
-      );
-      await admin.nc.close();
+      const h = headers();
+      h.set("Procrec-Piece", "0");
+      let refused = false;
+      await jetstream(nc, { timeout: 2000 }).publish(
+        pieceSubject("procrec", "web-1", "f".repeat(32)),
+        new Uint8Array([1]),
+        { headers: h },
+      ).catch(() => refused = true);
+      assert(refused, "the collector's publish is refused");
     } finally {
-      await c.stop();
+      await nc.close();
     }
+    // doctor --publish: the operator may publish anywhere; web-1's user
+    // may not publish under this host's name
+    const okDoc = await procrec([
+      "doctor",
+      "--publish",
+      c.url,
+      ...as("procrec-admin", await passwordFile(dir, "admin", "a-secret")),
+    ]);
+    assertEquals(okDoc.code, 0, okDoc.stdout + okDoc.stderr);
+    assert(/ok +stream: PROCREC/.test(okDoc.stdout), okDoc.stdout);
+    assert(/ok +publish permission/.test(okDoc.stdout), okDoc.stdout);
+    const deniedDoc = await procrec([
+      "doctor",
+      "--publish",
+      c.url,
+      ...as("web-1", pw1),
+    ]);
+    assertEquals(deniedDoc.code, 2, deniedDoc.stdout + deniedDoc.stderr);
+    assert(
+      /FAIL +publish permission/.test(deniedDoc.stdout),
+      deniedDoc.stdout,
+    );
+    await admin.nc.close();
+  }, {
+    extraConfig: await Deno.readTextFile(
+      `${ROOT}docs/nats-authorization.conf`,
+    ),
+    env: PASSWORDS,
   });
 });
 

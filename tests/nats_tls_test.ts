@@ -5,7 +5,7 @@
  * password sent over TLS; a wrong CA, no CA, and TLS asked of a plaintext
  * server are refused with clear errors.
  */
-import { NatsCluster, natsServerInstalled } from "./_nats_cluster.ts";
+import { NatsCluster, requireNatsServer } from "./_nats_cluster.ts";
 import {
   collect,
   collectedFiles,
@@ -23,11 +23,7 @@ import {
 } from "./_record_helpers.ts";
 
 const why = await captureUnavailable();
-if (!await natsServerInstalled()) {
-  throw new Error(
-    "the NATS tests need Debian's nats-server (scripts/setup.sh installs it)",
-  );
-}
+await requireNatsServer();
 
 /** Runs openssl; fails with its output. */
 async function openssl(args: string[]): Promise<void> {
