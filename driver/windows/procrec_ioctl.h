@@ -65,8 +65,36 @@
  * routine removed), so that a test sees a service that does not stop. */
 #define IOCTL_PR_TEST_PIN PR_CTL(0x908, 3u)
 
+/* in: struct pr_rules_in, then its `ids` struct pr_file_id, then its
+ * patterns (text_bytes bytes, as IOCTL_PR_SET_BLOCK takes them). The block
+ * rules with file identities: a creation whose image file has one of these
+ * identities is denied whatever name it is created by (a hard link or a
+ * junction made before or after the rules, an 8.3 name, a \Device form).
+ * Owned like IOCTL_PR_SET_BLOCK's rules (one set: this replaces them). */
+#define IOCTL_PR_SET_RULES PR_CTL(0x909, 3u)
+
 #define PR_READ_TIMEOUT_MS 200u
 #define PR_BLOCK_BYTES 4096u
+#define PR_RULE_IDS 64u /* file identities in one rule set */
+
+/* A file's identity, as procrec.dll reads it when rules are set and as the
+ * driver reads it from the image of a process being created. */
+#define PR_ID_INDEX 1u  /* volume: the 32-bit serial (FileFsVolumeInformation, GetFileInformationByHandle);
+                         * id[0..8): the 64-bit file index (FileInternalInformation), little-endian */
+#define PR_ID_FILEID 2u /* volume: FILE_ID_INFORMATION's 64-bit serial; id: its 128-bit FileId */
+struct pr_file_id {
+  uint32_t kind;   /* PR_ID_INDEX or PR_ID_FILEID */
+  uint32_t rule;   /* the rule (pattern index) that named the file: for messages */
+  uint64_t volume;
+  uint8_t id[16];
+};
+
+struct pr_rules_in {
+  uint32_t version;    /* PR_WIRE_VERSION */
+  uint32_t ids;        /* struct pr_file_id following, at most PR_RULE_IDS */
+  uint32_t text_bytes; /* pattern bytes after the ids, at most PR_BLOCK_BYTES */
+  uint32_t reserved;
+};
 
 struct pr_drv_start {
   uint32_t version;    /* PR_WIRE_VERSION */
@@ -95,6 +123,9 @@ struct pr_drv_stats {
   uint32_t image_on;      /* 1 while a started handle wants image loads */
   uint32_t reserved;
   char build[24];         /* PR_BUILD_ID of the driver, NUL-terminated */
+  uint64_t id_denied;     /* creations denied by file identity (no pattern matched the name) */
+  uint64_t id_queries;    /* image identities read (rules with identities set) */
+  uint64_t id_unknown;    /* image identities that could not be read (the name alone decided) */
 };
 
 /* The build of the driver and DLL sources (the Makefile sets a hash of them;

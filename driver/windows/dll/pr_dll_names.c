@@ -10,9 +10,13 @@
  * wildcards that names an existing file, procrec.dll adds those names as
  * rules too: the final path (GetFinalPathNameByHandleW: junctions and short
  * names resolved), its \Device form (VOLUME_NAME_NT), the short form of each
- * (GetShortPathNameW), and every hard link's name (FindFirstFileNameW). A
- * link made after the rules were set, or a junction that points at the file's
- * folder, is not known then: a later name can still pass (said in README).
+ * (GetShortPathNameW), and every hard link's name (FindFirstFileNameW).
+ * Names are not enough: a link made after the rules were set, or a junction
+ * that points at the file's folder, is not known then. So the file's
+ * identity goes to the driver too (volume serial and file index from
+ * GetFileInformationByHandle; volume serial and 128-bit id from FILE_ID_INFO
+ * where the system has it), which compares it with the image file's of every
+ * process created: any name of the file is denied.
  */
 #include <windows.h>
 
@@ -73,11 +77,46 @@ static int openable(const WCHAR *rule, WCHAR *out, size_t cap) {
   return 1;
 }
 
+/* FILE_ID_INFO (Windows 8; the build targets 7) */
+struct pr_file_id_info {
+  ULONGLONG VolumeSerialNumber;
+  BYTE FileId[16];
+};
+#define PR_FILE_ID_INFO_CLASS 18 /* FileIdInfo */
+
+/* The identities of an open file into ids[*n..cap): 0, or -1 when full. */
+static int add_ids(HANDLE h, uint32_t rule, struct pr_file_id *ids, uint32_t cap, uint32_t *n) {
+  BY_HANDLE_FILE_INFORMATION bi;
+  struct pr_file_id_info fi;
+  if (GetFileInformationByHandle(h, &bi)) {
+    uint64_t index = (uint64_t)bi.nFileIndexHigh << 32 | bi.nFileIndexLow;
+    if (*n >= cap) return -1;
+    memset(&ids[*n], 0, sizeof(ids[*n]));
+    ids[*n].kind = PR_ID_INDEX;
+    ids[*n].rule = rule;
+    ids[*n].volume = bi.dwVolumeSerialNumber;
+    for (int i = 0; i < 8; i++) ids[*n].id[i] = (uint8_t)(index >> (8 * i));
+    (*n)++;
+  }
+  if (GetFileInformationByHandleEx(h, (FILE_INFO_BY_HANDLE_CLASS)PR_FILE_ID_INFO_CLASS, &fi, sizeof(fi))) {
+    if (*n >= cap) return -1;
+    memset(&ids[*n], 0, sizeof(ids[*n]));
+    ids[*n].kind = PR_ID_FILEID;
+    ids[*n].rule = rule;
+    ids[*n].volume = fi.VolumeSerialNumber;
+    memcpy(ids[*n].id, fi.FileId, 16);
+    (*n)++;
+  }
+  return 0;
+}
+
 typedef HANDLE(WINAPI *find_name_fn)(LPCWSTR, DWORD, LPDWORD, PWSTR);
 typedef BOOL(WINAPI *next_name_fn)(HANDLE, LPDWORD, PWSTR);
 
 int32_t pr_rule_names(const uint16_t *in, uint32_t in_units, uint16_t *w, uint32_t cap, uint32_t *units,
-                      struct pr_names_stats *st) {
+                      struct pr_file_id *ids, uint32_t ids_cap, struct pr_names_stats *st) {
+  uint32_t rule = 0;
+  int ids_full = 0;
   struct out o = {w, cap, 0, 0};
   WCHAR path[PR_NAMES_PATH], fin[PR_NAMES_PATH], link[PR_NAMES_PATH], full[PR_NAMES_PATH + 8];
   HMODULE k = GetModuleHandleW(L"kernel32.dll");
@@ -99,16 +138,20 @@ int32_t pr_rule_names(const uint16_t *in, uint32_t in_units, uint16_t *w, uint32
     while (i < in_units && in[i] != 0) i++;
     if (i - s == 0 || i - s >= PR_NAMES_PATH) {
       i++;
+      rule++;
       continue;
     }
     memcpy(link, &in[s], (i - s) * 2u);
     link[i - s] = 0;
     i++;
+    rule++;
     if (!openable(link, path, PR_NAMES_PATH)) continue;
+    /* a file, not a folder: a rule naming a folder stays a name */
     h = CreateFileW(path, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-                    OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+                    OPEN_EXISTING, 0, NULL);
     if (h == INVALID_HANDLE_VALUE) continue; /* no such file now: the rule stays a name */
     st->files++;
+    if (add_ids(h, rule - 1, ids, ids_cap, &st->ids) != 0) ids_full = 1;
     n = GetFinalPathNameByHandleW(h, fin, PR_NAMES_PATH, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
     if (n > 0 && n < PR_NAMES_PATH) {
       add(&o, fin, n);
@@ -155,5 +198,5 @@ int32_t pr_rule_names(const uint16_t *in, uint32_t in_units, uint16_t *w, uint32
     }
   }
   *units = o.units;
-  return o.full ? -1 : 0;
+  return o.full ? -1 : ids_full ? -2 : 0;
 }

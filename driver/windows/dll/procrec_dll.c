@@ -576,34 +576,67 @@ static int32_t pause_reader(struct pr_handle *h) {
   return rc;
 }
 
-/* UTF-8 patterns, NUL-separated, to the driver's UTF-16 rule list. */
+/* UTF-8 patterns, NUL-separated, to the driver's UTF-16 rule list, with the
+ * identities of the files they name (IOCTL_PR_SET_RULES). */
 static int32_t set_rules(struct pr_handle *h, const uint8_t *arg, uint32_t len) {
-  uint16_t w[PR_BLOCK_BYTES / 2], all[PR_BLOCK_BYTES / 2];
+  uint16_t w[PR_BLOCK_BYTES / 2];
+  struct rules_msg {
+    struct pr_rules_in in;
+    struct pr_file_id ids[PR_RULE_IDS];
+    uint16_t all[PR_BLOCK_BYTES / 2];
+  } *m;
   uint32_t units = 0, all_units = 0;
   struct pr_names_stats ns;
   char why[300];
   DWORD got;
+  int32_t rc = PR_OK;
   if (pr_rules_to_utf16(arg, len, w, PR_BLOCK_BYTES / 2, &units, why, sizeof(why)) != PR_OK) {
     set_err(h, "procrec.dll: %s", why);
     return PR_E_INVAL;
   }
+  m = (struct rules_msg *)calloc(1, sizeof(*m));
+  if (m == NULL) {
+    set_err(h, "procrec.dll: block rules: out of memory");
+    return PR_E_NOMEM;
+  }
   /* a rule that names a file also denies its other names: 8.3, hard links,
-   * the path without junctions, the \Device form */
-  if (pr_rule_names(w, units, all, PR_BLOCK_BYTES / 2, &all_units, &ns) != 0) {
+   * the path without junctions, the \Device form; and its identity, so that
+   * names made later are denied too */
+  switch (pr_rule_names(w, units, m->all, PR_BLOCK_BYTES / 2, &all_units, m->ids, PR_RULE_IDS, &ns)) {
+  case 0: break;
+  case -1:
     set_err(h, "procrec.dll: block rules: with the other names of the %u files they name (short names, hard links, "
                "final paths) they are longer than %u UTF-16 units, the driver's limit: name fewer files",
             ns.files, (unsigned)(PR_BLOCK_BYTES / 2));
-    return PR_E_INVAL;
+    rc = PR_E_INVAL;
+    break;
+  default:
+    set_err(h, "procrec.dll: block rules: the files they name have more than %u identities (the driver's limit): "
+               "name fewer files",
+            (unsigned)PR_RULE_IDS);
+    rc = PR_E_INVAL;
   }
-  if (!ioctl_sync(h, IOCTL_PR_SET_BLOCK, all, all_units * 2u, NULL, 0, &got)) {
-    if (GetLastError() == ERROR_SHARING_VIOLATION) {
-      set_err(h, "procrec.dll: block rules: another procrec session holds the driver's rules (one session at a "
-                 "time; they go when it clears them or closes)");
-      return PR_E_STATE;
+  if (rc == PR_OK) {
+    uint32_t ids_bytes = ns.ids * (uint32_t)sizeof(struct pr_file_id);
+    m->in.version = PR_WIRE_VERSION;
+    m->in.ids = ns.ids;
+    m->in.text_bytes = all_units * 2u;
+    /* the patterns right after the identities used */
+    memmove((uint8_t *)m->ids + ids_bytes, m->all, all_units * 2u);
+    if (!ioctl_sync(h, IOCTL_PR_SET_RULES, m, (DWORD)(sizeof(m->in) + ids_bytes + all_units * 2u), NULL, 0,
+                    &got)) {
+      DWORD e = GetLastError();
+      if (e == ERROR_SHARING_VIOLATION) {
+        set_err(h, "procrec.dll: block rules: another procrec session holds the driver's rules (one session at a "
+                   "time; they go when it clears them or closes)");
+        rc = PR_E_STATE;
+      } else {
+        rc = win_err(h, e, "IOCTL set block rules");
+      }
     }
-    return win_err(h, GetLastError(), "IOCTL set block rules");
   }
-  return PR_OK;
+  free(m);
+  return rc;
 }
 
 /* PR_CTL_EXEC_RULES: the one rule language (deny rules on the image path)

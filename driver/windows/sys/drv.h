@@ -61,6 +61,19 @@ struct pr_token {
 struct pr_rules {
   WCHAR text[PR_RULE_UNITS]; /* NUL-terminated patterns, back to back */
   ULONG units;               /* units used, 0: no rules */
+  struct pr_file_id ids[PR_RULE_IDS]; /* files denied by identity */
+  ULONG nids;
+  ULONG kinds; /* 1 << kind of each identity held */
+};
+
+/* The identity of a process's image file (drv_fileid.c), each kind when
+ * known (have & (1 << kind)). */
+struct pr_image_id {
+  ULONG have;
+  ULONG serial32;    /* PR_ID_INDEX */
+  ULONG64 index;
+  ULONG64 serial64;  /* PR_ID_FILEID */
+  UCHAR fileid[16];
 };
 
 struct pr_drv {
@@ -131,6 +144,9 @@ struct pr_drv {
   ULONG64 scratch_drops;
   ULONG64 read_bytes;
   ULONG64 denied;
+  volatile LONG64 id_denied;
+  volatile LONG64 id_queries;
+  volatile LONG64 id_unknown;
   volatile LONG64 cancelled;
   volatile LONG64 served;
   volatile LONG64 timed_out;
@@ -217,9 +233,24 @@ VOID pr_ctl_file_closed(PFILE_OBJECT file, BOOLEAN cleanup);
 /* Sets file's rules (empty: clears them); STATUS_SHARING_VIOLATION while
  * another handle's rules are set. */
 NTSTATUS pr_rules_set(PFILE_OBJECT file, const WCHAR *text, ULONG bytes);
+/* The same with file identities (ids may be NULL when nids is 0). */
+NTSTATUS pr_rules_set_ids(PFILE_OBJECT file, const WCHAR *text, ULONG bytes, const struct pr_file_id *ids,
+                          ULONG nids);
+/* IOCTL_PR_SET_RULES: a struct pr_rules_in and what follows it. */
+NTSTATUS pr_rules_set_in(PFILE_OBJECT file, const void *buf, ULONG len);
+/* The kinds of identity (1 << kind) the active rules hold: 0 when the image
+ * need not be identified. */
+ULONG pr_rules_id_kinds(void);
+/* TRUE when the active rules hold one of the image's identities. */
+BOOLEAN pr_rules_match_id(const struct pr_image_id *id);
 /* The handle closed: its rules, if any, are removed. */
 VOID pr_rules_release(PFILE_OBJECT file);
 BOOLEAN pr_rules_match(const WCHAR *image, ULONG units);
+
+/* drv_fileid.c: the identity (the kinds asked for) of the image of a
+ * process being created: through its file object when the kernel gives one,
+ * else opened by its name (PASSIVE_LEVEL). FALSE when none could be read. */
+BOOLEAN pr_image_identity(PFILE_OBJECT file, PCUNICODE_STRING name, ULONG kinds, struct pr_image_id *out);
 
 /* drv_read.c: pending reads. */
 NTSTATUS pr_read_init(void);

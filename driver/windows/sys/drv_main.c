@@ -169,6 +169,9 @@ static VOID pr_stats(struct pr_drv_stats *s) {
   s->cleanups = (ULONG64)InterlockedCompareExchange64(&g_pr.cleanups, 0, 0);
   s->closes = (ULONG64)InterlockedCompareExchange64(&g_pr.closes, 0, 0);
   s->image_on = (ULONG)pr_load(&g_pr.image_on);
+  s->id_denied = (ULONG64)InterlockedCompareExchange64(&g_pr.id_denied, 0, 0);
+  s->id_queries = (ULONG64)InterlockedCompareExchange64(&g_pr.id_queries, 0, 0);
+  s->id_unknown = (ULONG64)InterlockedCompareExchange64(&g_pr.id_unknown, 0, 0);
 }
 
 static NTSTATUS NTAPI pr_dispatch_ioctl(PDEVICE_OBJECT dev, PIRP irp) {
@@ -209,6 +212,9 @@ static NTSTATUS NTAPI pr_dispatch_ioctl(PDEVICE_OBJECT dev, PIRP irp) {
   }
   case IOCTL_PR_SET_BLOCK:
     st = pr_rules_set(sp->FileObject, (const WCHAR *)buf, in);
+    break;
+  case IOCTL_PR_SET_RULES:
+    st = pr_rules_set_in(sp->FileObject, buf, in);
     break;
   case IOCTL_PR_INJECT:
 #ifdef PR_TEST_BUILD

@@ -160,7 +160,7 @@ static VOID pr_first_thread_forget(ULONG pid) {
  * the stack, or, when longer, to a scratch slot; with no free slot, the name
  * is matched as given. */
 #define PR_NORM_STACK_UNITS 520u
-static BOOLEAN pr_denied(PCUNICODE_STRING image) {
+static BOOLEAN pr_denied_name(PCUNICODE_STRING image) {
   WCHAR small[PR_NORM_STACK_UNITS];
   ULONG units, k;
   LONG slot;
@@ -176,6 +176,27 @@ static BOOLEAN pr_denied(PCUNICODE_STRING image) {
   hit = k > 0 ? pr_rules_match((const WCHAR *)mem, k) : pr_rules_match(image->Buffer, units);
   pr_slot_put(slot);
   return hit;
+}
+
+/* The block rules applied to a creation: its name (pr_denied_name), then,
+ * when the rules name files, the identity of its image file, so that no
+ * other name of a file a rule names passes (a hard link or a junction made
+ * after the rules were set, too). An image whose identity cannot be read is
+ * decided by its name alone (counted: id_unknown). */
+static BOOLEAN pr_denied(PPS_CREATE_NOTIFY_INFO info) {
+  struct pr_image_id id;
+  ULONG kinds;
+  if (pr_denied_name(info->ImageFileName)) return TRUE;
+  kinds = pr_rules_id_kinds();
+  if (kinds == 0) return FALSE;
+  InterlockedIncrement64(&g_pr.id_queries);
+  if (!pr_image_identity((PFILE_OBJECT)info->FileObject, info->ImageFileName, kinds, &id)) {
+    InterlockedIncrement64(&g_pr.id_unknown);
+    return FALSE;
+  }
+  if (!pr_rules_match_id(&id)) return FALSE;
+  InterlockedIncrement64(&g_pr.id_denied);
+  return TRUE;
 }
 
 /* Appends decimal v to out[*o..cap); FALSE when it does not fit. */
@@ -245,7 +266,7 @@ static VOID pr_process_body(ULONG pid, PPS_CREATE_NOTIFY_INFO info, ULONG64 crea
   {
     struct pr_rec_process_create *r;
     USHORT flags = 0;
-    if (pr_denied(info->ImageFileName)) {
+    if (pr_denied(info)) {
       info->CreationStatus = STATUS_ACCESS_DENIED;
       flags |= PR_F_DENIED;
       InterlockedIncrement64((LONG64 *)&g_pr.denied);

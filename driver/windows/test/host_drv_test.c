@@ -554,9 +554,84 @@ static void test_rules_owner(void) {
   drv_free();
 }
 
+/* The host has no Windows file system: the identity the callback would read
+ * is the image's last name's letters summed (so "\\x\\a.exe" and
+ * "\\y\\a.exe" are one file: two hard links), on volume 7. */
+BOOLEAN pr_image_identity(PFILE_OBJECT file, PCUNICODE_STRING name, ULONG kinds, struct pr_image_id *out) {
+  ULONG n, i, sum = 0;
+  (void)file;
+  memset(out, 0, sizeof(*out));
+  if (name == NULL || name->Length == 0) return FALSE;
+  n = name->Length / 2u;
+  for (i = n; i > 0 && name->Buffer[i - 1] != '\\'; i--) sum += name->Buffer[i - 1];
+  out->serial32 = 7;
+  out->index = sum;
+  out->serial64 = 7;
+  out->fileid[0] = (UCHAR)sum;
+  out->fileid[1] = (UCHAR)(sum >> 8);
+  out->have = kinds & ((1u << PR_ID_INDEX) | (1u << PR_ID_FILEID));
+  return out->have != 0;
+}
+
+/* ---- 3b. file identities: set with the rules, matched, owned alike ---- */
+static void test_rules_ids(void) {
+  FILE_OBJECT a = {0, 0}, b = {0, 0};
+  struct {
+    struct pr_rules_in in;
+    struct pr_file_id ids[2];
+    WCHAR text[8];
+  } m;
+  struct pr_image_id id;
+  UNICODE_STRING u;
+  WCHAR w[64];
+  ULONG sum = 'a' + '.' + 'e' + 'x' + 'e';
+  drv_init();
+  memset(&m, 0, sizeof(m));
+  m.in.version = PR_WIRE_VERSION;
+  m.in.ids = 2;
+  m.in.text_bytes = 2u * 7u;
+  m.ids[0].kind = PR_ID_INDEX;
+  m.ids[0].volume = 7;
+  m.ids[0].id[0] = (UCHAR)sum;
+  m.ids[0].id[1] = (UCHAR)(sum >> 8);
+  m.ids[1].kind = PR_ID_FILEID;
+  m.ids[1].volume = 99; /* another volume: never matches */
+  m.ids[1].id[0] = (UCHAR)sum;
+  m.ids[1].id[1] = (UCHAR)(sum >> 8);
+  { static const WCHAR t[] = {'*', 'z', '.', 'e', 'x', 'e', 0}; memcpy(m.text, t, sizeof(t)); }
+  CHECK(pr_rules_set_in(&a, &m, (ULONG)(sizeof(m.in) + sizeof(m.ids) + m.in.text_bytes)) == STATUS_SUCCESS,
+        "rules with identities set");
+  CHECK(pr_rules_id_kinds() == ((1u << PR_ID_INDEX) | (1u << PR_ID_FILEID)), "kinds held: 0x%x", pr_rules_id_kinds());
+  u.Buffer = w;
+  u.Length = (USHORT)(2u * w16(w, 64, "\\y\\a.exe"));
+  u.MaximumLength = u.Length;
+  CHECK(pr_image_identity(NULL, &u, pr_rules_id_kinds(), &id) && pr_rules_match_id(&id), "another name of the file denied");
+  u.Length = (USHORT)(2u * w16(w, 64, "\\y\\b.exe"));
+  CHECK(pr_image_identity(NULL, &u, pr_rules_id_kinds(), &id) && !pr_rules_match_id(&id), "another file allowed");
+  u.Length = (USHORT)(2u * w16(w, 64, "\\y\\a.exe"));
+  pr_image_identity(NULL, &u, 1u << PR_ID_FILEID, &id);
+  CHECK(!pr_rules_match_id(&id), "a kind of identity matches only its own kind (the 128-bit id is on another volume)");
+  CHECK(pr_rules_set_in(&b, &m, (ULONG)(sizeof(m.in) + sizeof(m.ids) + m.in.text_bytes)) == STATUS_SHARING_VIOLATION,
+        "another handle cannot replace them");
+  CHECK(pr_rules_set_in(&a, &m, (ULONG)(sizeof(m.in) + sizeof(m.ids) + m.in.text_bytes) - 2u) ==
+            STATUS_INVALID_PARAMETER, "a length that does not add up is refused");
+  m.ids[0].kind = 9;
+  CHECK(pr_rules_set_in(&a, &m, (ULONG)(sizeof(m.in) + sizeof(m.ids) + m.in.text_bytes)) == STATUS_INVALID_PARAMETER,
+        "an unknown kind is refused");
+  m.ids[0].kind = PR_ID_INDEX;
+  m.in.text_bytes = 0;
+  CHECK(pr_rules_set_in(&a, &m, (ULONG)(sizeof(m.in) + sizeof(m.ids))) == STATUS_SUCCESS && g_pr.rules_owner == &a,
+        "identities without patterns are rules too (owned)");
+  pr_rules_release(&a);
+  u.Length = (USHORT)(2u * w16(w, 64, "\\y\\a.exe"));
+  CHECK(pr_rules_id_kinds() == 0 && g_pr.rules_owner == NULL, "the handle closed: identities gone");
+  drv_free();
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   test_rules_owner();
+  test_rules_ids();
   test_sid_text();
   test_sessions();
   test_callbacks();

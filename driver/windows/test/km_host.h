@@ -99,6 +99,7 @@ typedef VOID (*PLOAD_IMAGE_NOTIFY_ROUTINE)(PUNICODE_STRING, HANDLE, PIMAGE_INFO)
 #define UNREFERENCED_PARAMETER(x) (void)(x)
 #define RtlZeroMemory(p, n) memset((p), 0, (n))
 #define RtlCopyMemory(d, s, n) memcpy((d), (s), (n))
+#define RtlCompareMemory(a, b, n) (memcmp((a), (b), (n)) == 0 ? (SIZE_T)(n) : (SIZE_T)0)
 
 #define InterlockedExchange(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 #define InterlockedExchange64(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)

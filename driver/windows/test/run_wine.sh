@@ -28,6 +28,12 @@ timeout 180 "$WINE" wineboot -i >/dev/null 2>&1 || { echo "wine: wineboot -i fai
 timeout 60 "$WINE" reg add 'HKCU\Software\Wine' /v Version /d win10 /f >/dev/null 2>&1 ||
   { echo "wine: cannot set the Windows version" >&2; exit 2; }
 timeout 120 "$WINESERVER" -w || true # let the new prefix settle: services started at boot
+# a folder link to C:\users\public\prnames (the e2e program makes that folder): Wine's
+# file system has no junctions (FSCTL_SET_REPARSE_POINT fails), its folder
+# links are Unix symbolic links; an image named through one must be denied by
+# the file's identity
+public=$(find "$prefix/drive_c/users" -maxdepth 1 -iname public | head -1)
+[ -n "$public" ] && ln -sfn prnames "$public/prdirlink"
 # the release procrec.dll loads only %SystemRoot%\System32\drivers\procrec.sys
 cp "$here/build/procrec.sys" "$prefix/drive_c/windows/system32/drivers/procrec.sys"
 cd "$here/build"

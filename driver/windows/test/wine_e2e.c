@@ -972,19 +972,28 @@ int main(int argc, char **argv) {
     printf("name forms: %u spellings of 3 rules denied, %u other paths allowed\n", hits, na);
   }
 
-  /* 5e. a rule that names a file denies its other names (issue 18 item 4):
-   * its 8.3 short name, another hard link, its \Device form; another file
-   * in the same folder is not denied */
+  /* 5e. a rule that names a file denies every other name of it (issue 18
+   * item 4): its 8.3 short name and its \Device form (names procrec.dll adds
+   * when the rules are set), and, by the file's identity, which the driver
+   * compares with each image's: a hard link and a junction to its folder
+   * made AFTER the rules were set. Another file in the folder is allowed. */
   {
     static const WCHAR dir[] = L"C:\\users\\public\\prnames";
     static const WCHAR file[] = L"C:\\users\\public\\prnames\\a_long_evil_name.exe";
     static const WCHAR link[] = L"C:\\users\\public\\prnames\\innocent.exe";
     static const WCHAR other[] = L"C:\\users\\public\\prnames\\other.exe";
+    static const WCHAR jdir[] = L"C:\\users\\public\\prjunction";
     static const char rule[] = "C:\\users\\public\\prnames\\a_long_evil_name.exe";
-    WCHAR shortp[MAX_PATH], nt[MAX_PATH], forms[4][MAX_PATH + 8];
-    const char *what[4] = {"8.3 short name", "hard link", "\\Device form", "another file"};
-    int want[4] = {1, 1, 1, 0}, linked, listed;
-    uint32_t from, k = 0, bad = 0;
+    /* run_wine.sh makes this a Unix symbolic link to prnames, the folder
+     * link Wine has (its file system has no junctions) */
+    static const WCHAR dirlink[] = L"C:\\users\\public\\prdirlink";
+    WCHAR shortp[MAX_PATH], nt[MAX_PATH], forms[6][MAX_PATH + 8];
+    const char *what[6] = {"8.3 short name", "hard link made after the rules", "\\Device form",
+                           "junction made after the rules", "another file", "folder symbolic link"};
+    int want[6] = {1, 1, 1, 1, 0, 1}, linked, junction = 0, dirlinked;
+    DWORD junction_err = 0;
+    uint32_t from, k = 0, bad = 0, nforms = 6;
+    struct pr_drv_stats before, after;
     HANDLE f;
     DWORD wrote;
     CreateDirectoryW(dir, NULL);
@@ -994,8 +1003,7 @@ int main(int argc, char **argv) {
     f = CreateFileW(other, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
     CloseHandle(f);
     DeleteFileW(link);
-    linked = CreateHardLinkW(link, file, NULL) != 0;
-    listed = GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "FindFirstFileNameW") != NULL;
+    RemoveDirectoryW(jdir);
     CHECK(GetShortPathNameW(file, shortp, MAX_PATH) > 0 && wcscmp(shortp, file) != 0, "a short name for %ls",
           file);
     f = CreateFileW(file, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
@@ -1004,28 +1012,73 @@ int main(int argc, char **argv) {
     CHECK(f != INVALID_HANDLE_VALUE && GetFinalPathNameByHandleW(f, nt, MAX_PATH, VOLUME_NAME_NT) > 0,
           "the file's \\Device form");
     CloseHandle(f);
+    rc = abi.control(h, PR_CTL_BLOCK_RULES, (const uint8_t *)rule, sizeof(rule));
+    CHECK(rc == PR_OK, "a rule naming a file: %d", (int)rc);
+    before = driver_stats();
+    /* the other names, made now that the rules are set */
+    linked = CreateHardLinkW(link, file, NULL) != 0;
+    CHECK(linked, "CreateHardLinkW after the rules: Win32 error %lu", GetLastError());
+    if (CreateDirectoryW(jdir, NULL)) { /* a mount point (junction) to the rule's folder */
+      static const WCHAR sub[] = L"\\??\\C:\\users\\public\\prnames\\", print[] = L"C:\\users\\public\\prnames";
+      struct {
+        DWORD tag;
+        WORD data_len, reserved, sub_off, sub_len, print_off, print_len;
+        WCHAR path[128];
+      } rp;
+      DWORD got = 0;
+      HANDLE d = CreateFileW(jdir, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
+                             FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+      memset(&rp, 0, sizeof(rp));
+      rp.tag = 0xA0000003u; /* IO_REPARSE_TAG_MOUNT_POINT */
+      rp.sub_off = 0;
+      rp.sub_len = (WORD)(wcslen(sub) * 2u);
+      rp.print_off = (WORD)(rp.sub_len + 2u);
+      rp.print_len = (WORD)(wcslen(print) * 2u);
+      memcpy(rp.path, sub, rp.sub_len);
+      memcpy((BYTE *)rp.path + rp.print_off, print, rp.print_len);
+      rp.data_len = (WORD)(8u + rp.sub_len + 2u + rp.print_len + 2u);
+      if (d == INVALID_HANDLE_VALUE) {
+        junction_err = GetLastError();
+      } else {
+        junction = DeviceIoControl(d, FSCTL_SET_REPARSE_POINT, &rp, 8u + rp.data_len, NULL, 0, &got, NULL) != 0;
+        if (!junction) junction_err = GetLastError();
+        CloseHandle(d);
+      }
+      if (junction) { /* the junction leads to the file */
+        WCHAR via[MAX_PATH];
+        swprintf(via, MAX_PATH, L"%ls\\a_long_evil_name.exe", jdir);
+        f = CreateFileW(via, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                        OPEN_EXISTING, 0, NULL);
+        CHECK(f != INVALID_HANDLE_VALUE, "the file through the junction: Win32 error %lu", GetLastError());
+        if (f != INVALID_HANDLE_VALUE) CloseHandle(f);
+      }
+    } else {
+      junction_err = GetLastError();
+    }
     swprintf(forms[0], MAX_PATH + 8, L"\\??\\%ls", shortp);
     swprintf(forms[1], MAX_PATH + 8, L"\\??\\%ls", link);
     swprintf(forms[2], MAX_PATH + 8, L"%ls", nt);
-    swprintf(forms[3], MAX_PATH + 8, L"\\??\\%ls", other);
-    /* without a way to list the links (or to make one), a hard link is not expected to be denied */
-    if (!linked || !listed) want[1] = 0;
-    rc = abi.control(h, PR_CTL_BLOCK_RULES, (const uint8_t *)rule, sizeof(rule));
-    CHECK(rc == PR_OK, "a rule naming a file: %d", (int)rc);
-    for (uint32_t i = 0; i < 4; i++) {
+    swprintf(forms[3], MAX_PATH + 8, L"\\??\\%ls\\a_long_evil_name.exe", jdir);
+    swprintf(forms[4], MAX_PATH + 8, L"\\??\\%ls", other);
+    swprintf(forms[5], MAX_PATH + 8, L"\\??\\%ls\\a_long_evil_name.exe", dirlink);
+    dirlinked = GetFileAttributesW(dirlink) != INVALID_FILE_ATTRIBUTES;
+    if (!dirlinked) want[5] = 0;
+    if (!linked) want[1] = 0;
+    if (!junction) want[3] = 0; /* no junction: the path does not exist */
+    for (uint32_t i = 0; i < nforms; i++) {
       struct item x = {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 8600 + 4 * i, .ppid = 700, .creator_pid = 700,
                               .creator_tid = 701, .create_time = created},
                        .image = forms[i], .cmd = L"x"};
       add(&x);
     }
     inject(h);
-    n = read_some(h, 4, 30000, &from);
-    CHECK(n == 4, "other names: %u records, expected 4", n);
+    n = read_some(h, nforms, 30000, &from);
+    CHECK(n == nforms, "other names: %u records, expected %u", n, nforms);
     for (off = from; off < got_len; off += rec_at(off)->size) {
       const struct pr_rec_header *r = rec_at(off);
       uint32_t i = (r->pid - 8600) / 4;
       int denied = (r->flags & PR_F_DENIED) != 0;
-      if (r->kind != PR_REC_PROCESS_CREATE || r->pid < 8600 || i > 3) continue;
+      if (r->kind != PR_REC_PROCESS_CREATE || r->pid < 8600 || i >= nforms) continue;
       if (denied != want[i]) {
         bad++;
         printf("FAIL %s %ls: %s\n", what[i], forms[i], denied ? "denied" : "not denied");
@@ -1033,11 +1086,112 @@ int main(int argc, char **argv) {
       k += denied;
     }
     CHECK(bad == 0, "%u other names decided wrongly", bad);
+    after = driver_stats();
+    /* the names made after the rules are denied by identity only; the
+     * others by name (no identity read for them) */
+    CHECK(after.id_denied - before.id_denied == (uint64_t)(linked + junction + dirlinked),
+          "denied by identity: %llu, expected %d (hard link, junction, folder link)",
+          (unsigned long long)(after.id_denied - before.id_denied), linked + junction + dirlinked);
+    CHECK(after.id_unknown - before.id_unknown == (uint64_t)(!junction + !dirlinked),
+          "identities not read: %llu (only paths that do not exist)",
+          (unsigned long long)(after.id_unknown - before.id_unknown));
     CHECK(abi.control(h, PR_CTL_BLOCK_RULES, NULL, 0) == PR_OK, "rules cleared");
-    printf("other names of a rule's file: %u of 3 denied (short %ls, device %ls); hard link %s\n", k, shortp, nt,
-           !linked ? "not made (CreateHardLinkW failed here)"
-                   : !listed ? "made, not listed (no FindFirstFileNameW here): not expected denied"
-                             : "listed and denied");
+    printf("other names of a rule's file: %u of %d denied (short %ls, device %ls; made after the rules: hard link %s, "
+           "junction %s; folder symbolic link %s); %llu by identity, %llu identities read\n",
+           k, 2 + linked + junction + dirlinked, shortp, nt, linked ? "made" : "not made",
+           junction ? "made" : "not made", dirlinked ? "made" : "not made",
+           (unsigned long long)(after.id_denied - before.id_denied),
+           (unsigned long long)(after.id_queries - before.id_queries));
+    if (!junction)
+      printf("junction: not made here: DeviceIoControl(FSCTL_SET_REPARSE_POINT, IO_REPARSE_TAG_MOUNT_POINT) on %ls "
+             "failed with Win32 error %lu\n",
+             jdir, junction_err);
+    RemoveDirectoryW(jdir);
+  }
+
+  /* 5f. the one rule language through procrec.dll (PR_CTL_EXEC_RULES,
+   * issue 18 item 1): deny rules with path globs become the driver's rules,
+   * a rule naming a file brings its identity (a hard link made after is
+   * denied); a rule the driver cannot enforce is refused, naming the rule and
+   * field; the rules belong to the handle: closed, they are gone. */
+  {
+    struct {
+      struct pr_rule_set set;
+      struct pr_rule r[2];
+    } rs;
+    static const char p0[] = "*\\exec_rules_denied.exe", p1[] = "C:\\users\\public\\prnames\\other.exe";
+    static const WCHAR other_link[] = L"C:\\users\\public\\prnames\\other_link.exe";
+    static const wchar_t *const imgs[] = {L"\\??\\C:\\x\\EXEC_RULES_DENIED.exe",
+                                          L"\\??\\C:\\users\\public\\prnames\\other.exe",
+                                          L"\\??\\C:\\users\\public\\prnames\\other_link.exe",
+                                          L"\\??\\C:\\x\\allowed.exe"};
+    const int want[4] = {1, 1, 1, 0};
+    struct procrec_options o2;
+    void *h2 = NULL;
+    char msg[512];
+    uint32_t from, bad = 0, denied_n = 0, round;
+    memset(&rs, 0, sizeof(rs));
+    rs.set.size = sizeof(rs.set);
+    rs.set.rules = 2;
+    rs.r[0].action = PR_RULE_DENY;
+    rs.r[0].match = PR_RM_PATH;
+    rs.r[0].path_len = (uint16_t)strlen(p0);
+    memcpy(rs.r[0].path, p0, strlen(p0));
+    rs.r[1].action = PR_RULE_DENY;
+    rs.r[1].match = PR_RM_PATH;
+    rs.r[1].path_len = (uint16_t)strlen(p1);
+    memcpy(rs.r[1].path, p1, strlen(p1));
+    memset(&o2, 0, sizeof(o2));
+    o2.size = sizeof(o2);
+    o2.flags = PR_OPT_NO_SNAPSHOT;
+    rc = abi.open(&o2, &h2);
+    if (rc != PR_OK) die(NULL, "procrec_open (exec rules session)", rc);
+    rs.r[1].action = PR_RULE_AUDIT;
+    rc = abi.control(h2, PR_CTL_EXEC_RULES, (const uint8_t *)&rs, sizeof(rs));
+    abi.last_error(h2, msg, sizeof(msg));
+    CHECK(rc == PR_E_NOSUP && strstr(msg, "rule 1: field action") != NULL, "an audit rule refused: %d %s", (int)rc,
+          msg);
+    rs.r[1].action = PR_RULE_DENY;
+    rc = abi.control(h2, PR_CTL_EXEC_RULES, (const uint8_t *)&rs, sizeof(rs));
+    abi.last_error(h2, msg, sizeof(msg));
+    CHECK(rc == PR_OK, "exec rules set through procrec.dll: %d %s", (int)rc, msg);
+    DeleteFileW(other_link);
+    CHECK(CreateHardLinkW(other_link, L"C:\\users\\public\\prnames\\other.exe", NULL),
+          "a hard link made after the exec rules: Win32 error %lu", GetLastError());
+    for (round = 0; round < 2; round++) { /* with the rules, then with their handle closed */
+      uint32_t denied_round = 0;
+      for (uint32_t i = 0; i < 4; i++) {
+        struct item x = {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 8700 + 40 * round + 4 * i, .ppid = 700,
+                                .creator_pid = 700, .creator_tid = 701, .create_time = created},
+                         .image = imgs[i], .cmd = L"x"};
+        add(&x);
+      }
+      inject(h);
+      n = read_some(h, 4, 30000, &from);
+      CHECK(n == 4, "exec rules round %u: %u records, expected 4", round, n);
+      for (off = from; off < got_len; off += rec_at(off)->size) {
+        const struct pr_rec_header *r = rec_at(off);
+        uint32_t i = (r->pid - 8700 - 40 * round) / 4;
+        int denied = (r->flags & PR_F_DENIED) != 0;
+        if (r->kind != PR_REC_PROCESS_CREATE || r->pid < 8700 + 40 * round || i > 3) continue;
+        denied_round += denied;
+        if (denied != (round == 0 ? want[i] : 0)) {
+          bad++;
+          printf("FAIL exec rules round %u %ls: %s\n", round, imgs[i], denied ? "denied" : "not denied");
+        }
+      }
+      if (round == 0) {
+        denied_n = denied_round;
+        abi.close(h2); /* the handle that set the rules closes: they go */
+      }
+    }
+    CHECK(bad == 0, "%u exec-rule decisions wrong", bad);
+    CHECK(abi.control(h, PR_CTL_BLOCK_RULES, (const uint8_t *)p0, sizeof(p0)) == PR_OK &&
+              abi.control(h, PR_CTL_BLOCK_RULES, NULL, 0) == PR_OK,
+          "after the close another handle may set rules");
+    printf("exec rules through procrec.dll: %u of 3 denied (a glob, a file by name, its hard link made after), "
+           "0 of 4 once the handle closed; an audit rule refused\n",
+           denied_n);
   }
 
   /* 5d. image hashes (issue 12 item 5): a session with hashing on reads
