@@ -47,6 +47,7 @@ import {
   sortProblems,
 } from "./_forest_passes.ts";
 import { processId } from "./process_id.ts";
+import { BoundedMap } from "./_bounded_map.ts";
 import { IDENTITY_FIELDS } from "./forest.ts";
 import type { AccountNames } from "./process_identity.ts";
 
@@ -228,15 +229,10 @@ export class ForestBuilder {
    * Steps whose image hash may still come, by pid and t (insertion order: the
    * oldest go first past {@link MAX_AWAITED_HASHES}).
    */
-  #awaitingHash = new Map<string, ExecStep>();
+  #awaitingHash = new BoundedMap<string, ExecStep>(MAX_AWAITED_HASHES);
 
   #awaitHash(pid: number, step: ExecStep): void {
-    const key = `${pid}:${step.t}`;
-    this.#awaitingHash.set(key, step);
-    if (this.#awaitingHash.size > MAX_AWAITED_HASHES) {
-      const oldest = this.#awaitingHash.keys().next().value;
-      if (oldest !== undefined) this.#awaitingHash.delete(oldest);
-    }
+    this.#awaitingHash.set(`${pid}:${step.t}`, step);
   }
 
   /** The hash worker's answer for an exec or snapshot: onto its step. */
