@@ -8,7 +8,7 @@
  */
 import type { FieldItem } from "./sigma_rule.ts";
 import { RuleError, UnsupportedRuleError } from "./rule_error.ts";
-import { type EventFields, FIELD_INDEX } from "./event_fields.ts";
+import { ABSENT, type EventFields, FIELD_INDEX } from "./event_fields.ts";
 import { FIELD_NAMES } from "./field_table.ts";
 import {
   base64,
@@ -307,17 +307,43 @@ function compileTest(
       anchor = [...new Set(literals.flat() as string[])];
     }
   }
-  return {
-    field: index,
-    anchor,
-    test: (f) => {
-      const s = f.value(index);
-      if (s === undefined || s === "") {
-        if (hasNull) return true;
-        if (s === undefined) return false;
-      }
-      return matchValue(s, f.lower(index)!);
-    },
+  return { field: index, anchor, test: remembered(index, hasNull, matchValue) };
+}
+
+/**
+ * The test of a field item, remembering its verdict on each value by the
+ * value's number ({@link EventFields.id}): 0 not known yet, 1 no, 2 yes.
+ */
+function remembered(
+  index: number,
+  hasNull: boolean,
+  matchValue: StringTest,
+): FieldsTest {
+  let gen = 0;
+  let seen = new Uint8Array(0);
+  return (f) => {
+    const id = f.id(index);
+    if (id < 0) {
+      if (id === ABSENT) return hasNull;
+      const s = f.value(index)!;
+      return (s === "" && hasNull) || matchValue(s, f.lower(index)!);
+    }
+    const g = f.gen(index);
+    if (g !== gen) {
+      gen = g;
+      seen = new Uint8Array(Math.max(16, id + 1));
+    } else if (id >= seen.length) {
+      const grown = new Uint8Array(Math.max(id + 1, seen.length * 2));
+      grown.set(seen);
+      seen = grown;
+    } else {
+      const known = seen[id];
+      if (known !== 0) return known === 2;
+    }
+    const s = f.value(index)!;
+    const yes = (s === "" && hasNull) || matchValue(s, f.lower(index)!);
+    seen[id] = yes ? 2 : 1;
+    return yes;
   };
 }
 

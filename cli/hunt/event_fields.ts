@@ -1,7 +1,11 @@
 /**
  * The field values of one {@link HuntSubject}, read from the
- * {@link FIELD_TABLE} only when a rule asks and then kept (original and lower
- * case), so that many rules testing one field read it once.
+ * {@link FIELD_TABLE} only when a rule asks and then kept, so that many rules
+ * testing one field read it once. Each value also gets a small number from a
+ * {@link FieldValues} table shared by the subjects of one hunt: a value seen
+ * before has the number it had then, its lower case is not computed again,
+ * and the rules remember their verdict on it by that number (recordings
+ * repeat images and command lines massively).
  *
  * @module
  */
@@ -18,7 +22,83 @@ const GETTERS: Record<"linux" | "windows", (FieldGetter | undefined)[]> = {
   windows: FIELD_NAMES.map((n) => FIELD_TABLE[n].windows),
 };
 
-const UNREAD = Symbol("unread");
+/**
+ * Fields whose value differs for nearly every process: numbering them would
+ * only fill the table, so they are never numbered ({@link UNNUMBERED}).
+ */
+const PER_PROCESS = new Set([
+  "ProcessId",
+  "ParentProcessId",
+  "ProcessGuid",
+  "ParentProcessGuid",
+]);
+const NUMBERED = FIELD_NAMES.map((n) => !PER_PROCESS.has(n));
+const NONE = FIELD_NAMES.map(() => false);
+
+/** {@link EventFields.id} of a field without a value. */
+export const ABSENT = -1;
+/** {@link EventFields.id} of a value that has no number (a per-process field): test it afresh. */
+export const UNNUMBERED = -3;
+
+/** Distinct values a field keeps numbers for before it starts afresh. */
+export const MAX_VALUES_PER_FIELD = 1 << 15;
+
+/** Generations handed out so far, over all tables (a number is never reused). */
+let generations = 0;
+
+/**
+ * Numbers for the distinct values of each field. When a field holds
+ * {@link MAX_VALUES_PER_FIELD} values it starts afresh under a new
+ * generation: whatever was remembered by number for the old generation is
+ * then stale, and whoever remembered it sees so by the generation.
+ *
+ * @example
+ * ```ts
+ * import { FieldValues } from "./event_fields.ts";
+ * const t = new FieldValues();
+ * const a = t.id(0, "C:\\X.EXE"), b = t.id(0, "c:\\y.exe");
+ * if (a === b || t.id(0, "C:\\X.EXE") !== a || t.lower(0, a) !== "c:\\x.exe") throw new Error();
+ * ```
+ */
+export class FieldValues {
+  readonly #ids: Map<string, number>[] = [];
+  readonly #lows: string[][] = [];
+  /** Per field: its current generation. */
+  readonly gen: Int32Array = new Int32Array(FIELD_NAMES.length);
+
+  /**
+   * `limit`: distinct values per field before it starts afresh; 0 numbers
+   * nothing (every value is {@link UNNUMBERED}: tested afresh each time).
+   */
+  constructor(readonly limit: number = MAX_VALUES_PER_FIELD) {
+    for (let i = 0; i < FIELD_NAMES.length; i++) this.#reset(i);
+  }
+
+  #reset(i: number): void {
+    this.#ids[i] = new Map();
+    this.#lows[i] = [];
+    this.gen[i] = ++generations;
+  }
+
+  /** The number of `value` in field `i`. */
+  id(i: number, value: string): number {
+    const ids = this.#ids[i];
+    const n = ids.get(value);
+    if (n !== undefined) return n;
+    if (ids.size >= this.limit) this.#reset(i);
+    const m = this.#ids[i].size;
+    this.#ids[i].set(value, m);
+    this.#lows[i][m] = value.toLowerCase();
+    return m;
+  }
+
+  /** The lower case of value number `id` of field `i`. */
+  lower(i: number, id: number): string {
+    return this.#lows[i][id];
+  }
+}
+
+const UNREAD = -2;
 
 /**
  * Field values of one subject, by field index ({@link FIELD_INDEX}).
@@ -32,31 +112,71 @@ const UNREAD = Symbol("unread");
  * ```
  */
 export class EventFields {
-  readonly #getters: (FieldGetter | undefined)[];
-  readonly #values: (string | undefined | typeof UNREAD)[];
-  readonly #lower: (string | undefined | typeof UNREAD)[];
+  #getters: (FieldGetter | undefined)[];
+  readonly #values: (string | undefined)[];
+  readonly #lows: (string | undefined)[];
+  readonly #ids: Int32Array;
+  readonly #gens: Int32Array;
+  readonly #numbered: readonly boolean[];
+  /** The value numbers of this hunt. */
+  readonly table: FieldValues;
 
-  constructor(readonly subject: HuntSubject) {
+  constructor(public subject: HuntSubject, table?: FieldValues) {
     this.#getters = GETTERS[subject.os];
-    this.#values = new Array(FIELD_NAMES.length).fill(UNREAD);
-    this.#lower = new Array(FIELD_NAMES.length).fill(UNREAD);
+    this.#values = new Array(FIELD_NAMES.length);
+    this.#lows = new Array(FIELD_NAMES.length);
+    this.#ids = new Int32Array(FIELD_NAMES.length).fill(UNREAD);
+    this.#gens = new Int32Array(FIELD_NAMES.length);
+    this.table = table ?? new FieldValues();
+    this.#numbered = this.table.limit > 0 ? NUMBERED : NONE;
+  }
+
+  /** Makes this the fields of another subject (one object serves a whole hunt). */
+  reset(subject: HuntSubject): this {
+    this.subject = subject;
+    this.#getters = GETTERS[subject.os];
+    this.#ids.fill(UNREAD);
+    return this;
+  }
+
+  /**
+   * The number of field `i`'s value in {@link table}: {@link ABSENT} when
+   * unknown, {@link UNNUMBERED} for a per-process field.
+   */
+  id(i: number): number {
+    const n = this.#ids[i];
+    if (n !== UNREAD) return n;
+    const got = this.#getters[i]?.(this.subject);
+    this.#values[i] = got;
+    if (got === undefined) return this.#ids[i] = ABSENT;
+    if (!this.#numbered[i]) {
+      this.#lows[i] = got.toLowerCase();
+      return this.#ids[i] = UNNUMBERED;
+    }
+    const t = this.table;
+    const m = t.id(i, got);
+    this.#lows[i] = t.lower(i, m);
+    this.#gens[i] = t.gen[i];
+    return this.#ids[i] = m;
+  }
+
+  /**
+   * The generation of {@link table} that field `i`'s number belongs to
+   * (read after {@link id}).
+   */
+  gen(i: number): number {
+    return this.#gens[i];
   }
 
   /** The value of field `i`, or `undefined` when unknown. */
   value(i: number): string | undefined {
-    const v = this.#values[i];
-    if (v !== UNREAD) return v;
-    const got = this.#getters[i]?.(this.subject);
-    this.#values[i] = got;
-    return got;
+    if (this.#ids[i] === UNREAD) this.id(i);
+    return this.#values[i];
   }
 
   /** The value of field `i` in lower case. */
   lower(i: number): string | undefined {
-    const v = this.#lower[i];
-    if (v !== UNREAD) return v;
-    const got = this.value(i)?.toLowerCase();
-    this.#lower[i] = got;
-    return got;
+    if (this.#ids[i] === UNREAD) this.id(i);
+    return this.#lows[i];
   }
 }

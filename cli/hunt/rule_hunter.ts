@@ -11,7 +11,7 @@ import type { RecordingHeader } from "../log/schema.ts";
 import { processId } from "../analysis/process_id.ts";
 import { isoFromNs } from "../text/iso_from_ns.ts";
 import type { CompiledRule, HuntOs } from "./compile_rule.ts";
-import { EventFields, FIELD_INDEX } from "./event_fields.ts";
+import { EventFields, FIELD_INDEX, FieldValues } from "./event_fields.ts";
 import type { HuntSubject, ProcessView } from "./hunt_subject.ts";
 import { RuleIndex } from "./rule_index.ts";
 
@@ -99,6 +99,10 @@ export class RuleHunter {
   readonly #notApplicable: NotApplicable[] = [];
   readonly #hits: HuntHit[] = [];
   readonly #hitRules = new Set<CompiledRule>();
+  /** Numbers of the field values seen, shared by the subjects. */
+  readonly #values: FieldValues;
+  /** The fields of the subject being matched (one object, reset for each). */
+  #fields?: EventFields;
   /** Required fields not yet seen with a value, by field index. */
   readonly #unseen = new Map<number, string>();
   #subjects = 0;
@@ -109,8 +113,14 @@ export class RuleHunter {
     readonly recording: string,
     readonly header: RecordingHeader,
     rules: CompiledRule[],
-    options: { useIndex?: boolean } = {},
+    options: {
+      /** false: every rule is tested on every process (what the index must agree with). */
+      useIndex?: boolean;
+      /** Distinct values per field whose verdicts are remembered (0: none, every value tested afresh). */
+      valuesPerField?: number;
+    } = {},
   ) {
+    this.#values = new FieldValues(options.valuesPerField);
     this.#os = header.os === "windows" ? "windows" : "linux";
     this.#base = BigInt(header.timeBase.utcNs);
     this.#applied = [];
@@ -201,7 +211,9 @@ export class RuleHunter {
       grandparent,
       users: this.#users,
     };
-    const fields = new EventFields(subject);
+    const fields = this.#fields
+      ? this.#fields.reset(subject)
+      : (this.#fields = new EventFields(subject, this.#values));
     if (this.#unseen.size) {
       // deleting the entry being visited is safe in a Map's iteration
       for (const i of this.#unseen.keys()) {

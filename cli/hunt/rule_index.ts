@@ -9,13 +9,13 @@
  * @module
  */
 import { type CompiledRule, MAX_ANCHOR_GROUPS } from "./compile_rule.ts";
-import type { EventFields } from "./event_fields.ts";
+import { ABSENT, type EventFields, UNNUMBERED } from "./event_fields.ts";
 
 interface Literal {
   text: string;
   /** `rule * 32 + group` of every group the text belongs to. */
   slots: number[];
-  /** The event the literal was last checked for. */
+  /** The value the literal was last checked against. */
   seen: number;
 }
 
@@ -27,6 +27,9 @@ interface FieldIndex {
   byChar: Map<number, Literal[]>;
   /** Other literals shorter than three characters, checked on every event. */
   short: Literal[];
+  /** Per value number of the field (of generation `gen`): the slots its literals meet. */
+  memo: number[][];
+  gen: number;
 }
 
 /** A small-integer key of the three characters at `i` (collisions are checked by `includes`). */
@@ -62,12 +65,16 @@ export class RuleIndex {
   /** Per rule: the groups met by the current event, and which event. */
   readonly #met: Int32Array;
   readonly #epochOf: Float64Array;
+  /** Room for the candidates of one event (each rule at most once). */
+  readonly #found: Int32Array;
   #epoch = 0;
+  #scans = 0;
 
   constructor(rules: CompiledRule[]) {
     this.#rules = rules;
     this.#full = new Int32Array(rules.length);
     this.#met = new Int32Array(rules.length);
+    this.#found = new Int32Array(rules.length);
     this.#epochOf = new Float64Array(rules.length).fill(-1);
     const byField = new Map<number, Map<string, number[]>>();
     rules.forEach((r, k) => {
@@ -103,6 +110,8 @@ export class RuleIndex {
         byTrigram: new Map(),
         byChar: new Map(),
         short: [],
+        memo: [],
+        gen: 0,
       };
       for (const [text, slots] of lits) {
         const lit: Literal = { text, slots, seen: -1 };
@@ -134,12 +143,26 @@ export class RuleIndex {
     const met = this.#met;
     const epochOf = this.#epochOf;
     const full = this.#full;
-    const found: number[] = [];
-    const take = (lit: Literal, low: string) => {
-      if (lit.seen === epoch) return;
-      lit.seen = epoch;
-      if (!low.includes(lit.text)) return;
-      for (const slot of lit.slots) {
+    const found = this.#found;
+    let n = 0;
+    for (const fi of this.#fields) {
+      const id = f.id(fi.field);
+      if (id === ABSENT) continue;
+      let slots: number[] | undefined;
+      if (id === UNNUMBERED) slots = this.#scan(fi, f.lower(fi.field)!);
+      else {
+        const g = f.gen(fi.field);
+        if (fi.gen !== g) {
+          fi.gen = g;
+          fi.memo = [];
+        }
+        slots = fi.memo[id];
+        if (slots === undefined) {
+          slots = fi.memo[id] = this.#scan(fi, f.lower(fi.field)!);
+        }
+      }
+      for (let i = 0; i < slots.length; i++) {
+        const slot = slots[i];
         const k = slot >>> 5;
         if (epochOf[k] !== epoch) {
           epochOf[k] = epoch;
@@ -147,32 +170,41 @@ export class RuleIndex {
         }
         if (met[k] === full[k]) continue;
         met[k] |= 1 << (slot & 31);
-        if (met[k] === full[k]) found.push(k);
-      }
-    };
-    for (const fi of this.#fields) {
-      const low = f.lower(fi.field);
-      if (low === undefined) continue;
-      for (const lit of fi.short) take(lit, low);
-      if (fi.byChar.size) {
-        for (let i = 0; i < low.length; i++) {
-          const c = low.charCodeAt(i);
-          if (c > 0x7f) {
-            const lits = fi.byChar.get(c);
-            if (lits !== undefined) { for (const lit of lits) take(lit, low); }
-          }
-        }
-      }
-      const by = fi.byTrigram;
-      for (let i = 0; i + 3 <= low.length; i++) {
-        const lits = by.get(tri(low, i));
-        if (lits !== undefined) { for (const lit of lits) take(lit, low); }
+        if (met[k] === full[k]) found[n++] = k;
       }
     }
-    for (const k of this.#always) found.push(k);
-    if (found.length > 1) found.sort((a, b) => a - b);
-    const out: CompiledRule[] = new Array(found.length);
-    for (let i = 0; i < found.length; i++) out[i] = this.#rules[found[i]];
+    const always = this.#always;
+    for (let i = 0; i < always.length; i++) found[n++] = always[i];
+    if (n > 1) found.subarray(0, n).sort();
+    const out: CompiledRule[] = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.#rules[found[i]];
+    return out;
+  }
+
+  /** The slots of every literal of `fi` that lower-case value `low` contains. */
+  #scan(fi: FieldIndex, low: string): number[] {
+    const epoch = ++this.#scans;
+    const out: number[] = [];
+    const take = (lit: Literal) => {
+      if (lit.seen === epoch) return;
+      lit.seen = epoch;
+      if (low.includes(lit.text)) { for (const s of lit.slots) out.push(s); }
+    };
+    for (const lit of fi.short) take(lit);
+    if (fi.byChar.size) {
+      for (let i = 0; i < low.length; i++) {
+        const c = low.charCodeAt(i);
+        if (c > 0x7f) {
+          const lits = fi.byChar.get(c);
+          if (lits !== undefined) { for (const lit of lits) take(lit); }
+        }
+      }
+    }
+    const by = fi.byTrigram;
+    for (let i = 0; i + 3 <= low.length; i++) {
+      const lits = by.get(tri(low, i));
+      if (lits !== undefined) { for (const lit of lits) take(lit); }
+    }
     return out;
   }
 
