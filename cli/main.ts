@@ -5,7 +5,7 @@
  * @module
  */
 import { Command, CommanderError } from "commander";
-import { COMMANDS } from "./commands/mod.ts";
+import { registerCommands } from "./commands/mod.ts";
 import { actionStatus, printErr } from "./commands/_run.ts";
 import { CliError } from "./errors.ts";
 import { versionLine } from "./version.ts";
@@ -24,7 +24,8 @@ export async function main(args: string[]): Promise<number> {
     )
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
-  for (const register of COMMANDS) register(program);
+  // only the named verb's file is loaded (all of them for --help and the like)
+  await registerCommands(program, args[0]);
   program.commands.forEach((c) => c.exitOverride());
   try {
     await program.parseAsync(args, { from: "user" });

@@ -6,11 +6,9 @@
  */
 import type { Command } from "commander";
 import { UsageError } from "../errors.ts";
-import {
-  checkNatsAuth,
-  type NatsAuth,
-  readSecretFile,
-} from "../nats/connect_nats.ts";
+// the NATS clients (imported by connect_nats.ts) load only when a NATS
+// option is used: `record` without --publish starts without them
+import type { NatsAuth } from "../nats/connect_nats.ts";
 import { checkPrefix, DEFAULT_PREFIX } from "../nats/piece_subject.ts";
 
 /** The parsed `--nats-*` and `--subject-prefix` flags. */
@@ -56,6 +54,9 @@ export async function natsAuth(url: string, f: NatsFlags): Promise<NatsAuth> {
     passwordFile: f.natsPasswordFile,
     tlsCaFile: f.natsTlsCa,
   };
+  const { checkNatsAuth, readSecretFile } = await import(
+    "../nats/connect_nats.ts"
+  );
   try {
     checkNatsAuth(url, auth);
     checkPrefix(f.subjectPrefix);

@@ -34,7 +34,6 @@ import {
 } from "../analysis/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import type { HeaderInit } from "../log/mod.ts";
-import { liveSubjects, loadExecRules, renderDryRun } from "../rules/mod.ts";
 
 /** Test hook: pause the library's kernel reader this many ms at start. */
 export const PAUSE_READER_ENV = "PROCREC_TEST_PAUSE_READER_MS";
@@ -295,12 +294,17 @@ export function register(program: Command): void {
       if (flags.dryRun && flags.rules === undefined) {
         throw new UsageError("--dry-run needs --rules FILE");
       }
-      const execRules = flags.rules === undefined
+      // the rules' code (and its YAML parser) loads only with --rules
+      const rules = flags.rules === undefined
         ? undefined
-        : { file: flags.rules, rules: await loadExecRules(flags.rules) };
-      if (flags.dryRun && execRules) {
+        : await import("../rules/mod.ts");
+      const execRules = flags.rules === undefined || !rules
+        ? undefined
+        : { file: flags.rules, rules: await rules.loadExecRules(flags.rules) };
+      if (flags.dryRun && execRules && rules) {
         console.log(
-          renderDryRun(execRules.rules, await liveSubjects()).trimEnd(),
+          rules.renderDryRun(execRules.rules, await rules.liveSubjects())
+            .trimEnd(),
         );
         return 0;
       }

@@ -27,7 +27,9 @@ import {
   type SourceName,
   type SourceStats,
 } from "../native/event_source.ts";
-import { encodeRuleSet, type ResolvedExecRule } from "../rules/mod.ts";
+// not rules/mod.ts: its rule file parser loads the YAML library
+import { encodeRuleSet } from "../rules/encode_rule_set.ts";
+import type { ResolvedExecRule } from "../rules/exec_rule.ts";
 import { buildRecordingHeader, sampleTimeBase } from "./recording_header.ts";
 import { ForestSummary } from "./live_summary.ts";
 import { BoundedSummary } from "../analysis/bounded_summary.ts";
@@ -40,10 +42,9 @@ import { makeOutputDir, type OutputFile, type OutputMode } from "../io/mod.ts";
 import { linuxSignalNumber } from "../analysis/mod.ts";
 import type { Redactor } from "../redact/mod.ts";
 import type { PublishCounts } from "../log/mod.ts";
-import {
+import type {
   PiecePublisher,
-  PUBLISH_CHUNK_BYTES,
-  type PublisherOptions,
+  PublisherOptions,
 } from "../nats/piece_publisher.ts";
 
 /** Options of {@link recordSession}. */
@@ -162,6 +163,11 @@ export async function recordSession(
 ): Promise<RecordResult> {
   // the privilege check comes first: it is the likeliest failure
   requirePrivilege(opts.source);
+  // the NATS clients load only with --publish: they would cost every other
+  // recorder's start-up
+  const nats = opts.publish
+    ? await import("../nats/piece_publisher.ts")
+    : undefined;
   const timeBase = sampleTimeBase();
   const src = EventSource.open({
     source: opts.source,
@@ -326,15 +332,17 @@ export async function recordSession(
     const header = redactor
       ? { ...redactor.header(plainHeader), redaction: redactor.describe() }
       : plainHeader;
-    if (opts.publish) {
-      publisher = PiecePublisher.start(opts.publish, header.host);
+    let chunkBytes = 0;
+    if (opts.publish && nats) {
+      publisher = nats.PiecePublisher.start(opts.publish, header.host);
+      chunkBytes = nats.PUBLISH_CHUNK_BYTES;
     }
     const pub = publisher;
     const publishing = pub
       ? {
         onPiece: (p: SealedPiece) => pub.add(p),
         publishCounts: (id: string) => pub.counts(id),
-        chunkBytes: PUBLISH_CHUNK_BYTES,
+        chunkBytes,
       }
       : {};
     writer = seg
