@@ -8,7 +8,10 @@
  * storm alone, the storm watched by forkstat, recorded by `procrec record`
  * with the netlink and the eBPF source, and run through the library alone
  * (driver/linux/build/test_ebpf bench, only for the default storm size, which
- * test_ebpf fixes). Then the replay paths (raw decoding, decode + analysis,
+ * test_ebpf fixes); and each source's fixed cost, the CPU of a whole
+ * `procrec record -- /bin/true` with and without image hashing
+ * (bench/_startup_cost.ts), which tells the recorder's total "with start-up"
+ * apart from its CPU during the storm. Then the replay paths (raw decoding, decode + analysis,
  * small chunks, diff) on generated recordings of `BENCH_EVENTS` events
  * (default 1,000,000), ROUNDS times. The storm and replay code is that of
  * bench/ebpf_sources.ts and bench/replay_bench.ts.
@@ -35,6 +38,7 @@ import {
   type ReplayFigures,
 } from "./replay_bench.ts";
 import { buildEbpfStorm } from "../tests/_ebpf_helpers.ts";
+import { type StartupCost, startupCost } from "./_startup_cost.ts";
 
 const ROUNDS = Math.max(1, Number(Deno.args[0] ?? "2") || 1);
 const size: StormSize = {
@@ -66,6 +70,7 @@ const alone: number[] = [];
 const fks: Forkstat[] = [];
 const recs: Record<string, Recorded[]> = { netlink: [], ebpf: [] };
 const libs: Record<string, LibraryFigures[]> = { netlink: [], ebpf: [] };
+const startups: Record<string, StartupCost[]> = { netlink: [], ebpf: [] };
 const failed: string[] = [];
 const replays: ReplayFigures[] = [];
 
@@ -112,6 +117,18 @@ try {
         const r = await recordStorm(source, round, storm, size);
         recs[source].push(r);
         return r;
+      }] as [string, (round: string) => Promise<unknown>]
+    ),
+    ...["netlink", "ebpf"].map((source) =>
+      [`procrec ${source} start-up`, async (round: string) => {
+        const r = [
+          await startupCost(source, round, true),
+          await startupCost(source, round, false),
+        ];
+        startups[source].push(...r);
+        return r.map((c) =>
+          `${c.cpu.toFixed(2)} s${c.hash ? "" : " (--no-image-hash)"}`
+        ).join(", ");
       }] as [string, (round: string) => Promise<unknown>]
     ),
     ...(withLib
@@ -226,6 +243,15 @@ for (const source of ["netlink", "ebpf"]) {
     "",
     source === "ebpf" ? "≤ 0.3 s" : "",
     source === "ebpf" ? judge(total, (x) => x <= 0.3) : undefined,
+  );
+  const fixed = (hash: boolean) =>
+    med(startups[source].filter((c) => c.hash === hash), (c) => c.cpu);
+  row(
+    `procrec ${source}, start-up + shutdown alone (record -- /bin/true)`,
+    s2(fixed(true)),
+    `${s2(fixed(false))} with --no-image-hash`,
+    "",
+    undefined,
   );
   const wall = med(rs, (r) => Number(r.stormSeconds));
   row(

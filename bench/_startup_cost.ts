@@ -1,0 +1,70 @@
+/**
+ * The recorder's fixed cost: the CPU of a whole `procrec record --source
+ * SOURCE -q -o X -- /bin/true` (Deno's start, loading the CLI, opening the
+ * source, the snapshot of /proc, the image hashes of the running processes
+ * unless `--no-image-hash`, the drain and the close), from the shell's
+ * `times` as bench/ebpf_sources.ts measures a recorder's total. Used by
+ * `deno task bench:compare`.
+ *
+ * @module
+ */
+
+const PROCREC = new URL("../procrec", import.meta.url).pathname;
+
+/** The fixed cost of one recorder run. */
+export interface StartupCost {
+  source: string;
+  /** user + system seconds of the whole run (the launcher included). */
+  cpu: number;
+  /** With image hashing (false: --no-image-hash). */
+  hash: boolean;
+}
+
+/** Seconds of a `times` figure such as "0m0.512s". */
+function seconds(t: string): number {
+  const m = /^(\d+)m([\d.]+)s$/.exec(t);
+  if (!m) throw new Error(`cannot read the shell's times: "${t}"`);
+  return Number(m[1]) * 60 + Number(m[2]);
+}
+
+/** Runs `procrec record -- /bin/true` once with SOURCE; its whole CPU. */
+export async function startupCost(
+  source: string,
+  dir: string,
+  hash: boolean,
+): Promise<StartupCost> {
+  const out = `${dir}/startup-${source}-${hash ? "hash" : "nohash"}.cbor`;
+  const r = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      '"$@"; s=$?; times; exit $s',
+      "bench",
+      PROCREC,
+      "record",
+      "--source",
+      source,
+      "-q",
+      "-f",
+      "-o",
+      out,
+      ...(hash ? [] : ["--no-image-hash"]),
+      "--",
+      "/bin/true",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!r.success) {
+    throw new Error(
+      `procrec record -- /bin/true failed: ${
+        new TextDecoder().decode(r.stderr).trim()
+      }`,
+    );
+  }
+  await Deno.remove(out);
+  // `times`: the shell's user/sys, then its children's
+  const lines = new TextDecoder().decode(r.stdout).trim().split("\n");
+  const [cu, cs] = lines[lines.length - 1].split(" ");
+  return { source, cpu: seconds(cu) + seconds(cs), hash };
+}
