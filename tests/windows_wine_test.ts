@@ -264,10 +264,39 @@ Deno.test({
       ]);
       assert.deepEqual([h1.status, h1.sha256, h1.cached], ["ok", own, true]);
       assert.deepEqual([h2.status, h2.reason], ["gone", "path-missing"]);
+      // with the worker paused between creation and hashing: a fresh copy
+      // of the program read (the same hash, not from the cache: another
+      // file), a copy written to after its creation `changed` (no hash of
+      // what it holds now), a copy held unshared an `error`
+      const [h3, h4, h5] = [9012, 9016, 9020].map(hashOf);
+      assert.ok(h3?.kind === "image_hash" && h4?.kind === "image_hash");
+      assert.ok(h5?.kind === "image_hash");
+      assert.deepEqual([h3.status, h3.sha256, h3.cached], [
+        "ok",
+        own,
+        undefined,
+      ]);
+      assert.deepEqual([h4.status, h4.reason, h4.sha256], [
+        "changed",
+        "ctime-after-exec",
+        undefined,
+      ]);
+      assert.deepEqual([h5.status, h5.reason, h5.sha256], [
+        "error",
+        "EACCES",
+        undefined,
+      ]);
       // ...joined onto the creation's image in the analysis
       assert.equal(byPid(forest.processes, 9000).execs[0].sha256, own);
       assert.equal(byPid(forest.processes, 9004).execs[0].hashCached, true);
       assert.equal(byPid(forest.processes, 9008).execs[0].hashState, "gone");
+      assert.equal(byPid(forest.processes, 9012).execs[0].sha256, own);
+      const changed = byPid(forest.processes, 9016).execs[0];
+      assert.deepEqual([changed.hashState, changed.sha256], [
+        "changed",
+        undefined,
+      ]);
+      assert.equal(byPid(forest.processes, 9020).execs[0].hashState, "error");
 
       // ...and replayed, a snapshot process shows its token's user
       const tokened = snapshots.filter((p) => p.execs[0]?.user);

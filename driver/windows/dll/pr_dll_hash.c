@@ -8,6 +8,7 @@
 #include "pr_dll_hash.h"
 
 /* pr_rec_hash.err of changed/gone (as driver/linux/hasher.c: SCHEMA.md) */
+#define WHY_CTIME 2u
 #define WHY_CHANGED_WHILE_READ 3u
 #define WHY_NO_PATH 5u
 #define WHY_PATH_MISSING 6u
@@ -22,7 +23,7 @@
 struct job {
   uint32_t pid, snapshot;
   uint64_t start_ns, exec_ns;
-  uint64_t start_unix_ns; /* the process's start as a date (snapshot check) */
+  uint64_t start_unix_ns; /* the process's start as a date (snapshot: same process; both: changed after) */
   WCHAR path[PR_DLL_HASH_PATH_UNITS]; /* create: the image; empty for a snapshot */
 };
 
@@ -229,6 +230,15 @@ static void hash_job(struct pr_dll_hasher *hz, const struct job *j) {
     CloseHandle(f);
     return;
   }
+  /* The create record names no file identity: a file changed (written,
+   * renamed into place, its attributes set) since the process started may
+   * not be the one it runs. Its change time says so (a coarse clock: allow
+   * a granule). */
+  if (j->start_unix_ns != 0 && id.ctime >= (int64_t)j->start_unix_ns - PR_DLL_HASH_GRANULE_NS) {
+    CloseHandle(f);
+    emit(hz, j, PR_HASH_CHANGED, PR_H_VIA_PATH, WHY_CTIME, &id, NULL);
+    return;
+  }
   c = slot_of(hz, &id);
   if (c->used && c->dev == id.dev && c->ino == id.ino && c->size == id.size && c->mtime == id.mtime &&
       c->ctime == id.ctime) {
@@ -366,7 +376,11 @@ void pr_dll_hash_note(struct pr_dll_hasher *hz, const void *recv, uint32_t size)
       j->snapshot = 0;
       j->start_ns = r.start_ns;
       j->exec_ns = h.mono_ns;
-      j->start_unix_ns = 0;
+      /* the start as a date (the record's own utc/mono pair), else the
+       * notification's date */
+      j->start_unix_ns = r.start_ns != 0 && r.start_ns <= h.mono_ns && h.utc_ns >= h.mono_ns
+                             ? h.utc_ns - h.mono_ns + r.start_ns
+                             : h.utc_ns;
       if (!utf16_of(rec, size, r.info.image, j->path, PR_DLL_HASH_PATH_UNITS)) j->path[0] = 0;
       hz->count++;
       WakeConditionVariable(&hz->cv);

@@ -14,10 +14,15 @@
  * (QueryFullProcessImageNameW), if the process still exists and started when
  * the record says. Missing: PR_HASH_GONE (reason path-missing, or no-path
  * when the snapshot's process is gone). Another error: PR_HASH_ERROR with the
- * errno closest to the Win32 error. The file's identity (volume serial, file
- * index, size, last write and change times) is taken before and after
- * reading: if it moved, PR_HASH_CHANGED (changed-while-read), never a hash of
- * other contents.
+ * errno closest to the Win32 error. The records carry no file identity, so a
+ * file whose change time is not older than the process's start (less
+ * PR_DLL_HASH_GRANULE_NS) is PR_HASH_CHANGED (ctime-after-exec): it was
+ * written, replaced or renamed into place since. The file's identity
+ * (volume serial, file index, size, last write and change times) is taken
+ * before and after reading: if it moved, PR_HASH_CHANGED
+ * (changed-while-read), never a hash of other contents. (A process that
+ * sets a file's change time back with SetFileInformationByHandle can hide
+ * a change from this check; the Linux worker checks device and inode too.)
  *
  * Cache: (volume serial, file index, size, last write, change time) ->
  * SHA-256, the Linux worker's rule: a file whose change time is less than
@@ -36,6 +41,7 @@
 #define PR_DLL_HASH_QUEUE 4096u
 #define PR_DLL_HASH_CACHE 1024u
 #define PR_DLL_HASH_RACY_NS 2000000000ll
+#define PR_DLL_HASH_GRANULE_NS 32000000ll /* two ticks of the 15.6 ms clock file times come from */
 #define PR_DLL_HASH_STOP_MS 2000u
 #define PR_DLL_HASH_PATH_UNITS 1024u
 

@@ -1221,15 +1221,15 @@ int main(int argc, char **argv) {
     if (rc != PR_OK) die(NULL, "procrec_open (hash session)", rc);
     CHECK(abi.start(h3) == PR_OK, "hash session starts");
     {
+      /* created now (create_time 0): the worker refuses a file changed
+       * since its process started, and this program may be younger than
+       * `created` */
       struct item x[] = {
-          {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 9000, .ppid = 700, .creator_pid = 700, .creator_tid = 701,
-                  .create_time = created},
+          {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 9000, .ppid = 700, .creator_pid = 700, .creator_tid = 701},
            .image = img, .cmd = L"procrec_e2e.exe"},
-          {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 9004, .ppid = 700, .creator_pid = 700, .creator_tid = 701,
-                  .create_time = created},
+          {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 9004, .ppid = 700, .creator_pid = 700, .creator_tid = 701},
            .image = img, .cmd = L"procrec_e2e.exe"},
-          {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 9008, .ppid = 700, .creator_pid = 700, .creator_tid = 701,
-                  .create_time = created},
+          {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 9008, .ppid = 700, .creator_pid = 700, .creator_tid = 701},
            .image = L"\\??\\C:\\no\\such\\file.exe", .cmd = L"file.exe"},
       };
       for (int i = 0; i < 3; i++) add(&x[i]);
@@ -1275,6 +1275,68 @@ int main(int argc, char **argv) {
     CHECK(abi.stats(h3, &hs) == PR_OK && hs.hash_read == 1 && hs.hash_cached == 1 && hs.hash_bytes > 0,
           "hash stats: read %llu, cached %llu, bytes %llu", (unsigned long long)hs.hash_read,
           (unsigned long long)hs.hash_cached, (unsigned long long)hs.hash_bytes);
+    /* Then, with the worker paused between the creations and their hashing:
+     * a fresh copy of this program (pid 9012: read, the same hash), another
+     * copy written to after its creation (9016: changed, ctime-after-exec,
+     * never the hash of what it holds now) and a third that another handle
+     * holds without sharing (9020: error, EACCES). */
+    {
+      WCHAR tmp[MAX_PATH], copy[3][MAX_PATH], nt[3][MAX_PATH + 8];
+      uint32_t seen = 0;
+      HANDLE w, lock;
+      DWORD put = 0;
+      DWORD tl = GetTempPathW(MAX_PATH, tmp);
+      CHECK(tl > 0 && tl < MAX_PATH - 32, "temp path");
+      for (int i = 0; i < 3; i++) {
+        swprintf(copy[i], MAX_PATH, L"%lshash%d-%lu.exe", tmp, i, (unsigned long)GetCurrentProcessId());
+        swprintf(nt[i], MAX_PATH + 8, L"\\??\\%ls", copy[i]);
+        CHECK(CopyFileW(self, copy[i], FALSE), "copy %ls: Win32 error %lu", copy[i], GetLastError());
+      }
+      Sleep(200); /* the copies' change times well before the creations */
+      CHECK(abi.control(h3, PR_CTL_PAUSE_HASHER, NULL, 0) == PR_OK, "hash worker paused");
+      for (int i = 0; i < 3; i++) {
+        struct item x = {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 9012 + 4u * (uint32_t)i, .ppid = 700,
+                                .creator_pid = 700, .creator_tid = 701},
+                         .image = nt[i], .cmd = L"hash.exe"};
+        add(&x);
+      }
+      inject(h3);
+      n = read_some(h3, 3, 30000, &from);
+      CHECK(n == 3, "paused hash worker: %u records, expected the 3 creates", n);
+      Sleep(100); /* the write below a granule after the creation */
+      w = CreateFileW(copy[1], GENERIC_WRITE, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+      CHECK(w != INVALID_HANDLE_VALUE && SetFilePointer(w, 0, NULL, FILE_END) != INVALID_SET_FILE_POINTER &&
+                WriteFile(w, "x", 1, &put, NULL) && put == 1,
+            "write to the second copy: Win32 error %lu", GetLastError());
+      if (w != INVALID_HANDLE_VALUE) CloseHandle(w);
+      lock = CreateFileW(copy[2], GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
+      CHECK(lock != INVALID_HANDLE_VALUE, "the third copy held unshared: Win32 error %lu", GetLastError());
+      CHECK(abi.control(h3, PR_CTL_RESUME_HASHER, NULL, 0) == PR_OK, "hash worker resumed");
+      n = read_some(h3, 3, 30000, &from);
+      CHECK(n == 3, "resumed hash worker: %u records, expected 3 hashes", n);
+      for (off = from; off < got_len; off += rec_at(off)->size) {
+        const struct pr_rec_hash *hr = (const void *)rec_at(off);
+        if (hr->h.kind != PR_REC_HASH || hr->h.pid < 9012 || hr->h.pid > 9020) continue;
+        seen |= 1u << ((hr->h.pid - 9012) / 4);
+        if (hr->h.pid == 9012) {
+          CHECK(hr->status == PR_HASH_OK && hr->hash_flags == PR_H_VIA_PATH && memcmp(hr->sha256, first_sha, 32) == 0,
+                "a fresh copy: read, the same hash (status %u flags 0x%x)", hr->status, hr->hash_flags);
+        } else if (hr->h.pid == 9016) {
+          CHECK(hr->status == PR_HASH_CHANGED && hr->err == 2u, "written after its creation: changed/2, got %u/%u",
+                hr->status, hr->err);
+        } else {
+          CHECK(hr->status == PR_HASH_ERROR && hr->err == 13u, "held unshared: error/EACCES, got %u/%u", hr->status,
+                hr->err);
+        }
+      }
+      CHECK(seen == 7u, "hashes of 9012, 9016, 9020: mask %u", seen);
+      if (lock != INVALID_HANDLE_VALUE) CloseHandle(lock);
+      for (int i = 0; i < 3; i++) DeleteFileW(copy[i]);
+      CHECK(abi.stats(h3, &hs) == PR_OK && hs.hash_read == 2 && hs.hash_cached == 1,
+            "hash stats after the copies: read %llu, cached %llu", (unsigned long long)hs.hash_read,
+            (unsigned long long)hs.hash_cached);
+      printf("hashes: a fresh copy read, a copy written after its creation changed, one held unshared error\n");
+    }
     CHECK(abi.stop(h3) == PR_OK, "hash session stops");
     abi.close(h3);
     next_seq = saved_seq;
