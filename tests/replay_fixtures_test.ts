@@ -295,3 +295,29 @@ Deno.test("recordings of format version 1 (fixtures/v1/) still replay to their g
     assertEquals(cli.code, 0, cli.stderr);
   }
 });
+
+Deno.test("recordings of format version 4 (fixtures/v4/, before image_hash events) still replay with their identity fields", async () => {
+  // written by the version 4 writer (tests/fixtures_gen.ts of the commit
+  // before format 5): users, setuid, fileless, no-exec, argv-truncated,
+  // Sysmon hashes and container, shown by today's reader as then
+  for (const name of ["identity", "windows_identity"]) {
+    const r = await RecordingReader.open(`${FIX}/v4/${name}.cbor`);
+    assertEquals(r.header.version, 4, `${name}: a version 4 recording`);
+    const forest = await analyze(r.events(), {
+      os: r.header.os,
+      bootId: r.header.bootId,
+    });
+    if (!r.report.complete) throw new Error(`v4/${name}.cbor is not complete`);
+    assertEquals(
+      renderTree(forest, { wide: true }),
+      await Deno.readTextFile(`${FIX}/v4/${name}.tree.txt`),
+      `v4/${name}`,
+    );
+    const cli = await procrec("replay", "--wide", `fixtures/v4/${name}.cbor`);
+    assertEquals(cli.code, 0, cli.stderr);
+    assertEquals(
+      cli.stdout,
+      await Deno.readTextFile(`${FIX}/v4/${name}.tree.txt`),
+    );
+  }
+});
