@@ -88,6 +88,8 @@ export interface ExecStep extends ImageIdentity {
   from: Partial<Record<InfoField, Provenance>>;
   /** The image's hash could not be taken: the file `changed` or was `gone` before it was read, or reading it failed (`error`) or was `skipped`. */
   hashState?: "changed" | "gone" | "error" | "skipped";
+  /** Why (with {@link hashState}): the `image_hash` reason, e.g. `ctime-after-exec`, `path-missing`, `EACCES`. */
+  hashReason?: string;
   /** The hash came from the recorder's cache (the file was not read again). */
   hashCached?: boolean;
   /** User and group names as the host had them at the exec (from `accounts` events). */

@@ -244,9 +244,11 @@ export class ForestBuilder {
     if (e.status === "ok" && e.sha256 !== undefined) {
       step.sha256 = e.sha256;
       delete step.hashState;
+      delete step.hashReason;
       if (e.cached) step.hashCached = true;
     } else if (e.status !== "ok" && step.sha256 === undefined) {
       step.hashState = e.status;
+      if (e.reason !== undefined) step.hashReason = e.reason;
     }
   }
 

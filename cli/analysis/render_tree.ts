@@ -169,7 +169,11 @@ export function describeProcess(
     const img = identity.image;
     if (img?.sha256 !== undefined) parts.push(`sha256 ${img.sha256}`);
     else if (img?.hashState !== undefined) {
-      parts.push(`sha256 ${img.hashState}`);
+      parts.push(
+        `sha256 ${img.hashState}${
+          img.hashReason ? ` (${oneLine(img.hashReason)})` : ""
+        }`,
+      );
     }
     const c = identity.container;
     if (c) {

@@ -254,7 +254,12 @@ function identityDetails(n: ProcessNode, f: Forest): [string, string][] {
     out.push(["file", `dev ${img.dev}  inode ${img.ino ?? "?"}`]);
   }
   if (img?.sha256 !== undefined) out.push(["sha256", img.sha256]);
-  else if (img?.hashState !== undefined) out.push(["sha256", img.hashState]);
+  else if (img?.hashState !== undefined) {
+    out.push([
+      "sha256",
+      img.hashState + (img.hashReason ? ` (${img.hashReason})` : ""),
+    ]);
+  }
   if (img?.hashes !== undefined) out.push(["hashes", img.hashes]);
   if (img?.originalFileName !== undefined) {
     out.push(["original file name", img.originalFileName]);
