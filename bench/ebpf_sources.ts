@@ -25,9 +25,18 @@
  * printed beside it.
  *
  * Hashing (issue 12): each source's storm is recorded again with `--no-image-hash`,
- * and the recorder's CPU with hashing on against off is printed (target: at
- * most +10%, the cache doing the work), with the hash worker's counters
- * (files read, cache hits, skipped). Then the first-time hash throughput: a
+ * right before or after (the order swapped every round), and the recorder's
+ * CPU with hashing on over off is printed pair by pair, with the median of
+ * the pairs against the target (at most +10%, the cache doing the work). The
+ * "on" CPU is split into the hash worker thread's (`procrec-hash`) and the
+ * rest; then the storm's own hashing (files read, cache hits) and what the
+ * worker read for the other processes of the machine in the same window
+ * (a system-wide recorder hashes them too: on a shared machine their
+ * first-time reads are most of its CPU), and the whole run's counters.
+ *
+ *   deno task bench:sources --hashing [RUNS [THREADS EXECS]]   (default 5 rounds)
+ *
+ * prints only the hashing figures (no forkstat, no library runs). Then the first-time hash throughput: a
  * fresh copy of the Deno binary (some 100 MB, never hashed before) is run
  * under `procrec record`, and its size over the time from its exec to its
  * `image_hash` event is the worker's MB/s (page cache warm: the copy was just
@@ -45,6 +54,7 @@
  *
  * @module
  */
+import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingReader } from "../cli/log/mod.ts";
 import {
   buildEbpfStorm,
@@ -65,6 +75,26 @@ function cpuOf(pid: number): number {
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(f[11]) + Number(f[12])) / TICK; // fields 14 and 15
 }
+
+/** utime + stime of the threads of a process named `name`, seconds. */
+function threadCpuOf(pid: number, name: string): number {
+  let sum = 0;
+  for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      const dir = `/proc/${pid}/task/${t.name}`;
+      if (Deno.readTextFileSync(`${dir}/comm`).trim() !== name) continue;
+      const stat = Deno.readTextFileSync(`${dir}/stat`);
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      sum += (Number(f[11]) + Number(f[12])) / TICK;
+    } catch {
+      // the thread ended
+    }
+  }
+  return sum;
+}
+
+/** The hash worker's thread name (driver/linux/hasher.c). */
+const HASH_THREAD = "procrec-hash";
 
 /** The one child of a process (the recorder under its shell). */
 async function childOf(pid: number): Promise<number> {
@@ -138,6 +168,7 @@ export async function recordStorm(
     last = now;
   }
   const cpu0 = cpuOf(rec);
+  const hash0 = threadCpuOf(rec, HASH_THREAD);
   const t0 = performance.now();
   const s = await new Deno.Command(storm, {
     args: [size.threads, size.execs, `${dir}/${tag}.truth`],
@@ -146,6 +177,7 @@ export async function recordStorm(
   if (!s.success) throw new Error("the storm failed");
   await sleep(500); // the recorder drains
   const cpuStorm = cpuOf(rec) - cpu0;
+  const hashCpu = threadCpuOf(rec, HASH_THREAD) - hash0;
   Deno.kill(rec, "SIGTERM");
   const r = await sh.output();
   const text = new TextDecoder().decode(r.stdout).trim().split("\n");
@@ -175,6 +207,7 @@ export async function recordStorm(
       e.kind !== "image_hash"
     ).length;
   const hashes = events.filter((e) => e.kind === "image_hash");
+  const work = hashWork(events, truth);
   return {
     source: reader.header.source.name + (flags.length ? ` ${flags}` : ""),
     stormSeconds: wall.toFixed(2),
@@ -189,7 +222,62 @@ export async function recordStorm(
     hashFilesRead: Number(st.hashRead ?? 0),
     hashCacheHits: Number(st.hashCached ?? 0),
     hashSkipped: Number(st.hashSkipped ?? 0),
+    /** The hash worker thread's CPU during the storm and the drain, seconds. */
+    hashWorkerCpu: hashCpu.toFixed(2),
+    ...work,
   };
+}
+
+/**
+ * What the hash worker did for the execs of the storm window (from the
+ * storm's first exec to its last): the storm's own (`/bin/true`,
+ * `/bin/false`: files read and taken from the cache) and other processes'
+ * (the rest of the machine, which a system-wide recorder hashes too): files
+ * read and MB read. On a shared machine the other processes' first-time
+ * reads (a freshly built or copied binary) are most of the worker's CPU.
+ */
+export function hashWork(
+  events: ProcEvent[],
+  truth: ReturnType<typeof parseStormTruth>,
+) {
+  const stormPids = new Set<number>([
+    truth.root,
+    truth.threadExec[0],
+    ...truth.execs.map((x) => x[0]),
+  ]);
+  let from = Infinity, to = -Infinity;
+  for (const e of events) {
+    if (e.kind === "exec" && stormPids.has(e.pid)) {
+      from = Math.min(from, e.t);
+      to = Math.max(to, e.t);
+    }
+  }
+  const w = {
+    stormHashes: 0,
+    stormRead: 0,
+    stormCached: 0,
+    otherHashes: 0,
+    otherRead: 0,
+    otherMbRead: "0.0",
+  };
+  let otherBytes = 0;
+  for (const e of events) {
+    if (e.kind !== "image_hash" || e.execT < from || e.execT > to) continue;
+    const read = e.status === "ok" && !e.cached;
+    if (stormPids.has(e.pid)) {
+      w.stormHashes++;
+      if (read) w.stormRead++;
+      if (e.cached) w.stormCached++;
+    } else {
+      w.otherHashes++;
+      if (read) {
+        w.otherRead++;
+        otherBytes += e.size ?? 0;
+      }
+    }
+  }
+  w.otherMbRead = (otherBytes / 1e6).toFixed(1);
+  return w;
 }
 
 /**
@@ -363,9 +451,15 @@ export function median(xs: (string | number)[]): number {
 if (import.meta.main) await main();
 
 async function main() {
-  const THREADS = Deno.args[0] ?? "60000";
-  const EXECS = Deno.args[1] ?? "1500";
-  const RUNS = Math.max(1, Number(Deno.args[2] ?? "1") || 1);
+  // `--hashing [RUNS [THREADS EXECS]]`: only the hashing figures
+  const hashingOnly = Deno.args[0] === "--hashing";
+  const a = hashingOnly ? Deno.args.slice(1) : Deno.args;
+  const THREADS = (hashingOnly ? a[1] : a[0]) ?? "60000";
+  const EXECS = (hashingOnly ? a[2] : a[1]) ?? "1500";
+  const RUNS = Math.max(
+    1,
+    Number((hashingOnly ? a[0] : a[2]) ?? (hashingOnly ? "5" : "1")) || 1,
+  );
   const size = { threads: THREADS, execs: EXECS };
   if (Deno.uid() !== 0) {
     console.error(
@@ -377,7 +471,7 @@ async function main() {
   try {
     const storm = await buildEbpfStorm(dir);
     console.log(
-      `storm: ${THREADS} threads alongside ${EXECS} execs, recorded system-wide by each source`,
+      `storm: ${THREADS} threads alongside ${EXECS} execs, recorded system-wide by each source; ${RUNS} round(s); load average ${loadAverage()}`,
     );
     type Row = Awaited<ReturnType<typeof recordStorm>>;
     const runs: Record<string, Row[]> = { ebpf: [], netlink: [] };
@@ -387,63 +481,56 @@ async function main() {
       const round = `${dir}/run${i}`; // fresh output paths each round
       await Deno.mkdir(round);
       for (const source of ["ebpf", "netlink"]) {
-        const row = await recordStorm(source, round, storm, size);
-        runs[source].push(row);
-        console.log(JSON.stringify(row));
-        const off = await recordStorm(source, round, storm, size, [
-          "--no-image-hash",
-        ]);
-        noHash[source].push(off);
-        console.log(JSON.stringify(off));
+        // hashing on and off in turn, the order swapped every round (a
+        // drift of the machine's load falls on both sides)
+        for (const on of i % 2 === 0 ? [true, false] : [false, true]) {
+          const row = await recordStorm(
+            source,
+            round,
+            storm,
+            size,
+            on ? [] : ["--no-image-hash"],
+          );
+          (on ? runs : noHash)[source].push(row);
+          console.log(JSON.stringify({ ...row, load: loadAverage() }));
+        }
       }
+      if (hashingOnly) continue;
       const fk = await forkstatStorm(round, storm, size);
       if (fk) {
         fks.push(fk);
         console.log(JSON.stringify(fk));
       }
     }
-    const rows = [...Object.values(runs), ...Object.values(noHash)].flat();
-    console.table([...rows, ...fks]);
-    const forkstatCpu = fks.length
-      ? median(fks.map((f) => f.recorderCpuDuringStorm))
-      : FORKSTAT_RECORDED;
-    const target = forkstatCpu / 4;
-    console.log(
-      `target: recorder CPU at most a quarter of forkstat's: ${
-        forkstatCpu.toFixed(2)
-      } s / 4 = ${target.toFixed(2)} s (${
-        fks.length
-          ? `forkstat measured above${RUNS > 1 ? ", median" : ""}`
-          : "forkstat not installed: its figure recorded on the development VM"
-      })`,
-    );
-    for (const [source, rs] of Object.entries(runs)) {
-      const cpu = median(rs.map((r) => r.recorderCpuDuringStorm));
-      const total = median(rs.map((r) => r.recorderCpuTotal));
+    if (!hashingOnly) {
+      const rows = [...Object.values(runs), ...Object.values(noHash)].flat();
+      console.table([...rows, ...fks]);
+      const forkstatCpu = fks.length
+        ? median(fks.map((f) => f.recorderCpuDuringStorm))
+        : FORKSTAT_RECORDED;
+      const target = forkstatCpu / 4;
       console.log(
-        `  ${source.padEnd(8)} during the storm ${cpu.toFixed(2)} s${
-          RUNS > 1 ? " (median)" : ""
-        } = ${(cpu / forkstatCpu * 100).toFixed(0)}% of forkstat: ${
-          cpu <= target ? "met" : "NOT met"
-        } (total with start-up ${total.toFixed(2)} s)`,
+        `target: recorder CPU at most a quarter of forkstat's: ${
+          forkstatCpu.toFixed(2)
+        } s / 4 = ${target.toFixed(2)} s (${
+          fks.length
+            ? `forkstat measured above${RUNS > 1 ? ", median" : ""}`
+            : "forkstat not installed: its figure recorded on the development VM"
+        })`,
       );
+      for (const [source, rs] of Object.entries(runs)) {
+        const cpu = median(rs.map((r) => r.recorderCpuDuringStorm));
+        const total = median(rs.map((r) => r.recorderCpuTotal));
+        console.log(
+          `  ${source.padEnd(8)} during the storm ${cpu.toFixed(2)} s${
+            RUNS > 1 ? " (median)" : ""
+          } = ${(cpu / forkstatCpu * 100).toFixed(0)}% of forkstat: ${
+            cpu <= target ? "met" : "NOT met"
+          } (total with start-up ${total.toFixed(2)} s)`,
+        );
+      }
     }
-    console.log(
-      "hashing: recorder CPU during the storm, hashing on vs --no-image-hash (target: at most +10%)",
-    );
-    for (const source of ["ebpf", "netlink"]) {
-      const on = median(runs[source].map((r) => r.recorderCpuDuringStorm));
-      const off = median(noHash[source].map((r) => r.recorderCpuDuringStorm));
-      const last = runs[source][runs[source].length - 1];
-      const more = off > 0 ? (on / off - 1) * 100 : 0;
-      console.log(
-        `  ${source.padEnd(8)} on ${on.toFixed(2)} s, off ${
-          off.toFixed(2)
-        } s: ${more >= 0 ? "+" : ""}${more.toFixed(0)}% ${
-          more <= 10 ? "met" : "NOT met"
-        }; ${last.hashEvents} hashes (${last.hashOk} ok), ${last.hashFilesRead} files read, ${last.hashCacheHits} from the cache, ${last.hashSkipped} skipped`,
-      );
-    }
+    printHashing(runs, noHash);
     for (
       const [name, defs] of [["SHA extensions where present", []], [
         "plain C",
@@ -479,6 +566,7 @@ async function main() {
           : `first-time hash (${source}): no figure (hash ${f.status})`,
       );
     }
+    if (hashingOnly) return;
     const lib = `${ROOT}driver/linux/build`;
     try {
       await Deno.stat(`${lib}/test_ebpf`);
@@ -496,5 +584,73 @@ async function main() {
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The 1-minute load average, as /proc/loadavg gives it. */
+function loadAverage(): string {
+  return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
+}
+
+type HashRow = Awaited<ReturnType<typeof recordStorm>>;
+
+/**
+ * The hashing figures: per source, the recorder's CPU during the storm with
+ * hashing on over off, round by round (the pairs ran one after the other),
+ * and the median of those ratios against the target; that CPU split into
+ * the hash worker thread's and the rest of the recorder's (the extra
+ * `image_hash` events through the ring, Deno and the recording); the
+ * storm's own hashing (files read, cache hits) and the other processes'
+ * first-time reads that fell into the same window.
+ */
+function printHashing(
+  runs: Record<string, HashRow[]>,
+  noHash: Record<string, HashRow[]>,
+) {
+  console.log(
+    "hashing: recorder CPU during the storm, hashing on / --no-image-hash, in pairs (target: at most +10%, judged on the median of the pairs)",
+  );
+  const pct = (r: number) =>
+    `${r >= 1 ? "+" : ""}${((r - 1) * 100).toFixed(0)}%`;
+  for (const source of ["ebpf", "netlink"]) {
+    const on = runs[source], off = noHash[source];
+    const ratios = on.map((r, i) =>
+      Number(r.recorderCpuDuringStorm) /
+      Math.max(0.01, Number(off[i].recorderCpuDuringStorm))
+    );
+    const rest = on.map((r, i) =>
+      (Number(r.recorderCpuDuringStorm) - Number(r.hashWorkerCpu)) /
+      Math.max(0.01, Number(off[i].recorderCpuDuringStorm))
+    );
+    const m = median(ratios);
+    console.log(
+      `  ${source.padEnd(8)} on/off by pair: ${
+        ratios.map((r) => r.toFixed(2)).join(" ")
+      }; median ${pct(m)} ${m <= 1.1 ? "met" : "NOT met"} (CPU on ${
+        median(on.map((r) => r.recorderCpuDuringStorm)).toFixed(2)
+      } s, off ${
+        median(off.map((r) => r.recorderCpuDuringStorm)).toFixed(2)
+      } s, medians)`,
+    );
+    console.log(
+      `           hash worker thread ${
+        median(on.map((r) => r.hashWorkerCpu)).toFixed(2)
+      } s (by pair: ${
+        on.map((r) => r.hashWorkerCpu).join(" ")
+      }); the rest of the recorder, on/off: median ${pct(median(rest))}`,
+    );
+    const last = on[on.length - 1];
+    console.log(
+      `           the storm's execs: ${
+        on.map((r) => `${r.stormHashes} hashes ${r.stormRead} read`).join(
+          ", ",
+        )
+      } (the rest from the cache); other processes' execs in the same window: ${
+        on.map((r) => `${r.otherRead} files ${r.otherMbRead} MB`).join(", ")
+      } read`,
+    );
+    console.log(
+      `           whole run (last pair): ${last.hashEvents} hashes (${last.hashOk} ok), ${last.hashFilesRead} files read, ${last.hashCacheHits} from the cache, ${last.hashSkipped} skipped`,
+    );
   }
 }

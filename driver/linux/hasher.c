@@ -289,6 +289,7 @@ static void *worker(void *arg) {
   struct pr_hasher *hz = arg;
   struct work cur, susp; /* susp.j != NULL: a snapshot's hash, suspended */
   memset(&susp, 0, sizeof(susp));
+  pthread_setname_np(pthread_self(), "procrec-hash"); /* its CPU, apart in top and /proc */
   pthread_mutex_lock(&hz->mu);
   for (;;) {
     struct job *j = NULL;
