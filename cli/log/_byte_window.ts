@@ -76,6 +76,20 @@ export class ByteWindow {
     );
   }
 
+  /**
+   * The buffer that holds the loaded bytes, for reading them in place: the
+   * byte at stream offset `pos` is at `buffer[index(pos)]`. Valid until the
+   * window loads more.
+   */
+  get buffer(): Uint8Array {
+    return this.#buf;
+  }
+
+  /** The index in {@link buffer} of stream offset `pos`. */
+  index(pos: number): number {
+    return this.#start + pos - this.base;
+  }
+
   /** Ends the stream early. */
   async close(): Promise<void> {
     await this.#it.return?.();

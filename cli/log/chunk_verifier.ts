@@ -187,7 +187,54 @@ export class ChunkVerifier {
       this.#trailerSeen = true;
       return undefined;
     }
-    return this.#chunk(item, f.offset, f.bytes.length, hash);
+    const [, index, firstSeq, prev, digest, body] = item;
+    if (
+      item.length !== 6 || !isUint(index) || !isUint(firstSeq) ||
+      !(prev instanceof Uint8Array) || !(digest instanceof Uint8Array) ||
+      !(body instanceof Uint8Array)
+    ) {
+      return this.#damaged(
+        f.offset,
+        `chunk at offset ${f.offset} has the wrong shape (expected ["chunk", index, firstSeq, prev, digest, body])`,
+      );
+    }
+    return this.#chunk(
+      index,
+      firstSeq,
+      prev,
+      digest,
+      body,
+      f.offset,
+      f.bytes.length,
+      hash,
+    );
+  }
+
+  /**
+   * Checks a chunk item whose plain envelope the reader has read in place
+   * (`plainChunkEnd`): what {@link frame} does for its frame, without
+   * reading the envelope again. The byte arrays are views of the item.
+   */
+  plainChunk(
+    offset: number,
+    item: Uint8Array,
+    index: number,
+    firstSeq: number,
+    prev: Uint8Array,
+    digest: Uint8Array,
+    body: Uint8Array,
+  ): ChunkRead | undefined {
+    this.report.bytes = offset + item.length;
+    return this.#chunk(
+      index,
+      firstSeq,
+      prev,
+      digest,
+      body,
+      offset,
+      item.length,
+      sha256(item),
+    );
   }
 
   /** Bytes follow the trailer (from `offset`, at least `length`). */
@@ -254,23 +301,16 @@ export class ChunkVerifier {
   }
 
   #chunk(
-    item: unknown[],
+    index: number,
+    firstSeq: number,
+    prev: Uint8Array,
+    digest: Uint8Array,
+    body: Uint8Array,
     pos: number,
     length: number,
     hash: Uint8Array,
   ): ChunkRead | undefined {
     const r = this.report;
-    const [, index, firstSeq, prev, digest, body] = item;
-    if (
-      item.length !== 6 || !isUint(index) || !isUint(firstSeq) ||
-      !(prev instanceof Uint8Array) || !(digest instanceof Uint8Array) ||
-      !(body instanceof Uint8Array)
-    ) {
-      return this.#damaged(
-        pos,
-        `chunk at offset ${pos} has the wrong shape (expected ["chunk", index, firstSeq, prev, digest, body])`,
-      );
-    }
     if (!equalBytes(sha256(body).subarray(0, 16), digest)) {
       return this.#damaged(
         pos,

@@ -88,40 +88,67 @@ export async function* frameRecording(
   window: ByteWindow,
   start: number,
 ): AsyncGenerator<Frame> {
-  let pos = start;
+  const framer = new RecordingFramer(window, start);
   for (;;) {
+    const f = await framer.next();
+    if (f === undefined) return;
+    yield f;
+  }
+}
+
+/**
+ * The framing of {@link frameRecording} one frame at a time, from
+ * {@link RecordingFramer.pos}, which a reader may move past items it has
+ * taken in place itself (`plainChunkEnd`).
+ */
+export class RecordingFramer {
+  /** Stream offset of the next frame. */
+  pos: number;
+  #window: ByteWindow;
+  #ended = false;
+
+  constructor(window: ByteWindow, start: number) {
+    this.#window = window;
+    this.pos = start;
+  }
+
+  /** The next frame; `undefined` once the input has ended. */
+  async next(): Promise<Frame | undefined> {
+    if (this.#ended) return undefined;
+    const window = this.#window;
+    const pos = this.pos;
     window.drop(pos);
-    if (!(await window.ensure(pos + 1))) return;
+    if (!(await window.ensure(pos + 1))) return this.#end();
     await window.ensure(pos + LONGEST);
     const marker = markerAt(window, pos);
     if (marker === "partial") {
-      yield {
+      this.#ended = true;
+      return {
         kind: "truncated",
         offset: pos,
         length: window.end - pos,
         item: window.at(pos) === MARKERS.chunk[0] ? "chunk" : "trailer",
       };
-      return;
     }
     let why: string;
     if (marker !== undefined) {
       try {
         const end = await scanAt(window, pos);
-        yield {
+        this.pos = end;
+        return {
           kind: "item",
           item: marker,
           offset: pos,
           bytes: window.view(pos, end),
         };
-        pos = end;
-        continue;
       } catch (e) {
         if (e instanceof NeedMoreBytes) {
           // cut by the end of the input, or by the next item (a length
           // field that was altered): only the first is a truncation
           const { next, zeros } = await nextMarker(window, pos);
           if (next < window.end) {
-            yield {
+            this.pos = next;
+            return {
               kind: "damaged",
               offset: pos,
               length: next - pos,
@@ -129,16 +156,14 @@ export async function* frameRecording(
               atEnd: false,
               reason: `a ${marker} whose length runs past the next item`,
             };
-            pos = next;
-            continue;
           }
-          yield {
+          this.#ended = true;
+          return {
             kind: "truncated",
             offset: pos,
             length: window.end - pos,
             item: marker,
           };
-          return;
         }
         why = `a ${marker} that is not well-formed CBOR (${
           (e as Error).message
@@ -150,7 +175,8 @@ export async function* frameRecording(
       })`;
     }
     const { next, zeros } = await nextMarker(window, pos);
-    yield {
+    this.pos = next;
+    return {
       kind: "damaged",
       offset: pos,
       length: next - pos,
@@ -158,7 +184,11 @@ export async function* frameRecording(
       atEnd: next === window.end && window.eof,
       reason: why,
     };
-    pos = next;
+  }
+
+  #end(): undefined {
+    this.#ended = true;
+    return undefined;
   }
 }
 

@@ -22,7 +22,9 @@ import {
   ChunkVerifier,
   type RecordingReport,
 } from "./chunk_verifier.ts";
-import { frameRecording } from "./frame_recording.ts";
+import { batchedIterator } from "./_batched_iterator.ts";
+import { envelopeAt, plainChunkEnd } from "./_chunk_envelope.ts";
+import { RecordingFramer } from "./frame_recording.ts";
 import {
   FORMAT_NAME,
   MAX_ITEM_BYTES,
@@ -43,6 +45,12 @@ export class RecordingFormatError extends Error {
 }
 
 const READ_BLOCK = 1 << 20;
+/**
+ * Chunks and events read at most in one go (they are held until taken): a
+ * batch of small chunks, or one big chunk.
+ */
+const BATCH_CHUNKS = 1024;
+const BATCH_EVENTS = 4096;
 
 /**
  * A recording opened for reading.
@@ -71,6 +79,7 @@ export class RecordingReader {
   #verifier: ChunkVerifier;
   #start: number;
   #used = false;
+  #ended = false;
 
   private constructor(
     readonly name: string,
@@ -219,34 +228,81 @@ export class RecordingReader {
 
   /**
    * Every readable chunk, in order and once, verified: framing
-   * ({@link frameRecording}) cuts the input into items, the
-   * {@link ChunkVerifier} checks them; see {@link report}.
+   * (`frameRecording`) cuts the input into items, the
+   * {@link ChunkVerifier} checks them; see {@link report}. The plain chunks
+   * whole in the bytes loaded are taken in place, many at a time, without
+   * an `await` each; the report is settled when the iteration ends.
    */
-  async *chunks(): AsyncGenerator<ChunkRead> {
+  chunks(): AsyncIterableIterator<ChunkRead> {
     if (this.#used) {
-      throw new Error(`Cannot read recording "${this.name}" twice`);
+      const e = new Error(`Cannot read recording "${this.name}" twice`);
+      return batchedIterator(() => Promise.reject(e), () => Promise.resolve());
     }
     this.#used = true;
+    const framer = new RecordingFramer(this.#window, this.#start);
+    const window = this.#window;
+    return batchedIterator(
+      () => this.#fill(framer),
+      () => window.close(),
+    );
+  }
+
+  /** The next chunks read, or `undefined` once the input is read. */
+  async #fill(framer: RecordingFramer): Promise<ChunkRead[] | undefined> {
+    if (this.#ended) return undefined;
     const window = this.#window;
     const v = this.#verifier;
-    try {
-      for await (const frame of frameRecording(window, this.#start)) {
-        const chunk = v.frame(frame);
-        if (chunk) yield chunk;
-        if (v.done) {
-          // nothing belongs after the trailer
-          const end = frame.offset +
-            (frame.kind === "item" ? frame.bytes.length : frame.length);
-          window.drop(end);
-          if (await window.ensure(end + 1)) {
-            v.afterTrailer(end, window.end - end);
-          }
-          break;
+    const out: ChunkRead[] = [];
+    for (;;) {
+      // the plain chunks whole in the loaded bytes, read in place
+      const buf = window.buffer;
+      const end = window.index(window.end);
+      let at = window.index(framer.pos);
+      let pos = framer.pos;
+      let events = 0;
+      while (out.length < BATCH_CHUNKS && events < BATCH_EVENTS) {
+        const itemEnd = plainChunkEnd(buf, at, end, MAX_ITEM_BYTES);
+        if (itemEnd < 0) break;
+        const e = envelopeAt;
+        const chunk = v.plainChunk(
+          pos,
+          buf.subarray(at, itemEnd),
+          e.index,
+          e.firstSeq,
+          buf.subarray(e.prevStart, e.prevEnd),
+          buf.subarray(e.digestStart, e.digestEnd),
+          buf.subarray(e.bodyStart, itemEnd),
+        );
+        if (chunk) {
+          out.push(chunk);
+          events += chunk.events.length;
         }
+        pos += itemEnd - at;
+        at = itemEnd;
       }
-      v.finish(window.end);
-    } finally {
-      await window.close();
+      framer.pos = pos;
+      if (out.length > 0) return out;
+      // anything else (a block's end, damage, a trailer) one frame at a time
+      const frame = await framer.next();
+      if (frame === undefined) {
+        v.finish(window.end);
+        this.#ended = true;
+        return out;
+      }
+      const chunk = v.frame(frame);
+      if (chunk) out.push(chunk);
+      if (v.done) {
+        // nothing belongs after the trailer
+        const end = frame.offset +
+          (frame.kind === "item" ? frame.bytes.length : frame.length);
+        window.drop(end);
+        if (await window.ensure(end + 1)) {
+          v.afterTrailer(end, window.end - end);
+        }
+        v.finish(window.end);
+        this.#ended = true;
+        return out;
+      }
     }
   }
 }

@@ -45,7 +45,7 @@ export interface RecordingSource {
   readonly header: RecordingHeader;
   readonly report: RecordingReport;
   events(): AsyncGenerator<ProcEvent>;
-  chunks(): AsyncGenerator<ChunkRead>;
+  chunks(): AsyncIterableIterator<ChunkRead>;
   /** Once `chunks()` has ended: events that stand for what no chunk holds (a damaged tail's loss). */
   tailEvents(): ProcEvent[];
 }
