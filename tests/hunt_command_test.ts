@@ -377,3 +377,77 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "hunt: rule parses are kept in a file between runs (PROCREC_RULE_CACHE), by the SHA-256 of each rule's text",
+  sanitizeResources: false,
+  async fn() {
+    await withTempDir(async (dir) => {
+      const rec = `${dir}/case.cbor`;
+      const imp = await procrec([
+        "import",
+        "sysmon",
+        `${SIGMA}/regression/${CASE}/events.xml`,
+        "-o",
+        rec,
+      ]);
+      assert(imp.code === 0, imp.stderr);
+      const kept = `${dir}/cache/sigma.json`;
+      const rule = `${dir}/rules/cmdkey.yml`;
+      await Deno.mkdir(`${dir}/rules`);
+      await Deno.copyFile(CASE_RULE, rule);
+      await Deno.writeTextFile(
+        `${dir}/rules/bad.yml`,
+        "title: bad\nlogsource: {}\ndetection:\n  s: {Image: x}\n  condition: s and t\n",
+      );
+      const env = { PROCREC_RULE_CACHE: kept };
+      const hunt = () =>
+        procrec(["hunt", "--rules", `${dir}/rules`, rec, "--json"], { env });
+      const first = await hunt();
+      assert(first.code === 2, `${first.code} ${first.stderr}`);
+      const text = await Deno.readTextFile(kept);
+      assert(text.startsWith('{"format":"procrec-sigma-parsed:'), text);
+      // the second run reads the parses back: the same answer, the same
+      // problem named; the file is left as it was
+      const second = await hunt();
+      assert(second.stdout === first.stdout, second.stdout);
+      assert(second.stderr === first.stderr, second.stderr);
+      assert(
+        /"t" is not a search identifier/.test(second.stderr),
+        second.stderr,
+      );
+      assert((await Deno.readTextFile(kept)) === text);
+      // a damaged file is not used, and is written anew
+      await Deno.writeTextFile(
+        kept,
+        text.replace("Cmdkey", "Cmdkay"),
+      );
+      const damaged = await hunt();
+      assert(damaged.stdout === first.stdout, damaged.stdout);
+      assert((await Deno.readTextFile(kept)) === text);
+      // an edited rule is parsed again: its new title is what hits
+      await Deno.writeTextFile(
+        rule,
+        (await Deno.readTextFile(rule)).replace(
+          /^title: .*$/m,
+          "title: Edited Cmdkey Rule",
+        ),
+      );
+      const edited = await hunt();
+      assert(edited.code === 2, edited.stderr);
+      const hits = JSON.parse(edited.stdout).hits as Hit[];
+      assert(
+        hits.length === 1 && hits[0].rule.title === "Edited Cmdkey Rule",
+        edited.stdout,
+      );
+      // off: nothing read or written
+      await Deno.remove(kept);
+      const off = await procrec(["hunt", "--rules", rule, rec], {
+        env: { PROCREC_RULE_CACHE: "off" },
+      });
+      assert(off.code === 1, off.stderr);
+      assert(!(await Deno.stat(kept).then(() => true, () => false)));
+    });
+  },
+});

@@ -4,7 +4,16 @@
  * and every positive regression case, imported with `procrec import sysmon`,
  * is matched by its rule, on its own event.
  */
-import { type HuntHit, loadRuleSet, RuleHunter } from "../cli/hunt/mod.ts";
+import {
+  type CompiledRule,
+  type HuntHit,
+  keptFromText,
+  keptToText,
+  loadRuleSet,
+  PARSED_RULES_FORMAT,
+  type ParsedEntry,
+  RuleHunter,
+} from "../cli/hunt/mod.ts";
 import { RecordingReader } from "../cli/log/mod.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import type { RecordingHeader } from "../cli/log/schema.ts";
@@ -56,6 +65,98 @@ Deno.test("hunt: every SigmaHQ process_creation rule loads; at most 2% unsupport
   assert(unsupported.length <= files.length * 0.02);
   for (const p of unsupported) assert(p.reason.length > 0);
   assert(set.rules.length + set.problems.length === files.length);
+});
+
+Deno.test("hunt: rules loaded from kept parses (by SHA-256 of the text) are the rules the YAML gives", () => {
+  const files = ruleFiles(SIGMA).map((path) => ({
+    path,
+    text: Deno.readTextFileSync(path),
+  }));
+  // a malformed and an unsupported rule are kept as their errors
+  files.push(
+    { path: "bad.yml", text: "title: [\n" },
+    {
+      path: "count.yml",
+      text:
+        "title: c\nlogsource: {}\ndetection: {s: {Image: x}, condition: s | count() > 5}\n",
+    },
+  );
+  const kept = new Map<string, ParsedEntry>();
+  const fresh = loadRuleSet(files, { kept });
+  const text = keptToText(kept);
+  const back = keptFromText(text);
+  assert(back !== undefined && back.size === kept.size);
+  // the same texts under other paths: the paths are the new ones
+  const moved = files.map((f) => ({ path: `moved/${f.path}`, text: f.text }));
+  const again = loadRuleSet(moved, { kept: back });
+  assert(back.size === kept.size, "nothing parsed again");
+  // JSON with the keys of every object in order
+  const sorted = (_k: string, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+        Object.entries(v).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0),
+      )
+      : v;
+  const shape = (r: CompiledRule, prefix = "") =>
+    JSON.stringify({
+      ...r.rule,
+      file: prefix + r.rule.file,
+      selections: [...r.rule.selections],
+      anchors: r.anchors,
+      required: r.required,
+      fields: r.fields,
+      notApplicable: r.notApplicable,
+      unanswered: r.unanswered,
+    }, sorted);
+  assert(fresh.rules.length === again.rules.length);
+  for (let i = 0; i < fresh.rules.length; i++) {
+    assert(
+      shape(fresh.rules[i], "moved/") === shape(again.rules[i]),
+      `${fresh.rules[i].rule.file}: kept parse differs`,
+    );
+  }
+  assert(fresh.problems.length === 2 && again.problems.length === 2);
+  for (let i = 0; i < fresh.problems.length; i++) {
+    const a = fresh.problems[i], b = again.problems[i];
+    assert(
+      a.kind === b.kind && a.field === b.field && a.reason === b.reason &&
+        b.message === a.message.replace(a.file, b.file) &&
+        b.file === `moved/${a.file}`,
+      `${JSON.stringify(a)} ${JSON.stringify(b)}`,
+    );
+  }
+  // a damaged store is not used
+  assert(keptFromText(text.replace("detection", "detectioN")) === undefined);
+  assert(keptFromText(text.slice(0, -1)) === undefined);
+  console.log(
+    `${files.length} rule files, kept as ${
+      (text.length / 1e6).toFixed(1)
+    } MB: the same rules and problems`,
+  );
+});
+
+Deno.test("hunt: the kept-parse format is bumped when the parser changes", async () => {
+  // kept parses of an older parser must not be used: PARSED_RULES_FORMAT
+  // names the parser's sources by their SHA-256
+  const sources = [
+    "parse_rule.ts",
+    "parse_condition.ts",
+    "sigma_rule.ts",
+    "rule_error.ts",
+  ].map((f) => Deno.readTextFileSync(`${ROOT}cli/hunt/${f}`)).join("\0");
+  const digest = new Uint8Array(
+    await crypto.subtle.digest(
+      "SHA-256",
+      new TextEncoder().encode(sources),
+    ),
+  );
+  const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  assert(
+    PARSED_RULES_FORMAT.endsWith(`:${hex.slice(0, 16)}`),
+    `the parser changed: set PARSED_RULES_FORMAT in cli/hunt/parsed_rules.ts to "procrec-sigma-parsed:${
+      hex.slice(0, 16)
+    }"`,
+  );
 });
 
 Deno.test({

@@ -10,12 +10,12 @@ import { UsageError } from "../errors.ts";
 import type { ProcEvent } from "../events/types.ts";
 import {
   type CompiledRule,
-  loadRuleSet,
   type RecordingHunt,
   RuleHunter,
 } from "../hunt/mod.ts";
 import { analysisChunks, type RecordingSource } from "../log/mod.ts";
 import { readRuleFiles } from "./_rule_files.ts";
+import { loadRuleSetKept } from "./_parsed_rules_file.ts";
 import { printErr } from "./_run.ts";
 
 /**
@@ -24,7 +24,7 @@ import { printErr } from "./_run.ts";
  */
 export async function loadHuntRules(paths: string[]): Promise<CompiledRule[]> {
   const files = await readRuleFiles(paths);
-  const set = loadRuleSet(files);
+  const set = await loadRuleSetKept(files);
   for (const p of set.problems) printErr(`procrec: rules: ${p.message}\n`);
   if (set.rules.length === 0) {
     throw new UsageError(

@@ -30,8 +30,9 @@ import { action, print, printErr } from "./_run.ts";
 import { groupOption, modeOf } from "./_output.ts";
 import { readKeyFile } from "./_input.ts";
 import { requireRegularFile } from "../io/mod.ts";
-import { huntLine, loadRuleSet, RuleHunter } from "../hunt/mod.ts";
+import { huntLine, RuleHunter } from "../hunt/mod.ts";
 import { readRuleFiles } from "./_rule_files.ts";
+import { loadRuleSetKept } from "./_parsed_rules_file.ts";
 
 const EXAMPLES = `
 Examples:
@@ -110,7 +111,9 @@ export function register(program: Command): void {
     .action(action(async (recordings: string[], flags: CreateFlags) => {
       const mode = modeOf(flags.group);
       const ruleFiles = flags.rules ? await readRuleFiles(flags.rules) : [];
-      const ruleSet = flags.rules ? loadRuleSet(ruleFiles) : undefined;
+      const ruleSet = flags.rules
+        ? await loadRuleSetKept(ruleFiles)
+        : undefined;
       for (const p of ruleSet?.problems ?? []) {
         printErr(`procrec: rules: ${p.message}\n`);
       }

@@ -11,7 +11,6 @@ import {
   type CompiledRule,
   type HuntReport,
   huntReportToJson,
-  loadRuleSet,
   renderHunt,
   RuleHunter,
   SIGMA_LEVELS,
@@ -21,6 +20,7 @@ import { analysisChunks, type RecordingSource } from "../log/mod.ts";
 import { pathExists } from "../path_exists.ts";
 import { openRecordingInput } from "./_input.ts";
 import { readRuleFiles } from "./_rule_files.ts";
+import { loadRuleSetKept } from "./_parsed_rules_file.ts";
 import { action, print, printErr } from "./_run.ts";
 
 interface HuntFlags {
@@ -60,6 +60,13 @@ Each hit: level, rule title and id; host, recording, pid, UTC time, event;
 image, command line, user; parents (nearest first; [pid] when the parent is
 not in the recording). --json prints one object: hits, each recording's
 account with every not-applicable rule, and the rules that did not load.
+
+Parsed rules are kept between runs (YAML parsing is most of the loading
+time), by the SHA-256 of each rule file's text, so an edited file is parsed
+again: in $PROCREC_RULE_CACHE (a file path; "off" keeps nothing), by default
+$XDG_CACHE_HOME/procrec/sigma-rules.json or ~/.cache/procrec/sigma-rules.json.
+A damaged file is not used. replay, report and bundle create --rules use it
+too.
 
 Exit status: 0 no hit, 1 hits, 2 on errors (an input or rule file that
 cannot be read, an invalid rule; hits found elsewhere are still printed).
@@ -101,7 +108,7 @@ export function register(program: Command): void {
     .addHelpText("after", HELP)
     .action(action(async (inputs: string[], flags: HuntFlags) => {
       const files = await readRuleFiles(flags.rules);
-      const set = loadRuleSet(files);
+      const set = await loadRuleSetKept(files);
       const rules = selectRules(set.rules, flags);
       if (rules.length === 0) {
         throw new UsageError(

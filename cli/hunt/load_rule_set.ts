@@ -6,6 +6,7 @@
  * @module
  */
 import { parseRule } from "./parse_rule.ts";
+import { type ParsedRules, parseWithKept } from "./parsed_rules.ts";
 import { type CompiledRule, compileRule } from "./compile_rule.ts";
 import { RuleError, UnsupportedRuleError } from "./rule_error.ts";
 
@@ -43,12 +44,20 @@ export interface RuleSet {
  */
 export function loadRuleSet(
   files: Iterable<{ path: string; text: string }>,
+  options: {
+    /** Parsed rules kept from earlier runs (see {@link parseWithKept}); new ones are added. */
+    kept?: ParsedRules;
+  } = {},
 ): RuleSet {
+  const kept = options.kept;
   const rules: CompiledRule[] = [];
   const problems: RuleProblem[] = [];
   for (const { path, text } of files) {
     try {
-      rules.push(compileRule(parseRule(text, path)));
+      const parsed = kept
+        ? parseWithKept(text, path, kept)
+        : parseRule(text, path);
+      rules.push(compileRule(parsed));
     } catch (e) {
       if (e instanceof UnsupportedRuleError) {
         problems.push({

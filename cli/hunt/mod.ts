@@ -33,6 +33,15 @@ export {
 } from "./load_rule_set.ts";
 export { RuleIndex } from "./rule_index.ts";
 export {
+  keptFromText,
+  keptToText,
+  PARSED_RULES_FORMAT,
+  type ParsedEntry,
+  type ParsedRules,
+  parseWithKept,
+  ruleTextKey,
+} from "./parsed_rules.ts";
+export {
   type HuntHit,
   type NotApplicable,
   type RecordingHunt,
