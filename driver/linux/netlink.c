@@ -1,29 +1,29 @@
 /*
  * netlink.c - the proc connector source (NETLINK_CONNECTOR, CN_IDX_PROC):
- * its struct pr_source_ops (open, start, stop, close, control). The threads
- * are in nl_reader.c and nl_enricher.c, the state they share in nl_source.h.
- * README.md in this directory lists the records it emits, field by field.
+ * its struct pr_source_ops (open, start, stop, close, control). Its thread
+ * is in nl_reader.c (receiving) and nl_enricher.c (/proc, records), the state
+ * in nl_source.h. README.md in this directory lists the records it emits,
+ * field by field.
  *
- * Two threads (SCHED_FIFO 1 when allowed, else nice -10):
- *  - the reader only receives: it drains the socket, checks the kernel's
- *    per-CPU sequence numbers, turns each proc_event into a small raw event
- *    and appends it to an in-memory queue. It never touches /proc, so the
- *    kernel's socket buffer is drained at the speed of recv.
- *  - the enricher takes raw events in order, reads /proc/<pid>/ for exec
- *    events, builds the records and emits them. Being the only emitter, it
- *    keeps the kernel's order: an exec record always precedes the exit of
- *    the same process. Before it trusts what /proc showed for an exec it
- *    waits until the reader has found the socket empty after the read (a
- *    later exec of the same process would then be in the queue), and it
- *    rejects a read that saw an image without arguments (a later exec under
- *    way): an exec record never carries a later exec's image.
+ * One thread (SCHED_FIFO 1 when allowed, else nice -10), in rounds: it
+ * drains the socket with recvmmsg, checks the kernel's per-CPU sequence
+ * numbers, turns each proc_event into a small event in its queue and reads
+ * /proc/<pid>/ for each exec as soon as it is received; once the socket is
+ * empty it builds the round's records and emits them in the kernel's order
+ * (an exec record always precedes the exit of the same process). It trusts
+ * what /proc showed for an exec only once a receive that started after the
+ * read found the socket empty (a later exec of the same process would then
+ * be in the queue), and it rejects a read that saw an image without
+ * arguments (a later exec under way): an exec record never carries a later
+ * exec's image.
  *
- * Wake-ups are batched (a wake-up per event cost a context switch per event
- * in each thread and in the caller): the reader, woken by a message, waits
- * NL_READ_BATCH_NS before it drains; it wakes the enricher at once only for
- * an exec (its /proc read cannot wait) or a full batch, else the enricher
- * looks every NL_ENRICH_POLL_MS; lib.c wakes procrec_read's caller at 64 KiB
- * of records, else it looks every 10 ms.
+ * Wake-ups are batched: after a round that received something the thread
+ * sleeps NL_READ_BATCH_NS before the next; when a round received nothing it
+ * sleeps until the socket is readable, then NL_READ_BATCH_NS more. lib.c
+ * wakes procrec_read's caller at 64 KiB of records, else it looks every
+ * 10 ms. (An earlier design handed every event from a reader thread to an
+ * enricher thread: a lock and often a wake-up per event, and about twice the
+ * CPU.)
  *
  * Loss accounting, each a PR_REC_LOST at the place it happened:
  *  - recv() failing with ENOBUFS: the socket buffer overflowed (count
@@ -35,13 +35,16 @@
  *    when they have a CPU; a gap is only seen against a later message of its
  *    CPU, so start and stop send one event from every CPU (calibration and
  *    stop markers);
- *  - the raw queue full: PR_LOST_RING_FULL with the count;
+ *  - the thread's queue full (it stops receiving before that, so only if
+ *    a bug let it fill): PR_LOST_RING_FULL with the count;
  *  - the library ring full: counted by lib.c (PR_LOST_RING_FULL).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/cn_proc.h>
+#include <arpa/inet.h>
 #include <linux/connector.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <pthread.h>
 #include <sched.h>
@@ -61,9 +64,9 @@
 
 static void nl_free(struct nl_state *s) {
   if (s->fd >= 0) close(s->fd);
+  if (s->exec_fd >= 0) close(s->exec_fd);
   if (s->wake[0] >= 0) close(s->wake[0]);
   if (s->wake[1] >= 0) close(s->wake[1]);
-  pthread_cond_destroy(&s->q_cv);
   pthread_cond_destroy(&s->pause_cv);
   pthread_cond_destroy(&s->drain_cv);
   if (s->slots != NULL) {
@@ -78,9 +81,45 @@ static void nl_free(struct nl_state *s) {
   pr_nl_queue_free(&s->q);
   pr_nl_seq_free(&s->seq);
   free(s->exec_pending);
-  free(s->batch);
   free(s->recv_buf);
   free(s);
+}
+
+/* A second socket in the proc connector's group that a socket filter
+ * (classic BPF) lets only exec events into: it wakes the thread at once for
+ * an exec, whose /proc read cannot wait, while the other events wait for
+ * the next batch. Its messages only wake: the events themselves are taken
+ * from the main socket, in order. It does not subscribe (the main socket
+ * does). Only with enrichment (PR_OPT_NO_ENRICH: no /proc read waits).
+ * Returns the fd, or -1 when it cannot be had (then the thread drains every
+ * NL_READ_BATCH_NS instead). */
+static int open_exec_wake(void) {
+  /* nlmsghdr (16 bytes), cn_msg (20), then proc_event.what (host order;
+   * an absolute load reads big-endian). */
+  const uint32_t what_off = NLMSG_HDRLEN + sizeof(struct cn_msg);
+  struct sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, what_off),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXEC), 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0xffff),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+  };
+  struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+  struct sockaddr_nl sa;
+  int fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
+  if (fd < 0) return -1;
+  /* The filter first: nothing unfiltered is queued once bound. */
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) != 0) {
+    close(fd);
+    return -1;
+  }
+  memset(&sa, 0, sizeof(sa));
+  sa.nl_family = AF_NETLINK;
+  sa.nl_groups = CN_IDX_PROC;
+  if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 static int nl_open(struct pr_lib *lib, char *why, size_t n) {
@@ -96,7 +135,7 @@ static int nl_open(struct pr_lib *lib, char *why, size_t n) {
     return PR_E_NOMEM;
   }
   s->lib = lib;
-  s->fd = s->wake[0] = s->wake[1] = -1;
+  s->fd = s->exec_fd = s->wake[0] = s->wake[1] = -1;
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->pause_cv, NULL);
   {
@@ -104,7 +143,6 @@ static int nl_open(struct pr_lib *lib, char *why, size_t n) {
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->drain_cv, &ca);
-    pthread_cond_init(&s->q_cv, &ca);
     pthread_condattr_destroy(&ca);
   }
   int queue_ok = pr_nl_queue_init(&s->q, QUEUE_CAP) == 0;
@@ -115,15 +153,14 @@ static int nl_open(struct pr_lib *lib, char *why, size_t n) {
   if (s->exec_round < 1) s->exec_round = 1;
   if (s->exec_round > 64) s->exec_round = 64;
   s->slots = calloc(s->exec_round, sizeof(*s->slots));
-  s->batch = malloc(sizeof(*s->batch) * BATCH);
-  s->recv_buf = malloc(RECV_BUF);
+  s->recv_buf = malloc((size_t)RECV_MSGS * RECV_MSG_BYTES);
   int slots_ok = s->slots != NULL;
   if (slots_ok) {
     uint32_t i;
     for (i = 0; i < s->exec_round; i++)
       if ((s->slots[i].rec = malloc(s->rec_cap)) == NULL) slots_ok = 0;
   }
-  if (!queue_ok || s->exec_pending == NULL || !slots_ok || s->batch == NULL || s->recv_buf == NULL ||
+  if (!queue_ok || s->exec_pending == NULL || !slots_ok || s->recv_buf == NULL ||
       pr_thread_table_init(&s->threads) != 0 || pr_u32map_init(&s->starts, 1024) != 0) {
     snprintf(why, n, "out of memory");
     nl_free(s);
@@ -164,6 +201,8 @@ static int nl_open(struct pr_lib *lib, char *why, size_t n) {
     nl_free(s);
     return e == EPERM ? PR_E_PERM : PR_E_IO;
   }
+  /* Without enrichment nothing needs an exec at once. */
+  if (!(o->flags & PR_OPT_NO_ENRICH)) s->exec_fd = open_exec_wake();
   pr_lib_set_state(lib, s);
   return PR_OK;
 }
@@ -190,13 +229,13 @@ static int send_mcast(int fd, enum proc_cn_mcast_op op) {
   return 0;
 }
 
-/* The reader and the enricher run at the lowest real-time priority
+/* The source's thread runs at the lowest real-time priority
  * (SCHED_FIFO 1) when allowed (root), else at nice -10, else as they are.
- * Both only ever block or do bounded work per event (the kernel's RT
+ * It only ever blocks or does bounded work per event (the kernel's RT
  * throttling leaves others their share in any case). Measured on 2 CPUs
  * under tests/record_storm_helper.c (2000 processes, 3000 threads): execs
- * enriched from /proc ~65% at nice -10, ~100% at SCHED_FIFO 1: the enricher
- * reads /proc before a short-lived process can exit. */
+ * enriched from /proc ~65% at nice -10, ~100% at SCHED_FIFO 1: /proc is
+ * read before a short-lived process can exit. */
 void pr_nl_boost_priority(void) {
   struct sched_param sp;
   memset(&sp, 0, sizeof(sp));
@@ -286,12 +325,6 @@ static int nl_start(struct pr_lib *lib) {
   /* The threads already running, so that a process exit waits for them. */
   pr_thread_table_seed(&s->threads);
   seed_from_snapshot(s);
-  if ((rc = pr_start_thread(&s->enricher, pr_nl_enricher_main, s)) != 0) {
-    pr_lib_set_error(lib, "cannot start the enrichment thread: %s", strerror(rc));
-    send_mcast(s->fd, PROC_CN_MCAST_IGNORE);
-    return PR_E_IO;
-  }
-  s->enricher_started = 1;
   if ((rc = pr_start_thread(&s->reader, pr_nl_reader_main, s)) != 0) {
     pr_lib_set_error(lib, "cannot start the reader thread: %s", strerror(rc));
     nl_stop(lib);
@@ -344,17 +377,8 @@ static int nl_stop(struct pr_lib *lib) {
   if (s->reader_started) {
     pthread_join(s->reader, NULL);
     s->reader_started = 0;
-  } else {
-    pthread_mutex_lock(&s->mu);
-    s->reader_done = 1;
-    pthread_cond_broadcast(&s->q_cv);
-    pthread_mutex_unlock(&s->mu);
   }
   send_mcast(s->fd, PROC_CN_MCAST_IGNORE);
-  if (s->enricher_started) { /* it drains the queue, then ends */
-    pthread_join(s->enricher, NULL);
-    s->enricher_started = 0;
-  }
   return PR_OK;
 }
 

@@ -1,8 +1,8 @@
 /*
- * nl_enricher.c - the proc connector source's enricher thread (see
- * netlink.c): it takes raw events from the queue in order, reads
- * /proc/<pid>/ for exec events, builds the records and emits them. Being the
- * only emitter, it keeps the kernel's order.
+ * nl_enricher.c - what the proc connector source's thread (nl_reader.c)
+ * does with the events it received (see netlink.c): it reads /proc/<pid>/
+ * for exec events as soon as they arrive, builds the records and emits them
+ * in the kernel's order.
  */
 #include <errno.h>
 #include <linux/cn_proc.h>
@@ -16,9 +16,6 @@
 #include "../common/pr_record.h"
 #include "nl_source.h"
 #include "procfs.h"
-
-/* ---- the enricher thread ---- */
-
 
 /* Reads /proc for an exec event into slot x (not emitted yet). */
 static void prepare_exec(struct nl_state *s, const struct pr_nl_ev *ev, struct exec_slot *x) {
@@ -48,45 +45,6 @@ static void prepare_exec(struct nl_state *s, const struct pr_nl_ev *ev, struct e
     else if (pr_rb_finish(&b) > 0) x->enriched = 1;
   }
   close(fd);
-}
-
-/* Waits until the reader has found the socket empty in a recv that started
- * after t: then every message the kernel sent before t (a later exec of the
- * same process among them) is in the queue. A later exec still inside
- * execve at t shows its new image in /proc before it sends its message;
- * prepare_exec rejects what it read when the image was visible but not yet
- * the arguments, which covers that window up to its last microseconds (the
- * return path of execve after the arguments are in place): measured, no
- * borrowed value in ~10,000 `env /bin/true` double execs. Returns 0 when that cannot be
- * known (timeout). */
-static int wait_drained_after(struct nl_state *s, uint64_t t) {
-  struct timespec dl;
-  int woke = 0, ok = 0;
-  uint64_t until = pr_lib_mono_now() + 2000000000ull;
-  dl.tv_sec = (time_t)(until / 1000000000ull);
-  dl.tv_nsec = (long)(until % 1000000000ull);
-  pthread_mutex_lock(&s->mu);
-  for (;;) {
-    if (s->empty_seen >= t || s->reader_done) {
-      ok = 1;
-      break;
-    }
-    if (!woke) {
-      pthread_mutex_unlock(&s->mu);
-      pr_nl_wake_reader(s);
-      pthread_mutex_lock(&s->mu);
-      woke = 1;
-      continue;
-    }
-    if (s->paused) { /* a test holds the reader: wait for it, without limit */
-      pthread_cond_wait(&s->drain_cv, &s->mu);
-      woke = 0;
-      continue;
-    }
-    if (pthread_cond_timedwait(&s->drain_cv, &s->mu, &dl) == ETIMEDOUT) break;
-  }
-  pthread_mutex_unlock(&s->mu);
-  return ok;
 }
 
 /* Emits the exec record of slot x: its /proc values only when no later
@@ -219,89 +177,70 @@ static void process_event(struct nl_state *s, const struct pr_nl_ev *ev) {
   switch (ev->what) {
   case PR_NL_LOST: pr_lib_emit_lost(s->lib, ev->a, ev->cpu, ev->count, ev->flags, ev->ts); break;
   case PROC_EVENT_FORK: handle_fork(s, ev); break;
-  case PROC_EVENT_EXEC: break; /* see process_batch */
+  case PROC_EVENT_EXEC: break; /* see pr_nl_emit */
   case PROC_EVENT_EXIT: handle_exit(s, ev); break;
   case PROC_EVENT_COMM: handle_comm(s, ev); break;
   default: break;
   }
 }
 
-/* Handles batch[0..n) in order, in rounds: first the /proc reads of up to
- * exec_round execs (at once, as they come), then one drain barrier, then
- * every event of the round emitted in kernel order. */
-static void process_batch(struct nl_state *s, const struct pr_nl_ev *batch, uint32_t n) {
-  uint32_t i = 0;
-  while (i < n) {
-    uint32_t j = i, k = 0, m, e;
-    uint64_t read_end = 0;
-    int trusted = 0; /* execs of the round whose /proc read may be used */
-    while (j < n) {
-      if (batch[j].what == PROC_EVENT_EXEC) {
-        if (k == s->exec_round) break;
-        /* No longer pending: only a later exec of this pid would be. */
-        __atomic_fetch_sub(&s->exec_pending[exec_slot(batch[j].b)], 1, __ATOMIC_RELAXED);
-        s->slots[k].index = j;
-        prepare_exec(s, &batch[j], &s->slots[k]);
-        trusted |= s->slots[k].enriched;
-        k++;
-        read_end = pr_lib_mono_now();
-      }
-      j++;
+static inline struct pr_nl_ev *entry(struct nl_state *s, uint32_t off) {
+  return &s->q.ev[(s->q.head + off) % s->q.cap];
+}
+
+/* The /proc reads of the execs received (at once: a short-lived process is
+ * gone in a few hundred microseconds), while slots are free. */
+void pr_nl_prepare(struct nl_state *s) {
+  while (s->prep_off < s->q.len) {
+    const struct pr_nl_ev *ev = entry(s, s->prep_off);
+    if (ev->what == PROC_EVENT_EXEC) {
+      struct exec_slot *x;
+      if (s->slot_used == s->exec_round) return;
+      x = &s->slots[(s->slot_head + s->slot_used) % s->exec_round];
+      prepare_exec(s, ev, x);
+      x->read_end = pr_lib_mono_now();
+      s->slot_used++;
     }
-    {
-      int drained = 1;
-      /* The barrier only guards /proc values about to be used: a round whose
-       * reads all failed or were rejected emits them as gone anyway. */
-      if (trusted) drained = wait_drained_after(s, read_end);
-      for (m = i, e = 0; m < j; m++) {
-        if (batch[m].what == PROC_EVENT_EXEC) {
-          struct exec_slot *x = &s->slots[e++];
-          uint32_t pid = batch[m].b, later;
-          int superseded = !drained;
-          for (later = m + 1; later < j && !superseded; later++)
-            if (batch[later].what == PROC_EVENT_EXEC && batch[later].b == pid) superseded = 1;
-          if (!superseded && __atomic_load_n(&s->exec_pending[exec_slot(pid)], __ATOMIC_RELAXED) > 0) superseded = 1;
-          pr_thread_table_exec(&s->threads, pid);
-          finish_exec(s, &batch[m], x, superseded);
-        } else {
-          process_event(s, &batch[m]);
-        }
-      }
-    }
-    i = j;
+    s->prep_off++;
   }
 }
 
-void *pr_nl_enricher_main(void *arg) {
-  struct nl_state *s = arg;
-  pr_nl_boost_priority();
-  struct pr_nl_ev *batch = s->batch;
-  for (;;) {
-    uint32_t n = 0;
-    pthread_mutex_lock(&s->mu);
-    /* Woken for an exec or a full batch (see enqueue in nl_reader.c), else
-     * it looks every NL_ENRICH_POLL_MS. */
-    while (s->q.len == 0 && !s->reader_done) {
-      struct timespec dl;
-      uint64_t until = pr_lib_mono_now() + NL_ENRICH_POLL_MS * 1000000ull;
-      dl.tv_sec = (time_t)(until / 1000000000ull);
-      dl.tv_nsec = (long)(until % 1000000000ull);
-      pthread_cond_timedwait(&s->q_cv, &s->mu, &dl);
-      if (s->q.len > 0) break;
+/* Emits the events before prep_off in order. An exec whose /proc read is
+ * to be used waits until a receive that started after the read found the
+ * socket empty: every message the kernel sent before the read is then in
+ * the queue, a later exec of the same pid among them, and its values (maybe
+ * that later image) are not lent to this exec. prepare_exec rejects what it
+ * read when the image was visible but not yet the arguments, which covers a
+ * later exec still inside execve at the read up to its last microseconds
+ * (the return path of execve after the arguments are in place): measured,
+ * no borrowed value in ~10,000 `env /bin/true` double execs. When the queue
+ * has no room for another receive and its head still waits, the head's
+ * values are not used (the
+ * check cannot be made without receiving, and nothing more can be received
+ * before the head is emitted). */
+uint32_t pr_nl_emit(struct nl_state *s, int all) {
+  uint32_t done = 0;
+  while (done < s->prep_off) {
+    const struct pr_nl_ev *ev = entry(s, done);
+    if (ev->what == PROC_EVENT_EXEC) {
+      struct exec_slot *x = &s->slots[s->slot_head];
+      uint32_t *pending = &s->exec_pending[exec_slot(ev->b)];
+      int drained = all || !x->enriched || x->read_end <= s->empty_t0;
+      int stuck = !drained && done == 0 && s->q.cap - s->q.len < PR_NL_RECV_ROOM;
+      if (!drained && !stuck) break;
+      /* No longer pending: only a later exec of this pid would be. */
+      (*pending)--;
+      pr_thread_table_exec(&s->threads, ev->b);
+      finish_exec(s, ev, x, stuck || *pending > 0);
+      s->slot_head = (s->slot_head + 1) % s->exec_round;
+      s->slot_used--;
+    } else {
+      process_event(s, ev);
     }
-    if (s->q.len == 0 && s->reader_done) {
-      /* Drops after the last stored entry are still reported. */
-      if (pr_nl_queue_take_drops(&s->q, &batch[0])) {
-        pthread_mutex_unlock(&s->mu);
-        process_event(s, &batch[0]);
-        continue;
-      }
-      pthread_mutex_unlock(&s->mu);
-      break;
-    }
-    n = pr_nl_queue_pop(&s->q, batch, BATCH);
-    pthread_mutex_unlock(&s->mu);
-    process_batch(s, batch, n);
+    done++;
   }
-  return NULL;
+  s->q.head = (s->q.head + done) % s->q.cap;
+  s->q.len -= done;
+  s->prep_off -= done;
+  return done;
 }

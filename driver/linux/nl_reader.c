@@ -1,10 +1,18 @@
 /*
- * nl_reader.c - the proc connector source's reader thread (see netlink.c):
- * it only receives. It drains the socket, decodes each message
- * (nl_decode.c), checks the kernel's per-CPU sequence numbers (nl_seq.c) and
- * appends a small raw event to the queue (nl_queue.c) under the source's
- * mutex. It never touches /proc, so the kernel's socket buffer is drained at
- * the speed of recv.
+ * nl_reader.c - the proc connector source's one thread (see netlink.c). In
+ * rounds: it drains the socket (recvmmsg, many datagrams per call), decodes
+ * each message (nl_decode.c), checks the kernel's per-CPU sequence numbers
+ * (nl_seq.c) and appends the events to its queue (nl_queue.c); it reads
+ * /proc for each exec as soon as it is received (nl_enricher.c); once the
+ * socket is empty it emits the round's records in the kernel's order. Then
+ * it sleeps NL_READ_BATCH_NS, so that the next round takes a batch, or,
+ * when nothing came, until the socket is readable.
+ *
+ * One thread instead of a reader handing every event to an enricher: no
+ * lock, wake-up or copy per event, and the drain barrier an exec's /proc
+ * values wait for (nl_enricher.c) is the thread's own next receive. The
+ * socket buffer (32 MiB by default) absorbs the few microseconds of an
+ * exec's /proc read.
  */
 #include <errno.h>
 #include <linux/cn_proc.h>
@@ -22,26 +30,10 @@
 #include "nl_decode.h"
 #include "nl_source.h"
 
-/* ---- the raw queue ---- */
-
 /* Appends ev to the queue (nl_queue.h: a full queue drops and counts it,
- * and reports the count at its place). Wake-ups are batched: the enricher
- * is woken at once for an exec (its /proc read cannot wait: a short-lived
- * process is gone in a few hundred microseconds) and when a batch is
- * ready; other events wait for its next look, NL_ENRICH_POLL_MS at most
- * (their records carry the kernel's timestamps, not the time of emission).
- * A wake-up per event cost a context switch per event. */
+ * and reports the count at its place; the drain stops before that). */
 static void enqueue(struct nl_state *s, const struct pr_nl_ev *ev) {
-  pthread_mutex_lock(&s->mu);
-  if (pr_nl_queue_push(&s->q, ev)) {
-    if (ev->what == PROC_EVENT_EXEC) {
-      __atomic_fetch_add(&s->exec_pending[exec_slot(ev->b)], 1, __ATOMIC_RELAXED);
-      pthread_cond_signal(&s->q_cv);
-    } else if (s->q.len >= BATCH) {
-      pthread_cond_signal(&s->q_cv);
-    }
-  }
-  pthread_mutex_unlock(&s->mu);
+  if (pr_nl_queue_push(&s->q, ev) && ev->what == PROC_EVENT_EXEC) s->exec_pending[exec_slot(ev->b)]++;
 }
 
 static void enqueue_lost(struct nl_state *s, uint32_t reason, uint32_t cpu, uint64_t count, uint16_t flags,
@@ -56,8 +48,6 @@ static void enqueue_lost(struct nl_state *s, uint32_t reason, uint32_t cpu, uint
   ev.ts = ts;
   enqueue(s, &ev);
 }
-
-/* ---- the reader thread ---- */
 
 /* Checks the per-CPU sequence number (nl_seq.h); enqueues a gap as lost,
  * and counts a CPU's first message towards the calibration. */
@@ -85,7 +75,7 @@ static void handle_msg(struct nl_state *s, const struct cn_msg *cn, size_t avail
     enqueue_lost(s, PR_LOST_DECODE, UINT32_MAX, 1, 0, pr_lib_mono_now());
     return;
   }
-  s->msgs_uncounted++; /* handed to pr_lib_count per drain (flush_msg_count) */
+  s->msgs_uncounted++; /* handed to pr_lib_count per round (flush_msg_count) */
   if (m == PR_NL_MSG_UNNUMBERED) return;
   check_seq(s, ev.cpu, seq, ev.ts);
   if (m != PR_NL_MSG_EVENT) return;
@@ -98,38 +88,73 @@ static void handle_msg(struct nl_state *s, const struct cn_msg *cn, size_t avail
   enqueue(s, &ev);
 }
 
-/* Receives one datagram and handles it. Returns 1 when something was
- * received (or ENOBUFS reported), 0 when the socket is empty. */
-static int drain_once(struct nl_state *s, void *buf, size_t cap) {
+static void handle_datagram(struct nl_state *s, const void *buf, size_t n) {
+  const struct nlmsghdr *nh;
+  for (nh = (const struct nlmsghdr *)buf; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
+    if (nh->nlmsg_type == NLMSG_NOOP || nh->nlmsg_type == NLMSG_ERROR) continue;
+    if (nh->nlmsg_len < NLMSG_HDRLEN) break;
+    handle_msg(s, (const struct cn_msg *)NLMSG_DATA(nh), nh->nlmsg_len - NLMSG_HDRLEN);
+  }
+}
+
+/* Whether the stop or a pause was asked for. */
+static int stop_or_pause(struct nl_state *s) {
+  int r;
+  pthread_mutex_lock(&s->mu);
+  r = s->paused || s->stopping;
+  pthread_mutex_unlock(&s->mu);
+  return r;
+}
+
+/* Receives until the socket is empty (s->empty_t0 then holds the start of
+ * that last receive), reading /proc for each exec as it comes. Stops early
+ * when the queue has no room for another receive, at a pause or stop request
+ * (unless final), or (final) after deadline. Returns the datagrams received. */
+static uint64_t drain(struct nl_state *s, int final, uint64_t deadline) {
+  struct mmsghdr mm[RECV_MSGS];
+  struct iovec iov[RECV_MSGS];
+  struct sockaddr_nl from[RECV_MSGS];
+  uint64_t got = 0;
+  int i;
   for (;;) {
-    struct sockaddr_nl from;
-    socklen_t fl = sizeof(from);
-    const struct nlmsghdr *nh;
-    uint64_t t0 = pr_lib_mono_now();
-    ssize_t n = recvfrom(s->fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+    uint64_t t0;
+    int n;
+    if (s->q.cap - s->q.len < PR_NL_RECV_ROOM) break;
+    if (final ? pr_lib_mono_now() >= deadline : (got > 0 && stop_or_pause(s))) break;
+    for (i = 0; i < RECV_MSGS; i++) {
+      iov[i].iov_base = s->recv_buf + (size_t)i * RECV_MSG_BYTES;
+      iov[i].iov_len = RECV_MSG_BYTES;
+      memset(&mm[i].msg_hdr, 0, sizeof(mm[i].msg_hdr));
+      mm[i].msg_hdr.msg_name = &from[i];
+      mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+      mm[i].msg_hdr.msg_iov = &iov[i];
+      mm[i].msg_hdr.msg_iovlen = 1;
+    }
+    t0 = pr_lib_mono_now();
+    n = recvmmsg(s->fd, mm, RECV_MSGS, MSG_DONTWAIT, NULL);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == ENOBUFS) {
+        /* The socket buffer overflowed: the exact counts follow as gaps. */
         enqueue_lost(s, PR_LOST_ENOBUFS, UINT32_MAX, 0, PR_F_COUNT_UNKNOWN, pr_lib_mono_now());
-        return 1;
+        continue;
       }
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        /* Every message the kernel sent before t0 is now in the queue. */
-        pthread_mutex_lock(&s->mu);
-        if (t0 > s->empty_seen) s->empty_seen = t0;
-        pthread_cond_broadcast(&s->drain_cv);
-        pthread_mutex_unlock(&s->mu);
+      /* EAGAIN: every message the kernel sent before t0 is in the queue. */
+      if ((errno == EAGAIN || errno == EWOULDBLOCK) && t0 > s->empty_t0) s->empty_t0 = t0;
+      break; /* EAGAIN, or a socket error: poll reports it again */
+    }
+    for (i = 0; i < n; i++) {
+      if (from[i].nl_pid != 0) continue; /* not from the kernel */
+      if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) { /* longer than any proc connector message */
+        enqueue_lost(s, PR_LOST_DECODE, UINT32_MAX, 1, 0, pr_lib_mono_now());
+        continue;
       }
-      return 0; /* EAGAIN, or a socket error: poll reports it again */
+      handle_datagram(s, iov[i].iov_base, mm[i].msg_len);
     }
-    if (from.nl_pid != 0) return 1; /* not from the kernel */
-    for (nh = (const struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
-      if (nh->nlmsg_type == NLMSG_NOOP || nh->nlmsg_type == NLMSG_ERROR) continue;
-      if (nh->nlmsg_len < NLMSG_HDRLEN) break;
-      handle_msg(s, (const struct cn_msg *)NLMSG_DATA(nh), nh->nlmsg_len - NLMSG_HDRLEN);
-    }
-    return 1;
+    got += (uint64_t)n;
+    pr_nl_prepare(s);
   }
+  return got;
 }
 
 /* Adds the kernel messages received since the last call to the stats. */
@@ -139,10 +164,16 @@ static void flush_msg_count(struct nl_state *s) {
   s->msgs_uncounted = 0;
 }
 
-/* Waits while paused; returns 1 when stopping. */
+/* Waits while paused (after emitting what needs no receive); returns 1 when
+ * stopping. */
 static int reader_pause_point(struct nl_state *s) {
   int stop;
   pthread_mutex_lock(&s->mu);
+  if (s->paused && !s->stopping) {
+    pthread_mutex_unlock(&s->mu);
+    pr_nl_emit(s, 0);
+    pthread_mutex_lock(&s->mu);
+  }
   while (s->paused && !s->stopping) {
     s->reader_paused = 1;
     pthread_cond_broadcast(&s->pause_cv);
@@ -154,52 +185,105 @@ static int reader_pause_point(struct nl_state *s) {
   return stop;
 }
 
+static void drain_wake_pipe(struct nl_state *s) {
+  char sink[64];
+  while (read(s->wake[0], sink, sizeof(sink)) > 0) {
+  }
+}
+
+/* Empties the exec wake-up socket (its messages only wake). */
+static void drain_exec_wake(struct nl_state *s) {
+  struct mmsghdr mm[RECV_MSGS];
+  struct iovec iov[RECV_MSGS];
+  int i;
+  for (i = 0; i < RECV_MSGS; i++) {
+    iov[i].iov_base = s->recv_buf + (size_t)i * RECV_MSG_BYTES;
+    iov[i].iov_len = RECV_MSG_BYTES;
+    memset(&mm[i].msg_hdr, 0, sizeof(mm[i].msg_hdr));
+    mm[i].msg_hdr.msg_iov = &iov[i];
+    mm[i].msg_hdr.msg_iovlen = 1;
+  }
+  for (;;) {
+    int n = recvmmsg(s->exec_fd, mm, RECV_MSGS, MSG_DONTWAIT, NULL);
+    if (n < 0 && (errno == EINTR || errno == ENOBUFS)) continue; /* an overflow here loses no event */
+    if (n < RECV_MSGS) break;
+  }
+}
+
+/* Sleeps until the next round is due: with nothing received last round
+ * (idle), until the socket is readable, then as below; else for the batch
+ * time or until an exec arrives (exec wake-up socket), whichever is first.
+ * The wake pipe (pause, stop, the stop markers) ends any wait. */
+static void wait_round(struct nl_state *s, int idle) {
+  /* An exec's /proc read cannot wait for a long batch, unless an exec
+   * wakes the thread (or nothing is read from /proc). */
+  int no_enrich = (pr_lib_options(s->lib)->flags & PR_OPT_NO_ENRICH) != 0;
+  int64_t batch = s->exec_fd >= 0 || no_enrich ? NL_EXEC_WAKE_BATCH_NS : NL_READ_BATCH_NS;
+  struct timespec ts = {batch / 1000000000L, batch % 1000000000L};
+  struct pollfd p[3];
+  int np = 0, main_i = -1, exec_i = -1;
+  p[np].fd = s->wake[0];
+  p[np++].events = POLLIN;
+  if (s->exec_fd >= 0) {
+    exec_i = np;
+    p[np].fd = s->exec_fd;
+    p[np++].events = POLLIN;
+  }
+  if (idle) {
+    main_i = np;
+    p[np].fd = s->fd;
+    p[np++].events = POLLIN;
+  }
+  if (ppoll(p, (nfds_t)np, idle ? NULL : &ts, NULL) <= 0) return; /* the batch time is up (or EINTR) */
+  if (p[0].revents & POLLIN) {
+    drain_wake_pipe(s);
+    return;
+  }
+  if (exec_i >= 0 && (p[exec_i].revents & (POLLIN | POLLERR))) { /* POLLERR: it overflowed (harmless) */
+    drain_exec_wake(s);
+    return;
+  }
+  if (main_i >= 0 && (p[main_i].revents & (POLLIN | POLLERR))) wait_round(s, 0); /* the first after idle: a batch */
+}
+
 void *pr_nl_reader_main(void *arg) {
   struct nl_state *s = arg;
+  int idle = 1; /* the last round received nothing */
   pr_nl_boost_priority();
-  void *buf = s->recv_buf;
   for (;;) {
-    struct pollfd p[2];
     if (reader_pause_point(s)) break;
-    p[0].fd = s->fd;
-    p[0].events = POLLIN;
-    p[1].fd = s->wake[0];
-    p[1].events = POLLIN;
-    if (poll(p, 2, -1) < 0 && errno != EINTR) break;
-    if ((p[0].revents & POLLIN) && !(p[1].revents & POLLIN)) {
-      /* Let more messages arrive, so that one wake-up drains a batch (see
-       * NL_READ_BATCH_NS); a poke of the wake pipe (the enricher's drain
-       * barrier, stop, pause) ends the wait at once. */
-      struct timespec ts = {0, NL_READ_BATCH_NS};
-      struct pollfd w = {.fd = s->wake[0], .events = POLLIN};
-      if (ppoll(&w, 1, &ts, NULL) > 0) p[1].revents |= POLLIN;
-    }
-    if (p[1].revents & POLLIN) {
-      char sink[64];
-      while (read(s->wake[0], sink, sizeof(sink)) > 0) {
-      }
-    }
-    for (;;) { /* drain until EAGAIN, stopping at a pause or stop request */
-      int pause_req;
-      pthread_mutex_lock(&s->mu);
-      pause_req = s->paused || s->stopping;
-      pthread_mutex_unlock(&s->mu);
-      if (pause_req) break;
-      if (drain_once(s, buf, RECV_BUF) == 0) break;
-    }
+    wait_round(s, idle);
+    if (reader_pause_point(s)) break;
+    idle = drain(s, 0, 0) == 0;
     flush_msg_count(s);
+    pr_nl_emit(s, 0);
   }
   /* Stopping: what the kernel queued before the stop is still recorded
    * (bounded, in case other listeners keep the events coming). */
   {
     uint64_t until = pr_lib_mono_now() + 250000000ull;
-    while (pr_lib_mono_now() < until && drain_once(s, buf, RECV_BUF) > 0) {
-    }
+    do {
+      drain(s, 1, until);
+      pr_nl_emit(s, 0);
+    } while (s->q.cap - s->q.len < PR_NL_RECV_ROOM && pr_lib_mono_now() < until);
     flush_msg_count(s);
+    /* Nothing more is received: every exec is as drained as it can be. */
+    while (s->q.len > 0) {
+      pr_nl_prepare(s);
+      pr_nl_emit(s, 1);
+    }
+    {
+      struct pr_nl_ev lost; /* drops after the last stored entry */
+      if (pr_nl_queue_take_drops(&s->q, &lost)) {
+        pr_nl_queue_push(&s->q, &lost);
+        s->prep_off = 0;
+        pr_nl_prepare(s);
+        pr_nl_emit(s, 1);
+      }
+    }
   }
   pthread_mutex_lock(&s->mu);
   s->reader_done = 1;
-  pthread_cond_broadcast(&s->q_cv);
   pthread_cond_broadcast(&s->drain_cv);
   pthread_mutex_unlock(&s->mu);
   return NULL;

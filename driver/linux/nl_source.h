@@ -2,9 +2,10 @@
  * nl_source.h - the state the proc connector source's units share:
  *   netlink.c      open, start (subscription, calibration), stop, close,
  *                  control: the struct pr_source_ops;
- *   nl_reader.c    the reader thread (socket -> decode -> sequence check ->
- *                  queue);
- *   nl_enricher.c  the enricher thread (queue -> /proc -> records);
+ *   nl_reader.c    the source's one thread: socket -> decode -> sequence
+ *                  check -> queue of events not yet emitted;
+ *   nl_enricher.c  what that thread does with them: /proc reads for execs,
+ *                  records, emission in order;
  * and the pure units they use, unit-tested without root: nl_decode.c (one
  * kernel message), nl_seq.c (per-CPU sequence gaps), nl_queue.c (the raw
  * queue), snapshot_index.c (creates the snapshot already stands for).
@@ -23,74 +24,90 @@
 #include "source.h"
 #include "thread_table.h"
 
-#define QUEUE_CAP (1u << 17)
+#define QUEUE_CAP (1u << 16) /* events received, not yet emitted */
 #define EXEC_SLOTS (1u << 18)
-#define RECV_BUF 65536
-#define BATCH 256
-#define NL_ENRICH_POLL_MS 10 /* the enricher looks at the queue at least this often */
-/* The reader, woken by a message, waits this long before draining, so that
- * one wake-up takes a batch. Measured on the storm (60,000 threads, 1,500
- * execs, 2 CPUs): recorder CPU 1.6-1.8 s without the wait, 1.1-1.3 s with
- * 100 us, 1.1-1.2 s with 300 us but 1-2% of the execs then exit before
- * their /proc read (about 0.2% with 100 us). */
+/* One recvmmsg takes up to RECV_MSGS datagrams of up to RECV_MSG_BYTES
+ * (a proc connector message is about 100 bytes). */
+#define RECV_MSGS 64
+#define RECV_MSG_BYTES 1024
+/* Queue entries one recvmmsg may add: each datagram holds at most
+ * RECV_MSG_BYTES / 16 (a netlink header) messages, each giving at most two
+ * entries (a sequence gap, the event). The thread receives only while the
+ * queue has this much room. */
+#define PR_NL_RECV_ROOM (RECV_MSGS * (RECV_MSG_BYTES / 16u) * 2u + 2u)
+/* The thread, having received something, sleeps this long before it drains
+ * again, so that one wake-up takes a batch. An exec's /proc read waits at
+ * most this (plus the round's own work): a short-lived process is gone in a
+ * few hundred microseconds. Measured on the storm (60,000 threads, 1,500
+ * execs, 2 CPUs) with the earlier two-thread design: 100 us lost about 0.2%
+ * of the execs' /proc reads, 300 us 1-2%. */
 #define NL_READ_BATCH_NS 100000L
+/* The same with the exec wake-up socket (exec_fd): an exec wakes the thread
+ * at once, so other events can wait longer (their records carry the
+ * kernel's timestamps, not the time of emission). */
+#define NL_EXEC_WAKE_BATCH_NS 2000000L
 
-/* An exec record prepared from /proc, emitted after the drain barrier. */
+/* An exec's record prepared from /proc, emitted in its place once the
+ * socket has been found empty after the read (see nl_enricher.c). */
 struct exec_slot {
   uint8_t *rec;
-  uint32_t index;   /* in the batch */
-  int enriched;     /* /proc was read for the right process */
-  int gone;         /* some field could not be read: the process had gone */
+  uint64_t read_end; /* mono ns when /proc had been read */
+  int enriched;      /* /proc was read for the right process */
+  int gone;          /* some field could not be read: the process had gone */
   uint16_t flags;
 };
 
 struct nl_state {
   struct pr_lib *lib;
   int fd;
+  int exec_fd; /* the same group, filtered to exec events: a wake-up per exec (-1: none) */
   int wake[2];
-  pthread_t reader, enricher;
-  int reader_started, enricher_started;
+  pthread_t reader;
+  int reader_started;
 
-  pthread_mutex_t mu; /* guards the queue and the flags below */
-  pthread_cond_t q_cv;     /* queue not empty, or reader done */
+  pthread_mutex_t mu; /* guards the flags below (not the events) */
   pthread_cond_t pause_cv; /* pause state changed */
-  struct pr_nl_queue q;
   int paused, reader_paused, stopping, reader_done;
-  pthread_cond_t drain_cv; /* the reader found the socket empty */
-  uint64_t empty_seen;     /* start time (mono ns) of the latest recv that found it empty */
+  pthread_cond_t drain_cv; /* calibration or stop markers seen, or the thread ended */
   cpu_set_t cal_set;       /* CPUs this process may run on (calibrated at start) */
   uint32_t cal_needed, cal_seen;
   uint32_t marker_tid;     /* the stop-time calibration thread (atomic) */
   uint32_t markers_seen;   /* its comm events received (under mu) */
   int marking;             /* the calibration thread runs for the stop */
 
-  /* Reader only. */
+  /* The thread's own (no locking): it receives, reads /proc and emits. */
   struct pr_nl_seq seq;
   uint64_t msgs_uncounted; /* kernel messages not yet in the library's stats */
-
-  /* exec events queued but not yet enriched, per pid slot (atomics). */
-  uint32_t *exec_pending;
-
-  /* Enricher only. */
+  /* Events received and not yet emitted, in the kernel's order: q's entry
+   * at offset i from its head is q.ev[(q.head + i) % q.cap]. Entries before
+   * prep_off have had their /proc read when they are execs. */
+  struct pr_nl_queue q;
+  uint32_t prep_off;
+  uint64_t empty_t0;       /* start (mono ns) of the latest recv that found the socket empty */
+  uint32_t *exec_pending;  /* per pid slot: execs in q not yet emitted */
   struct pr_thread_table threads;
   struct pr_u32map starts; /* pid -> start_ns of its live process (0: unknown) */
   struct pr_snap_index snap; /* the snapshot's processes, until their first create or exit */
   uint32_t rec_cap;
-  struct pr_nl_ev *batch;
-  struct exec_slot *slots; /* execs of one round, read from /proc before emission */
-  uint32_t exec_round;
-
-  uint64_t *recv_buf; /* reader only */
+  struct exec_slot *slots; /* a ring of exec_round slots: the prepared execs of q, in order */
+  uint32_t exec_round, slot_head, slot_used;
+  uint8_t *recv_buf;       /* RECV_MSGS * RECV_MSG_BYTES */
 };
 
 static inline uint32_t exec_slot(uint32_t pid) { return pid & (EXEC_SLOTS - 1); }
 
-/* nl_reader.c */
+/* nl_reader.c: the source's one thread. */
 void *pr_nl_reader_main(void *arg);
 void pr_nl_wake_reader(struct nl_state *s);
 
-/* nl_enricher.c */
-void *pr_nl_enricher_main(void *arg);
+/* nl_enricher.c, called by that thread. pr_nl_prepare reads /proc for the
+ * execs of q not prepared yet (while slots are free); pr_nl_emit emits q's
+ * entries from its head up to the first exec that is not prepared, or whose
+ * read the socket has not been found empty after (all: every prepared exec
+ * counts as drained, at the end, after the last receive). Returns how many
+ * entries it emitted. */
+void pr_nl_prepare(struct nl_state *s);
+uint32_t pr_nl_emit(struct nl_state *s, int all);
 
 /* netlink.c: SCHED_FIFO 1 for the calling thread when allowed, else nice -10. */
 void pr_nl_boost_priority(void);
