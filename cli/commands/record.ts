@@ -97,7 +97,11 @@ usually from the exit line on), and flags known only at the end
 
 The summary (events, source, losses, then processes, spawners, failures) goes
 to stderr, so the recorded command's own output on stdout stays clean;
---quiet leaves it out (warnings and errors are still printed).
+--quiet leaves it out (warnings and errors are still printed). It is the
+replay --summary of the recording: unless --follow, --only-command,
+--redact, --rules or segment mode needs each event in procrec itself, the
+library encodes the events and the summary is computed from the recording
+once it is closed (--quiet saves that work).
 
 System-wide by default: every process and thread of the host. With a command,
 the command's process tree is marked in the header, and procrec exits with the
@@ -359,6 +363,7 @@ export function register(program: Command): void {
         redactor,
         publish,
         execRules,
+        summary: flags.quiet !== true,
       });
       const s = result.stats;
       const quiet = flags.quiet === true;
@@ -408,6 +413,7 @@ export function register(program: Command): void {
             events: result.events,
             lost: result.lost,
             path: result.path,
+            nativeEncoded: result.nativeEncoded,
           }) + "\n",
           { force: true, group: flags.group, what: "statistics" },
         );

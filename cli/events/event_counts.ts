@@ -37,6 +37,30 @@ export class EventCounts {
     }
   }
 
+  /**
+   * Counts `n` events of one kind at once (a batch the library counted);
+   * their lost counts go to {@link addLost}.
+   *
+   * @example
+   * ```ts
+   * import { EventCounts } from "./event_counts.ts";
+   * const c = new EventCounts();
+   * c.addKind("lost", 2);
+   * c.addLost("ring_full", 7, 1);
+   * if (c.events !== 2 || c.lost.ring_full !== 7 || c.lostCountUnknown !== 1) throw new Error();
+   * ```
+   */
+  addKind(kind: EventKind, n: number): void {
+    this.events += n;
+    this.kinds[kind] = (this.kinds[kind] ?? 0) + n;
+  }
+
+  /** Adds lost events' counts of one reason, `unknown` of them without a known count. */
+  addLost(reason: string, count: number, unknown = 0): void {
+    this.lost[reason] = (this.lost[reason] ?? 0) + count;
+    this.lostCountUnknown += unknown;
+  }
+
   /** Counts every event of `events`. */
   addAll(events: Iterable<ProcEvent>): void {
     for (const e of events) this.add(e);

@@ -76,6 +76,25 @@ export class EventBodyEncoder {
     this.#count++;
   }
 
+  /**
+   * Appends `count` items already encoded (the CBOR of each, one after
+   * another, as the library's chunk encoder writes them).
+   *
+   * @example
+   * ```ts
+   * import { EventBodyEncoder } from "./event_body_encoder.ts";
+   * const e = new EventBodyEncoder();
+   * e.addEncoded(new Uint8Array([0x81, 1, 0x81, 2]), 2);
+   * if (e.finish().join() !== [0x82, 0x81, 1, 0x81, 2].join()) throw new Error();
+   * ```
+   */
+  addEncoded(bytes: Uint8Array, count: number): void {
+    this.#room(bytes.length);
+    this.#buf.set(bytes, this.#pos);
+    this.#pos += bytes.length;
+    this.#count += count;
+  }
+
   /** Appends one value inside the array begun by {@link addArray}. */
   value(v: unknown): void {
     this.#value(v);

@@ -62,6 +62,25 @@ export interface WriterOptions {
   publishCounts?: (recordingId: string) => PublishCounts;
 }
 
+/**
+ * Events already encoded as the CBOR arrays of a chunk body (by the
+ * library's chunk encoder), with their counts: what
+ * {@link RecordingWriter.writeEncoded} takes.
+ */
+export interface EncodedEvents {
+  /** The events' CBOR arrays, one after another. */
+  bytes: Uint8Array;
+  /** `ends[i]`: end offset in `bytes` of event i. */
+  ends: Uint32Array;
+  events: number;
+  /** Events per kind, in the order of each kind's first event. */
+  kinds: readonly { key: EventKind; count: number }[];
+  /** Lost events' counts per reason, in the order of each reason's first event. */
+  lost: readonly { key: string; count: number }[];
+  /** `lost` events whose count is unknown. */
+  lostCountUnknown: number;
+}
+
 /** One sealed item of a recording: the exact bytes written to the file. */
 export interface SealedPiece {
   /** 0 for the header, chunk index + 1 for a chunk, chunks + 1 for the trailer. */
@@ -254,6 +273,45 @@ export class RecordingWriter {
       this.#pending.count >= this.chunkEvents ||
       this.#pending.bytes >= this.chunkBytes
     ) this.flush();
+  }
+
+  /**
+   * Adds events already encoded (the library's chunk encoder): the same
+   * chunks, counts and trailer as {@link write} of each of them, without an
+   * object per event. Chunks are cut where {@link write} cuts them.
+   */
+  writeEncoded(batch: EncodedEvents): void {
+    if (this.#closed) {
+      throw new Error(`Cannot write to recording "${this.path}": it is closed`);
+    }
+    if (this.#failed) throw this.#failed;
+    for (const k of batch.kinds) this.#counts.addKind(k.key, k.count);
+    for (const l of batch.lost) this.#counts.addLost(l.key, l.count);
+    this.#counts.lostCountUnknown += batch.lostCountUnknown;
+    const { bytes, ends, events: n } = batch;
+    let i = 0, start = 0;
+    while (i < n) {
+      // as write(): a chunk is full at chunkEvents events, or once its bytes
+      // reach chunkBytes (with the event that reaches them)
+      let j = Math.min(n, i + this.chunkEvents - this.#pending.count);
+      const limit = this.chunkBytes - this.#pending.bytes;
+      if (ends[j - 1] - start >= limit) {
+        let lo = i, hi = j - 1; // the first event whose end reaches the limit
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (ends[mid] - start >= limit) hi = mid;
+          else lo = mid + 1;
+        }
+        j = lo + 1;
+      }
+      this.#pending.addEncoded(bytes.subarray(start, ends[j - 1]), j - i);
+      start = ends[j - 1];
+      i = j;
+      if (
+        this.#pending.count >= this.chunkEvents ||
+        this.#pending.bytes >= this.chunkBytes
+      ) this.flush();
+    }
   }
 
   /** Writes the pending events as one chunk. */

@@ -84,6 +84,25 @@ export const symbols = {
     ],
     result: "i32",
   },
+  /**
+   * Linux only (driver/linux/chunk_encoder.h; absent from procrec.dll, then
+   * null): records to the CBOR event arrays of a chunk body.
+   */
+  procrec_encode_cbor: {
+    parameters: [
+      "buffer", // const uint8_t *recs
+      "u32", // uint32_t len
+      "u64", // uint64_t base_mono
+      "u32", // uint32_t watch_pid
+      "buffer", // uint8_t *out
+      "u32", // uint32_t cap
+      "buffer", // uint32_t *ends
+      "u32", // uint32_t ends_cap
+      "buffer", // uint64_t *res (PR_ENC_SLOTS)
+    ],
+    result: "i32", // 0, or -1: a record cannot be framed
+    optional: true,
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The libc functions procrec calls. */

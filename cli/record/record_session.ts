@@ -18,6 +18,8 @@ import {
 import type { Retention, Rotation } from "./parse_rotation.ts";
 import { SegmentWriter } from "./segment_writer.ts";
 import { decodeRecords } from "../native/decode_records.ts";
+import { NativeEventEncoder } from "../native/native_event_encoder.ts";
+import { recordingSummary } from "./recording_summary.ts";
 import { CLOCK_MONOTONIC, clockNs } from "../native/ffi.ts";
 import {
   Control,
@@ -101,7 +103,15 @@ export interface RecordOptions {
   onEvent?: (event: ProcEvent, header: HeaderInit) => void;
   /** Exec rules to enforce while recording (`--rules FILE`), and their file. */
   execRules?: { file: string; rules: ResolvedExecRule[] };
+  /** Compute the closing summary (default true; `record --quiet` needs none). */
+  summary?: boolean;
 }
+
+/**
+ * Test hook: record through the TypeScript path (an object per event) even
+ * where the library's chunk encoder could be used.
+ */
+export const JS_PATH_ENV = "PROCREC_TEST_JS_RECORD_PATH";
 
 /** What a session did. */
 export interface RecordResult {
@@ -115,8 +125,10 @@ export interface RecordResult {
   commandStatus?: number;
   /** Records of kinds this version does not know, skipped by their size. */
   unknownRecords: number;
-  /** The live analysis's closing summary. */
+  /** The closing summary ("" when not asked for): the replay summary of the recording. */
   summary: string;
+  /** Events went through the library's chunk encoder (no object per event). */
+  nativeEncoded: boolean;
   /** Publishing figures after the wait at close, with `publish`. */
   publish?: PublishCounts & {
     lastError?: string;
@@ -359,12 +371,25 @@ export async function recordSession(
     // the replay's analysis, fed live: its summary is the replay summary;
     // always on (segment mode), a summary in memory bounded by the live
     // processes instead (the full analysis grows with every process seen)
-    const analysis = seg
-      ? new BoundedSummary(header)
-      : new ForestSummary(header);
     const filter = child && opts.onlyCommand
       ? new SubtreeFilter(child.pid)
       : undefined;
+    // the library encodes the events (no object per event in JavaScript)
+    // unless a feature needs each event here: redaction, --only-command,
+    // --follow, exec rules (rule ids), segment mode (its live processes)
+    const native = !redactor && !filter && !opts.onEvent && !seg &&
+        !opts.execRules && Deno.env.get(JS_PATH_ENV) === undefined
+      ? NativeEventEncoder.open()
+      : undefined;
+    const plain = native ? writer as RecordingWriter : undefined;
+    const wantSummary = opts.summary !== false;
+    // without the encoder, the summary is the live analysis, fed event by
+    // event; with it, the recording is read back at close
+    const analysis = native || !wantSummary
+      ? undefined
+      : seg
+      ? new BoundedSummary(header)
+      : new ForestSummary(header);
 
     // --- stop conditions
     let sawCommandExit = false;
@@ -381,7 +406,22 @@ export async function recordSession(
     let lost = 0;
     let alive = 0;
     let unknownRecords = 0;
-    const handle = (bytes: Uint8Array) => {
+    const handleEncoded = (bytes: Uint8Array<ArrayBuffer>) => {
+      for (const b of native!.encode(bytes, timeBase.monoNs, childPid ?? 0)) {
+        unknownRecords += b.unknown;
+        if (b.watchExit) sawCommandExit = true;
+        plain!.writeEncoded(b);
+        events += b.events;
+        for (const k of b.kinds) {
+          if (k.key === "process_create" || k.key === "process_snapshot") {
+            alive += k.count;
+          } else if (k.key === "process_exit") alive -= k.count;
+        }
+        for (const l of b.lost) lost += l.count;
+      }
+    };
+    const handle = (bytes: Uint8Array<ArrayBuffer>) => {
+      if (native) return handleEncoded(bytes);
       const { events: evs, unknown } = decodeRecords(
         bytes,
         timeBase.monoNs,
@@ -395,7 +435,7 @@ export async function recordSession(
         }
         if (filter && !filter.keep(ev)) continue;
         w.write(ev);
-        analysis.add(ev);
+        analysis?.add(ev);
         opts.onEvent?.(ev, header);
         events++;
         count(ev);
@@ -441,7 +481,7 @@ export async function recordSession(
       if (!raw) return;
       const ev = redactor ? redactor.event(raw) : raw;
       w.write(ev);
-      analysis.add(ev);
+      analysis?.add(ev);
       opts.onEvent?.(ev, header);
       events++;
     };
@@ -526,6 +566,11 @@ export async function recordSession(
       );
       child.unref();
     } else if (child) await childDone;
+    const summary = !wantSummary
+      ? ""
+      : analysis
+      ? analysis.finish()
+      : await recordingSummary(path, header);
     return {
       path,
       events,
@@ -534,7 +579,8 @@ export async function recordSession(
       source,
       commandStatus,
       unknownRecords,
-      summary: analysis.finish(),
+      summary,
+      nativeEncoded: native !== undefined,
       publish: published,
     };
   } catch (e) {

@@ -1,0 +1,48 @@
+/**
+ * The closing summary of a recording just written, read back from its file:
+ * the replay summary of that recording by construction. Needs `--allow-read`.
+ *
+ * @module
+ */
+import { analysisChunks, RecordingReader } from "../log/mod.ts";
+import {
+  analyzeChunks,
+  type ForestMeta,
+  renderSummary,
+  summarize,
+} from "../analysis/mod.ts";
+
+/**
+ * `renderSummary(summarize(forest))` of the recording at `path`, as
+ * `procrec replay --summary` computes it (and as the live analysis of
+ * `record` did, event by event, before the library encoded the events).
+ *
+ * @example
+ * ```ts
+ * import { RecordingWriter } from "../log/mod.ts";
+ * import { recordingSummary } from "./recording_summary.ts";
+ * const dir = await Deno.makeTempDir();
+ * const w = await RecordingWriter.create(`${dir}/a.cbor`, {
+ *   host: "h", os: "linux", kernel: "6", bootId: "b",
+ *   timeBase: { monoNs: 0n, utcNs: 0n }, clock: { source: "test", monoToUtcNs: 0n },
+ *   tool: { name: "procrec", version: "0" }, source: { name: "test", reason: "doc" },
+ *   options: {},
+ * });
+ * w.write({ kind: "process_create", t: 0, pid: 5, tid: 5, ppid: 1, ptid: 1,
+ *   creatorPid: 1, creatorTid: 1, start: 0 });
+ * const text = await recordingSummary(await w.close(), { os: "linux", bootId: "b" });
+ * await Deno.remove(dir, { recursive: true });
+ * if (!text.endsWith("\n")) throw new Error(text);
+ * ```
+ */
+export async function recordingSummary(
+  path: string,
+  meta: ForestMeta,
+): Promise<string> {
+  const reader = await RecordingReader.open(path);
+  const forest = await analyzeChunks(analysisChunks(reader), {
+    os: meta.os,
+    bootId: meta.bootId,
+  });
+  return renderSummary(summarize(forest));
+}
