@@ -6,7 +6,7 @@
  * @module
  */
 import type { Command } from "commander";
-import { diffForests, renderDiff } from "../diff/mod.ts";
+import { ForestDiffer, renderDiff } from "../diff/mod.ts";
 import { UsageError } from "../errors.ts";
 import { action, print, printErr, stdoutColor } from "./_run.ts";
 import { redactionMismatch } from "../redact/mod.ts";
@@ -55,17 +55,14 @@ export async function runDiff(
       );
     }
   });
-  const ra = await replayRecording(a);
-  const rb = await replayRecording(b);
-  const note = redactionMismatch(
-    ra.reader.header.redaction,
-    rb.reader.header.redaction,
-  );
+  // one forest at a time: A is reduced to what the diff needs (and let go)
+  // before B is analysed
+  const differ = new ForestDiffer({ ignoreArgv, volatile: options.normalize });
+  const { side: sa, redaction: redA } = await diffSide(differ, a);
+  const { side: sb, redaction: redB } = await diffSide(differ, b);
+  const note = redactionMismatch(redA, redB);
   if (note) printErr(`procrec: note: ${note}\n`);
-  const diff = diffForests(ra.forest, rb.forest, {
-    ignoreArgv,
-    volatile: options.normalize,
-  });
+  const diff = differ.diff(sa, sb);
   if (options.json) {
     const { lines: _lines, ...rest } = diff;
     await print(toJson({ a, b, ...rest }));
@@ -78,6 +75,12 @@ export async function runDiff(
     );
   }
   return diff.same ? 0 : 1;
+}
+
+/** One recording analysed and reduced to a side of the diff. */
+async function diffSide(differ: ForestDiffer, path: string) {
+  const { reader, forest } = await replayRecording(path);
+  return { side: differ.side(forest), redaction: reader.header.redaction };
 }
 
 /** Adds `diff` to the program. */

@@ -24,5 +24,6 @@
  */
 export * from "./normalize.ts";
 export * from "./diff_forests.ts";
+export * from "./forest_differ.ts";
 export * from "./render_diff.ts";
 export * from "./token_diff.ts";
