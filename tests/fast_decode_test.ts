@@ -181,6 +181,20 @@ Deno.test("the fast chunk decoder takes a mutated body only when it means the sa
       start: 5_000_000_000,
     },
     {
+      // with the optional fields: not the 9-item literal
+      kind: "process_create",
+      t: 1,
+      pid: 9,
+      tid: 9,
+      ppid: 1,
+      ptid: 1,
+      creatorPid: 1,
+      creatorTid: 1,
+      start: 7,
+      info: { image: "C:\\x.exe", from: { image: "kernel" } },
+      guid: "{g}",
+    },
+    {
       kind: "exec",
       t: 2,
       pid: 7,

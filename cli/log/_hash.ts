@@ -6,7 +6,7 @@ import { sha256Small } from "./_sha256_small.ts";
  * fixed cost (a few microseconds) dominates small inputs (see
  * the small-chunk row of bench/RESULTS.md).
  */
-const SMALL = 256;
+const SMALL = 512;
 
 /** SHA-256 of `bytes`, synchronously. */
 export function sha256(bytes: Uint8Array): Uint8Array {

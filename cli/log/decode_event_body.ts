@@ -37,7 +37,10 @@ const BY_CODE: (readonly Field[] | undefined)[] = [
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 let buf: Uint8Array = new Uint8Array(0);
-let view = new DataView(buf.buffer);
+/** A float64 read big-endian through these (no DataView per body). */
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 let pos = 0;
 /**
  * Major type and argument of the head just read by {@link head}; a float64
@@ -70,7 +73,6 @@ const FLOAT = 8;
  */
 export function decodeEventBody(body: Uint8Array): ProcEvent[] | undefined {
   buf = body;
-  view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   pos = 0;
   try {
     head();
@@ -87,12 +89,10 @@ export function decodeEventBody(body: Uint8Array): ProcEvent[] | undefined {
     throw e;
   } finally {
     buf = EMPTY;
-    view = EMPTY_VIEW;
   }
 }
 
 const EMPTY = new Uint8Array(0);
-const EMPTY_VIEW = new DataView(EMPTY.buffer);
 
 function event(): ProcEvent {
   if (head() !== 4 || arg < 4) throw GIVE_UP;
@@ -103,17 +103,45 @@ function event(): ProcEvent {
   if (layout === undefined || items - 4 > layout.length) throw GIVE_UP;
   const kind = EVENT_KINDS[code - 1];
   const t = int(), pid = uint(), tid = uint();
-  // the kinds a storm or a build is made of, as literals of one shape
-  // each (what the table below makes of them, field for field)
-  if (code === THREAD_CREATE && items === 6) {
-    const creatorPid = uint();
-    return { kind, t, pid, tid, creatorPid, creatorTid: uint() } as ProcEvent;
-  }
-  if (code === THREAD_EXIT && items === 5) {
-    return { kind, t, pid, tid, status: uint() } as ProcEvent;
-  }
-  if (code === PROCESS_EXIT && items === 5) {
-    return { kind, t, pid, tid, status: uint() } as ProcEvent;
+  // the kinds a storm or a build is made of, as literals of one shape each
+  // (what the generic path below makes of them, key for key, in order)
+  switch (code) {
+    case THREAD_CREATE:
+      if (items !== 6) break;
+      return {
+        kind,
+        t,
+        pid,
+        tid,
+        creatorPid: uint(),
+        creatorTid: uint(),
+      } as ProcEvent;
+    case THREAD_EXIT:
+    case PROCESS_EXIT:
+      if (items !== 5) break;
+      return { kind, t, pid, tid, status: uint() } as ProcEvent;
+    case PROCESS_CREATE:
+      if (items !== 9) break;
+      return {
+        kind,
+        t,
+        pid,
+        tid,
+        ppid: uint(),
+        ptid: uint(),
+        creatorPid: uint(),
+        creatorTid: uint(),
+        start: int(),
+      } as ProcEvent;
+    case EXEC:
+      if (items !== 5) break;
+      // info is required: null goes the generic way
+      if (head() !== 4) throw GIVE_UP;
+      return { kind, t, pid, tid, info: infoHere() } as unknown as ProcEvent;
+    case COMM:
+      if (items !== 5) break;
+      head();
+      return { kind, t, pid, tid, comm: strHere() } as ProcEvent;
   }
   const ev: Record<string, unknown> = { kind, t, pid, tid };
   fields(ev, layout, items - 4);
@@ -123,6 +151,9 @@ function event(): ProcEvent {
 const THREAD_CREATE = EVENT_KINDS.indexOf("thread_create") + 1;
 const THREAD_EXIT = EVENT_KINDS.indexOf("thread_exit") + 1;
 const PROCESS_EXIT = EVENT_KINDS.indexOf("process_exit") + 1;
+const PROCESS_CREATE = EVENT_KINDS.indexOf("process_create") + 1;
+const EXEC = EVENT_KINDS.indexOf("exec") + 1;
+const COMM = EVENT_KINDS.indexOf("comm") + 1;
 
 /** Reads `present` of `layout`'s fields into `into`; the rest are absent. */
 function fields(
@@ -174,22 +205,115 @@ function fields(
   }
 }
 
+/**
+ * The field names of {@link infoHere}'s cases, in order: if the schema's
+ * INFO_LAYOUT ever differs, every info goes the generic way (and the fast
+ * path test notices).
+ */
+const INFO_CASES =
+  "image,argv,comm,cwd,uid,gid,from,argvTruncated,cmdline,user,euid,egid,loginUid,sessionId,dev,ino,fileless,deletedImage,cgroupId,cgroup,ns,integrityLevel,sha256,hashes,originalFileName,description,product,company,logonId,logonGuid";
+const INFO_MATCHES = INFO_LAYOUT.map(([name]) => name).join() === INFO_CASES &&
+  INFO_FIELDS[0] === "image" && INFO_FIELDS[1] === "argv";
+
 function infoHere(): Record<string, unknown> {
-  if (major !== 4 || arg > INFO_LAYOUT.length) throw GIVE_UP;
+  if (major !== 4 || arg > INFO_LAYOUT.length || !INFO_MATCHES) throw GIVE_UP;
   const present = arg;
   const info: Record<string, unknown> = { from: {} };
+  // one named store per field (not a store by computed name)
   for (let i = 0; i < present; i++) {
-    const [name, type] = INFO_LAYOUT[i];
     if (head() === 7 && (arg === 22 || arg === 23)) continue;
-    if (name === "from") info.from = fromHere();
-    else if (type === "ns") info.ns = nsHere();
-    else if (type === "uint") info[name] = uintHere();
-    else if (type === "int") info[name] = intHere();
-    else if (type === "num") info[name] = numHere();
-    else if (type === "str") info[name] = strHere();
-    else if (type === "strs") info[name] = strsHere();
-    else if (type === "bool") info[name] = boolHere();
-    else throw GIVE_UP;
+    switch (i) {
+      case 0:
+        info.image = strHere();
+        break;
+      case 1:
+        info.argv = strsHere();
+        break;
+      case 2:
+        info.comm = strHere();
+        break;
+      case 3:
+        info.cwd = strHere();
+        break;
+      case 4:
+        info.uid = uintHere();
+        break;
+      case 5:
+        info.gid = uintHere();
+        break;
+      case 6:
+        info.from = fromHere();
+        break;
+      case 7:
+        info.argvTruncated = boolHere();
+        break;
+      case 8:
+        info.cmdline = strHere();
+        break;
+      case 9:
+        info.user = strHere();
+        break;
+      case 10:
+        info.euid = uintHere();
+        break;
+      case 11:
+        info.egid = uintHere();
+        break;
+      case 12:
+        info.loginUid = uintHere();
+        break;
+      case 13:
+        info.sessionId = uintHere();
+        break;
+      case 14:
+        info.dev = uintHere();
+        break;
+      case 15:
+        info.ino = uintHere();
+        break;
+      case 16:
+        info.fileless = boolHere();
+        break;
+      case 17:
+        info.deletedImage = boolHere();
+        break;
+      case 18:
+        info.cgroupId = uintHere();
+        break;
+      case 19:
+        info.cgroup = strHere();
+        break;
+      case 20:
+        info.ns = nsHere();
+        break;
+      case 21:
+        info.integrityLevel = strHere();
+        break;
+      case 22:
+        info.sha256 = strHere();
+        break;
+      case 23:
+        info.hashes = strHere();
+        break;
+      case 24:
+        info.originalFileName = strHere();
+        break;
+      case 25:
+        info.description = strHere();
+        break;
+      case 26:
+        info.product = strHere();
+        break;
+      case 27:
+        info.company = strHere();
+        break;
+      case 28:
+        info.logonId = strHere();
+        break;
+      case 29:
+        info.logonGuid = strHere();
+        break;
+    }
   }
   return info;
 }
@@ -203,7 +327,9 @@ function fromHere(): Record<string, string> {
     if (arg === 0) continue;
     const p = PROVENANCE[arg];
     if (p === undefined || j >= INFO_FIELDS.length) throw GIVE_UP;
-    from[INFO_FIELDS[j]] = p;
+    if (j === 0) from.image = p;
+    else if (j === 1) from.argv = p;
+    else from[INFO_FIELDS[j]] = p;
   }
   return from;
 }
@@ -250,13 +376,43 @@ function boolHere(): boolean {
 }
 
 function int(): number {
+  const ib = buf[pos];
+  // the usual heads in line: an unsigned integer of up to 32 bits
+  if (ib <= 0x1a && pos + 5 <= buf.length) return uintAt(ib);
   head();
   return intHere();
 }
 
 function uint(): number {
+  const ib = buf[pos];
+  if (ib <= 0x1a && pos + 5 <= buf.length) return uintAt(ib);
   head();
   return uintHere();
+}
+
+/**
+ * The unsigned integer whose head `ib` (0x00-0x1a) is at {@link pos}, with
+ * at least 5 bytes left.
+ */
+function uintAt(ib: number): number {
+  if (ib < 0x18) {
+    pos += 1;
+    return ib;
+  }
+  if (ib === 0x19) {
+    const v = (buf[pos + 1] << 8) | buf[pos + 2];
+    pos += 3;
+    return v;
+  }
+  if (ib === 0x1a) {
+    const v = ((buf[pos + 1] << 24) >>> 0) + (buf[pos + 2] << 16) +
+      (buf[pos + 3] << 8) + buf[pos + 4];
+    pos += 5;
+    return v;
+  }
+  const v = buf[pos + 1];
+  pos += 2;
+  return v;
 }
 
 function uintHere(): number {
@@ -331,7 +487,10 @@ function head(): number {
     // single floats, simple values past 23 and a break: the generic way
     if (ai !== 27 || pos + 8 > buf.length) throw GIVE_UP;
     major = FLOAT;
-    arg = view.getFloat64(pos);
+    for (let i = 0; i < 8; i++) {
+      F64_BYTES[LITTLE ? 7 - i : i] = buf[pos + i];
+    }
+    arg = F64[0];
     pos += 8;
     return major;
   }
