@@ -4,7 +4,12 @@
  *
  * @module
  */
-import type { ProcessFlag, ProcessNode, ThreadInfo } from "./forest.ts";
+import type {
+  ExecStep,
+  ProcessFlag,
+  ProcessNode,
+  ThreadInfo,
+} from "./forest.ts";
 
 /**
  * A thread exit at most this long (ns) before its process's exit, with no
@@ -50,13 +55,13 @@ export function newNode(
     creatorPid: undefined,
     creatorId: undefined,
     children: NONE,
-    execs: [],
+    execs: NONE,
     image: undefined,
     argv: undefined,
     cmdline: undefined,
     comm: undefined,
     exit: undefined,
-    threads: [],
+    threads: NONE,
     flags: NONE,
     reparentedAt: undefined,
     endState: undefined,
@@ -90,14 +95,21 @@ export function newThread(
 }
 
 /**
- * The empty list most processes have for children and flags, shared and
- * frozen (one array less per process; a stray push throws).
+ * The empty list most processes have for children and flags (and every
+ * process has for execs and threads until the first is added), shared and
+ * frozen (one array less per process; a stray push throws). A list made
+ * from its first element holds one slot: `[]` and a push would reserve 17.
  */
 export const NONE = Object.freeze([]) as unknown as never[];
 
 export function addChild(node: ProcessNode, id: string): void {
   if (node.children === NONE) node.children = [id];
   else node.children.push(id);
+}
+
+export function addExec(node: ProcessNode, step: ExecStep): void {
+  if (node.execs === NONE) node.execs = [step];
+  else node.execs.push(step);
 }
 
 export function addFlag(node: ProcessNode, flag: ProcessFlag): void {
@@ -128,7 +140,8 @@ export function findThread(s: State, tid: number): ThreadInfo | undefined {
 }
 
 export function addThread(s: State, th: ThreadInfo): void {
-  s.node.threads.push(th);
+  if (s.node.threads === NONE) s.node.threads = [th];
+  else s.node.threads.push(th);
   if (s.byTid) s.byTid.set(th.tid, th);
   else if (s.node.threads.length > SCAN_THREADS) {
     // a later thread with a reused tid replaces an earlier one, as on a scan

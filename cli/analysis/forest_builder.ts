@@ -27,6 +27,7 @@ import type {
 } from "./forest.ts";
 import {
   addChild,
+  addExec,
   addFlag,
   addThread,
   classifyThreads,
@@ -258,7 +259,7 @@ export class ForestBuilder {
     const s = this.#liveOrImplicit(e.pid, t);
     const step = execStep(t, "exec", e.info, this.#accounts);
     this.#awaitHash(e.pid, step);
-    s.node.execs.push(step);
+    addExec(s.node, step);
     applyInfo(s.node, e.info);
     s.activity = Math.max(s.activity, t);
   }
@@ -404,7 +405,7 @@ export class ForestBuilder {
     const snapshot = event.kind === "process_snapshot";
     const creatorPid = snapshot ? undefined : event.creatorPid;
     const node = newNode(id, event.pid, event.start, event.ppid);
-    node.threads.push(
+    node.threads = [
       newThread(
         event.tid,
         event.start,
@@ -415,7 +416,7 @@ export class ForestBuilder {
           ? (event as ProcessCreate).creatorTid
           : undefined,
       ),
-    );
+    ];
     if (snapshot) addFlag(node, "existing-before-recording");
     if (event.info) {
       const step = execStep(
@@ -429,7 +430,7 @@ export class ForestBuilder {
       if (snapshot || event.info.image !== undefined) {
         this.#awaitHash(event.pid, step);
       }
-      node.execs.push(step);
+      addExec(node, step);
       applyInfo(node, event.info);
     }
     if (event.guid !== undefined) node.guid = event.guid;
@@ -463,7 +464,7 @@ export class ForestBuilder {
       const img = from?.node;
       if (img && (img.image !== undefined || img.argv !== undefined)) {
         const last = img.execs[img.execs.length - 1];
-        node.execs.push({
+        addExec(node, {
           t,
           via: "fork",
           image: img.image,

@@ -17,17 +17,38 @@
 export function processId(bootId: string, pid: number, start: number): string {
   // 64-bit two's complement in two 32-bit halves (exact for safe integers)
   const v = Math.trunc(start);
-  const hi = Math.floor(v / 0x100000000);
-  const lo = v - hi * 0x100000000;
-  const s = hex8(hi >>> 0) + hex8(lo >>> 0);
-  const p = (pid >>> 0).toString(16).padStart(8, "0");
-  return `{${bootHash(bootId)}-${s.slice(0, 4)}-${s.slice(4, 8)}-${
-    s.slice(8, 12)
-  }-${s.slice(12, 16)}${p}}`;
+  const hi = Math.floor(v / 0x100000000) >>> 0;
+  const lo = (v - Math.floor(v / 0x100000000) * 0x100000000) >>> 0;
+  // the 38 characters written into one buffer, made into one string
+  const c = ID_CHARS;
+  const b = bootHash(bootId);
+  c[0] = 0x7b; // {
+  for (let i = 0; i < 8; i++) c[1 + i] = b.charCodeAt(i);
+  c[9] = c[14] = c[19] = c[24] = 0x2d; // -
+  // S: hi then lo, 16 hex digits as 4-4-4-4
+  hexInto(c, 10, hi >>> 16, 4);
+  hexInto(c, 15, hi & 0xffff, 4);
+  hexInto(c, 20, lo >>> 16, 4);
+  hexInto(c, 25, lo & 0xffff, 4);
+  // P: the pid, 8 hex digits
+  const p = pid >>> 0;
+  hexInto(c, 29, p >>> 16, 4);
+  hexInto(c, 33, p & 0xffff, 4);
+  c[37] = 0x7d; // }
+  return String.fromCharCode.apply(null, c as unknown as number[]);
 }
 
-function hex8(n: number): string {
-  return n.toString(16).padStart(8, "0");
+/** The characters of an id, reused (ids are made one at a time). */
+const ID_CHARS = new Uint16Array(38);
+
+const HEX = "0123456789abcdef";
+
+/** Writes `digits` lowercase hex digits of `n` at `at`. */
+function hexInto(c: Uint16Array, at: number, n: number, digits: number): void {
+  for (let i = digits - 1; i >= 0; i--) {
+    c[at + i] = HEX.charCodeAt(n & 15);
+    n >>>= 4;
+  }
 }
 
 const cache = new Map<string, string>();
