@@ -24,7 +24,7 @@ export function processId(bootId: string, pid: number, start: number): string {
   const b = bootHash(bootId);
   c[0] = 0x7b; // {
   for (let i = 0; i < 8; i++) c[1 + i] = b.charCodeAt(i);
-  c[9] = c[14] = c[19] = c[24] = 0x2d; // -
+  for (const at of DASHES) c[at] = 0x2d; // -
   // S: hi then lo, 16 hex digits as 4-4-4-4
   hexInto(c, 10, hi >>> 16, 4);
   hexInto(c, 15, hi & 0xffff, 4);
@@ -42,6 +42,9 @@ export function processId(bootId: string, pid: number, start: number): string {
 const ID_CHARS = new Uint16Array(38);
 
 const HEX = "0123456789abcdef";
+
+/** Where the dashes go. */
+const DASHES = [9, 14, 19, 24];
 
 /** Writes `digits` lowercase hex digits of `n` at `at`. */
 function hexInto(c: Uint16Array, at: number, n: number, digits: number): void {
