@@ -13,6 +13,7 @@ import {
   score,
 } from "./compile_item.ts";
 import { FIELD_TABLE } from "./field_table.ts";
+import { ABSENT, FIELD_INDEX, UNNUMBERED } from "./event_fields.ts";
 import { RuleError } from "./rule_error.ts";
 
 /** The operating systems procrec records. */
@@ -99,7 +100,10 @@ export function compileRule(rule: SigmaRule): CompiledRule {
     );
     anchors.set(name, oneOf(altAnchors));
   }
-  const test = compileCondition(rule.condition, tests, rule.file);
+  const test = rememberRule(
+    compileCondition(rule.condition, tests, rule.file),
+    rule,
+  );
   const ruleAnchors = conditionAnchors(rule.condition, anchors);
   const required = [...requiredFields(rule.condition, rule)].sort();
   const notApplicable: CompiledRule["notApplicable"] = {};
@@ -280,4 +284,76 @@ function conditionAnchors(
         ? allOf(c.names.map((n) => anchors.get(n) ?? []))
         : oneOf(c.names.map((n) => anchors.get(n) ?? []));
   }
+}
+
+/** Distinct value pairs a two-field rule remembers before it starts afresh. */
+const MAX_PAIRS = 1 << 16;
+
+/**
+ * A rule that reads one or two fields (no keyword, no fieldref) remembers
+ * its verdict by the numbers of their values ({@link EventFields.id}; an
+ * absent value counts as one); other rules, and values without a number,
+ * are tested each time.
+ */
+function rememberRule(test: FieldsTest, rule: SigmaRule): FieldsTest {
+  const read = new Set<number>();
+  for (const sel of rule.selections.values()) {
+    for (const items of sel.alternatives) {
+      for (const it of items) {
+        const i = it.field === undefined
+          ? undefined
+          : FIELD_INDEX.get(it.field);
+        if (
+          i === undefined ||
+          it.modifiers.some((m) => m.toLowerCase() === "fieldref")
+        ) return test;
+        read.add(i);
+      }
+    }
+  }
+  const [a, b] = [...read];
+  if (read.size === 1) {
+    let gen = 0;
+    let seen = new Uint8Array(0);
+    return (f) => {
+      const id = f.id(a);
+      if (id === UNNUMBERED) return test(f);
+      if (id !== ABSENT && f.gen(a) !== gen) {
+        gen = f.gen(a);
+        seen = new Uint8Array(16);
+      }
+      const k = id + 1; // an absent value is 0
+      if (k >= seen.length) {
+        const grown = new Uint8Array(Math.max(k + 1, seen.length * 2, 16));
+        grown.set(seen);
+        seen = grown;
+      } else if (seen[k] !== 0) return seen[k] === 2;
+      const yes = test(f);
+      seen[k] = yes ? 2 : 1;
+      return yes;
+    };
+  }
+  if (read.size === 2) {
+    let genA = 0, genB = 0;
+    let seen = new Map<number, boolean>();
+    return (f) => {
+      const x = f.id(a), y = f.id(b);
+      if (x === UNNUMBERED || y === UNNUMBERED) return test(f);
+      // an absent value keeps whichever generation is current
+      const ga = x === ABSENT ? genA : f.gen(a);
+      const gb = y === ABSENT ? genB : f.gen(b);
+      if (ga !== genA || gb !== genB || seen.size >= MAX_PAIRS) {
+        genA = ga;
+        genB = gb;
+        seen = new Map();
+      }
+      const k = (x + 1) + (y + 1) * (1 << 15);
+      const known = seen.get(k);
+      if (known !== undefined) return known;
+      const yes = test(f);
+      seen.set(k, yes);
+      return yes;
+    };
+  }
+  return test;
 }

@@ -40,8 +40,11 @@ export const ABSENT = -1;
 /** {@link EventFields.id} of a value that has no number (a per-process field): test it afresh. */
 export const UNNUMBERED = -3;
 
-/** Distinct values a field keeps numbers for before it starts afresh. */
-export const MAX_VALUES_PER_FIELD = 1 << 15;
+/**
+ * Distinct values a field keeps numbers for before it starts afresh (a
+ * pair of numbers + 1 then fits a small integer: see `rememberRule`).
+ */
+export const MAX_VALUES_PER_FIELD = (1 << 15) - 1;
 
 /** Generations handed out so far, over all tables (a number is never reused). */
 let generations = 0;
