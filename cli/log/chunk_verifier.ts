@@ -9,7 +9,7 @@
 import { EVENT_KINDS, type ProcEvent } from "../events/types.ts";
 import { EventCounts } from "../events/event_counts.ts";
 import { newDecoder } from "./_cbor.ts";
-import { equalBytes, sha256 } from "./_hash.ts";
+import { digestMatches, equalBytes, sha256 } from "./_hash.ts";
 import type { Frame } from "./frame_recording.ts";
 import { ProblemLog, type ReadProblem } from "./problem_log.ts";
 import { chunkEnvelope } from "./_chunk_envelope.ts";
@@ -311,7 +311,7 @@ export class ChunkVerifier {
     hash: Uint8Array,
   ): ChunkRead | undefined {
     const r = this.report;
-    if (!equalBytes(sha256(body).subarray(0, 16), digest)) {
+    if (digest.length !== 16 || !digestMatches(body, digest)) {
       return this.#damaged(
         pos,
         `chunk ${index} at offset ${pos} is damaged: its body does not match its digest`,
