@@ -84,6 +84,32 @@ for (const source of SOURCES) {
         assertEquals([d.fileless, d.deletedImage], [undefined, true], "marks");
         assertEquals([d.dev, d.ino], [t.dev, t.ino], "deleted dev/ino");
 
+        // hashed: both are copies of /bin/true; read through /proc/PID/exe
+        // while the process still ran it, the hash is /bin/true's, else
+        // `gone` (no path to open once it ended), never another file's
+        const want256 = await new Deno.Command("sha256sum", {
+          args: ["/bin/true"],
+        }).output().then((o) =>
+          new TextDecoder().decode(o.stdout).split(" ")[0]
+        );
+        for (
+          const [what, e] of [["memfd", memfd[0]], ["deleted", del[0]]] as [
+            string,
+            Exec,
+          ][]
+        ) {
+          const h = events.find((x) =>
+            x.kind === "image_hash" && x.pid === e.pid && x.execT === e.t
+          );
+          assert(h?.kind === "image_hash", `${what}: an image_hash event`);
+          if (h.status === "ok") {
+            assertEquals(h.sha256, want256, `${what}: /bin/true's hash`);
+          } else {
+            assertEquals(h.status, "gone", `${what}: ${JSON.stringify(h)}`);
+            assertEquals(h.sha256, undefined, `${what}: no hash`);
+          }
+        }
+
         // shown in the tree
         const tree = await procrec(["replay", out]);
         assert(tree.code === 0, tree.stderr);
