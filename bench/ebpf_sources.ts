@@ -230,7 +230,7 @@ export async function recordStorm(
 
 /**
  * What the hash worker did for the execs of the storm window (from the
- * storm's first exec to its last): the storm's own (`/bin/true`,
+ * storm's first exec to its last): the storm's own execs (`/bin/true`,
  * `/bin/false`: files read and taken from the cache) and other processes'
  * (the rest of the machine, which a system-wide recorder hashes too): files
  * read and MB read. On a shared machine the other processes' first-time
@@ -241,13 +241,19 @@ export function hashWork(
   truth: ReturnType<typeof parseStormTruth>,
 ) {
   const stormPids = new Set<number>([
-    truth.root,
     truth.threadExec[0],
     ...truth.execs.map((x) => x[0]),
   ]);
+  // the storm's execs: its pids (reused by others at other times) running
+  // its argv ("IMAGE storm INDEX", "/bin/true storm-thread-exec")
+  const stormExecs = new Set<string>();
   let from = Infinity, to = -Infinity;
   for (const e of events) {
-    if (e.kind === "exec" && stormPids.has(e.pid)) {
+    if (
+      e.kind === "exec" && stormPids.has(e.pid) &&
+      e.info.argv?.[1]?.startsWith("storm")
+    ) {
+      stormExecs.add(`${e.pid}:${e.t}`);
       from = Math.min(from, e.t);
       to = Math.max(to, e.t);
     }
@@ -264,7 +270,7 @@ export function hashWork(
   for (const e of events) {
     if (e.kind !== "image_hash" || e.execT < from || e.execT > to) continue;
     const read = e.status === "ok" && !e.cached;
-    if (stormPids.has(e.pid)) {
+    if (stormExecs.has(`${e.pid}:${e.execT}`)) {
       w.stormHashes++;
       if (read) w.stormRead++;
       if (e.cached) w.stormCached++;

@@ -21,7 +21,7 @@ timeout 120 "$WINESERVER" -w || true
 "$WINESERVER" -p 60
 ws=""
 for p in $(pgrep -x wineserver64 || true) $(pgrep -x wineserver || true); do
-  if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "WINEPREFIX=$prefix"; then ws=$p; fi
+  if { tr '\0' '\n' < "/proc/$p/environ"; } 2>/dev/null | grep -qx "WINEPREFIX=$prefix"; then ws=$p; fi
 done
 ticks() { if [ -n "$ws" ]; then awk '{print $14 + $15}' "/proc/$ws/stat"; else echo 0; fi; }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
