@@ -14,7 +14,10 @@
 #include <unistd.h>
 
 /* Reads up to cap bytes of dirfd/name; *full gets the whole length (reading
- * on to count it). Returns bytes kept, or -1 with errno. */
+ * on to count it). Returns bytes kept, or -1 with errno. A /proc/<pid> file
+ * fills a read as far as it has bytes (seq_file, cmdline, the id files), so
+ * a read shorter than asked is its end: no second read to see 0 (a syscall
+ * less per file, on every exec's several files). */
 static ssize_t read_file(int dirfd, const char *name, char *buf, size_t cap, size_t *full) {
   int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
   size_t kept = 0, total = 0;
@@ -22,7 +25,8 @@ static ssize_t read_file(int dirfd, const char *name, char *buf, size_t cap, siz
   if (fd < 0) return -1;
   for (;;) {
     ssize_t n;
-    if (kept < cap) n = read(fd, buf + kept, cap - kept);
+    size_t asked = kept < cap ? cap - kept : sizeof(sink);
+    if (kept < cap) n = read(fd, buf + kept, asked);
     else n = read(fd, sink, sizeof(sink));
     if (n < 0) {
       int e = errno;
@@ -34,6 +38,7 @@ static ssize_t read_file(int dirfd, const char *name, char *buf, size_t cap, siz
     if (n == 0) break;
     if (kept < cap) kept += (size_t)n;
     total += (size_t)n;
+    if ((size_t)n < asked) break;
   }
   close(fd);
   if (full) *full = total;
@@ -223,17 +228,25 @@ static uint32_t image_flags(int dirfd, const char *path, size_t n, const struct 
   return strncmp(path, "/memfd:", 7) == 0 ? PR_I_FILELESS : PR_I_DELETED;
 }
 
-/* Namespace inode numbers from /proc/PID/ns/; 0 when all failed. */
+/* Namespace inode numbers from /proc/PID/ns/; 0 when all failed. Each link
+ * reads "TYPE:[INODE]", the inode its target stats as: the link is read, not
+ * followed (a lookup in the namespace file system less per namespace). */
 static int read_ns(int dirfd, struct pr_proc_info *info) {
   static const char *names[5] = {"ns/pid", "ns/mnt", "ns/net", "ns/user", "ns/cgroup"};
   uint32_t *dst[5] = {&info->ns_pid, &info->ns_mnt, &info->ns_net, &info->ns_user, &info->ns_cgroup};
   int got = 0;
   for (int i = 0; i < 5; i++) {
-    struct stat st;
-    if (fstatat(dirfd, names[i], &st, 0) == 0) {
-      *dst[i] = (uint32_t)st.st_ino;
-      got++;
-    }
+    char link[64], *open_br, *end;
+    unsigned long long ino;
+    ssize_t n = readlinkat(dirfd, names[i], link, sizeof(link) - 1);
+    if (n <= 0) continue;
+    link[n] = 0;
+    open_br = strchr(link, '[');
+    if (open_br == NULL) continue;
+    ino = strtoull(open_br + 1, &end, 10);
+    if (end == open_br + 1 || *end != ']') continue;
+    *dst[i] = (uint32_t)ino;
+    got++;
   }
   return got;
 }
