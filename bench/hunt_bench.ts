@@ -171,6 +171,11 @@ try {
   await Deno.remove(dir, { recursive: true });
 }
 console.log(
+  `memory at the end: ${
+    (Deno.memoryUsage().rss / 2 ** 20).toFixed(0)
+  } MiB resident (all events of the last recording held for the in-memory pass)`,
+);
+console.log(
   `load average: ${
     Deno.loadavg().map((x) => x.toFixed(1)).join(" ")
   } (2 cores, shared)`,
