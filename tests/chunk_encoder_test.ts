@@ -13,6 +13,8 @@ import { EventBodyEncoder } from "../cli/log/event_body_encoder.ts";
 import { encodeEventTo } from "../cli/log/schema.ts";
 import { EventCounts } from "../cli/events/event_counts.ts";
 import { type HeaderInit, RecordingWriter } from "../cli/log/mod.ts";
+import { SubtreeFilter } from "../cli/record/subtree_filter.ts";
+import { keepEncoded } from "../cli/record/keep_encoded.ts";
 
 function assert(cond: unknown, msg = "assertion failed"): asserts cond {
   if (!cond) throw new Error(msg);
@@ -496,5 +498,94 @@ Deno.test({
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name:
+    "--only-command over the library's batches keeps the bytes SubtreeFilter keeps over the events",
+  ignore,
+  fn() {
+    const withMeta = NativeEventEncoder.open(undefined, true)!;
+    const r = rng(4242);
+    // few pids, so that processes create, exec, exit and reuse each other's
+    const pidOf = () => 100 + r.int(40);
+    for (let round = 0; round < 20; round++) {
+      const recs: Uint8Array[] = [];
+      for (let i = 0; i < 400; i++) {
+        const kind = r.pick([1, 1, 2, 3, 3, 4, 5, 6, 7, 8, 11, 11]);
+        const rec = randomRecord(r, kind);
+        const v = new DataView(rec.buffer);
+        const pid = pidOf();
+        v.setUint32(32, pid, true);
+        if (kind === 1 && rec.length >= 44) v.setUint32(40, pidOf(), true);
+        // an image hash names an earlier exec of its process now and then
+        recs.push(rec);
+      }
+      const buf = cat(...recs) as Uint8Array<ArrayBuffer>;
+      const a = new SubtreeFilter(100 + r.int(40));
+      const body = new EventBodyEncoder();
+      const scratch: unknown[] = [];
+      for (const e of decodeRecords(buf, BASE).events) {
+        if (a.keep(e)) encodeEventTo(e, body, scratch);
+      }
+      const want = body.finish();
+      const b = new SubtreeFilter(a.rootPid);
+      const got = new EventBodyEncoder();
+      const keepScratch = { buf: new Uint8Array(0) };
+      let kept = 0;
+      for (const batch of withMeta.encode(buf, BASE)) {
+        const k = keepEncoded(batch, b, keepScratch);
+        got.addEncoded(k.bytes, k.events);
+        kept += k.events;
+      }
+      const bytes = got.finish();
+      assert(
+        want.length === bytes.length && want.every((x, i) => x === bytes[i]),
+        `round ${round}: ${firstDifference(want, bytes)}`,
+      );
+      assert(kept > 0 || round > 0, "nothing kept");
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "--only-command over the library's batches keeps an image hash that follows its exec",
+  ignore,
+  fn() {
+    const withMeta = NativeEventEncoder.open(undefined, true)!;
+    const mk = (kind: number, size: number, pid: number, mono: bigint) => {
+      const rec = new Uint8Array(size);
+      const v = new DataView(rec.buffer);
+      v.setUint16(0, kind, true);
+      v.setUint32(4, size, true);
+      v.setBigUint64(16, mono, true);
+      v.setUint32(32, pid, true);
+      v.setUint32(36, pid, true);
+      return { rec, v };
+    };
+    const create = mk(1, 216, 11, BASE + 10n);
+    create.v.setUint32(40, 10, true); // child of the root
+    const exec = mk(2, 192, 11, BASE + 20n);
+    const hash = mk(11, 144, 11, BASE + 90n);
+    hash.v.setBigUint64(48, BASE + 20n, true); // exec_ns: that exec
+    hash.v.setUint32(56, 3, true); // gone
+    const other = mk(11, 144, 11, BASE + 95n);
+    other.v.setBigUint64(48, BASE + 21n, true); // no such exec
+    other.v.setUint32(56, 3, true);
+    const buf = cat(create.rec, exec.rec, hash.rec, other.rec) as Uint8Array<
+      ArrayBuffer
+    >;
+    const codes: number[] = [];
+    for (const batch of withMeta.encode(buf, BASE)) {
+      const k = keepEncoded(batch, new SubtreeFilter(10), {
+        buf: new Uint8Array(0),
+      });
+      for (let i = 0; i < k.events; i++) {
+        codes.push(k.bytes[(i === 0 ? 0 : k.ends[i - 1]) + 1]);
+      }
+    }
+    assert(codes.join() === "1,2,13", `kept codes ${codes.join()}`);
   },
 });

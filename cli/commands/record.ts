@@ -98,8 +98,8 @@ usually from the exit line on), and flags known only at the end
 The summary (events, source, losses, then processes, spawners, failures) goes
 to stderr, so the recorded command's own output on stdout stays clean;
 --quiet leaves it out (warnings and errors are still printed). It is the
-replay --summary of the recording: unless --follow, --only-command,
---redact, --rules or segment mode needs each event in procrec itself, the
+replay --summary of the recording: unless --follow, --redact, --rules or
+segment mode needs each event in procrec itself, the
 library encodes the events and the summary is computed from the recording
 once it is closed (--quiet saves that work).
 

@@ -99,6 +99,7 @@ export const symbols = {
       "buffer", // uint32_t *ends
       "u32", // uint32_t ends_cap
       "buffer", // uint64_t *res (PR_ENC_SLOTS)
+      "buffer", // double *meta (4 per event) or NULL
     ],
     result: "i32", // 0, or -1: a record cannot be framed
     optional: true,

@@ -56,6 +56,12 @@ export interface EncodedBatch {
   unknown: number;
   /** A `process_exit` of the watched pid was among them. */
   watchExit: boolean;
+  /**
+   * With `withMeta`: for event i, `meta[4i..4i+3]` = its event code, pid,
+   * parent pid (process_create, else 0) and the time that links an image
+   * hash to its exec (exec and snapshot: t; image_hash: execT; else 0).
+   */
+  meta?: Float64Array;
 }
 
 /**
@@ -75,15 +81,26 @@ export class NativeEventEncoder {
   #res = new BigUint64Array(Slot.SLOTS);
   #resF = new Float64Array(this.#res.buffer);
   #resBytes = new Uint8Array(this.#res.buffer);
+  /** With `withMeta`: 4 numbers per event (code, pid, ppid, hash link time). */
+  #meta: Float64Array<ArrayBuffer> | null = null;
 
   private constructor(fn: NonNullable<NativeLibrary["procrec_encode_cbor"]>) {
     this.#fn = fn;
   }
 
-  /** The library's encoder, or undefined when it has none. */
-  static open(libPath?: string): NativeEventEncoder | undefined {
+  /**
+   * The library's encoder, or undefined when it has none. `withMeta`: each
+   * batch carries {@link EncodedBatch.meta} (for a subtree filter).
+   */
+  static open(
+    libPath?: string,
+    withMeta = false,
+  ): NativeEventEncoder | undefined {
     const fn = loadLibrary(libPath).procrec_encode_cbor;
-    return fn ? new NativeEventEncoder(fn) : undefined;
+    if (!fn) return undefined;
+    const e = new NativeEventEncoder(fn);
+    if (withMeta) e.#meta = new Float64Array(4 * e.#ends.length);
+    return e;
   }
 
   /**
@@ -109,6 +126,7 @@ export class NativeEventEncoder {
         this.#ends,
         this.#ends.length,
         this.#resBytes,
+        this.#meta,
       );
       if (rc < 0) {
         decodeRecords(records, timeBaseMonoNs); // throws, naming the record
@@ -164,6 +182,7 @@ export class NativeEventEncoder {
       lostCountUnknown: Number(r[Slot.LOST_UNKNOWN]),
       unknown: Number(r[Slot.UNKNOWN]),
       watchExit: r[Slot.WATCH_EXIT] !== 0n,
+      ...(this.#meta ? { meta: this.#meta.subarray(0, 4 * events) } : {}),
     };
   }
 }

@@ -20,6 +20,7 @@ import { SegmentWriter } from "./segment_writer.ts";
 import { decodeRecords } from "../native/decode_records.ts";
 import { NativeEventEncoder } from "../native/native_event_encoder.ts";
 import { recordingSummary } from "./recording_summary.ts";
+import { keepEncoded } from "./keep_encoded.ts";
 import { CLOCK_MONOTONIC, clockNs } from "../native/ffi.ts";
 import {
   Control,
@@ -375,12 +376,14 @@ export async function recordSession(
       ? new SubtreeFilter(child.pid)
       : undefined;
     // the library encodes the events (no object per event in JavaScript)
-    // unless a feature needs each event here: redaction, --only-command,
-    // --follow, exec rules (rule ids), segment mode (its live processes)
-    const native = !redactor && !filter && !opts.onEvent && !seg &&
+    // unless a feature needs each event here: redaction, --follow, exec
+    // rules (rule ids), segment mode (its live processes); --only-command
+    // filters the encoded events by the fields the library gives for each
+    const native = !redactor && !opts.onEvent && !seg &&
         !opts.execRules && Deno.env.get(JS_PATH_ENV) === undefined
-      ? NativeEventEncoder.open()
+      ? NativeEventEncoder.open(undefined, filter !== undefined)
       : undefined;
+    const keepScratch = { buf: new Uint8Array(0) };
     const plain = native ? writer as RecordingWriter : undefined;
     const wantSummary = opts.summary !== false;
     // without the encoder, the summary is the live analysis, fed event by
@@ -407,9 +410,10 @@ export async function recordSession(
     let alive = 0;
     let unknownRecords = 0;
     const handleEncoded = (bytes: Uint8Array<ArrayBuffer>) => {
-      for (const b of native!.encode(bytes, timeBase.monoNs, childPid ?? 0)) {
-        unknownRecords += b.unknown;
-        if (b.watchExit) sawCommandExit = true;
+      for (const all of native!.encode(bytes, timeBase.monoNs, childPid ?? 0)) {
+        unknownRecords += all.unknown;
+        if (all.watchExit) sawCommandExit = true;
+        const b = filter ? keepEncoded(all, filter, keepScratch) : all;
         plain!.writeEncoded(b);
         events += b.events;
         for (const k of b.kinds) {

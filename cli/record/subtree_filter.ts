@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ProcEvent } from "../events/types.ts";
+import type { EventKind, ProcEvent } from "../events/types.ts";
 
 /**
  * Decides, event by event, whether an event belongs to the subtree rooted at
@@ -46,35 +46,49 @@ export class SubtreeFilter {
 
   /** Whether `event` belongs to the subtree; updates membership. */
   keep(event: ProcEvent): boolean {
-    switch (event.kind) {
+    return this.keepParts(
+      event.kind,
+      event.pid,
+      event.kind === "process_create" ? event.ppid : 0,
+      event.kind === "image_hash" ? event.execT : event.t,
+    );
+  }
+
+  /**
+   * {@link keep} from the fields it looks at: the kind, pid, parent pid (of
+   * a `process_create`) and time (`execT` of an `image_hash`), as the
+   * library's chunk encoder gives them without an event object.
+   */
+  keepParts(kind: EventKind, pid: number, ppid: number, t: number): boolean {
+    switch (kind) {
       case "lost":
       case "accounts":
         return true;
       case "process_create":
         // the root's own creation (by the recorder), or a member's child
-        if (event.pid === this.rootPid || this.#members.has(event.ppid)) {
-          this.#members.add(event.pid);
+        if (pid === this.rootPid || this.#members.has(ppid)) {
+          this.#members.add(pid);
           return true;
         }
         // a pid reused by a process outside the subtree
-        if (event.pid !== this.rootPid) this.#members.delete(event.pid);
+        if (pid !== this.rootPid) this.#members.delete(pid);
         return false;
       case "process_exit": {
-        const kept = this.#members.has(event.pid);
-        if (kept && event.pid !== this.rootPid) this.#members.delete(event.pid);
+        const kept = this.#members.has(pid);
+        if (kept && pid !== this.rootPid) this.#members.delete(pid);
         return kept;
       }
       case "exec":
       case "process_snapshot": {
-        const kept = this.#members.has(event.pid);
-        if (kept) this.#awaitHash(`${event.pid}:${event.t}`);
+        const kept = this.#members.has(pid);
+        if (kept) this.#awaitHash(`${pid}:${t}`);
         return kept;
       }
       case "image_hash":
         // it comes from the hash worker, often after the process ended
-        return this.#awaitingHash.delete(`${event.pid}:${event.execT}`);
+        return this.#awaitingHash.delete(`${pid}:${t}`);
       default:
-        return this.#members.has(event.pid);
+        return this.#members.has(pid);
     }
   }
 }

@@ -636,7 +636,7 @@ static uint32_t encode_one(struct enc *e, struct rec *r, uint16_t kind, double t
 
 PROCREC_API int32_t procrec_encode_cbor(const uint8_t *recs, uint32_t len, uint64_t base_mono, uint32_t watch_pid,
                                            uint8_t *out, uint32_t cap, uint32_t *ends, uint32_t ends_cap,
-                                           uint64_t *res) {
+                                           uint64_t *res, double *meta) {
   memset(res, 0, PR_ENC_SLOTS * sizeof *res);
   for (int i = 0; i < 16; i++) res[PR_ENC_KIND_FIRST + i] = UINT64_MAX;
   for (int i = 0; i < 8; i++) res[PR_ENC_LOST_FIRST + i] = UINT64_MAX;
@@ -691,6 +691,13 @@ PROCREC_API int32_t procrec_encode_cbor(const uint8_t *recs, uint32_t len, uint6
       lost_sum[lost_reason] += lost_count;
       if (res[PR_ENC_LOST_FIRST + lost_reason] == UINT64_MAX) res[PR_ENC_LOST_FIRST + lost_reason] = events;
       if (lost_unknown) res[PR_ENC_LOST_UNKNOWN]++;
+    }
+    if (meta) {
+      double *m = meta + 4 * (size_t)events;
+      m[0] = code, m[1] = r.bad ? 0 : rd32(&r, 32), m[2] = 0, m[3] = 0;
+      if (code == 1 && !r.bad) m[2] = rd32(&r, 40);
+      else if (code == 2 || code == 8) m[3] = t;
+      else if (code == 13) m[3] = diff_ns(rd64(&r, 48), base_mono);
     }
     res[PR_ENC_KIND_COUNT + code]++;
     if (res[PR_ENC_KIND_FIRST + code] == UINT64_MAX) res[PR_ENC_KIND_FIRST + code] = events;

@@ -39,11 +39,18 @@ enum pr_enc_slot {
  * again with the rest. Exec decisions name their rule "#INDEX" (the
  * TypeScript path with no rule ids).
  *
+ * `meta`, when not NULL, has room for 4 doubles per entry of `ends`: for
+ * event i, its event code, pid, parent pid (process_create, else 0) and the
+ * time that links an image hash to its exec (exec and snapshot: t;
+ * image_hash: execT; else 0), as JavaScript numbers: what a subtree filter
+ * (record --only-command) needs without decoding the event.
+ *
  * Returns 0, or -1 when a record cannot be framed (size below the header,
  * not a multiple of 8, beyond the buffer): then nothing is encoded, as
  * decodeRecords throws for such a buffer before it returns any event.
  */
 int32_t procrec_encode_cbor(const uint8_t *recs, uint32_t len, uint64_t base_mono, uint32_t watch_pid,
-                            uint8_t *out, uint32_t cap, uint32_t *ends, uint32_t ends_cap, uint64_t *res);
+                            uint8_t *out, uint32_t cap, uint32_t *ends, uint32_t ends_cap, uint64_t *res,
+                            double *meta);
 
 #endif
