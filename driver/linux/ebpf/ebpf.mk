@@ -14,7 +14,9 @@
 #                not position-independent, so it cannot go into the .so)
 # Targets:
 #   ebpf-test     builds and runs ebpf/test_ebpf.c against $(BUILD)/libprocrec.so
-#                 (the storm of ebpf/storm.c, forced loss, no privilege)
+#                 (the storm of ebpf/storm.c, forced loss, no privilege), and
+#                 loads the programs as a kernel without bpf_loop would
+#                 (ebpf/test_bpf_load.c)
 #   ebpf-vmlinux  regenerates ebpf/vmlinux.h from this machine's kernel BTF
 #
 # The committed ebpf/vmlinux.h (bpftool btf dump of a 6.18 kernel) makes the
@@ -70,6 +72,13 @@ $(EBPF_BUILD)/procrec.bpf.o: ebpf/procrec.bpf.c ebpf/procrec_bpf.h ebpf/vmlinux.
 	$(EBPF_CLANG) $(EBPF_BPF_CFLAGS) -c ebpf/procrec.bpf.c -o $@.full
 	$(if $(EBPF_STRIP),$(EBPF_STRIP) -g $@.full -o $@ && rm -f $@.full,mv $@.full $@)
 
+# The same programs with the unrolled loops alone (PR_UNROLLED_LOOPS=1), as a
+# kernel without bpf_loop (before 5.17) loads them: ebpf-test loads this
+# object too (test_bpf_load), so that the verifier checks that branch here.
+$(EBPF_BUILD)/procrec_unrolled.bpf.o: ebpf/procrec.bpf.c ebpf/procrec_bpf.h ebpf/vmlinux.h
+	@mkdir -p $(EBPF_BUILD)
+	$(EBPF_CLANG) $(EBPF_BPF_CFLAGS) -DPR_UNROLLED_LOOPS=1 -c ebpf/procrec.bpf.c -o $@
+
 $(EBPF_BUILD)/procrec.skel.h: $(EBPF_BUILD)/procrec.bpf.o
 	$(EBPF_BPFTOOL) gen skeleton $< name procrec_bpf > $@.tmp && mv $@.tmp $@
 
@@ -81,6 +90,10 @@ ebpf-vmlinux:
 $(BUILD)/test_ebpf: ebpf/test_ebpf.c ../include/procrec_abi.h $(BUILD)/libprocrec.so
 	$(CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -pthread -o $@ ebpf/test_ebpf.c -L$(BUILD) -lprocrec -Wl,-rpath,'$$ORIGIN'
 
+$(BUILD)/test_bpf_load: ebpf/test_bpf_load.c
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -o $@ ebpf/test_bpf_load.c -lbpf
+
 $(BUILD)/storm: ebpf/storm.c
 	@mkdir -p $(BUILD)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -pthread -o $@ ebpf/storm.c
@@ -91,7 +104,8 @@ $(BUILD)/storm: ebpf/storm.c
 EBPF_NOBPF := setpriv --bounding-set=-bpf,-perfmon,-sys_admin --inh-caps=-bpf,-perfmon,-sys_admin
 ebpf-test:
 ifeq ($(EBPF_OK),yes)
-	$(MAKE) --no-print-directory $(BUILD)/test_ebpf $(BUILD)/storm
+	$(MAKE) --no-print-directory $(BUILD)/test_ebpf $(BUILD)/storm $(BUILD)/test_bpf_load $(EBPF_BUILD)/procrec_unrolled.bpf.o
+	./$(BUILD)/test_bpf_load $(EBPF_BUILD)/procrec_unrolled.bpf.o
 	./$(BUILD)/test_ebpf ./$(BUILD)/storm
 	./$(BUILD)/test_ebpf ./$(BUILD)/storm loss
 	./$(BUILD)/test_ebpf - snapshot
