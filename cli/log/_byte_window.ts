@@ -7,13 +7,19 @@
  * @module
  */
 
-/** Where a reader takes its bytes from: blocks in stream order. */
+/**
+ * Where a reader takes its bytes from: blocks in stream order. The window
+ * copies each block before it asks for the next, so a source may reuse its
+ * buffer.
+ */
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 /** The bytes of a stream from {@link ByteWindow.base} to {@link ByteWindow.end}. */
 export class ByteWindow {
   #it: AsyncIterator<Uint8Array> | Iterator<Uint8Array>;
   #buf = new Uint8Array(0);
+  /** The buffer before {@link #buf}, reused by the next compaction. */
+  #spare = new Uint8Array(0);
   /** Index in #buf of the byte at stream offset {@link base}. */
   #start = 0;
   /** Index in #buf past the last loaded byte. */
@@ -102,10 +108,16 @@ export class ByteWindow {
       this.#len += block.length;
       return;
     }
-    // a new buffer (earlier views stay valid), twice what is needed
-    const next = new Uint8Array(Math.max(2 * (kept + block.length), 1 << 16));
+    // another buffer (views of this one stay valid until the next time):
+    // the spare one when it is big enough, else a new one, twice what is
+    // needed
+    let next = this.#spare;
+    if (next.length < kept + block.length) {
+      next = new Uint8Array(Math.max(2 * (kept + block.length), 1 << 16));
+    }
     next.set(this.#buf.subarray(this.#start, this.#len));
     next.set(block, kept);
+    this.#spare = this.#buf;
     this.#buf = next;
     this.#start = 0;
     this.#len = kept + block.length;

@@ -351,13 +351,17 @@ function checkHeader(value: unknown, name: string): RecordingHeader {
   return h as unknown as RecordingHeader;
 }
 
+/**
+ * The file's blocks, each a view of one buffer read into again for the next
+ * block: the window copies a block before it asks for the next.
+ */
 async function* readBlocks(file: Deno.FsFile): AsyncGenerator<Uint8Array> {
   try {
     const buf = new Uint8Array(READ_BLOCK);
     for (;;) {
       const n = await file.read(buf);
       if (n === null) return;
-      yield buf.slice(0, n);
+      yield buf.subarray(0, n);
     }
   } finally {
     file.close();
