@@ -28,6 +28,7 @@ import {
 } from "../cli/native/event_source.ts";
 import { Status } from "../cli/native/ffi.ts";
 import {
+  RULE_FILE_CONTENT,
   RULE_FILES_MAX,
   RULE_TEXT_MAX,
   RuleAction,
@@ -145,6 +146,7 @@ function tsConstants(): Record<string, number | undefined> {
     }
   });
   SOURCE_CODES.forEach((s, i) => m[`PR_SOURCE_${s.toUpperCase()}`] = i);
+  m.PR_RF_CONTENT = RULE_FILE_CONTENT;
   m.PR_OPT_NO_SNAPSHOT = OPT_NO_SNAPSHOT;
   m.PR_OPT_NO_ENRICH = OPT_NO_ENRICH;
   m.PR_OPT_EXEC_RULES = OPT_EXEC_RULES;

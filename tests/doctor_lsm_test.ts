@@ -4,7 +4,11 @@
  * says how to mount it, and the exec rules check as root says they can be
  * enforced.
  */
-import { checkBpfLsm, checkHost } from "../cli/record/check_host.ts";
+import {
+  checkBpfLsm,
+  checkBpfLsmLoad,
+  checkHost,
+} from "../cli/record/check_host.ts";
 import { unloadLibraries } from "../cli/native/ffi.ts";
 import {
   assert,
@@ -34,6 +38,56 @@ Deno.test("checkBpfLsm says active, or not active with the lsm= boot parameter t
   }).finally(unloadLibraries);
 });
 
+Deno.test("checkBpfLsmLoad names the kernel's answer to a minimal lsm/ program", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/lockdown`,
+      "none [integrity] confidentiality\n",
+    );
+    const refused = checkBpfLsmLoad(() => ({
+      loaded: false,
+      hook: "bprm_check_security",
+      btfId: 64471,
+      errno: 1,
+      log: "",
+    }), `${dir}/lockdown`);
+    assert(refused.ok && refused.warn, "a warning, not a failure");
+    assertEquals(
+      refused.detail,
+      "refused: BPF_PROG_LOAD of a minimal lsm/bprm_check_security program (BTF id 64471) fails with EPERM (Operation not permitted), verifier log empty; kernel lockdown: integrity",
+    );
+    assert(refused.fix?.includes("before its verifier ran"), refused.fix);
+    const verifier = checkBpfLsmLoad(() => ({
+      loaded: false,
+      hook: "bprm_check_security",
+      btfId: 7,
+      errno: 22,
+      log: "0: R1=ctx\ninvalid attach",
+    }), `${dir}/none`);
+    assert(
+      verifier.detail.includes(
+        'EINVAL (Invalid argument), verifier log "0: R1=ctx invalid attach"',
+      ) &&
+        verifier.detail.endsWith(
+          "kernel lockdown: unknown (securityfs not mounted)",
+        ),
+      verifier.detail,
+    );
+    const loads = checkBpfLsmLoad(() => ({
+      loaded: true,
+      hook: "bprm_check_security",
+      btfId: 7,
+    }));
+    assertEquals([loads.ok, loads.warn], [true, undefined]);
+    const none = checkBpfLsmLoad(() => ({
+      loaded: false,
+      hook: "bprm_check_security",
+      unavailable: "libbpf.so.1 cannot be loaded: x",
+    }));
+    assert(none.warn && none.detail.startsWith("cannot tell"), none.detail);
+  }).finally(unloadLibraries);
+});
+
 captureTest(
   "doctor as root says exec rules can be enforced",
   async () => {
@@ -43,6 +97,15 @@ captureTest(
     assert(
       r.checks.some((c) => c.name === "BPF LSM"),
       "the BPF LSM check is there",
+    );
+    // the kernel's own answer to loading a minimal lsm/ program
+    const load = r.checks.find((c) => c.name === "BPF LSM programs");
+    assert(
+      load !== undefined &&
+        /^(a minimal lsm\/bprm_check_security program loads|refused: )/.test(
+          load.detail,
+        ),
+      JSON.stringify(load),
     );
   },
   await captureUnavailable(),

@@ -1,7 +1,8 @@
 /**
  * `procrec record --rules FILE` on the real kernel: a deny rule makes the
  * exec fail with EPERM whether the file is named directly, through a
- * symlink, by a relative path or (a `file:` rule) through a hard link; an
+ * symlink, by a relative path or (a `file:` rule) through a hard link or a
+ * copy under another name in another folder (same size and SHA-256); an
  * audit rule lets the exec run; every decision is in the recording with the
  * rule's id, the kernel's path of the file and the arguments; the rules end
  * with the recorder (after a clean end and after kill -9); a malformed rule
@@ -45,14 +46,26 @@ async function run(
   }
 }
 
-/** A temp dir with copies of /bin/true and /bin/echo and the names the tests use. */
+/**
+ * A temp dir with copies of /bin/true and /bin/echo and the names the tests
+ * use. `filed` (the `file:` rule's) is /bin/true with bytes of this run
+ * appended, so that no other program on the host has its contents (a
+ * `file:` rule denies every copy); `copies/renamed` is a copy of it.
+ */
 async function setUp(dir: string): Promise<void> {
   await Deno.copyFile("/bin/true", `${dir}/denied`);
   await Deno.chmod(`${dir}/denied`, 0o755);
   await Deno.symlink(`${dir}/denied`, `${dir}/link`);
-  await Deno.copyFile("/bin/true", `${dir}/filed`);
+  const unique = new TextEncoder().encode(
+    `procrec-exec-rules-${Deno.pid}-${Date.now()}-${Math.random()}`,
+  );
+  await Deno.writeFile(`${dir}/filed`, await Deno.readFile("/bin/true"));
+  await Deno.writeFile(`${dir}/filed`, unique, { append: true });
   await Deno.chmod(`${dir}/filed`, 0o755);
   await Deno.link(`${dir}/filed`, `${dir}/hard`);
+  await Deno.mkdir(`${dir}/copies`);
+  await Deno.copyFile(`${dir}/filed`, `${dir}/copies/renamed`);
+  await Deno.chmod(`${dir}/copies/renamed`, 0o755);
   await Deno.copyFile("/bin/echo", `${dir}/audited`);
   await Deno.chmod(`${dir}/audited`, 0o755);
   await Deno.writeTextFile(
@@ -84,6 +97,7 @@ captureTest(
         `${dir}/link; echo symlink=$?`,
         `./denied; echo relative=$?`,
         `${dir}/hard; echo hardlink=$?`,
+        `${dir}/copies/renamed; echo copy=$?`,
         `${dir}/audited --marker out; echo audited=$?`,
         `/bin/true; echo other=$?`,
       ].join("\n");
@@ -107,6 +121,7 @@ captureTest(
           "symlink=126",
           "relative=126",
           "hardlink=126",
+          "copy=126",
           "audited=0",
           "other=0",
         ]
@@ -115,8 +130,8 @@ captureTest(
       }
       assert(r.stdout.includes("--marker out"), "the audited echo ran");
       assert(
-        (r.stderr.match(/Operation not permitted/g) ?? []).length === 4,
-        `the shell says EPERM four times:\n${r.stderr}`,
+        (r.stderr.match(/Operation not permitted/g) ?? []).length === 5,
+        `the shell says EPERM five times:\n${r.stderr}`,
       );
 
       const reader = await RecordingReader.open(out);
@@ -124,14 +139,17 @@ captureTest(
       const denied = events.filter((e) => e.kind === "exec_denied");
       const audited = events.filter((e) => e.kind === "exec_audited");
       assertEquals(
-        denied.map((e) => e.kind === "exec_denied" && [e.rule, e.image]),
+        denied.map((e) =>
+          e.kind === "exec_denied" && [e.rule, e.image, e.byContent ?? false]
+        ),
         [
-          ["deny-copy", `${dir}/denied`],
-          ["deny-copy", `${dir}/denied`],
-          ["deny-copy", `${dir}/denied`],
-          ["deny-file", `${dir}/hard`],
+          ["deny-copy", `${dir}/denied`, false],
+          ["deny-copy", `${dir}/denied`, false],
+          ["deny-copy", `${dir}/denied`, false],
+          ["deny-file", `${dir}/hard`, false],
+          ["deny-file", `${dir}/copies/renamed`, true],
         ],
-        "the denials, with the kernel's path of each file",
+        "the denials, with the kernel's path of each file and how a file: rule matched",
       );
       for (const e of denied) {
         assert(
@@ -163,7 +181,7 @@ captureTest(
       assertEquals(tree.code, 0, tree.stderr);
       assertEquals(
         (tree.stdout.match(/EXEC DENIED /g) ?? []).length,
-        4,
+        5,
         tree.stdout,
       );
       assert(
@@ -193,10 +211,12 @@ captureTest(
       assert(diff.stdout.includes("exec denied"), `diff:\n${diff.stdout}`);
       // exports carry the decisions
       for (
-        const [format, want] of [["ecs", '"rule":{"id":"deny-copy"'], [
-          "ocsf",
-          '"disposition":"Blocked"',
-        ]]
+        const [format, want] of [
+          ["ecs", '"rule":{"id":"deny-copy"'],
+          ["ecs", '"matched_by":"content"'],
+          ["ocsf", '"disposition":"Blocked"'],
+          ["ocsf", '"matched_by":"content"'],
+        ]
       ) {
         const x = await procrec(["export", "--format", format, out]);
         assertEquals(x.code, 0, x.stderr);
@@ -209,6 +229,7 @@ captureTest(
         "runs again after the recording",
       );
       assertEquals((await run(`${dir}/hard`)).code, 0);
+      assertEquals((await run(`${dir}/copies/renamed`)).code, 0);
     });
   },
   why,

@@ -217,6 +217,11 @@ interface ExecDecisionBase extends EventBase {
   /** The file's device and inode (stat). */
   dev?: number;
   ino?: number;
+  /**
+   * The rule's `file` matched a copy of its file (the same size and
+   * SHA-256 under another name), not the file itself (format 6).
+   */
+  byContent?: boolean;
   /** The caller's cgroup v2 path. */
   cgroup?: string;
 }

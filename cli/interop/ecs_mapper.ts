@@ -163,6 +163,7 @@ export function ecsMapper(
             ...(event.kind === "exec_audited" && event.exempt
               ? { exempt: true }
               : {}),
+            ...(event.byContent ? { matched_by: "content" } : {}),
             ...(event.cgroup ? { cgroup: event.cgroup } : {}),
           },
         },

@@ -179,6 +179,7 @@ export function ocsfMapper(
           ...(event.kind === "exec_audited" && event.exempt
             ? { exempt: true }
             : {}),
+          ...(event.byContent ? { matched_by: "content" } : {}),
         },
       };
     }

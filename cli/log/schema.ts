@@ -18,14 +18,15 @@ import type { RedactionRule } from "../redact/redaction_rules.ts";
 /** Name in the header of every recording. */
 export const FORMAT_NAME = "procrec";
 /** Version the writer writes. */
-export const FORMAT_VERSION = 5;
+export const FORMAT_VERSION = 6;
 /**
  * Versions the reader accepts: 1 (before the identity fields of `info`,
  * which it simply lacks), 2 (before the header field `segment` and the lost
  * reasons of segment mode), 3 (before the exec rule decisions
- * `exec_denied` and `exec_audited`), 4 (before `image_hash` events) and 5.
+ * `exec_denied` and `exec_audited`), 4 (before `image_hash` events), 5
+ * (before a decision's `byContent`) and 6.
  */
-export const READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5];
+export const READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6];
 /** CBOR self-describe tag that starts every recording. */
 export const SELF_DESCRIBE_TAG = 55799;
 /** Events per chunk at most. */
@@ -270,8 +271,12 @@ export const LAYOUT: Record<EventKind, readonly Field[]> = {
   ],
   image_load: [["image", "str"], ["base", "uint"], ["size", "uint"]],
   accounts: [["users", "idnames"], ["groups", "idnames"]],
-  exec_denied: DECISION_LAYOUT,
-  exec_audited: [...DECISION_LAYOUT, ["exempt", "bool", true]],
+  exec_denied: [...DECISION_LAYOUT, ["byContent", "bool", true]],
+  exec_audited: [
+    ...DECISION_LAYOUT,
+    ["exempt", "bool", true],
+    ["byContent", "bool", true],
+  ],
   image_hash: [
     ["execT", "int"],
     ["status", "str"],

@@ -24,7 +24,7 @@ export interface StructLayout {
 
 /** The ABI layout, in the shape `driver/common/abi_layout.c` prints. */
 export const ABI_LAYOUT = {
-  abi_version: 4,
+  abi_version: 5,
   structs: {
     pr_str: {
       size: 8,
@@ -185,12 +185,14 @@ export const ABI_LAYOUT = {
       },
     },
     pr_rule_file: {
-      size: 24,
+      size: 64,
       fields: {
         dev: 0,
         ino: 8,
         rule: 16,
-        reserved: 20,
+        flags: 20,
+        size: 24,
+        sha256: 32,
       },
     },
     pr_rule_set: {
@@ -272,7 +274,9 @@ export const ABI_LAYOUT = {
         hash_cached: 112,
         hash_bytes: 120,
         hash_skipped: 128,
-        reserved: 136,
+        exec_hashed: 136,
+        exec_hash_cached: 144,
+        reserved: 152,
       },
     },
   },

@@ -44,6 +44,7 @@ export const Flag = {
   GROUP_DEAD: 0x0040,
   REMOTE: 0x0080,
   EXEMPT: 0x0100,
+  BY_CONTENT: 0x0200,
 } as const;
 
 /** Fixed size of each kind, header included (the minimum `size`). */
@@ -359,10 +360,12 @@ function decodeOne(
         ...(dev || ino ? { dev: Number(dev), ino: Number(ino) } : {}),
         ...(cgroup ? { cgroup } : {}),
       };
-      return action === 1 ? { kind: "exec_denied", ...base } : {
+      const how = flags & Flag.BY_CONTENT ? { byContent: true } : {};
+      return action === 1 ? { kind: "exec_denied", ...base, ...how } : {
         kind: "exec_audited",
         ...base,
         ...(flags & Flag.EXEMPT ? { exempt: true } : {}),
+        ...how,
       };
     }
     case Kind.HASH:

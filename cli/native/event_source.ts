@@ -83,6 +83,10 @@ export interface SourceStats {
   hashBytes: bigint;
   /** Hash jobs not attempted (queue full, or left at stop). */
   hashSkipped: bigint;
+  /** Files the exec rules hashed: their size was a `file:` rule's (ABI 5). */
+  execHashed: bigint;
+  /** ... whose hash came from the enforcer's cache. */
+  execHashCached: bigint;
 }
 
 /** Each {@link SourceStats} field and its `struct procrec_stats` field. */
@@ -104,6 +108,8 @@ export const STATS_FIELDS: [keyof SourceStats, string][] = [
   ["hashCached", "hash_cached"],
   ["hashBytes", "hash_bytes"],
   ["hashSkipped", "hash_skipped"],
+  ["execHashed", "exec_hashed"],
+  ["execHashCached", "exec_hash_cached"],
 ];
 const OPTIONS = ABI_LAYOUT.structs.procrec_options;
 const STATS = ABI_LAYOUT.structs.procrec_stats;

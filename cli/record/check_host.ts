@@ -21,6 +21,11 @@ import {
   OPT_NO_SNAPSHOT,
   type SourceName,
 } from "../native/event_source.ts";
+import {
+  type BpfLsmProbe,
+  errnoName,
+  probeBpfLsm,
+} from "../native/probe_bpf_lsm.ts";
 
 /** One check's outcome. */
 export interface HostCheck {
@@ -180,6 +185,7 @@ export async function checkHost(): Promise<HostReport> {
     }
   }
   checks.push(checkBpfLsm());
+  if (Deno.build.os === "linux") checks.push(checkBpfLsmLoad());
   if (loaded) checks.push(await checkExecRules());
   return { canRecord, autoSource, checks };
 }
@@ -218,6 +224,61 @@ export function checkBpfLsm(file = LSM_FILE): HostCheck {
       fix:
         `add bpf to the lsm= boot parameter (e.g. lsm=${list},bpf; needs CONFIG_BPF_LSM=y) and reboot; procrec's exec rules do not need it (fanotify)`,
     }),
+  };
+}
+
+/** Where the kernel says its lockdown mode (securityfs). */
+export const LOCKDOWN_FILE = "/sys/kernel/security/lockdown";
+
+/**
+ * Whether this kernel loads a BPF LSM program (a two-instruction
+ * `lsm/bprm_check_security`, never attached): the exact reason, when it
+ * refuses, that exec rules use fanotify here (the errno, the verifier's log,
+ * the kernel lockdown mode). A warning, never a failure.
+ */
+export function checkBpfLsmLoad(
+  probe: () => BpfLsmProbe = probeBpfLsm,
+  lockdownFile = LOCKDOWN_FILE,
+): HostCheck {
+  const name = "BPF LSM programs";
+  const p = probe();
+  if (p.loaded) {
+    return {
+      name,
+      ok: true,
+      detail:
+        `a minimal lsm/${p.hook} program loads (BTF id ${p.btfId}); procrec enforces exec rules with fanotify all the same`,
+    };
+  }
+  if ("unavailable" in p) {
+    return {
+      name,
+      ok: true,
+      warn: true,
+      detail: `cannot tell: ${p.unavailable}`,
+      fix: "install libbpf1 (Debian) to let doctor try",
+    };
+  }
+  let lockdown = "unknown (securityfs not mounted)";
+  try {
+    const m = /\[(\w+)\]/.exec(readKernelFile(lockdownFile));
+    if (m) lockdown = m[1];
+  } catch { /* stays unknown */ }
+  const what = p.btfId < 0
+    ? `the kernel's BTF has no bpf_lsm_${p.hook} (${errnoName(p.errno)})`
+    : `BPF_PROG_LOAD of a minimal lsm/${p.hook} program (BTF id ${p.btfId}) fails with ${
+      errnoName(p.errno)
+    }, verifier log ${
+      p.log ? `"${p.log.split("\n").slice(-2).join(" ")}"` : "empty"
+    }`;
+  return {
+    name,
+    ok: true,
+    warn: true,
+    detail: `refused: ${what}; kernel lockdown: ${lockdown}`,
+    fix: p.errno === 1 && !p.log
+      ? "the kernel refused it before its verifier ran (no log): a kernel build or policy matter, not a setting procrec can change; procrec's exec rules do not need it (fanotify)"
+      : "procrec's exec rules do not need it (fanotify)",
   };
 }
 

@@ -21,6 +21,9 @@ export const RuleMatch = {
   ARGV_REGEX: 0x40,
 } as const;
 
+/** `PR_RF_CONTENT`: a rule file's size and SHA-256 are given (copies match). */
+export const RULE_FILE_CONTENT = 0x1;
+
 const S = ABI_LAYOUT.structs;
 const utf8 = new TextEncoder();
 
@@ -40,7 +43,9 @@ export function encodeRuleSet(
   exemptPid: number,
 ): Uint8Array<ArrayBuffer> {
   const files = rules.flatMap((r, i) =>
-    (r.fileIds ?? []).map(([dev, ino]) => [dev, ino, i] as const)
+    (r.fileIds ?? []).map(([dev, ino, size, sha]) =>
+      [dev, ino, i, size, sha] as const
+    )
   );
   const R = S.pr_rule, F = S.pr_rule_file, SET = S.pr_rule_set;
   const buf = new Uint8Array(
@@ -91,11 +96,21 @@ export function encodeRuleSet(
     v.setUint32(at + R.fields.match, match, true);
   });
   const fat = SET.size + rules.length * R.size;
-  files.forEach(([dev, ino, rule], i) => {
+  files.forEach(([dev, ino, rule, size, sha], i) => {
     const at = fat + i * F.size;
     v.setBigUint64(at + F.fields.dev, BigInt(dev), true);
     v.setBigUint64(at + F.fields.ino, BigInt(ino), true);
     v.setUint32(at + F.fields.rule, rule, true);
+    if (size !== undefined && sha !== undefined && /^[0-9a-f]{64}$/.test(sha)) {
+      v.setUint32(at + F.fields.flags, RULE_FILE_CONTENT, true);
+      v.setBigUint64(at + F.fields.size, BigInt(size), true);
+      for (let k = 0; k < 32; k++) {
+        buf[at + F.fields.sha256 + k] = parseInt(
+          sha.slice(2 * k, 2 * k + 2),
+          16,
+        );
+      }
+    }
   });
   return buf;
 }

@@ -33,8 +33,12 @@ export interface ExecRule {
 /** A rule ready for the kernel. */
 export interface ResolvedExecRule extends ExecRule {
   uid?: number;
-  /** `[dev, ino]` of each `file`, as stat(2) gives them. */
-  fileIds?: [number, number][];
+  /**
+   * `[dev, ino, size, sha256]` of each `file`, as stat(2) gives them and its
+   * contents' SHA-256 (hex) when the rules load: the enforcer denies the file
+   * itself, and a copy of it (same size and SHA-256) under any other name.
+   */
+  fileIds?: [dev: number, ino: number, size?: number, sha256?: string][];
   /** Glob on the cgroup v2 path (`*ID*` for `container`). */
   cgroup?: string;
 }

@@ -13,7 +13,12 @@
 export * from "./exec_rule.ts";
 export { parseExecRules } from "./parse_exec_rules.ts";
 export { readPasswd, resolveExecRules } from "./resolve_exec_rules.ts";
-export { encodeRuleSet, RuleAction, RuleMatch } from "./encode_rule_set.ts";
+export {
+  encodeRuleSet,
+  RULE_FILE_CONTENT,
+  RuleAction,
+  RuleMatch,
+} from "./encode_rule_set.ts";
 export { type ExecSubject, globMatch, ruleMatches } from "./match_exec_rule.ts";
 export { loadExecRules } from "./load_exec_rules.ts";
 export { type LiveSubject, liveSubjects } from "./live_subjects.ts";

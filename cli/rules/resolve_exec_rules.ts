@@ -1,16 +1,35 @@
 /**
  * Resolves parsed rules for the kernel: user names to uids (the host's
  * /etc/passwd), `file:` paths to their device and inode (stat, following
- * links: the file that would be executed), a container id to a cgroup glob.
+ * links: the file that would be executed) and their contents' size and
+ * SHA-256 (so that a copy is denied too), a container id to a cgroup glob.
  * Needs `--allow-read`.
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import {
   type ExecRule,
   type ResolvedExecRule,
   RULE_FILES_MAX,
 } from "./exec_rule.ts";
+
+/** The SHA-256 (hex) of a file's contents, read in 1 MiB pieces. */
+export function sha256OfFile(path: string): string {
+  const h = createHash("sha256");
+  const f = Deno.openSync(path, { read: true });
+  try {
+    const buf = new Uint8Array(1 << 20);
+    for (;;) {
+      const n = f.readSync(buf);
+      if (n === null) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    f.close();
+  }
+  return h.digest("hex");
+}
 
 /** Reads /etc/passwd into name → uid (empty when it cannot be read). */
 export function readPasswd(path = "/etc/passwd"): Map<string, number> {
@@ -61,7 +80,7 @@ export function resolveExecRules(
         try {
           const st = Deno.statSync(f);
           if (!st.isFile) throw new Error("not a regular file");
-          x.fileIds.push([st.dev, st.ino!]);
+          x.fileIds.push([st.dev, st.ino!, st.size, sha256OfFile(f)]);
         } catch (e) {
           problems.push(
             `${name}:${r.line}: field file: cannot stat "${f}": ${

@@ -98,7 +98,7 @@ int main(void) {
   STRUCT(pr_rec_image_load, F(h) F(base) F(size) F(image));
   STRUCT(pr_rule, F(action) F(match) F(uid) F(path_len) F(parent_len) F(cgroup_len) F(argv_len) F(reserved) F(path)
                       F(parent) F(cgroup) F(argv));
-  STRUCT(pr_rule_file, F(dev) F(ino) F(rule) F(reserved));
+  STRUCT(pr_rule_file, F(dev) F(ino) F(rule) F(flags) F(size) F(sha256));
   STRUCT(pr_rule_set, F(size) F(rules) F(files) F(exempt_pid));
   STRUCT(pr_rec_exec_decision, F(h) F(rule) F(action) F(ppid) F(uid) F(euid) F(argc) F(dev) F(ino)
                                    F(cgroup_id) F(image) F(argv) F(parent) F(cgroup));
@@ -109,7 +109,7 @@ int main(void) {
   STRUCT(procrec_stats, F(records) F(bytes) F(lost_total) F(lost_enobufs) F(lost_seq_gap) F(lost_ring)
                             F(lost_bpf) F(lost_driver) F(ring_used) F(ring_size) F(enrich_ok) F(enrich_gone)
                                 F(kernel_msgs) F(hash_read) F(hash_cached) F(hash_bytes)
-                                    F(hash_skipped) F(reserved));
+                                    F(hash_skipped) F(exec_hashed) F(exec_hash_cached) F(reserved));
   printf("\n  },\n  \"constants\": {");
   first = 1;
   C(PR_REC_PROCESS_CREATE); C(PR_REC_EXEC); C(PR_REC_PROCESS_EXIT); C(PR_REC_THREAD_CREATE);
@@ -118,6 +118,7 @@ int main(void) {
   C(PR_REC_HASH);
   C(PR_F_ARGV_TRUNCATED); C(PR_F_IMAGE_TRUNCATED); C(PR_F_PROCESS_EXITING); C(PR_F_DENIED);
   C(PR_F_COUNT_UNKNOWN); C(PR_F_CMDLINE); C(PR_F_GROUP_DEAD); C(PR_F_REMOTE); C(PR_F_EXEMPT);
+  C(PR_F_BY_CONTENT); C(PR_RF_CONTENT);
   C(PR_RULE_DENY); C(PR_RULE_AUDIT); C(PR_RM_PATH); C(PR_RM_FILE); C(PR_RM_UID); C(PR_RM_PARENT);
   C(PR_RM_CGROUP); C(PR_RM_ARGV); C(PR_RM_ARGV_REGEX); C(PR_RULES_MAX); C(PR_RULE_FILES_MAX); C(PR_RULE_GLOB);
   C(PR_PROV_NONE); C(PR_PROV_KERNEL); C(PR_PROV_PROC); C(PR_PROV_GONE); C(PR_PROV_DENIED);

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROCREC_ABI_VERSION 4u
+#define PROCREC_ABI_VERSION 5u
 
 #if defined(_WIN32)
 #define PROCREC_API __declspec(dllexport)
@@ -59,6 +59,8 @@ enum pr_kind {
 #define PR_F_REMOTE 0x0080u          /* thread created by another process */
 #define PR_F_EXEMPT 0x0100u          /* exec decision: a deny rule matched a process that is never
                                         denied (the recorder itself, PID 1): it was let run */
+#define PR_F_BY_CONTENT 0x0200u      /* exec decision: its file: rule matched a copy (the same size and
+                                        SHA-256 as the rule's file), not the file itself (ABI 5) */
 
 /* ---- where a field's value came from ---- */
 enum pr_provenance {
@@ -261,12 +263,18 @@ struct pr_rule { /* 1048 bytes */
   char argv[PR_RULE_GLOB];
 };
 
-struct pr_rule_file { /* 24 bytes */
+struct pr_rule_file { /* 64 bytes (24 before ABI 5) */
   uint64_t dev;  /* as stat(2) st_dev */
   uint64_t ino;
   uint32_t rule; /* index of the rule it belongs to */
-  uint32_t reserved;
+  uint32_t flags; /* PR_RF_CONTENT: size and sha256 are the file's when the rules loaded */
+  uint64_t size;
+  uint8_t sha256[32];
 };
+/* pr_rule_file.flags: a file of this size whose SHA-256 is sha256 is this
+ * file too (a copy under another name): the enforcer hashes only files of a
+ * size some rule file has. */
+#define PR_RF_CONTENT 0x1u
 
 /* The argument of PR_CTL_EXEC_RULES: this, then `rules` struct pr_rule, then
  * `files` struct pr_rule_file. */
@@ -364,7 +372,10 @@ struct procrec_stats {
   uint64_t hash_cached;  /* hashes taken from the cache (file not read) */
   uint64_t hash_bytes;   /* bytes read for hashing */
   uint64_t hash_skipped; /* hash jobs not attempted: the queue was full */
-  uint64_t reserved[3];
+  /* ---- ABI 5: file: rules matching copies ---- */
+  uint64_t exec_hashed;      /* files the exec rules hashed (their size was a rule file's) */
+  uint64_t exec_hash_cached; /* ... whose hash came from the enforcer's cache */
+  uint64_t reserved[1];
 };
 
 enum pr_control {
@@ -516,11 +527,13 @@ PR_ABI_AT(pr_rule, parent, 280);
 PR_ABI_AT(pr_rule, cgroup, 536);
 PR_ABI_AT(pr_rule, argv, 792);
 
-PR_ABI_SIZE(pr_rule_file, 24);
+PR_ABI_SIZE(pr_rule_file, 64);
 PR_ABI_AT(pr_rule_file, dev, 0);
 PR_ABI_AT(pr_rule_file, ino, 8);
 PR_ABI_AT(pr_rule_file, rule, 16);
-PR_ABI_AT(pr_rule_file, reserved, 20);
+PR_ABI_AT(pr_rule_file, flags, 20);
+PR_ABI_AT(pr_rule_file, size, 24);
+PR_ABI_AT(pr_rule_file, sha256, 32);
 
 PR_ABI_SIZE(pr_rule_set, 16);
 PR_ABI_AT(pr_rule_set, size, 0);
@@ -585,7 +598,9 @@ PR_ABI_AT(procrec_stats, hash_read, 104);
 PR_ABI_AT(procrec_stats, hash_cached, 112);
 PR_ABI_AT(procrec_stats, hash_bytes, 120);
 PR_ABI_AT(procrec_stats, hash_skipped, 128);
-PR_ABI_AT(procrec_stats, reserved, 136);
+PR_ABI_AT(procrec_stats, exec_hashed, 136);
+PR_ABI_AT(procrec_stats, exec_hash_cached, 144);
+PR_ABI_AT(procrec_stats, reserved, 152);
 
 /* ---- functions ----
  * The contract every source keeps (driver/tests/conformance.c checks it

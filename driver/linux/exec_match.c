@@ -111,11 +111,17 @@ int pr_exec_rules_init(struct pr_exec_rules *rs, const uint8_t *arg, uint32_t le
     }
     rs->n = k + 1;
   }
-  for (uint32_t f = 0; f < rs->nfiles; f++)
+  for (uint32_t f = 0; f < rs->nfiles; f++) {
     if (rs->files[f].rule >= set.rules) {
       snprintf(err, n, "exec rules: file identity %u names rule %u of %u", f, rs->files[f].rule, set.rules);
       goto bad;
     }
+    if (rs->files[f].flags & ~PR_RF_CONTENT) {
+      snprintf(err, n, "exec rules: file identity %u: field flags is 0x%x, expected 0 or 0x%x", f,
+               rs->files[f].flags, PR_RF_CONTENT);
+      goto bad;
+    }
+  }
   rs->n = set.rules;
   return PR_OK;
 bad:
@@ -123,10 +129,31 @@ bad:
   return PR_E_INVAL;
 }
 
-static int file_named(const struct pr_exec_rules *rs, uint32_t k, uint64_t dev, uint64_t ino) {
-  for (uint32_t f = 0; f < rs->nfiles; f++)
-    if (rs->files[f].rule == k && rs->files[f].dev == dev && rs->files[f].ino == ino) return 1;
+/* 1: rule k names this very file (device and inode); 2: a copy of one of
+ * its files (same size and SHA-256); 0: neither. */
+static int file_named(const struct pr_exec_rules *rs, uint32_t k, const struct pr_exec_subject *s) {
+  int copy = 0;
+  if (!s->have_file) return 0;
+  for (uint32_t f = 0; f < rs->nfiles; f++) {
+    const struct pr_rule_file *e = &rs->files[f];
+    if (e->rule != k) continue;
+    if (e->dev == s->dev && e->ino == s->ino) return 1;
+    if (s->have_sha && (e->flags & PR_RF_CONTENT) && e->size == s->size && memcmp(e->sha256, s->sha256, 32) == 0)
+      copy = 1;
+  }
+  return copy ? 2 : 0;
+}
+
+int pr_exec_rules_hash_wanted(const struct pr_exec_rules *rs, uint64_t dev, uint64_t ino, uint64_t size) {
+  for (uint32_t f = 0; f < rs->nfiles; f++) {
+    const struct pr_rule_file *e = &rs->files[f];
+    if ((e->flags & PR_RF_CONTENT) && e->size == size && !(e->dev == dev && e->ino == ino)) return 1;
+  }
   return 0;
+}
+
+int pr_exec_matched_by_content(const struct pr_exec_rules *rs, uint32_t k, const struct pr_exec_subject *s) {
+  return k < rs->n && (rs->rules[k].match & PR_RM_FILE) && file_named(rs, k, s) == 2;
 }
 
 static int argv_matches(const struct pr_exec_rules *rs, uint32_t k, const struct pr_exec_subject *s) {
@@ -148,7 +175,7 @@ static int argv_matches(const struct pr_exec_rules *rs, uint32_t k, const struct
 static int rule_matches(const struct pr_exec_rules *rs, uint32_t k, const struct pr_exec_subject *s) {
   const struct pr_rule *r = &rs->rules[k];
   uint32_t m = r->match;
-  if ((m & PR_RM_FILE) && !(s->have_file && file_named(rs, k, s->dev, s->ino))) return 0;
+  if ((m & PR_RM_FILE) && !file_named(rs, k, s)) return 0;
   if ((m & PR_RM_UID) && !(s->have_ids && (s->uid == r->uid || s->euid == r->uid))) return 0;
   if ((m & PR_RM_PATH) && !(s->have_image && pr_glob(r->path, r->path_len, s->image, s->image_len))) return 0;
   if ((m & PR_RM_PARENT) && !(s->have_parent && pr_glob(r->parent, r->parent_len, s->parent, s->parent_len)))

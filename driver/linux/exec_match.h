@@ -34,7 +34,10 @@ struct pr_exec_subject {
   size_t image_len;
   int have_image;
   uint64_t dev, ino; /* st_dev, st_ino of the file */
+  uint64_t size;     /* st_size */
   int have_file;
+  uint8_t sha256[32]; /* the file's contents, when hashed (pr_exec_rules_hash_wanted) */
+  int have_sha;
   uint32_t uid, euid;
   int have_ids;
   const char *parent; /* the parent's executable path */
@@ -59,8 +62,19 @@ int pr_exec_rules_init(struct pr_exec_rules *rs, const uint8_t *arg, uint32_t le
 void pr_exec_rules_free(struct pr_exec_rules *rs);
 
 /* Decides: returns 1 with *rule (index) and *action (enum pr_rule_action)
- * when a rule matched, else 0. */
+ * when a rule matched, else 0. A file: rule matches the file itself (device
+ * and inode) or, for entries with PR_RF_CONTENT, a file of the same size and
+ * SHA-256 (s->have_sha). */
 int pr_exec_decide(const struct pr_exec_rules *rs, const struct pr_exec_subject *s, uint32_t *rule,
                    uint32_t *action);
+
+/* 1 when the contents of a file (dev, ino, size) must be hashed to decide:
+ * a PR_RF_CONTENT entry has this size and is not this very file. Files of
+ * any other size are never read. */
+int pr_exec_rules_hash_wanted(const struct pr_exec_rules *rs, uint64_t dev, uint64_t ino, uint64_t size);
+
+/* 1 when rule k's file matcher matched s by content only (a copy), not by
+ * identity: the decision is recorded with PR_F_BY_CONTENT. */
+int pr_exec_matched_by_content(const struct pr_exec_rules *rs, uint32_t k, const struct pr_exec_subject *s);
 
 #endif /* PR_EXEC_MATCH_H */

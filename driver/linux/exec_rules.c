@@ -21,12 +21,22 @@
 #include <unistd.h>
 
 #include "../common/pr_record.h"
+#include "../common/pr_sha256.h"
 #include "source.h"
 
 #define STR_CAP 4096  /* each string of a decision */
 #define ARGS_MAX 256  /* arguments read */
 #define MARKS_MAX 1024 /* file systems marked */
 #define RESCAN_MS 1000  /* how often other mount namespaces are looked at */
+#define HASH_CACHE 64   /* contents hashed for file: rules, remembered */
+
+/* A file hashed for a file: rule, known by what would change if it did. */
+struct hash_entry {
+  uint64_t dev, ino, size;
+  int64_t mtime_ns, ctime_ns;
+  uint8_t sha256[32];
+  int used;
+};
 
 struct pr_enforcer {
   struct pr_lib *lib;
@@ -41,6 +51,9 @@ struct pr_enforcer {
   pthread_t marker;  /* marks file systems as they appear */
   int marker_started;
   atomic_int stopping;
+  struct hash_entry cache[HASH_CACHE]; /* the answer thread's only */
+  uint8_t hash_buf[64 * 1024];
+  unsigned cache_next;
   /* the thread's buffers */
   char image[STR_CAP], parent[STR_CAP], cgroup[STR_CAP], argv[STR_CAP], cmdline[STR_CAP];
   uint8_t rec[sizeof(struct pr_rec_exec_decision) + 4 * STR_CAP + 64];
@@ -265,6 +278,54 @@ static int read_new_argv(pid_t tid, char *out, size_t cap, uint32_t *argc, int *
   return len;
 }
 
+/* ---- contents, for file: rules that catch copies ---- */
+
+static int64_t ns_of(struct timespec t) { return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec; }
+
+/* The SHA-256 of the file the event's descriptor is (st: its fstat) into
+ * s->sha256: from the cache when the same file (device, inode, size, mtime,
+ * ctime) was hashed before, else read with pread (the descriptor's offset is
+ * the exec's). Only called for files of a size some file: rule's file has.
+ * A read error leaves s->have_sha 0: the copy is not recognised (the file
+ * itself still is, by identity). */
+static void hash_file(struct pr_enforcer *e, int fd, const struct stat *st, struct pr_exec_subject *s) {
+  struct pr_sha256 c;
+  uint8_t *buf = e->hash_buf;
+  uint64_t at = 0;
+  int64_t mt = ns_of(st->st_mtim), ct = ns_of(st->st_ctim);
+  for (unsigned i = 0; i < HASH_CACHE; i++) {
+    const struct hash_entry *h = &e->cache[i];
+    if (h->used && h->dev == (uint64_t)st->st_dev && h->ino == (uint64_t)st->st_ino &&
+        h->size == (uint64_t)st->st_size && h->mtime_ns == mt && h->ctime_ns == ct) {
+      memcpy(s->sha256, h->sha256, 32);
+      s->have_sha = 1;
+      pr_lib_count(e->lib, PR_CNT_EXEC_HASH_CACHED, 1);
+      return;
+    }
+  }
+  pr_sha256_init(&c);
+  while (at < (uint64_t)st->st_size) {
+    ssize_t n = pread(fd, buf, sizeof(e->hash_buf), (off_t)at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return; /* unreadable or shorter than its size: not hashed */
+    pr_sha256_update(&c, buf, (size_t)n);
+    at += (uint64_t)n;
+  }
+  pr_sha256_final(&c, s->sha256);
+  s->have_sha = 1;
+  pr_lib_count(e->lib, PR_CNT_EXEC_HASHED, 1);
+  {
+    struct hash_entry *h = &e->cache[e->cache_next++ % HASH_CACHE];
+    h->dev = (uint64_t)st->st_dev;
+    h->ino = (uint64_t)st->st_ino;
+    h->size = (uint64_t)st->st_size;
+    h->mtime_ns = mt;
+    h->ctime_ns = ct;
+    memcpy(h->sha256, s->sha256, 32);
+    h->used = 1;
+  }
+}
+
 /* ---- one event ---- */
 
 static void emit_decision(struct pr_enforcer *e, pid_t tid, uint32_t tgid, uint32_t rule, uint32_t action,
@@ -329,7 +390,10 @@ static void handle(struct pr_enforcer *e, const struct fanotify_event_metadata *
   if (fstat(m->fd, &st) == 0) {
     s.dev = st.st_dev;
     s.ino = st.st_ino;
+    s.size = (uint64_t)st.st_size;
     s.have_file = 1;
+    /* only a file of a size some file: rule's file has is read */
+    if (pr_exec_rules_hash_wanted(&e->rules, s.dev, s.ino, s.size)) hash_file(e, m->fd, &st, &s);
   }
   if (read_status(tid, &tgid, &ppid, &s.uid, &s.euid) == 0) {
     s.have_ids = 1;
@@ -364,6 +428,7 @@ static void handle(struct pr_enforcer *e, const struct fanotify_event_metadata *
   }
 
   int matched = pr_exec_decide(&e->rules, &s, &rule, &action);
+  if (matched && pr_exec_matched_by_content(&e->rules, rule, &s)) flags |= PR_F_BY_CONTENT;
   if (matched && action == PR_RULE_DENY) {
     if (tgid == 1 || tgid == (uint32_t)getpid() || (e->rules.exempt_pid && tgid == e->rules.exempt_pid)) {
       action = PR_RULE_AUDIT;

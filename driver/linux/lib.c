@@ -186,6 +186,8 @@ void pr_lib_count(struct pr_lib *lib, enum pr_counter which, uint64_t n) {
   case PR_CNT_HASH_CACHED: lib->stats.hash_cached += n; break;
   case PR_CNT_HASH_BYTES: lib->stats.hash_bytes += n; break;
   case PR_CNT_HASH_SKIPPED: lib->stats.hash_skipped += n; break;
+  case PR_CNT_EXEC_HASHED: lib->stats.exec_hashed += n; break;
+  case PR_CNT_EXEC_HASH_CACHED: lib->stats.exec_hash_cached += n; break;
   }
   pthread_mutex_unlock(&lib->mu);
 }

@@ -103,6 +103,8 @@ enum pr_counter {
   PR_CNT_HASH_CACHED = 5, /* hasher.c: hashes from the cache */
   PR_CNT_HASH_BYTES = 6,  /* hasher.c: bytes read */
   PR_CNT_HASH_SKIPPED = 7, /* hasher.c: jobs not attempted (queue full) */
+  PR_CNT_EXEC_HASHED = 8,  /* exec_rules.c: files hashed for file: rules (their size was a rule file's) */
+  PR_CNT_EXEC_HASH_CACHED = 9, /* exec_rules.c: ... hashes from its cache */
 };
 void pr_lib_count(struct pr_lib *lib, enum pr_counter which, uint64_t n);
 

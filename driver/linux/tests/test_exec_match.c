@@ -115,8 +115,56 @@ static int a_deny_beats_an_audit_and_unknown_values_never_match(void) {
   return 0;
 }
 
+static int a_file_rule_matches_a_copy_by_size_and_sha256(void) {
+  struct set1 a;
+  struct pr_exec_rules rs;
+  struct pr_exec_subject s;
+  char err[256];
+  uint32_t rule = 99, action = 99;
+  base(&a);
+  a.r[1].match = PR_RM_FILE;
+  a.f[0].flags = PR_RF_CONTENT;
+  a.f[0].size = 1000;
+  memset(a.f[0].sha256, 0xab, 32);
+  CHECK(pr_exec_rules_init(&rs, (const uint8_t *)&a, sizeof(a), err, sizeof(err)) == PR_OK);
+  /* only a file of the rule file's size, and not the rule file itself, is hashed */
+  CHECK(pr_exec_rules_hash_wanted(&rs, 7, 43, 1000) == 1);
+  CHECK(pr_exec_rules_hash_wanted(&rs, 7, 43, 1001) == 0);
+  CHECK(pr_exec_rules_hash_wanted(&rs, 7, 42, 1000) == 0);
+  memset(&s, 0, sizeof(s));
+  s.dev = 9;
+  s.ino = 5;
+  s.size = 1000;
+  s.have_file = 1;
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 0); /* not hashed: not a copy */
+  memset(s.sha256, 0xab, 32);
+  s.have_sha = 1;
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 1 && rule == 1 && action == PR_RULE_DENY);
+  CHECK(pr_exec_matched_by_content(&rs, 1, &s) == 1);
+  s.sha256[31] = 0; /* other contents */
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 0);
+  memset(s.sha256, 0xab, 32);
+  s.size = 999; /* another size with the same hash cannot be */
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 0);
+  s.dev = 7; /* the file itself: by identity, not by content */
+  s.ino = 42;
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 1 && rule == 1 && pr_exec_matched_by_content(&rs, 1, &s) == 0);
+  pr_exec_rules_free(&rs);
+  a.f[0].flags = 0; /* without PR_RF_CONTENT a copy is another file */
+  CHECK(pr_exec_rules_init(&rs, (const uint8_t *)&a, sizeof(a), err, sizeof(err)) == PR_OK);
+  CHECK(pr_exec_rules_hash_wanted(&rs, 7, 43, 1000) == 0);
+  s.dev = 9;
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 0);
+  pr_exec_rules_free(&rs);
+  a.f[0].flags = 4;
+  CHECK(pr_exec_rules_init(&rs, (const uint8_t *)&a, sizeof(a), err, sizeof(err)) == PR_E_INVAL);
+  CHECK(strstr(err, "field flags") != NULL);
+  return 0;
+}
+
 int main(void) {
   t_run("globs match as documented", globs_match_as_documented);
+  t_run("a file rule matches a copy by size and SHA-256", a_file_rule_matches_a_copy_by_size_and_sha256);
   t_run("rule sets are checked whole", rule_sets_are_checked_whole);
   t_run("a deny beats an audit; unknown values never match", a_deny_beats_an_audit_and_unknown_values_never_match);
   printf("%d passed, %d failed\n", t_passed, t_failed);

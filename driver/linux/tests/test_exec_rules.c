@@ -10,6 +10,11 @@
  * audited decision with PR_F_EXEMPT). Every decision is a PR_REC_EXEC_DECISION
  * with the rule index, the kernel's path of the file and the argv. After
  * procrec_close the copy runs again.
+ *
+ * A file rule with its contents (PR_RF_CONTENT: size and SHA-256) denies a
+ * copy of its file under another name in another folder (PR_F_BY_CONTENT);
+ * files of other sizes are never hashed (procrec_stats.exec_hashed counts
+ * exactly the one copy; running it again is a cache hit).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -21,8 +26,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../../common/pr_sha256.h"
 #include "../../include/procrec_abi.h"
 
 static int failures;
@@ -69,8 +76,8 @@ int main(void) {
   struct procrec_options o = {.size = sizeof(o), .source = PR_SOURCE_AUTO, .flags = PR_OPT_EXEC_RULES | PR_OPT_NO_SNAPSHOT};
   struct {
     struct pr_rule_set set;
-    struct pr_rule r[3];
-    struct pr_rule_file f[1];
+    struct pr_rule r[4];
+    struct pr_rule_file f[2];
   } arg;
   struct stat st;
   void *h = NULL;
@@ -93,14 +100,21 @@ int main(void) {
   snprintf(copy, sizeof(copy), "%s/denied-true", dir);
   snprintf(link_, sizeof(link_), "%s/via-link", dir);
   snprintf(hard, sizeof(hard), "%s/hard-true", dir);
-  char cmd[2048];
+  char cmd[2048], uniq[300], renamed[300];
   snprintf(cmd, sizeof(cmd), "cp /bin/true %s && ln -s %s %s && cp /bin/true %s/other && ln %s/other %s", copy,
            copy, link_, dir, dir, hard);
   if (system(cmd) != 0) return 1;
+  /* a binary no other process runs: /bin/true with bytes of this run
+   * appended (still runs); its copy under another name, in another folder */
+  snprintf(uniq, sizeof(uniq), "%s/uniq-true", dir);
+  snprintf(renamed, sizeof(renamed), "%s/sub/renamed-copy", dir);
+  snprintf(cmd, sizeof(cmd), "cp /bin/true %s && printf 'procrec-%d-%ld' >> %s && mkdir %s/sub && cp %s %s", uniq,
+           (int)getpid(), (long)time(NULL), uniq, dir, uniq, renamed);
+  if (system(cmd) != 0) return 1;
   memset(&arg, 0, sizeof(arg));
   arg.set.size = sizeof(arg.set);
-  arg.set.rules = 3;
-  arg.set.files = 1;
+  arg.set.rules = 4;
+  arg.set.files = 2;
   /* The exempt process (in procrec: the recorder itself): a child that
    * waits, then execs the denied copy; a deny rule must let it run. */
   int go[2];
@@ -131,6 +145,25 @@ int main(void) {
   arg.f[0].dev = st.st_dev;
   arg.f[0].ino = st.st_ino;
   arg.f[0].rule = 1;
+  arg.r[3].action = PR_RULE_DENY;
+  arg.r[3].match = PR_RM_FILE;
+  {
+    static uint8_t data[4 << 20];
+    struct pr_sha256 c;
+    FILE *f = fopen(uniq, "rb");
+    size_t n = f ? fread(data, 1, sizeof(data), f) : 0;
+    if (f) fclose(f);
+    stat(uniq, &st);
+    CHECK(n > 0 && n == (size_t)st.st_size, "read %s", uniq);
+    pr_sha256_init(&c);
+    pr_sha256_update(&c, data, n);
+    pr_sha256_final(&c, arg.f[1].sha256);
+    arg.f[1].dev = st.st_dev;
+    arg.f[1].ino = st.st_ino;
+    arg.f[1].rule = 3;
+    arg.f[1].flags = PR_RF_CONTENT;
+    arg.f[1].size = (uint64_t)st.st_size;
+  }
   rc = procrec_control(h, PR_CTL_EXEC_RULES, (const uint8_t *)&arg, sizeof(arg));
   procrec_last_error(h, why, sizeof(why));
   CHECK(rc == PR_OK, "set rules: %d %s", rc, why);
@@ -146,6 +179,25 @@ int main(void) {
   CHECK(run(NULL, "/bin/true") == 0, "/bin/true still runs");
   CHECK(run(NULL, "/bin/echo") == 0, "the audit rule lets echo run");
   {
+    struct procrec_stats s0, s1, s2;
+    procrec_stats(h, &s0);
+    CHECK(run(NULL, uniq) == EPERM, "the content rule's file is denied (by identity)");
+    CHECK(run(NULL, "/bin/true") == 0, "/bin/true (another size) runs");
+    procrec_stats(h, &s1);
+    CHECK(s1.exec_hashed == s0.exec_hashed && s1.exec_hash_cached == s0.exec_hash_cached,
+          "neither the rule's own file nor a file of another size is hashed (%llu hashed)",
+          (unsigned long long)(s1.exec_hashed - s0.exec_hashed));
+    CHECK(run(NULL, renamed) == EPERM, "a copy under another name in another folder is denied (by content)");
+    CHECK(run(NULL, renamed) == EPERM, "... again");
+    procrec_stats(h, &s2);
+    CHECK(s2.exec_hashed - s1.exec_hashed == 1 && s2.exec_hash_cached - s1.exec_hash_cached == 1,
+          "the copy was hashed once, then taken from the cache (%llu hashed, %llu cached)",
+          (unsigned long long)(s2.exec_hashed - s1.exec_hashed),
+          (unsigned long long)(s2.exec_hash_cached - s1.exec_hash_cached));
+    printf("content rule: copy denied; exec_hashed %llu, exec_hash_cached %llu\n",
+           (unsigned long long)s2.exec_hashed, (unsigned long long)s2.exec_hash_cached);
+  }
+  {
     int st = 0;
     (void)!write(go[1], "x", 1);
     close(go[1]);
@@ -155,8 +207,8 @@ int main(void) {
 
   /* the decisions */
   static uint8_t buf[1 << 20];
-  int denied = 0, audited = 0, marker = 0, exempted = 0;
-  for (int tries = 0; tries < 20 && denied + audited < 7; tries++) {
+  int denied = 0, audited = 0, marker = 0, exempted = 0, by_content = 0;
+  for (int tries = 0; tries < 20 && denied + audited < 10; tries++) {
     int n = procrec_read(h, buf, sizeof(buf), 100);
     for (int off = 0; n > 0 && off < n;) {
       const struct pr_rec_header *rh = (const void *)(buf + off);
@@ -169,7 +221,15 @@ int main(void) {
                image, d->argc, rh->flags);
         if (d->action == PR_RULE_DENY) {
           denied++;
-          CHECK(d->rule == 0 ? strcmp(image, copy) == 0 : d->rule == 1, "the denial names the file %s", image);
+          if (d->rule == 3) {
+            int copy_ = strcmp(image, renamed) == 0;
+            CHECK(copy_ ? (rh->flags & PR_F_BY_CONTENT) != 0 : strcmp(image, uniq) == 0 && !(rh->flags & PR_F_BY_CONTENT),
+                  "the content rule's denial says how it matched: %s flags 0x%x", image, rh->flags);
+            by_content += copy_;
+          } else {
+            CHECK(d->rule == 0 ? strcmp(image, copy) == 0 : d->rule == 1, "the denial names the file %s", image);
+            CHECK(!(rh->flags & PR_F_BY_CONTENT), "an identity or path match is not by content");
+          }
         } else if (rh->flags & PR_F_EXEMPT) {
           exempted++;
           CHECK(d->rule == 0 && rh->pid == (uint32_t)exempt, "the exemption names the deny rule and the process");
@@ -181,10 +241,11 @@ int main(void) {
       off += (int)rh->size;
     }
   }
-  CHECK(denied == 5, "5 denials recorded (%d)", denied);
+  CHECK(denied == 8, "8 denials recorded (%d)", denied);
+  CHECK(by_content == 2, "2 denials of the copy by content (%d)", by_content);
   CHECK(audited == 1, "1 audit recorded (%d)", audited);
   CHECK(exempted == 1, "1 exemption recorded (%d)", exempted);
-  CHECK(marker == 6, "every decision but the exemption's has the marker argument (%d)", marker);
+  CHECK(marker == 9, "every decision but the exemption's has the marker argument (%d)", marker);
   procrec_stop(h);
   procrec_close(h);
   CHECK(run(NULL, copy) == 0, "after close the copy runs again");
