@@ -547,11 +547,14 @@ static uint32_t encode_one(struct enc *e, struct rec *r, uint16_t kind, double t
     uint64_t dev = rd64(r, 64), ino = rd64(r, 72);
     int truncated = (flags & PR_F_ARGV_TRUNCATED) != 0;
     int exempt = action == PR_RULE_AUDIT && (flags & PR_F_EXEMPT) != 0;
+    int by_content = (flags & PR_F_BY_CONTENT) != 0;
     /* "" (and a BOM alone) is falsy: no parentImage, no cgroup */
     int has_parent = nonempty(parent), has_cgroup = nonempty(cgroup);
     int has_file = dev || ino;
-    /* DECISION_LAYOUT: rule image ppid uid euid argv argvTruncated parentImage dev ino cgroup [exempt] */
-    uint32_t n = exempt ? 16 : has_cgroup ? 15 : has_file ? 14 : has_parent ? 12 : truncated ? 11
+    /* DECISION_LAYOUT: rule image ppid uid euid argv argvTruncated parentImage dev ino cgroup, then
+     * exec_denied: [byContent]; exec_audited: [exempt [byContent]] */
+    uint32_t n = by_content ? (action == PR_RULE_DENY ? 16 : 17)
+               : exempt ? 16 : has_cgroup ? 15 : has_file ? 14 : has_parent ? 12 : truncated ? 11
                : argv.present ? 10 : 9;
     common(e, n, action == PR_RULE_DENY ? 11 : 12, t, pid, tid);
     text_c(e, decimal(buf, "#", index));
@@ -579,7 +582,11 @@ static uint32_t encode_one(struct enc *e, struct rec *r, uint16_t kind, double t
       if (has_cgroup) text_raw(e, cgroup.s, cgroup.n, 1);
       else nullv(e);
     }
-    if (n > 15) boolv(e, 1);
+    if (n > 15) { /* exec_denied: byContent; exec_audited: exempt */
+      if (action == PR_RULE_DENY || exempt) boolv(e, 1);
+      else nullv(e);
+    }
+    if (n > 16) boolv(e, 1); /* exec_audited: byContent */
     return action == PR_RULE_DENY ? 11 : 12;
   }
   case PR_REC_HASH: {
