@@ -15,6 +15,10 @@ import {
   withTempDir,
 } from "./_record_helpers.ts";
 
+import { loadRuleSet, RuleHunter } from "../cli/hunt/mod.ts";
+import { RecordingReader } from "../cli/log/mod.ts";
+import { readRuleFiles } from "../cli/commands/_rule_files.ts";
+
 const unavailable = await captureUnavailable();
 const SIGMA = `${ROOT}fixtures/sigma`;
 const LNX = `${SIGMA}/rules/linux/process_creation`;
@@ -98,6 +102,28 @@ for (const source of ["ebpf", "netlink"]) {
           t.stdout,
         );
         assert(/sigma: \d+ hits? of \d+ rules?/.test(t.stderr), t.stderr);
+        // every SigmaHQ rule over this kernel recording: the index and the
+        // remembered verdicts (also with a table that starts afresh every
+        // 2 values) give the hits of every rule tested afresh on every process
+        const rec = await RecordingReader.open(out);
+        const events = [];
+        for await (const e of rec.events()) events.push(e);
+        const set = loadRuleSet(
+          (await readRuleFiles([`${SIGMA}/rules`])).filter((f) =>
+            f.path.includes("/linux/")
+          ),
+        );
+        const hunters = [{}, { valuesPerField: 2 }, {
+          useIndex: false,
+          valuesPerField: 0,
+        }].map((o) => new RuleHunter(out, rec.header, set.rules, o));
+        for (const e of events) for (const x of hunters) x.add(e);
+        const keys = hunters.map((x) =>
+          x.finish().hits.map((h) => `${h.rule.file} ${h.process} ${h.t}`)
+            .sort().join("\n")
+        );
+        assert(keys[0] === keys[2] && keys[1] === keys[2], keys.join("\n--\n"));
+        assert(keys[2].includes(DECODE), keys[2]);
       });
     },
     unavailable,
