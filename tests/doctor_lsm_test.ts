@@ -44,19 +44,35 @@ Deno.test("checkBpfLsmLoad names the kernel's answer to a minimal lsm/ program",
       `${dir}/lockdown`,
       "none [integrity] confidentiality\n",
     );
-    const refused = checkBpfLsmLoad(() => ({
-      loaded: false,
-      hook: "bprm_check_security",
-      btfId: 64471,
-      errno: 1,
-      log: "",
-    }), `${dir}/lockdown`);
+    const refused = checkBpfLsmLoad(
+      () => ({
+        loaded: false,
+        hook: "bprm_check_security",
+        btfId: 64471,
+        errno: 1,
+        log: "",
+      }),
+      `${dir}/lockdown`,
+      true,
+    );
     assert(refused.ok && refused.warn, "a warning, not a failure");
     assertEquals(
       refused.detail,
       "refused: BPF_PROG_LOAD of a minimal lsm/bprm_check_security program (BTF id 64471) fails with EPERM (Operation not permitted), verifier log empty; kernel lockdown: integrity",
     );
     assert(refused.fix?.includes("before its verifier ran"), refused.fix);
+    const user = checkBpfLsmLoad(
+      () => ({
+        loaded: false,
+        hook: "bprm_check_security",
+        btfId: 64471,
+        errno: 1,
+        log: "",
+      }),
+      `${dir}/lockdown`,
+      false,
+    );
+    assert(user.fix?.startsWith("run doctor as root"), user.fix);
     const verifier = checkBpfLsmLoad(() => ({
       loaded: false,
       hook: "bprm_check_security",

@@ -239,6 +239,7 @@ export const LOCKDOWN_FILE = "/sys/kernel/security/lockdown";
 export function checkBpfLsmLoad(
   probe: () => BpfLsmProbe = probeBpfLsm,
   lockdownFile = LOCKDOWN_FILE,
+  root = Deno.uid() === 0,
 ): HostCheck {
   const name = "BPF LSM programs";
   const p = probe();
@@ -276,7 +277,9 @@ export function checkBpfLsmLoad(
     ok: true,
     warn: true,
     detail: `refused: ${what}; kernel lockdown: ${lockdown}`,
-    fix: p.errno === 1 && !p.log
+    fix: p.errno === 1 && !root
+      ? "run doctor as root: loading BPF programs needs CAP_BPF and CAP_PERFMON"
+      : p.errno === 1 && !p.log
       ? "the kernel refused it before its verifier ran (no log): a kernel build or policy matter, not a setting procrec can change; procrec's exec rules do not need it (fanotify)"
       : "procrec's exec rules do not need it (fanotify)",
   };
