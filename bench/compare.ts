@@ -237,15 +237,22 @@ for (const source of ["netlink", "ebpf"]) {
     judge(cpu / fkCpu, (x) => x <= cpuTarget[source]),
   );
   const total = med(rs, (r) => Number(r.recorderCpuTotal));
+  const fixed = (hash: boolean) =>
+    med(startups[source].filter((c) => c.hash === hash), (c) => c.cpu);
+  // the whole run also holds the waits around the storm, during which the
+  // recorder records (and hashes) whatever else the host runs: the fixed
+  // cost plus the storm's share is the same run without them
   row(
     `procrec ${source}, recorder CPU with start-up`,
     s2(total),
-    "",
+    Number.isNaN(fixed(true))
+      ? ""
+      : `start-up + shutdown alone + during the storm = ${
+        s2(fixed(true) + cpu)
+      }`,
     source === "ebpf" ? "≤ 0.3 s" : "",
     source === "ebpf" ? judge(total, (x) => x <= 0.3) : undefined,
   );
-  const fixed = (hash: boolean) =>
-    med(startups[source].filter((c) => c.hash === hash), (c) => c.cpu);
   row(
     `procrec ${source}, start-up + shutdown alone (record -- /bin/true)`,
     s2(fixed(true)),
