@@ -108,7 +108,14 @@ async function compare(
 
 async function fixtureFiles(): Promise<string[]> {
   const out: string[] = [];
-  for (const dir of ["fixtures", "fixtures/v1", "fixtures/fuzz/recording"]) {
+  for (
+    const dir of [
+      "fixtures",
+      "fixtures/v1",
+      "fixtures/v4",
+      "fixtures/fuzz/recording",
+    ]
+  ) {
     for await (const e of Deno.readDir(`${ROOT}${dir}`)) {
       if (e.isFile && e.name.endsWith(".cbor")) {
         out.push(`${ROOT}${dir}/${e.name}`);
