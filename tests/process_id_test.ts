@@ -4,7 +4,9 @@
  * 64-bit two's complement and the pid as 32 bits, checked against an
  * independent BigInt rendering on edge and random values.
  */
+import { ForestBuilder } from "../cli/analysis/mod.ts";
 import { processId } from "../cli/analysis/process_id.ts";
+import type { ProcEvent } from "../cli/events/types.ts";
 import { assertEquals } from "./_record_helpers.ts";
 
 /** The reference: the same id from BigInt arithmetic. */
@@ -56,4 +58,77 @@ Deno.test("processId() renders start and pid as the BigInt reference does, at th
   if (processId("boot-b", 1, 1) === processId("boot-a", 1, 1)) {
     throw new Error("boot ids not told apart");
   }
+});
+
+Deno.test("ForestBuilder keeps both processes of a duplicate identity (#2, #3), whatever the order and the pids' spelling", () => {
+  const create = (pid: number, start: number): ProcEvent => ({
+    kind: "process_create",
+    t: start,
+    pid,
+    tid: pid,
+    ppid: 1,
+    ptid: 1,
+    creatorPid: 1,
+    creatorTid: 1,
+    start,
+  });
+  const exit = (pid: number, t: number): ProcEvent => ({
+    kind: "process_exit",
+    t,
+    pid,
+    tid: pid,
+    status: 0,
+  });
+  const ids = (events: ProcEvent[]) => {
+    const b = new ForestBuilder({ os: "linux", bootId: "b" });
+    for (const e of events) b.add(e);
+    const f = b.finish();
+    assertEquals(f.byId.size, f.processes.length);
+    return f.processes.map((n) =>
+      `${n.pid} ${n.id.replace(/^\{[^}]*\}/, "X")}`
+    );
+  };
+  // the same pid and start three times
+  assertEquals(
+    ids([
+      create(7, 5),
+      exit(7, 6),
+      create(7, 5),
+      exit(7, 6),
+      create(7, 5),
+    ]),
+    ["7 X", "7 X#2", "7 X#3"],
+  );
+  // pids equal as 32 bits (-1 and 4294967295; 8 and 2^32 + 8), in both
+  // orders; the forest is in (start, pid, id) order
+  assertEquals(ids([create(0xffffffff, 5), create(-1, 5)]), [
+    "-1 X#2",
+    "4294967295 X",
+  ]);
+  assertEquals(ids([create(-1, 5), create(0xffffffff, 5)]), [
+    "-1 X",
+    "4294967295 X#2",
+  ]);
+  assertEquals(ids([create(8, 5), create(2 ** 32 + 8, 5)]), [
+    "8 X",
+    "4294967304 X#2",
+  ]);
+  assertEquals(ids([create(2 ** 32 + 8, 5), create(8, 5)]), [
+    "8 X#2",
+    "4294967304 X",
+  ]);
+  assertEquals(ids([create(-1, 9), create(8, 5), create(2 ** 32 + 8, 5)]), [
+    "8 X",
+    "4294967304 X#2",
+    "-1 X",
+  ]);
+  // a process first seen without its creation, then created with that start
+  assertEquals(
+    ids([
+      { kind: "comm", t: 5, pid: 7, tid: 7, comm: "x" },
+      exit(7, 6),
+      create(7, 5),
+    ]),
+    ["7 X", "7 X#2"],
+  );
 });

@@ -397,11 +397,7 @@ export class ForestBuilder {
       addFlag(old.node, "exit-missing");
       this.#retire(old);
     }
-    let id = processId(this.meta.bootId, event.pid, event.start);
-    for (let n = 2; this.#byId.has(id); n++) {
-      // a duplicate identity (damaged or replayed input): keep both
-      id = processId(this.meta.bootId, event.pid, event.start) + `#${n}`;
-    }
+    const id = this.#newId(event.pid, event.start);
     const snapshot = event.kind === "process_snapshot";
     const creatorPid = snapshot ? undefined : event.creatorPid;
     const node = newNode(id, event.pid, event.start, event.ppid);
@@ -537,12 +533,33 @@ export class ForestBuilder {
     return this.#alive(pid) ?? this.#implicit(pid, t);
   }
 
+  /**
+   * The id of a new process: {@link processId}, with `#2`, `#3`... when a
+   * process already has it (damaged or replayed input: both are kept). Two
+   * ids are equal only if their pids are equal as 32-bit numbers, so while
+   * every pid so far was a 32-bit unsigned integer, a pid never seen before
+   * gives a new id without looking it up among all the ids.
+   */
+  #newId(pid: number, start: number): string {
+    const base = processId(this.meta.bootId, pid, start);
+    if (pid >>> 0 !== pid) this.#oddPids = true;
+    else if (!this.#oddPids) {
+      const prior = pid === this.#lastPid
+        ? this.#lastState
+        : this.#pids.get(pid);
+      if (prior === undefined) return base;
+    }
+    let id = base;
+    for (let n = 2; this.#byId.has(id); n++) id = base + `#${n}`;
+    return id;
+  }
+
+  /** A pid that is not a 32-bit unsigned integer was seen. */
+  #oddPids = false;
+
   /** A process first seen through an event other than its creation. */
   #implicit(pid: number, t: number): State {
-    let id = processId(this.meta.bootId, pid, t);
-    for (let n = 2; this.#byId.has(id); n++) {
-      id = processId(this.meta.bootId, pid, t) + `#${n}`;
-    }
+    const id = this.#newId(pid, t);
     const node = newNode(id, pid, t, 0);
     addFlag(node, "seen-without-create");
     const state: State = { node, byTid: undefined, activity: t, dead: false };
