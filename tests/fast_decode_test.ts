@@ -264,6 +264,55 @@ Deno.test("the fast chunk decoder takes a mutated body only when it means the sa
   assert(taken > 25, `only ${taken} mutated bodies took the fast path`);
 });
 
+Deno.test("the fast chunk decoder gives back each text it saw lately, and never another text of the same hash", () => {
+  // "Aa" and "BB" hash alike in the decoder's table of texts seen lately
+  // (h * 31 + c), and so do runs of them of one length: each body holds
+  // texts that fall on one slot, in turns, twice over
+  const texts = [
+    "Aa",
+    "BB",
+    "AaAaAaAaAaAaAa",
+    "BBBBBBBBBBBBBB",
+    "AaBBAaBBAaBBAaBBAaBB",
+    "BBAaBBAaBBAaBBAaBBAa",
+    "x".repeat(64),
+    "x".repeat(65),
+    "\u00e9t\u00e9",
+    "",
+  ];
+  const events: ProcEvent[] = [];
+  for (let round = 0; round < 2; round++) {
+    texts.forEach((text, i) =>
+      events.push({
+        kind: "exec",
+        t: round * 100 + i,
+        pid: 10 + i,
+        tid: 10 + i,
+        info: {
+          image: text,
+          argv: [text, texts[texts.length - 1 - i]],
+          cwd: text,
+          from: {},
+        },
+      })
+    );
+  }
+  const body = newEncoder().encode(events.map((e) => encodeEvent(e)));
+  const fast = decodeEventBody(body);
+  assert(fast !== undefined, "the fast path refused the body");
+  assertEquals(fast.length, events.length);
+  for (let i = 0; i < events.length; i++) {
+    const e = fast[i] as ProcEvent & { kind: "exec" };
+    const want = texts[i % texts.length];
+    assertEquals(
+      [e.info.image, e.info.argv, e.info.cwd],
+      [want, [want, texts[texts.length - 1 - (i % texts.length)]], want],
+      `event ${i}`,
+    );
+  }
+  compareBody(body, "colliding texts");
+});
+
 Deno.test("the in-place chunk envelope equals the generic decoder's on every fixture chunk and on mutated ones", async () => {
   let fast = 0, n = 0;
   const all: Uint8Array[] = [];

@@ -434,22 +434,53 @@ function numHere(): number {
   return arg;
 }
 
+/**
+ * Short ASCII texts decoded lately, by a hash of their bytes: recordings
+ * repeat images, command lines and users massively, and a repeated text
+ * then costs no allocation and is one string object wherever it recurs
+ * (whose hash V8 keeps: a Map lookup by it costs no rehash). Texts of more
+ * than 12 characters are made flat (one piece), never by adding characters
+ * one by one: V8 would chain the pieces, and each later use of the string
+ * as a Map key or a search would first copy it flat.
+ */
+const SEEN_MASK = (1 << 14) - 1;
+const SEEN: (string | undefined)[] = new Array(SEEN_MASK + 1);
+
 function strHere(): string {
   if (major !== 3) throw GIVE_UP;
   const n = arg;
   const end = pos + n;
   if (end > buf.length) throw GIVE_UP;
   if (n <= 64) {
-    // short and ASCII (nearly every text): no decoder call
-    let s = "";
+    // short and ASCII (nearly every text): no decoder call, and a text seen
+    // lately is the same string again (see SEEN)
+    let h = n;
     for (let i = pos; i < end; i++) {
       const c = buf[i];
       if (c >= 0x80) {
-        s = utf8Here(end);
-        break;
+        const s = utf8Here(end);
+        pos = end;
+        return s;
       }
-      s += String.fromCharCode(c);
+      h = (Math.imul(h, 31) + c) | 0;
     }
+    const slot = (h ^ (h >>> 15)) & SEEN_MASK;
+    const old = SEEN[slot];
+    if (old !== undefined && old.length === n) {
+      let i = 0;
+      while (i < n && old.charCodeAt(i) === buf[pos + i]) i++;
+      if (i === n) {
+        pos = end;
+        return old;
+      }
+    }
+    let s: string;
+    if (n <= 12) {
+      // V8 makes a flat string of each of these short concatenations
+      s = "";
+      for (let i = pos; i < end; i++) s += String.fromCharCode(buf[i]);
+    } else s = utf8Here(end);
+    SEEN[slot] = s;
     pos = end;
     return s;
   }
