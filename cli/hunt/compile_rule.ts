@@ -335,7 +335,7 @@ function rememberRule(test: FieldsTest, rule: SigmaRule): FieldsTest {
   }
   if (read.size === 2) {
     let genA = 0, genB = 0;
-    let seen = new Map<number, boolean>();
+    const seen = new PairVerdicts();
     return (f) => {
       const x = f.id(a), y = f.id(b);
       if (x === UNNUMBERED || y === UNNUMBERED) return test(f);
@@ -345,15 +345,73 @@ function rememberRule(test: FieldsTest, rule: SigmaRule): FieldsTest {
       if (ga !== genA || gb !== genB || seen.size >= MAX_PAIRS) {
         genA = ga;
         genB = gb;
-        seen = new Map();
+        seen.clear();
       }
       const k = (x + 1) + (y + 1) * (1 << 15);
       const known = seen.get(k);
-      if (known !== undefined) return known;
+      if (known !== 0) return known === 2;
       const yes = test(f);
-      seen.set(k, yes);
+      seen.set(k, yes ? 2 : 1);
       return yes;
     };
   }
   return test;
+}
+
+/**
+ * Verdicts (1 no, 2 yes) by a non-negative 31-bit key, in an open-addressing
+ * table of typed arrays: a Map of numbers costs several times more per
+ * lookup, and the rules reading two fields ask on nearly every process.
+ */
+class PairVerdicts {
+  #keys = new Int32Array(256);
+  #verdicts = new Uint8Array(256);
+  #shift = 24;
+  size = 0;
+
+  /** The verdict stored under `k`, 0 when none. */
+  get(k: number): number {
+    const keys = this.#keys;
+    const mask = keys.length - 1;
+    const stored = k + 1;
+    for (
+      let i = Math.imul(k, 0x9e3779b1) >>> this.#shift;;
+      i = (i + 1) & mask
+    ) {
+      const x = keys[i];
+      if (x === stored) return this.#verdicts[i];
+      if (x === 0) return 0;
+    }
+  }
+
+  /** Stores verdict `v` under `k` (not stored yet). */
+  set(k: number, v: number): void {
+    if ((this.size + 1) * 2 > this.#keys.length) this.#grow();
+    this.#put(k + 1, v);
+    this.size++;
+  }
+
+  clear(): void {
+    this.#keys.fill(0);
+    this.size = 0;
+  }
+
+  #put(stored: number, v: number): void {
+    const keys = this.#keys;
+    const mask = keys.length - 1;
+    let i = Math.imul(stored - 1, 0x9e3779b1) >>> this.#shift;
+    while (keys[i] !== 0) i = (i + 1) & mask;
+    keys[i] = stored;
+    this.#verdicts[i] = v;
+  }
+
+  #grow(): void {
+    const keys = this.#keys, verdicts = this.#verdicts;
+    this.#keys = new Int32Array(keys.length * 2);
+    this.#verdicts = new Uint8Array(keys.length * 2);
+    this.#shift--;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== 0) this.#put(keys[i], verdicts[i]);
+    }
+  }
 }

@@ -63,6 +63,9 @@ export interface RecordingHunt {
 
 const MAX_CHAIN = 64;
 
+/** What the hits on one process creation share. */
+type HitContext = Omit<HuntHit, "rule">;
+
 /**
  * Hunts one recording.
  *
@@ -220,19 +223,30 @@ export class RuleHunter {
         if (fields.value(i) !== undefined) this.#unseen.delete(i);
       }
     }
-    for (const rule of this.#index.candidates(fields)) {
-      if (rule.test(fields)) this.#hit(rule, v, info, t, event);
+    // what every hit on this process says alike, made at its first hit
+    let context: HitContext | undefined;
+    const rules = this.#index.candidates(fields);
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i];
+      if (!rule.test(fields)) continue;
+      context ??= this.#context(v, info, t, event);
+      this.#hitRules.add(rule);
+      const r = rule.rule;
+      this.#hits.push({
+        rule: { id: r.id, title: r.title, level: r.level, file: r.file },
+        ...context,
+        // each hit its own list (a reader may change one)
+        parents: [...context.parents],
+      });
     }
   }
 
-  #hit(
-    rule: CompiledRule,
+  #context(
     v: ProcessView,
     info: ProcessInfo,
     t: number,
     event: HuntHit["event"],
-  ): void {
-    this.#hitRules.add(rule);
+  ): HitContext {
     const parents: string[] = [];
     const seen = new Set<number>([v.pid]);
     let ppid = v.ppid;
@@ -247,9 +261,7 @@ export class RuleHunter {
       ppid = p.ppid;
     }
     const utc = this.#base + BigInt(Math.trunc(t));
-    const r = rule.rule;
-    this.#hits.push({
-      rule: { id: r.id, title: r.title, level: r.level, file: r.file },
+    return {
       host: this.header.host,
       recording: this.recording,
       pid: v.pid,
@@ -263,7 +275,7 @@ export class RuleHunter {
       user: info.user ??
         (info.uid !== undefined ? this.#users.get(info.uid) : undefined),
       parents,
-    });
+    };
   }
 
   /** The hits and the rules that could not answer. */

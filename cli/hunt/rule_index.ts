@@ -27,10 +27,24 @@ interface FieldIndex {
   byChar: Map<number, Literal[]>;
   /** Other literals shorter than three characters, checked on every event. */
   short: Literal[];
-  /** Per value number of the field (of generation `gen`): the slots its literals meet. */
-  memo: number[][];
+  /** Per value number of the field (of generation `gen`): its class. */
+  memo: number[];
   gen: number;
+  /** A class: the slots a value's literals meet, in order; class 0 meets none. */
+  classes: number[][];
+  /** Class of each list of slots (joined by commas). */
+  classOf: Map<string, number>;
 }
+
+/** Candidates of one combination of classes, one per indexed field. */
+interface Combination {
+  classes: Int32Array;
+  rules: CompiledRule[];
+  next?: Combination;
+}
+
+/** Combinations kept before the index starts afresh. */
+const MAX_COMBINATIONS = 1 << 16;
 
 /** A small-integer key of the three characters at `i` (collisions are checked by `includes`). */
 const tri = (s: string, i: number) =>
@@ -69,6 +83,10 @@ export class RuleIndex {
   readonly #found: Int32Array;
   #epoch = 0;
   #scans = 0;
+  /** The class of each indexed field's value, for the event at hand. */
+  #current = new Int32Array(0);
+  /** Candidates by a hash of the classes of the fields' values. */
+  #combinations = new Map<number, Combination>();
 
   constructor(rules: CompiledRule[]) {
     this.#rules = rules;
@@ -112,6 +130,8 @@ export class RuleIndex {
         short: [],
         memo: [],
         gen: 0,
+        classes: [[]],
+        classOf: new Map([["", 0]]),
       };
       for (const [text, slots] of lits) {
         const lit: Literal = { text, slots, seen: -1 };
@@ -135,32 +155,86 @@ export class RuleIndex {
       }
       this.#fields.push(fi);
     }
+    this.#current = new Int32Array(this.#fields.length);
   }
 
-  /** The rules that can match `f`, in their order. */
-  candidates(f: EventFields): CompiledRule[] {
+  /**
+   * The rules that can match `f`, in their order (an array the index keeps:
+   * not to be changed). A field's value is classed once by the literals it
+   * contains (values that contain the same literals share a class: most
+   * command lines differ, their classes do not), and the candidates are
+   * worked out once per combination of classes.
+   */
+  candidates(f: EventFields): readonly CompiledRule[] {
+    const fields = this.#fields;
+    const current = this.#current;
+    let h = 0;
+    for (let j = 0; j < fields.length; j++) {
+      const fi = fields[j];
+      const id = f.id(fi.field);
+      let c: number;
+      if (id === ABSENT) c = 0;
+      else if (id === UNNUMBERED) {
+        c = this.#classOf(fi, this.#scan(fi, f.lower(fi.field)!));
+      } else {
+        const g = f.gen(fi.field);
+        if (fi.gen !== g) {
+          fi.gen = g;
+          fi.memo = [];
+        }
+        c = fi.memo[id];
+        if (c === undefined) {
+          c = fi.memo[id] = this.#classOf(
+            fi,
+            this.#scan(fi, f.lower(fi.field)!),
+          );
+        }
+      }
+      current[j] = c;
+      h = (Math.imul(h ^ (h >>> 16), 0x45d9f3b) + c) | 0;
+    }
+    const first = this.#combinations.get(h);
+    for (let e = first; e !== undefined; e = e.next) {
+      const k = e.classes;
+      let j = 0;
+      while (j < k.length && k[j] === current[j]) j++;
+      if (j === k.length) return e.rules;
+    }
+    if (this.#combinations.size >= MAX_COMBINATIONS) {
+      this.#combinations.clear();
+    }
+    const rules = this.#merge(current);
+    this.#combinations.set(h, {
+      classes: current.slice(),
+      rules,
+      next: this.#combinations.get(h),
+    });
+    return rules;
+  }
+
+  /** The class of a list of slots (a new class when it is new). */
+  #classOf(fi: FieldIndex, slots: number[]): number {
+    if (slots.length === 0) return 0;
+    slots.sort((a, b) => a - b);
+    const key = slots.join();
+    let c = fi.classOf.get(key);
+    if (c === undefined) {
+      fi.classOf.set(key, c = fi.classes.length);
+      fi.classes.push(slots);
+    }
+    return c;
+  }
+
+  /** The rules every group of which the classes of the fields' values meet. */
+  #merge(current: Int32Array): CompiledRule[] {
     const epoch = ++this.#epoch;
     const met = this.#met;
     const epochOf = this.#epochOf;
     const full = this.#full;
     const found = this.#found;
     let n = 0;
-    for (const fi of this.#fields) {
-      const id = f.id(fi.field);
-      if (id === ABSENT) continue;
-      let slots: number[] | undefined;
-      if (id === UNNUMBERED) slots = this.#scan(fi, f.lower(fi.field)!);
-      else {
-        const g = f.gen(fi.field);
-        if (fi.gen !== g) {
-          fi.gen = g;
-          fi.memo = [];
-        }
-        slots = fi.memo[id];
-        if (slots === undefined) {
-          slots = fi.memo[id] = this.#scan(fi, f.lower(fi.field)!);
-        }
-      }
+    for (let j = 0; j < this.#fields.length; j++) {
+      const slots = this.#fields[j].classes[current[j]];
       for (let i = 0; i < slots.length; i++) {
         const slot = slots[i];
         const k = slot >>> 5;
@@ -175,10 +249,8 @@ export class RuleIndex {
     }
     const always = this.#always;
     for (let i = 0; i < always.length; i++) found[n++] = always[i];
-    if (n > 1) found.subarray(0, n).sort();
-    const out: CompiledRule[] = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.#rules[found[i]];
-    return out;
+    const ks = [...found.subarray(0, n)].sort((a, b) => a - b);
+    return ks.map((k) => this.#rules[k]);
   }
 
   /** The slots of every literal of `fi` that lower-case value `low` contains. */
