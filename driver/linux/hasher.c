@@ -87,8 +87,20 @@ static int64_t utc_now(void) {
   return ts_ns(t);
 }
 
-static void emit(struct pr_hasher *hz, const struct job *j, uint32_t status, uint32_t flags, uint32_t err,
-                 const struct stat *st, const uint8_t *sha) {
+/* The cache key of a stat. */
+static struct pr_file_key key_of(const struct stat *st) {
+  struct pr_file_key k;
+  k.dev = (uint64_t)st->st_dev;
+  k.ino = (uint64_t)st->st_ino;
+  k.size = (uint64_t)st->st_size;
+  k.mtime_ns = ts_ns(st->st_mtim);
+  k.ctime_ns = ts_ns(st->st_ctim);
+  k.valid = 1;
+  return k;
+}
+
+static void emit_key(struct pr_hasher *hz, const struct job *j, uint32_t status, uint32_t flags, uint32_t err,
+                     const struct pr_file_key *k, const uint8_t *sha) {
   struct pr_rec_hash r;
   memset(&r, 0, sizeof(r));
   r.h.kind = PR_REC_HASH;
@@ -102,15 +114,22 @@ static void emit(struct pr_hasher *hz, const struct job *j, uint32_t status, uin
   r.status = status;
   r.hash_flags = flags;
   r.err = err;
-  if (st != NULL) {
-    r.dev = (uint64_t)st->st_dev;
-    r.ino = (uint64_t)st->st_ino;
-    r.size = (uint64_t)st->st_size;
-    r.mtime_ns = ts_ns(st->st_mtim);
-    r.ctime_ns = ts_ns(st->st_ctim);
+  if (k != NULL) {
+    r.dev = k->dev;
+    r.ino = k->ino;
+    r.size = k->size;
+    r.mtime_ns = k->mtime_ns;
+    r.ctime_ns = k->ctime_ns;
   }
   if (sha != NULL) memcpy(r.sha256, sha, 32);
   pr_lib_emit(hz->lib, &r, sizeof(r));
+}
+
+static void emit(struct pr_hasher *hz, const struct job *j, uint32_t status, uint32_t flags, uint32_t err,
+                 const struct stat *st, const uint8_t *sha) {
+  struct pr_file_key k;
+  if (st != NULL) k = key_of(st);
+  emit_key(hz, j, status, flags, err, st != NULL ? &k : NULL, sha);
 }
 
 static int same_state(const struct stat *a, const struct stat *b) {
@@ -118,31 +137,44 @@ static int same_state(const struct stat *a, const struct stat *b) {
          ts_ns(a->st_mtim) == ts_ns(b->st_mtim) && ts_ns(a->st_ctim) == ts_ns(b->st_ctim);
 }
 
-static struct slot *slot_of(struct pr_hasher *hz, const struct stat *st) {
-  uint64_t k = (uint64_t)st->st_dev * 0x9e3779b97f4a7c15ull ^ (uint64_t)st->st_ino * 0xc2b2ae3d27d4eb4full ^
-               (uint64_t)ts_ns(st->st_ctim);
-  k ^= k >> 29;
-  return &hz->cache[k % PR_HASH_CACHE_SLOTS];
+static struct slot *slot_of(struct pr_hasher *hz, const struct pr_file_key *k) {
+  uint64_t h = k->dev * 0x9e3779b97f4a7c15ull ^ k->ino * 0xc2b2ae3d27d4eb4full ^ (uint64_t)k->ctime_ns;
+  h ^= h >> 29;
+  return &hz->cache[h % PR_HASH_CACHE_SLOTS];
 }
 
-static int cache_get(struct pr_hasher *hz, const struct stat *st, uint8_t sha[32]) {
-  struct slot *s = slot_of(hz, st);
-  if (!s->used || s->dev != (uint64_t)st->st_dev || s->ino != (uint64_t)st->st_ino ||
-      s->size != (uint64_t)st->st_size || s->mtime_ns != ts_ns(st->st_mtim) || s->ctime_ns != ts_ns(st->st_ctim))
+/* Under hz->mu (pr_hasher_note looks the cache up from the capture threads). */
+static int cache_get_locked(struct pr_hasher *hz, const struct pr_file_key *k, uint8_t sha[32]) {
+  struct slot *s = slot_of(hz, k);
+  if (!s->used || s->dev != k->dev || s->ino != k->ino || s->size != k->size || s->mtime_ns != k->mtime_ns ||
+      s->ctime_ns != k->ctime_ns)
     return 0;
   memcpy(sha, s->sha, 32);
   return 1;
 }
 
+static int cache_get(struct pr_hasher *hz, const struct stat *st, uint8_t sha[32]) {
+  struct pr_file_key k = key_of(st);
+  int hit;
+  pthread_mutex_lock(&hz->mu);
+  hit = cache_get_locked(hz, &k, sha);
+  pthread_mutex_unlock(&hz->mu);
+  return hit;
+}
+
 static void cache_put(struct pr_hasher *hz, const struct stat *st, const uint8_t sha[32]) {
-  struct slot *s = slot_of(hz, st);
-  s->dev = (uint64_t)st->st_dev;
-  s->ino = (uint64_t)st->st_ino;
-  s->size = (uint64_t)st->st_size;
-  s->mtime_ns = ts_ns(st->st_mtim);
-  s->ctime_ns = ts_ns(st->st_ctim);
+  struct pr_file_key k = key_of(st);
+  struct slot *s;
+  pthread_mutex_lock(&hz->mu);
+  s = slot_of(hz, &k);
+  s->dev = k.dev;
+  s->ino = k.ino;
+  s->size = k.size;
+  s->mtime_ns = k.mtime_ns;
+  s->ctime_ns = k.ctime_ns;
   memcpy(s->sha, sha, 32);
   s->used = 1;
+  pthread_mutex_unlock(&hz->mu);
 }
 
 /* The stop deadline passed (read without the lock: a late view costs one
@@ -163,12 +195,39 @@ struct work {
   int64_t started; /* UTC ns */
 };
 
+/* The checks of a file reached by the image path, from its stat: it must be
+ * the exec's device and inode, and unchanged since the exec. Returns 1 when
+ * it passes, else 0 with the job's record emitted. */
+static int path_file_ok(struct pr_hasher *hz, const struct job *j, const struct stat *st) {
+  if ((uint64_t)st->st_dev != j->dev || (uint64_t)st->st_ino != j->ino) {
+    emit(hz, j, PR_HASH_CHANGED, PR_H_VIA_PATH, WHY_OTHER_FILE, st, NULL);
+    return 0;
+  }
+  /* No process holds it any more: it could have been written after the
+   * exec. ctime moves on every write (a coarse clock: allow a granule). */
+  if (ts_ns(st->st_ctim) >= (int64_t)j->exec_utc - PR_HASH_GRANULE_NS) {
+    emit(hz, j, PR_HASH_CHANGED, PR_H_VIA_PATH, WHY_CTIME, st, NULL);
+    return 0;
+  }
+  return 1;
+}
+
+/* A cache hit for the file that stats as st: emitted. */
+static int cached(struct pr_hasher *hz, const struct job *j, const struct stat *st, uint32_t via) {
+  uint8_t sha[32];
+  if (!cache_get(hz, st, sha)) return 0;
+  pr_lib_count(hz->lib, PR_CNT_HASH_CACHED, 1);
+  emit(hz, j, PR_HASH_OK, via | PR_H_CACHED, 0, st, sha);
+  return 1;
+}
+
 /* Opens the exec'd file of j (see hasher.h) into w. Returns 1 when w is to be
- * hashed, 0 when the job is done (its record emitted). */
+ * hashed, 0 when the job is done (its record emitted). Each way is tried
+ * with a stat first: a file already in the cache is not opened. */
 static int open_job(struct pr_hasher *hz, struct job *j, struct work *w) {
   char exe[64];
-  uint8_t sha[32];
-  int fd, err;
+  struct stat st;
+  int fd = -1, err;
 
   memset(w, 0, sizeof(*w));
   w->j = j;
@@ -183,13 +242,17 @@ static int open_job(struct pr_hasher *hz, struct job *j, struct work *w) {
     emit(hz, j, PR_HASH_GONE, 0, WHY_NO_IDENTITY, NULL, NULL);
     return 0;
   }
-  /* The process's own image, while it still runs it. */
+  /* The process's own image, while it still runs it (another process with
+   * this pid, or a later exec, shows another device/inode). */
   snprintf(exe, sizeof(exe), "/proc/%u/exe", j->pid);
   w->via = PR_H_VIA_EXE;
-  fd = open(exe, O_RDONLY | O_CLOEXEC);
-  if (fd >= 0 && (fstat(fd, &w->st) != 0 || (uint64_t)w->st.st_dev != j->dev || (uint64_t)w->st.st_ino != j->ino)) {
-    close(fd); /* another process with this pid, or it exec'd again */
-    fd = -1;
+  if (stat(exe, &st) == 0 && (uint64_t)st.st_dev == j->dev && (uint64_t)st.st_ino == j->ino) {
+    if (cached(hz, j, &st, w->via)) return 0;
+    fd = open(exe, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && (fstat(fd, &w->st) != 0 || (uint64_t)w->st.st_dev != j->dev || (uint64_t)w->st.st_ino != j->ino)) {
+      close(fd); /* it exec'd again, or ended and its pid was reused, since the stat */
+      fd = -1;
+    }
   }
   if (fd < 0) {
     w->via = PR_H_VIA_PATH;
@@ -197,6 +260,13 @@ static int open_job(struct pr_hasher *hz, struct job *j, struct work *w) {
       emit(hz, j, PR_HASH_GONE, w->via, WHY_NO_PATH, NULL, NULL);
       return 0;
     }
+    if (stat(j->path, &st) != 0) {
+      err = errno;
+      if (err == ENOENT || err == ENOTDIR) emit(hz, j, PR_HASH_GONE, w->via, WHY_PATH_MISSING, NULL, NULL);
+      else emit(hz, j, PR_HASH_ERROR, w->via, (uint32_t)err, NULL, NULL);
+      return 0;
+    }
+    if (!path_file_ok(hz, j, &st) || cached(hz, j, &st, w->via)) return 0;
     fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
       err = errno;
@@ -210,23 +280,13 @@ static int open_job(struct pr_hasher *hz, struct job *j, struct work *w) {
       emit(hz, j, PR_HASH_ERROR, w->via, (uint32_t)err, NULL, NULL);
       return 0;
     }
-    if ((uint64_t)w->st.st_dev != j->dev || (uint64_t)w->st.st_ino != j->ino) {
+    if (!path_file_ok(hz, j, &w->st)) { /* replaced or written since the stat */
       close(fd);
-      emit(hz, j, PR_HASH_CHANGED, w->via, WHY_OTHER_FILE, &w->st, NULL);
-      return 0;
-    }
-    /* No process holds it any more: it could have been written after the
-     * exec. ctime moves on every write (a coarse clock: allow a granule). */
-    if (ts_ns(w->st.st_ctim) >= (int64_t)j->exec_utc - PR_HASH_GRANULE_NS) {
-      close(fd);
-      emit(hz, j, PR_HASH_CHANGED, w->via, WHY_CTIME, &w->st, NULL);
       return 0;
     }
   }
-  if (cache_get(hz, &w->st, sha)) {
+  if (cached(hz, j, &w->st, w->via)) {
     close(fd);
-    pr_lib_count(hz->lib, PR_CNT_HASH_CACHED, 1);
-    emit(hz, j, PR_HASH_OK, w->via | PR_H_CACHED, 0, &w->st, sha);
     return 0;
   }
   w->fd = fd;
@@ -339,60 +399,74 @@ int pr_hasher_start(struct pr_hasher *hz) {
   return PR_OK;
 }
 
-void pr_hasher_note(struct pr_hasher *hz, const void *rec, uint32_t size) {
+/* An exec job that needs no file access, done on the caller's thread (the
+ * worker is not woken for it): no identity to check a file against, or a
+ * key (the image stat'ed through /proc/PID/exe while it ran, as the record's
+ * device and inode) that the cache holds. Not while paused (tests hold the
+ * worker to change files behind it). Returns 1 when done. */
+static int note_inline(struct pr_hasher *hz, const struct job *j, const struct pr_file_key *key) {
+  uint8_t sha[32];
+  int hit = 0;
+  if (j->snap) return 0;
+  if (j->have_identity && (key == NULL || !key->valid || key->dev != j->dev || key->ino != j->ino)) return 0;
+  pthread_mutex_lock(&hz->mu);
+  if (hz->paused) {
+    pthread_mutex_unlock(&hz->mu);
+    return 0;
+  }
+  if (j->have_identity) hit = cache_get_locked(hz, key, sha);
+  pthread_mutex_unlock(&hz->mu);
+  if (!j->have_identity) {
+    emit(hz, j, PR_HASH_GONE, 0, WHY_NO_IDENTITY, NULL, NULL);
+    return 1;
+  }
+  if (!hit) return 0;
+  pr_lib_count(hz->lib, PR_CNT_HASH_CACHED, 1);
+  emit_key(hz, j, PR_HASH_OK, PR_H_VIA_EXE | PR_H_CACHED, 0, key, sha);
+  return 1;
+}
+
+void pr_hasher_note(struct pr_hasher *hz, const void *rec, uint32_t size, const struct pr_file_key *key) {
   struct pr_rec_header h;
   struct pr_proc_info info;
-  uint64_t start_ns;
   const uint8_t *p = rec;
-  struct job *j;
+  struct job head, *j;
   uint32_t path_len = 0;
 
   if (hz == NULL || size < sizeof(h)) return;
   memcpy(&h, p, sizeof(h));
+  memset(&head, 0, sizeof(head));
   if (h.kind == PR_REC_EXEC && size >= sizeof(struct pr_rec_exec)) {
-    memcpy(&start_ns, p + offsetof(struct pr_rec_exec, start_ns), 8);
+    memcpy(&head.start_ns, p + offsetof(struct pr_rec_exec, start_ns), 8);
     memcpy(&info, p + offsetof(struct pr_rec_exec, info), sizeof(info));
   } else if (h.kind == PR_REC_SNAPSHOT && size >= sizeof(struct pr_rec_snapshot)) {
-    memcpy(&start_ns, p + offsetof(struct pr_rec_snapshot, start_ns), 8);
+    memcpy(&head.start_ns, p + offsetof(struct pr_rec_snapshot, start_ns), 8);
     memcpy(&info, p + offsetof(struct pr_rec_snapshot, info), sizeof(info));
+    head.snap = 1;
   } else {
     return;
   }
+  head.pid = h.pid;
+  head.tid = h.tid;
+  head.exec_ns = h.mono_ns;
+  head.exec_utc = h.utc_ns;
+  head.dev = info.dev;
+  head.ino = info.ino;
+  head.have_identity = info.prov_file == PR_PROV_KERNEL || info.prov_file == PR_PROV_PROC;
+  if (note_inline(hz, &head, key)) return;
+
   if (info.image.len > 0 && (uint64_t)info.image.off + info.image.len <= size) path_len = info.image.len;
   j = malloc(sizeof(*j) + path_len + 1);
   pthread_mutex_lock(&hz->mu);
   if (j == NULL || hz->queued >= PR_HASH_QUEUE_MAX) {
     pthread_mutex_unlock(&hz->mu);
-    if (j != NULL) {
-      j->pid = h.pid;
-      j->tid = h.tid;
-      j->start_ns = start_ns;
-      j->exec_ns = h.mono_ns;
-      pr_lib_count(hz->lib, PR_CNT_HASH_SKIPPED, 1);
-      emit(hz, j, PR_HASH_SKIPPED, 0, 0, NULL, NULL);
-      free(j);
-    } else {
-      struct job none;
-      memset(&none, 0, sizeof(none));
-      none.pid = h.pid;
-      none.tid = h.tid;
-      none.start_ns = start_ns;
-      none.exec_ns = h.mono_ns;
-      pr_lib_count(hz->lib, PR_CNT_HASH_SKIPPED, 1);
-      emit(hz, &none, PR_HASH_SKIPPED, 0, ENOMEM, NULL, NULL);
-    }
+    free(j);
+    pr_lib_count(hz->lib, PR_CNT_HASH_SKIPPED, 1);
+    emit(hz, &head, PR_HASH_SKIPPED, 0, j == NULL ? ENOMEM : 0, NULL, NULL);
     return;
   }
+  *j = head;
   j->next = NULL;
-  j->snap = h.kind == PR_REC_SNAPSHOT;
-  j->pid = h.pid;
-  j->tid = h.tid;
-  j->start_ns = start_ns;
-  j->exec_ns = h.mono_ns;
-  j->exec_utc = h.utc_ns;
-  j->dev = info.dev;
-  j->ino = info.ino;
-  j->have_identity = info.prov_file == PR_PROV_KERNEL || info.prov_file == PR_PROV_PROC;
   j->path_len = path_len;
   memcpy(j->path, p + info.image.off, path_len);
   j->path[path_len] = 0;

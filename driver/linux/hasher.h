@@ -14,8 +14,15 @@
  * older than the exec (else PR_HASH_CHANGED); else PR_HASH_GONE. A file whose
  * size, mtime or ctime moved while it was read is PR_HASH_CHANGED too.
  *
+ * Each way is tried with a stat first: a file the cache holds is not opened.
+ *
  * Cache: (dev, ino, size, mtime, ctime) -> SHA-256, direct-mapped, so a storm
- * of /bin/true reads the file once. Files whose ctime is less than
+ * of /bin/true reads the file once. The proc connector source stats the
+ * image through /proc/PID/exe while it reads the exec's /proc details (the
+ * device and inode of the exec record come from that stat, and the record
+ * is used only if no later exec of the process came first): with that key,
+ * pr_hasher_note finds a cached image at once, on the capture thread (a
+ * lookup, no file access), and the worker is not woken for it. Files whose ctime is less than
  * PR_HASH_RACY_NS before the hashing started are not cached (a rewrite within
  * one timestamp tick would keep the key: the "racy" rule of git's index).
  *
@@ -30,6 +37,7 @@
 
 #include <stdint.h>
 
+#include "procfs.h"
 #include "source.h"
 
 #define PR_HASH_QUEUE_MAX 65536u
@@ -45,8 +53,14 @@ int pr_hasher_create(struct pr_lib *lib, struct pr_hasher **out);
 /* Starts its thread. Returns PR_OK or PR_E_IO (with the lib's error set). */
 int pr_hasher_start(struct pr_hasher *hz);
 /* Queues the hashing of a stored exec or snapshot record (other kinds are
- * ignored). Thread-safe; never blocks on I/O. */
-void pr_hasher_note(struct pr_hasher *hz, const void *rec, uint32_t size);
+ * ignored). Thread-safe; never blocks on I/O. An exec that needs no file
+ * access is done at once, on the caller's thread, without waking the
+ * worker: one whose record has no device and inode (PR_HASH_GONE), and one
+ * whose key (the image's stat through /proc/PID/exe while the process ran
+ * it, the same stat as the record's device and inode: pr_lib_emit_keyed)
+ * is in the cache (PR_HASH_OK, PR_H_VIA_EXE | PR_H_CACHED). key may be
+ * NULL. */
+void pr_hasher_note(struct pr_hasher *hz, const void *rec, uint32_t size, const struct pr_file_key *key);
 /* PR_CTL_PAUSE_HASHER / RESUME (tests): the worker waits while paused. */
 void pr_hasher_pause(struct pr_hasher *hz, int paused);
 /* Drops the queued jobs (the ring started over). */

@@ -136,7 +136,9 @@ static void sync_ring_drops(struct pr_lib *lib) {
   lib->stats.lost_total += d;
 }
 
-int pr_lib_emit(struct pr_lib *lib, const void *rec, uint32_t size) {
+int pr_lib_emit(struct pr_lib *lib, const void *rec, uint32_t size) { return pr_lib_emit_keyed(lib, rec, size, NULL); }
+
+int pr_lib_emit_keyed(struct pr_lib *lib, const void *rec, uint32_t size, const struct pr_file_key *key) {
   int rc;
   pthread_mutex_lock(&lib->mu);
   rc = pr_ring_push(&lib->ring, rec, size);
@@ -144,7 +146,7 @@ int pr_lib_emit(struct pr_lib *lib, const void *rec, uint32_t size) {
   if (rc == PR_RING_OK && lib->waiting > 0 && pr_ring_used(&lib->ring) >= lib->wake_bytes)
     pthread_cond_broadcast(&lib->cv);
   pthread_mutex_unlock(&lib->mu);
-  if (rc == PR_RING_OK && lib->hasher != NULL) pr_hasher_note(lib->hasher, rec, size);
+  if (rc == PR_RING_OK && lib->hasher != NULL) pr_hasher_note(lib->hasher, rec, size, key);
   if (rc == PR_RING_E_INVAL) {
     /* A source bug or an oversized record: never silent. */
     pr_lib_emit_lost(lib, PR_LOST_DECODE, UINT32_MAX, 1, 0, pr_lib_mono_now());

@@ -28,6 +28,7 @@ static void prepare_exec(struct nl_state *s, const struct pr_nl_ev *ev, struct e
   x->enriched = 0;
   x->gone = 1;
   x->flags = 0;
+  x->key.valid = 0;
   if (o->flags & PR_OPT_NO_ENRICH) return;
   fd = pr_procfs_open(pid, &st);
   if (fd < 0) return;
@@ -37,7 +38,8 @@ static void prepare_exec(struct nl_state *s, const struct pr_nl_ev *ev, struct e
   if (pr_procfs_start_mono(st.start_ticks, pr_lib_boot_minus_mono(s->lib)) <= ev->ts + 1000000u) {
     pr_rb_init(&b, x->rec, s->rec_cap, PR_REC_EXEC, sizeof(struct pr_rec_exec));
     struct pr_rec_exec *r = (struct pr_rec_exec *)(void *)x->rec;
-    x->flags = pr_procfs_fill_info(&b, offsetof(struct pr_rec_exec, info), fd, &st, o->max_string, &x->gone);
+    x->flags = pr_procfs_fill_info_key(&b, offsetof(struct pr_rec_exec, info), fd, &st, o->max_string, &x->gone,
+                                       &x->key);
     /* An executable but no arguments: the process was between two states
      * (in the middle of a later exec, whose new image is already visible but
      * not its arguments, or exiting): nothing read can be trusted. */
@@ -81,7 +83,9 @@ static void finish_exec(struct nl_state *s, const struct pr_nl_ev *ev, struct ex
     pr_u32map_get(&s->starts, ev->b, &start);
     r->start_ns = start;
   }
-  pr_lib_emit(s->lib, x->rec, size);
+  /* The file key goes with the record's own device and inode, read in the
+   * same stat: only when its /proc values are used. */
+  pr_lib_emit_keyed(s->lib, x->rec, size, usable && x->key.valid ? &x->key : NULL);
 }
 
 static void fill_header(struct nl_state *s, struct pr_rec_header *h, uint16_t kind, uint32_t size, uint32_t pid,

@@ -20,6 +20,7 @@
 
 #include "nl_queue.h"
 #include "nl_seq.h"
+#include "procfs.h"
 #include "snapshot_index.h"
 #include "source.h"
 #include "thread_table.h"
@@ -55,6 +56,7 @@ struct exec_slot {
   int enriched;      /* /proc was read for the right process */
   int gone;          /* some field could not be read: the process had gone */
   uint16_t flags;
+  struct pr_file_key key; /* the exe file as /proc showed it (the hash cache's key) */
 };
 
 struct nl_state {

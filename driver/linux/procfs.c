@@ -253,6 +253,11 @@ static int read_ns(int dirfd, struct pr_proc_info *info) {
 
 uint16_t pr_procfs_fill_info(struct pr_builder *b, uint32_t info_off, int dirfd, const struct pr_procfs_stat *st,
                              uint32_t max_string, int *gone) {
+  return pr_procfs_fill_info_key(b, info_off, dirfd, st, max_string, gone, NULL);
+}
+
+uint16_t pr_procfs_fill_info_key(struct pr_builder *b, uint32_t info_off, int dirfd, const struct pr_procfs_stat *st,
+                                 uint32_t max_string, int *gone, struct pr_file_key *key) {
   struct pr_proc_info info;
   uint16_t flags = 0;
   int kthread = st != NULL && (st->flags & PR_PF_KTHREAD) != 0;
@@ -262,6 +267,7 @@ uint16_t pr_procfs_fill_info(struct pr_builder *b, uint32_t info_off, int dirfd,
   int rc;
 
   *gone = 0;
+  if (key != NULL) key->valid = 0;
   memcpy(&info, b->buf + info_off, sizeof(info));
   if (dirfd < 0 || (buf = malloc(cap + 1)) == NULL) {
     info.prov_image = info.prov_argv = info.prov_comm = info.prov_cwd = info.prov_cred = info.prov_file =
@@ -284,6 +290,14 @@ uint16_t pr_procfs_fill_info(struct pr_builder *b, uint32_t info_off, int dirfd,
       info.ino = (uint64_t)st_exe.st_ino;
       info.image_flags |= image_flags(dirfd, buf, (size_t)n, &st_exe);
       info.prov_file = PR_PROV_PROC;
+      if (key != NULL) {
+        key->dev = info.dev;
+        key->ino = info.ino;
+        key->size = (uint64_t)st_exe.st_size;
+        key->mtime_ns = (int64_t)st_exe.st_mtim.tv_sec * 1000000000ll + st_exe.st_mtim.tv_nsec;
+        key->ctime_ns = (int64_t)st_exe.st_ctim.tv_sec * 1000000000ll + st_exe.st_ctim.tv_nsec;
+        key->valid = 1;
+      }
     } else {
       info.prov_file = prov_of_errno(errno, kthread);
     }

@@ -36,6 +36,14 @@ uint64_t pr_procfs_start_mono(uint64_t start_ticks, int64_t boot_minus_mono);
 /* Length of one clock tick in ns (sysconf(_SC_CLK_TCK)). */
 uint64_t pr_procfs_tick_ns(void);
 
+/* The exec'd file as fstatat(/proc/PID/exe) gave it while the process ran
+ * it: the image hash cache's key (hasher.h). valid is 0 when the stat failed. */
+struct pr_file_key {
+  uint64_t dev, ino, size;
+  int64_t mtime_ns, ctime_ns;
+  int valid;
+};
+
 /* Fills the struct pr_proc_info at byte info_off of the record in b from
  * the process at dirfd (exe, cmdline, stat's comm, cwd, cgroup, ns/, status,
  * loginuid, sessionid) (dirfd < 0: the process is gone, every field is
@@ -44,6 +52,11 @@ uint64_t pr_procfs_tick_ns(void);
  * when a field could not be read because the process had gone. */
 uint16_t pr_procfs_fill_info(struct pr_builder *b, uint32_t info_off, int dirfd, const struct pr_procfs_stat *st,
                              uint32_t max_string, int *gone);
+
+/* The same, and the exe file's key into *key (the stat that gave the
+ * record's device and inode: no extra syscall). */
+uint16_t pr_procfs_fill_info_key(struct pr_builder *b, uint32_t info_off, int dirfd, const struct pr_procfs_stat *st,
+                                 uint32_t max_string, int *gone, struct pr_file_key *key);
 
 /* Bytes a record buffer needs for a fixed part of fixed_size and the five
  * strings of a pr_proc_info that /proc fills (image, argv, comm, cwd, cgroup). */

@@ -82,6 +82,14 @@ void pr_lib_set_state(struct pr_lib *lib, void *state);
  * oversized record (counted as lost with PR_LOST_DECODE). */
 int pr_lib_emit(struct pr_lib *lib, const void *rec, uint32_t size);
 
+/* pr_lib_emit for an exec or snapshot record whose image the source stat'ed
+ * while the process ran it (procfs.h: the same stat as the record's device
+ * and inode): the hash worker's cache is looked up with that key at once, so
+ * a cached image costs no file access and no wake-up of the worker
+ * (hasher.h). key NULL: as pr_lib_emit. */
+struct pr_file_key;
+int pr_lib_emit_keyed(struct pr_lib *lib, const void *rec, uint32_t size, const struct pr_file_key *key);
+
 /* Emits a PR_REC_LOST record (header pid/tid 0, times from mono_ns) and adds
  * count to the stats of that reason (PR_LOST_ENOBUFS: counts occurrences,
  * pass count 0 and PR_F_COUNT_UNKNOWN). cpu: UINT32_MAX when not per-CPU.

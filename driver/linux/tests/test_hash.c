@@ -9,6 +9,7 @@
  * connector source can read their /proc details (device and inode) in time:
  * without them the worker cannot check a file and says PR_HASH_GONE.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -258,6 +259,72 @@ static int test_memfd(void) {
   return 0;
 }
 
+/* Voluntary context switches of this process's hash worker thread (its
+ * wake-ups), -1 when it is not found. */
+static long worker_wakeups(void) {
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *e;
+  long n = -1;
+  while (d != NULL && (e = readdir(d)) != NULL) {
+    char path[300], line[256];
+    FILE *f;
+    int ours = 0;
+    if (e->d_name[0] == '.') continue;
+    snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+    if ((f = fopen(path, "r")) == NULL) continue;
+    ours = fgets(line, sizeof(line), f) != NULL && strcmp(line, "procrec-hash\n") == 0;
+    fclose(f);
+    if (!ours) continue;
+    snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+    if ((f = fopen(path, "r")) == NULL) continue;
+    while (fgets(line, sizeof(line), f) != NULL) sscanf(line, "voluntary_ctxt_switches: %ld", &n);
+    fclose(f);
+  }
+  if (d != NULL) closedir(d);
+  return n;
+}
+
+/* The proc connector source: an image already in the cache is hashed at the
+ * exec, from the key its /proc read stat'ed, without waking the worker: 50
+ * runs of /bin/sleep after the first (which fills the cache) wake it far
+ * fewer than 50 times (other processes of the machine may wake it), and
+ * each hash is sha256sum's, cached, through /proc/PID/exe. */
+static int test_netlink_cached_at_once(void) {
+  struct t_records r = {0};
+  char want[65], got[65];
+  const struct pr_rec_hash *x;
+  pid_t p[50];
+  long w0, w1;
+  int i, at_once = 0;
+  void *h = open_source(PR_SOURCE_NETLINK);
+  CHECK(h != NULL);
+  CHECK(sha256sum_of("/bin/sleep", want));
+  CHECK(procrec_start(h) == PR_OK);
+  x = hash_of(h, &r, run("/bin/sleep", "0.02"));
+  CHECK(x != NULL && x->status == PR_HASH_OK);
+  usleep(100000);
+  w0 = worker_wakeups();
+  for (i = 0; i < 50; i++) p[i] = run("/bin/sleep", "0.02");
+  usleep(100000);
+  w1 = worker_wakeups();
+  for (i = 0; i < 50; i++) {
+    x = hash_of(h, &r, p[i]);
+    CHECK(x != NULL);
+    /* a /proc read too late on a loaded machine: no key, no hash */
+    if (x->status == PR_HASH_GONE && x->err == 4) continue;
+    CHECK(x->status == PR_HASH_OK && x->hash_flags == (PR_H_VIA_EXE | PR_H_CACHED));
+    hex(x->sha256, got);
+    CHECK(strcmp(got, want) == 0);
+    at_once++;
+  }
+  printf("     %d of 50 hashed from the cache; the worker woke %ld time(s) meanwhile\n", at_once, w1 - w0);
+  CHECK(at_once >= 25);
+  CHECK(w0 >= 0 && w1 - w0 < 25);
+  procrec_close(h);
+  free(r.buf);
+  return 0;
+}
+
 int main(void) {
   if (geteuid() != 0) {
     printf("skip test_hash: capture needs root\n");
@@ -268,6 +335,7 @@ int main(void) {
         test_netlink_hashes);
   t_run("ebpf: an exec'd binary's sha256 is sha256sum's; changed, replaced, deleted ones are marked; cached",
         test_ebpf_hashes);
+  t_run("netlink: a cached image is hashed at the exec, without waking the worker", test_netlink_cached_at_once);
   t_run("a running binary deleted before hashing is hashed through /proc/PID/exe", test_running_deleted_binary);
   t_run("a memfd exec is hashed while it runs, gone once it ended", test_memfd);
   rmdir(dir);
