@@ -13,7 +13,7 @@ import {
   hashPrefix,
   signalNumber,
   type TreeFilter,
-} from "../analysis/mod.ts";
+} from "../analysis/select_processes.ts"; // not mod.ts: record loads this
 import { UsageError } from "../errors.ts";
 
 /** The values of the shared process filter options. */

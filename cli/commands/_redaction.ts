@@ -7,11 +7,9 @@
  *
  * @module
  */
-import {
-  parseRedactionKey,
-  parseRedactionRules,
-  Redactor,
-} from "../redact/mod.ts";
+// the redaction code loads only when it is asked for (it would cost every
+// recorder's start-up)
+import type { Redactor } from "../redact/mod.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { INPUT_LIMITS, readInputBytes } from "../io/mod.ts";
 
@@ -47,6 +45,7 @@ export async function loadRedactor(
     MAX_RULES_BYTES,
   );
   const key = await readRedactionKey(flags.key);
+  const { Redactor, parseRedactionRules } = await import("../redact/mod.ts");
   try {
     return new Redactor(parseRedactionRules(rulesText, flags.rules), key);
   } catch (e) {
@@ -65,6 +64,7 @@ export async function readRedactionKey(path: string): Promise<Uint8Array> {
     );
   }
   const text = await readSmall(path, "redaction key", MAX_KEY_BYTES);
+  const { parseRedactionKey } = await import("../redact/mod.ts");
   try {
     return parseRedactionKey(text, path);
   } catch (e) {

@@ -24,14 +24,11 @@ import {
   processFilter,
   type ProcessFilterFlags,
 } from "./_filter_flags.ts";
-import {
-  EventFollower,
-  isFiltering,
-  TIME_MODES,
-  timelineLine,
-  type TimeMode,
-  type TreeFilter,
-} from "../analysis/mod.ts";
+// not analysis/mod.ts: the whole analysis would load with every recorder
+// (--follow loads the follower when given)
+import { isFiltering, type TreeFilter } from "../analysis/select_processes.ts";
+import { TIME_MODES, type TimeMode } from "../analysis/format_time.ts";
+import type { EventFollower } from "../analysis/event_follower.ts";
 import type { ProcEvent } from "../events/types.ts";
 import type { HeaderInit } from "../log/mod.ts";
 
@@ -336,7 +333,7 @@ export function register(program: Command): void {
             }procrec: publish: ${text}\n`,
           ),
       };
-      const follow = followerOf(flags);
+      const follow = await followerOf(flags);
       const segments = await segmentMode(flags);
       const result = await recordSession({
         segments,
@@ -430,9 +427,9 @@ export function register(program: Command): void {
  * filters) written and flushed at once; undefined without --follow. The
  * filter options without --follow are a usage error.
  */
-function followerOf(
+async function followerOf(
   flags: RecordFlags,
-): ((ev: ProcEvent, header: HeaderInit) => void) | undefined {
+): Promise<((ev: ProcEvent, header: HeaderInit) => void) | undefined> {
   const filter: TreeFilter = processFilter(flags);
   if (!flags.follow) {
     if (isFiltering(filter) || flags.json || flags.time !== undefined) {
@@ -448,6 +445,8 @@ function followerOf(
       `--time "${mode}" is not a time format (${TIME_MODES.join(", ")})`,
     );
   }
+  const { EventFollower } = await import("../analysis/event_follower.ts");
+  const { timelineLine } = await import("../analysis/timeline_of.ts");
   let follower: EventFollower | undefined;
   let base = 0n;
   let broken = false;

@@ -10,16 +10,15 @@
  * @module
  */
 import type { ProcEvent } from "../events/types.ts";
-import {
-  type HeaderInit,
-  RecordingWriter,
-  type SealedPiece,
-} from "../log/mod.ts";
+// What a recorder needs at every start is imported here; the rest (the
+// summary's analysis and the recording reader, segment mode, the live
+// summaries) only when the run needs it: each module costs start-up time.
+import type { HeaderInit, SealedPiece } from "../log/mod.ts";
+import { RecordingWriter } from "../log/recording_writer.ts";
 import type { Retention, Rotation } from "./parse_rotation.ts";
-import { SegmentWriter } from "./segment_writer.ts";
+import type { SegmentWriter } from "./segment_writer.ts";
 import { decodeRecords } from "../native/decode_records.ts";
 import { NativeEventEncoder } from "../native/native_event_encoder.ts";
-import { recordingSummary } from "./recording_summary.ts";
 import { keepEncoded } from "./keep_encoded.ts";
 import { CLOCK_MONOTONIC, clockNs } from "../native/ffi.ts";
 import {
@@ -34,15 +33,13 @@ import {
 import { encodeRuleSet } from "../rules/encode_rule_set.ts";
 import type { ResolvedExecRule } from "../rules/exec_rule.ts";
 import { buildRecordingHeader, sampleTimeBase } from "./recording_header.ts";
-import { ForestSummary } from "./live_summary.ts";
-import { BoundedSummary } from "../analysis/bounded_summary.ts";
 import { formatStatusLine } from "./status_line.ts";
 import { SubtreeFilter } from "./subtree_filter.ts";
 import { AccountWatcher } from "./account_watcher.ts";
 import { requirePrivilege } from "./check_host.ts";
 import { pathExists } from "../path_exists.ts";
 import { makeOutputDir, type OutputFile, type OutputMode } from "../io/mod.ts";
-import { linuxSignalNumber } from "../analysis/mod.ts";
+import { linuxSignalNumber } from "../analysis/decode_exit_status.ts";
 import type { Redactor } from "../redact/mod.ts";
 import type { PublishCounts } from "../log/mod.ts";
 import type {
@@ -359,7 +356,7 @@ export async function recordSession(
       }
       : {};
     writer = seg
-      ? await SegmentWriter.open(header, {
+      ? await (await import("./segment_writer.ts")).SegmentWriter.open(header, {
         dir: opts.output,
         rotate: seg.rotate,
         keep: seg.keep,
@@ -391,8 +388,10 @@ export async function recordSession(
     const analysis = native || !wantSummary
       ? undefined
       : seg
-      ? new BoundedSummary(header)
-      : new ForestSummary(header);
+      ? new (await import("../analysis/bounded_summary.ts")).BoundedSummary(
+        header,
+      )
+      : new (await import("./live_summary.ts")).ForestSummary(header);
 
     // --- stop conditions
     let sawCommandExit = false;
@@ -574,7 +573,10 @@ export async function recordSession(
       ? ""
       : analysis
       ? analysis.finish()
-      : await recordingSummary(path, header);
+      : await (await import("./recording_summary.ts")).recordingSummary(
+        path,
+        header,
+      );
     return {
       path,
       events,
@@ -605,9 +607,9 @@ export async function recordSession(
     const err = e as Error;
     throw new Error(
       `${err.message}; recording stopped: the events recorded until then are in "${
-        writer instanceof SegmentWriter
-          ? writer.path ?? writer.dir
-          : writer.tempPath
+        writer instanceof RecordingWriter
+          ? writer.tempPath
+          : writer.path ?? writer.dir
       }", without a trailer (incomplete)`,
       { cause: e },
     );

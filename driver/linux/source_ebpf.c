@@ -50,6 +50,7 @@
 #include "../common/pr_record.h"
 #include "ebpf/procrec_bpf.h"
 #include "procrec.skel.h"
+#include "min_btf.h"
 #include "snapshot_index.h"
 #include "source.h"
 
@@ -404,7 +405,8 @@ static int ebpf_open(struct pr_lib *lib, char *why, size_t n) {
   const struct procrec_options *o = pr_lib_options(lib);
   struct ebpf_state *s;
   uint32_t ring, wake;
-  int err;
+  char btf_path[40];
+  int err, btf_fd;
 
   if (access(BTF_PATH, R_OK) != 0) {
     snprintf(why, n, "the kernel has no BTF (%s: %s)", BTF_PATH, strerror(errno));
@@ -437,9 +439,12 @@ static int ebpf_open(struct pr_lib *lib, char *why, size_t n) {
   libbpf_set_print(keep_libbpf_msg);
   ring = ring_bytes(o->bpf_ring_bytes);
   wake = ring / 4 < WAKE_MAX ? ring / 4 : WAKE_MAX;
+  btf_fd = pr_min_btf_fd(); /* see min_btf.c */
+  if (btf_fd >= 0) snprintf(btf_path, sizeof(btf_path), "/proc/self/fd/%d", btf_fd);
   for (int attempt = 1;; attempt++) {
+    LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_fd >= 0 ? btf_path : NULL);
     bpf_msg[0] = 0;
-    s->skel = procrec_bpf__open();
+    s->skel = procrec_bpf__open_opts(&oo);
     if (!s->skel) {
       err = errno;
       snprintf(why, n, "cannot open the BPF object: %s%s%s", strerror(err), bpf_msg[0] ? ": " : "", bpf_msg);
@@ -450,10 +455,16 @@ static int ebpf_open(struct pr_lib *lib, char *why, size_t n) {
     s->skel->rodata->wake_bytes = wake;
     bpf_map__set_max_entries(s->skel->maps.events, ring);
     err = load_quietly(s->skel);
-    if (err != -EAGAIN || attempt == LOAD_ATTEMPTS) break;
+    if (err && err != -EAGAIN && err != -EPERM && err != -EACCES && btf_fd >= 0) {
+      /* the build's BTF did not serve: relocate against the kernel's own */
+      close(btf_fd);
+      btf_fd = -1;
+    } else if (err != -EAGAIN || attempt == LOAD_ATTEMPTS)
+      break;
     procrec_bpf__destroy(s->skel); /* a skeleton loads once: open it again */
     s->skel = NULL;
   }
+  if (btf_fd >= 0) close(btf_fd); /* libbpf read it while loading */
   if (err) {
     int perm = err == -EPERM || err == -EACCES;
     if (perm)

@@ -14,9 +14,10 @@
 #                not position-independent, so it cannot go into the .so)
 # Targets:
 #   ebpf-test     builds and runs ebpf/test_ebpf.c against $(BUILD)/libprocrec.so
-#                 (the storm of ebpf/storm.c, forced loss, no privilege), and
+#                 (the storm of ebpf/storm.c, forced loss, no privilege),
 #                 loads the programs as a kernel without bpf_loop would
-#                 (ebpf/test_bpf_load.c)
+#                 (ebpf/test_bpf_load.c), and checks that the build's minimal
+#                 BTF relocates them as the kernel's BTF does (ebpf/test_min_btf.c)
 #   ebpf-vmlinux  regenerates ebpf/vmlinux.h from this machine's kernel BTF
 #
 # The committed ebpf/vmlinux.h (bpftool btf dump of a 6.18 kernel) makes the
@@ -47,8 +48,8 @@ endif
 
 ifeq ($(EBPF_WHY),)
 EBPF_OK := yes
-EBPF_SRC := source_ebpf.c
-EBPF_DEPS := $(EBPF_BUILD)/procrec.skel.h
+EBPF_SRC := source_ebpf.c min_btf.c
+EBPF_DEPS := $(EBPF_BUILD)/procrec.skel.h $(EBPF_BUILD)/procrec_min_btf.h
 EBPF_CFLAGS := -I$(EBPF_BUILD)
 EBPF_LDLIBS := -lbpf
 ifeq ($(wildcard /sys/kernel/btf/vmlinux),)
@@ -82,6 +83,13 @@ $(EBPF_BUILD)/procrec_unrolled.bpf.o: ebpf/procrec.bpf.c ebpf/procrec_bpf.h ebpf
 $(EBPF_BUILD)/procrec.skel.h: $(EBPF_BUILD)/procrec.bpf.o
 	$(EBPF_BPFTOOL) gen skeleton $< name procrec_bpf > $@.tmp && mv $@.tmp $@
 
+# The minimal BTF of this machine's kernel for the programs' CO-RE
+# relocations, and what identifies that kernel (ebpf/min_btf_header.sh): at
+# run time, on the same kernel, libbpf relocates against it instead of
+# searching the whole kernel BTF (source_ebpf.c). Empty without BTF here.
+$(EBPF_BUILD)/procrec_min_btf.h: $(EBPF_BUILD)/procrec.bpf.o ebpf/min_btf_header.sh
+	sh ebpf/min_btf_header.sh $(EBPF_BPFTOOL) $< $@
+
 .PHONY: ebpf-vmlinux ebpf-test
 ebpf-vmlinux:
 	@test -r /sys/kernel/btf/vmlinux || { echo "ebpf-vmlinux: this kernel has no BTF (/sys/kernel/btf/vmlinux)" >&2; exit 2; }
@@ -89,6 +97,9 @@ ebpf-vmlinux:
 
 $(BUILD)/test_ebpf: ebpf/test_ebpf.c ../include/procrec_abi.h $(BUILD)/libprocrec.so
 	$(CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -pthread -o $@ ebpf/test_ebpf.c -L$(BUILD) -lprocrec -Wl,-rpath,'$$ORIGIN'
+
+$(BUILD)/test_min_btf: ebpf/test_min_btf.c min_btf.c min_btf.h $(EBPF_BUILD)/procrec.skel.h $(EBPF_BUILD)/procrec_min_btf.h
+	$(CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -I$(EBPF_BUILD) -o $@ ebpf/test_min_btf.c min_btf.c -lbpf
 
 $(BUILD)/test_bpf_load: ebpf/test_bpf_load.c
 	@mkdir -p $(BUILD)
@@ -104,8 +115,9 @@ $(BUILD)/storm: ebpf/storm.c
 EBPF_NOBPF := setpriv --bounding-set=-bpf,-perfmon,-sys_admin --inh-caps=-bpf,-perfmon,-sys_admin
 ebpf-test:
 ifeq ($(EBPF_OK),yes)
-	$(MAKE) --no-print-directory $(BUILD)/test_ebpf $(BUILD)/storm $(BUILD)/test_bpf_load $(EBPF_BUILD)/procrec_unrolled.bpf.o
+	$(MAKE) --no-print-directory $(BUILD)/test_ebpf $(BUILD)/storm $(BUILD)/test_bpf_load $(BUILD)/test_min_btf $(EBPF_BUILD)/procrec_unrolled.bpf.o
 	./$(BUILD)/test_bpf_load $(EBPF_BUILD)/procrec_unrolled.bpf.o
+	./$(BUILD)/test_min_btf
 	./$(BUILD)/test_ebpf ./$(BUILD)/storm
 	./$(BUILD)/test_ebpf ./$(BUILD)/storm loss
 	./$(BUILD)/test_ebpf - snapshot
