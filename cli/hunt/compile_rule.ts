@@ -288,6 +288,8 @@ function conditionAnchors(
 
 /** Distinct value pairs a two-field rule remembers before it starts afresh. */
 const MAX_PAIRS = 1 << 16;
+/** Pairs a two-field rule looks up before it judges whether remembering pays. */
+const PAIRS_TRIED = 1 << 13;
 
 /**
  * A rule that reads one or two fields (no keyword, no fieldref) remembers
@@ -336,9 +338,15 @@ function rememberRule(test: FieldsTest, rule: SigmaRule): FieldsTest {
   if (read.size === 2) {
     let genA = 0, genB = 0;
     const seen = new PairVerdicts();
+    // pairs asked and pairs found: when few recur (two command lines, say)
+    // remembering costs more than it saves, and the rule stops remembering
+    let asked = 0, found = 0;
     return (f) => {
+      if (asked === PAIRS_TRIED && found * 2 < asked) return test(f);
       const x = f.id(a), y = f.id(b);
       if (x === UNNUMBERED || y === UNNUMBERED) return test(f);
+      const counting = asked < PAIRS_TRIED;
+      if (counting) asked++;
       // an absent value keeps whichever generation is current
       const ga = x === ABSENT ? genA : f.gen(a);
       const gb = y === ABSENT ? genB : f.gen(b);
@@ -349,7 +357,10 @@ function rememberRule(test: FieldsTest, rule: SigmaRule): FieldsTest {
       }
       const k = (x + 1) + (y + 1) * (1 << 15);
       const known = seen.get(k);
-      if (known !== 0) return known === 2;
+      if (known !== 0) {
+        if (counting) found++;
+        return known === 2;
+      }
       const yes = test(f);
       seen.set(k, yes ? 2 : 1);
       return yes;

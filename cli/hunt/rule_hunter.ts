@@ -14,6 +14,7 @@ import type { CompiledRule, HuntOs } from "./compile_rule.ts";
 import { EventFields, FIELD_INDEX, FieldValues } from "./event_fields.ts";
 import type { HuntSubject, ProcessView } from "./hunt_subject.ts";
 import { RuleIndex } from "./rule_index.ts";
+import { PidMap } from "./_pid_map.ts";
 
 /** One rule matching one process. */
 export interface HuntHit {
@@ -95,7 +96,7 @@ type HitContext = Omit<HuntHit, "rule">;
 export class RuleHunter {
   readonly #os: HuntOs;
   readonly #base: bigint;
-  readonly #procs = new Map<number, ProcessView>();
+  readonly #procs = new PidMap<ProcessView>();
   readonly #users = new Map<number, string>();
   readonly #index: Pick<RuleIndex, "candidates">;
   readonly #applied: CompiledRule[];
@@ -104,6 +105,8 @@ export class RuleHunter {
   readonly #hitRules = new Set<CompiledRule>();
   /** Numbers of the field values seen, shared by the subjects. */
   readonly #values: FieldValues;
+  /** The subject being matched (one object, changed for each). */
+  readonly #subject: HuntSubject;
   /** The fields of the subject being matched (one object, reset for each). */
   #fields?: EventFields;
   /** Required fields not yet seen with a value, by field index. */
@@ -126,6 +129,14 @@ export class RuleHunter {
     this.#values = new FieldValues(options.valuesPerField);
     this.#os = header.os === "windows" ? "windows" : "linux";
     this.#base = BigInt(header.timeBase.utcNs);
+    this.#subject = {
+      os: this.#os,
+      host: header.host,
+      process: { pid: 0, ppid: 0, start: 0, info: { from: {} } },
+      parent: undefined,
+      grandparent: undefined,
+      users: this.#users,
+    };
     this.#applied = [];
     for (const r of rules) {
       const why = r.notApplicable[this.#os];
@@ -206,14 +217,11 @@ export class RuleHunter {
     const grandparent = parent && parent.ppid > 0 && parent.ppid !== v.pid
       ? this.#procs.get(parent.ppid)
       : undefined;
-    const subject: HuntSubject = {
-      os: this.#os,
-      host: this.header.host,
-      process: v as ProcessView & { info: ProcessInfo },
-      parent,
-      grandparent,
-      users: this.#users,
-    };
+    // one subject object, changed for each process
+    const subject = this.#subject;
+    subject.process = v as ProcessView & { info: ProcessInfo };
+    subject.parent = parent;
+    subject.grandparent = grandparent;
     const fields = this.#fields
       ? this.#fields.reset(subject)
       : (this.#fields = new EventFields(subject, this.#values));
