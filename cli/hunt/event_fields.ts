@@ -66,6 +66,9 @@ let generations = 0;
 export class FieldValues {
   readonly #ids: Map<string, number>[] = [];
   readonly #lows: string[][] = [];
+  /** Per field: the value last asked for, and its number. */
+  readonly #last: (string | undefined)[] = [];
+  readonly #lastId: Int32Array = new Int32Array(FIELD_NAMES.length);
   /** Per field: its current generation. */
   readonly gen: Int32Array = new Int32Array(FIELD_NAMES.length);
 
@@ -80,19 +83,26 @@ export class FieldValues {
   #reset(i: number): void {
     this.#ids[i] = new Map();
     this.#lows[i] = [];
+    this.#last[i] = undefined;
     this.gen[i] = ++generations;
   }
 
   /** The number of `value` in field `i`. */
   id(i: number, value: string): number {
+    // many fields keep one value from process to process (the user, the
+    // directory): the last one is checked before the Map
+    if (value === this.#last[i]) return this.#lastId[i];
     const ids = this.#ids[i];
-    const n = ids.get(value);
-    if (n !== undefined) return n;
-    if (ids.size >= this.limit) this.#reset(i);
-    const m = this.#ids[i].size;
-    this.#ids[i].set(value, m);
-    this.#lows[i][m] = value.toLowerCase();
-    return m;
+    let n = ids.get(value);
+    if (n === undefined) {
+      if (ids.size >= this.limit) this.#reset(i);
+      n = this.#ids[i].size;
+      this.#ids[i].set(value, n);
+      this.#lows[i][n] = value.toLowerCase();
+    }
+    this.#last[i] = value;
+    this.#lastId[i] = n;
+    return n;
   }
 
   /** The lower case of value number `id` of field `i`. */

@@ -111,6 +111,8 @@ export class RuleHunter {
   #fields?: EventFields;
   /** Required fields not yet seen with a value, by field index. */
   readonly #unseen = new Map<number, string>();
+  /** The keys of {@link #unseen}, as a list (no iterator per process). */
+  #unseenList: number[] = [];
   #subjects = 0;
   #lost = 0;
   #lostUnknown = false;
@@ -149,6 +151,7 @@ export class RuleHunter {
         }
       }
     }
+    this.#unseenList = [...this.#unseen.keys()];
     // without the index every rule is tested on every event (what the
     // index must agree with)
     this.#index = options.useIndex === false
@@ -225,10 +228,13 @@ export class RuleHunter {
     const fields = this.#fields
       ? this.#fields.reset(subject)
       : (this.#fields = new EventFields(subject, this.#values));
-    if (this.#unseen.size) {
-      // deleting the entry being visited is safe in a Map's iteration
-      for (const i of this.#unseen.keys()) {
-        if (fields.value(i) !== undefined) this.#unseen.delete(i);
+    const unseen = this.#unseenList;
+    for (let k = unseen.length - 1; k >= 0; k--) {
+      const i = unseen[k];
+      if (fields.value(i) !== undefined) {
+        this.#unseen.delete(i);
+        unseen[k] = unseen[unseen.length - 1];
+        unseen.pop();
       }
     }
     // what every hit on this process says alike, made at its first hit
