@@ -181,6 +181,26 @@ Deno.test("the fast chunk decoder takes a mutated body only when it means the sa
       start: 5_000_000_000,
     },
     {
+      // with its description and nothing after: the 10-item literal
+      kind: "process_create",
+      t: 3,
+      pid: 11,
+      tid: 11,
+      ppid: 9,
+      ptid: 0,
+      creatorPid: 9,
+      creatorTid: 0,
+      start: 8,
+      info: {
+        image: "C:\\Windows\\System32\\cmd.exe",
+        cmdline: "cmd.exe /c dir",
+        user: "CORP\\alice",
+        integrityLevel: "Medium",
+        originalFileName: "Cmd.Exe",
+        from: {},
+      },
+    },
+    {
       // with the optional fields: not the 9-item literal
       kind: "process_create",
       t: 1,

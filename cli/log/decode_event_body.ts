@@ -120,19 +120,37 @@ function event(): ProcEvent {
     case PROCESS_EXIT:
       if (items !== 5) break;
       return { kind, t, pid, tid, status: uint() } as ProcEvent;
-    case PROCESS_CREATE:
-      if (items !== 9) break;
+    case PROCESS_CREATE: {
+      if (items !== 9 && items !== 10) break;
+      const ppid = uint(), ptid = uint(), creatorPid = uint();
+      const creatorTid = uint(), start = int();
+      // with its description (a Windows creation, an import): one shape too
+      if (items === 10 && !(head() === 7 && (arg === 22 || arg === 23))) {
+        return {
+          kind,
+          t,
+          pid,
+          tid,
+          ppid,
+          ptid,
+          creatorPid,
+          creatorTid,
+          start,
+          info: infoHere(),
+        } as ProcEvent;
+      }
       return {
         kind,
         t,
         pid,
         tid,
-        ppid: uint(),
-        ptid: uint(),
-        creatorPid: uint(),
-        creatorTid: uint(),
-        start: int(),
+        ppid,
+        ptid,
+        creatorPid,
+        creatorTid,
+        start,
       } as ProcEvent;
+    }
     case EXEC:
       if (items !== 5) break;
       // info is required: null goes the generic way
