@@ -279,13 +279,15 @@ function compileTest(
     };
   }
   if (index === -1) {
-    // a keyword: any field of the event
+    // a keyword: any field of the event, each remembering its verdicts
+    const perField = FIELD_NAMES.map((_, i) =>
+      remembered(i, false, matchValue)
+    );
     return {
       field: index,
       test: (f) => {
-        for (let i = 0; i < FIELD_NAMES.length; i++) {
-          const s = f.value(i);
-          if (s !== undefined && matchValue(s, f.lower(i)!)) return true;
+        for (let i = 0; i < perField.length; i++) {
+          if (perField[i](f)) return true;
         }
         return false;
       },
