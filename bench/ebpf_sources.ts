@@ -117,7 +117,14 @@ export const DEFAULT_STORM: StormSize = { threads: "60000", execs: "1500" };
 
 /**
  * The storm recorded system-wide by `procrec record --source SOURCE`: events,
- * losses, execs captured exactly, the storm's wall time and the recorder's CPU.
+ * losses, execs captured exactly, the storm's wall time and the recorder's CPU:
+ * during the storm, in all (`recorderCpuTotal`, the whole run), and that
+ * total in its three parts: `recorderCpuStart` from the start until the
+ * recorder is settled (start-up, the snapshot's image hashes, and what the
+ * host ran meanwhile: a system-wide recorder records it), the storm, and
+ * `recorderCpuClose` from SIGTERM to the exit (drain, close and, without
+ * `-q` in `flags`, the closing summary, which reads the whole recording
+ * back).
  */
 export async function recordStorm(
   source: string,
@@ -126,7 +133,9 @@ export async function recordStorm(
   size: StormSize = DEFAULT_STORM,
   flags: string[] = [],
 ) {
-  const tag = flags.includes("--no-image-hash") ? `${source}-nohash` : source;
+  const tag = `${source}${flags.includes("--no-image-hash") ? "-nohash" : ""}${
+    flags.includes("-q") ? "-q" : ""
+  }`;
   const out = `${dir}/${tag}.cbor`;
   const stats = `${dir}/${tag}.json`;
   // bash runs the recorder as its child and reports its CPU with `times`
@@ -176,7 +185,8 @@ export async function recordStorm(
   const wall = (performance.now() - t0) / 1000;
   if (!s.success) throw new Error("the storm failed");
   await sleep(500); // the recorder drains
-  const cpuStorm = cpuOf(rec) - cpu0;
+  const cpuStop = cpuOf(rec);
+  const cpuStorm = cpuStop - cpu0;
   const hashCpu = threadCpuOf(rec, HASH_THREAD) - hash0;
   Deno.kill(rec, "SIGTERM");
   const r = await sh.output();
@@ -217,6 +227,9 @@ export async function recordStorm(
     execsExact: `${check.exact}/${check.total}`,
     recorderCpuDuringStorm: cpuStorm.toFixed(2),
     recorderCpuTotal: cpuAll.toFixed(2),
+    recorderCpuStart: cpu0.toFixed(2),
+    /** The rest of the whole run: SIGTERM to the exit, and the launcher. */
+    recorderCpuClose: Math.max(0, cpuAll - cpuStop).toFixed(2),
     hashEvents: hashes.length,
     hashOk: hashes.filter((e) => e.status === "ok").length,
     hashFilesRead: Number(st.hashRead ?? 0),
