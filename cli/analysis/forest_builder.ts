@@ -48,7 +48,7 @@ import {
   sortProblems,
 } from "./_forest_passes.ts";
 import { processId } from "./process_id.ts";
-import { BoundedMap } from "./_bounded_map.ts";
+import { AwaitedHashes } from "./_awaited_hashes.ts";
 import { IDENTITY_FIELDS } from "./forest.ts";
 import type { AccountNames } from "./process_identity.ts";
 
@@ -230,18 +230,16 @@ export class ForestBuilder {
    * Steps whose image hash may still come, by pid and t (insertion order: the
    * oldest go first past {@link MAX_AWAITED_HASHES}).
    */
-  #awaitingHash = new BoundedMap<string, ExecStep>(MAX_AWAITED_HASHES);
+  #awaitingHash = new AwaitedHashes<ExecStep>(MAX_AWAITED_HASHES);
 
   #awaitHash(pid: number, step: ExecStep): void {
-    this.#awaitingHash.set(`${pid}:${step.t}`, step);
+    this.#awaitingHash.set(pid, step.t, step);
   }
 
   /** The hash worker's answer for an exec or snapshot: onto its step. */
   #onImageHash(e: ImageHash): void {
-    const key = `${e.pid}:${e.execT}`;
-    const step = this.#awaitingHash.get(key);
+    const step = this.#awaitingHash.take(e.pid, e.execT);
     if (step === undefined) return; // its exec is not in this recording (or filtered out)
-    this.#awaitingHash.delete(key);
     if (e.status === "ok" && e.sha256 !== undefined) {
       step.sha256 = e.sha256;
       delete step.hashState;
