@@ -103,13 +103,32 @@ export function newThread(
 export const NONE = Object.freeze([]) as unknown as never[];
 
 export function addChild(node: ProcessNode, id: string): void {
-  if (node.children === NONE) node.children = [id];
-  else node.children.push(id);
+  node.children = appended(node.children, id);
 }
 
 export function addExec(node: ProcessNode, step: ExecStep): void {
-  if (node.execs === NONE) node.execs = [step];
-  else node.execs.push(step);
+  node.execs = appended(node.execs, step);
+}
+
+/**
+ * `list` with `x` at its end: a short list is made again at its exact
+ * length (a push onto a list of one reserves 17 slots, and most processes
+ * have a few threads, execs or children), a longer one grows by push.
+ */
+function appended<T>(list: T[], x: T): T[] {
+  switch (list.length) {
+    case 0:
+      return [x];
+    case 1:
+      return [list[0], x];
+    case 2:
+      return [list[0], list[1], x];
+    case 3:
+      return [list[0], list[1], list[2], x];
+    default:
+      list.push(x);
+      return list;
+  }
 }
 
 export function addFlag(node: ProcessNode, flag: ProcessFlag): void {
@@ -140,8 +159,7 @@ export function findThread(s: State, tid: number): ThreadInfo | undefined {
 }
 
 export function addThread(s: State, th: ThreadInfo): void {
-  if (s.node.threads === NONE) s.node.threads = [th];
-  else s.node.threads.push(th);
+  s.node.threads = appended(s.node.threads, th);
   if (s.byTid) s.byTid.set(th.tid, th);
   else if (s.node.threads.length > SCAN_THREADS) {
     // a later thread with a reused tid replaces an earlier one, as on a scan
