@@ -34,14 +34,16 @@ export function diffTrees(ra: CNode[], rb: CNode[]): ForestDiff {
   }[] = [
     { pairs: matchSiblings(ra, rb), i: 0, path: undefined, depth: 0 },
   ];
-  // the line of the current pair at each depth; an unchanged ancestor's line
-  // is written only once something below it is reported
-  const ctx: { line: DiffLine; emitted: boolean }[] = [];
+  // the current pair at each depth; an unchanged ancestor's line is made
+  // and written only once something below it is reported
+  const ctx: Context[] = [];
   const emitContext = (depth: number) => {
     for (let d = 0; d < depth; d++) {
       const c = ctx[d];
       if (c && !c.emitted) {
-        out.lines.push(c.line);
+        out.lines.push(
+          c.line ?? { op: " ", depth: d, process: viewOf(c.shown!) },
+        );
         c.emitted = true;
       }
     }
@@ -86,12 +88,9 @@ export function diffTrees(ra: CNode[], rb: CNode[]): ForestDiff {
           changes,
         };
         out.lines.push(line);
-        ctx[f.depth] = { line, emitted: true };
+        ctx[f.depth] = { line, shown: undefined, emitted: true };
       } else {
-        ctx[f.depth] = {
-          line: { op: " ", depth: f.depth, process: viewOf(p.b) },
-          emitted: false,
-        };
+        ctx[f.depth] = { line: undefined, shown: p.b, emitted: false };
       }
       // the same shape: nothing differs below
       if (p.a.shape !== p.b.shape) {
@@ -122,6 +121,13 @@ export function diffTrees(ra: CNode[], rb: CNode[]): ForestDiff {
   out.same = out.added.length === 0 && out.removed.length === 0 &&
     out.changed.length === 0;
   return out;
+}
+
+/** A pair on the current path: its line, or the unchanged process to show. */
+interface Context {
+  line: DiffLine | undefined;
+  shown: CNode | undefined;
+  emitted: boolean;
 }
 
 /** Ancestors as a linked list: shared, so deep trees stay linear. */
