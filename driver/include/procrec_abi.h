@@ -99,7 +99,7 @@ enum pr_hash_status {
 };
 /* ---- pr_rec_hash.hash_flags ---- */
 #define PR_H_CACHED 0x0001u   /* the hash came from the cache: the file was not read again */
-#define PR_H_VIA_EXE 0x0002u  /* opened through /proc/PID/exe while the process still ran it */
+#define PR_H_VIA_EXE 0x0002u  /* the process's own image: opened through /proc/PID/exe while it still ran it, or (cached) its key as the source saw it at the exec */
 #define PR_H_VIA_PATH 0x0004u /* opened by its path (the process had ended or exec'd again) */
 
 #define PR_ID_UNSET 0xffffffffu /* loginuid / sessionid never set (audit's -1) */

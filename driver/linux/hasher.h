@@ -17,12 +17,15 @@
  * Each way is tried with a stat first: a file the cache holds is not opened.
  *
  * Cache: (dev, ino, size, mtime, ctime) -> SHA-256, direct-mapped, so a storm
- * of /bin/true reads the file once. The proc connector source stats the
- * image through /proc/PID/exe while it reads the exec's /proc details (the
- * device and inode of the exec record come from that stat, and the record
- * is used only if no later exec of the process came first): with that key,
- * pr_hasher_note finds a cached image at once, on the capture thread (a
- * lookup, no file access), and the worker is not woken for it. Files whose ctime is less than
+ * of /bin/true reads the file once. The sources give the key with the exec
+ * record (pr_lib_emit_keyed): the proc connector source stats the image
+ * through /proc/PID/exe while it reads the exec's /proc details (the device
+ * and inode of the exec record come from that stat, and the record is used
+ * only if no later exec of the process came first); the eBPF program reads
+ * the size and times of the inode the kernel exec'd (exec has denied writes
+ * to it by then). With that key pr_hasher_note finds a cached image at once,
+ * on the capture thread (a lookup, no file access), and the worker is not
+ * woken for it. Files whose ctime is less than
  * PR_HASH_RACY_NS before the hashing started are not cached (a rewrite within
  * one timestamp tick would keep the key: the "racy" rule of git's index).
  *

@@ -82,11 +82,11 @@ void pr_lib_set_state(struct pr_lib *lib, void *state);
  * oversized record (counted as lost with PR_LOST_DECODE). */
 int pr_lib_emit(struct pr_lib *lib, const void *rec, uint32_t size);
 
-/* pr_lib_emit for an exec or snapshot record whose image the source stat'ed
- * while the process ran it (procfs.h: the same stat as the record's device
- * and inode): the hash worker's cache is looked up with that key at once, so
- * a cached image costs no file access and no wake-up of the worker
- * (hasher.h). key NULL: as pr_lib_emit. */
+/* pr_lib_emit for an exec record with the image's file key (procfs.h: the
+ * size and times of the file exec'd, with the record's device and inode, as
+ * the source saw them while the process ran it): the hash worker's cache is
+ * looked up with it at once, so a cached image costs no file access and no
+ * wake-up of the worker (hasher.h). key NULL: as pr_lib_emit. */
 struct pr_file_key;
 int pr_lib_emit_keyed(struct pr_lib *lib, const void *rec, uint32_t size, const struct pr_file_key *key);
 

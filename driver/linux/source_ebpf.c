@@ -49,6 +49,7 @@
 
 #include "../common/pr_record.h"
 #include "ebpf/procrec_bpf.h"
+#include "procfs.h"
 #include "procrec.skel.h"
 #include "min_btf.h"
 #include "snapshot_index.h"
@@ -147,6 +148,13 @@ static void emit_built(struct ebpf_state *s, struct pr_builder *b) {
   if (size) pr_lib_emit(s->lib, b->buf, size);
 }
 
+/* An exec record with the image's file key when the kernel gave one (the
+ * hash worker's cache is then looked up at once: hasher.h). */
+static void emit_built_keyed(struct ebpf_state *s, struct pr_builder *b, const struct pr_file_key *key) {
+  uint32_t size = pr_rb_finish(b);
+  if (size) pr_lib_emit_keyed(s->lib, b->buf, size, key);
+}
+
 static uint32_t comm_len(const char comm[16]) {
   uint32_t n = 0;
   while (n < 16 && comm[n]) n++;
@@ -236,7 +244,9 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
   char image_buf[PB_IMAGE_CAP + 16];
   uint32_t ilen = e->image_len;
   uint16_t flags = 0;
+  struct pr_file_key key;
   int t;
+  key.valid = 0;
   if (sizeof(*e) + (size_t)e->image_len + alen + e->cwd_len + e->cgroup_len > avail)
     return; /* malformed: cannot happen */
   start_rec(s, &b, PR_REC_EXEC, sizeof(*r), &e->h, e->h.tid);
@@ -248,6 +258,14 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
     r->info.dev = user_dev(e->dev);
     r->info.ino = e->ino;
     r->info.prov_file = PR_PROV_KERNEL;
+    if (e->h.flags & PB_F_FILE_KEY) {
+      key.dev = r->info.dev;
+      key.ino = e->ino;
+      key.size = e->file_size;
+      key.mtime_ns = e->mtime_ns;
+      key.ctime_ns = e->ctime_ns;
+      key.valid = 1;
+    }
     if (e->h.flags & PB_F_IMAGE_PSEUDO) r->info.image_flags |= PR_I_FILELESS;
     if (e->h.flags & PB_F_IMAGE_DELETED) r->info.image_flags |= PR_I_DELETED;
   }
@@ -277,7 +295,7 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
   pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.cwd), cwd, e->cwd_len, s->max_string);
   pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.cgroup), cgroup, e->cgroup_len, s->max_string);
   r->h.flags = flags;
-  emit_built(s, &b);
+  emit_built_keyed(s, &b, key.valid ? &key : NULL);
 }
 
 /* As the proc connector source (thread_table.h): a thread that is not the

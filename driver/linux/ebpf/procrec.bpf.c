@@ -476,6 +476,15 @@ int BPF_PROG(pr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
   struct inode *ino = BPF_CORE_READ(file, f_inode);
   s->r.dev = BPF_CORE_READ(ino, i_sb, s_dev);
   s->r.ino = BPF_CORE_READ(ino, i_ino);
+  /* Size and times as stat(2) gives them (kernels with the split time
+   * fields, 6.11+; the top bits of the ctime nanoseconds are flags). A
+   * write to the file cannot race this: exec denies writes first. */
+  if (bpf_core_field_exists(ino->i_mtime_sec) && bpf_core_field_exists(ino->i_ctime_nsec)) {
+    s->r.file_size = (__u64)BPF_CORE_READ(ino, i_size);
+    s->r.mtime_ns = BPF_CORE_READ(ino, i_mtime_sec) * 1000000000ll + (BPF_CORE_READ(ino, i_mtime_nsec) & 0x3fffffffu);
+    s->r.ctime_ns = BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ll + (BPF_CORE_READ(ino, i_ctime_nsec) & 0x3fffffffu);
+    flags |= PB_F_FILE_KEY;
+  }
   __u32 ilen;
   if (n > 0) {
     ilen = (__u32)n;

@@ -39,6 +39,7 @@ enum pb_kind {
 #define PB_F_IMAGE_DELETED 0x1000u   /* exec: the file's dentry was unlinked (d_unlinked) */
 #define PB_F_CGROUP_TRUNCATED 0x2000u /* exec: the cgroup path is deeper or longer than the walk allows */
 #define PB_F_NO_AUDIT 0x4000u        /* fork/exec: the kernel has no loginuid/sessionid (no CONFIG_AUDIT) */
+#define PB_F_FILE_KEY 0x8000u        /* exec: file_size, mtime_ns and ctime_ns are the image inode's */
 
 /* Identity of a task shared by fork and exec records (48 bytes): the
  * credentials of real_cred, the audit ids, cgroup v2 and namespaces. */
@@ -80,7 +81,7 @@ struct pb_fork { /* 120 bytes; hdr pid/tid: the new task */
   char comm[16];
 };
 
-struct pb_exec { /* 144 bytes + image_len + argv_len + cwd_len + cgroup_len; hdr tid: the thread that exec'd */
+struct pb_exec { /* 168 bytes + image_len + argv_len + cwd_len + cgroup_len; hdr tid: the thread that exec'd */
   struct pb_hdr h;
   __u64 start_ns;      /* group leader's start_time (the process's identity) */
   struct pb_ids ids;   /* after the exec (a setuid image has changed euid) */
@@ -95,6 +96,11 @@ struct pb_exec { /* 144 bytes + image_len + argv_len + cwd_len + cgroup_len; hdr
   __u32 argv_len;      /* bytes of argv kept (NUL-separated, as in the arg area) */
   __u32 pad2;
   char comm[16];
+  /* With PB_F_FILE_KEY, the image inode at the exec, as stat(2) shows it:
+   * with dev and ino, the image hash cache's key (driver/linux/hasher.h). */
+  __u64 file_size;
+  __s64 mtime_ns; /* ns since 1970 */
+  __s64 ctime_ns;
   /* then image_len bytes of the image path (the executable file's absolute
    * path, as /proc/PID/exe shows it; for a script, its interpreter), then
    * argv_len bytes of arguments, then cwd_len bytes of the working directory,
