@@ -545,7 +545,11 @@ async function main() {
             RUNS > 1 ? " (median)" : ""
           } = ${(cpu / forkstatCpu * 100).toFixed(0)}% of forkstat: ${
             cpu <= target ? "met" : "NOT met"
-          } (total with start-up ${total.toFixed(2)} s)`,
+          } (whole run ${total.toFixed(2)} s: until settled ${
+            median(rs.map((r) => r.recorderCpuStart)).toFixed(2)
+          } s, stop to exit ${
+            median(rs.map((r) => r.recorderCpuClose)).toFixed(2)
+          } s with the closing summary; bench:compare gives it without)`,
         );
       }
     }
