@@ -156,7 +156,7 @@ export class RuleHunter {
     // index must agree with)
     this.#index = options.useIndex === false
       ? { candidates: () => this.#applied }
-      : new RuleIndex(this.#applied);
+      : indexFor(rules, this.#os, this.#applied);
   }
 
   /** Feeds the next event of the recording. */
@@ -322,6 +322,27 @@ export class RuleHunter {
       notApplicable,
     };
   }
+}
+
+/**
+ * The index of the rules of one OS, made once per list of rules (a hunt
+ * over many recordings passes the same list to each hunter). Sharing it is
+ * safe: what it remembers per value is checked against the value numbers'
+ * generation, and the rest depends only on the rules.
+ */
+const INDEXES = new WeakMap<
+  readonly CompiledRule[],
+  Partial<Record<HuntOs, RuleIndex>>
+>();
+
+function indexFor(
+  rules: readonly CompiledRule[],
+  os: HuntOs,
+  applied: CompiledRule[],
+): RuleIndex {
+  let byOs = INDEXES.get(rules);
+  if (!byOs) INDEXES.set(rules, byOs = {});
+  return byOs[os] ??= new RuleIndex(applied);
 }
 
 function hasImage(info?: ProcessInfo): boolean {
