@@ -68,6 +68,16 @@ export function viewOf(c: CNode): DiffProcess {
 export class Shapes {
   #keys = new Map<string, number>();
   #shapes = new Map<string, number>();
+  /** Exit texts by number, for {@link leaves}. */
+  #exits = new Map<string, number>();
+  /**
+   * Shapes of childless subtrees by one number made of key, exit and thread
+   * count (each in its own range of bits, so equal numbers mean equal
+   * subtrees): no text to make and hash for most processes.
+   */
+  #leaves = new Map<number, number>();
+  /** Shapes numbered so far (in both maps). */
+  #count = 0;
 
   /** The number of a key (the same for both sides). */
   keyId(key: string): number {
@@ -80,13 +90,30 @@ export class Shapes {
   }
 
   of(keyId: number, exit: string, threads: number, children: CNode[]): number {
+    if (children.length === 0 && keyId < 0x1000000 && threads < 0x400) {
+      let e = this.#exits.get(exit);
+      if (e === undefined) {
+        e = this.#exits.size;
+        this.#exits.set(exit, e);
+      }
+      if (e < 0x10000) {
+        // key: 24 bits, exit: 16 bits, threads: 10 bits (< 2^53, exact)
+        const leaf = (keyId * 0x10000 + e) * 0x400 + threads;
+        let n = this.#leaves.get(leaf);
+        if (n === undefined) {
+          n = this.#count++;
+          this.#leaves.set(leaf, n);
+        }
+        return n;
+      }
+    }
     let text = `${keyId}\u0001${exit}\u0001${threads}\u0001`;
     for (let i = 0; i < children.length; i++) {
       text += i === 0 ? `${children[i].shape}` : `,${children[i].shape}`;
     }
     let n = this.#shapes.get(text);
     if (n === undefined) {
-      n = this.#shapes.size;
+      n = this.#count++;
       this.#shapes.set(text, n);
     }
     return n;
@@ -119,7 +146,6 @@ export function canonicalize(
   shapes: Shapes,
 ): CNode[] {
   const windows = forest.meta.os === "windows";
-  const nodes = new Map<string, CNode>();
   // the distinct keys of this side, ranked once they are all known
   const keyIndex = new Map<string, number>();
   const keys: string[] = [];
@@ -178,8 +204,8 @@ export function canonicalize(
     };
     keyOf.push(k);
     all.push(c);
-    nodes.set(n.id, c);
   }
+  const nodeOf = canonicalNodeOf(forest, all);
   // ranks: the order of the keys as strings
   const sorted = keys.map((_, i) => i).sort((x, y) => cmp(keys[x], keys[y]));
   const rankOf = new Array<number>(keys.length);
@@ -197,11 +223,11 @@ export function canonicalize(
     if (kids.length === 0) continue;
     const c = all[i];
     for (const id of kids) {
-      const k = nodes.get(id);
+      const k = nodeOf(id);
       if (k) c.children.push(k);
     }
   }
-  const roots = forest.roots.map((id) => nodes.get(id)!).filter((x) => x);
+  const roots = forest.roots.map((id) => nodeOf(id)!).filter((x) => x);
   const order: CNode[] = [];
   const stack = [...roots];
   while (stack.length) {
@@ -216,6 +242,43 @@ export function canonicalize(
   }
   roots.sort(canonicalOrder);
   return roots;
+}
+
+/**
+ * The canonical node of a process id (`all[i]` is made from
+ * `forest.processes[i]`). Processes are in the forest's order (start, pid,
+ * id), so the process found through `forest.byId` is looked for there by
+ * binary search, with no map of its own; a forest not in that order (or an
+ * id not among its processes) falls back to a map by id.
+ */
+function canonicalNodeOf(
+  forest: Forest,
+  all: CNode[],
+): (id: string) => CNode | undefined {
+  const processes = forest.processes;
+  let byId: Map<string, CNode> | undefined;
+  const slow = (id: string) => {
+    if (byId === undefined) {
+      byId = new Map();
+      for (let i = 0; i < processes.length; i++) {
+        byId.set(processes[i].id, all[i]);
+      }
+    }
+    return byId.get(id);
+  };
+  return (id) => {
+    const n = forest.byId.get(id);
+    if (n === undefined) return slow(id);
+    let lo = 0, hi = processes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = processes[mid];
+      const c = m.start - n.start || m.pid - n.pid || cmp(m.id, n.id);
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return processes[lo] === n ? all[lo] : slow(id);
+  };
 }
 
 function canonicalOrder(x: CNode, y: CNode): number {
