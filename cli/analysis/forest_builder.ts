@@ -615,6 +615,8 @@ export class ForestBuilder {
 /** Execs whose hash is awaited at most (a recording without hashes forgets the oldest). */
 const MAX_AWAITED_HASHES = 65536;
 
+const IDENTITY_SET: ReadonlySet<string> = new Set(IDENTITY_FIELDS);
+
 function execStep(
   t: number,
   via: ExecStep["via"],
@@ -632,7 +634,18 @@ function execStep(
   };
   const src = info as unknown as Record<string, unknown>;
   const dst = step as unknown as Record<string, unknown>;
-  for (const k of IDENTITY_FIELDS) if (src[k] !== undefined) dst[k] = src[k];
+  // (most infos carry none of these fields: their own few keys say so)
+  let any = false;
+  for (const k in src) {
+    if (IDENTITY_SET.has(k) && src[k] !== undefined) {
+      any = true;
+      break;
+    }
+  }
+  if (any) {
+    // in IDENTITY_FIELDS order (the order JSON shows them in)
+    for (const k of IDENTITY_FIELDS) if (src[k] !== undefined) dst[k] = src[k];
+  }
   // names as the host had them at this moment
   if (names) {
     const u = info.uid !== undefined ? names.users.get(info.uid) : undefined;
