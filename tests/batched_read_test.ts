@@ -11,6 +11,11 @@ import { ByteWindow } from "../cli/log/_byte_window.ts";
 import { scanItem } from "../cli/log/_cbor_scan.ts";
 import { type ChunkRead, ChunkVerifier } from "../cli/log/chunk_verifier.ts";
 import { frameRecording } from "../cli/log/frame_recording.ts";
+import {
+  chunkHasherJobs,
+  chunkHasherReady,
+  startChunkHasher,
+} from "../cli/log/_chunk_hasher.ts";
 import { RecordingReader } from "../cli/log/mod.ts";
 import { assert, assertEquals, ROOT, withTempDir } from "./_record_helpers.ts";
 import { workload, writeRecording } from "./_recording_helpers.ts";
@@ -60,14 +65,15 @@ async function frameByFrame(
   return { chunks, report: v.report };
 }
 
-/** The reader as commands use it. */
+/** The reader as commands use it; `hashWorker`: hashing on a second thread. */
 async function batched(
   blocks: Uint8Array[],
   name: string,
+  hashWorker = false,
 ): Promise<{ chunks: ChunkRead[]; report: unknown } | string> {
   let reader: RecordingReader;
   try {
-    reader = await RecordingReader.fromStream(blocks, name);
+    reader = await RecordingReader.fromStream(blocks, name, { hashWorker });
   } catch (e) {
     return (e as Error).message;
   }
@@ -79,17 +85,19 @@ async function compare(
   bytes: Uint8Array,
   where: string,
   rand: () => number,
+  hashWorker = false,
+  blockSize = 700,
 ): Promise<number> {
   // both fed the same blocks of random sizes (what follows a trailer is
   // counted as far as it is loaded)
   const blocks: Uint8Array[] = [];
   for (let at = 0; at < bytes.length;) {
-    const n = 1 + Math.floor(rand() * 700);
+    const n = 1 + Math.floor(rand() * blockSize);
     blocks.push(bytes.slice(at, at + n));
     at += n;
   }
   const want = await frameByFrame(bytes, blocks, "x.cbor");
-  const got = await batched(blocks, "x.cbor");
+  const got = await batched(blocks, "x.cbor", hashWorker);
   if (typeof want === "string" || typeof got === "string") {
     assertEquals(got, want, `${where}: the header is read alike`);
     return 0;
@@ -175,5 +183,64 @@ Deno.test("the batched in-place reading gives the frame-by-frame reading's chunk
       read += await compare(m, `mutation ${n}`, rand);
     }
     assert(read > 800 * 20, `only ${read} chunks read in the mutations`);
+  });
+});
+
+Deno.test("hashing on a second thread gives the frame-by-frame reading's chunks and report on every fixture and on damaged recordings", async () => {
+  const rand = generator(11);
+  let chunks = 0;
+  for (const path of await fixtureFiles()) {
+    chunks += await compare(await Deno.readFile(path), path, rand, true);
+  }
+  assert(chunks > 20, `only ${chunks} chunks in the fixtures`);
+  await withTempDir(async (dir) => {
+    // blocks big enough to hold many whole chunks: jobs of many chunks
+    const bytes = await writeRecording(`${dir}/a.cbor`, workload(3000), 2);
+    let read = 0;
+    for (let n = 0; n < 45; n++) {
+      let m = new Uint8Array(bytes);
+      if (n % 3 === 0) {
+        for (let k = 0; k < 3; k++) {
+          m[16 + Math.floor(rand() * (m.length - 16))] = Math.floor(
+            rand() * 256,
+          );
+        }
+      } else if (n % 3 === 1) {
+        m = m.slice(0, 16 + Math.floor(rand() * (m.length - 16)));
+      } else {
+        const a = 16 + Math.floor(rand() * (m.length - 16));
+        const b = a + Math.floor(rand() * 4000);
+        m = new Uint8Array([...m.slice(0, b), ...m.slice(a)]);
+      }
+      read += await compare(m, `mutation ${n}`, rand, true, 1 << 16);
+    }
+    assert(read > 45 * 500, `only ${read} chunks read in the mutations`);
+  });
+});
+
+Deno.test("a file of 4 MiB or more is hashed on a second thread by default, and read the same", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/big.cbor`;
+    const bytes = await writeRecording(path, workload(24_000), 2);
+    assert(bytes.length >= 4 << 20, `only ${bytes.length} bytes`);
+    const read = async (hashWorker?: boolean) => {
+      const r = await RecordingReader.open(
+        path,
+        hashWorker === undefined ? {} : { hashWorker },
+      );
+      const chunks = await Array.fromAsync(r.chunks());
+      return { chunks: json(chunks), report: json(r.report) };
+    };
+    const inline = await read(false);
+    // the worker up (its start is not waited for: the reader hashes
+    // on its own thread until it answers)
+    await startChunkHasher();
+    while (!chunkHasherReady()) await new Promise((r) => setTimeout(r, 10));
+    const jobs = chunkHasherJobs();
+    const auto = await read();
+    assert(chunkHasherJobs() > jobs, "the worker hashed nothing");
+    assertEquals(auto.chunks, inline.chunks);
+    assertEquals(auto.report, inline.report);
+    assert(inline.report.includes('"complete":true'), inline.report);
   });
 });

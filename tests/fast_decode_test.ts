@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { analyze, analyzeChunks, forestToJson } from "../cli/analysis/mod.ts";
+import { EventCounts } from "../cli/events/event_counts.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { ByteWindow } from "../cli/log/_byte_window.ts";
 import { newDecoder, newEncoder } from "../cli/log/_cbor.ts";
@@ -16,6 +17,7 @@ import { decodeEventBody } from "../cli/log/decode_event_body.ts";
 import { frameRecording } from "../cli/log/frame_recording.ts";
 import { decodeEvent, encodeEvent, RecordingReader } from "../cli/log/mod.ts";
 import { buildStorm } from "./_storm.ts";
+import { writeRecording } from "./_recording_helpers.ts";
 import {
   assert,
   assertEquals,
@@ -331,6 +333,77 @@ Deno.test("the fast chunk decoder gives back each text it saw lately, and never 
     );
   }
   compareBody(body, "colliding texts");
+});
+
+Deno.test("the fast chunk decoder gives the right texts when more texts than it remembers repeat, and reads bodies in place", () => {
+  // 40,000 distinct texts, each twice and far apart: the texts read last
+  // are remembered by a hash of their bytes, so slots are shared and
+  // replaced; each must still give its own text
+  const events: ProcEvent[] = [];
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 40_000; i++) {
+      const comm = i % 7 === 0 ? `é${i}` : `c${(i * 7919) % 40_000}-${i}`;
+      events.push({ kind: "comm", t: i, pid: 1, tid: 1, comm });
+    }
+  }
+  const body = newEncoder().encode(events.map((e) => encodeEvent(e)));
+  assertEquals(compareBody(body, "texts"), 1);
+  // a body inside a bigger buffer, read from its offsets
+  const within = new Uint8Array(body.length + 20);
+  within.set(body, 7);
+  const inPlace = decodeEventBody(within, 7, 7 + body.length);
+  assertEquals(json(inPlace), json(genericEvents(body)));
+  // the bytes after the body are not read: one more is no body
+  assertEquals(decodeEventBody(within, 7, 8 + body.length), undefined);
+});
+
+Deno.test("the reader counts events per kind and lost events per reason as each event's own count does, on every fixture", async () => {
+  let lost = 0;
+  for (const path of await fixtureFiles()) {
+    let r: RecordingReader;
+    try {
+      r = await RecordingReader.open(path);
+    } catch {
+      continue;
+    }
+    const want = new EventCounts();
+    for await (const c of r.chunks()) {
+      // the lost events standing for missing chunks are no chunk's events
+      const gap = c.events[0]?.kind === "lost" &&
+        (c.events[0] as { reason: string }).reason === "recording" &&
+        r.report.problems.some((p) => p.type === "gap" && p.chunk === c.index);
+      want.addAll(gap ? c.events.slice(1) : c.events);
+    }
+    lost += want.kinds.lost ?? 0;
+    assertEquals(json(r.report.counts), json(want), path);
+  }
+  assert(lost > 0, "no fixture has lost events");
+  // lost events of several reasons, some of unknown count, among others
+  await withTempDir(async (dir) => {
+    const events: ProcEvent[] = [];
+    for (let i = 0; i < 50; i++) {
+      events.push({ kind: "comm", t: i, pid: 2, tid: 2, comm: "x" });
+      if (i % 3 === 0) {
+        events.push({
+          kind: "lost",
+          t: i,
+          pid: 0,
+          tid: 0,
+          reason: i % 2 ? "ring_full" : "enobufs",
+          count: i % 9 === 0 ? 0 : i,
+          ...(i % 9 === 0 ? { countUnknown: true } : {}),
+        });
+      }
+      events.push({ kind: "thread_exit", t: i, pid: 2, tid: 3, status: 0 });
+    }
+    await writeRecording(`${dir}/l.cbor`, events, 7);
+    const r = await RecordingReader.open(`${dir}/l.cbor`);
+    const want = new EventCounts();
+    for await (const c of r.chunks()) want.addAll(c.events);
+    assert(want.lostCountUnknown > 0 && want.lost.ring_full > 0);
+    assertEquals(json(r.report.counts), json(want));
+    assert(r.report.complete, "the trailer's counts match");
+  });
 });
 
 Deno.test("the in-place chunk envelope equals the generic decoder's on every fixture chunk and on mutated ones", async () => {

@@ -19,10 +19,25 @@ let slabAt = 0;
 /** The last {@link digestMatches} hash of a small input. */
 const SCRATCH = new Uint8Array(32);
 
-/** SHA-256 of `bytes`, synchronously. */
-export function sha256(bytes: Uint8Array): Uint8Array {
-  if (bytes.length > SMALL) {
-    return new Uint8Array(createHash("sha256").update(bytes).digest());
+/**
+ * SHA-256 of `bytes` (from `start` to `end`), synchronously.
+ *
+ * @example
+ * ```ts
+ * import { sha256, toHex } from "./_hash.ts";
+ * const abc = new TextEncoder().encode("xabcx");
+ * if (toHex(sha256(abc, 1, 4)) !== toHex(sha256(abc.subarray(1, 4)))) throw new Error();
+ * ```
+ */
+export function sha256(
+  bytes: Uint8Array,
+  start = 0,
+  end: number = bytes.length,
+): Uint8Array {
+  if (end - start > SMALL) {
+    return new Uint8Array(
+      createHash("sha256").update(bytes.subarray(start, end)).digest(),
+    );
   }
   if (slabAt === SLAB) {
     slab = new Uint8Array(SLAB);
@@ -30,8 +45,35 @@ export function sha256(bytes: Uint8Array): Uint8Array {
   }
   const at = slabAt;
   slabAt += 32;
-  sha256SmallInto(bytes, slab, at);
+  sha256SmallInto(bytes, slab, at, start, end);
   return slab.subarray(at, at + 32);
+}
+
+/**
+ * SHA-256 of `bytes` from `start` to `end` written into `out` at `at`.
+ *
+ * @example
+ * ```ts
+ * import { sha256, sha256Into, toHex } from "./_hash.ts";
+ * const b = new Uint8Array(2000).fill(1);
+ * const out = new Uint8Array(64);
+ * sha256Into(b, 1, 1999, out, 32);
+ * if (toHex(out.subarray(32)) !== toHex(sha256(b.subarray(1, 1999)))) throw new Error();
+ * ```
+ */
+export function sha256Into(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array,
+  at: number,
+): void {
+  if (end - start > SMALL) {
+    out.set(
+      createHash("sha256").update(bytes.subarray(start, end)).digest(),
+      at,
+    );
+  } else sha256SmallInto(bytes, out, at, start, end);
 }
 
 /**
@@ -39,13 +81,37 @@ export function sha256(bytes: Uint8Array): Uint8Array {
  * SHA-256 of `bytes` (a chunk's body digest), without keeping the hash.
  */
 export function digestMatches(bytes: Uint8Array, digest: Uint8Array): boolean {
-  if (digest.length > 32) return false;
+  return digestMatchesAt(bytes, 0, bytes.length, digest, 0, digest.length);
+}
+
+/**
+ * {@link digestMatches} of `bytes` from `start` to `end` and the digest
+ * `digestLength` bytes long at `digestStart` in `digestBytes`: no views.
+ *
+ * @example
+ * ```ts
+ * import { digestMatchesAt, sha256 } from "./_hash.ts";
+ * const b = new Uint8Array(64).fill(7);
+ * b.set(sha256(b, 0, 10).subarray(0, 16), 40);
+ * if (!digestMatchesAt(b, 0, 10, b, 40, 16)) throw new Error();
+ * if (digestMatchesAt(b, 0, 11, b, 40, 16)) throw new Error();
+ * ```
+ */
+export function digestMatchesAt(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  digestBytes: Uint8Array,
+  digestStart: number,
+  digestLength: number,
+): boolean {
+  if (digestLength > 32) return false;
   let hash = SCRATCH;
-  if (bytes.length > SMALL) {
-    hash = createHash("sha256").update(bytes).digest();
-  } else sha256SmallInto(bytes, SCRATCH, 0);
-  for (let i = 0; i < digest.length; i++) {
-    if (hash[i] !== digest[i]) return false;
+  if (end - start > SMALL) {
+    hash = createHash("sha256").update(bytes.subarray(start, end)).digest();
+  } else sha256SmallInto(bytes, SCRATCH, 0, start, end);
+  for (let i = 0; i < digestLength; i++) {
+    if (hash[i] !== digestBytes[digestStart + i]) return false;
   }
   return true;
 }

@@ -113,7 +113,8 @@ export function sha256Small(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * SHA-256 of `bytes` written into `out` at `at` (32 bytes): no new array,
+ * SHA-256 of `bytes` (from `start` to `end`: a view costs an allocation too)
+ * written into `out` at `at` (32 bytes): no new array,
  * which in Deno costs more than hashing a small input (a typed array's
  * memory is allocated outside the heap, about 0.6 us).
  *
@@ -130,15 +131,19 @@ export function sha256SmallInto(
   bytes: Uint8Array,
   out: Uint8Array,
   at: number,
+  start = 0,
+  end: number = bytes.length,
 ): void {
   H.set(SHA256_INITIAL);
-  const n = bytes.length;
+  const n = end - start;
   const whole = n - (n % 64);
-  for (let off = 0; off < whole; off += 64) sha256Compress(H, bytes, off);
+  for (let off = 0; off < whole; off += 64) {
+    sha256Compress(H, bytes, start + off);
+  }
   // padding: 0x80, zeros, then the length in bits as 64-bit big-endian
   const rest = n - whole;
   TAIL.fill(0);
-  for (let i = 0; i < rest; i++) TAIL[i] = bytes[whole + i];
+  for (let i = 0; i < rest; i++) TAIL[i] = bytes[start + whole + i];
   TAIL[rest] = 0x80;
   const tailLen = rest < 56 ? 64 : 128;
   const bitsHigh = Math.floor(n / 0x20000000); // n * 8 / 2^32

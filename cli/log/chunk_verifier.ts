@@ -9,11 +9,11 @@
 import { EVENT_KINDS, type ProcEvent } from "../events/types.ts";
 import { EventCounts } from "../events/event_counts.ts";
 import { newDecoder } from "./_cbor.ts";
-import { digestMatches, equalBytes, sha256 } from "./_hash.ts";
+import { digestMatchesAt, equalBytes, sha256 } from "./_hash.ts";
 import type { Frame } from "./frame_recording.ts";
 import { ProblemLog, type ReadProblem } from "./problem_log.ts";
 import { chunkEnvelope } from "./_chunk_envelope.ts";
-import { decodeEventBody } from "./decode_event_body.ts";
+import { decodedKinds, decodeEventBody } from "./decode_event_body.ts";
 import { decodeEvent, type RecordingTrailer } from "./schema.ts";
 
 /** What the reader found, complete once iteration has finished. */
@@ -202,8 +202,14 @@ export class ChunkVerifier {
       index,
       firstSeq,
       prev,
+      0,
+      prev.length,
       digest,
+      0,
+      digest.length,
       body,
+      0,
+      body.length,
       f.offset,
       f.bytes.length,
       hash,
@@ -213,27 +219,45 @@ export class ChunkVerifier {
   /**
    * Checks a chunk item whose plain envelope the reader has read in place
    * (`plainChunkEnd`): what {@link frame} does for its frame, without
-   * reading the envelope again. The byte arrays are views of the item.
+   * reading the envelope again nor making views of its parts: the item is
+   * `bytes` from `start` to `end`, the envelope's parts at the offsets in
+   * `bytes` that `at` gives. `hash` (of the item) and `digestOk` (the body
+   * matches its digest) are given when they were computed elsewhere.
    */
   plainChunk(
     offset: number,
-    item: Uint8Array,
-    index: number,
-    firstSeq: number,
-    prev: Uint8Array,
-    digest: Uint8Array,
-    body: Uint8Array,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    at: {
+      index: number;
+      firstSeq: number;
+      prevStart: number;
+      prevEnd: number;
+      digestStart: number;
+      digestEnd: number;
+      bodyStart: number;
+    },
+    hash?: Uint8Array,
+    digestOk?: boolean,
   ): ChunkRead | undefined {
-    this.report.bytes = offset + item.length;
+    this.report.bytes = offset + end - start;
     return this.#chunk(
-      index,
-      firstSeq,
-      prev,
-      digest,
-      body,
+      at.index,
+      at.firstSeq,
+      bytes,
+      at.prevStart,
+      at.prevEnd,
+      bytes,
+      at.digestStart,
+      at.digestEnd,
+      bytes,
+      at.bodyStart,
+      end,
       offset,
-      item.length,
-      sha256(item),
+      end - start,
+      hash ?? sha256(bytes, start, end),
+      digestOk,
     );
   }
 
@@ -303,15 +327,32 @@ export class ChunkVerifier {
   #chunk(
     index: number,
     firstSeq: number,
-    prev: Uint8Array,
-    digest: Uint8Array,
-    body: Uint8Array,
+    prevBytes: Uint8Array,
+    prevStart: number,
+    prevEnd: number,
+    digestBytes: Uint8Array,
+    digestStart: number,
+    digestEnd: number,
+    bodyBytes: Uint8Array,
+    bodyStart: number,
+    bodyEnd: number,
     pos: number,
     length: number,
     hash: Uint8Array,
+    digestOk?: boolean,
   ): ChunkRead | undefined {
     const r = this.report;
-    if (digest.length !== 16 || !digestMatches(body, digest)) {
+    if (
+      digestOk === false || digestEnd - digestStart !== 16 ||
+      digestOk === undefined && !digestMatchesAt(
+          bodyBytes,
+          bodyStart,
+          bodyEnd,
+          digestBytes,
+          digestStart,
+          16,
+        )
+    ) {
       return this.#damaged(
         pos,
         `chunk ${index} at offset ${pos} is damaged: its body does not match its digest`,
@@ -339,7 +380,10 @@ export class ChunkVerifier {
       this.#prevAdjacent = false;
       return undefined;
     }
-    if (this.#prevAdjacent && !equalBytes(prev, this.#prevHash)) {
+    if (
+      this.#prevAdjacent &&
+      !equalBytesAt(prevBytes, prevStart, prevEnd, this.#prevHash)
+    ) {
       r.chainIntact = false;
       this.#problem(
         pos,
@@ -350,15 +394,22 @@ export class ChunkVerifier {
     }
     // the schema-specialised decoder takes the plain case; anything else
     // (damage included) the generic decoder, which says what is wrong
-    let events = decodeEventBody(body);
+    let events = decodeEventBody(bodyBytes, bodyStart, bodyEnd);
     let items: number;
-    if (events !== undefined) items = events.length;
-    else {
-      const generic = this.#decodeGeneric(body, index, pos, firstSeq);
+    if (events !== undefined) {
+      items = events.length;
+      addDecodedKinds(r.counts, events);
+    } else {
+      const generic = this.#decodeGeneric(
+        bodyBytes.subarray(bodyStart, bodyEnd),
+        index,
+        pos,
+        firstSeq,
+      );
       if (generic === undefined) return undefined;
       ({ events, items } = generic);
+      r.counts.addAll(events);
     }
-    r.counts.addAll(events);
     if (index !== this.#nextIndex || firstSeq !== this.#nextSeq) {
       const missing = firstSeq - this.#nextSeq;
       r.chainIntact = false;
@@ -535,6 +586,39 @@ export class ChunkVerifier {
     }
     r.complete = this.#log.total === 0;
   }
+}
+
+/**
+ * Counts the events {@link decodeEventBody} just decoded by their kind codes
+ * (what `counts.addAll(events)` does, the kinds in the same order).
+ */
+function addDecodedKinds(counts: EventCounts, events: ProcEvent[]): void {
+  const kinds = decodedKinds();
+  for (let i = 0; i < kinds.length; i += 2) {
+    const kind = EVENT_KINDS[kinds[i] - 1];
+    counts.addKind(kind, kinds[i + 1]);
+    if (kind === "lost") {
+      for (const e of events) {
+        if (e.kind === "lost") {
+          counts.addLost(e.reason, e.count, e.countUnknown ? 1 : 0);
+        }
+      }
+    }
+  }
+}
+
+/** Whether `bytes` from `start` to `end` equal `b`. */
+function equalBytesAt(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  b: Uint8Array,
+): boolean {
+  if (end - start !== b.length) return false;
+  for (let i = 0; i < b.length; i++) {
+    if (bytes[start + i] !== b[i]) return false;
+  }
+  return true;
 }
 
 function isMap(v: unknown): v is Record<string, unknown> {

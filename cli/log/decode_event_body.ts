@@ -42,6 +42,8 @@ const F64 = new Float64Array(1);
 const F64_BYTES = new Uint8Array(F64.buffer);
 const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 let pos = 0;
+/** Where the body being decoded ends in {@link buf}. */
+let limit = 0;
 /**
  * Major type and argument of the head just read by {@link head}; a float64
  * (how the writer encodes integers past 32 bits) is major {@link FLOAT} with
@@ -71,25 +73,90 @@ const FLOAT = 8;
  * }
  * ```
  */
-export function decodeEventBody(body: Uint8Array): ProcEvent[] | undefined {
+export function decodeEventBody(
+  body: Uint8Array,
+  start = 0,
+  end = body.length,
+): ProcEvent[] | undefined {
   buf = body;
-  pos = 0;
+  pos = start;
+  limit = end;
+  kindsSeen = 0;
   try {
     head();
     if (major !== 4) return undefined;
     const n = arg;
     // no more events than bytes: a hostile count allocates nothing
-    if (n > body.length) return undefined;
+    if (n > end - start) return undefined;
     const events: ProcEvent[] = new Array(n);
-    for (let i = 0; i < n; i++) events[i] = event();
-    if (pos !== body.length) return undefined;
+    for (let i = 0; i < n; i++) {
+      events[i] = event();
+      // counted by kind code here, where the code is at hand (the kind
+      // string read back from events of many shapes is a slow lookup)
+      if (KIND_COUNT[lastCode]++ === 0) KIND_ORDER[kindsSeen++] = lastCode;
+    }
+    if (pos !== end) return undefined;
     return events;
   } catch (e) {
     if (e === GIVE_UP) return undefined;
     throw e;
   } finally {
     buf = EMPTY;
+    takeKinds();
   }
+}
+
+/** Per kind code, the events of the body being decoded. */
+const KIND_COUNT = new Int32Array(EVENT_KINDS.length + 1);
+/** The kind codes of the body being decoded, in order of first appearance. */
+const KIND_ORDER = new Int32Array(EVENT_KINDS.length + 1);
+let kindsSeen = 0;
+let lastCode = 0;
+/**
+ * The events per kind of the last body {@link decodeEventBody} decoded
+ * whole: kind code and count, pairs in order of first appearance.
+ */
+let lastKinds: number[] = [];
+const NO_KINDS: number[] = [];
+
+function takeKinds(): void {
+  if (kindsSeen === 0) {
+    lastKinds = NO_KINDS;
+    return;
+  }
+  const out: number[] = new Array(2 * kindsSeen);
+  for (let i = 0; i < kindsSeen; i++) {
+    const code = KIND_ORDER[i];
+    out[2 * i] = code;
+    out[2 * i + 1] = KIND_COUNT[code];
+    KIND_COUNT[code] = 0;
+  }
+  lastKinds = out;
+}
+
+/**
+ * The events per kind of the body the last call of {@link decodeEventBody}
+ * returned (kind code, count: pairs in order of first appearance), for
+ * counting them without reading each event's kind back. Valid until the next
+ * call.
+ *
+ * @example
+ * ```ts
+ * import { decodeEventBody, decodedKinds } from "./decode_event_body.ts";
+ * import { newEncoder } from "./_cbor.ts";
+ * import { encodeEvent } from "./schema.ts";
+ * const body = newEncoder().encode([
+ *   encodeEvent({ kind: "thread_exit", t: 9, pid: 1, tid: 2, status: 0 }),
+ *   encodeEvent({ kind: "comm", t: 9, pid: 1, tid: 2, comm: "x" }),
+ *   encodeEvent({ kind: "thread_exit", t: 9, pid: 1, tid: 3, status: 0 }),
+ * ]);
+ * decodeEventBody(body);
+ * const k = decodedKinds();
+ * if (k.length !== 4 || k[1] !== 2 || k[3] !== 1) throw new Error(`${k}`);
+ * ```
+ */
+export function decodedKinds(): readonly number[] {
+  return lastKinds;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -102,6 +169,7 @@ function event(): ProcEvent {
   const layout = BY_CODE[code];
   if (layout === undefined || items - 4 > layout.length) throw GIVE_UP;
   const kind = EVENT_KINDS[code - 1];
+  lastCode = code;
   const t = int(), pid = uint(), tid = uint();
   // the kinds a storm or a build is made of, as literals of one shape each
   // (what the generic path below makes of them, key for key, in order)
@@ -364,7 +432,7 @@ function nsHere(): Record<string, number> {
 }
 
 function strsHere(): string[] {
-  if (major !== 4 || arg > buf.length - pos) throw GIVE_UP;
+  if (major !== 4 || arg > limit - pos) throw GIVE_UP;
   const n = arg;
   const out: string[] = new Array(n);
   for (let i = 0; i < n; i++) {
@@ -376,7 +444,7 @@ function strsHere(): string[] {
 
 /** `[[id, name], ...]` (the account tables). */
 function idNamesHere(): [number, string][] {
-  if (major !== 4 || arg > buf.length - pos) throw GIVE_UP;
+  if (major !== 4 || arg > limit - pos) throw GIVE_UP;
   const n = arg;
   const out: [number, string][] = new Array(n);
   for (let i = 0; i < n; i++) {
@@ -396,14 +464,14 @@ function boolHere(): boolean {
 function int(): number {
   const ib = buf[pos];
   // the usual heads in line: an unsigned integer of up to 32 bits
-  if (ib <= 0x1a && pos + 5 <= buf.length) return uintAt(ib);
+  if (ib <= 0x1a && pos + 5 <= limit) return uintAt(ib);
   head();
   return intHere();
 }
 
 function uint(): number {
   const ib = buf[pos];
-  if (ib <= 0x1a && pos + 5 <= buf.length) return uintAt(ib);
+  if (ib <= 0x1a && pos + 5 <= limit) return uintAt(ib);
   head();
   return uintHere();
 }
@@ -461,14 +529,14 @@ function numHere(): number {
  * one by one: V8 would chain the pieces, and each later use of the string
  * as a Map key or a search would first copy it flat.
  */
-const SEEN_MASK = (1 << 14) - 1;
+const SEEN_MASK = (1 << 16) - 1;
 const SEEN: (string | undefined)[] = new Array(SEEN_MASK + 1);
 
 function strHere(): string {
   if (major !== 3) throw GIVE_UP;
   const n = arg;
   const end = pos + n;
-  if (end > buf.length) throw GIVE_UP;
+  if (end > limit) throw GIVE_UP;
   if (n <= 64) {
     // short and ASCII (nearly every text): no decoder call, and a text seen
     // lately is the same string again (see SEEN)
@@ -522,7 +590,7 @@ function utf8Here(end: number): string {
  * 32 bits, a head cut off).
  */
 function head(): number {
-  if (pos >= buf.length) throw GIVE_UP;
+  if (pos >= limit) throw GIVE_UP;
   const ib = buf[pos++];
   major = ib >> 5;
   const ai = ib & 31;
@@ -534,7 +602,7 @@ function head(): number {
   if (major === 7) {
     // a float64 (how the writer encodes numbers past 32 bits); half and
     // single floats, simple values past 23 and a break: the generic way
-    if (ai !== 27 || pos + 8 > buf.length) throw GIVE_UP;
+    if (ai !== 27 || pos + 8 > limit) throw GIVE_UP;
     major = FLOAT;
     for (let i = 0; i < 8; i++) {
       F64_BYTES[LITTLE ? 7 - i : i] = buf[pos + i];
@@ -545,17 +613,17 @@ function head(): number {
   }
   switch (ai) {
     case 24:
-      if (pos + 1 > buf.length) throw GIVE_UP;
+      if (pos + 1 > limit) throw GIVE_UP;
       arg = buf[pos];
       pos += 1;
       return major;
     case 25:
-      if (pos + 2 > buf.length) throw GIVE_UP;
+      if (pos + 2 > limit) throw GIVE_UP;
       arg = (buf[pos] << 8) | buf[pos + 1];
       pos += 2;
       return major;
     case 26:
-      if (pos + 4 > buf.length) throw GIVE_UP;
+      if (pos + 4 > limit) throw GIVE_UP;
       arg = ((buf[pos] << 24) >>> 0) + (buf[pos + 1] << 16) +
         (buf[pos + 2] << 8) + buf[pos + 3];
       pos += 4;

@@ -23,6 +23,11 @@ import {
   type RecordingReport,
 } from "./chunk_verifier.ts";
 import { batchedIterator } from "./_batched_iterator.ts";
+import {
+  chunkHasherReady,
+  hashChunks,
+  startChunkHasher,
+} from "./_chunk_hasher.ts";
 import { envelopeAt, plainChunkEnd } from "./_chunk_envelope.ts";
 import { RecordingFramer } from "./frame_recording.ts";
 import {
@@ -45,6 +50,21 @@ export class RecordingFormatError extends Error {
 }
 
 const READ_BLOCK = 1 << 20;
+/**
+ * Files from this size on are hashed on a second thread: the worker's start
+ * costs about what hashing 4 MiB of small chunks does.
+ */
+export const HASH_WORKER_BYTES = 4 << 20;
+
+/** How a recording is read. */
+export interface ReaderOptions {
+  /**
+   * Hash the chunks on a second thread (a worker) while this one decodes
+   * them: the same chunks, events and report either way. Default: files of
+   * {@link HASH_WORKER_BYTES} or more.
+   */
+  hashWorker?: boolean;
+}
 /**
  * Chunks and events read at most in one go (they are held until taken): a
  * batch of small chunks, or one big chunk.
@@ -80,6 +100,10 @@ export class RecordingReader {
   #start: number;
   #used = false;
   #ended = false;
+  /** Whether the hash worker hashes the items (see `_chunk_hasher.ts`). */
+  #hashWorker: boolean;
+  /** Jobs scanned, not yet taken whole (see {@link #scan}). */
+  #jobs: HashJob[] = [];
 
   private constructor(
     readonly name: string,
@@ -88,7 +112,9 @@ export class RecordingReader {
     start: number,
     /** SHA-256 of the header item: a recording's final hash before any chunk. */
     readonly headerHash: Uint8Array,
+    hashWorker: boolean,
   ) {
+    this.#hashWorker = hashWorker;
     this.#window = window;
     this.#start = start;
     this.#verifier = new ChunkVerifier(name, headerHash);
@@ -100,24 +126,39 @@ export class RecordingReader {
     return this.#verifier.report;
   }
 
-  /** Opens a file. */
-  static async open(path: string): Promise<RecordingReader> {
+  /**
+   * Opens a file. A file of {@link HASH_WORKER_BYTES} or more is hashed on
+   * a second thread unless `options.hashWorker` says otherwise.
+   */
+  static async open(
+    path: string,
+    options: ReaderOptions = {},
+  ): Promise<RecordingReader> {
     let file: Deno.FsFile;
+    let size: number;
     try {
       file = await Deno.open(path, { read: true });
+      size = (await file.stat()).size;
     } catch (e) {
       throw new RecordingFormatError(
         `Cannot read recording "${path}": ${(e as Error).message}`,
         { cause: e },
       );
     }
-    return await RecordingReader.fromStream(readBlocks(file), path);
+    return await RecordingReader.fromStream(readBlocks(file), path, {
+      hashWorker: size >= HASH_WORKER_BYTES,
+      ...options,
+    });
   }
 
-  /** Opens a byte stream named `name` (used in messages). */
+  /**
+   * Opens a byte stream named `name` (used in messages); hashed on this
+   * thread unless `options.hashWorker` is true.
+   */
   static async fromStream(
     source: ByteSource,
     name: string,
+    options: ReaderOptions = {},
   ): Promise<RecordingReader> {
     const window = new ByteWindow(source);
     const fail = async (why: string, cause?: unknown): Promise<never> => {
@@ -182,12 +223,14 @@ export class RecordingReader {
       await window.close().catch(() => {});
       throw e;
     }
+    if (options.hashWorker) await startChunkHasher();
     return new RecordingReader(
       name,
       header,
       window,
       end,
       sha256(headerBytes),
+      options.hashWorker ?? false,
     );
   }
 
@@ -254,34 +297,45 @@ export class RecordingReader {
     const v = this.#verifier;
     const out: ChunkRead[] = [];
     for (;;) {
-      // the plain chunks whole in the loaded bytes, read in place
-      const buf = window.buffer;
-      const end = window.index(window.end);
-      let at = window.index(framer.pos);
-      let pos = framer.pos;
-      let events = 0;
-      while (out.length < BATCH_CHUNKS && events < BATCH_EVENTS) {
-        const itemEnd = plainChunkEnd(buf, at, end, MAX_ITEM_BYTES);
-        if (itemEnd < 0) break;
-        const e = envelopeAt;
-        const chunk = v.plainChunk(
-          pos,
-          buf.subarray(at, itemEnd),
-          e.index,
-          e.firstSeq,
-          buf.subarray(e.prevStart, e.prevEnd),
-          buf.subarray(e.digestStart, e.digestEnd),
-          buf.subarray(e.bodyStart, itemEnd),
-        );
-        if (chunk) {
-          out.push(chunk);
-          events += chunk.events.length;
+      if (this.#hashWorker) {
+        // the plain chunks whole in the loaded bytes, in jobs: the worker
+        // hashes the next job's items while this thread decodes this one's
+        while (this.#jobs.length < 2) {
+          const job = this.#scan(framer);
+          if (job === undefined) break;
+          this.#jobs.push(job);
         }
-        pos += itemEnd - at;
-        at = itemEnd;
+        const job = this.#jobs[0];
+        if (job !== undefined) {
+          if (job.hashes === undefined && job.done !== undefined) {
+            job.hashes = await job.done;
+          }
+          this.#take(job, out);
+          if (job.next === job.n) this.#jobs.shift();
+          if (out.length > 0) return out;
+          continue;
+        }
+      } else {
+        // the plain chunks whole in the loaded bytes, read in place
+        const buf = window.buffer;
+        const end = window.index(window.end);
+        let at = window.index(framer.pos);
+        let pos = framer.pos;
+        let events = 0;
+        while (out.length < BATCH_CHUNKS && events < BATCH_EVENTS) {
+          const itemEnd = plainChunkEnd(buf, at, end, MAX_ITEM_BYTES);
+          if (itemEnd < 0) break;
+          const chunk = v.plainChunk(pos, buf, at, itemEnd, envelopeAt);
+          if (chunk) {
+            out.push(chunk);
+            events += chunk.events.length;
+          }
+          pos += itemEnd - at;
+          at = itemEnd;
+        }
+        framer.pos = pos;
+        if (out.length > 0) return out;
       }
-      framer.pos = pos;
-      if (out.length > 0) return out;
       // anything else (a block's end, damage, a trailer) one frame at a time
       const frame = await framer.next();
       if (frame === undefined) {
@@ -305,6 +359,137 @@ export class RecordingReader {
       }
     }
   }
+
+  /**
+   * The plain chunks whole in the loaded bytes from the framer's position
+   * (up to {@link JOB_CHUNKS} of them or {@link JOB_BYTES}), as a job whose
+   * items go to the hash worker when it is up; `undefined` when there is
+   * none. The job's chunks are read from the window's buffer: it stays valid
+   * until the window loads more, which only the frame-by-frame reading does,
+   * once every job is taken.
+   */
+  #scan(framer: RecordingFramer): HashJob | undefined {
+    const window = this.#window;
+    const buf = window.buffer;
+    const end = window.index(window.end);
+    const first = window.index(framer.pos);
+    let at = first;
+    const spans: number[] = [];
+    while (spans.length < JOB_CHUNKS * SPAN && at - first < JOB_BYTES) {
+      const itemEnd = plainChunkEnd(buf, at, end, MAX_ITEM_BYTES);
+      if (itemEnd < 0) break;
+      const e = envelopeAt;
+      spans.push(
+        at,
+        itemEnd,
+        e.index,
+        e.firstSeq,
+        e.prevStart,
+        e.prevEnd,
+        e.digestStart,
+        e.digestEnd,
+        e.bodyStart,
+      );
+      at = itemEnd;
+    }
+    if (spans.length === 0) return undefined;
+    const n = spans.length / SPAN;
+    const job: HashJob = {
+      buf,
+      offset: framer.pos,
+      spans,
+      n,
+      next: 0,
+      hashes: undefined,
+      done: undefined,
+    };
+    framer.pos += at - first;
+    if (chunkHasherReady()) {
+      // the worker's copy: item start and end, body start, digest start
+      // and end, from the first item
+      const wanted = new Int32Array(5 * n);
+      for (let i = 0; i < n; i++) {
+        const s = SPAN * i;
+        wanted[5 * i] = spans[s] - first;
+        wanted[5 * i + 1] = spans[s + 1] - first;
+        wanted[5 * i + 2] = spans[s + 8] - first;
+        wanted[5 * i + 3] = spans[s + 6] - first;
+        wanted[5 * i + 4] = spans[s + 7] - first;
+      }
+      job.done = hashChunks(buf.slice(first, at).buffer as ArrayBuffer, wanted);
+    }
+    return job;
+  }
+
+  /**
+   * Verifies and decodes the job's chunks into `out` from where it was left
+   * (at most {@link BATCH_CHUNKS} chunks or {@link BATCH_EVENTS} events in
+   * `out`), with the worker's hashes when it gave them.
+   */
+  #take(job: HashJob, out: ChunkRead[]): void {
+    const v = this.#verifier;
+    const s = job.spans;
+    const h = job.hashes;
+    let events = 0;
+    for (const c of out) events += c.events.length;
+    while (
+      job.next < job.n && out.length < BATCH_CHUNKS && events < BATCH_EVENTS
+    ) {
+      const i = job.next++;
+      const k = SPAN * i;
+      const at = envelopeAt;
+      at.index = s[k + 2];
+      at.firstSeq = s[k + 3];
+      at.prevStart = s[k + 4];
+      at.prevEnd = s[k + 5];
+      at.digestStart = s[k + 6];
+      at.digestEnd = s[k + 7];
+      at.bodyStart = s[k + 8];
+      const chunk = h === undefined
+        ? v.plainChunk(job.offset, job.buf, s[k], s[k + 1], at)
+        : v.plainChunk(
+          job.offset,
+          job.buf,
+          s[k],
+          s[k + 1],
+          at,
+          h.subarray(32 * i, 32 * i + 32),
+          h[32 * job.n + i] === 1,
+        );
+      job.offset += s[k + 1] - s[k];
+      if (chunk) {
+        out.push(chunk);
+        events += chunk.events.length;
+      }
+    }
+  }
+}
+
+/** Numbers per chunk in {@link HashJob.spans}. */
+const SPAN = 9;
+/** Chunks and bytes of items at most in one job of the hash worker. */
+const JOB_CHUNKS = 1024;
+const JOB_BYTES = 1 << 20;
+
+/** Consecutive plain chunks, hashed by the worker or on this thread. */
+interface HashJob {
+  /** The buffer the items are in. */
+  buf: Uint8Array;
+  /** Stream offset of the next chunk to take. */
+  offset: number;
+  /**
+   * Per chunk, {@link SPAN} numbers: item start and end (in `buf`), index,
+   * first sequence number, prev start and end, digest start and end, body
+   * start.
+   */
+  spans: number[];
+  n: number;
+  /** The next chunk to take. */
+  next: number;
+  /** The worker's answer (see `hashChunks`), once it is in. */
+  hashes: Uint8Array | undefined;
+  /** The worker's answer to come; `undefined`: hashed on this thread. */
+  done: Promise<Uint8Array | undefined> | undefined;
 }
 
 function checkHeader(value: unknown, name: string): RecordingHeader {
