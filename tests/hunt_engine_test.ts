@@ -338,6 +338,48 @@ Deno.test("hunt: a list of maps is OR; a list of keywords searches every field",
   assert(!matches(k, cmd("benign")));
 });
 
+Deno.test("hunt: a keyword is found in any field of a hunted process, the parent's image and the process id too", () => {
+  const r = rule(
+    "keywords:\n  - 'mimikatz'\n  - 'sekurlsa'\n  - '4242'\ncondition: keywords",
+  );
+  const header = {
+    host: "h",
+    os: "windows",
+    bootId: "b",
+    timeBase: { monoNs: 0n, utcNs: 0n },
+  } as RecordingHeader;
+  const created = (pid: number, ppid: number, info: Partial<ProcessInfo>) =>
+    ({
+      kind: "process_create",
+      t: pid,
+      pid,
+      tid: pid,
+      ppid,
+      ptid: 0,
+      creatorPid: ppid,
+      creatorTid: 0,
+      start: pid,
+      info: { from: {}, ...info },
+    }) as const;
+  const events = [
+    created(5, 1, { image: "C:\\tools\\MIMIKATZ.exe", cmdline: "m" }),
+    created(6, 5, { image: "C:\\w\\cmd.exe", cmdline: "cmd" }), // its parent's image
+    created(7, 1, {
+      image: "C:\\w\\a.exe",
+      cmdline: "a",
+      cwd: "D:\\SekurLSA\\",
+    }),
+    created(8, 1, { image: "C:\\w\\b.exe", cmdline: "b" }),
+    created(4242, 1, { image: "C:\\w\\c.exe", cmdline: "c" }), // its process id
+  ];
+  for (const useIndex of [true, false]) {
+    const h = new RuleHunter("k.cbor", header, [r], { useIndex });
+    for (const e of events) h.add(e);
+    const pids = h.finish().hits.map((x) => x.pid).join();
+    assert(pids === "5,6,7,4242", `index ${useIndex}: ${pids}`);
+  }
+});
+
 Deno.test("hunt: the parent and grandparent fields are the parent's at the creation", () => {
   const d =
     "s:\n  ParentImage|endswith: '\\winword.exe'\n  ParentCommandLine|contains: doc\n  ParentUser: 'A\\b'\ncondition: s";

@@ -23,6 +23,8 @@ interface FieldIndex {
   field: number;
   /** Trigram key → literals holding it. */
   byTrigram: Map<number, Literal[]>;
+  /** A bit per hash of the keys of {@link byTrigram}: most of a value's trigrams are no key, and a bit says so faster than the Map. */
+  someTrigram: Uint8Array;
   /** Literals shorter than three characters starting with a non-ASCII character, by that character. */
   byChar: Map<number, Literal[]>;
   /** Other literals shorter than three characters, checked on every event. */
@@ -126,6 +128,7 @@ export class RuleIndex {
       const fi: FieldIndex = {
         field,
         byTrigram: new Map(),
+        someTrigram: new Uint8Array(1 << 13),
         byChar: new Map(),
         short: [],
         memo: [],
@@ -152,6 +155,8 @@ export class RuleIndex {
         const list = fi.byTrigram.get(bestKey);
         if (list) list.push(lit);
         else fi.byTrigram.set(bestKey, [lit]);
+        const bit = (bestKey ^ (bestKey >>> 16)) & 0xffff;
+        fi.someTrigram[bit >>> 3] |= 1 << (bit & 7);
       }
       this.#fields.push(fi);
     }
@@ -257,27 +262,37 @@ export class RuleIndex {
   #scan(fi: FieldIndex, low: string): number[] {
     const epoch = ++this.#scans;
     const out: number[] = [];
-    const take = (lit: Literal) => {
-      if (lit.seen === epoch) return;
-      lit.seen = epoch;
-      if (low.includes(lit.text)) { for (const s of lit.slots) out.push(s); }
-    };
-    for (const lit of fi.short) take(lit);
+    for (const lit of fi.short) this.#take(lit, low, epoch, out);
     if (fi.byChar.size) {
       for (let i = 0; i < low.length; i++) {
         const c = low.charCodeAt(i);
         if (c > 0x7f) {
           const lits = fi.byChar.get(c);
-          if (lits !== undefined) { for (const lit of lits) take(lit); }
+          if (lits !== undefined) {
+            for (const lit of lits) this.#take(lit, low, epoch, out);
+          }
         }
       }
     }
     const by = fi.byTrigram;
+    const some = fi.someTrigram;
     for (let i = 0; i + 3 <= low.length; i++) {
-      const lits = by.get(tri(low, i));
-      if (lits !== undefined) { for (const lit of lits) take(lit); }
+      const key = tri(low, i);
+      const bit = (key ^ (key >>> 16)) & 0xffff;
+      if ((some[bit >>> 3] & (1 << (bit & 7))) === 0) continue;
+      const lits = by.get(key);
+      if (lits !== undefined) {
+        for (const lit of lits) this.#take(lit, low, epoch, out);
+      }
     }
     return out;
+  }
+
+  /** Adds the slots of `lit` to `out` when `low` contains it (once per scan). */
+  #take(lit: Literal, low: string, epoch: number, out: number[]): void {
+    if (lit.seen === epoch) return;
+    lit.seen = epoch;
+    if (low.includes(lit.text)) { for (const s of lit.slots) out.push(s); }
   }
 
   /** How many rules have no anchor and are tried on every event. */
