@@ -10,8 +10,10 @@ import {
   parseRule,
   RuleError,
   RuleHunter,
+  RuleIndex,
   UnsupportedRuleError,
 } from "../cli/hunt/mod.ts";
+import { FieldValues } from "../cli/hunt/event_fields.ts";
 import type { ProcessInfo } from "../cli/events/types.ts";
 import type { RecordingHeader } from "../cli/log/schema.ts";
 
@@ -378,6 +380,56 @@ Deno.test("hunt: a keyword is found in any field of a hunted process, the parent
     const pids = h.finish().hits.map((x) => x.pid).join();
     assert(pids === "5,6,7,4242", `index ${useIndex}: ${pids}`);
   }
+});
+
+Deno.test("hunt: the index gives the same candidates when its fields start their classes afresh", () => {
+  const titled = (title: string, detection: string) => {
+    const r = rule(detection);
+    r.rule.title = title;
+    return r;
+  };
+  const rules = [
+    titled("r1", "s:\n  CommandLine|contains: [alpha, beta]\ncondition: s"),
+    titled(
+      "r2",
+      "s:\n  CommandLine|contains|all: [gamma, delta]\n  Image|endswith: '\\x.exe'\ncondition: s",
+    ),
+    titled(
+      "r3",
+      "s:\n  Image|endswith: ['\\x.exe', '\\y.exe']\n  CommandLine|contains: beta\ncondition: s",
+    ),
+    titled("r4", "s:\n  CommandLine|contains: delta\ncondition: s"),
+  ];
+  // a field keeps at most 2 classes in one, the usual number in the other
+  const small = new RuleIndex(rules, { maxClasses: 2 });
+  const usual = new RuleIndex(rules);
+  const words = ["alpha", "beta", "gamma", "delta"];
+  const table = new FieldValues();
+  let differ = 0, reached = 0;
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 64; i++) {
+      const cmdline = words.filter((_, k) => (i >> k) & 1).join(" ") +
+        ` ${i % 7}`;
+      const image = `C:\\w\\${"xyz"[i % 3]}.exe`;
+      const f = () =>
+        new EventFields({
+          os: "windows",
+          host: "h",
+          process: {
+            pid: i,
+            ppid: 0,
+            start: 0,
+            info: { from: {}, image, cmdline },
+          },
+        }, table);
+      const a = small.candidates(f()).map((r) => r.rule.title).join();
+      const b = usual.candidates(f()).map((r) => r.rule.title).join();
+      if (a !== b) differ++;
+      reached += b ? b.split(",").length : 0;
+    }
+  }
+  assert(differ === 0, `${differ} events got other candidates`);
+  assert(reached > 64, `only ${reached} candidates in all`);
 });
 
 Deno.test("hunt: the parent and grandparent fields are the parent's at the creation", () => {

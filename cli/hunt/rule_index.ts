@@ -47,6 +47,8 @@ interface Combination {
 
 /** Combinations kept before the index starts afresh. */
 const MAX_COMBINATIONS = 1 << 16;
+/** Classes a field keeps before it starts afresh. */
+const MAX_CLASSES = 1 << 16;
 
 /** A small-integer key of the three characters at `i` (collisions are checked by `includes`). */
 const tri = (s: string, i: number) =>
@@ -90,8 +92,12 @@ export class RuleIndex {
   /** Candidates by a hash of the classes of the fields' values. */
   #combinations = new Map<number, Combination>();
 
-  constructor(rules: CompiledRule[]) {
+  /** Classes a field keeps before it starts afresh. */
+  readonly #maxClasses: number;
+
+  constructor(rules: CompiledRule[], options: { maxClasses?: number } = {}) {
     this.#rules = rules;
+    this.#maxClasses = options.maxClasses ?? MAX_CLASSES;
     this.#full = new Int32Array(rules.length);
     this.#met = new Int32Array(rules.length);
     this.#found = new Int32Array(rules.length);
@@ -223,6 +229,14 @@ export class RuleIndex {
     slots.sort((a, b) => a - b);
     const key = slots.join();
     let c = fi.classOf.get(key);
+    if (c === undefined && fi.classes.length >= this.#maxClasses) {
+      // the field starts afresh: its classes, the values' classes and every
+      // combination (they name classes of it)
+      fi.classes = [[]];
+      fi.classOf = new Map([["", 0]]);
+      fi.memo = [];
+      this.#combinations.clear();
+    }
     if (c === undefined) {
       fi.classOf.set(key, c = fi.classes.length);
       fi.classes.push(slots);
