@@ -5,6 +5,7 @@
  * fixture, on damaged and mutated chunks, and on a storm recorded from the
  * real kernel.
  */
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { analyze, analyzeChunks, forestToJson } from "../cli/analysis/mod.ts";
 import { EventCounts } from "../cli/events/event_counts.ts";
@@ -13,6 +14,16 @@ import { ByteWindow } from "../cli/log/_byte_window.ts";
 import { newDecoder, newEncoder } from "../cli/log/_cbor.ts";
 import { chunkEnvelope } from "../cli/log/_chunk_envelope.ts";
 import { sha256Small } from "../cli/log/_sha256_small.ts";
+import {
+  sha256NativeInto,
+  unloadSha256Native,
+} from "../cli/log/_sha256_native.ts";
+import {
+  digestMatchesAt,
+  sha256,
+  sha256Into,
+  toHex,
+} from "../cli/log/_hash.ts";
 import { decodeEventBody } from "../cli/log/decode_event_body.ts";
 import { frameRecording } from "../cli/log/frame_recording.ts";
 import { decodeEvent, encodeEvent, RecordingReader } from "../cli/log/mod.ts";
@@ -442,6 +453,49 @@ Deno.test("the small-input SHA-256 equals node:crypto at every length to 300 byt
       .join("");
     assertEquals(got, want, `length ${n}`);
   }
+});
+
+Deno.test({
+  name:
+    "the system library's SHA-256 and the reader's hashes equal node:crypto at every length to 1,100 bytes, at any offset",
+}, () => {
+  // on Linux with FFI allowed (as the tests and procrec run) the library
+  // must be there: scripts/setup.sh installs openssl (libssl3)
+  const out = new Uint8Array(40);
+  const native = sha256NativeInto(new Uint8Array(1), 0, 1, out, 0);
+  if (Deno.build.os === "linux") {
+    assert(native, "libcrypto.so.3 did not load (FFI allowed, Linux)");
+  } else console.log(`  (no native SHA-256 on ${Deno.build.os})`);
+  let s = 7;
+  const b = new Uint8Array(1200);
+  for (let i = 0; i < b.length; i++) {
+    b[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
+  }
+  for (let n = 0; n <= 1100; n++) {
+    const at = n % 61;
+    const want = createHash("sha256").update(b.subarray(at, at + n)).digest(
+      "hex",
+    );
+    if (native) {
+      out.fill(0);
+      sha256NativeInto(b, at, at + n, out, 8);
+      assertEquals(toHex(out.subarray(8)), want, `native, length ${n}`);
+    }
+    assertEquals(toHex(sha256(b, at, at + n)), want, `sha256, length ${n}`);
+    sha256Into(b, at, at + n, out, 3);
+    assertEquals(toHex(out.subarray(3, 35)), want, `sha256Into, length ${n}`);
+    const digest = new Uint8Array(Buffer.from(want, "hex")).subarray(0, 16);
+    assert(
+      digestMatchesAt(b, at, at + n, digest, 0, 16),
+      `digest, length ${n}`,
+    );
+    digest[n % 16] ^= 1;
+    assert(
+      !digestMatchesAt(b, at, at + n, digest, 0, 16),
+      `a wrong digest, length ${n}`,
+    );
+  }
+  unloadSha256Native();
 });
 
 Deno.test("analysis over chunks gives the same forest as analysis over events, on every fixture", async () => {
