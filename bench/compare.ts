@@ -95,16 +95,22 @@ function hashedText(c: StartupCost): string {
 
 /**
  * The Node launcher of `node_modules/.bin/deno`, when this process runs
- * under it: a 100 MB binary that every system-wide recorder started here
- * hashes at its start, as it hashes every running process's image.
+ * under it (an ancestor: `deno task` runs the bench as its child): a 100 MB
+ * binary that every system-wide recorder started here hashes at its start,
+ * as it hashes every running process's image.
  */
 function nodeLauncher(): string | undefined {
   try {
-    const exe = Deno.readLinkSync(`/proc/${Deno.ppid}/exe`);
-    return /\/node[^/]*$/.test(exe) ? `${exe} (pid ${Deno.ppid})` : undefined;
+    for (let pid = Deno.ppid; pid > 1;) {
+      const exe = Deno.readLinkSync(`/proc/${pid}/exe`);
+      if (/\/node[^/]*$/.test(exe)) return `${exe} (pid ${pid})`;
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    }
   } catch {
-    return undefined;
+    // an ancestor ended, or is not ours to read
   }
+  return undefined;
 }
 
 /** Runs one job, logging what it printed or why it failed. */
