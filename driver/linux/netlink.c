@@ -20,8 +20,8 @@
  * Wake-ups are batched: after a round that received something the thread
  * sleeps NL_READ_BATCH_NS before the next; when a round received nothing it
  * sleeps until the socket is readable, then NL_READ_BATCH_NS more. lib.c
- * wakes procrec_read's caller at 64 KiB of records, else it looks every
- * 10 ms. (An earlier design handed every event from a reader thread to an
+ * wakes procrec_read's caller at 256 KiB of records, else it looks every
+ * 50 ms (PR_WAKE_BYTES, PR_WAKE_MS). (An earlier design handed every event from a reader thread to an
  * enricher thread: a lock and often a wake-up per event, and about twice the
  * CPU.)
  *
