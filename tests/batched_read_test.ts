@@ -65,11 +65,14 @@ async function frameByFrame(
   return { chunks, report: v.report };
 }
 
-/** The reader as commands use it; `hashWorker`: hashing on a second thread. */
+/**
+ * The reader as commands use it; `hashWorker`: hashing on a second thread
+ * ("wait": every job's hashes from the worker).
+ */
 async function batched(
   blocks: Uint8Array[],
   name: string,
-  hashWorker = false,
+  hashWorker: boolean | "wait" = false,
 ): Promise<{ chunks: ChunkRead[]; report: unknown } | string> {
   let reader: RecordingReader;
   try {
@@ -85,7 +88,7 @@ async function compare(
   bytes: Uint8Array,
   where: string,
   rand: () => number,
-  hashWorker = false,
+  hashWorker: boolean | "wait" = false,
   blockSize = 700,
 ): Promise<number> {
   // both fed the same blocks of random sizes (what follows a trailer is
@@ -190,9 +193,10 @@ Deno.test("hashing on a second thread gives the frame-by-frame reading's chunks 
   const rand = generator(11);
   let chunks = 0;
   for (const path of await fixtureFiles()) {
-    chunks += await compare(await Deno.readFile(path), path, rand, true);
+    chunks += await compare(await Deno.readFile(path), path, rand, "wait");
   }
   assert(chunks > 20, `only ${chunks} chunks in the fixtures`);
+  const used = chunkHasherJobs().used;
   await withTempDir(async (dir) => {
     // blocks big enough to hold many whole chunks: jobs of many chunks
     const bytes = await writeRecording(`${dir}/a.cbor`, workload(3000), 2);
@@ -212,10 +216,14 @@ Deno.test("hashing on a second thread gives the frame-by-frame reading's chunks 
         const b = a + Math.floor(rand() * 4000);
         m = new Uint8Array([...m.slice(0, b), ...m.slice(a)]);
       }
-      read += await compare(m, `mutation ${n}`, rand, true, 1 << 16);
+      read += await compare(m, `mutation ${n}`, rand, "wait", 1 << 16);
     }
     assert(read > 45 * 500, `only ${read} chunks read in the mutations`);
   });
+  assert(
+    chunkHasherJobs().used > used + 45,
+    "the worker's hashes were not used",
+  );
 });
 
 Deno.test("a file of 4 MiB or more is hashed on a second thread by default, and read the same", async () => {
@@ -236,9 +244,9 @@ Deno.test("a file of 4 MiB or more is hashed on a second thread by default, and 
     // on its own thread until it answers)
     await startChunkHasher();
     while (!chunkHasherReady()) await new Promise((r) => setTimeout(r, 10));
-    const jobs = chunkHasherJobs();
+    const jobs = chunkHasherJobs().posted;
     const auto = await read();
-    assert(chunkHasherJobs() > jobs, "the worker hashed nothing");
+    assert(chunkHasherJobs().posted > jobs, "no job for the worker");
     assertEquals(auto.chunks, inline.chunks);
     assertEquals(auto.report, inline.report);
     assert(inline.report.includes('"complete":true'), inline.report);

@@ -3,8 +3,10 @@
  * chunk items of a job while the reader's thread decodes the events of the
  * job before it. A job is a copy of consecutive chunk items and, per chunk,
  * five offsets in it (item start and end, body start, digest start and end);
- * the answer gives per chunk the SHA-256 of the item (32 bytes, at 32 × i)
- * and whether the body matches its 16-byte digest (a byte at 32 × n + i).
+ * the answer, written into shared memory after a state word, gives per chunk
+ * the SHA-256 of the item (32 bytes, at 32 × i) and whether the body matches
+ * its 16-byte digest (a byte at 32 × n + i); the state says when it is
+ * there, or that the reader took the job itself.
  * Items of up to 4 KiB are hashed by the system's library where it is to be
  * had (`_sha256_native.ts`: loaded here, not in the reader's thread, whose
  * small reads should not pay for loading it).
@@ -55,22 +57,32 @@ interface Job {
   id: number;
   bytes: ArrayBuffer;
   spans: Int32Array;
+  /** State (an Int32 at 0), then the answer (see `hashChunks`). */
+  result: SharedArrayBuffer;
 }
 
 parentPort?.on("message", (job: Job) => {
-  const bytes = new Uint8Array(job.bytes);
-  const spans = job.spans;
-  const n = spans.length / 5;
-  const out = new Uint8Array(33 * n);
-  for (let i = 0; i < n; i++) {
-    const s = 5 * i;
-    const end = spans[s + 1];
-    hashInto(bytes, spans[s], end, out, 32 * i);
-    const digestLength = spans[s + 4] - spans[s + 3];
-    out[32 * n + i] = digestLength === 16 &&
-        digestMatches(bytes, spans[s + 2], end, spans[s + 3])
-      ? 1
-      : 0;
+  const state = new Int32Array(job.result, 0, 1);
+  // the reader may have hashed the job itself already: then skip it
+  if (Atomics.compareExchange(state, 0, 0, WORKING) === 0) {
+    const bytes = new Uint8Array(job.bytes);
+    const spans = job.spans;
+    const n = spans.length / 5;
+    const out = new Uint8Array(job.result, 4);
+    for (let i = 0; i < n; i++) {
+      const s = 5 * i;
+      const end = spans[s + 1];
+      hashInto(bytes, spans[s], end, out, 32 * i);
+      const digestLength = spans[s + 4] - spans[s + 3];
+      out[32 * n + i] = digestLength === 16 &&
+          digestMatches(bytes, spans[s + 2], end, spans[s + 3])
+        ? 1
+        : 0;
+    }
+    Atomics.store(state, 0, DONE);
   }
-  parentPort!.postMessage({ id: job.id, out }, [out.buffer]);
+  parentPort!.postMessage({ id: job.id });
 });
+
+const WORKING = 3;
+const DONE = 1;

@@ -21,15 +21,15 @@ let worker: Worker | undefined;
 let ready = false;
 let broken = false;
 let nextId = 0;
-let answered = 0;
-const pending = new Map<number, (out: Uint8Array | undefined) => void>();
+let used = 0;
+/** Jobs posted and not answered: the worker holds the process meanwhile. */
+const pending = new Set<number>();
 
 function fail(): void {
   broken = true;
   ready = false;
   const w = worker;
   worker = undefined;
-  for (const resolve of pending.values()) resolve(undefined);
   pending.clear();
   w?.terminate().catch(() => {});
 }
@@ -57,14 +57,10 @@ function start(): Worker | undefined {
     const w = new WorkerClass(
       new URL("./_chunk_hash_worker.ts", import.meta.url),
     );
-    w.on("message", (m: { id: number; out: Uint8Array }) => {
+    w.on("message", (m: { id: number }) => {
       ready = true;
-      const resolve = pending.get(m.id);
-      if (resolve === undefined) return;
-      pending.delete(m.id);
-      answered++;
+      if (!pending.delete(m.id)) return;
       if (pending.size === 0) w.unref();
-      resolve(m.out);
     });
     w.on("error", fail);
     w.on("exit", fail);
@@ -72,7 +68,7 @@ function start(): Worker | undefined {
     w.unref();
     // a first, empty job: it answers once the worker is up
     worker = w;
-    post(new ArrayBuffer(0), new Int32Array(0));
+    post(new ArrayBuffer(0), new Int32Array(0), new SharedArrayBuffer(4));
     return w;
   } catch {
     broken = true;
@@ -83,19 +79,20 @@ function start(): Worker | undefined {
 function post(
   bytes: ArrayBuffer,
   spans: Int32Array,
-): Promise<Uint8Array | undefined> {
+  result: SharedArrayBuffer,
+): void {
   const w = worker!;
   const id = nextId++;
-  const p = new Promise<Uint8Array | undefined>((resolve) =>
-    pending.set(id, resolve)
-  );
+  pending.add(id);
   if (pending.size === 1) w.ref();
   try {
-    w.postMessage({ id, bytes, spans }, [bytes, spans.buffer as ArrayBuffer]);
+    w.postMessage({ id, bytes, spans, result }, [
+      bytes,
+      spans.buffer as ArrayBuffer,
+    ]);
   } catch {
     fail();
   }
-  return p;
 }
 
 /**
@@ -106,35 +103,69 @@ export function chunkHasherReady(): boolean {
   return ready && !broken;
 }
 
+/** {@link HashJob.state}: not taken, answered, taken by the reader. */
+export const JOB_FREE = 0;
+export const JOB_DONE = 1;
+export const JOB_TAKEN = 2;
+
+/** A job handed to the worker (see {@link hashChunks}). */
+export interface HashJob {
+  /** The job's state ({@link JOB_FREE} until one side takes it). */
+  state: Int32Array;
+  /** The answer, once the state is {@link JOB_DONE}. */
+  out: Uint8Array;
+}
+
 /**
- * The SHA-256 of each chunk item of `bytes` and whether its body matches its
- * digest: `spans` holds five offsets in `bytes` per chunk (item start, item
- * end, body start, digest start, digest end). The answer holds the hashes
- * (32 bytes each, in order) then a byte per chunk, 1 when the body matches
- * its 16-byte digest; `undefined` when the worker is not there (hash on
- * this thread then). Both arrays are handed over (transferred).
+ * Hands the worker the chunk items of `bytes` to hash: `spans` holds five
+ * offsets in `bytes` per chunk (item start, item end, body start, digest
+ * start, digest end). The answer, in shared memory, holds the SHA-256 of
+ * each item (32 bytes each, in order) then a byte per chunk, 1 when the body
+ * matches its 16-byte digest. The reader never waits for it: when it needs
+ * the hashes and the job's state is not {@link JOB_DONE}, it sets
+ * {@link JOB_TAKEN} (an atomic exchange: the worker then skips the job) and
+ * hashes the items itself. `undefined` when the worker is not there. Both
+ * arrays are handed over (transferred).
  *
  * @example
  * ```ts
- * import { hashChunks, startChunkHasher } from "./_chunk_hasher.ts";
+ * import { hashChunks, JOB_DONE, startChunkHasher } from "./_chunk_hasher.ts";
  * import { sha256, toHex } from "./_hash.ts";
  * import { newEncoder } from "./_cbor.ts";
  * const body = new Uint8Array([0x80]);
  * const item = newEncoder().encode(["chunk", 0, 0, new Uint8Array(32), sha256(body).slice(0, 16), body]);
  * await startChunkHasher();
- * const out = await hashChunks(new Uint8Array(item).buffer, new Int32Array([0, item.length, item.length - 1, item.length - 18, item.length - 2]));
- * if (out !== undefined && (toHex(out.subarray(0, 32)) !== toHex(sha256(item)) || out[32] !== 1)) throw new Error();
+ * const job = hashChunks(new Uint8Array(item).buffer, new Int32Array([0, item.length, item.length - 1, item.length - 18, item.length - 2]));
+ * for (let i = 0; job !== undefined && i < 500 && Atomics.load(job.state, 0) !== JOB_DONE; i++) {
+ *   await new Promise((r) => setTimeout(r, 10));
+ * }
+ * if (job !== undefined && Atomics.load(job.state, 0) === JOB_DONE &&
+ *   (toHex(job.out.subarray(0, 32)) !== toHex(sha256(item)) || job.out[32] !== 1)) throw new Error();
  * ```
  */
 export function hashChunks(
   bytes: ArrayBuffer,
   spans: Int32Array,
-): Promise<Uint8Array | undefined> {
-  if (start() === undefined) return Promise.resolve(undefined);
-  return post(bytes, spans);
+): HashJob | undefined {
+  if (start() === undefined) return undefined;
+  const n = spans.length / 5;
+  const result = new SharedArrayBuffer(4 + 33 * n);
+  post(bytes, spans, result);
+  return {
+    state: new Int32Array(result, 0, 1),
+    out: new Uint8Array(result, 4),
+  };
 }
 
-/** Jobs the worker has answered so far in this process (for tests). */
-export function chunkHasherJobs(): number {
-  return answered;
+/** A reader took a job's hashes from the worker. */
+export function noteWorkerJobUsed(): void {
+  used++;
+}
+
+/**
+ * Jobs handed to the worker in this process, and jobs whose hashes readers
+ * took from it (tests).
+ */
+export function chunkHasherJobs(): { posted: number; used: number } {
+  return { posted: nextId, used };
 }

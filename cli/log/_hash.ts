@@ -77,6 +77,28 @@ export function sha256Into(
 }
 
 /**
+ * A copy of the 32 bytes of `from` at `at` (a hash computed elsewhere), in
+ * the slab {@link sha256} writes into (no new array per hash).
+ *
+ * @example
+ * ```ts
+ * import { keepHash } from "./_hash.ts";
+ * const h = keepHash(new Uint8Array(40).fill(3), 8);
+ * if (h.length !== 32 || h[31] !== 3) throw new Error();
+ * ```
+ */
+export function keepHash(from: Uint8Array, at: number): Uint8Array {
+  if (slabAt === SLAB) {
+    slab = new Uint8Array(SLAB);
+    slabAt = 0;
+  }
+  const to = slabAt;
+  slabAt += 32;
+  for (let i = 0; i < 32; i++) slab[to + i] = from[at + i];
+  return slab.subarray(to, to + 32);
+}
+
+/**
  * Whether `digest` is the first `digest.length` bytes (at most 32) of the
  * SHA-256 of `bytes` (a chunk's body digest), without keeping the hash.
  */

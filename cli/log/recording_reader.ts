@@ -16,7 +16,7 @@ import type { ProcEvent } from "../events/types.ts";
 import { type ByteSource, ByteWindow } from "./_byte_window.ts";
 import { NeedMoreBytes, scanItem } from "./_cbor_scan.ts";
 import { newDecoder, Tag } from "./_cbor.ts";
-import { sha256, toHex } from "./_hash.ts";
+import { keepHash, sha256, toHex } from "./_hash.ts";
 import {
   type ChunkRead,
   ChunkVerifier,
@@ -26,6 +26,11 @@ import { batchedIterator } from "./_batched_iterator.ts";
 import {
   chunkHasherReady,
   hashChunks,
+  type HashJob as WorkerJob,
+  JOB_DONE,
+  JOB_FREE,
+  JOB_TAKEN,
+  noteWorkerJobUsed,
   startChunkHasher,
 } from "./_chunk_hasher.ts";
 import { envelopeAt, plainChunkEnd } from "./_chunk_envelope.ts";
@@ -60,10 +65,12 @@ export const HASH_WORKER_BYTES = 4 << 20;
 export interface ReaderOptions {
   /**
    * Hash the chunks on a second thread (a worker) while this one decodes
-   * them: the same chunks, events and report either way. Default: files of
-   * {@link HASH_WORKER_BYTES} or more.
+   * them: the same chunks, events and report either way. A job whose hashes
+   * the worker has not given by the time they are needed is hashed on this
+   * thread (never a wait), unless `"wait"` (for tests of the worker's
+   * hashes). Default: files of {@link HASH_WORKER_BYTES} or more.
    */
-  hashWorker?: boolean;
+  hashWorker?: boolean | "wait";
 }
 /**
  * Chunks and events read at most in one go (they are held until taken): a
@@ -102,6 +109,8 @@ export class RecordingReader {
   #ended = false;
   /** Whether the hash worker hashes the items (see `_chunk_hasher.ts`). */
   #hashWorker: boolean;
+  /** Wait for the worker's hashes rather than hash a job here (tests). */
+  #waitForWorker: boolean;
   /** Jobs scanned, not yet taken whole (see {@link #scan}). */
   #jobs: HashJob[] = [];
 
@@ -112,9 +121,10 @@ export class RecordingReader {
     start: number,
     /** SHA-256 of the header item: a recording's final hash before any chunk. */
     readonly headerHash: Uint8Array,
-    hashWorker: boolean,
+    hashWorker: boolean | "wait",
   ) {
-    this.#hashWorker = hashWorker;
+    this.#hashWorker = hashWorker !== false;
+    this.#waitForWorker = hashWorker === "wait";
     this.#window = window;
     this.#start = start;
     this.#verifier = new ChunkVerifier(name, headerHash);
@@ -223,7 +233,13 @@ export class RecordingReader {
       await window.close().catch(() => {});
       throw e;
     }
-    if (options.hashWorker) await startChunkHasher();
+    if (options.hashWorker === "wait") await startChunkHasher();
+    // tests of the worker's hashes: the worker up first (30 s at most)
+    for (
+      let i = 0;
+      options.hashWorker === "wait" && !chunkHasherReady() && i < 3000;
+      i++
+    ) await new Promise((r) => setTimeout(r, 10));
     return new RecordingReader(
       name,
       header,
@@ -300,15 +316,29 @@ export class RecordingReader {
       if (this.#hashWorker) {
         // the plain chunks whole in the loaded bytes, in jobs: the worker
         // hashes the next job's items while this thread decodes this one's
-        while (this.#jobs.length < 2) {
+        while (this.#jobs.length < JOBS_AHEAD) {
           const job = this.#scan(framer);
           if (job === undefined) break;
           this.#jobs.push(job);
         }
         const job = this.#jobs[0];
         if (job !== undefined) {
-          if (job.hashes === undefined && job.done !== undefined) {
-            job.hashes = await job.done;
+          if (job.next === 0 && job.worker !== undefined) {
+            // the worker's hashes if they are in; else this thread hashes
+            // the job (the worker then skips it): never a wait
+            const state = job.worker.state;
+            while (
+              this.#waitForWorker && chunkHasherReady() &&
+              Atomics.load(state, 0) !== JOB_DONE
+            ) await new Promise((r) => setTimeout(r, 1));
+            if (
+              Atomics.compareExchange(state, 0, JOB_FREE, JOB_TAKEN) ===
+                JOB_DONE
+            ) {
+              job.hashes = job.worker.out;
+              noteWorkerJobUsed();
+            }
+            job.worker = undefined;
           }
           this.#take(job, out);
           if (job.next === job.n) this.#jobs.shift();
@@ -401,10 +431,14 @@ export class RecordingReader {
       n,
       next: 0,
       hashes: undefined,
-      done: undefined,
+      worker: undefined,
     };
     framer.pos += at - first;
-    if (chunkHasherReady()) {
+    // small items only: a big one is hashed natively here at little cost
+    // (the worker's start would cost more than it saves)
+    const small = n >= SMALL_ITEMS_JOB || this.#waitForWorker;
+    if (small && !chunkHasherReady()) startChunkHasher().catch(() => {});
+    else if (small) {
       // the worker's copy: item start and end, body start, digest start
       // and end, from the first item
       const wanted = new Int32Array(5 * n);
@@ -416,7 +450,10 @@ export class RecordingReader {
         wanted[5 * i + 3] = spans[s + 6] - first;
         wanted[5 * i + 4] = spans[s + 7] - first;
       }
-      job.done = hashChunks(buf.slice(first, at).buffer as ArrayBuffer, wanted);
+      job.worker = hashChunks(
+        buf.slice(first, at).buffer as ArrayBuffer,
+        wanted,
+      );
     }
     return job;
   }
@@ -453,7 +490,7 @@ export class RecordingReader {
           s[k],
           s[k + 1],
           at,
-          h.subarray(32 * i, 32 * i + 32),
+          keepHash(h, 32 * i),
           h[32 * job.n + i] === 1,
         );
       job.offset += s[k + 1] - s[k];
@@ -470,6 +507,13 @@ const SPAN = 9;
 /** Chunks and bytes of items at most in one job of the hash worker. */
 const JOB_CHUNKS = 1024;
 const JOB_BYTES = 1 << 20;
+/**
+ * Chunks in a job, at least, for the worker to hash it: a job of fewer (of
+ * bigger items) is hashed here, natively.
+ */
+const SMALL_ITEMS_JOB = 64;
+/** Jobs scanned ahead: the worker hashes them while this thread decodes. */
+const JOBS_AHEAD = 3;
 
 /** Consecutive plain chunks, hashed by the worker or on this thread. */
 interface HashJob {
@@ -486,10 +530,10 @@ interface HashJob {
   n: number;
   /** The next chunk to take. */
   next: number;
-  /** The worker's answer (see `hashChunks`), once it is in. */
+  /** The worker's answer (see `hashChunks`), when it was in in time. */
   hashes: Uint8Array | undefined;
-  /** The worker's answer to come; `undefined`: hashed on this thread. */
-  done: Promise<Uint8Array | undefined> | undefined;
+  /** The job as the worker has it, until it is taken. */
+  worker: WorkerJob | undefined;
 }
 
 function checkHeader(value: unknown, name: string): RecordingHeader {
