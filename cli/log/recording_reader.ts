@@ -55,12 +55,6 @@ export class RecordingFormatError extends Error {
 }
 
 const READ_BLOCK = 1 << 20;
-/**
- * Files from this size on are hashed on a second thread: the worker's start
- * costs about what hashing 4 MiB of small chunks does.
- */
-export const HASH_WORKER_BYTES = 4 << 20;
-
 /** How a recording is read. */
 export interface ReaderOptions {
   /**
@@ -68,7 +62,11 @@ export interface ReaderOptions {
    * them: the same chunks, events and report either way. A job whose hashes
    * the worker has not given by the time they are needed is hashed on this
    * thread (never a wait), unless `"wait"` (for tests of the worker's
-   * hashes). Default: files of {@link HASH_WORKER_BYTES} or more.
+   * hashes). Default: off. On this 2-core machine shared with other work,
+   * the worker's start during a read and the CPU it took from the reader
+   * made the bench's small-chunk pass slower as often as faster
+   * (bench/RESULTS.md, helper pdecode): it is there to be measured on an
+   * idle machine, not on by default.
    */
   hashWorker?: boolean | "wait";
 }
@@ -137,28 +135,23 @@ export class RecordingReader {
   }
 
   /**
-   * Opens a file. A file of {@link HASH_WORKER_BYTES} or more is hashed on
-   * a second thread unless `options.hashWorker` says otherwise.
+   * Opens a file; `options.hashWorker` hashes its chunks on a second thread
+   * (see {@link ReaderOptions}).
    */
   static async open(
     path: string,
     options: ReaderOptions = {},
   ): Promise<RecordingReader> {
     let file: Deno.FsFile;
-    let size: number;
     try {
       file = await Deno.open(path, { read: true });
-      size = (await file.stat()).size;
     } catch (e) {
       throw new RecordingFormatError(
         `Cannot read recording "${path}": ${(e as Error).message}`,
         { cause: e },
       );
     }
-    return await RecordingReader.fromStream(readBlocks(file), path, {
-      hashWorker: size >= HASH_WORKER_BYTES,
-      ...options,
-    });
+    return await RecordingReader.fromStream(readBlocks(file), path, options);
   }
 
   /**
