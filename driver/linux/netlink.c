@@ -11,7 +11,7 @@
  * /proc/<pid>/ for each exec as soon as it is received; once the socket is
  * empty it builds the round's records and emits them in the kernel's order
  * (an exec record always precedes the exit of the same process). It trusts
- * what /proc showed for an exec only once a receive that started after the
+ * what /proc showed for an exec only once a receive that started 2 ms after the
  * read found the socket empty (a later exec of the same process would then
  * be in the queue), and it rejects a read that saw an image without
  * arguments (a later exec under way): an exec record never carries a later

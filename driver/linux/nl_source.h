@@ -47,6 +47,16 @@
  * at once, so other events can wait longer (their records carry the
  * kernel's timestamps, not the time of emission). */
 #define NL_EXEC_WAKE_BATCH_NS 2000000L
+/* An exec's /proc values are used only once a receive that started at least
+ * this long after the read found the socket empty. Between the moment a
+ * later exec's image and arguments show in /proc and the moment the kernel
+ * sends its event lie only microseconds, unless that process is preempted
+ * there, for instance by this very thread (SCHED_FIFO) doing the read on its
+ * CPU: then an empty receive right after the read proves nothing. The
+ * margin lets the thread sleep at least once in between (a round after a
+ * receive waits up to NL_EXEC_WAKE_BATCH_NS), so the exec'ing process runs
+ * and its event is queued first. It delays emission, not the read. */
+#define NL_TRUST_AFTER_NS 2000000ull
 
 /* An exec's record prepared from /proc, emitted in its place once the
  * socket has been found empty after the read (see nl_enricher.c). */
