@@ -376,11 +376,25 @@ captureTest(
     await withTempDir(async (dir) => {
       await Deno.copyFile("/bin/sleep", `${dir}/sleeper`);
       await Deno.chmod(`${dir}/sleeper`, 0o755);
+      // a file rule's file (sleep with bytes of this run appended, so that
+      // nothing else on the host has its contents) and a running copy of it
+      // under another name: the enforcer would deny the copy by content
+      await Deno.writeFile(`${dir}/filed`, await Deno.readFile("/bin/sleep"));
+      await Deno.writeFile(
+        `${dir}/filed`,
+        new TextEncoder().encode(`procrec-dry-run-${Deno.pid}-${Date.now()}`),
+        { append: true },
+      );
+      await Deno.mkdir(`${dir}/copies`);
+      await Deno.copyFile(`${dir}/filed`, `${dir}/copies/napper`);
+      await Deno.chmod(`${dir}/copies/napper`, 0o755);
       await Deno.writeTextFile(
         `${dir}/rules.yaml`,
-        `rules:\n  - id: sleepers\n    action: deny\n    path: "${dir}/sleep*"\n  - id: nobody-sh\n    action: audit\n    user: nobody\n    path: /no/such/*\n`,
+        `rules:\n  - id: sleepers\n    action: deny\n    path: "${dir}/sleep*"\n  - id: nobody-sh\n    action: audit\n    user: nobody\n    path: /no/such/*\n  - id: filed\n    action: deny\n    file: ${dir}/filed\n`,
       );
       const sleeper = new Deno.Command(`${dir}/sleeper`, { args: ["30"] })
+        .spawn();
+      const napper = new Deno.Command(`${dir}/copies/napper`, { args: ["30"] })
         .spawn();
       try {
         const r = await procrec([
@@ -408,11 +422,21 @@ captureTest(
           ),
           r.stdout,
         );
+        // the copy, found by its size and SHA-256 as the enforcer finds it
+        assert(
+          r.stdout.includes(
+            `rule filed (deny, line 9): 1 running process\n  ${napper.pid}  ${dir}/copies/napper  ${dir}/copies/napper 30  (by content)\n`,
+          ),
+          r.stdout,
+        );
         // nothing was enforced: another copy starts
         assertEquals((await run(`${dir}/sleeper`, ["0"])).code, 0);
+        assertEquals((await run(`${dir}/copies/napper`, ["0"])).code, 0);
       } finally {
-        sleeper.kill("SIGKILL");
-        await sleeper.status;
+        for (const p of [sleeper, napper]) {
+          p.kill("SIGKILL");
+          await p.status;
+        }
       }
     });
   },

@@ -304,8 +304,16 @@ export function register(program: Command): void {
         : { file: flags.rules, rules: await rules.loadExecRules(flags.rules) };
       if (flags.dryRun && execRules && rules) {
         console.log(
-          rules.renderDryRun(execRules.rules, await rules.liveSubjects())
-            .trimEnd(),
+          rules.renderDryRun(
+            execRules.rules,
+            // a file rule also matches copies: their sizes, to hash those
+            await rules.liveSubjects(
+              new Set(
+                execRules.rules.flatMap((r) => r.fileIds ?? [])
+                  .flatMap(([, , size]) => size === undefined ? [] : [size]),
+              ),
+            ),
+          ).trimEnd(),
         );
         return 0;
       }

@@ -46,11 +46,48 @@ export interface ExecSubject {
   cgroup?: string;
   /** Arguments. */
   argv?: string[];
+  /** The image's size and SHA-256 (hex), where known: a `file` rule matches a copy by them. */
+  size?: number;
+  sha256?: string;
+}
+
+/**
+ * How `rule`'s `file` matcher matches `s`: `"file"` (the same device and
+ * inode), `"content"` (a copy: the same size and SHA-256, as the enforcer
+ * denies it), or `undefined` (no match, or no `file` matcher).
+ *
+ * @example
+ * ```ts
+ * import { fileMatch } from "./match_exec_rule.ts";
+ * import type { ResolvedExecRule } from "./exec_rule.ts";
+ * const r: ResolvedExecRule = { id: "x", action: "deny", line: 1, fileIds: [[8, 12, 3, "ab"]] };
+ * if (fileMatch(r, { dev: 8, ino: 12 }) !== "file") throw new Error();
+ * if (fileMatch(r, { dev: 8, ino: 99, size: 3, sha256: "ab" }) !== "content") throw new Error();
+ * if (fileMatch(r, { dev: 8, ino: 99, size: 3, sha256: "cd" }) !== undefined) throw new Error();
+ * ```
+ */
+export function fileMatch(
+  rule: ResolvedExecRule,
+  s: ExecSubject,
+): "file" | "content" | undefined {
+  if (!rule.fileIds) return undefined;
+  if (
+    s.dev !== undefined && s.ino !== undefined &&
+    rule.fileIds.some(([d, i]) => d === s.dev && i === s.ino)
+  ) return "file";
+  if (
+    s.size !== undefined && s.sha256 !== undefined &&
+    rule.fileIds.some(([, , size, sha]) =>
+      size === s.size && sha !== undefined && sha === s.sha256
+    )
+  ) return "content";
+  return undefined;
 }
 
 /**
  * Whether every matcher of `rule` matches `s`; a matcher on a value that is
- * not known does not match (as in the enforcer). A regex is tried as a
+ * not known does not match (as in the enforcer); a `file` matcher matches
+ * the same file or a copy ({@link fileMatch}). A regex is tried as a
  * JavaScript expression (the enforcer uses POSIX ERE; they agree on the
  * common subset).
  *
@@ -62,12 +99,7 @@ export interface ExecSubject {
  * ```
  */
 export function ruleMatches(rule: ResolvedExecRule, s: ExecSubject): boolean {
-  if (rule.fileIds) {
-    if (s.dev === undefined || s.ino === undefined) return false;
-    if (!rule.fileIds.some(([d, i]) => d === s.dev && i === s.ino)) {
-      return false;
-    }
-  }
+  if (rule.fileIds && fileMatch(rule, s) === undefined) return false;
   if (rule.uid !== undefined && s.uid !== rule.uid && s.euid !== rule.uid) {
     return false;
   }

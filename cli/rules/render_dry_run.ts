@@ -6,13 +6,15 @@
  */
 import { oneLine } from "../analysis/_format.ts";
 import type { ResolvedExecRule } from "./exec_rule.ts";
-import { type ExecSubject, ruleMatches } from "./match_exec_rule.ts";
+import { type ExecSubject, fileMatch, ruleMatches } from "./match_exec_rule.ts";
 
 /**
  * One block per rule: its id, action and line, how many processes it
  * matches, then each (pid, image, arguments), up to `limit` per rule. A
  * running process stands for an exec of the same file with the same
- * arguments by the same user under the same parent.
+ * arguments by the same user under the same parent. A process that a `file`
+ * rule matches as a copy (same size and SHA-256, another file) is marked
+ * `(by content)`.
  *
  * @example
  * ```ts
@@ -42,7 +44,8 @@ export function renderDryRun(
       out.push(
         `  ${p.pid}  ${oneLine(p.image ?? "?")}  ${
           oneLine((p.argv ?? []).join(" "))
-        }`.trimEnd(),
+        }`.trimEnd() +
+          (fileMatch(r, p) === "content" ? "  (by content)" : ""),
       );
     }
     if (hits.length > limit) out.push(`  ... and ${hits.length - limit} more`);

@@ -16,17 +16,22 @@ import {
 
 /** The SHA-256 (hex) of a file's contents, read in 1 MiB pieces. */
 export function sha256OfFile(path: string): string {
-  const h = createHash("sha256");
   const f = Deno.openSync(path, { read: true });
   try {
-    const buf = new Uint8Array(1 << 20);
-    for (;;) {
-      const n = f.readSync(buf);
-      if (n === null) break;
-      h.update(buf.subarray(0, n));
-    }
+    return sha256OfOpenFile(f);
   } finally {
     f.close();
+  }
+}
+
+/** The SHA-256 (hex) of an open file's contents from where it stands. */
+export function sha256OfOpenFile(f: Deno.FsFile): string {
+  const h = createHash("sha256");
+  const buf = new Uint8Array(1 << 20);
+  for (;;) {
+    const n = f.readSync(buf);
+    if (n === null) break;
+    h.update(buf.subarray(0, n));
   }
   return h.digest("hex");
 }
