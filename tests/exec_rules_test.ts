@@ -188,6 +188,10 @@ captureTest(
         tree.stdout.includes(`exec audited ${dir}/audited (rule audit-echo)`),
         tree.stdout,
       );
+      // how the copy was matched is shown, in the tree and the report
+      const byContent =
+        `EXEC DENIED ${dir}/copies/renamed (rule deny-file, a copy by content)`;
+      assert(tree.stdout.includes(byContent), tree.stdout);
       // the report's details and a diff against a run without rules show them
       const html = await procrec(["report", out, "-o", `${dir}/r.html`]);
       assertEquals(html.code, 0, html.stderr);
@@ -196,6 +200,7 @@ captureTest(
         page.includes("exec denied") && page.includes("deny-copy"),
         "report details",
       );
+      assert(page.includes("(rule deny-file, a copy by content)"), "report");
       const base = await procrec([
         "record",
         "-q",

@@ -161,6 +161,8 @@ export interface ExecDecision {
   argv?: string[];
   /** A deny rule matched a process that is never denied (the recorder, PID 1). */
   exempt?: boolean;
+  /** A `file` rule matched a copy of its file (same size and SHA-256), not the file itself. */
+  byContent?: boolean;
 }
 
 /** One process: identity, ancestry, images, threads, exit. */

@@ -679,6 +679,7 @@ function addDecision(node: ProcessNode, e: ExecDenied | ExecAudited): void {
     image: e.image,
     ...(e.argv ? { argv: e.argv } : {}),
     ...(e.kind === "exec_audited" && e.exempt ? { exempt: true } : {}),
+    ...(e.byContent ? { byContent: true } : {}),
   });
   node.decisions.sort((a, b) => a.t - b.t);
 }

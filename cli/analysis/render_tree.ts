@@ -34,7 +34,8 @@ export interface RenderTreeOptions {
  * Renders the forest as an indented tree, one process per line: command
  * (argv, else command line, else image), pid, start, duration, exit status,
  * thread count, exec rule decisions (`EXEC DENIED /tmp/x (rule r)`, `exec
- * audited ...`), user (`nobody as root` when the effective user differs) and
+ * audited ...`, `(rule r, a copy by content)` when a `file` rule matched
+ * a copy), user (`nobody as root` when the effective user differs) and
  * flags (among them `setuid`, `setgid`, `fileless`, `deleted-image`,
  * `argv-truncated`, `no-exec`); with `wide`, the image's SHA-256 and the
  * container. Children follow their parent in start order. With
@@ -159,7 +160,9 @@ export function describeProcess(
           : d.exempt
           ? "exec exempt"
           : "exec audited"
-      } ${oneLine(d.image)} (rule ${oneLine(d.rule)})`,
+      } ${oneLine(d.image)} (rule ${oneLine(d.rule)}${
+        d.byContent ? ", a copy by content" : ""
+      })`,
     );
   }
   const identity = identityOf(n, forest.meta.os);

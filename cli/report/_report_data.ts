@@ -288,7 +288,9 @@ function identityDetails(n: ProcessNode, f: Forest): [string, string][] {
         : d.exempt
         ? "exec exempt"
         : "exec audited",
-      `${d.image} (rule ${d.rule})${d.argv ? `: ${d.argv.join(" ")}` : ""}`,
+      `${d.image} (rule ${d.rule}${d.byContent ? ", a copy by content" : ""})${
+        d.argv ? `: ${d.argv.join(" ")}` : ""
+      }`,
     ]);
   }
   return out;
