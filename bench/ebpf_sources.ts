@@ -3,7 +3,8 @@
  * each Linux source, one after the other, with a system-wide `procrec record`
  * that the storm does not belong to. Prints, per source: events captured,
  * lost, execs whose image and argv were captured exactly, and the recorder's
- * CPU seconds: during the storm (from /proc/PID/stat, start of the storm to
+ * CPU seconds: during the storm (the process CPU clock, to the nanosecond:
+ * bench/_process_cpu.ts; start of the storm to
  * the end of the drain) and in all (getrusage of the whole run, Deno's start
  * included, via the shell's `times`). Then forkstat on the same storm, when
  * installed (its output lines, its CPU during the storm).
@@ -27,9 +28,13 @@
  * Hashing (issue 12): each source's storm is recorded again with `--no-image-hash`,
  * right before or after (the order swapped every round), and the recorder's
  * CPU with hashing on over off is printed pair by pair, with the median of
- * the pairs against the target (at most +10%, the cache doing the work). The
- * "on" CPU is split into the hash worker thread's (`procrec-hash`) and the
- * rest; then the storm's own hashing (files read, cache hits) and what the
+ * the pairs against the target (at most +10%, the cache doing the work), their
+ * spread (least, middle half, greatest), the differences in ms, and the
+ * median of the pairs in which the worker read under 1 MB of other
+ * processes' images (the storm's own cost). The "on" CPU is split into the
+ * hash worker thread's (`procrec-hash`, with its wake-ups) and the rest, and
+ * every live thread's CPU is shown by name, on against off; then the storm's
+ * own hashing (files read, cache hits) and what the
  * worker read for the other processes of the machine in the same window
  * (a system-wide recorder hashes them too: on a shared machine their
  * first-time reads are most of its CPU), and the whole run's counters.
@@ -57,6 +62,12 @@
 import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingReader } from "../cli/log/mod.ts";
 import {
+  cpuByThreadName,
+  processCpu,
+  threadCpu,
+  threadSwitches,
+} from "./_process_cpu.ts";
+import {
   buildEbpfStorm,
   checkEbpfStorm,
   parseStormTruth,
@@ -64,34 +75,14 @@ import {
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const PROCREC = `${ROOT}procrec`;
-const TICK = 100; // USER_HZ: /proc/PID/stat counts CPU time in 1/100 s
 /** forkstat's CPU on the default storm, measured on the 2-core development VM (Debian 12, kernel 6.18). */
 export const FORKSTAT_RECORDED = 1.14;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** utime + stime of a process, seconds. */
-function cpuOf(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / TICK; // fields 14 and 15
-}
-
-/** utime + stime of the threads of a process named `name`, seconds. */
-function threadCpuOf(pid: number, name: string): number {
-  let sum = 0;
-  for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
-    try {
-      const dir = `/proc/${pid}/task/${t.name}`;
-      if (Deno.readTextFileSync(`${dir}/comm`).trim() !== name) continue;
-      const stat = Deno.readTextFileSync(`${dir}/stat`);
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      sum += (Number(f[11]) + Number(f[12])) / TICK;
-    } catch {
-      // the thread ended
-    }
-  }
-  return sum;
-}
+/** A process's CPU so far, seconds, to the nanosecond (see bench/_process_cpu.ts for why not /proc/PID/stat's ticks). */
+const cpuOf = processCpu;
+/** The CPU of the threads of a process named `name`, seconds, to the nanosecond. */
+const threadCpuOf = threadCpu;
 
 /** The hash worker's thread name (driver/linux/hasher.c). */
 const HASH_THREAD = "procrec-hash";
@@ -169,15 +160,24 @@ export async function recordStorm(
   }
   await sleep(500); // let the recorder settle (Deno's start, snapshot)
   // and its hash worker finish the snapshot's images (a start-up cost, in
-  // the total): until its CPU stays still for 0.5 s, at most 60 s
-  for (let i = 0, last = cpuOf(rec); i < 120; i++) {
+  // the total): until, for 0.5 s, the recorder used under 0.02 s of CPU and
+  // its hash worker under 1 ms (no image read: a file read in the window
+  // would be the snapshot's, not the storm's), at most 60 s
+  for (
+    let i = 0, last = cpuOf(rec), lastHash = threadCpuOf(rec, HASH_THREAD);
+    i < 120;
+    i++
+  ) {
     await sleep(500);
-    const now = cpuOf(rec);
-    if (now - last < 0.02) break;
+    const now = cpuOf(rec), hashNow = threadCpuOf(rec, HASH_THREAD);
+    if (now - last < 0.02 && hashNow - lastHash < 0.001) break;
     last = now;
+    lastHash = hashNow;
   }
   const cpu0 = cpuOf(rec);
   const hash0 = threadCpuOf(rec, HASH_THREAD);
+  const threads0 = cpuByThreadName(rec);
+  const wakes0 = threadSwitches(rec, HASH_THREAD).voluntary;
   const t0 = performance.now();
   const s = await new Deno.Command(storm, {
     args: [size.threads, size.execs, `${dir}/${tag}.truth`],
@@ -188,6 +188,11 @@ export async function recordStorm(
   const cpuStop = cpuOf(rec);
   const cpuStorm = cpuStop - cpu0;
   const hashCpu = threadCpuOf(rec, HASH_THREAD) - hash0;
+  const hashWakes = threadSwitches(rec, HASH_THREAD).voluntary - wakes0;
+  const threadsCpu: Record<string, number> = {};
+  for (const [name, t] of cpuByThreadName(rec)) {
+    threadsCpu[name] = Number((t - (threads0.get(name) ?? 0)).toFixed(4));
+  }
   Deno.kill(rec, "SIGTERM");
   const r = await sh.output();
   const text = new TextDecoder().decode(r.stdout).trim().split("\n");
@@ -225,7 +230,7 @@ export async function recordStorm(
     kernelMsgs: Number(st.kernelMsgs),
     lost: check.lost,
     execsExact: `${check.exact}/${check.total}`,
-    recorderCpuDuringStorm: cpuStorm.toFixed(2),
+    recorderCpuDuringStorm: cpuStorm.toFixed(3),
     recorderCpuTotal: cpuAll.toFixed(2),
     recorderCpuStart: cpu0.toFixed(2),
     /** The rest of the whole run: SIGTERM to the exit, and the launcher. */
@@ -236,14 +241,19 @@ export async function recordStorm(
     hashCacheHits: Number(st.hashCached ?? 0),
     hashSkipped: Number(st.hashSkipped ?? 0),
     /** The hash worker thread's CPU during the storm and the drain, seconds. */
-    hashWorkerCpu: hashCpu.toFixed(2),
+    hashWorkerCpu: hashCpu.toFixed(3),
+    /** The hash worker's voluntary context switches in that window (its waits for work: wake-ups). */
+    hashWorkerWakes: hashWakes,
+    /** The CPU of the recorder's threads during the storm and the drain, by name, seconds (live threads). */
+    threadsCpu,
     ...work,
   };
 }
 
 /**
- * What the hash worker did for the execs of the storm window (from the
- * storm's first exec to its last): the storm's own execs (`/bin/true`,
+ * What the hash worker did for the execs of the measured window (from the
+ * storm's first exec to the recorder's stop: the drain after the storm is
+ * measured too): the storm's own execs (`/bin/true`,
  * `/bin/false`: files read and taken from the cache) and other processes'
  * (the rest of the machine, which a system-wide recorder hashes too): files
  * read and MB read. On a shared machine the other processes' first-time
@@ -260,7 +270,7 @@ export function hashWork(
   // the storm's execs: its pids (reused by others at other times) running
   // its argv ("IMAGE storm INDEX", "/bin/true storm-thread-exec")
   const stormExecs = new Set<string>();
-  let from = Infinity, to = -Infinity;
+  let from = Infinity;
   for (const e of events) {
     if (
       e.kind === "exec" && stormPids.has(e.pid) &&
@@ -268,7 +278,6 @@ export function hashWork(
     ) {
       stormExecs.add(`${e.pid}:${e.t}`);
       from = Math.min(from, e.t);
-      to = Math.max(to, e.t);
     }
   }
   const w = {
@@ -281,7 +290,7 @@ export function hashWork(
   };
   let otherBytes = 0;
   for (const e of events) {
-    if (e.kind !== "image_hash" || e.execT < from || e.execT > to) continue;
+    if (e.kind !== "image_hash" || e.execT < from) continue;
     const read = e.status === "ok" && !e.cached;
     if (stormExecs.has(`${e.pid}:${e.execT}`)) {
       w.stormHashes++;
@@ -390,7 +399,7 @@ export async function forkstatStorm(
     kernelMsgs: NaN,
     lost: NaN,
     execsExact: "-",
-    recorderCpuDuringStorm: cpuStorm.toFixed(2),
+    recorderCpuDuringStorm: cpuStorm.toFixed(3),
     recorderCpuTotal: "-",
   };
 }
@@ -456,6 +465,34 @@ export async function libraryStorm(
     cpu: Number(m[3]),
     cpuStorm: Number(m[4]),
     line,
+  };
+}
+
+/**
+ * The spread of numbers: least, first quartile, median, third quartile and
+ * greatest (quartiles interpolated between the sorted values).
+ *
+ * @example
+ * ```ts
+ * import { spread } from "./ebpf_sources.ts";
+ * const s = spread([4, 1, 3, 2, 5]);
+ * if (s.min !== 1 || s.q1 !== 2 || s.median !== 3 || s.q3 !== 4 || s.max !== 5) {
+ *   throw new Error(JSON.stringify(s));
+ * }
+ * ```
+ */
+export function spread(xs: (string | number)[]) {
+  const n = xs.map(Number).sort((a, b) => a - b);
+  const at = (q: number) => {
+    const i = q * (n.length - 1), lo = Math.floor(i);
+    return lo + 1 < n.length ? n[lo] + (n[lo + 1] - n[lo]) * (i - lo) : n[lo];
+  };
+  return {
+    min: n[0],
+    q1: at(0.25),
+    median: at(0.5),
+    q3: at(0.75),
+    max: n[n.length - 1],
   };
 }
 
@@ -639,28 +676,65 @@ function printHashing(
     const on = runs[source], off = noHash[source];
     const ratios = on.map((r, i) =>
       Number(r.recorderCpuDuringStorm) /
-      Math.max(0.01, Number(off[i].recorderCpuDuringStorm))
+      Math.max(0.001, Number(off[i].recorderCpuDuringStorm))
     );
     const rest = on.map((r, i) =>
       (Number(r.recorderCpuDuringStorm) - Number(r.hashWorkerCpu)) /
-      Math.max(0.01, Number(off[i].recorderCpuDuringStorm))
+      Math.max(0.001, Number(off[i].recorderCpuDuringStorm))
     );
     const m = median(ratios);
+    const sp = spread(ratios);
     console.log(
       `  ${source.padEnd(8)} on/off by pair: ${
         ratios.map((r) => r.toFixed(2)).join(" ")
-      }; median ${pct(m)} ${m <= 1.1 ? "met" : "NOT met"} (CPU on ${
-        median(on.map((r) => r.recorderCpuDuringStorm)).toFixed(2)
+      }; median ${pct(m)} ${m <= 1.1 ? "met" : "NOT met"} (spread: ${
+        sp.min.toFixed(2)
+      } to ${sp.max.toFixed(2)}, middle half ${sp.q1.toFixed(2)} to ${
+        sp.q3.toFixed(2)
+      }; CPU on ${
+        median(on.map((r) => r.recorderCpuDuringStorm)).toFixed(3)
       } s, off ${
-        median(off.map((r) => r.recorderCpuDuringStorm)).toFixed(2)
-      } s, medians)`,
+        median(off.map((r) => r.recorderCpuDuringStorm)).toFixed(3)
+      } s, medians; on - off by pair: ${
+        on.map((r, i) =>
+          `${
+            ((Number(r.recorderCpuDuringStorm) -
+              Number(off[i].recorderCpuDuringStorm)) * 1000).toFixed(0)
+          }`
+        ).join(" ")
+      } ms)`,
+    );
+    // a system-wide recorder hashes the other processes' new binaries too:
+    // the pairs where its worker read under 1 MB of them (about 1 ms of
+    // SHA-256) show the storm's own cost
+    const clean = ratios.filter((_, i) => Number(on[i].otherMbRead) < 1);
+    console.log(
+      `           pairs where the worker read under 1 MB of other processes' images (the storm's own cost): ${
+        clean.length ? `${clean.length}, median ${pct(median(clean))}` : "none"
+      }`,
     );
     console.log(
       `           hash worker thread ${
-        median(on.map((r) => r.hashWorkerCpu)).toFixed(2)
-      } s (by pair: ${
-        on.map((r) => r.hashWorkerCpu).join(" ")
-      }); the rest of the recorder, on/off: median ${pct(median(rest))}`,
+        median(on.map((r) => r.hashWorkerCpu)).toFixed(3)
+      } s (by pair: ${on.map((r) => r.hashWorkerCpu).join(" ")}; woken ${
+        on.map((r) => r.hashWorkerWakes).join(" ")
+      } times); the rest of the recorder, on/off: median ${pct(median(rest))}`,
+    );
+    const names = new Set(
+      [...on, ...off].flatMap((r) => Object.keys(r.threadsCpu)),
+    );
+    const byThread = [...names].map((n) => {
+      const a = median(on.map((r) => r.threadsCpu[n] ?? 0));
+      const b = median(off.map((r) => r.threadsCpu[n] ?? 0));
+      return { n, a, b };
+    }).filter((x) => x.a + x.b >= 0.002).sort((x, y) =>
+      (y.a - y.b) - (x.a - x.b)
+    );
+    console.log(
+      `           by thread (live threads), medians on / off: ${
+        byThread.map((x) => `${x.n} ${x.a.toFixed(3)}/${x.b.toFixed(3)} s`)
+          .join(", ")
+      }`,
     );
     const last = on[on.length - 1];
     console.log(
