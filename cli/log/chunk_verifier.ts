@@ -13,6 +13,7 @@ import { digestMatchesAt, equalBytes, sha256 } from "./_hash.ts";
 import type { Frame } from "./frame_recording.ts";
 import { ProblemLog, type ReadProblem } from "./problem_log.ts";
 import { chunkEnvelope } from "./_chunk_envelope.ts";
+import { holdSha256Native, releaseSha256Native } from "./_sha256_native.ts";
 import { decodedKinds, decodeEventBody } from "./decode_event_body.ts";
 import { decodeEvent, type RecordingTrailer } from "./schema.ts";
 
@@ -65,6 +66,25 @@ export interface ChunkRead {
   events: ProcEvent[];
 }
 
+/** How a {@link ChunkVerifier} hashes. */
+export interface VerifierOptions {
+  /**
+   * Hash the small items of plain chunks by the system's library
+   * (`_sha256_native.ts`, the CPU's SHA instructions) where it is to be
+   * had, else in JavaScript: the same hashes, the same checks. Default:
+   * from the {@link NATIVE_AFTER_CHUNKS}th chunk on (a short read does not
+   * pay for loading the library); true: from the first; false: never.
+   */
+  nativeHash?: boolean;
+}
+
+/**
+ * Chunks read, by default, before their items are hashed natively: loading
+ * the library costs a few milliseconds, about what hashing 1,000 small
+ * chunks in JavaScript costs; a long idle recording has 100,000s of them.
+ */
+export const NATIVE_AFTER_CHUNKS = 1024;
+
 /**
  * Checks frames in file order; {@link ChunkVerifier.frame} returns the
  * chunk to deliver, if any, and {@link ChunkVerifier.finish} settles the
@@ -91,13 +111,30 @@ export class ChunkVerifier {
   #lastT = 0;
   /** Chunk indexes skipped as missing: [from, to) ranges, in order. */
   #gaps: [number, number][] = [];
-  /** Offset of each delivered chunk, by index (for messages). */
-  #offsets = new Map<number, number>();
+  /**
+   * Index and offset of each delivered chunk, in turn, indexes rising (for
+   * messages): two numbers pushed per chunk cost less than a map's entry.
+   */
+  #offsets: number[] = [];
   #trailerSeen = false;
   /** Damage was met since the last chunk delivered. */
   #damageSinceChunk = false;
+  /** Chunks read before small items are hashed natively (see options). */
+  #nativeAfter: number;
+  /** This verifier holds the native library (see {@link releaseNative}). */
+  #nativeHeld = false;
 
-  constructor(name: string, headerHash: Uint8Array) {
+  constructor(
+    name: string,
+    headerHash: Uint8Array,
+    options: VerifierOptions = {},
+  ) {
+    const native = options.nativeHash;
+    this.#nativeAfter = native === undefined
+      ? NATIVE_AFTER_CHUNKS
+      : native
+      ? 0
+      : Infinity;
     this.#prevHash = headerHash;
     this.report = {
       name,
@@ -242,6 +279,11 @@ export class ChunkVerifier {
     digestOk?: boolean,
   ): ChunkRead | undefined {
     this.report.bytes = offset + end - start;
+    const native = this.report.chunks >= this.#nativeAfter;
+    if (native && !this.#nativeHeld) {
+      this.#nativeHeld = true;
+      holdSha256Native();
+    }
     return this.#chunk(
       at.index,
       at.firstSeq,
@@ -256,9 +298,21 @@ export class ChunkVerifier {
       end,
       offset,
       end - start,
-      hash ?? sha256(bytes, start, end),
+      hash ?? sha256(bytes, start, end, native),
       digestOk,
+      native,
     );
+  }
+
+  /**
+   * Lets go of the native library once the reading is over (see
+   * `holdSha256Native`); reading on hashes in JavaScript.
+   */
+  releaseNative(): void {
+    if (!this.#nativeHeld) return;
+    this.#nativeHeld = false;
+    this.#nativeAfter = Infinity;
+    releaseSha256Native();
   }
 
   /** Bytes follow the trailer (from `offset`, at least `length`). */
@@ -340,6 +394,7 @@ export class ChunkVerifier {
     length: number,
     hash: Uint8Array,
     digestOk?: boolean,
+    native = false,
   ): ChunkRead | undefined {
     const r = this.report;
     if (
@@ -351,6 +406,7 @@ export class ChunkVerifier {
           digestBytes,
           digestStart,
           16,
+          native,
         )
     ) {
       return this.#damaged(
@@ -363,7 +419,7 @@ export class ChunkVerifier {
       // already delivered, or skipped as missing and found later: either
       // way out of place, and never delivered (a second time)
       r.chainIntact = false;
-      const earlier = this.#offsets.get(index);
+      const earlier = offsetOf(this.#offsets, index);
       const skipped = this.#gaps.some(([a, b]) => index >= a && index < b);
       this.#problem(
         pos,
@@ -445,7 +501,7 @@ export class ChunkVerifier {
     this.#prevAdjacent = true;
     this.#damageSinceChunk = false;
     this.#prevHash = hash;
-    this.#offsets.set(index, pos);
+    this.#offsets.push(index, pos);
     this.#nextIndex = index + 1;
     this.#nextSeq = firstSeq + items;
     if (events.length > 0) this.#lastT = events[events.length - 1].t;
@@ -605,6 +661,23 @@ function addDecodedKinds(counts: EventCounts, events: ProcEvent[]): void {
       }
     }
   }
+}
+
+/**
+ * The offset of chunk `index` in `offsets` (index and offset in turn,
+ * indexes rising), or `undefined`.
+ */
+function offsetOf(offsets: number[], index: number): number | undefined {
+  let lo = 0;
+  let hi = offsets.length / 2;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = offsets[2 * mid];
+    if (at === index) return offsets[2 * mid + 1];
+    if (at < index) lo = mid + 1;
+    else hi = mid;
+  }
+  return undefined;
 }
 
 /** Whether `bytes` from `start` to `end` equal `b`. */

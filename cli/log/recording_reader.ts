@@ -69,6 +69,13 @@ export interface ReaderOptions {
    * idle machine, not on by default.
    */
   hashWorker?: boolean | "wait";
+  /**
+   * Hash small chunk items on this thread by the system's library where it
+   * is to be had (see `VerifierOptions.nativeHash`): default from the
+   * 1,024th chunk on; true from the first; false never (JavaScript only).
+   * The same chunks, events and report either way.
+   */
+  nativeHash?: boolean;
 }
 /**
  * Chunks and events read at most in one go (they are held until taken): a
@@ -120,12 +127,13 @@ export class RecordingReader {
     /** SHA-256 of the header item: a recording's final hash before any chunk. */
     readonly headerHash: Uint8Array,
     hashWorker: boolean | "wait",
+    nativeHash: boolean | undefined,
   ) {
     this.#hashWorker = hashWorker !== false;
     this.#waitForWorker = hashWorker === "wait";
     this.#window = window;
     this.#start = start;
-    this.#verifier = new ChunkVerifier(name, headerHash);
+    this.#verifier = new ChunkVerifier(name, headerHash, { nativeHash });
     this.#verifier.report.bytes = start;
   }
 
@@ -240,6 +248,7 @@ export class RecordingReader {
       end,
       sha256(headerBytes),
       options.hashWorker ?? false,
+      options.nativeHash,
     );
   }
 
@@ -293,9 +302,13 @@ export class RecordingReader {
     this.#used = true;
     const framer = new RecordingFramer(this.#window, this.#start);
     const window = this.#window;
+    const verifier = this.#verifier;
     return batchedIterator(
       () => this.#fill(framer),
-      () => window.close(),
+      () => {
+        verifier.releaseNative();
+        return window.close();
+      },
     );
   }
 
