@@ -1,15 +1,22 @@
 /**
- * Issue 16: a reader of many small chunks hashes their items on its own
- * thread by the system's library (`_sha256_native.ts`, the CPU's SHA
- * instructions) from the 1,024th chunk on (`ReaderOptions.nativeHash`).
- * This checks that it reads exactly what the JavaScript hashing reads (the
- * same chunks, hashes, events and report) on a recording of small chunks,
- * and that a tampered chunk past the 1,024th is still found and named, with
- * its index and offset, as the JavaScript hashing names it.
+ * Issue 16: a reader of many small chunks hashes their items natively from
+ * the 1,024th chunk on (`ReaderOptions.nativeHash`): many items in one call
+ * to the procrec library (`procrec_hash_chunk_items`,
+ * driver/linux/chunk_items.c) where it is built, else one call per block to
+ * the system's libcrypto, else JavaScript. This checks that each reads
+ * exactly what the JavaScript hashing reads (the same chunks, hashes,
+ * events and report) on a recording of small chunks, and that a tampered
+ * chunk past the 1,024th is still found and named, with its index and
+ * offset, as the JavaScript hashing names it.
  */
 import { type ChunkRead, RecordingReader } from "../cli/log/mod.ts";
-import { nativeHashCount } from "../cli/log/_sha256_native.ts";
+import {
+  nativeHashCount,
+  nativeItemsCount,
+  unloadSha256Native,
+} from "../cli/log/_sha256_native.ts";
 import { NATIVE_AFTER_CHUNKS } from "../cli/log/chunk_verifier.ts";
+import { LIBRARY_ENV } from "../cli/native/ffi.ts";
 import { assert, assertEquals, withTempDir } from "./_record_helpers.ts";
 import { workload, writeRecording } from "./_recording_helpers.ts";
 
@@ -24,29 +31,75 @@ const json = (v: unknown) =>
         : x,
   );
 
-/** The three ways to hash: JavaScript only, the default, native from the start. */
-const MODES = [false, undefined, true] as const;
+/**
+ * The ways to hash: JavaScript only; the default and native from the first
+ * chunk, with the procrec library; the default without it (libcrypto's
+ * blocks).
+ */
+const MODES = [
+  { name: "JavaScript", nativeHash: false, library: true },
+  { name: "default", nativeHash: undefined, library: true },
+  { name: "native from the first chunk", nativeHash: true, library: true },
+  {
+    name: "default, no procrec library",
+    nativeHash: undefined,
+    library: false,
+  },
+] as const;
 
-async function read(path: string, nativeHash?: boolean) {
-  const before = nativeHashCount();
-  const r = await RecordingReader.open(
-    path,
-    nativeHash === undefined ? {} : { nativeHash },
-  );
-  const chunks: ChunkRead[] = await Array.fromAsync(r.chunks());
-  return {
-    chunks,
-    report: r.report,
-    native: nativeHashCount() - before,
-  };
+type Mode = typeof MODES[number];
+
+async function read(path: string, mode: Mode) {
+  const env = Deno.env.get(LIBRARY_ENV);
+  if (!mode.library) Deno.env.set(LIBRARY_ENV, "/nonexistent/libprocrec.so");
+  unloadSha256Native(); // the library looked for again
+  const hashes = nativeHashCount();
+  const items = nativeItemsCount();
+  try {
+    const r = await RecordingReader.open(
+      path,
+      mode.nativeHash === undefined ? {} : { nativeHash: mode.nativeHash },
+    );
+    const chunks: ChunkRead[] = await Array.fromAsync(r.chunks());
+    return {
+      chunks,
+      report: r.report,
+      native: nativeHashCount() - hashes,
+      items: nativeItemsCount() - items,
+    };
+  } finally {
+    if (env === undefined) Deno.env.delete(LIBRARY_ENV);
+    else Deno.env.set(LIBRARY_ENV, env);
+    unloadSha256Native();
+  }
 }
 
-/** The library is there on Linux (Debian's libssl3, which openssl needs). */
-function assertNativeUsed(native: number, mode: boolean | undefined) {
+/**
+ * On Linux the libraries are there (libprocrec.so: `make build`, which
+ * `make test` runs first; libcrypto.so.3: Debian's libssl3, which openssl
+ * needs): each mode must have taken its path.
+ */
+function assertPath(
+  mode: Mode,
+  got: { native: number; items: number },
+  chunks: number,
+) {
   if (Deno.build.os !== "linux") return;
-  assert(
-    native > 0,
-    `nativeHash ${mode}: nothing was hashed by libcrypto.so.3 (is libssl3 installed?)`,
+  const after = mode.nativeHash === true
+    ? chunks
+    : mode.nativeHash === false
+    ? 0
+    : chunks - NATIVE_AFTER_CHUNKS;
+  // two hashes a chunk (the item, the body's digest)
+  assertEquals(
+    got.native,
+    2 * after,
+    `${mode.name}: hashed natively (is libcrypto.so.3 there, libprocrec.so built?)`,
+  );
+  assertEquals(
+    got.items,
+    mode.library ? after : 0,
+    `${mode.name}: items hashed by libprocrec.so (built by make build?)`,
   );
 }
 
@@ -54,7 +107,7 @@ function assertNativeUsed(native: number, mode: boolean | undefined) {
 async function smallChunks(dir: string) {
   const path = `${dir}/idle.cbor`;
   const bytes = await writeRecording(path, workload(1_600), 2);
-  const { chunks, report } = await read(path, false);
+  const { chunks, report } = await read(path, MODES[0]);
   assertEquals(chunks.length, 2_400);
   assert(report.complete, json(report.problems));
   return { path, bytes, chunks };
@@ -63,24 +116,19 @@ async function smallChunks(dir: string) {
 Deno.test("many small chunks: hashed natively or in JavaScript, the same chunks, events and report", async () => {
   await withTempDir(async (dir) => {
     const { path } = await smallChunks(dir);
-    // one after the other: each counts its own native hashes
-    const js = await read(path, false);
-    const auto = await read(path, undefined);
-    const native = await read(path, true);
-    assertEquals(js.native, 0, "nativeHash false hashed natively");
-    assertNativeUsed(auto.native, undefined);
-    assertNativeUsed(native.native, true);
-    // the default starts at the 1,024th chunk: two hashes a chunk after it
-    if (Deno.build.os === "linux") {
-      assertEquals(auto.native, 2 * (2_400 - NATIVE_AFTER_CHUNKS));
-      assertEquals(native.native, 2 * 2_400);
-    }
-    for (const other of [auto, native]) {
+    const js = await read(path, MODES[0]);
+    for (const mode of MODES.slice(1)) {
+      const other = await read(path, mode);
+      assertPath(mode, other, 2_400);
       assertEquals(other.chunks.length, js.chunks.length);
       for (let i = 0; i < js.chunks.length; i++) {
-        assertEquals(json(other.chunks[i]), json(js.chunks[i]), `chunk ${i}`);
+        assertEquals(
+          json(other.chunks[i]),
+          json(js.chunks[i]),
+          `${mode.name}: chunk ${i}`,
+        );
       }
-      assertEquals(json(other.report), json(js.report));
+      assertEquals(json(other.report), json(js.report), mode.name);
     }
   });
 });
@@ -122,21 +170,23 @@ Deno.test("a tampered small chunk past the 1,024th is named by index and offset,
       const reads = [];
       for (const mode of MODES) {
         const r = await read(path, mode);
-        if (mode !== false) assertNativeUsed(r.native, mode);
-        assert(!r.report.chainIntact, `${c.name} ${mode}: chain intact`);
-        assert(!r.report.complete, `${c.name} ${mode}: complete`);
+        const where = `${c.name}, ${mode.name}`;
+        // the damaged chunk hashed too (then not delivered)
+        assertPath(mode, r, 2_400);
+        assert(!r.report.chainIntact, `${where}: chain intact`);
+        assert(!r.report.complete, `${where}: complete`);
         assertEquals(r.report.name, path);
         assert(
           r.report.problems.some((p) => p.reason === c.want),
-          `${c.name} ${mode}: ${json(r.report.problems)}`,
+          `${where}: ${json(r.report.problems)}`,
         );
         reads.push(r);
       }
       // natively or not: the same chunks, events and report
-      assertEquals(json(reads[1].chunks), json(reads[0].chunks));
-      assertEquals(json(reads[2].chunks), json(reads[0].chunks));
-      assertEquals(json(reads[1].report), json(reads[0].report));
-      assertEquals(json(reads[2].report), json(reads[0].report));
+      for (const r of reads.slice(1)) {
+        assertEquals(json(r.chunks), json(reads[0].chunks));
+        assertEquals(json(r.report), json(reads[0].report));
+      }
     }
   });
 });

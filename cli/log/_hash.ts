@@ -55,7 +55,7 @@ export function sha256(
   if (!native || !sha256NativeInto(bytes, start, end, slab, at)) {
     sha256SmallInto(bytes, slab, at, start, end);
   }
-  return slab.subarray(at, at + 32);
+  return new Uint8Array(slab.buffer, at, 32);
 }
 
 /**
@@ -104,7 +104,7 @@ export function keepHash(from: Uint8Array, at: number): Uint8Array {
   const to = slabAt;
   slabAt += 32;
   for (let i = 0; i < 32; i++) slab[to + i] = from[at + i];
-  return slab.subarray(to, to + 32);
+  return new Uint8Array(slab.buffer, to, 32);
 }
 
 /**

@@ -16,6 +16,9 @@
  * @module
  */
 
+import { libraryPath } from "../native/ffi.ts";
+import { sha256SmallInto } from "./_sha256_small.ts";
+
 interface Lib {
   SHA256_Transform(
     ctx: Uint8Array<ArrayBuffer>,
@@ -72,11 +75,14 @@ function load(): Lib | null {
     hashWith(l, new Uint8Array([0x61, 0x62, 0x63]), 0, 3, out, 0);
     let hex = "";
     for (const b of out) hex += b.toString(16).padStart(2, "0");
-    if (hex !== ABC) unloadSha256Native();
+    if (hex === ABC) return lib;
+    unloadSha256Native();
   } catch {
-    lib = null;
+    // not to be had (closed if it was opened)
+    unloadSha256Native();
   }
-  return lib;
+  // not looked for again until unloaded
+  return lib = null;
 }
 
 /**
@@ -181,6 +187,127 @@ function hashWith(
   }
 }
 
+interface ItemsLib {
+  procrec_hash_chunk_items(
+    buf: Uint8Array<ArrayBuffer>,
+    len: number,
+    spans: Int32Array<ArrayBuffer>,
+    n: number,
+    out: Uint8Array<ArrayBuffer>,
+  ): number;
+}
+
+let items: ItemsLib | null | undefined;
+let itemsHandle: { close(): void } | undefined;
+
+function loadItems(): ItemsLib | null {
+  if (items !== undefined) return items;
+  items = null;
+  try {
+    if (Deno.build.os !== "linux") return items;
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
+      return items;
+    }
+    const dl = Deno.dlopen(libraryPath(), {
+      procrec_hash_chunk_items: {
+        parameters: ["buffer", "i32", "buffer", "i32", "buffer"],
+        result: "i32",
+      },
+    });
+    itemsHandle = dl;
+    const l: ItemsLib = dl.symbols;
+    // "abc" as an item whose body "c" is followed by a digest: the item's
+    // hash, a right digest taken and a wrong one refused
+    const buf = new Uint8Array(3 + 32);
+    buf.set([0x61, 0x62, 0x63]);
+    sha256SmallInto(buf, buf, 3, 2, 3);
+    const out = new Uint8Array(33 * 2);
+    const spans = new Int32Array([0, 3, 2, 3, 0, 3, 2, 4]);
+    let hex = "";
+    if (l.procrec_hash_chunk_items(buf, buf.length, spans, 2, out) === 0) {
+      for (const b of out.subarray(0, 32)) {
+        hex += b.toString(16).padStart(2, "0");
+      }
+    }
+    if (hex === ABC && out[64] === 1 && out[65] === 0) return items = l;
+    unloadItems();
+  } catch {
+    unloadItems();
+  }
+  // not to be had: not looked for again until unloaded
+  return items = null;
+}
+
+function unloadItems(): void {
+  const h = itemsHandle;
+  itemsHandle = undefined;
+  items = undefined;
+  try {
+    h?.close();
+  } catch {
+    // already closed
+  }
+}
+
+/**
+ * The two hashes a reader checks per chunk, for `n` plain chunk items of
+ * `buf` in one call to the procrec library (`procrec_hash_chunk_items`,
+ * driver/linux/chunk_items.c: the CPU's SHA instructions, no call per
+ * block): `spans` gives per item its start, end, body start and digest
+ * start in `buf`; `out` gets the item's SHA-256 at 32 × i and, at 32 × n +
+ * i, 1 when its body matches its 16-byte digest. False (nothing written)
+ * when the library is not to be had (not built, another platform, no
+ * `--allow-ffi`) or refuses the spans: the caller hashes them otherwise.
+ *
+ * @example
+ * ```ts
+ * import { hashChunkItemsNative, unloadSha256Native } from "./_sha256_native.ts";
+ * import { sha256Small } from "./_sha256_small.ts";
+ * const buf = new Uint8Array(100).map((_, i) => i);
+ * buf.set(sha256Small(buf.subarray(10, 40)).subarray(0, 16), 60);
+ * const out = new Uint8Array(33);
+ * if (hashChunkItemsNative(buf, new Int32Array([0, 40, 10, 60]), 1, out)) {
+ *   if (out.subarray(0, 32).join() !== sha256Small(buf.subarray(0, 40)).join()) throw new Error();
+ *   if (out[32] !== 1) throw new Error("the digest matches");
+ * }
+ * unloadSha256Native();
+ * ```
+ */
+export function hashChunkItemsNative(
+  buf: Uint8Array,
+  spans: Int32Array<ArrayBuffer>,
+  n: number,
+  out: Uint8Array<ArrayBuffer>,
+): boolean {
+  const l = items === undefined ? loadItems() : items;
+  if (l === null || spans.length < 4 * n || out.length < 33 * n) return false;
+  const bytes = buf as Uint8Array<ArrayBuffer>;
+  if (l.procrec_hash_chunk_items(bytes, bytes.length, spans, n, out) !== 0) {
+    return false;
+  }
+  hashed += 2 * n;
+  batched += n;
+  return true;
+}
+
+let batched = 0;
+
+/**
+ * Chunk items hashed so far by {@link hashChunkItemsNative} in this thread
+ * (tests check that the one-call path was taken).
+ */
+export function nativeItemsCount(): number {
+  return batched;
+}
+
+/**
+ * Whether {@link hashChunkItemsNative} can be called (the library is
+ * loaded, or is loaded now and passes its check).
+ */
+export function nativeItemsReady(): boolean {
+  return (items === undefined ? loadItems() : items) !== null;
+}
+
 let holders = 0;
 
 /**
@@ -210,6 +337,7 @@ export function releaseSha256Native(): void {
  * it again.
  */
 export function unloadSha256Native(): void {
+  unloadItems();
   viewed = undefined;
   viewedAs = new DataView(new ArrayBuffer(0));
   const h = handle;

@@ -304,6 +304,11 @@ export class ChunkVerifier {
     );
   }
 
+  /** Small items are hashed natively from now on (see the options). */
+  get hashesNatively(): boolean {
+    return this.report.chunks >= this.#nativeAfter;
+  }
+
   /**
    * Lets go of the native library once the reading is over (see
    * `holdSha256Native`); reading on hashes in JavaScript.

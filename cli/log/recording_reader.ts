@@ -34,6 +34,7 @@ import {
   startChunkHasher,
 } from "./_chunk_hasher.ts";
 import { envelopeAt, plainChunkEnd } from "./_chunk_envelope.ts";
+import { hashChunkItemsNative, nativeItemsReady } from "./_sha256_native.ts";
 import { RecordingFramer } from "./frame_recording.ts";
 import {
   FORMAT_NAME,
@@ -351,6 +352,23 @@ export class RecordingReader {
           if (out.length > 0) return out;
           continue;
         }
+      } else if (v.hashesNatively && nativeItemsReady()) {
+        // the plain chunks whole in the loaded bytes, in jobs whose items
+        // are hashed in one native call each
+        let job: HashJob | undefined = this.#jobs[0];
+        if (job === undefined) {
+          job = this.#scan(framer, false);
+          if (job !== undefined) {
+            hashJobNatively(job);
+            this.#jobs.push(job);
+          }
+        }
+        if (job !== undefined) {
+          this.#take(job, out);
+          if (job.next === job.n) this.#jobs.shift();
+          if (out.length > 0) return out;
+          continue;
+        }
       } else {
         // the plain chunks whole in the loaded bytes, read in place
         const buf = window.buffer;
@@ -404,7 +422,7 @@ export class RecordingReader {
    * until the window loads more, which only the frame-by-frame reading does,
    * once every job is taken.
    */
-  #scan(framer: RecordingFramer): HashJob | undefined {
+  #scan(framer: RecordingFramer, toWorker = true): HashJob | undefined {
     const window = this.#window;
     const buf = window.buffer;
     const end = window.index(window.end);
@@ -442,7 +460,7 @@ export class RecordingReader {
     framer.pos += at - first;
     // small items only: a big one is hashed natively here at little cost
     // (the worker's start would cost more than it saves)
-    const small = n >= SMALL_ITEMS_JOB || this.#waitForWorker;
+    const small = toWorker && (n >= SMALL_ITEMS_JOB || this.#waitForWorker);
     if (small && !chunkHasherReady()) startChunkHasher().catch(() => {});
     else if (small) {
       // the worker's copy: item start and end, body start, digest start
@@ -506,6 +524,26 @@ export class RecordingReader {
       }
     }
   }
+}
+
+/**
+ * Hashes the job's items in one call to the procrec library
+ * (`hashChunkItemsNative`) into {@link HashJob.hashes}; when it cannot, the
+ * job's chunks are hashed one by one as they are taken.
+ */
+function hashJobNatively(job: HashJob): void {
+  const n = job.n;
+  const s = job.spans;
+  const spans = new Int32Array(4 * n);
+  for (let i = 0; i < n; i++) {
+    const k = SPAN * i;
+    spans[4 * i] = s[k];
+    spans[4 * i + 1] = s[k + 1];
+    spans[4 * i + 2] = s[k + 8];
+    spans[4 * i + 3] = s[k + 6];
+  }
+  const out = new Uint8Array(33 * n);
+  if (hashChunkItemsNative(job.buf, spans, n, out)) job.hashes = out;
 }
 
 /** Numbers per chunk in {@link HashJob.spans}. */
