@@ -11,9 +11,10 @@
  * /proc/<pid>/ for each exec as soon as it is received; once the socket is
  * empty it builds the round's records and emits them in the kernel's order
  * (an exec record always precedes the exit of the same process). It trusts
- * what /proc showed for an exec only once a receive that started 2 ms after the
- * read found the socket empty (a later exec of the same process would then
- * be in the queue), and it rejects a read that saw an image without
+ * what /proc showed for an exec only once a receive that started after the
+ * read, after this thread had blocked and NL_TRUST_AFTER_NS had passed,
+ * found the socket empty (a later exec of the same process would then be
+ * in the queue), and it rejects a read that saw an image without
  * arguments (a later exec under way): an exec record never carries a later
  * exec's image.
  *
@@ -236,6 +237,12 @@ static int send_mcast(int fd, enum proc_cn_mcast_op op) {
  * under tests/record_storm_helper.c (2000 processes, 3000 threads): execs
  * enriched from /proc ~65% at nice -10, ~100% at SCHED_FIFO 1: /proc is
  * read before a short-lived process can exit. */
+uint64_t pr_nl_thread_blocks(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_THREAD, &ru) != 0) return 0;
+  return (uint64_t)ru.ru_nvcsw;
+}
+
 void pr_nl_boost_priority(void) {
   struct sched_param sp;
   memset(&sp, 0, sizeof(sp));

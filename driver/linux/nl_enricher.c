@@ -203,6 +203,7 @@ void pr_nl_prepare(struct nl_state *s) {
       x = &s->slots[(s->slot_head + s->slot_used) % s->exec_round];
       prepare_exec(s, ev, x);
       x->read_end = pr_lib_mono_now();
+      x->read_sw = pr_nl_thread_blocks();
       s->slot_used++;
     }
     s->prep_off++;
@@ -210,20 +211,21 @@ void pr_nl_prepare(struct nl_state *s) {
 }
 
 /* Emits the events before prep_off in order. An exec whose /proc read is
- * to be used waits until a receive that started NL_TRUST_AFTER_NS after the
- * read found the socket empty: every message the kernel sent before the read is then in
- * the queue, a later exec of the same pid among them, and its values (maybe
- * that later image) are not lent to this exec. prepare_exec rejects what it
- * read when the image was visible but not yet the arguments, which covers a
- * later exec still inside execve at the read up to its last microseconds
- * (the return path of execve after the arguments are in place); the margin
- * covers that return path when the process was preempted in it (a CI run
- * saw one borrowed image in 500 `env /bin/true` double execs when the
- * empty receive could follow the read at once). When the queue
- * has no room for another receive and its head still waits, the head's
- * values are not used (the
- * check cannot be made without receiving, and nothing more can be received
- * before the head is emitted). */
+ * to be used waits until a receive found the socket empty that started
+ * NL_TRUST_AFTER_NS after the read and after the thread had blocked since
+ * it: every message the kernel sent before the read is then in the queue, a
+ * later exec of the same pid among them, and its values (maybe that later
+ * image) are not lent to this exec. prepare_exec rejects what it read when
+ * the image was visible but not yet the arguments, which covers a later
+ * exec still inside execve at the read up to its last microseconds (the
+ * return path of execve after the arguments are in place); the margin and
+ * the block cover that return path when the process was preempted in it,
+ * by this thread among others (a CI run saw one borrowed image in 500 `env
+ * /bin/true` double execs when the empty receive could follow the read at
+ * once). When the queue has no room for another receive and its head still
+ * waits, the head's values are not used (the check cannot be made without
+ * receiving, and nothing more can be received before the head is
+ * emitted). */
 uint32_t pr_nl_emit(struct nl_state *s, int all) {
   uint32_t done = 0;
   while (done < s->prep_off) {
@@ -231,7 +233,8 @@ uint32_t pr_nl_emit(struct nl_state *s, int all) {
     if (ev->what == PROC_EVENT_EXEC) {
       struct exec_slot *x = &s->slots[s->slot_head];
       uint32_t *pending = &s->exec_pending[exec_slot(ev->b)];
-      int drained = all || !x->enriched || x->read_end + NL_TRUST_AFTER_NS <= s->empty_t0;
+      int drained = all || !x->enriched ||
+                    (x->read_end + NL_TRUST_AFTER_NS <= s->empty_t0 && x->read_sw < s->empty_sw);
       int stuck = !drained && done == 0 && s->q.cap - s->q.len < PR_NL_RECV_ROOM;
       if (!drained && !stuck) break;
       /* No longer pending: only a later exec of this pid would be. */

@@ -117,7 +117,7 @@ static uint64_t drain(struct nl_state *s, int final, uint64_t deadline) {
   uint64_t got = 0;
   int i;
   for (;;) {
-    uint64_t t0;
+    uint64_t t0, blocks = 0;
     int n;
     if (s->q.cap - s->q.len < PR_NL_RECV_ROOM) break;
     if (final ? pr_lib_mono_now() >= deadline : (got > 0 && stop_or_pause(s))) break;
@@ -131,6 +131,8 @@ static uint64_t drain(struct nl_state *s, int final, uint64_t deadline) {
       mm[i].msg_hdr.msg_iovlen = 1;
     }
     t0 = pr_lib_mono_now();
+    /* only an exec waiting for its check needs the count (a syscall) */
+    if (s->slot_used > 0) blocks = pr_nl_thread_blocks();
     n = recvmmsg(s->fd, mm, RECV_MSGS, MSG_DONTWAIT, NULL);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -140,7 +142,10 @@ static uint64_t drain(struct nl_state *s, int final, uint64_t deadline) {
         continue;
       }
       /* EAGAIN: every message the kernel sent before t0 is in the queue. */
-      if ((errno == EAGAIN || errno == EWOULDBLOCK) && t0 > s->empty_t0) s->empty_t0 = t0;
+      if ((errno == EAGAIN || errno == EWOULDBLOCK) && t0 > s->empty_t0) {
+        s->empty_t0 = t0;
+        s->empty_sw = blocks;
+      }
       break; /* EAGAIN, or a socket error: poll reports it again */
     }
     for (i = 0; i < n; i++) {
@@ -212,14 +217,27 @@ static void drain_exec_wake(struct nl_state *s) {
 
 /* Sleeps until the next round is due: with nothing received last round
  * (idle), until the socket is readable, then as below; else for the batch
- * time or until an exec arrives (exec wake-up socket), whichever is first.
+ * time or until an exec arrives (exec wake-up socket), whichever is first;
+ * never longer than a waiting exec's check needs (NL_TRUST_AFTER_NS).
  * The wake pipe (pause, stop, the stop markers) ends any wait. */
 static void wait_round(struct nl_state *s, int idle) {
   /* An exec's /proc read cannot wait for a long batch, unless an exec
    * wakes the thread (or nothing is read from /proc). */
   int no_enrich = (pr_lib_options(s->lib)->flags & PR_OPT_NO_ENRICH) != 0;
   int64_t batch = s->exec_fd >= 0 || no_enrich ? NL_EXEC_WAKE_BATCH_NS : NL_READ_BATCH_NS;
-  struct timespec ts = {batch / 1000000000L, batch % 1000000000L};
+  struct timespec ts;
+  int timed = !idle;
+  if (s->slot_used > 0) {
+    /* An exec waits for its check (pr_nl_emit): sleep no longer than its
+     * margin needs, and at least a little, so that the thread blocks. */
+    const struct exec_slot *x = &s->slots[s->slot_head];
+    int64_t left = (int64_t)(x->read_end + NL_TRUST_AFTER_NS) - (int64_t)pr_lib_mono_now();
+    if (left < NL_TRUST_MIN_SLEEP_NS) left = NL_TRUST_MIN_SLEEP_NS;
+    if (left < batch) batch = left;
+    timed = 1;
+  }
+  ts.tv_sec = batch / 1000000000L;
+  ts.tv_nsec = batch % 1000000000L;
   struct pollfd p[3];
   int np = 0, main_i = -1, exec_i = -1;
   p[np].fd = s->wake[0];
@@ -234,7 +252,7 @@ static void wait_round(struct nl_state *s, int idle) {
     p[np].fd = s->fd;
     p[np++].events = POLLIN;
   }
-  if (ppoll(p, (nfds_t)np, idle ? NULL : &ts, NULL) <= 0) return; /* the batch time is up (or EINTR) */
+  if (ppoll(p, (nfds_t)np, timed ? &ts : NULL, NULL) <= 0) return; /* the time is up (or EINTR) */
   if (p[0].revents & POLLIN) {
     drain_wake_pipe(s);
     return;

@@ -606,6 +606,56 @@ static int test_exec_never_borrows_a_later_image(void) {
   return 0;
 }
 
+/* A shell that execs its command a millisecond after its own exec (sh -c
+ * 'exec ...'): the check that keeps a later exec's image from the first
+ * (above) must not cost the first its values when /proc was read in time.
+ * A design that waited 2 ms before trusting a read kept 1 of 300. */
+static int test_exec_soon_followed_keeps_its_values(void) {
+  enum { N = 200 };
+  struct t_records r = {0};
+  pid_t kids[N];
+  char sh_img[PATH_MAX];
+  int i, kept = 0, all_seen;
+  uint64_t deadline;
+  void *hd;
+  if (!is_root) {
+    printf("skip exec then exec: needs root\n");
+    return 0;
+  }
+  CHECK(realpath("/bin/sh", sh_img) != NULL);
+  hd = open_netlink(PR_OPT_NO_SNAPSHOT, 0);
+  CHECK(hd != NULL);
+  CHECK(procrec_start(hd) == PR_OK);
+  for (i = 0; i < N; i++) {
+    kids[i] = fork();
+    if (kids[i] == 0) {
+      execl("/bin/sh", "/bin/sh", "-c", "exec /bin/true soon", (char *)NULL);
+      _exit(95);
+    }
+    waitpid(kids[i], NULL, 0);
+    if (i % 50 == 49) CHECK(t_read_some(hd, &r, 0) >= 0);
+  }
+  deadline = t_now_ms() + 10000;
+  do {
+    CHECK(t_read_some(hd, &r, 200) >= 0);
+    all_seen = find_child(&r, PR_REC_PROCESS_EXIT, (uint32_t)kids[N - 1], 0, NULL) != NULL;
+  } while (!all_seen && t_now_ms() < deadline);
+  procrec_close(hd);
+  CHECK(all_seen);
+  for (i = 0; i < N; i++) {
+    size_t at1;
+    const struct pr_rec_exec *e1 = (const void *)find_child(&r, PR_REC_EXEC, (uint32_t)kids[i], 0, &at1);
+    if (e1 == NULL || e1->info.prov_image != PR_PROV_PROC) continue;
+    CHECK(strcmp(t_str(&e1->h, e1->info.image), sh_img) == 0);
+    CHECK(strcmp(t_str(&e1->h, e1->info.argv), "/bin/sh") == 0);
+    kept++;
+  }
+  printf("     %d of %d shells' own execs kept their image and arguments\n", kept, N);
+  CHECK(kept * 2 >= N);
+  free(r.buf);
+  return 0;
+}
+
 /* ---- other listeners ---- */
 
 /* Subscribes and unsubscribes a fresh proc connector socket n times (what
@@ -934,6 +984,8 @@ int main(void) {
         test_capture_own_activity);
   t_run("an exec record never carries the image of the process's later exec",
         test_exec_never_borrows_a_later_image);
+  t_run("an exec followed within a millisecond by another keeps its own /proc values",
+        test_exec_soon_followed_keeps_its_values);
   t_run("losses right before procrec_stop are counted (stop markers on every CPU)",
         test_loss_just_before_stop_is_counted);
   t_run("with the library ring full, every loss count still reaches the stream under its own reason",
