@@ -60,7 +60,21 @@ async function read(path: string, mode: Mode) {
       path,
       mode.nativeHash === undefined ? {} : { nativeHash: mode.nativeHash },
     );
-    const chunks: ChunkRead[] = await Array.fromAsync(r.chunks());
+    const chunks: ChunkRead[] = [];
+    let delivered = 0;
+    for await (const c of r.chunks()) {
+      chunks.push(c);
+      // (not the lost event standing for a missing chunk: no chunk's)
+      for (const e of c.events) {
+        if (e.kind !== "lost" || e.reason !== "recording") delivered++;
+      }
+      // the report counts every chunk handed out (kinds are added to it
+      // per batch of chunks, before the batch is handed out)
+      assert(
+        r.report.counts.events >= delivered,
+        `${mode.name}: the report counts ${r.report.counts.events} events, ${delivered} delivered`,
+      );
+    }
     return {
       chunks,
       report: r.report,

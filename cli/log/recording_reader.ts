@@ -140,6 +140,7 @@ export class RecordingReader {
 
   /** What was found so far; complete once iteration has finished. */
   get report(): RecordingReport {
+    this.#verifier.flushCounts();
     return this.#verifier.report;
   }
 
@@ -313,8 +314,17 @@ export class RecordingReader {
     );
   }
 
-  /** The next chunks read, or `undefined` once the input is read. */
+  /**
+   * The next chunks read, or `undefined` once the input is read; the
+   * report's counts include them.
+   */
   async #fill(framer: RecordingFramer): Promise<ChunkRead[] | undefined> {
+    const out = await this.#read(framer);
+    this.#verifier.flushCounts();
+    return out;
+  }
+
+  async #read(framer: RecordingFramer): Promise<ChunkRead[] | undefined> {
     if (this.#ended) return undefined;
     const window = this.#window;
     const v = this.#verifier;
