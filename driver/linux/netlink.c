@@ -14,10 +14,9 @@
  * what /proc showed for an exec only once a receive that started after the
  * read, after this thread had blocked and NL_TRUST_AFTER_NS had passed,
  * found the socket empty (a later exec of the same process would then be
- * in the queue; its own read must show another image and other arguments),
- * and it rejects a read that saw an image without arguments (a later exec
- * under way) or whose image changed while it read: an exec record never
- * carries a later exec's image.
+ * in the queue), and it rejects a read that saw an image without
+ * arguments (a later exec under way): an exec record never carries a later
+ * exec's image.
  *
  * Wake-ups are batched: after a round that received something the thread
  * sleeps NL_READ_BATCH_NS before the next; when a round received nothing it
@@ -239,11 +238,8 @@ static int send_mcast(int fd, enum proc_cn_mcast_op op) {
  * enriched from /proc ~65% at nice -10, ~100% at SCHED_FIFO 1: /proc is
  * read before a short-lived process can exit. */
 uint64_t pr_nl_thread_blocks(void) {
-  /* Should the count be unavailable, a number that grows at every call
-   * leaves only the time margin to the check (never an exec held forever). */
-  static __thread uint64_t calls;
   struct rusage ru;
-  if (getrusage(RUSAGE_THREAD, &ru) != 0) return ++calls;
+  if (getrusage(RUSAGE_THREAD, &ru) != 0) return 0;
   return (uint64_t)ru.ru_nvcsw;
 }
 

@@ -17,22 +17,6 @@
 #include "nl_source.h"
 #include "procfs.h"
 
-/* Whether the process's image is no longer the one the read of slot x
- * began with: a later exec happened while the fields were read one by one
- * (its arguments, ids or cgroup may be in the record then), so nothing read
- * can be trusted. */
-static int image_changed_since(int fd, const struct exec_slot *x) {
-  char again[4096];
-  struct pr_rec_exec r;
-  ssize_t n;
-  memcpy(&r, x->rec, sizeof(r));
-  if (r.info.prov_image != PR_PROV_PROC) return 0;
-  n = readlinkat(fd, "exe", again, sizeof(again));
-  if (n < 0 || (size_t)n < r.info.image.len) return 1;
-  if (!(x->flags & PR_F_IMAGE_TRUNCATED) && (size_t)n != r.info.image.len) return 1;
-  return memcmp(again, x->rec + r.info.image.off, r.info.image.len) != 0;
-}
-
 /* Reads /proc for an exec event into slot x (not emitted yet). */
 static void prepare_exec(struct nl_state *s, const struct pr_nl_ev *ev, struct exec_slot *x) {
   const struct procrec_options *o = pr_lib_options(s->lib);
@@ -60,7 +44,7 @@ static void prepare_exec(struct nl_state *s, const struct pr_nl_ev *ev, struct e
      * (in the middle of a later exec, whose new image is already visible but
      * not its arguments, or exiting): nothing read can be trusted. */
     if (r->info.prov_image == PR_PROV_PROC && r->info.prov_argv != PR_PROV_PROC) x->enriched = 0;
-    else if (pr_rb_finish(&b) > 0) x->enriched = !image_changed_since(fd, x);
+    else if (pr_rb_finish(&b) > 0) x->enriched = 1;
   }
   close(fd);
 }
@@ -226,59 +210,22 @@ void pr_nl_prepare(struct nl_state *s) {
   }
 }
 
-/* Whether the field at field_off holds the same bytes in records a and b. */
-static int same_str(const uint8_t *a, const uint8_t *b, size_t field_off) {
-  struct pr_str x, y;
-  memcpy(&x, a + field_off, sizeof(x));
-  memcpy(&y, b + field_off, sizeof(y));
-  return x.len == y.len && memcmp(a + x.off, b + y.off, x.len) == 0;
-}
-
-/* Whether the /proc values read for the exec at queue offset at (its slot
- * x) are surely not those of a later exec of the same process that is in
- * the queue too: every such exec was read from /proc already (it is before
- * prep_off), and showed another image or other arguments. What was read
- * for the earlier exec is then the earlier exec's own state (a read that
- * saw the later exec would show the later exec's values, as its own read
- * did); when the values are the same, or a later exec was not read, they
- * are not used. */
-static int differs_from_later_execs(struct nl_state *s, uint32_t at, const struct exec_slot *x) {
-  uint32_t pid = entry(s, at)->b, i, slot = 0, later = 0;
-  size_t img = offsetof(struct pr_rec_exec, info) + offsetof(struct pr_proc_info, image);
-  size_t argv = offsetof(struct pr_rec_exec, info) + offsetof(struct pr_proc_info, argv);
-  for (i = at + 1; i < s->q.len; i++) {
-    const struct pr_nl_ev *ev = entry(s, i);
-    const struct exec_slot *y;
-    if (ev->what != PROC_EVENT_EXEC) continue;
-    slot++;
-    if (ev->b != pid) continue;
-    /* not read yet, or a third exec (whose state the second's read may show) */
-    if (i >= s->prep_off || ++later > 1) return 0;
-    y = &s->slots[(s->slot_head + slot) % s->exec_round];
-    if (!y->enriched) return 0;
-    {
-      struct pr_rec_exec yr;
-      memcpy(&yr, y->rec, sizeof(yr));
-      if (yr.info.prov_image != PR_PROV_PROC || yr.info.prov_argv != PR_PROV_PROC) return 0;
-    }
-    if (same_str(x->rec, y->rec, img) || same_str(x->rec, y->rec, argv)) return 0;
-  }
-  return 1;
-}
-
 /* Emits the events before prep_off in order. An exec whose /proc read is
  * to be used waits until a receive found the socket empty that started
  * NL_TRUST_AFTER_NS after the read and after the thread had blocked since
- * it: every message the kernel sent before the read is then in the queue
- * (short of a process stalled that long inside execve), a later exec of the
- * same pid among them. Such a later exec makes the values unusable unless
- * its own read shows another image and other arguments
- * (differs_from_later_execs). prepare_exec rejects a read that saw the
- * image but not yet the arguments (a later exec under way) or whose image
- * changed while it read (image_changed_since). When the queue has no room
- * for another receive and its head still waits, the head's values are not
- * used (the check cannot be made without receiving, and nothing more can
- * be received before the head is emitted). */
+ * it: every message the kernel sent before the read is then in the queue, a
+ * later exec of the same pid among them, and its values (maybe that later
+ * image) are not lent to this exec. prepare_exec rejects what it read when
+ * the image was visible but not yet the arguments, which covers a later
+ * exec still inside execve at the read up to its last microseconds (the
+ * return path of execve after the arguments are in place); the margin and
+ * the block cover that return path when the process was preempted in it,
+ * by this thread among others (a CI run saw one borrowed image in 500 `env
+ * /bin/true` double execs when the empty receive could follow the read at
+ * once). When the queue has no room for another receive and its head still
+ * waits, the head's values are not used (the check cannot be made without
+ * receiving, and nothing more can be received before the head is
+ * emitted). */
 uint32_t pr_nl_emit(struct nl_state *s, int all) {
   uint32_t done = 0;
   while (done < s->prep_off) {
@@ -293,7 +240,7 @@ uint32_t pr_nl_emit(struct nl_state *s, int all) {
       /* No longer pending: only a later exec of this pid would be. */
       (*pending)--;
       pr_thread_table_exec(&s->threads, ev->b);
-      finish_exec(s, ev, x, stuck || (*pending > 0 && !differs_from_later_execs(s, done, x)));
+      finish_exec(s, ev, x, stuck || *pending > 0);
       s->slot_head = (s->slot_head + 1) % s->exec_round;
       s->slot_used--;
     } else {
