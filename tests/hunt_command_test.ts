@@ -25,6 +25,8 @@ const LNX = `${SIGMA}/rules/linux/process_creation`;
 const DECODE = `${LNX}/proc_creation_lnx_base64_decode.yml`; // e2072cab-...
 const PIPE = `${LNX}/proc_creation_lnx_base64_execution.yml`; // ba592c6d-...
 const PYTHON = `${LNX}/proc_creation_lnx_python_base64_encoded_execution.yml`;
+/** Decodes `echo hunted` and runs it with a shell. */
+const PIPELINE = "{ sleep 0.02; echo ZWNobyBodW50ZWQK; } | base64 -d | sh";
 const CASE = "07f8bdc2-c9b3-472a-9817-5a670b872f53"; // cmdkey /list
 const CASE_RULE =
   `${SIGMA}/rules/windows/process_creation/proc_creation_win_cmdkey_recon.yml`;
@@ -45,10 +47,15 @@ for (const source of ["ebpf", "netlink"]) {
     async () => {
       await withTempDir(async (dir) => {
         const out = `${dir}/live.cbor`;
+        // the text comes 20 ms late, so that base64 runs 20 ms: the proc
+        // connector source reads an exec's image and arguments from /proc
+        // when its thread wakes, which can be a few ms after the exec; a
+        // 1 ms base64 may have exited by then (recorded without them, the
+        // documented limit of that source: nothing for a rule to match)
         const r = await procrecRecord(source, out, [
           "sh",
           "-c",
-          "echo ZWNobyBodW50ZWQK | base64 -d | sh",
+          PIPELINE,
         ], { flags: ["--only-command"] });
         assert(r.code === 0, `record: ${r.code} ${r.stderr}`);
         const h = await procrec([
@@ -84,9 +91,7 @@ for (const source of ["ebpf", "netlink"]) {
         );
         assert(
           pipe.length === 1 &&
-            pipe[0].cmdline?.endsWith(
-              "sh -c echo ZWNobyBodW50ZWQK | base64 -d | sh",
-            ),
+            pipe[0].cmdline?.endsWith(`sh -c ${PIPELINE}`),
           JSON.stringify(pipe),
         );
         // the python rule was run and did not match

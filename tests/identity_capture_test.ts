@@ -4,6 +4,13 @@
  * inode and the `fileless` / `deleted-image` marks; credentials of a setuid
  * program run as nobody; cgroup v2 path and id, container and namespaces of
  * a shell moved into a cgroup named like a Docker scope.
+ *
+ * The execs whose fields are checked run 20 ms or more: the proc connector
+ * source reads those fields from /proc when the exec arrives, and its thread
+ * can wake a few ms late on a busy or virtual machine, after a 1 ms program
+ * has exited (that exec is then recorded without them, provenance `gone`:
+ * the documented limit of that source, see driver/linux/README.md). These
+ * tests are about the identity fields, not about that race.
  */
 import type { Exec, ProcEvent } from "../cli/events/types.ts";
 import { readCompleteEvents } from "./_recording_helpers.ts";
@@ -67,7 +74,7 @@ for (const source of SOURCES) {
         assertEquals(memfd.length, 1, "one memfd exec");
         const m = memfd[0].info;
         assertEquals(m.image, "/memfd:procrec-x (deleted)", "memfd image");
-        assertEquals(m.argv, ["memfdtrue"], "memfd argv");
+        assertEquals(m.argv, ["memfdsleep", "0.02"], "memfd argv");
         assertEquals([m.fileless, m.deletedImage], [true, undefined], "marks");
         assertEquals([m.dev, m.ino], [
           truth.get("memfd")!.dev,
@@ -76,7 +83,7 @@ for (const source of SOURCES) {
         const want = source === "ebpf" ? "kernel" : "proc";
         assertEquals([m.from.image, m.from.file], [want, want], "provenance");
 
-        const del = execsOf(events, /deltrue/);
+        const del = execsOf(events, /delsleep/);
         assertEquals(del.length, 1, "one exec of the deleted binary");
         const d = del[0].info;
         const t = truth.get("deleted")!;
@@ -84,11 +91,11 @@ for (const source of SOURCES) {
         assertEquals([d.fileless, d.deletedImage], [undefined, true], "marks");
         assertEquals([d.dev, d.ino], [t.dev, t.ino], "deleted dev/ino");
 
-        // hashed: both are copies of /bin/true; read through /proc/PID/exe
-        // while the process still ran it, the hash is /bin/true's, else
+        // hashed: both are copies of /bin/sleep; read through /proc/PID/exe
+        // while the process still ran it, the hash is /bin/sleep's, else
         // `gone` (no path to open once it ended), never another file's
         const want256 = await new Deno.Command("sha256sum", {
-          args: ["/bin/true"],
+          args: ["/bin/sleep"],
         }).output().then((o) =>
           new TextDecoder().decode(o.stdout).split(" ")[0]
         );
@@ -103,7 +110,7 @@ for (const source of SOURCES) {
           );
           assert(h?.kind === "image_hash", `${what}: an image_hash event`);
           if (h.status === "ok") {
-            assertEquals(h.sha256, want256, `${what}: /bin/true's hash`);
+            assertEquals(h.sha256, want256, `${what}: /bin/sleep's hash`);
           } else {
             assertEquals(h.status, "gone", `${what}: ${JSON.stringify(h)}`);
             assertEquals(h.sha256, undefined, `${what}: no hash`);
@@ -115,8 +122,8 @@ for (const source of SOURCES) {
         assert(tree.code === 0, tree.stderr);
         const line = (re: RegExp) =>
           tree.stdout.split("\n").find((l) => re.test(l)) ?? "";
-        assert(/\{[^}]*fileless/.test(line(/^.*memfdtrue/)), tree.stdout);
-        assert(/\{[^}]*deleted-image/.test(line(/^.*deltrue/)), tree.stdout);
+        assert(/\{[^}]*fileless/.test(line(/^.*memfdsleep/)), tree.stdout);
+        assert(/\{[^}]*deleted-image/.test(line(/^.*delsleep/)), tree.stdout);
         // replay --json carries the fields
         const json = await procrec(["replay", "--json", out]);
         const procs = JSON.parse(json.stdout).processes as {
@@ -135,15 +142,14 @@ for (const source of SOURCES) {
     () =>
       withTempDir(async (dir) => {
         const out = `${dir}/r.cbor`;
+        // passwd (setuid root) asks nobody for the current password and
+        // waits on its input, a pipe that sleep closes after 50 ms: it then
+        // ends with status 10 (authentication token manipulation error)
         const events = await record(source, out, [
-          "setpriv",
-          "--reuid=65534",
-          "--regid=65534",
-          "--clear-groups",
-          "/usr/bin/passwd",
-          "-S",
-          "root",
-        ], 1); // nobody may not view root's password status: exit 1
+          "sh",
+          "-c",
+          "sleep 0.05 | setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/passwd",
+        ], 10);
         const ex = execsOf(events, /\/passwd$/);
         assertEquals(ex.length, 1, "one exec of passwd");
         const i = ex[0].info;
@@ -154,7 +160,7 @@ for (const source of SOURCES) {
         );
         const tree = await procrec(["replay", out]);
         const line = tree.stdout.split("\n").find((l) =>
-          l.includes("passwd -S root")
+          l.includes(`[${ex[0].pid}]`)
         ) ?? "";
         assert(/\{[^}]*setuid/.test(line), tree.stdout);
         assert(!/setgid/.test(line), line);
@@ -201,17 +207,23 @@ for (const source of SOURCES) {
       try {
         await withTempDir(async (dir) => {
           const out = `${dir}/r.cbor`;
+          // the shell execs sleep 0.02 (20 ms) with the marker as its argv[0]
           const events = await record(source, out, [
-            "sh",
+            "bash",
             "-c",
-            `echo $$ > ${scope}/cgroup.procs && exec /bin/true marker-${source}`,
+            `echo $$ > ${scope}/cgroup.procs && exec -a marker-${source} /bin/sleep 0.02`,
           ]);
           const ex = events.filter((e): e is Exec =>
             e.kind === "exec" &&
             (e.info.argv ?? []).includes(`marker-${source}`)
           );
-          assertEquals(ex.length, 1, "one exec of /bin/true");
+          assertEquals(ex.length, 1, "one exec of /bin/sleep");
           const i = ex[0].info;
+          assertEquals(
+            [i.image, i.argv],
+            [await Deno.realPath("/bin/sleep"), [`marker-${source}`, "0.02"]],
+            "image and argv",
+          );
           const rel = scope.slice(CGROUP2.length);
           assertEquals(i.cgroup, rel, "cgroup path");
           assertEquals(i.cgroupId, (await Deno.stat(scope)).ino, "cgroup id");
