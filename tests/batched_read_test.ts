@@ -18,18 +18,7 @@ import {
 } from "../cli/log/_chunk_hasher.ts";
 import { RecordingReader } from "../cli/log/mod.ts";
 import { assert, assertEquals, ROOT, withTempDir } from "./_record_helpers.ts";
-import { workload, writeRecording } from "./_recording_helpers.ts";
-
-const json = (v: unknown) =>
-  JSON.stringify(
-    v,
-    (_k, x) =>
-      typeof x === "bigint"
-        ? `${x}n`
-        : x instanceof Uint8Array
-        ? [...x].join()
-        : x,
-  );
+import { chunkJson as json, writeSmallChunks } from "./_small_chunks.ts";
 
 /** The old reading: one frame at a time through the verifier. */
 async function frameByFrame(
@@ -159,7 +148,7 @@ Deno.test("the batched in-place reading gives the frame-by-frame reading's chunk
 Deno.test("the batched in-place reading gives the frame-by-frame reading's chunks and report on damaged recordings", async () => {
   await withTempDir(async (dir) => {
     // many small chunks, as an idle recorder writes them
-    const bytes = await writeRecording(`${dir}/a.cbor`, workload(120), 2);
+    const bytes = await writeSmallChunks(`${dir}/a.cbor`, 120);
     const rand = generator(0x9e3779b9);
     let read = 0;
     for (let n = 0; n < 800; n++) {
@@ -199,7 +188,7 @@ Deno.test("hashing on a second thread gives the frame-by-frame reading's chunks 
   const used = chunkHasherJobs().used;
   await withTempDir(async (dir) => {
     // blocks big enough to hold many whole chunks: jobs of many chunks
-    const bytes = await writeRecording(`${dir}/a.cbor`, workload(3000), 2);
+    const bytes = await writeSmallChunks(`${dir}/a.cbor`, 3000);
     let read = 0;
     for (let n = 0; n < 45; n++) {
       let m = new Uint8Array(bytes);
@@ -229,7 +218,7 @@ Deno.test("hashing on a second thread gives the frame-by-frame reading's chunks 
 Deno.test("a 4 MiB file of small chunks hashed on a second thread (hashWorker) is read the same", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/big.cbor`;
-    const bytes = await writeRecording(path, workload(24_000), 2);
+    const bytes = await writeSmallChunks(path, 24_000);
     assert(bytes.length >= 4 << 20, `only ${bytes.length} bytes`);
     const read = async (hashWorker?: boolean) => {
       const r = await RecordingReader.open(

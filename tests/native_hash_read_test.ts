@@ -18,18 +18,7 @@ import {
 import { NATIVE_AFTER_CHUNKS } from "../cli/log/chunk_verifier.ts";
 import { LIBRARY_ENV } from "../cli/native/ffi.ts";
 import { assert, assertEquals, withTempDir } from "./_record_helpers.ts";
-import { workload, writeRecording } from "./_recording_helpers.ts";
-
-const json = (v: unknown) =>
-  JSON.stringify(
-    v,
-    (_k, x) =>
-      typeof x === "bigint"
-        ? `${x}n`
-        : x instanceof Uint8Array
-        ? [...x].join()
-        : x,
-  );
+import { chunkJson as json, writeSmallChunks } from "./_small_chunks.ts";
 
 /**
  * The ways to hash: JavaScript only; the default and native from the first
@@ -120,7 +109,7 @@ function assertPath(
 /** A recording of 2,400 chunks of 2 events and its chunks as read. */
 async function smallChunks(dir: string) {
   const path = `${dir}/idle.cbor`;
-  const bytes = await writeRecording(path, workload(1_600), 2);
+  const bytes = await writeSmallChunks(path, 1_600);
   const { chunks, report } = await read(path, MODES[0]);
   assertEquals(chunks.length, 2_400);
   assert(report.complete, json(report.problems));
