@@ -7,6 +7,8 @@
 #define PR_TEST_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int t_passed, t_failed;
 
@@ -19,6 +21,8 @@ static int t_passed, t_failed;
   } while (0)
 
 static inline void t_run(const char *name, int (*fn)(void)) {
+  const char *only = getenv("T_ONLY"); /* run only the tests whose name contains it */
+  if (only != NULL && strstr(name, only) == NULL) return;
   if (fn() == 0) {
     t_passed++;
     printf("ok   %s\n", name);

@@ -12,11 +12,15 @@
  * empty it builds the round's records and emits them in the kernel's order
  * (an exec record always precedes the exit of the same process). It trusts
  * what /proc showed for an exec only once a receive that started after the
- * read, after this thread had blocked and NL_TRUST_AFTER_NS had passed,
- * found the socket empty (a later exec of the same process would then be
- * in the queue), and it rejects a read that saw an image without
- * arguments (a later exec under way): an exec record never carries a later
- * exec's image.
+ * read, after this thread had blocked and a margin had passed (200 us, 10 ms
+ * for a read that came late), found the socket empty (a later exec of the
+ * same process would then be in the queue, and the values are used only if
+ * its own read shows another image and other arguments); it rejects a read
+ * that saw an image without arguments (a later exec under way) or a process
+ * blocked or stopped inside execve (/proc/PID/syscall: a later exec whose
+ * event may come any time later). An exec record never carries a later
+ * exec's image unless that process stalls inside execve, running, for
+ * longer than the margin (see nl_source.h).
  *
  * Wake-ups are batched: after a round that received something the thread
  * sleeps NL_READ_BATCH_NS before the next; when a round received nothing it
@@ -238,8 +242,11 @@ static int send_mcast(int fd, enum proc_cn_mcast_op op) {
  * enriched from /proc ~65% at nice -10, ~100% at SCHED_FIFO 1: /proc is
  * read before a short-lived process can exit. */
 uint64_t pr_nl_thread_blocks(void) {
+  /* Should the count be unavailable, a number that grows at every call
+   * leaves the time margin alone to the check (an exec never held forever). */
+  static __thread uint64_t calls;
   struct rusage ru;
-  if (getrusage(RUSAGE_THREAD, &ru) != 0) return 0;
+  if (getrusage(RUSAGE_THREAD, &ru) != 0) return ++calls;
   return (uint64_t)ru.ru_nvcsw;
 }
 

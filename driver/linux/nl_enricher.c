@@ -44,6 +44,12 @@ static void prepare_exec(struct nl_state *s, const struct pr_nl_ev *ev, struct e
      * (in the middle of a later exec, whose new image is already visible but
      * not its arguments, or exiting): nothing read can be trusted. */
     if (r->info.prov_image == PR_PROV_PROC && r->info.prov_argv != PR_PROV_PROC) x->enriched = 0;
+    /* Blocked or stopped inside a later execve after the read: its new
+     * image and arguments may be what was read, and its event may be sent
+     * any time later (a tracer's PTRACE_EVENT_EXEC stop comes before it; a
+     * wait for the disk while the new image loads can too). No margin
+     * covers that: nothing read is used. */
+    else if (pr_procfs_in_execve(fd)) x->enriched = 0;
     else if (pr_rb_finish(&b) > 0) x->enriched = 1;
   }
   close(fd);
@@ -204,25 +210,64 @@ void pr_nl_prepare(struct nl_state *s) {
       prepare_exec(s, ev, x);
       x->read_end = pr_lib_mono_now();
       x->read_sw = pr_nl_thread_blocks();
+      x->margin = (int64_t)(x->read_end - ev->ts) > (int64_t)NL_PROMPT_READ_NS ? NL_TRUST_LATE_NS : NL_TRUST_AFTER_NS;
       s->slot_used++;
     }
     s->prep_off++;
   }
 }
 
+/* Whether the field at field_off holds the same bytes in records a and b. */
+static int same_str(const uint8_t *a, const uint8_t *b, size_t field_off) {
+  struct pr_str x, y;
+  memcpy(&x, a + field_off, sizeof(x));
+  memcpy(&y, b + field_off, sizeof(y));
+  return x.len == y.len && memcmp(a + x.off, b + y.off, x.len) == 0;
+}
+
+/* Whether the /proc values read for the exec at queue offset at (slot x)
+ * are surely not those of the later exec of the same process that is in the
+ * queue too: there is one such exec, its /proc was read, and it showed
+ * another image and other arguments. A read that saw the later exec would
+ * show what that exec's own read showed; one torn by it (the image before,
+ * the arguments after) shares its arguments. Two later execs, or one not
+ * read, or equal values: not surely, and the values are not used. */
+static int differs_from_later_execs(struct nl_state *s, uint32_t at, const struct exec_slot *x) {
+  uint32_t pid = entry(s, at)->b, i, slot = 0, later = 0;
+  size_t img = offsetof(struct pr_rec_exec, info) + offsetof(struct pr_proc_info, image);
+  size_t argv = offsetof(struct pr_rec_exec, info) + offsetof(struct pr_proc_info, argv);
+  for (i = at + 1; i < s->q.len; i++) {
+    const struct pr_nl_ev *ev = entry(s, i);
+    const struct exec_slot *y;
+    struct pr_rec_exec yr;
+    if (ev->what != PROC_EVENT_EXEC) continue;
+    slot++;
+    if (ev->b != pid) continue;
+    if (i >= s->prep_off || ++later > 1) return 0;
+    y = &s->slots[(s->slot_head + slot) % s->exec_round];
+    if (!y->enriched) return 0;
+    memcpy(&yr, y->rec, sizeof(yr));
+    if (yr.info.prov_image != PR_PROV_PROC || yr.info.prov_argv != PR_PROV_PROC) return 0;
+    if (same_str(x->rec, y->rec, img) || same_str(x->rec, y->rec, argv)) return 0;
+  }
+  return later == 1;
+}
+
 /* Emits the events before prep_off in order. An exec whose /proc read is
- * to be used waits until a receive found the socket empty that started
- * NL_TRUST_AFTER_NS after the read and after the thread had blocked since
- * it: every message the kernel sent before the read is then in the queue, a
- * later exec of the same pid among them, and its values (maybe that later
- * image) are not lent to this exec. prepare_exec rejects what it read when
- * the image was visible but not yet the arguments, which covers a later
- * exec still inside execve at the read up to its last microseconds (the
- * return path of execve after the arguments are in place); the margin and
- * the block cover that return path when the process was preempted in it,
+ * to be used waits until a receive found the socket empty that started the
+ * slot's margin after the read (NL_TRUST_AFTER_NS, or NL_TRUST_LATE_NS for
+ * a late read) and after the thread had blocked since it: every message the
+ * kernel sent before the read is then in the queue, a later exec of the
+ * same pid among them, and its values (maybe that later image) are not lent
+ * to this exec unless the later exec's own read shows another image and
+ * other arguments (differs_from_later_execs). prepare_exec rejects what it
+ * read when the image was visible but not yet the arguments, or when the
+ * process was blocked or stopped inside execve; the margin and the block
+ * cover a later exec's return path when the process was preempted in it,
  * by this thread among others (a CI run saw one borrowed image in 500 `env
  * /bin/true` double execs when the empty receive could follow the read at
- * once). When the queue has no room for another receive and its head still
+ * once, and ~1 run in 17 of that test did with the 200 us margin alone).
+ * When the queue has no room for another receive and its head still
  * waits, the head's values are not used (the check cannot be made without
  * receiving, and nothing more can be received before the head is
  * emitted). */
@@ -234,13 +279,13 @@ uint32_t pr_nl_emit(struct nl_state *s, int all) {
       struct exec_slot *x = &s->slots[s->slot_head];
       uint32_t *pending = &s->exec_pending[exec_slot(ev->b)];
       int drained = all || !x->enriched ||
-                    (x->read_end + NL_TRUST_AFTER_NS <= s->empty_t0 && x->read_sw < s->empty_sw);
+                    (x->read_end + x->margin <= s->empty_t0 && x->read_sw < s->empty_sw);
       int stuck = !drained && done == 0 && s->q.cap - s->q.len < PR_NL_RECV_ROOM;
       if (!drained && !stuck) break;
       /* No longer pending: only a later exec of this pid would be. */
       (*pending)--;
       pr_thread_table_exec(&s->threads, ev->b);
-      finish_exec(s, ev, x, stuck || *pending > 0);
+      finish_exec(s, ev, x, stuck || (*pending > 0 && !differs_from_later_execs(s, done, x)));
       s->slot_head = (s->slot_head + 1) % s->exec_round;
       s->slot_used--;
     } else {

@@ -218,7 +218,7 @@ static void drain_exec_wake(struct nl_state *s) {
 /* Sleeps until the next round is due: with nothing received last round
  * (idle), until the socket is readable, then as below; else for the batch
  * time or until an exec arrives (exec wake-up socket), whichever is first;
- * never longer than a waiting exec's check needs (NL_TRUST_AFTER_NS).
+ * never longer than a waiting exec's check needs (its margin).
  * The wake pipe (pause, stop, the stop markers) ends any wait. */
 static void wait_round(struct nl_state *s, int idle) {
   /* An exec's /proc read cannot wait for a long batch, unless an exec
@@ -231,7 +231,7 @@ static void wait_round(struct nl_state *s, int idle) {
     /* An exec waits for its check (pr_nl_emit): sleep no longer than its
      * margin needs, and at least a little, so that the thread blocks. */
     const struct exec_slot *x = &s->slots[s->slot_head];
-    int64_t left = (int64_t)(x->read_end + NL_TRUST_AFTER_NS) - (int64_t)pr_lib_mono_now();
+    int64_t left = (int64_t)(x->read_end + x->margin) - (int64_t)pr_lib_mono_now();
     if (left < NL_TRUST_MIN_SLEEP_NS) left = NL_TRUST_MIN_SLEEP_NS;
     if (left < batch) batch = left;
     timed = 1;

@@ -62,6 +62,15 @@
  * 300 of 300 such first execs kept their values; with a 2 ms margin and no
  * early wake-up, 1 of 300. */
 #define NL_TRUST_AFTER_NS 200000ull
+/* A read that ended more than NL_PROMPT_READ_NS after the exec's event
+ * (this thread woke late: a busy round, or its vCPU not running) is the
+ * kind that can see a later exec at all (the process had time to run on
+ * into its next execve); it waits NL_TRUST_LATE_NS instead, for stalls of
+ * that process there are as long (1-5 ms wake-ups of this thread seen in a
+ * VM with 2 vCPUs). A later exec arriving meanwhile is compared with
+ * (nl_enricher.c), so `sh -c 'exec x'` keeps its values either way. */
+#define NL_PROMPT_READ_NS 100000ull
+#define NL_TRUST_LATE_NS 10000000ull
 /* The shortest sleep while an exec waits for that check. */
 #define NL_TRUST_MIN_SLEEP_NS 20000L
 
@@ -71,6 +80,7 @@ struct exec_slot {
   uint8_t *rec;
   uint64_t read_end; /* mono ns when /proc had been read */
   uint64_t read_sw;  /* the thread's voluntary context switches then */
+  uint64_t margin;   /* NL_TRUST_AFTER_NS, or NL_TRUST_LATE_NS for a late read */
   int enriched;      /* /proc was read for the right process */
   int gone;          /* some field could not be read: the process had gone */
   uint16_t flags;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Reads up to cap bytes of dirfd/name; *full gets the whole length (reading
@@ -143,6 +144,16 @@ static int status_field(const char *s, size_t n, const char *key, uint32_t *out,
 }
 
 /* Reads a decimal id file (loginuid, sessionid). */
+int pr_procfs_in_execve(int dirfd) {
+  char buf[24];
+  ssize_t n = read_file(dirfd, "syscall", buf, sizeof(buf) - 1, NULL);
+  long nr;
+  if (n <= 0 || buf[0] < '0' || buf[0] > '9') return 0; /* "running", "-1 ..." (no syscall), unreadable */
+  buf[n] = 0;
+  nr = strtol(buf, NULL, 10);
+  return nr == SYS_execve || nr == SYS_execveat;
+}
+
 static int read_id(int dirfd, const char *name, uint32_t *out) {
   char b[32], *end;
   ssize_t n = read_file(dirfd, name, b, sizeof(b) - 1, NULL);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -545,40 +546,49 @@ static int test_forced_loss_matches_sequence_gaps(void) {
 
 /* ---- a process that execs twice ---- */
 
+/* Records with the netlink source while n children, one after another,
+ * exec path with argv, until the last one's exit is in r. */
+static int record_execing_children(const char *path, char *const argv[], int n, pid_t *kids,
+                                   struct t_records *r) {
+  int i, all_seen;
+  uint64_t deadline;
+  void *hd = open_netlink(PR_OPT_NO_SNAPSHOT, 0);
+  CHECK(hd != NULL);
+  CHECK(procrec_start(hd) == PR_OK);
+  for (i = 0; i < n; i++) {
+    kids[i] = fork();
+    if (kids[i] == 0) {
+      execv(path, argv);
+      _exit(95);
+    }
+    waitpid(kids[i], NULL, 0);
+    if (i % 50 == 49) CHECK(t_read_some(hd, r, 0) >= 0);
+  }
+  deadline = t_now_ms() + 10000;
+  do {
+    CHECK(t_read_some(hd, r, 200) >= 0);
+    all_seen = find_child(r, PR_REC_PROCESS_EXIT, (uint32_t)kids[n - 1], 0, NULL) != NULL;
+  } while (!all_seen && t_now_ms() < deadline);
+  procrec_close(hd);
+  CHECK(all_seen);
+  return 0;
+}
+
 static int test_exec_never_borrows_a_later_image(void) {
   enum { N = 500 };
   struct t_records r = {0};
   pid_t kids[N];
   char env_img[PATH_MAX], true_img[PATH_MAX];
-  int i, enriched = 0, all_seen;
-  uint64_t deadline;
-  void *hd;
+  char *argv[] = {"/usr/bin/env", "/bin/true", "twice", NULL};
+  int i, enriched = 0;
   if (!is_root) {
     printf("skip double exec: needs root\n");
     return 0;
   }
   CHECK(realpath("/usr/bin/env", env_img) != NULL && realpath("/bin/true", true_img) != NULL);
-  hd = open_netlink(PR_OPT_NO_SNAPSHOT, 0);
-  CHECK(hd != NULL);
-  CHECK(procrec_start(hd) == PR_OK);
   /* env execs true at once: by the time /proc is read for the first exec,
    * the second has often happened. */
-  for (i = 0; i < N; i++) {
-    kids[i] = fork();
-    if (kids[i] == 0) {
-      execl("/usr/bin/env", "/usr/bin/env", "/bin/true", "twice", (char *)NULL);
-      _exit(95);
-    }
-    waitpid(kids[i], NULL, 0);
-    if (i % 50 == 49) CHECK(t_read_some(hd, &r, 0) >= 0);
-  }
-  deadline = t_now_ms() + 10000;
-  do {
-    CHECK(t_read_some(hd, &r, 200) >= 0);
-    all_seen = find_child(&r, PR_REC_PROCESS_EXIT, (uint32_t)kids[N - 1], 0, NULL) != NULL;
-  } while (!all_seen && t_now_ms() < deadline);
-  procrec_close(hd);
-  CHECK(all_seen);
+  CHECK(record_execing_children(argv[0], argv, N, kids, &r) == 0);
   for (i = 0; i < N; i++) {
     size_t at1, at2;
     const struct pr_rec_exec *e1 = (const void *)find_child(&r, PR_REC_EXEC, (uint32_t)kids[i], 0, &at1), *e2;
@@ -615,33 +625,14 @@ static int test_exec_soon_followed_keeps_its_values(void) {
   struct t_records r = {0};
   pid_t kids[N];
   char sh_img[PATH_MAX];
-  int i, kept = 0, all_seen;
-  uint64_t deadline;
-  void *hd;
+  char *argv[] = {"/bin/sh", "-c", "exec /bin/true soon", NULL};
+  int i, kept = 0;
   if (!is_root) {
     printf("skip exec then exec: needs root\n");
     return 0;
   }
   CHECK(realpath("/bin/sh", sh_img) != NULL);
-  hd = open_netlink(PR_OPT_NO_SNAPSHOT, 0);
-  CHECK(hd != NULL);
-  CHECK(procrec_start(hd) == PR_OK);
-  for (i = 0; i < N; i++) {
-    kids[i] = fork();
-    if (kids[i] == 0) {
-      execl("/bin/sh", "/bin/sh", "-c", "exec /bin/true soon", (char *)NULL);
-      _exit(95);
-    }
-    waitpid(kids[i], NULL, 0);
-    if (i % 50 == 49) CHECK(t_read_some(hd, &r, 0) >= 0);
-  }
-  deadline = t_now_ms() + 10000;
-  do {
-    CHECK(t_read_some(hd, &r, 200) >= 0);
-    all_seen = find_child(&r, PR_REC_PROCESS_EXIT, (uint32_t)kids[N - 1], 0, NULL) != NULL;
-  } while (!all_seen && t_now_ms() < deadline);
-  procrec_close(hd);
-  CHECK(all_seen);
+  CHECK(record_execing_children(argv[0], argv, N, kids, &r) == 0);
   for (i = 0; i < N; i++) {
     size_t at1;
     const struct pr_rec_exec *e1 = (const void *)find_child(&r, PR_REC_EXEC, (uint32_t)kids[i], 0, &at1);
@@ -652,6 +643,75 @@ static int test_exec_soon_followed_keeps_its_values(void) {
   }
   printf("     %d of %d shells' own execs kept their image and arguments\n", kept, N);
   CHECK(kept * 2 >= N);
+  free(r.buf);
+  return 0;
+}
+
+/* A process held inside its next execve when /proc is read for its first
+ * exec: the new image and arguments are in place, the kernel has not sent
+ * that exec's event yet. A tracer's PTRACE_EVENT_EXEC stop is exactly
+ * there (as is a wait for the disk while the new image is loaded), and it
+ * can last any time: no margin covers it. The first exec must not get the
+ * second's image; the second gets its own. */
+static int test_exec_read_while_next_execve_is_held(void) {
+  struct t_records r = {0};
+  char true_img[PATH_MAX];
+  const int exec_stop = SIGTRAP | (PTRACE_EVENT_EXEC << 8);
+  const struct pr_rec_exec *e1, *e2;
+  size_t at1, at2;
+  pid_t kid;
+  int st, all_seen;
+  uint64_t deadline;
+  void *hd;
+  if (!is_root) {
+    printf("skip exec held by a tracer: needs root\n");
+    return 0;
+  }
+  CHECK(realpath("/bin/true", true_img) != NULL);
+  hd = open_netlink(PR_OPT_NO_SNAPSHOT, 0);
+  CHECK(hd != NULL);
+  CHECK(procrec_start(hd) == PR_OK);
+  kid = fork();
+  if (kid == 0) {
+    if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) _exit(90);
+    raise(SIGSTOP);
+    execl("/usr/bin/env", "/usr/bin/env", "/bin/true", "held", (char *)NULL);
+    _exit(95);
+  }
+  CHECK(waitpid(kid, &st, 0) == kid && WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
+  CHECK(ptrace(PTRACE_SETOPTIONS, kid, NULL, (void *)(long)PTRACE_O_TRACEEXEC) == 0);
+  /* The first exec's event waits in the socket while both execs happen. */
+  CHECK(procrec_control(hd, PR_CTL_PAUSE_READER, NULL, 0) == PR_OK);
+  CHECK(ptrace(PTRACE_CONT, kid, NULL, NULL) == 0);
+  CHECK(waitpid(kid, &st, 0) == kid && WIFSTOPPED(st) && (st >> 8) == exec_stop); /* env */
+  CHECK(ptrace(PTRACE_CONT, kid, NULL, NULL) == 0);
+  CHECK(waitpid(kid, &st, 0) == kid && WIFSTOPPED(st) && (st >> 8) == exec_stop); /* true, unsent */
+  CHECK(procrec_control(hd, PR_CTL_RESUME_READER, NULL, 0) == PR_OK);
+  /* The source reads /proc for env's exec now (it shows true) and has all
+   * the time it wants to decide. */
+  deadline = t_now_ms() + 300;
+  do {
+    CHECK(t_read_some(hd, &r, 50) >= 0);
+  } while (t_now_ms() < deadline);
+  CHECK(ptrace(PTRACE_CONT, kid, NULL, NULL) == 0);
+  CHECK(waitpid(kid, &st, 0) == kid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  deadline = t_now_ms() + 10000;
+  do {
+    CHECK(t_read_some(hd, &r, 200) >= 0);
+    all_seen = find_child(&r, PR_REC_PROCESS_EXIT, (uint32_t)kid, 0, NULL) != NULL;
+  } while (!all_seen && t_now_ms() < deadline);
+  procrec_close(hd);
+  CHECK(all_seen);
+  e1 = (const void *)find_child(&r, PR_REC_EXEC, (uint32_t)kid, 0, &at1);
+  CHECK(e1 != NULL);
+  e2 = (const void *)find_from(&r, at1 + e1->h.size, PR_REC_EXEC, (uint32_t)kid, 0, &at2);
+  CHECK(e2 != NULL);
+  if (e1->info.prov_image == PR_PROV_PROC)
+    fprintf(stderr, "     first exec (env) has image %s, arguments %s\n", t_str(&e1->h, e1->info.image),
+            t_str(&e1->h, e1->info.argv));
+  CHECK(e1->info.prov_image == PR_PROV_GONE && e1->info.image.len == 0 && e1->info.argv.len == 0);
+  CHECK(e2->info.prov_image == PR_PROV_PROC && strcmp(t_str(&e2->h, e2->info.image), true_img) == 0);
+  CHECK(e2->info.prov_argv == PR_PROV_PROC && strcmp(t_str(&e2->h, e2->info.argv), "/bin/true") == 0);
   free(r.buf);
   return 0;
 }
@@ -986,6 +1046,8 @@ int main(void) {
         test_exec_never_borrows_a_later_image);
   t_run("an exec followed within a millisecond by another keeps its own /proc values",
         test_exec_soon_followed_keeps_its_values);
+  t_run("an exec read while the process is held inside its next execve does not get that exec's image",
+        test_exec_read_while_next_execve_is_held);
   t_run("losses right before procrec_stop are counted (stop markers on every CPU)",
         test_loss_just_before_stop_is_counted);
   t_run("with the library ring full, every loss count still reaches the stream under its own reason",
