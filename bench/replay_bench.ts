@@ -4,7 +4,9 @@
  * analysis, and the diff of two such recordings, with peak memory; then the
  * analysis of a recording of as many events over 100 times fewer processes,
  * to show that memory follows processes, not events. `BENCH_EVENTS` sets the
- * number of events.
+ * number of events. `deno task bench --small-chunks [ROUNDS]` measures the
+ * row of many small chunks alone (after a raw pass, as the whole bench
+ * takes it), ROUNDS times.
  *
  * {@link generateRecordings} and {@link measureReplay} are also used by
  * `bench/compare.ts` (`deno task bench:compare`).
@@ -14,7 +16,11 @@
 import { analyzeChunks, ForestBuilder } from "../cli/analysis/mod.ts";
 import { ForestDiffer, renderDiff } from "../cli/diff/mod.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
-import { RecordingReader, RecordingWriter } from "../cli/log/mod.ts";
+import {
+  analysisChunks,
+  RecordingReader,
+  RecordingWriter,
+} from "../cli/log/mod.ts";
 import { testHeader } from "../tests/_recording_helpers.ts";
 
 /** A build-like workload: jobs of fork, exec, threads, exits, 8 at a time. */
@@ -232,6 +238,33 @@ export interface ReplayFigures {
 }
 
 /**
+ * A long idle recording: many small chunks (2 events each, as the 250 ms
+ * flush leaves them), read as replay reads a file (`analysisChunks`: the
+ * reader's batches of chunks, verified and decoded), in MB/s; printed with
+ * `log`.
+ */
+export async function measureSmallChunks(
+  path: string,
+  log: (line: string) => void = console.log,
+): Promise<{ smallBytes: number; smallChunks: number; smallMs: number }> {
+  const smallBytes = (await Deno.stat(path)).size;
+  const t0 = performance.now();
+  const rs = await RecordingReader.open(path);
+  let events = 0;
+  for await (const g of analysisChunks(rs)) events += g.events.length;
+  const smallMs = performance.now() - t0;
+  const chunks = rs.report.chunks;
+  log(
+    `small chunks:        ${
+      (smallBytes / 1e6 / (smallMs / 1000)).toFixed(1)
+    } MB/s (${chunks.toLocaleString("en")} chunks of ${
+      Math.round(events / chunks)
+    } events, ${mb(smallBytes)}, ${(smallMs / 1000).toFixed(2)}s)`,
+  );
+  return { smallBytes, smallChunks: chunks, smallMs };
+}
+
+/**
  * Measures raw decoding, decode + analysis, memory, small chunks and the diff
  * on `rec`; prints each figure with `log` as it comes. Peak RSS is sampled
  * every 5 ms; run with `--v8-flags=--expose-gc` for the retained figures.
@@ -296,21 +329,8 @@ export async function measureReplay(
       } bytes/process)`;
     log(`memory (forest kept, after GC): ${per(many)}; ${per(few)}`);
 
-    // a long idle recording: many small chunks (2 events each, as the
-    // 250 ms flush leaves them), read by the reader alone, in MB/s
-    const smallBytes = (await Deno.stat(rec.small)).size;
-    t0 = performance.now();
-    const rs = await RecordingReader.open(rec.small);
-    let small = 0;
-    for await (const _ of rs.chunks()) small++;
-    const smallMs = performance.now() - t0;
-    log(
-      `small chunks:        ${
-        (smallBytes / 1e6 / (smallMs / 1000)).toFixed(1)
-      } MB/s (${small.toLocaleString("en")} chunks of 2 events, ${
-        mb(smallBytes)
-      }, ${(smallMs / 1000).toFixed(2)}s)`,
-    );
+    const { smallBytes, smallChunks: small, smallMs } =
+      await measureSmallChunks(rec.small, log);
 
     // diff of two such recordings, as `procrec diff` does it: one forest at
     // a time (A is reduced to its side of the diff and let go before B is
@@ -368,7 +388,40 @@ export async function measureReplay(
   }
 }
 
-if (import.meta.main) {
+/**
+ * `--small-chunks [ROUNDS]`: the small-chunk row alone, as the whole bench
+ * takes it (after a raw pass over the build recording), ROUNDS times in
+ * one process (default 3).
+ */
+async function smallChunksOnly(events: number, rounds: number): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "procrec-bench-" });
+  try {
+    const a = `${dir}/a.cbor`, small = `${dir}/small.cbor`;
+    await write(a, workload(events, 1000, 0));
+    await write(small, workload(Math.min(events, 200_000), 1000, 0), 2);
+    const t0 = performance.now();
+    let n = 0;
+    for await (const c of (await RecordingReader.open(a)).chunks()) {
+      n += c.events.length;
+    }
+    const rawMs = performance.now() - t0;
+    console.log(
+      `raw decoding:        ${rate(n, rawMs)} (${n} events, ${
+        (rawMs / 1000).toFixed(2)
+      }s)`,
+    );
+    for (let i = 0; i < rounds; i++) await measureSmallChunks(small);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main && Deno.args[0] === "--small-chunks") {
+  await smallChunksOnly(
+    Number(Deno.env.get("BENCH_EVENTS") ?? 1_000_000),
+    Number(Deno.args[1] ?? 3),
+  );
+} else if (import.meta.main) {
   const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 1_000_000);
   const dir = await Deno.makeTempDir({ prefix: "procrec-bench-" });
   try {

@@ -7,52 +7,16 @@
  * recordings damaged at random, fed in blocks of random sizes so that items
  * straddle the blocks.
  */
-import { ByteWindow } from "../cli/log/_byte_window.ts";
-import { scanItem } from "../cli/log/_cbor_scan.ts";
-import { type ChunkRead, ChunkVerifier } from "../cli/log/chunk_verifier.ts";
-import { frameRecording } from "../cli/log/frame_recording.ts";
+import type { ChunkRead } from "../cli/log/chunk_verifier.ts";
 import {
   chunkHasherJobs,
   chunkHasherReady,
   startChunkHasher,
 } from "../cli/log/_chunk_hasher.ts";
 import { RecordingReader } from "../cli/log/mod.ts";
-import { assert, assertEquals, ROOT, withTempDir } from "./_record_helpers.ts";
+import { assert, assertEquals, withTempDir } from "./_record_helpers.ts";
 import { chunkJson as json, writeSmallChunks } from "./_small_chunks.ts";
-
-/** The old reading: one frame at a time through the verifier. */
-async function frameByFrame(
-  bytes: Uint8Array,
-  blocks: Uint8Array[],
-  name: string,
-): Promise<{ chunks: ChunkRead[]; report: unknown } | string> {
-  let reader: RecordingReader;
-  try {
-    reader = await RecordingReader.fromStream(blocks, name);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  const start = scanItem(bytes, 0);
-  const v = new ChunkVerifier(name, reader.headerHash);
-  v.report.bytes = start;
-  const window = new ByteWindow(blocks);
-  // loaded as far as the reader's opening loads it
-  await window.ensure(Math.max(4096, start));
-  const chunks: ChunkRead[] = [];
-  for await (const frame of frameRecording(window, start)) {
-    const c = v.frame(frame);
-    if (c) chunks.push(c);
-    if (v.done) {
-      const end = frame.offset +
-        (frame.kind === "item" ? frame.bytes.length : frame.length);
-      window.drop(end);
-      if (await window.ensure(end + 1)) v.afterTrailer(end, window.end - end);
-      break;
-    }
-  }
-  v.finish(window.end);
-  return { chunks, report: v.report };
-}
+import { fixtureFiles, frameByFrame, generator } from "./_frame_by_frame.ts";
 
 /**
  * The reader as commands use it; `hashWorker`: hashing on a second thread
@@ -104,36 +68,6 @@ async function compare(
   }
   assertEquals(json(got.report), json(want.report), `${where}: report`);
   return got.chunks.length;
-}
-
-async function fixtureFiles(): Promise<string[]> {
-  const out: string[] = [];
-  for (
-    const dir of [
-      "fixtures",
-      "fixtures/v1",
-      "fixtures/v4",
-      "fixtures/fuzz/recording",
-    ]
-  ) {
-    for await (const e of Deno.readDir(`${ROOT}${dir}`)) {
-      if (e.isFile && e.name.endsWith(".cbor")) {
-        out.push(`${ROOT}${dir}/${e.name}`);
-      }
-    }
-  }
-  return out.sort();
-}
-
-/** A deterministic generator: the same blocks and mutations every run. */
-function generator(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 0x100000000;
-  };
 }
 
 Deno.test("the batched in-place reading gives the frame-by-frame reading's chunks and report on every fixture", async () => {

@@ -59,7 +59,8 @@ export function sha256(
 }
 
 /**
- * SHA-256 of `bytes` from `start` to `end` written into `out` at `at`.
+ * SHA-256 of `bytes` from `start` to `end` written into `out` at `at`
+ * (`native`: as {@link sha256} takes it).
  *
  * @example
  * ```ts
@@ -76,13 +77,16 @@ export function sha256Into(
   end: number,
   out: Uint8Array,
   at: number,
+  native = false,
 ): void {
   if (end - start > SMALL) {
     out.set(
       createHash("sha256").update(bytes.subarray(start, end)).digest(),
       at,
     );
-  } else sha256SmallInto(bytes, out, at, start, end);
+  } else if (!native || !sha256NativeInto(bytes, start, end, out, at)) {
+    sha256SmallInto(bytes, out, at, start, end);
+  }
 }
 
 /**

@@ -10,6 +10,10 @@ import type { RecordingSource } from "./segment_set_reader.ts";
  * A source's chunks, then its {@link RecordingSource.tailEvents} (a damaged
  * tail's `lost` event) as one more group of events: what `analyzeChunks`
  * needs to see everything `events()` gives, without an `await` per event.
+ * A source that has {@link RecordingSource.chunkBatches} (a recording file)
+ * gives a group per batch of chunks (many small chunks of a long idle
+ * recording cost one `await` and one object per batch, not per chunk), else
+ * a group per chunk.
  *
  * @example
  * ```ts
@@ -26,7 +30,8 @@ import type { RecordingSource } from "./segment_set_reader.ts";
 export async function* analysisChunks(
   source: RecordingSource,
 ): AsyncGenerator<{ readonly events: readonly ProcEvent[] }> {
-  yield* source.chunks();
+  if (source.chunkBatches) yield* source.chunkBatches();
+  else yield* source.chunks();
   const tail = source.tailEvents();
   if (tail.length > 0) yield { events: tail };
 }

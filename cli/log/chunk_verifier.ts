@@ -9,7 +9,8 @@
 import { EVENT_KINDS, type ProcEvent } from "../events/types.ts";
 import { EventCounts } from "../events/event_counts.ts";
 import { newDecoder } from "./_cbor.ts";
-import { digestMatchesAt, equalBytes, sha256 } from "./_hash.ts";
+import { digestMatchesAt, sha256, sha256Into } from "./_hash.ts";
+import type { ChunkBatch } from "./chunk_batch.ts";
 import type { Frame } from "./frame_recording.ts";
 import { ProblemLog, type ReadProblem } from "./problem_log.ts";
 import { chunkEnvelope } from "./_chunk_envelope.ts";
@@ -106,7 +107,9 @@ export const NATIVE_AFTER_CHUNKS = 1024;
 export class ChunkVerifier {
   readonly report: RecordingReport;
   #log = new ProblemLog();
+  /** The hash of the last chunk delivered: 32 bytes of this at {@link #prevHashAt}. */
   #prevHash: Uint8Array;
+  #prevHashAt = 0;
   /** The previous frame was a chunk read whole, right before this one. */
   #prevAdjacent = true;
   #nextIndex = 0;
@@ -242,7 +245,7 @@ export class ChunkVerifier {
         `chunk at offset ${f.offset} has the wrong shape (expected ["chunk", index, firstSeq, prev, digest, body])`,
       );
     }
-    return this.#chunk(
+    const events = this.#chunk(
       index,
       firstSeq,
       prev,
@@ -255,20 +258,32 @@ export class ChunkVerifier {
       0,
       body.length,
       f.offset,
-      f.bytes.length,
       hash,
+      0,
     );
+    if (events === undefined) return undefined;
+    return {
+      index,
+      offset: f.offset,
+      length: f.bytes.length,
+      firstSeq,
+      hash,
+      events,
+    };
   }
 
   /**
    * Checks a chunk item whose plain envelope the reader has read in place
-   * (`plainChunkEnd`): what {@link frame} does for its frame, without
-   * reading the envelope again nor making views of its parts: the item is
-   * `bytes` from `start` to `end`, the envelope's parts at the offsets in
-   * `bytes` that `at` gives. `hash` (of the item) and `digestOk` (the body
-   * matches its digest) are given when they were computed elsewhere.
+   * (`plainChunkEnd`) and appends it to `batch` when it is to be delivered
+   * (true): what {@link frame} does for its frame, without reading the
+   * envelope again nor making views of its parts or an object for the
+   * chunk: the item is `bytes` from `start` to `end`, the envelope's parts at
+   * the offsets in `bytes` that `at` gives. When the item's hash was
+   * computed elsewhere, it is the 32 bytes of `hashes` at `hashesAt`, and
+   * `digestOk` says whether the body matches its digest.
    */
-  plainChunk(
+  plainChunkTo(
+    batch: ChunkBatch,
     offset: number,
     bytes: Uint8Array,
     start: number,
@@ -282,18 +297,25 @@ export class ChunkVerifier {
       digestEnd: number;
       bodyStart: number;
     },
-    hash?: Uint8Array,
+    hashes?: Uint8Array,
+    hashesAt = 0,
     digestOk?: boolean,
-  ): ChunkRead | undefined {
+  ): boolean {
     this.report.bytes = offset + end - start;
     const native = this.report.chunks >= this.#nativeAfter;
     if (native && !this.#nativeHeld) {
       this.#nativeHeld = true;
       holdSha256Native();
     }
-    return this.#chunk(
-      at.index,
-      at.firstSeq,
+    // the item's hash goes where the batch keeps it
+    const hashAt = batch.nextHashAt;
+    const hb = batch.hashBytes;
+    if (hashes === undefined) sha256Into(bytes, start, end, hb, hashAt, native);
+    else for (let i = 0; i < 32; i++) hb[hashAt + i] = hashes[hashesAt + i];
+    const index = at.index, firstSeq = at.firstSeq;
+    const events = this.#chunk(
+      index,
+      firstSeq,
       bytes,
       at.prevStart,
       at.prevEnd,
@@ -304,11 +326,14 @@ export class ChunkVerifier {
       at.bodyStart,
       end,
       offset,
-      end - start,
-      hash ?? sha256(bytes, start, end, native),
+      hb,
+      hashAt,
       digestOk,
       native,
     );
+    if (events === undefined) return false;
+    batch.push(index, offset, end - start, firstSeq, hb, hashAt, events);
+    return true;
   }
 
   /**
@@ -448,11 +473,11 @@ export class ChunkVerifier {
     bodyStart: number,
     bodyEnd: number,
     pos: number,
-    length: number,
-    hash: Uint8Array,
+    hashBytes: Uint8Array,
+    hashAt: number,
     digestOk?: boolean,
     native = false,
-  ): ChunkRead | undefined {
+  ): ProcEvent[] | undefined {
     const r = this.report;
     if (
       digestOk === false || digestEnd - digestStart !== 16 ||
@@ -495,7 +520,13 @@ export class ChunkVerifier {
     }
     if (
       this.#prevAdjacent &&
-      !equalBytesAt(prevBytes, prevStart, prevEnd, this.#prevHash)
+      !equalBytesAt(
+        prevBytes,
+        prevStart,
+        prevEnd,
+        this.#prevHash,
+        this.#prevHashAt,
+      )
     ) {
       r.chainIntact = false;
       this.#problem(
@@ -558,14 +589,15 @@ export class ChunkVerifier {
     }
     this.#prevAdjacent = true;
     this.#damageSinceChunk = false;
-    this.#prevHash = hash;
+    this.#prevHash = hashBytes;
+    this.#prevHashAt = hashAt;
     this.#offsets.push(index, pos);
     this.#nextIndex = index + 1;
     this.#nextSeq = firstSeq + items;
     if (events.length > 0) this.#lastT = events[events.length - 1].t;
     r.chunks++;
     r.events += events.length;
-    return { index, offset: pos, length, firstSeq, hash, events };
+    return events;
   }
 
   /**
@@ -664,7 +696,16 @@ export class ChunkVerifier {
       finalHash,
     };
     const problems: string[] = [];
-    if (!this.#prevAdjacent || !equalBytes(finalHash, this.#prevHash)) {
+    if (
+      !this.#prevAdjacent ||
+      !equalBytesAt(
+        finalHash,
+        0,
+        finalHash.length,
+        this.#prevHash,
+        this.#prevHashAt,
+      )
+    ) {
       problems.push("its final hash does not match the last chunk");
     }
     if (nChunks !== this.#nextIndex) {
@@ -719,16 +760,17 @@ function offsetOf(offsets: number[], index: number): number | undefined {
   return undefined;
 }
 
-/** Whether `bytes` from `start` to `end` equal `b`. */
+/** Whether `bytes` from `start` to `end` equal the 32-byte hash in `hash` at `at`. */
 function equalBytesAt(
   bytes: Uint8Array,
   start: number,
   end: number,
-  b: Uint8Array,
+  hash: Uint8Array,
+  at: number,
 ): boolean {
-  if (end - start !== b.length) return false;
-  for (let i = 0; i < b.length; i++) {
-    if (bytes[start + i] !== b[i]) return false;
+  if (end - start !== 32) return false;
+  for (let i = 0; i < 32; i++) {
+    if (bytes[start + i] !== hash[at + i]) return false;
   }
   return true;
 }

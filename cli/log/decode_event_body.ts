@@ -542,17 +542,11 @@ function strHere(): string {
   const end = pos + n;
   if (end > limit) throw GIVE_UP;
   if (n <= 12) {
-    // V8 makes a flat string of each of these short concatenations, faster
-    // than a look-up in SEEN
-    let s = "";
-    for (let i = pos; i < end; i++) {
-      const c = buf[i];
-      if (c >= 0x80) {
-        s = utf8Here(end);
-        break;
-      }
-      s += String.fromCharCode(c);
-    }
+    // made in one call from its characters (ASCII): one string, where
+    // adding the characters one by one made a new string per character
+    let i = pos;
+    while (i < end && buf[i] < 0x80) i++;
+    const s = i < end ? utf8Here(end) : shortAscii(buf, pos, n);
     pos = end;
     return s;
   }
@@ -587,6 +581,63 @@ function strHere(): string {
   const s = utf8Here(end);
   pos = end;
   return s;
+}
+
+/** The `n` (at most 12) ASCII characters of `b` at `at`, as one string. */
+function shortAscii(b: Uint8Array, at: number, n: number): string {
+  const f = String.fromCharCode;
+  switch (n) {
+    case 0:
+      return "";
+    case 1:
+      return f(b[at]);
+    case 2:
+      return f(b[at], b[at + 1]);
+    case 3:
+      return f(b[at], b[at + 1], b[at + 2]);
+    case 4:
+      return f(b[at], b[at + 1], b[at + 2], b[at + 3]);
+    case 5:
+      return f(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4]);
+    case 6:
+      return f(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5]);
+    case 7:
+      return f(
+        b[at],
+        b[at + 1],
+        b[at + 2],
+        b[at + 3],
+        b[at + 4],
+        b[at + 5],
+        b[at + 6],
+      );
+    case 8:
+      return f(
+        b[at],
+        b[at + 1],
+        b[at + 2],
+        b[at + 3],
+        b[at + 4],
+        b[at + 5],
+        b[at + 6],
+        b[at + 7],
+      );
+    default: {
+      // 9 to 12: the first 8 and the rest, each made in one call
+      let s = f(
+        b[at],
+        b[at + 1],
+        b[at + 2],
+        b[at + 3],
+        b[at + 4],
+        b[at + 5],
+        b[at + 6],
+        b[at + 7],
+      );
+      for (let i = at + 8; i < at + n; i++) s += f(b[i]);
+      return s;
+    }
+  }
 }
 
 function utf8Here(end: number): string {

@@ -16,13 +16,14 @@ import type { ProcEvent } from "../events/types.ts";
 import { type ByteSource, ByteWindow } from "./_byte_window.ts";
 import { NeedMoreBytes, scanItem } from "./_cbor_scan.ts";
 import { newDecoder, Tag } from "./_cbor.ts";
-import { keepHash, sha256, toHex } from "./_hash.ts";
+import { sha256, toHex } from "./_hash.ts";
 import {
   type ChunkRead,
   ChunkVerifier,
   type RecordingReport,
 } from "./chunk_verifier.ts";
 import { batchedIterator } from "./_batched_iterator.ts";
+import { ChunkBatch } from "./chunk_batch.ts";
 import {
   chunkHasherReady,
   hashChunks,
@@ -45,6 +46,7 @@ import {
 } from "./schema.ts";
 
 export type { ByteSource, ChunkRead, RecordingReport };
+export { ChunkBatch };
 export type { ReadProblem } from "./problem_log.ts";
 
 /** The input is not a procrec recording, or not of a version this reader reads. */
@@ -119,6 +121,8 @@ export class RecordingReader {
   #waitForWorker: boolean;
   /** Jobs scanned, not yet taken whole (see {@link #scan}). */
   #jobs: HashJob[] = [];
+  /** The table of spans of the jobs hashed on this thread (one at a time). */
+  #spans = newSpans();
 
   private constructor(
     readonly name: string,
@@ -297,38 +301,97 @@ export class RecordingReader {
    * an `await` each; the report is settled when the iteration ends.
    */
   chunks(): AsyncIterableIterator<ChunkRead> {
+    const { fill, close } = this.#begin();
+    return batchedIterator(
+      () => fill().then((b) => b?.chunks()),
+      close,
+    );
+  }
+
+  /**
+   * What {@link chunks} gives, in batches: every readable chunk, in order
+   * and once, verified alike, one awaited promise and one object per batch
+   * (of up to 1,024 chunks or 4,096 events; a bigger chunk alone) rather
+   * than per chunk, the events of a batch in one array: the path of a
+   * reader that takes many small chunks (a long idle recording), and
+   * replay's (`analysisChunks`). No batch is empty; the report's counts
+   * include a batch's chunks once it is handed out. A reader is read once,
+   * by this or by {@link chunks}.
+   *
+   * @example
+   * ```ts
+   * import { RecordingReader } from "./recording_reader.ts";
+   * import { RecordingWriter } from "./recording_writer.ts";
+   * const dir = await Deno.makeTempDir();
+   * const w = await RecordingWriter.create(`${dir}/a.cbor`, {
+   *   host: "h", os: "linux", kernel: "6", bootId: "b",
+   *   timeBase: { monoNs: 0n, utcNs: 0n }, clock: { source: "test", monoToUtcNs: 0n },
+   *   tool: { name: "procrec", version: "0" }, source: { name: "test", reason: "doc" },
+   *   options: {},
+   * }, { chunkEvents: 1 });
+   * for (let t = 1; t <= 3; t++) w.write({ kind: "comm", t, pid: 2, tid: 2, comm: "x" });
+   * await w.close();
+   * const r = await RecordingReader.open(`${dir}/a.cbor`);
+   * const batches = await Array.fromAsync(r.chunkBatches());
+   * await Deno.remove(dir, { recursive: true });
+   * // three chunks of one event each, in one batch
+   * if (batches.length !== 1 || batches[0].length !== 3) throw new Error("batch");
+   * if (batches[0].chunk(2).events[0].t !== 3 || !r.report.complete) throw new Error("read");
+   * ```
+   */
+  async *chunkBatches(): AsyncGenerator<ChunkBatch> {
+    const { fill, close } = this.#begin();
+    let ended = false;
+    try {
+      for (;;) {
+        const batch = await fill();
+        if (batch === undefined) break;
+        if (batch.length > 0) yield batch;
+      }
+      ended = true;
+    } finally {
+      if (ended) await close();
+      else await close().catch(() => {});
+    }
+  }
+
+  /** Starts the one reading of this reader: where batches come from and the end. */
+  #begin(): {
+    fill: () => Promise<ChunkBatch | undefined>;
+    close: () => Promise<void>;
+  } {
     if (this.#used) {
       const e = new Error(`Cannot read recording "${this.name}" twice`);
-      return batchedIterator(() => Promise.reject(e), () => Promise.resolve());
+      return { fill: () => Promise.reject(e), close: () => Promise.resolve() };
     }
     this.#used = true;
     const framer = new RecordingFramer(this.#window, this.#start);
     const window = this.#window;
     const verifier = this.#verifier;
-    return batchedIterator(
-      () => this.#fill(framer),
-      () => {
+    return {
+      fill: () => this.#fill(framer),
+      close: () => {
         verifier.releaseNative();
         return window.close();
       },
-    );
+    };
   }
 
   /**
    * The next chunks read, or `undefined` once the input is read; the
    * report's counts include them.
    */
-  async #fill(framer: RecordingFramer): Promise<ChunkRead[] | undefined> {
+  async #fill(framer: RecordingFramer): Promise<ChunkBatch | undefined> {
     const out = await this.#read(framer);
     this.#verifier.flushCounts();
     return out;
   }
 
-  async #read(framer: RecordingFramer): Promise<ChunkRead[] | undefined> {
+  async #read(framer: RecordingFramer): Promise<ChunkBatch | undefined> {
     if (this.#ended) return undefined;
     const window = this.#window;
     const v = this.#verifier;
-    const out: ChunkRead[] = [];
+    const out = new ChunkBatch();
     for (;;) {
       if (this.#hashWorker) {
         // the plain chunks whole in the loaded bytes, in jobs: the worker
@@ -385,15 +448,10 @@ export class RecordingReader {
         const end = window.index(window.end);
         let at = window.index(framer.pos);
         let pos = framer.pos;
-        let events = 0;
-        while (out.length < BATCH_CHUNKS && events < BATCH_EVENTS) {
+        while (out.length < BATCH_CHUNKS && out.events.length < BATCH_EVENTS) {
           const itemEnd = plainChunkEnd(buf, at, end, MAX_ITEM_BYTES);
           if (itemEnd < 0) break;
-          const chunk = v.plainChunk(pos, buf, at, itemEnd, envelopeAt);
-          if (chunk) {
-            out.push(chunk);
-            events += chunk.events.length;
-          }
+          v.plainChunkTo(out, pos, buf, at, itemEnd, envelopeAt);
           pos += itemEnd - at;
           at = itemEnd;
         }
@@ -408,7 +466,7 @@ export class RecordingReader {
         return out;
       }
       const chunk = v.frame(frame);
-      if (chunk) out.push(chunk);
+      if (chunk) out.add(chunk);
       if (v.done) {
         // nothing belongs after the trailer
         const end = frame.offset +
@@ -419,6 +477,11 @@ export class RecordingReader {
         }
         v.finish(window.end);
         this.#ended = true;
+        return out;
+      }
+      // chunks read one frame at a time (not plain, or cut by a block's
+      // end) are handed out in batches of the same bounds
+      if (out.length >= BATCH_CHUNKS || out.events.length >= BATCH_EVENTS) {
         return out;
       }
     }
@@ -438,26 +501,27 @@ export class RecordingReader {
     const end = window.index(window.end);
     const first = window.index(framer.pos);
     let at = first;
-    const spans: number[] = [];
-    while (spans.length < JOB_CHUNKS * SPAN && at - first < JOB_BYTES) {
+    // a job of the worker keeps its own table (three are in flight); the
+    // jobs hashed here are taken one at a time and share one
+    const spans = toWorker ? newSpans() : this.#spans;
+    let n = 0;
+    while (n < JOB_CHUNKS && at - first < JOB_BYTES) {
       const itemEnd = plainChunkEnd(buf, at, end, MAX_ITEM_BYTES);
       if (itemEnd < 0) break;
       const e = envelopeAt;
-      spans.push(
-        at,
-        itemEnd,
-        e.index,
-        e.firstSeq,
-        e.prevStart,
-        e.prevEnd,
-        e.digestStart,
-        e.digestEnd,
-        e.bodyStart,
-      );
+      const k = SPAN * n++;
+      spans[k] = at;
+      spans[k + 1] = itemEnd;
+      spans[k + 2] = e.index;
+      spans[k + 3] = e.firstSeq;
+      spans[k + 4] = e.prevStart;
+      spans[k + 5] = e.prevEnd;
+      spans[k + 6] = e.digestStart;
+      spans[k + 7] = e.digestEnd;
+      spans[k + 8] = e.bodyStart;
       at = itemEnd;
     }
-    if (spans.length === 0) return undefined;
-    const n = spans.length / SPAN;
+    if (n === 0) return undefined;
     const job: HashJob = {
       buf,
       offset: framer.pos,
@@ -497,14 +561,13 @@ export class RecordingReader {
    * (at most {@link BATCH_CHUNKS} chunks or {@link BATCH_EVENTS} events in
    * `out`), with the worker's hashes when it gave them.
    */
-  #take(job: HashJob, out: ChunkRead[]): void {
+  #take(job: HashJob, out: ChunkBatch): void {
     const v = this.#verifier;
     const s = job.spans;
     const h = job.hashes;
-    let events = 0;
-    for (const c of out) events += c.events.length;
     while (
-      job.next < job.n && out.length < BATCH_CHUNKS && events < BATCH_EVENTS
+      job.next < job.n && out.length < BATCH_CHUNKS &&
+      out.events.length < BATCH_EVENTS
     ) {
       const i = job.next++;
       const k = SPAN * i;
@@ -516,22 +579,22 @@ export class RecordingReader {
       at.digestStart = s[k + 6];
       at.digestEnd = s[k + 7];
       at.bodyStart = s[k + 8];
-      const chunk = h === undefined
-        ? v.plainChunk(job.offset, job.buf, s[k], s[k + 1], at)
-        : v.plainChunk(
+      if (h === undefined) {
+        v.plainChunkTo(out, job.offset, job.buf, s[k], s[k + 1], at);
+      } else {
+        v.plainChunkTo(
+          out,
           job.offset,
           job.buf,
           s[k],
           s[k + 1],
           at,
-          keepHash(h, 32 * i),
+          h,
+          32 * i,
           h[32 * job.n + i] === 1,
         );
-      job.offset += s[k + 1] - s[k];
-      if (chunk) {
-        out.push(chunk);
-        events += chunk.events.length;
       }
+      job.offset += s[k + 1] - s[k];
     }
   }
 }
@@ -554,6 +617,16 @@ function hashJobNatively(job: HashJob): void {
   }
   const out = new Uint8Array(33 * n);
   if (hashChunkItemsNative(job.buf, spans, n, out)) job.hashes = out;
+}
+
+/**
+ * A table of {@link HashJob.spans} for a job of {@link JOB_CHUNKS}: an
+ * array of small integers (a typed array of doubles would hand the
+ * verifier and the decoder heap numbers where they were optimized for
+ * small integers, and undo their optimization again and again).
+ */
+function newSpans(): number[] {
+  return new Array<number>(JOB_CHUNKS * SPAN).fill(0);
 }
 
 /** Numbers per chunk in {@link HashJob.spans}. */

@@ -46,6 +46,12 @@ export interface RecordingSource {
   readonly report: RecordingReport;
   events(): AsyncGenerator<ProcEvent>;
   chunks(): AsyncIterableIterator<ChunkRead>;
+  /**
+   * The chunks of `chunks()` in batches (`ChunkBatch`: one object per
+   * batch, its chunks' events in one array), where the source has them:
+   * read by one or the other.
+   */
+  chunkBatches?(): AsyncIterable<{ readonly events: readonly ProcEvent[] }>;
   /** Once `chunks()` has ended: events that stand for what no chunk holds (a damaged tail's loss). */
   tailEvents(): ProcEvent[];
 }
