@@ -22,7 +22,10 @@ static int t_passed, t_failed;
 
 static inline void t_run(const char *name, int (*fn)(void)) {
   const char *only = getenv("T_ONLY"); /* run only the tests whose name contains it */
-  if (only != NULL && strstr(name, only) == NULL) return;
+  if (only != NULL && strstr(name, only) == NULL) {
+    printf("skip %s (not in T_ONLY)\n", name);
+    return;
+  }
   if (fn() == 0) {
     t_passed++;
     printf("ok   %s\n", name);

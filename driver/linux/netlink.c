@@ -11,16 +11,19 @@
  * /proc/<pid>/ for each exec as soon as it is received; once the socket is
  * empty it builds the round's records and emits them in the kernel's order
  * (an exec record always precedes the exit of the same process). It trusts
- * what /proc showed for an exec only once a receive that started after the
- * read, after this thread had blocked and a margin had passed (200 us, 10 ms
- * for a read that came late), found the socket empty (a later exec of the
- * same process would then be in the queue, and the values are used only if
- * its own read shows another image and other arguments); it rejects a read
- * that saw an image without arguments (a later exec under way) or a process
- * blocked or stopped inside execve (/proc/PID/syscall: a later exec whose
- * event may come any time later). An exec record never carries a later
- * exec's image unless that process stalls inside execve, running, for
- * longer than the margin (see nl_source.h).
+ * what /proc showed for an exec only once a receive that started late
+ * enough after the read found the socket empty, so that a later exec of the
+ * same process would be in the queue: at once when /proc/PID/syscall showed
+ * the process blocked elsewhere after the read; 200 us, or 10 ms for a read
+ * that came late, after the read and after this thread had blocked, when it
+ * was running; after it has left execve when it was blocked or stopped
+ * there (100 ms at most). A later exec in the queue costs the first its
+ * values unless its own read shows another image and other arguments. A
+ * read that saw an image without arguments (a later exec under way) is not
+ * used either. An exec record never carries a later exec's image, short of
+ * a process that stalls inside execve, running, for longer than the margin,
+ * or of a recorder denied /proc/PID/syscall (then the margins alone); see
+ * nl_source.h.
  *
  * Wake-ups are batched: after a round that received something the thread
  * sleeps NL_READ_BATCH_NS before the next; when a round received nothing it
@@ -156,7 +159,7 @@ static int nl_open(struct pr_lib *lib, char *why, size_t n) {
   /* Up to 64 execs per round, within 8 MiB of record buffers. */
   s->exec_round = (8u << 20) / s->rec_cap;
   if (s->exec_round < 1) s->exec_round = 1;
-  if (s->exec_round > 64) s->exec_round = 64;
+  if (s->exec_round > 256) s->exec_round = 256; /* reads waiting NL_TRUST_LATE_NS hold theirs */
   s->slots = calloc(s->exec_round, sizeof(*s->slots));
   s->recv_buf = malloc((size_t)RECV_MSGS * RECV_MSG_BYTES);
   int slots_ok = s->slots != NULL;

@@ -44,26 +44,81 @@ static void prepare_exec(struct nl_state *s, const struct pr_nl_ev *ev, struct e
      * (in the middle of a later exec, whose new image is already visible but
      * not its arguments, or exiting): nothing read can be trusted. */
     if (r->info.prov_image == PR_PROV_PROC && r->info.prov_argv != PR_PROV_PROC) x->enriched = 0;
-    /* Blocked or stopped inside a later execve after the read: its new
-     * image and arguments may be what was read, and its event may be sent
-     * any time later (a tracer's PTRACE_EVENT_EXEC stop comes before it; a
-     * wait for the disk while the new image loads can too). No margin
-     * covers that: nothing read is used. */
-    else if (pr_procfs_in_execve(fd)) x->enriched = 0;
     else if (pr_rb_finish(&b) > 0) x->enriched = 1;
+    /* After the fields: where the process is now decides how long the
+     * read waits before it is trusted (nl_source.h). */
+    if (x->enriched) x->sc = pr_procfs_syscall_state(fd);
+    x->start_ticks = st.start_ticks;
   }
   close(fd);
 }
 
-/* Emits the exec record of slot x: its /proc values only when no later
- * exec of the same pid had happened by the time they were read (else they
- * may be that later image: never lent to this one). */
-static void finish_exec(struct nl_state *s, const struct pr_nl_ev *ev, struct exec_slot *x, int superseded) {
+/* A second look at a process that a read found inside execve (the slot's
+ * sc is PR_SC_EXECVE): when it has left execve (or exited, or its pid is
+ * another process's now), the read is checked from this look on as
+ * nl_source.h says; past NL_EXECVE_HOLD_NS its values are given up. */
+static void look_again(const struct pr_nl_ev *ev, struct exec_slot *x) {
+  struct pr_procfs_stat st;
+  uint64_t now = pr_lib_mono_now();
+  enum pr_sc_state sc = PR_SC_ELSEWHERE;
+  int fd;
+  if (now - x->held_since > NL_EXECVE_HOLD_NS) {
+    x->enriched = 0;
+    return;
+  }
+  fd = pr_procfs_open(ev->b, &st);
+  if (fd >= 0) {
+    if (st.start_ticks == x->start_ticks) sc = pr_procfs_syscall_state(fd);
+    close(fd);
+  }
+  x->read_end = pr_lib_mono_now();
+  x->read_sw = pr_nl_thread_blocks();
+  x->sc = sc;
+  /* still inside: the next look after NL_TRUST_AFTER_NS; it was held there,
+   * so a process now running gets the long margin */
+  x->margin = sc == PR_SC_ELSEWHERE ? 0 : sc == PR_SC_EXECVE ? NL_TRUST_AFTER_NS : NL_TRUST_LATE_NS;
+}
+
+/* Whether the read of slot x has been checked (nl_source.h): a receive
+ * that found the socket empty started late enough after it. */
+static int read_checked(const struct nl_state *s, const struct exec_slot *x) {
+  if (x->sc == PR_SC_EXECVE) return 0;
+  if (x->sc == PR_SC_ELSEWHERE) return x->read_end <= s->empty_t0;
+  return x->read_end + x->margin <= s->empty_t0 && x->read_sw < s->empty_sw;
+}
+
+/* What an exec record keeps of its read (finish_exec). */
+enum keep {
+  KEEP_NONE,       /* every field GONE */
+  KEEP_EXEC_ONLY,  /* what the exec set (image, file, argv, comm); cwd, ids,
+                    * namespaces and cgroup GONE: the program may have changed
+                    * them for the later exec before the read */
+  KEEP_ALL,
+};
+
+/* Clears the fields of the record in slot x that KEEP_EXEC_ONLY drops. */
+static void drop_later_fields(struct exec_slot *x) {
+  struct pr_rec_exec r;
+  memcpy(&r, x->rec, sizeof(r));
+  memset(x->rec + r.info.cwd.off, 0, r.info.cwd.len);
+  memset(x->rec + r.info.cgroup.off, 0, r.info.cgroup.len);
+  r.info.cwd.off = r.info.cwd.len = r.info.cgroup.off = r.info.cgroup.len = 0;
+  r.info.uid = r.info.gid = r.info.euid = r.info.egid = 0;
+  r.info.loginuid = r.info.sessionid = PR_ID_UNSET;
+  r.info.cgroup_id = 0;
+  r.info.ns_pid = r.info.ns_mnt = r.info.ns_net = r.info.ns_user = r.info.ns_cgroup = 0;
+  r.info.prov_cwd = r.info.prov_cred = r.info.prov_ns = r.info.prov_cgroup = PR_PROV_GONE;
+  memcpy(x->rec, &r, sizeof(r));
+}
+
+/* Emits the exec record of slot x with what keep says of its /proc values
+ * (pr_nl_emit decides: never a later exec's image). */
+static void finish_exec(struct nl_state *s, const struct pr_nl_ev *ev, struct exec_slot *x, enum keep keep) {
   const struct procrec_options *o = pr_lib_options(s->lib);
   struct pr_builder b;
   struct pr_rec_exec *r;
   uint32_t size;
-  int usable = x->enriched && !superseded;
+  int usable = x->enriched && keep != KEEP_NONE;
 
   if (!usable) {
     pr_rb_init(&b, x->rec, s->rec_cap, PR_REC_EXEC, sizeof(struct pr_rec_exec));
@@ -74,6 +129,7 @@ static void finish_exec(struct nl_state *s, const struct pr_nl_ev *ev, struct ex
     x->flags = 0;
     size = pr_rb_finish(&b);
   } else {
+    if (keep == KEEP_EXEC_ONLY) drop_later_fields(x);
     r = (struct pr_rec_exec *)(void *)x->rec;
     size = r->h.size;
   }
@@ -207,10 +263,15 @@ void pr_nl_prepare(struct nl_state *s) {
       struct exec_slot *x;
       if (s->slot_used == s->exec_round) return;
       x = &s->slots[(s->slot_head + s->slot_used) % s->exec_round];
+      x->sc = PR_SC_UNKNOWN;
       prepare_exec(s, ev, x);
       x->read_end = pr_lib_mono_now();
       x->read_sw = pr_nl_thread_blocks();
-      x->margin = (int64_t)(x->read_end - ev->ts) > (int64_t)NL_PROMPT_READ_NS ? NL_TRUST_LATE_NS : NL_TRUST_AFTER_NS;
+      x->held_since = x->read_end;
+      if (x->sc == PR_SC_ELSEWHERE) x->margin = 0;
+      else if (x->sc == PR_SC_EXECVE) x->margin = NL_TRUST_AFTER_NS; /* the next look */
+      else if ((int64_t)(x->read_end - ev->ts) > (int64_t)NL_PROMPT_READ_NS) x->margin = NL_TRUST_LATE_NS;
+      else x->margin = NL_TRUST_AFTER_NS;
       s->slot_used++;
     }
     s->prep_off++;
@@ -225,17 +286,21 @@ static int same_str(const uint8_t *a, const uint8_t *b, size_t field_off) {
   return x.len == y.len && memcmp(a + x.off, b + y.off, x.len) == 0;
 }
 
-/* Whether the /proc values read for the exec at queue offset at (slot x)
- * are surely not those of the later exec of the same process that is in the
- * queue too: there is one such exec, its /proc was read, and it showed
- * another image and other arguments. A read that saw the later exec would
- * show what that exec's own read showed; one torn by it (the image before,
- * the arguments after) shares its arguments. Two later execs, or one not
- * read, or equal values: not surely, and the values are not used. */
-static int differs_from_later_execs(struct nl_state *s, uint32_t at, const struct exec_slot *x) {
-  uint32_t pid = entry(s, at)->b, i, slot = 0, later = 0;
+/* What the exec at queue offset at (slot x, read and checked) keeps when
+ * others more execs of its pid slot are in the queue: nothing unless there
+ * is exactly one, of the same pid, its read checked too, showing another
+ * image and other arguments (a read that saw that later exec shows what its
+ * own read shows; one torn by it, the image before and the arguments
+ * after, shares its arguments); then what the exec set (KEEP_EXEC_ONLY).
+ * Another pid's exec under the same slot: KEEP_ALL. -1: wait, the later
+ * exec's read is not checked yet (*until: when it may be). */
+static int later_exec_verdict(struct nl_state *s, uint32_t at, const struct exec_slot *x, uint32_t others,
+                              uint64_t *until) {
+  uint32_t pid = entry(s, at)->b, i, slot = 0;
   size_t img = offsetof(struct pr_rec_exec, info) + offsetof(struct pr_proc_info, image);
   size_t argv = offsetof(struct pr_rec_exec, info) + offsetof(struct pr_proc_info, argv);
+  /* unreadable syscall state: no relaxation (the check knows less) */
+  if (others > 1 || x->sc == PR_SC_UNKNOWN) return KEEP_NONE;
   for (i = at + 1; i < s->q.len; i++) {
     const struct pr_nl_ev *ev = entry(s, i);
     const struct exec_slot *y;
@@ -243,34 +308,36 @@ static int differs_from_later_execs(struct nl_state *s, uint32_t at, const struc
     if (ev->what != PROC_EVENT_EXEC) continue;
     slot++;
     if (ev->b != pid) continue;
-    if (i >= s->prep_off || ++later > 1) return 0;
+    if (i >= s->prep_off) return KEEP_NONE; /* not read (no free slot) */
     y = &s->slots[(s->slot_head + slot) % s->exec_round];
-    if (!y->enriched) return 0;
+    if (!y->enriched || y->sc == PR_SC_EXECVE || y->sc == PR_SC_UNKNOWN) return KEEP_NONE;
     memcpy(&yr, y->rec, sizeof(yr));
-    if (yr.info.prov_image != PR_PROV_PROC || yr.info.prov_argv != PR_PROV_PROC) return 0;
-    if (same_str(x->rec, y->rec, img) || same_str(x->rec, y->rec, argv)) return 0;
+    if (yr.info.prov_image != PR_PROV_PROC || yr.info.prov_argv != PR_PROV_PROC) return KEEP_NONE;
+    if (same_str(x->rec, y->rec, img) || same_str(x->rec, y->rec, argv)) return KEEP_NONE;
+    if (!read_checked(s, y)) {
+      *until = y->read_end + y->margin;
+      return -1;
+    }
+    return KEEP_EXEC_ONLY;
   }
-  return later == 1;
+  return KEEP_ALL;
 }
 
 /* Emits the events before prep_off in order. An exec whose /proc read is
- * to be used waits until a receive found the socket empty that started the
- * slot's margin after the read (NL_TRUST_AFTER_NS, or NL_TRUST_LATE_NS for
- * a late read) and after the thread had blocked since it: every message the
- * kernel sent before the read is then in the queue, a later exec of the
- * same pid among them, and its values (maybe that later image) are not lent
- * to this exec unless the later exec's own read shows another image and
- * other arguments (differs_from_later_execs). prepare_exec rejects what it
- * read when the image was visible but not yet the arguments, or when the
- * process was blocked or stopped inside execve; the margin and the block
- * cover a later exec's return path when the process was preempted in it,
- * by this thread among others (a CI run saw one borrowed image in 500 `env
- * /bin/true` double execs when the empty receive could follow the read at
- * once, and ~1 run in 17 of that test did with the 200 us margin alone).
- * When the queue has no room for another receive and its head still
- * waits, the head's values are not used (the check cannot be made without
- * receiving, and nothing more can be received before the head is
- * emitted). */
+ * to be used waits until its read is checked (read_checked: a receive that
+ * found the socket empty started late enough after it, nl_source.h says how
+ * late): every message the kernel sent before then is in the queue, a later
+ * exec of the same pid among them, whose values (maybe what was read) are
+ * not lent to this exec (later_exec_verdict). A read that found the
+ * process inside execve waits until a second look finds it elsewhere
+ * (look_again). The margins and the block cover a later exec's return path
+ * when the process was preempted in it, by this thread among others (a CI
+ * run saw one borrowed image in 500 `env /bin/true` double execs when the
+ * empty receive could follow the read at once, and ~1 run in 17 of that
+ * test did with a 200 us margin alone). When the queue has no room for
+ * another receive and its head still waits, the head's values are not used
+ * (the check cannot be made without receiving, and nothing more can be
+ * received before the head is emitted). */
 uint32_t pr_nl_emit(struct nl_state *s, int all) {
   uint32_t done = 0;
   while (done < s->prep_off) {
@@ -278,14 +345,32 @@ uint32_t pr_nl_emit(struct nl_state *s, int all) {
     if (ev->what == PROC_EVENT_EXEC) {
       struct exec_slot *x = &s->slots[s->slot_head];
       uint32_t *pending = &s->exec_pending[exec_slot(ev->b)];
-      int drained = all || !x->enriched ||
-                    (x->read_end + x->margin <= s->empty_t0 && x->read_sw < s->empty_sw);
-      int stuck = !drained && done == 0 && s->q.cap - s->q.len < PR_NL_RECV_ROOM;
-      if (!drained && !stuck) break;
+      /* the check cannot wait for receives the queue has no room for: then
+       * the values are not used */
+      int room_low = done == 0 && s->q.cap - s->q.len < PR_NL_RECV_ROOM;
+      int keep = KEEP_NONE;
+      if (x->enriched) {
+        int checked = all;
+        if (!all) {
+          if (x->sc == PR_SC_EXECVE) look_again(ev, x);
+          checked = x->enriched && read_checked(s, x);
+          if (x->enriched && !checked && !room_low) {
+            s->wait_until = x->read_end + x->margin;
+            break;
+          }
+        }
+        if (x->enriched && checked && x->sc != PR_SC_EXECVE) {
+          keep = *pending > 1 ? later_exec_verdict(s, done, x, *pending - 1, &s->wait_until) : KEEP_ALL;
+          if (keep < 0) {
+            if (!all && !room_low) break;
+            keep = KEEP_NONE;
+          }
+        }
+      }
       /* No longer pending: only a later exec of this pid would be. */
       (*pending)--;
       pr_thread_table_exec(&s->threads, ev->b);
-      finish_exec(s, ev, x, stuck || (*pending > 0 && !differs_from_later_execs(s, done, x)));
+      finish_exec(s, ev, x, (enum keep)keep);
       s->slot_head = (s->slot_head + 1) % s->exec_round;
       s->slot_used--;
     } else {

@@ -228,10 +228,9 @@ static void wait_round(struct nl_state *s, int idle) {
   struct timespec ts;
   int timed = !idle;
   if (s->slot_used > 0) {
-    /* An exec waits for its check (pr_nl_emit): sleep no longer than its
-     * margin needs, and at least a little, so that the thread blocks. */
-    const struct exec_slot *x = &s->slots[s->slot_head];
-    int64_t left = (int64_t)(x->read_end + x->margin) - (int64_t)pr_lib_mono_now();
+    /* An exec waits for its check (pr_nl_emit): sleep no longer than that
+     * needs (wait_until), and at least a little, so that the thread blocks. */
+    int64_t left = (int64_t)s->wait_until - (int64_t)pr_lib_mono_now();
     if (left < NL_TRUST_MIN_SLEEP_NS) left = NL_TRUST_MIN_SLEEP_NS;
     if (left < batch) batch = left;
     timed = 1;

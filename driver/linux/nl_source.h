@@ -62,15 +62,35 @@
  * 300 of 300 such first execs kept their values; with a 2 ms margin and no
  * early wake-up, 1 of 300. */
 #define NL_TRUST_AFTER_NS 200000ull
-/* A read that ended more than NL_PROMPT_READ_NS after the exec's event
- * (this thread woke late: a busy round, or its vCPU not running) is the
- * kind that can see a later exec at all (the process had time to run on
- * into its next execve); it waits NL_TRUST_LATE_NS instead, for stalls of
- * that process there are as long (1-5 ms wake-ups of this thread seen in a
- * VM with 2 vCPUs). A later exec arriving meanwhile is compared with
- * (nl_enricher.c), so `sh -c 'exec x'` keeps its values either way. */
+/* After the fields the thread reads /proc/PID/syscall (procfs.h), which
+ * tells it more than any margin:
+ *  - blocked or stopped in another syscall (or in none, or gone): a later
+ *    exec, if any, had returned from execve, so had sent its event: an
+ *    empty receive after the read is enough (no margin, no block);
+ *  - blocked or stopped inside execve: a later exec may have its image in
+ *    place and send its event any time later (a tracer's PTRACE_EVENT_EXEC
+ *    stop comes before the event); or the process is still at the end of
+ *    the exec just read (a tracer's syscall-exit stop, as under strace -f).
+ *    The thread looks again every NL_TRUST_AFTER_NS, up to NL_EXECVE_HOLD_NS
+ *    (then the values are not used), and goes on as above from the first
+ *    look that finds the process elsewhere;
+ *  - running (on a CPU or runnable, maybe inside execve) or unreadable: the
+ *    margin above, or NL_TRUST_LATE_NS when the read ended more than
+ *    NL_PROMPT_READ_NS after the exec's event (the thread woke late, and the
+ *    process had time to run on into its next execve; 1-5 ms late wake-ups
+ *    of this thread were seen in a VM with 2 vCPUs).
+ * A later exec of the same process that arrives meanwhile costs the first
+ * its values unless its own read, checked the same way, shows another image
+ * and other arguments (nl_enricher.c); then the first keeps what its exec
+ * set (image, file, arguments, comm), not its cwd, ids, namespaces and
+ * cgroup, which the program may have changed for the later exec. Reading
+ * /proc/PID/syscall needs PTRACE_MODE_ATTACH (root; Yama and LSMs may deny
+ * it): denied, the margins alone decide and a later exec always costs the
+ * first its values. Before Linux 5.7 that read waits for cred_guard_mutex,
+ * which an execve holds throughout, a tracer's stop in it included. */
 #define NL_PROMPT_READ_NS 100000ull
 #define NL_TRUST_LATE_NS 10000000ull
+#define NL_EXECVE_HOLD_NS 100000000ull
 /* The shortest sleep while an exec waits for that check. */
 #define NL_TRUST_MIN_SLEEP_NS 20000L
 
@@ -80,7 +100,10 @@ struct exec_slot {
   uint8_t *rec;
   uint64_t read_end; /* mono ns when /proc had been read */
   uint64_t read_sw;  /* the thread's voluntary context switches then */
-  uint64_t margin;   /* NL_TRUST_AFTER_NS, or NL_TRUST_LATE_NS for a late read */
+  uint64_t margin;   /* 0, NL_TRUST_AFTER_NS or NL_TRUST_LATE_NS (see above) */
+  uint64_t held_since; /* when a read first found the process inside execve */
+  uint64_t start_ticks; /* the process's starttime (the same process at a second look) */
+  enum pr_sc_state sc; /* where /proc/PID/syscall showed it at the last look */
   int enriched;      /* /proc was read for the right process */
   int gone;          /* some field could not be read: the process had gone */
   uint16_t flags;
@@ -116,6 +139,7 @@ struct nl_state {
   uint64_t empty_t0;       /* start (mono ns) of the latest recv that found the socket empty */
   uint64_t empty_sw;       /* the thread's voluntary context switches before that recv */
   uint32_t *exec_pending;  /* per pid slot: execs in q not yet emitted */
+  uint64_t wait_until;     /* when the exec that pr_nl_emit stopped at may be decided */
   struct pr_thread_table threads;
   struct pr_u32map starts; /* pid -> start_ns of its live process (0: unknown) */
   struct pr_snap_index snap; /* the snapshot's processes, until their first create or exit */

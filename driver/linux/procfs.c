@@ -143,17 +143,33 @@ static int status_field(const char *s, size_t n, const char *key, uint32_t *out,
   return -1;
 }
 
-/* Reads a decimal id file (loginuid, sessionid). */
-int pr_procfs_in_execve(int dirfd) {
-  char buf[24];
-  ssize_t n = read_file(dirfd, "syscall", buf, sizeof(buf) - 1, NULL);
-  long nr;
-  if (n <= 0 || buf[0] < '0' || buf[0] > '9') return 0; /* "running", "-1 ..." (no syscall), unreadable */
-  buf[n] = 0;
-  nr = strtol(buf, NULL, 10);
-  return nr == SYS_execve || nr == SYS_execveat;
+/* The execve and execveat numbers a process can be in: native, and on
+ * x86_64 those of 32-bit (ia32) and x32 processes. A native syscall with an
+ * ia32 number (11 is munmap) only makes the check wait (nl_enricher.c). */
+static int is_execve_nr(long nr) {
+  if (nr == SYS_execve) return 1;
+#ifdef SYS_execveat
+  if (nr == SYS_execveat) return 1;
+#endif
+#ifdef __x86_64__
+  if (nr == 11 || nr == 358) return 1;                               /* ia32 */
+  if (nr == (0x40000000L | 520) || nr == (0x40000000L | 545)) return 1; /* x32 */
+#endif
+  return 0;
 }
 
+enum pr_sc_state pr_procfs_syscall_state(int dirfd) {
+  char buf[24];
+  ssize_t n = read_file(dirfd, "syscall", buf, sizeof(buf) - 1, NULL);
+  if (n < 0) return errno == ENOENT || errno == ESRCH ? PR_SC_ELSEWHERE : PR_SC_UNKNOWN;
+  if (n == 0) return PR_SC_UNKNOWN;
+  buf[n] = 0;
+  if (buf[0] == '-') return PR_SC_ELSEWHERE; /* "-1 sp pc": in no syscall (a zombie too) */
+  if (buf[0] < '0' || buf[0] > '9') return PR_SC_RUNNING;
+  return is_execve_nr(strtol(buf, NULL, 10)) ? PR_SC_EXECVE : PR_SC_ELSEWHERE;
+}
+
+/* Reads a decimal id file (loginuid, sessionid). */
 static int read_id(int dirfd, const char *name, uint32_t *out) {
   char b[32], *end;
   ssize_t n = read_file(dirfd, name, b, sizeof(b) - 1, NULL);

@@ -36,11 +36,15 @@ uint64_t pr_procfs_start_mono(uint64_t start_ticks, int64_t boot_minus_mono);
 /* Length of one clock tick in ns (sysconf(_SC_CLK_TCK)). */
 uint64_t pr_procfs_tick_ns(void);
 
-/* Whether /proc/<pid>/syscall (dirfd) shows the process inside execve or
- * execveat: blocked or stopped there (a process running at that moment
- * reads "running", and one denied the file, 0). Native syscall numbers
- * only: a 32-bit process's compat numbers are not told apart. */
-int pr_procfs_in_execve(int dirfd);
+/* Where /proc/<pid>/syscall (dirfd) shows the process (PTRACE_MODE_ATTACH
+ * is needed: root, or the same user without Yama's restrictions). */
+enum pr_sc_state {
+  PR_SC_UNKNOWN = 0, /* unreadable (denied) */
+  PR_SC_RUNNING,     /* "running": on a CPU or runnable, maybe inside execve */
+  PR_SC_ELSEWHERE,   /* blocked or stopped in another syscall or outside any, a zombie, or gone */
+  PR_SC_EXECVE,      /* blocked or stopped inside execve or execveat (ia32 and x32 numbers too) */
+};
+enum pr_sc_state pr_procfs_syscall_state(int dirfd);
 
 /* The exec'd file as fstatat(/proc/PID/exe) gave it while the process ran
  * it: the image hash cache's key (hasher.h). valid is 0 when the stat failed. */

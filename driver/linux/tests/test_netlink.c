@@ -546,12 +546,23 @@ static int test_forced_loss_matches_sequence_gaps(void) {
 
 /* ---- a process that execs twice ---- */
 
+/* Reads records into r until the exit of pid is among them (10 s at most). */
+static int read_until_exit(void *hd, struct t_records *r, pid_t pid) {
+  uint64_t deadline = t_now_ms() + 10000;
+  int seen;
+  do {
+    CHECK(t_read_some(hd, r, 200) >= 0);
+    seen = find_child(r, PR_REC_PROCESS_EXIT, (uint32_t)pid, 0, NULL) != NULL;
+  } while (!seen && t_now_ms() < deadline);
+  CHECK(seen);
+  return 0;
+}
+
 /* Records with the netlink source while n children, one after another,
  * exec path with argv, until the last one's exit is in r. */
 static int record_execing_children(const char *path, char *const argv[], int n, pid_t *kids,
                                    struct t_records *r) {
   int i, all_seen;
-  uint64_t deadline;
   void *hd = open_netlink(PR_OPT_NO_SNAPSHOT, 0);
   CHECK(hd != NULL);
   CHECK(procrec_start(hd) == PR_OK);
@@ -564,11 +575,7 @@ static int record_execing_children(const char *path, char *const argv[], int n, 
     waitpid(kids[i], NULL, 0);
     if (i % 50 == 49) CHECK(t_read_some(hd, r, 0) >= 0);
   }
-  deadline = t_now_ms() + 10000;
-  do {
-    CHECK(t_read_some(hd, r, 200) >= 0);
-    all_seen = find_child(r, PR_REC_PROCESS_EXIT, (uint32_t)kids[n - 1], 0, NULL) != NULL;
-  } while (!all_seen && t_now_ms() < deadline);
+  all_seen = read_until_exit(hd, r, kids[n - 1]) == 0;
   procrec_close(hd);
   CHECK(all_seen);
   return 0;
@@ -655,19 +662,19 @@ static int test_exec_soon_followed_keeps_its_values(void) {
  * second's image; the second gets its own. */
 static int test_exec_read_while_next_execve_is_held(void) {
   struct t_records r = {0};
-  char true_img[PATH_MAX];
+  char sleep_img[PATH_MAX];
   const int exec_stop = SIGTRAP | (PTRACE_EVENT_EXEC << 8);
   const struct pr_rec_exec *e1, *e2;
   size_t at1, at2;
   pid_t kid;
-  int st, all_seen;
+  int st;
   uint64_t deadline;
   void *hd;
   if (!is_root) {
     printf("skip exec held by a tracer: needs root\n");
     return 0;
   }
-  CHECK(realpath("/bin/true", true_img) != NULL);
+  CHECK(realpath("/bin/sleep", sleep_img) != NULL);
   hd = open_netlink(PR_OPT_NO_SNAPSHOT, 0);
   CHECK(hd != NULL);
   CHECK(procrec_start(hd) == PR_OK);
@@ -675,7 +682,7 @@ static int test_exec_read_while_next_execve_is_held(void) {
   if (kid == 0) {
     if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) _exit(90);
     raise(SIGSTOP);
-    execl("/usr/bin/env", "/usr/bin/env", "/bin/true", "held", (char *)NULL);
+    execl("/usr/bin/env", "/usr/bin/env", "/bin/sleep", "0.3", (char *)NULL);
     _exit(95);
   }
   CHECK(waitpid(kid, &st, 0) == kid && WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
@@ -685,23 +692,18 @@ static int test_exec_read_while_next_execve_is_held(void) {
   CHECK(ptrace(PTRACE_CONT, kid, NULL, NULL) == 0);
   CHECK(waitpid(kid, &st, 0) == kid && WIFSTOPPED(st) && (st >> 8) == exec_stop); /* env */
   CHECK(ptrace(PTRACE_CONT, kid, NULL, NULL) == 0);
-  CHECK(waitpid(kid, &st, 0) == kid && WIFSTOPPED(st) && (st >> 8) == exec_stop); /* true, unsent */
+  CHECK(waitpid(kid, &st, 0) == kid && WIFSTOPPED(st) && (st >> 8) == exec_stop); /* sleep, unsent */
   CHECK(procrec_control(hd, PR_CTL_RESUME_READER, NULL, 0) == PR_OK);
-  /* The source reads /proc for env's exec now (it shows true) and has all
-   * the time it wants to decide. */
+  /* The source reads /proc for env's exec now (it shows sleep) and has
+   * all the time it wants to decide. */
   deadline = t_now_ms() + 300;
   do {
     CHECK(t_read_some(hd, &r, 50) >= 0);
   } while (t_now_ms() < deadline);
   CHECK(ptrace(PTRACE_CONT, kid, NULL, NULL) == 0);
   CHECK(waitpid(kid, &st, 0) == kid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-  deadline = t_now_ms() + 10000;
-  do {
-    CHECK(t_read_some(hd, &r, 200) >= 0);
-    all_seen = find_child(&r, PR_REC_PROCESS_EXIT, (uint32_t)kid, 0, NULL) != NULL;
-  } while (!all_seen && t_now_ms() < deadline);
+  CHECK(read_until_exit(hd, &r, kid) == 0);
   procrec_close(hd);
-  CHECK(all_seen);
   e1 = (const void *)find_child(&r, PR_REC_EXEC, (uint32_t)kid, 0, &at1);
   CHECK(e1 != NULL);
   e2 = (const void *)find_from(&r, at1 + e1->h.size, PR_REC_EXEC, (uint32_t)kid, 0, &at2);
@@ -710,8 +712,63 @@ static int test_exec_read_while_next_execve_is_held(void) {
     fprintf(stderr, "     first exec (env) has image %s, arguments %s\n", t_str(&e1->h, e1->info.image),
             t_str(&e1->h, e1->info.argv));
   CHECK(e1->info.prov_image == PR_PROV_GONE && e1->info.image.len == 0 && e1->info.argv.len == 0);
-  CHECK(e2->info.prov_image == PR_PROV_PROC && strcmp(t_str(&e2->h, e2->info.image), true_img) == 0);
-  CHECK(e2->info.prov_argv == PR_PROV_PROC && strcmp(t_str(&e2->h, e2->info.argv), "/bin/true") == 0);
+  CHECK(e2->info.prov_image == PR_PROV_PROC && strcmp(t_str(&e2->h, e2->info.image), sleep_img) == 0);
+  CHECK(e2->info.prov_argv == PR_PROV_PROC && strcmp(t_str(&e2->h, e2->info.argv), "/bin/sleep") == 0);
+  free(r.buf);
+  return 0;
+}
+
+/* The other side of that check: a process stopped at the end of the very
+ * exec that was read (a tracer's syscall-exit stop, as under strace -f;
+ * /proc/PID/syscall shows execve there too) keeps its values once it goes
+ * on, however long the stop. */
+static int test_exec_held_at_its_own_syscall_exit_keeps_its_values(void) {
+  struct t_records r = {0};
+  char sleep_img[PATH_MAX];
+  const struct pr_rec_exec *e1;
+  size_t at1;
+  pid_t kid;
+  int st, exec_seen = 0;
+  uint64_t deadline;
+  void *hd;
+  if (!is_root) {
+    printf("skip exec held at its syscall exit: needs root\n");
+    return 0;
+  }
+  CHECK(realpath("/bin/sleep", sleep_img) != NULL);
+  hd = open_netlink(PR_OPT_NO_SNAPSHOT, 0);
+  CHECK(hd != NULL);
+  CHECK(procrec_start(hd) == PR_OK);
+  kid = fork();
+  if (kid == 0) {
+    if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) _exit(90);
+    raise(SIGSTOP);
+    execl("/bin/sleep", "/bin/sleep", "0.3", (char *)NULL);
+    _exit(95);
+  }
+  CHECK(waitpid(kid, &st, 0) == kid && WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
+  CHECK(ptrace(PTRACE_SETOPTIONS, kid, NULL, (void *)(long)(PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD)) == 0);
+  /* syscall stops up to the exec's event stop, then its syscall-exit stop
+   * (the exec's event is sent between the two) */
+  for (;;) {
+    CHECK(ptrace(PTRACE_SYSCALL, kid, NULL, NULL) == 0);
+    CHECK(waitpid(kid, &st, 0) == kid && WIFSTOPPED(st));
+    if (exec_seen && WSTOPSIG(st) == (SIGTRAP | 0x80)) break;
+    if ((st >> 8) == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) exec_seen = 1;
+  }
+  /* held there while the source reads /proc and looks again and again */
+  deadline = t_now_ms() + 50;
+  do {
+    CHECK(t_read_some(hd, &r, 10) >= 0);
+  } while (t_now_ms() < deadline);
+  CHECK(ptrace(PTRACE_DETACH, kid, NULL, NULL) == 0);
+  CHECK(waitpid(kid, &st, 0) == kid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  CHECK(read_until_exit(hd, &r, kid) == 0);
+  procrec_close(hd);
+  e1 = (const void *)find_child(&r, PR_REC_EXEC, (uint32_t)kid, 0, &at1);
+  CHECK(e1 != NULL);
+  CHECK(e1->info.prov_image == PR_PROV_PROC && strcmp(t_str(&e1->h, e1->info.image), sleep_img) == 0);
+  CHECK(e1->info.prov_argv == PR_PROV_PROC && strcmp(t_str(&e1->h, e1->info.argv), "/bin/sleep") == 0);
   free(r.buf);
   return 0;
 }
@@ -1048,6 +1105,8 @@ int main(void) {
         test_exec_soon_followed_keeps_its_values);
   t_run("an exec read while the process is held inside its next execve does not get that exec's image",
         test_exec_read_while_next_execve_is_held);
+  t_run("an exec read while a tracer holds the process at that exec's own syscall exit keeps its values",
+        test_exec_held_at_its_own_syscall_exit_keeps_its_values);
   t_run("losses right before procrec_stop are counted (stop markers on every CPU)",
         test_loss_just_before_stop_is_counted);
   t_run("with the library ring full, every loss count still reaches the stream under its own reason",
