@@ -550,3 +550,36 @@ captureTest(
   },
   why,
 );
+
+Deno.test("the fast chunk decoder gives the generic decoder's texts of every short length, ASCII or not", () => {
+  const texts: string[] = [];
+  for (let n = 0; n <= 14; n++) {
+    const ascii = Array.from(
+      { length: n },
+      (_, i) => String.fromCharCode(0x21 + (i * 7 + n) % 94),
+    ).join("");
+    texts.push(ascii);
+    // one character past ASCII in the middle or at the end
+    if (n > 0) texts.push(ascii.slice(0, n - 1) + "é");
+    if (n > 2) texts.push(ascii.slice(0, 1) + "€" + ascii.slice(2));
+  }
+  const events: ProcEvent[] = texts.map((comm, i) => ({
+    kind: "comm",
+    t: i,
+    pid: 1,
+    tid: 1,
+    comm,
+  }));
+  const body = newEncoder().encode(events.map(encodeEvent));
+  const fast = decodeEventBody(body);
+  const generic = (newDecoder().decode(body) as unknown[]).map(decodeEvent);
+  if (fast === undefined) throw new Error("the plain body was not taken");
+  for (let i = 0; i < texts.length; i++) {
+    if ((fast[i] as { comm: string }).comm !== texts[i]) {
+      throw new Error(`text ${JSON.stringify(texts[i])}: fast decoder`);
+    }
+    if (JSON.stringify(fast[i]) !== JSON.stringify(generic[i])) {
+      throw new Error(`text ${JSON.stringify(texts[i])}: generic decoder`);
+    }
+  }
+});

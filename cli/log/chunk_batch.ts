@@ -17,7 +17,9 @@ const FIELDS = 5;
 /**
  * Chunks in file order; {@link events} holds the events of each chunk, one
  * chunk's after the other's (a `lost` event standing for missing chunks
- * comes first in the chunk after the gap, as in {@link ChunkRead.events}).
+ * comes first in the chunk after the gap, as in {@link ChunkRead.events}),
+ * once the batch is sealed ({@link ChunkBatch.seal}: a reader hands out
+ * sealed batches).
  *
  * @example
  * ```ts
@@ -29,6 +31,7 @@ const FIELDS = 5;
  *   { kind: "comm", t: 2, pid: 2, tid: 2, comm: "b" },
  *   { kind: "comm", t: 3, pid: 2, tid: 2, comm: "c" },
  * ]);
+ * b.seal();
  * const c = b.chunk(1);
  * if (b.length !== 2 || b.events.length !== 3) throw new Error("batch");
  * if (c.offset !== 140 || c.events.length !== 2 || c.hash[31] !== 7) throw new Error("chunk");
@@ -48,10 +51,32 @@ export class ChunkBatch {
   #hashes: Uint8Array;
   /** {@link events} is the first chunk's own array (not copied yet). */
   #adopted = false;
+  /** Events in {@link events} (its length until {@link seal}). */
+  #count = 0;
+  #eventsHint: number;
 
-  constructor(capacity = 64) {
+  /**
+   * A batch with room for `capacity` chunks and `events` events (it grows
+   * past them).
+   */
+  constructor(capacity = 64, events = 256) {
     this.#table = new Array<number>(FIELDS * capacity).fill(0);
     this.#hashes = new Uint8Array(32 * capacity);
+    this.#eventsHint = events;
+  }
+
+  /** Events of the chunks pushed so far. */
+  get eventCount(): number {
+    return this.#count;
+  }
+
+  /**
+   * Ends the pushing: {@link events} holds exactly the chunks' events (it
+   * was made with room to spare, not grown event by event).
+   */
+  seal(): this {
+    if (!this.#adopted) this.events.length = this.#count;
+    return this;
   }
 
   /**
@@ -93,24 +118,33 @@ export class ChunkBatch {
       for (let i = 0; i < 32; i++) hashes[at + i] = hash[hashAt + i];
     }
     let all = this.events;
+    let n = this.#count;
     if (this.length === 0) {
       // a batch of one chunk (a big one) hands its events on uncopied
       all = this.events = events;
       this.#adopted = true;
+      n = events.length;
     } else {
-      if (this.#adopted) {
-        all = this.events = all.slice();
+      if (this.#adopted || n + events.length > all.length) {
+        // room for the batch's events, made once (not grown per push)
+        const more = new Array<ProcEvent>(
+          Math.max(this.#eventsHint, 2 * (n + events.length)),
+        );
+        for (let i = 0; i < n; i++) more[i] = all[i];
+        all = this.events = more;
         this.#adopted = false;
       }
-      for (let i = 0; i < events.length; i++) all.push(events[i]);
+      for (let i = 0; i < events.length; i++) all[n + i] = events[i];
+      n += events.length;
     }
+    this.#count = n;
     const t = this.#table;
     const k = FIELDS * this.length++;
     t[k] = index;
     t[k + 1] = offset;
     t[k + 2] = length;
     t[k + 3] = firstSeq;
-    t[k + 4] = all.length;
+    t[k + 4] = n;
   }
 
   /** Appends a chunk read on its own (see {@link push}). */

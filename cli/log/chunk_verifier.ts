@@ -74,7 +74,9 @@ export interface VerifierOptions {
    * (`_sha256_native.ts`, the CPU's SHA instructions) where it is to be
    * had, else in JavaScript: the same hashes, the same checks. Default:
    * from the {@link NATIVE_AFTER_CHUNKS}th chunk on (a short read does not
-   * pay for loading the library); true: from the first; false: never.
+   * pay for loading the library), or from when the reader finds many small
+   * chunks ahead ({@link ChunkVerifier.hashNativelyFromNow}); true: from
+   * the first; false: never.
    */
   nativeHash?: boolean;
 }
@@ -383,6 +385,20 @@ export class ChunkVerifier {
   /** Small items are hashed natively from now on (see the options). */
   get hashesNatively(): boolean {
     return this.report.chunks >= this.#nativeAfter;
+  }
+
+  /**
+   * Many small chunks lie ahead (the reader found a run of them whole in
+   * its bytes): by default they are hashed natively from now on, not from
+   * the {@link NATIVE_AFTER_CHUNKS}th chunk; true when they are (false
+   * when `nativeHash` is false).
+   */
+  hashNativelyFromNow(): boolean {
+    if (this.#nativeAfter !== NATIVE_AFTER_CHUNKS) {
+      return this.#nativeAfter !== Infinity;
+    }
+    this.#nativeAfter = 0;
+    return true;
   }
 
   /**

@@ -583,7 +583,10 @@ function strHere(): string {
   return s;
 }
 
-/** The `n` (at most 12) ASCII characters of `b` at `at`, as one string. */
+/**
+ * The `n` (at most 12) ASCII characters of `b` at `at`, as one string made
+ * in one call.
+ */
 function shortAscii(b: Uint8Array, at: number, n: number): string {
   const f = String.fromCharCode;
   switch (n) {
@@ -622,9 +625,8 @@ function shortAscii(b: Uint8Array, at: number, n: number): string {
         b[at + 6],
         b[at + 7],
       );
-    default: {
-      // 9 to 12: the first 8 and the rest, each made in one call
-      let s = f(
+    case 9:
+      return f(
         b[at],
         b[at + 1],
         b[at + 2],
@@ -633,8 +635,53 @@ function shortAscii(b: Uint8Array, at: number, n: number): string {
         b[at + 5],
         b[at + 6],
         b[at + 7],
+        b[at + 8],
       );
-      for (let i = at + 8; i < at + n; i++) s += f(b[i]);
+    case 10:
+      return f(
+        b[at],
+        b[at + 1],
+        b[at + 2],
+        b[at + 3],
+        b[at + 4],
+        b[at + 5],
+        b[at + 6],
+        b[at + 7],
+        b[at + 8],
+        b[at + 9],
+      );
+    case 11:
+      return f(
+        b[at],
+        b[at + 1],
+        b[at + 2],
+        b[at + 3],
+        b[at + 4],
+        b[at + 5],
+        b[at + 6],
+        b[at + 7],
+        b[at + 8],
+        b[at + 9],
+        b[at + 10],
+      );
+    case 12:
+      return f(
+        b[at],
+        b[at + 1],
+        b[at + 2],
+        b[at + 3],
+        b[at + 4],
+        b[at + 5],
+        b[at + 6],
+        b[at + 7],
+        b[at + 8],
+        b[at + 9],
+        b[at + 10],
+        b[at + 11],
+      );
+    default: {
+      let s = "";
+      for (let i = at; i < at + n; i++) s += f(b[i]);
       return s;
     }
   }

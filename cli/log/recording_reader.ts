@@ -75,7 +75,9 @@ export interface ReaderOptions {
   /**
    * Hash small chunk items on this thread by the system's library where it
    * is to be had (see `VerifierOptions.nativeHash`): default from the
-   * 1,024th chunk on; true from the first; false never (JavaScript only).
+   * 1,024th chunk on, or from the first run of 64 or more small chunks
+   * whole in the bytes loaded (a long idle recording); true from the
+   * first; false never (JavaScript only).
    * The same chunks, events and report either way.
    */
   nativeHash?: boolean;
@@ -384,14 +386,14 @@ export class RecordingReader {
   async #fill(framer: RecordingFramer): Promise<ChunkBatch | undefined> {
     const out = await this.#read(framer);
     this.#verifier.flushCounts();
-    return out;
+    return out?.seal();
   }
 
   async #read(framer: RecordingFramer): Promise<ChunkBatch | undefined> {
     if (this.#ended) return undefined;
     const window = this.#window;
     const v = this.#verifier;
-    const out = new ChunkBatch();
+    const out = new ChunkBatch(BATCH_CHUNKS, BATCH_EVENTS);
     for (;;) {
       if (this.#hashWorker) {
         // the plain chunks whole in the loaded bytes, in jobs: the worker
@@ -425,14 +427,21 @@ export class RecordingReader {
           if (out.length > 0) return out;
           continue;
         }
-      } else if (v.hashesNatively && nativeItemsReady()) {
-        // the plain chunks whole in the loaded bytes, in jobs whose items
-        // are hashed in one native call each
+      } else {
+        // the plain chunks whole in the loaded bytes, read in place, in
+        // jobs: the items of a job of many small chunks (a long idle
+        // recording), or of any job past the 1,024th chunk, are hashed in
+        // one native call (see VerifierOptions.nativeHash); else each
+        // chunk is hashed as it is taken
         let job: HashJob | undefined = this.#jobs[0];
         if (job === undefined) {
           job = this.#scan(framer, false);
           if (job !== undefined) {
-            hashJobNatively(job);
+            if (
+              (v.hashesNatively ||
+                job.n >= SMALL_ITEMS_JOB && v.hashNativelyFromNow()) &&
+              nativeItemsReady()
+            ) hashJobNatively(job);
             this.#jobs.push(job);
           }
         }
@@ -442,21 +451,6 @@ export class RecordingReader {
           if (out.length > 0) return out;
           continue;
         }
-      } else {
-        // the plain chunks whole in the loaded bytes, read in place
-        const buf = window.buffer;
-        const end = window.index(window.end);
-        let at = window.index(framer.pos);
-        let pos = framer.pos;
-        while (out.length < BATCH_CHUNKS && out.events.length < BATCH_EVENTS) {
-          const itemEnd = plainChunkEnd(buf, at, end, MAX_ITEM_BYTES);
-          if (itemEnd < 0) break;
-          v.plainChunkTo(out, pos, buf, at, itemEnd, envelopeAt);
-          pos += itemEnd - at;
-          at = itemEnd;
-        }
-        framer.pos = pos;
-        if (out.length > 0) return out;
       }
       // anything else (a block's end, damage, a trailer) one frame at a time
       const frame = await framer.next();
@@ -481,7 +475,7 @@ export class RecordingReader {
       }
       // chunks read one frame at a time (not plain, or cut by a block's
       // end) are handed out in batches of the same bounds
-      if (out.length >= BATCH_CHUNKS || out.events.length >= BATCH_EVENTS) {
+      if (out.length >= BATCH_CHUNKS || out.eventCount >= BATCH_EVENTS) {
         return out;
       }
     }
@@ -567,7 +561,7 @@ export class RecordingReader {
     const h = job.hashes;
     while (
       job.next < job.n && out.length < BATCH_CHUNKS &&
-      out.events.length < BATCH_EVENTS
+      out.eventCount < BATCH_EVENTS
     ) {
       const i = job.next++;
       const k = SPAN * i;
@@ -635,8 +629,10 @@ const SPAN = 9;
 const JOB_CHUNKS = 1024;
 const JOB_BYTES = 1 << 20;
 /**
- * Chunks in a job, at least, for the worker to hash it: a job of fewer (of
- * bigger items) is hashed here, natively.
+ * Chunks in a job, at least, for the worker to hash it (a job of fewer, of
+ * bigger items, is hashed here, natively), and for this thread to hash its
+ * items natively before the 1,024th chunk (many small chunks ahead: the
+ * library's load pays for itself).
  */
 const SMALL_ITEMS_JOB = 64;
 /** Jobs scanned ahead: the worker hashes them while this thread decodes. */
