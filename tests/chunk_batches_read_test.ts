@@ -10,7 +10,13 @@
  * are hashed natively), and that replay's groups of events are the
  * frame-by-frame reading's events.
  */
-import { analysisChunks, RecordingReader } from "../cli/log/mod.ts";
+import {
+  analysisChunks,
+  RecordingReader,
+  SegmentSetReader,
+} from "../cli/log/mod.ts";
+import { SegmentWriter } from "../cli/record/segment_writer.ts";
+import { testHeader, workload } from "./_recording_helpers.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { assert, assertEquals, withTempDir } from "./_record_helpers.ts";
 import { chunkJson as json, writeSmallChunks } from "./_small_chunks.ts";
@@ -154,5 +160,88 @@ Deno.test("batches of many small chunks: hashed natively past the 1,024th chunk,
         );
       }
     }
+  });
+});
+
+/** The events and report of a segment directory read chunk by chunk, and by batches (replay's path). */
+async function readSet(dir: string) {
+  const byChunk = await SegmentSetReader.open([dir]);
+  const chunks: ProcEvent[] = [];
+  for await (const c of byChunk.chunks()) chunks.push(...c.events);
+  const byBatch = await SegmentSetReader.open([dir]);
+  const batches: ProcEvent[] = [];
+  let groups = 0;
+  for await (const g of analysisChunks(byBatch)) {
+    batches.push(...g.events);
+    groups++;
+  }
+  return { chunks, batches, groups, a: byChunk.report, b: byBatch.report };
+}
+
+Deno.test("a segment directory of small chunks read by batches gives the events and report of the chunk-by-chunk reading: runs, snapshots seen again, retention and a missing segment", async () => {
+  await withTempDir(async (dir) => {
+    const events = workload(600);
+    // two runs: the second begins with a snapshot of a process the first
+    // knew (dropped as seen again) and of one it did not (kept)
+    const known = {
+      kind: "process_create",
+      t: 900_000,
+      pid: 9_999,
+      tid: 9_999,
+      ppid: 1,
+      ptid: 1,
+      creatorPid: 1,
+      creatorTid: 1,
+      start: 900_000,
+    } as const;
+    const snapshot = (pid: number): ProcEvent => ({
+      kind: "process_snapshot",
+      t: 900_001,
+      pid,
+      tid: pid,
+      ppid: 1,
+      start: 900_000,
+      info: { from: {} },
+    });
+    for (const run of [0, 1]) {
+      const w = await SegmentWriter.open(testHeader(), {
+        dir,
+        keep: { count: 7 },
+        writer: { flushIntervalMs: 0, chunkEvents: 2 },
+      });
+      if (run === 1) {
+        w.write(snapshot(9_999));
+        w.write(snapshot(9_998));
+      }
+      const part = events.slice(run * 300, run * 300 + 300);
+      for (let s = 0; s < 4; s++) {
+        for (const e of part.slice(s * 75, s * 75 + 75)) w.write(e);
+        if (run === 0 && s === 3) w.write(known);
+        if (s < 3) await w.rotateNow();
+        else await w.close();
+      }
+    }
+    const whole = await readSet(dir);
+    assert(whole.batches.length > 300, `${whole.batches.length} events`);
+    assert(whole.groups < whole.batches.length / 20, `${whole.groups} groups`);
+    assert(
+      whole.a.problems.some((p) => p.type === "gap"),
+      json(whole.a.problems),
+    );
+    assertEquals(json(whole.batches), json(whole.chunks));
+    assertEquals(json(whole.b), json(whole.a));
+    // the snapshot of the process the first run knew is dropped, the
+    // other kept, alike
+    const snaps = whole.batches.filter((e) => e.kind === "process_snapshot")
+      .map((e) => e.pid);
+    assert(snaps.includes(9_998) && !snaps.includes(9_999), json(snaps));
+
+    // a segment of the middle gone: a lost span where it was
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    await Deno.remove(`${dir}/${names[2]}`);
+    const holed = await readSet(dir);
+    assert(holed.batches.some((e) => e.kind === "lost"), "no lost span");
+    assertEquals(json(holed.batches), json(holed.chunks));
+    assertEquals(json(holed.b), json(holed.a));
   });
 });

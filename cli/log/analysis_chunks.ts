@@ -10,8 +10,8 @@ import type { RecordingSource } from "./segment_set_reader.ts";
  * A source's chunks, then its {@link RecordingSource.tailEvents} (a damaged
  * tail's `lost` event) as one more group of events: what `analyzeChunks`
  * needs to see everything `events()` gives, without an `await` per event.
- * A source that has {@link RecordingSource.chunkBatches} (a recording file)
- * gives a group per batch of chunks (many small chunks of a long idle
+ * A source that has {@link RecordingSource.chunkBatches} (a recording file,
+ * a segment directory) gives a group per batch of chunks (many small chunks of a long idle
  * recording cost one `await` and one object per batch, not per chunk), else
  * a group per chunk.
  *

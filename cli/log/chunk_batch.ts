@@ -172,6 +172,11 @@ export class ChunkBatch {
     return this.#table[FIELDS * i + 4];
   }
 
+  /** Chunk `i`'s hash (the SHA-256 of its item), as a view of the batch's. */
+  hash(i: number): Uint8Array {
+    return new Uint8Array(this.#hashes.buffer, 32 * i, 32);
+  }
+
   /** Chunk `i` as a {@link ChunkRead} of its own (its events copied out). */
   chunk(i: number): ChunkRead {
     const t = this.#table;
@@ -183,7 +188,7 @@ export class ChunkBatch {
       offset: t[k + 1],
       length: t[k + 2],
       firstSeq: t[k + 3],
-      hash: new Uint8Array(this.#hashes.buffer, 32 * i, 32),
+      hash: this.hash(i),
       events: this.length === 1 ? this.events : this.events.slice(from, to),
     };
   }

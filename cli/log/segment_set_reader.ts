@@ -227,13 +227,38 @@ export class SegmentSetReader implements RecordingSource {
     if (this.#used) throw new Error(`Cannot read "${this.name}" twice`);
     this.#used = true;
     try {
-      yield* this.#chunks();
+      yield* this.#chunks(false) as AsyncGenerator<
+        ChunkRead & { segment: string }
+      >;
     } finally {
       await this.#onClose?.();
     }
   }
 
-  async *#chunks(): AsyncGenerator<ChunkRead & { segment: string }> {
+  /**
+   * What {@link chunks} gives, as groups of events, one per batch of each
+   * segment's chunks (`RecordingReader.chunkBatches`): the same events in
+   * the same order, one object and one `await` per batch (replay's path,
+   * `analysisChunks`). Read by this or by {@link chunks}, once.
+   */
+  async *chunkBatches(): AsyncGenerator<
+    { readonly events: readonly ProcEvent[]; readonly segment: string }
+  > {
+    if (this.#used) throw new Error(`Cannot read "${this.name}" twice`);
+    this.#used = true;
+    try {
+      yield* this.#chunks(true);
+    } finally {
+      await this.#onClose?.();
+    }
+  }
+
+  /** Every chunk, or (`batched`) every batch's events, of every segment. */
+  async *#chunks(
+    batched: boolean,
+  ): AsyncGenerator<
+    (ChunkRead & { segment: string }) | { events: ProcEvent[]; segment: string }
+  > {
     const r = this.report;
     const base = this.header;
     const live = new LiveProcesses();
@@ -412,28 +437,54 @@ export class SegmentSetReader implements RecordingSource {
       const read: SegmentRead = { entry, report: reader.report };
       let hash: Uint8Array | undefined;
       let first = true;
-      for await (const c of reader.chunks()) {
-        hash = c.hash;
-        let events = c.events;
+      const shift = (events: ProcEvent[]) => {
         for (const e of events) {
           e.t += delta;
           if (e.kind === "process_create" || e.kind === "process_snapshot") {
             e.start += delta;
           }
         }
+      };
+      const known = (e: ProcEvent) =>
+        e.kind === "process_snapshot" && live.has(e.pid, e.start);
+      for await (const b of batched ? reader.chunkBatches() : []) {
+        hash = b.hash(b.length - 1);
+        let events = b.events;
+        shift(events);
         if (newRun) {
-          // a new run sees again the processes the last one knew
-          events = events.filter((e) =>
-            !(e.kind === "process_snapshot" && live.has(e.pid, e.start))
-          );
-        }
+          // a new run sees again the processes the last one knew: chunk by
+          // chunk, as each chunk is checked against those known before it
+          const kept: ProcEvent[] = [];
+          for (let k = 0; k < b.length; k++) {
+            const chunk = events.slice(b.eventsStart(k), b.eventsEnd(k))
+              .filter((e) => !known(e));
+            for (const e of chunk) {
+              live.add(e);
+              kept.push(e);
+            }
+          }
+          events = kept;
+        } else for (const e of events) live.add(e);
+        r.counts.addAll(events);
+        if (first && pre.length) events = [...pre, ...events];
+        first = false;
+        yield { events, segment: entry.name };
+      }
+      for await (const c of batched ? [] : reader.chunks()) {
+        hash = c.hash;
+        let events = c.events;
+        shift(events);
+        // a new run sees again the processes the last one knew
+        if (newRun) events = events.filter((e) => !known(e));
         for (const e of events) live.add(e);
         r.counts.addAll(events);
         if (first && pre.length) events = [...pre, ...events];
         first = false;
         yield { ...c, events, segment: entry.name };
       }
-      if (first && pre.length) {
+      if (first && pre.length && batched) {
+        yield { events: pre, segment: entry.name };
+      } else if (first && pre.length) {
         yield {
           index: -1,
           offset: 0,
