@@ -654,6 +654,23 @@ static int test_exec_soon_followed_keeps_its_values(void) {
   return 0;
 }
 
+/* Forks a child that a tracer (this process) holds at its first stop, then
+ * execs path with argv once continued, with the ptrace options given;
+ * returns its pid, or -1. */
+static pid_t fork_traced(const char *path, char *const argv[], long options) {
+  int st;
+  pid_t kid = fork();
+  if (kid == 0) {
+    if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) _exit(90);
+    raise(SIGSTOP);
+    execv(path, argv);
+    _exit(95);
+  }
+  if (kid < 0 || waitpid(kid, &st, 0) != kid || !WIFSTOPPED(st) || WSTOPSIG(st) != SIGSTOP) return -1;
+  if (ptrace(PTRACE_SETOPTIONS, kid, NULL, (void *)options) != 0) return -1;
+  return kid;
+}
+
 /* A process held inside its next execve when /proc is read for its first
  * exec: the new image and arguments are in place, the kernel has not sent
  * that exec's event yet. A tracer's PTRACE_EVENT_EXEC stop is exactly
@@ -663,6 +680,7 @@ static int test_exec_soon_followed_keeps_its_values(void) {
 static int test_exec_read_while_next_execve_is_held(void) {
   struct t_records r = {0};
   char sleep_img[PATH_MAX];
+  char *argv[] = {"/usr/bin/env", "/bin/sleep", "0.3", NULL};
   const int exec_stop = SIGTRAP | (PTRACE_EVENT_EXEC << 8);
   const struct pr_rec_exec *e1, *e2;
   size_t at1, at2;
@@ -678,15 +696,8 @@ static int test_exec_read_while_next_execve_is_held(void) {
   hd = open_netlink(PR_OPT_NO_SNAPSHOT, 0);
   CHECK(hd != NULL);
   CHECK(procrec_start(hd) == PR_OK);
-  kid = fork();
-  if (kid == 0) {
-    if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) _exit(90);
-    raise(SIGSTOP);
-    execl("/usr/bin/env", "/usr/bin/env", "/bin/sleep", "0.3", (char *)NULL);
-    _exit(95);
-  }
-  CHECK(waitpid(kid, &st, 0) == kid && WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
-  CHECK(ptrace(PTRACE_SETOPTIONS, kid, NULL, (void *)(long)PTRACE_O_TRACEEXEC) == 0);
+  kid = fork_traced(argv[0], argv, PTRACE_O_TRACEEXEC);
+  CHECK(kid > 0);
   /* The first exec's event waits in the socket while both execs happen. */
   CHECK(procrec_control(hd, PR_CTL_PAUSE_READER, NULL, 0) == PR_OK);
   CHECK(ptrace(PTRACE_CONT, kid, NULL, NULL) == 0);
@@ -725,6 +736,7 @@ static int test_exec_read_while_next_execve_is_held(void) {
 static int test_exec_held_at_its_own_syscall_exit_keeps_its_values(void) {
   struct t_records r = {0};
   char sleep_img[PATH_MAX];
+  char *argv[] = {"/bin/sleep", "0.3", NULL};
   const struct pr_rec_exec *e1;
   size_t at1;
   pid_t kid;
@@ -739,15 +751,8 @@ static int test_exec_held_at_its_own_syscall_exit_keeps_its_values(void) {
   hd = open_netlink(PR_OPT_NO_SNAPSHOT, 0);
   CHECK(hd != NULL);
   CHECK(procrec_start(hd) == PR_OK);
-  kid = fork();
-  if (kid == 0) {
-    if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) _exit(90);
-    raise(SIGSTOP);
-    execl("/bin/sleep", "/bin/sleep", "0.3", (char *)NULL);
-    _exit(95);
-  }
-  CHECK(waitpid(kid, &st, 0) == kid && WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
-  CHECK(ptrace(PTRACE_SETOPTIONS, kid, NULL, (void *)(long)(PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD)) == 0);
+  kid = fork_traced(argv[0], argv, PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD);
+  CHECK(kid > 0);
   /* syscall stops up to the exec's event stop, then its syscall-exit stop
    * (the exec's event is sent between the two) */
   for (;;) {
