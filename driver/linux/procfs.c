@@ -159,7 +159,9 @@ static int is_execve_nr(long nr) {
 }
 
 enum pr_sc_state pr_procfs_syscall_state(int dirfd) {
-  char buf[24];
+  /* the whole line (number, six arguments, sp, pc: at most ~160 bytes) in
+   * one read: read_file reads on to the end when the buffer fills */
+  char buf[256];
   ssize_t n = read_file(dirfd, "syscall", buf, sizeof(buf) - 1, NULL);
   if (n < 0) return errno == ENOENT || errno == ESRCH ? PR_SC_ELSEWHERE : PR_SC_UNKNOWN;
   if (n == 0) return PR_SC_UNKNOWN;
