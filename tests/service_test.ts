@@ -54,7 +54,7 @@ for (
       const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? "";
       deepStrictEqual(
         exec,
-        `${PROCREC} record -o ${dir}/segments/ --rotate 15m --keep 100 --source ${source}`,
+        `${PROCREC} record -o ${dir}/segments/ --rotate 15m --keep 100 --source ${source} --hash-cache /var/cache/procrec/image-hashes`,
       );
       for (
         const line of [
@@ -88,7 +88,7 @@ Deno.test("service unit --config reads the settings from an environment file", a
   match(r.stdout, /^EnvironmentFile=-\/etc\/default\/procrec$/m);
   match(
     r.stdout,
-    /^ExecStart=\/usr\/bin\/procrec record -o \$\{PROCREC_DIR\}\/ --rotate \$\{PROCREC_ROTATE\} --keep \$\{PROCREC_KEEP\} --source \$\{PROCREC_SOURCE\} \$PROCREC_ARGS$/m,
+    /^ExecStart=\/usr\/bin\/procrec record -o \$\{PROCREC_DIR\}\/ --rotate \$\{PROCREC_ROTATE\} --keep \$\{PROCREC_KEEP\} --source \$\{PROCREC_SOURCE\} --hash-cache \/var\/cache\/procrec\/image-hashes \$PROCREC_ARGS$/m,
   );
 });
 

@@ -15,6 +15,10 @@ import {
   type Rotation,
 } from "../record/parse_rotation.ts";
 import { recordSession } from "../record/record_session.ts";
+import {
+  DEFAULT_HASH_CACHE,
+  hashCachePath,
+} from "../record/hash_cache_path.ts";
 import { action, printErr, printSync } from "./_run.ts";
 import { groupOption, modeOf, writeTextOutput } from "./_output.ts";
 import { loadRedactor } from "./_redaction.ts";
@@ -55,6 +59,8 @@ interface RecordFlags extends NatsFlags, ProcessFilterFlags {
   bpfRingBytes?: string;
   /** false with --no-image-hash. */
   imageHash?: boolean;
+  /** --hash-cache FILE; false with --no-hash-cache. */
+  hashCache?: string | boolean;
   statsOut?: string;
   group?: string;
   redact?: string;
@@ -131,6 +137,19 @@ running processes and exits. Example rule file (docs/exec-rules.md):
       action: audit
       file: [/usr/bin/nc.openbsd]
       argv: {contains: "-e"}
+
+Image hash cache: each exec'd image's SHA-256 is taken once per file state
+(device, inode, size, mtime, ctime); the hashes are kept between runs in
+${DEFAULT_HASH_CACHE} when running as root (--hash-cache FILE for
+another, --no-hash-cache for none), so a recorder started again in the same
+boot does not read unchanged images again (the first start reads every
+running image). A hash from it is recorded as cached, like one
+from this run's own cache. The file is used only if it was written in this
+boot (boot_id), is a regular file owned by the recorder's user with mode
+0600, in a directory that only root (or that user) may write, and is whole
+(its checksum); otherwise it is ignored with one warning naming it, and
+every image is read. It is written at a clean stop (a new file renamed over
+the old one); a crash loses only that update.
 
 Redaction: --redact RULES --redact-key KEY replaces each secret that a rule
 finds in a command line (argv, the image, comm, cwd, the header's command)
@@ -246,6 +265,14 @@ export function register(program: Command): void {
       "do not hash exec'd images (by default the library's worker records each image's SHA-256, off the capture path)",
     )
     .option(
+      "--hash-cache <file>",
+      `keep the image hashes between runs in FILE (default ${DEFAULT_HASH_CACHE} as root): loaded at start, saved at a clean stop; see "Image hash cache" below`,
+    )
+    .option(
+      "--no-hash-cache",
+      "read and hash every image afresh: no cache file is read or written",
+    )
+    .option(
       "--redact <rules>",
       "redact secrets found by these rules (JSON) before writing",
     )
@@ -291,6 +318,11 @@ export function register(program: Command): void {
     .action(action(async (command: string[], flags: RecordFlags) => {
       if (flags.onlyCommand && command.length === 0) {
         throw new UsageError("--only-command needs a command after --");
+      }
+      if (typeof flags.hashCache === "string" && flags.imageHash === false) {
+        throw new UsageError(
+          "--hash-cache needs image hashing (--no-image-hash turns it off)",
+        );
       }
       if (flags.dryRun && flags.rules === undefined) {
         throw new UsageError("--dry-run needs --rules FILE");
@@ -359,6 +391,11 @@ export function register(program: Command): void {
         rcvbufBytes: byteCount("rcvbuf-bytes", flags.rcvbufBytes),
         bpfRingBytes: byteCount("bpf-ring-bytes", flags.bpfRingBytes),
         noHash: flags.imageHash === false,
+        hashCache: hashCachePath(
+          flags.hashCache,
+          Deno.uid() ?? -1,
+          flags.imageHash !== false,
+        ),
         command: command.length ? command : undefined,
         pauseReaderMs: pause ? Number(pause) : undefined,
         failReadAfterMs: failRead ? Number(failRead) : undefined,

@@ -43,6 +43,10 @@ export const Control = {
   /** Tests: the image hash worker waits (jobs queue) until resumed. */
   PAUSE_HASHER: 6,
   RESUME_HASHER: 7,
+  /** Linux, before start: load the image hash cache file (arg: its path). */
+  HASH_CACHE_LOAD: 8,
+  /** Linux, after stop: save the image hash cache file (arg: its path). */
+  HASH_CACHE_SAVE: 9,
 } as const;
 
 /** Options of {@link EventSource.open} (`struct procrec_options`). */
@@ -260,6 +264,35 @@ export class EventSource {
       this.#lib.procrec_control(this.#h, op, arg, arg.length),
       `control the event source (op ${op})`,
     );
+  }
+
+  /**
+   * Loads (before {@link start}) or saves (after {@link stop}) the image
+   * hash cache kept between runs (`PR_CTL_HASH_CACHE_LOAD` / `SAVE`,
+   * driver/linux/hash_cache_file.h). Returns the entries loaded or written
+   * (0 when there is no file yet), or the library's warning when it refused
+   * the file (its owner, mode, directory, boot or contents; the text names
+   * the file and, when malformed, the offset and field): the recording goes
+   * on without it.
+   *
+   * ```ts ignore
+   * const r = src.hashCacheFile("load", "/var/cache/procrec/image-hashes");
+   * if (typeof r !== "number") console.error(r.warning);
+   * ```
+   */
+  hashCacheFile(
+    op: "load" | "save",
+    path: string,
+  ): number | { warning: string } {
+    const arg = new TextEncoder().encode(path);
+    const rc = this.#lib.procrec_control(
+      this.#h,
+      op === "load" ? Control.HASH_CACHE_LOAD : Control.HASH_CACHE_SAVE,
+      arg,
+      arg.length,
+    );
+    if (rc >= 0) return rc;
+    return { warning: lastError(this.#lib, this.#h) };
   }
 
   /** Stops the kernel side; records already queued can still be read. */

@@ -17,3 +17,4 @@ export * from "./default_output_path.ts";
 export * from "./live_summary.ts";
 export * from "./check_host.ts";
 export * from "./check_recording_dirs.ts";
+export * from "./hash_cache_path.ts";

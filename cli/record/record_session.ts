@@ -70,6 +70,12 @@ export interface RecordOptions {
   bpfRingBytes?: number;
   /** Do not hash exec'd images (no `image_hash` events). */
   noHash?: boolean;
+  /**
+   * The image hash cache kept between runs (Linux): loaded at start, saved
+   * at a clean stop ({@link EventSource.hashCacheFile}); a file the library
+   * refuses is ignored with a warning on stderr. Undefined: none.
+   */
+  hashCache?: string;
   /** The command to start and record until it exits. */
   command?: string[];
   /** Test hook: pause the library's kernel reader for this long at start. */
@@ -161,6 +167,13 @@ async function anyExists(paths: string[]): Promise<boolean> {
   return false;
 }
 
+/** A warning on stderr: the recording goes on. */
+function warnLine(text: string): void {
+  Deno.stderr.writeSync(
+    new TextEncoder().encode(`procrec: warning: ${text}\n`),
+  );
+}
+
 /** The shell's convention: the exit code, or 128 + signal number. */
 export function exitStatusOf(status: Deno.CommandStatus): number {
   if (status.signal) return 128 + linuxSignalNumber(status.signal);
@@ -234,6 +247,24 @@ export async function recordSession(
           }`,
           { cause: e },
         );
+      }
+    }
+    // the image hash cache of earlier runs in this boot, before the
+    // snapshot's images are looked up
+    const hashCache = opts.hashCache !== undefined && !opts.noHash &&
+        Deno.build.os === "linux"
+      ? { path: opts.hashCache, loaded: 0 } as {
+        path: string;
+        loaded: number;
+        refused?: string;
+      }
+      : undefined;
+    if (hashCache) {
+      const r = src.hashCacheFile("load", hashCache.path);
+      if (typeof r === "number") hashCache.loaded = r;
+      else {
+        hashCache.refused = r.warning;
+        warnLine(r.warning);
       }
     }
     src.start();
@@ -314,6 +345,7 @@ export async function recordSession(
         ...(opts.rcvbufBytes ? { rcvbufBytes: opts.rcvbufBytes } : {}),
         ...(opts.bpfRingBytes ? { bpfRingBytes: opts.bpfRingBytes } : {}),
         ...(opts.noHash ? { noHash: true } : {}),
+        ...(hashCache ? { hashCache } : {}),
         ...(opts.pauseReaderMs ? { pauseReaderMs: opts.pauseReaderMs } : {}),
         ...(opts.execRules
           ? {
@@ -547,6 +579,12 @@ export async function recordSession(
     }
     if (opts.statusLine) {
       Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+    }
+    // a clean stop: the hash worker is done, its cache is saved for the
+    // next run (a crash only loses this update)
+    if (hashCache) {
+      const r = src.hashCacheFile("save", hashCache.path);
+      if (typeof r !== "number") warnLine(r.warning);
     }
     const stats = src.stats();
     closing = true;

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { DEFAULT_HASH_CACHE } from "../record/hash_cache_path.ts";
 
 /** What the unit runs. */
 export interface UnitOptions {
@@ -48,8 +49,10 @@ const COMMON_CAPABILITIES = [
 /**
  * Renders `procrec.service`: started early in boot (before `sysinit.target`,
  * once local file systems are mounted), restarted whenever it stops, and
- * hardened: the whole file system read-only but the segment directory, no
- * new privileges, only the capabilities the source needs, a private /tmp.
+ * hardened: the whole file system read-only but the segment directory (and
+ * its cache directory, /var/cache/procrec: the Deno cache and the image
+ * hash cache kept between restarts), no new privileges, only the
+ * capabilities the source needs, a private /tmp.
  * SIGHUP (`systemctl reload`) rotates the segment; SIGTERM closes it.
  *
  * @example
@@ -86,9 +89,11 @@ export function systemdUnit(o: UnitOptions): string {
       `EnvironmentFile=-${o.config}`,
     ]
     : [];
+  // the image hashes of the last run in this boot: a restart does not read
+  // every running image again (the cache directory is the unit's own)
   const exec = o.config
-    ? `${o.exec} record -o \${PROCREC_DIR}/ --rotate \${PROCREC_ROTATE} --keep \${PROCREC_KEEP} --source \${PROCREC_SOURCE} $PROCREC_ARGS`
-    : `${o.exec} record -o ${dir}/ --rotate ${o.rotate} --keep ${o.keep} --source ${o.source}`;
+    ? `${o.exec} record -o \${PROCREC_DIR}/ --rotate \${PROCREC_ROTATE} --keep \${PROCREC_KEEP} --source \${PROCREC_SOURCE} --hash-cache ${DEFAULT_HASH_CACHE} $PROCREC_ARGS`
+    : `${o.exec} record -o ${dir}/ --rotate ${o.rotate} --keep ${o.keep} --source ${o.source} --hash-cache ${DEFAULT_HASH_CACHE}`;
   return `# procrec flight recorder; written by 'procrec service'.
 [Unit]
 Description=procrec flight recorder of process lifecycles

@@ -390,6 +390,16 @@ enum pr_control {
                                until stop, close or the end of the process */
   PR_CTL_PAUSE_HASHER = 6,  /* test (ABI 4): the hash worker waits; jobs queue */
   PR_CTL_RESUME_HASHER = 7, /* test: the hash worker goes on */
+  PR_CTL_HASH_CACHE_LOAD = 8, /* Linux, before procrec_start: arg = the path of an image hash cache
+                                 file (UTF-8, no NUL); its entries fill the hash worker's cache
+                                 (hashes from it are PR_H_CACHED). Returns the entries loaded
+                                 (0 when the file does not exist), or PR_E_PERM (owner, mode,
+                                 link, directory), PR_E_INVAL (malformed, another boot), PR_E_IO
+                                 with procrec_last_error naming the file and why: the file is
+                                 then ignored (driver/linux/hash_cache_file.h) */
+  PR_CTL_HASH_CACHE_SAVE = 9, /* Linux, after procrec_stop: arg = that path; the worker's cache
+                                 is written there atomically (temp + rename), 0600. Returns the
+                                 entries written, or PR_E_* with procrec_last_error */
 };
 
 /* ---- status codes (negative) ---- */

@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include "../common/pr_sha256.h"
+#include "hash_cache_file.h"
+
+_Static_assert(PR_HASH_CACHE_SLOTS <= PR_HASH_FILE_MAX, "a saved cache file holds every slot");
 
 #define READ_BUF (1u << 20)
 
@@ -478,6 +481,49 @@ void pr_hasher_note(struct pr_hasher *hz, const void *rec, uint32_t size, const 
   hz->queued++;
   pthread_cond_signal(&hz->cv);
   pthread_mutex_unlock(&hz->mu);
+}
+
+size_t pr_hasher_cache_add(struct pr_hasher *hz, const struct pr_hash_entry *e, size_t n) {
+  int64_t now = utc_now();
+  size_t added = 0;
+  pthread_mutex_lock(&hz->mu);
+  for (size_t i = 0; i < n; i++) {
+    struct pr_file_key k = {e[i].dev, e[i].ino, e[i].size, e[i].mtime_ns, e[i].ctime_ns, 1};
+    struct slot *s;
+    if (e[i].ctime_ns >= now - PR_HASH_RACY_NS) continue; /* the 2 s rule, as for a file read */
+    s = slot_of(hz, &k);
+    s->dev = k.dev;
+    s->ino = k.ino;
+    s->size = k.size;
+    s->mtime_ns = k.mtime_ns;
+    s->ctime_ns = k.ctime_ns;
+    memcpy(s->sha, e[i].sha, 32);
+    s->used = 1;
+    added++;
+  }
+  pthread_mutex_unlock(&hz->mu);
+  return added;
+}
+
+size_t pr_hasher_cache_export(struct pr_hasher *hz, struct pr_hash_entry **out) {
+  size_t n = 0;
+  struct pr_hash_entry *e = malloc(PR_HASH_CACHE_SLOTS * sizeof(*e));
+  *out = e;
+  if (e == NULL) return 0;
+  pthread_mutex_lock(&hz->mu);
+  for (uint32_t i = 0; i < PR_HASH_CACHE_SLOTS; i++) {
+    const struct slot *s = &hz->cache[i];
+    if (!s->used) continue;
+    e[n].dev = s->dev;
+    e[n].ino = s->ino;
+    e[n].size = s->size;
+    e[n].mtime_ns = s->mtime_ns;
+    e[n].ctime_ns = s->ctime_ns;
+    memcpy(e[n].sha, s->sha, 32);
+    n++;
+  }
+  pthread_mutex_unlock(&hz->mu);
+  return n;
 }
 
 void pr_hasher_pause(struct pr_hasher *hz, int paused) {

@@ -29,6 +29,10 @@
  * PR_HASH_RACY_NS before the hashing started are not cached (a rewrite within
  * one timestamp tick would keep the key: the "racy" rule of git's index).
  *
+ * The cache can be kept between runs in the same boot (PR_CTL_HASH_CACHE_LOAD
+ * before start, PR_CTL_HASH_CACHE_SAVE after stop: hash_cache_file.h);
+ * entries loaded from a file obey the same rules and give PR_H_CACHED too.
+ *
  * Queue: at most PR_HASH_QUEUE_MAX jobs; a job that does not fit becomes a
  * PR_HASH_SKIPPED record at once (counted in hash_skipped), never silence.
  * Exec jobs go before snapshot jobs (a recording's own commands first, then
@@ -38,6 +42,7 @@
 #ifndef PR_LINUX_HASHER_H
 #define PR_LINUX_HASHER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "procfs.h"
@@ -64,6 +69,13 @@ int pr_hasher_start(struct pr_hasher *hz);
  * is in the cache (PR_HASH_OK, PR_H_VIA_EXE | PR_H_CACHED). key may be
  * NULL. */
 void pr_hasher_note(struct pr_hasher *hz, const void *rec, uint32_t size, const struct pr_file_key *key);
+struct pr_hash_entry; /* hash_cache_file.h */
+/* Puts entries (of a cache file, PR_CTL_HASH_CACHE_LOAD) into the cache,
+ * but those whose ctime is not PR_HASH_RACY_NS old. Returns how many. */
+size_t pr_hasher_cache_add(struct pr_hasher *hz, const struct pr_hash_entry *e, size_t n);
+/* The cache's entries (at most PR_HASH_CACHE_SLOTS), *out malloc'd (NULL and
+ * 0 when out of memory), for PR_CTL_HASH_CACHE_SAVE. */
+size_t pr_hasher_cache_export(struct pr_hasher *hz, struct pr_hash_entry **out);
 /* PR_CTL_PAUSE_HASHER / RESUME (tests): the worker waits while paused. */
 void pr_hasher_pause(struct pr_hasher *hz, int paused);
 /* Drops the queued jobs (the ring started over). */

@@ -11,6 +11,7 @@
  * signals.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 
 #include "../common/pr_ring.h"
 #include "exec_rules.h"
+#include "hash_cache_file.h"
 #include "hasher.h"
 #include "source.h"
 
@@ -649,10 +651,52 @@ static int set_exec_rules(struct pr_lib *lib, const uint8_t *arg, uint32_t len) 
   return PR_OK;
 }
 
+/* PR_CTL_HASH_CACHE_LOAD (before start) and PR_CTL_HASH_CACHE_SAVE (after
+ * stop): the image hash cache kept between runs (hash_cache_file.h). */
+static int hash_cache_file(struct pr_lib *lib, uint32_t op, const uint8_t *arg, uint32_t len) {
+  char path[PATH_MAX], why[1024];
+  struct pr_hash_entry *e = NULL;
+  int state, rc;
+  size_t n;
+  if (lib->hasher == NULL) {
+    pr_lib_set_error(lib, "procrec_control: no image hash worker (opened with PR_OPT_NO_HASH)");
+    return PR_E_STATE;
+  }
+  if (arg == NULL || len == 0 || len >= sizeof(path) || memchr(arg, 0, len) != NULL) {
+    pr_lib_set_error(lib, "procrec_control: the hash cache path must be 1 to %zu bytes without NUL", sizeof(path) - 1);
+    return PR_E_INVAL;
+  }
+  memcpy(path, arg, len);
+  path[len] = 0;
+  pthread_mutex_lock(&lib->mu);
+  state = lib->state;
+  pthread_mutex_unlock(&lib->mu);
+  if (op == PR_CTL_HASH_CACHE_LOAD) {
+    if (state != LIB_OPEN) {
+      pr_lib_set_error(lib, "procrec_control: the hash cache is loaded before procrec_start");
+      return PR_E_STATE;
+    }
+    rc = pr_hash_file_load(path, &e, why, sizeof(why));
+    if (rc > 0) rc = (int)pr_hasher_cache_add(lib->hasher, e, (size_t)rc);
+  } else {
+    if (state != LIB_STOPPED) {
+      pr_lib_set_error(lib, "procrec_control: the hash cache is saved after procrec_stop");
+      return PR_E_STATE;
+    }
+    n = pr_hasher_cache_export(lib->hasher, &e);
+    if (e == NULL) return PR_E_NOMEM;
+    rc = pr_hash_file_save(path, e, n, why, sizeof(why));
+  }
+  free(e);
+  if (rc < 0) pr_lib_set_error(lib, "%s", why);
+  return rc;
+}
+
 PROCREC_API int32_t procrec_control(void *h, uint32_t op, const uint8_t *arg, uint32_t len) {
   struct pr_lib *lib = h;
   if (lib == NULL) return PR_E_INVAL;
   if (op == PR_CTL_EXEC_RULES) return set_exec_rules(lib, arg, len);
+  if (op == PR_CTL_HASH_CACHE_LOAD || op == PR_CTL_HASH_CACHE_SAVE) return hash_cache_file(lib, op, arg, len);
   if (op == PR_CTL_PAUSE_HASHER || op == PR_CTL_RESUME_HASHER) {
     if (lib->hasher == NULL) {
       pr_lib_set_error(lib, "procrec_control: no image hash worker (opened with PR_OPT_NO_HASH)");

@@ -332,6 +332,100 @@ static int test_cached_at_once(uint32_t source, const char *name) {
 static int test_netlink_cached_at_once(void) { return test_cached_at_once(PR_SOURCE_NETLINK, "netlink"); }
 static int test_ebpf_cached_at_once(void) { return test_cached_at_once(PR_SOURCE_EBPF, "ebpf"); }
 
+/* PR_CTL_HASH_CACHE_LOAD / SAVE with path as arg. */
+static int cache_ctl(void *h, uint32_t op, const char *path) {
+  return procrec_control(h, op, (const uint8_t *)path, (uint32_t)strlen(path));
+}
+
+static void last_error(void *h, char *buf, uint32_t cap) {
+  buf[0] = 0;
+  procrec_last_error(h, buf, cap);
+}
+
+/* The cache kept between runs: a first library instance reads two test-built
+ * binaries and saves its cache at stop; a second one, given that file,
+ * hashes the unchanged binary from it (cached, sha256sum's hash, not read)
+ * and reads the one modified in between again (its new hash). A third one,
+ * given the file after its mode was opened to group and others, ignores it
+ * with a warning naming it, and reads the binary. */
+static int test_cache_between_runs(uint32_t source, const char *name) {
+  struct t_records r1 = {0}, r2 = {0}, r3 = {0};
+  char same[200], chg[200], cache[200], want[65], want_chg[65], got[65], err[1024];
+  const struct pr_rec_hash *x;
+  struct procrec_stats st;
+  void *h;
+  int fd, n;
+  snprintf(same, sizeof(same), "%s/kept-%s", dir, name);
+  snprintf(chg, sizeof(chg), "%s/modified-%s", dir, name);
+  snprintf(cache, sizeof(cache), "%s/cache-%s/image-hashes", dir, name);
+  CHECK(copy_file("/bin/sleep", same) && copy_file("/bin/sleep", chg) && sha256sum_of(same, want));
+  usleep(2200000); /* the 2 s rule: a file changed more recently is not cached */
+
+  if ((h = open_source(source)) == NULL) {
+    printf("     skip %s: it cannot be opened here\n", name);
+    return 0;
+  }
+  CHECK(cache_ctl(h, PR_CTL_HASH_CACHE_LOAD, cache) == 0); /* none yet: no error */
+  CHECK(procrec_start(h) == PR_OK);
+  CHECK(cache_ctl(h, PR_CTL_HASH_CACHE_SAVE, cache) == PR_E_STATE); /* only once stopped */
+  x = hash_of(h, &r1, run(same, "0.05"));
+  CHECK(x != NULL && x->status == PR_HASH_OK && !(x->hash_flags & PR_H_CACHED));
+  x = hash_of(h, &r1, run(chg, "0.05"));
+  CHECK(x != NULL && x->status == PR_HASH_OK && !(x->hash_flags & PR_H_CACHED));
+  CHECK(procrec_stop(h) == PR_OK);
+  n = cache_ctl(h, PR_CTL_HASH_CACHE_SAVE, cache);
+  CHECK(n >= 2);
+  procrec_close(h);
+
+  fd = open(chg, O_WRONLY | O_APPEND);
+  CHECK(fd >= 0 && write(fd, "x", 1) == 1);
+  close(fd);
+  CHECK(sha256sum_of(chg, want_chg) && strcmp(want, want_chg) != 0);
+
+  h = open_source(source);
+  CHECK(h != NULL);
+  CHECK(cache_ctl(h, PR_CTL_HASH_CACHE_LOAD, cache) == n);
+  CHECK(procrec_start(h) == PR_OK);
+  CHECK(cache_ctl(h, PR_CTL_HASH_CACHE_LOAD, cache) == PR_E_STATE); /* only before start */
+  x = hash_of(h, &r2, run(same, "0.05"));
+  CHECK(x != NULL && x->status == PR_HASH_OK && (x->hash_flags & PR_H_CACHED));
+  hex(x->sha256, got);
+  CHECK(strcmp(got, want) == 0);
+  x = hash_of(h, &r2, run(chg, "0.05"));
+  if (x != NULL && x->status != PR_HASH_OK) fprintf(stderr, "     %s: status %u why %u\n", name, x->status, x->err);
+  CHECK(x != NULL && x->status == PR_HASH_OK && !(x->hash_flags & PR_H_CACHED));
+  hex(x->sha256, got);
+  CHECK(strcmp(got, want_chg) == 0);
+  CHECK(procrec_stats(h, &st) == PR_OK && st.hash_cached >= 1 && st.hash_read >= 1);
+  procrec_close(h);
+
+  CHECK(chmod(cache, 0644) == 0);
+  h = open_source(source);
+  CHECK(h != NULL);
+  CHECK(cache_ctl(h, PR_CTL_HASH_CACHE_LOAD, cache) == PR_E_PERM);
+  last_error(h, err, sizeof(err));
+  printf("     %s: %s\n", name, err);
+  CHECK(strstr(err, cache) != NULL && strstr(err, "mode 0644") != NULL);
+  CHECK(procrec_start(h) == PR_OK);
+  x = hash_of(h, &r3, run(same, "0.05"));
+  CHECK(x != NULL && x->status == PR_HASH_OK && !(x->hash_flags & PR_H_CACHED));
+  procrec_close(h);
+  printf("     %s: %d entries saved; the unchanged binary from the file (not read), the modified one read again\n",
+         name, n);
+  unlink(cache);
+  *strrchr(cache, '/') = 0;
+  rmdir(cache);
+  unlink(same);
+  unlink(chg);
+  free(r1.buf);
+  free(r2.buf);
+  free(r3.buf);
+  return 0;
+}
+
+static int test_netlink_cache_file(void) { return test_cache_between_runs(PR_SOURCE_NETLINK, "netlink"); }
+static int test_ebpf_cache_file(void) { return test_cache_between_runs(PR_SOURCE_EBPF, "ebpf"); }
+
 int main(void) {
   if (geteuid() != 0) {
     printf("skip test_hash: capture needs root\n");
@@ -346,6 +440,10 @@ int main(void) {
   t_run("ebpf: a cached image is hashed at the exec, without waking the worker", test_ebpf_cached_at_once);
   t_run("a running binary deleted before hashing is hashed through /proc/PID/exe", test_running_deleted_binary);
   t_run("a memfd exec is hashed while it runs, gone once it ended", test_memfd);
+  t_run("netlink: a cache file from an earlier run: unchanged images not read again, a modified one read",
+        test_netlink_cache_file);
+  t_run("ebpf: a cache file from an earlier run: unchanged images not read again, a modified one read",
+        test_ebpf_cache_file);
   rmdir(dir);
   printf("%d passed, %d failed\n", t_passed, t_failed);
   return t_failed ? 1 : 0;
