@@ -11,6 +11,7 @@
  */
 
 import { RecordingReader } from "../cli/log/mod.ts";
+import { type HashCache, hashCacheFlags } from "./ebpf_sources.ts";
 
 const PROCREC = new URL("../procrec", import.meta.url).pathname;
 
@@ -21,6 +22,8 @@ export interface StartupCost {
   cpu: number;
   /** With image hashing (false: --no-image-hash). */
   hash: boolean;
+  /** With hashing: the hash cache it started with (bench/ebpf_sources.ts). */
+  cache?: HashCache;
   /**
    * The files the run read to hash (not from its cache): the images of the
    * processes running at its start, the recorder's own among them; the
@@ -61,8 +64,13 @@ export async function startupCost(
   source: string,
   dir: string,
   hash: boolean,
+  cache: HashCache = "cold",
 ): Promise<StartupCost> {
-  const out = `${dir}/startup-${source}-${hash ? "hash" : "nohash"}.cbor`;
+  const tag = `startup-${source}-${hash ? `hash-${cache}` : "nohash"}`;
+  const out = `${dir}/${tag}.cbor`;
+  const cacheFlags = hash
+    ? await hashCacheFlags(source, `${dir}/${tag}-cache`, cache)
+    : [];
   const r = await new Deno.Command("bash", {
     args: [
       "-c",
@@ -76,7 +84,7 @@ export async function startupCost(
       "-f",
       "-o",
       out,
-      ...(hash ? [] : ["--no-image-hash"]),
+      ...(hash ? cacheFlags : ["--no-image-hash"]),
       "--",
       "/bin/true",
     ],
@@ -96,5 +104,11 @@ export async function startupCost(
   // `times`: the shell's user/sys, then its children's
   const lines = new TextDecoder().decode(r.stdout).trim().split("\n");
   const [cu, cs] = lines[lines.length - 1].split(" ");
-  return { source, cpu: seconds(cu) + seconds(cs), hash, hashed };
+  return {
+    source,
+    cpu: seconds(cu) + seconds(cs),
+    hash,
+    ...(hash ? { cache } : {}),
+    hashed,
+  };
 }

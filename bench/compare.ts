@@ -6,15 +6,20 @@
  *
  * In each of ROUNDS rounds (default 2), in an order rotated every round: the
  * storm alone, the storm watched by forkstat, recorded by `procrec record -q`
- * with the netlink and the eBPF source (and with the eBPF source twice more:
- * with `--no-image-hash`, and without `-q`: the closing summary, which reads
- * the whole recording back, is then part of the run), and run through the
- * library alone
+ * with the netlink and the eBPF source (and with the eBPF source three more
+ * times: with a warm image hash cache, with `--no-image-hash`, and without
+ * `-q`: the closing summary, which reads the whole recording back, is then
+ * part of the run), and run through the library alone
  * (driver/linux/build/test_ebpf bench, only for the default storm size, which
  * test_ebpf fixes); and each source's fixed cost, the CPU of a whole
  * `procrec record -- /bin/true` with and without image hashing
  * (bench/_startup_cost.ts), which tells the recorder's total "with start-up"
- * apart from its CPU during the storm. Then the replay paths (raw decoding, decode + analysis,
+ * apart from its CPU during the storm. Every recorder with hashing names its
+ * own hash cache file (`record --hash-cache`, never the machine's default):
+ * cold, an empty one (the first run in a boot reads every running image),
+ * except the runs marked warm, which start with the file that an unmeasured
+ * `procrec record -- /bin/true` saved just before (a recorder started again
+ * in the same boot); the rows say which. Then the replay paths (raw decoding, decode + analysis,
  * small chunks, diff) on generated recordings of `BENCH_EVENTS` events
  * (default 1,000,000), ROUNDS times. The storm and replay code is that of
  * bench/ebpf_sources.ts and bench/replay_bench.ts.
@@ -76,6 +81,11 @@ const recs: Record<string, Recorded[]> = { netlink: [], ebpf: [] };
 const withSummary: Recorded[] = [];
 /** The eBPF storm recorded with -q --no-image-hash. */
 const withoutHash: Recorded[] = [];
+/**
+ * The eBPF storm recorded with -q and a warm image hash cache (saved by an
+ * earlier run); the other recorders start cold: an empty cache of their own.
+ */
+const withWarm: Recorded[] = [];
 const libs: Record<string, LibraryFigures[]> = { netlink: [], ebpf: [] };
 const startups: Record<string, StartupCost[]> = { netlink: [], ebpf: [] };
 const failed: string[] = [];
@@ -163,6 +173,11 @@ try {
       withSummary.push(r);
       return r;
     }],
+    ["procrec ebpf, warm hash cache", async (round: string) => {
+      const r = await recordStorm("ebpf", round, storm, size, ["-q"], "warm");
+      withWarm.push(r);
+      return r;
+    }],
     ["procrec ebpf --no-image-hash", async (round: string) => {
       const r = await recordStorm("ebpf", round, storm, size, [
         "-q",
@@ -174,13 +189,16 @@ try {
     ...["netlink", "ebpf"].map((source) =>
       [`procrec ${source} start-up`, async (round: string) => {
         const r = [
-          await startupCost(source, round, true),
+          await startupCost(source, round, true, "cold"),
+          await startupCost(source, round, true, "warm"),
           await startupCost(source, round, false),
         ];
         startups[source].push(...r);
         return r.map((c) =>
           `${c.cpu.toFixed(2)} s${
-            c.hash ? `, ${hashedText(c)}` : " (--no-image-hash)"
+            c.hash
+              ? ` (${c.cache} hash cache), ${hashedText(c)}`
+              : " (--no-image-hash)"
           }`
         ).join("; ");
       }] as [string, (round: string) => Promise<unknown>]
@@ -290,8 +308,13 @@ for (const source of ["netlink", "ebpf"]) {
     `≤ ${cpuTarget[source]}× forkstat`,
     judge(cpu / fkCpu, (x) => x <= cpuTarget[source]),
   );
-  const fixed = (hash: boolean) =>
-    med(startups[source].filter((c) => c.hash === hash), (c) => c.cpu);
+  const fixed = (hash: boolean, cache = "cold") =>
+    med(
+      startups[source].filter((c) =>
+        c.hash === hash && (!hash || c.cache === cache)
+      ),
+      (c) => c.cpu,
+    );
   // the whole run, in its parts: until settled (start-up, the snapshot's
   // image hashes, and the waits in which a system-wide recorder records
   // whatever else the host runs), the storm, SIGTERM to the exit
@@ -311,18 +334,29 @@ for (const source of ["netlink", "ebpf"]) {
       source === "ebpf" ? judge(total, (x) => x <= 0.3) : undefined,
     );
   };
-  whole(rs, " (record -q)");
+  // with hashing, cold (a first run: an empty hash cache) and warm (the
+  // cache file an earlier run in this boot saved)
+  whole(rs, " (record -q), cold: first run, empty hash cache");
   if (source === "ebpf") {
+    whole(withWarm, " (record -q), warm: hash cache of an earlier run");
     whole(withoutHash, " (record -q --no-image-hash)");
-    whole(withSummary, " and the closing summary (record without -q)");
+    whole(
+      withSummary,
+      " and the closing summary (record without -q), cold hash cache",
+    );
   }
-  const last = startups[source].filter((c) => c.hash).at(-1);
+  const last = startups[source].filter((c) => c.hash && c.cache === "cold")
+    .at(-1);
+  const lastWarm = startups[source].filter((c) => c.hash && c.cache === "warm")
+    .at(-1);
   row(
-    `procrec ${source}, start-up + shutdown alone (record -- /bin/true)`,
+    `procrec ${source}, start-up + shutdown alone (record -- /bin/true), cold hash cache`,
     s2(fixed(true)),
-    `${s2(fixed(false))} with --no-image-hash${
-      last ? `; last run: ${hashedText(last)}` : ""
-    }`,
+    `warm hash cache ${s2(fixed(true, "warm"))}; ${
+      s2(fixed(false))
+    } with --no-image-hash${
+      last ? `; last cold run: ${hashedText(last)}` : ""
+    }${lastWarm ? `; last warm run: ${hashedText(lastWarm)}` : ""}`,
     "",
     undefined,
   );
