@@ -5,8 +5,10 @@
  * the first one saved, records it `cached` with sha256sum's hash (not read:
  * the library's byte counter says so); after the binary is modified, a third
  * run reads it again and records the new hash. A cache file opened to group
- * and others is ignored with one warning naming it; `--no-hash-cache` reads
- * and writes none; `--hash-cache` without image hashing is a usage error.
+ * and others is ignored with one warning naming it (and rewritten 0600 at
+ * the stop); in a directory its group may write, it is neither used nor
+ * written, with one warning; `--no-hash-cache` reads and writes none;
+ * `--hash-cache` without image hashing is a usage error.
  */
 import type { ImageHash, ProcEvent } from "../cli/events/types.ts";
 import { readRecording } from "./_recording_helpers.ts";
@@ -130,6 +132,27 @@ captureTest(
       assertEquals(
         (open.option as { loaded: number; refused: string }).loaded,
         0,
+      );
+      // ... and is replaced at the stop by a file of the recorder's own
+      const healed = await Deno.stat(cache);
+      assertEquals(healed.mode! & 0o7777, 0o600, "rewritten 0600");
+
+      // a directory others may write: neither used nor written, one warning
+      await Deno.chmod(`${dir}/cache`, 0o770);
+      const shared = await recordOnce(dir, "shared", bin, flags);
+      const lines = shared.stderr.split("\n").filter((l) => l.includes(cache));
+      assertEquals(lines.length, 1, shared.stderr);
+      assert(
+        lines[0].includes("is writable by its group (mode 0770)") &&
+          lines[0].includes("neither used nor written"),
+        lines[0],
+      );
+      assert(!shared.hash?.cached, "read: the directory is not trusted");
+      const after = await Deno.stat(cache);
+      assertEquals(
+        [after.ino, after.mtime?.getTime()],
+        [healed.ino, healed.mtime?.getTime()],
+        "not written into a directory others may write",
       );
     });
   },

@@ -399,7 +399,8 @@ enum pr_control {
                                  then ignored (driver/linux/hash_cache_file.h) */
   PR_CTL_HASH_CACHE_SAVE = 9, /* Linux, after procrec_stop: arg = that path; the worker's cache
                                  is written there atomically (temp + rename), 0600. Returns the
-                                 entries written, or PR_E_* with procrec_last_error */
+                                 entries written (0, nothing written, when the load refused the
+                                 file's directory), or PR_E_* with procrec_last_error */
 };
 
 /* ---- status codes (negative) ---- */

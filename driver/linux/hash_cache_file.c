@@ -259,7 +259,7 @@ static int parse(const uint8_t *b, size_t size, const uint8_t boot[16], struct p
   return (int)n;
 }
 
-int pr_hash_file_load(const char *path, struct pr_hash_entry **out, char *why, size_t cap) {
+int pr_hash_file_load(const char *path, struct pr_hash_entry **out, char *why, size_t cap, int *dir_refused) {
   char dir[PATH_MAX], msg[512];
   const char *name;
   uint8_t boot[16], *b = NULL;
@@ -267,6 +267,7 @@ int pr_hash_file_load(const char *path, struct pr_hash_entry **out, char *why, s
   size_t got = 0;
   int dfd, fd, missing, rc;
   *out = NULL;
+  if (dir_refused != NULL) *dir_refused = 0;
   if (split(path, dir, sizeof(dir), &name) != 0) {
     say(why, cap, USE_FAIL, path, "not a file name");
     return PR_E_INVAL;
@@ -278,7 +279,11 @@ int pr_hash_file_load(const char *path, struct pr_hash_entry **out, char *why, s
   dfd = open_trusted_dir(dir, msg, sizeof(msg), &missing);
   if (dfd < 0) {
     if (missing) return 0; /* no cache yet */
-    say(why, cap, USE_FAIL, path, msg);
+    say(why, cap,
+        "Cannot use the image hash cache \"%s\": %s; it is neither used nor written (the images are read and "
+        "hashed again)",
+        path, msg);
+    if (dir_refused != NULL) *dir_refused = 1;
     return PR_E_PERM;
   }
   fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);

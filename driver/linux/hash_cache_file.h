@@ -61,9 +61,12 @@ int pr_hash_file_boot_id(uint8_t id[16], char *why, size_t cap);
 /* Loads path: returns the number of entries (0 when it does not exist, or
  * its directory does not), *out malloc'd (NULL when none); or a negative
  * PR_E_* with why set to the warning ("Cannot use the image hash cache
- * \"PATH\": ..."): PR_E_PERM (owner, mode, link), PR_E_INVAL (malformed,
- * another boot), PR_E_IO (reading failed), PR_E_NOMEM. */
-int pr_hash_file_load(const char *path, struct pr_hash_entry **out, char *why, size_t cap);
+ * \"PATH\": ..."): PR_E_PERM (owner, mode, link, directory), PR_E_INVAL
+ * (malformed, another boot), PR_E_IO (reading failed), PR_E_NOMEM. A
+ * directory that fails the checks also sets *dir_refused (when not NULL):
+ * the file is then neither used nor to be written there (the warning says
+ * so); any other refused file is replaced by the next save. */
+int pr_hash_file_load(const char *path, struct pr_hash_entry **out, char *why, size_t cap, int *dir_refused);
 
 /* Writes n entries to path atomically (temp + rename), after the same
  * checks of its directory (made, 0700, when only its last component is

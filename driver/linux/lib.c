@@ -68,6 +68,7 @@ struct pr_lib {
 
   struct pr_exec_rules *rules;  /* PR_CTL_EXEC_RULES, kept until close */
   struct pr_enforcer *enforcer; /* enforcing them, from start to stop */
+  int hash_cache_dir_refused;   /* PR_CTL_HASH_CACHE_LOAD refused the file's directory */
 };
 
 static __thread char tls_error[512];
@@ -676,13 +677,15 @@ static int hash_cache_file(struct pr_lib *lib, uint32_t op, const uint8_t *arg, 
       pr_lib_set_error(lib, "procrec_control: the hash cache is loaded before procrec_start");
       return PR_E_STATE;
     }
-    rc = pr_hash_file_load(path, &e, why, sizeof(why));
+    rc = pr_hash_file_load(path, &e, why, sizeof(why), &lib->hash_cache_dir_refused);
     if (rc > 0) rc = (int)pr_hasher_cache_add(lib->hasher, e, (size_t)rc);
   } else {
     if (state != LIB_STOPPED) {
       pr_lib_set_error(lib, "procrec_control: the hash cache is saved after procrec_stop");
       return PR_E_STATE;
     }
+    /* its directory was refused at load (and said so): not written there */
+    if (lib->hash_cache_dir_refused) return 0;
     n = pr_hasher_cache_export(lib->hasher, &e);
     if (e == NULL) return PR_E_NOMEM;
     rc = pr_hash_file_save(path, e, n, why, sizeof(why));

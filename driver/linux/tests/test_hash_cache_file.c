@@ -26,6 +26,7 @@
 static char dir[] = "/tmp/procrec-hcache-XXXXXX";
 static char path[300];
 static char why[2048];
+static int last_dir_refused; /* the last refused() load refused the directory */
 
 /* Entries with ctimes well in the past (the 2 s rule). */
 static void entries(struct pr_hash_entry *e, int n) {
@@ -77,7 +78,7 @@ static int refused(int rc, const char *text) {
   struct pr_hash_entry *e = (void *)1;
   int got;
   why[0] = 0;
-  got = pr_hash_file_load(path, &e, why, sizeof(why));
+  got = pr_hash_file_load(path, &e, why, sizeof(why), &last_dir_refused);
   if (got != rc || strstr(why, path) == NULL || strstr(why, text) == NULL ||
       strstr(why, "Cannot use the image hash cache") == NULL || e != NULL) {
     fprintf(stderr, "     load gave %d (wanted %d), \"%s\" (wanted \"%s\")\n", got, rc, why, text);
@@ -95,11 +96,11 @@ static int test_round_trip(void) {
   struct dirent *de;
   int files = 0;
   entries(want, 5);
-  CHECK(pr_hash_file_load(path, &got, why, sizeof(why)) == 0 && got == NULL); /* none yet */
+  CHECK(pr_hash_file_load(path, &got, why, sizeof(why), NULL) == 0 && got == NULL); /* none yet */
   CHECK(save_n(5) == 5);
   CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600 && st.st_uid == geteuid());
   CHECK(st.st_size == PR_HASH_FILE_HEADER + 5 * PR_HASH_FILE_ENTRY + 32);
-  CHECK(pr_hash_file_load(path, &got, why, sizeof(why)) == 5);
+  CHECK(pr_hash_file_load(path, &got, why, sizeof(why), NULL) == 5);
   CHECK(memcmp(got, want, sizeof(want)) == 0);
   free(got);
   /* no temp file left beside it */
@@ -141,10 +142,11 @@ static int test_atomic_write(void) {
 static int test_refused_mode_and_owner(void) {
   CHECK(save_n(2) == 2);
   CHECK(chmod(path, 0644) == 0);
-  CHECK(refused(PR_E_PERM, "mode 0644, expected 0600"));
+  CHECK(refused(PR_E_PERM, "mode 0644, expected 0600") && !last_dir_refused);
   CHECK(chmod(path, 0600) == 0);
   CHECK(chmod(dir, 0770) == 0);
-  CHECK(refused(PR_E_PERM, "writable by its group"));
+  CHECK(refused(PR_E_PERM, "writable by its group") && last_dir_refused);
+  CHECK(strstr(why, "neither used nor written") != NULL);
   CHECK(save_n(1) == PR_E_PERM && strstr(why, "Cannot save the image hash cache") != NULL); /* not written there */
   CHECK(chmod(dir, 0700) == 0);
   if (geteuid() != 0) {
@@ -155,11 +157,11 @@ static int test_refused_mode_and_owner(void) {
   CHECK(refused(PR_E_PERM, "owned by uid 65534"));
   CHECK(chown(path, 0, 0) == 0);
   CHECK(chown(dir, 65534, 0) == 0);
-  CHECK(refused(PR_E_PERM, "is owned by uid 65534, expected root"));
+  CHECK(refused(PR_E_PERM, "is owned by uid 65534, expected root") && last_dir_refused);
   CHECK(chown(dir, 0, 0) == 0);
   {
     struct pr_hash_entry *e = NULL;
-    CHECK(pr_hash_file_load(path, &e, why, sizeof(why)) == 2);
+    CHECK(pr_hash_file_load(path, &e, why, sizeof(why), NULL) == 2);
     free(e);
   }
   return 0;
@@ -212,7 +214,7 @@ static int test_refused_malformed(void) {
   CHECK(rewrite(good, n, 0));
   {
     struct pr_hash_entry *e = NULL;
-    CHECK(pr_hash_file_load(path, &e, why, sizeof(why)) == 3);
+    CHECK(pr_hash_file_load(path, &e, why, sizeof(why), NULL) == 3);
     free(e);
   }
   return 0;
@@ -224,7 +226,7 @@ static int test_missing(void) {
   snprintf(saved, sizeof(saved), "%s", path);
   snprintf(path, sizeof(path), "%s/none/image-hashes", dir);
   why[0] = 0;
-  CHECK(pr_hash_file_load(path, &e, why, sizeof(why)) == 0 && e == NULL && why[0] == 0);
+  CHECK(pr_hash_file_load(path, &e, why, sizeof(why), NULL) == 0 && e == NULL && why[0] == 0);
   /* saving makes the last directory (0700) */
   CHECK(save_n(1) == 1);
   {
