@@ -687,7 +687,10 @@ static int hash_cache_file(struct pr_lib *lib, uint32_t op, const uint8_t *arg, 
     /* its directory was refused at load (and said so): not written there */
     if (lib->hash_cache_dir_refused) return 0;
     n = pr_hasher_cache_export(lib->hasher, &e);
-    if (e == NULL) return PR_E_NOMEM;
+    if (e == NULL) {
+      pr_lib_set_error(lib, "Cannot save the image hash cache \"%s\": out of memory", path);
+      return PR_E_NOMEM;
+    }
     rc = pr_hash_file_save(path, e, n, why, sizeof(why));
   }
   free(e);
