@@ -28,6 +28,7 @@ Deno.test("AwaitedHashes keeps and forgets what a BoundedMap keyed by pid:t does
       [64, 50, 40, 50_000, 4],
       [1000, 30, 60, 50_000, 5], // rarely full: most are taken first
       [100, 5_000, 100, 30_000, 6], // always full: fresh keys
+      [3000, 100_000, 50, 40_000, 7], // the kept entries outgrow their arrays
     ]
   ) {
     const rnd = random(seed);

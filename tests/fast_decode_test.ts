@@ -3,7 +3,8 @@
  * chunk body decoder, the small-input SHA-256, the analysis over chunks)
  * produce the same events and the same analysis as the generic ones, on every
  * fixture, on damaged and mutated chunks, and on a storm recorded from the
- * real kernel.
+ * real kernel; and the analysis's own quick paths (the index by id, children
+ * kept in order, re-parenting by kept parents) equal a plain reference there.
  */
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
@@ -28,6 +29,7 @@ import { decodeEventBody } from "../cli/log/decode_event_body.ts";
 import { frameRecording } from "../cli/log/frame_recording.ts";
 import { decodeEvent, encodeEvent, RecordingReader } from "../cli/log/mod.ts";
 import { buildStorm } from "./_storm.ts";
+import { assertForestLikeReference } from "./_forest_reference.ts";
 import { writeRecording } from "./_recording_helpers.ts";
 import {
   assert,
@@ -511,6 +513,7 @@ Deno.test("analysis over chunks gives the same forest as analysis over events, o
       `${path}: forests differ`,
     );
     assertEquals(json(a.report), json(b.report), `${path}: reports differ`);
+    assertForestLikeReference(byChunks, path);
   }
 });
 
@@ -546,6 +549,7 @@ captureTest(
         json(forestToJson(await analyze(generic, meta))),
         "the forests differ",
       );
+      assertForestLikeReference(forest, "storm");
     });
   },
   why,

@@ -5,30 +5,18 @@
  * @module
  */
 
-/** One awaited value, in insertion order and under its pid. */
-interface Entry<V> {
-  pid: number;
-  t: number;
-  value: V;
-  /** The next (older) entry of the same pid, while the pid has a short list. */
-  next: Entry<V> | undefined;
-  /** Still present (not taken, not forgotten). */
-  live: boolean;
-}
-
-/** A pid's entries: a short list (newest first), or by time once many. */
-type Slot<V> = Entry<V> | Map<number, Entry<V>>;
-
-/** A pid with more entries than this keeps them in a Map by time. */
-const LIST_MAX = 16;
+/** Slot states of the index (else: a position in the insertion order). */
+const EMPTY = -1;
+const GONE = -2;
 
 /**
  * Values by (pid, time), at most `limit` of them: past the limit the oldest
  * insertion is forgotten first. It keeps exactly what a `BoundedMap` keyed
- * by `` `${pid}:${t}` `` keeps, without making a string per exec: entries
- * are found by pid (a small integer key), then by time among the entries of
- * that pid. Setting a (pid, t) that is present replaces its value and keeps
- * its place.
+ * by `` `${pid}:${t}` `` keeps, without making a string or an object per
+ * exec: the insertions are kept in order in typed arrays (pid, time, still
+ * present) beside the values, and found through an open-addressing index of
+ * their positions hashed on (pid, time). Setting a (pid, t) that is present
+ * replaces its value and keeps its place.
  *
  * @example
  * ```ts
@@ -45,11 +33,18 @@ const LIST_MAX = 16;
  */
 export class AwaitedHashes<V> {
   readonly limit: number;
-  #byPid = new Map<number, Slot<V>>();
-  /** Insertions in order, from `#head` on (gone ones stay until skipped). */
-  #order: Entry<V>[] = [];
+  /** Insertions in order, from `#head` to `#tail` (gone ones stay until compacted). */
+  #pid = new Float64Array(1024);
+  #t = new Float64Array(1024);
+  #live = new Uint8Array(1024);
+  #values: (V | undefined)[] = [];
   #head = 0;
+  #tail = 0;
   #size = 0;
+  /** Positions in the order by hash of (pid, t); EMPTY or GONE otherwise. */
+  #index = new Int32Array(2048).fill(EMPTY);
+  /** Slots of the index that are not EMPTY (positions and GONE marks). */
+  #used = 0;
 
   constructor(limit: number) {
     this.limit = limit;
@@ -62,109 +57,143 @@ export class AwaitedHashes<V> {
 
   /** Sets the value of (pid, t). */
   set(pid: number, t: number, value: V): void {
-    const slot = this.#byPid.get(pid);
-    let e: Entry<V> | undefined;
-    if (slot instanceof Map) {
-      e = slot.get(t);
-      if (e !== undefined) {
-        e.value = value;
-        return;
-      }
-      e = { pid, t, value, next: undefined, live: true };
-      slot.set(t, e);
-    } else {
-      let n = 0;
-      for (let x = slot; x !== undefined; x = x.next, n++) {
-        if (sameTime(x.t, t)) {
-          x.value = value;
-          return;
-        }
-      }
-      e = { pid, t, value, next: slot, live: true };
-      if (n < LIST_MAX) this.#byPid.set(pid, e);
-      else {
-        const byT = new Map<number, Entry<V>>();
-        for (let x: Entry<V> | undefined = e; x !== undefined;) {
-          const next: Entry<V> | undefined = x.next;
-          x.next = undefined;
-          byT.set(x.t, x);
-          x = next;
-        }
-        this.#byPid.set(pid, byT);
-      }
+    pid = canonical(pid);
+    t = canonical(t);
+    const found = this.#find(pid, t);
+    if (found >= 0) {
+      this.#values[this.#index[found]] = value;
+      return;
     }
-    this.#order.push(e);
+    if (this.#tail === this.#pid.length) this.#makeRoom();
+    if ((this.#used + 1) * 2 > this.#index.length) this.#reindex();
+    const at = this.#tail++;
+    this.#pid[at] = pid;
+    this.#t[at] = t;
+    this.#live[at] = 1;
+    this.#values[at] = value;
+    this.#insert(pid, t, at);
     this.#size++;
     if (this.#size > this.limit) this.#forgetOldest();
-    else if (this.#order.length - this.#head > 2 * this.#size + 1024) {
-      this.#compact();
-    }
   }
 
   /** The value of (pid, t), removed; undefined when absent. */
   take(pid: number, t: number): V | undefined {
-    const e = this.#find(pid, t);
-    if (e === undefined) return undefined;
-    this.#remove(e);
-    return e.value;
+    if (this.#size === 0) return undefined;
+    const slot = this.#find(canonical(pid), canonical(t));
+    if (slot < 0) return undefined;
+    const at = this.#index[slot];
+    const value = this.#values[at];
+    this.#removeAt(slot, at);
+    return value;
   }
 
-  #find(pid: number, t: number): Entry<V> | undefined {
-    const slot = this.#byPid.get(pid);
-    if (slot instanceof Map) return slot.get(t);
-    for (let x = slot; x !== undefined; x = x.next) {
-      if (sameTime(x.t, t)) return x;
+  /** The index slot holding (pid, t), or -1. */
+  #find(pid: number, t: number): number {
+    const index = this.#index;
+    const mask = index.length - 1;
+    for (let i = hash(pid, t) & mask;; i = (i + 1) & mask) {
+      const at = index[i];
+      if (at === EMPTY) return -1;
+      if (at >= 0 && same(this.#pid[at], pid) && same(this.#t[at], t)) {
+        return i;
+      }
     }
-    return undefined;
   }
 
-  #remove(e: Entry<V>): void {
-    const slot = this.#byPid.get(e.pid)!;
-    if (slot instanceof Map) {
-      slot.delete(e.t);
-      if (slot.size === 0) this.#byPid.delete(e.pid);
-    } else if (slot === e) {
-      if (e.next !== undefined) this.#byPid.set(e.pid, e.next);
-      else this.#byPid.delete(e.pid);
-    } else {
-      let prev = slot;
-      while (prev.next !== e) prev = prev.next!;
-      prev.next = e.next;
-    }
-    e.next = undefined;
-    e.live = false;
+  #insert(pid: number, t: number, at: number): void {
+    const index = this.#index;
+    const mask = index.length - 1;
+    let i = hash(pid, t) & mask;
+    while (index[i] !== EMPTY) i = (i + 1) & mask;
+    index[i] = at;
+    this.#used++;
+  }
+
+  #removeAt(slot: number, at: number): void {
+    this.#index[slot] = GONE;
+    this.#live[at] = 0;
+    this.#values[at] = undefined;
     this.#size--;
   }
 
   /** Forgets the oldest insertion still present. */
   #forgetOldest(): void {
-    while (this.#head < this.#order.length) {
-      const e = this.#order[this.#head++];
-      if (e.live) {
-        this.#remove(e);
+    while (this.#head < this.#tail) {
+      const at = this.#head++;
+      if (this.#live[at] === 1) {
+        this.#removeAt(this.#find(this.#pid[at], this.#t[at]), at);
         break;
       }
     }
-    if (this.#head > 4096 && this.#head * 2 > this.#order.length) {
-      this.#compact();
-    }
   }
 
-  /** Drops the insertions that are gone (bounded memory). */
-  #compact(): void {
-    const order: Entry<V>[] = [];
-    for (let i = this.#head; i < this.#order.length; i++) {
-      if (this.#order[i].live) order.push(this.#order[i]);
+  /**
+   * At the end of the arrays: moves the present insertions to the front,
+   * growing the arrays when they are more than half full of them.
+   */
+  #makeRoom(): void {
+    const n = this.#size;
+    const cap = this.#pid.length;
+    const size = n * 2 > cap ? cap * 2 : cap;
+    const pid = size === cap ? this.#pid : new Float64Array(size);
+    const t = size === cap ? this.#t : new Float64Array(size);
+    const live = size === cap ? this.#live : new Uint8Array(size);
+    const values: (V | undefined)[] = [];
+    let k = 0;
+    for (let i = this.#head; i < this.#tail; i++) {
+      if (this.#live[i] !== 1) continue;
+      pid[k] = this.#pid[i];
+      t[k] = this.#t[i];
+      values.push(this.#values[i]);
+      k++;
     }
-    this.#order = order;
+    live.fill(0);
+    live.fill(1, 0, k);
+    this.#pid = pid;
+    this.#t = t;
+    this.#live = live;
+    this.#values = values;
     this.#head = 0;
+    this.#tail = k;
+    this.#reindex();
+  }
+
+  /** Builds the index again from the present insertions (no GONE marks). */
+  #reindex(): void {
+    let len = this.#index.length;
+    while (len < 4 * (this.#size + 1)) len *= 2;
+    while (len > 2048 && len > 8 * (this.#size + 1)) len /= 2;
+    this.#index = new Int32Array(len).fill(EMPTY);
+    this.#used = 0;
+    for (let i = this.#head; i < this.#tail; i++) {
+      if (this.#live[i] === 1) this.#insert(this.#pid[i], this.#t[i], i);
+    }
   }
 }
 
-/**
- * Equal as the keys `${pid}:${t}` would be: equal numbers (0 and -0 both
- * print as "0"), and NaN equals NaN.
- */
-function sameTime(a: number, b: number): boolean {
+/** -0 as 0 and every NaN as one (the keys `${pid}:${t}` print them so). */
+function canonical(x: number): number {
+  return x === 0 ? 0 : x !== x ? NaN : x;
+}
+
+/** Equal as canonical numbers. */
+function same(a: number, b: number): boolean {
   return a === b || (a !== a && b !== b);
+}
+
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+
+/** A hash of a canonical (pid, t). */
+function hash(pid: number, t: number): number {
+  let h: number;
+  if ((pid | 0) === pid) h = pid;
+  else {
+    F64[0] = pid;
+    h = U32[0] ^ U32[1];
+  }
+  h = Math.imul(h, 0x9e3779b1);
+  F64[0] = t;
+  h ^= Math.imul(U32[0] ^ Math.imul(U32[1], 31), 0x85ebca6b);
+  return (h ^ (h >>> 15)) >>> 0;
 }

@@ -36,6 +36,8 @@ export interface State {
   activity: number;
   /** Its exit was seen (or a new process took its pid). */
   dead: boolean;
+  /** The child added last (to tell whether its children come in order). */
+  lastChild: ProcessNode | undefined;
 }
 
 /** A process node with every field present, so all nodes share one shape. */

@@ -18,6 +18,7 @@ import {
   sortIfNeeded,
   type State,
 } from "./_forest_nodes.ts";
+import { ProcessIndex } from "./_process_index.ts";
 
 /** Threads that exited while their process went on are standalone exits. */
 export function classifyRunningThreadExits(states: Iterable<State>): void {
@@ -35,22 +36,30 @@ export function classifyRunningThreadExits(states: Iterable<State>): void {
  * Snapshots arrive in any order: each is linked to the snapshot of its
  * parent pid, if that one started before it (so links stay acyclic).
  */
-export function linkSnapshots(nodes: ProcessNode[]): void {
+export function linkSnapshots(
+  nodes: ProcessNode[],
+  parents: (ProcessNode | undefined)[],
+  unsortedKids: Set<ProcessNode>,
+): void {
   const snapshotByPid = new Map<number, ProcessNode>();
   for (const n of nodes) {
-    if (n.flags.includes("existing-before-recording")) {
+    if (n.flags.length !== 0 && n.flags.includes("existing-before-recording")) {
       snapshotByPid.set(n.pid, n);
     }
   }
-  for (const n of nodes) {
+  if (snapshotByPid.size === 0) return;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
     if (
-      n.parentId === undefined &&
+      n.parentId === undefined && n.flags.length !== 0 &&
       n.flags.includes("existing-before-recording")
     ) {
       const p = snapshotByPid.get(n.ppid);
       if (p && (p.start < n.start || (p.start === n.start && p.pid < n.pid))) {
         n.parentId = p.id;
+        parents[i] = p;
         addChild(p, n.id);
+        unsortedKids.add(p);
       }
     }
   }
@@ -62,10 +71,11 @@ export function linkSnapshots(nodes: ProcessNode[]): void {
  */
 export function markReparented(
   nodes: ProcessNode[],
-  byId: Map<string, ProcessNode>,
+  parents: (ProcessNode | undefined)[],
 ): void {
-  for (const n of nodes) {
-    const p = n.parentId !== undefined ? byId.get(n.parentId) : undefined;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
+    const p = parents[i];
     if (p?.end !== undefined && (n.end === undefined || n.end > p.end)) {
       addFlag(n, "reparented");
       n.reparentedAt = p.end;
@@ -120,31 +130,41 @@ export function markLostSpans(
   }
 }
 
+/** The forest's order of processes: by start, pid, then id. */
+export function processOrder(a: ProcessNode, b: ProcessNode): number {
+  return a.start - b.start || a.pid - b.pid ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
 /**
  * The canonical order: processes and children by (start, pid, id), flags in
- * {@link FLAG_ORDER}, threads main first then by start and tid.
+ * {@link FLAG_ORDER}, threads main first then by start and tid. Children
+ * are checked only for the processes in `unsortedKids` (the others had
+ * theirs added in order). Returns the index of the processes by id.
  */
 export function sortForest(
   nodes: ProcessNode[],
-  byId: Map<string, ProcessNode>,
-): void {
-  const order = (a: ProcessNode, b: ProcessNode) =>
-    a.start - b.start || a.pid - b.pid ||
-    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  unsortedKids: Set<ProcessNode>,
+): ProcessIndex {
+  const order = processOrder;
   sortIfNeeded(nodes, order);
+  const byId = new ProcessIndex(nodes);
   const byFlag = (a: ProcessFlag, b: ProcessFlag) =>
     FLAG_ORDER.indexOf(a) - FLAG_ORDER.indexOf(b);
   const byThread = (a: ThreadInfo, b: ThreadInfo) =>
     Number(b.main) - Number(a.main) ||
     (a.start ?? -Infinity) - (b.start ?? -Infinity) || a.tid - b.tid;
-  for (const n of nodes) {
-    if (n.flags.length > 1) n.flags.sort(byFlag);
+  for (const n of unsortedKids) {
     if (n.children.length > 1) {
       const kids = n.children.map((id) => byId.get(id)!);
       if (sortIfNeeded(kids, order)) n.children = kids.map((c) => c.id);
     }
+  }
+  for (const n of nodes) {
+    if (n.flags.length > 1) n.flags.sort(byFlag);
     if (n.threads.length > 1) sortIfNeeded(n.threads, byThread);
   }
+  return byId;
 }
 
 /** Problems by time, pid, tid, then text. */

@@ -240,7 +240,7 @@ export interface Forest {
   /** Processes without a parent in the recording, same order. */
   roots: string[];
   /** Index of {@link processes} by id. */
-  byId: Map<string, ProcessNode>;
+  byId: ReadonlyMap<string, ProcessNode>;
   lost: LostSpan[];
   problems: AnalysisProblem[];
   /** Events seen per kind. */

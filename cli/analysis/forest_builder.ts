@@ -43,12 +43,14 @@ import {
   markEndLost,
   markLostSpans,
   markReparented,
+  processOrder,
   sortForest,
   sortLostSpans,
   sortProblems,
 } from "./_forest_passes.ts";
 import { processId } from "./process_id.ts";
 import { AwaitedHashes } from "./_awaited_hashes.ts";
+import { PidTable } from "./_pid_table.ts";
 import { IDENTITY_FIELDS } from "./forest.ts";
 import type { AccountNames } from "./process_identity.ts";
 
@@ -83,8 +85,20 @@ export { TEARDOWN_WINDOW_NS };
 export class ForestBuilder {
   readonly meta: ForestMeta;
   /** The latest process of each pid, running or ended. */
-  #pids = new Map<number, State>();
-  #byId = new Map<string, ProcessNode>();
+  #pids = new PidTable<State>();
+  /** Every process so far, in the order seen (the index by id is made at the end). */
+  #nodes: ProcessNode[] = [];
+  /** The parent of each of {@link #nodes} (same place), when known. */
+  #parents: (ProcessNode | undefined)[] = [];
+  /** Processes whose children were not added in the forest's order. */
+  #unsortedKids = new Set<ProcessNode>();
+  /**
+   * The ids given to each pid seen more than once (a reused pid's new id is
+   * checked against them), by pid.
+   */
+  #reusedIds = new Map<number, string[]>();
+  /** Every id so far, once a pid that is not a 32-bit unsigned integer was seen (ids of two pids may then be equal). */
+  #allIds: Set<string> | undefined;
   #liveByGuid = new Map<string, State>();
   #exits = new Map<number, ExitStatus>();
   #lost: LostSpan[] = [];
@@ -126,7 +140,7 @@ export class ForestBuilder {
 
   /** Processes seen so far. */
   get processes(): number {
-    return this.#byId.size;
+    return this.#nodes.length;
   }
 
   /** Feeds one event. */
@@ -194,20 +208,23 @@ export class ForestBuilder {
     for (const e of this.#pendingDecisions.splice(0)) {
       // the latest process of that pid started by then, else an implicit one
       let best: ProcessNode | undefined;
-      for (const n of this.#byId.values()) {
+      for (const n of this.#nodes) {
         if (
           n.pid === e.pid && n.start <= e.t && (!best || n.start > best.start)
         ) best = n;
       }
       addDecision(best ?? this.#liveOrImplicit(e.pid, e.t).node, e);
     }
-    const nodes = [...this.#byId.values()];
+    const nodes = this.#nodes;
+    const parents = this.#parents;
+    this.#nodes = [];
+    this.#parents = [];
     classifyRunningThreadExits(this.#pids.values());
-    linkSnapshots(nodes);
-    markReparented(nodes, this.#byId);
+    linkSnapshots(nodes, parents, this.#unsortedKids);
+    markReparented(nodes, parents);
     markLostSpans(nodes, this.#lost, this.#last ?? 0);
     markEndLost(nodes, this.#lost, this.#last ?? 0);
-    sortForest(nodes, this.#byId);
+    const byId = sortForest(nodes, this.#unsortedKids);
     sortProblems(this.#problems);
     sortLostSpans(this.#lost);
     const counts: Forest["counts"] = this.#counts.sortedKinds();
@@ -215,7 +232,7 @@ export class ForestBuilder {
       meta: this.meta,
       processes: nodes,
       roots: nodes.filter((n) => n.parentId === undefined).map((n) => n.id),
-      byId: this.#byId,
+      byId,
       lost: this.#lost,
       problems: this.#problems,
       counts,
@@ -477,6 +494,11 @@ export class ForestBuilder {
     if (parent) {
       node.parentId = parent.node.id;
       addChild(parent.node, id);
+      const prev = parent.lastChild;
+      if (prev !== undefined && processOrder(prev, node) > 0) {
+        this.#unsortedKids.add(parent.node);
+      }
+      parent.lastChild = node;
       parent.activity = Math.max(parent.activity, t);
       if (event.start < parent.node.start) {
         this.#problem(
@@ -491,9 +513,11 @@ export class ForestBuilder {
       byTid: undefined,
       activity: t,
       dead: false,
+      lastChild: undefined,
     };
     this.#setPid(event.pid, state);
-    this.#byId.set(id, node);
+    this.#nodes.push(node);
+    this.#parents.push(parent?.node);
     if (node.guid !== undefined) this.#liveByGuid.set(node.guid, state);
     if (this.#pendingDecisions.length) {
       this.#pendingDecisions = this.#pendingDecisions.filter((d) => {
@@ -540,29 +564,47 @@ export class ForestBuilder {
    */
   #newId(pid: number, start: number): string {
     const base = processId(this.meta.bootId, pid, start);
-    if (pid >>> 0 !== pid) this.#oddPids = true;
-    else if (!this.#oddPids) {
-      const prior = pid === this.#lastPid
-        ? this.#lastState
-        : this.#pids.get(pid);
-      if (prior === undefined) return base;
+    if (pid >>> 0 !== pid && this.#allIds === undefined) {
+      // from now on an id may equal one of another pid: keep them all
+      this.#allIds = new Set();
+      for (const n of this.#nodes) this.#allIds.add(n.id);
     }
     let id = base;
-    for (let n = 2; this.#byId.has(id); n++) id = base + `#${n}`;
+    const all = this.#allIds;
+    if (all !== undefined) {
+      for (let n = 2; all.has(id); n++) id = base + `#${n}`;
+      all.add(id);
+      return id;
+    }
+    const prior = pid === this.#lastPid ? this.#lastState : this.#pids.get(pid);
+    if (prior === undefined) return base;
+    // a reused pid: its id can only equal an earlier id of the same pid
+    let ids = this.#reusedIds.get(pid);
+    if (ids === undefined) {
+      // its first reuse: the one process of that pid so far is the prior
+      ids = [prior.node.id];
+      this.#reusedIds.set(pid, ids);
+    }
+    for (let n = 2; ids.includes(id); n++) id = base + `#${n}`;
+    ids.push(id);
     return id;
   }
-
-  /** A pid that is not a 32-bit unsigned integer was seen. */
-  #oddPids = false;
 
   /** A process first seen through an event other than its creation. */
   #implicit(pid: number, t: number): State {
     const id = this.#newId(pid, t);
     const node = newNode(id, pid, t, 0);
     addFlag(node, "seen-without-create");
-    const state: State = { node, byTid: undefined, activity: t, dead: false };
+    const state: State = {
+      node,
+      byTid: undefined,
+      activity: t,
+      dead: false,
+      lastChild: undefined,
+    };
     this.#setPid(pid, state);
-    this.#byId.set(id, node);
+    this.#nodes.push(node);
+    this.#parents.push(undefined);
     return state;
   }
 
@@ -595,6 +637,7 @@ export class ForestBuilder {
     if (s.node.guid !== undefined) this.#liveByGuid.delete(s.node.guid);
     s.dead = true;
     s.byTid = undefined;
+    s.lastChild = undefined;
   }
 
   #problem(

@@ -1,0 +1,133 @@
+/**
+ * The index of a finished forest's processes by id (private to
+ * cli/analysis). Pure.
+ *
+ * @module
+ */
+import type { ProcessNode } from "./forest.ts";
+
+/**
+ * {@link Forest.byId}: the processes of a forest by id, without a hash map
+ * of their id strings. The builder gives every process the id
+ * `processId(bootId, pid, start)` (with `#2`, `#3`... on a collision) and
+ * orders the processes by (start, pid, id), so an id is found by reading
+ * the start and pid back out of it and searching the ordered list. When a
+ * process does not fit that scheme (a start that is not a safe integer, a
+ * pid that is not a 32-bit unsigned integer) a `Map` by id is made once, on
+ * the first lookup the search cannot settle. Iteration goes in the
+ * processes' order.
+ *
+ * @example
+ * ```ts
+ * import { ProcessIndex } from "./_process_index.ts";
+ * import { processId } from "./process_id.ts";
+ * const node = (pid: number, start: number) =>
+ *   ({ id: processId("b", pid, start), pid, start }) as never;
+ * const a = node(7, -5), b = node(3, 10), c = node(9, 10);
+ * const index = new ProcessIndex([a, b, c]);
+ * if (index.get(processId("b", 3, 10)) !== b || index.size !== 3) throw new Error();
+ * if (index.get(processId("b", 7, -5)) !== a) throw new Error();
+ * if (index.has(processId("b", 3, 11)) || index.get("x") !== undefined) throw new Error();
+ * ```
+ */
+export class ProcessIndex implements ReadonlyMap<string, ProcessNode> {
+  /** The processes, ordered by (start, pid, id). */
+  readonly #nodes: readonly ProcessNode[];
+  /** Every process's start and pid can be read back from its id. */
+  readonly #searchable: boolean;
+  #map: Map<string, ProcessNode> | undefined;
+
+  /** `nodes` must be ordered by start, then pid, then id (the forest's order). */
+  constructor(nodes: readonly ProcessNode[]) {
+    this.#nodes = nodes.slice();
+    let searchable = true;
+    for (let i = 0; i < nodes.length && searchable; i++) {
+      const n = nodes[i];
+      if (!Number.isSafeInteger(n.start) || n.pid >>> 0 !== n.pid) {
+        searchable = false;
+      }
+    }
+    this.#searchable = searchable;
+  }
+
+  get size(): number {
+    return this.#nodes.length;
+  }
+
+  get(id: string): ProcessNode | undefined {
+    if (this.#map !== undefined) return this.#map.get(id);
+    const nodes = this.#nodes;
+    if (id.length >= 38 && id.charCodeAt(0) === 0x7b) {
+      const s3 = hex(id, 10), s2 = hex(id, 15), s1 = hex(id, 20);
+      const s0 = hex(id, 25), p1 = hex(id, 29), p0 = hex(id, 33);
+      if ((s3 | s2 | s1 | s0 | p1 | p0) >= 0) {
+        const start = ((s3 * 0x10000 + s2) | 0) * 0x100000000 +
+          s1 * 0x10000 + s0;
+        const pid = p1 * 0x10000 + p0;
+        let a = 0, b = nodes.length;
+        while (a < b) {
+          const m = (a + b) >>> 1;
+          const n = nodes[m];
+          if (n.start < start || (n.start === start && n.pid < pid)) a = m + 1;
+          else b = m;
+        }
+        for (; a < nodes.length; a++) {
+          const n = nodes[a];
+          if (n.start !== start || n.pid !== pid) break;
+          if (n.id === id) return n;
+        }
+      }
+    }
+    if (this.#searchable) return undefined;
+    this.#map = new Map();
+    for (const n of nodes) this.#map.set(n.id, n);
+    return this.#map.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  forEach(
+    f: (
+      value: ProcessNode,
+      key: string,
+      map: ReadonlyMap<string, ProcessNode>,
+    ) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const n of this.#nodes) f.call(thisArg, n, n.id, this);
+  }
+
+  *entries(): MapIterator<[string, ProcessNode]> {
+    for (const n of this.#nodes) yield [n.id, n];
+  }
+
+  *keys(): MapIterator<string> {
+    for (const n of this.#nodes) yield n.id;
+  }
+
+  *values(): MapIterator<ProcessNode> {
+    yield* this.#nodes;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, ProcessNode]> {
+    return this.entries();
+  }
+}
+
+/** Four lowercase hex digits of `s` at `at`, or -1. */
+function hex(s: string, at: number): number {
+  let v = 0;
+  for (let i = at; i < at + 4; i++) {
+    const c = s.charCodeAt(i);
+    const d = c >= 0x30 && c <= 0x39
+      ? c - 0x30
+      : c >= 0x61 && c <= 0x66
+      ? c - 0x57
+      : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
