@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,6 +81,47 @@ int pr_hash_file_boot_id(uint8_t id[16], char *why, size_t cap) {
     return -1;
   }
   return 0;
+}
+
+uint64_t pr_hash_file_diskseq(uint64_t dev) {
+  char path[96], text[32];
+  unsigned ma = major((dev_t)dev), mi = minor((dev_t)dev);
+  int fd;
+  ssize_t n;
+  if (ma == 0) return 0;
+  snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/diskseq", ma, mi);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  n = read(fd, text, sizeof(text) - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  text[n] = 0;
+  return strtoull(text, NULL, 10);
+}
+
+/* Keeps the entries whose device has the diskseq it had when they were
+ * hashed (see hash_cache_file.h); returns how many. */
+static size_t keep_same_media(struct pr_hash_entry *e, size_t n) {
+  struct {
+    uint64_t dev, seq;
+  } seen[64];
+  size_t n_seen = 0, k = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t seq = 0;
+    size_t j;
+    for (j = 0; j < n_seen && seen[j].dev != e[i].dev; j++) {
+    }
+    if (j < n_seen) seq = seen[j].seq;
+    else {
+      seq = pr_hash_file_diskseq(e[i].dev);
+      if (n_seen < sizeof(seen) / sizeof(seen[0])) {
+        seen[n_seen].dev = e[i].dev;
+        seen[n_seen++].seq = seq;
+      }
+    }
+    if (seq == e[i].diskseq) e[k++] = e[i];
+  }
+  return k;
 }
 
 /* The directory part and the file name of path; name must be a plain name. */
@@ -244,7 +286,8 @@ static int parse(const uint8_t *b, size_t size, const uint8_t boot[16], struct p
     e[i].size = get64(p + 16);
     e[i].mtime_ns = (int64_t)get64(p + 24);
     e[i].ctime_ns = (int64_t)get64(p + 32);
-    memcpy(e[i].sha, p + 40, 32);
+    e[i].diskseq = get64(p + 40);
+    memcpy(e[i].sha, p + 48, 32);
     /* the 2 s rule: no entry is cached while its ctime is that recent */
     if (e[i].ctime_ns >= written - PR_HASH_RACY_NS) {
       say(msg, cap,
@@ -254,6 +297,11 @@ static int parse(const uint8_t *b, size_t size, const uint8_t boot[16], struct p
       free(e);
       return PR_E_INVAL;
     }
+  }
+  n = (uint32_t)keep_same_media(e, n);
+  if (n == 0) {
+    free(e);
+    e = NULL;
   }
   *out = e;
   return (int)n;
@@ -390,7 +438,8 @@ int pr_hash_file_save(const char *path, const struct pr_hash_entry *e, size_t n,
     put64(p + 16, e[i].size);
     put64(p + 24, (uint64_t)e[i].mtime_ns);
     put64(p + 32, (uint64_t)e[i].ctime_ns);
-    memcpy(p + 40, e[i].sha, 32);
+    put64(p + 40, e[i].diskseq);
+    memcpy(p + 48, e[i].sha, 32);
   }
   pr_sha256_init(&c);
   pr_sha256_update(&c, b, size - 32);

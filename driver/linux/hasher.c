@@ -45,6 +45,7 @@ struct job {
 struct slot {
   uint64_t dev, ino, size;
   int64_t mtime_ns, ctime_ns;
+  uint64_t diskseq; /* of dev when hashed (hash_cache_file.h): checked when loaded again */
   uint8_t sha[32];
   int used;
 };
@@ -167,6 +168,7 @@ static int cache_get(struct pr_hasher *hz, const struct stat *st, uint8_t sha[32
 
 static void cache_put(struct pr_hasher *hz, const struct stat *st, const uint8_t sha[32]) {
   struct pr_file_key k = key_of(st);
+  uint64_t diskseq = pr_hash_file_diskseq(k.dev);
   struct slot *s;
   pthread_mutex_lock(&hz->mu);
   s = slot_of(hz, &k);
@@ -175,6 +177,7 @@ static void cache_put(struct pr_hasher *hz, const struct stat *st, const uint8_t
   s->size = k.size;
   s->mtime_ns = k.mtime_ns;
   s->ctime_ns = k.ctime_ns;
+  s->diskseq = diskseq;
   memcpy(s->sha, sha, 32);
   s->used = 1;
   pthread_mutex_unlock(&hz->mu);
@@ -497,6 +500,7 @@ size_t pr_hasher_cache_add(struct pr_hasher *hz, const struct pr_hash_entry *e, 
     s->size = k.size;
     s->mtime_ns = k.mtime_ns;
     s->ctime_ns = k.ctime_ns;
+    s->diskseq = e[i].diskseq;
     memcpy(s->sha, e[i].sha, 32);
     s->used = 1;
     added++;
@@ -519,6 +523,7 @@ size_t pr_hasher_cache_export(struct pr_hasher *hz, struct pr_hash_entry **out) 
     e[n].size = s->size;
     e[n].mtime_ns = s->mtime_ns;
     e[n].ctime_ns = s->ctime_ns;
+    e[n].diskseq = s->diskseq;
     memcpy(e[n].sha, s->sha, 32);
     n++;
   }

@@ -5,7 +5,8 @@
  * another boot, of another owner, with group or other access, a link, in a
  * group-writable or foreign directory, or malformed (each field) is refused
  * with a warning that names the file (and the offset and field); a missing
- * file or directory is no cache, without a warning. Under ASan and UBSan.
+ * file or directory is no cache, without a warning; an entry whose block
+ * device now holds another medium (diskseq) is dropped. Under ASan and UBSan.
  * Root for the owner cases (they skip, saying so, without).
  */
 #include <dirent.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,11 +185,11 @@ static int test_refused_malformed(void) {
   b[0] = 'X';
   CHECK(rewrite(b, n, 1) && refused(PR_E_INVAL, "offset 0 (magic)"));
   memcpy(b, good, n);
-  b[8] = 2;
-  CHECK(rewrite(b, n, 1) && refused(PR_E_INVAL, "offset 8 (version): 2, expected 1"));
+  b[8] = 1;
+  CHECK(rewrite(b, n, 1) && refused(PR_E_INVAL, "offset 8 (version): 1, expected 2"));
   memcpy(b, good, n);
-  b[12] = 80;
-  CHECK(rewrite(b, n, 1) && refused(PR_E_INVAL, "offset 12 (entry size): 80"));
+  b[12] = 72;
+  CHECK(rewrite(b, n, 1) && refused(PR_E_INVAL, "offset 12 (entry size): 72, expected 80"));
   CHECK(rewrite(good, n - 5, 0) && refused(PR_E_INVAL, "offset 40 (entry count): 3 entries make a"));
   CHECK(rewrite(good, 20, 0) && refused(PR_E_INVAL, "20 bytes, shorter than"));
   memcpy(b, good, n);
@@ -197,13 +199,13 @@ static int test_refused_malformed(void) {
   b[44] = 1;
   CHECK(rewrite(b, n, 1) && refused(PR_E_INVAL, "offset 44 (reserved)"));
   memcpy(b, good, n);
-  b[PR_HASH_FILE_HEADER + PR_HASH_FILE_ENTRY + 45] ^= 1; /* a hash bit of entry 1, checksum left */
+  b[PR_HASH_FILE_HEADER + PR_HASH_FILE_ENTRY + 60] ^= 1; /* a hash bit of entry 1, checksum left */
   CHECK(rewrite(b, n, 0) && refused(PR_E_INVAL, "(checksum): not the SHA-256"));
   /* entry 2's ctime not 2 s before the file's time of writing */
   memcpy(b, good, n);
   memcpy(b + PR_HASH_FILE_HEADER + 2 * PR_HASH_FILE_ENTRY + 32, b + 32, 8);
   CHECK(rewrite(b, n, 1) && refused(PR_E_INVAL, "(entry 2, ctime_ns)"));
-  CHECK(strstr(why, "offset 224") != NULL);
+  CHECK(strstr(why, "offset 240") != NULL);
   /* too large to be one */
   {
     int fd = open(path, O_WRONLY | O_TRUNC);
@@ -217,6 +219,35 @@ static int test_refused_malformed(void) {
     CHECK(pr_hash_file_load(path, &e, why, sizeof(why), NULL) == 3);
     free(e);
   }
+  return 0;
+}
+
+/* An entry of a block device is kept only while the device holds the same
+ * medium (its diskseq); one of a device without (major 0) is kept. */
+static int test_same_medium(void) {
+  struct pr_hash_entry e[4], *got = NULL;
+  struct stat st;
+  uint64_t seq;
+  CHECK(stat("/", &st) == 0);
+  seq = pr_hash_file_diskseq((uint64_t)st.st_dev);
+  if (seq == 0) {
+    printf("     skip: / is not on a block device with a diskseq here\n");
+    return 0;
+  }
+  entries(e, 4);
+  e[0].dev = e[1].dev = (uint64_t)st.st_dev;
+  e[0].diskseq = seq;     /* the same medium: kept */
+  e[1].diskseq = seq + 1; /* another medium under this device number: dropped */
+  e[2].dev = 44;          /* 0:44, no block device: kept */
+  e[2].diskseq = 0;
+  e[3].dev = (uint64_t)st.st_dev;
+  e[3].diskseq = 0; /* hashed when the device had no medium with a diskseq: dropped */
+  CHECK(pr_hash_file_save(path, e, 4, why, sizeof(why)) == 4);
+  why[0] = 0;
+  CHECK(pr_hash_file_load(path, &got, why, sizeof(why), NULL) == 2 && why[0] == 0);
+  CHECK(memcmp(&got[0], &e[0], sizeof(e[0])) == 0 && memcmp(&got[1], &e[2], sizeof(e[2])) == 0);
+  free(got);
+  printf("     / is on device %u:%u, diskseq %llu\n", major(st.st_dev), minor(st.st_dev), (unsigned long long)seq);
   return 0;
 }
 
@@ -250,6 +281,7 @@ int main(void) {
         test_refused_mode_and_owner);
   t_run("a file of another boot, or malformed in any field, is refused naming the offset and field",
         test_refused_malformed);
+  t_run("an entry of another medium under the same device number is dropped (diskseq), silently", test_same_medium);
   t_run("a missing file or directory is no cache, without a warning; saving makes the directory", test_missing);
   unlink(path);
   rmdir(dir);
