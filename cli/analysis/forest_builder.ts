@@ -104,6 +104,8 @@ export class ForestBuilder {
   #lost: LostSpan[] = [];
   #problems: AnalysisProblem[] = [];
   #counts = new EventCounts();
+  /** Events of the {@link COUNTED_KINDS}, by kind (not yet in `#counts`). */
+  #kindCounts = new Float64Array(COUNTED_KINDS.length);
   #events = 0;
   #first: number | undefined;
   #last: number | undefined;
@@ -150,48 +152,65 @@ export class ForestBuilder {
     }
     const t = event.t;
     this.#events++;
-    this.#counts.add(event);
     if (this.#first === undefined || t < this.#first) this.#first = t;
     if (this.#last === undefined || t > this.#last) this.#last = t;
+    // (events are counted by kind here, in numbers; other kinds by name)
+    const n = this.#kindCounts;
     switch (event.kind) {
       case "process_create":
+        n[K_CREATE]++;
+        this.#onCreate(event);
+        break;
       case "process_snapshot":
+        n[K_SNAPSHOT]++;
         this.#onCreate(event);
         break;
       case "exec":
+        n[K_EXEC]++;
         this.#onExec(event);
         break;
       case "comm":
+        n[K_COMM]++;
         this.#onComm(event);
         break;
       case "image_load":
+        n[K_IMAGE_LOAD]++;
         this.#onImageLoad(event);
         break;
       case "exec_denied":
       case "exec_audited":
+        this.#counts.add(event);
         this.#onDecision(event);
         break;
       case "accounts":
+        this.#counts.add(event);
         this.#accounts = {
           users: new Map(event.users),
           groups: new Map(event.groups),
         };
         break;
       case "thread_create":
+        n[K_THREAD_CREATE]++;
         this.#onThreadCreate(event);
         break;
       case "thread_exit":
+        n[K_THREAD_EXIT]++;
         this.#onThreadExit(event);
         break;
       case "process_exit":
+        n[K_EXIT]++;
         this.#onProcessExit(event);
         break;
       case "lost":
+        this.#counts.add(event);
         this.#onLost(event);
         break;
       case "image_hash":
+        this.#counts.add(event);
         this.#onImageHash(event);
         break;
+      default:
+        this.#counts.add(event);
     }
     this.#maxBefore = this.#last;
   }
@@ -215,10 +234,9 @@ export class ForestBuilder {
       }
       addDecision(best ?? this.#liveOrImplicit(e.pid, e.t).node, e);
     }
-    const nodes = this.#nodes;
-    const parents = this.#parents;
-    this.#nodes = [];
-    this.#parents = [];
+    // (copies: the passes sort and link them in place)
+    const nodes = this.#nodes.slice();
+    const parents = this.#parents.slice();
     classifyRunningThreadExits(this.#pids.values());
     linkSnapshots(nodes, parents, this.#unsortedKids);
     markReparented(nodes, parents);
@@ -227,6 +245,12 @@ export class ForestBuilder {
     const byId = sortForest(nodes, this.#unsortedKids);
     sortProblems(this.#problems);
     sortLostSpans(this.#lost);
+    for (let k = 0; k < COUNTED_KINDS.length; k++) {
+      if (this.#kindCounts[k] > 0) {
+        this.#counts.addKind(COUNTED_KINDS[k], this.#kindCounts[k]);
+      }
+    }
+    this.#kindCounts.fill(0);
     const counts: Forest["counts"] = this.#counts.sortedKinds();
     return {
       meta: this.meta,
@@ -654,6 +678,26 @@ export class ForestBuilder {
     });
   }
 }
+
+/** The kinds of the most frequent events, counted by number in `add`. */
+const COUNTED_KINDS = [
+  "process_create",
+  "process_snapshot",
+  "exec",
+  "comm",
+  "image_load",
+  "thread_create",
+  "thread_exit",
+  "process_exit",
+] as const;
+const K_CREATE = 0;
+const K_SNAPSHOT = 1;
+const K_EXEC = 2;
+const K_COMM = 3;
+const K_IMAGE_LOAD = 4;
+const K_THREAD_CREATE = 5;
+const K_THREAD_EXIT = 6;
+const K_EXIT = 7;
 
 /** Execs whose hash is awaited at most (a recording without hashes forgets the oldest). */
 const MAX_AWAITED_HASHES = 65536;

@@ -76,6 +76,9 @@ export class Shapes {
    * subtrees): no text to make and hash for most processes.
    */
   #leaves = new Map<number, number>();
+  /** The exit text looked up last and its number. */
+  #lastExit: string | undefined;
+  #lastExitNumber = 0;
   /** Shapes numbered so far (in both maps). */
   #count = 0;
 
@@ -91,10 +94,16 @@ export class Shapes {
 
   of(keyId: number, exit: string, threads: number, children: CNode[]): number {
     if (children.length === 0 && keyId < 0x1000000 && threads < 0x400) {
-      let e = this.#exits.get(exit);
+      // (most processes share an exit text with the one before)
+      let e = exit === this.#lastExit ? this.#lastExitNumber : undefined;
       if (e === undefined) {
-        e = this.#exits.size;
-        this.#exits.set(exit, e);
+        e = this.#exits.get(exit);
+        if (e === undefined) {
+          e = this.#exits.size;
+          this.#exits.set(exit, e);
+        }
+        this.#lastExit = exit;
+        this.#lastExitNumber = e;
       }
       if (e < 0x10000) {
         // key: 24 bits, exit: 16 bits, threads: 10 bits (< 2^53, exact)
@@ -124,9 +133,19 @@ export class Shapes {
 export class NormalizeMemo {
   #memo = new Map<string, string>();
   readonly options: DiffOptions;
+  /** Arguments as recorded: the number of their text in a command, or {@link LEFT_OUT}. */
+  #argIds = new Map<string, number>();
+  /** The numbers of arguments' texts in a command (normalized, quoted). */
+  #textIds = new Map<string, number>();
+  /** Arguments' texts in a command, by number (the same for both sides). */
+  readonly argTexts: string[] = [];
 
-  constructor(options: DiffOptions) {
+  /** At most this many distinct argument texts are numbered (then commands are made as text). */
+  readonly maxArgTexts: number;
+
+  constructor(options: DiffOptions, maxArgTexts = MAX_ARG_TEXTS) {
     this.options = options;
+    this.maxArgTexts = maxArgTexts;
   }
 
   of(v: string): string {
@@ -137,6 +156,127 @@ export class NormalizeMemo {
     }
     return r;
   }
+
+  /**
+   * The number of an argument's text in a command (normalized, then quoted
+   * as the shell would need): equal numbers, equal texts. {@link LEFT_OUT}
+   * for an argument `--ignore-argv` matched whole; {@link NO_NUMBER} once
+   * too many distinct texts were numbered.
+   */
+  argId(a: string): number {
+    let id = this.#argIds.get(a);
+    if (id === undefined) {
+      const s = this.of(a);
+      if (s === "<ignored>" && a !== s) id = LEFT_OUT;
+      else {
+        const q = quote(s);
+        id = this.#textIds.get(q);
+        if (id === undefined) {
+          if (this.argTexts.length >= this.maxArgTexts) return NO_NUMBER;
+          id = this.argTexts.length;
+          this.argTexts.push(q);
+          this.#textIds.set(q, id);
+        }
+      }
+      if (this.#argIds.size < 1_000_000) this.#argIds.set(a, id);
+    }
+    return id;
+  }
+}
+
+/** {@link NormalizeMemo.argId} of an argument left out of the command. */
+const LEFT_OUT = -1;
+/** {@link NormalizeMemo.argId} past {@link MAX_ARG_TEXTS}. */
+const NO_NUMBER = -2;
+/** Distinct argument texts numbered at most (then commands are made as text). */
+const MAX_ARG_TEXTS = 4_000_000;
+
+/**
+ * The (image, command) keys of one side, found by a list of numbers (the
+ * image's, then each argument's, or a command line's) in an open-addressing
+ * table, so that the command's text and the key are made once per distinct
+ * key and shared, not once per process.
+ */
+class KeyTable {
+  /** Numbers of each entry, one after the other. */
+  #pool = new Int32Array(4096);
+  #poolLen = 0;
+  #start: number[] = [];
+  #len: number[] = [];
+  /** Per entry: the key's place among the side's keys, the image and command texts. */
+  readonly k: number[] = [];
+  readonly nimage: string[] = [];
+  readonly cmd: string[] = [];
+  /** Entry + 1 by hash (0: empty). */
+  #slots = new Int32Array(1024);
+
+  /** The entry of the numbers `tuple[0..n)`, or -1 (then {@link add} it). */
+  find(tuple: Int32Array, n: number, h: number): number {
+    const slots = this.#slots;
+    const mask = slots.length - 1;
+    const pool = this.#pool;
+    for (let i = h & mask;; i = (i + 1) & mask) {
+      const e = slots[i] - 1;
+      if (e < 0) return -1;
+      if (this.#len[e] !== n) continue;
+      const at = this.#start[e];
+      let j = 0;
+      while (j < n && pool[at + j] === tuple[j]) j++;
+      if (j === n) return e;
+    }
+  }
+
+  add(
+    tuple: Int32Array,
+    n: number,
+    h: number,
+    k: number,
+    nimage: string,
+    cmd: string,
+  ): void {
+    if (this.#poolLen + n > this.#pool.length) {
+      let size = this.#pool.length * 2;
+      while (size < this.#poolLen + n) size *= 2;
+      const pool = new Int32Array(size);
+      pool.set(this.#pool.subarray(0, this.#poolLen));
+      this.#pool = pool;
+    }
+    const e = this.k.length;
+    this.#pool.set(tuple.subarray(0, n), this.#poolLen);
+    this.#start.push(this.#poolLen);
+    this.#len.push(n);
+    this.#poolLen += n;
+    this.k.push(k);
+    this.nimage.push(nimage);
+    this.cmd.push(cmd);
+    if ((e + 1) * 2 > this.#slots.length) this.#rehash();
+    else this.#place(e, h);
+  }
+
+  #place(e: number, h: number): void {
+    const slots = this.#slots;
+    const mask = slots.length - 1;
+    let i = h & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = e + 1;
+  }
+
+  #rehash(): void {
+    this.#slots = new Int32Array(this.#slots.length * 2);
+    for (let e = 0; e < this.k.length; e++) {
+      this.#place(e, hashInts(this.#pool, this.#start[e], this.#len[e]));
+    }
+  }
+}
+
+/** A hash of `n` numbers of `a` from `at`. */
+function hashInts(a: Int32Array, at: number, n: number): number {
+  let h = 0x811c9dc5 ^ n;
+  for (let i = at; i < at + n; i++) {
+    h = Math.imul(h ^ a[i], 0x01000193);
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
 }
 
 /** Builds the canonical tree of a forest: roots and children sorted by key, shape, start. */
@@ -151,37 +291,112 @@ export function canonicalize(
   const keys: string[] = [];
   const keyOf: number[] = [];
   const all: CNode[] = [];
-  for (const n of forest.processes) {
-    let nimage = n.image !== undefined
-      ? memo.of(n.image)
-      : n.comm !== undefined
-      ? `[${n.comm}]`
-      : "?";
-    if (windows) nimage = nimage.toLowerCase();
-    let cmd = "";
-    if (n.argv !== undefined) {
-      let first = true;
-      for (const a of n.argv) {
-        const s = memo.of(a);
-        // an argument --ignore-argv matched whole is left out
-        if (s === "<ignored>" && a !== s) continue;
-        cmd = first ? quote(s) : cmd + " " + quote(s);
-        first = false;
-      }
-    } else cmd = memo.of(n.cmdline ?? "");
-    // exec rule decisions are part of how a process ended up
-    let exit = n.exit?.text ?? "running";
-    if (n.decisions !== undefined) {
-      for (const d of n.decisions) {
-        exit += `; exec ${d.action} ${memo.of(d.image)} by rule ${d.rule}`;
-      }
-    }
+  // a process's key found by numbers: its image's, then its arguments' (or
+  // its command line's); the texts are made once per distinct key
+  const table = new KeyTable();
+  const imageIds = new Map<string, number>();
+  const cmdlineIds = new Map<string, number>();
+  let tuple = new Int32Array(64);
+  const keyNumber = (nimage: string, cmd: string) => {
     const key = `${nimage}\u0000${cmd}`;
     let k = keyIndex.get(key);
     if (k === undefined) {
       k = keys.length;
       keyIndex.set(key, k);
       keys.push(key);
+    }
+    return k;
+  };
+  // the image's number by the image as recorded (most processes have one)
+  const rawImageIds = new Map<string, number>();
+  const imageTexts: string[] = [];
+  const imageNumber = (nimage: string) => {
+    let id = imageIds.get(nimage);
+    if (id === undefined) {
+      id = imageTexts.length;
+      imageIds.set(nimage, id);
+      imageTexts.push(nimage);
+    }
+    return id;
+  };
+  for (const n of forest.processes) {
+    let nimage: string;
+    let imageId: number | undefined;
+    if (n.image !== undefined) {
+      imageId = rawImageIds.get(n.image);
+      if (imageId === undefined) {
+        nimage = memo.of(n.image);
+        if (windows) nimage = nimage.toLowerCase();
+        imageId = imageNumber(nimage);
+        rawImageIds.set(n.image, imageId);
+      } else nimage = imageTexts[imageId];
+    } else {
+      nimage = n.comm !== undefined ? `[${n.comm}]` : "?";
+      if (windows) nimage = nimage.toLowerCase();
+      imageId = imageNumber(nimage);
+    }
+    const argv = n.argv;
+    let len = 2;
+    let numbered = true;
+    if (argv !== undefined) {
+      if (argv.length + 2 > tuple.length) {
+        tuple = new Int32Array(argv.length * 2 + 2);
+      }
+      tuple[1] = -1;
+      for (let i = 0; i < argv.length; i++) {
+        const id = memo.argId(argv[i]);
+        if (id === LEFT_OUT) continue;
+        if (id === NO_NUMBER) {
+          numbered = false;
+          break;
+        }
+        tuple[len++] = id;
+      }
+    } else {
+      const line = memo.of(n.cmdline ?? "");
+      let id = cmdlineIds.get(line);
+      if (id === undefined) {
+        id = cmdlineIds.size;
+        cmdlineIds.set(line, id);
+      }
+      tuple[1] = -2;
+      tuple[len++] = id;
+    }
+    tuple[0] = imageId;
+    let k: number;
+    let cmd: string;
+    if (numbered) {
+      const h = hashInts(tuple, 0, len);
+      let e = table.find(tuple, len, h);
+      if (e < 0) {
+        cmd = argv !== undefined
+          ? commandOf(tuple, len, memo.argTexts)
+          : memo.of(n.cmdline ?? "");
+        table.add(tuple, len, h, keyNumber(nimage, cmd), nimage, cmd);
+        e = table.k.length - 1;
+      }
+      k = table.k[e];
+      nimage = table.nimage[e];
+      cmd = table.cmd[e];
+    } else {
+      // (past the numbered texts: the command made as text)
+      cmd = "";
+      let first = true;
+      for (const a of argv!) {
+        const s = memo.of(a);
+        // an argument --ignore-argv matched whole is left out
+        if (s === "<ignored>" && a !== s) continue;
+        cmd = first ? quote(s) : cmd + " " + quote(s);
+        first = false;
+      }
+      k = keyNumber(nimage, cmd);
+    }
+    // exec rule decisions are part of how a process ended up
+    let exit = n.exit?.text ?? "running";
+    if (n.decisions !== undefined) {
+      for (const d of n.decisions) {
+        exit += `; exec ${d.action} ${memo.of(d.image)} by rule ${d.rule}`;
+      }
     }
     const c: CNode = {
       image: n.image,
@@ -198,7 +413,7 @@ export function canonicalize(
       start: n.start,
       pid: n.pid,
       id: n.id,
-      children: [],
+      children: NO_CHILDREN,
       shape: -1,
       view: undefined,
     };
@@ -224,7 +439,10 @@ export function canonicalize(
     const c = all[i];
     for (const id of kids) {
       const k = nodeOf(id);
-      if (k) c.children.push(k);
+      if (k) {
+        if (c.children === NO_CHILDREN) c.children = [k];
+        else c.children.push(k);
+      }
     }
   }
   const roots = forest.roots.map((id) => nodeOf(id)!).filter((x) => x);
@@ -279,6 +497,18 @@ function canonicalNodeOf(
     }
     return processes[lo] === n ? all[lo] : slow(id);
   };
+}
+
+/** The children of a childless node: one shared, frozen empty list. */
+const NO_CHILDREN = Object.freeze([]) as unknown as CNode[];
+
+/** The command of an argv: its arguments' texts `tuple[2..len)`, by a space. */
+function commandOf(tuple: Int32Array, len: number, texts: string[]): string {
+  let cmd = "";
+  for (let i = 2; i < len; i++) {
+    cmd = i === 2 ? texts[tuple[i]] : cmd + " " + texts[tuple[i]];
+  }
+  return cmd;
 }
 
 function canonicalOrder(x: CNode, y: CNode): number {
