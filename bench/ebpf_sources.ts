@@ -398,6 +398,7 @@ export async function firstHashThroughput(dir: string, source: string) {
       source,
       "--only-command",
       "-q",
+      "--no-hash-cache", // the machine's default cache is not the bench's
       "-o",
       out,
       "--",

@@ -7,6 +7,8 @@
  * matches it (a decision recorded per exec), (e) with a `file:` rule whose
  * file has the copy's size and other contents (the copy is hashed once, then
  * its hash comes from the enforcer's cache). Prints microseconds per exec.
+ * Every recorder runs with --no-hash-cache: each hashes the running images
+ * afresh at its start, so a row does not depend on the runs before it.
  * BENCH_ONLY=PREFIX runs only the rows whose name starts with it.
  * Root; `deno task bench:exec-rules [N]`.
  */
@@ -42,6 +44,7 @@ try {
       `${ROOT}procrec`,
       "record",
       "-q",
+      "--no-hash-cache",
       "-o",
       `${dir}/a.cbor`,
       "--",
@@ -53,6 +56,7 @@ try {
       `${ROOT}procrec`,
       "record",
       "-q",
+      "--no-hash-cache",
       "--rules",
       `${dir}/miss.yaml`,
       "-o",
@@ -66,6 +70,7 @@ try {
       `${ROOT}procrec`,
       "record",
       "-q",
+      "--no-hash-cache",
       "--rules",
       `${dir}/hit.yaml`,
       "-o",
@@ -79,6 +84,7 @@ try {
       `${ROOT}procrec`,
       "record",
       "-q",
+      "--no-hash-cache",
       "--rules",
       `${dir}/size.yaml`,
       "-o",
