@@ -143,13 +143,14 @@ Image hash cache: each exec'd image's SHA-256 is taken once per file state
 ${DEFAULT_HASH_CACHE} when running as root (--hash-cache FILE for
 another, --no-hash-cache for none), so a recorder started again in the same
 boot does not read unchanged images again (the first start reads every
-running image). A hash from it is recorded as cached, like one
-from this run's own cache. The file is used only if it was written in this
+running image). A hash from it is recorded as cached, like one from this
+run's own cache. The file is used only if it was written in this
 boot (boot_id), is a regular file owned by the recorder's user with mode
 0600, in a directory that only root (or that user) may write, and is whole
 (its checksum); otherwise it is ignored with one warning naming it, and
-every image is read. It is written at a clean stop (a new file renamed over
-the old one); a crash loses only that update.
+every image is read; an entry of a disk whose medium changed since (another
+loop image, another stick: its diskseq) is dropped. It is written at a clean
+stop (a new file renamed over the old one); a crash loses only that update.
 
 Redaction: --redact RULES --redact-key KEY replaces each secret that a rule
 finds in a command line (argv, the image, comm, cwd, the header's command)
