@@ -101,6 +101,9 @@ export class ForestBuilder {
   #allIds: Set<string> | undefined;
   #liveByGuid = new Map<string, State>();
   #exits = new Map<number, ExitStatus>();
+  /** The status decoded last (a key of `#exits`) and its decoding. */
+  #lastExitKey = NaN;
+  #lastExit: ExitStatus | undefined;
   #lost: LostSpan[] = [];
   #problems: AnalysisProblem[] = [];
   #counts = new EventCounts();
@@ -637,10 +640,16 @@ export class ForestBuilder {
     node.end = t;
     // decoded once per distinct status; nodes share the (read-only) result
     const key = unknown ? -1 : status;
-    let exit = this.#exits.get(key);
+    // (most exits have the status of the exit before)
+    let exit = key === this.#lastExitKey ? this.#lastExit : undefined;
     if (exit === undefined) {
-      exit = decodeExitStatus(status, this.meta.os, unknown);
-      if (this.#exits.size < 4096) this.#exits.set(key, exit);
+      exit = this.#exits.get(key);
+      if (exit === undefined) {
+        exit = decodeExitStatus(status, this.meta.os, unknown);
+        if (this.#exits.size < 4096) this.#exits.set(key, exit);
+      }
+      this.#lastExitKey = key;
+      this.#lastExit = exit;
     }
     node.exit = exit;
     if (t < node.start) {

@@ -142,6 +142,13 @@ function pathOf(chain: Chain | undefined): string[] {
   return out.reverse();
 }
 
+/** Candidates in order, with how many were given out and (second pass) counted back. */
+interface Queue {
+  list: CNode[];
+  next: number;
+  taken: number;
+}
+
 interface Pair {
   a?: CNode;
   b?: CNode;
@@ -159,24 +166,25 @@ function matchSiblings(as: CNode[], bs: CNode[]): Pair[] {
   for (const k of keys) {
     const g = groups.get(k)!;
     // identical subtrees first (queues with a read index: no O(n) shift)
-    const byShape = new Map<number, { list: CNode[]; next: number }>();
+    const byShape = new Map<number, Queue>();
     for (const n of g.b) {
       const q = byShape.get(n.shape);
       if (q) q.list.push(n);
-      else byShape.set(n.shape, { list: [n], next: 0 });
+      else byShape.set(n.shape, { list: [n], next: 0, taken: 0 });
     }
     const restA: CNode[] = [];
-    const used = new Set<CNode>();
     const matched: Pair[] = [];
     for (const n of g.a) {
       const q = byShape.get(n.shape);
       const m = q && q.next < q.list.length ? q.list[q.next++] : undefined;
-      if (m) {
-        used.add(m);
-        matched.push({ a: n, b: m });
-      } else restA.push(n);
+      if (m) matched.push({ a: n, b: m });
+      else restA.push(n);
     }
-    const restB = g.b.filter((n) => !used.has(n));
+    // the matched of each queue are its first `next`
+    const restB: CNode[] = [];
+    for (const q of byShape.values()) {
+      for (let i = q.next; i < q.list.length; i++) restB.push(q.list[i]);
+    }
     byStart(restA);
     byStart(restB);
     const k2 = Math.min(restA.length, restB.length);
@@ -189,23 +197,26 @@ function matchSiblings(as: CNode[], bs: CNode[]): Pair[] {
   // same image, other arguments: an argv change
   byStart(leftA);
   byStart(leftB);
-  const usedB = new Set<CNode>();
-  const byImage = new Map<string, { list: CNode[]; next: number }>();
+  const byImage = new Map<string, Queue>();
   for (const n of leftB) {
     const q = byImage.get(n.nimage);
     if (q) q.list.push(n);
-    else byImage.set(n.nimage, { list: [n], next: 0 });
+    else byImage.set(n.nimage, { list: [n], next: 0, taken: 0 });
   }
   const removed: CNode[] = [];
   for (const n of leftA) {
     const q = byImage.get(n.nimage);
     const m = q && q.next < q.list.length ? q.list[q.next++] : undefined;
-    if (m) {
-      usedB.add(m);
-      pairs.push({ a: n, b: m });
-    } else removed.push(n);
+    if (m) pairs.push({ a: n, b: m });
+    else removed.push(n);
   }
-  const added = leftB.filter((n) => !usedB.has(n));
+  // the added: those no queue gave out, in leftB's order
+  const added: CNode[] = [];
+  for (const n of leftB) {
+    const q = byImage.get(n.nimage)!;
+    if (q.taken < q.next) q.taken++;
+    else added.push(n);
+  }
   for (const n of removed) pairs.push({ a: n });
   for (const n of added) pairs.push({ b: n });
   // output order: canonical key, then kind (matched, removed, added), then
