@@ -88,6 +88,13 @@ export async function buildC(src: string, out: string): Promise<string> {
   return out;
 }
 
+/** The SHA-256 of a file as `sha256sum` (coreutils) prints it, in hex. */
+export async function sha256sum(path: string): Promise<string> {
+  const out = await new Deno.Command("sha256sum", { args: [path] }).output();
+  assertEquals(out.code, 0, `sha256sum ${path}`);
+  return new TextDecoder().decode(out.stdout).split(" ")[0];
+}
+
 /** Makes a temp dir (named `prefix`...), runs `fn` in it, removes it. */
 export async function withTempDir<T>(
   fn: (dir: string) => Promise<T>,

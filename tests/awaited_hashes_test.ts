@@ -7,17 +7,7 @@
 import { assertEquals } from "./_record_helpers.ts";
 import { AwaitedHashes } from "../cli/analysis/_awaited_hashes.ts";
 import { BoundedMap } from "../cli/analysis/_bounded_map.ts";
-
-/** A small deterministic generator (xorshift). */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
+import { xorshift as random } from "./_xorshift.ts";
 
 Deno.test("AwaitedHashes keeps and forgets what a BoundedMap keyed by pid:t does, under random sets, resets and takes", () => {
   for (

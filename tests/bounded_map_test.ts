@@ -5,6 +5,7 @@
  */
 import { assertEquals } from "./_record_helpers.ts";
 import { BoundedMap } from "../cli/analysis/_bounded_map.ts";
+import { xorshift as random } from "./_xorshift.ts";
 
 /** The reference: a Map whose first key goes when it grows past the limit. */
 class ReferenceMap<K, V> {
@@ -16,17 +17,6 @@ class ReferenceMap<K, V> {
       this.map.delete(this.map.keys().next().value as K);
     }
   }
-}
-
-/** A small deterministic generator (xorshift). */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
 }
 
 Deno.test("BoundedMap forgets the oldest insertion as a Map would, under random sets, resets and deletes", () => {

@@ -10,17 +10,7 @@ import { PidTable } from "../cli/analysis/_pid_table.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { assertForestLikeReference } from "./_forest_reference.ts";
 import { assertEquals } from "./_record_helpers.ts";
-
-/** A small deterministic generator (xorshift). */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
+import { xorshift as random } from "./_xorshift.ts";
 
 Deno.test("PidTable keeps what a Map keeps, for small, large, negative, fractional, -0 and NaN pids", () => {
   const rnd = random(7);

@@ -20,16 +20,11 @@ import {
   exists,
   procrec,
   procrecRecord,
+  sha256sum,
   withTempDir,
 } from "./_record_helpers.ts";
 
 const unavailable = await captureUnavailable();
-
-async function sha256sum(path: string): Promise<string> {
-  const out = await new Deno.Command("sha256sum", { args: [path] }).output();
-  assertEquals(out.code, 0, `sha256sum ${path}`);
-  return new TextDecoder().decode(out.stdout).split(" ")[0];
-}
 
 /** The hash event of the one exec of `image`. */
 function hashOf(events: ProcEvent[], image: string): ImageHash | undefined {

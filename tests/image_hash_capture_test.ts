@@ -18,16 +18,11 @@ import {
   captureUnavailable,
   procrec,
   procrecRecord,
+  sha256sum,
   withTempDir,
 } from "./_record_helpers.ts";
 
 const unavailable = await captureUnavailable();
-
-async function sha256sum(path: string): Promise<string> {
-  const out = await new Deno.Command("sha256sum", { args: [path] }).output();
-  assertEquals(out.code, 0, `sha256sum ${path}`);
-  return new TextDecoder().decode(out.stdout).split(" ")[0];
-}
 
 /** Execs of `image` and the hash event of each (undefined when none). */
 function hashesOf(events: ProcEvent[], image: string) {

@@ -15,19 +15,10 @@ import {
 import { diffForests, renderDiff } from "../cli/diff/mod.ts";
 import { RecordingFormatError, RecordingReader } from "../cli/log/mod.ts";
 import { newDecoder, newEncoder } from "../cli/log/_cbor.ts";
+import { xorshift as rng } from "./_xorshift.ts";
 
 const FIX = new URL("../fixtures/", import.meta.url).pathname;
 const CASES = 10_000;
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   // in two pieces, so that the reader's buffering is exercised too
