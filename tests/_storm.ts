@@ -223,3 +223,43 @@ export function checkStorm(events: ProcEvent[], truth: Truth) {
   }
   return { errors, reached, total, lost: rec.lost };
 }
+
+/**
+ * The proc connector's thread exits with the one exit it may name by another
+ * tid moved back to its thread, for comparing them with eBPF's.
+ *
+ * When a non-leader thread execs, the kernel's de_thread() waits until the
+ * old leader is a zombie (its exit_notify()), then swaps the two tasks' tids
+ * (exchange_tids()). The proc connector sends a task's exit after
+ * exit_notify() and names it by the task's tid at that moment: an old leader
+ * delayed between the two (an interrupt, a descheduled vCPU) is reported
+ * under the exec'ing thread's old tid. That message is the same as the exit
+ * of a thread with that tid, so the proc connector source records it as
+ * such (driver/linux/README.md); eBPF reads the exit earlier
+ * (sched_process_exit) and always names the leader.
+ *
+ * Only that case is moved: for each exec'ing thread "pid/tid" of the truth
+ * (which never exits under its own tid), as many exits as threads with that
+ * key, and only where eBPF has none under that key. Returns the exits and
+ * the keys moved.
+ */
+export function leaderExitsUnderExecTid(
+  netlink: Map<string, number>,
+  ebpf: Map<string, number>,
+  execThreads: Map<string, number>,
+): { exits: Map<string, number>; moved: string[] } {
+  const exits = new Map(netlink);
+  const moved: string[] = [];
+  for (const [key, n] of execThreads) {
+    const [pid, tid] = key.split("/");
+    const got = exits.get(key) ?? 0;
+    if (pid === tid || got === 0 || (ebpf.get(key) ?? 0) !== 0) continue;
+    const m = Math.min(n, got);
+    if (got === m) exits.delete(key);
+    else exits.set(key, got - m);
+    const leader = `${pid}/${pid}`;
+    exits.set(leader, (exits.get(leader) ?? 0) + m);
+    moved.push(key);
+  }
+  return { exits, moved };
+}

@@ -13,7 +13,12 @@ import {
   waitForPath,
   withTempDir,
 } from "./_record_helpers.ts";
-import { buildStorm, parseTruth, recordedSubtree } from "./_storm.ts";
+import {
+  buildStorm,
+  leaderExitsUnderExecTid,
+  parseTruth,
+  recordedSubtree,
+} from "./_storm.ts";
 import { readCompleteEvents as events } from "./_recording_helpers.ts";
 
 const why = await captureUnavailable();
@@ -70,8 +75,15 @@ captureTest(
         threads(a.threadCreates),
         "thread creates",
       );
+      // the proc connector may name an old leader's exit by the tid of the
+      // thread that exec'd (leaderExitsUnderExecTid says when): only that moves
+      const nlExits = leaderExitsUnderExecTid(
+        b.threadExits,
+        a.threadExits,
+        truth.execThreads,
+      );
       assertEquals(
-        threads(b.threadExits),
+        threads(nlExits.exits),
         threads(a.threadExits),
         "thread exits",
       );
@@ -102,7 +114,10 @@ captureTest(
         );
       }
       console.log(
-        `both sources: ${sa.length} processes; the proc connector source read ${both} images; lost: eBPF ${a.lost}, proc connector ${b.lost}`,
+        `both sources: ${sa.length} processes; the proc connector source read ${both} images; ` +
+          `old leader's exit under the exec'ing thread's tid (proc connector): ${
+            nlExits.moved.join(", ") || "none"
+          }; lost: eBPF ${a.lost}, proc connector ${b.lost}`,
       );
       assertEquals(
         diffs.slice(0, 20),
