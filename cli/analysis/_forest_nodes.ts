@@ -40,6 +40,17 @@ export interface State {
   lastChild: ProcessNode | undefined;
 }
 
+/** The builder's state of a process that is running, active at `t`. */
+export function newState(node: ProcessNode, t: number): State {
+  return {
+    node,
+    byTid: undefined,
+    activity: t,
+    dead: false,
+    lastChild: undefined,
+  };
+}
+
 /** A process node with every field present, so all nodes share one shape. */
 export function newNode(
   id: string,

@@ -33,6 +33,7 @@ import {
   classifyThreads,
   findThread,
   newNode,
+  newState,
   newThread,
   type State,
   TEARDOWN_WINDOW_NS,
@@ -535,13 +536,7 @@ export class ForestBuilder {
         );
       }
     }
-    const state: State = {
-      node,
-      byTid: undefined,
-      activity: t,
-      dead: false,
-      lastChild: undefined,
-    };
+    const state = newState(node, t);
     this.#setPid(event.pid, state);
     this.#nodes.push(node);
     this.#parents.push(parent?.node);
@@ -622,13 +617,7 @@ export class ForestBuilder {
     const id = this.#newId(pid, t);
     const node = newNode(id, pid, t, 0);
     addFlag(node, "seen-without-create");
-    const state: State = {
-      node,
-      byTid: undefined,
-      activity: t,
-      dead: false,
-      lastChild: undefined,
-    };
+    const state = newState(node, t);
     this.#setPid(pid, state);
     this.#nodes.push(node);
     this.#parents.push(undefined);

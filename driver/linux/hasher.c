@@ -166,20 +166,25 @@ static int cache_get(struct pr_hasher *hz, const struct stat *st, uint8_t sha[32
   return hit;
 }
 
-static void cache_put(struct pr_hasher *hz, const struct stat *st, const uint8_t sha[32]) {
-  struct pr_file_key k = key_of(st);
-  uint64_t diskseq = pr_hash_file_diskseq(k.dev);
-  struct slot *s;
-  pthread_mutex_lock(&hz->mu);
-  s = slot_of(hz, &k);
-  s->dev = k.dev;
-  s->ino = k.ino;
-  s->size = k.size;
-  s->mtime_ns = k.mtime_ns;
-  s->ctime_ns = k.ctime_ns;
+/* Under hz->mu: the slot of k holds k's hash from now on. */
+static void cache_set_locked(struct pr_hasher *hz, const struct pr_file_key *k, uint64_t diskseq,
+                             const uint8_t sha[32]) {
+  struct slot *s = slot_of(hz, k);
+  s->dev = k->dev;
+  s->ino = k->ino;
+  s->size = k->size;
+  s->mtime_ns = k->mtime_ns;
+  s->ctime_ns = k->ctime_ns;
   s->diskseq = diskseq;
   memcpy(s->sha, sha, 32);
   s->used = 1;
+}
+
+static void cache_put(struct pr_hasher *hz, const struct stat *st, const uint8_t sha[32]) {
+  struct pr_file_key k = key_of(st);
+  uint64_t diskseq = pr_hash_file_diskseq(k.dev);
+  pthread_mutex_lock(&hz->mu);
+  cache_set_locked(hz, &k, diskseq, sha);
   pthread_mutex_unlock(&hz->mu);
 }
 
@@ -492,17 +497,8 @@ size_t pr_hasher_cache_add(struct pr_hasher *hz, const struct pr_hash_entry *e, 
   pthread_mutex_lock(&hz->mu);
   for (size_t i = 0; i < n; i++) {
     struct pr_file_key k = {e[i].dev, e[i].ino, e[i].size, e[i].mtime_ns, e[i].ctime_ns, 1};
-    struct slot *s;
     if (e[i].ctime_ns >= now - PR_HASH_RACY_NS) continue; /* the 2 s rule, as for a file read */
-    s = slot_of(hz, &k);
-    s->dev = k.dev;
-    s->ino = k.ino;
-    s->size = k.size;
-    s->mtime_ns = k.mtime_ns;
-    s->ctime_ns = k.ctime_ns;
-    s->diskseq = e[i].diskseq;
-    memcpy(s->sha, e[i].sha, 32);
-    s->used = 1;
+    cache_set_locked(hz, &k, e[i].diskseq, e[i].sha);
     added++;
   }
   pthread_mutex_unlock(&hz->mu);
