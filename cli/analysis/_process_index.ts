@@ -56,6 +56,29 @@ export class ProcessIndex implements ReadonlyMap<string, ProcessNode> {
 
   get(id: string): ProcessNode | undefined {
     if (this.#map !== undefined) return this.#map.get(id);
+    const at = this.#search(id);
+    if (at >= 0) return this.#nodes[at];
+    if (this.#searchable) return undefined;
+    this.#map = new Map();
+    for (const n of this.#nodes) this.#map.set(n.id, n);
+    return this.#map.get(id);
+  }
+
+  /**
+   * The place of the process with this id in the forest's order (the order
+   * of the list given), or -1 when the search cannot find it (an id not
+   * among them, or one that does not fit the id scheme).
+   */
+  positionOf(id: string): number {
+    return this.#search(id);
+  }
+
+  /** The process at a place in the forest's order. */
+  at(position: number): ProcessNode | undefined {
+    return this.#nodes[position];
+  }
+
+  #search(id: string): number {
     const nodes = this.#nodes;
     if (id.length >= 38 && id.charCodeAt(0) === 0x7b) {
       const s3 = hex(id, 10), s2 = hex(id, 15), s1 = hex(id, 20);
@@ -74,14 +97,11 @@ export class ProcessIndex implements ReadonlyMap<string, ProcessNode> {
         for (; a < nodes.length; a++) {
           const n = nodes[a];
           if (n.start !== start || n.pid !== pid) break;
-          if (n.id === id) return n;
+          if (n.id === id) return a;
         }
       }
     }
-    if (this.#searchable) return undefined;
-    this.#map = new Map();
-    for (const n of nodes) this.#map.set(n.id, n);
-    return this.#map.get(id);
+    return -1;
   }
 
   has(id: string): boolean {

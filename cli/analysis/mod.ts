@@ -41,6 +41,7 @@ export * from "./command_text.ts";
 export * from "./analyze.ts";
 export * from "./decode_exit_status.ts";
 export * from "./process_id.ts";
+export * from "./process_position.ts";
 export * from "./summarize.ts";
 export * from "./render_summary.ts";
 export * from "./render_tree.ts";

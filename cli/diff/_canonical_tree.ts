@@ -11,6 +11,7 @@
  */
 import type { Forest } from "../analysis/forest.ts";
 import { commandText } from "../analysis/command_text.ts";
+import { processPosition } from "../analysis/process_position.ts";
 import type { DiffOptions, DiffProcess } from "./diff_forests.ts";
 import { normalizeValue } from "./normalize.ts";
 
@@ -464,10 +465,11 @@ export function canonicalize(
 
 /**
  * The canonical node of a process id (`all[i]` is made from
- * `forest.processes[i]`). Processes are in the forest's order (start, pid,
- * id), so the process found through `forest.byId` is looked for there by
- * binary search, with no map of its own; a forest not in that order (or an
- * id not among its processes) falls back to a map by id.
+ * `forest.processes[i]`): at the place {@link processPosition} gives, else
+ * (a forest the builder did not index) the process found through
+ * `forest.byId` is looked for in the forest's order (start, pid, id) by
+ * binary search; a forest not in that order (or an id not among its
+ * processes) falls back to a map by id.
  */
 function canonicalNodeOf(
   forest: Forest,
@@ -485,6 +487,9 @@ function canonicalNodeOf(
     return byId.get(id);
   };
   return (id) => {
+    // (the builder's index gives the place in the forest's order at once)
+    const at = processPosition(forest, id);
+    if (at >= 0) return all[at];
     const n = forest.byId.get(id);
     if (n === undefined) return slow(id);
     let lo = 0, hi = processes.length;

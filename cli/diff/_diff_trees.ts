@@ -27,92 +27,105 @@ export function diffTrees(ra: CNode[], rb: CNode[]): ForestDiff {
   };
   // depth-first, in output order, on an explicit stack (trees can be deep)
   const stack: {
-    pairs: Pair[];
+    pairs: Pairs;
     i: number;
     path: Chain | undefined;
     depth: number;
   }[] = [
     { pairs: matchSiblings(ra, rb), i: 0, path: undefined, depth: 0 },
   ];
-  // the current pair at each depth; an unchanged ancestor's line is made
-  // and written only once something below it is reported
-  const ctx: Context[] = [];
+  // the current pair at each depth: its line, or the unchanged process to
+  // show (made and written only once something below it is reported)
+  const ctxLine: (DiffLine | undefined)[] = [];
+  const ctxShown: (CNode | undefined)[] = [];
+  const ctxEmitted: boolean[] = [];
   const emitContext = (depth: number) => {
     for (let d = 0; d < depth; d++) {
-      const c = ctx[d];
-      if (c && !c.emitted) {
+      if (!ctxEmitted[d]) {
         out.lines.push(
-          c.line ?? { op: " ", depth: d, process: viewOf(c.shown!) },
+          ctxLine[d] ?? { op: " ", depth: d, process: viewOf(ctxShown[d]!) },
         );
-        c.emitted = true;
+        ctxEmitted[d] = true;
       }
     }
   };
   while (stack.length > 0) {
     const f = stack[stack.length - 1];
-    if (f.i >= f.pairs.length) {
+    if (f.i >= f.pairs.a.length) {
       stack.pop();
       continue;
     }
-    const p = f.pairs[f.i++];
-    ctx.length = f.depth;
-    if (p.a && p.b) {
+    const a = f.pairs.a[f.i], b = f.pairs.b[f.i];
+    f.i++;
+    const depth = f.depth;
+    if (a !== undefined && b !== undefined) {
+      if (a.shape === b.shape && a.cmd === b.cmd) {
+        // equal subtrees (equal key, exit and threads): nothing to report
+        ctxLine[depth] = undefined;
+        ctxShown[depth] = b;
+        ctxEmitted[depth] = false;
+        continue;
+      }
       const changes: DiffChange[] = [];
-      if (p.a.cmd !== p.b.cmd) {
+      if (a.cmd !== b.cmd) {
         changes.push({
           field: "argv",
-          a: viewOf(p.a).command,
-          b: viewOf(p.b).command,
+          a: viewOf(a).command,
+          b: viewOf(b).command,
         });
       }
-      if (p.a.exit !== p.b.exit) {
-        changes.push({ field: "exit", a: p.a.exit, b: p.b.exit });
+      if (a.exit !== b.exit) {
+        changes.push({ field: "exit", a: a.exit, b: b.exit });
       }
-      if (p.a.threads !== p.b.threads) {
-        changes.push({ field: "threads", a: p.a.threads, b: p.b.threads });
+      if (a.threads !== b.threads) {
+        changes.push({ field: "threads", a: a.threads, b: b.threads });
       }
       if (changes.length > 0) {
-        emitContext(f.depth);
+        emitContext(depth);
         out.changed.push({
           path: pathOf(f.path),
-          depth: f.depth,
-          a: viewOf(p.a),
-          b: viewOf(p.b),
+          depth,
+          a: viewOf(a),
+          b: viewOf(b),
           changes,
         });
         const line: DiffLine = {
           op: "~",
-          depth: f.depth,
-          a: viewOf(p.a),
-          b: viewOf(p.b),
+          depth,
+          a: viewOf(a),
+          b: viewOf(b),
           changes,
         };
         out.lines.push(line);
-        ctx[f.depth] = { line, shown: undefined, emitted: true };
+        ctxLine[depth] = line;
+        ctxShown[depth] = undefined;
+        ctxEmitted[depth] = true;
       } else {
-        ctx[f.depth] = { line: undefined, shown: p.b, emitted: false };
+        ctxLine[depth] = undefined;
+        ctxShown[depth] = b;
+        ctxEmitted[depth] = false;
       }
       // the same shape: nothing differs below
-      if (p.a.shape !== p.b.shape) {
+      if (a.shape !== b.shape) {
         stack.push({
-          pairs: matchSiblings(p.a.children, p.b.children),
+          pairs: matchSiblings(a.children, b.children),
           i: 0,
-          path: { command: viewOf(p.b).command, up: f.path },
-          depth: f.depth + 1,
+          path: { command: viewOf(b).command, up: f.path },
+          depth: depth + 1,
         });
       }
     } else {
-      const side = (p.a ?? p.b)!;
-      emitContext(f.depth);
+      const side = (a ?? b)!;
+      emitContext(depth);
       const { tree, count } = subtree(
         side,
-        p.a ? "-" : "+",
-        f.depth,
+        a ? "-" : "+",
+        depth,
         out.lines,
       );
-      (p.a ? out.removed : out.added).push({
+      (a ? out.removed : out.added).push({
         path: pathOf(f.path),
-        depth: f.depth,
+        depth,
         process: tree,
         descendants: count,
       });
@@ -121,13 +134,6 @@ export function diffTrees(ra: CNode[], rb: CNode[]): ForestDiff {
   out.same = out.added.length === 0 && out.removed.length === 0 &&
     out.changed.length === 0;
   return out;
-}
-
-/** A pair on the current path: its line, or the unchanged process to show. */
-interface Context {
-  line: DiffLine | undefined;
-  shown: CNode | undefined;
-  emitted: boolean;
 }
 
 /** Ancestors as a linked list: shared, so deep trees stay linear. */
@@ -149,52 +155,92 @@ interface Queue {
   taken: number;
 }
 
-interface Pair {
-  a?: CNode;
-  b?: CNode;
+/** Pairs of siblings, in output order: `a[i]` and `b[i]` (one may be absent). */
+interface Pairs {
+  a: (CNode | undefined)[];
+  b: (CNode | undefined)[];
 }
 
-/** Pairs two sibling lists (each sorted by key, shape, start). */
-function matchSiblings(as: CNode[], bs: CNode[]): Pair[] {
-  const groups = new Map<string, { a: CNode[]; b: CNode[] }>();
-  for (const n of as) group(groups, n.key).a.push(n);
-  for (const n of bs) group(groups, n.key).b.push(n);
-  const keys = [...groups.keys()].sort(cmp);
-  const pairs: Pair[] = [];
+/**
+ * Pairs two sibling lists, each sorted as {@link canonicalize} sorts them:
+ * by key (in the keys' text order), shape, start, pid. Siblings of one key
+ * are therefore a run on each side, and of one shape a run within it: the
+ * two lists are walked together, run by run, with no map of keys or shapes.
+ * Within a key, identical subtrees pair first (in order), then the rest in
+ * start order; leftovers with the same image pair as an argv change. Output
+ * order: key, then kind (matched, removed, added), then the order made here.
+ */
+function matchSiblings(as: CNode[], bs: CNode[]): Pairs {
+  const out: Pairs = { a: [], b: [] };
   const leftA: CNode[] = [];
   const leftB: CNode[] = [];
-  for (const k of keys) {
-    const g = groups.get(k)!;
-    // identical subtrees first (queues with a read index: no O(n) shift)
-    const byShape = new Map<number, Queue>();
-    for (const n of g.b) {
-      const q = byShape.get(n.shape);
-      if (q) q.list.push(n);
-      else byShape.set(n.shape, { list: [n], next: 0, taken: 0 });
+  /** The group (key run) of each leftover. */
+  const groupOf = new Map<CNode, number>();
+  /** Where each group's pairs matched within their key end in `out`. */
+  const ends: number[] = [];
+  const restA: CNode[] = [];
+  const restB: CNode[] = [];
+  let i = 0, j = 0;
+  for (let g = 0; i < as.length || j < bs.length; g++) {
+    // the next key: the smaller of the two sides' next
+    let i2 = i, j2 = j;
+    const x = i < as.length ? as[i] : undefined;
+    const y = j < bs.length ? bs[j] : undefined;
+    const c = x === undefined
+      ? 1
+      : y === undefined
+      ? -1
+      : x.keyId === y.keyId
+      ? 0
+      : cmp(x.key, y.key);
+    if (c <= 0) { while (i2 < as.length && as[i2].keyId === x!.keyId) i2++; }
+    if (c >= 0) { while (j2 < bs.length && bs[j2].keyId === y!.keyId) j2++; }
+    // identical subtrees first: runs of one shape, paired in order
+    const from = out.a.length;
+    restA.length = 0;
+    restB.length = 0;
+    let p = i, q = j;
+    while (p < i2 || q < j2) {
+      const sa = p < i2 ? as[p].shape : Infinity;
+      const sb = q < j2 ? bs[q].shape : Infinity;
+      if (sa === sb) {
+        out.a.push(as[p++]);
+        out.b.push(bs[q++]);
+      } else if (sa < sb) restA.push(as[p++]);
+      else restB.push(bs[q++]);
     }
-    const restA: CNode[] = [];
-    const matched: Pair[] = [];
-    for (const n of g.a) {
-      const q = byShape.get(n.shape);
-      const m = q && q.next < q.list.length ? q.list[q.next++] : undefined;
-      if (m) matched.push({ a: n, b: m });
-      else restA.push(n);
+    if (restA.length > 0 && restB.length > 0) {
+      byStart(restA);
+      byStart(restB);
     }
-    // the matched of each queue are its first `next`
-    const restB: CNode[] = [];
-    for (const q of byShape.values()) {
-      for (let i = q.next; i < q.list.length; i++) restB.push(q.list[i]);
-    }
-    byStart(restA);
-    byStart(restB);
     const k2 = Math.min(restA.length, restB.length);
-    for (let i = 0; i < k2; i++) matched.push({ a: restA[i], b: restB[i] });
-    for (let i = k2; i < restA.length; i++) leftA.push(restA[i]);
-    for (let i = k2; i < restB.length; i++) leftB.push(restB[i]);
-    matched.sort((x, y) => x.a!.start - y.a!.start || x.a!.pid - y.a!.pid);
-    for (const m of matched) pairs.push(m);
+    for (let k = 0; k < k2; k++) {
+      out.a.push(restA[k]);
+      out.b.push(restB[k]);
+    }
+    for (let k = k2; k < restA.length; k++) {
+      leftA.push(restA[k]);
+      groupOf.set(restA[k], g);
+    }
+    for (let k = k2; k < restB.length; k++) {
+      leftB.push(restB[k]);
+      groupOf.set(restB[k], g);
+    }
+    byStartOfA(out, from);
+    ends.push(out.a.length);
+    i = i2;
+    j = j2;
   }
-  // same image, other arguments: an argv change
+  if (leftA.length === 0 && leftB.length === 0) return out;
+  // same image, other arguments: an argv change; these pairs (few) go in
+  // with their group, by kind: at group * 3 + kind
+  const extra = new Map<number, Pairs>();
+  const add = (g: number, a: CNode | undefined, b: CNode | undefined) => {
+    let e = extra.get(g);
+    if (e === undefined) extra.set(g, e = { a: [], b: [] });
+    e.a.push(a);
+    e.b.push(b);
+  };
   byStart(leftA);
   byStart(leftB);
   const byImage = new Map<string, Queue>();
@@ -207,54 +253,58 @@ function matchSiblings(as: CNode[], bs: CNode[]): Pair[] {
   for (const n of leftA) {
     const q = byImage.get(n.nimage);
     const m = q && q.next < q.list.length ? q.list[q.next++] : undefined;
-    if (m) pairs.push({ a: n, b: m });
+    if (m) add(groupOf.get(n)! * 3, n, m);
     else removed.push(n);
   }
+  for (const n of removed) add(groupOf.get(n)! * 3 + 1, n, undefined);
   // the added: those no queue gave out, in leftB's order
-  const added: CNode[] = [];
   for (const n of leftB) {
     const q = byImage.get(n.nimage)!;
     if (q.taken < q.next) q.taken++;
-    else added.push(n);
+    else add(groupOf.get(n)! * 3 + 2, undefined, n);
   }
-  for (const n of removed) pairs.push({ a: n });
-  for (const n of added) pairs.push({ b: n });
-  // output order: canonical key, then kind (matched, removed, added), then
-  // the order made above (a stable sort by key and kind, by buckets)
-  const bucket = new Map<string, number>();
-  for (let i = 0; i < keys.length; i++) bucket.set(keys[i], i);
-  const buckets: Pair[][] = [];
-  for (const p of pairs) {
-    const b = bucket.get((p.a ?? p.b)!.key)! * 3 + kindRank(p);
-    (buckets[b] ??= []).push(p);
-  }
-  const out: Pair[] = [];
-  for (const b of buckets) {
-    if (b !== undefined) {
-      for (const p of b) out.push(p);
+  // each group's pairs matched within their key, then its extra pairs by kind
+  const merged: Pairs = { a: [], b: [] };
+  let from = 0;
+  for (let g = 0; g < ends.length; g++) {
+    for (let k = from; k < ends[g]; k++) {
+      merged.a.push(out.a[k]);
+      merged.b.push(out.b[k]);
+    }
+    from = ends[g];
+    for (let kind = 0; kind < 3; kind++) {
+      const e = extra.get(g * 3 + kind);
+      if (e === undefined) continue;
+      for (let k = 0; k < e.a.length; k++) {
+        merged.a.push(e.a[k]);
+        merged.b.push(e.b[k]);
+      }
     }
   }
-  return out;
+  return merged;
 }
 
-function kindRank(p: Pair): number {
-  return p.a && p.b ? 0 : p.a ? 1 : 2;
+/** Sorts the pairs of `p` from `from` on by their a's start, then pid (stably). */
+function byStartOfA(p: Pairs, from: number): void {
+  const a = p.a as CNode[], b = p.b as CNode[];
+  let sorted = true;
+  for (let k = from + 1; k < a.length && sorted; k++) {
+    sorted = a[k - 1].start < a[k].start ||
+      (a[k - 1].start === a[k].start && a[k - 1].pid <= a[k].pid);
+  }
+  if (sorted) return;
+  const order: number[] = [];
+  for (let k = from; k < a.length; k++) order.push(k);
+  order.sort((x, y) => a[x].start - a[y].start || a[x].pid - a[y].pid);
+  const sa = order.map((k) => a[k]), sb = order.map((k) => b[k]);
+  for (let k = 0; k < order.length; k++) {
+    a[from + k] = sa[k];
+    b[from + k] = sb[k];
+  }
 }
 
 function byStart(l: CNode[]): void {
   l.sort((x, y) => x.start - y.start || x.pid - y.pid || cmp(x.id, y.id));
-}
-
-function group(
-  m: Map<string, { a: CNode[]; b: CNode[] }>,
-  k: string,
-): { a: CNode[]; b: CNode[] } {
-  let g = m.get(k);
-  if (!g) {
-    g = { a: [], b: [] };
-    m.set(k, g);
-  }
-  return g;
 }
 
 /** Lines and the nested view of a subtree on one side only. */
