@@ -99,11 +99,8 @@ export function summarize(
         failures.push({ ...brief(n), exit: n.exit.text });
       }
     }
-    for (const th of n.threads) {
-      if (th.remote) remoteThreads++;
-      if (th.exitClass === "teardown") threadExits.teardown++;
-      else if (th.exitClass === "standalone") threadExits.standalone++;
-      else if (th.exitClass === "last-thread") threadExits.lastThread++;
+    if (n.threads.length > 0) {
+      remoteThreads += countThreads(n.threads, threadExits);
     }
   }
   const byReason: Record<string, number> = {};
@@ -162,6 +159,27 @@ export function summarize(
     failuresTotal: failures.length,
     problems: forest.problems.length,
   };
+}
+
+/**
+ * Adds `threads`' exit classes to `exits`; returns how many were remote. A
+ * function of its own: a loop over each process's threads inside the loop
+ * over processes made V8 leave its on-stack-replaced inner loop (a
+ * deoptimisation) at every process with threads.
+ */
+function countThreads(
+  threads: ProcessNode["threads"],
+  exits: Summary["threadExits"],
+): number {
+  let remote = 0;
+  for (let i = 0; i < threads.length; i++) {
+    const th = threads[i];
+    if (th.remote) remote++;
+    if (th.exitClass === "teardown") exits.teardown++;
+    else if (th.exitClass === "standalone") exits.standalone++;
+    else if (th.exitClass === "last-thread") exits.lastThread++;
+  }
+  return remote;
 }
 
 function brief(n: ProcessNode): SummaryProcess {
