@@ -6,11 +6,13 @@
  * and moved subtrees, other exits, arguments and thread counts), in every
  * normalization mode.
  */
-import { analyze, type Forest } from "../cli/analysis/mod.ts";
+import { analyze, commandText, type Forest } from "../cli/analysis/mod.ts";
 import {
   canonicalize,
+  type CNode,
   NormalizeMemo,
   Shapes,
+  viewOf,
 } from "../cli/diff/_canonical_tree.ts";
 import { diffForests, type DiffOptions, renderDiff } from "../cli/diff/mod.ts";
 import { RecordingReader } from "../cli/log/mod.ts";
@@ -33,11 +35,35 @@ function check(a: Forest, b: Forest, options: DiffOptions, what: string) {
   const shapes = new Shapes();
   const ra = canonicalize(a, memo, shapes);
   const rb = canonicalize(b, memo, shapes);
+  shownAsRecorded(a, ra, what);
+  shownAsRecorded(b, rb, what);
   const want = referenceDiff(ra, rb);
   const got = diffForests(a, b, options);
   assertEquals(JSON.stringify(got), JSON.stringify(want), what);
   assertEquals(renderDiff(got, "a", "b"), renderDiff(want, "a", "b"), what);
   return got;
+}
+
+/**
+ * Every canonical node shows its own process as recorded (image, command),
+ * though nodes of one command share their list of arguments.
+ */
+function shownAsRecorded(f: Forest, roots: CNode[], what: string) {
+  const stack = [...roots];
+  let n = 0;
+  while (stack.length > 0) {
+    const c = stack.pop()!;
+    const p = f.byId.get(c.id)!;
+    const shown = viewOf(c);
+    assertEquals(
+      [shown.image, shown.command],
+      [p.image, commandText(p)],
+      `${what}: ${c.id}`,
+    );
+    stack.push(...c.children);
+    n++;
+  }
+  assertEquals(n, f.processes.length, what);
 }
 
 async function forestOf(path: string): Promise<Forest> {
@@ -96,7 +122,7 @@ function randomTree(rand: () => number, depth: number): Spec[] {
       image: Math.floor(rand() * 4),
       args: Array.from(
         { length: Math.floor(rand() * 3) },
-        () => Math.floor(rand() * 4),
+        () => Math.floor(rand() * ARGS.length),
       ),
       exit: rand() < 0.8 ? 0 : 1 + Math.floor(rand() * 2),
       threads: rand() < 0.7 ? 0 : 1 + Math.floor(rand() * 2),
@@ -118,7 +144,7 @@ function changed(rand: () => number, specs: Spec[], p: number): Spec[] {
       children: changed(rand, s.children, p),
     };
     if (rand() < p) c.exit = (c.exit + 1) % 3;
-    if (rand() < p) c.args.push(Math.floor(rand() * 4));
+    if (rand() < p) c.args.push(Math.floor(rand() * ARGS.length));
     if (rand() < p) c.threads = (c.threads + 1) % 3;
     if (rand() < p) c.image = (c.image + 1) % 4;
     out.push(c);
@@ -129,7 +155,15 @@ function changed(rand: () => number, specs: Spec[], p: number): Spec[] {
 }
 
 const IMAGES = ["/bin/sh", "/usr/bin/cc", "/usr/bin/ld", "/tmp/tmp.x1y2/run"];
-const ARGS = ["-c", "a.c", "--seed=12345", "/tmp/tmp.q1w2e3/o"];
+// (pairs that normalize alike: other texts of one command)
+const ARGS = [
+  "-c",
+  "a.c",
+  "--seed=12345",
+  "--seed=67890",
+  "/tmp/tmp.q1w2e3/o",
+  "/tmp/tmp.z9y8x7/o",
+];
 
 async function forestOfSpecs(
   specs: Spec[],

@@ -208,6 +208,13 @@ class KeyTable {
   readonly k: number[] = [];
   readonly nimage: string[] = [];
   readonly cmd: string[] = [];
+  /**
+   * The arguments as recorded of the first process of each entry: a later
+   * process whose arguments are the same texts shares this list (the side
+   * then keeps one list per distinct command, not one per process, once the
+   * forest is let go).
+   */
+  readonly argv: (string[] | undefined)[] = [];
   /** Entry + 1 by hash (0: empty). */
   #slots = new Int32Array(1024);
 
@@ -234,6 +241,7 @@ class KeyTable {
     k: number,
     nimage: string,
     cmd: string,
+    argv: string[] | undefined,
   ): void {
     if (this.#poolLen + n > this.#pool.length) {
       let size = this.#pool.length * 2;
@@ -250,6 +258,7 @@ class KeyTable {
     this.k.push(k);
     this.nimage.push(nimage);
     this.cmd.push(cmd);
+    this.argv.push(argv);
     if ((e + 1) * 2 > this.#slots.length) this.#rehash();
     else this.#place(e, h);
   }
@@ -366,6 +375,7 @@ export function canonicalize(
     tuple[0] = imageId;
     let k: number;
     let cmd: string;
+    let rawArgv = argv;
     if (numbered) {
       const h = hashInts(tuple, 0, len);
       let e = table.find(tuple, len, h);
@@ -373,12 +383,16 @@ export function canonicalize(
         cmd = argv !== undefined
           ? commandOf(tuple, len, memo.argTexts)
           : memo.of(n.cmdline ?? "");
-        table.add(tuple, len, h, keyNumber(nimage, cmd), nimage, cmd);
+        table.add(tuple, len, h, keyNumber(nimage, cmd), nimage, cmd, argv);
         e = table.k.length - 1;
       }
       k = table.k[e];
       nimage = table.nimage[e];
       cmd = table.cmd[e];
+      const first = table.argv[e];
+      if (first !== undefined && argv !== undefined && sameTexts(first, argv)) {
+        rawArgv = first;
+      }
     } else {
       // (past the numbered texts: the command made as text)
       cmd = "";
@@ -401,7 +415,7 @@ export function canonicalize(
     }
     const c: CNode = {
       image: n.image,
-      argv: n.argv,
+      argv: rawArgv,
       cmdline: n.cmdline,
       comm: n.comm,
       nimage,
@@ -502,6 +516,14 @@ function canonicalNodeOf(
     }
     return processes[lo] === n ? all[lo] : slow(id);
   };
+}
+
+/** Whether two lists hold the same texts. */
+function sameTexts(a: string[], b: string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The children of a childless node: one shared, frozen empty list. */
