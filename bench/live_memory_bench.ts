@@ -7,7 +7,7 @@
  * here), not the events or the processes ever seen (about 1.4 million).
  *
  * It runs with the V8 flags the launcher gives `procrec record`
- * (`--optimize-for-size,--efficiency-mode`; tests/recorder_v8_flags_test.ts keeps the two the
+ * (`--optimize-for-size`; tests/recorder_v8_flags_test.ts keeps the two the
  * same). Without them V8 grows its young generation and keeps the pages
  * under a steady event rate: RSS went 130, 272, 299 MiB at 1M, 5M, 10M
  * while the used heap stayed at 7.5 MiB (committed: 45 to 150 MiB).

@@ -11,8 +11,6 @@ Deno.test("the launcher gives record the V8 flags deno task bench:live-memory me
   assert(m, "the launcher sets RECORDER_V8_FLAGS");
   const flags = m[1].split(",");
   assert(flags.includes("--optimize-for-size"), m[1]);
-  // less background compiling: the closing summary is analysed cold
-  assert(flags.includes("--efficiency-mode"), m[1]);
   assert(
     /if \[ "\$\{1:-\}" = "record" \]; then V8_FLAGS=\("--v8-flags=\$RECORDER_V8_FLAGS"\)/
       .test(launcher),
