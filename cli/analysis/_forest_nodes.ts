@@ -28,29 +28,6 @@ export const FLAG_ORDER: ProcessFlag[] = [
   "end-lost",
 ];
 
-export interface State {
-  node: ProcessNode;
-  /** Threads by tid, built once a process has many (few are scanned). */
-  byTid: Map<number, ThreadInfo> | undefined;
-  /** Latest t of an event that shows the process doing something. */
-  activity: number;
-  /** Its exit was seen (or a new process took its pid). */
-  dead: boolean;
-  /** The child added last (to tell whether its children come in order). */
-  lastChild: ProcessNode | undefined;
-}
-
-/** The builder's state of a process that is running, active at `t`. */
-export function newState(node: ProcessNode, t: number): State {
-  return {
-    node,
-    byTid: undefined,
-    activity: t,
-    dead: false,
-    lastChild: undefined,
-  };
-}
-
 /** A process node with every field present, so all nodes share one shape. */
 export function newNode(
   id: string,
@@ -162,21 +139,37 @@ export function sortIfNeeded<T>(a: T[], cmp: (x: T, y: T) => number): boolean {
 
 const SCAN_THREADS = 8;
 
-export function findThread(s: State, tid: number): ThreadInfo | undefined {
-  if (s.byTid) return s.byTid.get(tid);
-  const ths = s.node.threads;
-  for (let i = ths.length - 1; i >= 0; i--) {
-    if (ths[i].tid === tid) return ths[i];
-  }
-  return undefined;
-}
+/**
+ * The threads of the running processes that have many, by tid, by process
+ * number (a process with few has its list scanned): a later thread with a
+ * reused tid replaces an earlier one, as on a scan from the end.
+ */
+export class ThreadsByTid {
+  #maps = new Map<number, Map<number, ThreadInfo>>();
 
-export function addThread(s: State, th: ThreadInfo): void {
-  s.node.threads = appended(s.node.threads, th);
-  if (s.byTid) s.byTid.set(th.tid, th);
-  else if (s.node.threads.length > SCAN_THREADS) {
-    // a later thread with a reused tid replaces an earlier one, as on a scan
-    s.byTid = new Map(s.node.threads.map((x) => [x.tid, x]));
+  /** The latest thread of process `p` (its node `node`) with this tid. */
+  find(p: number, node: ProcessNode, tid: number): ThreadInfo | undefined {
+    const ths = node.threads;
+    if (ths.length > SCAN_THREADS) return this.#maps.get(p)!.get(tid);
+    for (let i = ths.length - 1; i >= 0; i--) {
+      if (ths[i].tid === tid) return ths[i];
+    }
+    return undefined;
+  }
+
+  /** Adds a thread to process `p` (its node `node`, running). */
+  add(p: number, node: ProcessNode, th: ThreadInfo): void {
+    node.threads = appended(node.threads, th);
+    const n = node.threads.length;
+    if (n > SCAN_THREADS + 1) this.#maps.get(p)!.set(th.tid, th);
+    else if (n === SCAN_THREADS + 1) {
+      this.#maps.set(p, new Map(node.threads.map((x) => [x.tid, x])));
+    }
+  }
+
+  /** Forgets the threads of process `p` (it ended). */
+  drop(p: number): void {
+    this.#maps.delete(p);
   }
 }
 

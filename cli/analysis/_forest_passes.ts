@@ -16,15 +16,20 @@ import {
   addFlag,
   FLAG_ORDER,
   sortIfNeeded,
-  type State,
 } from "./_forest_nodes.ts";
 import { ProcessIndex } from "./_process_index.ts";
 
-/** Threads that exited while their process went on are standalone exits. */
-export function classifyRunningThreadExits(states: Iterable<State>): void {
-  for (const s of states) {
-    if (s.dead) continue;
-    for (const th of s.node.threads) {
+/**
+ * Threads that exited while their process went on are standalone exits
+ * (`dead[i]`: process `nodes[i]` ended).
+ */
+export function classifyRunningThreadExits(
+  nodes: readonly ProcessNode[],
+  dead: Uint8Array,
+): void {
+  for (let i = 0; i < nodes.length; i++) {
+    if (dead[i] !== 0) continue;
+    for (const th of nodes[i].threads) {
       if (th.end !== undefined && th.exitClass === undefined) {
         th.exitClass = "standalone";
       }

@@ -29,14 +29,11 @@ import {
   addChild,
   addExec,
   addFlag,
-  addThread,
   classifyThreads,
-  findThread,
   newNode,
-  newState,
   newThread,
-  type State,
   TEARDOWN_WINDOW_NS,
+  ThreadsByTid,
 } from "./_forest_nodes.ts";
 import {
   classifyRunningThreadExits,
@@ -85,12 +82,25 @@ export { TEARDOWN_WINDOW_NS };
  */
 export class ForestBuilder {
   readonly meta: ForestMeta;
-  /** The latest process of each pid, running or ended. */
-  #pids = new PidTable<State>();
+  /**
+   * The latest process of each pid, running or ended: its number (its place
+   * in {@link #nodes}).
+   */
+  #pids = new PidTable<number>();
   /** Every process so far, in the order seen (the index by id is made at the end). */
   #nodes: ProcessNode[] = [];
-  /** The parent of each of {@link #nodes} (same place), when known. */
-  #parents: (ProcessNode | undefined)[] = [];
+  // what the builder keeps of each process besides its node, by number (no
+  // object per process)
+  /** The parent's number, or -1 when it is not known. */
+  #parentOf = new Int32Array(1024);
+  /** The latest t of an event that shows the process doing something. */
+  #activity = new Float64Array(1024);
+  /** 1 once its exit was seen (or a new process took its pid). */
+  #dead = new Uint8Array(1024);
+  /** The number of the child added last (to tell whether its children come in order), or -1. */
+  #lastChild = new Int32Array(1024);
+  /** Threads by tid of the running processes that have many. */
+  #byTid = new ThreadsByTid();
   /** Processes whose children were not added in the forest's order. */
   #unsortedKids = new Set<ProcessNode>();
   /**
@@ -100,7 +110,8 @@ export class ForestBuilder {
   #reusedIds = new Map<number, string[]>();
   /** Every id so far, once a pid that is not a 32-bit unsigned integer was seen (ids of two pids may then be equal). */
   #allIds: Set<string> | undefined;
-  #liveByGuid = new Map<string, State>();
+  /** The running processes with a guid, by guid: their numbers. */
+  #liveByGuid = new Map<string, number>();
   #exits = new Map<number, ExitStatus>();
   /** The status decoded last (a key of `#exits`) and its decoding. */
   #lastExitKey = NaN;
@@ -131,7 +142,8 @@ export class ForestBuilder {
    * up to now (what `record --follow` prints an event's line from).
    */
   latest(pid: number): ProcessNode | undefined {
-    return this.#pids.get(pid)?.node;
+    const p = this.#pids.get(pid);
+    return p === undefined ? undefined : this.#nodes[p];
   }
 
   /** The host's account names as the latest `accounts` event gave them. */
@@ -236,12 +248,15 @@ export class ForestBuilder {
           n.pid === e.pid && n.start <= e.t && (!best || n.start > best.start)
         ) best = n;
       }
-      addDecision(best ?? this.#liveOrImplicit(e.pid, e.t).node, e);
+      addDecision(best ?? this.#nodes[this.#liveOrImplicit(e.pid, e.t)], e);
     }
     // (copies: the passes sort and link them in place)
     const nodes = this.#nodes.slice();
-    const parents = this.#parents.slice();
-    classifyRunningThreadExits(this.#pids.values());
+    const parents = nodes.map((_, p) => {
+      const parent = this.#parentOf[p];
+      return parent < 0 ? undefined : nodes[parent];
+    });
+    classifyRunningThreadExits(nodes, this.#dead);
     linkSnapshots(nodes, parents, this.#unsortedKids);
     markReparented(nodes, parents);
     markLostSpans(nodes, this.#lost, this.#last ?? 0);
@@ -299,74 +314,75 @@ export class ForestBuilder {
   /** An exec: the process runs a new image. */
   #onExec(e: Exec): void {
     const t = e.t;
-    const s = this.#liveOrImplicit(e.pid, t);
+    const p = this.#liveOrImplicit(e.pid, t);
+    const node = this.#nodes[p];
     const step = execStep(t, "exec", e.info, this.#accounts);
     this.#awaitHash(e.pid, step);
-    addExec(s.node, step);
-    applyInfo(s.node, e.info);
-    s.activity = Math.max(s.activity, t);
+    addExec(node, step);
+    applyInfo(node, e.info);
+    this.#active(p, t);
   }
 
   /** A new command name. */
   #onComm(e: CommChange): void {
     const t = e.t;
-    const s = this.#liveOrImplicit(e.pid, t);
-    s.node.comm = e.comm;
-    s.activity = Math.max(s.activity, t);
+    const p = this.#liveOrImplicit(e.pid, t);
+    this.#nodes[p].comm = e.comm;
+    this.#active(p, t);
   }
 
   /** An exec rule decided about an exec of this process. */
   #onDecision(e: ExecDenied | ExecAudited): void {
-    const s = this.#alive(e.pid);
-    if (!s || s.node.start > e.t) {
+    const p = this.#alive(e.pid);
+    if (p < 0 || this.#nodes[p].start > e.t) {
       this.#pendingDecisions.push(e);
       return;
     }
-    addDecision(s.node, e);
-    s.activity = Math.max(s.activity, e.t);
+    addDecision(this.#nodes[p], e);
+    this.#active(p, e.t);
   }
 
   /** An image loaded: the process is active. */
   #onImageLoad(e: ImageLoad): void {
-    const t = e.t;
-    const s = this.#alive(e.pid);
-    if (s) s.activity = Math.max(s.activity, t);
+    const p = this.#alive(e.pid);
+    if (p >= 0) this.#active(p, e.t);
   }
 
   /** A thread starts (a reused tid after an exit is a new thread). */
   #onThreadCreate(e: ThreadCreate): void {
     const t = e.t;
-    const s = this.#liveOrImplicit(e.pid, t);
-    let th = findThread(s, e.tid);
+    const p = this.#liveOrImplicit(e.pid, t);
+    const node = this.#nodes[p];
+    let th = this.#byTid.find(p, node, e.tid);
     // a tid that ended before is a new thread (tids are reused)
     if (th === undefined || th.end !== undefined) {
       th = newThread(
         e.tid,
         t,
-        s.node.threads.length === 0 && e.tid === e.pid,
+        node.threads.length === 0 && e.tid === e.pid,
         // the source decides (a Windows process's first thread is made by
         // its creator and is not remote); recordings without its verdict
         // fall back to "made by another process"
         e.remote ?? (e.creatorPid !== 0 && e.creatorPid !== e.pid),
       );
-      addThread(s, th);
+      this.#byTid.add(p, node, th);
     }
     th.creatorPid = e.creatorPid;
     th.creatorTid = e.creatorTid;
-    s.activity = Math.max(s.activity, t);
-    // (a thread created in its own process is the common case: c is s)
+    this.#active(p, t);
+    // (a thread created in its own process is the common case: c is p)
     if (e.creatorPid !== e.pid) {
       const c = this.#alive(e.creatorPid);
-      if (c && c !== s) c.activity = Math.max(c.activity, t);
+      if (c >= 0 && c !== p) this.#active(c, t);
     }
   }
 
   /** A thread ends (after its process's exit: a problem). */
   #onThreadExit(e: ThreadExit): void {
     const t = e.t;
-    let s = this.#alive(e.pid);
-    if (s === undefined) {
-      const dead = this.#pids.get(e.pid)?.node;
+    let p = this.#alive(e.pid);
+    if (p < 0) {
+      const dead = this.latest(e.pid);
       if (dead !== undefined && dead.end !== undefined && dead.end <= t) {
         this.#problem(
           e,
@@ -380,17 +396,18 @@ export class ForestBuilder {
         }
         return;
       }
-      s = this.#implicit(e.pid, t);
+      p = this.#implicit(e.pid, t);
     }
-    let th = findThread(s, e.tid);
+    const node = this.#nodes[p];
+    let th = this.#byTid.find(p, node, e.tid);
     if (th === undefined) {
       th = newThread(
         e.tid,
         undefined,
-        s.node.threads.length === 0 && e.tid === e.pid,
+        node.threads.length === 0 && e.tid === e.pid,
         false,
       );
-      addThread(s, th);
+      this.#byTid.add(p, node, th);
     }
     th.end = t;
     th.status = e.status;
@@ -402,19 +419,18 @@ export class ForestBuilder {
   /** A process ends (unseen before: a problem, and an implicit process). */
   #onProcessExit(e: ProcessExit): void {
     const t = e.t;
-    let s = this.#alive(e.pid);
-    if (s === undefined) {
+    let p = this.#alive(e.pid);
+    if (p < 0) {
       this.#problem(
         e,
         "exit-without-create",
         `process ${e.pid} exits at ${t} but was never created or seen running`,
       );
-      s = this.#implicit(e.pid, t);
+      p = this.#implicit(e.pid, t);
     }
-    this.#exit(s, t, e.status, e.statusUnknown === true);
-    if (e.guid !== undefined && s.node.guid === undefined) {
-      s.node.guid = e.guid;
-    }
+    this.#exit(p, t, e.status, e.statusUnknown === true);
+    const node = this.#nodes[p];
+    if (e.guid !== undefined && node.guid === undefined) node.guid = e.guid;
   }
 
   /** Events lost: a span from the latest time before it to its time. */
@@ -435,9 +451,9 @@ export class ForestBuilder {
   #onCreate(event: ProcessCreate | ProcessSnapshot): void {
     const t = event.t;
     const old = this.#alive(event.pid);
-    if (old !== undefined) {
+    if (old >= 0) {
       // the pid was reused before the old process's exit was seen
-      addFlag(old.node, "exit-missing");
+      addFlag(this.#nodes[old], "exit-missing");
       this.#retire(old);
     }
     const id = this.#newId(event.pid, event.start);
@@ -482,25 +498,26 @@ export class ForestBuilder {
         addFlag(node, "parent-differs-from-creator");
       }
       const creator = this.#alive(c.creatorPid);
-      if (creator) {
-        node.creatorId = creator.node.id;
-        creator.activity = Math.max(creator.activity, t);
+      if (creator >= 0) {
+        node.creatorId = this.#nodes[creator].id;
+        this.#active(creator, t);
       }
     }
     const byGuid = !snapshot && event.parentGuid !== undefined
       ? this.#liveByGuid.get(event.parentGuid)
       : undefined;
     const parent = byGuid ??
-      (event.ppid !== event.pid ? this.#alive(event.ppid) : undefined);
+      (event.ppid !== event.pid ? this.#alive(event.ppid) : -1);
+    const parentNode = parent >= 0 ? this.#nodes[parent] : undefined;
     const told = event.info !== undefined &&
       (event.info.image !== undefined || event.info.argv !== undefined ||
         event.info.cmdline !== undefined);
     if (!told && !snapshot && this.meta.os === "linux") {
       // a fork without exec runs its parent's image
-      const from = (event as ProcessCreate).creatorPid === event.ppid
-        ? parent
-        : this.#alive((event as ProcessCreate).creatorPid) ?? parent;
-      const img = from?.node;
+      const creator = (event as ProcessCreate).creatorPid === event.ppid
+        ? -1
+        : this.#alive((event as ProcessCreate).creatorPid);
+      const img = creator >= 0 ? this.#nodes[creator] : parentNode;
       if (img && (img.image !== undefined || img.argv !== undefined)) {
         const last = img.execs[img.execs.length - 1];
         addExec(node, {
@@ -519,28 +536,26 @@ export class ForestBuilder {
         }
       }
     }
-    if (parent) {
-      node.parentId = parent.node.id;
-      addChild(parent.node, id);
-      const prev = parent.lastChild;
-      if (prev !== undefined && processOrder(prev, node) > 0) {
-        this.#unsortedKids.add(parent.node);
+    const p = this.#nodes.length;
+    if (parentNode !== undefined) {
+      node.parentId = parentNode.id;
+      addChild(parentNode, id);
+      const prev = this.#lastChild[parent];
+      if (prev >= 0 && processOrder(this.#nodes[prev], node) > 0) {
+        this.#unsortedKids.add(parentNode);
       }
-      parent.lastChild = node;
-      parent.activity = Math.max(parent.activity, t);
-      if (event.start < parent.node.start) {
+      this.#lastChild[parent] = p;
+      this.#active(parent, t);
+      if (event.start < parentNode.start) {
         this.#problem(
           event,
           "child-before-parent",
-          `process ${event.pid} starts at ${event.start}, before its parent ${parent.node.pid} (start ${parent.node.start})`,
+          `process ${event.pid} starts at ${event.start}, before its parent ${parentNode.pid} (start ${parentNode.start})`,
         );
       }
     }
-    const state = newState(node, t);
-    this.#setPid(event.pid, state);
-    this.#nodes.push(node);
-    this.#parents.push(parent?.node);
-    if (node.guid !== undefined) this.#liveByGuid.set(node.guid, state);
+    this.#add(event.pid, node, parent, t);
+    if (node.guid !== undefined) this.#liveByGuid.set(node.guid, p);
     if (this.#pendingDecisions.length) {
       this.#pendingDecisions = this.#pendingDecisions.filter((d) => {
         if (d.pid !== event.pid || d.t < node.start) return true;
@@ -550,31 +565,61 @@ export class ForestBuilder {
     }
   }
 
-  /** The running process with this pid. */
-  #alive(pid: number): State | undefined {
+  /** The number of the running process with this pid, or -1. */
+  #alive(pid: number): number {
     // most events in a burst are of one process: remember the last lookup
-    let s: State | undefined;
-    if (pid === this.#lastPid) s = this.#lastState;
+    let p: number;
+    if (pid === this.#lastPid) p = this.#lastP;
     else {
-      s = this.#pids.get(pid);
+      p = this.#pids.get(pid) ?? -1;
       this.#lastPid = pid;
-      this.#lastState = s;
+      this.#lastP = p;
     }
-    return s !== undefined && !s.dead ? s : undefined;
+    return p >= 0 && this.#dead[p] === 0 ? p : -1;
   }
 
-  /** The last pid looked up in `#pids` and what it found (a cache). */
+  /** The last pid looked up in `#pids` and what it found, or -1 (a cache). */
   #lastPid = -1;
-  #lastState: State | undefined;
+  #lastP = -1;
 
-  /** Sets the latest process of a pid (keeping the cache right). */
-  #setPid(pid: number, state: State): void {
-    this.#pids.set(pid, state);
-    if (pid === this.#lastPid) this.#lastState = state;
+  /** The process is active at `t`. */
+  #active(p: number, t: number): void {
+    this.#activity[p] = Math.max(this.#activity[p], t);
   }
 
-  #liveOrImplicit(pid: number, t: number): State {
-    return this.#alive(pid) ?? this.#implicit(pid, t);
+  /**
+   * Adds a new running process, the latest of its pid, active at `t`, with
+   * its parent's number (or -1).
+   */
+  #add(pid: number, node: ProcessNode, parent: number, t: number): number {
+    const p = this.#nodes.length;
+    if (p === this.#activity.length) {
+      const n = p * 2;
+      const parentOf = new Int32Array(n), lastChild = new Int32Array(n);
+      const activity = new Float64Array(n), dead = new Uint8Array(n);
+      parentOf.set(this.#parentOf);
+      lastChild.set(this.#lastChild);
+      activity.set(this.#activity);
+      dead.set(this.#dead);
+      this.#parentOf = parentOf;
+      this.#lastChild = lastChild;
+      this.#activity = activity;
+      this.#dead = dead;
+    }
+    this.#nodes.push(node);
+    this.#parentOf[p] = parent;
+    this.#lastChild[p] = -1;
+    this.#activity[p] = t;
+    this.#dead[p] = 0;
+    this.#pids.set(pid, p);
+    // (keeping the cache right)
+    if (pid === this.#lastPid) this.#lastP = p;
+    return p;
+  }
+
+  #liveOrImplicit(pid: number, t: number): number {
+    const p = this.#alive(pid);
+    return p >= 0 ? p : this.#implicit(pid, t);
   }
 
   /**
@@ -598,13 +643,15 @@ export class ForestBuilder {
       all.add(id);
       return id;
     }
-    const prior = pid === this.#lastPid ? this.#lastState : this.#pids.get(pid);
-    if (prior === undefined) return base;
+    const prior = pid === this.#lastPid
+      ? this.#lastP
+      : this.#pids.get(pid) ?? -1;
+    if (prior < 0) return base;
     // a reused pid: its id can only equal an earlier id of the same pid
     let ids = this.#reusedIds.get(pid);
     if (ids === undefined) {
       // its first reuse: the one process of that pid so far is the prior
-      ids = [prior.node.id];
+      ids = [this.#nodes[prior].id];
       this.#reusedIds.set(pid, ids);
     }
     for (let n = 2; ids.includes(id); n++) id = base + `#${n}`;
@@ -613,19 +660,15 @@ export class ForestBuilder {
   }
 
   /** A process first seen through an event other than its creation. */
-  #implicit(pid: number, t: number): State {
+  #implicit(pid: number, t: number): number {
     const id = this.#newId(pid, t);
     const node = newNode(id, pid, t, 0);
     addFlag(node, "seen-without-create");
-    const state = newState(node, t);
-    this.#setPid(pid, state);
-    this.#nodes.push(node);
-    this.#parents.push(undefined);
-    return state;
+    return this.#add(pid, node, -1, t);
   }
 
-  #exit(s: State, t: number, status: number, unknown: boolean): void {
-    const node = s.node;
+  #exit(p: number, t: number, status: number, unknown: boolean): void {
+    const node = this.#nodes[p];
     node.end = t;
     // decoded once per distinct status; nodes share the (read-only) result
     const key = unknown ? -1 : status;
@@ -651,15 +694,16 @@ export class ForestBuilder {
           `process ${node.pid} exits at ${t}, before its start ${node.start}`,
       });
     }
-    classifyThreads(node, t, s.activity);
-    this.#retire(s);
+    classifyThreads(node, t, this.#activity[p]);
+    this.#retire(p);
   }
 
-  #retire(s: State): void {
-    if (s.node.guid !== undefined) this.#liveByGuid.delete(s.node.guid);
-    s.dead = true;
-    s.byTid = undefined;
-    s.lastChild = undefined;
+  #retire(p: number): void {
+    const guid = this.#nodes[p].guid;
+    if (guid !== undefined) this.#liveByGuid.delete(guid);
+    this.#dead[p] = 1;
+    this.#byTid.drop(p);
+    this.#lastChild[p] = -1;
   }
 
   #problem(
