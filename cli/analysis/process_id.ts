@@ -35,7 +35,15 @@ export function processId(bootId: string, pid: number, start: number): string {
   hexInto(c, 29, p >>> 16, 4);
   hexInto(c, 33, p & 0xffff, 4);
   c[37] = 0x7d; // }
-  return String.fromCharCode.apply(null, c as unknown as number[]);
+  // (38 arguments written out: `apply` over the array costs about six times
+  // as much per id)
+  // deno-fmt-ignore
+  return String.fromCharCode(
+    c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11],
+    c[12], c[13], c[14], c[15], c[16], c[17], c[18], c[19], c[20], c[21], c[22],
+    c[23], c[24], c[25], c[26], c[27], c[28], c[29], c[30], c[31], c[32], c[33],
+    c[34], c[35], c[36], c[37],
+  );
 }
 
 /** The characters of an id, reused (ids are made one at a time). */
