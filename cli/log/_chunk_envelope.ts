@@ -66,6 +66,21 @@ export function plainChunkEnd(
   end: number,
   maxLength: number,
 ): number {
+  return readEnvelope(bytes, start, end, maxLength, true);
+}
+
+/**
+ * The envelope's heads at `start` into {@link envelopeAt}, the item's end
+ * returned, or -1 (see {@link plainChunkEnd}); `whole`: its byte strings
+ * must lie before `end` too, else only the heads.
+ */
+function readEnvelope(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  maxLength: number,
+  whole: boolean,
+): number {
   if (start + MARKER.length > end) return -1;
   for (let i = 0; i < MARKER.length; i++) {
     if (bytes[start + i] !== MARKER[i]) return -1;
@@ -80,17 +95,17 @@ export function plainChunkEnd(
     envelopeAt.index = index;
     envelopeAt.firstSeq = firstSeq;
     let n = head(2);
-    if (n < 0 || n > maxLength || pos + n > limit) return -1;
+    if (n < 0 || n > maxLength || whole && pos + n > limit) return -1;
     envelopeAt.prevStart = pos;
     pos += n;
     envelopeAt.prevEnd = pos;
     n = head(2);
-    if (n < 0 || n > maxLength || pos + n > limit) return -1;
+    if (n < 0 || n > maxLength || whole && pos + n > limit) return -1;
     envelopeAt.digestStart = pos;
     pos += n;
     envelopeAt.digestEnd = pos;
     n = head(2);
-    if (n < 0 || n > maxLength || pos + n > limit) return -1;
+    if (n < 0 || n > maxLength || whole && pos + n > limit) return -1;
     envelopeAt.bodyStart = pos;
     return pos + n;
   } finally {
@@ -99,6 +114,30 @@ export function plainChunkEnd(
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Where the plain chunk item that starts at `start` ends, from its heads
+ * alone (they must lie before `end`; its byte strings need not): a reader
+ * that has only the first bytes of a chunk learns how many to load. -1 when
+ * the heads are not there or not those of a plain chunk item. (The parts'
+ * offsets go to {@link envelopeAt}, as {@link plainChunkEnd} puts them.)
+ *
+ * @example
+ * ```ts
+ * import { plainChunkLength } from "./_chunk_envelope.ts";
+ * import { newEncoder } from "./_cbor.ts";
+ * const item = newEncoder().encode(["chunk", 3, 7, new Uint8Array(32), new Uint8Array(16), new Uint8Array(5000)]);
+ * if (plainChunkLength(item, 0, 100) !== item.length) throw new Error();
+ * if (plainChunkLength(item, 0, 20) !== -1) throw new Error("heads cut off");
+ * ```
+ */
+export function plainChunkLength(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): number {
+  return readEnvelope(bytes, start, end, Infinity, false);
+}
 
 /** One head of major type `want` (arguments up to 32 bits), or -1. */
 function head(want: number): number {

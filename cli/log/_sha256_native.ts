@@ -195,6 +195,18 @@ interface ItemsLib {
     n: number,
     out: Uint8Array<ArrayBuffer>,
   ): number;
+  /**
+   * `procrec_hash_chunk_items_claimed`, called on a thread of Deno's pool
+   * (a promise); absent from a library built before it.
+   */
+  hash_chunk_items_claimed?(
+    buf: Uint8Array<ArrayBuffer>,
+    len: number,
+    spans: Int32Array<ArrayBuffer>,
+    n: number,
+    out: Uint8Array<ArrayBuffer>,
+    state: Int32Array<ArrayBuffer>,
+  ): Promise<number>;
 }
 
 let items: ItemsLib | null | undefined;
@@ -208,14 +220,34 @@ function loadItems(): ItemsLib | null {
     if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
       return items;
     }
-    const dl = Deno.dlopen(libraryPath(), {
+    const plain = {
       procrec_hash_chunk_items: {
         parameters: ["buffer", "i32", "buffer", "i32", "buffer"],
         result: "i32",
       },
-    });
-    itemsHandle = dl;
-    const l: ItemsLib = dl.symbols;
+    } as const;
+    let l: ItemsLib;
+    try {
+      const dl = Deno.dlopen(
+        libraryPath(),
+        {
+          ...plain,
+          hash_chunk_items_claimed: {
+            name: "procrec_hash_chunk_items_claimed",
+            parameters: ["buffer", "i32", "buffer", "i32", "buffer", "buffer"],
+            result: "i32",
+            nonblocking: true,
+          },
+        } as const,
+      );
+      itemsHandle = dl;
+      l = dl.symbols;
+    } catch {
+      // a library built before the claimed call: the plain one alone
+      const dl = Deno.dlopen(libraryPath(), plain);
+      itemsHandle = dl;
+      l = dl.symbols;
+    }
     // "abc" as an item whose body "c" is followed by a digest: the item's
     // hash, a right digest taken and a wrong one refused
     const buf = new Uint8Array(3 + 32);
@@ -238,7 +270,121 @@ function loadItems(): ItemsLib | null {
   return items = null;
 }
 
+/**
+ * Calls of {@link hashChunkItemsClaimed} not answered yet: the library is
+ * not closed under them (see {@link unloadItems}).
+ */
+let later = 0;
+/** The library was to be closed while calls were out: closed after the last. */
+let closeAfterLater = false;
+
+/**
+ * {@link hashChunkItemsNative} on another thread (one of Deno's pool, so on
+ * another core while this one goes on), item by item, while this thread
+ * may take items itself: `state` (an int32 per item, 0 to start with, in a
+ * `SharedArrayBuffer`) says who has each one. The other thread changes an
+ * item's state from 0 to 1, writes its hash and digest byte into `out` as
+ * {@link hashChunkItemsNative} does, then stores 2; this thread takes an
+ * item by changing its state from 0 to something else (`Atomics`) and
+ * hashes it itself, or waits for a 1 to become 2 (one item's hashing),
+ * then reads `out` (also shared). The promise says when the call is over
+ * (true; false when the library refused the spans, no state changed);
+ * `undefined` when the library or the call is not to be had. `buf`,
+ * `spans`, `out` and `state` are kept from the garbage collector until it
+ * settles, and the library stays open meanwhile, even if
+ * {@link unloadSha256Native} is called; `buf` and `spans` must not change
+ * until the items the other thread took are done.
+ *
+ * @example
+ * ```ts
+ * import { hashChunkItemsClaimed, unloadSha256Native } from "./_sha256_native.ts";
+ * import { sha256Small } from "./_sha256_small.ts";
+ * const buf = new Uint8Array(100).map((_, i) => i);
+ * buf.set(sha256Small(buf.subarray(10, 40)).subarray(0, 16), 60);
+ * const out = new Uint8Array(new SharedArrayBuffer(33));
+ * const state = new Int32Array(new SharedArrayBuffer(4));
+ * const done = hashChunkItemsClaimed(buf, new Int32Array([0, 40, 10, 60]), 1, out, state);
+ * if (done !== undefined && await done) {
+ *   if (Atomics.load(state, 0) !== 2) throw new Error("not done");
+ *   if (out.subarray(0, 32).join() !== sha256Small(buf.subarray(0, 40)).join()) throw new Error();
+ *   if (out[32] !== 1) throw new Error("the digest matches");
+ * }
+ * unloadSha256Native();
+ * ```
+ */
+export function hashChunkItemsClaimed(
+  buf: Uint8Array,
+  spans: Int32Array<ArrayBuffer>,
+  n: number,
+  out: Uint8Array<ArrayBufferLike>,
+  state: Int32Array<ArrayBufferLike>,
+): Promise<boolean> | undefined {
+  const l = items === undefined ? loadItems() : items;
+  const call = l?.hash_chunk_items_claimed;
+  if (
+    !call || spans.length < 4 * n || out.length < 33 * n || state.length < n
+  ) return;
+  const bytes = buf as Uint8Array<ArrayBuffer>;
+  later++;
+  const settle = (status: number) => {
+    // the arrays are held here until the call is over
+    const held = bytes.length + spans.length + out.length + state.length >= 0;
+    if (--later === 0 && closeAfterLater) unloadItems();
+    if (status !== 0 || !held) return false;
+    // the items the other thread hashed (2) are counted as hashed here
+    let done = 0;
+    for (let i = 0; i < n; i++) if (Atomics.load(state, i) === 2) done++;
+    hashed += 2 * done;
+    batched += done;
+    return true;
+  };
+  let p: Promise<number>;
+  try {
+    // (views of shared memory: FFI takes their bytes as any buffer's)
+    p = call(
+      bytes,
+      bytes.length,
+      spans,
+      n,
+      out as unknown as Uint8Array<ArrayBuffer>,
+      state as unknown as Int32Array<ArrayBuffer>,
+    );
+  } catch {
+    settle(-1);
+    return;
+  }
+  return p.then(settle, () => settle(-1));
+}
+
+/**
+ * Calls of {@link hashChunkItemsClaimed} not answered yet (a reader that
+ * has ended has none out).
+ *
+ * @example
+ * ```ts
+ * import { hashChunkItemsClaimed, laterCallsOut, unloadSha256Native } from "./_sha256_native.ts";
+ * const done = hashChunkItemsClaimed(
+ *   new Uint8Array(64), new Int32Array([0, 8, 4, 40]), 1,
+ *   new Uint8Array(new SharedArrayBuffer(33)), new Int32Array(new SharedArrayBuffer(4)),
+ * );
+ * if (laterCallsOut() !== (done === undefined ? 0 : 1)) throw new Error();
+ * await done;
+ * unloadSha256Native();
+ * if (laterCallsOut() !== 0) throw new Error();
+ * ```
+ */
+export function laterCallsOut(): number {
+  return later;
+}
+
 function unloadItems(): void {
+  if (later > 0) {
+    // calls are out: closed after the last of them (not used meanwhile)
+    closeAfterLater = true;
+    items = null;
+    return;
+  }
+  closeAfterLater = false;
   const h = itemsHandle;
   itemsHandle = undefined;
   items = undefined;

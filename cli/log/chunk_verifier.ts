@@ -282,7 +282,12 @@ export class ChunkVerifier {
    * chunk: the item is `bytes` from `start` to `end`, the envelope's parts at
    * the offsets in `bytes` that `at` gives. When the item's hash was
    * computed elsewhere, it is the 32 bytes of `hashes` at `hashesAt`, and
-   * `digestOk` says whether the body matches its digest.
+   * `digestOk` says whether the body matches its digest. `decoded`: the
+   * body's events as {@link decodeEventBody} gave them (decoded ahead, while
+   * the hashes were computed elsewhere) and `kinds` what
+   * {@link decodedKinds} said then; used only if the chunk is to be
+   * delivered (the same events as decoding it here: the checks do not
+   * depend on them).
    */
   plainChunkTo(
     batch: ChunkBatch,
@@ -302,6 +307,8 @@ export class ChunkVerifier {
     hashes?: Uint8Array,
     hashesAt = 0,
     digestOk?: boolean,
+    decoded?: ProcEvent[],
+    kinds?: readonly number[],
   ): boolean {
     this.report.bytes = offset + end - start;
     const native = this.report.chunks >= this.#nativeAfter;
@@ -332,6 +339,8 @@ export class ChunkVerifier {
       hashAt,
       digestOk,
       native,
+      decoded,
+      kinds,
     );
     if (events === undefined) return false;
     batch.push(index, offset, end - start, firstSeq, hb, hashAt, events);
@@ -346,8 +355,7 @@ export class ChunkVerifier {
    * store into the counts per kind and chunk cost ~0.16 µs a chunk of an
    * idle recording. Lost events' reasons are counted at once.
    */
-  #addDecodedKinds(events: ProcEvent[]): void {
-    const kinds = decodedKinds();
+  #addDecodedKinds(events: ProcEvent[], kinds: readonly number[]): void {
     const pending = this.#pendingKinds;
     for (let i = 0; i < kinds.length; i += 2) {
       const code = kinds[i];
@@ -493,6 +501,8 @@ export class ChunkVerifier {
     hashAt: number,
     digestOk?: boolean,
     native = false,
+    decoded?: ProcEvent[],
+    decodedKindsOf?: readonly number[],
   ): ProcEvent[] | undefined {
     const r = this.report;
     if (
@@ -554,11 +564,16 @@ export class ChunkVerifier {
     }
     // the schema-specialised decoder takes the plain case; anything else
     // (damage included) the generic decoder, which says what is wrong
-    let events = decodeEventBody(bodyBytes, bodyStart, bodyEnd);
+    let events = decoded;
+    let kinds = decodedKindsOf;
+    if (events === undefined || kinds === undefined) {
+      events = decodeEventBody(bodyBytes, bodyStart, bodyEnd);
+      kinds = decodedKinds();
+    }
     let items: number;
     if (events !== undefined) {
       items = events.length;
-      this.#addDecodedKinds(events);
+      this.#addDecodedKinds(events, kinds);
     } else {
       const generic = this.#decodeGeneric(
         bodyBytes.subarray(bodyStart, bodyEnd),

@@ -304,6 +304,30 @@ const INFO_MATCHES = INFO_LAYOUT.map(([name]) => name).join() === INFO_CASES &&
 function infoHere(): Record<string, unknown> {
   if (major !== 4 || arg > INFO_LAYOUT.length || !INFO_MATCHES) throw GIVE_UP;
   const present = arg;
+  if (present === 7) {
+    // image, argv and where they came from (what an exec's description
+    // mostly is): one object of its three keys, in the order the general
+    // case below gives them
+    const start = pos;
+    if (head() === 3) {
+      const image = strHere();
+      if (head() === 4) {
+        const argv = strsHere();
+        if (
+          pos + 4 < limit && buf[pos] === NULL && buf[pos + 1] === NULL &&
+          buf[pos + 2] === NULL && buf[pos + 3] === NULL
+        ) {
+          pos += 4;
+          // (a null there: no provenance, as below)
+          const from = head() === 7 && (arg === 22 || arg === 23)
+            ? {}
+            : fromHere();
+          return { from, image, argv };
+        }
+      }
+    }
+    pos = start;
+  }
   const info: Record<string, unknown> = { from: {} };
   // one named store per field (not a store by computed name)
   for (let i = 0; i < present; i++) {
@@ -404,9 +428,26 @@ function infoHere(): Record<string, unknown> {
   return info;
 }
 
+/** The CBOR byte of null. */
+const NULL = 0xf6;
+
 function fromHere(): Record<string, string> {
   if (major !== 4) throw GIVE_UP;
   const n = arg;
+  if (n === 5 && pos + 5 <= limit) {
+    // the image's and argv's provenance only: one object of both keys
+    const a = buf[pos], b = buf[pos + 1];
+    if (
+      a > 0 && a < 24 && b > 0 && b < 24 && (buf[pos + 2] | buf[pos + 3] |
+          buf[pos + 4]) === 0
+    ) {
+      const image = PROVENANCE[a], argv = PROVENANCE[b];
+      if (image !== undefined && argv !== undefined) {
+        pos += 5;
+        return { image, argv };
+      }
+    }
+  }
   const from: Record<string, string> = {};
   for (let j = 0; j < n; j++) {
     if (head() !== 0) throw GIVE_UP;
@@ -528,13 +569,25 @@ function numHere(): number {
  * than 12 characters are made flat (one piece), never by adding characters
  * one by one: V8 would chain the pieces, and each later use of the string
  * as a Map key or a search would first copy it flat. Texts of up to 12
- * characters are made anew each time: V8 makes those concatenations flat,
- * and they cost less than hashing the bytes and comparing them with a
- * string seen before (the 1M-event bench recording, whose argv words are of
- * 2 to 12 characters, decoded about a third slower through the table).
+ * characters have a table of their own (see {@link SHORT}), compared by
+ * numbers, not by characters (comparing the characters with a string seen
+ * before cost more than making a new string).
  */
 const SEEN_MASK = (1 << 14) - 1;
 const SEEN: (string | undefined)[] = new Array(SEEN_MASK + 1);
+
+/**
+ * ASCII texts of up to 12 characters decoded lately (argv words, short
+ * images, users, comms), by a hash of their bytes: per slot the length and
+ * the bytes packed into three 32-bit numbers (in {@link SHORT_KEYS}), and
+ * the string (in {@link SHORT}). A repeated short text then costs four
+ * numbers compared instead of a new string (making it was the decoder's
+ * biggest cost on the bench recording); an empty slot holds the key of the
+ * empty text, and the empty text.
+ */
+const SHORT_MASK = (1 << 14) - 1;
+const SHORT_KEYS = new Int32Array(4 * (SHORT_MASK + 1));
+const SHORT: string[] = new Array<string>(SHORT_MASK + 1).fill("");
 
 function strHere(): string {
   if (major !== 3) throw GIVE_UP;
@@ -542,12 +595,52 @@ function strHere(): string {
   const end = pos + n;
   if (end > limit) throw GIVE_UP;
   if (n <= 12) {
-    // made in one call from its characters (ASCII): one string, where
-    // adding the characters one by one made a new string per character
-    let i = pos;
-    while (i < end && buf[i] < 0x80) i++;
-    const s = i < end ? utf8Here(end) : shortAscii(buf, pos, n);
+    // its bytes packed into three numbers, with the length the key of a
+    // table of the short texts decoded lately (see SHORT): a text seen
+    // before is the same string again, four numbers compared
+    let w0 = 0, w1 = 0, w2 = 0, any = 0;
+    const a = pos;
+    const m0 = n < 4 ? end : a + 4;
+    for (let i = a; i < m0; i++) {
+      const c = buf[i];
+      any |= c;
+      w0 = (w0 << 8) | c;
+    }
+    const m1 = n < 8 ? end : a + 8;
+    for (let i = a + 4; i < m1; i++) {
+      const c = buf[i];
+      any |= c;
+      w1 = (w1 << 8) | c;
+    }
+    for (let i = a + 8; i < end; i++) {
+      const c = buf[i];
+      any |= c;
+      w2 = (w2 << 8) | c;
+    }
+    if (any >= 0x80) {
+      const s = utf8Here(end);
+      pos = end;
+      return s;
+    }
+    let h = Math.imul(w0 ^ n, 0x9e3779b1) ^ Math.imul(w1, 0x85ebca6b) ^
+      Math.imul(w2, 0xc2b2ae35);
+    h ^= h >>> 15;
+    const slot = h & SHORT_MASK;
+    const k = 4 * slot;
+    const keys = SHORT_KEYS;
     pos = end;
+    if (
+      keys[k] === n && keys[k + 1] === w0 && keys[k + 2] === w1 &&
+      keys[k + 3] === w2
+    ) return SHORT[slot];
+    // made in one call from its characters: one string, where adding the
+    // characters one by one made a new string per character
+    const s = shortAscii(buf, a, n);
+    keys[k] = n;
+    keys[k + 1] = w0;
+    keys[k + 2] = w1;
+    keys[k + 3] = w2;
+    SHORT[slot] = s;
     return s;
   }
   if (n <= 64) {

@@ -34,8 +34,19 @@ import {
   noteWorkerJobUsed,
   startChunkHasher,
 } from "./_chunk_hasher.ts";
-import { envelopeAt, plainChunkEnd } from "./_chunk_envelope.ts";
-import { hashChunkItemsNative, nativeItemsReady } from "./_sha256_native.ts";
+import {
+  envelopeAt,
+  plainChunkEnd,
+  plainChunkLength,
+} from "./_chunk_envelope.ts";
+import {
+  hashChunkItemsClaimed,
+  hashChunkItemsNative,
+  holdSha256Native,
+  nativeItemsReady,
+  releaseSha256Native,
+} from "./_sha256_native.ts";
+import { decodedKinds, decodeEventBody } from "./decode_event_body.ts";
 import { RecordingFramer } from "./frame_recording.ts";
 import {
   FORMAT_NAME,
@@ -81,6 +92,16 @@ export interface ReaderOptions {
    * The same chunks, events and report either way.
    */
   nativeHash?: boolean;
+  /**
+   * Hash big chunks (64 KiB and more) by the procrec library on another
+   * thread while this one decodes them, where the library is to be had
+   * (see `#take`): default true, and a chunk the other thread has not
+   * begun when it is wanted is hashed here (never a wait); `"wait"` takes
+   * every hash of the other thread (for tests of them); false (or
+   * `nativeHash: false`) hashes them here. The same chunks, events and
+   * report either way.
+   */
+  hashLater?: boolean | "wait";
 }
 /**
  * Chunks and events read at most in one go (they are held until taken): a
@@ -125,6 +146,14 @@ export class RecordingReader {
   #jobs: HashJob[] = [];
   /** The table of spans of the jobs hashed on this thread (one at a time). */
   #spans = newSpans();
+  /** Big chunks may be hashed on other threads (see {@link ReaderOptions}). */
+  #later: boolean;
+  /** Wait for the other thread's hashes of a job (tests). */
+  #waitLater: boolean;
+  /** This reader holds the procrec library for those hashes. */
+  #laterHeld = false;
+  /** The stream offset at which the reader last loaded a block ahead. */
+  #grownAt = -1;
 
   private constructor(
     readonly name: string,
@@ -135,8 +164,11 @@ export class RecordingReader {
     readonly headerHash: Uint8Array,
     hashWorker: boolean | "wait",
     nativeHash: boolean | undefined,
+    hashLater: boolean | "wait",
   ) {
     this.#hashWorker = hashWorker !== false;
+    this.#later = hashLater !== false;
+    this.#waitLater = hashLater === "wait";
     this.#waitForWorker = hashWorker === "wait";
     this.#window = window;
     this.#start = start;
@@ -257,6 +289,7 @@ export class RecordingReader {
       sha256(headerBytes),
       options.hashWorker ?? false,
       options.nativeHash,
+      options.nativeHash === false ? false : options.hashLater ?? true,
     );
   }
 
@@ -372,9 +405,10 @@ export class RecordingReader {
     const verifier = this.#verifier;
     return {
       fill: () => this.#fill(framer),
-      close: () => {
+      close: async () => {
+        await this.#endLater();
         verifier.releaseNative();
-        return window.close();
+        return await window.close();
       },
     };
   }
@@ -437,7 +471,11 @@ export class RecordingReader {
         if (job === undefined) {
           job = this.#scan(framer, false);
           if (job !== undefined) {
-            if (
+            if (job.bytes >= LATER_ITEM_BYTES * job.n && this.#hashLater()) {
+              // big chunks: hashed on another thread while they are
+              // decoded here
+              this.#startLater(job);
+            } else if (
               (v.hashesNatively ||
                 job.n >= SMALL_ITEMS_JOB && v.hashNativelyFromNow()) &&
               nativeItemsReady()
@@ -446,10 +484,30 @@ export class RecordingReader {
           }
         }
         if (job !== undefined) {
+          // tests of the other thread's hashes: all of them first
+          if (this.#waitLater && job.next === 0) await job.later?.done;
           this.#take(job, out);
           if (job.next === job.n) this.#jobs.shift();
           if (out.length > 0) return out;
           continue;
+        }
+        // the next chunk is cut by the end of the bytes loaded: load the
+        // rest of it first (once per position), so that it is read in place
+        // like the others rather than as a frame of its own
+        if (!window.eof && this.#grownAt !== framer.pos) {
+          const at = window.index(framer.pos);
+          const end = plainChunkLength(
+            window.buffer,
+            at,
+            window.index(window.end),
+          );
+          if (end > 0 && end - at <= MAX_ITEM_BYTES) {
+            // and a few more after it: fewer, longer jobs
+            this.#grownAt = framer.pos;
+            window.drop(framer.pos);
+            await window.ensure(framer.pos + Math.max(end - at, LOAD_AHEAD));
+            continue;
+          }
         }
       }
       // anything else (a block's end, damage, a trailer) one frame at a time
@@ -521,9 +579,11 @@ export class RecordingReader {
       offset: framer.pos,
       spans,
       n,
+      bytes: at - first,
       next: 0,
       hashes: undefined,
       worker: undefined,
+      later: undefined,
     };
     framer.pos += at - first;
     // small items only: a big one is hashed natively here at little cost
@@ -551,20 +611,86 @@ export class RecordingReader {
   }
 
   /**
+   * Whether the chunks of a job of big ones are hashed on another thread
+   * ({@link hashChunkItemsClaimed}): by default where the procrec library is
+   * to be had (the reader then holds it until it is closed).
+   */
+  #hashLater(): boolean {
+    if (this.#laterHeld) return true;
+    if (!this.#later || !nativeItemsReady()) return false;
+    this.#laterHeld = true;
+    holdSha256Native();
+    return true;
+  }
+
+  /**
+   * The calls of {@link hashChunkItemsClaimed} not answered yet: the
+   * reader's end waits for them (nothing is left running).
+   */
+  #pendingLater = new Set<Promise<unknown>>();
+
+  /**
+   * Starts hashing the chunks of `job` on another thread, in order, unless
+   * this thread takes them first (see {@link HashJob.later}).
+   */
+  #startLater(job: HashJob): void {
+    const n = job.n;
+    const spans = itemSpans(job);
+    const out = new Uint8Array(new SharedArrayBuffer(33 * n));
+    const state = new Int32Array(new SharedArrayBuffer(4 * n));
+    job.later = { out, state };
+    const call = hashChunkItemsClaimed(job.buf, spans, n, out, state);
+    if (call === undefined) return;
+    job.later.done = call;
+    const pending = this.#pendingLater;
+    pending.add(call);
+    call.finally(() => pending.delete(call));
+  }
+
+  /** Waits for the hashes still being computed elsewhere; lets go of the library. */
+  async #endLater(): Promise<void> {
+    while (this.#pendingLater.size > 0) {
+      await Promise.allSettled([...this.#pendingLater]);
+    }
+    if (this.#laterHeld) {
+      this.#laterHeld = false;
+      releaseSha256Native();
+    }
+  }
+
+  /**
    * Verifies and decodes the job's chunks into `out` from where it was left
    * (at most {@link BATCH_CHUNKS} chunks or {@link BATCH_EVENTS} events in
-   * `out`), with the worker's hashes when it gave them.
+   * `out`), with the worker's hashes when it gave them. In a job of big
+   * chunks ({@link HashJob.later}) each chunk's events are decoded first,
+   * then its hashes are taken from the other thread when it has them (it
+   * hashes the chunks in order meanwhile), or the chunk is hashed here when
+   * the other thread has not finished it: never a wait. The verifier checks
+   * each chunk alike, and events decoded ahead are delivered only if it
+   * delivers the chunk.
    */
   #take(job: HashJob, out: ChunkBatch): void {
     const v = this.#verifier;
     const s = job.spans;
-    const h = job.hashes;
+    const later = job.later;
+    const n = job.n;
     while (
-      job.next < job.n && out.length < BATCH_CHUNKS &&
+      job.next < n && out.length < BATCH_CHUNKS &&
       out.eventCount < BATCH_EVENTS
     ) {
       const i = job.next++;
       const k = SPAN * i;
+      let h = job.hashes;
+      let events: ProcEvent[] | undefined;
+      let kinds: readonly number[] | undefined;
+      if (later !== undefined) {
+        events = decodeEventBody(job.buf, s[k + 8], s[k + 1]);
+        kinds = decodedKinds();
+        // 2: hashed there; 0: not begun there, taken here (3); 1: being
+        // hashed there, hashed here too (a wait could last as long as the
+        // other thread is kept from running: the machine may be busy)
+        if (Atomics.compareExchange(later.state, i, 0, 3) === 2) h = later.out;
+      }
       const at = envelopeAt;
       at.index = s[k + 2];
       at.firstSeq = s[k + 3];
@@ -573,21 +699,19 @@ export class RecordingReader {
       at.digestStart = s[k + 6];
       at.digestEnd = s[k + 7];
       at.bodyStart = s[k + 8];
-      if (h === undefined) {
-        v.plainChunkTo(out, job.offset, job.buf, s[k], s[k + 1], at);
-      } else {
-        v.plainChunkTo(
-          out,
-          job.offset,
-          job.buf,
-          s[k],
-          s[k + 1],
-          at,
-          h,
-          32 * i,
-          h[32 * job.n + i] === 1,
-        );
-      }
+      v.plainChunkTo(
+        out,
+        job.offset,
+        job.buf,
+        s[k],
+        s[k + 1],
+        at,
+        h,
+        32 * i,
+        h === undefined ? undefined : h[32 * n + i] === 1,
+        events,
+        kinds,
+      );
       job.offset += s[k + 1] - s[k];
     }
   }
@@ -600,6 +724,16 @@ export class RecordingReader {
  */
 function hashJobNatively(job: HashJob): void {
   const n = job.n;
+  const out = new Uint8Array(33 * n);
+  if (hashChunkItemsNative(job.buf, itemSpans(job), n, out)) job.hashes = out;
+}
+
+/**
+ * The job's chunks as the procrec library's hash calls take them: per
+ * chunk, item start and end, body start, digest start.
+ */
+function itemSpans(job: HashJob): Int32Array<ArrayBuffer> {
+  const n = job.n;
   const s = job.spans;
   const spans = new Int32Array(4 * n);
   for (let i = 0; i < n; i++) {
@@ -609,8 +743,7 @@ function hashJobNatively(job: HashJob): void {
     spans[4 * i + 2] = s[k + 8];
     spans[4 * i + 3] = s[k + 6];
   }
-  const out = new Uint8Array(33 * n);
-  if (hashChunkItemsNative(job.buf, spans, n, out)) job.hashes = out;
+  return spans;
 }
 
 /**
@@ -627,7 +760,13 @@ function newSpans(): number[] {
 const SPAN = 9;
 /** Chunks and bytes of items at most in one job of the hash worker. */
 const JOB_CHUNKS = 1024;
-const JOB_BYTES = 1 << 20;
+const JOB_BYTES = 4 << 20;
+/**
+ * Bytes loaded at once when the next chunk is cut by the end of the bytes
+ * loaded (see {@link RecordingReader.chunks}), and read from a file at once:
+ * a job of big chunks then holds a few dozen of them.
+ */
+const LOAD_AHEAD = 4 << 20;
 /**
  * Chunks in a job, at least, for the worker to hash it (a job of fewer, of
  * bigger items, is hashed here, natively), and for this thread to hash its
@@ -651,13 +790,33 @@ interface HashJob {
    */
   spans: number[];
   n: number;
+  /** Bytes of the job's items. */
+  bytes: number;
   /** The next chunk to take. */
   next: number;
   /** The worker's answer (see `hashChunks`), when it was in in time. */
   hashes: Uint8Array | undefined;
   /** The job as the worker has it, until it is taken. */
   worker: WorkerJob | undefined;
+  /**
+   * A job of big chunks hashed on another thread
+   * ({@link hashChunkItemsClaimed}: its answer and the state of each chunk);
+   * see `#take`.
+   */
+  later: {
+    out: Uint8Array;
+    state: Int32Array;
+    /** When the call is over (see {@link ReaderOptions.hashLater}'s "wait"). */
+    done?: Promise<boolean>;
+  } | undefined;
 }
+
+/**
+ * Bytes per chunk item, on average over a job, from which the job's chunks
+ * are hashed on another thread (see `#take`): a call there costs some
+ * microseconds here, the two hashes of such an item take ~0.1 ms.
+ */
+const LATER_ITEM_BYTES = 64 * 1024;
 
 function checkHeader(value: unknown, name: string): RecordingHeader {
   const fail = (why: string) =>
@@ -704,18 +863,32 @@ function checkHeader(value: unknown, name: string): RecordingHeader {
 }
 
 /**
- * The file's blocks, each a view of one buffer read into again for the next
- * block: the window copies a block before it asks for the next.
+ * The file's blocks, each a view of a buffer read into again later: the
+ * window copies a block before it asks for the next. After a full block,
+ * the next one is read into a second buffer while this one is used.
  */
 async function* readBlocks(file: Deno.FsFile): AsyncGenerator<Uint8Array> {
+  const bufs = [new Uint8Array(LOAD_AHEAD)];
+  let next: Promise<number | null> | undefined;
   try {
-    const buf = new Uint8Array(READ_BLOCK);
+    let i = 0;
+    next = file.read(bufs[0]);
     for (;;) {
-      const n = await file.read(buf);
+      const n = await next;
+      next = undefined;
       if (n === null) return;
-      yield buf.subarray(0, n);
+      const block = bufs[i];
+      if (n === block.length) {
+        // more to come, likely: read on meanwhile, into the other buffer
+        i ^= 1;
+        next = file.read(bufs[i] ??= new Uint8Array(LOAD_AHEAD));
+      }
+      yield block.subarray(0, n);
+      next ??= file.read(bufs[i]);
     }
   } finally {
+    // a read still out ends before the file is closed
+    if (next !== undefined) await next.catch(() => {});
     file.close();
   }
 }

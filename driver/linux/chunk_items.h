@@ -25,4 +25,17 @@
 PROCREC_API int32_t procrec_hash_chunk_items(const uint8_t *buf, int32_t len, const int32_t *spans, int32_t n,
                                              uint8_t *out);
 
+/*
+ * What procrec_hash_chunk_items does, item by item on the calling thread
+ * while another thread (the reader's) may take items itself: `state` holds
+ * an int32 per item, 0 when neither side has it. Before an item this
+ * function changes its state from 0 to 1 (atomically; an item whose state
+ * is not 0 any more is skipped: the reader took it), writes its hash and
+ * digest byte, then stores 2 (release): the reader reads them once it loads
+ * 2 (acquire). Returns 0, or -1 (no state changed) for spans as
+ * procrec_hash_chunk_items refuses them.
+ */
+PROCREC_API int32_t procrec_hash_chunk_items_claimed(const uint8_t *buf, int32_t len, const int32_t *spans, int32_t n,
+                                                     uint8_t *out, int32_t *state);
+
 #endif /* PR_CHUNK_ITEMS_H */

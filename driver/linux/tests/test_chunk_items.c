@@ -66,9 +66,35 @@ static int test_bad_spans_refused(void) {
   return 0;
 }
 
+/* The claimed variant: the items the other side took are skipped (their
+ * state and bytes untouched), the others hashed as the plain call hashes
+ * them and marked done; bad spans change no state. */
+static int test_claimed_items(void) {
+  uint8_t buf[230];
+  for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)(i * 5 + 1);
+  const int32_t spans[12] = {0, 100, 40, 20, 100, 230, 150, 120, 0, 60, 30, 10};
+  uint8_t want[99], out[99];
+  CHECK(procrec_hash_chunk_items(buf, (int32_t)sizeof buf, spans, 3, want) == 0);
+  memset(out, 0xee, sizeof out);
+  int32_t state[3] = {0, 3, 0}; /* the reader took item 1 */
+  CHECK(procrec_hash_chunk_items_claimed(buf, (int32_t)sizeof buf, spans, 3, out, state) == 0);
+  CHECK(state[0] == 2 && state[1] == 3 && state[2] == 2);
+  CHECK(memcmp(out, want, 32) == 0);
+  CHECK(memcmp(out + 64, want + 64, 32) == 0);
+  CHECK(out[96] == want[96] && out[98] == want[98]);
+  for (int i = 32; i < 64; i++) CHECK(out[i] == 0xee);
+  CHECK(out[97] == 0xee);
+  int32_t untouched[1] = {0};
+  const int32_t past_end[4] = {0, 231, 10, 0};
+  CHECK(procrec_hash_chunk_items_claimed(buf, (int32_t)sizeof buf, past_end, 1, out, untouched) == -1);
+  CHECK(untouched[0] == 0);
+  return 0;
+}
+
 int main(void) {
   t_run("procrec_hash_chunk_items hashes several items and checks their digests in one call", test_two_items);
   t_run("procrec_hash_chunk_items refuses spans outside the buffer or out of order", test_bad_spans_refused);
+  t_run("procrec_hash_chunk_items_claimed skips the items the reader took and marks the others done", test_claimed_items);
   printf("%d passed, %d failed\n", t_passed, t_failed);
   return t_failed ? 1 : 0;
 }
