@@ -107,13 +107,10 @@ const size = (t: DiffSubtree): number =>
 
 /** The diff of two canonical trees (their roots), by the documented rules. */
 export function referenceDiff(ra: CNode[], rb: CNode[]): ForestDiff {
-  const out: ForestDiff = {
-    same: true,
-    added: [],
-    removed: [],
-    changed: [],
-    lines: [],
-  };
+  const out = { same: true } as ForestDiff;
+  for (const k of ["added", "removed", "changed", "lines"] as const) {
+    out[k] = [];
+  }
   // the ancestors on the current path: a line to write before anything
   // reported below them, once
   const pending: { line: DiffLine; written: boolean }[] = [];
