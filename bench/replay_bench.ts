@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { analyzeChunks, ForestBuilder } from "../cli/analysis/mod.ts";
+import { analyzeChunks } from "../cli/analysis/mod.ts";
 import { ForestDiffer, renderDiff } from "../cli/diff/mod.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import {
@@ -154,7 +154,7 @@ function resetPeaks(): void {
   sample();
 }
 
-/** Chunks as read, sampling memory every 16 chunks (64k events when full). */
+/** Groups of events as read, sampling memory every 16 groups (64k events when full). */
 async function* sampled<C>(chunks: AsyncIterable<C>): AsyncGenerator<C> {
   let i = 0;
   for await (const c of chunks) {
@@ -163,10 +163,10 @@ async function* sampled<C>(chunks: AsyncIterable<C>): AsyncGenerator<C> {
   }
 }
 
-/** Decode + analysis as replay does it (`analyzeChunks` over the chunks). */
+/** Decode + analysis as replay does it (`analyzeChunks` over `analysisChunks`). */
 async function analyzeFile(path: string) {
   const r = await RecordingReader.open(path);
-  return await analyzeChunks(sampled(r.chunks()), {
+  return await analyzeChunks(sampled(analysisChunks(r)), {
     os: "linux",
     bootId: "bench",
   });
@@ -279,9 +279,10 @@ export async function measureReplay(
     resetPeaks();
     let t0 = performance.now();
     let n = 0;
-    // the reader's chunks, as replay takes them (RecordingReader.chunks)
+    // the reader's events, as replay and diff take them (analysisChunks:
+    // the chunks in batches, then a damaged tail's lost event)
     const r0 = await RecordingReader.open(rec.a);
-    for await (const c of sampled(r0.chunks())) n += c.events.length;
+    for await (const c of sampled(analysisChunks(r0))) n += c.events.length;
     const rawMs = performance.now() - t0;
     log(
       `raw decoding:        ${rate(n, rawMs)} (${n} events, ${
@@ -296,12 +297,7 @@ export async function measureReplay(
       resetPeaks();
       const base = retained();
       const t = performance.now();
-      const r = await RecordingReader.open(path);
-      const b = new ForestBuilder({ os: "linux", bootId: "bench" });
-      for await (const c of sampled(r.chunks())) {
-        for (const e of c.events) b.add(e);
-      }
-      const f = b.finish();
+      const f = await analyzeFile(path);
       const ms = performance.now() - t;
       const kept = retained() - base;
       return {
@@ -401,7 +397,7 @@ async function smallChunksOnly(events: number, rounds: number): Promise<void> {
     await write(small, workload(Math.min(events, 200_000), 1000, 0), 2);
     const t0 = performance.now();
     let n = 0;
-    for await (const c of (await RecordingReader.open(a)).chunks()) {
+    for await (const c of analysisChunks(await RecordingReader.open(a))) {
       n += c.events.length;
     }
     const rawMs = performance.now() - t0;
