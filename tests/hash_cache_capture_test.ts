@@ -8,9 +8,12 @@
  * and others is ignored with one warning naming it (and rewritten 0600 at
  * the stop); in a directory its group may write, it is neither used nor
  * written, with one warning; `--no-hash-cache` reads and writes none;
- * `--hash-cache` without image hashing is a usage error.
+ * `--hash-cache` without image hashing is a usage error. A recorder saves
+ * the file while it runs, so that a recorder started meanwhile finds what it
+ * hashed.
  */
 import type { ImageHash, ProcEvent } from "../cli/events/types.ts";
+import { HASH_CACHE_SAVE_ENV } from "../cli/commands/record.ts";
 import { readRecording } from "./_recording_helpers.ts";
 import {
   assert,
@@ -18,6 +21,7 @@ import {
   captureTest,
   captureUnavailable,
   exists,
+  PROCREC,
   procrec,
   procrecRecord,
   sha256sum,
@@ -67,17 +71,24 @@ async function recordOnce(
   };
 }
 
+/**
+ * A copy of /bin/sleep in `dir` that the cache may keep (older than the 2 s
+ * rule: a file changed more recently is never cached), and its SHA-256.
+ */
+async function builtSleep(dir: string): Promise<{ bin: string; want: string }> {
+  const bin = `${dir}/built-sleep`;
+  await Deno.copyFile("/bin/sleep", bin);
+  await Deno.chmod(bin, 0o755);
+  await new Promise((r) => setTimeout(r, 2200));
+  return { bin, want: await sha256sum(bin) };
+}
+
 captureTest(
   "record --hash-cache: a second run takes an unchanged binary's hash from the first run's file (cached, not read); a modified one is read again",
   async () => {
     await withTempDir(async (dir) => {
-      const bin = `${dir}/built-sleep`;
+      const { bin, want } = await builtSleep(dir);
       const cache = `${dir}/cache/image-hashes`;
-      await Deno.copyFile("/bin/sleep", bin);
-      await Deno.chmod(bin, 0o755);
-      // the 2 s rule: a file changed more recently is never cached
-      await new Promise((r) => setTimeout(r, 2200));
-      const want = await sha256sum(bin);
       const flags = ["--hash-cache", cache];
 
       const first = await recordOnce(dir, "first", bin, flags);
@@ -182,6 +193,100 @@ captureTest(
         bad.stderr.includes("--hash-cache needs image hashing"),
         bad.stderr,
       );
+    });
+  },
+  unavailable,
+);
+
+/** Whether the bytes of `file` hold the SHA-256 given in hex (a cache entry's). */
+async function holdsHash(file: string, hex: string): Promise<boolean> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(file);
+  } catch {
+    return false;
+  }
+  const want = hex.match(/../g)!.map((h) => parseInt(h, 16));
+  outer: for (let i = 0; i + want.length <= bytes.length; i++) {
+    for (let j = 0; j < want.length; j++) {
+      if (bytes[i + j] !== want[j]) continue outer;
+    }
+    return true;
+  }
+  return false;
+}
+
+captureTest(
+  "record --hash-cache: a running recorder saves its cache while it records; a recorder started meanwhile takes the hash it read from there (cached)",
+  async () => {
+    await withTempDir(async (dir) => {
+      const { bin, want } = await builtSleep(dir);
+      const cache = `${dir}/cache/image-hashes`;
+      // the long recorder: its command runs the binary, then waits for a
+      // line on stdin; it saves its cache every 200 ms when it read images
+      const long = new Deno.Command(PROCREC, {
+        args: [
+          "record",
+          "--source",
+          "auto",
+          "--only-command",
+          "-q",
+          "--hash-cache",
+          cache,
+          "-o",
+          `${dir}/long.cbor`,
+          "--",
+          "sh",
+          "-c",
+          '"$0" 0.05; read line',
+          bin,
+        ],
+        env: { [HASH_CACHE_SAVE_ENV]: "200" },
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const stdin = long.stdin.getWriter();
+      let ended: Deno.CommandOutput | undefined;
+      const end = async () => {
+        if (ended) return ended;
+        await stdin.write(new TextEncoder().encode("\n"));
+        await stdin.close();
+        return ended = await long.output();
+      };
+      try {
+        let saved = false;
+        for (let i = 0; i < 150 && !saved; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          saved = await holdsHash(cache, want);
+        }
+        assert(saved, "the cache file holds the binary's hash while it runs");
+        // another recorder of the boot, while the long one still runs
+        const other = await recordOnce(dir, "other", bin, [
+          "--hash-cache",
+          cache,
+        ]);
+        assert(
+          await exists(`/proc/${long.pid}`),
+          "the long recorder still runs",
+        );
+        assertEquals(other.hash?.status, "ok", JSON.stringify(other.hash));
+        assertEquals(other.hash?.sha256, want, "sha256sum's hash");
+        assertEquals(
+          other.hash?.cached,
+          true,
+          "from the file the running recorder saved",
+        );
+        assertEquals(other.stderr, "");
+      } finally {
+        await end();
+      }
+      const out = await end();
+      assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+      const { events } = await readRecording(`${dir}/long.cbor`);
+      const first = hashOf(events, bin);
+      assertEquals(first?.sha256, want);
+      assert(!first?.cached, "the long recorder read it");
     });
   },
   unavailable,

@@ -42,6 +42,8 @@ export const PAUSE_READER_ENV = "PROCREC_TEST_PAUSE_READER_MS";
 export const PUBLISH_HELD_ENV = "PROCREC_TEST_PUBLISH_HELD_BYTES";
 /** Test hook: reading the event source fails after this many ms. */
 export const FAIL_READ_ENV = "PROCREC_TEST_FAIL_READ_AFTER_MS";
+/** Test hook: the image hash cache is saved this often while recording (ms). */
+export const HASH_CACHE_SAVE_ENV = "PROCREC_TEST_HASH_CACHE_SAVE_MS";
 
 interface RecordFlags extends NatsFlags, ProcessFilterFlags {
   follow?: boolean;
@@ -149,8 +151,11 @@ boot (boot_id), is a regular file owned by the recorder's user with mode
 0600, in a directory that only root (or that user) may write, and is whole
 (its checksum); otherwise it is ignored with one warning naming it, and
 every image is read; an entry of a disk whose medium changed since (another
-loop image, another stick: its diskseq) is dropped. It is written at a clean
-stop (a new file renamed over the old one); a crash loses only that update.
+loop image, another stick: its diskseq) is dropped. It is written (a new
+file renamed over the old one) once a minute while recording if images were
+read since, so that other recorders of this boot find what a long one (the
+flight recorder) hashed, and at a clean stop; a crash loses only the last
+minute's update.
 
 Redaction: --redact RULES --redact-key KEY replaces each secret that a rule
 finds in a command line (argv, the image, comm, cwd, the header's command)
@@ -267,7 +272,7 @@ export function register(program: Command): void {
     )
     .option(
       "--hash-cache <file>",
-      `keep the image hashes between runs in FILE (default ${DEFAULT_HASH_CACHE} as root): loaded at start, saved at a clean stop; see "Image hash cache" below`,
+      `keep the image hashes between runs in FILE (default ${DEFAULT_HASH_CACHE} as root): loaded at start, saved each minute and at a clean stop; see "Image hash cache" below`,
     )
     .option(
       "--no-hash-cache",
@@ -352,6 +357,7 @@ export function register(program: Command): void {
       }
       const pause = Deno.env.get(PAUSE_READER_ENV);
       const failRead = Deno.env.get(FAIL_READ_ENV);
+      const cacheSave = Deno.env.get(HASH_CACHE_SAVE_ENV);
       const redactor = await loadRedactor(
         { rules: flags.redact, key: flags.redactKey },
         "--redact",
@@ -400,6 +406,7 @@ export function register(program: Command): void {
         command: command.length ? command : undefined,
         pauseReaderMs: pause ? Number(pause) : undefined,
         failReadAfterMs: failRead ? Number(failRead) : undefined,
+        hashCacheSaveMs: cacheSave ? Number(cacheSave) : undefined,
         // the status line would break into the followed lines
         statusLine: follow === undefined && Deno.stderr.isTerminal(),
         onEvent: follow,

@@ -109,6 +109,8 @@ export interface RecordOptions {
   execRules?: { file: string; rules: ResolvedExecRule[] };
   /** Compute the closing summary (default true; `record --quiet` needs none). */
   summary?: boolean;
+  /** Test hook: how often the image hash cache is saved while recording (ms). */
+  hashCacheSaveMs?: number;
 }
 
 /**
@@ -145,6 +147,12 @@ const READ_BUFFER_BYTES = 1 << 20;
 const READ_TIMEOUT_MS = 100;
 /** How often the account tables are checked for changes. */
 const ACCOUNTS_POLL_MS = 1000;
+/**
+ * How often a running recorder saves its image hash cache when it read
+ * images since the last save: other recorders of this boot then find what a
+ * long one (the flight recorder) hashed, and a crash loses less.
+ */
+const HASH_CACHE_SAVE_MS = 60_000;
 /** How long to keep draining after the command's exit for its last events. */
 const DRAIN_GRACE_MS = 2000;
 
@@ -521,6 +529,24 @@ export async function recordSession(
       events++;
     };
     await pollAccounts();
+    // the image hash cache, saved now and then while recording when images
+    // were read since (the library writes it: a few hundred KiB at most,
+    // off the capture path); one warning and no more tries if it cannot be
+    let cacheSavedAt = startedAt;
+    let cacheSavedRead = 0n;
+    let cacheSaving = hashCache !== undefined;
+    const saveHashCache = () => {
+      cacheSavedAt = Date.now();
+      const read = src.stats().hashRead;
+      if (read === cacheSavedRead) return;
+      const r = src.hashCacheFile("save", hashCache!.path);
+      if (typeof r === "number") cacheSavedRead = read;
+      else {
+        cacheSaving = false;
+        warnLine(r.warning);
+      }
+    };
+    const cacheSaveMs = opts.hashCacheSaveMs ?? HASH_CACHE_SAVE_MS;
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     const failReadAt = opts.failReadAfterMs !== undefined
       ? startedAt + opts.failReadAfterMs
@@ -549,6 +575,7 @@ export async function recordSession(
       }
       showStatus();
       if (now - accountsCheckedAt >= ACCOUNTS_POLL_MS) await pollAccounts();
+      if (cacheSaving && now - cacheSavedAt >= cacheSaveMs) saveHashCache();
       if (stopping) break;
       if (now >= deadline) {
         if (!child || commandStatus !== undefined) break;

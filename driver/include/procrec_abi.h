@@ -397,7 +397,9 @@ enum pr_control {
                                  link, directory), PR_E_INVAL (malformed, another boot), PR_E_IO
                                  with procrec_last_error naming the file and why: the file is
                                  then ignored (driver/linux/hash_cache_file.h) */
-  PR_CTL_HASH_CACHE_SAVE = 9, /* Linux, after procrec_stop: arg = that path; the worker's cache
+  PR_CTL_HASH_CACHE_SAVE = 9, /* Linux, once started (running or after procrec_stop; libraries
+                                 before 2026-12-03 answer PR_E_STATE while running): arg = that
+                                 path; the worker's cache
                                  is written there atomically (temp + rename), 0600. Returns the
                                  entries written (0, nothing written, when the load refused the
                                  file's directory), or PR_E_* with procrec_last_error */

@@ -30,7 +30,8 @@
  * one timestamp tick would keep the key: the "racy" rule of git's index).
  *
  * The cache can be kept between runs in the same boot (PR_CTL_HASH_CACHE_LOAD
- * before start, PR_CTL_HASH_CACHE_SAVE after stop: hash_cache_file.h);
+ * before start, PR_CTL_HASH_CACHE_SAVE while running or after stop:
+ * hash_cache_file.h);
  * entries loaded from a file obey the same rules and give PR_H_CACHED too.
  *
  * Queue: at most PR_HASH_QUEUE_MAX jobs; a job that does not fit becomes a

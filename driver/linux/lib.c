@@ -652,8 +652,9 @@ static int set_exec_rules(struct pr_lib *lib, const uint8_t *arg, uint32_t len) 
   return PR_OK;
 }
 
-/* PR_CTL_HASH_CACHE_LOAD (before start) and PR_CTL_HASH_CACHE_SAVE (after
- * stop): the image hash cache kept between runs (hash_cache_file.h). */
+/* PR_CTL_HASH_CACHE_LOAD (before start) and PR_CTL_HASH_CACHE_SAVE (while
+ * running or after stop): the image hash cache kept between runs
+ * (hash_cache_file.h). */
 static int hash_cache_file(struct pr_lib *lib, uint32_t op, const uint8_t *arg, uint32_t len) {
   char path[PATH_MAX], why[1024];
   struct pr_hash_entry *e = NULL;
@@ -680,8 +681,10 @@ static int hash_cache_file(struct pr_lib *lib, uint32_t op, const uint8_t *arg, 
     rc = pr_hash_file_load(path, &e, why, sizeof(why), &lib->hash_cache_dir_refused);
     if (rc > 0) rc = (int)pr_hasher_cache_add(lib->hasher, e, (size_t)rc);
   } else {
-    if (state != LIB_STOPPED) {
-      pr_lib_set_error(lib, "procrec_control: the hash cache is saved after procrec_stop");
+    /* while running (a long recorder saves now and then, so that other
+     * recorders of this boot find what it hashed) or after procrec_stop */
+    if (state == LIB_OPEN) {
+      pr_lib_set_error(lib, "procrec_control: the hash cache is saved once started (running or stopped)");
       return PR_E_STATE;
     }
     /* its directory was refused at load (and said so): not written there */

@@ -366,10 +366,20 @@ static int test_cache_between_runs(uint32_t source, const char *name) {
     return 0;
   }
   CHECK(cache_ctl(h, PR_CTL_HASH_CACHE_LOAD, cache) == 0); /* none yet: no error */
+  CHECK(cache_ctl(h, PR_CTL_HASH_CACHE_SAVE, cache) == PR_E_STATE); /* only once started */
   CHECK(procrec_start(h) == PR_OK);
-  CHECK(cache_ctl(h, PR_CTL_HASH_CACHE_SAVE, cache) == PR_E_STATE); /* only once stopped */
   x = hash_of(h, &r1, run(same, "0.05"));
   CHECK(x != NULL && x->status == PR_HASH_OK && !(x->hash_flags & PR_H_CACHED));
+  /* saved while running: what was hashed so far, there for another
+   * recorder of this boot at once */
+  n = cache_ctl(h, PR_CTL_HASH_CACHE_SAVE, cache);
+  CHECK(n >= 1);
+  {
+    void *h2 = open_source(source);
+    CHECK(h2 != NULL);
+    CHECK(cache_ctl(h2, PR_CTL_HASH_CACHE_LOAD, cache) == n);
+    procrec_close(h2);
+  }
   x = hash_of(h, &r1, run(chg, "0.05"));
   CHECK(x != NULL && x->status == PR_HASH_OK && !(x->hash_flags & PR_H_CACHED));
   CHECK(procrec_stop(h) == PR_OK);
