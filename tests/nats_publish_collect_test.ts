@@ -123,7 +123,12 @@ captureTest(
   () =>
     withCluster(async (c, dir) => {
       const local = `${dir}/a.cbor`;
-      const rec = startRecordPublishing(c.url, local, slowWorkload(40));
+      // the election of a new leader can outlast the default 10 s wait on a
+      // loaded machine (a CI run saw JetStream unavailable for all of it)
+      const rec = startRecordPublishing(c.url, local, slowWorkload(40), [
+        "--publish-wait",
+        "60s",
+      ]);
       const { nc, jsm } = await adminConnection(c);
       try {
         const leader = await waitFor("the stream's leader", async () => {
