@@ -8,28 +8,24 @@
  * straddle the blocks.
  */
 import type { ChunkRead } from "../cli/log/chunk_verifier.ts";
-import {
-  chunkHasherJobs,
-  chunkHasherReady,
-  startChunkHasher,
-} from "../cli/log/_chunk_hasher.ts";
 import { RecordingReader } from "../cli/log/mod.ts";
+import {
+  nativeItemsCount,
+  nativeItemsReady,
+  unloadSha256Native,
+} from "../cli/log/_sha256_native.ts";
 import { assert, assertEquals, withTempDir } from "./_record_helpers.ts";
 import { chunkJson as json, writeSmallChunks } from "./_small_chunks.ts";
 import { fixtureFiles, frameByFrame, generator } from "./_frame_by_frame.ts";
 
-/**
- * The reader as commands use it; `hashWorker`: hashing on a second thread
- * ("wait": every job's hashes from the worker).
- */
+/** The reader as commands use it. */
 async function batched(
   blocks: Uint8Array[],
   name: string,
-  hashWorker: boolean | "wait" = false,
 ): Promise<{ chunks: ChunkRead[]; report: unknown } | string> {
   let reader: RecordingReader;
   try {
-    reader = await RecordingReader.fromStream(blocks, name, { hashWorker });
+    reader = await RecordingReader.fromStream(blocks, name);
   } catch (e) {
     return (e as Error).message;
   }
@@ -41,7 +37,6 @@ async function compare(
   bytes: Uint8Array,
   where: string,
   rand: () => number,
-  hashWorker: boolean | "wait" = false,
   blockSize = 700,
 ): Promise<number> {
   // both fed the same blocks of random sizes (what follows a trailer is
@@ -53,7 +48,7 @@ async function compare(
     at += n;
   }
   const want = await frameByFrame(bytes, blocks, "x.cbor");
-  const got = await batched(blocks, "x.cbor", hashWorker);
+  const got = await batched(blocks, "x.cbor");
   if (typeof want === "string" || typeof got === "string") {
     assertEquals(got, want, `${where}: the header is read alike`);
     return 0;
@@ -112,14 +107,9 @@ Deno.test("the batched in-place reading gives the frame-by-frame reading's chunk
   });
 });
 
-Deno.test("hashing on a second thread gives the frame-by-frame reading's chunks and report on every fixture and on damaged recordings", async () => {
+Deno.test("jobs of many small chunks, hashed in one native call where the library is built, give the frame-by-frame reading's chunks and report on damaged recordings", async () => {
   const rand = generator(11);
-  let chunks = 0;
-  for (const path of await fixtureFiles()) {
-    chunks += await compare(await Deno.readFile(path), path, rand, "wait");
-  }
-  assert(chunks > 20, `only ${chunks} chunks in the fixtures`);
-  const used = chunkHasherJobs().used;
+  const items = nativeItemsCount();
   await withTempDir(async (dir) => {
     // blocks big enough to hold many whole chunks: jobs of many chunks
     const bytes = await writeSmallChunks(`${dir}/a.cbor`, 3000);
@@ -139,39 +129,32 @@ Deno.test("hashing on a second thread gives the frame-by-frame reading's chunks 
         const b = a + Math.floor(rand() * 4000);
         m = new Uint8Array([...m.slice(0, b), ...m.slice(a)]);
       }
-      read += await compare(m, `mutation ${n}`, rand, "wait", 1 << 16);
+      read += await compare(m, `mutation ${n}`, rand, 1 << 16);
     }
     assert(read > 45 * 500, `only ${read} chunks read in the mutations`);
   });
-  assert(
-    chunkHasherJobs().used > used + 45,
-    "the worker's hashes were not used",
-  );
+  // (the library is closed again: the test leaves none open)
+  const built = nativeItemsReady();
+  unloadSha256Native();
+  if (built) {
+    assert(
+      nativeItemsCount() > items + 45 * 500,
+      "the jobs were not hashed in one native call",
+    );
+  }
 });
 
-Deno.test("a 4 MiB file of small chunks hashed on a second thread (hashWorker) is read the same", async () => {
+Deno.test("a file of small chunks bigger than a read block (4 MiB) gives the frame-by-frame reading's chunks and report", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/big.cbor`;
     const bytes = await writeSmallChunks(path, 24_000);
     assert(bytes.length >= 4 << 20, `only ${bytes.length} bytes`);
-    const read = async (hashWorker?: boolean) => {
-      const r = await RecordingReader.open(
-        path,
-        hashWorker === undefined ? {} : { hashWorker },
-      );
-      const chunks = await Array.fromAsync(r.chunks());
-      return { chunks: json(chunks), report: json(r.report) };
-    };
-    const inline = await read(false);
-    // the worker up (its start is not waited for: the reader hashes
-    // on its own thread until it answers)
-    await startChunkHasher();
-    while (!chunkHasherReady()) await new Promise((r) => setTimeout(r, 10));
-    const jobs = chunkHasherJobs().posted;
-    const auto = await read(true);
-    assert(chunkHasherJobs().posted > jobs, "no job for the worker");
-    assertEquals(auto.chunks, inline.chunks);
-    assertEquals(auto.report, inline.report);
-    assert(inline.report.includes('"complete":true'), inline.report);
+    const want = await frameByFrame(bytes, [bytes], path);
+    assert(typeof want !== "string", `${want}`);
+    const r = await RecordingReader.open(path);
+    const chunks = await Array.fromAsync(r.chunks());
+    assertEquals(json(chunks), json(want.chunks));
+    assertEquals(json(r.report), json(want.report));
+    assert(want.report.complete, json(want.report));
   });
 });

@@ -25,16 +25,6 @@ import {
 import { batchedIterator } from "./_batched_iterator.ts";
 import { ChunkBatch } from "./chunk_batch.ts";
 import {
-  chunkHasherReady,
-  hashChunks,
-  type HashJob as WorkerJob,
-  JOB_DONE,
-  JOB_FREE,
-  JOB_TAKEN,
-  noteWorkerJobUsed,
-  startChunkHasher,
-} from "./_chunk_hasher.ts";
-import {
   envelopeAt,
   plainChunkEnd,
   plainChunkLength,
@@ -71,18 +61,6 @@ export class RecordingFormatError extends Error {
 const READ_BLOCK = 1 << 20;
 /** How a recording is read. */
 export interface ReaderOptions {
-  /**
-   * Hash the chunks on a second thread (a worker) while this one decodes
-   * them: the same chunks, events and report either way. A job whose hashes
-   * the worker has not given by the time they are needed is hashed on this
-   * thread (never a wait), unless `"wait"` (for tests of the worker's
-   * hashes). Default: off. On this 2-core machine shared with other work,
-   * the worker's start during a read and the CPU it took from the reader
-   * made the bench's small-chunk pass slower as often as faster
-   * (bench/RESULTS.md, helper pdecode): it is there to be measured on an
-   * idle machine, not on by default.
-   */
-  hashWorker?: boolean | "wait";
   /**
    * Hash small chunk items on this thread by the system's library where it
    * is to be had (see `VerifierOptions.nativeHash`): default from the
@@ -138,13 +116,9 @@ export class RecordingReader {
   #start: number;
   #used = false;
   #ended = false;
-  /** Whether the hash worker hashes the items (see `_chunk_hasher.ts`). */
-  #hashWorker: boolean;
-  /** Wait for the worker's hashes rather than hash a job here (tests). */
-  #waitForWorker: boolean;
-  /** Jobs scanned, not yet taken whole (see {@link #scan}). */
-  #jobs: HashJob[] = [];
-  /** The table of spans of the jobs hashed on this thread (one at a time). */
+  /** The job scanned, not yet taken whole (see {@link #scan}). */
+  #job: HashJob | undefined;
+  /** The table of spans of the jobs (one at a time). */
   #spans = newSpans();
   /** Big chunks may be hashed on other threads (see {@link ReaderOptions}). */
   #later: boolean;
@@ -162,14 +136,11 @@ export class RecordingReader {
     start: number,
     /** SHA-256 of the header item: a recording's final hash before any chunk. */
     readonly headerHash: Uint8Array,
-    hashWorker: boolean | "wait",
     nativeHash: boolean | undefined,
     hashLater: boolean | "wait",
   ) {
-    this.#hashWorker = hashWorker !== false;
     this.#later = hashLater !== false;
     this.#waitLater = hashLater === "wait";
-    this.#waitForWorker = hashWorker === "wait";
     this.#window = window;
     this.#start = start;
     this.#verifier = new ChunkVerifier(name, headerHash, { nativeHash });
@@ -182,10 +153,7 @@ export class RecordingReader {
     return this.#verifier.report;
   }
 
-  /**
-   * Opens a file; `options.hashWorker` hashes its chunks on a second thread
-   * (see {@link ReaderOptions}).
-   */
+  /** Opens a file, read as `options` say (see {@link ReaderOptions}). */
   static async open(
     path: string,
     options: ReaderOptions = {},
@@ -203,8 +171,8 @@ export class RecordingReader {
   }
 
   /**
-   * Opens a byte stream named `name` (used in messages); hashed on this
-   * thread unless `options.hashWorker` is true.
+   * Opens a byte stream named `name` (used in messages), read as `options`
+   * say (see {@link ReaderOptions}).
    */
   static async fromStream(
     source: ByteSource,
@@ -274,20 +242,12 @@ export class RecordingReader {
       await window.close().catch(() => {});
       throw e;
     }
-    if (options.hashWorker === "wait") await startChunkHasher();
-    // tests of the worker's hashes: the worker up first (30 s at most)
-    for (
-      let i = 0;
-      options.hashWorker === "wait" && !chunkHasherReady() && i < 3000;
-      i++
-    ) await new Promise((r) => setTimeout(r, 10));
     return new RecordingReader(
       name,
       header,
       window,
       end,
       sha256(headerBytes),
-      options.hashWorker ?? false,
       options.nativeHash,
       options.nativeHash === false ? false : options.hashLater ?? true,
     );
@@ -429,85 +389,51 @@ export class RecordingReader {
     const v = this.#verifier;
     const out = new ChunkBatch(BATCH_CHUNKS, BATCH_EVENTS);
     for (;;) {
-      if (this.#hashWorker) {
-        // the plain chunks whole in the loaded bytes, in jobs: the worker
-        // hashes the next job's items while this thread decodes this one's
-        while (this.#jobs.length < JOBS_AHEAD) {
-          const job = this.#scan(framer);
-          if (job === undefined) break;
-          this.#jobs.push(job);
-        }
-        const job = this.#jobs[0];
+      // the plain chunks whole in the loaded bytes, read in place, in jobs:
+      // the items of a job of many small chunks (a long idle recording), or
+      // of any job past the 1,024th chunk, are hashed in one native call
+      // (see VerifierOptions.nativeHash); else each chunk is hashed as it
+      // is taken
+      let job = this.#job;
+      if (job === undefined) {
+        job = this.#scan(framer);
         if (job !== undefined) {
-          if (job.next === 0 && job.worker !== undefined) {
-            // the worker's hashes if they are in; else this thread hashes
-            // the job (the worker then skips it): never a wait
-            const state = job.worker.state;
-            while (
-              this.#waitForWorker && chunkHasherReady() &&
-              Atomics.load(state, 0) !== JOB_DONE
-            ) await new Promise((r) => setTimeout(r, 1));
-            if (
-              Atomics.compareExchange(state, 0, JOB_FREE, JOB_TAKEN) ===
-                JOB_DONE
-            ) {
-              job.hashes = job.worker.out;
-              noteWorkerJobUsed();
-            }
-            job.worker = undefined;
-          }
-          this.#take(job, out);
-          if (job.next === job.n) this.#jobs.shift();
-          if (out.length > 0) return out;
+          if (job.bytes >= LATER_ITEM_BYTES * job.n && this.#hashLater()) {
+            // big chunks: hashed on another thread while they are decoded
+            // here
+            this.#startLater(job);
+          } else if (
+            (v.hashesNatively ||
+              job.n >= SMALL_ITEMS_JOB && v.hashNativelyFromNow()) &&
+            nativeItemsReady()
+          ) hashJobNatively(job);
+          this.#job = job;
+        }
+      }
+      if (job !== undefined) {
+        // tests of the other thread's hashes: all of them first
+        if (this.#waitLater && job.next === 0) await job.later?.done;
+        this.#take(job, out);
+        if (job.next === job.n) this.#job = undefined;
+        if (out.length > 0) return out;
+        continue;
+      }
+      // the next chunk is cut by the end of the bytes loaded: load the rest
+      // of it first (once per position), so that it is read in place like
+      // the others rather than as a frame of its own
+      if (!window.eof && this.#grownAt !== framer.pos) {
+        const at = window.index(framer.pos);
+        const end = plainChunkLength(
+          window.buffer,
+          at,
+          window.index(window.end),
+        );
+        if (end > 0 && end - at <= MAX_ITEM_BYTES) {
+          // and a few more after it: fewer, longer jobs
+          this.#grownAt = framer.pos;
+          window.drop(framer.pos);
+          await window.ensure(framer.pos + Math.max(end - at, LOAD_AHEAD));
           continue;
-        }
-      } else {
-        // the plain chunks whole in the loaded bytes, read in place, in
-        // jobs: the items of a job of many small chunks (a long idle
-        // recording), or of any job past the 1,024th chunk, are hashed in
-        // one native call (see VerifierOptions.nativeHash); else each
-        // chunk is hashed as it is taken
-        let job: HashJob | undefined = this.#jobs[0];
-        if (job === undefined) {
-          job = this.#scan(framer, false);
-          if (job !== undefined) {
-            if (job.bytes >= LATER_ITEM_BYTES * job.n && this.#hashLater()) {
-              // big chunks: hashed on another thread while they are
-              // decoded here
-              this.#startLater(job);
-            } else if (
-              (v.hashesNatively ||
-                job.n >= SMALL_ITEMS_JOB && v.hashNativelyFromNow()) &&
-              nativeItemsReady()
-            ) hashJobNatively(job);
-            this.#jobs.push(job);
-          }
-        }
-        if (job !== undefined) {
-          // tests of the other thread's hashes: all of them first
-          if (this.#waitLater && job.next === 0) await job.later?.done;
-          this.#take(job, out);
-          if (job.next === job.n) this.#jobs.shift();
-          if (out.length > 0) return out;
-          continue;
-        }
-        // the next chunk is cut by the end of the bytes loaded: load the
-        // rest of it first (once per position), so that it is read in place
-        // like the others rather than as a frame of its own
-        if (!window.eof && this.#grownAt !== framer.pos) {
-          const at = window.index(framer.pos);
-          const end = plainChunkLength(
-            window.buffer,
-            at,
-            window.index(window.end),
-          );
-          if (end > 0 && end - at <= MAX_ITEM_BYTES) {
-            // and a few more after it: fewer, longer jobs
-            this.#grownAt = framer.pos;
-            window.drop(framer.pos);
-            await window.ensure(framer.pos + Math.max(end - at, LOAD_AHEAD));
-            continue;
-          }
         }
       }
       // anything else (a block's end, damage, a trailer) one frame at a time
@@ -541,21 +467,20 @@ export class RecordingReader {
 
   /**
    * The plain chunks whole in the loaded bytes from the framer's position
-   * (up to {@link JOB_CHUNKS} of them or {@link JOB_BYTES}), as a job whose
-   * items go to the hash worker when it is up; `undefined` when there is
-   * none. The job's chunks are read from the window's buffer: it stays valid
-   * until the window loads more, which only the frame-by-frame reading does,
-   * once every job is taken.
+   * (up to {@link JOB_CHUNKS} of them or {@link JOB_BYTES}), as a job;
+   * `undefined` when there is none. The job's chunks are read from the
+   * window's buffer: it stays valid until the window loads more, which
+   * happens only once the job is taken (the frame-by-frame reading, or the
+   * rest of a chunk cut by the end of the bytes loaded). Jobs are taken one
+   * at a time and share one table of spans.
    */
-  #scan(framer: RecordingFramer, toWorker = true): HashJob | undefined {
+  #scan(framer: RecordingFramer): HashJob | undefined {
     const window = this.#window;
     const buf = window.buffer;
     const end = window.index(window.end);
     const first = window.index(framer.pos);
     let at = first;
-    // a job of the worker keeps its own table (three are in flight); the
-    // jobs hashed here are taken one at a time and share one
-    const spans = toWorker ? newSpans() : this.#spans;
+    const spans = this.#spans;
     let n = 0;
     while (n < JOB_CHUNKS && at - first < JOB_BYTES) {
       const itemEnd = plainChunkEnd(buf, at, end, MAX_ITEM_BYTES);
@@ -582,31 +507,9 @@ export class RecordingReader {
       bytes: at - first,
       next: 0,
       hashes: undefined,
-      worker: undefined,
       later: undefined,
     };
     framer.pos += at - first;
-    // small items only: a big one is hashed natively here at little cost
-    // (the worker's start would cost more than it saves)
-    const small = toWorker && (n >= SMALL_ITEMS_JOB || this.#waitForWorker);
-    if (small && !chunkHasherReady()) startChunkHasher().catch(() => {});
-    else if (small) {
-      // the worker's copy: item start and end, body start, digest start
-      // and end, from the first item
-      const wanted = new Int32Array(5 * n);
-      for (let i = 0; i < n; i++) {
-        const s = SPAN * i;
-        wanted[5 * i] = spans[s] - first;
-        wanted[5 * i + 1] = spans[s + 1] - first;
-        wanted[5 * i + 2] = spans[s + 8] - first;
-        wanted[5 * i + 3] = spans[s + 6] - first;
-        wanted[5 * i + 4] = spans[s + 7] - first;
-      }
-      job.worker = hashChunks(
-        buf.slice(first, at).buffer as ArrayBuffer,
-        wanted,
-      );
-    }
     return job;
   }
 
@@ -661,7 +564,8 @@ export class RecordingReader {
   /**
    * Verifies and decodes the job's chunks into `out` from where it was left
    * (at most {@link BATCH_CHUNKS} chunks or {@link BATCH_EVENTS} events in
-   * `out`), with the worker's hashes when it gave them. In a job of big
+   * `out`), with the job's hashes when they were taken in one call
+   * ({@link hashJobNatively}), else hashing each chunk. In a job of big
    * chunks ({@link HashJob.later}) each chunk's events are decoded first,
    * then its hashes are taken from the other thread when it has them (it
    * hashes the chunks in order meanwhile), or the chunk is hashed here when
@@ -758,7 +662,7 @@ function newSpans(): number[] {
 
 /** Numbers per chunk in {@link HashJob.spans}. */
 const SPAN = 9;
-/** Chunks and bytes of items at most in one job of the hash worker. */
+/** Chunks and bytes of items at most in one job. */
 const JOB_CHUNKS = 1024;
 const JOB_BYTES = 4 << 20;
 /**
@@ -768,16 +672,16 @@ const JOB_BYTES = 4 << 20;
  */
 const LOAD_AHEAD = 4 << 20;
 /**
- * Chunks in a job, at least, for the worker to hash it (a job of fewer, of
- * bigger items, is hashed here, natively), and for this thread to hash its
- * items natively before the 1,024th chunk (many small chunks ahead: the
- * library's load pays for itself).
+ * Chunks in a job, at least, for this thread to hash its items natively
+ * before the 1,024th chunk (many small chunks ahead: the library's load
+ * pays for itself).
  */
 const SMALL_ITEMS_JOB = 64;
-/** Jobs scanned ahead: the worker hashes them while this thread decodes. */
-const JOBS_AHEAD = 3;
 
-/** Consecutive plain chunks, hashed by the worker or on this thread. */
+/**
+ * Consecutive plain chunks, hashed on this thread (in one native call, or
+ * each as it is taken) or, big ones, on another thread.
+ */
 interface HashJob {
   /** The buffer the items are in. */
   buf: Uint8Array;
@@ -794,10 +698,12 @@ interface HashJob {
   bytes: number;
   /** The next chunk to take. */
   next: number;
-  /** The worker's answer (see `hashChunks`), when it was in in time. */
+  /**
+   * The items' hashes from one native call ({@link hashJobNatively}): the
+   * SHA-256 of chunk i's item at 32 × i (32 bytes), and at 32 × n + i a 1
+   * when its body matches its digest.
+   */
   hashes: Uint8Array | undefined;
-  /** The job as the worker has it, until it is taken. */
-  worker: WorkerJob | undefined;
   /**
    * A job of big chunks hashed on another thread
    * ({@link hashChunkItemsClaimed}: its answer and the state of each chunk);
