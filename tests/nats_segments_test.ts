@@ -114,7 +114,7 @@ captureTest(
       assertEquals(
         again.stdout.match(/pieces are already in the stream/g)?.length,
         names.length,
-        again.stdout,
+        again.stdout + again.stderr,
       );
 
       const out = `${dir}/out`;

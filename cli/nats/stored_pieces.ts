@@ -9,7 +9,11 @@ import { jetstream, type JetStreamManager } from "@nats-io/jetstream";
 import { PIECE_HEADER } from "./piece_subject.ts";
 
 /**
- * The piece indexes stored on `subject`.
+ * The piece indexes stored on `subject`. Throws when the stream says it
+ * holds more messages there than could be read within `timeoutMs` (never a
+ * partial set: the caller would send again pieces the stream holds). A
+ * fetch that brings nothing is tried again until then: a cluster's consumer
+ * can take longer than one fetch's wait to deliver its first message.
  *
  * @example
  * ```ts ignore
@@ -35,16 +39,20 @@ export async function storedPieces(
   let seen = 0;
   while (seen < total && Date.now() < end) {
     const iter = await c.fetch({ max_messages: 1000, expires: 2000 });
-    let got = 0;
     for await (const m of iter) {
-      got++;
       seen++;
       const i = Number(m.headers?.get(PIECE_HEADER));
       if (Number.isSafeInteger(i)) out.add(i);
       if (m.info.pending === 0) seen = total;
     }
-    if (got === 0) break;
   }
   await c.delete().catch(() => {});
+  if (seen < total) {
+    throw new Error(
+      `the stream holds ${total} messages on ${subject}, ${seen} of them read in ${
+        Math.round(timeoutMs / 1000)
+      } s`,
+    );
+  }
   return out;
 }
