@@ -135,6 +135,27 @@ async function job(name: string, f: () => Promise<unknown>): Promise<void> {
   }
 }
 
+/**
+ * The host's time taken from this VM's CPUs (steal) and all CPU time, in
+ * seconds, from /proc/stat (USER_HZ ticks); undefined where not readable.
+ * On a VM the absolute figures move with it (bench/RESULTS.md).
+ */
+function cpuClock(): { steal: number; all: number } | undefined {
+  try {
+    const line = Deno.readTextFileSync("/proc/stat").split("\n")
+      .find((l) => l.startsWith("cpu "));
+    // user nice system idle iowait irq softirq steal (guest time is in user)
+    const t = line?.trim().split(/\s+/).slice(1, 9).map(Number);
+    if (!t || t.length < 8 || t.some((x) => !Number.isFinite(x))) {
+      return undefined;
+    }
+    return { steal: t[7] / 100, all: t.reduce((a, b) => a + b, 0) / 100 };
+  } catch {
+    return undefined;
+  }
+}
+const clockAtStart = cpuClock();
+
 const dir = await Deno.makeTempDir({ prefix: "procrec-compare-" });
 try {
   const storm = await buildEbpfStorm(dir);
@@ -447,10 +468,19 @@ const verdict = (m: boolean | undefined) =>
   m === undefined ? "" : m ? "met" : "NOT met";
 const load = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3)
   .join(" ");
+const clockAtEnd = cpuClock();
+const steal = clockAtStart && clockAtEnd
+  ? `; host steal ${(clockAtEnd.steal - clockAtStart.steal).toFixed(1)} s of ${
+    (clockAtEnd.all - clockAtStart.all).toFixed(0)
+  } s of the CPUs' time (${
+    (100 * (clockAtEnd.steal - clockAtStart.steal) /
+      Math.max(0.01, clockAtEnd.all - clockAtStart.all)).toFixed(1)
+  }%)`
+  : "";
 console.log(
   `\nbench:compare, ${
     new Date().toISOString()
-  }: medians of ${ROUNDS} round(s); storm ${size.threads} threads + ${size.execs} execs; ${navigator.hardwareConcurrency} cores, kernel ${Deno.osRelease()}, load average ${load}\n`,
+  }: medians of ${ROUNDS} round(s); storm ${size.threads} threads + ${size.execs} execs; ${navigator.hardwareConcurrency} cores, kernel ${Deno.osRelease()}, load average ${load}${steal}\n`,
 );
 console.log("| path | figure | ratio | target | |");
 console.log("|---|---|---|---|---|");
