@@ -628,7 +628,7 @@ static int test_exec_never_borrows_a_later_image(void) {
  * (above) must not cost the first its values when /proc was read in time.
  * A design that waited 2 ms before trusting a read kept 1 of 300. How many
  * are read in time is the host's doing, not only the library's: 189-200 of
- * 200 on one VM build; 46-136 on a later one (Firecracker, kernel
+ * 200 on one VM build; 46-200 on a later one (Firecracker, kernel
  * 6.18.44-fc-v1147), where the /proc read takes ~200 us and the reader
  * thread's wake-ups, by socket or by timer, were seen up to 12 ms late. The
  * bar is set between what the old design kept and what that host gives. */
