@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { analyzeChunks } from "../cli/analysis/mod.ts";
+import { analyzeChunks, type ForestOptions } from "../cli/analysis/mod.ts";
 import { ForestDiffer, renderDiff } from "../cli/diff/mod.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import {
@@ -163,13 +163,16 @@ async function* sampled<C>(chunks: AsyncIterable<C>): AsyncGenerator<C> {
   }
 }
 
-/** Decode + analysis as replay does it (`analyzeChunks` over `analysisChunks`). */
-async function analyzeFile(path: string) {
+/**
+ * Decode + analysis as replay does it (`analyzeChunks` over
+ * `analysisChunks`); `detail: "tree"` as `procrec diff` does it.
+ */
+async function analyzeFile(path: string, options: ForestOptions = {}) {
   const r = await RecordingReader.open(path);
   return await analyzeChunks(sampled(analysisChunks(r)), {
     os: "linux",
     bootId: "bench",
-  });
+  }, options);
 }
 
 const mb = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
@@ -329,14 +332,15 @@ export async function measureReplay(
       await measureSmallChunks(rec.small, log);
 
     // diff of two such recordings, as `procrec diff` does it: one forest at
-    // a time (A is reduced to its side of the diff and let go before B is
+    // a time, analysed keeping only the tree (`detail: "tree"`), and
+    // reduced to its side of the diff (A is let go before B is
     // analysed), then the diff and its text
     resetPeaks();
     t0 = performance.now();
     const differ = new ForestDiffer();
     let sideMs = 0;
     const sideOf = async (path: string) => {
-      const f = await analyzeFile(path);
+      const f = await analyzeFile(path, { detail: "tree" });
       const t = performance.now();
       const side = differ.side(f);
       sideMs += performance.now() - t;

@@ -52,6 +52,7 @@ export function newNode(
     comm: undefined,
     exit: undefined,
     threads: NONE,
+    threadCount: undefined,
     flags: NONE,
     reparentedAt: undefined,
     endState: undefined,

@@ -1,5 +1,5 @@
 import type { ProcEvent } from "../events/types.ts";
-import type { Forest, ForestMeta } from "./forest.ts";
+import type { Forest, ForestMeta, ForestOptions } from "./forest.ts";
 import { ForestBuilder } from "./forest_builder.ts";
 
 /**
@@ -24,8 +24,9 @@ import { ForestBuilder } from "./forest_builder.ts";
 export async function analyze(
   events: AsyncIterable<ProcEvent> | Iterable<ProcEvent>,
   meta: ForestMeta,
+  options: ForestOptions = {},
 ): Promise<Forest> {
-  const b = new ForestBuilder(meta);
+  const b = new ForestBuilder(meta, options);
   if (Symbol.asyncIterator in events) {
     for await (const e of events) b.add(e);
   } else {
@@ -54,8 +55,9 @@ export async function analyze(
 export async function analyzeChunks(
   chunks: AsyncIterable<{ readonly events: readonly ProcEvent[] }>,
   meta: ForestMeta,
+  options: ForestOptions = {},
 ): Promise<Forest> {
-  const b = new ForestBuilder(meta);
+  const b = new ForestBuilder(meta, options);
   for await (const c of chunks) {
     const events = c.events;
     for (let i = 0; i < events.length; i++) b.add(events[i]);

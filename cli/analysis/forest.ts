@@ -191,7 +191,17 @@ export interface ProcessNode {
   cmdline?: string;
   comm?: string;
   exit?: ExitStatus;
+  /**
+   * Its threads, main first. Empty for an ended process of a forest
+   * analysed with `detail: "tree"` ({@link Forest.detail}): count them with
+   * {@link threadCount}.
+   */
   threads: ThreadInfo[];
+  /**
+   * How many threads it had, when its {@link threads} were left out (an
+   * ended process of a `detail: "tree"` forest); absent otherwise.
+   */
+  threadCount?: number;
   flags: ProcessFlag[];
   /** When its parent exited while it ran. */
   reparentedAt?: number;
@@ -251,4 +261,48 @@ export interface Forest {
   last?: number;
   /** The recorded host's account names (the latest `accounts` event). */
   accounts?: AccountNames;
+  /**
+   * `"tree"` when analysed with that {@link ForestOptions.detail}: the
+   * processes, their tree, images, commands, exits and thread counts, but no
+   * exec steps and no threads of ended processes. Absent: everything.
+   */
+  detail?: "tree";
+}
+
+/** What an analysis keeps. */
+export interface ForestOptions {
+  /**
+   * `"full"` (the default): everything. `"tree"`: what the tree and its diff
+   * need, in less memory and time: each process's {@link ProcessNode.execs}
+   * stays empty (its image, arguments and command line are still those of
+   * its last exec) and the threads of a process that ended are replaced by
+   * their number ({@link ProcessNode.threadCount}; their exit classes are
+   * not made).
+   */
+  detail?: "full" | "tree";
+}
+
+/**
+ * The number of threads of a process, in a forest of either
+ * {@link ForestOptions.detail}.
+ *
+ * @example
+ * ```ts
+ * import { analyze, threadCount } from "./mod.ts";
+ * const events = [
+ *   { kind: "process_create", t: 0, pid: 5, tid: 5, ppid: 1, ptid: 1,
+ *     creatorPid: 1, creatorTid: 1, start: 0 },
+ *   { kind: "thread_create", t: 1, pid: 5, tid: 6, creatorPid: 5, creatorTid: 5 },
+ *   { kind: "process_exit", t: 2, pid: 5, tid: 5, status: 0 },
+ * ] as const;
+ * const meta = { os: "linux", bootId: "b" } as const;
+ * const full = await analyze(events, meta);
+ * const tree = await analyze(events, meta, { detail: "tree" });
+ * if (threadCount(full.processes[0]) !== 2) throw new Error("full");
+ * if (tree.processes[0].threads.length !== 0) throw new Error("left out");
+ * if (threadCount(tree.processes[0]) !== 2) throw new Error("tree");
+ * ```
+ */
+export function threadCount(n: ProcessNode): number {
+  return n.threadCount ?? n.threads.length;
 }

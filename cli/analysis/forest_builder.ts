@@ -22,6 +22,7 @@ import type {
   ExitStatus,
   Forest,
   ForestMeta,
+  ForestOptions,
   LostSpan,
   ProcessNode,
 } from "./forest.ts";
@@ -32,6 +33,7 @@ import {
   classifyThreads,
   newNode,
   newThread,
+  NONE,
   TEARDOWN_WINDOW_NS,
   ThreadsByTid,
 } from "./_forest_nodes.ts";
@@ -133,8 +135,12 @@ export class ForestBuilder {
    */
   #pendingDecisions: (ExecDenied | ExecAudited)[] = [];
 
-  constructor(meta: ForestMeta) {
+  /** `detail: "tree"`: no exec steps, no threads of ended processes kept. */
+  readonly #tree: boolean;
+
+  constructor(meta: ForestMeta, options: ForestOptions = {}) {
     this.meta = { os: meta.os, bootId: meta.bootId };
+    this.#tree = options.detail === "tree";
   }
 
   /**
@@ -283,6 +289,7 @@ export class ForestBuilder {
       ...(this.#first !== undefined ? { first: this.#first } : {}),
       ...(this.#last !== undefined ? { last: this.#last } : {}),
       ...(this.#accounts !== undefined ? { accounts: this.#accounts } : {}),
+      ...(this.#tree ? { detail: "tree" as const } : {}),
     };
   }
 
@@ -316,9 +323,11 @@ export class ForestBuilder {
     const t = e.t;
     const p = this.#liveOrImplicit(e.pid, t);
     const node = this.#nodes[p];
-    const step = execStep(t, "exec", e.info, this.#accounts);
-    this.#awaitHash(e.pid, step);
-    addExec(node, step);
+    if (!this.#tree) {
+      const step = execStep(t, "exec", e.info, this.#accounts);
+      this.#awaitHash(e.pid, step);
+      addExec(node, step);
+    }
     applyInfo(node, e.info);
     this.#active(p, t);
   }
@@ -473,7 +482,7 @@ export class ForestBuilder {
       ),
     ];
     if (snapshot) addFlag(node, "existing-before-recording");
-    if (event.info) {
+    if (event.info && !this.#tree) {
       const step = execStep(
         t,
         snapshot ? "snapshot" : "create",
@@ -486,8 +495,8 @@ export class ForestBuilder {
         this.#awaitHash(event.pid, step);
       }
       addExec(node, step);
-      applyInfo(node, event.info);
     }
+    if (event.info) applyInfo(node, event.info);
     if (event.guid !== undefined) node.guid = event.guid;
     if (!snapshot) {
       const c = event as ProcessCreate;
@@ -519,16 +528,18 @@ export class ForestBuilder {
         : this.#alive((event as ProcessCreate).creatorPid);
       const img = creator >= 0 ? this.#nodes[creator] : parentNode;
       if (img && (img.image !== undefined || img.argv !== undefined)) {
-        const last = img.execs[img.execs.length - 1];
-        addExec(node, {
-          t,
-          via: "fork",
-          image: img.image,
-          argv: img.argv,
-          cmdline: undefined,
-          argvTruncated: undefined,
-          from: last ? last.from : {},
-        });
+        if (!this.#tree) {
+          const last = img.execs[img.execs.length - 1];
+          addExec(node, {
+            t,
+            via: "fork",
+            image: img.image,
+            argv: img.argv,
+            cmdline: undefined,
+            argvTruncated: undefined,
+            from: last ? last.from : {},
+          });
+        }
         if (img.image !== undefined) node.image = img.image;
         if (img.argv !== undefined) node.argv = img.argv;
         if (node.comm === undefined && img.comm !== undefined) {
@@ -694,7 +705,11 @@ export class ForestBuilder {
           `process ${node.pid} exits at ${t}, before its start ${node.start}`,
       });
     }
-    classifyThreads(node, t, this.#activity[p]);
+    if (this.#tree) {
+      // (only their number is kept: the tid map forgets them below)
+      node.threadCount = node.threads.length;
+      node.threads = NONE;
+    } else classifyThreads(node, t, this.#activity[p]);
     this.#retire(p);
   }
 

@@ -5,7 +5,11 @@
  *
  * @module
  */
-import { analyzeChunks, type Forest } from "../analysis/mod.ts";
+import {
+  analyzeChunks,
+  type Forest,
+  type ForestOptions,
+} from "../analysis/mod.ts";
 import {
   analysisChunks,
   type RecordingReport,
@@ -29,13 +33,14 @@ export interface ReplayedRecording {
 /**
  * Opens a recording (or a bundle member), feeds its events through the
  * analysis (and the Sigma `rules`, when given) and writes the reader's
- * problems to stderr. Throws a
+ * problems to stderr (`options`: what the analysis keeps). Throws a
  * {@link CliError} (exit 2) when the input is not a recording.
  */
 export async function replayRecording(
   path: string | string[],
   span: { fromUtcNs?: bigint; toUtcNs?: bigint } = {},
   rules?: CompiledRule[],
+  options: ForestOptions = {},
 ): Promise<ReplayedRecording> {
   const reader = await openRecordingInput(path, span);
   const hunt = rules
@@ -44,7 +49,7 @@ export async function replayRecording(
   const forest = await analyzeChunks(hunt?.chunks ?? analysisChunks(reader), {
     os: reader.header.os,
     bootId: reader.header.bootId,
-  });
+  }, options);
   printErr(renderReadProblems(reader.report));
   return { reader, forest, ...(hunt ? { hunt: hunt.result() } : {}) };
 }

@@ -77,9 +77,14 @@ export async function runDiff(
   return diff.same ? 0 : 1;
 }
 
-/** One recording analysed and reduced to a side of the diff. */
+/**
+ * One recording analysed (keeping only what the diff reads: the tree, its
+ * commands, exits and thread counts) and reduced to a side of the diff.
+ */
 async function diffSide(differ: ForestDiffer, path: string) {
-  const { reader, forest } = await replayRecording(path);
+  const { reader, forest } = await replayRecording(path, {}, undefined, {
+    detail: "tree",
+  });
   return { side: differ.side(forest), redaction: reader.header.redaction };
 }
 

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Forest } from "../analysis/forest.ts";
+import { type Forest, threadCount } from "../analysis/forest.ts";
 import { commandText } from "../analysis/command_text.ts";
 import { processPosition } from "../analysis/process_position.ts";
 import type { DiffOptions, DiffProcess } from "./diff_forests.ts";
@@ -424,7 +424,7 @@ export function canonicalize(
       rank: -1,
       keyId: -1,
       exit,
-      threads: n.threads.length,
+      threads: threadCount(n),
       start: n.start,
       pid: n.pid,
       id: n.id,
