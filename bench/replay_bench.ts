@@ -270,7 +270,8 @@ export async function measureSmallChunks(
 /**
  * Measures raw decoding, decode + analysis, memory, small chunks and the diff
  * on `rec`; prints each figure with `log` as it comes. Peak RSS is sampled
- * every 5 ms; run with `--v8-flags=--expose-gc` for the retained figures.
+ * every 5 ms; run with `--v8-flags=--expose-gc` for the retained figures
+ * (`deno task bench` adds the V8 flags the launcher gives the analysis).
  */
 export async function measureReplay(
   rec: ReplayRecordings,

@@ -1,7 +1,8 @@
 /**
  * The recorder's V8 flags (the launcher passes them to `record`) are the
- * ones the live-memory benchmark measures with: the benchmark's figures are
- * the recorder's.
+ * ones the live-memory benchmark measures with, and the other commands'
+ * (the analysis: replay, diff...) the ones the replay benchmarks measure
+ * with: the benchmarks' figures are the commands'.
  */
 import { assert, assertEquals, procrec, ROOT } from "./_record_helpers.ts";
 
@@ -28,4 +29,38 @@ Deno.test("the launcher gives record the V8 flags deno task bench:live-memory me
   const help = await procrec(["record", "--help"]);
   assertEquals(help.code, 0, help.stderr);
   assert(!/unknown|Error/i.test(help.stderr), help.stderr);
+});
+
+Deno.test("the launcher gives every other command the V8 flags deno task bench and bench:compare measure the analysis with", async () => {
+  const launcher = await Deno.readTextFile(`${ROOT}procrec`);
+  const m = /^ANALYSIS_V8_FLAGS="([^"]+)"$/m.exec(launcher);
+  assert(m, "the launcher sets ANALYSIS_V8_FLAGS");
+  const flags = m[1].split(",");
+  assert(flags.some((f) => f.startsWith("--max-semi-space-size=")), m[1]);
+  assert(
+    /^V8_FLAGS=\("--v8-flags=\$ANALYSIS_V8_FLAGS"\)$/m.test(launcher),
+    "the other commands get them",
+  );
+  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
+  for (const task of ["bench", "bench:compare"]) {
+    const bench = /--v8-flags=(\S+)/.exec(tasks[task]);
+    assert(bench, tasks[task]);
+    assertEquals(
+      bench[1].split(",").filter((f) => f !== "--expose-gc"),
+      flags,
+      `deno task ${task}'s flags`,
+    );
+  }
+  // Deno takes them (an unknown V8 flag would stop every command), and a
+  // command that analyses runs with them
+  const help = await procrec(["replay", "--help"]);
+  assertEquals(help.code, 0, help.stderr);
+  assert(!/unknown|Error/i.test(help.stderr), help.stderr);
+  const replay = await procrec([
+    "replay",
+    "--summary",
+    `${ROOT}fixtures/make.cbor`,
+  ]);
+  assertEquals(replay.code, 0, replay.stderr);
+  assert(/^processes: \d+/m.test(replay.stdout), replay.stdout);
 });
