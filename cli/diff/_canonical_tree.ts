@@ -307,6 +307,7 @@ export function canonicalize(
   const imageIds = new Map<string, number>();
   const cmdlineIds = new Map<string, number>();
   let tuple = new Int32Array(64);
+  const argvs = new SharedArgvs();
   const keyNumber = (nimage: string, cmd: string) => {
     const key = `${nimage}\u0000${cmd}`;
     let k = keyIndex.get(key);
@@ -390,8 +391,10 @@ export function canonicalize(
       nimage = table.nimage[e];
       cmd = table.cmd[e];
       const first = table.argv[e];
-      if (first !== undefined && argv !== undefined && sameTexts(first, argv)) {
-        rawArgv = first;
+      if (first !== undefined && argv !== undefined) {
+        // (most often the first's; else any earlier process's with the
+        // same texts: normalization makes one key of many commands)
+        rawArgv = sameTexts(first, argv) ? first : argvs.of(argv);
       }
     } else {
       // (past the numbered texts: the command made as text)
@@ -517,6 +520,29 @@ function canonicalNodeOf(
     return processes[lo] === n ? all[lo] : slow(id);
   };
 }
+
+/**
+ * Lists of arguments by their texts, so that the processes of one command
+ * as recorded share one list (the side keeps them once the forest is let
+ * go; a side of the 1M-event bench recording kept 14.7 MiB of lists that
+ * the first of each key did not cover).
+ */
+class SharedArgvs {
+  #byText = new Map<string, string[]>();
+
+  /** `argv`, or an earlier list of the same texts. */
+  of(argv: string[]): string[] {
+    // (a NUL inside an argument could make two lists one text: compared)
+    const text = argv.join("\u0000");
+    const seen = this.#byText.get(text);
+    if (seen !== undefined) return sameTexts(seen, argv) ? seen : argv;
+    if (this.#byText.size < MAX_SHARED_ARGVS) this.#byText.set(text, argv);
+    return argv;
+  }
+}
+
+/** Distinct lists of arguments {@link SharedArgvs} keeps at most. */
+const MAX_SHARED_ARGVS = 1_000_000;
 
 /** Whether two lists hold the same texts. */
 function sameTexts(a: string[], b: string[]): boolean {
