@@ -1,8 +1,9 @@
 /**
- * `detail: "tree"` (what `procrec diff` analyses with, issue 16) keeps the
- * full analysis minus the exec steps and the threads of ended processes:
- * its forest equals the full forest with those left out (and their number
- * kept) on every fixture, on each fixture cut at random places (processes
+ * `detail: "tree"` (what `procrec diff`, `replay --summary` and the closing
+ * summary of `record` analyse with, issue 16) keeps the full analysis minus
+ * the exec steps and the threads of ended processes: its forest equals the
+ * full forest with those left out (and their counts kept), and its summary
+ * the full forest's, on every fixture, on each fixture cut at random places (processes
  * still running), on build storms and on random streams of reused pids and
  * tids, forks, execs, hashes and exits; and the diff of tree forests equals
  * the diff of full ones on every pair of fixtures and on storms.
@@ -12,7 +13,10 @@ import {
   type Forest,
   forestToJson,
   type ProcessNode,
+  summarize,
   threadCount,
+  type ThreadInfo,
+  type ThreadTally,
 } from "../cli/analysis/mod.ts";
 import { diffForests, type DiffOptions, renderDiff } from "../cli/diff/mod.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
@@ -31,10 +35,23 @@ function asTree(full: Forest): string {
       ...n,
       execs: [],
       threads: [],
-      threadCount: n.threads.length,
+      endedThreads: tally(n.threads),
     }
   );
   return JSON.stringify({ ...forestToJson(full), processes });
+}
+
+/** A process's threads counted, written out plainly. */
+function tally(threads: ThreadInfo[]): ThreadTally {
+  const of = (c: ThreadInfo["exitClass"]) =>
+    threads.filter((th) => th.exitClass === c).length;
+  return {
+    threads: threads.length,
+    remote: threads.filter((th) => th.remote).length,
+    teardown: of("teardown"),
+    standalone: of("standalone"),
+    lastThread: of("last-thread"),
+  };
 }
 
 /** Checks that the tree forest of `events` is the full one, reduced. */
@@ -54,6 +71,10 @@ async function check(
     full.processes.map(threadCount),
     what,
   );
+  // and the summary (of a tree forest, as record and replay --summary make it)
+  for (const all of [false, true]) {
+    assertEquals(summarize(tree, { all }), summarize(full, { all }), what);
+  }
   return { full, tree };
 }
 
@@ -87,15 +108,24 @@ Deno.test("a tree forest is the full forest without exec steps and ended process
 
 Deno.test("a tree forest is the full forest reduced, on storms and random streams", async () => {
   await check([...workload(20_000, 1000, 0)], "linux", "storm");
-  let forks = 0;
+  let forks = 0, remote = 0, teardown = 0;
   for (let seed = 1; seed <= 60; seed++) {
     const events = stream(seed, 300 + seed * 10);
-    const { full } = await check(events, "linux", `seed ${seed}`);
+    const { full, tree } = await check(events, "linux", `seed ${seed}`);
     for (const n of full.processes) {
       if (n.execs.some((s) => s.via === "fork")) forks++;
     }
+    for (const n of tree.processes) {
+      if (n.endedThreads?.remote) remote++;
+      if (n.endedThreads?.teardown) teardown++;
+    }
   }
-  assertEquals(forks > 100, true, `${forks} forks`);
+  // (forks, and ended processes with remote threads and teardown exits)
+  assertEquals(
+    forks > 100 && remote > 100 && teardown > 100,
+    true,
+    `${forks} forks, ${remote} remote, ${teardown} teardown`,
+  );
 });
 
 const OPTIONS: DiffOptions[] = [
@@ -219,14 +249,16 @@ function stream(seed: number, n: number): ProcEvent[] {
       evs.push({ kind: "comm", t, pid, tid: pid, comm: "c" });
     } else {
       const tid = rnd() < 0.1 ? pid : 100 + Math.floor(rnd() * 12);
+      // (some made by another process: remote)
+      const creator = rnd() < 0.15 ? pick() : pid;
       if (rnd() < 0.55) {
         evs.push({
           kind: "thread_create",
           t,
           pid,
           tid,
-          creatorPid: pid,
-          creatorTid: pid,
+          creatorPid: creator,
+          creatorTid: creator,
         });
       } else evs.push({ kind: "thread_exit", t, pid, tid, status: 0 });
     }

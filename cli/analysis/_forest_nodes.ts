@@ -9,6 +9,7 @@ import type {
   ProcessFlag,
   ProcessNode,
   ThreadInfo,
+  ThreadTally,
 } from "./forest.ts";
 
 /**
@@ -52,7 +53,7 @@ export function newNode(
     comm: undefined,
     exit: undefined,
     threads: NONE,
-    threadCount: undefined,
+    endedThreads: undefined,
     flags: NONE,
     reparentedAt: undefined,
     endState: undefined,
@@ -220,4 +221,46 @@ export function classifyThreads(
     } else th.exitClass = "standalone";
   }
   if (last) last.exitClass = "last-thread";
+}
+
+/**
+ * The counts of a process's threads (after {@link classifyThreads}), one
+ * frozen object per distinct counts: most processes share a few.
+ */
+export class ThreadTallies {
+  #byCounts = new Map<string, ThreadTally>();
+  /** The tally made last (most processes have the counts of the one before). */
+  #last: ThreadTally | undefined;
+
+  of(threads: readonly ThreadInfo[]): ThreadTally {
+    let remote = 0, teardown = 0, standalone = 0, lastThread = 0;
+    for (let i = 0; i < threads.length; i++) {
+      const th = threads[i];
+      if (th.remote) remote++;
+      if (th.exitClass === "teardown") teardown++;
+      else if (th.exitClass === "standalone") standalone++;
+      else if (th.exitClass === "last-thread") lastThread++;
+    }
+    const n = threads.length, last = this.#last;
+    if (
+      last !== undefined && last.threads === n && last.remote === remote &&
+      last.teardown === teardown && last.standalone === standalone &&
+      last.lastThread === lastThread
+    ) return last;
+    const key = `${n},${remote},${teardown},${standalone},${lastThread}`;
+    let tally = this.#byCounts.get(key);
+    if (tally === undefined) {
+      tally = Object.freeze({
+        threads: n,
+        remote,
+        teardown,
+        standalone,
+        lastThread,
+      });
+      // (bounded: past it, counts not seen yet get their own object)
+      if (this.#byCounts.size < 65536) this.#byCounts.set(key, tally);
+    }
+    this.#last = tally;
+    return tally;
+  }
 }

@@ -193,15 +193,16 @@ export interface ProcessNode {
   exit?: ExitStatus;
   /**
    * Its threads, main first. Empty for an ended process of a forest
-   * analysed with `detail: "tree"` ({@link Forest.detail}): count them with
-   * {@link threadCount}.
+   * analysed with `detail: "tree"` ({@link Forest.detail}): then
+   * {@link endedThreads} counts them ({@link threadCount}).
    */
   threads: ThreadInfo[];
   /**
-   * How many threads it had, when its {@link threads} were left out (an
-   * ended process of a `detail: "tree"` forest); absent otherwise.
+   * Its threads counted, when they were left out of {@link threads} (an
+   * ended process of a `detail: "tree"` forest); absent otherwise. Processes
+   * with the same counts share one frozen object.
    */
-  threadCount?: number;
+  endedThreads?: ThreadTally;
   flags: ProcessFlag[];
   /** When its parent exited while it ran. */
   reparentedAt?: number;
@@ -264,20 +265,32 @@ export interface Forest {
   /**
    * `"tree"` when analysed with that {@link ForestOptions.detail}: the
    * processes, their tree, images, commands, exits and thread counts, but no
-   * exec steps and no threads of ended processes. Absent: everything.
+   * exec steps and no threads of ended processes (their counts instead).
+   * Absent: everything.
    */
   detail?: "tree";
+}
+
+/** The threads of an ended process, counted (see {@link ProcessNode.endedThreads}). */
+export interface ThreadTally {
+  readonly threads: number;
+  /** Made by another process ({@link ThreadInfo.remote}). */
+  readonly remote: number;
+  /** By {@link ThreadInfo.exitClass}. */
+  readonly teardown: number;
+  readonly standalone: number;
+  readonly lastThread: number;
 }
 
 /** What an analysis keeps. */
 export interface ForestOptions {
   /**
    * `"full"` (the default): everything. `"tree"`: what the tree and its diff
-   * need, in less memory and time: each process's {@link ProcessNode.execs}
-   * stays empty (its image, arguments and command line are still those of
-   * its last exec) and the threads of a process that ended are replaced by
-   * their number ({@link ProcessNode.threadCount}; their exit classes are
-   * not made).
+   * and its summary need, in less memory and time: each process's
+   * {@link ProcessNode.execs} stays empty (its image, arguments and command
+   * line are still those of its last exec) and the threads of a process that
+   * ended are replaced by their counts ({@link ProcessNode.endedThreads}:
+   * how many, how many remote, how many of each exit class).
    */
   detail?: "full" | "tree";
 }
@@ -304,5 +317,5 @@ export interface ForestOptions {
  * ```
  */
 export function threadCount(n: ProcessNode): number {
-  return n.threadCount ?? n.threads.length;
+  return n.endedThreads?.threads ?? n.threads.length;
 }

@@ -36,6 +36,7 @@ import {
   NONE,
   TEARDOWN_WINDOW_NS,
   ThreadsByTid,
+  ThreadTallies,
 } from "./_forest_nodes.ts";
 import {
   classifyRunningThreadExits,
@@ -137,6 +138,8 @@ export class ForestBuilder {
 
   /** `detail: "tree"`: no exec steps, no threads of ended processes kept. */
   readonly #tree: boolean;
+  /** The counts of ended processes' threads, shared (`detail: "tree"`). */
+  #tallies = new ThreadTallies();
 
   constructor(meta: ForestMeta, options: ForestOptions = {}) {
     this.meta = { os: meta.os, bootId: meta.bootId };
@@ -705,11 +708,12 @@ export class ForestBuilder {
           `process ${node.pid} exits at ${t}, before its start ${node.start}`,
       });
     }
+    classifyThreads(node, t, this.#activity[p]);
     if (this.#tree) {
-      // (only their number is kept: the tid map forgets them below)
-      node.threadCount = node.threads.length;
+      // (only their counts are kept: the tid map forgets them below)
+      node.endedThreads = this.#tallies.of(node.threads);
       node.threads = NONE;
-    } else classifyThreads(node, t, this.#activity[p]);
+    }
     this.#retire(p);
   }
 

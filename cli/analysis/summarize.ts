@@ -1,5 +1,5 @@
 import type { EventKind } from "../events/types.ts";
-import type { Forest, ProcessNode } from "./forest.ts";
+import { type Forest, type ProcessNode, threadCount } from "./forest.ts";
 
 /** A process as a summary names it. */
 export interface SummaryProcess {
@@ -88,7 +88,7 @@ export function summarize(
   const threadExits = { teardown: 0, standalone: 0, lastThread: 0 };
   const failures: (SummaryProcess & { exit: string })[] = [];
   for (const n of forest.processes) {
-    threads += n.threads.length;
+    threads += threadCount(n);
     if (n.flags.includes("existing-before-recording")) existing++;
     if (n.flags.includes("reparented")) reparented++;
     if (n.flags.includes("parent-differs-from-creator")) pdc++;
@@ -101,6 +101,13 @@ export function summarize(
     }
     if (n.threads.length > 0) {
       remoteThreads += countThreads(n.threads, threadExits);
+    } else if (n.endedThreads !== undefined) {
+      // (a tree forest: the threads counted at the process's exit)
+      const c = n.endedThreads;
+      remoteThreads += c.remote;
+      threadExits.teardown += c.teardown;
+      threadExits.standalone += c.standalone;
+      threadExits.lastThread += c.lastThread;
     }
   }
   const byReason: Record<string, number> = {};

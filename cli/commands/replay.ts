@@ -15,6 +15,7 @@ import {
   checkWindow,
   FILTER_FLAGS,
   forestToJson,
+  isFiltering,
   parseTimePoint,
   parseTimeWindow,
   renderSummary,
@@ -322,6 +323,7 @@ export function register(program: Command): void {
         inputs,
         span,
         rules,
+        { detail: summaryOnly(flags, rules) ? "tree" : "full" },
       );
       const base = BigInt(reader.header.timeBase.utcNs);
       const filter = buildFilter(flags, base);
@@ -435,6 +437,23 @@ async function bootsOf(
   if (!dir && inputs.length === 1) return [];
   const set = await asCliError(SegmentSetReader.open(inputs, span));
   return set.boots();
+}
+
+/**
+ * Whether the command prints the summary of the whole recording and nothing
+ * else: the analysis then keeps only what the summary reads (no exec steps,
+ * the counts of ended processes' threads). A filter (which may look at exec
+ * steps) or rules need the whole analysis; a filter that does not parse
+ * counts as one here (the command then says what is wrong with it).
+ */
+function summaryOnly(flags: ReplayFlags, rules: unknown): boolean {
+  if (!flags.summary || flags.events || rules !== undefined) return false;
+  try {
+    // (the time base matters only to the values, not to whether it filters)
+    return !isFiltering(buildFilter(flags, 0n));
+  } catch {
+    return false;
+  }
 }
 
 /**
