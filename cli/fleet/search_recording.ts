@@ -61,7 +61,10 @@ export async function searchRecording(
   events: AsyncIterable<ProcEvent> | Iterable<ProcEvent>,
   q: SearchQuery,
 ): Promise<SearchHit[]> {
-  const b = new ForestBuilder({ os: header.os, bootId: header.bootId });
+  // (the parents' chain is all it reads of the forest: the tree analysis)
+  const b = new ForestBuilder({ os: header.os, bootId: header.bootId }, {
+    detail: "tree",
+  });
   const starts = new Map<number, number>();
   const found: { ev: ProcEvent; start: number }[] = [];
   const base = BigInt(header.timeBase.utcNs);
