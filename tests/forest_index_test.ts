@@ -5,7 +5,7 @@
  * give what a plain `Map` and full sorts give, on random event streams with
  * reused pids, duplicate identities, snapshots out of order and odd pids.
  */
-import { ForestBuilder } from "../cli/analysis/mod.ts";
+import { ForestBuilder, processPosition } from "../cli/analysis/mod.ts";
 import { PidTable } from "../cli/analysis/_pid_table.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { assertForestLikeReference } from "./_forest_reference.ts";
@@ -101,4 +101,31 @@ Deno.test("ForestBuilder's index by id, children order and re-parenting equal th
     const f = b.finish();
     assertForestLikeReference(f, `seed ${seed}`);
   }
+});
+
+Deno.test("processPosition from any place near it finds what it finds from none", () => {
+  let found = 0;
+  for (let seed = 1; seed <= 12; seed++) {
+    const b = new ForestBuilder({ os: "linux", bootId: `near${seed}` });
+    for (const e of stream(seed, 2000, seed % 4 === 0)) b.add(e);
+    const f = b.finish();
+    const rnd = random(seed * 7919);
+    const n = f.processes.length;
+    // every process and ids that are not there (other boot, other start)
+    const ids = [
+      ...f.processes.map((p) => p.id),
+      ...f.processes.slice(0, 50).map((p) => p.id.replace(/.$/, "f")),
+      "{x}",
+    ];
+    for (const id of ids) {
+      const want = processPosition(f, id);
+      if (want >= 0) found++;
+      const nears = [0, n - 1, n, -1, Math.floor(rnd() * n)];
+      if (want >= 0) nears.push(want, want - 1, want + 1, want - 9, want + 9);
+      for (const near of nears) {
+        assertEquals(processPosition(f, id, near), want, `${id} from ${near}`);
+      }
+    }
+  }
+  assertEquals(found > 5000, true, `${found}`);
 });

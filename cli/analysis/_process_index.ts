@@ -67,10 +67,12 @@ export class ProcessIndex implements ReadonlyMap<string, ProcessNode> {
   /**
    * The place of the process with this id in the forest's order (the order
    * of the list given), or -1 when the search cannot find it (an id not
-   * among them, or one that does not fit the id scheme).
+   * among them, or one that does not fit the id scheme). `near`: a place
+   * the process is likely close to (the one found before, when looking up
+   * the children of a process in order): the search starts there.
    */
-  positionOf(id: string): number {
-    return this.#search(id);
+  positionOf(id: string, near = -1): number {
+    return this.#search(id, near);
   }
 
   /** The process at a place in the forest's order. */
@@ -78,7 +80,7 @@ export class ProcessIndex implements ReadonlyMap<string, ProcessNode> {
     return this.#nodes[position];
   }
 
-  #search(id: string): number {
+  #search(id: string, near = -1): number {
     const nodes = this.#nodes;
     if (id.length >= 38 && id.charCodeAt(0) === 0x7b) {
       const s3 = hex(id, 10), s2 = hex(id, 15), s1 = hex(id, 20);
@@ -87,7 +89,30 @@ export class ProcessIndex implements ReadonlyMap<string, ProcessNode> {
         const start = ((s3 * 0x10000 + s2) | 0) * 0x100000000 +
           s1 * 0x10000 + s0;
         const pid = p1 * 0x10000 + p0;
+        const before = (n: ProcessNode) =>
+          n.start < start || (n.start === start && n.pid < pid);
+        // the first place whose (start, pid) is not before the id's, in
+        // [a, b): from `near` by steps that double, then by halves
         let a = 0, b = nodes.length;
+        if (near >= 0 && near < b) {
+          if (before(nodes[near])) {
+            let step = 1;
+            a = near + 1;
+            while (a + step < b && before(nodes[a + step - 1])) {
+              a += step;
+              step *= 2;
+            }
+            b = Math.min(b, a + step);
+          } else {
+            let step = 1;
+            b = near;
+            while (b - step > a && !before(nodes[b - step])) {
+              b -= step;
+              step *= 2;
+            }
+            a = Math.max(a, b - step);
+          }
+        }
         while (a < b) {
           const m = (a + b) >>> 1;
           const n = nodes[m];

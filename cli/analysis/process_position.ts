@@ -3,7 +3,8 @@ import { ProcessIndex } from "./_process_index.ts";
 
 /**
  * The place of the process with this id in `forest.processes`, found through
- * the index the builder made ({@link Forest.byId}) with no map of ids; -1
+ * the index the builder made ({@link Forest.byId}) with no map of ids,
+ * starting from `near` when given (a place it is likely close to); -1
  * when that index cannot tell (a forest made otherwise, a process that does
  * not fit the id scheme, or an id not in the forest): the caller then looks
  * it up its own way.
@@ -22,9 +23,13 @@ import { ProcessIndex } from "./_process_index.ts";
  * if (processPosition(f, "{x}") !== -1) throw new Error();
  * ```
  */
-export function processPosition(forest: Forest, id: string): number {
+export function processPosition(
+  forest: Forest,
+  id: string,
+  near = -1,
+): number {
   const index = forest.byId;
   if (!(index instanceof ProcessIndex)) return -1;
-  const at = index.positionOf(id);
+  const at = index.positionOf(id, near);
   return at >= 0 && forest.processes[at] === index.at(at) ? at : -1;
 }

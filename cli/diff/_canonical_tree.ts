@@ -503,10 +503,16 @@ function canonicalNodeOf(
     }
     return byId.get(id);
   };
+  // (the place found last: children come in the forest's order, so the
+  // next is most often close after it)
+  let last = -1;
   return (id) => {
     // (the builder's index gives the place in the forest's order at once)
-    const at = processPosition(forest, id);
-    if (at >= 0) return all[at];
+    const at = processPosition(forest, id, last);
+    if (at >= 0) {
+      last = at;
+      return all[at];
+    }
     const n = forest.byId.get(id);
     if (n === undefined) return slow(id);
     let lo = 0, hi = processes.length;
