@@ -134,7 +134,7 @@ export class Shapes {
 export class NormalizeMemo {
   #memo = new Map<string, string>();
   readonly options: DiffOptions;
-  /** Arguments as recorded: the number of their text in a command, or {@link LEFT_OUT}. */
+  /** Arguments as recorded: their numbers (see {@link lastRaw}). */
   #argIds = new Map<string, number>();
   /** The numbers of arguments' texts in a command (normalized, quoted). */
   #textIds = new Map<string, number>();
@@ -162,27 +162,50 @@ export class NormalizeMemo {
    * The number of an argument's text in a command (normalized, then quoted
    * as the shell would need): equal numbers, equal texts. {@link LEFT_OUT}
    * for an argument `--ignore-argv` matched whole; {@link NO_NUMBER} once
-   * too many distinct texts were numbered.
+   * too many distinct texts were numbered. Sets {@link lastRaw}.
    */
   argId(a: string): number {
-    let id = this.#argIds.get(a);
-    if (id === undefined) {
-      const s = this.of(a);
-      if (s === "<ignored>" && a !== s) id = LEFT_OUT;
-      else {
-        const q = quote(s);
-        id = this.#textIds.get(q);
-        if (id === undefined) {
-          if (this.argTexts.length >= this.maxArgTexts) return NO_NUMBER;
-          id = this.argTexts.length;
-          this.argTexts.push(q);
-          this.#textIds.set(q, id);
-        }
+    const raw = this.#argIds.get(a);
+    if (raw !== undefined) {
+      this.lastRaw = raw;
+      return this.#textOfRaw[raw];
+    }
+    this.lastRaw = -1;
+    let id: number | undefined;
+    const s = this.of(a);
+    if (s === "<ignored>" && a !== s) id = LEFT_OUT;
+    else {
+      const q = quote(s);
+      id = this.#textIds.get(q);
+      if (id === undefined) {
+        if (this.argTexts.length >= this.maxArgTexts) return NO_NUMBER;
+        id = this.argTexts.length;
+        this.argTexts.push(q);
+        this.#textIds.set(q, id);
       }
-      if (this.#argIds.size < 1_000_000) this.#argIds.set(a, id);
+    }
+    const r = this.#argIds.size;
+    if (r < 1_000_000) {
+      if (r === this.#textOfRaw.length) {
+        const grown = new Int32Array(r * 2);
+        grown.set(this.#textOfRaw);
+        this.#textOfRaw = grown;
+      }
+      this.#argIds.set(a, r);
+      this.#textOfRaw[r] = id;
+      this.lastRaw = r;
     }
     return id;
   }
+
+  /**
+   * The number of the argument as recorded that {@link argId} looked up
+   * last (equal numbers, equal arguments), or -1 when it has none (past the
+   * 1,000,000 numbered).
+   */
+  lastRaw = -1;
+  /** The text's number of each argument as recorded, by its number. */
+  #textOfRaw = new Int32Array(1024);
 }
 
 /** {@link NormalizeMemo.argId} of an argument left out of the command. */
@@ -193,32 +216,24 @@ const NO_NUMBER = -2;
 const MAX_ARG_TEXTS = 4_000_000;
 
 /**
- * The (image, command) keys of one side, found by a list of numbers (the
- * image's, then each argument's, or a command line's) in an open-addressing
- * table, so that the command's text and the key are made once per distinct
- * key and shared, not once per process.
+ * Entries found by a list of numbers in an open-addressing table: the entry
+ * of `tuple[0..n)` is its place in the order added.
  */
-class KeyTable {
+class TupleTable {
   /** Numbers of each entry, one after the other. */
   #pool = new Int32Array(4096);
   #poolLen = 0;
   #start: number[] = [];
   #len: number[] = [];
-  /** Per entry: the key's place among the side's keys, the image and command texts. */
-  readonly k: number[] = [];
-  readonly nimage: string[] = [];
-  readonly cmd: string[] = [];
-  /**
-   * The arguments as recorded of the first process of each entry: a later
-   * process whose arguments are the same texts shares this list (the side
-   * then keeps one list per distinct command, not one per process, once the
-   * forest is let go).
-   */
-  readonly argv: (string[] | undefined)[] = [];
   /** Entry + 1 by hash (0: empty). */
   #slots = new Int32Array(1024);
 
-  /** The entry of the numbers `tuple[0..n)`, or -1 (then {@link add} it). */
+  /** Entries added. */
+  get size(): number {
+    return this.#start.length;
+  }
+
+  /** The entry of the numbers `tuple[0..n)` (hash `h`), or -1 (then {@link add} it). */
   find(tuple: Int32Array, n: number, h: number): number {
     const slots = this.#slots;
     const mask = slots.length - 1;
@@ -234,15 +249,8 @@ class KeyTable {
     }
   }
 
-  add(
-    tuple: Int32Array,
-    n: number,
-    h: number,
-    k: number,
-    nimage: string,
-    cmd: string,
-    argv: string[] | undefined,
-  ): void {
+  /** Adds the numbers `tuple[0..n)` (not there; hash `h`): its entry. */
+  add(tuple: Int32Array, n: number, h: number): number {
     if (this.#poolLen + n > this.#pool.length) {
       let size = this.#pool.length * 2;
       while (size < this.#poolLen + n) size *= 2;
@@ -250,17 +258,14 @@ class KeyTable {
       pool.set(this.#pool.subarray(0, this.#poolLen));
       this.#pool = pool;
     }
-    const e = this.k.length;
+    const e = this.#start.length;
     this.#pool.set(tuple.subarray(0, n), this.#poolLen);
     this.#start.push(this.#poolLen);
     this.#len.push(n);
     this.#poolLen += n;
-    this.k.push(k);
-    this.nimage.push(nimage);
-    this.cmd.push(cmd);
-    this.argv.push(argv);
     if ((e + 1) * 2 > this.#slots.length) this.#rehash();
     else this.#place(e, h);
+    return e;
   }
 
   #place(e: number, h: number): void {
@@ -273,11 +278,73 @@ class KeyTable {
 
   #rehash(): void {
     this.#slots = new Int32Array(this.#slots.length * 2);
-    for (let e = 0; e < this.k.length; e++) {
+    for (let e = 0; e < this.#start.length; e++) {
       this.#place(e, hashInts(this.#pool, this.#start[e], this.#len[e]));
     }
   }
 }
+
+/**
+ * The (image, command) keys of one side, found by a list of numbers (the
+ * image's, then each argument's, or a command line's), so that the
+ * command's text and the key are made once per distinct key and shared, not
+ * once per process.
+ */
+class KeyTable extends TupleTable {
+  /** Per entry: the key's place among the side's keys, the image and command texts. */
+  readonly k: number[] = [];
+  readonly nimage: string[] = [];
+  readonly cmd: string[] = [];
+  /**
+   * The arguments as recorded of the first process of each entry: a later
+   * process whose arguments are the same texts shares this list (the side
+   * then keeps one list per distinct command, not one per process, once the
+   * forest is let go).
+   */
+  readonly argv: (string[] | undefined)[] = [];
+
+  addKey(
+    tuple: Int32Array,
+    n: number,
+    h: number,
+    k: number,
+    nimage: string,
+    cmd: string,
+    argv: string[] | undefined,
+  ): void {
+    this.add(tuple, n, h);
+    this.k.push(k);
+    this.nimage.push(nimage);
+    this.cmd.push(cmd);
+    this.argv.push(argv);
+  }
+}
+
+/**
+ * Lists of arguments by the numbers of the arguments as recorded
+ * ({@link NormalizeMemo.lastRaw}), so that the processes of one command as
+ * recorded share one list (the side keeps them once the forest is let go;
+ * normalization makes one key of many commands, src/f1234.c and
+ * src/f5678.c, so the first list of a key does not cover them).
+ */
+class SharedArgvs extends TupleTable {
+  #lists: string[][] = [];
+
+  /** The list of the arguments numbered `raw[0..n)` seen first, else `argv`. */
+  of(raw: Int32Array, n: number, argv: string[]): string[] {
+    const h = hashInts(raw, 0, n);
+    const e = this.find(raw, n, h);
+    if (e >= 0) return this.#lists[e];
+    if (this.size < MAX_SHARED_ARGVS) {
+      this.add(raw, n, h);
+      this.#lists.push(argv);
+    }
+    return argv;
+  }
+}
+
+/** Distinct lists of arguments {@link SharedArgvs} keeps at most. */
+const MAX_SHARED_ARGVS = 1_000_000;
 
 /** A hash of `n` numbers of `a` from `at`. */
 function hashInts(a: Int32Array, at: number, n: number): number {
@@ -307,6 +374,8 @@ export function canonicalize(
   const imageIds = new Map<string, number>();
   const cmdlineIds = new Map<string, number>();
   let tuple = new Int32Array(64);
+  // (the numbers of the arguments as recorded, to share their lists)
+  let raw = new Int32Array(64);
   const argvs = new SharedArgvs();
   const keyNumber = (nimage: string, cmd: string) => {
     const key = `${nimage}\u0000${cmd}`;
@@ -349,13 +418,17 @@ export function canonicalize(
     const argv = n.argv;
     let len = 2;
     let numbered = true;
+    let rawNumbered = true;
     if (argv !== undefined) {
       if (argv.length + 2 > tuple.length) {
         tuple = new Int32Array(argv.length * 2 + 2);
+        raw = new Int32Array(argv.length * 2 + 2);
       }
       tuple[1] = -1;
       for (let i = 0; i < argv.length; i++) {
         const id = memo.argId(argv[i]);
+        raw[i] = memo.lastRaw;
+        if (memo.lastRaw < 0) rawNumbered = false;
         if (id === LEFT_OUT) continue;
         if (id === NO_NUMBER) {
           numbered = false;
@@ -384,7 +457,7 @@ export function canonicalize(
         cmd = argv !== undefined
           ? commandOf(tuple, len, memo.argTexts)
           : memo.of(n.cmdline ?? "");
-        table.add(tuple, len, h, keyNumber(nimage, cmd), nimage, cmd, argv);
+        table.addKey(tuple, len, h, keyNumber(nimage, cmd), nimage, cmd, argv);
         e = table.k.length - 1;
       }
       k = table.k[e];
@@ -393,8 +466,12 @@ export function canonicalize(
       const first = table.argv[e];
       if (first !== undefined && argv !== undefined) {
         // (most often the first's; else any earlier process's with the
-        // same texts: normalization makes one key of many commands)
-        rawArgv = sameTexts(first, argv) ? first : argvs.of(argv);
+        // same arguments: normalization makes one key of many commands)
+        rawArgv = sameTexts(first, argv)
+          ? first
+          : rawNumbered
+          ? argvs.of(raw, argv.length, argv)
+          : argv;
       }
     } else {
       // (past the numbered texts: the command made as text)
@@ -526,29 +603,6 @@ function canonicalNodeOf(
     return processes[lo] === n ? all[lo] : slow(id);
   };
 }
-
-/**
- * Lists of arguments by their texts, so that the processes of one command
- * as recorded share one list (the side keeps them once the forest is let
- * go; a side of the 1M-event bench recording kept 14.7 MiB of lists that
- * the first of each key did not cover).
- */
-class SharedArgvs {
-  #byText = new Map<string, string[]>();
-
-  /** `argv`, or an earlier list of the same texts. */
-  of(argv: string[]): string[] {
-    // (a NUL inside an argument could make two lists one text: compared)
-    const text = argv.join("\u0000");
-    const seen = this.#byText.get(text);
-    if (seen !== undefined) return sameTexts(seen, argv) ? seen : argv;
-    if (this.#byText.size < MAX_SHARED_ARGVS) this.#byText.set(text, argv);
-    return argv;
-  }
-}
-
-/** Distinct lists of arguments {@link SharedArgvs} keeps at most. */
-const MAX_SHARED_ARGVS = 1_000_000;
 
 /** Whether two lists hold the same texts. */
 function sameTexts(a: string[], b: string[]): boolean {
