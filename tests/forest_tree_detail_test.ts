@@ -13,6 +13,7 @@ import {
   type Forest,
   forestToJson,
   type ProcessNode,
+  renderTree,
   summarize,
   threadCount,
   type ThreadInfo,
@@ -28,16 +29,20 @@ import { xorshift } from "./_xorshift.ts";
 
 const META = { os: "linux" as const, bootId: "tree" };
 
-/** The full forest as JSON, with what `detail: "tree"` leaves out left out. */
-function asTree(full: Forest): string {
-  const processes = full.processes.map((n): ProcessNode =>
-    n.end === undefined ? { ...n, execs: [] } : {
+/**
+ * The full forest as JSON, with what `detail: "processes"` (or `"tree"`,
+ * which also leaves out the exec steps) leaves out left out.
+ */
+function reduced(full: Forest, detail: "processes" | "tree"): string {
+  const processes = full.processes.map((n): ProcessNode => {
+    const execs = detail === "tree" ? [] : n.execs;
+    return n.end === undefined ? { ...n, execs } : {
       ...n,
-      execs: [],
+      execs,
       threads: [],
       endedThreads: tally(n.threads),
-    }
-  );
+    };
+  });
   return JSON.stringify({ ...forestToJson(full), processes });
 }
 
@@ -54,7 +59,10 @@ function tally(threads: ThreadInfo[]): ThreadTally {
   };
 }
 
-/** Checks that the tree forest of `events` is the full one, reduced. */
+/**
+ * Checks that the tree and processes forests of `events` are the full one,
+ * reduced, and that what is made of them is what is made of the full one.
+ */
 async function check(
   events: ProcEvent[],
   os: "linux" | "windows",
@@ -63,19 +71,33 @@ async function check(
   const meta = { os, bootId: META.bootId };
   const full = await analyze(events, meta);
   const tree = await analyze(events, meta, { detail: "tree" });
+  const procs = await analyze(events, meta, { detail: "processes" });
   assertEquals(full.detail, undefined, what);
   assertEquals(tree.detail, "tree", what);
-  assertEquals(JSON.stringify(forestToJson(tree)), asTree(full), what);
+  assertEquals(procs.detail, "processes", what);
+  assertEquals(JSON.stringify(forestToJson(tree)), reduced(full, "tree"), what);
+  assertEquals(
+    JSON.stringify(forestToJson(procs)),
+    reduced(full, "processes"),
+    what,
+  );
   assertEquals(
     tree.processes.map(threadCount),
     full.processes.map(threadCount),
     what,
   );
-  // and the summary (of a tree forest, as record and replay --summary make it)
+  // and the summary (of a tree forest, as record and replay --summary make
+  // it), the tree view (of a processes forest, as replay shows it), with
+  // every optional part of its lines
   for (const all of [false, true]) {
     assertEquals(summarize(tree, { all }), summarize(full, { all }), what);
+    assertEquals(summarize(procs, { all }), summarize(full, { all }), what);
   }
-  return { full, tree };
+  for (const wide of [false, true]) {
+    const o = { ids: true, wide };
+    assertEquals(renderTree(procs, o), renderTree(full, o), what);
+  }
+  return { full, tree, procs };
 }
 
 async function eventsOf(path: string) {

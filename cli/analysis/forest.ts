@@ -193,14 +193,14 @@ export interface ProcessNode {
   exit?: ExitStatus;
   /**
    * Its threads, main first. Empty for an ended process of a forest
-   * analysed with `detail: "tree"` ({@link Forest.detail}): then
-   * {@link endedThreads} counts them ({@link threadCount}).
+   * analysed with `detail: "processes"` or `"tree"` ({@link Forest.detail}):
+   * then {@link endedThreads} counts them ({@link threadCount}).
    */
   threads: ThreadInfo[];
   /**
    * Its threads counted, when they were left out of {@link threads} (an
-   * ended process of a `detail: "tree"` forest); absent otherwise. Processes
-   * with the same counts share one frozen object.
+   * ended process of a `detail: "processes"` or `"tree"` forest); absent
+   * otherwise. Processes with the same counts share one frozen object.
    */
   endedThreads?: ThreadTally;
   flags: ProcessFlag[];
@@ -263,12 +263,10 @@ export interface Forest {
   /** The recorded host's account names (the latest `accounts` event). */
   accounts?: AccountNames;
   /**
-   * `"tree"` when analysed with that {@link ForestOptions.detail}: the
-   * processes, their tree, images, commands, exits and thread counts, but no
-   * exec steps and no threads of ended processes (their counts instead).
-   * Absent: everything.
+   * The {@link ForestOptions.detail} it was analysed with, unless `"full"`
+   * (then absent: everything).
    */
-  detail?: "tree";
+  detail?: "processes" | "tree";
 }
 
 /** The threads of an ended process, counted (see {@link ProcessNode.endedThreads}). */
@@ -285,14 +283,16 @@ export interface ThreadTally {
 /** What an analysis keeps. */
 export interface ForestOptions {
   /**
-   * `"full"` (the default): everything. `"tree"`: what the tree and its diff
-   * and its summary need, in less memory and time: each process's
-   * {@link ProcessNode.execs} stays empty (its image, arguments and command
-   * line are still those of its last exec) and the threads of a process that
-   * ended are replaced by their counts ({@link ProcessNode.endedThreads}:
-   * how many, how many remote, how many of each exit class).
+   * `"full"` (the default): everything. `"processes"`: the threads of a
+   * process that ended are replaced by their counts
+   * ({@link ProcessNode.endedThreads}: how many, how many remote, how many of
+   * each exit class), in less memory and time; all else is kept (what the
+   * tree view, the timeline, filters and the report read). `"tree"`: also no
+   * exec steps, each process's {@link ProcessNode.execs} stays empty (its
+   * image, arguments and command line are still those of its last exec):
+   * what the diff and the summary read.
    */
-  detail?: "full" | "tree";
+  detail?: "full" | "processes" | "tree";
 }
 
 /**

@@ -136,14 +136,20 @@ export class ForestBuilder {
    */
   #pendingDecisions: (ExecDenied | ExecAudited)[] = [];
 
-  /** `detail: "tree"`: no exec steps, no threads of ended processes kept. */
+  /** {@link ForestOptions.detail}. */
+  readonly #detail: "full" | "processes" | "tree";
+  /** `detail: "tree"`: no exec steps kept. */
   readonly #tree: boolean;
-  /** The counts of ended processes' threads, shared (`detail: "tree"`). */
+  /** `detail: "processes"` or `"tree"`: the threads of ended processes counted, not kept. */
+  readonly #countThreads: boolean;
+  /** The counts of ended processes' threads, shared. */
   #tallies = new ThreadTallies();
 
   constructor(meta: ForestMeta, options: ForestOptions = {}) {
     this.meta = { os: meta.os, bootId: meta.bootId };
-    this.#tree = options.detail === "tree";
+    this.#detail = options.detail ?? "full";
+    this.#tree = this.#detail === "tree";
+    this.#countThreads = this.#detail !== "full";
   }
 
   /**
@@ -292,7 +298,7 @@ export class ForestBuilder {
       ...(this.#first !== undefined ? { first: this.#first } : {}),
       ...(this.#last !== undefined ? { last: this.#last } : {}),
       ...(this.#accounts !== undefined ? { accounts: this.#accounts } : {}),
-      ...(this.#tree ? { detail: "tree" as const } : {}),
+      ...(this.#detail !== "full" ? { detail: this.#detail } : {}),
     };
   }
 
@@ -709,7 +715,7 @@ export class ForestBuilder {
       });
     }
     classifyThreads(node, t, this.#activity[p]);
-    if (this.#tree) {
+    if (this.#countThreads) {
       // (only their counts are kept: the tid map forgets them below)
       node.endedThreads = this.#tallies.of(node.threads);
       node.threads = NONE;

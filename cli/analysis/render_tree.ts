@@ -1,7 +1,7 @@
 import { commandOf, formatDuration, labelOf, oneLine } from "./_format.ts";
 import { formatTime, type TimeStyle } from "./format_time.ts";
 import { style } from "../text/style.ts";
-import type { Forest, ProcessNode } from "./forest.ts";
+import { type Forest, type ProcessNode, threadCount } from "./forest.ts";
 import { identityOf, userLabel } from "./process_identity.ts";
 import {
   isFiltering,
@@ -138,9 +138,11 @@ export function describeProcess(
     const failed = !n.exit.success && n.exit.kind !== "unknown";
     parts.push(style("red", n.exit.text, color && failed));
   }
-  const remote = n.threads.filter((t) => t.remote).length;
+  // (an ended process of a forest that counted its threads: the counts)
+  const remote = n.endedThreads?.remote ??
+    n.threads.filter((t) => t.remote).length;
   parts.push(
-    `threads ${n.threads.length}${remote ? ` (${remote} remote)` : ""}`,
+    `threads ${threadCount(n)}${remote ? ` (${remote} remote)` : ""}`,
   );
   const images = n.execs.filter((e) => e.via === "exec").map((e) =>
     e.image ?? "?"

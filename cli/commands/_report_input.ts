@@ -51,9 +51,11 @@ export async function analyzeReader(
   const meta = { os: h.os, bootId: h.bootId };
   // the hunt sees what the report shows: the redacted events
   const hunter = rules ? new RuleHunter(name, h, rules) : undefined;
+  // (the report shows how many threads, not each: they are counted)
+  const detail = { detail: "processes" } as const;
   const forest = redactor
-    ? await analyze(redacted(reader.events(), redactor, hunter), meta)
-    : await analyzeChunks(hunted(analysisChunks(reader), hunter), meta);
+    ? await analyze(redacted(reader.events(), redactor, hunter), meta, detail)
+    : await analyzeChunks(hunted(analysisChunks(reader), hunter), meta, detail);
   const shown = inWindow(forest, window);
   const rec = reportRecordingOf(name, h, shown, reader.report);
   if (hunter) {

@@ -214,10 +214,11 @@ export function register(program: Command): void {
       >();
       const onRecording = (path: string, reader: RecordingReader) => {
         if (inSet.has(path)) return undefined;
+        // (the report shows how many threads, not each: they are counted)
         const builder = new ForestBuilder({
           os: reader.header.os,
           bootId: reader.header.bootId,
-        });
+        }, { detail: "processes" });
         const hunter = ruleSet
           ? new RuleHunter(
             path.split(/[\\/]/).pop()!,

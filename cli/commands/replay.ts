@@ -323,7 +323,7 @@ export function register(program: Command): void {
         inputs,
         span,
         rules,
-        { detail: summaryOnly(flags, rules) ? "tree" : "full" },
+        { detail: replayDetail(flags, rules) },
       );
       const base = BigInt(reader.header.timeBase.utcNs);
       const filter = buildFilter(flags, base);
@@ -440,19 +440,27 @@ async function bootsOf(
 }
 
 /**
- * Whether the command prints the summary of the whole recording and nothing
- * else: the analysis then keeps only what the summary reads (no exec steps,
- * the counts of ended processes' threads). A filter (which may look at exec
- * steps) or rules need the whole analysis; a filter that does not parse
- * counts as one here (the command then says what is wrong with it).
+ * What the analysis keeps for what the command prints: every thread for the
+ * forest as JSON; for the summary of the whole recording (no filter, which
+ * may look at exec steps, no rules) only what the summary reads (no exec
+ * steps, the counts of ended processes' threads); else everything but the
+ * threads of ended processes, counted (the tree, the timeline and the
+ * summary read no more). A filter that does not parse counts as one here
+ * (the command then says what is wrong with it).
  */
-function summaryOnly(flags: ReplayFlags, rules: unknown): boolean {
-  if (!flags.summary || flags.events || rules !== undefined) return false;
+function replayDetail(
+  flags: ReplayFlags,
+  rules: unknown,
+): "full" | "processes" | "tree" {
+  if (flags.json && !flags.events && !flags.summary) return "full";
+  if (!flags.summary || flags.events || rules !== undefined) {
+    return "processes";
+  }
   try {
     // (the time base matters only to the values, not to whether it filters)
-    return !isFiltering(buildFilter(flags, 0n));
+    return isFiltering(buildFilter(flags, 0n)) ? "processes" : "tree";
   } catch {
-    return false;
+    return "processes";
   }
 }
 
@@ -475,7 +483,7 @@ async function replayBoots(
     const forest = await analyzeChunks(analysisChunks(reader), {
       os: h.os,
       bootId: h.bootId,
-    });
+    }, { detail: flags.json && !flags.summary ? "full" : "processes" });
     printErr(renderReadProblems(reader.report));
     const base = BigInt(h.timeBase.utcNs);
     const filter = buildFilter(flags, base);

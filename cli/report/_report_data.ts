@@ -9,6 +9,7 @@ import {
   isKernelThread,
   renderSummary,
   summarize,
+  threadCount,
   userLabel,
 } from "../analysis/mod.ts";
 import type { ExitStatus, Forest, ProcessNode } from "../analysis/mod.ts";
@@ -134,7 +135,7 @@ function recordingData(r: ReportRecording): RecordingData {
           : []),
         ...sigma.get(n.id) ?? [],
       ].join(", "),
-      n.threads.length,
+      threadCount(n),
       n.id,
       n.children.map((c) => index.get(c)).filter((x) => x !== undefined),
       execChain(n),
