@@ -5,7 +5,11 @@
  * give what a plain `Map` and full sorts give, on random event streams with
  * reused pids, duplicate identities, snapshots out of order and odd pids.
  */
-import { ForestBuilder, processPosition } from "../cli/analysis/mod.ts";
+import {
+  ForestBuilder,
+  processId,
+  processPosition,
+} from "../cli/analysis/mod.ts";
 import { PidTable } from "../cli/analysis/_pid_table.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { assertForestLikeReference } from "./_forest_reference.ts";
@@ -111,10 +115,17 @@ Deno.test("processPosition from any place near it finds what it finds from none"
     const f = b.finish();
     const rnd = random(seed * 7919);
     const n = f.processes.length;
-    // every process and ids that are not there (other boot, other start)
+    // every process and ids that are not there: another start or pid (in
+    // the id scheme: the search reads them back), another boot, and a text
+    // that is not an id
+    const boot = `near${seed}`;
     const ids = [
       ...f.processes.map((p) => p.id),
-      ...f.processes.slice(0, 50).map((p) => p.id.replace(/.$/, "f")),
+      ...f.processes.slice(0, 50).flatMap((p) => [
+        processId(boot, p.pid, p.start + 7),
+        processId(boot, p.pid + 100_000, p.start),
+        processId("other", p.pid, p.start),
+      ]),
       "{x}",
     ];
     for (const id of ids) {
