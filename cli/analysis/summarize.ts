@@ -102,7 +102,7 @@ export function summarize(
     if (n.threads.length > 0) {
       remoteThreads += countThreads(n.threads, threadExits);
     } else if (n.endedThreads !== undefined) {
-      // (a tree forest: the threads counted at the process's exit)
+      // (a forest that counted the threads of ended processes: their counts)
       const c = n.endedThreads;
       remoteThreads += c.remote;
       threadExits.teardown += c.teardown;
