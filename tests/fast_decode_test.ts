@@ -244,8 +244,9 @@ Deno.test("the fast chunk decoder takes a mutated body only when it means the sa
       },
     },
     {
+      // a real recording's time (3 days of uptime: a float64 in CBOR)
       kind: "thread_create",
-      t: 3,
+      t: 259_200_000_001_000,
       pid: 7,
       tid: 8,
       creatorPid: 7,
@@ -261,7 +262,13 @@ Deno.test("the fast chunk decoder takes a mutated body only when it means the sa
     },
     { kind: "comm", t: 5, pid: 7, tid: 7, comm: "x" },
     { kind: "lost", t: 6, pid: 0, tid: 0, reason: "ring", count: 3, cpu: 1 },
-    { kind: "process_exit", t: 7, pid: 7, tid: 7, status: 256 },
+    {
+      kind: "process_exit",
+      t: 259_200_000_002_000,
+      pid: 7,
+      tid: 7,
+      status: 256,
+    },
     {
       kind: "accounts",
       t: 8,

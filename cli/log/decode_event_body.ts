@@ -39,8 +39,21 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 let buf: Uint8Array = new Uint8Array(0);
 /** A float64 read big-endian through these (no DataView per body). */
 const F64 = new Float64Array(1);
-const F64_BYTES = new Uint8Array(F64.buffer);
+const F64_WORDS = new Uint32Array(F64.buffer);
 const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** The places in {@link F64_WORDS} of the float's high and low 32 bits. */
+const HI = LITTLE ? 1 : 0;
+const LO = 1 - HI;
+
+/** The big-endian float64 whose 8 bytes begin at `p` in {@link buf}. */
+function f64At(p: number): number {
+  const b = buf;
+  F64_WORDS[HI] = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) |
+    b[p + 3];
+  F64_WORDS[LO] = (b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) |
+    b[p + 7];
+  return F64[0];
+}
 let pos = 0;
 /** Where the body being decoded ends in {@link buf}. */
 let limit = 0;
@@ -504,8 +517,17 @@ function boolHere(): boolean {
 
 function int(): number {
   const ib = buf[pos];
-  // the usual heads in line: an unsigned integer of up to 32 bits
+  // the usual heads in line: an unsigned integer of up to 32 bits, and a
+  // float64 that is a safe integer (how the writer encodes times past 32
+  // bits: every time of a real recording)
   if (ib <= 0x1a && pos + 5 <= limit) return uintAt(ib);
+  if (ib === 0xfb && pos + 9 <= limit) {
+    const v = f64At(pos + 1);
+    if (Number.isSafeInteger(v)) {
+      pos += 9;
+      return v;
+    }
+  }
   head();
   return intHere();
 }
@@ -513,6 +535,7 @@ function int(): number {
 function uint(): number {
   const ib = buf[pos];
   if (ib <= 0x1a && pos + 5 <= limit) return uintAt(ib);
+  // (pids, tids and statuses fit 32 bits: the rest out of line)
   head();
   return uintHere();
 }
@@ -809,10 +832,7 @@ function head(): number {
     // single floats, simple values past 23 and a break: the generic way
     if (ai !== 27 || pos + 8 > limit) throw GIVE_UP;
     major = FLOAT;
-    for (let i = 0; i < 8; i++) {
-      F64_BYTES[LITTLE ? 7 - i : i] = buf[pos + i];
-    }
-    arg = F64[0];
+    arg = f64At(pos);
     pos += 8;
     return major;
   }
