@@ -23,14 +23,18 @@ import {
 } from "../cli/log/mod.ts";
 import { testHeader } from "../tests/_recording_helpers.ts";
 
-/** A build-like workload: jobs of fork, exec, threads, exits, 8 at a time. */
+/**
+ * A build-like workload: jobs of fork, exec, threads, exits, 8 at a time,
+ * one event every microsecond from `timeBase` (ns).
+ */
 export function* workload(
   total: number,
   pidBase: number,
   extraPerJob: number,
   failEvery = 97,
+  timeBase = 1_000,
 ): Generator<ProcEvent> {
-  let t = 1_000;
+  let t = timeBase;
   let pid = pidBase;
   let n = 0;
   const root = pid++;
@@ -192,10 +196,22 @@ export interface ReplayRecordings {
   events: number;
 }
 
+/**
+ * Where the bench recordings' times begin (ns since boot): 3 days of uptime,
+ * as a real recording's times are (past 2^32, so the writer encodes them as
+ * 64-bit floats and V8 keeps them as boxed doubles), unless
+ * `BENCH_TIME_BASE` gives another (1000: the small times of the tables
+ * before 2026-12-03 night).
+ */
+export const TIME_BASE = Number(
+  Deno.env.get("BENCH_TIME_BASE") ?? 3 * 86_400e9,
+);
+
 /** Writes the recordings of {@link ReplayRecordings} into `dir`. */
 export async function generateRecordings(
   dir: string,
   events: number,
+  timeBase = TIME_BASE,
 ): Promise<ReplayRecordings> {
   const r: ReplayRecordings = {
     a: `${dir}/a.cbor`,
@@ -204,10 +220,14 @@ export async function generateRecordings(
     small: `${dir}/small.cbor`,
     events,
   };
-  await write(r.a, workload(events, 1000, 0));
-  await write(r.b, workload(events, 400_000, 0, 89));
-  await write(r.few, workload(events, 1000, 600));
-  await write(r.small, workload(Math.min(events, 200_000), 1000, 0), 2);
+  await write(r.a, workload(events, 1000, 0, 97, timeBase));
+  await write(r.b, workload(events, 400_000, 0, 89, timeBase));
+  await write(r.few, workload(events, 1000, 600, 97, timeBase));
+  await write(
+    r.small,
+    workload(Math.min(events, 200_000), 1000, 0, 97, timeBase),
+    2,
+  );
   return r;
 }
 
@@ -398,8 +418,12 @@ async function smallChunksOnly(events: number, rounds: number): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "procrec-bench-" });
   try {
     const a = `${dir}/a.cbor`, small = `${dir}/small.cbor`;
-    await write(a, workload(events, 1000, 0));
-    await write(small, workload(Math.min(events, 200_000), 1000, 0), 2);
+    await write(a, workload(events, 1000, 0, 97, TIME_BASE));
+    await write(
+      small,
+      workload(Math.min(events, 200_000), 1000, 0, 97, TIME_BASE),
+      2,
+    );
     const t0 = performance.now();
     let n = 0;
     for await (const c of analysisChunks(await RecordingReader.open(a))) {
