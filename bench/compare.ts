@@ -21,7 +21,9 @@
  * `procrec record -- /bin/true` saved just before (a recorder started again
  * in the same boot); the rows say which. Then the replay paths (raw decoding, decode + analysis,
  * small chunks, diff) on generated recordings of `BENCH_EVENTS` events
- * (default 1,000,000), ROUNDS times. The storm and replay code is that of
+ * (default 1,000,000), ROUNDS times, in this process; and `procrec diff` of
+ * the same two recordings as a user runs it, in a process of its own
+ * (bench/_diff_command.ts). The storm and replay code is that of
  * bench/ebpf_sources.ts and bench/replay_bench.ts.
  *
  * The table is Markdown, so that bench/RESULTS.md can quote it as printed.
@@ -47,6 +49,10 @@ import {
 } from "./replay_bench.ts";
 import { buildEbpfStorm } from "../tests/_ebpf_helpers.ts";
 import { type StartupCost, startupCost } from "./_startup_cost.ts";
+import {
+  type DiffCommandFigures,
+  measureDiffCommand,
+} from "./_diff_command.ts";
 
 const ROUNDS = Math.max(1, Number(Deno.args[0] ?? "2") || 1);
 const size: StormSize = {
@@ -90,6 +96,8 @@ const libs: Record<string, LibraryFigures[]> = { netlink: [], ebpf: [] };
 const startups: Record<string, StartupCost[]> = { netlink: [], ebpf: [] };
 const failed: string[] = [];
 const replays: ReplayFigures[] = [];
+/** `procrec diff` of the same two recordings, each in a process of its own. */
+const diffCommands: DiffCommandFigures[] = [];
 
 /** What a start-up read to hash: "N MB in K files (largest first)". */
 function hashedText(c: StartupCost): string {
@@ -264,6 +272,15 @@ try {
   for (let i = 0; i < ROUNDS; i++) {
     console.log(`replay round ${i + 1}/${ROUNDS}`);
     replays.push(await measureReplay(rec, (l) => console.log(`  ${l}`)));
+    const c = await measureDiffCommand(rec.a, rec.b);
+    diffCommands.push(c);
+    console.log(
+      `  procrec diff:        ${
+        (c.ms / 1000).toFixed(2)
+      }s in its own process, peak RSS ${
+        (c.peakRss / 1048576).toFixed(0)
+      } MiB (exit ${c.code})`,
+    );
   }
 } finally {
   await Deno.remove(dir, { recursive: true });
@@ -446,13 +463,28 @@ if (replays.length) {
   const diffMs = med(replays, (r) => r.diffMs);
   const diffRss = med(replays, (r) => r.diffPeakRss);
   row(
-    `diff of two ${(EVENTS / 1e6).toLocaleString("en")}M-event recordings`,
+    `diff of two ${
+      (EVENTS / 1e6).toLocaleString("en")
+    }M-event recordings, in the bench's process (after the rows above)`,
     `${s2(diffMs / 1000)}, peak RSS ${mib(diffRss)}`,
-    `${x2(diffMs / (2 * anMs))} two decode + analysis`,
+    `${x2(diffMs / (2 * anMs))} two decode + analysis; RSS ${
+      mib(med(replays, (r) => r.diffStartRss))
+    } at its start`,
     EVENTS === 1_000_000 ? "≤ 1.5 s, ≤ 400 MiB" : "(for 1M events)",
     EVENTS === 1_000_000
       ? diffMs <= 1500 && diffRss <= 400 * 1048576
       : undefined,
+  );
+  const cmdMs = med(diffCommands, (c) => c.ms);
+  const cmdRss = med(diffCommands, (c) => c.peakRss);
+  row(
+    `diff of two ${
+      (EVENTS / 1e6).toLocaleString("en")
+    }M-event recordings: \`procrec diff A B\` in its own process, start-up included`,
+    `${s2(cmdMs / 1000)}, peak RSS ${mib(cmdRss)}`,
+    `${x2(cmdMs / diffMs)} in the bench's process`,
+    EVENTS === 1_000_000 ? "≤ 1.5 s, ≤ 400 MiB" : "(for 1M events)",
+    EVENTS === 1_000_000 ? cmdMs <= 1500 && cmdRss <= 400 * 1048576 : undefined,
   );
   const mbs = med(replays, (r) => r.smallBytes / 1e6 / (r.smallMs / 1000));
   row(

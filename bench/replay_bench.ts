@@ -257,6 +257,11 @@ export interface ReplayFigures {
   diffMs: number;
   diffOnlyMs: number;
   diffPeakRss: number;
+  /**
+   * The RSS when the diff began (after a full collection): what the rows
+   * before it left the process holding (pages V8 and the allocator keep).
+   */
+  diffStartRss: number;
   diffSummary: string;
 }
 
@@ -357,6 +362,7 @@ export async function measureReplay(
     // reduced to its side of the diff (A is let go before B is
     // analysed), then the diff and its text
     resetPeaks();
+    const diffStartRss = Deno.memoryUsage().rss;
     t0 = performance.now();
     const differ = new ForestDiffer();
     let sideMs = 0;
@@ -384,7 +390,7 @@ export async function measureReplay(
         (dMs / 1000).toFixed(2)
       }s, of which the diff itself ${
         (diffOnlyMs / 1000).toFixed(2)
-      }s; peak RSS ${mb(peakRss)})`,
+      }s; peak RSS ${mb(peakRss)}, from ${mb(diffStartRss)} at its start)`,
     );
     return {
       rawEvents: n,
@@ -402,6 +408,7 @@ export async function measureReplay(
       diffMs: dMs,
       diffOnlyMs,
       diffPeakRss: peakRss,
+      diffStartRss,
       diffSummary,
     };
   } finally {
