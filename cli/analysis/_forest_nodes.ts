@@ -227,20 +227,55 @@ export function classifyThreads(
  * The counts of a process's threads (after {@link classifyThreads}), one
  * frozen object per distinct counts: most processes share a few.
  */
+/** What a {@link ThreadTally} and the summary count of threads, besides how many. */
+export interface ThreadCounts {
+  /** Threads made by another process. */
+  remote: number;
+  /** Exits of each class (`ThreadInfo.exitClass`). */
+  teardown: number;
+  standalone: number;
+  lastThread: number;
+}
+
+/**
+ * Adds the remote threads and the exits of each class among `threads` to
+ * `into`. A function of its own: a loop over each process's threads inside
+ * the summary's loop over processes made V8 leave its on-stack-replaced
+ * inner loop (a deoptimisation) at every process with threads.
+ */
+export function addThreadCounts(
+  threads: readonly ThreadInfo[],
+  into: ThreadCounts,
+): void {
+  for (let i = 0; i < threads.length; i++) {
+    const th = threads[i];
+    if (th.remote) into.remote++;
+    if (th.exitClass === "teardown") into.teardown++;
+    else if (th.exitClass === "standalone") into.standalone++;
+    else if (th.exitClass === "last-thread") into.lastThread++;
+  }
+}
+
 export class ThreadTallies {
   #byCounts = new Map<string, ThreadTally>();
   /** The tally made last (most processes have the counts of the one before). */
   #last: ThreadTally | undefined;
+  #counts: ThreadCounts = {
+    remote: 0,
+    teardown: 0,
+    standalone: 0,
+    lastThread: 0,
+  };
 
   of(threads: readonly ThreadInfo[]): ThreadTally {
-    let remote = 0, teardown = 0, standalone = 0, lastThread = 0;
-    for (let i = 0; i < threads.length; i++) {
-      const th = threads[i];
-      if (th.remote) remote++;
-      if (th.exitClass === "teardown") teardown++;
-      else if (th.exitClass === "standalone") standalone++;
-      else if (th.exitClass === "last-thread") lastThread++;
-    }
+    const c = this.#counts;
+    c.remote =
+      c.teardown =
+      c.standalone =
+      c.lastThread =
+        0;
+    addThreadCounts(threads, c);
+    const { remote, teardown, standalone, lastThread } = c;
     const n = threads.length, last = this.#last;
     if (
       last !== undefined && last.threads === n && last.remote === remote &&

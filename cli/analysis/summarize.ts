@@ -1,5 +1,6 @@
 import type { EventKind } from "../events/types.ts";
 import { type Forest, type ProcessNode, threadCount } from "./forest.ts";
+import { addThreadCounts, type ThreadCounts } from "./_forest_nodes.ts";
 
 /** A process as a summary names it. */
 export interface SummaryProcess {
@@ -84,8 +85,13 @@ export function summarize(
 ): Summary {
   const last = forest.last ?? 0;
   let threads = 0, existing = 0, exited = 0, reparented = 0, pdc = 0;
-  let remoteThreads = 0, affected = 0;
-  const threadExits = { teardown: 0, standalone: 0, lastThread: 0 };
+  let affected = 0;
+  const counts: ThreadCounts = {
+    remote: 0,
+    teardown: 0,
+    standalone: 0,
+    lastThread: 0,
+  };
   const failures: (SummaryProcess & { exit: string })[] = [];
   for (const n of forest.processes) {
     threads += threadCount(n);
@@ -99,15 +105,14 @@ export function summarize(
         failures.push({ ...brief(n), exit: n.exit.text });
       }
     }
-    if (n.threads.length > 0) {
-      remoteThreads += countThreads(n.threads, threadExits);
-    } else if (n.endedThreads !== undefined) {
+    if (n.threads.length > 0) addThreadCounts(n.threads, counts);
+    else if (n.endedThreads !== undefined) {
       // (a forest that counted the threads of ended processes: their counts)
       const c = n.endedThreads;
-      remoteThreads += c.remote;
-      threadExits.teardown += c.teardown;
-      threadExits.standalone += c.standalone;
-      threadExits.lastThread += c.lastThread;
+      counts.remote += c.remote;
+      counts.teardown += c.teardown;
+      counts.standalone += c.standalone;
+      counts.lastThread += c.lastThread;
     }
   }
   const byReason: Record<string, number> = {};
@@ -149,8 +154,12 @@ export function summarize(
     exited,
     reparented,
     parentDiffersFromCreator: pdc,
-    threadExits,
-    remoteThreads,
+    threadExits: {
+      teardown: counts.teardown,
+      standalone: counts.standalone,
+      lastThread: counts.lastThread,
+    },
+    remoteThreads: counts.remote,
     lost: {
       spans: forest.lost.length,
       events: lostEvents,
@@ -166,27 +175,6 @@ export function summarize(
     failuresTotal: failures.length,
     problems: forest.problems.length,
   };
-}
-
-/**
- * Adds `threads`' exit classes to `exits`; returns how many were remote. A
- * function of its own: a loop over each process's threads inside the loop
- * over processes made V8 leave its on-stack-replaced inner loop (a
- * deoptimisation) at every process with threads.
- */
-function countThreads(
-  threads: ProcessNode["threads"],
-  exits: Summary["threadExits"],
-): number {
-  let remote = 0;
-  for (let i = 0; i < threads.length; i++) {
-    const th = threads[i];
-    if (th.remote) remote++;
-    if (th.exitClass === "teardown") exits.teardown++;
-    else if (th.exitClass === "standalone") exits.standalone++;
-    else if (th.exitClass === "last-thread") exits.lastThread++;
-  }
-  return remote;
 }
 
 function brief(n: ProcessNode): SummaryProcess {
