@@ -32,7 +32,7 @@ function highWater(pid: number): number {
 
 /**
  * Runs `procrec diff a b` (its text thrown away) and measures it; throws
- * when it fails (an exit code other than 0 or 1).
+ * when it fails (an exit code other than 0 or 1, or anything on stderr).
  */
 export async function measureDiffCommand(
   a: string,
@@ -54,10 +54,15 @@ export async function measureDiffCommand(
       new Response(child.stderr).text(),
     ]);
     const ms = performance.now() - t0;
-    if (status.code !== 0 && status.code !== 1) {
+    // (a diff prints nothing on stderr: anything there, or another code,
+    // is a failure, as is a run too short to be read once)
+    if ((status.code !== 0 && status.code !== 1) || err.trim() !== "") {
       throw new Error(
         `procrec diff ${a} ${b} exited with ${status.code}: ${err.trim()}`,
       );
+    }
+    if (peakRss === 0) {
+      throw new Error(`procrec diff ${a} ${b}: its RSS was never read`);
     }
     return { ms, peakRss, code: status.code };
   } finally {

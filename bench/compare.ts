@@ -272,7 +272,11 @@ try {
   for (let i = 0; i < ROUNDS; i++) {
     console.log(`replay round ${i + 1}/${ROUNDS}`);
     replays.push(await measureReplay(rec, (l) => console.log(`  ${l}`)));
-    const c = await measureDiffCommand(rec.a, rec.b);
+    const c = await measureDiffCommand(rec.a, rec.b).catch((e) => {
+      failed.push(`procrec diff, replay round ${i + 1}: ${e.message}`);
+      return undefined;
+    });
+    if (!c) continue;
     diffCommands.push(c);
     console.log(
       `  procrec diff:        ${

@@ -42,7 +42,18 @@ import {
 } from "./_record_helpers.ts";
 
 const json = (v: unknown) =>
-  JSON.stringify(v, (_k, x) => typeof x === "bigint" ? `${x}n` : x);
+  JSON.stringify(
+    v,
+    // (-0 and NaN named: JSON would print them as 0 and null)
+    (_k, x) =>
+      typeof x === "bigint"
+        ? `${x}n`
+        : Object.is(x, -0)
+        ? "-0"
+        : Number.isNaN(x)
+        ? "NaN"
+        : x,
+  );
 
 /** The bodies of every chunk item of a recording file, in file order. */
 async function chunkBodies(path: string): Promise<Uint8Array[]> {

@@ -223,10 +223,6 @@ export function classifyThreads(
   if (last) last.exitClass = "last-thread";
 }
 
-/**
- * The counts of a process's threads (after {@link classifyThreads}), one
- * frozen object per distinct counts: most processes share a few.
- */
 /** What a {@link ThreadTally} and the summary count of threads, besides how many. */
 export interface ThreadCounts {
   /** Threads made by another process. */
@@ -256,6 +252,10 @@ export function addThreadCounts(
   }
 }
 
+/**
+ * The counts of a process's threads (after {@link classifyThreads}), one
+ * frozen object per distinct counts: most processes share a few.
+ */
 export class ThreadTallies {
   #byCounts = new Map<string, ThreadTally>();
   /** The tally made last (most processes have the counts of the one before). */
