@@ -119,7 +119,7 @@ only the segments covering that span are read; a missing or
 retention-deleted segment is a lost span with its reason.
 `;
 
-interface ReplayFlags extends ProcessFilterFlags {
+export interface ReplayFlags extends ProcessFilterFlags {
   json?: boolean;
   at?: string;
   time?: string;
@@ -447,8 +447,18 @@ async function bootsOf(
  * threads of ended processes, counted (the tree, the timeline and the
  * summary read no more). A filter that does not parse counts as one here
  * (the command then says what is wrong with it).
+ *
+ * @example
+ * ```ts
+ * import { replayDetail } from "./replay.ts";
+ * if (replayDetail({ json: true }, undefined) !== "full") throw new Error();
+ * if (replayDetail({ summary: true }, undefined) !== "tree") throw new Error();
+ * if (replayDetail({ summary: true, pid: "5" }, undefined) !== "processes") {
+ *   throw new Error();
+ * }
+ * ```
  */
-function replayDetail(
+export function replayDetail(
   flags: ReplayFlags,
   rules: unknown,
 ): "full" | "processes" | "tree" {
