@@ -103,3 +103,26 @@ Deno.test("the fast chunk decoder gives an exec's image, argv and their provenan
     );
   }
 });
+
+Deno.test("the fast chunk decoder gives execs of the same image and argv provenance one shared, frozen provenance", () => {
+  const info = (from: Record<string, string>) => ({
+    image: "/usr/bin/gcc",
+    argv: ["gcc"],
+    from,
+  });
+  const execs = [
+    info({ image: "kernel", argv: "kernel" }),
+    info({ image: "kernel", argv: "kernel" }),
+    info({ image: "proc", argv: "kernel" }),
+    info({ image: "kernel", argv: "kernel" }),
+  ].map((info, t) => ({ kind: "exec", t, pid: 5, tid: 5, info } as ProcEvent));
+  const fast = decodeEventBody(newEncoder().encode(execs.map(encodeEvent)));
+  assert(fast !== undefined, "the plain body was not taken");
+  const from = fast.map((e) => (e as { info: { from: object } }).info.from);
+  // (a forest keeps one per exec step: shared, they cost one object)
+  assert(from[0] === from[1] && from[1] === from[3], "not shared");
+  assert(from[0] !== from[2], "another provenance shared");
+  assertEquals(from[2], { image: "proc", argv: "kernel" });
+  // a reader that changed it would change every exec's: it throws instead
+  assert(from.every((f) => Object.isFrozen(f)), "not frozen");
+});

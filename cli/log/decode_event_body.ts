@@ -333,7 +333,7 @@ function infoHere(): Record<string, unknown> {
           pos += 4;
           // (a null there: no provenance, as below)
           const from = head() === 7 && (arg === 22 || arg === 23)
-            ? {}
+            ? NO_FROM
             : fromHere();
           return { from, image, argv };
         }
@@ -457,7 +457,8 @@ function fromHere(): Record<string, string> {
       const image = PROVENANCE[a], argv = PROVENANCE[b];
       if (image !== undefined && argv !== undefined) {
         pos += 5;
-        return { image, argv };
+        // one frozen object per pair of codes, shared by every exec
+        return FROM_PAIRS[a * 24 + b] ??= Object.freeze({ image, argv });
       }
     }
   }
@@ -484,6 +485,17 @@ function nsHere(): Record<string, number> {
   }
   return ns;
 }
+
+/**
+ * The provenance of an exec's image and argv (`info.from` of nearly every
+ * exec) by their two codes (each under 24): one frozen object per pair,
+ * shared by every event that has it, instead of one object per exec (a
+ * forest keeps one per exec step). Frozen: a reader that changed one would
+ * change every event's; none does, and a write would throw.
+ */
+const FROM_PAIRS: (Record<string, string> | undefined)[] = new Array(24 * 24);
+/** `info.from` of an exec with no provenance recorded (null), shared. */
+const NO_FROM: Record<string, string> = Object.freeze({});
 
 function strsHere(): string[] {
   if (major !== 4 || arg > limit - pos) throw GIVE_UP;
