@@ -62,39 +62,6 @@ export interface OpenZip {
   close(): Promise<void>;
 }
 
-/**
- * Whether `path` is a zip: a regular file that starts with a local file
- * header ("PK\x03\x04") or ends with a zip's end of central directory
- * record (a zip with bytes before it is a zip too, not a recording). A pipe
- * or a device is never sniffed here (that would consume its first bytes).
- */
-export async function looksLikeZip(path: string): Promise<boolean> {
-  const st = await Deno.stat(path).catch(() => undefined);
-  if (!st?.isFile) return false;
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch {
-    return false;
-  }
-  let starts = false;
-  try {
-    const b = new Uint8Array(4);
-    let got = 0;
-    while (got < 4) {
-      const n = await file.read(b.subarray(got)).catch(() => null);
-      if (n === null) break;
-      got += n;
-    }
-    starts = got === 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 3 &&
-      b[3] === 4;
-  } finally {
-    file.close();
-  }
-  return starts ||
-    (await readZipLayout(path).catch(() => undefined)) !== undefined;
-}
-
 /** Opens a zip file and reads its central directory; throws a clear error if it is not a whole zip. */
 export async function openZip(path: string, what = "bundle"): Promise<OpenZip> {
   let file: Deno.FsFile;

@@ -24,4 +24,4 @@ export * from "./open_bundle.ts";
 export * from "./verify_result.ts";
 export * from "./verify_recording.ts";
 export * from "./verify_bundle.ts";
-export { looksLikeZip } from "./_zip.ts";
+export { looksLikeZip } from "./zip_layout.ts";

@@ -52,7 +52,14 @@ export function zipLayoutOf(
 ): ZipLayout | undefined {
   const v = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
   const base = size - tail.length; // file offset of tail[0]
-  for (let i = tail.length - 22; i >= 0; i--) {
+  if (tail.length < 22) return undefined;
+  // (from the end, only where a "P" is: a recording is not a zip, and this
+  // runs for every one opened, its whole 64 KiB tail looked at)
+  for (
+    let i = tail.lastIndexOf(0x50, tail.length - 22);
+    i >= 0;
+    i = i > 0 ? tail.lastIndexOf(0x50, i - 1) : -1
+  ) {
     if (v.getUint32(i, true) !== EOCD) continue;
     // the comment must run exactly to the end of the file
     if (i + 22 + v.getUint16(i + 20, true) !== tail.length) continue;
@@ -113,4 +120,37 @@ export async function readZipLayout(
   } finally {
     file.close();
   }
+}
+
+/**
+ * Whether `path` is a zip: a regular file that starts with a local file
+ * header ("PK\x03\x04") or ends with a zip's end of central directory
+ * record (a zip with bytes before it is a zip too, not a recording). A pipe
+ * or a device is never sniffed here (that would consume its first bytes).
+ */
+export async function looksLikeZip(path: string): Promise<boolean> {
+  const st = await Deno.stat(path).catch(() => undefined);
+  if (!st?.isFile) return false;
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch {
+    return false;
+  }
+  let starts = false;
+  try {
+    const b = new Uint8Array(4);
+    let got = 0;
+    while (got < 4) {
+      const n = await file.read(b.subarray(got)).catch(() => null);
+      if (n === null) break;
+      got += n;
+    }
+    starts = got === 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 3 &&
+      b[3] === 4;
+  } finally {
+    file.close();
+  }
+  return starts ||
+    (await readZipLayout(path).catch(() => undefined)) !== undefined;
 }

@@ -13,7 +13,8 @@
  *
  * @module
  */
-import { looksLikeZip, openBundle } from "../bundle/mod.ts";
+// (the zip code is loaded only for a bundle: most inputs are recordings)
+import { looksLikeZip } from "../bundle/zip_layout.ts";
 import {
   readHeader,
   RecordingReader,
@@ -94,6 +95,7 @@ export async function openRecordingInput(
     }
     return await asCliError(RecordingReader.open(path));
   }
+  const { openBundle } = await import("../bundle/open_bundle.ts");
   const bundle = await asCliError(openBundle(file));
   // a loose recording, or the segments of a directory as one recording
   return await asCliError(

@@ -20,7 +20,6 @@ import { escapeText } from "../text/mod.ts";
 import { openRecordingInput } from "./_input.ts";
 import { printErr } from "./_run.ts";
 import type { CompiledRule, RecordingHunt } from "../hunt/mod.ts";
-import { huntAlong } from "./_hunt_rules.ts";
 
 /** A recording read through the analysis. */
 export interface ReplayedRecording {
@@ -43,8 +42,13 @@ export async function replayRecording(
   options: ForestOptions = {},
 ): Promise<ReplayedRecording> {
   const reader = await openRecordingInput(path, span);
+  // (the hunt's code is loaded only when rules are given)
   const hunt = rules
-    ? huntAlong(Array.isArray(path) ? path.join(" ") : path, reader, rules)
+    ? (await import("./_hunt_rules.ts")).huntAlong(
+      Array.isArray(path) ? path.join(" ") : path,
+      reader,
+      rules,
+    )
     : undefined;
   const forest = await analyzeChunks(hunt?.chunks ?? analysisChunks(reader), {
     os: reader.header.os,

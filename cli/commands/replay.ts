@@ -50,8 +50,16 @@ import {
   toJson,
 } from "./_replay_recording.ts";
 import { runDiff } from "./diff.ts";
-import { detectionNotes, huntLine, newInB } from "../hunt/mod.ts";
-import { loadHuntRules } from "./_hunt_rules.ts";
+// (not ../hunt/mod.ts: the rules' parser and compiler are loaded only with
+// --rules, by loadHuntRules)
+import { detectionNotes, huntLine } from "../hunt/detection_notes.ts";
+import { newInB } from "../hunt/new_in_b.ts";
+import type { CompiledRule } from "../hunt/compile_rule.ts";
+
+/** The rules of --rules, compiled (their code loaded only then). */
+async function loadHuntRules(files: string[]): Promise<CompiledRule[]> {
+  return await (await import("./_hunt_rules.ts")).loadHuntRules(files);
+}
 
 const EXAMPLES = `
 Examples:
