@@ -82,6 +82,15 @@ export class ProcessIndex implements ReadonlyMap<string, ProcessNode> {
 
   #search(id: string, near = -1): number {
     const nodes = this.#nodes;
+    // (the children of a process are looked up in order, and most often
+    // each is the process after the one found before: its id compared, no
+    // parse, and most often by reference, as the child's list holds the
+    // node's own id. Only where every id reads back to its process's start
+    // and pid: ids are unique, so the search below would end there too)
+    if (
+      this.#searchable && near >= 0 && near + 1 < nodes.length &&
+      nodes[near + 1].id === id
+    ) return near + 1;
     if (id.length >= 38 && id.charCodeAt(0) === 0x7b) {
       const s3 = hex(id, 10), s2 = hex(id, 15), s1 = hex(id, 20);
       const s0 = hex(id, 25), p1 = hex(id, 29), p0 = hex(id, 33);

@@ -172,7 +172,10 @@ export class NormalizeMemo {
     }
     this.lastRaw = -1;
     let id: number | undefined;
-    const s = this.of(a);
+    // (an argument numbered here is looked up by #argIds from then on, so
+    // the memo would hold it for nothing; past the numbered ones, it does)
+    const numbering = this.#argIds.size < MAX_RAW_ARGS;
+    const s = numbering ? normalizeValue(a, this.options) : this.of(a);
     if (s === "<ignored>" && a !== s) id = LEFT_OUT;
     else {
       const q = quote(s);
@@ -185,7 +188,7 @@ export class NormalizeMemo {
       }
     }
     const r = this.#argIds.size;
-    if (r < 1_000_000) {
+    if (numbering) {
       if (r === this.#textOfRaw.length) {
         const grown = new Int32Array(r * 2);
         grown.set(this.#textOfRaw);
@@ -201,13 +204,15 @@ export class NormalizeMemo {
   /**
    * The number of the argument as recorded that {@link argId} looked up
    * last (equal numbers, equal arguments), or -1 when it has none (past the
-   * 1,000,000 numbered).
+   * {@link MAX_RAW_ARGS} numbered).
    */
   lastRaw = -1;
   /** The text's number of each argument as recorded, by its number. */
   #textOfRaw = new Int32Array(1024);
 }
 
+/** Arguments as recorded that {@link NormalizeMemo.argId} numbers at most. */
+const MAX_RAW_ARGS = 1_000_000;
 /** {@link NormalizeMemo.argId} of an argument left out of the command. */
 const LEFT_OUT = -1;
 /** {@link NormalizeMemo.argId} past {@link MAX_ARG_TEXTS}. */
