@@ -5,6 +5,7 @@
  * too short to hold one.
  */
 import { looksLikeZip, zipLayoutOf } from "../cli/bundle/zip_layout.ts";
+import { xorshift } from "./_xorshift.ts";
 
 const EOCD = 0x06054b50;
 
@@ -29,19 +30,8 @@ function putRecord(tail: Uint8Array, at: number, entries: number): void {
   v.setUint16(at + 20, tail.length - at - 22, true);
 }
 
-/** A small deterministic generator (xorshift32). */
-function rng(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
-
 Deno.test("zipLayoutOf finds the record where trying every offset does", () => {
-  const r = rng(0x2545f491);
+  const r = xorshift(0x2545f491);
   let found = 0;
   for (let round = 0; round < 3000; round++) {
     const len = Math.floor(r() * 300);
