@@ -173,7 +173,9 @@ export class NormalizeMemo {
     this.lastRaw = -1;
     let id: number | undefined;
     // (an argument numbered here is looked up by #argIds from then on, so
-    // the memo would hold it for nothing; past the numbered ones, it does)
+    // the memo would hold it for nothing; past the numbered ones, it does;
+    // one refused past the numbered texts is not kept: canonicalize then
+    // makes the command as text, through the memo)
     const numbering = this.#argIds.size < MAX_RAW_ARGS;
     const s = numbering ? normalizeValue(a, this.options) : this.of(a);
     if (s === "<ignored>" && a !== s) id = LEFT_OUT;
