@@ -3,7 +3,8 @@
  * file, and the command line behaves as with every command registered (the
  * same verbs in the same `--help` order, the same help of each verb); what
  * `record` loads at start-up leaves out the other commands, the NATS clients
- * and the YAML parser.
+ * and the YAML parser; what `replay` and `diff` load leaves out the zip
+ * library and the Sigma rules' code.
  */
 import { Command } from "commander";
 import {
@@ -153,4 +154,24 @@ Deno.test("record's start-up loads no other command, no NATS client and no YAML 
     p === "cli/rules/parse_exec_rules.ts"
   );
   assertEquals(unwanted, []);
+});
+
+Deno.test("replay's and diff's start-up loads no zip library and no Sigma rule code", async () => {
+  for (const verb of ["replay", "diff"]) {
+    const loaded = [
+      ...await staticClosure(["cli/main.ts", `cli/commands/${verb}.ts`]),
+    ].map((s) => s.replace(`file://${ROOT}`, ""));
+    assert(loaded.includes("cli/log/recording_reader.ts"), loaded.join("\n"));
+    assert(loaded.includes("cli/bundle/zip_layout.ts"), loaded.join("\n"));
+    // (a bundle's reader is loaded when the input is a bundle, the rules'
+    // parser and compiler with --rules)
+    const unwanted = loaded.filter((p) =>
+      p.startsWith("node_modules/@zip.js/") ||
+      p.startsWith("node_modules/yaml/") ||
+      p === "cli/bundle/_zip.ts" || p === "cli/bundle/open_bundle.ts" ||
+      p === "cli/hunt/parse_rule.ts" || p === "cli/hunt/compile_rule.ts" ||
+      p === "cli/commands/_hunt_rules.ts"
+    );
+    assertEquals(unwanted, [], verb);
+  }
 });
