@@ -303,6 +303,7 @@ const med = <T>(xs: T[], f: (x: T) => number) =>
   xs.length ? median(xs.map(f)) : NaN;
 const s2 = (x: number) => Number.isNaN(x) ? "—" : `${x.toFixed(2)} s`;
 const x2 = (x: number) => Number.isNaN(x) ? "—" : `${x.toFixed(2)}×`;
+const ms0 = (x: number) => Number.isNaN(x) ? "—" : `${x.toFixed(0)} ms`;
 const mib = (b: number) =>
   Number.isNaN(b) ? "—" : `${(b / 1048576).toFixed(0)} MiB`;
 const eps = (n: number, ms: number) =>
@@ -483,6 +484,28 @@ if (replays.length) {
     ),
     "≥ 2,000,000 events/s (≤ 2× raw decoding)",
     an >= 2e6,
+  );
+  // what the forest's shapes cost whatever the analysis's logic: raw
+  // decoding, then making the objects of the full forest again
+  const floor = med(
+    replays,
+    (r) => r.analysisEvents / ((r.rawMs + r.objectsMs) / 1000),
+  );
+  row(
+    "replay, the least a decode + analysis into the forest's objects takes (raw decoding + making those objects again)",
+    eps(floor, 1000),
+    joined(
+      `making the objects ${
+        ms0(med(replays, (r) => r.objectsMs))
+      } of the analysis's ${ms0(anMs)}`,
+      spread(
+        replays,
+        (r) => r.analysisEvents / ((r.rawMs + r.objectsMs) / 1000),
+        mega,
+      ),
+    ),
+    "",
+    undefined,
   );
   const diffMs = med(replays, (r) => r.diffMs);
   const diffRss = med(replays, (r) => r.diffPeakRss);

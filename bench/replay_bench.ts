@@ -13,7 +13,13 @@
  *
  * @module
  */
-import { analyzeChunks, type ForestOptions } from "../cli/analysis/mod.ts";
+import {
+  analyzeChunks,
+  type ExecStep,
+  type ForestOptions,
+  type ProcessNode,
+} from "../cli/analysis/mod.ts";
+import { newNode, newThread } from "../cli/analysis/_forest_nodes.ts";
 import { ForestDiffer, renderDiff } from "../cli/diff/mod.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import {
@@ -183,6 +189,53 @@ const mb = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
 const rate = (n: number, ms: number) =>
   `${Math.round(n / (ms / 1000)).toLocaleString("en")} events/s`;
 
+/**
+ * A copy of the objects of a full forest's processes: nodes, threads, exec
+ * steps, and the lists that hold them (not the strings and argv lists, which
+ * the decoder made): what any analysis into these shapes allocates at the
+ * least, whatever its logic.
+ */
+export function copyForestObjects(
+  processes: readonly ProcessNode[],
+): ProcessNode[] {
+  const out = new Array<ProcessNode>(processes.length);
+  for (let i = 0; i < processes.length; i++) {
+    const p = processes[i];
+    const n = newNode(p.id, p.pid, p.start, p.ppid);
+    Object.assign(n, p);
+    n.children = p.children.length ? p.children.slice() : p.children;
+    n.flags = p.flags.length ? p.flags.slice() : p.flags;
+    n.threads = p.threads.map((th) => {
+      const c = newThread(
+        th.tid,
+        th.start,
+        th.main,
+        th.remote,
+        th.creatorPid,
+        th.creatorTid,
+      );
+      c.end = th.end;
+      c.status = th.status;
+      c.endInferred = th.endInferred;
+      c.exitClass = th.exitClass;
+      c.processExiting = th.processExiting;
+      return c;
+    });
+    // (argv lists are the decoder's, counted in raw decoding: shared)
+    n.execs = p.execs.map((s): ExecStep => ({
+      t: s.t,
+      via: s.via,
+      image: s.image,
+      argv: s.argv,
+      cmdline: s.cmdline,
+      argvTruncated: s.argvTruncated,
+      from: s.from,
+    }));
+    out[i] = n;
+  }
+  return out;
+}
+
 /** The recordings the replay figures are measured on (paths in `dir`). */
 export interface ReplayRecordings {
   /** A build of `events` events. */
@@ -263,6 +316,12 @@ export interface ReplayFigures {
    */
   diffStartRss: number;
   diffSummary: string;
+  /**
+   * Making the objects of recording a's full forest again
+   * ({@link copyForestObjects}), while it is alive: with `rawMs`, the least
+   * an analysis into these objects takes.
+   */
+  objectsMs: number;
 }
 
 /**
@@ -392,6 +451,22 @@ export async function measureReplay(
         (diffOnlyMs / 1000).toFixed(2)
       }s; peak RSS ${mb(peakRss)}, from ${mb(diffStartRss)} at its start)`,
     );
+
+    // last (its copy would raise the peaks above): the forest's objects
+    // made again while it is alive, as the analysis makes them while it
+    // grows; with raw decoding, the least an analysis into them takes
+    const f = await analyzeFile(rec.a);
+    const t2 = performance.now();
+    const copy = copyForestObjects(f.processes);
+    const objectsMs = performance.now() - t2;
+    if (copy.length !== f.processes.length) throw new Error("copy");
+    log(
+      `forest objects alone: ${objectsMs.toFixed(0)} ms to make those of ${
+        f.processes.length.toLocaleString("en")
+      } processes again; with raw decoding, the least an analysis into them takes: ${
+        rate(f.events, rawMs + objectsMs)
+      }`,
+    );
     return {
       rawEvents: n,
       rawMs,
@@ -410,6 +485,7 @@ export async function measureReplay(
       diffPeakRss: peakRss,
       diffStartRss,
       diffSummary,
+      objectsMs,
     };
   } finally {
     clearInterval(timer);
