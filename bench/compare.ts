@@ -23,7 +23,9 @@
  * small chunks, diff) on generated recordings of `BENCH_EVENTS` events
  * (default 1,000,000), ROUNDS times, in this process; and `procrec diff` of
  * the same two recordings as a user runs it, in a process of its own
- * (bench/_diff_command.ts). The storm and replay code is that of
+ * (bench/_diff_command.ts); last, ROUNDS times, the objects of the full
+ * forest made again with the forest alive (what its shapes cost, whatever
+ * the analysis's logic). The storm and replay code is that of
  * bench/ebpf_sources.ts and bench/replay_bench.ts.
  *
  * The table is Markdown, so that bench/RESULTS.md can quote it as printed.
@@ -44,6 +46,7 @@ import {
 } from "./ebpf_sources.ts";
 import {
   generateRecordings,
+  measureForestObjects,
   measureReplay,
   type ReplayFigures,
 } from "./replay_bench.ts";
@@ -96,6 +99,8 @@ const libs: Record<string, LibraryFigures[]> = { netlink: [], ebpf: [] };
 const startups: Record<string, StartupCost[]> = { netlink: [], ebpf: [] };
 const failed: string[] = [];
 const replays: ReplayFigures[] = [];
+/** Making the full forest's objects again (after the replay rounds). */
+const objects: { events: number; objectsMs: number }[] = [];
 /** `procrec diff` of the same two recordings, each in a process of its own. */
 const diffCommands: DiffCommandFigures[] = [];
 
@@ -284,6 +289,16 @@ try {
       }s in its own process, peak RSS ${
         (c.peakRss / 1048576).toFixed(0)
       } MiB (exit ${c.code})`,
+    );
+  }
+  // last: the copy raises the process's peak memory
+  for (let i = 0; i < ROUNDS; i++) {
+    const o = await measureForestObjects(rec.a);
+    objects.push(o);
+    console.log(
+      `forest objects ${i + 1}/${ROUNDS}: ${
+        o.objectsMs.toFixed(0)
+      } ms to make them again`,
     );
   }
 } finally {
@@ -485,24 +500,17 @@ if (replays.length) {
     "≥ 2,000,000 events/s (≤ 2× raw decoding)",
     an >= 2e6,
   );
-  // what the forest's shapes cost whatever the analysis's logic: raw
-  // decoding, then making the objects of the full forest again
-  const floor = med(
-    replays,
-    (r) => r.analysisEvents / ((r.rawMs + r.objectsMs) / 1000),
-  );
+  // what the forest's shapes cost whatever the analysis's logic: making
+  // the objects of the full forest again (with it alive), beside raw decoding
+  const objMs = med(objects, (o) => o.objectsMs);
   row(
-    "replay, the least a decode + analysis into the forest's objects takes (raw decoding + making those objects again)",
-    eps(floor, 1000),
+    "replay, making the full forest's objects alone (again, with the forest alive)",
+    ms0(objMs),
     joined(
-      `making the objects ${
-        ms0(med(replays, (r) => r.objectsMs))
-      } of the analysis's ${ms0(anMs)}`,
-      spread(
-        replays,
-        (r) => r.analysisEvents / ((r.rawMs + r.objectsMs) / 1000),
-        mega,
-      ),
+      `of the analysis's ${ms0(anMs)}; raw decoding + that: ${
+        eps(med(objects, (o) => o.events), rawMs + objMs)
+      }`,
+      spread(objects, (o) => o.objectsMs, ms0),
     ),
     "",
     undefined,

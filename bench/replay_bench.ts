@@ -316,12 +316,6 @@ export interface ReplayFigures {
    */
   diffStartRss: number;
   diffSummary: string;
-  /**
-   * Making the objects of recording a's full forest again
-   * ({@link copyForestObjects}), while it is alive: with `rawMs`, the least
-   * an analysis into these objects takes.
-   */
-  objectsMs: number;
 }
 
 /**
@@ -452,21 +446,6 @@ export async function measureReplay(
       }s; peak RSS ${mb(peakRss)}, from ${mb(diffStartRss)} at its start)`,
     );
 
-    // last (its copy would raise the peaks above): the forest's objects
-    // made again while it is alive, as the analysis makes them while it
-    // grows; with raw decoding, the least an analysis into them takes
-    const f = await analyzeFile(rec.a);
-    const t2 = performance.now();
-    const copy = copyForestObjects(f.processes);
-    const objectsMs = performance.now() - t2;
-    if (copy.length !== f.processes.length) throw new Error("copy");
-    log(
-      `forest objects alone: ${objectsMs.toFixed(0)} ms to make those of ${
-        f.processes.length.toLocaleString("en")
-      } processes again; with raw decoding, the least an analysis into them takes: ${
-        rate(f.events, rawMs + objectsMs)
-      }`,
-    );
     return {
       rawEvents: n,
       rawMs,
@@ -485,11 +464,29 @@ export async function measureReplay(
       diffPeakRss: peakRss,
       diffStartRss,
       diffSummary,
-      objectsMs,
     };
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * The full forest of `path` analysed, then its objects made again
+ * ({@link copyForestObjects}) while it is alive: `objectsMs`, what making
+ * the objects of the forest's shapes costs whatever the analysis's logic
+ * (with raw decoding, near the least an analysis into them takes; a little
+ * more, as the forest it copies is alive too). Run it after the other
+ * figures: the copy raises the process's peak memory.
+ */
+export async function measureForestObjects(
+  path: string,
+): Promise<{ events: number; processes: number; objectsMs: number }> {
+  const f = await analyzeFile(path);
+  const t = performance.now();
+  const copy = copyForestObjects(f.processes);
+  const objectsMs = performance.now() - t;
+  if (copy.length !== f.processes.length) throw new Error("copy");
+  return { events: f.events, processes: f.processes.length, objectsMs };
 }
 
 /**
@@ -540,7 +537,15 @@ if (import.meta.main && Deno.args[0] === "--small-chunks") {
         ((performance.now() - t0) / 1000).toFixed(1)
       }s (${mb((await Deno.stat(rec.a)).size)} each)`,
     );
-    await measureReplay(rec);
+    const r = await measureReplay(rec);
+    const o = await measureForestObjects(rec.a);
+    console.log(
+      `forest objects alone: ${o.objectsMs.toFixed(0)} ms to make those of ${
+        o.processes.toLocaleString("en")
+      } processes again, with the forest alive; raw decoding + that: ${
+        rate(o.events, r.rawMs + o.objectsMs)
+      }`,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
