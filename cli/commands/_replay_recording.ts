@@ -19,6 +19,7 @@ import { toHex } from "../log/_hash.ts";
 import { escapeText } from "../text/mod.ts";
 import { openRecordingInput } from "./_input.ts";
 import { printErr } from "./_run.ts";
+import { Progress, type ProgressMode, progressShown } from "./_progress.ts";
 import type { CompiledRule, RecordingHunt } from "../hunt/mod.ts";
 
 /** A recording read through the analysis. */
@@ -40,6 +41,7 @@ export async function replayRecording(
   span: { fromUtcNs?: bigint; toUtcNs?: bigint } = {},
   rules?: CompiledRule[],
   options: ForestOptions = {},
+  progress: { mode: ProgressMode; label?: string } = { mode: "off" },
 ): Promise<ReplayedRecording> {
   const reader = await openRecordingInput(path, span);
   // (the hunt's code is loaded only when rules are given)
@@ -50,12 +52,51 @@ export async function replayRecording(
       rules,
     )
     : undefined;
-  const forest = await analyzeChunks(hunt?.chunks ?? analysisChunks(reader), {
-    os: reader.header.os,
-    bootId: reader.header.bootId,
-  }, options);
+  const chunks = hunt?.chunks ?? analysisChunks(reader);
+  const shown = progressShown(progress.mode)
+    ? new Progress(
+      progress.label ?? `reading ${reader.name}`,
+      await plainFileSize(path, reader),
+      progress.mode,
+    )
+    : undefined;
+  const forest = await analyzeChunks(
+    shown ? withProgress(chunks, reader, shown) : chunks,
+    { os: reader.header.os, bootId: reader.header.bootId },
+    options,
+  );
   printErr(renderReadProblems(reader.report));
   return { reader, forest, ...(hunt ? { hunt: hunt.result() } : {}) };
+}
+
+/** The batches of `chunks`, the progress told of each. */
+async function* withProgress<C extends { readonly events: readonly unknown[] }>(
+  chunks: AsyncIterable<C>,
+  reader: RecordingSource,
+  progress: Progress,
+): AsyncGenerator<C> {
+  let events = 0;
+  const bytes = () => reader.report.bytes;
+  for await (const c of chunks) {
+    events += c.events.length;
+    progress.tick(bytes, events);
+    yield c;
+  }
+  progress.end(bytes, events);
+}
+
+/**
+ * The size of the file read, when the input is one plain recording file
+ * (not a bundle member, a segment directory or a pipe): the progress's 100%.
+ */
+async function plainFileSize(
+  path: string | string[],
+  reader: RecordingSource,
+): Promise<number | undefined> {
+  const file = Array.isArray(path) && path.length === 1 ? path[0] : path;
+  if (typeof file !== "string" || reader.name !== file) return undefined;
+  const info = await Deno.stat(file).catch(() => undefined);
+  return info?.isFile ? info.size : undefined;
 }
 
 /** The reader's problems as lines for stderr ("" when there are none). */

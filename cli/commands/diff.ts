@@ -11,6 +11,7 @@ import { UsageError } from "../errors.ts";
 import { action, print, printErr, stdoutColor } from "./_run.ts";
 import { redactionMismatch } from "../redact/mod.ts";
 import { replayRecording, toJson } from "./_replay_recording.ts";
+import { PROGRESS_HELP, type ProgressMode, progressMode } from "./_progress.ts";
 
 const EXAMPLES = `
 Examples:
@@ -36,6 +37,8 @@ export interface RunDiffOptions {
   json: boolean;
   ignoreArgv: string[];
   normalize: boolean;
+  /** The progress line while each recording is read (default `off`). */
+  progress?: ProgressMode;
 }
 
 /** Diffs two recordings and prints the result; returns the exit status. */
@@ -58,8 +61,15 @@ export async function runDiff(
   // one forest at a time: A is reduced to what the diff needs (and let go)
   // before B is analysed
   const differ = new ForestDiffer({ ignoreArgv, volatile: options.normalize });
-  const { side: sa, redaction: redA } = await diffSide(differ, a);
-  const { side: sb, redaction: redB } = await diffSide(differ, b);
+  const progress = options.progress ?? "off";
+  const { side: sa, redaction: redA } = await diffSide(differ, a, {
+    mode: progress,
+    label: `diff: reading ${a} (1 of 2)`,
+  });
+  const { side: sb, redaction: redB } = await diffSide(differ, b, {
+    mode: progress,
+    label: `diff: reading ${b} (2 of 2)`,
+  });
   const note = redactionMismatch(redA, redB);
   if (note) printErr(`procrec: note: ${note}\n`);
   const diff = differ.diff(sa, sb);
@@ -81,10 +91,14 @@ export async function runDiff(
  * One recording analysed (keeping only what the diff reads: the tree, its
  * commands, exits and thread counts) and reduced to a side of the diff.
  */
-async function diffSide(differ: ForestDiffer, path: string) {
+async function diffSide(
+  differ: ForestDiffer,
+  path: string,
+  progress: { mode: ProgressMode; label: string },
+) {
   const { reader, forest } = await replayRecording(path, {}, undefined, {
     detail: "tree",
-  });
+  }, progress);
   return { side: differ.side(forest), redaction: reader.header.redaction };
 }
 
@@ -100,17 +114,25 @@ export function register(program: Command): void {
     .option("--json", "print the diff as JSON")
     .option("--ignore-argv <regex...>", "ignore argument parts that match")
     .option("--no-normalize", "keep temp paths and numeric ids")
+    .option("--progress", PROGRESS_HELP)
+    .option("--no-progress", "never show the progress line")
     .addHelpText("after", EXAMPLES)
     .action(action(
       async (
         a: string,
         b: string,
-        flags: { json?: boolean; ignoreArgv?: string[]; normalize?: boolean },
+        flags: {
+          json?: boolean;
+          ignoreArgv?: string[];
+          normalize?: boolean;
+          progress?: boolean;
+        },
       ) =>
         await runDiff(a, b, {
           json: flags.json === true,
           ignoreArgv: flags.ignoreArgv ?? [],
           normalize: flags.normalize !== false,
+          progress: progressMode(flags.progress),
         }),
     ));
 }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { PROGRESS_HELP, progressMode } from "./_progress.ts";
 import type { Command } from "commander";
 import {
   analyzeChunks,
@@ -146,6 +147,7 @@ export interface ReplayFlags extends ProcessFilterFlags {
   normalize?: boolean;
   rules?: string[];
   hitsOnly?: boolean;
+  progress?: boolean;
 }
 
 /**
@@ -292,6 +294,8 @@ export function register(program: Command): void {
       "--hits-only",
       "with --rules: only the processes a rule hit (with their ancestors)",
     )
+    .option("--progress", PROGRESS_HELP)
+    .option("--no-progress", "never show the progress line")
     .addHelpText("after", EXAMPLES)
     .action(action(async (inputs: string[], flags: ReplayFlags) => {
       if (flags.diff !== undefined) {
@@ -305,6 +309,7 @@ export function register(program: Command): void {
           json: flags.json === true,
           ignoreArgv: flags.ignoreArgv ?? [],
           normalize: flags.normalize !== false,
+          progress: progressMode(flags.progress),
         });
         if (flags.rules === undefined) return status;
         const fresh = await newDetections(files[0], files[1], flags);
@@ -332,6 +337,7 @@ export function register(program: Command): void {
         span,
         rules,
         { detail: replayDetail(flags, rules) },
+        { mode: progressMode(flags.progress) },
       );
       const base = BigInt(reader.header.timeBase.utcNs);
       const filter = buildFilter(flags, base);
@@ -564,8 +570,15 @@ async function newDetections(
   flags: ReplayFlags,
 ): Promise<boolean> {
   const rules = await loadHuntRules(flags.rules!);
-  const ra = await replayRecording(a, {}, rules);
-  const rb = await replayRecording(b, {}, rules);
+  const mode = progressMode(flags.progress);
+  const ra = await replayRecording(a, {}, rules, {}, {
+    mode,
+    label: `hunt: reading ${a} (1 of 2)`,
+  });
+  const rb = await replayRecording(b, {}, rules, {}, {
+    mode,
+    label: `hunt: reading ${b} (2 of 2)`,
+  });
   const fresh = newInB(ra.hunt!.hits, rb.hunt!.hits);
   if (flags.json) {
     await print(JSON.stringify({ newDetections: fresh }) + "\n");

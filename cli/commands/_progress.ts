@@ -1,0 +1,158 @@
+/**
+ * A progress line on stderr for a long read (replay and diff of a big
+ * recording): how far into the file, how many events, how long so far. On a
+ * terminal it appears once the read has taken a second and is rewritten in
+ * place, then cleared; elsewhere (a pipe, a log) it is off unless asked for,
+ * and then printed as whole lines, at most one a second, and a last one.
+ *
+ * @module
+ */
+
+/** `auto`: on a terminal only; `on`: always; `off`: never. */
+export type ProgressMode = "auto" | "on" | "off";
+
+/** Where the line goes (stderr, or a test's sink). */
+export interface ProgressSink {
+  isTerminal(): boolean;
+  writeSync(bytes: Uint8Array): number;
+}
+
+/** On a terminal: the first line after this long, then at most this often. */
+const TERMINAL_AFTER_MS = 1000;
+const TERMINAL_EVERY_MS = 250;
+/** Elsewhere (`on`): at most one line this often. */
+const LINES_EVERY_MS = 1000;
+
+/**
+ * A progress line, fed as the read goes ({@link tick}) and ended once
+ * ({@link end}).
+ *
+ * @example
+ * ```ts
+ * import { Progress } from "./_progress.ts";
+ * const out: string[] = [];
+ * const sink = {
+ *   isTerminal: () => false,
+ *   writeSync: (b: Uint8Array) => (out.push(new TextDecoder().decode(b)), b.length),
+ * };
+ * let now = 0;
+ * const p = new Progress("reading a.cbor", 2_000_000, "on", sink, () => now);
+ * now = 1500;
+ * p.tick(() => 1_000_000, 40_000);
+ * now = 2000;
+ * p.end(() => 2_000_000, 80_000);
+ * if (out.length !== 2 || !out[0].includes("50%") || !out[1].includes("80,000 events")) {
+ *   throw new Error(out.join(""));
+ * }
+ * ```
+ */
+export class Progress {
+  readonly #label: string;
+  readonly #total: number | undefined;
+  readonly #sink: ProgressSink;
+  readonly #now: () => number;
+  readonly #terminal: boolean;
+  readonly #on: boolean;
+  readonly #start: number;
+  /** When a line may be written next. */
+  #next: number;
+  /** A line stands on the terminal (to clear at the end). */
+  #shown = false;
+
+  constructor(
+    label: string,
+    totalBytes: number | undefined,
+    mode: ProgressMode,
+    sink: ProgressSink = Deno.stderr,
+    now: () => number = () => performance.now(),
+  ) {
+    this.#label = label;
+    this.#total = totalBytes;
+    this.#sink = sink;
+    this.#now = now;
+    this.#terminal = sink.isTerminal();
+    this.#on = progressShown(mode, sink);
+    this.#start = now();
+    this.#next = this.#start +
+      (this.#terminal ? TERMINAL_AFTER_MS : LINES_EVERY_MS);
+  }
+
+  /**
+   * The read has got this far (`bytes` is asked only when a line is due:
+   * it may cost something to find).
+   */
+  tick(bytes: () => number, events: number): void {
+    if (!this.#on) return;
+    const t = this.#now();
+    if (t < this.#next) return;
+    this.#next = t + (this.#terminal ? TERMINAL_EVERY_MS : LINES_EVERY_MS);
+    this.#write(this.#line(bytes(), events, t, false));
+  }
+
+  /**
+   * The read is over: a terminal's line is cleared; elsewhere a last line
+   * says where it ended (when lines were asked for).
+   */
+  end(bytes: () => number, events: number): void {
+    if (!this.#on) return;
+    if (this.#terminal) {
+      if (this.#shown) this.#put("\r\x1b[K");
+      this.#shown = false;
+      return;
+    }
+    this.#write(this.#line(bytes(), events, this.#now(), true));
+  }
+
+  #line(bytes: number, events: number, t: number, done: boolean): string {
+    const total = this.#total;
+    const where = total !== undefined && total > 0
+      ? `${Math.min(100, Math.floor((bytes / total) * 100))}% of ${
+        megabytes(total)
+      }`
+      : megabytes(bytes);
+    return `procrec: ${this.#label}: ${done ? "done, " : ""}${where}, ${
+      events.toLocaleString("en")
+    } events, ${((t - this.#start) / 1000).toFixed(1)} s`;
+  }
+
+  #write(line: string): void {
+    if (this.#terminal) {
+      this.#put(`\r\x1b[K${line}`);
+      this.#shown = true;
+    } else this.#put(`${line}\n`);
+  }
+
+  #put(text: string): void {
+    try {
+      const bytes = new TextEncoder().encode(text);
+      for (let at = 0; at < bytes.length;) {
+        at += this.#sink.writeSync(bytes.subarray(at));
+      }
+    } catch {
+      // (a closed stderr must not stop the read)
+    }
+  }
+}
+
+function megabytes(bytes: number): string {
+  return bytes < 1e6
+    ? `${(bytes / 1e3).toFixed(1)} kB`
+    : `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** Whether a line of this mode can show at all on this process's stderr. */
+export function progressShown(
+  mode: ProgressMode,
+  sink: ProgressSink = Deno.stderr,
+): boolean {
+  return mode === "on" || (mode === "auto" && sink.isTerminal());
+}
+
+/** The help of `--progress` (commands that read a recording through). */
+export const PROGRESS_HELP =
+  "show how far the read has got on stderr even when it is no terminal (a line a second and a last one); on a terminal the line shows by itself after a second (--no-progress: never)";
+
+/** The mode of the `--progress` / `--no-progress` flags (commander: true, false or absent). */
+export function progressMode(flag: boolean | undefined): ProgressMode {
+  return flag === true ? "on" : flag === false ? "off" : "auto";
+}
