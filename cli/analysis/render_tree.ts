@@ -64,6 +64,17 @@ export function renderTree(
   forest: Forest,
   options: RenderTreeOptions = {},
 ): string {
+  return renderTreeLines(forest, options).join("\n") + "\n";
+}
+
+/**
+ * The lines of {@link renderTree} (without their newlines), for output too
+ * big for one string: a recording of millions of processes.
+ */
+export function renderTreeLines(
+  forest: Forest,
+  options: RenderTreeOptions = {},
+): string[] {
   const filtering = isFiltering(options.filter);
   const sel = filtering ? selectProcesses(forest, options.filter!) : undefined;
   const out: string[] = [];
@@ -116,7 +127,7 @@ export function renderTree(
   if (out.length === 0) {
     out.push(filtering ? "(no process matches)" : "(no processes)");
   }
-  return out.join("\n") + "\n";
+  return out;
 }
 
 /** One line about a process, without tree prefix. */

@@ -15,10 +15,10 @@ import {
   type RecordingReport,
   type RecordingSource,
 } from "../log/mod.ts";
-import { toHex } from "../log/_hash.ts";
 import { escapeText } from "../text/mod.ts";
 import { openRecordingInput } from "./_input.ts";
 import { printErr } from "./_run.ts";
+import { jsonReplacer } from "./_stream_output.ts";
 import { Progress, type ProgressMode, progressShown } from "./_progress.ts";
 import type { CompiledRule, RecordingHunt } from "../hunt/mod.ts";
 
@@ -130,16 +130,5 @@ export function renderReadProblems(report: RecordingReport): string {
 
 /** JSON that survives bigints and bytes of a header or report. */
 export function toJson(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_k, v) => {
-      if (typeof v === "bigint") return v.toString();
-      if (v instanceof Uint8Array) {
-        return toHex(v);
-      }
-      if (v instanceof Map) return undefined;
-      return v;
-    },
-    2,
-  ) + "\n";
+  return JSON.stringify(value, jsonReplacer, 2) + "\n";
 }

@@ -10,7 +10,8 @@ import { ForestDiffer, renderDiff } from "../diff/mod.ts";
 import { UsageError } from "../errors.ts";
 import { action, print, printErr, stdoutColor } from "./_run.ts";
 import { redactionMismatch } from "../redact/mod.ts";
-import { replayRecording, toJson } from "./_replay_recording.ts";
+import { replayRecording } from "./_replay_recording.ts";
+import { printJson } from "./_stream_output.ts";
 import { PROGRESS_HELP, type ProgressMode, progressMode } from "./_progress.ts";
 
 const EXAMPLES = `
@@ -31,6 +32,9 @@ on every run. Exit status: 0 same, 1 different, 2 error. Redaction markers
 ([redacted:RULE:HMAC]) compare whole: equal secrets redacted with the same
 key are equal; a note on stderr says when the keys differ.
 `;
+
+/** What `diff --json` writes a member at a time ({@link printJson}). */
+const OPEN_DIFF_JSON = new Set(["", "added", "removed", "changed"]);
 
 /** Options of {@link runDiff}. */
 export interface RunDiffOptions {
@@ -75,7 +79,8 @@ export async function runDiff(
   const diff = differ.diff(sa, sb);
   if (options.json) {
     const { lines: _lines, ...rest } = diff;
-    await print(toJson({ a, b, ...rest }));
+    // (in pieces: a diff of whole recordings can be too big for a string)
+    await printJson({ a, b, ...rest }, OPEN_DIFF_JSON);
   } else {
     // an empty diff says so: silence reads like a command that did nothing
     const color = stdoutColor();

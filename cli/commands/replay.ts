@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { printJson, printLines, printPieces } from "./_stream_output.ts";
 import { PROGRESS_HELP, progressMode } from "./_progress.ts";
 import type { Command } from "commander";
 import {
@@ -21,6 +22,7 @@ import {
   parseTimeWindow,
   renderSummary,
   renderTree,
+  renderTreeLines,
   restrictForest,
   summarize,
   TIME_MODES,
@@ -127,6 +129,22 @@ several segment files replay as one recording; with absolute --from/--to
 only the segments covering that span are read; a missing or
 retention-deleted segment is a lost span with its reason.
 `;
+
+/** What `replay --json` writes a member at a time ({@link printJson}). */
+const OPEN_FOREST_JSON = new Set([
+  "",
+  "roots",
+  "processes",
+  "lost",
+  "problems",
+  "detections",
+]);
+/** The same for a recording that spans reboots: each boot's forest. */
+const OPEN_BOOTS_JSON = new Set([
+  "",
+  "boots",
+  ...[...OPEN_FOREST_JSON].map((p) => p === "" ? "boots/*" : `boots/*/${p}`),
+]);
 
 export interface ReplayFlags extends ProcessFilterFlags {
   json?: boolean;
@@ -353,10 +371,11 @@ export function register(program: Command): void {
       if (flags.events) {
         const rows = timelineOf(forest, base, filter);
         const time = timeStyle(flags, base, "utc");
-        await print(
+        // (in blocks: the text of millions of events is too big for a string)
+        await printLines(
           rows.map((r) =>
-            (flags.json ? JSON.stringify(r) : timelineLine(r, time)) + "\n"
-          ).join(""),
+            flags.json ? JSON.stringify(r) : timelineLine(r, time)
+          ),
         );
       } else if (flags.summary) {
         const s = summarize(restrictForest(forest, filter), {
@@ -372,17 +391,18 @@ export function register(program: Command): void {
           color,
         );
       } else if (flags.json) {
-        await print(toJson({
+        // (in pieces: the JSON of millions of events is too big for a string)
+        await printJson({
           recording: reader.name,
           header: reader.header,
           report: reader.report,
           ...forestToJson(forest, filter),
           ...(hunt ? { detections: hunt.hits } : {}),
-        }));
+        }, OPEN_FOREST_JSON);
       } else {
         const color = stdoutColor();
-        await print(
-          renderTree(forest, {
+        await printLines(
+          renderTreeLines(forest, {
             filter,
             notes: hunt ? detectionNotes(hunt.hits) : undefined,
             ids: flags.ids === true,
@@ -555,7 +575,8 @@ async function replayBoots(
       );
     }
   }
-  await print(flags.json ? toJson({ boots: json }) : out.join(""));
+  if (flags.json) await printJson({ boots: json }, OPEN_BOOTS_JSON);
+  else await printPieces(out);
   return 0;
 }
 

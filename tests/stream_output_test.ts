@@ -1,0 +1,145 @@
+/**
+ * Output written a block at a time (cli/commands/_stream_output.ts): the
+ * pieces of a JSON value are exactly `JSON.stringify(value, replacer, 2)`
+ * whatever is opened, on random values; and `replay --json` of a recording
+ * whose JSON is longer than a JavaScript string can be (2^29 - 24
+ * characters) is written whole, where printing it as one string failed
+ * with "Invalid string length".
+ */
+import { jsonPieces, jsonReplacer } from "../cli/commands/_stream_output.ts";
+import { workload, write } from "../bench/replay_bench.ts";
+import { assert, assertEquals, PROCREC } from "./_record_helpers.ts";
+import { xorshift } from "./_xorshift.ts";
+
+/** A random value of what a forest's JSON holds, and of what it does not. */
+function randomValue(r: () => number, depth: number): unknown {
+  const pick = Math.floor(r() * (depth > 3 ? 9 : 12));
+  switch (pick) {
+    case 0:
+      return Math.floor(r() * 1e6) - 5e5;
+    case 1:
+      return [0.5, -0, NaN, Infinity, 1e21, 2 ** 53][Math.floor(r() * 6)];
+    case 2:
+      return randomText(r);
+    case 3:
+      return r() < 0.5;
+    case 4:
+      return null;
+    case 5:
+      return undefined;
+    case 6:
+      return BigInt(Math.floor(r() * 1e9)) * 1_000_000_007n;
+    case 7:
+      return new Uint8Array(Math.floor(r() * 5)).map(() => r() * 256);
+    case 8:
+      return r() < 0.5 ? new Map([[1, 2]]) : () => 1;
+    case 9:
+    case 10: {
+      const a: unknown[] = [];
+      const n = Math.floor(r() * 5);
+      for (let i = 0; i < n; i++) a.push(randomValue(r, depth + 1));
+      return a;
+    }
+    default: {
+      const o: Record<string, unknown> = {};
+      const n = Math.floor(r() * 5);
+      for (let i = 0; i < n; i++) {
+        o[KEYS[Math.floor(r() * KEYS.length)]] = randomValue(r, depth + 1);
+      }
+      return o;
+    }
+  }
+}
+
+const KEYS = ["a", "b", "processes", "boots", "x\ny", "é", "0", "list", ""];
+
+function randomText(r: () => number): string {
+  const parts = [
+    "plain",
+    "é",
+    "\u0000",
+    "\n",
+    '"',
+    "\\",
+    "\ud800",
+    "😀",
+    "\x7f",
+  ];
+  let s = "";
+  const n = Math.floor(r() * 4);
+  for (let i = 0; i < n; i++) s += parts[Math.floor(r() * parts.length)];
+  return s;
+}
+
+/** Every path of objects and arrays in `v`, as jsonPieces names them. */
+function pathsOf(v: unknown, path: string, into: string[]): string[] {
+  if (v === null || typeof v !== "object" || v instanceof Uint8Array) {
+    return into;
+  }
+  if (v instanceof Map) return into;
+  into.push(path);
+  const sub = (k: string) => path === "" ? k : `${path}/${k}`;
+  if (Array.isArray(v)) { for (const x of v) pathsOf(x, sub("*"), into); }
+  else {
+    for (const [k, x] of Object.entries(v)) pathsOf(x, sub(k), into);
+  }
+  return into;
+}
+
+Deno.test("the JSON written in pieces is JSON.stringify's, whatever is opened, on 3,000 random values", () => {
+  const r = xorshift(16);
+  for (let i = 0; i < 3000; i++) {
+    const v = randomValue(r, 0);
+    const whole = JSON.stringify(v, jsonReplacer, 2) + "\n";
+    const paths = pathsOf(v, "", []);
+    // nothing opened, everything opened, and a random part of it
+    for (
+      const open of [
+        new Set<string>(),
+        new Set(paths),
+        new Set(paths.filter(() => r() < 0.5)),
+      ]
+    ) {
+      if (whole === "undefined\n") continue; // (no JSON at all: not printed)
+      const text = [...jsonPieces(v, open)].join("");
+      assertEquals(text, whole, `case ${i}, open ${[...open].join(",")}`);
+    }
+  }
+});
+
+Deno.test("replay --json of a recording whose JSON is longer than a string can be: written whole", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "procrec-stream-" });
+  try {
+    // 1.8M events: about 560 million characters of JSON (2^29 - 24 is
+    // 536,870,888)
+    const path = `${dir}/big.cbor`;
+    await write(path, workload(1_800_000, 1000, 0, 97, 3 * 86_400e9));
+    const out = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        // (the JSON is counted and its end kept, not held by the test)
+        `set -o pipefail; "$0" replay --json "$1" | tee >(wc -c > "$2/count") | tail -c 64 > "$2/tail"`,
+        PROCREC,
+        path,
+        dir,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 0, err);
+    assert(!err.includes("Invalid string length"), err);
+    // (the count is written by a process substitution: wait for it)
+    let count = 0;
+    for (let i = 0; i < 100 && count === 0; i++) {
+      count = Number((await Deno.readTextFile(`${dir}/count`)).trim());
+      if (count === 0) await new Promise((ok) => setTimeout(ok, 50));
+    }
+    assert(count > 536_870_888, `${count} bytes of JSON`);
+    const tail = await Deno.readTextFile(`${dir}/tail`);
+    // the last member, the problems, then the end of the object
+    assert(/"problems": \[[^]*\]\n}\n$/.test(tail), JSON.stringify(tail));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
