@@ -58,10 +58,22 @@ let stdoutGone = false;
  */
 export async function print(text: string, color = false): Promise<void> {
   if (stdoutGone) return;
-  const safe = color
+  await writeStdout(new TextEncoder().encode(safeText(text, color)));
+}
+
+/** `text` as {@link print} writes it: escaped, and with `color` styled. */
+export function safeText(text: string, color = false): string {
+  return color
     ? applyStyles(escapeText(text, "\n\t" + STYLE_MARKERS), true)
     : escapeText(text, "\n\t");
-  const bytes = new TextEncoder().encode(safe);
+}
+
+/**
+ * Writes bytes made by {@link safeText} to stdout, all of them; after a
+ * broken pipe, nothing (see {@link print}).
+ */
+export async function writeStdout(bytes: Uint8Array): Promise<void> {
+  if (stdoutGone) return;
   let off = 0;
   try {
     while (off < bytes.length) {

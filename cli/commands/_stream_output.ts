@@ -7,7 +7,7 @@
  * @module
  */
 import { toHex } from "../log/_hash.ts";
-import { print } from "./_run.ts";
+import { print, safeText, writeStdout } from "./_run.ts";
 
 /** JSON's replacer for a header or report: bigints as text, bytes as hex, no maps. */
 export function jsonReplacer(_key: string, v: unknown): unknown {
@@ -34,11 +34,20 @@ export function jsonReplacer(_key: string, v: unknown): unknown {
 export function* jsonPieces(
   value: unknown,
   open: ReadonlySet<string>,
+  plain: ReadonlySet<string> = NONE,
 ): Generator<string> {
   const top = jsonReplacer("", value);
-  const text = yield* member(top, "", 0, open);
+  const text = yield* member(top, "", 0, { open, plain });
   if (text === undefined) return;
   yield "\n";
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** The paths {@link jsonPieces} writes a member at a time, and those it may write without the replacer. */
+interface Paths {
+  open: ReadonlySet<string>;
+  plain: ReadonlySet<string>;
 }
 
 /**
@@ -50,17 +59,15 @@ function* member(
   v: unknown,
   path: string,
   depth: number,
-  open: ReadonlySet<string>,
+  paths: Paths,
 ): Generator<string, boolean | undefined> {
-  const isArray = Array.isArray(v);
-  const opened = open.has(path) && v !== null && typeof v === "object" &&
-    typeof (v as { toJSON?: unknown }).toJSON !== "function";
-  if (!opened) {
-    const s = JSON.stringify(v, jsonReplacer, 2);
+  if (!opened(v, path, paths)) {
+    const s = closedText(v, path, depth, paths);
     if (s === undefined) return undefined;
-    yield depth === 0 ? s : s.replaceAll("\n", "\n" + "  ".repeat(depth));
+    yield s;
     return true;
   }
+  const isArray = Array.isArray(v);
   const inner = "\n" + "  ".repeat(depth + 1);
   let first = true;
   if (isArray) {
@@ -68,12 +75,16 @@ function* member(
     const sub = path === "" ? "*" : `${path}/*`;
     yield "[";
     for (let i = 0; i < a.length; i++) {
-      yield first ? inner : "," + inner;
+      const sep = first ? inner : "," + inner;
       first = false;
       const x = jsonReplacer(String(i), a[i]);
-      if ((yield* member(x, sub, depth + 1, open)) === undefined) {
-        yield "null";
+      // (most elements are written whole: no generator each)
+      if (!opened(x, sub, paths)) {
+        yield sep + (closedText(x, sub, depth + 1, paths) ?? "null");
+        continue;
       }
+      yield sep;
+      yield* member(x, sub, depth + 1, paths);
     }
   } else {
     const o = v as Record<string, unknown>;
@@ -85,12 +96,47 @@ function* member(
       }
       yield (first ? inner : "," + inner) + JSON.stringify(key) + ": ";
       first = false;
-      yield* member(x, path === "" ? key : `${path}/${key}`, depth + 1, open);
+      yield* member(x, path === "" ? key : `${path}/${key}`, depth + 1, paths);
     }
   }
   if (first) yield isArray ? "]" : "}";
   else yield "\n" + "  ".repeat(depth) + (isArray ? "]" : "}");
   return true;
+}
+
+/** Whether the value at `path` is written a member at a time. */
+function opened(v: unknown, path: string, paths: Paths): boolean {
+  return paths.open.has(path) && v !== null && typeof v === "object" &&
+    typeof (v as { toJSON?: unknown }).toJSON !== "function";
+}
+
+/** A value written whole, indented for `depth`; undefined when JSON leaves it out. */
+function closedText(
+  v: unknown,
+  path: string,
+  depth: number,
+  paths: Paths,
+): string | undefined {
+  const s = paths.plain.has(path)
+    ? stringifyPlain(v)
+    : JSON.stringify(v, jsonReplacer, 2);
+  if (s === undefined || depth === 0) return s;
+  return s.replaceAll("\n", "\n" + "  ".repeat(depth));
+}
+
+/**
+ * `JSON.stringify(v, jsonReplacer, 2)` of a value that holds no bytes and no
+ * map (a forest's process: the schema lets no event field be one), without
+ * calling the replacer for each of its members: half the time. A bigint
+ * makes `JSON.stringify` throw; the replacer then writes it as text.
+ */
+function stringifyPlain(v: unknown): string | undefined {
+  try {
+    return JSON.stringify(v, null, 2);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    return JSON.stringify(v, jsonReplacer, 2);
+  }
 }
 
 /**
@@ -101,35 +147,61 @@ function* member(
  */
 const BLOCK = 1 << 15;
 
+/** Bytes gathered before they are written (one buffer, used again). */
+const WRITE_AT = 1 << 20;
+
 /**
- * Prints pieces of text in blocks of about 32 Ki characters, each through
- * {@link print} (so escaped, and with `color` styled, as a whole text is;
- * pieces end where a style does).
+ * Prints pieces of text in blocks of about 32 Ki characters, each made safe
+ * as {@link print} makes a whole text (escaped, and with `color` styled;
+ * pieces end where a style does), gathered into writes of about a MiB.
  */
 export async function printPieces(
   pieces: Iterable<string>,
   color = false,
 ): Promise<void> {
+  const encoder = new TextEncoder();
+  // (a UTF-16 unit is at most 3 bytes of UTF-8)
+  const buf = new Uint8Array(WRITE_AT + 3 * (BLOCK + 1024));
+  let used = 0;
+  const put = async (text: string) => {
+    const safe = safeText(text, color);
+    if (used + 3 * safe.length > buf.length) {
+      await writeStdout(buf.subarray(0, used));
+      used = 0;
+      if (3 * safe.length > buf.length) {
+        // (a piece longer than a block: written on its own)
+        await writeStdout(encoder.encode(safe));
+        return;
+      }
+    }
+    used += encoder.encodeInto(safe, buf.subarray(used)).written;
+    if (used >= WRITE_AT) {
+      await writeStdout(buf.subarray(0, used));
+      used = 0;
+    }
+  };
   let block: string[] = [];
   let size = 0;
   for (const p of pieces) {
     block.push(p);
     size += p.length;
     if (size >= BLOCK) {
-      await print(block.join(""), color);
+      await put(block.join(""));
       block = [];
       size = 0;
     }
   }
-  if (block.length > 0) await print(block.join(""), color);
+  if (block.length > 0) await put(block.join(""));
+  if (used > 0) await writeStdout(buf.subarray(0, used));
 }
 
 /** `JSON.stringify(value, jsonReplacer, 2) + "\n"` printed in blocks ({@link jsonPieces}). */
 export async function printJson(
   value: unknown,
   open: ReadonlySet<string>,
+  plain?: ReadonlySet<string>,
 ): Promise<void> {
-  await printPieces(jsonPieces(value, open));
+  await printPieces(jsonPieces(value, open, plain));
 }
 
 /** Each line and a newline: `lines.join("\n") + "\n"`, printed in blocks. */

@@ -145,6 +145,13 @@ const OPEN_BOOTS_JSON = new Set([
   "boots",
   ...[...OPEN_FOREST_JSON].map((p) => p === "" ? "boots/*" : `boots/*/${p}`),
 ]);
+/**
+ * Where `replay --json` holds only what JSON writes as is (no bigint, bytes
+ * or map: a process is made of event fields the schema checked): written
+ * without the replacer.
+ */
+const PLAIN_FOREST_JSON = new Set(["processes/*"]);
+const PLAIN_BOOTS_JSON = new Set(["boots/*/processes/*"]);
 
 export interface ReplayFlags extends ProcessFilterFlags {
   json?: boolean;
@@ -392,13 +399,17 @@ export function register(program: Command): void {
         );
       } else if (flags.json) {
         // (in pieces: the JSON of millions of events is too big for a string)
-        await printJson({
-          recording: reader.name,
-          header: reader.header,
-          report: reader.report,
-          ...forestToJson(forest, filter),
-          ...(hunt ? { detections: hunt.hits } : {}),
-        }, OPEN_FOREST_JSON);
+        await printJson(
+          {
+            recording: reader.name,
+            header: reader.header,
+            report: reader.report,
+            ...forestToJson(forest, filter),
+            ...(hunt ? { detections: hunt.hits } : {}),
+          },
+          OPEN_FOREST_JSON,
+          PLAIN_FOREST_JSON,
+        );
       } else {
         const color = stdoutColor();
         await printLines(
@@ -575,8 +586,9 @@ async function replayBoots(
       );
     }
   }
-  if (flags.json) await printJson({ boots: json }, OPEN_BOOTS_JSON);
-  else await printPieces(out);
+  if (flags.json) {
+    await printJson({ boots: json }, OPEN_BOOTS_JSON, PLAIN_BOOTS_JSON);
+  } else await printPieces(out);
   return 0;
 }
 

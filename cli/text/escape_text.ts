@@ -31,13 +31,60 @@ const UNSAFE =
  * ```
  */
 export function escapeText(text: string, keep = ""): string {
-  UNSAFE.lastIndex = 0;
-  if (!UNSAFE.test(text)) return text;
+  const unsafe = unsafeBut(keep);
+  unsafe.lastIndex = 0;
+  if (!unsafe.test(text)) return text;
+  unsafe.lastIndex = 0;
   return text.replace(
-    UNSAFE,
-    (c) =>
-      keep.includes(c)
-        ? c
-        : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    unsafe,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }
+
+/**
+ * {@link UNSAFE} without the characters of `keep`, made once per `keep`: a
+ * text whose only control characters are kept ones (the newlines of a
+ * command's output) is then let through by one scan, not rebuilt by a call
+ * per newline.
+ */
+function unsafeBut(keep: string): RegExp {
+  if (keep === "") return UNSAFE;
+  let re = WITHOUT.get(keep);
+  if (re === undefined) {
+    // (a plain class, the kept characters cut out of its ranges: a scan with
+    // a look-ahead at each character ran at a third of the speed)
+    const kept = new Set([...keep].map((c) => c.charCodeAt(0)));
+    let cls = "";
+    for (const [lo, hi] of UNSAFE_RANGES) {
+      let from = -1;
+      for (let c = lo; c <= hi + 1; c++) {
+        if (c <= hi && !kept.has(c)) {
+          if (from < 0) from = c;
+        } else if (from >= 0) {
+          cls += from === c - 1 ? u(from) : `${u(from)}-${u(c - 1)}`;
+          from = -1;
+        }
+      }
+    }
+    re = new RegExp(`[${cls}]`, "g");
+    WITHOUT.set(keep, re);
+  }
+  return re;
+}
+
+/** The ranges of {@link UNSAFE}'s class. */
+const UNSAFE_RANGES: [number, number][] = [
+  [0x00, 0x1f],
+  [0x7f, 0x9f],
+  [0x2028, 0x2029],
+  [0x200e, 0x200f],
+  [0x202a, 0x202e],
+  [0x2066, 0x2069],
+  [0xe000, 0xe006],
+];
+
+function u(c: number): string {
+  return `\\u${c.toString(16).padStart(4, "0")}`;
+}
+
+const WITHOUT = new Map<string, RegExp>();
