@@ -139,6 +139,25 @@ Deno.test("replay --json of a recording whose JSON is longer than a string can b
     const tail = await Deno.readTextFile(`${dir}/tail`);
     // the last member, the problems, then the end of the object
     assert(/"problems": \[[^]*\]\n}\n$/.test(tail), JSON.stringify(tail));
+    // a reader that stops early (| head) ends it quietly, exit status 0
+    const head = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        `set -o pipefail; "$0" replay --json "$1" | head -c 100`,
+        PROCREC,
+        path,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(head.code, 0, new TextDecoder().decode(head.stderr));
+    assertEquals(new TextDecoder().decode(head.stderr), "");
+    const begin = new TextDecoder().decode(head.stdout);
+    assertEquals(begin.length, 100);
+    assert(
+      begin.startsWith('{\n  "recording": ' + JSON.stringify(path) + ",\n"),
+      begin,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

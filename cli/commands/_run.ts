@@ -68,6 +68,11 @@ export function safeText(text: string, color = false): string {
     : escapeText(text, "\n\t");
 }
 
+/** Whether stdout's reader went away: a long output can stop making itself. */
+export function stdoutClosed(): boolean {
+  return stdoutGone;
+}
+
 /**
  * Writes bytes made by {@link safeText} to stdout, all of them; after a
  * broken pipe, nothing (see {@link print}).

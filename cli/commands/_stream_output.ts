@@ -7,7 +7,7 @@
  * @module
  */
 import { toHex } from "../log/_hash.ts";
-import { print, safeText, writeStdout } from "./_run.ts";
+import { print, safeText, stdoutClosed, writeStdout } from "./_run.ts";
 
 /** JSON's replacer for a header or report: bigints as text, bytes as hex, no maps. */
 export function jsonReplacer(_key: string, v: unknown): unknown {
@@ -189,6 +189,8 @@ export async function printPieces(
       await put(block.join(""));
       block = [];
       size = 0;
+      // (`| head` has what it wanted: the rest is not made)
+      if (stdoutClosed()) return;
     }
   }
   if (block.length > 0) await put(block.join(""));
