@@ -6,7 +6,13 @@
  * the output byte-identical.
  */
 import { Progress, type ProgressMode } from "../cli/commands/_progress.ts";
-import { RecordingReader } from "../cli/log/mod.ts";
+import {
+  analysisChunks,
+  RecordingReader,
+  SegmentSetReader,
+} from "../cli/log/mod.ts";
+import { SegmentWriter } from "../cli/record/segment_writer.ts";
+import { testHeader, workload } from "./_recording_helpers.ts";
 import { assert, assertEquals, procrec } from "./_record_helpers.ts";
 
 const FIX = new URL("../fixtures/", import.meta.url).pathname;
@@ -179,4 +185,101 @@ Deno.test("--progress and --no-progress are in the help of replay and diff", asy
       h.stdout,
     );
   }
+});
+
+Deno.test("a segment directory's progress moves within each segment, not only when one is done", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "procrec-progress-" });
+  try {
+    const events = workload(60_000);
+    const w = await SegmentWriter.open(testHeader(), {
+      dir,
+      keep: { count: 7 },
+      writer: { flushIntervalMs: 0 },
+    });
+    for (let i = 0; i < events.length; i++) {
+      w.write(events[i]);
+      if (i === 30_000) await w.rotateNow();
+    }
+    await w.close();
+    const first = [...Deno.readDirSync(dir)].map((e) => e.name).sort()[0];
+    const firstSize = (await Deno.stat(`${dir}/${first}`)).size;
+    const r = await SegmentSetReader.open([dir]);
+    const seen: number[] = [];
+    for await (const _ of analysisChunks(r)) seen.push(r.bytesSoFar!);
+    for (let i = 1; i < seen.length; i++) {
+      assert(seen[i] >= seen[i - 1], `${seen}`);
+    }
+    const inFirst = new Set(seen.filter((b) => b > 0 && b < firstSize));
+    assert(inFirst.size >= 3, `${[...inFirst]} within ${firstSize} bytes`);
+    assertEquals(r.bytesSoFar, r.report.bytes);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the label reaches stderr escaped, and on a narrow terminal is cut in its middle so the line never wraps", () => {
+  const { written, clock, progress } = setup(false, "on");
+  const evil = new Progress("reading a\x1b[31mRED.cbor", 10, "on", {
+    isTerminal: () => false,
+    writeSync: (b: Uint8Array) => {
+      written.push(new TextDecoder().decode(b));
+      return b.length;
+    },
+  }, () => clock.now);
+  evil.end(() => 10, 1);
+  progress.end(() => 0, 0);
+  assert(!written[0].includes("\x1b"), JSON.stringify(written[0]));
+  assert(written[0].includes("a\\u001b[31mRED.cbor"), written[0]);
+
+  const long = `reading /evidence/host-${"x".repeat(120)}/run.cbor`;
+  const lines: string[] = [];
+  const now = { t: 0 };
+  const narrow = new Progress(long, 1000, "auto", {
+    isTerminal: () => true,
+    columns: () => 80,
+    writeSync: (b: Uint8Array) => {
+      lines.push(new TextDecoder().decode(b));
+      return b.length;
+    },
+  }, () => now.t);
+  now.t = 1500;
+  narrow.tick(() => 500, 7);
+  const shown = lines[0].replace("\r\x1b[K", "");
+  assert(shown.length <= 79, `${shown.length}: ${shown}`);
+  assert(
+    shown.startsWith("procrec: reading /evidence/") &&
+      shown.includes("…") &&
+      shown.endsWith("x/run.cbor: 50% of 1.0 kB, 7 events, 1.5 s"),
+    shown,
+  );
+});
+
+Deno.test("a read that fails takes its line off the terminal before the error", async () => {
+  const { withProgress } = await import("../cli/commands/_replay_recording.ts");
+  const lines: string[] = [];
+  const now = { t: 0 };
+  const p = new Progress("reading x.cbor", 100, "auto", {
+    isTerminal: () => true,
+    writeSync: (b: Uint8Array) => {
+      lines.push(new TextDecoder().decode(b));
+      return b.length;
+    },
+  }, () => now.t);
+  async function* failing() {
+    now.t = 2000;
+    yield { events: [1, 2, 3] };
+    throw new Error("damaged");
+  }
+  const reader = { report: { bytes: 40 } } as unknown as Parameters<
+    typeof withProgress
+  >[1];
+  let error = "";
+  try {
+    for await (const _ of withProgress(failing(), reader, p)) { /* read */ }
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  assertEquals(error, "damaged");
+  assertEquals(lines.length, 2, JSON.stringify(lines));
+  assertEquals(lines[1], "\r\x1b[K");
 });

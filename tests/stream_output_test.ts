@@ -8,7 +8,7 @@
  */
 import { jsonPieces, jsonReplacer } from "../cli/commands/_stream_output.ts";
 import { workload, write } from "../bench/replay_bench.ts";
-import { assert, assertEquals, PROCREC } from "./_record_helpers.ts";
+import { assert, assertEquals, PROCREC, procrec } from "./_record_helpers.ts";
 import { xorshift } from "./_xorshift.ts";
 
 /** A random value of what a forest's JSON holds, and of what it does not. */
@@ -160,5 +160,20 @@ Deno.test("replay --json of a recording whose JSON is longer than a string can b
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a timeline with no rows prints nothing, as before it was written in blocks", async () => {
+  for (const json of [[], ["--json"]]) {
+    const r = await procrec([
+      "replay",
+      new URL("../fixtures/make.cbor", import.meta.url).pathname,
+      "--events",
+      "--pid",
+      "999999",
+      ...json,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stdout, "", `${json}`);
   }
 });

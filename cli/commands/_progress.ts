@@ -8,6 +8,8 @@
  * @module
  */
 
+import { escapeText } from "../text/mod.ts";
+
 /** `auto`: on a terminal only; `on`: always; `off`: never. */
 export type ProgressMode = "auto" | "on" | "off";
 
@@ -15,7 +17,22 @@ export type ProgressMode = "auto" | "on" | "off";
 export interface ProgressSink {
   isTerminal(): boolean;
   writeSync(bytes: Uint8Array): number;
+  /** The terminal's width (a line longer than it would wrap, and wrapped rows are not cleared). */
+  columns?(): number;
 }
+
+/** Deno's stderr, with the console's width. */
+const STDERR: ProgressSink = {
+  isTerminal: () => Deno.stderr.isTerminal(),
+  writeSync: (b) => Deno.stderr.writeSync(b),
+  columns: () => {
+    try {
+      return Deno.consoleSize().columns;
+    } catch {
+      return 80;
+    }
+  },
+};
 
 /** On a terminal: the first line after this long, then at most this often. */
 const TERMINAL_AFTER_MS = 1000;
@@ -63,10 +80,12 @@ export class Progress {
     label: string,
     totalBytes: number | undefined,
     mode: ProgressMode,
-    sink: ProgressSink = Deno.stderr,
+    sink: ProgressSink = STDERR,
     now: () => number = () => performance.now(),
   ) {
-    this.#label = label;
+    // (a path from the command line or a bundle: no escape sequence of its
+    // own reaches the terminal)
+    this.#label = escapeText(label);
     this.#total = totalBytes;
     this.#sink = sink;
     this.#now = now;
@@ -110,9 +129,13 @@ export class Progress {
         megabytes(total)
       }`
       : megabytes(bytes);
-    return `procrec: ${this.#label}: ${done ? "done, " : ""}${where}, ${
+    const figures = `${done ? "done, " : ""}${where}, ${
       events.toLocaleString("en")
     } events, ${((t - this.#start) / 1000).toFixed(1)} s`;
+    const label = this.#terminal
+      ? fitted(this.#label, figures, this.#sink.columns?.() ?? 80)
+      : this.#label;
+    return `procrec: ${label}: ${figures}`;
   }
 
   #write(line: string): void {
@@ -134,6 +157,24 @@ export class Progress {
   }
 }
 
+/**
+ * The label cut in its middle (a path's start and its file name stay) so
+ * that `procrec: LABEL: FIGURES` fits in `columns - 1` characters: a line
+ * that wraps leaves its upper rows behind at each rewrite. The figures are
+ * never cut.
+ */
+export function fitted(
+  label: string,
+  figures: string,
+  columns: number,
+): string {
+  const keep = columns - 1 - "procrec: ".length - ": ".length - figures.length;
+  if (label.length <= keep) return label;
+  if (keep < 9) return label.slice(0, Math.max(keep, 0));
+  const front = Math.ceil((keep - 1) / 2), back = keep - 1 - front;
+  return label.slice(0, front) + "…" + label.slice(label.length - back);
+}
+
 function megabytes(bytes: number): string {
   return bytes < 1e6
     ? `${(bytes / 1e3).toFixed(1)} kB`
@@ -143,7 +184,7 @@ function megabytes(bytes: number): string {
 /** Whether a line of this mode can show at all on this process's stderr. */
 export function progressShown(
   mode: ProgressMode,
-  sink: ProgressSink = Deno.stderr,
+  sink: ProgressSink = STDERR,
 ): boolean {
   return mode === "on" || (mode === "auto" && sink.isTerminal());
 }

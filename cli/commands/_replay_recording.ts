@@ -70,26 +70,32 @@ export async function replayRecording(
 }
 
 /** The batches of `chunks`, the progress told of each. */
-async function* withProgress<C extends { readonly events: readonly unknown[] }>(
+export async function* withProgress<
+  C extends { readonly events: readonly unknown[] },
+>(
   chunks: AsyncIterable<C>,
   reader: RecordingSource,
   progress: Progress,
 ): AsyncGenerator<C> {
   let events = 0;
-  const bytes = () => reader.report.bytes;
-  for await (const c of chunks) {
-    events += c.events.length;
-    progress.tick(bytes, events);
-    yield c;
+  const bytes = () => reader.bytesSoFar ?? reader.report.bytes;
+  try {
+    for await (const c of chunks) {
+      events += c.events.length;
+      progress.tick(bytes, events);
+      yield c;
+    }
+  } finally {
+    // (also when the read fails: the line does not stay above the error)
+    progress.end(bytes, events);
   }
-  progress.end(bytes, events);
 }
 
 /**
  * The size of the file read, when the input is one plain recording file
  * (not a bundle member, a segment directory or a pipe): the progress's 100%.
  */
-async function plainFileSize(
+export async function plainFileSize(
   path: string | string[],
   reader: RecordingSource,
 ): Promise<number | undefined> {

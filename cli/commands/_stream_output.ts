@@ -7,7 +7,7 @@
  * @module
  */
 import { toHex } from "../log/_hash.ts";
-import { print, safeText, stdoutClosed, writeStdout } from "./_run.ts";
+import { safeText, stdoutClosed, writeStdout } from "./_run.ts";
 
 /** JSON's replacer for a header or report: bigints as text, bytes as hex, no maps. */
 export function jsonReplacer(_key: string, v: unknown): unknown {
@@ -206,12 +206,11 @@ export async function printJson(
   await printPieces(jsonPieces(value, open, plain));
 }
 
-/** Each line and a newline: `lines.join("\n") + "\n"`, printed in blocks. */
+/** Each line and a newline, printed in blocks (no lines: nothing). */
 export async function printLines(
   lines: readonly string[],
   color = false,
 ): Promise<void> {
-  if (lines.length === 0) return await print("\n", color);
   await printPieces(eachLine(lines), color);
 }
 

@@ -10,7 +10,12 @@
  * @module
  */
 import { printJson, printLines, printPieces } from "./_stream_output.ts";
-import { PROGRESS_HELP, progressMode } from "./_progress.ts";
+import {
+  Progress,
+  PROGRESS_HELP,
+  progressMode,
+  progressShown,
+} from "./_progress.ts";
 import type { Command } from "commander";
 import {
   analyzeChunks,
@@ -51,6 +56,7 @@ import {
   renderReadProblems,
   replayRecording,
   toJson,
+  withProgress,
 } from "./_replay_recording.ts";
 import { runDiff } from "./diff.ts";
 // (not ../hunt/mod.ts: the rules' parser and compiler are loaded only with
@@ -535,10 +541,23 @@ async function replayBoots(
     const reader = await asCliError(
       SegmentSetReader.open(segs.map((s) => s.path), span),
     );
-    const forest = await analyzeChunks(analysisChunks(reader), {
-      os: h.os,
-      bootId: h.bootId,
-    }, { detail: flags.json && !flags.summary ? "full" : "processes" });
+    const mode = progressMode(flags.progress);
+    const chunks = analysisChunks(reader);
+    const forest = await analyzeChunks(
+      progressShown(mode)
+        ? withProgress(
+          chunks,
+          reader,
+          new Progress(
+            `reading boot ${h.bootId} (${i + 1} of ${boots.length})`,
+            undefined,
+            mode,
+          ),
+        )
+        : chunks,
+      { os: h.os, bootId: h.bootId },
+      { detail: flags.json && !flags.summary ? "full" : "processes" },
+    );
     printErr(renderReadProblems(reader.report));
     const base = BigInt(h.timeBase.utcNs);
     const filter = buildFilter(flags, base);

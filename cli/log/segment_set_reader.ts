@@ -54,6 +54,8 @@ export interface RecordingSource {
   chunkBatches?(): AsyncIterable<{ readonly events: readonly ProcEvent[] }>;
   /** Once `chunks()` has ended: events that stand for what no chunk holds (a damaged tail's loss). */
   tailEvents(): ProcEvent[];
+  /** Bytes read so far, where `report.bytes` counts only what is done. */
+  readonly bytesSoFar?: number;
 }
 
 /** Options of {@link SegmentSetReader.open}. */
@@ -90,6 +92,16 @@ export class SegmentSetReader implements RecordingSource {
   readonly gaps: SegmentGap[] = [];
   #used = false;
   #onClose: (() => Promise<void>) | undefined;
+  /** The segment being read (its bytes are in the report once it is done). */
+  #current: RecordingReader | undefined;
+
+  /**
+   * Bytes of the segments read so far, the one being read included (the
+   * report counts a segment once it is done): how far a read has got.
+   */
+  get bytesSoFar(): number {
+    return this.report.bytes + (this.#current?.report.bytes ?? 0);
+  }
 
   private constructor(
     readonly name: string,
@@ -423,6 +435,7 @@ export class SegmentSetReader implements RecordingSource {
       let reader: RecordingReader;
       try {
         reader = await (entry.open?.() ?? RecordingReader.open(entry.path));
+        this.#current = reader;
       } catch (e) {
         this.#problem({
           offset: 0,
@@ -506,6 +519,7 @@ export class SegmentSetReader implements RecordingSource {
           ));
       this.segmentsRead.push(read);
       r.bytes += rr.bytes;
+      this.#current = undefined;
       r.chunks += rr.chunks;
       r.events += rr.events + pre.length;
       r.eventsMissing += rr.eventsMissing;
