@@ -177,8 +177,38 @@ Deno.test("diff --progress and replay --diff --progress: one last line per recor
   }
 });
 
-Deno.test("--progress and --no-progress are in the help of replay and diff", async () => {
-  for (const cmd of ["replay", "diff"]) {
+Deno.test("hunt --progress: a last line per recording hunted; the hunt's output as without it", async () => {
+  const rules = new URL(
+    "../fixtures/sigma/rules/linux/process_creation",
+    import.meta.url,
+  ).pathname;
+  const paths = [`${FIX}make.cbor`, `${FIX}failing.cbor`];
+  const plain = await procrec(["hunt", "--rules", rules, ...paths]);
+  const shown = await procrec([
+    "hunt",
+    "--progress",
+    "--rules",
+    rules,
+    ...paths,
+  ]);
+  assertEquals(shown.code, plain.code, shown.stderr);
+  assertEquals(shown.stdout, plain.stdout);
+  const lines = shown.stderr.split("\n").filter((l) =>
+    l.startsWith("procrec: hunt: reading ")
+  );
+  assertEquals(lines.length, 2, shown.stderr);
+  for (const [i, path] of paths.entries()) {
+    const { events } = await readAll(path);
+    assert(
+      lines[i].startsWith(`procrec: hunt: reading ${path}: done, 100% of `) &&
+        lines[i].includes(` ${events.toLocaleString("en")} events, `),
+      lines[i],
+    );
+  }
+});
+
+Deno.test("--progress and --no-progress are in the help of replay, diff and hunt", async () => {
+  for (const cmd of ["replay", "diff", "hunt"]) {
     const h = await procrec([cmd, "--help"]);
     assert(
       h.stdout.includes("--progress") && h.stdout.includes("--no-progress"),
@@ -255,7 +285,7 @@ Deno.test("the label reaches stderr escaped, and on a narrow terminal is cut in 
 });
 
 Deno.test("a read that fails takes its line off the terminal before the error", async () => {
-  const { withProgress } = await import("../cli/commands/_replay_recording.ts");
+  const { withProgress } = await import("../cli/commands/_progress.ts");
   const lines: string[] = [];
   const now = { t: 0 };
   const p = new Progress("reading x.cbor", 100, "auto", {

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { RecordingSource } from "../log/mod.ts";
 import { escapeText } from "../text/mod.ts";
 
 /** `auto`: on a terminal only; `on`: always; `off`: never. */
@@ -196,4 +197,40 @@ export const PROGRESS_HELP =
 /** The mode of the `--progress` / `--no-progress` flags (commander: true, false or absent). */
 export function progressMode(flag: boolean | undefined): ProgressMode {
   return flag === true ? "on" : flag === false ? "off" : "auto";
+}
+
+/** The batches of `chunks`, the progress told of each. */
+export async function* withProgress<
+  C extends { readonly events: readonly unknown[] },
+>(
+  chunks: AsyncIterable<C>,
+  reader: RecordingSource,
+  progress: Progress,
+): AsyncGenerator<C> {
+  let events = 0;
+  const bytes = () => reader.bytesSoFar ?? reader.report.bytes;
+  try {
+    for await (const c of chunks) {
+      events += c.events.length;
+      progress.tick(bytes, events);
+      yield c;
+    }
+  } finally {
+    // (also when the read fails: the line does not stay above the error)
+    progress.end(bytes, events);
+  }
+}
+
+/**
+ * The size of the file read, when the input is one plain recording file
+ * (not a bundle member, a segment directory or a pipe): the progress's 100%.
+ */
+export async function plainFileSize(
+  path: string | string[],
+  reader: RecordingSource,
+): Promise<number | undefined> {
+  const file = Array.isArray(path) && path.length === 1 ? path[0] : path;
+  if (typeof file !== "string" || reader.name !== file) return undefined;
+  const info = await Deno.stat(file).catch(() => undefined);
+  return info?.isFile ? info.size : undefined;
 }

@@ -19,7 +19,13 @@ import { escapeText } from "../text/mod.ts";
 import { openRecordingInput } from "./_input.ts";
 import { printErr } from "./_run.ts";
 import { jsonReplacer } from "./_stream_output.ts";
-import { Progress, type ProgressMode, progressShown } from "./_progress.ts";
+import {
+  plainFileSize,
+  Progress,
+  type ProgressMode,
+  progressShown,
+  withProgress,
+} from "./_progress.ts";
 import type { CompiledRule, RecordingHunt } from "../hunt/mod.ts";
 
 /** A recording read through the analysis. */
@@ -67,42 +73,6 @@ export async function replayRecording(
   );
   printErr(renderReadProblems(reader.report));
   return { reader, forest, ...(hunt ? { hunt: hunt.result() } : {}) };
-}
-
-/** The batches of `chunks`, the progress told of each. */
-export async function* withProgress<
-  C extends { readonly events: readonly unknown[] },
->(
-  chunks: AsyncIterable<C>,
-  reader: RecordingSource,
-  progress: Progress,
-): AsyncGenerator<C> {
-  let events = 0;
-  const bytes = () => reader.bytesSoFar ?? reader.report.bytes;
-  try {
-    for await (const c of chunks) {
-      events += c.events.length;
-      progress.tick(bytes, events);
-      yield c;
-    }
-  } finally {
-    // (also when the read fails: the line does not stay above the error)
-    progress.end(bytes, events);
-  }
-}
-
-/**
- * The size of the file read, when the input is one plain recording file
- * (not a bundle member, a segment directory or a pipe): the progress's 100%.
- */
-export async function plainFileSize(
-  path: string | string[],
-  reader: RecordingSource,
-): Promise<number | undefined> {
-  const file = Array.isArray(path) && path.length === 1 ? path[0] : path;
-  if (typeof file !== "string" || reader.name !== file) return undefined;
-  const info = await Deno.stat(file).catch(() => undefined);
-  return info?.isFile ? info.size : undefined;
 }
 
 /** The reader's problems as lines for stderr ("" when there are none). */

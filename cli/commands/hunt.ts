@@ -4,6 +4,14 @@
  *
  * @module
  */
+import {
+  plainFileSize,
+  Progress,
+  PROGRESS_HELP,
+  progressMode,
+  progressShown,
+  withProgress,
+} from "./_progress.ts";
 import type { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import { looksLikeZip, openBundle } from "../bundle/mod.ts";
@@ -28,6 +36,7 @@ interface HuntFlags {
   json?: boolean;
   level?: string;
   ruleId?: string[];
+  progress?: boolean;
 }
 
 const HELP = `
@@ -105,6 +114,8 @@ export function register(program: Command): void {
       "only the rule with this id (repeat for several)",
       collect,
     )
+    .option("--progress", PROGRESS_HELP)
+    .option("--no-progress", "never show the progress line")
     .addHelpText("after", HELP)
     .action(action(async (inputs: string[], flags: HuntFlags) => {
       const files = await readRuleFiles(flags.rules);
@@ -126,11 +137,24 @@ export function register(program: Command): void {
         recordings: [],
       };
       let failed = 0;
+      const mode = progressMode(flags.progress);
       for (const input of inputs) {
         try {
           for await (const { name, source } of openInputs(input)) {
             const hunter = new RuleHunter(name, source.header, rules);
-            for await (const c of analysisChunks(source)) {
+            const chunks = analysisChunks(source);
+            const shown = progressShown(mode)
+              ? withProgress(
+                chunks,
+                source,
+                new Progress(
+                  `hunt: reading ${name}`,
+                  await plainFileSize(name, source),
+                  mode,
+                ),
+              )
+              : chunks;
+            for await (const c of shown) {
               for (let i = 0; i < c.events.length; i++) hunter.add(c.events[i]);
             }
             report.recordings.push(hunter.finish());

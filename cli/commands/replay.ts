@@ -15,6 +15,7 @@ import {
   PROGRESS_HELP,
   progressMode,
   progressShown,
+  withProgress,
 } from "./_progress.ts";
 import type { Command } from "commander";
 import {
@@ -56,7 +57,6 @@ import {
   renderReadProblems,
   replayRecording,
   toJson,
-  withProgress,
 } from "./_replay_recording.ts";
 import { runDiff } from "./diff.ts";
 // (not ../hunt/mod.ts: the rules' parser and compiler are loaded only with
