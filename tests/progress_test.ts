@@ -17,22 +17,27 @@ import { assert, assertEquals, procrec } from "./_record_helpers.ts";
 
 const FIX = new URL("../fixtures/", import.meta.url).pathname;
 
-/** A sink that keeps what is written, terminal or not, and a clock to set. */
-function setup(terminal: boolean, mode: ProgressMode, total?: number) {
-  const written: string[] = [];
-  const sink = {
+/** A sink that keeps what is written in `written`, a terminal or not. */
+function sinkInto(written: string[], terminal: boolean, columns?: number) {
+  return {
     isTerminal: () => terminal,
     writeSync: (b: Uint8Array) => {
       written.push(new TextDecoder().decode(b));
       return b.length;
     },
+    ...(columns !== undefined ? { columns: () => columns } : {}),
   };
+}
+
+/** A progress line into a sink that keeps what is written, and a clock to set. */
+function setup(terminal: boolean, mode: ProgressMode, total?: number) {
+  const written: string[] = [];
   const clock = { now: 10_000 };
   const progress = new Progress(
     "reading x.cbor",
     total,
     mode,
-    sink,
+    sinkInto(written, terminal),
     () => clock.now,
   );
   return { written, clock, progress };
@@ -249,13 +254,13 @@ Deno.test("a segment directory's progress moves within each segment, not only wh
 
 Deno.test("the label reaches stderr escaped, and on a narrow terminal is cut in its middle so the line never wraps", () => {
   const { written, clock, progress } = setup(false, "on");
-  const evil = new Progress("reading a\x1b[31mRED.cbor", 10, "on", {
-    isTerminal: () => false,
-    writeSync: (b: Uint8Array) => {
-      written.push(new TextDecoder().decode(b));
-      return b.length;
-    },
-  }, () => clock.now);
+  const evil = new Progress(
+    "reading a\x1b[31mRED.cbor",
+    10,
+    "on",
+    sinkInto(written, false),
+    () => clock.now,
+  );
   evil.end(() => 10, 1);
   progress.end(() => 0, 0);
   assert(!written[0].includes("\x1b"), JSON.stringify(written[0]));
@@ -264,14 +269,13 @@ Deno.test("the label reaches stderr escaped, and on a narrow terminal is cut in 
   const long = `reading /evidence/host-${"x".repeat(120)}/run.cbor`;
   const lines: string[] = [];
   const now = { t: 0 };
-  const narrow = new Progress(long, 1000, "auto", {
-    isTerminal: () => true,
-    columns: () => 80,
-    writeSync: (b: Uint8Array) => {
-      lines.push(new TextDecoder().decode(b));
-      return b.length;
-    },
-  }, () => now.t);
+  const narrow = new Progress(
+    long,
+    1000,
+    "auto",
+    sinkInto(lines, true, 80),
+    () => now.t,
+  );
   now.t = 1500;
   narrow.tick(() => 500, 7);
   const shown = lines[0].replace("\r\x1b[K", "");
@@ -288,13 +292,13 @@ Deno.test("a read that fails takes its line off the terminal before the error", 
   const { withProgress } = await import("../cli/commands/_progress.ts");
   const lines: string[] = [];
   const now = { t: 0 };
-  const p = new Progress("reading x.cbor", 100, "auto", {
-    isTerminal: () => true,
-    writeSync: (b: Uint8Array) => {
-      lines.push(new TextDecoder().decode(b));
-      return b.length;
-    },
-  }, () => now.t);
+  const p = new Progress(
+    "reading x.cbor",
+    100,
+    "auto",
+    sinkInto(lines, true),
+    () => now.t,
+  );
   async function* failing() {
     now.t = 2000;
     yield { events: [1, 2, 3] };
