@@ -199,6 +199,28 @@ export function progressMode(flag: boolean | undefined): ProgressMode {
   return flag === true ? "on" : flag === false ? "off" : "auto";
 }
 
+/**
+ * The batches of `chunks` with a progress line labelled `label` told of
+ * each, or `chunks` themselves when no line can show in this `mode` (then
+ * nothing is wrapped and no file is looked at). `path`: the input as given,
+ * for the line's 100% when it is one plain recording file.
+ */
+export async function progressed<
+  C extends { readonly events: readonly unknown[] },
+>(
+  chunks: AsyncIterable<C>,
+  reader: RecordingSource,
+  mode: ProgressMode,
+  label: string,
+  path?: string | string[],
+): Promise<AsyncIterable<C>> {
+  if (!progressShown(mode)) return chunks;
+  const total = path === undefined
+    ? undefined
+    : await plainFileSize(path, reader);
+  return withProgress(chunks, reader, new Progress(label, total, mode));
+}
+
 /** The batches of `chunks`, the progress told of each. */
 export async function* withProgress<
   C extends { readonly events: readonly unknown[] },

@@ -19,13 +19,7 @@ import { escapeText } from "../text/mod.ts";
 import { openRecordingInput } from "./_input.ts";
 import { printErr } from "./_run.ts";
 import { jsonReplacer } from "./_stream_output.ts";
-import {
-  plainFileSize,
-  Progress,
-  type ProgressMode,
-  progressShown,
-  withProgress,
-} from "./_progress.ts";
+import { progressed, type ProgressMode } from "./_progress.ts";
 import type { CompiledRule, RecordingHunt } from "../hunt/mod.ts";
 
 /** A recording read through the analysis. */
@@ -58,19 +52,17 @@ export async function replayRecording(
       rules,
     )
     : undefined;
-  const chunks = hunt?.chunks ?? analysisChunks(reader);
-  const shown = progressShown(progress.mode)
-    ? new Progress(
-      progress.label ?? `reading ${reader.name}`,
-      await plainFileSize(path, reader),
-      progress.mode,
-    )
-    : undefined;
-  const forest = await analyzeChunks(
-    shown ? withProgress(chunks, reader, shown) : chunks,
-    { os: reader.header.os, bootId: reader.header.bootId },
-    options,
+  const chunks = await progressed(
+    hunt?.chunks ?? analysisChunks(reader),
+    reader,
+    progress.mode,
+    progress.label ?? `reading ${reader.name}`,
+    path,
   );
+  const forest = await analyzeChunks(chunks, {
+    os: reader.header.os,
+    bootId: reader.header.bootId,
+  }, options);
   printErr(renderReadProblems(reader.report));
   return { reader, forest, ...(hunt ? { hunt: hunt.result() } : {}) };
 }

@@ -4,14 +4,7 @@
  *
  * @module
  */
-import {
-  plainFileSize,
-  Progress,
-  PROGRESS_HELP,
-  progressMode,
-  progressShown,
-  withProgress,
-} from "./_progress.ts";
+import { PROGRESS_HELP, progressed, progressMode } from "./_progress.ts";
 import type { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import { looksLikeZip, openBundle } from "../bundle/mod.ts";
@@ -142,19 +135,14 @@ export function register(program: Command): void {
         try {
           for await (const { name, source } of openInputs(input)) {
             const hunter = new RuleHunter(name, source.header, rules);
-            const chunks = analysisChunks(source);
-            const shown = progressShown(mode)
-              ? withProgress(
-                chunks,
-                source,
-                new Progress(
-                  `hunt: reading ${name}`,
-                  await plainFileSize(name, source),
-                  mode,
-                ),
-              )
-              : chunks;
-            for await (const c of shown) {
+            const chunks = await progressed(
+              analysisChunks(source),
+              source,
+              mode,
+              `hunt: reading ${name}`,
+              name,
+            );
+            for await (const c of chunks) {
               for (let i = 0; i < c.events.length; i++) hunter.add(c.events[i]);
             }
             report.recordings.push(hunter.finish());

@@ -10,13 +10,7 @@
  * @module
  */
 import { printJson, printLines, printPieces } from "./_stream_output.ts";
-import {
-  Progress,
-  PROGRESS_HELP,
-  progressMode,
-  progressShown,
-  withProgress,
-} from "./_progress.ts";
+import { PROGRESS_HELP, progressed, progressMode } from "./_progress.ts";
 import type { Command } from "commander";
 import {
   analyzeChunks,
@@ -541,23 +535,16 @@ async function replayBoots(
     const reader = await asCliError(
       SegmentSetReader.open(segs.map((s) => s.path), span),
     );
-    const mode = progressMode(flags.progress);
-    const chunks = analysisChunks(reader);
-    const forest = await analyzeChunks(
-      progressShown(mode)
-        ? withProgress(
-          chunks,
-          reader,
-          new Progress(
-            `reading boot ${h.bootId} (${i + 1} of ${boots.length})`,
-            undefined,
-            mode,
-          ),
-        )
-        : chunks,
-      { os: h.os, bootId: h.bootId },
-      { detail: flags.json && !flags.summary ? "full" : "processes" },
+    const chunks = await progressed(
+      analysisChunks(reader),
+      reader,
+      progressMode(flags.progress),
+      `reading boot ${h.bootId} (${i + 1} of ${boots.length})`,
     );
+    const forest = await analyzeChunks(chunks, {
+      os: h.os,
+      bootId: h.bootId,
+    }, { detail: flags.json && !flags.summary ? "full" : "processes" });
     printErr(renderReadProblems(reader.report));
     const base = BigInt(h.timeBase.utcNs);
     const filter = buildFilter(flags, base);

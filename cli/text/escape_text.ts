@@ -10,10 +10,17 @@
 // C0 controls, DEL, C1 controls (CSI is U+009B), the line and paragraph
 // separators and the bidirectional formatting characters, which can make a
 // line read differently from its bytes; and the private-use characters that
-// mark colour (text/style.ts), so that no evidence can colour a line
-const UNSAFE =
-  // deno-lint-ignore no-control-regex
-  /[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\uE000-\uE006]/g;
+// mark colour (text/style.ts), so that no evidence can colour a line: the
+// ranges of the class every escaping scan is made from
+const UNSAFE_RANGES: readonly [number, number][] = [
+  [0x00, 0x1f],
+  [0x7f, 0x9f],
+  [0x2028, 0x2029],
+  [0x200e, 0x200f],
+  [0x202a, 0x202e],
+  [0x2066, 0x2069],
+  [0xe000, 0xe006],
+];
 
 /**
  * `text` with every control or formatting character written as `\uXXXX`
@@ -42,17 +49,15 @@ export function escapeText(text: string, keep = ""): string {
 }
 
 /**
- * {@link UNSAFE} without the characters of `keep`, made once per `keep`: a
- * text whose only control characters are kept ones (the newlines of a
- * command's output) is then let through by one scan, not rebuilt by a call
- * per newline.
+ * A scan for the unsafe characters but those of `keep`, made once per
+ * `keep`: the kept characters are cut out of the class's ranges, so a text
+ * whose only control characters are kept ones (the newlines of a command's
+ * output) is let through by one scan, not rebuilt by a call per newline (a
+ * look-ahead at each character ran at a third of the speed).
  */
 function unsafeBut(keep: string): RegExp {
-  if (keep === "") return UNSAFE;
   let re = WITHOUT.get(keep);
   if (re === undefined) {
-    // (a plain class, the kept characters cut out of its ranges: a scan with
-    // a look-ahead at each character ran at a third of the speed)
     const kept = new Set([...keep].map((c) => c.charCodeAt(0)));
     let cls = "";
     for (const [lo, hi] of UNSAFE_RANGES) {
@@ -66,22 +71,12 @@ function unsafeBut(keep: string): RegExp {
         }
       }
     }
-    re = new RegExp(`[${cls}]`, "g");
+    // (every unsafe character kept: a class that matches nothing)
+    re = new RegExp(cls === "" ? "[^\\s\\S]" : `[${cls}]`, "g");
     WITHOUT.set(keep, re);
   }
   return re;
 }
-
-/** The ranges of {@link UNSAFE}'s class. */
-const UNSAFE_RANGES: [number, number][] = [
-  [0x00, 0x1f],
-  [0x7f, 0x9f],
-  [0x2028, 0x2029],
-  [0x200e, 0x200f],
-  [0x202a, 0x202e],
-  [0x2066, 0x2069],
-  [0xe000, 0xe006],
-];
 
 function u(c: number): string {
   return `\\u${c.toString(16).padStart(4, "0")}`;
