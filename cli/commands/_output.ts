@@ -26,27 +26,73 @@ export function modeOf(group: string | undefined): OutputMode {
   }
 }
 
-/** Writes `text` as a new file `path` (replacing it only with `force`). */
+/**
+ * Writes `text` (a string, or pieces of it: a text too long for one string)
+ * as a new file `path` (replacing it only with `force`); the bytes written.
+ * An error from the pieces or the disk leaves no file (nor the one replaced
+ * touched) and is thrown as it is, or as a {@link CliError} (exit 2) when it
+ * comes from opening or writing the file.
+ */
 export async function writeTextOutput(
   path: string,
-  text: string,
+  text: string | Iterable<string>,
   options: { force?: boolean; group?: string; what: string },
-): Promise<void> {
+): Promise<number> {
   const mode = modeOf(options.group);
+  let out;
   try {
-    const out = await openOutput(path, {
+    out = await openOutput(path, {
       force: options.force,
       mode,
       what: options.what,
     });
-    try {
-      out.writeSync(new TextEncoder().encode(text));
-    } catch (e) {
-      out.discard();
-      throw e;
-    }
-    await out.commit();
   } catch (e) {
     throw new CliError((e as Error).message, 2, { cause: e });
   }
+  // (an error of the pieces' maker, thrown as it is)
+  let made: unknown = undefined;
+  try {
+    const encoder = new TextEncoder();
+    if (typeof text === "string") out.writeSync(encoder.encode(text));
+    else {
+      // (pieces gathered in one buffer, written a MiB at a time; a UTF-16
+      // unit is at most 3 bytes of UTF-8)
+      const buf = new Uint8Array(WRITE_AT);
+      let used = 0;
+      for (const piece of told(text, (e) => made = e)) {
+        if (used + 3 * piece.length > buf.length) {
+          out.writeSync(buf.subarray(0, used));
+          used = 0;
+          if (3 * piece.length > buf.length) {
+            out.writeSync(encoder.encode(piece));
+            continue;
+          }
+        }
+        used += encoder.encodeInto(piece, buf.subarray(used)).written;
+      }
+      out.writeSync(buf.subarray(0, used));
+    }
+    await out.commit();
+  } catch (e) {
+    if (!out.closed) out.discard();
+    if (e === made) throw e;
+    throw new CliError((e as Error).message, 2, { cause: e });
+  }
+  return out.bytes;
 }
+
+/** The pieces of `text`, telling `failed` the error their making throws. */
+function* told(
+  text: Iterable<string>,
+  failed: (e: unknown) => void,
+): Generator<string> {
+  try {
+    yield* text;
+  } catch (e) {
+    failed(e);
+    throw e;
+  }
+}
+
+/** Bytes gathered before they are written. */
+const WRITE_AT = 1 << 20;

@@ -17,11 +17,12 @@ import type { RecordingReader } from "../log/mod.ts";
 import { SegmentSetReader } from "../log/mod.ts";
 import { hasTimeFlags, spanOf, type UtcSpan } from "./_time_span.ts";
 import {
-  renderReport,
   renderTextSummary,
   type ReportDetection,
   type ReportInput,
+  reportPieces,
   type ReportRecording,
+  ReportTooBigError,
 } from "../report/mod.ts";
 import { analyzeReader, reportRecordingOf } from "./_report_input.ts";
 import { ForestBuilder } from "../analysis/mod.ts";
@@ -300,17 +301,16 @@ export function register(program: Command): void {
             signed: signingKey !== undefined,
           },
         };
+        const page = reportBytes(input);
         return [
           {
             name: "summary.txt",
             role: "summary" as const,
             bytes: enc.encode(renderTextSummary(input)),
           },
-          {
-            name: "report.html",
-            role: "report" as const,
-            bytes: enc.encode(renderReport(input)),
-          },
+          ...(page
+            ? [{ name: "report.html", role: "report" as const, bytes: page }]
+            : []),
         ];
       };
       const enc = new TextEncoder();
@@ -377,4 +377,46 @@ function directoryMemberName(path: string): string {
   const base = path.replace(/[\\/]+$/, "").split(/[\\/]/).pop() ?? "";
   return base.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+$/, "_") ||
     "segments";
+}
+
+/**
+ * The report page's bytes, or undefined (and a warning) when it would be
+ * more than a browser can read: the bundle then holds its recordings and
+ * summary.txt without report.html; `procrec report --from --to` makes the
+ * report of a part of it.
+ */
+function reportBytes(input: ReportInput): Uint8Array | undefined {
+  const enc = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    // (in pieces: the page of a big recording is more than a string holds)
+    let block: string[] = [];
+    let chars = 0;
+    for (const piece of reportPieces(input)) {
+      block.push(piece);
+      chars += piece.length;
+      if (chars >= 1 << 20) {
+        parts.push(enc.encode(block.join("")));
+        size += parts.at(-1)!.length;
+        block = [];
+        chars = 0;
+      }
+    }
+    parts.push(enc.encode(block.join("")));
+    size += parts.at(-1)!.length;
+  } catch (e) {
+    if (!(e instanceof ReportTooBigError)) throw e;
+    printErr(
+      `procrec: warning: no report.html in the bundle: ${e.message}; make the report of a part of it with procrec report BUNDLE --from TIME --to TIME\n`,
+    );
+    return undefined;
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.length;
+  }
+  return bytes;
 }

@@ -5,7 +5,12 @@
  * @module
  */
 import type { Command } from "commander";
-import { defaultReportPath, renderReport } from "../report/mod.ts";
+import {
+  defaultReportPath,
+  reportPieces,
+  ReportTooBigError,
+} from "../report/mod.ts";
+import { CliError } from "../errors.ts";
 import { reportInputFor } from "./_report_input.ts";
 import { action, print } from "./_run.ts";
 import { groupOption, writeTextOutput } from "./_output.ts";
@@ -38,6 +43,12 @@ damaged tail shows "unknown (damaged)".
 absolute UTC times (ISO-8601), offsets from the recording's start (90s) or
 clock times on its day (10:14); a segment directory reads only the segments
 covering the span.
+
+The page holds a row of data per process, and a browser reads the data as
+one string of at most 536,870,888 characters (Chromium's longest): about 2.6
+million processes of 200 characters each, fewer with long command lines.
+Past that, report writes nothing, says how many processes there were and
+exits 2; --from/--to make the report of a part.
 
 --rules PATH (Sigma rules, as procrec hunt takes them) adds a Detections
 section (every hit: level, rule, recording, pid, time, image, command line)
@@ -103,19 +114,32 @@ export function register(program: Command): void {
           from: flags.from,
           to: flags.to,
         }, rules);
-        const html = renderReport(report);
         const output = flags.output ?? defaultReportPath(input, flags.member);
-        await writeTextOutput(output, html, {
-          force: flags.force,
-          group: flags.group,
-          what: "report",
-        });
+        let bytes: number;
+        try {
+          // (in pieces: the page of a big recording is more than a string holds)
+          bytes = await writeTextOutput(output, reportPieces(report), {
+            force: flags.force,
+            group: flags.group,
+            what: "report",
+          });
+        } catch (e) {
+          if (!(e instanceof ReportTooBigError)) throw e;
+          throw new CliError(
+            `${e.message}; nothing was written. Make the report of a part: --from and --to keep the processes alive in a time span${
+              report.recordings.length > 1
+                ? ", --member one recording of the bundle"
+                : ""
+            }`,
+            2,
+          );
+        }
         const procs = report.recordings.reduce(
           (s, r) => s + r.forest.processes.length,
           0,
         );
         await print(
-          `wrote ${output}: ${report.recordings.length} recording(s), ${procs} processes, ${html.length} bytes\n`,
+          `wrote ${output}: ${report.recordings.length} recording(s), ${procs} processes, ${bytes} bytes\n`,
         );
         return 0;
       },

@@ -6,7 +6,9 @@
  *
  * Limitations: the page embeds every process as JSON, so a recording of
  * 100,000 processes makes a page of a few tens of MB; only the rows in view
- * are in the DOM. At most 400 lost spans are drawn on the timeline (all are
+ * are in the DOM. A browser reads the data as one string: past
+ * {@link MAX_PAGE_DATA_CHARS} characters (about 2.6 million processes) the
+ * page is refused ({@link ReportTooBigError}). At most 400 lost spans are drawn on the timeline (all are
  * listed).
  *
  * @module

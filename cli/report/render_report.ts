@@ -8,13 +8,14 @@
  * hash or exit status, lifetimes coloured by exit status, and lost spans
  * (damaged chunks among them) with their UTC bounds. The page renders only
  * the rows in view, so it stays usable with 100,000 processes. Pure:
- * returns a string.
+ * returns a string, or its pieces ({@link reportPieces}: the page of a big
+ * recording is more than a string holds).
  *
  * @module
  */
 import { PAGE_CSS } from "./_page_css.ts";
 import { PAGE_SCRIPT } from "./_page_script.ts";
-import { reportData } from "./_report_data.ts";
+import { type PageData, reportData } from "./_report_data.ts";
 import type { ReportInput } from "./report_input.ts";
 
 /**
@@ -40,14 +41,73 @@ import type { ReportInput } from "./report_input.ts";
  * ```
  */
 export function renderReport(input: ReportInput): string {
+  return [...reportPieces(input)].join("");
+}
+
+/**
+ * The most characters of data a page can hold: the page reads its data as
+ * one string (`textContent`, then `JSON.parse`), and a string in Chromium
+ * (V8) holds at most 2^29 - 24 characters.
+ */
+export const MAX_PAGE_DATA_CHARS = 2 ** 29 - 24;
+
+/** The report's data is more than a page can read ({@link reportPieces}). */
+export class ReportTooBigError extends Error {
+  constructor(
+    /** The processes of the report. */
+    readonly processes: number,
+    /** The characters of data made when the limit was passed. */
+    readonly chars: number,
+    /** The limit, characters. */
+    readonly max: number,
+  ) {
+    super(
+      `the report of ${
+        processes.toLocaleString("en-US")
+      } processes has more data than a browser can read into one page: more than ${
+        max.toLocaleString("en-US")
+      } characters (a browser's longest string)`,
+    );
+    this.name = "ReportTooBigError";
+  }
+}
+
+/**
+ * The report page ({@link renderReport}) in pieces, each far shorter than
+ * the whole: the page of a big recording is more than one string holds.
+ * Throws {@link ReportTooBigError}, having yielded part of the page, once
+ * its data passes `maxDataChars` (default {@link MAX_PAGE_DATA_CHARS}).
+ *
+ * @example
+ * ```ts
+ * import { analyze } from "../analysis/mod.ts";
+ * import { reportPieces, ReportTooBigError } from "./render_report.ts";
+ * const forest = await analyze([
+ *   { kind: "process_create", t: 0, pid: 5, tid: 5, ppid: 1, ptid: 1,
+ *     creatorPid: 1, creatorTid: 1, start: 0 },
+ * ], { os: "linux", bootId: "b" });
+ * const input = { title: "t", recordings: [{
+ *   name: "a.cbor", forest,
+ *   header: { host: "h", os: "linux" as const, kernel: "6", bootId: "b", timeBaseUtcNs: "0",
+ *     source: { name: "test", reason: "" }, tool: { name: "procrec", version: "0" } },
+ *   integrity: { complete: true, chainIntact: true, problems: [] },
+ * }] };
+ * if (![...reportPieces(input)].join("").endsWith("</html>\n")) throw new Error();
+ * try {
+ *   [...reportPieces(input, { maxDataChars: 100 })];
+ *   throw new Error("no limit");
+ * } catch (e) {
+ *   if (!(e instanceof ReportTooBigError) || e.processes !== 1) throw e;
+ * }
+ * ```
+ */
+export function* reportPieces(
+  input: ReportInput,
+  limits: { maxDataChars?: number } = {},
+): Generator<string> {
   const data = reportData(input);
-  // JSON inside <script>: "<" never appears raw, so no "</script>" can end it
-  const json = JSON.stringify(data).replace(/</g, "\\u003c").replace(
-    /\u2028|\u2029/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16)}`,
-  );
   const title = escapeHtml(input.title);
-  return `<!DOCTYPE html>
+  yield `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -89,11 +149,63 @@ export function renderReport(input: ReportInput): string {
 <div id="spacer"></div>
 </div>
 <div id="details"></div>
-<script type="application/json" id="procrec-data">${json}</script>
+<script type="application/json" id="procrec-data">`;
+  const max = limits.maxDataChars ?? MAX_PAGE_DATA_CHARS;
+  let chars = 0;
+  for (const piece of dataPieces(data)) {
+    chars += piece.length;
+    if (chars > max) {
+      throw new ReportTooBigError(
+        data.recordings.reduce((n, r) => n + r.p.length, 0),
+        chars,
+        max,
+      );
+    }
+    yield piece;
+  }
+  yield `</script>
 <script>${PAGE_SCRIPT}</script>
 </body>
 </html>
 `;
+}
+
+/** Rows joined into one piece of about this many characters. */
+const PIECE_CHARS = 1 << 15;
+
+/**
+ * `JSON.stringify(data)` in pieces (a row at most per call), made safe
+ * inside `<script>`: "<" never appears raw, so no "</script>" can end it,
+ * and U+2028 / U+2029 are escaped.
+ */
+function* dataPieces(data: PageData): Generator<string> {
+  const { recordings, ...top } = data;
+  // (the keys in the order JSON.stringify(data) writes them: recordings
+  // last, and p last of each recording)
+  yield safeJson(`${JSON.stringify(top).slice(0, -1)},"recordings":[`);
+  for (let i = 0; i < recordings.length; i++) {
+    const { p, ...rest } = recordings[i];
+    yield safeJson(
+      `${i > 0 ? "," : ""}${JSON.stringify(rest).slice(0, -1)},"p":[`,
+    );
+    let block = "";
+    for (let j = 0; j < p.length; j++) {
+      block += j > 0 ? "," + JSON.stringify(p[j]) : JSON.stringify(p[j]);
+      if (block.length >= PIECE_CHARS) {
+        yield safeJson(block);
+        block = "";
+      }
+    }
+    yield safeJson(block + "]}");
+  }
+  yield "]}";
+}
+
+function safeJson(json: string): string {
+  return json.replace(/</g, "\\u003c").replace(
+    /\u2028|\u2029/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16)}`,
+  );
 }
 
 /**
