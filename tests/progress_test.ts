@@ -212,8 +212,37 @@ Deno.test("hunt --progress: a last line per recording hunted; the hunt's output 
   }
 });
 
-Deno.test("--progress and --no-progress are in the help of replay, diff and hunt", async () => {
-  for (const cmd of ["replay", "diff", "hunt"]) {
+Deno.test("report --progress: a last line for the recording read; the page as without it", async () => {
+  const path = `${FIX}make.cbor`;
+  const { events, bytes } = await readAll(path);
+  const dir = await Deno.makeTempDir({ prefix: "procrec-progress-" });
+  try {
+    const plain = await procrec(["report", path, "-o", `${dir}/a.html`]);
+    const shown = await procrec([
+      "report",
+      "--progress",
+      path,
+      "-o",
+      `${dir}/b.html`,
+    ]);
+    assertEquals(plain.code, 0, plain.stderr);
+    assertEquals(shown.code, 0, shown.stderr);
+    assertEquals(
+      await Deno.readTextFile(`${dir}/b.html`),
+      await Deno.readTextFile(`${dir}/a.html`),
+    );
+    assert(!plain.stderr.includes("procrec: report: reading"), plain.stderr);
+    const last = `procrec: report: reading ${path}: done, 100% of ${
+      (bytes / 1e3).toFixed(1)
+    } kB, ${events.toLocaleString("en")} events, `;
+    assert(shown.stderr.includes(last), `${last}\nnot in\n${shown.stderr}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--progress and --no-progress are in the help of replay, diff, hunt and report", async () => {
+  for (const cmd of ["replay", "diff", "hunt", "report"]) {
     const h = await procrec([cmd, "--help"]);
     assert(
       h.stdout.includes("--progress") && h.stdout.includes("--no-progress"),

@@ -32,6 +32,7 @@ import {
 import { describeRedaction, type Redactor } from "../redact/mod.ts";
 import { type CompiledRule, huntLine, RuleHunter } from "../hunt/mod.ts";
 import { printErr } from "./_run.ts";
+import { progressed, type ProgressMode } from "./_progress.ts";
 
 /**
  * Reads every event of `reader` and analyses them, redacted by `redactor`
@@ -44,6 +45,7 @@ export async function analyzeReader(
   redactor?: Redactor,
   window: TimeWindow = {},
   rules?: CompiledRule[],
+  progress: ReportProgress = { mode: "off" },
 ): Promise<ReportRecording> {
   const h = redactor
     ? { ...redactor.header(reader.header), redaction: redactor.describe() }
@@ -53,9 +55,16 @@ export async function analyzeReader(
   const hunter = rules ? new RuleHunter(name, h, rules) : undefined;
   // (the report shows how many threads, not each: they are counted)
   const detail = { detail: "processes" } as const;
+  const chunks = await progressed(
+    analysisChunks(reader),
+    reader,
+    progress.mode,
+    `report: reading ${progress.path ?? name}`,
+    progress.path,
+  );
   const forest = redactor
-    ? await analyze(redacted(reader.events(), redactor, hunter), meta, detail)
-    : await analyzeChunks(hunted(analysisChunks(reader), hunter), meta, detail);
+    ? await analyze(redacted(eventsOf(chunks), redactor, hunter), meta, detail)
+    : await analyzeChunks(hunted(chunks, hunter), meta, detail);
   const shown = inWindow(forest, window);
   const rec = reportRecordingOf(name, h, shown, reader.report);
   if (hunter) {
@@ -133,6 +142,19 @@ export function reportRecordingOf(
   };
 }
 
+/** The progress line of a report's reads: its mode, and the input as given (for its 100%). */
+export interface ReportProgress {
+  mode: ProgressMode;
+  path?: string;
+}
+
+/** The events of `chunks`, one by one (what `reader.events()` gives). */
+async function* eventsOf(
+  chunks: AsyncIterable<{ readonly events: readonly ProcEvent[] }>,
+): AsyncGenerator<ProcEvent> {
+  for await (const c of chunks) yield* c.events;
+}
+
 async function* redacted(
   events: AsyncIterable<ProcEvent>,
   redactor: Redactor,
@@ -158,6 +180,7 @@ export async function reportInputFor(
   redactor?: Redactor,
   time: TimeFlags = {},
   rules?: CompiledRule[],
+  progress: ProgressMode = "off",
 ): Promise<ReportInput> {
   const base = path.split(/[\\/]/).pop() ?? path;
   if (!(await looksLikeZip(path))) {
@@ -171,6 +194,7 @@ export async function reportInputFor(
           redactor,
           window,
           rules,
+          { mode: progress, path },
         ),
       ],
     };
@@ -192,6 +216,7 @@ export async function reportInputFor(
           redactor,
           windowOn(spanOf(time, utcNs), utcNs),
           rules,
+          { mode: progress },
         ),
       );
     }

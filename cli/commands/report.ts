@@ -11,6 +11,7 @@ import {
   ReportTooBigError,
 } from "../report/mod.ts";
 import { CliError } from "../errors.ts";
+import { PROGRESS_HELP, progressMode } from "./_progress.ts";
 import { reportInputFor } from "./_report_input.ts";
 import { action, print } from "./_run.ts";
 import { groupOption, writeTextOutput } from "./_output.ts";
@@ -87,6 +88,8 @@ export function register(program: Command): void {
       "run these Sigma rules (a file or a directory; repeat for several): a Detections section lists the hits, their rows are marked",
       (v: string, prev: string[] = []) => [...prev, v],
     )
+    .option("--progress", PROGRESS_HELP)
+    .option("--no-progress", "never show the progress line")
     .addHelpText("after", EXAMPLES)
     .action(action(
       async (
@@ -101,6 +104,7 @@ export function register(program: Command): void {
           from?: string;
           to?: string;
           rules?: string[];
+          progress?: boolean;
         },
       ) => {
         const redactor = await loadRedactor(
@@ -110,10 +114,17 @@ export function register(program: Command): void {
         const rules = flags.rules
           ? await loadHuntRules(flags.rules)
           : undefined;
-        const report = await reportInputFor(input, flags.member, redactor, {
-          from: flags.from,
-          to: flags.to,
-        }, rules);
+        const report = await reportInputFor(
+          input,
+          flags.member,
+          redactor,
+          {
+            from: flags.from,
+            to: flags.to,
+          },
+          rules,
+          progressMode(flags.progress),
+        );
         const output = flags.output ?? defaultReportPath(input, flags.member);
         let bytes: number;
         try {
