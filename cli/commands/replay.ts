@@ -378,11 +378,15 @@ export function register(program: Command): void {
       if (flags.events) {
         const rows = timelineOf(forest, base, filter);
         const time = timeStyle(flags, base, "utc");
-        // (in blocks: the text of millions of events is too big for a string)
-        await printLines(
-          rows.map((r) =>
-            flags.json ? JSON.stringify(r) : timelineLine(r, time)
-          ),
+        // (in blocks: the text of millions of events is too big for a
+        // string; each line made as it is written, not all held at once)
+        await printPieces(
+          (function* () {
+            for (const r of rows) {
+              yield (flags.json ? JSON.stringify(r) : timelineLine(r, time)) +
+                "\n";
+            }
+          })(),
         );
       } else if (flags.summary) {
         const s = summarize(restrictForest(forest, filter), {
