@@ -241,8 +241,43 @@ Deno.test("report --progress: a last line for the recording read; the page as wi
   }
 });
 
-Deno.test("--progress and --no-progress are in the help of replay, diff, hunt and report", async () => {
-  for (const cmd of ["replay", "diff", "hunt", "report"]) {
+Deno.test("export --progress: a last line before the export's note; the lines as without it", async () => {
+  // (a damaged tail: its lost event is exported too)
+  for (const name of ["make.cbor", "make_broken.cbor"]) {
+    const path = `${FIX}${name}`;
+    const { events, bytes } = await readAll(path);
+    for (const format of ["jsonl", "ecs"]) {
+      const plain = await procrec(["export", "--format", format, path]);
+      const shown = await procrec([
+        "export",
+        "--progress",
+        "--format",
+        format,
+        path,
+      ]);
+      assertEquals(plain.code, 0, plain.stderr);
+      assertEquals(shown.code, 0, shown.stderr);
+      assertEquals(shown.stdout, plain.stdout, `${name} ${format}`);
+      const lines = shown.stderr.split("\n");
+      const at = lines.findIndex((l) =>
+        l.startsWith(
+          `procrec: export: reading ${path}: done, 100% of ${
+            (bytes / 1e3).toFixed(1)
+          } kB, ${events.toLocaleString("en")} events, `,
+        )
+      );
+      assert(at >= 0, shown.stderr);
+      assertEquals(
+        lines.filter((_, i) => i !== at).join("\n"),
+        plain.stderr,
+        `${name} ${format}`,
+      );
+    }
+  }
+});
+
+Deno.test("--progress and --no-progress are in the help of replay, diff, hunt, report and export", async () => {
+  for (const cmd of ["replay", "diff", "hunt", "report", "export"]) {
     const h = await procrec([cmd, "--help"]);
     assert(
       h.stdout.includes("--progress") && h.stdout.includes("--no-progress"),

@@ -14,6 +14,7 @@ import {
 import { looksLikeZip, openBundle } from "../bundle/mod.ts";
 import {
   analysisChunks,
+  eventsOfChunks,
   type RecordingHeader,
   type RecordingReport,
   type RecordingSource,
@@ -63,7 +64,11 @@ export async function analyzeReader(
     progress.path,
   );
   const forest = redactor
-    ? await analyze(redacted(eventsOf(chunks), redactor, hunter), meta, detail)
+    ? await analyze(
+      redacted(eventsOfChunks(chunks), redactor, hunter),
+      meta,
+      detail,
+    )
     : await analyzeChunks(hunted(chunks, hunter), meta, detail);
   const shown = inWindow(forest, window);
   const rec = reportRecordingOf(name, h, shown, reader.report);
@@ -146,13 +151,6 @@ export function reportRecordingOf(
 export interface ReportProgress {
   mode: ProgressMode;
   path?: string;
-}
-
-/** The events of `chunks`, one by one (what `reader.events()` gives). */
-async function* eventsOf(
-  chunks: AsyncIterable<{ readonly events: readonly ProcEvent[] }>,
-): AsyncGenerator<ProcEvent> {
-  for await (const c of chunks) yield* c.events;
 }
 
 async function* redacted(

@@ -34,6 +34,8 @@ import {
 } from "../interop/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import { loadRedactor } from "./_redaction.ts";
+import { PROGRESS_HELP, progressed, progressMode } from "./_progress.ts";
+import { analysisChunks, eventsOfChunks } from "../log/mod.ts";
 
 const FORMATS = ["jsonl", "ecs", "ocsf"] as const;
 
@@ -65,6 +67,8 @@ export function register(program: Command): void {
       "redact secrets found by these rules (JSON) on the way out",
     )
     .option("--redact-key <file>", "the HMAC key of --redact")
+    .option("--progress", PROGRESS_HELP)
+    .option("--no-progress", "never show the progress line")
     .addHelpText(
       "after",
       `
@@ -100,6 +104,7 @@ interface Opts {
   redactKey?: string;
   from?: string;
   to?: string;
+  progress?: boolean;
 }
 
 async function exportRecording(path: string, opts: Opts): Promise<number> {
@@ -159,9 +164,24 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
   try {
     // ECS and OCSF documents are made event by event: a hash written after
     // its exec is put on it first (version 5 recordings have them)
+    // (a progress line on stderr would be mixed with the lines on a
+    // terminal's stdout: then only when asked for)
+    const mode = opts.progress === undefined && opts.output === undefined &&
+        Deno.stdout.isTerminal()
+      ? "off"
+      : progressMode(opts.progress);
+    const read = eventsOfChunks(
+      await progressed(
+        analysisChunks(reader),
+        reader,
+        mode,
+        `export: reading ${path}`,
+        path,
+      ),
+    );
     const events = format !== "jsonl" && header.version >= 5
-      ? joinImageHashes(reader.events())
-      : reader.events();
+      ? joinImageHashes(read)
+      : read;
     for await (const e of events) {
       if (e.t < from || e.t > to) {
         outside++;

@@ -35,3 +35,22 @@ export async function* analysisChunks(
   const tail = source.tailEvents();
   if (tail.length > 0) yield { events: tail };
 }
+
+/**
+ * The events of `chunks`, one by one: of {@link analysisChunks}, the events
+ * `events()` gives (for a reader of events that wraps the chunks, e.g. with
+ * a progress line).
+ *
+ * @example
+ * ```ts
+ * import { eventsOfChunks } from "./analysis_chunks.ts";
+ * async function* chunks() { yield { events: [1, 2] }; yield { events: [3] }; }
+ * const all = await Array.fromAsync(eventsOfChunks(chunks()));
+ * if (all.join() !== "1,2,3") throw new Error(all.join());
+ * ```
+ */
+export async function* eventsOfChunks<E>(
+  chunks: AsyncIterable<{ readonly events: readonly E[] }>,
+): AsyncGenerator<E> {
+  for await (const c of chunks) yield* c.events;
+}
