@@ -276,9 +276,87 @@ Deno.test("export --progress: a last line before the export's note; the lines as
   }
 });
 
-Deno.test("--progress and --no-progress are in the help of replay, diff, hunt, report and export", async () => {
-  for (const cmd of ["replay", "diff", "hunt", "report", "export"]) {
-    const h = await procrec([cmd, "--help"]);
+Deno.test("import --progress: a last line per input read (jsonl: hashed, then read); the recordings as without it", async () => {
+  const sysmon =
+    `${FIX}sysmon/otrf_lsass_campaign_01_logonpasswords_sysmon_eid1_eid5.jsonl`;
+  const dir = await Deno.makeTempDir({ prefix: "procrec-progress-" });
+  try {
+    const done = (what: string, path: string, bytes: number) =>
+      `procrec: import: ${what} ${path}: done, 100% of ${
+        (bytes / 1e3).toFixed(1)
+      } kB, `;
+    const plain = await procrec([
+      "import",
+      "sysmon",
+      sysmon,
+      "-o",
+      `${dir}/a.cbor`,
+    ]);
+    const shown = await procrec([
+      "import",
+      "sysmon",
+      "--progress",
+      sysmon,
+      "-o",
+      `${dir}/b.cbor`,
+    ]);
+    assertEquals(plain.code, 0, plain.stderr);
+    assertEquals(shown.code, 0, shown.stderr);
+    assertEquals(shown.stdout, plain.stdout.replaceAll("a.cbor", "b.cbor"));
+    const size = (await Deno.stat(sysmon)).size;
+    assertEquals(shown.stderr.split("\n").filter((l) => l !== "").length, 1);
+    assert(
+      shown.stderr.startsWith(done("reading", sysmon, size)),
+      shown.stderr,
+    );
+    const summary = async (p: string) =>
+      (await procrec(["replay", "--summary", p])).stdout;
+    assertEquals(
+      await summary(`${dir}/b.cbor`),
+      await summary(`${dir}/a.cbor`),
+    );
+    // a procrec export read back: hashed, then read
+    const jsonl = `${dir}/a.jsonl`;
+    assertEquals(
+      (await procrec(["export", `${dir}/a.cbor`, "-o", jsonl])).code,
+      0,
+    );
+    const again = await procrec([
+      "import",
+      "jsonl",
+      "--progress",
+      jsonl,
+      "-o",
+      `${dir}/c.cbor`,
+    ]);
+    assertEquals(again.code, 0, again.stderr);
+    const lines = again.stderr.split("\n").filter((l) => l !== "");
+    const jsonlSize = (await Deno.stat(jsonl)).size;
+    assertEquals(lines.length, 2, again.stderr);
+    assert(lines[0].startsWith(done("hashing", jsonl, jsonlSize)), lines[0]);
+    assert(lines[1].startsWith(done("reading", jsonl, jsonlSize)), lines[1]);
+    assertEquals(
+      await summary(`${dir}/c.cbor`),
+      await summary(`${dir}/a.cbor`),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--progress and --no-progress are in the help of replay, diff, hunt, report, export and import", async () => {
+  for (
+    const cmd of [
+      ["replay"],
+      ["diff"],
+      ["hunt"],
+      ["report"],
+      ["export"],
+      ["import", "sysmon"],
+      ["import", "jsonl"],
+    ]
+  ) {
+    const h = await procrec([...cmd, "--help"]);
     assert(
       h.stdout.includes("--progress") && h.stdout.includes("--no-progress"),
       h.stdout,

@@ -101,7 +101,7 @@ export class Progress {
    * The read has got this far (`bytes` is asked only when a line is due:
    * it may cost something to find).
    */
-  tick(bytes: () => number, events: number): void {
+  tick(bytes: () => number, events?: number): void {
     if (!this.#on) return;
     const t = this.#now();
     if (t < this.#next) return;
@@ -113,7 +113,7 @@ export class Progress {
    * The read is over: a terminal's line is cleared; elsewhere a last line
    * says where it ended (when lines were asked for).
    */
-  end(bytes: () => number, events: number): void {
+  end(bytes: () => number, events?: number): void {
     if (!this.#on) return;
     if (this.#terminal) {
       if (this.#shown) this.#put("\r\x1b[K");
@@ -123,7 +123,12 @@ export class Progress {
     this.#write(this.#line(bytes(), events, this.#now(), true));
   }
 
-  #line(bytes: number, events: number, t: number, done: boolean): string {
+  #line(
+    bytes: number,
+    events: number | undefined,
+    t: number,
+    done: boolean,
+  ): string {
     const total = this.#total;
     const where = total !== undefined && total > 0
       ? `${Math.min(100, Math.floor((bytes / total) * 100))}% of ${
@@ -131,8 +136,8 @@ export class Progress {
       }`
       : megabytes(bytes);
     const figures = `${done ? "done, " : ""}${where}, ${
-      events.toLocaleString("en")
-    } events, ${((t - this.#start) / 1000).toFixed(1)} s`;
+      events === undefined ? "" : `${events.toLocaleString("en")} events, `
+    }${((t - this.#start) / 1000).toFixed(1)} s`;
     const label = this.#terminal
       ? fitted(this.#label, figures, this.#sink.columns?.() ?? 80)
       : this.#label;
@@ -255,4 +260,26 @@ export async function plainFileSize(
   if (typeof file !== "string" || reader.name !== file) return undefined;
   const info = await Deno.stat(file).catch(() => undefined);
   return info?.isFile ? info.size : undefined;
+}
+
+/**
+ * The bytes of `chunks` (an input read through, not a recording: no events
+ * counted) with `progress` told of each, and ended after the last (or an
+ * error).
+ */
+export async function* bytesWithProgress(
+  chunks: AsyncIterable<Uint8Array>,
+  progress: Progress,
+): AsyncGenerator<Uint8Array> {
+  let bytes = 0;
+  const read = () => bytes;
+  try {
+    for await (const c of chunks) {
+      bytes += c.length;
+      progress.tick(read);
+      yield c;
+    }
+  } finally {
+    progress.end(read);
+  }
 }

@@ -21,6 +21,14 @@ import {
   requireRegularFile,
 } from "../io/mod.ts";
 import { CliError } from "../errors.ts";
+import {
+  bytesWithProgress,
+  Progress,
+  PROGRESS_HELP,
+  type ProgressMode,
+  progressMode,
+  progressShown,
+} from "./_progress.ts";
 import { pathExists } from "../path_exists.ts";
 import { RecordingWriter } from "../log/mod.ts";
 import {
@@ -53,6 +61,8 @@ export function register(program: Command): void {
       "redact secrets found by these rules (JSON) before writing",
     )
     .option("--redact-key <file>", "the HMAC key of --redact")
+    .option("--progress", PROGRESS_HELP)
+    .option("--no-progress", "never show the progress line")
     .addHelpText(
       "after",
       `
@@ -78,6 +88,8 @@ counted and listed at the end; malformed input stops with file, line, field.`,
       "redact secrets found by these rules (JSON) before writing",
     )
     .option("--redact-key <file>", "the HMAC key of --redact")
+    .option("--progress", PROGRESS_HELP)
+    .option("--no-progress", "never show the progress line")
     .action(action(importJsonl));
 }
 
@@ -88,6 +100,7 @@ interface Opts {
   group?: string;
   redact?: string;
   redactKey?: string;
+  progress?: boolean;
 }
 
 /** The redactor of `--redact`, if given. */
@@ -112,6 +125,7 @@ async function importSysmon(files: string[], opts: Opts): Promise<number> {
     const r = await withInput(
       path,
       (chunks) => readSysmonRecords(hashing(chunks, hash), name),
+      { mode: progressMode(opts.progress), label: "import: reading" },
     );
     read.push({ ...r, sha256: hash.digest("hex") });
   }
@@ -174,9 +188,10 @@ async function importJsonl(file: string, opts: Opts): Promise<number> {
   });
   // the header, written first, names the input's hash: read it twice
   const hash = createHash("sha256");
+  const progress = progressMode(opts.progress);
   await withInput(file, async (chunks) => {
     for await (const c of chunks) hash.update(c);
-  });
+  }, { mode: progress, label: "import: hashing" });
   const sha256 = hash.digest("hex");
   const name = basename(file);
   const path = await withInput(file, async (chunks) => {
@@ -217,7 +232,7 @@ async function importJsonl(file: string, opts: Opts): Promise<number> {
     return await w.close({
       endUtcNs: header.timeBase.utcNs + BigInt(last ?? 0),
     });
-  });
+  }, { mode: progress, label: "import: reading" });
   await print(`${path}: imported from ${file}\n`);
   return 0;
 }
@@ -229,6 +244,10 @@ async function importJsonl(file: string, opts: Opts): Promise<number> {
 async function withInput<T>(
   path: string,
   fn: (chunks: AsyncIterable<Uint8Array>) => Promise<T>,
+  progress: { mode: ProgressMode; label: string } = {
+    mode: "off",
+    label: "",
+  },
 ): Promise<T> {
   let chunks: AsyncIterable<Uint8Array>;
   try {
@@ -240,6 +259,18 @@ async function withInput<T>(
         : e;
     });
     chunks = await openInputStream(path, "input");
+    if (progressShown(progress.mode)) {
+      // (the percentage for a regular file; a pipe shows the bytes read)
+      const info = await Deno.stat(path).catch(() => undefined);
+      chunks = bytesWithProgress(
+        chunks,
+        new Progress(
+          `${progress.label} ${path}`,
+          info?.isFile ? info.size : undefined,
+          progress.mode,
+        ),
+      );
+    }
   } catch (e) {
     throw new CliError((e as Error).message, 2, { cause: e });
   }
