@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { concatBytes } from "../io/concat_bytes.ts";
 import {
   configure,
   type Entry,
@@ -163,7 +164,7 @@ export async function readEntry(
 ): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const c of streamEntry(entry, { maxBytes })) chunks.push(c);
-  return concat(chunks);
+  return concatBytes(chunks);
 }
 
 /**
@@ -207,16 +208,4 @@ export async function* streamEntry(
     if (!finished) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Command } from "commander";
+import { concatBytes } from "../io/concat_bytes.ts";
 import {
   type BundleInput,
   createBundle,
@@ -412,11 +413,5 @@ function reportBytes(input: ReportInput): Uint8Array | undefined {
     );
     return undefined;
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.length;
-  }
-  return bytes;
+  return concatBytes(parts);
 }

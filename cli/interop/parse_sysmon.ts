@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { concatBytes } from "../io/concat_bytes.ts";
 import { parseSysmonJsonLines } from "./parse_sysmon_json_lines.ts";
 import { parseSysmonXml } from "./parse_sysmon_xml.ts";
 import { ImportInputError } from "./sysmon_input_error.ts";
@@ -119,7 +120,7 @@ async function utf8(
     first.push(r.value);
     n += r.value.length;
   }
-  const head = first.length === 1 ? first[0] : concat(first);
+  const head = first.length === 1 ? first[0] : concatBytes(first);
   const encoding = head[0] === 0xff && head[1] === 0xfe
     ? "utf-16le"
     : head[0] === 0xfe && head[1] === 0xff
@@ -140,14 +141,4 @@ async function utf8(
     }
     yield encoder.encode(decoder.decode());
   })();
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }

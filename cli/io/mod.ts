@@ -10,3 +10,4 @@ export * from "./output_mode.ts";
 export * from "./open_output.ts";
 export * from "./make_output_dir.ts";
 export * from "./read_input.ts";
+export * from "./concat_bytes.ts";

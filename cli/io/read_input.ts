@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { concatBytes } from "./concat_bytes.ts";
 import * as fs from "node:fs";
 
 /** Limits of the small inputs procrec reads whole. */
@@ -200,11 +201,5 @@ export async function readInputBytes(
     if (total > maxBytes) throw tooBig();
     parts.push(chunk.slice());
   }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { concatBytes } from "../io/concat_bytes.ts";
 
 /** The bytes of a CBOR head of major type `major` (0-7) with argument `n` (an unsigned integer beyond 32 bits: a float64, as cbor-x writes it). */
 function head(major: number, n: number): number[] {
@@ -95,13 +96,5 @@ export function chunkItemPrefix(
     digest,
     head(2, bodyLength),
   ];
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
