@@ -126,6 +126,8 @@ async function readAll(path: string) {
   const r = await RecordingReader.open(path);
   let events = 0;
   for await (const c of r.chunks()) events += c.events.length;
+  // (and the lost event a damaged tail gives)
+  events += r.tailEvents().length;
   return { events, bytes: (await Deno.stat(path)).size };
 }
 
@@ -242,9 +244,15 @@ Deno.test("report --progress: a last line for the recording read; the page as wi
 });
 
 Deno.test("export --progress: a last line before the export's note; the lines as without it", async () => {
-  // (a damaged tail: its lost event is exported too)
-  for (const name of ["make.cbor", "make_broken.cbor"]) {
-    const path = `${FIX}${name}`;
+  // (a copy of make.cbor whose last chunk is damaged: the lost event its
+  // tail gives is exported too)
+  const dir = await Deno.makeTempDir({ prefix: "procrec-progress-" });
+  const damaged = `${dir}/damaged.cbor`;
+  const bytes = await Deno.readFile(`${FIX}make.cbor`);
+  bytes.fill(0, 2250, 2253);
+  await Deno.writeFile(damaged, bytes);
+  for (const path of [`${FIX}make.cbor`, damaged]) {
+    const name = path.split("/").pop();
     const { events, bytes } = await readAll(path);
     for (const format of ["jsonl", "ecs"]) {
       const plain = await procrec(["export", "--format", format, path]);
@@ -272,8 +280,15 @@ Deno.test("export --progress: a last line before the export's note; the lines as
         plain.stderr,
         `${name} ${format}`,
       );
+      if (path === damaged && format === "jsonl") {
+        assert(
+          /"kind":"lost".*"reason":"recording"/.test(shown.stdout),
+          shown.stdout,
+        );
+      }
     }
   }
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("import --progress: a last line per input read (jsonl: hashed, then read); the recordings as without it", async () => {

@@ -59,7 +59,7 @@ export async function writeTextOutput(
       // unit is at most 3 bytes of UTF-8)
       const buf = new Uint8Array(WRITE_AT);
       let used = 0;
-      for (const piece of told(text, (e) => made = e)) {
+      for (const piece of whole(told(text, (e) => made = e))) {
         if (used + 3 * piece.length > buf.length) {
           out.writeSync(buf.subarray(0, used));
           used = 0;
@@ -79,6 +79,26 @@ export async function writeTextOutput(
     throw new CliError((e as Error).message, 2, { cause: e });
   }
   return out.bytes;
+}
+
+/**
+ * `pieces`, each ending on a whole character: a surrogate pair split between
+ * two pieces is kept whole (encoded apart, its halves would be two U+FFFD).
+ */
+function* whole(pieces: Iterable<string>): Generator<string> {
+  let held = "";
+  for (const p of pieces) {
+    const text = held + p;
+    const last = text.charCodeAt(text.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) {
+      held = text.slice(-1);
+      yield text.slice(0, -1);
+    } else {
+      held = "";
+      yield text;
+    }
+  }
+  if (held !== "") yield held;
 }
 
 /** The pieces of `text`, telling `failed` the error their making throws. */

@@ -28,7 +28,8 @@ const STDERR: ProgressSink = {
   writeSync: (b) => Deno.stderr.writeSync(b),
   columns: () => {
     try {
-      return Deno.consoleSize().columns;
+      // (a terminal with no size, e.g. a pseudo-terminal never sized, says 0)
+      return Deno.consoleSize().columns || 80;
     } catch {
       return 80;
     }

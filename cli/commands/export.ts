@@ -164,10 +164,10 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
   try {
     // ECS and OCSF documents are made event by event: a hash written after
     // its exec is put on it first (version 5 recordings have them)
-    // (a progress line on stderr would be mixed with the lines on a
-    // terminal's stdout: then only when asked for)
-    const mode = opts.progress === undefined && opts.output === undefined &&
-        Deno.stdout.isTerminal()
+    // (by itself only when the lines go to a file: on a terminal's stdout,
+    // or through a pipe to a pager on it, a line rewritten on stderr would
+    // be drawn over them; --progress shows it anyway)
+    const mode = opts.progress === undefined && opts.output === undefined
       ? "off"
       : progressMode(opts.progress);
     const read = eventsOfChunks(

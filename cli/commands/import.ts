@@ -251,7 +251,7 @@ async function withInput<T>(
 ): Promise<T> {
   let chunks: AsyncIterable<Uint8Array>;
   try {
-    await inputInfo(path, "input").catch((e) => {
+    const info = await inputInfo(path, "input").catch((e) => {
       throw e instanceof InputError
         ? new InputError(
           e.message.replace(/^Cannot read input/, "Cannot import"),
@@ -260,13 +260,13 @@ async function withInput<T>(
     });
     chunks = await openInputStream(path, "input");
     if (progressShown(progress.mode)) {
-      // (the percentage for a regular file; a pipe shows the bytes read)
-      const info = await Deno.stat(path).catch(() => undefined);
+      // (the percentage for a regular file; standard input or a pipe shows
+      // the bytes read)
       chunks = bytesWithProgress(
         chunks,
         new Progress(
           `${progress.label} ${path}`,
-          info?.isFile ? info.size : undefined,
+          info.kind === "file" && !info.stdin ? info.size : undefined,
           progress.mode,
         ),
       );
