@@ -5,10 +5,15 @@
  * one a second and a last one); and that it goes to stderr only, leaving
  * the output byte-identical.
  */
-import { Progress, type ProgressMode } from "../cli/commands/_progress.ts";
+import {
+  Progress,
+  type ProgressMode,
+  withProgress,
+} from "../cli/commands/_progress.ts";
 import {
   analysisChunks,
   RecordingReader,
+  type RecordingSource,
   SegmentSetReader,
 } from "../cli/log/mod.ts";
 import { SegmentWriter } from "../cli/record/segment_writer.ts";
@@ -107,6 +112,34 @@ Deno.test("asked for off a terminal: whole lines, at most one a second, then a l
     "procrec: reading x.cbor: 6.0 MB, 4,000 events, 1.2 s\n",
     "procrec: reading x.cbor: 12.0 MB, 8,000 events, 2.4 s\n",
     "procrec: reading x.cbor: done, 12.3 MB, 8,000 events, 2.4 s\n",
+  ]);
+});
+
+Deno.test("a read that ended early says it stopped, not done; a count left out is not shown", async () => {
+  const { written, clock, progress } = setup(false, "on");
+  clock.now += 1500;
+  progress.tick(() => 1_500_000);
+  progress.end(() => 2_000_000, undefined, false);
+  assertEquals(written, [
+    "procrec: reading x.cbor: 1.5 MB, 1.5 s\n",
+    "procrec: reading x.cbor: stopped, 2.0 MB, 1.5 s\n",
+  ]);
+  // through withProgress: a reader that leaves the loop early
+  const lines = setup(false, "on");
+  const source = {
+    report: { bytes: 0 },
+    bytesSoFar: 700,
+  } as unknown as RecordingSource;
+  async function* chunks() {
+    for (let i = 0; i < 3; i++) yield { events: [1, 2] };
+  }
+  for await (const _ of withProgress(chunks(), source, lines.progress)) break;
+  for await (const _ of withProgress(chunks(), source, lines.progress)) {
+    /* read whole */
+  }
+  assertEquals(lines.written, [
+    "procrec: reading x.cbor: stopped, 0.7 kB, 2 events, 0.0 s\n",
+    "procrec: reading x.cbor: done, 0.7 kB, 6 events, 0.0 s\n",
   ]);
 });
 

@@ -107,28 +107,31 @@ export class Progress {
     const t = this.#now();
     if (t < this.#next) return;
     this.#next = t + (this.#terminal ? TERMINAL_EVERY_MS : LINES_EVERY_MS);
-    this.#write(this.#line(bytes(), events, t, false));
+    this.#write(this.#line(bytes(), events, t));
   }
 
   /**
    * The read is over: a terminal's line is cleared; elsewhere a last line
-   * says where it ended (when lines were asked for).
+   * says where it ended (when lines were asked for): `done` when the whole
+   * input was read, else `stopped` (its reader stopped early, or it failed).
    */
-  end(bytes: () => number, events?: number): void {
+  end(bytes: () => number, events?: number, whole = true): void {
     if (!this.#on) return;
     if (this.#terminal) {
       if (this.#shown) this.#put("\r\x1b[K");
       this.#shown = false;
       return;
     }
-    this.#write(this.#line(bytes(), events, this.#now(), true));
+    this.#write(
+      this.#line(bytes(), events, this.#now(), whole ? "done" : "stopped"),
+    );
   }
 
   #line(
     bytes: number,
     events: number | undefined,
     t: number,
-    done: boolean,
+    ended?: "done" | "stopped",
   ): string {
     const total = this.#total;
     const where = total !== undefined && total > 0
@@ -136,7 +139,7 @@ export class Progress {
         megabytes(total)
       }`
       : megabytes(bytes);
-    const figures = `${done ? "done, " : ""}${where}, ${
+    const figures = `${ended ? `${ended}, ` : ""}${where}, ${
       events === undefined ? "" : `${events.toLocaleString("en")} events, `
     }${((t - this.#start) / 1000).toFixed(1)} s`;
     const label = this.#terminal
@@ -236,6 +239,7 @@ export async function* withProgress<
   progress: Progress,
 ): AsyncGenerator<C> {
   let events = 0;
+  let whole = false;
   const bytes = () => reader.bytesSoFar ?? reader.report.bytes;
   try {
     for await (const c of chunks) {
@@ -243,9 +247,10 @@ export async function* withProgress<
       progress.tick(bytes, events);
       yield c;
     }
+    whole = true;
   } finally {
     // (also when the read fails: the line does not stay above the error)
-    progress.end(bytes, events);
+    progress.end(bytes, events, whole);
   }
 }
 
@@ -273,6 +278,7 @@ export async function* bytesWithProgress(
   progress: Progress,
 ): AsyncGenerator<Uint8Array> {
   let bytes = 0;
+  let whole = false;
   const read = () => bytes;
   try {
     for await (const c of chunks) {
@@ -280,7 +286,8 @@ export async function* bytesWithProgress(
       progress.tick(read);
       yield c;
     }
+    whole = true;
   } finally {
-    progress.end(read);
+    progress.end(read, undefined, whole);
   }
 }
