@@ -5,13 +5,19 @@
  * read, the page is refused with the processes named, and nothing is
  * written.
  */
-import { analyze } from "../cli/analysis/mod.ts";
+import {
+  analyze,
+  renderSummary,
+  renderTree,
+  summarize,
+} from "../cli/analysis/mod.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import {
   renderReport,
   type ReportInput,
   reportPieces,
   ReportTooBigError,
+  textSummaryPieces,
 } from "../cli/report/mod.ts";
 import { reportData } from "../cli/report/_report_data.ts";
 import { reportInputFor } from "../cli/commands/_report_input.ts";
@@ -168,4 +174,23 @@ Deno.test("writeTextOutput: pieces whose making fails leave no file and the one 
     }
     assert(denied instanceof CliError && denied.exitCode === 2, String(denied));
   }, "procrec-report-pieces-");
+});
+
+Deno.test("text summary pieces: the summary and the whole tree as replay renders them, a line at a time", async () => {
+  for (const input of [await hostileInput(3000), await hostileInput(0)]) {
+    const pieces = [...textSummaryPieces(input)];
+    const n = input.recordings[0].forest.processes.length;
+    assert(pieces.length > n, `${pieces.length} pieces, ${n} processes`);
+    assert(pieces.every((p) => p.endsWith("\n")));
+    const text = pieces.join("");
+    const forest = input.recordings[0].forest;
+    const summary = renderSummary(summarize(forest)).trimEnd();
+    const at = text.indexOf("\n-- summary --\n");
+    assert(at > 0, text.slice(0, 500));
+    const tree = "\n\n-- process tree --\n";
+    assertEquals(
+      text.slice(at + "\n-- summary --\n".length),
+      `${summary}${tree}${renderTree(forest).trimEnd()}\n`,
+    );
+  }
 });

@@ -18,12 +18,12 @@ import type { RecordingReader } from "../log/mod.ts";
 import { SegmentSetReader } from "../log/mod.ts";
 import { hasTimeFlags, spanOf, type UtcSpan } from "./_time_span.ts";
 import {
-  renderTextSummary,
   type ReportDetection,
   type ReportInput,
   reportPieces,
   type ReportRecording,
   ReportTooBigError,
+  textSummaryPieces,
 } from "../report/mod.ts";
 import { analyzeReader, reportRecordingOf } from "./_report_input.ts";
 import { ForestBuilder } from "../analysis/mod.ts";
@@ -307,14 +307,15 @@ export function register(program: Command): void {
           {
             name: "summary.txt",
             role: "summary" as const,
-            bytes: enc.encode(renderTextSummary(input)),
+            // (in pieces: the tree of millions of processes is more
+            // than a string holds)
+            bytes: encodePieces(textSummaryPieces(input)),
           },
           ...(page
             ? [{ name: "report.html", role: "report" as const, bytes: page }]
             : []),
         ];
       };
-      const enc = new TextEncoder();
       let made;
       try {
         made = await createBundle(flags.output, inputs, {
@@ -387,25 +388,9 @@ function directoryMemberName(path: string): string {
  * report of a part of it.
  */
 function reportBytes(input: ReportInput): Uint8Array | undefined {
-  const enc = new TextEncoder();
-  const parts: Uint8Array[] = [];
-  let size = 0;
   try {
     // (in pieces: the page of a big recording is more than a string holds)
-    let block: string[] = [];
-    let chars = 0;
-    for (const piece of reportPieces(input)) {
-      block.push(piece);
-      chars += piece.length;
-      if (chars >= 1 << 20) {
-        parts.push(enc.encode(block.join("")));
-        size += parts.at(-1)!.length;
-        block = [];
-        chars = 0;
-      }
-    }
-    parts.push(enc.encode(block.join("")));
-    size += parts.at(-1)!.length;
+    return encodePieces(reportPieces(input));
   } catch (e) {
     if (!(e instanceof ReportTooBigError)) throw e;
     printErr(
@@ -413,5 +398,24 @@ function reportBytes(input: ReportInput): Uint8Array | undefined {
     );
     return undefined;
   }
+}
+
+/** The UTF-8 bytes of a text given in pieces, encoded about a MiB at a time. */
+function encodePieces(pieces: Iterable<string>): Uint8Array {
+  const enc = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  let block: string[] = [];
+  let chars = 0;
+  for (const piece of pieces) {
+    block.push(piece);
+    chars += piece.length;
+    if (chars >= 1 << 20) {
+      // (a block ends between pieces: a piece never splits a character)
+      parts.push(enc.encode(block.join("")));
+      block = [];
+      chars = 0;
+    }
+  }
+  parts.push(enc.encode(block.join("")));
   return concatBytes(parts);
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { renderSummary, renderTree, summarize } from "../analysis/mod.ts";
+import { renderSummary, renderTreeLines, summarize } from "../analysis/mod.ts";
 import type { ReportInput } from "./report_input.ts";
 import { isoFromNs } from "../text/iso_from_ns.ts";
 
@@ -27,6 +27,20 @@ import { isoFromNs } from "../text/iso_from_ns.ts";
  * ```
  */
 export function renderTextSummary(input: ReportInput): string {
+  return [...textSummaryPieces(input)].join("");
+}
+
+/**
+ * {@link renderTextSummary} in pieces (a line or a few each): the process
+ * tree of a recording of millions of processes is more than one string
+ * holds.
+ */
+export function* textSummaryPieces(input: ReportInput): Generator<string> {
+  for (const line of summaryLines(input)) yield line + "\n";
+}
+
+/** The text summary's lines (a line may hold several: the summary's). */
+function* summaryLines(input: ReportInput): Generator<string> {
   const out: string[] = [];
   out.push(input.title);
   if (input.bundle) {
@@ -75,7 +89,14 @@ export function renderTextSummary(input: ReportInput): string {
       }
     }
     out.push("", "-- process tree --");
-    out.push(renderTree(r.forest, { notes }).trimEnd());
+    yield* out.splice(0);
+    // (as renderTree(...).trimEnd(): its last line's end trimmed, and
+    // blank lines at its end left out)
+    const tree = renderTreeLines(r.forest, { notes });
+    let last = tree.length - 1;
+    while (last >= 0 && tree[last].trimEnd() === "") last--;
+    for (let k = 0; k < last; k++) yield tree[k];
+    yield last >= 0 ? tree[last].trimEnd() : "";
   }
-  return out.join("\n") + "\n";
+  yield* out;
 }
