@@ -6,12 +6,12 @@
  * @module
  */
 import type { Command } from "commander";
-import { ForestDiffer, renderDiff } from "../diff/mod.ts";
+import { ForestDiffer, renderDiffLines } from "../diff/mod.ts";
 import { UsageError } from "../errors.ts";
 import { action, print, printErr, stdoutColor } from "./_run.ts";
 import { redactionMismatch } from "../redact/mod.ts";
 import { replayRecording } from "./_replay_recording.ts";
-import { printJson } from "./_stream_output.ts";
+import { printJson, printLines } from "./_stream_output.ts";
 import { PROGRESS_HELP, type ProgressMode, progressMode } from "./_progress.ts";
 
 const EXAMPLES = `
@@ -84,10 +84,10 @@ export async function runDiff(
   } else {
     // an empty diff says so: silence reads like a command that did nothing
     const color = stdoutColor();
-    await print(
-      diff.same ? "no differences\n" : renderDiff(diff, a, b, { color }),
-      color,
-    );
+    if (diff.same) await print("no differences\n");
+    // (a line at a time: the diff of two big recordings that differ
+    // throughout is more than one string holds)
+    else await printLines(renderDiffLines(diff, a, b, { color }), color);
   }
   return diff.same ? 0 : 1;
 }

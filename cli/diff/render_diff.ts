@@ -34,6 +34,21 @@ export function renderDiff(
   options: RenderDiffOptions = {},
 ): string {
   if (diff.same) return "";
+  return renderDiffLines(diff, nameA, nameB, options).join("\n") + "\n";
+}
+
+/**
+ * The lines of {@link renderDiff} (without their newlines; none when the
+ * two are the same), for a diff too big for one string: two recordings of
+ * millions of processes that differ throughout.
+ */
+export function renderDiffLines(
+  diff: ForestDiff,
+  nameA: string,
+  nameB: string,
+  options: RenderDiffOptions = {},
+): string[] {
+  if (diff.same) return [];
   const color = options.color === true;
   const out = [
     `--- ${nameA}`,
@@ -41,7 +56,7 @@ export function renderDiff(
     `@@ ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed @@`,
   ];
   for (const l of diff.lines) out.push(renderLine(l, color));
-  return out.join("\n") + "\n";
+  return out;
 }
 
 function renderLine(l: DiffLine, color: boolean): string {
