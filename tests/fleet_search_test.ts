@@ -4,7 +4,12 @@
  */
 import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingWriter } from "../cli/log/mod.ts";
-import { processCreate, testHeader } from "./_recording_helpers.ts";
+import {
+  processCreate,
+  testHeader,
+  workload,
+  writeRecording,
+} from "./_recording_helpers.ts";
 import { bundleCreate } from "./_bundle_helpers.ts";
 import {
   assert,
@@ -173,4 +178,25 @@ Deno.test("search finds processes across recordings, directories and bundles, wi
     assertEquals(usage.code, 2);
     assert(/at least one of/.test(usage.stderr), usage.stderr);
   });
+});
+
+Deno.test("search with more hits than a call's arguments can hold: every hit printed, no stack overflow", async () => {
+  await withTempDir(async (dir) => {
+    // (130,000 hits and more overflowed the call stack: the hits were
+    // pushed as a spread of arguments)
+    const n = 140_000;
+    const path = `${dir}/many.cbor`;
+    await writeRecording(path, workload(n), 4096);
+    const text = await procrec(["search", path, "--image", "env"]);
+    assertEquals(text.code, 1, text.stderr);
+    const lines = text.stdout.split("\n");
+    assertEquals(lines.length, 2 * n + 2, `${lines.length} lines`);
+    assertEquals(lines.at(-2), `${n} hits on 1 hosts`);
+    assert(lines[0].includes(`pid 2000 `), lines[0]);
+    const json = await procrec(["search", path, "--image", "env", "--json"]);
+    assertEquals(json.code, 1, json.stderr);
+    const hits = json.stdout.trimEnd().split("\n");
+    assertEquals(hits.length, n);
+    assertEquals(JSON.parse(hits[n - 1]).pid, 2000 + n - 1);
+  }, "procrec-search-many-");
 });

@@ -11,8 +11,9 @@ import { RecordingReader } from "../log/mod.ts";
 import { findRecordings } from "../fleet/find_recordings.ts";
 import { hasCriteria, type SearchQuery } from "../fleet/search_query.ts";
 import { type SearchHit, searchRecording } from "../fleet/search_recording.ts";
-import { renderHits } from "../fleet/render_hits.ts";
-import { action, print, printErr } from "./_run.ts";
+import { renderHitLines } from "../fleet/render_hits.ts";
+import { printLines } from "./_stream_output.ts";
+import { action, printErr } from "./_run.ts";
 
 interface SearchFlags {
   image?: string;
@@ -69,8 +70,9 @@ export function register(program: Command): void {
             try {
               for (const m of bundle.recordings) {
                 const r = await bundle.openRecording(m);
-                hits.push(
-                  ...await searchRecording(
+                addAll(
+                  hits,
+                  await searchRecording(
                     `${file}#${m}`,
                     r.header,
                     r.events(),
@@ -83,17 +85,20 @@ export function register(program: Command): void {
             }
           } else {
             const r = await RecordingReader.open(file);
-            hits.push(...await searchRecording(file, r.header, r.events(), q));
+            addAll(
+              hits,
+              await searchRecording(file, r.header, r.events(), q),
+            );
           }
         } catch (e) {
           failed++;
           printErr(`procrec: search: ${(e as Error).message}\n`);
         }
       }
-      await print(
-        flags.json
-          ? hits.map((h) => JSON.stringify(h) + "\n").join("")
-          : renderHits(hits),
+      // (a line at a time: a search over a fleet can hit millions of
+      // processes, more text than one string holds)
+      await printLines(
+        flags.json ? hits.map((h) => JSON.stringify(h)) : renderHitLines(hits),
       );
       if (failed) return 2;
       return hits.length ? 1 : 0;
@@ -131,4 +136,12 @@ function parseQuery(f: SearchFlags): SearchQuery {
     );
   }
   return q;
+}
+
+/**
+ * `more` pushed onto `all` one by one (a spread of hundreds of thousands of
+ * hits as arguments overflows the call stack).
+ */
+function addAll<T>(all: T[], more: readonly T[]): void {
+  for (let i = 0; i < more.length; i++) all.push(more[i]);
 }

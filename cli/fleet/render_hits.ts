@@ -17,18 +17,31 @@ import type { SearchHit } from "./search_recording.ts";
  * ```
  */
 export function renderHits(hits: SearchHit[]): string {
-  const lines = hits.map((h) =>
-    `${h.host}  ${h.recording}  pid ${h.pid}  ${h.time}  ${h.event}  ${
-      h.image ?? "?"
-    }${h.cmdline !== undefined ? `  ${JSON.stringify(h.cmdline)}` : ""}${
-      h.user !== undefined
-        ? `  user ${h.user}`
-        : h.uid !== undefined
-        ? `  uid ${h.uid}`
-        : ""
-    }\n    parents: ${h.parents.length ? h.parents.join(" < ") : "-"}`
-  );
-  const hosts = new Set(hits.map((h) => h.host)).size;
-  return (lines.length ? lines.join("\n") + "\n" : "") +
-    `${hits.length} hits on ${hosts} hosts\n`;
+  return renderHitLines(hits).join("\n") + "\n";
+}
+
+/**
+ * The lines of {@link renderHits} (without their newlines; a hit's parents
+ * on a line of their own), for hits too many for one string.
+ */
+export function renderHitLines(hits: SearchHit[]): string[] {
+  const lines: string[] = [];
+  const hosts = new Set<string>();
+  for (const h of hits) {
+    hosts.add(h.host);
+    lines.push(
+      `${h.host}  ${h.recording}  pid ${h.pid}  ${h.time}  ${h.event}  ${
+        h.image ?? "?"
+      }${h.cmdline !== undefined ? `  ${JSON.stringify(h.cmdline)}` : ""}${
+        h.user !== undefined
+          ? `  user ${h.user}`
+          : h.uid !== undefined
+          ? `  uid ${h.uid}`
+          : ""
+      }`,
+      `    parents: ${h.parents.length ? h.parents.join(" < ") : "-"}`,
+    );
+  }
+  lines.push(`${hits.length} hits on ${hosts.size} hosts`);
+  return lines;
 }
