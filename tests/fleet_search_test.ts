@@ -200,3 +200,32 @@ Deno.test("search with more hits than a call's arguments can hold: every hit pri
     assertEquals(JSON.parse(hits[n - 1]).pid, 2000 + n - 1);
   }, "procrec-search-many-");
 });
+
+Deno.test("search names at most the 64 nearest parents of a hit (a deep tree's chains are not walked whole for every hit)", async () => {
+  await withTempDir(async (dir) => {
+    // a chain of 300 shells, each the child of the one before
+    const events: ProcEvent[] = [];
+    for (let i = 0; i < 300; i++) {
+      events.push(
+        processCreate(i * 1000, 5000 + i, i === 0 ? 1 : 4999 + i, {
+          info: { image: "/bin/sh", argv: ["sh"], from: {} },
+        }),
+      );
+    }
+    const path = `${dir}/chain.cbor`;
+    await writeRecording(path, events, 4096);
+    const r = await procrec(["search", path, "--image", "sh", "--json"]);
+    assertEquals(r.code, 1, r.stderr);
+    const hits = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+    assertEquals(hits.length, 300);
+    const byPid = new Map(hits.map((h) => [h.pid, h]));
+    // the first has its parent outside the recording; the 10th nine
+    // shells and that one; the last the 64 nearest shells
+    assertEquals(byPid.get(5000).parents, ["[1]"]);
+    assertEquals(byPid.get(5009).parents.length, 10);
+    const last = byPid.get(5299).parents;
+    assertEquals(last.length, 64);
+    assertEquals(last[0], "/bin/sh[5298]");
+    assertEquals(last[63], "/bin/sh[5235]");
+  }, "procrec-search-chain-");
+});

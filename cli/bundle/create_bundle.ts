@@ -35,7 +35,7 @@ import {
   SIGNATURE_NAME,
 } from "./manifest.ts";
 import { encodeSignature, signManifest } from "./signature.ts";
-import { openOutput, type OutputMode } from "../io/mod.ts";
+import { INPUT_LIMITS, openOutput, type OutputMode } from "../io/mod.ts";
 
 /** A document the caller made for the bundle. */
 export interface BundleDocument {
@@ -209,7 +209,38 @@ export async function createBundle(
   };
   const detections = options.detections?.();
   if (detections) manifest.detections = detections;
-  const manifestBytes = encodeManifest(manifest);
+  let manifestBytes = encodeManifest(manifest);
+  // a manifest no reader takes would make the bundle unreadable: past the
+  // readers' limit, the manifest lists the first hits and counts them all
+  const limit = INPUT_LIMITS.manifest;
+  if (manifestBytes.length > limit && detections) {
+    const all = detections.hits;
+    const base = encodeManifest({
+      ...manifest,
+      detections: { ...detections, hits: [], hitsTotal: all.length },
+    }).length;
+    let keep = all.length;
+    while (manifestBytes.length > limit && keep > 0) {
+      // (the share of the hits that fits, a little less: hits differ in size)
+      keep = Math.min(
+        keep - 1,
+        Math.floor(
+          keep * ((limit - base) / (manifestBytes.length - base)) * 0.98,
+        ),
+      );
+      manifest.detections = {
+        ...detections,
+        hits: all.slice(0, Math.max(keep, 0)),
+        hitsTotal: all.length,
+      };
+      manifestBytes = encodeManifest(manifest);
+    }
+  }
+  if (manifestBytes.length > limit) {
+    throw new Error(
+      `Cannot create bundle "${out}": its manifest would be ${manifestBytes.length} bytes, more than readers take (${limit})`,
+    );
+  }
   const sigBytes = options.signingKey
     ? encodeSignature(await signManifest(manifestBytes, options.signingKey))
     : undefined;

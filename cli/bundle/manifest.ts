@@ -80,6 +80,12 @@ export interface ManifestDetections {
     image?: string;
     cmdline?: string;
   }[];
+  /**
+   * Every hit found, when `hits` lists only the first of them: a manifest
+   * is read whole and readers take at most `INPUT_LIMITS.manifest` bytes
+   * (the bundle's summary.txt lists every hit).
+   */
+  hitsTotal?: number;
 }
 
 /** The whole manifest. */

@@ -328,7 +328,7 @@ export async function verifyBundle(
       }
       const { reader, result } = pass.recording;
       recordings.push(result.check);
-      findings.push(...result.findings);
+      for (const f of result.findings) findings.push(f);
       linked.push({
         name,
         header: reader.header,
@@ -361,7 +361,8 @@ export async function verifyBundle(
         }
       }
     }
-    findings.push(...checkSegmentLinks(linked));
+    // (one by one: a spread of many segments' findings overflows the stack)
+    for (const f of checkSegmentLinks(linked)) findings.push(f);
     // a segment left without a trailer (its recorder killed) that the next
     // bundled segment links to: a recorded loss, not an incomplete bundle
     const accounted = uncleanEndsAccounted(linked);

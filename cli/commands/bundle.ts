@@ -31,7 +31,7 @@ import type { ProcEvent } from "../events/types.ts";
 import { action, print, printErr } from "./_run.ts";
 import { groupOption, modeOf } from "./_output.ts";
 import { readKeyFile } from "./_input.ts";
-import { requireRegularFile } from "../io/mod.ts";
+import { INPUT_LIMITS, requireRegularFile } from "../io/mod.ts";
 import { huntLine, RuleHunter } from "../hunt/mod.ts";
 import { readRuleFiles } from "./_rule_files.ts";
 import { loadRuleSetKept } from "./_parsed_rules_file.ts";
@@ -248,8 +248,9 @@ export function register(program: Command): void {
         const units: ReportRecording[] = recordings.map((path) => {
           const dir = analysed.get(path);
           if (dir) {
-            hits.push(
-              ...(dir.detections ?? []).map((d) => ({
+            pushAll(
+              hits,
+              (dir.detections ?? []).map((d) => ({
                 member: `recordings/${dirs.get(path)!.name}/`,
                 ...d,
               })),
@@ -275,8 +276,9 @@ export function register(program: Command): void {
               image: x.image,
               cmdline: x.cmdline,
             }));
-            hits.push(
-              ...r.detections.map((d) => ({
+            pushAll(
+              hits,
+              r.detections.map((d) => ({
                 member: recordingMemberName(path),
                 ...d,
               })),
@@ -369,6 +371,12 @@ export function register(program: Command): void {
           ? `  manifest.sig  signed by ${signingKey!.fingerprint}`
           : "  unsigned (use --sign KEY to sign the manifest)",
       );
+      const d = m.detections;
+      if (d?.hitsTotal !== undefined) {
+        lines.push(
+          `  manifest.json lists the first ${d.hits.length} of ${d.hitsTotal} Sigma hits (a manifest is read whole: at most ${INPUT_LIMITS.manifest} bytes); summary.txt lists them all`,
+        );
+      }
       await print(lines.join("\n") + "\n");
       return 0;
     }));
@@ -418,4 +426,12 @@ function encodePieces(pieces: Iterable<string>): Uint8Array {
   }
   parts.push(enc.encode(block.join("")));
   return concatBytes(parts);
+}
+
+/**
+ * `more` pushed onto `all` one by one (a spread of hundreds of thousands of
+ * hits as arguments overflows the call stack).
+ */
+function pushAll<T>(all: T[], more: readonly T[]): void {
+  for (let i = 0; i < more.length; i++) all.push(more[i]);
 }

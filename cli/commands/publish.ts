@@ -136,7 +136,7 @@ async function expandSegmentDirs(recs: string[]): Promise<string[]> {
     if (segments.length === 0) {
       throw new UsageError(`Cannot publish "${rec}": no recordings in it`);
     }
-    out.push(...segments.map((s) => s.path));
+    for (const s of segments) out.push(s.path);
   }
   return out;
 }

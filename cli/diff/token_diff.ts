@@ -46,7 +46,10 @@ export function tokenDiff(a: string, b: string): TokenPart[] {
   if (xm.length * ym.length > MAX_CELLS) {
     for (const t of xm) ops.push({ op: "-", t });
     for (const t of ym) ops.push({ op: "+", t });
-  } else ops.push(...lcsOps(xm, ym));
+  } else {
+    // (one by one: a spread of 125,000 tokens overflows the call stack)
+    for (const o of lcsOps(xm, ym)) ops.push(o);
+  }
   for (const t of x.slice(x.length - suf)) ops.push({ op: "=", t });
   const parts: TokenPart[] = [];
   for (const { op, t } of ops) {

@@ -126,11 +126,13 @@ export function renderFleet(rows: FleetRow[]): string {
       r.chain + (r.problem ? ` (${r.problem})` : ""),
     ]),
   ];
-  const widths = table[0].map((_, c) =>
-    Math.max(
-      ...table.map((row) => c === 7 ? 0 : row[c].length),
-    )
-  );
+  // (a loop, not Math.max(...): a fleet of 130,000 recordings is more
+  // arguments than a call takes)
+  const widths = table[0].map((_, c) => {
+    let w = 0;
+    if (c !== 7) { for (const row of table) w = Math.max(w, row[c].length); }
+    return w;
+  });
   const hosts = new Set(rows.map((r) => r.host)).size;
   return table.map((row) =>
     row.map((cell, c) => c === row.length - 1 ? cell : cell.padEnd(widths[c]))

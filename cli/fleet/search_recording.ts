@@ -99,7 +99,9 @@ export async function searchRecording(
     const parents: string[] = [];
     const seen = new Set<string>([id]);
     let node = forest.byId.get(id);
-    while (node) {
+    // (the nearest MAX_PARENTS: a chain walked whole for every hit grows
+    // with the square of a deep tree's depth)
+    while (node && parents.length < MAX_PARENTS) {
       const parent = node.parentId ? forest.byId.get(node.parentId) : undefined;
       if (!parent || seen.has(parent.id)) {
         // the parent is not in the recording: its pid is all there is
@@ -133,3 +135,6 @@ export async function searchRecording(
 export function isoNs(utcNs: bigint): string {
   return isoFromNs(utcNs);
 }
+
+/** Parents a hit names at most, nearest first (as `hunt` does). */
+const MAX_PARENTS = 64;

@@ -149,8 +149,9 @@ export class SegmentSetReader implements RecordingSource {
       });
       if (st.isDirectory) {
         const l = await listSegments(p);
-        all.push(...l.segments);
-        unreadable.push(...l.problems);
+        // (one by one: a spread of 125,000 segments overflows the stack)
+        for (const s of l.segments) all.push(s);
+        for (const u of l.problems) unreadable.push(u);
       } else {
         all.push(await readSegmentEntry(p));
         files = true;
