@@ -724,7 +724,9 @@ export class ChunkVerifier {
       counts: counts as RecordingTrailer["counts"],
       lost: lost as Record<string, number>,
       endUtcNs: BigInt(endUtcNs as number | bigint),
-      finalHash,
+      // (a copy: the decoded bytes are a view of the whole block read, which
+      // the report would keep alive, 64 KiB or more per segment)
+      finalHash: finalHash.slice(),
     };
     const problems: string[] = [];
     if (

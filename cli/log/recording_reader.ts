@@ -765,7 +765,22 @@ function checkHeader(value: unknown, name: string): RecordingHeader {
   } catch {
     throw fail(`header time base is not made of integers`);
   }
+  // its byte strings copied: decoded, they are views of the whole block
+  // read (64 KiB or more), which a header kept for each segment of a
+  // directory would keep alive
+  detachBytes(h);
   return h as unknown as RecordingHeader;
+}
+
+/** Replaces every byte string in `value` (maps and arrays, nested) by a copy. */
+function detachBytes(value: unknown, depth = 0): void {
+  if (depth > 32 || typeof value !== "object" || value === null) return;
+  const o = value as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (v instanceof Uint8Array) o[k] = v.slice();
+    else detachBytes(v, depth + 1);
+  }
 }
 
 /**

@@ -212,7 +212,12 @@ export async function readSegmentEnd(path: string): Promise<SegmentEnd> {
       closed: true,
     };
   }
-  return { finalHash: hash ?? await headerHash(path), events, closed: false };
+  return {
+    // (a copy: a chunk's hash is a view of the block it was read from)
+    finalHash: hash?.slice() ?? await headerHash(path),
+    events,
+    closed: false,
+  };
 }
 
 async function readTrailer(
@@ -241,7 +246,8 @@ async function readTrailer(
           (typeof endUtcNs === "number" || typeof endUtcNs === "bigint")
         ) {
           return {
-            finalHash,
+            // (a copy: a view would keep the 64 KiB read alive per segment)
+            finalHash: finalHash.slice(),
             endUtcNs: BigInt(endUtcNs),
             events,
             lost: typeof lost === "object" && lost !== null

@@ -512,12 +512,15 @@ export class SegmentSetReader implements RecordingSource {
       const rr = reader.report;
       read.finalHash = rr.trailer && rr.complete
         ? rr.trailer.finalHash
-        : hash ?? (entry.open
-          ? reader.headerHash
-          : await readSegmentEnd(entry.path).then(
-            (e) => e.finalHash,
-            () => undefined,
-          ));
+        // (a copy: a chunk's hash is a view of the block it was read from,
+        // which every segment's entry would keep alive)
+        : hash?.slice() ??
+          (entry.open
+            ? reader.headerHash
+            : await readSegmentEnd(entry.path).then(
+              (e) => e.finalHash,
+              () => undefined,
+            ));
       this.segmentsRead.push(read);
       r.bytes += rr.bytes;
       this.#current = undefined;
