@@ -11,8 +11,8 @@ import { looksLikeZip, openBundle } from "../bundle/mod.ts";
 import {
   type CompiledRule,
   type HuntReport,
-  huntReportToJson,
-  renderHunt,
+  huntReportJsonPieces,
+  renderHuntPieces,
   RuleHunter,
   SIGMA_LEVELS,
   type SigmaLevel,
@@ -22,7 +22,8 @@ import { pathExists } from "../path_exists.ts";
 import { openRecordingInput } from "./_input.ts";
 import { readRuleFiles } from "./_rule_files.ts";
 import { loadRuleSetKept } from "./_parsed_rules_file.ts";
-import { action, print, printErr } from "./_run.ts";
+import { action, printErr } from "./_run.ts";
+import { printPieces } from "./_stream_output.ts";
 
 interface HuntFlags {
   rules: string[];
@@ -152,10 +153,10 @@ export function register(program: Command): void {
           printErr(`procrec: hunt: ${(e as Error).message}\n`);
         }
       }
-      await print(
-        flags.json
-          ? JSON.stringify(huntReportToJson(report)) + "\n"
-          : renderHunt(report),
+      // (in pieces: a hunt of millions of processes can hit more than one
+      // string holds)
+      await printPieces(
+        flags.json ? huntReportJsonPieces(report) : renderHuntPieces(report),
       );
       const invalid = set.problems.filter((p) => p.kind === "invalid");
       for (const p of invalid) printErr(`procrec: hunt: ${p.message}\n`);

@@ -46,3 +46,29 @@ export function huntReportToJson(r: HuntReport) {
     },
   };
 }
+
+/**
+ * `JSON.stringify(huntReportToJson(r)) + "\n"` in pieces (a few hits each):
+ * a hunt of millions of processes can hit more than one string holds.
+ *
+ * @example
+ * ```ts
+ * import { huntReportJsonPieces, huntReportToJson } from "./hunt_report_to_json.ts";
+ * const r = { files: 0, loaded: 0, problems: [], recordings: [] };
+ * const text = [...huntReportJsonPieces(r)].join("");
+ * if (text !== JSON.stringify(huntReportToJson(r)) + "\n") throw new Error(text);
+ * ```
+ */
+export function* huntReportJsonPieces(r: HuntReport): Generator<string> {
+  const { hits, ...rest } = huntReportToJson(r);
+  // (hits first, as JSON.stringify writes the object's keys)
+  let block = '{"hits":[';
+  for (let i = 0; i < hits.length; i++) {
+    block += (i > 0 ? "," : "") + JSON.stringify(hits[i]);
+    if (block.length >= 1 << 15) {
+      yield block;
+      block = "";
+    }
+  }
+  yield `${block}],${JSON.stringify(rest).slice(1)}\n`;
+}

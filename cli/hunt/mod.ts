@@ -47,7 +47,14 @@ export {
   type RecordingHunt,
   RuleHunter,
 } from "./rule_hunter.ts";
-export { type HuntReport, renderHunt } from "./render_hunt.ts";
-export { huntReportToJson } from "./hunt_report_to_json.ts";
+export {
+  type HuntReport,
+  renderHunt,
+  renderHuntPieces,
+} from "./render_hunt.ts";
+export {
+  huntReportJsonPieces,
+  huntReportToJson,
+} from "./hunt_report_to_json.ts";
 export { detectionNotes, huntLine } from "./detection_notes.ts";
 export { newInB } from "./new_in_b.ts";

@@ -38,6 +38,14 @@ const LIST_UP_TO = 3;
  * ```
  */
 export function renderHunt(r: HuntReport): string {
+  return renderHuntPieces(r).join("");
+}
+
+/**
+ * The text of {@link renderHunt} in pieces (a hit, or a line, each): a hunt
+ * of millions of processes can hit more than one string holds.
+ */
+export function renderHuntPieces(r: HuntReport): string[] {
   const out: string[] = [];
   for (const rec of r.recordings) {
     for (const h of rec.hits) {
@@ -104,5 +112,5 @@ export function renderHunt(r: HuntReport): string {
       );
     }
   }
-  return out.join("");
+  return out;
 }

@@ -1,8 +1,8 @@
 /**
- * `bundle create --rules` with more Sigma hits than a call's arguments or a
- * manifest can hold: the bundle is made, its manifest stays within what
- * readers take (the first hits listed, all of them counted), and it reads
- * and verifies.
+ * Many Sigma hits: `bundle create --rules` with more hits than a call's
+ * arguments or a manifest can hold (the bundle is made, its manifest stays
+ * within what readers take: the first hits listed, all of them counted; it
+ * reads and verifies), and `hunt`'s text and JSON written in pieces.
  */
 import { workload, writeRecording } from "./_recording_helpers.ts";
 import {
@@ -84,4 +84,37 @@ Deno.test("bundle create --rules with 140,000 hits: made, its manifest within th
     const text = new TextDecoder().decode(await member(zip, "summary.txt"));
     assert(text.includes(`-- detections (Sigma): ${n} --`), text.slice(0, 800));
   }, "procrec-bundle-hits-");
+});
+
+Deno.test("hunt with thousands of hits: text and --json written in pieces, whole and parseable", async () => {
+  await withTempDir(async (dir) => {
+    const n = 3000;
+    const rec = `${dir}/many.cbor`;
+    await writeRecording(rec, workload(n), 4096);
+    await Deno.writeTextFile(`${dir}/env.yml`, EVERY_ENV);
+    const text = await procrec(["hunt", "--rules", `${dir}/env.yml`, rec]);
+    assertEquals(text.code, 1, text.stderr);
+    // four lines per hit, then the totals
+    const lines = text.stdout.split("\n");
+    assertEquals(lines.filter((l) => l.startsWith("low  Every env")).length, n);
+    assert(
+      text.stdout.includes(`\n${n} hits of 1 rule in 1 recording\n`),
+      text.stdout.slice(-500),
+    );
+    const json = await procrec([
+      "hunt",
+      "--json",
+      "--rules",
+      `${dir}/env.yml`,
+      rec,
+    ]);
+    assertEquals(json.code, 1, json.stderr);
+    // (over 500,000 characters: many pieces, one object)
+    assert(json.stdout.length > 500_000, `${json.stdout.length}`);
+    const report = JSON.parse(json.stdout);
+    assertEquals(report.hits.length, n);
+    assertEquals(report.hits[n - 1].pid, 2000 + n - 1);
+    assertEquals(report.recordings[0].hits, n);
+    assertEquals(report.rules.loaded, 1);
+  }, "procrec-hunt-hits-");
 });
