@@ -21,7 +21,6 @@ import {
   parseTimePoint,
   parseTimeWindow,
   renderSummary,
-  renderTree,
   renderTreeLines,
   restrictForest,
   summarize,
@@ -586,14 +585,18 @@ async function replayBoots(
         }) + "\n",
       );
     } else {
-      out.push(
-        title + renderTree(forest, {
-          filter,
-          ids: flags.ids === true,
-          wide: flags.wide === true,
-          time: timeStyle(flags, base, "relative"),
-        }) + "\n",
-      );
+      // (a line at a time: a boot's tree can be more than a string holds)
+      // (as renderTree(...) + "\n": an empty tree is one empty line)
+      const lines = renderTreeLines(forest, {
+        filter,
+        ids: flags.ids === true,
+        wide: flags.wide === true,
+        time: timeStyle(flags, base, "relative"),
+      });
+      out.push(title);
+      if (lines.length === 0) out.push("\n");
+      for (const line of lines) out.push(line + "\n");
+      out.push("\n");
     }
   }
   if (flags.json) {
