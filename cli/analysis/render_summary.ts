@@ -30,6 +30,18 @@ export function renderSummary(
   s: Summary,
   options: RenderSummaryOptions = {},
 ): string {
+  return renderSummaryLines(s, options).join("\n") + "\n";
+}
+
+/**
+ * The lines of {@link renderSummary} (without their newlines), for a
+ * summary too big for one string: `--all` failures of millions of
+ * processes.
+ */
+export function renderSummaryLines(
+  s: Summary,
+  options: RenderSummaryOptions = {},
+): string[] {
   const who = (p: SummaryProcess) => whoOf(p, options.wide === true);
   const out: string[] = [];
   const kinds = Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(
@@ -90,7 +102,7 @@ export function renderSummary(
     out.push(`  ... ${s.failuresTotal - s.failures.length} more`);
   }
   if (s.problems) out.push(`analysis problems: ${s.problems}`);
-  return out.join("\n") + "\n";
+  return out;
 }
 
 function whoOf(p: SummaryProcess, wide: boolean): string {

@@ -1,7 +1,7 @@
 /**
  * What `replay` and `diff` share (kept here so that neither command imports
  * the other): a recording read through the analysis with its problems on
- * stderr, and JSON output. Needs `--allow-read`.
+ * stderr. Needs `--allow-read`.
  *
  * @module
  */
@@ -18,7 +18,6 @@ import {
 import { escapeText } from "../text/mod.ts";
 import { openRecordingInput } from "./_input.ts";
 import { printErr } from "./_run.ts";
-import { jsonReplacer } from "./_stream_output.ts";
 import { progressed, type ProgressMode } from "./_progress.ts";
 import type { CompiledRule, RecordingHunt } from "../hunt/mod.ts";
 
@@ -94,9 +93,4 @@ export function renderReadProblems(report: RecordingReport): string {
     }\n`,
   );
   return lines.join("");
-}
-
-/** JSON that survives bigints and bytes of a header or report. */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, jsonReplacer, 2) + "\n";
 }

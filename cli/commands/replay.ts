@@ -20,7 +20,7 @@ import {
   isFiltering,
   parseTimePoint,
   parseTimeWindow,
-  renderSummary,
+  renderSummaryLines,
   renderTreeLines,
   restrictForest,
   summarize,
@@ -46,11 +46,7 @@ import {
 } from "../log/mod.ts";
 import { asCliError } from "./_input.ts";
 import { action, print, printErr, stdoutColor } from "./_run.ts";
-import {
-  renderReadProblems,
-  replayRecording,
-  toJson,
-} from "./_replay_recording.ts";
+import { renderReadProblems, replayRecording } from "./_replay_recording.ts";
 import { runDiff } from "./diff.ts";
 // (not ../hunt/mod.ts: the rules' parser and compiler are loaded only with
 // --rules, by loadHuntRules)
@@ -139,10 +135,14 @@ const OPEN_FOREST_JSON = new Set([
   "detections",
 ]);
 /** The same for a recording that spans reboots: each boot's forest. */
+/** Where `replay --summary --json` is written a member at a time (`--all`: every failure). */
+const OPEN_SUMMARY_JSON = new Set(["", "failures"]);
 const OPEN_BOOTS_JSON = new Set([
   "",
   "boots",
   ...[...OPEN_FOREST_JSON].map((p) => p === "" ? "boots/*" : `boots/*/${p}`),
+  "boots/*/summary",
+  "boots/*/summary/failures",
 ]);
 /**
  * Where `replay --json` holds only what JSON writes as is (no bigint, bytes
@@ -392,14 +392,19 @@ export function register(program: Command): void {
           all: flags.all === true,
         });
         const color = !flags.json && stdoutColor();
-        await print(
-          flags.json ? toJson(s) : renderSummary(s, {
-            time: timeStyle(flags, base, "relative"),
-            wide: flags.wide === true,
+        // (in pieces: --all lists every failed process, more than a string
+        // holds for a big recording)
+        if (flags.json) await printJson(s, OPEN_SUMMARY_JSON);
+        else {
+          await printLines(
+            renderSummaryLines(s, {
+              time: timeStyle(flags, base, "relative"),
+              wide: flags.wide === true,
+              color,
+            }),
             color,
-          }),
-          color,
-        );
+          );
+        }
       } else if (flags.json) {
         // (in pieces: the JSON of millions of events is too big for a string)
         await printJson(
@@ -578,12 +583,14 @@ async function replayBoots(
         }),
       });
     } else if (flags.summary) {
-      out.push(
-        title + renderSummary(summary(), {
+      out.push(title);
+      for (
+        const line of renderSummaryLines(summary(), {
           time: timeStyle(flags, base, "relative"),
           wide: flags.wide === true,
-        }) + "\n",
-      );
+        })
+      ) out.push(line + "\n");
+      out.push("\n");
     } else {
       // (a line at a time: a boot's tree can be more than a string holds)
       // (as renderTree(...) + "\n": an empty tree is one empty line)
