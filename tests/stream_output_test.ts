@@ -6,7 +6,13 @@
  * characters) is written whole, where printing it as one string failed
  * with "Invalid string length".
  */
-import { jsonPieces, jsonReplacer } from "../cli/commands/_stream_output.ts";
+import {
+  jsonPieces,
+  jsonReplacer,
+  prettyJsonPieces,
+} from "../cli/commands/_stream_output.ts";
+import { processCreate, writeRecording } from "./_recording_helpers.ts";
+import type { ProcEvent } from "../cli/events/types.ts";
 import { workload, write } from "../bench/replay_bench.ts";
 import { assert, assertEquals, PROCREC, procrec } from "./_record_helpers.ts";
 import { xorshift } from "./_xorshift.ts";
@@ -104,6 +110,89 @@ Deno.test("the JSON written in pieces is JSON.stringify's, whatever is opened, o
       const text = [...jsonPieces(v, open)].join("");
       assertEquals(text, whole, `case ${i}, open ${[...open].join(",")}`);
     }
+  }
+});
+
+Deno.test("the JSON written with a stack of its own is JSON.stringify's, indented, on 3,000 random values", () => {
+  const r = xorshift(17);
+  for (let i = 0; i < 3000; i++) {
+    const v = randomValue(r, 0);
+    const whole = JSON.stringify(v, jsonReplacer, 2);
+    if (whole === undefined) continue;
+    for (const depth of [0, 3]) {
+      assertEquals(
+        [...prettyJsonPieces(v, depth)].join(""),
+        whole.replaceAll("\n", "\n" + "  ".repeat(depth)),
+        `case ${i}, depth ${depth}`,
+      );
+    }
+  }
+});
+
+Deno.test("a value nested deeper than the replacer's calls go is written whole (it overflowed the call stack)", () => {
+  // a diff's removed subtree of a chain of 5,000 processes
+  const root: Record<string, unknown> = { command: "sh", children: [] };
+  let at = root;
+  for (let i = 1; i < 5000; i++) {
+    const c = { command: `sh ${i}`, exit: "exit 0", children: [] };
+    (at.children as unknown[]).push(c);
+    at = c;
+  }
+  const v = { same: false, removed: [{ path: [], process: root }] };
+  let threw = false;
+  try {
+    JSON.stringify(v, jsonReplacer, 2);
+  } catch (e) {
+    threw = e instanceof RangeError;
+  }
+  assert(threw, "the replacer's calls go this deep: the test shows nothing");
+  const text = [...jsonPieces(v, new Set(["", "removed"]))].join("");
+  // (JSON.parse goes this deep; JSON.stringify's text, indented, is shown
+  // equal by the random values and the diff below)
+  let n = JSON.parse(text).removed[0].process;
+  let depth = 0;
+  for (; n.children.length > 0; n = n.children[0]) depth++;
+  assertEquals(depth, 4999);
+  assertEquals(n.command, "sh 4999");
+  assert(text.endsWith("\n  ]\n}\n"), text.slice(-40));
+  // the deepest process, indented two spaces a level
+  assert(
+    text.includes(
+      `\n${"  ".repeat(4 + 2 * 4999)}"command": "sh 4999",`,
+    ),
+  );
+});
+
+Deno.test("diff --json of a chain of 2,000 processes against another recording: written whole", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "procrec-deep-diff-" });
+  try {
+    const events: ProcEvent[] = [];
+    for (let i = 0; i < 2000; i++) {
+      events.push(
+        processCreate(i * 1000, 5000 + i, i === 0 ? 1 : 4999 + i, {
+          info: { image: "/bin/sh", argv: ["sh", `-c`, `step ${i}`], from: {} },
+        }),
+      );
+    }
+    const chain = `${dir}/chain.cbor`;
+    await writeRecording(chain, events, 4096);
+    const other = new URL("../fixtures/make.cbor", import.meta.url).pathname;
+    const r = await procrec(["diff", "--json", chain, other]);
+    assertEquals(r.code, 1, r.stderr);
+    const d = JSON.parse(r.stdout);
+    assertEquals(r.stdout, JSON.stringify(d, null, 2) + "\n");
+    // the chain, removed whole: 1,999 below its root, one child each
+    const removed = d.removed.find((x: { process: { command: string } }) =>
+      x.process.command.includes("step 0")
+    );
+    assertEquals(removed.descendants, 1999);
+    let depth = 0;
+    for (let n = removed.process; n.children.length > 0; n = n.children[0]) {
+      depth++;
+    }
+    assertEquals(depth, 1999);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

@@ -62,9 +62,10 @@ function* member(
   paths: Paths,
 ): Generator<string, boolean | undefined> {
   if (!opened(v, path, paths)) {
-    const s = closedText(v, path, depth, paths);
+    const s = closedOrPieces(v, path, depth, paths);
     if (s === undefined) return undefined;
-    yield s;
+    if (typeof s === "string") yield s;
+    else yield* s;
     return true;
   }
   const isArray = Array.isArray(v);
@@ -80,7 +81,12 @@ function* member(
       const x = jsonReplacer(String(i), a[i]);
       // (most elements are written whole: no generator each)
       if (!opened(x, sub, paths)) {
-        yield sep + (closedText(x, sub, depth + 1, paths) ?? "null");
+        const s = closedOrPieces(x, sub, depth + 1, paths);
+        if (typeof s === "string" || s === undefined) yield sep + (s ?? "null");
+        else {
+          yield sep;
+          yield* s;
+        }
         continue;
       }
       yield sep;
@@ -108,6 +114,122 @@ function* member(
 function opened(v: unknown, path: string, paths: Paths): boolean {
   return paths.open.has(path) && v !== null && typeof v === "object" &&
     typeof (v as { toJSON?: unknown }).toJSON !== "function";
+}
+
+/**
+ * {@link closedText}, or, for a value `JSON.stringify` cannot write (nested
+ * deeper than its stack goes: a diff's chain of thousands of processes; or
+ * longer than a string), the same text in pieces ({@link prettyJsonPieces}).
+ */
+function closedOrPieces(
+  v: unknown,
+  path: string,
+  depth: number,
+  paths: Paths,
+): string | Iterable<string> | undefined {
+  try {
+    return closedText(v, path, depth, paths);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return prettyJsonPieces(v, depth);
+  }
+}
+
+/**
+ * `JSON.stringify(v, jsonReplacer, 2)`, indented for `depth` (each newline
+ * followed by `depth` more indents), in pieces of about 32 Ki characters,
+ * walking the value with a stack of its own instead of the call stack: for
+ * a value nested deeper than the replacer's calls can go, or whose text is
+ * longer than a string.
+ *
+ * @example
+ * ```ts
+ * import { jsonReplacer, prettyJsonPieces } from "./_stream_output.ts";
+ * const v = { a: [1, { b: 2n }], c: undefined, d: [] };
+ * const text = [...prettyJsonPieces(v, 1)].join("");
+ * if (text !== JSON.stringify(v, jsonReplacer, 2).replaceAll("\n", "\n  ")) {
+ *   throw new Error(text);
+ * }
+ * ```
+ */
+export function* prettyJsonPieces(
+  v: unknown,
+  depth: number,
+): Generator<string> {
+  let out = "";
+  /** An object's or array's members still to write, and where it is. */
+  type Frame = {
+    keys: string[] | undefined;
+    items: Record<string, unknown> | unknown[];
+    i: number;
+    level: number;
+    wrote: boolean;
+  };
+  const stack: Frame[] = [];
+  /** Writes a value (after the replacer); opens a frame for an object or array. */
+  const value = (x: unknown, level: number): void => {
+    if (x !== null && typeof x === "object") {
+      const toJSON = (x as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === "function") {
+        out += JSON.stringify(x, jsonReplacer, 2)?.replaceAll(
+          "\n",
+          "\n" + "  ".repeat(level),
+        ) ?? "null";
+        return;
+      }
+      const isArray = Array.isArray(x);
+      out += isArray ? "[" : "{";
+      stack.push({
+        keys: isArray ? undefined : Object.keys(x),
+        items: x as Record<string, unknown>,
+        i: 0,
+        level,
+        wrote: false,
+      });
+      return;
+    }
+    out += JSON.stringify(x) ?? "null";
+  };
+  value(jsonReplacer("", v), depth);
+  while (stack.length > 0) {
+    if (out.length >= BLOCK) {
+      yield out;
+      out = "";
+    }
+    const f = stack[stack.length - 1];
+    const inner = "\n" + "  ".repeat(f.level + 1);
+    if (f.keys === undefined) {
+      const a = f.items as unknown[];
+      if (f.i < a.length) {
+        const i = f.i++;
+        out += (f.wrote ? "," : "") + inner;
+        f.wrote = true;
+        const x = jsonReplacer(String(i), a[i]);
+        if (
+          x === undefined || typeof x === "function" || typeof x === "symbol"
+        ) out += "null";
+        else value(x, f.level + 1);
+        continue;
+      }
+    } else {
+      const o = f.items as Record<string, unknown>;
+      if (f.i < f.keys.length) {
+        const k = f.keys[f.i++];
+        const x = jsonReplacer(k, o[k]);
+        if (
+          x === undefined || typeof x === "function" || typeof x === "symbol"
+        ) continue;
+        out += (f.wrote ? "," : "") + inner + JSON.stringify(k) + ": ";
+        f.wrote = true;
+        value(x, f.level + 1);
+        continue;
+      }
+    }
+    stack.pop();
+    const close = f.keys === undefined ? "]" : "}";
+    out += f.wrote ? "\n" + "  ".repeat(f.level) + close : close;
+  }
+  yield out;
 }
 
 /** A value written whole, indented for `depth`; undefined when JSON leaves it out. */
