@@ -633,18 +633,30 @@ async function newDetections(
     label: `hunt: reading ${b} (2 of 2)`,
   });
   const fresh = newInB(ra.hunt!.hits, rb.hunt!.hits);
+  // (in pieces: a hunt of millions of processes can find more new
+  // detections than one string holds)
   if (flags.json) {
-    await print(JSON.stringify({ newDetections: fresh }) + "\n");
+    await printPieces(
+      (function* () {
+        yield '{"newDetections":[';
+        for (let i = 0; i < fresh.length; i++) {
+          yield (i > 0 ? "," : "") + JSON.stringify(fresh[i]);
+        }
+        yield "]}\n";
+      })(),
+    );
   } else {
-    await print(
-      `\ndetections new in ${b}: ${fresh.length}\n` +
-        fresh.map((h) =>
-          `  ${h.rule.level ?? "-"}  ${h.rule.title}  [${
+    await printPieces(
+      (function* () {
+        yield `\ndetections new in ${b}: ${fresh.length}\n`;
+        for (const h of fresh) {
+          yield `  ${h.rule.level ?? "-"}  ${h.rule.title}  [${
             h.rule.id ?? "no id"
           }]  pid ${h.pid}  ${h.image ?? "?"}${
             h.cmdline !== undefined ? `  ${JSON.stringify(h.cmdline)}` : ""
-          }\n`
-        ).join(""),
+          }\n`;
+        }
+      })(),
     );
   }
   return fresh.length > 0;
