@@ -5,6 +5,7 @@
  * @module
  */
 import type { Command } from "commander";
+import { pushAll } from "./_push_all.ts";
 import { concatBytes } from "../io/concat_bytes.ts";
 import {
   type BundleInput,
@@ -426,12 +427,4 @@ function encodePieces(pieces: Iterable<string>): Uint8Array {
   }
   parts.push(enc.encode(block.join("")));
   return concatBytes(parts);
-}
-
-/**
- * `more` pushed onto `all` one by one (a spread of hundreds of thousands of
- * hits as arguments overflows the call stack).
- */
-function pushAll<T>(all: T[], more: readonly T[]): void {
-  for (let i = 0; i < more.length; i++) all.push(more[i]);
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Command } from "commander";
+import { pushAll } from "./_push_all.ts";
 import { UsageError } from "../errors.ts";
 import { looksLikeZip, openBundle } from "../bundle/mod.ts";
 import { RecordingReader } from "../log/mod.ts";
@@ -70,7 +71,7 @@ export function register(program: Command): void {
             try {
               for (const m of bundle.recordings) {
                 const r = await bundle.openRecording(m);
-                addAll(
+                pushAll(
                   hits,
                   await searchRecording(
                     `${file}#${m}`,
@@ -85,7 +86,7 @@ export function register(program: Command): void {
             }
           } else {
             const r = await RecordingReader.open(file);
-            addAll(
+            pushAll(
               hits,
               await searchRecording(file, r.header, r.events(), q),
             );
@@ -136,12 +137,4 @@ function parseQuery(f: SearchFlags): SearchQuery {
     );
   }
   return q;
-}
-
-/**
- * `more` pushed onto `all` one by one (a spread of hundreds of thousands of
- * hits as arguments overflows the call stack).
- */
-function addAll<T>(all: T[], more: readonly T[]): void {
-  for (let i = 0; i < more.length; i++) all.push(more[i]);
 }
