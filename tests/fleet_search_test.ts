@@ -201,7 +201,7 @@ Deno.test("search with more hits than a call's arguments can hold: every hit pri
   }, "procrec-search-many-");
 });
 
-Deno.test("search names at most the 64 nearest parents of a hit (a deep tree's chains are not walked whole for every hit)", async () => {
+Deno.test("search names at most the 64 nearest parents of a hit, then '...' (a deep tree's chains are not walked whole for every hit)", async () => {
   await withTempDir(async (dir) => {
     // a chain of 300 shells, each the child of the one before
     const events: ProcEvent[] = [];
@@ -223,9 +223,19 @@ Deno.test("search names at most the 64 nearest parents of a hit (a deep tree's c
     // shells and that one; the last the 64 nearest shells
     assertEquals(byPid.get(5000).parents, ["[1]"]);
     assertEquals(byPid.get(5009).parents.length, 10);
+    // 64 shells and the parent outside: the whole chain
+    const whole = byPid.get(5064).parents;
+    assertEquals(whole.length, 65);
+    assertEquals(whole[63], "/bin/sh[5000]");
+    assertEquals(whole[64], "[1]");
+    // 65 shells: the nearest 64, then a mark that the chain goes on
+    assertEquals(byPid.get(5065).parents.at(-1), "...");
     const last = byPid.get(5299).parents;
-    assertEquals(last.length, 64);
+    assertEquals(last.length, 65);
     assertEquals(last[0], "/bin/sh[5298]");
     assertEquals(last[63], "/bin/sh[5235]");
+    assertEquals(last[64], "...");
+    const text = await procrec(["search", path, "--image", "sh"]);
+    assert(text.stdout.includes(" < /bin/sh[5235] < ...\n"), text.stdout);
   }, "procrec-search-chain-");
 });

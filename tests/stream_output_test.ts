@@ -129,6 +129,34 @@ Deno.test("the JSON written with a stack of its own is JSON.stringify's, indente
   }
 });
 
+Deno.test("the JSON written with a stack of its own follows JSON.stringify on toJSON, boxed values and members JSON leaves out", () => {
+  const values: unknown[] = [
+    { k: { toJSON: (key: string) => `key=${key}` } },
+    { a: { toJSON: () => undefined }, b: 1 },
+    [{ toJSON: () => undefined }, new Date(0)],
+    { s: new String("ab"), n: new Number(3), t: new Boolean(false) },
+    { m: new Map([[1, 2]]), u: new Uint8Array([1, 255]), big: 2n ** 70n },
+    { f: () => 1, sym: Symbol("x"), nan: NaN, inf: -Infinity, nested: [[]] },
+    { toJSON: () => ({ replaced: [1, { deep: true }] }) },
+    [undefined, () => 1, null, "\ud800", "é😀"],
+  ];
+  for (const [i, v] of values.entries()) {
+    for (const depth of [0, 2]) {
+      assertEquals(
+        [...prettyJsonPieces(v, depth)].join(""),
+        JSON.stringify(v, jsonReplacer, 2).replaceAll(
+          "\n",
+          "\n" + "  ".repeat(depth),
+        ),
+        `value ${i}, depth ${depth}`,
+      );
+    }
+  }
+  // a value JSON leaves out whole: nothing written
+  assertEquals([...prettyJsonPieces(undefined, 0)].join(""), "");
+  assertEquals([...prettyJsonPieces(new Map(), 0)].join(""), "");
+});
+
 Deno.test("a value nested deeper than the replacer's calls go is written whole (it overflowed the call stack)", () => {
   // a diff's removed subtree of a chain of 5,000 processes
   const root: Record<string, unknown> = { command: "sh", children: [] };

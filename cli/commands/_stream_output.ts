@@ -166,17 +166,9 @@ export function* prettyJsonPieces(
     wrote: boolean;
   };
   const stack: Frame[] = [];
-  /** Writes a value (after the replacer); opens a frame for an object or array. */
+  /** Writes a value made ready ({@link jsonReady}); opens a frame for an object or array. */
   const value = (x: unknown, level: number): void => {
     if (x !== null && typeof x === "object") {
-      const toJSON = (x as { toJSON?: unknown }).toJSON;
-      if (typeof toJSON === "function") {
-        out += JSON.stringify(x, jsonReplacer, 2)?.replaceAll(
-          "\n",
-          "\n" + "  ".repeat(level),
-        ) ?? "null";
-        return;
-      }
       const isArray = Array.isArray(x);
       out += isArray ? "[" : "{";
       stack.push({
@@ -188,9 +180,11 @@ export function* prettyJsonPieces(
       });
       return;
     }
-    out += JSON.stringify(x) ?? "null";
+    out += JSON.stringify(x);
   };
-  value(jsonReplacer("", v), depth);
+  const top = jsonReady({ "": v }, "", v);
+  if (top === undefined) return;
+  value(top, depth);
   while (stack.length > 0) {
     if (out.length >= BLOCK) {
       yield out;
@@ -204,10 +198,8 @@ export function* prettyJsonPieces(
         const i = f.i++;
         out += (f.wrote ? "," : "") + inner;
         f.wrote = true;
-        const x = jsonReplacer(String(i), a[i]);
-        if (
-          x === undefined || typeof x === "function" || typeof x === "symbol"
-        ) out += "null";
+        const x = jsonReady(a, String(i), a[i]);
+        if (x === undefined) out += "null";
         else value(x, f.level + 1);
         continue;
       }
@@ -215,10 +207,8 @@ export function* prettyJsonPieces(
       const o = f.items as Record<string, unknown>;
       if (f.i < f.keys.length) {
         const k = f.keys[f.i++];
-        const x = jsonReplacer(k, o[k]);
-        if (
-          x === undefined || typeof x === "function" || typeof x === "symbol"
-        ) continue;
+        const x = jsonReady(o, k, o[k]);
+        if (x === undefined) continue;
         out += (f.wrote ? "," : "") + inner + JSON.stringify(k) + ": ";
         f.wrote = true;
         value(x, f.level + 1);
@@ -230,6 +220,33 @@ export function* prettyJsonPieces(
     out += f.wrote ? "\n" + "  ".repeat(f.level) + close : close;
   }
   yield out;
+}
+
+/**
+ * A member as `JSON.stringify(…, jsonReplacer, 2)` would write it: its
+ * `toJSON(key)` result, then the replacer's, boxed primitives unboxed;
+ * a primitive JSON writes, an object or array to walk, or undefined when
+ * JSON leaves it out (in an array: `null`).
+ */
+function jsonReady(holder: unknown, key: string, v: unknown): unknown {
+  if (
+    (typeof v === "object" && v !== null) || typeof v === "bigint"
+  ) {
+    const toJSON = (v as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === "function") v = toJSON.call(v, key);
+  }
+  v = jsonReplacer.call(holder, key, v);
+  if (typeof v === "object" && v !== null) {
+    if (v instanceof Number) v = Number(v);
+    else if (v instanceof String) v = String(v);
+    else if (v instanceof Boolean || v instanceof BigInt) v = v.valueOf();
+  }
+  if (typeof v === "number") return Number.isFinite(v) ? v : null;
+  if (typeof v === "bigint") return JSON.stringify(v); // (throws, as JSON does)
+  if (
+    v === undefined || typeof v === "function" || typeof v === "symbol"
+  ) return undefined;
+  return v;
 }
 
 /** A value written whole, indented for `depth`; undefined when JSON leaves it out. */

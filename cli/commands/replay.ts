@@ -45,7 +45,7 @@ import {
   SegmentSetReader,
 } from "../log/mod.ts";
 import { asCliError } from "./_input.ts";
-import { action, print, printErr, stdoutColor } from "./_run.ts";
+import { action, printErr, stdoutColor } from "./_run.ts";
 import { renderReadProblems, replayRecording } from "./_replay_recording.ts";
 import { runDiff } from "./diff.ts";
 // (not ../hunt/mod.ts: the rules' parser and compiler are loaded only with
@@ -134,9 +134,9 @@ const OPEN_FOREST_JSON = new Set([
   "problems",
   "detections",
 ]);
-/** The same for a recording that spans reboots: each boot's forest. */
 /** Where `replay --summary --json` is written a member at a time (`--all`: every failure). */
 const OPEN_SUMMARY_JSON = new Set(["", "failures"]);
+/** The same for a recording that spans reboots: each boot's forest. */
 const OPEN_BOOTS_JSON = new Set([
   "",
   "boots",

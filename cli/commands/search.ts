@@ -36,7 +36,7 @@ UTC times (ISO 8601, e.g. 2026-12-02T10:00:00Z). Directories are searched for
 *.cbor, *.cbor.incomplete and bundles (*.zip, every recording inside).
 Each hit: host, recording, pid, UTC time, the event that matched, the image
 and command line, then the parent chain (nearest first; [pid] when the parent
-is not in the recording). Exit status 1 when there are hits, 0 when none,
+is not in the recording; at most 64, then "..." when it goes on). Exit status 1 when there are hits, 0 when none,
 2 on errors.
 
 Examples:

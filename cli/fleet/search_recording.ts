@@ -32,7 +32,11 @@ export interface SearchHit {
   cmdline?: string;
   user?: string;
   uid?: number;
-  /** Ancestors, nearest first: `image[pid]` (or `[pid]` when the image is unknown). */
+  /**
+   * Ancestors, nearest first: `image[pid]` (or `[pid]` when the image is
+   * unknown, or the parent is not in the recording); at most
+   * {@link MAX_PARENTS}, then {@link CHAIN_GOES_ON} when there are more.
+   */
   parents: string[];
 }
 
@@ -99,13 +103,18 @@ export async function searchRecording(
     const parents: string[] = [];
     const seen = new Set<string>([id]);
     let node = forest.byId.get(id);
-    // (the nearest MAX_PARENTS: a chain walked whole for every hit grows
-    // with the square of a deep tree's depth)
-    while (node && parents.length < MAX_PARENTS) {
+    while (node) {
       const parent = node.parentId ? forest.byId.get(node.parentId) : undefined;
       if (!parent || seen.has(parent.id)) {
         // the parent is not in the recording: its pid is all there is
         if (!parent && node.ppid > 0) parents.push(`[${node.ppid}]`);
+        break;
+      }
+      if (parents.length === MAX_PARENTS) {
+        // (the nearest MAX_PARENTS, then a mark that the chain goes on: a
+        // chain walked whole for every hit grows with the square of a deep
+        // tree's depth)
+        parents.push(CHAIN_GOES_ON);
         break;
       }
       seen.add(parent.id);
@@ -137,4 +146,7 @@ export function isoNs(utcNs: bigint): string {
 }
 
 /** Parents a hit names at most, nearest first (as `hunt` does). */
-const MAX_PARENTS = 64;
+export const MAX_PARENTS = 64;
+
+/** The last of a hit's parents when there are more than {@link MAX_PARENTS}. */
+export const CHAIN_GOES_ON = "...";
