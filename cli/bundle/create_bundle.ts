@@ -214,27 +214,23 @@ export async function createBundle(
   // readers' limit, the manifest lists the first hits and counts them all
   const limit = INPUT_LIMITS.manifest;
   if (manifestBytes.length > limit && detections) {
+    // the most hits that fit, found by halving (hits differ in size)
     const all = detections.hits;
-    const base = encodeManifest({
-      ...manifest,
-      detections: { ...detections, hits: [], hitsTotal: all.length },
-    }).length;
-    let keep = all.length;
-    while (manifestBytes.length > limit && keep > 0) {
-      // (the share of the hits that fits, a little less: hits differ in size)
-      keep = Math.min(
-        keep - 1,
-        Math.floor(
-          keep * ((limit - base) / (manifestBytes.length - base)) * 0.98,
-        ),
-      );
+    const withHits = (n: number) => {
       manifest.detections = {
         ...detections,
-        hits: all.slice(0, Math.max(keep, 0)),
+        hits: all.slice(0, n),
         hitsTotal: all.length,
       };
-      manifestBytes = encodeManifest(manifest);
+      return encodeManifest(manifest);
+    };
+    let lo = 0, hi = all.length - 1;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (withHits(mid).length <= limit) lo = mid;
+      else hi = mid - 1;
     }
+    manifestBytes = withHits(lo);
   }
   if (manifestBytes.length > limit) {
     throw new Error(
