@@ -10,6 +10,7 @@ import {
   jsonPieces,
   jsonReplacer,
   prettyJsonPieces,
+  utf8Blocks,
 } from "../cli/commands/_stream_output.ts";
 import { processCreate, writeRecording } from "./_recording_helpers.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
@@ -155,6 +156,35 @@ Deno.test("the JSON written with a stack of its own follows JSON.stringify on to
   // a value JSON leaves out whole: nothing written
   assertEquals([...prettyJsonPieces(undefined, 0)].join(""), "");
   assertEquals([...prettyJsonPieces(new Map(), 0)].join(""), "");
+});
+
+Deno.test("text in pieces encoded in blocks is the whole text's UTF-8, pairs split between pieces included", () => {
+  const r = xorshift(18);
+  const chars = ["a", "é", "€", "😀", "\n", "\ud800"];
+  for (let round = 0; round < 4; round++) {
+    // about 3 MB of text: several blocks, some pieces longer than a block
+    let whole = "";
+    const pieces: string[] = [];
+    while (whole.length < 1_000_000) {
+      const n = r() < 0.01 ? 400_000 : Math.floor(r() * 50);
+      let t = "";
+      for (let i = 0; i < n; i++) t += chars[Math.floor(r() * chars.length)];
+      whole += t;
+      // (cut anywhere, inside surrogate pairs too)
+      const at = Math.floor(r() * (t.length + 1));
+      pieces.push(t.slice(0, at), t.slice(at));
+    }
+    const kept: Uint8Array[] = [];
+    for (const b of utf8Blocks(pieces)) kept.push(b.slice());
+    assert(kept.length > 1, `${kept.length} blocks`);
+    const bytes = new Uint8Array(kept.reduce((n, b) => n + b.length, 0));
+    let at = 0;
+    for (const b of kept) {
+      bytes.set(b, at);
+      at += b.length;
+    }
+    assertEquals(bytes, new TextEncoder().encode(whole), `round ${round}`);
+  }
 });
 
 Deno.test("a value nested deeper than the replacer's calls go is written whole (it overflowed the call stack)", () => {

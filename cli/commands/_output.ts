@@ -7,6 +7,7 @@
 import { Option } from "commander";
 import { CliError, UsageError } from "../errors.ts";
 import { openOutput, type OutputMode, outputMode } from "../io/mod.ts";
+import { utf8Blocks } from "./_stream_output.ts";
 
 /** `--group NAME`: outputs 0640 (directories 0750) owned by that group. */
 export function groupOption(): Option {
@@ -52,25 +53,12 @@ export async function writeTextOutput(
   // (an error of the pieces' maker, thrown as it is)
   let made: unknown = undefined;
   try {
-    const encoder = new TextEncoder();
-    if (typeof text === "string") out.writeSync(encoder.encode(text));
-    else {
-      // (pieces gathered in one buffer, written a MiB at a time; a UTF-16
-      // unit is at most 3 bytes of UTF-8)
-      const buf = new Uint8Array(WRITE_AT);
-      let used = 0;
-      for (const piece of whole(told(text, (e) => made = e))) {
-        if (used + 3 * piece.length > buf.length) {
-          out.writeSync(buf.subarray(0, used));
-          used = 0;
-          if (3 * piece.length > buf.length) {
-            out.writeSync(encoder.encode(piece));
-            continue;
-          }
-        }
-        used += encoder.encodeInto(piece, buf.subarray(used)).written;
+    if (typeof text === "string") {
+      out.writeSync(new TextEncoder().encode(text));
+    } else {
+      for (const block of utf8Blocks(told(text, (e) => made = e))) {
+        out.writeSync(block);
       }
-      out.writeSync(buf.subarray(0, used));
     }
     await out.commit();
   } catch (e) {
@@ -79,26 +67,6 @@ export async function writeTextOutput(
     throw new CliError((e as Error).message, 2, { cause: e });
   }
   return out.bytes;
-}
-
-/**
- * `pieces`, each ending on a whole character: a surrogate pair split between
- * two pieces is kept whole (encoded apart, its halves would be two U+FFFD).
- */
-function* whole(pieces: Iterable<string>): Generator<string> {
-  let held = "";
-  for (const p of pieces) {
-    const text = held + p;
-    const last = text.charCodeAt(text.length - 1);
-    if (last >= 0xd800 && last <= 0xdbff) {
-      held = text.slice(-1);
-      yield text.slice(0, -1);
-    } else {
-      held = "";
-      yield text;
-    }
-  }
-  if (held !== "") yield held;
 }
 
 /** The pieces of `text`, telling `failed` the error their making throws. */
@@ -113,6 +81,3 @@ function* told(
     throw e;
   }
 }
-
-/** Bytes gathered before they are written. */
-const WRITE_AT = 1 << 20;

@@ -298,42 +298,30 @@ export async function printPieces(
   pieces: Iterable<string>,
   color = false,
 ): Promise<void> {
-  const encoder = new TextEncoder();
-  // (a UTF-16 unit is at most 3 bytes of UTF-8)
-  const buf = new Uint8Array(WRITE_AT + 3 * (BLOCK + 1024));
-  let used = 0;
-  const put = async (text: string) => {
-    const safe = safeText(text, color);
-    if (used + 3 * safe.length > buf.length) {
-      await writeStdout(buf.subarray(0, used));
-      used = 0;
-      if (3 * safe.length > buf.length) {
-        // (a piece longer than a block: written on its own)
-        await writeStdout(encoder.encode(safe));
-        return;
-      }
-    }
-    used += encoder.encodeInto(safe, buf.subarray(used)).written;
-    if (used >= WRITE_AT) {
-      await writeStdout(buf.subarray(0, used));
-      used = 0;
-    }
-  };
+  for (const bytes of utf8Blocks(safeBlocks(pieces, color))) {
+    await writeStdout(bytes);
+    // (`| head` has what it wanted: the rest is not made)
+    if (stdoutClosed()) return;
+  }
+}
+
+/** `pieces` gathered into blocks of about {@link BLOCK} characters, each made safe as {@link print} makes a text. */
+function* safeBlocks(
+  pieces: Iterable<string>,
+  color: boolean,
+): Generator<string> {
   let block: string[] = [];
   let size = 0;
   for (const p of pieces) {
     block.push(p);
     size += p.length;
     if (size >= BLOCK) {
-      await put(block.join(""));
+      yield safeText(block.join(""), color);
       block = [];
       size = 0;
-      // (`| head` has what it wanted: the rest is not made)
-      if (stdoutClosed()) return;
     }
   }
-  if (block.length > 0) await put(block.join(""));
-  if (used > 0) await writeStdout(buf.subarray(0, used));
+  if (block.length > 0) yield safeText(block.join(""), color);
 }
 
 /** `JSON.stringify(value, jsonReplacer, 2) + "\n"` printed in blocks ({@link jsonPieces}). */
@@ -355,4 +343,53 @@ export async function printLines(
 
 function* eachLine(lines: readonly string[]): Generator<string> {
   for (const l of lines) yield l + "\n";
+}
+
+/**
+ * The UTF-8 bytes of text given in pieces, in blocks of about a MiB: each a
+ * view of one buffer used again for the next (copy one to keep it). A
+ * surrogate pair split between two pieces is encoded whole (apart, its
+ * halves would be two U+FFFD).
+ *
+ * @example
+ * ```ts
+ * import { utf8Blocks } from "./_stream_output.ts";
+ * const kept: Uint8Array[] = [];
+ * for (const b of utf8Blocks(["a\ud83d", "\ude00"])) kept.push(b.slice());
+ * if (new TextDecoder().decode(kept[0]) !== "a😀") throw new Error();
+ * ```
+ */
+export function* utf8Blocks(pieces: Iterable<string>): Generator<Uint8Array> {
+  const encoder = new TextEncoder();
+  // (a UTF-16 unit is at most 3 bytes of UTF-8)
+  const buf = new Uint8Array(WRITE_AT);
+  let used = 0;
+  let held = "";
+  for (const p of pieces) {
+    let text = held + p;
+    held = "";
+    const last = text.charCodeAt(text.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) {
+      held = text.slice(-1);
+      text = text.slice(0, -1);
+    }
+    if (used + 3 * text.length > buf.length) {
+      if (used > 0) yield buf.subarray(0, used);
+      used = 0;
+      if (3 * text.length > buf.length) {
+        // (a piece longer than a block: encoded on its own)
+        yield encoder.encode(text);
+        continue;
+      }
+    }
+    used += encoder.encodeInto(text, buf.subarray(used)).written;
+  }
+  if (held !== "") {
+    if (used + 3 > buf.length) {
+      yield buf.subarray(0, used);
+      used = 0;
+    }
+    used += encoder.encodeInto(held, buf.subarray(used)).written;
+  }
+  if (used > 0) yield buf.subarray(0, used);
 }

@@ -31,6 +31,7 @@ import { ForestBuilder } from "../analysis/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import { action, print, printErr } from "./_run.ts";
 import { groupOption, modeOf } from "./_output.ts";
+import { utf8Blocks } from "./_stream_output.ts";
 import { readKeyFile } from "./_input.ts";
 import { INPUT_LIMITS, requireRegularFile } from "../io/mod.ts";
 import { huntLine, RuleHunter } from "../hunt/mod.ts";
@@ -409,22 +410,11 @@ function reportBytes(input: ReportInput): Uint8Array | undefined {
   }
 }
 
-/** The UTF-8 bytes of a text given in pieces, encoded about a MiB at a time. */
+/** The UTF-8 bytes of a text given in pieces. */
 function encodePieces(pieces: Iterable<string>): Uint8Array {
-  const enc = new TextEncoder();
+  // (each block copied as it comes: utf8Blocks fills one buffer again and
+  // again)
   const parts: Uint8Array[] = [];
-  let block: string[] = [];
-  let chars = 0;
-  for (const piece of pieces) {
-    block.push(piece);
-    chars += piece.length;
-    if (chars >= 1 << 20) {
-      // (a block ends between pieces: a piece never splits a character)
-      parts.push(enc.encode(block.join("")));
-      block = [];
-      chars = 0;
-    }
-  }
-  parts.push(enc.encode(block.join("")));
+  for (const block of utf8Blocks(pieces)) parts.push(block.slice());
   return concatBytes(parts);
 }
