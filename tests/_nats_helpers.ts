@@ -33,6 +33,26 @@ export function startProcrec(
   return { child, done };
 }
 
+/**
+ * A shell loop that runs a short process every 0.1 s until the file `gate`
+ * exists (`openGate`), and at most `max` of them. A test whose check needs the
+ * recording still running (a collector killed before it is complete, an
+ * outage while it publishes) holds it open this way: a fixed number of
+ * processes ends too early on a loaded machine.
+ */
+export function gatedWorkload(gate: string, max = 900): string[] {
+  return [
+    "sh",
+    "-c",
+    `i=0; while [ ! -e '${gate}' ] && [ $i -lt ${max} ]; do /bin/true; sleep 0.1; i=$((i+1)); done`,
+  ];
+}
+
+/** Lets a `gatedWorkload` end. */
+export async function openGate(gate: string): Promise<void> {
+  await Deno.writeTextFile(gate, "");
+}
+
 /** A shell loop that runs `n` short processes over about n/10 s. */
 export function slowWorkload(n: number): string[] {
   return ["sh", "-c", `for i in $(seq ${n}); do /bin/true; sleep 0.1; done`];

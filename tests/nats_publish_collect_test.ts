@@ -15,6 +15,8 @@ import {
   collect,
   collectedFiles,
   fileSha,
+  gatedWorkload,
+  openGate,
   sleep,
   slowWorkload,
   startProcrec,
@@ -156,7 +158,8 @@ captureTest(
   () =>
     withCluster(async (c, dir) => {
       const local = `${dir}/a.cbor`;
-      const rec = startRecordPublishing(c.url, local, slowWorkload(90), [
+      const gate = `${dir}/gate`;
+      const rec = startRecordPublishing(c.url, local, gatedWorkload(gate), [
         "--publish-wait",
         "40s",
       ]);
@@ -172,6 +175,9 @@ captureTest(
       await sleep(5000);
       for (const n of c.nodes) c.startNode(n);
       for (const n of c.nodes) await c.waitReady(n);
+      // the recording went on through the outage and after it
+      await sleep(1000);
+      await openGate(gate);
       const r = await rec.done;
       assertEquals(r.code, 0, r.stderr);
       assertEquals(lostOf(r.stderr), 0, "capture unaffected: " + r.stderr);
@@ -202,7 +208,8 @@ captureTest(
     withCluster(async (c, dir) => {
       const local = `${dir}/a.cbor`;
       const out = `${dir}/out`;
-      const rec = startRecordPublishing(c.url, local, slowWorkload(50));
+      const gate = `${dir}/gate`;
+      const rec = startRecordPublishing(c.url, local, gatedWorkload(gate));
       const { nc, jsm } = await adminConnection(c);
       try {
         await waitFor("the stream", () => jsm.streams.info("PROCREC"));
@@ -222,6 +229,9 @@ captureTest(
           "the first collector was killed before the recording was complete",
         );
         const second = startProcrec(["collect", c.url, "-o", out, "--follow"]);
+        // pieces published while no collector ran, then with the second
+        await sleep(1500);
+        await openGate(gate);
         const r = await rec.done;
         assertEquals(r.code, 0, r.stderr);
         await waitFor("the collected recording", async () => {

@@ -10,8 +10,9 @@ import {
   collect,
   collectedFiles,
   fileSha,
+  gatedWorkload,
+  openGate,
   sleep,
-  slowWorkload,
   startRecordPublishing,
   subjectCounts,
   waitFor,
@@ -152,7 +153,8 @@ captureTest(
   () =>
     withCluster(async (c, dir) => {
       const local = `${dir}/a.cbor`;
-      const rec = startRecordPublishing(c.url, local, slowWorkload(30), [
+      const gate = `${dir}/gate`;
+      const rec = startRecordPublishing(c.url, local, gatedWorkload(gate), [
         "--publish-wait",
         "2s",
       ]);
@@ -165,6 +167,9 @@ captureTest(
         await nc.close();
       }
       for (const n of c.nodes) await c.killNode(n);
+      // processes recorded after every node stopped: pieces left pending
+      await sleep(1500);
+      await openGate(gate);
       const r = await rec.done;
       // the recording itself is whole: the recorded command's status (0)
       assertEquals(r.code, 0, r.stderr);
