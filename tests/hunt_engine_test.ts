@@ -567,6 +567,67 @@ Deno.test("hunt: a Linux exec's parent is the process that forked it, with its i
   );
 });
 
+Deno.test("hunt: a hit names at most the 64 nearest parents, then '...'; a chain of exactly 64 keeps its [pid]", () => {
+  const header = {
+    host: "h",
+    os: "linux",
+    bootId: "b",
+    timeBase: { monoNs: 0n, utcNs: 0n },
+  } as RecordingHeader;
+  const h = new RuleHunter("r", header, [
+    rule("sel:\n  Image|endswith: '/sh'\ncondition: sel", "linux"),
+  ]);
+  // a chain of 200 shells, each the child of the one before, the first's
+  // parent (pid 1) not in the recording
+  for (let i = 0; i < 200; i++) {
+    const pid = 5000 + i;
+    const ppid = i === 0 ? 1 : pid - 1;
+    h.add({
+      kind: "process_create",
+      t: 2 * i,
+      pid,
+      tid: pid,
+      ppid,
+      ptid: ppid,
+      creatorPid: ppid,
+      creatorTid: ppid,
+      start: 2 * i,
+    });
+    h.add({
+      kind: "exec",
+      t: 2 * i + 1,
+      pid,
+      tid: pid,
+      info: { image: "/bin/sh", argv: ["sh"], from: {} },
+    });
+  }
+  const out = h.finish();
+  assert(out.hits.length === 200, `${out.hits.length} hits`);
+  const byPid = new Map(out.hits.map((x) => [x.pid, x.parents]));
+  const eq = (a: unknown, b: unknown) =>
+    assert(
+      JSON.stringify(a) === JSON.stringify(b),
+      `${JSON.stringify(a)} != ${JSON.stringify(b)}`,
+    );
+  eq(byPid.get(5000), ["[1]"]);
+  // 64 shells and the parent outside: the whole chain
+  const whole = byPid.get(5064)!;
+  eq(whole.length, 65);
+  eq(whole[0], "/bin/sh[5063]");
+  eq(whole[63], "/bin/sh[5000]");
+  eq(whole[64], "[1]");
+  // 65 shells: the nearest 64, then the mark
+  const cut = byPid.get(5065)!;
+  eq(cut.length, 65);
+  eq(cut[63], "/bin/sh[5001]");
+  eq(cut[64], "...");
+  const last = byPid.get(5199)!;
+  eq(last.length, 65);
+  eq(last[0], "/bin/sh[5198]");
+  eq(last[63], "/bin/sh[5135]");
+  eq(last[64], "...");
+});
+
 Deno.test("hunt: invalid rules name the file and field; unsupported ones the feature", () => {
   const load = (text: string) =>
     loadRuleSet([{ path: "x.yml", text }]).problems[0];

@@ -9,6 +9,7 @@ import type { ProcessInfo, ProcEvent } from "../events/types.ts";
 import type { RecordingHeader } from "../log/schema.ts";
 import { ForestBuilder } from "../analysis/forest_builder.ts";
 import { processId } from "../analysis/process_id.ts";
+import { CHAIN_GOES_ON, MAX_PARENTS } from "../analysis/parent_chain.ts";
 import {
   commandLineOf,
   matchesInfo,
@@ -144,9 +145,3 @@ export async function searchRecording(
 export function isoNs(utcNs: bigint): string {
   return isoFromNs(utcNs);
 }
-
-/** Parents a hit names at most, nearest first (as `hunt` does). */
-export const MAX_PARENTS = 64;
-
-/** The last of a hit's parents when there are more than {@link MAX_PARENTS}. */
-export const CHAIN_GOES_ON = "...";

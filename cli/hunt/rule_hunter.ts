@@ -9,6 +9,7 @@
 import type { ProcessInfo, ProcEvent } from "../events/types.ts";
 import type { RecordingHeader } from "../log/schema.ts";
 import { processId } from "../analysis/process_id.ts";
+import { CHAIN_GOES_ON, MAX_PARENTS } from "../analysis/parent_chain.ts";
 import { isoFromNs } from "../text/iso_from_ns.ts";
 import type { CompiledRule, HuntOs } from "./compile_rule.ts";
 import { EventFields, FIELD_INDEX, FieldValues } from "./event_fields.ts";
@@ -61,8 +62,6 @@ export interface RecordingHunt {
   /** Rules that cannot answer for it: another OS, a field procrec lacks there, or a field no process of the recording has. */
   notApplicable: NotApplicable[];
 }
-
-const MAX_CHAIN = 64;
 
 /** What the hits on one process creation share. */
 type HitContext = Omit<HuntHit, "rule">;
@@ -264,10 +263,15 @@ export class RuleHunter {
     const parents: string[] = [];
     const seen = new Set<number>([v.pid]);
     let ppid = v.ppid;
-    while (ppid > 0 && parents.length < MAX_CHAIN) {
+    while (ppid > 0) {
       const p = this.#procs.get(ppid);
       if (!p || seen.has(ppid)) {
         if (!p) parents.push(`[${ppid}]`);
+        break;
+      }
+      if (parents.length === MAX_PARENTS) {
+        // the nearest MAX_PARENTS, then a mark that the chain goes on
+        parents.push(CHAIN_GOES_ON);
         break;
       }
       seen.add(ppid);
