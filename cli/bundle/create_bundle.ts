@@ -41,7 +41,11 @@ import { INPUT_LIMITS, openOutput, type OutputMode } from "../io/mod.ts";
 export interface BundleDocument {
   name: string;
   role: "summary" | "report";
-  bytes: Uint8Array;
+  /**
+   * Its bytes, in order, in parts (a report page of hundreds of MB is
+   * hashed and written from the parts it was encoded into, never joined).
+   */
+  parts: readonly Uint8Array[];
 }
 
 /** Options of {@link createBundle}. */
@@ -184,10 +188,16 @@ export async function createBundle(
       : options.documents ?? [],
   );
   for (const d of docs) {
+    const hash = newSha256();
+    let size = 0;
+    for (const part of d.parts) {
+      hash.update(part);
+      size += part.length;
+    }
     members.push({
       name: d.name,
-      size: d.bytes.length,
-      sha256: hashBytes(d.bytes),
+      size,
+      sha256: hash.digest("hex"),
       role: d.role,
     });
   }
@@ -263,7 +273,7 @@ export async function createBundle(
         );
       }
     }
-    for (const d of docs) await zip.add(d.name, new Uint8ArrayReader(d.bytes));
+    for (const d of docs) await zip.add(d.name, ReadableStream.from(d.parts));
     await zip.close();
     ok = true;
   } finally {
@@ -271,8 +281,4 @@ export async function createBundle(
   }
   await file.commit(); // a failure names where the whole bundle is
   return { path: out, manifest, manifestBytes, signed: sigBytes !== undefined };
-}
-
-function hashBytes(b: Uint8Array): string {
-  return newSha256().update(b).digest("hex");
 }

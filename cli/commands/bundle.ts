@@ -6,7 +6,6 @@
  */
 import type { Command } from "commander";
 import { pushAll } from "./_push_all.ts";
-import { concatBytes } from "../io/concat_bytes.ts";
 import {
   type BundleInput,
   createBundle,
@@ -313,10 +312,10 @@ export function register(program: Command): void {
             role: "summary" as const,
             // (in pieces: the tree of millions of processes is more
             // than a string holds)
-            bytes: encodePieces(textSummaryPieces(input)),
+            parts: encodedParts(textSummaryPieces(input)),
           },
           ...(page
-            ? [{ name: "report.html", role: "report" as const, bytes: page }]
+            ? [{ name: "report.html", role: "report" as const, parts: page }]
             : []),
         ];
       };
@@ -392,15 +391,15 @@ function directoryMemberName(path: string): string {
 }
 
 /**
- * The report page's bytes, or undefined (and a warning) when it would be
+ * The report page's bytes (in blocks), or undefined (and a warning) when it would be
  * more than a browser can read: the bundle then holds its recordings and
  * summary.txt without report.html; `procrec report --from --to` makes the
  * report of a part of it.
  */
-function reportBytes(input: ReportInput): Uint8Array | undefined {
+function reportBytes(input: ReportInput): Uint8Array[] | undefined {
   try {
     // (in pieces: the page of a big recording is more than a string holds)
-    return encodePieces(reportPieces(input));
+    return encodedParts(reportPieces(input));
   } catch (e) {
     if (!(e instanceof ReportTooBigError)) throw e;
     printErr(
@@ -410,11 +409,14 @@ function reportBytes(input: ReportInput): Uint8Array | undefined {
   }
 }
 
-/** The UTF-8 bytes of a text given in pieces. */
-function encodePieces(pieces: Iterable<string>): Uint8Array {
+/**
+ * The UTF-8 bytes of a text given in pieces, as blocks of up to 1 MiB (never
+ * joined: the bundle hashes and writes them in order).
+ */
+function encodedParts(pieces: Iterable<string>): Uint8Array[] {
   // (each block copied as it comes: utf8Blocks fills one buffer again and
   // again)
   const parts: Uint8Array[] = [];
   for (const block of utf8Blocks(pieces)) parts.push(block.slice());
-  return concatBytes(parts);
+  return parts;
 }
