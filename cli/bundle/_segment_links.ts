@@ -73,7 +73,9 @@ function segmentSets(members: LinkedMember[]): LinkedMember[][] {
     const slash = rest.indexOf("/");
     if (!m.name.startsWith(RECORDINGS_DIR) || slash < 0) continue;
     const folder = rest.slice(0, slash + 1);
-    sets.set(folder, [...(sets.get(folder) ?? []), m]);
+    const set = sets.get(folder);
+    if (set) set.push(m);
+    else sets.set(folder, [m]);
   }
   for (const set of sets.values()) {
     set.sort((a, b) => {
