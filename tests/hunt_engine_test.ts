@@ -16,6 +16,7 @@ import {
 import { FieldValues } from "../cli/hunt/event_fields.ts";
 import type { ProcessInfo } from "../cli/events/types.ts";
 import type { RecordingHeader } from "../cli/log/schema.ts";
+import { processCreate } from "./_recording_helpers.ts";
 
 function assert(cond: unknown, msg = "assertion failed"): asserts cond {
   if (!cond) throw new Error(msg);
@@ -29,6 +30,16 @@ function rule(detection: string, product = "windows") {
     }\n`,
     "t.yml",
   ));
+}
+
+/** The header of a recording of host "h" on `os`, boot "b", at time 0. */
+function testHeader(os: "linux" | "windows"): RecordingHeader {
+  return {
+    host: "h",
+    os,
+    bootId: "b",
+    timeBase: { monoNs: 0n, utcNs: 0n },
+  } as RecordingHeader;
 }
 
 /** Whether the rule matches a process with `info` whose parent has `parent`. */
@@ -344,12 +355,7 @@ Deno.test("hunt: a keyword is found in any field of a hunted process, the parent
   const r = rule(
     "keywords:\n  - 'mimikatz'\n  - 'sekurlsa'\n  - '4242'\ncondition: keywords",
   );
-  const header = {
-    host: "h",
-    os: "windows",
-    bootId: "b",
-    timeBase: { monoNs: 0n, utcNs: 0n },
-  } as RecordingHeader;
+  const header = testHeader("windows");
   const created = (pid: number, ppid: number, info: Partial<ProcessInfo>) =>
     ({
       kind: "process_create",
@@ -446,12 +452,7 @@ Deno.test("hunt: the parent and grandparent fields are the parent's at the creat
 });
 
 Deno.test("hunt: Linux fields: argv joined, user name from accounts, login uid as LogonId", () => {
-  const header = {
-    host: "h",
-    os: "linux",
-    bootId: "b",
-    timeBase: { monoNs: 0n, utcNs: 0n },
-  } as RecordingHeader;
+  const header = testHeader("linux");
   const r = rule(
     "sel:\n  Image|endswith: '/bash'\n  CommandLine|contains: '-c id'\n  User: root\n  LogonId: 0\n  CurrentDirectory: /tmp\ncondition: sel",
     "linux",
@@ -502,12 +503,7 @@ Deno.test("hunt: Linux fields: argv joined, user name from accounts, login uid a
 });
 
 Deno.test("hunt: a Linux exec's parent is the process that forked it, with its image then", () => {
-  const header = {
-    host: "h",
-    os: "linux",
-    bootId: "b",
-    timeBase: { monoNs: 0n, utcNs: 0n },
-  } as RecordingHeader;
+  const header = testHeader("linux");
   const r = rule(
     "sel:\n  Image|endswith: '/sh'\n  ParentImage|endswith: '/base64'\n  GrandParentImage|endswith: '/bash'\ncondition: sel",
     "linux",
@@ -568,12 +564,7 @@ Deno.test("hunt: a Linux exec's parent is the process that forked it, with its i
 });
 
 Deno.test("hunt: a hit names at most the 64 nearest parents, then '...'; a chain of exactly 64 keeps its [pid]", () => {
-  const header = {
-    host: "h",
-    os: "linux",
-    bootId: "b",
-    timeBase: { monoNs: 0n, utcNs: 0n },
-  } as RecordingHeader;
+  const header = testHeader("linux");
   const h = new RuleHunter("r", header, [
     rule("sel:\n  Image|endswith: '/sh'\ncondition: sel", "linux"),
   ]);
@@ -581,18 +572,7 @@ Deno.test("hunt: a hit names at most the 64 nearest parents, then '...'; a chain
   // parent (pid 1) not in the recording
   for (let i = 0; i < 200; i++) {
     const pid = 5000 + i;
-    const ppid = i === 0 ? 1 : pid - 1;
-    h.add({
-      kind: "process_create",
-      t: 2 * i,
-      pid,
-      tid: pid,
-      ppid,
-      ptid: ppid,
-      creatorPid: ppid,
-      creatorTid: ppid,
-      start: 2 * i,
-    });
+    h.add(processCreate(2 * i, pid, i === 0 ? 1 : pid - 1));
     h.add({
       kind: "exec",
       t: 2 * i + 1,
@@ -758,12 +738,7 @@ Deno.test("hunt: a rule needing a field procrec lacks is not applicable, naming 
 });
 
 Deno.test("hunt: a field no process of a recording has makes its rules not applicable there", () => {
-  const header = {
-    host: "h",
-    os: "windows",
-    bootId: "b",
-    timeBase: { monoNs: 0n, utcNs: 0n },
-  } as RecordingHeader;
+  const header = testHeader("windows");
   const r = rule("s:\n  OriginalFileName: 'whoami.exe'\ncondition: s");
   const h = new RuleHunter("driver.cbor", header, [r]);
   h.add({
