@@ -61,8 +61,9 @@ is not a Sigma rule as invalid, naming the field.
 
 Each hit: level, rule title and id; host, recording, pid, UTC time, event;
 image, command line, user; parents (nearest first; [pid] when the parent is
-not in the recording; at most 64, then "..." when the chain goes on). --json prints one object: hits, each recording's
-account with every not-applicable rule, and the rules that did not load.
+not in the recording; at most 64, then "..." when the chain goes on). --json
+prints one object: hits, each recording's account with every not-applicable
+rule, and the rules that did not load.
 
 Parsed rules are kept between runs (YAML parsing is most of the loading
 time), by the SHA-256 of each rule file's text, so an edited file is parsed
