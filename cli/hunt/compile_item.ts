@@ -8,14 +8,13 @@
  */
 import type { FieldItem } from "./sigma_rule.ts";
 import { RuleError, UnsupportedRuleError } from "./rule_error.ts";
+import { globTest } from "./_glob.ts";
 import { ABSENT, type EventFields, FIELD_INDEX } from "./event_fields.ts";
 import { FIELD_NAMES } from "./field_table.ts";
 import {
   base64,
   base64Offsets,
-  DASH,
   isLiteral,
-  ONE,
   parseWildcards,
   type Part,
   STAR,
@@ -357,12 +356,14 @@ export function score(texts: string[]): number {
 
 /**
  * One pattern in the shape that tests it fastest: a lower-case string to
- * compare (equal, ends, starts, contains), any value, or a RegExp.
+ * compare (equal, ends, starts, contains), any value, or a wildcard test
+ * (`globTest`: no RegExp, whose backtracking a long command line makes
+ * take minutes).
  */
 interface Shape {
-  op: "eq" | "ends" | "starts" | "has" | "any" | "re";
+  op: "eq" | "ends" | "starts" | "has" | "any" | "glob";
   text: string;
-  re?: RegExp;
+  glob?: (text: string) => boolean;
   cased: boolean;
 }
 
@@ -389,19 +390,10 @@ function shapeOf(parts: Part[], cased: boolean): Shape {
   if (p.length === 3 && p[0] === STAR && lit(p[1]) && p[2] === STAR) {
     return { op: "has", text: text(p[1]), cased };
   }
-  const src = p.map((x) =>
-    x === STAR
-      ? "[\\s\\S]*"
-      : x === ONE
-      ? "[\\s\\S]"
-      : x === DASH
-      ? "[-/\u2013\u2014\u2015]"
-      : (x as string).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
-  ).join("");
   return {
-    op: "re",
+    op: "glob",
     text: "",
-    re: new RegExp(`^${src}$`, cased ? "" : "i"),
+    glob: globTest(p.map((x) => lit(x) ? text(x) : x)),
     cased,
   };
 }
@@ -418,9 +410,9 @@ function anyOf(alts: (StringTest | Shape)[]): StringTest {
   for (const a of alts) {
     if (typeof a === "function") other.push(a);
     else if (a.op === "any") always = true;
-    else if (a.op === "re") {
-      const re = a.re!;
-      other.push((s) => re.test(s));
+    else if (a.op === "glob") {
+      const glob = a.glob!;
+      other.push(a.cased ? (s) => glob(s) : (_s, low) => glob(low));
     } else if (a.op === "eq") (a.cased ? eqCased : eq).add(a.text);
     else if (a.cased) {
       const t = a.text;

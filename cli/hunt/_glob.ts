@@ -1,0 +1,117 @@
+/**
+ * A Sigma value with wildcards, matched without backtracking. A RegExp of
+ * the form `^[\s\S]*a[\s\S]*b[\s\S]*c$` backtracks: its time grows with a
+ * power of the text's length (a rule value `*a*b*c` took over a minute on a
+ * command line of 16 KB, and a command line is what anyone on the host
+ * writes). Here the value is cut at its stars into pieces of fixed length;
+ * the first piece must start the text, the last must end it, and each one
+ * between is found at its leftmost place after the one before: at most the
+ * text's length times the value's. Internal to the engine.
+ *
+ * @module
+ */
+import { DASH, type Part, STAR } from "./_value_parts.ts";
+
+/** In a piece: any one code unit (`?`). */
+const ANY = -1;
+/** In a piece: one of the dashes of `windash`. */
+const DASHES = -2;
+
+/** A piece between stars: code units, {@link ANY} or {@link DASHES}. */
+interface Piece {
+  units: Int32Array;
+  /** The piece as text when it has no wildcard (found with indexOf). */
+  literal: string | undefined;
+}
+
+function isDash(c: number): boolean {
+  // -, /, en dash, em dash, horizontal bar
+  return c === 0x2d || c === 0x2f || c === 0x2013 || c === 0x2014 ||
+    c === 0x2015;
+}
+
+function pieceOf(parts: Part[]): Piece {
+  let n = 0;
+  for (const p of parts) n += typeof p === "string" ? p.length : 1;
+  const units = new Int32Array(n);
+  let k = 0, literal = true;
+  for (const p of parts) {
+    if (typeof p === "string") {
+      for (let i = 0; i < p.length; i++) units[k++] = p.charCodeAt(i);
+    } else {
+      units[k++] = p === DASH ? DASHES : ANY;
+      literal = false;
+    }
+  }
+  return {
+    units,
+    literal: literal ? (parts as string[]).join("") : undefined,
+  };
+}
+
+/** Whether `piece` is in `s` at `at` (which leaves room for it). */
+function isAt(s: string, at: number, piece: Piece): boolean {
+  const u = piece.units;
+  for (let i = 0; i < u.length; i++) {
+    const want = u[i];
+    if (want === ANY) continue;
+    const c = s.charCodeAt(at + i);
+    if (want === DASHES ? !isDash(c) : c !== want) return false;
+  }
+  return true;
+}
+
+/** The leftmost place of `piece` in `s` from `from`, ending by `end`; or -1. */
+function find(s: string, piece: Piece, from: number, end: number): number {
+  const n = piece.units.length;
+  if (piece.literal !== undefined) {
+    const i = s.indexOf(piece.literal, from);
+    return i >= 0 && i + n <= end ? i : -1;
+  }
+  for (let at = from; at + n <= end; at++) if (isAt(s, at, piece)) return at;
+  return -1;
+}
+
+/**
+ * A test of a whole text against `parts` (literal text, {@link STAR},
+ * {@link ONE}, {@link DASH}), compared code unit by code unit: a caller
+ * matching without case gives lower-case parts and a lower-case text.
+ *
+ * @example
+ * ```ts
+ * import { globTest } from "./_glob.ts";
+ * import { ONE, STAR } from "./_value_parts.ts";
+ * const t = globTest([STAR, "a", STAR, "b", ONE, "c"]);
+ * if (!t("xxaxxbyc") || t("xxbxxayc") || t("abc")) throw new Error();
+ * ```
+ */
+export function globTest(parts: Part[]): (text: string) => boolean {
+  const pieces: Piece[] = [];
+  let run: Part[] = [];
+  for (const p of parts) {
+    if (p === STAR) {
+      pieces.push(pieceOf(run));
+      run = [];
+    } else run.push(p);
+  }
+  pieces.push(pieceOf(run));
+  if (pieces.length === 1) {
+    const only = pieces[0];
+    return (s) => s.length === only.units.length && isAt(s, 0, only);
+  }
+  const first = pieces[0], last = pieces[pieces.length - 1];
+  const middle = pieces.slice(1, -1);
+  const fixed = first.units.length + last.units.length;
+  return (s) => {
+    if (s.length < fixed) return false;
+    const end = s.length - last.units.length;
+    if (!isAt(s, 0, first) || !isAt(s, end, last)) return false;
+    let at = first.units.length;
+    for (let i = 0; i < middle.length; i++) {
+      const found = find(s, middle[i], at, end);
+      if (found < 0) return false;
+      at = found + middle[i].units.length;
+    }
+    return true;
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Sigma wildcards without backtracking: the matcher gives the answers of the
+ * RegExp it replaced on random values and texts, and a command line anyone
+ * can write (16 KB of "ab") no longer holds a hunt for minutes with an
+ * ordinary rule value of three stars.
+ */
+import { compileRule, EventFields, parseRule } from "../cli/hunt/mod.ts";
+import { globTest } from "../cli/hunt/_glob.ts";
+import { DASH, ONE, type Part, STAR } from "../cli/hunt/_value_parts.ts";
+
+function assert(cond: unknown, msg = "assertion failed"): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+/** The RegExp the engine built before, as the reference. */
+function reference(parts: Part[]): RegExp {
+  const src = parts.map((x) =>
+    x === STAR
+      ? "[\\s\\S]*"
+      : x === ONE
+      ? "[\\s\\S]"
+      : x === DASH
+      ? "[-/\u2013\u2014\u2015]"
+      : (x as string).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+  ).join("");
+  return new RegExp(`^${src}$`);
+}
+
+/** A small deterministic generator (xorshift32). */
+function random(seed: number): (n: number) => number {
+  let x = seed >>> 0 || 1;
+  return (n) => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x % n;
+  };
+}
+
+Deno.test("hunt wildcards: the same answers as the RegExp on 20,000 random values and texts", () => {
+  const r = random(7);
+  // few characters, so that values and texts often meet
+  const chars = ["a", "b", ".", "-", "/", "\u2014", "*"];
+  let yes = 0;
+  for (let k = 0; k < 20_000; k++) {
+    const parts: Part[] = [];
+    for (let n = r(7); n > 0; n--) {
+      const w = r(10);
+      if (w < 3) parts.push(STAR);
+      else if (w < 4) parts.push(ONE);
+      else if (w < 5) parts.push(DASH);
+      else {
+        let lit = "";
+        for (let m = 1 + r(3); m > 0; m--) lit += chars[r(chars.length)];
+        parts.push(lit);
+      }
+    }
+    let text = "";
+    for (let m = r(12); m > 0; m--) text += chars[r(chars.length)];
+    const want = reference(parts).test(text);
+    const got = globTest(parts)(text);
+    if (want) yes++;
+    assert(
+      got === want,
+      `${JSON.stringify(parts)} on ${
+        JSON.stringify(text)
+      }: ${got}, the RegExp ${want}`,
+    );
+  }
+  // (the cases are not all one answer)
+  assert(yes > 2_000 && yes < 18_000, `${yes} matches of 20,000`);
+});
+
+/** Whether a Linux rule with this CommandLine value matches `cmdline`. */
+function matches(value: string, cmdline: string, modifier = ""): boolean {
+  const rule = compileRule(parseRule(
+    `title: t\nid: r1\nlevel: high\nlogsource:\n  category: process_creation\n  product: linux\ndetection:\n  sel:\n    CommandLine${modifier}: '${value}'\n  condition: sel\n`,
+    "t.yml",
+  ));
+  return rule.test(
+    new EventFields({
+      os: "linux",
+      host: "h",
+      process: { pid: 10, ppid: 5, start: 0, info: { from: {}, cmdline } },
+      parent: undefined,
+    }),
+  );
+}
+
+Deno.test("hunt wildcards: without case unless cased, ? one character, windash dashes", () => {
+  assert(matches("*A*b*C", "xxaYYBzzc"));
+  assert(!matches("*A*b*C", "xxaYYBzzc", "|cased"));
+  assert(matches("*a*b*c", "xxaYYbzzc", "|cased"));
+  assert(matches("x?z*", "XYZ and more"));
+  assert(!matches("x?z*", "XZ"));
+  assert(matches("* -enc *", "powershell \u2013enc AAA", "|windash"));
+  assert(!matches("* -enc *", "powershell +enc AAA", "|windash"));
+});
+
+Deno.test("hunt wildcards: a 16 KB command line against values of many stars gives its answer at once", () => {
+  const long = "sh " + "ab".repeat(8000);
+  // each of these took more than a minute as a RegExp
+  assert(!matches("*a*b*c", long));
+  assert(matches("*a*b*c", long + "c"));
+  assert(!matches("*a".repeat(20) + "x", long));
+  assert(matches("*a".repeat(20) + "*", long));
+  assert(!matches("?*".repeat(2000) + "c", long));
+  assert(matches("?*".repeat(2000), long));
+  assert(matches("*b*a*b*a*b", long, "|cased"));
+});
