@@ -423,6 +423,9 @@ Deno.test("item 9: a FIFO nobody writes to, as any input or key, ends with a cle
       ["bundle", "create", "-o", `${dir}/c.zip`, fifo],
       ["import", "sysmon", fifo, "-o", `${dir}/s.cbor`],
       ["import", "jsonl", fifo, "-o", `${dir}/j.cbor`],
+      ["hunt", "--rules", fifo, FIXTURE],
+      ["search", fifo, "--image", "make"],
+      ["fleet", fifo],
     ];
     for (const args of runs) {
       const r = await procrecBounded(args, { ...LIMITS, timeoutMs: 20_000 });
@@ -434,6 +437,32 @@ Deno.test("item 9: a FIFO nobody writes to, as any input or key, ends with a cle
       );
     }
   }, "procrec-fifo-");
+});
+
+Deno.test("item 9: a rule file that never ends (/dev/zero) stops at the rule file's limit; a rule file that does not load is named", async () => {
+  await withTempDir(async (dir) => {
+    const r = await procrecBounded(
+      ["hunt", "--rules", "/dev/zero", FIXTURE],
+      { ...LIMITS, timeoutMs: 20_000 },
+    );
+    assertEquals(r.code, 2, r.stderr);
+    assert(
+      r.stderr.includes(
+        'Cannot read rule file "/dev/zero": it is larger than 1048576 bytes',
+      ),
+      r.stderr,
+    );
+    await Deno.writeTextFile(`${dir}/empty.yml`, "");
+    const e = await procrecBounded(
+      ["hunt", "--rules", `${dir}/empty.yml`, FIXTURE],
+      LIMITS,
+    );
+    assertEquals(e.code, 2, e.stderr);
+    assert(
+      e.stderr.includes(`"${dir}/empty.yml": YAML is empty`),
+      e.stderr,
+    );
+  }, "procrec-zero-rules-");
 });
 
 Deno.test("item 9: a recording on a pipe or /dev/stdin loses no bytes; a bundle there is refused clearly", async () => {

@@ -1,11 +1,12 @@
 /**
  * Reads the Sigma rule files `hunt --rules` names: a file is itself, a
- * directory every `*.yml` / `*.yaml` below it, sorted by path. Needs
- * `--allow-read`.
+ * directory every `*.yml` / `*.yaml` below it, sorted by path; a FIFO or a
+ * device is read once, up to the limit. Needs `--allow-read`.
  *
  * @module
  */
 import { CliError } from "../errors.ts";
+import { InputError, readInputBytes } from "../io/read_input.ts";
 
 /** A rule file larger than this is refused (SigmaHQ's largest is ~20 KiB). */
 export const MAX_RULE_BYTES = 1024 * 1024;
@@ -49,18 +50,19 @@ export async function readRuleFiles(paths: string[]): Promise<RuleFile[]> {
   const out: RuleFile[] = [];
   for (const path of files) {
     try {
-      const st = await Deno.stat(path);
-      if (st.size > MAX_RULE_BYTES) {
-        throw new Error(
-          `it is ${st.size} bytes, more than a rule file may be (${MAX_RULE_BYTES})`,
-        );
-      }
-      const bytes = await Deno.readFile(path);
+      // (through the input reader: a FIFO does not block at open, and
+      // /dev/zero stops at the limit instead of filling the memory)
+      const bytes = await readInputBytes(path, {
+        what: "rule file",
+        maxBytes: MAX_RULE_BYTES,
+      });
       const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
       out.push({ path, text });
     } catch (e) {
       throw new CliError(
-        `Cannot read rule file "${path}": ${(e as Error).message}`,
+        e instanceof InputError
+          ? e.message
+          : `Cannot read rule file "${path}": ${(e as Error).message}`,
         2,
         { cause: e },
       );

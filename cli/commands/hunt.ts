@@ -33,6 +33,9 @@ interface HuntFlags {
   progress?: boolean;
 }
 
+/** Rule files that did not load, said when none did. */
+const MAX_PROBLEMS_SAID = 5;
+
 const HELP = `
 --rules takes Sigma rule files or directories of them (every *.yml / *.yaml
 below, e.g. a SigmaHQ checkout); repeat it for several. INPUT is a recording, a segment directory (record -o DIR/ --rotate), a
@@ -121,6 +124,15 @@ export function register(program: Command): void {
           `hunt: no rule to run: ${files.length} rule files, ${set.rules.length} loaded` +
             (flags.level || flags.ruleId
               ? ", none selected by --level/--rule-id"
+              : "") +
+            // why the files did not load (the first few)
+            set.problems.slice(0, MAX_PROBLEMS_SAID).map((p) =>
+              `\n  ${p.message}`
+            ).join("") +
+            (set.problems.length > MAX_PROBLEMS_SAID
+              ? `\n  and ${
+                set.problems.length - MAX_PROBLEMS_SAID
+              } more rule files that did not load`
               : ""),
         );
       }

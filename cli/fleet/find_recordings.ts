@@ -1,7 +1,9 @@
 /**
  * Expands the paths `fleet` and `search` were given into recordings: a file
  * is itself, a directory is every `*.cbor`, `*.cbor.incomplete` and bundle
- * (`*.zip`) below it, sorted by path. Needs `--allow-read`.
+ * (`*.zip`) below it, sorted by path. A pipe, FIFO or device is refused (it
+ * would be opened as a file, and a FIFO blocks at open). Needs
+ * `--allow-read`.
  *
  * @module
  */
@@ -46,7 +48,13 @@ export async function findRecordings(paths: string[]): Promise<string[]> {
       throw new Error(`Cannot read "${p}": ${(e as Error).message}`);
     }
     if (st.isDirectory) await walk(p.replace(/\/+$/, ""), 0);
-    else out.push(p);
+    else if (st.isFile) out.push(p);
+    else {
+      // (opened as a file, a FIFO nobody writes to would block for ever)
+      throw new Error(
+        `Cannot read "${p}": it is a pipe, FIFO or device, not a file or a directory; fleet and search read each recording more than once: save it to a file first`,
+      );
+    }
   }
   return out;
 }
