@@ -15,12 +15,18 @@ import {
   withTempDir,
 } from "./_record_helpers.ts";
 
-import { loadRuleSet, RuleHunter } from "../cli/hunt/mod.ts";
+import {
+  keptFromText,
+  keptToText,
+  loadRuleSet,
+  RuleHunter,
+} from "../cli/hunt/mod.ts";
 import { RecordingReader } from "../cli/log/mod.ts";
 import { readRuleFiles } from "../cli/commands/_rule_files.ts";
 
 const unavailable = await captureUnavailable();
 const SIGMA = `${ROOT}fixtures/sigma`;
+const FIXTURE = `${ROOT}fixtures/make.cbor`;
 const LNX = `${SIGMA}/rules/linux/process_creation`;
 const DECODE = `${LNX}/proc_creation_lnx_base64_decode.yml`; // e2072cab-...
 const PIPE = `${LNX}/proc_creation_lnx_base64_execution.yml`; // ba592c6d-...
@@ -481,4 +487,49 @@ Deno.test({
       assert(!(await Deno.stat(kept).then(() => true, () => false)));
     });
   },
+});
+
+Deno.test("hunt: the file of kept parses stays small: a rule whose parse is over 256 KiB is not kept, and a file over 32 MiB is not read but replaced", async () => {
+  await withTempDir(async (dir) => {
+    const kept = `${dir}/sigma.json`;
+    const env = { PROCREC_RULE_CACHE: kept };
+    // 20,000 values: 500 KB of rule text, and about as much parsed
+    const values = Array.from(
+      { length: 20_000 },
+      (_, i) => `    - '/opt/tool-${String(i).padStart(6, "0")}'`,
+    ).join("\n");
+    const big = `${dir}/big.yml`;
+    await Deno.writeTextFile(
+      big,
+      `title: many images\nid: big\nlogsource: {category: process_creation, product: linux}\ndetection:\n  s:\n    Image:\n${values}\n  condition: s\n`,
+    );
+    const small = `${dir}/small.yml`;
+    await Deno.writeTextFile(
+      small,
+      "title: make\nid: small\nlogsource: {category: process_creation, product: linux}\ndetection:\n  s:\n    Image|endswith: '/make'\n  condition: s\n",
+    );
+    const hunt = () =>
+      procrec(["hunt", "--rules", big, "--rules", small, FIXTURE], { env });
+    const first = await hunt();
+    assert(first.code === 1, `${first.code} ${first.stderr}`);
+    const text = await Deno.readTextFile(kept);
+    const entries = keptFromText(text);
+    assert(entries?.size === 1, `only the small rule kept: ${entries?.size}`);
+    assert(text.length < 4096, `${text.length} characters`);
+    const second = await hunt();
+    assert(second.stdout === first.stdout, second.stdout);
+    // a valid file of kept parses over the limit (an older procrec's) is
+    // not read back: it is written anew, small
+    const huge = new Map(
+      Array.from({ length: 40 }, (_, i) => [
+        i.toString(16).padStart(64, "0"),
+        { error: "invalid", field: "x", detail: "y".repeat(1 << 20) },
+      ]),
+    );
+    await Deno.writeTextFile(kept, keptToText(huge as never));
+    assert((await Deno.stat(kept)).size > 32 * 1024 * 1024);
+    const third = await hunt();
+    assert(third.stdout === first.stdout, third.stdout);
+    assert((await Deno.stat(kept)).size < 4096, "replaced");
+  });
 });

@@ -21,6 +21,20 @@ import type { RuleFile } from "./_rule_files.ts";
 /** Entries kept at most (SigmaHQ has ~3,000 rules of all kinds). */
 const MAX_ENTRIES = 20_000;
 
+/**
+ * The file's size at most (characters of its entries' JSON): SigmaHQ's
+ * rules take about 4 MB. A larger file (an older procrec's) is not read, and
+ * is replaced.
+ */
+const MAX_KEPT_CHARS = 32 * 1024 * 1024;
+
+/**
+ * An entry larger than this is not kept (SigmaHQ's largest is under 40 KB;
+ * a rule file of 1 MiB with a condition nested 100,000 deep parses to
+ * 98 MB, which every later run would read back).
+ */
+const MAX_ENTRY_CHARS = 256 * 1024;
+
 /** Where parses are kept, or `undefined` when off. */
 export function parsedRulesPath(): string | undefined {
   const env = Deno.env.get("PROCREC_RULE_CACHE");
@@ -37,7 +51,9 @@ export async function loadRuleSetKept(files: RuleFile[]): Promise<RuleSet> {
   if (!path) return loadRuleSet(files);
   let before: Map<string, ParsedEntry> | undefined;
   try {
-    before = keptFromText(await Deno.readTextFile(path));
+    if ((await Deno.stat(path)).size <= MAX_KEPT_CHARS + 1024) {
+      before = keptFromText(await Deno.readTextFile(path));
+    }
   } catch {
     // none yet, or unreadable: parse everything
   }
@@ -45,8 +61,7 @@ export async function loadRuleSetKept(files: RuleFile[]): Promise<RuleSet> {
   const set = loadRuleSet(files, { kept });
   if (kept.size !== (before?.size ?? -1)) {
     // the newest last; the oldest go first when there are too many
-    const entries = [...kept];
-    const trimmed = new Map(entries.slice(-MAX_ENTRIES));
+    const trimmed = newestThatFit([...kept]);
     try {
       const dir = path.replace(/\/[^/]*$/, "") || "/";
       await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -62,4 +77,25 @@ export async function loadRuleSetKept(files: RuleFile[]): Promise<RuleSet> {
     }
   }
   return set;
+}
+
+/**
+ * The newest of `entries` (the newest last) that fit {@link MAX_ENTRIES} and
+ * {@link MAX_KEPT_CHARS}, leaving out any larger than
+ * {@link MAX_ENTRY_CHARS}; in their order.
+ */
+function newestThatFit(
+  entries: [string, ParsedEntry][],
+): Map<string, ParsedEntry> {
+  const keep: [string, ParsedEntry][] = [];
+  let chars = 0;
+  for (let i = entries.length - 1; i >= 0 && keep.length < MAX_ENTRIES; i--) {
+    // (its key, quotes and separators: 70 characters)
+    const size = JSON.stringify(entries[i][1]).length + 70;
+    if (size > MAX_ENTRY_CHARS) continue;
+    if (chars + size > MAX_KEPT_CHARS) break;
+    chars += size;
+    keep.push(entries[i]);
+  }
+  return new Map(keep.reverse());
 }
