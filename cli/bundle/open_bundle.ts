@@ -9,6 +9,11 @@
  * recording named `NAME` (as the directory is: links checked, gaps as lost
  * spans).
  *
+ * A manifest that names a recording member procrec never writes (outside
+ * `recordings/`, zip-slip, a backslash, an empty or `.` part: see
+ * {@link recordingMemberProblem}) was altered: the bundle is refused whole,
+ * by every reader alike, with the member named; `verifyBundle` reports it.
+ *
  * @module
  */
 import type { Entry } from "@zip.js/zip.js";
@@ -21,7 +26,7 @@ import {
   segmentStart,
 } from "../log/mod.ts";
 import { INPUT_LIMITS } from "../io/mod.ts";
-import { openZip, readEntry, streamEntry } from "./_zip.ts";
+import { isUnsafeMemberName, openZip, readEntry, streamEntry } from "./_zip.ts";
 import {
   type Manifest,
   MANIFEST_NAME,
@@ -95,6 +100,19 @@ export async function openBundle(path: string): Promise<OpenBundle> {
       );
     }
     const recordings = manifest.recordings.map((r) => r.member);
+    const bad = recordings.filter((r) => recordingMemberProblem(r));
+    if (bad.length > 0) {
+      const more = bad.length > 1 ? ` (and ${bad.length - 1} more)` : "";
+      throw new Error(
+        `Cannot read bundle "${path}": its manifest names recording member "${
+          bad[0]
+        }"${more}, ` +
+          `a name procrec never gives a recording: ${
+            recordingMemberProblem(bad[0])
+          }; ` +
+          `the bundle was altered, and no recording in it is read: procrec verify says more`,
+      );
+    }
     const units = recordingUnits(recordings);
     const sizeOf = (name: string) =>
       manifest.members.find((m) => m.name === name)?.size;
@@ -108,8 +126,7 @@ export async function openBundle(path: string): Promise<OpenBundle> {
       // never inflated past the size the manifest pins
       return streamEntry(entry, { maxBytes: sizeOf(name) });
     };
-    const label = (name: string) =>
-      `${path}#${name.slice(RECORDINGS_DIR.length)}`;
+    const label = (name: string) => `${path}#${shortName(name)}`;
     const b: OpenBundle = {
       path,
       manifest,
@@ -176,7 +193,7 @@ export async function openBundle(path: string): Promise<OpenBundle> {
           const size = manifest.members.find((m) => m.name === name)?.size;
           return await RecordingReader.fromStream(
             thenClose(streamEntry(entry, { maxBytes: size }), close),
-            `${path}#${name.slice(RECORDINGS_DIR.length)}`,
+            label(name),
           );
         } catch (e) {
           await close();
@@ -206,8 +223,9 @@ export async function openBundle(path: string): Promise<OpenBundle> {
 export function recordingUnits(recordings: string[]): string[] {
   const out: string[] = [];
   for (const r of recordings) {
-    const rest = r.slice(RECORDINGS_DIR.length);
-    const slash = rest.indexOf("/");
+    const rest = shortName(r);
+    // a name outside recordings/ (refused by openBundle) is a unit alone
+    const slash = rest === r ? -1 : rest.indexOf("/");
     const unit = slash < 0 ? r : RECORDINGS_DIR + rest.slice(0, slash + 1);
     if (!out.includes(unit)) out.push(unit);
   }
@@ -230,9 +248,7 @@ export function pickRecording(
   recordings: string[],
   member?: string,
 ): string {
-  const list = recordings.map((r) => r.slice(RECORDINGS_DIR.length)).join(
-    ", ",
-  );
+  const list = recordings.map(shortName).join(", ");
   if (member === undefined) {
     if (recordings.length === 1) return recordings[0];
     if (recordings.length === 0) {
@@ -255,6 +271,47 @@ export function pickRecording(
     );
   }
   return found;
+}
+
+/**
+ * Why a bundle's readers refuse `name` as a recording member, or `undefined`
+ * when they read it. procrec names a recording `recordings/FILE`, and each
+ * segment of a directory `recordings/NAME/FILE`; refused are a name verify
+ * calls zip-slip (`..`, an absolute path, a drive letter, a NUL), a name
+ * outside `recordings/`, a backslash, and an empty or `.` part (a folder).
+ *
+ * @example
+ * ```ts
+ * import { recordingMemberProblem } from "./open_bundle.ts";
+ * if (recordingMemberProblem("recordings/a.cbor")) throw new Error();
+ * if (recordingMemberProblem("recordings/d/1.cbor")) throw new Error();
+ * for (const bad of ["../x.cbor", "/etc/passwd", "C:/x", "summary.txt", "recordings/"]) {
+ *   if (!recordingMemberProblem(bad)) throw new Error(bad);
+ * }
+ * ```
+ */
+export function recordingMemberProblem(name: string): string | undefined {
+  if (isUnsafeMemberName(name)) {
+    return "it would write outside the folder it is extracted to (zip-slip)";
+  }
+  if (!name.startsWith(RECORDINGS_DIR)) {
+    return `it is not under ${RECORDINGS_DIR}`;
+  }
+  if (name.includes("\\")) {
+    return "it holds a backslash (a folder separator on Windows)";
+  }
+  const parts = name.slice(RECORDINGS_DIR.length).split("/");
+  if (parts.some((p) => p === "" || p === ".")) {
+    return `it has an empty or "." part`;
+  }
+  return undefined;
+}
+
+/** A member's name as a reader gives it: without `recordings/`. */
+function shortName(name: string): string {
+  return name.startsWith(RECORDINGS_DIR)
+    ? name.slice(RECORDINGS_DIR.length)
+    : name;
 }
 
 async function* thenClose(

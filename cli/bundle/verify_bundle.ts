@@ -26,6 +26,7 @@ import {
   streamEntry,
 } from "./_zip.ts";
 import type { VerifyingKey } from "./keys.ts";
+import { recordingMemberProblem } from "./open_bundle.ts";
 import {
   type Manifest,
   MANIFEST_NAME,
@@ -294,6 +295,16 @@ export async function verifyBundle(
           member: MANIFEST_NAME,
           message:
             `the manifest describes recording ${name} but does not pin it as a member`,
+        });
+      }
+      // a name readers refuse (zip-slip is reported with the zip's names)
+      const why = recordingMemberProblem(name);
+      if (why !== undefined && !isUnsafeMemberName(name)) {
+        findings.push({
+          level: "tampered",
+          member: name,
+          message:
+            `is not a name procrec gives a recording: ${why}; readers refuse the bundle`,
         });
       }
       if (!entry) continue; // already reported as missing
