@@ -102,10 +102,17 @@ export function globTest(parts: Part[]): (text: string) => boolean {
   const first = pieces[0], last = pieces[pieces.length - 1];
   const middle = pieces.slice(1, -1);
   const fixed = first.units.length + last.units.length;
+  // (a piece without wildcards is compared by the string's own methods)
+  const starts = first.literal !== undefined
+    ? (s: string) => s.startsWith(first.literal!)
+    : (s: string) => isAt(s, 0, first);
+  const ends = last.literal !== undefined
+    ? (s: string) => s.endsWith(last.literal!)
+    : (s: string) => isAt(s, s.length - last.units.length, last);
   return (s) => {
     if (s.length < fixed) return false;
     const end = s.length - last.units.length;
-    if (!isAt(s, 0, first) || !isAt(s, end, last)) return false;
+    if (!starts(s) || !ends(s)) return false;
     let at = first.units.length;
     for (let i = 0; i < middle.length; i++) {
       const found = find(s, middle[i], at, end);
