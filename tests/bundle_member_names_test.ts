@@ -20,6 +20,7 @@ import {
   recordingUnits,
 } from "../cli/bundle/open_bundle.ts";
 import type { Manifest } from "../cli/bundle/mod.ts";
+import { parseManifest } from "../cli/bundle/manifest.ts";
 import {
   bundleCreate,
   incidentEvents,
@@ -212,4 +213,34 @@ Deno.test("recordingUnits() and pickRecording() never cut a name that is not und
     message = (e as Error).message;
   }
   assert(message.includes("(/etc/passwd, b.cbor)"), message);
+});
+
+Deno.test("a manifest whose member size is not a whole number of bytes, 0 or more, is refused naming the member", () => {
+  const manifest = (size: unknown) =>
+    new TextEncoder().encode(JSON.stringify({
+      format: "procrec-bundle",
+      version: 1,
+      created: "2026-01-01T00:00:00.000Z",
+      tool: { name: "procrec", version: "0" },
+      recordingFormat: 1,
+      case: {},
+      members: [{ name: "recordings/a.cbor", size, sha256: "0".repeat(64) }],
+      recordings: [{ member: "recordings/a.cbor" }],
+    }));
+  for (const size of [0, 100, 2 ** 40]) {
+    parseManifest(manifest(size), "m.json");
+  }
+  for (const size of [-1, 1.5, 2 ** 60, Number.MAX_VALUE]) {
+    let message = "";
+    try {
+      parseManifest(manifest(size), "m.json");
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    assert(
+      message.includes(`members[0].size is ${JSON.stringify(size)}`) &&
+        message.includes("expected a whole number of bytes"),
+      `${size}: ${message}`,
+    );
+  }
 });

@@ -160,6 +160,13 @@ export function parseManifest(bytes: Uint8Array, name: string): Manifest {
     ) {
       throw fail(`members[${i}] is not {name, size, sha256}`);
     }
+    if (!Number.isSafeInteger(e.size) || (e.size as number) < 0) {
+      throw fail(
+        `members[${i}].size is ${
+          JSON.stringify(e.size)
+        }, expected a whole number of bytes, 0 or more`,
+      );
+    }
   });
   m.recordings.forEach((x: unknown, i: number) => {
     const r = x as Record<string, unknown>;
