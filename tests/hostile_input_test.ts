@@ -643,3 +643,39 @@ Deno.test("item 4: export to stdout writes C1 and bidi controls of evidence as J
     }
   }, "procrec-c1-");
 });
+
+Deno.test("a bundle member whose entry in the zip's directory lies is named with what that means, not zip.js's bare words", async () => {
+  await withTempDir(async (dir) => {
+    const b = `${dir}/b.zip`;
+    const made = await procrecBounded(
+      ["bundle", "create", "-o", b, FIXTURE],
+      LIMITS,
+    );
+    assertEquals(made.code, 0, made.stderr);
+    const bytes = await Deno.readFile(b);
+    const name = new TextEncoder().encode("recordings/make.cbor");
+    // the central directory's entry of the recording: its CRC-32 changed
+    let at = -1;
+    for (let i = 0; i + 46 + name.length <= bytes.length; i++) {
+      if (
+        bytes[i] === 0x50 && bytes[i + 1] === 0x4b && bytes[i + 2] === 1 &&
+        bytes[i + 3] === 2 &&
+        name.every((c, k) => bytes[i + 46 + k] === c)
+      ) at = i;
+    }
+    assert(at >= 0, "no directory entry for the recording");
+    bytes[at + 16] ^= 0xff;
+    await Deno.writeFile(b, bytes);
+    const r = await procrecBounded(["replay", b], LIMITS);
+    assertEquals(r.code, 2, r.stdout + r.stderr);
+    assert(
+      r.stderr.includes(`member "recordings/make.cbor" cannot be read: `) &&
+        r.stderr.includes("(zip: ") &&
+        r.stderr.includes("the bundle was altered or damaged"),
+      r.stderr,
+    );
+    const v = await procrecBounded(["verify", b], LIMITS);
+    assertEquals(v.code, 1, v.stdout + v.stderr);
+    assert(v.stdout.includes("TAMPERED [recordings/make.cbor]"), v.stdout);
+  }, "procrec-zip-lie-");
+});

@@ -196,16 +196,49 @@ export async function* streamEntry(
   let total = 0;
   try {
     for (;;) {
-      const r = await Promise.race([reader.read(), failure]);
+      const r = await Promise.race([reader.read(), failure]).catch((e) => {
+        throw memberError(entry.filename, e);
+      });
       if (r.done) break;
       total += r.value.length;
       if (total > max) throw new MemberSizeError(entry.filename, max);
       yield r.value;
     }
     finished = true;
-    await done;
+    await done.catch((e) => {
+      throw memberError(entry.filename, e);
+    });
   } finally {
     if (!finished) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
+}
+
+/** What zip.js's own messages about a member mean. */
+const ZIP_MESSAGES: Record<string, string> = {
+  "Ambiguous archive":
+    "its local header and the zip's directory disagree about it",
+  "Invalid uncompressed size":
+    "it inflates to another size than the zip's directory gives",
+  "Invalid CRC32": "its bytes do not match the CRC-32 the zip gives",
+  "Invalid signature": "its bytes do not match the CRC-32 the zip gives",
+  "Compression method not supported":
+    "it is compressed with a method other than stored or deflate",
+  "Local file header not found": "its local header is missing or damaged",
+  "Zip64 extra field not found": "the Zip64 sizes it announces are missing",
+};
+
+/**
+ * A failure of zip.js while reading `member`, said with the member's name
+ * and what it means (zip.js's own words kept in brackets).
+ */
+function memberError(member: string, e: unknown): Error {
+  const message = (e as Error)?.message ?? String(e);
+  const meaning = ZIP_MESSAGES[message];
+  return new Error(
+    meaning
+      ? `member "${member}" cannot be read: ${meaning} (zip: ${message}); the bundle was altered or damaged`
+      : `member "${member}" cannot be read: ${message}`,
+    { cause: e },
+  );
 }
