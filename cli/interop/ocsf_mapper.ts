@@ -109,7 +109,10 @@ export function ocsfMapper(
     if (parent) p.parent_process = proc(parent);
     return p;
   };
-  const os = OS[header.os];
+  // the reader refuses any other os; a header built elsewhere with one is
+  // OCSF's "Other" (type_id 99), named as it was given
+  const os = OS[header.os] ??
+    { name: String(header.os), type_id: 99, type: "Other" };
   const common = (t: number) => ({
     category_uid: 1,
     category_name: "System Activity",

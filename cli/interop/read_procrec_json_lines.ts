@@ -4,15 +4,22 @@
  *
  * @module
  */
-import { EVENT_KINDS, type ProcEvent } from "../events/types.ts";
+import {
+  EVENT_KINDS,
+  type ProcEvent,
+  type Provenance,
+} from "../events/types.ts";
 import {
   decodeEvent,
   encodeEvent,
   FORMAT_NAME,
+  INFO_FIELDS,
+  PROVENANCE,
   READABLE_VERSIONS,
   type RecordingHeader,
 } from "../log/mod.ts";
-import { fromJson, PROCREC_JSONL_VERSION } from "./procrec_json.ts";
+import { checkHeaderFields } from "../log/check_header_fields.ts";
+import { fromJson, PROCREC_JSONL_VERSION, toJson } from "./procrec_json.ts";
 import { type Line, readLines } from "./read_lines.ts";
 import { ImportInputError } from "./sysmon_input_error.ts";
 
@@ -107,44 +114,70 @@ function checkHeader(v: unknown, file: string, no: number): RecordingHeader {
   if (o.version !== PROCREC_JSONL_VERSION) {
     fail(
       "version",
-      `is ${JSON.stringify(o.version)}, expected ${PROCREC_JSONL_VERSION}`,
+      `is ${shown(o.version)}, expected ${PROCREC_JSONL_VERSION}`,
     );
   }
   const h = o.header as Record<string, unknown>;
-  if (typeof h !== "object" || h === null) fail("header", "is missing");
+  if (typeof h !== "object" || h === null || Array.isArray(h)) {
+    fail("header", `is ${shown(h)}, expected the recording's header (a map)`);
+  }
   if (
     h.format !== FORMAT_NAME || !READABLE_VERSIONS.includes(h.version as number)
   ) {
     fail(
       "header.version",
-      `is ${JSON.stringify(h.version)} of ${
-        JSON.stringify(h.format)
-      }, expected ${READABLE_VERSIONS.join(" or ")} of "${FORMAT_NAME}"`,
+      `is ${shown(h.version)} of ${shown(h.format)}, expected ${
+        READABLE_VERSIONS.join(" or ")
+      } of "${FORMAT_NAME}"`,
     );
   }
-  for (const k of ["host", "kernel", "bootId"]) {
-    if (typeof h[k] !== "string") fail(`header.${k}`, "is not text");
-  }
-  if (h.os !== "linux" && h.os !== "windows") {
-    fail(
-      "header.os",
-      `is ${JSON.stringify(h.os)}, expected "linux" or "windows"`,
-    );
-  }
-  const tb = h.timeBase as Record<string, unknown> | undefined;
-  if (typeof tb?.monoNs !== "bigint" || typeof tb?.utcNs !== "bigint") {
-    fail("header.timeBase", "is not {monoNs, utcNs} as big integers");
-  }
-  const clock = h.clock as Record<string, unknown> | undefined;
-  if (typeof clock?.monoToUtcNs !== "bigint") {
-    fail("header.clock", "is not {source, monoToUtcNs}");
-  }
-  for (const k of ["tool", "source", "options"]) {
-    if (typeof h[k] !== "object" || h[k] === null) {
-      fail(`header.${k}`, "is missing");
+  // an export writes a segment's final hashes (byte strings) as JSON does a
+  // Uint8Array: {"0": 122, "1": 169, ...}; they are read back as bytes
+  const seg = h.segment as Record<string, unknown> | undefined;
+  if (typeof seg === "object" && seg !== null) {
+    const prev = seg.previous as Record<string, unknown> | undefined;
+    if (typeof prev === "object" && prev !== null) {
+      prev.finalHash = bytesOfJson(prev.finalHash);
+    }
+    if (Array.isArray(seg.deleted)) {
+      for (const d of seg.deleted) {
+        if (typeof d === "object" && d !== null) {
+          d.finalHash = bytesOfJson(d.finalHash);
+        }
+      }
     }
   }
+  // every other field as the recording reader checks it: what this accepts,
+  // the recording written from it reads
+  checkHeaderFields(h, (field, detail) => fail(`header.${field}`, detail));
   return h as unknown as RecordingHeader;
+}
+
+/**
+ * A value of the input as a message shows it: JSON as the export writes it
+ * (big integers as `{"$bigint":"..."}`), cut at 60 characters; `missing`
+ * when it is not there.
+ */
+function shown(v: unknown): string {
+  if (v === undefined) return "missing";
+  const text = toJson(v) ?? String(v);
+  return text.length > 60 ? `${text.slice(0, 60)}...` : text;
+}
+
+/** `v` as bytes when it is a Uint8Array as JSON writes it, else as it is. */
+function bytesOfJson(v: unknown): unknown {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return v;
+  const o = v as Record<string, unknown>;
+  const n = Object.keys(o).length;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const b = o[i];
+    if (typeof b !== "number" || !Number.isInteger(b) || b < 0 || b > 255) {
+      return v;
+    }
+    out[i] = b;
+  }
+  return out;
 }
 
 function checkEvent(v: unknown, file: string, no: number): ProcEvent {
@@ -157,12 +190,56 @@ function checkEvent(v: unknown, file: string, no: number): ProcEvent {
       file,
       no,
       "kind",
-      `is ${JSON.stringify(o.kind)}, expected one of ${EVENT_KINDS.join(", ")}`,
+      `is ${shown(o.kind)}, expected one of ${EVENT_KINDS.join(", ")}`,
     );
   }
+  if (o.info !== undefined) checkInfo(o.info, file, no);
   try {
     return decodeEvent(encodeEvent(o as unknown as ProcEvent));
   } catch (e) {
     throw new ImportInputError(file, no, undefined, (e as Error).message);
+  }
+}
+
+/**
+ * An event's `info`, as far as encoding it needs (the schema's decoding
+ * checks each field after): an object whose `from` is an object of
+ * provenances and whose `ns`, when there, an object.
+ */
+function checkInfo(info: unknown, file: string, no: number): void {
+  const fail = (field: string, detail: string): never => {
+    throw new ImportInputError(file, no, field, detail);
+  };
+  const isObject = (v: unknown) =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(info)) {
+    fail("info", `is ${shown(info)}, expected an object`);
+  }
+  const i = info as Record<string, unknown>;
+  if (!isObject(i.from)) {
+    fail(
+      "info.from",
+      `is ${shown(i.from)}, expected an object of provenances (${
+        INFO_FIELDS.join(", ")
+      })`,
+    );
+  }
+  const from = i.from as Record<string, unknown>;
+  for (const f of INFO_FIELDS) {
+    const p = from[f];
+    if (p !== undefined && !PROVENANCE.includes(p as Provenance)) {
+      fail(
+        `info.from.${f}`,
+        `is ${shown(p)}, expected one of ${
+          PROVENANCE.filter((x) => x).join(", ")
+        }`,
+      );
+    }
+  }
+  if (i.ns !== undefined && !isObject(i.ns)) {
+    fail(
+      "info.ns",
+      `is ${shown(i.ns)}, expected an object of namespace numbers`,
+    );
   }
 }

@@ -7,8 +7,8 @@
  * {@link RecordingReport.problems} (with chunk index, offset and reason) and a
  * `lost` event of reason `recording` where events are missing; the reader then
  * resynchronizes on the next chunk marker. Only input that is not a procrec
- * recording at all, or has another format version, throws
- * {@link RecordingFormatError}.
+ * recording at all, has another format version, or a header field of
+ * another shape than the schema's, throws {@link RecordingFormatError}.
  *
  * @module
  */
@@ -38,6 +38,7 @@ import {
 } from "./_sha256_native.ts";
 import { decodedKinds, decodeEventBody } from "./decode_event_body.ts";
 import { RecordingFramer } from "./frame_recording.ts";
+import { checkHeaderFields } from "./check_header_fields.ts";
 import {
   FORMAT_NAME,
   MAX_ITEM_BYTES,
@@ -745,26 +746,10 @@ function checkHeader(value: unknown, name: string): RecordingHeader {
       }`,
     );
   }
-  for (const k of ["host", "os", "kernel", "bootId"]) {
-    if (typeof h[k] !== "string") {
-      throw fail(`header field "${k}" is missing or not a string`);
-    }
-  }
-  const tb = h.timeBase as Record<string, unknown> | undefined;
-  const clock = h.clock as Record<string, unknown> | undefined;
-  if (
-    typeof tb !== "object" || tb === null || typeof clock !== "object" ||
-    clock === null
-  ) {
-    throw fail(`header fields "timeBase" and "clock" must be maps`);
-  }
-  try {
-    tb.monoNs = BigInt(tb.monoNs as bigint);
-    tb.utcNs = BigInt(tb.utcNs as bigint);
-    clock.monoToUtcNs = BigInt(clock.monoToUtcNs as bigint);
-  } catch {
-    throw fail(`header time base is not made of integers`);
-  }
+  // every other field's shape (the same checks as import jsonl's)
+  checkHeaderFields(h, (field, detail) => {
+    throw fail(`header field "${field}" ${detail}`);
+  });
   // its byte strings copied: decoded, they are views of the whole block
   // read (64 KiB or more), which a header kept for each segment of a
   // directory would keep alive

@@ -22,16 +22,24 @@ import type { RedactionInfo } from "../log/schema.ts";
  * ```
  */
 export function describeRedaction(r: RedactionInfo): string {
+  // the reader checks the field's shape (cli/log/check_header_fields.ts);
+  // a value of another shape still shows as "?", never "undefined"
   const rules = Array.isArray(r.rules)
-    ? r.rules.map((x) => String(x?.name)).join(", ")
+    ? r.rules.map((x) => text(x?.name)).join(", ")
     : "?";
-  let line = `redacted: rules ${rules} (${r.hmac}, key ${r.keyId})`;
+  let line = `redacted: rules ${rules} (${text(r.hmac)}, key ${text(r.keyId)})`;
   const s = r.source;
   if (s) {
     line +=
-      `; a redacted copy of ${s.path} (SHA-256 ${s.sha256}, ${s.bytes} bytes` +
-      (s.finalHash ? `, final hash ${s.finalHash}` : "") +
-      (s.complete ? "" : ", which was NOT complete and intact") + ")";
+      `; a redacted copy of ${text(s.path)} (SHA-256 ${text(s.sha256)}, ${
+        typeof s.bytes === "number" ? s.bytes : "?"
+      } bytes` +
+      (typeof s.finalHash === "string" ? `, final hash ${s.finalHash}` : "") +
+      (s.complete === true ? "" : ", which was NOT complete and intact") + ")";
   }
   return line;
+}
+
+function text(v: unknown): string {
+  return typeof v === "string" ? v : "?";
 }

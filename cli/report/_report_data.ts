@@ -176,7 +176,8 @@ function recordingData(r: ReportRecording): RecordingData {
       `${h.source.name}${h.source.reason ? ` (${h.source.reason})` : ""}`,
     ],
     ["recorder", `${h.tool.name} ${h.tool.version}`],
-    ...(h.command
+    // the reader checks argv's shape; the page still never assumes it
+    ...(Array.isArray(h.command?.argv)
       ? [["command", h.command.argv.join(" ")] as [string, string]]
       : []),
     ...(h.redaction ? [["redaction", h.redaction] as [string, string]] : []),
