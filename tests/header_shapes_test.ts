@@ -500,6 +500,58 @@ Deno.test("the segments of a directory read with their links, and a later segmen
   });
 });
 
+Deno.test("a later segment exported and imported replays as the segment does: the processes alive at its start once, not twice", async () => {
+  await withTempDir(async (dir) => {
+    const base = testHeader().timeBase.utcNs;
+    let now = base;
+    const segs = `${dir}/segs`;
+    await Deno.mkdir(segs);
+    const w = await SegmentWriter.open(testHeader(), {
+      dir: segs,
+      writer: { flushIntervalMs: 0 },
+      nowUtcNs: () => now,
+    });
+    // three processes that live on into the second segment
+    for (let pid = 3000; pid < 3003; pid++) {
+      w.write(processCreate(pid - 2000, pid, 1));
+    }
+    now = base + 10_000_000_000n;
+    await w.rotateNow();
+    w.write(processCreate(10_000_000_005, 4000, 3000));
+    now = base + 20_000_000_000n;
+    await w.close();
+    const names = (await Array.fromAsync(Deno.readDir(segs)))
+      .map((e) => e.name).sort();
+    assertEquals(names.length, 2);
+    const second = `${segs}/${names[1]}`;
+    const want = await procrec(["replay", "--summary", second]);
+    assertEquals(want.code, 0, want.stderr);
+    assert(
+      want.stdout.includes("3 running before the recording"),
+      want.stdout,
+    );
+    const ex = await procrec(["export", second, "-o", `${dir}/s.jsonl`]);
+    assertEquals(ex.code, 0, ex.stderr);
+    const im = await procrec([
+      "import",
+      "jsonl",
+      `${dir}/s.jsonl`,
+      "-o",
+      `${dir}/s.cbor`,
+    ]);
+    assertEquals(im.code, 0, im.stderr);
+    const got = await procrec(["replay", "--summary", `${dir}/s.cbor`]);
+    assertEquals(got.code, 0, got.stderr);
+    assertEquals(got.stdout, want.stdout);
+    const r = await RecordingReader.open(`${dir}/s.cbor`);
+    assertEquals(r.header.segment, undefined);
+    assert(
+      r.header.source.reason?.includes("export of segment 1 ("),
+      r.header.source.reason,
+    );
+  });
+});
+
 Deno.test("every fixture recording's header still reads", async () => {
   const paths: string[] = [];
   const walk = async (d: string) => {

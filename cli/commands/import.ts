@@ -196,7 +196,11 @@ async function importJsonl(file: string, opts: Opts): Promise<number> {
   const name = basename(file);
   const path = await withInput(file, async (chunks) => {
     const input = readProcrecJsonLines(chunks, name);
-    const { format: _f, version: _v, ...header } = await input.header();
+    // (an exported segment is not a segment here: the processes alive at
+    // its start, which its header lists, are already in the export as
+    // snapshot events, and its links name files that are not beside it)
+    const { format: _f, version: _v, segment, ...header } = await input
+      .header();
     const w = await RecordingWriter.create(
       opts.output,
       redactHeader({
@@ -207,8 +211,11 @@ async function importJsonl(file: string, opts: Opts): Promise<number> {
           : header.options,
         source: {
           name: "import",
-          reason:
-            `procrec JSON lines export; recorded by ${header.source.name}`,
+          reason: `procrec JSON lines export${
+            segment
+              ? ` of segment ${segment.index} (id ${segment.id}) of run ${segment.run}`
+              : ""
+          }; recorded by ${header.source.name}`,
         },
         import: { format: "jsonl", files: [{ name, sha256 }] },
       }, redactor),
