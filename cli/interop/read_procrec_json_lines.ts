@@ -54,7 +54,8 @@ export function readProcrecJsonLines(
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   file: string,
 ): ProcrecJsonInput {
-  const lines = readLines(chunks, { file });
+  // (an export is UTF-8: other bytes are damage, never read as U+FFFD)
+  const lines = readLines(chunks, { file, strictUtf8: true });
   let header: Promise<RecordingHeader> | undefined;
   const readHeader = async (): Promise<RecordingHeader> => {
     const first = await nextLine(lines);
