@@ -4,7 +4,15 @@
  * wherever the input's chunks cut it; valid text cut anywhere reads whole.
  */
 import { readLines } from "../cli/interop/read_lines.ts";
-import { assert, assertEquals } from "./_record_helpers.ts";
+import {
+  assert,
+  assertEquals,
+  procrec,
+  ROOT,
+  withTempDir,
+} from "./_record_helpers.ts";
+
+const FIXTURE = `${ROOT}fixtures/make.cbor`;
 
 /** `bytes` cut into chunks at `cuts`. */
 function cut(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
@@ -68,4 +76,30 @@ Deno.test("readLines with strictUtf8: a byte that is not UTF-8 is named by line 
   // without it, such bytes read as U+FFFD (the Sysmon importers' way)
   const lax = await Array.fromAsync(readLines([third]));
   assertEquals(lax[0].text, "bad: \ufffd\ufffd");
+});
+
+Deno.test("import jsonl of a line nested 200,000 deep says so, naming the line, and writes nothing", async () => {
+  await withTempDir(async (dir) => {
+    const input = `${dir}/deep.jsonl`;
+    // a header line, then an event line that opens 200,000 arrays
+    const header = (await procrec(["export", FIXTURE])).stdout.split("\n")[0];
+    await Deno.writeTextFile(
+      input,
+      `${header}\n${"[".repeat(200_000)}${"]".repeat(200_000)}\n`,
+    );
+    const r = await procrec([
+      "import",
+      "jsonl",
+      input,
+      "-o",
+      `${dir}/out.cbor`,
+    ]);
+    assertEquals(r.code, 2, r.stderr);
+    assert(
+      r.stderr.includes("line 2: is nested too deeply to read as JSON"),
+      r.stderr,
+    );
+    assert(!r.stderr.includes("call stack"), r.stderr);
+    assert(!(await Deno.stat(`${dir}/out.cbor`).then(() => true, () => false)));
+  });
 });

@@ -7,7 +7,7 @@
  * @module
  */
 import { readLines } from "./read_lines.ts";
-import { ImportInputError } from "./sysmon_input_error.ts";
+import { ImportInputError, notJsonDetail } from "./sysmon_input_error.ts";
 import type { SysmonRecord } from "./sysmon_record.ts";
 
 /**
@@ -40,7 +40,7 @@ export async function* parseSysmonJsonLines(
         file,
         no,
         undefined,
-        `is not JSON (${(e as Error).message})`,
+        notJsonDetail(e),
       );
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {

@@ -21,7 +21,7 @@ import {
 import { checkHeaderFields } from "../log/check_header_fields.ts";
 import { fromJson, PROCREC_JSONL_VERSION, toJson } from "./procrec_json.ts";
 import { type Line, readLines } from "./read_lines.ts";
-import { ImportInputError } from "./sysmon_input_error.ts";
+import { ImportInputError, notJsonDetail } from "./sysmon_input_error.ts";
 
 /** An export being read: its header first, then its events. */
 export interface ProcrecJsonInput {
@@ -96,7 +96,7 @@ function parse(line: Line, file: string): unknown {
       file,
       line.no,
       undefined,
-      `is not JSON (${(e as Error).message})`,
+      notJsonDetail(e),
     );
   }
 }

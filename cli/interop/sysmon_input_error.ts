@@ -30,3 +30,25 @@ export class ImportInputError extends SyntaxError {
     this.name = "ImportInputError";
   }
 }
+
+/**
+ * What an importer says of a line `JSON.parse` (or a parser over it) threw
+ * on: its syntax error, or that it is nested too deeply to read (a stack
+ * overflow, whose own words name no input).
+ *
+ * @example
+ * ```ts
+ * import { notJsonDetail } from "./sysmon_input_error.ts";
+ * const deep = notJsonDetail(new RangeError("Maximum call stack size exceeded"));
+ * if (!deep.includes("nested too deeply")) throw new Error(deep);
+ * let bad = "";
+ * try { JSON.parse("{"); } catch (e) { bad = notJsonDetail(e); }
+ * if (!bad.startsWith("is not JSON (")) throw new Error(bad);
+ * ```
+ */
+export function notJsonDetail(e: unknown): string {
+  if (e instanceof RangeError) {
+    return "is nested too deeply to read as JSON (more levels than the parser's stack holds)";
+  }
+  return `is not JSON (${(e as Error)?.message ?? String(e)})`;
+}
