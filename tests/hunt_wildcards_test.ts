@@ -2,11 +2,15 @@
  * Sigma wildcards without backtracking: the matcher gives the answers of the
  * RegExp it replaced on random values and texts, and a command line anyone
  * can write (16 KB of "ab") no longer holds a hunt for minutes with an
- * ordinary rule value of three stars.
+ * ordinary rule value of three stars; nor does a rule's own |re that
+ * backtracks (V8's linear engine takes over, by the launcher's flag).
  */
 import { compileRule, EventFields, parseRule } from "../cli/hunt/mod.ts";
 import { globTest } from "../cli/hunt/_glob.ts";
 import { DASH, ONE, type Part, STAR } from "../cli/hunt/_value_parts.ts";
+import { processCreate, writeRecording } from "./_recording_helpers.ts";
+import { withTempDir } from "./_record_helpers.ts";
+import { procrecBounded } from "./_bounded.ts";
 
 function assert(cond: unknown, msg = "assertion failed"): asserts cond {
   if (!cond) throw new Error(msg);
@@ -109,4 +113,36 @@ Deno.test("hunt wildcards: a 16 KB command line against values of many stars giv
   assert(!matches("?*".repeat(2000) + "c", long));
   assert(matches("?*".repeat(2000), long));
   assert(matches("*b*a*b*a*b", long, "|cased"));
+});
+
+Deno.test("hunt: a rule's |re that backtracks for ever ((a+)+$) against a command line of 40 a's and a ! ends at once, through the launcher", async () => {
+  await withTempDir(async (dir) => {
+    const rec = `${dir}/a.cbor`;
+    await writeRecording(rec, [
+      processCreate(1000, 4000, 1),
+      {
+        kind: "exec",
+        t: 2000,
+        pid: 4000,
+        tid: 4000,
+        info: {
+          image: "/bin/sh",
+          argv: ["sh", "a".repeat(40) + "!"],
+          from: {},
+        },
+      },
+    ]);
+    const rule = `${dir}/r.yml`;
+    await Deno.writeTextFile(
+      rule,
+      "title: backtracks\nid: r\nlevel: high\nlogsource: {category: process_creation, product: linux}\ndetection:\n  s:\n    CommandLine|re: '(a+)+$'\n  t:\n    CommandLine|re: 'sh (a+)+!$'\n  condition: s or t\n",
+    );
+    // (minutes with V8's backtracking engine alone)
+    const r = await procrecBounded(["hunt", "--rules", rule, rec], {
+      timeoutMs: 30_000,
+      maxRssMiB: 400,
+    });
+    assert(r.code === 1, `${r.code} ${r.stdout} ${r.stderr}`);
+    assert(r.stdout.includes("1 hit"), r.stdout);
+  });
 });

@@ -6,12 +6,20 @@
  */
 import { assert, assertEquals, procrec, ROOT } from "./_record_helpers.ts";
 
+/** The launcher's `NAME="..."` value, its `$REGEXP_V8_FLAG` put in. */
+function launcherFlags(launcher: string, name: string): string {
+  const m = new RegExp(`^${name}="([^"]+)"$`, "m").exec(launcher);
+  assert(m, `the launcher sets ${name}`);
+  const regexp = /^REGEXP_V8_FLAG="([^"]+)"$/m.exec(launcher);
+  assert(regexp, "the launcher sets REGEXP_V8_FLAG");
+  return m[1].replaceAll("$REGEXP_V8_FLAG", regexp[1]);
+}
+
 Deno.test("the launcher gives record the V8 flags deno task bench:live-memory measures with", async () => {
   const launcher = await Deno.readTextFile(`${ROOT}procrec`);
-  const m = /^RECORDER_V8_FLAGS="([^"]+)"$/m.exec(launcher);
-  assert(m, "the launcher sets RECORDER_V8_FLAGS");
-  const flags = m[1].split(",");
-  assert(flags.includes("--optimize-for-size"), m[1]);
+  const value = launcherFlags(launcher, "RECORDER_V8_FLAGS");
+  const flags = value.split(",");
+  assert(flags.includes("--optimize-for-size"), value);
   assert(
     /if \[ "\$\{1:-\}" = "record" \]; then V8_FLAGS=\("--v8-flags=\$RECORDER_V8_FLAGS"\)/
       .test(launcher),
@@ -33,10 +41,9 @@ Deno.test("the launcher gives record the V8 flags deno task bench:live-memory me
 
 Deno.test("the launcher gives every other command the V8 flags deno task bench and bench:compare measure the analysis with", async () => {
   const launcher = await Deno.readTextFile(`${ROOT}procrec`);
-  const m = /^ANALYSIS_V8_FLAGS="([^"]+)"$/m.exec(launcher);
-  assert(m, "the launcher sets ANALYSIS_V8_FLAGS");
-  const flags = m[1].split(",");
-  assert(flags.some((f) => f.startsWith("--max-semi-space-size=")), m[1]);
+  const value = launcherFlags(launcher, "ANALYSIS_V8_FLAGS");
+  const flags = value.split(",");
+  assert(flags.some((f) => f.startsWith("--max-semi-space-size=")), value);
   assert(
     /^V8_FLAGS=\("--v8-flags=\$ANALYSIS_V8_FLAGS"\)$/m.test(launcher),
     "the other commands get them",
