@@ -6,7 +6,7 @@
  * backtracks (V8's linear engine takes over, by the launcher's flag).
  */
 import { compileRule, EventFields, parseRule } from "../cli/hunt/mod.ts";
-import { globTest } from "../cli/hunt/_glob.ts";
+import { caseFolded, globTest } from "../cli/hunt/_glob.ts";
 import { DASH, ONE, type Part, STAR } from "../cli/hunt/_value_parts.ts";
 import { processCreate, writeRecording } from "./_recording_helpers.ts";
 import { withTempDir } from "./_record_helpers.ts";
@@ -17,7 +17,7 @@ function assert(cond: unknown, msg = "assertion failed"): asserts cond {
 }
 
 /** The RegExp the engine built before, as the reference. */
-function reference(parts: Part[]): RegExp {
+function reference(parts: Part[], flags = ""): RegExp {
   const src = parts.map((x) =>
     x === STAR
       ? "[\\s\\S]*"
@@ -27,7 +27,7 @@ function reference(parts: Part[]): RegExp {
       ? "[-/\u2013\u2014\u2015]"
       : (x as string).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
   ).join("");
-  return new RegExp(`^${src}$`);
+  return new RegExp(`^${src}$`, flags);
 }
 
 /** A small deterministic generator (xorshift32). */
@@ -77,6 +77,58 @@ Deno.test("hunt wildcards: the same answers as the RegExp on 20,000 random value
   assert(yes > 2_000 && yes < 18_000, `${yes} matches of 20,000`);
 });
 
+Deno.test("hunt wildcards: without case, the same answers as the RegExp's i flag on 20,000 random values and texts of letters whose case is odd", () => {
+  const r = random(11);
+  // dotted and dotless i, final and other sigma, the Kelvin sign, sharp s
+  // and its capital, e acute, and plain letters
+  const chars = [
+    "a",
+    "A",
+    "i",
+    "I",
+    "\u0130",
+    "\u0131",
+    "\u03c3",
+    "\u03a3",
+    "\u03c2",
+    "k",
+    "K",
+    "\u212a",
+    "\u00df",
+    "\u1e9e",
+    "\u00e9",
+    "\u00c9",
+    "-",
+  ];
+  let yes = 0;
+  for (let k = 0; k < 20_000; k++) {
+    const parts: Part[] = [];
+    for (let n = r(6); n > 0; n--) {
+      const w = r(10);
+      if (w < 3) parts.push(STAR);
+      else if (w < 4) parts.push(ONE);
+      else {
+        let lit = "";
+        for (let m = 1 + r(2); m > 0; m--) lit += chars[r(chars.length)];
+        parts.push(lit);
+      }
+    }
+    let text = "";
+    for (let m = r(8); m > 0; m--) text += chars[r(chars.length)];
+    const want = reference(parts, "i").test(text);
+    const folded = parts.map((x) => typeof x === "string" ? caseFolded(x) : x);
+    const got = globTest(folded)(caseFolded(text));
+    if (want) yes++;
+    assert(
+      got === want,
+      `${JSON.stringify(parts)} on ${
+        JSON.stringify(text)
+      }: ${got}, the RegExp /i ${want}`,
+    );
+  }
+  assert(yes > 1_000 && yes < 19_000, `${yes} matches of 20,000`);
+});
+
 /** Whether a Linux rule with this CommandLine value matches `cmdline`. */
 function matches(value: string, cmdline: string, modifier = ""): boolean {
   const rule = compileRule(parseRule(
@@ -94,6 +146,11 @@ function matches(value: string, cmdline: string, modifier = ""): boolean {
 }
 
 Deno.test("hunt wildcards: without case unless cased, ? one character, windash dashes", () => {
+  // (as the RegExp's i flag: "İ" one character, a final sigma the same
+  // letter as a capital one, the Kelvin sign not a k)
+  assert(matches("a?b*c", "a\u0130bxc"));
+  assert(matches("*\u03c3*x?", "\u0391\u03a3 xy"));
+  assert(!matches("k*?z", "\u212aaz"));
   assert(matches("*A*b*C", "xxaYYBzzc"));
   assert(!matches("*A*b*C", "xxaYYBzzc", "|cased"));
   assert(matches("*a*b*c", "xxaYYbzzc", "|cased"));

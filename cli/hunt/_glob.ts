@@ -73,9 +73,9 @@ function find(s: string, piece: Piece, from: number, end: number): number {
 }
 
 /**
- * A test of a whole text against `parts` (literal text, {@link STAR},
- * {@link ONE}, {@link DASH}), compared code unit by code unit: a caller
- * matching without case gives lower-case parts and a lower-case text.
+ * A test of a whole text against `parts` (literal text, `STAR`, `ONE`,
+ * {@link DASH}), compared code unit by code unit: a caller matching without
+ * case gives parts and text through {@link caseFolded}.
  *
  * @example
  * ```ts
@@ -121,4 +121,61 @@ export function globTest(parts: Part[]): (text: string) => boolean {
     }
     return true;
   };
+}
+
+/** Each code unit's fold ({@link caseFolded}), once asked for; -1: not yet. */
+let folds: Int32Array | undefined;
+
+function foldOf(c: number): number {
+  folds ??= new Int32Array(65536).fill(-1);
+  let f = folds[c];
+  if (f < 0) {
+    // as a RegExp with the i flag (and without u) compares: the unit's
+    // upper case when that is one unit, unless it takes a non-ASCII unit
+    // to ASCII
+    const u = String.fromCharCode(c).toUpperCase();
+    f = u.length !== 1 ? c : u.charCodeAt(0);
+    if (c >= 128 && f < 128) f = c;
+    folds[c] = f;
+  }
+  return f;
+}
+
+/** Whether every unit of `s` is ASCII. */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+let lastText = "";
+let lastFolded = "";
+
+/**
+ * `s` with each code unit folded as a RegExp's `i` flag compares them: the
+ * same length, one unit for one (`toLowerCase` of a whole text is not: "İ"
+ * becomes two units, a final "Σ" another letter than "σ"). The last text
+ * asked for is kept (the rules of an event test the same fields).
+ *
+ * @example
+ * ```ts
+ * import { caseFolded } from "./_glob.ts";
+ * if (caseFolded("aİb") !== "AİB" || caseFolded("ς") !== caseFolded("Σ")) throw new Error();
+ * if (caseFolded("\u212a") === "K") throw new Error("the Kelvin sign stays");
+ * ```
+ */
+export function caseFolded(s: string): string {
+  if (s === lastText) return lastFolded;
+  let out: string;
+  if (isAscii(s)) out = s.toUpperCase();
+  else {
+    const units = new Array<number>(s.length);
+    for (let i = 0; i < s.length; i++) units[i] = foldOf(s.charCodeAt(i));
+    out = "";
+    // (in slices: a call takes only so many arguments)
+    for (let i = 0; i < units.length; i += 8192) {
+      out += String.fromCharCode(...units.slice(i, i + 8192));
+    }
+  }
+  lastText = s;
+  lastFolded = out;
+  return out;
 }

@@ -8,7 +8,7 @@
  */
 import type { FieldItem } from "./sigma_rule.ts";
 import { RuleError, UnsupportedRuleError } from "./rule_error.ts";
-import { globTest } from "./_glob.ts";
+import { caseFolded, globTest } from "./_glob.ts";
 import { ABSENT, type EventFields, FIELD_INDEX } from "./event_fields.ts";
 import { FIELD_NAMES } from "./field_table.ts";
 import {
@@ -393,7 +393,10 @@ function shapeOf(parts: Part[], cased: boolean): Shape {
   return {
     op: "glob",
     text: "",
-    glob: globTest(p.map((x) => lit(x) ? text(x) : x)),
+    // (without case: folded unit by unit as the RegExp's i flag did)
+    glob: globTest(
+      p.map((x) => lit(x) ? (cased ? x : caseFolded(x as string)) : x),
+    ),
     cased,
   };
 }
@@ -412,7 +415,7 @@ function anyOf(alts: (StringTest | Shape)[]): StringTest {
     else if (a.op === "any") always = true;
     else if (a.op === "glob") {
       const glob = a.glob!;
-      other.push(a.cased ? (s) => glob(s) : (_s, low) => glob(low));
+      other.push(a.cased ? (s) => glob(s) : (s) => glob(caseFolded(s)));
     } else if (a.op === "eq") (a.cased ? eqCased : eq).add(a.text);
     else if (a.cased) {
       const t = a.text;
