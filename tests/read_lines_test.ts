@@ -62,6 +62,36 @@ Deno.test("readLines with strictUtf8: a byte that is not UTF-8 is named by line 
       `cut at ${c}: ${m}`,
     );
   }
+  // forms refused by the second byte's range or a later continuation, cut
+  // anywhere (the reviewer's cases): the lead byte, on line 3, is named
+  const enc2 = new TextEncoder();
+  for (
+    const seq of [
+      [0xed, 0xa0, 0x80],
+      [0xe0, 0x80, 0xaf],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xf0, 0x80, 0x80, 0xaf],
+      [0xe2, 0x82, 0x41],
+      [0xf0, 0x9f, 0x98, 0x41],
+    ]
+  ) {
+    const head = enc2.encode("one\ntwo\nab");
+    const all = new Uint8Array([
+      ...head,
+      ...seq,
+      ...enc2.encode("cd\nline4\nline5\n"),
+    ]);
+    for (let c = 0; c <= all.length; c++) {
+      for (const cuts of [[c], [c, Math.min(all.length, c + 1)]]) {
+        const m = await failure(cut(all, cuts));
+        assert(
+          m.includes("line 3: is not valid UTF-8") &&
+            m.includes(`at byte offset ${head.length} of`),
+          `${seq} cut at ${cuts}: ${m}`,
+        );
+      }
+    }
+  }
   // valid text cut anywhere reads whole, in strict mode too
   for (let c = 0; c <= good.length; c++) {
     const lines = await Array.fromAsync(

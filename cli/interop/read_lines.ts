@@ -1,4 +1,5 @@
 import { ImportInputError } from "./sysmon_input_error.ts";
+import { concatBytes } from "../io/concat_bytes.ts";
 
 /**
  * Splits a byte stream into text lines, in bounded memory.
@@ -55,10 +56,8 @@ export async function* readLines(
   const strict = options.strictUtf8 === true;
   const decoder = new TextDecoder("utf-8", { fatal: strict });
   let offset = 0;
-  /** Continuation bytes the last chunk's cut-off sequence still needs. */
-  let pending = 0;
-  /** The bytes of that sequence so far. */
-  let held = 0;
+  /** The bytes of a sequence the chunks so far cut off (valid so far). */
+  let held: Uint8Array = new Uint8Array(0);
   // the line so far: only the new text is searched for a newline
   let rest = "";
   let no = 0;
@@ -70,15 +69,14 @@ export async function* readLines(
       `is longer than the limit of ${max} characters for a line`,
     );
   const notUtf8 = (chunk: Uint8Array) => {
-    // a sequence the chunks before began, broken here or by the end: its
-    // lead byte, held from before, is at fault (a newline byte is never
-    // inside a UTF-8 sequence: the lines before the bad byte are counted in
-    // its chunk)
-    let k = 0;
-    while (k < pending && k < chunk.length && (chunk[k] & 0xc0) === 0x80) k++;
-    const at = pending > 0 && k < pending
-      ? -held
-      : firstInvalidUtf8(chunk, pending);
+    // the bad byte, looked for from the sequence the chunks before cut off
+    // (its lead byte is at fault when this chunk, or the end, breaks it); a
+    // newline byte is never inside a UTF-8 sequence, so the lines before
+    // the bad byte are counted in its chunk
+    const from = concatBytes([held, chunk]);
+    const found = firstInvalidUtf8(from);
+    // (none found: the end cut the held sequence off, its lead at fault)
+    const at = (found < from.length ? found : 0) - held.length;
     let line = no + 1;
     for (let i = 0; i < at; i++) if (chunk[i] === 0x0a) line++;
     return new ImportInputError(
@@ -97,7 +95,7 @@ export async function* readLines(
       throw e;
     }
     offset += chunk.length;
-    if (strict) [pending, held] = cutOff(chunk, pending, held);
+    if (strict) held = cutOff(held, chunk);
     let from = 0;
     let nl: number;
     while ((nl = text.indexOf("\n", from)) >= 0) {
@@ -125,14 +123,14 @@ export async function* readLines(
 }
 
 /**
- * The offset of the first byte of `bytes` that does not continue a valid
- * UTF-8 sequence, after the `pending` continuation bytes of a sequence the
- * chunk before began; `bytes.length` when only the end is cut off.
+ * The offset of the first byte of `bytes` that is not UTF-8 (a bad lead
+ * byte, or the lead of a sequence whose next bytes break it: not
+ * continuations, or an overlong, surrogate or out-of-range form), checked as
+ * far as the bytes go; `bytes.length` when none is (a sequence cut off by
+ * the end is not counted).
  */
-function firstInvalidUtf8(bytes: Uint8Array, pending: number): number {
-  // (the continuation bytes of a sequence the chunk before began)
+function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
-  while (i < pending && i < bytes.length && (bytes[i] & 0xc0) === 0x80) i++;
   while (i < bytes.length) {
     const b = bytes[i];
     const n = b < 0x80
@@ -145,40 +143,37 @@ function firstInvalidUtf8(bytes: Uint8Array, pending: number): number {
       ? 4
       : 0;
     if (n === 0) return i;
-    for (let k = 1; k < n && i + k < bytes.length; k++) {
+    if (n > 1 && i + 1 < bytes.length) {
+      const b1 = bytes[i + 1];
+      const lo = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80;
+      const hi = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf;
+      if (b1 < lo || b1 > hi) return i;
+    }
+    for (let k = 2; k < n && i + k < bytes.length; k++) {
       if ((bytes[i + k] & 0xc0) !== 0x80) return i;
     }
     if (i + n > bytes.length) return bytes.length;
-    // overlong, surrogate and out-of-range forms
-    const b1 = bytes[i + 1];
-    if (
-      (b === 0xe0 && b1 < 0xa0) || (b === 0xed && b1 > 0x9f) ||
-      (b === 0xf0 && b1 < 0x90) || (b === 0xf4 && b1 > 0x8f)
-    ) return i;
     i += n;
   }
   return bytes.length;
 }
 
 /**
- * The continuation bytes still needed after `chunk` (valid UTF-8) by a
- * sequence it cuts off, and the bytes of that sequence so far; `before` and
- * `heldBefore`: the same after the chunk before it.
+ * The bytes of a sequence cut off at the end of `held` (what the chunks
+ * before cut off) and `chunk`, which decoded as UTF-8: none, or a lead byte
+ * and up to two of its continuations.
  */
-function cutOff(
-  chunk: Uint8Array,
-  before: number,
-  heldBefore: number,
-): [number, number] {
-  const n = chunk.length;
-  for (let j = n - 1; j >= 0 && j >= n - 4; j--) {
-    const b = chunk[j];
+function cutOff(held: Uint8Array, chunk: Uint8Array): Uint8Array {
+  const tail = chunk.length >= 4
+    ? chunk.subarray(chunk.length - 4)
+    : concatBytes([held, chunk]).subarray(-4);
+  const n = tail.length;
+  for (let j = n - 1; j >= 0 && j >= n - 3; j--) {
+    const b = tail[j];
     if ((b & 0xc0) === 0x80) continue;
-    if (b < 0x80) return [0, 0];
+    if (b < 0x80) break;
     const len = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
-    const have = n - j;
-    return have >= len ? [0, 0] : [len - have, have];
+    return n - j < len ? tail.slice(j) : new Uint8Array(0);
   }
-  // only continuation bytes: all of them the sequence before's
-  return before > n ? [before - n, heldBefore + n] : [0, 0];
+  return new Uint8Array(0);
 }
