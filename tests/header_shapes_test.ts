@@ -500,7 +500,7 @@ Deno.test("the segments of a directory read with their links, and a later segmen
   });
 });
 
-Deno.test("a later segment exported and imported replays as the segment does: the processes alive at its start once, not twice", async () => {
+Deno.test("a later segment exported and imported, or redacted, replays as the segment does: the processes alive at its start once, not twice", async () => {
   await withTempDir(async (dir) => {
     const base = testHeader().timeBase.utcNs;
     let now = base;
@@ -549,6 +549,23 @@ Deno.test("a later segment exported and imported replays as the segment does: th
       r.header.source.reason?.includes("export of segment 1 ("),
       r.header.source.reason,
     );
+    // procrec redact of the segment, and of its copy: the same summary
+    await Deno.writeTextFile(
+      `${dir}/rules.json`,
+      '{"rules":[{"name":"pw","flag":"-p","separate":false}]}',
+    );
+    const k = await procrec(["keygen", "--redact", "-o", `${dir}/k`]);
+    assertEquals(k.code, 0, k.stderr);
+    const redact = ["--rules", `${dir}/rules.json`, "--redact-key", `${dir}/k`];
+    let from = second;
+    for (const to of [`${dir}/r1.cbor`, `${dir}/r2.cbor`]) {
+      const rd = await procrec(["redact", from, "-o", to, ...redact]);
+      assertEquals(rd.code, 0, rd.stderr);
+      const again = await procrec(["replay", "--summary", to]);
+      assertEquals(again.code, 0, again.stderr);
+      assertEquals(again.stdout, want.stdout, `redacted into ${to}`);
+      from = to;
+    }
   });
 });
 

@@ -36,7 +36,17 @@ export function redactedHeader(
   redactor: Redactor,
   origin: Omit<RedactionSource, "redaction">,
 ): HeaderInit {
-  const { format: _f, version: _v, redaction: earlier, ...rest } = source;
+  // (a segment read alone is not a segment once copied: the processes
+  // alive at its start, which its header lists, are in the copy as snapshot
+  // events, as in an import of its export; the copy names the file it came
+  // from)
+  const {
+    format: _f,
+    version: _v,
+    redaction: earlier,
+    segment: _segment,
+    ...rest
+  } = source;
   return {
     ...redactor.header(rest),
     redaction: {
