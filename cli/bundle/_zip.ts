@@ -221,7 +221,8 @@ const ZIP_MESSAGES: Record<string, string> = {
   "Invalid uncompressed size":
     "it inflates to another size than the zip's directory gives",
   "Invalid CRC32": "its bytes do not match the CRC-32 the zip gives",
-  "Invalid signature": "its bytes do not match the CRC-32 the zip gives",
+  "Invalid compressed data": "its compressed bytes are damaged",
+  "Invalid password": "it is encrypted (procrec never encrypts a member)",
   "Compression method not supported":
     "it is compressed with a method other than stored or deflate",
   "Local file header not found": "its local header is missing or damaged",
