@@ -7,6 +7,7 @@
  */
 import {
   assert,
+  assertEquals,
   captureTest,
   captureUnavailable,
   procrec,
@@ -516,8 +517,16 @@ Deno.test("hunt: the file of kept parses stays small: a rule whose parse is over
     const entries = keptFromText(text);
     assert(entries?.size === 1, `only the small rule kept: ${entries?.size}`);
     assert(text.length < 4096, `${text.length} characters`);
+    const ino = (await Deno.stat(kept)).ino;
     const second = await hunt();
     assert(second.stdout === first.stdout, second.stdout);
+    // the rule too large to keep does not have the file written again (it
+    // is written to a new file, then renamed over the old one)
+    assertEquals(
+      (await Deno.stat(kept)).ino,
+      ino,
+      "the file is left as it was",
+    );
     // a valid file of kept parses over the limit (an older procrec's) is
     // not read back: it is written anew, small
     const huge = new Map(

@@ -22,18 +22,18 @@ import type { RuleFile } from "./_rule_files.ts";
 const MAX_ENTRIES = 20_000;
 
 /**
- * The file's size at most (characters of its entries' JSON): SigmaHQ's
- * rules take about 4 MB. A larger file (an older procrec's) is not read, and
- * is replaced.
+ * The file's size at most (bytes of its entries' JSON): SigmaHQ's rules take
+ * about 4 MB. A larger file (an older procrec's) is not read, and is
+ * replaced.
  */
-const MAX_KEPT_CHARS = 32 * 1024 * 1024;
+const MAX_KEPT_BYTES = 32 * 1024 * 1024;
 
 /**
  * An entry larger than this is not kept (SigmaHQ's largest is under 40 KB;
  * a rule file of 1 MiB with a condition nested 100,000 deep parses to
  * 98 MB, which every later run would read back).
  */
-const MAX_ENTRY_CHARS = 256 * 1024;
+const MAX_ENTRY_BYTES = 256 * 1024;
 
 /** Where parses are kept, or `undefined` when off. */
 export function parsedRulesPath(): string | undefined {
@@ -51,7 +51,7 @@ export async function loadRuleSetKept(files: RuleFile[]): Promise<RuleSet> {
   if (!path) return loadRuleSet(files);
   let before: Map<string, ParsedEntry> | undefined;
   try {
-    if ((await Deno.stat(path)).size <= MAX_KEPT_CHARS + 1024) {
+    if ((await Deno.stat(path)).size <= MAX_KEPT_BYTES + 1024) {
       before = keptFromText(await Deno.readTextFile(path));
     }
   } catch {
@@ -59,9 +59,13 @@ export async function loadRuleSetKept(files: RuleFile[]): Promise<RuleSet> {
   }
   const kept = new Map(before);
   const set = loadRuleSet(files, { kept });
-  if (kept.size !== (before?.size ?? -1)) {
-    // the newest last; the oldest go first when there are too many
-    const trimmed = newestThatFit([...kept]);
+  // the newest last; the oldest go first when there are too many
+  const trimmed = kept.size !== (before?.size ?? -1)
+    ? newestThatFit([...kept])
+    : undefined;
+  // (unless all it would hold is what was read: a parse too large to keep
+  // must not have the file written again at every run)
+  if (trimmed && !(before && sameKeys(trimmed, before))) {
     try {
       const dir = path.replace(/\/[^/]*$/, "") || "/";
       await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -81,21 +85,32 @@ export async function loadRuleSetKept(files: RuleFile[]): Promise<RuleSet> {
 
 /**
  * The newest of `entries` (the newest last) that fit {@link MAX_ENTRIES} and
- * {@link MAX_KEPT_CHARS}, leaving out any larger than
- * {@link MAX_ENTRY_CHARS}; in their order.
+ * {@link MAX_KEPT_BYTES}, leaving out any larger than
+ * {@link MAX_ENTRY_BYTES}; in their order.
  */
 function newestThatFit(
   entries: [string, ParsedEntry][],
 ): Map<string, ParsedEntry> {
   const keep: [string, ParsedEntry][] = [];
-  let chars = 0;
+  const encoder = new TextEncoder();
+  let bytes = 0;
   for (let i = entries.length - 1; i >= 0 && keep.length < MAX_ENTRIES; i--) {
-    // (its key, quotes and separators: 70 characters)
-    const size = JSON.stringify(entries[i][1]).length + 70;
-    if (size > MAX_ENTRY_CHARS) continue;
-    if (chars + size > MAX_KEPT_CHARS) break;
-    chars += size;
+    // (its key, quotes and separators: 70 bytes)
+    const size = encoder.encode(JSON.stringify(entries[i][1])).length + 70;
+    if (size > MAX_ENTRY_BYTES) continue;
+    if (bytes + size > MAX_KEPT_BYTES) break;
+    bytes += size;
     keep.push(entries[i]);
   }
   return new Map(keep.reverse());
+}
+
+/** Whether `a` holds the keys of `b` and no other. */
+function sameKeys(
+  a: ReadonlyMap<string, unknown>,
+  b: ReadonlyMap<string, unknown>,
+): boolean {
+  if (a.size !== b.size) return false;
+  for (const k of a.keys()) if (!b.has(k)) return false;
+  return true;
 }
