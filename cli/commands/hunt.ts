@@ -125,11 +125,12 @@ export function register(program: Command): void {
             (flags.level || flags.ruleId
               ? ", none selected by --level/--rule-id"
               : "") +
-            // why the files did not load (the first few)
-            set.problems.slice(0, MAX_PROBLEMS_SAID).map((p) =>
-              `\n  ${p.message}`
-            ).join("") +
-            (set.problems.length > MAX_PROBLEMS_SAID
+            // why the files did not load (the first few), when none did
+            (set.rules.length > 0 ? [] : set.problems).slice(
+              0,
+              MAX_PROBLEMS_SAID,
+            ).map((p) => `\n  ${p.message}`).join("") +
+            (set.rules.length === 0 && set.problems.length > MAX_PROBLEMS_SAID
               ? `\n  and ${
                 set.problems.length - MAX_PROBLEMS_SAID
               } more rule files that did not load`
