@@ -35,17 +35,25 @@ export function startProcrec(
 
 /**
  * A shell loop that runs a short process every 0.1 s until the file `gate`
- * exists (`openGate`), and at most `max` of them. A test whose check needs the
- * recording still running (a collector killed before it is complete, an
- * outage while it publishes) holds it open this way: a fixed number of
- * processes ends too early on a loaded machine.
+ * exists (`openGate`) or its directory is gone, and at most `max` of them.
+ * A test whose check needs the recording still running (a collector killed
+ * before it is complete, an outage while it publishes) holds it open this
+ * way: a fixed number of processes ends too early on a loaded machine.
  */
 export function gatedWorkload(gate: string, max = 900): string[] {
   return [
     "sh",
     "-c",
-    `i=0; while [ ! -e '${gate}' ] && [ $i -lt ${max} ]; do /bin/true; sleep 0.1; i=$((i+1)); done`,
+    // (and when the gate's directory is gone: a test that failed before
+    // opening the gate, whose temporary directory was removed)
+    `i=0; while [ ! -e '${gate}' ] && [ -d '${
+      dirOf(gate)
+    }' ] && [ $i -lt ${max} ]; do /bin/true; sleep 0.1; i=$((i+1)); done`,
   ];
+}
+
+function dirOf(path: string): string {
+  return path.replace(/\/[^/]*$/, "") || "/";
 }
 
 /** Lets a `gatedWorkload` end. */
