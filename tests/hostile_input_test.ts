@@ -677,5 +677,14 @@ Deno.test("a bundle member whose entry in the zip's directory lies is named with
     const v = await procrecBounded(["verify", b], LIMITS);
     assertEquals(v.code, 1, v.stdout + v.stderr);
     assert(v.stdout.includes("TAMPERED [recordings/make.cbor]"), v.stdout);
+    // the finding names the member once, then what is wrong with it
+    assert(
+      v.stdout.includes(
+        "cannot be extracted (its stored bytes were altered): ",
+      ) &&
+        v.stdout.includes("(zip: ") &&
+        !v.stdout.includes('member "recordings/make.cbor" cannot be read'),
+      v.stdout,
+    );
   }, "procrec-zip-lie-");
 });

@@ -236,10 +236,31 @@ const ZIP_MESSAGES: Record<string, string> = {
 function memberError(member: string, e: unknown): Error {
   const message = (e as Error)?.message ?? String(e);
   const meaning = ZIP_MESSAGES[message];
-  return new Error(
-    meaning
-      ? `member "${member}" cannot be read: ${meaning} (zip: ${message}); the bundle was altered or damaged`
-      : `member "${member}" cannot be read: ${message}`,
-    { cause: e },
+  return new MemberReadError(
+    member,
+    meaning ? `${meaning} (zip: ${message})` : message,
+    meaning !== undefined,
+    e,
   );
+}
+
+/**
+ * A member zip.js could not read: `detail` says why (what zip.js's words
+ * mean, when known); the message names the member too.
+ */
+export class MemberReadError extends Error {
+  constructor(
+    readonly member: string,
+    readonly detail: string,
+    known: boolean,
+    cause: unknown,
+  ) {
+    super(
+      `member "${member}" cannot be read: ${detail}${
+        known ? "; the bundle was altered or damaged" : ""
+      }`,
+      { cause },
+    );
+    this.name = "MemberReadError";
+  }
 }

@@ -20,6 +20,7 @@ import { sha256, toHex } from "../log/_hash.ts";
 import { newSha256 } from "./_tap.ts";
 import {
   isUnsafeMemberName,
+  MemberReadError,
   MemberSizeError,
   openZip,
   readEntry,
@@ -158,7 +159,7 @@ export async function verifyBundle(
       findings.push({
         level: "tampered",
         member: MANIFEST_NAME,
-        message: `cannot be extracted: ${(e as Error).message}`,
+        message: `cannot be extracted: ${extractProblem(e)}`,
       });
     }
 
@@ -458,7 +459,7 @@ function memberVerdict(
       level: "tampered",
       member: m.name,
       message: `cannot be extracted (its stored bytes were altered): ${
-        (e as Error).message
+        extractProblem(e)
       }`,
     });
     return { name: m.name, expected, ok: false };
@@ -488,4 +489,9 @@ function sorted(counts: Record<string, number> | undefined): string {
   return JSON.stringify(
     Object.entries(counts ?? {}).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0),
   );
+}
+
+/** Why a member could not be extracted (its name is the finding's already). */
+function extractProblem(e: unknown): string {
+  return e instanceof MemberReadError ? e.detail : (e as Error).message;
 }
