@@ -33,6 +33,7 @@ import { pathExists } from "../path_exists.ts";
 import { RecordingWriter } from "../log/mod.ts";
 import {
   formatImportStats,
+  formatReplacements,
   type HashedSysmonFile,
   ImportInputError,
   planSysmonRecordings,
@@ -171,6 +172,9 @@ async function importSysmon(files: string[], opts: Opts): Promise<number> {
   const skipped = read.reduce((n, f) => n + f.skipped, 0);
   if (skipped > 0) {
     report += `skipped ${skipped} events that are not Sysmon Event ID 1 or 5\n`;
+  }
+  for (const f of read) {
+    if (f.replaced) report += formatReplacements(f.name, f.replaced);
   }
   await print(report);
   return 0;

@@ -6,6 +6,7 @@
  */
 import { escapeText } from "../text/mod.ts";
 import type { SysmonImportStats } from "./sysmon_to_events.ts";
+import type { Replacements } from "./parse_sysmon.ts";
 
 const HOLES: [keyof SysmonImportStats, string][] = [
   [
@@ -71,4 +72,27 @@ export function formatImportStats(
     if (s[key] > 0) out += `  ${String(s[key]).padStart(6)}  ${label}\n`;
   }
   return out;
+}
+
+/**
+ * The line an import prints for an input whose bytes were not all text in
+ * its encoding: how many sequences were read as U+FFFD, and where the first
+ * was (the recorded texts hold U+FFFD in their place; the input's SHA-256 in
+ * the header names the bytes as they were).
+ *
+ * @example
+ * ```ts
+ * import { formatReplacements } from "./format_import_stats.ts";
+ * const line = formatReplacements("x.jsonl", { encoding: "UTF-8", count: 2, offset: 40, line: 3 });
+ * if (line !== "x.jsonl: 2 sequences that are not UTF-8, read as U+FFFD; the first at line 3, byte offset 40\n") {
+ *   throw new Error(line);
+ * }
+ * ```
+ */
+export function formatReplacements(name: string, r: Replacements): string {
+  return `${escapeText(name)}: ${r.count} ${
+    r.count === 1 ? "sequence" : "sequences"
+  } that ${
+    r.count === 1 ? "is" : "are"
+  } not ${r.encoding}, read as U+FFFD; the first at line ${r.line}, byte offset ${r.offset}\n`;
 }

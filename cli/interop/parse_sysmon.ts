@@ -11,6 +11,13 @@ import { parseSysmonJsonLines } from "./parse_sysmon_json_lines.ts";
 import { parseSysmonXml } from "./parse_sysmon_xml.ts";
 import { ImportInputError } from "./sysmon_input_error.ts";
 import type { SysmonRecord } from "./sysmon_record.ts";
+import {
+  type Replacements,
+  Utf16Replacements,
+  Utf8Replacements,
+} from "./_replaced_text.ts";
+
+export type { Replacements };
 
 /** The two shapes Sysmon exports take. */
 export type SysmonFormat = "jsonl" | "xml";
@@ -55,6 +62,12 @@ export interface SysmonInput {
   /** `undefined` until the first bytes are read; stays so for blank input. */
   format: () => SysmonFormat | undefined;
   records: AsyncGenerator<SysmonRecord>;
+  /**
+   * What reading the input as text replaced with U+FFFD (bytes that are
+   * not UTF-8, or not UTF-16 for input with its byte order mark): known
+   * once {@link records} is read to its end; `undefined` before.
+   */
+  replaced: () => Replacements | undefined;
 }
 
 /**
@@ -75,8 +88,9 @@ export function parseSysmon(
   file: string,
 ): SysmonInput {
   let format: SysmonFormat | undefined;
+  let replaced: Replacements | undefined;
   async function* records(): AsyncGenerator<SysmonRecord> {
-    const it = await utf8(chunks);
+    const it = await utf8(chunks, (r) => (replaced = r));
     const head: Uint8Array[] = [];
     let headBytes = new Uint8Array(0);
     for (;;) {
@@ -99,15 +113,22 @@ export function parseSysmon(
       ? parseSysmonJsonLines(rest, file)
       : parseSysmonXml(rest, file);
   }
-  return { format: () => format, records: records() };
+  return {
+    format: () => format,
+    records: records(),
+    replaced: () => replaced,
+  };
 }
 
 /**
  * The bytes of `chunks` as UTF-8: UTF-16 input (with its byte order mark, as
  * PowerShell and Event Viewer often save XML) is converted as it streams.
+ * What the decoding replaces with U+FFFD (here, or in the parser's UTF-8
+ * decoder) is counted and given to `done` once the input is read.
  */
 async function utf8(
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  done: (replaced: Replacements) => void,
 ): Promise<AsyncGenerator<Uint8Array>> {
   const src = (async function* () {
     for await (const c of chunks) yield c;
@@ -127,18 +148,28 @@ async function utf8(
     ? "utf-16be"
     : undefined;
   if (encoding === undefined) {
+    const count = new Utf8Replacements();
     return (async function* () {
+      count.scan(head);
       if (head.length > 0) yield head;
-      yield* src;
+      for await (const c of src) {
+        count.scan(c);
+        yield c;
+      }
+      done(count.end());
     })();
   }
+  const count = new Utf16Replacements(encoding === "utf-16le");
   return (async function* () {
     const decoder = new TextDecoder(encoding); // drops the byte order mark
     const encoder = new TextEncoder();
+    count.scan(head);
     yield encoder.encode(decoder.decode(head, { stream: true }));
     for await (const c of src) {
+      count.scan(c);
       yield encoder.encode(decoder.decode(c, { stream: true }));
     }
     yield encoder.encode(decoder.decode());
+    done(count.end());
   })();
 }

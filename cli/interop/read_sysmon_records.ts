@@ -3,7 +3,11 @@
  *
  * @module
  */
-import { parseSysmon, type SysmonFormat } from "./parse_sysmon.ts";
+import {
+  parseSysmon,
+  type Replacements,
+  type SysmonFormat,
+} from "./parse_sysmon.ts";
 import {
   type SysmonProcessRecord,
   sysmonProcessRecord,
@@ -17,6 +21,11 @@ export interface SysmonFileRecords {
   records: SysmonProcessRecord[];
   /** Events that are not Sysmon Event ID 1 or 5, skipped. */
   skipped: number;
+  /**
+   * Bytes that are not text in the input's encoding, read as U+FFFD
+   * (absent: none).
+   */
+  replaced?: Replacements;
 }
 
 /**
@@ -46,5 +55,12 @@ export async function readSysmonRecords(
     if (r === undefined) skipped++;
     else records.push(r);
   }
-  return { name, format: input.format(), records, skipped };
+  const replaced = input.replaced();
+  return {
+    name,
+    format: input.format(),
+    records,
+    skipped,
+    ...(replaced && replaced.count > 0 ? { replaced } : {}),
+  };
 }
