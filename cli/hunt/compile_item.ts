@@ -9,6 +9,7 @@
 import type { FieldItem } from "./sigma_rule.ts";
 import { RuleError, UnsupportedRuleError } from "./rule_error.ts";
 import { caseFolded, globTest } from "./_glob.ts";
+import { caseFreeSource } from "./_case_free_regex.ts";
 import { ABSENT, type EventFields, FIELD_INDEX } from "./event_fields.ts";
 import { FIELD_NAMES } from "./field_table.ts";
 import {
@@ -539,7 +540,9 @@ export function regexLiteral(src: string): string | undefined {
 /**
  * A Sigma `re` value as a JavaScript RegExp, searched anywhere in the value;
  * case-sensitive unless the `i` flag is given. PCRE spellings that
- * JavaScript lacks are translated (`(?P<n>`, a leading `(?i)`).
+ * JavaScript lacks are translated (`(?P<n>`, a leading `(?i)`). With the
+ * `i` flag, an ASCII pattern is written without it (`[aA]`) so that V8's
+ * linear engine can take over when it backtracks without end.
  */
 function regexTest(
   text: string,
@@ -560,6 +563,18 @@ function regexTest(
     return unsupported(
       `regular expression "${text}" (${(e as Error).message})`,
     );
+  }
+  if (flags.includes("i")) {
+    // the same matches without the i flag, which V8's linear engine cannot
+    // take (see caseFreeSource)
+    const free = caseFreeSource(src);
+    if (free !== undefined) {
+      try {
+        re = new RegExp(free, flags.replace("i", ""));
+      } catch {
+        // (kept with the i flag)
+      }
+    }
   }
   return (s) => re.test(s);
 }

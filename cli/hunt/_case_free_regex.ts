@@ -1,0 +1,177 @@
+/**
+ * A case-insensitive regular expression written without the `i` flag
+ * (private to cli/hunt). V8's linear engine, which the launcher lets take
+ * over from an expression that backtracks without end, takes no `i` flag:
+ * a Sigma `|re|i` (or `(?i)`) value such as `(a+)+$` would otherwise run for
+ * minutes against a command line any local user can write. Pure.
+ *
+ * @module
+ */
+
+/**
+ * `src` (a pattern for the `i` flag, without the `u` flag) as a pattern
+ * that matches exactly the same texts without the `i` flag: each ASCII
+ * letter `x` as `[xX]`, and each character class with the other case of
+ * the letters it holds. `undefined` when the pattern is not ASCII, or holds
+ * an escape that could stand for a letter (`\x41`, `\u0061`, `\cJ`, octal)
+ * or a back-reference (the linear engine takes none): then the caller keeps
+ * the `i` flag.
+ *
+ * Without the `u` flag, the `i` flag folds a character by its upper case,
+ * but never a character above U+007F to one below it (ECMA-262,
+ * Canonicalize): an ASCII letter matches exactly its two cases, and any
+ * other ASCII character only itself.
+ *
+ * @example
+ * ```ts
+ * import { caseFreeSource } from "./_case_free_regex.ts";
+ * if (caseFreeSource("a[b-c]\\d") !== "[aA][b-cBC]\\d") throw new Error();
+ * if (caseFreeSource("(?<n>x)") !== "(?<n>[xX])") throw new Error();
+ * if (caseFreeSource("(a)\\1") !== undefined) throw new Error();
+ * ```
+ */
+export function caseFreeSource(src: string): string | undefined {
+  // deno-lint-ignore no-control-regex
+  if (/[^\x00-\x7f]/.test(src)) return undefined;
+  let out = "";
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i];
+    if (c === "\\") {
+      const n = src[i + 1];
+      if (n === undefined) return undefined;
+      if (!plainEscape(src, i)) return undefined;
+      out += c + n;
+      i += 2;
+      continue;
+    }
+    if (c === "[") {
+      const cls = caseFreeClass(src, i);
+      if (cls === undefined) return undefined;
+      out += cls.text;
+      i = cls.end;
+      continue;
+    }
+    if (c === "(" && src.startsWith("(?<", i) && !/^[=!]/.test(src[i + 3])) {
+      // a group's name: kept as written
+      const close = src.indexOf(">", i);
+      if (close < 0) return undefined;
+      out += src.slice(i, close + 1);
+      i = close + 1;
+      continue;
+    }
+    out += isLetter(c) ? `[${c}${other(c)}]` : c;
+    i++;
+  }
+  return out;
+}
+
+/**
+ * Whether the escape at `at` stands for the same texts whatever the case:
+ * a class (`\d`, `\w`, `\s` and their negations), an assertion (`\b`,
+ * `\B`), a control character (`\f`, `\n`, `\r`, `\t`, `\v`, `\0` not
+ * followed by a digit) or a character that is not a letter or digit.
+ */
+function plainEscape(src: string, at: number): boolean {
+  const n = src[at + 1];
+  if ("dDwWsSbBfnrtv".includes(n)) return true;
+  if (n === "0") return !/[0-9]/.test(src[at + 2] ?? "");
+  return !/[A-Za-z0-9]/.test(n);
+}
+
+/**
+ * The class at `at` (`[`) with the other case of each letter it holds
+ * added, and where it ends; `undefined` for an escape {@link plainEscape}
+ * refuses.
+ */
+function caseFreeClass(
+  src: string,
+  at: number,
+): { text: string; end: number } | undefined {
+  let i = at + 1;
+  if (src[i] === "^") i++;
+  const added = new Set<string>();
+  while (i < src.length && src[i] !== "]") {
+    let code: number | undefined;
+    if (src[i] === "\\") {
+      const n = src[i + 1];
+      if (n === undefined || (!plainEscape(src, i) && n !== "b")) {
+        return undefined;
+      }
+      // (\b in a class is a backspace; the classes stand for no one code)
+      code = "dDwWsS".includes(n) ? undefined : escapedCode(n);
+      i += 2;
+    } else {
+      code = src.charCodeAt(i);
+      i++;
+    }
+    if (
+      src[i] === "-" && src[i + 1] !== "]" && src[i + 1] !== undefined &&
+      code !== undefined
+    ) {
+      // a range: its end
+      let end: number | undefined;
+      if (src[i + 1] === "\\") {
+        const n = src[i + 2];
+        if (n === undefined || (!plainEscape(src, i + 1) && n !== "b")) {
+          return undefined;
+        }
+        end = "dDwWsS".includes(n) ? undefined : escapedCode(n);
+        i += 3;
+      } else {
+        end = src.charCodeAt(i + 1);
+        i += 2;
+      }
+      if (end === undefined) {
+        // ([a-\d]: the - is a character of its own)
+        addOther(added, code);
+        continue;
+      }
+      for (let x = code; x <= end; x++) addOther(added, x);
+      continue;
+    }
+    if (code !== undefined) addOther(added, code);
+  }
+  if (i >= src.length) return undefined;
+  let body = src.slice(at, i);
+  // (a - at the end is a character: kept so once more follows it)
+  if (body.endsWith("-") && !body.endsWith("\\-")) {
+    body = body.slice(0, -1) + "\\-";
+  }
+  return { text: `${body}${[...added].join("")}]`, end: i + 1 };
+}
+
+/** The code of the character a plain escape in a class stands for. */
+function escapedCode(n: string): number {
+  switch (n) {
+    case "b":
+      return 8;
+    case "f":
+      return 12;
+    case "n":
+      return 10;
+    case "r":
+      return 13;
+    case "t":
+      return 9;
+    case "v":
+      return 11;
+    case "0":
+      return 0;
+    default:
+      return n.charCodeAt(0);
+  }
+}
+
+function addOther(added: Set<string>, code: number): void {
+  const c = String.fromCharCode(code);
+  if (isLetter(c)) added.add(other(c));
+}
+
+function isLetter(c: string): boolean {
+  return (c >= "a" && c <= "z") || (c >= "A" && c <= "Z");
+}
+
+function other(c: string): string {
+  return c >= "a" ? c.toUpperCase() : c.toLowerCase();
+}
