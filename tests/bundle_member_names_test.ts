@@ -244,3 +244,29 @@ Deno.test("a manifest whose member size is not a whole number of bytes, 0 or mor
     );
   }
 });
+
+Deno.test("BUNDLE#MEMBER where the member's name or the bundle's holds a # too", async () => {
+  await inTempDir(async (dir) => {
+    await writeIncident(`${dir}/a#1.cbor`);
+    await writeIncident(`${dir}/b.cbor`, incidentEvents(1));
+    const c = await bundleCreate("case#2.zip", ["a#1.cbor", "b.cbor"], dir);
+    assertEquals(c.code, 0, c.stderr);
+    for (
+      const [input, loose] of [
+        ["case#2.zip#a#1.cbor", "a#1.cbor"],
+        ["case#2.zip#recordings/a#1.cbor", "a#1.cbor"],
+        ["case#2.zip#b.cbor", "b.cbor"],
+      ]
+    ) {
+      const want = await procrec(["replay", loose], { cwd: dir });
+      assertEquals(want.code, 0, want.stderr);
+      const r = await procrec(["replay", input], { cwd: dir });
+      assertEquals(r.code, 0, `${input}: ${r.stderr}`);
+      assertEquals(r.stdout, want.stdout, input);
+    }
+    // a name that is no member still says so
+    const none = await procrec(["replay", "case#2.zip#c.cbor"], { cwd: dir });
+    assertEquals(none.code, 2, none.stdout);
+    assert(none.stderr.includes("c.cbor"), none.stderr);
+  });
+});

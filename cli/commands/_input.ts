@@ -58,10 +58,15 @@ export async function openRecordingInput(
   let file = path;
   let member = options.member;
   if (!(await pathExists(path))) {
-    const hash = path.lastIndexOf("#");
-    if (hash > 0 && await pathExists(path.slice(0, hash))) {
-      file = path.slice(0, hash);
-      member = path.slice(hash + 1);
+    // BUNDLE#MEMBER: the longest part before a # that is a file (a
+    // member's name may hold a # too)
+    for (let hash = path.lastIndexOf("#"); hash > 0;) {
+      if (await pathExists(path.slice(0, hash))) {
+        file = path.slice(0, hash);
+        member = path.slice(hash + 1);
+        break;
+      }
+      hash = path.lastIndexOf("#", hash - 1);
     }
   }
   if ((await statOrNull(file))?.isDirectory) {
