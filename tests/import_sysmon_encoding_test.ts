@@ -5,16 +5,7 @@ import {
 } from "../cli/interop/_replaced_text.ts";
 import { procrec, withTempDir } from "./import_helpers.ts";
 import { readRecording } from "./_recording_helpers.ts";
-
-/** A generator of numbers from a seed (tests repeat). */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
-    s ^= s >>> 12;
-    return (s >>> 0) / 0x100000000;
-  };
-}
+import { xorshift as random } from "./_xorshift.ts";
 
 /** `bytes` cut at random places. */
 function cut(bytes: Uint8Array, next: () => number): Uint8Array[] {
@@ -136,6 +127,13 @@ Deno.test("the UTF-16 count is TextDecoder's U+FFFD, either byte order; an odd b
   }
 });
 
+/** `procrec import sysmon FILE -o OUT`, which must succeed: its output. */
+async function imported(file: string, out: string): Promise<string> {
+  const run = await procrec(["import", "sysmon", file, "-o", out]);
+  assertEquals(run.code, 0, run.stderr);
+  return run.stdout;
+}
+
 const RECORD = {
   EventID: 1,
   Hostname: "h",
@@ -170,21 +168,14 @@ Deno.test("import sysmon says how many sequences were not UTF-8 and where the fi
     ]);
     const file = `${dir}/x.jsonl`;
     await Deno.writeFile(file, new Uint8Array([...first, ...bad]));
-    const run = await procrec([
-      "import",
-      "sysmon",
-      file,
-      "-o",
-      `${dir}/x.cbor`,
-    ]);
-    assertEquals(run.code, 0, run.stderr);
+    const said = await imported(file, `${dir}/x.cbor`);
     assert(
-      run.stdout.includes(
+      said.includes(
         `x.jsonl: 2 sequences that are not UTF-8, read as U+FFFD; the first at line 2, byte offset ${
           first.length + mark
         }\n`,
       ),
-      run.stdout,
+      said,
     );
     const { events } = await readRecording(`${dir}/x.cbor`);
     const argvs = events.flatMap((e) =>
@@ -194,15 +185,8 @@ Deno.test("import sysmon says how many sequences were not UTF-8 and where the fi
 
     // clean input: no such line
     await Deno.writeFile(file, first);
-    const clean = await procrec([
-      "import",
-      "sysmon",
-      file,
-      "-o",
-      `${dir}/y.cbor`,
-    ]);
-    assertEquals(clean.code, 0, clean.stderr);
-    assert(!clean.stdout.includes("U+FFFD"), clean.stdout);
+    const clean = await imported(file, `${dir}/y.cbor`);
+    assert(!clean.includes("U+FFFD"), clean);
   });
 });
 
@@ -222,21 +206,14 @@ Deno.test("import sysmon of UTF-16 XML with a lone surrogate says so, with the l
     units.forEach((u, i) => view.setUint16(2 * i, u, true));
     const file = `${dir}/x.xml`;
     await Deno.writeFile(file, bytes);
-    const run = await procrec([
-      "import",
-      "sysmon",
-      file,
-      "-o",
-      `${dir}/x.cbor`,
-    ]);
-    assertEquals(run.code, 0, run.stderr);
+    const said = await imported(file, `${dir}/x.cbor`);
     assert(
-      run.stdout.includes(
+      said.includes(
         `x.xml: 1 sequence that is not UTF-16, read as U+FFFD; the first at line 2, byte offset ${
           2 * x
         }\n`,
       ),
-      run.stdout,
+      said,
     );
   });
 });

@@ -91,54 +91,55 @@ function caseFreeClass(
   let i = at + 1;
   if (src[i] === "^") i++;
   const added = new Set<string>();
+  /** The last atom was a - as written (not escaped, not a range's end). */
+  let dash = false;
   while (i < src.length && src[i] !== "]") {
-    let code: number | undefined;
-    if (src[i] === "\\") {
-      const n = src[i + 1];
-      if (n === undefined || (!plainEscape(src, i) && n !== "b")) {
-        return undefined;
-      }
-      // (\b in a class is a backspace; the classes stand for no one code)
-      code = "dDwWsS".includes(n) ? undefined : escapedCode(n);
-      i += 2;
-    } else {
-      code = src.charCodeAt(i);
-      i++;
-    }
-    if (
-      src[i] === "-" && src[i + 1] !== "]" && src[i + 1] !== undefined &&
-      code !== undefined
-    ) {
-      // a range: its end
-      let end: number | undefined;
-      if (src[i + 1] === "\\") {
-        const n = src[i + 2];
-        if (n === undefined || (!plainEscape(src, i + 1) && n !== "b")) {
-          return undefined;
-        }
-        end = "dDwWsS".includes(n) ? undefined : escapedCode(n);
-        i += 3;
+    const a = classAtom(src, i);
+    if (a === undefined) return undefined;
+    // (a - as written: not an escape)
+    dash = src[i] === "-";
+    i = a.end;
+    if (src[i] === "-" && src[i + 1] !== "]" && src[i + 1] !== undefined) {
+      // atom - atom: a range, or, when either is a class (\d-a), both atoms
+      // and a - of their own (Annex B)
+      const b = classAtom(src, i + 1);
+      if (b === undefined) return undefined;
+      i = b.end;
+      dash = false;
+      if (a.code !== undefined && b.code !== undefined) {
+        for (let x = a.code; x <= b.code; x++) addOther(added, x);
       } else {
-        end = src.charCodeAt(i + 1);
-        i += 2;
+        if (a.code !== undefined) addOther(added, a.code);
+        if (b.code !== undefined) addOther(added, b.code);
       }
-      if (end === undefined) {
-        // ([a-\d]: the - is a character of its own)
-        addOther(added, code);
-        continue;
-      }
-      for (let x = code; x <= end; x++) addOther(added, x);
       continue;
     }
-    if (code !== undefined) addOther(added, code);
+    if (a.code !== undefined) addOther(added, a.code);
   }
   if (i >= src.length) return undefined;
   let body = src.slice(at, i);
-  // (a - at the end is a character: kept so once more follows it)
-  if (body.endsWith("-") && !body.endsWith("\\-")) {
-    body = body.slice(0, -1) + "\\-";
-  }
+  // (a - at the end is a character: escaped, so that what is added after
+  // it makes no range)
+  if (dash) body = body.slice(0, -1) + "\\-";
   return { text: `${body}${[...added].join("")}]`, end: i + 1 };
+}
+
+/**
+ * The class atom at `at`: the code it stands for (`undefined` for `\d`,
+ * `\w`, `\s` and their negations) and where it ends; `undefined` for an
+ * escape {@link plainEscape} refuses (`\b`, a backspace here, is taken).
+ */
+function classAtom(
+  src: string,
+  at: number,
+): { code: number | undefined; end: number } | undefined {
+  if (src[at] !== "\\") return { code: src.charCodeAt(at), end: at + 1 };
+  const n = src[at + 1];
+  if (n === undefined || (!plainEscape(src, at) && n !== "b")) return undefined;
+  return {
+    code: "dDwWsS".includes(n) ? undefined : escapedCode(n),
+    end: at + 2,
+  };
 }
 
 /** The code of the character a plain escape in a class stands for. */
