@@ -268,5 +268,22 @@ Deno.test("BUNDLE#MEMBER where the member's name or the bundle's holds a # too",
     const none = await procrec(["replay", "case#2.zip#c.cbor"], { cwd: dir });
     assertEquals(none.code, 2, none.stdout);
     assert(none.stderr.includes("c.cbor"), none.stderr);
+    // the report's default name splits as the input does
+    for (
+      const [input, name] of [
+        ["case#2.zip#a#1.cbor", "case#2-a#1.html"],
+        ["a#1.cbor", "a#1.html"],
+      ]
+    ) {
+      const rep = await procrec(["report", input], { cwd: dir });
+      assertEquals(rep.code, 0, rep.stderr);
+      assert((await Deno.stat(`${dir}/${name}`)).isFile, name);
+    }
+    // a directory before an earlier # is no bundle: a typo of the bundle's
+    // name is no such file, as before
+    await Deno.mkdir(`${dir}/case`);
+    const typo = await procrec(["replay", "case#3.zip#a.cbor"], { cwd: dir });
+    assertEquals(typo.code, 2, typo.stdout);
+    assert(typo.stderr.includes("no such file"), typo.stderr);
   });
 });

@@ -31,6 +31,40 @@ import {
   readInputBytes,
 } from "../io/mod.ts";
 
+/**
+ * `BUNDLE#MEMBER` split: the file to open and the member it names, or the
+ * path itself (no member) when it exists or no part before a `#` does. The
+ * part before the last `#` is taken when it exists (a directory too, which
+ * the caller then refuses by name); else the longest part before an earlier
+ * `#` that is a file (a member's name may hold a `#`).
+ *
+ * @example
+ * ```ts
+ * import { splitMember } from "./_input.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/case.zip`, "");
+ * const s = await splitMember(`${dir}/case.zip#a#1.cbor`);
+ * await Deno.remove(dir, { recursive: true });
+ * if (s.file !== `${dir}/case.zip` || s.member !== "a#1.cbor") throw new Error();
+ * ```
+ */
+export async function splitMember(
+  path: string,
+): Promise<{ file: string; member?: string }> {
+  if (await pathExists(path)) return { file: path };
+  const last = path.lastIndexOf("#");
+  if (last > 0 && await pathExists(path.slice(0, last))) {
+    return { file: path.slice(0, last), member: path.slice(last + 1) };
+  }
+  for (let hash = path.lastIndexOf("#", last - 1); hash > 0;) {
+    if ((await statOrNull(path.slice(0, hash)))?.isFile) {
+      return { file: path.slice(0, hash), member: path.slice(hash + 1) };
+    }
+    hash = path.lastIndexOf("#", hash - 1);
+  }
+  return { file: path };
+}
+
 /** Options of {@link openRecordingInput}. */
 export interface RecordingInputOptions {
   /** Which recording of a bundle (ignored for a recording file). */
@@ -55,20 +89,9 @@ export async function openRecordingInput(
     if (path.length === 1) return await openRecordingInput(path[0], options);
     return await asCliError(SegmentSetReader.open(path, options));
   }
-  let file = path;
-  let member = options.member;
-  if (!(await pathExists(path))) {
-    // BUNDLE#MEMBER: the longest part before a # that is a file (a
-    // member's name may hold a # too)
-    for (let hash = path.lastIndexOf("#"); hash > 0;) {
-      if (await pathExists(path.slice(0, hash))) {
-        file = path.slice(0, hash);
-        member = path.slice(hash + 1);
-        break;
-      }
-      hash = path.lastIndexOf("#", hash - 1);
-    }
-  }
+  const split = await splitMember(path);
+  const file = split.file;
+  const member = split.member ?? options.member;
   if ((await statOrNull(file))?.isDirectory) {
     if (file !== path) {
       throw new CliError(

@@ -13,6 +13,7 @@ import {
 import { CliError } from "../errors.ts";
 import { PROGRESS_HELP, progressMode } from "./_progress.ts";
 import { reportInputFor } from "./_report_input.ts";
+import { splitMember } from "./_input.ts";
 import { action, print } from "./_run.ts";
 import { groupOption, writeTextOutput } from "./_output.ts";
 import { loadRedactor } from "./_redaction.ts";
@@ -125,7 +126,9 @@ export function register(program: Command): void {
           rules,
           progressMode(flags.progress),
         );
-        const output = flags.output ?? defaultReportPath(input, flags.member);
+        const split = await splitMember(input);
+        const output = flags.output ??
+          defaultReportPath(split.file, split.member ?? flags.member);
         let bytes: number;
         try {
           // (in pieces: the page of a big recording is more than a string holds)

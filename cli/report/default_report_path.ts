@@ -6,7 +6,7 @@
 
 /**
  * The report's default name: the input's file name (a bundle member's after
- * the bundle's) with `.cbor`, `.zip` or `.incomplete` replaced by `.html`,
+ * the bundle's: `file` is the bundle, already split from `BUNDLE#MEMBER`) with `.cbor`, `.zip` or `.incomplete` replaced by `.html`,
  * in the current directory, never beside the evidence.
  *
  * @example
@@ -14,14 +14,12 @@
  * import { defaultReportPath } from "./default_report_path.ts";
  * if (defaultReportPath("/cases/x/incident.cbor") !== "incident.html") throw new Error();
  * if (defaultReportPath("case.zip", "b.cbor") !== "case-b.html") throw new Error();
- * if (defaultReportPath("case.zip#a/b.cbor") !== "case-b.html") throw new Error();
+ * if (defaultReportPath("case#2.zip", "a/b#1.cbor") !== "case#2-b#1.html") throw new Error();
  * if (defaultReportPath("seg") !== "seg.html") throw new Error();
  * ```
  */
-export function defaultReportPath(input: string, member?: string): string {
-  const hash = input.indexOf("#");
-  const file = hash >= 0 ? input.slice(0, hash) : input;
-  const inner = member ?? (hash >= 0 ? input.slice(hash + 1) : undefined);
+export function defaultReportPath(file: string, member?: string): string {
+  const inner = member;
   const stem = (path: string) =>
     (path.replace(/[\\/]+$/, "").split(/[\\/]/).pop() ?? "")
       .replace(/(\.cbor)?(\.incomplete)?$/i, "")
