@@ -217,3 +217,31 @@ Deno.test("import sysmon of UTF-16 XML with a lone surrogate says so, with the l
     );
   });
 });
+
+Deno.test("import sysmon names the first character of an input that is neither JSON lines nor XML as UTF-8 reads it", async () => {
+  await withTempDir(async (dir) => {
+    for (
+      const [bytes, said] of [
+        [[0xc3, 0xa9, 0x7b], '"\u00e9"'],
+        [[0xef, 0xbf, 0xbd], '"\ufffd"'],
+        [[0x20, 0xe9, 0x7b], "the byte 0xe9, which is not UTF-8"],
+        [[0x78], '"x"'],
+      ] as const
+    ) {
+      const file = `${dir}/x.jsonl`;
+      await Deno.writeFile(file, new Uint8Array(bytes));
+      const run = await procrec([
+        "import",
+        "sysmon",
+        file,
+        "-o",
+        `${dir}/x.cbor`,
+      ]);
+      assertEquals(run.code, 2, run.stdout);
+      assert(
+        run.stderr.includes(`line 1: starts with ${said}, expected`),
+        run.stderr,
+      );
+    }
+  });
+});

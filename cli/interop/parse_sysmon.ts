@@ -50,11 +50,26 @@ export function detectSysmonFormat(
       line,
       undefined,
       `starts with ${
-        JSON.stringify(String.fromCharCode(c))
+        shownStart(head, i)
       }, expected "{" (Sysmon JSON lines) or "<" (Windows event XML)`,
     );
   }
   return undefined;
+}
+
+/**
+ * The character at `at` of `head` as an error shows it: quoted, or the byte
+ * in hex when it does not start a UTF-8 character.
+ */
+function shownStart(head: Uint8Array, at: number): string {
+  const c = head[at];
+  if (c < 0x80) return JSON.stringify(String.fromCharCode(c));
+  const text = new TextDecoder().decode(head.subarray(at, at + 4));
+  const cp = text.codePointAt(0)!;
+  const literal = c === 0xef && head[at + 1] === 0xbf && head[at + 2] === 0xbd;
+  return cp === 0xfffd && !literal
+    ? `the byte 0x${c.toString(16)}, which is not UTF-8`
+    : JSON.stringify(String.fromCodePoint(cp));
 }
 
 /** The records of one input and the shape it was read as. */
