@@ -72,7 +72,7 @@ export function register(program: Command): void {
         const lines = result.recordings.map((r) => {
           const g = r.gap();
           return `${r.host}\t${r.id}\t${r.state}\t${r.pieces} pieces${
-            g ? `\tmissing ${g.from}..${g.to}` : ""
+            g ? `\tmissing ${g.from}${g.to > g.from ? `..${g.to}` : ""}` : ""
           }${r.duplicates ? `\t${r.duplicates} duplicates dropped` : ""}${
             r.problems ? `\t${r.problems} problems` : ""
           }\t${r.state === "complete" ? r.path : r.tempPath}`;

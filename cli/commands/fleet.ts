@@ -16,7 +16,8 @@ its end and checked: FIRST/LAST EVENT are UTC, LOST counts the events the
 sources reported lost, LAST PIECE is when the file last grew, CHAIN is
 complete (trailer and every chunk verified), open (verified so far, no trailer
 yet: still recording or being collected) or broken (with the first problem).
-Exit status 1 when a chain is broken, 2 when a file cannot be read.
+Exit status 1 when a chain is broken or a recording lies in another host's
+directory of collect's (its header names another host), 2 when a file cannot be read.
 
 Example:
   procrec collect nats://10.0.0.5:4222 -o fleet/ && procrec fleet fleet/
@@ -50,6 +51,7 @@ export function register(program: Command): void {
         flags.json ? JSON.stringify(rows, null, 2) + "\n" : renderFleet(rows),
       );
       if (unreadable) return 2;
-      return rows.some((r) => r.chain === "broken") ? 1 : 0;
+      // (a broken chain, or a recording under another host's name)
+      return rows.some((r) => r.chain === "broken" || r.collectedAs) ? 1 : 0;
     }));
 }

@@ -28,7 +28,7 @@ Examples:
   procrec publish recordings/web-1.cbor --to nats://10.0.0.5:4222,10.0.0.6:4222
   procrec publish /var/lib/procrec/ --to nats://10.0.0.5:4222   every segment
 
-Each piece goes to PREFIX.<host>.<recording id> with Nats-Msg-Id <id>:<index>,
+Each piece goes to PREFIX.<host>.<recording id> with Nats-Msg-Id <id>:<index>:<hash>,
 as \`record --publish\` sends it. procrec first asks the stream which pieces of
 the recording it holds (when the credentials allow it) and sends only the
 others, in order; a recording still being written (NAME.incomplete) is sent up

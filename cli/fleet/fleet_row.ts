@@ -7,6 +7,7 @@
 import type { RecordingHeader } from "../log/schema.ts";
 import type { RecordingReport } from "../log/recording_reader.ts";
 import { isoNs } from "./search_recording.ts";
+import { subjectToken } from "../nats/piece_subject.ts";
 
 /** Where a recording's chain stands. */
 export type ChainState =
@@ -32,6 +33,12 @@ export interface FleetRow {
   chain: ChainState;
   /** The reader's first problem, when the chain is broken. */
   problem?: string;
+  /**
+   * The host whose directory `collect` wrote it in (`DIR/<host>/<id>.cbor`:
+   * the host the server let publish it), when that is not the header's
+   * host: a recording passed off as another host's.
+   */
+  collectedAs?: string;
 }
 
 /** What {@link fleetRow} needs of one read recording. */
@@ -68,8 +75,19 @@ export function fleetRow(i: FleetInput): FleetRow {
     : r.complete
     ? "complete"
     : "open";
+  // collect's layout, DIR/<host token>/<id>.cbor: the directory names the
+  // host the server let publish it
+  const parts = i.path.split("/");
+  const dirHost = parts.length >= 2 &&
+      /^[0-9a-f]{32}\.cbor(\.incomplete)?$/.test(parts[parts.length - 1]) &&
+      parts[parts.length - 1].startsWith(i.id)
+    ? parts[parts.length - 2]
+    : undefined;
   return {
     host: i.header.host,
+    ...(dirHost !== undefined && dirHost !== subjectToken(i.header.host)
+      ? { collectedAs: dirHost }
+      : {}),
     id: i.id,
     path: i.path,
     first: at(i.firstT),
@@ -116,7 +134,9 @@ export function renderFleet(rows: FleetRow[]): string {
       "CHAIN",
     ],
     ...sorted.map((r) => [
-      r.host,
+      r.collectedAs !== undefined
+        ? `${r.host} (collected as ${r.collectedAs})`
+        : r.host,
       r.id,
       r.first ?? "-",
       r.last ?? "-",

@@ -132,11 +132,28 @@ export async function collectRecordings(
       `open consumer "${durable}"`,
       () => js.consumers.get(stream, durable),
     );
-    const recording = async (host: string, id: string) => {
+    // recordings whose file cannot be opened or resumed: named once, their
+    // pieces left unwritten (the other hosts' go on)
+    const broken = new Set<string>();
+    const recording = async (host: string, id: string, seq: number) => {
       const key = `${host}/${id}`;
       let r = open.get(key);
       if (!r) {
-        r = await CollectedRecording.open(opts.outDir, host, id);
+        if (broken.has(key)) return undefined;
+        try {
+          r = await CollectedRecording.open(opts.outDir, host, id);
+        } catch (e) {
+          broken.add(key);
+          name({
+            host,
+            id,
+            seq,
+            reason: `${
+              (e as Error).message
+            }; its pieces are not written in this run (the stream keeps them)`,
+          });
+          return undefined;
+        }
         const onPiece = opts.onPiece;
         if (onPiece) r.onWritten = (i) => onPiece(host, id, i);
         open.set(key, r);
@@ -167,8 +184,12 @@ export async function collectRecordings(
       for (const m of batch) {
         messages++;
         const where = parsePieceSubject(opts.prefix, m.subject);
-        const index = Number(m.headers?.get(PIECE_HEADER));
-        if (!where || !Number.isSafeInteger(index) || index < 0) {
+        // (digits only: "", "0x1" or " 2 " are no index)
+        const indexText = m.headers?.get(PIECE_HEADER) ?? "";
+        const index = /^(0|[1-9][0-9]*)$/.test(indexText)
+          ? Number(indexText)
+          : NaN;
+        if (!where || !Number.isSafeInteger(index)) {
           name({
             host: where?.host ?? "?",
             id: where?.id ?? "?",
@@ -178,7 +199,8 @@ export async function collectRecordings(
           });
           continue;
         }
-        const r = await recording(where.host, where.id);
+        const r = await recording(where.host, where.id, m.seq);
+        if (r === undefined) continue;
         const wasComplete = r.state === "complete";
         for (
           const p of r.accept({
@@ -214,9 +236,13 @@ export async function collectRecordings(
               id: r.id,
               index: g.from,
               gap: true,
-              reason: `pieces ${g.from}${
-                g.to > g.from ? `..${g.to}` : ""
-              } are missing from the stream (${g.held} later pieces are held until they come)`,
+              reason: `${
+                g.to > g.from
+                  ? `pieces ${g.from}..${g.to} are`
+                  : `piece ${g.from} is`
+              } missing from the stream (${g.held} later ${
+                g.held === 1 ? "piece is" : "pieces are"
+              } held until ${g.to > g.from ? "they come" : "it comes"})`,
             });
           }
         }

@@ -12,7 +12,8 @@ import { newDecoder } from "../log/_cbor.ts";
 import { equalBytes, sha256, toHex } from "../log/_hash.ts";
 import { NeedMoreBytes, scanItem } from "../log/_cbor_scan.ts";
 import { recordingId, SELF_DESCRIBE_TAG } from "../log/mod.ts";
-import { makeOutputDir, openOutput, OutputFile } from "../io/mod.ts";
+import { makeOutputDir, OutputFile } from "../io/mod.ts";
+import { subjectToken } from "./piece_subject.ts";
 import * as fs from "node:fs";
 
 const WHAT = "collected recording";
@@ -59,7 +60,6 @@ export interface IncomingPiece {
 export class CollectedRecording {
   /** Hash of each piece written, by index. */
   #hashes: Uint8Array[] = [];
-  #file: OutputFile | undefined;
   #dirty = false;
   #ahead = new Map<number, string>();
   state: CollectState = "open";
@@ -120,20 +120,38 @@ export class CollectedRecording {
     // a new file through the output opener (exclusive, never through a
     // link, 0600); one a killed collector left is reopened, never through
     // a link either, to append where it ends
-    r.#file = resumed
-      ? new OutputFile(
-        r.path,
-        r.tempPath,
-        fs.openSync(
-          r.tempPath,
-          fs.constants.O_WRONLY | fs.constants.O_APPEND |
-            fs.constants.O_NOFOLLOW,
-        ),
-        false,
-        WHAT,
-      )
-      : await openOutput(r.path, { incomplete: true, what: WHAT });
+    // (the file is made with its first piece: a host's messages that are
+    // never written leave no file; it is opened for each piece and each
+    // sync, so that a collector holds no descriptor between them, however
+    // many recordings it collects or a host makes up)
+    r.#made = resumed;
     return r;
+  }
+
+  /** The `.incomplete` file has been made (by this run or an earlier one). */
+  #made = false;
+
+  /**
+   * The `.incomplete` file opened to append where it ends: made (exclusive,
+   * 0600) for the first piece, then opened again; never through a link.
+   */
+  #reopen(): OutputFile {
+    const { O_WRONLY, O_APPEND, O_NOFOLLOW, O_CREAT, O_EXCL } = fs.constants;
+    const fd = fs.openSync(
+      this.tempPath,
+      O_WRONLY | O_APPEND | O_NOFOLLOW | (this.#made ? 0 : O_CREAT | O_EXCL),
+      0o600,
+    );
+    if (!this.#made) {
+      try {
+        fs.fchmodSync(fd, 0o600); // exactly, whatever the umask
+      } catch (e) {
+        fs.closeSync(fd);
+        throw e;
+      }
+      this.#made = true;
+    }
+    return new OutputFile(this.path, this.tempPath, fd, false, WHAT);
   }
 
   /**
@@ -160,6 +178,16 @@ export class CollectedRecording {
           toHex(hash)
         }`,
       );
+    }
+    const whole = wholeItemProblem(p.bytes) ??
+      (p.index === 0 ? this.#headerProblem(p.bytes) : undefined);
+    if (whole !== undefined) {
+      // (never written nor held: a resumed file is cut into pieces by its
+      // items, so a piece that is not exactly one would shift every piece
+      // after it; the stream keeps the message, named by its sequence)
+      name(`${whole} (altered or forged); not written`);
+      this.problems += problems.length;
+      return problems;
     }
     const next = this.#hashes.length;
     if (p.index < next) {
@@ -197,12 +225,38 @@ export class CollectedRecording {
         if (f === undefined || this.#isComplete()) break;
         const idx = this.#hashes.length;
         const bytes = Deno.readFileSync(f);
+        const whole = wholeItemProblem(bytes);
+        if (whole !== undefined) {
+          // (held by an older collector, which did not check)
+          problems.push({
+            host: this.host,
+            id: this.id,
+            index: idx,
+            reason: `${whole} (altered or forged); not written`,
+          });
+          this.#ahead.delete(idx);
+          Deno.removeSync(f);
+          break;
+        }
         for (const reason of this.#check(idx, bytes)) {
           problems.push({ host: this.host, id: this.id, index: idx, reason });
         }
         this.#append(bytes, sha256(bytes));
         this.#ahead.delete(idx);
         Deno.removeSync(f);
+      }
+      if (this.#isComplete()) {
+        // held pieces past the trailer: named as one that comes after it
+        for (const [idx, f] of [...this.#ahead].sort((a, b) => a[0] - b[0])) {
+          problems.push({
+            host: this.host,
+            id: this.id,
+            index: idx,
+            reason: "it comes after the trailer",
+          });
+          this.#ahead.delete(idx);
+          Deno.removeSync(f);
+        }
       }
       if (this.#ahead.size === 0) {
         try {
@@ -216,7 +270,7 @@ export class CollectedRecording {
 
   /** The missing pieces before the earliest held one, if any. */
   gap(): { from: number; to: number; held: number } | undefined {
-    if (this.#ahead.size === 0) return undefined;
+    if (this.#ahead.size === 0 || this.#isComplete()) return undefined;
     // (a loop, not Math.min(...): 125,000 pieces held are more arguments
     // than a call takes)
     let first = Infinity;
@@ -224,30 +278,42 @@ export class CollectedRecording {
     return { from: this.#hashes.length, to: first - 1, held: this.#ahead.size };
   }
 
-  /** Syncs what was written (before the messages are acknowledged). */
+  /**
+   * Syncs what was written (before the messages are acknowledged) and
+   * closes the file: a collector of many recordings (or of a host that
+   * makes up ids) holds a descriptor only for those a batch touches. The
+   * next piece opens it again, to append.
+   */
   sync(): Promise<void> {
-    if (this.#dirty && this.#file) this.#file.sync();
+    if (this.#dirty && !this.#isComplete()) {
+      const f = this.#reopen();
+      try {
+        f.sync();
+      } finally {
+        f.abandon();
+      }
+    }
     this.#dirty = false;
     return Promise.resolve();
   }
 
-  /** Closes the file (it stays `.incomplete` unless the trailer came). */
-  close(): void {
-    this.#file?.abandon();
-    this.#file = undefined;
-  }
+  /** Nothing is held open between pieces: kept for the callers' symmetry. */
+  close(): void {}
 
   #append(bytes: Uint8Array, hash: Uint8Array): void {
-    const f = this.#file!;
-    f.writeSync(bytes);
+    const trailer = this.#isTrailer(bytes);
+    const f = this.#reopen();
+    try {
+      f.writeSync(bytes);
+      if (trailer) f.sync();
+    } finally {
+      f.abandon();
+    }
     this.#dirty = true;
     this.#hashes.push(hash);
     this.lastPieceAt = Date.now();
     this.onWritten?.(this.#hashes.length - 1);
-    if (this.#isTrailer(bytes)) {
-      f.sync();
-      f.abandon();
-      this.#file = undefined;
+    if (trailer) {
       this.#dirty = false;
       // the final name, never over an existing file: a link fails if the
       // name exists, then the temporary name goes
@@ -275,20 +341,39 @@ export class CollectedRecording {
     return Array.isArray(item) && item[0] === "trailer";
   }
 
+  /**
+   * Why `bytes` cannot be this recording's header (then it is not written:
+   * a file must begin with its header), or `undefined`.
+   */
+  #headerProblem(bytes: Uint8Array): string | undefined {
+    if (
+      bytes.length < 3 || bytes[0] !== 0xd9 ||
+      (bytes[1] << 8 | bytes[2]) !== SELF_DESCRIBE_TAG
+    ) {
+      return "it is not a recording header (no tag 55799)";
+    }
+    if (recordingId(sha256(bytes)) !== this.id) {
+      return `the header does not hash to the recording id ${this.id}`;
+    }
+    return undefined;
+  }
+
   /** What is wrong with piece `index` given the pieces before it. */
   #check(index: number, bytes: Uint8Array): string[] {
     const out: string[] = [];
     const prev = this.#hashes[index - 1];
     if (index === 0) {
-      if (
-        bytes.length < 3 || bytes[0] !== 0xd9 ||
-        (bytes[1] << 8 | bytes[2]) !== SELF_DESCRIBE_TAG
-      ) {
-        out.push("it is not a recording header (no tag 55799)");
-      }
-      if (recordingId(sha256(bytes)) !== this.id) {
+      // the subject's host is the only attribution the server checked (a
+      // host may publish only under its own name): the header must agree
+      const header = decodeOrUndefined(bytes);
+      const host = header instanceof Map
+        ? header.get("host")
+        : (header as { host?: unknown } | undefined)?.host;
+      if (typeof host !== "string" || subjectToken(host) !== this.host) {
         out.push(
-          `the header does not hash to the recording id ${this.id} (altered or forged)`,
+          `its header names the host ${
+            typeof host === "string" ? JSON.stringify(host) : "(none)"
+          }, but it was published under host ${this.host} (passed off as another host's, or altered)`,
         );
       }
       return out;
@@ -332,6 +417,25 @@ export class CollectedRecording {
     }
     return out;
   }
+}
+
+/**
+ * Why `bytes` is not exactly one whole CBOR item (as a resumed file is cut
+ * into pieces), or `undefined` when it is.
+ */
+function wholeItemProblem(bytes: Uint8Array): string | undefined {
+  if (bytes.length === 0) return "it is empty, not one CBOR item";
+  let end: number;
+  try {
+    end = scanItem(bytes, 0);
+  } catch (e) {
+    return e instanceof NeedMoreBytes
+      ? `its ${bytes.length} bytes end inside a CBOR item`
+      : `it is not one CBOR item (${(e as Error).message})`;
+  }
+  return end === bytes.length
+    ? undefined
+    : `its ${bytes.length} bytes hold more than one CBOR item (the first ends at byte ${end})`;
 }
 
 function decodeOrUndefined(bytes: Uint8Array): unknown {

@@ -136,7 +136,7 @@ export class PiecePublisher {
     this.#entries.push({
       id,
       subject: pieceSubject(this.opts.prefix, this.host, id),
-      msgId: pieceMsgId(id, piece.index),
+      msgId: pieceMsgId(id, piece.index, toHex(piece.hash)),
       index: piece.index,
       kind: piece.kind,
       hash: toHex(piece.hash),

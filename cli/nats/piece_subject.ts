@@ -53,9 +53,22 @@ export function pieceSubject(prefix: string, host: string, id: string): string {
   return `${prefix}.${subjectToken(host)}.${id}`;
 }
 
-/** `Nats-Msg-Id` of a piece: `<recording id>:<index>`. */
-export function pieceMsgId(id: string, index: number): string {
-  return `${id}:${index}`;
+/**
+ * `Nats-Msg-Id` of a piece: `<recording id>:<index>:<hex SHA-256 of the
+ * piece>`. The stream drops a message whose id it has seen lately: with the
+ * hash in it, only the same bytes. (With `<id>:<index>` alone, a host that
+ * saw another's recording id could publish, under its own subject, the
+ * next indexes first, and the other's pieces were then dropped as
+ * duplicates, acknowledged.)
+ *
+ * @example
+ * ```ts
+ * import { pieceMsgId } from "./piece_subject.ts";
+ * if (pieceMsgId("ab", 3, "ff00") !== "ab:3:ff00") throw new Error();
+ * ```
+ */
+export function pieceMsgId(id: string, index: number, hash: string): string {
+  return `${id}:${index}:${hash}`;
 }
 
 /**
