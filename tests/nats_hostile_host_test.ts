@@ -250,3 +250,146 @@ Deno.test("collect: a piece held for after the trailer is named as such, and no 
     }
   });
 });
+
+Deno.test("collect finishes what a killed collector left: a trailer written but not renamed, both names of one file, held pieces half made or already appended", async () => {
+  await withTempDir(async (dir) => {
+    const c = await NatsCluster.start({ nodes: 1 });
+    try {
+      const out = `${dir}/out`;
+      const host = `${out}/web-2`;
+      await Deno.mkdir(host, { recursive: true });
+      const recs = await Promise.all(
+        [1, 2, 3, 4].map((boot) =>
+          hostRecording(`${dir}/${boot}.cbor`, "web-2", boot)
+        ),
+      );
+      const [renamed, linked, held, appended] = recs;
+      const bytesOf = (r: typeof renamed, upTo: number) =>
+        new Uint8Array(
+          r.pieces.slice(0, upTo).flatMap((p) => [...p.bytes]),
+        );
+      // killed after the trailer was written, before the rename
+      await Deno.writeFile(
+        `${host}/${renamed.id}.cbor.incomplete`,
+        bytesOf(renamed, renamed.pieces.length),
+      );
+      // killed after the link, before the temporary name was removed
+      await Deno.writeFile(
+        `${host}/${linked.id}.cbor`,
+        bytesOf(linked, linked.pieces.length),
+      );
+      await Deno.link(
+        `${host}/${linked.id}.cbor`,
+        `${host}/${linked.id}.cbor.incomplete`,
+      );
+      // killed while holding piece 2 (an empty file, as a collector before
+      // this one left it) and piece 4 (its temporary file)
+      await Deno.mkdir(`${host}/${held.id}.cbor.ahead`);
+      await Deno.writeFile(`${host}/${held.id}.cbor.ahead/2`, new Uint8Array());
+      await Deno.writeFile(
+        `${host}/${held.id}.cbor.ahead/4.tmp`,
+        new Uint8Array([1]),
+      );
+      // killed after appending held piece 1, before removing it
+      await Deno.writeFile(
+        `${host}/${appended.id}.cbor.incomplete`,
+        bytesOf(appended, 2),
+      );
+      await Deno.mkdir(`${host}/${appended.id}.cbor.ahead`);
+      await Deno.writeFile(
+        `${host}/${appended.id}.cbor.ahead/1`,
+        appended.pieces[1].bytes,
+      );
+      // every piece in the stream; those of `held` with 2 before 1
+      const order = (r: typeof held) =>
+        r === held
+          ? [r.pieces[0], r.pieces[2], r.pieces[1], ...r.pieces.slice(3)]
+          : r.pieces;
+      await publishRaw(
+        c,
+        recs.flatMap((r) =>
+          order(r).map((p) => ({
+            subject: `procrec.web-2.${r.id}`,
+            index: String(p.index),
+            bytes: p.bytes,
+          }))
+        ),
+      );
+      const r = await collect(c.url, out);
+      assertEquals(r.code, 0, r.stdout + r.stderr);
+      assert(!/forged|trailer|missing/.test(r.stderr), r.stderr);
+      const names = [...Deno.readDirSync(host)].map((e) => e.name).sort();
+      assertEquals(names, recs.map((x) => `${x.id}.cbor`).sort());
+      for (const [i, x] of recs.entries()) {
+        assertEquals(
+          await fileSha(`${host}/${x.id}.cbor`),
+          await fileSha(`${dir}/${i + 1}.cbor`),
+          `recording ${i + 1}`,
+        );
+      }
+
+      // fleet: collect's output, then copies elsewhere (no host to check)
+      const fleet = await procrec(["fleet", out]);
+      assertEquals(fleet.code, 0, fleet.stdout + fleet.stderr);
+      assert(fleet.stdout.includes("4 recordings, 1 hosts"), fleet.stdout);
+      await Deno.mkdir(`${dir}/case`);
+      await Deno.copyFile(
+        `${host}/${held.id}.cbor`,
+        `${dir}/case/${held.id}.cbor`,
+      );
+      for (
+        const [args, cwd] of [
+          [["fleet", "case"], dir],
+          [["fleet", "."], host],
+          [["fleet", `./${held.id}.cbor`], host],
+        ] as const
+      ) {
+        const f = await procrec([...args], { cwd });
+        assertEquals(f.code, 0, `${args}: ${f.stdout}${f.stderr}`);
+        assert(!f.stdout.includes("collected as"), f.stdout);
+      }
+    } finally {
+      await c.stop();
+    }
+  });
+});
+
+Deno.test("collect names a recording whose file cannot be opened, and collects the other hosts' in the same run", async () => {
+  await withTempDir(async (dir) => {
+    const c = await NatsCluster.start({ nodes: 1 });
+    try {
+      const out = `${dir}/out`;
+      const a = await hostRecording(`${dir}/a.cbor`, "web-2", 1);
+      const b = await hostRecording(`${dir}/b.cbor`, "web-3", 2);
+      // (a directory where web-2's file goes)
+      await Deno.mkdir(`${out}/web-2/${a.id}.cbor.incomplete`, {
+        recursive: true,
+      });
+      await publishRaw(
+        c,
+        [a, b].flatMap((r, i) =>
+          r.pieces.map((p) => ({
+            subject: `procrec.web-${i + 2}.${r.id}`,
+            index: String(p.index),
+            bytes: p.bytes,
+          }))
+        ),
+      );
+      const r = await collect(c.url, out);
+      assertEquals(r.code, 1, r.stdout + r.stderr);
+      assertEquals(
+        (r.stderr.match(/its pieces are not written in this run/g) ?? [])
+          .length,
+        1,
+        r.stderr,
+      );
+      assert(r.stderr.includes(`web-2/${a.id}`), r.stderr);
+      assertEquals(
+        await fileSha(`${out}/web-3/${b.id}.cbor`),
+        await fileSha(`${dir}/b.cbor`),
+      );
+    } finally {
+      await c.stop();
+    }
+  });
+});

@@ -53,6 +53,11 @@ export interface FleetInput {
   /** Lost events counted from the `lost` events. */
   lost: number;
   mtime?: Date | null;
+  /**
+   * The host directory it lies in, when that is `collect`'s output
+   * (`DIR/<host>/<id>.cbor` with `DIR` marked by collect).
+   */
+  collectedUnder?: string;
 }
 
 /**
@@ -75,14 +80,7 @@ export function fleetRow(i: FleetInput): FleetRow {
     : r.complete
     ? "complete"
     : "open";
-  // collect's layout, DIR/<host token>/<id>.cbor: the directory names the
-  // host the server let publish it
-  const parts = i.path.split("/");
-  const dirHost = parts.length >= 2 &&
-      /^[0-9a-f]{32}\.cbor(\.incomplete)?$/.test(parts[parts.length - 1]) &&
-      parts[parts.length - 1].startsWith(i.id)
-    ? parts[parts.length - 2]
-    : undefined;
+  const dirHost = i.collectedUnder;
   return {
     host: i.header.host,
     ...(dirHost !== undefined && dirHost !== subjectToken(i.header.host)

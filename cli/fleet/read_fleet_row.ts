@@ -8,6 +8,8 @@ import { recordingId, RecordingReader } from "../log/mod.ts";
 import { sha256 } from "../log/_hash.ts";
 import { scanItem } from "../log/_cbor_scan.ts";
 import { type FleetRow, fleetRow } from "./fleet_row.ts";
+import { COLLECT_MARK } from "../nats/piece_subject.ts";
+import { basename, dirname, resolve } from "node:path";
 
 /**
  * The recording id of a file: the first 16 bytes of its header's SHA-256, hex.
@@ -60,7 +62,9 @@ export async function readFleetRow(path: string): Promise<FleetRow> {
     if (lastT === undefined || e.t > lastT) lastT = e.t;
   }
   const st = await Deno.stat(path);
+  const collectedUnder = await collectHostDir(path);
   return fleetRow({
+    ...(collectedUnder !== undefined ? { collectedUnder } : {}),
     path,
     id: await recordingIdOf(path),
     header: reader.header,
@@ -70,4 +74,22 @@ export async function readFleetRow(path: string): Promise<FleetRow> {
     lost,
     mtime: st.mtime,
   });
+}
+
+/**
+ * The host directory of a recording in `collect`'s output
+ * (`DIR/<host>/<id>.cbor[.incomplete]`, `DIR` holding collect's mark), or
+ * `undefined` for a recording anywhere else.
+ */
+async function collectHostDir(path: string): Promise<string | undefined> {
+  const abs = resolve(path);
+  if (!/^[0-9a-f]{32}\.cbor(\.incomplete)?$/.test(basename(abs))) {
+    return undefined;
+  }
+  const hostDir = dirname(abs);
+  const host = basename(hostDir);
+  if (!/^[A-Za-z0-9_-]+$/.test(host)) return undefined;
+  const marked = await Deno.lstat(`${dirname(hostDir)}/${COLLECT_MARK}`)
+    .then((s) => s.isFile, () => false);
+  return marked ? host : undefined;
 }

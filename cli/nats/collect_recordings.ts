@@ -19,6 +19,7 @@ import { connectNats, type ConnectOptions } from "./connect_nats.ts";
 import { waitJetStream } from "./ensure_stream.ts";
 import { retryJetStream } from "./retry_jetstream.ts";
 import {
+  COLLECT_MARK,
   HASH_HEADER,
   parsePieceSubject,
   PIECE_HEADER,
@@ -79,6 +80,7 @@ export async function collectRecordings(
   };
   let messages = 0;
   try {
+    await markCollectDir(opts.outDir);
     const jsm = await waitJetStream(nc);
     const filter = opts.host
       ? `${opts.prefix}.${subjectToken(opts.host)}.>`
@@ -160,6 +162,22 @@ export async function collectRecordings(
       }
       return r;
     };
+    // a recording that cannot be written (its file removed, the disk
+    // full...): named, and no more of its pieces are written in this run;
+    // the other hosts' go on
+    const fail = (r: CollectedRecording, e: unknown, seq?: number) => {
+      const key = `${r.host}/${r.id}`;
+      open.delete(key);
+      broken.add(key);
+      name({
+        host: r.host,
+        id: r.id,
+        seq,
+        reason: `${
+          (e as Error).message
+        }; no more of its pieces are written in this run (the stream keeps them)`,
+      });
+    };
     const reportedGaps = new Set<string>();
     // a fetch returns once it has `want` pieces or at its expiry: ask for
     // what the stream says is waiting (at least one), so that a follower
@@ -202,18 +220,29 @@ export async function collectRecordings(
         const r = await recording(where.host, where.id, m.seq);
         if (r === undefined) continue;
         const wasComplete = r.state === "complete";
-        for (
-          const p of r.accept({
-            index,
-            bytes: m.data,
-            claimedHash: m.headers?.get(HASH_HEADER) || undefined,
-            seq: m.seq,
-          })
-        ) name(p);
+        try {
+          for (
+            const p of r.accept({
+              index,
+              bytes: m.data,
+              claimedHash: m.headers?.get(HASH_HEADER) || undefined,
+              seq: m.seq,
+            })
+          ) name(p);
+        } catch (e) {
+          fail(r, e, m.seq);
+          continue;
+        }
         touched.add(r);
         if (!wasComplete && r.state === "complete") opts.onComplete?.(r);
       }
-      for (const r of touched) await r.sync();
+      for (const r of touched) {
+        try {
+          await r.sync();
+        } catch (e) {
+          fail(r, e);
+        }
+      }
       // written and synced: now the stream may forget them
       for (const m of batch) m.ack();
       if (batch.length > 0) await nc.flush();
@@ -257,4 +286,18 @@ export async function collectRecordings(
     await nc.drain().catch(() => nc.close());
   }
   return { recordings: [...open.values()], problems, messages };
+}
+
+/** Writes {@link COLLECT_MARK} in `dir` when it is not there. */
+async function markCollectDir(dir: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/${COLLECT_MARK}`,
+      "procrec collect writes DIR/<host>/<recording id>.cbor here\n",
+      { createNew: true, mode: 0o600 },
+    );
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+  }
 }

@@ -15,6 +15,7 @@ import { recordingId, SELF_DESCRIBE_TAG } from "../log/mod.ts";
 import { makeOutputDir, OutputFile } from "../io/mod.ts";
 import { subjectToken } from "./piece_subject.ts";
 import * as fs from "node:fs";
+import { dirname } from "node:path";
 
 const WHAT = "collected recording";
 
@@ -104,27 +105,39 @@ export class CollectedRecording {
     const hostDir = `${dir}/${host}`;
     await makeOutputDir(hostDir);
     const r = new CollectedRecording(host, id, `${hostDir}/${id}.cbor`);
-    const done = await Deno.stat(r.path).then(() => true, () => false);
+    const done = await Deno.stat(r.path).catch(() => undefined);
+    const temp = await Deno.lstat(r.tempPath).catch(() => undefined);
     if (done) {
+      // a collector killed between the link and the removal left both
+      // names of the one file
+      if (temp && temp.ino === done.ino && temp.dev === done.dev) {
+        await Deno.remove(r.tempPath);
+      }
       r.state = "complete";
-      r.#hashes = await itemHashes(r.path, false);
-      return r;
+      r.#hashes = (await itemHashes(r.path, false)).hashes;
+    } else if (temp) {
+      const { hashes, last } = await itemHashes(r.tempPath, true);
+      r.#hashes = hashes;
+      r.#made = true;
+      // a collector killed after the trailer, before the rename: finish it
+      if (last !== undefined && r.#isTrailer(last)) r.#finish();
     }
-    const resumed = await Deno.stat(r.tempPath).then(() => true, () => false);
-    if (resumed) r.#hashes = await itemHashes(r.tempPath, true);
     for await (const e of readDirOrEmpty(r.#aheadDir)) {
+      const at = `${r.#aheadDir}/${e.name}`;
       if (/^\d+$/.test(e.name)) {
-        r.#ahead.set(Number(e.name), `${r.#aheadDir}/${e.name}`);
+        // (one appended before a kill, not yet removed: gone)
+        if (Number(e.name) < r.#hashes.length) await Deno.remove(at);
+        else r.#ahead.set(Number(e.name), at);
+      } else if (e.name.endsWith(".tmp")) {
+        // (one being held when the collector was killed, never acknowledged)
+        await Deno.remove(at);
       }
     }
-    // a new file through the output opener (exclusive, never through a
-    // link, 0600); one a killed collector left is reopened, never through
-    // a link either, to append where it ends
-    // (the file is made with its first piece: a host's messages that are
-    // never written leave no file; it is opened for each piece and each
-    // sync, so that a collector holds no descriptor between them, however
-    // many recordings it collects or a host makes up)
-    r.#made = resumed;
+    // (the file is made with its first piece, exclusive, 0600, never
+    // through a link: a host's messages that are never written leave no
+    // file; it is opened for each piece and each sync, so that a collector
+    // holds no descriptor between them, however many recordings it
+    // collects or a host makes up)
     return r;
   }
 
@@ -137,11 +150,24 @@ export class CollectedRecording {
    */
   #reopen(): OutputFile {
     const { O_WRONLY, O_APPEND, O_NOFOLLOW, O_CREAT, O_EXCL } = fs.constants;
-    const fd = fs.openSync(
-      this.tempPath,
-      O_WRONLY | O_APPEND | O_NOFOLLOW | (this.#made ? 0 : O_CREAT | O_EXCL),
-      0o600,
-    );
+    let fd: number;
+    try {
+      fd = fs.openSync(
+        this.tempPath,
+        O_WRONLY | O_APPEND | O_NOFOLLOW | (this.#made ? 0 : O_CREAT | O_EXCL),
+        0o600,
+      );
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      throw new Error(
+        code === "EEXIST"
+          ? `Cannot write ${WHAT} "${this.tempPath}": it exists, made by another procrec collect writing this directory`
+          : code === "ENOENT"
+          ? `Cannot write ${WHAT} "${this.tempPath}": it is gone (removed while collecting)`
+          : `Cannot write ${WHAT} "${this.tempPath}": ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
     if (!this.#made) {
       try {
         fs.fchmodSync(fd, 0o600); // exactly, whatever the umask
@@ -201,21 +227,15 @@ export class CollectedRecording {
       name(`it comes after the trailer`);
     } else if (p.index > next) {
       const held = this.#ahead.get(p.index);
-      if (held !== undefined) {
-        const old = Deno.readFileSync(held);
+      const old = held === undefined ? undefined : Deno.readFileSync(held);
+      if (old !== undefined && wholeItemProblem(old) === undefined) {
         if (equalBytes(sha256(old), hash)) this.duplicates++;
         else {
           name(
             `it differs from the piece ${p.index} already received (altered or forged)`,
           );
         }
-      } else {
-        // inside the host's 0700 directory: nobody else can plant links
-        Deno.mkdirSync(this.#aheadDir, { recursive: true, mode: 0o700 });
-        const f = `${this.#aheadDir}/${p.index}`;
-        Deno.writeFileSync(f, p.bytes, { mode: 0o600 });
-        this.#ahead.set(p.index, f);
-      }
+      } else this.#hold(p.index, p.bytes);
     } else {
       for (const reason of this.#check(p.index, p.bytes)) name(reason);
       this.#append(p.bytes, hash);
@@ -268,6 +288,37 @@ export class CollectedRecording {
     return problems;
   }
 
+  /**
+   * Keeps a piece that came before the ones it follows in `.ahead/<index>`:
+   * written whole under a temporary name, synced, then renamed (the
+   * directory is synced with the next {@link sync}, before the
+   * acknowledgement), so a kill never leaves part of one.
+   */
+  #hold(index: number, bytes: Uint8Array): void {
+    // inside the host's 0700 directory: nobody else can plant links
+    Deno.mkdirSync(this.#aheadDir, { recursive: true, mode: 0o700 });
+    const f = `${this.#aheadDir}/${index}`;
+    const tmp = `${f}.tmp`;
+    const fd = fs.openSync(
+      tmp,
+      fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC |
+        fs.constants.O_NOFOLLOW,
+      0o600,
+    );
+    try {
+      fs.writeSync(fd, bytes);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    Deno.renameSync(tmp, f);
+    this.#ahead.set(index, f);
+    this.#heldSinceSync = true;
+  }
+
+  /** A piece was held since the last sync (its directory entry to sync). */
+  #heldSinceSync = false;
+
   /** The missing pieces before the earliest held one, if any. */
   gap(): { from: number; to: number; held: number } | undefined {
     if (this.#ahead.size === 0 || this.#isComplete()) return undefined;
@@ -294,6 +345,10 @@ export class CollectedRecording {
       }
     }
     this.#dirty = false;
+    if (this.#heldSinceSync) {
+      this.#heldSinceSync = false;
+      syncDirectory(this.#aheadDir);
+    }
     return Promise.resolve();
   }
 
@@ -315,21 +370,29 @@ export class CollectedRecording {
     this.onWritten?.(this.#hashes.length - 1);
     if (trailer) {
       this.#dirty = false;
-      // the final name, never over an existing file: a link fails if the
-      // name exists, then the temporary name goes
-      try {
-        Deno.linkSync(this.tempPath, this.path);
-        Deno.removeSync(this.tempPath);
-      } catch (e) {
-        throw new Error(
-          `Cannot rename collected recording "${this.tempPath}" to "${this.path}": ${
-            (e as Error).message
-          }; the complete recording is in "${this.tempPath}"`,
-          { cause: e },
-        );
-      }
-      this.state = "complete";
+      this.#finish();
     }
+  }
+
+  /**
+   * The trailer is written and synced: the file takes its final name,
+   * never over an existing file (a link fails if the name exists, then the
+   * temporary name goes), and the directory is synced.
+   */
+  #finish(): void {
+    try {
+      Deno.linkSync(this.tempPath, this.path);
+      Deno.removeSync(this.tempPath);
+    } catch (e) {
+      throw new Error(
+        `Cannot rename collected recording "${this.tempPath}" to "${this.path}": ${
+          (e as Error).message
+        }; the complete recording is in "${this.tempPath}"`,
+        { cause: e },
+      );
+    }
+    syncDirectory(dirname(this.path));
+    this.state = "complete";
   }
 
   #isComplete(): boolean {
@@ -461,10 +524,11 @@ async function* readDirOrEmpty(dir: string): AsyncGenerator<Deno.DirEntry> {
 async function itemHashes(
   path: string,
   truncate: boolean,
-): Promise<Uint8Array[]> {
+): Promise<{ hashes: Uint8Array[]; last?: Uint8Array }> {
   const bytes = await Deno.readFile(path);
   const out: Uint8Array[] = [];
   let pos = 0;
+  let last: Uint8Array | undefined;
   while (pos < bytes.length) {
     let end: number;
     try {
@@ -478,8 +542,21 @@ async function itemHashes(
         `Cannot resume collected recording "${path}": ${(e as Error).message}`,
       );
     }
-    out.push(sha256(bytes.subarray(pos, end)));
+    last = bytes.subarray(pos, end);
+    out.push(sha256(last));
     pos = end;
   }
-  return out;
+  return { hashes: out, last };
+}
+
+/** Makes the entries of `dir` durable; best effort (as the output opener does). */
+function syncDirectory(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, fs.constants.O_RDONLY);
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch { /* not every file system allows it */ }
 }

@@ -105,3 +105,11 @@ export function parsePieceSubject(
 export function streamName(prefix: string): string {
   return prefix.toUpperCase().replace(/[^A-Z0-9_]/g, "_");
 }
+
+/**
+ * The file that marks a directory as `collect`'s output
+ * (`DIR/<host>/<id>.cbor`): `fleet` then takes the host directories for the
+ * hosts the server let publish, and names a recording whose header says
+ * another.
+ */
+export const COLLECT_MARK = ".procrec-collect";
