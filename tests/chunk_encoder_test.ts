@@ -519,18 +519,20 @@ Deno.test({
         const pid = pidOf();
         v.setUint32(32, pid, true);
         if (kind === 1 && rec.length >= 44) v.setUint32(40, pidOf(), true);
+        // and its creator (CLONE_PARENT: another than its parent)
+        if (kind === 1 && rec.length >= 52) v.setUint32(48, pidOf(), true);
         // an image hash names an earlier exec of its process now and then
         recs.push(rec);
       }
       const buf = cat(...recs) as Uint8Array<ArrayBuffer>;
-      const a = new SubtreeFilter(100 + r.int(40));
+      const a = new SubtreeFilter(100 + r.int(40), 100 + r.int(40));
       const body = new EventBodyEncoder();
       const scratch: unknown[] = [];
       for (const e of decodeRecords(buf, BASE).events) {
         if (a.keep(e)) encodeEventTo(e, body, scratch);
       }
       const want = body.finish();
-      const b = new SubtreeFilter(a.rootPid);
+      const b = new SubtreeFilter(a.rootPid, a.recorderPid);
       const got = new EventBodyEncoder();
       const keepScratch = { buf: new Uint8Array(0) };
       let kept = 0;

@@ -8,6 +8,7 @@ import { RecordingReader } from "../cli/log/mod.ts";
 import {
   assert,
   assertEquals,
+  buildC,
   captureTest,
   captureUnavailable,
   exists,
@@ -75,6 +76,47 @@ async function recordWithBystander(dir: string, name: string, only: boolean) {
     stderr: d.decode(o.stderr),
   };
 }
+
+captureTest(
+  "record --only-command keeps a child the command makes with CLONE_PARENT (its parent is the recorder) and that child's own children, with either source",
+  async () => {
+    await withTempDir(async (dir) => {
+      const bin = await buildC("tests/clone_parent_helper.c", `${dir}/cp`);
+      for (const source of ["netlink", "ebpf"]) {
+        const out = `${dir}/${source}.cbor`;
+        const r = await procrec([
+          "record",
+          "-q",
+          "--source",
+          source,
+          "--only-command",
+          "-o",
+          out,
+          "--",
+          bin,
+        ]);
+        assertEquals(r.code, 0, r.stderr);
+        const { events } = await readAll(out);
+        for (
+          const marker of ["clone-parent-child", "clone-parent-grandchild"]
+        ) {
+          assert(
+            events.some((e) => e.kind === "exec" && argvOf(e).includes(marker)),
+            `${source}: the exec of ${marker} is missing`,
+          );
+        }
+        // the child's parent is the recorder, not a member: kept all the same
+        const created = events.filter((e) => e.kind === "process_create");
+        assertEquals(
+          created.length,
+          3,
+          `${source}: ${JSON.stringify(created)}`,
+        );
+      }
+    }, "procrec-cmd-");
+  },
+  why,
+);
 
 captureTest(
   "record --only-command keeps only the command's subtree; without it the host's other processes are in",

@@ -117,3 +117,23 @@ Deno.test("SubtreeFilter keeps the image hash of a member's exec that comes afte
     ].join(", "),
   );
 });
+
+Deno.test("SubtreeFilter keeps a process a member made with CLONE_PARENT: by its creator, or by the recorder as its parent", () => {
+  const f = new SubtreeFilter(100, 50);
+  const cloned = (pid: number, ppid: number, creator: number): ProcEvent => ({
+    ...create(pid, ppid),
+    creatorPid: creator,
+  } as ProcEvent);
+  assertEquals(
+    [
+      create(100, 50), // the command, started by the recorder (pid 50)
+      cloned(101, 50, 100), // CLONE_PARENT by the command: its parent is the recorder
+      cloned(102, 50, 0), // the same from a source that names no creator
+      create(103, 101), // a child of that one
+      cloned(104, 7, 103), // CLONE_PARENT by a member whose parent is outside
+      create(200, 1), // unrelated
+      cloned(201, 1, 200), // unrelated, made by an unrelated process
+    ].map((e) => f.keep(e)),
+    [true, true, true, true, true, false, false],
+  );
+});

@@ -59,7 +59,8 @@ export interface EncodedBatch {
   /**
    * With `withMeta`: for event i, `meta[4i..4i+3]` = its event code, pid,
    * parent pid (process_create, else 0) and the time that links an image
-   * hash to its exec (exec and snapshot: t; image_hash: execT; else 0).
+   * hash to its exec (exec and snapshot: t; image_hash: execT;
+   * process_create: the creator's pid; else 0).
    */
   meta?: Float64Array;
 }

@@ -11,7 +11,10 @@ import type { SubtreeFilter } from "./subtree_filter.ts";
 
 /** A batch of encoded events with its per-event fields (`meta`). */
 export interface EncodedWithMeta extends EncodedEvents {
-  /** For event i: code, pid, parent pid, hash link time (`meta[4i..4i+3]`). */
+  /**
+   * For event i: code, pid, parent pid, hash link time (`meta[4i..4i+3]`);
+   * for a `process_create`, the creator's pid in place of the time.
+   */
   meta?: Float64Array;
 }
 
@@ -61,7 +64,13 @@ export function keepEncoded(
     const kind = EVENT_KINDS[meta[4 * i] - 1];
     if (
       kind !== undefined &&
-      filter.keepParts(kind, meta[4 * i + 1], meta[4 * i + 2], meta[4 * i + 3])
+      filter.keepParts(
+        kind,
+        meta[4 * i + 1],
+        meta[4 * i + 2],
+        meta[4 * i + 3],
+        kind === "process_create" ? meta[4 * i + 3] : 0,
+      )
     ) {
       out.set(bytes.subarray(start, end), o);
       o += end - start;

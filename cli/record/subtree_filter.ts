@@ -24,11 +24,18 @@ import type { EventKind, ProcEvent } from "../events/types.ts";
  */
 export class SubtreeFilter {
   #members = new Set<number>();
+  /**
+   * The recorder's own pid: a process whose parent it is, other than the
+   * root, was made by the root with `CLONE_PARENT` (the recorder starts no
+   * other process), which gives the new process its creator's parent.
+   */
+  readonly recorderPid: number;
   /** Kept execs and snapshots whose `image_hash` may still come (`pid:t`), oldest first. */
   #awaitingHash = new Set<string>();
 
-  constructor(readonly rootPid: number) {
+  constructor(readonly rootPid: number, recorderPid = 0) {
     this.#members.add(rootPid);
+    this.recorderPid = recorderPid;
   }
 
   /** Processes in the subtree now. */
@@ -51,22 +58,37 @@ export class SubtreeFilter {
       event.pid,
       event.kind === "process_create" ? event.ppid : 0,
       event.kind === "image_hash" ? event.execT : event.t,
+      event.kind === "process_create" ? event.creatorPid : 0,
     );
   }
 
   /**
-   * {@link keep} from the fields it looks at: the kind, pid, parent pid (of
-   * a `process_create`) and time (`execT` of an `image_hash`), as the
-   * library's chunk encoder gives them without an event object.
+   * {@link keep} from the fields it looks at: the kind, pid, parent pid and
+   * creator pid (of a `process_create`) and time (`execT` of an
+   * `image_hash`), as the library's chunk encoder gives them without an
+   * event object.
    */
-  keepParts(kind: EventKind, pid: number, ppid: number, t: number): boolean {
+  keepParts(
+    kind: EventKind,
+    pid: number,
+    ppid: number,
+    t: number,
+    creator = 0,
+  ): boolean {
     switch (kind) {
       case "lost":
       case "accounts":
         return true;
       case "process_create":
-        // the root's own creation (by the recorder), or a member's child
-        if (pid === this.rootPid || this.#members.has(ppid)) {
+        // the root's own creation (by the recorder), a member's child, one
+        // a member made with CLONE_PARENT (its parent is the member's: the
+        // eBPF source names the member as creator; the proc connector does
+        // not, but only the root's parent is not a member, the recorder)
+        if (
+          pid === this.rootPid || this.#members.has(ppid) ||
+          (creator !== 0 && this.#members.has(creator)) ||
+          (this.recorderPid !== 0 && ppid === this.recorderPid)
+        ) {
           this.#members.add(pid);
           return true;
         }

@@ -702,7 +702,7 @@ PROCREC_API int32_t procrec_encode_cbor(const uint8_t *recs, uint32_t len, uint6
     if (meta) {
       double *m = meta + 4 * (size_t)events;
       m[0] = code, m[1] = r.bad ? 0 : rd32(&r, 32), m[2] = 0, m[3] = 0;
-      if (code == 1 && !r.bad) m[2] = rd32(&r, 40);
+      if (code == 1 && !r.bad) m[2] = rd32(&r, 40), m[3] = rd32(&r, 48); /* parent, creator */
       else if (code == 2 || code == 8) m[3] = t;
       else if (code == 13) m[3] = diff_ns(rd64(&r, 48), base_mono);
     }

@@ -42,7 +42,8 @@ enum pr_enc_slot {
  * `meta`, when not NULL, has room for 4 doubles per entry of `ends`: for
  * event i, its event code, pid, parent pid (process_create, else 0) and the
  * time that links an image hash to its exec (exec and snapshot: t;
- * image_hash: execT; else 0), as JavaScript numbers: what a subtree filter
+ * image_hash: execT; process_create: the creator's pid; else 0), as
+ * JavaScript numbers: what a subtree filter
  * (record --only-command) needs without decoding the event.
  *
  * Returns 0, or -1 when a record cannot be framed (size below the header,
