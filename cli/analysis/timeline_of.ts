@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { oneLine } from "./_format.ts";
 import type { Forest, ProcessNode } from "./forest.ts";
 import { commandText } from "./command_text.ts";
 import { identityOf, userLabel } from "./process_identity.ts";
@@ -128,11 +129,15 @@ export function timelineRow(
  * import { timelineLine } from "./timeline_of.ts";
  * const line = timelineLine({ time: "T", t: 0, event: "exit", pid: 6, ppid: 1, status: "exit 1" });
  * if (line !== "T  exit   pid 6  ppid 1  -  exit 1") throw new Error(line);
+ * const forged = timelineLine({ time: "T", t: 0, event: "exec", pid: 6, ppid: 1, command: "a\nT  exec" });
+ * if (forged.includes("\n")) throw new Error(forged);
  * ```
  */
 export function timelineLine(r: TimelineRow, time?: TimeStyle): string {
   const when = time ? formatTime(r.t, { ...time, digits: 9 }) : r.time;
+  // (the user and the command are evidence: a newline in them would start
+  // a line of the attacker's own)
   return `${when}  ${r.event.padEnd(5)}  pid ${r.pid}  ppid ${r.ppid}  ${
-    r.user ?? "-"
-  }  ${r.command ?? r.status ?? ""}`;
+    r.user !== undefined ? oneLine(r.user) : "-"
+  }  ${r.command !== undefined ? oneLine(r.command) : r.status ?? ""}`;
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { escapeText } from "../text/mod.ts";
 import type { SearchHit } from "./search_recording.ts";
 
 /**
@@ -29,17 +30,23 @@ export function renderHitLines(hits: SearchHit[]): string[] {
   const hosts = new Set<string>();
   for (const h of hits) {
     hosts.add(h.host);
+    // (every text from evidence escaped, newlines too: one would start a
+    // line of the attacker's own)
     lines.push(
-      `${h.host}  ${h.recording}  pid ${h.pid}  ${h.time}  ${h.event}  ${
-        h.image ?? "?"
+      `${escapeText(h.host)}  ${
+        escapeText(h.recording)
+      }  pid ${h.pid}  ${h.time}  ${h.event}  ${
+        h.image !== undefined ? escapeText(h.image) : "?"
       }${h.cmdline !== undefined ? `  ${JSON.stringify(h.cmdline)}` : ""}${
         h.user !== undefined
-          ? `  user ${h.user}`
+          ? `  user ${escapeText(h.user)}`
           : h.uid !== undefined
           ? `  uid ${h.uid}`
           : ""
       }`,
-      `    parents: ${h.parents.length ? h.parents.join(" < ") : "-"}`,
+      `    parents: ${
+        h.parents.length ? h.parents.map((p) => escapeText(p)).join(" < ") : "-"
+      }`,
     );
   }
   lines.push(`${hits.length} hits on ${hosts.size} hosts`);

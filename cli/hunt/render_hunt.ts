@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { escapeText } from "../text/mod.ts";
 import type { RecordingHunt } from "./rule_hunter.ts";
 import type { RuleProblem } from "./load_rule_set.ts";
 
@@ -49,13 +50,22 @@ export function renderHuntPieces(r: HuntReport): string[] {
   const out: string[] = [];
   for (const rec of r.recordings) {
     for (const h of rec.hits) {
+      // (every text from evidence or a rule escaped, newlines too: one
+      // would start a line of the attacker's own)
+      const e = escapeText;
       out.push(
-        `${h.rule.level ?? "-"}  ${h.rule.title}  [${h.rule.id ?? "no id"}]\n` +
-          `    ${h.host}  ${h.recording}  pid ${h.pid}  ${h.time}  ${h.event}\n` +
-          `    ${h.image ?? "?"}${
+        `${e(h.rule.level ?? "-")}  ${e(h.rule.title)}  [${
+          e(h.rule.id ?? "no id")
+        }]\n` +
+          `    ${e(h.host)}  ${
+            e(h.recording)
+          }  pid ${h.pid}  ${h.time}  ${h.event}\n` +
+          `    ${h.image !== undefined ? e(h.image) : "?"}${
             h.cmdline !== undefined ? `  ${JSON.stringify(h.cmdline)}` : ""
-          }${h.user !== undefined ? `  user ${h.user}` : ""}\n` +
-          `    parents: ${h.parents.length ? h.parents.join(" < ") : "-"}\n`,
+          }${h.user !== undefined ? `  user ${e(h.user)}` : ""}\n` +
+          `    parents: ${
+            h.parents.length ? h.parents.map((p) => e(p)).join(" < ") : "-"
+          }\n`,
       );
     }
   }
