@@ -57,3 +57,38 @@ Deno.test("replay --events, search and hunt escape a newline from evidence: no f
     assert(!/^FORGED/m.test(tree.stdout), tree.stdout);
   });
 });
+
+Deno.test("the tree names the image when the command's first word names another file: a masquerade shows", async () => {
+  await withTempDir(async (dir) => {
+    const rec = `${dir}/a.cbor`;
+    const cases: [string, string, boolean][] = [
+      ["/tmp/evil-sshd", "sshd", true],
+      ["/tmp/x/sshd", "/usr/sbin/sshd", true],
+      ["/usr/bin/ls", "/bin/ls", false],
+      ["/usr/bin/ls", "ls", false],
+      ["/usr/bin/dash", "sh", true],
+    ];
+    await writeRecording(
+      rec,
+      cases.flatMap(([image, argv0], i) => [
+        processCreate(1000 + i, 4000 + i, 1),
+        {
+          kind: "exec" as const,
+          t: 2000 + i,
+          pid: 4000 + i,
+          tid: 4000 + i,
+          info: { image, argv: [argv0, `case-${i}`], from: {} },
+        },
+      ]),
+    );
+    const tree = await procrec(["replay", rec]);
+    assertEquals(tree.code, 0, tree.stderr);
+    for (const [i, [image, , shown]] of cases.entries()) {
+      const line = tree.stdout.split("\n").find((l) =>
+        l.includes(`case-${i} `)
+      );
+      assert(line !== undefined, tree.stdout);
+      assertEquals(line.includes(`image ${image}`), shown, line);
+    }
+  });
+});

@@ -161,7 +161,7 @@ export function describeProcess(
   if (images.length > 1) parts.push(`execs ${oneLine(images.join(" -> "))}`);
   if (
     n.image && n.argv && n.argv.length > 0 &&
-    !n.image.endsWith(n.argv[0].replace(/^.*[\\/]/, ""))
+    imageHidden(n.image, n.argv[0], forest.meta.os)
   ) {
     parts.push(`image ${oneLine(n.image)}`);
   }
@@ -222,4 +222,30 @@ export function describeProcess(
 function noteText(notes: readonly string[] | undefined): string {
   if (!notes || notes.length === 0) return "";
   return `  {${notes.map((x) => oneLine(x)).join("; ")}}`;
+}
+
+/**
+ * Whether the command `argv0` starts with does not show the image: another
+ * file name (exactly: `/tmp/evil-sshd` is not `sshd`), or, on Linux, an
+ * absolute path that is not the image's (`exec -a /usr/sbin/sshd
+ * /tmp/x/sshd`), but for the merged `/usr` (`/bin/ls` is `/usr/bin/ls`).
+ * Windows names are compared without case, by file name only.
+ *
+ * @example
+ * ```ts ignore
+ * imageHidden("/tmp/evil-sshd", "sshd", "linux"); // true
+ * imageHidden("/tmp/x/sshd", "/usr/sbin/sshd", "linux"); // true
+ * imageHidden("/usr/bin/ls", "/bin/ls", "linux"); // false
+ * ```
+ */
+function imageHidden(image: string, argv0: string, os: string): boolean {
+  const base = (p: string) => p.replace(/^.*[\\/]/, "");
+  if (os === "windows") {
+    return base(image).toLowerCase() !== base(argv0).toLowerCase();
+  }
+  if (base(image) !== base(argv0)) return true;
+  if (!argv0.startsWith("/")) return false;
+  const merged = (p: string) =>
+    p.replace(/^\/(bin|sbin|lib|lib64)\//, "/usr/$1/");
+  return merged(argv0) !== merged(image);
 }
