@@ -258,7 +258,7 @@ export interface ImageHash extends EventBase {
   cached?: boolean;
   /** `exe`: read through /proc/PID/exe while the process ran it; `path`: by its path, after. */
   via?: "exe" | "path";
-  /** Why not `ok`: `other-file`, `ctime-after-exec`, `changed-while-read`, `no-identity`, `no-path`, `path-missing`, `queue-full`, `stopped`, or an errno name. */
+  /** Why not `ok`: `other-file`, `ctime-after-exec`, `changed-while-read`, `no-identity`, `no-path`, `path-missing`, `queue-full`, `stopped`, `too-large`, or an errno name. */
   reason?: string;
   /** The file's size in bytes, when it was opened. */
   size?: number;

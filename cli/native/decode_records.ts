@@ -414,7 +414,11 @@ function decodeHash(
   if (status === "changed" || status === "gone") {
     if (HASH_WHY[err]) ev.reason = HASH_WHY[err];
   } else if (status === "skipped") {
-    ev.reason = err === 125 ? "stopped" : "queue-full";
+    ev.reason = err === 125
+      ? "stopped"
+      : err === 27
+      ? "too-large"
+      : "queue-full";
   } else if (status === "error") {
     ev.reason = ERRNO[err] ?? `errno ${err}`;
   }

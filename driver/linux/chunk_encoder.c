@@ -599,7 +599,7 @@ static uint32_t encode_one(struct enc *e, struct rec *r, uint16_t kind, double t
     uint64_t exec_ns = rd64(r, 48), ino = rd64(r, 80);
     const char *reason = NULL;
     if (code == PR_HASH_CHANGED || code == PR_HASH_GONE) reason = err >= 1 && err <= 6 ? HASH_WHY[err] : NULL;
-    else if (code == PR_HASH_SKIPPED) reason = err == 125 ? "stopped" : "queue-full";
+    else if (code == PR_HASH_SKIPPED) reason = err == 125 ? "stopped" : err == 27 ? "too-large" : "queue-full";
     else if (code == PR_HASH_ERROR) {
       reason = errno_name(err);
       if (!reason) reason = decimal(buf, "errno ", err);

@@ -300,6 +300,14 @@ static int open_job(struct pr_hasher *hz, struct job *j, struct work *w) {
     close(fd);
     return 0;
   }
+  if ((uint64_t)w->st.st_size > PR_HASH_MAX_BYTES) {
+    /* not read: a sparse file of terabytes would keep this thread reading
+     * for hours, and every exec behind it waiting */
+    close(fd);
+    pr_lib_count(hz->lib, PR_CNT_HASH_SKIPPED, 1);
+    emit(hz, j, PR_HASH_SKIPPED, w->via, EFBIG, &w->st, NULL);
+    return 0;
+  }
   w->fd = fd;
   pr_sha256_init(&w->c);
   return 1;
