@@ -49,6 +49,7 @@ export function procrecRecord(
     statsOut?: string;
     env?: Record<string, string>;
     prefix?: string[];
+    cwd?: string;
   } = {},
 ): Promise<Run> {
   return procrec([
@@ -61,7 +62,7 @@ export function procrecRecord(
     ...(opts.statsOut !== undefined ? ["--stats-out", opts.statsOut] : []),
     "--",
     ...command,
-  ], { env: opts.env, prefix: opts.prefix });
+  ], { env: opts.env, prefix: opts.prefix, cwd: opts.cwd });
 }
 
 /**

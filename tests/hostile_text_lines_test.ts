@@ -1,15 +1,27 @@
 /**
- * Text from evidence never starts a line of its own: a newline in an image
- * path, an argument or a user name is escaped in every line-oriented output
- * (`replay --events`, `search`, `hunt`), as it is in the tree.
+ * Text from evidence, shown as it is: a newline in an image path, an
+ * argument or a user name never starts a line of its own in a line-oriented
+ * output (`replay --events`, `search`, `hunt`), as in the tree; a masquerade
+ * (a first word naming another file) shows the image; a leading byte order
+ * mark is kept.
  */
 import {
   assert,
   assertEquals,
+  buildC,
+  captureTest,
+  captureUnavailable,
   procrec,
+  procrecRecord,
   withTempDir,
 } from "./_record_helpers.ts";
-import { processCreate, writeRecording } from "./_recording_helpers.ts";
+import {
+  processCreate,
+  readCompleteEvents,
+  writeRecording,
+} from "./_recording_helpers.ts";
+
+const unavailable = await captureUnavailable();
 
 Deno.test("replay --events, search and hunt escape a newline from evidence: no forged line", async () => {
   await withTempDir(async (dir) => {
@@ -92,3 +104,34 @@ Deno.test("the tree names the image when the command's first word names another 
     }
   });
 });
+
+for (const source of ["ebpf", "netlink"]) {
+  captureTest(
+    `${source}: a name and an argument that begin with a byte order mark are recorded with it`,
+    async () => {
+      await withTempDir(async (dir) => {
+        const bin = await buildC("tests/bom_text_helper.c", `${dir}/bom`);
+        await Deno.copyFile(bin, `${dir}/\ufefftool`);
+        await Deno.chmod(`${dir}/\ufefftool`, 0o755);
+        const out = `${dir}/a.cbor`;
+        const r = await procrecRecord(source, out, [bin], {
+          flags: ["--only-command", "-q"],
+          cwd: dir,
+        });
+        assertEquals(r.code, 0, r.stderr);
+        const events = await readCompleteEvents(out);
+        assert(
+          events.some((e) => e.kind === "comm" && e.comm === "\ufeffsshd"),
+          JSON.stringify(events.filter((e) => e.kind === "comm")),
+        );
+        assert(
+          events.some((e) =>
+            e.kind === "exec" && e.info.argv?.[0] === "\ufefftool"
+          ),
+          JSON.stringify(events.filter((e) => e.kind === "exec")),
+        );
+      });
+    },
+    unavailable,
+  );
+}

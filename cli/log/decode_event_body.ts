@@ -34,7 +34,7 @@ const BY_CODE: (readonly Field[] | undefined)[] = [
   ...EVENT_KINDS.map((k) => LAYOUT[k]),
 ];
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 let buf: Uint8Array = new Uint8Array(0);
 /** A float64 read big-endian through these (no DataView per body). */

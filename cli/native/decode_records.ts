@@ -133,7 +133,8 @@ export interface DecodeResult {
   lastSeq?: bigint;
 }
 
-const utf8 = new TextDecoder("utf-8");
+/** (a leading byte order mark is kept: it is part of the evidence) */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * Decodes whole records from `buf` (as `procrec_read` fills it). `t` of each

@@ -140,11 +140,10 @@ static uint32_t utf8_fix(const uint8_t *s, uint32_t n, uint8_t *dst, int *replac
   return o;
 }
 
-static int is_bom(const uint8_t *s, uint32_t n) { return n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf; }
-
-/* A text string from raw bytes; `bom`: drop a leading EF BB BF (TextDecoder). */
-static void text_raw(struct enc *e, const uint8_t *s, uint32_t n, int bom) {
-  if (bom && is_bom(s, n)) s += 3, n -= 3;
+/* A text string from raw bytes, every byte kept (a leading EF BB BF too: it
+ * is evidence); bytes that are not UTF-8 become U+FFFD, as the TypeScript
+ * decoder reads them. */
+static void text_raw(struct enc *e, const uint8_t *s, uint32_t n) {
   int replaced = 0;
   uint32_t len = utf8_fix(s, n, NULL, &replaced);
   head(e, 0x60, len);
@@ -159,7 +158,7 @@ static void text_raw(struct enc *e, const uint8_t *s, uint32_t n, int bom) {
   e->p += len;
 }
 
-static void text_c(struct enc *e, const char *s) { text_raw(e, (const uint8_t *)s, (uint32_t)strlen(s), 0); }
+static void text_c(struct enc *e, const char *s) { text_raw(e, (const uint8_t *)s, (uint32_t)strlen(s)); }
 
 /* ---- reading a record ---- */
 
@@ -313,13 +312,12 @@ static void read_info(struct rec *r, uint32_t at, uint16_t flags, struct info *i
 }
 
 /* The decoded string is not "" (a TypeScript truth test). */
-static int nonempty(struct str s) { return s.present && s.n > 0 && !(s.n == 3 && is_bom(s.s, 3)); }
+static int nonempty(struct str s) { return s.present && s.n > 0; }
 
 /* splitArgv of decode_records.ts (`pop`: drop a trailing empty part as it does). */
 static void argv_array(struct enc *e, struct str s, uint32_t argc, int pop) {
   const uint8_t *p = s.s;
   uint32_t n = s.n;
-  if (is_bom(p, n)) p += 3, n -= 3; /* TextDecoder's BOM */
   if (n == 0) {
     /* "" → [""] when argc > 0 (decode_records), always [""] for an exec decision's split */
     if (!pop || argc > 0) {
@@ -337,7 +335,7 @@ static void argv_array(struct enc *e, struct str s, uint32_t argc, int pop) {
   uint32_t from = 0, k = 0;
   for (uint32_t i = 0; i <= n && k < keep; i++) {
     if (i == n || p[i] == 0) {
-      text_raw(e, p + from, i - from, 0);
+      text_raw(e, p + from, i - from);
       from = i + 1;
       k++;
     }
@@ -350,7 +348,7 @@ static void write_slot(struct enc *e, const struct rec *r, uint32_t at, const st
   case S_NULL: nullv(e); break;
   case S_NUM: num(e, s->d); break;
   case S_U32: u32v(e, s->u); break;
-  case S_STR: text_raw(e, s->s.s, s->s.n, 1); break;
+  case S_STR: text_raw(e, s->s.s, s->s.n); break;
   case S_TEXT: text_c(e, s->c); break;
   case S_TRUE: boolv(e, 1); break;
   case S_ARGV: argv_array(e, s->s, in->argc, 1); break;
@@ -499,7 +497,7 @@ static uint32_t encode_one(struct enc *e, struct rec *r, uint16_t kind, double t
     struct str c = rdstr(r, 40);
     if (r->bad) return 0;
     common(e, 5, 6, t, pid, tid);
-    text_raw(e, c.s, c.n, 1);
+    text_raw(e, c.s, c.n);
     return 6;
   }
   case PR_REC_LOST: {
@@ -531,7 +529,7 @@ static uint32_t encode_one(struct enc *e, struct rec *r, uint16_t kind, double t
     struct str img = rdstr(r, 56);
     if (r->bad) return 0;
     common(e, 7, 9, t, pid, tid);
-    text_raw(e, img.s, img.n, 1);
+    text_raw(e, img.s, img.n);
     num(e, (double)rd64(r, 40));
     num(e, (double)rd64(r, 48));
     return 9;
@@ -558,7 +556,7 @@ static uint32_t encode_one(struct enc *e, struct rec *r, uint16_t kind, double t
                : argv.present ? 10 : 9;
     common(e, n, action == PR_RULE_DENY ? 11 : 12, t, pid, tid);
     text_c(e, decimal(buf, "#", index));
-    text_raw(e, image.s, image.n, 1);
+    text_raw(e, image.s, image.n);
     u32v(e, rd32(r, 48));
     u32v(e, rd32(r, 52));
     u32v(e, rd32(r, 56));
@@ -571,7 +569,7 @@ static uint32_t encode_one(struct enc *e, struct rec *r, uint16_t kind, double t
       else nullv(e);
     }
     if (n > 11) {
-      if (has_parent) text_raw(e, parent.s, parent.n, 1);
+      if (has_parent) text_raw(e, parent.s, parent.n);
       else nullv(e);
     }
     if (n > 12) {
@@ -579,7 +577,7 @@ static uint32_t encode_one(struct enc *e, struct rec *r, uint16_t kind, double t
       else nullv(e), nullv(e);
     }
     if (n > 14) {
-      if (has_cgroup) text_raw(e, cgroup.s, cgroup.n, 1);
+      if (has_cgroup) text_raw(e, cgroup.s, cgroup.n);
       else nullv(e);
     }
     if (n > 15) { /* exec_denied: byContent; exec_audited: exempt */
