@@ -14,6 +14,7 @@ import { readCompleteEvents } from "./_recording_helpers.ts";
 import {
   assert,
   assertEquals,
+  buildC,
   captureTest,
   captureUnavailable,
   procrec,
@@ -145,6 +146,49 @@ for (const source of ["ebpf", "netlink"]) {
         );
         const [s] = hashesOf(events, small);
         assertEquals(s?.sha256, await sha256sum(small), JSON.stringify(s));
+      });
+    },
+    unavailable,
+  );
+}
+
+for (const source of ["ebpf", "netlink"]) {
+  captureTest(
+    `${source}: an image under a path past PATH_MAX, run as ./x, is not recorded as ./x, and its hash is made`,
+    async () => {
+      await withTempDir(async (dir) => {
+        const out = `${dir}/h.cbor`;
+        // 25 directories of 200 characters: the path is 5,000 long, which
+        // neither readlink of /proc/PID/exe nor the eBPF path walk gives
+        const helper = await buildC(
+          "tests/long_path_helper.c",
+          `${dir}/long-path`,
+        );
+        const bin = `${dir}/sleep-copy`;
+        await Deno.copyFile("/bin/sleep", bin);
+        await Deno.chmod(bin, 0o755);
+        const r = await procrecRecord(source, out, [helper, bin, "25"], {
+          flags: ["--only-command", "--no-hash-cache"],
+          cwd: dir,
+        });
+        assertEquals(r.code, 0, r.stderr);
+        const events = await readCompleteEvents(out);
+        const exec = events.find((e) =>
+          e.kind === "exec" && e.info.argv?.[0] === "./x"
+        );
+        assert(exec?.kind === "exec", JSON.stringify(events));
+        assert(
+          exec.info.image === undefined || exec.info.image.startsWith(dir),
+          `the caller's name taken for the image: ${exec.info.image}`,
+        );
+        const h = events.find((e) =>
+          e.kind === "image_hash" && e.pid === exec.pid && e.execT === exec.t
+        );
+        assertEquals(
+          h?.kind === "image_hash" ? h.sha256 : undefined,
+          await sha256sum(bin),
+          JSON.stringify(h),
+        );
       });
     },
     unavailable,

@@ -306,18 +306,24 @@ uint16_t pr_procfs_fill_info_key(struct pr_builder *b, uint32_t info_off, int di
     return 0;
   }
 
-  /* Image: the exe link (ENOENT for a zombie or a kernel thread). */
+  /* Image: the exe link (ENOENT for a zombie or a kernel thread;
+   * ENAMETOOLONG for a path past PATH_MAX, whose file is still stat'ed). */
   n = readlinkat(dirfd, "exe", buf, cap);
+  int link_err = n < 0 ? errno : 0;
   if (n >= 0) {
     rc = pr_rb_add_str(b, info_off + offsetof(struct pr_proc_info, image), buf, (uint32_t)n, max_string);
     if (rc == 1 || (size_t)n == cap) flags |= PR_F_IMAGE_TRUNCATED;
     info.prov_image = PR_PROV_PROC;
+  } else {
+    info.prov_image = prov_of_errno(link_err, kthread);
+  }
+  if (n >= 0 || link_err == ENAMETOOLONG) {
     /* the file itself: device, inode, unlinked or never named */
     struct stat st_exe;
     if (fstatat(dirfd, "exe", &st_exe, 0) == 0) {
       info.dev = (uint64_t)st_exe.st_dev;
       info.ino = (uint64_t)st_exe.st_ino;
-      info.image_flags |= image_flags(dirfd, buf, (size_t)n, &st_exe);
+      if (n >= 0) info.image_flags |= image_flags(dirfd, buf, (size_t)n, &st_exe);
       info.prov_file = PR_PROV_PROC;
       if (key != NULL) {
         key->dev = info.dev;
@@ -331,7 +337,7 @@ uint16_t pr_procfs_fill_info_key(struct pr_builder *b, uint32_t info_off, int di
       info.prov_file = prov_of_errno(errno, kthread);
     }
   } else {
-    info.prov_image = info.prov_file = prov_of_errno(errno, kthread);
+    info.prov_file = info.prov_image;
   }
 
   /* argv: NUL-separated; empty for a zombie and for kernel threads. */

@@ -254,20 +254,25 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
   r->start_ns = e->start_ns;
   put_ids(&r->info, &e->ids, e->h.flags);
   if (e->h.flags & PB_F_CGROUP_TRUNCATED) r->info.image_flags |= PR_I_CGROUP_TRUNCATED;
-  if (!(e->h.flags & PB_F_IMAGE_FILENAME)) {
-    r->info.dev = user_dev(e->dev);
-    r->info.ino = e->ino;
-    r->info.prov_file = PR_PROV_KERNEL;
-    if (e->h.flags & PB_F_FILE_KEY) {
-      key.dev = r->info.dev;
-      key.ino = e->ino;
-      key.size = e->file_size;
-      key.mtime_ns = e->mtime_ns;
-      key.ctime_ns = e->ctime_ns;
-      key.valid = 1;
-    }
-    if (e->h.flags & PB_F_IMAGE_PSEUDO) r->info.image_flags |= PR_I_FILELESS;
-    if (e->h.flags & PB_F_IMAGE_DELETED) r->info.image_flags |= PR_I_DELETED;
+  /* the file's device and inode come from the exec'd file itself, whether
+   * or not its path could be walked */
+  r->info.dev = user_dev(e->dev);
+  r->info.ino = e->ino;
+  r->info.prov_file = PR_PROV_KERNEL;
+  if (e->h.flags & PB_F_FILE_KEY) {
+    key.dev = r->info.dev;
+    key.ino = e->ino;
+    key.size = e->file_size;
+    key.mtime_ns = e->mtime_ns;
+    key.ctime_ns = e->ctime_ns;
+    key.valid = 1;
+  }
+  if (e->h.flags & PB_F_IMAGE_PSEUDO) r->info.image_flags |= PR_I_FILELESS;
+  if (e->h.flags & PB_F_IMAGE_DELETED) r->info.image_flags |= PR_I_DELETED;
+  if (e->h.flags & PB_F_IMAGE_FILENAME) {
+    /* a path too deep or long to walk: what the caller asked to run (a
+     * symlink, "./x") is not the file's path, so no image is recorded */
+    ilen = 0;
   }
   /* d_path appends " (deleted)" to an unlinked file and a pseudo file alike */
   if ((e->h.flags & (PB_F_IMAGE_PSEUDO | PB_F_IMAGE_DELETED)) && ilen + 10 <= sizeof(image_buf)) {
@@ -277,12 +282,12 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
     image = image_buf;
   }
   r->info.prov_comm = PR_PROV_KERNEL;
-  r->info.prov_image = PR_PROV_KERNEL;
+  r->info.prov_image = (e->h.flags & PB_F_IMAGE_FILENAME) ? PR_PROV_NONE : PR_PROV_KERNEL;
   r->info.prov_argv = (e->h.flags & PB_F_ARGV_FAULT) ? PR_PROV_NONE : PR_PROV_KERNEL;
   r->info.prov_cwd = e->cwd_len ? PR_PROV_KERNEL : PR_PROV_NONE;
   r->info.argv_full_len = e->argv_full_len;
   if (e->h.flags & PB_F_ARGV_TRUNCATED) flags |= PR_F_ARGV_TRUNCATED;
-  if (e->h.flags & PB_F_IMAGE_TRUNCATED) flags |= PR_F_IMAGE_TRUNCATED;
+  if ((e->h.flags & PB_F_IMAGE_TRUNCATED) && !(e->h.flags & PB_F_IMAGE_FILENAME)) flags |= PR_F_IMAGE_TRUNCATED;
   t = pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.image), image, ilen, s->max_string);
   if (t == 1) flags |= PR_F_IMAGE_TRUNCATED;
   t = pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.argv), argv, alen, s->max_string);
