@@ -50,6 +50,19 @@ export function processCreate(
   } as ProcEvent;
 }
 
+/**
+ * An `exec` event of `pid` at `t` running `image` with `argv` (nothing
+ * known of where they came from).
+ */
+export function exec(
+  t: number,
+  pid: number,
+  image: string,
+  argv: string[],
+): ProcEvent {
+  return { kind: "exec", t, pid, tid: pid, info: { image, argv, from: {} } };
+}
+
 /** A deterministic workload: `n` processes, each created, exec'd and exited. */
 export function workload(n: number): ProcEvent[] {
   const out: ProcEvent[] = [];

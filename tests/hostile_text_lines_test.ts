@@ -16,6 +16,7 @@ import {
   withTempDir,
 } from "./_record_helpers.ts";
 import {
+  exec,
   processCreate,
   readCompleteEvents,
   writeRecording,
@@ -28,17 +29,10 @@ Deno.test("replay --events, search and hunt escape a newline from evidence: no f
     const rec = `${dir}/a.cbor`;
     await writeRecording(rec, [
       processCreate(1000, 4000, 1),
-      {
-        kind: "exec",
-        t: 2000,
-        pid: 4000,
-        tid: 4000,
-        info: {
-          image: "/tmp/evil\nFORGED-IMAGE 1 bin ok",
-          argv: ["evil", "x\nFORGED-ARG"],
-          from: {},
-        },
-      },
+      exec(2000, 4000, "/tmp/evil\nFORGED-IMAGE 1 bin ok", [
+        "evil",
+        "x\nFORGED-ARG",
+      ]),
       { kind: "process_exit", t: 3000, pid: 4000, tid: 4000, status: 0 },
     ]);
     const rule = `${dir}/r.yml`;
@@ -84,13 +78,7 @@ Deno.test("the tree names the image when the command's first word names another 
       rec,
       cases.flatMap(([image, argv0], i) => [
         processCreate(1000 + i, 4000 + i, 1),
-        {
-          kind: "exec" as const,
-          t: 2000 + i,
-          pid: 4000 + i,
-          tid: 4000 + i,
-          info: { image, argv: [argv0, `case-${i}`], from: {} },
-        },
+        exec(2000 + i, 4000 + i, image, [argv0, `case-${i}`]),
       ]),
     );
     const tree = await procrec(["replay", rec]);

@@ -8,7 +8,7 @@
 import { compileRule, EventFields, parseRule } from "../cli/hunt/mod.ts";
 import { caseFolded, globTest } from "../cli/hunt/_glob.ts";
 import { DASH, ONE, type Part, STAR } from "../cli/hunt/_value_parts.ts";
-import { processCreate, writeRecording } from "./_recording_helpers.ts";
+import { exec, processCreate, writeRecording } from "./_recording_helpers.ts";
 import { withTempDir } from "./_record_helpers.ts";
 import { procrecBounded } from "./_bounded.ts";
 
@@ -177,17 +177,7 @@ Deno.test("hunt: a rule's |re that backtracks for ever ((a+)+$), also with |i or
     const rec = `${dir}/a.cbor`;
     await writeRecording(rec, [
       processCreate(1000, 4000, 1),
-      {
-        kind: "exec",
-        t: 2000,
-        pid: 4000,
-        tid: 4000,
-        info: {
-          image: "/bin/sh",
-          argv: ["sh", "a".repeat(40) + "!"],
-          from: {},
-        },
-      },
+      exec(2000, 4000, "/bin/sh", ["sh", "a".repeat(40) + "!"]),
     ]);
     // (V8's linear engine takes no i flag: |re|i and (?i) are written
     // without it, cli/hunt/_case_free_regex.ts)
