@@ -525,14 +525,14 @@ Deno.test({
         recs.push(rec);
       }
       const buf = cat(...recs) as Uint8Array<ArrayBuffer>;
-      const a = new SubtreeFilter(100 + r.int(40), 100 + r.int(40));
+      const a = new SubtreeFilter(100 + r.int(40));
       const body = new EventBodyEncoder();
       const scratch: unknown[] = [];
       for (const e of decodeRecords(buf, BASE).events) {
         if (a.keep(e)) encodeEventTo(e, body, scratch);
       }
       const want = body.finish();
-      const b = new SubtreeFilter(a.rootPid, a.recorderPid);
+      const b = new SubtreeFilter(a.rootPid);
       const got = new EventBodyEncoder();
       const keepScratch = { buf: new Uint8Array(0) };
       let kept = 0;

@@ -31,7 +31,7 @@ const lost: ProcEvent = {
 Deno.test("SubtreeFilter keeps the root, its descendants and every loss, and nothing else", () => {
   const f = new SubtreeFilter(100);
   const events = [
-    create(100, 1), // the command itself, created by the recorder
+    create(100, 50), // the command itself, created by the recorder (pid 50)
     create(101, 100), // child
     create(200, 1), // unrelated
     create(102, 101), // grandchild
@@ -93,7 +93,7 @@ Deno.test("SubtreeFilter keeps the image hash of a member's exec that comes afte
     sha256: "ab",
   });
   const events = [
-    create(100, 1),
+    create(100, 50),
     create(101, 100),
     exec(5, 101),
     create(200, 1), // unrelated
@@ -118,14 +118,15 @@ Deno.test("SubtreeFilter keeps the image hash of a member's exec that comes afte
   );
 });
 
-Deno.test("SubtreeFilter keeps a process a member made with CLONE_PARENT: by its creator, or by the recorder as its parent", () => {
-  const f = new SubtreeFilter(100, 50);
+Deno.test("SubtreeFilter keeps a process a member made with CLONE_PARENT: by its creator, or by the root's own parent (the recorder) as its parent", () => {
+  const f = new SubtreeFilter(100);
   const cloned = (pid: number, ppid: number, creator: number): ProcEvent => ({
     ...create(pid, ppid),
     creatorPid: creator,
   } as ProcEvent);
   assertEquals(
     [
+      create(60, 50), // before the command: its parent is not known yet
       create(100, 50), // the command, started by the recorder (pid 50)
       cloned(101, 50, 100), // CLONE_PARENT by the command: its parent is the recorder
       cloned(102, 50, 0), // the same from a source that names no creator
@@ -134,6 +135,6 @@ Deno.test("SubtreeFilter keeps a process a member made with CLONE_PARENT: by its
       create(200, 1), // unrelated
       cloned(201, 1, 200), // unrelated, made by an unrelated process
     ].map((e) => f.keep(e)),
-    [true, true, true, true, true, false, false],
+    [false, true, true, true, true, true, false, false],
   );
 });

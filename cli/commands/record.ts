@@ -255,7 +255,7 @@ export function register(program: Command): void {
     )
     .option(
       "--only-command",
-      "keep only the command's process subtree (and every loss)",
+      "keep only the command's process subtree (and every loss): the processes its members create, CLONE_PARENT too (with the netlink source, not one made so by a member that was re-parented: the proc connector names no creator)",
     )
     .option("--ring-bytes <n>", "the library's ring buffer size (e.g. 64MiB)")
     .option(

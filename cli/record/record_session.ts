@@ -410,7 +410,7 @@ export async function recordSession(
     // always on (segment mode), a summary in memory bounded by the live
     // processes instead (the full analysis grows with every process seen)
     const filter = child && opts.onlyCommand
-      ? new SubtreeFilter(child.pid, Deno.pid)
+      ? new SubtreeFilter(child.pid)
       : undefined;
     // the library encodes the events (no object per event in JavaScript)
     // unless a feature needs each event here: redaction, --follow, exec

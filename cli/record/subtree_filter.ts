@@ -18,24 +18,26 @@ import type { EventKind, ProcEvent } from "../events/types.ts";
  * const f = new SubtreeFilter(10);
  * const child = { kind: "process_create", t: 0, pid: 11, tid: 11, ppid: 10, ptid: 10,
  *   creatorPid: 10, creatorTid: 10, start: 0 } as const;
- * const other = { ...child, pid: 12, tid: 12, ppid: 1, ptid: 1 };
+ * const other = { ...child, pid: 12, tid: 12, ppid: 1, ptid: 1, creatorPid: 1, creatorTid: 1 };
  * if (!f.keep(child) || f.keep(other)) throw new Error("subtree");
  * ```
  */
 export class SubtreeFilter {
   #members = new Set<number>();
   /**
-   * The recorder's own pid: a process whose parent it is, other than the
-   * root, was made by the root with `CLONE_PARENT` (the recorder starts no
-   * other process), which gives the new process its creator's parent.
+   * The root's parent as the source reported it (the recorder, in the
+   * source's pid namespace), once the root's creation was seen: another
+   * process of that parent was made by the root with `CLONE_PARENT` (the
+   * recorder starts no other process), which gives the new process its
+   * creator's parent. Learned, not `Deno.pid`: in a pid namespace the
+   * recorder's own pid is not the one the sources report.
    */
-  readonly recorderPid: number;
+  #rootParent = 0;
   /** Kept execs and snapshots whose `image_hash` may still come (`pid:t`), oldest first. */
   #awaitingHash = new Set<string>();
 
-  constructor(readonly rootPid: number, recorderPid = 0) {
+  constructor(readonly rootPid: number) {
     this.#members.add(rootPid);
-    this.recorderPid = recorderPid;
   }
 
   /** Processes in the subtree now. */
@@ -84,10 +86,13 @@ export class SubtreeFilter {
         // a member made with CLONE_PARENT (its parent is the member's: the
         // eBPF source names the member as creator; the proc connector does
         // not, but only the root's parent is not a member, the recorder)
+        if (pid === this.rootPid && this.#rootParent === 0) {
+          this.#rootParent = ppid;
+        }
         if (
           pid === this.rootPid || this.#members.has(ppid) ||
           (creator !== 0 && this.#members.has(creator)) ||
-          (this.recorderPid !== 0 && ppid === this.recorderPid)
+          (this.#rootParent !== 0 && ppid === this.#rootParent)
         ) {
           this.#members.add(pid);
           return true;
