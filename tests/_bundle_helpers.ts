@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
+import "../cli/bundle/_zip.ts"; // zip.js without web workers
 import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingWriter } from "../cli/log/mod.ts";
 import { processCreate, testHeader } from "./_recording_helpers.ts";
@@ -14,6 +16,18 @@ import { procrec, ROOT, type Run, withTempDir } from "./_record_helpers.ts";
 export { procrec } from "./_record_helpers.ts";
 
 /** `procrec bundle create -o OUT ...args` (run in `cwd` if given). */
+/** Every file member of the zip at `path`, by name. */
+export async function unzip(path: string): Promise<Map<string, Uint8Array>> {
+  const r = new ZipReader(new Uint8ArrayReader(await Deno.readFile(path)));
+  const out = new Map<string, Uint8Array>();
+  for (const e of await r.getEntries()) {
+    if (e.directory) continue;
+    out.set(e.filename, await e.getData(new Uint8ArrayWriter()));
+  }
+  await r.close();
+  return out;
+}
+
 export function bundleCreate(
   out: string,
   args: readonly string[],

@@ -2,8 +2,6 @@
  * `procrec bundle create`, `keygen`, and bundles as replay/diff input,
  * through the real command line.
  */
-import { Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
-import "../cli/bundle/_zip.ts"; // zip.js without web workers
 import { createHash } from "node:crypto";
 import {
   FORMAT_VERSION,
@@ -18,21 +16,11 @@ import {
   incidentEvents,
   inTempDir,
   procrec,
+  unzip,
   writeIncident,
 } from "./_bundle_helpers.ts";
 import { testHeader } from "./_recording_helpers.ts";
 import { assert, assertEquals } from "./_record_helpers.ts";
-
-async function unzip(path: string): Promise<Map<string, Uint8Array>> {
-  const r = new ZipReader(new Uint8ArrayReader(await Deno.readFile(path)));
-  const out = new Map<string, Uint8Array>();
-  for (const e of await r.getEntries()) {
-    if (e.directory) continue;
-    out.set(e.filename, await e.getData(new Uint8ArrayWriter()));
-  }
-  await r.close();
-  return out;
-}
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);

@@ -19,8 +19,11 @@ import {
   exec,
   processCreate,
   readCompleteEvents,
+  testHeader,
   writeRecording,
 } from "./_recording_helpers.ts";
+import { RecordingWriter } from "../cli/log/mod.ts";
+import { unzip } from "./_bundle_helpers.ts";
 
 const unavailable = await captureUnavailable();
 
@@ -123,3 +126,46 @@ for (const source of ["ebpf", "netlink"]) {
     unavailable,
   );
 }
+
+Deno.test("a bundle's summary.txt and fleet escape a newline from evidence: no forged line", async () => {
+  await withTempDir(async (dir) => {
+    const rec = `${dir}/in/a.cbor`;
+    await Deno.mkdir(`${dir}/in`);
+    const w = await RecordingWriter.create(
+      rec,
+      testHeader({ host: "win1\nFORGED-HOST" }),
+      { flushIntervalMs: 0 },
+    );
+    for (
+      const e of [
+        processCreate(1000, 4000, 1),
+        exec(2000, 4000, "/tmp/evil\nFORGED-IMAGE", ["evil", "FORGED"]),
+      ]
+    ) w.write(e);
+    await w.close();
+    const rule = `${dir}/r.yml`;
+    await Deno.writeTextFile(
+      rule,
+      "title: forged\nid: r\nlevel: high\nlogsource: {category: process_creation, product: linux}\ndetection:\n  s:\n    CommandLine|contains: FORGED\n  condition: s\n",
+    );
+    const b = await procrec([
+      "bundle",
+      "create",
+      "-o",
+      `${dir}/case.zip`,
+      rec,
+      "--rules",
+      rule,
+    ]);
+    assertEquals(b.code, 0, b.stderr);
+    const summary = new TextDecoder().decode(
+      (await unzip(`${dir}/case.zip`)).get("summary.txt"),
+    );
+    assert(summary.includes("FORGED-IMAGE"), summary);
+    assert(!/^FORGED/m.test(summary), summary);
+    const fleet = await procrec(["fleet", `${dir}/in`]);
+    assertEquals(fleet.code, 0, fleet.stderr);
+    assert(fleet.stdout.includes("FORGED-HOST"), fleet.stdout);
+    assert(!/^FORGED/m.test(fleet.stdout), fleet.stdout);
+  });
+});

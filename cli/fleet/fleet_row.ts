@@ -8,6 +8,7 @@ import type { RecordingHeader } from "../log/schema.ts";
 import type { RecordingReport } from "../log/recording_reader.ts";
 import { isoNs } from "./search_recording.ts";
 import { subjectToken } from "../nats/piece_subject.ts";
+import { escapeText } from "../text/escape_text.ts";
 
 /** Where a recording's chain stands. */
 export type ChainState =
@@ -132,16 +133,17 @@ export function renderFleet(rows: FleetRow[]): string {
       "CHAIN",
     ],
     ...sorted.map((r) => [
+      // (the host is evidence: escaped, newlines too)
       r.collectedAs !== undefined
-        ? `${r.host} (collected as ${r.collectedAs})`
-        : r.host,
+        ? `${escapeText(r.host)} (collected as ${r.collectedAs})`
+        : escapeText(r.host),
       r.id,
       r.first ?? "-",
       r.last ?? "-",
       String(r.events),
       String(r.lost),
       r.lastPiece ?? "-",
-      r.chain + (r.problem ? ` (${r.problem})` : ""),
+      r.chain + (r.problem ? ` (${escapeText(r.problem)})` : ""),
     ]),
   ];
   // (a loop, not Math.max(...): a fleet of 130,000 recordings is more

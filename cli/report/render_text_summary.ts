@@ -8,6 +8,7 @@
 import { renderSummary, renderTreeLines, summarize } from "../analysis/mod.ts";
 import type { ReportInput } from "./report_input.ts";
 import { isoFromNs } from "../text/iso_from_ns.ts";
+import { escapeText } from "../text/escape_text.ts";
 
 /**
  * Renders the text summary.
@@ -42,33 +43,40 @@ export function* textSummaryPieces(input: ReportInput): Generator<string> {
 /** The text summary's lines (a line may hold several: the summary's). */
 function* summaryLines(input: ReportInput): Generator<string> {
   const out: string[] = [];
-  out.push(input.title);
+  // (every text from evidence or a manifest escaped, newlines too: one
+  // would start a line of its own)
+  const e = escapeText;
+  out.push(e(input.title));
   if (input.bundle) {
     const c = input.bundle.case;
-    out.push(`bundle: ${input.bundle.name}, created ${input.bundle.created}`);
-    if (c.id !== undefined) out.push(`case: ${c.id}`);
-    if (c.examiner !== undefined) out.push(`examiner: ${c.examiner}`);
-    if (c.note !== undefined) out.push(`note: ${c.note}`);
+    out.push(
+      `bundle: ${e(input.bundle.name)}, created ${e(input.bundle.created)}`,
+    );
+    if (c.id !== undefined) out.push(`case: ${e(c.id)}`);
+    if (c.examiner !== undefined) out.push(`examiner: ${e(c.examiner)}`);
+    if (c.note !== undefined) out.push(`note: ${e(c.note)}`);
   }
   for (const r of input.recordings) {
     const h = r.header;
     const i = r.integrity;
-    out.push("", `== recording ${r.name} ==`);
-    out.push(`host: ${h.host}  os: ${h.os}  kernel: ${h.kernel}`);
-    out.push(`boot id: ${h.bootId}`);
+    out.push("", `== recording ${e(r.name)} ==`);
+    out.push(`host: ${e(h.host)}  os: ${e(h.os)}  kernel: ${e(h.kernel)}`);
+    out.push(`boot id: ${e(h.bootId)}`);
     out.push(
       `started: ${isoFromNs(BigInt(h.timeBaseUtcNs))}` +
         (i.endUtcNs ? `  ended: ${isoFromNs(BigInt(i.endUtcNs))}` : ""),
     );
     out.push(
-      `source: ${h.source.name}  recorder: ${h.tool.name} ${h.tool.version}`,
+      `source: ${e(h.source.name)}  recorder: ${e(h.tool.name)} ${
+        e(h.tool.version)
+      }`,
     );
     out.push(
       `integrity: ${i.complete ? "complete" : "INCOMPLETE"}, ${
         i.chainIntact ? "chain intact" : "chain BROKEN"
       }`,
     );
-    for (const p of i.problems) out.push(`  problem: ${p}`);
+    for (const p of i.problems) out.push(`  problem: ${e(p)}`);
     out.push("", "-- summary --");
     out.push(renderSummary(summarize(r.forest)).trimEnd());
     const notes = new Map<string, string[]>();
@@ -76,11 +84,11 @@ function* summaryLines(input: ReportInput): Generator<string> {
       out.push("", `-- detections (Sigma): ${r.detections.length} --`);
       for (const d of r.detections) {
         out.push(
-          `${d.rule.level ?? "-"}  ${d.rule.title}  [${
-            d.rule.id ?? "no id"
-          }]  pid ${d.pid}  ${d.time}  ${d.image ?? "?"}${
-            d.cmdline !== undefined ? `  ${JSON.stringify(d.cmdline)}` : ""
-          }`,
+          `${e(d.rule.level ?? "-")}  ${e(d.rule.title)}  [${
+            e(d.rule.id ?? "no id")
+          }]  pid ${d.pid}  ${d.time}  ${
+            d.image !== undefined ? e(d.image) : "?"
+          }${d.cmdline !== undefined ? `  ${JSON.stringify(d.cmdline)}` : ""}`,
         );
         const note = `sigma: ${d.rule.title}`;
         const list = notes.get(d.process) ?? [];
