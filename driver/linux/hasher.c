@@ -330,7 +330,11 @@ static int hash_work(struct pr_hasher *hz, struct work *w, int may_yield) {
       break;
     }
     if (may_yield && exec_waiting(hz)) return 1;
-    n = read(w->fd, hz->buf, READ_BUF);
+    /* at most one byte past the size it had when opened: a file grown
+     * while it is read (a sparse file extended to terabytes) is changed,
+     * not read to its new end */
+    uint64_t left = (uint64_t)w->st.st_size + 1 - w->bytes;
+    n = read(w->fd, hz->buf, left < READ_BUF ? (size_t)left : READ_BUF);
     if (n < 0) {
       if (errno == EINTR) continue;
       err = errno;
@@ -340,6 +344,7 @@ static int hash_work(struct pr_hasher *hz, struct work *w, int may_yield) {
     pr_sha256_update(&w->c, hz->buf, (size_t)n);
     w->bytes += (uint64_t)n;
     pr_lib_count(hz->lib, PR_CNT_HASH_BYTES, (uint64_t)n);
+    if (w->bytes > (uint64_t)w->st.st_size) break; /* grown: changed-while-read below */
   }
   if (err == 0 && fstat(w->fd, &st2) != 0) err = errno;
   close(w->fd);

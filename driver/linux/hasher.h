@@ -54,7 +54,7 @@
 #define PR_HASH_GRANULE_NS 20000000ll /* a file ctime this close before the exec may be a later write */
 #define PR_HASH_RACY_NS 2000000000ll  /* not cached while ctime is this recent */
 #define PR_HASH_STOP_NS 2000000000ull /* how long procrec_stop waits for the queue */
-#define PR_HASH_MAX_BYTES (2ull << 30) /* an image larger is not read: PR_HASH_SKIPPED, EFBIG (too-large) */
+#define PR_HASH_MAX_BYTES (1ull << 30) /* an image larger is not read: PR_HASH_SKIPPED, EFBIG (too-large) */
 
 struct pr_hasher;
 
