@@ -169,3 +169,56 @@ Deno.test("a bundle's summary.txt and fleet escape a newline from evidence: no f
     assert(!/^FORGED/m.test(fleet.stdout), fleet.stdout);
   });
 });
+
+Deno.test("the tree names the image of a Windows masquerade, from the command line's first word", async () => {
+  await withTempDir(async (dir) => {
+    const rec = `${dir}/w.cbor`;
+    const cases: [string, string, boolean][] = [
+      [
+        "C:\\Users\\Public\\Downloads\\svchost.exe",
+        '"C:\\Windows\\System32\\svchost.exe" -k netsvcs case-0',
+        true,
+      ],
+      [
+        "C:\\Users\\Public\\svch0st.exe",
+        "C:\\Windows\\System32\\svchost.exe -k netsvcs case-1",
+        true,
+      ],
+      ["C:\\Windows\\System32\\cmd.exe", "cmd.exe /c case-2", false],
+      ["C:\\Temp\\evil.exe", '"notepad.exe" case-3', true],
+      // (Windows names without case)
+      [
+        "C:\\Windows\\System32\\svchost.exe",
+        "c:\\windows\\system32\\SVCHOST.EXE -k case-4",
+        false,
+      ],
+    ];
+    const w = await RecordingWriter.create(
+      rec,
+      testHeader({ os: "windows" }),
+      { flushIntervalMs: 0 },
+    );
+    for (const [i, [image, cmdline]] of cases.entries()) {
+      w.write(processCreate(1000 + i, 4000 + i, 1));
+      w.write({
+        kind: "exec",
+        t: 2000 + i,
+        pid: 4000 + i,
+        tid: 4000 + i,
+        info: { image, cmdline, from: {} },
+      });
+    }
+    await w.close();
+    const tree = await procrec(["replay", rec]);
+    assertEquals(tree.code, 0, tree.stderr);
+    for (const [i, [image, , shown]] of cases.entries()) {
+      const line = tree.stdout.split("\n").find((l) => l.includes(`case-${i}`));
+      assert(line !== undefined, tree.stdout);
+      assertEquals(
+        line.includes(`image ${image.replaceAll("\\", "\\")}`),
+        shown,
+        line,
+      );
+    }
+  });
+});

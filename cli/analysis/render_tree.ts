@@ -159,9 +159,15 @@ export function describeProcess(
     e.image ?? "?"
   );
   if (images.length > 1) parts.push(`execs ${oneLine(images.join(" -> "))}`);
+  // (the command's first word: argv[0], or a Windows command line's)
+  const first = n.argv !== undefined && n.argv.length > 0
+    ? n.argv[0]
+    : n.cmdline !== undefined && forest.meta.os === "windows"
+    ? windowsFirstWord(n.cmdline)
+    : undefined;
   if (
-    n.image && n.argv && n.argv.length > 0 &&
-    imageHidden(n.image, n.argv[0], forest.meta.os)
+    n.image && first !== undefined &&
+    imageHidden(n.image, first, forest.meta.os)
   ) {
     parts.push(`image ${oneLine(n.image)}`);
   }
@@ -229,7 +235,8 @@ function noteText(notes: readonly string[] | undefined): string {
  * file name (exactly: `/tmp/evil-sshd` is not `sshd`), or, on Linux, an
  * absolute path that is not the image's (`exec -a /usr/sbin/sshd
  * /tmp/x/sshd`), but for the merged `/usr` (`/bin/ls` is `/usr/bin/ls`).
- * Windows names are compared without case, by file name only.
+ * Windows names are compared without case: a full path (`X:\\...`) whole,
+ * else by file name.
  *
  * @example
  * ```ts ignore
@@ -241,11 +248,34 @@ function noteText(notes: readonly string[] | undefined): string {
 function imageHidden(image: string, argv0: string, os: string): boolean {
   const base = (p: string) => p.replace(/^.*[\\/]/, "");
   if (os === "windows") {
-    return base(image).toLowerCase() !== base(argv0).toLowerCase();
+    // (without case; a full path, X:\..., compared whole)
+    const low = (p: string) => p.replaceAll("/", "\\").toLowerCase();
+    if (/^[A-Za-z]:[\\/]/.test(argv0)) return low(argv0) !== low(image);
+    // (a name without an extension runs NAME.exe, .com...: `ping`)
+    const named = base(argv0).toLowerCase();
+    const file = base(image).toLowerCase();
+    return named.includes(".")
+      ? file !== named
+      : file.replace(/\.[^.]*$/, "") !== named;
   }
   if (base(image) !== base(argv0)) return true;
   if (!argv0.startsWith("/")) return false;
   const merged = (p: string) =>
     p.replace(/^\/(bin|sbin|lib|lib64)\//, "/usr/$1/");
   return merged(argv0) !== merged(image);
+}
+
+/**
+ * The program a Windows command line names, as CommandLineToArgvW reads its
+ * first word: up to the closing quote when it begins with one, else up to
+ * the first space or tab.
+ */
+function windowsFirstWord(cmdline: string): string {
+  const t = cmdline.replace(/^[ \t]+/, "");
+  if (t.startsWith('"')) {
+    const end = t.indexOf('"', 1);
+    return end < 0 ? t.slice(1) : t.slice(1, end);
+  }
+  const m = /^[^ \t]*/.exec(t);
+  return m ? m[0] : t;
 }
