@@ -25,6 +25,13 @@ import {
 
 const unavailable = await captureUnavailable();
 
+/** A copy of `from` at `to`, executable. */
+async function executableCopy(from: string, to: string): Promise<string> {
+  await Deno.copyFile(from, to);
+  await Deno.chmod(to, 0o755);
+  return to;
+}
+
 /** Execs of `image` and the hash event of each (undefined when none). */
 function hashesOf(events: ProcEvent[], image: string) {
   const hashes = new Map<string, ImageHash>();
@@ -122,11 +129,8 @@ for (const source of ["ebpf", "netlink"]) {
     `${source}: an image over 1 GiB (a sparse file) is not read: its hash is skipped, too-large, and the next exec's is made`,
     async () => {
       await withTempDir(async (dir) => {
-        const big = `${dir}/big-sleep`, small = `${dir}/small-sleep`;
-        for (const bin of [big, small]) {
-          await Deno.copyFile("/bin/sleep", bin);
-          await Deno.chmod(bin, 0o755);
-        }
+        const big = await executableCopy("/bin/sleep", `${dir}/big-sleep`);
+        const small = await executableCopy("/bin/sleep", `${dir}/small-sleep`);
         // (3 GiB of which a few pages are written: reading it took the
         // hash thread seconds, and a terabyte would take hours)
         await Deno.truncate(big, 3 * 1024 ** 3);
@@ -157,11 +161,8 @@ for (const source of ["ebpf", "netlink"]) {
     `${source}: an image grown to 64 GiB while its hash is read is not read to its new end; the next exec's hash is made`,
     async () => {
       await withTempDir(async (dir) => {
-        const big = `${dir}/big-true`, small = `${dir}/small-sleep`;
-        await Deno.copyFile("/bin/true", big);
-        await Deno.copyFile("/bin/sleep", small);
-        await Deno.chmod(big, 0o755);
-        await Deno.chmod(small, 0o755);
+        const big = await executableCopy("/bin/true", `${dir}/big-true`);
+        const small = await executableCopy("/bin/sleep", `${dir}/small-sleep`);
         // half a GiB (a fraction of a second to read), then grown to 64 GiB
         // once it ran, most often while it is being read
         await Deno.truncate(big, 512 * 1024 ** 2 - 4096);
@@ -204,9 +205,7 @@ for (const source of ["ebpf", "netlink"]) {
           "tests/long_path_helper.c",
           `${dir}/long-path`,
         );
-        const bin = `${dir}/sleep-copy`;
-        await Deno.copyFile("/bin/sleep", bin);
-        await Deno.chmod(bin, 0o755);
+        const bin = await executableCopy("/bin/sleep", `${dir}/sleep-copy`);
         const r = await procrecRecord(source, out, [helper, bin, "25"], {
           flags: ["--only-command", "--no-hash-cache"],
           cwd: dir,
