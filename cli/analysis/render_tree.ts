@@ -1,3 +1,4 @@
+import { windowsProgramName } from "../interop/split_windows_command_line.ts";
 import { commandOf, formatDuration, labelOf, oneLine } from "./_format.ts";
 import { formatTime, type TimeStyle } from "./format_time.ts";
 import { style } from "../text/style.ts";
@@ -163,7 +164,7 @@ export function describeProcess(
   const first = n.argv !== undefined && n.argv.length > 0
     ? n.argv[0]
     : n.cmdline !== undefined && forest.meta.os === "windows"
-    ? windowsFirstWord(n.cmdline)
+    ? windowsProgramName(n.cmdline)
     : undefined;
   if (
     n.image && first !== undefined &&
@@ -263,19 +264,4 @@ function imageHidden(image: string, argv0: string, os: string): boolean {
   const merged = (p: string) =>
     p.replace(/^\/(bin|sbin|lib|lib64)\//, "/usr/$1/");
   return merged(argv0) !== merged(image);
-}
-
-/**
- * The program a Windows command line names, as CommandLineToArgvW reads its
- * first word: up to the closing quote when it begins with one, else up to
- * the first space or tab.
- */
-function windowsFirstWord(cmdline: string): string {
-  const t = cmdline.replace(/^[ \t]+/, "");
-  if (t.startsWith('"')) {
-    const end = t.indexOf('"', 1);
-    return end < 0 ? t.slice(1) : t.slice(1, end);
-  }
-  const m = /^[^ \t]*/.exec(t);
-  return m ? m[0] : t;
 }

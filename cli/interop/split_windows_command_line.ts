@@ -23,21 +23,12 @@
  */
 export function splitWindowsCommandLine(cmdline: string): string[] {
   const args: string[] = [];
-  let i = 0;
   const n = cmdline.length;
   const blank = (c: string) => c === " " || c === "\t";
-  while (i < n && blank(cmdline[i])) i++;
-  if (i >= n) return args;
-  // program name
-  let prog = "";
-  if (cmdline[i] === '"') {
-    i++;
-    while (i < n && cmdline[i] !== '"') prog += cmdline[i++];
-    if (i < n) i++;
-  } else {
-    while (i < n && !blank(cmdline[i])) prog += cmdline[i++];
-  }
-  args.push(prog);
+  const first = programName(cmdline);
+  if (first === undefined) return args;
+  let i = first.end;
+  args.push(first.name);
   for (;;) {
     while (i < n && blank(cmdline[i])) i++;
     if (i >= n) break;
@@ -69,4 +60,40 @@ export function splitWindowsCommandLine(cmdline: string): string[] {
     args.push(arg);
   }
   return args;
+}
+
+/**
+ * The program a Windows command line names (its first argument, as
+ * {@link splitWindowsCommandLine} reads it), or `undefined` for a blank
+ * line.
+ *
+ * @example
+ * ```ts
+ * import { windowsProgramName } from "./split_windows_command_line.ts";
+ * if (windowsProgramName(' "C:\\a b\\x.exe" -y') !== "C:\\a b\\x.exe") throw new Error();
+ * ```
+ */
+export function windowsProgramName(cmdline: string): string | undefined {
+  return programName(cmdline)?.name;
+}
+
+/** The program name of `cmdline` and where it ends. */
+function programName(
+  cmdline: string,
+): { name: string; end: number } | undefined {
+  let i = 0;
+  const n = cmdline.length;
+  const blank = (c: string) => c === " " || c === "\t";
+  while (i < n && blank(cmdline[i])) i++;
+  if (i >= n) return undefined;
+  // up to the closing quote (backslashes taken literally), or the first blank
+  let name = "";
+  if (cmdline[i] === '"') {
+    i++;
+    while (i < n && cmdline[i] !== '"') name += cmdline[i++];
+    if (i < n) i++;
+  } else {
+    while (i < n && !blank(cmdline[i])) name += cmdline[i++];
+  }
+  return { name, end: i };
 }
