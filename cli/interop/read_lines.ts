@@ -1,5 +1,6 @@
 import { ImportInputError } from "./sysmon_input_error.ts";
 import { concatBytes } from "../io/concat_bytes.ts";
+import { Utf8Replacements } from "./_replaced_text.ts";
 
 /**
  * Splits a byte stream into text lines, in bounded memory.
@@ -69,21 +70,21 @@ export async function* readLines(
       `is longer than the limit of ${max} characters for a line`,
     );
   const notUtf8 = (chunk: Uint8Array) => {
-    // the bad byte, looked for from the sequence the chunks before cut off
-    // (its lead byte is at fault when this chunk, or the end, breaks it); a
-    // newline byte is never inside a UTF-8 sequence, so the lines before
-    // the bad byte are counted in its chunk
-    const from = concatBytes([held, chunk]);
-    const found = firstInvalidUtf8(from);
-    // (none found: the end cut the held sequence off, its lead at fault)
-    const at = (found < from.length ? found : 0) - held.length;
-    let line = no + 1;
-    for (let i = 0; i < at; i++) if (chunk[i] === 0x0a) line++;
+    // the bad byte, found by a UTF-8 decoding from the sequence the chunks
+    // before cut off (its lead byte is at fault when this chunk, or the
+    // end, breaks it); a newline byte is never inside a UTF-8 sequence, so
+    // the lines before the bad byte are counted from there
+    const first = new Utf8Replacements();
+    first.scan(held);
+    first.scan(chunk);
+    const found = first.end();
     return new ImportInputError(
       options.file ?? "input",
-      line,
+      no + found.line,
       undefined,
-      `is not valid UTF-8 (at byte offset ${offset + at} of the input)`,
+      `is not valid UTF-8 (at byte offset ${
+        offset - held.length + found.offset
+      } of the input)`,
     );
   };
   for await (const chunk of chunks) {
@@ -120,42 +121,6 @@ export async function* readLines(
   if (rest.endsWith("\r")) rest = rest.slice(0, -1);
   if (rest.length > max) throw tooLong();
   if (rest.length > 0) yield { text: rest, no: ++no };
-}
-
-/**
- * The offset of the first byte of `bytes` that is not UTF-8 (a bad lead
- * byte, or the lead of a sequence whose next bytes break it: not
- * continuations, or an overlong, surrogate or out-of-range form), checked as
- * far as the bytes go; `bytes.length` when none is (a sequence cut off by
- * the end is not counted).
- */
-function firstInvalidUtf8(bytes: Uint8Array): number {
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i];
-    const n = b < 0x80
-      ? 1
-      : b >= 0xc2 && b <= 0xdf
-      ? 2
-      : b >= 0xe0 && b <= 0xef
-      ? 3
-      : b >= 0xf0 && b <= 0xf4
-      ? 4
-      : 0;
-    if (n === 0) return i;
-    if (n > 1 && i + 1 < bytes.length) {
-      const b1 = bytes[i + 1];
-      const lo = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80;
-      const hi = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf;
-      if (b1 < lo || b1 > hi) return i;
-    }
-    for (let k = 2; k < n && i + k < bytes.length; k++) {
-      if ((bytes[i + k] & 0xc0) !== 0x80) return i;
-    }
-    if (i + n > bytes.length) return bytes.length;
-    i += n;
-  }
-  return bytes.length;
 }
 
 /**
