@@ -1,8 +1,14 @@
 /** Helpers of the NATS tests: run the recorder and the collector against a cluster. */
-import type { NatsConnection } from "@nats-io/transport-node";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { connectDeno } from "../cli/nats/deno_transport.ts";
-import { type JetStreamManager } from "@nats-io/jetstream";
-import { waitJetStream } from "../cli/nats/ensure_stream.ts";
+import { jetstream, type JetStreamManager } from "@nats-io/jetstream";
+import { ensureStream, waitJetStream } from "../cli/nats/ensure_stream.ts";
+import { RecordingWriter } from "../cli/log/mod.ts";
+import {
+  type RecordingPieces,
+  recordingPieces,
+} from "../cli/nats/recording_pieces.ts";
+import { testHeader, workload } from "./_recording_helpers.ts";
 import { sha256, toHex } from "../cli/log/_hash.ts";
 import { PROCREC, procrec, type Run } from "./_record_helpers.ts";
 import type { NatsCluster } from "./_nats_cluster.ts";
@@ -157,3 +163,49 @@ export async function subjectCounts(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A recording of `host` whose header differs by `boot` (so does its id). */
+export async function hostRecording(
+  path: string,
+  host: string,
+  boot: number,
+): Promise<RecordingPieces> {
+  const w = await RecordingWriter.create(
+    path,
+    testHeader({
+      host,
+      bootId: `00000000-0000-4000-8000-${String(boot).padStart(12, "0")}`,
+    }),
+    { chunkEvents: 16, flushIntervalMs: 0 },
+  );
+  for (const e of workload(60)) w.write(e);
+  await w.close();
+  return await recordingPieces(path);
+}
+
+/** Publishes raw messages as a hostile host would. */
+export async function publishRaw(
+  c: NatsCluster,
+  messages: {
+    subject: string;
+    index: string;
+    bytes: Uint8Array;
+    msgID?: string;
+  }[],
+): Promise<void> {
+  const { nc, jsm } = await adminConnection(c);
+  try {
+    await ensureStream(jsm, "procrec");
+    const js = jetstream(nc);
+    for (const m of messages) {
+      const h = headers();
+      h.set("Procrec-Piece", m.index);
+      await js.publish(m.subject, m.bytes, {
+        headers: h,
+        ...(m.msgID ? { msgID: m.msgID } : {}),
+      });
+    }
+  } finally {
+    await nc.close();
+  }
+}

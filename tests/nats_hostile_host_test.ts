@@ -4,62 +4,15 @@
  * headers. Its messages are named; the other hosts' recordings are collected
  * whole, in that run and in the next ones.
  */
-import { headers } from "@nats-io/transport-node";
-import { jetstream } from "@nats-io/jetstream";
-import { type NatsCluster, withCluster } from "./_nats_cluster.ts";
+import { withCluster } from "./_nats_cluster.ts";
 import {
-  adminConnection,
   collect,
   collectedFiles,
   fileSha,
+  hostRecording,
+  publishRaw,
 } from "./_nats_helpers.ts";
 import { assert, assertEquals, procrec } from "./_record_helpers.ts";
-import { RecordingWriter } from "../cli/log/mod.ts";
-import { testHeader, workload } from "./_recording_helpers.ts";
-import { recordingPieces } from "../cli/nats/recording_pieces.ts";
-import { ensureStream } from "../cli/nats/ensure_stream.ts";
-
-/** A recording of `host` whose header differs by `boot` (so does its id). */
-async function hostRecording(path: string, host: string, boot: number) {
-  const w = await RecordingWriter.create(
-    path,
-    testHeader({
-      host,
-      bootId: `00000000-0000-4000-8000-${String(boot).padStart(12, "0")}`,
-    }),
-    { chunkEvents: 16, flushIntervalMs: 0 },
-  );
-  for (const e of workload(60)) w.write(e);
-  await w.close();
-  return await recordingPieces(path);
-}
-
-/** Publishes raw messages as a hostile host would. */
-async function publishRaw(
-  c: NatsCluster,
-  messages: {
-    subject: string;
-    index: string;
-    bytes: Uint8Array;
-    msgID?: string;
-  }[],
-): Promise<void> {
-  const { nc, jsm } = await adminConnection(c);
-  try {
-    await ensureStream(jsm, "procrec");
-    const js = jetstream(nc);
-    for (const m of messages) {
-      const h = headers();
-      h.set("Procrec-Piece", m.index);
-      await js.publish(m.subject, m.bytes, {
-        headers: h,
-        ...(m.msgID ? { msgID: m.msgID } : {}),
-      });
-    }
-  } finally {
-    await nc.close();
-  }
-}
 
 Deno.test("collect of a hostile host: bad pieces named and never written, a host passed off, ids claimed first; the genuine host's recordings whole, then and on later runs", async () => {
   await withCluster(async (c, dir) => {

@@ -30,7 +30,11 @@ and a hole in the stream are named (exit status 1). The consumer is durable
 (--durable NAME, default procrec-collect[-HOST]): pieces are written and synced
 before they are acknowledged, so a restarted collector resumes without
 duplicates or holes. Without --follow it stops once it has caught up with the
-stream; with --follow it runs until SIGINT or SIGTERM. Collected recordings
+stream; with --follow it runs until SIGINT or SIGTERM, in bounded memory: it
+lets a complete recording go at once and keeps at most 1024 unfinished ones
+(the least recently written go first, their files are their state), so at
+the end it lists the recordings it still holds and counts the others.
+Collected recordings
 are ordinary recordings: replay, verify, bundle them; \`procrec fleet DIR\`
 lists them.
 `;
@@ -77,11 +81,23 @@ export function register(program: Command): void {
             r.problems ? `\t${r.problems} problems` : ""
           }\t${r.state === "complete" ? r.path : r.tempPath}`;
         });
+        // (a follower lets complete recordings go as it runs: it lists what
+        // it still holds and counts the others)
+        const { complete, withHole } = result.released;
+        const released = [
+          complete > 0 &&
+          `${complete} complete (each named when it completed)`,
+          withHole > 0 &&
+          `${withHole} unfinished with a hole (named when found)`,
+        ].filter((x) => x);
         await print(
           `collected ${result.messages} pieces into ${flags.output}\n` +
-            lines.map((l) => l + "\n").join(""),
+            lines.map((l) => l + "\n").join("") +
+            (released.length
+              ? `and ${released.join(", ")} no longer listed\n`
+              : ""),
         );
-        const bad = result.problems.some((p) => !p.gap) ||
+        const bad = result.alteredCount > 0 || withHole > 0 ||
           result.recordings.some((r) => r.gap() !== undefined);
         return bad ? 1 : 0;
       } finally {

@@ -47,17 +47,50 @@ export interface CollectOptions extends ConnectOptions {
   onComplete?: (r: CollectedRecording) => void;
   /** Called for each piece written, in index order (benchmarks). */
   onPiece?: (host: string, id: string, index: number) => void;
+  /**
+   * With `follow`: the unfinished recordings kept in memory at most once
+   * caught up (default {@link MAX_RESIDENT}). The least recently written go
+   * first; their state is their files, read again when a piece of theirs
+   * comes. Complete recordings are let go at once.
+   */
+  maxResident?: number;
+  /** Called each time the collector has caught up, with the recordings it keeps in memory (tests). */
+  onCaughtUp?: (resident: number) => void;
 }
 
 /** What a collection run did. */
 export interface CollectResult {
+  /**
+   * Without `follow`, every recording the run wrote to; with `follow`, those
+   * still kept in memory at the end (see {@link released}).
+   */
   recordings: CollectedRecording[];
+  /**
+   * The problems named (each went to `onProblem` as it was found): all of
+   * them without `follow`; with `follow` the first {@link KEPT_PROBLEMS}.
+   */
   problems: CollectProblem[];
+  /** Problems named in the run. */
+  problemCount: number;
+  /** Of them, those that are not holes: altered, forged or unwritable pieces. */
+  alteredCount: number;
+  /**
+   * With `follow`: recordings let go from memory, complete (each named by
+   * `onComplete`), and unfinished with a hole (named as it was found).
+   */
+  released: { complete: number; withHole: number };
   /** Messages taken from the stream in this run. */
   messages: number;
 }
 
 const BATCH = 256;
+
+/** {@link CollectOptions.maxResident} by default. */
+export const MAX_RESIDENT = 1024;
+/** Problems a `follow` run keeps for its result (all are named as found). */
+export const KEPT_PROBLEMS = 1000;
+/** Recordings let go with a hole whose keys a `follow` run keeps (then counted only). */
+const KEPT_HOLE_KEYS = 100_000;
 
 /**
  * Collects until caught up (or, with `follow`, until `signal` aborts).
@@ -72,12 +105,24 @@ export async function collectRecordings(
   opts: CollectOptions,
 ): Promise<CollectResult> {
   const nc = await connectNats({ ...opts, name: "procrec collect" });
+  // (in the order last written to: the least recent first)
   const open = new Map<string, CollectedRecording>();
   const problems: CollectProblem[] = [];
+  let problemCount = 0, alteredCount = 0;
   const name = (p: CollectProblem) => {
-    problems.push(p);
+    problemCount++;
+    if (!p.gap) alteredCount++;
+    // (a follower runs for months: it keeps the first problems only)
+    if (!opts.follow || problems.length < KEPT_PROBLEMS) problems.push(p);
     opts.onProblem?.(p);
   };
+  // with --follow, recordings let go from memory: complete ones counted,
+  // unfinished ones with a hole by key (a piece of theirs that comes later
+  // reads them again, and they count as kept in memory again)
+  let releasedComplete = 0;
+  const releasedHoles = new Set<string>();
+  let releasedHolesUncounted = 0;
+  const maxResident = Math.max(1, opts.maxResident ?? MAX_RESIDENT);
   let messages = 0;
   try {
     await markCollectDir(opts.outDir);
@@ -140,7 +185,11 @@ export async function collectRecordings(
     const recording = async (host: string, id: string, seq: number) => {
       const key = `${host}/${id}`;
       let r = open.get(key);
-      if (!r) {
+      if (r) {
+        // (the most recently written go last)
+        open.delete(key);
+        open.set(key, r);
+      } else {
         if (broken.has(key)) return undefined;
         try {
           r = await CollectedRecording.open(opts.outDir, host, id);
@@ -159,6 +208,7 @@ export async function collectRecordings(
         const onPiece = opts.onPiece;
         if (onPiece) r.onWritten = (i) => onPiece(host, id, i);
         open.set(key, r);
+        releasedHoles.delete(key);
       }
       return r;
     };
@@ -178,7 +228,6 @@ export async function collectRecordings(
         }; no more of its pieces are written in this run (the stream keeps them)`,
       });
     };
-    const reportedGaps = new Set<string>();
     // a fetch returns once it has `want` pieces or at its expiry: ask for
     // what the stream says is waiting (at least one), so that a follower
     // gets each piece as it comes instead of at the expiry
@@ -246,6 +295,16 @@ export async function collectRecordings(
       // written and synced: now the stream may forget them
       for (const m of batch) m.ack();
       if (batch.length > 0) await nc.flush();
+      if (opts.follow) {
+        // a complete recording takes no more pieces (a duplicate that comes
+        // later reads its file again): let it go
+        for (const r of touched) {
+          if (r.state === "complete" && open.get(`${r.host}/${r.id}`) === r) {
+            open.delete(`${r.host}/${r.id}`);
+            releasedComplete++;
+          }
+        }
+      }
       if (batch.length === 0) {
         // caught up, and nothing delivered to an earlier (killed) collector
         // is waiting for redelivery: what is missing now is a hole
@@ -257,9 +316,8 @@ export async function collectRecordings(
         if (info.num_pending > 0 || info.num_ack_pending > 0) continue;
         for (const r of open.values()) {
           const g = r.gap();
-          const key = g && `${r.host}/${r.id}/${g.from}`;
-          if (g && !reportedGaps.has(key!)) {
-            reportedGaps.add(key!);
+          if (g && r.holeNamedAt !== g.from) {
+            r.holeNamedAt = g.from;
             name({
               host: r.host,
               id: r.id,
@@ -276,6 +334,18 @@ export async function collectRecordings(
           }
         }
         if (!opts.follow) break;
+        // every hole is named: the least recently written past the bound
+        // are let go (their files and held pieces are their state)
+        for (const [key, r] of open) {
+          if (open.size <= maxResident) break;
+          open.delete(key);
+          if (r.state === "complete") releasedComplete++;
+          else if (r.gap() !== undefined) {
+            if (releasedHoles.size < KEPT_HOLE_KEYS) releasedHoles.add(key);
+            else releasedHolesUncounted++;
+          }
+        }
+        opts.onCaughtUp?.(open.size);
       }
     }
   } finally {
@@ -285,7 +355,17 @@ export async function collectRecordings(
     }
     await nc.drain().catch(() => nc.close());
   }
-  return { recordings: [...open.values()], problems, messages };
+  return {
+    recordings: [...open.values()],
+    problems,
+    problemCount,
+    alteredCount,
+    released: {
+      complete: releasedComplete,
+      withHole: releasedHoles.size + releasedHolesUncounted,
+    },
+    messages,
+  };
 }
 
 /** Writes {@link COLLECT_MARK} in `dir` when it is not there. */

@@ -76,6 +76,8 @@ export class CollectedRecording {
   duplicates = 0;
   /** Problems named for this recording, kept for the summary. */
   problems = 0;
+  /** The first missing index of the hole named last (the collector names each hole once). */
+  holeNamedAt: number | undefined;
   /** Wall-clock ms of the last piece written. */
   lastPieceAt = 0;
   /** Called with each piece index once it is written to the file. */
