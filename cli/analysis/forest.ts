@@ -68,6 +68,7 @@ export const IDENTITY_FIELDS = [
   "company",
   "logonId",
   "logonGuid",
+  "notUtf8",
 ] as const;
 
 /** Who ran an image, which file it was, in which cgroup and namespaces. */

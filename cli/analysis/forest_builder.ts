@@ -547,6 +547,8 @@ export class ForestBuilder {
             cmdline: undefined,
             argvTruncated: undefined,
             from: last ? last.from : {},
+            // (the parent's texts, as flawed as they were)
+            ...(last?.notUtf8 !== undefined ? { notUtf8: last.notUtf8 } : {}),
           });
         }
         if (img.image !== undefined) node.image = img.image;

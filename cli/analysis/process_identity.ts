@@ -25,7 +25,12 @@ export type IdentityFlag =
   /** Its arguments were cut at capture. */
   | "argv-truncated"
   /** A Linux child that forked and never exec'd (runs its parent's image). */
-  | "no-exec";
+  | "no-exec"
+  /**
+   * A text of its image step (image, arguments, comm, cwd, user, cgroup)
+   * had bytes that are not UTF-8, shown as U+FFFD (`ExecStep.notUtf8`).
+   */
+  | "not-utf8";
 
 /** The identity of a process now: the latest step that told each part. */
 export interface ProcessIdentity {
@@ -82,6 +87,7 @@ export function identityOf(
     n.execs.some((s) => s.via === "fork") &&
     !n.flags.includes("existing-before-recording")
   ) flags.push("no-exec");
+  if (image?.notUtf8 !== undefined) flags.push("not-utf8");
   let cgroup: string | undefined;
   for (let i = n.execs.length - 1; i >= 0 && cgroup === undefined; i--) {
     cgroup = n.execs[i].cgroup;

@@ -38,7 +38,7 @@ export interface RenderTreeOptions {
  * audited ...`, `(rule r, a copy by content)` when a `file` rule matched
  * a copy), user (`nobody as root` when the effective user differs) and
  * flags (among them `setuid`, `setgid`, `fileless`, `deleted-image`,
- * `argv-truncated`, `no-exec`); with `wide`, the image's SHA-256 and the
+ * `argv-truncated`, `no-exec`, `not-utf8`); with `wide`, the image's SHA-256 and the
  * container. Children follow their parent in start order. With
  * a filter, matched processes are marked `*` and shown with their ancestors.
  * Lost spans show as the `in-lost-span` flag of the processes they overlap;

@@ -23,6 +23,7 @@ export const FILTER_FLAGS = [
   "deleted-image",
   "argv-truncated",
   "no-exec",
+  "not-utf8",
 ] as const;
 
 /** A flag `--flag` takes. */

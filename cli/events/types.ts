@@ -96,6 +96,15 @@ export interface ProcessInfo {
   logonGuid?: string;
   /** Provenance of each field that was attempted. */
   from: Partial<Record<InfoField, Provenance>>;
+  /**
+   * The fields whose bytes were not UTF-8 (`image`, `argv` for argv or the
+   * command line, `comm`, `cwd`, `cred` for the user, `cgroup`), in
+   * {@link InfoField} order: each sequence that is not UTF-8 reads as U+FFFD,
+   * so the text is not the exact name (format version 7; absent: all were
+   * UTF-8). The file itself is still identified by `dev` and `ino`, and its
+   * hash is taken from the exact path.
+   */
+  notUtf8?: InfoField[];
 }
 
 interface EventBase {

@@ -18,7 +18,7 @@ import type { RedactionRule } from "../redact/redaction_rules.ts";
 /** Name in the header of every recording. */
 export const FORMAT_NAME = "procrec";
 /** Version the writer writes. */
-export const FORMAT_VERSION = 6;
+export const FORMAT_VERSION = 7;
 /**
  * Versions the reader accepts: 1 (before the identity fields of `info`,
  * which it simply lacks), 2 (before the header field `segment` and the lost
@@ -26,7 +26,7 @@ export const FORMAT_VERSION = 6;
  * `exec_denied` and `exec_audited`), 4 (before `image_hash` events), 5
  * (before a decision's `byContent`) and 6.
  */
-export const READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6];
+export const READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7];
 /** CBOR self-describe tag that starts every recording. */
 export const SELF_DESCRIBE_TAG = 55799;
 /** Events per chunk at most. */
@@ -183,6 +183,12 @@ export const PROVENANCE: (Provenance | undefined)[] = [
   "denied",
   "import",
 ];
+/**
+ * Added to a field's provenance code in an encoded `info.from` when the
+ * field's bytes were not UTF-8 (version 7): {@link ProcessInfo.notUtf8}.
+ */
+export const NOT_UTF8 = 8;
+
 /** The field each position of an encoded `info.from` is about. */
 export const INFO_FIELDS: InfoField[] = [
   "image",
@@ -457,9 +463,11 @@ function encodeInfo(info: ProcessInfo): unknown[] {
   const out: unknown[] = [];
   for (const [name] of INFO_LAYOUT) {
     if (name === "from") {
+      const bad = info.notUtf8;
       const codes = INFO_FIELDS.map((f) => {
         const p = info.from[f];
-        return p === undefined ? 0 : PROVENANCE.indexOf(p);
+        return (p === undefined ? 0 : PROVENANCE.indexOf(p)) |
+          (bad !== undefined && bad.includes(f) ? NOT_UTF8 : 0);
       });
       out.push(codes.every((c) => c === 0) ? null : trimZeros(codes));
     } else if (name === "ns") {
@@ -538,6 +546,7 @@ function decodeInfo(value: unknown, kind: string): ProcessInfo {
     );
   }
   const info: Record<string, unknown> = { from: {} };
+  const notUtf8: InfoField[] = [];
   for (let i = 0; i < INFO_LAYOUT.length; i++) {
     const [name, type] = INFO_LAYOUT[i];
     const v = value[i];
@@ -552,15 +561,21 @@ function decodeInfo(value: unknown, kind: string): ProcessInfo {
       }
       const from: Record<string, Provenance> = {};
       v.forEach((c, j) => {
-        const p = PROVENANCE[c as number];
-        if (c !== 0 && (p === undefined || INFO_FIELDS[j] === undefined)) {
+        const ok = Number.isInteger(c) && c >= 0 && c < 2 * NOT_UTF8;
+        const code = ok ? c & ~NOT_UTF8 : -1;
+        const p = PROVENANCE[code];
+        if (
+          c !== 0 &&
+          ((code !== 0 && p === undefined) || INFO_FIELDS[j] === undefined)
+        ) {
           throw new SyntaxError(
             `${kind} event field "info.from[${j}]" is ${
               describe(c)
-            }, expected a provenance code 0-5`,
+            }, expected a provenance code 0-5 (plus 8 when its text was not UTF-8)`,
           );
         }
         if (p) from[INFO_FIELDS[j]] = p;
+        if (c & NOT_UTF8) notUtf8.push(INFO_FIELDS[j]);
       });
       info.from = from;
     } else if (name === "ns") {
@@ -583,6 +598,8 @@ function decodeInfo(value: unknown, kind: string): ProcessInfo {
       info.ns = ns;
     } else info[name] = check(v, type, `info.${name}`, kind);
   }
+  // (last: the key a fast decoder never makes comes after the others)
+  if (notUtf8.length > 0) info.notUtf8 = notUtf8;
   return info as unknown as ProcessInfo;
 }
 

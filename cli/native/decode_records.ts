@@ -135,6 +135,8 @@ export interface DecodeResult {
 
 /** (a leading byte order mark is kept: it is part of the evidence) */
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+/** The same, refusing bytes that are not UTF-8. */
+const strictUtf8 = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
 
 /**
  * Decodes whole records from `buf` (as `procrec_read` fills it). `t` of each
@@ -446,6 +448,29 @@ function readStr(
   return utf8.decode(buf.subarray(off + so, off + so + sl));
 }
 
+/**
+ * Whether the `struct pr_str` at record offset `at`, read by {@link readStr}
+ * as `text`, held bytes that are not UTF-8 (read as U+FFFD): only a text
+ * with U+FFFD in it is decoded again, strictly.
+ */
+function wasNotUtf8(
+  v: DataView,
+  buf: Uint8Array,
+  off: number,
+  at: number,
+  text: string | undefined,
+): boolean {
+  if (text === undefined || !text.includes("\uFFFD")) return false;
+  const so = v.getUint32(off + at, true);
+  const sl = v.getUint32(off + at + 4, true);
+  try {
+    strictUtf8.decode(buf.subarray(off + so, off + so + sl));
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 const INFO_PROV: [InfoField, number][] = [
   ["image", 8],
   ["argv", 9],
@@ -564,6 +589,29 @@ function readInfo(
     any = true;
   }
   if (flags & Flag.ARGV_TRUNCATED) info.argvTruncated = true;
+  // the texts whose bytes were not UTF-8, in InfoField order (as the
+  // library's encoder finds them)
+  const bad: InfoField[] = [];
+  if (info.image !== undefined && wasNotUtf8(v, buf, off, at + 24, image)) {
+    bad.push("image");
+  }
+  if (
+    (info.argv !== undefined || info.cmdline !== undefined) &&
+    wasNotUtf8(v, buf, off, at + 32, argv)
+  ) bad.push("argv");
+  if (info.comm !== undefined && wasNotUtf8(v, buf, off, at + 40, comm)) {
+    bad.push("comm");
+  }
+  if (info.cwd !== undefined && wasNotUtf8(v, buf, off, at + 48, cwd)) {
+    bad.push("cwd");
+  }
+  if (
+    info.user !== undefined && wasNotUtf8(v, buf, off, at + 136, info.user)
+  ) bad.push("cred");
+  if (
+    info.cgroup !== undefined && wasNotUtf8(v, buf, off, at + 128, info.cgroup)
+  ) bad.push("cgroup");
+  if (bad.length > 0) info.notUtf8 = bad;
   return any ? info : undefined;
 }
 

@@ -219,6 +219,17 @@ struct info {
   int present;
 };
 
+/* Added to a provenance code of `from` when the field's bytes are not UTF-8
+ * (NOT_UTF8 of cli/log/schema.ts). */
+#define FROM_NOT_UTF8 8
+
+/* The bytes are not UTF-8: text_raw writes them with U+FFFD. */
+static int not_utf8(struct str s) {
+  int replaced = 0;
+  if (s.present && s.n) utf8_fix(s.s, s.n, NULL, &replaced);
+  return replaced;
+}
+
 static const char *const INTEGRITY_NAMES[] = {"Untrusted", "Low", "Medium", "High", "System", "Protected"};
 
 /* readInfo of decode_records.ts: fills `in`, or marks the record bad. */
@@ -301,6 +312,15 @@ static void read_info(struct rec *r, uint32_t at, uint16_t flags, struct info *i
   }
   if (READ(6)) in->v[20].type = S_NS, any = 1;
   if (flags & PR_F_ARGV_TRUNCATED) in->v[7].type = S_TRUE;
+  /* a text whose bytes are not UTF-8 (written with U+FFFD) says so in its
+   * field's provenance code (format 7; readInfo of decode_records.ts) */
+  if (in->v[0].type == S_STR && not_utf8(in->v[0].s)) in->prov[0] |= FROM_NOT_UTF8;
+  if ((in->v[1].type == S_ARGV && not_utf8(in->v[1].s)) || (in->v[8].type == S_STR && not_utf8(in->v[8].s)))
+    in->prov[1] |= FROM_NOT_UTF8;
+  if (in->v[2].type == S_STR && not_utf8(in->v[2].s)) in->prov[2] |= FROM_NOT_UTF8;
+  if (in->v[3].type == S_STR && not_utf8(in->v[3].s)) in->prov[3] |= FROM_NOT_UTF8;
+  if (in->v[9].type == S_STR && not_utf8(in->v[9].s)) in->prov[4] |= FROM_NOT_UTF8;
+  if (in->v[19].type == S_STR && not_utf8(in->v[19].s)) in->prov[7] |= FROM_NOT_UTF8;
   /* from: the provenance codes, null when all are 0, trailing zeros cut down to 5 */
   int nz = 0;
   for (int i = 0; i < 8; i++)
