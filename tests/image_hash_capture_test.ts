@@ -234,6 +234,58 @@ for (const source of ["ebpf", "netlink"]) {
   );
 }
 
+for (const source of ["ebpf", "netlink"]) {
+  captureTest(
+    `${source}: an image 45 directories deep (past the eBPF path walk, under PATH_MAX) is recorded under its path, with its hash; never as a later exec's image`,
+    async () => {
+      await withTempDir(async (dir) => {
+        // 45 nested directories: deeper than the 40 the eBPF program walks,
+        // a path of a few hundred characters
+        let deep = dir;
+        for (let i = 0; i < 45; i++) deep += `/level-${i}`;
+        await Deno.mkdir(deep, { recursive: true });
+        const bin = await executableCopy("/bin/sleep", `${deep}/deep-sleep`);
+        const sh = await executableCopy("/bin/sh", `${deep}/deep-sh`);
+        const out = `${dir}/h.cbor`;
+        // the sleep runs a second (the library reads /proc/PID/exe after the
+        // event); the shell execs /bin/sleep at once, before it is read
+        const r = await procrecRecord(source, out, [
+          "/bin/sh",
+          "-c",
+          `${bin} 1; ${sh} -c 'exec /bin/sleep 0.3'`,
+        ], { flags: ["--only-command", "--no-hash-cache"] });
+        assertEquals(r.code, 0, r.stderr);
+        const events = await readCompleteEvents(out);
+        const exec = events.find((e) =>
+          e.kind === "exec" && e.info.argv?.[0] === bin
+        );
+        assert(exec?.kind === "exec", JSON.stringify(events));
+        assertEquals(exec.info.image, bin, JSON.stringify(exec.info));
+        assertEquals(exec.info.from.image, "proc", JSON.stringify(exec.info));
+        const h = events.find((e) =>
+          e.kind === "image_hash" && e.pid === exec.pid && e.execT === exec.t
+        );
+        assertEquals(
+          h?.kind === "image_hash" ? h.sha256 : undefined,
+          await sha256sum(bin),
+          JSON.stringify(h),
+        );
+        // the shell's exec: its own path or none, not /bin/sleep's (the
+        // exe link it shows by the time it is read)
+        const shExec = events.find((e) =>
+          e.kind === "exec" && e.info.argv?.[0] === sh
+        );
+        assert(shExec?.kind === "exec", JSON.stringify(events));
+        assert(
+          shExec.info.image === undefined || shExec.info.image === sh,
+          `a later exec's image taken: ${shExec.info.image}`,
+        );
+      });
+    },
+    unavailable,
+  );
+}
+
 captureTest(
   "record --no-image-hash records no image hashes",
   async () => {

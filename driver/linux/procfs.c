@@ -257,6 +257,35 @@ static uint32_t image_flags(int dirfd, const char *path, size_t n, const struct 
   return strncmp(path, "/memfd:", 7) == 0 ? PR_I_FILELESS : PR_I_DELETED;
 }
 
+uint8_t pr_procfs_exe_image(int dirfd, uint64_t dev, uint64_t ino, char *buf, size_t cap, size_t *len,
+                            uint32_t *iflags) {
+  char self[48];
+  struct stat st;
+  ssize_t n;
+  int fd, err;
+  *len = 0;
+  *iflags = 0;
+  fd = openat(dirfd, "exe", O_PATH | O_CLOEXEC);
+  if (fd < 0) return prov_of_errno(errno, 0);
+  if (fstat(fd, &st) != 0) {
+    err = errno;
+    close(fd);
+    return prov_of_errno(err, 0);
+  }
+  if ((uint64_t)st.st_dev != dev || (uint64_t)st.st_ino != ino) {
+    close(fd);
+    return PR_PROV_GONE;
+  }
+  snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+  n = readlink(self, buf, cap);
+  err = errno;
+  close(fd);
+  if (n < 0) return prov_of_errno(err, 0);
+  *len = (size_t)n;
+  *iflags = image_flags(dirfd, buf, (size_t)n, &st);
+  return PR_PROV_PROC;
+}
+
 /* Namespace inode numbers from /proc/PID/ns/; 0 when all failed. Each link
  * reads "TYPE:[INODE]", the inode its target stats as: the link is read, not
  * followed (a lookup in the namespace file system less per namespace). */

@@ -68,6 +68,19 @@ uint16_t pr_procfs_fill_info(struct pr_builder *b, uint32_t info_off, int dirfd,
 uint16_t pr_procfs_fill_info_key(struct pr_builder *b, uint32_t info_off, int dirfd, const struct pr_procfs_stat *st,
                                  uint32_t max_string, int *gone, struct pr_file_key *key);
 
+/* The image of the process at dirfd as its exe link shows it, taken only
+ * while that link names the file (dev, ino) an event reported (dev in
+ * stat's st_dev encoding): the link is opened (O_PATH) and its path read
+ * back from that open file, so the path and the identity are of one file.
+ * The path (" (deleted)" and all, as readlink gives it) goes into buf, at
+ * most cap bytes, its length into *len (cap: it may be cut); *iflags gets
+ * PR_I_DELETED / PR_I_FILELESS as pr_procfs_fill_info judges them. Returns
+ * PR_PROV_PROC, else why there is no image: PR_PROV_GONE (the process
+ * exited, or its link names another file: a later exec), PR_PROV_DENIED,
+ * PR_PROV_NONE (e.g. a path past PATH_MAX). */
+uint8_t pr_procfs_exe_image(int dirfd, uint64_t dev, uint64_t ino, char *buf, size_t cap, size_t *len,
+                            uint32_t *iflags);
+
 /* Bytes a record buffer needs for a fixed part of fixed_size and the five
  * strings of a pr_proc_info that /proc fills (image, argv, comm, cwd, cgroup). */
 static inline uint32_t pr_procfs_record_cap(uint32_t fixed_size, uint32_t max_string) {

@@ -5,7 +5,9 @@
  * The BPF side (ebpf/procrec.bpf.c, embedded here as a libbpf skeleton)
  * writes compact records (ebpf/procrec_bpf.h) into one BPF ring buffer; a
  * reader thread drains it and turns each record into the same PR_REC_*
- * records as the proc connector source, every field with PR_PROV_KERNEL,
+ * records as the proc connector source, every field with PR_PROV_KERNEL
+ * (except the image of an exec whose path is deeper than the BPF program
+ * walks: read from /proc/PID/exe, PR_PROV_PROC; see image_from_proc),
  * handed to pr_lib_emit().
  *
  *   open   BTF present? load the programs (the privilege check: loading
@@ -233,6 +235,40 @@ static void on_fork(struct ebpf_state *s, const struct pb_fork *f) {
   emit_built(s, &b);
 }
 
+/* The image of an exec whose path the BPF program could not walk (deeper
+ * than PATH_DEPTH directories), from /proc/PID/exe, when the process is
+ * still the one that exec'd (started before the exec: not a reused pid) and
+ * its exe link still names the exec'd file (dev: user_dev's encoding).
+ * Returns PR_PROV_PROC with the path in buf[0..*len) and the link's
+ * PR_I_DELETED / PR_I_FILELESS in *iflags, else the provenance of no image
+ * (pr_procfs_exe_image): a process that exited or exec'd again in between
+ * is PR_PROV_GONE. Not with PR_OPT_NO_ENRICH (no /proc reads). */
+static uint8_t image_from_proc(struct ebpf_state *s, const struct pb_exec *e, uint64_t dev, char *buf, size_t cap,
+                               uint32_t *len, uint32_t *iflags) {
+  struct pr_procfs_stat st;
+  size_t n = 0;
+  uint8_t prov;
+  int fd;
+  *len = 0;
+  *iflags = 0;
+  if (pr_lib_options(s->lib)->flags & PR_OPT_NO_ENRICH) return PR_PROV_NONE;
+  fd = pr_procfs_open(e->h.pid, &st);
+  if (fd < 0) {
+    if (errno == EACCES || errno == EPERM) return PR_PROV_DENIED;
+    return errno == ENOENT || errno == ESRCH ? PR_PROV_GONE : PR_PROV_NONE;
+  }
+  /* As nl_enricher.c: a process that started after the exec has a reused
+   * pid (ticks round down, so the true process always passes). */
+  if (pr_procfs_start_mono(st.start_ticks, pr_lib_boot_minus_mono(s->lib)) > e->h.ts + 1000000u) {
+    prov = PR_PROV_GONE;
+  } else {
+    prov = pr_procfs_exe_image(fd, dev, e->ino, buf, cap, &n, iflags);
+    *len = (uint32_t)n;
+  }
+  close(fd);
+  return prov;
+}
+
 static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail) {
   struct pr_builder b;
   struct pr_rec_exec *r;
@@ -244,6 +280,7 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
   char image_buf[PB_IMAGE_CAP + 16];
   uint32_t ilen = e->image_len;
   uint16_t flags = 0;
+  uint8_t prov_image = PR_PROV_KERNEL;
   struct pr_file_key key;
   int t;
   key.valid = 0;
@@ -271,8 +308,18 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
   if (e->h.flags & PB_F_IMAGE_DELETED) r->info.image_flags |= PR_I_DELETED;
   if (e->h.flags & PB_F_IMAGE_FILENAME) {
     /* a path too deep or long to walk: what the caller asked to run (a
-     * symlink, "./x") is not the file's path, so no image is recorded */
-    ilen = 0;
+     * symlink, "./x") is not the file's path, so it is not recorded; the
+     * exe link gives the path while it names this file (with d_path's
+     * " (deleted)" already: the BPF program set neither flag here) */
+    uint32_t iflags;
+    prov_image = image_from_proc(s, e, r->info.dev, image_buf, sizeof(image_buf), &ilen, &iflags);
+    if (prov_image == PR_PROV_PROC) {
+      image = image_buf;
+      r->info.image_flags |= iflags;
+      if (ilen == sizeof(image_buf)) flags |= PR_F_IMAGE_TRUNCATED;
+    } else {
+      ilen = 0;
+    }
   }
   /* d_path appends " (deleted)" to an unlinked file and a pseudo file alike */
   if ((e->h.flags & (PB_F_IMAGE_PSEUDO | PB_F_IMAGE_DELETED)) && ilen + 10 <= sizeof(image_buf)) {
@@ -282,7 +329,7 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
     image = image_buf;
   }
   r->info.prov_comm = PR_PROV_KERNEL;
-  r->info.prov_image = (e->h.flags & PB_F_IMAGE_FILENAME) ? PR_PROV_NONE : PR_PROV_KERNEL;
+  r->info.prov_image = prov_image;
   r->info.prov_argv = (e->h.flags & PB_F_ARGV_FAULT) ? PR_PROV_NONE : PR_PROV_KERNEL;
   r->info.prov_cwd = e->cwd_len ? PR_PROV_KERNEL : PR_PROV_NONE;
   r->info.argv_full_len = e->argv_full_len;

@@ -542,7 +542,17 @@ int BPF_PROG(pr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
   bpf_probe_read_kernel(s->r.comm, sizeof(s->r.comm), &p->comm);
 
   if (size > sizeof(*s)) return 0; /* cannot happen; bounds the copy for the verifier */
-  if (bpf_ringbuf_output(&events, s, size, wake_flag()) < 0) count_fail();
+  /* A path the walk could not give is read from /proc/PID/exe by the
+   * reader (source_ebpf.c), which is woken at once for it: at the next
+   * drain (up to 100 ms) a short-lived program has exited (measured: a deep
+   * copy of true, 0 of 20 read that way, 17 of 20 woken at once). The flag
+   * is read back from the record (volatile: a map value's bytes, unknown to
+   * the verifier): a test of flags itself, whose values the verifier
+   * follows as constants through every branch, took pr_exec from 4,828
+   * instructions to verify to 105,568 (169,931 unrolled). */
+  __u16 written = *(volatile __u16 *)&s->r.h.flags;
+  __u64 wake = (written & PB_F_IMAGE_FILENAME) ? BPF_RB_FORCE_WAKEUP : wake_flag();
+  if (bpf_ringbuf_output(&events, s, size, wake) < 0) count_fail();
   return 0;
 }
 

@@ -32,7 +32,7 @@ enum pb_kind {
 #define PB_F_ARGV_TRUNCATED 0x0020u  /* exec: argv longer than argv_max */
 #define PB_F_IMAGE_TRUNCATED 0x0040u /* exec: filename filled the image buffer */
 #define PB_F_ARGV_FAULT 0x0080u      /* exec: the argument area could not be read */
-#define PB_F_IMAGE_FILENAME 0x0100u  /* exec: image is bprm->filename (the path walk failed) */
+#define PB_F_IMAGE_FILENAME 0x0100u  /* exec: image is bprm->filename (the path walk failed; the reader, woken at once, reads /proc/PID/exe) */
 #define PB_F_CWD_TRUNCATED 0x0200u   /* exec: cwd deeper or longer than the walk allows */
 #define PB_F_LEADER_EXITING 0x0400u  /* exit: the group leader is exiting or has exited */
 #define PB_F_IMAGE_PSEUDO 0x0800u    /* exec: the file has no name in a tree (memfd): image is "/" d_name */
