@@ -31,9 +31,10 @@ and a hole in the stream are named (exit status 1). The consumer is durable
 before they are acknowledged, so a restarted collector resumes without
 duplicates or holes. Without --follow it stops once it has caught up with the
 stream; with --follow it runs until SIGINT or SIGTERM, in bounded memory: it
-lets a complete recording go at once and keeps at most 1024 unfinished ones
-(the least recently written go first, their files are their state), so at
-the end it lists the recordings it still holds and counts the others.
+lets a complete recording go after its batch and keeps at most 1024
+unfinished ones (the least recently written go first, from the host with the
+most; their files are their state), so at the end it lists the recordings it
+still holds and counts the others.
 Collected recordings
 are ordinary recordings: replay, verify, bundle them; \`procrec fleet DIR\`
 lists them.
@@ -81,14 +82,16 @@ export function register(program: Command): void {
             r.problems ? `\t${r.problems} problems` : ""
           }\t${r.state === "complete" ? r.path : r.tempPath}`;
         });
-        // (a follower lets complete recordings go as it runs: it lists what
-        // it still holds and counts the others)
-        const { complete, withHole } = result.released;
+        // (a follower lets recordings go as it runs: it lists what it still
+        // holds and counts the others)
+        const { complete, unfinished, withHole } = result.released;
         const released = [
           complete > 0 &&
           `${complete} complete (each named when it completed)`,
-          withHole > 0 &&
-          `${withHole} unfinished with a hole (named when found)`,
+          unfinished > 0 &&
+          `${unfinished} unfinished${
+            withHole > 0 ? ` (${withHole} with a hole, named when found)` : ""
+          }`,
         ].filter((x) => x);
         await print(
           `collected ${result.messages} pieces into ${flags.output}\n` +

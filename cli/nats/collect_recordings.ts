@@ -29,6 +29,7 @@ import {
   CollectedRecording,
   type CollectProblem,
 } from "./collected_recording.ts";
+import { ResidentRecordings } from "./_resident_recordings.ts";
 
 /** Options of {@link collectRecordings}. */
 export interface CollectOptions extends ConnectOptions {
@@ -48,14 +49,15 @@ export interface CollectOptions extends ConnectOptions {
   /** Called for each piece written, in index order (benchmarks). */
   onPiece?: (host: string, id: string, index: number) => void;
   /**
-   * With `follow`: the unfinished recordings kept in memory at most once
-   * caught up (default {@link MAX_RESIDENT}). The least recently written go
-   * first; their state is their files, read again when a piece of theirs
-   * comes. Complete recordings are let go at once.
+   * With `follow`: the unfinished recordings kept in memory at most (default
+   * {@link MAX_RESIDENT}), checked after each batch. The least recently
+   * written go first, from the host with the most in memory; their state is
+   * their files, read again when a piece of theirs comes. Complete
+   * recordings are let go after their batch.
    */
   maxResident?: number;
   /** Called each time the collector has caught up, with the recordings it keeps in memory (tests). */
-  onCaughtUp?: (resident: number) => void;
+  onCaughtUp?: (resident: readonly CollectedRecording[]) => void;
 }
 
 /** What a collection run did. */
@@ -75,10 +77,11 @@ export interface CollectResult {
   /** Of them, those that are not holes: altered, forged or unwritable pieces. */
   alteredCount: number;
   /**
-   * With `follow`: recordings let go from memory, complete (each named by
-   * `onComplete`), and unfinished with a hole (named as it was found).
+   * With `follow`: recordings let go from memory: complete ones (each named
+   * by `onComplete`), unfinished ones, and of those the ones with a hole
+   * (named once, as found).
    */
-  released: { complete: number; withHole: number };
+  released: { complete: number; unfinished: number; withHole: number };
   /** Messages taken from the stream in this run. */
   messages: number;
 }
@@ -89,8 +92,6 @@ const BATCH = 256;
 export const MAX_RESIDENT = 1024;
 /** Problems a `follow` run keeps for its result (all are named as found). */
 export const KEPT_PROBLEMS = 1000;
-/** Recordings let go with a hole whose keys a `follow` run keeps (then counted only). */
-const KEPT_HOLE_KEYS = 100_000;
 
 /**
  * Collects until caught up (or, with `follow`, until `signal` aborts).
@@ -105,8 +106,10 @@ export async function collectRecordings(
   opts: CollectOptions,
 ): Promise<CollectResult> {
   const nc = await connectNats({ ...opts, name: "procrec collect" });
-  // (in the order last written to: the least recent first)
-  const open = new Map<string, CollectedRecording>();
+  const resident = new ResidentRecordings(
+    Math.max(1, opts.maxResident ?? MAX_RESIDENT),
+  );
+  const open = resident.open;
   const problems: CollectProblem[] = [];
   let problemCount = 0, alteredCount = 0;
   const name = (p: CollectProblem) => {
@@ -116,13 +119,6 @@ export async function collectRecordings(
     if (!opts.follow || problems.length < KEPT_PROBLEMS) problems.push(p);
     opts.onProblem?.(p);
   };
-  // with --follow, recordings let go from memory: complete ones counted,
-  // unfinished ones with a hole by key (a piece of theirs that comes later
-  // reads them again, and they count as kept in memory again)
-  let releasedComplete = 0;
-  const releasedHoles = new Set<string>();
-  let releasedHolesUncounted = 0;
-  const maxResident = Math.max(1, opts.maxResident ?? MAX_RESIDENT);
   let messages = 0;
   try {
     await markCollectDir(opts.outDir);
@@ -185,14 +181,15 @@ export async function collectRecordings(
     const recording = async (host: string, id: string, seq: number) => {
       const key = `${host}/${id}`;
       let r = open.get(key);
-      if (r) {
-        // (the most recently written go last)
-        open.delete(key);
-        open.set(key, r);
-      } else {
+      if (!r) {
         if (broken.has(key)) return undefined;
+        // a complete recording let go is known by its hashes (its file is
+        // not read again for a late piece)
+        const known = resident.completeHashes(key);
         try {
-          r = await CollectedRecording.open(opts.outDir, host, id);
+          r = known !== undefined
+            ? CollectedRecording.completeFrom(opts.outDir, host, id, known)
+            : await CollectedRecording.open(opts.outDir, host, id);
         } catch (e) {
           broken.add(key);
           name({
@@ -207,8 +204,7 @@ export async function collectRecordings(
         }
         const onPiece = opts.onPiece;
         if (onPiece) r.onWritten = (i) => onPiece(host, id, i);
-        open.set(key, r);
-        releasedHoles.delete(key);
+        resident.add(key, r);
       }
       return r;
     };
@@ -217,7 +213,7 @@ export async function collectRecordings(
     // the other hosts' go on
     const fail = (r: CollectedRecording, e: unknown, seq?: number) => {
       const key = `${r.host}/${r.id}`;
-      open.delete(key);
+      resident.drop(key);
       broken.add(key);
       name({
         host: r.host,
@@ -269,6 +265,7 @@ export async function collectRecordings(
         const r = await recording(where.host, where.id, m.seq);
         if (r === undefined) continue;
         const wasComplete = r.state === "complete";
+        const had = r.pieces + r.aheadCount;
         try {
           for (
             const p of r.accept({
@@ -283,7 +280,14 @@ export async function collectRecordings(
           continue;
         }
         touched.add(r);
-        if (!wasComplete && r.state === "complete") opts.onComplete?.(r);
+        // (the most recently written go last; a piece refused moves none)
+        if (r.pieces + r.aheadCount !== had) {
+          resident.written(`${r.host}/${r.id}`, r);
+        }
+        if (!wasComplete && r.state === "complete") {
+          r.completedInRun = true;
+          opts.onComplete?.(r);
+        }
       }
       for (const r of touched) {
         try {
@@ -295,58 +299,38 @@ export async function collectRecordings(
       // written and synced: now the stream may forget them
       for (const m of batch) m.ack();
       if (batch.length > 0) await nc.flush();
-      if (opts.follow) {
-        // a complete recording takes no more pieces (a duplicate that comes
-        // later reads its file again): let it go
-        for (const r of touched) {
-          if (r.state === "complete" && open.get(`${r.host}/${r.id}`) === r) {
-            open.delete(`${r.host}/${r.id}`);
-            releasedComplete++;
-          }
-        }
+      // (a follower keeps a bounded number in memory, whatever comes)
+      if (opts.follow) resident.release();
+      // caught up: nothing left in the stream for this consumer, and
+      // nothing delivered to an earlier (killed) collector waiting for
+      // redelivery; what is missing now is a hole (a busy stream is caught
+      // up when a batch takes its last piece, not only when a fetch comes
+      // back empty)
+      const last = batch[batch.length - 1];
+      if (last !== undefined && last.info.pending > 0) continue;
+      const info = await retryJetStream(
+        `read consumer "${durable}"`,
+        () => consumer.info(),
+        opts.follow ? Infinity : 60_000,
+      );
+      if (info.num_pending > 0 || info.num_ack_pending > 0) continue;
+      for (const g of resident.unnamedHoles()) {
+        name({
+          host: g.host,
+          id: g.id,
+          index: g.from,
+          gap: true,
+          reason: `${
+            g.to > g.from
+              ? `pieces ${g.from}..${g.to} are`
+              : `piece ${g.from} is`
+          } missing from the stream (${g.held} later ${
+            g.held === 1 ? "piece is" : "pieces are"
+          } held until ${g.to > g.from ? "they come" : "it comes"})`,
+        });
       }
-      if (batch.length === 0) {
-        // caught up, and nothing delivered to an earlier (killed) collector
-        // is waiting for redelivery: what is missing now is a hole
-        const info = await retryJetStream(
-          `read consumer "${durable}"`,
-          () => consumer.info(),
-          opts.follow ? Infinity : 60_000,
-        );
-        if (info.num_pending > 0 || info.num_ack_pending > 0) continue;
-        for (const r of open.values()) {
-          const g = r.gap();
-          if (g && r.holeNamedAt !== g.from) {
-            r.holeNamedAt = g.from;
-            name({
-              host: r.host,
-              id: r.id,
-              index: g.from,
-              gap: true,
-              reason: `${
-                g.to > g.from
-                  ? `pieces ${g.from}..${g.to} are`
-                  : `piece ${g.from} is`
-              } missing from the stream (${g.held} later ${
-                g.held === 1 ? "piece is" : "pieces are"
-              } held until ${g.to > g.from ? "they come" : "it comes"})`,
-            });
-          }
-        }
-        if (!opts.follow) break;
-        // every hole is named: the least recently written past the bound
-        // are let go (their files and held pieces are their state)
-        for (const [key, r] of open) {
-          if (open.size <= maxResident) break;
-          open.delete(key);
-          if (r.state === "complete") releasedComplete++;
-          else if (r.gap() !== undefined) {
-            if (releasedHoles.size < KEPT_HOLE_KEYS) releasedHoles.add(key);
-            else releasedHolesUncounted++;
-          }
-        }
-        opts.onCaughtUp?.(open.size);
-      }
+      if (!opts.follow) break;
+      opts.onCaughtUp?.([...open.values()]);
     }
   } finally {
     for (const r of open.values()) {
@@ -361,8 +345,9 @@ export async function collectRecordings(
     problemCount,
     alteredCount,
     released: {
-      complete: releasedComplete,
-      withHole: releasedHoles.size + releasedHolesUncounted,
+      complete: resident.releasedComplete,
+      unfinished: resident.releasedUnfinished.all,
+      withHole: resident.releasedUnfinished.withHole,
     },
     messages,
   };
