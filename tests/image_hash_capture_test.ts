@@ -286,6 +286,31 @@ for (const source of ["ebpf", "netlink"]) {
   );
 }
 
+for (const source of ["ebpf", "netlink"]) {
+  captureTest(
+    `${source}: a program written just before its exec, gone 50 ms later, is hashed (a dropped tool run at once)`,
+    async () => {
+      await withTempDir(async (dir) => {
+        const out = `${dir}/d.cbor`;
+        const bin = `${dir}/dropped`;
+        // (the hash worker must find it running: once it has exited, a file
+        // written this close before the exec may have been written after it)
+        const r = await procrecRecord(source, out, [
+          "sh",
+          "-c",
+          `cp /bin/sleep ${bin} && ${bin} 0.05`,
+        ], { flags: ["--only-command", "--no-hash-cache"] });
+        assertEquals(r.code, 0, r.stderr);
+        const events = await readCompleteEvents(out);
+        const [hash] = hashesOf(events, bin);
+        assertEquals(hash?.status, "ok", JSON.stringify(hash));
+        assertEquals(hash?.sha256, await sha256sum("/bin/sleep"));
+      });
+    },
+    unavailable,
+  );
+}
+
 captureTest(
   "record --no-image-hash records no image hashes",
   async () => {

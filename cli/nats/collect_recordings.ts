@@ -198,7 +198,7 @@ export async function collectRecordings(
             seq,
             reason: `${
               (e as Error).message
-            }; its pieces are not written in this run (the stream keeps them)`,
+            }; its pieces are not written in this run (this consumer acknowledges them; the stream keeps them, and collect with another --durable name reads them again)`,
           });
           return undefined;
         }
@@ -221,7 +221,7 @@ export async function collectRecordings(
         seq,
         reason: `${
           (e as Error).message
-        }; no more of its pieces are written in this run (the stream keeps them)`,
+        }; no more of its pieces are written in this run (this consumer acknowledges them; the stream keeps them, and collect with another --durable name reads them again)`,
       });
     };
     // a fetch returns once it has `want` pieces or at its expiry: ask for
