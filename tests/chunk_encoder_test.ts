@@ -80,6 +80,12 @@ const STRINGS: Uint8Array[] = [
   enc.encode("x".repeat(300)),
   cat(enc.encode("y".repeat(70)), bytes(0xff, 0xfe), enc.encode("z")),
   enc.encode("€".repeat(30) + "\0" + "€".repeat(40)),
+  // 15 bytes (a comm the kernel may have cut) ending inside a sequence,
+  // with and without an invalid byte before
+  cat(enc.encode("é".repeat(7)), bytes(0xc3)),
+  cat(enc.encode("a".repeat(12)), bytes(0xf0, 0x9f, 0x98)),
+  cat(bytes(0xff), enc.encode("a".repeat(12)), bytes(0xe2, 0x82)),
+  cat(enc.encode("a".repeat(13)), bytes(0xe0, 0x80)),
 ];
 
 function randomString(r: Rng): Uint8Array {

@@ -17,6 +17,13 @@ import {
   READABLE_VERSIONS,
 } from "../cli/log/mod.ts";
 import { analyze, renderTree } from "../cli/analysis/mod.ts";
+import {
+  procrecEventLine,
+  procrecHeaderLine,
+} from "../cli/interop/procrec_json.ts";
+import { readProcrecJsonLines } from "../cli/interop/read_procrec_json_lines.ts";
+import { Redactor } from "../cli/redact/redactor.ts";
+import { parseRedactionRules } from "../cli/redact/redaction_rules.ts";
 import { assert, assertEquals } from "./_record_helpers.ts";
 
 /** An exec (its info's `from` first, as the decoders make it). */
@@ -86,12 +93,22 @@ Deno.test("notUtf8 is 8 added to the field's provenance code, read back by both 
   );
 });
 
-Deno.test("a provenance code that is neither 0-5 nor that plus 8 is refused, naming the field", () => {
-  for (const bad of [6, 7, 14, 15, 16, 1.5, -1, "1"]) {
+Deno.test("a provenance code that is neither 0-5 nor, for a text with a value, that plus 8 is refused, naming the field", () => {
+  // bad codes at argv's place; 8 added where there is no text (file, ns)
+  // or no value (gone 3, denied 4)
+  const cases: [unknown[], number][] = [
+    ...[6, 7, 14, 15, 16, 1.5, -1, "1", 11, 12].map((bad) =>
+      [[1, bad], 1] as [unknown[], number]
+    ),
+    [[1, 0, 0, 0, 0, 9], 5],
+    [[1, 0, 0, 0, 0, 0, 10], 6],
+    [[1, 0, 0, 0, 0, 0, 0, 12], 7],
+  ];
+  for (const [from, at] of cases) {
     const array = encodeEvent(
       exec({ image: "/x", from: { image: "kernel" } }),
     ) as unknown[];
-    (array[4] as unknown[])[6] = [1, bad];
+    (array[4] as unknown[])[6] = from;
     let message = "";
     try {
       decodeEvent(array);
@@ -99,10 +116,19 @@ Deno.test("a provenance code that is neither 0-5 nor that plus 8 is refused, nam
       message = (e as Error).message;
     }
     assert(
-      message.includes('"info.from[1]"') &&
+      message.includes(`"info.from[${at}]"`) &&
         message.includes("expected a provenance code 0-5 (plus 8"),
-      `${bad}: ${message}`,
+      `${from}: ${message}`,
     );
+  }
+  // 8 on a text field, with its value told or imported: read
+  for (const code of [8, 9, 10, 13]) {
+    const array = encodeEvent(
+      exec({ image: "/x", from: { image: "kernel" } }),
+    ) as unknown[];
+    (array[4] as unknown[])[6] = [1, 0, 0, 0, 0, 0, 0, code];
+    const e = decodeEvent(array);
+    assert(e.kind === "exec" && e.info.notUtf8?.join() === "cgroup");
   }
 });
 
@@ -149,4 +175,76 @@ Deno.test("the analysis keeps notUtf8 on the exec step, a fork copies it, and th
     !lines.find((x) => x.includes("[7]"))?.includes("not-utf8"),
     lines.join("\n"),
   );
+});
+
+Deno.test("import jsonl refuses a notUtf8 that is not a list of distinct text fields, naming the line and field", async () => {
+  const header = {
+    format: "procrec",
+    version: 7,
+    host: "h",
+    os: "linux",
+    kernel: "6",
+    bootId: "b",
+    timeBase: { monoNs: 0n, utcNs: 1n },
+    clock: { source: "s", monoToUtcNs: 1n },
+    tool: { name: "procrec", version: "0" },
+    source: { name: "t", reason: "test" },
+    options: {},
+  } as const;
+  const line = (notUtf8: unknown) =>
+    procrecEventLine(
+      exec({ image: "/x", from: { image: "kernel" }, notUtf8 }),
+    );
+  for (
+    const bad of ["imagecwd", ["bogus"], ["file"], [], ["image", "image"], 5]
+  ) {
+    const text = procrecHeaderLine(header) + "\n" + line(bad) + "\n";
+    const input = readProcrecJsonLines(
+      [new TextEncoder().encode(text)],
+      "x.jsonl",
+    );
+    let message = "";
+    try {
+      await Array.fromAsync(input.events);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    assert(
+      message.includes("x.jsonl") && message.includes("line 2") &&
+        message.includes("info.notUtf8"),
+      `${JSON.stringify(bad)}: ${message}`,
+    );
+  }
+  // a good one is kept
+  const ok = readProcrecJsonLines([
+    new TextEncoder().encode(
+      procrecHeaderLine(header) + "\n" + line(["image", "argv"]) + "\n",
+    ),
+  ], "x.jsonl");
+  const [e] = await Array.fromAsync(ok.events);
+  assertEquals(e.kind === "exec" ? e.info.notUtf8 : undefined, [
+    "image",
+    "argv",
+  ]);
+});
+
+Deno.test("redaction keeps notUtf8: field names, not text from the host", () => {
+  const r = new Redactor(
+    parseRedactionRules(
+      JSON.stringify({ rules: [{ name: "all", match: ".+" }] }),
+      "rules.json",
+    ),
+    new Uint8Array(32).fill(3),
+  );
+  const e = r.event(exec({
+    image: "/tmp/\uFFFD",
+    comm: "\uFFFD",
+    from: { image: "kernel", comm: "kernel" },
+    notUtf8: ["image", "comm"],
+  }));
+  assert(e.kind === "exec" && e.info.image?.startsWith("[redacted:all:"));
+  assertEquals(e.kind === "exec" ? e.info.notUtf8 : undefined, [
+    "image",
+    "comm",
+  ]);
 });

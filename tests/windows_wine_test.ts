@@ -135,7 +135,8 @@ Deno.test({
       assert.ok(blocked.kind === "process_create" && blocked.denied === true);
       assert.ok(long.kind === "process_create" && long.info?.argvTruncated);
       // non-canonical names: a device path in mixed case is denied by
-      // "*\BLOCKED.exe"; an unpaired surrogate decodes as U+FFFD
+      // "*\BLOCKED.exe"; an unpaired surrogate is kept as its value (WTF-8),
+      // bytes that are not UTF-8: U+FFFD for each, and the fields flagged
       const [device, odd, accented] = script.slice(SCRIPT_N - 3, SCRIPT_N);
       assert.ok(device.kind === "process_create" && device.denied === true);
       assert.equal(
@@ -143,7 +144,11 @@ Deno.test({
         "\\Device\\HarddiskVolume3\\EVIL\\Blocked.EXE",
       );
       assert.ok(odd.kind === "process_create" && odd.denied !== true);
-      assert.equal(odd.info?.image, "\\??\\c:/Temp/PROGRA~1/x\ufffdy.exe");
+      assert.equal(
+        odd.info?.image,
+        "\\??\\c:/Temp/PROGRA~1/x\ufffd\ufffd\ufffdy.exe",
+      );
+      assert.deepEqual(odd.info?.notUtf8, ["image", "argv"]);
       // a non-ASCII name in another case than the rule "*\\ÉVIL.exe": denied
       assert.ok(accented.kind === "process_create" && accented.denied === true);
       assert.equal(accented.info?.image, "\\??\\C:\\Temp\\évil.EXE");

@@ -6,6 +6,7 @@
  */
 import {
   EVENT_KINDS,
+  type InfoField,
   type ProcEvent,
   type Provenance,
 } from "../events/types.ts";
@@ -17,6 +18,7 @@ import {
   PROVENANCE,
   READABLE_VERSIONS,
   type RecordingHeader,
+  TEXT_INFO_FIELDS,
 } from "../log/mod.ts";
 import { checkHeaderFields } from "../log/check_header_fields.ts";
 import { fromJson, PROCREC_JSONL_VERSION, toJson } from "./procrec_json.ts";
@@ -236,6 +238,19 @@ function checkInfo(info: unknown, file: string, no: number): void {
         }`,
       );
     }
+  }
+  if (
+    i.notUtf8 !== undefined &&
+    (!Array.isArray(i.notUtf8) || i.notUtf8.length === 0 ||
+      new Set(i.notUtf8).size !== i.notUtf8.length ||
+      !i.notUtf8.every((f) => TEXT_INFO_FIELDS.includes(f as InfoField)))
+  ) {
+    fail(
+      "info.notUtf8",
+      `is ${shown(i.notUtf8)}, expected a list of distinct field names among ${
+        TEXT_INFO_FIELDS.join(", ")
+      }`,
+    );
   }
   if (i.ns !== undefined && !isObject(i.ns)) {
     fail(

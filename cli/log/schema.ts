@@ -189,6 +189,19 @@ export const PROVENANCE: (Provenance | undefined)[] = [
  */
 export const NOT_UTF8 = 8;
 
+/**
+ * The fields whose provenance code may carry {@link NOT_UTF8}: those of text
+ * (`cred`: the user), and only with a value (provenance 0, 1, 2 or 5).
+ */
+export const TEXT_INFO_FIELDS: readonly InfoField[] = [
+  "image",
+  "argv",
+  "comm",
+  "cwd",
+  "cred",
+  "cgroup",
+];
+
 /** The field each position of an encoded `info.from` is about. */
 export const INFO_FIELDS: InfoField[] = [
   "image",
@@ -564,14 +577,21 @@ function decodeInfo(value: unknown, kind: string): ProcessInfo {
         const ok = Number.isInteger(c) && c >= 0 && c < 2 * NOT_UTF8;
         const code = ok ? c & ~NOT_UTF8 : -1;
         const p = PROVENANCE[code];
+        // (not UTF-8: only a text's, and only one that has a value)
+        const flagOk = !(c & NOT_UTF8) ||
+          (TEXT_INFO_FIELDS.includes(INFO_FIELDS[j]) &&
+            p !== "gone" && p !== "denied");
         if (
           c !== 0 &&
-          ((code !== 0 && p === undefined) || INFO_FIELDS[j] === undefined)
+          ((code !== 0 && p === undefined) || INFO_FIELDS[j] === undefined ||
+            !flagOk)
         ) {
           throw new SyntaxError(
             `${kind} event field "info.from[${j}]" is ${
               describe(c)
-            }, expected a provenance code 0-5 (plus 8 when its text was not UTF-8)`,
+            }, expected a provenance code 0-5 (plus 8 when its text was not UTF-8: ${
+              TEXT_INFO_FIELDS.join(", ")
+            }, with 0, 1, 2 or 5)`,
           );
         }
         if (p) from[INFO_FIELDS[j]] = p;

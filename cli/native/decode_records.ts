@@ -451,7 +451,9 @@ function readStr(
 /**
  * Whether the `struct pr_str` at record offset `at`, read by {@link readStr}
  * as `text`, held bytes that are not UTF-8 (read as U+FFFD): only a text
- * with U+FFFD in it is decoded again, strictly.
+ * with U+FFFD in it is decoded again, strictly. Of a text cut at capture
+ * (`cut`), a sequence its end cuts short does not count (the bytes were
+ * UTF-8 up to the cut): a streaming decoder keeps such an end for later.
  */
 function wasNotUtf8(
   v: DataView,
@@ -459,17 +461,27 @@ function wasNotUtf8(
   off: number,
   at: number,
   text: string | undefined,
+  cut = false,
 ): boolean {
   if (text === undefined || !text.includes("\uFFFD")) return false;
   const so = v.getUint32(off + at, true);
   const sl = v.getUint32(off + at + 4, true);
+  const bytes = buf.subarray(off + so, off + so + sl);
   try {
-    strictUtf8.decode(buf.subarray(off + so, off + so + sl));
+    if (cut) {
+      new TextDecoder("utf-8", { ignoreBOM: true, fatal: true }).decode(
+        bytes,
+        { stream: true },
+      );
+    } else strictUtf8.decode(bytes);
     return false;
   } catch {
     return true;
   }
 }
+
+/** A comm this long may be cut (the kernel keeps TASK_COMM_LEN - 1 bytes). */
+const COMM_CUT = 15;
 
 const INFO_PROV: [InfoField, number][] = [
   ["image", 8],
@@ -591,17 +603,35 @@ function readInfo(
   if (flags & Flag.ARGV_TRUNCATED) info.argvTruncated = true;
   // the texts whose bytes were not UTF-8, in InfoField order (as the
   // library's encoder finds them)
+  // (cut at capture: an image or arguments past the limit, a cgroup path
+  // past it, a comm at the kernel's 15 bytes)
   const bad: InfoField[] = [];
-  if (info.image !== undefined && wasNotUtf8(v, buf, off, at + 24, image)) {
-    bad.push("image");
-  }
+  if (
+    info.image !== undefined &&
+    wasNotUtf8(
+      v,
+      buf,
+      off,
+      at + 24,
+      image,
+      (flags & Flag.IMAGE_TRUNCATED) !== 0,
+    )
+  ) bad.push("image");
   if (
     (info.argv !== undefined || info.cmdline !== undefined) &&
-    wasNotUtf8(v, buf, off, at + 32, argv)
+    wasNotUtf8(v, buf, off, at + 32, argv, (flags & Flag.ARGV_TRUNCATED) !== 0)
   ) bad.push("argv");
-  if (info.comm !== undefined && wasNotUtf8(v, buf, off, at + 40, comm)) {
-    bad.push("comm");
-  }
+  if (
+    info.comm !== undefined &&
+    wasNotUtf8(
+      v,
+      buf,
+      off,
+      at + 40,
+      comm,
+      v.getUint32(off + at + 44, true) >= COMM_CUT,
+    )
+  ) bad.push("comm");
   if (info.cwd !== undefined && wasNotUtf8(v, buf, off, at + 48, cwd)) {
     bad.push("cwd");
   }
@@ -609,7 +639,15 @@ function readInfo(
     info.user !== undefined && wasNotUtf8(v, buf, off, at + 136, info.user)
   ) bad.push("cred");
   if (
-    info.cgroup !== undefined && wasNotUtf8(v, buf, off, at + 128, info.cgroup)
+    info.cgroup !== undefined &&
+    wasNotUtf8(
+      v,
+      buf,
+      off,
+      at + 128,
+      info.cgroup,
+      (imageFlags & ImageFlag.CGROUP_TRUNCATED) !== 0,
+    )
   ) bad.push("cgroup");
   if (bad.length > 0) info.notUtf8 = bad;
   return any ? info : undefined;

@@ -96,12 +96,16 @@ export class ResidentRecordings {
       let most = 0;
       for (const n of this.#perHost.values()) if (n > most) most = n;
       // the least recently written of the hosts with the most
-      for (const [key, r] of this.open) {
-        if (this.#perHost.get(r.host) === most) {
-          this.#let(key, r);
+      let victim: [string, CollectedRecording] | undefined;
+      for (const entry of this.open) {
+        if (this.#perHost.get(entry[1].host) === most) {
+          victim = entry;
           break;
         }
       }
+      // (never without one: the counts follow the map)
+      victim ??= this.open.entries().next().value!;
+      this.#let(victim[0], victim[1]);
     }
   }
 

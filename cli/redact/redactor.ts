@@ -66,6 +66,8 @@ const EVENT_KEEP = new Set([
   "hashes",
   "logonId",
   "logonGuid",
+  // field names, not text from the host
+  "notUtf8",
 ]);
 /** Header fields that are never redacted: the structure a reader needs. */
 const HEADER_KEEP = new Set([

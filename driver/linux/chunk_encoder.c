@@ -89,17 +89,19 @@ static double diff_ns(uint64_t a, uint64_t b) {
  * Bytes as TextDecoder("utf-8") decodes them, re-encoded as UTF-8: each
  * maximal subpart of an invalid sequence becomes EF BF BD (the WHATWG
  * decoder). Writes to `dst` when not NULL; returns the output length and
- * sets `*replaced` when a replacement was made.
+ * sets bit 1 of `*replaced` when a replacement was made inside, bit 2 when
+ * the bytes end inside a sequence (its one replacement at the end).
  */
 static uint32_t utf8_fix(const uint8_t *s, uint32_t n, uint8_t *dst, int *replaced) {
   uint32_t o = 0, i = 0, start = 0;
   uint32_t needed = 0, seen = 0;
   uint8_t lower = 0x80, upper = 0xbf;
+  int inside = 0;
 #define EMIT_FFFD()                                                                                \
   do {                                                                                             \
     if (dst) dst[o] = 0xef, dst[o + 1] = 0xbf, dst[o + 2] = 0xbd;                                  \
     o += 3;                                                                                        \
-    *replaced = 1;                                                                                 \
+    inside = 1;                                                                                    \
   } while (0)
   while (i < n) {
     uint8_t b = s[i];
@@ -135,7 +137,12 @@ static uint32_t utf8_fix(const uint8_t *s, uint32_t n, uint8_t *dst, int *replac
       needed = seen = 0;
     }
   }
-  if (needed) EMIT_FFFD();
+  *replaced = inside;
+  if (needed) {
+    if (dst) dst[o] = 0xef, dst[o + 1] = 0xbf, dst[o + 2] = 0xbd;
+    o += 3;
+    *replaced |= 2;
+  }
 #undef EMIT_FFFD
   return o;
 }
@@ -222,12 +229,16 @@ struct info {
 /* Added to a provenance code of `from` when the field's bytes are not UTF-8
  * (NOT_UTF8 of cli/log/schema.ts). */
 #define FROM_NOT_UTF8 8
+/* A comm this long may be cut (the kernel keeps TASK_COMM_LEN - 1 bytes). */
+#define COMM_CUT 15
 
-/* The bytes are not UTF-8: text_raw writes them with U+FFFD. */
-static int not_utf8(struct str s) {
+/* The bytes are not UTF-8: text_raw writes them with U+FFFD. Of a text cut
+ * at capture (`cut`), a sequence its end cuts short does not count: the
+ * bytes were UTF-8 up to the cut. */
+static int not_utf8(struct str s, int cut) {
   int replaced = 0;
   if (s.present && s.n) utf8_fix(s.s, s.n, NULL, &replaced);
-  return replaced;
+  return cut ? replaced & 1 : replaced;
 }
 
 static const char *const INTEGRITY_NAMES[] = {"Untrusted", "Low", "Medium", "High", "System", "Protected"};
@@ -314,13 +325,21 @@ static void read_info(struct rec *r, uint32_t at, uint16_t flags, struct info *i
   if (flags & PR_F_ARGV_TRUNCATED) in->v[7].type = S_TRUE;
   /* a text whose bytes are not UTF-8 (written with U+FFFD) says so in its
    * field's provenance code (format 7; readInfo of decode_records.ts) */
-  if (in->v[0].type == S_STR && not_utf8(in->v[0].s)) in->prov[0] |= FROM_NOT_UTF8;
-  if ((in->v[1].type == S_ARGV && not_utf8(in->v[1].s)) || (in->v[8].type == S_STR && not_utf8(in->v[8].s)))
-    in->prov[1] |= FROM_NOT_UTF8;
-  if (in->v[2].type == S_STR && not_utf8(in->v[2].s)) in->prov[2] |= FROM_NOT_UTF8;
-  if (in->v[3].type == S_STR && not_utf8(in->v[3].s)) in->prov[3] |= FROM_NOT_UTF8;
-  if (in->v[9].type == S_STR && not_utf8(in->v[9].s)) in->prov[4] |= FROM_NOT_UTF8;
-  if (in->v[19].type == S_STR && not_utf8(in->v[19].s)) in->prov[7] |= FROM_NOT_UTF8;
+  {
+    /* (cut at capture: an image or arguments past the limit, a cgroup path
+     * past it, a comm at the kernel's 15 bytes) */
+    int argv_cut = (flags & PR_F_ARGV_TRUNCATED) != 0;
+    if (in->v[0].type == S_STR && not_utf8(in->v[0].s, (flags & PR_F_IMAGE_TRUNCATED) != 0))
+      in->prov[0] |= FROM_NOT_UTF8;
+    if ((in->v[1].type == S_ARGV && not_utf8(in->v[1].s, argv_cut)) ||
+        (in->v[8].type == S_STR && not_utf8(in->v[8].s, argv_cut)))
+      in->prov[1] |= FROM_NOT_UTF8;
+    if (in->v[2].type == S_STR && not_utf8(in->v[2].s, in->v[2].s.n >= COMM_CUT)) in->prov[2] |= FROM_NOT_UTF8;
+    if (in->v[3].type == S_STR && not_utf8(in->v[3].s, 0)) in->prov[3] |= FROM_NOT_UTF8;
+    if (in->v[9].type == S_STR && not_utf8(in->v[9].s, 0)) in->prov[4] |= FROM_NOT_UTF8;
+    if (in->v[19].type == S_STR && not_utf8(in->v[19].s, (image_flags & PR_I_CGROUP_TRUNCATED) != 0))
+      in->prov[7] |= FROM_NOT_UTF8;
+  }
   /* from: the provenance codes, null when all are 0, trailing zeros cut down to 5 */
   int nz = 0;
   for (int i = 0; i < 8; i++)

@@ -60,6 +60,7 @@
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 #define POLL_MS 100                      /* the reader drains at least this often */
+#define EXEC_POLL_MS 3                   /* ... and this soon after a drain that held an exec */
 #define DEFAULT_RING (16u << 20)         /* see ring_bytes() */
 #define MIN_RING (16u << 10)
 #define MAX_RING (1u << 30)
@@ -73,6 +74,7 @@ struct ebpf_state {
   int wake_fd;              /* eventfd: stop, resume */
   int fail_fd;              /* per-CPU reserve failure counters */
   int ncpu;                 /* possible CPUs (per-CPU map value count) */
+  int drained_exec;         /* the reader's last drain held an exec (reader only) */
   uint32_t *reported;       /* per CPU: failures already reported (mod 2^32) */
   uint64_t *map_vals;       /* scratch for reading the per-CPU map */
   uint8_t *rec;             /* one PR record being built */
@@ -244,6 +246,18 @@ static void on_fork(struct ebpf_state *s, const struct pb_fork *f) {
  * PR_I_DELETED / PR_I_FILELESS in *iflags, else the provenance of no image
  * (pr_procfs_exe_image): a process that exited or exec'd again in between
  * is PR_PROV_GONE. Not with PR_OPT_NO_ENRICH (no /proc reads). */
+/* Whether the paths a[0..an) and b[0..bn) end in the same file name (a
+ * " (deleted)" of b's left out). */
+static int same_file_name(const char *a, uint32_t an, const char *b, uint32_t bn) {
+  uint32_t i = an, j = bn;
+  if (bn >= 10 && memcmp(b + bn - 10, " (deleted)", 10) == 0) j = bn - 10;
+  while (i > 0 && j > 0 && a[i - 1] != '/' && b[j - 1] != '/') {
+    if (a[i - 1] != b[j - 1]) return 0;
+    i--, j--;
+  }
+  return (i == 0 || a[i - 1] == '/') && (j == 0 || b[j - 1] == '/');
+}
+
 static uint8_t image_from_proc(struct ebpf_state *s, const struct pb_exec *e, uint64_t dev, char *buf, size_t cap,
                                uint32_t *len, uint32_t *iflags) {
   struct pr_procfs_stat st;
@@ -312,8 +326,12 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
      * symlink, "./x") is not the file's path, so it is not recorded; the
      * exe link gives the path while it names this file (with d_path's
      * " (deleted)" already: the BPF program set neither flag here) */
-    uint32_t iflags;
+    uint32_t iflags, asked = ilen;
     prov_image = image_from_proc(s, e, r->info.dev, image_buf, sizeof(image_buf), &ilen, &iflags);
+    /* the link names the file as it is now: one renamed since the exec (by
+     * the program itself, say) or run through a symlink of another name
+     * would be recorded under a name it was not run by */
+    if (prov_image == PR_PROV_PROC && !same_file_name(image, asked, image_buf, ilen)) prov_image = PR_PROV_NONE;
     if (prov_image == PR_PROV_PROC) {
       image = image_buf;
       r->info.image_flags |= iflags;
@@ -400,6 +418,7 @@ static int on_sample(void *ctx, void *data, size_t size) {
     break;
   case PB_EXEC:
     if (size >= sizeof(struct pb_exec)) on_exec(s, data, size);
+    s->drained_exec = 1;
     break;
   case PB_EXIT:
     if (size >= sizeof(struct pb_exit)) on_exit_task(s, data);
@@ -425,14 +444,21 @@ static void *reader(void *arg) {
   struct ebpf_state *s = arg;
   struct epoll_event ev[2];
   uint64_t v;
+  int timeout = POLL_MS;
   while (!atomic_load(&s->stopping)) {
-    int n = epoll_wait(s->epfd, ev, 2, POLL_MS);
+    int n = epoll_wait(s->epfd, ev, 2, timeout);
     if (n < 0 && errno != EINTR) break;
     if (atomic_load(&s->stopping)) break;
     for (int i = 0; i < n; i++)
       if (ev[i].data.fd == s->wake_fd) (void)!read(s->wake_fd, &v, sizeof(v));
     if (atomic_load(&s->paused)) continue;
+    s->drained_exec = 0;
     drain(s);
+    /* An exec wakes this thread at most every 2 ms (exec_wake_flag of the
+     * BPF program): one that came sooner after the last waits for a drain
+     * that soon, not the POLL_MS one, so that the hash worker still finds
+     * it running (two tools dropped and started together). */
+    timeout = s->drained_exec ? EXEC_POLL_MS : POLL_MS;
   }
   return NULL;
 }

@@ -94,6 +94,10 @@ struct {
 /* A path is built backwards, ending at PATH_END, then copied into the record. */
 #define PATH_END 4096u
 #define PATH_DEPTH 40
+/* Steps of the walk through bpf_loop: every component takes two bytes of
+ * PATH_END at least, so a path that fits has fewer, plus its mount
+ * crossings (the unrolled walk of an older kernel stops at PATH_DEPTH). */
+#define PATH_LOOP_STEPS 4096
 struct path_scratch {
   char b[2 * PATH_END];
 };
@@ -108,7 +112,8 @@ struct {
 /* Writes the absolute path of (vfsmnt, dentry), as seen from the initial
  * mount namespace's root, into b[start .. PATH_END) and returns start (the
  * path is at least "/"), or -1 when it is deeper than PATH_DEPTH components
- * or longer than PATH_END bytes. */
+ * (through bpf_loop, walk_path_any: PATH_LOOP_STEPS) or longer than PATH_END
+ * bytes. */
 static __always_inline long walk_path(struct vfsmount *vfsmnt, struct dentry *dentry, char *b) {
   __u64 moff = bpf_core_field_offset(struct mount, mnt);
   struct mount *mnt = (struct mount *)((char *)vfsmnt - moff);
@@ -223,7 +228,7 @@ static __always_inline long walk_path_any(struct vfsmount *vfsmnt, struct dentry
       .off = PATH_END,
       .state = 0,
   };
-  bpf_loop(PATH_DEPTH, walk_step, &w, 0);
+  bpf_loop(PATH_LOOP_STEPS, walk_step, &w, 0);
   if (w.state != 1) return -1;
   __u32 off = w.off;
   if (off == PATH_END) {

@@ -22,12 +22,12 @@ uint32_t pr_utf16_to_utf8(const uint8_t *in, uint32_t in_bytes, uint8_t *out, ui
       if (lo >= 0xDC00 && lo <= 0xDFFF) {
         cp = 0x10000u + ((cp - 0xD800u) << 10) + (lo - 0xDC00u);
         used = 2;
-      } else {
-        cp = 0xFFFD;
       }
-    } else if (cp >= 0xD800 && cp <= 0xDFFF) {
-      cp = 0xFFFD; /* unpaired surrogate */
     }
+    /* an unpaired surrogate keeps its value (WTF-8: ED A0..BF xx): bytes
+     * that are not UTF-8, which the recording then writes as U+FFFD and
+     * flags (notUtf8), where U+FFFD written here would pass for a name
+     * that had one */
     len = cp < 0x80 ? 1u : cp < 0x800 ? 2u : cp < 0x10000 ? 3u : 4u;
     if (len > cap - o) break;
     if (len == 1) {

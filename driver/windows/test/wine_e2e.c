@@ -709,7 +709,8 @@ int main(int argc, char **argv) {
         {.it = {.op = PR_INJ_PROCESS_EXIT, .pid = 4100, .status = 0xC000013Au, .create_time = created}},
         /* names as the kernel may really give them: a device path in mixed
          * case (still denied by "*\\BLOCKED.exe"), forward slashes, a short
-         * 8.3 name and an unpaired surrogate (U+FFFD in UTF-8) */
+         * 8.3 name and an unpaired surrogate (kept as its value, WTF-8:
+         * bytes that are not UTF-8, flagged by the recording) */
         {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 4400, .ppid = 700, .creator_pid = 700, .creator_tid = 701,
                 .create_time = created},
          .image = L"\\Device\\HarddiskVolume3\\EVIL\\Blocked.EXE", .cmd = L"Blocked.EXE",
@@ -717,7 +718,7 @@ int main(int argc, char **argv) {
         {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 4500, .ppid = 700, .creator_pid = 700, .creator_tid = 701,
                 .create_time = created},
          .image = L"\\??\\c:/Temp/PROGRA~1/x\xD800y.exe", .cmd = L"x\xDC00",
-         .image8 = "\\??\\c:/Temp/PROGRA~1/x\xef\xbf\xbdy.exe", .cmd8 = "x\xef\xbf\xbd"},
+         .image8 = "\\??\\c:/Temp/PROGRA~1/x\xed\xa0\x80y.exe", .cmd8 = "x\xed\xb0\x80"},
         /* a non-ASCII name in another case: denied by "*\\\u00c9VIL.exe" */
         {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 4600, .ppid = 700, .creator_pid = 700, .creator_tid = 701,
                 .create_time = created},
