@@ -25,6 +25,7 @@ import { readProcrecJsonLines } from "../cli/interop/read_procrec_json_lines.ts"
 import { Redactor } from "../cli/redact/redactor.ts";
 import { parseRedactionRules } from "../cli/redact/redaction_rules.ts";
 import { assert, assertEquals } from "./_record_helpers.ts";
+import { processCreate } from "./_recording_helpers.ts";
 
 /** An exec (its info's `from` first, as the decoders make it). */
 const exec = (
@@ -133,19 +134,8 @@ Deno.test("a provenance code that is neither 0-5 nor, for a text with a value, t
 });
 
 Deno.test("the analysis keeps notUtf8 on the exec step, a fork copies it, and the tree flags both", async () => {
-  const create = (pid: number, ppid: number, t: number): ProcEvent => ({
-    kind: "process_create",
-    t,
-    pid,
-    tid: pid,
-    ppid,
-    ptid: ppid,
-    creatorPid: ppid,
-    creatorTid: ppid,
-    start: t,
-  });
   const events: ProcEvent[] = [
-    create(10, 1, 0),
+    processCreate(0, 10, 1),
     exec({
       image: "/tmp/\uFFFD",
       argv: ["/tmp/\uFFFD"],
@@ -153,8 +143,8 @@ Deno.test("the analysis keeps notUtf8 on the exec step, a fork copies it, and th
       notUtf8: ["image", "argv"],
     }, 10),
     // a fork that never execs: its step is its parent's image
-    create(11, 10, 3),
-    create(7, 1, 4),
+    processCreate(3, 11, 10),
+    processCreate(4, 7, 1),
     exec({ image: "/bin/ls", argv: ["ls"], from: { image: "kernel" } }, 7),
   ];
   const forest = await analyze(events, { os: "linux", bootId: "b" });
