@@ -37,7 +37,8 @@ for (const source of ["ebpf", "netlink"]) {
           // (run 0.1 s after the copy: an image written within 20 ms of its
           // exec, whose process ends before the hash worker gets to it, is
           // not hashed: it may have been written after the exec)
-          `cp /bin/sleep ${bin} && /bin/sleep 0.1 && ${bin} 0.05 && cp /bin/sleep ${accented} && ${accented} 0.01`,
+          // (a process may name itself with any bytes: its comm)
+          `printf '\\xff\\xfeself' > /proc/$$/comm && cp /bin/sleep ${bin} && /bin/sleep 0.1 && ${bin} 0.05 && cp /bin/sleep ${accented} && ${accented} 0.01`,
         ], { flags: ["--only-command", "--no-hash-cache"] });
         assertEquals(r.code, 0, r.stderr);
         const shown = `${dir}/\uFFFD\uFFFD-sleep`;
@@ -51,6 +52,27 @@ for (const source of ["ebpf", "netlink"]) {
         );
         assertEquals(exec.info.argv, [shown, "0.05"]);
         assertEquals(exec.info.notUtf8, ["image", "argv", "comm"]);
+        const renamed = events.find((e) =>
+          e.kind === "comm" && e.comm === "\uFFFD\uFFFDself"
+        );
+        assert(
+          renamed?.kind === "comm",
+          JSON.stringify(events.filter((e) => e.kind === "comm")),
+        );
+        assertEquals(renamed.notUtf8, true);
+        // (eBPF also reports the comm an exec sets: the copy's name is not
+        // UTF-8; the accented one was cut by the kernel, and is not flagged)
+        for (const e of events) {
+          if (e.kind === "comm") {
+            assertEquals(
+              e.notUtf8,
+              e.comm.includes("\uFFFD") && !e.comm.startsWith("é")
+                ? true
+                : undefined,
+              JSON.stringify(e),
+            );
+          }
+        }
         const cut = events.find((e) =>
           e.kind === "exec" && e.info.image === accented
         );
@@ -93,7 +115,21 @@ for (const source of ["ebpf", "netlink"]) {
         assert(line?.includes("not-utf8"), tree.stdout);
         // (flagged: the copy and cp, whose arguments name it; no other)
         for (const l of tree.stdout.split("\n")) {
-          assertEquals(l.includes("not-utf8"), l.includes("\uFFFD"), l);
+          assertEquals(/[{ ]not-utf8/.test(l), l.includes("\uFFFD"), l);
+        }
+        // the shell that named itself with those bytes, which then ran the
+        // accented copy; and (eBPF, which reports the comm an exec sets) the
+        // copy at the path that is not UTF-8
+        const renamedLines = tree.stdout.split("\n").filter((l) =>
+          l.includes("comm-not-utf8")
+        );
+        assertEquals(
+          renamedLines.filter((l) => l.includes(accented)).length,
+          1,
+          tree.stdout,
+        );
+        for (const l of renamedLines) {
+          assert(l.includes(accented) || l.includes(shown), l);
         }
         const only = await procrec(["replay", out, "--flag", "not-utf8"]);
         assertEquals(only.code, 0, only.stderr);

@@ -133,7 +133,7 @@ Deno.test("a provenance code that is neither 0-5 nor, for a text with a value, t
   }
 });
 
-Deno.test("the analysis keeps notUtf8 on the exec step, a fork copies it, and the tree flags both", async () => {
+Deno.test("the analysis keeps notUtf8 on the exec step, a fork copies it, a comm event's flags its process, and the tree shows each", async () => {
   const events: ProcEvent[] = [
     processCreate(0, 10, 1),
     exec({
@@ -146,6 +146,8 @@ Deno.test("the analysis keeps notUtf8 on the exec step, a fork copies it, and th
     processCreate(3, 11, 10),
     processCreate(4, 7, 1),
     exec({ image: "/bin/ls", argv: ["ls"], from: { image: "kernel" } }, 7),
+    // a command name a process gave itself
+    { kind: "comm", t: 5, pid: 7, tid: 7, comm: "\uFFFDx", notUtf8: true },
   ];
   const forest = await analyze(events, { os: "linux", bootId: "b" });
   const p10 = forest.processes.find((p) => p.pid === 10)!;
@@ -153,16 +155,19 @@ Deno.test("the analysis keeps notUtf8 on the exec step, a fork copies it, and th
   const p11 = forest.processes.find((p) => p.pid === 11)!;
   assertEquals(p11.execs.map((s) => s.via), ["fork"]);
   assertEquals(p11.execs[0].notUtf8, ["image", "argv"]);
-  // pid 7's exec (ls) was UTF-8: no flag
+  // pid 7's exec (ls) was UTF-8: no identity flag, but the comm it took
   const p7 = forest.processes.find((p) => p.pid === 7)!;
   assertEquals(p7.execs.at(-1)?.notUtf8, undefined);
+  assertEquals(p7.flags, ["comm-not-utf8"]);
+  assertEquals(p10.flags, []);
   const lines = renderTree(forest).split("\n");
   for (const pid of [10, 11]) {
     const l = lines.find((x) => x.includes(`[${pid}]`));
     assert(l?.includes("not-utf8"), lines.join("\n"));
   }
+  const l7 = lines.find((x) => x.includes("[7]")) ?? "";
   assert(
-    !lines.find((x) => x.includes("[7]"))?.includes("not-utf8"),
+    l7.includes("comm-not-utf8") && !/[{ ]not-utf8/.test(l7),
     lines.join("\n"),
   );
 });

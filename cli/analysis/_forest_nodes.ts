@@ -27,6 +27,7 @@ export const FLAG_ORDER: ProcessFlag[] = [
   "exit-missing",
   "in-lost-span",
   "end-lost",
+  "comm-not-utf8",
 ];
 
 /** A process node with every field present, so all nodes share one shape. */

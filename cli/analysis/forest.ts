@@ -148,7 +148,9 @@ export type ProcessFlag =
   /** A block rule denied its creation (Windows). */
   | "denied"
   /** It was running when the recording's tail was lost to damage: whether and how it ended is unknown. */
-  | "end-lost";
+  | "end-lost"
+  /** A command name it took (a `comm` event) had bytes that are not UTF-8 (`CommChange.notUtf8`). */
+  | "comm-not-utf8";
 
 /** An exec rule's decision about an exec this process attempted (`record --rules`). */
 export interface ExecDecision {

@@ -346,6 +346,7 @@ export class ForestBuilder {
     const t = e.t;
     const p = this.#liveOrImplicit(e.pid, t);
     this.#nodes[p].comm = e.comm;
+    if (e.notUtf8) addFlag(this.#nodes[p], "comm-not-utf8");
     this.#active(p, t);
   }
 

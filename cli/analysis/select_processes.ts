@@ -16,6 +16,7 @@ export const FILTER_FLAGS = [
   "in-lost-span",
   "exit-missing",
   "end-lost",
+  "comm-not-utf8",
   "denied",
   "setuid",
   "setgid",

@@ -186,6 +186,12 @@ export interface ThreadExit extends EventBase {
 export interface CommChange extends EventBase {
   kind: "comm";
   comm: string;
+  /**
+   * Its bytes were not UTF-8 (each invalid sequence reads as U+FFFD; a
+   * sequence cut short by the kernel's 15-byte limit does not count), as
+   * {@link ProcessInfo.notUtf8} says of a description's texts (format 7).
+   */
+  notUtf8?: true;
 }
 
 /** An image was mapped into a process (Windows, optional). */

@@ -275,7 +275,7 @@ export const LAYOUT: Record<EventKind, readonly Field[]> = {
     ["remote", "bool", true],
   ],
   thread_exit: [["status", "uint"], ["processExiting", "bool", true]],
-  comm: [["comm", "str"]],
+  comm: [["comm", "str"], ["notUtf8", "bool", true]],
   lost: [
     ["reason", "str"],
     ["count", "uint"],

@@ -299,8 +299,19 @@ function decodeOne(
       };
     case Kind.PROCESS_EXIT:
       return { kind: "process_exit", t, pid, tid, status: u32(40) };
-    case Kind.COMM:
-      return { kind: "comm", t, pid, tid, comm: str(40) ?? "" };
+    case Kind.COMM: {
+      const comm = str(40) ?? "";
+      return wasNotUtf8(
+          v,
+          buf,
+          off,
+          40,
+          comm,
+          v.getUint32(off + 44, true) >= COMM_CUT,
+        )
+        ? { kind: "comm", t, pid, tid, comm, notUtf8: true }
+        : { kind: "comm", t, pid, tid, comm };
+    }
     case Kind.LOST: {
       const code = u32(40);
       const cpu = u32(44);

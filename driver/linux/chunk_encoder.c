@@ -535,8 +535,10 @@ static uint32_t encode_one(struct enc *e, struct rec *r, uint16_t kind, double t
   case PR_REC_COMM: {
     struct str c = rdstr(r, 40);
     if (r->bad) return 0;
-    common(e, 5, 6, t, pid, tid);
+    int bad = not_utf8(c, c.n >= COMM_CUT); /* notUtf8 (format 7) */
+    common(e, bad ? 6 : 5, 6, t, pid, tid);
     text_raw(e, c.s, c.n);
+    if (bad) boolv(e, 1);
     return 6;
   }
   case PR_REC_LOST: {
