@@ -177,6 +177,20 @@ captureTest(
       for (const n of c.nodes) await c.waitReady(n);
       // the recording went on through the outage and after it
       await sleep(1000);
+      {
+        // (a loaded host can take its time to elect the stream's leader
+        // again, and the recorder's --publish-wait runs from the gate on: the
+        // gate opens once the stream can take pieces)
+        const { nc, jsm } = await adminConnection(c);
+        try {
+          await waitFor("the stream's leader after the outage", async () => {
+            const info = await jsm.streams.info("PROCREC");
+            return info.cluster?.leader ? true : undefined;
+          }, 90_000);
+        } finally {
+          await nc.close();
+        }
+      }
       await openGate(gate);
       const r = await rec.done;
       assertEquals(r.code, 0, r.stderr);
