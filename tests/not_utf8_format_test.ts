@@ -243,3 +243,80 @@ Deno.test("redaction keeps notUtf8: field names, not text from the host", () => 
     "comm",
   ]);
 });
+
+Deno.test("comm-not-utf8: not for the rename an exec makes (eBPF reports it as a comm event, before or after the exec), and a fork that runs under the name has it too, until its exec renames it", async () => {
+  const bad = "\uFFFD-sleep";
+  const comm = (pid: number, t: number, c: string): ProcEvent => ({
+    kind: "comm",
+    t,
+    pid,
+    tid: pid,
+    comm: c,
+    notUtf8: true,
+  });
+  const execAt = (pid: number, t: number): ProcEvent => ({
+    kind: "exec",
+    t,
+    pid,
+    tid: pid,
+    info: {
+      from: { image: "kernel", comm: "kernel" },
+      image: `/tmp/${bad}`,
+      comm: bad,
+      notUtf8: ["image", "comm"],
+    },
+  });
+  const forest = await analyze([
+    // the exec's rename, told before the exec and after it
+    processCreate(0, 20, 1),
+    comm(20, 1, bad),
+    execAt(20, 1),
+    processCreate(2, 21, 1),
+    execAt(21, 3),
+    comm(21, 3, bad),
+    // a name a process gives itself, then a fork that runs under it
+    processCreate(4, 22, 1),
+    exec({ image: "/usr/bin/python3", argv: ["python3"], from: {} }, 22),
+    comm(22, 5, "\uFFFDkworker"),
+    processCreate(6, 23, 22),
+    // another fork, which execs at once: renamed by its exec
+    processCreate(7, 24, 22),
+    exec({ image: "/bin/cp", argv: ["cp"], comm: "cp", from: {} }, 24),
+  ], { os: "linux", bootId: "b" });
+  const flags = (pid: number) =>
+    forest.processes.find((p) => p.pid === pid)!.flags;
+  assertEquals(flags(20), []);
+  assertEquals(flags(21), []);
+  assertEquals(flags(22), ["comm-not-utf8"]);
+  assertEquals(flags(23), ["comm-not-utf8"]);
+  assertEquals(flags(24), []);
+});
+
+Deno.test("a comm event's notUtf8 is true or absent: false is refused", () => {
+  const array = encodeEvent({
+    kind: "comm",
+    t: 1,
+    pid: 2,
+    tid: 2,
+    comm: "x",
+    notUtf8: true,
+  }) as unknown[];
+  assertEquals(array.at(-1), true);
+  array[array.length - 1] = false;
+  let message = "";
+  try {
+    decodeEvent(array);
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  assert(message.includes('"notUtf8" is false'), message);
+  const body = newEncoder().encode([array]);
+  let fast = "";
+  try {
+    decodeEventBody(body);
+  } catch (e) {
+    fast = (e as Error).message;
+  }
+  // (the fast decoder gives the body up, or refuses it the same way)
+  assert(fast === "" || fast.includes("notUtf8"), fast);
+});

@@ -104,6 +104,15 @@ export class ForestBuilder {
   #lastChild = new Int32Array(1024);
   /** Threads by tid of the running processes that have many. */
   #byTid = new ThreadsByTid();
+  /**
+   * The name that flagged a process `comm-not-utf8`, by its number: an
+   * exec that then names the process the same (eBPF reports the rename an
+   * exec makes as a comm event of its own) takes the flag back, and a fork
+   * that runs under it has it too.
+   */
+  #commFlaggedBy = new Map<number, string>();
+  /** Of those, the processes that have the flag from their parent (a fork): an exec renames them, and takes it back. */
+  #commInherited = new Set<number>();
   /** Processes whose children were not added in the forest's order. */
   #unsortedKids = new Set<ProcessNode>();
   /**
@@ -337,6 +346,17 @@ export class ForestBuilder {
       this.#awaitHash(e.pid, step);
       addExec(node, step);
     }
+    // a comm event that only told the exec's own rename: not a name the
+    // process gave itself (the exec's notUtf8 says it of its comm)
+    const by = this.#commFlaggedBy.get(p);
+    if (
+      by !== undefined && e.info.comm !== undefined &&
+      (by === e.info.comm || this.#commInherited.has(p))
+    ) {
+      this.#commFlaggedBy.delete(p);
+      this.#commInherited.delete(p);
+      node.flags = node.flags.filter((f) => f !== "comm-not-utf8");
+    }
     applyInfo(node, e.info);
     this.#active(p, t);
   }
@@ -345,8 +365,14 @@ export class ForestBuilder {
   #onComm(e: CommChange): void {
     const t = e.t;
     const p = this.#liveOrImplicit(e.pid, t);
-    this.#nodes[p].comm = e.comm;
-    if (e.notUtf8) addFlag(this.#nodes[p], "comm-not-utf8");
+    const node = this.#nodes[p];
+    // (the same name again, which the exec just gave it: no new name)
+    if (e.notUtf8 && e.comm !== node.comm) {
+      addFlag(node, "comm-not-utf8");
+      this.#commFlaggedBy.set(p, e.comm);
+      this.#commInherited.delete(p);
+    }
+    node.comm = e.comm;
     this.#active(p, t);
   }
 
@@ -556,6 +582,13 @@ export class ForestBuilder {
         if (img.argv !== undefined) node.argv = img.argv;
         if (node.comm === undefined && img.comm !== undefined) {
           node.comm = img.comm;
+          // (runs under the name the parent gave itself, flag and all)
+          const by = this.#commFlaggedBy.get(creator >= 0 ? creator : parent);
+          if (by !== undefined && by === img.comm) {
+            addFlag(node, "comm-not-utf8");
+            this.#commFlaggedBy.set(this.#nodes.length, by);
+            this.#commInherited.add(this.#nodes.length);
+          }
         }
       }
     }

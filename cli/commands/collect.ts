@@ -15,6 +15,7 @@ interface CollectFlags extends NatsFlags {
   output?: string;
   host?: string;
   follow?: boolean;
+  maxResident?: string;
   durable?: string;
 }
 
@@ -32,9 +33,11 @@ before they are acknowledged, so a restarted collector resumes without
 duplicates or holes. Without --follow it stops once it has caught up with the
 stream; with --follow it runs until SIGINT or SIGTERM, in bounded memory: it
 lets a complete recording go after its batch and keeps at most 1024
-unfinished ones (the least recently written go first, from the host with the
-most; their files are their state), so at the end it lists the recordings it
-still holds and counts the others.
+unfinished ones (--max-resident; the least recently written go first, from
+the host with the most; their files are their state, read again, whole, when
+a piece comes: give a fleet with more hosts recording at once a larger
+number), so at the end it lists the recordings it still holds and counts the
+others.
 Collected recordings
 are ordinary recordings: replay, verify, bundle them; \`procrec fleet DIR\`
 lists them.
@@ -51,11 +54,27 @@ export function register(program: Command): void {
     .option("-o, --output <dir>", "output directory (one folder per host)")
     .option("--host <host>", "only this host's recordings")
     .option("--follow", "keep collecting until interrupted")
-    .option("--durable <name>", "durable consumer name");
+    .option("--durable <name>", "durable consumer name")
+    .option(
+      "--max-resident <n>",
+      "with --follow: unfinished recordings kept in memory (default 1024); more hosts recording at once than this read their files again for each piece",
+    );
   addNatsOptions(cmd)
     .addHelpText("after", EXAMPLES)
     .action(action(async (url: string, flags: CollectFlags) => {
       if (!flags.output) throw new UsageError("collect needs -o DIR");
+      const maxResident = flags.maxResident === undefined
+        ? undefined
+        : Number(flags.maxResident);
+      if (
+        maxResident !== undefined &&
+        (!/^[1-9][0-9]*$/.test(flags.maxResident!) ||
+          !Number.isSafeInteger(maxResident))
+      ) {
+        throw new UsageError(
+          `--max-resident "${flags.maxResident}" is not a whole number of recordings (1 or more)`,
+        );
+      }
       const auth = await natsAuth(url, flags);
       const abort = new AbortController();
       const stop = () => abort.abort();
@@ -70,6 +89,7 @@ export function register(program: Command): void {
           host: flags.host,
           follow: flags.follow,
           durable: flags.durable,
+          maxResident,
           signal: abort.signal,
           onProblem: (p) => printErr(`procrec: collect: ${describe(p)}\n`),
           onComplete: (r) => printErr(`procrec: collect: complete ${r.path}\n`),

@@ -238,7 +238,8 @@ function event(): ProcEvent {
       if (head() !== 4) throw GIVE_UP;
       return { kind, t, pid, tid, info: infoHere() } as unknown as ProcEvent;
     case COMM:
-      if (items !== 5) break;
+      // (with notUtf8: the generic way, which takes only true)
+      if (items !== 5) throw GIVE_UP;
       head();
       return { kind, t, pid, tid, comm: strHere() } as ProcEvent;
   }

@@ -549,6 +549,12 @@ export function decodeEvent(value: unknown): ProcEvent {
       ? decodeInfo(v, kind)
       : check(v, type, name, kind);
   }
+  // (true or absent: false is not a form any writer makes)
+  if (kind === "comm" && ev.notUtf8 === false) {
+    throw new SyntaxError(
+      `comm event field "notUtf8" is false, expected true or no field`,
+    );
+  }
   return ev as unknown as ProcEvent;
 }
 

@@ -31,8 +31,18 @@ export interface ReleasedHole {
 /** Recordings let go unfinished whose hole (or none) is kept, at most. */
 const KEPT_RELEASED = 100_000;
 
-/** Bytes of hashes of complete recordings kept, at most (a million pieces). */
+/**
+ * Bytes of complete recordings' hashes kept, at most, each entry counted
+ * with what it costs beside its hashes (the map's entry, its key, the
+ * buffer's object: about 500 bytes measured for a one-piece recording).
+ */
 const COMPLETE_CACHE_BYTES = 32 << 20;
+/** What a cache entry costs beside its hashes and its key (bytes). */
+const ENTRY_BYTES = 512;
+
+function entryCost(key: string, hashes: PackedHashes): number {
+  return hashes.size + ENTRY_BYTES + 2 * key.length;
+}
 
 export class ResidentRecordings {
   /** In the order last written to: the least recent first. */
@@ -154,14 +164,14 @@ export class ResidentRecordings {
       const old = this.#complete.get(key);
       if (old !== undefined) {
         this.#complete.delete(key);
-        this.#completeBytes -= old.size;
+        this.#completeBytes -= entryCost(key, old);
       }
       this.#complete.set(key, hashes);
-      this.#completeBytes += hashes.size;
+      this.#completeBytes += entryCost(key, hashes);
       for (const [k, h] of this.#complete) {
         if (this.#completeBytes <= COMPLETE_CACHE_BYTES) break;
         this.#complete.delete(k);
-        this.#completeBytes -= h.size;
+        this.#completeBytes -= entryCost(k, h);
       }
       return;
     }
