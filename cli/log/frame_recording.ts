@@ -206,8 +206,12 @@ function markerAt(
   return undefined;
 }
 
-/** The end of the item at `pos`, loading blocks as it needs them. */
-async function scanAt(w: ByteWindow, pos: number): Promise<number> {
+/**
+ * The end of the item at `pos`, loading blocks as it needs them (memory:
+ * the item, at most {@link MAX_ITEM_BYTES}); a `NeedMoreBytes` when the
+ * input ends inside it.
+ */
+export async function scanAt(w: ByteWindow, pos: number): Promise<number> {
   for (;;) {
     try {
       return pos + scanItem(w.view(pos), 0, MAX_ITEM_BYTES);

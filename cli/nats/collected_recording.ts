@@ -11,6 +11,8 @@
 import { newDecoder } from "../log/_cbor.ts";
 import { equalBytes, sha256, toHex } from "../log/_hash.ts";
 import { NeedMoreBytes, scanItem } from "../log/_cbor_scan.ts";
+import { ByteWindow } from "../log/_byte_window.ts";
+import { scanAt } from "../log/frame_recording.ts";
 import { recordingId, SELF_DESCRIBE_TAG } from "../log/mod.ts";
 import { makeOutputDir, OutputFile } from "../io/mod.ts";
 import { subjectToken } from "./piece_subject.ts";
@@ -592,33 +594,48 @@ async function* readDirOrEmpty(dir: string): AsyncGenerator<Deno.DirEntry> {
 }
 
 /**
- * The SHA-256 of every whole item of a collected file; with `truncate`, a
- * partial last item (a collector killed mid-write) is cut off.
+ * The SHA-256 of every whole item of a collected file, read a block at a
+ * time, and the last item when it may be the trailer; with
+ * `truncate`, a partial last item (a collector killed mid-write) is cut off.
  */
 async function itemHashes(
   path: string,
   truncate: boolean,
 ): Promise<{ hashes: PackedHashes; last?: Uint8Array }> {
-  const bytes = await Deno.readFile(path);
+  // (a block at a time: a collected recording may be gigabytes)
+  const file = await Deno.open(path, { read: true });
+  const w = new ByteWindow(file.readable);
   const out = new PackedHashes();
   let pos = 0;
   let last: Uint8Array | undefined;
-  while (pos < bytes.length) {
-    let end: number;
-    try {
-      end = scanItem(bytes, pos);
-    } catch (e) {
-      if (e instanceof NeedMoreBytes && truncate) {
-        await Deno.truncate(path, pos);
-        break;
+  try {
+    while (await w.ensure(pos + 1)) {
+      let end: number;
+      try {
+        end = await scanAt(w, pos);
+      } catch (e) {
+        if (e instanceof NeedMoreBytes && truncate) {
+          await Deno.truncate(path, pos);
+          break;
+        }
+        throw new Error(
+          `Cannot resume collected recording "${path}": ${
+            (e as Error).message
+          }`,
+        );
       }
-      throw new Error(
-        `Cannot resume collected recording "${path}": ${(e as Error).message}`,
-      );
+      const item = w.view(pos, end);
+      out.push(sha256(item));
+      // (kept when it may be the trailer: an array of 7 or 8 items that
+      // begins with a text of 7 bytes; a chunk is an array of 6)
+      last = (item[0] === 0x87 || item[0] === 0x88) && item[1] === 0x67
+        ? item.slice()
+        : undefined;
+      pos = end;
+      w.drop(pos);
     }
-    last = bytes.subarray(pos, end);
-    out.push(sha256(last));
-    pos = end;
+  } finally {
+    await w.close().catch(() => {});
   }
   return { hashes: out, last };
 }
