@@ -6,7 +6,12 @@ import {
   rawRecords,
   withTempDir,
 } from "./import_helpers.ts";
-import { EVERY_KIND, lines, writeRecording } from "./export_helpers.ts";
+import {
+  EVERY_KIND,
+  INEXACT,
+  lines,
+  writeRecording,
+} from "./export_helpers.ts";
 
 /**
  * The ECS type of every field the export writes, as the ECS field reference
@@ -16,7 +21,7 @@ import { EVERY_KIND, lines, writeRecording } from "./export_helpers.ts";
 const ECS_TYPES: Record<
   string,
   {
-    type: "keyword" | "wildcard" | "long" | "date";
+    type: "keyword" | "wildcard" | "long" | "date" | "boolean";
     array?: true;
     allowed?: string[];
   }
@@ -65,6 +70,23 @@ const ECS_TYPES: Record<
   "procrec.lost.reason": { type: "keyword" },
   "procrec.lost.count": { type: "long" },
   "procrec.lost.cpu": { type: "long" },
+  "procrec.hash_state": { type: "keyword" },
+  "procrec.not_utf8": {
+    type: "keyword",
+    array: true,
+    allowed: ["image", "argv", "comm", "cwd", "cred", "cgroup"],
+  },
+  "procrec.args_truncated": { type: "boolean" },
+  "procrec.fileless": { type: "boolean" },
+  "procrec.deleted_image": { type: "boolean" },
+  "procrec.parent.not_utf8": {
+    type: "keyword",
+    array: true,
+    allowed: ["image", "argv", "comm", "cwd", "cred", "cgroup"],
+  },
+  "procrec.parent.args_truncated": { type: "boolean" },
+  "procrec.parent.fileless": { type: "boolean" },
+  "procrec.parent.deleted_image": { type: "boolean" },
 };
 const PROCESS: typeof ECS_TYPES = {
   "entity_id": { type: "keyword" },
@@ -128,6 +150,11 @@ function validateEcs(doc: unknown): string[] {
             errors.push(`${path}: ${JSON.stringify(x)} is not a ${spec.type}`);
           } else if (spec.allowed && !spec.allowed.includes(x)) {
             errors.push(`${path}: ${x} is not an allowed value`);
+          }
+          break;
+        case "boolean":
+          if (typeof x !== "boolean") {
+            errors.push(`${path}: ${JSON.stringify(x)} is not a boolean`);
           }
           break;
         case "long":
@@ -360,5 +387,49 @@ Deno.test("export --format ecs --bulk interleaves create actions for a _bulk loa
     ]);
     assertEquals(unknown.code, 2);
     assert(unknown.stderr.includes('format "csv" is unknown'), unknown.stderr);
+  });
+});
+
+Deno.test("export --format ecs says which names were not UTF-8, cut arguments, fileless and unlinked images, of the process and of its parent", async () => {
+  await withTempDir(async (dir) => {
+    await writeRecording(`${dir}/a.cbor`, INEXACT);
+    const run = await procrec(["export", `${dir}/a.cbor`, "--format", "ecs"]);
+    assertEquals(run.code, 0, run.stderr);
+    const all = lines(run.stdout).map((l) => JSON.parse(l));
+    const docs = all.filter((d) => d.event.action !== "exec_denied");
+    for (const d of docs) assertEquals(validateEcs(d), [], JSON.stringify(d));
+    const run50 = { not_utf8: ["image", "cwd"] };
+    assertEquals(
+      docs.map((d) => [d.event.action, d.process.pid, d.procrec]),
+      [
+        ["process_snapshot", 50, run50],
+        ["process_create", 51, { parent: run50 }],
+        ["exec", 51, {
+          not_utf8: ["image", "argv"],
+          args_truncated: true,
+          fileless: true,
+          parent: run50,
+        }],
+        ["process_exit", 51, {
+          not_utf8: ["image", "argv"],
+          args_truncated: true,
+          fileless: true,
+          parent: run50,
+        }],
+        ["process_create", 52, undefined],
+        ["exec", 52, { deleted_image: true }],
+        // nothing to say: no procrec fields at all
+        ["process_create", 53, undefined],
+        ["exec", 53, undefined],
+      ],
+    );
+    const denied = all.find((d) => d.event.action === "exec_denied");
+    assertEquals(denied.procrec.decision, {
+      action: "deny",
+      args_truncated: true,
+    });
+    // the caller is the running process 53, whose other documents it joins
+    assertEquals(denied.process.entity_id, docs[7].process.entity_id);
+    assertEquals(denied.process.parent, { pid: 1 }, "init was not seen");
   });
 });

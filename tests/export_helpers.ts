@@ -164,3 +164,111 @@ export async function writeRecording(
 export function lines(text: string): string[] {
   return text.split("\n").filter((l) => l !== "");
 }
+
+/**
+ * Processes whose descriptions are not exact: names whose bytes were not
+ * UTF-8 (read with U+FFFD), arguments cut at the source's limit, a fileless
+ * image and one whose file was unlinked; and a plain one beside them, and a
+ * denial whose arguments were cut.
+ */
+export const INEXACT: ProcEvent[] = [
+  {
+    kind: "process_snapshot",
+    t: 0,
+    pid: 50,
+    tid: 50,
+    ppid: 1,
+    start: -1_000,
+    info: {
+      image: "/opt/\ufffdx/run",
+      argv: ["run"],
+      cwd: "/home/\ufffd",
+      notUtf8: ["image", "cwd"],
+      from: { image: "proc", argv: "proc", cwd: "proc" },
+    },
+  },
+  {
+    kind: "process_create",
+    t: 10,
+    pid: 51,
+    tid: 51,
+    ppid: 50,
+    ptid: 50,
+    creatorPid: 50,
+    creatorTid: 50,
+    start: 10,
+  },
+  {
+    kind: "exec",
+    t: 20,
+    pid: 51,
+    tid: 51,
+    info: {
+      image: "/memfd:\ufffd (deleted)",
+      argv: ["\ufffd-payload", "-c", "x"],
+      argvTruncated: true,
+      fileless: true,
+      notUtf8: ["image", "argv"],
+      from: { image: "kernel", argv: "kernel" },
+    },
+  },
+  { kind: "process_exit", t: 30, pid: 51, tid: 51, status: 0 },
+  {
+    kind: "process_create",
+    t: 40,
+    pid: 52,
+    tid: 52,
+    ppid: 1,
+    ptid: 1,
+    creatorPid: 1,
+    creatorTid: 1,
+    start: 40,
+  },
+  {
+    kind: "exec",
+    t: 50,
+    pid: 52,
+    tid: 52,
+    info: {
+      image: "/tmp/dropper",
+      argv: ["dropper"],
+      deletedImage: true,
+      from: { image: "kernel", argv: "kernel" },
+    },
+  },
+  {
+    kind: "process_create",
+    t: 60,
+    pid: 53,
+    tid: 53,
+    ppid: 1,
+    ptid: 1,
+    creatorPid: 1,
+    creatorTid: 1,
+    start: 60,
+  },
+  {
+    kind: "exec",
+    t: 70,
+    pid: 53,
+    tid: 53,
+    info: {
+      image: "/bin/true",
+      argv: ["true"],
+      from: { image: "kernel", argv: "kernel" },
+    },
+  },
+  {
+    kind: "exec_denied",
+    t: 80,
+    pid: 53,
+    tid: 53,
+    rule: "no-tmp",
+    image: "/tmp/a",
+    argv: ["a", "b"],
+    argvTruncated: true,
+    ppid: 1,
+    uid: 0,
+    euid: 0,
+  },
+];

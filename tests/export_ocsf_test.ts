@@ -1,11 +1,21 @@
 import { assert, assertEquals } from "./import_assert.ts";
 import { LSASS, procrec, rawRecords, withTempDir } from "./import_helpers.ts";
-import { EVERY_KIND, lines, writeRecording } from "./export_helpers.ts";
+import {
+  EVERY_KIND,
+  INEXACT,
+  lines,
+  writeRecording,
+} from "./export_helpers.ts";
 
 /** OCSF 1.1 types of the attributes the export writes (Process Activity, class 1007). */
 const OCSF_TYPES: Record<
   string,
-  "integer_t" | "long_t" | "timestamp_t" | "string_t"
+  | "integer_t"
+  | "long_t"
+  | "timestamp_t"
+  | "string_t"
+  | "boolean_t"
+  | "string_t[]"
 > = {
   activity_id: "integer_t",
   activity_name: "string_t",
@@ -36,6 +46,24 @@ const OCSF_TYPES: Record<
   "unmapped.lost.reason": "string_t",
   "unmapped.lost.count": "long_t",
   "unmapped.lost.cpu": "integer_t",
+  status_id: "integer_t",
+  status: "string_t",
+  disposition_id: "integer_t",
+  disposition: "string_t",
+  "policy.uid": "string_t",
+  "policy.name": "string_t",
+  "unmapped.hash_state": "string_t",
+  "unmapped.decision": "string_t",
+  "unmapped.exempt": "boolean_t",
+  "unmapped.matched_by": "string_t",
+  "unmapped.args_truncated": "boolean_t",
+  "unmapped.not_utf8": "string_t[]",
+  "unmapped.fileless": "boolean_t",
+  "unmapped.deleted_image": "boolean_t",
+  "unmapped.parent.args_truncated": "boolean_t",
+  "unmapped.parent.not_utf8": "string_t[]",
+  "unmapped.parent.fileless": "boolean_t",
+  "unmapped.parent.deleted_image": "boolean_t",
 };
 const PROCESS: typeof OCSF_TYPES = {
   pid: "integer_t",
@@ -111,6 +139,12 @@ function validateOcsf(
     const t = OCSF_TYPES[path];
     if (t === undefined) {
       errors.push(`${path}: not an attribute this export may write`);
+    } else if (t === "string_t[]" || t === "boolean_t") {
+      const ok = t === "boolean_t"
+        ? typeof v === "boolean"
+        : Array.isArray(v) && v.length > 0 &&
+          v.every((x) => typeof x === "string");
+      if (!ok) errors.push(`${path}: ${JSON.stringify(v)} is not ${t}`);
     } else if (
       t === "string_t" ? typeof v !== "string" : !Number.isSafeInteger(v)
     ) {
@@ -253,5 +287,42 @@ Deno.test("export --format ocsf maps Linux exits to exit codes and signals, exec
       type_id: 200,
       type: "Linux",
     });
+  });
+});
+
+Deno.test("export --format ocsf says which names were not UTF-8, cut arguments, fileless and unlinked images, of the process and of its parent", async () => {
+  await withTempDir(async (dir) => {
+    await writeRecording(`${dir}/a.cbor`, INEXACT);
+    const run = await procrec(["export", `${dir}/a.cbor`, "--format", "ocsf"]);
+    assertEquals(run.code, 0, run.stderr);
+    const all = lines(run.stdout).map((l) => JSON.parse(l));
+    for (const e of all) assertEquals(validateOcsf(e), [], JSON.stringify(e));
+    const run50 = { not_utf8: ["image", "cwd"] };
+    const payload = {
+      not_utf8: ["image", "argv"],
+      args_truncated: true,
+      fileless: true,
+      parent: run50,
+    };
+    assertEquals(
+      all.map((e) => [e.activity_name, e.process.pid, e.unmapped]),
+      [
+        ["Running", 50, run50],
+        ["Launch", 51, { parent: run50 }],
+        ["Exec", 51, payload],
+        ["Terminate", 51, payload],
+        ["Launch", 52, undefined],
+        ["Exec", 52, { deleted_image: true }],
+        ["Launch", 53, undefined],
+        ["Exec", 53, undefined],
+        ["Launch", 53, {
+          decision: "exec_denied",
+          args_truncated: true,
+        }],
+      ],
+    );
+    // the denial names the running process 53 as its other events do
+    assertEquals(all[8].process.uid, all[7].process.uid);
+    assertEquals(all[8].disposition, "Blocked");
   });
 });

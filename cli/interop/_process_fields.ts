@@ -67,3 +67,35 @@ export function lostFields(e: Lost): Record<string, unknown> {
     ...(e.cpu !== undefined ? { cpu: e.cpu } : {}),
   };
 }
+
+/**
+ * What a process's description says of its own exactness, as a document's
+ * fields (absent when nothing is to be said): `not_utf8`, the fields whose
+ * bytes were not UTF-8 and so read with U+FFFD (procrec's names: `image`,
+ * `argv`, `comm`, `cwd`, `cred`, `cgroup`); `args_truncated`, the arguments
+ * were cut at the source's limit; `fileless`, the image had no name in any
+ * file system (memfd); `deleted_image`, its file had been unlinked when it
+ * ran. Neither ECS nor OCSF has a field for these, and a document without
+ * them passes an altered or cut name for the exact one.
+ *
+ * @example
+ * ```ts
+ * import { exactnessFields } from "./_process_fields.ts";
+ * const f = exactnessFields({ from: {}, image: "/tmp/\ufffd", notUtf8: ["image"], fileless: true });
+ * if (JSON.stringify(f) !== '{"not_utf8":["image"],"fileless":true}') throw new Error(JSON.stringify(f));
+ * if (exactnessFields({ from: {} }) !== undefined) throw new Error();
+ * ```
+ */
+export function exactnessFields(
+  info: ProcessInfo | undefined,
+): Record<string, unknown> | undefined {
+  if (info === undefined) return undefined;
+  const out: Record<string, unknown> = {};
+  if (info.notUtf8 !== undefined && info.notUtf8.length > 0) {
+    out.not_utf8 = [...info.notUtf8];
+  }
+  if (info.argvTruncated) out.args_truncated = true;
+  if (info.fileless) out.fileless = true;
+  if (info.deletedImage) out.deleted_image = true;
+  return Object.keys(out).length > 0 ? out : undefined;
+}

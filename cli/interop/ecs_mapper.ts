@@ -23,7 +23,13 @@
  * `changed`, `gone`, `error`, `skipped`);
  * `user.name`, `user.domain`, `user.id` [keyword], `user.effective.id`,
  * `user.effective.name` (a setuid image), `group.id`, `group.name`;
- * `container.id` (from the cgroup path).
+ * `container.id` (from the cgroup path); `procrec.not_utf8` (the fields
+ * whose bytes were not UTF-8, each such sequence read as U+FFFD: `image`,
+ * `argv`, `comm`, `cwd`, `cred`, `cgroup`), `procrec.args_truncated`,
+ * `procrec.fileless` (memfd), `procrec.deleted_image` (the image's file
+ * unlinked when it ran), and the same of the parent under
+ * `procrec.parent`; an exec rule's decision has
+ * `procrec.decision.args_truncated`.
  *
  * `process.exit_code` is absent when the source reported no status
  * (Sysmon); a process killed by a signal has `process.exit_code` 128 + the
@@ -43,6 +49,7 @@ import {
   baseName,
   commandLineOf,
   containerIdOf,
+  exactnessFields,
   lostFields,
   splitUser,
 } from "./_process_fields.ts";
@@ -130,6 +137,8 @@ export function ecsMapper(
     }
     if (event.kind === "exec_denied" || event.kind === "exec_audited") {
       const denied = event.kind === "exec_denied";
+      // (the process that called exec, to pivot to its other documents)
+      const caller = table.running(event.pid, event.t);
       const doc = base(
         event.t,
         "event",
@@ -146,11 +155,13 @@ export function ecsMapper(
           outcome: denied ? "failure" : "success",
         },
         process: {
+          ...(caller ? { entity_id: caller.entityId } : {}),
           pid: event.pid,
           thread: { id: event.tid },
           executable: event.image,
           ...(event.argv ? { args: event.argv } : {}),
           parent: {
+            ...(caller?.parent ? { entity_id: caller.parent.entityId } : {}),
             pid: event.ppid,
             ...(event.parentImage ? { executable: event.parentImage } : {}),
           },
@@ -165,6 +176,7 @@ export function ecsMapper(
               : {}),
             ...(event.byContent ? { matched_by: "content" } : {}),
             ...(event.cgroup ? { cgroup: event.cgroup } : {}),
+            ...(event.argvTruncated ? { args_truncated: true } : {}),
           },
         },
       };
@@ -214,12 +226,16 @@ export function ecsMapper(
       process,
     };
     const info = ctx.self.info;
-    if (signal || info?.hashState !== undefined) {
+    const exact = exactnessFields(info);
+    const parentExact = exactnessFields(ctx.parent?.info);
+    if (signal || info?.hashState !== undefined || exact || parentExact) {
       doc.procrec = {
         ...(signal ? { signal } : {}),
         ...(info?.hashState !== undefined
           ? { hash_state: info.hashState }
           : {}),
+        ...exact,
+        ...(parentExact ? { parent: parentExact } : {}),
       };
     }
     if (info?.user !== undefined) doc.user = splitUser(info.user);

@@ -21,6 +21,13 @@
  * - A lost span is an event of its own: `activity_id` 99, `activity_name`
  *   "Lost", `severity_id` 3 Medium, `unmapped.lost` {`reason`, `count` (absent
  *   when unknown), `cpu`}.
+ * - `unmapped`: `not_utf8` (the fields whose bytes were not UTF-8, each
+ *   such sequence read as U+FFFD: `image`, `argv`, `comm`, `cwd`, `cred`,
+ *   `cgroup`), `args_truncated`, `fileless` (memfd), `deleted_image` (the
+ *   image's file unlinked when it ran), the same of the parent under
+ *   `parent`, and `hash_state` (why `file.hashes` is absent: `changed`,
+ *   `gone`, `error`, `skipped`); an exec rule's decision has
+ *   `args_truncated`.
  * - `device` {`hostname`, `type_id` 0, `os` {`name`, `type_id`}};
  *   `metadata` {`version`, `product` {`name` "procrec", `vendor_name`,
  *   `version`}}.
@@ -37,6 +44,7 @@ import {
   baseName,
   commandLineOf,
   containerIdOf,
+  exactnessFields,
   lostFields,
   splitUser,
 } from "./_process_fields.ts";
@@ -149,6 +157,8 @@ export function ocsfMapper(
     }
     if (event.kind === "exec_denied" || event.kind === "exec_audited") {
       const denied = event.kind === "exec_denied";
+      // (the process that called exec, to pivot to its other events)
+      const caller = table.running(event.pid, event.t);
       return {
         activity_id: 1,
         activity_name: "Launch",
@@ -169,10 +179,12 @@ export function ocsfMapper(
         },
         process: {
           pid: event.pid,
+          ...(caller ? { uid: caller.entityId } : {}),
           file: { path: event.image },
           ...(event.argv ? { cmd_line: event.argv.join(" ") } : {}),
           parent_process: {
             pid: event.ppid,
+            ...(caller?.parent ? { uid: caller.parent.entityId } : {}),
             ...(event.parentImage ? { file: { path: event.parentImage } } : {}),
           },
         },
@@ -183,6 +195,7 @@ export function ocsfMapper(
             ? { exempt: true }
             : {}),
           ...(event.byContent ? { matched_by: "content" } : {}),
+          ...(event.argvTruncated ? { args_truncated: true } : {}),
         },
       };
     }
@@ -257,6 +270,18 @@ export function ocsfMapper(
       }
     }
     const info = ctx.self.info;
+    const exact = exactnessFields(info);
+    const parentExact = exactnessFields(ctx.parent?.info);
+    if (exact || parentExact || info?.hashState !== undefined) {
+      out.unmapped = {
+        ...(out.unmapped as JsonObject | undefined),
+        ...(info?.hashState !== undefined
+          ? { hash_state: info.hashState }
+          : {}),
+        ...exact,
+        ...(parentExact ? { parent: parentExact } : {}),
+      };
+    }
     if (info?.uid !== undefined) {
       const id = info.euid ?? info.uid;
       const name = accounts.users.get(id);

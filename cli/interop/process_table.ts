@@ -114,6 +114,16 @@ export class ProcessTable {
     }
   }
 
+  /**
+   * The running process with this pid, when it was seen starting by `t`
+   * (an exec rule's decision names its process by pid; the kernel source
+   * may deliver the creation after it).
+   */
+  running(pid: number, t: number): ProcessView | undefined {
+    const v = this.#live.get(pid);
+    return v !== undefined && !(v.start > t) ? v : undefined;
+  }
+
   #implicit(pid: number, t: number): ProcessView {
     const v: ProcessView = {
       entityId: processId(this.bootId, pid, t),
