@@ -86,6 +86,22 @@ rules:
   );
 }
 
+/** `record --rules DIR/rules.yaml -q -o OUT -- /bin/sh -c SCRIPT`. */
+function recordShell(dir: string, out: string, script: string) {
+  return procrec([
+    "record",
+    "--rules",
+    `${dir}/rules.yaml`,
+    "-q",
+    "-o",
+    out,
+    "--",
+    "/bin/sh",
+    "-c",
+    script,
+  ]);
+}
+
 captureTest(
   "record --rules denies by path, symlink, relative path and hard link; audit lets it run; each decision is recorded",
   async () => {
@@ -102,18 +118,7 @@ captureTest(
         `/bin/true; echo other=$?`,
       ].join("\n");
       const out = `${dir}/rec.cbor`;
-      const r = await procrec([
-        "record",
-        "--rules",
-        `${dir}/rules.yaml`,
-        "-q",
-        "-o",
-        out,
-        "--",
-        "/bin/sh",
-        "-c",
-        script,
-      ]);
+      const r = await recordShell(dir, out, script);
       assertEquals(r.code, 0, `record: ${r.stderr}`);
       for (
         const line of [
@@ -235,6 +240,74 @@ captureTest(
       );
       assertEquals((await run(`${dir}/hard`)).code, 0);
       assertEquals((await run(`${dir}/copies/renamed`)).code, 0);
+    });
+  },
+  why,
+);
+
+captureTest(
+  "a decision whose path or arguments are not UTF-8 says so (notUtf8), in the recording, the tree and the ECS export",
+  async () => {
+    await withTempDir(async (dir) => {
+      await setUp(dir);
+      // a copy of the file: rule's file under a name of bytes ff fe (denied
+      // by content), and the audited echo with an argument ff; the file:
+      // rule's own path stays UTF-8
+      const script = [
+        `cd ${dir}`,
+        `bad=$(printf 'copies/\\377\\376x')`,
+        `cp filed "$bad" && "./$bad"; echo copy=$?`,
+        `./audited --marker "$(printf '\\377')"; echo audited=$?`,
+        `./audited --marker plain; echo plain=$?`,
+      ].join("\n");
+      const out = `${dir}/rec.cbor`;
+      const r = await recordShell(dir, out, script);
+      assertEquals(r.code, 0, `record: ${r.stderr}`);
+      for (const line of ["copy=126", "audited=0", "plain=0"]) {
+        assert(r.stdout.includes(line), `missing ${line} in:\n${r.stdout}`);
+      }
+      const reader = await RecordingReader.open(out);
+      const decisions = (await Array.fromAsync(reader.events())).filter((
+        e,
+      ) => e.kind === "exec_denied" || e.kind === "exec_audited");
+      assertEquals(
+        decisions.map((e) =>
+          (e.kind === "exec_denied" || e.kind === "exec_audited") &&
+          [e.kind, e.rule, e.image, e.argv?.at(-1), e.notUtf8]
+        ),
+        [
+          [
+            "exec_denied",
+            "deny-file",
+            `${dir}/copies/\ufffd\ufffdx`,
+            `./copies/\ufffd\ufffdx`,
+            ["image", "argv"],
+          ],
+          ["exec_audited", "audit-echo", `${dir}/audited`, "\ufffd", [
+            "argv",
+          ]],
+          // all UTF-8: nothing said
+          ["exec_audited", "audit-echo", `${dir}/audited`, "plain", undefined],
+        ],
+      );
+      const tree = await procrec(["replay", out]);
+      assertEquals(tree.code, 0, tree.stderr);
+      assert(
+        tree.stdout.includes(
+          `(rule deny-file, a copy by content, not UTF-8: image, argv)`,
+        ) && tree.stdout.includes(`(rule audit-echo, not UTF-8: argv)`),
+        tree.stdout,
+      );
+      const ecs = await procrec(["export", out, "--format", "ecs"]);
+      assertEquals(ecs.code, 0, ecs.stderr);
+      const docs = ecs.stdout.split("\n").filter((l) => l).map((l) =>
+        JSON.parse(l)
+      ).filter((d) => d.procrec?.decision !== undefined);
+      assertEquals(docs.map((d) => d.procrec.decision.not_utf8), [
+        ["image", "argv"],
+        ["argv"],
+        undefined,
+      ]);
     });
   },
   why,

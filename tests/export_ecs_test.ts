@@ -427,6 +427,7 @@ Deno.test("export --format ecs says which names were not UTF-8, cut arguments, f
     assertEquals(denied.procrec.decision, {
       action: "deny",
       args_truncated: true,
+      not_utf8: ["image"],
     });
     // the caller is the running process 53, whose other documents it joins
     assertEquals(denied.process.entity_id, docs[7].process.entity_id);

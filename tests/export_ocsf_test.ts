@@ -318,6 +318,7 @@ Deno.test("export --format ocsf says which names were not UTF-8, cut arguments, 
         ["Launch", 53, {
           decision: "exec_denied",
           args_truncated: true,
+          not_utf8: ["image"],
         }],
       ],
     );

@@ -41,8 +41,11 @@ const exec = (
   }) as unknown as ProcEvent;
 
 Deno.test("notUtf8 is 8 added to the field's provenance code, read back by both decoders", () => {
-  assertEquals(FORMAT_VERSION, 7);
-  assert(READABLE_VERSIONS.includes(6), "version 6 is still read");
+  assertEquals(FORMAT_VERSION, 8);
+  assert(
+    READABLE_VERSIONS.includes(6) && READABLE_VERSIONS.includes(7),
+    "versions 6 and 7 are still read",
+  );
   const cases: [Record<string, unknown>, number[]][] = [
     [
       {
@@ -319,4 +322,107 @@ Deno.test("a comm event's notUtf8 is true or absent: false is refused", () => {
   }
   // (the fast decoder gives the body up, or refuses it the same way)
   assert(fast === "" || fast.includes("notUtf8"), fast);
+});
+
+/** An exec rule's decision, as the enforcer reports one. */
+const decision = (
+  kind: "exec_denied" | "exec_audited",
+  extra: Record<string, unknown>,
+) =>
+  ({
+    kind,
+    t: 5,
+    pid: 7,
+    tid: 7,
+    rule: "r",
+    image: "/tmp/\uFFFD",
+    ppid: 1,
+    uid: 0,
+    euid: 0,
+    ...extra,
+  }) as unknown as ProcEvent;
+
+Deno.test("a decision's notUtf8 (format 8) is its last field, read back by both decoders; a list that is not some of image, argv, parentImage, cgroup in order is refused", () => {
+  for (const kind of ["exec_denied", "exec_audited"] as const) {
+    const e = decision(kind, {
+      argv: ["\uFFFD"],
+      parentImage: "/p\uFFFD",
+      cgroup: "/c\uFFFD",
+      notUtf8: ["image", "argv", "parentImage", "cgroup"],
+    });
+    const array = encodeEvent(e) as unknown[];
+    // after byContent (and, audited, exempt), nulls between
+    assertEquals(array.length, kind === "exec_denied" ? 17 : 18);
+    assertEquals(array.at(-1), ["image", "argv", "parentImage", "cgroup"]);
+    assertEquals(decodeEvent(array), e);
+    const body = newEncoder().encode([array, array]);
+    const fast = decodeEventBody(body);
+    if (fast !== undefined) assertEquals(fast, [e, e]);
+    // without it, the array ends where it did (a version 7 decision)
+    const plain = decision(kind, { image: "/tmp/x", byContent: true });
+    assertEquals(
+      (encodeEvent(plain) as unknown[]).length,
+      kind === "exec_denied" ? 16 : 17,
+    );
+    assertEquals(decodeEvent(encodeEvent(plain)), plain);
+    for (
+      const bad of [
+        [],
+        ["argv", "image"],
+        ["image", "image"],
+        ["comm"],
+        ["image", 3],
+        "image",
+      ]
+    ) {
+      const a = [...array];
+      a[a.length - 1] = bad;
+      let message = "";
+      try {
+        decodeEvent(a);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      assert(
+        message.includes(`${kind} event field "notUtf8"`),
+        `${JSON.stringify(bad)}: ${message}`,
+      );
+      let fastMessage = "";
+      try {
+        decodeEventBody(newEncoder().encode([a]));
+      } catch (err) {
+        fastMessage = (err as Error).message;
+      }
+      // (the fast decoder gives the body up, or refuses it the same way)
+      assert(fastMessage === "" || fastMessage.includes("notUtf8"));
+      assertEquals(
+        decodeEventBody(newEncoder().encode([a])),
+        undefined,
+        `the fast decoder takes ${JSON.stringify(bad)}`,
+      );
+    }
+  }
+});
+
+Deno.test("the analysis keeps a decision's notUtf8, and the tree says which texts were not UTF-8", async () => {
+  const events: ProcEvent[] = [
+    processCreate(1, 7, 1),
+    decision("exec_denied", {
+      t: 9,
+      argv: ["x"],
+      byContent: true,
+      notUtf8: ["image"],
+    }),
+    decision("exec_audited", { t: 10, image: "/bin/echo", argv: ["echo"] }),
+  ];
+  const f = await analyze(events, { os: "linux", bootId: "b" });
+  const d = f.processes[0].decisions ?? [];
+  assertEquals(d.map((x) => x.notUtf8), [["image"], undefined]);
+  const tree = renderTree(f);
+  assert(
+    tree.includes(
+      "EXEC DENIED /tmp/\uFFFD (rule r, a copy by content, not UTF-8: image)",
+    ) && tree.includes("exec audited /bin/echo (rule r)"),
+    tree,
+  );
 });

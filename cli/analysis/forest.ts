@@ -7,6 +7,7 @@
  * @module
  */
 import type {
+  DecisionTextField,
   EventKind,
   InfoField,
   LostReason,
@@ -166,6 +167,25 @@ export interface ExecDecision {
   exempt?: boolean;
   /** A `file` rule matched a copy of its file (same size and SHA-256), not the file itself. */
   byContent?: boolean;
+  /** Its texts whose bytes were not UTF-8 (read with U+FFFD): `ExecDenied.notUtf8`. */
+  notUtf8?: DecisionTextField[];
+}
+
+/**
+ * What a decision's line says besides its image and rule: `a copy by
+ * content`, `not UTF-8: image, argv`.
+ *
+ * @example
+ * ```ts
+ * import { decisionNotes, type ExecDecision } from "./forest.ts";
+ * const d: ExecDecision = { t: 1, action: "denied", rule: "r", image: "/tmp/\ufffd", byContent: true, notUtf8: ["image"] };
+ * if (decisionNotes(d) !== ", a copy by content, not UTF-8: image") throw new Error(decisionNotes(d));
+ * ```
+ */
+export function decisionNotes(d: ExecDecision): string {
+  return `${d.byContent ? ", a copy by content" : ""}${
+    d.notUtf8 ? `, not UTF-8: ${d.notUtf8.join(", ")}` : ""
+  }`;
 }
 
 /** One process: identity, ancestry, images, threads, exit. */

@@ -870,6 +870,7 @@ function addDecision(node: ProcessNode, e: ExecDenied | ExecAudited): void {
     ...(e.argv ? { argv: e.argv } : {}),
     ...(e.kind === "exec_audited" && e.exempt ? { exempt: true } : {}),
     ...(e.byContent ? { byContent: true } : {}),
+    ...(e.notUtf8 ? { notUtf8: e.notUtf8 } : {}),
   });
   node.decisions.sort((a, b) => a.t - b.t);
 }

@@ -2,7 +2,12 @@ import { windowsProgramName } from "../interop/split_windows_command_line.ts";
 import { commandOf, formatDuration, labelOf, oneLine } from "./_format.ts";
 import { formatTime, type TimeStyle } from "./format_time.ts";
 import { style } from "../text/style.ts";
-import { type Forest, type ProcessNode, threadCount } from "./forest.ts";
+import {
+  decisionNotes,
+  type Forest,
+  type ProcessNode,
+  threadCount,
+} from "./forest.ts";
 import { identityOf, userLabel } from "./process_identity.ts";
 import {
   isFiltering,
@@ -180,9 +185,7 @@ export function describeProcess(
           : d.exempt
           ? "exec exempt"
           : "exec audited"
-      } ${oneLine(d.image)} (rule ${oneLine(d.rule)}${
-        d.byContent ? ", a copy by content" : ""
-      })`,
+      } ${oneLine(d.image)} (rule ${oneLine(d.rule)}${decisionNotes(d)})`,
     );
   }
   const identity = identityOf(n, forest.meta.os);

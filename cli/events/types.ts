@@ -239,7 +239,17 @@ interface ExecDecisionBase extends EventBase {
   byContent?: boolean;
   /** The caller's cgroup v2 path. */
   cgroup?: string;
+  /**
+   * The texts whose bytes were not UTF-8 (`image`, `argv`, `parentImage`,
+   * `cgroup`, in that order): each sequence that is not UTF-8 reads as
+   * U+FFFD, so the text is not the exact name (format 8; absent: all were
+   * UTF-8). The file is still named exactly by `dev` and `ino`.
+   */
+  notUtf8?: DecisionTextField[];
 }
+
+/** The texts of an exec rule's decision that {@link ExecDenied.notUtf8} names. */
+export type DecisionTextField = "image" | "argv" | "parentImage" | "cgroup";
 
 /** An exec was denied by a rule (it failed with EPERM). `pid`/`tid` called execve. */
 export interface ExecDenied extends ExecDecisionBase {

@@ -29,7 +29,8 @@
  * `procrec.fileless` (memfd), `procrec.deleted_image` (the image's file
  * unlinked when it ran), and the same of the parent under
  * `procrec.parent`; an exec rule's decision has
- * `procrec.decision.args_truncated`.
+ * `procrec.decision.args_truncated` and `procrec.decision.not_utf8`
+ * (`image`, `argv`, `parentImage`, `cgroup`).
  *
  * `process.exit_code` is absent when the source reported no status
  * (Sysmon); a process killed by a signal has `process.exit_code` 128 + the
@@ -177,6 +178,7 @@ export function ecsMapper(
             ...(event.byContent ? { matched_by: "content" } : {}),
             ...(event.cgroup ? { cgroup: event.cgroup } : {}),
             ...(event.argvTruncated ? { args_truncated: true } : {}),
+            ...(event.notUtf8 ? { not_utf8: [...event.notUtf8] } : {}),
           },
         },
       };

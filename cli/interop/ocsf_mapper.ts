@@ -27,7 +27,8 @@
  *   image's file unlinked when it ran), the same of the parent under
  *   `parent`, and `hash_state` (why `file.hashes` is absent: `changed`,
  *   `gone`, `error`, `skipped`); an exec rule's decision has
- *   `args_truncated`.
+ *   `args_truncated` and `not_utf8` (`image`, `argv`, `parentImage`,
+ *   `cgroup`).
  * - `device` {`hostname`, `type_id` 0, `os` {`name`, `type_id`}};
  *   `metadata` {`version`, `product` {`name` "procrec", `vendor_name`,
  *   `version`}}.
@@ -196,6 +197,7 @@ export function ocsfMapper(
             : {}),
           ...(event.byContent ? { matched_by: "content" } : {}),
           ...(event.argvTruncated ? { args_truncated: true } : {}),
+          ...(event.notUtf8 ? { not_utf8: [...event.notUtf8] } : {}),
         },
       };
     }

@@ -6,6 +6,7 @@
  * @module
  */
 import type {
+  DecisionTextField,
   EventKind,
   InfoField,
   ProcessInfo,
@@ -18,15 +19,16 @@ import type { RedactionRule } from "../redact/redaction_rules.ts";
 /** Name in the header of every recording. */
 export const FORMAT_NAME = "procrec";
 /** Version the writer writes. */
-export const FORMAT_VERSION = 7;
+export const FORMAT_VERSION = 8;
 /**
  * Versions the reader accepts: 1 (before the identity fields of `info`,
  * which it simply lacks), 2 (before the header field `segment` and the lost
  * reasons of segment mode), 3 (before the exec rule decisions
  * `exec_denied` and `exec_audited`), 4 (before `image_hash` events), 5
- * (before a decision's `byContent`) and 6.
+ * (before a decision's `byContent`), 6 (before `info.from`'s
+ * {@link NOT_UTF8}) and 7 (before a decision's `notUtf8`).
  */
-export const READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7];
+export const READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8];
 /** CBOR self-describe tag that starts every recording. */
 export const SELF_DESCRIBE_TAG = 55799;
 /** Events per chunk at most. */
@@ -202,6 +204,17 @@ export const TEXT_INFO_FIELDS: readonly InfoField[] = [
   "cgroup",
 ];
 
+/**
+ * The texts of an exec rule's decision its `notUtf8` may name (version 8),
+ * in the order it names them.
+ */
+export const DECISION_TEXT_FIELDS: readonly DecisionTextField[] = [
+  "image",
+  "argv",
+  "parentImage",
+  "cgroup",
+];
+
 /** The field each position of an encoded `info.from` is about. */
 export const INFO_FIELDS: InfoField[] = [
   "image",
@@ -290,11 +303,16 @@ export const LAYOUT: Record<EventKind, readonly Field[]> = {
   ],
   image_load: [["image", "str"], ["base", "uint"], ["size", "uint"]],
   accounts: [["users", "idnames"], ["groups", "idnames"]],
-  exec_denied: [...DECISION_LAYOUT, ["byContent", "bool", true]],
+  exec_denied: [
+    ...DECISION_LAYOUT,
+    ["byContent", "bool", true],
+    ["notUtf8", "strs", true],
+  ],
   exec_audited: [
     ...DECISION_LAYOUT,
     ["exempt", "bool", true],
     ["byContent", "bool", true],
+    ["notUtf8", "strs", true],
   ],
   image_hash: [
     ["execT", "int"],
@@ -555,6 +573,10 @@ export function decodeEvent(value: unknown): ProcEvent {
       `comm event field "notUtf8" is false, expected true or no field`,
     );
   }
+  if (
+    (kind === "exec_denied" || kind === "exec_audited") &&
+    ev.notUtf8 !== undefined
+  ) checkDecisionNotUtf8(ev.notUtf8 as string[], kind);
   return ev as unknown as ProcEvent;
 }
 
@@ -627,6 +649,32 @@ function decodeInfo(value: unknown, kind: string): ProcessInfo {
   // (last: the key a fast decoder never makes comes after the others)
   if (notUtf8.length > 0) info.notUtf8 = notUtf8;
   return info as unknown as ProcessInfo;
+}
+
+/**
+ * A decision's `notUtf8`: some of {@link DECISION_TEXT_FIELDS}, each once,
+ * in that order (what both encoders write); an empty list is no form a
+ * writer makes either.
+ */
+function checkDecisionNotUtf8(names: string[], kind: string): void {
+  let last = -1;
+  for (const name of names) {
+    const at = DECISION_TEXT_FIELDS.indexOf(name as DecisionTextField);
+    if (at <= last) {
+      last = -2;
+      break;
+    }
+    last = at;
+  }
+  if (names.length === 0 || last < 0) {
+    throw new SyntaxError(
+      `${kind} event field "notUtf8" is ${
+        JSON.stringify(names).slice(0, 80)
+      }, expected some of ${
+        DECISION_TEXT_FIELDS.join(", ")
+      }, each once, in that order`,
+    );
+  }
 }
 
 function check(v: unknown, type: FieldType, name: string, kind: string) {

@@ -5,6 +5,7 @@
  * @module
  */
 import type {
+  DecisionTextField,
   HashStatus,
   ImageHash,
   InfoField,
@@ -375,12 +376,31 @@ function decodeOne(
         ...(cgroup ? { cgroup } : {}),
       };
       const how = flags & Flag.BY_CONTENT ? { byContent: true } : {};
-      return action === 1 ? { kind: "exec_denied", ...base, ...how } : {
-        kind: "exec_audited",
-        ...base,
-        ...(flags & Flag.EXEMPT ? { exempt: true } : {}),
-        ...how,
-      };
+      // the texts whose bytes were not UTF-8 (format 8), in
+      // DECISION_TEXT_FIELDS order, as the library's encoder finds them
+      // (the arguments cut at the limit: a sequence cut short at their end
+      // does not count)
+      const image = base.image;
+      const bad: DecisionTextField[] = [];
+      if (wasNotUtf8(v, buf, off, 88, image)) bad.push("image");
+      if (
+        argv !== undefined &&
+        wasNotUtf8(v, buf, off, 96, argv, (flags & Flag.ARGV_TRUNCATED) !== 0)
+      ) bad.push("argv");
+      if (parentImage && wasNotUtf8(v, buf, off, 104, parentImage)) {
+        bad.push("parentImage");
+      }
+      if (cgroup && wasNotUtf8(v, buf, off, 112, cgroup)) bad.push("cgroup");
+      const inexact = bad.length > 0 ? { notUtf8: bad } : {};
+      return action === 1
+        ? { kind: "exec_denied", ...base, ...how, ...inexact }
+        : {
+          kind: "exec_audited",
+          ...base,
+          ...(flags & Flag.EXEMPT ? { exempt: true } : {}),
+          ...how,
+          ...inexact,
+        };
     }
     case Kind.HASH:
       return decodeHash(v, buf, off, t, pid, tid, base);

@@ -5,6 +5,7 @@
  */
 import { commandText } from "../analysis/command_text.ts";
 import {
+  decisionNotes,
   identityOf,
   isKernelThread,
   renderSummary,
@@ -290,7 +291,7 @@ function identityDetails(n: ProcessNode, f: Forest): [string, string][] {
         : d.exempt
         ? "exec exempt"
         : "exec audited",
-      `${d.image} (rule ${d.rule}${d.byContent ? ", a copy by content" : ""})${
+      `${d.image} (rule ${d.rule}${decisionNotes(d)})${
         d.argv ? `: ${d.argv.join(" ")}` : ""
       }`,
     ]);

@@ -590,9 +590,19 @@ static uint32_t encode_one(struct enc *e, struct rec *r, uint16_t kind, double t
     /* "" (and a BOM alone) is falsy: no parentImage, no cgroup */
     int has_parent = nonempty(parent), has_cgroup = nonempty(cgroup);
     int has_file = dev || ino;
+    /* the texts whose bytes are not UTF-8 (format 8; DECISION_TEXT_FIELDS of
+     * schema.ts, in order): a sequence that the arguments' cut at the limit
+     * cuts short does not count */
+    const char *bad[4];
+    uint32_t nbad = 0;
+    if (not_utf8(image, 0)) bad[nbad++] = "image";
+    if (argv.present && not_utf8(argv, truncated)) bad[nbad++] = "argv";
+    if (has_parent && not_utf8(parent, 0)) bad[nbad++] = "parentImage";
+    if (has_cgroup && not_utf8(cgroup, 0)) bad[nbad++] = "cgroup";
     /* DECISION_LAYOUT: rule image ppid uid euid argv argvTruncated parentImage dev ino cgroup, then
-     * exec_denied: [byContent]; exec_audited: [exempt [byContent]] */
-    uint32_t n = by_content ? (action == PR_RULE_DENY ? 16 : 17)
+     * exec_denied: [byContent [notUtf8]]; exec_audited: [exempt [byContent [notUtf8]]] */
+    uint32_t n = nbad ? (action == PR_RULE_DENY ? 17 : 18)
+               : by_content ? (action == PR_RULE_DENY ? 16 : 17)
                : exempt ? 16 : has_cgroup ? 15 : has_file ? 14 : has_parent ? 12 : truncated ? 11
                : argv.present ? 10 : 9;
     common(e, n, action == PR_RULE_DENY ? 11 : 12, t, pid, tid);
@@ -622,10 +632,20 @@ static uint32_t encode_one(struct enc *e, struct rec *r, uint16_t kind, double t
       else nullv(e);
     }
     if (n > 15) { /* exec_denied: byContent; exec_audited: exempt */
-      if (action == PR_RULE_DENY || exempt) boolv(e, 1);
+      if (action == PR_RULE_DENY ? by_content : exempt) boolv(e, 1);
       else nullv(e);
     }
-    if (n > 16) boolv(e, 1); /* exec_audited: byContent */
+    if (n > 16) {
+      if (action == PR_RULE_DENY) { /* exec_denied: notUtf8 */
+        head(e, 0x80, nbad);
+        for (uint32_t i = 0; i < nbad; i++) text_c(e, bad[i]);
+      } else if (by_content) boolv(e, 1); /* exec_audited: byContent */
+      else nullv(e);
+    }
+    if (n > 17) { /* exec_audited: notUtf8 */
+      head(e, 0x80, nbad);
+      for (uint32_t i = 0; i < nbad; i++) text_c(e, bad[i]);
+    }
     return action == PR_RULE_DENY ? 11 : 12;
   }
   case PR_REC_HASH: {
