@@ -434,3 +434,82 @@ Deno.test("export --format ecs says which names were not UTF-8, cut arguments, f
     assertEquals(denied.process.parent, { pid: 1 }, "init was not seen");
   });
 });
+
+Deno.test("export ecs and ocsf: a decision names the parent the process had when it called exec (not the one that created it and exited since)", async () => {
+  await withTempDir(async (dir) => {
+    const info = (image: string) => ({
+      image,
+      argv: [image],
+      from: { image: "proc" as const, argv: "proc" as const },
+    });
+    await writeRecording(`${dir}/a.cbor`, [
+      {
+        kind: "process_snapshot",
+        t: 0,
+        pid: 1,
+        tid: 1,
+        ppid: 0,
+        start: -10,
+        info: info("/sbin/init"),
+      },
+      {
+        kind: "process_snapshot",
+        t: 0,
+        pid: 100,
+        tid: 100,
+        ppid: 1,
+        start: -5,
+        info: info("/bin/bash"),
+      },
+      {
+        kind: "process_create",
+        t: 10,
+        pid: 101,
+        tid: 101,
+        ppid: 100,
+        ptid: 100,
+        creatorPid: 100,
+        creatorTid: 100,
+        start: 10,
+      },
+      { kind: "process_exit", t: 20, pid: 100, tid: 100, status: 0 },
+      {
+        kind: "exec_denied",
+        t: 30,
+        pid: 101,
+        tid: 101,
+        rule: "r",
+        image: "/tmp/x",
+        ppid: 1,
+        parentImage: "/sbin/init",
+        uid: 0,
+        euid: 0,
+      },
+    ]);
+    const out = async (format: string) => {
+      const run = await procrec([
+        "export",
+        `${dir}/a.cbor`,
+        "--format",
+        format,
+      ]);
+      assertEquals(run.code, 0, run.stderr);
+      return lines(run.stdout).map((l) => JSON.parse(l));
+    };
+    const ecs = await out("ecs");
+    const id = (pid: number) =>
+      ecs.find((d) => d.process.pid === pid).process.entity_id;
+    const denied = ecs.at(-1);
+    assertEquals(denied.process.entity_id, id(101));
+    assertEquals(denied.process.parent, {
+      entity_id: id(1),
+      pid: 1,
+      executable: "/sbin/init",
+    });
+    const ocsf = await out("ocsf");
+    const last = ocsf.at(-1);
+    assertEquals(last.process.uid, id(101));
+    assertEquals(last.actor.process.uid, id(101));
+    assertEquals(last.process.parent_process.uid, id(1));
+  });
+});

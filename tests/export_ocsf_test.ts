@@ -56,6 +56,7 @@ const OCSF_TYPES: Record<
   "unmapped.decision": "string_t",
   "unmapped.exempt": "boolean_t",
   "unmapped.matched_by": "string_t",
+  "unmapped.cgroup": "string_t",
   "unmapped.args_truncated": "boolean_t",
   "unmapped.not_utf8": "string_t[]",
   "unmapped.fileless": "boolean_t",

@@ -9,6 +9,7 @@
  */
 import type { ProcEvent } from "../cli/events/types.ts";
 import { newEncoder } from "../cli/log/_cbor.ts";
+import { decodeRecords } from "../cli/native/decode_records.ts";
 import { decodeEventBody } from "../cli/log/decode_event_body.ts";
 import {
   decodeEvent,
@@ -424,5 +425,72 @@ Deno.test("the analysis keeps a decision's notUtf8, and the tree says which text
       "EXEC DENIED /tmp/\uFFFD (rule r, a copy by content, not UTF-8: image)",
     ) && tree.includes("exec audited /bin/echo (rule r)"),
     tree,
+  );
+});
+
+/** A `pr_rec_image_load` (procrec_abi.h) whose name is `name`'s bytes. */
+function imageLoadRecord(name: Uint8Array, mono: bigint): Uint8Array {
+  const size = Math.ceil((64 + name.length) / 8) * 8;
+  const buf = new Uint8Array(size);
+  const v = new DataView(buf.buffer);
+  v.setUint16(0, 9, true);
+  v.setUint32(4, size, true);
+  v.setBigUint64(16, mono, true);
+  v.setBigUint64(24, mono, true);
+  v.setUint32(32, 9, true);
+  v.setUint32(36, 9, true);
+  v.setBigUint64(40, 0x7f00n, true);
+  v.setBigUint64(48, 4096n, true);
+  v.setUint32(56, 64, true);
+  v.setUint32(60, name.length, true);
+  buf.set(name, 64);
+  return buf;
+}
+
+Deno.test("an image load whose name was not UTF-16 (a lone surrogate's WTF-8) says so: notUtf8 true (format 8), read back by both decoders, false refused", () => {
+  const enc = new TextEncoder();
+  const wtf8 = new Uint8Array([
+    ...enc.encode("C:\\x"),
+    0xed,
+    0xb0,
+    0x80,
+    ...enc.encode(".dll"),
+  ]);
+  const a = imageLoadRecord(wtf8, 1_000n),
+    b = imageLoadRecord(
+      enc.encode("C:\\é.dll"),
+      2_000n,
+    );
+  const both = new Uint8Array(a.length + b.length);
+  both.set(a);
+  both.set(b, a.length);
+  const { events } = decodeRecords(both, 0n);
+  assertEquals(events.map((e) => e.kind === "image_load" && e.notUtf8), [
+    true,
+    undefined,
+  ]);
+  const [bad] = events;
+  assert(bad.kind === "image_load");
+  assertEquals(bad.image, "C:\\x\ufffd\ufffd\ufffd.dll");
+  const array = encodeEvent(bad) as unknown[];
+  assertEquals(array.length, 8);
+  assertEquals(decodeEvent(array), bad);
+  const fast = decodeEventBody(newEncoder().encode([array]));
+  if (fast !== undefined) assertEquals(fast, [bad]);
+  array[7] = false;
+  let message = "";
+  try {
+    decodeEvent(array);
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  assert(
+    message.includes('image_load event field "notUtf8" is false'),
+    message,
+  );
+  assertEquals(
+    decodeEventBody(newEncoder().encode([array])),
+    undefined,
+    "the fast decoder takes false",
   );
 });

@@ -130,7 +130,13 @@ Deno.test({
       assert.equal(cmd.info.integrityLevel, "High");
       assert.equal(cmd.info.from.cred, "kernel");
       assert.ok(image.kind === "image_load");
-      assert.equal(image.image, "\\SystemRoot\\System32\\ntdll.dll");
+      // an unpaired surrogate in the loaded image's name: U+FFFD for each
+      // byte of its WTF-8, and the event flagged (format 8)
+      assert.equal(
+        image.image,
+        "\\SystemRoot\\System32\\ntdll\ufffd\ufffd\ufffd.dll",
+      );
+      assert.equal(image.notUtf8, true);
       assert.equal(image.base, 0x7ff800000000);
       assert.ok(blocked.kind === "process_create" && blocked.denied === true);
       assert.ok(long.kind === "process_create" && long.info?.argvTruncated);

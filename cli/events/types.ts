@@ -200,6 +200,11 @@ export interface ImageLoad extends EventBase {
   image: string;
   base: number;
   size: number;
+  /**
+   * The image's name was not UTF-16 (an unpaired surrogate, which reads as
+   * U+FFFD): the text is not the exact name (format 8). True or absent.
+   */
+  notUtf8?: true;
 }
 
 /**

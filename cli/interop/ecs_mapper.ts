@@ -140,6 +140,9 @@ export function ecsMapper(
       const denied = event.kind === "exec_denied";
       // (the process that called exec, to pivot to its other documents)
       const caller = table.running(event.pid, event.t);
+      // (its parent when it called exec, as ppid and parentImage are: the
+      // one it was created by may have exited since)
+      const parent = table.running(event.ppid, event.t);
       const doc = base(
         event.t,
         "event",
@@ -162,7 +165,7 @@ export function ecsMapper(
           executable: event.image,
           ...(event.argv ? { args: event.argv } : {}),
           parent: {
-            ...(caller?.parent ? { entity_id: caller.parent.entityId } : {}),
+            ...(parent ? { entity_id: parent.entityId } : {}),
             pid: event.ppid,
             ...(event.parentImage ? { executable: event.parentImage } : {}),
           },

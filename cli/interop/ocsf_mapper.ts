@@ -160,6 +160,9 @@ export function ocsfMapper(
       const denied = event.kind === "exec_denied";
       // (the process that called exec, to pivot to its other events)
       const caller = table.running(event.pid, event.t);
+      // (its parent when it called exec, as ppid and parentImage are: the
+      // one it was created by may have exited since)
+      const parent = table.running(event.ppid, event.t);
       return {
         activity_id: 1,
         activity_name: "Launch",
@@ -175,6 +178,7 @@ export function ocsfMapper(
         actor: {
           process: {
             pid: event.pid,
+            ...(caller ? { uid: caller.entityId } : {}),
             user: { uid: String(event.uid) },
           },
         },
@@ -185,7 +189,7 @@ export function ocsfMapper(
           ...(event.argv ? { cmd_line: event.argv.join(" ") } : {}),
           parent_process: {
             pid: event.ppid,
-            ...(caller?.parent ? { uid: caller.parent.entityId } : {}),
+            ...(parent ? { uid: parent.entityId } : {}),
             ...(event.parentImage ? { file: { path: event.parentImage } } : {}),
           },
         },
@@ -196,6 +200,7 @@ export function ocsfMapper(
             ? { exempt: true }
             : {}),
           ...(event.byContent ? { matched_by: "content" } : {}),
+          ...(event.cgroup ? { cgroup: event.cgroup } : {}),
           ...(event.argvTruncated ? { args_truncated: true } : {}),
           ...(event.notUtf8 ? { not_utf8: [...event.notUtf8] } : {}),
         },

@@ -243,8 +243,9 @@ function event(): ProcEvent {
       head();
       return { kind, t, pid, tid, comm: strHere() } as ProcEvent;
   }
-  // (a decision with notUtf8: the generic way, which checks its names)
-  if (items - 4 === layout.length && DECISION[code] === 1) throw GIVE_UP;
+  // (a decision or an image load with notUtf8: the generic way, which
+  // checks it)
+  if (items - 4 === layout.length && LAST_CHECKED[code] === 1) throw GIVE_UP;
   const ev: Record<string, unknown> = { kind, t, pid, tid };
   fields(ev, layout, items - 4);
   return ev as unknown as ProcEvent;
@@ -256,10 +257,14 @@ const PROCESS_EXIT = EVENT_KINDS.indexOf("process_exit") + 1;
 const PROCESS_CREATE = EVENT_KINDS.indexOf("process_create") + 1;
 const EXEC = EVENT_KINDS.indexOf("exec") + 1;
 const COMM = EVENT_KINDS.indexOf("comm") + 1;
-/** 1 at the codes of exec rule decisions (whose last field is `notUtf8`). */
-const DECISION = new Uint8Array(EVENT_KINDS.length + 1);
-DECISION[EVENT_KINDS.indexOf("exec_denied") + 1] = 1;
-DECISION[EVENT_KINDS.indexOf("exec_audited") + 1] = 1;
+/**
+ * 1 at the codes of the kinds whose last field is a `notUtf8` that the
+ * generic decoder checks (exec rule decisions, image loads).
+ */
+const LAST_CHECKED = new Uint8Array(EVENT_KINDS.length + 1);
+for (const k of ["exec_denied", "exec_audited", "image_load"] as const) {
+  LAST_CHECKED[EVENT_KINDS.indexOf(k) + 1] = 1;
+}
 
 /** Reads `present` of `layout`'s fields into `into`; the rest are absent. */
 function fields(

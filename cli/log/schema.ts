@@ -301,7 +301,12 @@ export const LAYOUT: Record<EventKind, readonly Field[]> = {
     ["info", "info", true],
     ["guid", "str", true],
   ],
-  image_load: [["image", "str"], ["base", "uint"], ["size", "uint"]],
+  image_load: [
+    ["image", "str"],
+    ["base", "uint"],
+    ["size", "uint"],
+    ["notUtf8", "bool", true],
+  ],
   accounts: [["users", "idnames"], ["groups", "idnames"]],
   exec_denied: [
     ...DECISION_LAYOUT,
@@ -568,9 +573,9 @@ export function decodeEvent(value: unknown): ProcEvent {
       : check(v, type, name, kind);
   }
   // (true or absent: false is not a form any writer makes)
-  if (kind === "comm" && ev.notUtf8 === false) {
+  if ((kind === "comm" || kind === "image_load") && ev.notUtf8 === false) {
     throw new SyntaxError(
-      `comm event field "notUtf8" is false, expected true or no field`,
+      `${kind} event field "notUtf8" is false, expected true or no field`,
     );
   }
   if (

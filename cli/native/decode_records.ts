@@ -340,16 +340,21 @@ function decodeOne(
         ...(info ? { info } : {}),
       };
     }
-    case Kind.IMAGE_LOAD:
+    case Kind.IMAGE_LOAD: {
+      const image = str(56) ?? "";
       return {
         kind: "image_load",
         t,
         pid,
         tid,
-        image: str(56) ?? "",
+        image,
         base: Number(u64(40)),
         size: Number(u64(48)),
+        // (the DLL writes an unpaired surrogate as its value: bytes that
+        // are not UTF-8, format 8)
+        ...(wasNotUtf8(v, buf, off, 56, image) ? { notUtf8: true } : {}),
       };
+    }
     case Kind.EXEC_DECISION: {
       const index = u32(40);
       const action = u32(44);

@@ -569,10 +569,12 @@ static uint32_t encode_one(struct enc *e, struct rec *r, uint16_t kind, double t
   case PR_REC_IMAGE_LOAD: {
     struct str img = rdstr(r, 56);
     if (r->bad) return 0;
-    common(e, 7, 9, t, pid, tid);
+    int bad = not_utf8(img, 0); /* notUtf8 (format 8) */
+    common(e, bad ? 8 : 7, 9, t, pid, tid);
     text_raw(e, img.s, img.n);
     num(e, (double)rd64(r, 40));
     num(e, (double)rd64(r, 48));
+    if (bad) boolv(e, 1);
     return 9;
   }
   case PR_REC_EXEC_DECISION: {
@@ -587,7 +589,8 @@ static uint32_t encode_one(struct enc *e, struct rec *r, uint16_t kind, double t
     int truncated = (flags & PR_F_ARGV_TRUNCATED) != 0;
     int exempt = action == PR_RULE_AUDIT && (flags & PR_F_EXEMPT) != 0;
     int by_content = (flags & PR_F_BY_CONTENT) != 0;
-    /* "" (and a BOM alone) is falsy: no parentImage, no cgroup */
+    /* "" is falsy: no parentImage, no cgroup (a BOM alone is kept, as the
+     * TypeScript path keeps it) */
     int has_parent = nonempty(parent), has_cgroup = nonempty(cgroup);
     int has_file = dev || ino;
     /* the texts whose bytes are not UTF-8 (format 8; DECISION_TEXT_FIELDS of

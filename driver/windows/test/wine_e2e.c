@@ -694,7 +694,9 @@ int main(int argc, char **argv) {
         /* a later thread that process 700 creates in 4100: remote */
         {.it = {.op = PR_INJ_THREAD_CREATE, .pid = 4100, .tid = 4112, .creator_pid = 700, .creator_tid = 701}},
         {.it = {.op = PR_INJ_IMAGE_LOAD, .pid = 4100, .tid = 4104, .base = 0x7ff800000000ull, .image_size = 0x1f0000},
-         .image = L"\\SystemRoot\\System32\\ntdll.dll", .image8 = "\\SystemRoot\\System32\\ntdll.dll"},
+         /* an unpaired low surrogate in its name: kept as its value (WTF-8) */
+         .image = L"\\SystemRoot\\System32\\ntdll\xDC00.dll",
+         .image8 = "\\SystemRoot\\System32\\ntdll\xed\xb0\x80.dll"},
         {.it = {.op = PR_INJ_PROCESS_CREATE, .pid = 4200, .ppid = 4100, .creator_pid = 4100, .creator_tid = 4108,
                 .create_time = created},
          .image = L"\\??\\C:\\evil\\blocked.exe", .cmd = L"blocked.exe --payload",
