@@ -317,3 +317,28 @@ Deno.test("renderTree() keeps a process on one line: newlines, C1 and bidi contr
   assertEquals(/[\u0080-\u009f\u202a-\u202e]/.test(text), false, text);
   assertEquals(text.includes("\\u009b2J"), true, text);
 });
+
+Deno.test("analyze() gives an exec rule's decision to the process that held the pid then, when it came before the exit of the pid's last holder (the enforcer reports at once, the kernel source a little later)", async () => {
+  const denied = (t: number): ProcEvent => ({
+    kind: "exec_denied",
+    t,
+    pid: 100,
+    tid: 100,
+    rule: "r",
+    image: "/tmp/evil",
+    ppid: 1,
+    uid: 0,
+    euid: 0,
+  });
+  const f = await analyze([
+    create(0, 100, 1),
+    denied(30), // sshd's own, while it ran
+    denied(61), // the new holder's, before the old one's exit is known
+    { kind: "process_exit", t: 50, pid: 100, tid: 100, status: 0 },
+    create(60, 100, 1),
+  ], LINUX);
+  assertEquals(
+    f.processes.map((p) => [p.start, p.decisions?.map((d) => d.t)]),
+    [[0, [30]], [60, [61]]],
+  );
+});

@@ -18,6 +18,7 @@ import type {
 import { decodeExitStatus } from "./decode_exit_status.ts";
 import type {
   AnalysisProblem,
+  ExecDecision,
   ExecStep,
   ExitStatus,
   Forest,
@@ -264,6 +265,7 @@ export class ForestBuilder {
    */
   finish(): Forest {
     this.#finished = true;
+    this.#moveStaleDecisions();
     for (const e of this.#pendingDecisions.splice(0)) {
       // the latest process of that pid started by then, else an implicit one
       let best: ProcessNode | undefined;
@@ -383,7 +385,7 @@ export class ForestBuilder {
       this.#pendingDecisions.push(e);
       return;
     }
-    addDecision(this.#nodes[p], e);
+    this.#attach(this.#nodes[p], e);
     this.#active(p, e.t);
   }
 
@@ -615,10 +617,40 @@ export class ForestBuilder {
     if (this.#pendingDecisions.length) {
       this.#pendingDecisions = this.#pendingDecisions.filter((d) => {
         if (d.pid !== event.pid || d.t < node.start) return true;
-        addDecision(node, d);
+        this.#attach(node, d);
         return false;
       });
     }
+  }
+
+  /**
+   * Decisions attached, as they came, to a process that had in fact ended
+   * before them: the kernel source reports an exit a little after the
+   * enforcer's decision, so a process that exited and whose pid a new one
+   * took within that lag looked alive to a decision about the new one. They
+   * go back to the pending ones, which `finish` attaches by time.
+   */
+  #moveStaleDecisions(): void {
+    for (const { node, d, e } of this.#attached) {
+      if (node.end === undefined || !(e.t > node.end)) continue;
+      const left = node.decisions!.filter((x) => x !== d);
+      if (left.length > 0) node.decisions = left;
+      else delete node.decisions;
+      this.#pendingDecisions.push(e);
+    }
+    this.#attached = [];
+  }
+
+  /** Each decision attached as it came: its process, its form there and its event. */
+  #attached: {
+    node: ProcessNode;
+    d: ExecDecision;
+    e: ExecDenied | ExecAudited;
+  }[] = [];
+
+  /** Attaches a decision to `node` as it comes (see {@link #moveStaleDecisions}). */
+  #attach(node: ProcessNode, e: ExecDenied | ExecAudited): void {
+    this.#attached.push({ node, d: addDecision(node, e), e });
   }
 
   /** The number of the running process with this pid, or -1. */
@@ -861,8 +893,11 @@ function applyInfo(node: ProcessNode, info: ProcessInfo): void {
 }
 
 /** Adds an exec rule decision to a process. */
-function addDecision(node: ProcessNode, e: ExecDenied | ExecAudited): void {
-  (node.decisions ??= []).push({
+function addDecision(
+  node: ProcessNode,
+  e: ExecDenied | ExecAudited,
+): ExecDecision {
+  const d: ExecDecision = {
     t: e.t,
     action: e.kind === "exec_denied" ? "denied" : "audited",
     rule: e.rule,
@@ -871,6 +906,8 @@ function addDecision(node: ProcessNode, e: ExecDenied | ExecAudited): void {
     ...(e.kind === "exec_audited" && e.exempt ? { exempt: true } : {}),
     ...(e.byContent ? { byContent: true } : {}),
     ...(e.notUtf8 ? { notUtf8: e.notUtf8 } : {}),
-  });
+  };
+  (node.decisions ??= []).push(d);
   node.decisions.sort((a, b) => a.t - b.t);
+  return d;
 }

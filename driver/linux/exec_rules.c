@@ -328,14 +328,16 @@ static void hash_file(struct pr_enforcer *e, int fd, const struct stat *st, stru
 
 /* ---- one event ---- */
 
-static void emit_decision(struct pr_enforcer *e, pid_t tid, uint32_t tgid, uint32_t rule, uint32_t action,
-                          uint16_t flags, const struct pr_exec_subject *s, uint32_t ppid, const char *argv,
-                          int argv_len, uint32_t argc, uint64_t cgroup_id) {
+/* `now`: when it was decided, while the caller still waited (after the
+ * answer the caller may fail its exec and exit at once, and its exit must not
+ * come before its decision) */
+static void emit_decision(struct pr_enforcer *e, uint64_t now, pid_t tid, uint32_t tgid, uint32_t rule,
+                          uint32_t action, uint16_t flags, const struct pr_exec_subject *s, uint32_t ppid,
+                          const char *argv, int argv_len, uint32_t argc, uint64_t cgroup_id) {
   struct pr_builder b;
   struct pr_rec_exec_decision *r;
   struct pr_rec_header *h;
   uint32_t lim = pr_lib_options(e->lib)->max_string;
-  uint64_t now = pr_lib_mono_now();
   if (pr_rb_init(&b, e->rec, sizeof(e->rec), PR_REC_EXEC_DECISION, sizeof(*r)) != 0) return;
   h = pr_rb_header(&b);
   h->mono_ns = now;
@@ -437,12 +439,13 @@ static void handle(struct pr_enforcer *e, const struct fanotify_event_metadata *
       resp.response = FAN_DENY;
     }
   }
+  uint64_t now = pr_lib_mono_now();
   if (write(e->fan_fd, &resp, sizeof(resp)) != (ssize_t)sizeof(resp)) {
     /* the kernel refused the answer: nothing waits any more (the caller died) */
   }
   close(m->fd);
   if (matched)
-    emit_decision(e, tid, tgid, rule, action, flags, &s, ppid, argv, argv_len, argc, cgroup_id);
+    emit_decision(e, now, tid, tgid, rule, action, flags, &s, ppid, argv, argv_len, argc, cgroup_id);
 }
 
 static void *run(void *arg) {
