@@ -51,7 +51,6 @@ import {
   sortProblems,
 } from "./_forest_passes.ts";
 import { processId } from "./process_id.ts";
-import { AwaitedHashes } from "./_awaited_hashes.ts";
 import { PidTable } from "./_pid_table.ts";
 import { IDENTITY_FIELDS } from "./forest.ts";
 import type { AccountNames } from "./process_identity.ts";
@@ -103,6 +102,8 @@ export class ForestBuilder {
   #dead = new Uint8Array(1024);
   /** The number of the child added last (to tell whether its children come in order), or -1. */
   #lastChild = new Int32Array(1024);
+  /** The number of the process that held its pid before it, or -1. */
+  #samePidBefore = new Int32Array(1024);
   /** Threads by tid of the running processes that have many. */
   #byTid = new ThreadsByTid();
   /**
@@ -314,18 +315,33 @@ export class ForestBuilder {
   }
 
   /**
-   * Steps whose image hash may still come, by pid and t (insertion order: the
-   * oldest go first past {@link MAX_AWAITED_HASHES}).
+   * The step an `image_hash` is about: of the processes that held `pid`,
+   * latest first (at most {@link MAX_PID_HOLDERS}), the latest step at `t`
+   * that awaits a hash (an exec, a snapshot, a creation that names its
+   * image), unless an earlier `image_hash` settled it (the first answer
+   * stands). Found through the processes, not kept apart for each exec
+   * until its hash comes: most execs of a recording made without hashes
+   * never get one.
    */
-  #awaitingHash = new AwaitedHashes<ExecStep>(MAX_AWAITED_HASHES);
-
-  #awaitHash(pid: number, step: ExecStep): void {
-    this.#awaitingHash.set(pid, step.t, step);
+  #awaitedStep(pid: number, t: number): ExecStep | undefined {
+    let p = this.#pids.get(pid) ?? -1;
+    for (let hops = 0; p >= 0 && hops < MAX_PID_HOLDERS; hops++) {
+      const execs = this.#nodes[p].execs;
+      for (let i = execs.length - 1; i >= 0; i--) {
+        const s = execs[i];
+        if (s.t !== t || !awaitsHash(s)) continue;
+        return s.sha256 === undefined && s.hashState === undefined
+          ? s
+          : undefined;
+      }
+      p = this.#samePidBefore[p];
+    }
+    return undefined;
   }
 
   /** The hash worker's answer for an exec or snapshot: onto its step. */
   #onImageHash(e: ImageHash): void {
-    const step = this.#awaitingHash.take(e.pid, e.execT);
+    const step = this.#tree ? undefined : this.#awaitedStep(e.pid, e.execT);
     if (step === undefined) return; // its exec is not in this recording (or filtered out)
     if (e.status === "ok" && e.sha256 !== undefined) {
       step.sha256 = e.sha256;
@@ -344,9 +360,7 @@ export class ForestBuilder {
     const p = this.#liveOrImplicit(e.pid, t);
     const node = this.#nodes[p];
     if (!this.#tree) {
-      const step = execStep(t, "exec", e.info, this.#accounts);
-      this.#awaitHash(e.pid, step);
-      addExec(node, step);
+      addExec(node, execStep(t, "exec", e.info, this.#accounts));
     }
     // a comm event that only told the exec's own rename: not a name the
     // process gave itself (the exec's notUtf8 says it of its comm)
@@ -527,11 +541,8 @@ export class ForestBuilder {
         event.info,
         this.#accounts,
       );
-      // a snapshot's image, or a create's that names its image (Windows:
-      // procrec.dll hashes it)
-      if (snapshot || event.info.image !== undefined) {
-        this.#awaitHash(event.pid, step);
-      }
+      // (a snapshot's image, or a create's that names its image, Windows:
+      // procrec.dll hashes it, awaits its hash: see awaitsHash)
       addExec(node, step);
     }
     if (event.info) applyInfo(node, event.info);
@@ -685,8 +696,11 @@ export class ForestBuilder {
       const n = p * 2;
       const parentOf = new Int32Array(n), lastChild = new Int32Array(n);
       const activity = new Float64Array(n), dead = new Uint8Array(n);
+      const samePidBefore = new Int32Array(n);
       parentOf.set(this.#parentOf);
       lastChild.set(this.#lastChild);
+      samePidBefore.set(this.#samePidBefore);
+      this.#samePidBefore = samePidBefore;
       activity.set(this.#activity);
       dead.set(this.#dead);
       this.#parentOf = parentOf;
@@ -699,6 +713,7 @@ export class ForestBuilder {
     this.#lastChild[p] = -1;
     this.#activity[p] = t;
     this.#dead[p] = 0;
+    this.#samePidBefore[p] = this.#pids.get(pid) ?? -1;
     this.#pids.set(pid, p);
     // (keeping the cache right)
     if (pid === this.#lastPid) this.#lastP = p;
@@ -834,8 +849,21 @@ const K_THREAD_CREATE = 5;
 const K_THREAD_EXIT = 6;
 const K_EXIT = 7;
 
-/** Execs whose hash is awaited at most (a recording without hashes forgets the oldest). */
-const MAX_AWAITED_HASHES = 65536;
+/**
+ * Processes of one pid, latest first, that an `image_hash` is looked for in
+ * at most (a hash comes seconds after its exec, not after the pid was taken
+ * again that many times).
+ */
+const MAX_PID_HOLDERS = 64;
+
+/**
+ * A step whose image's hash may come: an exec's, a snapshot's, a
+ * creation's that names its image (Windows); not a fork's (its parent's).
+ */
+function awaitsHash(s: ExecStep): boolean {
+  return s.via === "exec" || s.via === "snapshot" ||
+    (s.via === "create" && s.image !== undefined);
+}
 
 const IDENTITY_SET: ReadonlySet<string> = new Set(IDENTITY_FIELDS);
 
