@@ -579,7 +579,9 @@ export class ForestBuilder {
       if (img && (img.image !== undefined || img.argv !== undefined)) {
         if (!this.#tree) {
           const last = img.execs[img.execs.length - 1];
-          addExec(node, {
+          // (a literal of one shape: one with a spread in it is made by a
+          // slow runtime call, and every fork without exec makes one)
+          const step: ExecStep = {
             t,
             via: "fork",
             image: img.image,
@@ -587,9 +589,10 @@ export class ForestBuilder {
             cmdline: undefined,
             argvTruncated: undefined,
             from: last ? last.from : {},
-            // (the parent's texts, as flawed as they were)
-            ...(last?.notUtf8 !== undefined ? { notUtf8: last.notUtf8 } : {}),
-          });
+          };
+          // (the parent's texts, as flawed as they were)
+          if (last?.notUtf8 !== undefined) step.notUtf8 = last.notUtf8;
+          addExec(node, step);
         }
         if (img.image !== undefined) node.image = img.image;
         if (img.argv !== undefined) node.argv = img.argv;
