@@ -342,3 +342,56 @@ Deno.test("analyze() gives an exec rule's decision to the process that held the 
     [[0, [30]], [60, [61]]],
   );
 });
+
+Deno.test("analyze() lists a process's flags in their fixed order, whatever order they came in", async () => {
+  const f = await analyze([
+    create(1, 10, 1),
+    create(2, 11, 10),
+    // a name of its own that is not UTF-8, then its parent's exit, then
+    // its pid taken again before its exit was seen
+    { kind: "comm", t: 3, pid: 11, tid: 11, comm: "\ufffd", notUtf8: true },
+    { kind: "process_exit", t: 5, pid: 10, tid: 10, status: 0 },
+    create(8, 11, 1),
+  ], LINUX);
+  assertEquals(
+    f.processes.find((p) => p.pid === 11 && p.start === 2)?.flags,
+    ["reparented", "exit-missing", "comm-not-utf8"],
+  );
+});
+
+Deno.test("analyze() links a snapshot to its parent's snapshot whatever their order, and not to one that started after it", async () => {
+  const snap = (pid: number, ppid: number, start: number): ProcEvent => ({
+    kind: "process_snapshot",
+    t: 0,
+    pid,
+    tid: pid,
+    ppid,
+    start,
+  });
+  const f = await analyze([
+    snap(30, 20, -50), // its parent's snapshot comes after it
+    snap(40, 50, -40), // its "parent" started after it (a reused pid)
+    snap(20, 1, -90),
+    snap(50, 1, -10),
+    create(5, 60, 20), // a creation: linked as it comes
+  ], LINUX);
+  const parentOf = Object.fromEntries(
+    f.processes.map((p) => [p.pid, f.byId.get(p.parentId ?? "")?.pid]),
+  );
+  assertEquals(parentOf, {
+    20: undefined,
+    30: 20,
+    40: undefined,
+    50: undefined,
+    60: 20,
+  });
+  assertEquals(
+    f.processes.map((p) => p.pid),
+    [20, 30, 40, 50, 60],
+    "in the forest's order",
+  );
+  assertEquals(
+    f.byId.get(f.processes[0].id)?.children.map((id) => f.byId.get(id)?.pid),
+    [30, 60],
+  );
+});

@@ -124,9 +124,27 @@ function appended<T>(list: T[], x: T): T[] {
   }
 }
 
+/**
+ * Adds a flag in its place of {@link FLAG_ORDER} (a node's flags are always
+ * in that order: nothing sorts them afterwards).
+ */
 export function addFlag(node: ProcessNode, flag: ProcessFlag): void {
-  if (node.flags === NONE) node.flags = [flag];
-  else if (!node.flags.includes(flag)) node.flags.push(flag);
+  const flags = node.flags;
+  if (flags === NONE) {
+    node.flags = [flag];
+    return;
+  }
+  if (flags.includes(flag)) return;
+  const rank = FLAG_ORDER.indexOf(flag);
+  let i = flags.length;
+  while (i > 0 && FLAG_ORDER.indexOf(flags[i - 1]) > rank) i--;
+  flags.splice(i, 0, flag);
+}
+
+/** The order of a process's threads: the main one first, then by start (unknown first) and tid. */
+export function threadOrder(a: ThreadInfo, b: ThreadInfo): number {
+  return Number(b.main) - Number(a.main) ||
+    (a.start ?? -Infinity) - (b.start ?? -Infinity) || a.tid - b.tid;
 }
 
 /** Sorts in place unless already in order; says whether it sorted. */
@@ -149,6 +167,11 @@ const SCAN_THREADS = 8;
  */
 export class ThreadsByTid {
   #maps = new Map<number, Map<number, ThreadInfo>>();
+  /**
+   * The processes whose threads were added out of {@link threadOrder} (the
+   * only ones whose threads need sorting at the end).
+   */
+  readonly unsorted = new Set<ProcessNode>();
 
   /** The latest thread of process `p` (its node `node`) with this tid. */
   find(p: number, node: ProcessNode, tid: number): ThreadInfo | undefined {
@@ -164,6 +187,9 @@ export class ThreadsByTid {
   add(p: number, node: ProcessNode, th: ThreadInfo): void {
     node.threads = appended(node.threads, th);
     const n = node.threads.length;
+    if (n > 1 && threadOrder(node.threads[n - 2], th) > 0) {
+      this.unsorted.add(node);
+    }
     if (n > SCAN_THREADS + 1) this.#maps.get(p)!.set(th.tid, th);
     else if (n === SCAN_THREADS + 1) {
       this.#maps.set(p, new Map(node.threads.map((x) => [x.tid, x])));

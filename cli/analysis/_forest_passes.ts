@@ -4,18 +4,12 @@
  *
  * @module
  */
-import type {
-  AnalysisProblem,
-  LostSpan,
-  ProcessFlag,
-  ProcessNode,
-  ThreadInfo,
-} from "./forest.ts";
+import type { AnalysisProblem, LostSpan, ProcessNode } from "./forest.ts";
 import {
   addChild,
   addFlag,
-  FLAG_ORDER,
   sortIfNeeded,
+  threadOrder,
 } from "./_forest_nodes.ts";
 import { ProcessIndex } from "./_process_index.ts";
 
@@ -45,20 +39,16 @@ export function linkSnapshots(
   nodes: ProcessNode[],
   parents: (ProcessNode | undefined)[],
   unsortedKids: Set<ProcessNode>,
+  snapshots: readonly number[],
 ): void {
+  // (`snapshots`: the places in `nodes` of the snapshots, in order: the
+  // builder lists them, so this pass does not visit every process)
   const snapshotByPid = new Map<number, ProcessNode>();
-  for (const n of nodes) {
-    if (n.flags.length !== 0 && n.flags.includes("existing-before-recording")) {
-      snapshotByPid.set(n.pid, n);
-    }
-  }
+  for (const i of snapshots) snapshotByPid.set(nodes[i].pid, nodes[i]);
   if (snapshotByPid.size === 0) return;
-  for (let i = 0; i < nodes.length; i++) {
+  for (const i of snapshots) {
     const n = nodes[i];
-    if (
-      n.parentId === undefined && n.flags.length !== 0 &&
-      n.flags.includes("existing-before-recording")
-    ) {
+    if (n.parentId === undefined) {
       const p = snapshotByPid.get(n.ppid);
       if (p && (p.start < n.start || (p.start === n.start && p.pid < n.pid))) {
         n.parentId = p.id;
@@ -141,33 +131,40 @@ export function processOrder(a: ProcessNode, b: ProcessNode): number {
     (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+/** What the builder knows of its processes' order, so that sorting visits only what needs it. */
+export interface ForestOrder {
+  /** The processes were added in {@link processOrder}. */
+  inOrder: boolean;
+  /** Every start is a safe integer and every pid a 32-bit unsigned integer (see ProcessIndex). */
+  searchable: boolean;
+  /** The processes whose children were not added in the forest's order. */
+  unsortedKids: Set<ProcessNode>;
+  /** The processes whose threads were not added in {@link threadOrder}. */
+  unsortedThreads: Set<ProcessNode>;
+}
+
 /**
- * The canonical order: processes and children by (start, pid, id), flags in
- * {@link FLAG_ORDER}, threads main first then by start and tid. Children
- * are checked only for the processes in `unsortedKids` (the others had
- * theirs added in order). Returns the index of the processes by id.
+ * The canonical order: processes and children by (start, pid, id), threads
+ * main first then by start and tid (flags are kept in {@link FLAG_ORDER} as
+ * they are added). Only what `order` says may be out of order is checked:
+ * the processes unless they were added in order, the children of
+ * `unsortedKids`, the threads of `unsortedThreads`. Returns the index of
+ * the processes by id.
  */
 export function sortForest(
   nodes: ProcessNode[],
-  unsortedKids: Set<ProcessNode>,
+  order: ForestOrder,
 ): ProcessIndex {
-  const order = processOrder;
-  sortIfNeeded(nodes, order);
-  const byId = new ProcessIndex(nodes);
-  const byFlag = (a: ProcessFlag, b: ProcessFlag) =>
-    FLAG_ORDER.indexOf(a) - FLAG_ORDER.indexOf(b);
-  const byThread = (a: ThreadInfo, b: ThreadInfo) =>
-    Number(b.main) - Number(a.main) ||
-    (a.start ?? -Infinity) - (b.start ?? -Infinity) || a.tid - b.tid;
-  for (const n of unsortedKids) {
+  if (!order.inOrder) sortIfNeeded(nodes, processOrder);
+  const byId = new ProcessIndex(nodes, order.searchable);
+  for (const n of order.unsortedKids) {
     if (n.children.length > 1) {
       const kids = n.children.map((id) => byId.get(id)!);
-      if (sortIfNeeded(kids, order)) n.children = kids.map((c) => c.id);
+      if (sortIfNeeded(kids, processOrder)) n.children = kids.map((c) => c.id);
     }
   }
-  for (const n of nodes) {
-    if (n.flags.length > 1) n.flags.sort(byFlag);
-    if (n.threads.length > 1) sortIfNeeded(n.threads, byThread);
+  for (const n of order.unsortedThreads) {
+    if (n.threads.length > 1) sortIfNeeded(n.threads, threadOrder);
   }
   return byId;
 }

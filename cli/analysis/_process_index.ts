@@ -37,14 +37,21 @@ export class ProcessIndex implements ReadonlyMap<string, ProcessNode> {
   readonly #searchable: boolean;
   #map: Map<string, ProcessNode> | undefined;
 
-  /** `nodes` must be ordered by start, then pid, then id (the forest's order). */
-  constructor(nodes: readonly ProcessNode[]) {
+  /**
+   * `nodes` must be ordered by start, then pid, then id (the forest's
+   * order). `searchable`: whether every start is a safe integer and every
+   * pid a 32-bit unsigned integer, when the caller knows (else it is
+   * checked here).
+   */
+  constructor(nodes: readonly ProcessNode[], searchable?: boolean) {
     this.#nodes = nodes.slice();
-    let searchable = true;
-    for (let i = 0; i < nodes.length && searchable; i++) {
-      const n = nodes[i];
-      if (!Number.isSafeInteger(n.start) || n.pid >>> 0 !== n.pid) {
-        searchable = false;
+    if (searchable === undefined) {
+      searchable = true;
+      for (let i = 0; i < nodes.length && searchable; i++) {
+        const n = nodes[i];
+        if (!Number.isSafeInteger(n.start) || n.pid >>> 0 !== n.pid) {
+          searchable = false;
+        }
       }
     }
     this.#searchable = searchable;

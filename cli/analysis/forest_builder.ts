@@ -117,6 +117,12 @@ export class ForestBuilder {
   #commInherited = new Set<number>();
   /** Processes whose children were not added in the forest's order. */
   #unsortedKids = new Set<ProcessNode>();
+  /** The numbers of the snapshots, in order. */
+  #snapshots: number[] = [];
+  /** Every process so far came after the one before in the forest's order. */
+  #inOrder = true;
+  /** Every start so far is a safe integer and every pid a 32-bit unsigned one. */
+  #searchable = true;
   /**
    * The ids given to each pid seen more than once (a reused pid's new id is
    * checked against them), by pid.
@@ -284,11 +290,16 @@ export class ForestBuilder {
       return parent < 0 ? undefined : nodes[parent];
     });
     classifyRunningThreadExits(nodes, this.#dead);
-    linkSnapshots(nodes, parents, this.#unsortedKids);
+    linkSnapshots(nodes, parents, this.#unsortedKids, this.#snapshots);
     markReparented(nodes, parents);
     markLostSpans(nodes, this.#lost, this.#last ?? 0);
     markEndLost(nodes, this.#lost, this.#last ?? 0);
-    const byId = sortForest(nodes, this.#unsortedKids);
+    const byId = sortForest(nodes, {
+      inOrder: this.#inOrder,
+      searchable: this.#searchable,
+      unsortedKids: this.#unsortedKids,
+      unsortedThreads: this.#byTid.unsorted,
+    });
     sortProblems(this.#problems);
     sortLostSpans(this.#lost);
     for (let k = 0; k < COUNTED_KINDS.length; k++) {
@@ -627,6 +638,7 @@ export class ForestBuilder {
       }
     }
     this.#add(event.pid, node, parent, t);
+    if (snapshot) this.#snapshots.push(p);
     if (node.guid !== undefined) this.#liveByGuid.set(node.guid, p);
     if (this.#pendingDecisions.length) {
       this.#pendingDecisions = this.#pendingDecisions.filter((d) => {
@@ -710,6 +722,12 @@ export class ForestBuilder {
       this.#lastChild = lastChild;
       this.#activity = activity;
       this.#dead = dead;
+    }
+    if (p > 0 && processOrder(this.#nodes[p - 1], node) > 0) {
+      this.#inOrder = false;
+    }
+    if (!Number.isSafeInteger(node.start) || pid >>> 0 !== pid) {
+      this.#searchable = false;
     }
     this.#nodes.push(node);
     this.#parentOf[p] = parent;
