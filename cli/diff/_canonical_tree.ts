@@ -557,7 +557,7 @@ export function canonicalize(
   }
   for (let i = order.length - 1; i >= 0; i--) {
     const c = order[i];
-    if (c.children.length > 1) c.children.sort(canonicalOrder);
+    if (c.children.length > 1) sortCanonical(c.children);
     c.shape = shapes.of(c.keyId, c.exit, c.threads, c.children);
   }
   roots.sort(canonicalOrder);
@@ -630,6 +630,51 @@ function commandOf(tuple: Int32Array, len: number, texts: string[]): string {
   }
   return cmd;
 }
+
+/**
+ * Sorts siblings, given in the forest's order (start, pid, id), into
+ * {@link canonicalOrder}. A long list (a build's thousands of jobs under
+ * one make) goes by two stable counting passes, by shape then by rank: with
+ * the forest's order kept among equals, that is the canonical order, with
+ * ties left in the forest's order as the comparison sort leaves them.
+ */
+function sortCanonical(list: CNode[]): void {
+  const n = list.length;
+  if (n < COUNTING_SORT_MIN) {
+    list.sort(canonicalOrder);
+    return;
+  }
+  let maxShape = 0, maxRank = 0;
+  for (let i = 0; i < n; i++) {
+    if (list[i].shape > maxShape) maxShape = list[i].shape;
+    if (list[i].rank > maxRank) maxRank = list[i].rank;
+  }
+  // (key ranges far beyond the list: the comparison sort costs less)
+  if (maxShape + maxRank > 8 * n) {
+    list.sort(canonicalOrder);
+    return;
+  }
+  const byShape = countingPass(list, maxShape, (c) => c.shape);
+  const sorted = countingPass(byShape, maxRank, (c) => c.rank);
+  for (let i = 0; i < n; i++) list[i] = sorted[i];
+}
+
+/** `list` stably ordered by `key` (integers from 0 to `max`). */
+function countingPass(
+  list: CNode[],
+  max: number,
+  key: (c: CNode) => number,
+): CNode[] {
+  const starts = new Int32Array(max + 2);
+  for (let i = 0; i < list.length; i++) starts[key(list[i]) + 1]++;
+  for (let k = 1; k < starts.length; k++) starts[k] += starts[k - 1];
+  const out = new Array<CNode>(list.length);
+  for (let i = 0; i < list.length; i++) out[starts[key(list[i])]++] = list[i];
+  return out;
+}
+
+/** Siblings from this many on are sorted by {@link sortCanonical}'s counting passes. */
+const COUNTING_SORT_MIN = 256;
 
 function canonicalOrder(x: CNode, y: CNode): number {
   return x.rank - y.rank || x.shape - y.shape || x.start - y.start ||

@@ -1,0 +1,113 @@
+/**
+ * The canonical order of many siblings (a build's jobs under one make),
+ * sorted by counting passes past a few hundred: the same order as the
+ * comparison (key rank, subtree shape, start, pid; ties in the forest's
+ * order), on random builds.
+ */
+import type { ProcEvent } from "../cli/events/types.ts";
+import { analyze } from "../cli/analysis/mod.ts";
+import {
+  canonicalize,
+  type CNode,
+  NormalizeMemo,
+  Shapes,
+} from "../cli/diff/_canonical_tree.ts";
+import { assert, assertEquals } from "./_record_helpers.ts";
+
+/** A make with `jobs` children of a few commands and exits, some with a child of their own. */
+function build(jobs: number, seed: number): ProcEvent[] {
+  let s = seed;
+  const rnd = (n: number) => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return (s >>> 8) % n;
+  };
+  const events: ProcEvent[] = [{
+    kind: "process_snapshot",
+    t: 0,
+    pid: 100,
+    tid: 100,
+    ppid: 1,
+    start: -5,
+    info: { image: "/usr/bin/make", argv: ["make"], from: {} },
+  }];
+  let t = 1, pid = 1000;
+  for (let j = 0; j < jobs; j++) {
+    const p = pid++;
+    // equal starts for some: the pid then decides
+    const start = rnd(4) === 0 ? t : ++t;
+    events.push({
+      kind: "process_create",
+      t: start,
+      pid: p,
+      tid: p,
+      ppid: 100,
+      ptid: 100,
+      creatorPid: 100,
+      creatorTid: 100,
+      start,
+      info: {
+        image: "/usr/bin/cc",
+        argv: ["cc", "-c", `f${rnd(3)}.c`],
+        from: {},
+      },
+    });
+    if (rnd(5) === 0) {
+      const q = pid++;
+      events.push({
+        kind: "process_create",
+        t: ++t,
+        pid: q,
+        tid: q,
+        ppid: p,
+        ptid: p,
+        creatorPid: p,
+        creatorTid: p,
+        start: t,
+        info: { image: "/usr/bin/as", argv: ["as"], from: {} },
+      });
+      events.push({ kind: "process_exit", t: ++t, pid: q, tid: q, status: 0 });
+    }
+    if (rnd(3) !== 0) {
+      events.push({
+        kind: "process_exit",
+        t: ++t,
+        pid: p,
+        tid: p,
+        status: rnd(2) << 8,
+      });
+    }
+  }
+  return events;
+}
+
+function comparisonOrder(x: CNode, y: CNode): number {
+  return x.rank - y.rank || x.shape - y.shape || x.start - y.start ||
+    x.pid - y.pid;
+}
+
+Deno.test("many siblings are put in the canonical order, ties in the forest's order, as by the comparison", async () => {
+  for (const [jobs, seed] of [[300, 1], [1000, 2], [5000, 3], [255, 4]]) {
+    const f = await analyze(build(jobs, seed), {
+      os: "linux",
+      bootId: "b",
+    }, { detail: "tree" });
+    const [make] = canonicalize(f, new NormalizeMemo({}), new Shapes());
+    const kids = make.children;
+    assertEquals(kids.length, jobs);
+    // the comparison sort of the same siblings taken in the forest's order
+    const inForestOrder = make.children.slice().sort((x, y) =>
+      x.start - y.start || x.pid - y.pid || (x.id < y.id ? -1 : 1)
+    );
+    const expected = inForestOrder.slice().sort(comparisonOrder);
+    assertEquals(
+      kids.map((c) => c.pid),
+      expected.map((c) => c.pid),
+      `${jobs} jobs`,
+    );
+    assert(
+      new Set(kids.map((c) => c.shape)).size > 1 &&
+        new Set(kids.map((c) => c.rank)).size > 1,
+      "keys and shapes differ among the siblings",
+    );
+  }
+});
