@@ -21,9 +21,12 @@
  * `procrec record -- /bin/true` saved just before (a recorder started again
  * in the same boot); the rows say which. Then the replay paths (raw decoding, decode + analysis,
  * small chunks, diff) on generated recordings of `BENCH_EVENTS` events
- * (default 1,000,000), ROUNDS times, in this process; and `procrec diff` of
- * the same two recordings as a user runs it, in a process of its own
- * (bench/_diff_command.ts); last, ROUNDS times, the objects of the full
+ * (default 1,000,000): first `procrec diff` of two of them as a user runs
+ * it, in a process of its own (bench/_diff_command.ts), ROUNDS times, while
+ * this process holds little (after the rounds in this process, its heap of
+ * some 350 MiB and its collector's threads shared the 2 cores with the
+ * measured process: rounds of the same command took 1.34 to 3.13 s); then
+ * the paths in this process, ROUNDS times; last, ROUNDS times, the objects of the full
  * forest made again with the forest alive (what its shapes cost, whatever
  * the analysis's logic). The storm and replay code is that of
  * bench/ebpf_sources.ts and bench/replay_bench.ts.
@@ -275,21 +278,23 @@ try {
     } s`,
   );
   for (let i = 0; i < ROUNDS; i++) {
-    console.log(`replay round ${i + 1}/${ROUNDS}`);
-    replays.push(await measureReplay(rec, (l) => console.log(`  ${l}`)));
     const c = await measureDiffCommand(rec.a, rec.b).catch((e) => {
-      failed.push(`procrec diff, replay round ${i + 1}: ${e.message}`);
+      failed.push(`procrec diff, round ${i + 1}: ${e.message}`);
       return undefined;
     });
     if (!c) continue;
     diffCommands.push(c);
     console.log(
-      `  procrec diff:        ${
+      `procrec diff ${i + 1}/${ROUNDS}:  ${
         (c.ms / 1000).toFixed(2)
       }s in its own process, peak RSS ${
         (c.peakRss / 1048576).toFixed(0)
       } MiB (exit ${c.code})`,
     );
+  }
+  for (let i = 0; i < ROUNDS; i++) {
+    console.log(`replay round ${i + 1}/${ROUNDS}`);
+    replays.push(await measureReplay(rec, (l) => console.log(`  ${l}`)));
   }
   // last: the copy raises the process's peak memory
   for (let i = 0; i < ROUNDS; i++) {
