@@ -111,3 +111,41 @@ Deno.test("many siblings are put in the canonical order, ties in the forest's or
     );
   }
 });
+
+Deno.test("siblings the builder let through out of order (a start that is not a number, given through the API) go by the comparison, as before", async () => {
+  const job = (pid: number, start: number, image: string, t: number) =>
+    ({
+      kind: "process_create",
+      t,
+      pid,
+      tid: pid,
+      ppid: 1,
+      ptid: 1,
+      creatorPid: 1,
+      creatorTid: 1,
+      start,
+      info: { image, argv: [image], from: {} },
+    }) as ProcEvent;
+  const events: ProcEvent[] = [
+    job(1, 0, "make", 0),
+    job(5, 2, "x", 10),
+    job(6, NaN, "y", 11),
+    job(7, 1, "x", 12),
+  ];
+  events[0] = { ...events[0], ppid: 0, ptid: 0 } as ProcEvent;
+  for (let i = 0; i < 253; i++) events.push(job(100 + i, 3 + i, "z", 13 + i));
+  const f = await analyze(events, { os: "linux", bootId: "b" }, {
+    detail: "tree",
+  });
+  const [make] = canonicalize(f, new NormalizeMemo({}), new Shapes());
+  // the comparison sort of the children in the order the forest lists them
+  const byPid = new Map(make.children.map((c) => [c.pid, c]));
+  const expected = f.byId.get(f.roots[0])!.children.map((id) =>
+    byPid.get(f.byId.get(id)!.pid)!
+  ).sort(comparisonOrder);
+  assertEquals(
+    make.children.slice(0, 3).map((c) => c.pid),
+    expected.slice(0, 3).map((c) => c.pid),
+  );
+  assertEquals(make.children.slice(0, 3).map((c) => c.pid), [7, 5, 6]);
+});

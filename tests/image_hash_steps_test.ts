@@ -119,3 +119,46 @@ Deno.test("a fork's step and a creation's that names no image take no hash; a ha
     [["create", undefined]],
   );
 });
+
+Deno.test("a step's first image hash stands even when it carries no hash, and a step that names a hash in its description still takes the recorder's", async () => {
+  const f = await analyze([
+    processCreate(1, 100, 1),
+    exec(2, 100, "/bin/a"),
+    // ok without a sha256 (a recording may hold one): nothing to set, but
+    // the answer is given
+    { ...hash(3, 100, 2, "ok"), cached: true } as ProcEvent,
+    hash(4, 100, 2, "ok", B),
+    processCreate(5, 200, 1),
+    {
+      kind: "exec",
+      t: 6,
+      pid: 200,
+      tid: 200,
+      info: {
+        image: "/bin/b",
+        argv: ["b"],
+        sha256: A,
+        from: { image: "import", argv: "import" },
+      },
+    },
+    { ...hash(7, 200, 6, "ok", B), cached: true } as ProcEvent,
+  ], LINUX);
+  const step = (pid: number) =>
+    f.processes.find((p) => p.pid === pid)!.execs.at(-1)!;
+  assertEquals([step(100).sha256, step(100).hashCached], [
+    undefined,
+    undefined,
+  ]);
+  assertEquals([step(200).sha256, step(200).hashCached], [B, true]);
+});
+
+Deno.test("an image hash finds its exec after its pid was taken again 20 times", async () => {
+  const events: ProcEvent[] = [processCreate(1, 100, 1), exec(2, 100, "/a")];
+  let t = 3;
+  for (let i = 0; i < 20; i++) {
+    events.push(exit(t++, 100), processCreate(t++, 100, 1));
+  }
+  events.push(hash(t, 100, 2, "ok", A));
+  const f = await analyze(events, LINUX);
+  assertEquals(f.processes[0].execs.map((s) => s.sha256?.[0]), ["a"]);
+});

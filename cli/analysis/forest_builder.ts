@@ -329,31 +329,36 @@ export class ForestBuilder {
    * The step an `image_hash` is about: of the processes that held `pid`,
    * latest first (at most {@link MAX_PID_HOLDERS}), the latest step at `t`
    * that awaits a hash (an exec, a snapshot, a creation that names its
-   * image), unless an earlier `image_hash` settled it (the first answer
-   * stands). Found through the processes, not kept apart for each exec
-   * until its hash comes: most execs of a recording made without hashes
-   * never get one.
+   * image), among each one's last {@link MAX_LATER_STEPS}; none when an
+   * earlier `image_hash` answered for it (the first answer stands). Found
+   * through the processes, not kept apart for each exec until its hash
+   * comes: most execs of a recording made without hashes never get one.
+   * The bounds keep a hash that matches nothing from scanning a long
+   * history (a hash comes moments after its exec).
    */
   #awaitedStep(pid: number, t: number): ExecStep | undefined {
     let p = this.#pids.get(pid) ?? -1;
     for (let hops = 0; p >= 0 && hops < MAX_PID_HOLDERS; hops++) {
       const execs = this.#nodes[p].execs;
-      for (let i = execs.length - 1; i >= 0; i--) {
+      const stop = Math.max(0, execs.length - MAX_LATER_STEPS);
+      for (let i = execs.length - 1; i >= stop; i--) {
         const s = execs[i];
-        if (s.t !== t || !awaitsHash(s)) continue;
-        return s.sha256 === undefined && s.hashState === undefined
-          ? s
-          : undefined;
+        if (!sameTime(s.t, t) || !awaitsHash(s)) continue;
+        return this.#answered.has(s) ? undefined : s;
       }
       p = this.#samePidBefore[p];
     }
     return undefined;
   }
 
+  /** The steps an `image_hash` answered for (a later one changes nothing). */
+  #answered = new WeakSet<ExecStep>();
+
   /** The hash worker's answer for an exec or snapshot: onto its step. */
   #onImageHash(e: ImageHash): void {
     const step = this.#tree ? undefined : this.#awaitedStep(e.pid, e.execT);
     if (step === undefined) return; // its exec is not in this recording (or filtered out)
+    this.#answered.add(step);
     if (e.status === "ok" && e.sha256 !== undefined) {
       step.sha256 = e.sha256;
       delete step.hashState;
@@ -872,10 +877,17 @@ const K_EXIT = 7;
 
 /**
  * Processes of one pid, latest first, that an `image_hash` is looked for in
- * at most (a hash comes seconds after its exec, not after the pid was taken
+ * at most (a hash comes moments after its exec, not after the pid was taken
  * again that many times).
  */
-const MAX_PID_HOLDERS = 64;
+const MAX_PID_HOLDERS = 32;
+/** Steps of each of those processes, latest first, looked at at most. */
+const MAX_LATER_STEPS = 64;
+
+/** Equal times (NaN equal to NaN, as a key made of them was). */
+function sameTime(a: number, b: number): boolean {
+  return a === b || (a !== a && b !== b);
+}
 
 /**
  * A step whose image's hash may come: an exec's, a snapshot's, a

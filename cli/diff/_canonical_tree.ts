@@ -644,13 +644,20 @@ function sortCanonical(list: CNode[]): void {
     list.sort(canonicalOrder);
     return;
   }
-  let maxShape = 0, maxRank = 0;
+  let maxShape = 0, maxRank = 0, inOrder = true;
   for (let i = 0; i < n; i++) {
-    if (list[i].shape > maxShape) maxShape = list[i].shape;
-    if (list[i].rank > maxRank) maxRank = list[i].rank;
+    const c = list[i];
+    if (c.shape > maxShape) maxShape = c.shape;
+    if (c.rank > maxRank) maxRank = c.rank;
+    // (the passes keep the given order among equals: it must be the
+    // forest's, by start then pid, each a number that compares)
+    if (
+      !Number.isFinite(c.start) || !Number.isFinite(c.pid) ||
+      (i > 0 && (c.start - list[i - 1].start || c.pid - list[i - 1].pid) < 0)
+    ) inOrder = false;
   }
-  // (key ranges far beyond the list: the comparison sort costs less)
-  if (maxShape + maxRank > 8 * n) {
+  // (not in that order, or key ranges far beyond the list: the comparison)
+  if (!inOrder || maxShape + maxRank > 8 * n) {
     list.sort(canonicalOrder);
     return;
   }
