@@ -41,6 +41,16 @@ const exec = (
     info: { from, ...rest },
   }) as unknown as ProcEvent;
 
+/** The message of what `f` throws, or "" when it returns. */
+function errorOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return "";
+}
+
 Deno.test("notUtf8 is 8 added to the field's provenance code, read back by both decoders", () => {
   assertEquals(FORMAT_VERSION, 8);
   assert(
@@ -114,12 +124,7 @@ Deno.test("a provenance code that is neither 0-5 nor, for a text with a value, t
       exec({ image: "/x", from: { image: "kernel" } }),
     ) as unknown[];
     (array[4] as unknown[])[6] = from;
-    let message = "";
-    try {
-      decodeEvent(array);
-    } catch (e) {
-      message = (e as Error).message;
-    }
+    const message = errorOf(() => decodeEvent(array));
     assert(
       message.includes(`"info.from[${at}]"`) &&
         message.includes("expected a provenance code 0-5 (plus 8"),
@@ -307,20 +312,10 @@ Deno.test("a comm event's notUtf8 is true or absent: false is refused", () => {
   }) as unknown[];
   assertEquals(array.at(-1), true);
   array[array.length - 1] = false;
-  let message = "";
-  try {
-    decodeEvent(array);
-  } catch (e) {
-    message = (e as Error).message;
-  }
+  const message = errorOf(() => decodeEvent(array));
   assert(message.includes('"notUtf8" is false'), message);
   const body = newEncoder().encode([array]);
-  let fast = "";
-  try {
-    decodeEventBody(body);
-  } catch (e) {
-    fast = (e as Error).message;
-  }
+  const fast = errorOf(() => decodeEventBody(body));
   // (the fast decoder gives the body up, or refuses it the same way)
   assert(fast === "" || fast.includes("notUtf8"), fast);
 });
@@ -378,22 +373,14 @@ Deno.test("a decision's notUtf8 (format 8) is its last field, read back by both 
     ) {
       const a = [...array];
       a[a.length - 1] = bad;
-      let message = "";
-      try {
-        decodeEvent(a);
-      } catch (err) {
-        message = (err as Error).message;
-      }
+      const message = errorOf(() => decodeEvent(a));
       assert(
         message.includes(`${kind} event field "notUtf8"`),
         `${JSON.stringify(bad)}: ${message}`,
       );
-      let fastMessage = "";
-      try {
-        decodeEventBody(newEncoder().encode([a]));
-      } catch (err) {
-        fastMessage = (err as Error).message;
-      }
+      const fastMessage = errorOf(() =>
+        decodeEventBody(newEncoder().encode([a]))
+      );
       // (the fast decoder gives the body up, or refuses it the same way)
       assert(fastMessage === "" || fastMessage.includes("notUtf8"));
       assertEquals(
@@ -478,12 +465,7 @@ Deno.test("an image load whose name was not UTF-16 (a lone surrogate's WTF-8) sa
   const fast = decodeEventBody(newEncoder().encode([array]));
   if (fast !== undefined) assertEquals(fast, [bad]);
   array[7] = false;
-  let message = "";
-  try {
-    decodeEvent(array);
-  } catch (e) {
-    message = (e as Error).message;
-  }
+  const message = errorOf(() => decodeEvent(array));
   assert(
     message.includes('image_load event field "notUtf8" is false'),
     message,
