@@ -392,6 +392,24 @@ Deno.test("a decision's notUtf8 (format 8) is its last field, read back by both 
   }
 });
 
+Deno.test("a decision's notUtf8 that names a text the decision does not have is refused, naming it", () => {
+  for (
+    const [extra, missing] of [
+      [{ notUtf8: ["image", "argv"] }, "argv"],
+      [{ argv: ["a"], notUtf8: ["parentImage"] }, "parentImage"],
+      [{ parentImage: "/p", notUtf8: ["cgroup"] }, "cgroup"],
+    ] as const
+  ) {
+    const array = encodeEvent(decision("exec_denied", extra)) as unknown[];
+    const message = errorOf(() => decodeEvent(array));
+    assert(
+      message.includes(`"notUtf8" names "${missing}"`),
+      `${missing}: ${message}`,
+    );
+    assertEquals(decodeEventBody(newEncoder().encode([array])), undefined);
+  }
+});
+
 Deno.test("the analysis keeps a decision's notUtf8, and the tree says which texts were not UTF-8", async () => {
   const events: ProcEvent[] = [
     processCreate(1, 7, 1),

@@ -581,7 +581,7 @@ export function decodeEvent(value: unknown): ProcEvent {
   if (
     (kind === "exec_denied" || kind === "exec_audited") &&
     ev.notUtf8 !== undefined
-  ) checkDecisionNotUtf8(ev.notUtf8 as string[], kind);
+  ) checkDecisionNotUtf8(ev.notUtf8 as string[], kind, ev);
   return ev as unknown as ProcEvent;
 }
 
@@ -658,10 +658,14 @@ function decodeInfo(value: unknown, kind: string): ProcessInfo {
 
 /**
  * A decision's `notUtf8`: some of {@link DECISION_TEXT_FIELDS}, each once,
- * in that order (what both encoders write); an empty list is no form a
- * writer makes either.
+ * in that order, each a text the event has (what both encoders write); an
+ * empty list is no form a writer makes either.
  */
-function checkDecisionNotUtf8(names: string[], kind: string): void {
+function checkDecisionNotUtf8(
+  names: string[],
+  kind: string,
+  ev: Record<string, unknown>,
+): void {
   let last = -1;
   for (const name of names) {
     const at = DECISION_TEXT_FIELDS.indexOf(name as DecisionTextField);
@@ -678,6 +682,13 @@ function checkDecisionNotUtf8(names: string[], kind: string): void {
       }, expected some of ${
         DECISION_TEXT_FIELDS.join(", ")
       }, each once, in that order`,
+    );
+  }
+  // (a text that is not there had no bytes to be flawed)
+  const absent = names.find((n) => ev[n] === undefined || ev[n] === "");
+  if (absent !== undefined) {
+    throw new SyntaxError(
+      `${kind} event field "notUtf8" names "${absent}", which the event does not have`,
     );
   }
 }
