@@ -13,6 +13,7 @@ import {
   Shapes,
 } from "../cli/diff/_canonical_tree.ts";
 import { assert, assertEquals } from "./_record_helpers.ts";
+import { processCreate } from "./_recording_helpers.ts";
 
 /** A make with `jobs` children of a few commands and exits, some with a child of their own. */
 function build(jobs: number, seed: number): ProcEvent[] {
@@ -35,36 +36,18 @@ function build(jobs: number, seed: number): ProcEvent[] {
     const p = pid++;
     // equal starts for some: the pid then decides
     const start = rnd(4) === 0 ? t : ++t;
-    events.push({
-      kind: "process_create",
-      t: start,
-      pid: p,
-      tid: p,
-      ppid: 100,
-      ptid: 100,
-      creatorPid: 100,
-      creatorTid: 100,
-      start,
+    events.push(processCreate(start, p, 100, {
       info: {
         image: "/usr/bin/cc",
         argv: ["cc", "-c", `f${rnd(3)}.c`],
         from: {},
       },
-    });
+    } as Partial<ProcEvent>));
     if (rnd(5) === 0) {
       const q = pid++;
-      events.push({
-        kind: "process_create",
-        t: ++t,
-        pid: q,
-        tid: q,
-        ppid: p,
-        ptid: p,
-        creatorPid: p,
-        creatorTid: p,
-        start: t,
+      events.push(processCreate(++t, q, p, {
         info: { image: "/usr/bin/as", argv: ["as"], from: {} },
-      });
+      } as Partial<ProcEvent>));
       events.push({ kind: "process_exit", t: ++t, pid: q, tid: q, status: 0 });
     }
     if (rnd(3) !== 0) {
@@ -114,18 +97,10 @@ Deno.test("many siblings are put in the canonical order, ties in the forest's or
 
 Deno.test("siblings the builder let through out of order (a start that is not a number, given through the API) go by the comparison, as before", async () => {
   const job = (pid: number, start: number, image: string, t: number) =>
-    ({
-      kind: "process_create",
-      t,
-      pid,
-      tid: pid,
-      ppid: 1,
-      ptid: 1,
-      creatorPid: 1,
-      creatorTid: 1,
+    processCreate(t, pid, 1, {
       start,
       info: { image, argv: [image], from: {} },
-    }) as ProcEvent;
+    } as Partial<ProcEvent>);
   const events: ProcEvent[] = [
     job(1, 0, "make", 0),
     job(5, 2, "x", 10),
