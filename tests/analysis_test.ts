@@ -395,3 +395,32 @@ Deno.test("analyze() links a snapshot to its parent's snapshot whatever their or
     [30, 60],
   );
 });
+
+Deno.test("analyze() attaches decisions left pending to the latest process of their pid started by then, else to one it makes, which later ones then find", async () => {
+  const denied = (t: number, pid: number): ProcEvent => ({
+    kind: "exec_denied",
+    t,
+    pid,
+    tid: pid,
+    rule: "r",
+    image: "/x",
+    ppid: 1,
+    uid: 0,
+    euid: 0,
+  });
+  const f = await analyze([
+    create(10, 100, 1),
+    { kind: "process_exit", t: 20, pid: 100, tid: 100, status: 0 },
+    create(30, 100, 1),
+    { kind: "process_exit", t: 40, pid: 100, tid: 100, status: 0 },
+    // after both exits: pending to the end
+    denied(25, 100), // the first holder's time: it had ended (20), but started
+    denied(35, 100), // the second's
+    denied(50, 200), // no process 200: an implicit one is made at 50
+    denied(60, 200), // and takes this one too
+  ], LINUX);
+  assertEquals(
+    f.processes.map((p) => [p.pid, p.start, p.decisions?.map((d) => d.t)]),
+    [[100, 10, [25]], [100, 30, [35]], [200, 50, [50, 60]]],
+  );
+});

@@ -273,16 +273,7 @@ export class ForestBuilder {
   finish(): Forest {
     this.#finished = true;
     this.#moveStaleDecisions();
-    for (const e of this.#pendingDecisions.splice(0)) {
-      // the latest process of that pid started by then, else an implicit one
-      let best: ProcessNode | undefined;
-      for (const n of this.#nodes) {
-        if (
-          n.pid === e.pid && n.start <= e.t && (!best || n.start > best.start)
-        ) best = n;
-      }
-      addDecision(best ?? this.#nodes[this.#liveOrImplicit(e.pid, e.t)], e);
-    }
+    this.#attachPending();
     // (copies: the passes sort and link them in place)
     const nodes = this.#nodes.slice();
     const parents = nodes.map((_, p) => {
@@ -670,6 +661,52 @@ export class ForestBuilder {
       this.#pendingDecisions.push(e);
     }
     this.#attached = [];
+  }
+
+  /**
+   * Attaches the decisions still pending at the end: to the latest process
+   * of that pid started by then (the first seen of those that started at
+   * that time), else to an implicit one. The processes of each pid are
+   * sorted by start once and searched by halves: a recording of many
+   * decisions about pids that ended (or never started) took a pass over
+   * every process for each.
+   */
+  #attachPending(): void {
+    const pending = this.#pendingDecisions.splice(0);
+    if (pending.length === 0) return;
+    const byPid = new Map<number, ProcessNode[]>();
+    for (const e of pending) byPid.set(e.pid, []);
+    for (const n of this.#nodes) {
+      // (a start that does not compare is never "started by then")
+      if (n.start === n.start) byPid.get(n.pid)?.push(n);
+    }
+    // (stable: among equal starts, the order seen)
+    for (const list of byPid.values()) list.sort((a, b) => a.start - b.start);
+    for (const e of pending) {
+      const list = byPid.get(e.pid)!;
+      // the first place whose start is after e.t
+      let lo = 0, hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (list[mid].start <= e.t) lo = mid + 1;
+        else hi = mid;
+      }
+      let at = lo - 1;
+      while (at > 0 && list[at - 1].start === list[at].start) at--;
+      if (at >= 0) {
+        addDecision(list[at], e);
+        continue;
+      }
+      const made = this.#nodes.length;
+      const n = this.#nodes[this.#liveOrImplicit(e.pid, e.t)];
+      addDecision(n, e);
+      // (an implicit process made here is a holder for the decisions after)
+      if (this.#nodes.length > made && n.start === n.start) {
+        let i = list.length;
+        while (i > 0 && list[i - 1].start > n.start) i--;
+        list.splice(i, 0, n);
+      }
+    }
   }
 
   /** Each decision attached as it came: its process, its form there and its event. */
