@@ -26,7 +26,11 @@
  * this process holds little (after the rounds in this process, its heap of
  * some 350 MiB and its collector's threads shared the 2 cores with the
  * measured process: rounds of the same command took 1.34 to 3.13 s); then
- * the paths in this process, ROUNDS times; last, ROUNDS times, the objects of the full
+ * the paths without the CLI, ROUNDS times, each time in a process of its
+ * own (bench/replay_bench.ts's `measureReplayInChild`: raw decoding, the
+ * diff, decode + analysis, small chunks; V8 keeps the pages of what it has
+ * collected, so a diff measured after the full analyses began with 365 MiB
+ * resident); last, in this process, ROUNDS times, the objects of the full
  * forest made again with the forest alive (what its shapes cost, whatever
  * the analysis's logic). The storm and replay code is that of
  * bench/ebpf_sources.ts and bench/replay_bench.ts.
@@ -50,7 +54,7 @@ import {
 import {
   generateRecordings,
   measureForestObjects,
-  measureReplay,
+  measureReplayInChild,
   type ReplayFigures,
 } from "./replay_bench.ts";
 import { buildEbpfStorm } from "../tests/_ebpf_helpers.ts";
@@ -294,7 +298,9 @@ try {
   }
   for (let i = 0; i < ROUNDS; i++) {
     console.log(`replay round ${i + 1}/${ROUNDS}`);
-    replays.push(await measureReplay(rec, (l) => console.log(`  ${l}`)));
+    replays.push(
+      await measureReplayInChild(rec, (l) => console.log(`  ${l}`)),
+    );
   }
   // last: the copy raises the process's peak memory
   for (let i = 0; i < ROUNDS; i++) {
@@ -525,7 +531,7 @@ if (replays.length) {
   row(
     `diff of two ${
       (EVENTS / 1e6).toLocaleString("en")
-    }M-event recordings, in the bench's process (after the rows above)`,
+    }M-event recordings, without the CLI (a bench process of its own, after raw decoding)`,
     `${s2(diffMs / 1000)}, peak RSS ${mib(diffRss)}`,
     joined(
       `${x2(diffMs / (2 * anMs))} two decode + analysis; RSS ${
@@ -546,7 +552,7 @@ if (replays.length) {
     }M-event recordings: \`procrec diff A B\` in its own process, start-up included`,
     `${s2(cmdMs / 1000)}, peak RSS ${mib(cmdRss)}`,
     joined(
-      `${x2(cmdMs / diffMs)} in the bench's process`,
+      `${x2(cmdMs / diffMs)} without the CLI`,
       spread(diffCommands, (c) => c.ms / 1000, s2),
     ),
     EVENTS === 1_000_000 ? "≤ 1.5 s, ≤ 400 MiB" : "(for 1M events)",

@@ -3,12 +3,14 @@
  * recording and prints events/s for raw decoding (reader only), decode +
  * analysis, and the diff of two such recordings, with peak memory; then the
  * analysis of a recording of as many events over 100 times fewer processes,
- * to show that memory follows processes, not events. `BENCH_EVENTS` sets the
- * number of events. `deno task bench --small-chunks [ROUNDS]` measures the
+ * to show that memory follows processes, not events. The figures are
+ * measured in a process of their own ({@link measureReplayInChild}), the
+ * diff first after raw decoding (peak RSS is the process's). `BENCH_EVENTS`
+ * sets the number of events. `deno task bench --small-chunks [ROUNDS]` measures the
  * row of many small chunks alone (after a raw pass, as the whole bench
  * takes it), ROUNDS times.
  *
- * {@link generateRecordings} and {@link measureReplay} are also used by
+ * {@link generateRecordings} and {@link measureReplayInChild} are also used by
  * `bench/compare.ts` (`deno task bench:compare`).
  *
  * @module
@@ -358,14 +360,19 @@ export async function measureSmallChunks(
 }
 
 /**
- * Measures raw decoding, decode + analysis, memory, small chunks and the diff
- * on `rec`; prints each figure with `log` as it comes. Peak RSS is sampled
- * every 5 ms; run with `--v8-flags=--expose-gc` for the retained figures
- * (`deno task bench` adds the V8 flags the launcher gives the analysis).
+ * Measures raw decoding, then (`part`) decode + analysis, memory and small
+ * chunks, or the diff, or all of them, the diff last, on `rec`; prints each
+ * figure with `log` as it comes. Peak RSS is sampled every 5 ms; run with
+ * `--v8-flags=--expose-gc` for the retained figures (`deno task bench` adds
+ * the V8 flags the launcher gives the analysis). The process's RSS carries
+ * over from one path to the next: {@link measureReplayInChild} measures the
+ * diff and the rest each in a process of its own. The figures of the part
+ * not measured are NaN.
  */
 export async function measureReplay(
   rec: ReplayRecordings,
   log: (line: string) => void = console.log,
+  part: "all" | "analysis" | "diff" = "all",
 ): Promise<ReplayFigures> {
   const timer = setInterval(sample, 5);
   try {
@@ -385,81 +392,95 @@ export async function measureReplay(
       }s)`,
     );
 
-    // decode + analysis, as replay does; then the same number of events over
-    // 100x fewer processes. Each forest is measured after a full GC while it
-    // is alive, then dropped.
-    const measure = async (path: string) => {
+    const NONE = { ms: NaN, events: NaN, processes: NaN, kept: NaN, rss: NaN };
+    let many = NONE, few = NONE;
+    let smallBytes = NaN, small = NaN, smallMs = NaN;
+    if (part !== "diff") {
+      // decode + analysis, as replay does; then the same number of events over
+      // 100x fewer processes. Each forest is measured after a full GC while it
+      // is alive, then dropped.
+      const measure = async (path: string) => {
+        await quiesce();
+        resetPeaks();
+        const base = retained();
+        const t = performance.now();
+        const f = await analyzeFile(path);
+        const ms = performance.now() - t;
+        const kept = retained() - base;
+        return {
+          ms,
+          events: f.events,
+          processes: f.processes.length,
+          kept,
+          rss: peakRss,
+        };
+      };
+      many = await measure(rec.a);
+      log(
+        `decode + analysis:   ${rate(many.events, many.ms)} (${
+          many.processes.toLocaleString("en")
+        } processes; ${(many.ms / rawMs).toFixed(2)}x raw decoding; peak RSS ${
+          mb(many.rss)
+        })`,
+      );
+      few = await measure(rec.few);
+      const per = (m: { kept: number; processes: number; events: number }) =>
+        `${m.events.toLocaleString("en")} events, ${
+          m.processes.toLocaleString("en")
+        } processes: ${mb(m.kept)} (${
+          Math.round(m.kept / m.processes)
+        } bytes/process)`;
+      log(`memory (forest kept, after GC): ${per(many)}; ${per(few)}`);
+
+      ({ smallBytes, smallChunks: small, smallMs } = await measureSmallChunks(
+        rec.small,
+        log,
+      ));
+    }
+
+    let dMs = NaN, diffOnlyMs = NaN, diffStartRss = NaN, diffPeakRss = NaN;
+    let diffEvents = NaN, diffSummary = "";
+    if (part !== "analysis") {
+      // diff of two such recordings, as `procrec diff` does it: one forest at
+      // a time, analysed keeping only the tree (`detail: "tree"`), and
+      // reduced to its side of the diff (A is let go before B is
+      // analysed), then the diff and its text
       await quiesce();
       resetPeaks();
-      const base = retained();
-      const t = performance.now();
-      const f = await analyzeFile(path);
-      const ms = performance.now() - t;
-      const kept = retained() - base;
-      return {
-        ms,
-        events: f.events,
-        processes: f.processes.length,
-        kept,
-        rss: peakRss,
+      diffStartRss = Deno.memoryUsage().rss;
+      t0 = performance.now();
+      const differ = new ForestDiffer();
+      let sideMs = 0;
+      const sideOf = async (path: string) => {
+        const f = await analyzeFile(path, { detail: "tree" });
+        const t = performance.now();
+        const side = differ.side(f);
+        sideMs += performance.now() - t;
+        return { side, events: f.events };
       };
-    };
-    const many = await measure(rec.a);
-    log(
-      `decode + analysis:   ${rate(many.events, many.ms)} (${
-        many.processes.toLocaleString("en")
-      } processes; ${(many.ms / rawMs).toFixed(2)}x raw decoding; peak RSS ${
-        mb(many.rss)
-      })`,
-    );
-    const few = await measure(rec.few);
-    const per = (m: { kept: number; processes: number; events: number }) =>
-      `${m.events.toLocaleString("en")} events, ${
-        m.processes.toLocaleString("en")
-      } processes: ${mb(m.kept)} (${
-        Math.round(m.kept / m.processes)
-      } bytes/process)`;
-    log(`memory (forest kept, after GC): ${per(many)}; ${per(few)}`);
+      const sa = await sideOf(rec.a);
+      const sb = await sideOf(rec.b);
+      const t1 = performance.now();
+      const d = differ.diff(sa.side, sb.side);
+      const text = renderDiff(d, "a", "b");
+      dMs = performance.now() - t0;
+      diffOnlyMs = sideMs + performance.now() - t1;
+      diffSummary = d.same
+        ? "same"
+        : `${d.changed.length} changed, ${d.added.length} added, ${d.removed.length} removed, ${text.length} bytes of text`;
+      log(
+        `diff of two:         ${
+          rate(sa.events + sb.events, dMs)
+        } (${diffSummary}; ${
+          (dMs / 1000).toFixed(2)
+        }s, of which the diff itself ${
+          (diffOnlyMs / 1000).toFixed(2)
+        }s; peak RSS ${mb(peakRss)}, from ${mb(diffStartRss)} at its start)`,
+      );
 
-    const { smallBytes, smallChunks: small, smallMs } =
-      await measureSmallChunks(rec.small, log);
-
-    // diff of two such recordings, as `procrec diff` does it: one forest at
-    // a time, analysed keeping only the tree (`detail: "tree"`), and
-    // reduced to its side of the diff (A is let go before B is
-    // analysed), then the diff and its text
-    await quiesce();
-    resetPeaks();
-    const diffStartRss = Deno.memoryUsage().rss;
-    t0 = performance.now();
-    const differ = new ForestDiffer();
-    let sideMs = 0;
-    const sideOf = async (path: string) => {
-      const f = await analyzeFile(path, { detail: "tree" });
-      const t = performance.now();
-      const side = differ.side(f);
-      sideMs += performance.now() - t;
-      return { side, events: f.events };
-    };
-    const sa = await sideOf(rec.a);
-    const sb = await sideOf(rec.b);
-    const t1 = performance.now();
-    const d = differ.diff(sa.side, sb.side);
-    const text = renderDiff(d, "a", "b");
-    const dMs = performance.now() - t0;
-    const diffOnlyMs = sideMs + performance.now() - t1;
-    const diffSummary = d.same
-      ? "same"
-      : `${d.changed.length} changed, ${d.added.length} added, ${d.removed.length} removed, ${text.length} bytes of text`;
-    log(
-      `diff of two:         ${
-        rate(sa.events + sb.events, dMs)
-      } (${diffSummary}; ${
-        (dMs / 1000).toFixed(2)
-      }s, of which the diff itself ${
-        (diffOnlyMs / 1000).toFixed(2)
-      }s; peak RSS ${mb(peakRss)}, from ${mb(diffStartRss)} at its start)`,
-    );
+      diffEvents = sa.events + sb.events;
+      diffPeakRss = peakRss;
+    }
 
     return {
       rawEvents: n,
@@ -473,16 +494,106 @@ export async function measureReplay(
       smallBytes,
       smallChunks: small,
       smallMs,
-      diffEvents: sa.events + sb.events,
+      diffEvents,
       diffMs: dMs,
       diffOnlyMs,
-      diffPeakRss: peakRss,
+      diffPeakRss,
       diffStartRss,
       diffSummary,
     };
   } finally {
     clearInterval(timer);
   }
+}
+
+/** Where a child pass's figures are on its stdout: the last line, after this. */
+const FIGURES_LINE = "replay figures: ";
+
+/**
+ * The V8 flags of `deno task bench` (deno.json's, with `--expose-gc`): the
+ * launcher's flags for the analysis, given to a pass in a child process.
+ */
+async function benchV8Flags(): Promise<string> {
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+  );
+  const m = /--v8-flags=(\S+)/.exec(config.tasks.bench);
+  if (!m) throw new Error("deno.json: the bench task has no --v8-flags");
+  return m[1];
+}
+
+/**
+ * One {@link measureReplay} part in a process of its own (this module run
+ * with `--replay-pass`, the V8 flags of `deno task bench`); its lines go
+ * to `log` as they come.
+ */
+async function replayPartInChild(
+  rec: ReplayRecordings,
+  part: "analysis" | "diff",
+  log: (line: string) => void,
+): Promise<ReplayFigures> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      `--v8-flags=${await benchV8Flags()}`,
+      new URL(import.meta.url).pathname,
+      "--replay-pass",
+      part,
+      JSON.stringify(rec),
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let figures: ReplayFigures | undefined;
+  let pending = "";
+  const errText = new Response(child.stderr).text();
+  for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
+    pending += text;
+    let nl;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (line.startsWith(FIGURES_LINE)) {
+        figures = JSON.parse(line.slice(FIGURES_LINE.length));
+      } else log(`${part} pass: ${line}`);
+    }
+  }
+  const [status, err] = await Promise.all([child.status, errText]);
+  if (!status.success || !figures) {
+    throw new Error(
+      `the ${part} pass in a child process failed (exit ${status.code}${
+        figures ? "" : ", no figures"
+      }): ${err.trim()}`,
+    );
+  }
+  return figures;
+}
+
+/**
+ * {@link measureReplay}, its diff and its other paths each in a process of
+ * its own, started as a replay or a diff is: not holding the pages of the
+ * paths, passes or recordings made before it (V8 keeps the pages of what
+ * it has collected: a full analysis of a 1M-event build dropped and
+ * collected left 47 MiB of heap and 204 MiB of its pages resident 2 s
+ * later, so a diff measured after the analyses began with 365 MiB).
+ */
+export async function measureReplayInChild(
+  rec: ReplayRecordings,
+  log: (line: string) => void = console.log,
+): Promise<ReplayFigures> {
+  const an = await replayPartInChild(rec, "analysis", log);
+  const diff = await replayPartInChild(rec, "diff", log);
+  return {
+    ...an,
+    diffEvents: diff.diffEvents,
+    diffMs: diff.diffMs,
+    diffOnlyMs: diff.diffOnlyMs,
+    diffPeakRss: diff.diffPeakRss,
+    diffStartRss: diff.diffStartRss,
+    diffSummary: diff.diffSummary,
+  };
 }
 
 /**
@@ -536,7 +647,19 @@ async function smallChunksOnly(events: number, rounds: number): Promise<void> {
   }
 }
 
-if (import.meta.main && Deno.args[0] === "--small-chunks") {
+if (import.meta.main && Deno.args[0] === "--replay-pass") {
+  // (measureReplayInChild's child: the figures last, on a line of their own)
+  const part = Deno.args[1];
+  if (part !== "analysis" && part !== "diff") {
+    throw new Error(`--replay-pass analysis|diff RECORDINGS, not ${part}`);
+  }
+  const figures = await measureReplay(
+    JSON.parse(Deno.args[2]),
+    console.log,
+    part,
+  );
+  console.log(`${FIGURES_LINE}${JSON.stringify(figures)}`);
+} else if (import.meta.main && Deno.args[0] === "--small-chunks") {
   await smallChunksOnly(
     Number(Deno.env.get("BENCH_EVENTS") ?? 1_000_000),
     Number(Deno.args[1] ?? 3),
@@ -552,7 +675,7 @@ if (import.meta.main && Deno.args[0] === "--small-chunks") {
         ((performance.now() - t0) / 1000).toFixed(1)
       }s (${mb((await Deno.stat(rec.a)).size)} each)`,
     );
-    const r = await measureReplay(rec);
+    const r = await measureReplayInChild(rec);
     const o = await measureForestObjects(rec.a);
     console.log(
       `forest objects alone: ${o.objectsMs.toFixed(0)} ms to make those of ${
