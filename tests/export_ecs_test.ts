@@ -513,3 +513,113 @@ Deno.test("export ecs and ocsf: a decision names the parent the process had when
     assertEquals(last.process.parent_process.uid, id(1));
   });
 });
+
+Deno.test("export ecs and ocsf: a decision reported before the exit of its pid's last holder names the process that took the pid, and one about a process that exits after it still names that process", async () => {
+  await withTempDir(async (dir) => {
+    const info = (image: string) => ({
+      image,
+      argv: [image],
+      from: { image: "proc" as const, argv: "proc" as const },
+    });
+    const decision = (t: number, pid: number, image: string) => ({
+      kind: "exec_denied" as const,
+      t,
+      pid,
+      tid: pid,
+      rule: "r",
+      image,
+      ppid: 100,
+      uid: 0,
+      euid: 0,
+    });
+    // in the order a recorder writes them: the enforcer's decision at once,
+    // the kernel source's exit and creation a little later
+    await writeRecording(`${dir}/a.cbor`, [
+      {
+        kind: "process_snapshot",
+        t: 0,
+        pid: 100,
+        tid: 100,
+        ppid: 1,
+        start: -9,
+        info: info("/bin/bash"),
+      },
+      {
+        kind: "process_snapshot",
+        t: 0,
+        pid: 500,
+        tid: 500,
+        ppid: 1,
+        start: -5,
+        info: info("/usr/sbin/sshd"),
+      },
+      {
+        kind: "process_snapshot",
+        t: 0,
+        pid: 600,
+        tid: 600,
+        ppid: 100,
+        start: -4,
+        info: info("/bin/sh"),
+      },
+      decision(30, 500, "/tmp/x"),
+      { kind: "process_exit", t: 20, pid: 500, tid: 500, status: 0 },
+      {
+        kind: "process_create",
+        t: 25,
+        pid: 500,
+        tid: 500,
+        ppid: 100,
+        ptid: 100,
+        creatorPid: 100,
+        creatorTid: 100,
+        start: 25,
+      },
+      decision(35, 600, "/tmp/y"),
+      { kind: "process_exit", t: 40, pid: 500, tid: 500, status: 1 },
+      { kind: "process_exit", t: 45, pid: 600, tid: 600, status: 1 },
+      // a second later: the decisions are settled before it
+      { kind: "process_exit", t: 2_000_000_000, pid: 100, tid: 100, status: 0 },
+    ]);
+    const out = async (format: string) => {
+      const run = await procrec([
+        "export",
+        `${dir}/a.cbor`,
+        "--format",
+        format,
+      ]);
+      assertEquals(run.code, 0, run.stderr);
+      return lines(run.stdout).map((l) => JSON.parse(l));
+    };
+    const ecs = await out("ecs");
+    const doc = (pid: number, type: string) =>
+      ecs.find((d) =>
+        d.process.pid === pid && d.event.type[0] === type &&
+        d.event.action !== "exec_denied"
+      );
+    const sshd = doc(500, "info");
+    const child = doc(500, "start");
+    const sh = doc(600, "info");
+    assert(sshd && child && sh);
+    assert(sshd.process.entity_id !== child.process.entity_id);
+    const denials = ecs.filter((d) => d.event.action === "exec_denied");
+    assertEquals(denials.map((d) => d.process.executable), [
+      "/tmp/x",
+      "/tmp/y",
+    ]);
+    // the process created at 25 held pid 500 at 30, not sshd (ended at 20)
+    assertEquals(denials[0].process.entity_id, child.process.entity_id);
+    // sh held pid 600 at 35, and exited at 45, before the decision came out
+    assertEquals(denials[1].process.entity_id, sh.process.entity_id);
+    // both came out after the exits and the creation reported after them,
+    // and before the event a second later
+    assert(ecs.indexOf(denials[0]) > ecs.indexOf(child));
+    assert(ecs.indexOf(denials[1]) < ecs.indexOf(doc(100, "end")));
+    const ocsf = await out("ocsf");
+    const ocsfDenials = ocsf.filter((d) => d.policy?.uid === "r");
+    assertEquals(ocsfDenials.map((d) => d.process.uid), [
+      child.process.entity_id,
+      sh.process.entity_id,
+    ]);
+  });
+});

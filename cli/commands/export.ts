@@ -24,6 +24,7 @@ import { escapeText } from "../text/mod.ts";
 import { openOutput } from "../io/mod.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { joinImageHashes } from "../interop/join_image_hashes.ts";
+import { settleDecisions } from "../interop/settle_decisions.ts";
 import {
   ecsMapper,
   type JsonObject,
@@ -85,6 +86,11 @@ Examples:
 --from/--to keep the events of a span: absolute UTC times (ISO-8601), offsets
 from the recording's start (90s, 250ms) or clock times on its day (10:14);
 a segment directory reads only the segments covering the span.
+
+In ecs and ocsf, an image hash goes on its exec's document, and an exec
+rule's decision names the process that held its pid at its time: the
+decision's document comes out up to a second of event time after where it
+was recorded, once the kernel's exits and creations before it have come.
 
 --redact redacts as record --redact does (see procrec record --help); the
 header line lists the rules. For a redacted recording that names its
@@ -179,9 +185,12 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
         path,
       ),
     );
-    const events = format !== "jsonl" && header.version >= 5
-      ? joinImageHashes(read)
-      : read;
+    // (ECS, OCSF) an exec rule's decision also waits for the kernel source's
+    // exits and creations before it (reported a little later): they tell
+    // whose decision it is
+    const events = format === "jsonl"
+      ? read
+      : settleDecisions(header.version >= 5 ? joinImageHashes(read) : read);
     for await (const e of events) {
       if (e.t < from || e.t > to) {
         outside++;

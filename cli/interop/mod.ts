@@ -17,7 +17,9 @@
  * Out: {@link procrecEventLine} (procrec's JSON lines, lossless),
  * {@link ecsMapper} (Elastic Common Schema), {@link ocsfMapper} (OCSF Process
  * Activity, class 1007), the last two through a {@link ProcessTable} that
- * remembers only the processes alive.
+ * remembers only the processes alive and those ended lately (an exec rule's
+ * decision, held back by `settleDecisions` until the kernel source's events
+ * have caught up with it, names the process that held its pid then).
  *
  * Limitations: a Sysmon import holds one host's process records in memory to
  * sort them (a few hundred bytes each). Sysmon reports no exit status (exits

@@ -159,10 +159,10 @@ export function ocsfMapper(
     if (event.kind === "exec_denied" || event.kind === "exec_audited") {
       const denied = event.kind === "exec_denied";
       // (the process that called exec, to pivot to its other events)
-      const caller = table.running(event.pid, event.t);
+      const caller = table.holderAt(event.pid, event.t);
       // (its parent when it called exec, as ppid and parentImage are: the
       // one it was created by may have exited since)
-      const parent = table.running(event.ppid, event.t);
+      const parent = table.holderAt(event.ppid, event.t);
       return {
         activity_id: 1,
         activity_name: "Launch",

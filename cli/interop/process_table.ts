@@ -8,6 +8,11 @@
 import type { ProcessInfo, ProcEvent } from "../events/types.ts";
 import { processId } from "../analysis/process_id.ts";
 
+/** How long (ns of event time) an ended process is kept for {@link ProcessTable.holderAt}. */
+export const ENDED_KEPT_NS = 10_000_000_000;
+/** How many ended processes are kept at most for {@link ProcessTable.holderAt}. */
+export const MAX_ENDED_KEPT = 8192;
+
 /** A process as an exporter describes it. */
 export interface ProcessView {
   /** Its parent, as far as known (kept for the documents of its execs and exit). */
@@ -44,6 +49,13 @@ export class ProcessTable {
   #live = new Map<number, ProcessView>();
   #byGuid = new Map<string, ProcessView>();
   #guidOf = new WeakMap<ProcessView, string>();
+  /** The processes that ended lately, by pid, in the order they ended. */
+  #ended = new Map<number, ProcessView[]>();
+  /** The same, each with the event time it ended at, oldest first (from `#endedHead`). */
+  #endedQueue: { view: ProcessView; t: number }[] = [];
+  #endedHead = 0;
+  /** The latest event time observed. */
+  #now = -Infinity;
 
   constructor(readonly bootId: string) {}
 
@@ -57,6 +69,7 @@ export class ProcessTable {
    * events that are not about a process's lifecycle, `undefined`.
    */
   observe(event: ProcEvent): EventContext | undefined {
+    if (event.t > this.#now) this.#now = event.t;
     switch (event.kind) {
       case "process_create":
       case "process_snapshot": {
@@ -80,7 +93,8 @@ export class ProcessTable {
         };
         if (event.info) self.info = event.info;
         if (parent) self.parent = parent;
-        this.#forget(this.#live.get(event.pid));
+        // (a holder of the pid whose exit was not seen ended by now)
+        this.#forget(this.#live.get(event.pid), event.t);
         this.#live.set(event.pid, self);
         if (event.guid !== undefined) {
           this.#byGuid.set(event.guid.toLowerCase(), self);
@@ -106,7 +120,7 @@ export class ProcessTable {
               pid: event.pid,
               start: NaN,
             };
-        this.#forget(self);
+        this.#forget(self, event.t);
         return self.parent ? { self, parent: self.parent } : { self };
       }
       default:
@@ -115,13 +129,26 @@ export class ProcessTable {
   }
 
   /**
-   * The running process with this pid, when it was seen starting by `t`
-   * (an exec rule's decision names its process by pid; the kernel source
-   * may deliver the creation after it).
+   * The process that held this pid at time `t`, as the analysis attaches an
+   * exec rule's decision (which names its process by pid): of the running
+   * one and those of the pid that ended lately, the latest that started by
+   * `t` (the first to end of those that started at that time). Ended
+   * processes are kept for {@link ENDED_KEPT_NS} of event time after their
+   * end, at most {@link MAX_ENDED_KEPT} of them (`settleDecisions` of
+   * settle_decisions.ts holds a decision back until the exits before it
+   * have come).
    */
-  running(pid: number, t: number): ProcessView | undefined {
-    const v = this.#live.get(pid);
-    return v !== undefined && !(v.start > t) ? v : undefined;
+  holderAt(pid: number, t: number): ProcessView | undefined {
+    let best: ProcessView | undefined;
+    const consider = (v: ProcessView) => {
+      if (v.start <= t && (best === undefined || v.start > best.start)) {
+        best = v;
+      }
+    };
+    for (const v of this.#ended.get(pid) ?? []) consider(v);
+    const live = this.#live.get(pid);
+    if (live !== undefined) consider(live);
+    return best;
   }
 
   #implicit(pid: number, t: number): ProcessView {
@@ -134,12 +161,33 @@ export class ProcessTable {
     return v;
   }
 
-  #forget(v: ProcessView | undefined): void {
+  #forget(v: ProcessView | undefined, t: number): void {
     if (v === undefined) return;
     if (this.#live.get(v.pid) === v) this.#live.delete(v.pid);
     const key = this.#guidOf.get(v);
     if (key !== undefined && this.#byGuid.get(key) === v) {
       this.#byGuid.delete(key);
+    }
+    // kept a while for the decisions about it that come after its exit
+    const list = this.#ended.get(v.pid);
+    if (list === undefined) this.#ended.set(v.pid, [v]);
+    else list.push(v);
+    this.#endedQueue.push({ view: v, t });
+    const q = this.#endedQueue;
+    while (
+      this.#endedHead < q.length &&
+      (q.length - this.#endedHead > MAX_ENDED_KEPT ||
+        !(q[this.#endedHead].t >= this.#now - ENDED_KEPT_NS))
+    ) {
+      const old = q[this.#endedHead++].view;
+      const of = this.#ended.get(old.pid)!;
+      // (the oldest of its pid: they end in the queue's order)
+      of.shift();
+      if (of.length === 0) this.#ended.delete(old.pid);
+    }
+    if (this.#endedHead > 4096 && this.#endedHead * 2 > q.length) {
+      q.splice(0, this.#endedHead);
+      this.#endedHead = 0;
     }
   }
 }
