@@ -164,13 +164,16 @@ for (const source of ["ebpf", "netlink"]) {
         const big = await executableCopy("/bin/true", `${dir}/big-true`);
         const small = await executableCopy("/bin/sleep", `${dir}/small-sleep`);
         // half a GiB (a fraction of a second to read), then grown to 64 GiB
-        // once it ran, most often while it is being read
+        // once it ran, most often while it is being read. The command then
+        // waits 3 s, so that a slow host reads the half GiB before the
+        // recorder stops (the first read of a file's hole took 1.4 s of
+        // system time here once: "stopped" would prove nothing)
         await Deno.truncate(big, 512 * 1024 ** 2 - 4096);
         const out = `${dir}/h.cbor`;
         const r = await procrecRecord(source, out, [
           "sh",
           "-c",
-          `${big}; sleep 0.2; truncate -s 64G ${big}; ${small} 0.05`,
+          `${big}; sleep 0.2; truncate -s 64G ${big}; ${small} 0.05; sleep 3`,
         ], { flags: ["--only-command", "--no-hash-cache"] });
         assertEquals(r.code, 0, r.stderr);
         const events = await readCompleteEvents(out);

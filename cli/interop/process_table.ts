@@ -25,6 +25,9 @@ export interface ProcessView {
   info?: ProcessInfo;
 }
 
+/** What names a process that held a pid ({@link ProcessTable.holderAt}). */
+export type ProcessHolder = Pick<ProcessView, "entityId" | "pid" | "start">;
+
 /** The process an event is about and its parent, as far as known. */
 export interface EventContext {
   self: ProcessView;
@@ -49,10 +52,13 @@ export class ProcessTable {
   #live = new Map<number, ProcessView>();
   #byGuid = new Map<string, ProcessView>();
   #guidOf = new WeakMap<ProcessView, string>();
-  /** The processes that ended lately, by pid, in the order they ended. */
-  #ended = new Map<number, ProcessView[]>();
+  /**
+   * The processes that ended lately, by pid, in the order they ended: what
+   * names them only (their texts and parents are let go).
+   */
+  #ended = new Map<number, ProcessHolder[]>();
   /** The same, each with the event time it ended at, oldest first (from `#endedHead`). */
-  #endedQueue: { view: ProcessView; t: number }[] = [];
+  #endedQueue: { view: ProcessHolder; t: number }[] = [];
   #endedHead = 0;
   /** The latest event time observed. */
   #now = -Infinity;
@@ -138,9 +144,9 @@ export class ProcessTable {
    * settle_decisions.ts holds a decision back until the exits before it
    * have come).
    */
-  holderAt(pid: number, t: number): ProcessView | undefined {
-    let best: ProcessView | undefined;
-    const consider = (v: ProcessView) => {
+  holderAt(pid: number, t: number): ProcessHolder | undefined {
+    let best: ProcessHolder | undefined;
+    const consider = (v: ProcessHolder) => {
       if (v.start <= t && (best === undefined || v.start > best.start)) {
         best = v;
       }
@@ -169,10 +175,11 @@ export class ProcessTable {
       this.#byGuid.delete(key);
     }
     // kept a while for the decisions about it that come after its exit
+    const holder = { entityId: v.entityId, pid: v.pid, start: v.start };
     const list = this.#ended.get(v.pid);
-    if (list === undefined) this.#ended.set(v.pid, [v]);
-    else list.push(v);
-    this.#endedQueue.push({ view: v, t });
+    if (list === undefined) this.#ended.set(v.pid, [holder]);
+    else list.push(holder);
+    this.#endedQueue.push({ view: holder, t });
     const q = this.#endedQueue;
     while (
       this.#endedHead < q.length &&
