@@ -12,6 +12,7 @@ import {
   lines,
   writeRecording,
 } from "./export_helpers.ts";
+import { MAX_ENDED_KEPT } from "../cli/interop/process_table.ts";
 
 /**
  * The ECS type of every field the export writes, as the ECS field reference
@@ -621,5 +622,60 @@ Deno.test("export ecs and ocsf: a decision reported before the exit of its pid's
       child.process.entity_id,
       sh.process.entity_id,
     ]);
+  });
+});
+
+Deno.test("export ecs: a decision still names its process when more processes than the exporter remembers end while it is held", async () => {
+  await withTempDir(async (dir) => {
+    const create = (t: number, pid: number) => ({
+      kind: "process_create" as const,
+      t,
+      pid,
+      tid: pid,
+      ppid: 1,
+      ptid: 1,
+      creatorPid: 1,
+      creatorTid: 1,
+      start: t,
+    });
+    const exit = (t: number, pid: number) => ({
+      kind: "process_exit" as const,
+      t,
+      pid,
+      tid: pid,
+      status: 0,
+    });
+    const events = [
+      create(0, 1000),
+      {
+        kind: "exec_denied" as const,
+        t: 10,
+        pid: 1000,
+        tid: 1000,
+        rule: "r",
+        image: "/tmp/x",
+        ppid: 1,
+        uid: 0,
+        euid: 0,
+      },
+      exit(20, 1000),
+    ];
+    // more short processes end within the next second than MAX_ENDED_KEPT
+    for (let i = 0; i < MAX_ENDED_KEPT + 100; i++) {
+      events.push(
+        create(100 + 10 * i, 20000 + i),
+        exit(105 + 10 * i, 20000 + i),
+      );
+    }
+    events.push(exit(2_000_000_000, 7));
+    await writeRecording(`${dir}/a.cbor`, events);
+    const run = await procrec(["export", `${dir}/a.cbor`, "--format", "ecs"]);
+    assertEquals(run.code, 0, run.stderr);
+    const docs = lines(run.stdout).map((l) => JSON.parse(l));
+    const start = docs.find((d) =>
+      d.process.pid === 1000 && d.event.action === "process_create"
+    );
+    const denied = docs.find((d) => d.event.action === "exec_denied");
+    assertEquals(denied.process.entity_id, start.process.entity_id);
   });
 });

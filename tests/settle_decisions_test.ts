@@ -1,8 +1,8 @@
 import { assertEquals } from "./import_assert.ts";
-import { settleDecisions } from "../cli/interop/settle_decisions.ts";
+import { DecisionSettler } from "../cli/interop/settle_decisions.ts";
 import {
-  ENDED_KEPT_NS,
   MAX_ENDED_KEPT,
+  MAX_ENDED_PER_PID,
   ProcessTable,
 } from "../cli/interop/process_table.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
@@ -39,9 +39,14 @@ const create = (t: number, pid: number): ProcEvent => ({
 async function* from(events: ProcEvent[]): AsyncGenerator<ProcEvent> {
   yield* events;
 }
-const order = async (events: ProcEvent[], maxHeld?: number, lag?: number) =>
-  (await Array.fromAsync(settleDecisions(from(events), maxHeld, lag))).map(
-    (e) => `${e.kind === "exec_denied" ? "d" : "e"}${e.t}`,
+const order = async (
+  events: ProcEvent[],
+  maxHeld?: number,
+  lag?: number,
+  settler = new DecisionSettler(new ProcessTable("b"), maxHeld, lag),
+) =>
+  (await Array.fromAsync(settler.settle(from(events)))).map(
+    (e: ProcEvent) => `${e.kind === "exec_denied" ? "d" : "e"}${e.t}`,
   );
 
 Deno.test("settleDecisions: a decision comes out just before the first other event a lag later, in order; the rest at the end", async () => {
@@ -64,14 +69,33 @@ Deno.test("settleDecisions: a decision comes out just before the first other eve
   ]);
 });
 
-Deno.test("settleDecisions: more than maxHeld waiting lets the oldest go", async () => {
+Deno.test("settleDecisions: a decision far ahead in time holds back no other", async () => {
   assertEquals(
-    await order([denied(1, 1), denied(2, 2), denied(3, 3), exit(4, 4)], 2),
-    ["d1", "e4", "d2", "d3"],
+    await order([denied(1e15, 5), denied(10, 6), exit(200, 7)], 100, 100),
+    ["d10", "e200", "d1000000000000000"],
   );
 });
 
-Deno.test("ProcessTable.holderAt: the latest holder of the pid started by then, ended or not; ended ones kept for a while and a number", () => {
+Deno.test("settleDecisions: more than maxHeld waiting lets the earliest go, marked unsettled and counted", async () => {
+  const table = new ProcessTable("b");
+  const settler = new DecisionSettler(table, 2);
+  const events = [denied(3, 3), denied(1, 1), denied(2, 2), exit(4, 4)];
+  assertEquals(await order(events, undefined, undefined, settler), [
+    "d1",
+    "e4",
+    "d2",
+    "d3",
+  ]);
+  assertEquals(settler.unsettled, 1);
+  assertEquals(events.map((e) => table.unsettled(e)), [
+    false,
+    true,
+    false,
+    false,
+  ]);
+});
+
+Deno.test("ProcessTable.holderAt: the latest holder of the pid started by then, ended or not; the latest to end kept, and every one of a watched pid", () => {
   const table = new ProcessTable("b");
   table.observe(create(10, 5));
   table.observe(exit(20, 5));
@@ -80,23 +104,25 @@ Deno.test("ProcessTable.holderAt: the latest holder of the pid started by then, 
   const second = table.holderAt(5, 30)!;
   assertEquals([first.start, second.start], [10, 25]);
   assertEquals(table.holderAt(5, 5), undefined, "none started by then");
+  table.watch(5);
   table.observe(exit(40, 5));
-  assertEquals(
-    table.holderAt(5, 30)?.entityId,
-    second.entityId,
-    "ended since, still found",
-  );
-  // past the time kept: forgotten
-  table.observe(exit(40 + ENDED_KEPT_NS + 1, 99));
-  assertEquals(table.holderAt(5, 30), undefined);
-  // past the number kept: the oldest forgotten
-  const t = 50 + ENDED_KEPT_NS;
-  table.observe(create(t, 6));
-  table.observe(exit(t + 1, 6));
+  // a time far ahead forgets nothing
+  table.observe(exit(1e15, 99));
+  // more than the number kept end: the watched pid's are kept
   for (let i = 0; i < MAX_ENDED_KEPT; i++) {
-    table.observe(create(t + 2, 1000 + i));
-    table.observe(exit(t + 3, 1000 + i));
+    table.observe(create(50, 1000 + i));
+    table.observe(exit(60, 1000 + i));
   }
-  assertEquals(table.holderAt(6, t), undefined);
-  assertEquals(table.holderAt(1000, t + 2)?.start, t + 2);
+  assertEquals(table.holderAt(5, 30)?.entityId, second.entityId);
+  assertEquals(table.holderAt(1000, 55)?.start, 50, "the latest to end kept");
+  // no longer watched: they go as the others went
+  table.unwatch(5);
+  assertEquals(table.holderAt(5, 30), undefined);
+  // one pid's ended processes are bounded
+  for (let i = 0; i < MAX_ENDED_PER_PID + 10; i++) {
+    table.observe(create(100 + 2 * i, 7));
+    table.observe(exit(101 + 2 * i, 7));
+  }
+  assertEquals(table.holderAt(7, 100), undefined, "the oldest gone");
+  assertEquals(table.holderAt(7, 100 + 2 * 70)?.start, 100 + 2 * 70);
 });

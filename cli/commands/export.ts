@@ -24,11 +24,12 @@ import { escapeText } from "../text/mod.ts";
 import { openOutput } from "../io/mod.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { joinImageHashes } from "../interop/join_image_hashes.ts";
-import { settleDecisions } from "../interop/settle_decisions.ts";
+import { DecisionSettler } from "../interop/settle_decisions.ts";
 import {
   ecsMapper,
   type JsonObject,
   ocsfMapper,
+  ProcessTable,
   procrecEventLine,
   procrecHeaderLine,
   toJson,
@@ -90,7 +91,8 @@ a segment directory reads only the segments covering the span.
 In ecs and ocsf, an image hash goes on its exec's document, and an exec
 rule's decision names the process that held its pid at its time: the
 decision's document comes out up to a second of event time after where it
-was recorded, once the kernel's exits and creations before it have come.
+was recorded, once the kernel's exits and creations before it have come
+(past 16,384 waiting at once, the earliest names no process, counted).
 
 --redact redacts as record --redact does (see procrec record --help); the
 header line lists the rules. For a redacted recording that names its
@@ -148,13 +150,15 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
     }) + "\n"
     : "";
   let map: (e: ProcEvent) => string | undefined;
+  let settler: DecisionSettler | undefined;
   if (format === "jsonl") {
     await out.write(procrecHeaderLine(header) + "\n");
     map = (e) => procrecEventLine(e) + "\n";
   } else {
+    settler = new DecisionSettler(new ProcessTable(header.bootId));
     const m: (e: ProcEvent) => JsonObject | undefined = format === "ecs"
-      ? ecsMapper(header)
-      : ocsfMapper(header);
+      ? ecsMapper(header, settler.table)
+      : ocsfMapper(header, settler.table);
     map = (e) => {
       const doc = m(e);
       // documents hold no big integers: the plain (fast) stringify
@@ -188,15 +192,20 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
     // (ECS, OCSF) an exec rule's decision also waits for the kernel source's
     // exits and creations before it (reported a little later): they tell
     // whose decision it is
-    const events = format === "jsonl"
+    const events = settler === undefined
       ? read
-      : settleDecisions(header.version >= 5 ? joinImageHashes(read) : read);
+      : settler.settle(header.version >= 5 ? joinImageHashes(read) : read);
     for await (const e of events) {
       if (e.t < from || e.t > to) {
         outside++;
         continue;
       }
-      const line = map(redactor ? redactor.event(e) : e);
+      const mapped = redactor ? redactor.event(e) : e;
+      // (the redacted copy of a decision let out early is one too)
+      if (mapped !== e && settler?.table.unsettled(e)) {
+        settler.table.markUnsettled(mapped);
+      }
+      const line = map(mapped);
       if (line === undefined) skipped++;
       else {
         written++;
@@ -221,6 +230,10 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
     note += ` (${skipped} thread, comm, image-load or lost events not mapped)`;
   }
   if (outside > 0) note += ` (${outside} outside --from/--to)`;
+  if (settler !== undefined && settler.unsettled > 0) {
+    note +=
+      ` (${settler.unsettled} exec rule decisions name no process: more than ${settler.maxHeld} waited for the kernel's events at once)`;
+  }
   printErr(note + "\n");
   for (const p of r.problems) {
     printErr(

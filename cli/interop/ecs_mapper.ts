@@ -66,7 +66,9 @@ export type JsonObject = Record<string, unknown>;
 /**
  * Returns a function that maps each event, in recording order, to an ECS
  * document, or `undefined` for events that are not a process's creation,
- * exec, exit or snapshot.
+ * exec, exit or snapshot. `table` remembers the processes (a
+ * `DecisionSettler` of settle_decisions.ts shares it, to hold decisions
+ * back until the exits before them have come).
  *
  * @example
  * ```ts
@@ -82,8 +84,8 @@ export type JsonObject = Record<string, unknown>;
  */
 export function ecsMapper(
   header: Pick<RecordingHeader, "host" | "os" | "bootId" | "timeBase">,
+  table: ProcessTable = new ProcessTable(header.bootId),
 ): (event: ProcEvent) => JsonObject | undefined {
-  const table = new ProcessTable(header.bootId);
   const utc = (t: number) => isoFromNs(header.timeBase.utcNs + BigInt(t));
   const accounts = new AccountBook();
   let sequence = 0;
@@ -139,10 +141,12 @@ export function ecsMapper(
     if (event.kind === "exec_denied" || event.kind === "exec_audited") {
       const denied = event.kind === "exec_denied";
       // (the process that called exec, to pivot to its other documents)
-      const caller = table.holderAt(event.pid, event.t);
+      // (none when it came out before the kernel's events had caught up)
+      const settled = !table.unsettled(event);
+      const caller = settled ? table.holderAt(event.pid, event.t) : undefined;
       // (its parent when it called exec, as ppid and parentImage are: the
       // one it was created by may have exited since)
-      const parent = table.holderAt(event.ppid, event.t);
+      const parent = settled ? table.holderAt(event.ppid, event.t) : undefined;
       const doc = base(
         event.t,
         "event",

@@ -64,7 +64,8 @@ const OS = {
 
 /**
  * Returns a function that maps each event, in recording order, to an OCSF
- * Process Activity event, or `undefined` for other events.
+ * Process Activity event, or `undefined` for other events. `table`
+ * remembers the processes (as for `ecsMapper`).
  *
  * @example
  * ```ts
@@ -79,8 +80,8 @@ const OS = {
  */
 export function ocsfMapper(
   header: Pick<RecordingHeader, "host" | "os" | "bootId" | "timeBase">,
+  table: ProcessTable = new ProcessTable(header.bootId),
 ): (event: ProcEvent) => JsonObject | undefined {
-  const table = new ProcessTable(header.bootId);
   const accounts = new AccountBook();
   const ms = (t: number) =>
     Number((header.timeBase.utcNs + BigInt(t)) / 1_000_000n);
@@ -159,10 +160,12 @@ export function ocsfMapper(
     if (event.kind === "exec_denied" || event.kind === "exec_audited") {
       const denied = event.kind === "exec_denied";
       // (the process that called exec, to pivot to its other events)
-      const caller = table.holderAt(event.pid, event.t);
+      // (none when it came out before the kernel's events had caught up)
+      const settled = !table.unsettled(event);
+      const caller = settled ? table.holderAt(event.pid, event.t) : undefined;
       // (its parent when it called exec, as ppid and parentImage are: the
       // one it was created by may have exited since)
-      const parent = table.holderAt(event.ppid, event.t);
+      const parent = settled ? table.holderAt(event.ppid, event.t) : undefined;
       return {
         activity_id: 1,
         activity_name: "Launch",

@@ -8,10 +8,13 @@
 import type { ProcessInfo, ProcEvent } from "../events/types.ts";
 import { processId } from "../analysis/process_id.ts";
 
-/** How long (ns of event time) an ended process is kept for {@link ProcessTable.holderAt}. */
-export const ENDED_KEPT_NS = 10_000_000_000;
-/** How many ended processes are kept at most for {@link ProcessTable.holderAt}. */
+/**
+ * How many ended processes {@link ProcessTable.holderAt} remembers, besides
+ * those of the pids {@link ProcessTable.watch}ed: the latest to end.
+ */
 export const MAX_ENDED_KEPT = 8192;
+/** How many ended processes of one pid it remembers at most. */
+export const MAX_ENDED_PER_PID = 64;
 
 /** A process as an exporter describes it. */
 export interface ProcessView {
@@ -53,15 +56,20 @@ export class ProcessTable {
   #byGuid = new Map<string, ProcessView>();
   #guidOf = new WeakMap<ProcessView, string>();
   /**
-   * The processes that ended lately, by pid, in the order they ended: what
-   * names them only (their texts and parents are let go).
+   * The processes that ended lately, by pid, in the order they ended
+   * (at most {@link MAX_ENDED_PER_PID} each): what names them only (their
+   * texts and parents are let go).
    */
   #ended = new Map<number, ProcessHolder[]>();
-  /** The same, each with the event time it ended at, oldest first (from `#endedHead`). */
-  #endedQueue: { view: ProcessHolder; t: number }[] = [];
+  /** The latest {@link MAX_ENDED_KEPT} of them to end, oldest first (from `#endedHead`). */
+  #endedQueue: ProcessHolder[] = [];
   #endedHead = 0;
-  /** The latest event time observed. */
-  #now = -Infinity;
+  /** Those of `#ended` still in `#endedQueue`. */
+  #queued = new Set<ProcessHolder>();
+  /** The pids watched, with how many times each. */
+  #watched = new Map<number, number>();
+  /** Decisions whose process could not be told (see {@link unsettled}). */
+  #unsettled = new WeakSet<ProcEvent>();
 
   constructor(readonly bootId: string) {}
 
@@ -75,7 +83,6 @@ export class ProcessTable {
    * events that are not about a process's lifecycle, `undefined`.
    */
   observe(event: ProcEvent): EventContext | undefined {
-    if (event.t > this.#now) this.#now = event.t;
     switch (event.kind) {
       case "process_create":
       case "process_snapshot": {
@@ -100,7 +107,7 @@ export class ProcessTable {
         if (event.info) self.info = event.info;
         if (parent) self.parent = parent;
         // (a holder of the pid whose exit was not seen ended by now)
-        this.#forget(this.#live.get(event.pid), event.t);
+        this.#forget(this.#live.get(event.pid));
         this.#live.set(event.pid, self);
         if (event.guid !== undefined) {
           this.#byGuid.set(event.guid.toLowerCase(), self);
@@ -126,7 +133,7 @@ export class ProcessTable {
               pid: event.pid,
               start: NaN,
             };
-        this.#forget(self, event.t);
+        this.#forget(self);
         return self.parent ? { self, parent: self.parent } : { self };
       }
       default:
@@ -138,11 +145,11 @@ export class ProcessTable {
    * The process that held this pid at time `t`, as the analysis attaches an
    * exec rule's decision (which names its process by pid): of the running
    * one and those of the pid that ended lately, the latest that started by
-   * `t` (the first to end of those that started at that time). Ended
-   * processes are kept for {@link ENDED_KEPT_NS} of event time after their
-   * end, at most {@link MAX_ENDED_KEPT} of them (`settleDecisions` of
-   * settle_decisions.ts holds a decision back until the exits before it
-   * have come).
+   * `t` (the first to end of those that started at that time). The ended
+   * ones are the latest {@link MAX_ENDED_KEPT} to end, and every one of a
+   * pid {@link watch}ed when it ended until it is no longer watched
+   * (`settleDecisions` of settle_decisions.ts watches the pids of the
+   * decisions it holds back, until the exits before them have come).
    */
   holderAt(pid: number, t: number): ProcessHolder | undefined {
     let best: ProcessHolder | undefined;
@@ -157,6 +164,37 @@ export class ProcessTable {
     return best;
   }
 
+  /** Keeps every process of `pid` that ends from now on, until {@link unwatch}. */
+  watch(pid: number): void {
+    this.#watched.set(pid, (this.#watched.get(pid) ?? 0) + 1);
+  }
+
+  /** Undoes one {@link watch}; the pid's ended processes then go as any. */
+  unwatch(pid: number): void {
+    const n = this.#watched.get(pid) ?? 0;
+    if (n > 1) {
+      this.#watched.set(pid, n - 1);
+      return;
+    }
+    this.#watched.delete(pid);
+    // those kept only because it was watched go now
+    const list = this.#ended.get(pid);
+    if (list === undefined) return;
+    const kept = list.filter((h) => this.#queued.has(h));
+    if (kept.length > 0) this.#ended.set(pid, kept);
+    else this.#ended.delete(pid);
+  }
+
+  /** Marks a decision whose process could not be told: it names none. */
+  markUnsettled(decision: ProcEvent): void {
+    this.#unsettled.add(decision);
+  }
+
+  /** Whether {@link markUnsettled} marked this decision. */
+  unsettled(decision: ProcEvent): boolean {
+    return this.#unsettled.has(decision);
+  }
+
   #implicit(pid: number, t: number): ProcessView {
     const v: ProcessView = {
       entityId: processId(this.bootId, pid, t),
@@ -167,7 +205,7 @@ export class ProcessTable {
     return v;
   }
 
-  #forget(v: ProcessView | undefined, t: number): void {
+  #forget(v: ProcessView | undefined): void {
     if (v === undefined) return;
     if (this.#live.get(v.pid) === v) this.#live.delete(v.pid);
     const key = this.#guidOf.get(v);
@@ -176,21 +214,26 @@ export class ProcessTable {
     }
     // kept a while for the decisions about it that come after its exit
     const holder = { entityId: v.entityId, pid: v.pid, start: v.start };
+    // (a start that does not compare is never a holder)
+    if (!(holder.start === holder.start)) return;
     const list = this.#ended.get(v.pid);
     if (list === undefined) this.#ended.set(v.pid, [holder]);
-    else list.push(holder);
-    this.#endedQueue.push({ view: holder, t });
+    else {
+      list.push(holder);
+      if (list.length > MAX_ENDED_PER_PID) list.shift();
+    }
+    this.#endedQueue.push(holder);
+    this.#queued.add(holder);
     const q = this.#endedQueue;
-    while (
-      this.#endedHead < q.length &&
-      (q.length - this.#endedHead > MAX_ENDED_KEPT ||
-        !(q[this.#endedHead].t >= this.#now - ENDED_KEPT_NS))
-    ) {
-      const old = q[this.#endedHead++].view;
-      const of = this.#ended.get(old.pid)!;
-      // (the oldest of its pid: they end in the queue's order)
-      of.shift();
-      if (of.length === 0) this.#ended.delete(old.pid);
+    while (q.length - this.#endedHead > MAX_ENDED_KEPT) {
+      const old = q[this.#endedHead++];
+      this.#queued.delete(old);
+      if (this.#watched.has(old.pid)) continue;
+      const of = this.#ended.get(old.pid);
+      const at = of?.indexOf(old) ?? -1;
+      if (at < 0) continue; // (gone past the pid's own bound)
+      of!.splice(at, 1);
+      if (of!.length === 0) this.#ended.delete(old.pid);
     }
     if (this.#endedHead > 4096 && this.#endedHead * 2 > q.length) {
       q.splice(0, this.#endedHead);
