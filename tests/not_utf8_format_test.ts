@@ -134,12 +134,47 @@ Deno.test("a provenance code that is neither 0-5 nor, for a text with a value, t
   // 8 on a text field, with its value told or imported: read
   for (const code of [8, 9, 10, 13]) {
     const array = encodeEvent(
-      exec({ image: "/x", from: { image: "kernel" } }),
+      exec({ image: "/x", cgroup: "/a\ufffd", from: { image: "kernel" } }),
     ) as unknown[];
     (array[4] as unknown[])[6] = [1, 0, 0, 0, 0, 0, 0, code];
     const e = decodeEvent(array);
     assert(e.kind === "exec" && e.info.notUtf8?.join() === "cgroup");
   }
+});
+
+Deno.test("a provenance code that says a text was not UTF-8 when the info has no such text is refused, naming the field and the text", () => {
+  // the argv's flag is read with a command line for the text too
+  const cmdline = encodeEvent(
+    exec({ image: "/x", cmdline: "x \ufffd", from: { image: "kernel" } }),
+  ) as unknown[];
+  (cmdline[4] as unknown[])[6] = [1, 9];
+  const read = decodeEvent(cmdline);
+  assert(read.kind === "exec" && read.info.notUtf8?.join() === "argv");
+  const cases: [number, string][] = [
+    [1, "info.argv or info.cmdline"],
+    [2, "info.comm"],
+    [3, "info.cwd"],
+    [4, "info.user"],
+    [7, "info.cgroup"],
+  ];
+  for (const [at, text] of cases) {
+    const array = encodeEvent(
+      exec({ image: "/x", from: { image: "kernel" } }),
+    ) as unknown[];
+    const from = [1, 0, 0, 0, 0, 0, 0, 0];
+    from[at] = 9;
+    (array[4] as unknown[])[6] = from;
+    const message = errorOf(() => decodeEvent(array));
+    assert(
+      message.includes(`"info.from[${at}]"`) &&
+        message.includes(`expected ${text} (absent)`),
+      `${at}: ${message}`,
+    );
+  }
+  // the image's own: an exec whose image is absent
+  const array = encodeEvent(exec({ argv: ["x"], from: {} })) as unknown[];
+  (array[4] as unknown[])[6] = [9];
+  assert(errorOf(() => decodeEvent(array)).includes("expected info.image"));
 });
 
 Deno.test("the analysis keeps notUtf8 on the exec step, a fork copies it, a comm event's flags its process, and the tree shows each", async () => {
@@ -197,7 +232,7 @@ Deno.test("import jsonl refuses a notUtf8 that is not a list of distinct text fi
   } as const;
   const line = (notUtf8: unknown) =>
     procrecEventLine(
-      exec({ image: "/x", from: { image: "kernel" }, notUtf8 }),
+      exec({ image: "/x", argv: ["x"], from: { image: "kernel" }, notUtf8 }),
     );
   for (
     const bad of ["imagecwd", ["bogus"], ["file"], [], ["image", "image"], 5]

@@ -215,6 +215,16 @@ export const DECISION_TEXT_FIELDS: readonly DecisionTextField[] = [
   "cgroup",
 ];
 
+/** The info keys holding the text of each of {@link TEXT_INFO_FIELDS}. */
+const NOT_UTF8_TEXT: Partial<Record<InfoField, readonly string[]>> = {
+  image: ["image"],
+  argv: ["argv", "cmdline"],
+  comm: ["comm"],
+  cwd: ["cwd"],
+  cred: ["user"],
+  cgroup: ["cgroup"],
+};
+
 /** The field each position of an encoded `info.from` is about. */
 export const INFO_FIELDS: InfoField[] = [
   "image",
@@ -650,6 +660,19 @@ function decodeInfo(value: unknown, kind: string): ProcessInfo {
       });
       info.ns = ns;
     } else info[name] = check(v, type, `info.${name}`, kind);
+  }
+  // (a text said not to be UTF-8 is there: no writer flags a text it did
+  // not write)
+  for (const f of notUtf8) {
+    if (NOT_UTF8_TEXT[f]!.every((k) => info[k] === undefined)) {
+      throw new SyntaxError(
+        `${kind} event field "info.from[${
+          INFO_FIELDS.indexOf(f)
+        }]" says the ${f} was not UTF-8, expected info.${
+          NOT_UTF8_TEXT[f]!.join(" or info.")
+        } (absent)`,
+      );
+    }
   }
   // (last: the key a fast decoder never makes comes after the others)
   if (notUtf8.length > 0) info.notUtf8 = notUtf8;
