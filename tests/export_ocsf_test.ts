@@ -59,6 +59,7 @@ const OCSF_TYPES: Record<
   "unmapped.cgroup": "string_t",
   "unmapped.args_truncated": "boolean_t",
   "unmapped.not_utf8": "string_t[]",
+  "unmapped.unsettled": "boolean_t",
   "unmapped.fileless": "boolean_t",
   "unmapped.deleted_image": "boolean_t",
   "unmapped.parent.args_truncated": "boolean_t",

@@ -1,4 +1,6 @@
-import { assertEquals } from "./import_assert.ts";
+import { assert, assertEquals } from "./import_assert.ts";
+import { ecsMapper } from "../cli/interop/ecs_mapper.ts";
+import { ocsfMapper } from "../cli/interop/ocsf_mapper.ts";
 import { DecisionSettler } from "../cli/interop/settle_decisions.ts";
 import {
   MAX_ENDED_KEPT,
@@ -124,5 +126,39 @@ Deno.test("ProcessTable.holderAt: the latest holder of the pid started by then, 
     table.observe(exit(101 + 2 * i, 7));
   }
   assertEquals(table.holderAt(7, 100), undefined, "the oldest gone");
-  assertEquals(table.holderAt(7, 100 + 2 * 70)?.start, 100 + 2 * 70);
+  const lastStart = 100 + 2 * (MAX_ENDED_PER_PID + 9);
+  assertEquals(table.holderAt(7, lastStart)?.start, lastStart);
+});
+
+Deno.test("ecs and ocsf: a decision let out unsettled names no process and says so", () => {
+  const header = {
+    host: "h",
+    os: "linux" as const,
+    bootId: "b",
+    timeBase: { monoNs: 0n, utcNs: 0n },
+  };
+  for (const format of ["ecs", "ocsf"]) {
+    const table = new ProcessTable("b");
+    const map = format === "ecs"
+      ? ecsMapper(header, table)
+      : ocsfMapper(header, table);
+    map(create(1, 5));
+    const settled = denied(10, 5);
+    const early = denied(11, 5);
+    table.markUnsettled(early);
+    // deno-lint-ignore no-explicit-any
+    const [a, b] = [map(settled), map(early)] as any[];
+    if (format === "ecs") {
+      assert(a.process.entity_id !== undefined);
+      assertEquals(a.procrec.decision.unsettled, undefined);
+      assertEquals(b.process.entity_id, undefined);
+      assertEquals(b.procrec.decision.unsettled, true);
+    } else {
+      assert(a.process.uid !== undefined);
+      assertEquals(a.unmapped.unsettled, undefined);
+      assertEquals(b.process.uid, undefined);
+      assertEquals(b.actor.process.uid, undefined);
+      assertEquals(b.unmapped.unsettled, true);
+    }
+  }
 });

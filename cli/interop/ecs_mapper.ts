@@ -30,7 +30,9 @@
  * unlinked when it ran), and the same of the parent under
  * `procrec.parent`; an exec rule's decision has
  * `procrec.decision.args_truncated` and `procrec.decision.not_utf8`
- * (`image`, `argv`, `parentImage`, `cgroup`).
+ * (`image`, `argv`, `parentImage`, `cgroup`), and `procrec.decision.unsettled`
+ * when it names no process because it came out before the kernel's events
+ * had caught up with it (`DecisionSettler` of settle_decisions.ts).
  *
  * `process.exit_code` is absent when the source reported no status
  * (Sysmon); a process killed by a signal has `process.exit_code` 128 + the
@@ -185,6 +187,7 @@ export function ecsMapper(
             ...(event.byContent ? { matched_by: "content" } : {}),
             ...(event.cgroup ? { cgroup: event.cgroup } : {}),
             ...(event.argvTruncated ? { args_truncated: true } : {}),
+            ...(settled ? {} : { unsettled: true }),
             ...(event.notUtf8 ? { not_utf8: [...event.notUtf8] } : {}),
           },
         },

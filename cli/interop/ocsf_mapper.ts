@@ -28,7 +28,8 @@
  *   `parent`, and `hash_state` (why `file.hashes` is absent: `changed`,
  *   `gone`, `error`, `skipped`); an exec rule's decision has
  *   `args_truncated` and `not_utf8` (`image`, `argv`, `parentImage`,
- *   `cgroup`).
+ *   `cgroup`), and `unsettled` when it names no process because it came out
+ *   before the kernel's events had caught up with it.
  * - `device` {`hostname`, `type_id` 0, `os` {`name`, `type_id`}};
  *   `metadata` {`version`, `product` {`name` "procrec", `vendor_name`,
  *   `version`}}.
@@ -206,6 +207,7 @@ export function ocsfMapper(
           ...(event.cgroup ? { cgroup: event.cgroup } : {}),
           ...(event.argvTruncated ? { args_truncated: true } : {}),
           ...(event.notUtf8 ? { not_utf8: [...event.notUtf8] } : {}),
+          ...(settled ? {} : { unsettled: true }),
         },
       };
     }

@@ -14,7 +14,7 @@ import { processId } from "../analysis/process_id.ts";
  */
 export const MAX_ENDED_KEPT = 8192;
 /** How many ended processes of one pid it remembers at most. */
-export const MAX_ENDED_PER_PID = 64;
+export const MAX_ENDED_PER_PID = 16;
 
 /** A process as an exporter describes it. */
 export interface ProcessView {
