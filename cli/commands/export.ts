@@ -92,7 +92,8 @@ In ecs and ocsf, an image hash goes on its exec's document, and an exec
 rule's decision names the process that held its pid at its time: the
 decision's document comes out up to a second of event time after where it
 was recorded, once the kernel's exits and creations before it have come
-(past 16,384 waiting at once, the earliest names no process, counted).
+(past 16,384 waiting at once, the earliest names no process and says
+"unsettled"; they are counted).
 
 --redact redacts as record --redact does (see procrec record --help); the
 header line lists the rules. For a redacted recording that names its
