@@ -13,6 +13,15 @@ import {
   writeRecording,
 } from "./export_helpers.ts";
 import { MAX_ENDED_KEPT } from "../cli/interop/process_table.ts";
+import { processCreate } from "./_recording_helpers.ts";
+
+/** The documents of `procrec export PATH --format FORMAT` (it must succeed). */
+// deno-lint-ignore no-explicit-any
+async function exportDocs(path: string, format: string): Promise<any[]> {
+  const run = await procrec(["export", path, "--format", format]);
+  assertEquals(run.code, 0, run.stderr);
+  return lines(run.stdout).map((l) => JSON.parse(l));
+}
 
 /**
  * The ECS type of every field the export writes, as the ECS field reference
@@ -487,16 +496,7 @@ Deno.test("export ecs and ocsf: a decision names the parent the process had when
         euid: 0,
       },
     ]);
-    const out = async (format: string) => {
-      const run = await procrec([
-        "export",
-        `${dir}/a.cbor`,
-        "--format",
-        format,
-      ]);
-      assertEquals(run.code, 0, run.stderr);
-      return lines(run.stdout).map((l) => JSON.parse(l));
-    };
+    const out = (format: string) => exportDocs(`${dir}/a.cbor`, format);
     const ecs = await out("ecs");
     const id = (pid: number) =>
       ecs.find((d) => d.process.pid === pid).process.entity_id;
@@ -582,16 +582,7 @@ Deno.test("export ecs and ocsf: a decision reported before the exit of its pid's
       // a second later: the decisions are settled before it
       { kind: "process_exit", t: 2_000_000_000, pid: 100, tid: 100, status: 0 },
     ]);
-    const out = async (format: string) => {
-      const run = await procrec([
-        "export",
-        `${dir}/a.cbor`,
-        "--format",
-        format,
-      ]);
-      assertEquals(run.code, 0, run.stderr);
-      return lines(run.stdout).map((l) => JSON.parse(l));
-    };
+    const out = (format: string) => exportDocs(`${dir}/a.cbor`, format);
     const ecs = await out("ecs");
     const doc = (pid: number, type: string) =>
       ecs.find((d) =>
@@ -627,17 +618,7 @@ Deno.test("export ecs and ocsf: a decision reported before the exit of its pid's
 
 Deno.test("export ecs: a decision still names its process when more processes than the exporter remembers end while it is held", async () => {
   await withTempDir(async (dir) => {
-    const create = (t: number, pid: number) => ({
-      kind: "process_create" as const,
-      t,
-      pid,
-      tid: pid,
-      ppid: 1,
-      ptid: 1,
-      creatorPid: 1,
-      creatorTid: 1,
-      start: t,
-    });
+    const create = (t: number, pid: number) => processCreate(t, pid, 1);
     const exit = (t: number, pid: number) => ({
       kind: "process_exit" as const,
       t,
@@ -669,9 +650,7 @@ Deno.test("export ecs: a decision still names its process when more processes th
     }
     events.push(exit(2_000_000_000, 7));
     await writeRecording(`${dir}/a.cbor`, events);
-    const run = await procrec(["export", `${dir}/a.cbor`, "--format", "ecs"]);
-    assertEquals(run.code, 0, run.stderr);
-    const docs = lines(run.stdout).map((l) => JSON.parse(l));
+    const docs = await exportDocs(`${dir}/a.cbor`, "ecs");
     const start = docs.find((d) =>
       d.process.pid === 1000 && d.event.action === "process_create"
     );

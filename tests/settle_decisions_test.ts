@@ -8,6 +8,7 @@ import {
   ProcessTable,
 } from "../cli/interop/process_table.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
+import { processCreate } from "./_recording_helpers.ts";
 
 const denied = (t: number, pid: number): ProcEvent => ({
   kind: "exec_denied",
@@ -27,17 +28,7 @@ const exit = (t: number, pid: number): ProcEvent => ({
   tid: pid,
   status: 0,
 });
-const create = (t: number, pid: number): ProcEvent => ({
-  kind: "process_create",
-  t,
-  pid,
-  tid: pid,
-  ppid: 1,
-  ptid: 1,
-  creatorPid: 1,
-  creatorTid: 1,
-  start: t,
-});
+const create = (t: number, pid: number) => processCreate(t, pid, 1);
 async function* from(events: ProcEvent[]): AsyncGenerator<ProcEvent> {
   yield* events;
 }
