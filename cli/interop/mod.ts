@@ -18,7 +18,7 @@
  * {@link ecsMapper} (Elastic Common Schema), {@link ocsfMapper} (OCSF Process
  * Activity, class 1007), the last two through a {@link ProcessTable} that
  * remembers only the processes alive and those ended lately (an exec rule's
- * decision, held back by `settleDecisions` until the kernel source's events
+ * decision, held back by `DecisionSettler` until the kernel source's events
  * have caught up with it, names the process that held its pid then).
  *
  * Limitations: a Sysmon import holds one host's process records in memory to

@@ -148,7 +148,7 @@ export class ProcessTable {
    * `t` (the first to end of those that started at that time). The ended
    * ones are the latest {@link MAX_ENDED_KEPT} to end, and every one of a
    * pid {@link watch}ed when it ended until it is no longer watched
-   * (`settleDecisions` of settle_decisions.ts watches the pids of the
+   * (`DecisionSettler` of settle_decisions.ts watches the pids of the
    * decisions it holds back, until the exits before them have come).
    */
   holderAt(pid: number, t: number): ProcessHolder | undefined {
