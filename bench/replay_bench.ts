@@ -3,9 +3,9 @@
  * recording and prints events/s for raw decoding (reader only), decode +
  * analysis, and the diff of two such recordings, with peak memory; then the
  * analysis of a recording of as many events over 100 times fewer processes,
- * to show that memory follows processes, not events. The figures are
- * measured in a process of their own ({@link measureReplayInChild}), the
- * diff first after raw decoding (peak RSS is the process's). `BENCH_EVENTS`
+ * to show that memory follows processes, not events. The diff and the other
+ * figures are each measured in a process of their own, after raw decoding
+ * ({@link measureReplayInChild}: peak RSS is the process's). `BENCH_EVENTS`
  * sets the number of events. `deno task bench --small-chunks [ROUNDS]` measures the
  * row of many small chunks alone (after a raw pass, as the whole bench
  * takes it), ROUNDS times.
@@ -361,18 +361,17 @@ export async function measureSmallChunks(
 
 /**
  * Measures raw decoding, then (`part`) decode + analysis, memory and small
- * chunks, or the diff, or all of them, the diff last, on `rec`; prints each
- * figure with `log` as it comes. Peak RSS is sampled every 5 ms; run with
- * `--v8-flags=--expose-gc` for the retained figures (`deno task bench` adds
- * the V8 flags the launcher gives the analysis). The process's RSS carries
- * over from one path to the next: {@link measureReplayInChild} measures the
- * diff and the rest each in a process of its own. The figures of the part
- * not measured are NaN.
+ * chunks, or the diff, on `rec`; prints each figure with `log` as it comes.
+ * Peak RSS is sampled every 5 ms; run with `--v8-flags=--expose-gc` for the
+ * retained figures (`deno task bench` adds the V8 flags the launcher gives
+ * the analysis). The process's RSS carries over from one path to the next:
+ * {@link measureReplayInChild} measures each part in a process of its own.
+ * The figures of the other part are NaN.
  */
 export async function measureReplay(
   rec: ReplayRecordings,
   log: (line: string) => void = console.log,
-  part: "all" | "analysis" | "diff" = "all",
+  part: "analysis" | "diff",
 ): Promise<ReplayFigures> {
   const timer = setInterval(sample, 5);
   try {

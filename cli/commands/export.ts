@@ -190,23 +190,24 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
         path,
       ),
     );
+    const joined = settler !== undefined && header.version >= 5
+      ? joinImageHashes(read)
+      : read;
+    // the span's events, redacted, as the documents are made of them
+    async function* chosen(events: AsyncIterable<ProcEvent>) {
+      for await (const e of events) {
+        if (e.t < from || e.t > to) outside++;
+        else yield redactor ? redactor.event(e) : e;
+      }
+    }
     // (ECS, OCSF) an exec rule's decision also waits for the kernel source's
     // exits and creations before it (reported a little later): they tell
     // whose decision it is
     const events = settler === undefined
-      ? read
-      : settler.settle(header.version >= 5 ? joinImageHashes(read) : read);
+      ? chosen(joined)
+      : settler.settle(chosen(joined));
     for await (const e of events) {
-      if (e.t < from || e.t > to) {
-        outside++;
-        continue;
-      }
-      const mapped = redactor ? redactor.event(e) : e;
-      // (the redacted copy of a decision let out early is one too)
-      if (mapped !== e && settler?.table.unsettled(e)) {
-        settler.table.markUnsettled(mapped);
-      }
-      const line = map(mapped);
+      const line = map(e);
       if (line === undefined) skipped++;
       else {
         written++;
