@@ -194,12 +194,12 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
       ? joinImageHashes(read)
       : read;
     // the span's events, redacted, as the documents are made of them
-    async function* chosen(events: AsyncIterable<ProcEvent>) {
+    const chosen = async function* (events: AsyncIterable<ProcEvent>) {
       for await (const e of events) {
         if (e.t < from || e.t > to) outside++;
         else yield redactor ? redactor.event(e) : e;
       }
-    }
+    };
     // (ECS, OCSF) an exec rule's decision also waits for the kernel source's
     // exits and creations before it (reported a little later): they tell
     // whose decision it is
