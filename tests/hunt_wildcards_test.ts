@@ -195,5 +195,26 @@ Deno.test("hunt: a rule's |re that backtracks for ever ((a+)+$), also with |i or
       assert(r.code === 1, `${re} ${lead}: ${r.code} ${r.stdout} ${r.stderr}`);
       assert(r.stdout.includes("1 hit"), r.stdout);
     }
+    // a pattern with a letter above U+007F is written without the i flag too
+    // (its letter as the class of its cases): before, it kept the flag, and
+    // backtracked for minutes
+    const accented = `${dir}/b.cbor`;
+    await writeRecording(accented, [
+      processCreate(1000, 4000, 1),
+      exec(2000, 4000, "/bin/sh", ["sh", "\u00e9" + "a".repeat(40) + "!"]),
+    ]);
+    for (const [re, lead] of [["re|i", ""], ["re", "(?i)"]]) {
+      const rule = `${dir}/r.yml`;
+      await Deno.writeTextFile(
+        rule,
+        `title: backtracks\nid: r\nlevel: high\nlogsource: {category: process_creation, product: linux}\ndetection:\n  s:\n    CommandLine|${re}: '${lead}\u00e9(a+)+$'\n  t:\n    CommandLine|${re}: '${lead}sh \u00c9(a+)+!$'\n  condition: s or t\n`,
+      );
+      const r = await procrecBounded(["hunt", "--rules", rule, accented], {
+        timeoutMs: 30_000,
+        maxRssMiB: 400,
+      });
+      assert(r.code === 1, `${re} ${lead}: ${r.code} ${r.stdout} ${r.stderr}`);
+      assert(r.stdout.includes("1 hit"), r.stdout);
+    }
   });
 });

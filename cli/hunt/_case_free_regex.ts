@@ -7,32 +7,35 @@
  *
  * @module
  */
+import { foldUnit } from "./_fold_unit.ts";
 
 /**
  * `src` (a pattern for the `i` flag, without the `u` flag) as a pattern
- * that matches exactly the same texts without the `i` flag: each ASCII
- * letter `x` as `[xX]`, and each character class with the other case of
- * the letters it holds. `undefined` when the pattern is not ASCII, or holds
- * an escape that could stand for a letter (`\x41`, `\u0061`, `\cJ`, octal)
- * or a back-reference (the linear engine takes none): then the caller keeps
- * the `i` flag.
+ * that matches exactly the same texts without the `i` flag: each character
+ * that has other cases as a class of all of them (`x` as `[xX]`, `é` as
+ * `[é\u00c9]`), and each character class with the other cases of the
+ * characters it holds. `undefined` when the pattern holds an escape that
+ * could stand for a letter (`\x41`, `\u0061`, `\cJ`, octal) or a
+ * back-reference (the linear engine takes none): then the caller keeps the
+ * `i` flag.
  *
- * Without the `u` flag, the `i` flag folds a character by its upper case,
- * but never a character above U+007F to one below it (ECMA-262,
- * Canonicalize): an ASCII letter matches exactly its two cases, and any
- * other ASCII character only itself.
+ * Without the `u` flag, the `i` flag folds a character (a UTF-16 code unit)
+ * by its upper case, when that is one code unit, but never a character
+ * above U+007F to one below it (ECMA-262, Canonicalize): an ASCII letter
+ * matches exactly its two cases, any other ASCII character only itself, and
+ * a character above U+007F every character of the same upper case
+ * ({@link foldGroup}).
  *
  * @example
  * ```ts
  * import { caseFreeSource } from "./_case_free_regex.ts";
  * if (caseFreeSource("a[b-c]\\d") !== "[aA][b-cBC]\\d") throw new Error();
  * if (caseFreeSource("(?<n>x)") !== "(?<n>[xX])") throw new Error();
+ * if (caseFreeSource("\u00e9") !== "[\u00e9\\u00c9]") throw new Error();
  * if (caseFreeSource("(a)\\1") !== undefined) throw new Error();
  * ```
  */
 export function caseFreeSource(src: string): string | undefined {
-  // deno-lint-ignore no-control-regex
-  if (/[^\x00-\x7f]/.test(src)) return undefined;
   let out = "";
   let i = 0;
   while (i < src.length) {
@@ -60,7 +63,7 @@ export function caseFreeSource(src: string): string | undefined {
       i = close + 1;
       continue;
     }
-    out += isLetter(c) ? `[${c}${other(c)}]` : c;
+    out += literal(c);
     i++;
   }
   return out;
@@ -107,7 +110,10 @@ function caseFreeClass(
       i = b.end;
       dash = false;
       if (a.code !== undefined && b.code !== undefined) {
-        for (let x = a.code; x <= b.code; x++) addOther(added, x);
+        for (let x = a.code; x <= b.code; x++) {
+          // (a code of the range itself needs no adding)
+          addOther(added, x, (y) => y >= a.code! && y <= b.code!);
+        }
       } else {
         if (a.code !== undefined) addOther(added, a.code);
         if (b.code !== undefined) addOther(added, b.code);
@@ -164,9 +170,38 @@ function escapedCode(n: string): number {
   }
 }
 
-function addOther(added: Set<string>, code: number): void {
-  const c = String.fromCharCode(code);
-  if (isLetter(c)) added.add(other(c));
+/**
+ * Adds to `added` (as class atoms) the other cases of `code` that `inRange`
+ * does not hold already.
+ */
+function addOther(
+  added: Set<string>,
+  code: number,
+  inRange: (code: number) => boolean = (y) => y === code,
+): void {
+  if (code < 0x80) {
+    const c = String.fromCharCode(code);
+    if (isLetter(c)) added.add(other(c));
+    return;
+  }
+  for (const y of foldGroup(code)) {
+    if (!inRange(y)) added.add(unitEscape(y));
+  }
+}
+
+/** A character of the pattern (outside a class) as a class of its cases. */
+function literal(c: string): string {
+  if (c < "\x80") return isLetter(c) ? `[${c}${other(c)}]` : c;
+  const group = foldGroup(c.charCodeAt(0));
+  if (group.length < 2) return c;
+  let out = `[${c}`;
+  for (const y of group) if (y !== c.charCodeAt(0)) out += unitEscape(y);
+  return out + "]";
+}
+
+/** `\uXXXX`: one code unit, whatever it is, in a class or out of one. */
+function unitEscape(code: number): string {
+  return `\\u${code.toString(16).padStart(4, "0")}`;
 }
 
 function isLetter(c: string): boolean {
@@ -176,3 +211,30 @@ function isLetter(c: string): boolean {
 function other(c: string): string {
   return c >= "a" ? c.toUpperCase() : c.toLowerCase();
 }
+
+/**
+ * The code units the `i` flag (without `u`) takes for `code` (U+0080 and
+ * above), in order, `code` among them: those of the same {@link foldUnit}
+ * (never an ASCII one). Made for all 65,536 code units on the first call
+ * (a few ms).
+ */
+function foldGroup(code: number): readonly number[] {
+  if (groups === undefined) {
+    groups = new Map();
+    const by = new Map<number, number[]>();
+    for (let x = 0x80; x < 0x10000; x++) {
+      const k = foldUnit(x);
+      const list = by.get(k);
+      if (list === undefined) by.set(k, [x]);
+      else list.push(x);
+    }
+    for (const list of by.values()) {
+      if (list.length < 2) continue;
+      for (const x of list) groups.set(x, list);
+    }
+  }
+  return groups.get(code) ?? [code];
+}
+
+/** {@link foldGroup}'s groups of two or more, by each of their code units. */
+let groups: Map<number, readonly number[]> | undefined;

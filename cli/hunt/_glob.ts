@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { foldUnit } from "./_fold_unit.ts";
 import { DASH, type Part, STAR } from "./_value_parts.ts";
 
 /** In a piece: any one code unit (`?`). */
@@ -123,24 +124,6 @@ export function globTest(parts: Part[]): (text: string) => boolean {
   };
 }
 
-/** Each code unit's fold ({@link caseFolded}), once asked for; -1: not yet. */
-let folds: Int32Array | undefined;
-
-function foldOf(c: number): number {
-  folds ??= new Int32Array(65536).fill(-1);
-  let f = folds[c];
-  if (f < 0) {
-    // as a RegExp with the i flag (and without u) compares: the unit's
-    // upper case when that is one unit, unless it takes a non-ASCII unit
-    // to ASCII
-    const u = String.fromCharCode(c).toUpperCase();
-    f = u.length !== 1 ? c : u.charCodeAt(0);
-    if (c >= 128 && f < 128) f = c;
-    folds[c] = f;
-  }
-  return f;
-}
-
 /** Whether every unit of `s` is ASCII. */
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
@@ -168,7 +151,7 @@ export function caseFolded(s: string): string {
   if (isAscii(s)) out = s.toUpperCase();
   else {
     const units = new Array<number>(s.length);
-    for (let i = 0; i < s.length; i++) units[i] = foldOf(s.charCodeAt(i));
+    for (let i = 0; i < s.length; i++) units[i] = foldUnit(s.charCodeAt(i));
     out = "";
     // (in slices: a call takes only so many arguments)
     for (let i = 0; i < units.length; i += 8192) {

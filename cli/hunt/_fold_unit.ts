@@ -1,0 +1,35 @@
+/**
+ * A UTF-16 code unit as a regular expression with the `i` flag (and without
+ * `u`) compares it (private to cli/hunt): ECMA-262's Canonicalize. Pure.
+ *
+ * @module
+ */
+
+/** Each code unit's fold, once asked for; -1: not yet. */
+let folds: Int32Array | undefined;
+
+/**
+ * The unit's upper case when that is one unit, unless it takes a unit
+ * above U+007F to ASCII (then, as for every unit without one, the unit
+ * itself): two units match each other under the `i` flag exactly when
+ * their folds are equal.
+ *
+ * @example
+ * ```ts
+ * import { foldUnit } from "./_fold_unit.ts";
+ * if (foldUnit(0x61) !== 0x41) throw new Error("a");
+ * if (foldUnit(0x17f) !== 0x17f) throw new Error("long s: S is ASCII");
+ * if (foldUnit(0x3c2) !== 0x3a3) throw new Error("final sigma");
+ * ```
+ */
+export function foldUnit(c: number): number {
+  folds ??= new Int32Array(65536).fill(-1);
+  let f = folds[c];
+  if (f < 0) {
+    const u = String.fromCharCode(c).toUpperCase();
+    f = u.length !== 1 ? c : u.charCodeAt(0);
+    if (c >= 128 && f < 128) f = c;
+    folds[c] = f;
+  }
+  return f;
+}
