@@ -14,10 +14,10 @@ import { foldUnit } from "./_fold_unit.ts";
  * that matches exactly the same texts without the `i` flag: each character
  * that has other cases as a class of all of them (`x` as `[xX]`, `é` as
  * `[é\u00c9]`), and each character class with the other cases of the
- * characters it holds. `undefined` when the pattern holds an escape that
- * could stand for a letter (`\x41`, `\u0061`, `\cJ`, octal) or a
- * back-reference (the linear engine takes none): then the caller keeps the
- * `i` flag.
+ * characters it holds (`\xHH` and `\uHHHH` as the characters they stand
+ * for). `undefined` when the pattern holds another escape that could stand
+ * for a letter (`\cJ`, octal) or a back-reference (the linear engine takes
+ * none): then the caller keeps the `i` flag.
  *
  * Without the `u` flag, the `i` flag folds a character (a UTF-16 code unit)
  * by its upper case, when that is one code unit, but never a character
@@ -32,6 +32,7 @@ import { foldUnit } from "./_fold_unit.ts";
  * if (caseFreeSource("a[b-c]\\d") !== "[aA][b-cBC]\\d") throw new Error();
  * if (caseFreeSource("(?<n>x)") !== "(?<n>[xX])") throw new Error();
  * if (caseFreeSource("\u00e9") !== "[\u00e9\\u00c9]") throw new Error();
+ * if (caseFreeSource("\\x41") !== "[\\x41a]") throw new Error();
  * if (caseFreeSource("(a)\\1") !== undefined) throw new Error();
  * ```
  */
@@ -43,6 +44,13 @@ export function caseFreeSource(src: string): string | undefined {
     if (c === "\\") {
       const n = src[i + 1];
       if (n === undefined) return undefined;
+      const unit = unitAt(src, i);
+      if (unit !== undefined) {
+        // \xHH, \uHHHH: the character it stands for, with its cases
+        out += literal(String.fromCharCode(unit.code), src.slice(i, unit.end));
+        i = unit.end;
+        continue;
+      }
       if (!plainEscape(src, i)) return undefined;
       out += c + n;
       i += 2;
@@ -140,12 +148,32 @@ function classAtom(
   at: number,
 ): { code: number | undefined; end: number } | undefined {
   if (src[at] !== "\\") return { code: src.charCodeAt(at), end: at + 1 };
+  const unit = unitAt(src, at);
+  if (unit !== undefined) return unit;
   const n = src[at + 1];
   if (n === undefined || (!plainEscape(src, at) && n !== "b")) return undefined;
   return {
     code: "dDwWsS".includes(n) ? undefined : escapedCode(n),
     end: at + 2,
   };
+}
+
+/**
+ * The code unit of the `\xHH` or `\uHHHH` escape at `at` (`\` there) and
+ * where it ends; `undefined` for another escape (without the `u` flag, a
+ * `\x` or `\u` without its hex digits is the letter itself, which
+ * {@link plainEscape} refuses).
+ */
+function unitAt(
+  src: string,
+  at: number,
+): { code: number; end: number } | undefined {
+  const n = src[at + 1];
+  const digits = n === "x" ? 2 : n === "u" ? 4 : 0;
+  if (digits === 0) return undefined;
+  const hex = src.slice(at + 2, at + 2 + digits);
+  if (hex.length !== digits || !/^[0-9A-Fa-f]+$/.test(hex)) return undefined;
+  return { code: parseInt(hex, 16), end: at + 2 + digits };
 }
 
 /** The code of the character a plain escape in a class stands for. */
@@ -189,12 +217,15 @@ function addOther(
   }
 }
 
-/** A character of the pattern (outside a class) as a class of its cases. */
-function literal(c: string): string {
-  if (c < "\x80") return isLetter(c) ? `[${c}${other(c)}]` : c;
+/**
+ * A character of the pattern (outside a class), written `as`, as a class
+ * of its cases.
+ */
+function literal(c: string, as = c): string {
+  if (c < "\x80") return isLetter(c) ? `[${as}${other(c)}]` : as;
   const group = foldGroup(c.charCodeAt(0));
-  if (group.length < 2) return c;
-  let out = `[${c}`;
+  if (group.length < 2) return as;
+  let out = `[${as}`;
   for (const y of group) if (y !== c.charCodeAt(0)) out += unitEscape(y);
   return out + "]";
 }
