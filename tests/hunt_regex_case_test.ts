@@ -81,6 +81,16 @@ const ATOMS = [
   "[\\x41-\\x43]",
   "[^\\u00c0-\\u00de]",
   "[\\x5a-\\x61]",
+  // (found by review: an escaped character above U+007F is that character)
+  "\\\u00e9",
+  "\\\u00b5",
+  "\\\u03c3",
+  "\\\u017f",
+  "\\\u1c90",
+  // (wide ranges: their other cases are added as ranges)
+  "[\\u0000-\\uffff]",
+  "[^\\u0100-\\u2fff]",
+  "[\\u0430-\\u044f]",
 ];
 const QUANTIFIERS = ["", "", "", "*", "+", "?", "{1,2}", "*?"];
 
@@ -189,6 +199,20 @@ Deno.test("hunt: every character above U+007F is written as the class of what th
   assert(withCases > 1000, `${withCases}`);
 });
 
+Deno.test("hunt: a wide class's other cases are written as ranges: the expression stays short", () => {
+  for (
+    const [src, most] of [
+      ["[\\u0000-\\uffff]", 60],
+      ["[\\u1400-\\uffff]", 800],
+      ["[\\u0430-\\u044f]", 60],
+      ["[\\u0100-\\u017f]", 40],
+    ] as const
+  ) {
+    const free = caseFreeSource(src);
+    assert(free !== undefined && free.length <= most, `${src}: ${free}`);
+  }
+});
+
 Deno.test("hunt: a regex that holds a back-reference or a letter's escape keeps the i flag", () => {
   for (
     const src of [
@@ -201,6 +225,11 @@ Deno.test("hunt: a regex that holds a back-reference or a letter's escape keeps 
       "[\\x]",
       "\\k<n>(?<n>a)",
       "\\p",
+      // (found by review: a modifier group sets its own flags)
+      "(?i:a)",
+      "(?-i:a)b",
+      "(?m:^a)",
+      "x(?s:.)",
     ]
   ) {
     assert(caseFreeSource(src) === undefined, src);

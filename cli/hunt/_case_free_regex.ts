@@ -52,7 +52,8 @@ export function caseFreeSource(src: string): string | undefined {
         continue;
       }
       if (!plainEscape(src, i)) return undefined;
-      out += c + n;
+      // (an escaped character above U+007F is that character, with its cases)
+      out += n < "\x80" ? c + n : literal(n, c + n);
       i += 2;
       continue;
     }
@@ -62,6 +63,11 @@ export function caseFreeSource(src: string): string | undefined {
       out += cls.text;
       i = cls.end;
       continue;
+    }
+    // a modifier group ((?i:...), (?-i:...), (?m:...)) sets its own flags:
+    // the i flag stays
+    if (c === "(" && /^\(\?[-a-zA-Z]/.test(src.slice(i, i + 3))) {
+      return undefined;
     }
     if (c === "(" && src.startsWith("(?<", i) && !/^[=!]/.test(src[i + 3])) {
       // a group's name: kept as written
@@ -101,7 +107,8 @@ function caseFreeClass(
 ): { text: string; end: number } | undefined {
   let i = at + 1;
   if (src[i] === "^") i++;
-  const added = new Set<string>();
+  /** The other cases of the class's characters that it does not hold. */
+  const added = new Set<number>();
   /** The last atom was a - as written (not escaped, not a range's end). */
   let dash = false;
   while (i < src.length && src[i] !== "]") {
@@ -135,7 +142,7 @@ function caseFreeClass(
   // (a - at the end is a character: escaped, so that what is added after
   // it makes no range)
   if (dash) body = body.slice(0, -1) + "\\-";
-  return { text: `${body}${[...added].join("")}]`, end: i + 1 };
+  return { text: `${body}${runs(added)}]`, end: i + 1 };
 }
 
 /**
@@ -199,22 +206,44 @@ function escapedCode(n: string): number {
 }
 
 /**
- * Adds to `added` (as class atoms) the other cases of `code` that `inRange`
- * does not hold already.
+ * Adds to `added` the other cases of `code` that `inRange` does not hold
+ * already.
  */
 function addOther(
-  added: Set<string>,
+  added: Set<number>,
   code: number,
   inRange: (code: number) => boolean = (y) => y === code,
 ): void {
   if (code < 0x80) {
     const c = String.fromCharCode(code);
-    if (isLetter(c)) added.add(other(c));
+    if (!isLetter(c)) return;
+    const o = other(c).charCodeAt(0);
+    if (!inRange(o)) added.add(o);
     return;
   }
   for (const y of foldGroup(code)) {
-    if (!inRange(y)) added.add(unitEscape(y));
+    if (!inRange(y)) added.add(y);
   }
+}
+
+/**
+ * Code units as class atoms, in order, three or more in a row as a range
+ * (a wide range's other cases are runs: `[\u0400-\u04ff]` adds a few
+ * ranges, not hundreds of atoms). ASCII letters as they are, any other
+ * unit as `\uXXXX`.
+ */
+function runs(codes: Set<number>): string {
+  const sorted = [...codes].sort((a, b) => a - b);
+  const atom = (x: number) => x < 0x80 ? String.fromCharCode(x) : unitEscape(x);
+  let out = "";
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    if (j - i >= 2) out += `${atom(sorted[i])}-${atom(sorted[j])}`;
+    else for (let k = i; k <= j; k++) out += atom(sorted[k]);
+    i = j + 1;
+  }
+  return out;
 }
 
 /**
