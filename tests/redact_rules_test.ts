@@ -78,6 +78,24 @@ Deno.test("a flag rule redacts --token X, --token=X and quoted values of a comma
   );
 });
 
+Deno.test('a flag rule finds its option in a command line quoted in another (sh -c "bash -c \'...\'", cmd /c "...")', () => {
+  const r = redactor();
+  const m = marker("token", SECRET);
+  assertEquals(
+    r.argv(["sh", "-c", `bash -c '/usr/bin/curl --password=${SECRET} x'`]),
+    ["sh", "-c", `bash -c '/usr/bin/curl --password=${m} x'`],
+  );
+  assertEquals(
+    r.text(`cmd.exe /c "curl.exe --password ${SECRET} https://x"`),
+    `cmd.exe /c "curl.exe --password ${m} https://x"`,
+  );
+  // a quoted value is still one value (its quotes taken off to hash it)
+  assertEquals(
+    r.text(`curl --token "a ${SECRET}" x`),
+    `curl --token ${marker("token", `a ${SECRET}`)} x`,
+  );
+});
+
 Deno.test("an env rule redacts NAME=VALUE by name, the whole element in an argv", () => {
   const r = redactor();
   assertEquals(r.argv(["env", "DB_PASSWORD=a b c", "HOME=/root", "cmd"]), [
@@ -283,6 +301,39 @@ Deno.test("a rule with a command applies to that command's argv and after its na
     `"C:\\Program Files\\MySQL\\bin\\MySQL.exe" -p${m}`,
   );
   assertEquals(r.text("-pthread"), "-pthread");
+  // (found by review) the command run by another: env, timeout, ssh, docker
+  // exec, the recorder itself; an argv whose image is the command
+  for (
+    const lead of [
+      ["env", "MYSQL_HOME=/x"],
+      ["timeout", "5"],
+      ["ssh", "dbhost"],
+      ["docker", "exec", "db"],
+      ["procrec", "record", "-o", "a.cbor", "--"],
+    ]
+  ) {
+    assertEquals(r.argv([...lead, "/usr/bin/mysql", `-p${SECRET}`, "db"]), [
+      ...lead,
+      "/usr/bin/mysql",
+      `-p${m}`,
+      "db",
+    ]);
+  }
+  assertEquals(r.argv(["gcc", "-pthread", "mysql.c", "-pipe"]), [
+    "gcc",
+    "-pthread",
+    "mysql.c",
+    "-pipe",
+  ]);
+  const exec: ProcEvent = {
+    kind: "exec",
+    t: 1,
+    pid: 5,
+    tid: 5,
+    info: { image: "/usr/bin/mysql", argv: ["db-client", `-p${SECRET}`] },
+  } as ProcEvent;
+  const redacted = JSON.stringify(r.event(exec));
+  assert(!redacted.includes(SECRET) && redacted.includes(m), redacted);
   let msg = "";
   try {
     parseRedactionRules(

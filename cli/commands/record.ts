@@ -168,7 +168,7 @@ KEY\`; rules are JSON, e.g.
               "command": "^mysql(dump|admin)?$"},
              {"name": "token", "flag": ["--token", "--password"]},
              {"name": "secret-env", "env": ".*(PASSWORD|SECRET).*", "flags": "i"},
-             {"name": "bearer", "match": "Bearer (\\S+)"}]}
+             {"name": "bearer", "match": "Bearer\\s+(\\S+)", "flags": "i"}]}
 (README "Redaction" has the details.)
 
 With --publish, every sealed piece of the recording (header, each chunk,

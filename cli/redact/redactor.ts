@@ -140,15 +140,23 @@ export class Redactor {
     return s;
   }
 
-  /** An argv, read as arguments. */
-  argv(argv: readonly string[]): string[] {
+  /**
+   * An argv, read as arguments; `image`, the file it runs, when known.
+   *
+   * A rule scoped to a command reads as arguments the argv of that command:
+   * all of it when its first element or `image` names the command, else the
+   * elements after the first one that names it (`env mysql -pX`, `timeout 5
+   * mysql -pX`, `ssh host mysql -pX`, `procrec record -- mysql -pX`). The
+   * elements before, and any other argv, are read as command lines (a
+   * `sh -c` script may run the command).
+   */
+  argv(argv: readonly string[], image?: string): string[] {
     const out = [...argv];
     for (const rule of this.#rules) {
-      // a rule scoped to a command reads other argvs only as command lines
-      // (a `sh -c` script may run the command)
-      const ours = !rule.command || rule.command.test(fileName(out[0] ?? ""));
+      const from = ourFrom(rule, out, image);
       for (let i = 0; i < out.length; i++) {
         const el = out[i];
+        const ours = i >= from;
         if (rule.kind === "match" || !ours) {
           out[i] = this.#line(rule, el, ours);
           continue;
@@ -208,8 +216,14 @@ export class Redactor {
 
   #walk(obj: object, keep: Set<string>): object {
     const out: Record<string, unknown> = {};
+    // (an exec's argv is read with the file it runs: `exec -a name mysql`)
+    const image = (obj as { image?: unknown }).image;
     for (const [k, v] of Object.entries(obj)) {
-      out[k] = keep.has(k) ? v : this.#value(v);
+      out[k] = keep.has(k)
+        ? v
+        : k === "argv" && typeof image === "string" && isTexts(v)
+        ? this.argv(v, image)
+        : this.#value(v);
     }
     return out;
   }
@@ -217,9 +231,7 @@ export class Redactor {
   #value(v: unknown): unknown {
     if (typeof v === "string") return this.text(v);
     if (Array.isArray(v)) {
-      return v.every((x) => typeof x === "string")
-        ? this.argv(v)
-        : v.map((x) => this.#value(x));
+      return isTexts(v) ? this.argv(v) : v.map((x) => this.#value(x));
     }
     if (
       typeof v === "object" && v !== null && !(v instanceof Uint8Array) &&
@@ -282,7 +294,7 @@ export class Redactor {
         ? !s.includes("=")
         : !rule.names.some((n) => s.includes(n))
     ) return [];
-    const toks = tokenize(s);
+    const toks = tokensDeep(s);
     const spans: Span[] = [];
     for (let k = 0; k < toks.length; k++) {
       const tok = toks[k];
@@ -355,6 +367,29 @@ function compile(r: RedactionRule): Compiled {
   };
 }
 
+/**
+ * Where the elements of `argv` that `rule` reads as arguments begin: 0 for
+ * a rule scoped to no command or to the one `argv[0]` or `image` names,
+ * after the first element that names its command, or past the end.
+ */
+function ourFrom(
+  rule: Compiled,
+  argv: readonly string[],
+  image: string | undefined,
+): number {
+  const command = rule.command;
+  if (!command || command.test(fileName(argv[0] ?? ""))) return 0;
+  if (image !== undefined && command.test(fileName(image))) return 0;
+  for (let i = 1; i < argv.length; i++) {
+    if (command.test(fileName(argv[i]))) return i + 1;
+  }
+  return argv.length;
+}
+
+function isTexts(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === "string");
+}
+
 /** The file name of a command word: `mysql` of `"/usr/bin/mysql"`. */
 function fileName(word: string): string {
   const bare = word.replace(/^["']|["']$/g, "");
@@ -365,7 +400,7 @@ function fileName(word: string): string {
 
 /** Where the first word naming `command` ends in `s`; past the end if none. */
 function commandEnd(command: RegExp, s: string): number {
-  for (const tok of tokenize(s)) {
+  for (const tok of tokensDeep(s)) {
     if (command.test(fileName(s.slice(tok.start, tok.end)))) return tok.end;
   }
   return Infinity;
@@ -383,15 +418,64 @@ function unquote(v: string): string {
 }
 
 /**
- * Tokens of a command line: split outside quotes at white space and at the
- * shell's operators (`;`, `&`, `|`, `<`, `>`, parentheses, backquote), which
- * end a word as the shell reads it (`-pX;` gives the program `-pX`).
+ * The tokens of a command line ({@link tokenize}), each followed by those
+ * of the command lines quoted in it (`sh -c "bash -c 'curl --password=X'"`,
+ * `cmd /c "curl --password=X"`), down to {@link MAX_QUOTED_DEPTH} quotes
+ * deep: in order of where they start.
  */
-function tokenize(s: string): Span[] {
+function tokensDeep(s: string, from = 0, to = s.length, depth = 0): Span[] {
+  const out: Span[] = [];
+  for (const tok of tokenize(s, from, to)) {
+    out.push(tok);
+    if (depth >= MAX_QUOTED_DEPTH) continue;
+    for (const q of quotedLines(s, tok)) {
+      for (const inner of tokensDeep(s, q.start, q.end, depth + 1)) {
+        out.push(inner);
+      }
+    }
+  }
+  return out;
+}
+
+/** Quotes inside quotes read as command lines at most. */
+const MAX_QUOTED_DEPTH = 4;
+
+/**
+ * The insides of the quoted parts of token `tok` that hold more than one
+ * word (a command line of their own).
+ */
+function quotedLines(s: string, tok: Span): Span[] {
+  const out: Span[] = [];
+  for (let i = tok.start; i < tok.end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === BACKSLASH) {
+      i++;
+      continue;
+    }
+    if (c !== DQUOTE && c !== SQUOTE) continue;
+    let j = i + 1;
+    let words = false;
+    for (; j < tok.end && s.charCodeAt(j) !== c; j++) {
+      if (isSeparator(s.charCodeAt(j))) words = true;
+      if (c === DQUOTE && s.charCodeAt(j) === BACKSLASH) j++;
+    }
+    if (words) out.push({ start: i + 1, end: Math.min(j, tok.end) });
+    i = j;
+  }
+  return out;
+}
+
+/**
+ * Tokens of a command line (of `s` from `from` to `to`): split outside
+ * quotes at white space and at the shell's operators (`;`, `&`, `|`, `<`,
+ * `>`, parentheses, backquote), which end a word as the shell reads it
+ * (`-pX;` gives the program `-pX`).
+ */
+function tokenize(s: string, from = 0, to = s.length): Span[] {
   const out: Span[] = [];
   let start = -1;
   let quote = 0;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     if (quote) {
       if (c === quote) quote = 0;
@@ -407,7 +491,7 @@ function tokenize(s: string): Span[] {
     if (c === DQUOTE || c === SQUOTE) quote = c;
     else if (c === BACKSLASH) i++;
   }
-  if (start >= 0) out.push({ start, end: s.length });
+  if (start >= 0) out.push({ start, end: Math.min(to, s.length) });
   return out;
 }
 
