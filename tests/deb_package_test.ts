@@ -278,6 +278,9 @@ async function packageLifecycle(t: Deno.TestContext): Promise<void> {
           const exec = /^ExecStart=(.*)$/m.exec(unit)![1]
             .replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a, b) => env[a ?? b] ?? "")
             .split(/\s+/).filter((w) => w.length > 0);
+          // the package's launcher, not the checkout it was built from
+          // (found by review: the unit ran the build tree's ./procrec)
+          assertEquals(exec[0], "/usr/bin/procrec", unit);
           const caps = /^CapabilityBoundingSet=(.*)$/m.exec(unit)![1].split(" ")
             .map((c) => "+" + c.replace(/^CAP_/, "").toLowerCase());
           // the unit's capability bounding set and NoNewPrivileges, as systemd applies them

@@ -65,6 +65,13 @@ for (
           "PrivateTmp=yes",
           "ExecReload=/bin/kill -HUP $MAINPID",
           "WantedBy=sysinit.target",
+          // (found by review) restarted however often it fails to start,
+          // and hardened further
+          "StartLimitIntervalSec=0",
+          "ProtectKernelModules=yes",
+          "ProtectControlGroups=yes",
+          "SystemCallArchitectures=native",
+          "OOMScoreAdjust=-900",
         ]
       ) ok(unit.split("\n").includes(line), `the unit lacks ${line}`);
       const caps = (/^CapabilityBoundingSet=(.*)$/m.exec(unit)?.[1] ?? "")
@@ -98,7 +105,10 @@ Deno.test("service unit refuses a relative --exec and a --rotate that would brea
   match(a.stderr, /exec "procrec" must be an absolute path/);
   const b = await procrec(["service", "unit", "--rotate", "1h; rm -rf /"]);
   deepStrictEqual(b.code, 2);
-  match(b.stderr, /--rotate "1h; rm -rf \/" is not a size, duration or count/);
+  match(
+    b.stderr,
+    /--rotate "1h; rm -rf \/" is neither a size .* nor a duration/,
+  );
 });
 
 Deno.test("service install writes the unit and a 0700 directory; uninstall removes the unit and keeps recordings", async () => {
@@ -136,6 +146,128 @@ Deno.test("service install writes the unit and a 0700 directory; uninstall remov
     match(again.stderr, /there is no unit/);
   });
 });
+
+Deno.test("service install keeps an existing directory's mode; uninstall of a missing unit touches no service; --rotate and --keep are checked as record checks them; --dir / is refused", async () => {
+  await withTempDir(async (dir) => {
+    // a systemctl that logs its calls
+    const bin = `${dir}/bin`;
+    await Deno.mkdir(bin);
+    await Deno.writeTextFile(
+      `${bin}/systemctl`,
+      `#!/bin/sh\necho "$@" >> ${dir}/systemctl.log\n`,
+      { mode: 0o755 },
+    );
+    const env = { PATH: `${bin}:${Deno.env.get("PATH")}` };
+    const shared = `${dir}/shared`;
+    await Deno.mkdir(shared);
+    await Deno.chmod(shared, 0o1777);
+    await Deno.mkdir(`${dir}/units`);
+    const r = await procrec([
+      "service",
+      "install",
+      "--no-enable",
+      "--unit-dir",
+      `${dir}/units`,
+      "--dir",
+      shared,
+    ], { env });
+    deepStrictEqual(r.code, 0, r.stderr);
+    deepStrictEqual((await Deno.stat(shared)).mode! & 0o7777, 0o1777);
+    match(r.stderr, /mode 1777: others can read/);
+    const u = await procrec([
+      "service",
+      "uninstall",
+      "--unit-dir",
+      `${dir}/typo`,
+    ], { env });
+    deepStrictEqual(u.code, 2);
+    match(u.stderr, /there is no unit/);
+    const calls = await Deno.readTextFile(`${dir}/systemctl.log`).catch(
+      () => "",
+    );
+    deepStrictEqual(calls, "", "systemctl ran for a unit that is not there");
+    for (
+      const [args, want] of [
+        [["--rotate", "1hour"], /--rotate "1hour" is neither/],
+        [["--keep", "0"], /--keep "0" keeps nothing/],
+        [["--dir", "/"], /is the root directory/],
+      ] as const
+    ) {
+      const bad = await procrec(["service", "unit", ...args]);
+      deepStrictEqual(bad.code, 2, bad.stdout);
+      match(bad.stderr, want);
+    }
+  });
+});
+
+captureTest(
+  "a writer.pid left by a recorder of an earlier boot, or naming a pid another process has now, does not stop a new recorder; one naming a running recorder does",
+  async () => {
+    await withTempDir(async (dir) => {
+      const boot = (await Deno.readTextFile(
+        "/proc/sys/kernel/random/boot_id",
+      )).trim();
+      for (
+        const stale of [
+          "1\n", // an earlier version's file: pid 1 is not procrec
+          "1 00000000-0000-0000-0000-000000000000 5\n", // another boot
+          `1 ${boot} 999999999\n`, // this boot, but pid 1 started at 0
+        ]
+      ) {
+        const seg = `${dir}/seg`;
+        await Deno.mkdir(seg, { recursive: true });
+        await Deno.writeTextFile(`${seg}/writer.pid`, stale);
+        const r = await procrec([
+          "record",
+          "-q",
+          "--source",
+          "netlink",
+          "-o",
+          `${seg}/`,
+          "--duration",
+          "1s",
+        ]);
+        deepStrictEqual(r.code, 0, `${JSON.stringify(stale)}: ${r.stderr}`);
+        await Deno.remove(seg, { recursive: true });
+      }
+      // a running recorder names itself by pid, boot and start time; a
+      // second one is refused
+      const seg = `${dir}/live`;
+      const child = new Deno.Command(PROCREC, {
+        args: ["record", "-q", "--source", "netlink", "-o", `${seg}/`],
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      try {
+        ok(
+          await waitForPath(`${seg}/writer.pid`, { child, tries: 600 }),
+          "the recorder did not start",
+        );
+        const line = (await Deno.readTextFile(`${seg}/writer.pid`)).trim();
+        match(line, new RegExp(`^${child.pid} ${boot} \\d+$`));
+        const second = await procrec([
+          "record",
+          "-q",
+          "--source",
+          "netlink",
+          "-o",
+          `${seg}/`,
+          "--duration",
+          "1s",
+        ]);
+        deepStrictEqual(second.code, 2, second.stderr);
+        match(
+          second.stderr,
+          new RegExp(`another recorder \\(pid ${child.pid}\\)`),
+        );
+      } finally {
+        child.kill("SIGTERM");
+        await child.output();
+      }
+    });
+  },
+  await captureUnavailable(),
+);
 
 captureTest(
   "service status tells a live writer (its pid) from a dead one and an unclean stop",
@@ -193,6 +325,29 @@ captureTest(
       deepStrictEqual(unclean.code, 1);
       match(unclean.stdout, /an unclean stop/);
       match(unclean.stdout, /segments: +2 /);
+      // (found by review) a process that only reads the open segment is no
+      // writer
+      const reader = new Deno.Command("sh", {
+        args: ["-c", `exec sleep 30 < "${dir}/b.cbor.incomplete"`],
+      }).spawn();
+      try {
+        await new Promise((r) => setTimeout(r, 300));
+        const read = await procrec(["service", "status", "--dir", dir]);
+        deepStrictEqual(read.code, 1, read.stdout);
+        match(read.stdout, /writer: +NOT running/);
+      } finally {
+        reader.kill("SIGKILL");
+        await reader.status;
+      }
+      // a damaged newest segment says so
+      const bytes = await Deno.readFile(`${dir}/a.cbor`);
+      await Deno.writeFile(
+        `${dir}/c.cbor.incomplete`,
+        bytes.subarray(0, 40),
+      );
+      const damaged = await procrec(["service", "status", "--dir", dir]);
+      deepStrictEqual(damaged.code, 1, damaged.stdout);
+      match(damaged.stdout, /damaged: +the newest segment: /);
     });
   },
   await captureUnavailable(),

@@ -1,12 +1,14 @@
 /**
  * Gathers `procrec service status` from a segment directory and `/proc`.
- * Needs `--allow-read` (the directory, `/proc/PID/fd` of every process).
+ * Needs `--allow-read` (the directory, the writer's `/proc/PID/stat`).
  *
  * @module
  */
 import { RecordingReader } from "../log/mod.ts";
 import type { ServiceStatus } from "../service/mod.ts";
 import { CliError } from "../errors.ts";
+import { runningWriter, WRITER_PID_FILE } from "../record/segment_writer.ts";
+import { readKernelFileOnce } from "../native/ffi.ts";
 
 const SEGMENT = /\.cbor(\.incomplete)?$/;
 
@@ -31,39 +33,65 @@ export async function readServiceStatus(dir: string): Promise<ServiceStatus> {
       size: st.size,
     });
   }
-  // names sort in time (host and UTC start); the last write breaks ties
-  files.sort((a, b) => a.name.localeCompare(b.name) || a.mtime - b.mtime);
+  // the newest is the last written (a name sorts by host first: a host
+  // renamed, or a stray file, would sort after the segment being written);
+  // the name breaks ties
+  files.sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name));
   const status: ServiceStatus = {
     dir: abs,
     segments: files.length,
     bytes: files.reduce((n, f) => n + f.size, 0),
     writers: [],
   };
+  // the recorder that claimed the directory, if it still runs (its pid
+  // file names it by pid, boot and start time)
+  const writer = await runningWriter(abs);
+  if (writer !== undefined) status.writers = [writer];
   const newest = files.at(-1);
   if (!newest) return status;
+  // a directory of single recordings (no pid file): the processes that hold
+  // the newest open for writing
+  const claimed = await Deno.lstat(`${abs}/${WRITER_PID_FILE}`).then(
+    () => true,
+    () => false,
+  );
+  if (!claimed && newest.name.endsWith(".incomplete")) {
+    status.writers = await writersOf(`${abs}/${newest.name}`);
+  }
   const path = `${abs}/${newest.name}`;
   let events = 0;
   let lost = 0;
+  let error: string | undefined;
   try {
     const reader = await RecordingReader.open(path);
     for await (const ev of reader.events()) {
       events++;
       if (ev.kind === "lost") lost += ev.count;
     }
-  } catch { /* an unreadable newest segment shows 0 events */ }
+    const r = reader.report;
+    if (!r.chainIntact) {
+      error = "its chain is broken (procrec verify says where)";
+    }
+  } catch (e) {
+    // (renamed at rotation since the listing: not an error)
+    if (!(e instanceof Deno.errors.NotFound)) error = (e as Error).message;
+  }
   status.newest = {
     name: newest.name,
     open: newest.name.endsWith(".incomplete"),
     ageSeconds: Math.max(0, (Date.now() - newest.mtime) / 1000),
     events,
     lost,
+    ...(error !== undefined ? { error } : {}),
   };
-  if (status.newest.open) status.writers = await holdersOf(path);
   return status;
 }
 
-/** Pids whose open files include `path` (from `/proc/PID/fd`). */
-async function holdersOf(path: string): Promise<number[]> {
+/**
+ * Pids of the processes that hold `path` open for writing (from
+ * `/proc/PID/fd` and the access mode in `/proc/PID/fdinfo`).
+ */
+async function writersOf(path: string): Promise<number[]> {
   const pids: number[] = [];
   for await (const p of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(p.name)) continue;
@@ -71,7 +99,11 @@ async function holdersOf(path: string): Promise<number[]> {
       for await (const fd of Deno.readDir(`/proc/${p.name}/fd`)) {
         const target = await Deno.readLink(`/proc/${p.name}/fd/${fd.name}`)
           .catch(() => "");
-        if (target === path) {
+        if (target !== path) continue;
+        const info = readKernelFileOnce(`/proc/${p.name}/fdinfo/${fd.name}`);
+        // (flags in octal; access mode 1 or 2: written)
+        const flags = /^flags:\s+([0-7]+)$/m.exec(info);
+        if (flags && (parseInt(flags[1], 8) & 3) !== 0) {
           pids.push(Number(p.name));
           break;
         }

@@ -12,6 +12,7 @@ import { renderServiceStatus } from "../service/mod.ts";
 import { CliError } from "../errors.ts";
 import { action, print, printErr } from "./_run.ts";
 import { readServiceStatus } from "./_service_status.ts";
+import { parseRetention, parseRotation } from "../record/parse_rotation.ts";
 
 const DEFAULT_DIR = "/var/lib/procrec";
 const UNIT_NAME = "procrec.service";
@@ -26,7 +27,11 @@ The unit starts early in boot, restarts the recorder whenever it stops, and
 is hardened: read-only file system but the directory, no new privileges, only
 the capabilities the source needs (netlink: CAP_NET_ADMIN; ebpf: CAP_BPF,
 CAP_PERFMON, CAP_SYS_RESOURCE; both: CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
-CAP_SYS_NICE), a private /tmp. 'systemctl reload procrec' rotates the segment
+CAP_SYS_NICE), a private /tmp, no kernel module, log, clock or host name
+changes; the kernel kills it last when memory runs out. No start limit: a
+recorder that fails to start is started again every 2 s. An option in
+PROCREC_ARGS may need more: --group (CAP_CHOWN), --rules (CAP_SYS_ADMIN for
+fanotify); add them with a drop-in (systemctl edit procrec). 'systemctl reload procrec' rotates the segment
 now (SIGHUP); stopping closes it cleanly (SIGTERM).
 `;
 
@@ -76,8 +81,22 @@ export function register(program: Command): void {
   ).action(
     action(async (flags: UnitFlags & { unitDir: string; enable: boolean }) => {
       const unit = systemdUnit(await unitOf(flags));
-      await Deno.mkdir(flags.dir, { recursive: true, mode: 0o700 });
-      await Deno.chmod(flags.dir, 0o700);
+      // a new directory is the recorder's own (0700); an existing one keeps
+      // its mode (it may be shared), with a note when others can read it
+      const existed = await Deno.stat(flags.dir).then(
+        (st) => st.mode ?? 0,
+        () => undefined,
+      );
+      if (existed === undefined) {
+        await Deno.mkdir(flags.dir, { recursive: true, mode: 0o700 });
+        await Deno.chmod(flags.dir, 0o700);
+      } else if ((existed & 0o077) !== 0) {
+        printErr(
+          `procrec: note: "${flags.dir}" exists with mode ${
+            (existed & 0o7777).toString(8)
+          }: others can read what is recorded there (left as it is)\n`,
+        );
+      }
       const path = `${flags.unitDir}/${UNIT_NAME}`;
       const tmp = `${path}.tmp-${Deno.pid}`;
       await Deno.writeTextFile(tmp, unit, { mode: 0o644, createNew: true });
@@ -104,6 +123,11 @@ export function register(program: Command): void {
     .option("--unit-dir <dir>", "where the unit is", "/etc/systemd/system")
     .action(action(async (flags: { unitDir: string }) => {
       const path = `${flags.unitDir}/${UNIT_NAME}`;
+      // (no unit there, e.g. a mistyped --unit-dir: the running service is
+      // left alone)
+      if (!(await Deno.lstat(path).then(() => true, () => false))) {
+        throw new CliError(`Cannot uninstall: there is no unit at "${path}"`);
+      }
       if (await systemdRunning()) {
         await systemctl("disable", "--now", UNIT_NAME).catch((e) =>
           printErr(`procrec: ${(e as Error).message}\n`)
@@ -171,6 +195,24 @@ async function unitOf(flags: UnitFlags): Promise<UnitOptions> {
   const dir = flags.dir.startsWith("/")
     ? flags.dir
     : `${Deno.cwd()}/${flags.dir}`;
+  if (/^\/(var\/)?tmp(\/|$)/.test(dir)) {
+    printErr(
+      `procrec: warning: --dir "${dir}" is under /tmp or /var/tmp: the unit's private /tmp (PrivateTmp=yes) holds it instead, and its recordings go when the service stops; choose a directory of its own, e.g. /var/lib/procrec\n`,
+    );
+  }
+  // what record would refuse at every start (the unit then never runs)
+  for (
+    const [value, parse] of [
+      flags.rotate,
+      flags.keep,
+    ].map((v, i) => [v, i === 0 ? parseRotation : parseRetention] as const)
+  ) {
+    try {
+      parse(value);
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+  }
   return {
     exec: flags.exec ?? await defaultExec(),
     dir,

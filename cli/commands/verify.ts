@@ -15,7 +15,7 @@ import {
 } from "../bundle/mod.ts";
 import { CliError } from "../errors.ts";
 import { verifySegments } from "../bundle/verify_segments.ts";
-import { processAlive, readWriterPid } from "../record/segment_writer.ts";
+import { runningWriter } from "../record/segment_writer.ts";
 import { action, print } from "./_run.ts";
 import { asCliError, openRecordingInput, readKeyFile } from "./_input.ts";
 import { hasTimeFlags, spanOf } from "./_time_span.ts";
@@ -114,8 +114,7 @@ export function register(program: Command): void {
           }
           let writerAlive = false;
           if (info.isDirectory) {
-            const pid = await readWriterPid(input);
-            writerAlive = pid !== undefined && processAlive(pid);
+            writerAlive = (await runningWriter(input)) !== undefined;
           }
           // relative times count from the start of the oldest segment
           const span = hasTimeFlags(flags)

@@ -373,6 +373,23 @@ export function clockNs(clock: number): bigint {
   return ts[0] * 1_000_000_000n + ts[1];
 }
 
+/**
+ * {@link readKernelFile}, leaving libc loaded only if it was before: for a
+ * caller that reads a file or two and holds no library (a test counts a
+ * library left loaded as a leak).
+ */
+export function readKernelFileOnce(path: string, max = 65536): string {
+  const had = libc !== undefined;
+  try {
+    return readKernelFile(path, max);
+  } finally {
+    if (!had) {
+      libc?.close();
+      libc = undefined;
+    }
+  }
+}
+
 function libcLib(): Deno.DynamicLibrary<typeof libcSymbols> {
   if (!libc) {
     try {

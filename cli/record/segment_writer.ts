@@ -40,6 +40,7 @@ import { toHex } from "../log/_hash.ts";
 import { LiveProcesses } from "../analysis/live_processes.ts";
 import { makeOutputDir, openOutput } from "../io/mod.ts";
 import type { Retention, Rotation } from "./parse_rotation.ts";
+import { readKernelFileOnce } from "../native/ffi.ts";
 
 /** The file in a segment directory naming the writer's pid while it runs. */
 export const WRITER_PID_FILE = "writer.pid";
@@ -491,11 +492,15 @@ export class SegmentWriter {
     return c.end;
   }
 
-  /** Refuses a directory another live recorder writes; names this one. */
+  /**
+   * Refuses a directory another live recorder writes; names this one (its
+   * pid, boot id and start time: a file left by a recorder of an earlier
+   * boot, or whose pid another process now has, names no live writer).
+   */
   async #claim(): Promise<void> {
     const pidFile = `${this.dir}/${WRITER_PID_FILE}`;
-    const other = await readWriterPid(this.dir);
-    if (other !== undefined && other !== Deno.pid && processAlive(other)) {
+    const other = await runningWriter(this.dir);
+    if (other !== undefined && other !== Deno.pid) {
       throw new Error(
         `Cannot record to "${this.#opts.dir}": another recorder (pid ${other}) is writing there`,
       );
@@ -505,7 +510,7 @@ export class SegmentWriter {
       mode: this.#opts.writer?.mode,
       what: "writer pid file",
     });
-    out.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
+    out.writeSync(new TextEncoder().encode(writerLine(Deno.pid)));
     await out.commit();
   }
 
@@ -514,24 +519,71 @@ export class SegmentWriter {
   }
 }
 
-/** The pid in a segment directory's {@link WRITER_PID_FILE}, if any. */
-export async function readWriterPid(dir: string): Promise<number | undefined> {
+/**
+ * The pid of the recorder that writes the segment directory `dir`, when it
+ * is still running: the process its {@link WRITER_PID_FILE} names (`PID
+ * BOOT_ID START`, START the process's start time in clock ticks after boot,
+ * as `/proc/PID/stat` gives it), in this boot, with that start time. A file
+ * of an earlier version (the pid alone) names a running writer when that
+ * pid runs procrec. `undefined` for no file, a file of an earlier boot, or
+ * a pid that ended or that another process took since.
+ *
+ * @example
+ * ```ts
+ * import { runningWriter, WRITER_PID_FILE } from "./segment_writer.ts";
+ * const dir = await Deno.makeTempDir();
+ * // (a recorder of another boot: not running, whatever runs as pid 1 now)
+ * await Deno.writeTextFile(`${dir}/${WRITER_PID_FILE}`, "1 0000 5\n");
+ * const before = await runningWriter(dir);
+ * await Deno.remove(dir, { recursive: true });
+ * if (before !== undefined) throw new Error(`${before}`);
+ * ```
+ */
+export async function runningWriter(dir: string): Promise<number | undefined> {
+  let text: string;
   try {
-    const text = await Deno.readTextFile(`${dir}/${WRITER_PID_FILE}`);
-    const pid = Number(text.trim());
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+    text = await Deno.readTextFile(`${dir}/${WRITER_PID_FILE}`);
   } catch {
     return undefined;
   }
+  const [pidText, bootId, start] = text.trim().split(/\s+/);
+  const pid = Number(pidText);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  if (bootId === undefined) {
+    // (the pid alone: alive and running procrec)
+    return /procrec|cli\/main\.ts/.test(readProc(`/proc/${pid}/cmdline`))
+      ? pid
+      : undefined;
+  }
+  if (bootId !== thisBoot() || start !== startOf(pid)) return undefined;
+  return pid;
 }
 
-/** Whether a process with this pid is alive (Linux: /proc). */
-export function processAlive(pid: number): boolean {
+/** A line of {@link WRITER_PID_FILE} for process `pid`. */
+function writerLine(pid: number): string {
+  return `${pid} ${thisBoot()} ${startOf(pid)}\n`;
+}
+
+/** The kernel's boot id ("" when it cannot be read). */
+function thisBoot(): string {
+  return readProc("/proc/sys/kernel/random/boot_id").trim();
+}
+
+/** Field 22 of `/proc/PID/stat`: when the process started ("" if gone). */
+function startOf(pid: number): string {
+  const stat = readProc(`/proc/${pid}/stat`);
+  // (the command name, field 2, may hold spaces and parentheses)
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return rest[19] ?? "";
+}
+
+/** A file of /proc ("" when it cannot be read: a process gone). */
+function readProc(path: string): string {
   try {
-    // (Deno reads /proc files as empty: their size is 0)
-    return Deno.statSync(`/proc/${pid}`).isDirectory;
+    // (through libc: Deno wants --allow-all for /proc/PID files)
+    return readKernelFileOnce(path);
   } catch {
-    return false;
+    return "";
   }
 }
 

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { escapeText } from "../text/mod.ts";
 
 /** What `procrec service status` found in a segment directory. */
 export interface ServiceStatus {
@@ -21,14 +22,19 @@ export interface ServiceStatus {
     events: number;
     /** Events the recording says were lost. */
     lost: number;
+    /** Why it could not be read whole (damaged), if it could not. */
+    error?: string;
   };
-  /** Pids of processes that hold the newest segment open for writing. */
+  /**
+   * The recorder that writes the directory, when it runs (the process its
+   * `writer.pid` names); empty when none does.
+   */
   writers: number[];
 }
 
 /**
  * Renders the status as lines of `name: value`, and whether it is healthy
- * (a writer holds the newest segment open).
+ * (the directory's recorder runs and its newest segment reads whole).
  *
  * @example
  * ```ts
@@ -41,7 +47,7 @@ export interface ServiceStatus {
 export function renderServiceStatus(
   s: ServiceStatus,
 ): { text: string; healthy: boolean } {
-  const healthy = s.writers.length > 0 && !!s.newest?.open;
+  const healthy = s.writers.length > 0 && s.newest?.error === undefined;
   const lines = [`directory: ${s.dir}`];
   lines.push(
     `segments:  ${s.segments} (${formatBytes(s.bytes)} on disk)`,
@@ -55,10 +61,17 @@ export function renderServiceStatus(
       `age:       last written ${formatAge(n.ageSeconds)} ago`,
       `events:    ${n.events} in the newest segment, ${n.lost} lost`,
     );
+    if (n.error !== undefined) {
+      lines.push(`damaged:   the newest segment: ${escapeText(n.error)}`);
+    }
   }
   lines.push(
     healthy
       ? `writer:    alive (pid ${s.writers.join(", ")})`
+      : s.writers.length > 0
+      ? `writer:    alive (pid ${
+        s.writers.join(", ")
+      }), but the newest segment is damaged`
       : `writer:    NOT running${
         s.newest?.open
           ? " (the newest segment was left open: an unclean stop)"

@@ -65,7 +65,13 @@ const COMMON_CAPABILITIES = [
  * ```
  */
 export function systemdUnit(o: UnitOptions): string {
-  for (const [name, value] of [["exec", o.exec], ["dir", o.dir]]) {
+  for (
+    const [name, value] of [
+      ["exec", o.exec],
+      ["dir", o.dir],
+      ...(o.config !== undefined ? [["config", o.config]] : []),
+    ]
+  ) {
     if (!value.startsWith("/") || /[\s"'\\$%;]/.test(value)) {
       throw new RangeError(
         `Cannot write the unit: ${name} "${value}" must be an absolute path without spaces, quotes, '$', '%' or ';'`,
@@ -80,6 +86,12 @@ export function systemdUnit(o: UnitOptions): string {
     }
   }
   const dir = o.dir.replace(/\/+$/, "") || "/";
+  // (ReadWritePaths=/ would undo ProtectSystem)
+  if (dir === "/") {
+    throw new RangeError(
+      `Cannot write the unit: --dir "${o.dir}" is the root directory (the unit could write anywhere); choose a directory of its own, e.g. /var/lib/procrec`,
+    );
+  }
   const caps = o.config
     ? SOURCE_CAPABILITIES.auto
     : SOURCE_CAPABILITIES[o.source];
@@ -103,6 +115,8 @@ After=local-fs.target
 Before=sysinit.target shutdown.target
 Conflicts=shutdown.target
 RequiresMountsFor=${dir}
+# restarted however often it stops: no start limit leaves it down
+StartLimitIntervalSec=0
 
 [Service]
 Type=simple
@@ -123,6 +137,17 @@ ReadWritePaths=${dir}
 ProtectHome=read-only
 PrivateTmp=yes
 NoNewPrivileges=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectClock=yes
+ProtectHostname=yes
+ProtectControlGroups=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+SystemCallArchitectures=native
+# the last process the kernel kills for memory (not never: a runaway
+# recorder must not take the host down)
+OOMScoreAdjust=-900
 CapabilityBoundingSet=${[...caps, ...COMMON_CAPABILITIES].join(" ")}
 
 [Install]
