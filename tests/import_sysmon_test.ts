@@ -89,7 +89,7 @@ for (const { file, hosts } of DATASETS) {
         assertEquals(header.source.name, "import");
         assertEquals(header.import?.format, "sysmon");
         assertEquals(header.import?.files.map((f) => f.name), [name]);
-        assert(/^[0-9a-f]{64}$/.test(header.import!.files[0].sha256));
+        assert(/^[0-9a-f]{64}$/.test(header.import!.files[0].sha256 ?? ""));
 
         const creates = events.filter((e) => e.kind === "process_create");
         const exits = events.filter((e) => e.kind === "process_exit");

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingReader } from "../cli/log/mod.ts";
+import { parseRedactionKey, redactionHmac } from "../cli/redact/mod.ts";
 import {
   assert,
   assertEquals,
@@ -54,7 +55,7 @@ async function setUp(dir: string): Promise<string[]> {
   return ["--rules", `${dir}/rules.json`, "--redact-key", `${dir}/k`];
 }
 
-Deno.test("procrec redact of a bundle member names the bundle and its SHA-256", async () => {
+Deno.test("procrec redact of a bundle member names the bundle by its keyed SHA-256, which --check-source tests with the key", async () => {
   await withTempDir(async (dir) => {
     const opts = await setUp(dir);
     await writeRecording(`${dir}/a.cbor`, events(20));
@@ -78,12 +79,41 @@ Deno.test("procrec redact of a bundle member names the bundle and its SHA-256", 
     assertEquals(got.length, 60);
     const s = reader.header.redaction?.source;
     assertEquals(s?.path, src);
+    const key = parseRedactionKey(await Deno.readTextFile(`${dir}/k`), "k");
+    const plain = createHash("sha256").update(
+      await Deno.readFile(`${dir}/case.zip`),
+    ).digest("hex");
+    // (found by review) keyed: the plain SHA-256 and size of the source let
+    // anyone test a guess at a secret by rebuilding the source from the copy
+    assertEquals(s?.sha256, undefined);
+    assertEquals(s?.bytes, undefined);
+    assertEquals(s?.finalHash, undefined);
     assertEquals(
-      s?.sha256,
-      createHash("sha256").update(await Deno.readFile(`${dir}/case.zip`))
-        .digest("hex"),
+      s?.sha256Hmac,
+      redactionHmac(key, `procrec source sha256:${plain}`),
     );
+    assert(!(await holds(`${dir}/r.cbor`, plain)), "the plain hash is there");
     assertEquals(s?.complete, true);
+    // a key holder tells the source from another file
+    const keyOpt = ["--redact-key", `${dir}/k`];
+    const yes = await procrec([
+      "redact",
+      `${dir}/r.cbor`,
+      "--check-source",
+      src,
+      ...keyOpt,
+    ]);
+    assertEquals(yes.code, 0, yes.stdout + yes.stderr);
+    assert(yes.stdout.includes("is the source of"), yes.stdout);
+    const no = await procrec([
+      "redact",
+      `${dir}/r.cbor`,
+      "--check-source",
+      `${dir}/a.cbor`,
+      ...keyOpt,
+    ]);
+    assertEquals(no.code, 1, no.stdout + no.stderr);
+    assert(no.stdout.includes("is NOT the source"), no.stdout);
   });
 });
 

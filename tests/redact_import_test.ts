@@ -2,6 +2,9 @@
  * `import sysmon` and `import jsonl` take `--redact` too: a Sysmon command
  * line's secret never reaches the imported recording.
  */
+import { createHash } from "node:crypto";
+import { RecordingReader } from "../cli/log/mod.ts";
+import { parseRedactionKey, redactionHmac } from "../cli/redact/mod.ts";
 import {
   assert,
   assertEquals,
@@ -74,5 +77,29 @@ Deno.test("import sysmon --redact and import jsonl --redact leave no secret in t
     const v = await procrec(["verify", `${dir}/c.cbor`]);
     assertEquals(v.code, 0, v.stdout);
     assert(v.stdout.includes("note: redacted: rules svc"), v.stdout);
+    // (found by review) the inputs are named by keyed hashes: the JSON lines
+    // input's plain SHA-256 let anyone test a guess at the secret by
+    // rebuilding the input from the recording and the guess
+    const key = parseRedactionKey(await Deno.readTextFile(`${dir}/k`), "k");
+    for (
+      const [rec, input] of [
+        [`${dir}/b.cbor`, SYSMON],
+        [`${dir}/c.cbor`, `${dir}/a.jsonl`],
+      ]
+    ) {
+      const plainHash = createHash("sha256").update(
+        await Deno.readFile(input),
+      ).digest("hex");
+      const reader = await RecordingReader.open(rec);
+      const files = reader.header.import?.files;
+      await Array.fromAsync(reader.chunks()); // (read to the end: closed)
+      assertEquals(files?.[0].sha256, undefined, rec);
+      assertEquals(
+        files?.[0].sha256Hmac,
+        redactionHmac(key, `procrec source sha256:${plainHash}`),
+        rec,
+      );
+      assert(!(await holds(rec, plainHash)), `${rec}: the plain hash is there`);
+    }
   });
 });

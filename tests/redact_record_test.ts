@@ -291,7 +291,7 @@ captureTest(
       // verify says what it is a copy of (a note, not a fault)
       assert(
         v.stdout.includes(`note: redacted: rules mysql-password`) &&
-          v.stdout.includes(`a redacted copy of ${src} (SHA-256 `),
+          v.stdout.includes(`a redacted copy of ${src} (keyed SHA-256 `),
         v.stdout,
       );
       const srcReader = await RecordingReader.open(src);
@@ -304,13 +304,18 @@ captureTest(
         "hex",
       );
       assertEquals(source?.path, src);
-      assertEquals(source?.sha256, sha);
+      const key = parseRedactionKey(await Deno.readTextFile(s.key), s.key);
+      const keyed = (hex: string) =>
+        redactionHmac(key, `procrec source sha256:${hex}`);
+      assertEquals(source?.sha256Hmac, keyed(sha));
       assertEquals(source?.complete, true);
       assertEquals(
-        source?.finalHash,
-        [...srcReader.report.trailer!.finalHash].map((b) =>
-          b.toString(16).padStart(2, "0")
-        ).join(""),
+        source?.finalHashHmac,
+        keyed(
+          [...srcReader.report.trailer!.finalHash].map((b) =>
+            b.toString(16).padStart(2, "0")
+          ).join(""),
+        ),
       );
       // export and report redact on the fly
       for (const format of ["jsonl", "ecs", "ocsf"]) {

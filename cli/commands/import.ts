@@ -109,11 +109,32 @@ function redactorOf(opts: Opts): Promise<Redactor | undefined> {
   return loadRedactor({ rules: opts.redact, key: opts.redactKey }, "--redact");
 }
 
-/** `header` redacted by `redactor` (which it then names), or as it is. */
+/**
+ * `header` redacted by `redactor` (which it then names), or as it is. The
+ * imported files are named by keyed hashes then (their plain SHA-256 would
+ * let anyone test guesses at the secrets by rebuilding an input from the
+ * recording).
+ */
 function redactHeader(header: HeaderInit, redactor?: Redactor): HeaderInit {
-  return redactor
-    ? { ...redactor.header(header), redaction: redactor.describe() }
-    : header;
+  if (!redactor) return header;
+  const imp = header.import;
+  return {
+    ...redactor.header(header),
+    ...(imp
+      ? {
+        import: {
+          format: imp.format,
+          files: imp.files.map((f) => ({
+            name: redactor.text(f.name),
+            ...(f.sha256 !== undefined
+              ? { sha256Hmac: redactor.sourceHash(f.sha256) }
+              : {}),
+          })),
+        },
+      }
+      : {}),
+    redaction: redactor.describe(),
+  };
 }
 
 async function importSysmon(files: string[], opts: Opts): Promise<number> {

@@ -8,7 +8,11 @@
 import type { Command } from "commander";
 import { createHash } from "node:crypto";
 import { CliError, UsageError } from "../errors.ts";
-import { type RecordingSource, RecordingWriter } from "../log/mod.ts";
+import {
+  type RecordingSource,
+  RecordingWriter,
+  SOURCE_HASH_PREFIX,
+} from "../log/mod.ts";
 import { toHex } from "../log/_hash.ts";
 import {
   MarkerIndex,
@@ -30,13 +34,16 @@ Examples:
   procrec redact run.cbor -o run.redacted.cbor --rules rules.json --redact-key redact.key
   procrec redact case.zip#run.cbor -o run.redacted.cbor --rules rules.json --redact-key redact.key
   procrec redact run.redacted.cbor --check-guess --redact-key redact.key < guesses.txt
+  procrec redact run.redacted.cbor --check-source run.cbor --redact-key redact.key
 
 Redacting writes a new recording: the source's events and header with every
 secret a rule finds replaced by [redacted:RULE:HMAC] (HMAC-SHA-256 of the
 secret under the key), as record --redact does. Its header lists the rules,
-names the key (never the key itself) and names its source: path, SHA-256 of
-the source file (of the bundle, for a bundle member), the source's final
-hash, host, boot id and start, and whether it was complete. A damaged source
+names the key (never the key itself) and names its source: path, host, boot
+id and start, whether it was complete, and the SHA-256 of the source file
+(of the bundle, for a bundle member) and its final hash, both keyed
+(HMAC-SHA-256 under the key: a plain hash would let anyone test guesses at
+the secrets by rebuilding the source from the copy). A damaged source
 is redacted as far as it reads; its gaps stay as "lost" events. The new
 recording verifies on its own (procrec verify); it is written 0600 (0640
 with --group), never through a link. The rules file is JSON (see procrec
@@ -45,7 +52,9 @@ record --help, or README "Redaction").
 --check-guess reads guesses from standard input, one per line (not from the
 command line, where the process list and procrec itself would see them),
 and says for each whether it is the secret behind markers of the recording.
-Exit status: 0 a guess matched, 1 none did, 2 error. Export and report take
+Exit status: 0 a guess matched, 1 none did, 2 error. --check-source FILE
+says whether FILE is the source the copy was redacted from (its keyed
+SHA-256): exit 0 it is, 1 it is not, 2 error. Export and report take
 --redact RULES --redact-key KEY too, to write from a recording redacted on
 the fly.
 `;
@@ -55,6 +64,7 @@ interface Flags {
   rules?: string;
   redactKey?: string;
   checkGuess?: boolean;
+  checkSource?: string;
   force?: boolean;
   group?: string;
 }
@@ -77,11 +87,18 @@ export function register(program: Command): void {
       "--check-guess",
       "test guesses (standard input, one a line) against the markers",
     )
+    .option(
+      "--check-source <file>",
+      "say whether FILE is the recording (or bundle) this copy was redacted from",
+    )
     .option("-f, --force", "replace the output file if it exists")
     .addOption(groupOption())
     .addHelpText("after", EXAMPLES)
     .action(action(async (input: string, flags: Flags) => {
       if (flags.checkGuess) return await checkGuesses(input, flags);
+      if (flags.checkSource !== undefined) {
+        return await checkSource(input, flags.checkSource, flags);
+      }
       return await redactRecording(input, flags);
     }));
 }
@@ -126,12 +143,13 @@ async function redactRecording(input: string, flags: Flags): Promise<number> {
   const h = first.header;
   // second pass: redact and write
   const reader = await openRecordingInput(input);
+  // (the source named by keyed hashes: its plain hash would let anyone
+  // test guesses at the secrets by rebuilding it from the copy)
   const header = redactedHeader(h, redactor, {
     path: input,
-    sha256: sha256.hex,
-    bytes: sha256.bytes,
+    sha256Hmac: redactor.sourceHash(sha256.hex),
     ...(r.complete && r.trailer
-      ? { finalHash: toHex(r.trailer.finalHash) }
+      ? { finalHashHmac: redactor.sourceHash(toHex(r.trailer.finalHash)) }
       : {}),
     complete: r.complete && r.chainIntact,
     host: h.host,
@@ -181,6 +199,56 @@ async function copyRedacted(
   redactor: Redactor,
 ): Promise<void> {
   for await (const ev of reader.events()) writer.write(redactor.event(ev));
+}
+
+/**
+ * Whether `candidate` is the file the redacted copy `input` names as its
+ * source: the keyed SHA-256 in its header, under the key of `--redact-key`
+ * (or the plain one of a copy written before the keyed hashes).
+ */
+async function checkSource(
+  input: string,
+  candidate: string,
+  flags: Flags,
+): Promise<number> {
+  if (flags.redactKey === undefined) {
+    throw new UsageError(`--check-source needs --redact-key FILE`);
+  }
+  if (flags.output !== undefined || flags.rules !== undefined) {
+    throw new UsageError(`--check-source takes neither -o nor --rules`);
+  }
+  const key = await readRedactionKey(flags.redactKey);
+  const reader = await openRecordingInput(input);
+  const source = reader.header.redaction?.source;
+  if (!source) {
+    throw new CliError(
+      `Cannot check the source of "${input}": it is no redacted copy (its header's "redaction" names no source)`,
+    );
+  }
+  const id = redactionKeyId(key);
+  if (
+    source.sha256Hmac !== undefined && reader.header.redaction!.keyId !== id
+  ) {
+    throw new CliError(
+      `Cannot check the source of "${input}": it was redacted with key ${
+        reader.header.redaction!.keyId
+      }, "${flags.redactKey}" is key ${id}`,
+    );
+  }
+  const file = candidate.replace(/#[^/]*$/, "");
+  await asCliError(
+    requireRegularFile(file, "recording", "procrec redact hashes it"),
+  );
+  const { hex } = await sha256File(file);
+  const same = source.sha256Hmac !== undefined
+    ? redactionHmac(key, SOURCE_HASH_PREFIX + hex) === source.sha256Hmac
+    : source.sha256 === hex;
+  await print(
+    same
+      ? `"${candidate}" is the source of "${input}" (its keyed SHA-256 matches)\n`
+      : `"${candidate}" is NOT the source of "${input}" (its SHA-256 ${hex} differs from the one the copy names)\n`,
+  );
+  return same ? 0 : 1;
 }
 
 async function checkGuesses(input: string, flags: Flags): Promise<number> {

@@ -83,7 +83,8 @@ export function checkHeaderFields(
     c.text(imp, "format", "import.format");
     c.maps(imp, "files", "import.files", (f, at) => {
       c.text(f, "name", `${at}.name`);
-      c.text(f, "sha256", `${at}.sha256`);
+      c.text(f, "sha256", `${at}.sha256`, f.sha256Hmac !== undefined);
+      c.text(f, "sha256Hmac", `${at}.sha256Hmac`, true);
     });
   }
 
@@ -257,8 +258,13 @@ class Checker {
     if (!s) return;
     const sa = `${at}.source`;
     this.text(s, "path", `${sa}.path`);
-    this.text(s, "sha256", `${sa}.sha256`);
-    this.uint(s, "bytes", `${sa}.bytes`);
+    // (a copy names its source by a keyed hash; one written before, by a
+    // plain hash and size)
+    const keyed = s.sha256Hmac !== undefined;
+    this.text(s, "sha256Hmac", `${sa}.sha256Hmac`, true);
+    this.text(s, "finalHashHmac", `${sa}.finalHashHmac`, true);
+    this.text(s, "sha256", `${sa}.sha256`, keyed);
+    this.uint(s, "bytes", `${sa}.bytes`, keyed);
     this.text(s, "finalHash", `${sa}.finalHash`, true);
     this.bool(s, "complete", `${sa}.complete`);
     this.text(s, "host", `${sa}.host`);

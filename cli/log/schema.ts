@@ -66,7 +66,7 @@ export interface RecordingHeader {
   /** The command recorded with `record -- CMD`, when any. */
   command?: { argv: string[]; pid?: number; onlyCommand?: boolean };
   /** Where imported evidence came from. */
-  import?: { format: string; files: { name: string; sha256: string }[] };
+  import?: { format: string; files: ImportedFile[] };
   /** How secrets in command lines were redacted, when they were. */
   redaction?: RedactionInfo;
   /** Segment mode (`record -o DIR/ --rotate`): this segment's place in the chain. */
@@ -90,10 +90,22 @@ export interface RedactionInfo {
 export interface RedactionSource {
   /** The path it was read from. */
   path: string;
-  /** SHA-256 (hex) of its bytes (of the bundle member, for a bundle). */
-  sha256: string;
-  bytes: number;
-  /** Its trailer's final hash (hex), when it was complete. */
+  /**
+   * HMAC-SHA-256 under the redaction key of {@link SOURCE_HASH_PREFIX} and
+   * the SHA-256 (hex) of its bytes (of the bundle, for a bundle member): a
+   * key holder checks a file against it (`procrec redact COPY
+   * --check-source FILE`). A plain hash would let anyone test guesses at
+   * the secrets, by rebuilding the source from the copy and a guess.
+   */
+  sha256Hmac?: string;
+  /** The same of its trailer's final hash (hex), when it was complete. */
+  finalHashHmac?: string;
+  /**
+   * Copies written before the keyed hashes: the plain SHA-256 (hex), size
+   * and final hash of the source. Read, never written.
+   */
+  sha256?: string;
+  bytes?: number;
   finalHash?: string;
   /** It was complete and its chain intact. */
   complete: boolean;
@@ -104,6 +116,23 @@ export interface RedactionSource {
   /** Its own redaction, when it was already redacted. */
   redaction?: RedactionInfo;
 }
+
+/**
+ * A file of imported evidence: its name and SHA-256 (hex), or, when the
+ * import was redacted, the keyed hash of it ({@link RedactionSource.sha256Hmac}).
+ */
+export interface ImportedFile {
+  name: string;
+  sha256?: string;
+  sha256Hmac?: string;
+}
+
+/**
+ * What a source's SHA-256 (hex) is prefixed with before it is keyed
+ * ({@link RedactionSource.sha256Hmac}): a keyed hash of a file never equals
+ * a marker's.
+ */
+export const SOURCE_HASH_PREFIX = "procrec source sha256:";
 
 /** A segment named in another segment's header. */
 export interface SegmentLink {

@@ -15,7 +15,7 @@ import type { RedactionInfo } from "../log/schema.ts";
  * const line = describeRedaction({
  *   hmac: "HMAC-SHA-256", keyId: "0123456789abcdef", marker: "",
  *   rules: [{ name: "pw", flag: ["-p"] }],
- *   source: { path: "a.cbor", sha256: "ab", bytes: 9, complete: true,
+ *   source: { path: "a.cbor", sha256Hmac: "ab", complete: true,
  *     host: "h", bootId: "b", startUtcNs: 0n },
  * });
  * if (!line.includes("rules pw") || !line.includes("a.cbor")) throw new Error(line);
@@ -29,7 +29,14 @@ export function describeRedaction(r: RedactionInfo): string {
     : "?";
   let line = `redacted: rules ${rules} (${text(r.hmac)}, key ${text(r.keyId)})`;
   const s = r.source;
-  if (s) {
+  if (s && typeof s.sha256Hmac === "string") {
+    // (keyed: `procrec redact COPY --check-source FILE --redact-key KEY`)
+    line +=
+      `; a redacted copy of ${text(s.path)} (keyed SHA-256 ${
+        text(s.sha256Hmac)
+      }` +
+      (s.complete === true ? "" : ", which was NOT complete and intact") + ")";
+  } else if (s) {
     line +=
       `; a redacted copy of ${text(s.path)} (SHA-256 ${text(s.sha256)}, ${
         typeof s.bytes === "number" ? s.bytes : "?"

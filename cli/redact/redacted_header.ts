@@ -2,12 +2,17 @@
  * The header of a recording redacted from another (`procrec redact`): the
  * source's header with its texts redacted, plus a `redaction` field that
  * lists the rules, names the key and names the source recording (path,
- * SHA-256, final hash, host, start), so the chain of custody stays visible.
+ * keyed hashes of the file and of its final hash, host, start), so the
+ * chain of custody stays visible to a key holder.
  * Pure.
  *
  * @module
  */
-import type { RecordingHeader, RedactionSource } from "../log/schema.ts";
+import type {
+  RecordingHeader,
+  RedactionInfo,
+  RedactionSource,
+} from "../log/schema.ts";
 import type { HeaderInit } from "../log/recording_writer.ts";
 import type { Redactor } from "./redactor.ts";
 
@@ -24,7 +29,7 @@ import type { Redactor } from "./redactor.ts";
  *   tool: { name: "procrec", version: "0" }, source: { name: "ebpf", reason: "r" },
  *   options: {}, command: { argv: ["mysql", "-pX"] } };
  * const r = new Redactor([{ name: "pw", flag: ["-p"] }], new Uint8Array(32));
- * const out = redactedHeader(h, r, { path: "a.cbor", sha256: "00", bytes: 1,
+ * const out = redactedHeader(h, r, { path: "a.cbor", sha256Hmac: r.sourceHash("00"),
  *   complete: true, host: "h", bootId: "b", startUtcNs: 5n });
  * if (out.command?.argv[1] === "-pX" || out.redaction?.source?.path !== "a.cbor") {
  *   throw new Error();
@@ -51,7 +56,27 @@ export function redactedHeader(
     ...redactor.header(rest),
     redaction: {
       ...redactor.describe(),
-      source: { ...origin, ...(earlier ? { redaction: earlier } : {}) },
+      source: {
+        ...origin,
+        ...(earlier ? { redaction: withoutPlainHashes(earlier) } : {}),
+      },
+    },
+  };
+}
+
+/**
+ * A source's redaction as the copy keeps it: the plain hashes of the
+ * sources before it (written by earlier versions) left out, all the way
+ * down, for they let anyone test guesses at what was redacted.
+ */
+function withoutPlainHashes(r: RedactionInfo): RedactionInfo {
+  if (!r.source) return r;
+  const { sha256: _s, bytes: _b, finalHash: _f, redaction, ...kept } = r.source;
+  return {
+    ...r,
+    source: {
+      ...kept,
+      ...(redaction ? { redaction: withoutPlainHashes(redaction) } : {}),
     },
   };
 }

@@ -22,7 +22,7 @@
  * @module
  */
 import type { ProcEvent } from "../events/types.ts";
-import type { RedactionInfo } from "../log/schema.ts";
+import { type RedactionInfo, SOURCE_HASH_PREFIX } from "../log/schema.ts";
 import type { RedactionRule } from "./redaction_rules.ts";
 import { redactionKeyId } from "./redaction_key.ts";
 import { HmacSha256 } from "./_hmac_sha256.ts";
@@ -132,6 +132,15 @@ export class Redactor {
   /** The HMAC-SHA-256 (hex) a marker would carry for `value`. */
   hmac(value: string): string {
     return this.#mac.hex(value);
+  }
+
+  /**
+   * The keyed hash that names a source file by its SHA-256 (hex) in a
+   * redacted header (`RedactionSource.sha256Hmac`): only a key holder can
+   * test a file (or a guess at the secrets) against it.
+   */
+  sourceHash(sha256Hex: string): string {
+    return this.#mac.hex(SOURCE_HASH_PREFIX + sha256Hex);
   }
 
   /** A text read as a command line. */
