@@ -7,10 +7,12 @@ import {
   findMarkers,
   parseRedactionKey,
   parseRedactionRules,
+  redactedHeader,
   redactionHmac,
   type RedactionRule,
   Redactor,
 } from "../cli/redact/mod.ts";
+import type { RecordingHeader, RedactionInfo } from "../cli/log/schema.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { assert, assertEquals } from "./_record_helpers.ts";
 import { testHeader } from "./_recording_helpers.ts";
@@ -344,4 +346,44 @@ Deno.test("a rule with a command applies to that command's argv and after its na
     msg = (e as Error).message;
   }
   assert(msg.includes(`"command" must be a regular expression`), msg);
+});
+
+Deno.test("a copy of a copy keeps its source's redaction without the plain hashes an earlier version wrote", () => {
+  const r = redactor();
+  const old: RedactionInfo = {
+    ...r.describe(),
+    source: {
+      path: "orig.cbor",
+      sha256: "aa".repeat(32),
+      bytes: 123,
+      finalHash: "bb".repeat(32),
+      complete: true,
+      host: "h",
+      bootId: "b",
+      startUtcNs: 5n,
+    },
+  };
+  const source = {
+    ...testHeader({ redaction: old }),
+    format: "procrec",
+    version: 7,
+  } as RecordingHeader;
+  const out = redactedHeader(source, r, {
+    path: "copy.cbor",
+    sha256Hmac: r.sourceHash("cc".repeat(32)),
+    complete: true,
+    host: "h",
+    bootId: "b",
+    startUtcNs: 5n,
+  });
+  const nested = out.redaction?.source?.redaction?.source;
+  assertEquals(nested?.path, "orig.cbor");
+  assertEquals(nested?.sha256, undefined);
+  assertEquals(nested?.bytes, undefined);
+  assertEquals(nested?.finalHash, undefined);
+  assert(
+    !JSON.stringify(out, (_, v) => typeof v === "bigint" ? `${v}` : v).includes(
+      "aa".repeat(32),
+    ),
+  );
 });
