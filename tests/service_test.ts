@@ -200,6 +200,20 @@ Deno.test("service install keeps an existing directory's mode; uninstall of a mi
   });
 });
 
+/** `procrec record` into the segment directory `seg` for a second. */
+function recordBriefly(seg: string) {
+  return procrec([
+    "record",
+    "-q",
+    "--source",
+    "netlink",
+    "-o",
+    `${seg}/`,
+    "--duration",
+    "1s",
+  ]);
+}
+
 captureTest(
   "a writer.pid left by a recorder of an earlier boot, or naming a pid another process has now, does not stop a new recorder; one naming a running recorder does",
   async () => {
@@ -217,16 +231,7 @@ captureTest(
         const seg = `${dir}/seg`;
         await Deno.mkdir(seg, { recursive: true });
         await Deno.writeTextFile(`${seg}/writer.pid`, stale);
-        const r = await procrec([
-          "record",
-          "-q",
-          "--source",
-          "netlink",
-          "-o",
-          `${seg}/`,
-          "--duration",
-          "1s",
-        ]);
+        const r = await recordBriefly(seg);
         deepStrictEqual(r.code, 0, `${JSON.stringify(stale)}: ${r.stderr}`);
         await Deno.remove(seg, { recursive: true });
       }
@@ -245,16 +250,7 @@ captureTest(
         );
         const line = (await Deno.readTextFile(`${seg}/writer.pid`)).trim();
         match(line, new RegExp(`^${child.pid} ${boot} \\d+$`));
-        const second = await procrec([
-          "record",
-          "-q",
-          "--source",
-          "netlink",
-          "-o",
-          `${seg}/`,
-          "--duration",
-          "1s",
-        ]);
+        const second = await recordBriefly(seg);
         deepStrictEqual(second.code, 2, second.stderr);
         match(
           second.stderr,

@@ -211,14 +211,7 @@ async function checkSource(
   candidate: string,
   flags: Flags,
 ): Promise<number> {
-  if (flags.redactKey === undefined) {
-    throw new UsageError(`--check-source needs --redact-key FILE`);
-  }
-  if (flags.output !== undefined || flags.rules !== undefined) {
-    throw new UsageError(`--check-source takes neither -o nor --rules`);
-  }
-  const key = await readRedactionKey(flags.redactKey);
-  const reader = await openRecordingInput(input);
+  const { key, reader } = await openChecked(input, flags, "--check-source");
   const source = reader.header.redaction?.source;
   if (!source) {
     throw new CliError(
@@ -251,15 +244,23 @@ async function checkSource(
   return same ? 0 : 1;
 }
 
-async function checkGuesses(input: string, flags: Flags): Promise<number> {
+/**
+ * The key and the recording of a check (`--check-guess`, `--check-source`):
+ * it needs `--redact-key` and takes neither `-o` nor `--rules`.
+ */
+async function openChecked(input: string, flags: Flags, check: string) {
   if (flags.redactKey === undefined) {
-    throw new UsageError(`--check-guess needs --redact-key FILE`);
+    throw new UsageError(`${check} needs --redact-key FILE`);
   }
   if (flags.output !== undefined || flags.rules !== undefined) {
-    throw new UsageError(`--check-guess takes neither -o nor --rules`);
+    throw new UsageError(`${check} takes neither -o nor --rules`);
   }
   const key = await readRedactionKey(flags.redactKey);
-  const reader = await openRecordingInput(input);
+  return { key, reader: await openRecordingInput(input) };
+}
+
+async function checkGuesses(input: string, flags: Flags): Promise<number> {
+  const { key, reader } = await openChecked(input, flags, "--check-guess");
   const red = reader.header.redaction;
   if (!red) {
     throw new CliError(
