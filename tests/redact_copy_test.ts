@@ -218,3 +218,26 @@ Deno.test("procrec redact refuses a directory (says to redact each file in it) a
     assert(dev.stderr.includes("reads it twice"), dev.stderr);
   });
 });
+
+Deno.test("procrec redact: the copy ends where its source ended, not when it was made (found by review)", async () => {
+  await withTempDir(async (dir) => {
+    const opts = await setUp(dir);
+    await writeRecording(`${dir}/a.cbor`, events(5));
+    await new Promise((r) => setTimeout(r, 50));
+    const r = await procrec([
+      "redact",
+      `${dir}/a.cbor`,
+      "-o",
+      `${dir}/r.cbor`,
+      ...opts,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const ends: bigint[] = [];
+    for (const f of ["a.cbor", "r.cbor"]) {
+      const reader = await RecordingReader.open(`${dir}/${f}`);
+      await Array.fromAsync(reader.chunks());
+      ends.push(reader.report.trailer!.endUtcNs);
+    }
+    assertEquals(ends[1], ends[0]);
+  });
+});

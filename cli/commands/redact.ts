@@ -164,13 +164,18 @@ async function redactRecording(input: string, flags: Flags): Promise<number> {
     throw new CliError((e as Error).message, 2, { cause: e });
   });
   try {
-    await copyRedacted(reader, writer, redactor);
+    const last = await copyRedacted(reader, writer, redactor);
     if (reader.report.events !== r.events) {
       throw new CliError(
         `Cannot redact "${input}": it changed while it was read (${r.events} events, then ${reader.report.events})`,
       );
     }
-    await writer.close();
+    // the copy ends where its source did (its trailer's end, or its last
+    // event), not when it was made
+    await writer.close({
+      endUtcNs: r.trailer?.endUtcNs ??
+        h.timeBase.utcNs + BigInt(Math.trunc(Math.max(0, last ?? 0))),
+    });
   } catch (e) {
     writer.abandon();
     await Deno.remove(`${out}.incomplete`).catch(() => {});
@@ -193,12 +198,18 @@ async function redactRecording(input: string, flags: Flags): Promise<number> {
   return 0;
 }
 
+/** Copies the events redacted; returns the latest event time, if any. */
 async function copyRedacted(
   reader: RecordingSource,
   writer: RecordingWriter,
   redactor: Redactor,
-): Promise<void> {
-  for await (const ev of reader.events()) writer.write(redactor.event(ev));
+): Promise<number | undefined> {
+  let last: number | undefined;
+  for await (const ev of reader.events()) {
+    writer.write(redactor.event(ev));
+    if (last === undefined || ev.t > last) last = ev.t;
+  }
+  return last;
 }
 
 /**
