@@ -191,6 +191,7 @@ Deno.test("service install keeps an existing directory's mode; uninstall of a mi
         [["--rotate", "1hour"], /--rotate "1hour" is neither/],
         [["--keep", "0"], /--keep "0" keeps nothing/],
         [["--dir", "/"], /is the root directory/],
+        [["--config", "etc/default procrec"], /must be an absolute path/],
       ] as const
     ) {
       const bad = await procrec(["service", "unit", ...args]);
@@ -313,6 +314,15 @@ captureTest(
 
       const dead = await procrec(["service", "status", "--dir", dir]);
       deepStrictEqual(dead.code, 1, dead.stdout);
+      // without --dir: the PROCREC_DIR of the service's environment file
+      await Deno.writeTextFile(`${dir}/env`, `# x\nPROCREC_DIR="${dir}"\n`);
+      const viaConfig = await procrec([
+        "service",
+        "status",
+        "--config",
+        `${dir}/env`,
+      ]);
+      deepStrictEqual(viaConfig.stdout, dead.stdout);
       match(dead.stdout, /newest: +a\.cbor \(closed\)/);
       match(dead.stdout, /writer: +NOT running\n/);
 

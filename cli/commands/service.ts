@@ -16,6 +16,8 @@ import { parseRetention, parseRotation } from "../record/parse_rotation.ts";
 
 const DEFAULT_DIR = "/var/lib/procrec";
 const UNIT_NAME = "procrec.service";
+/** The Debian package's environment file (`PROCREC_DIR=...`). */
+const DEFAULT_CONFIG = "/etc/default/procrec";
 
 const HELP = `
 Always on, in three lines:
@@ -105,10 +107,13 @@ export function register(program: Command): void {
       if (flags.enable) {
         const running = await systemdRunning();
         if (running) await systemctl("daemon-reload");
-        await systemctl("enable", ...(running ? ["--now"] : []), UNIT_NAME);
+        await systemctl("enable", UNIT_NAME);
+        // (restart, not start: a recorder running the unit before this
+        // install takes its new settings)
+        if (running) await systemctl("restart", UNIT_NAME);
         await print(
           running
-            ? "enabled and started procrec.service\n"
+            ? "enabled and (re)started procrec.service\n"
             : "enabled procrec.service (systemd is not running here: it starts at the next boot)\n",
         );
       }
@@ -150,18 +155,30 @@ export function register(program: Command): void {
     .description(
       "the segment directory: newest segment, its age, events, losses, disk use, writer alive (exit 1 if not)",
     )
-    .option("--dir <dir>", "the service's segment directory", DEFAULT_DIR)
+    .option(
+      "--dir <dir>",
+      `the service's segment directory (default: PROCREC_DIR of the --config file, else ${DEFAULT_DIR})`,
+    )
+    .option(
+      "--config <file>",
+      "the service's environment file",
+      DEFAULT_CONFIG,
+    )
     .option("--json", "print the status as JSON")
-    .action(action(async (flags: { dir: string; json?: boolean }) => {
-      const status = await readServiceStatus(flags.dir);
-      const { text, healthy } = renderServiceStatus(status);
-      await print(
-        flags.json
-          ? JSON.stringify({ ...status, healthy }, null, 2) + "\n"
-          : text,
-      );
-      return healthy ? 0 : 1;
-    }));
+    .action(action(
+      async (flags: { dir?: string; config: string; json?: boolean }) => {
+        const dir = flags.dir ?? await configuredDir(flags.config) ??
+          DEFAULT_DIR;
+        const status = await readServiceStatus(dir);
+        const { text, healthy } = renderServiceStatus(status);
+        await print(
+          flags.json
+            ? JSON.stringify({ ...status, healthy }, null, 2) + "\n"
+            : text,
+        );
+        return healthy ? 0 : 1;
+      },
+    ));
 }
 
 function unitOptions(cmd: Command): Command {
@@ -239,6 +256,26 @@ async function defaultExec(): Promise<string> {
     }
   } catch { /* not installed system-wide */ }
   return launcher;
+}
+
+/**
+ * `PROCREC_DIR` of an environment file (`NAME=VALUE` lines, `#` comments,
+ * quotes taken off), if the file is there and sets it.
+ */
+async function configuredDir(file: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw new CliError(`Cannot read "${file}": ${(e as Error).message}`);
+  }
+  let dir: string | undefined;
+  for (const line of text.split("\n")) {
+    const m = /^\s*PROCREC_DIR=(.*)$/.exec(line);
+    if (m) dir = m[1].trim().replace(/^(["'])(.*)\1$/, "$2");
+  }
+  return dir === "" ? undefined : dir;
 }
 
 async function systemdRunning(): Promise<boolean> {
