@@ -137,3 +137,29 @@ Deno.test("a segment missing without a retention record is a gap (segment_missin
     assertEquals(v2.verdict, "tampered", JSON.stringify(v2.findings));
   }, "procrec-missing-");
 });
+
+Deno.test("a symbolic link or a directory in a segment's place is tampered, not skipped (found by review: the newest segment replaced by a link verified INTACT)", async () => {
+  await withTempDir(async (dir) => {
+    const { ends } = await writeSegments(dir, {}, 3, 20);
+    const written = [...ends.keys()].sort();
+    const intact = await verifySegments([dir]);
+    assertEquals(intact.verdict, "intact", JSON.stringify(intact.findings));
+    for (const make of ["link", "dir"]) {
+      const newest = `${dir}/${written[2]}`;
+      await Deno.remove(newest, { recursive: true });
+      if (make === "link") await Deno.symlink(`${dir}/${written[0]}`, newest);
+      else await Deno.mkdir(newest);
+      const v = await verifySegments([dir]);
+      assertEquals(v.verdict, "tampered", JSON.stringify(v.findings));
+      assert(
+        v.findings.some((f) =>
+          f.member === written[2] &&
+          f.message.includes(
+            make === "link" ? "a symbolic link" : "a directory",
+          )
+        ),
+        JSON.stringify(v.findings),
+      );
+    }
+  }, "procrec-link-");
+});

@@ -80,7 +80,9 @@ export interface SegmentListProblem {
 
 /**
  * Lists the recordings of `dir`, oldest first (by segment start, then name);
- * files that are not readable recordings are returned as problems.
+ * files that are not readable recordings, and entries named as segments that
+ * are not regular files (a symbolic link, a directory), are returned as
+ * problems.
  */
 export async function listSegments(
   dir: string,
@@ -90,7 +92,22 @@ export async function listSegments(
   const names: string[] = [];
   try {
     for await (const e of Deno.readDir(dir)) {
-      if (e.isFile && isSegmentFileName(e.name)) names.push(e.name);
+      if (!isSegmentFileName(e.name)) continue;
+      if (e.isFile) names.push(e.name);
+      else {
+        // (a link or a directory in a segment's place is never read through,
+        // and is no silence either: the segment it stands for is not there)
+        problems.push({
+          name: e.name,
+          reason: `it is ${
+            e.isSymlink
+              ? "a symbolic link"
+              : e.isDirectory
+              ? "a directory"
+              : "not a regular file"
+          }, expected the segment's own file`,
+        });
+      }
     }
   } catch (e) {
     throw new Error(
