@@ -241,3 +241,38 @@ Deno.test("procrec redact: the copy ends where its source ended, not when it was
     assertEquals(ends[1], ends[0]);
   });
 });
+
+Deno.test("a redaction rule whose pattern is the literal secret is warned of: the rules are kept in the header (found by review)", async () => {
+  await withTempDir(async (dir) => {
+    const opts = await setUp(dir);
+    await writeRecording(`${dir}/a.cbor`, events(2));
+    await Deno.writeTextFile(
+      `${dir}/lit.json`,
+      '{"rules":[{"name":"db-pw","match":"Tr0ub4dor3"},{"name":"ctx","match":"--pw=(\\\\S+)"}]}',
+    );
+    const r = await procrec([
+      "redact",
+      `${dir}/a.cbor`,
+      "-o",
+      `${dir}/r.cbor`,
+      "--rules",
+      `${dir}/lit.json`,
+      ...opts.slice(2),
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    assert(
+      r.stderr.includes(`warning: redaction rule "db-pw" matches the literal`),
+      r.stderr,
+    );
+    assert(!r.stderr.includes(`"ctx"`), r.stderr);
+    // the usual rules draw no warning
+    const plain = await procrec([
+      "redact",
+      `${dir}/a.cbor`,
+      "-o",
+      `${dir}/p.cbor`,
+      ...opts,
+    ]);
+    assertEquals(plain.stderr, "");
+  });
+});

@@ -12,6 +12,7 @@
 import type { Redactor } from "../redact/mod.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { INPUT_LIMITS, readInputBytes } from "../io/mod.ts";
+import { printErr } from "./_run.ts";
 
 const MAX_RULES_BYTES = 1 << 20;
 const MAX_KEY_BYTES = INPUT_LIMITS.key;
@@ -46,11 +47,29 @@ export async function loadRedactor(
   );
   const key = await readRedactionKey(flags.key);
   const { Redactor, parseRedactionRules } = await import("../redact/mod.ts");
+  let redactor: Redactor;
   try {
-    return new Redactor(parseRedactionRules(rulesText, flags.rules), key);
+    const rules = parseRedactionRules(rulesText, flags.rules);
+    redactor = new Redactor(rules, key);
+    for (const r of rules) {
+      if ("match" in r && isLiteral(r.match)) {
+        printErr(
+          `procrec: warning: redaction rule "${r.name}" matches the literal text of its pattern; the rules are kept in the header of what is written, so that text is too: find a secret by its context (a group after a name), not by the secret itself\n`,
+        );
+      }
+    }
   } catch (e) {
     throw new CliError((e as Error).message, 2, { cause: e });
   }
+  return redactor;
+}
+
+/**
+ * Whether a `match` pattern is a plain text of 6 or more characters (no
+ * class, group, quantifier or escape): most likely the secret itself.
+ */
+function isLiteral(pattern: string): boolean {
+  return pattern.length >= 6 && !/[\\[\](){}.*+?|^$]/.test(pattern);
 }
 
 /** Reads and checks a redaction key file (regular, mode 0600 or stricter). */
