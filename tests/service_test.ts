@@ -307,6 +307,12 @@ captureTest(
         deepStrictEqual(s.newest.name, "a.cbor.incomplete");
         ok(s.newest.events > 0, "the live segment has events");
         deepStrictEqual(s.healthy, true);
+        // (found by review) a writer stopped by SIGSTOP records nothing
+        Deno.kill(child.pid, "SIGSTOP");
+        const halted = await procrec(["service", "status", "--dir", dir]);
+        Deno.kill(child.pid, "SIGCONT");
+        deepStrictEqual(halted.code, 1, halted.stdout);
+        match(halted.stdout, /writer: +STOPPED \(pid /);
       } finally {
         child.kill("SIGTERM");
         await child.output();

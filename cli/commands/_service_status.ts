@@ -84,7 +84,16 @@ export async function readServiceStatus(dir: string): Promise<ServiceStatus> {
     lost,
     ...(error !== undefined ? { error } : {}),
   };
+  // (stopped by a signal or a debugger: alive, but recording nothing)
+  if (status.writers.some(stopped)) status.writerStopped = true;
   return status;
+}
+
+/** Whether the process is stopped (state T or t in `/proc/PID/stat`). */
+function stopped(pid: number): boolean {
+  const stat = readKernelFileOnce(`/proc/${pid}/stat`);
+  const at = stat.lastIndexOf(")") + 2;
+  return stat[at] === "T" || stat[at] === "t";
 }
 
 /**

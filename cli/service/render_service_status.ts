@@ -30,6 +30,8 @@ export interface ServiceStatus {
    * `writer.pid` names); empty when none does.
    */
   writers: number[];
+  /** The writer is stopped (SIGSTOP, a debugger): it records nothing. */
+  writerStopped?: boolean;
 }
 
 /**
@@ -47,7 +49,8 @@ export interface ServiceStatus {
 export function renderServiceStatus(
   s: ServiceStatus,
 ): { text: string; healthy: boolean } {
-  const healthy = s.writers.length > 0 && s.newest?.error === undefined;
+  const healthy = s.writers.length > 0 && s.newest?.error === undefined &&
+    s.writerStopped !== true;
   const lines = [`directory: ${s.dir}`];
   lines.push(
     `segments:  ${s.segments} (${formatBytes(s.bytes)} on disk)`,
@@ -68,6 +71,10 @@ export function renderServiceStatus(
   lines.push(
     healthy
       ? `writer:    alive (pid ${s.writers.join(", ")})`
+      : s.writerStopped
+      ? `writer:    STOPPED (pid ${
+        s.writers.join(", ")
+      }: stopped by a signal or a debugger, it records nothing)`
       : s.writers.length > 0
       ? `writer:    alive (pid ${
         s.writers.join(", ")
