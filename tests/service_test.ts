@@ -68,6 +68,8 @@ for (
           // (found by review) restarted however often it fails to start,
           // and hardened further
           "StartLimitIntervalSec=0",
+          // a directory removed while the service was down is made again
+          `ExecStartPre=+/bin/mkdir -p -m 0700 ${dir}/segments`,
           "ProtectKernelModules=yes",
           "ProtectControlGroups=yes",
           "SystemCallArchitectures=native",

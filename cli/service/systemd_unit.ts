@@ -123,6 +123,9 @@ Type=simple
 ${env.join("\n")}${
     env.length ? "\n" : ""
   }Environment=DENO_DIR=/var/cache/procrec NO_COLOR=1
+# the directory made again if it went (ReadWritePaths= of a missing path
+# fails the start); "+": outside the sandbox, which would refuse it
+ExecStartPre=+/bin/mkdir -p -m 0700 ${o.config ? "${PROCREC_DIR}" : dir}
 ExecStart=${exec}
 ExecReload=/bin/kill -HUP $MAINPID
 KillSignal=SIGTERM
