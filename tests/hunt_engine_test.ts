@@ -388,6 +388,29 @@ Deno.test("hunt: a keyword is found in any field of a hunted process, the parent
   }
 });
 
+Deno.test("hunt: a |re with escapes of several characters (\\x20, \\u0020, \\cJ, \\012, \\k<n>) is a candidate of the events it matches (found by review: its index anchor took their digits as text)", () => {
+  for (
+    const [re, cmdline] of [
+      ["exe\\x20/c echo", "cmd.exe /c echo hi"],
+      ["exe\\u0020/c echo", "cmd.exe /c echo hi"],
+      ["a\\x2fc echo", "a/c echo"],
+      ["b\\cJ/c echo", "b\n/c echo"],
+      ["b\\012/c echo", "b\n/c echo"],
+      ["(?<n>q)\\k<n>/c echo", "qq/c echo"],
+    ]
+  ) {
+    const r = rule(`s:\n  CommandLine|re: '${re}'\ncondition: s`);
+    const f = new EventFields({
+      os: "windows",
+      host: "h",
+      process: { pid: 1, ppid: 0, start: 0, info: { from: {}, cmdline } },
+    });
+    assert(r.test(f), `${re} does not match ${JSON.stringify(cmdline)}`);
+    const index = new RuleIndex([r]);
+    assert(index.candidates(f).length === 1, `${re}: not a candidate`);
+  }
+});
+
 Deno.test("hunt: the index gives the same candidates when its fields start their classes afresh", () => {
   const titled = (title: string, detection: string) => {
     const r = rule(detection);

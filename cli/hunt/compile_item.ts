@@ -457,6 +457,26 @@ function allOf(tests: StringTest[]): StringTest {
 }
 
 /**
+ * How many characters after the letter or digit of an escape (at `at`)
+ * still belong to it: 2 for `\xHH`, 4 for `\uHHHH`, 1 for `\cX`, the
+ * name of `\k<name>`, the further digits of `\1`..`\9` and `\0`.
+ */
+function escapeTail(src: string, at: number): number {
+  const n = src[at];
+  const rest = src.slice(at + 1, at + 5);
+  if (n === "x" && /^[0-9A-Fa-f]{2}/.test(rest)) return 2;
+  if (n === "u" && /^[0-9A-Fa-f]{4}/.test(rest)) return 4;
+  if (n === "c" && /^[A-Za-z]/.test(rest)) return 1;
+  if (n === "k" && rest[0] === "<") {
+    const close = src.indexOf(">", at);
+    return close < 0 ? 0 : close - at;
+  }
+  let k = 0;
+  if (/[0-9]/.test(n)) { while (/[0-9]/.test(src[at + 1 + k] ?? "")) k++; }
+  return k;
+}
+
+/**
  * The longest text every match of regular expression `src` contains, read
  * conservatively: only characters outside groups and classes count, a
  * quantified character is left out, and an alternation at the top level
@@ -468,6 +488,7 @@ function allOf(tests: StringTest[]): StringTest {
  * if (regexLiteral("cmd.{0,5}/c\\s+set x") !== "set x") throw new Error();
  * if (regexLiteral("abc|def") !== undefined) throw new Error();
  * if (regexLiteral("ab?cd(x|y)") !== "cd") throw new Error();
+ * if (regexLiteral("exe\\x20/c echo") !== "/c echo") throw new Error();
  * ```
  */
 export function regexLiteral(src: string): string | undefined {
@@ -488,7 +509,13 @@ export function regexLiteral(src: string): string | undefined {
         // an escaped punctuation character is itself (unless quantified)
         if (/[?*{]/.test(src[i + 1] ?? "")) end();
         else run += n;
-      } else if (depth === 0) end();
+      } else {
+        if (depth === 0) end();
+        // the rest of the escape (\x20, \u0020, \cJ, \012, \k<name>) is no
+        // literal text (found by review: "20/c" was taken as the anchor of
+        // exe\x20/c)
+        i += escapeTail(src, i);
+      }
       continue;
     }
     if (c === "[") {
