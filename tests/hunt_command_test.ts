@@ -23,6 +23,7 @@ import {
   RuleHunter,
 } from "../cli/hunt/mod.ts";
 import { RecordingReader } from "../cli/log/mod.ts";
+import { createHash } from "node:crypto";
 import { readRuleFiles } from "../cli/commands/_rule_files.ts";
 
 const unavailable = await captureUnavailable();
@@ -103,6 +104,45 @@ for (const source of ["ebpf", "netlink"]) {
         );
         // the python rule was run and did not match
         assert(!hits.some((x) => x.rule.file === PYTHON));
+        // (found by review) a rule on Hashes sees the image's hash, which the
+        // recorder writes after the exec: a selection on it hits, a filter
+        // on it keeps its rule from hitting
+        const sha = createHash("sha256").update(
+          await Deno.readFile(await Deno.realPath("/usr/bin/base64")),
+        ).digest("hex").toUpperCase();
+        const hashRule = (id: string, detection: string) =>
+          `title: ${id}\nid: ${id}\nlevel: high\nlogsource: {category: process_creation, product: linux}\ndetection:\n${detection}`;
+        await Deno.writeTextFile(
+          `${dir}/hash.yml`,
+          hashRule(
+            "by-hash",
+            `  sel:\n    Hashes|contains: 'SHA256=${sha}'\n  condition: sel\n`,
+          ),
+        );
+        await Deno.writeTextFile(
+          `${dir}/not-hash.yml`,
+          hashRule(
+            "not-by-hash",
+            `  sel:\n    Image|endswith: '/base64'\n  filter:\n    Hashes|contains: 'SHA256=${sha}'\n  condition: sel and not filter\n`,
+          ),
+        );
+        const byHash = await procrec([
+          "hunt",
+          "--rules",
+          `${dir}/hash.yml`,
+          "--rules",
+          `${dir}/not-hash.yml`,
+          out,
+          "--json",
+        ]);
+        const hashHits = (JSON.parse(byHash.stdout).hits as Hit[]).map((x) =>
+          `${x.rule.id} ${x.image}`
+        );
+        assert(
+          hashHits.length === 1 && hashHits[0].startsWith("by-hash ") &&
+            hashHits[0].endsWith("/base64"),
+          `${byHash.code} ${JSON.stringify(hashHits)} ${byHash.stderr}`,
+        );
         assert(j.recordings[0].rulesRun === 3, JSON.stringify(j.recordings));
         // the same hits in the tree
         const t = await procrec(["replay", out, "--rules", LNX, "--hits-only"]);

@@ -14,7 +14,7 @@ import {
   UnsupportedRuleError,
 } from "../cli/hunt/mod.ts";
 import { FieldValues } from "../cli/hunt/event_fields.ts";
-import type { ProcessInfo } from "../cli/events/types.ts";
+import type { ProcessInfo, ProcEvent } from "../cli/events/types.ts";
 import type { RecordingHeader } from "../cli/log/schema.ts";
 import { processCreate } from "./_recording_helpers.ts";
 
@@ -785,4 +785,62 @@ Deno.test("hunt: a field no process of a recording has makes its rules not appli
     /OriginalFileName, which no process of this recording has \(1 processes\)/
       .test(out.notApplicable[0].reason),
   );
+});
+
+Deno.test("hunt: a rule on Hashes waits for the image's hash written after the exec (found by review), within a bounded wait; without hashes coming it is matched at once", () => {
+  const sha = "ab".repeat(32);
+  const byHash = rule(
+    `s:\n  Hashes|contains: 'SHA256=${sha.toUpperCase()}'\ncondition: s`,
+    "linux",
+  );
+  byHash.rule.title = "by-hash";
+  const notByHash = rule(
+    `s:\n  Image|endswith: '/tool'\nf:\n  Hashes|contains: 'SHA256=${sha}'\ncondition: s and not f`,
+    "linux",
+  );
+  notByHash.rule.title = "not-by-hash";
+  const exec = (t: number, pid: number) => ({
+    kind: "exec" as const,
+    t,
+    pid,
+    tid: pid,
+    info: { from: {}, image: "/usr/bin/tool", argv: ["tool"] },
+  });
+  const hunt = (header: RecordingHeader, events: ProcEvent[]) => {
+    const h = new RuleHunter("r", header, [byHash, notByHash]);
+    for (const e of events) h.add(e);
+    return h.finish().hits.map((x) => `${x.rule.title} ${x.pid}`).sort()
+      .join();
+  };
+  const v5 = { ...testHeader("linux"), version: 5, options: {} };
+  // pid 10's hash comes 2 s later; pid 11's never: matched without it at
+  // the end; pid 12's comes 11 s later, past the wait: matched without it
+  const got = hunt(v5, [
+    exec(1e9, 10),
+    exec(1.5e9, 11),
+    exec(2e9, 12),
+    {
+      kind: "image_hash",
+      t: 3e9,
+      pid: 10,
+      tid: 10,
+      execT: 1e9,
+      status: "ok",
+      sha256: sha,
+    },
+    { kind: "comm", t: 13e9, pid: 1, tid: 1, comm: "x" },
+    {
+      kind: "image_hash",
+      t: 13e9,
+      pid: 12,
+      tid: 12,
+      execT: 2e9,
+      status: "ok",
+      sha256: sha,
+    },
+  ]);
+  assert(got === "by-hash 10,not-by-hash 11,not-by-hash 12", got);
+  // a recording made without image hashes: no wait
+  const none = hunt({ ...v5, options: { noHash: true } }, [exec(1e9, 10)]);
+  assert(none === "not-by-hash 10", none);
 });

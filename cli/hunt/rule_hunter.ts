@@ -67,6 +67,26 @@ export interface RecordingHunt {
 type HitContext = Omit<HuntHit, "rule">;
 
 /**
+ * A process whose rules on `Hashes` wait for its image's hash: the
+ * recorder's hash worker writes it later in the stream (`image_hash`).
+ */
+interface AwaitingHash {
+  /** `pid:t`, as its `image_hash` names it. */
+  key: string;
+  /** The process, parent and grandparent as they were at the event. */
+  subject: Pick<HuntSubject, "process" | "parent" | "grandparent">;
+  t: number;
+  event: HuntHit["event"];
+  /** Matched already (its hash came, or its wait ended). */
+  done: boolean;
+}
+
+/** Processes awaiting their hash at most; then the oldest is matched without. */
+const MAX_AWAITING_HASH = 65536;
+/** Event time a process awaits its hash at most (ns). */
+const MAX_HASH_WAIT_NS = 10_000_000_000;
+
+/**
  * Hunts one recording.
  *
  * @example
@@ -115,6 +135,21 @@ export class RuleHunter {
   #subjects = 0;
   #lost = 0;
   #lostUnknown = false;
+  /** The applied rules that read `Hashes`: matched once the hash is known. */
+  readonly #hashRules = new Set<CompiledRule>();
+  /** Processes awaiting their image's hash, by `pid:t`. */
+  readonly #awaiting = new Map<string, AwaitingHash>();
+  /**
+   * The same, oldest first (from `#awaitHead`), with those matched since
+   * (a Map read from its start would step over every entry deleted).
+   */
+  #awaitQueue: AwaitingHash[] = [];
+  #awaitHead = 0;
+  /**
+   * The recording may hold image hashes written after their execs (format
+   * 5 on, recorded without `--no-image-hash`).
+   */
+  readonly #hashesLater: boolean;
 
   constructor(
     readonly recording: string,
@@ -128,6 +163,8 @@ export class RuleHunter {
     } = {},
   ) {
     this.#values = new FieldValues(options.valuesPerField);
+    this.#hashesLater = (header.version ?? 0) >= 5 &&
+      (header.options as { noHash?: boolean } | undefined)?.noHash !== true;
     this.#os = header.os === "windows" ? "windows" : "linux";
     this.#base = BigInt(header.timeBase.utcNs);
     this.#subject = {
@@ -151,6 +188,9 @@ export class RuleHunter {
       }
     }
     this.#unseenList = [...this.#unseen.keys()];
+    for (const r of this.#applied) {
+      if (r.fields.includes("Hashes")) this.#hashRules.add(r);
+    }
     // without the index every rule is tested on every event (what the
     // index must agree with)
     this.#index = options.useIndex === false
@@ -160,6 +200,8 @@ export class RuleHunter {
 
   /** Feeds the next event of the recording. */
   add(ev: ProcEvent): void {
+    // (a hash that has not come within its wait: matched without it)
+    if (this.#awaitHead < this.#awaitQueue.length) this.#expire(ev.t);
     switch (ev.kind) {
       case "process_snapshot": {
         const v: ProcessView = {
@@ -208,6 +250,88 @@ export class RuleHunter {
         this.#users.clear();
         for (const [uid, name] of ev.users) this.#users.set(uid, name);
         return;
+      case "image_hash": {
+        const key = `${ev.pid}:${ev.execT}`;
+        const w = this.#awaiting.get(key);
+        if (w === undefined) return;
+        this.#awaiting.delete(key);
+        w.done = true;
+        const info = w.subject.process.info!;
+        this.#matchHashRules(
+          w,
+          ev.status === "ok" && ev.sha256 !== undefined
+            ? { ...info, sha256: ev.sha256 }
+            : info,
+        );
+        return;
+      }
+    }
+  }
+
+  /** Matches, without their hash, those that waited too long for it. */
+  #expire(now: number): void {
+    const q = this.#awaitQueue;
+    while (this.#awaitHead < q.length) {
+      const w = q[this.#awaitHead];
+      if (
+        !w.done && w.t + MAX_HASH_WAIT_NS >= now &&
+        this.#awaiting.size <= MAX_AWAITING_HASH
+      ) break;
+      this.#awaitHead++;
+      if (w.done) continue;
+      this.#awaiting.delete(w.key);
+      w.done = true;
+      this.#matchHashRules(w, w.subject.process.info!);
+    }
+    if (this.#awaitHead > 4096 && this.#awaitHead * 2 > q.length) {
+      q.splice(0, this.#awaitHead);
+      this.#awaitHead = 0;
+    }
+  }
+
+  /** The rules on `Hashes` of a process that awaited its hash. */
+  #matchHashRules(w: AwaitingHash, info: ProcessInfo): void {
+    const subject = this.#subject;
+    subject.process = { ...w.subject.process, info };
+    subject.parent = w.subject.parent;
+    subject.grandparent = w.subject.grandparent;
+    const fields = this.#fields
+      ? this.#fields.reset(subject)
+      : (this.#fields = new EventFields(subject, this.#values));
+    this.#markSeen(fields);
+    let context: HitContext | undefined;
+    const rules = this.#index.candidates(fields);
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i];
+      if (!this.#hashRules.has(rule) || !rule.test(fields)) continue;
+      // (the chain of parents as it is now: a pid reused within the wait
+      // may name its new holder)
+      context ??= this.#context(subject.process, info, w.t, w.event);
+      this.#hit(rule, context);
+    }
+  }
+
+  #hit(rule: CompiledRule, context: HitContext): void {
+    this.#hitRules.add(rule);
+    const r = rule.rule;
+    this.#hits.push({
+      rule: { id: r.id, title: r.title, level: r.level, file: r.file },
+      ...context,
+      // each hit its own list (a reader may change one)
+      parents: [...context.parents],
+    });
+  }
+
+  /** Takes the fields `fields` has a value of off the required ones unseen. */
+  #markSeen(fields: EventFields): void {
+    const unseen = this.#unseenList;
+    for (let k = unseen.length - 1; k >= 0; k--) {
+      const i = unseen[k];
+      if (fields.value(i) !== undefined) {
+        this.#unseen.delete(i);
+        unseen[k] = unseen[unseen.length - 1];
+        unseen.pop();
+      }
     }
   }
 
@@ -227,30 +351,42 @@ export class RuleHunter {
     const fields = this.#fields
       ? this.#fields.reset(subject)
       : (this.#fields = new EventFields(subject, this.#values));
-    const unseen = this.#unseenList;
-    for (let k = unseen.length - 1; k >= 0; k--) {
-      const i = unseen[k];
-      if (fields.value(i) !== undefined) {
-        this.#unseen.delete(i);
-        unseen[k] = unseen[unseen.length - 1];
-        unseen.pop();
-      }
-    }
+    this.#markSeen(fields);
+    // the rules on Hashes wait for the image's hash when the process has
+    // none yet (the hash worker's image_hash comes later in the stream)
+    const awaitHash = this.#hashesLater && this.#hashRules.size > 0 &&
+      info.sha256 === undefined && info.hashes === undefined;
     // what every hit on this process says alike, made at its first hit
     let context: HitContext | undefined;
     const rules = this.#index.candidates(fields);
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i];
+      if (awaitHash && this.#hashRules.has(rule)) continue;
       if (!rule.test(fields)) continue;
       context ??= this.#context(v, info, t, event);
-      this.#hitRules.add(rule);
-      const r = rule.rule;
-      this.#hits.push({
-        rule: { id: r.id, title: r.title, level: r.level, file: r.file },
-        ...context,
-        // each hit its own list (a reader may change one)
-        parents: [...context.parents],
-      });
+      this.#hit(rule, context);
+    }
+    if (awaitHash) {
+      const key = `${v.pid}:${t}`;
+      const w: AwaitingHash = {
+        key,
+        subject: {
+          process: { ...v, info },
+          parent: parent && { ...parent },
+          grandparent: grandparent && { ...grandparent },
+        },
+        t,
+        event,
+        done: false,
+      };
+      // (the same pid and time twice: the earlier one is matched now)
+      const before = this.#awaiting.get(key);
+      if (before !== undefined) {
+        before.done = true;
+        this.#matchHashRules(before, before.subject.process.info!);
+      }
+      this.#awaiting.set(key, w);
+      this.#awaitQueue.push(w);
     }
   }
 
@@ -298,6 +434,16 @@ export class RuleHunter {
 
   /** The hits and the rules that could not answer. */
   finish(): RecordingHunt {
+    // the hashes that never came: matched without them, oldest first
+    for (let i = this.#awaitHead; i < this.#awaitQueue.length; i++) {
+      const w = this.#awaitQueue[i];
+      if (w.done) continue;
+      w.done = true;
+      this.#matchHashRules(w, w.subject.process.info!);
+    }
+    this.#awaiting.clear();
+    this.#awaitQueue = [];
+    this.#awaitHead = 0;
     const notApplicable = [...this.#notApplicable];
     for (const r of this.#applied) {
       if (this.#hitRules.has(r)) continue;
