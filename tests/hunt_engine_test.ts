@@ -844,3 +844,29 @@ Deno.test("hunt: a rule on Hashes waits for the image's hash written after the e
   const none = hunt({ ...v5, options: { noHash: true } }, [exec(1e9, 10)]);
   assert(none === "not-by-hash 10", none);
 });
+
+Deno.test("hunt: a Windows image the driver records as \\??\\C:\\... is C:\\... to a rule (found by review)", () => {
+  const nt = "\\??\\C:\\Windows\\System32\\cmd.exe";
+  assert(
+    matches(
+      "s:\n  Image: 'C:\\Windows\\System32\\cmd.exe'\ncondition: s",
+      { image: nt },
+    ),
+  );
+  assert(
+    matches(
+      "s:\n  ParentImage|startswith: 'C:\\Windows\\'\ncondition: s",
+      { image: "\\??\\C:\\x.exe" },
+      { image: nt },
+    ),
+  );
+  // (a Linux path is as recorded)
+  assert(
+    !matches(
+      "s:\n  Image: 'x'\ncondition: s",
+      { image: "\\??\\x" },
+      undefined,
+      "linux",
+    ),
+  );
+});

@@ -59,15 +59,24 @@ const win = (g: FieldGetter): FieldSource => ({ windows: g });
  * ```
  */
 export const FIELD_TABLE: Readonly<Record<string, FieldSource>> = {
-  Image: both((s) => s.process.info.image),
+  Image: {
+    windows: (s) => win32Path(s.process.info.image),
+    linux: (s) => s.process.info.image,
+  },
   CommandLine: both((s) => cmdline(s.process.info)),
   OriginalFileName: win((s) => s.process.info.originalFileName),
   Product: win((s) => s.process.info.product),
   Company: win((s) => s.process.info.company),
   Description: win((s) => s.process.info.description),
-  ParentImage: both((s) => s.parent?.info?.image),
+  ParentImage: {
+    windows: (s) => win32Path(s.parent?.info?.image),
+    linux: (s) => s.parent?.info?.image,
+  },
   ParentCommandLine: both((s) => cmdline(s.parent?.info)),
-  GrandParentImage: both((s) => s.grandparent?.info?.image),
+  GrandParentImage: {
+    windows: (s) => win32Path(s.grandparent?.info?.image),
+    linux: (s) => s.grandparent?.info?.image,
+  },
   User: {
     windows: (s) => s.process.info.user,
     linux: (s) => s.process.info.user ?? linuxUser(s, s.process),
@@ -93,6 +102,15 @@ export const FIELD_TABLE: Readonly<Record<string, FieldSource>> = {
   ParentProcessGuid: win((s) => s.parent?.guid),
   Computer: both((s) => s.host),
 };
+
+/**
+ * A Windows image path as Sysmon and Sigma write it: the driver records
+ * the kernel's `\??\C:\...` (an NT path in the DOS devices directory),
+ * which a rule anchored at `C:\` would never match (found by review).
+ */
+function win32Path(path: string | undefined): string | undefined {
+  return path?.startsWith("\\??\\") ? path.slice(4) : path;
+}
 
 /** The field names of the table, in its order. */
 export const FIELD_NAMES: readonly string[] = Object.keys(FIELD_TABLE);
