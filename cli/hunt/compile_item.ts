@@ -571,6 +571,37 @@ export function regexLiteral(src: string): string | undefined {
  * `i` flag, an ASCII pattern is written without it (`[aA]`) so that V8's
  * linear engine can take over when it backtracks without end.
  */
+/** Escapes of a letter that mean the same in PCRE and in JavaScript. */
+const SHARED_LETTER_ESCAPES = new Set("bBdDwWsSfnrtvxcu");
+
+/**
+ * What of `src` JavaScript reads otherwise than PCRE, whose syntax Sigma's
+ * `re` follows (found by review), or what cannot be bounded in time:
+ * - an escape of another letter: PCRE's `\A`, `\Z`, `\z`, `\h`, `\Q`...
+ *   are anchors and classes; JavaScript takes them as the letter itself;
+ * - a POSIX class (`[[:alpha:]]`), which JavaScript reads as characters;
+ * - a back-reference (`\1`, `\k<name>`): V8's linear-time engine takes
+ *   none, so one could run for minutes on a command line anyone can write
+ *   (no SigmaHQ rule has one).
+ * `undefined` when there is none.
+ */
+function pcreOnly(src: string): string | undefined {
+  for (let i = 0; i < src.length; i++) {
+    if (src[i] === "[" && /^\[:[a-z]+:\]/.test(src.slice(i, i + 12))) {
+      return `the POSIX class "${/^\[:[a-z]+:\]/.exec(src.slice(i))![0]}"`;
+    }
+    if (src[i] !== "\\") continue;
+    const n = src[++i] ?? "";
+    if (/[1-9]/.test(n) || (n === "k" && src[i + 1] === "<")) {
+      return `the back-reference "\\${n}"`;
+    }
+    if (/[A-Za-z]/.test(n) && !SHARED_LETTER_ESCAPES.has(n)) {
+      return `the escape "\\${n}" (PCRE's meaning, not JavaScript's)`;
+    }
+  }
+  return undefined;
+}
+
 function regexTest(
   text: string,
   flags: string,
@@ -582,6 +613,10 @@ function regexTest(
     if (lead[1].includes("x")) unsupported(`regex flag "x" in "${text}"`);
     for (const c of lead[1]) if (!flags.includes(c)) flags += c;
     src = src.slice(lead[0].length);
+  }
+  const lacking = pcreOnly(src);
+  if (lacking !== undefined) {
+    return unsupported(`${lacking} in regular expression "${text}"`);
   }
   let re: RegExp;
   try {
