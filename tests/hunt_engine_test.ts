@@ -895,3 +895,14 @@ Deno.test("hunt: a |re that JavaScript would read otherwise than PCRE (\\A, \\Z,
     "s:\n  CommandLine|re: '\\bcmd\\s+/c\\x20\\d\\w\\S\\n\\t'\ncondition: s",
   );
 });
+
+Deno.test("hunt: a rule on a service's log (logsource service auth, no category) is not applicable, named (found by review)", () => {
+  const r = compileRule(parseRule(
+    "title: t\nid: r1\nlogsource:\n  product: linux\n  service: auth\ndetection:\n  k: [base64]\n  condition: k\n",
+    "t.yml",
+  ));
+  assert(
+    r.notApplicable.linux?.includes("logsource service auth") === true,
+    JSON.stringify(r.notApplicable),
+  );
+});

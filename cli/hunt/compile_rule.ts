@@ -108,11 +108,18 @@ export function compileRule(rule: SigmaRule): CompiledRule {
   const required = [...requiredFields(rule.condition, rule)].sort();
   const notApplicable: CompiledRule["notApplicable"] = {};
   const unanswered: CompiledRule["unanswered"] = {};
-  const { product, category } = rule.logsource;
+  const { product, category, service } = rule.logsource;
   for (const os of ["linux", "windows"] as const) {
     if (category !== undefined && category !== "process_creation") {
       notApplicable[os] =
         `logsource category ${category} (procrec hunts process_creation rules)`;
+      continue;
+    }
+    // (a service's log, e.g. auth or auditd, without the category: not
+    // process creations either; found by review)
+    if (category === undefined && service !== undefined) {
+      notApplicable[os] =
+        `logsource service ${service} (procrec hunts process_creation rules)`;
       continue;
     }
     if (product !== undefined && product !== os) {
