@@ -582,3 +582,33 @@ Deno.test("hunt: the file of kept parses stays small: a rule whose parse is over
     assert((await Deno.stat(kept)).size < 4096, "replaced");
   });
 });
+
+Deno.test("hunt: a rules directory's symbolic links are followed (a loop read once); a file that is not UTF-8 or too large is listed as invalid while the others load (found by review)", async () => {
+  await withTempDir(async (dir) => {
+    const rules = `${dir}/rules`;
+    await Deno.mkdir(`${rules}/sub`, { recursive: true });
+    await Deno.copyFile(DECODE, `${rules}/good.yml`);
+    await Deno.copyFile(PIPE, `${dir}/elsewhere.yml`);
+    await Deno.symlink(`${dir}/elsewhere.yml`, `${rules}/sub/link.yml`);
+    await Deno.symlink(rules, `${rules}/sub/loop`);
+    await Deno.writeFile(
+      `${rules}/latin1.yml`,
+      new Uint8Array([0x74, 0x69, 0x74, 0x6c, 0x65, 0x3a, 0x20, 0xe9, 0x0a]),
+    );
+    await Deno.writeTextFile(`${rules}/huge.yml`, "#".repeat(2 << 20));
+    const files = await readRuleFiles([rules]);
+    const set = loadRuleSet(files);
+    const loaded = set.rules.map((r) => r.rule.file.replace(`${rules}/`, ""))
+      .sort();
+    assertEquals(loaded.join(), "good.yml,sub/link.yml");
+    const why = set.problems.map((p) =>
+      `${p.file.replace(`${rules}/`, "")}: ${p.reason}`
+    ).sort();
+    assertEquals(why.length, 2, why.join("\n"));
+    assert(
+      why[0].startsWith("huge.yml: ") && why[0].includes("larger"),
+      why[0],
+    );
+    assertEquals(why[1], "latin1.yml: is not UTF-8 text");
+  });
+});

@@ -15,23 +15,40 @@ export const MAX_RULE_BYTES = 1024 * 1024;
 export interface RuleFile {
   path: string;
   text: string;
+  /** Why it could not be read (too large, not UTF-8): listed, not loaded. */
+  unreadable?: string;
 }
 
 /**
- * The rule files under `paths`. A path that cannot be read, or a file too
- * large or not UTF-8, is a {@link CliError} naming it.
+ * The rule files under `paths`. A path that cannot be read is a
+ * {@link CliError} naming it; a file too large or not UTF-8 comes back
+ * {@link RuleFile.unreadable}, so that the rules beside it still load.
+ * Symbolic links in a directory are followed (a directory reached twice is
+ * read once).
  */
 export async function readRuleFiles(paths: string[]): Promise<RuleFile[]> {
   const files: string[] = [];
+  const seen = new Set<string>();
   const walk = async (dir: string, depth: number) => {
     if (depth > 32) return;
+    // (a link back up the tree is read once)
+    const real = await Deno.realPath(dir).catch(() => dir);
+    if (seen.has(real)) return;
+    seen.add(real);
     const entries: Deno.DirEntry[] = [];
     for await (const e of Deno.readDir(dir)) entries.push(e);
     entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     for (const e of entries) {
       const p = `${dir}/${e.name}`;
-      if (e.isDirectory) await walk(p, depth + 1);
-      else if (e.isFile && /\.ya?ml$/i.test(e.name)) files.push(p);
+      let { isDirectory, isFile } = e;
+      if (e.isSymlink) {
+        // (found by review: links were skipped without a word)
+        const st = await Deno.stat(p).catch(() => undefined);
+        isDirectory = st?.isDirectory ?? false;
+        isFile = st?.isFile ?? false;
+      }
+      if (isDirectory) await walk(p, depth + 1);
+      else if (isFile && /\.ya?ml$/i.test(e.name)) files.push(p);
     }
   };
   for (const p of paths) {
@@ -56,9 +73,20 @@ export async function readRuleFiles(paths: string[]): Promise<RuleFile[]> {
         what: "rule file",
         maxBytes: MAX_RULE_BYTES,
       });
-      const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      let text: string;
+      try {
+        text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      } catch {
+        out.push({ path, text: "", unreadable: "is not UTF-8 text" });
+        continue;
+      }
       out.push({ path, text });
     } catch (e) {
+      // (one file too large among many: the others still load)
+      if (e instanceof InputError && e.message.includes(" is larger than ")) {
+        out.push({ path, text: "", unreadable: e.message });
+        continue;
+      }
       throw new CliError(
         e instanceof InputError
           ? e.message

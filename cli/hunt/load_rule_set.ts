@@ -43,7 +43,7 @@ export interface RuleSet {
  * ```
  */
 export function loadRuleSet(
-  files: Iterable<{ path: string; text: string }>,
+  files: Iterable<{ path: string; text: string; unreadable?: string }>,
   options: {
     /** Parsed rules kept from earlier runs (see {@link parseWithKept}); new ones are added. */
     kept?: ParsedRules;
@@ -52,7 +52,17 @@ export function loadRuleSet(
   const kept = options.kept;
   const rules: CompiledRule[] = [];
   const problems: RuleProblem[] = [];
-  for (const { path, text } of files) {
+  for (const { path, text, unreadable } of files) {
+    if (unreadable !== undefined) {
+      problems.push({
+        file: path,
+        kind: "invalid",
+        field: "file",
+        reason: unreadable,
+        message: `Cannot read rule file "${path}": ${unreadable}`,
+      });
+      continue;
+    }
     try {
       const parsed = kept
         ? parseWithKept(text, path, kept)
