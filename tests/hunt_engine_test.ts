@@ -8,6 +8,7 @@ import {
   EventFields,
   loadRuleSet,
   parseRule,
+  renderHunt,
   RuleError,
   RuleHunter,
   RuleIndex,
@@ -904,5 +905,42 @@ Deno.test("hunt: a rule on a service's log (logsource service auth, no category)
   assert(
     r.notApplicable.linux?.includes("logsource service auth") === true,
     JSON.stringify(r.notApplicable),
+  );
+});
+
+Deno.test("hunt: a rule run with a part on a field procrec does not record (a filter on FileVersion) is named as partly answered (found by review)", () => {
+  const r = rule(
+    "s:\n  Image|endswith: '\\cmd.exe'\nf:\n  FileVersion|startswith: '10.'\ncondition: s and not f",
+  );
+  const h = new RuleHunter("r.cbor", testHeader("windows"), [r]);
+  h.add({
+    kind: "process_create",
+    t: 1,
+    pid: 10,
+    tid: 10,
+    ppid: 4,
+    ptid: 4,
+    creatorPid: 4,
+    creatorTid: 4,
+    start: 1,
+    info: { from: {}, image: "C:\\Windows\\System32\\cmd.exe" },
+  } as ProcEvent);
+  const rec = h.finish();
+  assert(rec.hits.length === 1, JSON.stringify(rec.hits));
+  assert(
+    rec.partial?.length === 1 && rec.partial[0].fields.join() === "FileVersion",
+    JSON.stringify(rec.partial?.map((p) => p.fields)),
+  );
+  const text = renderHunt({
+    files: 1,
+    loaded: 1,
+    problems: [],
+    recordings: [rec],
+  });
+  assert(
+    text.includes(
+      "partly answered: t.yml: FileVersion not recorded by procrec on windows",
+    ),
+    text,
   );
 });

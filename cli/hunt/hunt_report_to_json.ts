@@ -35,6 +35,12 @@ export function huntReportToJson(r: HuntReport) {
         file: n.rule.rule.file,
         reason: n.reason,
       })),
+      partlyAnswered: (x.partial ?? []).map((p) => ({
+        id: p.rule.rule.id,
+        title: p.rule.rule.title,
+        file: p.rule.rule.file,
+        fieldsNotRecorded: p.fields,
+      })),
     })),
     rules: {
       files: r.files,

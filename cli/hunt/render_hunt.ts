@@ -121,6 +121,19 @@ export function renderHuntPieces(r: HuntReport): string[] {
         }\n`,
       );
     }
+    // (found by review: a filter on a field procrec lacks never applies, and
+    // said nothing)
+    for (const p of rec.partial ?? []) {
+      out.push(
+        `  partly answered: ${p.rule.rule.file}: ${
+          p.fields.join(", ")
+        } not recorded by procrec on ${rec.os}: what the rule says of ${
+          p.fields.length === 1 ? "it" : "them"
+        } never matches (a filter on ${
+          p.fields.length === 1 ? "it" : "them"
+        } never applies)\n`,
+      );
+    }
   }
   return out;
 }

@@ -61,6 +61,12 @@ export interface RecordingHunt {
   hits: HuntHit[];
   /** Rules that cannot answer for it: another OS, a field procrec lacks there, or a field no process of the recording has. */
   notApplicable: NotApplicable[];
+  /**
+   * Rules run that name fields procrec does not record on this OS, in a
+   * part they do not need (a filter, one alternative of several): that
+   * part never matches, so a filter on it never applies.
+   */
+  partial?: { rule: CompiledRule; fields: string[] }[];
 }
 
 /** What the hits on one process creation share. */
@@ -470,6 +476,10 @@ export class RuleHunter {
       lostUnknown: this.#lostUnknown,
       hits: this.#hits,
       notApplicable,
+      partial: this.#applied.filter((r) =>
+        !notApplicable.some((n) => n.rule === r) &&
+        (r.unanswered[this.#os]?.length ?? 0) > 0
+      ).map((r) => ({ rule: r, fields: r.unanswered[this.#os]! })),
     };
   }
 }
