@@ -944,3 +944,13 @@ Deno.test("hunt: a rule run with a part on a field procrec does not record (a fi
     text,
   );
 });
+
+Deno.test("hunt: a modifier named as an Object property (re|constructor) is an unknown modifier, not a flag (found by review)", () => {
+  let msg = "";
+  try {
+    rule("s:\n  CommandLine|re|constructor: 'a'\ncondition: s");
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assert(msg.includes('modifier "constructor"'), msg);
+});

@@ -119,8 +119,9 @@ function compileTest(
     } else if (low === "fieldref") fieldrefMode = true;
     else if (low === "all") all = true;
     else if (low === "cased") cased = true;
-    else if (kind === "re" && RE_FLAGS[low]) reFlags += RE_FLAGS[low];
-    else unsupported(`modifier "${m}"`);
+    else if (kind === "re" && Object.hasOwn(RE_FLAGS, low)) {
+      reFlags += RE_FLAGS[low];
+    } else unsupported(`modifier "${m}"`);
   }
   const index = item.field === undefined
     ? -1
