@@ -954,3 +954,32 @@ Deno.test("hunt: a modifier named as an Object property (re|constructor) is an u
   }
   assert(msg.includes('modifier "constructor"'), msg);
 });
+
+Deno.test("hunt: a Greek capital sigma at the end of a value matches within a word, through the index too (found by review: toLowerCase makes it a final sigma there only)", () => {
+  for (
+    const detection of [
+      "s:\n  CommandLine|contains: 'ΑΡΧΕΙΟΣ'\ncondition: s",
+      "s:\n  CommandLine|contains|cased: 'ΑΡΧΕΙΟΣ'\ncondition: s",
+      "s:\n  CommandLine|re: 'ΑΡΧΕΙΟΣ'\ncondition: s",
+      "s:\n  CommandLine|contains: 'αρχειος'\ncondition: s",
+    ]
+  ) {
+    const r = rule(detection);
+    const h = new RuleHunter("r.cbor", testHeader("windows"), [r]);
+    h.add({
+      kind: "process_create",
+      t: 1,
+      pid: 10,
+      tid: 10,
+      ppid: 4,
+      ptid: 4,
+      creatorPid: 4,
+      creatorTid: 4,
+      start: 1,
+      info: { from: {}, image: "C:\\n.exe", cmdline: "n.exe C:\\ΑΡΧΕΙΟΣΗ.txt" },
+    } as ProcEvent);
+    const hits = h.finish().hits.length;
+    // (the lower-case rule is no cased one: it matches too)
+    assert(hits === 1, `${detection}: ${hits} hits`);
+  }
+});

@@ -33,3 +33,22 @@ export function foldUnit(c: number): number {
   }
   return f;
 }
+
+/**
+ * `s` in lower case for comparing without case: `toLowerCase`, but with
+ * the final sigma (ς, which `toLowerCase` makes of Σ at the end of a word
+ * only) as σ, so that a text lowered alone and within a longer one agree
+ * (found by review: "ΑΡΧΕΙΟΣ" did not match in "ΑΡΧΕΙΟΣΗ"). The other
+ * mappings of `toLowerCase` do not depend on the context.
+ *
+ * @example
+ * ```ts
+ * import { lowerText } from "./_fold_unit.ts";
+ * if (!lowerText("ΑΡΧΕΙΟΣΗ").includes(lowerText("ΑΡΧΕΙΟΣ"))) throw new Error();
+ * if (lowerText("ABC") !== "abc") throw new Error();
+ * ```
+ */
+export function lowerText(s: string): string {
+  const low = s.toLowerCase();
+  return low.includes("\u03c2") ? low.replaceAll("\u03c2", "\u03c3") : low;
+}

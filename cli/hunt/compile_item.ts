@@ -10,6 +10,7 @@ import type { FieldItem } from "./sigma_rule.ts";
 import { RuleError, UnsupportedRuleError } from "./rule_error.ts";
 import { caseFolded, globTest } from "./_glob.ts";
 import { caseFreeSource } from "./_case_free_regex.ts";
+import { lowerText } from "./_fold_unit.ts";
 import { ABSENT, type EventFields, FIELD_INDEX } from "./event_fields.ts";
 import { FIELD_NAMES } from "./field_table.ts";
 import {
@@ -168,7 +169,7 @@ function compileTest(
     }
     if (kind === "re") {
       const lit = regexLiteral(text);
-      literals.push(lit && lit.length >= 3 ? [lit.toLowerCase()] : undefined);
+      literals.push(lit && lit.length >= 3 ? [lowerText(lit)] : undefined);
     } else if (kind !== undefined && !AFFIX.has(kind)) {
       literals.push(undefined);
     }
@@ -227,10 +228,12 @@ function compileTest(
       if (t === "base64" || t === "base64offset") bytes = false;
     }
     const longest = variants.map((parts) =>
-      parts.reduce<string>(
-        (a, x) => typeof x === "string" && x.length > a.length ? x : a,
-        "",
-      ).toLowerCase()
+      lowerText(
+        parts.reduce<string>(
+          (a, x) => typeof x === "string" && x.length > a.length ? x : a,
+          "",
+        ),
+      )
     );
     // a text under three characters is no anchor (it would be checked on
     // every event) unless it starts with a non-ASCII character (indexed apart)
@@ -379,7 +382,7 @@ function shapeOf(parts: Part[], cased: boolean): Shape {
     } else if (!(x === STAR && last === STAR)) p.push(x);
   }
   const lit = (x: Part) => typeof x === "string";
-  const text = (x: Part) => cased ? x as string : (x as string).toLowerCase();
+  const text = (x: Part) => cased ? x as string : lowerText(x as string);
   if (p.length === 0) return { op: "eq", text: "", cased };
   if (p.length === 1 && p[0] === STAR) return { op: "any", text: "", cased };
   if (p.length === 1 && lit(p[0])) return { op: "eq", text: text(p[0]), cased };

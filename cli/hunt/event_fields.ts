@@ -11,6 +11,7 @@
  */
 import { FIELD_NAMES, FIELD_TABLE, type FieldGetter } from "./field_table.ts";
 import type { HuntSubject } from "./hunt_subject.ts";
+import { lowerText } from "./_fold_unit.ts";
 
 /** Index of each field of the table. */
 export const FIELD_INDEX: ReadonlyMap<string, number> = new Map(
@@ -98,7 +99,7 @@ export class FieldValues {
       if (ids.size >= this.limit) this.#reset(i);
       n = this.#ids[i].size;
       this.#ids[i].set(value, n);
-      this.#lows[i][n] = value.toLowerCase();
+      this.#lows[i][n] = lowerText(value);
     }
     this.#last[i] = value;
     this.#lastId[i] = n;
@@ -163,7 +164,7 @@ export class EventFields {
     this.#values[i] = got;
     if (got === undefined) return this.#ids[i] = ABSENT;
     if (!this.#numbered[i]) {
-      this.#lows[i] = got.toLowerCase();
+      this.#lows[i] = lowerText(got);
       return this.#ids[i] = UNNUMBERED;
     }
     const t = this.table;
