@@ -9,6 +9,7 @@ import { registerCommands } from "./commands/mod.ts";
 import { actionStatus, printErr } from "./commands/_run.ts";
 import { CliError } from "./errors.ts";
 import { versionLine } from "./version.ts";
+import { childrenKept } from "./keep_children.ts";
 
 /** Runs the command line; returns the exit status. */
 export async function main(args: string[]): Promise<number> {
@@ -56,5 +57,8 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  Deno.exitCode = await main(Deno.args);
+  const code = await main(Deno.args);
+  // (a command left running would be killed by a return from here)
+  if (childrenKept()) Deno.exit(code);
+  Deno.exitCode = code;
 }

@@ -560,3 +560,82 @@ captureTest(
   },
   why,
 );
+
+/** Whether process `pid` runs; ends it if so. */
+async function endIfRunning(pidFile: string): Promise<boolean> {
+  const pid = Number((await Deno.readTextFile(pidFile)).trim());
+  try {
+    Deno.kill(pid, "SIGKILL");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `procrec ARGS` with its output and the command's thrown away; its exit status and time. */
+async function recordQuietly(args: string[]) {
+  const t0 = performance.now();
+  const s = await new Deno.Command(PROCREC, {
+    args,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  return { code: s.code, ms: performance.now() - t0 };
+}
+
+captureTest(
+  "a command that ignores SIGTERM outlives a recording stopped before it ends, as procrec says (found by review: Deno killed it when procrec exited)",
+  async () => {
+    await withTempDir(async (dir) => {
+      const r = await recordQuietly([
+        "record",
+        "-q",
+        "-o",
+        `${dir}/a.cbor`,
+        "--duration",
+        "1s",
+        "--",
+        "sh",
+        "-c",
+        `echo $$ > ${dir}/pid; trap "" TERM; sleep 20; :`,
+      ]);
+      // (2: the command had not ended)
+      assertEquals(r.code, 2);
+      await new Promise((res) => setTimeout(res, 300));
+      assert(await endIfRunning(`${dir}/pid`), "the command was killed");
+    });
+  },
+  why,
+);
+
+captureTest(
+  "a write error ends the recording even when its command ignores SIGTERM, which is left running (found by review: the recorder waited for it for ever, deaf to signals)",
+  async () => {
+    await withTempDir(async (dir) => {
+      const disk = `${dir}/disk`;
+      await Deno.mkdir(disk);
+      const mount = await new Deno.Command("mount", {
+        args: ["-t", "tmpfs", "-o", "size=16k", "tmpfs", disk],
+      }).output();
+      assertEquals(mount.code, 0, new TextDecoder().decode(mount.stderr));
+      try {
+        const r = await recordQuietly([
+          "record",
+          "-o",
+          `${disk}/x.cbor`,
+          "--",
+          "sh",
+          "-c",
+          `echo $$ > ${dir}/pid; trap "" TERM; for i in $(seq 1500); do /bin/true; done; sleep 30; :`,
+        ]);
+        assertEquals(r.code, 2);
+        assert(r.ms < 20_000, `it took ${r.ms} ms`);
+        assert(await endIfRunning(`${dir}/pid`), "the command was killed");
+      } finally {
+        await new Deno.Command("umount", { args: [disk] }).output();
+      }
+    });
+  },
+  why,
+);

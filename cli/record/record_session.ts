@@ -38,6 +38,7 @@ import { SubtreeFilter } from "./subtree_filter.ts";
 import { AccountWatcher } from "./account_watcher.ts";
 import { requirePrivilege } from "./check_host.ts";
 import { pathExists } from "../path_exists.ts";
+import { keepChildrenAtExit } from "../keep_children.ts";
 import { makeOutputDir, type OutputFile, type OutputMode } from "../io/mod.ts";
 import { linuxSignalNumber } from "../analysis/decode_exit_status.ts";
 import type { Redactor } from "../redact/mod.ts";
@@ -155,6 +156,11 @@ const ACCOUNTS_POLL_MS = 1000;
 const HASH_CACHE_SAVE_MS = 60_000;
 /** How long to keep draining after the command's exit for its last events. */
 const DRAIN_GRACE_MS = 2000;
+/**
+ * How long a failed session waits for its command to end on SIGTERM
+ * before it leaves it running (the user's command may ignore SIGTERM).
+ */
+const COMMAND_STOP_WAIT_MS = 3000;
 
 /** An error preparing the output, naming the recording and the reason. */
 function outputError(path: string, e: unknown): Error {
@@ -633,6 +639,7 @@ export async function recordSession(
         ),
       );
       child.unref();
+      keepChildrenAtExit();
     } else if (child) await childDone;
     const summary = !wantSummary
       ? ""
@@ -665,7 +672,27 @@ export async function recordSession(
       try {
         child.kill("SIGTERM");
       } catch { /* gone */ }
-      await child.status;
+      // (a command that ignores SIGTERM is left running: waiting for it
+      // hung the recorder, its signal handlers taking every later signal)
+      let timer: number | undefined;
+      const ended = await Promise.race([
+        child.status.then(() => true),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(false), COMMAND_STOP_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!ended) {
+        Deno.stderr.writeSync(
+          new TextEncoder().encode(
+            `procrec: the command (pid ${child.pid}) did not end on SIGTERM within ${
+              COMMAND_STOP_WAIT_MS / 1000
+            } s: it is left running\n`,
+          ),
+        );
+        child.unref();
+        keepChildrenAtExit();
+      }
     }
     // close() names what failed and where the recording is
     if (!writer || closing) throw e;
