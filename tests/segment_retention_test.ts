@@ -163,3 +163,31 @@ Deno.test("a symbolic link or a directory in a segment's place is tampered, not 
     }
   }, "procrec-link-");
 });
+
+Deno.test("what a crash at a rotation leaves is no tampering (found by review): an empty NAME.cbor.incomplete is incomplete, and a segment under both its names (killed within its commit) is read once", async () => {
+  await withTempDir(async (dir) => {
+    const { ends } = await writeSegments(dir, {}, 3, 20);
+    const written = [...ends.keys()].sort();
+    // killed within the commit of the newest: NAME.cbor and NAME.cbor.incomplete
+    await Deno.link(`${dir}/${written[2]}`, `${dir}/${written[2]}.incomplete`);
+    const both = await verifySegments([dir]);
+    assertEquals(both.verdict, "intact", JSON.stringify(both.findings));
+    await Deno.remove(`${dir}/${written[2]}.incomplete`);
+    // killed after making the next segment's file, before its header
+    const next = written[2].replace(/\.cbor$/, "9.cbor.incomplete");
+    await Deno.writeFile(`${dir}/${next}`, new Uint8Array(0));
+    const v = await verifySegments([dir]);
+    assertEquals(v.verdict, "incomplete", JSON.stringify(v.findings));
+    assert(
+      v.findings.some((f) =>
+        f.member === next && f.level === "incomplete" &&
+        f.message.includes("it is empty")
+      ),
+      JSON.stringify(v.findings),
+    );
+    const set = await SegmentSetReader.open([dir]);
+    const events = await Array.fromAsync(set.events());
+    assertEquals(events.filter((e) => e.kind !== "lost").length, 60);
+    assert(set.report.chainIntact, JSON.stringify(set.report.problems));
+  }, "procrec-crash-");
+});

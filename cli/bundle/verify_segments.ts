@@ -85,9 +85,12 @@ export async function verifySegments(
   }
   for (const u of set.unreadable) {
     findings.push({
-      level: "tampered",
+      // (an empty segment file is what a crash at a rotation leaves)
+      level: u.empty ? "incomplete" : "tampered",
       member: u.name,
-      message: `not a readable recording: ${u.reason}`,
+      message: u.empty
+        ? `no recording: ${u.reason}`
+        : `not a readable recording: ${u.reason}`,
     });
   }
   const recordings: RecordingCheck[] = [];

@@ -76,6 +76,12 @@ export function isSegmentFileName(name: string): boolean {
 export interface SegmentListProblem {
   name: string;
   reason: string;
+  /**
+   * An empty `NAME.cbor.incomplete`: a recorder stopped (killed, or the host
+   * lost power) between making a segment's file and writing its header.
+   * What a crash leaves, not a sign of tampering; it holds no event.
+   */
+  empty?: boolean;
 }
 
 /**
@@ -115,8 +121,29 @@ export async function listSegments(
       { cause: e },
     );
   }
+  const base = dir.replace(/\/+$/, "");
+  const present = new Set(names);
   for (const name of names.sort()) {
-    const path = `${dir.replace(/\/+$/, "")}/${name}`;
+    const path = `${base}/${name}`;
+    if (name.endsWith(".incomplete")) {
+      // a recorder killed within its commit (NAME.cbor linked, the
+      // .incomplete name not yet removed) leaves one file under both
+      // names: it is read once, as NAME.cbor (found by review)
+      const closed = name.slice(0, -".incomplete".length);
+      if (present.has(closed) && await sameFile(path, `${base}/${closed}`)) {
+        continue;
+      }
+      const st = await Deno.stat(path).catch(() => undefined);
+      if (st?.size === 0) {
+        problems.push({
+          name,
+          reason:
+            "it is empty: a recorder stopped (killed, or the host lost power) after making it and before writing its header",
+          empty: true,
+        });
+        continue;
+      }
+    }
     try {
       segments.push(await readSegmentEntry(path));
     } catch (e) {
@@ -127,6 +154,16 @@ export async function listSegments(
   }
   sortSegments(segments);
   return { segments, problems };
+}
+
+/** Whether two paths name one file (device and inode). */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [x, y] = await Promise.all([Deno.stat(a), Deno.stat(b)]);
+    return x.dev === y.dev && x.ino !== null && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** Sorts segments oldest first: by start, then by name. */

@@ -36,6 +36,7 @@ import {
   readSegmentEnd,
   readSegmentEntry,
   type SegmentEntry,
+  type SegmentListProblem,
   sortSegments,
 } from "./segment_directory.ts";
 
@@ -111,7 +112,7 @@ export class SegmentSetReader implements RecordingSource {
     /** Every segment found (for the deletions their headers name). */
     readonly all: SegmentEntry[],
     /** Files that are not readable recordings. */
-    readonly unreadable: { name: string; reason: string }[],
+    readonly unreadable: SegmentListProblem[],
     readonly skippedBefore: boolean,
   ) {
     this.report = {
@@ -141,7 +142,7 @@ export class SegmentSetReader implements RecordingSource {
     options: SegmentSetOptions = {},
   ): Promise<SegmentSetReader> {
     const all: SegmentEntry[] = [];
-    const unreadable: { name: string; reason: string }[] = [];
+    const unreadable: SegmentListProblem[] = [];
     let files = false;
     for (const p of paths) {
       const st = await Deno.stat(p).catch((e) => {
@@ -170,7 +171,7 @@ export class SegmentSetReader implements RecordingSource {
     name: string,
     entries: SegmentEntry[],
     options: SegmentSetOptions = {},
-    unreadable: { name: string; reason: string }[] = [],
+    unreadable: SegmentListProblem[] = [],
     /** What came before the first entry was not asked for: no gap. */
     chosenOnly = false,
   ): SegmentSetReader {
@@ -284,10 +285,11 @@ export class SegmentSetReader implements RecordingSource {
     for (const u of this.unreadable) {
       this.#problem({
         offset: 0,
-        type: "damaged",
+        type: u.empty ? "truncated" : "damaged",
         reason: `${u.name}: ${u.reason}`,
       });
-      r.chainIntact = false;
+      // (an empty file a crash left holds nothing of the chain)
+      if (!u.empty) r.chainIntact = false;
     }
     let prev: SegmentRead | undefined;
     let complete = true;
