@@ -311,6 +311,13 @@ captureTest(
         );
         assertEquals(disk.length, 1, JSON.stringify(disk));
         assert(disk[0].kind === "lost" && disk[0].count > 0, "count");
+        // (found by review) the closing line and summary count them too
+        const closing = /; lost (\d+)\n/.exec(r.stderr);
+        assertEquals(Number(closing?.[1]), disk[0].count, r.stderr);
+        assert(
+          new RegExp(`lost: .*disk ${disk[0].count}`).test(r.stdout + r.stderr),
+          r.stdout + r.stderr,
+        );
         // recording resumed: the commands after the space returned are in
         const at = events.indexOf(disk[0]);
         const after = events.slice(at).filter((e) =>

@@ -453,6 +453,8 @@ export async function recordSession(
     let events = 0;
     let lost = 0;
     let alive = 0;
+    /** The latest event time (of the events written here one by one). */
+    let lastT = 0;
     let unknownRecords = 0;
     const handleEncoded = (bytes: Uint8Array<ArrayBuffer>) => {
       for (const all of native!.encode(bytes, timeBase.monoNs, childPid ?? 0)) {
@@ -485,6 +487,7 @@ export async function recordSession(
         if (filter && !filter.keep(ev)) continue;
         w.write(ev);
         analysis?.add(ev);
+        if (ev.t > lastT) lastT = ev.t;
         opts.onEvent?.(ev, header);
         events++;
         count(ev);
@@ -622,6 +625,22 @@ export async function recordSession(
     const stats = src.stats();
     closing = true;
     const path = await w.close();
+    // the events a full disk kept from the segments are lost too: in the
+    // closing line and the summary, as they are in the directory (or on
+    // stderr, when no segment could record them; found by review: the
+    // summary said "lost: none")
+    const diskLost = segments?.diskLostTotal ?? 0;
+    if (diskLost > 0) {
+      lost += diskLost;
+      analysis?.add({
+        kind: "lost",
+        t: lastT,
+        pid: 0,
+        tid: 0,
+        reason: "disk",
+        count: diskLost,
+      });
+    }
     let published: RecordResult["publish"];
     if (pub) {
       published = {

@@ -130,6 +130,7 @@ export class SegmentWriter {
   #lastT = 0;
   /** Events counted while no segment could be written. */
   #diskLost = 0;
+  #diskLostTotal = 0;
   #diskSince: bigint | undefined;
   #retryAt = 0n;
   #rotateRequested = false;
@@ -198,6 +199,14 @@ export class SegmentWriter {
   }
 
   /**
+   * Every event lost for want of disk space in this run, those recorded in
+   * a later segment (reason `disk`) and those not (yet).
+   */
+  get diskLostTotal(): number {
+    return this.#diskLostTotal;
+  }
+
+  /**
    * Adds one event to the current segment (or counts it while the disk is
    * full). A segment that reaches its size is sealed here and rotated at
    * the next {@link tick}: a segment exceeds `--rotate` by at most the
@@ -209,6 +218,7 @@ export class SegmentWriter {
     const w = this.#w;
     if (!w) {
       this.#diskLost++;
+      this.#diskLostTotal++;
       return;
     }
     const before = w.events;
@@ -325,6 +335,7 @@ export class SegmentWriter {
     if (!isDiskFull(e)) throw e;
     const w = this.#w!;
     this.#diskLost += w.unwritten + notAdded;
+    this.#diskLostTotal += w.unwritten + notAdded;
     this.#diskSince ??= this.#now();
     w.abandon();
     this.#w = undefined;
