@@ -256,3 +256,21 @@ captureTest(
   },
   why,
 );
+
+Deno.test("openOutput never replaces a FIFO or a device, even with force (found by review: -f -o a device node put a recording in its place)", async () => {
+  await withTempDir(async (dir) => {
+    const fifo = `${dir}/fifo`;
+    const mk = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assertEquals(mk.code, 0);
+    for (const path of [fifo, "/dev/null"]) {
+      let msg = "";
+      try {
+        await openOutput(path, { force: true });
+      } catch (e) {
+        msg = (e as Error).message;
+      }
+      assert(msg.includes("which procrec never replaces"), `${path}: ${msg}`);
+    }
+    assert((await Deno.lstat(fifo)).isFifo, "the FIFO was replaced");
+  });
+});

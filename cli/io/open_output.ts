@@ -79,6 +79,27 @@ export async function openOutput(
   if (!dirStat!.isDirectory) fail(`"${dir}" is not a directory`);
   const existing = await Deno.lstat(path).catch(() => undefined);
   if (existing?.isDirectory) fail("it is a directory");
+  // (--force replaces a file or a link, never a device, FIFO or socket:
+  // -f -o /dev/null would have put a recording in its place; found by
+  // review)
+  if (
+    existing && !existing.isFile && !existing.isSymlink &&
+    !existing.isDirectory
+  ) {
+    fail(
+      `it is ${
+        existing.isCharDevice
+          ? "a character device"
+          : existing.isBlockDevice
+          ? "a block device"
+          : existing.isFifo
+          ? "a FIFO"
+          : existing.isSocket
+          ? "a socket"
+          : "not a regular file"
+      }, which procrec never replaces; name a file`,
+    );
+  }
   if (existing && !options.force) {
     fail("the file exists (use --force to replace it)");
   }
