@@ -983,3 +983,42 @@ Deno.test("hunt: a Greek capital sigma at the end of a value matches within a wo
     assert(hits === 1, `${detection}: ${hits} hits`);
   }
 });
+
+Deno.test("hunt: hits on Hashes that waited for their hash come in the order of their events (found by review)", () => {
+  const sha = "ab".repeat(32);
+  const r = rule(
+    `s:\n  Hashes|contains: 'SHA256=${sha.toUpperCase()}'\ncondition: s`,
+    "linux",
+  );
+  const h = new RuleHunter("r", {
+    ...testHeader("linux"),
+    version: 5,
+    options: {},
+  }, [r]);
+  const exec = (t: number, pid: number): ProcEvent => ({
+    kind: "exec",
+    t,
+    pid,
+    tid: pid,
+    info: { from: {}, image: "/usr/bin/tool", argv: ["tool"] },
+  });
+  const hash = (t: number, pid: number, execT: number): ProcEvent => ({
+    kind: "image_hash",
+    t,
+    pid,
+    tid: pid,
+    execT,
+    status: "ok",
+    sha256: sha,
+  });
+  for (
+    const e of [
+      exec(1e9, 10),
+      exec(2e9, 11),
+      hash(3e9, 11, 2e9),
+      hash(4e9, 10, 1e9),
+    ]
+  ) h.add(e);
+  const order = h.finish().hits.map((x) => x.pid).join();
+  assert(order === "10,11", order);
+});

@@ -191,3 +191,51 @@ Deno.test("what a crash at a rotation leaves is no tampering (found by review): 
     assert(set.report.chainIntact, JSON.stringify(set.report.problems));
   }, "procrec-crash-");
 });
+
+Deno.test("a later run's image hashes keep their exec's time on the directory's clock (found by review: their execT was not moved with the events, so no hash met its exec)", async () => {
+  await withTempDir(async (dir) => {
+    for (
+      const [i, mono] of [[0, 1_000_000_000n], [1, 9_000_000_000n]] as const
+    ) {
+      const base = testHeader();
+      const w = await SegmentWriter.open(
+        testHeader({
+          timeBase: {
+            monoNs: mono,
+            utcNs: base.timeBase.utcNs + (mono - 1_000_000_000n),
+          },
+        }),
+        { dir, writer: { flushIntervalMs: 0 } },
+      );
+      const pid = 50 + i;
+      w.write({
+        kind: "exec",
+        t: 1e9,
+        pid,
+        tid: pid,
+        info: { image: "/usr/bin/tool", argv: ["tool"], from: {} },
+      });
+      w.write({
+        kind: "image_hash",
+        t: 1.5e9,
+        pid,
+        tid: pid,
+        execT: 1e9,
+        status: "ok",
+        sha256: "ab".repeat(32),
+      });
+      await w.close();
+    }
+    const set = await SegmentSetReader.open([dir]);
+    const events = await Array.fromAsync(set.events());
+    for (const pid of [50, 51]) {
+      const exec = events.find((e) => e.kind === "exec" && e.pid === pid);
+      const hash = events.find((e) => e.kind === "image_hash" && e.pid === pid);
+      assert(
+        exec !== undefined && hash?.kind === "image_hash" &&
+          hash.execT === exec.t,
+        `${pid}: ${JSON.stringify([exec, hash])}`,
+      );
+    }
+  }, "procrec-runs-");
+});

@@ -87,6 +87,11 @@ interface AwaitingHash {
   done: boolean;
 }
 
+/** What a matched {@link AwaitingHash} keeps of its process: nothing. */
+const RELEASED: AwaitingHash["subject"] = {
+  process: { pid: 0, ppid: 0, start: 0, info: { from: {} } },
+};
+
 /** Processes awaiting their hash at most; then the oldest is matched without. */
 const MAX_AWAITING_HASH = 65536;
 /** Event time a process awaits its hash at most (ns). */
@@ -295,7 +300,10 @@ export class RuleHunter {
     }
   }
 
-  /** The rules on `Hashes` of a process that awaited its hash. */
+  /**
+   * The rules on `Hashes` of a process that awaited its hash. Its views are
+   * let go after (it may stay in the queue behind an older one a while).
+   */
   #matchHashRules(w: AwaitingHash, info: ProcessInfo): void {
     const subject = this.#subject;
     subject.process = { ...w.subject.process, info };
@@ -315,6 +323,7 @@ export class RuleHunter {
       context ??= this.#context(subject.process, info, w.t, w.event);
       this.#hit(rule, context);
     }
+    w.subject = RELEASED;
   }
 
   #hit(rule: CompiledRule, context: HitContext): void {
@@ -450,6 +459,9 @@ export class RuleHunter {
     this.#awaiting.clear();
     this.#awaitQueue = [];
     this.#awaitHead = 0;
+    // in the order of their events (a hit that waited for its hash came
+    // later; stable: the hits of one event keep their order)
+    this.#hits.sort((a, b) => a.t - b.t);
     const notApplicable = [...this.#notApplicable];
     for (const r of this.#applied) {
       if (this.#hitRules.has(r)) continue;

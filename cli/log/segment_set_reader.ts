@@ -458,6 +458,10 @@ export class SegmentSetReader implements RecordingSource {
           e.t += delta;
           if (e.kind === "process_create" || e.kind === "process_snapshot") {
             e.start += delta;
+          } else if (e.kind === "image_hash") {
+            // (its exec's time, by which it is paired with the exec; found
+            // by review: a later run's hashes met no exec)
+            e.execT += delta;
           }
         }
       };
