@@ -7,6 +7,9 @@
  */
 import type { ProcessSnapshot, ProcEvent } from "../events/types.ts";
 
+/** How far apart two starts of one pid may be and still be one process. */
+export const SAME_START_NS = 20_000_000;
+
 /**
  * A table of live processes fed event by event.
  *
@@ -23,9 +26,6 @@ import type { ProcessSnapshot, ProcEvent } from "../events/types.ts";
  * if (s.length !== 1 || s[0].pid !== 6 || s[0].t !== 10) throw new Error();
  * ```
  */
-/** How far apart two starts of one pid may be and still be one process. */
-export const SAME_START_NS = 20_000_000;
-
 export class LiveProcesses {
   #procs = new Map<number, ProcessSnapshot>();
 

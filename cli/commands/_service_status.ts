@@ -91,7 +91,12 @@ export async function readServiceStatus(dir: string): Promise<ServiceStatus> {
 
 /** Whether the process is stopped (state T or t in `/proc/PID/stat`). */
 function stopped(pid: number): boolean {
-  const stat = readKernelFileOnce(`/proc/${pid}/stat`);
+  let stat: string;
+  try {
+    stat = readKernelFileOnce(`/proc/${pid}/stat`);
+  } catch {
+    return false; // (ended since: runningWriter said so a moment ago)
+  }
   const at = stat.lastIndexOf(")") + 2;
   return stat[at] === "T" || stat[at] === "t";
 }

@@ -120,19 +120,7 @@ function redactHeader(header: HeaderInit, redactor?: Redactor): HeaderInit {
   const imp = header.import;
   return {
     ...redactor.header(header),
-    ...(imp
-      ? {
-        import: {
-          format: imp.format,
-          files: imp.files.map((f) => ({
-            name: redactor.text(f.name),
-            ...(f.sha256 !== undefined
-              ? { sha256Hmac: redactor.sourceHash(f.sha256) }
-              : {}),
-          })),
-        },
-      }
-      : {}),
+    ...(imp ? { import: redactor.importInfo(imp) } : {}),
     redaction: redactor.describe(),
   };
 }

@@ -147,6 +147,9 @@ async function redactRecording(input: string, flags: Flags): Promise<number> {
   // test guesses at the secrets by rebuilding it from the copy)
   const header = redactedHeader(h, redactor, {
     path: input,
+    // (empty: the readers before the keyed hashes require the fields)
+    sha256: "",
+    bytes: 0,
     sha256Hmac: redactor.sourceHash(sha256.hex),
     ...(r.complete && r.trailer
       ? { finalHashHmac: redactor.sourceHash(toHex(r.trailer.finalHash)) }
@@ -239,7 +242,11 @@ async function checkSource(
       }, "${flags.redactKey}" is key ${id}`,
     );
   }
-  const file = candidate.replace(/#[^/]*$/, "");
+  // (a bundle member is hashed as its bundle; a name with # in it, as
+  // itself, as redacting does)
+  const file = (await pathExists(candidate))
+    ? candidate
+    : candidate.replace(/#[^/]*$/, "");
   await asCliError(
     requireRegularFile(file, "recording", "procrec redact hashes it"),
   );
@@ -249,7 +256,9 @@ async function checkSource(
     : source.sha256 === hex;
   await print(
     same
-      ? `"${candidate}" is the source of "${input}" (its keyed SHA-256 matches)\n`
+      ? `"${candidate}" is the source of "${input}" (its ${
+        source.sha256Hmac !== undefined ? "keyed " : ""
+      }SHA-256 matches)\n`
       : `"${candidate}" is NOT the source of "${input}" (its SHA-256 ${hex} differs from the one the copy names)\n`,
   );
   return same ? 0 : 1;

@@ -596,6 +596,9 @@ function pcreOnly(src: string): string | undefined {
     }
     if (src[i] !== "\\") continue;
     const n = src[++i] ?? "";
+    if (n === "x" && src[i + 1] === "{") {
+      return `the escape "\\x{...}" (PCRE's code point; JavaScript reads x repeated)`;
+    }
     if (/[1-9]/.test(n) || (n === "k" && src[i + 1] === "<")) {
       return `the back-reference "\\${n}"`;
     }

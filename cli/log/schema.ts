@@ -66,7 +66,7 @@ export interface RecordingHeader {
   /** The command recorded with `record -- CMD`, when any. */
   command?: { argv: string[]; pid?: number; onlyCommand?: boolean };
   /** Where imported evidence came from. */
-  import?: { format: string; files: ImportedFile[] };
+  import?: ImportInfo;
   /** How secrets in command lines were redacted, when they were. */
   redaction?: RedactionInfo;
   /** Segment mode (`record -o DIR/ --rotate`): this segment's place in the chain. */
@@ -102,7 +102,9 @@ export interface RedactionSource {
   finalHashHmac?: string;
   /**
    * Copies written before the keyed hashes: the plain SHA-256 (hex), size
-   * and final hash of the source. Read, never written.
+   * and final hash of the source. A copy written now has `sha256` empty and
+   * `bytes` 0 (readers before the keyed hashes require them), no
+   * `finalHash`.
    */
   sha256?: string;
   bytes?: number;
@@ -117,9 +119,17 @@ export interface RedactionSource {
   redaction?: RedactionInfo;
 }
 
+/** Where imported evidence came from (a header's `import`). */
+export interface ImportInfo {
+  /** `sysmon` or `jsonl`. */
+  format: string;
+  files: ImportedFile[];
+}
+
 /**
  * A file of imported evidence: its name and SHA-256 (hex), or, when the
- * import was redacted, the keyed hash of it ({@link RedactionSource.sha256Hmac}).
+ * import was redacted, the keyed hash of it ({@link RedactionSource.sha256Hmac})
+ * and an empty `sha256` (which readers before the keyed hashes require).
  */
 export interface ImportedFile {
   name: string;

@@ -54,6 +54,8 @@ export function redactedHeader(
   } = source;
   return {
     ...redactor.header(rest),
+    // (an import's files by keyed hashes, as a redacted import names them)
+    ...(rest.import ? { import: redactor.importInfo(rest.import) } : {}),
     redaction: {
       ...redactor.describe(),
       source: {
@@ -76,6 +78,9 @@ function withoutPlainHashes(r: RedactionInfo): RedactionInfo {
     ...r,
     source: {
       ...kept,
+      // (empty: the readers before the keyed hashes require the fields)
+      sha256: "",
+      bytes: 0,
       ...(redaction ? { redaction: withoutPlainHashes(redaction) } : {}),
     },
   };

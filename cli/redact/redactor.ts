@@ -22,7 +22,11 @@
  * @module
  */
 import type { ProcEvent } from "../events/types.ts";
-import { type RedactionInfo, SOURCE_HASH_PREFIX } from "../log/schema.ts";
+import {
+  type ImportInfo,
+  type RedactionInfo,
+  SOURCE_HASH_PREFIX,
+} from "../log/schema.ts";
 import type { RedactionRule } from "./redaction_rules.ts";
 import { redactionKeyId } from "./redaction_key.ts";
 import { HmacSha256 } from "./_hmac_sha256.ts";
@@ -141,6 +145,26 @@ export class Redactor {
    */
   sourceHash(sha256Hex: string): string {
     return this.#mac.hex(SOURCE_HASH_PREFIX + sha256Hex);
+  }
+
+  /**
+   * A header's `import` as a redacted header keeps it: each file's name
+   * redacted and its SHA-256 keyed ({@link sourceHash}); `sha256` is left
+   * empty, for the readers before the keyed hashes, which require it.
+   */
+  importInfo(imp: ImportInfo): ImportInfo {
+    return {
+      format: imp.format,
+      files: imp.files.map((f) => ({
+        name: this.text(f.name),
+        sha256: "",
+        ...(f.sha256Hmac !== undefined
+          ? { sha256Hmac: f.sha256Hmac }
+          : f.sha256
+          ? { sha256Hmac: this.sourceHash(f.sha256) }
+          : {}),
+      })),
+    };
   }
 
   /** A text read as a command line. */
