@@ -219,13 +219,6 @@ export class Redactor {
             out[i] = name + this.#mark(rule, el.slice(name.length));
             done = true;
             break;
-          } else if (rule.command) {
-            const at = groupedValue(name, el);
-            if (at > 0) {
-              out[i] = el.slice(0, at) + this.#mark(rule, el.slice(at));
-              done = true;
-              break;
-            }
           }
         }
         if (!done) out[i] = this.#line(rule, el, true);
@@ -332,11 +325,7 @@ export class Redactor {
     if (
       rule.kind === "env"
         ? !s.includes("=")
-        : !rule.names.some((n) =>
-          s.includes(n) ||
-          // (a scoped rule's -p may be in a group: -vpX)
-          (rule.command !== undefined && isShort(n) && s.includes(n[1]))
-        )
+        : !rule.names.some((n) => s.includes(n))
     ) return [];
     const toks = tokensDeep(s);
     const spans: Span[] = [];
@@ -369,12 +358,6 @@ export class Redactor {
         } else if (isShort(name) && bare.startsWith(name)) {
           spans.push({ start: tok.start + lead + name.length, end: tok.end });
           break;
-        } else if (rule.command) {
-          const at = groupedValue(name, bare);
-          if (at > 0) {
-            spans.push({ start: tok.start + lead + at, end: tok.end });
-            break;
-          }
         }
       }
     }
@@ -454,26 +437,6 @@ function commandEnd(command: RegExp, s: string): number {
     if (command.test(fileName(s.slice(tok.start, tok.end)))) return tok.end;
   }
   return Infinity;
-}
-
-/**
- * Where the value of one-letter option `name` begins in a group of
- * one-letter options (`-vpX`: `p` after `-v`, its value `X`, as getopt
- * reads it), or -1. Only for rules scoped to a command: another program's
- * group (`tar -xvpf`) is not that option.
- */
-function groupedValue(name: string, el: string): number {
-  if (!isShort(name) || el.length < 4 || el[0] !== "-" || el[1] === "-") {
-    return -1;
-  }
-  const letter = name[1];
-  for (let i = 1; i < el.length - 1; i++) {
-    const c = el[i];
-    if (c === letter) return i + 1;
-    // (only option letters before it: a value cannot come first)
-    if (!/[A-Za-z0-9]/.test(c)) return -1;
-  }
-  return -1;
 }
 
 /** `-p`: a one-letter option, whose value may be attached. */
