@@ -591,6 +591,9 @@ Deno.test("hunt: a rules directory's symbolic links are followed (a loop read on
     await Deno.copyFile(PIPE, `${dir}/elsewhere.yml`);
     await Deno.symlink(`${dir}/elsewhere.yml`, `${rules}/sub/link.yml`);
     await Deno.symlink(rules, `${rules}/sub/loop`);
+    // a second name for good.yml: read once; a link to nothing: listed
+    await Deno.symlink(`${rules}/good.yml`, `${rules}/again.yml`);
+    await Deno.symlink(`${dir}/gone.yml`, `${rules}/broken.yml`);
     await Deno.writeFile(
       `${rules}/latin1.yml`,
       new Uint8Array([0x74, 0x69, 0x74, 0x6c, 0x65, 0x3a, 0x20, 0xe9, 0x0a]),
@@ -604,11 +607,12 @@ Deno.test("hunt: a rules directory's symbolic links are followed (a loop read on
     const why = set.problems.map((p) =>
       `${p.file.replace(`${rules}/`, "")}: ${p.reason}`
     ).sort();
-    assertEquals(why.length, 2, why.join("\n"));
+    assertEquals(why.length, 3, why.join("\n"));
+    assertEquals(why[0], "broken.yml: a symbolic link to nothing");
     assert(
-      why[0].startsWith("huge.yml: ") && why[0].includes("larger"),
-      why[0],
+      why[1].startsWith("huge.yml: ") && why[1].includes("larger"),
+      why[1],
     );
-    assertEquals(why[1], "latin1.yml: is not UTF-8 text");
+    assertEquals(why[2], "latin1.yml: is not UTF-8 text");
   });
 });

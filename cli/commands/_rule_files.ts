@@ -29,6 +29,8 @@ export interface RuleFile {
 export async function readRuleFiles(paths: string[]): Promise<RuleFile[]> {
   const files: string[] = [];
   const seen = new Set<string>();
+  /** Links that lead nowhere, by path: listed, not skipped (found by review). */
+  const broken: string[] = [];
   const walk = async (dir: string, depth: number) => {
     if (depth > 32) return;
     // (a link back up the tree is read once)
@@ -44,6 +46,7 @@ export async function readRuleFiles(paths: string[]): Promise<RuleFile[]> {
       if (e.isSymlink) {
         // (found by review: links were skipped without a word)
         const st = await Deno.stat(p).catch(() => undefined);
+        if (!st && /\.ya?ml$/i.test(e.name)) broken.push(p);
         isDirectory = st?.isDirectory ?? false;
         isFile = st?.isFile ?? false;
       }
@@ -65,7 +68,24 @@ export async function readRuleFiles(paths: string[]): Promise<RuleFile[]> {
     }
   }
   const out: RuleFile[] = [];
+  for (const path of broken) {
+    out.push({ path, text: "", unreadable: "a symbolic link to nothing" });
+  }
+  // a file reached twice (a link to a rule file beside it) is read once,
+  // by its own name when it is reached by it
+  const byReal = new Map<string, { path: string; own: boolean }>();
   for (const path of files) {
+    const real = await Deno.realPath(path).catch(() => path);
+    const own = await Deno.lstat(path).then((st) => !st.isSymlink, () => false);
+    const before = byReal.get(real);
+    if (before === undefined || (own && !before.own)) {
+      byReal.set(real, { path, own });
+    }
+  }
+  const wanted = new Set([...byReal.values()].map((c) => c.path));
+  for (const path of files) {
+    if (!wanted.has(path)) continue;
+    wanted.delete(path);
     try {
       // (through the input reader: a FIFO does not block at open, and
       // /dev/zero stops at the limit instead of filling the memory)
