@@ -157,7 +157,7 @@ export async function listSegments(
 }
 
 /** Whether two paths name one file (device and inode). */
-async function sameFile(a: string, b: string): Promise<boolean> {
+export async function sameFile(a: string, b: string): Promise<boolean> {
   try {
     const [x, y] = await Promise.all([Deno.stat(a), Deno.stat(b)]);
     return x.dev === y.dev && x.ino !== null && x.ino === y.ino;

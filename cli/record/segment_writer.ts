@@ -33,6 +33,7 @@ import {
 import {
   listSegments,
   readSegmentEnd,
+  sameFile,
   type SegmentEntry,
   segmentName,
 } from "../log/segment_directory.ts";
@@ -162,6 +163,20 @@ export class SegmentWriter {
       );
     });
     await s.#claim();
+    // a recorder killed within its commit left the segment under both
+    // names: the second name goes (the same file stays as NAME.cbor; kept,
+    // retention would free no space when it deleted NAME.cbor)
+    for await (const e of Deno.readDir(s.dir)) {
+      if (!e.isFile || !e.name.endsWith(".cbor.incomplete")) continue;
+      const path = `${s.dir}/${e.name}`;
+      const closed = path.slice(0, -".incomplete".length);
+      if (await sameFile(path, closed)) {
+        await Deno.remove(path);
+        s.#warn(
+          `procrec: removed "${path}", a second name of "${closed}" (a recorder stopped within its commit)`,
+        );
+      }
+    }
     const { segments } = await listSegments(s.dir);
     for (const seg of segments) {
       s.#closed.push({
