@@ -312,8 +312,16 @@ captureTest(
         assertEquals(disk.length, 1, JSON.stringify(disk));
         assert(disk[0].kind === "lost" && disk[0].count > 0, "count");
         // (found by review) the closing line and summary count them too
-        const closing = /; lost (\d+)\n/.exec(r.stderr);
-        assertEquals(Number(closing?.[1]), disk[0].count, r.stderr);
+        const closing = /recorded (\d+) events .*; lost (\d+)\n/.exec(r.stderr);
+        assertEquals(Number(closing?.[2]), disk[0].count, r.stderr);
+        // (the events recorded are those the segments hold: the loss record
+        // is the writer's own)
+        assertEquals(
+          Number(closing?.[1]),
+          events.filter((e) => !(e.kind === "lost" && e.reason === "disk"))
+            .length,
+          r.stderr,
+        );
         assert(
           new RegExp(`lost: .*disk ${disk[0].count}`).test(r.stdout + r.stderr),
           r.stdout + r.stderr,

@@ -631,6 +631,8 @@ export async function recordSession(
     // summary said "lost: none")
     const diskLost = segments?.diskLostTotal ?? 0;
     if (diskLost > 0) {
+      // (counted when handed to the writer: recorded are the others)
+      events -= diskLost;
       lost += diskLost;
       analysis?.add({
         kind: "lost",
