@@ -913,18 +913,7 @@ Deno.test("hunt: a rule run with a part on a field procrec does not record (a fi
     "s:\n  Image|endswith: '\\cmd.exe'\nf:\n  FileVersion|startswith: '10.'\ncondition: s and not f",
   );
   const h = new RuleHunter("r.cbor", testHeader("windows"), [r]);
-  h.add({
-    kind: "process_create",
-    t: 1,
-    pid: 10,
-    tid: 10,
-    ppid: 4,
-    ptid: 4,
-    creatorPid: 4,
-    creatorTid: 4,
-    start: 1,
-    info: { from: {}, image: "C:\\Windows\\System32\\cmd.exe" },
-  } as ProcEvent);
+  h.add(windowsCreate({ image: "C:\\Windows\\System32\\cmd.exe" }));
   const rec = h.finish();
   assert(rec.hits.length === 1, JSON.stringify(rec.hits));
   assert(
@@ -966,18 +955,9 @@ Deno.test("hunt: a Greek capital sigma at the end of a value matches within a wo
   ) {
     const r = rule(detection);
     const h = new RuleHunter("r.cbor", testHeader("windows"), [r]);
-    h.add({
-      kind: "process_create",
-      t: 1,
-      pid: 10,
-      tid: 10,
-      ppid: 4,
-      ptid: 4,
-      creatorPid: 4,
-      creatorTid: 4,
-      start: 1,
-      info: { from: {}, image: "C:\\n.exe", cmdline: "n.exe C:\\ΑΡΧΕΙΟΣΗ.txt" },
-    } as ProcEvent);
+    h.add(
+      windowsCreate({ image: "C:\\n.exe", cmdline: "n.exe C:\\ΑΡΧΕΙΟΣΗ.txt" }),
+    );
     const hits = h.finish().hits.length;
     // (the lower-case rule is no cased one: it matches too)
     assert(hits === 1, `${detection}: ${hits} hits`);
@@ -1022,3 +1002,19 @@ Deno.test("hunt: hits on Hashes that waited for their hash come in the order of 
   const order = h.finish().hits.map((x) => x.pid).join();
   assert(order === "10,11", order);
 });
+
+/** A Windows process creation of pid 10 by pid 4, at 1 ns, with `info`. */
+function windowsCreate(info: Partial<ProcessInfo>): ProcEvent {
+  return {
+    kind: "process_create",
+    t: 1,
+    pid: 10,
+    tid: 10,
+    ppid: 4,
+    ptid: 4,
+    creatorPid: 4,
+    creatorTid: 4,
+    start: 1,
+    info: { from: {}, ...info },
+  };
+}
