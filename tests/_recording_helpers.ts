@@ -63,6 +63,16 @@ export function exec(
   return { kind: "exec", t, pid, tid: pid, info: { image, argv, from: {} } };
 }
 
+/** The image hash of pid's exec at `execT`, written at `t` (status ok). */
+export function imageHash(
+  t: number,
+  pid: number,
+  execT: number,
+  sha256: string,
+): ProcEvent {
+  return { kind: "image_hash", t, pid, tid: pid, execT, status: "ok", sha256 };
+}
+
 /** A deterministic workload: `n` processes, each created, exec'd and exited. */
 export function workload(n: number): ProcEvent[] {
   const out: ProcEvent[] = [];

@@ -17,7 +17,11 @@ import {
 import { FieldValues } from "../cli/hunt/event_fields.ts";
 import type { ProcessInfo, ProcEvent } from "../cli/events/types.ts";
 import type { RecordingHeader } from "../cli/log/schema.ts";
-import { processCreate } from "./_recording_helpers.ts";
+import {
+  exec as execOf,
+  imageHash,
+  processCreate,
+} from "./_recording_helpers.ts";
 
 function assert(cond: unknown, msg = "assertion failed"): asserts cond {
   if (!cond) throw new Error(msg);
@@ -975,22 +979,10 @@ Deno.test("hunt: hits on Hashes that waited for their hash come in the order of 
     version: 5,
     options: {},
   }, [r]);
-  const exec = (t: number, pid: number): ProcEvent => ({
-    kind: "exec",
-    t,
-    pid,
-    tid: pid,
-    info: { from: {}, image: "/usr/bin/tool", argv: ["tool"] },
-  });
-  const hash = (t: number, pid: number, execT: number): ProcEvent => ({
-    kind: "image_hash",
-    t,
-    pid,
-    tid: pid,
-    execT,
-    status: "ok",
-    sha256: sha,
-  });
+  const exec = (t: number, pid: number) =>
+    execOf(t, pid, "/usr/bin/tool", ["tool"]);
+  const hash = (t: number, pid: number, execT: number) =>
+    imageHash(t, pid, execT, sha);
   for (
     const e of [
       exec(1e9, 10),

@@ -1,7 +1,7 @@
 import { SubtreeFilter } from "../cli/record/subtree_filter.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { assertEquals } from "./_record_helpers.ts";
-import { processCreate } from "./_recording_helpers.ts";
+import { imageHash, processCreate } from "./_recording_helpers.ts";
 
 const create = (pid: number, ppid: number) => processCreate(0, pid, ppid);
 const exit = (pid: number): ProcEvent => ({
@@ -83,15 +83,8 @@ Deno.test("SubtreeFilter keeps the image hash of a member's exec that comes afte
     tid: pid,
     info: { image: "/bin/x", from: {} },
   });
-  const hash = (t: number, pid: number, execT: number): ProcEvent => ({
-    kind: "image_hash",
-    t,
-    pid,
-    tid: pid,
-    execT,
-    status: "ok",
-    sha256: "ab",
-  });
+  const hash = (t: number, pid: number, execT: number) =>
+    imageHash(t, pid, execT, "ab");
   const events = [
     create(100, 50),
     create(101, 100),
