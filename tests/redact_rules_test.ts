@@ -336,6 +336,29 @@ Deno.test("a rule with a command applies to that command's argv and after its na
   } as ProcEvent;
   const redacted = JSON.stringify(r.event(exec));
   assert(!redacted.includes(SECRET) && redacted.includes(m), redacted);
+  // an env rule scoped to mysql: the assignment env or sudo give it before
+  // the command is its environment; another command's is not
+  const envRule = new Redactor(
+    parseRedactionRules(
+      JSON.stringify({
+        rules: [{ name: "pw", env: "MYSQL_PWD", command: "^mysql$" }],
+      }),
+      "r.json",
+    ),
+    KEY,
+  );
+  const pm = marker("pw", SECRET);
+  assertEquals(envRule.argv(["env", `MYSQL_PWD=${SECRET}`, "mysql", "db"]), [
+    "env",
+    `MYSQL_PWD=${pm}`,
+    "mysql",
+    "db",
+  ]);
+  assertEquals(envRule.argv(["env", `MYSQL_PWD=${SECRET}`, "psql"]), [
+    "env",
+    `MYSQL_PWD=${SECRET}`,
+    "psql",
+  ]);
   let msg = "";
   try {
     parseRedactionRules(

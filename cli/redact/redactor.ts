@@ -181,7 +181,8 @@ export class Redactor {
    * elements after the first one that names it (`env mysql -pX`, `timeout 5
    * mysql -pX`, `ssh host mysql -pX`, `procrec record -- mysql -pX`). The
    * elements before, and any other argv, are read as command lines (a
-   * `sh -c` script may run the command).
+   * `sh -c` script may run the command). An env rule's `NAME=VALUE`
+   * before the command (`env MYSQL_PWD=x mysql`) is the command's too.
    */
   argv(argv: readonly string[], image?: string): string[] {
     const out = [...argv];
@@ -189,7 +190,11 @@ export class Redactor {
       const from = ourFrom(rule, out, image);
       for (let i = 0; i < out.length; i++) {
         const el = out[i];
-        const ours = i >= from;
+        // (an assignment before the command, as `env A=B mysql` or `sudo
+        // A=B mysql` give it, is that command's environment)
+        const ours = i >= from ||
+          (rule.kind === "env" && from > 0 && from !== Infinity && i > 0 &&
+            ENV_NAME.test(el));
         if (rule.kind === "match" || !ours) {
           out[i] = this.#line(rule, el, ours);
           continue;
@@ -403,7 +408,7 @@ function compile(r: RedactionRule): Compiled {
 /**
  * Where the elements of `argv` that `rule` reads as arguments begin: 0 for
  * a rule scoped to no command or to the one `argv[0]` or `image` names,
- * after the first element that names its command, or past the end.
+ * after the first element that names its command, or `Infinity` (none).
  */
 function ourFrom(
   rule: Compiled,
@@ -416,7 +421,7 @@ function ourFrom(
   for (let i = 1; i < argv.length; i++) {
     if (command.test(fileName(argv[i]))) return i + 1;
   }
-  return argv.length;
+  return Infinity;
 }
 
 function isTexts(v: unknown): v is string[] {
