@@ -410,3 +410,40 @@ Deno.test("a copy of a copy keeps its source's redaction without the plain hashe
     ),
   );
 });
+
+Deno.test("a redacted header keys the files of its import and of the import its options name (importedFrom; found by review)", () => {
+  const r = redactor();
+  const plainA = "ab".repeat(32), plainB = "cd".repeat(32);
+  const source = {
+    ...testHeader({
+      options: {
+        importedFrom: {
+          format: "sysmon",
+          files: [{ name: "a.xml", sha256: plainA }],
+        },
+      },
+      import: { format: "jsonl", files: [{ name: "x.jsonl", sha256: plainB }] },
+    }),
+    format: "procrec",
+    version: 7,
+  } as RecordingHeader;
+  const out = redactedHeader(source, r, {
+    path: "copy.cbor",
+    sha256Hmac: r.sourceHash("ee".repeat(32)),
+    complete: true,
+    host: "h",
+    bootId: "b",
+    startUtcNs: 5n,
+  });
+  const text = JSON.stringify(
+    out,
+    (_, v) => typeof v === "bigint" ? `${v}` : v,
+  );
+  assert(!text.includes(plainA) && !text.includes(plainB), text);
+  assertEquals(out.import?.files[0].sha256Hmac, r.sourceHash(plainB));
+  assertEquals(
+    (out.options as { importedFrom: { files: { sha256Hmac: string }[] } })
+      .importedFrom.files[0].sha256Hmac,
+    r.sourceHash(plainA),
+  );
+});

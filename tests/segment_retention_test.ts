@@ -258,3 +258,76 @@ Deno.test("a later run's image hashes keep their exec's time on the directory's 
     }
   }, "procrec-runs-");
 });
+
+Deno.test("a disk that fills again before the loss record is written loses it as no event, and the next record counts the events it stood for (found by review)", async () => {
+  await withTempDir(async (mnt) => {
+    const m = await new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt],
+    }).output();
+    assertEquals(m.code, 0, new TextDecoder().decode(m.stderr));
+    try {
+      const fill = (name: string) => {
+        const f = Deno.openSync(`${mnt}/${name}`, {
+          write: true,
+          create: true,
+        });
+        try {
+          for (;;) f.writeSync(new Uint8Array(4096));
+        } catch { /* full */ }
+        try {
+          for (;;) f.writeSync(new Uint8Array(64));
+        } catch { /* full */ }
+        f.close();
+      };
+      let now = 1_000_000_000_000n;
+      const w = await SegmentWriter.open(testHeader(), {
+        dir: `${mnt}/d`,
+        writer: { flushIntervalMs: 0, chunkEvents: 10 },
+        nowUtcNs: () => now,
+      });
+      let handed = 0;
+      const write = (n: number) => {
+        for (let i = 0; i < n; i++) {
+          w.write({
+            kind: "comm",
+            t: ++handed,
+            pid: 2,
+            tid: 2,
+            comm: "x".repeat(1500),
+          });
+        }
+      };
+      fill("filler1");
+      write(100);
+      Deno.removeSync(`${mnt}/filler1`);
+      now += 5_000_000_000n;
+      await w.tick(); // a new segment, its loss record (100) not yet on disk
+      fill("filler2");
+      write(20); // full again: the record is lost with the 20
+      assertEquals(w.diskLostTotal, 120, "events of the session lost");
+      assertEquals(w.diskLost, 120, "what the next loss record will count");
+      await w.close();
+    } finally {
+      await new Deno.Command("umount", { args: [mnt] }).output();
+    }
+  }, "procrec-refill-");
+});
+
+Deno.test("a new run never removes a segment's .incomplete file that a link names (found by review: a link NAME.cbor -> NAME.cbor.incomplete looked like a second name)", async () => {
+  await withTempDir(async (dir) => {
+    const { ends } = await writeSegments(dir, {}, 2, 10);
+    const newest = [...ends.keys()].sort()[1];
+    await Deno.rename(`${dir}/${newest}`, `${dir}/${newest}.incomplete`);
+    await Deno.symlink(`${newest}.incomplete`, `${dir}/${newest}`);
+    const w = await SegmentWriter.open(testHeader(), {
+      dir,
+      writer: { flushIntervalMs: 0 },
+      warn: () => {},
+    });
+    await w.close();
+    assert(
+      (await Deno.lstat(`${dir}/${newest}.incomplete`)).isFile,
+      "the data file went",
+    );
+  }, "procrec-linked-");
+});

@@ -13,7 +13,7 @@ import { action, print } from "./_run.ts";
 import { groupOption, modeOf } from "./_output.ts";
 import { loadRedactor } from "./_redaction.ts";
 import type { HeaderInit } from "../log/mod.ts";
-import type { Redactor } from "../redact/mod.ts";
+import { type Redactor, withKeyedImports } from "../redact/mod.ts";
 import {
   InputError,
   inputInfo,
@@ -117,10 +117,8 @@ function redactorOf(opts: Opts): Promise<Redactor | undefined> {
  */
 function redactHeader(header: HeaderInit, redactor?: Redactor): HeaderInit {
   if (!redactor) return header;
-  const imp = header.import;
   return {
-    ...redactor.header(header),
-    ...(imp ? { import: redactor.importInfo(imp) } : {}),
+    ...withKeyedImports(header, redactor.header(header), redactor),
     redaction: redactor.describe(),
   };
 }

@@ -132,6 +132,11 @@ export class SegmentWriter {
   /** Events counted while no segment could be written. */
   #diskLost = 0;
   #diskLostTotal = 0;
+  /**
+   * The `lost` record (reason disk) written into the current segment, by
+   * its place among the segment's events, until the segment closes.
+   */
+  #pendingLoss: { index: number; count: number } | undefined;
   #diskSince: bigint | undefined;
   #retryAt = 0n;
   #rotateRequested = false;
@@ -170,10 +175,19 @@ export class SegmentWriter {
       if (!e.isFile || !e.name.endsWith(".cbor.incomplete")) continue;
       const path = `${s.dir}/${e.name}`;
       const closed = path.slice(0, -".incomplete".length);
-      if (await sameFile(path, closed)) {
+      // (both regular files, not a link to the other: found by review)
+      const other = await Deno.lstat(closed).catch(() => undefined);
+      if (!other?.isFile || !(await sameFile(path, closed))) continue;
+      try {
         await Deno.remove(path);
         s.#warn(
           `procrec: removed "${path}", a second name of "${closed}" (a recorder stopped within its commit)`,
+        );
+      } catch (err) {
+        s.#warn(
+          `procrec: cannot remove "${path}", a second name of "${closed}": ${
+            (err as Error).message
+          }`,
         );
       }
     }
@@ -349,8 +363,18 @@ export class SegmentWriter {
   #diskFull(e: unknown, notAdded: number): void {
     if (!isDiskFull(e)) throw e;
     const w = this.#w!;
-    this.#diskLost += w.unwritten + notAdded;
-    this.#diskLostTotal += w.unwritten + notAdded;
+    let lostNow = w.unwritten + notAdded;
+    let again = 0;
+    const pending = this.#pendingLoss;
+    // the loss record among what was not written (found by review: it was
+    // counted as a lost event, and the events it stood for were forgotten)
+    if (pending && pending.index >= w.events + notAdded - lostNow) {
+      lostNow -= 1;
+      again = pending.count;
+    }
+    this.#pendingLoss = undefined;
+    this.#diskLost += lostNow + again;
+    this.#diskLostTotal += lostNow;
     this.#diskSince ??= this.#now();
     w.abandon();
     this.#w = undefined;
@@ -384,6 +408,8 @@ export class SegmentWriter {
 
   /** Begins a segment; on a full disk, schedules a retry. */
   async #begin(deleted: DeletedSegment[]): Promise<void> {
+    // (the segment before is closed: its loss record, if any, is on disk)
+    this.#pendingLoss = undefined;
     // what retention deleted while no header could be written is said now
     const said = [...this.#pendingDeleted, ...deleted];
     const start = this.#now();
@@ -448,6 +474,9 @@ export class SegmentWriter {
       );
       this.#diskLost = 0;
       this.#diskSince = undefined;
+      // (if the disk fills again before it is on disk, the events it stands
+      // for are lost again, and it is no event of the session)
+      this.#pendingLoss = { index: this.#w!.events, count: lost.count };
       this.write(lost);
     }
   }

@@ -9,6 +9,7 @@
  * @module
  */
 import type {
+  ImportInfo,
   RecordingHeader,
   RedactionInfo,
   RedactionSource,
@@ -53,9 +54,8 @@ export function redactedHeader(
     ...rest
   } = source;
   return {
-    ...redactor.header(rest),
     // (an import's files by keyed hashes, as a redacted import names them)
-    ...(rest.import ? { import: redactor.importInfo(rest.import) } : {}),
+    ...withKeyedImports(rest, redactor.header(rest), redactor),
     redaction: {
       ...redactor.describe(),
       source: {
@@ -83,5 +83,34 @@ function withoutPlainHashes(r: RedactionInfo): RedactionInfo {
       bytes: 0,
       ...(redaction ? { redaction: withoutPlainHashes(redaction) } : {}),
     },
+  };
+}
+
+/**
+ * `redacted` (`original` through `Redactor.header`) with the files of its
+ * imports keyed ({@link Redactor.importInfo}): `import`, and the earlier
+ * import an export of an import names in `options.importedFrom` (found by
+ * review: the plain SHA-256 of those inputs went through there).
+ */
+export function withKeyedImports<T extends Partial<RecordingHeader>>(
+  original: T,
+  redacted: T,
+  redactor: Redactor,
+): T {
+  const from = (original.options as { importedFrom?: ImportInfo } | undefined)
+    ?.importedFrom;
+  return {
+    ...redacted,
+    ...(original.import
+      ? { import: redactor.importInfo(original.import) }
+      : {}),
+    ...(from && Array.isArray(from.files)
+      ? {
+        options: {
+          ...redacted.options,
+          importedFrom: redactor.importInfo(from),
+        },
+      }
+      : {}),
   };
 }
