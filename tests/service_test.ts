@@ -12,6 +12,7 @@ import {
   waitForPath,
   withTempDir,
 } from "./_record_helpers.ts";
+import { procrecBounded } from "./_bounded.ts";
 
 async function analyzeVerify(unitPath: string): Promise<string> {
   const out = await new Deno.Command("systemd-analyze", {
@@ -436,3 +437,18 @@ captureTest(
   },
   await captureUnavailable(),
 );
+
+Deno.test("a FIFO in writer.pid's place names no writer and is never read: verify and status end (a hostile directory)", async () => {
+  await withTempDir(async (dir) => {
+    const mk = await new Deno.Command("mkfifo", { args: [`${dir}/writer.pid`] })
+      .output();
+    deepStrictEqual(mk.code, 0);
+    for (const args of [["service", "status", "--dir", dir], ["verify", dir]]) {
+      const r = await procrecBounded(args, {
+        timeoutMs: 30_000,
+        maxRssMiB: 400,
+      });
+      ok(!r.stdout.includes("alive"), `${args[0]}: ${r.stdout}`);
+    }
+  });
+});

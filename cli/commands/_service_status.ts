@@ -7,7 +7,11 @@
 import { RecordingReader } from "../log/mod.ts";
 import type { ServiceStatus } from "../service/mod.ts";
 import { CliError } from "../errors.ts";
-import { runningWriter, WRITER_PID_FILE } from "../record/segment_writer.ts";
+import {
+  procStat,
+  runningWriter,
+  WRITER_PID_FILE,
+} from "../record/segment_writer.ts";
 import { readKernelFileOnce } from "../native/ffi.ts";
 
 const SEGMENT = /\.cbor(\.incomplete)?$/;
@@ -91,14 +95,9 @@ export async function readServiceStatus(dir: string): Promise<ServiceStatus> {
 
 /** Whether the process is stopped (state T or t in `/proc/PID/stat`). */
 function stopped(pid: number): boolean {
-  let stat: string;
-  try {
-    stat = readKernelFileOnce(`/proc/${pid}/stat`);
-  } catch {
-    return false; // (ended since: runningWriter said so a moment ago)
-  }
-  const at = stat.lastIndexOf(")") + 2;
-  return stat[at] === "T" || stat[at] === "t";
+  // (none when it ended since runningWriter looked)
+  const state = procStat(pid)[0];
+  return state === "T" || state === "t";
 }
 
 /**

@@ -13,6 +13,7 @@ import { CliError } from "../errors.ts";
 import { action, print, printErr } from "./_run.ts";
 import { readServiceStatus } from "./_service_status.ts";
 import { parseRetention, parseRotation } from "../record/parse_rotation.ts";
+import { readInputBytes } from "../io/mod.ts";
 
 const DEFAULT_DIR = "/var/lib/procrec";
 const UNIT_NAME = "procrec.service";
@@ -263,12 +264,20 @@ async function defaultExec(): Promise<string> {
  * quotes taken off), if the file is there and sets it.
  */
 async function configuredDir(file: string): Promise<string | undefined> {
+  if (!(await Deno.lstat(file).then(() => true, () => false))) {
+    return undefined;
+  }
+  // (bounded: --config may name anything)
   let text: string;
   try {
-    text = await Deno.readTextFile(file);
+    text = new TextDecoder().decode(
+      await readInputBytes(file, {
+        what: "service environment file",
+        maxBytes: 64 * 1024,
+      }),
+    );
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw new CliError(`Cannot read "${file}": ${(e as Error).message}`);
+    throw new CliError((e as Error).message, 2, { cause: e });
   }
   let dir: string | undefined;
   for (const line of text.split("\n")) {

@@ -595,9 +595,14 @@ export class SegmentWriter {
  * ```
  */
 export async function runningWriter(dir: string): Promise<number | undefined> {
+  const path = `${dir}/${WRITER_PID_FILE}`;
   let text: string;
   try {
-    text = await Deno.readTextFile(`${dir}/${WRITER_PID_FILE}`);
+    // (a directory under review may be hostile: a FIFO or a huge file in
+    // the pid file's place names no writer, and is never read)
+    const st = await Deno.lstat(path);
+    if (!st.isFile || st.size > MAX_PID_FILE_BYTES) return undefined;
+    text = await Deno.readTextFile(path);
   } catch {
     return undefined;
   }
@@ -624,12 +629,23 @@ function thisBoot(): string {
   return readProc("/proc/sys/kernel/random/boot_id").trim();
 }
 
+/** The largest {@link WRITER_PID_FILE} read (its line is under 100 bytes). */
+const MAX_PID_FILE_BYTES = 4096;
+
 /** Field 22 of `/proc/PID/stat`: when the process started ("" if gone). */
 function startOf(pid: number): string {
+  return procStat(pid)[19] ?? "";
+}
+
+/**
+ * The fields of `/proc/PID/stat` from the third on (state, ppid, ...:
+ * field N is at N - 3); none when the process is gone.
+ */
+export function procStat(pid: number): string[] {
   const stat = readProc(`/proc/${pid}/stat`);
+  if (stat === "") return [];
   // (the command name, field 2, may hold spaces and parentheses)
-  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return rest[19] ?? "";
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
 /** A file of /proc ("" when it cannot be read: a process gone). */
