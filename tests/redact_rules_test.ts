@@ -13,6 +13,7 @@ import {
   Redactor,
 } from "../cli/redact/mod.ts";
 import type { RecordingHeader, RedactionInfo } from "../cli/log/schema.ts";
+import type { HeaderInit } from "../cli/log/mod.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { assert, assertEquals } from "./_record_helpers.ts";
 import { testHeader } from "./_recording_helpers.ts";
@@ -386,19 +387,7 @@ Deno.test("a copy of a copy keeps its source's redaction without the plain hashe
       startUtcNs: 5n,
     },
   };
-  const source = {
-    ...testHeader({ redaction: old }),
-    format: "procrec",
-    version: 7,
-  } as RecordingHeader;
-  const out = redactedHeader(source, r, {
-    path: "copy.cbor",
-    sha256Hmac: r.sourceHash("cc".repeat(32)),
-    complete: true,
-    host: "h",
-    bootId: "b",
-    startUtcNs: 5n,
-  });
+  const out = copyHeader(r, { redaction: old });
   const nested = out.redaction?.source?.redaction?.source;
   assertEquals(nested?.path, "orig.cbor");
   assertEquals(nested?.sha256, "");
@@ -414,26 +403,14 @@ Deno.test("a copy of a copy keeps its source's redaction without the plain hashe
 Deno.test("a redacted header keys the files of its import and of the import its options name (importedFrom; found by review)", () => {
   const r = redactor();
   const plainA = "ab".repeat(32), plainB = "cd".repeat(32);
-  const source = {
-    ...testHeader({
-      options: {
-        importedFrom: {
-          format: "sysmon",
-          files: [{ name: "a.xml", sha256: plainA }],
-        },
+  const out = copyHeader(r, {
+    options: {
+      importedFrom: {
+        format: "sysmon",
+        files: [{ name: "a.xml", sha256: plainA }],
       },
-      import: { format: "jsonl", files: [{ name: "x.jsonl", sha256: plainB }] },
-    }),
-    format: "procrec",
-    version: 7,
-  } as RecordingHeader;
-  const out = redactedHeader(source, r, {
-    path: "copy.cbor",
-    sha256Hmac: r.sourceHash("ee".repeat(32)),
-    complete: true,
-    host: "h",
-    bootId: "b",
-    startUtcNs: 5n,
+    },
+    import: { format: "jsonl", files: [{ name: "x.jsonl", sha256: plainB }] },
   });
   const text = JSON.stringify(
     out,
@@ -447,3 +424,20 @@ Deno.test("a redacted header keys the files of its import and of the import its 
     r.sourceHash(plainA),
   );
 });
+
+/** The header `procrec redact` writes of a source with `overrides`. */
+function copyHeader(r: Redactor, overrides: Partial<HeaderInit>) {
+  const source = {
+    ...testHeader(overrides),
+    format: "procrec",
+    version: 7,
+  } as RecordingHeader;
+  return redactedHeader(source, r, {
+    path: "copy.cbor",
+    sha256Hmac: r.sourceHash("cc".repeat(32)),
+    complete: true,
+    host: "h",
+    bootId: "b",
+    startUtcNs: 5n,
+  });
+}
