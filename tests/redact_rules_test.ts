@@ -360,6 +360,20 @@ Deno.test("a rule with a command applies to that command's argv and after its na
     `MYSQL_PWD=${SECRET}`,
     "psql",
   ]);
+  // the same in a command line's text: before the command, or exported by
+  // the script that runs it; not where the command is absent
+  assertEquals(
+    envRule.text(`MYSQL_PWD=${SECRET} mysql db`),
+    `MYSQL_PWD=${pm} mysql db`,
+  );
+  assertEquals(
+    envRule.argv(["sh", "-c", `export MYSQL_PWD='${SECRET}'; mysql db`]),
+    ["sh", "-c", `export MYSQL_PWD=${pm}; mysql db`],
+  );
+  assertEquals(
+    envRule.text(`MYSQL_PWD=${SECRET} psql db`),
+    `MYSQL_PWD=${SECRET} psql db`,
+  );
   let msg = "";
   try {
     parseRedactionRules(

@@ -18,7 +18,10 @@
  * command's file name (`mysql` of `/usr/bin/mysql`, `mysql.exe` of a Windows
  * path). The rule then applies only to argvs of that command, and in a
  * command line (a `sh -c` script) only after a word naming it: `-p` of
- * `mysql -pX` is redacted, `-pthread` of `gcc` is not.
+ * `mysql -pX` is redacted, `-pthread` of `gcc` is not. An env rule's
+ * assignments are the command's before it too: `env MYSQL_PWD=X mysql` as
+ * an argv, `MYSQL_PWD=X mysql` or `export MYSQL_PWD=X; mysql` in a command
+ * line that names the command.
  *
  * @module
  */

@@ -293,7 +293,12 @@ export class Redactor {
     if (spans.length === 0) return s;
     if (rule.command && !inCommand) {
       const from = commandEnd(rule.command, s);
-      spans = spans.filter((sp) => sp.start >= from);
+      // an env rule's assignment before its command in the text
+      // (`MYSQL_PWD=x mysql`, `export MYSQL_PWD=x; mysql`) is that
+      // command's environment, as it is in an argv
+      if (rule.kind !== "env" || from === Infinity) {
+        spans = spans.filter((sp) => sp.start >= from);
+      }
       if (spans.length === 0) return s;
     }
     let out = "";
