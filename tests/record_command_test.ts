@@ -426,6 +426,18 @@ captureTest(
       assertEquals(f.code, 0, f.stderr);
       const { reader } = await readAll(out);
       assert(reader.report.complete);
+      // a recording not closed under the name: named, and what it may be
+      const left = `${dir}/y.cbor`;
+      await Deno.writeFile(`${left}.incomplete`, new Uint8Array(0));
+      const y = await procrec(["record", "--duration", "100ms", "-o", left]);
+      assertEquals(y.code, 2, y.stderr);
+      assert(
+        y.stderr.includes(
+          `"${left}.incomplete" exists, a recording not closed`,
+        ) && y.stderr.includes(`procrec verify "${left}.incomplete"`),
+        y.stderr,
+      );
+      assertEquals((await Deno.stat(`${left}.incomplete`)).size, 0);
     }, "procrec-force-");
   },
   why,

@@ -24,6 +24,7 @@ import {
   writeIncident,
 } from "./_bundle_helpers.ts";
 import { assert, assertEquals, exists } from "./_record_helpers.ts";
+import { scanItem } from "../cli/log/_cbor_scan.ts";
 
 const MEMBERS = [
   "manifest.json",
@@ -338,6 +339,49 @@ Deno.test("verify: a loose recording is intact, damaged (chunk named), or incomp
     r = await procrec(["verify", "x.cbor"], { cwd: dir });
     assertEquals(r.code, 2, r.stderr);
     assert(r.stderr.includes("not a procrec recording"), r.stderr);
+  });
+});
+
+Deno.test("verify: what a recorder killed in its first moments leaves is incomplete, said as such (an empty NAME.incomplete, a header alone)", async () => {
+  await inTempDir(async (dir) => {
+    // killed after making its output, before the header: an empty file
+    await Deno.writeFile(`${dir}/e.cbor.incomplete`, new Uint8Array(0));
+    let r = await procrec(["verify", "e.cbor.incomplete"], { cwd: dir });
+    assertEquals(r.code, 1, r.stdout + r.stderr);
+    assert(
+      r.stdout.startsWith(`Recording "e.cbor.incomplete": INCOMPLETE`) &&
+        r.stdout.includes("before writing its header; nothing was recorded"),
+      r.stdout,
+    );
+    r = await procrec(["replay", "e.cbor.incomplete"], { cwd: dir });
+    assertEquals(r.code, 2, r.stderr);
+    assert(r.stderr.includes("before writing its header"), r.stderr);
+    // asked for by the name it would have had closed: the unclosed one named
+    for (const cmd of ["verify", "replay"]) {
+      r = await procrec([cmd, "e.cbor"], { cwd: dir });
+      assertEquals(r.code, 2, r.stderr);
+      assert(
+        r.stderr.includes(`"e.cbor.incomplete" exists: a recording not closed`),
+        r.stderr,
+      );
+    }
+    // (an empty file of another name is no recording: an error, as before)
+    await Deno.writeFile(`${dir}/z.cbor`, new Uint8Array(0));
+    r = await procrec(["verify", "z.cbor"], { cwd: dir });
+    assertEquals(r.code, 2, r.stderr);
+    assert(r.stderr.includes("the file is empty"), r.stderr);
+    // killed after the header, before any chunk
+    await writeIncident(`${dir}/a.cbor`);
+    const bytes = await Deno.readFile(`${dir}/a.cbor`);
+    const header = scanItem(bytes, 0, bytes.length);
+    await Deno.writeFile(`${dir}/h.cbor.incomplete`, bytes.subarray(0, header));
+    r = await procrec(["verify", "h.cbor.incomplete"], { cwd: dir });
+    assertEquals(r.code, 1, r.stdout);
+    assert(
+      r.stdout.includes("no trailer after the header (no chunk either)") &&
+        !r.stdout.includes("chunk -1"),
+      r.stdout,
+    );
   });
 });
 

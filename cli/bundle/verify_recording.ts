@@ -7,6 +7,7 @@
 import { toHex } from "../log/_hash.ts";
 import { describeRedaction } from "../redact/describe_redaction.ts";
 import {
+  EMPTY_INCOMPLETE,
   RecordingFormatError,
   RecordingReader,
   type RecordingSource,
@@ -101,6 +102,32 @@ export async function verifyRecording(
   path: string,
   opened?: RecordingSource,
 ): Promise<VerifyResult> {
+  if (opened === undefined && path.endsWith(".incomplete")) {
+    // what a recorder killed in its first moments leaves: no tampering, a
+    // recording that never began (a segment directory says the same)
+    const st = await Deno.lstat(path).catch(() => undefined);
+    if (st?.isFile && st.size === 0) {
+      return settle({
+        path,
+        kind: "recording",
+        signature: { state: "not-applicable" },
+        members: [],
+        recordings: [{
+          name: path,
+          chunks: 0,
+          events: 0,
+          complete: false,
+          chainIntact: true,
+          finalHash: null,
+        }],
+        findings: [{
+          level: "incomplete",
+          offset: 0,
+          message: `it is empty: ${EMPTY_INCOMPLETE}`,
+        }],
+      });
+    }
+  }
   const reader = opened ?? await RecordingReader.open(path);
   const { check, findings } = await checkRecording(reader, path);
   return settle({

@@ -14,6 +14,7 @@ import {
   verifyRecording,
 } from "../bundle/mod.ts";
 import { CliError } from "../errors.ts";
+import { unclosedHint } from "../io/read_input.ts";
 import { verifySegments } from "../bundle/verify_segments.ts";
 import { runningWriter } from "../record/segment_writer.ts";
 import { action, print } from "./_run.ts";
@@ -96,7 +97,11 @@ export function register(program: Command): void {
       try {
         info = await Deno.stat(input);
       } catch (e) {
-        throw new CliError(`Cannot verify "${input}": ${(e as Error).message}`);
+        throw new CliError(
+          `Cannot verify "${input}": ${(e as Error).message}${
+            e instanceof Deno.errors.NotFound ? await unclosedHint(input) : ""
+          }`,
+        );
       }
       const segments = info.isDirectory || inputs.length > 1;
       if (hasTimeFlags(flags) && !segments) {

@@ -75,7 +75,7 @@ export async function inputInfo(
     st = await Deno.stat(path);
   } catch (e) {
     const why = e instanceof Deno.errors.NotFound
-      ? "no such file"
+      ? `no such file${what === "recording" ? await unclosedHint(path) : ""}`
       : (e as Error).message;
     throw new InputError(`Cannot read ${what} "${path}": ${why}`, {
       cause: e,
@@ -89,6 +89,19 @@ export async function inputInfo(
   throw new InputError(
     `Cannot read ${what} "${path}": it is not a file, a pipe or a device`,
   );
+}
+
+/**
+ * For a recording `path` that is not there: what its unclosed name holds,
+ * when that exists (`record -o NAME` writes `NAME.incomplete` until it
+ * closes the recording), else "".
+ */
+export async function unclosedHint(path: string): Promise<string> {
+  const open = `${path}.incomplete`;
+  const there = await Deno.lstat(open).then(() => true, () => false);
+  return there
+    ? ` ("${open}" exists: a recording not closed, by a recorder still writing it or one that was killed; read it under that name)`
+    : "";
 }
 
 /**

@@ -439,8 +439,10 @@ export class ChunkVerifier {
       this.#problem(
         end,
         "truncated",
-        `truncated at offset ${end}: no trailer after chunk ${
-          this.#nextIndex - 1
+        `truncated at offset ${end}: no trailer after ${
+          this.#nextIndex === 0
+            ? "the header (no chunk either)"
+            : `chunk ${this.#nextIndex - 1}`
         } (the recorder did not close the recording)`,
         this.#nextIndex,
       );

@@ -90,6 +90,13 @@ const BATCH_CHUNKS = 1024;
 const BATCH_EVENTS = 4096;
 
 /**
+ * What an empty `NAME.incomplete` is: the recorder makes it before it knows
+ * the header (its source opened, its command started), and writes nothing
+ * else first.
+ */
+export const EMPTY_INCOMPLETE =
+  "a recorder stopped (killed, or the host lost power) after making it and before writing its header; nothing was recorded";
+/**
  * A recording opened for reading.
  *
  * @example
@@ -198,7 +205,13 @@ export class RecordingReader {
         e,
       );
     }
-    if (window.end === 0) return await fail("the file is empty");
+    if (window.end === 0) {
+      return await fail(
+        name.endsWith(".incomplete")
+          ? `the file is empty: ${EMPTY_INCOMPLETE}`
+          : "the file is empty",
+      );
+    }
     if (
       !(window.at(0) === 0xd9 && window.at(1) === 0xd9 && window.at(2) === 0xf7)
     ) {

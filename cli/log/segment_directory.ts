@@ -12,7 +12,7 @@
 import { newDecoder } from "./_cbor.ts";
 import { NeedMoreBytes, scanItem } from "./_cbor_scan.ts";
 import { sha256 } from "./_hash.ts";
-import { RecordingReader } from "./recording_reader.ts";
+import { EMPTY_INCOMPLETE, RecordingReader } from "./recording_reader.ts";
 import { MAX_ITEM_BYTES, type RecordingHeader } from "./schema.ts";
 
 /** One segment file found in a directory. */
@@ -137,8 +137,7 @@ export async function listSegments(
       if (st?.size === 0) {
         problems.push({
           name,
-          reason:
-            "it is empty: a recorder stopped (killed, or the host lost power) after making it and before writing its header",
+          reason: `it is empty: ${EMPTY_INCOMPLETE}`,
           empty: true,
         });
         continue;

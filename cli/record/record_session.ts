@@ -172,13 +172,14 @@ function outputError(path: string, e: unknown): Error {
   return new Error(`Cannot record to "${path}": ${reason}`);
 }
 
-async function anyExists(paths: string[]): Promise<boolean> {
+/** The first of `paths` that exists (any kind of file), or undefined. */
+async function firstExisting(paths: string[]): Promise<string | undefined> {
   for (const p of paths) {
     if (await pathExists(p).catch((e) => Promise.reject(outputError(p, e)))) {
-      return true;
+      return p;
     }
   }
-  return false;
+  return undefined;
 }
 
 /** A warning on stderr: the recording goes on. */
@@ -231,13 +232,23 @@ export async function recordSession(
     ) {
       throw new Error(`Cannot record to "${opts.output}": it is a directory`);
     }
-    if (
-      !seg && !opts.overwrite &&
-      await anyExists([opts.output, `${opts.output}.incomplete`])
-    ) {
-      throw new Deno.errors.AlreadyExists(
-        `Cannot record to "${opts.output}": the file exists (choose another with -o, or replace it with --force)`,
-      );
+    if (!seg && !opts.overwrite) {
+      const found = await firstExisting([
+        opts.output,
+        `${opts.output}.incomplete`,
+      ]);
+      if (found === opts.output) {
+        throw new Deno.errors.AlreadyExists(
+          `Cannot record to "${opts.output}": the file exists (choose another with -o, or replace it with --force)`,
+        );
+      }
+      if (found !== undefined) {
+        // (the name a recorder holds while it records, or that one killed
+        // left: `procrec verify` tells which it is)
+        throw new Deno.errors.AlreadyExists(
+          `Cannot record to "${opts.output}": "${found}" exists, a recording not closed (a recorder still writing it, or one that was killed; procrec verify "${found}" says what it holds). Choose another name with -o, or replace it with --force`,
+        );
+      }
     }
     if (!seg && opts.makeDirectory) {
       const dir = opts.output.replace(/[/\\][^/\\]*$/, "");
