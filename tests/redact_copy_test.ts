@@ -115,6 +115,19 @@ Deno.test("procrec redact of a bundle member names the bundle by its keyed SHA-2
     ]);
     assertEquals(no.code, 1, no.stdout + no.stderr);
     assert(no.stdout.includes("is NOT the source"), no.stdout);
+    // the member by its full name in the bundle, as report takes it
+    const full = `${dir}/case.zip#recordings/a.cbor`;
+    const f = await procrec(["redact", full, "-o", `${dir}/f.cbor`, ...opts]);
+    assertEquals(f.code, 0, f.stderr);
+    const again = await procrec([
+      "redact",
+      `${dir}/f.cbor`,
+      "--check-source",
+      full,
+      ...keyOpt,
+    ]);
+    assertEquals(again.code, 0, again.stdout + again.stderr);
+    assert(again.stdout.includes("is the source of"), again.stdout);
   });
 });
 

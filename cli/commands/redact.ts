@@ -21,9 +21,8 @@ import {
   redactionKeyId,
   type Redactor,
 } from "../redact/mod.ts";
-import { asCliError, openRecordingInput } from "./_input.ts";
+import { asCliError, openRecordingInput, splitMember } from "./_input.ts";
 import { requireRegularFile } from "../io/mod.ts";
-import { pathExists } from "../path_exists.ts";
 import { loadRedactor, readRedactionKey } from "./_redaction.ts";
 import { action, print, printErr } from "./_run.ts";
 import { groupOption, modeOf } from "./_output.ts";
@@ -117,7 +116,8 @@ async function redactRecording(input: string, flags: Flags): Promise<number> {
     "--rules",
   ))!;
   // a bundle member (case.zip#a.cbor) is hashed as the bundle it is in
-  const file = (await pathExists(input)) ? input : input.replace(/#[^/]*$/, "");
+  // (case.zip#recordings/a.cbor too: the member's full name, as report takes it)
+  const file = (await splitMember(input)).file;
   if (await Deno.stat(file).then((st) => st.isDirectory, () => false)) {
     throw new UsageError(
       `Cannot redact "${input}": it is a directory; redact each recording or segment in it (procrec redact DIR/NAME.cbor -o OUT ...), so that each copy names the file it came from`,
@@ -244,9 +244,7 @@ async function checkSource(
   }
   // (a bundle member is hashed as its bundle; a name with # in it, as
   // itself, as redacting does)
-  const file = (await pathExists(candidate))
-    ? candidate
-    : candidate.replace(/#[^/]*$/, "");
+  const file = (await splitMember(candidate)).file;
   await asCliError(
     requireRegularFile(file, "recording", "procrec redact hashes it"),
   );
