@@ -50,7 +50,17 @@ export async function readServiceStatus(dir: string): Promise<ServiceStatus> {
   // the recorder that claimed the directory, if it still runs (its pid
   // file names it by pid, boot and start time)
   const writer = await runningWriter(abs);
-  if (writer !== undefined) status.writers = [writer];
+  if (writer !== undefined) {
+    status.writers = [writer];
+    // a recorder that cannot begin a segment (a full disk) holds none; a
+    // rotation holds none for an instant: look again before saying so
+    if (
+      await holdsSegment(writer, abs) === false &&
+      await new Promise((r) => setTimeout(r, 300)).then(() =>
+          holdsSegment(writer, abs)
+        ) === false
+    ) status.writerNotWriting = true;
+  }
   const newest = files.at(-1);
   if (!newest) return status;
   // a directory of single recordings (no pid file): the processes that hold
@@ -101,6 +111,37 @@ function stopped(pid: number): boolean {
 }
 
 /**
+ * Whether process `pid` holds a segment of `dir` (`*.cbor.incomplete`) open
+ * for writing; undefined when its descriptors cannot be read (another
+ * user's process, or gone).
+ */
+async function holdsSegment(
+  pid: number,
+  dir: string,
+): Promise<boolean | undefined> {
+  try {
+    for await (const fd of Deno.readDir(`/proc/${pid}/fd`)) {
+      const target = await Deno.readLink(`/proc/${pid}/fd/${fd.name}`)
+        .catch(() => "");
+      if (
+        !target.startsWith(`${dir}/`) || !target.endsWith(".cbor.incomplete")
+      ) continue;
+      if (writeMode(`/proc/${pid}/fdinfo/${fd.name}`)) return true;
+    }
+    return false;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the descriptor `fdinfo` describes is open for writing. */
+function writeMode(fdinfo: string): boolean {
+  // (flags in octal; access mode 1 or 2: written)
+  const flags = /^flags:\s+([0-7]+)$/m.exec(readKernelFileOnce(fdinfo));
+  return flags !== null && (parseInt(flags[1], 8) & 3) !== 0;
+}
+
+/**
  * Pids of the processes that hold `path` open for writing (from
  * `/proc/PID/fd` and the access mode in `/proc/PID/fdinfo`).
  */
@@ -113,10 +154,7 @@ async function writersOf(path: string): Promise<number[]> {
         const target = await Deno.readLink(`/proc/${p.name}/fd/${fd.name}`)
           .catch(() => "");
         if (target !== path) continue;
-        const info = readKernelFileOnce(`/proc/${p.name}/fdinfo/${fd.name}`);
-        // (flags in octal; access mode 1 or 2: written)
-        const flags = /^flags:\s+([0-7]+)$/m.exec(info);
-        if (flags && (parseInt(flags[1], 8) & 3) !== 0) {
+        if (writeMode(`/proc/${p.name}/fdinfo/${fd.name}`)) {
           pids.push(Number(p.name));
           break;
         }

@@ -154,7 +154,7 @@ export function register(program: Command): void {
 
   service.command("status")
     .description(
-      "the segment directory: newest segment, its age, events, losses, disk use, writer alive (exit 1 if not)",
+      "the segment directory: newest segment, its age, events, losses, disk use, writer alive and writing (exit 1 if not)",
     )
     .option(
       "--dir <dir>",

@@ -32,6 +32,12 @@ export interface ServiceStatus {
   writers: number[];
   /** The writer is stopped (SIGSTOP, a debugger): it records nothing. */
   writerStopped?: boolean;
+  /**
+   * The writer runs but holds no segment of the directory open (twice
+   * looked at): it cannot write one (a full disk), and counts what it
+   * captures as lost until it can.
+   */
+  writerNotWriting?: boolean;
 }
 
 /**
@@ -50,7 +56,7 @@ export function renderServiceStatus(
   s: ServiceStatus,
 ): { text: string; healthy: boolean } {
   const healthy = s.writers.length > 0 && s.newest?.error === undefined &&
-    s.writerStopped !== true;
+    s.writerStopped !== true && s.writerNotWriting !== true;
   const lines = [`directory: ${s.dir}`];
   lines.push(
     `segments:  ${s.segments} (${formatBytes(s.bytes)} on disk)`,
@@ -75,6 +81,10 @@ export function renderServiceStatus(
       ? `writer:    STOPPED (pid ${
         s.writers.join(", ")
       }: stopped by a signal or a debugger, it records nothing)`
+      : s.writerNotWriting
+      ? `writer:    alive (pid ${
+        s.writers.join(", ")
+      }), but WRITING NOTHING: it holds no segment open (it cannot begin one: a full disk?); what it captures is counted as lost until it can`
       : s.writers.length > 0
       ? `writer:    alive (pid ${
         s.writers.join(", ")
