@@ -342,6 +342,24 @@ Deno.test("hunt: 1 of / all of / any of with patterns and them", () => {
   assert(!m("1 of them", { user: "u" }));
   assert(m("1 of them", { user: "f" }));
   assert(!m("all of them", { image: "a", cmdline: "b" }));
+  // and so does a pattern (the specification: "the same as 1/all of them,
+  // restricted to matching identifiers"), unless it names them
+  assert(!m("1 of *", { user: "u" }));
+  assert(m("all of *", { image: "a", cmdline: "b", user: "f" }));
+  assert(m("1 of _*", { user: "u" }));
+  // a count other than 1 is no Sigma quantifier
+  let message = "";
+  try {
+    rule(sel + "condition: 2 of sel_*");
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  assert(
+    message.includes(
+      `"2 of": Sigma's conditions take "1 of", "any of" or "all of"`,
+    ),
+    message,
+  );
 });
 
 Deno.test("hunt: a list of maps is OR; a list of keywords searches every field", () => {

@@ -1,7 +1,10 @@
 /**
  * Parses a Sigma `condition`: identifiers, `and`, `or`, `not`, parentheses,
- * `1 of PATTERN`, `all of PATTERN`, `any of`, `N of`, with `them` and `*`
- * wildcards in patterns. Precedence, loosest first: `or`, `and`, `not`.
+ * `1 of PATTERN`, `all of PATTERN`, `any of`, with `them` and `*` wildcards
+ * in patterns (the quantifiers the specification and pySigma know: `2 of`
+ * is refused). Identifiers starting with `_` are left out of `them` and of
+ * every pattern, by the specification's convention, unless the pattern
+ * starts with `_` itself. Precedence, loosest first: `or`, `and`, `not`.
  * Aggregations (`| count()`) and `near` are reported as unsupported.
  *
  * @module
@@ -87,11 +90,13 @@ export function parseCondition(
     if (tokens[at + 1]?.toLowerCase() === "of") {
       const count = low === "all"
         ? "all"
-        : low === "any"
+        : low === "any" || t === "1"
         ? 1
-        : /^[0-9]+$/.test(t) && Number(t) > 0
-        ? Number(t)
-        : bad(`"${t} of": expected 1, N, any or all before "of"`);
+        : bad(
+          /^[0-9]+$/.test(t)
+            ? `"${t} of": Sigma's conditions take "1 of", "any of" or "all of" (a count of matching identifiers is no part of the specification)`
+            : `"${t} of": expected 1, any or all before "of"`,
+        );
       const pattern = tokens[at + 2];
       if (pattern === undefined || pattern === "(" || pattern === ")") {
         return bad(`"${t} of" needs a pattern or "them"`);
@@ -108,7 +113,11 @@ export function parseCondition(
               s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")
             ).join(".*") + "$",
         );
-        names = identifiers.filter((n) => re.test(n));
+        // (as `them` does, unless the pattern names them: `1 of _filter*`)
+        const hidden = !pattern.startsWith("_");
+        names = identifiers.filter((n) =>
+          re.test(n) && !(hidden && n.startsWith("_"))
+        );
       }
       if (names.length === 0) {
         bad(`"${t} of ${pattern}" matches no search identifier`);
