@@ -362,6 +362,28 @@ Deno.test("hunt: 1 of / all of / any of with patterns and them", () => {
   );
 });
 
+Deno.test("hunt: a condition nested too deep is refused as such, its text cut short (a hostile rule ran out of stack: 'YAML cannot be read')", () => {
+  const sel = "sel:\n  Image: a\n";
+  const deep = (n: number) =>
+    sel + "condition: " + "not ".repeat(n) + "(".repeat(n) + "sel" +
+    ")".repeat(n);
+  // 128 + 128 levels: taken, and evaluated (an even number of nots)
+  assert(matches(deep(128), { image: "a" }));
+  let message = "";
+  try {
+    rule(sel + "condition: " + "(".repeat(5000) + "sel" + ")".repeat(5000));
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  assert(
+    message.includes(
+      `nested deeper than 256 levels of parentheses and "not"`,
+    ) &&
+      message.length < 600,
+    message.slice(0, 300),
+  );
+});
+
 Deno.test("hunt: a list of maps is OR; a list of keywords searches every field", () => {
   const d =
     "s:\n  - Image|endswith: '\\a.exe'\n  - CommandLine|contains: zz\ncondition: s";

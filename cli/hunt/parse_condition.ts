@@ -31,8 +31,10 @@ export function parseCondition(
   file: string,
   field = "detection.condition",
 ): Condition {
+  // (a hostile condition can be megabytes: its start stands for it)
+  const shown = text.length > 200 ? `${text.slice(0, 200)}...` : text;
   const bad = (detail: string): never => {
-    throw new RuleError(file, field, `"${text}": ${detail}`);
+    throw new RuleError(file, field, `"${shown}": ${detail}`);
   };
   const pipe = text.indexOf("|");
   if (pipe >= 0) {
@@ -47,6 +49,16 @@ export function parseCondition(
     throw new UnsupportedRuleError(file, field, '"near"');
   }
   let at = 0;
+  // (parentheses and `not`s nest: bounded, so that a hostile rule gets an
+  // error that says so, not the stack's)
+  let depth = 0;
+  const deeper = () => {
+    if (++depth > MAX_CONDITION_DEPTH) {
+      bad(
+        `nested deeper than ${MAX_CONDITION_DEPTH} levels of parentheses and "not"`,
+      );
+    }
+  };
   const peek = () => tokens[at]?.toLowerCase();
   const known = new Set(identifiers);
 
@@ -69,7 +81,10 @@ export function parseCondition(
   const not = (): Condition => {
     if (peek() === "not") {
       at++;
-      return { kind: "not", item: not() };
+      deeper();
+      const item = not();
+      depth--;
+      return { kind: "not", item };
     }
     return primary();
   };
@@ -79,7 +94,9 @@ export function parseCondition(
     const low = t.toLowerCase();
     if (t === "(") {
       at++;
+      deeper();
       const e = expr();
+      depth--;
       if (tokens[at] !== ")") bad(`expected ")" at token ${at + 1}`);
       at++;
       return e;
@@ -136,3 +153,9 @@ export function parseCondition(
   if (at < tokens.length) bad(`unexpected "${tokens[at]}" at token ${at + 1}`);
   return c;
 }
+
+/**
+ * Levels of parentheses and `not` a condition may nest (SigmaHQ's deepest
+ * is a handful; the compiler and matcher recurse once a level).
+ */
+export const MAX_CONDITION_DEPTH = 256;

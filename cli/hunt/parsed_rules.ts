@@ -19,7 +19,7 @@ import type { Selection, SigmaRule } from "./sigma_rule.ts";
  * sigma_rule.ts, rule_error.ts) by the start of their SHA-256, and a test
  * fails until it is set anew when they change.
  */
-export const PARSED_RULES_FORMAT = "procrec-sigma-parsed:0b4465ea74291f70";
+export const PARSED_RULES_FORMAT = "procrec-sigma-parsed:4c5ca365a49d6921";
 
 /** A parse's outcome, without the file's path. */
 export type ParsedEntry =
