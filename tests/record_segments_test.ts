@@ -345,6 +345,45 @@ captureTest(
 );
 
 captureTest(
+  "segment mode on a disk full from the start: a clear error, and no temporary writer.pid left in the directory",
+  async () => {
+    await withTempDir(async (dir) => {
+      const mount = await new Deno.Command("mount", {
+        args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir],
+      }).output();
+      assertEquals(mount.code, 0, new TextDecoder().decode(mount.stderr));
+      try {
+        const out = `${dir}/segs`;
+        await Deno.mkdir(out);
+        await new Deno.Command("sh", {
+          args: ["-c", `cat /dev/zero > ${dir}/filler 2>/dev/null; true`],
+        }).output();
+        const r = await procrec([
+          "record",
+          "--source",
+          "netlink",
+          "-o",
+          `${out}/`,
+          "--rotate",
+          "1h",
+          "--",
+          "true",
+        ]);
+        assertEquals(r.code, 2, r.stderr);
+        assert(/No space left on device/.test(r.stderr), r.stderr);
+        const left = (await Array.fromAsync(Deno.readDir(out))).map((e) =>
+          e.name
+        );
+        assertEquals(left, [], `left in the directory: ${left.join(", ")}`);
+      } finally {
+        await new Deno.Command("umount", { args: [dir] }).output();
+      }
+    }, "procrec-segfull0-");
+  },
+  why,
+);
+
+captureTest(
   "segment mode: a new run after a reboot (boot id from the test hook) links to the last segment; the directory replays as two boots",
   async () => {
     await withTempDir(async (dir) => {

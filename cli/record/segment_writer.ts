@@ -565,8 +565,14 @@ export class SegmentWriter {
       mode: this.#opts.writer?.mode,
       what: "writer pid file",
     });
-    out.writeSync(new TextEncoder().encode(writerLine(Deno.pid)));
-    await out.commit();
+    try {
+      out.writeSync(new TextEncoder().encode(writerLine(Deno.pid)));
+      await out.commit();
+    } catch (e) {
+      // (a full disk: no `.writer.pid.*.tmp` left behind)
+      out.discard();
+      throw e;
+    }
   }
 
   #warn(line: string): void {
