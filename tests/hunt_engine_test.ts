@@ -22,6 +22,7 @@ import {
   imageHash,
   processCreate,
 } from "./_recording_helpers.ts";
+import { assertEquals } from "./_record_helpers.ts";
 
 function assert(cond: unknown, msg = "assertion failed"): asserts cond {
   if (!cond) throw new Error(msg);
@@ -290,6 +291,21 @@ Deno.test("hunt: fieldref compares one field with another", () => {
       { image: "C:\\P.exe" },
     ),
   );
+  // the field it compares with is named as any field is: a misspelt one
+  // (or one procrec lacks) makes the rule not applicable, not silent
+  const typo = rule("s:\n  Image|fieldref: ParentImgae\ncondition: s");
+  assert(
+    /needs field ParentImgae, which procrec does not have on windows/.test(
+      typo.notApplicable.windows ?? "",
+    ),
+    JSON.stringify(typo.notApplicable),
+  );
+  // one of several may do: the others lacking leave it partly answered
+  const either = rule(
+    "s:\n  Image|fieldref:\n    - ParentImage\n    - ParentImgae\ncondition: s",
+  );
+  assertEquals(either.notApplicable.windows, undefined);
+  assertEquals(either.unanswered.windows, ["ParentImgae"]);
 });
 
 Deno.test("hunt: numbers keep their text; lt/gt compare numbers", () => {

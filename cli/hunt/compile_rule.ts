@@ -82,7 +82,12 @@ export function compileRule(rule: SigmaRule): CompiledRule {
   for (const [name, sel] of rule.selections) {
     const altAnchors: Anchors[] = [];
     const alts = sel.alternatives.map((items) => {
-      for (const it of items) if (it.field !== undefined) fields.add(it.field);
+      for (const it of items) {
+        if (it.field !== undefined) fields.add(it.field);
+        // (the fields a fieldref compares with are read too: one procrec
+        // lacks, or a misspelt one, is named as any other field is)
+        for (const f of fieldrefTargets(it)) fields.add(f);
+      }
       const compiled = items.map((it) => compileItem(it, rule.file));
       altAnchors.push(allOf(compiled.map(itemAnchors)));
       const ts = compiled.map((c) => c.test);
@@ -209,7 +214,12 @@ function requiredFields(c: Condition, rule: SigmaRule): Set<string> {
   const ofSelection = (name: string) =>
     inter(
       rule.selections.get(name)!.alternatives.map((items) =>
-        new Set(items.filter(needsValue).map((i) => i.field!))
+        new Set(
+          items.filter(needsValue).flatMap((i) => [
+            i.field!,
+            ...requiredTargets(i),
+          ]),
+        )
       ),
     );
   switch (c.kind) {
@@ -226,6 +236,25 @@ function requiredFields(c: Condition, rule: SigmaRule): Set<string> {
         ? union(c.names.map(ofSelection))
         : inter(c.names.map(ofSelection));
   }
+}
+
+/** The field names a `fieldref` item compares its field with (none for other items). */
+function fieldrefTargets(i: FieldItem): string[] {
+  return i.modifiers.some((m) => m.toLowerCase() === "fieldref")
+    ? i.values.filter((v) => v !== null).map(String)
+    : [];
+}
+
+/**
+ * The fieldref targets that must all have a value for the item to match:
+ * every one with `all`, the one when there is one (of several, any may do).
+ */
+function requiredTargets(i: FieldItem): string[] {
+  const targets = fieldrefTargets(i);
+  return targets.length === 1 ||
+      i.modifiers.some((m) => m.toLowerCase() === "all")
+    ? targets
+    : [];
 }
 
 /** Whether an item can only match when its field has a value. */
