@@ -109,6 +109,33 @@ export async function withTempDir<T>(
   }
 }
 
+/**
+ * Runs `fn` with a tmpfs of `size` (mount's `size=`, e.g. `"64k"`) mounted
+ * at the directory `dir`, unmounted after (root only): a small disk to fill.
+ */
+export async function withTmpfs<T>(
+  dir: string,
+  size: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const mount = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir],
+  }).output();
+  assertEquals(mount.code, 0, new TextDecoder().decode(mount.stderr));
+  try {
+    return await fn();
+  } finally {
+    await new Deno.Command("umount", { args: [dir] }).output();
+  }
+}
+
+/** Fills the file system `path` is on, with zeros written to `path`. */
+export async function fillDisk(path: string): Promise<void> {
+  await new Deno.Command("sh", {
+    args: ["-c", `cat /dev/zero > "${path}" 2>/dev/null; true`],
+  }).output();
+}
+
 /** Whether `path` exists. */
 export async function exists(path: string): Promise<boolean> {
   try {

@@ -11,6 +11,7 @@ import {
   captureTest,
   procrec,
   withTempDir,
+  withTmpfs,
 } from "./_record_helpers.ts";
 import { workload, writeRecording } from "./_recording_helpers.ts";
 
@@ -21,20 +22,8 @@ const why = Deno.build.os !== "linux"
   : undefined;
 
 /** Runs `fn` with a 16 KiB tmpfs mounted at `dir`. */
-async function withFullDisk(
-  dir: string,
-  fn: () => Promise<void>,
-): Promise<void> {
-  const mount = await new Deno.Command("mount", {
-    args: ["-t", "tmpfs", "-o", "size=16k", "tmpfs", dir],
-  }).output();
-  assertEquals(mount.code, 0, new TextDecoder().decode(mount.stderr));
-  try {
-    await fn();
-  } finally {
-    await new Deno.Command("umount", { args: [dir] }).output();
-  }
-}
+const withFullDisk = (dir: string, fn: () => Promise<void>) =>
+  withTmpfs(dir, "16k", fn);
 
 captureTest(
   "export onto a full disk fails with exit status 2 and leaves no partial output",

@@ -16,6 +16,7 @@ import {
   procrec,
   waitForPath,
   withTempDir,
+  withTmpfs,
 } from "./_record_helpers.ts";
 
 const why = await captureUnavailable();
@@ -511,11 +512,7 @@ captureTest(
   "record onto a full disk says which recording could not be written, exit status 2, and leaves it readable",
   async () => {
     await withTempDir(async (dir) => {
-      const mount = await new Deno.Command("mount", {
-        args: ["-t", "tmpfs", "-o", "size=16k", "tmpfs", dir],
-      }).output();
-      assertEquals(mount.code, 0, new TextDecoder().decode(mount.stderr));
-      try {
+      await withTmpfs(dir, "16k", async () => {
         const out = `${dir}/x.cbor`;
         const r = await procrec([
           "record",
@@ -535,9 +532,7 @@ captureTest(
         await Array.fromAsync(reader.events());
         assert(!reader.report.complete);
         assertEquals(reader.header.command?.argv[0], "sh");
-      } finally {
-        await new Deno.Command("umount", { args: [dir] }).output();
-      }
+      });
     }, "procrec-full-");
   },
   why,
@@ -627,11 +622,7 @@ captureTest(
     await withTempDir(async (dir) => {
       const disk = `${dir}/disk`;
       await Deno.mkdir(disk);
-      const mount = await new Deno.Command("mount", {
-        args: ["-t", "tmpfs", "-o", "size=16k", "tmpfs", disk],
-      }).output();
-      assertEquals(mount.code, 0, new TextDecoder().decode(mount.stderr));
-      try {
+      await withTmpfs(disk, "16k", async () => {
         const r = await recordQuietly([
           "record",
           "-o",
@@ -644,9 +635,7 @@ captureTest(
         assertEquals(r.code, 2);
         assert(r.ms < 20_000, `it took ${r.ms} ms`);
         assert(await endIfRunning(`${dir}/pid`), "the command was killed");
-      } finally {
-        await new Deno.Command("umount", { args: [disk] }).output();
-      }
+      });
     });
   },
   why,

@@ -12,10 +12,12 @@ import {
   assertEquals,
   captureTest,
   captureUnavailable,
+  fillDisk,
   PROCREC,
   procrec,
   procrecRecord,
   withTempDir,
+  withTmpfs,
 } from "./_record_helpers.ts";
 
 const PROCS = 1000;
@@ -268,18 +270,12 @@ captureTest(
   "segment mode on a full disk: capture goes on, the lost events are recorded with reason disk once space returns",
   async () => {
     await withTempDir(async (dir) => {
-      const mount = await new Deno.Command("mount", {
-        args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir],
-      }).output();
-      assertEquals(mount.code, 0, new TextDecoder().decode(mount.stderr));
-      try {
+      await withTmpfs(dir, "64k", async () => {
         const out = `${dir}/segs/`;
         await Deno.mkdir(out);
         await Deno.writeFile(`${dir}/pad`, new Uint8Array(12 * 1024));
         // fill the rest of the disk
-        await new Deno.Command("sh", {
-          args: ["-c", `cat /dev/zero > ${dir}/filler 2>/dev/null; true`],
-        }).output();
+        await fillDisk(`${dir}/filler`);
         await Deno.remove(`${dir}/pad`);
         const r = await procrec([
           "record",
@@ -336,9 +332,7 @@ captureTest(
         const replay = await procrec(["replay", out, "--summary"]);
         assertEquals(replay.code, 0, replay.stderr);
         assert(/disk \d+/.test(replay.stdout), replay.stdout);
-      } finally {
-        await new Deno.Command("umount", { args: [dir] }).output();
-      }
+      });
     }, "procrec-segfull-");
   },
   why,
@@ -348,16 +342,10 @@ captureTest(
   "segment mode on a disk full from the start: a clear error, and no temporary writer.pid left in the directory",
   async () => {
     await withTempDir(async (dir) => {
-      const mount = await new Deno.Command("mount", {
-        args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir],
-      }).output();
-      assertEquals(mount.code, 0, new TextDecoder().decode(mount.stderr));
-      try {
+      await withTmpfs(dir, "64k", async () => {
         const out = `${dir}/segs`;
         await Deno.mkdir(out);
-        await new Deno.Command("sh", {
-          args: ["-c", `cat /dev/zero > ${dir}/filler 2>/dev/null; true`],
-        }).output();
+        await fillDisk(`${dir}/filler`);
         const r = await procrec([
           "record",
           "--source",
@@ -375,9 +363,7 @@ captureTest(
           e.name
         );
         assertEquals(left, [], `left in the directory: ${left.join(", ")}`);
-      } finally {
-        await new Deno.Command("umount", { args: [dir] }).output();
-      }
+      });
     }, "procrec-segfull0-");
   },
   why,

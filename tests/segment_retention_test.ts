@@ -15,7 +15,12 @@ import { SegmentWriter } from "../cli/record/segment_writer.ts";
 import { verifySegments } from "../cli/bundle/verify_segments.ts";
 import type { Retention } from "../cli/record/parse_rotation.ts";
 import { testHeader, workload } from "./_recording_helpers.ts";
-import { assert, assertEquals, withTempDir } from "./_record_helpers.ts";
+import {
+  assert,
+  assertEquals,
+  withTempDir,
+  withTmpfs,
+} from "./_record_helpers.ts";
 
 /** Writes `segments` segments of `perSegment` workload events; returns what each closed one held. */
 async function writeSegments(
@@ -261,11 +266,7 @@ Deno.test("a later run's image hashes keep their exec's time on the directory's 
 
 Deno.test("a disk that fills again before the loss record is written loses it as no event, and the next record counts the events it stood for (found by review)", async () => {
   await withTempDir(async (mnt) => {
-    const m = await new Deno.Command("mount", {
-      args: ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt],
-    }).output();
-    assertEquals(m.code, 0, new TextDecoder().decode(m.stderr));
-    try {
+    await withTmpfs(mnt, "256k", async () => {
       const fill = (name: string) => {
         const f = Deno.openSync(`${mnt}/${name}`, {
           write: true,
@@ -307,9 +308,7 @@ Deno.test("a disk that fills again before the loss record is written loses it as
       assertEquals(w.diskLostTotal, 120, "events of the session lost");
       assertEquals(w.diskLost, 120, "what the next loss record will count");
       await w.close();
-    } finally {
-      await new Deno.Command("umount", { args: [mnt] }).output();
-    }
+    });
   }, "procrec-refill-");
 });
 

@@ -7,10 +7,12 @@ import { deepStrictEqual, match, ok } from "node:assert/strict";
 import {
   captureTest,
   captureUnavailable,
+  fillDisk,
   PROCREC,
   procrec,
   waitForPath,
   withTempDir,
+  withTmpfs,
 } from "./_record_helpers.ts";
 import { procrecBounded } from "./_bounded.ts";
 
@@ -372,80 +374,71 @@ captureTest(
   "service status says when the writer runs but writes no segment (a full disk), and healthy again once it writes",
   async () => {
     await withTempDir(async (dir) => {
-      const mount = await new Deno.Command("mount", {
-        args: ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir],
-      }).output();
-      deepStrictEqual(
-        mount.code,
-        0,
-        new TextDecoder().decode(mount.stderr),
-      );
-      const out = `${dir}/segs`;
-      const stop = `${dir}/stop`;
-      const child = new Deno.Command(PROCREC, {
-        args: [
-          "record",
-          "--source",
-          "netlink",
-          "--only-command",
-          "-o",
-          `${out}/`,
-          "--rotate",
-          "1h",
-          "--",
-          "sh",
-          "-c",
-          `while [ ! -e ${stop} ]; do /bin/true; sleep 0.01; done`,
-        ],
-        stdout: "null",
-        stderr: "piped",
-      }).spawn();
-      try {
-        ok(
-          await waitForPath(`${out}/writer.pid`, { child, tries: 600 }),
-          "the recorder did not start",
-        );
-        await new Promise((r) => setTimeout(r, 500));
-        const writing = await procrec(["service", "status", "--dir", out]);
-        deepStrictEqual(writing.code, 0, writing.stdout + writing.stderr);
-        match(writing.stdout, /writer: +alive \(pid \d+\)\n/);
-        // the disk fills: the segment's next write fails, and the retries
-        // to begin another (each second) fail too
-        await new Deno.Command("sh", {
-          args: ["-c", `cat /dev/zero > ${dir}/filler 2>/dev/null; true`],
-        }).output();
-        let full = writing;
-        for (let i = 0; i < 50; i++) {
-          await new Promise((r) => setTimeout(r, 200));
-          full = await procrec(["service", "status", "--dir", out, "--json"]);
-          if (JSON.parse(full.stdout).writerNotWriting === true) break;
+      await withTmpfs(dir, "256k", async () => {
+        const out = `${dir}/segs`;
+        const stop = `${dir}/stop`;
+        const child = new Deno.Command(PROCREC, {
+          args: [
+            "record",
+            "--source",
+            "netlink",
+            "--only-command",
+            "-o",
+            `${out}/`,
+            "--rotate",
+            "1h",
+            "--",
+            "sh",
+            "-c",
+            `while [ ! -e ${stop} ]; do /bin/true; sleep 0.01; done`,
+          ],
+          stdout: "null",
+          stderr: "piped",
+        }).spawn();
+        try {
+          ok(
+            await waitForPath(`${out}/writer.pid`, { child, tries: 600 }),
+            "the recorder did not start",
+          );
+          await new Promise((r) => setTimeout(r, 500));
+          const writing = await procrec(["service", "status", "--dir", out]);
+          deepStrictEqual(writing.code, 0, writing.stdout + writing.stderr);
+          match(writing.stdout, /writer: +alive \(pid \d+\)\n/);
+          // the disk fills: the segment's next write fails, and the retries
+          // to begin another (each second) fail too
+          await fillDisk(`${dir}/filler`);
+          let full = writing;
+          for (let i = 0; i < 50; i++) {
+            await new Promise((r) => setTimeout(r, 200));
+            full = await procrec(["service", "status", "--dir", out, "--json"]);
+            if (JSON.parse(full.stdout).writerNotWriting === true) break;
+          }
+          const s = JSON.parse(full.stdout);
+          deepStrictEqual(s.writerNotWriting, true, full.stdout);
+          deepStrictEqual(s.healthy, false, full.stdout);
+          deepStrictEqual(full.code, 1, full.stdout);
+          const text = await procrec(["service", "status", "--dir", out]);
+          match(text.stdout, /but WRITING NOTHING: it holds no segment open/);
+          // space returns: a new segment is begun, and status says alive
+          await Deno.remove(`${dir}/filler`);
+          let back = text;
+          for (let i = 0; i < 50; i++) {
+            await new Promise((r) => setTimeout(r, 200));
+            back = await procrec(["service", "status", "--dir", out]);
+            if (back.code === 0) break;
+          }
+          deepStrictEqual(back.code, 0, back.stdout + back.stderr);
+          match(back.stdout, /writer: +alive \(pid \d+\)\n/);
+        } finally {
+          await Deno.writeTextFile(stop, "").catch(() => {});
+          const done = await child.output();
+          deepStrictEqual(
+            done.code,
+            0,
+            new TextDecoder().decode(done.stderr),
+          );
         }
-        const s = JSON.parse(full.stdout);
-        deepStrictEqual(s.writerNotWriting, true, full.stdout);
-        deepStrictEqual(s.healthy, false, full.stdout);
-        deepStrictEqual(full.code, 1, full.stdout);
-        const text = await procrec(["service", "status", "--dir", out]);
-        match(text.stdout, /but WRITING NOTHING: it holds no segment open/);
-        // space returns: a new segment is begun, and status says alive
-        await Deno.remove(`${dir}/filler`);
-        let back = text;
-        for (let i = 0; i < 50; i++) {
-          await new Promise((r) => setTimeout(r, 200));
-          back = await procrec(["service", "status", "--dir", out]);
-          if (back.code === 0) break;
-        }
-        deepStrictEqual(back.code, 0, back.stdout + back.stderr);
-        match(back.stdout, /writer: +alive \(pid \d+\)\n/);
-      } finally {
-        await Deno.writeTextFile(stop, "").catch(() => {});
-        const done = await child.output();
-        await new Deno.Command("umount", { args: [dir] }).output();
-        deepStrictEqual(
-          done.code,
-          0,
-          new TextDecoder().decode(done.stderr),
-        );
-      }
+      });
     });
   },
   await captureUnavailable(),
