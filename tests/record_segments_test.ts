@@ -339,7 +339,7 @@ captureTest(
 );
 
 captureTest(
-  "segment mode on a disk full from the start: a clear error, and no temporary writer.pid left in the directory",
+  "segment mode on a disk full from the start: capture goes on (writer.pid is written when a segment can be), the losses are recorded once space returns, and no temporary file is left",
   async () => {
     await withTempDir(async (dir) => {
       await withTmpfs(dir, "64k", async () => {
@@ -350,18 +350,42 @@ captureTest(
           "record",
           "--source",
           "netlink",
+          "--only-command",
           "-o",
           `${out}/`,
           "--rotate",
           "1h",
           "--",
-          "true",
+          "sh",
+          "-c",
+          // (execs while the disk is full; then space returns, and a
+          // segment begins within the writer's 1 s retry)
+          `for i in $(seq 40); do /bin/true; done; rm -f ${dir}/filler; sleep 1.5; ` +
+          `for i in $(seq 5); do /bin/sleep 0.02; done; sleep 1`,
         ]);
-        assertEquals(r.code, 2, r.stderr);
-        assert(/No space left on device/.test(r.stderr), r.stderr);
+        assertEquals(r.code, 0, r.stderr);
+        assert(
+          /disk full in .*: cannot write writer\.pid/.test(r.stderr),
+          r.stderr,
+        );
+        assert(/disk space returned in/.test(r.stderr), r.stderr);
+        const events = await Array.fromAsync(
+          (await SegmentSetReader.open([out])).events(),
+        );
+        const disk = events.filter((e) =>
+          e.kind === "lost" && e.reason === "disk"
+        );
+        assertEquals(disk.length, 1, JSON.stringify(disk));
+        assert(disk[0].kind === "lost" && disk[0].count > 0, "count");
+        const sleeps = events.filter((e) =>
+          e.kind === "exec" && /\/sleep$/.test(e.info.image ?? "") &&
+          e.info.argv?.[1] === "0.02"
+        );
+        assertEquals(sleeps.length, 5, "the execs after space returned");
+        // (the pid file went at the end; no temporary copy of it was left)
         const left = (await Array.fromAsync(Deno.readDir(out))).map((e) =>
           e.name
-        );
+        ).filter((n) => !n.endsWith(".cbor"));
         assertEquals(left, [], `left in the directory: ${left.join(", ")}`);
       });
     }, "procrec-segfull0-");

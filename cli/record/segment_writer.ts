@@ -453,6 +453,22 @@ export class SegmentWriter {
     }
     this.#pendingDeleted = [];
     this.#w = w;
+    if (this.#unclaimed) {
+      // (a recorder started meanwhile found the directory unclaimed: two
+      // must not write one directory)
+      const other = await runningWriter(this.dir);
+      if (other !== undefined && other !== Deno.pid) {
+        throw new Error(
+          `Cannot record to "${this.#opts.dir}": another recorder (pid ${other}) claimed it while the disk was full`,
+        );
+      }
+      try {
+        await this.#writePidFile();
+        this.#unclaimed = false;
+      } catch (e) {
+        if (!isDiskFull(e)) throw e;
+      }
+    }
     this.#id = id;
     this.#index++;
     this.#segments++;
@@ -553,14 +569,33 @@ export class SegmentWriter {
    * boot, or whose pid another process now has, names no live writer).
    */
   async #claim(): Promise<void> {
-    const pidFile = `${this.dir}/${WRITER_PID_FILE}`;
     const other = await runningWriter(this.dir);
     if (other !== undefined && other !== Deno.pid) {
       throw new Error(
         `Cannot record to "${this.#opts.dir}": another recorder (pid ${other}) is writing there`,
       );
     }
-    const out = await openOutput(pidFile, {
+    try {
+      await this.#writePidFile();
+    } catch (e) {
+      // a full disk does not stop the recording (no more than it does once
+      // recording): the file is written with the first segment that can be
+      if (!isDiskFull(e)) throw e;
+      this.#unclaimed = true;
+      this.#warn(
+        `procrec: disk full in "${this.dir}": cannot write ${WRITER_PID_FILE} (${
+          (e as Error).message
+        }); still capturing, it is written when a segment can be`,
+      );
+    }
+  }
+
+  /** The directory's {@link WRITER_PID_FILE} is not written yet (a full disk at the start). */
+  #unclaimed = false;
+
+  /** Writes {@link WRITER_PID_FILE}, naming this process. */
+  async #writePidFile(): Promise<void> {
+    const out = await openOutput(`${this.dir}/${WRITER_PID_FILE}`, {
       force: true,
       mode: this.#opts.writer?.mode,
       what: "writer pid file",
