@@ -282,6 +282,52 @@ Deno.test("import sysmon --host makes one recording per input file", async () =>
   });
 });
 
+Deno.test("import sysmon --host: two input files of one name in two folders are two recordings (found by review: they were merged into one, silently)", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/a`);
+    await Deno.mkdir(`${dir}/b`);
+    await Deno.copyFile(LSASS, `${dir}/a/sysmon.jsonl`);
+    await Deno.copyFile(EMPIRE, `${dir}/b/sysmon.jsonl`);
+    const run = await procrec([
+      "import",
+      "sysmon",
+      `${dir}/a/sysmon.jsonl`,
+      `${dir}/b/sysmon.jsonl`,
+      "-o",
+      `${dir}/r.cbor`,
+      "--host",
+      "lab",
+    ]);
+    assertEquals(run.code, 0, run.stderr);
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name)
+      .filter((n) => n.endsWith(".cbor")).sort();
+    assertEquals(names, ["r.sysmon-1.cbor", "r.sysmon-2.cbor"]);
+    // each holds its own file's processes: those of the two files apart
+    const alone = async (input: string) => {
+      const out = `${dir}/alone-${names.length}-${input.length}.cbor`;
+      const r = await procrec([
+        "import",
+        "sysmon",
+        input,
+        "-o",
+        out,
+        "--host",
+        "lab",
+      ]);
+      assertEquals(r.code, 0, r.stderr);
+      return (await readAll(out)).events.length;
+    };
+    assertEquals(
+      (await readAll(`${dir}/r.sysmon-1.cbor`)).events.length,
+      await alone(LSASS),
+    );
+    assertEquals(
+      (await readAll(`${dir}/r.sysmon-2.cbor`)).events.length,
+      await alone(EMPIRE),
+    );
+  });
+});
+
 Deno.test("import sysmon refuses malformed input with file, line and field, and never crashes", async () => {
   await withTempDir(async (dir) => {
     const good = JSON.stringify({

@@ -336,14 +336,26 @@ function outputNames(output: string, keys: string[]): string[] {
     basename(key).replace(/\.(jsonl|json|xml|evtx)$/i, "")
       .replace(/[^A-Za-z0-9._-]/g, "_")
   );
-  const seen = new Map<string, number>();
-  for (const s of safe) {
-    seen.set(s.toLowerCase(), (seen.get(s.toLowerCase()) ?? 0) + 1);
+  // the distinct keys of each sanitised name
+  const seen = new Map<string, Set<string>>();
+  for (const [i, s] of safe.entries()) {
+    const k = s.toLowerCase();
+    seen.set(k, (seen.get(k) ?? new Set()).add(keys[i]));
   }
-  return safe.map((s, i) => {
-    const unique = seen.get(s.toLowerCase())! > 1
+  const named = safe.map((s, i) =>
+    seen.get(s.toLowerCase())!.size > 1
       ? `${s}-${createHash("sha256").update(keys[i]).digest("hex").slice(0, 8)}`
-      : s;
-    return `${stem}.${unique}${ext}`;
+      : s
+  );
+  // (equal keys: input files of one name in two folders, numbered in the
+  // order given)
+  const count = new Map<string, number>();
+  for (const n of named) count.set(n, (count.get(n) ?? 0) + 1);
+  const nth = new Map<string, number>();
+  return named.map((n) => {
+    if (count.get(n)! === 1) return `${stem}.${n}${ext}`;
+    const k = (nth.get(n) ?? 0) + 1;
+    nth.set(n, k);
+    return `${stem}.${n}-${k}${ext}`;
   });
 }

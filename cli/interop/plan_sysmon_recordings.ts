@@ -50,9 +50,14 @@ export function planSysmonRecordings(
 ): SysmonRecordingPlan[] {
   const groups = new Map<
     string,
-    { host: string; files: HashedSysmonFile[]; records: SysmonProcessRecord[] }
+    {
+      key: string;
+      host: string;
+      files: HashedSysmonFile[];
+      records: SysmonProcessRecord[];
+    }
   >();
-  for (const f of files) {
+  for (const [index, f] of files.entries()) {
     for (const r of f.records) {
       const h = host ?? r.host;
       if (h === undefined) {
@@ -63,10 +68,20 @@ export function planSysmonRecordings(
           "is missing: name the host with --host",
         );
       }
-      const key = host === undefined ? h : f.name;
-      let g = groups.get(key);
+      // (with a host given, one recording per input file: two files of one
+      // name in two folders are two recordings, not one; found by review)
+      const group = host === undefined ? h : `${index}`;
+      let g = groups.get(group);
       if (g === undefined) {
-        groups.set(key, g = { host: h, files: [], records: [] });
+        groups.set(
+          group,
+          g = {
+            key: host === undefined ? h : f.name,
+            host: h,
+            files: [],
+            records: [],
+          },
+        );
       }
       if (!g.files.includes(f)) g.files.push(f);
       g.records.push(r);
@@ -79,10 +94,10 @@ export function planSysmonRecordings(
       }: no Sysmon Event ID 1 or 5 records`,
     );
   }
-  return [...groups].map(([key, g]) => {
+  return [...groups.values()].map((g) => {
     const { timeBaseUtcNs, events, stats } = sysmonToEvents(g.records);
     return {
-      key,
+      key: g.key,
       header: sysmonHeader(g.host, timeBaseUtcNs, g.files),
       events,
       stats,

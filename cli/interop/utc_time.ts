@@ -17,6 +17,8 @@ const SYSMON_TIME =
  * import { parseSysmonUtcTime } from "./utc_time.ts";
  * if (parseSysmonUtcTime("1970-01-01 00:00:01.5") !== 1_500_000_000n) throw new Error();
  * if (parseSysmonUtcTime("2020-13-01 00:00:00.000") !== undefined) throw new Error();
+ * // the year as written, 20 (not 1920)
+ * if (parseSysmonUtcTime("0020-01-01 00:00:00") !== -61536067200000000000n) throw new Error();
  * ```
  */
 export function parseSysmonUtcTime(text: string): bigint | undefined {
@@ -26,8 +28,12 @@ export function parseSysmonUtcTime(text: string): bigint | undefined {
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
     return undefined;
   }
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
-  if (new Date(ms).getUTCDate() !== d) return undefined; // 2021-02-30
+  // (not Date.UTC, which takes years 0-99 as 1900-1999: found by review)
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  date.setUTCHours(h, mi, s, 0);
+  const ms = date.getTime();
+  if (date.getUTCDate() !== d) return undefined; // 2021-02-30
   const frac = BigInt((m[7] ?? "").padEnd(9, "0"));
   return BigInt(ms) * 1_000_000n + frac;
 }
