@@ -76,6 +76,8 @@ Deno.test("the tree names the image when the command's first word names another 
       ["/usr/bin/ls", "/bin/ls", false],
       ["/usr/bin/ls", "ls", false],
       ["/usr/bin/dash", "sh", true],
+      // (a backslash is a character of a Linux file name: found by review)
+      ["/tmp/evil\\sshd", "sshd", true],
     ];
     await writeRecording(
       rec,
@@ -92,6 +94,19 @@ Deno.test("the tree names the image when the command's first word names another 
       );
       assert(line !== undefined, tree.stdout);
       assertEquals(line.includes(`image ${image}`), shown, line);
+    }
+    // and the exports name the file as it is
+    for (const format of ["ecs", "ocsf"]) {
+      const out = await procrec(["export", rec, "--format", format]);
+      assertEquals(out.code, 0, out.stderr);
+      const names = out.stdout.trim().split("\n").map((l) => JSON.parse(l))
+        .map((d) => d.process)
+        .filter((p) => (p?.executable ?? p?.file?.path) === "/tmp/evil\\sshd")
+        .map((p) => p.name);
+      assert(
+        names.length > 0 && names.every((n) => n === "evil\\sshd"),
+        `${format}: ${JSON.stringify(names)}`,
+      );
     }
   });
 });

@@ -250,7 +250,10 @@ function noteText(notes: readonly string[] | undefined): string {
  * ```
  */
 function imageHidden(image: string, argv0: string, os: string): boolean {
-  const base = (p: string) => p.replace(/^.*[\\/]/, "");
+  // (a backslash separates only on Windows: on Linux `/tmp/evil\sshd` is a
+  // file of that name, not sshd; found by review)
+  const base = (p: string) =>
+    os === "windows" ? p.replace(/^.*[\\/]/, "") : p.replace(/^.*\//, "");
   if (os === "windows") {
     // (without case; a full path, X:\..., compared whole)
     const low = (p: string) => p.replaceAll("/", "\\").toLowerCase();

@@ -7,9 +7,22 @@ import type { Lost, ProcessInfo, ProcEvent } from "../events/types.ts";
 import { containerOf } from "../analysis/container_of.ts";
 import { splitWindowsCommandLine } from "./split_windows_command_line.ts";
 
-/** The executable's file name: the last path component (`/` or `\`). */
-export function baseName(path: string): string {
-  const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+/**
+ * The executable's file name: the last path component (after `/`, and on
+ * Windows after `\` too: on Linux a backslash is a character of a name, and
+ * `/tmp/evil\sshd` is not `sshd`; found by review).
+ *
+ * @example
+ * ```ts
+ * import { baseName } from "./_process_fields.ts";
+ * if (baseName("C:\\Windows\\cmd.exe", "windows") !== "cmd.exe") throw new Error();
+ * if (baseName("/tmp/evil\\sshd", "linux") !== "evil\\sshd") throw new Error();
+ * ```
+ */
+export function baseName(path: string, os: string): string {
+  const i = os === "windows"
+    ? Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"))
+    : path.lastIndexOf("/");
   return path.slice(i + 1);
 }
 

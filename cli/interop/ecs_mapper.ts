@@ -96,7 +96,7 @@ export function ecsMapper(
     const info = v.info;
     if (info?.image !== undefined) {
       p.executable = info.image;
-      p.name = baseName(info.image);
+      p.name = baseName(info.image, header.os);
     } else if (info?.comm !== undefined) p.name = info.comm;
     const args = argsOf(info);
     if (args !== undefined) {

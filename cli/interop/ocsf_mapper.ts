@@ -90,7 +90,7 @@ export function ocsfMapper(
     const p: JsonObject = { pid: v.pid, uid: v.entityId };
     const info = v.info;
     if (info?.image !== undefined) {
-      const name = baseName(info.image);
+      const name = baseName(info.image, header.os);
       p.name = name;
       const file: JsonObject = { path: info.image, name, type_id: 1 };
       if (info.sha256 !== undefined) {
