@@ -74,15 +74,26 @@ export async function openZip(path: string, what = "bundle"): Promise<OpenZip> {
     });
   }
   // the end of the zip first: an entry count over the limit is refused
-  // before the central directory is parsed
-  const layout = await readZipLayout(path).catch(() => undefined);
-  if (layout && layout.entries > MAX_ZIP_ENTRIES) {
+  // before the central directory is parsed (the end record zip.js takes: the
+  // last one, even with bytes after it; found by review: one byte after the
+  // zip made the layout unreadable here, and every limit was skipped)
+  const layout = await readZipLayout(path, { strict: false }).catch(() =>
+    undefined
+  );
+  if (layout === undefined) {
+    file.close();
+    const size = await Deno.stat(path).then((s) => s.size, () => -1);
+    throw new Error(
+      `Cannot read ${what} "${path}": it is not a whole zip file (no zip end record; ${size} bytes): truncated or not a zip`,
+    );
+  }
+  if (layout.entries > MAX_ZIP_ENTRIES) {
     file.close();
     throw new Error(
       `Cannot read ${what} "${path}": it lists ${layout.entries} entries, more than ${MAX_ZIP_ENTRIES}, the limit for a ${what}`,
     );
   }
-  if (layout && layout.centralDirectoryBytes > MAX_CENTRAL_DIRECTORY_BYTES) {
+  if (layout.centralDirectoryBytes > MAX_CENTRAL_DIRECTORY_BYTES) {
     file.close();
     throw new Error(
       `Cannot read ${what} "${path}": its central directory is ${layout.centralDirectoryBytes} bytes, more than ${MAX_CENTRAL_DIRECTORY_BYTES}, the limit for a ${what}`,
@@ -110,7 +121,7 @@ export async function openZip(path: string, what = "bundle"): Promise<OpenZip> {
   return {
     path,
     entries,
-    prefixBytes: layout?.prefixBytes ?? 0,
+    prefixBytes: layout.prefixBytes,
     async close() {
       if (closed) return;
       closed = true;

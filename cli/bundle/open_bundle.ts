@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { auditZip } from "./zip_audit.ts";
 import type { Entry } from "@zip.js/zip.js";
 import {
   RecordingReader,
@@ -73,10 +74,14 @@ export interface OpenBundle {
 export async function openBundle(path: string): Promise<OpenBundle> {
   const zip = await openZip(path);
   try {
-    if (zip.prefixBytes > 0) {
+    // bytes no hash covers, or a member named two ways: altered (what
+    // another zip reader would see differs from what procrec reads)
+    const altered = (await auditZip(path)).find((p) => p.kind !== "link");
+    if (altered) {
       throw new Error(
-        `Cannot read bundle "${path}": ${zip.prefixBytes} bytes come before its first member ` +
-          `(a bundle procrec writes has none): it was altered; procrec verify says more`,
+        `Cannot read bundle "${path}": ${
+          altered.member !== undefined ? `member ${altered.member}: ` : ""
+        }${altered.message}: it was altered; procrec verify says more`,
       );
     }
     const byName = new Map<string, Entry>();

@@ -18,6 +18,7 @@ import type { Entry } from "@zip.js/zip.js";
 import { INPUT_LIMITS } from "../io/mod.ts";
 import { sha256, toHex } from "../log/_hash.ts";
 import { newSha256 } from "./_tap.ts";
+import { auditZip } from "./zip_audit.ts";
 import {
   isUnsafeMemberName,
   MemberReadError,
@@ -111,13 +112,12 @@ export async function verifyBundle(
   const done = () =>
     settle({ path, kind: "bundle", signature, members, recordings, findings });
   try {
-    if (zip.prefixBytes > 0) {
+    // the zip's structure, which no hash covers: every byte accounted for
+    for (const p of await auditZip(path)) {
       findings.push({
         level: "tampered",
-        member: "(zip)",
-        message:
-          `${zip.prefixBytes} bytes come before the zip's first member: no hash covers them, ` +
-          `and a bundle procrec writes has none`,
+        member: p.member ?? "(zip)",
+        message: p.message,
       });
     }
     const byName = new Map<string, Entry>();

@@ -23,6 +23,30 @@ export interface ZipLayout {
   centralDirectoryBytes: number;
   /** Bytes before the zip's first entry (0 for a zip procrec wrote). */
   prefixBytes: number;
+  /** Bytes of the zip's comment (0 for a zip procrec wrote). */
+  commentBytes: number;
+  /**
+   * Bytes after the end record and its comment (0 for a zip procrec wrote;
+   * negative when the comment claims more bytes than the file has).
+   */
+  suffixBytes: number;
+  /** Where the central directory ends (the ZIP64 end record, or the end record). */
+  centralDirectoryEnd: number;
+  /** Where the end of central directory record is. */
+  endRecord: number;
+  /** Whether the sizes came from a ZIP64 end record. */
+  zip64: boolean;
+}
+
+/** How {@link zipLayoutOf} finds the end record. */
+export interface ZipLayoutOptions {
+  /**
+   * Only an end record whose comment runs exactly to the end of the file
+   * (telling a zip from a recording whose last bytes happen to hold the
+   * record's signature); else the last signature in the tail, as zip
+   * readers take it (bytes after it are then {@link ZipLayout.suffixBytes}).
+   */
+  strict?: boolean;
 }
 
 const EOCD = 0x06054b50;
@@ -49,6 +73,7 @@ export function zipLayoutOf(
   tail: Uint8Array,
   size: number,
   readAt: (offset: number, length: number) => Uint8Array | undefined,
+  options: ZipLayoutOptions = { strict: true },
 ): ZipLayout | undefined {
   const v = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
   const base = size - tail.length; // file offset of tail[0]
@@ -61,12 +86,14 @@ export function zipLayoutOf(
     i = i > 0 ? tail.lastIndexOf(0x50, i - 1) : -1
   ) {
     if (v.getUint32(i, true) !== EOCD) continue;
-    // the comment must run exactly to the end of the file
-    if (i + 22 + v.getUint16(i + 20, true) !== tail.length) continue;
+    const commentBytes = v.getUint16(i + 20, true);
+    // (strict: the comment must run exactly to the end of the file)
+    if (options.strict && i + 22 + commentBytes !== tail.length) continue;
     let entries = v.getUint16(i + 10, true);
     let cdBytes = v.getUint32(i + 12, true);
     let cdOffset = v.getUint32(i + 16, true);
     let cdEnd = base + i; // where the central directory ends
+    let zip64 = false;
     if (
       (entries === 0xffff || cdBytes === 0xffffffff ||
         cdOffset === 0xffffffff) &&
@@ -82,6 +109,7 @@ export function zipLayoutOf(
           cdBytes = Number(r.getBigUint64(40, true));
           cdOffset = Number(r.getBigUint64(48, true));
           cdEnd = at;
+          zip64 = true;
         }
       }
     }
@@ -89,6 +117,11 @@ export function zipLayoutOf(
       entries,
       centralDirectoryBytes: cdBytes,
       prefixBytes: Math.max(0, cdEnd - cdBytes - cdOffset),
+      commentBytes,
+      suffixBytes: tail.length - (i + 22 + commentBytes),
+      centralDirectoryEnd: cdEnd,
+      endRecord: base + i,
+      zip64,
     };
   }
   return undefined;
@@ -97,6 +130,7 @@ export function zipLayoutOf(
 /** The layout of the zip file `path`, or `undefined` if it is not a zip. */
 export async function readZipLayout(
   path: string,
+  options: ZipLayoutOptions = { strict: true },
 ): Promise<ZipLayout | undefined> {
   const file = await Deno.open(path, { read: true });
   try {
@@ -116,7 +150,7 @@ export async function readZipLayout(
     };
     const n = Math.min(size, 65_557);
     const tail = readAt(size - n, n);
-    return tail ? zipLayoutOf(tail, size, readAt) : undefined;
+    return tail ? zipLayoutOf(tail, size, readAt, options) : undefined;
   } finally {
     file.close();
   }
