@@ -396,6 +396,30 @@ Deno.test("analyze() links a snapshot to its parent's snapshot whatever their or
   );
 });
 
+Deno.test("analyze() never closes a loop of parents: two snapshots that name each other as parent keep a root, and the tree shows them (found by review: all vanished)", async () => {
+  const f = await analyze([
+    // 10's parent 11 is not there yet; 11 comes as 10's child (10 runs),
+    // then 10 would be linked under 11's snapshot: a loop
+    { kind: "process_snapshot", t: 1, pid: 10, tid: 10, ppid: 11, start: -5 },
+    { kind: "process_snapshot", t: 1, pid: 11, tid: 11, ppid: 10, start: -6 },
+    create(2, 12, 10),
+  ], LINUX);
+  // every process reaches a root
+  for (const p of f.processes) {
+    const seen = new Set<string>();
+    let q: ProcessNode | undefined = p;
+    while (q?.parentId !== undefined && !seen.has(q.id)) {
+      seen.add(q.id);
+      q = f.byId.get(q.parentId);
+    }
+    assertEquals(q?.parentId, undefined, `process ${p.pid} is in a loop`);
+  }
+  const tree = renderTree(f);
+  for (const pid of [10, 11, 12]) {
+    assertEquals(tree.includes(`[${pid}]`), true, tree);
+  }
+});
+
 Deno.test("analyze() attaches decisions left pending to the latest process of their pid started by then, else to one it makes, which later ones then find", async () => {
   const denied = (t: number, pid: number): ProcEvent => ({
     kind: "exec_denied",

@@ -40,24 +40,49 @@ export function linkSnapshots(
   parents: (ProcessNode | undefined)[],
   unsortedKids: Set<ProcessNode>,
   snapshots: readonly number[],
+  parentOf: Int32Array,
 ): void {
   // (`snapshots`: the places in `nodes` of the snapshots, in order: the
   // builder lists them, so this pass does not visit every process)
-  const snapshotByPid = new Map<number, ProcessNode>();
-  for (const i of snapshots) snapshotByPid.set(nodes[i].pid, nodes[i]);
+  const snapshotByPid = new Map<number, number>();
+  for (const i of snapshots) snapshotByPid.set(nodes[i].pid, i);
   if (snapshotByPid.size === 0) return;
   for (const i of snapshots) {
     const n = nodes[i];
     if (n.parentId === undefined) {
-      const p = snapshotByPid.get(n.ppid);
-      if (p && (p.start < n.start || (p.start === n.start && p.pid < n.pid))) {
+      const at = snapshotByPid.get(n.ppid);
+      const p = at === undefined ? undefined : nodes[at];
+      if (
+        p && (p.start < n.start || (p.start === n.start && p.pid < n.pid)) &&
+        !isAncestor(i, at!, parentOf, nodes.length)
+      ) {
         n.parentId = p.id;
         parents[i] = p;
+        parentOf[i] = at!;
         addChild(p, n.id);
         unsortedKids.add(p);
       }
     }
   }
+}
+
+/**
+ * Whether node `a` is node `b` or one of its ancestors (`parentOf`: each
+ * node's parent, -1 for none): linking `b` as `a`'s parent would close a
+ * loop, which hostile input can ask for (two snapshots each naming the
+ * other as its parent; found by review: the processes of the loop had no
+ * root and vanished from the tree). At most `limit` steps.
+ */
+function isAncestor(
+  a: number,
+  b: number,
+  parentOf: Int32Array,
+  limit: number,
+): boolean {
+  for (let q = b, k = 0; q >= 0 && k <= limit; q = parentOf[q], k++) {
+    if (q === a) return true;
+  }
+  return false;
 }
 
 /**

@@ -281,7 +281,13 @@ export class ForestBuilder {
       return parent < 0 ? undefined : nodes[parent];
     });
     classifyRunningThreadExits(nodes, this.#dead);
-    linkSnapshots(nodes, parents, this.#unsortedKids, this.#snapshots);
+    linkSnapshots(
+      nodes,
+      parents,
+      this.#unsortedKids,
+      this.#snapshots,
+      this.#parentOf,
+    );
     markReparented(nodes, parents);
     markLostSpans(nodes, this.#lost, this.#last ?? 0);
     markEndLost(nodes, this.#lost, this.#last ?? 0);

@@ -440,7 +440,11 @@ export const PAGE_SCRIPT = String.raw`
   }
 
   function expandTo(i) {
-    for (var q = P[i][3]; q >= 0; q = P[q][3]) expanded[q] = 1;
+    // (bounded by the number of processes: a parent chain that loops, in
+    // hostile input, must not hang the page)
+    for (var q = P[i][3], n = 0; q >= 0 && n < P.length; q = P[q][3], n++) {
+      expanded[q] = 1;
+    }
   }
 
   // a query: "pid:N", "ppid:N", "user:U", "hash:H", "exit:X", or words that
