@@ -17,12 +17,15 @@ import {
 } from "./_record_helpers.ts";
 import {
   exec,
+  imageHash,
   processCreate,
   readCompleteEvents,
   testHeader,
   writeRecording,
 } from "./_recording_helpers.ts";
 import { RecordingWriter } from "../cli/log/mod.ts";
+import { analyze } from "../cli/analysis/mod.ts";
+import { renderTextSummary } from "../cli/report/render_text_summary.ts";
 import { unzip } from "./_bundle_helpers.ts";
 
 const unavailable = await captureUnavailable();
@@ -65,6 +68,89 @@ Deno.test("replay --events, search and hunt escape a newline from evidence: no f
     assertEquals(tree.code, 0, tree.stderr);
     assert(!/^FORGED/m.test(tree.stdout), tree.stdout);
   });
+});
+
+Deno.test("an image hash, a hash state and a loss reason from evidence are escaped in the tree and the summary, and invisible characters show (found by review)", async () => {
+  await withTempDir(async (dir) => {
+    const rec = `${dir}/a.cbor`;
+    await writeRecording(rec, [
+      processCreate(1000, 4000, 1),
+      exec(2000, 4000, "/usr/sbin/sshd\u200b", ["sshd\u200b"]),
+      imageHash(2500, 4000, 2000, "zz\n├─ /usr/bin/FORGED  [999]"),
+      processCreate(2600, 4001, 1),
+      exec(2700, 4001, "/bin/x", ["x"]),
+      {
+        kind: "image_hash",
+        t: 2800,
+        pid: 4001,
+        tid: 4001,
+        execT: 2700,
+        status: "error\nFORGED-STATE" as "error",
+        reason: "r",
+      },
+      {
+        kind: "lost",
+        t: 2900,
+        pid: 0,
+        tid: 0,
+        reason: "ring\nFORGED-REASON" as "ring_full",
+        count: 3,
+      },
+      { kind: "process_exit", t: 3000, pid: 4000, tid: 4000, status: 0 },
+    ]);
+    for (
+      const args of [["replay", rec, "--wide"], ["replay", rec, "--summary"]]
+    ) {
+      const r = await procrec(args);
+      assertEquals(r.code, 0, r.stderr);
+      assert(r.stdout.includes("FORGED"), `${args}: ${r.stdout}`);
+      for (const line of r.stdout.split("\n")) {
+        assert(
+          !/^\s*(├─ \/usr\/bin\/FORGED|FORGED)/.test(line),
+          `${args.join(" ")} printed a forged line:\n${r.stdout}`,
+        );
+      }
+    }
+    // a zero-width space does not pass for nothing: sshd\u200b is not sshd
+    const tree = await procrec(["replay", rec]);
+    assert(tree.stdout.includes("sshd\\u200b"), tree.stdout);
+  });
+});
+
+Deno.test("summary.txt's detection lines escape C1, bidi and invisible characters of a command line (JSON escapes only C0; found by review)", async () => {
+  const forest = await analyze([], { os: "linux", bootId: "b" });
+  const cmdline = "invoice\u202egpj.exe \u009b2J \u2028next \u200bz";
+  const text = renderTextSummary({
+    title: "t",
+    recordings: [{
+      name: "a.cbor",
+      forest,
+      header: {
+        host: "h",
+        os: "linux",
+        kernel: "6",
+        bootId: "b",
+        timeBaseUtcNs: "0",
+        source: { name: "test", reason: "" },
+        tool: { name: "procrec", version: "0" },
+      },
+      integrity: { complete: true, chainIntact: true, problems: [] },
+      detections: [{
+        process: "p",
+        pid: 5,
+        time: "2026-01-01T00:00:00Z",
+        rule: { title: "r", level: "high" },
+        image: "/tmp/x",
+        cmdline,
+      }],
+    }],
+  });
+  const line = text.split("\n").find((l) => l.includes("invoice"));
+  assert(line !== undefined, text);
+  for (const c of ["\u202e", "\u009b", "\u2028", "\u200b"]) {
+    assert(!line.includes(c), `raw U+${c.charCodeAt(0).toString(16)}: ${line}`);
+  }
+  assert(line.includes("\\u202e") && line.includes("\\u200b"), line);
 });
 
 Deno.test("the tree names the image when the command's first word names another file: a masquerade shows", async () => {

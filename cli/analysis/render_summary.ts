@@ -44,9 +44,12 @@ export function renderSummaryLines(
 ): string[] {
   const who = (p: SummaryProcess) => whoOf(p, options.wide === true);
   const out: string[] = [];
-  const kinds = Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(
-    ", ",
-  );
+  // (kinds and loss reasons are names from the recording: escaped, as all
+  // evidence text is; found by review: a reason with a newline forged lines)
+  const kinds = Object.entries(s.counts).map(([k, v]) => `${oneLine(k)} ${v}`)
+    .join(
+      ", ",
+    );
   out.push(`events: ${s.events}${kinds ? ` (${kinds})` : ""}`);
   if (s.first !== undefined && s.last !== undefined) {
     out.push(
@@ -67,8 +70,9 @@ export function renderSummaryLines(
   );
   if (s.lost.spans === 0) out.push("lost: none");
   else {
-    const reasons = Object.entries(s.lost.byReason).map(([k, v]) => `${k} ${v}`)
-      .join(", ");
+    const reasons = Object.entries(s.lost.byReason).map(([k, v]) =>
+      `${oneLine(k)} ${v}`
+    ).join(", ");
     out.push(
       `lost: ${s.lost.events} events in ${s.lost.spans} spans${
         s.lost.unknownSpans ? ` (${s.lost.unknownSpans} of unknown size)` : ""

@@ -193,10 +193,12 @@ export function describeProcess(
   if (user !== undefined) parts.push(`user ${oneLine(user)}`);
   if (wide) {
     const img = identity.image;
-    if (img?.sha256 !== undefined) parts.push(`sha256 ${img.sha256}`);
+    // (both from the recording: escaped as all evidence text is; found by
+    // review, a newline in either forged a line of the tree)
+    if (img?.sha256 !== undefined) parts.push(`sha256 ${oneLine(img.sha256)}`);
     else if (img?.hashState !== undefined) {
       parts.push(
-        `sha256 ${img.hashState}${
+        `sha256 ${oneLine(img.hashState)}${
           img.hashReason ? ` (${oneLine(img.hashReason)})` : ""
         }`,
       );

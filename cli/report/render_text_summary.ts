@@ -88,7 +88,11 @@ function* summaryLines(input: ReportInput): Generator<string> {
             e(d.rule.id ?? "no id")
           }]  pid ${d.pid}  ${d.time}  ${
             d.image !== undefined ? e(d.image) : "?"
-          }${d.cmdline !== undefined ? `  ${JSON.stringify(d.cmdline)}` : ""}`,
+          }${
+            // (JSON escapes C0; C1, bidi and invisible characters too)
+            d.cmdline !== undefined
+              ? `  ${e(JSON.stringify(d.cmdline))}`
+              : ""}`,
         );
         const note = `sigma: ${d.rule.title}`;
         const list = notes.get(d.process) ?? [];

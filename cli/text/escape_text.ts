@@ -8,18 +8,23 @@
  */
 
 // C0 controls, DEL, C1 controls (CSI is U+009B), the line and paragraph
-// separators and the bidirectional formatting characters, which can make a
-// line read differently from its bytes; and the private-use characters that
-// mark colour (text/style.ts), so that no evidence can colour a line: the
-// ranges of the class every escaping scan is made from
+// separators, the bidirectional formatting characters (the Arabic letter
+// mark among them), which can make a line read differently from its bytes,
+// and the invisible ones (zero-width space, joiners, word joiner, invisible
+// operators, the byte order mark), which make `sshd\u200b` look like `sshd`;
+// and the private-use characters that mark colour (text/style.ts), so that
+// no evidence can colour a line: the ranges of the class every escaping
+// scan is made from
 const UNSAFE_RANGES: readonly [number, number][] = [
   [0x00, 0x1f],
   [0x7f, 0x9f],
+  [0x061c, 0x061c],
+  [0x200b, 0x200f],
   [0x2028, 0x2029],
-  [0x200e, 0x200f],
   [0x202a, 0x202e],
-  [0x2066, 0x2069],
+  [0x2060, 0x2069],
   [0xe000, 0xe006],
+  [0xfeff, 0xfeff],
 ];
 
 /**
@@ -35,6 +40,7 @@ const UNSAFE_RANGES: readonly [number, number][] = [
  * if (escapeText(name) !== "a\\u001b[2J\\u001b[32mINTACT\\u000ab") throw new Error(escapeText(name));
  * if (escapeText("x\ny\tz", "\n\t") !== "x\ny\tz") throw new Error();
  * if (escapeText("\u009b31m") !== "\\u009b31m") throw new Error();
+ * if (escapeText("sshd\u200b") !== "sshd\\u200b") throw new Error();
  * ```
  */
 export function escapeText(text: string, keep = ""): string {
