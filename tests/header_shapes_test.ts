@@ -197,6 +197,18 @@ const BAD: [what: string, fields: Record<string, unknown>, field: string][] = [
     { timeBase: { monoNs: 0n, utcNs: "123" } },
     "timeBase.utcNs",
   ],
+  // (found by review: verified INTACT, then every export failed with
+  // "Invalid time value")
+  [
+    "timeBase.utcNs 10^30",
+    { timeBase: { monoNs: 0n, utcNs: 10n ** 30n } },
+    "timeBase.utcNs",
+  ],
+  [
+    "timeBase.utcNs -10^25",
+    { timeBase: { monoNs: 0n, utcNs: -(10n ** 25n) } },
+    "timeBase.utcNs",
+  ],
 ];
 
 function badHeader(fields: Record<string, unknown>): HeaderInit {
