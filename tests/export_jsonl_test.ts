@@ -93,6 +93,62 @@ Deno.test("an imported Sysmon recording round-trips through JSON lines", async (
   });
 });
 
+Deno.test("export jsonl says when a line is longer than import jsonl reads (a command line of backslashes doubles in JSON; found by review)", async () => {
+  await withTempDir(async (dir) => {
+    const rec = `${dir}/a.cbor`;
+    const events: ProcEvent[] = [
+      {
+        kind: "process_create",
+        t: 1,
+        pid: 5,
+        tid: 5,
+        ppid: 1,
+        ptid: 1,
+        creatorPid: 1,
+        creatorTid: 1,
+        start: 1,
+      },
+      {
+        kind: "exec",
+        t: 2,
+        pid: 5,
+        tid: 5,
+        info: {
+          image: "/bin/x",
+          argv: ["x", "\\".repeat(9_000_000)],
+          from: {},
+        },
+      },
+      {
+        kind: "exec",
+        t: 3,
+        pid: 5,
+        tid: 5,
+        info: { image: "/bin/y", argv: ["y"], from: {} },
+      },
+    ];
+    await writeRecording(rec, events);
+    const r = await procrec(["export", rec, "-o", `${dir}/a.jsonl`]);
+    assertEquals(r.code, 0, r.stderr);
+    assert(
+      r.stderr.includes(
+        "warning: 1 line is longer than the 16777216 characters a line import jsonl reads (line 3)",
+      ),
+      r.stderr,
+    );
+    // short lines say nothing
+    await writeRecording(`${dir}/b.cbor`, [events[0], events[2]]);
+    const ok = await procrec([
+      "export",
+      `${dir}/b.cbor`,
+      "-o",
+      `${dir}/b.jsonl`,
+    ]);
+    assertEquals(ok.code, 0, ok.stderr);
+    assert(!ok.stderr.includes("longer than"), ok.stderr);
+  });
+});
+
 Deno.test("import jsonl refuses malformed lines with file, line and field", async () => {
   await withTempDir(async (dir) => {
     await writeRecording(`${dir}/a.cbor`, EVERY_KIND.slice(0, 3));

@@ -23,6 +23,7 @@ import { groupOption, modeOf } from "./_output.ts";
 import { escapeText } from "../text/mod.ts";
 import { openOutput } from "../io/mod.ts";
 import { CliError, UsageError } from "../errors.ts";
+import { MAX_LINE_CHARS } from "../interop/read_lines.ts";
 import { joinImageHashes } from "../interop/join_image_hashes.ts";
 import { DecisionSettler } from "../interop/settle_decisions.ts";
 import {
@@ -169,6 +170,8 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
     };
   }
   let written = 0;
+  /** Lines (1 = the header) longer than import jsonl reads. */
+  const tooLong: number[] = [];
   let skipped = 0;
   let outside = 0;
   let done = false;
@@ -211,6 +214,11 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
       if (line === undefined) skipped++;
       else {
         written++;
+        // (JSON writes a backslash as two characters, a control as six: a
+        // huge command line can make a line import jsonl does not take)
+        if (format === "jsonl" && line.length > MAX_LINE_CHARS + 1) {
+          tooLong.push(written + 1);
+        }
         await out.write(line);
       }
     }
@@ -237,6 +245,17 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
       ` (${settler.unsettled} exec rule decisions name no process: more than ${settler.maxHeld} waited for the kernel's events at once)`;
   }
   printErr(note + "\n");
+  if (tooLong.length > 0) {
+    printErr(
+      `  warning: ${tooLong.length} line${
+        tooLong.length === 1 ? " is" : "s are"
+      } longer than the ${MAX_LINE_CHARS} characters a line import jsonl reads (line ${
+        tooLong.slice(0, 5).join(", ")
+      }${
+        tooLong.length > 5 ? ", ..." : ""
+      }): this file does not read back whole\n`,
+    );
+  }
   for (const p of r.problems) {
     printErr(
       `  warning: ${path}: offset ${p.offset}: ${p.type}: ${
