@@ -134,6 +134,20 @@ Deno.test("bytes after the end record are tampering, and keep every other check 
     });
     assertEquals(replay.code, 2, replay.stderr);
     assert(replay.stderr.includes("bytes come before"), replay.stderr);
+    // bytes before that do not look like a zip's: still a bundle, altered
+    // (it was taken for a recording: "only bundles are signed")
+    const plain = new TextEncoder().encode("JUNK".repeat(20));
+    await Deno.writeFile(
+      `${dir}/plain.zip`,
+      new Uint8Array([...plain, ...b, ...plain]),
+    );
+    r = await verify(dir, "plain.zip");
+    assertEquals(r.code, 1, r.text);
+    assert(
+      r.text.includes(`${plain.length} bytes come before`) &&
+        r.text.includes(`${plain.length} bytes come after`),
+      r.text,
+    );
     // the entry limit holds too: a directory said to list 20,000 entries
     const { eocd } = records(b);
     const many = new Uint8Array([...b, 10]);

@@ -159,8 +159,10 @@ export async function readZipLayout(
 /**
  * Whether `path` is a zip: a regular file that starts with a local file
  * header ("PK\x03\x04") or ends with a zip's end of central directory
- * record (a zip with bytes before it is a zip too, not a recording). A pipe
- * or a device is never sniffed here (that would consume its first bytes).
+ * record (a zip with bytes before it is a zip too, not a recording), or,
+ * not starting as a recording does, holds an end record near its end (a
+ * zip with bytes before and after it). A pipe or a device is never sniffed
+ * here (that would consume its first bytes).
  */
 export async function looksLikeZip(path: string): Promise<boolean> {
   const st = await Deno.stat(path).catch(() => undefined);
@@ -172,6 +174,7 @@ export async function looksLikeZip(path: string): Promise<boolean> {
     return false;
   }
   let starts = false;
+  let recording = false;
   try {
     const b = new Uint8Array(4);
     let got = 0;
@@ -182,9 +185,19 @@ export async function looksLikeZip(path: string): Promise<boolean> {
     }
     starts = got === 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 3 &&
       b[3] === 4;
+    // (a recording starts with the CBOR self-describe tag)
+    recording = got >= 3 && b[0] === 0xd9 && b[1] === 0xd9 && b[2] === 0xf7;
   } finally {
     file.close();
   }
-  return starts ||
-    (await readZipLayout(path).catch(() => undefined)) !== undefined;
+  if (starts) return true;
+  if ((await readZipLayout(path).catch(() => undefined)) !== undefined) {
+    return true;
+  }
+  // a zip with bytes before and after it (an altered bundle, which verify
+  // then names as such), unless it is a recording that happens to hold an
+  // end record's signature near its end
+  return !recording &&
+    (await readZipLayout(path, { strict: false }).catch(() => undefined)) !==
+      undefined;
 }
