@@ -394,6 +394,83 @@ captureTest(
 );
 
 captureTest(
+  "segment mode: two recorders started on a full disk: once space returns one claims the directory, the other stops without a segment and leaves the winner's writer.pid (found by review)",
+  async () => {
+    await withTempDir(async (dir) => {
+      await withTmpfs(dir, "64k", async () => {
+        const out = `${dir}/segs`;
+        await Deno.mkdir(out);
+        await fillDisk(`${dir}/filler`);
+        const start = () =>
+          new Deno.Command(PROCREC, {
+            args: [
+              "record",
+              "--source",
+              "netlink",
+              "--only-command",
+              "-o",
+              `${out}/`,
+              "--rotate",
+              "1h",
+              "--",
+              "sh",
+              "-c",
+              `while [ ! -e ${dir}/stop ]; do sleep 0.1; done`,
+            ],
+            stdout: "null",
+            stderr: "piped",
+          }).spawn();
+        // (started half a second apart: their retries, once a second each,
+        // fall apart, so one claims and the other sees it at its next)
+        const a = start();
+        await new Promise((r) => setTimeout(r, 500));
+        const b = start();
+        try {
+          await new Promise((r) => setTimeout(r, 2200));
+          await Deno.remove(`${dir}/filler`);
+          const ended = await Promise.race([
+            a.status.then((s) => ({ child: a, status: s })),
+            b.status.then((s) => ({ child: b, status: s })),
+            new Promise<undefined>((r) =>
+              setTimeout(() => r(undefined), 15_000)
+            ),
+          ]);
+          assert(ended !== undefined, "neither recorder stopped in 15 s");
+          const loser = ended.child;
+          const winner = loser === a ? b : a;
+          assertEquals(ended.status.code, 2);
+          const said = new TextDecoder().decode((await loser.output()).stderr);
+          assert(
+            /another recorder \(pid \d+\) claimed it while the disk was full/
+              .test(said),
+            said,
+          );
+          // the winner still holds the directory: its pid file names it
+          const named = (await Deno.readTextFile(`${out}/writer.pid`))
+            .split(" ")[0];
+          assertEquals(Number(named), winner.pid);
+          await Deno.writeTextFile(`${dir}/stop`, "");
+          const w = await winner.output();
+          assertEquals(w.code, 0, new TextDecoder().decode(w.stderr));
+          // no segment of the loser in the winner's directory
+          const v = await procrec(["verify", `${out}/`]);
+          assertEquals(v.code, 0, v.stdout + v.stderr);
+        } finally {
+          await Deno.writeTextFile(`${dir}/stop`, "").catch(() => {});
+          for (const c of [a, b]) {
+            try {
+              c.kill("SIGTERM");
+            } catch { /* ended */ }
+          }
+          await Promise.allSettled([a.status, b.status]);
+        }
+      });
+    }, "procrec-segrace-");
+  },
+  why,
+);
+
+captureTest(
   "segment mode: a new run after a reboot (boot id from the test hook) links to the last segment; the directory replays as two boots",
   async () => {
     await withTempDir(async (dir) => {

@@ -313,7 +313,7 @@ export class SegmentWriter {
         `procrec: ${this.#diskLost} events were lost at the end for want of disk space in "${this.dir}" (no segment could be written to record them)`,
       );
     }
-    await Deno.remove(`${this.dir}/${WRITER_PID_FILE}`).catch(() => {});
+    this.#releaseClaim();
     return this.#opts.dir;
   }
 
@@ -322,9 +322,7 @@ export class SegmentWriter {
     this.#done = true;
     this.#w?.abandon();
     this.#w = undefined;
-    try {
-      Deno.removeSync(`${this.dir}/${WRITER_PID_FILE}`);
-    } catch { /* gone */ }
+    this.#releaseClaim();
   }
 
   /** Closes the current segment; false when the disk was full. */
@@ -433,6 +431,19 @@ export class SegmentWriter {
     };
     let w: RecordingWriter;
     try {
+      // the directory claimed first (a full disk at the start left it
+      // unclaimed): no segment of this run in a directory another recorder
+      // took meanwhile (found by review)
+      if (this.#unclaimed) {
+        const other = await runningWriter(this.dir);
+        if (other !== undefined && other !== Deno.pid) {
+          throw new Error(
+            `Cannot record to "${this.#opts.dir}": another recorder (pid ${other}) claimed it while the disk was full`,
+          );
+        }
+        await this.#writePidFile();
+        this.#unclaimed = false;
+      }
       w = await RecordingWriter.create(
         `${this.dir}/${name}`,
         { ...this.#header, segment },
@@ -453,22 +464,6 @@ export class SegmentWriter {
     }
     this.#pendingDeleted = [];
     this.#w = w;
-    if (this.#unclaimed) {
-      // (a recorder started meanwhile found the directory unclaimed: two
-      // must not write one directory)
-      const other = await runningWriter(this.dir);
-      if (other !== undefined && other !== Deno.pid) {
-        throw new Error(
-          `Cannot record to "${this.#opts.dir}": another recorder (pid ${other}) claimed it while the disk was full`,
-        );
-      }
-      try {
-        await this.#writePidFile();
-        this.#unclaimed = false;
-      } catch (e) {
-        if (!isDiskFull(e)) throw e;
-      }
-    }
     this.#id = id;
     this.#index++;
     this.#segments++;
@@ -588,6 +583,23 @@ export class SegmentWriter {
         }); still capturing, it is written when a segment can be`,
       );
     }
+  }
+
+  /**
+   * Removes {@link WRITER_PID_FILE} when it names this process (never
+   * another recorder's: one refused, or never claimed, leaves it alone;
+   * found by review). Never throws.
+   */
+  #releaseClaim(): void {
+    const path = `${this.dir}/${WRITER_PID_FILE}`;
+    try {
+      const st = Deno.lstatSync(path);
+      if (!st.isFile || st.size > MAX_PID_FILE_BYTES) return;
+      const [pid, boot] = Deno.readTextFileSync(path).trim().split(/\s+/);
+      if (pid === String(Deno.pid) && boot === thisBoot()) {
+        Deno.removeSync(path);
+      }
+    } catch { /* gone, or not ours to read */ }
   }
 
   /** The directory's {@link WRITER_PID_FILE} is not written yet (a full disk at the start). */
