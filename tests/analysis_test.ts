@@ -418,6 +418,17 @@ Deno.test("analyze() never closes a loop of parents: two snapshots that name eac
   for (const pid of [10, 11, 12]) {
     assertEquals(tree.includes(`[${pid}]`), true, tree);
   }
+  // a ring of three, its snapshots in any order: one root, all shown
+  const ring = await analyze([
+    { kind: "process_snapshot", t: 1, pid: 20, tid: 20, ppid: 22, start: -5 },
+    { kind: "process_snapshot", t: 1, pid: 21, tid: 21, ppid: 20, start: -7 },
+    { kind: "process_snapshot", t: 1, pid: 22, tid: 22, ppid: 21, start: -6 },
+  ], LINUX);
+  assertEquals(ring.roots.length, 1, JSON.stringify(ring.processes));
+  const shown = renderTree(ring);
+  for (const pid of [20, 21, 22]) {
+    assertEquals(shown.includes(`[${pid}]`), true, shown);
+  }
 });
 
 Deno.test("analyze() attaches decisions left pending to the latest process of their pid started by then, else to one it makes, which later ones then find", async () => {

@@ -47,42 +47,64 @@ export function linkSnapshots(
   const snapshotByPid = new Map<number, number>();
   for (const i of snapshots) snapshotByPid.set(nodes[i].pid, i);
   if (snapshotByPid.size === 0) return;
+  const linked: number[] = [];
   for (const i of snapshots) {
     const n = nodes[i];
     if (n.parentId === undefined) {
       const at = snapshotByPid.get(n.ppid);
       const p = at === undefined ? undefined : nodes[at];
-      if (
-        p && (p.start < n.start || (p.start === n.start && p.pid < n.pid)) &&
-        !isAncestor(i, at!, parentOf, nodes.length)
-      ) {
+      if (p && (p.start < n.start || (p.start === n.start && p.pid < n.pid))) {
         n.parentId = p.id;
         parents[i] = p;
         parentOf[i] = at!;
         addChild(p, n.id);
         unsortedKids.add(p);
+        linked.push(i);
       }
     }
   }
+  if (linked.length > 0) breakLoops(nodes, parents, parentOf, linked);
 }
 
 /**
- * Whether node `a` is node `b` or one of its ancestors (`parentOf`: each
- * node's parent, -1 for none): linking `b` as `a`'s parent would close a
- * loop, which hostile input can ask for (two snapshots each naming the
- * other as its parent; found by review: the processes of the loop had no
- * root and vanished from the tree). At most `limit` steps.
+ * Undoes the links of {@link linkSnapshots} that closed a loop of parents,
+ * which hostile input can ask for (two snapshots each naming the other as
+ * its parent; found by review: the processes of the loop had no root and
+ * vanished from the tree). A loop needs one of those links (a process is
+ * linked as it comes only under one alive before it), and that one is
+ * undone. Each process is walked once: linear in the processes.
  */
-function isAncestor(
-  a: number,
-  b: number,
+function breakLoops(
+  nodes: ProcessNode[],
+  parents: (ProcessNode | undefined)[],
   parentOf: Int32Array,
-  limit: number,
-): boolean {
-  for (let q = b, k = 0; q >= 0 && k <= limit; q = parentOf[q], k++) {
-    if (q === a) return true;
+  linked: number[],
+): void {
+  // 1: on the walk going on; 2: its way up is known to end
+  const state = new Uint8Array(nodes.length);
+  const mine = new Uint8Array(nodes.length);
+  for (const i of linked) mine[i] = 1;
+  const path: number[] = [];
+  for (const from of linked) {
+    if (state[from] !== 0) continue;
+    path.length = 0;
+    let q = from;
+    while (q >= 0 && state[q] === 0) {
+      state[q] = 1;
+      path.push(q);
+      q = parentOf[q];
+    }
+    if (q >= 0 && state[q] === 1) {
+      const loop = path.slice(path.indexOf(q));
+      const cut = loop.find((k) => mine[k] === 1) ?? loop[0];
+      const n = nodes[cut], p = parents[cut];
+      n.parentId = undefined;
+      parents[cut] = undefined;
+      parentOf[cut] = -1;
+      if (p) p.children = p.children.filter((id) => id !== n.id);
+    }
+    for (const k of path) state[k] = 2;
   }
-  return false;
 }
 
 /**
