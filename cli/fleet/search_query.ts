@@ -26,8 +26,11 @@ export function commandLineOf(info: ProcessInfo): string | undefined {
   return info.cmdline ?? info.argv?.join(" ");
 }
 
-function baseName(path: string): string {
-  return path.replace(/^.*[\\/]/, "");
+/** The file name: after the last `/` (and on Windows `\\`: on Linux it is a character of a name). */
+function baseName(path: string, os: string): string {
+  return os === "windows"
+    ? path.replace(/^.*[\\/]/, "")
+    : path.replace(/^.*\//, "");
 }
 
 /**
@@ -41,14 +44,20 @@ function baseName(path: string): string {
  * if (!matchesInfo(info, { image: "curl", cmdline: /http:/ })) throw new Error("should match");
  * if (matchesInfo(info, { image: "/bin/curl" })) throw new Error("full path differs");
  * if (!matchesInfo(info, { user: "0" })) throw new Error("uid");
+ * // on Linux a backslash is part of the name: /tmp/evil\\sshd is not sshd
+ * if (matchesInfo({ image: "/tmp/evil\\sshd", from: {} }, { image: "sshd" }, "linux")) throw new Error();
  * ```
  */
-export function matchesInfo(info: ProcessInfo, q: SearchQuery): boolean {
+export function matchesInfo(
+  info: ProcessInfo,
+  q: SearchQuery,
+  os = "linux",
+): boolean {
   if (q.image !== undefined) {
     if (!info.image) return false;
     const want = q.image.toLowerCase();
     const have = info.image.toLowerCase();
-    if (/[\\/]/.test(want) ? have !== want : baseName(have) !== want) {
+    if (/[\\/]/.test(want) ? have !== want : baseName(have, os) !== want) {
       return false;
     }
   }

@@ -84,7 +84,7 @@ export async function searchRecording(
     const utc = base + BigInt(Math.trunc(ev.t));
     if (q.fromUtcNs !== undefined && utc < q.fromUtcNs) return;
     if (q.toUtcNs !== undefined && utc > q.toUtcNs) return;
-    if (!matchesInfo(info, q)) return;
+    if (!matchesInfo(info, q, header.os)) return;
     found.push({ ev, start: starts.get(ev.pid) ?? ev.t });
   };
   if (Symbol.asyncIterator in events) {
