@@ -210,3 +210,103 @@ Deno.test("a member whose local header names another file, a zip comment and a s
     assertEquals(r.code, 0, r.text);
   });
 });
+
+Deno.test("bytes in an extra field, a local header or a data descriptor that disagree with the directory are tampering (found by review of the first audit)", async () => {
+  await inTempDir(async (dir) => {
+    const b = await signedBundle(dir);
+    const { v, entries } = records(b);
+    const rec = entries.find((e) => e.name.startsWith("recordings/"))!;
+    const local = v.getUint32(rec.at + 42, true);
+    const write = async (name: string, bytes: Uint8Array) => {
+      await Deno.writeFile(`${dir}/${name}`, bytes);
+      return await verify(dir, name);
+    };
+    // the local header's time changed (2 bytes no hash covers)
+    const timed = b.slice();
+    timed[local + 10] ^= 0x01;
+    let r = await write("timed.zip", timed);
+    assertEquals(r.code, 1, r.text);
+    assert(
+      r.text.includes(
+        `TAMPERED [${rec.name}]: the member's local header gives another time than the central directory`,
+      ),
+      r.text,
+    );
+    // the data descriptor's CRC changed (it follows the data: signature,
+    // CRC, sizes)
+    const n = v.getUint16(local + 26, true), x = v.getUint16(local + 28, true);
+    const dataEnd = local + 30 + n + x + v.getUint32(rec.at + 20, true);
+    assertEquals(v.getUint32(dataEnd, true), 0x08074b50, "no descriptor");
+    const described = b.slice();
+    described[dataEnd + 4] ^= 0xff;
+    r = await write("described.zip", described);
+    assertEquals(r.code, 1, r.text);
+    assert(
+      r.text.includes(
+        "the member's data descriptor gives another CRC or size than the central directory",
+      ),
+      r.text,
+    );
+    // an extra field of an unknown kind in the central directory entry:
+    // its timestamp field (0x5455) renamed 0xcafe, the same length
+    const cdExtra = b.slice();
+    const cn = v.getUint16(rec.at + 28, true);
+    assertEquals(v.getUint16(rec.at + 46 + cn, true), 0x5455, "no timestamp");
+    new DataView(cdExtra.buffer).setUint16(rec.at + 46 + cn, 0xcafe, true);
+    r = await write("cdextra.zip", cdExtra);
+    assertEquals(r.code, 1, r.text);
+    assert(
+      r.text.includes(
+        "the member's central header has an extra field of 5 bytes (kind 0xcafe)",
+      ),
+      r.text,
+    );
+  });
+});
+
+Deno.test("a zip whose end record says 0 entries and whose directory holds more than 10,000 is refused before it is parsed", async () => {
+  await inTempDir(async (dir) => {
+    // 10,001 empty stored members, the end record saying none
+    const parts: Uint8Array[] = [];
+    const cd: Uint8Array[] = [];
+    let offset = 0;
+    for (let i = 0; i < 10_001; i++) {
+      const name = new TextEncoder().encode(`m${i}`);
+      const l = new Uint8Array(30 + name.length);
+      const lv = new DataView(l.buffer);
+      lv.setUint32(0, 0x04034b50, true);
+      lv.setUint16(4, 20, true);
+      lv.setUint16(26, name.length, true);
+      l.set(name, 30);
+      const c = new Uint8Array(46 + name.length);
+      const cv = new DataView(c.buffer);
+      cv.setUint32(0, CENTRAL, true);
+      cv.setUint16(6, 20, true);
+      cv.setUint16(28, name.length, true);
+      cv.setUint32(42, offset, true);
+      c.set(name, 46);
+      parts.push(l);
+      cd.push(c);
+      offset += l.length;
+    }
+    const cdBytes = cd.reduce((n, c) => n + c.length, 0);
+    const end = new Uint8Array(22);
+    const ev = new DataView(end.buffer);
+    ev.setUint32(0, EOCD, true);
+    ev.setUint32(12, cdBytes, true);
+    ev.setUint32(16, offset, true);
+    const all = new Uint8Array(offset + cdBytes + 22);
+    let at = 0;
+    for (const p of [...parts, ...cd, end]) {
+      all.set(p, at);
+      at += p.length;
+    }
+    await Deno.writeFile(`${dir}/wrap.zip`, all);
+    const r = await procrec(["verify", "wrap.zip"], { cwd: dir });
+    assertEquals(r.code, 2, r.stdout + r.stderr);
+    assert(
+      r.stderr.includes("its central directory holds more than 10000 entries"),
+      r.stderr,
+    );
+  });
+});

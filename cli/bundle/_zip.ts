@@ -18,7 +18,9 @@ import {
   MAX_CENTRAL_DIRECTORY_BYTES,
   MAX_ZIP_ENTRIES,
   readZipLayout,
+  type ZipLayout,
 } from "./zip_layout.ts";
+import { centralEntries } from "./zip_audit.ts";
 
 // Small read chunks: zip.js inflates a whole chunk at once, and deflate
 // expands up to ~1000 times, so a 512 KiB chunk of a zip bomb would be half a
@@ -99,6 +101,15 @@ export async function openZip(path: string, what = "bundle"): Promise<OpenZip> {
       `Cannot read ${what} "${path}": its central directory is ${layout.centralDirectoryBytes} bytes, more than ${MAX_CENTRAL_DIRECTORY_BYTES}, the limit for a ${what}`,
     );
   }
+  // (counted in the directory itself: an end record that says 0 entries
+  // does not stop zip.js from finding all of them; found by review)
+  const listed = await countListed(path, layout);
+  if (listed > MAX_ZIP_ENTRIES) {
+    file.close();
+    throw new Error(
+      `Cannot read ${what} "${path}": its central directory holds more than ${MAX_ZIP_ENTRIES} entries, the limit for a ${what}`,
+    );
+  }
   // names that would escape a directory (zip-slip) are listed, not refused:
   // procrec never writes members out, and verify reports them as tampering
   const reader = new ZipReader(new FsFileReader(file), {
@@ -129,6 +140,26 @@ export async function openZip(path: string, what = "bundle"): Promise<OpenZip> {
       file.close();
     },
   };
+}
+
+/** The entries the central directory holds (counted up to one past the limit). */
+async function countListed(path: string, layout: ZipLayout): Promise<number> {
+  const start = layout.centralDirectoryEnd - layout.centralDirectoryBytes;
+  const file = await Deno.open(path, { read: true });
+  try {
+    await file.seek(Math.max(0, start), Deno.SeekMode.Start);
+    const cd = new Uint8Array(layout.centralDirectoryBytes);
+    let got = 0;
+    while (got < cd.length) {
+      const n = await file.read(cd.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    return centralEntries(cd.subarray(0, got), MAX_ZIP_ENTRIES + 1, 0).list
+      .length;
+  } finally {
+    file.close();
+  }
 }
 
 /**

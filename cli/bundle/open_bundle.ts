@@ -76,7 +76,9 @@ export async function openBundle(path: string): Promise<OpenBundle> {
   try {
     // bytes no hash covers, or a member named two ways: altered (what
     // another zip reader would see differs from what procrec reads)
-    const altered = (await auditZip(path)).find((p) => p.kind !== "link");
+    const altered = (await auditZip(path)).find((p) =>
+      p.kind === "hidden" || p.kind === "renamed"
+    );
     if (altered) {
       throw new Error(
         `Cannot read bundle "${path}": ${

@@ -24,26 +24,48 @@ export interface ZipProblem {
   message: string;
   /**
    * `hidden`: bytes that no member, the directory or the end record
-   * accounts for (before, between, after, a comment); `renamed`: a member
-   * whose local header names another file; `link`: a symbolic link.
+   * accounts for (before, between, after, a comment, an extra field of no
+   * known kind); `renamed`: a member whose local header names another
+   * file; `field`: a header field that disagrees with the directory (a CRC,
+   * a size, a time), or an end record's count or disk number; `link`: a
+   * symbolic link.
    */
-  kind: "hidden" | "renamed" | "link";
+  kind: "hidden" | "renamed" | "field" | "link";
 }
 
 const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
 const DESCRIPTOR = 0x08074b50;
+const ZIP64_LOCATOR = 0x07064b50;
+const ZIP64_EOCD = 0x06064b50;
 /** A symbolic link's file type in the Unix mode of the external attributes. */
 const S_IFLNK = 0o120000;
+/** Extra fields: ZIP64 sizes and offset; the extended timestamp. */
+const ZIP64_EXTRA = 0x0001;
+const TIMESTAMP_EXTRA = 0x5455;
+
+interface Extra {
+  id: number;
+  data: Uint8Array;
+}
 
 interface CentralEntry {
   name: string;
   nameBytes: Uint8Array;
+  versionNeeded: number;
   flags: number;
+  method: number;
+  time: number;
+  date: number;
+  crc: number;
   compressed: number;
+  uncompressed: number;
   offset: number;
+  disk: number;
   symlink: boolean;
   commentBytes: number;
+  /** Its extra fields, or undefined when they do not parse. */
+  extras: Extra[] | undefined;
 }
 
 /**
@@ -104,12 +126,14 @@ function audit(
   readAt: (offset: number, length: number) => Uint8Array | undefined,
 ): ZipProblem[] {
   const problems: ZipProblem[] = [];
-  const hidden = (message: string, member?: string) =>
+  const say = (kind: ZipProblem["kind"], message: string, member?: string) =>
     problems.push({
       ...(member !== undefined ? { member } : {}),
       message,
-      kind: "hidden",
+      kind,
     });
+  const hidden = (message: string, member?: string) =>
+    say("hidden", message, member);
   if (layout.prefixBytes > 0) {
     hidden(
       `${layout.prefixBytes} bytes come before the zip's first member: no hash covers them, and a bundle procrec writes has none`,
@@ -131,16 +155,23 @@ function audit(
     layout.entries > MAX_ZIP_ENTRIES ||
     layout.centralDirectoryBytes > MAX_CENTRAL_DIRECTORY_BYTES
   ) return problems; // (refused by the reader, which says why)
+  endRecords(layout, readAt, say);
   const cdStart = layout.centralDirectoryEnd - layout.centralDirectoryBytes;
   const cd = readAt(cdStart, layout.centralDirectoryBytes);
   if (cd === undefined) {
     hidden("its central directory lies outside the file");
     return problems;
   }
-  const entries = centralEntries(cd, layout.entries, layout.prefixBytes);
+  const entries = centralEntries(cd, MAX_ZIP_ENTRIES + 1, layout.prefixBytes);
   if (entries.leftover !== 0) {
     hidden(
       `its central directory holds ${entries.leftover} bytes that no entry accounts for`,
+    );
+  }
+  if (entries.list.length !== layout.entries) {
+    say(
+      "field",
+      `its end record says ${layout.entries} entries, and its central directory holds ${entries.list.length}`,
     );
   }
   for (const e of entries.list) {
@@ -150,13 +181,16 @@ function audit(
         e.name,
       );
     }
+    if (e.disk !== 0) {
+      say("field", `the member is said to be on disk ${e.disk}`, e.name);
+    }
+    checkExtras(e.extras, "central", e, hidden);
     if (e.symlink) {
-      problems.push({
-        member: e.name,
-        message:
-          "the member is a symbolic link: extracted, it points elsewhere; a bundle procrec writes has none",
-        kind: "link",
-      });
+      say(
+        "link",
+        "the member is a symbolic link: extracted, it points elsewhere; a bundle procrec writes has none",
+        e.name,
+      );
     }
   }
   // the members one after the other, from the first to the directory
@@ -172,7 +206,6 @@ function audit(
       );
     } else if (e.offset < at) {
       hidden("the member overlaps the one before it", e.name);
-      at = Math.max(at, e.offset);
     }
     const head = readAt(e.offset, 30);
     if (
@@ -187,20 +220,33 @@ function audit(
     const extraLength = h.getUint16(28, true);
     const localName = readAt(e.offset + 30, nameLength);
     if (localName === undefined || !sameBytes(localName, e.nameBytes)) {
-      problems.push({
-        member: e.name,
-        message: `the member's local header names it ${
+      say(
+        "renamed",
+        `the member's local header names it ${
           JSON.stringify(
             new TextDecoder().decode(localName ?? new Uint8Array(0)),
           )
         }: a reader that reads the zip from its start sees another file`,
-        kind: "renamed",
-      });
+        e.name,
+      );
     }
+    const localExtras = parseExtras(
+      readAt(e.offset + 30 + nameLength, extraLength) ?? new Uint8Array(1),
+    );
+    checkExtras(localExtras, "local", e, hidden);
+    checkLocalFields(h, localExtras, e, (m) => say("field", m, e.name));
     let end = e.offset + 30 + nameLength + extraLength + e.compressed;
     if (e.flags & 8) {
       const next = k + 1 < byOffset.length ? byOffset[k + 1].offset : cdStart;
-      end += descriptorLength(readAt, end, next - end, e);
+      const d = descriptor(readAt, end, next - end, e);
+      if (d.disagrees) {
+        say(
+          "field",
+          "the member's data descriptor gives another CRC or size than the central directory",
+          e.name,
+        );
+      }
+      end += d.length;
     }
     at = Math.max(at, end);
   }
@@ -213,29 +259,165 @@ function audit(
   } else if (cdStart < at) {
     hidden("the last member overlaps the central directory");
   }
-  if (!layout.zip64 && layout.centralDirectoryEnd !== layout.endRecord) {
-    hidden(
-      `${
-        layout.endRecord - layout.centralDirectoryEnd
-      } bytes come between the central directory and the end record`,
-    );
-  }
   if (size < layout.endRecord) hidden("the end record lies outside the file");
   return problems;
 }
 
 /**
- * The length of the data descriptor after a member's data at `at`: 12 to
- * 24 bytes whose compressed size is the central directory's (with or
- * without its signature, 4- or 8-byte sizes); 0 when none is there (the
- * bytes are then counted as hidden by the caller).
+ * The end record (and ZIP64's end record and locator): one disk, as many
+ * entries on it as in all, and nothing between the directory, the ZIP64
+ * records and the end record.
  */
-function descriptorLength(
+function endRecords(
+  layout: ZipLayout,
+  readAt: (offset: number, length: number) => Uint8Array | undefined,
+  say: (kind: ZipProblem["kind"], message: string) => void,
+): void {
+  const eocd = readAt(layout.endRecord, 22);
+  if (eocd === undefined) return;
+  const v = new DataView(eocd.buffer);
+  if (
+    v.getUint16(4, true) !== 0 || v.getUint16(6, true) !== 0 ||
+    v.getUint16(8, true) !== v.getUint16(10, true)
+  ) say("field", "its end record names more than one disk");
+  if (!layout.zip64) {
+    if (layout.centralDirectoryEnd !== layout.endRecord) {
+      say(
+        "hidden",
+        `${
+          layout.endRecord - layout.centralDirectoryEnd
+        } bytes come between the central directory and the end record`,
+      );
+    }
+    return;
+  }
+  // ZIP64: its record right after the directory, of no extensible data,
+  // then its locator right before the end record
+  const rec = readAt(layout.centralDirectoryEnd, 56);
+  const loc = readAt(layout.endRecord - 20, 20);
+  if (rec === undefined || loc === undefined) return;
+  const r = new DataView(rec.buffer), l = new DataView(loc.buffer);
+  const recordEnd = layout.centralDirectoryEnd + 12 +
+    Number(r.getBigUint64(4, true));
+  if (
+    r.getUint32(0, true) !== ZIP64_EOCD ||
+    l.getUint32(0, true) !== ZIP64_LOCATOR ||
+    recordEnd !== layout.centralDirectoryEnd + 56 ||
+    recordEnd !== layout.endRecord - 20
+  ) {
+    say(
+      "hidden",
+      "its ZIP64 end record and locator do not follow the central directory and each other: bytes no hash covers lie between them",
+    );
+  }
+  if (
+    r.getUint32(16, true) !== 0 || r.getUint32(20, true) !== 0 ||
+    r.getBigUint64(24, true) !== r.getBigUint64(32, true) ||
+    l.getUint32(4, true) !== 0 || l.getUint32(16, true) !== 1
+  ) say("field", "its ZIP64 end record names more than one disk");
+}
+
+/**
+ * Extra fields of a header: only the kinds a zip writer puts there for its
+ * own use, of their lengths (ZIP64's sizes and offset, the extended
+ * timestamp); any other kind, or a length that runs past the header, is
+ * room for bytes no hash covers.
+ */
+function checkExtras(
+  extras: Extra[] | undefined,
+  where: "local" | "central",
+  e: CentralEntry,
+  hidden: (message: string, member?: string) => void,
+): void {
+  if (extras === undefined) {
+    hidden(`the member's ${where} extra fields do not parse`, e.name);
+    return;
+  }
+  for (const x of extras) {
+    const n = x.data.length;
+    const ok = x.id === ZIP64_EXTRA
+      ? n % 8 === 0 && n <= 24
+      : x.id === TIMESTAMP_EXTRA
+      ? n >= 1 && n <= 13 && (n - 1) % 4 === 0 &&
+        (where === "local" || n <= 5)
+      : false;
+    if (!ok) {
+      hidden(
+        `the member's ${where} header has an extra field of ${n} bytes (kind 0x${
+          x.id.toString(16).padStart(4, "0")
+        }) that no hash covers; a bundle procrec writes has none`,
+        e.name,
+      );
+    }
+  }
+}
+
+/**
+ * The local header's fields against the central directory's: version,
+ * flags, method, time; its CRC and sizes too, unless a data descriptor
+ * gives them (then 0, or ZIP64's marks with sizes of 0 or the directory's).
+ */
+function checkLocalFields(
+  h: DataView,
+  extras: Extra[] | undefined,
+  e: CentralEntry,
+  bad: (message: string) => void,
+): void {
+  const differs: string[] = [];
+  if (h.getUint16(4, true) !== e.versionNeeded) differs.push("version");
+  if (h.getUint16(6, true) !== e.flags) differs.push("flags");
+  if (h.getUint16(8, true) !== e.method) differs.push("method");
+  if (h.getUint16(10, true) !== e.time || h.getUint16(12, true) !== e.date) {
+    differs.push("time");
+  }
+  const crc = h.getUint32(14, true);
+  let compressed = h.getUint32(18, true);
+  let uncompressed = h.getUint32(22, true);
+  const z = extras?.find((x) => x.id === ZIP64_EXTRA)?.data;
+  if (z !== undefined) {
+    const zv = new DataView(z.buffer, z.byteOffset, z.byteLength);
+    let q = 0;
+    const next = () => {
+      const r = q + 8 <= z.length ? Number(zv.getBigUint64(q, true)) : -1;
+      q += 8;
+      return r;
+    };
+    if (uncompressed === 0xffffffff) uncompressed = next();
+    if (compressed === 0xffffffff) compressed = next();
+  }
+  if (e.flags & 8) {
+    if (crc !== 0) differs.push("CRC");
+    if (compressed !== 0 && compressed !== e.compressed) differs.push("size");
+    else if (uncompressed !== 0 && uncompressed !== e.uncompressed) {
+      differs.push("size");
+    }
+  } else {
+    if (crc !== e.crc) differs.push("CRC");
+    if (compressed !== e.compressed || uncompressed !== e.uncompressed) {
+      differs.push("size");
+    }
+  }
+  if (differs.length > 0) {
+    bad(
+      `the member's local header gives another ${
+        differs.join(", ")
+      } than the central directory`,
+    );
+  }
+}
+
+/**
+ * The data descriptor after a member's data at `at`: its length (12 to 24
+ * bytes, with or without its signature, 4- or 8-byte sizes; 0 when none is
+ * there, and the bytes are then counted as hidden by the caller), and
+ * whether its CRC or sizes differ from the central directory's.
+ */
+function descriptor(
   readAt: (offset: number, length: number) => Uint8Array | undefined,
   at: number,
   room: number,
   e: CentralEntry,
-): number {
+): { length: number; disagrees: boolean } {
   // (the one that fills the room to the next member first: a descriptor
   // with 8-byte sizes also reads as one with 4-byte sizes and 8 bytes left)
   const lengths = [16, 24, 12, 20].sort((a, b) =>
@@ -249,67 +431,101 @@ function descriptorLength(
     const signed = length === 16 || length === 24;
     if (signed && v.getUint32(0, true) !== DESCRIPTOR) continue;
     const base = signed ? 4 : 0;
-    // (its CRC is not compared: one altered in the directory is the
-    // member's finding, when its data is read)
-    const compressed = length - base === 12
-      ? v.getUint32(base + 4, true)
-      : Number(v.getBigUint64(base + 4, true));
-    if (compressed === e.compressed) return length;
+    const wide = length - base === 20;
+    const compressed = wide
+      ? Number(v.getBigUint64(base + 4, true))
+      : v.getUint32(base + 4, true);
+    const uncompressed = wide
+      ? Number(v.getBigUint64(base + 12, true))
+      : v.getUint32(base + 8, true);
+    if (compressed !== e.compressed) continue;
+    return {
+      length,
+      disagrees: v.getUint32(base, true) !== e.crc ||
+        uncompressed !== e.uncompressed,
+    };
   }
-  return 0;
+  return { length: 0, disagrees: false };
 }
 
-/** The entries of a central directory, and the bytes after the last one. */
-function centralEntries(
+/** The extra fields in `b`, or undefined when a length runs past its end. */
+function parseExtras(b: Uint8Array): Extra[] | undefined {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out: Extra[] = [];
+  let p = 0;
+  while (p < b.length) {
+    if (p + 4 > b.length) return undefined;
+    const id = v.getUint16(p, true), n = v.getUint16(p + 2, true);
+    if (p + 4 + n > b.length) return undefined;
+    out.push({ id, data: b.subarray(p + 4, p + 4 + n) });
+    p += 4 + n;
+  }
+  return out;
+}
+
+/**
+ * The entries of a central directory (at most `limit`), and the bytes after
+ * the last one read.
+ */
+export function centralEntries(
   cd: Uint8Array,
-  count: number,
+  limit: number,
   prefix: number,
 ): { list: CentralEntry[]; leftover: number } {
   const v = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
   const list: CentralEntry[] = [];
   let p = 0;
   const utf8 = new TextDecoder();
-  while (list.length < count && p + 46 <= cd.length) {
+  while (list.length < limit && p + 46 <= cd.length) {
     if (v.getUint32(p, true) !== CENTRAL) break;
     const madeBy = v.getUint16(p + 4, true);
-    const flags = v.getUint16(p + 8, true);
-    let compressed = v.getUint32(p + 20, true);
-    const uncompressed = v.getUint32(p + 24, true);
     const nameLength = v.getUint16(p + 28, true);
     const extraLength = v.getUint16(p + 30, true);
     const commentBytes = v.getUint16(p + 32, true);
     const external = v.getUint32(p + 38, true);
-    let offset = v.getUint32(p + 42, true);
     const end = p + 46 + nameLength + extraLength + commentBytes;
     if (end > cd.length) break;
     const nameBytes = cd.subarray(p + 46, p + 46 + nameLength);
-    // ZIP64: the sizes and offset that do not fit, in this order
-    for (
-      let x = p + 46 + nameLength;
-      x + 4 <= p + 46 + nameLength + extraLength;
-    ) {
-      const id = v.getUint16(x, true), n = v.getUint16(x + 2, true);
-      if (id === 1) {
-        let q = x + 4;
-        const take = () => {
-          const r = q + 8 <= x + 4 + n ? Number(v.getBigUint64(q, true)) : -1;
-          q += 8;
-          return r;
-        };
-        if (uncompressed === 0xffffffff) take();
-        if (compressed === 0xffffffff) compressed = take();
-        if (offset === 0xffffffff) offset = take();
+    const extras = parseExtras(
+      cd.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength),
+    );
+    let compressed = v.getUint32(p + 20, true);
+    let uncompressed = v.getUint32(p + 24, true);
+    let offset = v.getUint32(p + 42, true);
+    let disk = v.getUint16(p + 34, true);
+    // ZIP64: the sizes, offset and disk that do not fit, in this order
+    const z = extras?.find((x) => x.id === ZIP64_EXTRA)?.data;
+    if (z !== undefined) {
+      const zv = new DataView(z.buffer, z.byteOffset, z.byteLength);
+      let q = 0;
+      const next = () => {
+        const r = q + 8 <= z.length ? Number(zv.getBigUint64(q, true)) : -1;
+        q += 8;
+        return r;
+      };
+      if (uncompressed === 0xffffffff) uncompressed = next();
+      if (compressed === 0xffffffff) compressed = next();
+      if (offset === 0xffffffff) offset = next();
+      if (disk === 0xffff) {
+        disk = q + 4 <= z.length ? zv.getUint32(q, true) : -1;
       }
-      x += 4 + n;
     }
     list.push({
       name: utf8.decode(nameBytes),
       nameBytes,
-      flags,
+      versionNeeded: v.getUint16(p + 6, true),
+      flags: v.getUint16(p + 8, true),
+      method: v.getUint16(p + 10, true),
+      time: v.getUint16(p + 12, true),
+      date: v.getUint16(p + 14, true),
+      crc: v.getUint32(p + 16, true),
       compressed,
+      uncompressed,
       offset: offset + prefix,
+      disk,
       symlink: madeBy >> 8 === 3 && ((external >>> 16) & 0o170000) === S_IFLNK,
       commentBytes,
+      extras,
     });
     p = end;
   }
