@@ -264,6 +264,46 @@ Deno.test("bytes in an extra field, a local header or a data descriptor that dis
   });
 });
 
+Deno.test("header fields no writer gives are tampering: a setuid mode, internal attributes, a timestamp field of another shape (found by a second review)", async () => {
+  await inTempDir(async (dir) => {
+    const b = await signedBundle(dir);
+    const { entries } = records(b);
+    const sum = entries.find((e) => e.name === "summary.txt")!;
+    const cases: [string, (v: DataView) => void, string][] = [
+      [
+        "setuid.zip",
+        (v) => v.setUint32(sum.at + 38, (0o104644 << 16) >>> 0, true),
+        "the member's mode is 0104644: not a plain file",
+      ],
+      [
+        "internal.zip",
+        (v) => v.setUint16(sum.at + 36, 0x4545, true),
+        "internal attributes 0x4545",
+      ],
+      [
+        "stamp.zip",
+        (v) => {
+          const n = v.getUint16(sum.at + 28, true);
+          assertEquals(v.getUint16(sum.at + 46 + n, true), 0x5455);
+          v.setUint8(sum.at + 46 + n + 4, 7);
+        },
+        "an extra field of 5 bytes (kind 0x5455)",
+      ],
+    ];
+    for (const [name, alter, said] of cases) {
+      const bytes = b.slice();
+      alter(new DataView(bytes.buffer));
+      await Deno.writeFile(`${dir}/${name}`, bytes);
+      const r = await verify(dir, name);
+      assertEquals(r.code, 1, `${name}: ${r.text}`);
+      assert(
+        r.text.includes("TAMPERED [summary.txt]") && r.text.includes(said),
+        `${name}: ${r.text}`,
+      );
+    }
+  });
+});
+
 Deno.test("a zip whose end record says 0 entries and whose directory holds more than 10,000 is refused before it is parsed", async () => {
   await inTempDir(async (dir) => {
     // 10,001 empty stored members, the end record saying none

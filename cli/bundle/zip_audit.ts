@@ -62,7 +62,11 @@ interface CentralEntry {
   uncompressed: number;
   offset: number;
   disk: number;
-  symlink: boolean;
+  madeBy: number;
+  internal: number;
+  external: number;
+  /** The 8-byte slots ZIP64's extra field must hold (one per field marked). */
+  zip64Slots: number;
   commentBytes: number;
   /** Its extra fields, or undefined when they do not parse. */
   extras: Extra[] | undefined;
@@ -156,6 +160,13 @@ function audit(
     layout.centralDirectoryBytes > MAX_CENTRAL_DIRECTORY_BYTES
   ) return problems; // (refused by the reader, which says why)
   endRecords(layout, readAt, say);
+  if (layout.directoryShift < 0) {
+    say(
+      "field",
+      `its end record places the central directory ${-layout
+        .directoryShift} bytes past where it is`,
+    );
+  }
   const cdStart = layout.centralDirectoryEnd - layout.centralDirectoryBytes;
   const cd = readAt(cdStart, layout.centralDirectoryBytes);
   if (cd === undefined) {
@@ -185,12 +196,16 @@ function audit(
       say("field", `the member is said to be on disk ${e.disk}`, e.name);
     }
     checkExtras(e.extras, "central", e, hidden);
-    if (e.symlink) {
+    checkEntryFields(e, say);
+  }
+  // (members listed in the order they are in: zip readers list either)
+  for (let k = 1; k < entries.list.length; k++) {
+    if (entries.list[k].offset <= entries.list[k - 1].offset) {
       say(
-        "link",
-        "the member is a symbolic link: extracted, it points elsewhere; a bundle procrec writes has none",
-        e.name,
+        "field",
+        "its central directory lists the members in another order than the zip holds them",
       );
+      break;
     }
   }
   // the members one after the other, from the first to the directory
@@ -315,6 +330,29 @@ function endRecords(
     r.getBigUint64(24, true) !== r.getBigUint64(32, true) ||
     l.getUint32(4, true) !== 0 || l.getUint32(16, true) !== 1
   ) say("field", "its ZIP64 end record names more than one disk");
+  // each field of the 32-bit end record is ZIP64's mark or ZIP64's value
+  // (readers take one or the other: found by review, a count of 6 there
+  // and 7 in ZIP64's record hid a member from zip.js, not from Python), and
+  // ZIP64's records are there only when a field needs them
+  const pairs: [number, number, number][] = [
+    [v.getUint16(8, true), 0xffff, Number(r.getBigUint64(24, true))],
+    [v.getUint16(10, true), 0xffff, Number(r.getBigUint64(32, true))],
+    [v.getUint32(12, true), 0xffffffff, Number(r.getBigUint64(40, true))],
+    [v.getUint32(16, true), 0xffffffff, Number(r.getBigUint64(48, true))],
+  ];
+  if (pairs.some(([have, mark, wide]) => have !== mark && have !== wide)) {
+    say(
+      "field",
+      "its end record and ZIP64's end record give different counts, sizes or places",
+    );
+  }
+  if (!pairs.some(([have, mark]) => have === mark)) {
+    say("field", "it has ZIP64 end records that none of its fields needs");
+  }
+  // (the versions of ZIP64's record: those of the format, 45 or more)
+  if (r.getUint16(12, true) > 0x3ff || r.getUint16(14, true) > 63) {
+    say("field", "its ZIP64 end record gives versions no writer does");
+  }
 }
 
 /**
@@ -333,22 +371,88 @@ function checkExtras(
     hidden(`the member's ${where} extra fields do not parse`, e.name);
     return;
   }
+  const seen = new Set<number>();
   for (const x of extras) {
     const n = x.data.length;
-    const ok = x.id === ZIP64_EXTRA
-      ? n % 8 === 0 && n <= 24
-      : x.id === TIMESTAMP_EXTRA
-      ? n >= 1 && n <= 13 && (n - 1) % 4 === 0 &&
-        (where === "local" || n <= 5)
-      : false;
+    const ok = !seen.has(x.id) &&
+      (x.id === ZIP64_EXTRA
+        ? n === (where === "central" ? 8 * e.zip64Slots : 16)
+        : x.id === TIMESTAMP_EXTRA
+        ? (n === 5 && x.data[0] === 1) || (n === 1 && where === "central")
+        : false);
+    seen.add(x.id);
     if (!ok) {
       hidden(
         `the member's ${where} header has an extra field of ${n} bytes (kind 0x${
           x.id.toString(16).padStart(4, "0")
-        }) that no hash covers; a bundle procrec writes has none`,
+        }) that no writer puts there, or puts there once: no hash covers it`,
         e.name,
       );
     }
+  }
+}
+
+/**
+ * The header fields that say how to read a member, against what a zip
+ * writer gives: flags of a data descriptor, deflate's options and UTF-8
+ * only (and UTF-8 exactly when the name is not ASCII), stored or deflated,
+ * a version the format has, no internal attributes, and a plain file (no
+ * link, device, setuid or setgid, whatever system the entry says made it:
+ * found by review, unzip honours the mode for several).
+ */
+function checkEntryFields(
+  e: CentralEntry,
+  say: (kind: ZipProblem["kind"], message: string, member?: string) => void,
+): void {
+  const odd: string[] = [];
+  if (e.flags & ~0x080e) odd.push(`flags 0x${e.flags.toString(16)}`);
+  const ascii = e.nameBytes.every((c) => c < 0x80);
+  if (!ascii && !(e.flags & 0x800)) {
+    odd.push("a name not in ASCII, not marked UTF-8");
+  }
+  if (e.flags & 0x800 && !validUtf8(e.nameBytes)) {
+    odd.push("a name marked UTF-8 that is not");
+  }
+  if (e.method !== 0 && e.method !== 8) odd.push(`method ${e.method}`);
+  if (![10, 20, 45].includes(e.versionNeeded)) {
+    odd.push(`version needed ${e.versionNeeded}`);
+  }
+  if ((e.madeBy & 0xff) > 63 || ![0, 3].includes(e.madeBy >> 8)) {
+    odd.push(`made by 0x${e.madeBy.toString(16)}`);
+  }
+  if (e.internal !== 0) {
+    odd.push(`internal attributes 0x${e.internal.toString(16)}`);
+  }
+  if (odd.length > 0) {
+    say(
+      "field",
+      `the member's entry gives ${odd.join(", ")}: no writer does`,
+      e.name,
+    );
+  }
+  const mode = e.external >>> 16;
+  const type = mode & 0o170000;
+  if (type === S_IFLNK) {
+    say(
+      "link",
+      "the member is a symbolic link: extracted, it points elsewhere; a bundle procrec writes has none",
+      e.name,
+    );
+  } else if ((mode !== 0 && type !== 0o100000) || mode & 0o7000) {
+    say(
+      "field",
+      `the member's mode is 0${mode.toString(8)}: not a plain file`,
+      e.name,
+    );
+  }
+}
+
+function validUtf8(b: Uint8Array): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(b);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -373,7 +477,7 @@ function checkLocalFields(
   const crc = h.getUint32(14, true);
   let compressed = h.getUint32(18, true);
   let uncompressed = h.getUint32(22, true);
-  const z = extras?.find((x) => x.id === ZIP64_EXTRA)?.data;
+  const z = extras?.findLast((x) => x.id === ZIP64_EXTRA)?.data;
   if (z !== undefined) {
     const zv = new DataView(z.buffer, z.byteOffset, z.byteLength);
     let q = 0;
@@ -384,6 +488,8 @@ function checkLocalFields(
     };
     if (uncompressed === 0xffffffff) uncompressed = next();
     if (compressed === 0xffffffff) compressed = next();
+  } else if (compressed === 0xffffffff || uncompressed === 0xffffffff) {
+    differs.push("size");
   }
   if (e.flags & 8) {
     if (crc !== 0) differs.push("CRC");
@@ -479,6 +585,7 @@ export function centralEntries(
   while (list.length < limit && p + 46 <= cd.length) {
     if (v.getUint32(p, true) !== CENTRAL) break;
     const madeBy = v.getUint16(p + 4, true);
+    const internal = v.getUint16(p + 36, true);
     const nameLength = v.getUint16(p + 28, true);
     const extraLength = v.getUint16(p + 30, true);
     const commentBytes = v.getUint16(p + 32, true);
@@ -493,8 +600,11 @@ export function centralEntries(
     let uncompressed = v.getUint32(p + 24, true);
     let offset = v.getUint32(p + 42, true);
     let disk = v.getUint16(p + 34, true);
+    const zip64Slots = (uncompressed === 0xffffffff ? 1 : 0) +
+      (compressed === 0xffffffff ? 1 : 0) + (offset === 0xffffffff ? 1 : 0);
     // ZIP64: the sizes, offset and disk that do not fit, in this order
-    const z = extras?.find((x) => x.id === ZIP64_EXTRA)?.data;
+    // (the last of its kind, as zip.js takes it; a second one is named)
+    const z = extras?.findLast((x) => x.id === ZIP64_EXTRA)?.data;
     if (z !== undefined) {
       const zv = new DataView(z.buffer, z.byteOffset, z.byteLength);
       let q = 0;
@@ -523,7 +633,10 @@ export function centralEntries(
       uncompressed,
       offset: offset + prefix,
       disk,
-      symlink: madeBy >> 8 === 3 && ((external >>> 16) & 0o170000) === S_IFLNK,
+      madeBy,
+      internal,
+      external,
+      zip64Slots,
       commentBytes,
       extras,
     });

@@ -36,6 +36,12 @@ export interface ZipLayout {
   endRecord: number;
   /** Whether the sizes came from a ZIP64 end record. */
   zip64: boolean;
+  /**
+   * Where the central directory is, less where the end record says it is
+   * (the bytes before the first member when positive; negative when the
+   * record places it past its place).
+   */
+  directoryShift: number;
 }
 
 /** How {@link zipLayoutOf} finds the end record. */
@@ -117,6 +123,7 @@ export function zipLayoutOf(
       entries,
       centralDirectoryBytes: cdBytes,
       prefixBytes: Math.max(0, cdEnd - cdBytes - cdOffset),
+      directoryShift: cdEnd - cdBytes - cdOffset,
       commentBytes,
       suffixBytes: tail.length - (i + 22 + commentBytes),
       centralDirectoryEnd: cdEnd,
