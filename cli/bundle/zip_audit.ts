@@ -198,6 +198,18 @@ function audit(
     checkExtras(e.extras, "central", e, hidden);
     checkEntryFields(e, say);
   }
+  // one time for every member, as a bundle is written at once: the time
+  // fields hold no more than one time's bytes
+  const stamp = (e: CentralEntry) =>
+    `${e.time},${e.date},${
+      e.extras?.find((x) => x.id === TIMESTAMP_EXTRA)?.data.join(".") ?? ""
+    }`;
+  if (entries.list.some((e) => stamp(e) !== stamp(entries.list[0]))) {
+    say(
+      "field",
+      "its members give different times: a bundle is written at once, and procrec gives them one",
+    );
+  }
   // (members listed in the order they are in: zip readers list either)
   for (let k = 1; k < entries.list.length; k++) {
     if (entries.list[k].offset <= entries.list[k - 1].offset) {
