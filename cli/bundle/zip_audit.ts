@@ -487,22 +487,15 @@ function checkLocalFields(
     differs.push("time");
   }
   const crc = h.getUint32(14, true);
-  let compressed = h.getUint32(18, true);
-  let uncompressed = h.getUint32(22, true);
-  const z = extras?.findLast((x) => x.id === ZIP64_EXTRA)?.data;
-  if (z !== undefined) {
-    const zv = new DataView(z.buffer, z.byteOffset, z.byteLength);
-    let q = 0;
-    const next = () => {
-      const r = q + 8 <= z.length ? Number(zv.getBigUint64(q, true)) : -1;
-      q += 8;
-      return r;
-    };
-    if (uncompressed === 0xffffffff) uncompressed = next();
-    if (compressed === 0xffffffff) compressed = next();
-  } else if (compressed === 0xffffffff || uncompressed === 0xffffffff) {
-    differs.push("size");
-  }
+  const sizes = {
+    uncompressed: h.getUint32(22, true),
+    compressed: h.getUint32(18, true),
+  };
+  if (
+    !zip64Fill(extras, sizes) &&
+    (sizes.compressed === 0xffffffff || sizes.uncompressed === 0xffffffff)
+  ) differs.push("size");
+  const { compressed, uncompressed } = sizes;
   if (e.flags & 8) {
     if (crc !== 0) differs.push("CRC");
     if (compressed !== 0 && compressed !== e.compressed) differs.push("size");
@@ -614,24 +607,9 @@ export function centralEntries(
     let disk = v.getUint16(p + 34, true);
     const zip64Slots = (uncompressed === 0xffffffff ? 1 : 0) +
       (compressed === 0xffffffff ? 1 : 0) + (offset === 0xffffffff ? 1 : 0);
-    // ZIP64: the sizes, offset and disk that do not fit, in this order
-    // (the last of its kind, as zip.js takes it; a second one is named)
-    const z = extras?.findLast((x) => x.id === ZIP64_EXTRA)?.data;
-    if (z !== undefined) {
-      const zv = new DataView(z.buffer, z.byteOffset, z.byteLength);
-      let q = 0;
-      const next = () => {
-        const r = q + 8 <= z.length ? Number(zv.getBigUint64(q, true)) : -1;
-        q += 8;
-        return r;
-      };
-      if (uncompressed === 0xffffffff) uncompressed = next();
-      if (compressed === 0xffffffff) compressed = next();
-      if (offset === 0xffffffff) offset = next();
-      if (disk === 0xffff) {
-        disk = q + 4 <= z.length ? zv.getUint32(q, true) : -1;
-      }
-    }
+    const f = { uncompressed, compressed, offset, disk };
+    zip64Fill(extras, f);
+    ({ uncompressed, compressed, offset, disk } = f);
     list.push({
       name: utf8.decode(nameBytes),
       nameBytes,
@@ -655,6 +633,38 @@ export function centralEntries(
     p = end;
   }
   return { list, leftover: cd.length - p };
+}
+
+/**
+ * Fills the fields of `f` marked as not fitting (all ones) from ZIP64's
+ * extra field, in the format's order (the last such field, as zip.js takes
+ * it; a second one is named by the audit); false when there is none.
+ */
+function zip64Fill(
+  extras: Extra[] | undefined,
+  f: {
+    uncompressed: number;
+    compressed: number;
+    offset?: number;
+    disk?: number;
+  },
+): boolean {
+  const z = extras?.findLast((x) => x.id === ZIP64_EXTRA)?.data;
+  if (z === undefined) return false;
+  const zv = new DataView(z.buffer, z.byteOffset, z.byteLength);
+  let q = 0;
+  const next = () => {
+    const r = q + 8 <= z.length ? Number(zv.getBigUint64(q, true)) : -1;
+    q += 8;
+    return r;
+  };
+  if (f.uncompressed === 0xffffffff) f.uncompressed = next();
+  if (f.compressed === 0xffffffff) f.compressed = next();
+  if (f.offset === 0xffffffff) f.offset = next();
+  if (f.disk === 0xffff) {
+    f.disk = q + 4 <= z.length ? zv.getUint32(q, true) : -1;
+  }
+  return true;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
