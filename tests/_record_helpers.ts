@@ -129,6 +129,27 @@ export async function withTmpfs<T>(
   }
 }
 
+/**
+ * `record` arguments for segment mode into the directory `out` (netlink,
+ * the command's own processes, rotated hourly) running `script` under `sh`.
+ */
+export function segmentRecordArgs(out: string, script: string): string[] {
+  return [
+    "record",
+    "--source",
+    "netlink",
+    "--only-command",
+    "-o",
+    `${out}/`,
+    "--rotate",
+    "1h",
+    "--",
+    "sh",
+    "-c",
+    script,
+  ];
+}
+
 /** Fills the file system `path` is on, with zeros written to `path`. */
 export async function fillDisk(path: string): Promise<void> {
   await new Deno.Command("sh", {

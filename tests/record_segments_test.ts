@@ -16,6 +16,7 @@ import {
   PROCREC,
   procrec,
   procrecRecord,
+  segmentRecordArgs,
   withTempDir,
   withTmpfs,
 } from "./_record_helpers.ts";
@@ -346,23 +347,13 @@ captureTest(
         const out = `${dir}/segs`;
         await Deno.mkdir(out);
         await fillDisk(`${dir}/filler`);
-        const r = await procrec([
-          "record",
-          "--source",
-          "netlink",
-          "--only-command",
-          "-o",
-          `${out}/`,
-          "--rotate",
-          "1h",
-          "--",
-          "sh",
-          "-c",
-          // (execs while the disk is full; then space returns, and a
-          // segment begins within the writer's 1 s retry)
+        // (execs while the disk is full; then space returns, and a segment
+        // begins within the writer's 1 s retry)
+        const r = await procrec(segmentRecordArgs(
+          out,
           `for i in $(seq 40); do /bin/true; done; rm -f ${dir}/filler; sleep 1.5; ` +
-          `for i in $(seq 5); do /bin/sleep 0.02; done; sleep 1`,
-        ]);
+            `for i in $(seq 5); do /bin/sleep 0.02; done; sleep 1`,
+        ));
         assertEquals(r.code, 0, r.stderr);
         assert(
           /disk full in .*: cannot write writer\.pid/.test(r.stderr),
@@ -403,20 +394,10 @@ captureTest(
         await fillDisk(`${dir}/filler`);
         const start = () =>
           new Deno.Command(PROCREC, {
-            args: [
-              "record",
-              "--source",
-              "netlink",
-              "--only-command",
-              "-o",
-              `${out}/`,
-              "--rotate",
-              "1h",
-              "--",
-              "sh",
-              "-c",
+            args: segmentRecordArgs(
+              out,
               `while [ ! -e ${dir}/stop ]; do sleep 0.1; done`,
-            ],
+            ),
             stdout: "null",
             stderr: "piped",
           }).spawn();

@@ -10,6 +10,7 @@ import {
   fillDisk,
   PROCREC,
   procrec,
+  segmentRecordArgs,
   waitForPath,
   withTempDir,
   withTmpfs,
@@ -378,20 +379,10 @@ captureTest(
         const out = `${dir}/segs`;
         const stop = `${dir}/stop`;
         const child = new Deno.Command(PROCREC, {
-          args: [
-            "record",
-            "--source",
-            "netlink",
-            "--only-command",
-            "-o",
-            `${out}/`,
-            "--rotate",
-            "1h",
-            "--",
-            "sh",
-            "-c",
+          args: segmentRecordArgs(
+            out,
             `while [ ! -e ${stop} ]; do /bin/true; sleep 0.01; done`,
-          ],
+          ),
           stdout: "null",
           stderr: "piped",
         }).spawn();
