@@ -16,6 +16,7 @@ import {
   withTmpfs,
 } from "./_record_helpers.ts";
 import { procrecBounded } from "./_bounded.ts";
+import { renderServiceStatus } from "../cli/service/mod.ts";
 
 async function analyzeVerify(unitPath: string): Promise<string> {
   const out = await new Deno.Command("systemd-analyze", {
@@ -504,6 +505,31 @@ captureTest(
   },
   await captureUnavailable(),
 );
+
+Deno.test("service status says when it could not look at whether the writer holds a segment (its open files another user's)", () => {
+  const base = {
+    dir: "/var/lib/procrec",
+    segments: 1,
+    bytes: 10,
+    writers: [42],
+    newest: {
+      name: "a.cbor.incomplete",
+      open: true,
+      ageSeconds: 1,
+      events: 5,
+      lost: 0,
+    },
+  };
+  const checked = renderServiceStatus(base);
+  const unchecked = renderServiceStatus({ ...base, writerUnchecked: true });
+  deepStrictEqual(checked.healthy, true);
+  deepStrictEqual(unchecked.healthy, true);
+  match(checked.text, /writer: +alive \(pid 42\)\n/);
+  match(
+    unchecked.text,
+    /writer: +alive \(pid 42; whether it writes a segment was not checked/,
+  );
+});
 
 Deno.test("a FIFO in writer.pid's place names no writer and is never read: verify and status end (a hostile directory)", async () => {
   await withTempDir(async (dir) => {

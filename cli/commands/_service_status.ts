@@ -54,8 +54,10 @@ export async function readServiceStatus(dir: string): Promise<ServiceStatus> {
     status.writers = [writer];
     // a recorder that cannot begin a segment (a full disk) holds none; a
     // rotation holds none for an instant: look again before saying so
-    if (
-      await holdsSegment(writer, abs) === false &&
+    const holds = await holdsSegment(writer, abs);
+    if (holds === undefined) status.writerUnchecked = true;
+    else if (
+      !holds &&
       await new Promise((r) => setTimeout(r, 300)).then(() =>
           holdsSegment(writer, abs)
         ) === false

@@ -38,6 +38,12 @@ export interface ServiceStatus {
    * captures as lost until it can.
    */
   writerNotWriting?: boolean;
+  /**
+   * Whether the writer holds a segment could not be looked at (its
+   * descriptors are another user's to read): said, not taken for healthy
+   * or not.
+   */
+  writerUnchecked?: boolean;
 }
 
 /**
@@ -76,7 +82,11 @@ export function renderServiceStatus(
   }
   lines.push(
     healthy
-      ? `writer:    alive (pid ${s.writers.join(", ")})`
+      ? `writer:    alive (pid ${s.writers.join(", ")}${
+        s.writerUnchecked
+          ? "; whether it writes a segment was not checked: its open files are not this user's to read"
+          : ""
+      })`
       : s.writerStopped
       ? `writer:    STOPPED (pid ${
         s.writers.join(", ")
