@@ -167,8 +167,30 @@ export class NatsCluster {
   }
 }
 
-/** A loopback TCP port that was free a moment ago. */
+/**
+ * A loopback TCP port that was free a moment ago, below the kernel's range
+ * of ephemeral ports: a node restarted after an outage binds its ports
+ * again, and one from that range may meanwhile be the source port of
+ * another node's outgoing connection (CI failed once so: "bind: address
+ * already in use" on a restarted node's cluster port).
+ */
 export function freePort(): number {
+  let low = 32768;
+  try {
+    low = Number(
+      Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range").trim()
+        .split(/\s+/)[0],
+    ) || low;
+  } catch { /* the default */ }
+  const from = 10_000;
+  for (let i = 0; i < 200 && low > from + 100; i++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    try {
+      const l = Deno.listen({ hostname: "127.0.0.1", port });
+      l.close();
+      return port;
+    } catch { /* taken: another */ }
+  }
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
