@@ -14,6 +14,8 @@ import {
   MAX_CENTRAL_DIRECTORY_BYTES,
   MAX_ZIP_ENTRIES,
   readZipLayout,
+  ZIP64_EOCD,
+  ZIP64_LOCATOR,
   type ZipLayout,
 } from "./zip_layout.ts";
 
@@ -36,8 +38,6 @@ export interface ZipProblem {
 const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
 const DESCRIPTOR = 0x08074b50;
-const ZIP64_LOCATOR = 0x07064b50;
-const ZIP64_EOCD = 0x06064b50;
 /** A symbolic link's file type in the Unix mode of the external attributes. */
 const S_IFLNK = 0o120000;
 /** Extra fields: ZIP64 sizes and offset; the extended timestamp. */

@@ -55,9 +55,10 @@ export interface ZipLayoutOptions {
   strict?: boolean;
 }
 
-const EOCD = 0x06054b50;
-const ZIP64_LOCATOR = 0x07064b50;
-const ZIP64_EOCD = 0x06064b50;
+/** The signatures of the end records (the audit reads them too). */
+export const EOCD = 0x06054b50;
+export const ZIP64_LOCATOR = 0x07064b50;
+export const ZIP64_EOCD = 0x06064b50;
 
 /**
  * The layout of the zip whose last bytes are `tail` (at most the last

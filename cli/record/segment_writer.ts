@@ -591,15 +591,10 @@ export class SegmentWriter {
    * found by review). Never throws.
    */
   #releaseClaim(): void {
-    const path = `${this.dir}/${WRITER_PID_FILE}`;
+    if (writerNamed(pidFileFields(this.dir)) !== Deno.pid) return;
     try {
-      const st = Deno.lstatSync(path);
-      if (!st.isFile || st.size > MAX_PID_FILE_BYTES) return;
-      const [pid, boot] = Deno.readTextFileSync(path).trim().split(/\s+/);
-      if (pid === String(Deno.pid) && boot === thisBoot()) {
-        Deno.removeSync(path);
-      }
-    } catch { /* gone, or not ours to read */ }
+      Deno.removeSync(`${this.dir}/${WRITER_PID_FILE}`);
+    } catch { /* gone */ }
   }
 
   /** The directory's {@link WRITER_PID_FILE} is not written yet (a full disk at the start). */
@@ -647,19 +642,14 @@ export class SegmentWriter {
  * if (before !== undefined) throw new Error(`${before}`);
  * ```
  */
-export async function runningWriter(dir: string): Promise<number | undefined> {
-  const path = `${dir}/${WRITER_PID_FILE}`;
-  let text: string;
-  try {
-    // (a directory under review may be hostile: a FIFO or a huge file in
-    // the pid file's place names no writer, and is never read)
-    const st = await Deno.lstat(path);
-    if (!st.isFile || st.size > MAX_PID_FILE_BYTES) return undefined;
-    text = await Deno.readTextFile(path);
-  } catch {
-    return undefined;
-  }
-  const [pidText, bootId, start] = text.trim().split(/\s+/);
+export function runningWriter(dir: string): Promise<number | undefined> {
+  return Promise.resolve(writerNamed(pidFileFields(dir)));
+}
+
+/** The running recorder the words of a {@link WRITER_PID_FILE} name, if any. */
+function writerNamed(fields: string[] | undefined): number | undefined {
+  if (fields === undefined) return undefined;
+  const [pidText, bootId, start] = fields;
   const pid = Number(pidText);
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
   if (bootId === undefined) {
@@ -670,6 +660,23 @@ export async function runningWriter(dir: string): Promise<number | undefined> {
   }
   if (bootId !== thisBoot() || start !== startOf(pid)) return undefined;
   return pid;
+}
+
+/**
+ * The words of `dir`'s {@link WRITER_PID_FILE} (`PID BOOT_ID START`), or
+ * undefined when there is none. A directory under review may be hostile: a
+ * FIFO or a huge file in the pid file's place names no writer, and is never
+ * read.
+ */
+function pidFileFields(dir: string): string[] | undefined {
+  const path = `${dir}/${WRITER_PID_FILE}`;
+  try {
+    const st = Deno.lstatSync(path);
+    if (!st.isFile || st.size > MAX_PID_FILE_BYTES) return undefined;
+    return Deno.readTextFileSync(path).trim().split(/\s+/);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A line of {@link WRITER_PID_FILE} for process `pid`. */
