@@ -9,6 +9,7 @@
  * Not skipped: scripts/setup.sh installs chromium; without it this fails.
  */
 import { quoteArg } from "../cli/analysis/mod.ts";
+import { escapeText } from "../cli/text/escape_text.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
 import "../cli/bundle/_zip.ts"; // zip.js without web workers
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
@@ -807,6 +808,12 @@ Deno.test("report: hostile argv and image names are shown as text, never run or 
     `<img src="http://192.0.2.1/pixel.png" onerror="document.title='pwned'">`,
     `</script><script>document.title='pwned'</script>`,
     "\u2028line\u2029separators",
+    // a right-to-left override that would show "evil.sh" as "hs.live",
+    // an invisible space, an escape sequence, a newline inside an argument
+    "\u202eevil.sh",
+    "ssh\u200bd",
+    "\x1b[2Jclear",
+    "two\nlines",
   ];
   await inTempDir(async (dir) => {
     await writeIncident(`${dir}/evil.cbor`, [
@@ -835,10 +842,26 @@ Deno.test("report: hostile argv and image names are shown as text, never run or 
       let dialogs = 0;
       page.on("dialog", () => dialogs++);
       assertEquals(await page.title(), "procrec report: evil.cbor");
-      // the command as the tree shows it: each argument quoted for a shell
-      assertEquals(await rowCommands(page), [
-        ["sh", ...evil].map(quoteArg).join(" "),
-      ]);
+      // the command as the tree shows it: each argument quoted for a shell,
+      // and every control, bidirectional or invisible character written
+      // \uXXXX, as the terminal shows it
+      const shown = escapeText(["sh", ...evil].map(quoteArg).join(" "));
+      assertEquals(await rowCommands(page), [shown]);
+      for (const c of ["\\u202e", "\\u200b", "\\u001b", "\\u000a", "\\u2028"]) {
+        assert(shown.includes(c), `${c} in ${shown}`);
+      }
+      assertEquals(
+        await page.$$eval(
+          ".row .cmd",
+          (cs) =>
+            cs.filter((c) =>
+              /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/
+                .test(c.textContent!)
+            ).length,
+        ),
+        0,
+        "no raw control, bidirectional or invisible character in a row",
+      );
       assertEquals(
         await page.locator(".row img, .row b, .row script").count(),
         0,

@@ -107,6 +107,27 @@ Deno.test("report pieces: the fixtures' pages hold their whole data", async () =
   }
 });
 
+Deno.test("report data: evidence text is escaped as the terminal shows it, the summary keeps its lines", async () => {
+  const input = await hostileInput(2);
+  const r = input.recordings[0];
+  r.header.host = "web\u202e01";
+  r.forest.processes[0].image = "/usr/sbin/ssh\u200bd";
+  input.title = "a\x1b[2Jb.cbor";
+  const data = reportData(input);
+  assertEquals(data.title, "a\\u001b[2Jb.cbor");
+  const rec = data.recordings[0];
+  assertEquals(rec.meta.find(([k]) => k === "host")?.[1], "web\\u202e01");
+  assertEquals(rec.p[0][4], "/usr/sbin/ssh\\u200bd");
+  assert(rec.p[1][5].includes("a\\u2028b\\u2029c"), rec.p[1][5]);
+  assert(rec.summary.includes("\n"), "the summary keeps its newlines");
+  const html = [...reportPieces(input)].join("");
+  assert(html.includes("<title>a\\u001b[2Jb.cbor</title>"), "title escaped");
+  assert(
+    !/[\u0000-\u0008\u000b-\u001f\u200b\u202e]/.test(html),
+    "no raw control, bidirectional or invisible character in the page",
+  );
+});
+
 Deno.test("report pieces: past the data a page can hold, the report is refused with its processes named", async () => {
   const input = await hostileInput(3000);
   const whole = expectedData(input).length;

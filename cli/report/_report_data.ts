@@ -16,6 +16,7 @@ import {
 import type { ExitStatus, Forest, ProcessNode } from "../analysis/mod.ts";
 import type { ReportInput, ReportRecording } from "./report_input.ts";
 import { isoFromNs } from "../text/iso_from_ns.ts";
+import { escapeText } from "../text/escape_text.ts";
 
 /** Exit classes, the page colours them. */
 export const EXIT_CLASS = {
@@ -91,10 +92,36 @@ export function reportData(input: ReportInput): PageData {
     ]);
   }
   return {
-    title: input.title,
-    bundle,
-    recordings: input.recordings.map(recordingData),
+    title: escapeText(input.title),
+    bundle: escapedStrings(bundle),
+    recordings: input.recordings.map((r) => {
+      const d = recordingData(r);
+      const shown = escapedStrings(d);
+      // (the summary is a block of lines, as replay prints it; the keys
+      // keep their order, which the page's pieces follow)
+      shown.summary = escapeText(d.summary, "\n\t");
+      return shown;
+    }),
   };
+}
+
+/**
+ * `v` with every string in it as a terminal shows evidence (escapeText): a
+ * control, bidirectional or invisible character is written `\uXXXX`, so
+ * that `sshd\u200b` does not read as `sshd` in the tree, a right-to-left
+ * override cannot reorder a command line or an image path, and a newline in
+ * an argument does not pass for a second argument. The page sets text
+ * through textContent, where such characters would act, not show.
+ */
+function escapedStrings<T>(v: T): T {
+  if (typeof v === "string") return escapeText(v) as T;
+  if (Array.isArray(v)) return v.map(escapedStrings) as T;
+  if (v !== null && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = escapedStrings(x);
+    return out as T;
+  }
+  return v;
 }
 
 function recordingData(r: ReportRecording): RecordingData {

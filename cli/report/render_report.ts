@@ -17,6 +17,7 @@ import { PAGE_CSS } from "./_page_css.ts";
 import { PAGE_SCRIPT } from "./_page_script.ts";
 import { type PageData, reportData } from "./_report_data.ts";
 import type { ReportInput } from "./report_input.ts";
+import { escapeText } from "../text/escape_text.ts";
 
 /**
  * Renders the report page.
@@ -106,7 +107,7 @@ export function* reportPieces(
   limits: { maxDataChars?: number } = {},
 ): Generator<string> {
   const data = reportData(input);
-  const title = escapeHtml(input.title);
+  const title = escapeHtml(escapeText(input.title));
   yield `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -224,7 +225,7 @@ function detectionsSection(input: ReportInput): string {
     (a.d.time < b.d.time ? -1 : a.d.time > b.d.time ? 1 : 0)
   );
   const cell = (s: string | number | undefined) =>
-    `<td>${escapeHtml(String(s ?? ""))}</td>`;
+    `<td>${escapeHtml(escapeText(String(s ?? "")))}</td>`;
   const body = rows.map(({ r, d }) =>
     `<tr>${cell(d.rule.level ?? "-")}${cell(d.rule.title)}${cell(d.rule.id)}${
       cell(r)
