@@ -855,6 +855,7 @@ Deno.test("report: hostile argv and image names are shown as text, never run or 
           ".row .cmd",
           (cs) =>
             cs.filter((c) =>
+              // deno-lint-ignore no-control-regex
               /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/
                 .test(c.textContent!)
             ).length,

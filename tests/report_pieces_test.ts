@@ -123,6 +123,7 @@ Deno.test("report data: evidence text is escaped as the terminal shows it, the s
   const html = [...reportPieces(input)].join("");
   assert(html.includes("<title>a\\u001b[2Jb.cbor</title>"), "title escaped");
   assert(
+    // deno-lint-ignore no-control-regex
     !/[\u0000-\u0008\u000b-\u001f\u200b\u202e]/.test(html),
     "no raw control, bidirectional or invisible character in the page",
   );
