@@ -385,7 +385,7 @@ captureTest(
 );
 
 captureTest(
-  "segment mode: two recorders started on a full disk: once space returns one claims the directory, the other stops without a segment and leaves the winner's writer.pid (found by review)",
+  "segment mode: two recorders started on a full disk: the second is refused at once (the first holds the directory's lock), the first records once space returns",
   async () => {
     await withTempDir(async (dir) => {
       await withTmpfs(dir, "64k", async () => {
@@ -401,41 +401,55 @@ captureTest(
             stdout: "null",
             stderr: "piped",
           }).spawn();
-        // (started half a second apart: their retries, once a second each,
-        // fall apart, so one claims and the other sees it at its next)
         const a = start();
-        await new Promise((r) => setTimeout(r, 500));
+        // (a holds the directory's lock once its lock file is there)
+        for (let i = 0; i < 200; i++) {
+          if (await Deno.lstat(`${out}/writer.lock`).catch(() => undefined)) {
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
         const b = start();
         try {
-          await new Promise((r) => setTimeout(r, 2200));
-          await Deno.remove(`${dir}/filler`);
-          const ended = await Promise.race([
-            a.status.then((s) => ({ child: a, status: s })),
-            b.status.then((s) => ({ child: b, status: s })),
+          const refused = await Promise.race([
+            b.output(),
             new Promise<undefined>((r) =>
               setTimeout(() => r(undefined), 15_000)
             ),
           ]);
-          assert(ended !== undefined, "neither recorder stopped in 15 s");
-          const loser = ended.child;
-          const winner = loser === a ? b : a;
-          assertEquals(ended.status.code, 2);
-          const said = new TextDecoder().decode((await loser.output()).stderr);
+          assert(refused !== undefined, "the second recorder ran on");
+          assertEquals(refused.code, 2);
+          const said = new TextDecoder().decode(refused.stderr);
           assert(
-            /another recorder \(pid \d+\) claimed it while the disk was full/
-              .test(said),
+            new RegExp(
+              `another recorder \\(pid ${a.pid}\\) is writing there \\(it holds writer\\.lock\\)`,
+            ).test(said),
             said,
           );
-          // the winner still holds the directory: its pid file names it
-          const named = (await Deno.readTextFile(`${out}/writer.pid`))
-            .split(" ")[0];
-          assertEquals(Number(named), winner.pid);
+          await Deno.remove(`${dir}/filler`);
+          // the first claims the directory once a segment can be written
+          for (let i = 0; i < 100; i++) {
+            const named = await Deno.readTextFile(`${out}/writer.pid`).catch(
+              () => "",
+            );
+            if (named !== "") {
+              assertEquals(Number(named.split(" ")[0]), a.pid);
+              break;
+            }
+            await new Promise((r) => setTimeout(r, 100));
+          }
           await Deno.writeTextFile(`${dir}/stop`, "");
-          const w = await winner.output();
+          const w = await a.output();
           assertEquals(w.code, 0, new TextDecoder().decode(w.stderr));
-          // no segment of the loser in the winner's directory
           const v = await procrec(["verify", `${out}/`]);
           assertEquals(v.code, 0, v.stdout + v.stderr);
+          // a clean stop takes its claim away: neither file is left
+          assertEquals(
+            [...Deno.readDirSync(out)].map((e) => e.name).filter((n) =>
+              n.startsWith("writer.")
+            ),
+            [],
+          );
         } finally {
           await Deno.writeTextFile(`${dir}/stop`, "").catch(() => {});
           for (const c of [a, b]) {

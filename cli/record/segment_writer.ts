@@ -42,9 +42,17 @@ import { LiveProcesses } from "../analysis/live_processes.ts";
 import { makeOutputDir, openOutput } from "../io/mod.ts";
 import type { Retention, Rotation } from "./parse_rotation.ts";
 import { readKernelFileOnce } from "../native/ffi.ts";
+import { type DirLock, lockHolder, takeLock } from "./_dir_lock.ts";
 
 /** The file in a segment directory naming the writer's pid while it runs. */
 export const WRITER_PID_FILE = "writer.pid";
+/**
+ * The file whose lock (flock) a recorder holds while it writes the
+ * directory: the claim that two recorders cannot both take, and that the
+ * kernel lets go when the recorder ends however it ends. Empty; removed at
+ * a clean stop (a killed recorder's stays, and holds nobody off).
+ */
+export const WRITER_LOCK_FILE = "writer.lock";
 
 /** Options of {@link SegmentWriter.open}. */
 export interface SegmentWriterOptions {
@@ -167,33 +175,49 @@ export class SegmentWriter {
         { cause: e },
       );
     });
-    await s.#claim();
+    try {
+      await s.#claim();
+      await s.#settle();
+    } catch (e) {
+      // (the claim goes with the run it was for)
+      s.#releaseClaim();
+      throw e;
+    }
+    return s;
+  }
+
+  /**
+   * The directory as this run finds it: a segment left under two names
+   * made one, the segments there listed and the last linked to, retention
+   * applied, the first segment begun.
+   */
+  async #settle(): Promise<void> {
     // a recorder killed within its commit left the segment under both
     // names: the second name goes (the same file stays as NAME.cbor; kept,
     // retention would free no space when it deleted NAME.cbor)
-    for await (const e of Deno.readDir(s.dir)) {
+    for await (const e of Deno.readDir(this.dir)) {
       if (!e.isFile || !e.name.endsWith(".cbor.incomplete")) continue;
-      const path = `${s.dir}/${e.name}`;
+      const path = `${this.dir}/${e.name}`;
       const closed = path.slice(0, -".incomplete".length);
       // (both regular files, not a link to the other: found by review)
       const other = await Deno.lstat(closed).catch(() => undefined);
       if (!other?.isFile || !(await sameFile(path, closed))) continue;
       try {
         await Deno.remove(path);
-        s.#warn(
+        this.#warn(
           `procrec: removed "${path}", a second name of "${closed}" (a recorder stopped within its commit)`,
         );
       } catch (err) {
-        s.#warn(
+        this.#warn(
           `procrec: cannot remove "${path}", a second name of "${closed}": ${
             (err as Error).message
           }`,
         );
       }
     }
-    const { segments } = await listSegments(s.dir);
+    const { segments } = await listSegments(this.dir);
     for (const seg of segments) {
-      s.#closed.push({
+      this.#closed.push({
         name: seg.name,
         path: seg.path,
         startUtcNs: seg.startUtcNs,
@@ -202,9 +226,8 @@ export class SegmentWriter {
       });
     }
     const last = segments[segments.length - 1];
-    if (last) s.#previous = await linkTo(last);
-    await s.#begin(await s.#retain());
-    return s;
+    if (last) this.#previous = await linkTo(last);
+    await this.#begin(await this.#retain());
   }
 
   /** Path of the segment being written (undefined while the disk is full). */
@@ -435,6 +458,7 @@ export class SegmentWriter {
       // unclaimed): no segment of this run in a directory another recorder
       // took meanwhile (found by review)
       if (this.#unclaimed) {
+        this.#lockDir();
         const other = await runningWriter(this.dir);
         if (other !== undefined && other !== Deno.pid) {
           throw new Error(
@@ -564,6 +588,7 @@ export class SegmentWriter {
    * boot, or whose pid another process now has, names no live writer).
    */
   async #claim(): Promise<void> {
+    this.#lockDir();
     const other = await runningWriter(this.dir);
     if (other !== undefined && other !== Deno.pid) {
       throw new Error(
@@ -586,15 +611,54 @@ export class SegmentWriter {
   }
 
   /**
+   * Takes {@link WRITER_LOCK_FILE}'s lock, or refuses the directory when
+   * another recorder holds it (the check of writer.pid, then its writing,
+   * let two recorders started at the same instant both claim it; found by
+   * review). A lock that cannot be tried (a full disk, no libc) leaves
+   * writer.pid the only claim, as before, and is tried again when the
+   * claim is written.
+   */
+  #lockDir(): void {
+    if (this.#lock) return;
+    const got = takeLock(`${this.dir}/${WRITER_LOCK_FILE}`);
+    if ("taken" in got) {
+      this.#lock = got.taken;
+      return;
+    }
+    if ("held" in got) {
+      const other = writerNamed(pidFileFields(this.dir)) ??
+        lockHolder(`${this.dir}/${WRITER_LOCK_FILE}`);
+      throw new Error(
+        `Cannot record to "${this.#opts.dir}": another recorder${
+          other !== undefined && other !== Deno.pid ? ` (pid ${other})` : ""
+        } is writing there (it holds ${WRITER_LOCK_FILE})`,
+      );
+    }
+    if (!this.#lockWarned) {
+      this.#lockWarned = true;
+      this.#warn(
+        `procrec: ${got.error}: ${WRITER_PID_FILE} alone keeps another recorder out of "${this.dir}"`,
+      );
+    }
+  }
+
+  /** This recorder's lock on the directory (see {@link WRITER_LOCK_FILE}). */
+  #lock: DirLock | undefined;
+  #lockWarned = false;
+
+  /**
    * Removes {@link WRITER_PID_FILE} when it names this process (never
    * another recorder's: one refused, or never claimed, leaves it alone;
-   * found by review). Never throws.
+   * found by review), then lets the directory's lock go. Never throws.
    */
   #releaseClaim(): void {
-    if (writerNamed(pidFileFields(this.dir)) !== Deno.pid) return;
-    try {
-      Deno.removeSync(`${this.dir}/${WRITER_PID_FILE}`);
-    } catch { /* gone */ }
+    if (writerNamed(pidFileFields(this.dir)) === Deno.pid) {
+      try {
+        Deno.removeSync(`${this.dir}/${WRITER_PID_FILE}`);
+      } catch { /* gone */ }
+    }
+    this.#lock?.release();
+    this.#lock = undefined;
   }
 
   /** The directory's {@link WRITER_PID_FILE} is not written yet (a full disk at the start). */
