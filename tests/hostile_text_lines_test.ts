@@ -164,6 +164,13 @@ Deno.test("the tree names the image when the command's first word names another 
       ["/usr/bin/dash", "sh", true],
       // (a backslash is a character of a Linux file name: found by review)
       ["/tmp/evil\\sshd", "sshd", true],
+      // a bare name shows the file only from the system's directories: the
+      // same name from /dev/shm or a home directory is shown (found by review)
+      ["/dev/shm/.x/sshd", "sshd", true],
+      ["/home/u/bin/tool", "tool", true],
+      ["/usr/sbin/sshd", "sshd", false],
+      ["/usr/local/bin/tool", "tool", false],
+      ["/usr/lib/systemd/systemd-udevd", "systemd-udevd", false],
     ];
     await writeRecording(
       rec,
@@ -293,6 +300,11 @@ Deno.test("the tree names the image of a Windows masquerade, from the command li
         "c:\\windows\\system32\\SVCHOST.EXE -k case-4",
         false,
       ],
+      // a bare name shows the file only from the Windows directories
+      // (found by review)
+      ["C:\\Users\\Public\\svchost.exe", "svchost.exe -k case-5", true],
+      ["C:\\Windows\\SysWOW64\\svchost.exe", "svchost -k case-6", false],
+      ["C:\\Windows\\explorer.exe", "explorer.exe case-7", false],
     ];
     const w = await RecordingWriter.create(
       rec,
@@ -321,5 +333,39 @@ Deno.test("the tree names the image of a Windows masquerade, from the command li
         line,
       );
     }
+  });
+});
+
+Deno.test("replay --wide escapes a container name from a cgroup path: no raw tab or colour mark (found by review)", async () => {
+  await withTempDir(async (dir) => {
+    const rec = `${dir}/c.cbor`;
+    const name = "\t\t\uE002\uE005FAKE";
+    const e = exec(2000, 4000, "/usr/bin/true", ["true", "case-c"]);
+    if (e.kind === "exec") {
+      e.info.cgroup = `/machine.slice/machine-${name}.scope`;
+    }
+    await writeRecording(rec, [processCreate(1000, 4000, 1), e]);
+    const r = await procrec(["replay", rec, "--wide"]);
+    assertEquals(r.code, 0, r.stderr);
+    const line = r.stdout.split("\n").find((l) => l.includes("case-c"));
+    assert(line !== undefined, r.stdout);
+    assert(line.includes("container systemd-nspawn:\\u0009\\u0009"), line);
+    assert(!/[\t\uE000-\uE006]/.test(line), JSON.stringify(line));
+  });
+});
+
+Deno.test("diff shows a control character in a command escaped as the tree does: a\\nb and a?b differ visibly (found by review)", async () => {
+  await withTempDir(async (dir) => {
+    const write = (path: string, arg: string) =>
+      writeRecording(path, [
+        processCreate(1000, 4000, 1),
+        exec(2000, 4000, "/usr/bin/curl", ["curl", "-o", arg]),
+      ]);
+    await write(`${dir}/a.cbor`, "/x/a?b");
+    await write(`${dir}/b.cbor`, "/x/a\nb");
+    const r = await procrec(["diff", `${dir}/a.cbor`, `${dir}/b.cbor`]);
+    assertEquals(r.code, 1, r.stderr);
+    assert(r.stdout.includes("/x/a?b"), r.stdout);
+    assert(r.stdout.includes("/x/a\\u000ab"), r.stdout);
   });
 });

@@ -206,8 +206,10 @@ export function describeProcess(
     const c = identity.container;
     if (c) {
       parts.push(
-        `container ${c.runtime}:${c.id.slice(0, 12)}${
-          c.podUid ? ` pod ${c.podUid}` : ""
+        // (the id comes from a cgroup path a process can name: escaped;
+        // found by review, a machine name of tabs and colour marks)
+        `container ${c.runtime}:${oneLine(c.id.slice(0, 12))}${
+          c.podUid ? ` pod ${oneLine(c.podUid)}` : ""
         }`,
       );
     }
@@ -237,18 +239,36 @@ function noteText(notes: readonly string[] | undefined): string {
 }
 
 /**
+ * The directories whose programs a bare name in argv[0] shows (Linux): the
+ * system's binary directories and, below any depth, its library ones
+ * (`cc1` of /usr/lib/gcc/...), all writable by root alone.
+ */
+const SYSTEM_BIN_DIR =
+  /^(\/usr(\/local)?)?\/s?bin\/[^/]+$|^(\/usr)?\/(lib|libexec)(32|64)?\//;
+
+/**
+ * The same for Windows (lower case, backslashes): the Windows directory
+ * itself, System32 and SysWOW64 below any depth, Program Files.
+ */
+const WINDOWS_SYSTEM_DIR =
+  /^[a-z]:\\(windows\\([^\\]+$|system32\\|syswow64\\)|program files( \(x86\))?\\)/;
+
+/**
  * Whether the command `argv0` starts with does not show the image: another
  * file name (exactly: `/tmp/evil-sshd` is not `sshd`), or, on Linux, an
  * absolute path that is not the image's (`exec -a /usr/sbin/sshd
- * /tmp/x/sshd`), but for the merged `/usr` (`/bin/ls` is `/usr/bin/ls`).
- * Windows names are compared without case: a full path (`X:\\...`) whole,
- * else by file name.
+ * /tmp/x/sshd`), but for the merged `/usr` (`/bin/ls` is `/usr/bin/ls`),
+ * or a bare name of a file outside the system's directories (`sshd` run
+ * from /dev/shm). Windows names are compared without case: a full path
+ * (`X:\\...`) whole, else by file name, and a bare name shows only a file
+ * of the Windows directory, System32 or SysWOW64.
  *
  * @example
  * ```ts ignore
  * imageHidden("/tmp/evil-sshd", "sshd", "linux"); // true
  * imageHidden("/tmp/x/sshd", "/usr/sbin/sshd", "linux"); // true
  * imageHidden("/usr/bin/ls", "/bin/ls", "linux"); // false
+ * imageHidden("/dev/shm/.x/sshd", "sshd", "linux"); // true
  * ```
  */
 function imageHidden(image: string, argv0: string, os: string): boolean {
@@ -263,11 +283,21 @@ function imageHidden(image: string, argv0: string, os: string): boolean {
     // (a name without an extension runs NAME.exe, .com...: `ping`)
     const named = base(argv0).toLowerCase();
     const file = base(image).toLowerCase();
-    return named.includes(".")
-      ? file !== named
-      : file.replace(/\.[^.]*$/, "") !== named;
+    if (
+      named.includes(".")
+        ? file !== named
+        : file.replace(/\.[^.]*$/, "") !== named
+    ) return true;
+    // a bare name tells the file only from the system's own directories:
+    // `svchost.exe -k` run from C:\Users\Public is not the system's
+    // (found by review)
+    return !/[\\/]/.test(argv0) && !WINDOWS_SYSTEM_DIR.test(low(image));
   }
   if (base(image) !== base(argv0)) return true;
+  // a bare name, as a shell finds it in PATH, tells the file only from the
+  // system's binary directories: `sshd -D` run from /dev/shm/.x/sshd reads
+  // as the real sshd (found by review)
+  if (!argv0.includes("/")) return !SYSTEM_BIN_DIR.test(image);
   if (!argv0.startsWith("/")) return false;
   const merged = (p: string) =>
     p.replace(/^\/(bin|sbin|lib|lib64)\//, "/usr/$1/");

@@ -1,6 +1,7 @@
 import type { DiffLine, DiffProcess, ForestDiff } from "./diff_forests.ts";
 import { markTokenChanges } from "./token_diff.ts";
 import { style } from "../text/style.ts";
+import { escapeText } from "../text/escape_text.ts";
 
 /** A command line longer than this shows its changed tokens, not both lines. */
 export const LONG_COMMAND = 60;
@@ -86,8 +87,12 @@ function show(p: DiffProcess): string {
   return `${safe(p.command)}  (${p.exit}, threads ${p.threads})`;
 }
 
-/** Evidence text with controls and colour marks as `?`. */
+/**
+ * Evidence text as the tree shows it (escapeText: every control,
+ * bidirectional, invisible or colour-mark character written `\uXXXX`): a
+ * `?` for each made `a\nb` and `a?b` one text, and a change between them an
+ * invisible one (found by review).
+ */
 function safe(text: string): string {
-  // deno-lint-ignore no-control-regex
-  return text.replace(/[\x00-\x1f\x7f\uE000-\uE006]/g, "?");
+  return escapeText(text);
 }
