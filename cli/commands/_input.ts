@@ -210,3 +210,27 @@ async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
     return null;
   }
 }
+
+/**
+ * The recording's boots, each a source of its own
+ * ({@link SegmentSetReader.byBoot}): a segment directory that spans a
+ * reboot gives one per boot, any other input itself.
+ */
+export function sourcesByBoot(reader: RecordingSource): RecordingSource[] {
+  return reader instanceof SegmentSetReader ? reader.byBoot() : [reader];
+}
+
+/**
+ * Refuses, for `command`, a recording whose segments span a reboot (an
+ * analysis of one boot at a time: pids start again at a reboot).
+ */
+export function requireOneBoot(reader: RecordingSource, command: string): void {
+  if (!(reader instanceof SegmentSetReader)) return;
+  const boots = reader.boots();
+  if (boots.length <= 1) return;
+  throw new CliError(
+    `Cannot ${command} "${reader.name}": its segments span ${boots.length} boots (${
+      boots.map((b) => `${b[0].header.bootId} from ${b[0].name}`).join(", ")
+    }), and pids start again at a reboot: read one boot at a time, with --from/--to within it or its segment files (procrec replay shows each boot)`,
+  );
+}

@@ -16,7 +16,7 @@ import {
   type RecordingSource,
 } from "../log/mod.ts";
 import { escapeText } from "../text/mod.ts";
-import { openRecordingInput } from "./_input.ts";
+import { openRecordingInput, requireOneBoot } from "./_input.ts";
 import { printErr } from "./_run.ts";
 import { progressed, type ProgressMode } from "./_progress.ts";
 import type { CompiledRule, RecordingHunt } from "../hunt/mod.ts";
@@ -41,8 +41,13 @@ export async function replayRecording(
   rules?: CompiledRule[],
   options: ForestOptions = {},
   progress: { mode: ProgressMode; label?: string } = { mode: "off" },
+  /** The input, already opened (not yet read) by the caller. */
+  opened?: RecordingSource,
 ): Promise<ReplayedRecording> {
-  const reader = await openRecordingInput(path, span);
+  const reader = opened ?? await openRecordingInput(path, span);
+  // one analysis is of one boot (the caller splits a recording that spans
+  // reboots, or it is refused here)
+  requireOneBoot(reader, "analyse");
   // (the hunt's code is loaded only when rules are given)
   const hunt = rules
     ? (await import("./_hunt_rules.ts")).huntAlong(

@@ -21,7 +21,7 @@ import {
 } from "../log/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import type { ReportInput, ReportRecording } from "../report/mod.ts";
-import { asCliError } from "./_input.ts";
+import { asCliError, sourcesByBoot } from "./_input.ts";
 import {
   absoluteSpan,
   openInputInSpan,
@@ -87,6 +87,22 @@ export async function analyzeReader(
     }));
   }
   return rec;
+}
+
+/**
+ * The last name of `path`, a directory's too (`../segs/` is `segs`; its
+ * trailing separator left the report without a name: found by review).
+ */
+export function lastName(path: string): string {
+  return path.replace(/[\\/]+$/, "").split(/[\\/]/).pop() || path;
+}
+
+/** ` (boot ID)` for one boot's source of a recording that spans several. */
+export function bootSuffix(
+  boot: RecordingSource,
+  whole: RecordingSource,
+): string {
+  return boot === whole ? "" : ` (boot ${boot.header.bootId})`;
 }
 
 /** The processes alive in `window`, with their ancestors (their parents in the tree). */
@@ -180,22 +196,25 @@ export async function reportInputFor(
   rules?: CompiledRule[],
   progress: ProgressMode = "off",
 ): Promise<ReportInput> {
-  const base = path.split(/[\\/]/).pop() ?? path;
+  const base = lastName(path);
   if (!(await looksLikeZip(path))) {
     const { reader, window } = await openInputInSpan(path, time, member);
-    return {
-      title: `procrec report: ${reader.name.split(/[\\/]/).pop()}`,
-      recordings: [
+    const name = lastName(reader.name);
+    // (a segment directory that spans a reboot: a recording per boot)
+    const recordings: ReportRecording[] = [];
+    for (const r of sourcesByBoot(reader)) {
+      recordings.push(
         await analyzeReader(
-          reader,
-          reader.name.split(/[\\/]/).pop()!,
+          r,
+          `${name}${bootSuffix(r, reader)}`,
           redactor,
           window,
           rules,
           { mode: progress, path },
         ),
-      ],
-    };
+      );
+    }
+    return { title: `procrec report: ${name}`, recordings };
   }
   const bundle = await asCliError(openBundle(path));
   try {
@@ -207,16 +226,18 @@ export async function reportInputFor(
         bundle.openSource(m, absoluteSpan(time)),
       );
       const utcNs = BigInt(reader.header.timeBase.utcNs);
-      recordings.push(
-        await analyzeReader(
-          reader,
-          reader.name.slice(path.length + 1),
-          redactor,
-          windowOn(spanOf(time, utcNs), utcNs),
-          rules,
-          { mode: progress },
-        ),
-      );
+      for (const r of sourcesByBoot(reader)) {
+        recordings.push(
+          await analyzeReader(
+            r,
+            `${reader.name.slice(path.length + 1)}${bootSuffix(r, reader)}`,
+            redactor,
+            windowOn(spanOf(time, utcNs), utcNs),
+            rules,
+            { mode: progress },
+          ),
+        );
+      }
     }
     const man = bundle.manifest;
     return {

@@ -25,7 +25,11 @@ import {
   ReportTooBigError,
   textSummaryPieces,
 } from "../report/mod.ts";
-import { analyzeReader, reportRecordingOf } from "./_report_input.ts";
+import {
+  analyzeReader,
+  bootSuffix,
+  reportRecordingOf,
+} from "./_report_input.ts";
 import { ForestBuilder } from "../analysis/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import { action, print, printErr } from "./_run.ts";
@@ -188,24 +192,28 @@ export function register(program: Command): void {
           throw fail(e);
         });
       }
-      // a directory is analysed as one recording, in a read of its own
-      const analysed = new Map<string, ReportRecording>();
+      // a directory is analysed as one recording (one per boot, when it
+      // spans a reboot), in a read of its own
+      const analysed = new Map<string, ReportRecording[]>();
       for (const [path, d] of dirs) {
         const reader = await SegmentSetReader.open([path], d.span).catch(
           (e) => {
             throw fail(e);
           },
         );
-        analysed.set(
-          path,
-          await analyzeReader(
-            reader,
-            `${d.name}/`,
-            undefined,
-            {},
-            ruleSet?.rules,
-          ),
-        );
+        const boots: ReportRecording[] = [];
+        for (const r of reader.byBoot()) {
+          boots.push(
+            await analyzeReader(
+              r,
+              `${d.name}/${bootSuffix(r, reader)}`,
+              undefined,
+              {},
+              ruleSet?.rules,
+            ),
+          );
+        }
+        analysed.set(path, boots);
       }
       const inSet = new Set(
         inputs.flatMap((i) => typeof i === "string" ? [] : [i.path]),
@@ -246,16 +254,18 @@ export function register(program: Command): void {
       };
       const base = flags.output.split(/[\\/]/).pop()!;
       const documents = () => {
-        const units: ReportRecording[] = recordings.map((path) => {
+        const units: ReportRecording[] = recordings.flatMap((path) => {
           const dir = analysed.get(path);
           if (dir) {
-            pushAll(
-              hits,
-              (dir.detections ?? []).map((d) => ({
-                member: `recordings/${dirs.get(path)!.name}/`,
-                ...d,
-              })),
-            );
+            for (const boot of dir) {
+              pushAll(
+                hits,
+                (boot.detections ?? []).map((d) => ({
+                  member: `recordings/${dirs.get(path)!.name}/`,
+                  ...d,
+                })),
+              );
+            }
             return dir;
           }
           const { reader, builder, hunter } = read.get(path)!;

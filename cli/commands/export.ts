@@ -19,6 +19,7 @@
 import type { Command } from "commander";
 import { action, printErr } from "./_run.ts";
 import { openInputInSpan } from "./_time_span.ts";
+import { requireOneBoot } from "./_input.ts";
 import { groupOption, modeOf } from "./_output.ts";
 import { escapeText } from "../text/mod.ts";
 import { openOutput } from "../io/mod.ts";
@@ -136,6 +137,8 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
     "--redact",
   );
   const { reader, window } = await openInputInSpan(path, opts);
+  // (an export is of one boot: its processes' parents are found by pid)
+  requireOneBoot(reader, "export");
   const from = window.from ?? -Infinity;
   const to = window.to ?? Infinity;
   const header = redactor

@@ -19,7 +19,7 @@ import {
 } from "../hunt/mod.ts";
 import { analysisChunks, type RecordingSource } from "../log/mod.ts";
 import { pathExists } from "../path_exists.ts";
-import { openRecordingInput } from "./_input.ts";
+import { openRecordingInput, sourcesByBoot } from "./_input.ts";
 import { readRuleFiles } from "./_rule_files.ts";
 import { loadRuleSetKept } from "./_parsed_rules_file.ts";
 import { action, printErr } from "./_run.ts";
@@ -227,5 +227,15 @@ async function* openInputs(
     }
     return;
   }
-  yield { name: input, source: await openRecordingInput(input) };
+  // (a segment directory that spans a reboot: each boot hunted alone, or
+  // a process of the next boot had the parent of the pid it reused)
+  const whole = await openRecordingInput(input);
+  for (const source of sourcesByBoot(whole)) {
+    yield {
+      name: source === whole
+        ? input
+        : `${input} (boot ${source.header.bootId})`,
+      source,
+    };
+  }
 }

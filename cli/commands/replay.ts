@@ -39,12 +39,8 @@ import {
   type ProcessFilterFlags,
   usage,
 } from "./_filter_flags.ts";
-import {
-  analysisChunks,
-  type SegmentEntry,
-  SegmentSetReader,
-} from "../log/mod.ts";
-import { asCliError } from "./_input.ts";
+import { analysisChunks, SegmentSetReader } from "../log/mod.ts";
+import { openRecordingInput, sourcesByBoot } from "./_input.ts";
 import { action, printErr, stdoutColor } from "./_run.ts";
 import { renderReadProblems, replayRecording } from "./_replay_recording.ts";
 import { runDiff } from "./diff.ts";
@@ -352,14 +348,20 @@ export function register(program: Command): void {
         throw new UsageError("replay needs a recording: procrec replay FILE");
       }
       const span = utcSpan(flags);
-      const boots = await bootsOf(inputs, span);
+      // (a segment directory, or a bundle's, that spans a reboot: a forest
+      // per boot)
+      const opened = await openRecordingInput(
+        inputs.length === 1 ? inputs[0] : inputs,
+        span,
+      );
+      const boots = sourcesByBoot(opened);
       if (boots.length > 1) {
         if (rules) {
           throw new UsageError(
             "--rules: this recording spans reboots; hunt it with procrec hunt --rules",
           );
         }
-        return await replayBoots(boots, span, flags);
+        return await replayBoots(boots as SegmentSetReader[], flags);
       }
       const { reader, forest, hunt } = await replayRecording(
         inputs,
@@ -367,6 +369,7 @@ export function register(program: Command): void {
         rules,
         { detail: replayDetail(flags, rules) },
         { mode: progressMode(flags.progress) },
+        opened,
       );
       const base = BigInt(reader.header.timeBase.utcNs);
       const filter = buildFilter(flags, base);
@@ -483,21 +486,6 @@ function utcSpan(flags: ReplayFlags): { fromUtcNs?: bigint; toUtcNs?: bigint } {
 }
 
 /**
- * The segments of a directory (or of several segment files) per boot: more
- * than one list when the recording spans a reboot; none for other input.
- */
-async function bootsOf(
-  inputs: string[],
-  span: { fromUtcNs?: bigint; toUtcNs?: bigint },
-): Promise<SegmentEntry[][]> {
-  const dir = inputs.length === 1 &&
-    (await Deno.stat(inputs[0]).catch(() => undefined))?.isDirectory;
-  if (!dir && inputs.length === 1) return [];
-  const set = await asCliError(SegmentSetReader.open(inputs, span));
-  return set.boots();
-}
-
-/**
  * What the analysis keeps for what the command prints: every thread for the
  * forest as JSON; for the summary of the whole recording (no filter, which
  * may look at exec steps, no rules) only what the summary reads (no exec
@@ -537,17 +525,15 @@ export function replayDetail(
  * includes the boot id), each under its heading, the reboot between them.
  */
 async function replayBoots(
-  boots: SegmentEntry[][],
-  span: { fromUtcNs?: bigint; toUtcNs?: bigint },
+  readers: SegmentSetReader[],
   flags: ReplayFlags,
 ): Promise<number> {
   const out: string[] = [];
   const json: unknown[] = [];
-  for (const [i, segs] of boots.entries()) {
+  const boots = readers.map((r) => r.segments);
+  for (const [i, reader] of readers.entries()) {
+    const segs = reader.segments;
     const h = segs[0].header;
-    const reader = await asCliError(
-      SegmentSetReader.open(segs.map((s) => s.path), span),
-    );
     const chunks = await progressed(
       analysisChunks(reader),
       reader,
@@ -564,6 +550,28 @@ async function replayBoots(
     const summary = () =>
       summarize(restrictForest(forest, filter), { all: flags.all === true });
     const first = segs[0].name, last = segs[segs.length - 1].name;
+    if (flags.events) {
+      // each boot's timeline in turn (its times are UTC by default; with
+      // --json, lines of JSON only, as for one boot: found by review, the
+      // tree was printed instead)
+      const time = timeStyle(flags, base, "utc");
+      const rows = timelineOf(forest, base, filter);
+      if (!flags.json) {
+        out.push(
+          `${i > 0 ? "\n" : ""}boot ${h.bootId}: ${segs.length} segment${
+            segs.length === 1 ? "" : "s"
+          }, ${first} to ${last}\n`,
+        );
+      }
+      for (const r of rows) {
+        out.push(
+          (flags.json
+            ? JSON.stringify({ bootId: h.bootId, ...r })
+            : timelineLine(r, time)) + "\n",
+        );
+      }
+      continue;
+    }
     if (i > 0) {
       const before = boots[i - 1][boots[i - 1].length - 1];
       out.push(
@@ -611,7 +619,7 @@ async function replayBoots(
       out.push("\n");
     }
   }
-  if (flags.json) {
+  if (flags.json && !flags.events) {
     await printJson({ boots: json }, OPEN_BOOTS_JSON, PLAIN_BOOTS_JSON);
   } else await printPieces(out);
   return 0;

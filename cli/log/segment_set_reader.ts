@@ -223,6 +223,55 @@ export class SegmentSetReader implements RecordingSource {
     return out;
   }
 
+  /**
+   * One reader per boot ({@link boots}), each named `NAME (boot ID)`; this
+   * reader itself when its segments are of one boot. An analysis is of one
+   * boot: pids start again at a reboot, and read as one recording a process
+   * of the next boot was taken for the child of whichever process had its
+   * parent's pid before (found by review). The next boot's first segment
+   * follows a reboot, not a gap. This reader is then read through them:
+   * each once, the last closing what this one would.
+   *
+   * @example
+   * ```ts
+   * import { SegmentSetReader } from "./segment_set_reader.ts";
+   * import { RecordingWriter } from "./recording_writer.ts";
+   * import { segmentName } from "./segment_directory.ts";
+   * const dir = await Deno.makeTempDir();
+   * for (const [i, boot] of ["a", "b"].entries()) {
+   *   const utcNs = 1_800_000_000_000_000_000n + BigInt(i) * 3_600_000_000_000n;
+   *   const w = await RecordingWriter.create(`${dir}/${segmentName("h", utcNs)}`, {
+   *     host: "h", os: "linux", kernel: "6", bootId: boot,
+   *     timeBase: { monoNs: 0n, utcNs }, clock: { source: "test", monoToUtcNs: utcNs },
+   *     tool: { name: "procrec", version: "0" }, source: { name: "test", reason: "doc" },
+   *     options: {}, segment: { id: boot, run: boot, index: 0, startUtcNs: utcNs, alive: [] },
+   *   });
+   *   await w.close();
+   * }
+   * const boots = (await SegmentSetReader.open([dir])).byBoot();
+   * await Deno.remove(dir, { recursive: true });
+   * if (boots.map((r) => r.header.bootId).join() !== "a,b") throw new Error();
+   * ```
+   */
+  byBoot(): SegmentSetReader[] {
+    const boots = this.boots();
+    if (boots.length <= 1) return [this];
+    if (this.#used) throw new Error(`Cannot read "${this.name}" twice`);
+    this.#used = true;
+    return boots.map((segs, i) => {
+      const r = new SegmentSetReader(
+        `${this.name} (boot ${segs[0].header.bootId})`,
+        segs[0].header,
+        segs,
+        this.all,
+        i === 0 ? this.unreadable : [],
+        i === 0 ? this.skippedBefore : true,
+      );
+      if (i === boots.length - 1) r.#onClose = this.#onClose;
+      return r;
+    });
+  }
+
   /** The events of every segment, in order, with gaps as `lost` events. */
   async *events(): AsyncGenerator<ProcEvent> {
     for await (const c of this.chunks()) yield* c.events;
