@@ -1,5 +1,5 @@
 import type { DiffLine, DiffProcess, ForestDiff } from "./diff_forests.ts";
-import { markTokenChanges } from "./token_diff.ts";
+import { type CellBudget, DIFF_CELLS, markTokenChanges } from "./token_diff.ts";
 import { style } from "../text/style.ts";
 import { escapeText } from "../text/escape_text.ts";
 
@@ -56,18 +56,22 @@ export function renderDiffLines(
     `+++ ${nameB}`,
     `@@ ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed @@`,
   ];
-  for (const l of diff.lines) out.push(renderLine(l, color));
+  const budget = { cells: DIFF_CELLS };
+  for (const l of diff.lines) out.push(renderLine(l, color, budget));
   return out;
 }
 
-function renderLine(l: DiffLine, color: boolean): string {
+function renderLine(l: DiffLine, color: boolean, budget: CellBudget): string {
   const indent = "  ".repeat(Math.min(l.depth, 64));
   if (l.op === "~") {
     const changes = l.changes.map((c) =>
       c.field === "argv" &&
         (String(c.a).length > LONG_COMMAND || String(c.b).length > LONG_COMMAND)
         ? `argv: ${
-          markTokenChanges(safe(String(c.a)), safe(String(c.b)), { color })
+          markTokenChanges(safe(String(c.a)), safe(String(c.b)), {
+            color,
+            budget,
+          })
         }`
         : `${c.field}: ${safe(String(c.a))} -> ${safe(String(c.b))}`
     );

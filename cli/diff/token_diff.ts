@@ -17,6 +17,19 @@ export interface TokenPart {
 const MAX_CELLS = 1_000_000;
 
 /**
+ * What a whole diff may spend on aligning tokens (cells of the LCS table,
+ * all its changed command lines together): past it, a changed middle is
+ * shown as removed then added. Each line's own bound alone let a diff of
+ * 500 processes with 1,000-token commands take 7 s (found by review).
+ */
+export const DIFF_CELLS = 20_000_000;
+
+/** Cells left to spend on alignment, shared by the lines of one diff. */
+export interface CellBudget {
+  cells: number;
+}
+
+/**
  * The token diff of `a` and `b`: common prefix and suffix, and the longest
  * common subsequence of the tokens between (or, for very long lines, the
  * whole middle as removed then added).
@@ -29,7 +42,11 @@ const MAX_CELLS = 1_000_000;
  * if (text !== "=ld -o app a.o|-b.o|+c.o --as-needed") throw new Error(text);
  * ```
  */
-export function tokenDiff(a: string, b: string): TokenPart[] {
+export function tokenDiff(
+  a: string,
+  b: string,
+  budget?: CellBudget,
+): TokenPart[] {
   const x = a.split(" ").filter((t) => t !== "");
   const y = b.split(" ").filter((t) => t !== "");
   let pre = 0;
@@ -43,10 +60,12 @@ export function tokenDiff(a: string, b: string): TokenPart[] {
   const ym = y.slice(pre, y.length - suf);
   const ops: { op: TokenPart["op"]; t: string }[] = [];
   for (const t of x.slice(0, pre)) ops.push({ op: "=", t });
-  if (xm.length * ym.length > MAX_CELLS) {
+  const cells = xm.length * ym.length;
+  if (cells > Math.min(MAX_CELLS, budget?.cells ?? Infinity)) {
     for (const t of xm) ops.push({ op: "-", t });
     for (const t of ym) ops.push({ op: "+", t });
   } else {
+    if (budget) budget.cells -= cells;
     // (one by one: a spread of 125,000 tokens overflows the call stack)
     for (const o of lcsOps(xm, ym)) ops.push(o);
   }
@@ -109,11 +128,11 @@ function lcsOps(
 export function markTokenChanges(
   a: string,
   b: string,
-  options: { context?: number; color?: boolean } = {},
+  options: { context?: number; color?: boolean; budget?: CellBudget } = {},
 ): string {
   const ctx = options.context ?? 2;
   const color = options.color === true;
-  const parts = tokenDiff(a, b);
+  const parts = tokenDiff(a, b, options.budget);
   const out: string[] = [];
   parts.forEach((p, k) => {
     if (p.op === "-") {
