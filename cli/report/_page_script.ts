@@ -16,7 +16,7 @@ export const PAGE_SCRIPT = String.raw`
 (function () {
   "use strict";
   var DATA = JSON.parse(document.getElementById("procrec-data").textContent);
-  var ROW = 22, OVERSCAN = 12, OPEN_BUDGET = 400, BINS = 240;
+  var ROW = 22, OVERSCAN = 12, OPEN_BUDGET = 400, BINS = 240, DEEP = 16, ROW_CHARS = 2000;
   var $ = function (id) { return document.getElementById(id); };
   var vp = $("viewport"), spacer = $("spacer"), search = $("search");
   var searched = "";
@@ -35,6 +35,11 @@ export const PAGE_SCRIPT = String.raw`
   function flag(f) {
     var re = new RegExp("(^|, )" + f + "(,|$)");
     return function (p) { return re.test(p[8]); };
+  }
+
+  // a text's first ROW_CHARS characters, and how many more there are
+  function cut(t) {
+    return t.length <= ROW_CHARS ? t : t.slice(0, ROW_CHARS) + "\u2026 (" + (t.length - ROW_CHARS) + " more characters: see the details)";
   }
 
   function el(tag, cls, text) {
@@ -326,14 +331,16 @@ export const PAGE_SCRIPT = String.raw`
   }
 
   // the latest processes first: open the path to each until the tree shows
-  // about OPEN_BUDGET rows; kernel threads and what ran before stay folded
+  // about OPEN_BUDGET rows; kernel threads and what ran before stay folded,
+  // but for the path to a process that is neither (a program a kernel
+  // thread started, as a usermode helper does: it was hidden under a folded
+  // kthreadd; found by review)
   function openRecent() {
     var shown = R.roots.length;
     for (var i = n - 1; i >= 0 && shown < OPEN_BUDGET; i--) {
       var p = P[i];
       if (p[16] || /(^|, )existing-before-recording(,|$)/.test(p[8])) continue;
       for (var u = p[3]; u >= 0 && !expanded[u]; u = P[u][3]) {
-        if (P[u][16]) break;
         expanded[u] = 1;
         shown += P[u][11].length;
       }
@@ -382,13 +389,17 @@ export const PAGE_SCRIPT = String.raw`
     if (/(^|, )in-lost-span(,|$)/.test(p[8])) row.className += " lostflag";
     if (p[8].indexOf("sigma: ") >= 0) row.className += " sigma";
     var tree = el("span", "tree");
-    tree.style.paddingLeft = (6 + Math.min(depth[i], 64) * 16) + "px";
+    // (indented up to DEEP levels, then marked with the depth: deeper, the
+    // command was pushed out of its column; found by review)
+    tree.style.paddingLeft = (6 + Math.min(depth[i], DEEP) * 16) + "px";
     var kids = p[11].length;
     var tg = el("span", "toggle" + (kids ? "" : " leaf"), kids ? (expanded[i] ? "\u25BE" : "\u25B8") : "\u00B7");
     tree.appendChild(tg);
-    var cmd = el("span", "cmd", p[5]);
-    tree.appendChild(cmd);
-    tree.title = p[5] + (p[4] ? "\nimage: " + p[4] : "") + (kids ? "\n" + kids + " children" : "");
+    if (depth[i] > DEEP) tree.appendChild(el("span", "deep", "depth " + depth[i] + " "));
+    // (a row holds the start of a long command; the details, all of it:
+    // whole, megabytes of commands made every scroll redraw them)
+    tree.appendChild(el("span", "cmd", cut(p[5])));
+    tree.title = cut(p[5]) + (p[4] ? "\nimage: " + cut(p[4]) : "") + (kids ? "\n" + kids + " children" : "");
     row.appendChild(tree);
     row.appendChild(el("span", "num pid", String(p[0])));
     row.appendChild(el("span", "user", p[14]));
