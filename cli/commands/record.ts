@@ -205,7 +205,13 @@ function byteCount(name: string, text: string | undefined): number | undefined {
   const unit = (m[2] ?? "").toUpperCase()[0];
   const n = Number(m[1]) *
     ({ K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[unit ?? ""] ?? 1);
-  if (n > 0xffffffff) throw new UsageError(`--${name} ${text} is above 4 GiB`);
+  // (the library's field is 32 bits; each option's own range is the
+  // library's to state: procrec_open refuses a size out of it, naming it)
+  if (n > 0xffffffff) {
+    throw new UsageError(
+      `--${name} ${text} is above 4 GiB - 1 byte (4294967295), the most a size option holds`,
+    );
+  }
   // 0 is the library's "use the default": say so rather than pass it silently
   if (n === 0) {
     throw new UsageError(

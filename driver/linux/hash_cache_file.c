@@ -212,6 +212,13 @@ static int64_t utc_now(void) {
   return (int64_t)t.tv_sec * 1000000000ll + t.tv_nsec;
 }
 
+/* Time since boot (CLOCK_BOOTTIME: suspends included). */
+static int64_t boot_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_BOOTTIME, &t);
+  return (int64_t)t.tv_sec * 1000000000ll + t.tv_nsec;
+}
+
 #define USE_FAIL "Cannot use the image hash cache \"%s\": %s; it is ignored (the images are read and hashed again)"
 
 /* Checks the bytes of a cache file and copies its entries out. Returns the
@@ -274,6 +281,17 @@ static int parse(const uint8_t *b, size_t size, const uint8_t boot[16], struct p
     return PR_E_INVAL;
   }
   written = (int64_t)get64(b + 32);
+  /* A time of writing in this boot, up to now: the 2 s rule below subtracts
+   * from it (INT64_MIN would wrap, and let any entry pass), and one from the
+   * future would let an entry hashed as its file changed pass too. */
+  {
+    int64_t now = utc_now(), booted = now - boot_ns();
+    if (written <= booted || written > now) {
+      say(msg, cap, "malformed at offset 32 (written at): %lld is not a time of this boot (it began at %lld, now is %lld)",
+          (long long)written, (long long)booted, (long long)now);
+      return PR_E_INVAL;
+    }
+  }
   e = n ? malloc((size_t)n * sizeof(*e)) : NULL;
   if (n && e == NULL) {
     say(msg, cap, "out of memory");

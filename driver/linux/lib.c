@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../common/pr_ring.h"
 #include "exec_rules.h"
@@ -260,6 +261,28 @@ static int normalize_options(const struct procrec_options *in, struct procrec_op
                                                                            : PR_MIN_RING),
                   out->max_string);
     return PR_E_INVAL;
+  }
+  if (out->rcvbuf_bytes < PR_RCVBUF_MIN || out->rcvbuf_bytes > PR_RCVBUF_MAX) {
+    set_tls_error("procrec_open: rcvbuf_bytes %u is out of range: the proc connector's receive buffer takes %u to "
+                  "%u bytes (4 KiB to 1 GiB - 1)",
+                  out->rcvbuf_bytes, PR_RCVBUF_MIN, PR_RCVBUF_MAX);
+    return PR_E_INVAL;
+  }
+  if (out->bpf_ring_bytes != 0) {
+    uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE), r = out->bpf_ring_bytes, below = page;
+    if (r < page || r > PR_BPF_RING_MAX) {
+      set_tls_error("procrec_open: bpf_ring_bytes %u is out of range: the eBPF ring takes a power of two from %u to "
+                    "%u bytes (%u KiB to 1 GiB)",
+                    r, page, PR_BPF_RING_MAX, page / 1024);
+      return PR_E_INVAL;
+    }
+    if ((r & (r - 1)) != 0) {
+      while (below * 2 < r) below *= 2;
+      set_tls_error("procrec_open: bpf_ring_bytes %u is not a power of two: the eBPF ring takes a power of two from "
+                    "%u to %u bytes (%u KiB to 1 GiB), such as %u or %u",
+                    r, page, PR_BPF_RING_MAX, page / 1024, below, below * 2);
+      return PR_E_INVAL;
+    }
   }
   if (out->source > PR_SOURCE_WINDOWS) {
     set_tls_error("procrec_open: unknown source %u", out->source);

@@ -134,7 +134,7 @@ static int nl_open(struct pr_lib *lib, char *why, size_t n) {
   const struct procrec_options *o = pr_lib_options(lib);
   struct sockaddr_nl sa;
   struct nl_state *s;
-  int rcvbuf = o->rcvbuf_bytes > INT32_MAX ? INT32_MAX : (int)o->rcvbuf_bytes;
+  int rcvbuf = (int)o->rcvbuf_bytes; /* within PR_RCVBUF_MIN..MAX (lib.c) */
   int e;
 
   s = calloc(1, sizeof(*s));

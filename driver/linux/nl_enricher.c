@@ -191,6 +191,16 @@ static void handle_exit(struct nl_state *s, const struct pr_nl_ev *ev) {
   if (d.process_exit) emit_process_exit(s, pid, tid, d.process_status, ev->ts);
 }
 
+void pr_nl_settle(struct nl_state *s) {
+  struct pr_ended ended[16];
+  uint32_t n, i;
+  if (s->q.len > 0) return; /* something received is not emitted yet */
+  do {
+    n = pr_thread_table_settle(&s->threads, s->empty_t0, ended, 16);
+    for (i = 0; i < n; i++) emit_process_exit(s, ended[i].pid, ended[i].pid, ended[i].status, ended[i].at);
+  } while (n == 16);
+}
+
 static void handle_fork(struct nl_state *s, const struct pr_nl_ev *ev) {
   uint32_t parent_tid = ev->a, parent_pid = ev->b, child_tid = ev->c, child_pid = ev->d;
   if (child_tid == child_pid) {
@@ -241,7 +251,10 @@ static void handle_comm(struct nl_state *s, const struct pr_nl_ev *ev) {
 
 static void process_event(struct nl_state *s, const struct pr_nl_ev *ev) {
   switch (ev->what) {
-  case PR_NL_LOST: pr_lib_emit_lost(s->lib, ev->a, ev->cpu, ev->count, ev->flags, ev->ts); break;
+  case PR_NL_LOST:
+    pr_lib_emit_lost(s->lib, ev->a, ev->cpu, ev->count, ev->flags, ev->ts);
+    pr_thread_table_lost(&s->threads);
+    break;
   case PROC_EVENT_FORK: handle_fork(s, ev); break;
   case PROC_EVENT_EXEC: break; /* see pr_nl_emit */
   case PROC_EVENT_EXIT: handle_exit(s, ev); break;

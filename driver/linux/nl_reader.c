@@ -274,6 +274,9 @@ void *pr_nl_reader_main(void *arg) {
     idle = drain(s, 0, 0) == 0;
     flush_msg_count(s);
     pr_nl_emit(s, 0);
+    pr_nl_settle(s);
+    /* a process exit found by a look waits for the next empty receive */
+    if (pr_thread_table_watching(&s->threads)) idle = 0;
   }
   /* Stopping: what the kernel queued before the stop is still recorded
    * (bounded, in case other listeners keep the events coming). */
@@ -288,6 +291,17 @@ void *pr_nl_reader_main(void *arg) {
     while (s->q.len > 0) {
       pr_nl_prepare(s);
       pr_nl_emit(s, 1);
+    }
+    /* Process exits after a loss: a look, then one more empty receive. */
+    if (pr_thread_table_watching(&s->threads)) {
+      pr_nl_settle(s);
+      drain(s, 1, pr_lib_mono_now() + 50000000ull);
+      flush_msg_count(s);
+      while (s->q.len > 0) {
+        pr_nl_prepare(s);
+        pr_nl_emit(s, 1);
+      }
+      pr_nl_settle(s);
     }
     {
       struct pr_nl_ev lost; /* drops after the last stored entry */

@@ -166,6 +166,10 @@ void pr_nl_wake_reader(struct nl_state *s);
  * entries it emitted. */
 void pr_nl_prepare(struct nl_state *s);
 uint32_t pr_nl_emit(struct nl_state *s, int all);
+/* Once every event received is emitted: the process exits that the thread
+ * table infers after a loss (thread_table.h: a look at /proc/PID/task, then
+ * an empty receive that started after it). */
+void pr_nl_settle(struct nl_state *s);
 
 /* netlink.c: SCHED_FIFO 1 for the calling thread when allowed, else nice -10. */
 void pr_nl_boost_priority(void);

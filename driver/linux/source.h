@@ -66,6 +66,17 @@ extern const struct pr_source_ops pr_source_ebpf;
 
 /* ---- what lib.c offers a source (thread-safe unless noted) ---- */
 
+/* The sizes procrec_open accepts (it refuses others with PR_E_INVAL and a
+ * text that states the range; it never clamps them):
+ *  - rcvbuf_bytes: SO_RCVBUFFORCE's own range; the kernel doubles the value
+ *    for its bookkeeping, raises one below about 2.3 KiB to its minimum
+ *    and lowers one above INT_MAX / 2 to that, silently;
+ *  - bpf_ring_bytes (0: the eBPF source's default): a BPF ring is a power
+ *    of two of at least a page, and libbpf maps it twice. */
+#define PR_RCVBUF_MIN 4096u
+#define PR_RCVBUF_MAX 0x3fffffffu /* INT_MAX / 2 */
+#define PR_BPF_RING_MAX (1u << 30) /* the least is the page size */
+
 /* Options with defaults filled in: ring_bytes, rcvbuf_bytes, max_string are
  * never 0; bpf_ring_bytes stays 0 when the caller left the choice to the
  * source. */

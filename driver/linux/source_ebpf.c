@@ -62,8 +62,6 @@
 #define POLL_MS 100                      /* the reader drains at least this often */
 #define EXEC_POLL_MS 3                   /* ... and this soon after a drain that held an exec */
 #define DEFAULT_RING (16u << 20)         /* see ring_bytes() */
-#define MIN_RING (16u << 10)
-#define MAX_RING (1u << 30)
 #define WAKE_MAX (256u << 10)
 
 struct ebpf_state {
@@ -112,10 +110,8 @@ static int keep_libbpf_msg(enum libbpf_print_level level, const char *fmt, va_li
  * 16 MiB gives twice that; libbpf maps the data twice, so resident memory
  * can reach about 32 MiB when the ring fills. */
 static uint32_t ring_bytes(uint32_t asked) {
-  uint32_t want = asked ? asked : DEFAULT_RING, r = MIN_RING;
-  if (want > MAX_RING) want = MAX_RING;
-  while (r < want) r <<= 1; /* a power of two, a multiple of the page size */
-  return r;
+  /* asked: a power of two of a page to PR_BPF_RING_MAX (lib.c refuses others) */
+  return asked ? asked : DEFAULT_RING;
 }
 
 /* ---- records ---- */
@@ -292,8 +288,8 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
   uint32_t alen = e->argv_len;
   const char *cwd = argv + alen;
   const char *cgroup = cwd + e->cwd_len;
-  char image_buf[PB_IMAGE_CAP + 16];
-  uint32_t ilen = e->image_len;
+  char image_buf[PB_IMAGE_CAP + 16], cwd_buf[PB_CWD_CAP + 16];
+  uint32_t ilen = e->image_len, clen = e->cwd_len;
   uint16_t flags = 0;
   uint8_t prov_image = PR_PROV_KERNEL;
   struct pr_file_key key;
@@ -347,6 +343,14 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
     ilen += 10;
     image = image_buf;
   }
+  /* ... and to a removed working directory: the same text as the proc
+   * connector source reads from /proc/PID/cwd */
+  if ((e->flags2 & PB_F2_CWD_DELETED) && clen + 10 <= sizeof(cwd_buf)) {
+    memcpy(cwd_buf, cwd, clen);
+    memcpy(cwd_buf + clen, " (deleted)", 10);
+    clen += 10;
+    cwd = cwd_buf;
+  }
   r->info.prov_comm = PR_PROV_KERNEL;
   r->info.prov_image = prov_image;
   r->info.prov_argv = (e->h.flags & PB_F_ARGV_FAULT) ? PR_PROV_NONE : PR_PROV_KERNEL;
@@ -363,7 +367,7 @@ static void on_exec(struct ebpf_state *s, const struct pb_exec *e, size_t avail)
   }
   r->info.argc = pr_argv_count((const uint8_t *)argv, alen);
   pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.comm), e->comm, comm_len(e->comm), s->max_string);
-  pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.cwd), cwd, e->cwd_len, s->max_string);
+  pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.cwd), cwd, clen, s->max_string);
   pr_rb_add_str(&b, offsetof(struct pr_rec_exec, info.cgroup), cgroup, e->cgroup_len, s->max_string);
   r->h.flags = flags;
   emit_built_keyed(s, &b, key.valid ? &key : NULL);

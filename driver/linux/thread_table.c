@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../include/procrec_abi.h"
 
@@ -121,6 +122,9 @@ int pr_thread_table_init(struct pr_thread_table *t) {
 void pr_thread_table_free(struct pr_thread_table *t) {
   pr_u32map_free(&t->threads);
   pr_u32map_free(&t->procs);
+  free(t->watch);
+  t->watch = NULL;
+  t->n_watch = t->cap_watch = 0;
 }
 
 void pr_thread_table_new_thread(struct pr_thread_table *t, uint32_t pid, uint32_t tid) {
@@ -183,6 +187,112 @@ void pr_thread_table_exec(struct pr_thread_table *t, uint32_t pid) {
   if (pr_u32map_get(&t->procs, pid, &v) && P_LEADER_EXITED(v)) forget_process(t, pid);
 }
 
+/* ---- after a loss: leaders that exited with others counted ---- */
+
+static struct pr_watch *find_watch(struct pr_thread_table *t, uint32_t pid) {
+  uint32_t i;
+  for (i = 0; i < t->n_watch; i++)
+    if (t->watch[i].pid == pid) return &t->watch[i];
+  return NULL;
+}
+
+/* Watches pid, with a look due. Without memory the process is not watched
+ * (it ends as before: with its last counted thread). */
+static void watch(struct pr_thread_table *t, uint32_t pid) {
+  struct pr_watch *w = find_watch(t, pid);
+  if (w == NULL) {
+    if (t->n_watch == t->cap_watch) {
+      uint32_t c = t->cap_watch ? t->cap_watch * 2 : 16;
+      struct pr_watch *n = realloc(t->watch, c * sizeof(*n));
+      if (n == NULL) return;
+      t->watch = n;
+      t->cap_watch = c;
+    }
+    w = &t->watch[t->n_watch++];
+    w->pid = pid;
+  }
+  w->look = 1;
+  w->gone_at = 0;
+}
+
+/* Another thread of a watched process went: look again (the threads a
+ * look found alive may all be gone now, some of their exits lost). */
+static void look_again(struct pr_thread_table *t, uint32_t pid) {
+  struct pr_watch *w;
+  if (t->n_watch == 0 || (w = find_watch(t, pid)) == NULL) return;
+  w->look = 1;
+  w->gone_at = 0;
+}
+
+void pr_thread_table_lost(struct pr_thread_table *t) {
+  uint32_t i;
+  t->lossy = 1;
+  /* a thread a look found alive may have exited in this loss */
+  for (i = 0; i < t->n_watch; i++) t->watch[i].look = 1;
+}
+
+int pr_thread_table_watching(const struct pr_thread_table *t) {
+  uint32_t i;
+  for (i = 0; i < t->n_watch; i++)
+    if (t->watch[i].look || t->watch[i].gone_at) return 1;
+  return 0;
+}
+
+/* Whether /proc/PID/task lists no thread but the leader (a zombie), or the
+ * process is gone. A thread leaves that list after its exit event was sent
+ * (release_task follows proc_exit_connector in do_exit). */
+static int leader_alone(uint32_t pid) {
+  char path[32];
+  DIR *d;
+  struct dirent *de;
+  int alone = 1;
+  snprintf(path, sizeof(path), "/proc/%u/task", pid);
+  d = opendir(path);
+  if (d == NULL) return 1;
+  while ((de = readdir(d)) != NULL) {
+    char *end;
+    unsigned long tid = strtoul(de->d_name, &end, 10);
+    if (*end == 0 && end != de->d_name && tid != pid) {
+      alone = 0;
+      break;
+    }
+  }
+  closedir(d);
+  return alone;
+}
+
+static uint64_t mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint32_t pr_thread_table_settle(struct pr_thread_table *t, uint64_t drained_after, struct pr_ended *ended,
+                                uint32_t cap) {
+  uint32_t i = 0, n = 0;
+  while (i < t->n_watch && n < cap) {
+    struct pr_watch *w = &t->watch[i];
+    uint64_t v;
+    /* ended with its last counted thread, or the pid is another process's */
+    int done = !pr_u32map_get(&t->procs, w->pid, &v) || !P_LEADER_EXITED(v);
+    if (!done && w->look) {
+      w->look = 0;
+      w->gone_at = leader_alone(w->pid) ? mono_now() : 0;
+    }
+    if (!done && w->gone_at != 0 && w->gone_at < drained_after) {
+      ended[n].pid = w->pid;
+      ended[n].status = P_STATUS(v);
+      ended[n].at = w->gone_at;
+      n++;
+      forget_process(t, w->pid);
+      done = 1;
+    }
+    if (done) *w = t->watch[--t->n_watch];
+    else i++;
+  }
+  return n;
+}
+
 struct pr_exit_decision pr_thread_table_exit(struct pr_thread_table *t, uint32_t pid, uint32_t tid, uint32_t code) {
   struct pr_exit_decision d = {0, 0, 0, 0};
   uint64_t v, owner;
@@ -202,10 +312,12 @@ struct pr_exit_decision pr_thread_table_exit(struct pr_thread_table *t, uint32_t
           }
         } else {
           pr_u32map_put(&t->procs, pid, P_MAKE(n, P_LEADER_EXITED(v), P_STATUS(v)));
+          if (P_LEADER_EXITED(v)) look_again(t, pid);
         }
       }
     } else if (pr_u32map_get(&t->procs, pid, &v) && P_LEADER_EXITED(v)) {
       d.thread_flags |= PR_F_PROCESS_EXITING;
+      look_again(t, pid);
     }
     return d;
   }
@@ -213,6 +325,7 @@ struct pr_exit_decision pr_thread_table_exit(struct pr_thread_table *t, uint32_t
   if (pr_u32map_get(&t->procs, pid, &v) && P_COUNT(v) > 0) {
     pr_u32map_put(&t->procs, pid, P_MAKE(P_COUNT(v), 1, code));
     d.thread_exit = 1;
+    if (t->lossy) watch(t, pid); /* the count may hold threads whose exits were lost */
     return d;
   }
   pr_u32map_del(&t->procs, pid);

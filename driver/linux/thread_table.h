@@ -14,6 +14,17 @@
  *  - threads exiting after their leader carry PR_F_PROCESS_EXITING.
  *  - an exec of the process clears it (a non-leader exec kills every other
  *    thread and takes over the leader's tid).
+ * After a lost event the counts can be too high: a thread whose exit was
+ * lost stays counted, and its process's exit would wait for it forever. So
+ * once a loss has passed (pr_thread_table_lost), a leader that exits while
+ * others are still counted is watched: pr_thread_table_settle looks at
+ * /proc/PID/task, and when the leader was alone there (or the process
+ * gone), every exit of the others had been sent by then; once a receive
+ * that started after that look found the socket empty and everything
+ * received was emitted, the threads still counted are those whose exits
+ * were lost, and the process exit is due (the leader's status; the time of
+ * the look, the latest it can have been). Only leaders exiting with others
+ * counted after a loss cost a look: none without a loss.
  * Used by the enricher thread only: no locking.
  */
 #ifndef PR_LINUX_THREAD_TABLE_H
@@ -28,9 +39,26 @@ struct pr_u32map {
   uint32_t len;
 };
 
+/* A leader that exited while others were counted, after a loss. */
+struct pr_watch {
+  uint32_t pid;
+  int look;         /* /proc/PID/task is to be read (again) */
+  uint64_t gone_at; /* mono ns after a look that found the leader alone; 0: not found so */
+};
+
 struct pr_thread_table {
   struct pr_u32map threads; /* tid -> pid, live non-leader threads */
   struct pr_u32map procs;   /* pid -> live thread count | leader exited | status */
+  int lossy;                /* an event was lost: the counts may be too high */
+  struct pr_watch *watch;
+  uint32_t n_watch, cap_watch;
+};
+
+/* A process whose end pr_thread_table_settle found. */
+struct pr_ended {
+  uint32_t pid;
+  uint32_t status; /* its leader's exit status */
+  uint64_t at;     /* mono ns: when it was known to have ended */
 };
 
 struct pr_exit_decision {
@@ -56,6 +84,17 @@ void pr_thread_table_new_thread(struct pr_thread_table *t, uint32_t pid, uint32_
 int pr_thread_table_new_process(struct pr_thread_table *t, uint32_t pid, struct pr_stale_exit *st);
 void pr_thread_table_exec(struct pr_thread_table *t, uint32_t pid);
 struct pr_exit_decision pr_thread_table_exit(struct pr_thread_table *t, uint32_t pid, uint32_t tid, uint32_t code);
+/* An event was lost here: from now on the counts may be stale (see above). */
+void pr_thread_table_lost(struct pr_thread_table *t);
+/* Whether a watched process waits for a look or for a receive after one. */
+int pr_thread_table_watching(const struct pr_thread_table *t);
+/* Looks at the watched processes (/proc/PID/task) whose look is due and
+ * fills ended (up to cap) with those found ended by a look before
+ * drained_after (the start of a receive that found the socket empty, with
+ * every event received until then emitted); forgets them. Returns how many
+ * (cap: call again). */
+uint32_t pr_thread_table_settle(struct pr_thread_table *t, uint64_t drained_after, struct pr_ended *ended,
+                                uint32_t cap);
 
 /* The map (exposed for tests). */
 int pr_u32map_init(struct pr_u32map *m, uint32_t cap);

@@ -553,9 +553,14 @@ int BPF_PROG(pr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
   __u32 off = (ilen + alen) & 0x7fff;
   if (off > PB_IMAGE_CAP + PB_ARGV_CAP) off = PB_IMAGE_CAP + PB_ARGV_CAP;
   struct fs_struct *fs = BPF_CORE_READ(p, fs);
-  long c = copy_path((__u64)BPF_CORE_READ(fs, pwd.mnt), (__u64)BPF_CORE_READ(fs, pwd.dentry), off, PB_CWD_CAP - 1);
+  struct dentry *cwd = BPF_CORE_READ(fs, pwd.dentry);
+  long c = copy_path((__u64)BPF_CORE_READ(fs, pwd.mnt), (__u64)cwd, off, PB_CWD_CAP - 1);
   __u32 clen = c > 0 ? (__u32)c : 0;
   if (c < 0) flags |= PB_F_CWD_TRUNCATED;
+  /* A removed directory (d_unlinked(): unhashed, and not a root, which is
+   * never hashed: "/" or a mount's root): d_path, as /proc/PID/cwd shows
+   * it, adds " (deleted)"; the library does (source_ebpf.c). */
+  s->r.flags2 = c > 0 && !BPF_CORE_READ(cwd, d_hash.pprev) && BPF_CORE_READ(cwd, d_parent) != cwd ? PB_F2_CWD_DELETED : 0;
 
   /* The cgroup v2 path after the cwd. */
   __u32 goff = (off + clen) & 0x7fff;

@@ -40,6 +40,8 @@ enum pb_kind {
 #define PB_F_CGROUP_TRUNCATED 0x2000u /* exec: the cgroup path is deeper or longer than the walk allows */
 #define PB_F_NO_AUDIT 0x4000u        /* fork/exec: the kernel has no loginuid/sessionid (no CONFIG_AUDIT) */
 #define PB_F_FILE_KEY 0x8000u        /* exec: file_size, mtime_ns and ctime_ns are the image inode's */
+/* pb_exec.flags2 (the header's flags have no bit left) */
+#define PB_F2_CWD_DELETED 0x0001u    /* exec: the working directory was removed (d_unlinked) */
 
 /* Identity of a task shared by fork and exec records (48 bytes): the
  * credentials of real_cred, the audit ids, cgroup v2 and namespaces. */
@@ -92,7 +94,7 @@ struct pb_exec { /* 168 bytes + image_len + argv_len + cwd_len + cgroup_len; hdr
   __u16 image_len;     /* bytes of the image path, no NUL */
   __u16 cwd_len;       /* bytes of the working directory, no NUL (0: unknown) */
   __u16 cgroup_len;    /* bytes of the cgroup v2 path, no NUL (0: unknown) */
-  __u16 pad;
+  __u16 flags2;        /* PB_F2_* */
   __u32 argv_len;      /* bytes of argv kept (NUL-separated, as in the arg area) */
   __u32 pad2;
   char comm[16];

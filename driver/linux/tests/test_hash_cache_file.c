@@ -206,6 +206,17 @@ static int test_refused_malformed(void) {
   memcpy(b + PR_HASH_FILE_HEADER + 2 * PR_HASH_FILE_ENTRY + 32, b + 32, 8);
   CHECK(rewrite(b, n, 1) && refused(PR_E_INVAL, "(entry 2, ctime_ns)"));
   CHECK(strstr(why, "offset 240") != NULL);
+  /* a time of writing that is not in this boot so far: never subtracted
+   * from (INT64_MIN wrapped, and let every entry pass the 2 s rule) */
+  {
+    const int64_t bad[] = {INT64_MIN, -1, 0, 1000000000ll, INT64_MAX};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+      memcpy(b, good, n);
+      for (int k = 0; k < 8; k++) b[32 + k] = (uint8_t)((uint64_t)bad[i] >> (8 * k));
+      CHECK(rewrite(b, n, 1) && refused(PR_E_INVAL, "offset 32 (written at)"));
+      CHECK(strstr(why, "is not a time of this boot") != NULL);
+    }
+  }
   /* too large to be one */
   {
     int fd = open(path, O_WRONLY | O_TRUNC);
