@@ -369,3 +369,23 @@ Deno.test("diff shows a control character in a command escaped as the tree does:
     assert(r.stdout.includes("/x/a\\u000ab"), r.stdout);
   });
 });
+
+Deno.test("diff names the image of a process whose command hides it, as the tree does: two `sshd -D` of different files differ visibly (found by review)", async () => {
+  await withTempDir(async (dir) => {
+    const write = (path: string, image: string) =>
+      writeRecording(path, [
+        processCreate(1000, 4000, 1),
+        exec(2000, 4000, image, ["sshd", "-D"]),
+      ]);
+    await write(`${dir}/a.cbor`, "/usr/sbin/sshd");
+    await write(`${dir}/b.cbor`, "/dev/shm/.x/sshd");
+    const r = await procrec(["diff", `${dir}/a.cbor`, `${dir}/b.cbor`]);
+    assertEquals(r.code, 1, r.stderr);
+    const lines = r.stdout.split("\n");
+    assert(
+      lines.includes("+ sshd -D  image /dev/shm/.x/sshd  (running, threads 1)"),
+      r.stdout,
+    );
+    assert(lines.includes("- sshd -D  (running, threads 1)"), r.stdout);
+  });
+});

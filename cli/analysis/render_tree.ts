@@ -264,14 +264,18 @@ const WINDOWS_SYSTEM_DIR =
  * of the Windows directory, System32 or SysWOW64.
  *
  * @example
- * ```ts ignore
- * imageHidden("/tmp/evil-sshd", "sshd", "linux"); // true
- * imageHidden("/tmp/x/sshd", "/usr/sbin/sshd", "linux"); // true
- * imageHidden("/usr/bin/ls", "/bin/ls", "linux"); // false
- * imageHidden("/dev/shm/.x/sshd", "sshd", "linux"); // true
+ * ```ts
+ * import { imageHidden } from "./render_tree.ts";
+ * if (!imageHidden("/tmp/evil-sshd", "sshd", "linux")) throw new Error();
+ * if (!imageHidden("/dev/shm/.x/sshd", "sshd", "linux")) throw new Error();
+ * if (imageHidden("/usr/bin/ls", "/bin/ls", "linux")) throw new Error();
  * ```
  */
-function imageHidden(image: string, argv0: string, os: string): boolean {
+export function imageHidden(
+  image: string,
+  argv0: string,
+  os: string,
+): boolean {
   // (a backslash separates only on Windows: on Linux `/tmp/evil\sshd` is a
   // file of that name, not sshd; found by review)
   const base = (p: string) =>

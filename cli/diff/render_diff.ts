@@ -2,6 +2,8 @@ import type { DiffLine, DiffProcess, ForestDiff } from "./diff_forests.ts";
 import { type CellBudget, DIFF_CELLS, markTokenChanges } from "./token_diff.ts";
 import { style } from "../text/style.ts";
 import { escapeText } from "../text/escape_text.ts";
+import { imageHidden } from "../analysis/render_tree.ts";
+import { windowsProgramName } from "../interop/split_windows_command_line.ts";
 
 /** A command line longer than this shows its changed tokens, not both lines. */
 export const LONG_COMMAND = 60;
@@ -88,7 +90,47 @@ function renderLine(l: DiffLine, color: boolean, budget: CellBudget): string {
 }
 
 function show(p: DiffProcess): string {
-  return `${safe(p.command)}  (${p.exit}, threads ${p.threads})`;
+  const image = hiddenImage(p);
+  return `${safe(p.command)}${
+    image !== undefined ? `  image ${safe(image)}` : ""
+  }  (${p.exit}, threads ${p.threads})`;
+}
+
+/**
+ * The image, when the command's first word does not show it, as the tree
+ * notes it (`imageHidden`): two `sshd -D`, one of /usr/sbin/sshd and one of
+ * /dev/shm/.x/sshd, read the same on a `-` and a `+` line (found by
+ * review). A Windows image is one with a drive or a UNC path.
+ */
+function hiddenImage(p: DiffProcess): string | undefined {
+  if (p.image === undefined || p.command === p.image) return undefined;
+  const windows = /^([A-Za-z]:[\\/]|\\\\)/.test(p.image);
+  const first = windows ? windowsProgramName(p.command) : shellWord(p.command);
+  return first !== undefined &&
+      imageHidden(p.image, first, windows ? "windows" : "linux")
+    ? p.image
+    : undefined;
+}
+
+/**
+ * The first word of a command as `quoteArg` wrote it (`'a b'` is `a b`,
+ * `'it'\''s'` is `it's`); undefined for a quote left open.
+ */
+function shellWord(command: string): string | undefined {
+  let out = "";
+  let i = 0;
+  while (i < command.length && command[i] !== " ") {
+    if (command[i] === "'") {
+      const end = command.indexOf("'", i + 1);
+      if (end < 0) return undefined;
+      out += command.slice(i + 1, end);
+      i = end + 1;
+    } else if (command[i] === "\\" && i + 1 < command.length) {
+      out += command[i + 1];
+      i += 2;
+    } else out += command[i++];
+  }
+  return out;
 }
 
 /**
