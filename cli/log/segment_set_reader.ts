@@ -143,7 +143,11 @@ export class SegmentSetReader implements RecordingSource {
   ): Promise<SegmentSetReader> {
     const all: SegmentEntry[] = [];
     const unreadable: SegmentListProblem[] = [];
-    let files = false;
+    // (files given one by one, and only files: what came before them was
+    // not asked for; a directory among them is read whole, its oldest
+    // segment's missing predecessor a gap as ever: found by review, a file
+    // argument after the directory hid it)
+    let files = paths.length > 0;
     for (const p of paths) {
       const st = await Deno.stat(p).catch((e) => {
         throw new Error(`Cannot read "${p}": ${(e as Error).message}`);
@@ -153,9 +157,9 @@ export class SegmentSetReader implements RecordingSource {
         // (one by one: a spread of 125,000 segments overflows the stack)
         for (const s of l.segments) all.push(s);
         for (const u of l.problems) unreadable.push(u);
+        files = false;
       } else {
         all.push(await readSegmentEntry(p));
-        files = true;
       }
     }
     const name = paths.length === 1 ? paths[0] : paths.join(" ");
@@ -437,6 +441,16 @@ export class SegmentSetReader implements RecordingSource {
             } (altered or replaced)`,
           });
           r.chainIntact = false;
+        } else if (p.closed && !prev.report.complete) {
+          // (its trailer is not part of its hash: a segment cut after its
+          // close, trailer and all, still matched; found by review)
+          gap({
+            after: entry.name,
+            reason: "chain",
+            message:
+              `it says ${p.name} was closed, but that segment ends without its trailer (cut after it was closed)`,
+          });
+          r.chainIntact = false;
         } else if (!p.closed) {
           if (p.reason === "disk") {
             this.gaps.push({
@@ -590,8 +604,12 @@ export class SegmentSetReader implements RecordingSource {
       // links to an unclosed one accounts for it
       const last = i === this.segments.length - 1;
       if (!rr.complete) {
-        const accounted = !last &&
-          this.segments[i + 1].header.segment?.previous?.id === seg?.id;
+        const link = last
+          ? undefined
+          : this.segments[i + 1].header.segment?.previous;
+        // (only a successor that says it was not closed accounts for it)
+        const accounted = link !== undefined && link.id === seg?.id &&
+          !link.closed;
         if (!accounted) complete = false;
         if (rr.problems.some((x) => x.type !== "truncated")) {
           r.chainIntact = false;

@@ -652,7 +652,7 @@ export class SegmentWriter {
    * found by review), then lets the directory's lock go. Never throws.
    */
   #releaseClaim(): void {
-    if (writerNamed(pidFileFields(this.dir)) === Deno.pid) {
+    if (namesThisProcess(pidFileFields(this.dir))) {
       try {
         Deno.removeSync(`${this.dir}/${WRITER_PID_FILE}`);
       } catch { /* gone */ }
@@ -710,20 +710,27 @@ export function runningWriter(dir: string): Promise<number | undefined> {
   return Promise.resolve(writerNamed(pidFileFields(dir)));
 }
 
+/** Whether the words of a {@link WRITER_PID_FILE} name this very process. */
+function namesThisProcess(fields: string[] | undefined): boolean {
+  if (fields === undefined || Number(fields[0]) !== Deno.pid) return false;
+  return fields[1] === undefined ||
+    (fields[1] === thisBoot() && fields[2] === startOf(Deno.pid));
+}
+
 /** The running recorder the words of a {@link WRITER_PID_FILE} name, if any. */
 function writerNamed(fields: string[] | undefined): number | undefined {
   if (fields === undefined) return undefined;
   const [pidText, bootId, start] = fields;
   const pid = Number(pidText);
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
-  if (bootId === undefined) {
-    // (the pid alone: alive and running procrec)
-    return /procrec|cli\/main\.ts/.test(readProc(`/proc/${pid}/cmdline`))
-      ? pid
-      : undefined;
-  }
+  // (a running procrec: a file that names another process, as a forged
+  // one naming pid 1 with its start time did, names no writer; found by
+  // review)
+  const procrec = () =>
+    /procrec|cli\/main\.ts/.test(readProc(`/proc/${pid}/cmdline`));
+  if (bootId === undefined) return procrec() ? pid : undefined;
   if (bootId !== thisBoot() || start !== startOf(pid)) return undefined;
-  return pid;
+  return procrec() ? pid : undefined;
 }
 
 /**
