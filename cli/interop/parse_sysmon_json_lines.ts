@@ -46,8 +46,38 @@ export async function* parseSysmonJsonLines(
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       throw new ImportInputError(file, no, undefined, "is not a JSON object");
     }
-    yield jsonRecord(value as Record<string, unknown>, file, no);
+    yield wellFormed(jsonRecord(value as Record<string, unknown>, file, no));
   }
+}
+
+/**
+ * `r`, when its texts are all Unicode: a JSON escape of half a surrogate
+ * pair (`\ud800`) is none, and was written to the recording as bytes that
+ * are no UTF-8 (found by review).
+ */
+function wellFormed(r: SysmonRecord): SysmonRecord {
+  const check = (field: string, v: string | undefined) => {
+    if (v === undefined || v.isWellFormed()) return;
+    const at = [...v].find((c) => {
+      const u = c.charCodeAt(0);
+      return c.length === 1 && u >= 0xd800 && u <= 0xdfff;
+    })!;
+    throw new ImportInputError(
+      r.file,
+      r.line,
+      field,
+      `holds half a surrogate pair (\\u${
+        at.charCodeAt(0).toString(16)
+      }), which is no character: expected text`,
+    );
+  };
+  check("host", r.host);
+  check("provider", r.provider);
+  for (const [k, v] of Object.entries(r.data)) {
+    check("a field name", k);
+    check(k, v);
+  }
+  return r;
 }
 
 function jsonRecord(

@@ -8,9 +8,10 @@
  * longer than {@link MAX_EVENT_CHARS} is refused, naming its line.
  *
  * Limitation: a deliberately small reader, not a general XML parser. It reads
- * the five predefined entities, numeric character references and CDATA;
- * anything outside `<Event>` elements (prolog, comments, other elements) is
- * skipped.
+ * the five predefined entities, numeric character references of the
+ * characters XML allows and CDATA; anything outside `<Event>` elements
+ * (prolog, comments, other elements) is skipped, a comment whole (an
+ * `<Event>` inside one is none).
  *
  * @module
  */
@@ -57,8 +58,51 @@ export async function* parseSysmonXml(
     return decoder.decode(r.value, { stream: true });
   };
   for (;;) {
+    // (a comment is skipped whole: an <Event> commented out is no event;
+    // found by review, it was imported)
+    const comment = buf.indexOf("<!--");
     EVENT_START.lastIndex = 0;
     const m = EVENT_START.exec(buf);
+    if (comment >= 0 && (!m || comment < m.index)) {
+      bufLine += countLines(buf, 0, comment);
+      buf = buf.slice(comment);
+      let close = buf.indexOf("-->", 4);
+      // (gathered piece by piece, each searched once with the two
+      // characters an end may begin in before it, joined once)
+      if (close < 0) {
+        const parts = [buf];
+        let total = buf.length;
+        let tail = buf.slice(4).slice(-2); // (not the "--" of "<!--")
+        while (close < 0) {
+          if (eof) {
+            throw new ImportInputError(
+              file,
+              bufLine,
+              undefined,
+              "a comment (<!--) is not closed before the end of the input",
+            );
+          }
+          if (total > MAX_EVENT_CHARS) {
+            throw new ImportInputError(
+              file,
+              bufLine,
+              undefined,
+              `a comment is longer than the limit of ${MAX_EVENT_CHARS} characters`,
+            );
+          }
+          const text = await next();
+          const at = (tail + text).indexOf("-->");
+          if (at >= 0) close = total - tail.length + at;
+          parts.push(text);
+          total += text.length;
+          tail = (tail + text).slice(-2);
+        }
+        buf = parts.join("");
+      }
+      bufLine += countLines(buf, 0, close + 3);
+      buf = buf.slice(close + 3);
+      continue;
+    }
     const start = m ? m.index : -1;
     const end = start >= 0 ? buf.indexOf(EVENT_END, start) : -1;
     if (start >= 0 && end >= 0) {
@@ -163,6 +207,16 @@ function eventRecord(xml: string, file: string, line: number): SysmonRecord {
       const name = NAME_ATTR.exec(attrs);
       if (!name) continue;
       const key = decodeText(name[1] ?? name[2], file, line);
+      // (Sysmon names each field once: of two, the last was taken
+      // silently; found by review)
+      if (Object.hasOwn(data, key)) {
+        throw new ImportInputError(
+          file,
+          line,
+          key,
+          "is given twice in one event (two <Data Name=...> elements of that name), expected once",
+        );
+      }
       data[key] = decodeText(text, file, line, key);
     }
   }
@@ -264,9 +318,11 @@ function decodeText(
         file,
         line,
         field,
-        `holds "${
-          s.slice(amp, Math.min(s.length, amp + 12))
-        }", expected an XML entity or character reference`,
+        /^#(x[0-9a-fA-F]+|[0-9]+)$/.test(name)
+          ? `holds "&${name};", a reference to no character XML allows (half a surrogate pair, a control character or past U+10FFFF)`
+          : `holds "${
+            s.slice(amp, Math.min(s.length, amp + 12))
+          }", expected an XML entity or character reference`,
       );
     }
     out += ch;
@@ -275,6 +331,15 @@ function decodeText(
   return out;
 }
 
+/**
+ * The character a reference names, when XML allows it (its `Char`: tab,
+ * newline, carriage return, U+0020 to U+D7FF, U+E000 to U+FFFD, U+10000 and
+ * above): `&#xD800;` made a lone surrogate, written to the recording as
+ * bytes that are no UTF-8, and `&#0;` a NUL (found by review).
+ */
 function codePoint(n: number): string | undefined {
-  return n <= 0x10ffff ? String.fromCodePoint(n) : undefined;
+  const ok = n === 0x9 || n === 0xa || n === 0xd ||
+    (n >= 0x20 && n <= 0xd7ff) || (n >= 0xe000 && n <= 0xfffd) ||
+    (n >= 0x10000 && n <= 0x10ffff);
+  return ok ? String.fromCodePoint(n) : undefined;
 }

@@ -10,20 +10,25 @@ const GUID =
 const EARLIEST = Date.UTC(2000, 0, 1) / 1000;
 
 /**
- * The key two GUIDs are compared by (trimmed, lower case), or `undefined` for
- * an empty or all-zero GUID (Sysmon's "no process").
+ * The key two GUIDs are compared by (trimmed, lower case, without the braces
+ * around a GUID of the usual shape: `{AB...}` and `ab...` are one process;
+ * found by review, they were two), or `undefined` for an empty or all-zero
+ * GUID (Sysmon's "no process").
  *
  * @example
  * ```ts
  * import { guidKey } from "./sysmon_guid.ts";
  * if (guidKey("{AB-1}") !== "{ab-1}") throw new Error();
+ * const g = "8EE6D027-E76D-5F51-3B03-000000000400";
+ * if (guidKey(`{${g}}`) !== guidKey(g)) throw new Error();
  * if (guidKey("{00000000-0000-0000-0000-000000000000}") !== undefined) throw new Error();
  * ```
  */
 export function guidKey(guid: string | undefined): string | undefined {
   const k = guid?.trim().toLowerCase();
   if (!k || /^\{?[0-]*\}?$/.test(k)) return undefined;
-  return k;
+  const m = GUID.exec(k);
+  return m ? m.slice(1, 6).join("-") : k;
 }
 
 /**
