@@ -64,3 +64,42 @@ Deno.test("doctor looks at recordings/ of the working directory without being as
     assert(c?.warn, JSON.stringify(c));
   });
 });
+
+Deno.test("doctor and service install warn about a recordings directory another user owns, private as it may be (found by review)", async () => {
+  if (Deno.uid() !== 0) {
+    console.log("skipped: needs root, to give the directory to another user");
+    return;
+  }
+  await withTempDir(async (tmp) => {
+    const dir = `${tmp}/cases`;
+    await Deno.mkdir(dir, { mode: 0o700 });
+    await Deno.chmod(dir, 0o700);
+    await Deno.writeTextFile(`${dir}/a.cbor`, "x", { mode: 0o600 });
+    await Deno.chown(`${dir}/a.cbor`, 1000, 1000);
+    let c = await dirCheck(tmp, dir, ["--dir", dir]);
+    assert(c?.warn === true, JSON.stringify(c));
+    assert(
+      c.detail.includes(`owned by another user`) &&
+        c.detail.includes(`${dir}/a.cbor (uid 1000)`),
+      c.detail,
+    );
+    assert(c.fix?.includes(`chown -R 0 ${dir}`), c.fix);
+    await Deno.chown(`${dir}/a.cbor`, 0, 0);
+    c = await dirCheck(tmp, dir, ["--dir", dir]);
+    assert(c && c.ok && !c.warn, JSON.stringify(c));
+    // service install says so of the directory itself
+    await Deno.chown(dir, 1000, 1000);
+    await Deno.mkdir(`${tmp}/units`);
+    const r = await procrec([
+      "service",
+      "install",
+      "--dir",
+      dir,
+      "--unit-dir",
+      `${tmp}/units`,
+      "--no-enable",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    assert(r.stderr.includes("is owned by uid 1000"), r.stderr);
+  });
+});

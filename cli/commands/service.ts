@@ -86,10 +86,18 @@ export function register(program: Command): void {
       const unit = systemdUnit(await unitOf(flags));
       // a new directory is the recorder's own (0700); an existing one keeps
       // its mode (it may be shared), with a note when others can read it
-      const existed = await Deno.stat(flags.dir).then(
-        (st) => st.mode ?? 0,
-        () => undefined,
-      );
+      const st = await Deno.stat(flags.dir).catch(() => undefined);
+      const existed = st ? st.mode ?? 0 : undefined;
+      // (another user owns it: that user can delete or alter the
+      // recorder's evidence; found by review)
+      const me = Deno.uid();
+      if (st && st.uid !== null && st.uid !== 0 && st.uid !== me) {
+        printErr(
+          `procrec: warning: "${flags.dir}" is owned by uid ${st.uid}, not by the recorder's user: that user can delete or alter what is recorded there (chown -R ${
+            me ?? 0
+          } it; left as it is)\n`,
+        );
+      }
       if (existed === undefined) {
         await Deno.mkdir(flags.dir, { recursive: true, mode: 0o700 });
         await Deno.chmod(flags.dir, 0o700);

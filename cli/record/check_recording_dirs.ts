@@ -1,7 +1,8 @@
 /**
  * Whether recordings directories keep their evidence to their owner: a
- * directory, or a file in it, that other users can read (or write) is
- * reported with the files concerned and the command that fixes it. Needs
+ * directory, or a file in it, that other users can read (or write), or that
+ * another user than this process's and root owns, is reported with the
+ * files concerned and the command that fixes it. Needs
  * `--allow-read` for the directories.
  *
  * Looks at the directories that exist (a missing one is no concern: record
@@ -24,7 +25,27 @@ interface DirFindings {
   openDirs: string[];
   /** Files others may read or write. */
   openFiles: string[];
+  /**
+   * The directory, subdirectories and files owned by another user than this
+   * process's and root: that user can delete or alter the evidence, or
+   * forge a writer.pid (found by review: mode bits alone were looked at).
+   */
+  foreign: string[];
   entries: number;
+}
+
+/** This process's user id (undefined where it cannot be known). */
+function ownUid(): number | undefined {
+  try {
+    return Deno.uid() ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `st` is owned by another user than `me` and root. */
+function foreignOwner(st: Deno.FileInfo, me: number | undefined): boolean {
+  return me !== undefined && st.uid !== null && st.uid !== 0 && st.uid !== me;
 }
 
 /**
@@ -62,9 +83,17 @@ export async function checkRecordingDirs(dirs: string[]): Promise<HostCheck[]> {
       });
       continue;
     }
-    const f: DirFindings = { openDirs: [], openFiles: [], entries: 0 };
-    await walk(dir, st, 0, f);
-    if (f.openDirs.length === 0 && f.openFiles.length === 0) {
+    const f: DirFindings = {
+      openDirs: [],
+      openFiles: [],
+      foreign: [],
+      entries: 0,
+    };
+    await walk(dir, st, 0, f, ownUid());
+    if (
+      f.openDirs.length === 0 && f.openFiles.length === 0 &&
+      f.foreign.length === 0
+    ) {
       checks.push({
         name,
         ok: true,
@@ -86,13 +115,34 @@ export async function checkRecordingDirs(dirs: string[]): Promise<HostCheck[]> {
         }`,
       );
     }
+    if (f.foreign.length) {
+      parts.push(
+        `owned by another user, who can delete or alter what is recorded: ${
+          list(f.foreign)
+        }`,
+      );
+    }
+    const fixes = [
+      ...(f.openDirs.length || f.openFiles.length
+        ? [
+          `chmod -R o-rwx ${quote(dir)} (new recordings are 0600 in a 0700 ` +
+          `directory; --group NAME gives a group 0640/0750)`,
+        ]
+        : []),
+      ...(f.foreign.length
+        ? [`chown -R ${ownUid() ?? 0} ${quote(dir)} (the recorder's user)`]
+        : []),
+    ];
     checks.push({
       name,
       ok: true,
       warn: true,
-      detail: `evidence readable by others: ${parts.join("; ")}`,
-      fix: `chmod -R o-rwx ${quote(dir)} (new recordings are 0600 in a 0700 ` +
-        `directory; --group NAME gives a group 0640/0750)`,
+      detail: `${
+        f.openDirs.length || f.openFiles.length
+          ? "evidence readable by others"
+          : "evidence in another user's hands"
+      }: ${parts.join("; ")}`,
+      fix: fixes.join("; "),
     });
   }
   return checks;
@@ -103,8 +153,10 @@ async function walk(
   st: Deno.FileInfo,
   depth: number,
   f: DirFindings,
+  me: number | undefined,
 ): Promise<void> {
   if ((st.mode ?? 0) & 0o007) f.openDirs.push(`${dir} (${octal(st.mode!)})`);
+  if (foreignOwner(st, me)) f.foreign.push(`${dir} (uid ${st.uid})`);
   if (depth > MAX_DEPTH) return;
   let entries: Deno.DirEntry[];
   try {
@@ -124,9 +176,12 @@ async function walk(
     } catch {
       continue;
     }
-    if (est.isDirectory) await walk(path, est, depth + 1, f);
-    else if (est.isFile && est.size > 0 && (est.mode ?? 0) & 0o006) {
-      f.openFiles.push(`${path} (${octal(est.mode!)})`);
+    if (est.isDirectory) await walk(path, est, depth + 1, f, me);
+    else {
+      if (est.isFile && est.size > 0 && (est.mode ?? 0) & 0o006) {
+        f.openFiles.push(`${path} (${octal(est.mode!)})`);
+      }
+      if (foreignOwner(est, me)) f.foreign.push(`${path} (uid ${est.uid})`);
     }
   }
 }
