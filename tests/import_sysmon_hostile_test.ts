@@ -176,3 +176,23 @@ Deno.test("import sysmon: a process GUID with and without braces is one process;
     assertEquals(leap.code, 0, leap.stderr);
   });
 });
+
+Deno.test("import sysmon: UTF-16 without its byte order mark is named as such (it was 'no Sysmon Event ID 1 or 5 records')", async () => {
+  await withTempDir(async (dir) => {
+    const xml = `<Events>${event(BASE)}</Events>`;
+    const le = new Uint8Array(xml.length * 2);
+    for (let i = 0; i < xml.length; i++) {
+      le[2 * i] = xml.charCodeAt(i) & 0xff;
+      le[2 * i + 1] = xml.charCodeAt(i) >> 8;
+    }
+    await Deno.writeFile(`${dir}/u16.xml`, le);
+    const r = await procrec(["import", "sysmon", "u16.xml", "-o", "u.cbor"], {
+      cwd: dir,
+    });
+    assertEquals(r.code, 2, r.stderr);
+    assert(
+      r.stderr.includes("looks like UTF-16 without a byte order mark"),
+      r.stderr,
+    );
+  });
+});

@@ -30,6 +30,12 @@ export type SysmonFormat = "jsonl" | "xml";
  * ```ts
  * import { detectSysmonFormat } from "./parse_sysmon.ts";
  * const f = detectSysmonFormat(new TextEncoder().encode("\ufeff  <Events>"), "x");
+ * try {
+ *   detectSysmonFormat(new Uint8Array([0x3c, 0, 0x45, 0]), "y");
+ *   throw new Error("UTF-16 taken for UTF-8");
+ * } catch (e) {
+ *   if (!/UTF-16 without a byte order mark/.test((e as Error).message)) throw e;
+ * }
  * if (f !== "xml") throw new Error(String(f));
  * ```
  */
@@ -43,6 +49,20 @@ export function detectSysmonFormat(
     const c = head[i];
     if (c === 0x0a) line++;
     if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
+    // (UTF-16 without its byte order mark: a NUL beside each ASCII
+    // character; read as UTF-8 it held no record, and the import said only
+    // that; found by review)
+    if (
+      (c === 0x7b || c === 0x3c) && i + 1 < head.length && head[i + 1] === 0 ||
+      c === 0 && (head[i + 1] === 0x7b || head[i + 1] === 0x3c)
+    ) {
+      throw new ImportInputError(
+        file,
+        line,
+        undefined,
+        "looks like UTF-16 without a byte order mark (a NUL byte beside each character): save it as UTF-8, or as UTF-16 with its byte order mark",
+      );
+    }
     if (c === 0x7b) return "jsonl";
     if (c === 0x3c) return "xml";
     throw new ImportInputError(
