@@ -12,7 +12,10 @@ import {
   hostRecording,
   publishRaw,
 } from "./_nats_helpers.ts";
-import { assert, assertEquals, procrec } from "./_record_helpers.ts";
+import { assert, assertEquals, procrec, withTmpfs } from "./_record_helpers.ts";
+import { RecordingWriter } from "../cli/log/mod.ts";
+import { recordingPieces } from "../cli/nats/recording_pieces.ts";
+import { testHeader, workload } from "./_recording_helpers.ts";
 
 Deno.test("collect of a hostile host: bad pieces named and never written, a host passed off, ids claimed first; the genuine host's recordings whole, then and on later runs", async () => {
   await withCluster(async (c, dir) => {
@@ -314,5 +317,101 @@ Deno.test("collect names a recording whose file cannot be opened, and collects t
       await fileSha(`${out}/web-3/${b.id}.cbor`),
       await fileSha(`${dir}/b.cbor`),
     );
+  }, { nodes: 1 });
+});
+
+Deno.test("collect: a message whose headers cannot be read (a line break in a value) is named and skipped; the other hosts' recordings are collected (it stopped every run; found by review)", async () => {
+  await withCluster(async (c, dir) => {
+    const out = `${dir}/out`;
+    const a = await hostRecording(`${dir}/a.cbor`, "web-2", 1);
+    await publishRaw(
+      c,
+      a.pieces.map((p) => ({
+        subject: `procrec.web-2.${a.id}`,
+        index: String(p.index),
+        bytes: p.bytes,
+      })),
+    );
+    // a raw HPUB: the client library refuses to send such a header
+    const conn = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: c.nodes[0].port,
+    });
+    const enc = new TextEncoder();
+    const hdr = "NATS/1.0\r\nProcrec-Piece: 1\r\nX: a\nb\r\n\r\n";
+    await conn.write(
+      enc.encode(
+        `CONNECT {"verbose":false,"headers":true}\r\nHPUB procrec.evil.${
+          "a".repeat(32)
+        } ${hdr.length} ${hdr.length + 1}\r\n${hdr}x\r\nPING\r\n`,
+      ),
+    );
+    const buf = new Uint8Array(4096);
+    let said = "";
+    while (!said.includes("PONG")) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      said += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    conn.close();
+    for (const run of [1, 2]) {
+      const r = await collect(c.url, out);
+      assertEquals(r.code, run === 1 ? 1 : 0, `run ${run}: ${r.stderr}`);
+      if (run === 1) {
+        assert(r.stderr.includes("its headers cannot be read"), r.stderr);
+      }
+    }
+    assertEquals(
+      await fileSha(`${out}/web-2/${a.id}.cbor`),
+      await fileSha(`${dir}/a.cbor`),
+    );
+  }, { nodes: 1 });
+});
+
+Deno.test("collect on a full disk stops with exit 2 and acknowledges nothing it did not write; the next run, with space, completes the recording (found by review: the rest was lost to later runs)", async () => {
+  if (Deno.uid() !== 0) {
+    console.log("skipped: needs root, to mount a small tmpfs");
+    return;
+  }
+  await withCluster(async (c, dir) => {
+    const path = `${dir}/big.cbor`;
+    const w = await RecordingWriter.create(
+      path,
+      testHeader({ host: "web-1" }),
+      { chunkEvents: 64, flushIntervalMs: 0 },
+    );
+    for (const e of workload(3000)) w.write(e);
+    await w.close();
+    const big = await recordingPieces(path);
+    const size = (await Deno.stat(path)).size;
+    await publishRaw(
+      c,
+      big.pieces.map((p) => ({
+        subject: `procrec.web-1.${big.id}`,
+        index: String(p.index),
+        bytes: p.bytes,
+      })),
+    );
+    const mnt = `${dir}/mnt`;
+    await Deno.mkdir(mnt);
+    // (room for about a third of the recording)
+    const pages = Math.ceil(size / 3 / 4096);
+    await withTmpfs(mnt, `${pages * 4}k`, async () => {
+      const out = `${mnt}/out`;
+      const full = await collect(c.url, out);
+      assertEquals(full.code, 2, full.stdout + full.stderr);
+      assert(full.stderr.includes("collect stopped"), full.stderr);
+      const remount = await new Deno.Command("mount", {
+        args: ["-o", "remount,size=16m", mnt],
+      }).output();
+      assertEquals(remount.code, 0, new TextDecoder().decode(remount.stderr));
+      // (the pieces not acknowledged come back once their ack wait ends)
+      const again = await collect(c.url, out);
+      assertEquals(again.code, 0, again.stdout + again.stderr);
+      assertEquals(
+        await fileSha(`${out}/web-1/${big.id}.cbor`),
+        await fileSha(path),
+      );
+    });
   }, { nodes: 1 });
 });

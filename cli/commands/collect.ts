@@ -120,6 +120,13 @@ export function register(program: Command): void {
               ? `and ${released.join(", ")} no longer listed\n`
               : ""),
         );
+        // (the output failed: an error, whatever else the run found)
+        if (result.stoppedBy !== undefined) {
+          printErr(
+            `procrec: collect stopped: ${result.stoppedBy}; run it again once the output can be written\n`,
+          );
+          return 2;
+        }
         const bad = result.alteredCount > 0 || withHole > 0 ||
           result.recordings.some((r) => r.gap() !== undefined);
         return bad ? 1 : 0;

@@ -11,3 +11,4 @@ export * from "./open_output.ts";
 export * from "./make_output_dir.ts";
 export * from "./read_input.ts";
 export * from "./concat_bytes.ts";
+export * from "./disk_full.ts";

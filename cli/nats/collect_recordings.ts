@@ -30,6 +30,7 @@ import {
   type CollectProblem,
 } from "./collected_recording.ts";
 import { ResidentRecordings } from "./_resident_recordings.ts";
+import { isDiskFull } from "../io/disk_full.ts";
 
 /** Options of {@link collectRecordings}. */
 export interface CollectOptions extends ConnectOptions {
@@ -84,6 +85,29 @@ export interface CollectResult {
   released: { complete: number; unfinished: number; withHole: number };
   /** Messages taken from the stream in this run. */
   messages: number;
+  /**
+   * Why the run stopped early: a recording could not be written for want
+   * of space or for an I/O error of the output's file system. Its pieces
+   * from there on are left unacknowledged, and the next run writes them.
+   */
+  stoppedBy?: string;
+}
+
+/**
+ * Whether `e` is the output's file system failing (full, over quota,
+ * read-only, an I/O error), not something about the recording: the run
+ * stops, and the pieces not written stay in the stream for the next run.
+ * Acknowledged, as before, they were lost to every later run of this
+ * consumer with nothing said (found by review).
+ */
+function writeFailure(e: unknown): boolean {
+  if (isDiskFull(e)) return true;
+  for (let x = e as Error | undefined; x; x = x.cause as Error | undefined) {
+    const code = (x as { code?: unknown }).code;
+    if (code === "EIO" || code === "EROFS") return true;
+    if (/os error (5|30)\b/.test(String(x.message ?? ""))) return true;
+  }
+  return false;
 }
 
 const BATCH = 256;
@@ -120,6 +144,8 @@ export async function collectRecordings(
     opts.onProblem?.(p);
   };
   let messages = 0;
+  /** Why the run stops after this batch (see {@link writeFailure}). */
+  let stoppedBy: string | undefined;
   try {
     await markCollectDir(opts.outDir);
     const jsm = await waitJetStream(nc);
@@ -192,6 +218,10 @@ export async function collectRecordings(
             : await CollectedRecording.open(opts.outDir, host, id);
         } catch (e) {
           broken.add(key);
+          if (writeFailure(e)) {
+            stop(key, e, seq);
+            return undefined;
+          }
           name({
             host,
             id,
@@ -211,10 +241,26 @@ export async function collectRecordings(
     // a recording that cannot be written (its file removed, the disk
     // full...): named, and no more of its pieces are written in this run;
     // the other hosts' go on
+    // the output's file system failing: the run stops after this batch,
+    // and the pieces of the recording it failed on are not acknowledged
+    const unwritten = new Set<string>();
+    const stop = (key: string, e: unknown, seq?: number) => {
+      unwritten.add(key);
+      const [host, id] = key.split("/");
+      const reason = `${
+        (e as Error).message
+      }; collect stops: its pieces from here on are not acknowledged, and the next collect run writes them`;
+      stoppedBy ??= `${key}: ${reason}`;
+      name({ host, id, seq, reason });
+    };
     const fail = (r: CollectedRecording, e: unknown, seq?: number) => {
       const key = `${r.host}/${r.id}`;
       resident.drop(key);
       broken.add(key);
+      if (writeFailure(e)) {
+        stop(key, e, seq);
+        return;
+      }
       name({
         host: r.host,
         id: r.id,
@@ -244,11 +290,23 @@ export async function collectRecordings(
         want = Math.max(1, Math.min(BATCH, left));
       }
       const touched = new Set<CollectedRecording>();
+      /** The recording of each message taken ("" for none). */
+      const keyOf = new Map<JsMsg, string>();
+      /** Messages not looked at: the run stopped before them. */
+      let untaken = 0;
       for (const m of batch) {
+        if (stoppedBy !== undefined) {
+          untaken++;
+          continue;
+        }
         messages++;
         const where = parsePieceSubject(opts.prefix, m.subject);
+        // (a header a hostile host made unreadable is no piece's: reading
+        // it threw, and stopped every collect run for all hosts; found by
+        // review)
+        const headers = readHeaders(m);
         // (digits only: "", "0x1" or " 2 " are no index)
-        const indexText = m.headers?.get(PIECE_HEADER) ?? "";
+        const indexText = headers?.get(PIECE_HEADER) ?? "";
         const index = /^(0|[1-9][0-9]*)$/.test(indexText)
           ? Number(indexText)
           : NaN;
@@ -258,10 +316,14 @@ export async function collectRecordings(
             id: where?.id ?? "?",
             seq: m.seq,
             reason:
-              `message ${m.seq} on "${m.subject}" is not a recording piece (subject PREFIX.<host>.<id> and a Procrec-Piece header expected); skipped`,
+              `message ${m.seq} on "${m.subject}" is not a recording piece (subject PREFIX.<host>.<id> and a Procrec-Piece header expected${
+                headers === null ? "; its headers cannot be read" : ""
+              }); skipped`,
           });
+          keyOf.set(m, "");
           continue;
         }
+        keyOf.set(m, `${where.host}/${where.id}`);
         const r = await recording(where.host, where.id, m.seq);
         if (r === undefined) continue;
         const wasComplete = r.state === "complete";
@@ -271,7 +333,7 @@ export async function collectRecordings(
             const p of r.accept({
               index,
               bytes: m.data,
-              claimedHash: m.headers?.get(HASH_HEADER) || undefined,
+              claimedHash: headers?.get(HASH_HEADER) || undefined,
               seq: m.seq,
             })
           ) name(p);
@@ -296,9 +358,25 @@ export async function collectRecordings(
           fail(r, e);
         }
       }
-      // written and synced: now the stream may forget them
-      for (const m of batch) m.ack();
+      // written and synced: now the stream may forget them (but for those
+      // of a recording the output failed on, and those not taken: they come
+      // back to the next run)
+      for (const m of batch) {
+        const key = keyOf.get(m);
+        if (key !== undefined && !unwritten.has(key)) m.ack();
+      }
       if (batch.length > 0) await nc.flush();
+      if (stoppedBy !== undefined) {
+        if (untaken > 0) {
+          opts.onProblem?.({
+            host: "?",
+            id: "?",
+            reason:
+              `${untaken} more pieces of this batch were not looked at (collect stopped); the next run takes them`,
+          });
+        }
+        break;
+      }
       // (a follower keeps a bounded number in memory, whatever comes)
       if (opts.follow) resident.release();
       // caught up: nothing left in the stream for this consumer, and
@@ -350,7 +428,20 @@ export async function collectRecordings(
       withHole: resident.releasedUnfinished.withHole,
     },
     messages,
+    ...(stoppedBy !== undefined ? { stoppedBy } : {}),
   };
+}
+
+/**
+ * The headers of `m`, `undefined` when it has none, `null` when they cannot
+ * be read (the client throws on a value holding a line break).
+ */
+function readHeaders(m: JsMsg): JsMsg["headers"] | null {
+  try {
+    return m.headers;
+  } catch {
+    return null;
+  }
 }
 
 /** Writes {@link COLLECT_MARK} in `dir` when it is not there. */

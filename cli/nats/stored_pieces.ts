@@ -41,7 +41,11 @@ export async function storedPieces(
     const iter = await c.fetch({ max_messages: 1000, expires: 2000 });
     for await (const m of iter) {
       seen++;
-      const i = Number(m.headers?.get(PIECE_HEADER));
+      // (headers that cannot be read are no piece's: the client throws)
+      let i = NaN;
+      try {
+        i = Number(m.headers?.get(PIECE_HEADER));
+      } catch { /* not a piece */ }
       if (Number.isSafeInteger(i)) out.add(i);
       if (m.info.pending === 0) seen = total;
     }

@@ -39,7 +39,7 @@ import {
 } from "../log/segment_directory.ts";
 import { toHex } from "../log/_hash.ts";
 import { LiveProcesses } from "../analysis/live_processes.ts";
-import { makeOutputDir, openOutput } from "../io/mod.ts";
+import { isDiskFull, makeOutputDir, openOutput } from "../io/mod.ts";
 import type { Retention, Rotation } from "./parse_rotation.ts";
 import { readKernelFileOnce } from "../native/ffi.ts";
 import { type DirLock, lockHolder, takeLock } from "./_dir_lock.ts";
@@ -79,19 +79,6 @@ interface ClosedSegment {
 }
 
 type Previous = NonNullable<SegmentInfo["previous"]>;
-
-/** Whether `e` (or its cause) is a full disk or an exceeded quota. */
-export function isDiskFull(e: unknown): boolean {
-  for (let x = e as Error | undefined; x; x = x.cause as Error | undefined) {
-    const code = (x as { code?: unknown }).code;
-    if (code === "ENOSPC" || code === "EDQUOT") return true;
-    const m = String(x.message ?? "");
-    if (/os error (28|122)\b|No space left|quota exceeded/i.test(m)) {
-      return true;
-    }
-  }
-  return false;
-}
 
 function randomId(): string {
   return toHex(crypto.getRandomValues(new Uint8Array(16)));
