@@ -201,3 +201,89 @@ Deno.test("hunt hunts each boot of a segment directory on its own; diff and expo
     }
   });
 });
+
+Deno.test("report of a directory that spans a reboot names the last segment before the reboot when it is gone (each boot read alone checked no link across; found by review)", async () => {
+  await withTempDir(async (dir) => {
+    const segs = `${dir}/segs`;
+    await Deno.mkdir(segs);
+    await twoBoots(segs);
+    // boot A's segment, and one after it, before the reboot: boot B's
+    // first segment is made to follow the second
+    const names = [...Deno.readDirSync(segs)].map((e) => e.name).sort();
+    const [a1, b1] = names;
+    const endA1 = await readSegmentEnd(`${segs}/${a1}`);
+    const u = 1_790_000_000_000_000_000n + 1_800_000_000_000n;
+    const a2 = segmentName("web", u);
+    const w = await RecordingWriter.create(
+      `${segs}/${a2}`,
+      testHeader({
+        host: "web",
+        bootId: BOOT_A,
+        timeBase: { monoNs: 1_000_000_000n, utcNs: 1_790_000_000_000_000_000n },
+        segment: {
+          id: "a2",
+          run: "r1",
+          index: 1,
+          startUtcNs: u,
+          previous: {
+            name: a1,
+            id: "a1",
+            finalHash: endA1.finalHash,
+            closed: true,
+          },
+          alive: [],
+        },
+      }),
+      { flushIntervalMs: 0 },
+    );
+    w.write(processCreate(1_800_000_000_100, 800, 1));
+    await w.close();
+    // boot B's first segment, rewritten to follow a2
+    const bEvents = [
+      processCreate(1000, 900, 700),
+      exec(1001, 900, "/usr/bin/backup.sh", ["backup.sh", "--nightly"]),
+    ];
+    const endA2 = await readSegmentEnd(`${segs}/${a2}`);
+    await Deno.remove(`${segs}/${b1}`);
+    const u2 = 1_790_000_000_000_000_000n + 3_600_000_000_000n;
+    const wb = await RecordingWriter.create(
+      `${segs}/${b1}`,
+      testHeader({
+        host: "web",
+        bootId: BOOT_B,
+        timeBase: { monoNs: 5_000_000_000n, utcNs: u2 },
+        segment: {
+          id: "b1",
+          run: "r2",
+          index: 0,
+          startUtcNs: u2,
+          previous: {
+            name: a2,
+            id: "a2",
+            finalHash: endA2.finalHash,
+            closed: true,
+          },
+          alive: [],
+        },
+      }),
+      { flushIntervalMs: 0 },
+    );
+    for (const e of bEvents) wb.write(e);
+    await wb.close();
+    const intact = await procrec(["report", segs, "-o", `${dir}/ok.html`]);
+    assertEquals(intact.code, 0, intact.stderr);
+    const ok = (await pageData(`${dir}/ok.html`)).data;
+    assertEquals(
+      ok.recordings.map((r: { problems: string[] }) => r.problems),
+      [[], []],
+    );
+    await Deno.remove(`${segs}/${a2}`);
+    const r = await procrec(["report", segs, "-o", `${dir}/r.html`]);
+    assertEquals(r.code, 0, r.stderr);
+    const { data } = await pageData(`${dir}/r.html`);
+    const problems = data.recordings.map((x: { problems: string[] }) =>
+      x.problems.join("\n")
+    );
+    assert(problems[1].includes("(id a2) is not there"), problems.join(" | "));
+  });
+});

@@ -62,6 +62,41 @@ Deno.test("verify: a closed newest segment cut short is incomplete, whatever a w
   });
 });
 
+Deno.test("verify: a newest segment cut short under its .incomplete name is incomplete when writer.pid names a process that says it is procrec but holds no writer.lock", async () => {
+  await withTempDir(async (dir) => {
+    const paths = await threeSegments(dir);
+    const newest = paths[2];
+    const starts = await itemStarts(newest);
+    await Deno.truncate(newest, starts[3]);
+    await Deno.rename(newest, `${newest}.incomplete`);
+    // (a process whose command line says procrec, as exec -a makes it)
+    const fake = new Deno.Command("bash", {
+      args: ["-c", "exec -a procrec sleep 60"],
+    }).spawn();
+    try {
+      for (let i = 0; i < 100; i++) {
+        const cmd = await Deno.readTextFile(`/proc/${fake.pid}/cmdline`)
+          .catch(() => "");
+        if (cmd.startsWith("procrec")) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const boot = Deno.readTextFileSync("/proc/sys/kernel/random/boot_id")
+        .trim();
+      await Deno.writeTextFile(
+        `${dir}/writer.pid`,
+        `${fake.pid} ${boot} ${startOf(fake.pid)}\n`,
+      );
+      await Deno.writeTextFile(`${dir}/writer.lock`, "");
+      const r = await procrec(["verify", dir]);
+      assertEquals(r.code, 1, r.stdout + r.stderr);
+      assert(!/being written by a live recorder/.test(r.stdout), r.stdout);
+    } finally {
+      fake.kill("SIGKILL");
+      await fake.status;
+    }
+  });
+});
+
 Deno.test("verify: a segment whose trailer was removed, while its successor says it was closed, is tampered", async () => {
   await withTempDir(async (dir) => {
     const paths = await threeSegments(dir);

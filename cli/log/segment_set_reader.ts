@@ -93,6 +93,8 @@ export class SegmentSetReader implements RecordingSource {
   readonly gaps: SegmentGap[] = [];
   #used = false;
   #onClose: (() => Promise<void>) | undefined;
+  /** The reader of the boot before this one ({@link byBoot}). */
+  #before: SegmentSetReader | undefined;
   /** The segment being read (its bytes are in the report once it is done). */
   #current: RecordingReader | undefined;
 
@@ -262,7 +264,7 @@ export class SegmentSetReader implements RecordingSource {
     if (boots.length <= 1) return [this];
     if (this.#used) throw new Error(`Cannot read "${this.name}" twice`);
     this.#used = true;
-    return boots.map((segs, i) => {
+    const readers = boots.map((segs, i) => {
       const r = new SegmentSetReader(
         `${this.name} (boot ${segs[0].header.bootId})`,
         segs[0].header,
@@ -274,6 +276,13 @@ export class SegmentSetReader implements RecordingSource {
       if (i === boots.length - 1) r.#onClose = this.#onClose;
       return r;
     });
+    // (each later boot checks its link to the boot before, read before it:
+    // the last segment before a reboot removed or replaced is named, as in
+    // one read of the whole; found by review)
+    for (let i = 1; i < readers.length; i++) {
+      readers[i].#before = readers[i - 1];
+    }
+    return readers;
   }
 
   /** The events of every segment, in order, with gaps as `lost` events. */
@@ -344,7 +353,13 @@ export class SegmentSetReader implements RecordingSource {
       // (an empty file a crash left holds nothing of the chain)
       if (!u.empty) r.chainIntact = false;
     }
-    let prev: SegmentRead | undefined;
+    // the boot before's last segment, read whole: the first segment's link
+    // is checked against it, its gaps named but no loss of this boot's
+    const before = this.#before;
+    const beforeLast = before?.segmentsRead.at(-1);
+    let prev: SegmentRead | undefined =
+      beforeLast?.entry === before?.segments.at(-1) ? beforeLast : undefined;
+    const crossBoot = prev !== undefined;
     let complete = true;
     for (const [i, entry] of this.segments.entries()) {
       const h = entry.header;
@@ -361,7 +376,8 @@ export class SegmentSetReader implements RecordingSource {
           type: g.reason === "chain" ? "chain" : "gap",
           reason: `${entry.name}: ${g.message}`,
         });
-        if (lost) pre.push(lost);
+        // (what the boot before lost is not this boot's)
+        if (lost && !(crossBoot && i === 0)) pre.push(lost);
       };
       const lostEvent = (
         reason: "retention" | "segment_missing" | "unclean_end",

@@ -613,7 +613,7 @@ export class SegmentWriter {
       return;
     }
     if ("held" in got) {
-      const other = writerNamed(pidFileFields(this.dir)) ??
+      const other = writerNamed(pidFileFields(this.dir), this.dir) ??
         lockHolder(`${this.dir}/${WRITER_LOCK_FILE}`);
       throw new Error(
         `Cannot record to "${this.#opts.dir}": another recorder${
@@ -694,7 +694,7 @@ export class SegmentWriter {
  * ```
  */
 export function runningWriter(dir: string): Promise<number | undefined> {
-  return Promise.resolve(writerNamed(pidFileFields(dir)));
+  return Promise.resolve(writerNamed(pidFileFields(dir), dir));
 }
 
 /** Whether the words of a {@link WRITER_PID_FILE} name this very process. */
@@ -705,7 +705,10 @@ function namesThisProcess(fields: string[] | undefined): boolean {
 }
 
 /** The running recorder the words of a {@link WRITER_PID_FILE} name, if any. */
-function writerNamed(fields: string[] | undefined): number | undefined {
+function writerNamed(
+  fields: string[] | undefined,
+  dir?: string,
+): number | undefined {
   if (fields === undefined) return undefined;
   const [pidText, bootId, start] = fields;
   const pid = Number(pidText);
@@ -717,7 +720,12 @@ function writerNamed(fields: string[] | undefined): number | undefined {
     /procrec|cli\/main\.ts/.test(readProc(`/proc/${pid}/cmdline`));
   if (bootId === undefined) return procrec() ? pid : undefined;
   if (bootId !== thisBoot() || start !== startOf(pid)) return undefined;
-  return procrec() ? pid : undefined;
+  if (!procrec()) return undefined;
+  // a recorder writing the directory holds its writer.lock: a process that
+  // does not (named by a forged writer.pid, its command line made to say
+  // procrec) is no writer; found by review
+  if (dir === undefined) return pid;
+  return lockHolder(`${dir}/${WRITER_LOCK_FILE}`) === pid ? pid : undefined;
 }
 
 /**
