@@ -239,8 +239,9 @@ int pr_thread_table_watching(const struct pr_thread_table *t) {
 }
 
 /* Whether /proc/PID/task lists no thread but the leader (a zombie), or the
- * process is gone. A thread leaves that list after its exit event was sent
- * (release_task follows proc_exit_connector in do_exit). */
+ * process is gone. A thread leaves that list in exit_notify (release_task),
+ * just before do_exit sends its exit event (proc_exit_connector): the caller
+ * waits PR_SETTLE_MARGIN_NS more before it counts on that event. */
 static int leader_alone(uint32_t pid) {
   char path[32];
   DIR *d;
@@ -279,7 +280,7 @@ uint32_t pr_thread_table_settle(struct pr_thread_table *t, uint64_t drained_afte
       w->look = 0;
       w->gone_at = leader_alone(w->pid) ? mono_now() : 0;
     }
-    if (!done && w->gone_at != 0 && w->gone_at < drained_after) {
+    if (!done && w->gone_at != 0 && w->gone_at + PR_SETTLE_MARGIN_NS < drained_after) {
       ended[n].pid = w->pid;
       ended[n].status = P_STATUS(v);
       ended[n].at = w->gone_at;

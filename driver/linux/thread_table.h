@@ -19,12 +19,14 @@
  * once a loss has passed (pr_thread_table_lost), a leader that exits while
  * others are still counted is watched: pr_thread_table_settle looks at
  * /proc/PID/task, and when the leader was alone there (or the process
- * gone), every exit of the others had been sent by then; once a receive
- * that started after that look found the socket empty and everything
- * received was emitted, the threads still counted are those whose exits
- * were lost, and the process exit is due (the leader's status; the time of
- * the look, the latest it can have been). Only leaders exiting with others
- * counted after a loss cost a look: none without a loss.
+ * gone), every other thread had gone through exit_notify; its exit event
+ * follows within microseconds (do_exit sends it right after exit_notify,
+ * which takes the thread off the list). So once a receive that started
+ * PR_SETTLE_MARGIN_NS after that look found the socket empty and
+ * everything received was emitted, the threads still counted are those
+ * whose exits were lost, and the process exit is due (the leader's status;
+ * the time of the look, the latest it can have been). Only leaders exiting
+ * with others counted after a loss cost a look: none without a loss.
  * Used by the enricher thread only: no locking.
  */
 #ifndef PR_LINUX_THREAD_TABLE_H
@@ -45,6 +47,11 @@ struct pr_watch {
   int look;         /* /proc/PID/task is to be read (again) */
   uint64_t gone_at; /* mono ns after a look that found the leader alone; 0: not found so */
 };
+
+/* How long after a look an empty receive must start for the exits the look
+ * implies to have been sent (a thread is off /proc/PID/task a moment before
+ * its exit event is sent). */
+#define PR_SETTLE_MARGIN_NS 10000000ull
 
 struct pr_thread_table {
   struct pr_u32map threads; /* tid -> pid, live non-leader threads */
