@@ -11,6 +11,7 @@ import { parseSysmonXml } from "../cli/interop/mod.ts";
 import { parseSysmonJsonLines } from "../cli/interop/parse_sysmon_json_lines.ts";
 import { ImportInputError } from "../cli/interop/sysmon_input_error.ts";
 import { parseSysmonUtcTime } from "../cli/interop/utc_time.ts";
+import { sysmonProcessRecord } from "../cli/interop/sysmon_process_record.ts";
 import { procrec, withTempDir } from "./import_helpers.ts";
 import { readRecording } from "./_recording_helpers.ts";
 
@@ -28,14 +29,19 @@ const BASE: [string, string][] = [
   ["Image", "C:\\a.exe"],
 ];
 
-/** The records of `xml`, read in pieces of `size` characters. */
+/**
+ * The records of `xml`, read in pieces of `size` characters, each checked
+ * as the import checks the ones it takes (it throws what makes one unfit).
+ */
 async function records(xml: string, size = 1 << 20) {
   const bytes = new TextEncoder().encode(xml);
   const pieces: Uint8Array[] = [];
   for (let i = 0; i < bytes.length; i += size) {
     pieces.push(bytes.slice(i, i + size));
   }
-  return await Array.fromAsync(parseSysmonXml(pieces, "x.xml"));
+  const rs = await Array.fromAsync(parseSysmonXml(pieces, "x.xml"));
+  for (const r of rs) sysmonProcessRecord(r);
+  return rs;
 }
 
 /** The error `f` throws. */
@@ -72,11 +78,16 @@ Deno.test("import sysmon: a JSON escape of half a surrogate pair is refused, nam
     ProcessId: "100",
     Image: "C:\\a.exe",
   }).replace('"C:\\\\a.exe"', '"C:\\\\a\\ud800.exe"');
-  const e = await refusal(() =>
-    Array.fromAsync(
-      parseSysmonJsonLines([new TextEncoder().encode(line + "\n")], "x.jsonl"),
-    )
-  );
+  const e = await refusal(async () => {
+    for (
+      const r of await Array.fromAsync(
+        parseSysmonJsonLines(
+          [new TextEncoder().encode(line + "\n")],
+          "x.jsonl",
+        ),
+      )
+    ) sysmonProcessRecord(r);
+  });
   assert(e.message.includes('field "Image"'), e.message);
   assert(e.message.includes("half a surrogate pair (\\ud800)"), e.message);
 });
@@ -85,10 +96,15 @@ Deno.test("import sysmon: an <Event> inside a comment is no event, wherever the 
   const xml = `<Events>${event(BASE)}<!-- ${
     event([...BASE.slice(0, 2), ["ProcessId", "300"], ["Image", "C:\\x.exe"]])
   } -->\n${
-    event([["UtcTime", "2024-01-01 10:00:01.000"], ["ProcessId", "200"], [
-      "Image",
-      "C:\\b.exe",
-    ]])
+    event([
+      ["UtcTime", "2024-01-01 10:00:01.000"],
+      ["ProcessGuid", "{33333333-3333-3333-3333-333333333333}"],
+      ["ProcessId", "200"],
+      [
+        "Image",
+        "C:\\b.exe",
+      ],
+    ])
   }</Events>`;
   for (const size of [1 << 20, 7, 3, 1]) {
     const rs = await records(xml, size);
@@ -193,6 +209,30 @@ Deno.test("import sysmon: UTF-16 without its byte order mark is named as such (i
     assert(
       r.stderr.includes("looks like UTF-16 without a byte order mark"),
       r.stderr,
+    );
+  });
+});
+
+Deno.test("import sysmon: what would refuse a Sysmon event does not stop the import over another provider's event of the same export", async () => {
+  await withTempDir(async (dir) => {
+    const other =
+      `<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Service Control Manager'/><EventID>7036</EventID><Computer>H1</Computer></System><EventData><Data Name='param1'>a</Data><Data Name='param1'>b&#0;</Data></EventData></Event>`;
+    await Deno.writeTextFile(
+      `${dir}/mixed.xml`,
+      `<Events>${other}\n${event(BASE)}</Events>`,
+    );
+    const r = await procrec([
+      "import",
+      "sysmon",
+      "mixed.xml",
+      "-o",
+      "m.cbor",
+    ], { cwd: dir });
+    assertEquals(r.code, 0, r.stderr);
+    const { events } = await readRecording(`${dir}/m.cbor`);
+    assert(
+      events.some((e) => e.kind === "process_create" && e.pid === 100),
+      JSON.stringify(events),
     );
   });
 });

@@ -51,25 +51,24 @@ export async function* parseSysmonJsonLines(
 }
 
 /**
- * `r`, when its texts are all Unicode: a JSON escape of half a surrogate
- * pair (`\ud800`) is none, and was written to the recording as bytes that
- * are no UTF-8 (found by review).
+ * `r`, refused (see {@link SysmonRecord.refused}) when a text of it is not
+ * all Unicode: a JSON escape of half a surrogate pair (`\ud800`) is none,
+ * and was written to the recording as bytes that are no UTF-8 (found by
+ * review).
  */
 function wellFormed(r: SysmonRecord): SysmonRecord {
   const check = (field: string, v: string | undefined) => {
-    if (v === undefined || v.isWellFormed()) return;
+    if (r.refused || v === undefined || v.isWellFormed()) return;
     const at = [...v].find((c) => {
       const u = c.charCodeAt(0);
       return c.length === 1 && u >= 0xd800 && u <= 0xdfff;
     })!;
-    throw new ImportInputError(
-      r.file,
-      r.line,
+    r.refused = {
       field,
-      `holds half a surrogate pair (\\u${
+      detail: `holds half a surrogate pair (\\u${
         at.charCodeAt(0).toString(16)
       }), which is no character: expected text`,
-    );
+    };
   };
   check("host", r.host);
   check("provider", r.provider);

@@ -60,10 +60,13 @@ export async function* parseSysmonXml(
   for (;;) {
     // (a comment is skipped whole: an <Event> commented out is no event;
     // found by review, it was imported)
-    const comment = buf.indexOf("<!--");
     EVENT_START.lastIndex = 0;
     const m = EVENT_START.exec(buf);
-    if (comment >= 0 && (!m || comment < m.index)) {
+    // (looked for before the next event only: the text between events is
+    // short, so the input is still searched once; found by review, a search
+    // of the whole buffer for each event was quadratic in the piece size)
+    const comment = (m ? buf.slice(0, m.index) : buf).indexOf("<!--");
+    if (comment >= 0) {
       bufLine += countLines(buf, 0, comment);
       buf = buf.slice(comment);
       let close = buf.indexOf("-->", 4);
@@ -202,22 +205,30 @@ function eventRecord(xml: string, file: string, line: number): SysmonRecord {
   const provider = /<Provider\b([^>]*?)\/?>/.exec(system);
   const providerName = provider ? NAME_ATTR.exec(provider[1]) : null;
   const data: Record<string, string> = {};
+  // (what makes the event unfit to import is kept with it: an error if it
+  // is one the import takes, nothing for another provider's event)
+  let refused: SysmonRecord["refused"];
   if (eventData >= 0) {
     for (const [attrs, text] of dataElements(xml, eventData)) {
       const name = NAME_ATTR.exec(attrs);
       if (!name) continue;
-      const key = decodeText(name[1] ?? name[2], file, line);
-      // (Sysmon names each field once: of two, the last was taken
-      // silently; found by review)
-      if (Object.hasOwn(data, key)) {
-        throw new ImportInputError(
-          file,
-          line,
-          key,
-          "is given twice in one event (two <Data Name=...> elements of that name), expected once",
-        );
+      try {
+        const key = decodeText(name[1] ?? name[2], file, line);
+        // (Sysmon names each field once: of two, the last was taken
+        // silently; found by review)
+        if (Object.hasOwn(data, key)) {
+          throw new ImportInputError(
+            file,
+            line,
+            key,
+            "is given twice in one event (two <Data Name=...> elements of that name), expected once",
+          );
+        }
+        data[key] = decodeText(text, file, line, key);
+      } catch (e) {
+        if (!(e instanceof ImportInputError)) throw e;
+        refused ??= { field: e.field, detail: e.detail };
       }
-      data[key] = decodeText(text, file, line, key);
     }
   }
   const host = computer
@@ -232,6 +243,7 @@ function eventRecord(xml: string, file: string, line: number): SysmonRecord {
     data,
     file,
     line,
+    ...(refused ? { refused } : {}),
   };
 }
 

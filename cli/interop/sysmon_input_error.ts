@@ -20,7 +20,7 @@ export class ImportInputError extends SyntaxError {
     readonly file: string,
     readonly line: number,
     readonly field: string | undefined,
-    detail: string,
+    readonly detail: string,
   ) {
     super(
       `Cannot import "${file}": line ${line}: ${

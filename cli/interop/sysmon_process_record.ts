@@ -76,6 +76,14 @@ export function sysmonProcessRecord(
   if (rec.provider !== undefined && !/sysmon/i.test(rec.provider)) {
     return undefined;
   }
+  if (rec.refused) {
+    throw new ImportInputError(
+      rec.file,
+      rec.line,
+      rec.refused.field,
+      rec.refused.detail,
+    );
+  }
   const d = rec.data;
   const fail = (field: string, detail: string): never => {
     throw new ImportInputError(rec.file, rec.line, field, detail);

@@ -19,4 +19,11 @@ export interface SysmonRecord {
   file: string;
   /** 1-based line where the record starts. */
   line: number;
+  /**
+   * Why the record cannot be imported as it is (a field given twice, a
+   * reference to no character, half a surrogate pair): an error when it is
+   * one the import takes (Sysmon's Event ID 1 or 5), none for another
+   * event of the input (an Event Viewer export mixes providers).
+   */
+  refused?: { field?: string; detail: string };
 }
