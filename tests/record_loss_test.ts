@@ -66,7 +66,7 @@ for (
           out,
           [storm, `${dir}/truth`, "600", "0"],
           {
-            flags: [flag, source === "netlink" ? "4096" : "8192"],
+            flags: [flag, source === "netlink" ? "4096" : "32768"],
             statsOut: `${dir}/stats.json`,
             env: { [PAUSE_READER_ENV]: "1500" },
           },

@@ -24,9 +24,11 @@ const page = Number(
   ).trim(),
 );
 const rcvbufRange = "takes 4096 to 1073741823 bytes (4 KiB to 1 GiB - 1)";
-const ringRange = `takes a power of two from ${page} to 1073741824 bytes (${
-  page / 1024
-} KiB to 1 GiB)`;
+// (a ring holds the largest exec record, about 26 KiB: 32 KiB at least)
+const least = Math.max(page, 32768);
+const ringRange = `takes a power of two from ${least} to 1073741824 bytes (${
+  least / 1024
+} KiB, to hold the largest exec record, to 1 GiB)`;
 
 for (
   const [source, flag, value, message] of [
@@ -47,6 +49,12 @@ for (
       "--bpf-ring-bytes",
       "1",
       `bpf_ring_bytes 1 is out of range: the eBPF ring ${ringRange}`,
+    ],
+    [
+      "ebpf",
+      "--bpf-ring-bytes",
+      "16KiB",
+      `bpf_ring_bytes 16384 is out of range: the eBPF ring ${ringRange}`,
     ],
     [
       "ebpf",
@@ -90,7 +98,7 @@ for (
   const [source, flag, value] of [
     ["netlink", "--rcvbuf-bytes", "4KiB"],
     ["netlink", "--rcvbuf-bytes", "1073741823"],
-    ["ebpf", "--bpf-ring-bytes", String(page)],
+    ["ebpf", "--bpf-ring-bytes", String(least)],
     ["ebpf", "--bpf-ring-bytes", "16MiB"],
   ] as const
 ) {

@@ -266,11 +266,11 @@ export function register(program: Command): void {
     .option("--ring-bytes <n>", "the library's ring buffer size (e.g. 64MiB)")
     .option(
       "--rcvbuf-bytes <n>",
-      "the proc connector's socket receive buffer size",
+      "the proc connector's socket receive buffer size (4KiB to 1GiB - 1 byte)",
     )
     .option(
       "--bpf-ring-bytes <n>",
-      "the eBPF source's ring buffer size (e.g. 16MiB)",
+      "the eBPF source's ring buffer size: a power of two from 32KiB (the largest exec record) to 1GiB (e.g. 16MiB)",
     )
     .option(
       "--no-image-hash",

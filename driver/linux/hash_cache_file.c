@@ -287,7 +287,9 @@ static int parse(const uint8_t *b, size_t size, const uint8_t boot[16], struct p
   {
     int64_t now = utc_now(), booted = now - boot_ns();
     if (written <= booted || written > now) {
-      say(msg, cap, "malformed at offset 32 (written at): %lld is not a time of this boot (it began at %lld, now is %lld)",
+      say(msg, cap,
+          "offset 32 (written at): %lld is not a time of this boot (it began at %lld, now is %lld): malformed, or "
+          "written before the clock was stepped",
           (long long)written, (long long)booted, (long long)now);
       return PR_E_INVAL;
     }

@@ -269,18 +269,19 @@ static int normalize_options(const struct procrec_options *in, struct procrec_op
     return PR_E_INVAL;
   }
   if (out->bpf_ring_bytes != 0) {
-    uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE), r = out->bpf_ring_bytes, below = page;
-    if (r < page || r > PR_BPF_RING_MAX) {
+    uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE), r = out->bpf_ring_bytes;
+    uint32_t least = page > PR_BPF_RING_MIN ? page : PR_BPF_RING_MIN, below = least;
+    if (r < least || r > PR_BPF_RING_MAX) {
       set_tls_error("procrec_open: bpf_ring_bytes %u is out of range: the eBPF ring takes a power of two from %u to "
-                    "%u bytes (%u KiB to 1 GiB)",
-                    r, page, PR_BPF_RING_MAX, page / 1024);
+                    "%u bytes (%u KiB, to hold the largest exec record, to 1 GiB)",
+                    r, least, PR_BPF_RING_MAX, least / 1024);
       return PR_E_INVAL;
     }
     if ((r & (r - 1)) != 0) {
       while (below * 2 < r) below *= 2;
       set_tls_error("procrec_open: bpf_ring_bytes %u is not a power of two: the eBPF ring takes a power of two from "
-                    "%u to %u bytes (%u KiB to 1 GiB), such as %u or %u",
-                    r, page, PR_BPF_RING_MAX, page / 1024, below, below * 2);
+                    "%u to %u bytes (%u KiB, to hold the largest exec record, to 1 GiB), such as %u or %u",
+                    r, least, PR_BPF_RING_MAX, least / 1024, below, below * 2);
       return PR_E_INVAL;
     }
   }

@@ -75,7 +75,11 @@ extern const struct pr_source_ops pr_source_ebpf;
  *    of two of at least a page, and libbpf maps it twice. */
 #define PR_RCVBUF_MIN 4096u
 #define PR_RCVBUF_MAX 0x3fffffffu /* INT_MAX / 2 */
-#define PR_BPF_RING_MAX (1u << 30) /* the least is the page size */
+#define PR_BPF_RING_MAX (1u << 30)
+/* The least: a ring must hold the largest exec record (168 bytes and the
+ * caps of image, argv, cwd and cgroup: about 26 KiB; a smaller one lost
+ * every such exec), and a page at least. */
+#define PR_BPF_RING_MIN (32u << 10)
 
 /* Options with defaults filled in: ring_bytes, rcvbuf_bytes, max_string are
  * never 0; bpf_ring_bytes stays 0 when the caller left the choice to the

@@ -376,7 +376,7 @@ static int test_storm(const char *storm) {
 static int test_loss(const char *storm) {
   char why[512];
   uint32_t src;
-  handle = open_source(PR_SOURCE_EBPF, 16 << 10, &src, why, sizeof(why));
+  handle = open_source(PR_SOURCE_EBPF, 32 << 10, &src, why, sizeof(why)); /* the least a ring may be */
   if (!handle) {
     fprintf(stderr, "FAIL: cannot open the eBPF source (status -%u): %s\n", src, why);
     return 1;
