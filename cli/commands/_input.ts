@@ -224,13 +224,18 @@ export function sourcesByBoot(reader: RecordingSource): RecordingSource[] {
  * Refuses, for `command`, a recording whose segments span a reboot (an
  * analysis of one boot at a time: pids start again at a reboot).
  */
-export function requireOneBoot(reader: RecordingSource, command: string): void {
+export function requireOneBoot(
+  reader: RecordingSource,
+  command: string,
+  remedy =
+    "give it one boot's segments (a directory of their own, or a single segment file)",
+): void {
   if (!(reader instanceof SegmentSetReader)) return;
   const boots = reader.boots();
   if (boots.length <= 1) return;
   throw new CliError(
     `Cannot ${command} "${reader.name}": its segments span ${boots.length} boots (${
       boots.map((b) => `${b[0].header.bootId} from ${b[0].name}`).join(", ")
-    }), and pids start again at a reboot: read one boot at a time, with --from/--to within it or its segment files (procrec replay shows each boot)`,
+    }), and pids start again at a reboot: ${remedy} (procrec replay shows each boot)`,
   );
 }

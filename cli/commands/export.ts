@@ -138,7 +138,11 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
   );
   const { reader, window } = await openInputInSpan(path, opts);
   // (an export is of one boot: its processes' parents are found by pid)
-  requireOneBoot(reader, "export");
+  requireOneBoot(
+    reader,
+    "export",
+    "export one boot at a time, with --from/--to within it",
+  );
   const from = window.from ?? -Infinity;
   const to = window.to ?? Infinity;
   const header = redactor

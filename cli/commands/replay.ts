@@ -556,20 +556,23 @@ async function replayBoots(
       // tree was printed instead)
       const time = timeStyle(flags, base, "utc");
       const rows = timelineOf(forest, base, filter);
-      if (!flags.json) {
-        out.push(
-          `${i > 0 ? "\n" : ""}boot ${h.bootId}: ${segs.length} segment${
-            segs.length === 1 ? "" : "s"
-          }, ${first} to ${last}\n`,
-        );
-      }
-      for (const r of rows) {
-        out.push(
-          (flags.json
-            ? JSON.stringify({ bootId: h.bootId, ...r })
-            : timelineLine(r, time)) + "\n",
-        );
-      }
+      const heading = flags.json
+        ? ""
+        : `${i > 0 ? "\n" : ""}boot ${h.bootId}: ${segs.length} segment${
+          segs.length === 1 ? "" : "s"
+        }, ${first} to ${last}\n`;
+      // (written a boot at a time, each line made as it is written: the
+      // timeline of millions of events is not held at once; found by review)
+      await printPieces(
+        (function* () {
+          if (heading) yield heading;
+          for (const r of rows) {
+            yield (flags.json
+              ? JSON.stringify({ bootId: h.bootId, ...r })
+              : timelineLine(r, time)) + "\n";
+          }
+        })(),
+      );
       continue;
     }
     if (i > 0) {
