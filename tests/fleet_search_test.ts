@@ -11,6 +11,8 @@ import {
   writeRecording,
 } from "./_recording_helpers.ts";
 import { bundleCreate } from "./_bundle_helpers.ts";
+import { recordingPieces } from "../cli/nats/recording_pieces.ts";
+import { concatBytes } from "../cli/io/mod.ts";
 import {
   assert,
   assertEquals,
@@ -238,4 +240,57 @@ Deno.test("search names at most the 64 nearest parents of a hit, then '...' (a d
     const text = await procrec(["search", path, "--image", "sh"]);
     assert(text.stdout.includes(" < /bin/sh[5235] < ...\n"), text.stdout);
   }, "procrec-search-chain-");
+});
+
+Deno.test("search marks the hits of a recording that fails its own check, and credits a collected recording to the host directory it came in under (found by review)", async () => {
+  await withTempDir(async (dir) => {
+    // a recording spliced: its second chunk (whole, its digest right) from
+    // another recording, its chain broken
+    const bad = `${dir}/bad.cbor`;
+    await write(`${dir}/a.cbor`, "web-1");
+    const other = `${dir}/b.cbor`;
+    const w = await RecordingWriter.create(
+      other,
+      testHeader({ host: "web-1" }),
+      {
+        chunkEvents: 3,
+        flushIntervalMs: 0,
+      },
+    );
+    for (const e of events()) {
+      w.write(
+        e.kind === "exec" && e.pid === 101
+          ? {
+            ...e,
+            info: { ...e.info, argv: ["curl", "http://EVIL.example/"] },
+          }
+          : e,
+      );
+    }
+    await w.close();
+    const A = await recordingPieces(`${dir}/a.cbor`);
+    const B = await recordingPieces(other);
+    await Deno.writeFile(
+      bad,
+      concatBytes(
+        A.pieces.map((p) => p.index === 2 ? B.pieces[2].bytes : p.bytes),
+      ),
+    );
+    const r = await procrec(["search", bad, "--cmdline", "EVIL", "--json"]);
+    assertEquals(r.code, 1, r.stderr);
+    const hits = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assertEquals(hits.map((h) => h.integrity), ["broken"]);
+    assert(r.stderr.includes("does not pass its own check"), r.stderr);
+    // collect's output: a recording naming web-1, under evil's directory
+    const out = `${dir}/fleet`;
+    await Deno.mkdir(`${out}/evil`, { recursive: true });
+    await Deno.writeTextFile(`${out}/.procrec-collect`, "");
+    await write(`${out}/evil/${"a".repeat(32)}.cbor`, "web-1");
+    const c = await procrec(["search", out, "--cmdline", "evil"]);
+    assertEquals(c.code, 1, c.stderr);
+    assert(c.stdout.includes("web-1 (collected as evil)  "), c.stdout);
+    assert(c.stdout.includes("1 hits on 1 hosts"), c.stdout);
+    const j = await procrec(["search", out, "--cmdline", "evil", "--json"]);
+    assertEquals(JSON.parse(j.stdout.trim()).collectedAs, "evil");
+  });
 });

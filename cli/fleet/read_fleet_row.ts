@@ -81,7 +81,9 @@ export async function readFleetRow(path: string): Promise<FleetRow> {
  * (`DIR/<host>/<id>.cbor[.incomplete]`, `DIR` holding collect's mark), or
  * `undefined` for a recording anywhere else.
  */
-async function collectHostDir(path: string): Promise<string | undefined> {
+export async function collectHostDir(
+  path: string,
+): Promise<string | undefined> {
   const abs = resolve(path);
   if (!/^[0-9a-f]{32}\.cbor(\.incomplete)?$/.test(basename(abs))) {
     return undefined;

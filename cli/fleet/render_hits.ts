@@ -29,11 +29,16 @@ export function renderHitLines(hits: SearchHit[]): string[] {
   const lines: string[] = [];
   const hosts = new Set<string>();
   for (const h of hits) {
-    hosts.add(h.host);
+    // (a host is the collect directory it came in under, when that is not
+    // the host its recording claims: found by review, a forged recording's
+    // hits were credited to the host it named)
+    hosts.add(h.collectedAs ?? h.host);
     // (every text from evidence escaped, newlines too: one would start a
     // line of the attacker's own)
     lines.push(
-      `${escapeText(h.host)}  ${
+      `${escapeText(h.host)}${
+        h.collectedAs !== undefined ? ` (collected as ${h.collectedAs})` : ""
+      }${h.integrity ? " {recording altered or damaged}" : ""}  ${
         escapeText(h.recording)
       }  pid ${h.pid}  ${h.time}  ${h.event}  ${
         h.image !== undefined ? escapeText(h.image) : "?"

@@ -39,6 +39,18 @@ export interface SearchHit {
    * {@link MAX_PARENTS}, then {@link CHAIN_GOES_ON} when there are more.
    */
   parents: string[];
+  /**
+   * The host directory of `collect`'s output the recording lies in, when
+   * that is not the host its header names (a host that published a
+   * recording naming another: `host` is the claim, this the publisher).
+   */
+  collectedAs?: string;
+  /**
+   * The recording's own check failed: its chain is broken (altered or
+   * spliced), or a chunk is damaged: what matched may not be what was
+   * recorded.
+   */
+  integrity?: "broken";
 }
 
 /**
