@@ -103,7 +103,7 @@ export function register(program: Command): void {
         await print(
           `${rec}: sent ${c.published} of ${pieces.length} pieces to ${subject}: ${c.acked} acknowledged, ${c.pending} pending${
             tail
-              ? ` (${tail} bytes of a piece still being written left out)`
+              ? ` (${tail} bytes after the last whole piece left out: one still being written, or what a crash left)`
               : ""
           }\n`,
         );

@@ -18,7 +18,12 @@ export interface RecordingPieces {
   id: string;
   header: RecordingHeader;
   pieces: SealedPiece[];
-  /** Bytes after the last whole piece (a recording still being written). */
+  /**
+   * Bytes after the last whole piece: a piece still being written, or what
+   * a crash left after it (zeros a power cut leaves past a file's end are
+   * each a whole CBOR item, and went out as thousands of forged chunks;
+   * found by review).
+   */
   tail: number;
 }
 
@@ -56,10 +61,21 @@ export async function recordingPieces(path: string): Promise<RecordingPieces> {
       );
     }
     const item = bytes.subarray(pos, end);
-    const kind = pieces.length === 0 ? "header" : (() => {
-      const v = newDecoder().decode(item);
-      return Array.isArray(v) && v[0] === "trailer" ? "trailer" : "chunk";
-    })();
+    let kind: SealedPiece["kind"] = "header";
+    if (pieces.length > 0) {
+      let v: unknown;
+      try {
+        v = newDecoder().decode(item);
+      } catch {
+        v = undefined;
+      }
+      // (a piece is a chunk or the trailer: anything else ends the pieces)
+      if (!Array.isArray(v) || (v[0] !== "chunk" && v[0] !== "trailer")) {
+        tail = bytes.length - pos;
+        break;
+      }
+      kind = v[0];
+    }
     pieces.push({
       index: pieces.length,
       kind,
