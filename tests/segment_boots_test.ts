@@ -22,8 +22,8 @@ const BOOT_B = "bbbbbbbb-0000-4000-8000-00000000000b";
 
 /** Boot A: sshd (pid 700) running until the reboot; boot B, an hour later: pid 700's child 900 runs backup.sh. */
 async function twoBoots(dir: string): Promise<void> {
-  const u1 = 1_790_000_000_000_000_000n, u2 = u1 + 3_600_000_000_000n;
-  const n1 = segmentName("web", u1), n2 = segmentName("web", u2);
+  const u1 = 1_790_000_000_000_000_000n;
+  const n1 = segmentName("web", u1);
   const snapshot = (pid: number, ppid: number, image: string): ProcEvent => ({
     kind: "process_snapshot",
     t: 0,
@@ -33,7 +33,7 @@ async function twoBoots(dir: string): Promise<void> {
     start: -1000,
     info: { image, argv: [image.split("/").pop()!, "-D"], from: {} },
   });
-  let w = await RecordingWriter.create(
+  const w = await RecordingWriter.create(
     `${dir}/${n1}`,
     testHeader({
       host: "web",
@@ -46,9 +46,15 @@ async function twoBoots(dir: string): Promise<void> {
   w.write(snapshot(1, 0, "/sbin/init"));
   w.write(snapshot(700, 1, "/usr/sbin/sshd"));
   await w.close();
-  const end = await readSegmentEnd(`${dir}/${n1}`);
-  w = await RecordingWriter.create(
-    `${dir}/${n2}`,
+  await bootB(dir, n1, "a1");
+}
+
+/** Boot B's segment, an hour after boot A's start, following boot A's segment `name` (id `id`). */
+async function bootB(dir: string, name: string, id: string): Promise<void> {
+  const u2 = 1_790_000_000_000_000_000n + 3_600_000_000_000n;
+  const end = await readSegmentEnd(`${dir}/${name}`);
+  const w = await RecordingWriter.create(
+    `${dir}/${segmentName("web", u2)}`,
     testHeader({
       host: "web",
       bootId: BOOT_B,
@@ -58,12 +64,7 @@ async function twoBoots(dir: string): Promise<void> {
         run: "r2",
         index: 0,
         startUtcNs: u2,
-        previous: {
-          name: n1,
-          id: "a1",
-          finalHash: end.finalHash,
-          closed: true,
-        },
+        previous: { name, id, finalHash: end.finalHash, closed: true },
         alive: [],
       },
     }),
@@ -238,38 +239,9 @@ Deno.test("report of a directory that spans a reboot names the last segment befo
     );
     w.write(processCreate(1_800_000_000_100, 800, 1));
     await w.close();
-    // boot B's first segment, rewritten to follow a2
-    const bEvents = [
-      processCreate(1000, 900, 700),
-      exec(1001, 900, "/usr/bin/backup.sh", ["backup.sh", "--nightly"]),
-    ];
-    const endA2 = await readSegmentEnd(`${segs}/${a2}`);
+    // boot B's first segment, written again to follow a2
     await Deno.remove(`${segs}/${b1}`);
-    const u2 = 1_790_000_000_000_000_000n + 3_600_000_000_000n;
-    const wb = await RecordingWriter.create(
-      `${segs}/${b1}`,
-      testHeader({
-        host: "web",
-        bootId: BOOT_B,
-        timeBase: { monoNs: 5_000_000_000n, utcNs: u2 },
-        segment: {
-          id: "b1",
-          run: "r2",
-          index: 0,
-          startUtcNs: u2,
-          previous: {
-            name: a2,
-            id: "a2",
-            finalHash: endA2.finalHash,
-            closed: true,
-          },
-          alive: [],
-        },
-      }),
-      { flushIntervalMs: 0 },
-    );
-    for (const e of bEvents) wb.write(e);
-    await wb.close();
+    await bootB(segs, a2, "a2");
     const intact = await procrec(["report", segs, "-o", `${dir}/ok.html`]);
     assertEquals(intact.code, 0, intact.stderr);
     const ok = (await pageData(`${dir}/ok.html`)).data;

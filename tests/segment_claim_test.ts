@@ -30,27 +30,34 @@ while (!(await Deno.lstat(stop).then(() => true, () => false))) {
 await w.close();
 `;
 
+/** Starts {@link CLAIMER} (written to DIR/claimer.ts) on `segs`. */
+function claimer(
+  dir: string,
+  segs: string,
+  stderr: "piped" | "null",
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--config",
+      `${ROOT}deno.json`,
+      `${dir}/claimer.ts`,
+      segs,
+      `${dir}/go`,
+      `${dir}/stop`,
+    ],
+    env: { CBOR_NATIVE_ACCELERATION_DISABLED: "true" },
+    stdout: "piped",
+    stderr,
+  }).spawn();
+}
+
 Deno.test("segment claim: of four recorders let go at the same instant, exactly one writes the directory; the others are refused naming it", async () => {
   await withTempDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/claimer.ts`, CLAIMER);
     const segs = `${dir}/segs`;
-    const children = [0, 1, 2, 3].map(() =>
-      new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-all",
-          "--config",
-          `${ROOT}deno.json`,
-          `${dir}/claimer.ts`,
-          segs,
-          `${dir}/go`,
-          `${dir}/stop`,
-        ],
-        env: { CBOR_NATIVE_ACCELERATION_DISABLED: "true" },
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn()
-    );
+    const children = [0, 1, 2, 3].map(() => claimer(dir, segs, "piped"));
     // (each child polls for "go" every millisecond once it has started)
     await new Promise((r) => setTimeout(r, 3000));
     await Deno.writeTextFile(`${dir}/go`, "");
@@ -96,21 +103,7 @@ Deno.test("segment claim: a holder killed with SIGKILL leaves its lock file, whi
     await Deno.writeTextFile(`${dir}/claimer.ts`, CLAIMER);
     await Deno.writeTextFile(`${dir}/go`, "");
     const segs = `${dir}/segs`;
-    const c = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-all",
-        "--config",
-        `${ROOT}deno.json`,
-        `${dir}/claimer.ts`,
-        segs,
-        `${dir}/go`,
-        `${dir}/stop`,
-      ],
-      env: { CBOR_NATIVE_ACCELERATION_DISABLED: "true" },
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
+    const c = claimer(dir, segs, "null");
     const reader = c.stdout.getReader();
     const first = await reader.read();
     assertEquals(new TextDecoder().decode(first.value).trim(), "writing");
