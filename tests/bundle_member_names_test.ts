@@ -54,7 +54,11 @@ async function renamed(dir: string, name: string, out: string) {
     create: true,
     truncate: true,
   });
-  const w = new ZipWriter(file.writable, { level: 1 });
+  // (one time for every member, as a bundle has)
+  const w = new ZipWriter(file.writable, {
+    level: 1,
+    lastModDate: new Date(2026, 11, 2, 10, 0, 0),
+  });
   for (const e of await r.getEntries()) {
     if (e.directory || e.filename === "manifest.sig") continue;
     let data = await e.getData(new Uint8ArrayWriter());

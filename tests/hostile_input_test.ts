@@ -84,7 +84,11 @@ async function writeZip(
     create: true,
     truncate: true,
   });
-  const w = new ZipWriter(file.writable, { level: 1 });
+  // (one time for every member, as a bundle has)
+  const w = new ZipWriter(file.writable, {
+    level: 1,
+    lastModDate: new Date(2026, 11, 2, 10, 0, 0),
+  });
   for (const [name, data] of members) {
     await w.add(
       name,
