@@ -149,7 +149,18 @@ export function takeLock(path: string): LockAttempt {
  */
 export function lockHolder(path: string): number | undefined {
   try {
-    const ino = Deno.lstatSync(path).ino;
+    const st = Deno.lstatSync(path);
+    if (st.ino === null || st.dev === null) return undefined;
+    // the file as the table names it: device major and minor in hex, then
+    // the inode (the inode alone matched a file of that number on another
+    // file system, which any process could lock)
+    const dev = st.dev;
+    const hi = Math.floor(dev / 2 ** 32);
+    const major = ((dev >>> 8) & 0xfff) | ((hi & ~0xfff) >>> 0);
+    const minor = (dev & 0xff) | ((dev >>> 12) & ~0xff & 0xfffff);
+    const key = `${major.toString(16).padStart(2, "0")}:${
+      minor.toString(16).padStart(2, "0")
+    }:${st.ino}`;
     // (through libc: Deno refuses /proc's files to a process without
     // --allow-all, as the recorder runs)
     const table = readKernelFileOnce("/proc/locks", 1 << 20);
@@ -157,7 +168,7 @@ export function lockHolder(path: string): number | undefined {
       // "1: FLOCK  ADVISORY  WRITE 1234 00:2d:5678 0 EOF"
       const f = line.trim().split(/\s+/);
       if (f[1] !== "FLOCK" || f[3] !== "WRITE") continue;
-      if (Number(f[5]?.split(":")[2]) === ino) return Number(f[4]);
+      if (f[5] === key) return Number(f[4]);
     }
   } catch { /* no table, or the file is gone */ }
   return undefined;
