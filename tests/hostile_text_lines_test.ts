@@ -24,6 +24,7 @@ import {
   writeRecording,
 } from "./_recording_helpers.ts";
 import { RecordingWriter } from "../cli/log/mod.ts";
+import type { ProcEvent } from "../cli/events/types.ts";
 import { analyze } from "../cli/analysis/mod.ts";
 import { renderTextSummary } from "../cli/report/render_text_summary.ts";
 import { unzip } from "./_bundle_helpers.ts";
@@ -114,6 +115,57 @@ Deno.test("an image hash, a hash state and a loss reason from evidence are escap
     // a zero-width space does not pass for nothing: sshd\u200b is not sshd
     const tree = await procrec(["replay", rec]);
     assert(tree.stdout.includes("sshd\\u200b"), tree.stdout);
+  });
+});
+
+Deno.test("the six characters \\u202e in evidence never read as the escaped override: tree, events, diff, hunt and the report page tell them apart", async () => {
+  await withTempDir(async (dir) => {
+    // one process whose argument holds the real right-to-left override, one
+    // whose argument holds the text of its escape (what an attacker types to
+    // make a harmless command read like a masquerade, or the reverse)
+    const real = `${dir}/real.cbor`, forged = `${dir}/forged.cbor`;
+    const arg = (x: string) =>
+      [
+        processCreate(1000, 4000, 1),
+        exec(2000, 4000, `/tmp/a${x}b`, ["tool", `x${x}y`]),
+        { kind: "process_exit", t: 3000, pid: 4000, tid: 4000, status: 0 },
+      ] as ProcEvent[];
+    await writeRecording(real, arg("\u202e"));
+    await writeRecording(forged, arg("\\u202E"));
+    // (a Windows path's backslashes stay as they are)
+    await writeRecording(`${dir}/win.cbor`, [
+      processCreate(1000, 4000, 1),
+      exec(2000, 4000, "C:\\Users\\user\\tool.exe", [
+        "C:\\Users\\user\\tool.exe",
+      ]),
+    ]);
+    const shown = async (args: string[]) => {
+      const r = await procrec(args);
+      assert(r.code === 0 || r.code === 1, `${args}: ${r.code} ${r.stderr}`);
+      return r.stdout;
+    };
+    for (const args of [["replay", "--wide"], ["replay", "--events"]]) {
+      const a = await shown([...args, real]);
+      const b = await shown([...args, forged]);
+      assert(a.includes("x\\u202ey"), `${args}: ${a}`);
+      assert(b.includes("x\\u005cu202Ey"), `${args}: ${b}`);
+      assert(!b.includes("x\\u202E"), `${args}: ${b}`);
+    }
+    const d = await shown(["diff", real, forged]);
+    assert(d.includes("\\u202e") && d.includes("\\u005cu202E"), d);
+    const rule = `${dir}/r.yml`;
+    await Deno.writeTextFile(
+      rule,
+      "title: t\nid: r\nlevel: high\nlogsource: {category: process_creation, product: linux}\ndetection:\n  s:\n    Image|startswith: /tmp/a\n  condition: s\n",
+    );
+    const h = await shown(["hunt", "--rules", rule, forged]);
+    assert(h.includes("/tmp/a\\u005cu202Eb"), h);
+    await shown(["report", "--rules", rule, forged, "-o", `${dir}/r.html`]);
+    const html = await Deno.readTextFile(`${dir}/r.html`);
+    assert(html.includes("/tmp/a\\\\u005cu202Eb"), "report page data");
+    assert(!html.includes("/tmp/a\\\\u202E"), "report page data");
+    const w = await shown(["replay", "--wide", `${dir}/win.cbor`]);
+    assert(w.includes("C:\\Users\\user\\tool.exe"), w);
   });
 });
 

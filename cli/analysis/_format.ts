@@ -1,7 +1,7 @@
 /** Text helpers shared by the renderers. */
 import type { ProcessNode } from "./forest.ts";
 import { commandText, quoteArg } from "./command_text.ts";
-import { escapeText } from "../text/escape_text.ts";
+import { escapeEvidence } from "../text/escape_text.ts";
 import { formatTime } from "./format_time.ts";
 
 /** ns since the time base as seconds with millisecond precision: `+1.234s`. */
@@ -33,8 +33,9 @@ export function labelOf(n: ProcessNode): string {
 
 /**
  * Escapes control and formatting characters (newlines, C1, bidi) so one
- * process stays on one line: the one escaping function of evidence text.
+ * process stays on one line, and a backslash of the evidence before `u` and
+ * four hex digits (escapeEvidence): every `\uXXXX` shown is an escape.
  */
 export function oneLine(s: string): string {
-  return escapeText(s);
+  return escapeEvidence(s);
 }

@@ -1,7 +1,7 @@
 import type { DiffLine, DiffProcess, ForestDiff } from "./diff_forests.ts";
 import { type CellBudget, DIFF_CELLS, markTokenChanges } from "./token_diff.ts";
 import { style } from "../text/style.ts";
-import { escapeText } from "../text/escape_text.ts";
+import { escapeEvidence } from "../text/escape_text.ts";
 import { imageHidden } from "../analysis/render_tree.ts";
 import { windowsProgramName } from "../interop/split_windows_command_line.ts";
 
@@ -134,11 +134,11 @@ function shellWord(command: string): string | undefined {
 }
 
 /**
- * Evidence text as the tree shows it (escapeText: every control,
+ * Evidence text as the tree shows it (escapeEvidence: every control,
  * bidirectional, invisible or colour-mark character written `\uXXXX`): a
  * `?` for each made `a\nb` and `a?b` one text, and a change between them an
  * invisible one (found by review).
  */
 function safe(text: string): string {
-  return escapeText(text);
+  return escapeEvidence(text);
 }

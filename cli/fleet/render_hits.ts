@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { escapeText } from "../text/mod.ts";
+import { escapeEvidence } from "../text/mod.ts";
 import type { SearchHit } from "./search_recording.ts";
 
 /**
@@ -36,21 +36,23 @@ export function renderHitLines(hits: SearchHit[]): string[] {
     // (every text from evidence escaped, newlines too: one would start a
     // line of the attacker's own)
     lines.push(
-      `${escapeText(h.host)}${
+      `${escapeEvidence(h.host)}${
         h.collectedAs !== undefined ? ` (collected as ${h.collectedAs})` : ""
       }${h.integrity ? " {recording altered or damaged}" : ""}  ${
-        escapeText(h.recording)
+        escapeEvidence(h.recording)
       }  pid ${h.pid}  ${h.time}  ${h.event}  ${
-        h.image !== undefined ? escapeText(h.image) : "?"
+        h.image !== undefined ? escapeEvidence(h.image) : "?"
       }${h.cmdline !== undefined ? `  ${JSON.stringify(h.cmdline)}` : ""}${
         h.user !== undefined
-          ? `  user ${escapeText(h.user)}`
+          ? `  user ${escapeEvidence(h.user)}`
           : h.uid !== undefined
           ? `  uid ${h.uid}`
           : ""
       }`,
       `    parents: ${
-        h.parents.length ? h.parents.map((p) => escapeText(p)).join(" < ") : "-"
+        h.parents.length
+          ? h.parents.map((p) => escapeEvidence(p)).join(" < ")
+          : "-"
       }`,
     );
   }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { escapeText } from "../text/mod.ts";
+import { escapeEvidence } from "../text/mod.ts";
 import type { RecordingHunt } from "./rule_hunter.ts";
 import type { RuleProblem } from "./load_rule_set.ts";
 
@@ -52,7 +52,7 @@ export function renderHuntPieces(r: HuntReport): string[] {
     for (const h of rec.hits) {
       // (every text from evidence or a rule escaped, newlines too: one
       // would start a line of the attacker's own)
-      const e = escapeText;
+      const e = escapeEvidence;
       out.push(
         `${e(h.rule.level ?? "-")}  ${e(h.rule.title)}  [${
           e(h.rule.id ?? "no id")

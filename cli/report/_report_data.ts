@@ -16,7 +16,7 @@ import {
 import type { ExitStatus, Forest, ProcessNode } from "../analysis/mod.ts";
 import type { ReportInput, ReportRecording } from "./report_input.ts";
 import { isoFromNs } from "../text/iso_from_ns.ts";
-import { escapeText } from "../text/escape_text.ts";
+import { escapeEvidence, escapeText } from "../text/escape_text.ts";
 
 /** Exit classes, the page colours them. */
 export const EXIT_CLASS = {
@@ -106,15 +106,16 @@ export function reportData(input: ReportInput): PageData {
 }
 
 /**
- * `v` with every string in it as a terminal shows evidence (escapeText): a
- * control, bidirectional or invisible character is written `\uXXXX`, so
+ * `v` with every string in it as a terminal shows evidence (escapeEvidence):
+ * a control, bidirectional or invisible character is written `\uXXXX` (and
+ * a backslash of the evidence before `u` and four hex digits `\u005c`), so
  * that `sshd\u200b` does not read as `sshd` in the tree, a right-to-left
  * override cannot reorder a command line or an image path, and a newline in
  * an argument does not pass for a second argument. The page sets text
  * through textContent, where such characters would act, not show.
  */
 function escapedStrings<T>(v: T): T {
-  if (typeof v === "string") return escapeText(v) as T;
+  if (typeof v === "string") return escapeEvidence(v) as T;
   if (Array.isArray(v)) return v.map(escapedStrings) as T;
   if (v !== null && typeof v === "object") {
     const out: Record<string, unknown> = {};

@@ -17,7 +17,7 @@ import { PAGE_CSS } from "./_page_css.ts";
 import { PAGE_SCRIPT } from "./_page_script.ts";
 import { type PageData, reportData } from "./_report_data.ts";
 import type { ReportInput } from "./report_input.ts";
-import { escapeText } from "../text/escape_text.ts";
+import { escapeEvidence, escapeText } from "../text/escape_text.ts";
 
 /**
  * Renders the report page.
@@ -225,7 +225,7 @@ function detectionsSection(input: ReportInput): string {
     (a.d.time < b.d.time ? -1 : a.d.time > b.d.time ? 1 : 0)
   );
   const cell = (s: string | number | undefined) =>
-    `<td>${escapeHtml(escapeText(String(s ?? "")))}</td>`;
+    `<td>${escapeHtml(escapeEvidence(String(s ?? "")))}</td>`;
   // (the hits an attacker can multiply, by starting matching processes:
   // the first MAX_DETECTION_ROWS, then how many more; found by review, a
   // table of 100,000 rows took the page 35 s to load)

@@ -8,7 +8,7 @@
 import { renderSummary, renderTreeLines, summarize } from "../analysis/mod.ts";
 import type { ReportInput } from "./report_input.ts";
 import { isoFromNs } from "../text/iso_from_ns.ts";
-import { escapeText } from "../text/escape_text.ts";
+import { escapeEvidence, escapeText } from "../text/escape_text.ts";
 
 /**
  * Renders the text summary.
@@ -44,8 +44,9 @@ export function* textSummaryPieces(input: ReportInput): Generator<string> {
 function* summaryLines(input: ReportInput): Generator<string> {
   const out: string[] = [];
   // (every text from evidence or a manifest escaped, newlines too: one
-  // would start a line of its own)
-  const e = escapeText;
+  // would start a line of its own; a backslash of the evidence before `u`
+  // and four hex digits too, so that every \uXXXX read is an escape)
+  const e = escapeEvidence;
   out.push(e(input.title));
   if (input.bundle) {
     const c = input.bundle.case;
@@ -76,7 +77,8 @@ function* summaryLines(input: ReportInput): Generator<string> {
         i.chainIntact ? "chain intact" : "chain BROKEN"
       }`,
     );
-    for (const p of i.problems) out.push(`  problem: ${e(p)}`);
+    // (the tool's own messages, which may quote evidence as JSON)
+    for (const p of i.problems) out.push(`  problem: ${escapeText(p)}`);
     out.push("", "-- summary --");
     out.push(renderSummary(summarize(r.forest)).trimEnd());
     const notes = new Map<string, string[]>();
@@ -91,7 +93,7 @@ function* summaryLines(input: ReportInput): Generator<string> {
           }${
             // (JSON escapes C0; C1, bidi and invisible characters too)
             d.cmdline !== undefined
-              ? `  ${e(JSON.stringify(d.cmdline))}`
+              ? `  ${escapeText(JSON.stringify(d.cmdline))}`
               : ""}`,
         );
         const note = `sigma: ${d.rule.title}`;

@@ -29,9 +29,9 @@ const UNSAFE_RANGES: readonly [number, number][] = [
 
 /**
  * `text` with every control or formatting character written as `\uXXXX`
- * (the JSON escape: a JSON text stays valid JSON), except those in `keep`
- * (the printing boundary keeps `"\n\t"`; a string from evidence keeps none,
- * so it cannot start a line of its own).
+ * (the JSON escape: a JSON text stays valid JSON, its values the same),
+ * except those in `keep` (the printing boundary keeps `"\n\t"`; a string
+ * from evidence keeps none, so it cannot start a line of its own).
  *
  * @example
  * ```ts
@@ -41,10 +41,37 @@ const UNSAFE_RANGES: readonly [number, number][] = [
  * if (escapeText("x\ny\tz", "\n\t") !== "x\ny\tz") throw new Error();
  * if (escapeText("\u009b31m") !== "\\u009b31m") throw new Error();
  * if (escapeText("sshd\u200b") !== "sshd\\u200b") throw new Error();
+ * if (escapeText('{"a":"\\u0041\u001b"}') !== '{"a":"\\u0041\\u001b"}') throw new Error();
  * ```
  */
 export function escapeText(text: string, keep = ""): string {
-  const unsafe = unsafeBut(keep);
+  return escapeBy(unsafeBut(keep, false), text);
+}
+
+/**
+ * One string of process evidence (a command line, an image, a user name) as
+ * the analyst reads it in a tree, timeline, diff, hunt hit or report row:
+ * {@link escapeText}, and a backslash that the evidence itself puts before
+ * `u` and four hex digits written `\u005c`, so that every `\uXXXX` read
+ * there is an escape (a command line holding the six characters `\u202e`
+ * read exactly as one holding the right-to-left override). A backslash
+ * before anything else (a Windows path) stays as it is. Not idempotent:
+ * for raw evidence only, once (text it made holds `\u` escapes).
+ *
+ * @example
+ * ```ts
+ * import { escapeEvidence } from "./escape_text.ts";
+ * // the forged escape and the real character read apart
+ * if (escapeEvidence("a\\u202Eb") !== "a\\u005cu202Eb") throw new Error(escapeEvidence("a\\u202Eb"));
+ * if (escapeEvidence("a\u202eb") !== "a\\u202eb") throw new Error();
+ * if (escapeEvidence("C:\\Users\\user\\u1") !== "C:\\Users\\user\\u1") throw new Error();
+ * ```
+ */
+export function escapeEvidence(text: string): string {
+  return escapeBy(unsafeBut("", true), text);
+}
+
+function escapeBy(unsafe: RegExp, text: string): string {
   unsafe.lastIndex = 0;
   if (!unsafe.test(text)) return text;
   unsafe.lastIndex = 0;
@@ -61,8 +88,9 @@ export function escapeText(text: string, keep = ""): string {
  * output) is let through by one scan, not rebuilt by a call per newline (a
  * look-ahead at each character ran at a third of the speed).
  */
-function unsafeBut(keep: string): RegExp {
-  let re = WITHOUT.get(keep);
+function unsafeBut(keep: string, backslash: boolean): RegExp {
+  const key = `${backslash ? "b" : "-"}${keep}`;
+  let re = WITHOUT.get(key);
   if (re === undefined) {
     const kept = new Set([...keep].map((c) => c.charCodeAt(0)));
     let cls = "";
@@ -78,8 +106,12 @@ function unsafeBut(keep: string): RegExp {
       }
     }
     // (every unsafe character kept: a class that matches nothing)
-    re = new RegExp(cls === "" ? "[^\\s\\S]" : `[${cls}]`, "g");
-    WITHOUT.set(keep, re);
+    const chars = cls === "" ? "[^\\s\\S]" : `[${cls}]`;
+    re = new RegExp(
+      backslash ? `${chars}|\\\\(?=u[0-9a-fA-F]{4})` : chars,
+      "g",
+    );
+    WITHOUT.set(key, re);
   }
   return re;
 }
