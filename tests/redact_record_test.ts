@@ -143,9 +143,11 @@ captureTest(
     await withTempDir(async (dir) => {
       const s = await setUp(dir);
       // a process that runs before the recording starts: a snapshot (it
-      // lives until the test ends it, however slow the recorder's start)
+      // lives until the test ends it, however slow the recorder's start; it
+      // waits in the shell's own `read`, so no child of it outlives the test)
       const before = new Deno.Command("sh", {
-        args: ["-c", "sleep 600", `-p${SECRET}`],
+        args: ["-c", "read x", `-p${SECRET}`],
+        stdin: "piped",
       }).spawn();
       const out = `${dir}/host.cbor`;
       const go = `${dir}/go`;
@@ -185,11 +187,7 @@ captureTest(
         await Deno.writeTextFile(go, "");
         const st = await child.output();
         assertEquals(st.code, 0, new TextDecoder().decode(st.stderr));
-        try {
-          before.kill();
-        } catch {
-          // it has already ended
-        }
+        await before.stdin.close();
         await before.status;
       }
       assert(!(await holds(out, SECRET)), "the secret is in the recording");
