@@ -225,7 +225,7 @@ function randomRecord(r: Rng, kind: number): Uint8Array {
     2,
     r.chance(0.5)
       ? r.u32() & 0xffff
-      : r.pick([0, 1, 4, 8, 0x10, 0x20, 0x80, 0x100, 0x200, 0x300]),
+      : r.pick([0, 1, 4, 8, 0x10, 0x20, 0x80, 0x100, 0x200, 0x300, 0x400]),
     true,
   );
   h.setUint32(4, size, true);

@@ -285,9 +285,9 @@ Deno.test("a wrong version or a file that is not a recording gives one clear err
   await withTempDir(async (dir) => {
     const enc = newEncoder();
     await Deno.writeFile(
-      `${dir}/v9.cbor`,
+      `${dir}/v10.cbor`,
       enc.encode(
-        new Tag({ ...testHeader(), format: "procrec", version: 9 }, 55799),
+        new Tag({ ...testHeader(), format: "procrec", version: 10 }, 55799),
       ),
     );
     await Deno.writeTextFile(`${dir}/text.cbor`, "hello, world\n");
@@ -295,8 +295,8 @@ Deno.test("a wrong version or a file that is not a recording gives one clear err
     for (
       const [name, re] of [
         [
-          "v9.cbor",
-          /v9\.cbor": header version is 9, expected 1 or 2 or 3 or 4 or 5/,
+          "v10.cbor",
+          /v10\.cbor": header version is 10, expected 1 or 2 or 3 or 4 or 5/,
         ],
         ["text.cbor", /text\.cbor": not a procrec recording/],
         ["missing.cbor", /missing\.cbor"/],

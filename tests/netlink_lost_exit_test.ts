@@ -119,6 +119,22 @@ captureTest(
         [3 << 8],
         "the helper's process exit, with exit(3)'s status",
       );
+      // found, not received: marked so (format 9), and the tree says so
+      // (an exit received as it happened is not: driver/linux/tests/
+      // test_netlink.c)
+      assertEquals(
+        exits.map((e) => e.kind === "process_exit" && e.inferred),
+        [true],
+        "the helper's exit is marked inferred",
+      );
+      const tree = new TextDecoder().decode(
+        (await new Deno.Command(PROCREC, {
+          args: ["replay", out, "--pid", String(pid)],
+          stdout: "piped",
+        }).output()).stdout,
+      );
+      const line = tree.split("\n").find((l) => l.includes(`[${pid}]`));
+      assert(line?.includes("exit-inferred"), tree);
     }, "procrec-lost-exit-");
   },
   why,

@@ -25,6 +25,7 @@ export const FLAG_ORDER: ProcessFlag[] = [
   "parent-differs-from-creator",
   "reparented",
   "exit-missing",
+  "exit-inferred",
   "in-lost-span",
   "end-lost",
   "comm-not-utf8",

@@ -146,6 +146,8 @@ export type ProcessFlag =
   | "in-lost-span"
   /** A new process took its pid before its exit was seen. */
   | "exit-missing"
+  /** Its exit was not received but found after a loss (`ProcessExit.inferred`): its end is when the source looked. */
+  | "exit-inferred"
   /** A block rule denied its creation (Windows). */
   | "denied"
   /** It was running when the recording's tail was lost to damage: whether and how it ended is unknown. */

@@ -504,6 +504,7 @@ export class ForestBuilder {
     }
     this.#exit(p, t, e.status, e.statusUnknown === true);
     const node = this.#nodes[p];
+    if (e.inferred === true) addFlag(node, "exit-inferred");
     if (e.guid !== undefined && node.guid === undefined) node.guid = e.guid;
   }
 

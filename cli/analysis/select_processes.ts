@@ -15,6 +15,7 @@ export const FILTER_FLAGS = [
   "parent-differs-from-creator",
   "in-lost-span",
   "exit-missing",
+  "exit-inferred",
   "end-lost",
   "comm-not-utf8",
   "denied",

@@ -84,7 +84,8 @@ Each line: command, [pid], start (since the recording began), duration or
 be, was damaged), exit status, thread count, then {flags}:
 existing-before-recording, seen-without-create, reparented,
 parent-differs-from-creator (with the creator), in-lost-span, exit-missing,
-end-lost, denied, comm-not-utf8 (a command name it took had bytes that are not
+exit-inferred (its exit was not received: after a loss the recorder found it
+ended, and its end is when it looked), end-lost, denied, comm-not-utf8 (a command name it took had bytes that are not
 UTF-8),
 and the image's: setuid, setgid, fileless, deleted-image, argv-truncated,
 no-exec, not-utf8 (a name of its image's exec had bytes that are not UTF-8,

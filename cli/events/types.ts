@@ -158,6 +158,13 @@ export interface ProcessExit extends EventBase {
   guid?: string;
   /** The source did not report the status (Sysmon Event ID 5): `status` is 0 and means nothing. */
   statusUnknown?: boolean;
+  /**
+   * Not received (format 9): after a loss the source found the process
+   * ended (the netlink source, by /proc, or by its pid taken by a new
+   * process), and `t` is when it found it, not when the process ended.
+   * True or absent.
+   */
+  inferred?: boolean;
 }
 
 /** A new thread of an existing process. */

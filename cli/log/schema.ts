@@ -19,16 +19,17 @@ import type { RedactionRule } from "../redact/redaction_rules.ts";
 /** Name in the header of every recording. */
 export const FORMAT_NAME = "procrec";
 /** Version the writer writes. */
-export const FORMAT_VERSION = 8;
+export const FORMAT_VERSION = 9;
 /**
  * Versions the reader accepts: 1 (before the identity fields of `info`,
  * which it simply lacks), 2 (before the header field `segment` and the lost
  * reasons of segment mode), 3 (before the exec rule decisions
  * `exec_denied` and `exec_audited`), 4 (before `image_hash` events), 5
  * (before a decision's `byContent`), 6 (before `info.from`'s
- * {@link NOT_UTF8}) and 7 (before a decision's `notUtf8`).
+ * {@link NOT_UTF8}), 7 (before a decision's `notUtf8`) and 8 (before a
+ * process exit's `inferred`).
  */
-export const READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8];
+export const READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 /** CBOR self-describe tag that starts every recording. */
 export const SELF_DESCRIBE_TAG = 55799;
 /** Events per chunk at most. */
@@ -330,6 +331,7 @@ export const LAYOUT: Record<EventKind, readonly Field[]> = {
     ["status", "uint"],
     ["guid", "str", true],
     ["statusUnknown", "bool", true],
+    ["inferred", "bool", true],
   ],
   thread_create: [
     ["creatorPid", "uint"],

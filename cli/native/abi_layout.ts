@@ -24,7 +24,7 @@ export interface StructLayout {
 
 /** The ABI layout, in the shape `driver/common/abi_layout.c` prints. */
 export const ABI_LAYOUT = {
-  abi_version: 5,
+  abi_version: 6,
   structs: {
     pr_str: {
       size: 8,

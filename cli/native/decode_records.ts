@@ -46,6 +46,7 @@ export const Flag = {
   REMOTE: 0x0080,
   EXEMPT: 0x0100,
   BY_CONTENT: 0x0200,
+  EXIT_INFERRED: 0x0400,
 } as const;
 
 /** Fixed size of each kind, header included (the minimum `size`). */
@@ -299,7 +300,9 @@ function decodeOne(
         info: readInfo(v, buf, off, size, 48, flags) ?? { from: {} },
       };
     case Kind.PROCESS_EXIT:
-      return { kind: "process_exit", t, pid, tid, status: u32(40) };
+      return flags & Flag.EXIT_INFERRED
+        ? { kind: "process_exit", t, pid, tid, status: u32(40), inferred: true }
+        : { kind: "process_exit", t, pid, tid, status: u32(40) };
     case Kind.COMM: {
       const comm = str(40) ?? "";
       return wasNotUtf8(

@@ -14,7 +14,7 @@
  */
 
 /** The ABI version this binding was written for (`PROCREC_ABI_VERSION`). */
-export const PROCREC_ABI_VERSION = 5;
+export const PROCREC_ABI_VERSION = 6;
 
 /** Environment variable that overrides the library path. */
 export const LIBRARY_ENV = "PROCREC_LIB";

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROCREC_ABI_VERSION 5u
+#define PROCREC_ABI_VERSION 6u
 
 #if defined(_WIN32)
 #define PROCREC_API __declspec(dllexport)
@@ -61,6 +61,9 @@ enum pr_kind {
                                         denied (the recorder itself, PID 1): it was let run */
 #define PR_F_BY_CONTENT 0x0200u      /* exec decision: its file: rule matched a copy (the same size and
                                         SHA-256 as the rule's file), not the file itself (ABI 5) */
+#define PR_F_EXIT_INFERRED 0x0400u   /* process exit (ABI 6): not received; after a loss the source found the
+                                        process ended (Linux proc connector: /proc/PID/task), and its time
+                                        is when it looked, not when the process ended */
 
 /* ---- where a field's value came from ---- */
 enum pr_provenance {

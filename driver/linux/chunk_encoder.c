@@ -528,10 +528,17 @@ static uint32_t encode_one(struct enc *e, struct rec *r, uint16_t kind, double t
     if (in.present) write_info(e, r, 48, &in);
     else head(e, 0x80, 0); /* { from: {} } */
     return 2;
-  case PR_REC_PROCESS_EXIT:
-    common(e, 5, 3, t, pid, tid);
+  case PR_REC_PROCESS_EXIT: {
+    int inferred = (flags & PR_F_EXIT_INFERRED) != 0; /* inferred (format 9) */
+    common(e, inferred ? 8 : 5, 3, t, pid, tid);
     u32v(e, rd32(r, 40));
+    if (inferred) {
+      nullv(e); /* guid */
+      nullv(e); /* statusUnknown */
+      boolv(e, 1);
+    }
     return 3;
+  }
   case PR_REC_COMM: {
     struct str c = rdstr(r, 40);
     if (r->bad) return 0;

@@ -161,11 +161,13 @@ static void fill_header(struct nl_state *s, struct pr_rec_header *h, uint16_t ki
   h->utc_ns = pr_lib_utc_ns(s->lib, ts);
 }
 
-static void emit_process_exit(struct nl_state *s, uint32_t pid, uint32_t tid, uint32_t status, uint64_t ts) {
+static void emit_process_exit(struct nl_state *s, uint32_t pid, uint32_t tid, uint32_t status, uint16_t flags,
+                              uint64_t ts) {
   struct pr_rec_process_exit r;
   uint64_t start = 0;
   memset(&r, 0, sizeof(r));
   fill_header(s, &r.h, PR_REC_PROCESS_EXIT, sizeof(r), pid, tid, ts);
+  r.h.flags = flags;
   r.status = status;
   if (pr_u32map_get(&s->starts, pid, &start)) pr_u32map_del(&s->starts, pid);
   pr_snap_index_retire(&s->snap, pid);
@@ -188,7 +190,7 @@ static void handle_exit(struct nl_state *s, const struct pr_nl_ev *ev) {
   uint32_t tid = ev->a, pid = ev->b;
   struct pr_exit_decision d = pr_thread_table_exit(&s->threads, pid, tid, ev->code);
   if (d.thread_exit) emit_thread_exit(s, pid, tid, ev->code, d.thread_flags, ev->ts);
-  if (d.process_exit) emit_process_exit(s, pid, tid, d.process_status, ev->ts);
+  if (d.process_exit) emit_process_exit(s, pid, tid, d.process_status, 0, ev->ts);
 }
 
 void pr_nl_settle(struct nl_state *s) {
@@ -197,7 +199,9 @@ void pr_nl_settle(struct nl_state *s) {
   if (s->q.len > 0) return; /* something received is not emitted yet */
   do {
     n = pr_thread_table_settle(&s->threads, s->empty_t0, ended, 16);
-    for (i = 0; i < n; i++) emit_process_exit(s, ended[i].pid, ended[i].pid, ended[i].status, ended[i].at);
+    /* (inferred: the exit events of its last threads were lost) */
+    for (i = 0; i < n; i++)
+      emit_process_exit(s, ended[i].pid, ended[i].pid, ended[i].status, PR_F_EXIT_INFERRED, ended[i].at);
   } while (n == 16);
 }
 
@@ -212,9 +216,10 @@ static void handle_fork(struct nl_state *s, const struct pr_nl_ev *ev) {
     int covered = pr_snap_index_covers(&s->snap, child_pid, ev->ts);
     pr_snap_index_retire(&s->snap, child_pid);
     if (covered) return;
-    /* A pid reused while we still held an unfinished process under it. */
+    /* A pid reused while we still held an unfinished process under it: it
+     * ended before (inferred; the exits of its last threads were lost). */
     if (pr_thread_table_new_process(&s->threads, child_pid, &st))
-      emit_process_exit(s, child_pid, child_pid, st.status, ev->ts);
+      emit_process_exit(s, child_pid, child_pid, st.status, PR_F_EXIT_INFERRED, ev->ts);
     memset(&r, 0, sizeof(r));
     fill_header(s, &r.h, PR_REC_PROCESS_CREATE, sizeof(r), child_pid, child_tid, ev->ts);
     r.parent_pid = parent_pid;

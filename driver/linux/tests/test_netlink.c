@@ -280,6 +280,7 @@ static int test_capture_own_activity(void) {
   CHECK(ex->info.prov_cwd == PR_PROV_PROC);
   pe = (const void *)find_child(&r, PR_REC_PROCESS_EXIT, (uint32_t)sc.sh, 0, &at_exit);
   CHECK(pe != NULL && pe->status == (3u << 8));
+  CHECK((pe->h.flags & PR_F_EXIT_INFERRED) == 0); /* received, not inferred */
   CHECK(ex->start_ns == pc->start_ns && pe->start_ns == pc->start_ns); /* one identity */
   CHECK(at_exec < at_exit);
   CHECK(count_child(&r, PR_REC_PROCESS_EXIT, (uint32_t)sc.sh) == 1);
@@ -322,6 +323,7 @@ static int test_capture_own_activity(void) {
     CHECK(a < b && b < c);
     CHECK(last->h.flags & PR_F_GROUP_DEAD);
     CHECK(pe->status == (5u << 8));
+    CHECK((pe->h.flags & PR_F_EXIT_INFERRED) == 0); /* no loss: received */
     CHECK(count_child(&r, PR_REC_PROCESS_EXIT, (uint32_t)sc.leader_exit) == 1);
   }
 
