@@ -20,6 +20,7 @@ import {
   writeIncident,
 } from "./_bundle_helpers.ts";
 import { testHeader } from "./_recording_helpers.ts";
+import { pathExists } from "../cli/path_exists.ts";
 import { assert, assertEquals } from "./_record_helpers.ts";
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -279,6 +280,33 @@ Deno.test("an incomplete recording is bundled as is and reported", async () => {
 });
 
 const FIX = new URL("../fixtures/", import.meta.url).pathname;
+
+Deno.test("bundle create --sign refuses a private key others can read, naming its mode (found by review)", async () => {
+  await inTempDir(async (dir) => {
+    assertEquals((await procrec(["keygen", "-o", `${dir}/k`])).code, 0);
+    await Deno.chmod(`${dir}/k`, 0o644);
+    const b = await bundleCreate(`${dir}/b.zip`, [
+      "--sign",
+      `${dir}/k`,
+      `${FIX}${(await fixtureRecordings())[0]}`,
+    ]);
+    assertEquals(b.code, 2, b.stderr);
+    assert(
+      b.stderr.includes(
+        `private key "${dir}/k": others can read it (mode 0644)`,
+      ),
+      b.stderr,
+    );
+    assert(!(await pathExists(`${dir}/b.zip`)), "a bundle was written");
+    await Deno.chmod(`${dir}/k`, 0o600);
+    const ok = await bundleCreate(`${dir}/b.zip`, [
+      "--sign",
+      `${dir}/k`,
+      `${FIX}${(await fixtureRecordings())[0]}`,
+    ]);
+    assertEquals(ok.code, 0, ok.stderr);
+  });
+});
 
 Deno.test("the golden fixtures, bundled and signed, verify intact and replay to their golden outputs", async () => {
   const names = await fixtureRecordings();

@@ -101,7 +101,7 @@ async function writeZip(
 /** A signed bundle of the make fixture in `dir`: case.zip, team.key(.pub). */
 async function signedBundle(dir: string): Promise<void> {
   const k = await generateKeyPair();
-  await Deno.writeTextFile(`${dir}/team.key`, k.privateKeyPem);
+  await Deno.writeTextFile(`${dir}/team.key`, k.privateKeyPem, { mode: 0o600 });
   await Deno.writeTextFile(`${dir}/team.key.pub`, k.publicKeyPem);
   const r = await procrecBounded(
     ["bundle", "create", "-o", "case.zip", FIXTURE, "--sign", "team.key"],

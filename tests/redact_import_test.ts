@@ -101,5 +101,37 @@ Deno.test("import sysmon --redact and import jsonl --redact leave no secret in t
       );
       assert(!(await holds(rec, plainHash)), `${rec}: the plain hash is there`);
     }
+    // export --redact and report --redact of the plain import name its
+    // input by the keyed hash too (found by review: export kept the plain
+    // SHA-256 of the Sysmon file, which holds the secret)
+    const sysmonHash = createHash("sha256").update(await Deno.readFile(SYSMON))
+      .digest("hex");
+    const e = await procrec([
+      "export",
+      `${dir}/a.cbor`,
+      "-o",
+      `${dir}/ax.jsonl`,
+      ...redact,
+    ]);
+    assertEquals(e.code, 0, e.stderr);
+    const r = await procrec([
+      "report",
+      `${dir}/a.cbor`,
+      "-o",
+      `${dir}/a.html`,
+      ...redact,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    for (const out of [`${dir}/ax.jsonl`, `${dir}/a.html`]) {
+      assert(!(await holds(out, "smphost")), `${out}: secret kept`);
+      assert(!(await holds(out, sysmonHash)), `${out}: the plain hash`);
+    }
+    assert(
+      await holds(
+        `${dir}/ax.jsonl`,
+        redactionHmac(key, `procrec source sha256:${sysmonHash}`),
+      ),
+      "export names its input by the keyed hash",
+    );
   });
 });

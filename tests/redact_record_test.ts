@@ -384,3 +384,54 @@ captureTest(
   },
   why,
 );
+
+captureTest(
+  "record --rules --dry-run --redact prints what a rule matched with its secrets redacted (found by review: it printed them)",
+  async () => {
+    await withTempDir(async (dir) => {
+      const s = await setUp(dir);
+      await Deno.writeTextFile(
+        `${dir}/exec.yaml`,
+        `rules:\n  - id: shells\n    action: audit\n    argv: {contains: "-p${SECRET}"}\n`,
+      );
+      // a running process whose arguments hold the secret (it waits in the
+      // shell's own read and ends when its stdin closes)
+      const p = new Deno.Command("sh", {
+        args: ["-c", "read x", "x", `-p${SECRET}`],
+        stdin: "piped",
+      }).spawn();
+      try {
+        const plain = await procrec([
+          "record",
+          "--rules",
+          `${dir}/exec.yaml`,
+          "--dry-run",
+        ]);
+        assertEquals(plain.code, 0, plain.stderr);
+        assert(plain.stdout.includes(`  ${p.pid}  `), plain.stdout);
+        assert(plain.stdout.includes(SECRET), "the control lacks it");
+        const r = await procrec([
+          "record",
+          "--rules",
+          `${dir}/exec.yaml`,
+          "--dry-run",
+          "--redact",
+          s.rules,
+          "--redact-key",
+          s.key,
+        ]);
+        assertEquals(r.code, 0, r.stderr);
+        const line = r.stdout.split("\n").find((l) =>
+          l.includes(`  ${p.pid}  `)
+        );
+        assert(line !== undefined, `the rule matched: ${r.stdout}`);
+        assert(!r.stdout.includes(SECRET), r.stdout);
+        assert(line.includes(await markerOf(s.key, SECRET)), line);
+      } finally {
+        await p.stdin.close();
+        await p.status;
+      }
+    });
+  },
+  why,
+);

@@ -5,6 +5,7 @@
  */
 import {
   findMarkers,
+  newRedactionKeyText,
   parseRedactionKey,
   parseRedactionRules,
   redactedHeader,
@@ -243,7 +244,14 @@ Deno.test("parseRedactionRules() names the rule and the field at fault", () => {
 });
 
 Deno.test("parseRedactionKey() wants 64 hex digits", () => {
-  assertEquals(parseRedactionKey(`# c\n${"07".repeat(32)}\n`, "k"), KEY);
+  const hex = Array.from(
+    { length: 32 },
+    (_, i) => ((i * 37 + 11) & 0xff).toString(16).padStart(2, "0"),
+  ).join("");
+  assertEquals(
+    parseRedactionKey(`# c\n${hex}\n`, "k"),
+    Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff),
+  );
   let msg = "";
   try {
     parseRedactionKey("abc", "k");
@@ -251,6 +259,55 @@ Deno.test("parseRedactionKey() wants 64 hex digits", () => {
     msg = (e as Error).message;
   }
   assert(msg.includes(`Cannot read redaction key "k"`), msg);
+});
+
+Deno.test("parseRedactionKey() refuses a key typed by hand: all zeros, one byte repeated, a short pattern (found by review)", () => {
+  for (const hex of ["00".repeat(32), "aa".repeat(32), "deadbeef".repeat(8)]) {
+    let msg = "";
+    try {
+      parseRedactionKey(hex, "weak.key");
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    assert(
+      msg.includes(`Cannot use redaction key "weak.key"`) &&
+        msg.includes("not a random key"),
+      `${hex}: ${msg}`,
+    );
+  }
+  // keys keygen makes pass
+  for (let i = 0; i < 200; i++) {
+    parseRedactionKey(newRedactionKeyText(), "k");
+  }
+});
+
+Deno.test("a match rule redacts from the first to the last group that took part: a secret in a later alternative's group is redacted (found by review)", () => {
+  const r = new Redactor(
+    parseRedactionRules(
+      JSON.stringify({
+        rules: [
+          {
+            name: "auth",
+            match: "(?:Bearer|token)\\s+(\\S+)|Basic\\s+(\\S+)",
+            flags: "i",
+          },
+          { name: "pw", match: "(--pw|--pass)=(\\S+)" },
+        ],
+      }),
+      "rules.json",
+    ),
+    KEY,
+  );
+  assertEquals(
+    r.text("Authorization: Basic dXNlcjpodW50ZXIy; Bearer SEKRETX"),
+    `Authorization: Basic ${marker("auth", "dXNlcjpodW50ZXIy;")} Bearer ${
+      marker("auth", "SEKRETX")
+    }`,
+  );
+  assertEquals(
+    r.text("tool --pass=hunter2"),
+    `tool ${marker("pw", "--pass=hunter2")}`,
+  );
 });
 
 Deno.test("redactionHmac() equals node:crypto's HMAC-SHA-256 for values of 0 to 300 bytes, ASCII and not", () => {

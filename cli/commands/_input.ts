@@ -194,13 +194,37 @@ export async function asCliError<T>(p: Promise<T>): Promise<T> {
 /**
  * A key file's text, read through the bounded reader (at most
  * `INPUT_LIMITS.key` bytes: `--key /dev/zero` is an error, not gigabytes);
- * `what` is "public key" or "private key".
+ * `what` is "public key" or "private key". A private key that others than
+ * its owner can read is refused, as a redaction key is (found by review:
+ * `bundle create --sign` signed with a key of mode 0644).
  */
 export async function readKeyFile(path: string, what: string): Promise<string> {
+  if (what === "private key") {
+    const st = await statOrNull(path);
+    if (st?.isFile) refuseOpenToOthers(path, what, st.mode);
+  }
   const bytes = await asCliError(
     readInputBytes(path, { what, maxBytes: INPUT_LIMITS.key }),
   );
   return new TextDecoder().decode(bytes);
+}
+
+/**
+ * Refuses a secret file (a private or redaction key) whose mode lets its
+ * group or others read or write it: a key others can read protects nothing.
+ */
+export function refuseOpenToOthers(
+  path: string,
+  what: string,
+  mode: number | null,
+): void {
+  if (mode !== null && (mode & 0o077) !== 0) {
+    throw new CliError(
+      `Cannot use ${what} "${path}": others can read it (mode ${
+        (mode & 0o777).toString(8).padStart(4, "0")
+      }); make it 0600 (chmod 600 ${path})`,
+    );
+  }
 }
 
 async function statOrNull(path: string): Promise<Deno.FileInfo | null> {

@@ -13,6 +13,7 @@ import type { Redactor } from "../redact/mod.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { INPUT_LIMITS, readInputBytes } from "../io/mod.ts";
 import { printErr } from "./_run.ts";
+import { refuseOpenToOthers } from "./_input.ts";
 
 const MAX_RULES_BYTES = 1 << 20;
 const MAX_KEY_BYTES = INPUT_LIMITS.key;
@@ -75,13 +76,7 @@ function isLiteral(pattern: string): boolean {
 /** Reads and checks a redaction key file (regular, mode 0600 or stricter). */
 export async function readRedactionKey(path: string): Promise<Uint8Array> {
   const st = await statFile(path, "redaction key");
-  if (st.mode !== null && (st.mode & 0o077) !== 0) {
-    throw new CliError(
-      `Cannot use redaction key "${path}": others can read it (mode ${
-        (st.mode & 0o777).toString(8).padStart(4, "0")
-      }); make it 0600 (chmod 600 ${path})`,
-    );
-  }
+  refuseOpenToOthers(path, "redaction key", st.mode);
   const text = await readSmall(path, "redaction key", MAX_KEY_BYTES);
   const { parseRedactionKey } = await import("../redact/mod.ts");
   try {

@@ -30,7 +30,11 @@ import {
   type TimeWindow,
   windowOn,
 } from "./_time_span.ts";
-import { describeRedaction, type Redactor } from "../redact/mod.ts";
+import {
+  describeRedaction,
+  type Redactor,
+  withKeyedImports,
+} from "../redact/mod.ts";
 import { type CompiledRule, huntLine, RuleHunter } from "../hunt/mod.ts";
 import { printErr } from "./_run.ts";
 import { progressed, type ProgressMode } from "./_progress.ts";
@@ -48,8 +52,16 @@ export async function analyzeReader(
   rules?: CompiledRule[],
   progress: ReportProgress = { mode: "off" },
 ): Promise<ReportRecording> {
+  // (an import's files by keyed hashes, as everything redacted names them)
   const h = redactor
-    ? { ...redactor.header(reader.header), redaction: redactor.describe() }
+    ? {
+      ...withKeyedImports(
+        reader.header,
+        redactor.header(reader.header),
+        redactor,
+      ),
+      redaction: redactor.describe(),
+    }
     : reader.header;
   const meta = { os: h.os, bootId: h.bootId };
   // the hunt sees what the report shows: the redacted events

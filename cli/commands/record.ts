@@ -346,6 +346,12 @@ export function register(program: Command): void {
       const execRules = flags.rules === undefined || !rules
         ? undefined
         : { file: flags.rules, rules: await rules.loadExecRules(flags.rules) };
+      // (before a dry run too, which prints what it matched redacted;
+      // found by review: it printed the secrets --redact was given for)
+      const redactor = await loadRedactor(
+        { rules: flags.redact, key: flags.redactKey },
+        "--redact",
+      );
       if (flags.dryRun && execRules && rules) {
         console.log(
           rules.renderDryRun(
@@ -357,6 +363,17 @@ export function register(program: Command): void {
                   .flatMap(([, , size]) => size === undefined ? [] : [size]),
               ),
             ),
+            undefined,
+            redactor
+              ? (p) => ({
+                image: p.image === undefined
+                  ? undefined
+                  : redactor.text(p.image),
+                argv: p.argv === undefined
+                  ? undefined
+                  : redactor.argv(p.argv, p.image),
+              })
+              : undefined,
           ).trimEnd(),
         );
         return 0;
@@ -364,10 +381,6 @@ export function register(program: Command): void {
       const pause = Deno.env.get(PAUSE_READER_ENV);
       const failRead = Deno.env.get(FAIL_READ_ENV);
       const cacheSave = Deno.env.get(HASH_CACHE_SAVE_ENV);
-      const redactor = await loadRedactor(
-        { rules: flags.redact, key: flags.redactKey },
-        "--redact",
-      );
       const publish = flags.publish === undefined ? undefined : {
         url: flags.publish,
         ...await natsAuth(flags.publish, flags),

@@ -47,8 +47,23 @@ export function parseRedactionKey(text: string, name: string): Uint8Array {
   for (let i = 0; i < key.length; i++) {
     key[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   }
+  // A key typed by hand (all zeros, one byte repeated, a short pattern) is
+  // known to whoever guesses it, and its id in every redacted header gives
+  // it away; with it, anyone can hash guesses of the secrets (found by
+  // review). 32 random bytes have about 30 different values; fewer than
+  // 16 happens to a random key with a chance far below 1e-20.
+  if (new Set(key).size < MIN_DISTINCT_BYTES) {
+    throw new SyntaxError(
+      `Cannot use redaction key "${name}": its 32 bytes have only ${
+        new Set(key).size
+      } different values, not a random key (make one with procrec keygen --redact -o FILE)`,
+    );
+  }
   return key;
 }
+
+/** A key of fewer different byte values is refused (see parseRedactionKey). */
+const MIN_DISTINCT_BYTES = 16;
 
 /**
  * The hex HMAC-SHA-256 of a value's UTF-8 bytes under `key`.

@@ -4,8 +4,9 @@
  *
  * - `{"name": N, "match": REGEX, "flags"?: "i"}`: every match of REGEX in
  *   every text of a command line (each argv element, a Windows command line,
- *   the image, comm, cwd); the first capture group is redacted when the
- *   pattern has one, the whole match otherwise.
+ *   the image, comm, cwd); when the pattern has capture groups, what lies
+ *   from the first to the last group that took part in the match is
+ *   redacted (the whole match when none did), else the whole match.
  * - `{"name": N, "flag": NAME | [NAME...], "separate"?: bool}`: the value of
  *   an option: `--token=X`, `--token X` (the next argument; not when
  *   `"separate": false`) and, for a one-letter option such as `-p`, the

@@ -321,8 +321,8 @@ export class Redactor {
     re.lastIndex = 0;
     for (let m = re.exec(s); m !== null; m = re.exec(s)) {
       if (m[0] === "") re.lastIndex++;
-      const at = rule.groups ? m.indices![1] : m.indices![0];
-      if (!at || at[1] <= at[0]) continue;
+      const at = rule.groups ? groupSpan(m.indices!) : m.indices![0];
+      if (at[1] <= at[0]) continue;
       const [start, end] = at;
       if (markers.some((k) => start >= k.start && end <= k.end)) continue;
       spans.push({ start, end });
@@ -555,4 +555,23 @@ function markerSpans(s: string): Span[] {
   if (!s.includes("[redacted:")) return [];
   return [...s.matchAll(/\[redacted:[A-Za-z0-9_.-]{1,64}:[0-9a-f]{64}\]/g)]
     .map((m) => ({ start: m.index!, end: m.index! + m[0].length }));
+}
+
+/**
+ * What a `match` rule with capture groups redacts of one match: from the
+ * first to the last group that took part in it, or the whole match when
+ * none did. Found by review: only group 1 was taken, so in
+ * `(?:Bearer|token)\s+(\S+)|Basic\s+(\S+)` a Basic credential (group 2)
+ * stayed in plain text, and `(--pw|--pass)=(\S+)` redacted the option's
+ * name and kept its value.
+ */
+function groupSpan(indices: RegExpIndicesArray): [number, number] {
+  let start = Infinity, end = -1;
+  for (let g = 1; g < indices.length; g++) {
+    const at = indices[g];
+    if (at === undefined) continue;
+    if (at[0] < start) start = at[0];
+    if (at[1] > end) end = at[1];
+  }
+  return end < 0 ? indices[0] : [start, end];
 }

@@ -14,7 +14,8 @@ import { type ExecSubject, fileMatch, ruleMatches } from "./match_exec_rule.ts";
  * running process stands for an exec of the same file with the same
  * arguments by the same user under the same parent. A process that a `file`
  * rule matches as a copy (same size and SHA-256, another file) is marked
- * `(by content)`.
+ * `(by content)`. `shown` gives what is printed of a process (its image and
+ * arguments redacted, with `--redact`); the rules match what it ran.
  *
  * @example
  * ```ts
@@ -31,6 +32,9 @@ export function renderDryRun(
   rules: ResolvedExecRule[],
   processes: (ExecSubject & { pid: number })[],
   limit = 50,
+  shown: (p: ExecSubject) => { image?: string; argv?: readonly string[] } = (
+    p,
+  ) => p,
 ): string {
   const out: string[] = [];
   for (const r of rules) {
@@ -41,9 +45,10 @@ export function renderDryRun(
       }${hits.length ? "" : " would match"}`,
     );
     for (const p of hits.slice(0, limit)) {
+      const s = shown(p);
       out.push(
-        `  ${p.pid}  ${oneLine(p.image ?? "?")}  ${
-          oneLine((p.argv ?? []).join(" "))
+        `  ${p.pid}  ${oneLine(s.image ?? "?")}  ${
+          oneLine((s.argv ?? []).join(" "))
         }`.trimEnd() +
           (fileMatch(r, p) === "content" ? "  (by content)" : ""),
       );
