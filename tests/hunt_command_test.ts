@@ -616,3 +616,22 @@ Deno.test("hunt: a rules directory's symbolic links are followed (a loop read on
     assertEquals(why[2], "latin1.yml: is not UTF-8 text");
   });
 });
+
+Deno.test("hunt: a rules directory more than 32 levels deep is listed as not read, not skipped without a word (found by review)", async () => {
+  await withTempDir(async (dir) => {
+    const rules = `${dir}/rules`;
+    let deep = rules;
+    for (let i = 0; i < 34; i++) deep += `/d${i}`;
+    await Deno.mkdir(deep, { recursive: true });
+    await Deno.copyFile(DECODE, `${rules}/good.yml`);
+    await Deno.copyFile(PIPE, `${deep}/deep.yml`);
+    const set = loadRuleSet(await readRuleFiles([rules]));
+    assertEquals(set.rules.length, 1);
+    assertEquals(set.problems.length, 1, JSON.stringify(set.problems));
+    assert(
+      set.problems[0].file.endsWith("/d32") &&
+        set.problems[0].reason.includes("more than 32 levels"),
+      JSON.stringify(set.problems[0]),
+    );
+  });
+});

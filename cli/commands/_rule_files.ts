@@ -19,6 +19,9 @@ export interface RuleFile {
   unreadable?: string;
 }
 
+/** Directories deeper than this below a rules path are not read (and said). */
+const MAX_RULE_DEPTH = 32;
+
 /**
  * The rule files under `paths`. A path that cannot be read is a
  * {@link CliError} naming it; a file too large or not UTF-8 comes back
@@ -31,8 +34,13 @@ export async function readRuleFiles(paths: string[]): Promise<RuleFile[]> {
   const seen = new Set<string>();
   /** Links that lead nowhere, by path: listed, not skipped (found by review). */
   const broken: string[] = [];
+  /** Directories below the depth read: listed, not skipped (found by review). */
+  const tooDeep: string[] = [];
   const walk = async (dir: string, depth: number) => {
-    if (depth > 32) return;
+    if (depth > MAX_RULE_DEPTH) {
+      tooDeep.push(dir);
+      return;
+    }
     // (a link back up the tree is read once)
     const real = await Deno.realPath(dir).catch(() => dir);
     if (seen.has(real)) return;
@@ -70,6 +78,14 @@ export async function readRuleFiles(paths: string[]): Promise<RuleFile[]> {
   const out: RuleFile[] = [];
   for (const path of broken) {
     out.push({ path, text: "", unreadable: "a symbolic link to nothing" });
+  }
+  for (const path of tooDeep) {
+    out.push({
+      path,
+      text: "",
+      unreadable:
+        `a directory more than ${MAX_RULE_DEPTH} levels below the rules path given: not read (give it as a path of its own)`,
+    });
   }
   // a file reached twice (a link to a rule file beside it) is read once,
   // by its own name when it is reached by it
