@@ -135,3 +135,70 @@ Deno.test("import sysmon --redact and import jsonl --redact leave no secret in t
     );
   });
 });
+
+Deno.test("import --redact: an error about a malformed field quotes no value of the input, so not the secret (found by review)", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/rules.json`,
+      '{"rules":[{"name":"pw","flag":"-p","separate":false}]}',
+    );
+    const k = await procrec(["keygen", "--redact", "-o", `${dir}/k`]);
+    assertEquals(k.code, 0, k.stderr);
+    const a = await procrec([
+      "import",
+      "sysmon",
+      SYSMON,
+      "-o",
+      `${dir}/a.cbor`,
+    ]);
+    assertEquals(a.code, 0, a.stderr);
+    const x = await procrec([
+      "export",
+      `${dir}/a.cbor`,
+      "-o",
+      `${dir}/a.jsonl`,
+    ]);
+    assertEquals(x.code, 0, x.stderr);
+    // a process whose argv is one string holding a secret: malformed
+    let done = false;
+    const lines = (await Deno.readTextFile(`${dir}/a.jsonl`)).trimEnd().split(
+      "\n",
+    ).map((l) => {
+      const o = JSON.parse(l);
+      if (!done && o.kind === "process_create" && o.info !== undefined) {
+        o.info.argv = "mysql -pIMPSEKRET1 db";
+        done = true;
+      }
+      return JSON.stringify(o);
+    });
+    assert(done, "no process with argv in the export");
+    await Deno.writeTextFile(`${dir}/bad.jsonl`, lines.join("\n") + "\n");
+    const plain = await procrec([
+      "import",
+      "jsonl",
+      `${dir}/bad.jsonl`,
+      "-o",
+      `${dir}/b.cbor`,
+    ]);
+    assertEquals(plain.code, 2, plain.stderr);
+    assert(plain.stderr.includes("IMPSEKRET1"), "the control lacks it");
+    const r = await procrec([
+      "import",
+      "jsonl",
+      `${dir}/bad.jsonl`,
+      "-o",
+      `${dir}/c.cbor`,
+      "--redact",
+      `${dir}/rules.json`,
+      "--redact-key",
+      `${dir}/k`,
+    ]);
+    assertEquals(r.code, 2, r.stderr);
+    assert(!r.stderr.includes("IMPSEKRET"), r.stderr);
+    assert(
+      /bad\.jsonl": line \d+: \w+ event field "info\.argv" is a value not shown \(--redact\), expected/
+        .test(r.stderr),
+      r.stderr,
+    );
+  });
+});

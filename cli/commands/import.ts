@@ -104,6 +104,32 @@ interface Opts {
   progress?: boolean;
 }
 
+/**
+ * `run`, whose error, with `--redact`, quotes no value from the input: a
+ * message naming a malformed field quoted its value (`"mysql -pSECRET"`),
+ * and with it the secret `--redact` was given for, on stderr and in CI logs
+ * (found by review). The message keeps the file, line and field, and says
+ * what the value is not; the redaction rules then run over what is left.
+ */
+async function withoutSecrets<T>(
+  redactor: Redactor | undefined,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (!redactor || !(e instanceof Error)) throw e;
+    const message = redactor.text(
+      e.message.replace(
+        /\bis (?:the string )?"(?:[^"\\]|\\.)*"(?:\.\.\.)?|\bis [[{].*?(?=, expected|$)/g,
+        "is a value not shown (--redact)",
+      ),
+    );
+    // (no cause: main prints a cause's message, which quotes the value)
+    throw new CliError(message, e instanceof CliError ? e.exitCode : 2);
+  }
+}
+
 /** The redactor of `--redact`, if given. */
 function redactorOf(opts: Opts): Promise<Redactor | undefined> {
   return loadRedactor({ rules: opts.redact, key: opts.redactKey }, "--redact");
@@ -124,8 +150,19 @@ function redactHeader(header: HeaderInit, redactor?: Redactor): HeaderInit {
 }
 
 async function importSysmon(files: string[], opts: Opts): Promise<number> {
-  const mode = modeOf(opts.group);
   const redactor = await redactorOf(opts);
+  return await withoutSecrets(
+    redactor,
+    () => importSysmonWith(files, opts, redactor),
+  );
+}
+
+async function importSysmonWith(
+  files: string[],
+  opts: Opts,
+  redactor: Redactor | undefined,
+): Promise<number> {
+  const mode = modeOf(opts.group);
   const read: HashedSysmonFile[] = [];
   for (const path of files) {
     const hash = createHash("sha256");
@@ -188,8 +225,19 @@ async function importSysmon(files: string[], opts: Opts): Promise<number> {
 }
 
 async function importJsonl(file: string, opts: Opts): Promise<number> {
-  const mode = modeOf(opts.group);
   const redactor = await redactorOf(opts);
+  return await withoutSecrets(
+    redactor,
+    () => importJsonlWith(file, opts, redactor),
+  );
+}
+
+async function importJsonlWith(
+  file: string,
+  opts: Opts,
+  redactor: Redactor | undefined,
+): Promise<number> {
+  const mode = modeOf(opts.group);
   await requireRegularFile(
     file,
     "input",
