@@ -286,9 +286,18 @@ async function checkGuesses(input: string, flags: Flags): Promise<number> {
     );
   }
   const id = redactionKeyId(key);
-  if (red.keyId !== id) {
+  // (a copy redacted again with another key keeps the markers of the key
+  // before, which its source's redaction names: the holder of either key
+  // checks guesses against the markers of that key; found by review)
+  const keys: string[] = [];
+  for (let r: typeof red | undefined = red; r; r = r.source?.redaction) {
+    keys.push(r.keyId);
+  }
+  if (!keys.includes(id)) {
     throw new CliError(
-      `Cannot check guesses against "${input}": it was redacted with key ${red.keyId}, "${flags.redactKey}" is key ${id}`,
+      `Cannot check guesses against "${input}": it was redacted with key ${
+        [...keys].reverse().join(", then with key ")
+      }; "${flags.redactKey}" is key ${id}`,
     );
   }
   const index = new MarkerIndex();
