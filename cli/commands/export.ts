@@ -213,10 +213,16 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
     const joined = settler !== undefined && header.version >= 5
       ? joinImageHashes(read)
       : read;
-    // the span's events, redacted, as the documents are made of them
+    // the span's events, redacted, as the documents are made of them; for
+    // ECS and OCSF every event, whose documents are made but those outside
+    // the span not written: the process table sees the creations before
+    // the span, so that a process has the entity id, image and parent the
+    // whole export gives it (found by review: one created before --from
+    // had another id, made from its exit's time, and no executable)
+    const outsideSpan = (e: ProcEvent) => e.t < from || e.t > to;
     const chosen = async function* (events: AsyncIterable<ProcEvent>) {
       for await (const e of events) {
-        if (e.t < from || e.t > to) outside++;
+        if (settler === undefined && outsideSpan(e)) outside++;
         else yield redactor ? redactor.event(e) : e;
       }
     };
@@ -228,7 +234,8 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
       : settler.settle(chosen(joined));
     for await (const e of events) {
       const line = map(e);
-      if (line === undefined) skipped++;
+      if (settler !== undefined && outsideSpan(e)) outside++;
+      else if (line === undefined) skipped++;
       else {
         written++;
         // (JSON writes a backslash as two characters, a control as six: a
@@ -254,7 +261,8 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
     opts.output ?? "stdout"
   }: ${written} ${format} lines from ${r.events} events`;
   if (skipped > 0) {
-    note += ` (${skipped} thread, comm, image-load or lost events not mapped)`;
+    note +=
+      ` (${skipped} thread, comm, image-load, image-hash or account events not mapped)`;
   }
   if (outside > 0) note += ` (${outside} outside --from/--to)`;
   if (settler !== undefined && settler.unsettled > 0) {
