@@ -9,6 +9,7 @@ import {
 } from "./export_helpers.ts";
 import { ROOT } from "./import_helpers.ts";
 import type { ProcEvent } from "../cli/events/types.ts";
+import { RecordingReader, RecordingWriter } from "../cli/log/mod.ts";
 
 Deno.test("export --format jsonl then import jsonl round-trips every kind of event exactly", async () => {
   await withTempDir(async (dir) => {
@@ -25,8 +26,8 @@ Deno.test("export --format jsonl then import jsonl round-trips every kind of eve
     const text = await Deno.readTextFile(`${dir}/a.jsonl`);
     assertEquals(
       lines(text).length,
-      1 + EVERY_KIND.length,
-      "a header line, then one event per line",
+      2 + EVERY_KIND.length,
+      "a header line, then one event per line, then the end line",
     );
     assert(
       text.includes('"utcNs":{"$bigint":"1763776800123456789"}'),
@@ -172,9 +173,20 @@ Deno.test("import jsonl refuses malformed lines with file, line and field", asyn
       ],
       ["json.jsonl", [good[0], "{nope"], /"json\.jsonl": line 2: is not JSON/],
       ["version.jsonl", [
-        good[0].replace('"version":1,"header"', '"version":9,"header"'),
+        good[0].replace('"version":2,"header"', '"version":9,"header"'),
         good[1],
-      ], /line 1: field "version" is 9, expected 1/],
+      ], /line 1: field "version" is 9, expected 1 or 2/],
+      // (the end line counts the event lines: one removed shows)
+      [
+        "removed.jsonl",
+        [good[0], good[1], good[3], good[4]],
+        /"removed\.jsonl": line 4: field "events" of the end line is 3, but 2 event lines precede it/,
+      ],
+      [
+        "after.jsonl",
+        [good[0], good[1], good[2], good[3], good[4], good[1]],
+        /"after\.jsonl": line 6: follows the end line/,
+      ],
     ];
     for (const [name, text, message] of cases) {
       await Deno.writeTextFile(`${dir}/${name}`, text.join("\n") + "\n");
@@ -261,3 +273,60 @@ Deno.test("export streams: 100 000 events export in every format with a 24 MB he
     }
   });
 });
+
+Deno.test("a JSON lines round trip keeps the recording's end time and what its reader found: a damaged recording's import says so, a cut export too (found by review)", async () => {
+  await withTempDir(async (dir) => {
+    // a recording whose end (its trailer's) is 4 s after its last event
+    const rec = `${dir}/a.cbor`;
+    const w = await RecordingWriter.create(rec, LINUX_HEADER, {
+      flushIntervalMs: 0,
+    });
+    for (const e of EVERY_KIND.slice(0, 3)) w.write(e);
+    const endUtcNs = LINUX_HEADER.timeBase.utcNs + 4_000_000_000n;
+    await w.close({ endUtcNs });
+    const run = async (args: string[]) => {
+      const r = await procrec(args);
+      assertEquals(r.code, 0, `${args}: ${r.stderr}`);
+      return r;
+    };
+    await run(["export", rec, "-o", `${dir}/a.jsonl`]);
+    await run(["import", "jsonl", `${dir}/a.jsonl`, "-o", `${dir}/b.cbor`]);
+    const b = await RecordingReader.open(`${dir}/b.cbor`);
+    await Array.fromAsync(b.chunks());
+    assertEquals(b.report.trailer?.endUtcNs, endUtcNs, "the end time kept");
+    assertEquals(b.header.import?.integrity, {
+      complete: true,
+      chainIntact: true,
+      problems: [],
+    });
+    const v = await run(["verify", `${dir}/b.cbor`]);
+    assert(!v.stdout.includes("imported from an export"), v.stdout);
+    // a damaged recording: its export's import is whole, and says what it
+    // was made from
+    const bytes = await Deno.readFile(`${ROOT}fixtures/${DAMAGED_FROM}`);
+    const at = bytes.length >> 1;
+    for (let i = 0; i < 8; i++) bytes[at + i] ^= 0xff;
+    await Deno.writeFile(`${dir}/d.cbor`, bytes);
+    await run(["export", `${dir}/d.cbor`, "-o", `${dir}/d.jsonl`]);
+    await run(["import", "jsonl", `${dir}/d.jsonl`, "-o", `${dir}/e.cbor`]);
+    const e = await RecordingReader.open(`${dir}/e.cbor`);
+    assertEquals(e.header.import?.integrity?.complete, false);
+    assert(e.header.import!.integrity!.problems.length > 0, "its problems");
+    const ve = await run(["verify", `${dir}/e.cbor`]);
+    assert(
+      ve.stdout.includes(
+        "note: imported from an export of a recording that was incomplete",
+      ),
+      ve.stdout,
+    );
+    // an export cut short (its end line gone) is imported as such
+    const cut = lines(await Deno.readTextFile(`${dir}/a.jsonl`)).slice(0, -2);
+    await Deno.writeTextFile(`${dir}/cut.jsonl`, cut.join("\n") + "\n");
+    await run(["import", "jsonl", `${dir}/cut.jsonl`, "-o", `${dir}/c.cbor`]);
+    const vc = await run(["verify", `${dir}/c.cbor`]);
+    assert(vc.stdout.includes("it was cut short"), vc.stdout);
+  });
+});
+
+/** A fixture of several chunks, damaged in the middle by the test above. */
+const DAMAGED_FROM = "failing.cbor";

@@ -6,6 +6,7 @@
  */
 import { toHex } from "../log/_hash.ts";
 import { describeRedaction } from "../redact/describe_redaction.ts";
+import { importedIntegrityNote } from "../interop/imported_integrity.ts";
 import {
   EMPTY_INCOMPLETE,
   RecordingFormatError,
@@ -52,6 +53,17 @@ export async function checkRecording(
       level: "note",
       ...(member !== undefined ? { member } : {}),
       message: describeRedaction(redaction),
+    });
+  }
+  // an import of an export of a damaged recording is whole itself: what
+  // it was made from was not (found by review: it read as INTACT, with
+  // nothing but a lost event to say so)
+  const imported = importedIntegrityNote(reader.header.import);
+  if (imported) {
+    findings.push({
+      level: "note",
+      ...(member !== undefined ? { member } : {}),
+      message: imported,
     });
   }
   if (!r.complete && !findings.some((f) => f.level !== "note")) {

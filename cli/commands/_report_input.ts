@@ -37,6 +37,7 @@ import {
 } from "../redact/mod.ts";
 import { type CompiledRule, huntLine, RuleHunter } from "../hunt/mod.ts";
 import { printErr } from "./_run.ts";
+import { importedIntegrityNote } from "../interop/imported_integrity.ts";
 import { progressed, type ProgressMode } from "./_progress.ts";
 
 /**
@@ -163,7 +164,11 @@ export function reportRecordingOf(
     integrity: {
       complete: r.complete,
       chainIntact: r.chainIntact,
-      problems: r.problems.map((p) => p.reason),
+      problems: [
+        ...r.problems.map((p) => p.reason),
+        // (an import of an export of a damaged recording: what it came from)
+        ...(importedIntegrityNote(h.import) ?? []),
+      ],
       ...(r.trailer
         ? {
           endUtcNs: r.trailer.endUtcNs.toString(),

@@ -32,6 +32,7 @@ import {
   type JsonObject,
   ocsfMapper,
   ProcessTable,
+  procrecEndLine,
   procrecEventLine,
   procrecHeaderLine,
   toJson,
@@ -245,6 +246,22 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
         }
         await out.write(line);
       }
+    }
+    if (format === "jsonl") {
+      // what the events cannot tell: how many there are, when the
+      // recording ended, and what its reader found of its integrity
+      const r = reader.report;
+      await out.write(
+        procrecEndLine({
+          events: written,
+          ...(r.trailer ? { endUtcNs: r.trailer.endUtcNs } : {}),
+          complete: r.complete,
+          chainIntact: r.chainIntact,
+          problems: r.problems.map((p) =>
+            `offset ${p.offset}: ${p.type}: ${p.reason}`
+          ),
+        }) + "\n",
+      );
     }
     done = true;
   } catch (e) {

@@ -13,6 +13,7 @@ import { action, print } from "./_run.ts";
 import { groupOption, modeOf } from "./_output.ts";
 import { loadRedactor } from "./_redaction.ts";
 import type { HeaderInit } from "../log/mod.ts";
+import type { ImportedIntegrity } from "../log/schema.ts";
 import { type Redactor, withKeyedImports } from "../redact/mod.ts";
 import {
   InputError,
@@ -36,7 +37,9 @@ import {
   formatReplacements,
   type HashedSysmonFile,
   ImportInputError,
+  parseEndLine,
   planSysmonRecordings,
+  type ProcrecJsonEnd,
   readProcrecJsonLines,
   readSysmonRecords,
 } from "../interop/mod.ts";
@@ -248,11 +251,22 @@ async function importJsonlWith(
   // the header, written first, names the input's hash: read it twice
   const hash = createHash("sha256");
   const progress = progressMode(opts.progress);
+  // (and its last bytes: an export's end line, which says what the header
+  // is to say of the recording it was made from)
+  const tail = new Tail(TAIL_BYTES);
   await withInput(file, async (chunks) => {
-    for await (const c of chunks) hash.update(c);
+    for await (const c of chunks) {
+      hash.update(c);
+      tail.add(c);
+    }
   }, { mode: progress, label: "import: hashing" });
   const sha256 = hash.digest("hex");
   const name = basename(file);
+  const lastLine = new TextDecoder().decode(tail.bytes()).trimEnd().split("\n")
+    .at(-1);
+  const tailEnd = lastLine === undefined
+    ? undefined
+    : parseEndLine(lastLine, name, 0);
   const path = await withInput(file, async (chunks) => {
     const input = readProcrecJsonLines(chunks, name);
     // (an exported segment is not a segment here: the processes alive at
@@ -260,6 +274,23 @@ async function importJsonlWith(
     // snapshot events, and its links name files that are not beside it)
     const { format: _f, version: _v, segment, ...header } = await input
       .header();
+    // what the export says of the recording it was made from (version 2);
+    // one that lacks its end line was cut short
+    const integrity: ImportedIntegrity | undefined = input.ending().version < 2
+      ? undefined
+      : tailEnd
+      ? {
+        complete: tailEnd.complete,
+        chainIntact: tailEnd.chainIntact,
+        problems: tailEnd.problems,
+      }
+      : {
+        complete: false,
+        chainIntact: false,
+        problems: [
+          "the export ends before its end line: it was cut short",
+        ],
+      };
     const w = await RecordingWriter.create(
       opts.output,
       redactHeader({
@@ -276,7 +307,11 @@ async function importJsonlWith(
               : ""
           }; recorded by ${header.source.name}`,
         },
-        import: { format: "jsonl", files: [{ name, sha256 }] },
+        import: {
+          format: "jsonl",
+          files: [{ name, sha256 }],
+          ...(integrity ? { integrity } : {}),
+        },
       }, redactor),
       { overwrite: opts.force, mode, flushIntervalMs: 0 },
     ).catch(
@@ -285,18 +320,29 @@ async function importJsonlWith(
       },
     );
     let last: number | undefined;
+    let end: ProcrecJsonEnd | undefined;
     try {
       for await (const e of input.events) {
         w.write(redactor ? redactor.event(e) : e);
         if (last === undefined || e.t > last) last = e.t;
+      }
+      end = input.ending().end;
+      if ((end === undefined) !== (tailEnd === undefined)) {
+        throw new CliError(
+          `Cannot import "${file}": it changed while it was read (its end line ${
+            end ? "appeared" : "went"
+          })`,
+        );
       }
     } catch (e) {
       // no half recording that looks complete
       await Deno.remove(await w.close()).catch(() => {});
       throw e;
     }
+    // (the recording's own end, from its export; else its last event's)
     return await w.close({
-      endUtcNs: header.timeBase.utcNs + BigInt(last ?? 0),
+      endUtcNs: end?.endUtcNs ??
+        header.timeBase.utcNs + BigInt(last ?? 0),
     });
   }, { mode: progress, label: "import: reading" });
   await print(`${path}: imported from ${file}\n`);
@@ -406,4 +452,29 @@ function outputNames(output: string, keys: string[]): string[] {
     nth.set(n, k);
     return `${stem}.${n}-${k}${ext}`;
   });
+}
+
+/** The last bytes of an export kept while it is hashed (its end line). */
+const TAIL_BYTES = 1 << 20;
+
+/** The last chunks of a stream that hold at least its last `max` bytes. */
+class Tail {
+  #chunks: Uint8Array[] = [];
+  #bytes = 0;
+  constructor(readonly max: number) {}
+  add(chunk: Uint8Array): void {
+    // (a copy: a reader may hand the same buffer again)
+    this.#chunks.push(chunk.slice());
+    this.#bytes += chunk.length;
+    while (this.#bytes - this.#chunks[0].length >= this.max) {
+      this.#bytes -= this.#chunks.shift()!.length;
+    }
+  }
+  /** The kept bytes, in one array. */
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.#bytes);
+    let at = 0;
+    for (const c of this.#chunks) out.set(c, at), at += c.length;
+    return out;
+  }
 }

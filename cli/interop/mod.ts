@@ -48,3 +48,4 @@ export * from "./split_windows_command_line.ts";
 export * from "./process_table.ts";
 export * from "./ecs_mapper.ts";
 export * from "./ocsf_mapper.ts";
+export * from "./imported_integrity.ts";

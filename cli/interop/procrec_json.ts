@@ -1,7 +1,10 @@
 /**
- * procrec's own JSON lines: a first line `{"procrec":"jsonl","version":1,
+ * procrec's own JSON lines: a first line `{"procrec":"jsonl","version":2,
  * "header":{...}}` with the recording's header, then one event per line as
- * the object `cli/events/types.ts` defines (`{"kind":"process_exit",...}`).
+ * the object `cli/events/types.ts` defines (`{"kind":"process_exit",...}`),
+ * then (version 2) an end line `{"procrec":"end",...}`
+ * ({@link ProcrecJsonEnd}): how many event lines there are, the recording's
+ * end time and what its reader found of its integrity.
  * Big integers (the header's clock fields) are written as
  * `{"$bigint":"123"}`, so no value loses precision. `import jsonl` reads it
  * back into the same events.
@@ -12,7 +15,45 @@ import type { ProcEvent } from "../events/types.ts";
 import type { RecordingHeader } from "../log/mod.ts";
 
 /** Version of the JSON lines layout, in its first line. */
-export const PROCREC_JSONL_VERSION = 1;
+export const PROCREC_JSONL_VERSION = 2;
+/**
+ * Versions `import jsonl` reads: 1 (before the end line, which it simply
+ * lacks) and 2.
+ */
+export const PROCREC_JSONL_READABLE: readonly number[] = [1, 2];
+
+/**
+ * The last line of an export (version 2): what a reader of the export
+ * cannot know from its events. Without it an import took the last event's
+ * time for the recording's end (the quiet seconds after it were lost) and
+ * an export of a damaged recording read back as whole (found by review).
+ */
+export interface ProcrecJsonEnd {
+  /** Event lines before it (a line removed or added shows). */
+  events: number;
+  /** UTC ns at which the recording ended (its trailer's, when it had one). */
+  endUtcNs?: bigint;
+  /** The recording had a trailer that matched its chunks. */
+  complete: boolean;
+  /** Its chunks verified against their digests and the hash chain. */
+  chainIntact: boolean;
+  /** What its reader found (the export's warnings). */
+  problems: string[];
+}
+
+/**
+ * The end line of an export.
+ *
+ * @example
+ * ```ts
+ * import { procrecEndLine } from "./procrec_json.ts";
+ * const line = procrecEndLine({ events: 2, endUtcNs: 5n, complete: true, chainIntact: true, problems: [] });
+ * if (line !== '{"procrec":"end","events":2,"endUtcNs":{"$bigint":"5"},"complete":true,"chainIntact":true,"problems":[]}') throw new Error(line);
+ * ```
+ */
+export function procrecEndLine(end: ProcrecJsonEnd): string {
+  return toJson({ procrec: "end", ...end });
+}
 
 /**
  * JSON text of `value` with big integers as `{"$bigint":"..."}`.
@@ -54,7 +95,7 @@ export function fromJson(text: string): unknown {
  *   kernel: "6", bootId: "b", timeBase: { monoNs: 0n, utcNs: 1n },
  *   clock: { source: "s", monoToUtcNs: 1n }, tool: { name: "procrec", version: "0" },
  *   source: { name: "test", reason: "doc" }, options: {} });
- * if (!line.startsWith('{"procrec":"jsonl","version":1,"header":{')) throw new Error(line);
+ * if (!line.startsWith('{"procrec":"jsonl","version":2,"header":{')) throw new Error(line);
  * ```
  */
 export function procrecHeaderLine(header: RecordingHeader): string {

@@ -21,7 +21,13 @@ import {
   TEXT_INFO_FIELDS,
 } from "../log/mod.ts";
 import { checkHeaderFields } from "../log/check_header_fields.ts";
-import { fromJson, PROCREC_JSONL_VERSION, toJson } from "./procrec_json.ts";
+import {
+  fromJson,
+  PROCREC_JSONL_READABLE,
+  PROCREC_JSONL_VERSION,
+  type ProcrecJsonEnd,
+  toJson,
+} from "./procrec_json.ts";
 import { type Line, readLines } from "./read_lines.ts";
 import { ImportInputError, notJsonDetail } from "./sysmon_input_error.ts";
 
@@ -31,6 +37,11 @@ export interface ProcrecJsonInput {
   header(): Promise<RecordingHeader>;
   /** The events, after the header. */
   events: AsyncGenerator<ProcEvent>;
+  /**
+   * Once the events are read: the export's version and, for version 2, its
+   * end line (absent: the export was cut short before it).
+   */
+  ending(): { version: number; end?: ProcrecJsonEnd };
 }
 
 /**
@@ -59,6 +70,8 @@ export function readProcrecJsonLines(
   // (an export is UTF-8: other bytes are damage, never read as U+FFFD)
   const lines = readLines(chunks, { file, strictUtf8: true });
   let header: Promise<RecordingHeader> | undefined;
+  let version = 0;
+  let end: ProcrecJsonEnd | undefined;
   const readHeader = async (): Promise<RecordingHeader> => {
     const first = await nextLine(lines);
     if (first === undefined) {
@@ -69,15 +82,110 @@ export function readProcrecJsonLines(
         "is empty, expected a procrec header line",
       );
     }
-    return checkHeader(parse(first, file), file, first.no);
+    const o = parse(first, file);
+    const h = checkHeader(o, file, first.no);
+    version = (o as { version: number }).version;
+    return h;
   };
   async function* events(): AsyncGenerator<ProcEvent> {
     await (header ??= readHeader());
+    let count = 0, last = 1;
     for (let l = await nextLine(lines); l; l = await nextLine(lines)) {
-      yield checkEvent(parse(l, file), file, l.no);
+      last = l.no;
+      const v = parse(l, file);
+      if (end !== undefined) {
+        throw new ImportInputError(
+          file,
+          l.no,
+          undefined,
+          "follows the end line, expected nothing after it",
+        );
+      }
+      if (version >= 2 && isEndLine(v)) {
+        end = checkEnd(v, file, l.no);
+        continue;
+      }
+      count++;
+      yield checkEvent(v, file, l.no);
+    }
+    if (end !== undefined && end.events !== count) {
+      throw new ImportInputError(
+        file,
+        last,
+        "events",
+        `of the end line is ${end.events}, but ${count} event lines precede it: lines were removed or added`,
+      );
     }
   }
-  return { header: () => header ??= readHeader(), events: events() };
+  return {
+    header: () => header ??= readHeader(),
+    events: events(),
+    ending: () => ({ version, ...(end ? { end } : {}) }),
+  };
+}
+
+/** Whether a parsed line is an end line (`{"procrec":"end",...}`). */
+function isEndLine(v: unknown): boolean {
+  return typeof v === "object" && v !== null &&
+    (v as { procrec?: unknown }).procrec === "end";
+}
+
+/**
+ * The end line of an export, when `text` (its last line) is one, checked;
+ * `undefined` when it is none (a version 1 export, or one cut short).
+ * Throws `ImportInputError` naming `file`, `no` and the field at fault.
+ *
+ * @example
+ * ```ts
+ * import { parseEndLine } from "./read_procrec_json_lines.ts";
+ * const end = parseEndLine('{"procrec":"end","events":0,"complete":false,"chainIntact":true,"problems":["x"]}', "e.jsonl", 2);
+ * if (end?.complete !== false || end.problems[0] !== "x") throw new Error();
+ * if (parseEndLine('{"kind":"comm"}', "e.jsonl", 2) !== undefined) throw new Error();
+ * ```
+ */
+export function parseEndLine(
+  text: string,
+  file: string,
+  no: number,
+): ProcrecJsonEnd | undefined {
+  let v: unknown;
+  try {
+    v = fromJson(text);
+  } catch {
+    return undefined;
+  }
+  return isEndLine(v) ? checkEnd(v, file, no) : undefined;
+}
+
+function checkEnd(v: unknown, file: string, no: number): ProcrecJsonEnd {
+  const fail = (field: string, detail: string): never => {
+    throw new ImportInputError(file, no, field, detail);
+  };
+  const o = v as Record<string, unknown>;
+  if (!Number.isSafeInteger(o.events) || (o.events as number) < 0) {
+    fail("events", `is ${shown(o.events)}, expected a count of event lines`);
+  }
+  if (o.endUtcNs !== undefined && typeof o.endUtcNs !== "bigint") {
+    fail("endUtcNs", `is ${shown(o.endUtcNs)}, expected {"$bigint":"..."}`);
+  }
+  for (const k of ["complete", "chainIntact"]) {
+    if (typeof o[k] !== "boolean") {
+      fail(k, `is ${shown(o[k])}, expected true or false`);
+    }
+  }
+  if (
+    !Array.isArray(o.problems) ||
+    !o.problems.every((p) => typeof p === "string")
+  ) {
+    fail("problems", `is ${shown(o.problems)}, expected an array of texts`);
+  }
+  return {
+    events: o.events as number,
+    ...(o.endUtcNs !== undefined ? { endUtcNs: o.endUtcNs as bigint } : {}),
+    complete: o.complete as boolean,
+    chainIntact: o.chainIntact as boolean,
+    problems: o.problems as string[],
+  };
 }
 
 async function nextLine(
@@ -114,10 +222,12 @@ function checkHeader(v: unknown, file: string, no: number): RecordingHeader {
       'is missing, expected "jsonl" (a procrec JSON lines export)',
     );
   }
-  if (o.version !== PROCREC_JSONL_VERSION) {
+  if (!PROCREC_JSONL_READABLE.includes(o.version as number)) {
     fail(
       "version",
-      `is ${shown(o.version)}, expected ${PROCREC_JSONL_VERSION}`,
+      `is ${shown(o.version)}, expected ${
+        PROCREC_JSONL_READABLE.join(" or ")
+      } (this procrec writes ${PROCREC_JSONL_VERSION})`,
     );
   }
   const h = o.header as Record<string, unknown>;

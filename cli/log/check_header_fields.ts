@@ -100,6 +100,12 @@ export function checkHeaderFields(
       c.text(f, "sha256", `${at}.sha256`, f.sha256Hmac !== undefined);
       c.text(f, "sha256Hmac", `${at}.sha256Hmac`, true);
     });
+    const integrity = c.map(imp, "integrity", "import.integrity", true);
+    if (integrity) {
+      c.bool(integrity, "complete", "import.integrity.complete");
+      c.bool(integrity, "chainIntact", "import.integrity.chainIntact");
+      c.texts(integrity, "problems", "import.integrity.problems");
+    }
   }
 
   if (h.redaction !== undefined) c.redaction(h, "redaction", 0);

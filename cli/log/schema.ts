@@ -125,6 +125,23 @@ export interface ImportInfo {
   /** `sysmon` or `jsonl`. */
   format: string;
   files: ImportedFile[];
+  /**
+   * `jsonl` (version 9): the integrity of the recording the export was made
+   * from, as the export's end line gives it (JSON lines version 2); an
+   * export of version 2 that lacks its end line was cut short, and says so
+   * here. Absent: a version 1 export, which tells nothing of it.
+   */
+  integrity?: ImportedIntegrity;
+}
+
+/** What an export said of the recording it was made from. */
+export interface ImportedIntegrity {
+  /** It had a trailer that matched its chunks. */
+  complete: boolean;
+  /** Its chunks verified against their digests and the hash chain. */
+  chainIntact: boolean;
+  /** What its reader found, as the export's warnings said it. */
+  problems: string[];
 }
 
 /**
