@@ -5,6 +5,7 @@
  * @module
  */
 import type { ResolvedExecRule } from "./exec_rule.ts";
+import { matchArgvRegex } from "./match_argv_regex.ts";
 
 /**
  * Whether `s` matches the glob `pat`: `*` any run of characters (`/`
@@ -60,6 +61,7 @@ export interface ExecSubject {
  * ```ts
  * import { fileMatch } from "./match_exec_rule.ts";
  * import type { ResolvedExecRule } from "./exec_rule.ts";
+import { matchArgvRegex } from "./match_argv_regex.ts";
  * const r: ResolvedExecRule = { id: "x", action: "deny", line: 1, fileIds: [[8, 12, 3, "ab"]] };
  * if (fileMatch(r, { dev: 8, ino: 12 }) !== "file") throw new Error();
  * if (fileMatch(r, { dev: 8, ino: 99, size: 3, sha256: "ab" }) !== "content") throw new Error();
@@ -87,9 +89,10 @@ export function fileMatch(
 /**
  * Whether every matcher of `rule` matches `s`; a matcher on a value that is
  * not known does not match (as in the enforcer); a `file` matcher matches
- * the same file or a copy ({@link fileMatch}). A regex is tried as a
- * JavaScript expression (the enforcer uses POSIX ERE; they agree on the
- * common subset).
+ * the same file or a copy ({@link fileMatch}). A regex is tried on the
+ * arguments' bytes as the enforcer's POSIX ERE tries it
+ * ({@link matchArgvRegex}; the rule file admits only expressions that read
+ * the same in both).
  *
  * @example
  * ```ts
@@ -123,7 +126,7 @@ export function ruleMatches(rule: ResolvedExecRule, s: ExecSubject): boolean {
     if (s.argv === undefined) return false;
     const line = s.argv.join(" ");
     if ("regex" in rule.argv) {
-      if (!new RegExp(rule.argv.regex).test(line)) return false;
+      if (!matchArgvRegex(rule.argv.regex, line)) return false;
     } else if (!line.includes(rule.argv.contains)) return false;
   }
   return true;

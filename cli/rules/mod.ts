@@ -21,5 +21,7 @@ export {
 } from "./encode_rule_set.ts";
 export { type ExecSubject, globMatch, ruleMatches } from "./match_exec_rule.ts";
 export { loadExecRules } from "./load_exec_rules.ts";
+export { checkArgvRegex } from "./check_argv_regex.ts";
+export { byteString, matchArgvRegex } from "./match_argv_regex.ts";
 export { type LiveSubject, liveSubjects } from "./live_subjects.ts";
 export { renderDryRun } from "./render_dry_run.ts";

@@ -13,6 +13,8 @@ import {
   RULE_TEXT_MAX,
   RULES_MAX,
 } from "./exec_rule.ts";
+import { checkArgvRegex } from "./check_argv_regex.ts";
+import { byteString } from "./match_argv_regex.ts";
 
 const KEYS = new Set([
   "id",
@@ -223,17 +225,35 @@ function parseRule(
     ) {
       bad(
         v ?? argvP.key,
-        "field argv: expected {contains: TEXT} or {regex: POSIX-ERE}",
+        "field argv: expected {contains: TEXT} or {regex: POSIX-ERE} (the subset JavaScript reads the same way)",
       );
     } else if (typeof c === "string") {
       text("argv", c, v);
       rule.argv = { contains: c };
     } else {
       text("argv", r as string, v);
+      // it compiles, and it is in the subset JavaScript (--dry-run) and
+      // POSIX ERE (the enforcer) read the same way
+      let compiles = true;
       try {
-        new RegExp(r as string);
+        new RegExp(byteString(r as string), "s");
       } catch (e) {
-        bad(v, `field argv: regex does not compile: ${(e as Error).message}`);
+        compiles = false;
+        bad(
+          v,
+          `field argv: regex does not compile (rule ${
+            JSON.stringify(id ?? "")
+          }): ${(e as Error).message}`,
+        );
+      }
+      const wrong = compiles ? checkArgvRegex(r as string) : undefined;
+      if (wrong !== undefined) {
+        bad(
+          v,
+          `field argv: regex ${JSON.stringify(r)} of rule ${
+            JSON.stringify(id ?? "")
+          }: ${wrong}`,
+        );
       }
       rule.argv = { regex: r as string };
     }

@@ -3,6 +3,7 @@
  */
 #include "exec_match.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,28 @@ static int check_text(const char *t, uint16_t len, int on, uint32_t k, int field
     return PR_E_INVAL;
   }
   return PR_OK;
+}
+
+int pr_ere_compile(regex_t *re, const char *pattern) {
+  locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+  locale_t old = c ? uselocale(c) : (locale_t)0;
+  int e = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
+  if (c) {
+    uselocale(old);
+    freelocale(c);
+  }
+  return e;
+}
+
+int pr_ere_match(const regex_t *re, const char *s) {
+  locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+  locale_t old = c ? uselocale(c) : (locale_t)0;
+  int ok = regexec(re, s, 0, NULL, 0) == 0;
+  if (c) {
+    uselocale(old);
+    freelocale(c);
+  }
+  return ok;
 }
 
 void pr_exec_rules_free(struct pr_exec_rules *rs) {
@@ -100,7 +123,7 @@ int pr_exec_rules_init(struct pr_exec_rules *rs, const uint8_t *arg, uint32_t le
       goto bad;
     }
     if (r->match & PR_RM_ARGV_REGEX) {
-      int e = regcomp(&rs->re[k], r->argv, REG_EXTENDED | REG_NOSUB);
+      int e = pr_ere_compile(&rs->re[k], r->argv);
       if (e != 0) {
         char msg[128];
         regerror(e, &rs->re[k], msg, sizeof(msg));
@@ -156,23 +179,36 @@ int pr_exec_matched_by_content(const struct pr_exec_rules *rs, uint32_t k, const
   return k < rs->n && (rs->rules[k].match & PR_RM_FILE) && file_named(rs, k, s) == 2;
 }
 
+/* 1: rule k's argv matcher matches; 0: it does not; -1: it cannot be
+ * evaluated (the arguments could not be read, or no memory for the regex's
+ * copy of them), which counts as a match (fail closed). Arguments unknown
+ * because there are none to read (not an exec system call: a kernel-started
+ * helper) do not match. */
 static int argv_matches(const struct pr_exec_rules *rs, uint32_t k, const struct pr_exec_subject *s) {
   const struct pr_rule *r = &rs->rules[k];
-  if (!s->have_argv) return 0;
+  if (!s->have_argv) return s->argv_unread ? -1 : 0;
   if (r->match & PR_RM_ARGV_REGEX) {
     char *z = malloc(s->cmdline_len + 1);
     int ok;
-    if (!z) return 0;
+    if (!z) return -1;
     memcpy(z, s->cmdline, s->cmdline_len);
     z[s->cmdline_len] = 0;
-    ok = regexec(&rs->re[k], z, 0, NULL, 0) == 0;
+    ok = pr_ere_match(&rs->re[k], z);
     free(z);
     return ok;
   }
   return memmem(s->cmdline, s->cmdline_len, r->argv, r->argv_len) != NULL;
 }
 
-static int rule_matches(const struct pr_exec_rules *rs, uint32_t k, const struct pr_exec_subject *s) {
+/* 1 when rule k's matchers other than argv all match (below). */
+static int other_matchers_match(const struct pr_exec_rules *rs, uint32_t k, const struct pr_exec_subject *s);
+
+int pr_exec_argv_unread(const struct pr_exec_rules *rs, uint32_t k, const struct pr_exec_subject *s) {
+  return k < rs->n && (rs->rules[k].match & PR_RM_ARGV) && other_matchers_match(rs, k, s) &&
+         argv_matches(rs, k, s) < 0;
+}
+
+static int other_matchers_match(const struct pr_exec_rules *rs, uint32_t k, const struct pr_exec_subject *s) {
   const struct pr_rule *r = &rs->rules[k];
   uint32_t m = r->match;
   if ((m & PR_RM_FILE) && !file_named(rs, k, s)) return 0;
@@ -182,8 +218,12 @@ static int rule_matches(const struct pr_exec_rules *rs, uint32_t k, const struct
     return 0;
   if ((m & PR_RM_CGROUP) && !(s->have_cgroup && pr_glob(r->cgroup, r->cgroup_len, s->cgroup, s->cgroup_len)))
     return 0;
-  if ((m & PR_RM_ARGV) && !argv_matches(rs, k, s)) return 0;
   return 1;
+}
+
+static int rule_matches(const struct pr_exec_rules *rs, uint32_t k, const struct pr_exec_subject *s) {
+  if (!other_matchers_match(rs, k, s)) return 0;
+  return !(rs->rules[k].match & PR_RM_ARGV) || argv_matches(rs, k, s) != 0;
 }
 
 int pr_exec_decide(const struct pr_exec_rules *rs, const struct pr_exec_subject *s, uint32_t *rule,

@@ -7,7 +7,14 @@
  * Decision: every rule whose matchers all match is a candidate; any deny
  * rule denies (the first one names the decision), else the first audit rule
  * audits. A matcher on a value the enforcer could not learn (the subject's
- * have_* is 0) does not match.
+ * have_* is 0) does not match, with one exception: an argv matcher whose
+ * caller was inside execve but whose arguments could not be read
+ * (argv_unread) counts as matching, so that a deny rule whose other matchers
+ * match fails closed; the decision then records argv as unread.
+ *
+ * Regular expressions are POSIX ERE compiled and run in the C locale (one
+ * byte is one character whatever the host program's locale), as the
+ * --dry-run side (cli/rules/match_argv_regex.ts) runs them on the bytes.
  */
 #ifndef PR_EXEC_MATCH_H
 #define PR_EXEC_MATCH_H
@@ -49,6 +56,7 @@ struct pr_exec_subject {
   const char *cmdline; /* the new arguments joined by single spaces */
   size_t cmdline_len;
   int have_argv;
+  int argv_unread; /* the caller is in execve but its arguments could not be read (have_argv 0) */
 };
 
 /* 1 when s[0..slen) matches the glob pat[0..plen) ('*' any run, '/'
@@ -72,6 +80,18 @@ int pr_exec_decide(const struct pr_exec_rules *rs, const struct pr_exec_subject 
  * a PR_RF_CONTENT entry has this size and is not this very file. Files of
  * any other size are never read. */
 int pr_exec_rules_hash_wanted(const struct pr_exec_rules *rs, uint64_t dev, uint64_t ino, uint64_t size);
+
+/* 1 when rule k has an argv matcher that counted as matching only because
+ * s's arguments could not be read (s->argv_unread): the decision records
+ * argv as unread (absent, with PR_F_ARGV_TRUNCATED). */
+int pr_exec_argv_unread(const struct pr_exec_rules *rs, uint32_t k, const struct pr_exec_subject *s);
+
+/* regcomp(REG_EXTENDED | REG_NOSUB) in the C locale; regcomp's result. */
+int pr_ere_compile(regex_t *re, const char *pattern);
+
+/* 1 when the NUL-terminated s matches re (compiled by pr_ere_compile), run
+ * in the C locale; else 0. */
+int pr_ere_match(const regex_t *re, const char *s);
 
 /* 1 when rule k's file matcher matched s by content only (a copy), not by
  * identity: the decision is recorded with PR_F_BY_CONTENT. */

@@ -25,7 +25,11 @@
 #include "source.h"
 
 #define STR_CAP 4096  /* each string of a decision */
-#define ARGS_MAX 256  /* arguments read */
+/* The arguments read for argv rules, at most: more than the kernel lets an
+ * exec have (argv and envp strings and pointers together, at most 3/4 of
+ * _STK_LIM = 6 MiB, and a quarter of the stack limit; 128 KiB per string),
+ * so that every argument of an exec that can succeed is matched. */
+#define ARGV_CAP ((size_t)6 << 20)
 #define MARKS_MAX 1024 /* file systems marked */
 #define RESCAN_MS 1000  /* how often other mount namespaces are looked at */
 #define HASH_CACHE 64   /* contents hashed for file: rules, remembered */
@@ -55,7 +59,9 @@ struct pr_enforcer {
   uint8_t hash_buf[64 * 1024];
   unsigned cache_next;
   /* the thread's buffers */
-  char image[STR_CAP], parent[STR_CAP], cgroup[STR_CAP], argv[STR_CAP], cmdline[STR_CAP];
+  char image[STR_CAP], parent[STR_CAP], cgroup[STR_CAP];
+  char *argv, *cmdline; /* the new arguments (NUL-separated, joined by spaces): grown as needed */
+  size_t argv_cap, cmdline_cap;
   uint8_t rec[sizeof(struct pr_rec_exec_decision) + 4 * STR_CAP + 64];
   char events[64 * 1024] __attribute__((aligned(8)));
 };
@@ -206,76 +212,130 @@ static int read_cgroup(pid_t tid, char *out, size_t cap) {
   return (int)n;
 }
 
-/* The new arguments of the execve the caller is blocked in: its system
- * call's argv pointer from /proc/TID/syscall (execve: 3rd field, execveat:
- * 4th), the pointers and strings read through /proc/TID/mem. NUL-separated
- * into out; returns the bytes (the last NUL not counted), -1 when unknown;
- * *cut when more arguments or bytes than fit. */
-static int read_new_argv(pid_t tid, char *out, size_t cap, uint32_t *argc, int *cut) {
+/* What read_new_argv learned. */
+enum argv_read {
+  ARGV_READ = 0,   /* the arguments are in e->argv */
+  ARGV_NONE = -1,  /* the caller is not in an exec system call (a kernel-started helper): there are none to read */
+  ARGV_UNREAD = -2 /* the caller is in execve, but its arguments could not be read */
+};
+
+/* Grows *p (of *cap bytes) to hold need bytes, at most ARGV_CAP. */
+static int grow(char **p, size_t *cap, size_t need) {
+  size_t n = *cap ? *cap : STR_CAP;
+  char *q;
+  if (need <= *cap) return 0;
+  if (need > ARGV_CAP) return -1;
+  while (n < need) n *= 2;
+  if (n > ARGV_CAP) n = ARGV_CAP;
+  q = realloc(*p, n);
+  if (!q) return -1;
+  *p = q;
+  *cap = n;
+  return 0;
+}
+
+/* The new arguments of the exec the caller is blocked in, all of them (up
+ * to ARGV_CAP bytes, more than the kernel lets an exec have): its system
+ * call's argv pointer from /proc/TID/syscall, the pointers and strings read
+ * through /proc/TID/mem, NUL-separated into e->argv; *len the bytes (the
+ * last NUL not counted), *argc the arguments, *cut when they did not fit.
+ *
+ * On x86_64 the system call is execve (59) or execveat (322), or, from a
+ * 32-bit caller (a 32-bit program, or int $0x80 from a 64-bit one), the
+ * ia32 execve (11) or execveat (358), whose pointers are 32-bit. The kernel
+ * reports the number of a compat call as the caller gave it (and its
+ * arguments from the ia32 registers), with no sign of its ABI; but the
+ * caller waits for an exec permission event, so it is inside an exec: the
+ * x86_64 calls numbered 11 (munmap) and 358 (none) never open a file for
+ * exec, nor do the ia32 calls numbered 59 and 322. */
+static enum argv_read read_new_argv(struct pr_enforcer *e, pid_t tid, size_t *len_out, uint32_t *argc, int *cut) {
   char path[64], buf[512];
   long nr;
   unsigned long long a[6];
   uint64_t uargv;
-  int fd, len = 0;
+  unsigned psz = 8; /* the caller's pointer size */
+  size_t len = 0;
+  int fd, n;
   *argc = 0;
   *cut = 0;
+  *len_out = 0;
   snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
   /* The caller queues the event, then goes to sleep waiting for the answer:
-   * until it sleeps the file says "running". Give it up to ~2 ms. */
+   * until it sleeps the file says "running". It cannot go on without the
+   * answer, so waiting costs only its exec's time: ~2 ms of short polls,
+   * then up to ~200 ms (a caller preempted before it slept, on a loaded
+   * host), before its arguments count as unread (which fails closed). */
   for (int tries = 0;; tries++) {
-    if (read_small(path, buf, sizeof(buf)) < 0) return -1;
-    if (strncmp(buf, "running", 7) != 0 || tries >= 100) break;
-    usleep(20);
+    if (read_small(path, buf, sizeof(buf)) < 0) return ARGV_UNREAD;
+    if (strncmp(buf, "running", 7) != 0) break;
+    if (tries >= 300) return ARGV_UNREAD;
+    usleep(tries < 100 ? 20 : 1000);
   }
-  if (sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx", &nr, &a[0], &a[1], &a[2], &a[3], &a[4], &a[5]) != 7)
-    return -1;
+  n = sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx", &nr, &a[0], &a[1], &a[2], &a[3], &a[4], &a[5]);
+  if (n >= 1 && nr < 0) return ARGV_NONE; /* not in a system call: the kernel started this exec */
+  if (n != 7) return ARGV_UNREAD;
 #if defined(__x86_64__)
   if (nr == 59) uargv = a[1];        /* execve(path, argv, envp) */
   else if (nr == 322) uargv = a[2];  /* execveat(dirfd, path, argv, envp, flags) */
-  else return -1;
+  else if (nr == 11) uargv = a[1] & 0xffffffffu, psz = 4;  /* ia32 execve */
+  else if (nr == 358) uargv = a[2] & 0xffffffffu, psz = 4; /* ia32 execveat */
+  else return ARGV_NONE;
 #elif defined(__aarch64__)
   if (nr == 221) uargv = a[1];
   else if (nr == 281) uargv = a[2];
-  else return -1;
+  else return ARGV_NONE;
 #else
   (void)nr;
   (void)a;
-  return -1;
+  return ARGV_NONE;
 #endif
-  if (!uargv) return 0;
+  if (!uargv) return ARGV_READ;
   snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
   fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  for (int i = 0; i < ARGS_MAX; i++) {
-    uint64_t up;
-    if (pread(fd, &up, sizeof(up), (off_t)(uargv + 8u * (uint64_t)i)) != (ssize_t)sizeof(up)) {
-      close(fd);
-      return -1;
+  if (fd < 0) return ARGV_UNREAD;
+  for (uint64_t i = 0; !*cut;) {
+    uint8_t ptrs[4096];
+    ssize_t got = pread(fd, ptrs, sizeof(ptrs), (off_t)(uargv + psz * i));
+    if (got < (ssize_t)psz) goto unread;
+    for (ssize_t at = 0; at + (ssize_t)psz <= got && !*cut; at += psz, i++) {
+      uint64_t up = 0;
+      size_t chunk = 64, start = len;
+      if (psz == 8) memcpy(&up, ptrs + at, 8);
+      else {
+        uint32_t u32;
+        memcpy(&u32, ptrs + at, 4);
+        up = u32;
+      }
+      if (!up) goto done;
+      /* the string, in growing reads up to its NUL */
+      for (;;) {
+        if (len + chunk + 1 > ARGV_CAP) chunk = ARGV_CAP - 1 - len;
+        if (chunk == 0 || grow(&e->argv, &e->argv_cap, len + chunk + 1) != 0) {
+          *cut = 1; /* more than any exec may have: what was read is kept */
+          if (len > start) (*argc)++;
+          break;
+        }
+        ssize_t r = pread(fd, e->argv + len, chunk, (off_t)(up + (len - start)));
+        if (r <= 0) goto unread;
+        char *z = memchr(e->argv + len, 0, (size_t)r);
+        if (z) {
+          len = (size_t)(z - e->argv) + 1;
+          (*argc)++;
+          break;
+        }
+        len += (size_t)r;
+        if (chunk < 64 * 1024) chunk *= 2;
+      }
     }
-    if (!up) break;
-    if ((size_t)len + 1 >= cap) {
-      *cut = 1;
-      break;
-    }
-    ssize_t n = pread(fd, out + len, cap - 1 - (size_t)len, (off_t)up);
-    if (n <= 0) {
-      close(fd);
-      return -1;
-    }
-    char *z = memchr(out + len, 0, (size_t)n);
-    if (!z) { /* longer than what is left: cut it there */
-      out[cap - 1] = 0;
-      len = (int)cap - 1;
-      *cut = 1;
-      (*argc)++;
-      break;
-    }
-    len = (int)(z - out) + 1;
-    (*argc)++;
   }
+done:
   close(fd);
-  if (len > 0) len--; /* no trailing NUL, as exec records */
-  return len;
+  if (len > 0 && e->argv[len - 1] == 0) len--; /* no trailing NUL, as exec records */
+  *len_out = len;
+  return ARGV_READ;
+unread:
+  close(fd);
+  return ARGV_UNREAD;
 }
 
 /* ---- contents, for file: rules that catch copies ---- */
@@ -338,6 +398,7 @@ static void emit_decision(struct pr_enforcer *e, uint64_t now, pid_t tid, uint32
   struct pr_rec_exec_decision *r;
   struct pr_rec_header *h;
   uint32_t lim = pr_lib_options(e->lib)->max_string;
+  if (lim == 0 || lim > STR_CAP) lim = STR_CAP; /* the arguments may be megabytes: the record keeps STR_CAP */
   if (pr_rb_init(&b, e->rec, sizeof(e->rec), PR_REC_EXEC_DECISION, sizeof(*r)) != 0) return;
   h = pr_rb_header(&b);
   h->mono_ns = now;
@@ -369,7 +430,7 @@ static void emit_decision(struct pr_enforcer *e, uint64_t now, pid_t tid, uint32
 /* Decides one permission event and answers it (always: a waiting exec is
  * never left waiting). */
 static void handle(struct pr_enforcer *e, const struct fanotify_event_metadata *m) {
-  char *image = e->image, *parent = e->parent, *cgroup = e->cgroup, *argv = e->argv, *cmdline = e->cmdline;
+  char *image = e->image, *parent = e->parent, *cgroup = e->cgroup;
   struct pr_exec_subject s;
   struct fanotify_response resp = {.fd = m->fd, .response = FAN_ALLOW};
   char path[64];
@@ -377,6 +438,7 @@ static void handle(struct pr_enforcer *e, const struct fanotify_event_metadata *
   uint32_t tgid = 0, ppid = 0, rule = 0, action = 0, argc = 0;
   pid_t tid = m->pid;
   int cut = 0, argv_len = -1;
+  size_t len = 0;
   uint16_t flags = 0;
   uint64_t cgroup_id = 0;
   ssize_t n;
@@ -418,19 +480,34 @@ static void handle(struct pr_enforcer *e, const struct fanotify_event_metadata *
     snprintf(cpath, sizeof(cpath), "/sys/fs/cgroup%s", cgroup);
     if (stat(cpath, &st) == 0) cgroup_id = st.st_ino;
   }
-  argv_len = read_new_argv(tid, argv, STR_CAP, &argc, &cut);
-  if (argv_len >= 0) {
-    memcpy(cmdline, argv, (size_t)argv_len);
-    for (int i = 0; i < argv_len; i++)
-      if (cmdline[i] == 0) cmdline[i] = ' ';
-    s.cmdline = cmdline;
-    s.cmdline_len = (size_t)argv_len;
+  switch (read_new_argv(e, tid, &len, &argc, &cut)) {
+  case ARGV_READ:
+    if (grow(&e->cmdline, &e->cmdline_cap, len + 1) != 0) {
+      s.argv_unread = 1;
+      break;
+    }
+    if (len) memcpy(e->cmdline, e->argv, len);
+    for (size_t i = 0; i < len; i++)
+      if (e->cmdline[i] == 0) e->cmdline[i] = ' ';
+    e->cmdline[len] = 0;
+    argv_len = (int)len;
+    s.cmdline = e->cmdline;
+    s.cmdline_len = len;
     s.have_argv = 1;
     if (cut) flags |= PR_F_ARGV_TRUNCATED;
+    break;
+  case ARGV_UNREAD:
+    s.argv_unread = 1;
+    break;
+  case ARGV_NONE:
+    break;
   }
 
   int matched = pr_exec_decide(&e->rules, &s, &rule, &action);
   if (matched && pr_exec_matched_by_content(&e->rules, rule, &s)) flags |= PR_F_BY_CONTENT;
+  /* the rule's argv matcher could not be evaluated and counted as a match
+   * (fail closed): the decision has no argv and says it is cut, all of it */
+  if (matched && pr_exec_argv_unread(&e->rules, rule, &s)) flags |= PR_F_ARGV_TRUNCATED;
   if (matched && action == PR_RULE_DENY) {
     if (tgid == 1 || tgid == (uint32_t)getpid() || (e->rules.exempt_pid && tgid == e->rules.exempt_pid)) {
       action = PR_RULE_AUDIT;
@@ -445,7 +522,7 @@ static void handle(struct pr_enforcer *e, const struct fanotify_event_metadata *
   }
   close(m->fd);
   if (matched)
-    emit_decision(e, now, tid, tgid, rule, action, flags, &s, ppid, argv, argv_len, argc, cgroup_id);
+    emit_decision(e, now, tid, tgid, rule, action, flags, &s, ppid, e->argv, argv_len, argc, cgroup_id);
 }
 
 static void *run(void *arg) {
@@ -486,7 +563,7 @@ int pr_enforcer_start(struct pr_lib *lib, const struct pr_exec_rules *rules, str
   memset(e->rules.has_re, 0, sizeof(e->rules.has_re));
   for (uint32_t k = 0; k < e->rules.n; k++)
     if (e->rules.rules[k].match & PR_RM_ARGV_REGEX) {
-      if (regcomp(&e->rules.re[k], e->rules.rules[k].argv, REG_EXTENDED | REG_NOSUB) != 0) {
+      if (pr_ere_compile(&e->rules.re[k], e->rules.rules[k].argv) != 0) {
         pr_exec_rules_free(&e->rules);
         free(e);
         pr_lib_set_error(lib, "Cannot enforce exec rules: rule %u: its argv expression does not compile", k);
@@ -545,5 +622,7 @@ void pr_enforcer_stop(struct pr_enforcer *e) {
   if (e->wake_fd >= 0) close(e->wake_fd);
   if (e->mounts_fd >= 0) close(e->mounts_fd);
   pr_exec_rules_free(&e->rules);
+  free(e->argv);
+  free(e->cmdline);
   free(e);
 }

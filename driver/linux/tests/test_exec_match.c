@@ -109,9 +109,24 @@ static int a_deny_beats_an_audit_and_unknown_values_never_match(void) {
   CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 1 && rule == 1 && action == PR_RULE_DENY);
   s.ino = 43;
   CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 1 && rule == 0);
-  s.have_argv = 0; /* arguments unknown: the argv matcher does not match */
+  s.have_argv = 0; /* no arguments to read (a kernel-started exec): the argv matcher does not match */
   CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 0);
+  s.argv_unread = 1; /* in execve, arguments unreadable: it counts as matching, and says so */
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 1 && rule == 0 && pr_exec_argv_unread(&rs, 0, &s) == 1);
+  s.image = "/opt/sh"; /* ... only when the rule's other matchers match */
+  s.image_len = 7;
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 0 && pr_exec_argv_unread(&rs, 0, &s) == 0);
   pr_exec_rules_free(&rs);
+  return 0;
+}
+
+static int regexes_run_on_bytes_in_the_c_locale(void) {
+  regex_t re;
+  CHECK(pr_ere_compile(&re, "^a.b$") == 0);
+  CHECK(pr_ere_match(&re, "a\nb")); /* '.' matches a newline */
+  CHECK(pr_ere_match(&re, "a\xff" "b")); /* and any byte */
+  CHECK(!pr_ere_match(&re, "a\xc3\xa9" "b")); /* one byte, not one character */
+  regfree(&re);
   return 0;
 }
 
@@ -167,6 +182,7 @@ int main(void) {
   t_run("a file rule matches a copy by size and SHA-256", a_file_rule_matches_a_copy_by_size_and_sha256);
   t_run("rule sets are checked whole", rule_sets_are_checked_whole);
   t_run("a deny beats an audit; unknown values never match", a_deny_beats_an_audit_and_unknown_values_never_match);
+  t_run("regexes run on bytes in the C locale", regexes_run_on_bytes_in_the_c_locale);
   printf("%d passed, %d failed\n", t_passed, t_failed);
   return t_failed ? 1 : 0;
 }

@@ -15,12 +15,21 @@
  * copy of its file under another name in another folder (PR_F_BY_CONTENT);
  * files of other sizes are never hashed (procrec_stats.exec_hashed counts
  * exactly the one copy; running it again is a cache hit).
+ *
+ * An argv rule sees every argument of an exec, however it is made: through
+ * int $0x80 (ia32 execve and execveat, 32-bit pointers; exec_rules_helper),
+ * after an argument longer than a decision's string, after more than 256
+ * arguments. An exec whose arguments cannot be read (exec_rules_helper
+ * badargv: argv at an unmapped address) is denied by a deny rule whose
+ * other matchers match (fail closed: EPERM, not EFAULT), and its decision
+ * has no argv and PR_F_ARGV_TRUNCATED.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +75,36 @@ static int run(const char *dir, const char *path) {
   return err;
 }
 
+/* Runs argv (argv[0] the path); the exit status (126 and *err = errno when
+ * execv failed), or with `helper`, the helper's "errno=N" in *err. */
+static int run_argv(char *const argv[], int *err) {
+  int pipefd[2], st = 0;
+  pid_t pid;
+  *err = 0;
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return -1;
+  pid = fork();
+  if (pid == 0) {
+    int out = open("/dev/null", O_WRONLY);
+    int e;
+    if (out >= 0) dup2(out, 2);
+    dup2(pipefd[1], 1);
+    execv(argv[0], argv);
+    e = errno;
+    printf("errno=%d\n", e);
+    fflush(stdout);
+    _exit(126);
+  }
+  close(pipefd[1]);
+  char buf[256];
+  ssize_t n = read(pipefd[0], buf, sizeof(buf) - 1);
+  close(pipefd[0]);
+  waitpid(pid, &st, 0);
+  buf[n > 0 ? n : 0] = 0;
+  const char *p = strstr(buf, "errno=");
+  if (p) *err = atoi(p + 6);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 static void put_glob(char *dst, uint16_t *len, const char *s) {
   snprintf(dst, PR_RULE_GLOB, "%s", s);
   *len = (uint16_t)strlen(dst);
@@ -76,7 +115,7 @@ int main(void) {
   struct procrec_options o = {.size = sizeof(o), .source = PR_SOURCE_AUTO, .flags = PR_OPT_EXEC_RULES | PR_OPT_NO_SNAPSHOT};
   struct {
     struct pr_rule_set set;
-    struct pr_rule r[4];
+    struct pr_rule r[5];
     struct pr_rule_file f[2];
   } arg;
   struct stat st;
@@ -113,7 +152,7 @@ int main(void) {
   if (system(cmd) != 0) return 1;
   memset(&arg, 0, sizeof(arg));
   arg.set.size = sizeof(arg.set);
-  arg.set.rules = 4;
+  arg.set.rules = 5;
   arg.set.files = 2;
   /* The exempt process (in procrec: the recorder itself): a child that
    * waits, then execs the denied copy; a deny rule must let it run. */
@@ -164,6 +203,21 @@ int main(void) {
     arg.f[1].flags = PR_RF_CONTENT;
     arg.f[1].size = (uint64_t)st.st_size;
   }
+  /* rule 4: a copy of /bin/true with an argument it must not have */
+  char argv_true[300], helper[4096];
+  snprintf(argv_true, sizeof(argv_true), "%s/argv-true", dir);
+  snprintf(cmd, sizeof(cmd), "cp /bin/true %s", argv_true);
+  if (system(cmd) != 0) return 1;
+  {
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[n > 0 ? n : 0] = 0;
+    snprintf(helper, sizeof(helper), "%s/exec_rules_helper", dirname(self));
+  }
+  arg.r[4].action = PR_RULE_DENY;
+  arg.r[4].match = PR_RM_PATH | PR_RM_ARGV;
+  put_glob(arg.r[4].path, &arg.r[4].path_len, "/tmp/procrec-rules-*/argv-true");
+  put_glob(arg.r[4].argv, &arg.r[4].argv_len, "--forbidden");
   rc = procrec_control(h, PR_CTL_EXEC_RULES, (const uint8_t *)&arg, sizeof(arg));
   procrec_last_error(h, why, sizeof(why));
   CHECK(rc == PR_OK, "set rules: %d %s", rc, why);
@@ -197,6 +251,37 @@ int main(void) {
     printf("content rule: copy denied; exec_hashed %llu, exec_hash_cached %llu\n",
            (unsigned long long)s2.exec_hashed, (unsigned long long)s2.exec_hash_cached);
   }
+  int argv_denials = 0;
+  {
+    static char big[5001], *many[310];
+    int err = 0, code;
+    memset(big, 'A', 5000);
+    char *native[] = {argv_true, "--forbidden", NULL};
+    char *fine[] = {helper, "ia32", argv_true, "--fine", NULL};
+    char *ia32[] = {helper, "ia32", argv_true, "-x", "--forbidden", NULL};
+    char *ia32at[] = {helper, "ia32at", argv_true, "--forbidden", NULL};
+    char *longarg[] = {argv_true, big, "--forbidden", NULL};
+    char *badargv[] = {helper, "badargv", argv_true, NULL};
+    code = run_argv(native, &err);
+    CHECK(code == 126 && err == EPERM, "a native execve with --forbidden is denied (%d, errno %d)", code, err);
+    code = run_argv(fine, &err);
+    CHECK(code == 0, "an ia32 execve without it runs (%d, errno %d)", code, err);
+    code = run_argv(ia32, &err);
+    CHECK(code == 126 && err == EPERM, "an ia32 execve (int $0x80) with --forbidden is denied (%d, errno %d)", code, err);
+    code = run_argv(ia32at, &err);
+    CHECK(code == 126 && err == EPERM, "an ia32 execveat with --forbidden is denied (%d, errno %d)", code, err);
+    code = run_argv(longarg, &err);
+    CHECK(code == 126 && err == EPERM, "--forbidden after a 5000-byte argument is denied (%d, errno %d)", code, err);
+    many[0] = argv_true;
+    for (int i = 1; i < 301; i++) many[i] = "x";
+    many[301] = "--forbidden";
+    many[302] = NULL;
+    code = run_argv(many, &err);
+    CHECK(code == 126 && err == EPERM, "--forbidden after 300 arguments is denied (%d, errno %d)", code, err);
+    code = run_argv(badargv, &err);
+    CHECK(code == 126 && err == EPERM, "arguments that cannot be read: denied, fail closed (%d, errno %d, EFAULT is %d)",
+          code, err, EFAULT);
+  }
   {
     int st = 0;
     (void)!write(go[1], "x", 1);
@@ -208,7 +293,7 @@ int main(void) {
   /* the decisions */
   static uint8_t buf[1 << 20];
   int denied = 0, audited = 0, marker = 0, exempted = 0, by_content = 0;
-  for (int tries = 0; tries < 20 && denied + audited < 10; tries++) {
+  for (int tries = 0; tries < 20 && denied + audited + argv_denials < 16; tries++) {
     int n = procrec_read(h, buf, sizeof(buf), 100);
     for (int off = 0; n > 0 && off < n;) {
       const struct pr_rec_header *rh = (const void *)(buf + off);
@@ -219,7 +304,20 @@ int main(void) {
         if (d->argv.len > 14 && memmem((const char *)rh + d->argv.off, d->argv.len, "--marker-arg", 12)) marker++;
         printf("decision: rule %u action %u pid %u image %s argc %u flags 0x%x\n", d->rule, d->action, rh->pid,
                image, d->argc, rh->flags);
-        if (d->action == PR_RULE_DENY) {
+        if (d->rule == 4) {
+          const char *av = (const char *)rh + d->argv.off;
+          argv_denials++;
+          CHECK(d->action == PR_RULE_DENY && strcmp(image, argv_true) == 0, "rule 4 denies %s", image);
+          if (d->argc == 0) /* badargv: unread */
+            CHECK(d->argv.len == 0 && (rh->flags & PR_F_ARGV_TRUNCATED), "unread argv: absent, marked cut (flags 0x%x)",
+                  rh->flags);
+          else if (d->argc == 3 && d->argv.len > strlen(argv_true) + 1 && av[strlen(argv_true) + 1] == 'A')
+            CHECK(d->argv.len <= 4096 && (rh->flags & PR_F_ARGV_TRUNCATED), "the long argv is stored cut (%u bytes)",
+                  d->argv.len);
+          else
+            CHECK(memmem(av, d->argv.len, "--forbidden", 11) && !(rh->flags & PR_F_ARGV_TRUNCATED),
+                  "the decision has the arguments (argc %u, %u bytes)", d->argc, d->argv.len);
+        } else if (d->action == PR_RULE_DENY) {
           denied++;
           if (d->rule == 3) {
             int copy_ = strcmp(image, renamed) == 0;
@@ -245,6 +343,7 @@ int main(void) {
   CHECK(by_content == 2, "2 denials of the copy by content (%d)", by_content);
   CHECK(audited == 1, "1 audit recorded (%d)", audited);
   CHECK(exempted == 1, "1 exemption recorded (%d)", exempted);
+  CHECK(argv_denials == 6, "6 denials by the argv rule (%d)", argv_denials);
   CHECK(marker == 9, "every decision but the exemption's has the marker argument (%d)", marker);
   procrec_stop(h);
   procrec_close(h);
