@@ -191,7 +191,9 @@ Deno.test("export DIR --from/--to writes the events of the span, on the time bas
     assertEquals(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
     const header = lines[0];
-    const events = lines.slice(1);
+    // (the last line is the export's end line)
+    assertEquals(lines.at(-1).procrec, "end");
+    const events = lines.slice(1, -1);
     // the segments read begin with the second: its time base is the run's
     const base = BigInt(header.header.timeBase.utcNs.$bigint);
     assertEquals(base, BASE);
@@ -221,7 +223,11 @@ Deno.test("export DIR --from/--to writes the events of the span, on the time bas
       iso(BASE + 100n * BigInt(SECOND)),
     ]);
     assertEquals(late.code, 0, late.stderr);
-    assertEquals(late.stdout.trim().split("\n").length, 1, "the header only");
+    assertEquals(
+      late.stdout.trim().split("\n").length,
+      2,
+      "the header and end lines only",
+    );
     const none = await procrec([
       "export",
       segs,
@@ -295,7 +301,8 @@ Deno.test("bundle create DIR/ packs the segments as one recording: verify passes
     const want = await Array.fromAsync(set.events());
     const ea = await procrec(["export", zip]);
     assertEquals(ea.code, 0, ea.stderr);
-    assertEquals(ea.stdout.trim().split("\n").length - 1, want.length);
+    // (a header line, the events, an end line)
+    assertEquals(ea.stdout.trim().split("\n").length - 2, want.length);
     // one segment, named, is still read alone
     const names = [...Deno.readDirSync(segs)].map((e) => e.name).sort();
     const one = await procrec([
