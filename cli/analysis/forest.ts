@@ -285,6 +285,15 @@ export interface Forest {
   /** Time of the first and last event (ns since the time base). */
   first?: number;
   last?: number;
+  /**
+   * The recording's end (ns since the time base), when it is later than
+   * {@link last}: a recording of a quiet host ends long after its last
+   * event (the trailer's end time), and a process without an exit was
+   * alive until then. Absent: the recording ends with its last event (one
+   * without a trailer, cut short). Set by whoever read the recording
+   * (`replay`, from the trailer), not by the analysis.
+   */
+  end?: number;
   /** The recorded host's account names (the latest `accounts` event). */
   accounts?: AccountNames;
   /**

@@ -140,13 +140,15 @@ export function selectProcesses(forest: Forest, filter: TreeFilter): Selection {
 
 /**
  * What a matcher needs of a forest: its OS, account names, the time of the
- * last event, and (for `subtree`) its processes. A live analysis can hand
- * over what it has so far.
+ * last event and the recording's end, and (for `subtree`) its processes. A
+ * live analysis can hand over what it has so far.
  */
-export type MatchContext = Pick<Forest, "meta" | "accounts" | "last"> & {
-  processes?: Forest["processes"];
-  byId?: Forest["byId"];
-};
+export type MatchContext =
+  & Pick<Forest, "meta" | "accounts" | "last" | "end">
+  & {
+    processes?: Forest["processes"];
+    byId?: Forest["byId"];
+  };
 
 /**
  * The test `filter` puts to one process, alone (no ancestors): what
@@ -187,7 +189,10 @@ export function processMatcher(
       s.toLowerCase()
     );
   const signals = filter.signal?.map(signalNumber);
-  const last = forest.last ?? 0;
+  // (a process without an exit was alive until the recording's end: its
+  // trailer's end time, long after the last event on a quiet host; found
+  // by review, --at after the last event missed every running process)
+  const last = Math.max(forest.last ?? 0, forest.end ?? -Infinity);
   const linux = forest.meta.os === "linux";
   const matches = (n: ProcessNode): boolean => {
     if (filter.ids !== undefined && !filter.ids.has(n.id)) return false;

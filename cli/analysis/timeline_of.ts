@@ -6,9 +6,9 @@
  * @module
  */
 import { oneLine } from "./_format.ts";
-import type { Forest, ProcessNode } from "./forest.ts";
+import type { ExecStep, Forest, ProcessNode } from "./forest.ts";
 import { commandText } from "./command_text.ts";
-import { identityOf, userLabel } from "./process_identity.ts";
+import { userLabel } from "./process_identity.ts";
 import {
   isFiltering,
   selectProcesses,
@@ -87,8 +87,10 @@ export function timelineOf(
 
 /**
  * One row about process `n` at `t` (ns since the time base): its pid,
- * ppid and user (as the step that told the credentials names it), and
- * `rest` (the command or the exit status).
+ * ppid and user at `t` ({@link credentialsAt}: a row before a setuid exec
+ * shows who the process was then, not who it became), and `rest` (the
+ * command or the exit status). `forest.byId` finds the parent whose
+ * credentials a fork took.
  *
  * @example
  * ```ts
@@ -100,14 +102,16 @@ export function timelineOf(
  * ```
  */
 export function timelineRow(
-  forest: Pick<Forest, "meta" | "accounts">,
+  forest: Pick<Forest, "meta" | "accounts"> & {
+    byId?: Pick<Forest["byId"], "get">;
+  },
   baseUtcNs: bigint,
   n: ProcessNode,
   t: number,
   event: TimelineRow["event"],
   rest: Partial<TimelineRow>,
 ): TimelineRow {
-  const user = userLabel(identityOf(n, forest.meta.os).cred, forest.accounts);
+  const user = userLabel(credentialsAt(forest, n, t), forest.accounts);
   return {
     time: isoFromNs(baseUtcNs + BigInt(Math.round(t))),
     t,
@@ -117,6 +121,55 @@ export function timelineRow(
     ...(user !== undefined ? { user } : {}),
     ...rest,
   };
+}
+
+/** Whether a step told credentials (Linux ids, or a Windows user). */
+function hasCredentials(s: ExecStep): boolean {
+  return s.uid !== undefined || s.user !== undefined;
+}
+
+/**
+ * The step whose credentials process `n` had at `t`: its latest step at or
+ * before `t` that told them (an exec records its own uid and euid); before
+ * any (a fork, which copies its parent's), its parent's at its start, and
+ * so on up; else (no parent in the recording) the first step that told
+ * them, as recorded.
+ *
+ * @example
+ * ```ts
+ * import { credentialsAt } from "./timeline_of.ts";
+ * import type { ProcessNode } from "./forest.ts";
+ * const parent: ProcessNode = { id: "p", pid: 1, start: 0, ppid: 0,
+ *   children: [], threads: [], flags: [],
+ *   execs: [{ t: 0, via: "exec", uid: 0, euid: 0, from: {} }] };
+ * const child: ProcessNode = { id: "c", pid: 2, start: 5, ppid: 1,
+ *   parentId: "p", children: [], threads: [], flags: [],
+ *   execs: [{ t: 5, via: "fork", from: {} },
+ *     { t: 9, via: "exec", uid: 65534, euid: 0, from: {} }] };
+ * const byId = new Map([["p", parent], ["c", child]]);
+ * if (credentialsAt({ byId }, child, 5)?.uid !== 0) throw new Error("at fork: the parent's");
+ * if (credentialsAt({ byId }, child, 9)?.uid !== 65534) throw new Error("at the exec: its own");
+ * ```
+ */
+export function credentialsAt(
+  forest: { byId?: Pick<Forest["byId"], "get"> },
+  n: ProcessNode,
+  t: number,
+): ExecStep | undefined {
+  let p: ProcessNode | undefined = n, at = t;
+  // (up the parents, each once: a forest's parent edges have no cycle, but
+  // a bound costs nothing)
+  for (let hops = 0; p !== undefined && hops < 4096; hops++) {
+    let cred: ExecStep | undefined;
+    for (const s of p.execs) {
+      if (s.t > at) break;
+      if (hasCredentials(s)) cred = s;
+    }
+    if (cred) return cred;
+    at = p.start;
+    p = p.parentId !== undefined ? forest.byId?.get(p.parentId) : undefined;
+  }
+  return n.execs.find(hasCredentials);
 }
 
 /**

@@ -16,8 +16,10 @@ import {
   analyzeChunks,
   checkWindow,
   FILTER_FLAGS,
+  type Forest,
   forestToJson,
   isFiltering,
+  parseIsoInstant,
   parseTimePoint,
   parseTimeWindow,
   renderSummaryLines,
@@ -39,7 +41,11 @@ import {
   type ProcessFilterFlags,
   usage,
 } from "./_filter_flags.ts";
-import { analysisChunks, SegmentSetReader } from "../log/mod.ts";
+import {
+  analysisChunks,
+  type RecordingSource,
+  SegmentSetReader,
+} from "../log/mod.ts";
 import { openRecordingInput, sourcesByBoot } from "./_input.ts";
 import { action, printErr, stdoutColor } from "./_run.ts";
 import { renderReadProblems, replayRecording } from "./_replay_recording.ts";
@@ -77,7 +83,7 @@ Examples:
   procrec replay host.cbor --events --json        the same as JSON lines
   procrec replay --diff baseline.cbor incident.cbor
   procrec replay /var/lib/procrec/ --from 2026-12-02T10:14:00Z --to 2026-12-02T10:20:00Z
-                                                  a segment directory, only the segments of that span
+                                                  a segment directory, processes alive in that span
 
 Each line: command, [pid], start (since the recording began), duration or
 "running" ("unknown (damaged)" when the recording's tail, where its exit would
@@ -122,8 +128,9 @@ NO_COLOR set, never into a file or a pipe).
 
 Problems met while reading go to stderr; a damaged recording still shows
 every complete chunk. A segment directory (record -o DIR/ --rotate) or
-several segment files replay as one recording; with absolute --from/--to
-only the segments covering that span are read; a missing or
+several segment files replay as one recording, every segment read whatever
+the window (a process started in it may end segments later, and the same
+window gives the same answer however it is written); a missing or
 retention-deleted segment is a lost span with its reason.
 `;
 
@@ -178,26 +185,23 @@ export interface ReplayFlags extends ProcessFilterFlags {
 
 /**
  * Parses an absolute UTC time (ISO-8601 with a zone, e.g.
- * `2026-12-02T10:14:00Z`) into UTC ns; undefined when `text` is not one.
+ * `2026-12-02T10:14:00Z`) into UTC ns; undefined when `text` is not one. A
+ * date or time that does not exist (`2026-02-31`, `T24:00`) is a
+ * {@link UsageError} naming `name` and the text: the same parser as
+ * `parseTimePoint`'s ({@link parseIsoInstant}).
  *
  * @example
  * ```ts
  * import { parseUtcTime } from "./replay.ts";
  * if (parseUtcTime("1970-01-01T00:00:01.5Z") !== 1_500_000_000n) throw new Error();
  * if (parseUtcTime("2s") !== undefined) throw new Error();
+ * let refused = false;
+ * try { parseUtcTime("2026-02-31T00:00Z", "--from"); } catch { refused = true; }
+ * if (!refused) throw new Error("February 31 was taken");
  * ```
  */
 export function parseUtcTime(text: string, name = "time"): bigint | undefined {
-  const m =
-    /^(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?)(\.\d{1,9})?(Z|[+-]\d\d:?\d\d)$/
-      .exec(text.trim());
-  if (!m) return undefined;
-  const ms = Date.parse(m[1] + m[3]);
-  if (Number.isNaN(ms)) {
-    throw new UsageError(`${name} "${text}" is not a valid UTC time`);
-  }
-  const frac = m[2] ? BigInt(m[2].slice(1).padEnd(9, "0")) : 0n;
-  return BigInt(ms) * 1_000_000n + frac;
+  return usage(() => parseIsoInstant(text, name));
 }
 
 function buildFilter(flags: ReplayFlags, baseUtcNs: bigint): TreeFilter {
@@ -348,12 +352,11 @@ export function register(program: Command): void {
       if (inputs.length === 0) {
         throw new UsageError("replay needs a recording: procrec replay FILE");
       }
-      const span = utcSpan(flags);
+      checkTimeFlags(flags);
       // (a segment directory, or a bundle's, that spans a reboot: a forest
-      // per boot)
+      // per boot; every segment read, see checkTimeFlags)
       const opened = await openRecordingInput(
         inputs.length === 1 ? inputs[0] : inputs,
-        span,
       );
       const boots = sourcesByBoot(opened);
       if (boots.length > 1) {
@@ -364,14 +367,16 @@ export function register(program: Command): void {
         }
         return await replayBoots(boots as SegmentSetReader[], flags);
       }
-      const { reader, forest, hunt } = await replayRecording(
+      const replayed = await replayRecording(
         inputs,
-        span,
+        {},
         rules,
         { detail: replayDetail(flags, rules) },
         { mode: progressMode(flags.progress) },
         opened,
       );
+      const { reader, hunt } = replayed;
+      const forest = withRecordingEnd(replayed.forest, reader);
       const base = BigInt(reader.header.timeBase.utcNs);
       const filter = buildFilter(flags, base);
       if (hunt) {
@@ -456,34 +461,58 @@ export function register(program: Command): void {
 }
 
 /**
- * The span of UTC time the filters keep, from their absolute ends (ISO-8601
- * --from/--to, --alive-in, --started-in; every filter must hold, so the
- * narrowest): a segment directory reads only the segments covering it.
+ * Checks every time the filters give (each end of --from/--to, --at,
+ * --alive-in, --started-in) before the recording is read: a time that is
+ * not one, or a date that does not exist, is a {@link UsageError} then, not
+ * after a long read. (Their values need the recording's time base:
+ * {@link buildFilter}.)
+ *
+ * The segments of a directory are all read, whatever the window: a process
+ * started in it may end segments later (its exit, its status, its
+ * duration), and reading from a later segment turns the processes alive at
+ * its start into ones running before the recording (no start, their
+ * ancestors' images and the account names lost). Found by review: an
+ * ISO-8601 window read only the segments it covered, and gave another
+ * answer than the same window written as offsets.
  */
-function utcSpan(flags: ReplayFlags): { fromUtcNs?: bigint; toUtcNs?: bigint } {
-  const froms: bigint[] = [];
-  const tos: bigint[] = [];
-  const add = (from: string | undefined, to: string | undefined, n: string) => {
-    const f = from === undefined ? undefined : parseUtcTime(from.trim(), n);
-    const t = to === undefined ? undefined : parseUtcTime(to.trim(), n);
-    if (f !== undefined) froms.push(f);
-    if (t !== undefined) tos.push(t);
+function checkTimeFlags(flags: ReplayFlags): void {
+  const point = (text: string | undefined, name: string) => {
+    if (text !== undefined) usage(() => parseTimePoint(text, name, 0n));
   };
-  add(flags.from, undefined, "--from");
-  add(undefined, flags.to, "--to");
+  point(flags.from, "--from");
+  point(flags.to, "--to");
+  point(flags.at, "--at");
   for (
-    const [text, name] of [[flags.aliveIn, "--alive-in"], [
-      flags.startedIn,
-      "--started-in",
-    ]] as const
+    const [text, name] of [
+      [flags.aliveIn, "--alive-in"],
+      [flags.startedIn, "--started-in"],
+    ] as const
   ) {
     const ends = text?.split("..");
-    if (ends?.length === 2) add(ends[0], ends[1], name);
+    if (ends?.length === 2) {
+      for (const end of ends) if (end.trim() !== "") point(end, name);
+    }
   }
-  return {
-    fromUtcNs: froms.length ? froms.reduce((a, b) => a > b ? a : b) : undefined,
-    toUtcNs: tos.length ? tos.reduce((a, b) => a < b ? a : b) : undefined,
-  };
+}
+
+/**
+ * The forest with the recording's end ({@link Forest.end}), once `reader`
+ * has been read: its trailer's end time (for a segment directory, the last
+ * segment's, when it was closed), when later than the last event; a
+ * recording without a trailer ends with its last event.
+ */
+function withRecordingEnd(forest: Forest, reader: RecordingSource): Forest {
+  const trailer = reader instanceof SegmentSetReader
+    ? (reader.segmentsRead.at(-1)?.entry === reader.segments.at(-1)
+      ? reader.segmentsRead.at(-1)?.report.trailer
+      : undefined)
+    : reader.report.trailer;
+  if (trailer === undefined) return forest;
+  const end = Number(trailer.endUtcNs - BigInt(reader.header.timeBase.utcNs));
+  if (!Number.isSafeInteger(end) || end <= (forest.last ?? -Infinity)) {
+    return forest;
+  }
+  return { ...forest, end };
 }
 
 /**
@@ -541,10 +570,13 @@ async function replayBoots(
       progressMode(flags.progress),
       `reading boot ${h.bootId} (${i + 1} of ${boots.length})`,
     );
-    const forest = await analyzeChunks(chunks, {
-      os: h.os,
-      bootId: h.bootId,
-    }, { detail: flags.json && !flags.summary ? "full" : "processes" });
+    const forest = withRecordingEnd(
+      await analyzeChunks(chunks, {
+        os: h.os,
+        bootId: h.bootId,
+      }, { detail: flags.json && !flags.summary ? "full" : "processes" }),
+      reader,
+    );
     printErr(renderReadProblems(reader.report));
     const base = BigInt(h.timeBase.utcNs);
     const filter = buildFilter(flags, base);
