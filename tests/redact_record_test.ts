@@ -306,6 +306,10 @@ captureTest(
       const keyed = (hex: string) =>
         redactionHmac(key, `procrec source sha256:${hex}`);
       assertEquals(source?.sha256Hmac, keyed(sha));
+      // what redact prints names the source by the keyed hash too (found
+      // by review: the plain one, beside the copy, lets guesses be tested)
+      assert(!r.stdout.includes(sha), r.stdout);
+      assert(r.stdout.includes(`its SHA-256 keyed: ${keyed(sha)}`), r.stdout);
       assertEquals(source?.complete, true);
       assertEquals(
         source?.finalHashHmac,

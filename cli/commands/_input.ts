@@ -29,6 +29,7 @@ import {
   inputInfo,
   openInputStream,
   readInputBytes,
+  refuseOpenToOthers,
 } from "../io/mod.ts";
 
 /**
@@ -201,30 +202,14 @@ export async function asCliError<T>(p: Promise<T>): Promise<T> {
 export async function readKeyFile(path: string, what: string): Promise<string> {
   if (what === "private key") {
     const st = await statOrNull(path);
-    if (st?.isFile) refuseOpenToOthers(path, what, st.mode);
+    if (st?.isFile) {
+      refuseOpenToOthers(path, what, st.mode, (m) => new CliError(m));
+    }
   }
   const bytes = await asCliError(
     readInputBytes(path, { what, maxBytes: INPUT_LIMITS.key }),
   );
   return new TextDecoder().decode(bytes);
-}
-
-/**
- * Refuses a secret file (a private or redaction key) whose mode lets its
- * group or others read or write it: a key others can read protects nothing.
- */
-export function refuseOpenToOthers(
-  path: string,
-  what: string,
-  mode: number | null,
-): void {
-  if (mode !== null && (mode & 0o077) !== 0) {
-    throw new CliError(
-      `Cannot use ${what} "${path}": others can read it (mode ${
-        (mode & 0o777).toString(8).padStart(4, "0")
-      }); make it 0600 (chmod 600 ${path})`,
-    );
-  }
 }
 
 async function statOrNull(path: string): Promise<Deno.FileInfo | null> {

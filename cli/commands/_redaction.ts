@@ -11,9 +11,8 @@
 // recorder's start-up)
 import type { Redactor } from "../redact/mod.ts";
 import { CliError, UsageError } from "../errors.ts";
-import { INPUT_LIMITS, readInputBytes } from "../io/mod.ts";
+import { INPUT_LIMITS, readInputBytes, refuseOpenToOthers } from "../io/mod.ts";
 import { printErr } from "./_run.ts";
-import { refuseOpenToOthers } from "./_input.ts";
 
 const MAX_RULES_BYTES = 1 << 20;
 const MAX_KEY_BYTES = INPUT_LIMITS.key;
@@ -76,7 +75,12 @@ function isLiteral(pattern: string): boolean {
 /** Reads and checks a redaction key file (regular, mode 0600 or stricter). */
 export async function readRedactionKey(path: string): Promise<Uint8Array> {
   const st = await statFile(path, "redaction key");
-  refuseOpenToOthers(path, "redaction key", st.mode);
+  refuseOpenToOthers(
+    path,
+    "redaction key",
+    st.mode,
+    (m) => new CliError(m),
+  );
   const text = await readSmall(path, "redaction key", MAX_KEY_BYTES);
   const { parseRedactionKey } = await import("../redact/mod.ts");
   try {

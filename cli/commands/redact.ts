@@ -185,8 +185,13 @@ async function redactRecording(input: string, flags: Flags): Promise<number> {
     throw e;
   }
   const counts = Object.entries(redactor.counts).map(([k, v]) => `${k} ${v}`);
+  // (the source's hash keyed, as the copy's header names it: its plain
+  // SHA-256, printed beside the copy, lets anyone test guesses at what was
+  // redacted by rebuilding the source from the copy; found by review)
   await print(
-    `wrote ${out}: ${r.events} events from ${input} (SHA-256 ${sha256.hex}); redacted per rule: ${
+    `wrote ${out}: ${r.events} events from ${input} (its SHA-256 keyed: ${
+      redactor.sourceHash(sha256.hex)
+    }; --check-source checks a file against it); redacted per rule: ${
       counts.join(", ")
     }\n`,
   );

@@ -12,3 +12,4 @@ export * from "./make_output_dir.ts";
 export * from "./read_input.ts";
 export * from "./concat_bytes.ts";
 export * from "./disk_full.ts";
+export * from "./secret_file_mode.ts";
