@@ -347,11 +347,13 @@ captureTest(
         const out = `${dir}/segs`;
         await Deno.mkdir(out);
         await fillDisk(`${dir}/filler`);
-        // (execs while the disk is full; then space returns, and a segment
-        // begins within the writer's 1 s retry)
+        // (execs while the disk is full, and a second for the writer to meet
+        // it: CI once saw the execs and the rm done before the writer's
+        // first write; then space returns, and a segment begins within the
+        // writer's 1 s retry)
         const r = await procrec(segmentRecordArgs(
           out,
-          `for i in $(seq 40); do /bin/true; done; rm -f ${dir}/filler; sleep 1.5; ` +
+          `for i in $(seq 40); do /bin/true; done; sleep 1; rm -f ${dir}/filler; sleep 1.5; ` +
             `for i in $(seq 5); do /bin/sleep 0.02; done; sleep 1`,
         ));
         assertEquals(r.code, 0, r.stderr);
