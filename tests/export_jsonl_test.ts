@@ -319,6 +319,48 @@ Deno.test("a JSON lines round trip keeps the recording's end time and what its r
       ),
       ve.stdout,
     );
+    // the report says it whole (found by review: one problem a character)
+    await run(["report", `${dir}/e.cbor`, "-o", `${dir}/e.html`]);
+    const html = await Deno.readTextFile(`${dir}/e.html`);
+    assert(
+      html.includes(
+        '"imported from an export of a recording that was incomplete',
+      ),
+      "the report's problems",
+    );
+    // an import redacted keeps it (found by review: the redacted header
+    // lost it, and the import read as whole again)
+    await Deno.writeTextFile(
+      `${dir}/rules.json`,
+      '{"rules":[{"name":"pw","flag":"-p"}]}',
+    );
+    await run(["keygen", "--redact", "-o", `${dir}/k`]);
+    await run([
+      "import",
+      "jsonl",
+      `${dir}/d.jsonl`,
+      "-o",
+      `${dir}/r.cbor`,
+      "--redact",
+      `${dir}/rules.json`,
+      "--redact-key",
+      `${dir}/k`,
+    ]);
+    const vr = await run(["verify", `${dir}/r.cbor`]);
+    assert(
+      vr.stdout.includes("imported from an export of a recording that was"),
+      vr.stdout,
+    );
+    // an export of a span ends where the span does (found by review: it
+    // gave the whole recording's end)
+    await run(["export", rec, "--to", "1s", "-o", `${dir}/span.jsonl`]);
+    const spanEnd = JSON.parse(
+      lines(await Deno.readTextFile(`${dir}/span.jsonl`)).at(-1)!,
+    );
+    assertEquals(
+      BigInt(spanEnd.endUtcNs.$bigint),
+      LINUX_HEADER.timeBase.utcNs + 1_000_000_000n,
+    );
     // an export cut short (its end line gone) is imported as such
     const cut = lines(await Deno.readTextFile(`${dir}/a.jsonl`)).slice(0, -2);
     await Deno.writeTextFile(`${dir}/cut.jsonl`, cut.join("\n") + "\n");

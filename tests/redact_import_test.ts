@@ -200,5 +200,27 @@ Deno.test("import --redact: an error about a malformed field quotes no value of 
         .test(r.stderr),
       r.stderr,
     );
+    // a line that is no JSON: the parser's excerpt of it is not shown
+    // either (found by review: it quoted ten characters each side)
+    await Deno.writeTextFile(
+      `${dir}/nojson.jsonl`,
+      `${
+        lines[0]
+      }\n{"kind":"comm","t":1,"pid":1,"tid":1,"comm":IMPSEKRETVALUE2}\n`,
+    );
+    const n = await procrec([
+      "import",
+      "jsonl",
+      `${dir}/nojson.jsonl`,
+      "-o",
+      `${dir}/d.cbor`,
+      "--redact",
+      `${dir}/rules.json`,
+      "--redact-key",
+      `${dir}/k`,
+    ]);
+    assertEquals(n.code, 2, n.stderr);
+    assert(/nojson\.jsonl": line 2: /.test(n.stderr), n.stderr);
+    assert(!n.stderr.includes("IMPSEKRET"), n.stderr);
   });
 });

@@ -94,10 +94,15 @@ Deno.test("replay --events shows each row's user at that moment: root before the
       r,
     ) => [r.event, r.user]);
     assertEquals(got, WANT, json.stdout);
-    // the parent's start (no parent in the recording): its first exec's user
+    // the parent's start (no parent in the recording): no user known by
+    // then, so none (not its later exec's: found by review), then its exec's
     const parent = await procrec(["replay", rec, "--events", "--pid", "200"]);
     assert(
-      /start {2}pid 200 {2}ppid 1 {2}root {2}/.test(parent.stdout),
+      /start {2}pid 200 {2}ppid 1 {2}- {2}/.test(parent.stdout),
+      parent.stdout,
+    );
+    assert(
+      /exec {3}pid 200 {2}ppid 1 {2}root {2}/.test(parent.stdout),
       parent.stdout,
     );
   }, "procrec-events-identity-");

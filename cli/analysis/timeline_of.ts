@@ -132,8 +132,7 @@ function hasCredentials(s: ExecStep): boolean {
  * The step whose credentials process `n` had at `t`: its latest step at or
  * before `t` that told them (an exec records its own uid and euid); before
  * any (a fork, which copies its parent's), its parent's at its start, and
- * so on up; else (no parent in the recording) the first step that told
- * them, as recorded.
+ * so on up; else none (`undefined`: not a later identity).
  *
  * @example
  * ```ts
@@ -149,6 +148,8 @@ function hasCredentials(s: ExecStep): boolean {
  * const byId = new Map([["p", parent], ["c", child]]);
  * if (credentialsAt({ byId }, child, 5)?.uid !== 0) throw new Error("at fork: the parent's");
  * if (credentialsAt({ byId }, child, 9)?.uid !== 65534) throw new Error("at the exec: its own");
+ * // (no parent in the recording: none, not the later exec's)
+ * if (credentialsAt({}, child, 5) !== undefined) throw new Error("a later identity");
  * ```
  */
 export function credentialsAt(
@@ -169,7 +170,9 @@ export function credentialsAt(
     at = p.start;
     p = p.parentId !== undefined ? forest.byId?.get(p.parentId) : undefined;
   }
-  return n.execs.find(hasCredentials);
+  // (none known by then: no later identity shown on an earlier row; found
+  // by review)
+  return undefined;
 }
 
 /**

@@ -167,7 +167,7 @@ export function reportRecordingOf(
       problems: [
         ...r.problems.map((p) => p.reason),
         // (an import of an export of a damaged recording: what it came from)
-        ...(importedIntegrityNote(h.import) ?? []),
+        ...[importedIntegrityNote(h.import) ?? []].flat(),
       ],
       ...(r.trailer
         ? {

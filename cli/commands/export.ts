@@ -40,6 +40,7 @@ import {
 import type { ProcEvent } from "../events/types.ts";
 import { loadRedactor } from "./_redaction.ts";
 import { withKeyedImports } from "../redact/redacted_header.ts";
+import { withoutQuotedValues } from "../redact/quiet_message.ts";
 import { PROGRESS_HELP, progressed, progressMode } from "./_progress.ts";
 import { analysisChunks, eventsOfChunks } from "../log/mod.ts";
 
@@ -254,12 +255,25 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
       await out.write(
         procrecEndLine({
           events: written,
-          ...(r.trailer ? { endUtcNs: r.trailer.endUtcNs } : {}),
+          // (an export of a span ends where the span does: its import
+          // is a recording of the span, not of the whole; found by review)
+          ...(r.trailer
+            ? {
+              endUtcNs: Number.isFinite(to) &&
+                  header.timeBase.utcNs + BigInt(Math.trunc(to)) <
+                    r.trailer.endUtcNs
+                ? header.timeBase.utcNs + BigInt(Math.trunc(to))
+                : r.trailer.endUtcNs,
+            }
+            : {}),
           complete: r.complete,
           chainIntact: r.chainIntact,
-          problems: r.problems.map((p) =>
-            `offset ${p.offset}: ${p.type}: ${p.reason}`
-          ),
+          // (with --redact, without the values they quote: a damaged
+          // event's message quotes its text; found by review)
+          problems: r.problems.map((p) => {
+            const text = `offset ${p.offset}: ${p.type}: ${p.reason}`;
+            return redactor ? redactor.text(withoutQuotedValues(text)) : text;
+          }),
         }) + "\n",
       );
     }

@@ -14,7 +14,11 @@ import { groupOption, modeOf } from "./_output.ts";
 import { loadRedactor } from "./_redaction.ts";
 import type { HeaderInit } from "../log/mod.ts";
 import type { ImportedIntegrity } from "../log/schema.ts";
-import { type Redactor, withKeyedImports } from "../redact/mod.ts";
+import {
+  type Redactor,
+  withKeyedImports,
+  withoutQuotedValues,
+} from "../redact/mod.ts";
 import {
   InputError,
   inputInfo,
@@ -122,12 +126,7 @@ async function withoutSecrets<T>(
     return await run();
   } catch (e) {
     if (!redactor || !(e instanceof Error)) throw e;
-    const message = redactor.text(
-      e.message.replace(
-        /\bis (?:the string )?"(?:[^"\\]|\\.)*"(?:\.\.\.)?|\bis [[{].*?(?=, expected|$)/g,
-        "is a value not shown (--redact)",
-      ),
-    );
+    const message = redactor.text(withoutQuotedValues(e.message));
     // (no cause: main prints a cause's message, which quotes the value)
     throw new CliError(message, e instanceof CliError ? e.exitCode : 2);
   }

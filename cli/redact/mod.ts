@@ -19,3 +19,4 @@ export * from "./redacted_header.ts";
 export * from "./marker_index.ts";
 export * from "./describe_redaction.ts";
 export * from "./redaction_mismatch.ts";
+export * from "./quiet_message.ts";

@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { withoutQuotedValues } from "./quiet_message.ts";
 import type { ProcEvent } from "../events/types.ts";
 import {
   type ImportInfo,
@@ -164,6 +165,19 @@ export class Redactor {
           ? { sha256Hmac: this.sourceHash(f.sha256) }
           : {}),
       })),
+      // (what the export said of its recording is kept: without it an
+      // import of a damaged recording read as whole again; its messages
+      // without the values they quote; found by review)
+      ...(imp.integrity
+        ? {
+          integrity: {
+            ...imp.integrity,
+            problems: imp.integrity.problems.map((p) =>
+              this.text(withoutQuotedValues(p))
+            ),
+          },
+        }
+        : {}),
     };
   }
 

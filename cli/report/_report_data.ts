@@ -100,6 +100,9 @@ export function reportData(input: ReportInput): PageData {
       // (the summary is a block of lines, as replay prints it; the keys
       // keep their order, which the page's pieces follow)
       shown.summary = escapeText(d.summary, "\n\t");
+      // (the tool's own messages, which quote evidence as JSON: escaped as
+      // summary.txt escapes them, not as evidence; found by review)
+      shown.problems = d.problems.map((p) => escapeText(p));
       return shown;
     }),
   };

@@ -219,7 +219,8 @@ enum argv_read {
   ARGV_UNREAD = -2 /* the caller is in execve, but its arguments could not be read */
 };
 
-/* Grows *p (of *cap bytes) to hold need bytes, at most ARGV_CAP. */
+/* Grows *p (of *cap bytes) to hold need bytes, at most ARGV_CAP: 0, or -1
+ * past ARGV_CAP, or -2 when memory ran out. */
 static int grow(char **p, size_t *cap, size_t need) {
   size_t n = *cap ? *cap : STR_CAP;
   char *q;
@@ -228,7 +229,7 @@ static int grow(char **p, size_t *cap, size_t need) {
   while (n < need) n *= 2;
   if (n > ARGV_CAP) n = ARGV_CAP;
   q = realloc(*p, n);
-  if (!q) return -1;
+  if (!q) return -2;
   *p = q;
   *cap = n;
   return 0;
@@ -279,15 +280,15 @@ static enum argv_read read_new_argv(struct pr_enforcer *e, pid_t tid, size_t *le
   else if (nr == 322) uargv = a[2];  /* execveat(dirfd, path, argv, envp, flags) */
   else if (nr == 11) uargv = a[1] & 0xffffffffu, psz = 4;  /* ia32 execve */
   else if (nr == 358) uargv = a[2] & 0xffffffffu, psz = 4; /* ia32 execveat */
-  else return ARGV_NONE;
+  else return ARGV_UNREAD; /* an exec call not known here (x32's): fail closed */
 #elif defined(__aarch64__)
   if (nr == 221) uargv = a[1];
   else if (nr == 281) uargv = a[2];
-  else return ARGV_NONE;
+  else return ARGV_UNREAD; /* an exec call not known here (arm32's): fail closed */
 #else
   (void)nr;
   (void)a;
-  return ARGV_NONE;
+  return ARGV_UNREAD;
 #endif
   if (!uargv) return ARGV_READ;
   snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
@@ -310,7 +311,9 @@ static enum argv_read read_new_argv(struct pr_enforcer *e, pid_t tid, size_t *le
       /* the string, in growing reads up to its NUL */
       for (;;) {
         if (len + chunk + 1 > ARGV_CAP) chunk = ARGV_CAP - 1 - len;
-        if (chunk == 0 || grow(&e->argv, &e->argv_cap, len + chunk + 1) != 0) {
+        int g = chunk == 0 ? -1 : grow(&e->argv, &e->argv_cap, len + chunk + 1);
+        if (g == -2) goto unread; /* out of memory: unread, which fails closed */
+        if (g != 0) {
           *cut = 1; /* more than any exec may have: what was read is kept */
           if (len > start) (*argc)++;
           break;
