@@ -32,8 +32,8 @@ import {
 } from "./_time_span.ts";
 import {
   describeRedaction,
+  redactedOnTheFly,
   type Redactor,
-  withKeyedImports,
 } from "../redact/mod.ts";
 import { type CompiledRule, huntLine, RuleHunter } from "../hunt/mod.ts";
 import { printErr } from "./_run.ts";
@@ -53,16 +53,8 @@ export async function analyzeReader(
   rules?: CompiledRule[],
   progress: ReportProgress = { mode: "off" },
 ): Promise<ReportRecording> {
-  // (an import's files by keyed hashes, as everything redacted names them)
   const h = redactor
-    ? {
-      ...withKeyedImports(
-        reader.header,
-        redactor.header(reader.header),
-        redactor,
-      ),
-      redaction: redactor.describe(),
-    }
+    ? redactedOnTheFly(reader.header, redactor)
     : reader.header;
   const meta = { os: h.os, bootId: h.bootId };
   // the hunt sees what the report shows: the redacted events

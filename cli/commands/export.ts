@@ -39,7 +39,7 @@ import {
 } from "../interop/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import { loadRedactor } from "./_redaction.ts";
-import { withKeyedImports } from "../redact/redacted_header.ts";
+import { redactedOnTheFly } from "../redact/redacted_header.ts";
 import { withoutQuotedValues } from "../redact/quiet_message.ts";
 import { PROGRESS_HELP, progressed, progressMode } from "./_progress.ts";
 import { analysisChunks, eventsOfChunks } from "../log/mod.ts";
@@ -148,17 +148,8 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
   );
   const from = window.from ?? -Infinity;
   const to = window.to ?? Infinity;
-  // (an import's files by keyed hashes: their plain SHA-256 lets anyone
-  // test guesses at the secrets; found by review)
   const header = redactor
-    ? {
-      ...withKeyedImports(
-        reader.header,
-        redactor.header(reader.header),
-        redactor,
-      ),
-      redaction: redactor.describe(),
-    }
+    ? redactedOnTheFly(reader.header, redactor)
     : reader.header;
   const out = await openExportOutput(
     opts.output,

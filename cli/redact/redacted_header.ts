@@ -114,3 +114,33 @@ export function withKeyedImports<T extends Partial<RecordingHeader>>(
       : {}),
   };
 }
+
+/**
+ * `header` as `export --redact` and `report --redact` show it, redacted on
+ * the fly: its texts redacted, an import's files by keyed hashes (their
+ * plain SHA-256 lets anyone test guesses at the secrets; found by review),
+ * and the redaction named.
+ *
+ * @example
+ * ```ts
+ * import { Redactor } from "./redactor.ts";
+ * import { redactedOnTheFly } from "./redacted_header.ts";
+ * import type { RecordingHeader } from "../log/schema.ts";
+ * const h: RecordingHeader = { format: "procrec", version: 9, host: "h", os: "linux", kernel: "6",
+ *   bootId: "b", timeBase: { monoNs: 0n, utcNs: 5n }, clock: { source: "s", monoToUtcNs: 5n },
+ *   tool: { name: "procrec", version: "0" }, source: { name: "import", reason: "r" },
+ *   options: {}, import: { format: "jsonl", files: [{ name: "a", sha256: "ab" }] } };
+ * const r = new Redactor([{ name: "pw", flag: ["-p"] }], new Uint8Array(32));
+ * const out = redactedOnTheFly(h, r);
+ * if (out.import?.files[0].sha256 !== "" || !out.redaction) throw new Error();
+ * ```
+ */
+export function redactedOnTheFly(
+  header: RecordingHeader,
+  redactor: Redactor,
+): RecordingHeader {
+  return {
+    ...withKeyedImports(header, redactor.header(header), redactor),
+    redaction: redactor.describe(),
+  };
+}
