@@ -139,6 +139,8 @@ export function reportRecordingOf(
   forest: Forest,
   r: RecordingReport,
 ): ReportRecording {
+  // (an import of an export of a damaged recording: what it came from)
+  const imported = importedIntegrityNote(h.import);
   return {
     name,
     header: {
@@ -158,8 +160,7 @@ export function reportRecordingOf(
       chainIntact: r.chainIntact,
       problems: [
         ...r.problems.map((p) => p.reason),
-        // (an import of an export of a damaged recording: what it came from)
-        ...[importedIntegrityNote(h.import) ?? []].flat(),
+        ...(imported !== undefined ? [imported] : []),
       ],
       ...(r.trailer
         ? {

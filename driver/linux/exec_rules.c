@@ -62,6 +62,11 @@ struct pr_enforcer {
   char image[STR_CAP], parent[STR_CAP], cgroup[STR_CAP];
   char *argv, *cmdline; /* the new arguments (NUL-separated, joined by spaces): grown as needed */
   size_t argv_cap, cmdline_cap;
+  /* some rule has an argv matcher: the arguments are read whole, waiting up
+   * to ~200 ms for the caller to sleep; else only what a decision keeps
+   * (STR_CAP), as before, waiting ~2 ms: every exec on the host waits for
+   * this read */
+  int argv_rules;
   uint8_t rec[sizeof(struct pr_rec_exec_decision) + 4 * STR_CAP + 64];
   char events[64 * 1024] __attribute__((aligned(8)));
 };
@@ -266,10 +271,11 @@ static enum argv_read read_new_argv(struct pr_enforcer *e, pid_t tid, size_t *le
    * answer, so waiting costs only its exec's time: ~2 ms of short polls,
    * then up to ~200 ms (a caller preempted before it slept, on a loaded
    * host), before its arguments count as unread (which fails closed). */
+  const size_t limit = e->argv_rules ? ARGV_CAP : STR_CAP;
   for (int tries = 0;; tries++) {
     if (read_small(path, buf, sizeof(buf)) < 0) return ARGV_UNREAD;
     if (strncmp(buf, "running", 7) != 0) break;
-    if (tries >= 300) return ARGV_UNREAD;
+    if (tries >= (e->argv_rules ? 300 : 100)) return ARGV_UNREAD;
     usleep(tries < 100 ? 20 : 1000);
   }
   n = sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx", &nr, &a[0], &a[1], &a[2], &a[3], &a[4], &a[5]);
@@ -310,7 +316,7 @@ static enum argv_read read_new_argv(struct pr_enforcer *e, pid_t tid, size_t *le
       if (!up) goto done;
       /* the string, in growing reads up to its NUL */
       for (;;) {
-        if (len + chunk + 1 > ARGV_CAP) chunk = ARGV_CAP - 1 - len;
+        if (len + chunk + 1 > limit) chunk = limit - 1 - len;
         int g = chunk == 0 ? -1 : grow(&e->argv, &e->argv_cap, len + chunk + 1);
         if (g == -2) goto unread; /* out of memory: unread, which fails closed */
         if (g != 0) {
@@ -564,6 +570,8 @@ int pr_enforcer_start(struct pr_lib *lib, const struct pr_exec_rules *rules, str
   e->rules = *rules;
   /* the compiled expressions belong to the caller's copy: compile ours */
   memset(e->rules.has_re, 0, sizeof(e->rules.has_re));
+  for (uint32_t k = 0; k < e->rules.n; k++)
+    if (e->rules.rules[k].match & PR_RM_ARGV) e->argv_rules = 1;
   for (uint32_t k = 0; k < e->rules.n; k++)
     if (e->rules.rules[k].match & PR_RM_ARGV_REGEX) {
       if (pr_ere_compile(&e->rules.re[k], e->rules.rules[k].argv) != 0) {
