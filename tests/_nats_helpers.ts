@@ -195,7 +195,7 @@ export async function publishRaw(
 ): Promise<void> {
   const { nc, jsm } = await adminConnection(c);
   try {
-    await ensureStream(jsm, "procrec");
+    await ensureStream(jsm, "procrec", nc.info);
     const js = jetstream(nc);
     for (const m of messages) {
       const h = headers();

@@ -133,10 +133,20 @@ captureTest(
       ]);
       const { nc, jsm } = await adminConnection(c);
       try {
-        const leader = await waitFor("the stream's leader", async () => {
-          const info = await jsm.streams.info("PROCREC");
-          return info.state.messages >= 3 ? info.cluster?.leader : undefined;
-        });
+        const { leader, replicas } = await waitFor(
+          "the stream's leader",
+          async () => {
+            const info = await jsm.streams.info("PROCREC");
+            return info.state.messages >= 3 && info.cluster?.leader
+              ? {
+                leader: info.cluster.leader,
+                replicas: info.config.num_replicas,
+              }
+              : undefined;
+          },
+        );
+        // (a stream of 1 replica dies with its leader: the test's premise)
+        assertEquals(replicas, 3, "the recorder created a stream of 3");
         const node = c.nodes.find((n) => n.name === leader)!;
         await c.killNode(node);
         const r = await rec.done;
@@ -274,7 +284,7 @@ Deno.test("collect names a forged piece published under a host's subject, and th
     assert(pieces.length >= 6, `pieces: ${pieces.length}`);
     const { nc, jsm } = await adminConnection(c);
     try {
-      await ensureStream(jsm, "procrec");
+      await ensureStream(jsm, "procrec", nc.info);
       const js = jetstream(nc);
       const subject = pieceSubject("procrec", header.host, id);
       const send = (index: number, bytes: Uint8Array, msgID: string) => {

@@ -65,7 +65,7 @@ Deno.test("with the documented permissions a host publishes only under its own s
       user: "procrec-admin",
       pass: PASSWORDS.PROCREC_ADMIN_PASSWORD,
     });
-    await ensureStream(admin.jsm, "procrec");
+    await ensureStream(admin.jsm, "procrec", admin.nc.info);
     const pw1 = await passwordFile(dir, "web-1", "w1-secret");
     const pw2 = await passwordFile(dir, "web-2", "w2-secret");
     const pwc = await passwordFile(dir, "collector", "c-secret");

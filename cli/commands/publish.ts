@@ -72,7 +72,8 @@ export function register(program: Command): void {
         const nc = await connectNats(opts);
         try {
           const jsm = await waitJetStream(nc);
-          const s = await ensureStream(jsm, opts.prefix);
+          const s = await ensureStream(jsm, opts.prefix, nc.info);
+          if (s.note) printErr(`procrec: publish: ${s.note}\n`);
           have = await storedPieces(nc, jsm, s.name, subject);
         } catch (e) {
           printErr(

@@ -267,7 +267,8 @@ export class PiecePublisher {
     if (this.opts.createStream !== false) {
       try {
         const jsm = await waitJetStream(nc, 15_000);
-        await ensureStream(jsm, this.opts.prefix);
+        const s = await ensureStream(jsm, this.opts.prefix, nc.info);
+        if (s.note) this.#notice(s.note);
       } catch (e) {
         // an operator's stream with restricted permissions: publish anyway
         this.#notice(`${(e as Error).message} (publishing anyway)`);
