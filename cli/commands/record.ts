@@ -471,6 +471,17 @@ export function register(program: Command): void {
           `procrec: skipped ${result.unknownRecords} records of kinds this version does not know (a newer library?)\n`,
         );
       }
+      if (result.execArgvUnread > 0) {
+        // a deny or an audit that rested on arguments nobody read (fail
+        // closed): said even with -q, as each decision says it only to
+        // whoever reads it
+        const n = result.execArgvUnread;
+        printErr(
+          `procrec: exec rules: ${n} ${
+            n === 1 ? "decision was" : "decisions were"
+          } taken with the arguments unread (an argv matcher counted as matching: fail closed; no argv, argvTruncated)\n`,
+        );
+      }
       if (flags.statsOut) {
         const json = Object.fromEntries(
           Object.entries(s).map(([k, v]) => [k, Number(v)]),
@@ -481,6 +492,7 @@ export function register(program: Command): void {
             ...json,
             events: result.events,
             lost: result.lost,
+            execArgvUnread: result.execArgvUnread,
             path: result.path,
             nativeEncoded: result.nativeEncoded,
           }) + "\n",

@@ -31,6 +31,7 @@ import {
 } from "../native/event_source.ts";
 // not rules/mod.ts: its rule file parser loads the YAML library
 import { encodeRuleSet } from "../rules/encode_rule_set.ts";
+import { decidedWithArgvUnread } from "../rules/argv_unread.ts";
 import type { ResolvedExecRule } from "../rules/exec_rule.ts";
 import { buildRecordingHeader, sampleTimeBase } from "./recording_header.ts";
 import { formatStatusLine } from "./status_line.ts";
@@ -132,6 +133,11 @@ export interface RecordResult {
   commandStatus?: number;
   /** Records of kinds this version does not know, skipped by their size. */
   unknownRecords: number;
+  /**
+   * Exec rule decisions taken with the arguments unread (an `argv` matcher
+   * failed closed), whether or not a filter kept them; 0 without rules.
+   */
+  execArgvUnread: number;
   /** The closing summary ("" when not asked for): the replay summary of the recording. */
   summary: string;
   /** Events went through the library's chunk encoder (no object per event). */
@@ -467,6 +473,7 @@ export async function recordSession(
     /** The latest event time (of the events written here one by one). */
     let lastT = 0;
     let unknownRecords = 0;
+    let execArgvUnread = 0;
     const handleEncoded = (bytes: Uint8Array<ArrayBuffer>) => {
       for (const all of native!.encode(bytes, timeBase.monoNs, childPid ?? 0)) {
         unknownRecords += all.unknown;
@@ -491,6 +498,8 @@ export async function recordSession(
       );
       unknownRecords += unknown;
       for (const raw of evs) {
+        // what the enforcer did, for the whole host: before any filter
+        if (decidedWithArgvUnread(raw)) execArgvUnread++;
         const ev = redactor ? redactor.event(raw) : raw;
         if (ev.kind === "process_exit" && ev.pid === childPid) {
           sawCommandExit = true;
@@ -689,6 +698,7 @@ export async function recordSession(
       source,
       commandStatus,
       unknownRecords,
+      execArgvUnread,
       summary,
       nativeEncoded: native !== undefined,
       publish: published,

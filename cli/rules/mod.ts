@@ -25,3 +25,4 @@ export { checkArgvRegex } from "./check_argv_regex.ts";
 export { byteString, matchArgvRegex } from "./match_argv_regex.ts";
 export { type LiveSubject, liveSubjects } from "./live_subjects.ts";
 export { renderDryRun } from "./render_dry_run.ts";
+export { decidedWithArgvUnread } from "./argv_unread.ts";
