@@ -7,14 +7,14 @@
  */
 import type { ProcEvent } from "../events/types.ts";
 import { commandText } from "./command_text.ts";
-import type { ForestMeta } from "./forest.ts";
+import type { ForestMeta, ProcessNode } from "./forest.ts";
 import { ForestBuilder } from "./forest_builder.ts";
 import {
   isFiltering,
   processMatcher,
   type TreeFilter,
 } from "./select_processes.ts";
-import { type TimelineRow, timelineRow } from "./timeline_of.ts";
+import { startCommand, type TimelineRow, timelineRow } from "./timeline_of.ts";
 
 /**
  * Follows a live stream of events: {@link EventFollower.add} returns the
@@ -45,6 +45,8 @@ export class EventFollower {
   #base: bigint;
   #filter: TreeFilter;
   #filtering: boolean;
+  #byId = new Map<string, ProcessNode>();
+  #seen = 0;
 
   /** `baseUtcNs`: the recording's time base (header `timeBase.utcNs`). */
   constructor(meta: ForestMeta, baseUtcNs: bigint, filter: TreeFilter = {}) {
@@ -63,10 +65,22 @@ export class EventFollower {
       ? this.#b.latest(ev.pid)
       : undefined;
     if (!n) return [];
-    const ctx = { meta: this.#b.meta, accounts: this.#b.accounts };
+    // (a row's user may be its parent's, or a grandparent's, at its start,
+    // as `replay --events` finds them: by id, among the processes so far)
+    for (; this.#seen < this.#b.processes; this.#seen++) {
+      const p = this.#b.nodeAt(this.#seen)!;
+      this.#byId.set(p.id, p);
+    }
+    const ctx = {
+      meta: this.#b.meta,
+      accounts: this.#b.accounts,
+      byId: this.#byId,
+    };
     if (ev.kind === "process_create") {
-      row = timelineRow(ctx, this.#base, n, ev.t, "start", {
-        command: commandText(n), // as it is at its start: what it runs now
+      // (at the process's start time and with its start command, as
+      // `replay --events` shows it: the lines are the same)
+      row = timelineRow(ctx, this.#base, n, n.start, "start", {
+        command: startCommand(n),
       });
     } else if (ev.kind === "exec") {
       const step = n.execs[n.execs.length - 1];

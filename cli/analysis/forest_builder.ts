@@ -178,6 +178,14 @@ export class ForestBuilder {
     return p === undefined ? undefined : this.#nodes[p];
   }
 
+  /**
+   * The `i`th process seen (0 to {@link processes} - 1), as analysed up to
+   * now: `record --follow` finds a row's parents by their ids from these.
+   */
+  nodeAt(i: number): ProcessNode | undefined {
+    return this.#nodes[i];
+  }
+
   /** The host's account names as the latest `accounts` event gave them. */
   get accounts(): AccountNames | undefined {
     return this.#accounts;

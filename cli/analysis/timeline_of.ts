@@ -7,7 +7,7 @@
  */
 import { oneLine } from "./_format.ts";
 import type { ExecStep, Forest, ProcessNode } from "./forest.ts";
-import { commandText } from "./command_text.ts";
+import { type CommandSource, commandText } from "./command_text.ts";
 import { userLabel } from "./process_identity.ts";
 import {
   isFiltering,
@@ -69,8 +69,7 @@ export function timelineOf(
   for (const n of forest.processes) {
     if (matched && !matched.has(n.id)) continue;
     if (!n.flags.includes("existing-before-recording")) {
-      const first = n.execs[0] ?? n;
-      row(n, n.start, "start", { command: commandText(first) });
+      row(n, n.start, "start", { command: startCommand(n) });
     }
     for (const e of n.execs) {
       if (e.via === "exec") row(n, e.t, "exec", { command: commandText(e) });
@@ -83,6 +82,37 @@ export function timelineOf(
   return rows.sort((a, b) =>
     a.t - b.t || a.pid - b.pid || order[a.event] - order[b.event]
   );
+}
+
+/**
+ * What process `n` ran at its start, as its start row shows it: the first
+ * step before any exec that names a command. On Linux the creation step
+ * holds only credentials, and the image a fork runs is its parent's (the
+ * `fork` step, copied): `record --follow` showed that, while `replay
+ * --events` showed the creation step's `?` (found comparing the two).
+ *
+ * @example
+ * ```ts
+ * import { startCommand } from "./timeline_of.ts";
+ * const from = {};
+ * const n = { execs: [
+ *   { t: 1, via: "create" as const, uid: 0, from },
+ *   { t: 1, via: "fork" as const, argv: ["sh", "-c", "x"], from },
+ *   { t: 2, via: "exec" as const, argv: ["x"], from },
+ * ] };
+ * if (startCommand(n) !== "sh -c x") throw new Error(startCommand(n));
+ * if (startCommand({ execs: [n.execs[2]] }) !== "x") throw new Error();
+ * ```
+ */
+export function startCommand(
+  n: Pick<ProcessNode, "execs"> & CommandSource,
+): string {
+  for (const e of n.execs) {
+    if (e.via === "exec") break;
+    const c = commandText(e);
+    if (c !== "?") return c;
+  }
+  return commandText(n.execs[0] ?? n);
 }
 
 /**
