@@ -18,6 +18,8 @@ import {
   type RecordingHeader,
   type RecordingReport,
   type RecordingSource,
+  type RedactionInfo,
+  type RedactionSource,
 } from "../log/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import type { ReportInput, ReportRecording } from "../report/mod.ts";
@@ -43,7 +45,8 @@ import { progressed, type ProgressMode } from "./_progress.ts";
 /**
  * Reads every event of `reader` and analyses them, redacted by `redactor`
  * first when one is given; with a `window`, only the processes alive in it
- * (and their ancestors, for context) stay.
+ * (and their ancestors, for context) stay. `path`, the input as given, is
+ * what the redaction of a recording already redacted names as its source.
  */
 export async function analyzeReader(
   reader: RecordingSource,
@@ -52,10 +55,15 @@ export async function analyzeReader(
   window: TimeWindow = {},
   rules?: CompiledRule[],
   progress: ReportProgress = { mode: "off" },
+  path: string = name,
 ): Promise<ReportRecording> {
-  const h = redactor
-    ? redactedOnTheFly(reader.header, redactor)
-    : reader.header;
+  // (whether the source was complete is known once it is read: the
+  // header shown is made again then)
+  const headerOf = (complete: boolean) =>
+    redactor
+      ? redactedOnTheFly(reader.header, redactor, { path, complete })
+      : reader.header;
+  const h = headerOf(false);
   const meta = { os: h.os, bootId: h.bootId };
   // the hunt sees what the report shows: the redacted events
   const hunter = rules ? new RuleHunter(name, h, rules) : undefined;
@@ -76,7 +84,13 @@ export async function analyzeReader(
     )
     : await analyzeChunks(hunted(chunks, hunter), meta, detail);
   const shown = inWindow(forest, window);
-  const rec = reportRecordingOf(name, h, shown, reader.report);
+  const r = reader.report;
+  const rec = reportRecordingOf(
+    name,
+    headerOf(r.complete && r.chainIntact),
+    shown,
+    r,
+  );
   if (hunter) {
     const hunt = hunter.finish();
     printErr(`procrec: ${name}: ${huntLine(hunt)}\n`);
@@ -152,7 +166,7 @@ export function reportRecordingOf(
       source: { name: h.source?.name ?? "", reason: h.source?.reason ?? "" },
       tool: { name: h.tool?.name ?? "", version: h.tool?.version ?? "" },
       ...(h.command ? { command: { argv: h.command.argv } } : {}),
-      ...(h.redaction ? { redaction: describeRedaction(h.redaction) } : {}),
+      ...(h.redaction ? { redaction: redactionChain(h.redaction) } : {}),
     },
     forest,
     integrity: {
@@ -171,6 +185,34 @@ export function reportRecordingOf(
       ...(r.eventsMissing ? { eventsMissing: r.eventsMissing } : {}),
     },
   };
+}
+
+/**
+ * The header's `redaction` as the report shows it: each redaction of the
+ * chain, the latest first (a redacted copy redacted again holds the
+ * markers of both keys; found by review: the report named only the last).
+ * A source read on the fly (`export --redact`, `report --redact`) is named
+ * as that: it was not hashed.
+ */
+function redactionChain(first: RedactionInfo): string {
+  const lines: string[] = [];
+  let r: RedactionInfo | undefined = first;
+  let of: string | undefined;
+  while (r) {
+    const s: RedactionSource | undefined = r.source;
+    const unhashed = s !== undefined && s.sha256Hmac === undefined &&
+      s.sha256 === "";
+    let line = describeRedaction(unhashed ? { ...r, source: undefined } : r);
+    if (unhashed) {
+      line += `; redacted as read from ${s.path} (not hashed${
+        s.complete === true ? "" : "; it was NOT complete and intact"
+      })`;
+    }
+    lines.push(of === undefined ? line : `${of} was itself ${line}`);
+    of = typeof s?.path === "string" ? s.path : "its source";
+    r = s?.redaction;
+  }
+  return lines.join("; ");
 }
 
 /** The progress line of a report's reads: its mode, and the input as given (for its 100%). */
@@ -221,6 +263,7 @@ export async function reportInputFor(
           window,
           rules,
           { mode: progress, path },
+          path,
         ),
       );
     }
@@ -245,6 +288,7 @@ export async function reportInputFor(
             windowOn(spanOf(time, utcNs), utcNs),
             rules,
             { mode: progress },
+            `${path}#${m}`,
           ),
         );
       }

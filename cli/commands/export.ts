@@ -18,11 +18,11 @@
  */
 import type { Command } from "commander";
 import { action, printErr } from "./_run.ts";
-import { openInputInSpan } from "./_time_span.ts";
-import { requireOneBoot } from "./_input.ts";
+import { openInputInSpan, type TimeFlags } from "./_time_span.ts";
+import { requireOneBoot, splitMember } from "./_input.ts";
 import { groupOption, modeOf } from "./_output.ts";
 import { escapeText } from "../text/mod.ts";
-import { openOutput } from "../io/mod.ts";
+import { inputInfo, openOutput } from "../io/mod.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { MAX_LINE_CHARS } from "../interop/read_lines.ts";
 import { joinImageHashes } from "../interop/join_image_hashes.ts";
@@ -35,14 +35,25 @@ import {
   procrecEndLine,
   procrecEventLine,
   procrecHeaderLine,
+  SpanStart,
   toJson,
 } from "../interop/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import { loadRedactor } from "./_redaction.ts";
 import { redactedOnTheFly } from "../redact/redacted_header.ts";
 import { withoutQuotedValues } from "../redact/quiet_message.ts";
-import { PROGRESS_HELP, progressed, progressMode } from "./_progress.ts";
-import { analysisChunks, eventsOfChunks } from "../log/mod.ts";
+import {
+  PROGRESS_HELP,
+  progressed,
+  type ProgressMode,
+  progressMode,
+} from "./_progress.ts";
+import {
+  analysisChunks,
+  eventsOfChunks,
+  type RecordingSource,
+  SegmentSetReader,
+} from "../log/mod.ts";
 
 const FORMATS = ["jsonl", "ecs", "ocsf"] as const;
 
@@ -91,7 +102,11 @@ Examples:
 
 --from/--to keep the events of a span: absolute UTC times (ISO-8601), offsets
 from the recording's start (90s, 250ms) or clock times on its day (10:14);
-a segment directory reads only the segments covering the span.
+a segment directory reads only the segments covering the span. In jsonl, a
+span that begins after the recording does starts with the processes running
+at --from, as process_snapshot events at that time (with the image hashes and
+account names known by then): its import has their images, parents and
+commands.
 
 In ecs and ocsf, an image hash goes on its exec's document, and an exec
 rule's decision names the process that held its pid at its time: the
@@ -101,8 +116,10 @@ was recorded, once the kernel's exits and creations before it have come
 "unsettled"; they are counted).
 
 --redact redacts as record --redact does (see procrec record --help); the
-header line lists the rules. For a redacted recording that names its
-source, use procrec redact.`,
+header line lists the rules. Of a recording already redacted, it keeps that
+redaction too, as the one of the source it names (read twice then: first to
+say whether it is complete). For a redacted recording that names its source
+by its keyed hash, use procrec redact.`,
     )
     .action(action(exportRecording));
 }
@@ -148,8 +165,29 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
   );
   const from = window.from ?? -Infinity;
   const to = window.to ?? Infinity;
+  // (by itself only when the lines go to a file: on a terminal's stdout,
+  // or through a pipe to a pager on it, a line rewritten on stderr would
+  // be drawn over them; --progress shows it anyway)
+  const mode = opts.progress === undefined && opts.output === undefined
+    ? "off"
+    : progressMode(opts.progress);
+  // a recording already redacted keeps its redaction, as that of the
+  // source the header line names, which says whether the source was
+  // complete: the line comes first, so the source is read to its end
+  // before, as procrec redact reads its own (once more, only then)
+  const whole = redactor && reader.header.redaction && format === "jsonl"
+    ? await readsWhole(path, opts, mode)
+    : undefined;
+  if (whole === null) {
+    printErr(
+      `procrec: warning: "${path}" is read once (a pipe or device): the header line cannot say whether it is complete, so its redaction.source says it is not; the end line says what was found\n`,
+    );
+  }
   const header = redactor
-    ? redactedOnTheFly(reader.header, redactor)
+    ? redactedOnTheFly(reader.header, redactor, {
+      path,
+      complete: whole === true,
+    })
     : reader.header;
   const out = await openExportOutput(
     opts.output,
@@ -179,6 +217,10 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
         : action + JSON.stringify(doc) + "\n";
     };
   }
+  /** (jsonl, with --from) what stands at the span's start for the events before it. */
+  const spanStart = format === "jsonl" && Number.isFinite(from)
+    ? new SpanStart(header.os)
+    : undefined;
   let written = 0;
   /** Lines (1 = the header) longer than import jsonl reads. */
   const tooLong: number[] = [];
@@ -188,12 +230,6 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
   try {
     // ECS and OCSF documents are made event by event: a hash written after
     // its exec is put on it first (version 5 recordings have them)
-    // (by itself only when the lines go to a file: on a terminal's stdout,
-    // or through a pipe to a pager on it, a line rewritten on stderr would
-    // be drawn over them; --progress shows it anyway)
-    const mode = opts.progress === undefined && opts.output === undefined
-      ? "off"
-      : progressMode(opts.progress);
     const read = eventsOfChunks(
       await progressed(
         analysisChunks(reader),
@@ -213,10 +249,32 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
     // whole export gives it (found by review: one created before --from
     // had another id, made from its exit's time, and no executable)
     const outsideSpan = (e: ProcEvent) => e.t < from || e.t > to;
+    // for JSON lines, the events before the span are not written but stand
+    // at its start for what they made (SpanStart): the processes then
+    // running, as snapshots, as in a segment's header (found by review: one
+    // started before --from had no image, parent or command in the import,
+    // though replay --from shows them)
+    let before = spanStart;
     const chosen = async function* (events: AsyncIterable<ProcEvent>) {
+      const out = (e: ProcEvent) => redactor ? redactor.event(e) : e;
       for await (const e of events) {
-        if (settler === undefined && outsideSpan(e)) outside++;
-        else yield redactor ? redactor.event(e) : e;
+        if (before !== undefined && e.t >= from) {
+          for (const s of before.events(from)) yield out(s);
+          before = undefined;
+        }
+        if (settler === undefined && outsideSpan(e)) {
+          outside++;
+          before?.observe(e);
+        } else yield out(spanStart?.inSpan(e) ?? e);
+      }
+      // (a span after the last event: its start is in the recording when
+      // the recording ended after it)
+      const end = recordingEndUtcNs(reader);
+      if (
+        before !== undefined && end !== undefined &&
+        header.timeBase.utcNs + BigInt(Math.trunc(from)) <= end
+      ) {
+        for (const s of before.events(from)) yield out(s);
       }
     };
     // (ECS, OCSF) an exec rule's decision also waits for the kernel source's
@@ -243,18 +301,28 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
       // what the events cannot tell: how many there are, when the
       // recording ended, and what its reader found of its integrity
       const r = reader.report;
+      // (the header line said what the first read found)
+      if (
+        typeof whole === "boolean" && whole !== (r.complete && r.chainIntact)
+      ) {
+        throw new CliError(
+          `Cannot export "${path}": it changed while it was read (first read ${
+            whole ? "" : "not "
+          }complete and intact, then ${whole ? "not" : "so"})`,
+        );
+      }
+      const end = recordingEndUtcNs(reader);
       await out.write(
         procrecEndLine({
           events: written,
           // (an export of a span ends where the span does: its import
           // is a recording of the span, not of the whole; found by review)
-          ...(r.trailer
+          ...(end !== undefined
             ? {
               endUtcNs: Number.isFinite(to) &&
-                  header.timeBase.utcNs + BigInt(Math.trunc(to)) <
-                    r.trailer.endUtcNs
+                  header.timeBase.utcNs + BigInt(Math.trunc(to)) < end
                 ? header.timeBase.utcNs + BigInt(Math.trunc(to))
-                : r.trailer.endUtcNs,
+                : end,
             }
             : {}),
           complete: r.complete,
@@ -287,6 +355,10 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
       ` (${skipped} thread, comm, image-load, image-hash or account events not mapped)`;
   }
   if (outside > 0) note += ` (${outside} outside --from/--to)`;
+  if (spanStart !== undefined && spanStart.processes > 0) {
+    note +=
+      ` (${spanStart.processes} processes running at --from written as snapshots)`;
+  }
   if (settler !== undefined && settler.unsettled > 0) {
     note +=
       ` (${settler.unsettled} exec rule decisions name no process: more than ${settler.maxHeld} waited for the kernel's events at once)`;
@@ -311,6 +383,21 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
     );
   }
   return 0;
+}
+
+/**
+ * When the recording ended (UTC ns): its trailer's; for a segment
+ * directory, its last segment's when that was closed (as replay takes it);
+ * none for a recording that was not closed. Once it has been read.
+ */
+function recordingEndUtcNs(reader: RecordingSource): bigint | undefined {
+  if (!(reader instanceof SegmentSetReader)) {
+    return reader.report.trailer?.endUtcNs;
+  }
+  const last = reader.segmentsRead.at(-1);
+  return last !== undefined && last.entry === reader.segments.at(-1)
+    ? last.report.trailer?.endUtcNs
+    : undefined;
 }
 
 interface Output {
@@ -373,4 +460,35 @@ async function openExportOutput(
       }
     },
   };
+}
+
+/**
+ * Whether the recording `path` (in the span of `time`) reads complete with
+ * its chain intact, read to its end; null for one on a pipe or device (or
+ * standard input), which can be read only once.
+ */
+async function readsWhole(
+  path: string,
+  time: TimeFlags,
+  mode: ProgressMode,
+): Promise<boolean | null> {
+  const { file } = await splitMember(path);
+  const directory = await Deno.stat(file).then(
+    (s) => s.isDirectory,
+    () => false,
+  );
+  if (!directory) {
+    const info = await inputInfo(file, "recording").catch(() => undefined);
+    if (info?.kind !== "file") return null;
+  }
+  const { reader } = await openInputInSpan(path, time);
+  const chunks = await progressed(
+    analysisChunks(reader),
+    reader,
+    mode,
+    `export: checking ${path}`,
+    path,
+  );
+  for await (const _ of chunks) { /* to the end: its integrity */ }
+  return reader.report.complete && reader.report.chainIntact;
 }

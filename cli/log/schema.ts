@@ -83,7 +83,12 @@ export interface RedactionInfo {
   /** How a marker looks: `[redacted:RULE:HMAC-SHA-256 hex]`. */
   marker: string;
   rules: RedactionRule[];
-  /** The recording this one was redacted from (`procrec redact`). */
+  /**
+   * The recording this one was redacted from (`procrec redact`); also the
+   * one `export --redact` and `report --redact` read when it was already
+   * redacted, which holds its redaction (not hashed there: `sha256` empty,
+   * `bytes` 0 and no keyed hashes).
+   */
   source?: RedactionSource;
 }
 

@@ -115,11 +115,23 @@ export function withKeyedImports<T extends Partial<RecordingHeader>>(
   };
 }
 
+/** What an on-the-fly redaction knows of the recording it read. */
+export interface ReadRecording {
+  /** The input as given (`case.zip#a.cbor` for a bundle member). */
+  path: string;
+  /** It read complete, its chain intact. */
+  complete: boolean;
+}
+
 /**
  * `header` as `export --redact` and `report --redact` show it, redacted on
  * the fly: its texts redacted, an import's files by keyed hashes (their
  * plain SHA-256 lets anyone test guesses at the secrets; found by review),
- * and the redaction named.
+ * and the redaction named. Of a recording already redacted, the new
+ * redaction names it as its `source` (`read`: its path, not hashed), which
+ * keeps its `redaction`, as `procrec redact` does: its markers stay in the
+ * events (the redaction was replaced: a reader saw markers of a key the
+ * header did not name, and the chain of custody was lost).
  *
  * @example
  * ```ts
@@ -131,16 +143,43 @@ export function withKeyedImports<T extends Partial<RecordingHeader>>(
  *   tool: { name: "procrec", version: "0" }, source: { name: "import", reason: "r" },
  *   options: {}, import: { format: "jsonl", files: [{ name: "a", sha256: "ab" }] } };
  * const r = new Redactor([{ name: "pw", flag: ["-p"] }], new Uint8Array(32));
- * const out = redactedOnTheFly(h, r);
- * if (out.import?.files[0].sha256 !== "" || !out.redaction) throw new Error();
+ * const read = { path: "a.cbor", complete: true };
+ * const out = redactedOnTheFly(h, r, read);
+ * if (out.import?.files[0].sha256 !== "" || out.redaction?.source) throw new Error();
+ * // redacted again, with another key: the first redaction is the source's
+ * const again = redactedOnTheFly(out, new Redactor([], new Uint8Array(32).fill(7)), read);
+ * if (again.redaction?.source?.redaction?.keyId !== out.redaction?.keyId) {
+ *   throw new Error();
+ * }
  * ```
  */
-export function redactedOnTheFly(
-  header: RecordingHeader,
+export function redactedOnTheFly<T extends HeaderInit>(
+  header: T,
   redactor: Redactor,
-): RecordingHeader {
+  read: ReadRecording,
+): T {
+  const earlier = header.redaction;
   return {
     ...withKeyedImports(header, redactor.header(header), redactor),
-    redaction: redactor.describe(),
+    redaction: {
+      ...redactor.describe(),
+      ...(earlier
+        ? {
+          source: {
+            path: read.path,
+            // (not hashed: it is redacted as it is read, and its hash
+            // would be known only after the header is written; empty, as
+            // the readers before the keyed hashes require the fields)
+            sha256: "",
+            bytes: 0,
+            complete: read.complete,
+            host: header.host,
+            bootId: header.bootId,
+            startUtcNs: header.timeBase.utcNs,
+            redaction: withoutPlainHashes(earlier),
+          },
+        }
+        : {}),
+    },
   };
 }

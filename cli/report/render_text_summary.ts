@@ -72,6 +72,8 @@ function* summaryLines(input: ReportInput): Generator<string> {
         e(h.tool.version)
       }`,
     );
+    // (its markers are read with it: which key, and the redactions before)
+    if (h.redaction !== undefined) out.push(`redaction: ${e(h.redaction)}`);
     out.push(
       `integrity: ${i.complete ? "complete" : "INCOMPLETE"}, ${
         i.chainIntact ? "chain intact" : "chain BROKEN"
