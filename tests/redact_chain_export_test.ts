@@ -7,7 +7,12 @@ import { createHash } from "node:crypto";
 import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingReader } from "../cli/log/mod.ts";
 import type { RedactionInfo } from "../cli/log/mod.ts";
-import { parseRedactionKey, redactionKeyId } from "../cli/redact/mod.ts";
+import {
+  parseRedactionKey,
+  redactedOnTheFly,
+  redactionKeyId,
+  Redactor,
+} from "../cli/redact/mod.ts";
 import {
   assert,
   assertEquals,
@@ -433,5 +438,121 @@ Deno.test("export --redact of a damaged redacted copy, or of one on a pipe, says
     assertEquals(pr.source?.complete, false);
     assertEquals(pr.source?.redaction?.keyId, keys.firstId);
     assertEquals((await endLine(`${dir}/pipe.jsonl`)).complete, true);
+  });
+});
+
+Deno.test("verify names every redaction of the chain: a copy redacted twice, and an import of an export --redact of a redacted copy (not hashed)", async () => {
+  await withTempDir(async (dir) => {
+    const keys = await setUp(dir);
+    await writeRecording(`${dir}/a.cbor`, events(5));
+    const second = ["--rules", keys.second[1], "--redact-key", keys.second[3]];
+    for (
+      const [from, to, k] of [
+        ["a", "b", keys.first],
+        ["b", "c", second],
+      ] as const
+    ) {
+      const r = await procrec([
+        "redact",
+        `${dir}/${from}.cbor`,
+        "-o",
+        `${dir}/${to}.cbor`,
+        ...k,
+      ]);
+      assertEquals(r.code, 0, r.stderr);
+    }
+    const v = await procrec(["verify", `${dir}/c.cbor`]);
+    assertEquals(v.code, 0, v.stderr);
+    assert(
+      v.stdout.includes(`key ${keys.secondId}`) &&
+        v.stdout.includes(
+          `${dir}/b.cbor was itself redacted: rules pw (HMAC-SHA-256, key ${keys.firstId}); a redacted copy of ${dir}/a.cbor (keyed SHA-256 `,
+        ),
+      v.stdout,
+    );
+    // export --redact of the redacted copy, imported: its source not hashed
+    const x = await procrec([
+      "export",
+      `${dir}/b.cbor`,
+      "-o",
+      `${dir}/b.jsonl`,
+      ...keys.second,
+    ]);
+    assertEquals(x.code, 0, x.stderr);
+    const i = await procrec([
+      "import",
+      "jsonl",
+      `${dir}/b.jsonl`,
+      "-o",
+      `${dir}/i.cbor`,
+    ]);
+    assertEquals(i.code, 0, i.stderr);
+    const vi = await procrec(["verify", `${dir}/i.cbor`]);
+    assert(
+      vi.stdout.includes(`redacted as read from ${dir}/b.cbor (not hashed)`) &&
+        vi.stdout.includes(`${dir}/b.cbor was itself redacted: rules pw`) &&
+        !vi.stdout.includes("SHA-256 ,"),
+      vi.stdout,
+    );
+    // and nothing to check a candidate source against
+    const cs = await procrec([
+      "redact",
+      `${dir}/i.cbor`,
+      "--check-source",
+      `${dir}/b.cbor`,
+      "--redact-key",
+      keys.second[3],
+    ]);
+    assertEquals(cs.code, 2, cs.stdout + cs.stderr);
+    assert(cs.stderr.includes("which was not hashed"), cs.stderr);
+    // import --redact of a plain export of the redacted copy: the same
+    const px = await procrec([
+      "export",
+      `${dir}/b.cbor`,
+      "-o",
+      `${dir}/p.jsonl`,
+    ]);
+    assertEquals(px.code, 0, px.stderr);
+    const pi = await procrec([
+      "import",
+      "jsonl",
+      `${dir}/p.jsonl`,
+      "-o",
+      `${dir}/pi.cbor`,
+      ...keys.second,
+    ]);
+    assertEquals(pi.code, 0, pi.stderr);
+    const vp = await procrec(["verify", `${dir}/pi.cbor`]);
+    assert(
+      vp.stdout.includes(`key ${keys.secondId}`) &&
+        vp.stdout.includes(
+          `redacted as read from ${dir}/p.jsonl (not hashed)`,
+        ) &&
+        vp.stdout.includes(
+          `${dir}/p.jsonl was itself redacted: rules pw (HMAC-SHA-256, key ${keys.firstId})`,
+        ),
+      vp.stdout,
+    );
+  });
+});
+
+Deno.test("a recording whose chain holds as many redactions as a reader takes is not redacted again (the copy would be unreadable)", async () => {
+  await withTempDir(async (dir) => {
+    await writeRecording(`${dir}/a.cbor`, events(1));
+    const header = (await RecordingReader.open(`${dir}/a.cbor`)).header;
+    const r = new Redactor([], new Uint8Array(32).map((_, i) => i));
+    const read = { path: "x.cbor", complete: true };
+    let h = redactedOnTheFly(header, r, read);
+    for (let i = 2; i <= 17; i++) h = redactedOnTheFly(h, r, read);
+    let depth = 0;
+    for (let x = h.redaction; x; x = x.source?.redaction) depth++;
+    assertEquals(depth, 17);
+    let refused = "";
+    try {
+      redactedOnTheFly(h, r, read);
+    } catch (e) {
+      refused = (e as Error).message;
+    }
+    assert(/already holds 17 redactions/.test(refused), refused);
   });
 });

@@ -18,8 +18,6 @@ import {
   type RecordingHeader,
   type RecordingReport,
   type RecordingSource,
-  type RedactionInfo,
-  type RedactionSource,
 } from "../log/mod.ts";
 import type { ProcEvent } from "../events/types.ts";
 import type { ReportInput, ReportRecording } from "../report/mod.ts";
@@ -166,7 +164,7 @@ export function reportRecordingOf(
       source: { name: h.source?.name ?? "", reason: h.source?.reason ?? "" },
       tool: { name: h.tool?.name ?? "", version: h.tool?.version ?? "" },
       ...(h.command ? { command: { argv: h.command.argv } } : {}),
-      ...(h.redaction ? { redaction: redactionChain(h.redaction) } : {}),
+      ...(h.redaction ? { redaction: describeRedaction(h.redaction) } : {}),
     },
     forest,
     integrity: {
@@ -185,34 +183,6 @@ export function reportRecordingOf(
       ...(r.eventsMissing ? { eventsMissing: r.eventsMissing } : {}),
     },
   };
-}
-
-/**
- * The header's `redaction` as the report shows it: each redaction of the
- * chain, the latest first (a redacted copy redacted again holds the
- * markers of both keys; found by review: the report named only the last).
- * A source read on the fly (`export --redact`, `report --redact`) is named
- * as that: it was not hashed.
- */
-function redactionChain(first: RedactionInfo): string {
-  const lines: string[] = [];
-  let r: RedactionInfo | undefined = first;
-  let of: string | undefined;
-  while (r) {
-    const s: RedactionSource | undefined = r.source;
-    const unhashed = s !== undefined && s.sha256Hmac === undefined &&
-      s.sha256 === "";
-    let line = describeRedaction(unhashed ? { ...r, source: undefined } : r);
-    if (unhashed) {
-      line += `; redacted as read from ${s.path} (not hashed${
-        s.complete === true ? "" : "; it was NOT complete and intact"
-      })`;
-    }
-    lines.push(of === undefined ? line : `${of} was itself ${line}`);
-    of = typeof s?.path === "string" ? s.path : "its source";
-    r = s?.redaction;
-  }
-  return lines.join("; ");
 }
 
 /** The progress line of a report's reads: its mode, and the input as given (for its 100%). */

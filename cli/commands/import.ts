@@ -15,8 +15,9 @@ import { loadRedactor } from "./_redaction.ts";
 import type { HeaderInit } from "../log/mod.ts";
 import type { ImportedIntegrity } from "../log/schema.ts";
 import {
+  type ReadRecording,
+  redactedOnTheFly,
   type Redactor,
-  withKeyedImports,
   withoutQuotedValues,
 } from "../redact/mod.ts";
 import {
@@ -138,17 +139,21 @@ function redactorOf(opts: Opts): Promise<Redactor | undefined> {
 }
 
 /**
- * `header` redacted by `redactor` (which it then names), or as it is. The
+ * `header` redacted by `redactor` (which it then names, with the redaction
+ * `header` already had as its source's), or as it is. The
  * imported files are named by keyed hashes then (their plain SHA-256 would
  * let anyone test guesses at the secrets by rebuilding an input from the
  * recording).
  */
-function redactHeader(header: HeaderInit, redactor?: Redactor): HeaderInit {
-  if (!redactor) return header;
-  return {
-    ...withKeyedImports(header, redactor.header(header), redactor),
-    redaction: redactor.describe(),
-  };
+function redactHeader(
+  header: HeaderInit,
+  redactor: Redactor | undefined,
+  read: ReadRecording,
+): HeaderInit {
+  // (an export of a redacted recording names its redaction: the new one
+  // names it as its source's, as export --redact does; it was replaced,
+  // markers of a key no longer named left in the events)
+  return redactor ? redactedOnTheFly(header, redactor, read) : header;
 }
 
 async function importSysmon(files: string[], opts: Opts): Promise<number> {
@@ -195,7 +200,8 @@ async function importSysmonWith(
     const path = paths[i];
     const w = await RecordingWriter.create(
       path,
-      redactHeader(plan.header, redactor),
+      // (Sysmon's input is never redacted: nothing to name as a source)
+      redactHeader(plan.header, redactor, { path: "", complete: true }),
       {
         overwrite: opts.force,
         mode,
@@ -292,26 +298,35 @@ async function importJsonlWith(
       };
     const w = await RecordingWriter.create(
       opts.output,
-      redactHeader({
-        ...header,
-        // what the exported recording was itself imported from, if anything
-        options: header.import
-          ? { ...header.options, importedFrom: header.import }
-          : header.options,
-        source: {
-          name: "import",
-          reason: `procrec JSON lines export${
-            segment
-              ? ` of segment ${segment.index} (id ${segment.id}) of run ${segment.run}`
-              : ""
-          }; recorded by ${header.source.name}`,
+      redactHeader(
+        {
+          ...header,
+          // what the exported recording was itself imported from, if anything
+          options: header.import
+            ? { ...header.options, importedFrom: header.import }
+            : header.options,
+          source: {
+            name: "import",
+            reason: `procrec JSON lines export${
+              segment
+                ? ` of segment ${segment.index} (id ${segment.id}) of run ${segment.run}`
+                : ""
+            }; recorded by ${header.source.name}`,
+          },
+          import: {
+            format: "jsonl",
+            files: [{ name, sha256 }],
+            ...(integrity ? { integrity } : {}),
+          },
         },
-        import: {
-          format: "jsonl",
-          files: [{ name, sha256 }],
-          ...(integrity ? { integrity } : {}),
+        redactor,
+        {
+          path: file,
+          // (what the export says of the recording it was made from)
+          complete: integrity !== undefined && integrity.complete &&
+            integrity.chainIntact,
         },
-      }, redactor),
+      ),
       { overwrite: opts.force, mode, flushIntervalMs: 0 },
     ).catch(
       (e) => {

@@ -237,6 +237,14 @@ async function checkSource(
       `Cannot check the source of "${input}": it is no redacted copy (its header's "redaction" names no source)`,
     );
   }
+  if (source.sha256Hmac === undefined && source.sha256 === "") {
+    // (export --redact, report --redact or import --redact of a recording
+    // already redacted: redacted as it was read, never hashed; said "NOT
+    // the source" of every file)
+    throw new CliError(
+      `Cannot check the source of "${input}": it was redacted as it was read from "${source.path}", which was not hashed (an export --redact or import --redact of a redacted recording): nothing to compare a file with`,
+    );
+  }
   const id = redactionKeyId(key);
   if (
     source.sha256Hmac !== undefined && reader.header.redaction!.keyId !== id

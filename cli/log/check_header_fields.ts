@@ -141,8 +141,12 @@ export function checkHeaderFields(
   }
 }
 
-/** Redactions nested in `redaction.source.redaction` at most. */
-const MAX_REDACTION_DEPTH = 16;
+/**
+ * Redactions nested in `redaction.source.redaction` at most (a chain of 17
+ * redactions, the first at depth 0): a reader refuses deeper ones, and the
+ * writers refuse to make them.
+ */
+export const MAX_REDACTION_DEPTH = 16;
 
 class Checker {
   constructor(readonly fail: HeaderFieldFail) {}

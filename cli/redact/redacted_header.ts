@@ -15,6 +15,7 @@ import type {
   RedactionSource,
 } from "../log/schema.ts";
 import type { HeaderInit } from "../log/recording_writer.ts";
+import { MAX_REDACTION_DEPTH } from "../log/check_header_fields.ts";
 import type { Redactor } from "./redactor.ts";
 
 /**
@@ -53,6 +54,7 @@ export function redactedHeader(
     segment: _segment,
     ...rest
   } = source;
+  refuseTooDeep(earlier);
   return {
     // (an import's files by keyed hashes, as a redacted import names them)
     ...withKeyedImports(rest, redactor.header(rest), redactor),
@@ -64,6 +66,22 @@ export function redactedHeader(
       },
     },
   };
+}
+
+/**
+ * Throws when a recording whose redaction is `earlier` cannot be redacted
+ * once more: the chain would nest deeper than a reader takes
+ * ({@link MAX_REDACTION_DEPTH}), and the copy would be unreadable.
+ */
+function refuseTooDeep(earlier: RedactionInfo | undefined): void {
+  let depth = 0;
+  for (let r = earlier; r !== undefined; r = r.source?.redaction) {
+    if (++depth > MAX_REDACTION_DEPTH) {
+      throw new Error(
+        `Cannot redact it again: it already holds ${depth} redactions in a chain, the most a recording may name (a deeper one could not be read)`,
+      );
+    }
+  }
 }
 
 /**
@@ -159,6 +177,7 @@ export function redactedOnTheFly<T extends HeaderInit>(
   read: ReadRecording,
 ): T {
   const earlier = header.redaction;
+  refuseTooDeep(earlier);
   return {
     ...withKeyedImports(header, redactor.header(header), redactor),
     redaction: {
