@@ -183,8 +183,10 @@ async function cutCells(page: Page): Promise<string[]> {
 async function brush(page: Page, a: number, b: number): Promise<void> {
   const box = (await page.locator("#overview").boundingBox())!;
   const data = JSON.parse((await page.textContent("#procrec-data"))!);
-  const { first, last } = data.recordings[0];
-  const x = (t: number) => box.x + (t - first) / (last - first) * box.width;
+  // (the timeline runs to the recording's end, when known)
+  const { first, last, end } = data.recordings[0];
+  const stop = end ?? last;
+  const x = (t: number) => box.x + (t - first) / (stop - first) * box.width;
   const y = box.y + box.height / 3;
   await page.mouse.move(x(a), y);
   await page.mouse.down();
@@ -195,7 +197,17 @@ async function brush(page: Page, a: number, b: number): Promise<void> {
 
 Deno.test("report for triage: kernel threads folded, activity open, chips, a brushed window, search by pid, user, hash and exit, uncut columns", async () => {
   await inTempDir(async (dir) => {
-    await writeIncident(`${dir}/host.cbor`, triageEvents());
+    // closed 10 ms after its last event, as a recorder closes: written at
+    // the clock's now, its trailer would end months after its time base,
+    // a timeline the brush below cannot cut 20 ms from
+    const w = await RecordingWriter.create(`${dir}/host.cbor`, testHeader(), {
+      chunkEvents: 5,
+      flushIntervalMs: 0,
+    });
+    for (const e of triageEvents()) w.write(e);
+    await w.close({
+      endUtcNs: testHeader().timeBase.utcNs + 320n * BigInt(MS),
+    });
     const r = await procrec(["report", "host.cbor", "-o", "host.html"], {
       cwd: dir,
     });

@@ -14,7 +14,10 @@ export interface RenderSummaryOptions {
 }
 
 /**
- * Renders a summary as a few lines of text (ends with a newline).
+ * Renders a summary as a few lines of text (ends with a newline). When the
+ * recording's end is known ({@link Summary.end}), the longest-lived list
+ * says that a running process's figure counts until then; otherwise it
+ * counts until the last event (the `+`: at least that long).
  *
  * @example
  * ```ts
@@ -24,6 +27,14 @@ export interface RenderSummaryOptions {
  * const f = await analyze([], { os: "linux", bootId: "b" });
  * const text = renderSummary(summarize(f));
  * if (!text.startsWith("events: 0")) throw new Error(text);
+ * const g = await analyze([
+ *   { kind: "process_create", t: 1e9, pid: 5, tid: 5, ppid: 1, ptid: 1,
+ *     creatorPid: 1, creatorTid: 1, start: 1e9 },
+ * ], { os: "linux", bootId: "b" });
+ * const ended = renderSummary(summarize({ ...g, end: 61e9 }));
+ * if (!ended.includes("longest-lived (running ones until the recording's end, +61.000s):\n  1m00.000s+ (running)")) throw new Error(ended);
+ * const cut = renderSummary(summarize(g));
+ * if (!cut.includes("longest-lived:\n  0us+ (running)")) throw new Error(cut);
  * ```
  */
 export function renderSummary(
@@ -88,7 +99,15 @@ export function renderSummaryLines(
     }
   }
   if (s.longestLived.length) {
-    out.push("longest-lived:");
+    // (a running process's figure counts until the recording's end when it
+    // is known, and the header says so, naming it; otherwise until the last
+    // event, the `+` saying "at least")
+    const until = s.end !== undefined && s.longestLived.some((p) => p.running)
+      ? ` (running ones until the recording's end, ${
+        formatTime(s.end, options.time)
+      })`
+      : "";
+    out.push(`longest-lived${until}:`);
     for (const p of s.longestLived) {
       out.push(
         `  ${formatDuration(p.duration)}${

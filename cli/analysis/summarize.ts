@@ -17,8 +17,14 @@ export interface Summary {
   events: number;
   /** Events per kind, kinds in name order. */
   counts: Partial<Record<EventKind, number>>;
+  /** Time of the first and last event (ns since the time base). */
   first?: number;
   last?: number;
+  /**
+   * The recording's end ({@link Forest.end}), when it is known and later
+   * than {@link last}: a process still running then counts until it.
+   */
+  end?: number;
   processes: number;
   threads: number;
   /** Processes running before the recording began. */
@@ -44,7 +50,12 @@ export interface Summary {
   };
   /** Most children first (at most 5). */
   topSpawners: (SummaryProcess & { children: number })[];
-  /** Longest lifetime first (at most 5); running ones count until the last event. */
+  /**
+   * Longest lifetime first (at most 5). A process without an exit counts
+   * until the recording's end ({@link Summary.end}), or until the last
+   * event when no later end is known (a recording without a trailer, cut
+   * short).
+   */
   longestLived: (SummaryProcess & {
     duration: number;
     running: boolean;
@@ -63,8 +74,9 @@ export const SUMMARY_LIMITS = { topSpawners: 5, longestLived: 5, failures: 20 };
 /**
  * Sums a forest up: counts per kind, lost events, top spawners,
  * longest-lived processes and failures (the first 20; every one with
- * `all`). Deterministic: ties are broken by
- * start, pid and id.
+ * `all`). A process still running counts until the recording's end
+ * ({@link Forest.end}), or its last event when no later end is known.
+ * Deterministic: ties are broken by start, pid and id.
  *
  * @example
  * ```ts
@@ -73,17 +85,28 @@ export const SUMMARY_LIMITS = { topSpawners: 5, longestLived: 5, failures: 20 };
  * const f = await analyze([
  *   { kind: "process_create", t: 0, pid: 5, tid: 5, ppid: 1, ptid: 1,
  *     creatorPid: 1, creatorTid: 1, start: 0 },
+ *   { kind: "process_create", t: 2, pid: 6, tid: 6, ppid: 1, ptid: 1,
+ *     creatorPid: 1, creatorTid: 1, start: 2 },
  *   { kind: "process_exit", t: 9, pid: 5, tid: 5, status: 0x200 },
  * ], { os: "linux", bootId: "b" });
  * const s = summarize(f);
  * if (s.failuresTotal !== 1 || s.failures[0].exit !== "exit 2") throw new Error();
+ * // pid 6 runs on: until the last event (9), or the recording's end (60)
+ * if (s.longestLived[0].duration !== 9 - 0) throw new Error("exited");
+ * if (s.longestLived[1].duration !== 9 - 2) throw new Error("to the last");
+ * const e = summarize({ ...f, end: 60 });
+ * if (e.longestLived[0].duration !== 60 - 2 || e.end !== 60) throw new Error();
  * ```
  */
 export function summarize(
   forest: Forest,
   options: { all?: boolean } = {},
 ): Summary {
-  const last = forest.last ?? 0;
+  // (a process without an exit was alive until the recording ended: the
+  // trailer's end, long after the last event on a quiet host; counted to
+  // the last event, a daemon of a recording quiet for ten minutes lost
+  // them from its lifetime)
+  const until = Math.max(forest.last ?? 0, forest.end ?? -Infinity);
   let threads = 0, existing = 0, exited = 0, reparented = 0, pdc = 0;
   let affected = 0;
   const counts: ThreadCounts = {
@@ -132,7 +155,8 @@ export function summarize(
     .sort((a, b) => b.children.length - a.children.length || tie(a, b))
     .slice(0, SUMMARY_LIMITS.topSpawners)
     .map((n) => ({ ...brief(n), children: n.children.length }));
-  const life = (n: ProcessNode) => (n.end ?? Math.max(last, n.start)) - n.start;
+  const life = (n: ProcessNode) =>
+    (n.end ?? Math.max(until, n.start)) - n.start;
   const longest = [...forest.processes]
     .sort((a, b) => life(b) - life(a) || tie(a, b))
     .slice(0, SUMMARY_LIMITS.longestLived)
@@ -148,6 +172,9 @@ export function summarize(
     counts: forest.counts,
     ...(forest.first !== undefined ? { first: forest.first } : {}),
     ...(forest.last !== undefined ? { last: forest.last } : {}),
+    ...(forest.end !== undefined && forest.end > (forest.last ?? -Infinity)
+      ? { end: forest.end }
+      : {}),
     processes: forest.processes.length,
     threads,
     existing,

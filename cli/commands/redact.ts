@@ -11,6 +11,7 @@ import { CliError, UsageError } from "../errors.ts";
 import {
   type RecordingSource,
   RecordingWriter,
+  SegmentSetReader,
   SOURCE_HASH_PREFIX,
 } from "../log/mod.ts";
 import { toHex } from "../log/_hash.ts";
@@ -175,8 +176,13 @@ async function redactRecording(input: string, flags: Flags): Promise<number> {
     }
     // the copy ends where its source did (its trailer's end, or its last
     // event), not when it was made
+    // (a segment file is read as a segment set, whose report has no
+    // trailer: its segment's is the end)
+    const trailer = first instanceof SegmentSetReader
+      ? first.segmentsRead.at(-1)?.report.trailer
+      : r.trailer;
     await writer.close({
-      endUtcNs: r.trailer?.endUtcNs ??
+      endUtcNs: trailer?.endUtcNs ??
         h.timeBase.utcNs + BigInt(Math.trunc(Math.max(0, last ?? 0))),
     });
   } catch (e) {

@@ -35,8 +35,18 @@ export class ForestSummary {
   add(event: ProcEvent): void {
     this.#b.add(event);
   }
-  /** The closing summary text (ends with a newline). */
-  finish(): string {
-    return renderSummary(summarize(this.#b.finish()));
+  /**
+   * The closing summary text (ends with a newline). `end`: the recording's
+   * end (ns since the time base: its trailer's end time), until which a
+   * process still running counts, as in the replay summary.
+   */
+  finish(end?: number): string {
+    const f = this.#b.finish();
+    return renderSummary(summarize(
+      end !== undefined && Number.isSafeInteger(end) &&
+        end > (f.last ?? -Infinity)
+        ? { ...f, end }
+        : f,
+    ));
   }
 }

@@ -17,6 +17,7 @@ import type { HeaderInit, SealedPiece } from "../log/mod.ts";
 import { RecordingWriter } from "../log/recording_writer.ts";
 import type { Retention, Rotation } from "./parse_rotation.ts";
 import type { SegmentWriter } from "./segment_writer.ts";
+import type { ForestSummary } from "./live_summary.ts";
 import { decodeRecords } from "../native/decode_records.ts";
 import { NativeEventEncoder } from "../native/native_event_encoder.ts";
 import { keepEncoded } from "./keep_encoded.ts";
@@ -644,7 +645,12 @@ export async function recordSession(
     }
     const stats = src.stats();
     closing = true;
-    const path = await w.close();
+    // the trailer's end time, taken here: the live summary counts a process
+    // still running until it, as the replay of the recording does
+    const endUtcNs = BigInt(Date.now()) * 1_000_000n;
+    const path = segments
+      ? await w.close()
+      : await (w as RecordingWriter).close({ endUtcNs });
     // the events a full disk kept from the segments are lost too: in the
     // closing line and the summary, as they are in the directory (or on
     // stderr, when no segment could record them; found by review: the
@@ -685,7 +691,9 @@ export async function recordSession(
     const summary = !wantSummary
       ? ""
       : analysis
-      ? analysis.finish()
+      ? (segments ? analysis.finish() : (analysis as ForestSummary).finish(
+        Number(endUtcNs - BigInt(header.timeBase.utcNs)),
+      ))
       : await (await import("./recording_summary.ts")).recordingSummary(
         path,
         header,

@@ -15,7 +15,9 @@ import {
 /**
  * `renderSummary(summarize(forest))` of the recording at `path`, as
  * `procrec replay --summary` computes it (and as the live analysis of
- * `record` did, event by event, before the library encoded the events).
+ * `record` did, event by event, before the library encoded the events):
+ * with the recording's end from its trailer (the forest's `end`), until
+ * which a process still running counts.
  *
  * @example
  * ```ts
@@ -30,9 +32,11 @@ import {
  * });
  * w.write({ kind: "process_create", t: 0, pid: 5, tid: 5, ppid: 1, ptid: 1,
  *   creatorPid: 1, creatorTid: 1, start: 0 });
- * const text = await recordingSummary(await w.close(), { os: "linux", bootId: "b" });
+ * // closed a minute later: pid 5 ran until then
+ * const path = await w.close({ endUtcNs: 60_000_000_000n });
+ * const text = await recordingSummary(path, { os: "linux", bootId: "b" });
  * await Deno.remove(dir, { recursive: true });
- * if (!text.endsWith("\n")) throw new Error(text);
+ * if (!text.includes("1m00.000s+ (running)  pid 5")) throw new Error(text);
  * ```
  */
 export async function recordingSummary(
@@ -46,5 +50,16 @@ export async function recordingSummary(
     os: meta.os,
     bootId: meta.bootId,
   }, { detail: "tree" });
-  return renderSummary(summarize(forest));
+  // the recording's end as replay takes it: the trailer's end time, when
+  // later than the last event (a process still running counts until then
+  // in the replay summary, so here too); no trailer, the last event
+  const trailer = reader.report.trailer;
+  const end = trailer === undefined
+    ? NaN
+    : Number(trailer.endUtcNs - BigInt(reader.header.timeBase.utcNs));
+  return renderSummary(summarize(
+    Number.isSafeInteger(end) && end > (forest.last ?? -Infinity)
+      ? { ...forest, end }
+      : forest,
+  ));
 }

@@ -288,7 +288,10 @@ export const PAGE_SCRIPT = String.raw`
     R = DATA.recordings[ri];
     P = R.p; n = P.length;
     baseMs = Number(BigInt(R.timeBaseUtcNs) / 1000000n);
-    tFirst = R.first; tLast = R.last;
+    // (the timeline runs to the recording's end when it is known: a process
+    // still running lived until then, its bar reaches it; ended at the last
+    // event, a quiet host's daemon looked as short-lived as its last job)
+    tFirst = R.first; tLast = R.end !== null ? R.end : R.last;
     if (!(tLast > tFirst)) tLast = tFirst + 1;
     firstDay = iso(tFirst).slice(0, 10);
     win = null;
@@ -418,11 +421,20 @@ export const PAGE_SCRIPT = String.raw`
       var l = Math.min(pct(p[1]), 99.8), r = pct(end);
       bar.style.left = l + "%";
       bar.style.width = Math.max(r - l, 0.2) + "%";
-      bar.title = p[6] + ", " + utc(p[1]) + (p[2] === null ? " (" + p[6] + ")" : " to " + utc(p[2]));
+      bar.title = p[6] + ", " + utc(p[1]) + (p[2] !== null ? " to " + utc(p[2]) : " (" + runningTo(p) + ")");
       tl.appendChild(bar);
     }
     row.appendChild(tl);
     return row;
+  }
+
+  // what a process without an end seen ran until: the recording's end, or
+  // the last event when no later end is known (a recording cut short)
+  function runningTo(p) {
+    if (p[6] !== "running") return p[6];
+    return R.end !== null
+      ? "running at the recording's end, " + utc(R.end) + ": lived " + fmtDur(R.end - p[1]) + "+"
+      : "running at the last event, " + utc(R.last) + ": no later end is known";
   }
 
   function details(i) {
@@ -432,7 +444,7 @@ export const PAGE_SCRIPT = String.raw`
       ["command", p[5]], ["image", p[4] || "unknown"], ["pid", String(p[0])],
       ["parent", p[3] >= 0 ? P[p[3]][5] + " (pid " + P[p[3]][0] + ")" : "not in the recording"],
       ["start", utc(p[1]) + "  (" + fmtT(p[1]) + ")"],
-      ["end", p[2] === null ? (p[6] === "running" ? "not seen (running)" : p[6]) : utc(p[2]) + "  (" + fmtT(p[2]) + ", lived " + fmtDur(p[2] - p[1]) + ")"],
+      ["end", p[2] === null ? (p[6] === "running" ? "not seen (" + runningTo(p) + ")" : p[6]) : utc(p[2]) + "  (" + fmtT(p[2]) + ", lived " + fmtDur(p[2] - p[1]) + ")"],
       ["exit", p[6]], ["threads", String(p[9])], ["children", String(p[11].length)],
       ["flags", p[8] || "none"], ["execs", p[12] || "one image"], ["id", p[10]]
     ].concat(p[13] || []);

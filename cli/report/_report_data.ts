@@ -61,8 +61,15 @@ export interface RecordingData {
   problems: string[];
   summary: string;
   timeBaseUtcNs: string;
+  /** Times of the first and last event. */
   first: number;
   last: number;
+  /**
+   * The recording's end, when later than its last event (the trailer's end
+   * time), else null: the timeline reaches it, and so do the bars of the
+   * processes still running then (with null, they end at the last event).
+   */
+  end: number | null;
   roots: number[];
   lost: [number, number, string, number, boolean][];
   p: ProcessRow[];
@@ -129,7 +136,7 @@ function escapedStrings<T>(v: T): T {
 }
 
 function recordingData(r: ReportRecording): RecordingData {
-  const f = r.forest;
+  const f = withEnd(r);
   const h = r.header;
   const index = new Map<string, number>();
   f.processes.forEach((n, i) => index.set(n.id, i));
@@ -244,10 +251,28 @@ function recordingData(r: ReportRecording): RecordingData {
     timeBaseUtcNs: h.timeBaseUtcNs,
     first: f.first ?? 0,
     last: f.last ?? 0,
+    end: f.end !== undefined && f.end > (f.last ?? -Infinity) ? f.end : null,
     roots: f.roots.map((id) => index.get(id)).filter((x) => x !== undefined),
     lost: f.lost.map((s) => [s.from, s.to, s.reason, s.count, s.countUnknown]),
     p,
   };
+}
+
+/**
+ * The forest with the recording's end ({@link Forest.end}): its own, or the
+ * trailer's end time when later than the last event, as replay takes it (a
+ * process still running lived until then: its bar and the summary's figure
+ * reach it). Without a trailer (cut short), the last event.
+ */
+function withEnd(r: ReportRecording): Forest {
+  const f = r.forest;
+  if (f.end !== undefined || r.integrity.endUtcNs === undefined) return f;
+  const end = Number(
+    BigInt(r.integrity.endUtcNs) - BigInt(r.header.timeBaseUtcNs),
+  );
+  return Number.isSafeInteger(end) && end > (f.last ?? -Infinity)
+    ? { ...f, end }
+    : f;
 }
 
 /** The details that hold an image's hashes (search looks in them). */
