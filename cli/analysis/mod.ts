@@ -55,3 +55,4 @@ export * from "./process_identity.ts";
 export * from "./container_of.ts";
 export * from "./bounded_summary.ts";
 export * from "./live_processes.ts";
+export * from "./forest_end.ts";

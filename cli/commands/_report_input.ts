@@ -9,12 +9,14 @@ import {
   analyze,
   analyzeChunks,
   type Forest,
+  forestWithEnd,
   selectProcesses,
 } from "../analysis/mod.ts";
 import { looksLikeZip, openBundle } from "../bundle/mod.ts";
 import {
   analysisChunks,
   eventsOfChunks,
+  recordingEndUtcNs,
   type RecordingHeader,
   type RecordingReport,
   type RecordingSource,
@@ -88,6 +90,7 @@ export async function analyzeReader(
     headerOf(r.complete && r.chainIntact),
     shown,
     r,
+    recordingEndUtcNs(reader),
   );
   if (hunter) {
     const hunt = hunter.finish();
@@ -144,13 +147,20 @@ async function* hunted<C extends { readonly events: readonly ProcEvent[] }>(
   }
 }
 
-/** What the report shows of one recording read and analysed. */
+/**
+ * What the report shows of one recording read and analysed. `endUtcNs`:
+ * when it ended ({@link recordingEndUtcNs} of its reader: for a segment
+ * directory, its last segment's trailer, which `r` lacks), until which a
+ * process still running counts in the page and in summary.txt alike.
+ */
 export function reportRecordingOf(
   name: string,
   h: RecordingHeader,
-  forest: Forest,
+  analysed: Forest,
   r: RecordingReport,
+  endUtcNs: bigint | undefined = r.trailer?.endUtcNs,
 ): ReportRecording {
+  const forest = forestWithEnd(analysed, endUtcNs, h.timeBase.utcNs);
   // (an import of an export of a damaged recording: what it came from)
   const imported = importedIntegrityNote(h.import);
   return {
@@ -174,12 +184,8 @@ export function reportRecordingOf(
         ...r.problems.map((p) => p.reason),
         ...(imported !== undefined ? [imported] : []),
       ],
-      ...(r.trailer
-        ? {
-          endUtcNs: r.trailer.endUtcNs.toString(),
-          trailerEvents: r.trailer.events,
-        }
-        : {}),
+      ...(endUtcNs !== undefined ? { endUtcNs: endUtcNs.toString() } : {}),
+      ...(r.trailer ? { trailerEvents: r.trailer.events } : {}),
       ...(r.eventsMissing ? { eventsMissing: r.eventsMissing } : {}),
     },
   };

@@ -15,7 +15,7 @@ import {
 } from "../bundle/mod.ts";
 import { CliError, UsageError } from "../errors.ts";
 import type { RecordingReader } from "../log/mod.ts";
-import { SegmentSetReader } from "../log/mod.ts";
+import { recordingEndUtcNs, SegmentSetReader } from "../log/mod.ts";
 import { hasTimeFlags, spanOf, type UtcSpan } from "./_time_span.ts";
 import {
   type ReportDetection,
@@ -275,6 +275,7 @@ export function register(program: Command): void {
             reader.header,
             builder.finish(),
             reader.report,
+            recordingEndUtcNs(reader),
           );
           if (hunter) {
             const hunt = hunter.finish();

@@ -51,8 +51,7 @@ import {
 import {
   analysisChunks,
   eventsOfChunks,
-  type RecordingSource,
-  SegmentSetReader,
+  recordingEndUtcNs,
 } from "../log/mod.ts";
 
 const FORMATS = ["jsonl", "ecs", "ocsf"] as const;
@@ -383,21 +382,6 @@ async function exportRecording(path: string, opts: Opts): Promise<number> {
     );
   }
   return 0;
-}
-
-/**
- * When the recording ended (UTC ns): its trailer's; for a segment
- * directory, its last segment's when that was closed (as replay takes it);
- * none for a recording that was not closed. Once it has been read.
- */
-function recordingEndUtcNs(reader: RecordingSource): bigint | undefined {
-  if (!(reader instanceof SegmentSetReader)) {
-    return reader.report.trailer?.endUtcNs;
-  }
-  const last = reader.segmentsRead.at(-1);
-  return last !== undefined && last.entry === reader.segments.at(-1)
-    ? last.report.trailer?.endUtcNs
-    : undefined;
 }
 
 interface Output {

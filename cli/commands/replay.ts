@@ -18,6 +18,7 @@ import {
   FILTER_FLAGS,
   type Forest,
   forestToJson,
+  forestWithEnd,
   isFiltering,
   parseIsoInstant,
   parseTimePoint,
@@ -43,6 +44,7 @@ import {
 } from "./_filter_flags.ts";
 import {
   analysisChunks,
+  recordingEndUtcNs,
   type RecordingSource,
   SegmentSetReader,
 } from "../log/mod.ts";
@@ -497,22 +499,14 @@ function checkTimeFlags(flags: ReplayFlags): void {
 
 /**
  * The forest with the recording's end ({@link Forest.end}), once `reader`
- * has been read: its trailer's end time (for a segment directory, the last
- * segment's, when it was closed), when later than the last event; a
- * recording without a trailer ends with its last event.
+ * has been read ({@link recordingEndUtcNs}).
  */
 function withRecordingEnd(forest: Forest, reader: RecordingSource): Forest {
-  const trailer = reader instanceof SegmentSetReader
-    ? (reader.segmentsRead.at(-1)?.entry === reader.segments.at(-1)
-      ? reader.segmentsRead.at(-1)?.report.trailer
-      : undefined)
-    : reader.report.trailer;
-  if (trailer === undefined) return forest;
-  const end = Number(trailer.endUtcNs - BigInt(reader.header.timeBase.utcNs));
-  if (!Number.isSafeInteger(end) || end <= (forest.last ?? -Infinity)) {
-    return forest;
-  }
-  return { ...forest, end };
+  return forestWithEnd(
+    forest,
+    recordingEndUtcNs(reader),
+    reader.header.timeBase.utcNs,
+  );
 }
 
 /**

@@ -14,3 +14,4 @@ export * from "./recording_reader.ts";
 export * from "./segment_directory.ts";
 export * from "./segment_set_reader.ts";
 export * from "./analysis_chunks.ts";
+export * from "./recording_end.ts";

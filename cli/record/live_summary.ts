@@ -8,6 +8,7 @@ import type { ProcEvent } from "../events/types.ts";
 import {
   ForestBuilder,
   type ForestMeta,
+  forestWithEnd,
   renderSummary,
   summarize,
 } from "../analysis/mod.ts";
@@ -36,17 +37,13 @@ export class ForestSummary {
     this.#b.add(event);
   }
   /**
-   * The closing summary text (ends with a newline). `end`: the recording's
-   * end (ns since the time base: its trailer's end time), until which a
-   * process still running counts, as in the replay summary.
+   * The closing summary text (ends with a newline). `endUtcNs`: the
+   * recording's end (its trailer's end time; `baseUtcNs` its time base),
+   * until which a process still running counts, as in the replay summary.
    */
-  finish(end?: number): string {
-    const f = this.#b.finish();
-    return renderSummary(summarize(
-      end !== undefined && Number.isSafeInteger(end) &&
-        end > (f.last ?? -Infinity)
-        ? { ...f, end }
-        : f,
-    ));
+  finish(endUtcNs?: bigint, baseUtcNs = 0n): string {
+    return renderSummary(
+      summarize(forestWithEnd(this.#b.finish(), endUtcNs, baseUtcNs)),
+    );
   }
 }

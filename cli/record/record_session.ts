@@ -692,7 +692,8 @@ export async function recordSession(
       ? ""
       : analysis
       ? (segments ? analysis.finish() : (analysis as ForestSummary).finish(
-        Number(endUtcNs - BigInt(header.timeBase.utcNs)),
+        endUtcNs,
+        header.timeBase.utcNs,
       ))
       : await (await import("./recording_summary.ts")).recordingSummary(
         path,

@@ -4,10 +4,15 @@
  *
  * @module
  */
-import { analysisChunks, RecordingReader } from "../log/mod.ts";
+import {
+  analysisChunks,
+  recordingEndUtcNs,
+  RecordingReader,
+} from "../log/mod.ts";
 import {
   analyzeChunks,
   type ForestMeta,
+  forestWithEnd,
   renderSummary,
   summarize,
 } from "../analysis/mod.ts";
@@ -50,16 +55,13 @@ export async function recordingSummary(
     os: meta.os,
     bootId: meta.bootId,
   }, { detail: "tree" });
-  // the recording's end as replay takes it: the trailer's end time, when
-  // later than the last event (a process still running counts until then
-  // in the replay summary, so here too); no trailer, the last event
-  const trailer = reader.report.trailer;
-  const end = trailer === undefined
-    ? NaN
-    : Number(trailer.endUtcNs - BigInt(reader.header.timeBase.utcNs));
+  // the recording's end as replay takes it (a process still running
+  // counts until then in the replay summary, so here too)
   return renderSummary(summarize(
-    Number.isSafeInteger(end) && end > (forest.last ?? -Infinity)
-      ? { ...forest, end }
-      : forest,
+    forestWithEnd(
+      forest,
+      recordingEndUtcNs(reader),
+      reader.header.timeBase.utcNs,
+    ),
   ));
 }

@@ -136,7 +136,7 @@ function escapedStrings<T>(v: T): T {
 }
 
 function recordingData(r: ReportRecording): RecordingData {
-  const f = withEnd(r);
+  const f = r.forest;
   const h = r.header;
   const index = new Map<string, number>();
   f.processes.forEach((n, i) => index.set(n.id, i));
@@ -256,23 +256,6 @@ function recordingData(r: ReportRecording): RecordingData {
     lost: f.lost.map((s) => [s.from, s.to, s.reason, s.count, s.countUnknown]),
     p,
   };
-}
-
-/**
- * The forest with the recording's end ({@link Forest.end}): its own, or the
- * trailer's end time when later than the last event, as replay takes it (a
- * process still running lived until then: its bar and the summary's figure
- * reach it). Without a trailer (cut short), the last event.
- */
-function withEnd(r: ReportRecording): Forest {
-  const f = r.forest;
-  if (f.end !== undefined || r.integrity.endUtcNs === undefined) return f;
-  const end = Number(
-    BigInt(r.integrity.endUtcNs) - BigInt(r.header.timeBaseUtcNs),
-  );
-  return Number.isSafeInteger(end) && end > (f.last ?? -Infinity)
-    ? { ...f, end }
-    : f;
 }
 
 /** The details that hold an image's hashes (search looks in them). */
