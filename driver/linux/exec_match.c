@@ -208,12 +208,25 @@ int pr_exec_argv_unread(const struct pr_exec_rules *rs, uint32_t k, const struct
          argv_matches(rs, k, s) < 0;
 }
 
+enum pr_path_match pr_exec_path_match(const struct pr_exec_rules *rs, uint32_t k, const struct pr_exec_subject *s,
+                                      size_t *alias) {
+  const struct pr_rule *r;
+  if (k >= rs->n || !((r = &rs->rules[k])->match & PR_RM_PATH) || !s->have_image) return PR_PATH_NO;
+  if (pr_glob(r->path, r->path_len, s->image, s->image_len)) return PR_PATH_IMAGE;
+  for (size_t i = 0; i < s->n_aliases; i++)
+    if (pr_glob(r->path, r->path_len, s->aliases[i], s->alias_lens[i])) {
+      if (alias) *alias = i;
+      return PR_PATH_ALIAS;
+    }
+  return s->aliases_unknown ? PR_PATH_UNRESOLVED : PR_PATH_NO;
+}
+
 static int other_matchers_match(const struct pr_exec_rules *rs, uint32_t k, const struct pr_exec_subject *s) {
   const struct pr_rule *r = &rs->rules[k];
   uint32_t m = r->match;
   if ((m & PR_RM_FILE) && !file_named(rs, k, s)) return 0;
   if ((m & PR_RM_UID) && !(s->have_ids && (s->uid == r->uid || s->euid == r->uid))) return 0;
-  if ((m & PR_RM_PATH) && !(s->have_image && pr_glob(r->path, r->path_len, s->image, s->image_len))) return 0;
+  if ((m & PR_RM_PATH) && pr_exec_path_match(rs, k, s, NULL) == PR_PATH_NO) return 0;
   if ((m & PR_RM_PARENT) && !(s->have_parent && pr_glob(r->parent, r->parent_len, s->parent, s->parent_len)))
     return 0;
   if ((m & PR_RM_CGROUP) && !(s->have_cgroup && pr_glob(r->cgroup, r->cgroup_len, s->cgroup, s->cgroup_len)))

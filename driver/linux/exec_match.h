@@ -7,14 +7,22 @@
  * Decision: every rule whose matchers all match is a candidate; any deny
  * rule denies (the first one names the decision), else the first audit rule
  * audits. A matcher on a value the enforcer could not learn (the subject's
- * have_* is 0) does not match, with one exception: an argv matcher whose
- * caller was inside execve but whose arguments could not be read
- * (argv_unread) counts as matching, so that a deny rule whose other matchers
- * match fails closed; the decision then records argv as unread.
+ * have_* is 0) does not match, with two exceptions, so that a deny rule
+ * whose other matchers match fails closed: an argv matcher whose caller was
+ * inside execve but whose arguments could not be read (argv_unread) counts
+ * as matching (the decision then records argv as unread), and so does a
+ * path matcher whose file's other paths could not be learned (below).
  *
  * Regular expressions are POSIX ERE compiled and run in the C locale (one
  * byte is one character whatever the host program's locale), as the
  * --dry-run side (cli/rules/match_argv_regex.ts) runs them on the bytes.
+ *
+ * A path matcher matches the path the exec went through or any other path
+ * of the same file in the recorder's mount namespace (the subject's
+ * aliases: a bind mount, the file system mounted elsewhere). When those
+ * could not all be learned (aliases_unknown), a path matcher that matches
+ * none of the known paths counts as matching, as argv_unread does: a deny
+ * rule whose other matchers match fails closed.
  */
 #ifndef PR_EXEC_MATCH_H
 #define PR_EXEC_MATCH_H
@@ -57,6 +65,12 @@ struct pr_exec_subject {
   size_t cmdline_len;
   int have_argv;
   int argv_unread; /* the caller is in execve but its arguments could not be read (have_argv 0) */
+  /* the file's paths in the recorder's mount namespace, by every mount of
+   * its file system (mount_alias.h); `image` may be one of them */
+  const char *const *aliases;
+  const size_t *alias_lens;
+  size_t n_aliases;
+  int aliases_unknown; /* image is known but its other paths could not all be learned */
 };
 
 /* 1 when s[0..slen) matches the glob pat[0..plen) ('*' any run, '/'
@@ -92,6 +106,16 @@ int pr_ere_compile(regex_t *re, const char *pattern);
 /* 1 when the NUL-terminated s matches re (compiled by pr_ere_compile), run
  * in the C locale; else 0. */
 int pr_ere_match(const regex_t *re, const char *s);
+
+/* How rule k's path matcher matched s. */
+enum pr_path_match {
+  PR_PATH_NO = 0,         /* it did not (or rule k has no path matcher) */
+  PR_PATH_IMAGE = 1,      /* the path the exec went through */
+  PR_PATH_ALIAS = 2,      /* another path of the file (*alias: its index in s->aliases) */
+  PR_PATH_UNRESOLVED = 3, /* none known, but the other paths could not all be learned: counts as a match */
+};
+enum pr_path_match pr_exec_path_match(const struct pr_exec_rules *rs, uint32_t k, const struct pr_exec_subject *s,
+                                      size_t *alias);
 
 /* 1 when rule k's file matcher matched s by content only (a copy), not by
  * identity: the decision is recorded with PR_F_BY_CONTENT. */

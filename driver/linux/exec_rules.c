@@ -22,6 +22,7 @@
 
 #include "../common/pr_record.h"
 #include "../common/pr_sha256.h"
+#include "mount_alias.h"
 #include "source.h"
 
 #define STR_CAP 4096  /* each string of a decision */
@@ -33,6 +34,7 @@
 #define MARKS_MAX 1024 /* file systems marked */
 #define RESCAN_MS 1000  /* how often other mount namespaces are looked at */
 #define HASH_CACHE 64   /* contents hashed for file: rules, remembered */
+#define MOUNTINFO_CAP ((size_t)64 << 20) /* a mount table's text, at most */
 
 /* A file hashed for a file: rule, known by what would change if it did. */
 struct hash_entry {
@@ -67,6 +69,18 @@ struct pr_enforcer {
    * (STR_CAP), as before, waiting ~2 ms: every exec on the host waits for
    * this read */
   int argv_rules;
+  /* some rule has a path matcher: the exec'd file's other paths in this
+   * mount namespace are learned (learn_aliases); else nothing of this is
+   * opened or read */
+  int path_rules;
+  int alias_fd; /* the answer thread's own /proc/self/mountinfo: POLLPRI when this namespace's mounts change */
+  int self_ok;  /* self_mounts is this namespace's table, read since the last change seen */
+  struct pr_mount_table self_mounts, other_mounts;
+  char *mi_buf; /* a mount table's text */
+  size_t mi_cap;
+  char root_of[STR_CAP];     /* the caller's root directory, for another namespace's table */
+  char fs_path[2 * STR_CAP]; /* the file's path within its file system */
+  struct pr_path_aliases aliases;
   uint8_t rec[sizeof(struct pr_rec_exec_decision) + 4 * STR_CAP + 64];
   char events[64 * 1024] __attribute__((aligned(8)));
 };
@@ -395,6 +409,116 @@ static void hash_file(struct pr_enforcer *e, int fd, const struct stat *st, stru
   }
 }
 
+/* ---- a path rule's other paths of the file (mount_alias.h) ---- */
+
+/* The whole text of a mount table (fd: /proc/.../mountinfo, at any offset)
+ * into e->mi_buf: its length, or -1. */
+static ssize_t read_mountinfo(struct pr_enforcer *e, int fd) {
+  size_t len = 0;
+  if (lseek(fd, 0, SEEK_SET) != 0) return -1;
+  for (;;) {
+    if (e->mi_cap - len < 4096) {
+      size_t cap = e->mi_cap ? e->mi_cap * 2 : 64 * 1024;
+      char *p;
+      if (cap > MOUNTINFO_CAP || !(p = realloc(e->mi_buf, cap))) return -1;
+      e->mi_buf = p;
+      e->mi_cap = cap;
+    }
+    ssize_t n = read(fd, e->mi_buf + len, e->mi_cap - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) return (ssize_t)len;
+    len += (size_t)n;
+  }
+}
+
+/* Re-reads this namespace's mount table into e->self_mounts when it changed
+ * since it was last read (POLLPRI on e->alias_fd, which the read clears for
+ * the next change: proc(5)), or when the last read failed. */
+static void refresh_self(struct pr_enforcer *e) {
+  struct pollfd p = {.fd = e->alias_fd, .events = POLLPRI};
+  ssize_t len;
+  if (e->self_ok && poll(&p, 1, 0) == 0) return;
+  len = read_mountinfo(e, e->alias_fd);
+  e->self_ok = len >= 0 && pr_mountinfo_parse(&e->self_mounts, e->mi_buf, (size_t)len) == 0;
+}
+
+/* The mount ID of the mount fd was opened through: statx, or (before Linux
+ * 5.8) the descriptor's fdinfo. */
+static int mount_id_of(int fd, uint32_t *id) {
+  struct statx sx;
+  char path[64], buf[1024];
+  const char *p;
+  if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID)) {
+    *id = (uint32_t)sx.stx_mnt_id;
+    return 0;
+  }
+  snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+  if (read_small(path, buf, sizeof(buf)) < 0 || !(p = strstr(buf, "\nmnt_id:")) || sscanf(p + 8, "%u", id) != 1)
+    return -1;
+  return 0;
+}
+
+/* The other paths in this mount namespace of the file the exec opened
+ * (descriptor fd, the kernel's path s->image), for path matchers: the mount
+ * it went through, found by its ID in this namespace's table or else in the
+ * caller's (a mount made only in another namespace: unshare -m, a
+ * container), gives the file's path within its file system; every mount of
+ * this namespace of that file system which shows that path gives a name.
+ * s->aliases_unknown when they could not be learned: the mount is in no
+ * table procrec can read (detached by umount -l or made by open_tree, or
+ * outside the caller's root directory), a table could not be read, the
+ * kernel's path does not lie below the mount's point, or there were more
+ * names than PR_ALIASES_MAX. Reads this namespace's table only when it
+ * changed, the caller's for each exec through a mount of another
+ * namespace. */
+static void learn_aliases(struct pr_enforcer *e, int fd, pid_t tid, struct pr_exec_subject *s) {
+  const struct pr_mount *m;
+  const char *base = "";
+  ssize_t base_len = 0;
+  uint32_t id;
+  long n;
+  s->aliases_unknown = 1;
+  if (!s->have_image || s->image_len >= STR_CAP - 1) return; /* readlink may have cut it */
+  if (mount_id_of(fd, &id) != 0) return;
+  refresh_self(e);
+  m = e->self_ok ? pr_mount_find(&e->self_mounts, id) : NULL;
+  if (!m && e->self_ok) {
+    /* mounted during the last read of the table? (the exec can only go
+     * through a mount attached before it: its change is seen by now) */
+    refresh_self(e);
+    m = e->self_ok ? pr_mount_find(&e->self_mounts, id) : NULL;
+  }
+  if (!e->self_ok) return;
+  if (!m) {
+    /* Another namespace's mount: the caller's table names mount points
+     * from the caller's root directory, the kernel names the file from the
+     * root of that namespace (the path it gives for a mount this process
+     * cannot reach): the caller's root, named the same way, goes first
+     * ("/" unless the caller is chrooted). */
+    char path[64];
+    ssize_t len;
+    int mfd;
+    snprintf(path, sizeof(path), "/proc/%d/root", (int)tid);
+    base_len = readlink(path, e->root_of, STR_CAP - 1);
+    if (base_len <= 0 || base_len >= STR_CAP - 1) return;
+    base = e->root_of;
+    snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)tid);
+    if ((mfd = open(path, O_RDONLY | O_CLOEXEC)) < 0) return;
+    len = read_mountinfo(e, mfd);
+    close(mfd);
+    if (len < 0 || pr_mountinfo_parse(&e->other_mounts, e->mi_buf, (size_t)len) != 0) return;
+    if (!(m = pr_mount_find(&e->other_mounts, id))) return;
+  }
+  n = pr_mount_fs_path(m, base, (size_t)base_len, s->image, s->image_len, e->fs_path, sizeof(e->fs_path));
+  if (n < 0) return;
+  pr_mount_aliases(&e->self_mounts, m->major, m->minor, e->fs_path, (size_t)n, &e->aliases);
+  s->aliases = e->aliases.p;
+  s->alias_lens = e->aliases.len;
+  s->n_aliases = e->aliases.n;
+  s->aliases_unknown = e->aliases.cut;
+}
+
 /* ---- one event ---- */
 
 /* `now`: when it was decided, while the caller still waited (after the
@@ -460,6 +584,7 @@ static void handle(struct pr_enforcer *e, const struct fanotify_event_metadata *
     s.image_len = (size_t)n;
     s.have_image = 1;
   }
+  if (e->path_rules) learn_aliases(e, m->fd, tid, &s);
   if (fstat(m->fd, &st) == 0) {
     s.dev = st.st_dev;
     s.ino = st.st_ino;
@@ -566,7 +691,7 @@ int pr_enforcer_start(struct pr_lib *lib, const struct pr_exec_rules *rules, str
     return PR_E_NOMEM;
   }
   e->lib = lib;
-  e->fan_fd = e->wake_fd = e->mounts_fd = -1;
+  e->fan_fd = e->wake_fd = e->mounts_fd = e->alias_fd = -1;
   e->rules = *rules;
   /* the compiled expressions belong to the caller's copy: compile ours */
   memset(e->rules.has_re, 0, sizeof(e->rules.has_re));
@@ -582,6 +707,8 @@ int pr_enforcer_start(struct pr_lib *lib, const struct pr_exec_rules *rules, str
       }
       e->rules.has_re[k] = 1;
     }
+  for (uint32_t k = 0; k < e->rules.n; k++)
+    if (e->rules.rules[k].match & PR_RM_PATH) e->path_rules = 1;
   e->fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_REPORT_TID, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
   e->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   e->mounts_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
@@ -590,6 +717,19 @@ int pr_enforcer_start(struct pr_lib *lib, const struct pr_exec_rules *rules, str
     pr_lib_set_error(lib, "Cannot enforce exec rules: fanotify: %s", strerror(err));
     pr_enforcer_stop(e);
     return err == EPERM ? PR_E_PERM : PR_E_NOSUP;
+  }
+  if (e->path_rules) {
+    /* a path rule matches every path of the file in this namespace: without
+     * the mount table it could match only the one the exec went through */
+    e->alias_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    if (e->alias_fd >= 0) refresh_self(e);
+    if (!e->self_ok) {
+      err = errno;
+      pr_lib_set_error(lib, "Cannot enforce exec rules: a path rule needs the mount table /proc/self/mountinfo: %s",
+                       strerror(err));
+      pr_enforcer_stop(e);
+      return PR_E_IO;
+    }
   }
   /* The thread first: once a file system is marked, its execs wait for it. */
   err = pr_start_thread(&e->thread, run, e);
@@ -632,6 +772,10 @@ void pr_enforcer_stop(struct pr_enforcer *e) {
   if (e->marker_started) pthread_join(e->marker, NULL);
   if (e->wake_fd >= 0) close(e->wake_fd);
   if (e->mounts_fd >= 0) close(e->mounts_fd);
+  if (e->alias_fd >= 0) close(e->alias_fd);
+  pr_mount_table_free(&e->self_mounts);
+  pr_mount_table_free(&e->other_mounts);
+  free(e->mi_buf);
   pr_exec_rules_free(&e->rules);
   free(e->argv);
   free(e->cmdline);

@@ -17,9 +17,11 @@
  * The thread never blocks on anything but the kernel: for each event it
  * reads the caller's /proc entries (ids, parent, cgroup; the new argv from
  * the caller's memory through /proc/TID/syscall and /proc/TID/mem: the
- * caller is blocked inside execve with its arguments still mapped), decides
- * (exec_match.h), answers, then emits a PR_REC_EXEC_DECISION when a rule
- * matched. It never executes anything itself.
+ * caller is blocked inside execve with its arguments still mapped) and, when
+ * a rule has a path matcher, the file's other paths in this mount namespace
+ * (the mount tables, mount_alias.h), decides (exec_match.h), answers, then
+ * emits a PR_REC_EXEC_DECISION when a rule matched. It never executes
+ * anything itself.
  */
 #ifndef PR_EXEC_RULES_H
 #define PR_EXEC_RULES_H

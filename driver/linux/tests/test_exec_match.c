@@ -120,6 +120,69 @@ static int a_deny_beats_an_audit_and_unknown_values_never_match(void) {
   return 0;
 }
 
+/* A path rule on the files of /opt/bin: an exec through a bind mount
+ * (/srv/x/evil) is matched by the file's other path; when those paths could
+ * not be learned the path matcher counts as matching (a deny fails closed),
+ * but only where the rule's other matchers match. */
+static int a_path_rule_matches_every_path_of_the_file(void) {
+  struct set1 a;
+  struct pr_exec_rules rs;
+  struct pr_exec_subject s;
+  char err[256];
+  const char *names[] = {"/srv/x/evil", "/opt/bin/evil"};
+  const size_t lens[] = {11, 13};
+  size_t which = 99;
+  uint32_t rule = 99, action = 99;
+  base(&a);
+  a.r[0].action = PR_RULE_DENY;
+  a.r[0].match = PR_RM_PATH;
+  text(a.r[0].path, &a.r[0].path_len, "/opt/bin/*");
+  a.r[1].action = PR_RULE_AUDIT;
+  a.r[1].match = PR_RM_PATH | PR_RM_UID;
+  a.r[1].uid = 1000;
+  text(a.r[1].path, &a.r[1].path_len, "/usr/*");
+  a.set.files = 0;
+  CHECK(pr_exec_rules_init(&rs, (const uint8_t *)&a, sizeof(a) - sizeof(a.f), err, sizeof(err)) == PR_OK);
+  memset(&s, 0, sizeof(s));
+  s.image = "/srv/x/evil";
+  s.image_len = 11;
+  s.have_image = 1;
+  s.uid = s.euid = 0;
+  s.have_ids = 1;
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 0); /* the path of the exec alone */
+  s.aliases = names;
+  s.alias_lens = lens;
+  s.n_aliases = 1; /* the bind mount's own name only */
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 0);
+  s.n_aliases = 2;
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 1 && rule == 0 && action == PR_RULE_DENY);
+  CHECK(pr_exec_path_match(&rs, 0, &s, &which) == PR_PATH_ALIAS && which == 1);
+  s.image = "/opt/bin/evil"; /* the exec went through the rule's path itself */
+  s.image_len = 13;
+  CHECK(pr_exec_path_match(&rs, 0, &s, &which) == PR_PATH_IMAGE);
+  s.image = "/srv/x/good";
+  s.image_len = 11;
+  names[1] = "/opt/bin/good";
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 1 && rule == 0); /* any alias, not one named evil */
+  s.n_aliases = 0;
+  s.aliases_unknown = 1; /* its other paths could not be learned: fail closed */
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 1 && rule == 0 && action == PR_RULE_DENY);
+  CHECK(pr_exec_path_match(&rs, 0, &s, NULL) == PR_PATH_UNRESOLVED);
+  CHECK(pr_exec_path_match(&rs, 1, &s, NULL) == PR_PATH_UNRESOLVED);
+  CHECK(pr_exec_path_match(&rs, 2, &s, NULL) == PR_PATH_NO); /* no such rule */
+  s.have_image = 0; /* no path at all: unknown, does not match */
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 0);
+  s.have_image = 1;
+  rs.rules[0].action = PR_RULE_AUDIT; /* the audit with a uid that does not match is not taken */
+  rs.rules[0].match |= PR_RM_UID;
+  rs.rules[0].uid = 7;
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 0);
+  s.uid = 1000; /* ... with one that does, the first audit rule */
+  CHECK(pr_exec_decide(&rs, &s, &rule, &action) == 1 && rule == 1 && action == PR_RULE_AUDIT);
+  pr_exec_rules_free(&rs);
+  return 0;
+}
+
 static int regexes_run_on_bytes_in_the_c_locale(void) {
   regex_t re;
   CHECK(pr_ere_compile(&re, "^a.b$") == 0);
@@ -183,6 +246,7 @@ int main(void) {
   t_run("rule sets are checked whole", rule_sets_are_checked_whole);
   t_run("a deny beats an audit; unknown values never match", a_deny_beats_an_audit_and_unknown_values_never_match);
   t_run("regexes run on bytes in the C locale", regexes_run_on_bytes_in_the_c_locale);
+  t_run("a path rule matches every path of the file", a_path_rule_matches_every_path_of_the_file);
   printf("%d passed, %d failed\n", t_passed, t_failed);
   return t_failed ? 1 : 0;
 }
