@@ -13,6 +13,7 @@ import { collectHostDir } from "../fleet/read_fleet_row.ts";
 import { subjectToken } from "../nats/piece_subject.ts";
 import { findRecordings } from "../fleet/find_recordings.ts";
 import { hasCriteria, type SearchQuery } from "../fleet/search_query.ts";
+import { hashPrefix } from "../analysis/select_processes.ts";
 import { type SearchHit, searchRecording } from "../fleet/search_recording.ts";
 import { renderHitLines } from "../fleet/render_hits.ts";
 import { printLines } from "./_stream_output.ts";
@@ -32,9 +33,12 @@ const HELP = `
 Every criterion given must match (AND); at least one of --image, --cmdline,
 --hash, --user is needed. --image is a full path (with a slash) or a file name,
 case-insensitive; --cmdline a regular expression over the command line (argv
-joined by spaces, or the Windows command line); --hash a hex image hash (when
-the recording has hashes); --user a user name or a numeric uid; --from/--to
-UTC times (ISO 8601, e.g. 2026-12-02T10:00:00Z). Directories are searched for
+joined by spaces, or the Windows command line); --hash the start (4 or more
+hex digits, any case) of a hash of the image, as replay --hash takes it: the
+SHA-256 the recorder took, or any of Sysmon's Hashes (SHA256, SHA1, MD5,
+IMPHASH) for an import; --user a user name (as the host named the uid then)
+or a numeric uid; --from/--to UTC times (ISO 8601, e.g.
+2026-12-02T10:00:00Z). Directories are searched for
 *.cbor, *.cbor.incomplete and bundles (*.zip, every recording inside).
 Each hit: host, recording, pid, UTC time, the event that matched, the image
 and command line, then the parent chain (nearest first; [pid] when the parent
@@ -56,7 +60,7 @@ export function register(program: Command): void {
     .argument("<path...>", "recordings, directories or bundles")
     .option("--image <image>", "image path or file name")
     .option("--cmdline <regex>", "regular expression over the command line")
-    .option("--hash <hex>", "image hash")
+    .option("--hash <hex>", "image hash, or its start")
     .option("--user <user>", "user name or uid")
     .option("--from <time>", "not before this UTC time (ISO 8601)")
     .option("--to <time>", "not after this UTC time (ISO 8601)")
@@ -137,9 +141,15 @@ function checked(
 function parseQuery(f: SearchFlags): SearchQuery {
   const q: SearchQuery = {
     image: f.image,
-    hash: f.hash,
     user: f.user,
   };
+  if (f.hash !== undefined) {
+    try {
+      q.hash = hashPrefix(f.hash);
+    } catch (e) {
+      throw new UsageError(`--hash: ${(e as Error).message}`);
+    }
+  }
   if (f.cmdline !== undefined) {
     try {
       q.cmdline = new RegExp(f.cmdline);

@@ -7,11 +7,13 @@
 import { isoFromNs } from "../text/iso_from_ns.ts";
 import type { ProcessInfo, ProcEvent } from "../events/types.ts";
 import type { RecordingHeader } from "../log/schema.ts";
+import type { ExecStep, ProcessNode } from "../analysis/forest.ts";
 import { ForestBuilder } from "../analysis/forest_builder.ts";
 import { processId } from "../analysis/process_id.ts";
 import { CHAIN_GOES_ON, MAX_PARENTS } from "../analysis/parent_chain.ts";
 import {
   commandLineOf,
+  hasHashPrefix,
   matchesInfo,
   type SearchQuery,
 } from "./search_query.ts";
@@ -31,6 +33,10 @@ export interface SearchHit {
   event: "exec" | "process_create" | "process_snapshot";
   image?: string;
   cmdline?: string;
+  /**
+   * The user: as the description gives it (Windows), or the name the
+   * host's accounts gave its uid at that moment (Linux).
+   */
   user?: string;
   uid?: number;
   /**
@@ -70,6 +76,12 @@ export interface SearchHit {
  *   { kind: "exec", t: 3, pid: 6, tid: 6, info: { image: "/usr/bin/curl", argv: ["curl", "x"], from: {} } },
  * ], { image: "curl" });
  * if (hits.length !== 1 || hits[0].parents[0] !== "/bin/sh[5]") throw new Error(JSON.stringify(hits));
+ * // a Linux recording hashes an image in an event of its own, after the exec
+ * const hashed = await searchRecording("r.cbor", header, [
+ *   { kind: "exec", t: 1, pid: 5, tid: 5, info: { image: "/bin/sleep", argv: ["sleep", "1"], from: {} } },
+ *   { kind: "image_hash", t: 9, pid: 5, tid: 5, execT: 1, status: "ok", sha256: "4add4bb89d8ca0e3" },
+ * ], { hash: "4add4bb8" });
+ * if (hashed.length !== 1 || hashed[0].image !== "/bin/sleep") throw new Error(JSON.stringify(hashed));
  * ```
  */
 export async function searchRecording(
@@ -78,12 +90,21 @@ export async function searchRecording(
   events: AsyncIterable<ProcEvent> | Iterable<ProcEvent>,
   q: SearchQuery,
 ): Promise<SearchHit[]> {
-  // (the parents' chain is all it reads of the forest: the tree analysis)
+  // (the parents' chain is all it reads of the forest: the tree analysis;
+  // a hash needs the images' steps too, which the analysis joins each
+  // image_hash event to: found by review, search --hash never matched a
+  // Linux recording, whose hashes come in events of their own)
+  const hashing = q.hash !== undefined;
   const b = new ForestBuilder({ os: header.os, bootId: header.bootId }, {
-    detail: "tree",
+    detail: hashing ? "processes" : "tree",
   });
   const starts = new Map<number, number>();
-  const found: { ev: ProcEvent; start: number }[] = [];
+  type Found = { ev: ProcEvent; start: number; userName?: string };
+  const found: Found[] = [];
+  // (with a hash: what matched all else, and the step the analysis gives
+  // the hash to once it comes, later in the stream)
+  const awaiting: (Found & { step?: ExecStep })[] = [];
+  const rest: SearchQuery = { ...q, hash: undefined };
   const base = BigInt(header.timeBase.utcNs);
   const consider = (ev: ProcEvent) => {
     if (
@@ -96,8 +117,18 @@ export async function searchRecording(
     const utc = base + BigInt(Math.trunc(ev.t));
     if (q.fromUtcNs !== undefined && utc < q.fromUtcNs) return;
     if (q.toUtcNs !== undefined && utc > q.toUtcNs) return;
-    if (!matchesInfo(info, q, header.os)) return;
-    found.push({ ev, start: starts.get(ev.pid) ?? ev.t });
+    // the name the host gave the uid then, as the analysis names the step
+    // (a Linux exec carries the uid; the names come in accounts events)
+    const userName = info.uid !== undefined
+      ? b.accounts?.users.get(info.uid)
+      : undefined;
+    const at = { ev, start: starts.get(ev.pid) ?? ev.t, userName };
+    if (!hashing) {
+      if (matchesInfo(info, q, header.os, { userName })) found.push(at);
+      return;
+    }
+    if (!matchesInfo(info, rest, header.os, { userName })) return;
+    awaiting.push({ ...at, step: stepOf(b.latest(ev.pid), ev) });
   };
   if (Symbol.asyncIterator in events) {
     for await (const e of events) {
@@ -111,7 +142,12 @@ export async function searchRecording(
     }
   }
   const forest = b.finish();
-  return found.map(({ ev, start }) => {
+  for (const a of awaiting) {
+    const info = (a.ev as { info: ProcessInfo }).info;
+    // (no step: the description's own hashes, which Sysmon's carry)
+    if (hasHashPrefix(a.step ?? info, q.hash!)) found.push(a);
+  }
+  return found.map(({ ev, start, userName }) => {
     const id = processId(header.bootId, ev.pid, start);
     const parents: string[] = [];
     const seen = new Set<string>([id]);
@@ -146,11 +182,42 @@ export async function searchRecording(
       event: ev.kind as SearchHit["event"],
       image: info.image,
       cmdline: commandLineOf(info),
-      user: info.user,
+      user: info.user ?? userName,
       uid: info.uid,
       parents,
     };
   });
+}
+
+/**
+ * The step the analysis made of `ev` (an exec's, a creation's or a
+ * snapshot's, with a description) in `node`, the process that holds its pid
+ * once it was added: one of its last steps (a Linux creation may be
+ * followed by the fork step it inherits).
+ */
+function stepOf(
+  node: ProcessNode | undefined,
+  ev: ProcEvent,
+): ExecStep | undefined {
+  if (!node) return undefined;
+  const via = ev.kind === "exec"
+    ? "exec"
+    : ev.kind === "process_snapshot"
+    ? "snapshot"
+    : "create";
+  for (
+    let i = node.execs.length - 1;
+    i >= 0 && i >= node.execs.length - 2;
+    i--
+  ) {
+    const s = node.execs[i];
+    // (equal times, NaN equal to NaN, as the analysis joins them)
+    const same = s.t === ev.t || (Number.isNaN(s.t) && Number.isNaN(ev.t));
+    if (s.via === via && same) {
+      return s;
+    }
+  }
+  return undefined;
 }
 
 /** UTC ns as ISO 8601 with nanoseconds (the one format: {@link isoFromNs}). */
