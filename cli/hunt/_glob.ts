@@ -11,7 +11,7 @@
  * @module
  */
 import { foldUnit } from "./_fold_unit.ts";
-import { DASH, type Part, STAR } from "./_value_parts.ts";
+import { DASH, ONE, type Part, STAR } from "./_value_parts.ts";
 
 /** In a piece: any one code unit (`?`). */
 const ANY = -1;
@@ -75,8 +75,9 @@ function find(s: string, piece: Piece, from: number, end: number): number {
 
 /**
  * A test of a whole text against `parts` (literal text, `STAR`, `ONE`,
- * {@link DASH}), compared code unit by code unit: a caller matching without
- * case gives parts and text through {@link caseFolded}.
+ * {@link DASH}), compared code unit by code unit, except that `ONE` is one
+ * character (a code point: a surrogate pair is one): a caller matching
+ * without case gives parts and text through {@link caseFolded}.
  *
  * @example
  * ```ts
@@ -84,9 +85,25 @@ function find(s: string, piece: Piece, from: number, end: number): number {
  * import { ONE, STAR } from "./_value_parts.ts";
  * const t = globTest([STAR, "a", STAR, "b", ONE, "c"]);
  * if (!t("xxaxxbyc") || t("xxbxxayc") || t("abc")) throw new Error();
+ * const one = globTest(["e", ONE, "f"]);
+ * if (!one("e\u{1F600}f") || globTest(["e", ONE, ONE, "f"])("e\u{1F600}f")) throw new Error();
  * ```
  */
 export function globTest(parts: Part[]): (text: string) => boolean {
+  const byUnit = unitTest(parts);
+  if (!parts.includes(ONE)) return byUnit;
+  // `?` is one character, and a character above U+FFFF is two code units
+  // (a surrogate pair): a text that holds one is matched by code points
+  // (found by review: "e?f" missed "e😀f" and "e??f" matched it)
+  const byPoint = pointTest(parts);
+  return (s) => SURROGATE.test(s) ? byPoint(s) : byUnit(s);
+}
+
+/** Any UTF-16 surrogate, paired or not. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** {@link globTest} over the text's code units, each `?` one unit. */
+function unitTest(parts: Part[]): (text: string) => boolean {
   const pieces: Piece[] = [];
   let run: Part[] = [];
   for (const p of parts) {
@@ -119,6 +136,62 @@ export function globTest(parts: Part[]): (text: string) => boolean {
       const found = find(s, middle[i], at, end);
       if (found < 0) return false;
       at = found + middle[i].units.length;
+    }
+    return true;
+  };
+}
+
+/** A text's code points, a lone surrogate one of its own. */
+function codePoints(s: string): Int32Array {
+  const out = new Int32Array(s.length);
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.codePointAt(i)!;
+    out[n++] = c;
+    if (c > 0xffff) i++;
+  }
+  return out.subarray(0, n);
+}
+
+/**
+ * {@link globTest} over the text's code points, each `?` one of them: the
+ * same walk as {@link unitTest}, on arrays (a piece of fixed length in code
+ * points is found at its leftmost place as there).
+ */
+function pointTest(parts: Part[]): (text: string) => boolean {
+  const pieces: Int32Array[] = [];
+  let run: number[] = [];
+  for (const p of parts) {
+    if (p === STAR) {
+      pieces.push(Int32Array.from(run));
+      run = [];
+    } else if (typeof p === "string") run.push(...codePoints(p));
+    else run.push(p === DASH ? DASHES : ANY);
+  }
+  pieces.push(Int32Array.from(run));
+  const at = (s: Int32Array, i: number, piece: Int32Array) => {
+    for (let k = 0; k < piece.length; k++) {
+      const want = piece[k];
+      if (want === ANY) continue;
+      if (want === DASHES ? !isDash(s[i + k]) : s[i + k] !== want) return false;
+    }
+    return true;
+  };
+  const first = pieces[0], last = pieces[pieces.length - 1];
+  const middle = pieces.slice(1, -1);
+  return (text) => {
+    const s = codePoints(text);
+    if (pieces.length === 1) {
+      return s.length === first.length && at(s, 0, first);
+    }
+    if (s.length < first.length + last.length) return false;
+    const end = s.length - last.length;
+    if (!at(s, 0, first) || !at(s, end, last)) return false;
+    let i = first.length;
+    for (const piece of middle) {
+      while (i + piece.length <= end && !at(s, i, piece)) i++;
+      if (i + piece.length > end) return false;
+      i += piece.length;
     }
     return true;
   };

@@ -64,6 +64,35 @@ const KINDS = new Set([
   "gte",
 ]);
 const AFFIX = new Set(["contains", "startswith", "endswith"]);
+/** Modifiers that leave a value compared whole with the field (`''` and `'-'` stay "no value"). */
+const WHOLE = new Set(["cased", "all"]);
+
+/**
+ * What value `v` of an item with `modifiers` says of a field without a
+ * value (unknown, empty, or on Windows `-`: {@link EventFields.id}):
+ * `"always"`, it matches one (`null`, and `''` compared whole, which is
+ * the same: procrec keeps no empty text apart, as the Sysmon import keeps
+ * Sysmon's empty fields as none); `"windows"`, it matches one on Windows
+ * (`'-'` compared whole, Sysmon's placeholder for an empty field, which
+ * on Linux is the text `-`); `undefined`, it needs a value.
+ *
+ * @example
+ * ```ts
+ * import { noValue } from "./compile_item.ts";
+ * if (noValue(null, []) !== "always" || noValue("", ["cased"]) !== "always") throw new Error();
+ * if (noValue("-", []) !== "windows" || noValue("-", ["contains"]) !== undefined) throw new Error();
+ * if (noValue("", ["startswith"]) !== undefined || noValue("x", []) !== undefined) throw new Error();
+ * ```
+ */
+export function noValue(
+  v: unknown,
+  modifiers: readonly string[],
+): "always" | "windows" | undefined {
+  if (v === null) return "always";
+  if (v !== "" && v !== "-") return undefined;
+  if (!modifiers.every((m) => WHOLE.has(m.toLowerCase()))) return undefined;
+  return v === "" ? "always" : "windows";
+}
 const RE_FLAGS: Record<string, string> = { i: "i", m: "m", s: "s" };
 
 /**
@@ -152,6 +181,7 @@ function compileTest(
   // per string value: the longest literal of each variant (absent: none)
   const literals: (string[] | undefined)[] = [];
   const nullValues: boolean[] = [];
+  let dashValue = false;
   const fieldref: number[] = [];
   for (const v of item.values) {
     if (v === null) {
@@ -161,6 +191,14 @@ function compileTest(
       nullValues.push(true);
       continue;
     }
+    const empty = fieldrefMode ? undefined : noValue(v, item.modifiers);
+    if (empty === "always") {
+      // '' is a field without a value, as null is
+      nullValues.push(true);
+      continue;
+    }
+    // '-' is also the text "-" (on Linux, where it is a value)
+    if (empty === "windows") dashValue = true;
     const text = String(v);
     if (fieldrefMode) {
       // the other field's value, at match time
@@ -260,6 +298,12 @@ function compileTest(
     ? allOf(tests.map((g) => anyOf(g)))
     : anyOf(tests.flat());
   const hasNull = nullValues.length > 0;
+  /** Whether a field without a value matches on this subject's OS. */
+  const none: (f: EventFields) => boolean = hasNull
+    ? () => true
+    : dashValue
+    ? (f) => f.subject.os === "windows"
+    : () => false;
   if (fieldrefMode) {
     const cmp = (a: string, b: string) =>
       kind === "contains"
@@ -285,7 +329,7 @@ function compileTest(
   if (index === -1) {
     // a keyword: any field of the event, each remembering its verdicts
     const perField = FIELD_NAMES.map((_, i) =>
-      remembered(i, false, matchValue)
+      remembered(i, () => false, matchValue)
     );
     return {
       field: index,
@@ -299,12 +343,12 @@ function compileTest(
   }
   if (index === -2) {
     // a field procrec does not have: never a value (the rule is reported)
-    return { field: index, test: () => hasNull && !all };
+    return { field: index, test: (f) => !all && none(f) };
   }
   // texts one of which any match contains: with `all`, the best value's;
   // else every value's (a null, a regex or a number test has none)
   let anchor: string[] | undefined;
-  if (!hasNull && literals.length > 0) {
+  if (!hasNull && !dashValue && literals.length > 0) {
     if (all) {
       for (const l of literals) {
         if (l && (!anchor || score(l) > score(anchor))) anchor = l;
@@ -313,7 +357,7 @@ function compileTest(
       anchor = [...new Set(literals.flat() as string[])];
     }
   }
-  return { field: index, anchor, test: remembered(index, hasNull, matchValue) };
+  return { field: index, anchor, test: remembered(index, none, matchValue) };
 }
 
 /**
@@ -322,7 +366,7 @@ function compileTest(
  */
 function remembered(
   index: number,
-  hasNull: boolean,
+  none: (f: EventFields) => boolean,
   matchValue: StringTest,
 ): FieldsTest {
   let gen = 0;
@@ -330,9 +374,8 @@ function remembered(
   return (f) => {
     const id = f.id(index);
     if (id < 0) {
-      if (id === ABSENT) return hasNull;
-      const s = f.value(index)!;
-      return (s === "" && hasNull) || matchValue(s, f.lower(index)!);
+      if (id === ABSENT) return none(f);
+      return matchValue(f.value(index)!, f.lower(index)!);
     }
     const g = f.gen(index);
     if (g !== gen) {
@@ -346,8 +389,7 @@ function remembered(
       const known = seen[id];
       if (known !== 0) return known === 2;
     }
-    const s = f.value(index)!;
-    const yes = (s === "" && hasNull) || matchValue(s, f.lower(index)!);
+    const yes = matchValue(f.value(index)!, f.lower(index)!);
     seen[id] = yes ? 2 : 1;
     return yes;
   };

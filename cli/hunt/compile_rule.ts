@@ -10,6 +10,7 @@ import {
   type CompiledItem,
   compileItem,
   type FieldsTest,
+  noValue,
   score,
 } from "./compile_item.ts";
 import { FIELD_TABLE } from "./field_table.ts";
@@ -260,7 +261,10 @@ function requiredTargets(i: FieldItem): string[] {
 /** Whether an item can only match when its field has a value. */
 function needsValue(i: FieldItem): boolean {
   if (i.field === undefined) return false;
-  if (i.values.includes(null)) return false;
+  // (null, '' and on Windows '-' match a field without a value)
+  if (i.values.some((v) => noValue(v, i.modifiers) !== undefined)) {
+    return false;
+  }
   const mods = i.modifiers.map((m) => m.toLowerCase());
   if (mods.includes("exists")) {
     return i.values[0] === true || i.values[0] === "true";

@@ -36,7 +36,10 @@ const PER_PROCESS = new Set([
 const NUMBERED = FIELD_NAMES.map((n) => !PER_PROCESS.has(n));
 const NONE = FIELD_NAMES.map(() => false);
 
-/** {@link EventFields.id} of a field without a value. */
+/**
+ * {@link EventFields.id} of a field without a value: unknown, empty, or on
+ * Windows Sysmon's placeholder `-` (see {@link EventFields.id}).
+ */
 export const ABSENT = -1;
 /** {@link EventFields.id} of a value that has no number (a per-process field): test it afresh. */
 export const UNNUMBERED = -3;
@@ -155,12 +158,20 @@ export class EventFields {
 
   /**
    * The number of field `i`'s value in {@link table}: {@link ABSENT} when
-   * unknown, {@link UNNUMBERED} for a per-process field.
+   * it has none (unknown, an empty text, or on Windows `-`, which Sysmon
+   * writes for an empty field and the Sysmon import records as none),
+   * {@link UNNUMBERED} for a per-process field.
    */
   id(i: number): number {
     const n = this.#ids[i];
     if (n !== UNREAD) return n;
-    const got = this.#getters[i]?.(this.subject);
+    let got = this.#getters[i]?.(this.subject);
+    // an empty text, and on Windows Sysmon's "-", are no value: the Sysmon
+    // import records them so, and a rule must answer alike for a process
+    // whatever source described it (see `noValue` of compile_item.ts)
+    if (got === "" || (got === "-" && this.subject.os === "windows")) {
+      got = undefined;
+    }
     this.#values[i] = got;
     if (got === undefined) return this.#ids[i] = ABSENT;
     if (!this.#numbered[i]) {
@@ -182,7 +193,7 @@ export class EventFields {
     return this.#gens[i];
   }
 
-  /** The value of field `i`, or `undefined` when unknown. */
+  /** The value of field `i`, or `undefined` when it has none (see {@link id}). */
   value(i: number): string | undefined {
     if (this.#ids[i] === UNREAD) this.id(i);
     return this.#values[i];

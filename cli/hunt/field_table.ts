@@ -11,13 +11,19 @@
  * | OriginalFileName, Product, Company, Description | PE version fields (Sysmon) | - |
  * | ParentImage, ParentCommandLine, ParentUser | the parent's, at the creation | the parent's, at the exec |
  * | GrandParentImage | the grandparent's image | the grandparent's image |
+ *
+ * Parent and grandparent are the processes found as such at each one's
+ * creation (a pid taken again later does not name them), or unknown. A
+ * value that is empty, or on Windows `-` (Sysmon's placeholder for an
+ * empty field, which the Sysmon import records as none), is no value
+ * (`EventFields`).
  * | User | user name (`DOMAIN\user`) or SID | user name of the real uid (`accounts` events) |
  * | IntegrityLevel | integrity level | - |
  * | Hashes | Sysmon `Hashes`, else `SHA256=` of the image hash | `SHA256=` of the image hash |
  * | CurrentDirectory | working directory | working directory |
  * | LogonId, LogonGuid | Sysmon logon id / guid | LogonId: the audit login uid |
  * | TerminalSessionId | session id | - |
- * | ProcessId, ParentProcessId | pid, parent pid | pid, parent pid |
+ * | ProcessId, ParentProcessId | pid, parent pid (none when 0: unknown) | pid, parent pid |
  * | ProcessGuid, ParentProcessGuid | Sysmon guids | - |
  * | Computer | host name | host name |
  *
@@ -94,7 +100,9 @@ export const FIELD_TABLE: Readonly<Record<string, FieldSource>> = {
   },
   LogonGuid: win((s) => s.process.info.logonGuid),
   TerminalSessionId: win((s) => num(s.process.info.sessionId)),
-  ProcessId: both((s) => String(s.process.pid)),
+  // (pid 0: unknown, as the Sysmon import records a creation or
+  // termination without ProcessId; no process procrec matches has it)
+  ProcessId: both((s) => s.process.pid > 0 ? String(s.process.pid) : undefined),
   ParentProcessId: both((s) =>
     s.process.ppid > 0 ? String(s.process.ppid) : undefined
   ),

@@ -16,6 +16,13 @@ export interface ProcessView {
   info?: ProcessInfo;
   /** The OS's own id (Sysmon ProcessGuid). */
   guid?: string;
+  /** Its parent's `guid`, as its creation named it (Sysmon ParentProcessGuid). */
+  parentGuid?: string;
+  /**
+   * Its parent, as found at its creation (the hunt's own link: a pid taken
+   * again by a later process no longer names that parent).
+   */
+  parent?: ProcessView;
 }
 
 /** One process creation to match rules against. */

@@ -221,23 +221,30 @@ export class RuleHunter {
           start: ev.start,
           info: ev.info,
           guid: ev.guid,
+          parentGuid: undefined,
+          parent: undefined,
         };
-        this.#procs.set(ev.pid, v);
+        v.parent = this.#holderAsParent(v);
+        this.#keep(v);
         if (hasImage(ev.info)) this.#match(v, ev.t, ev.kind);
         return;
       }
       case "process_create": {
-        // a Linux fork runs its parent's image until it execs
-        const info = ev.info ??
-          (this.#os === "linux" ? this.#procs.get(ev.ppid)?.info : undefined);
         const v: ProcessView = {
           pid: ev.pid,
           ppid: ev.ppid,
           start: ev.start,
-          info,
+          info: ev.info,
           guid: ev.guid,
+          parentGuid: ev.parentGuid,
+          parent: undefined,
         };
-        this.#procs.set(ev.pid, v);
+        v.parent = this.#holderAsParent(v);
+        // a Linux fork runs its parent's image until it execs
+        if (v.info === undefined && this.#os === "linux") {
+          v.info = v.parent?.info;
+        }
+        this.#keep(v);
         if (this.#os === "windows" && hasImage(ev.info)) {
           this.#match(v, ev.t, ev.kind);
         }
@@ -247,7 +254,7 @@ export class RuleHunter {
         let v = this.#procs.get(ev.pid);
         if (!v) {
           v = { pid: ev.pid, ppid: 0, start: ev.t };
-          this.#procs.set(ev.pid, v);
+          this.#keep(v);
         }
         v.info = ev.info;
         this.#match(v, ev.t, ev.kind);
@@ -318,8 +325,8 @@ export class RuleHunter {
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i];
       if (!this.#hashRules.has(rule) || !rule.test(fields)) continue;
-      // (the chain of parents as it is now: a pid reused within the wait
-      // may name its new holder)
+      // (the chain of parents as found at each creation: a pid reused
+      // within the wait does not name its new holder)
       context ??= this.#context(subject.process, info, w.t, w.event);
       this.#hit(rule, context);
     }
@@ -350,14 +357,63 @@ export class RuleHunter {
     }
   }
 
+  /**
+   * The process holding `v`'s ppid now, when it can be the parent `v`
+   * names: one that started no later than `v` and, when both have a guid,
+   * the one `v`'s creation names. Else `undefined`: a pid taken again by a
+   * later process (Windows reuses pids within seconds), or a Sysmon
+   * creation stamped before its parent's, would name another process.
+   */
+  #holderAsParent(v: ProcessView): ProcessView | undefined {
+    if (v.ppid <= 0) return undefined;
+    const p = this.#procs.get(v.ppid);
+    if (p === undefined || p === v || p.start > v.start) return undefined;
+    if (
+      v.parentGuid !== undefined && p.guid !== undefined &&
+      p.guid.toLowerCase() !== v.parentGuid.toLowerCase()
+    ) return undefined;
+    return p;
+  }
+
+  /**
+   * `v`'s parent: as found at its creation, else (its parent was described
+   * after it, or never) the holder of its ppid now, if that can be it.
+   */
+  #parentOf(v: ProcessView): ProcessView | undefined {
+    return v.parent ?? this.#holderAsParent(v);
+  }
+
+  /**
+   * Makes `v` the holder of its pid. The one it replaces has ended: only
+   * its children still reach it, for their parent and grandparent, so its
+   * own link goes to a copy of its parent without the parent's link when
+   * that parent has ended too (else every process of a long chain of
+   * forks would be kept for its last one).
+   */
+  #keep(v: ProcessView): void {
+    const old = this.#procs.get(v.pid);
+    const p = old?.parent;
+    if (p !== undefined && this.#procs.get(p.pid) !== p) {
+      old!.parent = {
+        pid: p.pid,
+        ppid: p.ppid,
+        start: p.start,
+        info: p.info,
+        guid: p.guid,
+        parentGuid: p.parentGuid,
+        parent: undefined,
+      };
+    }
+    this.#procs.set(v.pid, v);
+  }
+
   #match(v: ProcessView, t: number, event: HuntHit["event"]): void {
     const info = v.info;
     if (!info) return;
     this.#subjects++;
-    const parent = v.ppid > 0 ? this.#procs.get(v.ppid) : undefined;
-    const grandparent = parent && parent.ppid > 0 && parent.ppid !== v.pid
-      ? this.#procs.get(parent.ppid)
-      : undefined;
+    const parent = this.#parentOf(v);
+    const gp = parent !== undefined ? this.#parentOf(parent) : undefined;
+    const grandparent = gp !== v ? gp : undefined;
     // one subject object, changed for each process
     const subject = this.#subject;
     subject.process = v as ProcessView & { info: ProcessInfo };
@@ -411,13 +467,14 @@ export class RuleHunter {
     t: number,
     event: HuntHit["event"],
   ): HitContext {
+    // the parents the rules were matched with (a pid taken again since
+    // names another process)
     const parents: string[] = [];
-    const seen = new Set<number>([v.pid]);
-    let ppid = v.ppid;
-    while (ppid > 0) {
-      const p = this.#procs.get(ppid);
-      if (!p || seen.has(ppid)) {
-        if (!p) parents.push(`[${ppid}]`);
+    const seen = new Set<ProcessView>([v]);
+    for (let c = v; c.ppid > 0;) {
+      const p = this.#parentOf(c);
+      if (!p || seen.has(p)) {
+        if (!p) parents.push(`[${c.ppid}]`);
         break;
       }
       if (parents.length === MAX_PARENTS) {
@@ -425,9 +482,9 @@ export class RuleHunter {
         parents.push(CHAIN_GOES_ON);
         break;
       }
-      seen.add(ppid);
+      seen.add(p);
       parents.push(`${p.info?.image ?? p.info?.comm ?? ""}[${p.pid}]`);
-      ppid = p.ppid;
+      c = p;
     }
     const utc = this.#base + BigInt(Math.trunc(t));
     return {
