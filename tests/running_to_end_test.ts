@@ -10,6 +10,7 @@ import type { ProcEvent } from "../cli/events/types.ts";
 import { RecordingReader, RecordingWriter } from "../cli/log/mod.ts";
 import { recordingSummary } from "../cli/record/recording_summary.ts";
 import { exec, processCreate, testHeader } from "./_recording_helpers.ts";
+import { unzip } from "./_bundle_helpers.ts";
 import {
   assert,
   assertEquals,
@@ -249,3 +250,19 @@ captureTest(
   () => realRecording({ PROCREC_TEST_JS_RECORD_PATH: "1" }),
   why,
 );
+
+Deno.test("a bundle's summary.txt counts a process still running until the recording's end, as its report.html does", async () => {
+  await withTempDir(async (dir) => {
+    const rec = await writeQuiet(`${dir}/quiet.cbor`);
+    const b = await procrec(["bundle", "create", rec, "-o", `${dir}/b.zip`]);
+    assertEquals(b.code, 0, b.stderr);
+    const files = await unzip(`${dir}/b.zip`);
+    const summary = new TextDecoder().decode(files.get("summary.txt"));
+    assert(
+      summary.includes("  10m01.000s+ (running)  pid 300  daemon\n"),
+      summary,
+    );
+    const html = new TextDecoder().decode(files.get("report.html"));
+    assert(html.includes("10m01.000s+ (running)"), "report.html");
+  }, "procrec-running-to-end-");
+});
