@@ -48,7 +48,9 @@ specification: case-insensitive unless |cased or |re; wildcards * and ?
 (\\* \\? \\\\ are the characters); modifiers contains, startswith, endswith,
 all, re (with |i |m |s), base64, base64offset, utf16le, utf16be, utf16, wide,
 windash, cased, exists, fieldref, lt/lte/gt/gte; conditions with and, or,
-not, parentheses, 1 of / all of / any of with wildcards and them.
+not, parentheses, 1 of / all of / any of with wildcards and them. A field
+with no value, an empty one and (Windows) Sysmon's "-" are alike: each
+matches null, '' and (Windows) '-' in a rule, and no other value.
 
 Fields (Windows / Linux): Image, CommandLine, ParentImage, ParentCommandLine,
 GrandParentImage, User, ParentUser, CurrentDirectory, Hashes, LogonId (Linux:

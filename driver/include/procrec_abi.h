@@ -236,7 +236,7 @@ enum pr_rule_action {
 };
 
 /* pr_rule.match: the matchers a rule has; all of them must match. */
-#define PR_RM_PATH 0x01u       /* path: glob on the kernel's path of the file being executed */
+#define PR_RM_PATH 0x01u       /* path: glob on the kernel's path of the file being executed, or on another path of it in procrec's mount namespace (Linux: a bind mount) */
 #define PR_RM_FILE 0x02u       /* file: the file is one of the pr_rule_file entries of this rule */
 #define PR_RM_UID 0x04u        /* uid: the caller's real or effective uid */
 #define PR_RM_PARENT 0x08u     /* parent: glob on the path of the caller's parent's executable */
