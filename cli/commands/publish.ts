@@ -7,12 +7,7 @@
  */
 import type { Command } from "commander";
 import { UsageError } from "../errors.ts";
-import { connectNats } from "../nats/connect_nats.ts";
-import { ensureStream, waitJetStream } from "../nats/ensure_stream.ts";
 import { PiecePublisher } from "../nats/piece_publisher.ts";
-import { pieceSubject } from "../nats/piece_subject.ts";
-import { recordingPieces } from "../nats/recording_pieces.ts";
-import { storedPieces } from "../nats/stored_pieces.ts";
 import { parseDuration } from "../record/parse_duration.ts";
 import { listSegments } from "../log/mod.ts";
 import { action, print, printErr } from "./_run.ts";
@@ -32,9 +27,12 @@ Each piece goes to PREFIX.<host>.<recording id> with Nats-Msg-Id <id>:<index>:<h
 as \`record --publish\` sends it. procrec first asks the stream which pieces of
 the recording it holds (when the credentials allow it) and sends only the
 others, in order; a recording still being written (NAME.incomplete) is sent up
-to its last whole piece. A segment directory stands for its segments, each
-its own recording, oldest first. Exit status 0 when every piece is acknowledged, 2
-otherwise (what is pending is said).
+to its last whole piece. A closed recording's bytes after its last whole piece
+(damaged or altered) are an error, named with their offset; the pieces before
+them are sent. A piece larger than the server's max_payload is named and
+passed over (the others are sent). A segment directory stands for its segments,
+each its own recording, oldest first. --wait bounds the whole run. Exit status 0
+when every piece is acknowledged, 2 otherwise (what is pending is said).
 `;
 
 /** Adds `publish` to the program. */
@@ -65,53 +63,61 @@ export function register(program: Command): void {
         prefix: flags.subjectPrefix,
       };
       let status = 0;
-      for (const rec of await expandSegmentDirs(recs)) {
-        const { id, header, pieces, tail } = await recordingPieces(rec);
-        const subject = pieceSubject(opts.prefix, header.host, id);
-        let have = new Set<number>();
-        const nc = await connectNats(opts);
-        try {
-          const jsm = await waitJetStream(nc);
-          const s = await ensureStream(jsm, opts.prefix, nc.info);
-          if (s.note) printErr(`procrec: publish: ${s.note}\n`);
-          have = await storedPieces(nc, jsm, s.name, subject);
-        } catch (e) {
-          printErr(
-            `procrec: publish: cannot ask the stream which pieces it has (${
-              (e as Error).message
-            }); sending all of them (the stream drops duplicates within its window)\n`,
-          );
-        } finally {
-          await nc.close();
+      const files = await expandSegmentDirs(recs);
+      // one publisher for all: it asks the stream which pieces of each
+      // recording it holds and sends the others (as record does with the
+      // segments earlier runs left)
+      const pub = PiecePublisher.start(
+        { ...opts, onNotice: (t) => printErr(`procrec: publish: ${t}\n`) },
+        "",
+      );
+      pub.resend(files);
+      await pub.close(waitMs);
+      for (const r of pub.resent) {
+        if (r.error !== undefined) {
+          // (said when it was found)
+          status = 2;
+          continue;
         }
-        const missing = pieces.filter((p) => !have.has(p.index));
-        if (missing.length === 0) {
+        if (!r.checked || r.id === undefined) {
           await print(
-            `${rec}: all ${pieces.length} pieces are already in the stream (${subject})\n`,
+            `${r.path}: nothing sent: not checked against the stream within --wait (${
+              pub.lastError ?? "no answer in time"
+            })\n`,
+          );
+          status = 2;
+          continue;
+        }
+        // (the damage itself was said when it was found)
+        if (r.damage !== undefined) status = 2;
+        const left = r.tail === 0
+          ? ""
+          : r.damage !== undefined
+          ? ` (${r.tail} bytes after the last whole piece not sent: not pieces, in a closed recording)`
+          : ` (${r.tail} bytes after the last whole piece left out: one still being written, or what a crash left)`;
+        if (r.queued === 0) {
+          await print(
+            `${r.path}: all ${r.pieces} pieces are already in the stream (${r.subject})${left}\n`,
           );
           continue;
         }
-        const pub = PiecePublisher.start(
-          {
-            ...opts,
-            createStream: false,
-            onNotice: (t) => printErr(`procrec: publish: ${t}\n`),
-          },
-          header.host,
-        );
-        for (const p of missing) pub.addFor(id, p);
-        const c = await pub.close(waitMs);
+        const c = pub.counts(r.id);
         await print(
-          `${rec}: sent ${c.published} of ${pieces.length} pieces to ${subject}: ${c.acked} acknowledged, ${c.pending} pending${
-            tail
-              ? ` (${tail} bytes after the last whole piece left out: one still being written, or what a crash left)`
-              : ""
-          }\n`,
+          `${r.path}: sent ${c.published} of ${r.pieces} pieces to ${r.subject}: ${c.acked} acknowledged, ${c.pending} pending${left}\n`,
         );
         if (c.pending > 0) {
+          const never = pub.unsendable(r.id);
           printErr(
-            `procrec: publish: ${rec}: ${c.pending} pieces not acknowledged (${
-              pub.lastError ?? "no acknowledgement in time"
+            `procrec: publish: ${r.path}: ${c.pending} pieces not acknowledged (${
+              never > 0
+                ? `${never} of them can never be sent as they are, said above${
+                  never < c.pending ? "; " : ""
+                }`
+                : ""
+            }${
+              never < c.pending
+                ? pub.lastError ?? "no acknowledgement in time"
+                : ""
             })\n`,
           );
           status = 2;
@@ -125,8 +131,14 @@ export function register(program: Command): void {
 async function expandSegmentDirs(recs: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const rec of recs) {
-    const st = await Deno.stat(rec).catch(() => undefined);
-    if (!st?.isDirectory) {
+    let st: Deno.FileInfo;
+    try {
+      st = await Deno.stat(rec);
+    } catch (e) {
+      // (before anything is sent)
+      throw new Error(`Cannot publish "${rec}": ${(e as Error).message}`);
+    }
+    if (!st.isDirectory) {
       out.push(rec);
       continue;
     }

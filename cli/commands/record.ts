@@ -460,6 +460,10 @@ export function register(program: Command): void {
               p.gone > 0
                 ? `${p.gone} of them cannot be sent: their segments were deleted (--keep) before the stream acknowledged them; `
                 : ""
+            }${
+              p.unsendable > 0
+                ? `${p.unsendable} of them the stream can never take as they are (above its max_payload or its message size limit: named above), nor can publish; `
+                : ""
             }the local ${
               segments ? "segments hold" : "recording holds"
             } the others; send them with: procrec publish ${result.path} --to ${flags.publish}\n`,

@@ -148,6 +148,8 @@ export interface RecordResult {
     lastError?: string;
     /** Pending pieces whose file was deleted before they were acknowledged. */
     gone: number;
+    /** Pending pieces that can never be sent as they are (too large). */
+    unsendable: number;
   };
 }
 
@@ -430,6 +432,24 @@ export async function recordSession(
       : RecordingWriter.start(reserved!, header, publishing);
     const w = writer;
     const segments = seg ? writer as SegmentWriter : undefined;
+    if (pub && segments) {
+      // what earlier runs into this directory left unpublished (a recorder
+      // killed, or the stream away when it ended: the unit restarts it) is
+      // sent too: the publisher asks the stream which pieces it holds, as
+      // `procrec publish DIR/` does (found by review: they stayed on the
+      // host, and the collected chain read as tampered)
+      const { listSegments } = await import("../log/segment_directory.ts");
+      const earlier = (await listSegments(segments.dir)).segments
+        .map((s) => s.path).filter((p) => p !== segments.path);
+      if (earlier.length > 0) {
+        pub.resend(
+          earlier,
+          `the ${earlier.length} ${
+            earlier.length === 1 ? "segment" : "segments"
+          } earlier runs left in ${segments.dir}`,
+        );
+      }
+    }
     // the replay's analysis, fed live: its summary is the replay summary;
     // always on (segment mode), a summary in memory bounded by the live
     // processes instead (the full analysis grows with every process seen)
@@ -675,6 +695,7 @@ export async function recordSession(
         ...await pub.close(opts.publish!.closeTimeoutMs),
         lastError: pub.lastError,
         gone: pub.gone,
+        unsendable: pub.unsendable(),
       };
     }
     if (child && commandStatus === undefined) {
