@@ -4,16 +4,21 @@
  * id and final hash. Pure: fed what the verifier read of each member.
  *
  * Levels, as `procrec verify DIR` gives them: a link whose hash does not
- * match, or a segment naming no predecessor after another, is `tampered`; a
- * predecessor missing from the bundle (between two bundled segments) is
- * `incomplete`; a deletion by retention that a header records, and an
- * unclean end (a recorder killed, a full disk), are `note`s. Segments before
- * the first one bundled (`bundle create --from`) are not asked for: no gap.
+ * match, or a segment naming no predecessor after one of its run, is
+ * `tampered`; a predecessor missing from the bundle (after a bundled segment
+ * of its chain, or before a chain that begins later than the oldest bundled
+ * segment) is `incomplete`, whatever a header says of retention (it deletes
+ * the oldest segments first); a deletion by retention that a header records
+ * before the oldest bundled segment, and an unclean end (a recorder killed,
+ * a full disk), are `note`s. Segments before the first one bundled (`bundle
+ * create --from`) are not asked for: no gap. A folder may hold several
+ * chains, as a directory may (`segmentChains`: a recording without segment
+ * header stands alone); each link is checked within its chain.
  *
  * @module
  */
 import type { RecordingHeader } from "../log/mod.ts";
-import { segmentStart } from "../log/segment_directory.ts";
+import { segmentChains, segmentStart } from "../log/segment_directory.ts";
 import { equalBytes, toHex } from "../log/_hash.ts";
 import { RECORDINGS_DIR } from "./manifest.ts";
 import type { Finding } from "./verify_result.ts";
@@ -53,9 +58,11 @@ export interface LinkedMember {
 export function uncleanEndsAccounted(members: LinkedMember[]): Set<string> {
   const out = new Set<string>();
   for (const set of segmentSets(members)) {
+    const places = segmentChains(set);
     for (const [i, m] of set.entries()) {
       const p = m.header.segment?.previous;
-      const prev = set[i - 1];
+      const before = places[i].before;
+      const prev = before === undefined ? undefined : set[before];
       if (
         prev && p && !p.closed && p.id === prev.header.segment?.id &&
         equalBytes(p.finalHash, prev.finalHash)
@@ -115,25 +122,43 @@ function segmentSets(members: LinkedMember[]): LinkedMember[][] {
  */
 export function checkSegmentLinks(members: LinkedMember[]): Finding[] {
   const findings: Finding[] = [];
+  // (by id; a recording without segment header, id "", by its name)
+  const claimKey = (l: { id: string; name: string }) =>
+    l.id !== "" ? l.id : `name:${l.name}`;
   for (const set of segmentSets(members)) {
     const deletedBy = new Map<string, string>();
     for (const m of set) {
       for (const d of m.header.segment?.deleted ?? []) {
-        deletedBy.set(d.id, m.name);
+        deletedBy.set(claimKey(d), m.name);
       }
     }
+    const places = segmentChains(set);
+    // only a gap before the oldest segment can be retention
+    const oldest = set.find((m) => m.header.segment !== undefined);
     for (const [i, m] of set.entries()) {
-      const p = m.header.segment?.previous;
-      const prev = set[i - 1];
+      const seg = m.header.segment;
+      const p = seg?.previous;
+      const before = places[i].before;
+      const prev = before === undefined ? undefined : set[before];
       const say = (level: Finding["level"], message: string) =>
         findings.push({ level, member: m.name, message });
-      if (!m.header.segment) {
-        say("tampered", "is not a segment, yet it is bundled as one");
-        continue;
-      }
+      // (a recording without segment header stands alone, as in a directory)
+      if (!seg) continue;
       if (prev === undefined) {
-        const by = p ? deletedBy.get(p.id) : undefined;
-        if (p && by) {
+        const by = p ? deletedBy.get(claimKey(p)) : undefined;
+        if (p && m !== oldest) {
+          // a chain beginning after the oldest segment, its predecessor gone
+          say(
+            "incomplete",
+            `its predecessor ${p.name} (id ${p.id}) is not in the bundle${
+              by
+                ? `, yet ${by} says retention deleted it: retention deletes the oldest segments first, and ${
+                  oldest!.name
+                } is older`
+                : ""
+            }`,
+          );
+        } else if (p && by) {
           say(
             "note",
             `the segments before it were deleted by retention (the last one, ${p.name}; named in ${by})`,
@@ -141,23 +166,31 @@ export function checkSegmentLinks(members: LinkedMember[]): Finding[] {
         }
         continue;
       }
-      const prevId = prev.header.segment?.id;
+      // (a link to a recording without segment header names it by id "")
+      const prevId = prev.header.segment?.id ?? "";
       if (!p) {
         say(
           "tampered",
-          `names no predecessor, but ${prev.name} comes before it`,
+          `names no predecessor, but ${prev.name} of its run comes before it`,
         );
       } else if (p.id !== prevId) {
-        const by = deletedBy.get(p.id);
-        if (by) {
+        const named = set.find((x) => x !== m && x.header.segment?.id === p.id);
+        const by = deletedBy.get(claimKey(p));
+        if (named) {
           say(
-            "note",
-            `segments between ${prev.name} and it were deleted by retention (named in ${by})`,
+            "tampered",
+            `names ${named.name} as its predecessor, but its chain goes on from there to ${prev.name} (two segments name one predecessor, or one is a copy)`,
           );
         } else {
+          // (retention deletes the oldest segments first: never one after
+          // a segment still there; found by review)
           say(
             "incomplete",
-            `its predecessor ${p.name} (id ${p.id}) is not in the bundle (the segment before it is ${prev.name})`,
+            `its predecessor ${p.name} (id ${p.id}) is not in the bundle (the segment before it is ${prev.name})${
+              by
+                ? `; ${by} says retention deleted it, but retention deletes the oldest segments first and ${prev.name} is still there`
+                : ""
+            }`,
           );
         }
       } else if (!equalBytes(p.finalHash, prev.finalHash)) {

@@ -4,10 +4,17 @@
  * segments. Needs `--allow-read`.
  *
  * Levels: a broken link or a damaged segment is `tampered`; a segment
- * missing without a record is `incomplete`; a segment deleted by retention
- * (named in a later header), an unclean end that the next segment accounts
- * for, a disk-full loss, and the newest segment of a live writer are
- * `note`s: said, not failures.
+ * missing without a record is `incomplete`, and so is one missing after a
+ * segment of its chain that is there, whatever a header says (retention
+ * deletes the oldest first); a segment deleted by retention (named in a
+ * later header, before the oldest segment there), an unclean end that the
+ * next segment accounts for, a disk-full loss, and the newest segment of a
+ * live writer are `note`s: said, not failures.
+ *
+ * A directory holding several chains (`collect`'s `DIR/<host>/`: a
+ * service's segments, another segment directory's, one-off recordings) is
+ * verified chain by chain, each link within its chain, with one line per
+ * chain saying what it holds and how it verified.
  *
  * @module
  */
@@ -63,18 +70,20 @@ export async function verifySegments(
     // the readers check digests, chains, trailers and links as they go
   }
   const findings: Finding[] = [];
-  const first = set.all.indexOf(set.segments[0]);
-  const after = set.all.length - first - set.segments.length;
-  if (first > 0 || after > 0) {
+  // (with several chains, those covering the span need not be side by
+  // side: a one-off recording's end is not known before it is read)
+  const chosen = new Set(set.segments);
+  const firstAt = set.all.indexOf(set.segments[0]);
+  const before = set.all.filter((s, i) => i < firstAt && !chosen.has(s));
+  const after = set.all.filter((s, i) => i > firstAt && !chosen.has(s));
+  if (before.length > 0 || after.length > 0) {
     const names = (l: { name: string }[]) =>
       l.length === 1 ? l[0].name : `${l[0].name} to ${l[l.length - 1].name}`;
     const outside = [
-      first > 0
-        ? `${first} before (${names(set.all.slice(0, first))})`
+      before.length > 0
+        ? `${before.length} before (${names(before)})`
         : undefined,
-      after > 0
-        ? `${after} after (${names(set.all.slice(set.all.length - after))})`
-        : undefined,
+      after.length > 0 ? `${after.length} after (${names(after)})` : undefined,
     ].filter((x) => x !== undefined).join(", ");
     findings.push({
       level: "note",
@@ -95,11 +104,11 @@ export async function verifySegments(
   }
   const recordings: RecordingCheck[] = [];
   const reads = set.segmentsRead;
-  for (const [i, s] of reads.entries()) {
+  for (const s of reads) {
     const r = s.report;
     const name = s.entry.name;
-    // the next segment of the directory, read or not (outside --from/--to)
-    const next = set.all[set.all.indexOf(s.entry) + 1] ?? reads[i + 1]?.entry;
+    // the next segment of its chain, read or not (outside --from/--to)
+    const next = set.chainOf(s.entry).after;
     // (a successor that says this segment was closed accounts for no loss
     // in it: found by review, one cut after its close passed)
     const link = next?.header.segment?.previous;
@@ -115,7 +124,7 @@ export async function verifySegments(
         message += "; the next segment links to it and records the loss";
       } else if (
         p.type === "truncated" && next === undefined && options.writerAlive &&
-        !s.entry.closed
+        !s.entry.closed && s.entry === set.all.at(-1)
       ) {
         // (a live recorder writes NAME.incomplete: a closed name cut short
         // is no segment being written, whatever writer.pid says; found by
@@ -152,6 +161,8 @@ export async function verifySegments(
       message: g.message,
     });
   }
+  // one line per chain, first, when there are several
+  if (set.chains.length > 1) findings.unshift(...chainLines(set, findings));
   return settle({
     path: paths.join(" "),
     kind: "recording",
@@ -159,5 +170,53 @@ export async function verifySegments(
     members: [],
     recordings,
     findings,
+  });
+}
+
+/**
+ * One note per chain of `set`: its recordings, runs, and the worst of the
+ * findings on its members (a recording without segment header on its own).
+ */
+function chainLines(set: SegmentSetReader, findings: Finding[]): Finding[] {
+  const worst = new Map<string, Finding["level"]>();
+  for (const f of findings) {
+    if (f.member === undefined || f.level === "note") continue;
+    const was = worst.get(f.member);
+    if (was !== "tampered") worst.set(f.member, f.level);
+  }
+  const read = new Set(set.segmentsRead.map((s) => s.entry));
+  const n = set.chains.length;
+  return set.chains.map((chain, i) => {
+    const levels = new Set(chain.map((s) => worst.get(s.name)));
+    const state = levels.has("tampered")
+      ? "TAMPERED"
+      : levels.has("incomplete")
+      ? "INCOMPLETE"
+      : chain.every((s) => !read.has(s))
+      ? "not read (outside --from/--to)"
+      : "intact";
+    const first = chain[0];
+    if (chain.length === 1 && !first.header.segment) {
+      return {
+        level: "note",
+        message: `chain ${
+          i + 1
+        } of ${n}: ${first.name}, a recording of its own (no segment header): ${state}`,
+      };
+    }
+    const runs = [
+      ...new Set(chain.flatMap((s) => s.header.segment?.run ?? [])),
+    ].map((r) => r.slice(0, 8));
+    const span = chain.length === 1
+      ? first.name
+      : `${first.name} to ${chain[chain.length - 1].name}`;
+    return {
+      level: "note",
+      message: `chain ${i + 1} of ${n}: ${chain.length} segment${
+        chain.length === 1 ? "" : "s"
+      } (${span}), run${runs.length === 1 ? "" : "s"} ${
+        runs.join(", ")
+      }: ${state}`,
+    };
   });
 }

@@ -33,10 +33,15 @@ Examples:
 
 A segment directory (record -o DIR/ --rotate), or several segment files, is
 verified as one recording: each segment's chain and trailer, and each link
-(every header names its predecessor's id and final hash). A segment deleted
-by retention (a later header names it), an unclean end that the next segment
-records, and the newest segment of a live recorder are notes; a segment
-missing without a record fails (incomplete), a broken link fails (tampered).
+(every header names its predecessor's id and final hash). A directory that
+holds several chains (collect's DIR/<host>/: a service's segments, another
+segment directory's, one-off recordings) is verified chain by chain, with a
+line for each. Retention deletes the oldest segments first: a segment deleted
+before the oldest one there (a later header names it), an unclean end that
+the next segment records, and the newest segment of a live recorder are
+notes; a segment missing without a record, or after a segment of its chain
+that is there (whatever a header says), fails (incomplete), a broken link
+fails (tampered).
 --from/--to verify only the segments covering a span (absolute UTC times,
 ISO-8601; offsets such as 90s from the oldest segment's start; or clock
 times on its day) and the links between them; the segments outside are

@@ -130,12 +130,13 @@ export function checkHeaderFields(
         c.uint(d, "events", `${at}.events`);
       });
     }
+    c.uint(seg, "deletedEvents", "segment.deletedEvents", true);
     if (seg.alive !== undefined && !Array.isArray(seg.alive)) {
       fail(
         "segment.alive",
         `is ${
           describe(seg.alive)
-        }, expected an array of encoded process_snapshot events`,
+        }, expected an array of encoded events (process_snapshot, accounts, image_hash)`,
       );
     }
   }

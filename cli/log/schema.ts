@@ -209,7 +209,20 @@ export interface SegmentInfo {
   };
   /** Segments retention deleted since the previous segment began, oldest first. */
   deleted?: DeletedSegment[];
-  /** Processes alive at the segment's start, as encoded `process_snapshot` events. */
+  /**
+   * Events in all the segments of the chain that retention deleted before
+   * this segment began (those of `deleted` included, and those named in
+   * headers retention deleted since): the running total a reader gives as
+   * the loss before the oldest segment there. Absent when unknown (and in
+   * segments of recorders that predate it, which readers ignore).
+   */
+  deletedEvents?: number;
+  /**
+   * What stands at the segment's start, as encoded events: the latest
+   * `accounts`, then each process alive as a `process_snapshot`, followed
+   * by its image's `image_hash` when it had come (`execT` the snapshot's
+   * `t`). Readers that predate the accounts and hashes skip them.
+   */
   alive: unknown[];
 }
 

@@ -180,6 +180,79 @@ export function sortSegments(segments: SegmentEntry[]): void {
   );
 }
 
+/** Where one recording of a directory stands among its chains. */
+export interface ChainPlace {
+  /** Its chain, numbered from 0 in the order of each chain's oldest recording. */
+  chain: number;
+  /** The index (in the list given) of the recording before it in its chain. */
+  before?: number;
+}
+
+/**
+ * The chains of a directory's recordings, `entries` oldest first (as
+ * {@link sortSegments} leaves them): one {@link ChainPlace} per entry. Pure.
+ *
+ * One directory may hold several chains: `collect` writes every recording of
+ * a host into `DIR/<host>/`, a service's segments and a one-off recording
+ * alike, and two segment directories of one host too. A recording joins
+ * the chain of the predecessor its header names; one whose predecessor is
+ * not there joins the chain of its own run (a gap inside a run); a
+ * recording without a segment header, and a segment naming no predecessor
+ * of a run not seen yet (a recorder started in an empty directory), begins
+ * a chain. A segment whose predecessor is not there and whose run is new
+ * begins a chain too: the run before it cannot be told from another
+ * directory's (the reader decides whether the gap before it can be
+ * retention).
+ *
+ * @example
+ * ```ts
+ * import { segmentChains } from "./segment_directory.ts";
+ * const seg = (id: string, run: string, previous?: string) => ({
+ *   name: `${id}.cbor`,
+ *   header: { segment: { id, run, index: 0, startUtcNs: 0n, alive: [],
+ *     ...(previous ? { previous: { name: `${previous}.cbor`, id: previous,
+ *       finalHash: new Uint8Array(32), closed: true } } : {}) } },
+ * }) as never;
+ * const plain = { name: "one-off.cbor", header: {} } as never;
+ * const places = segmentChains([seg("a", "r"), plain, seg("b", "r", "a"), seg("c", "s")]);
+ * const got = places.map((p) => `${p.chain}:${p.before ?? "-"}`).join(" ");
+ * if (got !== "0:- 1:- 0:0 2:-") throw new Error(got);
+ * ```
+ */
+export function segmentChains(
+  entries: readonly { name: string; header: RecordingHeader }[],
+): ChainPlace[] {
+  const places: ChainPlace[] = [];
+  // each chain's newest entry so far, and the chain of each segment id, run
+  // id and (for links to a recording without segment header, id "") name
+  const newest: number[] = [];
+  const byId = new Map<string, number>();
+  const byRun = new Map<string, number>();
+  const byName = new Map<string, number>();
+  for (const [i, e] of entries.entries()) {
+    const s = e.header.segment;
+    let chain: number | undefined;
+    if (s) {
+      const p = s.previous;
+      if (p) chain = p.id !== "" ? byId.get(p.id) : byName.get(p.name);
+      chain ??= byRun.get(s.run);
+    }
+    if (chain === undefined) {
+      chain = newest.length;
+      newest.push(i);
+      places.push({ chain });
+    } else {
+      places.push({ chain, before: newest[chain] });
+      newest[chain] = i;
+    }
+    if (s) {
+      byId.set(s.id, chain);
+      byRun.set(s.run, chain);
+    } else byName.set(e.name, chain);
+  }
+  return places;
+}
+
 /** Reads the header of one recording file as a {@link SegmentEntry}. */
 export async function readSegmentEntry(path: string): Promise<SegmentEntry> {
   const header = await readHeader(path);

@@ -4,9 +4,16 @@
  * reader, and the links between them (each header names its predecessor's id
  * and final hash). Needs `--allow-read`.
  *
+ * - A directory may hold several chains (`collect`'s `DIR/<host>/` holds a
+ *   service's segments and a host's one-off recordings alike): each link is
+ *   checked within its chain ({@link segmentChains}), a recording without a
+ *   segment header stands alone, and the recordings are read in time order.
  * - A segment that is not there is a gap, not an error: a `lost` event of
  *   reason `retention` (a later header says retention deleted it, with its
  *   event count) or `segment_missing`, and a problem of type `gap`.
+ *   Retention deletes the oldest segments of a directory first, so only a
+ *   gap before the oldest segment there can be retention: a gap after a
+ *   segment that is there is `segment_missing`, whatever a header says.
  * - A predecessor that was never closed (its recorder died) is a `lost`
  *   event of reason `unclean_end`, count unknown; one that the disk filled
  *   is followed by the `disk` loss its successor recorded.
@@ -35,6 +42,7 @@ import {
   listSegments,
   readSegmentEnd,
   readSegmentEntry,
+  segmentChains,
   type SegmentEntry,
   type SegmentListProblem,
   sortSegments,
@@ -86,6 +94,50 @@ export interface SegmentGap {
   message: string;
 }
 
+/** Where a recording stands in its chain ({@link SegmentSetReader.chainOf}). */
+export interface ChainLink {
+  /** Its chain: an index of {@link SegmentSetReader.chains}. */
+  chain: number;
+  /** The recording before it in its chain, if one is there. */
+  before?: SegmentEntry;
+  /** The recording after it in its chain, if one is there. */
+  after?: SegmentEntry;
+}
+
+/** The chains of the recordings found, and what reading them gave. */
+interface ChainIndex {
+  chains: SegmentEntry[][];
+  links: Map<SegmentEntry, ChainLink>;
+  /** The oldest segment found: only a gap before it can be retention. */
+  oldest?: SegmentEntry;
+  /**
+   * Each recording read, by any of the readers of one set (one per boot):
+   * `null` when it could not be opened.
+   */
+  reads: Map<SegmentEntry, SegmentRead | null>;
+}
+
+function chainIndex(all: SegmentEntry[]): ChainIndex {
+  const chains: SegmentEntry[][] = [];
+  const links = new Map<SegmentEntry, ChainLink>();
+  for (const [i, place] of segmentChains(all).entries()) {
+    const entry = all[i];
+    const link: ChainLink = { chain: place.chain };
+    if (place.before !== undefined) {
+      link.before = all[place.before];
+      links.get(link.before)!.after = entry;
+    }
+    links.set(entry, link);
+    (chains[place.chain] ??= []).push(entry);
+  }
+  return {
+    chains,
+    links,
+    oldest: all.find((s) => s.header.segment !== undefined),
+    reads: new Map(),
+  };
+}
+
 /** A directory or a list of segment files read as one recording. */
 export class SegmentSetReader implements RecordingSource {
   readonly report: RecordingReport;
@@ -97,6 +149,27 @@ export class SegmentSetReader implements RecordingSource {
   #before: SegmentSetReader | undefined;
   /** The segment being read (its bytes are in the report once it is done). */
   #current: RecordingReader | undefined;
+  #index: ChainIndex;
+  #filesOnly: boolean;
+
+  /**
+   * The chains of every recording found (not only those read), each oldest
+   * first: one for a segment directory, more where one directory holds
+   * several (`collect`'s `DIR/<host>/`: a service's segments, another
+   * segment directory's, each one-off recording on its own).
+   */
+  get chains(): SegmentEntry[][] {
+    return this.#index.chains;
+  }
+
+  /** Where `entry` (one of {@link all}) stands in its chain. */
+  chainOf(entry: SegmentEntry): ChainLink {
+    const link = this.#index.links.get(entry);
+    if (!link) {
+      throw new Error(`${entry.name} is not a recording of "${this.name}"`);
+    }
+    return link;
+  }
 
   /**
    * Bytes of the segments read so far, the one being read included (the
@@ -116,7 +189,12 @@ export class SegmentSetReader implements RecordingSource {
     /** Files that are not readable recordings. */
     readonly unreadable: SegmentListProblem[],
     readonly skippedBefore: boolean,
+    index: ChainIndex,
+    /** Files given one by one: the gap before each chain's first is not asked for. */
+    filesOnly: boolean,
   ) {
+    this.#index = index;
+    this.#filesOnly = filesOnly;
     this.report = {
       name,
       bytes: 0,
@@ -190,8 +268,11 @@ export class SegmentSetReader implements RecordingSource {
       );
     }
     const { fromUtcNs, toUtcNs } = options;
-    const chosen = all.filter((s, i) => {
-      const next = all[i + 1];
+    const index = chainIndex(all);
+    // (a segment ends where the next of its chain begins: another chain's
+    // next recording says nothing of where this one ends)
+    const chosen = all.filter((s) => {
+      const next = index.links.get(s)!.after;
       if (fromUtcNs !== undefined && next && next.startUtcNs <= fromUtcNs) {
         return false;
       }
@@ -210,6 +291,8 @@ export class SegmentSetReader implements RecordingSource {
       all,
       unreadable,
       chosenOnly || chosen[0] !== all[0],
+      index,
+      chosenOnly,
     );
     reader.#onClose = options.onClose;
     return reader;
@@ -272,6 +355,8 @@ export class SegmentSetReader implements RecordingSource {
         this.all,
         i === 0 ? this.unreadable : [],
         i === 0 ? this.skippedBefore : true,
+        this.#index,
+        this.#filesOnly,
       );
       if (i === boots.length - 1) r.#onClose = this.#onClose;
       return r;
@@ -338,10 +423,20 @@ export class SegmentSetReader implements RecordingSource {
     const r = this.report;
     const base = this.header;
     const live = new LiveProcesses();
-    const deletedBy = new Map<string, { events: number; by: string }>();
+    // (by id; a recording without segment header, id "", by its name)
+    const claimKey = (l: { id: string; name: string }) =>
+      l.id !== "" ? l.id : `name:${l.name}`;
+    // (the id a link names it by: "" for a recording without segment header)
+    const idOf = (s: SegmentEntry) => s.header.segment?.id ?? "";
+    const deletedBy = new Map<
+      string,
+      { events: number; by: string; total?: number }
+    >();
     for (const s of this.all) {
+      // (the header's running total counts every deletion before it)
+      const total = s.header.segment?.deletedEvents;
       for (const d of s.header.segment?.deleted ?? []) {
-        deletedBy.set(d.id, { events: d.events, by: s.name });
+        deletedBy.set(claimKey(d), { events: d.events, by: s.name, total });
       }
     }
     for (const u of this.unreadable) {
@@ -353,13 +448,12 @@ export class SegmentSetReader implements RecordingSource {
       // (an empty file a crash left holds nothing of the chain)
       if (!u.empty) r.chainIntact = false;
     }
-    // the boot before's last segment, read whole: the first segment's link
-    // is checked against it, its gaps named but no loss of this boot's
-    const before = this.#before;
-    const beforeLast = before?.segmentsRead.at(-1);
-    let prev: SegmentRead | undefined =
-      beforeLast?.entry === before?.segments.at(-1) ? beforeLast : undefined;
-    const crossBoot = prev !== undefined;
+    // every link is checked against the recording before it in its chain,
+    // if it was read (here, or by the reader of the boot before: its gaps
+    // named, but no loss of this boot's)
+    const { reads, oldest } = this.#index;
+    const mine = new Set(this.segments);
+    let lastRead: SegmentEntry | undefined;
     let complete = true;
     for (const [i, entry] of this.segments.entries()) {
       const h = entry.header;
@@ -368,6 +462,11 @@ export class SegmentSetReader implements RecordingSource {
       const startT = Number(
         entry.startUtcNs - BigInt(base.timeBase.utcNs),
       );
+      const prior = this.chainOf(entry).before;
+      const prev = prior ? reads.get(prior) : undefined;
+      // (what the boot before lost is not this boot's)
+      const bootBefore = this.#before !== undefined &&
+        (prior ? !mine.has(prior) : i === 0);
       const pre: ProcEvent[] = [];
       const gap = (g: SegmentGap, lost?: ProcEvent) => {
         this.gaps.push(g);
@@ -376,8 +475,7 @@ export class SegmentSetReader implements RecordingSource {
           type: g.reason === "chain" ? "chain" : "gap",
           reason: `${entry.name}: ${g.message}`,
         });
-        // (what the boot before lost is not this boot's)
-        if (lost && !(crossBoot && i === 0)) pre.push(lost);
+        if (lost && !bootBefore) pre.push(lost);
       };
       const lostEvent = (
         reason: "retention" | "segment_missing" | "unclean_end",
@@ -391,59 +489,103 @@ export class SegmentSetReader implements RecordingSource {
         count: count ?? 0,
         ...(count === undefined ? { countUnknown: true } : {}),
       });
+      // a predecessor missing after a segment of its chain that is there:
+      // retention deletes the oldest segments first, so this gap is no
+      // retention, whatever a header says (found by review: a forged
+      // record of a deleted middle segment verified intact)
+      const missingAfter = (p: { id: string; name: string }, bName: string) => {
+        const d = deletedBy.get(claimKey(p));
+        gap(
+          {
+            after: entry.name,
+            reason: "segment_missing",
+            message:
+              `its predecessor ${p.name} (id ${p.id}) is not there (the segment before it is ${bName})${
+                d
+                  ? `; ${d.by} says retention deleted it, but retention deletes the oldest segments first and ${bName} is still there`
+                  : ""
+              }`,
+          },
+          lostEvent("segment_missing"),
+        );
+        complete = false;
+      };
       const p = seg?.previous;
-      if (prev === undefined) {
-        // segments not asked for are no gap; a deletion by retention is
-        if (p && (!this.skippedBefore || deletedBy.has(p.id))) {
-          const d = deletedBy.get(p.id);
+      if (!seg) {
+        // a recording without segment header stands alone: no link
+      } else if (prior === undefined) {
+        // the first recording of its chain: what came before it is not
+        // there; files given one by one ask for nothing before them, but a
+        // deletion by retention is said
+        const d = p ? deletedBy.get(claimKey(p)) : undefined;
+        if (p && (!this.#filesOnly || d)) {
+          // (only the oldest segment can follow a retention gap: a chain
+          // beginning later, its predecessor gone, is read as missing)
+          const retention = d !== undefined && entry === oldest;
           gap(
-            d
+            retention
               ? {
                 after: entry.name,
                 reason: "retention",
-                events: d.events,
+                events: d.total,
                 message:
-                  `the segments before it were deleted by retention (the last one, ${p.name}, held ${d.events} events; named in ${d.by})`,
+                  `the segments before it were deleted by retention (the last one, ${p.name}, held ${d.events} events; named in ${d.by}, which counts ${
+                    d.total ?? "an unknown number of"
+                  } events deleted in all)`,
               }
               : {
                 after: entry.name,
                 reason: "segment_missing",
                 message:
-                  `its predecessor ${p.name} (id ${p.id}) is not there, and no header says retention deleted it`,
+                  `its predecessor ${p.name} (id ${p.id}) is not there, ${
+                    d
+                      ? `yet ${d.by} says retention deleted it: retention deletes the oldest segments first, and ${oldest?.name} is older`
+                      : "and no header says retention deleted it"
+                  }`,
               },
-            lostEvent(d ? "retention" : "segment_missing", d?.events),
+            lostEvent(
+              retention ? "retention" : "segment_missing",
+              retention ? d.total : undefined,
+            ),
           );
+          if (entry !== oldest) complete = false;
         }
+      } else if (prev === undefined) {
+        // the segment before it in its chain was not asked for (--from, or
+        // the boot before not read): its link is not checked, but a gap
+        // said to be retention is none
+        if (
+          p && p.id !== idOf(prior) && deletedBy.has(claimKey(p))
+        ) {
+          missingAfter(p, prior.name);
+        }
+      } else if (prev === null) {
+        // the segment before it could not be read (said): its link cannot
+        // be checked, but one naming another segment is a gap
+        if (p && p.id !== idOf(prior)) missingAfter(p, prior.name);
       } else {
-        const prevId = prev.entry.header.segment?.id;
         if (!p) {
           gap({
             after: entry.name,
             reason: "chain",
             message:
-              `it names no predecessor, but ${prev.entry.name} comes before it`,
+              `it names no predecessor, but ${prior.name} of its run comes before it`,
           });
           r.chainIntact = false;
-        } else if (p.id !== prevId) {
-          const d = deletedBy.get(p.id);
-          gap(
-            d
-              ? {
-                after: entry.name,
-                reason: "retention",
-                events: d.events,
-                message:
-                  `segments between ${prev.entry.name} and it were deleted by retention (named in ${d.by})`,
-              }
-              : {
-                after: entry.name,
-                reason: "segment_missing",
-                message:
-                  `its predecessor ${p.name} (id ${p.id}) is not there (the segment before it is ${prev.entry.name})`,
-              },
-            lostEvent(d ? "retention" : "segment_missing", d?.events),
+        } else if (p.id !== idOf(prior)) {
+          const named = this.all.find((s) =>
+            s !== entry && s.header.segment !== undefined && idOf(s) === p.id
           );
-          if (!d) complete = false;
+          if (named) {
+            // (two segments naming one predecessor: a chain never forks)
+            gap({
+              after: entry.name,
+              reason: "chain",
+              message:
+                `it names ${named.name} as its predecessor, but its chain goes on from there to ${prior.name} (two segments name one predecessor, or one is a copy)`,
+            });
+            r.chainIntact = false;
+          } else missingAfter(p, prior.name);
         } else if (
           !prev.finalHash || !equalBytes(p.finalHash, prev.finalHash)
         ) {
@@ -490,12 +632,20 @@ export class SegmentSetReader implements RecordingSource {
       }
       // the processes alive at the start, for a segment read without its
       // predecessor (or after a gap); never twice the same process
-      const afterGap = prev === undefined ||
-        pre.some((e) => e.kind === "lost");
+      const afterGap = prev == null || pre.some((e) => e.kind === "lost");
       if (seg && afterGap) {
         for (const raw of seg.alive ?? []) {
           try {
             const e = decodeEvent(raw);
+            if (e.kind === "accounts") {
+              // (the names of the users of the processes after it)
+              e.t = startT;
+              pre.push(e);
+            } else if (e.kind === "image_hash") {
+              // (the hash of the snapshot before it, paired by its time)
+              e.t = e.execT = startT;
+              if (pre.at(-1)?.pid === e.pid) pre.push(e);
+            }
             if (e.kind !== "process_snapshot") continue;
             e.start += delta;
             e.t = startT;
@@ -511,8 +661,9 @@ export class SegmentSetReader implements RecordingSource {
           }
         }
       }
-      const newRun = prev !== undefined &&
-        prev.entry.header.segment?.run !== seg?.run;
+      // (the recording read before it, of whichever chain)
+      const newRun = lastRead !== undefined &&
+        lastRead.header.segment?.run !== seg?.run;
       for (const e of pre) live.add(e);
       let reader: RecordingReader;
       try {
@@ -526,7 +677,7 @@ export class SegmentSetReader implements RecordingSource {
         });
         r.chainIntact = false;
         complete = false;
-        prev = undefined;
+        reads.set(entry, null);
         continue;
       }
       const read: SegmentRead = { entry, report: reader.report };
@@ -616,13 +767,13 @@ export class SegmentSetReader implements RecordingSource {
         this.#problem(prefixed(pr, entry.name));
       }
       // the newest segment of a live recorder is not closed yet: only a
-      // closed one counts toward completeness, and a later segment that
-      // links to an unclosed one accounts for it
-      const last = i === this.segments.length - 1;
+      // closed one counts toward completeness, and a later segment of its
+      // chain that links to an unclosed one accounts for it
+      const next = this.chainOf(entry).after;
       if (!rr.complete) {
-        const link = last
-          ? undefined
-          : this.segments[i + 1].header.segment?.previous;
+        const link = next && mine.has(next)
+          ? next.header.segment?.previous
+          : undefined;
         // (only a successor that says it was not closed accounts for it)
         const accounted = link !== undefined && link.id === seg?.id &&
           !link.closed;
@@ -631,7 +782,8 @@ export class SegmentSetReader implements RecordingSource {
           r.chainIntact = false;
         }
       }
-      prev = read;
+      reads.set(entry, read);
+      lastRead = entry;
     }
     r.complete = complete &&
       r.problems.every((x) => x.type === "gap" || x.type === "truncated");

@@ -8,14 +8,19 @@
  * - Rotation (by size or age, or {@link SegmentWriter.rotateNow}) closes the
  *   segment and opens the next between two events: no event is lost or
  *   written twice. Every segment of a run shares the run's time base.
- * - Each header lists the processes alive at its start, so a segment read
- *   alone has parents for its trees.
+ * - Each header lists what stands at its start ({@link LiveProcesses}): the
+ *   host's account names, the processes alive (image, arguments, current
+ *   name) and their images' hashes, so a segment read alone has parents
+ *   for its trees, and its running processes their hashes and users.
  * - Retention deletes closed segments only, oldest first, and the next
- *   header names each one deleted (name, span, final hash, events).
+ *   header names each one deleted (name, span, final hash, events); every
+ *   header carries the running total of events retention deleted from the
+ *   chain (`deletedEvents`), absent once it cannot be known.
  * - A full disk (ENOSPC, EDQUOT) never ends the recording: the segment is
  *   left as `NAME.incomplete` with every chunk written before, events are
  *   counted, and when a new segment can be written it starts with one `lost`
- *   event of reason `disk`.
+ *   event of reason `disk`. Each try to begin one applies retention first,
+ *   as a rotation does (the segments beyond `--keep` are what frees space).
  * - A new run in a directory links to the previous run's last segment; one
  *   still `.incomplete` (its recorder died) is linked with `closed: false`.
  *
@@ -75,6 +80,8 @@ interface ClosedSegment {
   bytes: number;
   /** Known when this run wrote it; read from the file otherwise. */
   id?: string;
+  /** The id of the segment its header names as its predecessor. */
+  previousId?: string;
   end?: { finalHash: Uint8Array; endUtcNs: bigint; events: number };
 }
 
@@ -120,8 +127,10 @@ export class SegmentWriter {
   #id = "";
   #index = 0;
   #segStartUtcNs = 0n;
-  #live = new LiveProcesses();
+  #live: LiveProcesses;
   #previous: Previous | undefined;
+  /** The predecessor the current segment's header names (its id). */
+  #currentPreviousId: string | undefined;
   #closed: ClosedSegment[] = [];
   #lastT = 0;
   /** Events counted while no segment could be written. */
@@ -138,6 +147,20 @@ export class SegmentWriter {
   #pendingDeleted: DeletedSegment[] = [];
   #segments = 0;
   #deletedTotal = 0;
+  /**
+   * Events in the segments of this chain that retention deleted, this run
+   * and the runs before (each header carries it); undefined once it cannot
+   * be known (a deletion whose events could not be read, a segment gone
+   * without a header naming its deletion, a chain begun by a recorder that
+   * did not count).
+   */
+  #deletedEvents: number | undefined = 0;
+  /**
+   * The id of the last segment of the chain retention deleted (at the
+   * start, the predecessor of the oldest segment there): the one the next
+   * deletion's header must name for the total to hold.
+   */
+  #lastDeletedId: string | undefined;
   #done = false;
 
   private constructor(header: HeaderInit, opts: SegmentWriterOptions) {
@@ -145,6 +168,7 @@ export class SegmentWriter {
     this.#header = header;
     this.#opts = opts;
     this.#now = opts.nowUtcNs ?? defaultNow;
+    this.#live = new LiveProcesses(header.os);
   }
 
   /**
@@ -210,11 +234,33 @@ export class SegmentWriter {
         startUtcNs: seg.startUtcNs,
         bytes: seg.bytes,
         id: seg.header.segment?.id,
+        previousId: seg.header.segment?.previous?.id,
       });
     }
+    this.#carryDeletedEvents(segments);
     const last = segments[segments.length - 1];
     if (last) this.#previous = await linkTo(last);
     await this.#begin(await this.#retain());
+  }
+
+  /**
+   * The total of events retention deleted before this run, from the
+   * directory's segments: the one the header naming the deletion of the
+   * oldest segment's predecessor carries (retention deletes oldest first,
+   * so that header's total counts every deletion before it). Unknown when
+   * no header names it, or that header has no total (an earlier recorder).
+   */
+  #carryDeletedEvents(segments: SegmentEntry[]): void {
+    const before = segments[0]?.header.segment?.previous;
+    this.#lastDeletedId = before?.id;
+    if (before === undefined) return; // the chain begins here: none deleted
+    this.#deletedEvents = undefined;
+    for (const s of segments) {
+      const seg = s.header.segment;
+      if (seg?.deleted?.some((d) => d.id === before.id)) {
+        this.#deletedEvents = seg.deletedEvents;
+      }
+    }
   }
 
   /** Path of the segment being written (undefined while the disk is full). */
@@ -291,7 +337,10 @@ export class SegmentWriter {
   async tick(): Promise<void> {
     const now = this.#now();
     if (!this.#w) {
-      if (now >= this.#retryAt) await this.#begin([]);
+      // (the segments beyond --keep go first, as at a rotation: on a disk
+      // they filled, deleting them is what lets the next one begin; found
+      // by review: without, events were lost until the recording ended)
+      if (now >= this.#retryAt) await this.#begin(await this.#retain());
       return;
     }
     const r = this.#opts.rotate ?? {};
@@ -358,6 +407,7 @@ export class SegmentWriter {
       startUtcNs: this.#segStartUtcNs,
       bytes: w.bytes,
       id: this.#id,
+      previousId: this.#currentPreviousId,
       end: {
         finalHash: w.lastHash,
         endUtcNs: this.#now(),
@@ -375,8 +425,11 @@ export class SegmentWriter {
     let again = 0;
     const pending = this.#pendingLoss;
     // the loss record among what was not written (found by review: it was
-    // counted as a lost event, and the events it stood for were forgotten)
-    if (pending && pending.index >= w.events + notAdded - lostNow) {
+    // counted as a lost event, and the events it stood for were forgotten).
+    // A failed write drops its chunk from the writer's count: `w.events` is
+    // then what the file holds (found by review: it was taken as what was
+    // given, a loss record written a chunk before counted twice)
+    if (pending && pending.index >= w.events) {
       lostNow -= 1;
       again = pending.count;
     }
@@ -400,10 +453,13 @@ export class SegmentWriter {
       startUtcNs: this.#segStartUtcNs,
       bytes: w.bytes,
       id: this.#id,
+      previousId: this.#currentPreviousId,
       end: {
         finalHash: w.lastHash,
         endUtcNs: this.#now(),
-        events: w.events - w.unwritten,
+        // (the events the file holds: a count less the failed chunk twice
+        // went negative, and the header naming its deletion was refused)
+        events: w.events,
       },
     });
     this.#retryAt = this.#now() + 1_000_000_000n;
@@ -437,6 +493,9 @@ export class SegmentWriter {
       startUtcNs,
       ...(this.#previous ? { previous: this.#previous } : {}),
       ...(said.length ? { deleted: said } : {}),
+      ...(this.#deletedEvents !== undefined
+        ? { deletedEvents: this.#deletedEvents }
+        : {}),
       alive: this.#live.snapshot(t).map(encodeEvent),
     };
     let w: RecordingWriter;
@@ -476,6 +535,7 @@ export class SegmentWriter {
     this.#pendingDeleted = [];
     this.#w = w;
     this.#id = id;
+    this.#currentPreviousId = this.#previous?.id;
     this.#index++;
     this.#segments++;
     this.#segStartUtcNs = startUtcNs;
@@ -538,6 +598,16 @@ export class SegmentWriter {
       }
       this.#closed.shift();
       this.#deletedTotal++;
+      // the total holds while each deletion follows the last (a segment
+      // between them gone otherwise was not counted) and its events are known
+      if (
+        end === undefined || oldest.previousId !== this.#lastDeletedId
+      ) {
+        this.#deletedEvents = undefined;
+      } else if (this.#deletedEvents !== undefined) {
+        this.#deletedEvents += end.events;
+      }
+      this.#lastDeletedId = oldest.id;
       deleted.push({
         name: oldest.name,
         id: oldest.id ?? "",
