@@ -49,6 +49,17 @@ interface Alive {
  *   s[0].t !== 10) throw new Error();
  * ```
  */
+/** How {@link LiveProcesses.snapshot} lists the processes. */
+export interface SnapshotOptions {
+  /** By start time, then pid (a parent before its child), not by pid. */
+  parentsFirst?: boolean;
+  /**
+   * Filled with the `t` of the image each snapshot names whose hash had
+   * not come, by pid (what that hash's `execT` will be, when it comes).
+   */
+  awaiting?: Map<number, number>;
+}
+
 export class LiveProcesses {
   #procs = new Map<number, Alive>();
   #accounts: Accounts | undefined;
@@ -179,12 +190,20 @@ export class LiveProcesses {
    *   h.sha256 !== "ab") throw new Error();
    * ```
    */
-  snapshot(t: number): ProcEvent[] {
+  snapshot(t: number, options: SnapshotOptions = {}): ProcEvent[] {
     const out: ProcEvent[] = [];
     if (this.#accounts !== undefined) out.push({ ...this.#accounts, t });
-    const pids = [...this.#procs.keys()].sort((a, b) => a - b);
+    const pids = [...this.#procs.keys()].sort(
+      options.parentsFirst
+        ? (a, b) =>
+          this.#procs.get(a)!.start - this.#procs.get(b)!.start || a - b
+        : (a, b) => a - b,
+    );
     for (const pid of pids) {
       const p = this.#procs.get(pid)!;
+      if (p.hash === undefined && p.imageT !== undefined) {
+        options.awaiting?.set(pid, p.imageT);
+      }
       const s: ProcessSnapshot = {
         kind: "process_snapshot",
         t,

@@ -15,14 +15,9 @@
  *
  * @module
  */
-import type {
-  Accounts,
-  ImageHash,
-  InfoField,
-  ProcessInfo,
-  ProcEvent,
-} from "../events/types.ts";
+import type { ProcEvent } from "../events/types.ts";
 import type { RecordingHeader } from "../log/mod.ts";
+import { LiveProcesses } from "../analysis/live_processes.ts";
 
 /** Version of the JSON lines layout, in its first line. */
 export const PROCREC_JSONL_VERSION = 2;
@@ -131,16 +126,6 @@ export function procrecEventLine(event: ProcEvent): string {
 }
 
 /** A process running before a span, as {@link SpanStart} keeps it. */
-interface Running {
-  ppid: number;
-  start: number;
-  info?: ProcessInfo;
-  guid?: string;
-  /** `t` of the exec, snapshot or creation whose image `info` names: what its hash names. */
-  imageT?: number;
-  /** The first answer of the hash worker for that image. */
-  hash?: ImageHash;
-}
 
 /**
  * What an export of a span writes at the span's start for the events before
@@ -173,8 +158,8 @@ interface Running {
  * ```
  */
 export class SpanStart {
-  #running = new Map<number, Running>();
-  #accounts: Accounts | undefined;
+  // (the processes running, as a segment header's alive list has them)
+  #live: LiveProcesses;
   /** The `t` each snapshot written stands for, by pid, until its hash comes. */
   #awaited = new Map<number, number>();
   #at = NaN;
@@ -182,75 +167,13 @@ export class SpanStart {
   processes = 0;
 
   /** `os`: the recording's (a Linux fork without exec runs its creator's image). */
-  constructor(readonly os: string) {}
+  constructor(readonly os: string) {
+    this.#live = new LiveProcesses(os);
+  }
 
   /** Takes an event before the span, in the recording's order. */
   observe(e: ProcEvent): void {
-    switch (e.kind) {
-      case "process_create":
-      case "process_snapshot": {
-        const own = e.info;
-        const told = own !== undefined &&
-          (own.image !== undefined || own.argv !== undefined ||
-            own.cmdline !== undefined);
-        let info = own;
-        if (!told && e.kind === "process_create" && this.os === "linux") {
-          // (as the analysis names it: the creator's image when another
-          // process than the parent created it, else the parent's)
-          const by = (e.creatorPid !== e.ppid
-            ? this.#running.get(e.creatorPid)
-            : undefined) ?? this.#running.get(e.ppid);
-          info = forkInfo(own, by?.info);
-        }
-        const p: Running = { ppid: e.ppid, start: e.start };
-        if (info !== undefined) p.info = info;
-        if (e.guid !== undefined) p.guid = e.guid;
-        // (an image a snapshot or a creation names is hashed; a fork's is
-        // its parent's, hashed for the parent)
-        if (told || (e.kind === "process_snapshot" && own !== undefined)) {
-          p.imageT = e.t;
-        }
-        this.#running.set(e.pid, p);
-        break;
-      }
-      case "exec": {
-        const p = this.#running.get(e.pid);
-        if (p === undefined) break;
-        p.info = e.info;
-        p.imageT = e.t;
-        delete p.hash;
-        break;
-      }
-      case "comm": {
-        // (the process's own name: its main thread's, as /proc/PID/comm)
-        const p = this.#running.get(e.pid);
-        if (p === undefined || e.tid !== e.pid) break;
-        const info: ProcessInfo = {
-          ...(p.info ?? { from: {} }),
-          comm: e.comm,
-        };
-        info.from = { ...info.from, comm: "kernel" };
-        const flawed = withField(info.notUtf8, "comm", e.notUtf8 === true);
-        if (flawed === undefined) delete info.notUtf8;
-        else info.notUtf8 = flawed;
-        p.info = info;
-        break;
-      }
-      case "image_hash": {
-        const p = this.#running.get(e.pid);
-        // (the first answer stands, as in the analysis)
-        if (p !== undefined && p.imageT === e.execT && p.hash === undefined) {
-          p.hash = e;
-        }
-        break;
-      }
-      case "process_exit":
-        this.#running.delete(e.pid);
-        break;
-      case "accounts":
-        this.#accounts = e;
-        break;
-    }
+    this.#live.add(e);
   }
 
   /**
@@ -259,29 +182,12 @@ export class SpanStart {
    */
   events(t: number): ProcEvent[] {
     this.#at = t;
-    const out: ProcEvent[] = [];
-    if (this.#accounts !== undefined) out.push({ ...this.#accounts, t });
-    // (parents first: a parent starts before its child)
-    const running = [...this.#running].sort(([pa, a], [pb, b]) =>
-      a.start - b.start || pa - pb
-    );
-    for (const [pid, p] of running) {
-      out.push({
-        kind: "process_snapshot",
-        t,
-        pid,
-        tid: pid,
-        ppid: p.ppid,
-        start: p.start,
-        ...(p.info !== undefined ? { info: p.info } : {}),
-        ...(p.guid !== undefined ? { guid: p.guid } : {}),
-      });
-      if (p.hash !== undefined) out.push({ ...p.hash, t, execT: t });
-      else if (p.imageT !== undefined) this.#awaited.set(pid, p.imageT);
-    }
-    this.processes += running.length;
-    this.#running.clear();
-    this.#accounts = undefined;
+    const out = this.#live.snapshot(t, {
+      parentsFirst: true,
+      awaiting: this.#awaited,
+    });
+    this.processes += this.#live.size;
+    this.#live = new LiveProcesses(this.os);
     return out;
   }
 
@@ -297,61 +203,4 @@ export class SpanStart {
     this.#awaited.delete(e.pid);
     return { ...e, execT: this.#at };
   }
-}
-
-/** The fields {@link ProcessInfo.notUtf8} lists, in its order. */
-const INFO_FIELDS: readonly InfoField[] = [
-  "image",
-  "argv",
-  "comm",
-  "cwd",
-  "cred",
-  "file",
-  "ns",
-  "cgroup",
-];
-
-/** `list` with `field` in it (`on`) or not, in {@link INFO_FIELDS} order; none when empty. */
-function withField(
-  list: InfoField[] | undefined,
-  field: InfoField,
-  on: boolean,
-): InfoField[] | undefined {
-  const set = new Set(list);
-  if (on) set.add(field);
-  else set.delete(field);
-  const out = INFO_FIELDS.filter((f) => set.has(f));
-  return out.length > 0 ? out : undefined;
-}
-
-/**
- * What a fork that did not exec runs: its own fields, with the image and
- * arguments (and the name, if it has none) of the process it was forked
- * from, their provenance and flaws with them.
- */
-function forkInfo(
-  own: ProcessInfo | undefined,
-  of: ProcessInfo | undefined,
-): ProcessInfo | undefined {
-  if (of === undefined || (of.image === undefined && of.argv === undefined)) {
-    return own;
-  }
-  const info: ProcessInfo = { ...(own ?? { from: {} }) };
-  info.from = { ...info.from };
-  let flawed = info.notUtf8;
-  const take = (f: "image" | "argv" | "comm") => {
-    if (of[f] === undefined) return;
-    if (f === "argv") info.argv = of.argv;
-    else info[f] = of[f];
-    const source = of.from[f];
-    if (source !== undefined) info.from[f] = source;
-    else delete info.from[f];
-    flawed = withField(flawed, f, of.notUtf8?.includes(f) === true);
-  };
-  take("image");
-  take("argv");
-  if (info.comm === undefined) take("comm");
-  if (flawed === undefined) delete info.notUtf8;
-  else info.notUtf8 = flawed;
-  return info;
 }
