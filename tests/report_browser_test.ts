@@ -889,6 +889,62 @@ Deno.test("report: hostile argv and image names are shown as text, never run or 
   });
 });
 
+Deno.test("report: a process named as a kernel thread shows its real image in its row, as the tree does (found by review: only the hover and the details had it)", async () => {
+  await inTempDir(async (dir) => {
+    await writeIncident(`${dir}/masq.cbor`, [
+      {
+        kind: "process_create",
+        t: 1000,
+        pid: 400,
+        tid: 400,
+        ppid: 1,
+        ptid: 1,
+        creatorPid: 1,
+        creatorTid: 1,
+        start: 1000,
+        info: {
+          image: "/tmp/.x/miner",
+          argv: ["[kworker/0:2-events]"],
+          from: { image: "kernel", argv: "kernel" },
+        },
+      },
+      {
+        kind: "process_create",
+        t: 2000,
+        pid: 401,
+        tid: 401,
+        ppid: 1,
+        ptid: 1,
+        creatorPid: 1,
+        creatorTid: 1,
+        start: 2000,
+        info: {
+          image: "/usr/bin/ls",
+          argv: ["ls", "-l"],
+          from: { image: "kernel", argv: "kernel" },
+        },
+      },
+    ]);
+    const tree = await procrec(["replay", "masq.cbor"], { cwd: dir });
+    assert(tree.stdout.includes("image /tmp/.x/miner"), tree.stdout);
+    const r = await procrec(["report", "masq.cbor", "-o", "masq.html"], {
+      cwd: dir,
+    });
+    assertEquals(r.code, 0, r.stderr);
+    await withPage(`${dir}/masq.html`, async (page, _requests, errors) => {
+      const text = async (command: string) =>
+        (await row(page, command).locator(".tree").textContent()) ?? "";
+      assert(
+        (await text("[kworker/0:2-events]")).includes("image /tmp/.x/miner"),
+        await text("[kworker/0:2-events]"),
+      );
+      // a command that shows its image has no such note
+      assert(!(await text("ls -l")).includes("image"), await text("ls -l"));
+      assertEquals(errors, []);
+    });
+  });
+});
+
 Deno.test("report: a program a kernel thread started shows at first; a row 80 deep shows its depth and its command in its column; a long command is cut in its row, whole in the details (found by review)", async () => {
   const events: ProcEvent[] = [
     {

@@ -165,18 +165,8 @@ export function describeProcess(
     e.image ?? "?"
   );
   if (images.length > 1) parts.push(`execs ${oneLine(images.join(" -> "))}`);
-  // (the command's first word: argv[0], or a Windows command line's)
-  const first = n.argv !== undefined && n.argv.length > 0
-    ? n.argv[0]
-    : n.cmdline !== undefined && forest.meta.os === "windows"
-    ? windowsProgramName(n.cmdline)
-    : undefined;
-  if (
-    n.image && first !== undefined &&
-    imageHidden(n.image, first, forest.meta.os)
-  ) {
-    parts.push(`image ${oneLine(n.image)}`);
-  }
+  const hidden = imageNotShown(n, forest.meta.os);
+  if (hidden !== undefined) parts.push(`image ${oneLine(hidden)}`);
   for (const d of n.decisions ?? []) {
     parts.push(
       `${
@@ -252,6 +242,35 @@ const SYSTEM_BIN_DIR =
  */
 const WINDOWS_SYSTEM_DIR =
   /^[a-z]:\\(windows\\([^\\]+$|system32\\|syswow64\\)|program files( \(x86\))?\\)/;
+
+/**
+ * The image of `n` when the command it shows does not show it
+ * ({@link imageHidden}: a process named as another program, `exec -a
+ * '[kworker/0:2]' /tmp/.x/miner`), else undefined: what the tree and the
+ * report's row add as `image …`.
+ *
+ * @example
+ * ```ts
+ * import { imageNotShown } from "./render_tree.ts";
+ * const n = { image: "/tmp/.x/miner", argv: ["[kworker/0:2]"] };
+ * if (imageNotShown(n, "linux") !== "/tmp/.x/miner") throw new Error();
+ * if (imageNotShown({ image: "/usr/bin/ls", argv: ["ls"] }, "linux")) throw new Error();
+ * ```
+ */
+export function imageNotShown(
+  n: Pick<ProcessNode, "image" | "argv" | "cmdline">,
+  os: string,
+): string | undefined {
+  // (the command's first word: argv[0], or a Windows command line's)
+  const first = n.argv !== undefined && n.argv.length > 0
+    ? n.argv[0]
+    : n.cmdline !== undefined && os === "windows"
+    ? windowsProgramName(n.cmdline)
+    : undefined;
+  return n.image && first !== undefined && imageHidden(n.image, first, os)
+    ? n.image
+    : undefined;
+}
 
 /**
  * Whether the command `argv0` starts with does not show the image: another

@@ -26,6 +26,7 @@ pre{margin:4px 0;padding:6px 8px;background:#f3f5f8;border:1px solid #e2e6eb;max
 .row.ctx{color:#8a94a3}
 .row.ctx .bar{opacity:.35}
 .row.kthread .cmd{color:#66707f}
+.hidimg{color:#b03a2e}
 .filters{flex:none;display:flex;flex-wrap:wrap;align-items:center;gap:6px;padding:4px 16px;background:#f3f5f8;border-bottom:1px solid #dde1e7}
 .filters .label{color:#4a5563}
 .filters select,.filters button{font:inherit;padding:1px 6px}

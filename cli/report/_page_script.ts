@@ -402,6 +402,9 @@ export const PAGE_SCRIPT = String.raw`
     // (a row holds the start of a long command; the details, all of it:
     // whole, megabytes of commands made every scroll redraw them)
     tree.appendChild(el("span", "cmd", cut(p[5])));
+    // (the image, when the command names another program: a miner run as
+    // '[kworker/0:2]' showed as a kernel thread; the tree says it too)
+    if (p[17]) tree.appendChild(el("span", "hidimg", " image " + cut(p[17])));
     tree.title = cut(p[5]) + (p[4] ? "\nimage: " + cut(p[4]) : "") + (kids ? "\n" + kids + " children" : "");
     row.appendChild(tree);
     row.appendChild(el("span", "num pid", String(p[0])));

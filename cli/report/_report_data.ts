@@ -7,6 +7,7 @@ import { commandText } from "../analysis/command_text.ts";
 import {
   decisionNotes,
   identityOf,
+  imageNotShown,
   isKernelThread,
   renderSummary,
   summarize,
@@ -52,6 +53,7 @@ export type ProcessRow = [
   string,
   string,
   number,
+  string,
 ];
 
 /** One recording as the page sees it. */
@@ -182,6 +184,7 @@ function recordingData(r: ReportRecording): RecordingData {
       details.find(([k]) => k === "user")?.[1] ?? "",
       details.filter(([k]) => HASH_LABELS.has(k)).map(([, v]) => v).join(" "),
       f.meta.os === "linux" && isKernelThread(n) ? 1 : 0,
+      imageNotShown(n, f.meta.os) ?? "",
     ];
   });
   const i = r.integrity;
