@@ -26,10 +26,24 @@ async function subtree(path: string, root: number) {
   const reader = await RecordingReader.open(path);
   const base = BigInt(reader.header.timeBase.monoNs);
   const all: ProcEvent[] = await Array.fromAsync(reader.events());
+  // (the pids of the subtree whatever the order of the creations: two BPF
+  // rings interleave the CPUs' events differently, and on a host that took
+  // pids again fast a child's creation read before its parent's left it
+  // out of one recording's subtree only)
   const pids = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const e of all) {
+      if (
+        e.kind === "process_create" && pids.has(e.ppid) && !pids.has(e.pid)
+      ) {
+        pids.add(e.pid);
+        grew = true;
+      }
+    }
+  }
   const out: string[] = [];
   for (const e of all) {
-    if (e.kind === "process_create" && pids.has(e.ppid)) pids.add(e.pid);
     // image hashes depend on each recorder's own hash worker (its cache)
     if (!pids.has(e.pid) || e.kind === "image_hash") continue;
     const abs = (t: number) => String(BigInt(t) + base);
