@@ -7,10 +7,10 @@
  *
  * The zip is written by the output opener (`cli/io/open_output.ts`: a new
  * file, never through a link, mode 0600 or a group's 0640) and renamed to
- * `OUT` when whole. Every
- * recording is read twice (once to describe and hash it, once into the zip)
- * and both hashes must agree: a recording that changes while it is bundled
- * is refused.
+ * `OUT` when whole; its members are given the same mode, so that unzip
+ * extracts them as private as the zip. Every recording is read twice (once
+ * to describe and hash it, once into the zip) and both hashes must agree: a
+ * recording that changes while it is bundled is refused.
  *
  * @module
  */
@@ -35,7 +35,12 @@ import {
   SIGNATURE_NAME,
 } from "./manifest.ts";
 import { encodeSignature, signManifest } from "./signature.ts";
-import { INPUT_LIMITS, openOutput, type OutputMode } from "../io/mod.ts";
+import {
+  INPUT_LIMITS,
+  openOutput,
+  type OutputMode,
+  PRIVATE_MODE,
+} from "../io/mod.ts";
 
 /** A document the caller made for the bundle. */
 export interface BundleDocument {
@@ -255,7 +260,14 @@ export async function createBundle(
   const file = await openOutput(out, { mode: options.mode, what: "bundle" });
   let ok = false;
   try {
-    const zip = new ZipWriter(file.writable, { lastModDate: now, level: 6 });
+    // each member the mode the bundle has, 0600 or a group's 0640 (they
+    // were 0644: unzip made the evidence readable by everyone, found by
+    // review); a plain file's type, as the audit of member modes expects
+    const zip = new ZipWriter(file.writable, {
+      lastModDate: now,
+      level: 6,
+      unixMode: 0o100000 | (options.mode ?? PRIVATE_MODE).file,
+    });
     await zip.add(MANIFEST_NAME, new Uint8ArrayReader(manifestBytes));
     if (sigBytes) await zip.add(SIGNATURE_NAME, new Uint8ArrayReader(sigBytes));
     for (const m of members) {

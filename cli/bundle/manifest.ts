@@ -123,7 +123,30 @@ export function encodeManifest(manifest: Manifest): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
 }
 
-/** Parses and checks the shape of a manifest; throws `SyntaxError` naming what is wrong. */
+/**
+ * Parses and checks the shape of a manifest; throws `SyntaxError` naming what
+ * is wrong. Every field a reader of the bundle uses is checked here, of its
+ * type, so that a manifest altered by hand is refused naming the field, not
+ * met later as a crash (found by review: `"case": null` stopped `report` with
+ * "Cannot read properties of null").
+ *
+ * @example
+ * ```ts
+ * import { parseManifest } from "./manifest.ts";
+ * const m = {
+ *   format: "procrec-bundle", version: 1, created: "2026-01-01T00:00:00.000Z",
+ *   tool: { name: "procrec", version: "0" }, recordingFormat: 1, case: null,
+ *   members: [], recordings: [],
+ * };
+ * let message = "";
+ * try {
+ *   parseManifest(new TextEncoder().encode(JSON.stringify(m)), "manifest.json");
+ * } catch (e) {
+ *   message = (e as Error).message;
+ * }
+ * if (!message.startsWith("manifest.json: case is null, expected")) throw new Error(message);
+ * ```
+ */
 export function parseManifest(bytes: Uint8Array, name: string): Manifest {
   let v: unknown;
   try {
@@ -147,6 +170,25 @@ export function parseManifest(bytes: Uint8Array, name: string): Manifest {
     throw fail(
       `version is ${JSON.stringify(m.version)}, expected ${BUNDLE_VERSION}`,
     );
+  }
+  if (typeof m.created !== "string") {
+    throw fail(
+      `created is ${shown(m.created)}, expected a time as text (UTC, ISO 8601)`,
+    );
+  }
+  const c = m.case;
+  if (typeof c !== "object" || c === null || Array.isArray(c)) {
+    throw fail(
+      `case is ${shown(c)}, expected an object ({} or with id, examiner, note)`,
+    );
+  }
+  for (const k of ["id", "examiner", "note"]) {
+    const x = (c as Record<string, unknown>)[k];
+    if (x !== undefined && typeof x !== "string") {
+      throw fail(
+        `case.${k} is ${shown(x)}, expected text (a string)`,
+      );
+    }
   }
   if (!Array.isArray(m.members) || !Array.isArray(m.recordings)) {
     throw fail(`"members" and "recordings" must be arrays`);
@@ -175,4 +217,12 @@ export function parseManifest(bytes: Uint8Array, name: string): Manifest {
     }
   });
   return m as unknown as Manifest;
+}
+
+/** A value from a manifest as a message quotes it: JSON, cut short. */
+function shown(v: unknown): string {
+  const text = JSON.stringify(v) ?? "missing";
+  return text.length > 60
+    ? `${text.slice(0, 60)}... (${text.length} characters)`
+    : text;
 }

@@ -13,6 +13,13 @@
  * `recordings/`, zip-slip, a backslash, an empty or `.` part: see
  * {@link recordingMemberProblem}) was altered: the bundle is refused whole,
  * by every reader alike, with the member named; `verifyBundle` reports it.
+ * So is a bundle whose zip `verifyBundle` calls tampered for its structure
+ * (see `auditZip`: bytes no hash covers, a member named two ways, a
+ * symbolic link, a header field no writer gives; a CRC that differs from
+ * the member's bytes fails as the member is read), a zip holding two
+ * members of one name (zip readers take either), and a manifest describing
+ * more recordings than the zip holds members: each would have a reader show
+ * something other than what another zip reader, or an extraction, shows.
  *
  * @module
  */
@@ -74,20 +81,34 @@ export interface OpenBundle {
 export async function openBundle(path: string): Promise<OpenBundle> {
   const zip = await openZip(path);
   try {
-    // bytes no hash covers, or a member named two ways: altered (what
-    // another zip reader would see differs from what procrec reads)
-    const altered = (await auditZip(path)).find((p) =>
-      p.kind === "hidden" || p.kind === "renamed"
-    );
-    if (altered) {
+    // whatever verify calls tampered in the zip's structure: what another
+    // zip reader (or unzip) would read differs from what procrec reads (a
+    // symbolic link member was read, found by review); but a CRC that
+    // differs only where a reader checks it is found as the member is read
+    const problems = (await auditZip(path)).filter((p) => p.kind !== "check");
+    if (problems.length > 0) {
+      const p = problems[0];
+      const more = problems.length > 1
+        ? ` (and ${problems.length - 1} more)`
+        : "";
       throw new Error(
         `Cannot read bundle "${path}": ${
-          altered.member !== undefined ? `member ${altered.member}: ` : ""
-        }${altered.message}: it was altered; procrec verify says more`,
+          p.member !== undefined ? `member ${p.member}: ` : ""
+        }${p.message}${more}: it was altered; procrec verify says more`,
       );
     }
+    // two members of one name: zip readers take either (this one read the
+    // last, found by review: another host's recording, replayed silently)
     const byName = new Map<string, Entry>();
-    for (const e of zip.entries) byName.set(e.filename, e);
+    for (const e of zip.entries) {
+      if (byName.has(e.filename)) {
+        throw new Error(
+          `Cannot read bundle "${path}": member ${e.filename}: the zip holds more than one member of that name, ` +
+            `and zip readers may take either: it was altered; procrec verify says more`,
+        );
+      }
+      byName.set(e.filename, e);
+    }
     const me = byName.get(MANIFEST_NAME);
     if (!me) {
       throw new Error(
@@ -106,6 +127,16 @@ export async function openBundle(path: string): Promise<OpenBundle> {
         { cause: e },
       );
     }
+    // each description is of a member of its own: more of them than the
+    // zip holds members was altered, said before any work per description
+    const held = zip.entries.length - (byName.has(SIGNATURE_NAME) ? 2 : 1);
+    if (manifest.recordings.length > held) {
+      throw new Error(
+        `Cannot read bundle "${path}": its ${MANIFEST_NAME} describes ${manifest.recordings.length} recordings, ` +
+          `and the zip holds ${held} members besides ${MANIFEST_NAME} and ${SIGNATURE_NAME}: ` +
+          `the bundle was altered, and no recording in it is read: procrec verify says more`,
+      );
+    }
     const recordings = manifest.recordings.map((r) => r.member);
     const bad = recordings.filter((r) => recordingMemberProblem(r));
     if (bad.length > 0) {
@@ -121,8 +152,24 @@ export async function openBundle(path: string): Promise<OpenBundle> {
       );
     }
     const units = recordingUnits(recordings);
-    const sizeOf = (name: string) =>
-      manifest.members.find((m) => m.name === name)?.size;
+    // (looked up by name: a list searched once per recording grew with
+    // the square of a manifest's size, found by review)
+    const pinned = new Map<string, number>();
+    for (const m of manifest.members) {
+      if (!pinned.has(m.name)) pinned.set(m.name, m.size);
+    }
+    const sizeOf = (name: string) => pinned.get(name);
+    const inUnit = new Map<string, string[]>();
+    for (const r of recordings) {
+      const u = unitOf(r);
+      if (!u.endsWith("/")) continue;
+      const list = inUnit.get(u);
+      if (list) list.push(r);
+      else inUnit.set(u, [r]);
+    }
+    const described = new Set(recordings);
+    const pickUnit = picker(path, units);
+    const pickMember = picker(path, recordings);
     const stream = (name: string) => {
       const entry = byName.get(name);
       if (!entry) {
@@ -144,11 +191,11 @@ export async function openBundle(path: string): Promise<OpenBundle> {
         const close = options.closeBundle ? () => zip.close() : async () => {};
         let name: string;
         try {
-          name = pickRecording(path, units, unit);
+          name = pickUnit(unit);
         } catch (e) {
           // one segment of a directory, named by itself, is read alone
           const one = unit !== undefined &&
-            recordings.some((r) => r === unit || r === RECORDINGS_DIR + unit);
+            (described.has(unit) || described.has(RECORDINGS_DIR + unit));
           if (one) return await b.openRecording(unit, options);
           await close();
           throw e;
@@ -156,7 +203,7 @@ export async function openBundle(path: string): Promise<OpenBundle> {
         if (!name.endsWith("/")) return await b.openRecording(name, options);
         try {
           const entries: SegmentEntry[] = [];
-          for (const m of recordings.filter((r) => r.startsWith(name))) {
+          for (const m of inUnit.get(name) ?? []) {
             const header =
               (await RecordingReader.fromStream(stream(m), label(m)))
                 .header;
@@ -189,7 +236,7 @@ export async function openBundle(path: string): Promise<OpenBundle> {
       async openRecording(member?: string, options = {}) {
         const close = options.closeBundle ? () => zip.close() : async () => {};
         try {
-          const name = pickRecording(path, recordings, member);
+          const name = pickMember(member);
           const entry = byName.get(name);
           if (!entry) {
             throw new Error(
@@ -197,9 +244,8 @@ export async function openBundle(path: string): Promise<OpenBundle> {
             );
           }
           // never inflated past the size the manifest pins
-          const size = manifest.members.find((m) => m.name === name)?.size;
           return await RecordingReader.fromStream(
-            thenClose(streamEntry(entry, { maxBytes: size }), close),
+            thenClose(streamEntry(entry, { maxBytes: sizeOf(name) }), close),
             label(name),
           );
         } catch (e) {
@@ -228,15 +274,17 @@ export async function openBundle(path: string): Promise<OpenBundle> {
  * ```
  */
 export function recordingUnits(recordings: string[]): string[] {
-  const out: string[] = [];
-  for (const r of recordings) {
-    const rest = shortName(r);
-    // a name outside recordings/ (refused by openBundle) is a unit alone
-    const slash = rest === r ? -1 : rest.indexOf("/");
-    const unit = slash < 0 ? r : RECORDINGS_DIR + rest.slice(0, slash + 1);
-    if (!out.includes(unit)) out.push(unit);
-  }
-  return out;
+  // (a set: a list searched once per recording was quadratic, found by
+  // review: minutes for a manifest of 500,000 descriptions)
+  return [...new Set(recordings.map(unitOf))];
+}
+
+/** The unit a recording member is read in: itself, or its folder. */
+function unitOf(r: string): string {
+  const rest = shortName(r);
+  // a name outside recordings/ (refused by openBundle) is a unit alone
+  const slash = rest === r ? -1 : rest.indexOf("/");
+  return slash < 0 ? r : RECORDINGS_DIR + rest.slice(0, slash + 1);
 }
 
 /**
@@ -255,29 +303,58 @@ export function pickRecording(
   recordings: string[],
   member?: string,
 ): string {
-  const list = recordings.map(shortName).join(", ");
-  if (member === undefined) {
-    if (recordings.length === 1) return recordings[0];
-    if (recordings.length === 0) {
-      throw new Error(`Cannot read bundle "${path}": it holds no recordings`);
-    }
-    throw new Error(
-      `Cannot choose a recording in bundle "${path}": it holds ${recordings.length} (${list}); ` +
-        `name one with --member NAME or "${path}#NAME"`,
-    );
-  }
+  return picker(path, recordings)(member);
+}
+
+/** How many names an error lists before it counts the rest. */
+const LISTED = 5;
+
+/**
+ * {@link pickRecording} for one list, indexed once: a bundle's readers pick
+ * from it once per unit, in a time that does not grow with the list.
+ */
+function picker(
+  path: string,
+  recordings: string[],
+): (member?: string) => string {
   const bare = (x: string) => x.replace(/\/+$/, "");
-  const found = recordings.find((r) =>
-    bare(r) === bare(member) || bare(r) === bare(RECORDINGS_DIR + member)
-  );
-  if (found === undefined) {
-    throw new Error(
-      `Cannot read bundle "${path}": it holds no recording "${member}" (it holds ${
-        list || "none"
-      })`,
+  // (the first of a name, as a search of the list in order finds it)
+  const at = new Map<string, number>();
+  recordings.forEach((r, i) => {
+    const b = bare(r);
+    if (!at.has(b)) at.set(b, i);
+  });
+  // (the first few names and a count: a message listing them all was 4 MB
+  // for a manifest of 500,000 descriptions, found by review)
+  const list = () => {
+    const shown = recordings.slice(0, LISTED).map(shortName).join(", ");
+    const rest = recordings.length - LISTED;
+    return rest > 0 ? `${shown} and ${rest} more` : shown;
+  };
+  return (member) => {
+    if (member === undefined) {
+      if (recordings.length === 1) return recordings[0];
+      if (recordings.length === 0) {
+        throw new Error(`Cannot read bundle "${path}": it holds no recordings`);
+      }
+      throw new Error(
+        `Cannot choose a recording in bundle "${path}": it holds ${recordings.length} (${list()}); ` +
+          `name one with --member NAME or "${path}#NAME"`,
+      );
+    }
+    const i = Math.min(
+      at.get(bare(member)) ?? Infinity,
+      at.get(bare(RECORDINGS_DIR + member)) ?? Infinity,
     );
-  }
-  return found;
+    if (i === Infinity) {
+      throw new Error(
+        `Cannot read bundle "${path}": it holds no recording "${member}" (it holds ${
+          list() || "none"
+        })`,
+      );
+    }
+    return recordings[i];
+  };
 }
 
 /**

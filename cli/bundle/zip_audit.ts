@@ -28,11 +28,15 @@ export interface ZipProblem {
    * `hidden`: bytes that no member, the directory or the end record
    * accounts for (before, between, after, a comment, an extra field of no
    * known kind); `renamed`: a member whose local header names another
-   * file; `field`: a header field that disagrees with the directory (a CRC,
-   * a size, a time), or an end record's count or disk number; `link`: a
-   * symbolic link.
+   * file; `field`: a header field that disagrees with the directory (a
+   * size, a method, a time), or an end record's count or disk number, or one
+   * no writer gives; `check`: a CRC or an uncompressed size that differs
+   * only where a reader checks the member's bytes against it (a local
+   * header's CRC, a data descriptor's): every reader reads the same bytes,
+   * and the one given the wrong value fails its check; `link`: a symbolic
+   * link.
    */
-  kind: "hidden" | "renamed" | "field" | "link";
+  kind: "hidden" | "renamed" | "field" | "check" | "link";
 }
 
 const CENTRAL = 0x02014b50;
@@ -261,14 +265,14 @@ function audit(
       readAt(e.offset + 30 + nameLength, extraLength) ?? new Uint8Array(1),
     );
     checkExtras(localExtras, "local", e, hidden);
-    checkLocalFields(h, localExtras, e, (m) => say("field", m, e.name));
+    checkLocalFields(h, localExtras, e, (m, kind) => say(kind, m, e.name));
     let end = e.offset + 30 + nameLength + extraLength + e.compressed;
     if (e.flags & 8) {
       const next = k + 1 < byOffset.length ? byOffset[k + 1].offset : cdStart;
       const d = descriptor(readAt, end, next - end, e);
       if (d.disagrees) {
         say(
-          "field",
+          "check",
           "the member's data descriptor gives another CRC or size than the central directory",
           e.name,
         );
@@ -477,7 +481,7 @@ function checkLocalFields(
   h: DataView,
   extras: Extra[] | undefined,
   e: CentralEntry,
-  bad: (message: string) => void,
+  bad: (message: string, kind: "field" | "check") => void,
 ): void {
   const differs: string[] = [];
   if (h.getUint16(4, true) !== e.versionNeeded) differs.push("version");
@@ -513,6 +517,7 @@ function checkLocalFields(
       `the member's local header gives another ${
         differs.join(", ")
       } than the central directory`,
+      differs.length === 1 && differs[0] === "CRC" ? "check" : "field",
     );
   }
 }
