@@ -21,7 +21,7 @@ import type { ForestSummary } from "./live_summary.ts";
 import { decodeRecords } from "../native/decode_records.ts";
 import { NativeEventEncoder } from "../native/native_event_encoder.ts";
 import { keepEncoded } from "./keep_encoded.ts";
-import { CLOCK_MONOTONIC, clockNs } from "../native/ffi.ts";
+import { readKernelFileOnce } from "../native/ffi.ts";
 import {
   Control,
   EventSource,
@@ -34,7 +34,11 @@ import {
 import { encodeRuleSet } from "../rules/encode_rule_set.ts";
 import { decidedWithArgvUnread } from "../rules/argv_unread.ts";
 import type { ResolvedExecRule } from "../rules/exec_rule.ts";
-import { buildRecordingHeader, sampleTimeBase } from "./recording_header.ts";
+import {
+  buildRecordingHeader,
+  hostMonoNs,
+  sampleTimeBase,
+} from "./recording_header.ts";
 import { formatStatusLine } from "./status_line.ts";
 import { SubtreeFilter } from "./subtree_filter.ts";
 import { AccountWatcher } from "./account_watcher.ts";
@@ -204,12 +208,179 @@ export function exitStatusOf(status: Deno.CommandStatus): number {
   return status.code;
 }
 
+/**
+ * The shell's exit status of a command whose `child.status` rejected, or
+ * undefined when it cannot be told. Deno names no real-time signal (34 to
+ * 64): a command killed by one makes the status reject with "Invalid
+ * signal: N", which gives 128 + N; otherwise the Linux wait status of the
+ * command's `process_exit`, as the event source reported it, when it was
+ * seen (found by review: the rejection went uncaught, and the recorder died
+ * leaving its recording incomplete).
+ *
+ * @example
+ * ```ts
+ * import { rejectedExitStatus } from "./record_session.ts";
+ * if (rejectedExitStatus(new TypeError("Invalid signal: 35")) !== 163) {
+ *   throw new Error("real-time signal");
+ * }
+ * // SIGSEGV with a core dump (0x80), as the kernel reports it
+ * if (rejectedExitStatus(new Error("?"), 0x8b) !== 139) throw new Error("core");
+ * if (rejectedExitStatus(new Error("?"), 3 << 8) !== 3) throw new Error("code");
+ * if (rejectedExitStatus(new Error("?")) !== undefined) throw new Error("none");
+ * ```
+ */
+export function rejectedExitStatus(
+  e: unknown,
+  waitStatus?: number,
+): number | undefined {
+  const m = /^Invalid signal: (\d+)$/.exec((e as Error)?.message ?? "");
+  if (m && Number(m[1]) > 0 && Number(m[1]) < 128) return 128 + Number(m[1]);
+  if (waitStatus === undefined) return undefined;
+  const signal = waitStatus & 0x7f;
+  return signal !== 0 ? 128 + signal : (waitStatus >> 8) & 0xff;
+}
+
+/**
+ * The initial pid namespace's `/proc/PID/ns/pid` link (`PROC_PID_INIT_INO`,
+ * a constant of the kernel): both event sources report the pids of that
+ * namespace, whichever namespace the recorder runs in.
+ */
+const INITIAL_PID_NS = "pid:[4026531836]";
+/** The kernel thread flag among the flags of `/proc/PID/stat`. */
+const PF_KTHREAD = 0x00200000;
+
+/**
+ * How the recorder's pids relate to the ones the event sources report:
+ * `initial` (the recorder runs in the initial pid namespace: they are the
+ * same), `host-proc` (a pid namespace, with a `/proc` of the initial
+ * namespace, as `unshare --pid --fork` leaves it: `selfHostPid` is the
+ * recorder's pid there) or `hidden` (a pid namespace whose `/proc` shows no
+ * pid of the initial namespace, as in a container: the command's pid as the
+ * sources name it cannot be known).
+ */
+export type PidView =
+  | { kind: "initial" }
+  | { kind: "host-proc"; selfHostPid: number }
+  | { kind: "hidden"; namespace: string };
+
+/**
+ * {@link PidView} of this process, from the `/proc` at `proc`. A pid
+ * namespace's `/proc` is that of the initial namespace when it shows
+ * kthreadd (pid 2, a kernel thread: kernel threads live only there); its
+ * `self` link then names the recorder's pid there.
+ *
+ * @example
+ * ```ts
+ * import { pidView } from "./record_session.ts";
+ * const v = pidView();
+ * if (!["initial", "host-proc", "hidden"].includes(v.kind)) throw new Error();
+ * ```
+ */
+export function pidView(proc = "/proc"): PidView {
+  let namespace: string;
+  try {
+    namespace = Deno.readLinkSync(`${proc}/self/ns/pid`);
+  } catch (e) {
+    // no pid namespaces (a kernel without them): pids are the host's
+    if (e instanceof Deno.errors.NotFound) return { kind: "initial" };
+    throw new Error(
+      `Cannot read ${proc}/self/ns/pid (the recorder's pid namespace): ${
+        (e as Error).message
+      }`,
+    );
+  }
+  if (namespace === INITIAL_PID_NS) return { kind: "initial" };
+  const flags = Number(statFields(readOr(`${proc}/2/stat`))[6] ?? 0);
+  if ((flags & PF_KTHREAD) !== 0) {
+    // (Deno refuses to read this process's own files below /proc without
+    // --allow-all; the link is read)
+    const self = Number(readLinkOr(`${proc}/self`));
+    if (Number.isInteger(self) && self > 0) {
+      return { kind: "host-proc", selfHostPid: self };
+    }
+  }
+  return { kind: "hidden", namespace };
+}
+
+/**
+ * The pid the event sources give the recorder's child `childPid` (a pid
+ * of the recorder's namespace), or undefined when it cannot be known (a
+ * `hidden` {@link PidView}, or the child is not found). In a `host-proc`
+ * view the child is the process of `proc` whose parent is the recorder and
+ * whose innermost pid is `childPid` (the recorder starts no other process).
+ * Called right after the spawn, with no await between: the child, even
+ * ended, is not reaped before the event loop runs, and stays in `proc`.
+ *
+ * @example
+ * ```ts
+ * import { commandHostPid } from "./record_session.ts";
+ * if (commandHostPid({ kind: "initial" }, 42) !== 42) throw new Error();
+ * if (commandHostPid({ kind: "hidden", namespace: "pid:[1]" }, 42) !== undefined) {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function commandHostPid(
+  view: PidView,
+  childPid: number,
+  proc = "/proc",
+): number | undefined {
+  if (view.kind === "initial") return childPid;
+  if (view.kind === "hidden") return undefined;
+  for (const entry of Deno.readDirSync(proc)) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const status = readOr(`${proc}/${entry.name}/status`);
+    if (Number(/^PPid:\s*(\d+)/m.exec(status)?.[1]) !== view.selfHostPid) {
+      continue;
+    }
+    const nspid = /^NSpid:\s*(.*)$/m.exec(status)?.[1].trim().split(/\s+/);
+    if (nspid && Number(nspid[nspid.length - 1]) === childPid) {
+      return Number(entry.name);
+    }
+  }
+  return undefined;
+}
+
+/** A file of /proc, or "" when it cannot be read (a process gone). */
+function readOr(path: string): string {
+  try {
+    // (through libc: Deno wants --allow-all for /proc/PID files)
+    return readKernelFileOnce(path, 16384);
+  } catch {
+    return "";
+  }
+}
+
+/** A link's target, or "" when it cannot be read. */
+function readLinkOr(path: string): string {
+  try {
+    return Deno.readLinkSync(path);
+  } catch {
+    return "";
+  }
+}
+
+/** The fields of a `/proc/PID/stat` after the command name: state first. */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
 /** Records until the duration ends, a signal arrives or the command exits. */
 export async function recordSession(
   opts: RecordOptions,
 ): Promise<RecordResult> {
   // the privilege check comes first: it is the likeliest failure
   requirePrivilege(opts.source);
+  // the sources report the pids of the initial pid namespace: in another
+  // (a container, unshare --pid) the command's pid there must be found,
+  // or another process of the host would be followed in its place (found
+  // by review: --only-command recorded a kernel thread, "lost 0")
+  const view = opts.command ? pidView() : undefined;
+  if (opts.onlyCommand && view?.kind === "hidden") {
+    throw new Error(
+      `Cannot record --only-command here: procrec runs in a pid namespace (${view.namespace}) whose /proc shows no pid of the host's, and the event sources report the host's pids, so the command cannot be told from the host's other processes. Run procrec in the host's pid namespace (a container: --pid=host) or with the host's /proc mounted at /proc, or leave out --only-command`,
+    );
+  }
   // the NATS clients load only with --publish: they would cost every other
   // recorder's start-up
   const nats = opts.publish
@@ -311,6 +482,8 @@ export async function recordSession(
     let stopping = false;
     let signalCount = 0;
     let commandStatus: number | undefined;
+    /** The command ended (its status may still be unknown: see below). */
+    let commandEnded = false;
     // SIGHUP (the terminal closed) stops the recording like SIGTERM does;
     // in segment mode it rotates instead (below)
     const stopSignals = seg
@@ -319,7 +492,7 @@ export async function recordSession(
     for (const sig of stopSignals) {
       const fn = () => {
         signalCount++;
-        if (child && commandStatus === undefined && signalCount === 1) {
+        if (child && !commandEnded && signalCount === 1) {
           try {
             child.kill(sig);
           } catch { /* already gone */ }
@@ -366,6 +539,26 @@ export async function recordSession(
         );
       }
     }
+    // the command's pid as the sources report it: looked up now, before
+    // anything awaits (the child is reaped only when the event loop runs)
+    const childPid = child && view
+      ? commandHostPid(view, child.pid)
+      : undefined;
+    if (child && childPid === undefined) {
+      if (opts.onlyCommand) {
+        throw new Error(
+          `Cannot record --only-command: the command (pid ${child.pid} in procrec's pid namespace) is not found in /proc of the host's pid namespace`,
+        );
+      }
+      // (the recording's pids are the host's: this one would name another)
+      warnLine(
+        `the header names no pid for the command: procrec runs in a pid namespace ${
+          view?.kind === "hidden"
+            ? `(${view.namespace}) whose /proc shows no pid of the host's`
+            : "and its child was not found in the host's /proc"
+        }, and the recording's pids are the host's (the command is pid ${child.pid} in procrec's namespace)`,
+      );
+    }
     const plainHeader = await buildRecordingHeader({
       timeBase,
       source,
@@ -399,7 +592,7 @@ export async function recordSession(
       command: opts.command
         ? {
           argv: opts.command,
-          pid: child?.pid,
+          pid: childPid,
           onlyCommand: !!opts.onlyCommand,
         }
         : undefined,
@@ -454,7 +647,7 @@ export async function recordSession(
     // always on (segment mode), a summary in memory bounded by the live
     // processes instead (the full analysis grows with every process seen)
     const filter = child && opts.onlyCommand
-      ? new SubtreeFilter(child.pid)
+      ? new SubtreeFilter(childPid!)
       : undefined;
     // the library encodes the events (no object per event in JavaScript)
     // unless a feature needs each event here: redaction, --follow, exec
@@ -479,9 +672,19 @@ export async function recordSession(
 
     // --- stop conditions
     let sawCommandExit = false;
-    const childPid = child?.pid;
+    /** The wait status of the command's `process_exit`, when the source gave it. */
+    let commandWaitStatus: number | undefined;
+    /** Deno's reason when the command's status rejected. */
+    let commandRejection: Error | undefined;
     const childDone = child?.status.then((s) => {
       commandStatus = exitStatusOf(s);
+      commandEnded = true;
+    }, (e) => {
+      // a real-time signal (or whatever Deno cannot say): the status is
+      // taken from the error or from the event source, once drained
+      commandStatus = rejectedExitStatus(e, commandWaitStatus);
+      commandRejection = e as Error;
+      commandEnded = true;
     });
     const deadline = opts.durationMs !== undefined
       ? startedAt + opts.durationMs
@@ -498,7 +701,15 @@ export async function recordSession(
     const handleEncoded = (bytes: Uint8Array<ArrayBuffer>) => {
       for (const all of native!.encode(bytes, timeBase.monoNs, childPid ?? 0)) {
         unknownRecords += all.unknown;
-        if (all.watchExit) sawCommandExit = true;
+        if (all.watchExit && !sawCommandExit) {
+          sawCommandExit = true;
+          // its wait status, should Deno give none (once: a decode of this read)
+          for (const ev of decodeRecords(bytes, timeBase.monoNs).events) {
+            if (ev.kind === "process_exit" && ev.pid === childPid) {
+              if (!ev.inferred) commandWaitStatus ??= ev.status;
+            }
+          }
+        }
         const b = filter ? keepEncoded(all, filter, keepScratch) : all;
         plain!.writeEncoded(b);
         events += b.events;
@@ -524,6 +735,7 @@ export async function recordSession(
         const ev = redactor ? redactor.event(raw) : raw;
         if (ev.kind === "process_exit" && ev.pid === childPid) {
           sawCommandExit = true;
+          if (!ev.inferred) commandWaitStatus ??= ev.status;
         }
         if (filter && !filter.keep(ev)) continue;
         w.write(ev);
@@ -569,7 +781,8 @@ export async function recordSession(
     const pollAccounts = async () => {
       if (!accountWatcher) return;
       accountsCheckedAt = Date.now();
-      const t = Number(clockNs(CLOCK_MONOTONIC) - timeBase.monoNs);
+      // the host's clock, as the time base and the kernel's events are
+      const t = Number(hostMonoNs() - timeBase.monoNs);
       const raw = await accountWatcher.poll(t);
       if (!raw) return;
       const ev = redactor ? redactor.event(raw) : raw;
@@ -628,7 +841,7 @@ export async function recordSession(
       if (cacheSaving && now - cacheSavedAt >= cacheSaveMs) saveHashCache();
       if (stopping) break;
       if (now >= deadline) {
-        if (!child || commandStatus !== undefined) break;
+        if (!child || commandEnded) break;
         if (termSentAt === undefined) {
           termSentAt = now;
           try {
@@ -636,7 +849,7 @@ export async function recordSession(
           } catch { /* already gone */ }
         } else if (now - termSentAt > DRAIN_GRACE_MS) break; // it ignores SIGTERM
       }
-      if (child && commandStatus !== undefined && !paused) {
+      if (child && commandEnded && !paused) {
         commandEndedAt ??= now;
         // everything up to the command's exit is in once its exit was read
         // and the library's ring is empty
@@ -698,7 +911,7 @@ export async function recordSession(
         unsendable: pub.unsendable(),
       };
     }
-    if (child && commandStatus === undefined) {
+    if (child && !commandEnded) {
       // stopped before the command ended (a second signal, or it ignored
       // SIGTERM at the end of --duration): leave it running
       Deno.stderr.writeSync(
@@ -708,7 +921,16 @@ export async function recordSession(
       );
       child.unref();
       keepChildrenAtExit();
-    } else if (child) await childDone;
+    } else if (child) {
+      await childDone;
+      // the event source's status, read until the end, when Deno had none
+      commandStatus ??= rejectedExitStatus(commandRejection, commandWaitStatus);
+      if (commandStatus === undefined) {
+        warnLine(
+          `the command (pid ${child.pid}) ended, but its exit status is unknown (${commandRejection?.message}; its exit was not recorded)`,
+        );
+      }
+    }
     const summary = !wantSummary
       ? ""
       : analysis
@@ -748,7 +970,7 @@ export async function recordSession(
       // hung the recorder, its signal handlers taking every later signal)
       let timer: number | undefined;
       const ended = await Promise.race([
-        child.status.then(() => true),
+        child.status.then(() => true, () => true),
         new Promise<boolean>((r) => {
           timer = setTimeout(() => r(false), COMMAND_STOP_WAIT_MS);
         }),

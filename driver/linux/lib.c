@@ -11,6 +11,7 @@
  * signals.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -64,8 +65,8 @@ struct pr_lib {
   struct pr_snapshot_entry *snap; /* what pr_lib_snapshot emitted */
   size_t n_snap, cap_snap;
 
-  int64_t utc_minus_mono;     /* CLOCK_REALTIME - CLOCK_MONOTONIC at open, ns */
-  int64_t boot_minus_mono;    /* CLOCK_BOOTTIME - CLOCK_MONOTONIC at open, ns */
+  int64_t utc_minus_mono;     /* CLOCK_REALTIME - the host's CLOCK_MONOTONIC at open, ns */
+  int64_t boot_minus_mono;    /* CLOCK_BOOTTIME (this namespace's) - the host's CLOCK_MONOTONIC */
 
   struct pr_exec_rules *rules;  /* PR_CTL_EXEC_RULES, kept until close */
   struct pr_enforcer *enforcer; /* enforcing them, from start to stop */
@@ -74,7 +75,132 @@ struct pr_lib {
 
 static __thread char tls_error[512];
 
-/* ---- clocks ---- */
+/* ---- clocks ----
+ *
+ * Every time in a record is the kernel's CLOCK_MONOTONIC as the initial
+ * time namespace sees it: bpf_ktime_get_ns and the proc connector's
+ * timestamps ignore time namespaces. Inside one (unshare --time, a container
+ * restored with its clocks), clock_gettime adds the namespace's offsets, so
+ * the library takes them off its own reads: pr_lib_mono_now is the host's
+ * monotonic clock wherever the recorder runs. /proc/<pid>/stat's starttime
+ * is shifted by the reader's boottime offset (the kernel adds it), so
+ * boot_minus_mono is this namespace's CLOCK_BOOTTIME minus the host's
+ * CLOCK_MONOTONIC, which puts a starttime back on the host's clock. */
+
+#define PR_TIMENS_FILE "/proc/self/timens_offsets"
+
+/* The offsets of this process's time namespace, read once (at the first
+ * procrec_open): a process changes time namespace only by exec, which ends
+ * the library, or by setns while it has a single thread. */
+static struct {
+  int64_t mono_ns, boot_ns;
+  int ok;        /* the offsets are known (zero without time namespaces) */
+  char why[256]; /* why not, when !ok */
+} g_timens;
+static pthread_once_t g_timens_once = PTHREAD_ONCE_INIT;
+
+/* Parses the text of /proc/<pid>/timens_offsets (time_namespaces(7)): a line
+ * "<clock> <seconds> <nanoseconds>" for each of monotonic and boottime (the
+ * clock by name, or by its number 1 or 7). Other clocks are passed over.
+ * Returns 0, or -1 with why naming the line at fault. */
+int pr_timens_parse(const char *text, int64_t *mono_ns, int64_t *boot_ns, char *why, size_t n) {
+  int have_mono = 0, have_boot = 0, line = 0;
+  const char *p = text;
+  while (*p) {
+    const char *end = strchr(p, '\n');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    char buf[128], name[32], extra[2];
+    long long sec, nsec;
+    line++;
+    if (len >= sizeof(buf)) {
+      snprintf(why, n, "line %d is %zu bytes long, not \"<clock> <seconds> <nanoseconds>\"", line, len);
+      return -1;
+    }
+    memcpy(buf, p, len);
+    buf[len] = 0;
+    p += len + (end ? 1 : 0);
+    if (strspn(buf, " \t") == len) continue;
+    if (sscanf(buf, "%31s %lld %lld %1s", name, &sec, &nsec, extra) != 3) {
+      snprintf(why, n, "line %d \"%s\" is not \"<clock> <seconds> <nanoseconds>\"", line, buf);
+      return -1;
+    }
+    if (nsec < 0 || nsec > 999999999ll || sec < -(INT64_MAX / 1000000000ll) || sec > INT64_MAX / 1000000000ll - 1) {
+      snprintf(why, n, "line %d \"%s\": the offset is out of range (nanoseconds 0 to 999999999)", line, buf);
+      return -1;
+    }
+    if (strcmp(name, "monotonic") == 0 || strcmp(name, "1") == 0) {
+      *mono_ns = (int64_t)sec * 1000000000ll + (int64_t)nsec;
+      have_mono = 1;
+    } else if (strcmp(name, "boottime") == 0 || strcmp(name, "7") == 0) {
+      *boot_ns = (int64_t)sec * 1000000000ll + (int64_t)nsec;
+      have_boot = 1;
+    }
+  }
+  if (!have_mono || !have_boot) {
+    snprintf(why, n, "no %s line (expected one for monotonic and one for boottime)",
+             have_mono ? "boottime" : "monotonic");
+    return -1;
+  }
+  return 0;
+}
+
+static void timens_read(void) {
+  char text[1024], own[64], kids[64], why[200];
+  ssize_t a, b;
+  size_t len = 0;
+  int fd = open(PR_TIMENS_FILE, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    /* a kernel without time namespaces (before 5.6, or CONFIG_TIME_NS off):
+     * every clock is the host's */
+    if (errno == ENOENT) {
+      g_timens.ok = 1;
+      return;
+    }
+    snprintf(g_timens.why, sizeof(g_timens.why), "cannot open \"%s\": %s", PR_TIMENS_FILE, strerror(errno));
+    return;
+  }
+  for (;;) {
+    ssize_t r = read(fd, text + len, sizeof(text) - 1 - len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      snprintf(g_timens.why, sizeof(g_timens.why), "cannot read \"%s\": %s", PR_TIMENS_FILE, strerror(errno));
+      close(fd);
+      return;
+    }
+    if (r == 0 || len + (size_t)r == sizeof(text) - 1) {
+      len += (size_t)r;
+      break;
+    }
+    len += (size_t)r;
+  }
+  close(fd);
+  text[len] = 0;
+  if (pr_timens_parse(text, &g_timens.mono_ns, &g_timens.boot_ns, why, sizeof(why)) != 0) {
+    snprintf(g_timens.why, sizeof(g_timens.why), "\"%s\": %s", PR_TIMENS_FILE, why);
+    return;
+  }
+  /* The file shows the offsets of the namespace this process's children
+   * get; they are its own unless it unshared a time namespace and has not
+   * exec'd since. */
+  a = readlink("/proc/self/ns/time", own, sizeof(own) - 1);
+  b = readlink("/proc/self/ns/time_for_children", kids, sizeof(kids) - 1);
+  if (a > 0 && b > 0 && (a != b || memcmp(own, kids, (size_t)a) != 0)) {
+    own[a] = kids[b] = 0;
+    snprintf(g_timens.why, sizeof(g_timens.why),
+             "this process is in time namespace %s but \"%s\" shows the offsets of %s, its children's", own,
+             PR_TIMENS_FILE, kids);
+    return;
+  }
+  g_timens.ok = 1;
+}
+
+/* The offsets of this process's time namespace; 0 when they are known. */
+static int timens_offsets(int64_t *mono_ns, int64_t *boot_ns) {
+  pthread_once(&g_timens_once, timens_read);
+  *mono_ns = g_timens.mono_ns;
+  *boot_ns = g_timens.boot_ns;
+  return g_timens.ok ? 0 : -1;
+}
 
 static uint64_t clock_ns(clockid_t id) {
   struct timespec ts;
@@ -82,16 +208,20 @@ static uint64_t clock_ns(clockid_t id) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t pr_lib_mono_now(void) { return clock_ns(CLOCK_MONOTONIC); }
+uint64_t pr_lib_mono_now(void) {
+  int64_t mono, boot;
+  timens_offsets(&mono, &boot); /* unknown offsets: procrec_open refused */
+  return clock_ns(CLOCK_MONOTONIC) - (uint64_t)mono;
+}
 
-/* Offset of clock id from CLOCK_MONOTONIC: the reading with the narrowest
- * bracket of several. */
+/* Offset of clock id (as this namespace reads it) from the host's
+ * CLOCK_MONOTONIC: the reading with the narrowest bracket of several. */
 static int64_t clock_offset(clockid_t id) {
   int64_t best = 0;
   uint64_t best_span = UINT64_MAX;
   int i;
   for (i = 0; i < 5; i++) {
-    uint64_t a = clock_ns(CLOCK_MONOTONIC), o = clock_ns(id), b = clock_ns(CLOCK_MONOTONIC);
+    uint64_t a = pr_lib_mono_now(), o = clock_ns(id), b = pr_lib_mono_now();
     if (b - a < best_span) {
       best_span = b - a;
       best = (int64_t)(o - (a + (b - a) / 2));
@@ -340,6 +470,15 @@ PROCREC_API int32_t procrec_open(const struct procrec_options *opts, void **out)
     return PR_E_INVAL;
   }
   *out = NULL;
+  {
+    /* without the offsets every time the library reads would be off the
+     * kernel's by an unknown amount: refuse rather than date events wrongly */
+    int64_t mono, boot;
+    if (timens_offsets(&mono, &boot) != 0) {
+      set_tls_error("procrec_open: cannot put this process's clocks on the kernel's: %s", g_timens.why);
+      return PR_E_NOSUP;
+    }
+  }
   lib = calloc(1, sizeof(*lib));
   if (lib == NULL) {
     set_tls_error("procrec_open: out of memory");

@@ -312,9 +312,10 @@ static void calibrate(struct nl_state *s) {
  * calibrated. */
 static void wait_calibrated(struct nl_state *s) {
   struct timespec dl;
-  uint64_t until = pr_lib_mono_now() + 2000000000ull;
-  dl.tv_sec = (time_t)(until / 1000000000ull);
-  dl.tv_nsec = (long)(until % 1000000000ull);
+  /* drain_cv waits on this process's CLOCK_MONOTONIC, not on
+   * pr_lib_mono_now (the host's: they differ in a time namespace) */
+  clock_gettime(CLOCK_MONOTONIC, &dl);
+  dl.tv_sec += 2;
   pthread_mutex_lock(&s->mu);
   while (s->cal_seen < s->cal_needed && !s->reader_done && !s->paused)
     if (pthread_cond_timedwait(&s->drain_cv, &s->mu, &dl) == ETIMEDOUT) break;
@@ -370,13 +371,15 @@ static int nl_stop(struct pr_lib *lib) {
     int attempt;
     for (attempt = 0; attempt < 4; attempt++) {
       struct timespec dl;
-      uint64_t until;
       int done = 0;
       if (pr_start_thread(&t, calibrate_main, s) != 0) break;
       pthread_join(t, NULL);
-      until = pr_lib_mono_now() + 500000000ull;
-      dl.tv_sec = (time_t)(until / 1000000000ull);
-      dl.tv_nsec = (long)(until % 1000000000ull);
+      clock_gettime(CLOCK_MONOTONIC, &dl); /* drain_cv's clock (see wait_calibrated) */
+      dl.tv_nsec += 500000000L;
+      if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+      }
       pr_nl_wake_reader(s);
       pthread_mutex_lock(&s->mu);
       while (s->markers_seen < s->cal_needed && !s->reader_done)

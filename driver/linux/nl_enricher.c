@@ -210,9 +210,13 @@ static void handle_fork(struct nl_state *s, const struct pr_nl_ev *ev) {
   if (child_tid == child_pid) {
     struct pr_rec_process_create r;
     struct pr_stale_exit st;
-    /* Created between the subscription and the snapshot's read of it: the
-     * snapshot record already stands for this process. The first create of
-     * a pid decides: a later one is a new process under a reused pid. */
+    /* Created between the subscription and the snapshot's read of it, so
+     * close to the start of the snapshot that the snapshot recorded it
+     * (snapshot_index.h): the snapshot record already stands for this
+     * process when the fork came by the read and in the tick of the
+     * snapshot's start (an earlier process under the pid started before).
+     * The first create of a pid decides: a later one is a new process under
+     * a reused pid. */
     int covered = pr_snap_index_covers(&s->snap, child_pid, ev->ts);
     pr_snap_index_retire(&s->snap, child_pid);
     if (covered) return;

@@ -14,8 +14,12 @@
  *          needs CAP_BPF + CAP_PERFMON, or root). Nothing is attached yet.
  *   start  attach the four tracepoints, snapshot, start the reader. A
  *          process created between the attach and the snapshot's read of
- *          it is recorded once: its snapshot record, no PROCESS_CREATE.
- *          (Its execs and threads from that time are recorded.)
+ *          it is recorded once: its snapshot record, no PROCESS_CREATE
+ *          (in_snapshot); or, when records of an earlier process under its
+ *          pid came before its fork (a pid reused while the snapshot was
+ *          taken), its PROCESS_CREATE after them, no snapshot record
+ *          (snapshot_scan). (Its execs and threads from that time are
+ *          recorded.)
  *   stop   detach, drain what the ring still holds, report pending losses,
  *          join the reader.
  *
@@ -45,6 +49,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -57,6 +62,7 @@
 #include "min_btf.h"
 #include "snapshot_index.h"
 #include "source.h"
+#include "thread_table.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 #define POLL_MS 100                      /* the reader drains at least this often */
@@ -172,11 +178,113 @@ static void keep_snapshot(struct ebpf_state *s) {
   pr_snap_index_init(&s->snap, e, n);
 }
 
-/* A process created between the attach and the snapshot's read of it is in
- * the ring and in the snapshot: the snapshot record stands for it. Its
- * start time (task start_time, set before the pid is visible in /proc) is
- * then no later than that read; a later process under a reused pid starts
- * after it. */
+/* ---- the ring while the snapshot is taken ----
+ *
+ * The reader starts after the snapshot, so while /proc is walked the ring
+ * holds every record since the attach. A process the snapshot reads whose
+ * fork is among them, after records of an earlier process under its pid
+ * (with churn, a pid is reused many times while /proc is walked), is left
+ * out of the snapshot: its PROCESS_CREATE stands for it, after those
+ * records, which after a snapshot record of the pid would be taken for the
+ * snapshot's process (its exit, the creates of real processes). The ring is
+ * read through a read-only view of its own (the ring's layout and record
+ * headers are the kernel's ABI, linux/bpf.h), up to the producer's
+ * position, as far as records are committed; nothing is consumed. */
+struct snapshot_scan {
+  const uint8_t *view; /* consumer page, producer page, data mapped twice */
+  size_t view_len;
+  size_t page;
+  uint64_t mask; /* data bytes - 1 */
+  uint64_t pos;  /* scanned up to here */
+  struct pr_u32map forks; /* pid -> start_ns of its latest process fork seen */
+  struct pr_u32map pids;  /* pid -> SEEN, | AFTER_OTHERS: that fork came after records of the pid */
+};
+
+#define SEEN 1u
+#define AFTER_OTHERS 2u
+
+static int scan_open(struct snapshot_scan *c, int map_fd, uint32_t ring) {
+  void *v;
+  memset(c, 0, sizeof(*c));
+  c->page = (size_t)sysconf(_SC_PAGESIZE);
+  c->view_len = 2 * c->page + 2 * (size_t)ring;
+  v = mmap(NULL, c->view_len, PROT_READ, MAP_SHARED, map_fd, 0);
+  if (v == MAP_FAILED) return -1;
+  if (pr_u32map_init(&c->forks, 1024) != 0 || pr_u32map_init(&c->pids, 1024) != 0) {
+    pr_u32map_free(&c->forks);
+    munmap(v, c->view_len);
+    return -1;
+  }
+  c->view = v;
+  c->mask = (uint64_t)ring - 1;
+  c->pos = __atomic_load_n((const unsigned long *)(const void *)c->view, __ATOMIC_ACQUIRE);
+  return 0;
+}
+
+static void scan_close(struct snapshot_scan *c) {
+  if (c->view) munmap((void *)(uintptr_t)c->view, c->view_len);
+  pr_u32map_free(&c->forks);
+  pr_u32map_free(&c->pids);
+  c->view = NULL;
+}
+
+/* Notes the records committed since the last call. */
+static void scan_more(struct snapshot_scan *c) {
+  const uint8_t *data = c->view + 2 * c->page;
+  uint64_t end = __atomic_load_n((const unsigned long *)(const void *)(c->view + c->page), __ATOMIC_ACQUIRE);
+  while (c->pos < end) {
+    const uint32_t *hdr = (const void *)(data + (c->pos & c->mask));
+    uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+    uint32_t n = len & ~(uint32_t)(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+    if (len & BPF_RINGBUF_BUSY_BIT) break; /* being written: the next call */
+    if (!(len & BPF_RINGBUF_DISCARD_BIT) && n >= sizeof(struct pb_hdr)) {
+      const struct pb_fork *f = (const void *)(hdr + 2);
+      uint64_t seen = 0;
+      pr_u32map_get(&c->pids, f->h.pid, &seen);
+      if (f->h.kind == PB_FORK && !(f->h.flags & PB_F_THREAD) && n >= sizeof(struct pb_fork)) {
+        pr_u32map_put(&c->forks, f->h.pid, f->start_ns);
+        seen = seen ? SEEN | AFTER_OTHERS : SEEN;
+      }
+      pr_u32map_put(&c->pids, f->h.pid, seen | SEEN);
+    }
+    c->pos += (n + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+  }
+}
+
+/* pr_snap_live_fn: whether the ring holds the fork of the process just read
+ * after records of an earlier process under its pid. Its fork is the pid's
+ * latest so far when that started no later than the read and in the tick
+ * /proc gave (a later fork is of a process after the one read, which ended
+ * since). Without memory for the maps, nothing is known: the snapshot
+ * records it. */
+static int reused_in_ring(void *ctx, uint32_t pid, uint64_t start_ns, uint64_t read_ns) {
+  struct snapshot_scan *c = ctx;
+  uint64_t fork_start, seen;
+  scan_more(c);
+  if (!pr_u32map_get(&c->forks, pid, &fork_start) || !pr_u32map_get(&c->pids, pid, &seen)) return 0;
+  return (seen & AFTER_OTHERS) && fork_start <= read_ns &&
+         pr_snap_same_start(start_ns, fork_start, pr_procfs_tick_ns());
+}
+
+/* The snapshot (after the attach, before the reader starts). Without the
+ * view, the snapshot leaves out only what started after it began (as the
+ * proc connector source's). */
+static int take_snapshot(struct ebpf_state *s) {
+  struct snapshot_scan c;
+  int err;
+  if (scan_open(&c, bpf_map__fd(s->skel->maps.events), bpf_map__max_entries(s->skel->maps.events)) != 0)
+    return pr_snapshot_take(s->lib, NULL, NULL);
+  err = pr_snapshot_take(s->lib, reused_in_ring, &c);
+  scan_close(&c);
+  return err;
+}
+
+/* A process created between the attach and the snapshot's read of it (and
+ * not left out of the snapshot: snapshot_scan) is in the ring and in the
+ * snapshot: the snapshot record stands for it. Its start time (task
+ * start_time, set before the pid is visible in /proc) is no later than that
+ * read and in the tick /proc gave; an earlier process under the pid started
+ * before it, a later one after the read. */
 static int in_snapshot(const struct ebpf_state *s, uint32_t pid, uint64_t start_ns) {
   return pr_snap_index_covers(&s->snap, pid, start_ns);
 }
@@ -209,7 +317,12 @@ static void put_ids(struct pr_proc_info *info, const struct pb_ids *ids, uint16_
 
 static void on_fork(struct ebpf_state *s, const struct pb_fork *f) {
   struct pr_builder b;
-  if (!(f->h.flags & PB_F_THREAD) && in_snapshot(s, f->h.pid, f->start_ns)) return;
+  if (!(f->h.flags & PB_F_THREAD)) {
+    /* the first create of a pid decides: a later one is a new process */
+    int covered = in_snapshot(s, f->h.pid, f->start_ns);
+    pr_snap_index_retire(&s->snap, f->h.pid);
+    if (covered) return;
+  }
   if (f->h.flags & PB_F_THREAD) {
     struct pr_rec_thread_create *r;
     start_rec(s, &b, PR_REC_THREAD_CREATE, sizeof(*r), &f->h, f->h.tid);
@@ -393,6 +506,8 @@ static void on_exit_task(struct ebpf_state *s, const struct pb_exit *x) {
   }
   if (last) {
     struct pr_rec_process_exit *r;
+    /* the pid's process ended: a later create under it is a new one */
+    pr_snap_index_retire(&s->snap, x->h.pid);
     start_rec(s, &b, PR_REC_PROCESS_EXIT, sizeof(*r), &x->h, x->h.tid);
     r = (struct pr_rec_process_exit *)(void *)b.buf;
     r->status = x->group_status;
@@ -615,7 +730,7 @@ static int ebpf_start(struct pr_lib *lib) {
     return err == -EPERM || err == -EACCES ? PR_E_PERM : PR_E_NOSUP;
   }
   s->attached = 1;
-  err = pr_lib_snapshot(lib);
+  err = take_snapshot(s);
   if (err != PR_OK) {
     procrec_bpf__detach(s->skel);
     s->attached = 0;

@@ -262,11 +262,9 @@ static int leader_alone(uint32_t pid) {
   return alone;
 }
 
-static uint64_t mono_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+/* The host's CLOCK_MONOTONIC (lib.c): gone_at is compared with the
+ * reader's times and becomes an inferred exit's time, both on that clock. */
+uint64_t pr_lib_mono_now(void);
 
 uint32_t pr_thread_table_settle(struct pr_thread_table *t, uint64_t drained_after, struct pr_ended *ended,
                                 uint32_t cap) {
@@ -278,7 +276,7 @@ uint32_t pr_thread_table_settle(struct pr_thread_table *t, uint64_t drained_afte
     int done = !pr_u32map_get(&t->procs, w->pid, &v) || !P_LEADER_EXITED(v);
     if (!done && w->look) {
       w->look = 0;
-      w->gone_at = leader_alone(w->pid) ? mono_now() : 0;
+      w->gone_at = leader_alone(w->pid) ? pr_lib_mono_now() : 0;
     }
     if (!done && w->gone_at != 0 && w->gone_at + PR_SETTLE_MARGIN_NS < drained_after) {
       ended[n].pid = w->pid;

@@ -206,6 +206,43 @@ static int test_snapshot_index(void) {
   return 0;
 }
 
+/* The pid reused while the snapshot was taken (a churn of short-lived
+ * children): the snapshot read pid 500 at 1.2 s, its process started in the
+ * tick of 1.15 s (/proc rounds down to 10 ms here). */
+static int test_snapshot_index_matches_the_start(void) {
+  const uint64_t ms = 1000000, snap = 1150 * ms, read = 1200 * ms;
+  struct pr_snapshot_entry e[2] = {{.pid = 500, .read_ns = read, .start_ns = snap},
+                                   {.pid = 600, .read_ns = read, .start_ns = snap}};
+  struct pr_snap_index x;
+  CHECK(pr_snap_index_init(&x, e, 2) == 0);
+  x.tick_ns = 10 * ms;
+  /* earlier children under the pid, created after the subscription and
+   * gone before the read: new processes, not the snapshot's */
+  CHECK(!pr_snap_index_covers(&x, 500, 1100 * ms));
+  CHECK(!pr_snap_index_covers(&x, 500, snap - 2 * ms));
+  /* the snapshot's own process: in its tick (and the slack of a start read
+   * two ways), by the read */
+  CHECK(pr_snap_index_covers(&x, 500, snap));
+  CHECK(pr_snap_index_covers(&x, 500, snap + 9 * ms));
+  CHECK(pr_snap_index_covers(&x, 500, snap - ms / 2));
+  CHECK(pr_snap_index_covers(&x, 500, snap + 10 * ms + ms / 2));
+  CHECK(!pr_snap_index_covers(&x, 500, snap + 12 * ms)); /* a later tick */
+  /* its first create (or exit) retires the pid: a later create is another process */
+  pr_snap_index_retire(&x, 500);
+  CHECK(!pr_snap_index_covers(&x, 500, snap + ms));
+  CHECK(pr_snap_index_covers(&x, 600, snap + ms)); /* the others stay */
+  CHECK(!pr_snap_index_covers(&x, 600, read + 1)); /* after the read */
+  pr_snap_index_free(&x);
+
+  /* the proc connector source leaves out of the snapshot what started after
+   * it began (t0): surely so only when even the rounded-down start is later */
+  CHECK(pr_snap_started_after(snap, snap - 2 * ms));
+  CHECK(!pr_snap_started_after(snap, snap));
+  CHECK(!pr_snap_started_after(snap, snap - ms / 2)); /* within the slack */
+  CHECK(pr_snap_same_start(snap, snap + 5 * ms, 10 * ms) && !pr_snap_same_start(snap, snap - 5 * ms, 10 * ms));
+  return 0;
+}
+
 int main(void) {
   t_run("nl_seq counts gaps per CPU, modulo 2^32, ignoring older numbers", test_seq_gaps_per_cpu);
   t_run("nl_queue drops when full and reports the count at its place, or at the end",
@@ -213,6 +250,8 @@ int main(void) {
   t_run("nl_decode turns proc connector messages into events and says which are numbered", test_decode_messages);
   t_run("the snapshot index covers a create up to the snapshot's read of the pid, until retired",
         test_snapshot_index);
+  t_run("the snapshot index covers a create only when it started in the snapshot's start tick",
+        test_snapshot_index_matches_the_start);
   printf("%d passed, %d failed\n", t_passed, t_failed);
   return t_failed ? 1 : 0;
 }
