@@ -65,7 +65,7 @@ Deno.test("doctor looks at recordings/ of the working directory without being as
   });
 });
 
-Deno.test("doctor and service install warn about a recordings directory another user owns, private as it may be (found by review)", async () => {
+Deno.test("doctor warns about, and service install refuses, a recordings directory another user owns, private as it may be (found by review)", async () => {
   if (Deno.uid() !== 0) {
     console.log("skipped: needs root, to give the directory to another user");
     return;
@@ -87,7 +87,8 @@ Deno.test("doctor and service install warn about a recordings directory another 
     await Deno.chown(`${dir}/a.cbor`, 0, 0);
     c = await dirCheck(tmp, dir, ["--dir", dir]);
     assert(c && c.ok && !c.warn, JSON.stringify(c));
-    // service install says so of the directory itself
+    // service install refuses the directory itself: its owner could make
+    // and hold writer.lock as any user who can write it could
     await Deno.chown(dir, 1000, 1000);
     await Deno.mkdir(`${tmp}/units`);
     const r = await procrec([
@@ -99,7 +100,48 @@ Deno.test("doctor and service install warn about a recordings directory another 
       `${tmp}/units`,
       "--no-enable",
     ]);
-    assertEquals(r.code, 0, r.stderr);
-    assert(r.stderr.includes("is owned by uid 1000"), r.stderr);
+    assertEquals(r.code, 2, r.stderr);
+    assert(r.stderr.includes(`${dir}: owned by uid 1000`), r.stderr);
+    assert(r.stderr.includes(`chown root:root ${dir}`), r.stderr);
+  });
+});
+
+Deno.test("doctor says a recordings directory every user can write is writable, not only readable (found by review)", async () => {
+  await withTempDir(async (tmp) => {
+    const dir = `${tmp}/open`;
+    await Deno.mkdir(dir);
+    await Deno.chmod(dir, 0o777);
+    const c = await dirCheck(tmp, dir, ["--dir", dir]);
+    assert(c?.warn === true, JSON.stringify(c));
+    assert(c.detail.startsWith("evidence writable by others:"), c.detail);
+    assert(c.detail.includes(`other users can WRITE ${dir} (0777)`), c.detail);
+    assert(c.detail.includes("writer.lock"), c.detail);
+    assert(c.fix?.includes(`chmod -R o-rwx ${dir}`), c.fix);
+  });
+});
+
+Deno.test("doctor checks the service's directory where PROCREC_DIR of its environment file puts it (found by review)", async () => {
+  await withTempDir(async (tmp) => {
+    const dir = `${tmp}/service`;
+    await Deno.mkdir(dir);
+    await Deno.chmod(dir, 0o777);
+    await Deno.writeTextFile(
+      `${tmp}/procrec.env`,
+      `# settings\nPROCREC_DIR="${dir}"\nPROCREC_KEEP=7d\n`,
+    );
+    const c = await dirCheck(tmp, dir, ["--config", `${tmp}/procrec.env`]);
+    assert(c?.warn === true, JSON.stringify(c));
+    assert(c.detail.includes(`WRITE ${dir} (0777)`), c.detail);
+    // one it cannot read is said, and the other checks go on
+    await Deno.writeTextFile(`${tmp}/big.env`, "#".repeat(100_000));
+    const r = await procrec(
+      ["doctor", "--json", "--config", `${tmp}/big.env`],
+      {
+        cwd: tmp,
+      },
+    );
+    const report = JSON.parse(r.stdout) as HostReport;
+    const settings = report.checks.find((c) => c.name === "service settings");
+    assert(settings?.warn && settings.detail.includes("big.env"), r.stdout);
   });
 });

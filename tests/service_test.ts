@@ -31,6 +31,24 @@ async function analyzeVerify(unitPath: string): Promise<string> {
   return text;
 }
 
+/** `systemd-analyze security` of a unit file: its table, its exposure. */
+async function analyzeSecurity(
+  unitPath: string,
+): Promise<{ text: string; exposure: number }> {
+  const out = await new Deno.Command("systemd-analyze", {
+    args: ["security", "--offline=true", "--no-pager", unitPath],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const m = /Overall exposure level for \S+: ([0-9.]+)/.exec(text);
+  ok(
+    m,
+    `systemd-analyze security: ${text}${new TextDecoder().decode(out.stderr)}`,
+  );
+  return { text, exposure: Number(m[1]) };
+}
+
 for (
   const [source, want, not] of [
     ["netlink", ["CAP_NET_ADMIN"], ["CAP_BPF", "CAP_PERFMON", "CAP_SYS_ADMIN"]],
@@ -67,7 +85,6 @@ for (
           "ProtectSystem=strict",
           `ReadWritePaths=${dir}/segments`,
           "NoNewPrivileges=yes",
-          "PrivateTmp=yes",
           "ExecReload=/bin/kill -HUP $MAINPID",
           "WantedBy=sysinit.target",
           // (found by review) restarted however often it fails to start,
@@ -79,8 +96,38 @@ for (
           "ProtectControlGroups=yes",
           "SystemCallArchitectures=native",
           "OOMScoreAdjust=-900",
+          // (found by review) with uid 0 and its capabilities the recorder
+          // could write kernel tunables, other processes' memory and disks
+          "ProtectKernelTunables=yes",
+          "ReadOnlyPaths=/proc",
+          "DevicePolicy=closed",
+          "RestrictNamespaces=yes",
+          "SystemCallFilter=~@clock @cpu-emulation @debug @module @mount @obsolete @raw-io @reboot @swap process_vm_writev",
         ]
       ) ok(unit.split("\n").includes(line), `the unit lacks ${line}`);
+      // (tests/service_sandbox_test.ts runs the recorder under them)
+      ok(!/^MemoryDenyWriteExecute=yes/m.test(unit), "V8 needs JIT memory");
+      ok(!/^RestrictRealtime=yes/m.test(unit), "netlink runs SCHED_FIFO");
+      // a private /tmp or /dev hid from the hash worker the image of a
+      // process run from /tmp or /dev/shm that ended before it was hashed
+      ok(!/^Private(Tmp|Devices)=yes/m.test(unit), "the host's /tmp, /dev/shm");
+      const security = await analyzeSecurity(`${dir}/procrec.service`);
+      ok(security.exposure <= 3.5, security.text);
+      for (
+        const item of [
+          "ProtectKernelTunables=",
+          "SystemCallFilter=~@debug",
+          "SystemCallFilter=~@mount",
+          "RestrictNamespaces=~user",
+        ]
+      ) {
+        ok(
+          new RegExp(`^✓ ${item.replace(/[~@=]/g, "\\$&")}`, "m").test(
+            security.text,
+          ),
+          `systemd-analyze security: ${item} is not met\n${security.text}`,
+        );
+      }
       const caps = (/^CapabilityBoundingSet=(.*)$/m.exec(unit)?.[1] ?? "")
         .split(" ");
       for (const c of want) ok(caps.includes(c), `${source} needs ${c}`);
@@ -154,7 +201,7 @@ Deno.test("service install writes the unit and a 0700 directory; uninstall remov
   });
 });
 
-Deno.test("service install keeps an existing directory's mode; uninstall of a missing unit touches no service; --rotate and --keep are checked as record checks them; --dir / is refused", async () => {
+Deno.test("service install keeps an existing directory's mode, refuses one every user can write; uninstall of a missing unit touches no service; --rotate and --keep are checked as record checks them; --dir / is refused", async () => {
   await withTempDir(async (dir) => {
     // a systemctl that logs its calls
     const bin = `${dir}/bin`;
@@ -167,20 +214,50 @@ Deno.test("service install keeps an existing directory's mode; uninstall of a mi
     const env = { PATH: `${bin}:${Deno.env.get("PATH")}` };
     const shared = `${dir}/shared`;
     await Deno.mkdir(shared);
-    await Deno.chmod(shared, 0o1777);
+    await Deno.chmod(shared, 0o755);
     await Deno.mkdir(`${dir}/units`);
-    const r = await procrec([
-      "service",
-      "install",
-      "--no-enable",
-      "--unit-dir",
-      `${dir}/units`,
-      "--dir",
-      shared,
-    ], { env });
+    const install = (d: string) =>
+      procrec([
+        "service",
+        "install",
+        "--no-enable",
+        "--unit-dir",
+        `${dir}/units`,
+        "--dir",
+        d,
+      ], { env });
+    const r = await install(shared);
     deepStrictEqual(r.code, 0, r.stderr);
+    deepStrictEqual((await Deno.stat(shared)).mode! & 0o7777, 0o755);
+    match(r.stderr, /mode 755: others can read/);
+    // (found by review) one that every user can write: any of them could
+    // make and hold writer.lock, and the recorder never ran
+    await Deno.remove(`${dir}/units/procrec.service`);
+    await Deno.chmod(shared, 0o1777);
+    const open = await install(shared);
+    deepStrictEqual(open.code, 2, open.stderr);
+    ok(
+      open.stderr.includes(`${shared}: mode 1777: every user can write it`),
+      open.stderr,
+    );
+    match(open.stderr, /chmod 0700 /);
     deepStrictEqual((await Deno.stat(shared)).mode! & 0o7777, 0o1777);
-    match(r.stderr, /mode 1777: others can read/);
+    ok(
+      !(await Deno.lstat(`${dir}/units/procrec.service`).then(
+        () => 1,
+        () => 0,
+      )),
+      "a unit was written for a directory every user can write",
+    );
+    // a directory above it that they can write: they could replace it
+    await Deno.mkdir(`${dir}/open/rec`, { recursive: true });
+    await Deno.chmod(`${dir}/open`, 0o777);
+    const above = await install(`${dir}/open/rec`);
+    deepStrictEqual(above.code, 2, above.stderr);
+    ok(
+      above.stderr.includes(`${dir}/open: mode 0777: every user can write it`),
+      above.stderr,
+    );
     const u = await procrec([
       "service",
       "uninstall",
@@ -207,6 +284,168 @@ Deno.test("service install keeps an existing directory's mode; uninstall of a mi
     }
   });
 });
+
+/** The uid of user nobody. */
+async function nobodyUid(): Promise<number> {
+  const out = await new Deno.Command("id", { args: ["-u", "nobody"] })
+    .output();
+  return Number(new TextDecoder().decode(out.stdout).trim());
+}
+
+Deno.test("service install refuses a launcher, an installation or a directory above them that another user than root can change (found by review)", async () => {
+  if (Deno.uid() !== 0) {
+    console.log("skipped: needs root, to give files to another user");
+    return;
+  }
+  const nobody = await nobodyUid();
+  await withTempDir(async (dir) => {
+    // an installation: the launcher beside cli/main.ts (nothing is run)
+    const inst = `${dir}/above/inst`;
+    await Deno.mkdir(`${inst}/cli`, { recursive: true });
+    await Deno.writeTextFile(`${inst}/procrec`, "#!/bin/sh\n", { mode: 0o755 });
+    await Deno.writeTextFile(`${inst}/cli/main.ts`, "");
+    await Deno.mkdir(`${dir}/bin`);
+    await Deno.symlink(`${inst}/procrec`, `${dir}/bin/procrec`);
+    await Deno.mkdir(`${dir}/units`);
+    const unit = `${dir}/units/procrec.service`;
+    const install = async (exec: string) => {
+      await Deno.remove(unit).catch(() => {});
+      const r = await procrec([
+        "service",
+        "install",
+        "--no-enable",
+        "--unit-dir",
+        `${dir}/units`,
+        "--dir",
+        `${dir}/rec`,
+        "--exec",
+        exec,
+      ]);
+      const written = await Deno.lstat(unit).then(() => true, () => false);
+      deepStrictEqual(written, r.code === 0, r.stderr);
+      return r;
+    };
+    // root's, below /tmp (others may add to it, not replace root's): taken
+    let r = await install(`${inst}/procrec`);
+    deepStrictEqual(r.code, 0, r.stderr);
+    r = await install(`${dir}/bin/procrec`);
+    deepStrictEqual(r.code, 0, r.stderr);
+    match(await Deno.readTextFile(unit), new RegExp(`ExecStart=${dir}/bin/`));
+
+    const refused = async (exec: string, want: string) => {
+      const bad = await install(exec);
+      deepStrictEqual(bad.code, 2, bad.stderr);
+      ok(bad.stderr.includes(want), `${want}: ${bad.stderr}`);
+      match(bad.stderr, /would run as root what another user than root/);
+      match(bad.stderr, new RegExp(`chown -R root:root ${inst}`));
+    };
+    await Deno.chown(`${inst}/procrec`, nobody, nobody);
+    await refused(`${inst}/procrec`, `${inst}/procrec: owned by uid ${nobody}`);
+    // through a link too
+    await refused(
+      `${dir}/bin/procrec`,
+      `${inst}/procrec: owned by uid ${nobody}`,
+    );
+    await Deno.chown(`${inst}/procrec`, 0, 0);
+    // what the launcher runs
+    await Deno.chown(`${inst}/cli/main.ts`, nobody, nobody);
+    await refused(
+      `${inst}/procrec`,
+      `${inst}/cli/main.ts: owned by uid ${nobody}`,
+    );
+    await Deno.chown(`${inst}/cli/main.ts`, 0, 0);
+    await Deno.chmod(`${inst}/cli`, 0o775);
+    await Deno.chown(`${inst}/cli`, 0, nobody);
+    await refused(
+      `${inst}/procrec`,
+      `${inst}/cli: mode 0775: group ${nobody} can write it`,
+    );
+    await Deno.chmod(`${inst}/cli`, 0o755);
+    // a directory above: the installation could be replaced
+    await Deno.chmod(`${dir}/above`, 0o777);
+    await refused(
+      `${inst}/procrec`,
+      `${dir}/above: mode 0777: every user can write it`,
+    );
+    await Deno.chmod(`${dir}/above`, 0o755);
+    // the directory of the link
+    await Deno.chmod(`${dir}/bin`, 0o777);
+    await refused(
+      `${dir}/bin/procrec`,
+      `${dir}/bin: mode 0777: every user can write it`,
+    );
+    const missing = await install(`${dir}/nothing/procrec`);
+    deepStrictEqual(missing.code, 2);
+    match(
+      missing.stderr,
+      /the launcher ".*\/nothing\/procrec" \(--exec\) is not there/,
+    );
+  });
+});
+
+captureTest(
+  "a writer.lock another user made is refused with its owner and the fix, held or not; once removed the recorder records (found by review)",
+  async () => {
+    const nobody = await nobodyUid();
+    await withTempDir(async (dir) => {
+      const seg = `${dir}/seg`;
+      await Deno.mkdir(seg, { mode: 0o700 });
+      const lock = `${seg}/writer.lock`;
+      await Deno.writeTextFile(lock, "", { mode: 0o600 });
+      await Deno.chown(lock, nobody, nobody);
+      const want =
+        `its writer.lock is owned by uid ${nobody}, not by this recorder's user (uid 0)`;
+      const planted = await recordBriefly(seg);
+      deepStrictEqual(planted.code, 2, planted.stderr);
+      ok(planted.stderr.includes(want), planted.stderr);
+      ok(planted.stderr.includes(`rm ${lock}`), planted.stderr);
+      // held by that user, as the review did: the same (not "another
+      // recorder", which sent one to look for a recorder that is not there)
+      await Deno.chmod(dir, 0o711);
+      await Deno.chmod(seg, 0o777);
+      const holder = new Deno.Command("setpriv", {
+        args: [
+          `--reuid=${nobody}`,
+          `--regid=${nobody}`,
+          "--clear-groups",
+          "flock",
+          lock,
+          "sleep",
+          "30",
+        ],
+      }).spawn();
+      try {
+        for (let i = 0; i < 100 && !(await locked(lock)); i++) {
+          await new Promise((res) => setTimeout(res, 50));
+        }
+        ok(await locked(lock), "user nobody did not lock writer.lock");
+        const held = await recordBriefly(seg);
+        deepStrictEqual(held.code, 2, held.stderr);
+        ok(held.stderr.includes(want), held.stderr);
+        ok(!held.stderr.includes("another recorder"), held.stderr);
+      } finally {
+        try {
+          holder.kill("SIGKILL");
+        } catch { /* ended: the test said why */ }
+        await holder.status;
+      }
+      await Deno.remove(lock);
+      await Deno.chmod(seg, 0o700);
+      const after = await recordBriefly(seg);
+      deepStrictEqual(after.code, 0, after.stderr);
+    });
+  },
+  await captureUnavailable(),
+);
+
+/** Whether a flock is held on `path` (by anyone). */
+async function locked(path: string): Promise<boolean> {
+  const st = await Deno.stat(path);
+  const locks = await Deno.readTextFile("/proc/locks");
+  return locks.split("\n").some((l) =>
+    / FLOCK /.test(l) && l.includes(`:${st.ino} `)
+  );
+}
 
 /** `procrec record` into the segment directory `seg` for a second. */
 function recordBriefly(seg: string) {

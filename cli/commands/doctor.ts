@@ -1,7 +1,7 @@
 /**
  * `procrec doctor`: says whether this host can record and what to do when it
- * cannot, and warns when recordings directories (`recordings/`, any `--dir`)
- * are readable by other users. Exit status 0 when it can record, 2
+ * cannot, and warns when recordings directories (`recordings/`, the
+ * service's, any `--dir`) are readable or writable by other users. Exit status 0 when it can record, 2
  * otherwise (warnings do not change it).
  *
  * @module
@@ -9,9 +9,11 @@
 import type { Command } from "commander";
 import { checkHost, type HostReport } from "../record/check_host.ts";
 import { checkRecordingDirs } from "../record/check_recording_dirs.ts";
+import { checkTimeNamespace } from "../record/recording_header.ts";
 import { action, print } from "./_run.ts";
 import { addNatsOptions, natsAuth, type NatsFlags } from "./_nats_flags.ts";
 import { checkPublish } from "../nats/check_publish.ts";
+import { serviceDirs } from "./service.ts";
 
 /** The service's default segment directory (`procrec service --dir`). */
 const SERVICE_DIR = "/var/lib/procrec";
@@ -43,9 +45,14 @@ export function register(program: Command): void {
     .option("--json", "print the checks as JSON")
     .option(
       "--dir <dir>",
-      "also check this recordings directory (repeatable; recordings/ and " +
-        "/var/lib/procrec always)",
+      "also check this recordings directory (repeatable; recordings/, " +
+        "/var/lib/procrec and the service's directory always)",
       (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      "--config <file>",
+      "the service's environment file, whose PROCREC_DIR is checked too",
+      "/etc/default/procrec",
     )
     .option(
       "--publish <url>",
@@ -56,8 +63,9 @@ export function register(program: Command): void {
       "after",
       "\nExit status: 0 when this host can record, 2 when it cannot.\n" +
         "Warns (WARN, exit status unchanged) when recordings/, the service's\n" +
-        "/var/lib/procrec or a --dir, or a file in one, can be read by other\n" +
-        "users, and says how to fix it.\n" +
+        "directory (/var/lib/procrec, PROCREC_DIR of --config or of the\n" +
+        "installed unit's environment file) or a --dir, or a file in one, can\n" +
+        "be read or written by other users, and says how to fix it.\n" +
         "With --publish, exit status 2 also when this host cannot publish.\n" +
         "Example:\n  sudo ./procrec doctor\n" +
         "  ./procrec doctor --publish nats://10.0.0.5:4222 --nats-creds host.creds\n",
@@ -66,14 +74,35 @@ export function register(program: Command): void {
       action(
         async (
           flags:
-            & { json?: boolean; dir?: string[]; publish?: string }
+            & {
+              json?: boolean;
+              dir?: string[];
+              config: string;
+              publish?: string;
+            }
             & NatsFlags,
         ) => {
           const report = await checkHost();
+          if (Deno.build.os === "linux") {
+            report.checks.push(checkTimeNamespace());
+          }
+          // the service's directory where its settings put it (found by
+          // review: only /var/lib/procrec was looked at)
+          const service = [SERVICE_DIR];
+          try {
+            service.push(...await serviceDirs(flags.config));
+          } catch (e) {
+            report.checks.push({
+              name: "service settings",
+              ok: true,
+              warn: true,
+              detail: (e as Error).message,
+            });
+          }
           report.checks.push(
             ...await checkRecordingDirs([
               "recordings",
-              SERVICE_DIR,
+              ...service,
               ...flags.dir ?? [],
             ]),
           );

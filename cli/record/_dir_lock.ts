@@ -24,6 +24,7 @@ const SYMBOLS = {
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
+  geteuid: { parameters: [], result: "u32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
@@ -31,6 +32,7 @@ const SYMBOLS = {
 export type LockAttempt =
   | { taken: DirLock }
   | { held: true }
+  | { foreign: { uid: number; own: number } }
   | { error: string };
 
 /**
@@ -84,8 +86,9 @@ export class DirLock {
 /**
  * Takes the exclusive lock on `path` (created mode 0600 when missing, never
  * through a symbolic link), without waiting: `held` when another open file
- * holds it (another recorder, in this process or another), `error` with
- * the reason when it cannot be tried (libc not loadable, the file not
+ * holds it (another recorder, in this process or another), `foreign` when
+ * the file is another user's (never locked: see below), `error` with the
+ * reason when it cannot be tried (libc not loadable, the file not
  * creatable: a full disk, a read-only or foreign directory).
  */
 export function takeLock(path: string): LockAttempt {
@@ -110,6 +113,17 @@ export function takeLock(path: string): LockAttempt {
       const err = errno();
       lib.close();
       return { error: `cannot open "${path}" (${errnoText(err)})` };
+    }
+    // a lock file another user made (in a directory others can write) is
+    // theirs to hold whenever they like: each recorder would be refused as
+    // if another one wrote there, and the service restarted in vain forever
+    // (found by review)
+    const uid = ownerOf(fd);
+    const own = l.geteuid();
+    if (uid !== undefined && uid !== own) {
+      l.close(fd);
+      lib.close();
+      return { foreign: { uid, own } };
     }
     let rc = l.flock(fd, LOCK_EX | LOCK_NB);
     let err = rc === 0 ? 0 : errno();
@@ -172,6 +186,15 @@ export function lockHolder(path: string): number | undefined {
     }
   } catch { /* no table, or the file is gone */ }
   return undefined;
+}
+
+/** The owner of the open file `fd` (undefined if it cannot be told). */
+function ownerOf(fd: number): number | undefined {
+  try {
+    return Deno.statSync(`/proc/self/fd/${fd}`).uid ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The open file `fd` is the file at `path` (not one removed since). */

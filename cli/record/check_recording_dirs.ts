@@ -23,6 +23,12 @@ export const MAX_ENTRIES = 100_000;
 interface DirFindings {
   /** Directories (the given one included) others may list or enter. */
   openDirs: string[];
+  /**
+   * Directories others may write: they can delete or alter the evidence,
+   * or make a writer.lock and hold it to keep every recorder out (found by
+   * review: a 0777 directory was called only "readable").
+   */
+  writableDirs: string[];
   /** Files others may read or write. */
   openFiles: string[];
   /**
@@ -85,6 +91,7 @@ export async function checkRecordingDirs(dirs: string[]): Promise<HostCheck[]> {
     }
     const f: DirFindings = {
       openDirs: [],
+      writableDirs: [],
       openFiles: [],
       foreign: [],
       entries: 0,
@@ -105,6 +112,13 @@ export async function checkRecordingDirs(dirs: string[]): Promise<HostCheck[]> {
       continue;
     }
     const parts: string[] = [];
+    if (f.writableDirs.length) {
+      parts.push(
+        `other users can WRITE ${
+          list(f.writableDirs)
+        } (delete or alter recordings, or make and hold a writer.lock that keeps the recorder out)`,
+      );
+    }
     if (f.openDirs.length) {
       parts.push(`other users can list or enter ${list(f.openDirs)}`);
     }
@@ -138,7 +152,9 @@ export async function checkRecordingDirs(dirs: string[]): Promise<HostCheck[]> {
       ok: true,
       warn: true,
       detail: `${
-        f.openDirs.length || f.openFiles.length
+        f.writableDirs.length
+          ? "evidence writable by others"
+          : f.openDirs.length || f.openFiles.length
           ? "evidence readable by others"
           : "evidence in another user's hands"
       }: ${parts.join("; ")}`,
@@ -156,6 +172,9 @@ async function walk(
   me: number | undefined,
 ): Promise<void> {
   if ((st.mode ?? 0) & 0o007) f.openDirs.push(`${dir} (${octal(st.mode!)})`);
+  if ((st.mode ?? 0) & 0o002) {
+    f.writableDirs.push(`${dir} (${octal(st.mode!)})`);
+  }
   if (foreignOwner(st, me)) f.foreign.push(`${dir} (uid ${st.uid})`);
   if (depth > MAX_DEPTH) return;
   let entries: Deno.DirEntry[];

@@ -671,7 +671,8 @@ export class SegmentWriter {
    * Takes {@link WRITER_LOCK_FILE}'s lock, or refuses the directory when
    * another recorder holds it (the check of writer.pid, then its writing,
    * let two recorders started at the same instant both claim it; found by
-   * review). A lock that cannot be tried (a full disk, no libc) leaves
+   * review), or when another user owns the lock file (planted: see
+   * {@link takeLock}). A lock that cannot be tried (a full disk, no libc) leaves
    * writer.pid the only claim, as before, and is tried again when the
    * claim is written.
    */
@@ -681,6 +682,12 @@ export class SegmentWriter {
     if ("taken" in got) {
       this.#lock = got.taken;
       return;
+    }
+    if ("foreign" in got) {
+      const { uid, own } = got.foreign;
+      throw new Error(
+        `Cannot record to "${this.#opts.dir}": its ${WRITER_LOCK_FILE} is owned by uid ${uid}, not by this recorder's user (uid ${own}): another user made it, and may hold it to keep every recorder out; remove it (rm ${this.dir}/${WRITER_LOCK_FILE}) and let no other user write the directory (chown ${own} ${this.dir}; chmod 0700 ${this.dir})`,
+      );
     }
     if ("held" in got) {
       const other = writerNamed(pidFileFields(this.dir), this.dir) ??

@@ -12,6 +12,12 @@ export {
   type UnitOptions,
 } from "./systemd_unit.ts";
 export {
+  MAX_TREE_ENTRIES,
+  type NotRootOnly,
+  pathNotRootOnly,
+  treeNotRootOnly,
+} from "./root_only.ts";
+export {
   renderServiceStatus,
   type ServiceStatus,
 } from "./render_service_status.ts";

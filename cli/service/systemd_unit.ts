@@ -47,12 +47,64 @@ const COMMON_CAPABILITIES = [
 ];
 
 /**
+ * The sandbox beyond the file system's: what each line takes away, and why
+ * no source needs it. The sources need bpf() (eBPF: tp_btf programs, which
+ * attach with bpf() alone, no perf_event_open), the proc connector's netlink
+ * socket (netlink: the initial network namespace's, so no PrivateNetwork=),
+ * reads of /proc, /sys/kernel/btf and every exec'd file (the snapshot, the
+ * enrichment, the hash worker), SCHED_FIFO for the netlink thread (so no
+ * RestrictRealtime=: it would fall back to nice -10 and lose /proc reads),
+ * writable and executable memory (V8's JIT: so no MemoryDenyWriteExecute=);
+ * exec rules (a drop-in adds CAP_SYS_ADMIN) fanotify marks on every file
+ * system and reads of /proc/PID/mem (open and pread, no ptrace()). Nothing
+ * writes /proc or /sys, opens a device but /dev/null and /dev/urandom,
+ * makes or joins a namespace, or mounts. Found by review: with
+ * CAP_SYS_PTRACE and uid 0 the recorder could write /proc/sys (core_pattern:
+ * a program run as full root), other processes' memory (through ptrace(),
+ * process_vm_writev or /proc/PID/mem) and raw disks.
+ */
+const SANDBOX = [
+  // /proc/sys, /sys read-only (/sys/kernel/btf is only read)
+  "ProtectKernelTunables=yes",
+  "ProtectKernelModules=yes",
+  "ProtectKernelLogs=yes",
+  "ProtectClock=yes",
+  "ProtectHostname=yes",
+  "ProtectControlGroups=yes",
+  // /proc/PID/mem, oom_score_adj... of other processes not writable: the
+  // recorder only reads /proc
+  "ReadOnlyPaths=/proc",
+  // no raw disks (uid 0 owns them), only the pseudo devices; not
+  // PrivateDevices=, whose private /dev hides the host's /dev/shm from the
+  // hash worker, as a private /tmp hides /tmp: the image of a process that
+  // ended before it was hashed is read by its path, and one run from there
+  // was recorded as gone ("path-missing", its file still there)
+  "DevicePolicy=closed",
+  // mounts made in the unit stay there; the host's still reach it (exec
+  // rules mark new file systems as they come)
+  "PrivateMounts=yes",
+  "RestrictNamespaces=yes",
+  // the proc connector (AF_NETLINK), --publish (AF_INET, AF_INET6), local
+  // sockets; no AF_PACKET
+  "RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6",
+  "RestrictSUIDSGID=yes",
+  "LockPersonality=yes",
+  // (the calls of the recorder itself: exec rules still read the argv of
+  // an ia32 process, from /proc)
+  "SystemCallArchitectures=native",
+  // @debug: ptrace() and perf_event_open; process_vm_writev is in @ipc
+  "SystemCallFilter=~@clock @cpu-emulation @debug @module @mount @obsolete @raw-io @reboot @swap process_vm_writev",
+];
+
+/**
  * Renders `procrec.service`: started early in boot (before `sysinit.target`,
  * once local file systems are mounted), restarted whenever it stops, and
  * hardened: the whole file system read-only but the segment directory (and
  * its cache directory, /var/cache/procrec: the Deno cache and the image
  * hash cache kept between restarts), no new privileges, only the
- * capabilities the source needs, a private /tmp.
+ * capabilities the source needs, and {@link SANDBOX}; /tmp is the host's,
+ * read-only (a private one hid the images run from there from the hash
+ * worker).
  * SIGHUP (`systemctl reload`) rotates the segment; SIGTERM closes it.
  *
  * @example
@@ -138,16 +190,8 @@ CacheDirectoryMode=0700
 ProtectSystem=strict
 ReadWritePaths=${dir}
 ProtectHome=read-only
-PrivateTmp=yes
 NoNewPrivileges=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectClock=yes
-ProtectHostname=yes
-ProtectControlGroups=yes
-RestrictSUIDSGID=yes
-LockPersonality=yes
-SystemCallArchitectures=native
+${SANDBOX.join("\n")}
 # the last process the kernel kills for memory (not never: a runaway
 # recorder must not take the host down)
 OOMScoreAdjust=-900
