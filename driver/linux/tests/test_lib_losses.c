@@ -14,32 +14,7 @@
 #include "../source.h"
 #include "test_util.h"
 
-static struct pr_lib *g_lib;
-
-static int s_open(struct pr_lib *lib, char *why, size_t n) {
-  (void)why;
-  (void)n;
-  g_lib = lib;
-  return PR_OK;
-}
-static int s_start(struct pr_lib *lib) { return pr_lib_snapshot(lib); }
-static int s_stop(struct pr_lib *lib) {
-  (void)lib;
-  return PR_OK;
-}
-static void s_close(struct pr_lib *lib) { (void)lib; }
-static int s_control(struct pr_lib *lib, uint32_t op) {
-  (void)lib;
-  (void)op;
-  return PR_OK;
-}
-
-const struct pr_source_ops pr_source_netlink = {
-    .name = "netlink", .id = PR_SOURCE_NETLINK, .open = s_open, .start = s_start, .stop = s_stop,
-    .close = s_close, .control = s_control};
-const struct pr_source_ops pr_source_ebpf = {
-    .name = "ebpf", .id = PR_SOURCE_EBPF, .open = s_open, .start = s_start, .stop = s_stop,
-    .close = s_close, .control = s_control};
+#include "scripted_source.h"
 
 /* Emits one 48-byte comm record of pid tag; returns pr_lib_emit's status. */
 static int emit_comm(uint32_t tag) {
