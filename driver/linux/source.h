@@ -135,11 +135,14 @@ void pr_lib_count(struct pr_lib *lib, enum pr_counter which, uint64_t n);
  * measured at open. */
 uint64_t pr_lib_utc_ns(const struct pr_lib *lib, uint64_t mono_ns);
 
-/* CLOCK_BOOTTIME - CLOCK_MONOTONIC at open, ns (to put /proc/<pid>/stat
- * starttime, which counts boot time, on the monotonic clock). */
+/* CLOCK_BOOTTIME - CLOCK_MONOTONIC at open, ns, of the host (to put
+ * /proc/<pid>/stat starttime, which counts boot time, on the monotonic
+ * clock; in a time namespace both are the host's, as the kernel's event
+ * times are, from /proc/self/timens_offsets). */
 int64_t pr_lib_boot_minus_mono(const struct pr_lib *lib);
 
-/* CLOCK_MONOTONIC now, ns. */
+/* The host's CLOCK_MONOTONIC now, ns: the kernel's event clock (in a time
+ * namespace, this process's CLOCK_MONOTONIC less the namespace's offset). */
 uint64_t pr_lib_mono_now(void);
 
 /* Emits the snapshot of running processes (unless PR_OPT_NO_SNAPSHOT).
